@@ -1,0 +1,1 @@
+//! `tnsbench` (to come): connect storms, round trips and memory per session.

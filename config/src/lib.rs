@@ -1,0 +1,7 @@
+//! Oracle Net configuration layer: one parser for Oracle's parameter-file syntax
+//! (`tnsnames.ora`, `listener.ora`, `sqlnet.ora`, `init<SID>.ora`), the typed models built
+//! from it, and client-side naming (tnsnames, EZConnect, `TNS_ADMIN`).
+//!
+//! Everything here is pure: no sockets, no threads. Parsers return the model *and* the
+//! diagnostics, so a broken entry never hides the good ones.
+#![forbid(unsafe_code)]

@@ -1,0 +1,2 @@
+//! The server side of a session: the sans-I/O session engine (TTC + O5LOGON + SQL subset),
+//! the dedicated-server loop that drives it from a socket, and the `oradb` instance.

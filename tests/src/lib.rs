@@ -1,0 +1,2 @@
+//! Shared helpers for the end-to-end tests: locating the workspace binaries, the shared
+//! corpus and the python-oracledb virtual environment.
