@@ -20,6 +20,8 @@ pub struct HandoffMeta {
     pub sid: String,
     /// `ORACLE_HOME` of the static SID_DESC, or the listener's home.
     pub oracle_home: String,
+    /// `GLOBAL_DBNAME` of the static SID_DESC, if any.
+    pub global_dbname: Option<String>,
     /// Client address, `(ADDRESS=(PROTOCOL=tcp)(HOST=..)(PORT=..))`.
     pub peer: String,
 }
@@ -92,6 +94,7 @@ mod tests {
                 service: "orcl.example.com".into(),
                 sid: "ORCL".into(),
                 oracle_home: "/u01/app/oracle".into(),
+                global_dbname: Some("orcl.example.com".into()),
                 peer: "(ADDRESS=(PROTOCOL=tcp)(HOST=127.0.0.1)(PORT=40000))".into(),
             },
             connect_bytes: vec![0, 74, 0, 0, 1, 0, 0, 0, 1, 2, 3],

@@ -15,3 +15,5 @@ pub mod sys;
 pub mod tnserr;
 
 mod dedicated;
+pub mod descriptor;
+pub mod server;

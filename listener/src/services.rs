@@ -98,6 +98,9 @@ pub struct InstanceEntry {
     pub status: InstanceStatus,
     /// `ORACLE_HOME` of the instance, when known.
     pub oracle_home: Option<String>,
+    /// `GLOBAL_DBNAME` of a static entry (None for dynamic registrations).
+    #[serde(default)]
+    pub global_dbname: Option<String>,
     /// Handlers.
     pub handlers: Vec<Handler>,
 }
@@ -135,6 +138,8 @@ pub struct Target {
     pub instance: String,
     /// `ORACLE_HOME` of the instance.
     pub oracle_home: Option<String>,
+    /// `GLOBAL_DBNAME` when the target is a static SID_DESC that names one.
+    pub global_dbname: Option<String>,
     /// Handler kind.
     pub kind: HandlerKind,
     /// Counter key.
@@ -211,6 +216,7 @@ impl ServiceDirectory {
                 instance: s.sid_name.clone(),
                 status: InstanceStatus::Unknown,
                 oracle_home: s.oracle_home.clone(),
+                global_dbname: s.global_dbname.clone(),
                 handlers: vec![Handler {
                     name: "DEDICATED".to_string(),
                     kind: HandlerKind::Dedicated,
@@ -321,6 +327,7 @@ impl ServiceDirectory {
                 service: requested,
                 instance: e.instance.clone(),
                 oracle_home: e.oracle_home.clone(),
+                global_dbname: e.global_dbname.clone(),
                 kind: h.kind.clone(),
                 key: key_of(e, h),
             });
@@ -451,6 +458,7 @@ mod tests {
             instance: "sales1".into(),
             status,
             oracle_home: None,
+            global_dbname: None,
             handlers: vec![Handler {
                 name: "DEDICATED".into(),
                 kind: HandlerKind::Dedicated,

@@ -99,3 +99,87 @@ impl ListenerSettings {
         self.log_directory.join(&self.log_file)
     }
 }
+
+/// Errors loading the listener's settings.
+#[derive(Debug, thiserror::Error)]
+pub enum SettingsError {
+    /// `listener.ora` exists but could not be read.
+    #[error("{0}")]
+    Read(String),
+    /// The file has no definition for a non-default listener name.
+    #[error("TNS-01151: Missing listener name, {name}, in LISTENER.ORA")]
+    MissingListener {
+        /// The name asked for.
+        name: String,
+    },
+}
+
+/// Settings plus the parser's diagnostics (rendered `file:line:col: message`).
+#[derive(Debug, Clone)]
+pub struct Loaded {
+    /// The settings.
+    pub settings: ListenerSettings,
+    /// Diagnostics and notes about ignored entries.
+    pub notes: Vec<String>,
+}
+
+/// Reads `listener.ora` from the home's admin directory and extracts listener `name`.
+pub fn load(home: &OracleHome, name: &str) -> Result<Loaded, SettingsError> {
+    let name = name.to_ascii_uppercase();
+    let mut settings = ListenerSettings::defaults(&name, home);
+    let path = home.listener_ora();
+    if !path.exists() {
+        return Ok(Loaded { settings, notes: Vec::new() });
+    }
+    let parsed = config::listener::ListenerConfig::load(&path).map_err(|e| SettingsError::Read(e.to_string()))?;
+    let mut notes: Vec<String> = parsed.diagnostics.iter().map(|d| d.to_string()).collect();
+    settings.parameter_file = Some(path);
+    let Some(l) = parsed.value.listener(&name) else {
+        if name == "LISTENER" {
+            return Ok(Loaded { settings, notes });
+        }
+        return Err(SettingsError::MissingListener { name });
+    };
+    let mut endpoints = Vec::new();
+    for e in &l.endpoints {
+        if e.protocol != config::listener::Protocol::Tcp {
+            notes.push(format!("endpoint {} ignored: only TCP is supported", e.render()));
+            continue;
+        }
+        endpoints.push(Endpoint {
+            host: e.host.clone().filter(|h| !h.is_empty()).unwrap_or_else(|| "127.0.0.1".to_string()),
+            port: e.port.unwrap_or(1521),
+            queuesize: e.queuesize.unwrap_or(DEFAULT_QUEUESIZE),
+        });
+    }
+    if !endpoints.is_empty() || !l.endpoints.is_empty() {
+        settings.endpoints = endpoints;
+    }
+    settings.sids = l
+        .sid_list
+        .iter()
+        .filter_map(|s| {
+            let Some(sid) = s.sid_name.clone().filter(|v| !v.is_empty()) else {
+                notes.push("SID_DESC without SID_NAME ignored".to_string());
+                return None;
+            };
+            Some(StaticSid { global_dbname: s.global_dbname.clone(), sid_name: sid, oracle_home: s.oracle_home.clone() })
+        })
+        .collect();
+    let p = &l.params;
+    settings.inbound_connect_timeout = p.inbound_connect_timeout;
+    settings.default_service = p.default_service.clone();
+    settings.use_sid_as_service = p.use_sid_as_service;
+    settings.admin_restrictions = p.admin_restrictions;
+    settings.logging = p.logging;
+    if let Some(d) = &p.log_directory {
+        settings.log_directory = d.clone();
+    }
+    if let Some(f) = &p.log_file {
+        settings.log_file = if f.ends_with(".log") { f.clone() } else { format!("{f}.log") };
+    }
+    if let Some(t) = &p.trace_level {
+        settings.trace_level = t.to_ascii_lowercase();
+    }
+    Ok(Loaded { settings, notes })
+}

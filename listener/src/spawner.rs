@@ -107,6 +107,8 @@ fn run_spawner(ctl: OwnedFd, listener: &str, argv: Option<ArgvArea>) -> ! {
     if let Some(a) = argv {
         a.set(&format!("tnslsnr {listener} spawner"), "tnslsnr_spawner");
     }
+    // A spawner restarted by a running listener inherits its blocked-signal mask.
+    process::reset_signals();
     process::ignore_signal(Signal::SIGINT);
     process::ignore_signal(Signal::SIGHUP);
     let mut mask = SigSet::empty();

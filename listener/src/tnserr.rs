@@ -59,6 +59,8 @@ impl TnsCode {
             12502 => "TNS:listener received no CONNECT_DATA from client",
             12504 => "TNS:listener was not given the SERVICE_NAME in CONNECT_DATA",
             12505 => "TNS:listener does not currently know of SID given in connect descriptor",
+            12508 => "TNS:listener could not resolve the COMMAND given",
+            1153 => "Failed to process string",
             12514 => "TNS:listener does not currently know of service requested in connect descriptor",
             12516 => "TNS:listener could not find available handler with matching protocol stack",
             12518 => "TNS:listener could not hand off client connection",
