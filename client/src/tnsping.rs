@@ -68,13 +68,22 @@ pub fn ping_descriptor(service: &str) -> String {
 }
 
 /// Pings `host:port` once; `Ok(elapsed)` on `(ERR=0)`.
-pub fn ping(host: &str, port: u16, service: &str, timeout: Duration) -> Result<Duration, PingError> {
+pub fn ping(
+    host: &str,
+    port: u16,
+    service: &str,
+    timeout: Duration,
+) -> Result<Duration, PingError> {
     let start = Instant::now();
     let addrs: Vec<SocketAddr> = (host, port)
         .to_socket_addrs()
-        .map_err(|_| PingError::UnknownHost { host: host.to_string() })?
+        .map_err(|_| PingError::UnknownHost {
+            host: host.to_string(),
+        })?
         .collect();
-    let mut last = PingError::UnknownHost { host: host.to_string() };
+    let mut last = PingError::UnknownHost {
+        host: host.to_string(),
+    };
     for addr in addrs {
         match ping_addr(&addr, service, timeout) {
             Ok(()) => return Ok(start.elapsed()),
@@ -88,15 +97,19 @@ fn io_to_ping(e: &std::io::Error) -> PingError {
     match e.kind() {
         std::io::ErrorKind::ConnectionRefused => PingError::NoListener,
         std::io::ErrorKind::TimedOut | std::io::ErrorKind::WouldBlock => PingError::Timeout,
-        _ => PingError::Closed { detail: e.to_string() },
+        _ => PingError::Closed {
+            detail: e.to_string(),
+        },
     }
 }
 
 fn ping_addr(addr: &SocketAddr, service: &str, timeout: Duration) -> Result<(), PingError> {
     let mut s = TcpStream::connect_timeout(addr, timeout).map_err(|e| io_to_ping(&e))?;
     let _ = s.set_nodelay(true);
-    s.set_read_timeout(Some(timeout)).map_err(|e| io_to_ping(&e))?;
-    s.set_write_timeout(Some(timeout)).map_err(|e| io_to_ping(&e))?;
+    s.set_read_timeout(Some(timeout))
+        .map_err(|e| io_to_ping(&e))?;
+    s.set_write_timeout(Some(timeout))
+        .map_err(|e| io_to_ping(&e))?;
     let connect = packet::Connect::new(ping_descriptor(service), packet::DEFAULT_SDU);
     s.write_all(&connect.encode()).map_err(|e| io_to_ping(&e))?;
     let mut buf = Vec::new();
@@ -105,11 +118,17 @@ fn ping_addr(addr: &SocketAddr, service: &str, timeout: Duration) -> Result<(), 
         match packet::decode(&buf, LengthMode::Short) {
             Ok(Some((p, _))) => return answer(p),
             Ok(None) => {}
-            Err(e) => return Err(PingError::Closed { detail: e.to_string() }),
+            Err(e) => {
+                return Err(PingError::Closed {
+                    detail: e.to_string(),
+                });
+            }
         }
         let n = s.read(&mut chunk).map_err(|e| io_to_ping(&e))?;
         if n == 0 {
-            return Err(PingError::Closed { detail: "connection closed by peer".to_string() });
+            return Err(PingError::Closed {
+                detail: "connection closed by peer".to_string(),
+            });
         }
         buf.extend_from_slice(&chunk[..n]);
     }
@@ -120,11 +139,15 @@ fn answer(p: Packet) -> Result<(), PingError> {
         Packet::Refuse(r) => match r.error_code() {
             Some(0) => Ok(()),
             Some(code) => Err(PingError::Refused { code }),
-            None => Err(PingError::Closed { detail: format!("unexpected refuse text {}", r.text) }),
+            None => Err(PingError::Closed {
+                detail: format!("unexpected refuse text {}", r.text),
+            }),
         },
         // A dedicated server or dispatcher answering directly is alive too.
         Packet::Accept(_) | Packet::Redirect(_) | Packet::Resend { .. } => Ok(()),
-        other => Err(PingError::Closed { detail: format!("unexpected packet type {}", other.type_code()) }),
+        other => Err(PingError::Closed {
+            detail: format!("unexpected packet type {}", other.type_code()),
+        }),
     }
 }
 
@@ -149,11 +172,18 @@ mod tests {
 
     #[test]
     fn err_zero_is_ok_and_nonzero_is_reported() {
-        let ok = packet::Refuse { user_reason: 0x22, system_reason: 0, text: format!("(DESCRIPTION=(TMP=)(VSNNUM={VSNNUM})(ERR=0)(ALIAS=LISTENER))") };
+        let ok = packet::Refuse {
+            user_reason: 0x22,
+            system_reason: 0,
+            text: format!("(DESCRIPTION=(TMP=)(VSNNUM={VSNNUM})(ERR=0)(ALIAS=LISTENER))"),
+        };
         let port = one_shot(ok.encode());
         assert!(ping("127.0.0.1", port, "x", Duration::from_secs(5)).is_ok());
         let port = one_shot(packet::Refuse::for_error(1189, VSNNUM).encode());
-        assert_eq!(ping("127.0.0.1", port, "x", Duration::from_secs(5)), Err(PingError::Refused { code: 1189 }));
+        assert_eq!(
+            ping("127.0.0.1", port, "x", Duration::from_secs(5)),
+            Err(PingError::Refused { code: 1189 })
+        );
     }
 
     #[test]
@@ -162,6 +192,164 @@ mod tests {
             let l = TcpListener::bind("127.0.0.1:0").expect("bind");
             l.local_addr().expect("addr").port()
         };
-        assert_eq!(ping("127.0.0.1", port, "x", Duration::from_secs(5)), Err(PingError::NoListener));
+        assert_eq!(
+            ping("127.0.0.1", port, "x", Duration::from_secs(5)),
+            Err(PingError::NoListener)
+        );
+    }
+}
+
+/// How an identifier was resolved.
+#[derive(Debug, Clone)]
+pub struct Resolved {
+    /// `TNSNAMES`, `EZCONNECT`, or `None` for a literal descriptor.
+    pub adapter: Option<&'static str>,
+    /// The descriptor.
+    pub descriptor: config::ConnectDescriptor,
+    /// The parameter files consulted.
+    pub files: Vec<std::path::PathBuf>,
+}
+
+/// Resolution failures.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ResolveError {
+    /// Nothing resolves the identifier (TNS-03505).
+    #[error("TNS-03505: Failed to resolve name")]
+    Unresolved,
+    /// A literal descriptor or Easy Connect string is malformed.
+    #[error("TNS-03505: Failed to resolve name ({detail})")]
+    Malformed {
+        /// Parser message.
+        detail: String,
+    },
+}
+
+/// The directory holding `tnsnames.ora`/`sqlnet.ora`: `TNS_ADMIN`, else
+/// `$ORACLE_HOME/network/admin`.
+pub fn admin_dir() -> Option<std::path::PathBuf> {
+    if let Some(t) = std::env::var_os("TNS_ADMIN").filter(|v| !v.is_empty()) {
+        return Some(t.into());
+    }
+    std::env::var_os("ORACLE_HOME")
+        .filter(|v| !v.is_empty())
+        .map(|h| std::path::PathBuf::from(h).join("network").join("admin"))
+}
+
+/// Resolves like Oracle's naming order for tnsping: a literal descriptor, a tnsnames alias,
+/// then Easy Connect.
+pub fn resolve(identifier: &str) -> Result<Resolved, ResolveError> {
+    let ident = identifier.trim();
+    let mut files = Vec::new();
+    if let Some(dir) = admin_dir() {
+        let sqlnet = dir.join("sqlnet.ora");
+        if sqlnet.exists() {
+            files.push(sqlnet);
+        }
+    }
+    if ident.starts_with('(') {
+        let descriptor = config::parse_descriptor(ident).map_err(|e| ResolveError::Malformed {
+            detail: e.to_string(),
+        })?;
+        return Ok(Resolved {
+            adapter: None,
+            descriptor,
+            files,
+        });
+    }
+    if let Some(dir) = admin_dir() {
+        let path = dir.join("tnsnames.ora");
+        if let Some(e) = config::TnsNames::load(&path)
+            .ok()
+            .and_then(|p| p.value.lookup(ident).cloned())
+        {
+            return Ok(Resolved {
+                adapter: Some("TNSNAMES"),
+                descriptor: e.descriptor,
+                files,
+            });
+        }
+    }
+    if config::ezconnect::looks_like_ezconnect(ident) {
+        let descriptor = config::ezconnect::parse(ident).map_err(|e| ResolveError::Malformed {
+            detail: e.to_string(),
+        })?;
+        return Ok(Resolved {
+            adapter: Some("EZCONNECT"),
+            descriptor,
+            files,
+        });
+    }
+    Err(ResolveError::Unresolved)
+}
+
+/// Pings the first TCP address of `d` that answers; the error of the last one otherwise.
+pub fn ping_descriptor_addresses(
+    d: &config::ConnectDescriptor,
+    service: &str,
+    timeout: Duration,
+) -> Result<Duration, PingError> {
+    let start = Instant::now();
+    let mut last = PingError::NoListener;
+    for a in d.addresses() {
+        let proto = a.protocol_lower();
+        if proto != "tcp" {
+            continue;
+        }
+        let (Some(host), Some(port)) = (a.host.as_deref(), a.effective_port()) else {
+            continue;
+        };
+        match ping(host, port, service, timeout) {
+            Ok(_) => return Ok(start.elapsed()),
+            Err(e) => last = e,
+        }
+    }
+    Err(last)
+}
+
+/// `DD-MON-YYYY HH24:MI:SS` (UTC) for the banner.
+pub fn oracle_now() -> String {
+    const MONTHS: [&str; 12] = [
+        "JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC",
+    ];
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    let z = (secs / 86_400) as i64 + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    let rem = secs % 86_400;
+    format!(
+        "{d:02}-{}-{y:04} {:02}:{:02}:{:02}",
+        MONTHS[(m - 1) as usize],
+        rem / 3600,
+        (rem % 3600) / 60,
+        rem % 60
+    )
+}
+
+#[cfg(test)]
+mod resolve_tests {
+    use super::*;
+
+    #[test]
+    fn literal_descriptor_and_ezconnect_resolve() {
+        let r = resolve("(DESCRIPTION=(ADDRESS=(PROTOCOL=tcp)(HOST=127.0.0.1)(PORT=1))(CONNECT_DATA=(SERVICE_NAME=x)))").expect("literal");
+        assert_eq!(r.adapter, None);
+        assert_eq!(r.descriptor.addresses()[0].port, Some(1));
+        let r = resolve("127.0.0.1:1522/orcl").expect("ezconnect");
+        assert_eq!(r.adapter, Some("EZCONNECT"));
+        assert_eq!(r.descriptor.addresses()[0].effective_port(), Some(1522));
+        assert!(matches!(
+            resolve("(DESCRIPTION="),
+            Err(ResolveError::Malformed { .. })
+        ));
+        assert!(oracle_now().len() == 20);
     }
 }

@@ -76,7 +76,7 @@ pub struct StatusReport {
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum AdminResponse {
     /// Status report.
-    Status(StatusReport),
+    Status(Box<StatusReport>),
     /// Services report.
     Services {
         /// Services.
@@ -124,10 +124,18 @@ pub fn call(path: &Path, req: &AdminRequest) -> Result<AdminResponse, AdminError
         path: path.to_path_buf(),
         source,
     })?;
-    let proto = |e: std::io::Error| AdminError::Protocol { detail: e.to_string() };
-    stream.set_read_timeout(Some(ADMIN_TIMEOUT)).map_err(proto)?;
-    stream.set_write_timeout(Some(ADMIN_TIMEOUT)).map_err(proto)?;
-    let mut line = serde_json::to_string(req).map_err(|e| AdminError::Protocol { detail: e.to_string() })?;
+    let proto = |e: std::io::Error| AdminError::Protocol {
+        detail: e.to_string(),
+    };
+    stream
+        .set_read_timeout(Some(ADMIN_TIMEOUT))
+        .map_err(proto)?;
+    stream
+        .set_write_timeout(Some(ADMIN_TIMEOUT))
+        .map_err(proto)?;
+    let mut line = serde_json::to_string(req).map_err(|e| AdminError::Protocol {
+        detail: e.to_string(),
+    })?;
     line.push('\n');
     (&stream).write_all(line.as_bytes()).map_err(proto)?;
     let mut reader = BufReader::new(&stream);
@@ -138,7 +146,9 @@ pub fn call(path: &Path, req: &AdminRequest) -> Result<AdminResponse, AdminError
             detail: "listener closed the admin connection".to_string(),
         });
     }
-    serde_json::from_str(&answer).map_err(|e| AdminError::Protocol { detail: e.to_string() })
+    serde_json::from_str(&answer).map_err(|e| AdminError::Protocol {
+        detail: e.to_string(),
+    })
 }
 
 #[cfg(test)]
@@ -149,8 +159,13 @@ mod tests {
     fn requests_round_trip_as_json_lines() {
         for r in [
             AdminRequest::Status,
-            AdminRequest::Set { param: "inbound_connect_timeout".into(), value: "5".into() },
-            AdminRequest::Show { param: "trc_level".into() },
+            AdminRequest::Set {
+                param: "inbound_connect_timeout".into(),
+                value: "5".into(),
+            },
+            AdminRequest::Show {
+                param: "trc_level".into(),
+            },
         ] {
             let s = serde_json::to_string(&r).expect("json");
             assert!(!s.contains('\n'));
@@ -161,7 +176,8 @@ mod tests {
     #[test]
     fn missing_socket_is_no_listener() {
         let dir = tempfile::tempdir().expect("tempdir");
-        let err = call(&dir.path().join("none.ctl"), &AdminRequest::Status).expect_err("no listener");
+        let err =
+            call(&dir.path().join("none.ctl"), &AdminRequest::Status).expect_err("no listener");
         assert!(matches!(err, AdminError::NoListener { .. }));
     }
 }

@@ -17,17 +17,20 @@ pub enum DescriptorError {
     NoConnectData,
 }
 
-/// Extracts what the listener routes on.
+/// Extracts what the listener routes on, with the `config` crate's descriptor parser.
 pub fn request_from_descriptor(text: &str) -> Result<ConnectRequest, DescriptorError> {
-    let tree = scan::parse(text).map_err(|detail| DescriptorError::Syntax { detail })?;
-    let cd = scan::find(&tree, "CONNECT_DATA").ok_or(DescriptorError::NoConnectData)?;
-    let get = |k: &str| scan::find(cd, k).and_then(scan::Node::atom).map(str::to_string);
+    let d = config::parse_descriptor(text).map_err(|e| DescriptorError::Syntax {
+        detail: e.to_string(),
+    })?;
+    if d.connect_data().is_none() {
+        return Err(DescriptorError::NoConnectData);
+    }
     Ok(ConnectRequest {
-        service_name: get("SERVICE_NAME"),
-        sid: get("SID"),
-        instance_name: get("INSTANCE_NAME"),
-        server: get("SERVER"),
-        command: get("COMMAND"),
+        service_name: d.service_name().map(str::to_string),
+        sid: d.sid().map(str::to_string),
+        instance_name: d.instance_name().map(str::to_string),
+        server: d.server().map(|s| s.as_str().to_string()),
+        command: d.command().map(str::to_string),
     })
 }
 
@@ -54,93 +57,6 @@ pub fn connect_data_excerpt(text: &str) -> String {
     text[start..].to_string()
 }
 
-mod scan {
-    //! Minimal `(KEY=value)` tree reader used until the config crate's descriptor parser is
-    //! wired in.
-
-    #[derive(Debug)]
-    pub(super) enum Node {
-        Atom(String),
-        List(Vec<(String, Node)>),
-    }
-
-    impl Node {
-        pub(super) fn atom(&self) -> Option<&str> {
-            match self {
-                Node::Atom(s) => Some(s.as_str()),
-                Node::List(_) => None,
-            }
-        }
-    }
-
-    pub(super) fn find<'a>(n: &'a Node, key: &str) -> Option<&'a Node> {
-        let Node::List(items) = n else { return None };
-        for (k, v) in items {
-            if k.eq_ignore_ascii_case(key) {
-                return Some(v);
-            }
-        }
-        items.iter().find_map(|(_, v)| find(v, key))
-    }
-
-    pub(super) fn parse(text: &str) -> Result<Node, String> {
-        let b = text.as_bytes();
-        let mut i = 0;
-        let mut items = Vec::new();
-        skip_ws(b, &mut i);
-        while i < b.len() {
-            items.push(pair(b, &mut i)?);
-            skip_ws(b, &mut i);
-        }
-        if items.is_empty() {
-            return Err("empty descriptor".to_string());
-        }
-        Ok(Node::List(items))
-    }
-
-    fn skip_ws(b: &[u8], i: &mut usize) {
-        while *i < b.len() && b[*i].is_ascii_whitespace() {
-            *i += 1;
-        }
-    }
-
-    fn pair(b: &[u8], i: &mut usize) -> Result<(String, Node), String> {
-        if b.get(*i) != Some(&b'(') {
-            return Err(format!("expected '(' at offset {i}"));
-        }
-        *i += 1;
-        let start = *i;
-        while *i < b.len() && !matches!(b[*i], b'=' | b'(' | b')') {
-            *i += 1;
-        }
-        if b.get(*i) != Some(&b'=') {
-            return Err(format!("expected '=' at offset {i}"));
-        }
-        let key = String::from_utf8_lossy(&b[start..*i]).trim().to_string();
-        *i += 1;
-        skip_ws(b, i);
-        let value = if b.get(*i) == Some(&b'(') {
-            let mut items = Vec::new();
-            while b.get(*i) == Some(&b'(') {
-                items.push(pair(b, i)?);
-                skip_ws(b, i);
-            }
-            Node::List(items)
-        } else {
-            let vs = *i;
-            while *i < b.len() && b[*i] != b')' && b[*i] != b'(' {
-                *i += 1;
-            }
-            Node::Atom(String::from_utf8_lossy(&b[vs..*i]).trim().to_string())
-        };
-        if b.get(*i) != Some(&b')') {
-            return Err(format!("expected ')' at offset {i}"));
-        }
-        *i += 1;
-        Ok((key, value))
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -156,14 +72,26 @@ mod tests {
             connect_data_excerpt(d),
             "(CONNECT_DATA=(SERVICE_NAME=orcl)(SERVER=dedicated)(CID=(PROGRAM=/usr/bin/python)(HOST=h)(USER=u)))"
         );
-        let ping = request_from_descriptor("(CONNECT_DATA=(CID=(PROGRAM=)(HOST=)(USER=x))(COMMAND=ping)(ARGUMENTS=64))").expect("ping");
+        let ping = request_from_descriptor(
+            "(CONNECT_DATA=(CID=(PROGRAM=)(HOST=)(USER=x))(COMMAND=ping)(ARGUMENTS=64))",
+        )
+        .expect("ping");
         assert_eq!(ping.command.as_deref(), Some("ping"));
     }
 
     #[test]
     fn broken_and_empty_descriptors_are_errors() {
-        assert!(matches!(request_from_descriptor("(DESCRIPTION=(CONNECT_DATA=(SID=x)"), Err(DescriptorError::Syntax { .. })));
-        assert!(matches!(request_from_descriptor("garbage"), Err(DescriptorError::Syntax { .. })));
-        assert_eq!(request_from_descriptor("(DESCRIPTION=(ADDRESS=(HOST=x)))"), Err(DescriptorError::NoConnectData));
+        assert!(matches!(
+            request_from_descriptor("(DESCRIPTION=(CONNECT_DATA=(SID=x)"),
+            Err(DescriptorError::Syntax { .. })
+        ));
+        assert!(matches!(
+            request_from_descriptor("garbage"),
+            Err(DescriptorError::Syntax { .. })
+        ));
+        assert_eq!(
+            request_from_descriptor("(DESCRIPTION=(ADDRESS=(HOST=x)))"),
+            Err(DescriptorError::NoConnectData)
+        );
     }
 }

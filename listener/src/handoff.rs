@@ -57,7 +57,8 @@ pub enum HandoffError {
 impl HandoffMessage {
     /// Encodes the message.
     pub fn encode(&self) -> Result<Vec<u8>, HandoffError> {
-        let json = serde_json::to_vec(&self.meta).map_err(|source| HandoffError::Meta { source })?;
+        let json =
+            serde_json::to_vec(&self.meta).map_err(|source| HandoffError::Meta { source })?;
         let mut out = Vec::with_capacity(4 + json.len() + self.connect_bytes.len());
         out.extend_from_slice(&(json.len() as u32).to_be_bytes());
         out.extend_from_slice(&json);
@@ -68,12 +69,18 @@ impl HandoffMessage {
     /// Decodes a message produced by [`HandoffMessage::encode`].
     pub fn decode(bytes: &[u8]) -> Result<Self, HandoffError> {
         let Some(head) = bytes.get(..4) else {
-            return Err(HandoffError::Truncated { len: bytes.len(), need: 4 });
+            return Err(HandoffError::Truncated {
+                len: bytes.len(),
+                need: 4,
+            });
         };
         let json_len = u32::from_be_bytes([head[0], head[1], head[2], head[3]]) as usize;
         let need = 4usize.saturating_add(json_len);
         let Some(json) = bytes.get(4..need) else {
-            return Err(HandoffError::Truncated { len: bytes.len(), need });
+            return Err(HandoffError::Truncated {
+                len: bytes.len(),
+                need,
+            });
         };
         let meta = serde_json::from_slice(json).map_err(|source| HandoffError::Meta { source })?;
         Ok(Self {
@@ -113,7 +120,10 @@ mod tests {
         let bytes = sample().encode().expect("encode");
         let json_end = 4 + u32::from_be_bytes([bytes[0], bytes[1], bytes[2], bytes[3]]) as usize;
         for cut in 0..json_end {
-            assert!(HandoffMessage::decode(&bytes[..cut]).is_err(), "cut at {cut}");
+            assert!(
+                HandoffMessage::decode(&bytes[..cut]).is_err(),
+                "cut at {cut}"
+            );
         }
     }
 }

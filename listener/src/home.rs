@@ -41,7 +41,9 @@ impl OracleHome {
                 .map(PathBuf::from)
                 .ok_or(HomeError::NotSet)?,
         };
-        let tns_admin = std::env::var_os("TNS_ADMIN").filter(|v| !v.is_empty()).map(PathBuf::from);
+        let tns_admin = std::env::var_os("TNS_ADMIN")
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from);
         Ok(Self::with_admin(home, tns_admin))
     }
 
@@ -75,12 +77,16 @@ impl OracleHome {
             return preferred;
         }
         let uid = nix::unistd::getuid().as_raw();
-        PathBuf::from(format!("/tmp/.orasim-{uid}")).join(format!("{:016x}-{file}", fnv1a(self.home.as_os_str().as_encoded_bytes())))
+        PathBuf::from(format!("/tmp/.orasim-{uid}")).join(format!(
+            "{:016x}-{file}",
+            fnv1a(self.home.as_os_str().as_encoded_bytes())
+        ))
     }
 
     /// The pid file of listener `name`.
     pub fn pid_file(&self, name: &str) -> PathBuf {
-        self.run_dir().join(format!("{}.pid", name.to_ascii_lowercase()))
+        self.run_dir()
+            .join(format!("{}.pid", name.to_ascii_lowercase()))
     }
 }
 
@@ -100,8 +106,14 @@ mod tests {
     #[test]
     fn layout_follows_oracle_home() {
         let h = OracleHome::with_admin(PathBuf::from("/u01/db"), None);
-        assert_eq!(h.listener_ora(), PathBuf::from("/u01/db/network/admin/listener.ora"));
-        assert_eq!(h.admin_socket("LISTENER"), PathBuf::from("/u01/db/network/run/listener.ctl"));
+        assert_eq!(
+            h.listener_ora(),
+            PathBuf::from("/u01/db/network/admin/listener.ora")
+        );
+        assert_eq!(
+            h.admin_socket("LISTENER"),
+            PathBuf::from("/u01/db/network/run/listener.ctl")
+        );
         let t = OracleHome::with_admin(PathBuf::from("/u01/db"), Some(PathBuf::from("/etc/tns")));
         assert_eq!(t.listener_ora(), PathBuf::from("/etc/tns/listener.ora"));
     }

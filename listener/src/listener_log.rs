@@ -43,14 +43,27 @@ impl ListenerLog {
     /// writes nothing (`LOGGING_<l>=OFF`).
     pub fn open(path: &Path, enabled: bool) -> Result<Self, LogError> {
         if !enabled {
-            return Ok(Self { path: path.to_path_buf(), file: None });
+            return Ok(Self {
+                path: path.to_path_buf(),
+                file: None,
+            });
         }
-        let err = |source| LogError::Open { path: path.to_path_buf(), source };
+        let err = |source| LogError::Open {
+            path: path.to_path_buf(),
+            source,
+        };
         if let Some(dir) = path.parent() {
             std::fs::create_dir_all(dir).map_err(err)?;
         }
-        let file = OpenOptions::new().create(true).append(true).open(path).map_err(err)?;
-        Ok(Self { path: path.to_path_buf(), file: Some(file) })
+        let file = OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)
+            .map_err(err)?;
+        Ok(Self {
+            path: path.to_path_buf(),
+            file: Some(file),
+        })
     }
 
     /// The file path.
@@ -64,10 +77,10 @@ impl ListenerLog {
     }
 
     fn write(&mut self, text: &str) {
-        if let Some(f) = &mut self.file {
-            if let Err(e) = f.write_all(text.as_bytes()) {
-                tracing::warn!(path = %self.path.display(), error = %e, "cannot write listener.log");
-            }
+        if let Some(f) = &mut self.file
+            && let Err(e) = f.write_all(text.as_bytes())
+        {
+            tracing::warn!(path = %self.path.display(), error = %e, "cannot write listener.log");
         }
     }
 
@@ -79,7 +92,14 @@ impl ListenerLog {
 
     /// One connection decision: `ts * connect data * address * action * service * rc`, with
     /// the `TNS-` line after a failure.
-    pub fn connect(&mut self, connect_data: &str, peer: &str, action: &str, service: &str, code: Option<TnsCode>) {
+    pub fn connect(
+        &mut self,
+        connect_data: &str,
+        peer: &str,
+        action: &str,
+        service: &str,
+        code: Option<TnsCode>,
+    ) {
         let rc = code.map(|c| c.0).unwrap_or(0);
         let mut line = format!(
             "{} * {connect_data} * {peer} * {action} * {service} * {rc}\n",
@@ -95,7 +115,12 @@ impl ListenerLog {
     /// A connection dropped before routing: `ts * code`, the error stack, the client address
     /// and a one-line reason.
     pub fn dropped(&mut self, code: TnsCode, stack: &[TnsCode], peer: &str, reason: &str) {
-        let mut text = format!("{} * {}\n{}\n", format_timestamp(SystemTime::now()), code.0, code.tns_line());
+        let mut text = format!(
+            "{} * {}\n{}\n",
+            format_timestamp(SystemTime::now()),
+            code.0,
+            code.tns_line()
+        );
         for (i, c) in stack.iter().enumerate() {
             text.push_str(&" ".repeat(i + 1));
             text.push_str(&c.tns_line());
@@ -115,9 +140,26 @@ mod tests {
         let dir = tempfile::tempdir().expect("tempdir");
         let path = dir.path().join("log").join("listener.log");
         let mut log = ListenerLog::open(&path, true).expect("open");
-        log.connect("(CONNECT_DATA=(SERVICE_NAME=x))", "(ADDRESS=(PROTOCOL=tcp)(HOST=127.0.0.1)(PORT=5))", "establish", "x", Some(TnsCode::UNKNOWN_SERVICE));
-        log.connect("(CONNECT_DATA=(SID=ORCL))", "(ADDRESS=(PROTOCOL=tcp)(HOST=127.0.0.1)(PORT=6))", "establish", "ORCL", None);
-        log.dropped(TnsCode::INBOUND_TIMEOUT, &[TnsCode(12535)], "(ADDRESS=(PROTOCOL=tcp)(HOST=127.0.0.1)(PORT=7))", "no CONNECT within 1 s");
+        log.connect(
+            "(CONNECT_DATA=(SERVICE_NAME=x))",
+            "(ADDRESS=(PROTOCOL=tcp)(HOST=127.0.0.1)(PORT=5))",
+            "establish",
+            "x",
+            Some(TnsCode::UNKNOWN_SERVICE),
+        );
+        log.connect(
+            "(CONNECT_DATA=(SID=ORCL))",
+            "(ADDRESS=(PROTOCOL=tcp)(HOST=127.0.0.1)(PORT=6))",
+            "establish",
+            "ORCL",
+            None,
+        );
+        log.dropped(
+            TnsCode::INBOUND_TIMEOUT,
+            &[TnsCode(12535)],
+            "(ADDRESS=(PROTOCOL=tcp)(HOST=127.0.0.1)(PORT=7))",
+            "no CONNECT within 1 s",
+        );
         let text = std::fs::read_to_string(&path).expect("read");
         let lines: Vec<&str> = text.lines().collect();
         assert!(lines[0].ends_with(" * (CONNECT_DATA=(SERVICE_NAME=x)) * (ADDRESS=(PROTOCOL=tcp)(HOST=127.0.0.1)(PORT=5)) * establish * x * 12514"), "{}", lines[0]);

@@ -9,7 +9,10 @@ const MONTHS: [&str; 12] = [
 
 /// `DD-MON-YYYY HH24:MI:SS`.
 pub fn format_timestamp(t: SystemTime) -> String {
-    let secs = t.duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
+    let secs = t
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
     format_unix(secs)
 }
 
@@ -62,6 +65,9 @@ mod tests {
         assert_eq!(format_unix(0), "01-JAN-1970 00:00:00");
         assert_eq!(format_unix(1_273_923_744), "15-MAY-2010 11:42:24");
         assert_eq!(format_unix(951_782_400), "29-FEB-2000 00:00:00");
-        assert_eq!(format_uptime(Duration::from_secs(86_400 + 15 * 60 + 4)), "1 days 0 hr. 15 min. 4 sec");
+        assert_eq!(
+            format_uptime(Duration::from_secs(86_400 + 15 * 60 + 4)),
+            "1 days 0 hr. 15 min. 4 sec"
+        );
     }
 }

@@ -4,7 +4,7 @@
 //! the layout is tested without a running listener.
 
 use crate::admin::StatusReport;
-use crate::oratime::{format_uptime, format_unix};
+use crate::oratime::{format_unix, format_uptime};
 use crate::services::{HandlerKind, ServiceView};
 
 /// Product version this listener reports.
@@ -27,7 +27,11 @@ pub fn render_status(r: &StatusReport) -> String {
     label(&mut out, "Alias", &r.alias);
     label(&mut out, "Version", &r.version);
     label(&mut out, "Start Date", &format_unix(r.start_unix));
-    label(&mut out, "Uptime", &format_uptime(std::time::Duration::from_secs(r.uptime_secs)));
+    label(
+        &mut out,
+        "Uptime",
+        &format_uptime(std::time::Duration::from_secs(r.uptime_secs)),
+    );
     label(&mut out, "Trace Level", &r.trace_level);
     label(&mut out, "Security", &r.security);
     label(&mut out, "SNMP", "OFF");
@@ -56,7 +60,11 @@ pub fn render_status(r: &StatusReport) -> String {
 }
 
 fn service_header(out: &mut String, s: &ServiceView, with_handlers: bool) {
-    out.push_str(&format!("Service \"{}\" has {} instance(s).\n", s.name, s.instances.len()));
+    out.push_str(&format!(
+        "Service \"{}\" has {} instance(s).\n",
+        s.name,
+        s.instances.len()
+    ));
     for i in &s.instances {
         out.push_str(&format!(
             "  Instance \"{}\", status {}, has {} handler(s) for this service...\n",
@@ -77,14 +85,24 @@ fn service_header(out: &mut String, s: &ServiceView, with_handlers: bool) {
                 line.push_str(&format!(" current:{c} max:{m}"));
             }
             if h.dynamic {
-                line.push_str(if h.handler.blocked { " state:blocked" } else { " state:ready" });
+                line.push_str(if h.handler.blocked {
+                    " state:blocked"
+                } else {
+                    " state:ready"
+                });
             }
             out.push_str(&line);
             out.push('\n');
             match &h.handler.kind {
                 HandlerKind::Dedicated => out.push_str("         LOCAL SERVER\n"),
-                HandlerKind::Dispatcher { address, machine, pid } => {
-                    out.push_str(&format!("         DISPATCHER <machine: {machine}, pid: {pid}>\n"));
+                HandlerKind::Dispatcher {
+                    address,
+                    machine,
+                    pid,
+                } => {
+                    out.push_str(&format!(
+                        "         DISPATCHER <machine: {machine}, pid: {pid}>\n"
+                    ));
                     out.push_str(&format!("         {address}\n"));
                 }
             }
@@ -159,7 +177,9 @@ mod tests {
             default_service: None,
             parameter_file: Some("/u01/network/admin/listener.ora".into()),
             log_file: Some("/u01/network/log/listener.log".into()),
-            endpoints: vec!["(DESCRIPTION=(ADDRESS=(PROTOCOL=tcp)(HOST=127.0.0.1)(PORT=1521)))".into()],
+            endpoints: vec![
+                "(DESCRIPTION=(ADDRESS=(PROTOCOL=tcp)(HOST=127.0.0.1)(PORT=1521)))".into(),
+            ],
             services: services(),
             pid: 1,
         };
@@ -168,10 +188,18 @@ mod tests {
         assert_eq!(lines[0], "STATUS of the LISTENER");
         assert_eq!(lines[2], "Alias                     LISTENER");
         assert_eq!(lines[4], "Start Date                15-MAY-2010 11:42:24");
-        assert_eq!(lines[5], "Uptime                    0 days 0 hr. 1 min. 5 sec");
+        assert_eq!(
+            lines[5],
+            "Uptime                    0 days 0 hr. 1 min. 5 sec"
+        );
         assert!(text.contains("Listening Endpoints Summary...\n  (DESCRIPTION=(ADDRESS=(PROTOCOL=tcp)(HOST=127.0.0.1)(PORT=1521)))\n"));
-        assert!(text.ends_with("Instance \"ORCL\", status UNKNOWN, has 1 handler(s) for this service...\n"));
-        let empty = StatusReport { services: vec![], ..r };
+        assert!(text.ends_with(
+            "Instance \"ORCL\", status UNKNOWN, has 1 handler(s) for this service...\n"
+        ));
+        let empty = StatusReport {
+            services: vec![],
+            ..r
+        };
         assert!(render_status(&empty).ends_with("The listener supports no services\n"));
     }
 }

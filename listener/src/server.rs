@@ -47,7 +47,9 @@ const FIRST_DYNAMIC: usize = 16;
 #[derive(Debug, thiserror::Error)]
 pub enum ServerError {
     /// An endpoint could not be bound.
-    #[error("TNS-12542: TNS:address already in use\n TNS-12560: TNS:protocol adapter error\n  TNS-00512: Address already in use\n   Linux Error: {errno}: {source} ({address})")]
+    #[error(
+        "TNS-12542: TNS:address already in use\n TNS-12560: TNS:protocol adapter error\n  TNS-00512: Address already in use\n   Linux Error: {errno}: {source} ({address})"
+    )]
     Bind {
         /// Endpoint.
         address: String,
@@ -129,7 +131,11 @@ pub fn trace_directive(level: &str) -> Option<&'static str> {
 }
 
 fn peer_address(addr: &SocketAddr) -> String {
-    format!("(ADDRESS=(PROTOCOL=tcp)(HOST={})(PORT={}))", addr.ip(), addr.port())
+    format!(
+        "(ADDRESS=(PROTOCOL=tcp)(HOST={})(PORT={}))",
+        addr.ip(),
+        addr.port()
+    )
 }
 
 /// The running listener.
@@ -160,7 +166,14 @@ pub struct Server {
 impl Server {
     /// Binds everything. SIGTERM/SIGINT/SIGHUP are blocked and read through a signalfd.
     pub fn bind(parts: ServerParts) -> Result<Self, ServerError> {
-        let ServerParts { home, settings, loader, trace, spawner, argv } = parts;
+        let ServerParts {
+            home,
+            settings,
+            loader,
+            trace,
+            spawner,
+            argv,
+        } = parts;
         let poll = Poll::new().map_err(io_err("creating the event loop"))?;
         let admin_path = home.admin_socket(&settings.name);
         let pid_path = home.pid_file(&settings.name);
@@ -171,10 +184,13 @@ impl Server {
             std::fs::create_dir_all(dir).map_err(io_err(format!("creating {}", dir.display())))?;
         }
         if std::os::unix::net::UnixStream::connect(&admin_path).is_ok() {
-            return Err(ServerError::AlreadyRunning { name: settings.name.clone() });
+            return Err(ServerError::AlreadyRunning {
+                name: settings.name.clone(),
+            });
         }
         let _ = std::fs::remove_file(&admin_path);
-        let mut admin = UnixListener::bind(&admin_path).map_err(io_err(format!("binding {}", admin_path.display())))?;
+        let mut admin = UnixListener::bind(&admin_path)
+            .map_err(io_err(format!("binding {}", admin_path.display())))?;
         poll.registry()
             .register(&mut admin, ADMIN, Interest::READABLE)
             .map_err(io_err("registering the admin socket"))?;
@@ -183,15 +199,29 @@ impl Server {
         for s in [Signal::SIGTERM, Signal::SIGINT, Signal::SIGHUP] {
             mask.add(s);
         }
-        mask.thread_block().map_err(|e| ServerError::Io { context: "blocking signals".into(), source: e.into() })?;
+        mask.thread_block().map_err(|e| ServerError::Io {
+            context: "blocking signals".into(),
+            source: e.into(),
+        })?;
         let signals = SignalFd::with_flags(&mask, SfdFlags::SFD_CLOEXEC | SfdFlags::SFD_NONBLOCK)
-            .map_err(|e| ServerError::Io { context: "creating signalfd".into(), source: e.into() })?;
+            .map_err(|e| ServerError::Io {
+            context: "creating signalfd".into(),
+            source: e.into(),
+        })?;
         poll.registry()
-            .register(&mut SourceFd(&signals.as_raw_fd()), SIGNALS, Interest::READABLE)
+            .register(
+                &mut SourceFd(&signals.as_raw_fd()),
+                SIGNALS,
+                Interest::READABLE,
+            )
             .map_err(io_err("registering signals"))?;
 
-        let log = ListenerLog::open(&settings.log_path(), settings.logging)
-            .map_err(|e| ServerError::Io { context: e.to_string(), source: std::io::Error::other("listener.log") })?;
+        let log = ListenerLog::open(&settings.log_path(), settings.logging).map_err(|e| {
+            ServerError::Io {
+                context: e.to_string(),
+                source: std::io::Error::other("listener.log"),
+            }
+        })?;
         let directory = ServiceDirectory::new(&settings.sids);
         let trace_level = settings.trace_level.clone();
         let log_level = trace_directive(&trace_level).unwrap_or("warn").to_string();
@@ -227,7 +257,11 @@ impl Server {
         }
         std::fs::write(&server.pid_path, format!("{}\n", std::process::id()))
             .map_err(io_err(format!("writing {}", server.pid_path.display())))?;
-        server.log.event(&format!("(START) * {} * {}", server.settings.name, report::tnslsnr_version()));
+        server.log.event(&format!(
+            "(START) * {} * {}",
+            server.settings.name,
+            report::tnslsnr_version()
+        ));
         Ok(server)
     }
 
@@ -242,13 +276,20 @@ impl Server {
             .to_socket_addrs()
             .ok()
             .and_then(|mut it| it.next())
-            .ok_or_else(|| ServerError::Resolve { host: e.host.clone() })?;
+            .ok_or_else(|| ServerError::Resolve {
+                host: e.host.clone(),
+            })?;
         let bind_err = |source: std::io::Error| ServerError::Bind {
             address: e.address(),
             errno: source.raw_os_error().unwrap_or(0),
             source,
         };
-        let sock = socket2::Socket::new(socket2::Domain::for_address(addr), socket2::Type::STREAM, None).map_err(bind_err)?;
+        let sock = socket2::Socket::new(
+            socket2::Domain::for_address(addr),
+            socket2::Type::STREAM,
+            None,
+        )
+        .map_err(bind_err)?;
         sock.set_reuse_address(true).map_err(bind_err)?;
         sock.set_nonblocking(true).map_err(bind_err)?;
         sock.bind(&addr.into()).map_err(bind_err)?;
@@ -265,8 +306,19 @@ impl Server {
         let mut endpoint = e.clone();
         endpoint.port = local.port();
         tracing::info!(address = %endpoint.address(), backlog, "listening");
-        println!("Listening on: (DESCRIPTION=(ADDRESS=(PROTOCOL=tcp)(HOST={})(PORT={})))", e.host, local.port());
-        self.endpoints.insert(token, Bound { endpoint, local, listener });
+        println!(
+            "Listening on: (DESCRIPTION=(ADDRESS=(PROTOCOL=tcp)(HOST={})(PORT={})))",
+            e.host,
+            local.port()
+        );
+        self.endpoints.insert(
+            token,
+            Bound {
+                endpoint,
+                local,
+                listener,
+            },
+        );
         Ok(())
     }
 
@@ -284,7 +336,10 @@ impl Server {
                 if e.kind() == ErrorKind::Interrupted {
                     continue;
                 }
-                return Err(ServerError::Io { context: "polling".into(), source: e });
+                return Err(ServerError::Io {
+                    context: "polling".into(),
+                    source: e,
+                });
             }
             for ev in events.iter() {
                 match ev.token() {
@@ -318,19 +373,33 @@ impl Server {
 
     fn accept_clients(&mut self, token: Token) {
         loop {
-            let Some(bound) = self.endpoints.get(&token) else { return };
+            let Some(bound) = self.endpoints.get(&token) else {
+                return;
+            };
             match bound.listener.accept() {
                 Ok((mut stream, addr)) => {
                     let _ = stream.set_nodelay(true);
                     let t = self.token();
-                    if let Err(e) = self.poll.registry().register(&mut stream, t, Interest::READABLE) {
+                    if let Err(e) =
+                        self.poll
+                            .registry()
+                            .register(&mut stream, t, Interest::READABLE)
+                    {
                         tracing::warn!(error = %e, "cannot register client");
                         continue;
                     }
                     let timeout = self.settings.inbound_connect_timeout;
                     let deadline = (!timeout.is_zero()).then(|| Instant::now() + timeout);
                     tracing::debug!(peer = %addr, "accepted");
-                    self.conns.insert(t, Conn { stream, peer: peer_address(&addr), buf: Vec::new(), deadline });
+                    self.conns.insert(
+                        t,
+                        Conn {
+                            stream,
+                            peer: peer_address(&addr),
+                            buf: Vec::new(),
+                            deadline,
+                        },
+                    );
                 }
                 Err(e) if e.kind() == ErrorKind::WouldBlock => return,
                 Err(e) if e.kind() == ErrorKind::Interrupted => continue,
@@ -344,7 +413,9 @@ impl Server {
     }
 
     fn read_client(&mut self, token: Token) {
-        let Some(conn) = self.conns.get_mut(&token) else { return };
+        let Some(conn) = self.conns.get_mut(&token) else {
+            return;
+        };
         let mut eof = false;
         let mut chunk = [0u8; 4096];
         loop {
@@ -369,13 +440,18 @@ impl Server {
         }
         match classify(&conn.buf) {
             Ok(None) if eof => {
-                let reason = format!("client closed the connection after {} byte(s), before a complete CONNECT", conn.buf.len());
+                let reason = format!(
+                    "client closed the connection after {} byte(s), before a complete CONNECT",
+                    conn.buf.len()
+                );
                 self.drop_conn(token, TnsCode::CONNECTION_CLOSED, &[], &reason);
             }
             Ok(None) => {}
             Err(reason) => self.drop_conn(token, TnsCode::BAD_PACKET, &[], &reason),
             Ok(Some((connect, used))) => {
-                let Some(conn) = self.conns.remove(&token) else { return };
+                let Some(conn) = self.conns.remove(&token) else {
+                    return;
+                };
                 self.decide(conn, connect, used);
             }
         }
@@ -422,7 +498,11 @@ impl Server {
                 return;
             }
         };
-        let route = self.directory.route(&req, self.settings.default_service.as_deref(), self.settings.use_sid_as_service);
+        let route = self.directory.route(
+            &req,
+            self.settings.default_service.as_deref(),
+            self.settings.use_sid_as_service,
+        );
         let named = req
             .service_name
             .clone()
@@ -430,8 +510,18 @@ impl Server {
             .unwrap_or_default();
         match route {
             Route::Ping => {
-                let text = format!("(DESCRIPTION=(TMP=)(VSNNUM={VSNNUM_19C})(ERR=0)(ALIAS={}))", self.settings.name);
-                refuse_text(conn.stream, &Refuse { user_reason: 0x22, system_reason: 0, text });
+                let text = format!(
+                    "(DESCRIPTION=(TMP=)(VSNNUM={VSNNUM_19C})(ERR=0)(ALIAS={}))",
+                    self.settings.name
+                );
+                refuse_text(
+                    conn.stream,
+                    &Refuse {
+                        user_reason: 0x22,
+                        system_reason: 0,
+                        text,
+                    },
+                );
                 self.log.event("ping * 0");
             }
             Route::Refuse { code, handler } => {
@@ -439,7 +529,8 @@ impl Server {
                     self.directory.record_refused(k);
                 }
                 tracing::info!(peer = %conn.peer, code = code.0, service = %named, "refused");
-                self.log.connect(&cd, &conn.peer, "establish", &named, Some(code));
+                self.log
+                    .connect(&cd, &conn.peer, "establish", &named, Some(code));
                 refuse_text(conn.stream, &Refuse::for_error(code.0, VSNNUM_19C));
             }
             Route::Handoff(target) => {
@@ -497,7 +588,8 @@ impl Server {
                 self.directory.record_refused(&target.key);
                 tracing::error!(peer = %conn.peer, error = %e, "hand-off failed");
                 let code = TnsCode::HANDOFF_FAILED;
-                self.log.connect(cd, &conn.peer, "establish", named, Some(code));
+                self.log
+                    .connect(cd, &conn.peer, "establish", named, Some(code));
                 refuse_text(conn.stream, &Refuse::for_error(code.0, VSNNUM_19C));
             }
         }
@@ -530,15 +622,22 @@ impl Server {
         };
         let response = if !allowed {
             tracing::warn!("admin command from a foreign uid refused");
-            self.log.event("(CONNECT_DATA=(COMMAND=admin)) * TNS-01189 refused foreign uid * 1189");
-            AdminResponse::Error { code: 1189, lines: vec![TnsCode::NOT_AUTHENTICATED.tns_line()] }
+            self.log
+                .event("(CONNECT_DATA=(COMMAND=admin)) * TNS-01189 refused foreign uid * 1189");
+            AdminResponse::Error {
+                code: 1189,
+                lines: vec![TnsCode::NOT_AUTHENTICATED.tns_line()],
+            }
         } else {
             let mut line = String::new();
             let mut reader = BufReader::new(&stream);
             match reader.read_line(&mut line) {
                 Ok(_) => match serde_json::from_str::<AdminRequest>(&line) {
                     Ok(req) => self.admin_command(req),
-                    Err(e) => AdminResponse::Error { code: 1153, lines: vec![format!("{}: {e}", TnsCode(1153).tns_line())] },
+                    Err(e) => AdminResponse::Error {
+                        code: 1153,
+                        lines: vec![format!("{}: {e}", TnsCode(1153).tns_line())],
+                    },
                 },
                 Err(_) => return,
             }
@@ -562,21 +661,31 @@ impl Server {
         };
         self.log.event(&format!("(CONNECT_DATA=(CID=(PROGRAM=)(HOST=localhost)(USER={}))(COMMAND={cmd_name})(SERVICE={})) * {cmd_name} * 0", whoami(), self.settings.name));
         match req {
-            AdminRequest::Status => AdminResponse::Status(self.status()),
-            AdminRequest::Services => AdminResponse::Services { services: self.directory.views() },
+            AdminRequest::Status => AdminResponse::Status(Box::new(self.status())),
+            AdminRequest::Services => AdminResponse::Services {
+                services: self.directory.views(),
+            },
             AdminRequest::Version => AdminResponse::Ok {
                 lines: vec![
                     report::tnslsnr_version(),
                     format!("\tTNS for Linux: Version {} - Production", report::VERSION),
-                    format!("\tUnix Domain Socket IPC NT Protocol Adaptor for Linux: Version {} - Production", report::VERSION),
-                    format!("\tTCP/IP NT Protocol Adapter for Linux: Version {} - Production", report::VERSION),
+                    format!(
+                        "\tUnix Domain Socket IPC NT Protocol Adaptor for Linux: Version {} - Production",
+                        report::VERSION
+                    ),
+                    format!(
+                        "\tTCP/IP NT Protocol Adapter for Linux: Version {} - Production",
+                        report::VERSION
+                    ),
                 ],
             },
             AdminRequest::Stop => {
                 self.stop = true;
                 AdminResponse::Ok { lines: vec![] }
             }
-            AdminRequest::Reload => AdminResponse::Ok { lines: self.reload() },
+            AdminRequest::Reload => AdminResponse::Ok {
+                lines: self.reload(),
+            },
             AdminRequest::Set { param, value } => self.set(&param, &value),
             AdminRequest::Show { param } => self.show(&param),
         }
@@ -588,16 +697,33 @@ impl Server {
         StatusReport {
             alias: self.settings.name.clone(),
             version: report::tnslsnr_version(),
-            start_unix: self.started.duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0),
+            start_unix: self
+                .started
+                .duration_since(UNIX_EPOCH)
+                .map(|d| d.as_secs())
+                .unwrap_or(0),
             uptime_secs: self.started_at.elapsed().as_secs(),
             trace_level: self.trace_level.clone(),
             security: "ON: Local OS Authentication".to_string(),
             default_service: self.settings.default_service.clone(),
-            parameter_file: self.settings.parameter_file.as_ref().map(|p| p.display().to_string()),
-            log_file: self.log.enabled().then(|| self.log.path().display().to_string()),
+            parameter_file: self
+                .settings
+                .parameter_file
+                .as_ref()
+                .map(|p| p.display().to_string()),
+            log_file: self
+                .log
+                .enabled()
+                .then(|| self.log.path().display().to_string()),
             endpoints: endpoints
                 .iter()
-                .map(|b| format!("(DESCRIPTION=(ADDRESS=(PROTOCOL=tcp)(HOST={})(PORT={})))", b.endpoint.host, b.local.port()))
+                .map(|b| {
+                    format!(
+                        "(DESCRIPTION=(ADDRESS=(PROTOCOL=tcp)(HOST={})(PORT={})))",
+                        b.endpoint.host,
+                        b.local.port()
+                    )
+                })
                 .collect(),
             services: self.directory.views(),
             pid: std::process::id(),
@@ -605,34 +731,53 @@ impl Server {
     }
 
     fn param_line(&self, param: &str, value: &str) -> String {
-        format!("{} parameter \"{param}\" set to {value}", self.settings.name)
+        format!(
+            "{} parameter \"{param}\" set to {value}",
+            self.settings.name
+        )
     }
 
     fn set(&mut self, param: &str, value: &str) -> AdminResponse {
         if self.settings.admin_restrictions {
-            return AdminResponse::Error { code: 12508, lines: vec![TnsCode(12508).tns_line()] };
+            return AdminResponse::Error {
+                code: 12508,
+                lines: vec![TnsCode(12508).tns_line()],
+            };
         }
         let param = param.to_ascii_lowercase();
         let bad = |this: &Self| AdminResponse::Error {
             code: 1153,
-            lines: vec![format!("{} {param} {value}", TnsCode(1153).tns_line()), this.param_hint()],
+            lines: vec![
+                format!("{} {param} {value}", TnsCode(1153).tns_line()),
+                this.param_hint(),
+            ],
         };
         match param.as_str() {
             "inbound_connect_timeout" => {
-                let Ok(secs) = value.trim().parse::<u64>() else { return bad(self) };
+                let Ok(secs) = value.trim().parse::<u64>() else {
+                    return bad(self);
+                };
                 self.settings.inbound_connect_timeout = Duration::from_secs(secs);
             }
             "trc_level" => {
-                let Some(dir) = trace_directive(value) else { return bad(self) };
+                let Some(dir) = trace_directive(value) else {
+                    return bad(self);
+                };
                 if let Err(e) = (self.trace)(dir) {
-                    return AdminResponse::Error { code: 1153, lines: vec![e] };
+                    return AdminResponse::Error {
+                        code: 1153,
+                        lines: vec![e],
+                    };
                 }
                 self.trace_level = value.trim().to_ascii_lowercase();
                 self.log_level = dir.to_string();
             }
             "log_level" => {
                 if let Err(e) = (self.trace)(value.trim()) {
-                    return AdminResponse::Error { code: 1153, lines: vec![format!("{} {e}", TnsCode(1153).tns_line())] };
+                    return AdminResponse::Error {
+                        code: 1153,
+                        lines: vec![format!("{} {e}", TnsCode(1153).tns_line())],
+                    };
                 }
                 self.log_level = value.trim().to_string();
             }
@@ -647,13 +792,20 @@ impl Server {
                         self.settings.logging = on;
                         self.log = l;
                     }
-                    Err(e) => return AdminResponse::Error { code: 1153, lines: vec![e.to_string()] },
+                    Err(e) => {
+                        return AdminResponse::Error {
+                            code: 1153,
+                            lines: vec![e.to_string()],
+                        };
+                    }
                 }
             }
             _ => return bad(self),
         }
         let shown = self.show_value(&param).unwrap_or_default();
-        AdminResponse::Ok { lines: vec![self.param_line(&param, &shown)] }
+        AdminResponse::Ok {
+            lines: vec![self.param_line(&param, &shown)],
+        }
     }
 
     fn param_hint(&self) -> String {
@@ -662,7 +814,9 @@ impl Server {
 
     fn show_value(&self, param: &str) -> Option<String> {
         Some(match param {
-            "inbound_connect_timeout" => self.settings.inbound_connect_timeout.as_secs().to_string(),
+            "inbound_connect_timeout" => {
+                self.settings.inbound_connect_timeout.as_secs().to_string()
+            }
             "trc_level" => self.trace_level.clone(),
             "log_level" => self.log_level.clone(),
             "log_status" => if self.log.enabled() { "ON" } else { "OFF" }.to_string(),
@@ -676,10 +830,15 @@ impl Server {
     fn show(&self, param: &str) -> AdminResponse {
         let param = param.to_ascii_lowercase();
         match self.show_value(&param) {
-            Some(v) => AdminResponse::Ok { lines: vec![self.param_line(&param, &v)] },
+            Some(v) => AdminResponse::Ok {
+                lines: vec![self.param_line(&param, &v)],
+            },
             None => AdminResponse::Error {
                 code: 1153,
-                lines: vec![format!("{} {param}", TnsCode(1153).tns_line()), self.param_hint()],
+                lines: vec![
+                    format!("{} {param}", TnsCode(1153).tns_line()),
+                    self.param_hint(),
+                ],
             },
         }
     }
@@ -700,7 +859,10 @@ impl Server {
             .endpoints
             .iter()
             .filter(|(_, b)| {
-                !wanted.iter().any(|w| w.host.eq_ignore_ascii_case(&b.endpoint.host) && (w.port == b.local.port() || w.port == 0))
+                !wanted.iter().any(|w| {
+                    w.host.eq_ignore_ascii_case(&b.endpoint.host)
+                        && (w.port == b.local.port() || w.port == 0)
+                })
             })
             .map(|(t, _)| *t)
             .collect();
@@ -711,34 +873,33 @@ impl Server {
             }
         }
         for w in &wanted {
-            let have = self
-                .endpoints
-                .values()
-                .any(|b| b.endpoint.host.eq_ignore_ascii_case(&w.host) && (w.port == b.local.port() || w.port == 0));
-            if !have {
-                if let Err(e) = self.bind_endpoint(w) {
-                    notes.push(e.to_string());
-                }
+            let have = self.endpoints.values().any(|b| {
+                b.endpoint.host.eq_ignore_ascii_case(&w.host)
+                    && (w.port == b.local.port() || w.port == 0)
+            });
+            if !have && let Err(e) = self.bind_endpoint(w) {
+                notes.push(e.to_string());
             }
         }
         self.directory.set_static(&new.sids);
-        let log_changed = new.log_path() != self.settings.log_path() || new.logging != self.settings.logging;
+        let log_changed =
+            new.log_path() != self.settings.log_path() || new.logging != self.settings.logging;
         if log_changed {
             match ListenerLog::open(&new.log_path(), new.logging) {
                 Ok(l) => self.log = l,
                 Err(e) => notes.push(e.to_string()),
             }
         }
-        if new.trace_level != self.settings.trace_level {
-            if let Some(dir) = trace_directive(&new.trace_level) {
-                if (self.trace)(dir).is_ok() {
-                    self.trace_level = new.trace_level.clone();
-                    self.log_level = dir.to_string();
-                }
-            }
+        if new.trace_level != self.settings.trace_level
+            && let Some(dir) = trace_directive(&new.trace_level)
+            && (self.trace)(dir).is_ok()
+        {
+            self.trace_level = new.trace_level.clone();
+            self.log_level = dir.to_string();
         }
         self.settings = new;
-        self.log.event(&format!("(RELOAD) * {} * 0", self.settings.name));
+        self.log
+            .event(&format!("(RELOAD) * {} * 0", self.settings.name));
         notes
     }
 
@@ -752,10 +913,12 @@ impl Server {
             let _ = self.poll.registry().deregister(&mut b.listener);
         }
         self.conns.clear();
-        self.log.event(&format!("(STOP) * {} * 0", self.settings.name));
+        self.log
+            .event(&format!("(STOP) * {} * 0", self.settings.name));
         self.cleanup_files();
-        // Dropping the spawner closes its channel: it reaps the remaining dedicated servers
-        // as they finish and then exits; sessions are not touched.
+        // Closing the channel lets the spawner exit once its dedicated servers are gone;
+        // sessions are not touched.
+        self.spawner.shutdown(Duration::from_millis(500));
     }
 }
 
@@ -768,15 +931,22 @@ fn whoami() -> String {
 fn classify(buf: &[u8]) -> Result<Option<(packet::Connect, usize)>, String> {
     if buf.len() >= 2 {
         let len = usize::from(u16::from_be_bytes([buf[0], buf[1]]));
-        if len < packet::HEADER_LEN || len > MAX_CONNECT_PACKET {
-            return Err(format!("bad packet: declared length {len} is not a plausible CONNECT"));
+        if !(packet::HEADER_LEN..=MAX_CONNECT_PACKET).contains(&len) {
+            return Err(format!(
+                "bad packet: declared length {len} is not a plausible CONNECT"
+            ));
         }
     }
     if buf.len() >= 5 && buf[4] != packet::packet_type::CONNECT {
-        return Err(format!("bad packet: type {} where a CONNECT (1) was expected", buf[4]));
+        return Err(format!(
+            "bad packet: type {} where a CONNECT (1) was expected",
+            buf[4]
+        ));
     }
     if buf.len() > MAX_CONNECT_BYTES {
-        return Err(format!("bad packet: more than {MAX_CONNECT_BYTES} bytes without a complete CONNECT"));
+        return Err(format!(
+            "bad packet: more than {MAX_CONNECT_BYTES} bytes without a complete CONNECT"
+        ));
     }
     match packet::decode_connect(buf) {
         Ok(v) => Ok(v),

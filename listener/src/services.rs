@@ -212,7 +212,10 @@ impl ServiceDirectory {
         self.statics = sids
             .iter()
             .map(|s| InstanceEntry {
-                service: s.global_dbname.clone().unwrap_or_else(|| s.sid_name.clone()),
+                service: s
+                    .global_dbname
+                    .clone()
+                    .unwrap_or_else(|| s.sid_name.clone()),
                 instance: s.sid_name.clone(),
                 status: InstanceStatus::Unknown,
                 oracle_home: s.oracle_home.clone(),
@@ -248,16 +251,27 @@ impl ServiceDirectory {
     }
 
     /// Decides what to do with a CONNECT.
-    pub fn route(&self, req: &ConnectRequest, default_service: Option<&str>, use_sid_as_service: bool) -> Route {
+    pub fn route(
+        &self,
+        req: &ConnectRequest,
+        default_service: Option<&str>,
+        use_sid_as_service: bool,
+    ) -> Route {
         if let Some(cmd) = nonempty(&req.command) {
             let code = if cmd.eq_ignore_ascii_case("ping") {
                 return Route::Ping;
             } else {
                 TnsCode::NOT_AUTHENTICATED // remote administration is refused, as Oracle does
             };
-            return Route::Refuse { code, handler: None };
+            return Route::Refuse {
+                code,
+                handler: None,
+            };
         }
-        let refuse = |code| Route::Refuse { code, handler: None };
+        let refuse = |code| Route::Refuse {
+            code,
+            handler: None,
+        };
         let (requested, by_sid) = if let Some(s) = nonempty(&req.service_name) {
             (s.to_string(), false)
         } else if let Some(s) = nonempty(&req.sid) {
@@ -278,7 +292,11 @@ impl ServiceDirectory {
             })
             .collect();
         if candidates.is_empty() {
-            return refuse(if by_sid { TnsCode::UNKNOWN_SID } else { TnsCode::UNKNOWN_SERVICE });
+            return refuse(if by_sid {
+                TnsCode::UNKNOWN_SID
+            } else {
+                TnsCode::UNKNOWN_SERVICE
+            });
         }
         if let Some(inst) = nonempty(&req.instance_name) {
             candidates.retain(|e| e.instance.eq_ignore_ascii_case(inst));
@@ -292,8 +310,14 @@ impl ServiceDirectory {
             .filter(|e| matches!(e.status, InstanceStatus::Ready | InstanceStatus::Unknown))
             .collect();
         if open.is_empty() {
-            let all_restricted = candidates.iter().all(|e| e.status == InstanceStatus::Restricted);
-            return refuse(if all_restricted { TnsCode::RESTRICTED } else { TnsCode::BLOCKING });
+            let all_restricted = candidates
+                .iter()
+                .all(|e| e.status == InstanceStatus::Restricted);
+            return refuse(if all_restricted {
+                TnsCode::RESTRICTED
+            } else {
+                TnsCode::BLOCKING
+            });
         }
         let server = nonempty(&req.server).map(str::to_ascii_lowercase);
         let wants_shared = server.as_deref() == Some("shared");
@@ -333,9 +357,16 @@ impl ServiceDirectory {
             });
         }
         // No usable handler: charge the refusal to the first handler of the first instance.
-        let first = open.iter().find_map(|e| e.handlers.first().map(|h| key_of(e, h)));
+        let first = open
+            .iter()
+            .find_map(|e| e.handlers.first().map(|h| key_of(e, h)));
         let any_of_kind_blocked = open.iter().flat_map(|e| e.handlers.iter()).any(|h| {
-            h.blocked && (if wants_shared { is_dispatcher(h) } else { !wants_dedicated || !is_dispatcher(h) })
+            h.blocked
+                && (if wants_shared {
+                    is_dispatcher(h)
+                } else {
+                    !wants_dedicated || !is_dispatcher(h)
+                })
         });
         let code = if any_of_kind_blocked {
             TnsCode::NO_APPROPRIATE_HANDLER
@@ -344,7 +375,10 @@ impl ServiceDirectory {
         } else {
             TnsCode::NO_HANDLER_STACK
         };
-        Route::Refuse { code, handler: first }
+        Route::Refuse {
+            code,
+            handler: first,
+        }
     }
 
     /// Services as lsnrctl shows them, sorted by name, instances in registration order.
@@ -355,7 +389,11 @@ impl ServiceDirectory {
                 .handlers
                 .iter()
                 .map(|h| {
-                    let (established, refused) = self.counters.get(&key_of(e, h)).copied().unwrap_or_default();
+                    let (established, refused) = self
+                        .counters
+                        .get(&key_of(e, h))
+                        .copied()
+                        .unwrap_or_default();
                     HandlerView {
                         handler: h.clone(),
                         established,
@@ -369,7 +407,10 @@ impl ServiceDirectory {
                 status: e.status,
                 handlers,
             };
-            match services.iter_mut().find(|s| s.name.eq_ignore_ascii_case(&e.service)) {
+            match services
+                .iter_mut()
+                .find(|s| s.name.eq_ignore_ascii_case(&e.service))
+            {
                 Some(s) => s.instances.push(inst),
                 None => services.push(ServiceView {
                     name: e.service.clone(),
@@ -377,7 +418,11 @@ impl ServiceDirectory {
                 }),
             }
         }
-        services.sort_by(|a, b| a.name.to_ascii_lowercase().cmp(&b.name.to_ascii_lowercase()));
+        services.sort_by(|a, b| {
+            a.name
+                .to_ascii_lowercase()
+                .cmp(&b.name.to_ascii_lowercase())
+        });
         services
     }
 }
@@ -422,7 +467,10 @@ mod tests {
         r.server = Some("SHARED".into());
         assert_eq!(code(d.route(&r, None, false)), 12520);
         // SID used as a service name only with USE_SID_AS_SERVICE.
-        assert_eq!(code(d.route(&req(None, Some("orcl.example.com")), None, false)), 12505);
+        assert_eq!(
+            code(d.route(&req(None, Some("orcl.example.com")), None, false)),
+            12505
+        );
     }
 
     #[test]
@@ -443,8 +491,10 @@ mod tests {
                 other => panic!("{r:?}: {other:?}"),
             }
         }
-        let mut ping = ConnectRequest::default();
-        ping.command = Some("ping".into());
+        let mut ping = ConnectRequest {
+            command: Some("ping".into()),
+            ..ConnectRequest::default()
+        };
         assert_eq!(d.route(&ping, None, false), Route::Ping);
         ping.command = Some("status".into());
         assert_eq!(code(d.route(&ping, None, false)), 1189);
@@ -472,7 +522,10 @@ mod tests {
         d.replace_dynamic(vec![mk(InstanceStatus::Ready, true)]);
         assert_eq!(code(d.route(&req(Some("sales"), None), None, false)), 12519);
         d.replace_dynamic(vec![mk(InstanceStatus::Ready, false)]);
-        assert!(matches!(d.route(&req(Some("SALES"), None), None, false), Route::Handoff(_)));
+        assert!(matches!(
+            d.route(&req(Some("SALES"), None), None, false),
+            Route::Handoff(_)
+        ));
     }
 
     #[test]
@@ -485,8 +538,16 @@ mod tests {
         d.record_established(&t.key);
         d.record_refused(&t.key);
         d.set_static(&[
-            StaticSid { global_dbname: Some("orcl.example.com".into()), sid_name: "ORCL".into(), oracle_home: None },
-            StaticSid { global_dbname: None, sid_name: "NEW".into(), oracle_home: None },
+            StaticSid {
+                global_dbname: Some("orcl.example.com".into()),
+                sid_name: "ORCL".into(),
+                oracle_home: None,
+            },
+            StaticSid {
+                global_dbname: None,
+                sid_name: "NEW".into(),
+                oracle_home: None,
+            },
         ]);
         let v = d.views();
         assert_eq!(v.len(), 2);

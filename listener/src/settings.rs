@@ -27,7 +27,10 @@ pub struct Endpoint {
 impl Endpoint {
     /// `(ADDRESS=(PROTOCOL=tcp)(HOST=h)(PORT=p))`.
     pub fn address(&self) -> String {
-        format!("(ADDRESS=(PROTOCOL=tcp)(HOST={})(PORT={}))", self.host, self.port)
+        format!(
+            "(ADDRESS=(PROTOCOL=tcp)(HOST={})(PORT={}))",
+            self.host, self.port
+        )
     }
 }
 
@@ -129,9 +132,13 @@ pub fn load(home: &OracleHome, name: &str) -> Result<Loaded, SettingsError> {
     let mut settings = ListenerSettings::defaults(&name, home);
     let path = home.listener_ora();
     if !path.exists() {
-        return Ok(Loaded { settings, notes: Vec::new() });
+        return Ok(Loaded {
+            settings,
+            notes: Vec::new(),
+        });
     }
-    let parsed = config::listener::ListenerConfig::load(&path).map_err(|e| SettingsError::Read(e.to_string()))?;
+    let parsed = config::listener::ListenerConfig::load(&path)
+        .map_err(|e| SettingsError::Read(e.to_string()))?;
     let mut notes: Vec<String> = parsed.diagnostics.iter().map(|d| d.to_string()).collect();
     settings.parameter_file = Some(path);
     let Some(l) = parsed.value.listener(&name) else {
@@ -143,11 +150,18 @@ pub fn load(home: &OracleHome, name: &str) -> Result<Loaded, SettingsError> {
     let mut endpoints = Vec::new();
     for e in &l.endpoints {
         if e.protocol != config::listener::Protocol::Tcp {
-            notes.push(format!("endpoint {} ignored: only TCP is supported", e.render()));
+            notes.push(format!(
+                "endpoint {} ignored: only TCP is supported",
+                e.render()
+            ));
             continue;
         }
         endpoints.push(Endpoint {
-            host: e.host.clone().filter(|h| !h.is_empty()).unwrap_or_else(|| "127.0.0.1".to_string()),
+            host: e
+                .host
+                .clone()
+                .filter(|h| !h.is_empty())
+                .unwrap_or_else(|| "127.0.0.1".to_string()),
             port: e.port.unwrap_or(1521),
             queuesize: e.queuesize.unwrap_or(DEFAULT_QUEUESIZE),
         });
@@ -163,7 +177,11 @@ pub fn load(home: &OracleHome, name: &str) -> Result<Loaded, SettingsError> {
                 notes.push("SID_DESC without SID_NAME ignored".to_string());
                 return None;
             };
-            Some(StaticSid { global_dbname: s.global_dbname.clone(), sid_name: sid, oracle_home: s.oracle_home.clone() })
+            Some(StaticSid {
+                global_dbname: s.global_dbname.clone(),
+                sid_name: sid,
+                oracle_home: s.oracle_home.clone(),
+            })
         })
         .collect();
     let p = &l.params;
@@ -176,7 +194,11 @@ pub fn load(home: &OracleHome, name: &str) -> Result<Loaded, SettingsError> {
         settings.log_directory = d.clone();
     }
     if let Some(f) = &p.log_file {
-        settings.log_file = if f.ends_with(".log") { f.clone() } else { format!("{f}.log") };
+        settings.log_file = if f.ends_with(".log") {
+            f.clone()
+        } else {
+            format!("{f}.log")
+        };
     }
     if let Some(t) = &p.trace_level {
         settings.trace_level = t.to_ascii_lowercase();

@@ -63,7 +63,8 @@ impl Spawner {
     /// Forks the spawner. Must be called while the process is single-threaded (checked).
     /// `argv` is the argv area the spawner and its children overwrite with their titles.
     pub fn start(listener: &str, argv: Option<ArgvArea>) -> Result<Self, SpawnerError> {
-        let (ours, theirs) = fdpass::seqpacket_pair().map_err(|source| SpawnerError::Channel { source })?;
+        let (ours, theirs) =
+            fdpass::seqpacket_pair().map_err(|source| SpawnerError::Channel { source })?;
         match process::fork_single_threaded().map_err(|source| SpawnerError::Fork { source })? {
             ForkResult::Child => {
                 drop(ours);
@@ -71,7 +72,10 @@ impl Spawner {
             }
             ForkResult::Parent { child } => {
                 drop(theirs);
-                Ok(Self { sock: ours, pid: child })
+                Ok(Self {
+                    sock: ours,
+                    pid: child,
+                })
             }
         }
     }
@@ -84,9 +88,28 @@ impl Spawner {
     /// Sends the client socket and its hand-off message. The caller closes its copy of the
     /// socket afterwards (dropping it).
     pub fn hand_off(&self, client: impl AsFd, msg: &HandoffMessage) -> Result<(), SpawnerError> {
-        let payload = msg.encode().map_err(|source| SpawnerError::Encode { source })?;
+        let payload = msg
+            .encode()
+            .map_err(|source| SpawnerError::Encode { source })?;
         fdpass::send_fd(self.sock.as_fd(), client.as_fd(), &payload)
             .map_err(|source| SpawnerError::Handoff { source })
+    }
+
+    /// Closes the channel. The spawner then exits as soon as its last dedicated server has
+    /// gone; if that happens within `grace` it is reaped here, otherwise it lives on (with
+    /// its sessions) and is re-parented when the listener exits.
+    pub fn shutdown(self, grace: std::time::Duration) {
+        let Self { sock, pid } = self;
+        drop(sock);
+        let deadline = std::time::Instant::now() + grace;
+        while std::time::Instant::now() < deadline {
+            match waitpid(pid, Some(WaitPidFlag::WNOHANG)) {
+                Ok(WaitStatus::StillAlive) | Err(nix::Error::EINTR) => {
+                    std::thread::sleep(std::time::Duration::from_millis(10));
+                }
+                _ => return,
+            }
+        }
     }
 
     /// True when the spawner process has exited (it is reaped here).
@@ -179,7 +202,9 @@ fn run_spawner(ctl: OwnedFd, listener: &str, argv: Option<ArgvArea>) -> ! {
                             live += 1;
                             drop(client); // CLOEXEC does not help without exec: close our copy now
                         }
-                        Err(e) => spawner_log(&format!("TNS-12500: cannot start dedicated server: {e}")),
+                        Err(e) => {
+                            spawner_log(&format!("TNS-12500: cannot start dedicated server: {e}"))
+                        }
                     }
                     reap(&mut live);
                 }
@@ -210,7 +235,9 @@ fn reap(live: &mut usize) {
 fn dedicated_child(client: OwnedFd, msg: HandoffMessage, argv: Option<ArgvArea>) -> ! {
     process::reset_signals();
     let _ = setsid();
-    if process::close_fds_except(&[client.as_raw_fd()]).is_err() || process::stdio_to_devnull().is_err() {
+    if process::close_fds_except(&[client.as_raw_fd()]).is_err()
+        || process::stdio_to_devnull().is_err()
+    {
         std::process::exit(1);
     }
     let _ = rand::rng().reseed();

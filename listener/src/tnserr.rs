@@ -61,12 +61,16 @@ impl TnsCode {
             12505 => "TNS:listener does not currently know of SID given in connect descriptor",
             12508 => "TNS:listener could not resolve the COMMAND given",
             1153 => "Failed to process string",
-            12514 => "TNS:listener does not currently know of service requested in connect descriptor",
+            12514 => {
+                "TNS:listener does not currently know of service requested in connect descriptor"
+            }
             12516 => "TNS:listener could not find available handler with matching protocol stack",
             12518 => "TNS:listener could not hand off client connection",
             12519 => "TNS:no appropriate service handler found",
             12520 => "TNS:listener could not find available handler for requested type of server",
-            12521 => "TNS:listener does not currently know of instance requested in connect descriptor",
+            12521 => {
+                "TNS:listener does not currently know of instance requested in connect descriptor"
+            }
             12525 => "TNS:listener has not received client's request in time allowed",
             12526 => "TNS:listener: all appropriate instances are in restricted mode",
             12528 => "TNS:listener: all appropriate instances are blocking new connections",
@@ -103,6 +107,9 @@ mod tests {
             TnsCode::UNKNOWN_SERVICE.tns_line(),
             "TNS-12514: TNS:listener does not currently know of service requested in connect descriptor"
         );
-        assert_eq!(TnsCode::NO_LISTENER_00511.tns_line(), "TNS-00511: No listener");
+        assert_eq!(
+            TnsCode::NO_LISTENER_00511.tns_line(),
+            "TNS-00511: No listener"
+        );
     }
 }

@@ -43,7 +43,10 @@ pub fn bin(name: &str) -> PathBuf {
                 .current_dir(workspace_root())
                 .args(["build", "--bins", "-p", "listener", "-p", "client"])
                 .status();
-            assert!(matches!(status, Ok(s) if s.success()), "building binaries failed: {status:?}");
+            assert!(
+                matches!(status, Ok(s) if s.success()),
+                "building binaries failed: {status:?}"
+            );
         });
     }
     path
@@ -63,7 +66,10 @@ pub struct TestHome {
 impl TestHome {
     /// Creates the layout.
     pub fn new() -> Self {
-        let dir = tempfile::Builder::new().prefix("orah").tempdir().expect("tempdir");
+        let dir = tempfile::Builder::new()
+            .prefix("orah")
+            .tempdir()
+            .expect("tempdir");
         fs::create_dir_all(dir.path().join("network").join("admin")).expect("mkdir admin");
         Self { dir }
     }
@@ -85,13 +91,17 @@ impl TestHome {
 
     /// Contents of `network/log/listener.log` (empty if absent).
     pub fn listener_log(&self) -> String {
-        fs::read_to_string(self.path().join("network").join("log").join("listener.log")).unwrap_or_default()
+        fs::read_to_string(self.path().join("network").join("log").join("listener.log"))
+            .unwrap_or_default()
     }
 
     /// Runs `lsnrctl args...` with this home and returns its output.
     pub fn lsnrctl(&self, args: &[&str]) -> Output {
         run_with_timeout(
-            Command::new(bin("lsnrctl")).args(args).env("ORACLE_HOME", self.path()).env_remove("TNS_ADMIN"),
+            Command::new(bin("lsnrctl"))
+                .args(args)
+                .env("ORACLE_HOME", self.path())
+                .env_remove("TNS_ADMIN"),
             WAIT,
         )
     }
@@ -105,7 +115,12 @@ impl Default for TestHome {
 
 /// A `listener.ora` with one TCP endpoint, static SID_DESCs `(SID_NAME, GLOBAL_DBNAME)` and
 /// extra `PARAM_<name>=value` lines.
-pub fn listener_ora(name: &str, port: u16, sids: &[(&str, Option<&str>)], params: &[(&str, &str)]) -> String {
+pub fn listener_ora(
+    name: &str,
+    port: u16,
+    sids: &[(&str, Option<&str>)],
+    params: &[(&str, &str)],
+) -> String {
     let mut s = format!(
         "{name} =\n  (DESCRIPTION_LIST =\n    (DESCRIPTION =\n      (ADDRESS = (PROTOCOL = TCP)(HOST = 127.0.0.1)(PORT = {port}))))\n\n"
     );
@@ -157,7 +172,11 @@ pub fn run_with_timeout(cmd: &mut Command, limit: Duration) -> Output {
         }
         std::thread::sleep(Duration::from_millis(20));
     };
-    Output { status, stdout: t_out.join().unwrap_or_default(), stderr: t_err.join().unwrap_or_default() }
+    Output {
+        status,
+        stdout: t_out.join().unwrap_or_default(),
+        stderr: t_err.join().unwrap_or_default(),
+    }
 }
 
 /// A running `tnslsnr`, stopped (SIGTERM, then SIGKILL) when dropped.
@@ -196,7 +215,11 @@ impl ListenerProc {
                 .stderr(log("err"));
             std::os::unix::process::CommandExt::process_group(&mut cmd, 0);
             let child = cmd.spawn().expect("spawn tnslsnr");
-            let mut me = Self { child: Some(child), name: name.to_string(), port };
+            let mut me = Self {
+                child: Some(child),
+                name: name.to_string(),
+                port,
+            };
             if me.wait_ready(home) {
                 return me;
             }
@@ -211,16 +234,17 @@ impl ListenerProc {
     }
 
     fn wait_ready(&mut self, home: &TestHome) -> bool {
-        let sock = listener::home::OracleHome::with_admin(home.path().to_path_buf(), None).admin_socket(&self.name);
+        let sock = listener::home::OracleHome::with_admin(home.path().to_path_buf(), None)
+            .admin_socket(&self.name);
         let deadline = Instant::now() + WAIT;
         while Instant::now() < deadline {
             if listener::admin::call(&sock, &listener::admin::AdminRequest::Version).is_ok() {
                 return true;
             }
-            if let Some(c) = self.child.as_mut() {
-                if let Ok(Some(_)) = c.try_wait() {
-                    return false;
-                }
+            if let Some(c) = self.child.as_mut()
+                && let Ok(Some(_)) = c.try_wait()
+            {
+                return false;
             }
             std::thread::sleep(Duration::from_millis(25));
         }
@@ -281,7 +305,11 @@ pub fn python() -> PathBuf {
             .arg(workspace_root().join("scripts").join("pyenv.sh"))
             .output()
             .expect("run scripts/pyenv.sh");
-        assert!(out.status.success(), "pyenv.sh failed: {}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "pyenv.sh failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         PathBuf::from(String::from_utf8_lossy(&out.stdout).trim())
     })
     .clone()
@@ -295,13 +323,17 @@ pub fn run_python(code: &str, args: &[&str], limit: Duration) -> Output {
 /// Child pids of `pid` (from `/proc/*/stat`).
 pub fn children_of(pid: u32) -> Vec<u32> {
     let mut out = Vec::new();
-    let Ok(dir) = fs::read_dir("/proc") else { return out };
+    let Ok(dir) = fs::read_dir("/proc") else {
+        return out;
+    };
     for e in dir.flatten() {
-        let Some(p) = e.file_name().to_str().and_then(|s| s.parse::<u32>().ok()) else { continue };
-        if let Some((ppid, _)) = stat_of(p) {
-            if ppid == pid {
-                out.push(p);
-            }
+        let Some(p) = e.file_name().to_str().and_then(|s| s.parse::<u32>().ok()) else {
+            continue;
+        };
+        if let Some((ppid, _)) = stat_of(p)
+            && ppid == pid
+        {
+            out.push(p);
         }
     }
     out
@@ -320,17 +352,26 @@ pub fn stat_of(pid: u32) -> Option<(u32, char)> {
 /// The title `ps` shows (`/proc/<pid>/cmdline`, NULs as spaces, trailing NULs dropped).
 pub fn title_of(pid: u32) -> String {
     let raw = fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
-    let text: String = raw.iter().map(|b| if *b == 0 { ' ' } else { *b as char }).collect();
+    let text: String = raw
+        .iter()
+        .map(|b| if *b == 0 { ' ' } else { *b as char })
+        .collect();
     text.trim_end().to_string()
 }
 
 /// Open fds of a process as `(fd, link target)`.
 pub fn fds_of(pid: u32) -> Vec<(u32, String)> {
     let mut v = Vec::new();
-    let Ok(dir) = fs::read_dir(format!("/proc/{pid}/fd")) else { return v };
+    let Ok(dir) = fs::read_dir(format!("/proc/{pid}/fd")) else {
+        return v;
+    };
     for e in dir.flatten() {
-        let Some(fd) = e.file_name().to_str().and_then(|s| s.parse().ok()) else { continue };
-        let target = fs::read_link(e.path()).map(|p| p.display().to_string()).unwrap_or_default();
+        let Some(fd) = e.file_name().to_str().and_then(|s| s.parse().ok()) else {
+            continue;
+        };
+        let target = fs::read_link(e.path())
+            .map(|p| p.display().to_string())
+            .unwrap_or_default();
         v.push((fd, target));
     }
     v.sort();

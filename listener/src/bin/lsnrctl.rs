@@ -44,7 +44,11 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let mut ctl = Ctl { home, current: "LISTENER".to_string(), out: String::new() };
+    let mut ctl = Ctl {
+        home,
+        current: "LISTENER".to_string(),
+        out: String::new(),
+    };
     let mut ok = true;
     ctl.out.push_str(&banner());
     if args.command.is_empty() {
@@ -59,7 +63,10 @@ fn main() -> ExitCode {
                 Ok(_) => {}
             }
             let words: Vec<String> = line.split_whitespace().map(str::to_string).collect();
-            if matches!(words.first().map(|w| w.to_ascii_lowercase()).as_deref(), Some("exit" | "quit")) {
+            if matches!(
+                words.first().map(|w| w.to_ascii_lowercase()).as_deref(),
+                Some("exit" | "quit")
+            ) {
                 break;
             }
             if !words.is_empty() {
@@ -71,16 +78,20 @@ fn main() -> ExitCode {
         ok = ctl.run(&args.command);
         flush(&mut ctl.out);
     }
-    if ok { ExitCode::SUCCESS } else { ExitCode::FAILURE }
+    if ok {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    }
 }
 
 /// Writes and clears the buffer; a closed stdout (`lsnrctl status | head`) is not an error.
 fn flush(out: &mut String) {
     let mut so = std::io::stdout().lock();
-    if let Err(e) = so.write_all(out.as_bytes()).and_then(|_| so.flush()) {
-        if e.kind() != ErrorKind::BrokenPipe {
-            eprintln!("lsnrctl: {e}");
-        }
+    if let Err(e) = so.write_all(out.as_bytes()).and_then(|_| so.flush())
+        && e.kind() != ErrorKind::BrokenPipe
+    {
+        eprintln!("lsnrctl: {e}");
     }
     out.clear();
 }
@@ -113,7 +124,10 @@ impl Ctl {
     fn run(&mut self, words: &[String]) -> bool {
         let cmd = words[0].to_ascii_lowercase();
         let arg = words.get(1).cloned();
-        let name = arg.clone().unwrap_or_else(|| self.current.clone()).to_ascii_uppercase();
+        let name = arg
+            .clone()
+            .unwrap_or_else(|| self.current.clone())
+            .to_ascii_uppercase();
         match cmd.as_str() {
             "help" => {
                 let h = help();
@@ -128,7 +142,10 @@ impl Ctl {
             "version" => self.simple(&name, AdminRequest::Version),
             "set" | "show" => {
                 let Some(param) = arg.map(|p| p.to_ascii_lowercase()) else {
-                    self.line(&format!("{}: {cmd} requires a parameter", TnsCode(1153).tns_line()));
+                    self.line(&format!(
+                        "{}: {cmd} requires a parameter",
+                        TnsCode(1153).tns_line()
+                    ));
                     return false;
                 };
                 if param == "current_listener" {
@@ -142,7 +159,10 @@ impl Ctl {
                 }
                 let req = if cmd == "set" {
                     let Some(value) = words.get(2).cloned() else {
-                        self.line(&format!("{}: set {param} requires a value", TnsCode(1153).tns_line()));
+                        self.line(&format!(
+                            "{}: set {param} requires a value",
+                            TnsCode(1153).tns_line()
+                        ));
                         return false;
                     };
                     AdminRequest::Set { param, value }
@@ -153,7 +173,10 @@ impl Ctl {
                 self.simple(&current, req)
             }
             _ => {
-                self.line(&format!("NL-00853: undefined command \"{}\".  Try \"help\"", words[0]));
+                self.line(&format!(
+                    "NL-00853: undefined command \"{}\".  Try \"help\"",
+                    words[0]
+                ));
                 false
             }
         }
@@ -167,11 +190,10 @@ impl Ctl {
 
     fn connecting_line(&mut self, name: &str) {
         let s = self.settings(name);
-        let addr = s
-            .endpoints
-            .first()
-            .map(|e| e.address())
-            .unwrap_or_else(|| "(ADDRESS=(PROTOCOL=tcp)(HOST=127.0.0.1)(PORT=1521))".to_string());
+        let addr =
+            s.endpoints.first().map(|e| e.address()).unwrap_or_else(|| {
+                "(ADDRESS=(PROTOCOL=tcp)(HOST=127.0.0.1)(PORT=1521))".to_string()
+            });
         self.line(&format!("Connecting to (DESCRIPTION={addr})"));
     }
 
@@ -245,13 +267,18 @@ impl Ctl {
 
     fn start(&mut self, name: &str) -> bool {
         if self.call(name, &AdminRequest::Version).is_ok() {
-            self.line(&format!("TNS-01106: Listener using listener name {name} has already been started"));
+            self.line(&format!(
+                "TNS-01106: Listener using listener name {name} has already been started"
+            ));
             return false;
         }
         let exe = match std::env::current_exe() {
             Ok(p) => p.with_file_name("tnslsnr"),
             Err(e) => {
-                self.line(&format!("{}: cannot locate tnslsnr: {e}", TnsCode::SPAWN_FAILED.tns_line()));
+                self.line(&format!(
+                    "{}: cannot locate tnslsnr: {e}",
+                    TnsCode::SPAWN_FAILED.tns_line()
+                ));
                 return false;
             }
         };
@@ -280,7 +307,11 @@ impl Ctl {
         let mut child = match command.spawn() {
             Ok(c) => c,
             Err(e) => {
-                self.line(&format!("{}: {}: {e}", TnsCode::SPAWN_FAILED.tns_line(), exe.display()));
+                self.line(&format!(
+                    "{}: {}: {e}",
+                    TnsCode::SPAWN_FAILED.tns_line(),
+                    exe.display()
+                ));
                 return false;
             }
         };
@@ -304,7 +335,10 @@ impl Ctl {
                 self.line(l);
             }
             self.line("TNS-12560: TNS:protocol adapter error");
-            self.line(&format!("Listener failed to start. See the error message(s) above and {}", trace_path.display()));
+            self.line(&format!(
+                "Listener failed to start. See the error message(s) above and {}",
+                trace_path.display()
+            ));
             return false;
         };
         self.line(&report::tnslsnr_version());

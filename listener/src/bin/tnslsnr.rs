@@ -34,12 +34,23 @@ struct Args {
 fn main() -> anyhow::Result<()> {
     // Capture argv before anything overwrites it (titles), then parse.
     let raw: Vec<String> = std::env::args()
-        .map(|a| if a == "-inherit" { "--inherit".to_string() } else { a })
+        .map(|a| {
+            if a == "-inherit" {
+                "--inherit".to_string()
+            } else {
+                a
+            }
+        })
         .collect();
     let argv = ArgvArea::locate().ok();
     let args = Args::parse_from(raw);
-    let name = args.name.clone().unwrap_or_else(|| "LISTENER".to_string()).to_ascii_uppercase();
-    let home = OracleHome::resolve(args.home.as_deref()).context("TNS-01190: cannot determine ORACLE_HOME")?;
+    let name = args
+        .name
+        .clone()
+        .unwrap_or_else(|| "LISTENER".to_string())
+        .to_ascii_uppercase();
+    let home = OracleHome::resolve(args.home.as_deref())
+        .context("TNS-01190: cannot determine ORACLE_HOME")?;
 
     // The spawner is forked before any thread exists (tracing is not even initialised).
     let spawner = Spawner::start(&name, argv).context("starting the spawner")?;
@@ -51,14 +62,26 @@ fn main() -> anyhow::Result<()> {
     let initial = args
         .trace_level
         .as_deref()
-        .map(|l| trace_directive(l).map(str::to_string).unwrap_or_else(|| l.to_string()))
+        .map(|l| {
+            trace_directive(l)
+                .map(str::to_string)
+                .unwrap_or_else(|| l.to_string())
+        })
         .or_else(|| std::env::var("TNSLSNR_LOG").ok())
-        .unwrap_or_else(|| trace_directive(&loaded.settings.trace_level).unwrap_or("warn").to_string());
+        .unwrap_or_else(|| {
+            trace_directive(&loaded.settings.trace_level)
+                .unwrap_or("warn")
+                .to_string()
+        });
     let filter = EnvFilter::try_new(&initial).unwrap_or_else(|_| EnvFilter::new("warn"));
     let (filter, handle) = reload::Layer::new(filter);
     tracing_subscriber::registry()
         .with(filter)
-        .with(tracing_subscriber::fmt::layer().with_writer(std::io::stderr).with_ansi(false))
+        .with(
+            tracing_subscriber::fmt::layer()
+                .with_writer(std::io::stderr)
+                .with_ansi(false),
+        )
         .init();
     for n in &loaded.notes {
         tracing::warn!("{n}");

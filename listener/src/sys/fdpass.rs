@@ -13,6 +13,9 @@ use nix::sys::socket::{
 /// Largest hand-off message accepted (metadata + CONNECT bytes + overflow descriptor).
 pub(crate) const MAX_MESSAGE: usize = 128 * 1024;
 
+/// One received message: its payload and the fd that came with it.
+pub(crate) type Received = (Vec<u8>, Option<OwnedFd>);
+
 /// Errors of the fd-passing channel.
 #[derive(Debug, thiserror::Error)]
 pub enum FdPassError {
@@ -54,7 +57,11 @@ pub(crate) fn seqpacket_pair() -> Result<(OwnedFd, OwnedFd), FdPassError> {
 }
 
 /// Sends `fd` and `payload` as one message. Retries EINTR.
-pub(crate) fn send_fd(sock: BorrowedFd<'_>, fd: BorrowedFd<'_>, payload: &[u8]) -> Result<(), FdPassError> {
+pub(crate) fn send_fd(
+    sock: BorrowedFd<'_>,
+    fd: BorrowedFd<'_>,
+    payload: &[u8],
+) -> Result<(), FdPassError> {
     if payload.len() > MAX_MESSAGE {
         return Err(FdPassError::TooLarge { len: payload.len() });
     }
@@ -77,7 +84,7 @@ pub(crate) fn send_fd(sock: BorrowedFd<'_>, fd: BorrowedFd<'_>, payload: &[u8]) 
 
 /// Receives one message: `Ok(None)` at EOF (peer closed), otherwise the payload and the
 /// fd that came with it (if any). Received fds are CLOEXEC and owned at once.
-pub(crate) fn recv_fd(sock: BorrowedFd<'_>) -> Result<Option<(Vec<u8>, Option<OwnedFd>)>, FdPassError> {
+pub(crate) fn recv_fd(sock: BorrowedFd<'_>) -> Result<Option<Received>, FdPassError> {
     let mut buf = vec![0u8; MAX_MESSAGE];
     let mut space = nix::cmsg_space!([RawFd; 4]);
     loop {
@@ -95,7 +102,9 @@ pub(crate) fn recv_fd(sock: BorrowedFd<'_>) -> Result<Option<(Vec<u8>, Option<Ow
         let bytes = msg.bytes;
         let truncated = msg.flags.contains(MsgFlags::MSG_TRUNC);
         let mut first: Option<OwnedFd> = None;
-        let cmsgs = msg.cmsgs().map_err(|source| FdPassError::Receive { source })?;
+        let cmsgs = msg
+            .cmsgs()
+            .map_err(|source| FdPassError::Receive { source })?;
         for c in cmsgs {
             if let ControlMessageOwned::ScmRights(fds) = c {
                 for raw in fds {

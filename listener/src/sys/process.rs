@@ -12,7 +12,9 @@ use nix::unistd::{ForkResult, dup2_stderr, dup2_stdin, dup2_stdout};
 #[derive(Debug, thiserror::Error)]
 pub enum ProcessError {
     /// `fork` was requested while other threads exist; forking then is unsound.
-    #[error("refusing to fork: process has {threads} threads (the spawner must stay single-threaded)")]
+    #[error(
+        "refusing to fork: process has {threads} threads (the spawner must stay single-threaded)"
+    )]
     MultiThreaded {
         /// Number of threads found in `/proc/self/task`.
         threads: usize,
@@ -39,7 +41,9 @@ pub enum ProcessError {
 
 /// Number of threads of the calling process, from `/proc/self/task`.
 pub fn thread_count() -> usize {
-    fs::read_dir("/proc/self/task").map(|d| d.count()).unwrap_or(0)
+    fs::read_dir("/proc/self/task")
+        .map(|d| d.count())
+        .unwrap_or(0)
 }
 
 /// `fork()`, but only when the calling process has exactly one thread.
@@ -60,7 +64,11 @@ pub(crate) fn close_fds_except(keep: &[RawFd]) -> Result<(), ProcessError> {
     let dir = fs::read_dir("/proc/self/fd").map_err(|source| ProcessError::ListFds { source })?;
     for entry in dir {
         let entry = entry.map_err(|source| ProcessError::ListFds { source })?;
-        if let Some(fd) = entry.file_name().to_str().and_then(|s| s.parse::<RawFd>().ok()) {
+        if let Some(fd) = entry
+            .file_name()
+            .to_str()
+            .and_then(|s| s.parse::<RawFd>().ok())
+        {
             fds.push(fd);
         }
     }
@@ -85,9 +93,13 @@ pub(crate) fn stdio_to_devnull() -> Result<(), ProcessError> {
         .read(true)
         .write(true)
         .open("/dev/null")
-        .map_err(|e| ProcessError::DevNull { detail: e.to_string() })?
+        .map_err(|e| ProcessError::DevNull {
+            detail: e.to_string(),
+        })?
         .into();
-    let map = |e: nix::Error| ProcessError::DevNull { detail: e.to_string() };
+    let map = |e: nix::Error| ProcessError::DevNull {
+        detail: e.to_string(),
+    };
     dup2_stdin(&null).map_err(map)?;
     dup2_stdout(&null).map_err(map)?;
     dup2_stderr(&null).map_err(map)?;
