@@ -1,2 +1,4 @@
 //! The server side of a session: the sans-I/O session engine (TTC + O5LOGON + SQL subset),
 //! the dedicated-server loop that drives it from a socket, and the `oradb` instance.
+
+pub mod sga;
