@@ -3,3 +3,5 @@
 
 pub mod sga;
 pub mod registration;
+pub mod lreg;
+pub mod pmon;

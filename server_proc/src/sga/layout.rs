@@ -9,10 +9,10 @@
 
 use std::sync::atomic::{AtomicI32, AtomicU32, AtomicU64, Ordering};
 
-/// `b"ORASGA02"` read as a little-endian integer: written last at creation, checked at attach.
-pub(crate) const MAGIC: u64 = u64::from_le_bytes(*b"ORASGA02");
+/// `b"ORASGA03"` read as a little-endian integer: written last at creation, checked at attach.
+pub(crate) const MAGIC: u64 = u64::from_le_bytes(*b"ORASGA03");
 /// Bumped whenever a struct below changes shape.
-pub(crate) const LAYOUT_VERSION: u32 = 2;
+pub(crate) const LAYOUT_VERSION: u32 = 3;
 
 /// Slot life cycle: the low 32 bits of a slot's `tag` word (the high 32 bits are the serial).
 pub(crate) const SLOT_FREE: u32 = 0;
@@ -108,6 +108,12 @@ pub(crate) struct Header {
     /// Counts of refused logins because of the limits (ORA-00020 / ORA-00018).
     pub(crate) processes_refused: AtomicU64,
     pub(crate) sessions_refused: AtomicU64,
+    /// lreg's view: 1 while registered with the listener, 0 otherwise.
+    pub(crate) lreg_registered: AtomicU32,
+    /// Unix time of the listener's last acknowledgement.
+    pub(crate) lreg_last_ack: AtomicU64,
+    /// Registrations sent so far.
+    pub(crate) lreg_updates: AtomicU64,
     pub(crate) sid: FixedStr<4>,
     pub(crate) instance_name: FixedStr<4>,
     pub(crate) db_name: FixedStr<2>,

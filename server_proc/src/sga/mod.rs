@@ -102,6 +102,12 @@ pub enum SgaError {
         /// The running instance's pid.
         pid: i32,
     },
+    /// The segment belongs to another OS user (only the instance owner may attach).
+    #[error("ORA-01031: insufficient privileges")]
+    InsufficientPrivileges {
+        /// The ORACLE_SID.
+        sid: String,
+    },
     /// The segment exists but is not a layout this build understands.
     #[error("ORA-00600: internal error code, arguments: [sga], [{what}]")]
     Corrupt {
@@ -133,6 +139,7 @@ impl SgaError {
             SgaError::CannotKillSelf => 27,
             SgaError::NotUserSession { .. } => 29,
             SgaError::AlreadyRunning { .. } => 1081,
+            SgaError::InsufficientPrivileges { .. } => 1031,
             SgaError::Corrupt { .. } => 600,
             SgaError::Os(_) => 27300,
         }
@@ -696,6 +703,14 @@ impl Sga {
                     sid: sid.to_string(),
                 });
             }
+            Err(OsError {
+                errno: Errno::EACCES | Errno::EPERM,
+                ..
+            }) => {
+                return Err(SgaError::InsufficientPrivileges {
+                    sid: sid.to_string(),
+                });
+            }
             Err(e) => return Err(e.into()),
         };
         if map.len() < std::mem::size_of::<Header>() {
@@ -864,6 +879,26 @@ impl Sga {
             os::futex_wait(&h.register_request, seen, timeout);
         }
         h.register_request.load(Ordering::Acquire)
+    }
+
+    /// Records lreg's registration state (shown by `oradb status`).
+    pub fn set_registration_state(&self, registered: bool, acked: bool) {
+        let h = self.header();
+        h.lreg_registered.store(u32::from(registered), Ordering::Release);
+        if acked {
+            h.lreg_last_ack.store(now(), Ordering::Relaxed);
+            h.lreg_updates.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    /// lreg's registration state: (registered now, Unix time of last ack, updates sent).
+    pub fn registration_state(&self) -> (bool, u64, u64) {
+        let h = self.header();
+        (
+            h.lreg_registered.load(Ordering::Acquire) != 0,
+            h.lreg_last_ack.load(Ordering::Relaxed),
+            h.lreg_updates.load(Ordering::Relaxed),
+        )
     }
 
     /// Takes a process slot (a dedicated server at spawn, or a background process).
