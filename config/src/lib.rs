@@ -5,3 +5,19 @@
 //! Everything here is pure: no sockets, no threads. Parsers return the model *and* the
 //! diagnostics, so a broken entry never hides the good ones.
 #![forbid(unsafe_code)]
+
+pub mod diag;
+pub mod paramfile;
+
+pub use diag::{Diagnostic, Parsed, Pos, Severity};
+pub use paramfile::{Atom, Node, Param, ParamFile, Value};
+pub mod descriptor;
+
+pub use descriptor::{ConnectDescriptor, DescriptorError, parse_descriptor};
+pub mod listener;
+
+pub use listener::ListenerConfig;
+pub mod ezconnect;
+pub mod tnsnames;
+
+pub use tnsnames::TnsNames;

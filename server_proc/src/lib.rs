@@ -1,7 +1,8 @@
 //! The server side of a session: the sans-I/O session engine (TTC + O5LOGON + SQL subset),
 //! the dedicated-server loop that drives it from a socket, and the `oradb` instance.
 
-pub mod sga;
-pub mod registration;
+pub mod dedicated;
 pub mod lreg;
 pub mod pmon;
+pub mod registration;
+pub mod sga;

@@ -1,3 +1,5 @@
 //! Sans-I/O Oracle Net wire codec: TNS packet framing, the TTC encoding primitives and
 //! messages, and O5LOGON cryptography. No sockets and no clock: bytes in, values out.
 #![forbid(unsafe_code)]
+
+pub mod packet;
