@@ -2,6 +2,7 @@
 //! the dedicated-server loop that drives it from a socket, and the `oradb` instance.
 
 pub mod dedicated;
+pub mod initora;
 pub mod lreg;
 pub mod pmon;
 pub mod registration;
