@@ -3,6 +3,7 @@
 
 pub mod dedicated;
 pub mod initora;
+pub mod instance;
 pub mod lreg;
 pub mod pmon;
 pub mod registration;

@@ -796,6 +796,11 @@ impl Sga {
         format!("{:016X}", ADDR_BASE + at as u64)
     }
 
+    /// Size of the segment in bytes ("Total System Global Area").
+    pub fn segment_size(&self) -> usize {
+        self.map.len()
+    }
+
     /// ORACLE_SID of this instance.
     pub fn sid(&self) -> String {
         self.header().sid.load()
