@@ -316,7 +316,13 @@ pub fn run_dir() -> PathBuf {
 /// (after binding its TCP endpoints, so with port 0 it uses the port it got); lreg connects
 /// to the one named by LOCAL_LISTENER.
 pub fn socket_path_for_port(port: u16) -> PathBuf {
-    run_dir().join(format!("lsnr_{port}.reg"))
+    socket_path_for_port_in(&run_dir(), port)
+}
+
+/// [`socket_path_for_port`] under an explicit run directory (for tools and tests that must
+/// not depend on the environment).
+pub fn socket_path_for_port_in(dir: &std::path::Path, port: u16) -> PathBuf {
+    dir.join(format!("lsnr_{port}.reg"))
 }
 
 /// Where a listener with an IPC endpoint `(PROTOCOL=IPC)(KEY=key)` accepts registrations.
