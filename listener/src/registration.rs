@@ -325,8 +325,7 @@ impl Table {
                 .handlers
                 .iter()
                 .map(|h| {
-                    let (established, refused) =
-                        e.counters.get(&h.name).copied().unwrap_or((0, 0));
+                    let (established, refused) = e.counters.get(&h.name).copied().unwrap_or((0, 0));
                     DynamicHandler {
                         handler: h.clone(),
                         established,
@@ -343,7 +342,12 @@ impl Table {
     pub fn lookup_service(&self, service: &str) -> Vec<DynamicInstance> {
         self.instances
             .values()
-            .filter(|e| e.reg.services.iter().any(|s| s.eq_ignore_ascii_case(service)))
+            .filter(|e| {
+                e.reg
+                    .services
+                    .iter()
+                    .any(|s| s.eq_ignore_ascii_case(service))
+            })
             .map(Table::view)
             .collect()
     }
@@ -456,7 +460,10 @@ pub struct RegistrationServer {
 impl RegistrationServer {
     /// Binds `path` (creating its directory with mode 0700; replacing a stale socket file
     /// nobody listens on) and starts accepting registrations for `listener_name`.
-    pub fn start(path: &Path, listener_name: &str) -> Result<RegistrationServer, RegistrationServerError> {
+    pub fn start(
+        path: &Path,
+        listener_name: &str,
+    ) -> Result<RegistrationServer, RegistrationServerError> {
         let io = |op: &'static str| {
             let path = path.to_path_buf();
             move |source| RegistrationServerError::Io { op, path, source }
@@ -712,7 +719,10 @@ mod tests {
         assert_eq!(t.lookup_service("svc").len(), 1);
         // b refreshes every second: silent for 2 s it stays, for over 3 s it goes.
         assert!(t.expire(now + Duration::from_secs(2)).is_empty());
-        assert_eq!(t.expire(now + Duration::from_millis(3100)), vec!["b".to_string()]);
+        assert_eq!(
+            t.expire(now + Duration::from_millis(3100)),
+            vec!["b".to_string()]
+        );
         assert!(t.services().is_empty());
     }
 
@@ -789,8 +799,12 @@ mod tests {
             Err(RegistrationServerError::AddressInUse { .. })
         ));
         let stream = UnixStream::connect(&path).unwrap();
-        stream.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
-        stream.set_write_timeout(Some(Duration::from_secs(5))).unwrap();
+        stream
+            .set_read_timeout(Some(Duration::from_secs(5)))
+            .unwrap();
+        stream
+            .set_write_timeout(Some(Duration::from_secs(5)))
+            .unwrap();
         let mut w = stream.try_clone().unwrap();
         let mut r = LineReader::new(stream);
         write_message(&mut w, &update(reg("orcl", &["orcl"], 60))).unwrap();
@@ -825,7 +839,9 @@ mod tests {
         let path = dir.path().join("lsnr_garbage.reg");
         let _server = RegistrationServer::start(&path, "LISTENER").unwrap();
         let stream = UnixStream::connect(&path).unwrap();
-        stream.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+        stream
+            .set_read_timeout(Some(Duration::from_secs(5)))
+            .unwrap();
         let mut w = stream.try_clone().unwrap();
         std::io::Write::write_all(&mut w, b"hello\n").unwrap();
         let reply: ServerMessage = LineReader::new(stream).read_message().unwrap();

@@ -237,7 +237,8 @@ fn split_scope(name: &str) -> (Option<&str>, String) {
 /// (parse errors of skipped lines, unknown parameters) for the alert log.
 pub fn load(oracle_home: &Path, sid: &str) -> Result<(InitParams, Vec<Diagnostic>), InitOraError> {
     let path = pfile_path(oracle_home, sid);
-    let parsed = ParamFile::load(&path).map_err(|_| InitOraError::NotFound { path: path.clone() })?;
+    let parsed =
+        ParamFile::load(&path).map_err(|_| InitOraError::NotFound { path: path.clone() })?;
     let mut diags = parsed.diagnostics;
     let params = from_param_file(&parsed.value, sid, &path, oracle_home, &mut diags)?;
     Ok((params, diags))
@@ -322,7 +323,12 @@ pub fn from_param_file(
 
     let db_name = text("db_name")
         .map(|s| s.trim().to_string())
-        .filter(|s| !s.is_empty() && s.len() <= 8 && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '$' || c == '#'))
+        .filter(|s| {
+            !s.is_empty()
+                && s.len() <= 8
+                && s.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '$' || c == '#')
+        })
         .ok_or(InitOraError::MissingDbName)?;
     let db_unique_name = text("db_unique_name").unwrap_or_else(|| db_name.clone());
     let db_domain = text("db_domain").unwrap_or_default();
@@ -403,11 +409,16 @@ fn is_local_host(host: &str) -> bool {
     nix::unistd::gethostname()
         .ok()
         .and_then(|n| n.into_string().ok())
-        .is_some_and(|n| n.eq_ignore_ascii_case(host) || n.split('.').next() == host.split('.').next())
+        .is_some_and(|n| {
+            n.eq_ignore_ascii_case(host) || n.split('.').next() == host.split('.').next()
+        })
 }
 
 /// Resolves LOCAL_LISTENER: an address/descriptor (quoted or not) or a tnsnames alias.
-fn resolve_local_listener(value: &Value, oracle_home: &Path) -> Result<(String, ListenerTarget), InitOraError> {
+fn resolve_local_listener(
+    value: &Value,
+    oracle_home: &Path,
+) -> Result<(String, ListenerTarget), InitOraError> {
     let written = match value {
         Value::Atom(a) => a.text.clone(),
         other => other.items().join(","),
@@ -459,10 +470,20 @@ mod tests {
         parse_in(text, sid, Path::new("/nonexistent-oracle-home"))
     }
 
-    fn parse_in(text: &str, sid: &str, home: &Path) -> (Result<InitParams, InitOraError>, Vec<Diagnostic>) {
+    fn parse_in(
+        text: &str,
+        sid: &str,
+        home: &Path,
+    ) -> (Result<InitParams, InitOraError>, Vec<Diagnostic>) {
         let parsed = ParamFile::parse_str(text, "initTEST.ora");
         let mut diags = parsed.diagnostics;
-        let r = from_param_file(&parsed.value, sid, Path::new("initTEST.ora"), home, &mut diags);
+        let r = from_param_file(
+            &parsed.value,
+            sid,
+            Path::new("initTEST.ora"),
+            home,
+            &mut diags,
+        );
         (r, diags)
     }
 
@@ -542,14 +563,20 @@ other.processes=999
         assert!(p.is_ok());
         assert_eq!(diags.len(), 1);
         assert!(!diags[0].is_error());
-        assert_eq!(diags[0].message, "LRM-00101: unknown parameter name 'procesess' (ignored)");
+        assert_eq!(
+            diags[0].message,
+            "LRM-00101: unknown parameter name 'procesess' (ignored)"
+        );
         assert_eq!(diags[0].pos.line, 2);
     }
 
     #[test]
     fn errors_carry_oracle_texts() {
         let (p, _) = parse("processes=50\n", "ORCL");
-        assert_eq!(p.unwrap_err().to_string(), "ORA-01506: missing or illegal database name");
+        assert_eq!(
+            p.unwrap_err().to_string(),
+            "ORA-01506: missing or illegal database name"
+        );
         let (p, _) = parse("db_name=ORCL\nprocesses=lots\n", "ORCL");
         assert_eq!(
             p.unwrap_err().to_string(),
@@ -578,7 +605,11 @@ other.processes=999
         .unwrap();
         // TNS_ADMIN would take precedence; these tests do not set it.
         if std::env::var_os("TNS_ADMIN").is_none() {
-            let (p, _) = parse_in("db_name=ORCL\nlocal_listener=LISTENER_ORCL\n", "ORCL", home.path());
+            let (p, _) = parse_in(
+                "db_name=ORCL\nlocal_listener=LISTENER_ORCL\n",
+                "ORCL",
+                home.path(),
+            );
             assert_eq!(
                 p.unwrap().listener,
                 ListenerTarget::Tcp {
@@ -587,7 +618,10 @@ other.processes=999
                 }
             );
         }
-        let (p, _) = parse("db_name=ORCL\nlocal_listener=(ADDRESS=(PROTOCOL=IPC)(KEY=LISTENER))\n", "ORCL");
+        let (p, _) = parse(
+            "db_name=ORCL\nlocal_listener=(ADDRESS=(PROTOCOL=IPC)(KEY=LISTENER))\n",
+            "ORCL",
+        );
         assert_eq!(
             p.unwrap().listener,
             ListenerTarget::Ipc {
@@ -600,11 +634,21 @@ other.processes=999
     fn load_reads_the_pfile_under_dbs() {
         let home = tempfile::tempdir().unwrap();
         std::fs::create_dir_all(home.path().join("dbs")).unwrap();
-        std::fs::write(pfile_path(home.path(), "FREE"), "db_name=FREE\nprocesses=20\nbogus=1\n").unwrap();
+        std::fs::write(
+            pfile_path(home.path(), "FREE"),
+            "db_name=FREE\nprocesses=20\nbogus=1\n",
+        )
+        .unwrap();
         let (p, diags) = load(home.path(), "FREE").unwrap();
         assert_eq!(p.processes, 20);
         assert_eq!(p.sessions, 52);
         assert_eq!(diags.len(), 1);
-        assert!(diags[0].to_string().contains("initFREE.ora:3:1: warning: LRM-00101: unknown parameter name 'bogus'"), "{}", diags[0]);
+        assert!(
+            diags[0]
+                .to_string()
+                .contains("initFREE.ora:3:1: warning: LRM-00101: unknown parameter name 'bogus'"),
+            "{}",
+            diags[0]
+        );
     }
 }

@@ -71,7 +71,9 @@ pub enum InstanceError {
         log_tail: String,
     },
     /// The instance did not open or go away in time.
-    #[error("ORA-01013: user requested cancel of current operation (timed out after {secs} s waiting for {what})")]
+    #[error(
+        "ORA-01013: user requested cancel of current operation (timed out after {secs} s waiting for {what})"
+    )]
     Timeout {
         /// What was awaited.
         what: &'static str,
@@ -426,7 +428,11 @@ pub fn start_background(
 
 /// `oradb shutdown`: asks the instance of `sid` to shut down with `mode` and waits until its
 /// process is gone.
-pub fn request_shutdown(sid: &str, mode: ShutdownMode, timeout: Option<Duration>) -> Result<(), InstanceError> {
+pub fn request_shutdown(
+    sid: &str,
+    mode: ShutdownMode,
+    timeout: Option<Duration>,
+) -> Result<(), InstanceError> {
     let sga = Sga::attach(sid)?;
     sga.request_shutdown(mode);
     let deadline = timeout.map(|t| Instant::now() + t);

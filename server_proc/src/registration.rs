@@ -282,10 +282,7 @@ impl<R: Read> LineReader<R> {
                 Ok(n) => self.buf.extend_from_slice(&chunk[..n]),
                 Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
                 Err(source) => {
-                    return Err(RegistrationError::Io {
-                        op: "read",
-                        source,
-                    });
+                    return Err(RegistrationError::Io { op: "read", source });
                 }
             }
         }
@@ -305,10 +302,7 @@ impl RegistrationError {
 pub fn run_dir() -> PathBuf {
     match std::env::var_os("ORASIM_RUN_DIR") {
         Some(d) if !d.is_empty() => PathBuf::from(d),
-        _ => PathBuf::from(format!(
-            "/tmp/.orasim-{}",
-            nix::unistd::getuid().as_raw()
-        )),
+        _ => PathBuf::from(format!("/tmp/.orasim-{}", nix::unistd::getuid().as_raw())),
     }
 }
 
@@ -329,7 +323,13 @@ pub fn socket_path_for_port_in(dir: &std::path::Path, port: u16) -> PathBuf {
 pub fn socket_path_for_ipc_key(key: &str) -> PathBuf {
     let safe: String = key
         .chars()
-        .map(|c| if c.is_ascii_alphanumeric() || c == '_' || c == '-' { c } else { '_' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '_' || c == '-' {
+                c
+            } else {
+                '_'
+            }
+        })
         .collect();
     run_dir().join(format!("lsnr_ipc_{safe}.reg"))
 }

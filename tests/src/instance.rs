@@ -8,9 +8,9 @@
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, Command, Output, Stdio};
+use std::sync::Mutex;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::mpsc::{Receiver, RecvTimeoutError, channel};
-use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 /// The "port" of the listener the test instances register with. Nothing binds it: it only
@@ -89,11 +89,8 @@ impl TestHome {
         let pfile = format!(
             "# test instance\n*.db_name='ORCL'\n*.local_listener='(ADDRESS=(PROTOCOL=TCP)(HOST=127.0.0.1)(PORT={REG_PORT}))'\n{extra}\n"
         );
-        std::fs::write(
-            dir.path().join("dbs").join(format!("init{sid}.ora")),
-            pfile,
-        )
-        .expect("write pfile");
+        std::fs::write(dir.path().join("dbs").join(format!("init{sid}.ora")), pfile)
+            .expect("write pfile");
         TestHome { dir, sid }
     }
 
@@ -228,9 +225,7 @@ impl Drop for InstanceGuard {
         }
         let _ = self.child.wait();
         // A killed instance leaves its segment; remove it so /dev/shm stays clean.
-        let _ = nix::sys::mman::shm_unlink(
-            server_proc::sga::segment_name(&self.sid).as_str(),
-        );
+        let _ = nix::sys::mman::shm_unlink(server_proc::sga::segment_name(&self.sid).as_str());
     }
 }
 
@@ -268,10 +263,8 @@ impl Probe {
             sessions: Vec::new(),
             error: None,
         };
-        loop {
-            let Some(line) = p.next_line(ANSWER_TIMEOUT) else {
-                break; // exited (e.g. ORA-00020)
-            };
+        // Ends early when the probe exits (e.g. after ORA-00020).
+        while let Some(line) = p.next_line(ANSWER_TIMEOUT) {
             if let Some(rest) = line.strip_prefix("PROCESS ") {
                 p.oracle_pid = rest.split(' ').next().and_then(|n| n.parse().ok());
             } else if let Some(rest) = line.strip_prefix("SESSION ") {

@@ -19,7 +19,10 @@ fn no_instance_means_ora_01034_and_ora_27101() {
     let p = home.probe(1);
     let err = p.error.clone().expect("refused");
     assert!(err.starts_with("ORA-01034: ORACLE not available"), "{err}");
-    assert!(err.contains("ORA-27101: shared memory realm does not exist"), "{err}");
+    assert!(
+        err.contains("ORA-27101: shared memory realm does not exist"),
+        "{err}"
+    );
     assert_eq!(p.oracle_pid, None);
 }
 
@@ -39,7 +42,10 @@ fn two_processes_see_each_other_with_sid_serial_and_spid() {
         assert_eq!(row.server, ServerKind::Dedicated);
         assert_eq!(row.status, SessionStatus::Inactive);
         assert_eq!(row.process, probe.pid().to_string());
-        let p = procs.iter().find(|p| p.addr == row.paddr).expect("PADDR joins ADDR");
+        let p = procs
+            .iter()
+            .find(|p| p.addr == row.paddr)
+            .expect("PADDR joins ADDR");
         assert_eq!(p.spid, probe.pid() as i32, "SPID is the real pid");
         assert_eq!(Some(p.pid), probe.oracle_pid);
         assert!(!p.background);
@@ -80,7 +86,10 @@ fn sessions_limit_gives_ora_00018() {
     let _inst = home.start_foreground();
     let p = home.probe(40);
     assert_eq!(p.sessions.len(), 29);
-    assert_eq!(p.error.as_deref(), Some("ORA-00018: maximum number of sessions exceeded"));
+    assert_eq!(
+        p.error.as_deref(),
+        Some("ORA-00018: maximum number of sessions exceeded")
+    );
 }
 
 #[test]
@@ -109,11 +118,18 @@ fn pmon_frees_the_slots_of_a_killed_server_within_a_second() {
     let gone = wait_for(Duration::from_secs(1), || {
         (user_sessions(&sga).len() == 1).then_some(())
     });
-    assert!(gone.is_some(), "pmon freed the dead server's sessions within a second");
+    assert!(
+        gone.is_some(),
+        "pmon freed the dead server's sessions within a second"
+    );
     let load = sga.load();
     assert_eq!(load.pmon_cleanups, before.pmon_cleanups + 1);
     assert_eq!(load.processes_used, before.processes_used - 1);
-    assert!(sga.snapshot_processes().iter().all(|p| p.spid != victim.pid() as i32));
+    assert!(
+        sga.snapshot_processes()
+            .iter()
+            .all(|p| p.spid != victim.pid() as i32)
+    );
     // The other session is untouched.
     assert_eq!(user_sessions(&sga)[0].sid, other.sessions[0].0);
     assert_eq!(other.ask("call").as_deref(), Some("OK"));

@@ -21,7 +21,11 @@ use server_proc::instance::{self, Instance, InstanceError, format_date};
 use server_proc::sga::{KillRequest, SessionType, Sga, ShutdownMode, parse_session_id};
 
 #[derive(Parser, Debug)]
-#[command(name = "oradb", version, about = "The orasim instance: SGA, pmon, lreg")]
+#[command(
+    name = "oradb",
+    version,
+    about = "The orasim instance: SGA, pmon, lreg"
+)]
 #[command(args_conflicts_with_subcommands = true)]
 struct Cli {
     /// Run the instance of this SID in the foreground (what `oradb startup` starts).
@@ -182,8 +186,14 @@ fn cmd(cli: Cli) -> anyhow::Result<()> {
             let i = sga.instance_row();
             let load = sga.load();
             let (registered, last_ack, updates) = sga.registration_state();
-            writeln!(out, "INSTANCE_NAME    STATUS       STARTUP_TIME          HOST_NAME")?;
-            writeln!(out, "---------------- ------------ --------------------- ----------------")?;
+            writeln!(
+                out,
+                "INSTANCE_NAME    STATUS       STARTUP_TIME          HOST_NAME"
+            )?;
+            writeln!(
+                out,
+                "---------------- ------------ --------------------- ----------------"
+            )?;
             writeln!(
                 out,
                 "{:<16} {:<12} {:<21} {}",
@@ -223,7 +233,11 @@ fn cmd(cli: Cli) -> anyhow::Result<()> {
             } else {
                 writeln!(out, "Listener registration     not registered")?;
             }
-            writeln!(out, "SGA size                  {} bytes", sga.segment_size())?;
+            writeln!(
+                out,
+                "SGA size                  {} bytes",
+                sga.segment_size()
+            )?;
         }
         Command::Sessions { sid, all } => {
             let sga = Sga::attach(&sid_of(sid)?)?;
@@ -301,8 +315,7 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             // A closed stdout (`oradb sessions | head`) is not an error.
-            if e
-                .downcast_ref::<std::io::Error>()
+            if e.downcast_ref::<std::io::Error>()
                 .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
             {
                 return ExitCode::SUCCESS;

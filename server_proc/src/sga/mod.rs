@@ -889,7 +889,8 @@ impl Sga {
     /// Records lreg's registration state (shown by `oradb status`).
     pub fn set_registration_state(&self, registered: bool, acked: bool) {
         let h = self.header();
-        h.lreg_registered.store(u32::from(registered), Ordering::Release);
+        h.lreg_registered
+            .store(u32::from(registered), Ordering::Release);
         if acked {
             h.lreg_last_ack.store(now(), Ordering::Relaxed);
             h.lreg_updates.fetch_add(1, Ordering::Relaxed);
@@ -908,7 +909,10 @@ impl Sga {
 
     /// Takes a process slot (a dedicated server at spawn, or a background process).
     /// None free → ORA-00020. Refused while the instance is not open for a foreground.
-    pub fn register_process(self: &Arc<Self>, spec: &ProcessSpec) -> Result<ProcessHandle, SgaError> {
+    pub fn register_process(
+        self: &Arc<Self>,
+        spec: &ProcessSpec,
+    ) -> Result<ProcessHandle, SgaError> {
         let h = self.header();
         if spec.kind != ProcessKind::Background {
             self.check_admission()?;
@@ -924,7 +928,12 @@ impl Sga {
             let serial = tag_serial(t).wrapping_add(1).max(1);
             if slot
                 .tag
-                .compare_exchange(t, tag(serial, SLOT_CLAIMED), Ordering::AcqRel, Ordering::Relaxed)
+                .compare_exchange(
+                    t,
+                    tag(serial, SLOT_CLAIMED),
+                    Ordering::AcqRel,
+                    Ordering::Relaxed,
+                )
                 .is_err()
             {
                 continue;
@@ -1048,7 +1057,12 @@ impl Sga {
             let serial = tag_serial(t).wrapping_add(1).max(1);
             if slot
                 .tag
-                .compare_exchange(t, tag(serial, SLOT_CLAIMED), Ordering::AcqRel, Ordering::Relaxed)
+                .compare_exchange(
+                    t,
+                    tag(serial, SLOT_CLAIMED),
+                    Ordering::AcqRel,
+                    Ordering::Relaxed,
+                )
                 .is_err()
             {
                 continue;
@@ -1402,7 +1416,10 @@ impl ProcessHandle {
     }
 
     fn still_mine(&self) -> bool {
-        self.sga.process_slot(self.index).tag.load(Ordering::Acquire)
+        self.sga
+            .process_slot(self.index)
+            .tag
+            .load(Ordering::Acquire)
             == tag(self.serial, SLOT_USED)
     }
 

@@ -86,8 +86,8 @@ pub(crate) fn create(name: &str, len: usize) -> Result<Mapping, OsError> {
 
 /// Opens and maps an existing object at its current size.
 pub(crate) fn open(name: &str) -> Result<Mapping, OsError> {
-    let fd = shm_open(name, OFlag::O_RDWR | OFlag::O_CLOEXEC, Mode::empty())
-        .map_err(os("shm_open"))?;
+    let fd =
+        shm_open(name, OFlag::O_RDWR | OFlag::O_CLOEXEC, Mode::empty()).map_err(os("shm_open"))?;
     let st = fstat(&fd).map_err(os("fstat"))?;
     let len = usize::try_from(st.st_size).map_err(|_| OsError {
         op: "fstat",
@@ -132,7 +132,7 @@ pub(crate) fn unlink(name: &str) -> Result<(), OsError> {
 pub(crate) fn futex_wait(word: &AtomicU32, expected: u32, timeout: Duration) {
     let ts = libc::timespec {
         tv_sec: libc::time_t::try_from(timeout.as_secs()).unwrap_or(libc::time_t::MAX),
-        tv_nsec: libc::c_long::try_from(timeout.subsec_nanos()).unwrap_or(0),
+        tv_nsec: libc::c_long::from(timeout.subsec_nanos()),
     };
     // SAFETY: `word` is a valid, aligned 32-bit atomic that lives for the whole call; the
     // timespec is a valid local; FUTEX_WAIT only reads them. Errors (EAGAIN when the value

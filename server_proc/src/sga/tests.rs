@@ -53,15 +53,24 @@ fn attach_without_instance_is_ora_01034_and_27101() {
     let err = Sga::attach("NOSUCHSID_orasim").unwrap_err();
     assert_eq!(err.ora_code(), 1034);
     let text = err.to_string();
-    assert!(text.starts_with("ORA-01034: ORACLE not available"), "{text}");
-    assert!(text.contains("ORA-27101: shared memory realm does not exist"), "{text}");
+    assert!(
+        text.starts_with("ORA-01034: ORACLE not available"),
+        "{text}"
+    );
+    assert!(
+        text.contains("ORA-27101: shared memory realm does not exist"),
+        "{text}"
+    );
 }
 
 #[test]
 fn attach_sees_the_same_tables() {
     let t = test_sga(10, 20);
     let other = Sga::attach(&t.sga.sid()).unwrap();
-    let p = t.sga.register_process(&ProcessSpec::dedicated("oracle@h (TNS V1-V3)")).unwrap();
+    let p = t
+        .sga
+        .register_process(&ProcessSpec::dedicated("oracle@h (TNS V1-V3)"))
+        .unwrap();
     let s = p.create_session(&user("SCOTT")).unwrap();
     let rows = other.snapshot_sessions();
     assert_eq!(rows.len(), 1);
@@ -86,12 +95,27 @@ fn attach_sees_the_same_tables() {
 #[test]
 fn processes_limit_gives_ora_00020_and_frees_on_release() {
     let t = test_sga(2, 10);
-    let a = t.sga.register_process(&ProcessSpec::dedicated("a")).unwrap();
-    let _b = t.sga.register_process(&ProcessSpec::dedicated("b")).unwrap();
-    let err = t.sga.register_process(&ProcessSpec::dedicated("c")).unwrap_err();
-    assert_eq!(err.to_string(), "ORA-00020: maximum number of processes (2) exceeded");
+    let a = t
+        .sga
+        .register_process(&ProcessSpec::dedicated("a"))
+        .unwrap();
+    let _b = t
+        .sga
+        .register_process(&ProcessSpec::dedicated("b"))
+        .unwrap();
+    let err = t
+        .sga
+        .register_process(&ProcessSpec::dedicated("c"))
+        .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "ORA-00020: maximum number of processes (2) exceeded"
+    );
     drop(a);
-    let c = t.sga.register_process(&ProcessSpec::dedicated("c")).unwrap();
+    let c = t
+        .sga
+        .register_process(&ProcessSpec::dedicated("c"))
+        .unwrap();
     assert_eq!(c.pid(), 1, "the freed slot is reused");
     assert_eq!(c.serial(), 2, "SERIAL# is bumped on reuse");
 }
@@ -99,11 +123,17 @@ fn processes_limit_gives_ora_00020_and_frees_on_release() {
 #[test]
 fn sessions_limit_gives_ora_00018() {
     let t = test_sga(5, 2);
-    let p = t.sga.register_process(&ProcessSpec::dedicated("a")).unwrap();
+    let p = t
+        .sga
+        .register_process(&ProcessSpec::dedicated("a"))
+        .unwrap();
     let _s1 = p.create_session(&user("A")).unwrap();
     let s2 = p.create_session(&user("B")).unwrap();
     let err = p.create_session(&user("C")).unwrap_err();
-    assert_eq!(err.to_string(), "ORA-00018: maximum number of sessions exceeded");
+    assert_eq!(
+        err.to_string(),
+        "ORA-00018: maximum number of sessions exceeded"
+    );
     assert_eq!(err.ora_code(), 18);
     s2.logoff();
     assert!(p.create_session(&user("C")).is_ok());
@@ -112,7 +142,10 @@ fn sessions_limit_gives_ora_00018() {
 #[test]
 fn serial_is_bumped_on_reuse_of_a_sid() {
     let t = test_sga(5, 5);
-    let p = t.sga.register_process(&ProcessSpec::dedicated("a")).unwrap();
+    let p = t
+        .sga
+        .register_process(&ProcessSpec::dedicated("a"))
+        .unwrap();
     let s = p.create_session(&user("A")).unwrap();
     let (sid, serial) = (s.sid(), s.serial());
     drop(s);
@@ -120,28 +153,53 @@ fn serial_is_bumped_on_reuse_of_a_sid() {
     assert_eq!(s.sid(), sid);
     assert_eq!(s.serial(), serial + 1);
     // The old incarnation cannot be killed any more.
-    let err = t.sga.kill_session(sid, serial, KillRequest::Kill, None).unwrap_err();
-    assert_eq!(err.to_string(), "ORA-00030: User session ID does not exist.");
+    let err = t
+        .sga
+        .kill_session(sid, serial, KillRequest::Kill, None)
+        .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "ORA-00030: User session ID does not exist."
+    );
 }
 
 #[test]
 fn idle_victim_shows_killed_then_gets_ora_00028_then_ora_01012() {
     let t = test_sga(5, 5);
-    let pa = t.sga.register_process(&ProcessSpec::dedicated("a")).unwrap();
-    let pb = t.sga.register_process(&ProcessSpec::dedicated("b")).unwrap();
+    let pa = t
+        .sga
+        .register_process(&ProcessSpec::dedicated("a"))
+        .unwrap();
+    let pb = t
+        .sga
+        .register_process(&ProcessSpec::dedicated("b"))
+        .unwrap();
     let a = pa.create_session(&user("A")).unwrap();
     let b = pb.create_session(&user("B")).unwrap();
     let out = t
         .sga
-        .kill_session(b.sid(), b.serial(), KillRequest::Kill, Some((a.sid(), a.serial())))
+        .kill_session(
+            b.sid(),
+            b.serial(),
+            KillRequest::Kill,
+            Some((a.sid(), a.serial())),
+        )
         .unwrap();
     assert!(!out.was_active);
     assert!(!out.signalled);
-    let row = t.sga.snapshot_sessions().into_iter().find(|r| r.sid == b.sid()).unwrap();
+    let row = t
+        .sga
+        .snapshot_sessions()
+        .into_iter()
+        .find(|r| r.sid == b.sid())
+        .unwrap();
     assert_eq!(row.status, SessionStatus::Killed);
     let err = b.begin_call().unwrap_err();
     assert_eq!(err.to_string(), "ORA-00028: your session has been killed");
-    assert!(t.sga.snapshot_sessions().iter().all(|r| r.sid != b.sid()), "row gone");
+    assert!(
+        t.sga.snapshot_sessions().iter().all(|r| r.sid != b.sid()),
+        "row gone"
+    );
     assert_eq!(b.begin_call().unwrap_err().ora_code(), 1012);
     // The killer is untouched.
     a.begin_call().unwrap();
@@ -151,14 +209,26 @@ fn idle_victim_shows_killed_then_gets_ora_00028_then_ora_01012() {
 #[test]
 fn kill_errors_wrong_serial_self_and_background() {
     let t = test_sga(5, 5);
-    let p = t.sga.register_process(&ProcessSpec::dedicated("a")).unwrap();
+    let p = t
+        .sga
+        .register_process(&ProcessSpec::dedicated("a"))
+        .unwrap();
     let a = p.create_session(&user("A")).unwrap();
     let me = Some((a.sid(), a.serial()));
-    let e = t.sga.kill_session(a.sid(), a.serial() + 7, KillRequest::Kill, me).unwrap_err();
+    let e = t
+        .sga
+        .kill_session(a.sid(), a.serial() + 7, KillRequest::Kill, me)
+        .unwrap_err();
     assert_eq!(e.ora_code(), 30);
-    let e = t.sga.kill_session(a.sid(), a.serial(), KillRequest::Kill, me).unwrap_err();
+    let e = t
+        .sga
+        .kill_session(a.sid(), a.serial(), KillRequest::Kill, me)
+        .unwrap_err();
     assert_eq!(e.to_string(), "ORA-00027: cannot kill current session");
-    let e = t.sga.kill_session(99, 1, KillRequest::Kill, me).unwrap_err();
+    let e = t
+        .sga
+        .kill_session(99, 1, KillRequest::Kill, me)
+        .unwrap_err();
     assert_eq!(e.ora_code(), 30);
     let bg = t
         .sga
@@ -177,12 +247,23 @@ fn kill_errors_wrong_serial_self_and_background() {
             ..SessionSpec::default()
         })
         .unwrap();
-    let e = t.sga.kill_session(bs.sid(), bs.serial(), KillRequest::Kill, me).unwrap_err();
+    let e = t
+        .sga
+        .kill_session(bs.sid(), bs.serial(), KillRequest::Kill, me)
+        .unwrap_err();
     assert_eq!(e.ora_code(), 29);
     let rows = t.sga.snapshot_processes();
-    let pmon = rows.iter().find(|r| r.pname.as_deref() == Some("PMON")).unwrap();
+    let pmon = rows
+        .iter()
+        .find(|r| r.pname.as_deref() == Some("PMON"))
+        .unwrap();
     assert!(pmon.background);
-    let srow = t.sga.snapshot_sessions().into_iter().find(|r| r.sid == bs.sid()).unwrap();
+    let srow = t
+        .sga
+        .snapshot_sessions()
+        .into_iter()
+        .find(|r| r.sid == bs.sid())
+        .unwrap();
     assert_eq!(srow.session_type, SessionType::Background);
     assert_eq!(srow.username, None);
 }
@@ -190,7 +271,10 @@ fn kill_errors_wrong_serial_self_and_background() {
 #[test]
 fn victim_inside_a_long_call_is_woken_at_once() {
     let t = test_sga(5, 5);
-    let pb = t.sga.register_process(&ProcessSpec::dedicated("b")).unwrap();
+    let pb = t
+        .sga
+        .register_process(&ProcessSpec::dedicated("b"))
+        .unwrap();
     let b = Arc::new(pb.create_session(&user("B")).unwrap());
     let (sid, serial) = (b.sid(), b.serial());
     b.begin_call().unwrap();
@@ -203,13 +287,24 @@ fn victim_inside_a_long_call_is_woken_at_once() {
         })
     };
     // Wait until the row shows ACTIVE, then kill it.
-    let row = t.sga.snapshot_sessions().into_iter().find(|r| r.sid == sid).unwrap();
+    let row = t
+        .sga
+        .snapshot_sessions()
+        .into_iter()
+        .find(|r| r.sid == sid)
+        .unwrap();
     assert_eq!(row.status, SessionStatus::Active);
-    let out = t.sga.kill_session(sid, serial, KillRequest::Kill, None).unwrap();
+    let out = t
+        .sga
+        .kill_session(sid, serial, KillRequest::Kill, None)
+        .unwrap();
     assert!(out.was_active);
     let (r, elapsed) = sleeper.join().unwrap();
     assert_eq!(r.unwrap_err().ora_code(), 28);
-    assert!(elapsed < Duration::from_secs(30), "woken before the sleep ended");
+    assert!(
+        elapsed < Duration::from_secs(30),
+        "woken before the sleep ended"
+    );
     assert_eq!(b.end_call().unwrap_err().ora_code(), 28);
     assert_eq!(b.begin_call().unwrap_err().ora_code(), 1012);
 }
@@ -217,7 +312,10 @@ fn victim_inside_a_long_call_is_woken_at_once() {
 #[test]
 fn sleep_without_kill_completes() {
     let t = test_sga(5, 5);
-    let p = t.sga.register_process(&ProcessSpec::dedicated("b")).unwrap();
+    let p = t
+        .sga
+        .register_process(&ProcessSpec::dedicated("b"))
+        .unwrap();
     let s = p.create_session(&user("B")).unwrap();
     let started = Instant::now();
     s.sleep(Duration::from_millis(30)).unwrap();
@@ -227,7 +325,10 @@ fn sleep_without_kill_completes() {
 #[test]
 fn active_and_inactive_status_follow_calls() {
     let t = test_sga(5, 5);
-    let p = t.sga.register_process(&ProcessSpec::dedicated("b")).unwrap();
+    let p = t
+        .sga
+        .register_process(&ProcessSpec::dedicated("b"))
+        .unwrap();
     let s = p.create_session(&user("B")).unwrap();
     let status = || {
         t.sga
@@ -247,13 +348,19 @@ fn active_and_inactive_status_follow_calls() {
 #[test]
 fn shutdown_refuses_logins_and_marks_sessions() {
     let t = test_sga(5, 5);
-    let p = t.sga.register_process(&ProcessSpec::dedicated("a")).unwrap();
+    let p = t
+        .sga
+        .register_process(&ProcessSpec::dedicated("a"))
+        .unwrap();
     let s = p.create_session(&user("A")).unwrap();
     t.sga.request_shutdown(ShutdownMode::Normal);
     assert_eq!(t.sga.shutdown_requested(), Some(ShutdownMode::Normal));
     assert_eq!(p.create_session(&user("B")).unwrap_err().ora_code(), 1090);
     assert_eq!(
-        t.sga.register_process(&ProcessSpec::dedicated("x")).unwrap_err().ora_code(),
+        t.sga
+            .register_process(&ProcessSpec::dedicated("x"))
+            .unwrap_err()
+            .ora_code(),
         1090
     );
     // NORMAL lets the existing session work.
@@ -276,8 +383,14 @@ fn shutdown_refuses_logins_and_marks_sessions() {
 fn instance_not_open_gives_ora_01033() {
     let t = test_sga(5, 5);
     t.sga.set_instance_state(InstanceState::Mounted);
-    let e = t.sga.register_process(&ProcessSpec::dedicated("a")).unwrap_err();
-    assert_eq!(e.to_string(), "ORA-01033: ORACLE initialization or shutdown in progress");
+    let e = t
+        .sga
+        .register_process(&ProcessSpec::dedicated("a"))
+        .unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "ORA-01033: ORACLE initialization or shutdown in progress"
+    );
 }
 
 #[test]
@@ -311,7 +424,10 @@ fn pmon_pass_frees_a_dead_process_and_counts_it() {
         })
         .unwrap();
     let s = p.create_session(&user("GHOST")).unwrap();
-    let live = t.sga.register_process(&ProcessSpec::dedicated("live")).unwrap();
+    let live = t
+        .sga
+        .register_process(&ProcessSpec::dedicated("live"))
+        .unwrap();
     let ls = live.create_session(&user("LIVE")).unwrap();
     assert_eq!(t.sga.reap_dead_processes(), vec![dead_pid]);
     let rows = t.sga.snapshot_sessions();
@@ -320,13 +436,19 @@ fn pmon_pass_frees_a_dead_process_and_counts_it() {
     assert_eq!(t.sga.snapshot_processes().len(), 1);
     assert_eq!(t.sga.load().pmon_cleanups, 1);
     // The owner's late release must not free the slot's next incarnation.
-    let again = t.sga.register_process(&ProcessSpec::dedicated("next")).unwrap();
+    let again = t
+        .sga
+        .register_process(&ProcessSpec::dedicated("next"))
+        .unwrap();
     assert_eq!(again.pid(), p.pid());
     let again_s = again.create_session(&user("NEXT")).unwrap();
     drop(s);
     drop(p);
     assert_eq!(t.sga.snapshot_processes().len(), 2);
-    assert!(again_s.check().is_ok(), "next incarnation's session untouched");
+    assert!(
+        again_s.check().is_ok(),
+        "next incarnation's session untouched"
+    );
     assert_eq!(t.sga.snapshot_sessions().len(), 2);
     assert!(t.sga.reap_dead_processes().is_empty());
 }
@@ -359,7 +481,10 @@ fn concurrent_logins_never_share_a_slot() {
             })
         })
         .collect();
-    let mut all: Vec<(u32, u32)> = handles.into_iter().flat_map(|h| h.join().unwrap()).collect();
+    let mut all: Vec<(u32, u32)> = handles
+        .into_iter()
+        .flat_map(|h| h.join().unwrap())
+        .collect();
     let n = all.len();
     all.sort_unstable();
     all.dedup();
