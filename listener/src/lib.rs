@@ -16,4 +16,5 @@ pub mod tnserr;
 
 mod dedicated;
 pub mod descriptor;
+pub mod registration;
 pub mod server;

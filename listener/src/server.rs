@@ -26,8 +26,9 @@ use crate::descriptor::{self, DescriptorError};
 use crate::handoff::{HandoffMessage, HandoffMeta};
 use crate::home::OracleHome;
 use crate::listener_log::ListenerLog;
+use crate::registration::{RegistrationEventKind, RegistrationServer};
 use crate::report;
-use crate::services::{HandlerKind, Route, ServiceDirectory, Target};
+use crate::services::{HandlerKind, Route, ServiceDirectory, Target, entries_from_registrations};
 use crate::settings::{Endpoint, ListenerSettings};
 use crate::spawner::Spawner;
 use crate::sys::title::ArgvArea;
@@ -155,6 +156,7 @@ pub struct Server {
     admin_path: PathBuf,
     pid_path: PathBuf,
     signals: SignalFd,
+    registration: Option<RegistrationServer>,
     directory: ServiceDirectory,
     log: ListenerLog,
     next_token: usize,
@@ -241,6 +243,7 @@ impl Server {
             admin_path,
             pid_path,
             signals,
+            registration: None,
             directory,
             log,
             next_token: FIRST_DYNAMIC,
@@ -255,6 +258,7 @@ impl Server {
                 return Err(err);
             }
         }
+        server.start_registration();
         std::fs::write(&server.pid_path, format!("{}\n", std::process::id()))
             .map_err(io_err(format!("writing {}", server.pid_path.display())))?;
         server.log.event(&format!(
@@ -263,6 +267,43 @@ impl Server {
             report::tnslsnr_version()
         ));
         Ok(server)
+    }
+
+    /// Opens the registration endpoint instances' LREG connects to (keyed by the first TCP
+    /// port), unless `DYNAMIC_REGISTRATION_<l>=OFF`.
+    fn start_registration(&mut self) {
+        if !self.settings.dynamic_registration {
+            return;
+        }
+        let Some(port) = self.endpoints.values().map(|b| b.local.port()).min() else {
+            return;
+        };
+        let path = server_proc::registration::socket_path_for_port(port);
+        match RegistrationServer::start(&path, &self.settings.name) {
+            Ok(r) => {
+                tracing::info!(path = %path.display(), "accepting service registrations");
+                self.registration = Some(r);
+            }
+            Err(e) => tracing::warn!(error = %e, "service registration disabled"),
+        }
+    }
+
+    /// Pulls the registration table into the directory and its events into listener.log.
+    fn sync_dynamic(&mut self) {
+        let Some(r) = &self.registration else { return };
+        let services = r.registry().services();
+        let events = r.registry().take_events();
+        self.directory
+            .replace_dynamic(entries_from_registrations(&services));
+        for e in events {
+            let rc = if e.kind == RegistrationEventKind::Refused {
+                12560
+            } else {
+                0
+            };
+            self.log
+                .event(&format!("{} * {} * {rc}", e.kind.as_str(), e.instance));
+        }
     }
 
     fn token(&mut self) -> Token {
@@ -332,6 +373,12 @@ impl Server {
                 .filter_map(|c| c.deadline)
                 .min()
                 .map(|d| d.saturating_duration_since(Instant::now()) + Duration::from_millis(1));
+            // Registrations arrive on other threads; look at them at least once a second.
+            let timeout = match (timeout, self.registration.is_some()) {
+                (Some(t), true) => Some(t.min(Duration::from_secs(1))),
+                (None, true) => Some(Duration::from_secs(1)),
+                (t, false) => t,
+            };
             if let Err(e) = self.poll.poll(&mut events, timeout) {
                 if e.kind() == ErrorKind::Interrupted {
                     continue;
@@ -350,6 +397,7 @@ impl Server {
                 }
             }
             self.expire();
+            self.sync_dynamic();
         }
         self.shutdown();
         Ok(())
@@ -498,6 +546,7 @@ impl Server {
                 return;
             }
         };
+        self.sync_dynamic();
         let route = self.directory.route(
             &req,
             self.settings.default_service.as_deref(),
@@ -527,6 +576,10 @@ impl Server {
             Route::Refuse { code, handler } => {
                 if let Some(k) = &handler {
                     self.directory.record_refused(k);
+                    if let Some(r) = &self.registration {
+                        r.registry()
+                            .record_handoff(k.instance(), k.handler(), false);
+                    }
                 }
                 tracing::info!(peer = %conn.peer, code = code.0, service = %named, "refused");
                 self.log
@@ -576,6 +629,15 @@ impl Server {
                 }
                 Err(e) => tracing::error!(error = %e, "cannot restart the spawner"),
             }
+        }
+        if target.dynamic
+            && let Some(r) = &self.registration
+        {
+            r.registry().record_handoff(
+                target.key.instance(),
+                target.key.handler(),
+                result.is_ok(),
+            );
         }
         match result {
             Ok(()) => {

@@ -101,6 +101,9 @@ pub struct InstanceEntry {
     /// `GLOBAL_DBNAME` of a static entry (None for dynamic registrations).
     #[serde(default)]
     pub global_dbname: Option<String>,
+    /// ORACLE_SID of the dedicated servers, when it differs from the instance name.
+    #[serde(default)]
+    pub sid: Option<String>,
     /// Handlers.
     pub handlers: Vec<Handler>,
 }
@@ -144,6 +147,20 @@ pub struct Target {
     pub kind: HandlerKind,
     /// Counter key.
     pub key: HandlerKey,
+    /// Whether the target came from a dynamic registration.
+    pub dynamic: bool,
+}
+
+impl HandlerKey {
+    /// Instance name (lower case).
+    pub fn instance(&self) -> &str {
+        &self.instance
+    }
+
+    /// Handler name (upper case).
+    pub fn handler(&self) -> &str {
+        &self.handler
+    }
 }
 
 /// lsnrctl's view of one handler.
@@ -188,8 +205,15 @@ pub struct ServiceDirectory {
 }
 
 fn key_of(e: &InstanceEntry, h: &Handler) -> HandlerKey {
+    // A registered handler serves every service of its instance and has one set of
+    // counters; a static SID_DESC is its own handler.
+    let dynamic = e.status != InstanceStatus::Unknown;
     HandlerKey {
-        service: e.service.to_ascii_lowercase(),
+        service: if dynamic {
+            String::new()
+        } else {
+            e.service.to_ascii_lowercase()
+        },
         instance: e.instance.to_ascii_lowercase(),
         handler: h.name.to_ascii_uppercase(),
     }
@@ -220,6 +244,7 @@ impl ServiceDirectory {
                 status: InstanceStatus::Unknown,
                 oracle_home: s.oracle_home.clone(),
                 global_dbname: s.global_dbname.clone(),
+                sid: None,
                 handlers: vec![Handler {
                     name: "DEDICATED".to_string(),
                     kind: HandlerKind::Dedicated,
@@ -349,11 +374,12 @@ impl ServiceDirectory {
         if let Some((e, h)) = chosen {
             return Route::Handoff(Target {
                 service: requested,
-                instance: e.instance.clone(),
+                instance: e.sid.clone().unwrap_or_else(|| e.instance.clone()),
                 oracle_home: e.oracle_home.clone(),
                 global_dbname: e.global_dbname.clone(),
                 kind: h.kind.clone(),
                 key: key_of(e, h),
+                dynamic: e.status != InstanceStatus::Unknown,
             });
         }
         // No usable handler: charge the refusal to the first handler of the first instance.
@@ -425,6 +451,54 @@ impl ServiceDirectory {
         });
         services
     }
+}
+
+/// Converts the registration table's view (instance helper's `registration` module) into
+/// directory entries: one entry per (service, instance).
+pub fn entries_from_registrations(
+    services: &std::collections::BTreeMap<String, Vec<crate::registration::DynamicInstance>>,
+) -> Vec<InstanceEntry> {
+    use server_proc::registration as reg;
+    let mut out = Vec::new();
+    for (service, instances) in services {
+        for i in instances {
+            out.push(InstanceEntry {
+                service: service.clone(),
+                instance: i.instance_name.clone(),
+                status: match i.status {
+                    reg::InstanceStatus::Ready => InstanceStatus::Ready,
+                    reg::InstanceStatus::Blocked => InstanceStatus::Blocked,
+                    reg::InstanceStatus::Restricted => InstanceStatus::Restricted,
+                },
+                oracle_home: Some(i.oracle_home.clone()).filter(|h| !h.is_empty()),
+                global_dbname: None,
+                sid: Some(i.sid.clone()).filter(|s| !s.is_empty()),
+                handlers: i
+                    .handlers
+                    .iter()
+                    .map(|h| Handler {
+                        name: h.handler.name.clone(),
+                        kind: match &h.handler.kind {
+                            reg::HandlerKind::Dedicated => HandlerKind::Dedicated,
+                            reg::HandlerKind::Dispatcher { address, pid, .. } => {
+                                HandlerKind::Dispatcher {
+                                    address: address.clone(),
+                                    machine: i.host.clone(),
+                                    pid: u32::try_from(*pid).unwrap_or(0),
+                                }
+                            }
+                        },
+                        blocked: h.handler.state == reg::HandlerState::Blocked,
+                        current: matches!(h.handler.kind, reg::HandlerKind::Dispatcher { .. })
+                            .then_some(h.handler.current),
+                        max: matches!(h.handler.kind, reg::HandlerKind::Dispatcher { .. })
+                            .then_some(h.handler.max),
+                    })
+                    .collect(),
+            });
+        }
+    }
+    out
 }
 
 #[cfg(test)]
@@ -509,6 +583,7 @@ mod tests {
             status,
             oracle_home: None,
             global_dbname: None,
+            sid: None,
             handlers: vec![Handler {
                 name: "DEDICATED".into(),
                 kind: HandlerKind::Dedicated,

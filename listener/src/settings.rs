@@ -62,6 +62,8 @@ pub struct ListenerSettings {
     pub use_sid_as_service: bool,
     /// `ADMIN_RESTRICTIONS_<l>`: refuse runtime `SET`.
     pub admin_restrictions: bool,
+    /// `DYNAMIC_REGISTRATION_<l>`: accept instance registrations.
+    pub dynamic_registration: bool,
     /// `LOGGING_<l>`.
     pub logging: bool,
     /// `LOG_DIRECTORY_<l>`.
@@ -89,6 +91,7 @@ impl ListenerSettings {
             default_service: None,
             use_sid_as_service: false,
             admin_restrictions: false,
+            dynamic_registration: true,
             logging: true,
             log_directory: home.default_log_dir(),
             log_file: "listener.log".to_string(),
@@ -189,6 +192,7 @@ pub fn load(home: &OracleHome, name: &str) -> Result<Loaded, SettingsError> {
     settings.default_service = p.default_service.clone();
     settings.use_sid_as_service = p.use_sid_as_service;
     settings.admin_restrictions = p.admin_restrictions;
+    settings.dynamic_registration = p.dynamic_registration;
     settings.logging = p.logging;
     if let Some(d) = &p.log_directory {
         settings.log_directory = d.clone();
