@@ -832,20 +832,29 @@ fn parse_entry(ctx: &Ctx<'_>, i: &str, diags: &mut Vec<Diagnostic>) -> Option<Pa
             // An unbalanced entry is reported where the indentation says the ')' is missing,
             // when it says so; the parser itself only notices at the end of the entry.
             let suspect = ctx.suspect.borrow_mut().take();
+            // At the end of the entry, point just after its last token rather than at the
+            // start of the next entry's line.
+            let fail_len = e.rest_len.min(i.len());
+            let failed_at_end = at_end(&i[i.len() - fail_len..]);
+            let err_len = if failed_at_end {
+                i.len() - i[..i.len() - fail_len].trim_end().len()
+            } else {
+                fail_len
+            };
+            let e = PErr {
+                rest_len: err_len,
+                expected: String::new(),
+            };
             match suspect {
-                Some((rest_len, hint))
-                    if msg.starts_with("expected ')'")
-                        && at_end(&i[i.len() - e.rest_len.min(i.len())..]) =>
-                {
-                    diags.push(Diagnostic::error(
+                Some((rest_len, hint)) if msg.starts_with("expected ')'") && failed_at_end => diags
+                    .push(Diagnostic::error(
                         ctx.file,
                         ctx.pos_len(rest_len),
                         format!(
                             "{hint} (at {}: {msg}); entry skipped",
                             describe_pos(ctx.pos_len(e.rest_len))
                         ),
-                    ))
-                }
+                    )),
                 _ => diags.push(Diagnostic::error(
                     ctx.file,
                     ctx.pos_len(e.rest_len),
@@ -1017,12 +1026,16 @@ mod tests {
     #[test]
     fn unbalanced_entry_points_where_indentation_says() {
         // ADDRESS never closed: CONNECT_DATA sits at ADDRESS's own indentation.
-        let p = parse("svc=(DESCRIPTION=\n\t(ADDRESS=\n\t\t(HOST=h)\n\t\t(PORT=1)\n\t(CONNECT_DATA=\n\t\t(SID=x)))\n");
+        let p = parse(
+            "svc=(DESCRIPTION=\n\t(ADDRESS=\n\t\t(HOST=h)\n\t\t(PORT=1)\n\t(CONNECT_DATA=\n\t\t(SID=x)))\n",
+        );
         let e: Vec<_> = p.errors().collect();
         assert_eq!(e.len(), 1);
         assert_eq!(e[0].pos, Pos { line: 5, col: 2 }, "{}", e[0]);
         // A ')' less indented than the line that opened what it closes.
-        let p = parse("L =\n  (DESCRIPTION_LIST =\n    (DESCRIPTION =\n      (ADDRESS = (PROTOCOL = IPC)(KEY = X)\n    )\n  )\n");
+        let p = parse(
+            "L =\n  (DESCRIPTION_LIST =\n    (DESCRIPTION =\n      (ADDRESS = (PROTOCOL = IPC)(KEY = X)\n    )\n  )\n",
+        );
         let e: Vec<_> = p.errors().collect();
         assert_eq!(e.len(), 1);
         assert_eq!(e[0].pos.line, 4, "{}", e[0]);
