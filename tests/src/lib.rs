@@ -2,4 +2,5 @@
 //! corpus and the python-oracledb virtual environment.
 
 pub mod corpus;
+pub mod instance;
 pub mod pyenv;
