@@ -297,22 +297,10 @@ impl Drop for ListenerProc {
     }
 }
 
-/// The python-oracledb interpreter (`scripts/pyenv.sh`).
+/// The python-oracledb interpreter ([`crate::pyenv::python`], looked up once).
 pub fn python() -> PathBuf {
     static PY: OnceLock<PathBuf> = OnceLock::new();
-    PY.get_or_init(|| {
-        let out = Command::new("bash")
-            .arg(workspace_root().join("scripts").join("pyenv.sh"))
-            .output()
-            .expect("run scripts/pyenv.sh");
-        assert!(
-            out.status.success(),
-            "pyenv.sh failed: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        PathBuf::from(String::from_utf8_lossy(&out.stdout).trim())
-    })
-    .clone()
+    PY.get_or_init(crate::pyenv::python).clone()
 }
 
 /// Runs a python snippet with `args` under a deadline.
