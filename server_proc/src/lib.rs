@@ -2,3 +2,4 @@
 //! the dedicated-server loop that drives it from a socket, and the `oradb` instance.
 
 pub mod dedicated;
+pub mod sql;
