@@ -3,3 +3,4 @@
 
 pub mod dedicated;
 pub mod sql;
+pub mod pwfile;
