@@ -4,3 +4,4 @@
 pub mod dedicated;
 pub mod sql;
 pub mod pwfile;
+pub mod engine;
