@@ -1,0 +1,156 @@
+//! `tnsnames.ora`: local naming. Maps aliases (case-insensitive; `a, b = ...` gives one
+//! descriptor several names; the last definition of a name wins, as in Oracle and
+//! python-oracledb) to connect descriptors. A value may also be an EZConnect string
+//! (`nsn = host:1521/svc`), which is expanded with [`crate::ezconnect`].
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::Arc;
+
+use crate::descriptor::ConnectDescriptor;
+use crate::diag::{Diagnostic, Parsed, Pos};
+use crate::ezconnect;
+use crate::paramfile::{ParamFile, Value};
+
+/// One alias definition.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TnsEntry {
+    /// The names as written.
+    pub aliases: Vec<String>,
+    /// The descriptor.
+    pub descriptor: ConnectDescriptor,
+    /// File that defined it.
+    pub file: Arc<str>,
+    /// Where the first name starts.
+    pub pos: Pos,
+}
+
+/// All entries of a tnsnames.ora (and its IFILEs), in file order.
+#[derive(Debug, Clone, Default)]
+pub struct TnsNames {
+    /// Entries in file order (duplicates included; [`TnsNames::lookup`] picks the last).
+    pub entries: Vec<TnsEntry>,
+    index: HashMap<String, usize>,
+}
+
+impl TnsNames {
+    /// Reads `tnsnames.ora`, following IFILE. Fails only if the file cannot be read.
+    pub fn load(path: &Path) -> Result<Parsed<TnsNames>, std::io::Error> {
+        Ok(Self::from_params(ParamFile::load(path)?))
+    }
+
+    /// Parses text; `file` names diagnostics.
+    pub fn parse_str(text: &str, file: &str) -> Parsed<TnsNames> {
+        Self::from_params(ParamFile::parse_str(text, file))
+    }
+
+    /// Builds the alias table from a parsed file (keeps its diagnostics).
+    pub fn from_params(parsed: Parsed<ParamFile>) -> Parsed<TnsNames> {
+        let Parsed {
+            value: pf,
+            mut diagnostics,
+        } = parsed;
+        let mut t = TnsNames::default();
+        for p in &pf.params {
+            if p.is("IFILE") {
+                continue;
+            }
+            let descriptor = match &p.value {
+                Value::Atom(a) => match ezconnect::parse(&a.text) {
+                    Ok(d) => d,
+                    Err(e) => {
+                        diagnostics.push(Diagnostic::error(
+                            &p.file,
+                            a.pos,
+                            format!("{}: {e}; entry skipped", p.name()),
+                        ));
+                        continue;
+                    }
+                },
+                v => match ConnectDescriptor::from_value(v, &p.file, &mut diagnostics) {
+                    Some(d) => d,
+                    None => {
+                        diagnostics.push(Diagnostic::error(
+                            &p.file,
+                            v.pos().unwrap_or(p.pos),
+                            format!(
+                                "{}: expected (DESCRIPTION=...), (DESCRIPTION_LIST=...) or (ADDRESS=...); entry skipped",
+                                p.name()
+                            ),
+                        ));
+                        continue;
+                    }
+                },
+            };
+            for name in &p.names {
+                let key = name.to_ascii_uppercase();
+                if let Some(&prev) = t.index.get(&key) {
+                    let prev = &t.entries[prev];
+                    diagnostics.push(Diagnostic::warning(
+                        &p.file,
+                        p.pos,
+                        format!(
+                            "alias {name} is defined again (first at {}:{}); the last definition wins",
+                            prev.file, prev.pos.line
+                        ),
+                    ));
+                }
+                t.index.insert(key, t.entries.len());
+            }
+            t.entries.push(TnsEntry {
+                aliases: p.names.clone(),
+                descriptor,
+                file: Arc::clone(&p.file),
+                pos: p.pos,
+            });
+        }
+        Parsed {
+            value: t,
+            diagnostics,
+        }
+    }
+
+    /// The descriptor for `alias` (case-insensitive; last definition wins).
+    pub fn lookup(&self, alias: &str) -> Option<&TnsEntry> {
+        self.index
+            .get(&alias.to_ascii_uppercase())
+            .and_then(|&i| self.entries.get(i))
+    }
+
+    /// Every alias that resolves, upper-cased, sorted.
+    pub fn aliases(&self) -> Vec<String> {
+        let mut v: Vec<String> = self.index.keys().cloned().collect();
+        v.sort();
+        v
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn aliases_case_and_last_wins() {
+        let p = TnsNames::parse_str(
+            "a, B.world = (DESCRIPTION=(ADDRESS=(HOST=h1)(PORT=1))(CONNECT_DATA=(SID=x)))\n\
+             ez = db:1522/svc\n\
+             A = (DESCRIPTION=(ADDRESS=(HOST=h2)(PORT=2)))\n",
+            "tnsnames.ora",
+        );
+        assert!(!p.has_errors(), "{:?}", p.diagnostics);
+        let t = p.value;
+        assert_eq!(t.lookup("b.WORLD").unwrap().descriptor.sid(), Some("x"));
+        assert_eq!(
+            t.lookup("a").unwrap().descriptor.addresses()[0]
+                .host
+                .as_deref(),
+            Some("h2")
+        );
+        assert_eq!(
+            t.lookup("EZ").unwrap().descriptor.service_name(),
+            Some("svc")
+        );
+        assert_eq!(t.aliases(), vec!["A", "B.WORLD", "EZ"]);
+        assert_eq!(p.diagnostics.len(), 1);
+    }
+}
