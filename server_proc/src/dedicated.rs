@@ -132,11 +132,10 @@ pub fn run_dedicated(
     connect_bytes: Vec<u8>,
     ctx: DedicatedContext,
 ) -> Result<SessionEnd, DedicatedError> {
-    let (connect, _) = packet::decode_connect(&connect_bytes)?.ok_or(
-        DedicatedError::IncompleteConnect {
+    let (connect, _) =
+        packet::decode_connect(&connect_bytes)?.ok_or(DedicatedError::IncompleteConnect {
             len: connect_bytes.len(),
-        },
-    )?;
+        })?;
     // A forked child shares its parent's RNG state until reseeded.
     let _ = rand::rng().reseed();
     let _ = stream.set_nodelay(true);
@@ -151,9 +150,10 @@ pub fn run_dedicated(
             std::process::id() % 10_000 + 1,
         ))
     });
-    let creds = ctx.credentials.clone().unwrap_or_else(|| {
-        Arc::new(PasswordFileCredentials::new(&ctx.oracle_home, &ctx.sid))
-    });
+    let creds = ctx
+        .credentials
+        .clone()
+        .unwrap_or_else(|| Arc::new(PasswordFileCredentials::new(&ctx.oracle_home, &ctx.sid)));
     let cfg = SessionConfig {
         service_name: ctx
             .global_dbname

@@ -218,7 +218,9 @@ impl PasswordFile {
         if let Some(dir) = self.path.parent() {
             std::fs::create_dir_all(dir).map_err(io)?;
         }
-        let tmp = self.path.with_extension(format!("tmp{}", std::process::id()));
+        let tmp = self
+            .path
+            .with_extension(format!("tmp{}", std::process::id()));
         let mut f = std::fs::OpenOptions::new()
             .write(true)
             .create(true)
@@ -416,8 +418,14 @@ mod tests {
         let e = run_user_command(&add, dir.path(), "ORCL", &mut &b"x\n"[..], &mut out).unwrap_err();
         assert!(matches!(e, PwFileError::Exists(_)));
         let mut listing = Vec::new();
-        run_user_command(&UserCommand::List, dir.path(), "ORCL", &mut &b""[..], &mut listing)
-            .unwrap();
+        run_user_command(
+            &UserCommand::List,
+            dir.path(),
+            "ORCL",
+            &mut &b""[..],
+            &mut listing,
+        )
+        .unwrap();
         let listing = String::from_utf8(listing).unwrap();
         assert!(listing.contains("SCOTT"), "{listing}");
         assert!(listing.contains("ALTER_SYSTEM"), "{listing}");

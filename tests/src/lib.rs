@@ -1,3 +1,4 @@
 //! Shared helpers for the end-to-end tests: locating the workspace binaries, the shared
 //! corpus and the python-oracledb virtual environment.
 pub mod instance;
+pub mod py;

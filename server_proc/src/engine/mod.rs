@@ -82,6 +82,9 @@ fn packed_version(fv: u8) -> u32 {
     }
 }
 
+/// A source of random bytes (session keys, salts).
+pub type RandomSource = Box<dyn FnMut(&mut [u8]) + Send>;
+
 /// What the transport must do next.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Action {
@@ -100,14 +103,17 @@ enum Phase {
     Protocol,
     DataTypes,
     AuthOne,
-    AuthTwo {
-        user: String,
-        known: bool,
-        challenge: Box<ServerChallenge>,
-        info: SessionInfo,
-    },
+    AuthTwo(Box<PendingLogin>),
     LoggedOn,
     LoggedOff,
+}
+
+#[derive(Debug)]
+struct PendingLogin {
+    user: String,
+    known: bool,
+    challenge: ServerChallenge,
+    info: SessionInfo,
 }
 
 #[derive(Debug)]
@@ -133,7 +139,7 @@ pub struct Session {
     next_cursor: u32,
     txn: bool,
     pending: Option<Vec<u8>>,
-    random: Box<dyn FnMut(&mut [u8]) + Send>,
+    random: RandomSource,
 }
 
 impl std::fmt::Debug for Session {
@@ -179,7 +185,7 @@ impl Session {
     }
 
     /// Replaces the random source (tests use a deterministic one).
-    pub fn with_random(mut self, random: Box<dyn FnMut(&mut [u8]) + Send>) -> Self {
+    pub fn with_random(mut self, random: RandomSource) -> Self {
         self.random = random;
         self
     }
@@ -379,12 +385,12 @@ impl Session {
             process: auth.get("AUTH_PID").unwrap_or_default(),
             service_name: self.cfg.service_name.clone(),
         };
-        self.phase = Phase::AuthTwo {
+        self.phase = Phase::AuthTwo(Box::new(PendingLogin {
             user,
             known,
-            challenge: Box::new(challenge),
+            challenge,
             info,
-        };
+        }));
         let mut w = Writer::new();
         encode_parameter_pairs(&mut w, &pairs);
         ErrorInfo::default().encode(&mut w, self.fv());
@@ -393,16 +399,16 @@ impl Session {
 
     fn auth_two(&mut self, auth: Auth) -> Vec<Action> {
         let phase = std::mem::replace(&mut self.phase, Phase::AuthOne);
-        let Phase::AuthTwo {
+        let Phase::AuthTwo(login) = phase else {
+            self.phase = phase;
+            return vec![self.error_bytes_action(ErrorInfo::error(1017, ORA_01017))];
+        };
+        let PendingLogin {
             user,
             known,
             challenge,
             info,
-        } = phase
-        else {
-            self.phase = phase;
-            return vec![self.error_bytes_action(ErrorInfo::error(1017, ORA_01017))];
-        };
+        } = *login;
         let proof = o5logon::server_verify(&challenge, &auth.pairs, &mut *self.random);
         let proof = match proof {
             Ok(p) if known => p,
@@ -441,14 +447,14 @@ impl Session {
             ("AUTH_SC_DB_DOMAIN", self.cfg.db_domain.clone()),
             ("AUTH_SC_DBUNIQUE_NAME", self.inst.db_name()),
             ("AUTH_SC_REAL_DBUNIQUE_NAME", self.inst.db_name()),
-            ("AUTH_MAX_OPEN_CURSORS", self.cfg.max_open_cursors.to_string()),
+            (
+                "AUTH_MAX_OPEN_CURSORS",
+                self.cfg.max_open_cursors.to_string(),
+            ),
             ("AUTH_MAX_IDEN_LENGTH", "128".to_owned()),
             ("AUTH_SVR_RESPONSE", proof),
         ];
-        let pairs: Vec<KeyValue> = pairs
-            .iter()
-            .map(|(k, v)| KeyValue::new(k, v, 0))
-            .collect();
+        let pairs: Vec<KeyValue> = pairs.iter().map(|(k, v)| KeyValue::new(k, v, 0)).collect();
         let mut w = Writer::new();
         encode_parameter_pairs(&mut w, &pairs);
         ErrorInfo::default().encode(&mut w, self.fv());
@@ -518,10 +524,12 @@ impl Session {
                 cursor_id, rows, ..
             } => {
                 let Some(cur) = self.cursors.get_mut(&cursor_id) else {
-                    return vec![self.error_bytes_action(ErrorInfo::error(
-                        1001,
-                        "ORA-01001: invalid cursor",
-                    ))];
+                    return vec![
+                        self.error_bytes_action(ErrorInfo::error(
+                            1001,
+                            "ORA-01001: invalid cursor",
+                        )),
+                    ];
                 };
                 cur.position = 0;
                 if cur.plan.is_some() {
@@ -548,10 +556,10 @@ impl Session {
     }
 
     fn execute(&mut self, ex: Execute) -> Vec<Action> {
-        let sql_text = match &ex.sql {
-            Some(b) => Some(String::from_utf8_lossy(b).into_owned()),
-            None => None,
-        };
+        let sql_text = ex
+            .sql
+            .as_ref()
+            .map(|b| String::from_utf8_lossy(b).into_owned());
         let stmt = match (&sql_text, self.cursors.get(&ex.cursor_id)) {
             (Some(text), _) => match sql::parse(text) {
                 Ok(s) => s,
@@ -559,10 +567,9 @@ impl Session {
             },
             (None, Some(c)) => c.stmt.clone(),
             (None, None) => {
-                return vec![self.error_bytes_action(ErrorInfo::error(
-                    1001,
-                    "ORA-01001: invalid cursor",
-                ))];
+                return vec![
+                    self.error_bytes_action(ErrorInfo::error(1001, "ORA-01001: invalid cursor")),
+                ];
             }
         };
         if !stmt.is_query() {
@@ -715,10 +722,9 @@ impl Session {
                     vec![Action::Send(bytes)]
                 }
             }
-            Statement::Select { .. } => vec![self.error_bytes_action(ErrorInfo::error(
-                900,
-                "ORA-00900: invalid SQL statement",
-            ))],
+            Statement::Select { .. } => vec![
+                self.error_bytes_action(ErrorInfo::error(900, "ORA-00900: invalid SQL statement")),
+            ],
         }
     }
 }

@@ -7,14 +7,20 @@ use tns::ttc::message::{
     ColumnMetadata, DataTypesRequest, ProtocolRequest, ResponseMessage, decode_response_message,
     function, skip_data_types_reply,
 };
-use tns::ttc::request::{write_auth, write_close_cursors, write_execute, write_fetch, write_function_header, write_reexecute};
+use tns::ttc::request::{
+    write_auth, write_close_cursors, write_execute, write_fetch, write_function_header,
+    write_reexecute,
+};
 use tns::ttc::types::Decimal;
 
 struct StaticCreds(Vec<(String, Verifier)>);
 
 impl Credentials for StaticCreds {
     fn verifier(&self, user: &str) -> Option<Verifier> {
-        self.0.iter().find(|(u, _)| u == user).map(|(_, v)| v.clone())
+        self.0
+            .iter()
+            .find(|(u, _)| u == user)
+            .map(|(_, v)| v.clone())
     }
 }
 
@@ -56,7 +62,11 @@ fn messages(bytes: &[u8], cols: &mut Vec<ColumnMetadata>) -> Vec<ResponseMessage
 
 fn login(s: &mut Session, password: &[u8]) -> Vec<ResponseMessage> {
     let mut w = Writer::new();
-    ProtocolRequest { version: 6, driver: b"test".to_vec() }.encode(&mut w);
+    ProtocolRequest {
+        version: 6,
+        driver: b"test".to_vec(),
+    }
+    .encode(&mut w);
     let reply = one_send(s.on_data(w.as_bytes()));
     let pr = ProtocolReply::decode(&mut Reader::new(&reply)).unwrap();
     assert_eq!(pr.field_version(), Some(12));
@@ -77,14 +87,24 @@ fn login(s: &mut Session, password: &[u8]) -> Vec<ResponseMessage> {
     skip_data_types_reply(&mut Reader::new(&reply)).unwrap();
     assert_eq!(s.field_version(), 12);
     let mut w = Writer::new();
-    let a1 = Auth { user: "scott".into(), mode: 1, pairs: vec![KeyValue::new("AUTH_PROGRAM_NM", "t", 0)] };
+    let a1 = Auth {
+        user: "scott".into(),
+        mode: 1,
+        pairs: vec![KeyValue::new("AUTH_PROGRAM_NM", "t", 0)],
+    };
     write_auth(&mut w, function::AUTH_PHASE_ONE, 1, 12, &a1);
     let mut cols = Vec::new();
     let m = messages(&one_send(s.on_data(w.as_bytes())), &mut cols);
-    let ResponseMessage::Parameters(challenge) = &m[0] else { panic!("{m:?}") };
+    let ResponseMessage::Parameters(challenge) = &m[0] else {
+        panic!("{m:?}")
+    };
     let mut rng = |b: &mut [u8]| b.fill(9);
     let ans = o5logon::client_answer(password, challenge, &mut rng).unwrap();
-    let a2 = Auth { user: "scott".into(), mode: 0x101, pairs: ans.pairs.clone() };
+    let a2 = Auth {
+        user: "scott".into(),
+        mode: 0x101,
+        pairs: ans.pairs.clone(),
+    };
     let mut w = Writer::new();
     write_auth(&mut w, function::AUTH_PHASE_TWO, 2, 12, &a2);
     let m = messages(&one_send(s.on_data(w.as_bytes())), &mut cols);
@@ -122,7 +142,9 @@ fn end(m: &[ResponseMessage]) -> &ErrorInfo {
 fn login_select_refetch_and_logoff() {
     let (mut s, inst) = session();
     let m = login(&mut s, b"tiger");
-    let ResponseMessage::Parameters(p) = &m[0] else { panic!("{m:?}") };
+    let ResponseMessage::Parameters(p) = &m[0] else {
+        panic!("{m:?}")
+    };
     let get = |k: &str| tns::ttc::buf::find_key(p, k).map(|kv| kv.value_str());
     assert_eq!(get("AUTH_SESSION_ID").as_deref(), Some("20"));
     assert_eq!(get("AUTH_VERSION_NO").as_deref(), Some("318963712"));
@@ -130,9 +152,15 @@ fn login_select_refetch_and_logoff() {
     assert_eq!(inst.open_sessions().len(), 1);
 
     let mut cols = Vec::new();
-    let m = messages(&one_send(s.on_data(&exec("select 1 from dual", 2, 3))), &mut cols);
+    let m = messages(
+        &one_send(s.on_data(&exec("select 1 from dual", 2, 3))),
+        &mut cols,
+    );
     assert_eq!(cols.len(), 1);
-    assert_eq!((cols[0].name.as_str(), cols[0].precision, cols[0].scale), ("1", 0, -127));
+    assert_eq!(
+        (cols[0].name.as_str(), cols[0].precision, cols[0].scale),
+        ("1", 0, -127)
+    );
     assert!(m.contains(&ResponseMessage::Row(vec![Some(vec![0xC1, 0x02])])));
     let e = end(&m);
     assert_eq!(e.error_code, 1403);
@@ -143,12 +171,29 @@ fn login_select_refetch_and_logoff() {
     let mut w = Writer::new();
     write_reexecute(&mut w, 4, 12, true, cursor, 2);
     let m = messages(&one_send(s.on_data(w.as_bytes())), &mut cols);
-    assert_eq!(m.iter().filter(|x| matches!(x, ResponseMessage::Row(_))).count(), 1);
+    assert_eq!(
+        m.iter()
+            .filter(|x| matches!(x, ResponseMessage::Row(_)))
+            .count(),
+        1
+    );
     assert_eq!(end(&m).error_code, 1403);
 
     // Multi-row with batches: never more rows than asked.
-    let m = messages(&one_send(s.on_data(&exec("select level from dual connect by level <= 250", 2, 5))), &mut cols);
-    assert_eq!(m.iter().filter(|x| matches!(x, ResponseMessage::Row(_))).count(), 2);
+    let m = messages(
+        &one_send(s.on_data(&exec(
+            "select level from dual connect by level <= 250",
+            2,
+            5,
+        ))),
+        &mut cols,
+    );
+    assert_eq!(
+        m.iter()
+            .filter(|x| matches!(x, ResponseMessage::Row(_)))
+            .count(),
+        2
+    );
     let e = end(&m);
     assert_eq!(e.error_code, 0);
     let c2 = u32::from(e.cursor_id);
@@ -157,12 +202,26 @@ fn login_select_refetch_and_logoff() {
         let mut w = Writer::new();
         write_fetch(&mut w, 6, 12, c2, 100);
         let m = messages(&one_send(s.on_data(w.as_bytes())), &mut cols);
-        let n = m.iter().filter(|x| matches!(x, ResponseMessage::Row(_))).count();
+        let n = m
+            .iter()
+            .filter(|x| matches!(x, ResponseMessage::Row(_)))
+            .count();
         assert!(n <= 100);
         total += n;
         if end(&m).error_code == 1403 {
-            let Some(ResponseMessage::Row(last)) = m.iter().rev().find(|x| matches!(x, ResponseMessage::Row(_))) else { panic!() };
-            assert_eq!(Decimal::from_oracle_number(last[0].as_ref().unwrap()).unwrap().to_string(), "250");
+            let Some(ResponseMessage::Row(last)) = m
+                .iter()
+                .rev()
+                .find(|x| matches!(x, ResponseMessage::Row(_)))
+            else {
+                panic!()
+            };
+            assert_eq!(
+                Decimal::from_oracle_number(last[0].as_ref().unwrap())
+                    .unwrap()
+                    .to_string(),
+                "250"
+            );
             break;
         }
     }
@@ -197,10 +256,16 @@ fn errors_keep_the_session_usable_and_sleep_can_be_cancelled() {
     let (mut s, _) = session();
     login(&mut s, b"tiger");
     let mut cols = Vec::new();
-    let m = messages(&one_send(s.on_data(&exec("select * from missing", 2, 3))), &mut cols);
+    let m = messages(
+        &one_send(s.on_data(&exec("select * from missing", 2, 3))),
+        &mut cols,
+    );
     let e = end(&m);
     assert_eq!((e.error_code, e.error_pos), (942, 14));
-    assert_eq!(e.message.as_deref(), Some("ORA-00942: table or view does not exist"));
+    assert_eq!(
+        e.message.as_deref(),
+        Some("ORA-00942: table or view does not exist")
+    );
 
     // A split request: nothing until the last byte arrives.
     let req = exec("begin dbms_session.sleep(5); end;", 1, 4);
@@ -209,7 +274,9 @@ fn errors_keep_the_session_usable_and_sleep_can_be_cancelled() {
     assert_eq!(acts, [Action::Sleep(Duration::from_secs(5))]);
     assert!(s.is_waiting());
     let acts = s.on_break();
-    let [Action::BreakAndSend(b)] = acts.as_slice() else { panic!("{acts:?}") };
+    let [Action::BreakAndSend(b)] = acts.as_slice() else {
+        panic!("{acts:?}")
+    };
     let m = messages(b, &mut cols);
     assert_eq!(end(&m).error_code, 1013);
     assert!(!s.is_waiting());
@@ -219,7 +286,10 @@ fn errors_keep_the_session_usable_and_sleep_can_be_cancelled() {
     assert_eq!(acts, [Action::Sleep(Duration::from_millis(10))]);
     let m = messages(&one_send(s.on_timer()), &mut cols);
     assert_eq!(end(&m).error_code, 0);
-    let m = messages(&one_send(s.on_data(&exec("select sys_context('USERENV','SID') from dual", 2, 6))), &mut cols);
+    let m = messages(
+        &one_send(s.on_data(&exec("select sys_context('USERENV','SID') from dual", 2, 6))),
+        &mut cols,
+    );
     assert!(m.contains(&ResponseMessage::Row(vec![Some(b"20".to_vec())])));
 }
 

@@ -63,8 +63,10 @@ impl Value {
             Value::Date(d) | Value::TimestampTz(d) => format!(
                 "{:02}-{}-{:02}",
                 d.day,
-                ["JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"]
-                    [usize::from(d.month.clamp(1, 12) - 1)],
+                [
+                    "JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV",
+                    "DEC"
+                ][usize::from(d.month.clamp(1, 12) - 1)],
                 d.year.rem_euclid(100)
             ),
         }
@@ -92,10 +94,7 @@ impl QueryPlan {
         if let Some(agg) = &self.aggregate {
             return Ok(agg.clone());
         }
-        self.exprs
-            .iter()
-            .map(|e| eval(e, index + 1, ctx))
-            .collect()
+        self.exprs.iter().map(|e| eval(e, index + 1, ctx)).collect()
     }
 }
 
@@ -138,8 +137,12 @@ fn describe(e: &Expr, name: &str) -> ColumnMetadata {
         Expr::User => ColumnMetadata::string(name, ora_type::VARCHAR, 128),
         Expr::SysContext(..) => ColumnMetadata::string(name, ora_type::VARCHAR, 256),
         Expr::Bin(BinOp::Concat, a, b) => {
-            let la = describe(a, name).max_size.max(if is_numeric(a) { 40 } else { 0 });
-            let lb = describe(b, name).max_size.max(if is_numeric(b) { 40 } else { 0 });
+            let la = describe(a, name)
+                .max_size
+                .max(if is_numeric(a) { 40 } else { 0 });
+            let lb = describe(b, name)
+                .max_size
+                .max(if is_numeric(b) { 40 } else { 0 });
             ColumnMetadata::string(name, ora_type::VARCHAR, (la + lb).min(4000))
         }
         Expr::Sysdate => ColumnMetadata::date(name),
@@ -165,7 +168,8 @@ pub fn plan_query(stmt: &Statement, ctx: &EvalContext) -> Result<QueryPlan, OraE
     else {
         return Err(OraError::invalid_sql());
     };
-    let mut idents: Vec<(String, usize)> = items.iter().filter_map(|i| first_ident(&i.expr)).collect();
+    let mut idents: Vec<(String, usize)> =
+        items.iter().filter_map(|i| first_ident(&i.expr)).collect();
     if let Some(c) = connect_by
         && let Some(x) = first_ident(c)
     {
@@ -178,7 +182,9 @@ pub fn plan_query(stmt: &Statement, ctx: &EvalContext) -> Result<QueryPlan, OraE
             off,
         ));
     }
-    let has_level = items.iter().any(|i| contains(&i.expr, &|e| *e == Expr::Level));
+    let has_level = items
+        .iter()
+        .any(|i| contains(&i.expr, &|e| *e == Expr::Level));
     let has_count = items
         .iter()
         .any(|i| contains(&i.expr, &|e| *e == Expr::CountStar));
@@ -207,12 +213,12 @@ pub fn plan_query(stmt: &Statement, ctx: &EvalContext) -> Result<QueryPlan, OraE
     let columns = items.iter().map(|i| describe(&i.expr, &i.name)).collect();
     let exprs: Vec<Expr> = items.iter().map(|i| i.expr.clone()).collect();
     let aggregate = if has_count {
-        if has_level && items.iter().any(|i| !contains(&i.expr, &|e| *e == Expr::CountStar)) {
-            return Err(OraError::new(
-                937,
-                "not a single-group group function",
-                7,
-            ));
+        if has_level
+            && items
+                .iter()
+                .any(|i| !contains(&i.expr, &|e| *e == Expr::CountStar))
+        {
+            return Err(OraError::new(937, "not a single-group group function", 7));
         }
         // Really walk the rows: this is the "burn CPU" path for benchmarks.
         let mut count: u64 = 0;
@@ -417,5 +423,8 @@ fn build(negative: bool, digits: &[u8], point: i32, exp10: i32) -> Option<Decima
     let p = usize::try_from(point).ok()?.min(text.len());
     let (i, f) = text.split_at(p);
     let sign = if negative { "-" } else { "" };
-    Decimal::parse(&format!("{sign}{}.{f}e{exp10}", if i.is_empty() { "0" } else { i }))
+    Decimal::parse(&format!(
+        "{sign}{}.{f}e{exp10}",
+        if i.is_empty() { "0" } else { i }
+    ))
 }

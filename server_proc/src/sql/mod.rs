@@ -195,7 +195,10 @@ fn keyword<'a>(kw: &'static str) -> impl Fn(&'a str) -> Res<'a, &'a str> {
 
 fn number_literal(i: &str) -> Res<'_, &str> {
     recognize((
-        alt((recognize((digit1, opt((char('.'), digit0)))), recognize((char('.'), digit1)))),
+        alt((
+            recognize((digit1, opt((char('.'), digit0)))),
+            recognize((char('.'), digit1)),
+        )),
         opt((one_of("eE"), opt(one_of("+-")), digit1)),
     ))
     .parse(i)
@@ -248,15 +251,9 @@ impl<'a> P<'a> {
         let (mut i, mut lhs) = self.term(i)?;
         loop {
             let r = ws(i);
-            let op = if let Some(r2) = r.strip_prefix("||") {
-                Some((BinOp::Concat, r2))
-            } else if let Some(r2) = r.strip_prefix('+') {
-                Some((BinOp::Add, r2))
-            } else if let Some(r2) = r.strip_prefix('-') {
-                Some((BinOp::Sub, r2))
-            } else {
-                None
-            };
+            let op = [("||", BinOp::Concat), ("+", BinOp::Add), ("-", BinOp::Sub)]
+                .into_iter()
+                .find_map(|(t, op)| r.strip_prefix(t).map(|r2| (op, r2)));
             let Some((op, r2)) = op else {
                 return Ok((i, lhs));
             };
@@ -270,13 +267,9 @@ impl<'a> P<'a> {
         let (mut i, mut lhs) = self.factor(i)?;
         loop {
             let r = ws(i);
-            let op = if let Some(r2) = r.strip_prefix('*') {
-                Some((BinOp::Mul, r2))
-            } else if let Some(r2) = r.strip_prefix('/') {
-                Some((BinOp::Div, r2))
-            } else {
-                None
-            };
+            let op = [("*", BinOp::Mul), ("/", BinOp::Div)]
+                .into_iter()
+                .find_map(|(t, op)| r.strip_prefix(t).map(|r2| (op, r2)));
             let Some((op, r2)) = op else {
                 return Ok((i, lhs));
             };
@@ -328,7 +321,13 @@ impl<'a> P<'a> {
             let r = self.expect_char(r, ')')?;
             return Ok((r, e));
         }
-        if let Ok((r, _)) = (keyword("COUNT"), multispace0, char('('), multispace0, char('*'))
+        if let Ok((r, _)) = (
+            keyword("COUNT"),
+            multispace0,
+            char('('),
+            multispace0,
+            char('*'),
+        )
             .parse(i)
         {
             let r = self.expect_char(r, ')')?;
@@ -460,18 +459,14 @@ impl<'a> P<'a> {
         if let Ok((x, _)) = (keyword("CONNECT"), multispace0, keyword("BY")).parse(r) {
             let x = ws(x);
             let Ok((x, _)) = keyword("LEVEL")(x) else {
-                return Err(self.err_at(
-                    900,
-                    "invalid SQL statement",
-                    x,
-                ));
+                return Err(self.err_at(900, "invalid SQL statement", x));
             };
             let x = ws(x);
-            let (x, op) = alt((tag("<="), tag("<")))
-                .parse(x)
-                .map_err(|_: nom::Err<nom::error::Error<&str>>| {
+            let (x, op) = alt((tag("<="), tag("<"))).parse(x).map_err(
+                |_: nom::Err<nom::error::Error<&str>>| {
                     self.err_at(920, "invalid relational operator", x)
-                })?;
+                },
+            )?;
             strict = op == "<";
             let (x, e) = self.expr(x)?;
             connect_by = Some(e);
@@ -508,17 +503,15 @@ impl<'a> P<'a> {
                 i = self.semicolon(r)?;
                 continue;
             }
-            let Ok((r, name)) =
-                recognize((identifier, opt((char('.'), identifier)))).parse(i)
+            let Ok((r, name)) = recognize((identifier, opt((char('.'), identifier)))).parse(i)
             else {
                 return Err(self.pls_error(i, "PLS-00103: Encountered an unexpected symbol"));
             };
             let up = name.to_ascii_uppercase();
             if up != "DBMS_SESSION.SLEEP" && up != "DBMS_LOCK.SLEEP" {
-                return Err(self.pls_error(
-                    i,
-                    &format!("PLS-00201: identifier '{up}' must be declared"),
-                ));
+                return Err(
+                    self.pls_error(i, &format!("PLS-00201: identifier '{up}' must be declared"))
+                );
             }
             let r = self.expect_char(r, '(')?;
             let (r, e) = self.expr(r)?;
@@ -538,18 +531,17 @@ impl<'a> P<'a> {
     fn pls_error(&self, at: &str, detail: &str) -> OraError {
         let off = self.off(at);
         let (line, col) = line_col(self.full, off);
-        OraError::new(
-            6550,
-            format!("line {line}, column {col}:\n{detail}"),
-            off,
-        )
+        OraError::new(6550, format!("line {line}, column {col}:\n{detail}"), off)
     }
 }
 
 fn line_col(text: &str, off: usize) -> (usize, usize) {
     let before = &text[..off.min(text.len())];
     let line = before.matches('\n').count() + 1;
-    let col = before.rfind('\n').map_or(before.len(), |n| before.len() - n - 1) + 1;
+    let col = before
+        .rfind('\n')
+        .map_or(before.len(), |n| before.len() - n - 1)
+        + 1;
     (line, col)
 }
 
@@ -563,7 +555,10 @@ pub fn parse(sql: &str) -> Result<Statement, OraError> {
     if let Ok((r, _)) = keyword("BEGIN")(i) {
         return p.plsql(r);
     }
-    for (kw, st) in [("COMMIT", Statement::Commit), ("ROLLBACK", Statement::Rollback)] {
+    for (kw, st) in [
+        ("COMMIT", Statement::Commit),
+        ("ROLLBACK", Statement::Rollback),
+    ] {
         if let Ok((r, _)) = keyword(kw)(i) {
             let r = ws(r);
             let r = keyword("WORK")(r).map_or(r, |(x, _)| ws(x));

@@ -39,7 +39,12 @@ fn select_literals_with_oracle_column_names() {
     assert_eq!(names, ["1+2*3", "X", "NULL", "q"]);
     assert_eq!(
         r,
-        [[num("7"), Value::Str("abc".into()), Value::Null, num("-0.75")]]
+        [[
+            num("7"),
+            Value::Str("abc".into()),
+            Value::Null,
+            num("-0.75")
+        ]]
     );
 }
 
@@ -77,18 +82,52 @@ fn sys_context_user_and_dates() {
 #[test]
 fn oracle_errors_and_offsets() {
     let cases: [(&str, u32, u32, &str); 8] = [
-        ("select * from missing", 942, 14, "ORA-00942: table or view does not exist"),
-        ("select foo from dual", 904, 7, "ORA-00904: \"FOO\": invalid identifier"),
-        ("select 1 frm dual", 923, 13, "ORA-00923: FROM keyword not found where expected"),
-        ("select 1 from dual xyz abc", 933, 23, "ORA-00933: SQL command not properly ended"),
+        (
+            "select * from missing",
+            942,
+            14,
+            "ORA-00942: table or view does not exist",
+        ),
+        (
+            "select foo from dual",
+            904,
+            7,
+            "ORA-00904: \"FOO\": invalid identifier",
+        ),
+        (
+            "select 1 frm dual",
+            923,
+            13,
+            "ORA-00923: FROM keyword not found where expected",
+        ),
+        (
+            "select 1 from dual xyz abc",
+            933,
+            23,
+            "ORA-00933: SQL command not properly ended",
+        ),
         ("frobnicate", 900, 0, "ORA-00900: invalid SQL statement"),
-        ("select 1/0 from dual", 1476, 0, "ORA-01476: divisor is equal to zero"),
+        (
+            "select 1/0 from dual",
+            1476,
+            0,
+            "ORA-01476: divisor is equal to zero",
+        ),
         ("select from dual", 936, 7, "ORA-00936: missing expression"),
-        ("select foo from missing", 942, 16, "ORA-00942: table or view does not exist"),
+        (
+            "select foo from missing",
+            942,
+            16,
+            "ORA-00942: table or view does not exist",
+        ),
     ];
     for (sql, code, off, text) in cases {
         let e = rows(sql).unwrap_err();
-        assert_eq!((e.code, e.offset, e.text().as_str()), (code, off, text), "{sql}");
+        assert_eq!(
+            (e.code, e.offset, e.text().as_str()),
+            (code, off, text),
+            "{sql}"
+        );
     }
 }
 
@@ -98,10 +137,18 @@ fn plsql_sleep_commit_rollback() {
         parse("BEGIN DBMS_SESSION.SLEEP(5); END;").unwrap(),
         Statement::PlsqlSleep(vec![Expr::Number(Decimal::parse("5").unwrap())])
     );
-    assert_eq!(parse("begin null; end;").unwrap(), Statement::PlsqlSleep(vec![]));
+    assert_eq!(
+        parse("begin null; end;").unwrap(),
+        Statement::PlsqlSleep(vec![])
+    );
     assert_eq!(parse("commit").unwrap(), Statement::Commit);
     assert_eq!(parse(" ROLLBACK WORK").unwrap(), Statement::Rollback);
     let e = parse("begin foo.bar(1); end;").unwrap_err();
     assert_eq!(e.code, 6550);
-    assert!(e.message.contains("PLS-00201: identifier 'FOO.BAR' must be declared"), "{}", e.message);
+    assert!(
+        e.message
+            .contains("PLS-00201: identifier 'FOO.BAR' must be declared"),
+        "{}",
+        e.message
+    );
 }
