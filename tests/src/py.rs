@@ -16,26 +16,10 @@ use server_proc::dedicated::{DedicatedContext, SessionEnd, run_dedicated};
 use server_proc::engine::LocalInstance;
 use server_proc::pwfile::{UserCommand, run_user_command};
 
-/// The workspace root.
-pub fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .map_or_else(|| PathBuf::from("."), Path::to_path_buf)
-}
-
 /// The python interpreter of the python-oracledb venv (created once by `scripts/pyenv.sh`).
 pub fn python() -> PathBuf {
     static PY: OnceLock<PathBuf> = OnceLock::new();
-    PY.get_or_init(|| {
-        let out = Command::new("bash")
-            .arg(workspace_root().join("scripts/pyenv.sh"))
-            .stderr(Stdio::inherit())
-            .output()
-            .expect("running scripts/pyenv.sh");
-        assert!(out.status.success(), "scripts/pyenv.sh failed");
-        PathBuf::from(String::from_utf8_lossy(&out.stdout).trim())
-    })
-    .clone()
+    PY.get_or_init(crate::pyenv::python).clone()
 }
 
 /// Kills the child when dropped (even when the test panics).
