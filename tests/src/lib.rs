@@ -4,4 +4,5 @@
 pub mod corpus;
 pub mod instance;
 pub mod procs;
+pub mod py;
 pub mod pyenv;
