@@ -677,6 +677,59 @@ impl ConnectDescriptor {
     }
 }
 
+impl ConnectDescriptor {
+    /// The JSON shape of `orasim resolve --json`: `{"descriptions":[{"addresses":[...],
+    /// "service_name":..,"sid":..,"instance_name":..,"server":.., ...}], ...}` with `null`
+    /// where unset. `port` is the port a client dials (1521 for TCP/TCPS when the
+    /// descriptor omits it); protocols and SERVER are lower-cased; timeouts are in
+    /// milliseconds.
+    pub fn to_json(&self) -> serde_json::Value {
+        use serde_json::json;
+        let ms = |t: Option<Timeout>| t.map(|t| u64::try_from(t.0.as_millis()).unwrap_or(u64::MAX));
+        let descriptions: Vec<serde_json::Value> = self
+            .descriptions
+            .iter()
+            .map(|d| {
+                let cd = d.connect_data.as_ref();
+                let addresses: Vec<serde_json::Value> = d
+                    .addresses()
+                    .iter()
+                    .map(|a| {
+                        json!({
+                            "protocol": a.protocol_lower(),
+                            "host": a.host,
+                            "port": a.effective_port(),
+                            "key": a.key,
+                        })
+                    })
+                    .collect();
+                json!({
+                    "addresses": addresses,
+                    "service_name": cd.and_then(|c| c.service_name.clone()),
+                    "sid": cd.and_then(|c| c.sid.clone()),
+                    "instance_name": cd.and_then(|c| c.instance_name.clone()),
+                    "server": cd.and_then(|c| c.server.as_deref().map(str::to_ascii_lowercase)),
+                    "failover": d.failover,
+                    "load_balance": d.load_balance,
+                    "source_route": d.source_route,
+                    "retry_count": d.retry_count,
+                    "retry_delay": d.retry_delay,
+                    "connect_timeout_ms": ms(d.connect_timeout),
+                    "transport_connect_timeout_ms": ms(d.transport_connect_timeout),
+                    "sdu": d.sdu,
+                    "expire_time": d.expire_time,
+                })
+            })
+            .collect();
+        json!({
+            "description_list": self.list.is_some(),
+            "failover": self.list.as_ref().and_then(|l| l.failover),
+            "load_balance": self.list.as_ref().and_then(|l| l.load_balance),
+            "descriptions": descriptions,
+        })
+    }
+}
+
 impl fmt::Display for ConnectDescriptor {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.render())

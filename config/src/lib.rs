@@ -21,3 +21,9 @@ pub mod ezconnect;
 pub mod tnsnames;
 
 pub use tnsnames::TnsNames;
+pub mod naming;
+pub mod sqlnet;
+
+pub use naming::{Resolver, connect_plan};
+pub use sqlnet::SqlNet;
+pub mod listener_toml;

@@ -18,9 +18,7 @@ use crate::paramfile::{Node, Param, ParamFile, Value};
 #[derive(Debug, thiserror::Error)]
 pub enum ListenerConfigError {
     /// The file could not be read.
-    #[error(
-        "TNS-01155: Incorrectly specified SID_LIST_ parameter in LISTENER.ORA file (cannot read {path}: {source})"
-    )]
+    #[error("cannot read listener configuration {path}: {source}")]
     Read {
         /// The file.
         path: PathBuf,
@@ -386,13 +384,22 @@ const GLOBAL_KNOWN: &[&str] = &[
 ];
 
 impl ListenerConfig {
-    /// Reads `listener.ora` (following IFILE). Fails only if the file cannot be read.
+    /// Reads `listener.ora` (following IFILE), or `listener.toml` when the name ends in
+    /// `.toml`. Fails only if the file cannot be read.
     pub fn load(path: &Path) -> Result<Parsed<ListenerConfig>, ListenerConfigError> {
-        let parsed = ParamFile::load(path).map_err(|source| ListenerConfigError::Read {
+        let err = |source| ListenerConfigError::Read {
             path: path.to_path_buf(),
             source,
-        })?;
-        Ok(Self::from_params(parsed))
+        };
+        if path
+            .extension()
+            .is_some_and(|e| e.eq_ignore_ascii_case("toml"))
+        {
+            let bytes = std::fs::read(path).map_err(err)?;
+            let text = String::from_utf8_lossy(&bytes);
+            return Ok(Self::parse_toml(&text, &path.display().to_string()));
+        }
+        Ok(Self::from_params(ParamFile::load(path).map_err(err)?))
     }
 
     /// Parses listener.ora text; `file` names diagnostics.

@@ -2,3 +2,9 @@
 //! the dedicated-server loop that drives it from a socket, and the `oradb` instance.
 
 pub mod dedicated;
+pub mod initora;
+pub mod instance;
+pub mod lreg;
+pub mod pmon;
+pub mod registration;
+pub mod sga;

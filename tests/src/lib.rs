@@ -1,2 +1,6 @@
 //! Shared helpers for the end-to-end tests: locating the workspace binaries, the shared
 //! corpus and the python-oracledb virtual environment.
+
+pub mod corpus;
+pub mod instance;
+pub mod pyenv;

@@ -1,0 +1,850 @@
+//! The listener's table of dynamic registrations (what LREG told it), and the local endpoint
+//! instances register through.
+//!
+//! Oracle's listener starts with "The listener supports no services" and learns instances,
+//! their services, handlers and load from each instance's LREG. This module is that half:
+//! [`Table`] accepts, refreshes and forgets registrations (on deregistration at shutdown,
+//! when the instance's registration connection closes — it died — or when updates stop for
+//! several refresh intervals), and answers service lookups the listener's router merges with
+//! its static `SID_LIST_<listener>` entries. [`RegistrationServer`] runs the Unix-socket
+//! endpoint (path from [`server_proc::registration::socket_path_for_port`]) on its own
+//! threads and accepts only peers with the listener's own uid (or root), which with a Unix
+//! socket also means "from its own host".
+//!
+//! How the router uses it:
+//! ```text
+//! let reg = RegistrationServer::start(&socket_path_for_port(port), "LISTENER")?;
+//! ...
+//! let dynamic = reg.registry().lookup_service(&service);   // Vec<DynamicInstance>
+//! //   empty (and no static entry)            -> ORA-12514
+//! //   every instance Blocked                 -> ORA-12528 (Restricted -> 12526)
+//! //   no Ready handler of the wanted kind    -> ORA-12516 / 12519 / 12520
+//! //   else hand off to a Ready handler, then reg.registry().record_handoff(inst, "DEDICATED", ok)
+//! ```
+
+use std::collections::{BTreeMap, HashMap};
+use std::io::ErrorKind;
+use std::os::unix::fs::PermissionsExt;
+use std::os::unix::net::{UnixListener, UnixStream};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant, SystemTime};
+
+use nix::sys::socket::{getsockopt, sockopt::PeerCredentials};
+use server_proc::registration::{
+    ClientMessage, Handler, HandlerKind, HandlerState, InstanceRegistration, InstanceStatus,
+    LineReader, LoadReport, PROTOCOL_VERSION, RegistrationError, ServerMessage, write_message,
+};
+
+/// Errors of the registration endpoint.
+#[derive(Debug, thiserror::Error)]
+pub enum RegistrationServerError {
+    /// Another live listener already owns the registration socket.
+    #[error("TNS-12542: TNS:address already in use ({path})")]
+    AddressInUse {
+        /// The socket path.
+        path: PathBuf,
+    },
+    /// Creating, binding or configuring the socket failed.
+    #[error("TNS-12560: TNS:protocol adapter error ({op} {path}: {source})")]
+    Io {
+        /// The step that failed.
+        op: &'static str,
+        /// The socket path.
+        path: PathBuf,
+        /// The error.
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+/// Identifies one registration connection.
+pub type ConnId = u64;
+
+/// A handler as the router sees it, with the listener's own counters.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DynamicHandler {
+    /// What the instance registered.
+    pub handler: Handler,
+    /// Connections handed to it (`established:` in `lsnrctl services`).
+    pub established: u64,
+    /// Connections refused for it (`refused:`).
+    pub refused: u64,
+}
+
+/// One registered instance of a service.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DynamicInstance {
+    /// INSTANCE_NAME.
+    pub instance_name: String,
+    /// ORACLE_SID for dedicated servers.
+    pub sid: String,
+    /// ORACLE_HOME for dedicated servers.
+    pub oracle_home: String,
+    /// DB_NAME.
+    pub db_name: String,
+    /// Host of the instance.
+    pub host: String,
+    /// Pid of `oradb`.
+    pub pid: i32,
+    /// READY / BLOCKED / RESTRICTED.
+    pub status: InstanceStatus,
+    /// Its handlers.
+    pub handlers: Vec<DynamicHandler>,
+    /// Its load as last reported.
+    pub load: LoadReport,
+    /// Its services.
+    pub services: Vec<String>,
+}
+
+impl DynamicInstance {
+    /// The dedicated handler, if registered.
+    pub fn dedicated(&self) -> Option<&DynamicHandler> {
+        self.handlers
+            .iter()
+            .find(|h| h.handler.kind == HandlerKind::Dedicated)
+    }
+
+    /// Ready dispatchers, least loaded first (the order the listener should try them in).
+    pub fn ready_dispatchers(&self) -> Vec<&DynamicHandler> {
+        let mut d: Vec<&DynamicHandler> = self
+            .handlers
+            .iter()
+            .filter(|h| {
+                matches!(h.handler.kind, HandlerKind::Dispatcher { .. })
+                    && h.handler.state == HandlerState::Ready
+            })
+            .collect();
+        d.sort_by_key(|h| h.handler.current);
+        d
+    }
+}
+
+/// What happened to a registration, for `listener.log` (Oracle logs `service_register`,
+/// `service_update` and `service_died` lines).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RegistrationEvent {
+    /// When.
+    pub at: SystemTime,
+    /// What.
+    pub kind: RegistrationEventKind,
+    /// INSTANCE_NAME (empty if unknown, e.g. a refused peer).
+    pub instance: String,
+}
+
+/// Kinds of [`RegistrationEvent`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RegistrationEventKind {
+    /// First registration of an instance (`service_register`).
+    Register,
+    /// A refresh (`service_update`).
+    Update,
+    /// The instance deregistered (shutdown).
+    Deregister,
+    /// Its registration connection closed without deregistration (`service_died`).
+    Died,
+    /// No update for too long.
+    Expired,
+    /// A peer was refused (wrong uid, bad message, wrong version).
+    Refused,
+}
+
+impl RegistrationEventKind {
+    /// The word `listener.log` uses.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RegistrationEventKind::Register => "service_register",
+            RegistrationEventKind::Update => "service_update",
+            RegistrationEventKind::Deregister => "service_deregister",
+            RegistrationEventKind::Died => "service_died",
+            RegistrationEventKind::Expired => "service_expired",
+            RegistrationEventKind::Refused => "service_register_refused",
+        }
+    }
+}
+
+#[derive(Debug)]
+struct Entry {
+    reg: InstanceRegistration,
+    conn: ConnId,
+    updated: Instant,
+    counters: HashMap<String, (u64, u64)>,
+}
+
+/// Registrations an instance is forgotten after this many silent refresh intervals.
+pub const EXPIRY_INTERVALS: u32 = 3;
+
+/// The table of dynamic registrations. Sans-I/O: the caller passes messages and the time.
+#[derive(Debug)]
+pub struct Table {
+    listener_name: String,
+    instances: BTreeMap<String, Entry>,
+    events: Vec<RegistrationEvent>,
+}
+
+impl Table {
+    /// An empty table for the listener `listener_name` (its alias, e.g. `LISTENER`).
+    pub fn new(listener_name: &str) -> Table {
+        Table {
+            listener_name: listener_name.to_string(),
+            instances: BTreeMap::new(),
+            events: Vec::new(),
+        }
+    }
+
+    fn event(&mut self, kind: RegistrationEventKind, instance: &str) {
+        tracing::info!(target: "listener::registration", event = kind.as_str(), instance);
+        // Bounded: a listener whose log writer never drains must not grow without end.
+        if self.events.len() >= 1024 {
+            self.events.remove(0);
+        }
+        self.events.push(RegistrationEvent {
+            at: SystemTime::now(),
+            kind,
+            instance: instance.to_string(),
+        });
+    }
+
+    /// Applies one message that arrived on connection `conn` at `now`; returns the reply.
+    pub fn handle(&mut self, conn: ConnId, msg: ClientMessage, now: Instant) -> ServerMessage {
+        match msg {
+            ClientMessage::ServiceUpdate {
+                version,
+                registration,
+            } => {
+                if version != PROTOCOL_VERSION {
+                    self.event(RegistrationEventKind::Refused, &registration.instance_name);
+                    return ServerMessage::Refused {
+                        code: 12560,
+                        message: format!(
+                            "registration protocol version {version} not supported (listener speaks {PROTOCOL_VERSION})"
+                        ),
+                    };
+                }
+                if registration.instance_name.is_empty() {
+                    self.event(RegistrationEventKind::Refused, "");
+                    return ServerMessage::Refused {
+                        code: 12560,
+                        message: "registration without an instance name".to_string(),
+                    };
+                }
+                let key = registration.instance_name.to_ascii_lowercase();
+                let name = registration.instance_name.clone();
+                let kind = match self.instances.get_mut(&key) {
+                    Some(e) => {
+                        e.reg = registration;
+                        e.conn = conn;
+                        e.updated = now;
+                        RegistrationEventKind::Update
+                    }
+                    None => {
+                        self.instances.insert(
+                            key,
+                            Entry {
+                                reg: registration,
+                                conn,
+                                updated: now,
+                                counters: HashMap::new(),
+                            },
+                        );
+                        RegistrationEventKind::Register
+                    }
+                };
+                self.event(kind, &name);
+                self.ack()
+            }
+            ClientMessage::Deregister { instance_name, .. } => {
+                let key = instance_name.to_ascii_lowercase();
+                if self.instances.remove(&key).is_some() {
+                    self.event(RegistrationEventKind::Deregister, &instance_name);
+                }
+                self.ack()
+            }
+        }
+    }
+
+    fn ack(&self) -> ServerMessage {
+        ServerMessage::Ack {
+            listener: self.listener_name.clone(),
+        }
+    }
+
+    /// The registration connection `conn` closed: forget every instance that last
+    /// registered through it (it died without deregistering). Returns their names.
+    pub fn connection_closed(&mut self, conn: ConnId) -> Vec<String> {
+        let dead: Vec<String> = self
+            .instances
+            .iter()
+            .filter(|(_, e)| e.conn == conn)
+            .map(|(k, _)| k.clone())
+            .collect();
+        let mut names = Vec::new();
+        for k in dead {
+            if let Some(e) = self.instances.remove(&k) {
+                self.event(RegistrationEventKind::Died, &e.reg.instance_name);
+                names.push(e.reg.instance_name);
+            }
+        }
+        names
+    }
+
+    /// Forgets instances silent for more than [`EXPIRY_INTERVALS`] refresh intervals.
+    pub fn expire(&mut self, now: Instant) -> Vec<String> {
+        let stale: Vec<String> = self
+            .instances
+            .iter()
+            .filter(|(_, e)| {
+                let refresh = Duration::from_secs(e.reg.refresh_secs.max(1));
+                now.saturating_duration_since(e.updated) > refresh * EXPIRY_INTERVALS
+            })
+            .map(|(k, _)| k.clone())
+            .collect();
+        let mut names = Vec::new();
+        for k in stale {
+            if let Some(e) = self.instances.remove(&k) {
+                self.event(RegistrationEventKind::Expired, &e.reg.instance_name);
+                names.push(e.reg.instance_name);
+            }
+        }
+        names
+    }
+
+    fn view(e: &Entry) -> DynamicInstance {
+        DynamicInstance {
+            instance_name: e.reg.instance_name.clone(),
+            sid: e.reg.sid.clone(),
+            oracle_home: e.reg.oracle_home.clone(),
+            db_name: e.reg.db_name.clone(),
+            host: e.reg.host.clone(),
+            pid: e.reg.pid,
+            status: e.reg.status,
+            handlers: e
+                .reg
+                .handlers
+                .iter()
+                .map(|h| {
+                    let (established, refused) = e.counters.get(&h.name).copied().unwrap_or((0, 0));
+                    DynamicHandler {
+                        handler: h.clone(),
+                        established,
+                        refused,
+                    }
+                })
+                .collect(),
+            load: e.reg.load,
+            services: e.reg.services.clone(),
+        }
+    }
+
+    /// Instances offering `service` (case-insensitive), in instance-name order.
+    pub fn lookup_service(&self, service: &str) -> Vec<DynamicInstance> {
+        self.instances
+            .values()
+            .filter(|e| {
+                e.reg
+                    .services
+                    .iter()
+                    .any(|s| s.eq_ignore_ascii_case(service))
+            })
+            .map(Table::view)
+            .collect()
+    }
+
+    /// The instance named `name` (for `SID=` or `INSTANCE_NAME=` in CONNECT_DATA).
+    pub fn lookup_instance(&self, name: &str) -> Option<DynamicInstance> {
+        self.instances
+            .get(&name.to_ascii_lowercase())
+            .map(Table::view)
+    }
+
+    /// Every service with its instances, by service name (for `lsnrctl status/services`).
+    pub fn services(&self) -> BTreeMap<String, Vec<DynamicInstance>> {
+        let mut out: BTreeMap<String, Vec<DynamicInstance>> = BTreeMap::new();
+        for e in self.instances.values() {
+            for s in &e.reg.services {
+                out.entry(s.clone()).or_default().push(Table::view(e));
+            }
+        }
+        out
+    }
+
+    /// Every registered instance.
+    pub fn instances(&self) -> Vec<DynamicInstance> {
+        self.instances.values().map(Table::view).collect()
+    }
+
+    /// Counts a hand-off (`ok`) or a refusal for `handler` of `instance`.
+    pub fn record_handoff(&mut self, instance: &str, handler: &str, ok: bool) {
+        if let Some(e) = self.instances.get_mut(&instance.to_ascii_lowercase()) {
+            let c = e.counters.entry(handler.to_string()).or_insert((0, 0));
+            if ok {
+                c.0 += 1;
+            } else {
+                c.1 += 1;
+            }
+        }
+    }
+
+    /// Takes the events recorded since the last call (for `listener.log`).
+    pub fn take_events(&mut self) -> Vec<RegistrationEvent> {
+        std::mem::take(&mut self.events)
+    }
+}
+
+/// A shared handle on a [`Table`], for the router and the endpoint threads.
+#[derive(Debug, Clone)]
+pub struct Registry {
+    table: Arc<Mutex<Table>>,
+}
+
+impl Registry {
+    /// A registry with an empty table.
+    pub fn new(listener_name: &str) -> Registry {
+        Registry {
+            table: Arc::new(Mutex::new(Table::new(listener_name))),
+        }
+    }
+
+    /// Locks the table (a panic in another holder does not make it unusable).
+    pub fn lock(&self) -> MutexGuard<'_, Table> {
+        self.table.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// See [`Table::lookup_service`]; expires stale entries first.
+    pub fn lookup_service(&self, service: &str) -> Vec<DynamicInstance> {
+        let mut t = self.lock();
+        t.expire(Instant::now());
+        t.lookup_service(service)
+    }
+
+    /// See [`Table::lookup_instance`]; expires stale entries first.
+    pub fn lookup_instance(&self, name: &str) -> Option<DynamicInstance> {
+        let mut t = self.lock();
+        t.expire(Instant::now());
+        t.lookup_instance(name)
+    }
+
+    /// See [`Table::services`]; expires stale entries first.
+    pub fn services(&self) -> BTreeMap<String, Vec<DynamicInstance>> {
+        let mut t = self.lock();
+        t.expire(Instant::now());
+        t.services()
+    }
+
+    /// See [`Table::record_handoff`].
+    pub fn record_handoff(&self, instance: &str, handler: &str, ok: bool) {
+        self.lock().record_handoff(instance, handler, ok);
+    }
+
+    /// See [`Table::take_events`].
+    pub fn take_events(&self) -> Vec<RegistrationEvent> {
+        self.lock().take_events()
+    }
+}
+
+/// How often the endpoint threads look at the stop flag and expire entries.
+const TICK: Duration = Duration::from_millis(100);
+
+/// The registration endpoint: a Unix socket served by its own threads. Stopped (threads
+/// joined, socket file removed) by [`RegistrationServer::stop`] or on drop.
+#[derive(Debug)]
+pub struct RegistrationServer {
+    registry: Registry,
+    path: PathBuf,
+    stop: Arc<AtomicBool>,
+    accept_thread: Option<JoinHandle<()>>,
+}
+
+impl RegistrationServer {
+    /// Binds `path` (creating its directory with mode 0700; replacing a stale socket file
+    /// nobody listens on) and starts accepting registrations for `listener_name`.
+    pub fn start(
+        path: &Path,
+        listener_name: &str,
+    ) -> Result<RegistrationServer, RegistrationServerError> {
+        let io = |op: &'static str| {
+            let path = path.to_path_buf();
+            move |source| RegistrationServerError::Io { op, path, source }
+        };
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir).map_err(io("create directory for"))?;
+            // Only the owner may reach the sockets in it (best effort on a shared /tmp).
+            let _ = std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700));
+        }
+        if path.exists() {
+            if UnixStream::connect(path).is_ok() {
+                return Err(RegistrationServerError::AddressInUse {
+                    path: path.to_path_buf(),
+                });
+            }
+            std::fs::remove_file(path).map_err(io("remove stale"))?;
+        }
+        let listener = UnixListener::bind(path).map_err(io("bind"))?;
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))
+            .map_err(io("chmod"))?;
+        listener.set_nonblocking(true).map_err(io("configure"))?;
+        let registry = Registry::new(listener_name);
+        let stop = Arc::new(AtomicBool::new(false));
+        let accept_thread = {
+            let registry = registry.clone();
+            let stop = Arc::clone(&stop);
+            std::thread::Builder::new()
+                .name("lsnr-reg".into())
+                .spawn(move || accept_loop(listener, registry, stop))
+                .map_err(io("start thread for"))?
+        };
+        Ok(RegistrationServer {
+            registry,
+            path: path.to_path_buf(),
+            stop,
+            accept_thread: Some(accept_thread),
+        })
+    }
+
+    /// The table this endpoint fills.
+    pub fn registry(&self) -> &Registry {
+        &self.registry
+    }
+
+    /// The socket path.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Stops accepting, closes every registration connection (instances see EOF and will
+    /// re-register with the next listener on this path) and removes the socket file.
+    pub fn stop(&mut self) {
+        self.stop.store(true, Ordering::Release);
+        if let Some(t) = self.accept_thread.take() {
+            let _ = t.join();
+        }
+        let _ = std::fs::remove_file(&self.path);
+    }
+}
+
+impl Drop for RegistrationServer {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+fn accept_loop(listener: UnixListener, registry: Registry, stop: Arc<AtomicBool>) {
+    static NEXT_CONN: AtomicU64 = AtomicU64::new(1);
+    let mut workers: Vec<JoinHandle<()>> = Vec::new();
+    let own_uid = nix::unistd::geteuid().as_raw();
+    while !stop.load(Ordering::Acquire) {
+        match listener.accept() {
+            Ok((stream, _)) => {
+                let conn = NEXT_CONN.fetch_add(1, Ordering::Relaxed);
+                let registry = registry.clone();
+                let stop = Arc::clone(&stop);
+                let spawned = std::thread::Builder::new()
+                    .name("lsnr-reg-conn".into())
+                    .spawn(move || serve_connection(stream, conn, own_uid, registry, stop));
+                match spawned {
+                    Ok(h) => workers.push(h),
+                    Err(e) => tracing::warn!("registration: cannot start a thread: {e}"),
+                }
+            }
+            Err(e) if e.kind() == ErrorKind::WouldBlock || e.kind() == ErrorKind::Interrupted => {
+                std::thread::sleep(TICK);
+                registry.lock().expire(Instant::now());
+            }
+            Err(e) => {
+                tracing::warn!("registration: accept failed: {e}");
+                std::thread::sleep(TICK);
+            }
+        }
+        workers.retain(|h| !h.is_finished());
+    }
+    for h in workers {
+        let _ = h.join();
+    }
+}
+
+fn serve_connection(
+    stream: UnixStream,
+    conn: ConnId,
+    own_uid: u32,
+    registry: Registry,
+    stop: Arc<AtomicBool>,
+) {
+    let _ = stream.set_nonblocking(false);
+    let _ = stream.set_write_timeout(Some(Duration::from_secs(5)));
+    // Wake up regularly to notice a stop while the instance is quiet between updates.
+    let _ = stream.set_read_timeout(Some(TICK * 2));
+    let mut writer = match stream.try_clone() {
+        Ok(w) => w,
+        Err(e) => {
+            tracing::warn!("registration: {e}");
+            return;
+        }
+    };
+    match getsockopt(&stream, PeerCredentials) {
+        Ok(cred) if cred.uid() == own_uid || cred.uid() == 0 => {}
+        Ok(cred) => {
+            registry.lock().event(RegistrationEventKind::Refused, "");
+            let _ = write_message(
+                &mut writer,
+                &ServerMessage::Refused {
+                    code: 12546,
+                    message: format!(
+                        "TNS-12546: TNS:permission denied (registration from uid {} refused; listener runs as uid {own_uid})",
+                        cred.uid()
+                    ),
+                },
+            );
+            return;
+        }
+        Err(e) => {
+            tracing::warn!("registration: SO_PEERCRED failed: {e}");
+            return;
+        }
+    }
+    let mut reader = LineReader::new(stream);
+    loop {
+        if stop.load(Ordering::Acquire) {
+            break;
+        }
+        match reader.read_message::<ClientMessage>() {
+            Ok(msg) => {
+                let reply = registry.lock().handle(conn, msg, Instant::now());
+                if write_message(&mut writer, &reply).is_err() {
+                    break;
+                }
+            }
+            // A partial line stays buffered in `reader`; just wait for more.
+            Err(e) if e.is_timeout() => continue,
+            Err(RegistrationError::Closed) => break,
+            Err(e) => {
+                registry.lock().event(RegistrationEventKind::Refused, "");
+                let _ = write_message(
+                    &mut writer,
+                    &ServerMessage::Refused {
+                        code: 12560,
+                        message: e.to_string(),
+                    },
+                );
+                break;
+            }
+        }
+    }
+    registry.lock().connection_closed(conn);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn reg(name: &str, services: &[&str], refresh: u64) -> InstanceRegistration {
+        InstanceRegistration {
+            instance_name: name.into(),
+            sid: name.to_uppercase(),
+            db_name: "ORCL".into(),
+            oracle_home: "/u01/oh".into(),
+            host: "h".into(),
+            pid: 1,
+            status: InstanceStatus::Ready,
+            services: services.iter().map(|s| s.to_string()).collect(),
+            handlers: vec![Handler {
+                name: "DEDICATED".into(),
+                kind: HandlerKind::Dedicated,
+                state: HandlerState::Ready,
+                current: 0,
+                max: 100,
+            }],
+            load: LoadReport::default(),
+            refresh_secs: refresh,
+        }
+    }
+
+    fn update(r: InstanceRegistration) -> ClientMessage {
+        ClientMessage::ServiceUpdate {
+            version: PROTOCOL_VERSION,
+            registration: r,
+        }
+    }
+
+    #[test]
+    fn register_lookup_refresh_and_deregister() {
+        let mut t = Table::new("LISTENER");
+        let now = Instant::now();
+        let reply = t.handle(1, update(reg("orcl", &["orcl", "orcl_ro"], 60)), now);
+        assert_eq!(
+            reply,
+            ServerMessage::Ack {
+                listener: "LISTENER".into()
+            }
+        );
+        assert_eq!(t.lookup_service("ORCL").len(), 1, "case-insensitive");
+        assert_eq!(t.lookup_service("orcl_ro")[0].instance_name, "orcl");
+        assert!(t.lookup_service("other").is_empty());
+        assert_eq!(t.lookup_instance("ORCL").unwrap().sid, "ORCL");
+        // A refresh replaces the content (e.g. load, state).
+        let mut r = reg("orcl", &["orcl"], 60);
+        r.status = InstanceStatus::Blocked;
+        t.handle(1, update(r), now);
+        assert!(t.lookup_service("orcl_ro").is_empty());
+        assert_eq!(t.lookup_service("orcl")[0].status, InstanceStatus::Blocked);
+        t.handle(
+            1,
+            ClientMessage::Deregister {
+                version: PROTOCOL_VERSION,
+                instance_name: "ORCL".into(),
+            },
+            now,
+        );
+        assert!(t.lookup_service("orcl").is_empty());
+        let kinds: Vec<_> = t.take_events().into_iter().map(|e| e.kind).collect();
+        assert_eq!(
+            kinds,
+            vec![
+                RegistrationEventKind::Register,
+                RegistrationEventKind::Update,
+                RegistrationEventKind::Deregister
+            ]
+        );
+    }
+
+    #[test]
+    fn closed_connection_and_silence_forget_the_instance() {
+        let mut t = Table::new("LISTENER");
+        let now = Instant::now();
+        t.handle(1, update(reg("a", &["svc"], 60)), now);
+        t.handle(2, update(reg("b", &["svc"], 1)), now);
+        assert_eq!(t.lookup_service("svc").len(), 2);
+        assert_eq!(t.connection_closed(1), vec!["a".to_string()]);
+        assert_eq!(t.lookup_service("svc").len(), 1);
+        // b refreshes every second: silent for 2 s it stays, for over 3 s it goes.
+        assert!(t.expire(now + Duration::from_secs(2)).is_empty());
+        assert_eq!(
+            t.expire(now + Duration::from_millis(3100)),
+            vec!["b".to_string()]
+        );
+        assert!(t.services().is_empty());
+    }
+
+    #[test]
+    fn reregistration_on_a_new_connection_survives_the_old_one_closing() {
+        let mut t = Table::new("LISTENER");
+        let now = Instant::now();
+        t.handle(1, update(reg("a", &["svc"], 60)), now);
+        t.handle(2, update(reg("a", &["svc"], 60)), now);
+        assert!(t.connection_closed(1).is_empty());
+        assert_eq!(t.lookup_service("svc").len(), 1);
+    }
+
+    #[test]
+    fn wrong_version_is_refused_and_counters_are_kept() {
+        let mut t = Table::new("LISTENER");
+        let reply = t.handle(
+            1,
+            ClientMessage::ServiceUpdate {
+                version: 99,
+                registration: reg("a", &["svc"], 60),
+            },
+            Instant::now(),
+        );
+        assert!(matches!(reply, ServerMessage::Refused { code: 12560, .. }));
+        assert!(t.lookup_service("svc").is_empty());
+        t.handle(1, update(reg("a", &["svc"], 60)), Instant::now());
+        t.record_handoff("A", "DEDICATED", true);
+        t.record_handoff("a", "DEDICATED", true);
+        t.record_handoff("a", "DEDICATED", false);
+        let d = t.lookup_service("svc")[0].dedicated().cloned().unwrap();
+        assert_eq!((d.established, d.refused), (2, 1));
+    }
+
+    #[test]
+    fn dispatchers_are_ordered_by_load() {
+        let mut r = reg("a", &["svc"], 60);
+        for (name, current, state) in [
+            ("D000", 5, HandlerState::Ready),
+            ("D001", 1, HandlerState::Ready),
+            ("D002", 0, HandlerState::Blocked),
+        ] {
+            r.handlers.push(Handler {
+                name: name.into(),
+                kind: HandlerKind::Dispatcher {
+                    address: String::new(),
+                    handoff_path: None,
+                    pid: 1,
+                },
+                state,
+                current,
+                max: 10,
+            });
+        }
+        let mut t = Table::new("L");
+        t.handle(1, update(r), Instant::now());
+        let inst = &t.lookup_service("svc")[0];
+        let names: Vec<_> = inst
+            .ready_dispatchers()
+            .iter()
+            .map(|h| h.handler.name.clone())
+            .collect();
+        assert_eq!(names, vec!["D001", "D000"]);
+    }
+
+    #[test]
+    fn endpoint_round_trip_and_death_detection() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("lsnr_test.reg");
+        let server = RegistrationServer::start(&path, "LISTENER").unwrap();
+        // A second listener on the same path is refused while the first lives.
+        assert!(matches!(
+            RegistrationServer::start(&path, "LISTENER"),
+            Err(RegistrationServerError::AddressInUse { .. })
+        ));
+        let stream = UnixStream::connect(&path).unwrap();
+        stream
+            .set_read_timeout(Some(Duration::from_secs(5)))
+            .unwrap();
+        stream
+            .set_write_timeout(Some(Duration::from_secs(5)))
+            .unwrap();
+        let mut w = stream.try_clone().unwrap();
+        let mut r = LineReader::new(stream);
+        write_message(&mut w, &update(reg("orcl", &["orcl"], 60))).unwrap();
+        let reply: ServerMessage = r.read_message().unwrap();
+        assert!(matches!(reply, ServerMessage::Ack { .. }));
+        assert_eq!(server.registry().lookup_service("orcl").len(), 1);
+        // The instance dies: its connection closes and the listener forgets it.
+        drop(w);
+        drop(r);
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while !server.registry().lookup_service("orcl").is_empty() && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        assert!(server.registry().lookup_service("orcl").is_empty());
+        let kinds: Vec<_> = server
+            .registry()
+            .take_events()
+            .into_iter()
+            .map(|e| e.kind)
+            .collect();
+        assert_eq!(
+            kinds,
+            vec![RegistrationEventKind::Register, RegistrationEventKind::Died]
+        );
+        drop(server);
+        assert!(!path.exists(), "socket file removed at stop");
+    }
+
+    #[test]
+    fn garbage_is_refused_with_12560() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("lsnr_garbage.reg");
+        let _server = RegistrationServer::start(&path, "LISTENER").unwrap();
+        let stream = UnixStream::connect(&path).unwrap();
+        stream
+            .set_read_timeout(Some(Duration::from_secs(5)))
+            .unwrap();
+        let mut w = stream.try_clone().unwrap();
+        std::io::Write::write_all(&mut w, b"hello\n").unwrap();
+        let reply: ServerMessage = LineReader::new(stream).read_message().unwrap();
+        assert!(matches!(reply, ServerMessage::Refused { code: 12560, .. }));
+    }
+}

@@ -1,0 +1,327 @@
+//! `oradb`: start, stop and inspect an instance.
+//!
+//! ```text
+//! oradb startup [--sid SID] [--foreground]      start (in the background, as `oradb SID`)
+//! oradb shutdown [normal|transactional|immediate|abort] [--sid SID]
+//! oradb status [--sid SID]
+//! oradb sessions [--sid SID]                    V$SESSION
+//! oradb kill-session SID,SERIAL# [--immediate | --disconnect] [--sid SID]
+//! oradb SID                                     the instance itself (what startup runs)
+//! ```
+//! ORACLE_HOME and ORACLE_SID come from the environment, as for Oracle's tools.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand, ValueEnum};
+use server_proc::instance::{self, Instance, InstanceError, format_date};
+use server_proc::sga::{KillRequest, SessionType, Sga, ShutdownMode, parse_session_id};
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "oradb",
+    version,
+    about = "The orasim instance: SGA, pmon, lreg"
+)]
+#[command(args_conflicts_with_subcommands = true)]
+struct Cli {
+    /// Run the instance of this SID in the foreground (what `oradb startup` starts).
+    sid: Option<String>,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Start the instance (reads $ORACLE_HOME/dbs/init<SID>.ora).
+    Startup {
+        /// ORACLE_SID (default: $ORACLE_SID).
+        #[arg(long)]
+        sid: Option<String>,
+        /// Stay in the foreground (logs to stderr) instead of starting `oradb SID`.
+        #[arg(long)]
+        foreground: bool,
+    },
+    /// Shut the instance down.
+    Shutdown {
+        /// NORMAL waits for users to log off; IMMEDIATE disconnects them; ABORT kills.
+        #[arg(value_enum, default_value = "normal")]
+        mode: Mode,
+        /// ORACLE_SID (default: $ORACLE_SID).
+        #[arg(long)]
+        sid: Option<String>,
+        /// Give up waiting after this many seconds (default: wait as long as it takes).
+        #[arg(long)]
+        timeout: Option<u64>,
+    },
+    /// Show the instance's state, limits and registration.
+    Status {
+        /// ORACLE_SID (default: $ORACLE_SID).
+        #[arg(long)]
+        sid: Option<String>,
+    },
+    /// List V$SESSION.
+    Sessions {
+        /// ORACLE_SID (default: $ORACLE_SID).
+        #[arg(long)]
+        sid: Option<String>,
+        /// Include background sessions.
+        #[arg(long)]
+        all: bool,
+    },
+    /// ALTER SYSTEM KILL SESSION 'sid,serial#' [IMMEDIATE] (or DISCONNECT SESSION ... IMMEDIATE).
+    KillSession {
+        /// 'SID,SERIAL#'.
+        target: String,
+        /// Close the victim's connection at once.
+        #[arg(long, conflicts_with = "disconnect")]
+        immediate: bool,
+        /// DISCONNECT SESSION ... IMMEDIATE: end the victim's server process.
+        #[arg(long)]
+        disconnect: bool,
+        /// ORACLE_SID (default: $ORACLE_SID).
+        #[arg(long)]
+        sid: Option<String>,
+    },
+}
+
+#[derive(Copy, Clone, Debug, ValueEnum)]
+enum Mode {
+    Normal,
+    Transactional,
+    Immediate,
+    Abort,
+}
+
+impl From<Mode> for ShutdownMode {
+    fn from(m: Mode) -> ShutdownMode {
+        match m {
+            Mode::Normal => ShutdownMode::Normal,
+            Mode::Transactional => ShutdownMode::Transactional,
+            Mode::Immediate => ShutdownMode::Immediate,
+            Mode::Abort => ShutdownMode::Abort,
+        }
+    }
+}
+
+fn sid_of(arg: Option<String>) -> Result<String, InstanceError> {
+    arg.or_else(|| std::env::var("ORACLE_SID").ok())
+        .filter(|s| !s.is_empty())
+        .ok_or(InstanceError::NoSid)
+}
+
+fn oracle_home() -> Result<PathBuf, InstanceError> {
+    std::env::var_os("ORACLE_HOME")
+        .filter(|s| !s.is_empty())
+        .map(PathBuf::from)
+        .ok_or(InstanceError::NoOracleHome)
+}
+
+fn init_tracing() {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("ORASIM_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(false)
+        .try_init();
+}
+
+/// Runs the instance in this process until it is shut down.
+fn run_foreground(sid: &str, banner: bool) -> anyhow::Result<()> {
+    let home = oracle_home()?;
+    init_tracing();
+    let signals = instance::block_shutdown_signals()?;
+    let inst = Instance::start(&home, sid)?;
+    instance::spawn_signal_waiter(signals, inst.sga())?;
+    if banner {
+        print_started(inst.sga().segment_size() as u64);
+    }
+    inst.run_until_shutdown();
+    Ok(())
+}
+
+fn print_started(sga_bytes: u64) {
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(out, "ORACLE instance started.\n");
+    let _ = writeln!(out, "Total System Global Area {sga_bytes:>12} bytes");
+    let _ = writeln!(out, "Database mounted.");
+    let _ = writeln!(out, "Database opened.");
+    let _ = out.flush();
+}
+
+fn cmd(cli: Cli) -> anyhow::Result<()> {
+    let Some(command) = cli.command else {
+        let sid = sid_of(cli.sid)?;
+        return run_foreground(&sid, false);
+    };
+    let mut out = std::io::stdout().lock();
+    match command {
+        Command::Startup { sid, foreground } => {
+            let sid = sid_of(sid)?;
+            if foreground {
+                drop(out);
+                return run_foreground(&sid, true);
+            }
+            let exe = std::env::current_exe().context("locating the oradb executable")?;
+            let bytes =
+                instance::start_background(&exe, &oracle_home()?, &sid, Duration::from_secs(60))?;
+            drop(out);
+            print_started(bytes);
+        }
+        Command::Shutdown { mode, sid, timeout } => {
+            let sid = sid_of(sid)?;
+            let mode = ShutdownMode::from(mode);
+            instance::request_shutdown(&sid, mode, timeout.map(Duration::from_secs))?;
+            if mode != ShutdownMode::Abort {
+                writeln!(out, "Database closed.\nDatabase dismounted.")?;
+            }
+            writeln!(out, "ORACLE instance shut down.")?;
+        }
+        Command::Status { sid } => {
+            let sga = Sga::attach(&sid_of(sid)?)?;
+            let i = sga.instance_row();
+            let load = sga.load();
+            let (registered, last_ack, updates) = sga.registration_state();
+            writeln!(
+                out,
+                "INSTANCE_NAME    STATUS       STARTUP_TIME          HOST_NAME"
+            )?;
+            writeln!(
+                out,
+                "---------------- ------------ --------------------- ----------------"
+            )?;
+            writeln!(
+                out,
+                "{:<16} {:<12} {:<21} {}",
+                i.instance_name,
+                i.status.as_str(),
+                format_date(i.startup_time),
+                i.host_name
+            )?;
+            writeln!(out)?;
+            writeln!(out, "SID                       {}", i.sid)?;
+            writeln!(out, "Database                  {}", i.db_name)?;
+            writeln!(out, "Version                   {}", i.version)?;
+            writeln!(out, "Instance pid              {}", i.instance_pid)?;
+            writeln!(
+                out,
+                "Shutdown pending          {}",
+                if i.shutdown_pending { "YES" } else { "NO" }
+            )?;
+            writeln!(
+                out,
+                "Processes                 {} of {}",
+                load.processes_used, load.processes_max
+            )?;
+            writeln!(
+                out,
+                "Sessions                  {} of {}",
+                load.sessions_used, load.sessions_max
+            )?;
+            writeln!(out, "PMON cleanups             {}", load.pmon_cleanups)?;
+            if registered {
+                writeln!(
+                    out,
+                    "Listener registration     registered ({} updates, last {})",
+                    updates,
+                    format_date(last_ack)
+                )?;
+            } else {
+                writeln!(out, "Listener registration     not registered")?;
+            }
+            writeln!(
+                out,
+                "SGA size                  {} bytes",
+                sga.segment_size()
+            )?;
+        }
+        Command::Sessions { sid, all } => {
+            let sga = Sga::attach(&sid_of(sid)?)?;
+            let procs = sga.snapshot_processes();
+            writeln!(
+                out,
+                "{:>5} {:>7} {:<12} {:<8} {:<9} {:>7} {:<28} {:<16} {:<16} {:>12}",
+                "SID",
+                "SERIAL#",
+                "USERNAME",
+                "STATUS",
+                "SERVER",
+                "SPID",
+                "PROGRAM",
+                "MACHINE",
+                "SERVICE_NAME",
+                "LAST_CALL_ET"
+            )?;
+            writeln!(
+                out,
+                "----- ------- ------------ -------- --------- ------- ---------------------------- ---------------- ---------------- ------------"
+            )?;
+            let mut n = 0;
+            for s in sga.snapshot_sessions() {
+                if !all && s.session_type == SessionType::Background {
+                    continue;
+                }
+                let spid = procs
+                    .iter()
+                    .find(|p| p.addr == s.paddr)
+                    .map_or_else(String::new, |p| p.spid.to_string());
+                writeln!(
+                    out,
+                    "{:>5} {:>7} {:<12} {:<8} {:<9} {:>7} {:<28} {:<16} {:<16} {:>12}",
+                    s.sid,
+                    s.serial,
+                    s.username.as_deref().unwrap_or(""),
+                    s.status.as_str(),
+                    s.server.as_str(),
+                    spid,
+                    s.program,
+                    s.machine,
+                    s.service_name,
+                    s.last_call_et
+                )?;
+                n += 1;
+            }
+            writeln!(out, "\n{n} row{} selected.", if n == 1 { "" } else { "s" })?;
+        }
+        Command::KillSession {
+            target,
+            immediate,
+            disconnect,
+            sid,
+        } => {
+            let sga = Sga::attach(&sid_of(sid)?)?;
+            let (vsid, serial) = parse_session_id(&target)?;
+            let request = if disconnect {
+                KillRequest::Disconnect
+            } else if immediate {
+                KillRequest::KillImmediate
+            } else {
+                KillRequest::Kill
+            };
+            sga.kill_session(vsid, serial, request, None)?;
+            writeln!(out, "System altered.")?;
+        }
+    }
+    Ok(())
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cmd(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            // A closed stdout (`oradb sessions | head`) is not an error.
+            if e.downcast_ref::<std::io::Error>()
+                .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+            {
+                return ExitCode::SUCCESS;
+            }
+            eprintln!("{e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

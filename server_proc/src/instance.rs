@@ -1,0 +1,468 @@
+//! The instance: what `oradb <SID>` runs. It reads `init<SID>.ora`, creates the SGA, starts
+//! its background threads (pmon, lreg), opens, and waits for a shutdown request — from
+//! `oradb shutdown` through the SGA, or SIGTERM/SIGINT — which it carries out with Oracle's
+//! meanings:
+//!
+//! - NORMAL: no new connections (ORA-01090; the listener is told BLOCKED), wait until every
+//!   user session has logged off.
+//! - TRANSACTIONAL: no new connections, wait until no session is inside a call, then as
+//!   IMMEDIATE.
+//! - IMMEDIATE: every session's current or next call gets ORA-01089; server processes that
+//!   do not leave by themselves within a grace period are terminated (SIGTERM, then SIGKILL).
+//! - ABORT: server processes are killed at once, nothing is deregistered (the listener sees
+//!   the registration connection die and forgets the instance).
+//!
+//! Then the instance deregisters from the listener, marks the SGA shut down (new attaches get
+//! ORA-01034) and removes it. This module also has the client half used by `oradb startup`
+//! (start the daemon in the background and wait until it is open) and `oradb shutdown`.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use nix::sys::signal::{SigSet, Signal, kill};
+use nix::unistd::Pid;
+
+use crate::initora::{self, InitOraError, InitParams};
+use crate::lreg::{Lreg, LregConfig};
+use crate::pmon::{self, Pmon};
+use crate::sga::{
+    InstanceState, ProcessHandle, ProcessKind, ProcessSpec, SessionHandle, SessionSpec,
+    SessionStatus, SessionType, Sga, SgaConfig, SgaError, ShutdownMode,
+};
+
+/// The version string V$INSTANCE.VERSION shows.
+pub const VERSION: &str = "19.0.0.0.0";
+
+/// How long IMMEDIATE waits for sessions to leave by themselves before terminating their
+/// processes.
+const IMMEDIATE_GRACE: Duration = Duration::from_secs(2);
+/// How long after SIGTERM before SIGKILL.
+const TERM_GRACE: Duration = Duration::from_secs(3);
+
+/// Errors of starting, running or stopping an instance.
+#[derive(Debug, thiserror::Error)]
+pub enum InstanceError {
+    /// The parameter file.
+    #[error(transparent)]
+    InitOra(#[from] InitOraError),
+    /// The SGA.
+    #[error(transparent)]
+    Sga(#[from] SgaError),
+    /// ORACLE_HOME not set.
+    #[error("ORA-01078: failure in processing system parameters\nORACLE_HOME is not set")]
+    NoOracleHome,
+    /// ORACLE_SID not set.
+    #[error("ORA-12162: TNS:net service name is incorrectly specified (ORACLE_SID is not set)")]
+    NoSid,
+    /// Starting a thread or the background process failed.
+    #[error("ORA-27300: OS system dependent operation:{op} failed with status: {source}")]
+    Os {
+        /// What failed.
+        op: &'static str,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The background instance exited before it opened.
+    #[error("ORA-01092: ORACLE instance terminated. Disconnection forced\n{log_tail}")]
+    StartupFailed {
+        /// The end of the alert log, which says why.
+        log_tail: String,
+    },
+    /// The instance did not open or go away in time.
+    #[error(
+        "ORA-01013: user requested cancel of current operation (timed out after {secs} s waiting for {what})"
+    )]
+    Timeout {
+        /// What was awaited.
+        what: &'static str,
+        /// How long.
+        secs: u64,
+    },
+}
+
+fn os(op: &'static str) -> impl FnOnce(std::io::Error) -> InstanceError {
+    move |source| InstanceError::Os { op, source }
+}
+
+/// `$ORACLE_HOME/rdbms/log/alert_<SID>.log`, where the background instance writes.
+pub fn alert_log_path(oracle_home: &Path, sid: &str) -> PathBuf {
+    oracle_home
+        .join("rdbms")
+        .join("log")
+        .join(format!("alert_{sid}.log"))
+}
+
+/// The host name for V$INSTANCE.HOST_NAME and registrations.
+pub fn host_name() -> String {
+    nix::unistd::gethostname()
+        .ok()
+        .and_then(|h| h.into_string().ok())
+        .unwrap_or_else(|| "localhost".to_string())
+}
+
+/// Formats Unix seconds as Oracle's default `DD-MON-YYYY HH24:MI:SS` (UTC).
+pub fn format_date(secs: u64) -> String {
+    const MON: [&str; 12] = [
+        "JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC",
+    ];
+    let days = (secs / 86_400) as i64;
+    let rem = secs % 86_400;
+    // Civil-from-days (Howard Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!(
+        "{:02}-{}-{:04} {:02}:{:02}:{:02}",
+        d,
+        MON[(m - 1) as usize],
+        y,
+        rem / 3600,
+        (rem % 3600) / 60,
+        rem % 60
+    )
+}
+
+/// A running instance (the SGA and its background threads).
+#[derive(Debug)]
+pub struct Instance {
+    sga: Arc<Sga>,
+    params: InitParams,
+    pmon: Pmon,
+    lreg: Lreg,
+    // Background processes' own slots, held for the instance's life.
+    _background: Vec<(ProcessHandle, SessionHandle)>,
+}
+
+impl Instance {
+    /// Starts the instance `sid` of `oracle_home`: parameters, SGA, PMON and LREG, then
+    /// MOUNT and OPEN. Parameter-file diagnostics go to the log.
+    pub fn start(oracle_home: &Path, sid: &str) -> Result<Instance, InstanceError> {
+        let (params, diags) = initora::load(oracle_home, sid)?;
+        for d in &diags {
+            tracing::warn!("{d}");
+        }
+        let host = host_name();
+        let sga = Sga::create(&SgaConfig {
+            sid: sid.to_string(),
+            instance_name: params.instance_name.clone(),
+            db_name: params.db_name.clone(),
+            host_name: host.clone(),
+            version: VERSION.to_string(),
+            processes: params.processes,
+            sessions: params.sessions,
+        })?;
+        tracing::info!(
+            "Starting ORACLE instance (normal): sid={sid} processes={} sessions={} service_names={}",
+            params.processes,
+            params.sessions,
+            params.service_names.join(",")
+        );
+        let mut background = Vec::new();
+        for name in ["PMON", "LREG"] {
+            let p = sga.register_process(&ProcessSpec {
+                kind: ProcessKind::Background,
+                pname: name.to_string(),
+                program: format!("oracle@{host} ({name})"),
+                username: crate::sga::os_user(),
+                terminal: "UNKNOWN".to_string(),
+                spid: None,
+            })?;
+            let s = p.create_session(&SessionSpec {
+                background: true,
+                program: format!("oracle@{host} ({name})"),
+                machine: host.clone(),
+                osuser: crate::sga::os_user(),
+                process: std::process::id().to_string(),
+                terminal: "UNKNOWN".to_string(),
+                service: "SYS$BACKGROUND".to_string(),
+                ..SessionSpec::default()
+            })?;
+            background.push((p, s));
+        }
+        let pmon = Pmon::spawn(Arc::clone(&sga), pmon::TICK).map_err(os("start pmon"))?;
+        sga.set_instance_state(InstanceState::Mounted);
+        sga.set_instance_state(InstanceState::Open);
+        let lreg = Lreg::spawn(
+            Arc::clone(&sga),
+            LregConfig {
+                socket_path: params.listener.registration_socket(),
+                interval: params.registration_interval,
+                instance_name: params.instance_name.clone(),
+                sid: sid.to_string(),
+                db_name: params.db_name.clone(),
+                oracle_home: oracle_home.display().to_string(),
+                host,
+                services: params.service_names.clone(),
+            },
+        )
+        .map_err(os("start lreg"))?;
+        tracing::info!("Database opened.");
+        Ok(Instance {
+            sga,
+            params,
+            pmon,
+            lreg,
+            _background: background,
+        })
+    }
+
+    /// The SGA.
+    pub fn sga(&self) -> &Arc<Sga> {
+        &self.sga
+    }
+
+    /// The parameters it runs with.
+    pub fn params(&self) -> &InitParams {
+        &self.params
+    }
+
+    /// Waits for a shutdown request and carries it out; returns the mode used.
+    pub fn run_until_shutdown(self) -> ShutdownMode {
+        let mode = loop {
+            if let Some(m) = self.sga.wait_shutdown_request(Duration::from_secs(1)) {
+                break m;
+            }
+        };
+        self.shutdown(mode)
+    }
+
+    /// Carries out a shutdown (a stronger request arriving meanwhile takes over).
+    pub fn shutdown(mut self, requested: ShutdownMode) -> ShutdownMode {
+        let sga = Arc::clone(&self.sga);
+        sga.request_shutdown(requested);
+        tracing::info!("Shutting down instance ({})", requested.as_str());
+        let current = || sga.shutdown_requested().unwrap_or(requested);
+        // NORMAL: wait for users to log off; TRANSACTIONAL: for calls to finish.
+        loop {
+            let mode = current();
+            let sessions = sga.snapshot_sessions();
+            let users = sessions
+                .iter()
+                .filter(|s| s.session_type == SessionType::User);
+            let waiting = match mode {
+                ShutdownMode::Normal => users.count() > 0,
+                ShutdownMode::Transactional => {
+                    users.filter(|s| s.status == SessionStatus::Active).count() > 0
+                }
+                ShutdownMode::Immediate | ShutdownMode::Abort => false,
+            };
+            if !waiting {
+                break;
+            }
+            sga.wait_shutdown_request(Duration::from_millis(200));
+        }
+        let mode = current();
+        if mode == ShutdownMode::Abort {
+            for pid in sga.foreground_spids() {
+                let _ = kill(Pid::from_raw(pid), Signal::SIGKILL);
+            }
+        } else {
+            let n = sga.mark_all_for_shutdown();
+            if n > 0 {
+                tracing::info!("{n} session(s) told to end (ORA-01089)");
+            }
+            terminate_foregrounds(&sga);
+        }
+        sga.set_instance_state(InstanceState::Shutdown);
+        self.lreg.stop(mode != ShutdownMode::Abort);
+        self.pmon.stop();
+        self._background.clear();
+        if let Err(e) = sga.unlink() {
+            tracing::warn!("removing the SGA: {e}");
+        }
+        tracing::info!("Instance shutdown complete ({})", mode.as_str());
+        mode
+    }
+}
+
+/// IMMEDIATE/TRANSACTIONAL: give server processes a moment to leave after ORA-01089, then
+/// SIGTERM, then SIGKILL; pmon-style cleanup of whatever died.
+fn terminate_foregrounds(sga: &Sga) {
+    let wait_gone = |limit: Duration| {
+        let deadline = Instant::now() + limit;
+        loop {
+            sga.reap_dead_processes();
+            let left = sga.foreground_spids();
+            if left.is_empty() || Instant::now() >= deadline {
+                return left;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    };
+    // Idle sessions sit in a blocking read and will not see their mark: don't wait for
+    // ones with no active call.
+    let any_active = sga
+        .snapshot_sessions()
+        .iter()
+        .any(|s| s.session_type == SessionType::User && s.status != SessionStatus::Inactive);
+    let left = if any_active {
+        wait_gone(IMMEDIATE_GRACE)
+    } else {
+        sga.foreground_spids()
+    };
+    for pid in &left {
+        let _ = kill(Pid::from_raw(*pid), Signal::SIGTERM);
+    }
+    let left = wait_gone(TERM_GRACE);
+    for pid in &left {
+        let _ = kill(Pid::from_raw(*pid), Signal::SIGKILL);
+    }
+    if !left.is_empty() {
+        wait_gone(Duration::from_secs(1));
+    }
+}
+
+/// Blocks SIGTERM/SIGINT/SIGHUP in the calling thread. Call it before [`Instance::start`]
+/// (before any thread exists), so every thread inherits the mask and the signals reach only
+/// the waiter of [`spawn_signal_waiter`].
+pub fn block_shutdown_signals() -> Result<SigSet, InstanceError> {
+    let mut set = SigSet::empty();
+    set.add(Signal::SIGTERM);
+    set.add(Signal::SIGINT);
+    set.add(Signal::SIGHUP);
+    set.thread_block().map_err(|e| InstanceError::Os {
+        op: "pthread_sigmask",
+        source: e.into(),
+    })?;
+    Ok(set)
+}
+
+/// Starts a thread that turns the blocked signals into a shutdown request: SIGTERM and
+/// SIGINT → IMMEDIATE; SIGHUP is ignored, as by a daemon.
+pub fn spawn_signal_waiter(set: SigSet, sga: &Arc<Sga>) -> Result<(), InstanceError> {
+    let sga = Arc::clone(sga);
+    std::thread::Builder::new()
+        .name("sigwait".into())
+        .spawn(move || {
+            loop {
+                match set.wait() {
+                    Ok(Signal::SIGHUP) => continue,
+                    Ok(sig) => {
+                        tracing::info!("{sig} received: SHUTDOWN IMMEDIATE");
+                        sga.request_shutdown(ShutdownMode::Immediate);
+                    }
+                    Err(_) => std::thread::sleep(Duration::from_millis(100)),
+                }
+            }
+        })
+        .map_err(os("start signal thread"))?;
+    Ok(())
+}
+
+/// `oradb startup` without `--foreground`: starts `oradb <SID>` in the background (its own
+/// process group, output appended to the alert log) and waits until the instance is open.
+/// Returns the SGA size (for "Total System Global Area").
+pub fn start_background(
+    exe: &Path,
+    oracle_home: &Path,
+    sid: &str,
+    timeout: Duration,
+) -> Result<u64, InstanceError> {
+    use std::os::unix::process::CommandExt;
+    // Refuse early, as Oracle does, when an instance is already up.
+    if let Ok(sga) = Sga::attach(sid) {
+        return Err(SgaError::AlreadyRunning {
+            sid: sid.to_string(),
+            pid: sga.instance_pid(),
+        }
+        .into());
+    }
+    // Parameter errors are reported here, in the foreground, like SQL*Plus does.
+    initora::load(oracle_home, sid)?;
+    let log_path = alert_log_path(oracle_home, sid);
+    if let Some(dir) = log_path.parent() {
+        std::fs::create_dir_all(dir).map_err(os("create log directory"))?;
+    }
+    let log = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&log_path)
+        .map_err(os("open alert log"))?;
+    let log_start = log.metadata().map(|m| m.len()).unwrap_or(0);
+    let err_log = log.try_clone().map_err(os("open alert log"))?;
+    let mut child = std::process::Command::new(exe)
+        .arg0("oradb")
+        .arg(sid)
+        .env("ORACLE_HOME", oracle_home)
+        .env("ORACLE_SID", sid)
+        .stdin(std::process::Stdio::null())
+        .stdout(log)
+        .stderr(err_log)
+        .process_group(0)
+        .spawn()
+        .map_err(os("spawn oradb"))?;
+    let deadline = Instant::now() + timeout;
+    loop {
+        if let Ok(sga) = Sga::attach(sid)
+            && sga.instance_state() == InstanceState::Open
+        {
+            return Ok(sga.segment_size() as u64);
+        }
+        if let Ok(Some(_)) = child.try_wait() {
+            let text = std::fs::read(&log_path).unwrap_or_default();
+            let tail = String::from_utf8_lossy(
+                text.get(usize::try_from(log_start).unwrap_or(0)..)
+                    .unwrap_or_default(),
+            )
+            .trim()
+            .to_string();
+            return Err(InstanceError::StartupFailed { log_tail: tail });
+        }
+        if Instant::now() >= deadline {
+            return Err(InstanceError::Timeout {
+                what: "the instance to open",
+                secs: timeout.as_secs(),
+            });
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// `oradb shutdown`: asks the instance of `sid` to shut down with `mode` and waits until its
+/// process is gone.
+pub fn request_shutdown(
+    sid: &str,
+    mode: ShutdownMode,
+    timeout: Option<Duration>,
+) -> Result<(), InstanceError> {
+    let sga = Sga::attach(sid)?;
+    sga.request_shutdown(mode);
+    let deadline = timeout.map(|t| Instant::now() + t);
+    while sga.instance_alive() {
+        if deadline.is_some_and(|d| Instant::now() >= d) {
+            return Err(InstanceError::Timeout {
+                what: "the instance to shut down",
+                secs: timeout.map_or(0, |t| t.as_secs()),
+            });
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates_render_like_oracle() {
+        assert_eq!(format_date(0), "01-JAN-1970 00:00:00");
+        assert_eq!(format_date(951_782_400), "29-FEB-2000 00:00:00");
+        assert_eq!(format_date(1_795_350_000), "22-NOV-2026 12:20:00");
+    }
+
+    #[test]
+    fn startup_of_a_missing_pfile_fails_with_lrm_00109() {
+        let home = tempfile::tempdir().unwrap();
+        let err = Instance::start(home.path(), "NOPFILE").unwrap_err();
+        assert!(err.to_string().contains("LRM-00109"), "{err}");
+    }
+}

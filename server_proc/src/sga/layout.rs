@@ -1,0 +1,241 @@
+//! The byte layout of the SGA segment: `#[repr(C)]` structs made only of atomics, so that
+//! every process mapping the segment reads and writes it without locks and without data
+//! races. An all-zero segment (what `ftruncate` gives) is a valid, empty SGA.
+//!
+//! Strings live in [`FixedStr`] — a fixed number of `AtomicU64` words holding UTF-8 bytes —
+//! because a plain `[u8; N]` written by one process while another reads it would be a data
+//! race. Consistency of a whole slot is guarded seqlock-style by its `tag` word (serial bumped
+//! on every claim, plus the slot state).
+
+use std::sync::atomic::{AtomicI32, AtomicU32, AtomicU64, Ordering};
+
+/// `b"ORASGA03"` read as a little-endian integer: written last at creation, checked at attach.
+pub(crate) const MAGIC: u64 = u64::from_le_bytes(*b"ORASGA03");
+/// Bumped whenever a struct below changes shape.
+pub(crate) const LAYOUT_VERSION: u32 = 3;
+
+/// Slot life cycle: the low 32 bits of a slot's `tag` word (the high 32 bits are the serial).
+pub(crate) const SLOT_FREE: u32 = 0;
+/// Claimed by a writer that is still filling in the fields; readers skip it.
+pub(crate) const SLOT_CLAIMED: u32 = 1;
+/// Filled in and visible.
+pub(crate) const SLOT_USED: u32 = 2;
+
+/// Packs a serial and a slot state into one `tag` word, so that claiming (bumping the
+/// serial) and freeing (only the incarnation one means) are single compare-and-swaps.
+pub(crate) const fn tag(serial: u32, state: u32) -> u64 {
+    ((serial as u64) << 32) | state as u64
+}
+
+/// The serial half of a `tag`.
+pub(crate) const fn tag_serial(tag: u64) -> u32 {
+    (tag >> 32) as u32
+}
+
+/// The state half of a `tag`.
+pub(crate) const fn tag_state(tag: u64) -> u32 {
+    tag as u32
+}
+
+/// A string of at most `W * 8` bytes stored in atomic words (zero-padded UTF-8).
+#[repr(C)]
+pub(crate) struct FixedStr<const W: usize> {
+    words: [AtomicU64; W],
+}
+
+impl<const W: usize> FixedStr<W> {
+    /// Capacity in bytes.
+    pub(crate) const CAPACITY: usize = W * 8;
+
+    /// Stores `s`, truncated to the capacity at a character boundary.
+    pub(crate) fn store(&self, s: &str) {
+        let mut end = s.len().min(Self::CAPACITY);
+        while !s.is_char_boundary(end) {
+            end -= 1;
+        }
+        let bytes = &s.as_bytes()[..end];
+        for (i, word) in self.words.iter().enumerate() {
+            let mut w = [0u8; 8];
+            for (j, b) in w.iter_mut().enumerate() {
+                if let Some(v) = bytes.get(i * 8 + j) {
+                    *b = *v;
+                }
+            }
+            word.store(u64::from_le_bytes(w), Ordering::Relaxed);
+        }
+    }
+
+    /// Loads the string (up to the first NUL byte).
+    pub(crate) fn load(&self) -> String {
+        let mut out = Vec::with_capacity(Self::CAPACITY);
+        'outer: for word in &self.words {
+            for b in word.load(Ordering::Relaxed).to_le_bytes() {
+                if b == 0 {
+                    break 'outer;
+                }
+                out.push(b);
+            }
+        }
+        String::from_utf8_lossy(&out).into_owned()
+    }
+}
+
+/// Instance-wide state at offset 0 of the segment.
+#[repr(C)]
+pub(crate) struct Header {
+    pub(crate) magic: AtomicU64,
+    pub(crate) layout_version: AtomicU32,
+    pub(crate) processes: AtomicU32,
+    pub(crate) sessions: AtomicU32,
+    pub(crate) instance_pid: AtomicI32,
+    pub(crate) total_size: AtomicU64,
+    pub(crate) instance_start_ticks: AtomicU64,
+    /// [`super::InstanceState`] as a number; also a futex word.
+    pub(crate) instance_state: AtomicU32,
+    /// [`super::ShutdownMode`] requested by `oradb shutdown` (0 = none); a futex word the
+    /// instance's main thread sleeps on.
+    pub(crate) shutdown_request: AtomicU32,
+    /// Bumped by `ALTER SYSTEM REGISTER`; a futex word lreg sleeps on.
+    pub(crate) register_request: AtomicU32,
+    /// 1 while logins are restricted (`STARTUP RESTRICT`).
+    pub(crate) restricted: AtomicU32,
+    pub(crate) startup_time: AtomicU64,
+    /// Dead processes pmon has cleaned up.
+    pub(crate) pmon_cleanups: AtomicU64,
+    pub(crate) logons_cumulative: AtomicU64,
+    pub(crate) sessions_highwater: AtomicU32,
+    pub(crate) processes_highwater: AtomicU32,
+    /// Counts of refused logins because of the limits (ORA-00020 / ORA-00018).
+    pub(crate) processes_refused: AtomicU64,
+    pub(crate) sessions_refused: AtomicU64,
+    /// lreg's view: 1 while registered with the listener, 0 otherwise.
+    pub(crate) lreg_registered: AtomicU32,
+    /// Unix time of the listener's last acknowledgement.
+    pub(crate) lreg_last_ack: AtomicU64,
+    /// Registrations sent so far.
+    pub(crate) lreg_updates: AtomicU64,
+    pub(crate) sid: FixedStr<4>,
+    pub(crate) instance_name: FixedStr<4>,
+    pub(crate) db_name: FixedStr<2>,
+    pub(crate) host_name: FixedStr<8>,
+    pub(crate) version: FixedStr<4>,
+}
+
+/// One row of the process table (V$PROCESS).
+#[repr(C)]
+pub(crate) struct ProcessSlot {
+    /// Serial (V$PROCESS.SERIAL#, bumped on every claim) and state; see [`tag`].
+    pub(crate) tag: AtomicU64,
+    pub(crate) spid: AtomicI32,
+    /// [`super::ProcessKind`] as a number.
+    pub(crate) kind: AtomicU32,
+    /// `starttime` of `/proc/<spid>/stat`, so pmon is not fooled by pid reuse (0 = unknown).
+    pub(crate) start_ticks: AtomicU64,
+    pub(crate) created: AtomicU64,
+    pub(crate) pname: FixedStr<1>,
+    pub(crate) program: FixedStr<8>,
+    pub(crate) username: FixedStr<4>,
+    pub(crate) terminal: FixedStr<2>,
+}
+
+/// One row of the session table (V$SESSION).
+#[repr(C)]
+pub(crate) struct SessionSlot {
+    /// Serial (V$SESSION.SERIAL#, bumped on every claim) and state; see [`tag`].
+    pub(crate) tag: AtomicU64,
+    /// Index + 1 of the owning process slot (0 = none).
+    pub(crate) paddr: AtomicU32,
+    /// SERIAL# of the owning process incarnation (a late cleanup of an old incarnation must
+    /// not touch the sessions of the next one).
+    pub(crate) pserial: AtomicU32,
+    /// [`super::SessionStatus`] (ACTIVE / INACTIVE) as a number.
+    pub(crate) status: AtomicU32,
+    /// [`super::KillRequest`] as a number (0 = none); a futex word the owner sleeps on during
+    /// long calls so that a kill reaches it at once.
+    pub(crate) kill: AtomicU32,
+    /// OS pid of the owning process (copied from the process slot for signalling).
+    pub(crate) owner_pid: AtomicI32,
+    /// [`super::SessionType`] as a number.
+    pub(crate) session_type: AtomicU32,
+    /// [`super::ServerKind`] as a number.
+    pub(crate) server: AtomicU32,
+    pub(crate) port: AtomicU32,
+    pub(crate) user_id: AtomicU32,
+    pub(crate) audsid: AtomicU64,
+    pub(crate) logon_time: AtomicU64,
+    /// Unix time of the last ACTIVE/INACTIVE transition (LAST_CALL_ET base).
+    pub(crate) last_call: AtomicU64,
+    pub(crate) username: FixedStr<4>,
+    pub(crate) osuser: FixedStr<4>,
+    pub(crate) machine: FixedStr<8>,
+    pub(crate) terminal: FixedStr<4>,
+    pub(crate) program: FixedStr<8>,
+    pub(crate) process: FixedStr<3>,
+    pub(crate) service: FixedStr<8>,
+    pub(crate) module: FixedStr<6>,
+}
+
+/// Rounds `n` up to a multiple of 64 (a cache line), so that slots do not share lines.
+pub(crate) const fn align64(n: usize) -> usize {
+    n.div_ceil(64) * 64
+}
+
+/// Byte offsets of the three regions of a segment sized for the given limits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Offsets {
+    pub(crate) processes: usize,
+    pub(crate) process_stride: usize,
+    pub(crate) sessions: usize,
+    pub(crate) session_stride: usize,
+    pub(crate) total: usize,
+}
+
+impl Offsets {
+    pub(crate) fn new(processes: u32, sessions: u32) -> Offsets {
+        let process_stride = align64(std::mem::size_of::<ProcessSlot>());
+        let session_stride = align64(std::mem::size_of::<SessionSlot>());
+        let p_off = align64(std::mem::size_of::<Header>());
+        let s_off = p_off + process_stride * processes as usize;
+        let total = s_off + session_stride * sessions as usize;
+        Offsets {
+            processes: p_off,
+            process_stride,
+            sessions: s_off,
+            session_stride,
+            total,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fixed_str_round_trip_and_truncation() {
+        let s: FixedStr<2> = FixedStr {
+            words: [AtomicU64::new(0), AtomicU64::new(0)],
+        };
+        s.store("SCOTT");
+        assert_eq!(s.load(), "SCOTT");
+        s.store("exactly16bytes!!");
+        assert_eq!(s.load(), "exactly16bytes!!");
+        s.store("this is longer than sixteen bytes");
+        assert_eq!(s.load(), "this is longer t");
+        // A multi-byte character straddling the limit is dropped whole.
+        s.store("123456789012345é");
+        assert_eq!(s.load(), "123456789012345");
+        s.store("");
+        assert_eq!(s.load(), "");
+    }
+
+    #[test]
+    fn offsets_are_aligned_and_grow_with_limits() {
+        let a = Offsets::new(10, 37);
+        assert_eq!(a.processes % 64, 0);
+        assert_eq!(a.sessions % 64, 0);
+        assert_eq!(a.total, a.sessions + 37 * a.session_stride);
+        let b = Offsets::new(11, 37);
+        assert_eq!(b.total - a.total, a.process_stride);
+    }
+}

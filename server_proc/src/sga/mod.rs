@@ -1,0 +1,1567 @@
+//! The SGA: one named shared-memory segment per SID holding the instance state, the process
+//! table (V$PROCESS) and the session table (V$SESSION), so that the instance (`oradb`) and
+//! every dedicated server process see one truth without talking to each other.
+//!
+//! The segment is made of fixed-size slots of atomics (see `layout`); a slot is claimed with
+//! one compare-and-swap that also bumps its SERIAL#, and freed with one compare-and-swap that
+//! only succeeds for the incarnation the caller means. That makes pmon's cleanup of a dead
+//! process and the owner's own logoff safe to race.
+//!
+//! A kill reaches its victim promptly in two ways: the victim's session slot has a `kill`
+//! word that is also a process-shared futex, which the victim polls at each call and sleeps
+//! on during long calls ([`SessionHandle::sleep`]); and for `IMMEDIATE` kills and
+//! `DISCONNECT SESSION` of a dedicated session the victim process receives `SIGTERM`, which
+//! (left at its default disposition) closes the connection at once. pmon then frees its slots.
+
+mod layout;
+mod os;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering, fence};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use nix::errno::Errno;
+use nix::sys::signal::{Signal, kill};
+use nix::unistd::Pid;
+
+use layout::{
+    Header, LAYOUT_VERSION, MAGIC, Offsets, ProcessSlot, SLOT_CLAIMED, SLOT_FREE, SLOT_USED,
+    SessionSlot, tag, tag_serial, tag_state,
+};
+pub use os::OsError;
+
+/// Base of the fictitious addresses shown as V$PROCESS.ADDR / V$SESSION.SADDR / PADDR.
+const ADDR_BASE: u64 = 0x0000_0000_8A40_0000;
+
+/// Errors of the SGA. Those a client can see carry their Oracle code and text.
+#[derive(Debug, thiserror::Error)]
+pub enum SgaError {
+    /// No instance is running for this SID (no segment, or a stale one).
+    #[error(
+        "ORA-01034: ORACLE not available\nORA-27101: shared memory realm does not exist\nLinux-x86_64 Error: 2: No such file or directory"
+    )]
+    NotAvailable {
+        /// The ORACLE_SID looked for.
+        sid: String,
+    },
+    /// The instance exists but is not open (started or mounted only).
+    #[error("ORA-01033: ORACLE initialization or shutdown in progress")]
+    NotOpen,
+    /// A shutdown is in progress: no new connections.
+    #[error("ORA-01090: shutdown in progress - connection is not permitted")]
+    ShutdownInProgress,
+    /// An immediate shutdown is in progress: no more calls.
+    #[error("ORA-01089: immediate shutdown or close in progress - no operations are permitted")]
+    ImmediateShutdown,
+    /// All PROCESSES slots are taken.
+    #[error("ORA-00020: maximum number of processes ({max}) exceeded")]
+    ProcessesExceeded {
+        /// The PROCESSES parameter.
+        max: u32,
+    },
+    /// All SESSIONS slots are taken.
+    #[error("ORA-00018: maximum number of sessions exceeded")]
+    SessionsExceeded {
+        /// The SESSIONS parameter.
+        max: u32,
+    },
+    /// The caller's session was killed.
+    #[error("ORA-00028: your session has been killed")]
+    SessionKilled,
+    /// The caller's session is gone (after ORA-00028, or after logoff).
+    #[error("ORA-01012: not logged on")]
+    NotLoggedOn,
+    /// A `'sid,serial#'` string that is not two numbers.
+    #[error("ORA-00026: missing or invalid session ID")]
+    InvalidSessionId {
+        /// What was given.
+        given: String,
+    },
+    /// KILL/DISCONNECT SESSION of a sid/serial# that does not exist (any more).
+    #[error("ORA-00030: User session ID does not exist.")]
+    NoSuchSession {
+        /// The SID given.
+        sid: u32,
+        /// The SERIAL# given.
+        serial: u32,
+    },
+    /// KILL/DISCONNECT SESSION of the caller's own session.
+    #[error("ORA-00027: cannot kill current session")]
+    CannotKillSelf,
+    /// KILL SESSION of a background process's session.
+    #[error("ORA-00029: session is not a user session")]
+    NotUserSession {
+        /// The SID given.
+        sid: u32,
+    },
+    /// `startup` while an instance with this SID is alive.
+    #[error("ORA-01081: cannot start already-running ORACLE - shut it down first")]
+    AlreadyRunning {
+        /// The ORACLE_SID.
+        sid: String,
+        /// The running instance's pid.
+        pid: i32,
+    },
+    /// The segment belongs to another OS user (only the instance owner may attach).
+    #[error("ORA-01031: insufficient privileges")]
+    InsufficientPrivileges {
+        /// The ORACLE_SID.
+        sid: String,
+    },
+    /// The segment exists but is not a layout this build understands.
+    #[error("ORA-00600: internal error code, arguments: [sga], [{what}]")]
+    Corrupt {
+        /// What did not match.
+        what: String,
+    },
+    /// An OS call failed.
+    #[error(
+        "ORA-27300: OS system dependent operation:{} failed with status: {}\nORA-27301: OS failure message: {}",
+        .0.op, .0.errno as i32, .0.errno.desc()
+    )]
+    Os(#[from] OsError),
+}
+
+impl SgaError {
+    /// The Oracle error number a client sees first (e.g. 1034 for [`SgaError::NotAvailable`]).
+    pub fn ora_code(&self) -> u32 {
+        match self {
+            SgaError::NotAvailable { .. } => 1034,
+            SgaError::NotOpen => 1033,
+            SgaError::ShutdownInProgress => 1090,
+            SgaError::ImmediateShutdown => 1089,
+            SgaError::ProcessesExceeded { .. } => 20,
+            SgaError::SessionsExceeded { .. } => 18,
+            SgaError::SessionKilled => 28,
+            SgaError::NotLoggedOn => 1012,
+            SgaError::InvalidSessionId { .. } => 26,
+            SgaError::NoSuchSession { .. } => 30,
+            SgaError::CannotKillSelf => 27,
+            SgaError::NotUserSession { .. } => 29,
+            SgaError::AlreadyRunning { .. } => 1081,
+            SgaError::InsufficientPrivileges { .. } => 1031,
+            SgaError::Corrupt { .. } => 600,
+            SgaError::Os(_) => 27300,
+        }
+    }
+}
+
+/// V$INSTANCE.STATUS.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InstanceState {
+    /// No instance (segment being created or torn down).
+    Shutdown = 0,
+    /// `STARTUP NOMOUNT`.
+    Started = 1,
+    /// `STARTUP MOUNT`.
+    Mounted = 2,
+    /// Open: logins allowed.
+    Open = 3,
+}
+
+impl InstanceState {
+    fn from_u32(v: u32) -> InstanceState {
+        match v {
+            1 => InstanceState::Started,
+            2 => InstanceState::Mounted,
+            3 => InstanceState::Open,
+            _ => InstanceState::Shutdown,
+        }
+    }
+
+    /// The text V$INSTANCE.STATUS shows.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            InstanceState::Shutdown => "SHUTDOWN",
+            InstanceState::Started => "STARTED",
+            InstanceState::Mounted => "MOUNTED",
+            InstanceState::Open => "OPEN",
+        }
+    }
+}
+
+/// `SHUTDOWN [NORMAL | TRANSACTIONAL | IMMEDIATE | ABORT]`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum ShutdownMode {
+    /// Wait for every user session to log off; no new connections.
+    Normal = 1,
+    /// Wait for transactions to end, then disconnect (no transactions here: like IMMEDIATE
+    /// for idle sessions, but sessions inside a call finish it).
+    Transactional = 2,
+    /// Disconnect every session now (their next call gets ORA-01089), then close.
+    Immediate = 3,
+    /// Kill every server process and vanish; no cleanup.
+    Abort = 4,
+}
+
+impl ShutdownMode {
+    fn from_u32(v: u32) -> Option<ShutdownMode> {
+        match v {
+            1 => Some(ShutdownMode::Normal),
+            2 => Some(ShutdownMode::Transactional),
+            3 => Some(ShutdownMode::Immediate),
+            4 => Some(ShutdownMode::Abort),
+            _ => None,
+        }
+    }
+
+    /// The keyword as Oracle spells it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ShutdownMode::Normal => "NORMAL",
+            ShutdownMode::Transactional => "TRANSACTIONAL",
+            ShutdownMode::Immediate => "IMMEDIATE",
+            ShutdownMode::Abort => "ABORT",
+        }
+    }
+}
+
+/// What kind of process holds a process slot.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProcessKind {
+    /// A dedicated server (`oracle<SID> (LOCAL=NO)`).
+    Dedicated = 1,
+    /// A background process of the instance (PMON, LREG, ...).
+    Background = 2,
+    /// A dispatcher (D000...).
+    Dispatcher = 3,
+    /// A shared server (S000...).
+    SharedServer = 4,
+}
+
+impl ProcessKind {
+    fn from_u32(v: u32) -> ProcessKind {
+        match v {
+            2 => ProcessKind::Background,
+            3 => ProcessKind::Dispatcher,
+            4 => ProcessKind::SharedServer,
+            _ => ProcessKind::Dedicated,
+        }
+    }
+}
+
+/// V$SESSION.STATUS.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SessionStatus {
+    /// Idle, waiting for the client.
+    Inactive = 0,
+    /// Executing a call.
+    Active = 1,
+    /// Marked to be killed.
+    Killed = 2,
+}
+
+impl SessionStatus {
+    /// The text V$SESSION.STATUS shows.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SessionStatus::Inactive => "INACTIVE",
+            SessionStatus::Active => "ACTIVE",
+            SessionStatus::Killed => "KILLED",
+        }
+    }
+}
+
+/// V$SESSION.SERVER.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ServerKind {
+    /// A dedicated server process.
+    Dedicated = 0,
+    /// On a shared server right now.
+    Shared = 1,
+    /// A shared-server session between calls.
+    None = 2,
+    /// A DRCP pooled server.
+    Pooled = 3,
+}
+
+impl ServerKind {
+    fn from_u32(v: u32) -> ServerKind {
+        match v {
+            1 => ServerKind::Shared,
+            2 => ServerKind::None,
+            3 => ServerKind::Pooled,
+            _ => ServerKind::Dedicated,
+        }
+    }
+
+    /// The text V$SESSION.SERVER shows.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ServerKind::Dedicated => "DEDICATED",
+            ServerKind::Shared => "SHARED",
+            ServerKind::None => "NONE",
+            ServerKind::Pooled => "POOLED",
+        }
+    }
+}
+
+/// V$SESSION.TYPE.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SessionType {
+    /// A user session.
+    User = 0,
+    /// A background process's session.
+    Background = 1,
+}
+
+impl SessionType {
+    /// The text V$SESSION.TYPE shows.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SessionType::User => "USER",
+            SessionType::Background => "BACKGROUND",
+        }
+    }
+}
+
+/// A request to end a session, stored in its slot's `kill` word.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum KillRequest {
+    /// `ALTER SYSTEM KILL SESSION 'sid,serial#'`.
+    Kill = 1,
+    /// `ALTER SYSTEM KILL SESSION 'sid,serial#' IMMEDIATE`.
+    KillImmediate = 2,
+    /// `ALTER SYSTEM DISCONNECT SESSION 'sid,serial#' IMMEDIATE`.
+    Disconnect = 3,
+    /// `SHUTDOWN IMMEDIATE` (or TRANSACTIONAL) of the instance.
+    Shutdown = 4,
+}
+
+impl KillRequest {
+    fn from_u32(v: u32) -> Option<KillRequest> {
+        match v {
+            1 => Some(KillRequest::Kill),
+            2 => Some(KillRequest::KillImmediate),
+            3 => Some(KillRequest::Disconnect),
+            4 => Some(KillRequest::Shutdown),
+            _ => None,
+        }
+    }
+
+    /// Whether the victim's connection should be closed at once (not just marked).
+    pub fn closes_connection(self) -> bool {
+        matches!(self, KillRequest::KillImmediate | KillRequest::Disconnect)
+    }
+
+    /// The error the victim's current or next call gets.
+    pub fn error(self) -> SgaError {
+        match self {
+            KillRequest::Shutdown => SgaError::ImmediateShutdown,
+            _ => SgaError::SessionKilled,
+        }
+    }
+}
+
+/// How `ALTER SYSTEM KILL|DISCONNECT SESSION` ended for the killer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct KillOutcome {
+    /// The victim was inside a call when the kill arrived.
+    pub was_active: bool,
+    /// The victim's process was sent SIGTERM (IMMEDIATE / DISCONNECT of a dedicated session).
+    pub signalled: bool,
+}
+
+/// Parses the `'sid,serial#'` of KILL/DISCONNECT SESSION (spaces allowed, an optional
+/// `,@inst_id` accepted for instance 1 only).
+pub fn parse_session_id(s: &str) -> Result<(u32, u32), SgaError> {
+    let bad = || SgaError::InvalidSessionId {
+        given: s.to_string(),
+    };
+    let mut parts = s.split(',').map(str::trim);
+    let sid = parts.next().and_then(|p| p.parse().ok()).ok_or_else(bad)?;
+    let serial = parts.next().and_then(|p| p.parse().ok()).ok_or_else(bad)?;
+    match parts.next() {
+        None => {}
+        Some(inst) if inst.strip_prefix('@').map(str::trim) == Some("1") => {}
+        Some(_) => return Err(bad()),
+    }
+    if parts.next().is_some() || sid == 0 {
+        return Err(bad());
+    }
+    Ok((sid, serial))
+}
+
+/// The parameters an SGA is created with.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SgaConfig {
+    /// ORACLE_SID (names the segment).
+    pub sid: String,
+    /// INSTANCE_NAME.
+    pub instance_name: String,
+    /// DB_NAME.
+    pub db_name: String,
+    /// HOST_NAME of V$INSTANCE.
+    pub host_name: String,
+    /// VERSION of V$INSTANCE.
+    pub version: String,
+    /// PROCESSES.
+    pub processes: u32,
+    /// SESSIONS.
+    pub sessions: u32,
+}
+
+/// What describes a process when it takes a slot.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProcessSpec {
+    /// Kind of process.
+    pub kind: ProcessKind,
+    /// PNAME (PMON, LREG, D000, ...); empty for foregrounds.
+    pub pname: String,
+    /// PROGRAM, e.g. `oracle@host (TNS V1-V3)` or `oracle@host (PMON)`.
+    pub program: String,
+    /// OS user name (V$PROCESS.USERNAME).
+    pub username: String,
+    /// TERMINAL.
+    pub terminal: String,
+    /// OS pid (V$PROCESS.SPID); `None` = the calling process.
+    pub spid: Option<i32>,
+}
+
+impl ProcessSpec {
+    /// A dedicated server for `program`, in the calling process.
+    pub fn dedicated(program: impl Into<String>) -> ProcessSpec {
+        ProcessSpec {
+            kind: ProcessKind::Dedicated,
+            pname: String::new(),
+            program: program.into(),
+            username: os_user(),
+            terminal: "UNKNOWN".to_string(),
+            spid: None,
+        }
+    }
+}
+
+/// What describes a session at login.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct SessionSpec {
+    /// USERNAME (empty = NULL, e.g. background).
+    pub username: String,
+    /// USER#.
+    pub user_id: u32,
+    /// OSUSER (client side).
+    pub osuser: String,
+    /// MACHINE (client host).
+    pub machine: String,
+    /// TERMINAL.
+    pub terminal: String,
+    /// PROGRAM (client program).
+    pub program: String,
+    /// PROCESS (client OS pid, as text).
+    pub process: String,
+    /// PORT (client TCP port).
+    pub port: u32,
+    /// SERVICE_NAME the client connected to.
+    pub service: String,
+    /// MODULE.
+    pub module: String,
+    /// Background or user.
+    pub background: bool,
+    /// Shared-server session (SERVER starts as NONE) rather than dedicated.
+    pub shared: bool,
+}
+
+/// One row of V$SESSION.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionRow {
+    /// SADDR.
+    pub saddr: String,
+    /// SID.
+    pub sid: u32,
+    /// SERIAL#.
+    pub serial: u32,
+    /// AUDSID.
+    pub audsid: u64,
+    /// PADDR (joins V$PROCESS.ADDR).
+    pub paddr: String,
+    /// USER#.
+    pub user_id: u32,
+    /// USERNAME (`None` = NULL).
+    pub username: Option<String>,
+    /// STATUS.
+    pub status: SessionStatus,
+    /// SERVER.
+    pub server: ServerKind,
+    /// OSUSER.
+    pub osuser: String,
+    /// PROCESS (client pid).
+    pub process: String,
+    /// MACHINE.
+    pub machine: String,
+    /// PORT.
+    pub port: u32,
+    /// TERMINAL.
+    pub terminal: String,
+    /// PROGRAM.
+    pub program: String,
+    /// TYPE.
+    pub session_type: SessionType,
+    /// MODULE.
+    pub module: String,
+    /// LOGON_TIME as Unix seconds.
+    pub logon_time: u64,
+    /// LAST_CALL_ET in seconds.
+    pub last_call_et: u64,
+    /// SERVICE_NAME.
+    pub service_name: String,
+    /// OS pid of the owning process (not a V$SESSION column; for admin tools).
+    pub owner_spid: i32,
+}
+
+/// One row of V$PROCESS.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProcessRow {
+    /// ADDR.
+    pub addr: String,
+    /// PID (Oracle process number).
+    pub pid: u32,
+    /// SERIAL#.
+    pub serial: u32,
+    /// SPID (OS pid).
+    pub spid: i32,
+    /// PNAME (`None` = NULL, for foregrounds).
+    pub pname: Option<String>,
+    /// USERNAME (OS user).
+    pub username: String,
+    /// TERMINAL.
+    pub terminal: String,
+    /// PROGRAM.
+    pub program: String,
+    /// BACKGROUND: true for background processes (shown as `1`, else NULL).
+    pub background: bool,
+    /// Kind of process (not a column; for the listener load and admin tools).
+    pub kind: ProcessKind,
+}
+
+/// The one row of V$INSTANCE.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InstanceRow {
+    /// INSTANCE_NUMBER.
+    pub instance_number: u32,
+    /// INSTANCE_NAME.
+    pub instance_name: String,
+    /// HOST_NAME.
+    pub host_name: String,
+    /// VERSION.
+    pub version: String,
+    /// STARTUP_TIME as Unix seconds.
+    pub startup_time: u64,
+    /// STATUS.
+    pub status: InstanceState,
+    /// SHUTDOWN_PENDING.
+    pub shutdown_pending: bool,
+    /// LOGINS: ALLOWED or RESTRICTED.
+    pub logins_restricted: bool,
+    /// DATABASE_STATUS (ACTIVE).
+    pub database_status: &'static str,
+    /// INSTANCE_ROLE.
+    pub instance_role: &'static str,
+    /// DB_NAME (not a V$INSTANCE column, V$DATABASE.NAME).
+    pub db_name: String,
+    /// ORACLE_SID (not a column).
+    pub sid: String,
+    /// Pid of `oradb` (not a column).
+    pub instance_pid: i32,
+}
+
+/// Current load, as lreg reports it to the listener.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Load {
+    /// Process slots in use.
+    pub processes_used: u32,
+    /// PROCESSES.
+    pub processes_max: u32,
+    /// Session slots in use.
+    pub sessions_used: u32,
+    /// SESSIONS.
+    pub sessions_max: u32,
+    /// Dead processes cleaned by pmon so far.
+    pub pmon_cleanups: u64,
+}
+
+/// An attached SGA. Share it as `Arc<Sga>`; handles keep it alive.
+#[derive(Debug)]
+pub struct Sga {
+    map: os::Mapping,
+    name: String,
+    off: Offsets,
+    processes: u32,
+    sessions: u32,
+}
+
+/// The POSIX shared-memory name of a SID's segment, per OS user (so two users' instances
+/// with one SID do not collide, just as Oracle keys its segments by ORACLE_HOME and SID).
+pub fn segment_name(sid: &str) -> String {
+    format!("/orasim_{}_{}", nix::unistd::getuid().as_raw(), sid)
+}
+
+/// The OS user name of the calling process (for V$PROCESS.USERNAME).
+pub fn os_user() -> String {
+    nix::unistd::User::from_uid(nix::unistd::getuid())
+        .ok()
+        .flatten()
+        .map_or_else(|| nix::unistd::getuid().to_string(), |u| u.name)
+}
+
+fn now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
+fn own_pid() -> i32 {
+    i32::try_from(std::process::id()).unwrap_or(i32::MAX)
+}
+
+impl Sga {
+    /// Creates the segment of `cfg.sid` for a starting instance (the caller, whose pid is
+    /// recorded as the instance's). A leftover segment of a dead instance is replaced; one of
+    /// a live instance gives ORA-01081. The instance state starts as `Started`.
+    pub fn create(cfg: &SgaConfig) -> Result<Arc<Sga>, SgaError> {
+        let name = segment_name(&cfg.sid);
+        let off = Offsets::new(cfg.processes, cfg.sessions);
+        let map = match os::create(&name, off.total) {
+            Ok(m) => m,
+            Err(OsError {
+                errno: Errno::EEXIST,
+                ..
+            }) => {
+                match Sga::attach_any(&cfg.sid) {
+                    Ok(old) => {
+                        let pid = old.header().instance_pid.load(Ordering::Acquire);
+                        let ticks = old.header().instance_start_ticks.load(Ordering::Acquire);
+                        if os::process_alive(pid, ticks) {
+                            return Err(SgaError::AlreadyRunning {
+                                sid: cfg.sid.clone(),
+                                pid,
+                            });
+                        }
+                    }
+                    // Half-written or foreign layout: nobody can be using it.
+                    Err(SgaError::Corrupt { .. } | SgaError::NotAvailable { .. }) => {}
+                    Err(e) => return Err(e),
+                }
+                let _ = os::unlink(&name);
+                os::create(&name, off.total)?
+            }
+            Err(e) => return Err(e.into()),
+        };
+        let sga = Sga {
+            map,
+            name,
+            off,
+            processes: cfg.processes,
+            sessions: cfg.sessions,
+        };
+        let h = sga.header();
+        h.layout_version.store(LAYOUT_VERSION, Ordering::Relaxed);
+        h.processes.store(cfg.processes, Ordering::Relaxed);
+        h.sessions.store(cfg.sessions, Ordering::Relaxed);
+        h.total_size.store(off.total as u64, Ordering::Relaxed);
+        h.instance_pid.store(own_pid(), Ordering::Relaxed);
+        h.instance_start_ticks
+            .store(os::own_start_ticks(), Ordering::Relaxed);
+        h.instance_state
+            .store(InstanceState::Started as u32, Ordering::Relaxed);
+        h.startup_time.store(now(), Ordering::Relaxed);
+        h.sid.store(&cfg.sid);
+        h.instance_name.store(&cfg.instance_name);
+        h.db_name.store(&cfg.db_name);
+        h.host_name.store(&cfg.host_name);
+        h.version.store(&cfg.version);
+        h.magic.store(MAGIC, Ordering::Release);
+        Ok(Arc::new(sga))
+    }
+
+    /// Attaches the segment of a running instance, as a dedicated server does at spawn.
+    /// No segment, or one whose instance died → ORA-01034 + ORA-27101.
+    pub fn attach(sid: &str) -> Result<Arc<Sga>, SgaError> {
+        let sga = Sga::attach_any(sid)?;
+        let h = sga.header();
+        let pid = h.instance_pid.load(Ordering::Acquire);
+        let ticks = h.instance_start_ticks.load(Ordering::Acquire);
+        if !os::process_alive(pid, ticks)
+            || h.instance_state.load(Ordering::Acquire) == InstanceState::Shutdown as u32
+        {
+            return Err(SgaError::NotAvailable {
+                sid: sid.to_string(),
+            });
+        }
+        Ok(Arc::new(sga))
+    }
+
+    /// Attaches without checking that the instance is alive (for cleanup and diagnosis).
+    fn attach_any(sid: &str) -> Result<Sga, SgaError> {
+        let name = segment_name(sid);
+        let map = match os::open(&name) {
+            Ok(m) => m,
+            Err(OsError {
+                errno: Errno::ENOENT,
+                ..
+            }) => {
+                return Err(SgaError::NotAvailable {
+                    sid: sid.to_string(),
+                });
+            }
+            Err(OsError {
+                errno: Errno::EACCES | Errno::EPERM,
+                ..
+            }) => {
+                return Err(SgaError::InsufficientPrivileges {
+                    sid: sid.to_string(),
+                });
+            }
+            Err(e) => return Err(e.into()),
+        };
+        if map.len() < std::mem::size_of::<Header>() {
+            return Err(SgaError::NotAvailable {
+                sid: sid.to_string(),
+            });
+        }
+        // SAFETY: the mapping is at least one header long, page-aligned (so aligned for the
+        // header), and a header of atomics is valid for any bit pattern.
+        let h = unsafe { map.base().cast::<Header>().as_ref() };
+        if h.magic.load(Ordering::Acquire) != MAGIC {
+            // Still being created, or not ours.
+            return Err(SgaError::NotAvailable {
+                sid: sid.to_string(),
+            });
+        }
+        let version = h.layout_version.load(Ordering::Relaxed);
+        if version != LAYOUT_VERSION {
+            return Err(SgaError::Corrupt {
+                what: format!("layout version {version}, expected {LAYOUT_VERSION}"),
+            });
+        }
+        let processes = h.processes.load(Ordering::Relaxed);
+        let sessions = h.sessions.load(Ordering::Relaxed);
+        let off = Offsets::new(processes, sessions);
+        if off.total != map.len() {
+            return Err(SgaError::Corrupt {
+                what: format!("segment is {} bytes, layout needs {}", map.len(), off.total),
+            });
+        }
+        Ok(Sga {
+            map,
+            name,
+            off,
+            processes,
+            sessions,
+        })
+    }
+
+    /// Removes the segment's name (the instance does this at shutdown). Attached processes
+    /// keep their mapping; new attaches get ORA-01034.
+    pub fn unlink(&self) -> Result<(), SgaError> {
+        match os::unlink(&self.name) {
+            Ok(()) => Ok(()),
+            Err(OsError {
+                errno: Errno::ENOENT,
+                ..
+            }) => Ok(()),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    fn header(&self) -> &Header {
+        // SAFETY: attach/create checked the mapping is large enough; the base is
+        // page-aligned; a header of atomics is valid for any bit pattern and only accessed
+        // through atomic operations.
+        unsafe { self.map.base().cast::<Header>().as_ref() }
+    }
+
+    fn process_slot(&self, index: u32) -> &ProcessSlot {
+        assert!(index < self.processes, "process slot index out of range");
+        let at = self.off.processes + self.off.process_stride * index as usize;
+        // SAFETY: `at` is within the mapping (Offsets computed the mapping's exact size from
+        // the same limits, and index < processes); it is 64-byte aligned; the slot is made
+        // of atomics, valid for any bit pattern.
+        unsafe { self.map.base().add(at).cast::<ProcessSlot>().as_ref() }
+    }
+
+    fn session_slot(&self, index: u32) -> &SessionSlot {
+        assert!(index < self.sessions, "session slot index out of range");
+        let at = self.off.sessions + self.off.session_stride * index as usize;
+        // SAFETY: as for `process_slot`, with the session region.
+        unsafe { self.map.base().add(at).cast::<SessionSlot>().as_ref() }
+    }
+
+    fn process_addr(&self, index: u32) -> String {
+        let at = self.off.processes + self.off.process_stride * index as usize;
+        format!("{:016X}", ADDR_BASE + at as u64)
+    }
+
+    fn session_addr(&self, index: u32) -> String {
+        let at = self.off.sessions + self.off.session_stride * index as usize;
+        format!("{:016X}", ADDR_BASE + at as u64)
+    }
+
+    /// Size of the segment in bytes ("Total System Global Area").
+    pub fn segment_size(&self) -> usize {
+        self.map.len()
+    }
+
+    /// ORACLE_SID of this instance.
+    pub fn sid(&self) -> String {
+        self.header().sid.load()
+    }
+
+    /// PROCESSES.
+    pub fn processes_max(&self) -> u32 {
+        self.processes
+    }
+
+    /// SESSIONS.
+    pub fn sessions_max(&self) -> u32 {
+        self.sessions
+    }
+
+    /// Current V$INSTANCE.STATUS.
+    pub fn instance_state(&self) -> InstanceState {
+        InstanceState::from_u32(self.header().instance_state.load(Ordering::Acquire))
+    }
+
+    /// Moves the instance to `state` (the instance itself: NOMOUNT → MOUNT → OPEN).
+    pub fn set_instance_state(&self, state: InstanceState) {
+        let h = self.header();
+        h.instance_state.store(state as u32, Ordering::Release);
+        os::futex_wake_all(&h.instance_state);
+    }
+
+    /// Pid of the `oradb` process that owns this SGA.
+    pub fn instance_pid(&self) -> i32 {
+        self.header().instance_pid.load(Ordering::Acquire)
+    }
+
+    /// Whether the instance process is still alive.
+    pub fn instance_alive(&self) -> bool {
+        let h = self.header();
+        os::process_alive(
+            h.instance_pid.load(Ordering::Acquire),
+            h.instance_start_ticks.load(Ordering::Acquire),
+        )
+    }
+
+    /// Asks the instance to shut down (`oradb shutdown`). A stronger mode overrides a weaker
+    /// one already pending (NORMAL then IMMEDIATE works, as in Oracle from another session).
+    pub fn request_shutdown(&self, mode: ShutdownMode) {
+        let h = self.header();
+        h.shutdown_request.fetch_max(mode as u32, Ordering::AcqRel);
+        os::futex_wake_all(&h.shutdown_request);
+    }
+
+    /// The pending shutdown, if any.
+    pub fn shutdown_requested(&self) -> Option<ShutdownMode> {
+        ShutdownMode::from_u32(self.header().shutdown_request.load(Ordering::Acquire))
+    }
+
+    /// Sleeps until a shutdown is requested or `timeout` passes; returns the request.
+    pub fn wait_shutdown_request(&self, timeout: Duration) -> Option<ShutdownMode> {
+        let h = self.header();
+        let v = h.shutdown_request.load(Ordering::Acquire);
+        if v == 0 {
+            os::futex_wait(&h.shutdown_request, 0, timeout);
+        }
+        self.shutdown_requested()
+    }
+
+    /// `ALTER SYSTEM REGISTER`: asks lreg to register with the listener now.
+    pub fn request_registration(&self) {
+        let h = self.header();
+        h.register_request.fetch_add(1, Ordering::AcqRel);
+        os::futex_wake_all(&h.register_request);
+    }
+
+    /// The registration-request counter (lreg remembers the last value it served).
+    pub fn registration_requests(&self) -> u32 {
+        self.header().register_request.load(Ordering::Acquire)
+    }
+
+    /// Sleeps while the registration-request counter is `seen`, at most `timeout`.
+    pub fn wait_registration_request(&self, seen: u32, timeout: Duration) -> u32 {
+        let h = self.header();
+        if h.register_request.load(Ordering::Acquire) == seen {
+            os::futex_wait(&h.register_request, seen, timeout);
+        }
+        h.register_request.load(Ordering::Acquire)
+    }
+
+    /// Records lreg's registration state (shown by `oradb status`).
+    pub fn set_registration_state(&self, registered: bool, acked: bool) {
+        let h = self.header();
+        h.lreg_registered
+            .store(u32::from(registered), Ordering::Release);
+        if acked {
+            h.lreg_last_ack.store(now(), Ordering::Relaxed);
+            h.lreg_updates.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    /// lreg's registration state: (registered now, Unix time of last ack, updates sent).
+    pub fn registration_state(&self) -> (bool, u64, u64) {
+        let h = self.header();
+        (
+            h.lreg_registered.load(Ordering::Acquire) != 0,
+            h.lreg_last_ack.load(Ordering::Relaxed),
+            h.lreg_updates.load(Ordering::Relaxed),
+        )
+    }
+
+    /// Takes a process slot (a dedicated server at spawn, or a background process).
+    /// None free → ORA-00020. Refused while the instance is not open for a foreground.
+    pub fn register_process(
+        self: &Arc<Self>,
+        spec: &ProcessSpec,
+    ) -> Result<ProcessHandle, SgaError> {
+        let h = self.header();
+        if spec.kind != ProcessKind::Background {
+            self.check_admission()?;
+        }
+        let spid = spec.spid.unwrap_or_else(own_pid);
+        let start_ticks = os::proc_stat(spid).map_or(0, |s| s.start_ticks);
+        for index in 0..self.processes {
+            let slot = self.process_slot(index);
+            let t = slot.tag.load(Ordering::Acquire);
+            if tag_state(t) != SLOT_FREE {
+                continue;
+            }
+            let serial = tag_serial(t).wrapping_add(1).max(1);
+            if slot
+                .tag
+                .compare_exchange(
+                    t,
+                    tag(serial, SLOT_CLAIMED),
+                    Ordering::AcqRel,
+                    Ordering::Relaxed,
+                )
+                .is_err()
+            {
+                continue;
+            }
+            fence(Ordering::Release);
+            slot.spid.store(spid, Ordering::Relaxed);
+            slot.kind.store(spec.kind as u32, Ordering::Relaxed);
+            slot.start_ticks.store(start_ticks, Ordering::Relaxed);
+            slot.created.store(now(), Ordering::Relaxed);
+            slot.pname.store(&spec.pname);
+            slot.program.store(&spec.program);
+            slot.username.store(&spec.username);
+            slot.terminal.store(&spec.terminal);
+            slot.tag.store(tag(serial, SLOT_USED), Ordering::Release);
+            let used = self.count_used_processes();
+            h.processes_highwater.fetch_max(used, Ordering::Relaxed);
+            return Ok(ProcessHandle {
+                sga: Arc::clone(self),
+                index,
+                serial,
+                released: AtomicBool::new(false),
+            });
+        }
+        h.processes_refused.fetch_add(1, Ordering::Relaxed);
+        Err(SgaError::ProcessesExceeded {
+            max: self.processes,
+        })
+    }
+
+    /// Errors a new foreground process or login gets from the instance state.
+    fn check_admission(&self) -> Result<(), SgaError> {
+        if let Some(mode) = self.shutdown_requested() {
+            return Err(if mode >= ShutdownMode::Immediate {
+                SgaError::ImmediateShutdown
+            } else {
+                SgaError::ShutdownInProgress
+            });
+        }
+        match self.instance_state() {
+            InstanceState::Open => Ok(()),
+            InstanceState::Shutdown => Err(SgaError::NotAvailable { sid: self.sid() }),
+            InstanceState::Started | InstanceState::Mounted => Err(SgaError::NotOpen),
+        }
+    }
+
+    fn count_used_processes(&self) -> u32 {
+        (0..self.processes)
+            .filter(|&i| tag_state(self.process_slot(i).tag.load(Ordering::Relaxed)) != SLOT_FREE)
+            .count() as u32
+    }
+
+    fn count_used_sessions(&self) -> u32 {
+        (0..self.sessions)
+            .filter(|&i| tag_state(self.session_slot(i).tag.load(Ordering::Relaxed)) != SLOT_FREE)
+            .count() as u32
+    }
+
+    /// Frees process slot `index` if it still holds incarnation `serial`, together with every
+    /// session it owns. Returns whether this call freed it.
+    fn free_process(&self, index: u32, serial: u32) -> bool {
+        if self.process_slot(index).tag.load(Ordering::Acquire) != tag(serial, SLOT_USED) {
+            return false;
+        }
+        for s in 0..self.sessions {
+            let slot = self.session_slot(s);
+            let t = slot.tag.load(Ordering::Acquire);
+            if tag_state(t) == SLOT_USED
+                && slot.paddr.load(Ordering::Relaxed) == index + 1
+                && slot.pserial.load(Ordering::Relaxed) == serial
+            {
+                self.free_session(s, tag_serial(t));
+            }
+        }
+        self.process_slot(index)
+            .tag
+            .compare_exchange(
+                tag(serial, SLOT_USED),
+                tag(serial, SLOT_FREE),
+                Ordering::AcqRel,
+                Ordering::Relaxed,
+            )
+            .is_ok()
+    }
+
+    /// Frees session slot `index` if it still holds incarnation `serial`.
+    fn free_session(&self, index: u32, serial: u32) -> bool {
+        let slot = self.session_slot(index);
+        let freed = slot
+            .tag
+            .compare_exchange(
+                tag(serial, SLOT_USED),
+                tag(serial, SLOT_FREE),
+                Ordering::AcqRel,
+                Ordering::Relaxed,
+            )
+            .is_ok();
+        if freed {
+            // Anyone sleeping on the kill word (a long call) must re-check.
+            os::futex_wake_all(&slot.kill);
+        }
+        freed
+    }
+
+    fn claim_session(
+        self: &Arc<Self>,
+        process: &ProcessHandle,
+        spec: &SessionSpec,
+    ) -> Result<SessionHandle, SgaError> {
+        let h = self.header();
+        if !spec.background {
+            self.check_admission()?;
+        }
+        let pslot = self.process_slot(process.index);
+        let owner_pid = pslot.spid.load(Ordering::Relaxed);
+        for index in 0..self.sessions {
+            let slot = self.session_slot(index);
+            let t = slot.tag.load(Ordering::Acquire);
+            if tag_state(t) != SLOT_FREE {
+                continue;
+            }
+            let serial = tag_serial(t).wrapping_add(1).max(1);
+            if slot
+                .tag
+                .compare_exchange(
+                    t,
+                    tag(serial, SLOT_CLAIMED),
+                    Ordering::AcqRel,
+                    Ordering::Relaxed,
+                )
+                .is_err()
+            {
+                continue;
+            }
+            fence(Ordering::Release);
+            let t_now = now();
+            let audsid = h.logons_cumulative.fetch_add(1, Ordering::Relaxed) + 1;
+            slot.kill.store(0, Ordering::Relaxed);
+            slot.paddr.store(process.index + 1, Ordering::Relaxed);
+            slot.pserial.store(process.serial, Ordering::Relaxed);
+            slot.status
+                .store(SessionStatus::Inactive as u32, Ordering::Relaxed);
+            slot.owner_pid.store(owner_pid, Ordering::Relaxed);
+            slot.session_type.store(
+                if spec.background {
+                    SessionType::Background as u32
+                } else {
+                    SessionType::User as u32
+                },
+                Ordering::Relaxed,
+            );
+            slot.server.store(
+                if spec.shared {
+                    ServerKind::None as u32
+                } else {
+                    ServerKind::Dedicated as u32
+                },
+                Ordering::Relaxed,
+            );
+            slot.port.store(spec.port, Ordering::Relaxed);
+            slot.user_id.store(spec.user_id, Ordering::Relaxed);
+            slot.audsid.store(audsid, Ordering::Relaxed);
+            slot.logon_time.store(t_now, Ordering::Relaxed);
+            slot.last_call.store(t_now, Ordering::Relaxed);
+            slot.username.store(&spec.username);
+            slot.osuser.store(&spec.osuser);
+            slot.machine.store(&spec.machine);
+            slot.terminal.store(&spec.terminal);
+            slot.program.store(&spec.program);
+            slot.process.store(&spec.process);
+            slot.service.store(&spec.service);
+            slot.module.store(&spec.module);
+            slot.tag.store(tag(serial, SLOT_USED), Ordering::Release);
+            let used = self.count_used_sessions();
+            h.sessions_highwater.fetch_max(used, Ordering::Relaxed);
+            return Ok(SessionHandle {
+                sga: Arc::clone(self),
+                index,
+                serial,
+                gone: AtomicBool::new(false),
+            });
+        }
+        h.sessions_refused.fetch_add(1, Ordering::Relaxed);
+        Err(SgaError::SessionsExceeded { max: self.sessions })
+    }
+
+    /// `ALTER SYSTEM KILL SESSION` / `DISCONNECT SESSION` (and `oradb kill-session`).
+    /// `requester` is the killer's own `(sid, serial#)` when it is a session (ORA-00027 if it
+    /// names itself). The victim is marked; a long call it is in returns ORA-00028 at once;
+    /// an idle victim shows KILLED and gets ORA-00028 at its next call; IMMEDIATE or
+    /// DISCONNECT of a dedicated session also sends its process SIGTERM so its connection
+    /// closes at once.
+    pub fn kill_session(
+        &self,
+        sid: u32,
+        serial: u32,
+        request: KillRequest,
+        requester: Option<(u32, u32)>,
+    ) -> Result<KillOutcome, SgaError> {
+        let missing = SgaError::NoSuchSession { sid, serial };
+        if sid == 0 || sid > self.sessions {
+            return Err(missing);
+        }
+        let index = sid - 1;
+        let slot = self.session_slot(index);
+        let t = slot.tag.load(Ordering::Acquire);
+        if t != tag(serial, SLOT_USED) {
+            return Err(missing);
+        }
+        if requester == Some((sid, serial)) {
+            return Err(SgaError::CannotKillSelf);
+        }
+        if slot.session_type.load(Ordering::Relaxed) == SessionType::Background as u32 {
+            return Err(SgaError::NotUserSession { sid });
+        }
+        let prev = slot.kill.fetch_max(request as u32, Ordering::AcqRel);
+        if slot.tag.load(Ordering::Acquire) != t {
+            // The session ended (and maybe the slot was reused) while we marked it: undo our
+            // mark unless someone else changed it since, and report it gone.
+            let _ = slot.kill.compare_exchange(
+                request as u32,
+                prev,
+                Ordering::AcqRel,
+                Ordering::Relaxed,
+            );
+            return Err(missing);
+        }
+        os::futex_wake_all(&slot.kill);
+        let was_active = slot.status.load(Ordering::Acquire) == SessionStatus::Active as u32;
+        let mut signalled = false;
+        if request.closes_connection()
+            && slot.server.load(Ordering::Relaxed) == ServerKind::Dedicated as u32
+        {
+            let pid = slot.owner_pid.load(Ordering::Relaxed);
+            let pindex = slot.paddr.load(Ordering::Relaxed);
+            let ticks = if pindex > 0 && pindex <= self.processes {
+                self.process_slot(pindex - 1)
+                    .start_ticks
+                    .load(Ordering::Relaxed)
+            } else {
+                0
+            };
+            if pid > 0
+                && pid != own_pid()
+                && pid != self.instance_pid()
+                && os::process_alive(pid, ticks)
+            {
+                signalled = kill(Pid::from_raw(pid), Signal::SIGTERM).is_ok();
+            }
+        }
+        Ok(KillOutcome {
+            was_active,
+            signalled,
+        })
+    }
+
+    /// Marks every user session for an immediate shutdown (their current or next call gets
+    /// ORA-01089). Returns how many were marked.
+    pub fn mark_all_for_shutdown(&self) -> u32 {
+        let mut n = 0;
+        for i in 0..self.sessions {
+            let slot = self.session_slot(i);
+            if tag_state(slot.tag.load(Ordering::Acquire)) == SLOT_USED
+                && slot.session_type.load(Ordering::Relaxed) == SessionType::User as u32
+            {
+                slot.kill
+                    .fetch_max(KillRequest::Shutdown as u32, Ordering::AcqRel);
+                os::futex_wake_all(&slot.kill);
+                n += 1;
+            }
+        }
+        n
+    }
+
+    /// One pmon pass: frees the slots of every foreground process that died (killed,
+    /// crashed, exited without logging off). Returns the OS pids cleaned up.
+    pub fn reap_dead_processes(&self) -> Vec<i32> {
+        let mut reaped = Vec::new();
+        let me = own_pid();
+        for index in 0..self.processes {
+            let slot = self.process_slot(index);
+            let t = slot.tag.load(Ordering::Acquire);
+            if tag_state(t) != SLOT_USED {
+                continue;
+            }
+            let pid = slot.spid.load(Ordering::Relaxed);
+            let ticks = slot.start_ticks.load(Ordering::Relaxed);
+            if pid == me || os::process_alive(pid, ticks) {
+                continue;
+            }
+            if self.free_process(index, tag_serial(t)) {
+                self.header().pmon_cleanups.fetch_add(1, Ordering::Relaxed);
+                reaped.push(pid);
+            }
+        }
+        reaped
+    }
+
+    /// Foreground process ids (OS pids) currently in the process table, excluding the
+    /// instance's own threads. Shutdown signals these.
+    pub fn foreground_spids(&self) -> Vec<i32> {
+        self.snapshot_processes()
+            .into_iter()
+            .filter(|p| p.kind == ProcessKind::Dedicated && p.spid != self.instance_pid())
+            .map(|p| p.spid)
+            .collect()
+    }
+
+    /// The current load (for lreg and `oradb status`).
+    pub fn load(&self) -> Load {
+        Load {
+            processes_used: self.count_used_processes(),
+            processes_max: self.processes,
+            sessions_used: self.count_used_sessions(),
+            sessions_max: self.sessions,
+            pmon_cleanups: self.header().pmon_cleanups.load(Ordering::Relaxed),
+        }
+    }
+
+    /// Number of user sessions now.
+    pub fn user_session_count(&self) -> u32 {
+        self.snapshot_sessions()
+            .iter()
+            .filter(|s| s.session_type == SessionType::User)
+            .count() as u32
+    }
+
+    /// Rows of V$PROCESS, by PID.
+    pub fn snapshot_processes(&self) -> Vec<ProcessRow> {
+        let mut rows = Vec::new();
+        for index in 0..self.processes {
+            let slot = self.process_slot(index);
+            let t = slot.tag.load(Ordering::Acquire);
+            if tag_state(t) != SLOT_USED {
+                continue;
+            }
+            let kind = ProcessKind::from_u32(slot.kind.load(Ordering::Relaxed));
+            let pname = slot.pname.load();
+            let row = ProcessRow {
+                addr: self.process_addr(index),
+                pid: index + 1,
+                serial: tag_serial(t),
+                spid: slot.spid.load(Ordering::Relaxed),
+                pname: (!pname.is_empty()).then_some(pname),
+                username: slot.username.load(),
+                terminal: slot.terminal.load(),
+                program: slot.program.load(),
+                background: kind == ProcessKind::Background,
+                kind,
+            };
+            fence(Ordering::Acquire);
+            if slot.tag.load(Ordering::Relaxed) == t {
+                rows.push(row);
+            }
+        }
+        rows
+    }
+
+    /// Rows of V$SESSION, by SID.
+    pub fn snapshot_sessions(&self) -> Vec<SessionRow> {
+        let mut rows = Vec::new();
+        let t_now = now();
+        for index in 0..self.sessions {
+            if let Some(row) = self.session_row(index, t_now) {
+                rows.push(row);
+            }
+        }
+        rows
+    }
+
+    fn session_row(&self, index: u32, t_now: u64) -> Option<SessionRow> {
+        let slot = self.session_slot(index);
+        let t = slot.tag.load(Ordering::Acquire);
+        if tag_state(t) != SLOT_USED {
+            return None;
+        }
+        let paddr = slot.paddr.load(Ordering::Relaxed);
+        let status = if slot.kill.load(Ordering::Relaxed) != 0 {
+            SessionStatus::Killed
+        } else if slot.status.load(Ordering::Relaxed) == SessionStatus::Active as u32 {
+            SessionStatus::Active
+        } else {
+            SessionStatus::Inactive
+        };
+        let username = slot.username.load();
+        let row = SessionRow {
+            saddr: self.session_addr(index),
+            sid: index + 1,
+            serial: tag_serial(t),
+            audsid: slot.audsid.load(Ordering::Relaxed),
+            paddr: if paddr > 0 && paddr <= self.processes {
+                self.process_addr(paddr - 1)
+            } else {
+                "00".to_string()
+            },
+            user_id: slot.user_id.load(Ordering::Relaxed),
+            username: (!username.is_empty()).then_some(username),
+            status,
+            server: ServerKind::from_u32(slot.server.load(Ordering::Relaxed)),
+            osuser: slot.osuser.load(),
+            process: slot.process.load(),
+            machine: slot.machine.load(),
+            port: slot.port.load(Ordering::Relaxed),
+            terminal: slot.terminal.load(),
+            program: slot.program.load(),
+            session_type: if slot.session_type.load(Ordering::Relaxed)
+                == SessionType::Background as u32
+            {
+                SessionType::Background
+            } else {
+                SessionType::User
+            },
+            module: slot.module.load(),
+            logon_time: slot.logon_time.load(Ordering::Relaxed),
+            last_call_et: t_now.saturating_sub(slot.last_call.load(Ordering::Relaxed)),
+            service_name: slot.service.load(),
+            owner_spid: slot.owner_pid.load(Ordering::Relaxed),
+        };
+        fence(Ordering::Acquire);
+        (slot.tag.load(Ordering::Relaxed) == t).then_some(row)
+    }
+
+    /// The row of V$INSTANCE.
+    pub fn instance_row(&self) -> InstanceRow {
+        let h = self.header();
+        InstanceRow {
+            instance_number: 1,
+            instance_name: h.instance_name.load(),
+            host_name: h.host_name.load(),
+            version: h.version.load(),
+            startup_time: h.startup_time.load(Ordering::Relaxed),
+            status: self.instance_state(),
+            shutdown_pending: self.shutdown_requested().is_some(),
+            logins_restricted: h.restricted.load(Ordering::Relaxed) != 0,
+            database_status: "ACTIVE",
+            instance_role: "PRIMARY_INSTANCE",
+            db_name: h.db_name.load(),
+            sid: h.sid.load(),
+            instance_pid: h.instance_pid.load(Ordering::Relaxed),
+        }
+    }
+}
+
+/// A process slot held by the calling process. Released on drop (with its sessions).
+#[derive(Debug)]
+pub struct ProcessHandle {
+    sga: Arc<Sga>,
+    index: u32,
+    serial: u32,
+    released: AtomicBool,
+}
+
+impl ProcessHandle {
+    /// V$PROCESS.PID.
+    pub fn pid(&self) -> u32 {
+        self.index + 1
+    }
+
+    /// V$PROCESS.SERIAL#.
+    pub fn serial(&self) -> u32 {
+        self.serial
+    }
+
+    /// V$PROCESS.ADDR.
+    pub fn addr(&self) -> String {
+        self.sga.process_addr(self.index)
+    }
+
+    /// The SGA this process is attached to.
+    pub fn sga(&self) -> &Arc<Sga> {
+        &self.sga
+    }
+
+    /// Takes a session slot at login. None free → ORA-00018; instance not open or shutting
+    /// down → ORA-01033 / ORA-01090.
+    pub fn create_session(&self, spec: &SessionSpec) -> Result<SessionHandle, SgaError> {
+        if self.released.load(Ordering::Acquire) || !self.still_mine() {
+            return Err(SgaError::NotLoggedOn);
+        }
+        self.sga.claim_session(self, spec)
+    }
+
+    fn still_mine(&self) -> bool {
+        self.sga
+            .process_slot(self.index)
+            .tag
+            .load(Ordering::Acquire)
+            == tag(self.serial, SLOT_USED)
+    }
+
+    /// Frees the slot (and any session still in it). Idempotent.
+    pub fn release(&self) {
+        if !self.released.swap(true, Ordering::AcqRel) {
+            self.sga.free_process(self.index, self.serial);
+        }
+    }
+}
+
+impl Drop for ProcessHandle {
+    fn drop(&mut self) {
+        self.release();
+    }
+}
+
+/// A session slot held by the calling process: what the session engine uses at each call.
+/// Freed on drop (logoff).
+#[derive(Debug)]
+pub struct SessionHandle {
+    sga: Arc<Sga>,
+    index: u32,
+    serial: u32,
+    gone: AtomicBool,
+}
+
+impl SessionHandle {
+    /// V$SESSION.SID (also `SYS_CONTEXT('USERENV','SID')`).
+    pub fn sid(&self) -> u32 {
+        self.index + 1
+    }
+
+    /// V$SESSION.SERIAL#.
+    pub fn serial(&self) -> u32 {
+        self.serial
+    }
+
+    /// V$SESSION.AUDSID (`SYS_CONTEXT('USERENV','SESSIONID')`).
+    pub fn audsid(&self) -> u64 {
+        self.slot().audsid.load(Ordering::Relaxed)
+    }
+
+    /// The SGA this session lives in.
+    pub fn sga(&self) -> &Arc<Sga> {
+        &self.sga
+    }
+
+    fn slot(&self) -> &SessionSlot {
+        self.sga.session_slot(self.index)
+    }
+
+    fn still_mine(&self) -> bool {
+        self.slot().tag.load(Ordering::Acquire) == tag(self.serial, SLOT_USED)
+    }
+
+    /// The kill request pending on this session, if any.
+    pub fn kill_pending(&self) -> Option<KillRequest> {
+        KillRequest::from_u32(self.slot().kill.load(Ordering::Acquire))
+    }
+
+    /// Checks, without ending the session, whether it may go on: `Err` with ORA-00028 (or
+    /// ORA-01089 at an immediate shutdown, ORA-01012 once gone). Poll this in long calls.
+    pub fn check(&self) -> Result<(), SgaError> {
+        if self.gone.load(Ordering::Acquire) || !self.still_mine() {
+            return Err(SgaError::NotLoggedOn);
+        }
+        match self.kill_pending() {
+            Some(k) => Err(k.error()),
+            None => Ok(()),
+        }
+    }
+
+    /// Starts a call: STATUS becomes ACTIVE. A killed session gets ORA-00028 (ORA-01089 at an
+    /// immediate shutdown) and is gone: its slot is freed and later calls get ORA-01012.
+    pub fn begin_call(&self) -> Result<(), SgaError> {
+        if let Err(e) = self.check() {
+            if !matches!(e, SgaError::NotLoggedOn) {
+                self.logoff();
+            }
+            return Err(e);
+        }
+        let slot = self.slot();
+        slot.status
+            .store(SessionStatus::Active as u32, Ordering::Release);
+        slot.last_call.store(now(), Ordering::Relaxed);
+        Ok(())
+    }
+
+    /// Ends a call: STATUS becomes INACTIVE. If a kill arrived during the call, returns its
+    /// error (and the session is gone), so the call's answer becomes ORA-00028.
+    pub fn end_call(&self) -> Result<(), SgaError> {
+        let slot = self.slot();
+        if self.still_mine() {
+            slot.status
+                .store(SessionStatus::Inactive as u32, Ordering::Release);
+            slot.last_call.store(now(), Ordering::Relaxed);
+        }
+        if let Err(e) = self.check() {
+            if !matches!(e, SgaError::NotLoggedOn) {
+                self.logoff();
+            }
+            return Err(e);
+        }
+        Ok(())
+    }
+
+    /// Sleeps for `duration` (e.g. `DBMS_SESSION.SLEEP`), returning at once with the kill's
+    /// error if the session is killed meanwhile.
+    pub fn sleep(&self, duration: Duration) -> Result<(), SgaError> {
+        let deadline = Instant::now() + duration;
+        loop {
+            self.check()?;
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return Ok(());
+            }
+            // Wake at least every 250 ms to notice a vanished instance or freed slot.
+            os::futex_wait(&self.slot().kill, 0, left.min(Duration::from_millis(250)));
+        }
+    }
+
+    /// Marks this shared-server session as being served (`SHARED`) or idle (`NONE`).
+    pub fn set_server(&self, server: ServerKind) {
+        if self.still_mine() {
+            self.slot().server.store(server as u32, Ordering::Relaxed);
+        }
+    }
+
+    /// Logs off: frees the slot. Idempotent.
+    pub fn logoff(&self) {
+        if !self.gone.swap(true, Ordering::AcqRel) {
+            self.sga.free_session(self.index, self.serial);
+        }
+    }
+}
+
+impl Drop for SessionHandle {
+    fn drop(&mut self) {
+        self.logoff();
+    }
+}
+
+#[cfg(test)]
+mod tests;
