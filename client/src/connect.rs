@@ -119,7 +119,8 @@ pub(crate) fn descriptor_texts(
     let render = |with_cid: bool| {
         let mut d = desc.clone();
         let mut cd = d.connect_data.take().unwrap_or_default();
-        cd.extra.retain(|p| !p.key.eq_ignore_ascii_case("CONNECTION_ID"));
+        cd.extra
+            .retain(|p| !p.key.eq_ignore_ascii_case("CONNECTION_ID"));
         cd.cid = with_cid.then(|| Cid {
             program: Some(sanitize_cid_value(&who.program)),
             host: Some(sanitize_cid_value(&who.machine)),
@@ -149,8 +150,6 @@ pub(crate) struct Established {
     pub(crate) transport: Transport,
     pub(crate) accept: Accept,
     pub(crate) texts: DescriptorTexts,
-    /// The description that was used (its SERVICE_NAME etc.).
-    pub(crate) description: Description,
 }
 
 /// Resolves `identifier` and walks the connect plan until one address ACCEPTs. The error
@@ -187,7 +186,6 @@ pub(crate) fn establish_plan(
                     transport,
                     accept,
                     texts,
-                    description: desc.clone(),
                 });
             }
             Err(e) => last = Some(e),
@@ -350,7 +348,10 @@ mod tests {
 
     #[test]
     fn cid_values_are_sanitized() {
-        assert_eq!(sanitize_cid_value("/usr/bin/my prog(1)"), "/usr/bin/my?prog?1?");
+        assert_eq!(
+            sanitize_cid_value("/usr/bin/my prog(1)"),
+            "/usr/bin/my?prog?1?"
+        );
         assert_eq!(sanitize_cid_value("a=b"), "a?b");
     }
 

@@ -188,7 +188,11 @@ pub struct Connection {
 impl Connection {
     /// Resolves `identifier` (tnsnames alias, EZConnect string or descriptor) with the
     /// naming configuration of the environment, connects and logs in.
-    pub fn connect(identifier: &str, user: &str, password: &str) -> Result<Connection, ClientError> {
+    pub fn connect(
+        identifier: &str,
+        user: &str,
+        password: &str,
+    ) -> Result<Connection, ClientError> {
         Connection::connect_with(identifier, user, password, &ConnectOptions::default())
     }
 
@@ -511,27 +515,9 @@ impl Connection {
         self.fv = server_fv.min(wire::CLIENT_MAX_FIELD_VERSION);
         self.info.field_version = self.fv;
 
-        let mut caps = wire::CLIENT_COMPILE_CAPS.to_vec();
-        caps[wire::CCAP_FIELD_VERSION] = self.fv;
-        let req = DataTypesRequest {
-            charset: tns::ttc::message::CHARSET_AL32UTF8,
-            ncharset: tns::ttc::message::CHARSET_AL32UTF8,
-            flags: wire::DATA_TYPES_FLAGS,
-            compile_caps: caps,
-            runtime_caps: wire::CLIENT_RUNTIME_CAPS.to_vec(),
-            types: wire::DATA_TYPES
-                .iter()
-                .map(|&(data_type, conv_type, representation)| DataTypeEntry {
-                    data_type,
-                    conv_type,
-                    representation,
-                })
-                .collect(),
-        };
-        let mut w = Writer::new();
-        req.encode(&mut w);
+        let payload = data_types_payload(self.fv);
         self.rbuf.clear();
-        self.transport()?.send_data(w.as_bytes())?;
+        self.transport()?.send_data(&payload)?;
         self.read_with(skip_data_types_reply)?;
         Ok(())
     }
@@ -545,17 +531,7 @@ impl Connection {
     ) -> Result<(), ClientError> {
         let fv = self.fv;
         // Phase one: who we are; the server answers with the O5LOGON challenge.
-        let one = Auth {
-            user: user.to_string(),
-            mode: AUTH_MODE_LOGON,
-            pairs: vec![
-                KeyValue::new("AUTH_TERMINAL", &who.terminal, 0),
-                KeyValue::new("AUTH_PROGRAM_NM", &who.program, 0),
-                KeyValue::new("AUTH_MACHINE", &who.machine, 0),
-                KeyValue::new("AUTH_PID", who.pid.to_string(), 0),
-                KeyValue::new("AUTH_SID", &who.os_user, 0),
-            ],
-        };
+        let one = auth_phase_one(user, who);
         let mut w = Writer::new();
         let seq = self.next_seq();
         write_auth(&mut w, function::AUTH_PHASE_ONE, seq, fv, &one);
@@ -565,10 +541,11 @@ impl Connection {
         let challenge = std::mem::take(&mut self.auth_pairs);
 
         // Phase two: the answer, the session settings, the connect string.
-        let answer = o5logon::client_answer(password.as_bytes(), &challenge, &mut |b| rand::fill(b))
-            .map_err(|e| ClientError::Auth {
-                detail: e.to_string(),
-            })?;
+        let answer =
+            o5logon::client_answer(password.as_bytes(), &challenge, &mut |b| rand::fill(b))
+                .map_err(|e| ClientError::Auth {
+                    detail: e.to_string(),
+                })?;
         let mut pairs = answer.pairs.clone();
         pairs.extend([
             KeyValue::new("SESSION_CLIENT_CHARSET", "873", 0),
@@ -577,7 +554,11 @@ impl Connection {
                 format!("{DRIVER_NAME} thn : {DRIVER_VERSION}"),
                 0,
             ),
-            KeyValue::new("SESSION_CLIENT_VERSION", client_version_number().to_string(), 0),
+            KeyValue::new(
+                "SESSION_CLIENT_VERSION",
+                client_version_number().to_string(),
+                0,
+            ),
             KeyValue::new("AUTH_ALTER_SESSION", alter_session_statement(), 1),
             KeyValue::new("AUTH_CONNECT_STRING", connect_string, 0),
         ]);
@@ -682,11 +663,7 @@ impl Connection {
             self.rbuf.clear();
             self.transport()?.send_data(w.as_bytes())?;
             self.stats.round_trips += 1;
-            let r = self.read_call_response(ResponseKind::Call, Some(st.columns.clone()));
-            let r = match r {
-                Ok(r) => r,
-                Err(e) => return Err(e),
-            };
+            let r = self.read_call_response(ResponseKind::Call, Some(st.columns.clone()))?;
             let cols = r.columns.clone().unwrap_or(st.columns);
             (r, cols)
         } else {
@@ -756,7 +733,11 @@ impl Connection {
         })
     }
 
-    fn fetch(&mut self, cursor_id: u32, meta: &[ColumnMetadata]) -> Result<(Vec<Vec<Value>>, bool), ClientError> {
+    fn fetch(
+        &mut self,
+        cursor_id: u32,
+        meta: &[ColumnMetadata],
+    ) -> Result<(Vec<Vec<Value>>, bool), ClientError> {
         let mut w = Writer::new();
         self.write_piggybacks(&mut w);
         let seq = self.next_seq();
@@ -806,6 +787,46 @@ impl Drop for Connection {
             let _ = self.set_call_timeout(Some(Duration::from_secs(5)));
             let _ = self.close_inner();
         }
+    }
+}
+
+/// The DATA_TYPES request: python-oracledb's capabilities and type table at field
+/// version `fv`.
+pub(crate) fn data_types_payload(fv: u8) -> Vec<u8> {
+    let mut caps = wire::CLIENT_COMPILE_CAPS.to_vec();
+    caps[wire::CCAP_FIELD_VERSION] = fv;
+    let req = DataTypesRequest {
+        charset: tns::ttc::message::CHARSET_AL32UTF8,
+        ncharset: tns::ttc::message::CHARSET_AL32UTF8,
+        flags: wire::DATA_TYPES_FLAGS,
+        compile_caps: caps,
+        runtime_caps: wire::CLIENT_RUNTIME_CAPS.to_vec(),
+        types: wire::DATA_TYPES
+            .iter()
+            .map(|&(data_type, conv_type, representation)| DataTypeEntry {
+                data_type,
+                conv_type,
+                representation,
+            })
+            .collect(),
+    };
+    let mut w = Writer::new();
+    req.encode(&mut w);
+    w.into_bytes()
+}
+
+/// AUTH phase one: the user and the five identity pairs python-oracledb sends.
+pub(crate) fn auth_phase_one(user: &str, who: &ClientIdentity) -> Auth {
+    Auth {
+        user: user.to_string(),
+        mode: AUTH_MODE_LOGON,
+        pairs: vec![
+            KeyValue::new("AUTH_TERMINAL", &who.terminal, 0),
+            KeyValue::new("AUTH_PROGRAM_NM", &who.program, 0),
+            KeyValue::new("AUTH_MACHINE", &who.machine, 0),
+            KeyValue::new("AUTH_PID", who.pid.to_string(), 0),
+            KeyValue::new("AUTH_SID", &who.os_user, 0),
+        ],
     }
 }
 
@@ -888,7 +909,9 @@ pub(crate) fn execute_message(sql: &str, kind: StatementKind, prefetch_rows: u32
 
 /// `SESSION_CLIENT_VERSION`: major<<24 | minor<<20 | patch<<12 of this driver.
 fn client_version_number() -> u32 {
-    let mut parts = DRIVER_VERSION.split('.').map(|p| p.parse::<u32>().unwrap_or(0));
+    let mut parts = DRIVER_VERSION
+        .split('.')
+        .map(|p| p.parse::<u32>().unwrap_or(0));
     let major = parts.next().unwrap_or(0);
     let minor = parts.next().unwrap_or(0);
     let patch = parts.next().unwrap_or(0);
@@ -1014,6 +1037,36 @@ mod tests {
         let want: String = want.chars().filter(|c| !c.is_whitespace()).collect();
         let got: String = w.as_bytes().iter().map(|b| format!("{b:02X}")).collect();
         assert_eq!(got, want);
+    }
+
+    /// The DATA_TYPES request python-oracledb 26.1.0 sent to a server offering fv 12.
+    #[test]
+    fn data_types_request_matches_python_capture() {
+        let cap = include_bytes!("../testdata/pyo_data_types.bin");
+        // 4-byte length header (8 bytes) + data flags (2 bytes), then the TTC payload.
+        assert_eq!(&data_types_payload(12)[..], &cap[10..]);
+    }
+
+    /// AUTH phase one as python-oracledb 26.1.0 sent it for `scott` (sequence 1, fv 12).
+    #[test]
+    fn auth_phase_one_matches_python_capture() {
+        let cap = include_bytes!("../testdata/pyo_auth_phase1.bin");
+        let who = ClientIdentity {
+            program: "/work/wt/client/target/pyenv/bin/python".into(),
+            machine: "vm".into(),
+            os_user: "root".into(),
+            terminal: "unknown".into(),
+            pid: 25844,
+        };
+        let mut w = Writer::new();
+        write_auth(
+            &mut w,
+            function::AUTH_PHASE_ONE,
+            1,
+            12,
+            &auth_phase_one("scott", &who),
+        );
+        assert_eq!(w.as_bytes(), &cap[10..]);
     }
 
     #[test]

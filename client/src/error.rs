@@ -75,7 +75,9 @@ pub enum ClientError {
     },
 
     /// TRANSPORT_CONNECT_TIMEOUT or CONNECT_TIMEOUT expired.
-    #[error("ORA-12170: TNS:Connect timeout occurred ({what} of {secs:.1}s for host {host} port {port})")]
+    #[error(
+        "ORA-12170: TNS:Connect timeout occurred ({what} of {secs:.1}s for host {host} port {port})"
+    )]
     ConnectTimeout {
         /// Which timeout (`TCP connect timeout`, `Outbound connect timeout`).
         what: &'static str,
@@ -131,7 +133,9 @@ pub enum ClientError {
     },
 
     /// The server's TNS version is too old for this client (needs large-SDU, 315+).
-    #[error("ORA-03106: fatal two-task communication protocol error (server TNS version {version} < 315)")]
+    #[error(
+        "ORA-03106: fatal two-task communication protocol error (server TNS version {version} < 315)"
+    )]
     ServerVersion {
         /// Version from ACCEPT.
         version: u16,

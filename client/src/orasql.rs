@@ -32,7 +32,10 @@ pub fn parse_logon(arg: &str) -> Logon {
     }
     match creds.split_once('/') {
         Some((u, p)) => {
-            let p = p.strip_prefix('"').and_then(|s| s.strip_suffix('"')).unwrap_or(p);
+            let p = p
+                .strip_prefix('"')
+                .and_then(|s| s.strip_suffix('"'))
+                .unwrap_or(p);
             if !u.is_empty() {
                 out.user = Some(u.to_string());
             }
@@ -50,15 +53,15 @@ fn split_credentials(arg: &str) -> (&str, Option<&str>) {
     // A quoted password may contain '@': skip over it.
     if let Some(slash) = arg.find('/') {
         let after = &arg[slash + 1..];
-        if after.starts_with('"') {
-            if let Some(close) = after[1..].find('"') {
-                let end = slash + 1 + 1 + close + 1;
-                let rest = &arg[end..];
-                return match rest.strip_prefix('@') {
-                    Some(id) => (&arg[..end], Some(id)),
-                    None => (&arg[..end], None),
-                };
-            }
+        if let Some(quoted) = after.strip_prefix('"')
+            && let Some(close) = quoted.find('"')
+        {
+            let end = slash + 1 + 1 + close + 1;
+            let rest = &arg[end..];
+            return match rest.strip_prefix('@') {
+                Some(id) => (&arg[..end], Some(id)),
+                None => (&arg[..end], None),
+            };
         }
     }
     match arg.find('@') {
@@ -289,11 +292,7 @@ pub fn render_table(columns: &[Column], rows: &[Vec<Value>]) -> String {
     }
     out.push('\n');
     let n = rows.len();
-    let _ = writeln!(
-        out,
-        "{n} {} selected.",
-        if n == 1 { "row" } else { "rows" }
-    );
+    let _ = writeln!(out, "{n} {} selected.", if n == 1 { "row" } else { "rows" });
     out
 }
 
@@ -397,11 +396,16 @@ mod tests {
         let l = parse_logon("scott/\"p@ss/w\"@host:1/svc");
         assert_eq!(l.password.as_deref(), Some("p@ss/w"));
         assert_eq!(l.identifier.as_deref(), Some("host:1/svc"));
-        assert_eq!(parse_logon("scott"), Logon {
-            user: Some("scott".into()),
-            ..Logon::default()
-        });
-        let l = parse_logon("scott/tiger@(DESCRIPTION=(ADDRESS=(HOST=h)(PORT=1))(CONNECT_DATA=(SERVICE_NAME=s)))");
+        assert_eq!(
+            parse_logon("scott"),
+            Logon {
+                user: Some("scott".into()),
+                ..Logon::default()
+            }
+        );
+        let l = parse_logon(
+            "scott/tiger@(DESCRIPTION=(ADDRESS=(HOST=h)(PORT=1))(CONNECT_DATA=(SERVICE_NAME=s)))",
+        );
         assert!(l.identifier.unwrap().starts_with("(DESCRIPTION="));
     }
 
@@ -418,7 +422,11 @@ mod tests {
     #[test]
     fn splitting_like_sqlplus() {
         assert_eq!(
-            statements(&["select 1", "from dual;", "select 'a;b' from dual; select 2 from dual;"]),
+            statements(&[
+                "select 1",
+                "from dual;",
+                "select 'a;b' from dual; select 2 from dual;"
+            ]),
             vec![
                 Input::Statement("select 1\nfrom dual".into()),
                 Input::Statement("select 'a;b' from dual".into()),
@@ -475,17 +483,28 @@ mod tests {
     fn table_rendering() {
         let num = |s: &str| Value::Number(Decimal::parse(s).unwrap());
         let t = render_table(
-            &[col("1", "NUMBER"), col("NAME", "VARCHAR2"), col("N", "VARCHAR2")],
+            &[
+                col("1", "NUMBER"),
+                col("NAME", "VARCHAR2"),
+                col("N", "VARCHAR2"),
+            ],
             &[
                 vec![num("1"), Value::Text("abc".into()), Value::Null],
-                vec![num("1234.5"), Value::Text("a longer one".into()), Value::Null],
+                vec![
+                    num("1234.5"),
+                    Value::Text("a longer one".into()),
+                    Value::Null,
+                ],
             ],
         );
         let want = "\n         1 NAME         N\n---------- ------------ -\n         1 abc\n    1234.5 a longer one\n\n2 rows selected.\n";
         assert_eq!(t, want);
         let t = render_table(&[col("X", "NUMBER")], &[vec![num("7")]]);
         assert!(t.ends_with("\n1 row selected.\n"), "{t}");
-        assert_eq!(render_table(&[col("X", "NUMBER")], &[]), "no rows selected\n");
+        assert_eq!(
+            render_table(&[col("X", "NUMBER")], &[]),
+            "no rows selected\n"
+        );
     }
 
     #[test]
@@ -493,9 +512,15 @@ mod tests {
         assert_eq!(feedback("insert into t values (1)", 1), "1 row created.");
         assert_eq!(feedback("delete from t", 3), "3 rows deleted.");
         assert_eq!(feedback("create table t (x number)", 0), "Table created.");
-        assert_eq!(feedback("create or replace view v as select 1 x from dual", 0), "View created.");
+        assert_eq!(
+            feedback("create or replace view v as select 1 x from dual", 0),
+            "View created."
+        );
         assert_eq!(feedback("commit", 0), "Commit complete.");
-        assert_eq!(feedback("BEGIN DBMS_SESSION.SLEEP(1); END;", 0), "PL/SQL procedure successfully completed.");
+        assert_eq!(
+            feedback("BEGIN DBMS_SESSION.SLEEP(1); END;", 0),
+            "PL/SQL procedure successfully completed."
+        );
     }
 
     #[test]
@@ -511,6 +536,9 @@ mod tests {
         );
         let e = render_error("select 1\nfrom nosuch", Some(14), "ORA-00942: x");
         assert_eq!(e, "from nosuch\n     *\nERROR at line 2:\nORA-00942: x\n");
-        assert_eq!(render_error("x", None, "ORA-01017: y"), "ERROR:\nORA-01017: y\n");
+        assert_eq!(
+            render_error("x", None, "ORA-01017: y"),
+            "ERROR:\nORA-01017: y\n"
+        );
     }
 }

@@ -37,8 +37,6 @@ pub(crate) struct Transport {
     buf: Vec<u8>,
     mode: LengthMode,
     sdu: u32,
-    /// Where the socket is connected (for messages).
-    pub(crate) peer: SocketAddr,
 }
 
 impl Transport {
@@ -70,7 +68,7 @@ impl Transport {
         for addr in addrs {
             match TcpStream::connect_timeout(&addr, timeout) {
                 Ok(stream) => {
-                    let t = Transport::from_stream(stream, addr, io_timeout).map_err(|e| {
+                    let t = Transport::from_stream(stream, io_timeout).map_err(|e| {
                         ClientError::Io {
                             context: "configuring the socket",
                             source: e,
@@ -78,7 +76,12 @@ impl Transport {
                     })?;
                     return Ok(t);
                 }
-                Err(e) if matches!(e.kind(), io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock) => {
+                Err(e)
+                    if matches!(
+                        e.kind(),
+                        io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock
+                    ) =>
+                {
                     last = ClientError::ConnectTimeout {
                         what: "TCP connect timeout",
                         secs: timeout.as_secs_f64(),
@@ -97,7 +100,7 @@ impl Transport {
         Err(last)
     }
 
-    fn from_stream(stream: TcpStream, peer: SocketAddr, io_timeout: Duration) -> io::Result<Self> {
+    fn from_stream(stream: TcpStream, io_timeout: Duration) -> io::Result<Self> {
         stream.set_nodelay(true)?;
         stream.set_read_timeout(Some(io_timeout))?;
         stream.set_write_timeout(Some(io_timeout))?;
@@ -106,7 +109,6 @@ impl Transport {
             buf: Vec::with_capacity(8192),
             mode: LengthMode::Short,
             sdu: packet::DEFAULT_SDU,
-            peer,
         })
     }
 
@@ -165,7 +167,10 @@ impl Transport {
                 Ok(n) => self.buf.extend_from_slice(&chunk[..n]),
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 Err(e)
-                    if matches!(e.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut) =>
+                    if matches!(
+                        e.kind(),
+                        io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+                    ) =>
                 {
                     return Err(RecvError::Timeout);
                 }

@@ -8,16 +8,18 @@
 use std::fmt;
 
 use tns::ttc::buf::{KeyValue, Reader, TtcError};
-use tns::ttc::message::{ColumnMetadata, ErrorInfo, decode_describe_info, msg_type, skip_row_header};
+use tns::ttc::message::{
+    ColumnMetadata, ErrorInfo, decode_describe_info, msg_type, skip_row_header,
+};
 use tns::ttc::types::{DateTime, Decimal, ora_type};
 
 /// Compile-time capabilities python-oracledb 26.1.0 sends, before the field version (index
 /// 7) is lowered to what the server offers. Captured from its DATA_TYPES message.
 pub(crate) const CLIENT_COMPILE_CAPS: [u8; 55] = [
-    0x06, 0x00, 0x00, 0x00, 0xea, 0x18, 0x00, 0x18, 0x01, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00,
-    0x29, 0x90, 0x03, 0x07, 0x03, 0x00, 0x01, 0x00, 0xcf, 0x00, 0x00, 0x04, 0x01, 0x00, 0x00,
-    0x00, 0x10, 0x00, 0x00, 0x0c, 0x20, 0x00, 0xb8, 0x00, 0x08, 0x44, 0x00, 0x05, 0x00, 0x3e,
-    0x23, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x03, 0x00, 0x04,
+    0x06, 0x00, 0x00, 0x00, 0xea, 0x18, 0x00, 0x18, 0x01, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x29,
+    0x90, 0x03, 0x07, 0x03, 0x00, 0x01, 0x00, 0xcf, 0x00, 0x00, 0x04, 0x01, 0x00, 0x00, 0x00, 0x10,
+    0x00, 0x00, 0x0c, 0x20, 0x00, 0xb8, 0x00, 0x08, 0x44, 0x00, 0x05, 0x00, 0x3e, 0x23, 0x00, 0x00,
+    0x00, 0x00, 0x00, 0x00, 0x03, 0x00, 0x04,
 ];
 /// Index of the field version in the compile-time capabilities.
 pub(crate) const CCAP_FIELD_VERSION: usize = 7;
@@ -263,9 +265,8 @@ pub(crate) fn decode_response_msg(
         msg_type::ROW_DATA => {
             let mut row = Vec::with_capacity(columns.len());
             for (i, c) in columns.iter().enumerate() {
-                let sent = bit_vector.is_none_or(|bv| {
-                    bv.get(i / 8).is_some_and(|byte| byte & (1 << (i % 8)) != 0)
-                });
+                let sent = bit_vector
+                    .is_none_or(|bv| bv.get(i / 8).is_some_and(|byte| byte & (1 << (i % 8)) != 0));
                 if !sent {
                     row.push(prev_row.and_then(|p| p.get(i).cloned()).flatten());
                     continue;
@@ -381,11 +382,17 @@ mod tests {
     #[test]
     fn classification_skips_comments() {
         assert_eq!(classify("select 1 from dual"), StatementKind::Query);
-        assert_eq!(classify("  -- hi\n/* x */ WITH a AS (select 1 from dual) select * from a"), StatementKind::Query);
+        assert_eq!(
+            classify("  -- hi\n/* x */ WITH a AS (select 1 from dual) select * from a"),
+            StatementKind::Query
+        );
         assert_eq!(classify("(select 1 from dual)"), StatementKind::Query);
         assert_eq!(classify("insert into t values (1)"), StatementKind::Dml);
         assert_eq!(classify("create table t (x number)"), StatementKind::Ddl);
-        assert_eq!(classify("BEGIN DBMS_SESSION.SLEEP(1); END;"), StatementKind::PlSql);
+        assert_eq!(
+            classify("BEGIN DBMS_SESSION.SLEEP(1); END;"),
+            StatementKind::PlSql
+        );
         assert_eq!(classify("commit"), StatementKind::Other);
     }
 

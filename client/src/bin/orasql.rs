@@ -23,7 +23,11 @@ use rustyline::validate::Validator;
 use rustyline::{DefaultEditor, Editor, Helper};
 
 #[derive(Parser, Debug)]
-#[command(name = "orasql", version, about = "SQL client for Oracle Net servers (orasim or Oracle)")]
+#[command(
+    name = "orasql",
+    version,
+    about = "SQL client for Oracle Net servers (orasim or Oracle)"
+)]
 struct Args {
     /// user[/password][@connect_identifier]
     logon: Option<String>,
@@ -60,7 +64,6 @@ fn prompt_line(prompt: &str, hidden: bool) -> Result<String> {
         if hidden {
             let mut ed: Editor<Mask, rustyline::history::DefaultHistory> = Editor::new()?;
             ed.set_helper(Some(Mask));
-            ed.set_auto_add_history(false);
             return Ok(ed.readline(prompt)?);
         }
         let mut ed = DefaultEditor::new()?;
@@ -97,9 +100,7 @@ fn run(args: &Args) -> Result<bool> {
         Some(id) => id,
         None => match std::env::var("TWO_TASK").or_else(|_| std::env::var("LOCAL")) {
             Ok(id) if !id.trim().is_empty() => id,
-            _ => bail!(
-                "ERROR:\nORA-12162: TNS:net service name is incorrectly specified"
-            ),
+            _ => bail!("ERROR:\nORA-12162: TNS:net service name is incorrectly specified"),
         },
     };
     let user = logon.user.unwrap_or_default();
@@ -161,14 +162,11 @@ fn run_statement(conn: &mut Connection, sql: &str) -> bool {
     }
 }
 
-fn run_lines(
-    conn: &mut Connection,
-    lines: impl Iterator<Item = Result<String>>,
-) -> Result<bool> {
+fn run_lines(conn: &mut Connection, lines: impl Iterator<Item = Result<String>>) -> Result<bool> {
     let mut splitter = Splitter::new();
     let mut last: Option<String> = None;
     let mut ok = true;
-    let mut act = |conn: &mut Connection, input: Input, last: &mut Option<String>| -> bool {
+    let act = |conn: &mut Connection, input: Input, last: &mut Option<String>| -> bool {
         match input {
             Input::Statement(s) => {
                 let r = run_statement(conn, &s);
