@@ -1,0 +1,323 @@
+//! `oradb` end to end with a temporary ORACLE_HOME: startup in the background and in the
+//! foreground, status, sessions, kill-session and the shutdown modes.
+
+use std::time::Duration;
+
+use server_proc::sga::{SessionStatus, SessionType, Sga};
+use tests::instance::{TestHome, proc_state, wait_for};
+
+fn text(out: &std::process::Output) -> (String, String) {
+    (
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// Kills a background instance by pid if a test fails before shutting it down.
+struct PidGuard(Option<i32>, String);
+
+impl Drop for PidGuard {
+    fn drop(&mut self) {
+        if let Some(pid) = self.0 {
+            let _ = nix::sys::signal::kill(
+                nix::unistd::Pid::from_raw(pid),
+                nix::sys::signal::Signal::SIGKILL,
+            );
+        }
+        let _ = nix::sys::mman::shm_unlink(server_proc::sga::segment_name(&self.1).as_str());
+    }
+}
+
+#[test]
+fn startup_status_shutdown_in_the_background() {
+    let home = TestHome::new("processes=20\nbogus_parameter=1");
+    let out = home.run_oradb(&["startup"]);
+    let (stdout, stderr) = text(&out);
+    assert!(out.status.success(), "{stdout}{stderr}");
+    assert!(stdout.starts_with("ORACLE instance started."), "{stdout}");
+    assert!(stdout.contains("Total System Global Area"), "{stdout}");
+    assert!(
+        stdout.ends_with("Database mounted.\nDatabase opened.\n"),
+        "{stdout}"
+    );
+    let sga = Sga::attach(&home.sid).unwrap();
+    let pid = sga.instance_pid();
+    let _guard = PidGuard(Some(pid), home.sid.clone());
+    // It runs as `oradb <SID>`, detached from the startup command.
+    let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap();
+    let args: Vec<&[u8]> = cmdline
+        .split(|&b| b == 0)
+        .filter(|a| !a.is_empty())
+        .collect();
+    assert_eq!(args, vec![b"oradb".as_slice(), home.sid.as_bytes()]);
+
+    let (stdout, _) = text(&home.run_oradb(&["status"]));
+    assert!(stdout.contains(" OPEN "), "{stdout}");
+    assert!(
+        stdout.contains("Processes                 2 of 20"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("Sessions                  2 of 52"),
+        "{stdout}"
+    );
+    // The unknown parameter was warned about in the alert log, not fatal.
+    let log = std::fs::read_to_string(server_proc::instance::alert_log_path(
+        home.path(),
+        &home.sid,
+    ))
+    .unwrap();
+    assert!(
+        log.contains("LRM-00101: unknown parameter name 'bogus_parameter'"),
+        "{log}"
+    );
+
+    // A second startup is refused.
+    let out = home.run_oradb(&["startup"]);
+    assert!(!out.status.success());
+    assert!(
+        text(&out)
+            .1
+            .contains("ORA-01081: cannot start already-running ORACLE - shut it down first"),
+        "{:?}",
+        text(&out)
+    );
+
+    let out = home.run_oradb(&["shutdown", "immediate"]);
+    assert_eq!(
+        text(&out).0,
+        "Database closed.\nDatabase dismounted.\nORACLE instance shut down.\n"
+    );
+    assert!(!sga.instance_alive());
+    let out = home.run_oradb(&["status"]);
+    assert!(!out.status.success());
+    assert!(
+        text(&out)
+            .1
+            .starts_with("ORA-01034: ORACLE not available\nORA-27101"),
+        "{:?}",
+        text(&out)
+    );
+}
+
+#[test]
+fn startup_errors_come_from_the_parameter_file() {
+    let home = TestHome::new("");
+    let out = home.run_oradb(&["startup", "--sid", "NOSUCHPFILE"]);
+    assert!(!out.status.success());
+    let (_, stderr) = text(&out);
+    assert!(stderr.starts_with("ORA-01078: failure in processing system parameters\nLRM-00109: could not open parameter file '"), "{stderr}");
+    assert!(stderr.contains("/dbs/initNOSUCHPFILE.ora'"), "{stderr}");
+    let bad = TestHome::new("processes=many");
+    let out = bad.run_oradb(&["startup"]);
+    assert!(
+        text(&out)
+            .1
+            .contains("LRM-00121: 'many' is not an allowable value for 'processes'")
+    );
+    assert!(Sga::attach(&bad.sid).is_err(), "nothing was started");
+}
+
+#[test]
+fn sessions_lists_v_session_and_kill_session_marks_an_idle_victim() {
+    let home = TestHome::new("");
+    let _inst = home.start_foreground();
+    let mut victim = home.probe(1);
+    let (sid, serial) = victim.sessions[0];
+    let (stdout, _) = text(&home.run_oradb(&["sessions"]));
+    let line = stdout
+        .lines()
+        .find(|l| l.contains("sga_probe"))
+        .unwrap_or_else(|| panic!("{stdout}"));
+    let cols: Vec<&str> = line.split_whitespace().collect();
+    assert_eq!(cols[0], sid.to_string());
+    assert_eq!(cols[1], serial.to_string());
+    assert_eq!(cols[2], "SCOTT");
+    assert_eq!(cols[3], "INACTIVE");
+    assert_eq!(cols[4], "DEDICATED");
+    assert_eq!(cols[5], victim.pid().to_string());
+    assert!(stdout.ends_with("1 row selected.\n"), "{stdout}");
+
+    // Wrong serial → ORA-00030; garbage → ORA-00026.
+    let out = home.run_oradb(&["kill-session", &format!("{sid},{}", serial + 1)]);
+    assert!(!out.status.success());
+    assert_eq!(text(&out).1, "ORA-00030: User session ID does not exist.\n");
+    let out = home.run_oradb(&["kill-session", "x,y"]);
+    assert_eq!(text(&out).1, "ORA-00026: missing or invalid session ID\n");
+
+    let out = home.run_oradb(&["kill-session", &format!("{sid},{serial}")]);
+    assert_eq!(text(&out).0, "System altered.\n");
+    let (stdout, _) = text(&home.run_oradb(&["sessions"]));
+    assert!(
+        stdout
+            .lines()
+            .any(|l| l.contains("sga_probe") && l.contains("KILLED")),
+        "{stdout}"
+    );
+    // Its next call gets ORA-00028, then the session is gone: ORA-01012.
+    assert_eq!(
+        victim.ask("call").as_deref(),
+        Some("ERROR ORA-00028: your session has been killed")
+    );
+    let (stdout, _) = text(&home.run_oradb(&["sessions"]));
+    assert!(stdout.ends_with("0 rows selected.\n"), "{stdout}");
+    assert_eq!(
+        victim.ask("call").as_deref(),
+        Some("ERROR ORA-01012: not logged on")
+    );
+}
+
+#[test]
+fn kill_session_reaches_a_victim_inside_a_long_call_at_once() {
+    let home = TestHome::new("");
+    let _inst = home.start_foreground();
+    let mut victim = home.probe(1);
+    let (sid, serial) = victim.sessions[0];
+    let sga = Sga::attach(&home.sid).unwrap();
+    victim.send("sleep 30");
+    let active = wait_for(Duration::from_secs(5), || {
+        sga.snapshot_sessions()
+            .into_iter()
+            .find(|s| s.sid == sid && s.status == SessionStatus::Active)
+    });
+    assert!(active.is_some(), "the victim is inside its call");
+    let out = home.run_oradb(&["kill-session", &format!("{sid},{serial}")]);
+    assert!(out.status.success());
+    // Answered well before the 30 s call would have ended.
+    assert_eq!(
+        victim.answer(Duration::from_secs(5)).as_deref(),
+        Some("ERROR ORA-00028: your session has been killed")
+    );
+    assert!(sga.snapshot_sessions().iter().all(|s| s.sid != sid));
+}
+
+#[test]
+fn kill_session_immediate_ends_the_victims_process() {
+    let home = TestHome::new("");
+    let _inst = home.start_foreground();
+    let mut victim = home.probe(1);
+    let mut bystander = home.probe(1);
+    let (sid, serial) = victim.sessions[0];
+    let out = home.run_oradb(&["kill-session", &format!("{sid},{serial}"), "--immediate"]);
+    assert_eq!(text(&out).0, "System altered.\n");
+    let status = victim
+        .wait_exit(Duration::from_secs(5))
+        .expect("victim process ended");
+    use std::os::unix::process::ExitStatusExt;
+    assert_eq!(status.signal(), Some(nix::libc::SIGTERM));
+    assert_eq!(proc_state(victim.pid()), None);
+    let sga = Sga::attach(&home.sid).unwrap();
+    let gone = wait_for(Duration::from_secs(2), || {
+        sga.snapshot_sessions()
+            .iter()
+            .all(|s| s.sid != sid)
+            .then_some(())
+    });
+    assert!(gone.is_some(), "pmon cleaned the slot");
+    assert_eq!(bystander.ask("call").as_deref(), Some("OK"));
+}
+
+#[test]
+fn shutdown_normal_refuses_new_logins_and_waits_for_users() {
+    let home = TestHome::new("");
+    let mut inst = home.start_foreground();
+    let mut user = home.probe(1);
+    let shutdown = home
+        .oradb()
+        .args(["shutdown", "normal"])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let sga = Sga::attach(&home.sid).unwrap();
+    assert!(
+        wait_for(Duration::from_secs(5), || sga
+            .instance_row()
+            .shutdown_pending
+            .then_some(()))
+        .is_some()
+    );
+    // No new connections; the existing one keeps working.
+    let late = home.probe(1);
+    assert_eq!(
+        late.error.as_deref(),
+        Some("ORA-01090: shutdown in progress - connection is not permitted")
+    );
+    assert_eq!(user.ask("call").as_deref(), Some("OK"));
+    assert!(sga.instance_alive(), "NORMAL waits for the user");
+    // The user logs off: the shutdown completes.
+    assert_eq!(user.ask("exit"), None);
+    let out = tests::instance::wait_output(shutdown, Duration::from_secs(20));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "Database closed.\nDatabase dismounted.\nORACLE instance shut down.\n"
+    );
+    assert!(inst.wait_exit(Duration::from_secs(5)));
+}
+
+#[test]
+fn shutdown_immediate_ends_active_and_idle_sessions() {
+    let home = TestHome::new("");
+    let mut inst = home.start_foreground();
+    let mut busy = home.probe(1);
+    let mut idle = home.probe(1);
+    let sga = Sga::attach(&home.sid).unwrap();
+    busy.send("sleep 30");
+    assert!(
+        wait_for(Duration::from_secs(5), || {
+            sga.snapshot_sessions()
+                .into_iter()
+                .find(|s| s.status == SessionStatus::Active && s.session_type == SessionType::User)
+        })
+        .is_some()
+    );
+    let out = home.run_oradb(&["shutdown", "immediate"]);
+    assert!(out.status.success(), "{:?}", text(&out));
+    // The session inside a call is told ORA-01089 at once; the idle one loses its process.
+    assert_eq!(
+        busy.answer(Duration::from_secs(5)).as_deref(),
+        Some(
+            "ERROR ORA-01089: immediate shutdown or close in progress - no operations are permitted"
+        )
+    );
+    assert!(
+        idle.wait_exit(Duration::from_secs(10)).is_some(),
+        "idle server ended"
+    );
+    assert!(inst.wait_exit(Duration::from_secs(10)));
+    let again = home.probe(1);
+    assert!(
+        again
+            .error
+            .as_deref()
+            .unwrap_or("")
+            .starts_with("ORA-01034")
+    );
+}
+
+#[test]
+fn shutdown_abort_kills_servers_at_once() {
+    let home = TestHome::new("");
+    let mut inst = home.start_foreground();
+    let mut user = home.probe(1);
+    let out = home.run_oradb(&["shutdown", "abort"]);
+    assert_eq!(text(&out).0, "ORACLE instance shut down.\n");
+    let st = user
+        .wait_exit(Duration::from_secs(5))
+        .expect("server killed");
+    use std::os::unix::process::ExitStatusExt;
+    assert_eq!(st.signal(), Some(nix::libc::SIGKILL));
+    assert!(inst.wait_exit(Duration::from_secs(5)));
+}
+
+#[test]
+fn sigterm_to_the_instance_is_shutdown_immediate() {
+    let home = TestHome::new("");
+    let mut inst = home.start_foreground();
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(inst.pid() as i32),
+        nix::sys::signal::Signal::SIGTERM,
+    )
+    .unwrap();
+    assert!(inst.wait_exit(Duration::from_secs(10)));
+    assert!(Sga::attach(&home.sid).is_err());
+}
