@@ -17,6 +17,7 @@ pub mod connect;
 pub mod connection;
 pub mod error;
 pub mod orasql;
+pub mod tnsping;
 mod transport;
 pub mod wire;
 

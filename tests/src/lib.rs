@@ -3,4 +3,6 @@
 
 pub mod corpus;
 pub mod instance;
+pub mod procs;
+pub mod py;
 pub mod pyenv;
