@@ -27,6 +27,8 @@ pub enum Script {
     ResendThenRelay(u16),
     /// Relay the CONNECT and the session to `127.0.0.1:port` (a transparent hop).
     Relay(u16),
+    /// Read the CONNECT and never answer (keeps the socket open for 30 s).
+    Silent,
 }
 
 /// One CONNECT the fake listener received.
@@ -138,6 +140,11 @@ fn serve(mut s: TcpStream, script: &Script, seen: &Mutex<Vec<SeenConnect>>) -> s
             *port
         }
         Script::Relay(port) => *port,
+        Script::Silent => {
+            let mut sink = [0u8; 64];
+            let _ = s.read(&mut sink);
+            return Ok(());
+        }
     };
     let mut up = TcpStream::connect(("127.0.0.1", relay_to))?;
     up.set_read_timeout(Some(IO_TIMEOUT))?;
