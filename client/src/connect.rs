@@ -6,6 +6,9 @@
 //! handles every listener answer: ACCEPT, REFUSE, REDIRECT and RESEND.
 
 use std::thread;
+
+use rand::SeedableRng;
+use rand::rngs::StdRng;
 use std::time::{Duration, Instant};
 
 use config::descriptor::{
@@ -152,15 +155,24 @@ pub(crate) struct Established {
     pub(crate) texts: DescriptorTexts,
 }
 
-/// Resolves `identifier` and walks the connect plan until one address ACCEPTs. The error
+/// Resolves `identifier` and walks the connect plan until one address ACCEPTs (`seed`
+/// fixes the LOAD_BALANCE shuffles). The error
 /// of the last attempt is returned when none does.
 pub(crate) fn establish(
     resolver: &Resolver,
     identifier: &str,
     who: &ClientIdentity,
+    seed: Option<u64>,
 ) -> Result<Established, ClientError> {
     let resolved = resolver.resolve(identifier)?;
-    let plan = naming::connect_plan(&resolved.descriptor, &resolver.sqlnet, &mut rand::rng());
+    let plan = match seed {
+        Some(s) => naming::connect_plan(
+            &resolved.descriptor,
+            &resolver.sqlnet,
+            &mut StdRng::seed_from_u64(s),
+        ),
+        None => naming::connect_plan(&resolved.descriptor, &resolver.sqlnet, &mut rand::rng()),
+    };
     establish_plan(&resolved.descriptor, &plan, who)
 }
 
