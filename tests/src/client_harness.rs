@@ -11,6 +11,9 @@ use std::process::{Command, Output, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use server_proc::dedicated::{DedicatedContext, run_dedicated};
+use server_proc::engine::{Credentials, InstanceHooks, LocalInstance};
+use tns::o5logon::Verifier;
 use tns::packet::{self, Connect, LengthMode, Redirect, Refuse, VSNNUM_19C};
 
 /// Socket timeouts used by the fake listener.
@@ -27,6 +30,8 @@ pub enum Script {
     ResendThenRelay(u16),
     /// Relay the CONNECT and the session to `127.0.0.1:port` (a transparent hop).
     Relay(u16),
+    /// Read the CONNECT and never answer (keeps the socket open for 30 s).
+    Silent,
 }
 
 /// One CONNECT the fake listener received.
@@ -138,6 +143,11 @@ fn serve(mut s: TcpStream, script: &Script, seen: &Mutex<Vec<SeenConnect>>) -> s
             *port
         }
         Script::Relay(port) => *port,
+        Script::Silent => {
+            let mut sink = [0u8; 64];
+            let _ = s.read(&mut sink);
+            return Ok(());
+        }
     };
     let mut up = TcpStream::connect(("127.0.0.1", relay_to))?;
     up.set_read_timeout(Some(IO_TIMEOUT))?;
@@ -226,4 +236,44 @@ pub fn run_orasql(
         }
     }
     child.wait_with_output().expect("orasql output")
+}
+
+/// Users and their verifiers, held in memory (e.g. an 11g-only account).
+pub struct StaticCredentials(pub Vec<(String, Verifier)>);
+
+impl Credentials for StaticCredentials {
+    fn verifier(&self, user: &str) -> Option<Verifier> {
+        self.0
+            .iter()
+            .find(|(u, _)| u.eq_ignore_ascii_case(user))
+            .map(|(_, v)| v.clone())
+    }
+}
+
+/// A dedicated-server endpoint on 127.0.0.1:0 (SID and service `ORCL`) whose users come
+/// from `creds`. Returns its port; the accept thread lives as long as the test process.
+pub fn start_server_with(creds: Arc<dyn Credentials>) -> u16 {
+    let l = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
+    let port = l.local_addr().expect("local addr").port();
+    let instance: Arc<dyn InstanceHooks> = Arc::new(LocalInstance::new("ORCL", 40));
+    std::thread::spawn(move || {
+        for s in l.incoming() {
+            let Ok(mut s) = s else { continue };
+            let creds = creds.clone();
+            let instance = instance.clone();
+            std::thread::spawn(move || {
+                let _ = s.set_read_timeout(Some(IO_TIMEOUT));
+                let _ = s.set_write_timeout(Some(IO_TIMEOUT));
+                let Ok((bytes, _)) = read_connect(&mut s) else {
+                    return;
+                };
+                let mut ctx = DedicatedContext::new("ORCL", "ORCL", std::env::temp_dir());
+                ctx.instance = Some(instance);
+                ctx.credentials = Some(creds);
+                ctx.idle_timeout = Some(Duration::from_secs(60));
+                let _ = run_dedicated(s, bytes, ctx);
+            });
+        }
+    });
+    port
 }

@@ -232,3 +232,42 @@ fn long_descriptor_goes_in_an_overflow_data_packet() {
     assert!(seen.connect.descriptor.len() <= 230);
     assert_eq!(seen.first_packet_len, 74 + seen.connect.descriptor.len());
 }
+
+#[test]
+fn retry_count_makes_extra_passes_over_the_address_list() {
+    let l = FakeListener::start(Script::Refuse(12516));
+    let e = Connection::connect_with(
+        &format!(
+            "(DESCRIPTION=(RETRY_COUNT=2)(RETRY_DELAY=0)(ADDRESS=(PROTOCOL=tcp)(HOST=127.0.0.1)(PORT={}))(CONNECT_DATA=(SERVICE_NAME=ORCL)))",
+            l.port
+        ),
+        "scott",
+        "tiger",
+        &no_naming(),
+    )
+    .unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "ORA-12516: TNS:listener could not find available handler with matching protocol stack"
+    );
+    // One first pass and two retries.
+    assert_eq!(l.seen().len(), 3);
+}
+
+#[test]
+fn connect_timeout_bounds_a_silent_listener() {
+    let l = FakeListener::start(Script::Silent);
+    let e = Connection::connect_with(
+        &format!("127.0.0.1:{}/ORCL?connect_timeout=1", l.port),
+        "scott",
+        "tiger",
+        &no_naming(),
+    )
+    .unwrap_err();
+    assert_eq!(e.code(), Some(12170), "{e}");
+    assert!(
+        e.to_string()
+            .starts_with("ORA-12170: TNS:Connect timeout occurred"),
+        "{e}"
+    );
+}

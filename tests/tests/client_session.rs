@@ -236,3 +236,43 @@ fn long_descriptor_and_ezconnect_plus() {
     assert_eq!(int(&c.query("select 1 from dual").unwrap().rows[0][0]), 1);
     c.close().expect("close");
 }
+
+#[test]
+fn o5logon_with_an_11g_verifier() {
+    use std::sync::Arc;
+    use tests::client_harness::{StaticCredentials, start_server_with};
+    use tns::o5logon::Verifier;
+    let creds = StaticCredentials(vec![(
+        "LEGACY".to_string(),
+        Verifier::new_11g(b"Secret11", b"0123456789"),
+    )]);
+    let port = start_server_with(Arc::new(creds));
+    let dsn = format!("127.0.0.1:{port}/ORCL");
+    let mut c = Connection::connect_with(&dsn, "legacy", "Secret11", &opts()).expect("11g login");
+    assert_eq!(int(&c.query("select 1 from dual").unwrap().rows[0][0]), 1);
+    c.close().expect("close");
+    let e = Connection::connect_with(&dsn, "legacy", "secret11", &opts()).unwrap_err();
+    assert_eq!(e.code(), Some(1017), "{e}");
+}
+
+#[test]
+fn statement_cache_evicts_and_closes_cursors() {
+    let s = start_server();
+    let mut c = connect(&s);
+    for i in 0..25 {
+        let r = c.query(&format!("select {i} from dual")).expect("select");
+        assert_eq!(int(&r.rows[0][0]), i);
+    }
+    c.ping().expect("ping");
+    // 20 statements stay cached; the 5 oldest cursors were closed by piggyback.
+    assert_eq!(c.stats().cursors_closed, 5);
+    let r = c.query("select 24 from dual").expect("cached");
+    assert_eq!(int(&r.rows[0][0]), 24);
+    assert_eq!(c.stats().reexecutes, 1);
+    let r = c
+        .query("select 0 from dual")
+        .expect("evicted, parsed again");
+    assert_eq!(int(&r.rows[0][0]), 0);
+    assert_eq!(c.stats().executes, 26);
+    c.close().expect("close");
+}
