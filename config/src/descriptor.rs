@@ -1087,10 +1087,11 @@ fn security(sink: &mut Sink<'_>, node: &Node) -> Security {
 
 /// Quotes a scalar when the bare form would not parse back to the same text.
 pub(crate) fn render_text(t: &str) -> String {
+    // Oracle's syntax rules ask for quotes around values holding its special characters;
+    // python-oracledb's descriptor parser understands only double quotes.
     let needs = t.trim() != t
-        || t.contains(['(', ')', '#', '\n', '\r'])
-        || t.starts_with(['"', '\''])
-        || t.contains(',') && t.contains(' ');
+        || t.contains(['(', ')', '#', '\n', '\r', '=', ','])
+        || t.starts_with(['"', '\'']);
     if !needs {
         return t.to_string();
     }
