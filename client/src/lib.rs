@@ -2,3 +2,4 @@
 //! failover/load-balance address order, speaks TNS/TTC through `tns`.
 #![forbid(unsafe_code)]
 pub mod tnsping;
+pub mod demo;
