@@ -168,7 +168,7 @@ impl Tour {
     /// Prints `$ tool args`, runs it with optional stdin, prints its output; fails on a
     /// non-zero exit unless `may_fail`.
     fn step(&self, tool: &str, args: &[&str], stdin: Option<&str>, may_fail: bool) -> Result<()> {
-        println!("$ {tool} {}", args.join(" "));
+        println!("$ {tool} {}", shell_words(args));
         let mut cmd = self.command(tool, args);
         cmd.stdin(if stdin.is_some() {
             Stdio::piped()
@@ -189,7 +189,7 @@ impl Tour {
         eprint!("{}", String::from_utf8_lossy(&out.stderr));
         println!();
         if !out.status.success() && !may_fail {
-            bail!("`{tool} {}` failed ({})", args.join(" "), out.status);
+            bail!("`{tool} {}` failed ({})", shell_words(args), out.status);
         }
         Ok(())
     }
@@ -205,6 +205,7 @@ impl Tour {
         )?;
         self.step("lsnrctl", &["start"], None, false)?;
         self.step("oradb", &["startup", "--sid", SID], None, false)?;
+        self.wait_for_registration()?;
         self.step("lsnrctl", &["services"], None, false)?;
         self.step("tnsping", &[SID], None, false)?;
         self.step(
@@ -257,6 +258,28 @@ impl Tour {
         Ok(())
     }
 
+    /// lreg registers the instance with the listener a moment after startup, as with Oracle;
+    /// wait (at most ten seconds) until `lsnrctl services` shows the service READY.
+    fn wait_for_registration(&self) -> Result<()> {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        loop {
+            let out = self
+                .command("lsnrctl", &["services"])
+                .stderr(Stdio::null())
+                .output()
+                .context("running lsnrctl services")?;
+            let text = String::from_utf8_lossy(&out.stdout);
+            if text.contains(&format!("Service \"{DB_DOMAIN_SERVICE}\"")) && text.contains("READY")
+            {
+                return Ok(());
+            }
+            if std::time::Instant::now() > deadline {
+                bail!("the instance did not register with the listener within 10 s");
+            }
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+    }
+
     /// Stops the instance and the listener; best effort, quiet.
     fn teardown(&self) {
         for (tool, args) in [
@@ -270,4 +293,18 @@ impl Tour {
                 .status();
         }
     }
+}
+
+/// Renders arguments the way a user would type them in a shell (quoting those with spaces).
+fn shell_words(args: &[&str]) -> String {
+    args.iter()
+        .map(|a| {
+            if a.is_empty() || a.contains([' ', '\'', '"', '(', ')', '*', '<', '>']) {
+                format!("\"{a}\"")
+            } else {
+                (*a).to_string()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
 }
