@@ -22,6 +22,10 @@ use crate::transport::{
     DEFAULT_CONNECT_PHASE_TIMEOUT, DEFAULT_TRANSPORT_CONNECT_TIMEOUT, RecvError, Transport,
 };
 
+/// ACCEPT NSI flag: the server insists on Native Network Encryption / checksumming, which
+/// this client does not implement.
+const NSI_NA_REQUIRED: u8 = 0x10;
+
 /// How many REDIRECTs one attempt follows before giving up (a routing loop).
 const MAX_REDIRECTS: usize = 4;
 
@@ -272,6 +276,10 @@ fn try_attempt(
                     if a.version < packet::VERSION_LARGE_SDU {
                         t.shutdown();
                         return Err(ClientError::ServerVersion { version: a.version });
+                    }
+                    if a.nsi0 & NSI_NA_REQUIRED != 0 {
+                        t.shutdown();
+                        return Err(ClientError::NetworkEncryptionRequired);
                     }
                     t.accepted(a.version, a.sdu);
                     return Ok((t, a));

@@ -32,6 +32,8 @@ pub enum Script {
     Relay(u16),
     /// Read the CONNECT and never answer (keeps the socket open for 30 s).
     Silent,
+    /// ACCEPT with NSI flag 0x10: "Native Network Encryption required".
+    AcceptRequiringEncryption,
 }
 
 /// One CONNECT the fake listener received.
@@ -143,6 +145,14 @@ fn serve(mut s: TcpStream, script: &Script, seen: &Mutex<Vec<SeenConnect>>) -> s
             *port
         }
         Script::Relay(port) => *port,
+        Script::AcceptRequiringEncryption => {
+            let mut a = packet::Accept::new(packet::DEFAULT_SDU);
+            a.nsi0 |= 0x10;
+            s.write_all(&a.encode())?;
+            let mut sink = [0u8; 64];
+            let _ = s.read(&mut sink);
+            return Ok(());
+        }
         Script::Silent => {
             let mut sink = [0u8; 64];
             let _ = s.read(&mut sink);

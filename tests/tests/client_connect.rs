@@ -271,3 +271,16 @@ fn connect_timeout_bounds_a_silent_listener() {
         "{e}"
     );
 }
+
+#[test]
+fn a_server_requiring_network_encryption_is_refused_by_the_client() {
+    let l = FakeListener::start(Script::AcceptRequiringEncryption);
+    let e = Connection::connect_with(
+        &format!("127.0.0.1:{}/ORCL", l.port),
+        "scott",
+        "tiger",
+        &no_naming(),
+    )
+    .unwrap_err();
+    assert_eq!(e.code(), Some(12660), "{e}");
+}
