@@ -15,6 +15,7 @@
 
 mod layout;
 mod os;
+mod server;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering, fence};
@@ -29,6 +30,7 @@ use layout::{
     SessionSlot, tag, tag_serial, tag_state,
 };
 pub use os::OsError;
+pub use server::ServerAttachment;
 
 /// Base of the fictitious addresses shown as V$PROCESS.ADDR / V$SESSION.SADDR / PADDR.
 const ADDR_BASE: u64 = 0x0000_0000_8A40_0000;
