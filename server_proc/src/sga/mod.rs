@@ -1491,6 +1491,10 @@ impl SessionHandle {
         }
         match self.kill_pending() {
             Some(k) => Err(k.error()),
+            // The instance closed under us (a shutdown that did not reach this session).
+            None if self.sga.instance_state() == InstanceState::Shutdown => {
+                Err(SgaError::ImmediateShutdown)
+            }
             None => Ok(()),
         }
     }
