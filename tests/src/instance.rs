@@ -246,8 +246,14 @@ pub struct Probe {
 impl Probe {
     /// Starts a probe attached to `sid` with `sessions` sessions and reads its start report.
     pub fn start(sid: &str, sessions: u32) -> Probe {
+        Probe::start_with(sid, sessions, &[])
+    }
+
+    /// [`Probe::start`] with extra arguments (e.g. `--ignore-sigterm`).
+    pub fn start_with(sid: &str, sessions: u32, extra: &[&str]) -> Probe {
         let mut child = Command::new(probe_bin())
             .args(["--sid", sid, "--sessions", &sessions.to_string()])
+            .args(extra)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::null())

@@ -32,6 +32,10 @@ use layout::{
 pub use os::OsError;
 pub use server::ServerAttachment;
 
+/// How long KILL ... IMMEDIATE / DISCONNECT waits for the victim process to end after SIGTERM
+/// before it sends SIGKILL.
+const KILL_ESCALATION: Duration = Duration::from_millis(500);
+
 /// Base of the fictitious addresses shown as V$PROCESS.ADDR / V$SESSION.SADDR / PADDR.
 const ADDR_BASE: u64 = 0x0000_0000_8A40_0000;
 
@@ -1183,6 +1187,15 @@ impl Sga {
                 && os::process_alive(pid, ticks)
             {
                 signalled = kill(Pid::from_raw(pid), Signal::SIGTERM).is_ok();
+                // A server that blocks or handles SIGTERM still has to go: escalate.
+                let deadline = Instant::now() + KILL_ESCALATION;
+                while signalled && os::process_alive(pid, ticks) {
+                    if Instant::now() >= deadline {
+                        let _ = kill(Pid::from_raw(pid), Signal::SIGKILL);
+                        break;
+                    }
+                    std::thread::sleep(Duration::from_millis(10));
+                }
             }
         }
         Ok(KillOutcome {
