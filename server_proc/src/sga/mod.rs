@@ -16,6 +16,7 @@
 mod layout;
 mod os;
 mod server;
+pub mod views;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering, fence};
@@ -30,7 +31,7 @@ use layout::{
     SessionSlot, tag, tag_serial, tag_state,
 };
 pub use os::OsError;
-pub use server::ServerAttachment;
+pub use server::{ServerAttachment, SqlOutcome};
 
 /// How long KILL ... IMMEDIATE / DISCONNECT waits for the victim process to end after SIGTERM
 /// before it sends SIGKILL.

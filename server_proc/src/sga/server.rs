@@ -7,6 +7,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
+use super::views::{self, AlterSystem, QueryContext, ResultSet, Snapshot, View, ViewError};
 use super::{
     InstanceRow, KillOutcome, KillRequest, ProcessHandle, ProcessRow, ProcessSpec, SessionHandle,
     SessionRow, SessionSpec, Sga, SgaError, parse_session_id,
@@ -180,6 +181,84 @@ impl ServerAttachment {
     }
 }
 
+/// What [`ServerAttachment::execute_sql`] did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SqlOutcome {
+    /// A query on V$ views: its rows.
+    Rows(ResultSet),
+    /// An `ALTER SYSTEM` command succeeded ("System altered.").
+    SystemAltered,
+}
+
+impl ServerAttachment {
+    /// Runs `sql` if it is a V$ query or an `ALTER SYSTEM` command this module handles
+    /// (see [`views`]); `Ok(None)` means "not mine", for the engine's own SQL subset.
+    /// `me` is the calling session; `may_alter_system` is its ALTER SYSTEM privilege
+    /// (without it, ORA-01031).
+    pub fn execute_sql(
+        &self,
+        me: (u32, u32),
+        sql: &str,
+        ctx: &QueryContext,
+        may_alter_system: bool,
+    ) -> Result<Option<SqlOutcome>, ViewError> {
+        let ora = |e: SgaError| ViewError {
+            code: e.ora_code(),
+            message: e.ora_message(),
+            offset: 0,
+        };
+        match views::parse(sql)? {
+            None => Ok(None),
+            Some(views::Statement::Query(q)) => {
+                let wanted = q.views();
+                let snap = Snapshot {
+                    sessions: if wanted.contains(&View::Session) {
+                        self.v_session()
+                    } else {
+                        Vec::new()
+                    },
+                    processes: if wanted.contains(&View::Process) {
+                        self.v_process()
+                    } else {
+                        Vec::new()
+                    },
+                    instance: if wanted.contains(&View::Instance) {
+                        self.v_instance()
+                    } else {
+                        None
+                    },
+                };
+                q.execute(&snap, ctx).map(|rs| Some(SqlOutcome::Rows(rs)))
+            }
+            Some(views::Statement::AlterSystem(cmd)) => {
+                if !may_alter_system {
+                    return Err(ViewError {
+                        code: 1031,
+                        message: "insufficient privileges".to_string(),
+                        offset: 0,
+                    });
+                }
+                match cmd {
+                    AlterSystem::KillSession { target, immediate } => {
+                        let req = if immediate {
+                            KillRequest::KillImmediate
+                        } else {
+                            KillRequest::Kill
+                        };
+                        self.kill_session(me, &target, req).map_err(ora)?;
+                    }
+                    AlterSystem::DisconnectSession { target } => {
+                        self.kill_session(me, &target, KillRequest::Disconnect)
+                            .map_err(ora)?;
+                    }
+                    AlterSystem::Register => self.request_registration().map_err(ora)?,
+                }
+                Ok(Some(SqlOutcome::SystemAltered))
+            }
+        }
+    }
+}
+
 impl SgaError {
     /// The text after `ORA-nnnnn: ` (further lines of the error stack included), for an
     /// error message sent to a client together with [`SgaError::ora_code`].
@@ -246,6 +325,51 @@ mod tests {
             1012
         );
         assert_eq!(a.v_session().len(), 1);
+        // The same through SQL: V$ query, privilege check, kill errors.
+        let ctx = QueryContext {
+            userenv: vec![("SID".into(), me.0.to_string())],
+            binds: Vec::new(),
+        };
+        let out = a
+            .execute_sql(
+                me,
+                "select sid, serial# from v$session where sid = sys_context('userenv','sid')",
+                &ctx,
+                false,
+            )
+            .unwrap();
+        let Some(SqlOutcome::Rows(rs)) = out else {
+            panic!("{out:?}")
+        };
+        assert_eq!(
+            rs.rows,
+            vec![vec![
+                views::Cell::Int(i64::from(me.0)),
+                views::Cell::Int(i64::from(me.1))
+            ]]
+        );
+        let e = a
+            .execute_sql(me, "alter system kill session '1,1'", &ctx, false)
+            .unwrap_err();
+        assert_eq!(e.code, 1031);
+        let e = a
+            .execute_sql(
+                me,
+                &format!("alter system kill session '{},{}'", me.0, me.1),
+                &ctx,
+                true,
+            )
+            .unwrap_err();
+        assert_eq!(e.to_string(), "ORA-00027: cannot kill current session");
+        assert_eq!(
+            a.execute_sql(me, "alter system register", &ctx, true)
+                .unwrap(),
+            Some(SqlOutcome::SystemAltered)
+        );
+        assert_eq!(
+            a.execute_sql(me, "select 1 from dual", &ctx, true).unwrap(),
+            None
+        );
         assert_eq!(a.v_process().len(), 2);
         assert_eq!(a.v_instance().unwrap().instance_name, "orcl");
         a.close_session(me.0, me.1);
