@@ -301,10 +301,14 @@ impl Address {
             .map_or_else(|| "tcp".to_string(), str::to_ascii_lowercase)
     }
 
-    /// The port a client uses: PORT, or 1521 for TCP/TCPS when unset.
+    /// The port a client uses: PORT, or 1521 for TCP/TCPS when unset (`None` when PORT is
+    /// written but is not a number).
     pub fn effective_port(&self) -> Option<u16> {
+        // A PORT that is not a number (kept in `extra`) is not "unset".
+        let bad_port = self.extra.iter().any(|p| p.key == "PORT");
         match (self.port, self.protocol_lower().as_str()) {
             (Some(p), _) => Some(p),
+            (None, _) if bad_port => None,
             (None, "tcp" | "tcps") => Some(1521),
             _ => None,
         }

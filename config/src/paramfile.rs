@@ -14,6 +14,7 @@
 //! diagnostic naming `file:line:col` and what was expected, and is skipped; the rest of
 //! the file is still used, as Oracle clients do.
 
+use std::cell::RefCell;
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -400,17 +401,72 @@ struct Ctx<'t> {
     end: usize,
     lines: &'t LineIndex,
     file: &'t Arc<str>,
+    /// First place where the indentation contradicts the nesting (remaining length and a
+    /// message). Used only to explain an entry whose parentheses never balance.
+    suspect: RefCell<Option<(usize, String)>>,
 }
 
 impl Ctx<'_> {
+    /// Indentation width (tabs to the next multiple of 8) of the line holding `rest`'s
+    /// first character, if only whitespace precedes it on that line.
+    fn line_indent(&self, rest: &str) -> Option<usize> {
+        let off = self.offset(rest);
+        let start = self.text[..off].rfind('\n').map_or(0, |i| i + 1);
+        let prefix = &self.text[start..off];
+        if !prefix.chars().all(char::is_whitespace) {
+            return None;
+        }
+        Some(
+            prefix
+                .chars()
+                .fold(0, |w, c| if c == '\t' { (w / 8 + 1) * 8 } else { w + 1 }),
+        )
+    }
+
     fn offset(&self, rest: &str) -> usize {
         self.end - rest.len()
     }
+
     fn pos(&self, rest: &str) -> Pos {
         self.lines.pos(self.text, self.offset(rest))
     }
+
     fn pos_len(&self, rest_len: usize) -> Pos {
         self.lines.pos(self.text, self.end - rest_len)
+    }
+
+    fn suspect(&self, rest: &str, msg: String) {
+        let mut s = self.suspect.borrow_mut();
+        if s.is_none() {
+            *s = Some((rest.len(), msg));
+        }
+    }
+
+    /// A child group that is not indented deeper than its parent, while an earlier sibling
+    /// was, suggests the parent should have been closed before it. Returns the child's
+    /// indentation (when it starts its line) for the next sibling's check.
+    fn check_child(
+        &self,
+        parent_open: &str,
+        parent_key: &str,
+        child_open: &str,
+        prev: Option<usize>,
+    ) -> Option<usize> {
+        let ci = self.line_indent(child_open)?;
+        let Some(pi) = self.line_indent(parent_open) else {
+            return Some(ci);
+        };
+        let (pp, cp) = (self.pos(parent_open), self.pos(child_open));
+        if cp.line > pp.line && ci <= pi && prev.is_some_and(|p| p > ci) {
+            self.suspect(
+                child_open,
+                format!(
+                    "expected ')' to close '({parent_key}' (opened at line {}:{}) before this group, which is indented like '({parent_key}' itself",
+                    pp.line, pp.col
+                ),
+            );
+        }
+        Some(ci)
     }
 }
 
@@ -509,7 +565,7 @@ fn group<'a>(ctx: &Ctx<'_>, i: &'a str, depth: usize) -> Res<'a, Group> {
         let (after_ws, ()) = ws(after_key)?;
         if let Some(after_eq) = after_ws.strip_prefix('=') {
             let key_pos = ctx.pos(i);
-            let (r, value) = inner_value(ctx, after_eq, depth)?;
+            let (r, value) = inner_value(ctx, after_eq, depth, Some((open, key)))?;
             let r = close_paren(ctx, r, open, key)?;
             return Ok((
                 r,
@@ -556,8 +612,20 @@ fn close_paren<'a>(
     what: &str,
 ) -> Result<&'a str, nom::Err<PErr>> {
     let (r, ()) = ws(i)?;
-    if let Some(r) = r.strip_prefix(')') {
-        return Ok(r);
+    if let Some(after) = r.strip_prefix(')') {
+        if let (Some(ci), Some(oi)) = (ctx.line_indent(r), ctx.line_indent(open)) {
+            let (cp, op) = (ctx.pos(r), ctx.pos(open));
+            if cp.line > op.line && ci < oi {
+                ctx.suspect(
+                    i,
+                    format!(
+                        "expected ')' to close '({what}' (opened at line {}:{}); the ')' on line {} is indented less than that line and probably closes an outer group",
+                        op.line, op.col, cp.line
+                    ),
+                );
+            }
+        }
+        return Ok(after);
     }
     // Point at the end of the last token when the next one is on a later line (or absent):
     // that is where the ')' is missing.
@@ -579,6 +647,15 @@ fn close_paren<'a>(
     .map(|_| at)
 }
 
+/// True when only whitespace and comments remain.
+fn at_end(rest: &str) -> bool {
+    matches!(ws(rest), Ok(("", ())))
+}
+
+fn describe_pos(p: Pos) -> String {
+    format!("{}:{}", p.line, p.col)
+}
+
 fn describe(i: &str) -> String {
     match i.trim_start_matches([' ', '\t', '\r']).chars().next() {
         None => "end of entry".into(),
@@ -589,10 +666,15 @@ fn describe(i: &str) -> String {
 }
 
 /// The value after `KEY =` inside parentheses.
-fn inner_value<'a>(ctx: &Ctx<'_>, i: &'a str, depth: usize) -> Res<'a, Value> {
+fn inner_value<'a>(
+    ctx: &Ctx<'_>,
+    i: &'a str,
+    depth: usize,
+    parent: Option<(&str, &str)>,
+) -> Res<'a, Value> {
     let (i, ()) = ws(i)?;
     if i.starts_with('(') {
-        return groups(ctx, i, depth + 1);
+        return groups(ctx, i, depth + 1, parent);
     }
     if i.starts_with(['"', '\'']) {
         let (r, a) = quoted(ctx, i)?;
@@ -603,7 +685,16 @@ fn inner_value<'a>(ctx: &Ctx<'_>, i: &'a str, depth: usize) -> Res<'a, Value> {
 }
 
 /// One or more groups: all nodes (a `Value::Nodes`) or a single list.
-fn groups<'a>(ctx: &Ctx<'_>, i: &'a str, depth: usize) -> Res<'a, Value> {
+fn groups<'a>(
+    ctx: &Ctx<'_>,
+    i: &'a str,
+    depth: usize,
+    parent: Option<(&str, &str)>,
+) -> Res<'a, Value> {
+    let mut prev_indent = None;
+    if let Some((open, key)) = parent {
+        prev_indent = ctx.check_child(open, key, i, None);
+    }
     let (mut r, first) = group(ctx, i, depth)?;
     let mut nodes = match first {
         Group::List(items) => return Ok((r, Value::List(items))),
@@ -613,6 +704,9 @@ fn groups<'a>(ctx: &Ctx<'_>, i: &'a str, depth: usize) -> Res<'a, Value> {
         let (r2, ()) = ws(r)?;
         if !r2.starts_with('(') {
             return Ok((r, Value::Nodes(nodes)));
+        }
+        if let Some((open, key)) = parent {
+            prev_indent = ctx.check_child(open, key, r2, prev_indent).or(prev_indent);
         }
         let (r3, g) = group(ctx, r2, depth)?;
         match g {
@@ -627,7 +721,7 @@ fn groups<'a>(ctx: &Ctx<'_>, i: &'a str, depth: usize) -> Res<'a, Value> {
 fn top_value<'a>(ctx: &Ctx<'_>, i: &'a str) -> Res<'a, Value> {
     let (i, ()) = ws(i)?;
     if i.starts_with('(') {
-        return groups(ctx, i, 0);
+        return groups(ctx, i, 0, None);
     }
     if i.starts_with(['"', '\'']) {
         // `'a', 'b'` (init.ora) is a list; a single quoted string is an atom.
@@ -735,11 +829,38 @@ fn parse_entry(ctx: &Ctx<'_>, i: &str, diags: &mut Vec<Diagnostic>) -> Option<Pa
             } else {
                 format!("expected {}", e.expected)
             };
-            diags.push(Diagnostic::error(
-                ctx.file,
-                ctx.pos_len(e.rest_len),
-                format!("{msg}; entry skipped"),
-            ));
+            // An unbalanced entry is reported where the indentation says the ')' is missing,
+            // when it says so; the parser itself only notices at the end of the entry.
+            let suspect = ctx.suspect.borrow_mut().take();
+            // At the end of the entry, point just after its last token rather than at the
+            // start of the next entry's line.
+            let fail_len = e.rest_len.min(i.len());
+            let failed_at_end = at_end(&i[i.len() - fail_len..]);
+            let err_len = if failed_at_end {
+                i.len() - i[..i.len() - fail_len].trim_end().len()
+            } else {
+                fail_len
+            };
+            let e = PErr {
+                rest_len: err_len,
+                expected: String::new(),
+            };
+            match suspect {
+                Some((rest_len, hint)) if msg.starts_with("expected ')'") && failed_at_end => diags
+                    .push(Diagnostic::error(
+                        ctx.file,
+                        ctx.pos_len(rest_len),
+                        format!(
+                            "{hint} (at {}: {msg}); entry skipped",
+                            describe_pos(ctx.pos_len(e.rest_len))
+                        ),
+                    )),
+                _ => diags.push(Diagnostic::error(
+                    ctx.file,
+                    ctx.pos_len(e.rest_len),
+                    format!("{msg}; entry skipped"),
+                )),
+            }
             None
         }
         Err(nom::Err::Incomplete(_)) => {
@@ -764,6 +885,7 @@ fn parse_text(text: &str, file: &Arc<str>, diags: &mut Vec<Diagnostic>) -> Vec<P
             end: e.end,
             lines: &lines,
             file,
+            suspect: RefCell::new(None),
         };
         if let Some(p) = parse_entry(&ctx, &text[e.start..e.end], diags) {
             out.push(p);
@@ -811,10 +933,11 @@ pub fn parse_value(text: &str) -> Result<Value, ValueSyntaxError> {
         end: text.len(),
         lines: &lines,
         file: &file,
+        suspect: RefCell::new(None),
     };
     let res = ws(text).and_then(|(r, ())| {
         if r.starts_with('(') {
-            groups(&ctx, r, 0)
+            groups(&ctx, r, 0, None)
         } else {
             fail(
                 r,
@@ -898,6 +1021,24 @@ mod tests {
         assert_eq!(e[0].pos.line, 1);
         assert!(e[0].message.contains("expected ')'"), "{}", e[0]);
         assert!(e[0].to_string().starts_with("t.ora:1:"), "{}", e[0]);
+    }
+
+    #[test]
+    fn unbalanced_entry_points_where_indentation_says() {
+        // ADDRESS never closed: CONNECT_DATA sits at ADDRESS's own indentation.
+        let p = parse(
+            "svc=(DESCRIPTION=\n\t(ADDRESS=\n\t\t(HOST=h)\n\t\t(PORT=1)\n\t(CONNECT_DATA=\n\t\t(SID=x)))\n",
+        );
+        let e: Vec<_> = p.errors().collect();
+        assert_eq!(e.len(), 1);
+        assert_eq!(e[0].pos, Pos { line: 5, col: 2 }, "{}", e[0]);
+        // A ')' less indented than the line that opened what it closes.
+        let p = parse(
+            "L =\n  (DESCRIPTION_LIST =\n    (DESCRIPTION =\n      (ADDRESS = (PROTOCOL = IPC)(KEY = X)\n    )\n  )\n",
+        );
+        let e: Vec<_> = p.errors().collect();
+        assert_eq!(e.len(), 1);
+        assert_eq!(e[0].pos.line, 4, "{}", e[0]);
     }
 
     #[test]

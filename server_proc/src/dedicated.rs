@@ -9,13 +9,19 @@
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::path::PathBuf;
-use std::time::Duration;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use thiserror::Error;
-use tns::packet::{self, Accept, LengthMode, Packet};
+use tns::packet::{self, Accept, LengthMode, Marker, MarkerKind, Packet};
+
+use crate::engine::{
+    Action, Credentials, InstanceHooks, LocalInstance, PasswordFileCredentials, Session,
+    SessionConfig,
+};
 
 /// What the dedicated server needs to know about where it runs.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 #[non_exhaustive]
 pub struct DedicatedContext {
     /// The instance SID (`ORACLE_SID`).
@@ -32,6 +38,26 @@ pub struct DedicatedContext {
     pub server_host: String,
     /// How long a read may block before the session is considered dead (None: forever).
     pub idle_timeout: Option<Duration>,
+    /// The instance (SGA) side; `None` = an in-process [`LocalInstance`] named after the SID.
+    pub instance: Option<Arc<dyn InstanceHooks>>,
+    /// Where verifiers come from; `None` = the password file of the SID.
+    pub credentials: Option<Arc<dyn Credentials>>,
+}
+
+impl std::fmt::Debug for DedicatedContext {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DedicatedContext")
+            .field("sid", &self.sid)
+            .field("service_name", &self.service_name)
+            .field("oracle_home", &self.oracle_home)
+            .field("global_dbname", &self.global_dbname)
+            .field("max_sdu", &self.max_sdu)
+            .field("server_host", &self.server_host)
+            .field("idle_timeout", &self.idle_timeout)
+            .field("instance", &self.instance.is_some())
+            .field("credentials", &self.credentials.is_some())
+            .finish()
+    }
 }
 
 impl DedicatedContext {
@@ -49,6 +75,8 @@ impl DedicatedContext {
             max_sdu: 65535,
             server_host: local_host_name(),
             idle_timeout: None,
+            instance: None,
+            credentials: None,
         }
     }
 }
@@ -84,12 +112,6 @@ pub enum DedicatedError {
         /// The OS error.
         source: std::io::Error,
     },
-    /// The session engine rejected the byte stream.
-    #[error("ORA-03137: malformed TTC packet from client rejected: {detail}")]
-    Protocol {
-        /// What was wrong.
-        detail: String,
-    },
 }
 
 /// How the session ended.
@@ -97,14 +119,16 @@ pub enum DedicatedError {
 pub enum SessionEnd {
     /// The client logged off (LOGOFF then EOF).
     Logoff,
-    /// The client closed the socket or sent a DATA EOF.
+    /// The client closed the socket or sent a DATA EOF without logging off.
     Eof,
+    /// The server closed the session (killed, fatal protocol error).
+    Closed,
 }
 
 /// Runs one dedicated session on `stream`. `connect_bytes` is the CONNECT packet (plus its
 /// overflow DATA packet) the listener already consumed. Returns when the session is over.
 pub fn run_dedicated(
-    mut stream: TcpStream,
+    stream: TcpStream,
     connect_bytes: Vec<u8>,
     ctx: DedicatedContext,
 ) -> Result<SessionEnd, DedicatedError> {
@@ -112,61 +136,180 @@ pub fn run_dedicated(
         packet::decode_connect(&connect_bytes)?.ok_or(DedicatedError::IncompleteConnect {
             len: connect_bytes.len(),
         })?;
+    // A forked child shares its parent's RNG state until reseeded.
+    let _ = rand::rng().reseed();
     let _ = stream.set_nodelay(true);
-    let _ = stream.set_read_timeout(ctx.idle_timeout);
     let accept = Accept::for_connect(&connect, ctx.max_sdu);
-    write_all(&mut stream, &accept.encode(), "sending ACCEPT")?;
-    let mode = LengthMode::for_version(accept.version);
-    let mut conn = PacketStream::new(stream, mode);
+    let mut conn = PacketStream::new(stream, LengthMode::Short, accept.sdu, ctx.idle_timeout);
+    conn.write(&accept.encode(), "sending ACCEPT")?;
+    conn.mode = LengthMode::for_version(accept.version);
+
+    let instance = ctx.instance.clone().unwrap_or_else(|| {
+        Arc::new(LocalInstance::new(
+            ctx.sid.clone(),
+            std::process::id() % 10_000 + 1,
+        ))
+    });
+    let creds = ctx
+        .credentials
+        .clone()
+        .unwrap_or_else(|| Arc::new(PasswordFileCredentials::new(&ctx.oracle_home, &ctx.sid)));
+    let cfg = SessionConfig {
+        service_name: ctx
+            .global_dbname
+            .clone()
+            .unwrap_or_else(|| ctx.service_name.clone()),
+        db_domain: String::new(),
+        server_host: ctx.server_host.clone(),
+        max_open_cursors: 300,
+    };
+    let mut session = Session::new(cfg, creds, instance);
+    let end = serve(&mut conn, &mut session);
+    session.on_disconnect();
+    end
+}
+
+fn serve(conn: &mut PacketStream, session: &mut Session) -> Result<SessionEnd, DedicatedError> {
+    let eof = |s: &Session| {
+        if s.logged_off() {
+            SessionEnd::Logoff
+        } else {
+            SessionEnd::Eof
+        }
+    };
     loop {
-        let Some(p) = conn.next_packet()? else {
-            return Ok(SessionEnd::Eof);
+        let Some(p) = conn.next_packet(None)? else {
+            return Ok(eof(session));
         };
-        if let Packet::Data(d) = &p
-            && d.flags & packet::data_flags::EOF != 0
-        {
-            return Ok(SessionEnd::Eof);
+        let actions = match p {
+            Packet::Data(d) if d.flags & packet::data_flags::EOF != 0 => return Ok(eof(session)),
+            Packet::Data(d) => session.on_data(&d.payload),
+            Packet::Marker(Marker {
+                kind: MarkerKind::Break | MarkerKind::Interrupt,
+            }) => session.on_break(),
+            // The client's RESET after our BREAK/RESET, CONTROL, anything else: ignore.
+            _ => Vec::new(),
+        };
+        if let Some(end) = perform(conn, session, actions)? {
+            return Ok(end);
         }
     }
 }
 
-fn write_all(
-    stream: &mut TcpStream,
-    bytes: &[u8],
-    context: &'static str,
-) -> Result<(), DedicatedError> {
-    stream
-        .write_all(bytes)
-        .map_err(|source| DedicatedError::Io { context, source })
+/// Performs actions; `Some(end)` when the session is over.
+fn perform(
+    conn: &mut PacketStream,
+    session: &mut Session,
+    actions: Vec<Action>,
+) -> Result<Option<SessionEnd>, DedicatedError> {
+    let mut queue: std::collections::VecDeque<Action> = actions.into();
+    while let Some(a) = queue.pop_front() {
+        match a {
+            Action::Send(bytes) => conn.send_data(&bytes)?,
+            Action::BreakAndSend(bytes) => {
+                conn.send_marker(MarkerKind::Break)?;
+                conn.send_marker(MarkerKind::Reset)?;
+                conn.send_data(&bytes)?;
+            }
+            Action::Close => return Ok(Some(SessionEnd::Closed)),
+            Action::Sleep(d) => {
+                let deadline = Instant::now() + d;
+                loop {
+                    match conn.next_packet(Some(deadline))? {
+                        Some(Packet::Marker(Marker {
+                            kind: MarkerKind::Break | MarkerKind::Interrupt,
+                        })) => {
+                            queue.extend(session.on_break());
+                            break;
+                        }
+                        Some(Packet::Data(d)) if d.flags & packet::data_flags::EOF != 0 => {
+                            return Ok(Some(SessionEnd::Eof));
+                        }
+                        Some(Packet::Data(d)) => {
+                            // Buffered by the engine until the current call completes.
+                            queue.extend(session.on_data(&d.payload));
+                        }
+                        Some(_) => {}
+                        None if Instant::now() >= deadline => {
+                            queue.extend(session.on_timer());
+                            break;
+                        }
+                        None => return Ok(Some(SessionEnd::Eof)),
+                    }
+                }
+            }
+        }
+    }
+    Ok(None)
 }
 
 /// A blocking packet reader/writer over the client socket.
 struct PacketStream {
     stream: TcpStream,
     mode: LengthMode,
+    sdu: u32,
+    idle: Option<Duration>,
     buf: Vec<u8>,
 }
 
 impl PacketStream {
-    fn new(stream: TcpStream, mode: LengthMode) -> Self {
+    fn new(stream: TcpStream, mode: LengthMode, sdu: u32, idle: Option<Duration>) -> Self {
         PacketStream {
             stream,
             mode,
+            sdu,
+            idle,
             buf: Vec::with_capacity(16 * 1024),
         }
     }
 
-    /// The next packet, or `None` at a clean EOF between packets.
-    fn next_packet(&mut self) -> Result<Option<Packet>, DedicatedError> {
+    fn write(&mut self, bytes: &[u8], context: &'static str) -> Result<(), DedicatedError> {
+        self.stream
+            .write_all(bytes)
+            .map_err(|source| DedicatedError::Io { context, source })
+    }
+
+    fn send_data(&mut self, ttc: &[u8]) -> Result<(), DedicatedError> {
+        let bytes = packet::encode_data_packets(ttc, self.sdu, self.mode, 0);
+        self.write(&bytes, "sending DATA")
+    }
+
+    fn send_marker(&mut self, kind: MarkerKind) -> Result<(), DedicatedError> {
+        let bytes = Marker { kind }.encode(self.mode);
+        self.write(&bytes, "sending MARKER")
+    }
+
+    /// The next packet; `None` at EOF, or when `deadline` passed first.
+    fn next_packet(&mut self, deadline: Option<Instant>) -> Result<Option<Packet>, DedicatedError> {
         loop {
             if let Some((p, used)) = packet::decode(&self.buf, self.mode)? {
                 self.buf.drain(..used);
                 return Ok(Some(p));
             }
+            let timeout = match deadline {
+                Some(d) => {
+                    let now = Instant::now();
+                    if now >= d {
+                        return Ok(None);
+                    }
+                    Some(d - now)
+                }
+                None => self.idle,
+            };
+            let _ = self.stream.set_read_timeout(timeout);
             let mut chunk = [0u8; 16 * 1024];
             let n = match self.stream.read(&mut chunk) {
                 Ok(n) => n,
                 Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(e)
+                    if deadline.is_some()
+                        && matches!(
+                            e.kind(),
+                            std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                        ) =>
+                {
+                    continue;
+                }
                 Err(e) if is_reset(&e) => return Ok(None),
                 Err(source) => {
                     return Err(DedicatedError::Io {
@@ -186,7 +329,9 @@ impl PacketStream {
 fn is_reset(e: &std::io::Error) -> bool {
     matches!(
         e.kind(),
-        std::io::ErrorKind::ConnectionReset | std::io::ErrorKind::ConnectionAborted
+        std::io::ErrorKind::ConnectionReset
+            | std::io::ErrorKind::ConnectionAborted
+            | std::io::ErrorKind::BrokenPipe
     )
 }
 

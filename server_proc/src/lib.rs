@@ -2,9 +2,12 @@
 //! the dedicated-server loop that drives it from a socket, and the `oradb` instance.
 
 pub mod dedicated;
+pub mod engine;
 pub mod initora;
 pub mod instance;
 pub mod lreg;
 pub mod pmon;
+pub mod pwfile;
 pub mod registration;
 pub mod sga;
+pub mod sql;

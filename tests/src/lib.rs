@@ -1,3 +1,8 @@
 //! Shared helpers for the end-to-end tests: locating the workspace binaries, the shared
 //! corpus and the python-oracledb virtual environment.
+
+pub mod corpus;
 pub mod instance;
+pub mod procs;
+pub mod py;
+pub mod pyenv;

@@ -2,4 +2,6 @@
 //! messages, and O5LOGON cryptography. No sockets and no clock: bytes in, values out.
 #![forbid(unsafe_code)]
 
+pub mod o5logon;
 pub mod packet;
+pub mod ttc;

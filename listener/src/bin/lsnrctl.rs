@@ -1,1 +1,369 @@
-fn main() {}
+//! `lsnrctl`: the Listener Control utility. `start [NAME]` launches `tnslsnr` in the
+//! background and waits until it answers; `stop`, `status`, `services`, `reload`, `version`,
+//! `set <param> <value>` and `show <param>` talk to a running listener over its admin socket
+//! and print Oracle's layouts. Without a command it reads commands at an `LSNRCTL>` prompt.
+
+use std::io::{BufRead, ErrorKind, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode, Stdio};
+use std::time::{Duration, Instant, SystemTime};
+
+use clap::Parser;
+use listener::admin::{self, AdminError, AdminRequest, AdminResponse};
+use listener::home::OracleHome;
+use listener::oratime::format_timestamp;
+use listener::report::{self, VERSION};
+use listener::settings::{self, ListenerSettings};
+use listener::tnserr::TnsCode;
+
+/// Listener Control utility.
+#[derive(Debug, Parser)]
+#[command(name = "lsnrctl", version, disable_help_subcommand = true)]
+struct Args {
+    /// ORACLE_HOME (default: the ORACLE_HOME environment variable).
+    #[arg(long)]
+    home: Option<PathBuf>,
+    /// Command and its arguments, e.g. `status`, `start LISTENER2`, `set trc_level admin`.
+    command: Vec<String>,
+}
+
+struct Ctl {
+    home: OracleHome,
+    current: String,
+    out: String,
+}
+
+const OK: &str = "The command completed successfully";
+
+fn main() -> ExitCode {
+    let args = Args::parse();
+    let home = match OracleHome::resolve(args.home.as_deref()) {
+        Ok(h) => h,
+        Err(e) => {
+            eprintln!("{e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let mut ctl = Ctl {
+        home,
+        current: "LISTENER".to_string(),
+        out: String::new(),
+    };
+    let mut ok = true;
+    ctl.out.push_str(&banner());
+    if args.command.is_empty() {
+        flush(&mut ctl.out);
+        let stdin = std::io::stdin();
+        loop {
+            print!("LSNRCTL> ");
+            let _ = std::io::stdout().flush();
+            let mut line = String::new();
+            match stdin.lock().read_line(&mut line) {
+                Ok(0) | Err(_) => break,
+                Ok(_) => {}
+            }
+            let words: Vec<String> = line.split_whitespace().map(str::to_string).collect();
+            if matches!(
+                words.first().map(|w| w.to_ascii_lowercase()).as_deref(),
+                Some("exit" | "quit")
+            ) {
+                break;
+            }
+            if !words.is_empty() {
+                ok = ctl.run(&words);
+                flush(&mut ctl.out);
+            }
+        }
+    } else {
+        ok = ctl.run(&args.command);
+        flush(&mut ctl.out);
+    }
+    if ok {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    }
+}
+
+/// Writes and clears the buffer; a closed stdout (`lsnrctl status | head`) is not an error.
+fn flush(out: &mut String) {
+    let mut so = std::io::stdout().lock();
+    if let Err(e) = so.write_all(out.as_bytes()).and_then(|_| so.flush())
+        && e.kind() != ErrorKind::BrokenPipe
+    {
+        eprintln!("lsnrctl: {e}");
+    }
+    out.clear();
+}
+
+fn banner() -> String {
+    format!(
+        "\nLSNRCTL for Linux: Version {VERSION} - Production on {}\n\nCopyright (c) 1991, 2026, orasim.  All rights reserved.\n\n",
+        format_timestamp(SystemTime::now())
+    )
+}
+
+fn help() -> String {
+    "The following operations are available\n\
+     An asterisk (*) denotes a modifier or extended command:\n\n\
+     start           stop            status          services\n\
+     version         reload          set*            show*\n\
+     quit            exit\n\n\
+     set/show parameters: current_listener, inbound_connect_timeout, trc_level,\n\
+     log_level, log_status, log_directory (show), log_file (show)\n"
+        .to_string()
+}
+
+impl Ctl {
+    fn line(&mut self, s: &str) {
+        self.out.push_str(s);
+        self.out.push('\n');
+    }
+
+    /// Runs one command; false on failure.
+    fn run(&mut self, words: &[String]) -> bool {
+        let cmd = words[0].to_ascii_lowercase();
+        let arg = words.get(1).cloned();
+        let name = arg
+            .clone()
+            .unwrap_or_else(|| self.current.clone())
+            .to_ascii_uppercase();
+        match cmd.as_str() {
+            "help" => {
+                let h = help();
+                self.out.push_str(&h);
+                true
+            }
+            "start" => self.start(&name),
+            "stop" => self.simple(&name, AdminRequest::Stop),
+            "status" => self.simple(&name, AdminRequest::Status),
+            "services" => self.simple(&name, AdminRequest::Services),
+            "reload" => self.simple(&name, AdminRequest::Reload),
+            "version" => self.simple(&name, AdminRequest::Version),
+            "set" | "show" => {
+                let Some(param) = arg.map(|p| p.to_ascii_lowercase()) else {
+                    self.line(&format!(
+                        "{}: {cmd} requires a parameter",
+                        TnsCode(1153).tns_line()
+                    ));
+                    return false;
+                };
+                if param == "current_listener" {
+                    if cmd == "set" {
+                        let Some(v) = words.get(2) else { return false };
+                        self.current = v.to_ascii_uppercase();
+                    }
+                    let cur = self.current.clone();
+                    self.line(&format!("Current Listener is {cur}"));
+                    return true;
+                }
+                let req = if cmd == "set" {
+                    let Some(value) = words.get(2).cloned() else {
+                        self.line(&format!(
+                            "{}: set {param} requires a value",
+                            TnsCode(1153).tns_line()
+                        ));
+                        return false;
+                    };
+                    AdminRequest::Set { param, value }
+                } else {
+                    AdminRequest::Show { param }
+                };
+                let current = self.current.clone();
+                self.simple(&current, req)
+            }
+            _ => {
+                self.line(&format!(
+                    "NL-00853: undefined command \"{}\".  Try \"help\"",
+                    words[0]
+                ));
+                false
+            }
+        }
+    }
+
+    fn settings(&self, name: &str) -> ListenerSettings {
+        settings::load(&self.home, name)
+            .map(|l| l.settings)
+            .unwrap_or_else(|_| ListenerSettings::defaults(name, &self.home))
+    }
+
+    fn connecting_line(&mut self, name: &str) {
+        let s = self.settings(name);
+        let addr =
+            s.endpoints.first().map(|e| e.address()).unwrap_or_else(|| {
+                "(ADDRESS=(PROTOCOL=tcp)(HOST=127.0.0.1)(PORT=1521))".to_string()
+            });
+        self.line(&format!("Connecting to (DESCRIPTION={addr})"));
+    }
+
+    fn no_listener(&mut self, err: &AdminError) {
+        match err {
+            AdminError::NoListener { source, .. } => {
+                let (errno, text) = match source.raw_os_error() {
+                    Some(2) | Some(111) | None => (111, "Connection refused".to_string()),
+                    Some(n) => (n, source.to_string()),
+                };
+                self.line(&TnsCode::NO_LISTENER.tns_line());
+                self.line(&format!(" {}", TnsCode::PROTOCOL_ADAPTER.tns_line()));
+                self.line(&format!("  {}", TnsCode::NO_LISTENER_00511.tns_line()));
+                self.line(&format!("   Linux Error: {errno}: {text}"));
+            }
+            AdminError::Protocol { .. } => self.line(&err.to_string()),
+        }
+    }
+
+    fn call(&self, name: &str, req: &AdminRequest) -> Result<AdminResponse, AdminError> {
+        admin::call(&self.home.admin_socket(name), req)
+    }
+
+    fn simple(&mut self, name: &str, req: AdminRequest) -> bool {
+        self.connecting_line(name);
+        let socket = self.home.admin_socket(name);
+        match self.call(name, &req) {
+            Err(e) => {
+                self.no_listener(&e);
+                false
+            }
+            Ok(resp) => {
+                let ok = self.print_response(resp);
+                if ok && req == AdminRequest::Stop {
+                    wait_gone(&socket, Duration::from_secs(15));
+                }
+                ok
+            }
+        }
+    }
+
+    fn print_response(&mut self, resp: AdminResponse) -> bool {
+        match resp {
+            AdminResponse::Status(r) => {
+                let body = report::render_status(&r);
+                self.out.push_str(&body);
+                self.line(OK);
+                true
+            }
+            AdminResponse::Services { services } => {
+                let body = report::render_services(&services);
+                self.out.push_str(&body);
+                self.line(OK);
+                true
+            }
+            AdminResponse::Ok { lines } => {
+                for l in lines {
+                    self.line(&l);
+                }
+                self.line(OK);
+                true
+            }
+            AdminResponse::Error { lines, .. } => {
+                for l in lines {
+                    self.line(&l);
+                }
+                false
+            }
+        }
+    }
+
+    fn start(&mut self, name: &str) -> bool {
+        if self.call(name, &AdminRequest::Version).is_ok() {
+            self.line(&format!(
+                "TNS-01106: Listener using listener name {name} has already been started"
+            ));
+            return false;
+        }
+        let exe = match std::env::current_exe() {
+            Ok(p) => p.with_file_name("tnslsnr"),
+            Err(e) => {
+                self.line(&format!(
+                    "{}: cannot locate tnslsnr: {e}",
+                    TnsCode::SPAWN_FAILED.tns_line()
+                ));
+                return false;
+            }
+        };
+        self.line(&format!("Starting {}: please wait...", exe.display()));
+        self.line("");
+        let s = self.settings(name);
+        let trace_dir = self.home.home.join("network").join("trace");
+        let _ = std::fs::create_dir_all(&trace_dir);
+        let trace_path = trace_dir.join(format!("{}.trc", name.to_ascii_lowercase()));
+        let stderr = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&trace_path)
+            .map(Stdio::from)
+            .unwrap_or_else(|_| Stdio::null());
+        let mut command = Command::new(&exe);
+        command
+            .arg(name)
+            .arg("-inherit")
+            .arg("--home")
+            .arg(&self.home.home)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(stderr);
+        std::os::unix::process::CommandExt::process_group(&mut command, 0);
+        let mut child = match command.spawn() {
+            Ok(c) => c,
+            Err(e) => {
+                self.line(&format!(
+                    "{}: {}: {e}",
+                    TnsCode::SPAWN_FAILED.tns_line(),
+                    exe.display()
+                ));
+                return false;
+            }
+        };
+        let deadline = Instant::now() + Duration::from_secs(20);
+        let status = loop {
+            if let Ok(AdminResponse::Status(r)) = self.call(name, &AdminRequest::Status) {
+                break Some(r);
+            }
+            if let Ok(Some(_)) = child.try_wait() {
+                break None;
+            }
+            if Instant::now() > deadline {
+                break None;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        };
+        let Some(r) = status else {
+            let tail = std::fs::read_to_string(&trace_path).unwrap_or_default();
+            let last: Vec<&str> = tail.lines().rev().take(6).collect();
+            for l in last.into_iter().rev() {
+                self.line(l);
+            }
+            self.line("TNS-12560: TNS:protocol adapter error");
+            self.line(&format!(
+                "Listener failed to start. See the error message(s) above and {}",
+                trace_path.display()
+            ));
+            return false;
+        };
+        self.line(&report::tnslsnr_version());
+        if let Some(p) = &r.parameter_file {
+            self.line(&format!("System parameter file is {p}"));
+        }
+        if let Some(l) = &r.log_file {
+            self.line(&format!("Log messages written to {l}"));
+        }
+        for e in &r.endpoints {
+            self.line(&format!("Listening on: {e}"));
+        }
+        self.line("");
+        let _ = s;
+        self.connecting_line(name);
+        let body = report::render_status(&r);
+        self.out.push_str(&body);
+        self.line(OK);
+        true
+    }
+}
+
+fn wait_gone(socket: &Path, limit: Duration) {
+    let deadline = Instant::now() + limit;
+    while socket.exists() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}

@@ -1,1 +1,118 @@
-fn main() {}
+//! `tnslsnr [NAME]`: the listener daemon. First thing, while the process has one thread, it
+//! forks the spawner zygote; then it sets its title (`tnslsnr NAME`), starts tracing, reads
+//! `listener.ora`, binds, and runs the event loop until `lsnrctl stop` or SIGTERM.
+
+use std::path::PathBuf;
+
+use anyhow::Context;
+use clap::Parser;
+use listener::home::OracleHome;
+use listener::server::{Server, ServerParts, trace_directive};
+use listener::settings;
+use listener::spawner::Spawner;
+use listener::sys::title::ArgvArea;
+use tracing_subscriber::{EnvFilter, prelude::*, reload};
+
+/// Oracle-style TNS listener.
+#[derive(Debug, Parser)]
+#[command(name = "tnslsnr", version)]
+struct Args {
+    /// Listener name (from listener.ora); LISTENER by default.
+    name: Option<String>,
+    /// ORACLE_HOME (default: the ORACLE_HOME environment variable).
+    #[arg(long)]
+    home: Option<PathBuf>,
+    /// Diagnostic level: off|user|admin|support or a tracing directive (overrides
+    /// TRACE_LEVEL_<NAME>; TNSLSNR_LOG also works).
+    #[arg(long)]
+    trace_level: Option<String>,
+    /// Accepted for compatibility with Oracle's `tnslsnr LISTENER -inherit`.
+    #[arg(long = "inherit", hide = true)]
+    inherit: bool,
+}
+
+fn main() -> anyhow::Result<()> {
+    // Capture argv before anything overwrites it (titles), then parse.
+    let raw: Vec<String> = std::env::args()
+        .map(|a| {
+            if a == "-inherit" {
+                "--inherit".to_string()
+            } else {
+                a
+            }
+        })
+        .collect();
+    let argv = ArgvArea::locate().ok();
+    let args = Args::parse_from(raw);
+    let name = args
+        .name
+        .clone()
+        .unwrap_or_else(|| "LISTENER".to_string())
+        .to_ascii_uppercase();
+    let home = OracleHome::resolve(args.home.as_deref())
+        .context("TNS-01190: cannot determine ORACLE_HOME")?;
+
+    // The spawner is forked before any thread exists (tracing is not even initialised).
+    let spawner = Spawner::start(&name, argv).context("starting the spawner")?;
+    if let Some(a) = argv {
+        a.set(&format!("tnslsnr {name}"), "tnslsnr");
+    }
+
+    let loaded = settings::load(&home, &name)?;
+    let initial = args
+        .trace_level
+        .as_deref()
+        .map(|l| {
+            trace_directive(l)
+                .map(str::to_string)
+                .unwrap_or_else(|| l.to_string())
+        })
+        .or_else(|| std::env::var("TNSLSNR_LOG").ok())
+        .unwrap_or_else(|| {
+            trace_directive(&loaded.settings.trace_level)
+                .unwrap_or("warn")
+                .to_string()
+        });
+    let filter = EnvFilter::try_new(&initial).unwrap_or_else(|_| EnvFilter::new("warn"));
+    let (filter, handle) = reload::Layer::new(filter);
+    tracing_subscriber::registry()
+        .with(filter)
+        .with(
+            tracing_subscriber::fmt::layer()
+                .with_writer(std::io::stderr)
+                .with_ansi(false),
+        )
+        .init();
+    for n in &loaded.notes {
+        tracing::warn!("{n}");
+    }
+    let mut settings = loaded.settings;
+    if let Some(l) = &args.trace_level {
+        settings.trace_level = l.to_ascii_lowercase();
+    }
+
+    let loader_home = home.clone();
+    let loader_name = name.clone();
+    let server = Server::bind(ServerParts {
+        home,
+        settings,
+        loader: Box::new(move || {
+            settings::load(&loader_home, &loader_name)
+                .map(|l| {
+                    for n in &l.notes {
+                        tracing::warn!("{n}");
+                    }
+                    l.settings
+                })
+                .map_err(|e| e.to_string())
+        }),
+        trace: Box::new(move |directive: &str| {
+            let f = EnvFilter::try_new(directive).map_err(|e| e.to_string())?;
+            handle.reload(f).map_err(|e| e.to_string())
+        }),
+        spawner,
+        argv,
+    })?;
+    server.run()?;
+    Ok(())
+}

@@ -1,0 +1,76 @@
+//! `tnsping IDENTIFIER [COUNT]`: resolves the identifier (literal descriptor, tnsnames alias,
+//! Easy Connect), prints which adapter resolved it, then pings the listener COUNT times and
+//! prints `OK (N msec)` per attempt, or the TNS error (exit status 1).
+
+use std::io::Write;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use client::tnsping;
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let mut out = String::new();
+    out.push_str(&format!(
+        "\nTNS Ping Utility for Linux: Version 19.0.0.0.0 - Production on {}\n\nCopyright (c) 1997, 2026, orasim.  All rights reserved.\n\n",
+        tnsping::oracle_now()
+    ));
+    let code = run(&args, &mut out);
+    let mut so = std::io::stdout().lock();
+    let _ = so.write_all(out.as_bytes()).and_then(|_| so.flush());
+    code
+}
+
+fn run(args: &[String], out: &mut String) -> ExitCode {
+    let Some(ident) = args.first() else {
+        out.push_str("Usage: tnsping <address> [<count>]\n");
+        return ExitCode::FAILURE;
+    };
+    let count: u32 = match args.get(1).map(|c| c.parse()) {
+        None => 1,
+        Some(Ok(n)) if n > 0 => n,
+        Some(_) => {
+            out.push_str("Usage: tnsping <address> [<count>]\n");
+            return ExitCode::FAILURE;
+        }
+    };
+    let resolved = match tnsping::resolve(ident) {
+        Ok(r) => r,
+        Err(e) => {
+            out.push_str(&format!("{e}\n"));
+            return ExitCode::FAILURE;
+        }
+    };
+    out.push_str("Used parameter files:\n");
+    for f in &resolved.files {
+        out.push_str(&format!("{}\n", f.display()));
+    }
+    out.push('\n');
+    if let Some(a) = resolved.adapter {
+        out.push_str(&format!("\nUsed {a} adapter to resolve the alias\n"));
+    }
+    out.push_str(&format!(
+        "Attempting to contact {}\n",
+        resolved.descriptor.render()
+    ));
+    let mut ok = true;
+    for _ in 0..count {
+        match tnsping::ping_descriptor_addresses(
+            &resolved.descriptor,
+            ident,
+            Duration::from_secs(20),
+        ) {
+            Ok(d) => out.push_str(&format!("OK ({} msec)\n", d.as_millis())),
+            Err(e) => {
+                out.push_str(&format!("{e}\n"));
+                ok = false;
+                break;
+            }
+        }
+    }
+    if ok {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    }
+}

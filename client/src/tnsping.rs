@@ -1,0 +1,355 @@
+//! The heart of `tnsping`: open TCP to one listener address, send a CONNECT whose
+//! CONNECT_DATA is `(COMMAND=ping)`, and read the listener's answer. An Oracle listener
+//! answers a ping with a REFUSE-type packet carrying `(ERR=0)`; anything non-zero is the TNS
+//! error to report. Timing covers connect + exchange, as Oracle's `OK (N msec)` does.
+
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
+use std::time::{Duration, Instant};
+
+use tns::packet::{self, LengthMode, Packet};
+
+/// `VSNNUM` this client announces (19.0.0.0.0).
+pub const VSNNUM: u32 = 318_767_104;
+
+/// Why one ping attempt failed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PingError {
+    /// Connection refused (nothing listens).
+    #[error("TNS-12541: TNS:no listener")]
+    NoListener,
+    /// The host does not resolve.
+    #[error("TNS-12545: Connect failed because target host or object does not exist")]
+    UnknownHost {
+        /// Host name.
+        host: String,
+    },
+    /// No answer in time.
+    #[error("TNS-12535: TNS:operation timed out")]
+    Timeout,
+    /// The listener answered with a non-zero error.
+    #[error("TNS-{code:05}: {}", tns_text(*code))]
+    Refused {
+        /// The TNS error number.
+        code: u32,
+    },
+    /// The peer closed or spoke something other than TNS.
+    #[error("TNS-12537: TNS:connection closed ({detail})")]
+    Closed {
+        /// What happened.
+        detail: String,
+    },
+}
+
+/// Texts of the errors a ping can report.
+pub fn tns_text(code: u32) -> &'static str {
+    match code {
+        1189 => "The listener could not authenticate the user",
+        3505 => "Failed to resolve name",
+        12154 => "TNS:could not resolve the connect identifier specified",
+        12504 => "TNS:listener was not given the SERVICE_NAME in CONNECT_DATA",
+        12505 => "TNS:listener does not currently know of SID given in connect descriptor",
+        12514 => "TNS:listener does not currently know of service requested in connect descriptor",
+        12535 => "TNS:operation timed out",
+        12537 => "TNS:connection closed",
+        12541 => "TNS:no listener",
+        12545 => "Connect failed because target host or object does not exist",
+        12560 => "TNS:protocol adapter error",
+        _ => "TNS:listener refused the request",
+    }
+}
+
+/// The descriptor `tnsping` sends.
+pub fn ping_descriptor(service: &str) -> String {
+    let user = std::env::var("USER").unwrap_or_default();
+    format!(
+        "(CONNECT_DATA=(CID=(PROGRAM=)(HOST=)(USER={user}))(COMMAND=ping)(ARGUMENTS=64)(SERVICE={service})(VERSION={VSNNUM}))"
+    )
+}
+
+/// Pings `host:port` once; `Ok(elapsed)` on `(ERR=0)`.
+pub fn ping(
+    host: &str,
+    port: u16,
+    service: &str,
+    timeout: Duration,
+) -> Result<Duration, PingError> {
+    let start = Instant::now();
+    let addrs: Vec<SocketAddr> = (host, port)
+        .to_socket_addrs()
+        .map_err(|_| PingError::UnknownHost {
+            host: host.to_string(),
+        })?
+        .collect();
+    let mut last = PingError::UnknownHost {
+        host: host.to_string(),
+    };
+    for addr in addrs {
+        match ping_addr(&addr, service, timeout) {
+            Ok(()) => return Ok(start.elapsed()),
+            Err(e) => last = e,
+        }
+    }
+    Err(last)
+}
+
+fn io_to_ping(e: &std::io::Error) -> PingError {
+    match e.kind() {
+        std::io::ErrorKind::ConnectionRefused => PingError::NoListener,
+        std::io::ErrorKind::TimedOut | std::io::ErrorKind::WouldBlock => PingError::Timeout,
+        _ => PingError::Closed {
+            detail: e.to_string(),
+        },
+    }
+}
+
+fn ping_addr(addr: &SocketAddr, service: &str, timeout: Duration) -> Result<(), PingError> {
+    let mut s = TcpStream::connect_timeout(addr, timeout).map_err(|e| io_to_ping(&e))?;
+    let _ = s.set_nodelay(true);
+    s.set_read_timeout(Some(timeout))
+        .map_err(|e| io_to_ping(&e))?;
+    s.set_write_timeout(Some(timeout))
+        .map_err(|e| io_to_ping(&e))?;
+    let connect = packet::Connect::new(ping_descriptor(service), packet::DEFAULT_SDU);
+    s.write_all(&connect.encode()).map_err(|e| io_to_ping(&e))?;
+    let mut buf = Vec::new();
+    let mut chunk = [0u8; 2048];
+    loop {
+        match packet::decode(&buf, LengthMode::Short) {
+            Ok(Some((p, _))) => return answer(p),
+            Ok(None) => {}
+            Err(e) => {
+                return Err(PingError::Closed {
+                    detail: e.to_string(),
+                });
+            }
+        }
+        let n = s.read(&mut chunk).map_err(|e| io_to_ping(&e))?;
+        if n == 0 {
+            return Err(PingError::Closed {
+                detail: "connection closed by peer".to_string(),
+            });
+        }
+        buf.extend_from_slice(&chunk[..n]);
+    }
+}
+
+fn answer(p: Packet) -> Result<(), PingError> {
+    match p {
+        Packet::Refuse(r) => match r.error_code() {
+            Some(0) => Ok(()),
+            Some(code) => Err(PingError::Refused { code }),
+            None => Err(PingError::Closed {
+                detail: format!("unexpected refuse text {}", r.text),
+            }),
+        },
+        // A dedicated server or dispatcher answering directly is alive too.
+        Packet::Accept(_) | Packet::Redirect(_) | Packet::Resend { .. } => Ok(()),
+        other => Err(PingError::Closed {
+            detail: format!("unexpected packet type {}", other.type_code()),
+        }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::net::TcpListener;
+
+    fn one_shot(reply: Vec<u8>) -> u16 {
+        let l = TcpListener::bind("127.0.0.1:0").expect("bind");
+        let port = l.local_addr().expect("addr").port();
+        std::thread::spawn(move || {
+            if let Ok((mut s, _)) = l.accept() {
+                let _ = s.set_read_timeout(Some(Duration::from_secs(5)));
+                let mut b = [0u8; 512];
+                let _ = s.read(&mut b);
+                let _ = s.write_all(&reply);
+            }
+        });
+        port
+    }
+
+    #[test]
+    fn err_zero_is_ok_and_nonzero_is_reported() {
+        let ok = packet::Refuse {
+            user_reason: 0x22,
+            system_reason: 0,
+            text: format!("(DESCRIPTION=(TMP=)(VSNNUM={VSNNUM})(ERR=0)(ALIAS=LISTENER))"),
+        };
+        let port = one_shot(ok.encode());
+        assert!(ping("127.0.0.1", port, "x", Duration::from_secs(5)).is_ok());
+        let port = one_shot(packet::Refuse::for_error(1189, VSNNUM).encode());
+        assert_eq!(
+            ping("127.0.0.1", port, "x", Duration::from_secs(5)),
+            Err(PingError::Refused { code: 1189 })
+        );
+    }
+
+    #[test]
+    fn closed_port_is_no_listener() {
+        let port = {
+            let l = TcpListener::bind("127.0.0.1:0").expect("bind");
+            l.local_addr().expect("addr").port()
+        };
+        assert_eq!(
+            ping("127.0.0.1", port, "x", Duration::from_secs(5)),
+            Err(PingError::NoListener)
+        );
+    }
+}
+
+/// How an identifier was resolved.
+#[derive(Debug, Clone)]
+pub struct Resolved {
+    /// `TNSNAMES`, `EZCONNECT`, or `None` for a literal descriptor.
+    pub adapter: Option<&'static str>,
+    /// The descriptor.
+    pub descriptor: config::ConnectDescriptor,
+    /// The parameter files consulted.
+    pub files: Vec<std::path::PathBuf>,
+}
+
+/// Resolution failures.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ResolveError {
+    /// Nothing resolves the identifier (TNS-03505).
+    #[error("TNS-03505: Failed to resolve name")]
+    Unresolved,
+    /// A literal descriptor or Easy Connect string is malformed.
+    #[error("TNS-03505: Failed to resolve name ({detail})")]
+    Malformed {
+        /// Parser message.
+        detail: String,
+    },
+}
+
+/// The directory holding `tnsnames.ora`/`sqlnet.ora`: `TNS_ADMIN`, else
+/// `$ORACLE_HOME/network/admin`.
+pub fn admin_dir() -> Option<std::path::PathBuf> {
+    if let Some(t) = std::env::var_os("TNS_ADMIN").filter(|v| !v.is_empty()) {
+        return Some(t.into());
+    }
+    std::env::var_os("ORACLE_HOME")
+        .filter(|v| !v.is_empty())
+        .map(|h| std::path::PathBuf::from(h).join("network").join("admin"))
+}
+
+/// Resolves like Oracle's naming order for tnsping: a literal descriptor, a tnsnames alias,
+/// then Easy Connect.
+pub fn resolve(identifier: &str) -> Result<Resolved, ResolveError> {
+    let ident = identifier.trim();
+    let mut files = Vec::new();
+    if let Some(dir) = admin_dir() {
+        let sqlnet = dir.join("sqlnet.ora");
+        if sqlnet.exists() {
+            files.push(sqlnet);
+        }
+    }
+    if ident.starts_with('(') {
+        let descriptor = config::parse_descriptor(ident).map_err(|e| ResolveError::Malformed {
+            detail: e.to_string(),
+        })?;
+        return Ok(Resolved {
+            adapter: None,
+            descriptor,
+            files,
+        });
+    }
+    if let Some(dir) = admin_dir() {
+        let path = dir.join("tnsnames.ora");
+        if let Some(e) = config::TnsNames::load(&path)
+            .ok()
+            .and_then(|p| p.value.lookup(ident).cloned())
+        {
+            return Ok(Resolved {
+                adapter: Some("TNSNAMES"),
+                descriptor: e.descriptor,
+                files,
+            });
+        }
+    }
+    if config::ezconnect::looks_like_ezconnect(ident) {
+        let descriptor = config::ezconnect::parse(ident).map_err(|e| ResolveError::Malformed {
+            detail: e.to_string(),
+        })?;
+        return Ok(Resolved {
+            adapter: Some("EZCONNECT"),
+            descriptor,
+            files,
+        });
+    }
+    Err(ResolveError::Unresolved)
+}
+
+/// Pings the first TCP address of `d` that answers; the error of the last one otherwise.
+pub fn ping_descriptor_addresses(
+    d: &config::ConnectDescriptor,
+    service: &str,
+    timeout: Duration,
+) -> Result<Duration, PingError> {
+    let start = Instant::now();
+    let mut last = PingError::NoListener;
+    for a in d.addresses() {
+        let proto = a.protocol_lower();
+        if proto != "tcp" {
+            continue;
+        }
+        let (Some(host), Some(port)) = (a.host.as_deref(), a.effective_port()) else {
+            continue;
+        };
+        match ping(host, port, service, timeout) {
+            Ok(_) => return Ok(start.elapsed()),
+            Err(e) => last = e,
+        }
+    }
+    Err(last)
+}
+
+/// `DD-MON-YYYY HH24:MI:SS` (UTC) for the banner.
+pub fn oracle_now() -> String {
+    const MONTHS: [&str; 12] = [
+        "JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC",
+    ];
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    let z = (secs / 86_400) as i64 + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    let rem = secs % 86_400;
+    format!(
+        "{d:02}-{}-{y:04} {:02}:{:02}:{:02}",
+        MONTHS[(m - 1) as usize],
+        rem / 3600,
+        (rem % 3600) / 60,
+        rem % 60
+    )
+}
+
+#[cfg(test)]
+mod resolve_tests {
+    use super::*;
+
+    #[test]
+    fn literal_descriptor_and_ezconnect_resolve() {
+        let r = resolve("(DESCRIPTION=(ADDRESS=(PROTOCOL=tcp)(HOST=127.0.0.1)(PORT=1))(CONNECT_DATA=(SERVICE_NAME=x)))").expect("literal");
+        assert_eq!(r.adapter, None);
+        assert_eq!(r.descriptor.addresses()[0].port, Some(1));
+        let r = resolve("127.0.0.1:1522/orcl").expect("ezconnect");
+        assert_eq!(r.adapter, Some("EZCONNECT"));
+        assert_eq!(r.descriptor.addresses()[0].effective_port(), Some(1522));
+        assert!(matches!(
+            resolve("(DESCRIPTION="),
+            Err(ResolveError::Malformed { .. })
+        ));
+        assert!(oracle_now().len() == 20);
+    }
+}

@@ -1,0 +1,196 @@
+//! One TCP connection framed into TNS packets: the blocking half of the client that the
+//! sans-I/O `tns` codec leaves to its users. It owns the socket, the receive buffer, the
+//! length mode (2-byte before ACCEPT, 4-byte after) and the SDU, and knows nothing about
+//! TTC beyond splitting a payload into SDU-sized DATA packets.
+
+use std::io::{self, Read, Write};
+use std::net::{Shutdown, SocketAddr, TcpStream, ToSocketAddrs};
+use std::time::{Duration, Instant};
+
+use tns::packet::{self, LengthMode, Marker, MarkerKind, Packet};
+
+use crate::error::ClientError;
+
+/// Read/write timeout of a socket during the connect phase when no CONNECT_TIMEOUT is set.
+pub(crate) const DEFAULT_CONNECT_PHASE_TIMEOUT: Duration = Duration::from_secs(60);
+/// TCP handshake timeout when neither TRANSPORT_CONNECT_TIMEOUT nor TCP.CONNECT_TIMEOUT is
+/// set (python-oracledb uses 20 s).
+pub(crate) const DEFAULT_TRANSPORT_CONNECT_TIMEOUT: Duration = Duration::from_secs(20);
+
+/// Why reading a packet stopped.
+#[derive(Debug)]
+pub(crate) enum RecvError {
+    /// The read timed out (`WouldBlock`/`TimedOut`).
+    Timeout,
+    /// The peer closed the connection.
+    Eof,
+    /// Any other socket error.
+    Io(io::Error),
+    /// Bytes that are not a TNS packet.
+    Decode(packet::DecodeError),
+}
+
+/// A TNS connection over TCP.
+#[derive(Debug)]
+pub(crate) struct Transport {
+    stream: TcpStream,
+    buf: Vec<u8>,
+    mode: LengthMode,
+    sdu: u32,
+}
+
+impl Transport {
+    /// Opens a TCP connection to `host:port` within `timeout`, trying every address the
+    /// name resolves to. Sets TCP_NODELAY and read/write timeouts.
+    pub(crate) fn connect(
+        host: &str,
+        port: u16,
+        timeout: Duration,
+        io_timeout: Duration,
+    ) -> Result<Transport, ClientError> {
+        let addrs: Vec<SocketAddr> = match (host, port).to_socket_addrs() {
+            Ok(a) => a.collect(),
+            Err(_) => {
+                return Err(ClientError::UnknownHost {
+                    host: host.to_string(),
+                });
+            }
+        };
+        if addrs.is_empty() {
+            return Err(ClientError::UnknownHost {
+                host: host.to_string(),
+            });
+        }
+        let mut last = ClientError::NoListener {
+            host: host.to_string(),
+            port,
+        };
+        for addr in addrs {
+            match TcpStream::connect_timeout(&addr, timeout) {
+                Ok(stream) => {
+                    let t = Transport::from_stream(stream, io_timeout).map_err(|e| {
+                        ClientError::Io {
+                            context: "configuring the socket",
+                            source: e,
+                        }
+                    })?;
+                    return Ok(t);
+                }
+                Err(e)
+                    if matches!(
+                        e.kind(),
+                        io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock
+                    ) =>
+                {
+                    last = ClientError::ConnectTimeout {
+                        what: "TCP connect timeout",
+                        secs: timeout.as_secs_f64(),
+                        host: host.to_string(),
+                        port,
+                    };
+                }
+                Err(_) => {
+                    last = ClientError::NoListener {
+                        host: host.to_string(),
+                        port,
+                    };
+                }
+            }
+        }
+        Err(last)
+    }
+
+    fn from_stream(stream: TcpStream, io_timeout: Duration) -> io::Result<Self> {
+        stream.set_nodelay(true)?;
+        stream.set_read_timeout(Some(io_timeout))?;
+        stream.set_write_timeout(Some(io_timeout))?;
+        Ok(Transport {
+            stream,
+            buf: Vec::with_capacity(8192),
+            mode: LengthMode::Short,
+            sdu: packet::DEFAULT_SDU,
+        })
+    }
+
+    /// Switches to the session phase: 4-byte lengths from now on, and the SDU the ACCEPT
+    /// gave (adopted verbatim, like python-oracledb).
+    pub(crate) fn accepted(&mut self, version: u16, sdu: u32) {
+        self.mode = LengthMode::for_version(version);
+        self.sdu = sdu.clamp(512, 2 * 1024 * 1024);
+    }
+
+    /// Sets the read timeout (a call timeout, or the connect-phase deadline).
+    pub(crate) fn set_read_timeout(&self, t: Duration) -> io::Result<()> {
+        self.stream
+            .set_read_timeout(Some(t.max(Duration::from_millis(1))))
+    }
+
+    /// The current length mode.
+    pub(crate) fn mode(&self) -> LengthMode {
+        self.mode
+    }
+
+    /// Writes already-framed bytes.
+    pub(crate) fn send_raw(&mut self, bytes: &[u8]) -> Result<(), ClientError> {
+        self.stream.write_all(bytes).map_err(|e| ClientError::Io {
+            context: "sending",
+            source: e,
+        })
+    }
+
+    /// Sends a TTC payload as one or more DATA packets of at most SDU bytes.
+    pub(crate) fn send_data(&mut self, payload: &[u8]) -> Result<(), ClientError> {
+        let bytes = packet::encode_data_packets(payload, self.sdu, self.mode, 0);
+        self.send_raw(&bytes)
+    }
+
+    /// Sends a MARKER packet.
+    pub(crate) fn send_marker(&mut self, kind: MarkerKind) -> Result<(), ClientError> {
+        let bytes = Marker { kind }.encode(self.mode);
+        self.send_raw(&bytes)
+    }
+
+    /// Reads one packet, waiting at most the socket's read timeout per read.
+    pub(crate) fn recv(&mut self) -> Result<Packet, RecvError> {
+        loop {
+            match packet::decode(&self.buf, self.mode) {
+                Ok(Some((p, used))) => {
+                    self.buf.drain(..used);
+                    return Ok(p);
+                }
+                Ok(None) => {}
+                Err(e) => return Err(RecvError::Decode(e)),
+            }
+            let mut chunk = [0u8; 16 * 1024];
+            match self.stream.read(&mut chunk) {
+                Ok(0) => return Err(RecvError::Eof),
+                Ok(n) => self.buf.extend_from_slice(&chunk[..n]),
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e)
+                    if matches!(
+                        e.kind(),
+                        io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+                    ) =>
+                {
+                    return Err(RecvError::Timeout);
+                }
+                Err(e) => return Err(RecvError::Io(e)),
+            }
+        }
+    }
+
+    /// Reads one packet before `deadline` (connect phase).
+    pub(crate) fn recv_before(&mut self, deadline: Instant) -> Result<Packet, RecvError> {
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return Err(RecvError::Timeout);
+        }
+        self.set_read_timeout(left).map_err(RecvError::Io)?;
+        self.recv()
+    }
+
+    /// Shuts the socket down (both directions); errors are irrelevant at that point.
+    pub(crate) fn shutdown(&mut self) {
+        let _ = self.stream.shutdown(Shutdown::Both);
+    }
+}

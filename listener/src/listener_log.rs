@@ -1,0 +1,175 @@
+//! `listener.log` in Oracle's one-line-per-event format (Net Services Reference; real logs):
+//!
+//! ```text
+//! 15-MAY-2010 11:42:24 * (CONNECT_DATA=(SERVICE_NAME=S111W6)(CID=...)) * (ADDRESS=(PROTOCOL=tcp)(HOST=10.0.0.5)(PORT=60340)) * establish * S111W6 * 0
+//! 15-MAY-2010 11:42:25 * (CONNECT_DATA=(SERVICE_NAME=nope)(CID=...)) * (ADDRESS=...) * establish * nope * 12514
+//! TNS-12514: TNS:listener does not currently know of service requested in connect descriptor
+//! ```
+//!
+//! Events that never got as far as a CONNECT (timeouts, garbage) are logged as Oracle does:
+//! the timestamp, `* <code>`, the TNS error line(s) and the client address. Writes are
+//! synchronous and unbuffered (one `write` per event), so a crash loses nothing.
+
+use std::fs::{File, OpenOptions};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::time::SystemTime;
+
+use crate::oratime::format_timestamp;
+use crate::tnserr::TnsCode;
+
+/// The open `listener.log`.
+#[derive(Debug)]
+pub struct ListenerLog {
+    path: PathBuf,
+    file: Option<File>,
+}
+
+/// Errors opening the log.
+#[derive(Debug, thiserror::Error)]
+pub enum LogError {
+    /// The directory or file could not be created/opened.
+    #[error("cannot open listener log {path}: {source}")]
+    Open {
+        /// Path.
+        path: PathBuf,
+        /// Cause.
+        source: std::io::Error,
+    },
+}
+
+impl ListenerLog {
+    /// Opens (creating the directory) `path` for appending; `enabled=false` gives a log that
+    /// writes nothing (`LOGGING_<l>=OFF`).
+    pub fn open(path: &Path, enabled: bool) -> Result<Self, LogError> {
+        if !enabled {
+            return Ok(Self {
+                path: path.to_path_buf(),
+                file: None,
+            });
+        }
+        let err = |source| LogError::Open {
+            path: path.to_path_buf(),
+            source,
+        };
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir).map_err(err)?;
+        }
+        let file = OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)
+            .map_err(err)?;
+        Ok(Self {
+            path: path.to_path_buf(),
+            file: Some(file),
+        })
+    }
+
+    /// The file path.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Whether logging is on.
+    pub fn enabled(&self) -> bool {
+        self.file.is_some()
+    }
+
+    fn write(&mut self, text: &str) {
+        if let Some(f) = &mut self.file
+            && let Err(e) = f.write_all(text.as_bytes())
+        {
+            tracing::warn!(path = %self.path.display(), error = %e, "cannot write listener.log");
+        }
+    }
+
+    /// A free-form event line (startup, reload, stop).
+    pub fn event(&mut self, text: &str) {
+        let line = format!("{} * {text}\n", format_timestamp(SystemTime::now()));
+        self.write(&line);
+    }
+
+    /// One connection decision: `ts * connect data * address * action * service * rc`, with
+    /// the `TNS-` line after a failure.
+    pub fn connect(
+        &mut self,
+        connect_data: &str,
+        peer: &str,
+        action: &str,
+        service: &str,
+        code: Option<TnsCode>,
+    ) {
+        let rc = code.map(|c| c.0).unwrap_or(0);
+        let mut line = format!(
+            "{} * {connect_data} * {peer} * {action} * {service} * {rc}\n",
+            format_timestamp(SystemTime::now())
+        );
+        if let Some(c) = code.filter(|c| c.0 != 0) {
+            line.push_str(&c.tns_line());
+            line.push('\n');
+        }
+        self.write(&line);
+    }
+
+    /// A connection dropped before routing: `ts * code`, the error stack, the client address
+    /// and a one-line reason.
+    pub fn dropped(&mut self, code: TnsCode, stack: &[TnsCode], peer: &str, reason: &str) {
+        let mut text = format!(
+            "{} * {}\n{}\n",
+            format_timestamp(SystemTime::now()),
+            code.0,
+            code.tns_line()
+        );
+        for (i, c) in stack.iter().enumerate() {
+            text.push_str(&" ".repeat(i + 1));
+            text.push_str(&c.tns_line());
+            text.push('\n');
+        }
+        text.push_str(&format!(" Client address: {peer}\n Reason: {reason}\n"));
+        self.write(&text);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn writes_oracle_lines() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("log").join("listener.log");
+        let mut log = ListenerLog::open(&path, true).expect("open");
+        log.connect(
+            "(CONNECT_DATA=(SERVICE_NAME=x))",
+            "(ADDRESS=(PROTOCOL=tcp)(HOST=127.0.0.1)(PORT=5))",
+            "establish",
+            "x",
+            Some(TnsCode::UNKNOWN_SERVICE),
+        );
+        log.connect(
+            "(CONNECT_DATA=(SID=ORCL))",
+            "(ADDRESS=(PROTOCOL=tcp)(HOST=127.0.0.1)(PORT=6))",
+            "establish",
+            "ORCL",
+            None,
+        );
+        log.dropped(
+            TnsCode::INBOUND_TIMEOUT,
+            &[TnsCode(12535)],
+            "(ADDRESS=(PROTOCOL=tcp)(HOST=127.0.0.1)(PORT=7))",
+            "no CONNECT within 1 s",
+        );
+        let text = std::fs::read_to_string(&path).expect("read");
+        let lines: Vec<&str> = text.lines().collect();
+        assert!(lines[0].ends_with(" * (CONNECT_DATA=(SERVICE_NAME=x)) * (ADDRESS=(PROTOCOL=tcp)(HOST=127.0.0.1)(PORT=5)) * establish * x * 12514"), "{}", lines[0]);
+        assert_eq!(lines[1], TnsCode::UNKNOWN_SERVICE.tns_line());
+        assert!(lines[2].ends_with("* establish * ORCL * 0"));
+        assert!(lines[3].ends_with(" * 12525"));
+        assert_eq!(lines[5], " TNS-12535: TNS:operation timed out");
+        assert!(lines[6].contains("PORT=7"));
+        let off = ListenerLog::open(&dir.path().join("off.log"), false).expect("open");
+        assert!(!off.enabled());
+        assert!(!dir.path().join("off.log").exists());
+    }
+}

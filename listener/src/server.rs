@@ -1,0 +1,1031 @@
+//! The listener's event loop (mio, single-threaded): accepts on every endpoint, reads each
+//! client's CONNECT (and its overflow DATA packet) within INBOUND_CONNECT_TIMEOUT, routes it
+//! with the [`ServiceDirectory`], answers pings and refusals itself, and hands everything
+//! else to the spawner. Misbehaving clients (garbage, truncated or absurd packets, silence)
+//! are dropped with a `listener.log` entry naming their address; nobody else notices.
+//! `lsnrctl` commands arrive on the admin Unix socket; SIGTERM/SIGINT stop the listener and
+//! SIGHUP reloads it.
+
+use std::collections::HashMap;
+use std::io::{BufRead, BufReader, ErrorKind, Read, Write};
+use std::net::{SocketAddr, ToSocketAddrs};
+use std::os::fd::{AsRawFd, OwnedFd};
+use std::path::PathBuf;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use mio::net::{TcpListener, TcpStream, UnixListener};
+use mio::unix::SourceFd;
+use mio::{Events, Interest, Poll, Token};
+use nix::sys::signal::{SigSet, Signal};
+use nix::sys::signalfd::{SfdFlags, SignalFd};
+use nix::sys::socket::{getsockopt, sockopt::PeerCredentials};
+use tns::packet::{self, Redirect, Refuse, VSNNUM_19C};
+
+use crate::admin::{AdminRequest, AdminResponse, StatusReport};
+use crate::descriptor::{self, DescriptorError};
+use crate::handoff::{HandoffMessage, HandoffMeta};
+use crate::home::OracleHome;
+use crate::listener_log::ListenerLog;
+use crate::registration::{RegistrationEventKind, RegistrationServer};
+use crate::report;
+use crate::services::{HandlerKind, Route, ServiceDirectory, Target, entries_from_registrations};
+use crate::settings::{Endpoint, ListenerSettings};
+use crate::spawner::Spawner;
+use crate::sys::title::ArgvArea;
+use crate::tnserr::TnsCode;
+
+/// Largest CONNECT packet accepted (python-oracledb's is at most 74 + 230 bytes; anything
+/// near 64 KiB is an attack or garbage).
+pub const MAX_CONNECT_PACKET: usize = 4096;
+/// Largest CONNECT + overflow DATA the listener buffers.
+pub const MAX_CONNECT_BYTES: usize = 64 * 1024;
+
+const ADMIN: Token = Token(0);
+const SIGNALS: Token = Token(1);
+const FIRST_DYNAMIC: usize = 16;
+
+/// Errors that stop the listener from starting.
+#[derive(Debug, thiserror::Error)]
+pub enum ServerError {
+    /// An endpoint could not be bound.
+    #[error(
+        "TNS-12542: TNS:address already in use\n TNS-12560: TNS:protocol adapter error\n  TNS-00512: Address already in use\n   Linux Error: {errno}: {source} ({address})"
+    )]
+    Bind {
+        /// Endpoint.
+        address: String,
+        /// errno number.
+        errno: i32,
+        /// Cause.
+        source: std::io::Error,
+    },
+    /// The endpoint host did not resolve.
+    #[error("TNS-12545: Connect failed because target host or object does not exist ({host})")]
+    Resolve {
+        /// Host.
+        host: String,
+    },
+    /// Another listener of this name and home is running.
+    #[error("TNS-01106: Listener using listener name {name} has already been started")]
+    AlreadyRunning {
+        /// Listener name.
+        name: String,
+    },
+    /// Any other system error at startup.
+    #[error("{context}: {source}")]
+    Io {
+        /// What failed.
+        context: String,
+        /// Cause.
+        source: std::io::Error,
+    },
+}
+
+fn io_err(context: impl Into<String>) -> impl FnOnce(std::io::Error) -> ServerError {
+    let context = context.into();
+    move |source| ServerError::Io { context, source }
+}
+
+/// Loads the listener's settings (re-run on reload).
+pub type SettingsLoader = Box<dyn Fn() -> Result<ListenerSettings, String>>;
+/// Applies a tracing filter directive (`info`, `debug`, ...).
+pub type TraceControl = Box<dyn Fn(&str) -> Result<(), String>>;
+
+/// Everything the loop needs at start.
+pub struct ServerParts {
+    /// The Oracle home.
+    pub home: OracleHome,
+    /// Initial settings.
+    pub settings: ListenerSettings,
+    /// Re-reads settings for `reload`.
+    pub loader: SettingsLoader,
+    /// Changes the tracing level.
+    pub trace: TraceControl,
+    /// The spawner forked at startup.
+    pub spawner: Spawner,
+    /// The argv area, for restarting the spawner.
+    pub argv: Option<ArgvArea>,
+}
+
+struct Bound {
+    endpoint: Endpoint,
+    local: SocketAddr,
+    listener: TcpListener,
+}
+
+struct Conn {
+    stream: TcpStream,
+    peer: String,
+    buf: Vec<u8>,
+    deadline: Option<Instant>,
+}
+
+/// Tracing filter for an Oracle trace level word.
+pub fn trace_directive(level: &str) -> Option<&'static str> {
+    match level.trim().to_ascii_lowercase().as_str() {
+        "off" | "0" => Some("warn"),
+        "user" | "4" => Some("info"),
+        "admin" | "10" => Some("debug"),
+        "support" | "16" => Some("trace"),
+        _ => None,
+    }
+}
+
+fn peer_address(addr: &SocketAddr) -> String {
+    format!(
+        "(ADDRESS=(PROTOCOL=tcp)(HOST={})(PORT={}))",
+        addr.ip(),
+        addr.port()
+    )
+}
+
+/// The running listener.
+pub struct Server {
+    home: OracleHome,
+    settings: ListenerSettings,
+    loader: SettingsLoader,
+    trace: TraceControl,
+    trace_level: String,
+    log_level: String,
+    spawner: Spawner,
+    argv: Option<ArgvArea>,
+    poll: Poll,
+    endpoints: HashMap<Token, Bound>,
+    conns: HashMap<Token, Conn>,
+    admin: UnixListener,
+    admin_path: PathBuf,
+    pid_path: PathBuf,
+    signals: SignalFd,
+    registration: Option<RegistrationServer>,
+    directory: ServiceDirectory,
+    log: ListenerLog,
+    next_token: usize,
+    started: SystemTime,
+    started_at: Instant,
+    stop: bool,
+}
+
+impl Server {
+    /// Binds everything. SIGTERM/SIGINT/SIGHUP are blocked and read through a signalfd.
+    pub fn bind(parts: ServerParts) -> Result<Self, ServerError> {
+        let ServerParts {
+            home,
+            settings,
+            loader,
+            trace,
+            spawner,
+            argv,
+        } = parts;
+        let poll = Poll::new().map_err(io_err("creating the event loop"))?;
+        let admin_path = home.admin_socket(&settings.name);
+        let pid_path = home.pid_file(&settings.name);
+        if let Some(dir) = admin_path.parent() {
+            std::fs::create_dir_all(dir).map_err(io_err(format!("creating {}", dir.display())))?;
+        }
+        if let Some(dir) = pid_path.parent() {
+            std::fs::create_dir_all(dir).map_err(io_err(format!("creating {}", dir.display())))?;
+        }
+        if std::os::unix::net::UnixStream::connect(&admin_path).is_ok() {
+            return Err(ServerError::AlreadyRunning {
+                name: settings.name.clone(),
+            });
+        }
+        let _ = std::fs::remove_file(&admin_path);
+        let mut admin = UnixListener::bind(&admin_path)
+            .map_err(io_err(format!("binding {}", admin_path.display())))?;
+        poll.registry()
+            .register(&mut admin, ADMIN, Interest::READABLE)
+            .map_err(io_err("registering the admin socket"))?;
+
+        let mut mask = SigSet::empty();
+        for s in [Signal::SIGTERM, Signal::SIGINT, Signal::SIGHUP] {
+            mask.add(s);
+        }
+        mask.thread_block().map_err(|e| ServerError::Io {
+            context: "blocking signals".into(),
+            source: e.into(),
+        })?;
+        let signals = SignalFd::with_flags(&mask, SfdFlags::SFD_CLOEXEC | SfdFlags::SFD_NONBLOCK)
+            .map_err(|e| ServerError::Io {
+            context: "creating signalfd".into(),
+            source: e.into(),
+        })?;
+        poll.registry()
+            .register(
+                &mut SourceFd(&signals.as_raw_fd()),
+                SIGNALS,
+                Interest::READABLE,
+            )
+            .map_err(io_err("registering signals"))?;
+
+        let log = ListenerLog::open(&settings.log_path(), settings.logging).map_err(|e| {
+            ServerError::Io {
+                context: e.to_string(),
+                source: std::io::Error::other("listener.log"),
+            }
+        })?;
+        let directory = ServiceDirectory::new(&settings.sids);
+        let trace_level = settings.trace_level.clone();
+        let log_level = trace_directive(&trace_level).unwrap_or("warn").to_string();
+        let mut server = Self {
+            home,
+            settings,
+            loader,
+            trace,
+            trace_level,
+            log_level,
+            spawner,
+            argv,
+            poll,
+            endpoints: HashMap::new(),
+            conns: HashMap::new(),
+            admin,
+            admin_path,
+            pid_path,
+            signals,
+            registration: None,
+            directory,
+            log,
+            next_token: FIRST_DYNAMIC,
+            started: SystemTime::now(),
+            started_at: Instant::now(),
+            stop: false,
+        };
+        let endpoints = server.settings.endpoints.clone();
+        for e in &endpoints {
+            if let Err(err) = server.bind_endpoint(e) {
+                server.cleanup_files();
+                return Err(err);
+            }
+        }
+        server.start_registration();
+        std::fs::write(&server.pid_path, format!("{}\n", std::process::id()))
+            .map_err(io_err(format!("writing {}", server.pid_path.display())))?;
+        server.log.event(&format!(
+            "(START) * {} * {}",
+            server.settings.name,
+            report::tnslsnr_version()
+        ));
+        Ok(server)
+    }
+
+    /// Opens the registration endpoint instances' LREG connects to (keyed by the first TCP
+    /// port), unless `DYNAMIC_REGISTRATION_<l>=OFF`.
+    fn start_registration(&mut self) {
+        if !self.settings.dynamic_registration {
+            return;
+        }
+        let Some(port) = self.endpoints.values().map(|b| b.local.port()).min() else {
+            return;
+        };
+        let path = server_proc::registration::socket_path_for_port(port);
+        match RegistrationServer::start(&path, &self.settings.name) {
+            Ok(r) => {
+                tracing::info!(path = %path.display(), "accepting service registrations");
+                self.registration = Some(r);
+            }
+            Err(e) => tracing::warn!(error = %e, "service registration disabled"),
+        }
+    }
+
+    /// Pulls the registration table into the directory and its events into listener.log.
+    fn sync_dynamic(&mut self) {
+        let Some(r) = &self.registration else { return };
+        let services = r.registry().services();
+        let events = r.registry().take_events();
+        self.directory
+            .replace_dynamic(entries_from_registrations(&services));
+        for e in events {
+            let rc = if e.kind == RegistrationEventKind::Refused {
+                12560
+            } else {
+                0
+            };
+            self.log
+                .event(&format!("{} * {} * {rc}", e.kind.as_str(), e.instance));
+        }
+    }
+
+    fn token(&mut self) -> Token {
+        let t = Token(self.next_token);
+        self.next_token += 1;
+        t
+    }
+
+    fn bind_endpoint(&mut self, e: &Endpoint) -> Result<(), ServerError> {
+        let addr = (e.host.as_str(), e.port)
+            .to_socket_addrs()
+            .ok()
+            .and_then(|mut it| it.next())
+            .ok_or_else(|| ServerError::Resolve {
+                host: e.host.clone(),
+            })?;
+        let bind_err = |source: std::io::Error| ServerError::Bind {
+            address: e.address(),
+            errno: source.raw_os_error().unwrap_or(0),
+            source,
+        };
+        let sock = socket2::Socket::new(
+            socket2::Domain::for_address(addr),
+            socket2::Type::STREAM,
+            None,
+        )
+        .map_err(bind_err)?;
+        sock.set_reuse_address(true).map_err(bind_err)?;
+        sock.set_nonblocking(true).map_err(bind_err)?;
+        sock.bind(&addr.into()).map_err(bind_err)?;
+        let backlog = i32::try_from(e.queuesize).unwrap_or(i32::MAX);
+        sock.listen(backlog).map_err(bind_err)?;
+        let std_listener: std::net::TcpListener = sock.into();
+        let local = std_listener.local_addr().map_err(bind_err)?;
+        let mut listener = TcpListener::from_std(std_listener);
+        let token = self.token();
+        self.poll
+            .registry()
+            .register(&mut listener, token, Interest::READABLE)
+            .map_err(io_err("registering an endpoint"))?;
+        let mut endpoint = e.clone();
+        endpoint.port = local.port();
+        tracing::info!(address = %endpoint.address(), backlog, "listening");
+        println!(
+            "Listening on: (DESCRIPTION=(ADDRESS=(PROTOCOL=tcp)(HOST={})(PORT={})))",
+            e.host,
+            local.port()
+        );
+        self.endpoints.insert(
+            token,
+            Bound {
+                endpoint,
+                local,
+                listener,
+            },
+        );
+        Ok(())
+    }
+
+    /// Runs until `stop` or SIGTERM/SIGINT.
+    pub fn run(mut self) -> Result<(), ServerError> {
+        let mut events = Events::with_capacity(256);
+        while !self.stop {
+            let timeout = self
+                .conns
+                .values()
+                .filter_map(|c| c.deadline)
+                .min()
+                .map(|d| d.saturating_duration_since(Instant::now()) + Duration::from_millis(1));
+            // Registrations arrive on other threads; look at them at least once a second.
+            let timeout = match (timeout, self.registration.is_some()) {
+                (Some(t), true) => Some(t.min(Duration::from_secs(1))),
+                (None, true) => Some(Duration::from_secs(1)),
+                (t, false) => t,
+            };
+            if let Err(e) = self.poll.poll(&mut events, timeout) {
+                if e.kind() == ErrorKind::Interrupted {
+                    continue;
+                }
+                return Err(ServerError::Io {
+                    context: "polling".into(),
+                    source: e,
+                });
+            }
+            for ev in events.iter() {
+                match ev.token() {
+                    ADMIN => self.accept_admin(),
+                    SIGNALS => self.read_signals(),
+                    t if self.endpoints.contains_key(&t) => self.accept_clients(t),
+                    t => self.read_client(t),
+                }
+            }
+            self.expire();
+            self.sync_dynamic();
+        }
+        self.shutdown();
+        Ok(())
+    }
+
+    fn read_signals(&mut self) {
+        while let Ok(Some(info)) = self.signals.read_signal() {
+            match Signal::try_from(info.ssi_signo as i32) {
+                Ok(Signal::SIGHUP) => {
+                    let lines = self.reload();
+                    tracing::info!(?lines, "reloaded on SIGHUP");
+                }
+                Ok(s) => {
+                    tracing::info!(signal = %s, "stopping");
+                    self.stop = true;
+                }
+                Err(_) => {}
+            }
+        }
+    }
+
+    fn accept_clients(&mut self, token: Token) {
+        loop {
+            let Some(bound) = self.endpoints.get(&token) else {
+                return;
+            };
+            match bound.listener.accept() {
+                Ok((mut stream, addr)) => {
+                    let _ = stream.set_nodelay(true);
+                    let t = self.token();
+                    if let Err(e) =
+                        self.poll
+                            .registry()
+                            .register(&mut stream, t, Interest::READABLE)
+                    {
+                        tracing::warn!(error = %e, "cannot register client");
+                        continue;
+                    }
+                    let timeout = self.settings.inbound_connect_timeout;
+                    let deadline = (!timeout.is_zero()).then(|| Instant::now() + timeout);
+                    tracing::debug!(peer = %addr, "accepted");
+                    self.conns.insert(
+                        t,
+                        Conn {
+                            stream,
+                            peer: peer_address(&addr),
+                            buf: Vec::new(),
+                            deadline,
+                        },
+                    );
+                }
+                Err(e) if e.kind() == ErrorKind::WouldBlock => return,
+                Err(e) if e.kind() == ErrorKind::Interrupted => continue,
+                Err(e) => {
+                    // EMFILE and friends: leave the rest in the backlog, try on the next wake-up.
+                    tracing::warn!(error = %e, "accept failed");
+                    return;
+                }
+            }
+        }
+    }
+
+    fn read_client(&mut self, token: Token) {
+        let Some(conn) = self.conns.get_mut(&token) else {
+            return;
+        };
+        let mut eof = false;
+        let mut chunk = [0u8; 4096];
+        loop {
+            match conn.stream.read(&mut chunk) {
+                Ok(0) => {
+                    eof = true;
+                    break;
+                }
+                Ok(n) => {
+                    conn.buf.extend_from_slice(&chunk[..n]);
+                    if conn.buf.len() > MAX_CONNECT_BYTES {
+                        break;
+                    }
+                }
+                Err(e) if e.kind() == ErrorKind::WouldBlock => break,
+                Err(e) if e.kind() == ErrorKind::Interrupted => continue,
+                Err(_) => {
+                    eof = true;
+                    break;
+                }
+            }
+        }
+        match classify(&conn.buf) {
+            Ok(None) if eof => {
+                let reason = format!(
+                    "client closed the connection after {} byte(s), before a complete CONNECT",
+                    conn.buf.len()
+                );
+                self.drop_conn(token, TnsCode::CONNECTION_CLOSED, &[], &reason);
+            }
+            Ok(None) => {}
+            Err(reason) => self.drop_conn(token, TnsCode::BAD_PACKET, &[], &reason),
+            Ok(Some((connect, used))) => {
+                let Some(conn) = self.conns.remove(&token) else {
+                    return;
+                };
+                self.decide(conn, connect, used);
+            }
+        }
+    }
+
+    fn drop_conn(&mut self, token: Token, code: TnsCode, stack: &[TnsCode], reason: &str) {
+        if let Some(mut conn) = self.conns.remove(&token) {
+            let _ = self.poll.registry().deregister(&mut conn.stream);
+            tracing::info!(peer = %conn.peer, code = code.0, reason, "dropping client");
+            self.log.dropped(code, stack, &conn.peer, reason);
+        }
+    }
+
+    fn expire(&mut self) {
+        let now = Instant::now();
+        let expired: Vec<Token> = self
+            .conns
+            .iter()
+            .filter(|(_, c)| c.deadline.is_some_and(|d| d <= now))
+            .map(|(t, _)| *t)
+            .collect();
+        let secs = self.settings.inbound_connect_timeout.as_secs();
+        for t in expired {
+            let reason = format!("no complete CONNECT within INBOUND_CONNECT_TIMEOUT ({secs} s)");
+            self.drop_conn(t, TnsCode::INBOUND_TIMEOUT, &[TnsCode(12535)], &reason);
+        }
+    }
+
+    fn decide(&mut self, mut conn: Conn, connect: packet::Connect, used: usize) {
+        let _ = self.poll.registry().deregister(&mut conn.stream);
+        let text = connect.descriptor_str();
+        let cd = descriptor::connect_data_excerpt(&text);
+        let req = match descriptor::request_from_descriptor(&text) {
+            Ok(r) => r,
+            Err(e) => {
+                let code = TnsCode::NO_CONNECT_DATA;
+                tracing::info!(peer = %conn.peer, error = %e, "bad connect descriptor");
+                let detail = match e {
+                    DescriptorError::Syntax { .. } => "establish",
+                    DescriptorError::NoConnectData => "establish",
+                };
+                self.log.connect(&cd, &conn.peer, detail, "", Some(code));
+                refuse_text(conn.stream, &Refuse::for_error(code.0, VSNNUM_19C));
+                return;
+            }
+        };
+        self.sync_dynamic();
+        let route = self.directory.route(
+            &req,
+            self.settings.default_service.as_deref(),
+            self.settings.use_sid_as_service,
+        );
+        let named = req
+            .service_name
+            .clone()
+            .or_else(|| req.sid.clone())
+            .unwrap_or_default();
+        match route {
+            Route::Ping => {
+                let text = format!(
+                    "(DESCRIPTION=(TMP=)(VSNNUM={VSNNUM_19C})(ERR=0)(ALIAS={}))",
+                    self.settings.name
+                );
+                refuse_text(
+                    conn.stream,
+                    &Refuse {
+                        user_reason: 0x22,
+                        system_reason: 0,
+                        text,
+                    },
+                );
+                self.log.event("ping * 0");
+            }
+            Route::Refuse { code, handler } => {
+                if let Some(k) = &handler {
+                    self.directory.record_refused(k);
+                    if let Some(r) = &self.registration {
+                        r.registry()
+                            .record_handoff(k.instance(), k.handler(), false);
+                    }
+                }
+                tracing::info!(peer = %conn.peer, code = code.0, service = %named, "refused");
+                self.log
+                    .connect(&cd, &conn.peer, "establish", &named, Some(code));
+                refuse_text(conn.stream, &Refuse::for_error(code.0, VSNNUM_19C));
+            }
+            Route::Handoff(target) => {
+                let bytes = conn.buf[..used].to_vec();
+                self.hand_off(conn, target, bytes, &cd, &named);
+            }
+        }
+    }
+
+    fn hand_off(&mut self, conn: Conn, target: Target, bytes: Vec<u8>, cd: &str, named: &str) {
+        if let HandlerKind::Dispatcher { address, .. } = &target.kind {
+            // No direct hand-off to dispatchers from here: send the client to the dispatcher.
+            let redirect = Redirect::new(address, cd);
+            let stream = into_blocking(conn.stream);
+            if let Some(mut s) = stream {
+                let _ = s.write_all(&redirect.encode());
+            }
+            self.directory.record_established(&target.key);
+            self.log.connect(cd, &conn.peer, "establish", named, None);
+            return;
+        }
+        let msg = HandoffMessage {
+            meta: HandoffMeta {
+                listener: self.settings.name.clone(),
+                service: named.to_string(),
+                sid: target.instance.clone(),
+                oracle_home: target
+                    .oracle_home
+                    .clone()
+                    .unwrap_or_else(|| self.home.home.display().to_string()),
+                global_dbname: target.global_dbname.clone(),
+                peer: conn.peer.clone(),
+            },
+            connect_bytes: bytes,
+        };
+        let mut result = self.spawner.hand_off(&conn.stream, &msg);
+        if result.is_err() && self.spawner.has_exited() {
+            tracing::warn!("spawner has exited; starting a new one");
+            match Spawner::start(&self.settings.name, self.argv) {
+                Ok(s) => {
+                    self.spawner = s;
+                    result = self.spawner.hand_off(&conn.stream, &msg);
+                }
+                Err(e) => tracing::error!(error = %e, "cannot restart the spawner"),
+            }
+        }
+        if target.dynamic
+            && let Some(r) = &self.registration
+        {
+            r.registry().record_handoff(
+                target.key.instance(),
+                target.key.handler(),
+                result.is_ok(),
+            );
+        }
+        match result {
+            Ok(()) => {
+                self.directory.record_established(&target.key);
+                tracing::info!(peer = %conn.peer, sid = %target.instance, "handed off");
+                self.log.connect(cd, &conn.peer, "establish", named, None);
+                // Dropping `conn` closes the listener's copy; the dedicated server owns it now.
+            }
+            Err(e) => {
+                self.directory.record_refused(&target.key);
+                tracing::error!(peer = %conn.peer, error = %e, "hand-off failed");
+                let code = TnsCode::HANDOFF_FAILED;
+                self.log
+                    .connect(cd, &conn.peer, "establish", named, Some(code));
+                refuse_text(conn.stream, &Refuse::for_error(code.0, VSNNUM_19C));
+            }
+        }
+    }
+
+    fn accept_admin(&mut self) {
+        loop {
+            match self.admin.accept() {
+                Ok((stream, _)) => self.serve_admin(stream),
+                Err(e) if e.kind() == ErrorKind::WouldBlock => return,
+                Err(e) if e.kind() == ErrorKind::Interrupted => continue,
+                Err(e) => {
+                    tracing::warn!(error = %e, "admin accept failed");
+                    return;
+                }
+            }
+        }
+    }
+
+    fn serve_admin(&mut self, stream: mio::net::UnixStream) {
+        // Move the fd from mio's stream into a blocking std stream for this short exchange.
+        let stream = std::os::unix::net::UnixStream::from(OwnedFd::from(stream));
+        let _ = stream.set_nonblocking(false);
+        let _ = stream.set_read_timeout(Some(Duration::from_secs(5)));
+        let _ = stream.set_write_timeout(Some(Duration::from_secs(5)));
+        let me = nix::unistd::getuid().as_raw();
+        let allowed = match getsockopt(&stream, PeerCredentials) {
+            Ok(c) => c.uid() == me || c.uid() == 0,
+            Err(_) => false,
+        };
+        let response = if !allowed {
+            tracing::warn!("admin command from a foreign uid refused");
+            self.log
+                .event("(CONNECT_DATA=(COMMAND=admin)) * TNS-01189 refused foreign uid * 1189");
+            AdminResponse::Error {
+                code: 1189,
+                lines: vec![TnsCode::NOT_AUTHENTICATED.tns_line()],
+            }
+        } else {
+            let mut line = String::new();
+            let mut reader = BufReader::new(&stream);
+            match reader.read_line(&mut line) {
+                Ok(_) => match serde_json::from_str::<AdminRequest>(&line) {
+                    Ok(req) => self.admin_command(req),
+                    Err(e) => AdminResponse::Error {
+                        code: 1153,
+                        lines: vec![format!("{}: {e}", TnsCode(1153).tns_line())],
+                    },
+                },
+                Err(_) => return,
+            }
+        };
+        if let Ok(mut text) = serde_json::to_string(&response) {
+            text.push('\n');
+            let _ = (&stream).write_all(text.as_bytes());
+        }
+    }
+
+    fn admin_command(&mut self, req: AdminRequest) -> AdminResponse {
+        tracing::debug!(?req, "admin command");
+        let cmd_name = match &req {
+            AdminRequest::Status => "status",
+            AdminRequest::Services => "services",
+            AdminRequest::Stop => "stop",
+            AdminRequest::Reload => "reload",
+            AdminRequest::Version => "version",
+            AdminRequest::Set { .. } => "set",
+            AdminRequest::Show { .. } => "show",
+        };
+        self.log.event(&format!("(CONNECT_DATA=(CID=(PROGRAM=)(HOST=localhost)(USER={}))(COMMAND={cmd_name})(SERVICE={})) * {cmd_name} * 0", whoami(), self.settings.name));
+        match req {
+            AdminRequest::Status => AdminResponse::Status(Box::new(self.status())),
+            AdminRequest::Services => AdminResponse::Services {
+                services: self.directory.views(),
+            },
+            AdminRequest::Version => AdminResponse::Ok {
+                lines: vec![
+                    report::tnslsnr_version(),
+                    format!("\tTNS for Linux: Version {} - Production", report::VERSION),
+                    format!(
+                        "\tUnix Domain Socket IPC NT Protocol Adaptor for Linux: Version {} - Production",
+                        report::VERSION
+                    ),
+                    format!(
+                        "\tTCP/IP NT Protocol Adapter for Linux: Version {} - Production",
+                        report::VERSION
+                    ),
+                ],
+            },
+            AdminRequest::Stop => {
+                self.stop = true;
+                AdminResponse::Ok { lines: vec![] }
+            }
+            AdminRequest::Reload => AdminResponse::Ok {
+                lines: self.reload(),
+            },
+            AdminRequest::Set { param, value } => self.set(&param, &value),
+            AdminRequest::Show { param } => self.show(&param),
+        }
+    }
+
+    fn status(&self) -> StatusReport {
+        let mut endpoints: Vec<&Bound> = self.endpoints.values().collect();
+        endpoints.sort_by_key(|b| (b.endpoint.host.clone(), b.local.port()));
+        StatusReport {
+            alias: self.settings.name.clone(),
+            version: report::tnslsnr_version(),
+            start_unix: self
+                .started
+                .duration_since(UNIX_EPOCH)
+                .map(|d| d.as_secs())
+                .unwrap_or(0),
+            uptime_secs: self.started_at.elapsed().as_secs(),
+            trace_level: self.trace_level.clone(),
+            security: "ON: Local OS Authentication".to_string(),
+            default_service: self.settings.default_service.clone(),
+            parameter_file: self
+                .settings
+                .parameter_file
+                .as_ref()
+                .map(|p| p.display().to_string()),
+            log_file: self
+                .log
+                .enabled()
+                .then(|| self.log.path().display().to_string()),
+            endpoints: endpoints
+                .iter()
+                .map(|b| {
+                    format!(
+                        "(DESCRIPTION=(ADDRESS=(PROTOCOL=tcp)(HOST={})(PORT={})))",
+                        b.endpoint.host,
+                        b.local.port()
+                    )
+                })
+                .collect(),
+            services: self.directory.views(),
+            pid: std::process::id(),
+        }
+    }
+
+    fn param_line(&self, param: &str, value: &str) -> String {
+        format!(
+            "{} parameter \"{param}\" set to {value}",
+            self.settings.name
+        )
+    }
+
+    fn set(&mut self, param: &str, value: &str) -> AdminResponse {
+        if self.settings.admin_restrictions {
+            return AdminResponse::Error {
+                code: 12508,
+                lines: vec![TnsCode(12508).tns_line()],
+            };
+        }
+        let param = param.to_ascii_lowercase();
+        let bad = |this: &Self| AdminResponse::Error {
+            code: 1153,
+            lines: vec![
+                format!("{} {param} {value}", TnsCode(1153).tns_line()),
+                this.param_hint(),
+            ],
+        };
+        match param.as_str() {
+            "inbound_connect_timeout" => {
+                let Ok(secs) = value.trim().parse::<u64>() else {
+                    return bad(self);
+                };
+                self.settings.inbound_connect_timeout = Duration::from_secs(secs);
+            }
+            "trc_level" => {
+                let Some(dir) = trace_directive(value) else {
+                    return bad(self);
+                };
+                if let Err(e) = (self.trace)(dir) {
+                    return AdminResponse::Error {
+                        code: 1153,
+                        lines: vec![e],
+                    };
+                }
+                self.trace_level = value.trim().to_ascii_lowercase();
+                self.log_level = dir.to_string();
+            }
+            "log_level" => {
+                if let Err(e) = (self.trace)(value.trim()) {
+                    return AdminResponse::Error {
+                        code: 1153,
+                        lines: vec![format!("{} {e}", TnsCode(1153).tns_line())],
+                    };
+                }
+                self.log_level = value.trim().to_string();
+            }
+            "log_status" => {
+                let on = match value.trim().to_ascii_lowercase().as_str() {
+                    "on" => true,
+                    "off" => false,
+                    _ => return bad(self),
+                };
+                match ListenerLog::open(&self.settings.log_path(), on) {
+                    Ok(l) => {
+                        self.settings.logging = on;
+                        self.log = l;
+                    }
+                    Err(e) => {
+                        return AdminResponse::Error {
+                            code: 1153,
+                            lines: vec![e.to_string()],
+                        };
+                    }
+                }
+            }
+            _ => return bad(self),
+        }
+        let shown = self.show_value(&param).unwrap_or_default();
+        AdminResponse::Ok {
+            lines: vec![self.param_line(&param, &shown)],
+        }
+    }
+
+    fn param_hint(&self) -> String {
+        "Parameters: inbound_connect_timeout, trc_level, log_level, log_status, log_directory, log_file".to_string()
+    }
+
+    fn show_value(&self, param: &str) -> Option<String> {
+        Some(match param {
+            "inbound_connect_timeout" => {
+                self.settings.inbound_connect_timeout.as_secs().to_string()
+            }
+            "trc_level" => self.trace_level.clone(),
+            "log_level" => self.log_level.clone(),
+            "log_status" => if self.log.enabled() { "ON" } else { "OFF" }.to_string(),
+            "log_directory" => self.settings.log_directory.display().to_string(),
+            "log_file" => self.settings.log_path().display().to_string(),
+            "current_listener" => self.settings.name.clone(),
+            _ => return None,
+        })
+    }
+
+    fn show(&self, param: &str) -> AdminResponse {
+        let param = param.to_ascii_lowercase();
+        match self.show_value(&param) {
+            Some(v) => AdminResponse::Ok {
+                lines: vec![self.param_line(&param, &v)],
+            },
+            None => AdminResponse::Error {
+                code: 1153,
+                lines: vec![
+                    format!("{} {param}", TnsCode(1153).tns_line()),
+                    self.param_hint(),
+                ],
+            },
+        }
+    }
+
+    /// Re-reads the configuration: new endpoints are bound, removed ones closed, services
+    /// replaced (counters of surviving handlers kept); live sessions are untouched.
+    fn reload(&mut self) -> Vec<String> {
+        let new = match (self.loader)() {
+            Ok(s) => s,
+            Err(e) => {
+                tracing::warn!(error = %e, "reload failed");
+                return vec![e];
+            }
+        };
+        let mut notes = Vec::new();
+        let wanted: Vec<Endpoint> = new.endpoints.clone();
+        let stale: Vec<Token> = self
+            .endpoints
+            .iter()
+            .filter(|(_, b)| {
+                !wanted.iter().any(|w| {
+                    w.host.eq_ignore_ascii_case(&b.endpoint.host)
+                        && (w.port == b.local.port() || w.port == 0)
+                })
+            })
+            .map(|(t, _)| *t)
+            .collect();
+        for t in stale {
+            if let Some(mut b) = self.endpoints.remove(&t) {
+                let _ = self.poll.registry().deregister(&mut b.listener);
+                tracing::info!(address = %b.endpoint.address(), "endpoint closed by reload");
+            }
+        }
+        for w in &wanted {
+            let have = self.endpoints.values().any(|b| {
+                b.endpoint.host.eq_ignore_ascii_case(&w.host)
+                    && (w.port == b.local.port() || w.port == 0)
+            });
+            if !have && let Err(e) = self.bind_endpoint(w) {
+                notes.push(e.to_string());
+            }
+        }
+        self.directory.set_static(&new.sids);
+        let log_changed =
+            new.log_path() != self.settings.log_path() || new.logging != self.settings.logging;
+        if log_changed {
+            match ListenerLog::open(&new.log_path(), new.logging) {
+                Ok(l) => self.log = l,
+                Err(e) => notes.push(e.to_string()),
+            }
+        }
+        if new.trace_level != self.settings.trace_level
+            && let Some(dir) = trace_directive(&new.trace_level)
+            && (self.trace)(dir).is_ok()
+        {
+            self.trace_level = new.trace_level.clone();
+            self.log_level = dir.to_string();
+        }
+        self.settings = new;
+        self.log
+            .event(&format!("(RELOAD) * {} * 0", self.settings.name));
+        notes
+    }
+
+    fn cleanup_files(&self) {
+        let _ = std::fs::remove_file(&self.admin_path);
+        let _ = std::fs::remove_file(&self.pid_path);
+    }
+
+    fn shutdown(mut self) {
+        for (_, mut b) in self.endpoints.drain() {
+            let _ = self.poll.registry().deregister(&mut b.listener);
+        }
+        self.conns.clear();
+        self.log
+            .event(&format!("(STOP) * {} * 0", self.settings.name));
+        self.cleanup_files();
+        // Closing the channel lets the spawner exit once its dedicated servers are gone;
+        // sessions are not touched.
+        self.spawner.shutdown(Duration::from_millis(500));
+    }
+}
+
+fn whoami() -> String {
+    std::env::var("USER").unwrap_or_else(|_| nix::unistd::getuid().to_string())
+}
+
+/// Decides whether `buf` holds a complete CONNECT yet. `Err(reason)` for anything that can
+/// never become a valid CONNECT.
+fn classify(buf: &[u8]) -> Result<Option<(packet::Connect, usize)>, String> {
+    if buf.len() >= 2 {
+        let len = usize::from(u16::from_be_bytes([buf[0], buf[1]]));
+        if !(packet::HEADER_LEN..=MAX_CONNECT_PACKET).contains(&len) {
+            return Err(format!(
+                "bad packet: declared length {len} is not a plausible CONNECT"
+            ));
+        }
+    }
+    if buf.len() >= 5 && buf[4] != packet::packet_type::CONNECT {
+        return Err(format!(
+            "bad packet: type {} where a CONNECT (1) was expected",
+            buf[4]
+        ));
+    }
+    if buf.len() > MAX_CONNECT_BYTES {
+        return Err(format!(
+            "bad packet: more than {MAX_CONNECT_BYTES} bytes without a complete CONNECT"
+        ));
+    }
+    match packet::decode_connect(buf) {
+        Ok(v) => Ok(v),
+        Err(e) => Err(format!("bad packet: {e}")),
+    }
+}
+
+fn into_blocking(stream: TcpStream) -> Option<std::net::TcpStream> {
+    let s = std::net::TcpStream::from(OwnedFd::from(stream));
+    s.set_nonblocking(false).ok()?;
+    s.set_write_timeout(Some(Duration::from_secs(2))).ok()?;
+    Some(s)
+}
+
+fn refuse_text(stream: TcpStream, refuse: &Refuse) {
+    if let Some(mut s) = into_blocking(stream) {
+        let _ = s.write_all(&refuse.encode());
+        let _ = s.shutdown(std::net::Shutdown::Write);
+    }
+}

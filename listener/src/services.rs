@@ -1,0 +1,633 @@
+//! The service directory: every service the listener can route to, merged from the static
+//! `SID_LIST_<NAME>` entries and the dynamic registrations an instance sends (kept by
+//! `registration.rs`, which hands its current table to [`ServiceDirectory::replace_dynamic`]),
+//! plus the per-handler `established`/`refused` counters `lsnrctl services` prints.
+//!
+//! [`ServiceDirectory::route`] is the listener's decision for one CONNECT, with Oracle's
+//! codes: ping → answer; no SERVICE_NAME/SID and no DEFAULT_SERVICE → 12504; unknown service
+//! → 12514; unknown SID → 12505; unknown instance → 12521; all instances blocked → 12528 /
+//! restricted → 12526; no handler of the requested server type → 12520; handlers present but
+//! all blocked → 12519; none with a usable protocol stack → 12516.
+
+use std::collections::HashMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::settings::StaticSid;
+use crate::tnserr::TnsCode;
+
+/// What the client asked for, taken from its `CONNECT_DATA`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ConnectRequest {
+    /// `SERVICE_NAME`.
+    pub service_name: Option<String>,
+    /// `SID`.
+    pub sid: Option<String>,
+    /// `INSTANCE_NAME`.
+    pub instance_name: Option<String>,
+    /// `SERVER` (dedicated, shared, pooled).
+    pub server: Option<String>,
+    /// `COMMAND` (ping, status, ...).
+    pub command: Option<String>,
+}
+
+/// Instance status as lsnrctl prints it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum InstanceStatus {
+    /// Dynamically registered and open.
+    Ready,
+    /// Dynamically registered, not accepting (nomount/mount).
+    Blocked,
+    /// Dynamically registered in restricted mode.
+    Restricted,
+    /// Static entry: the listener cannot know.
+    Unknown,
+}
+
+impl InstanceStatus {
+    /// The word lsnrctl prints.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Ready => "READY",
+            Self::Blocked => "BLOCKED",
+            Self::Restricted => "RESTRICTED",
+            Self::Unknown => "UNKNOWN",
+        }
+    }
+}
+
+/// What kind of server a handler gives the client.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum HandlerKind {
+    /// A dedicated server forked by the spawner ("LOCAL SERVER").
+    Dedicated,
+    /// A shared-server dispatcher listening at `address`.
+    Dispatcher {
+        /// `(ADDRESS=(PROTOCOL=tcp)(HOST=..)(PORT=..))` of the dispatcher.
+        address: String,
+        /// Machine name shown by lsnrctl.
+        machine: String,
+        /// Dispatcher process id.
+        pid: u32,
+    },
+}
+
+/// One service handler of one instance.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Handler {
+    /// `DEDICATED`, `D000`, ...
+    pub name: String,
+    /// Kind.
+    pub kind: HandlerKind,
+    /// `state:blocked` (dynamic handlers only).
+    pub blocked: bool,
+    /// Current load (dispatchers).
+    pub current: Option<u32>,
+    /// Maximum load (dispatchers).
+    pub max: Option<u32>,
+}
+
+/// One instance offering one service.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InstanceEntry {
+    /// Service name.
+    pub service: String,
+    /// Instance name (SID).
+    pub instance: String,
+    /// Status.
+    pub status: InstanceStatus,
+    /// `ORACLE_HOME` of the instance, when known.
+    pub oracle_home: Option<String>,
+    /// `GLOBAL_DBNAME` of a static entry (None for dynamic registrations).
+    #[serde(default)]
+    pub global_dbname: Option<String>,
+    /// ORACLE_SID of the dedicated servers, when it differs from the instance name.
+    #[serde(default)]
+    pub sid: Option<String>,
+    /// Handlers.
+    pub handlers: Vec<Handler>,
+}
+
+/// Identity of a handler for counting.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct HandlerKey {
+    service: String,
+    instance: String,
+    handler: String,
+}
+
+/// The listener's routing decision for one CONNECT.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Route {
+    /// `(COMMAND=ping)`: answer like Oracle's listener answers tnsping.
+    Ping,
+    /// Hand the connection to a handler.
+    Handoff(Target),
+    /// Refuse with an Oracle code; `handler` is charged with the refusal when one applies.
+    Refuse {
+        /// The code.
+        code: TnsCode,
+        /// Handler that refused.
+        handler: Option<HandlerKey>,
+    },
+}
+
+/// Where a connection goes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Target {
+    /// Service (or SID) the client named.
+    pub service: String,
+    /// Instance SID.
+    pub instance: String,
+    /// `ORACLE_HOME` of the instance.
+    pub oracle_home: Option<String>,
+    /// `GLOBAL_DBNAME` when the target is a static SID_DESC that names one.
+    pub global_dbname: Option<String>,
+    /// Handler kind.
+    pub kind: HandlerKind,
+    /// Counter key.
+    pub key: HandlerKey,
+    /// Whether the target came from a dynamic registration.
+    pub dynamic: bool,
+}
+
+impl HandlerKey {
+    /// Instance name (lower case).
+    pub fn instance(&self) -> &str {
+        &self.instance
+    }
+
+    /// Handler name (upper case).
+    pub fn handler(&self) -> &str {
+        &self.handler
+    }
+}
+
+/// lsnrctl's view of one handler.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HandlerView {
+    /// The handler.
+    pub handler: Handler,
+    /// Successful hand-offs.
+    pub established: u64,
+    /// Refusals.
+    pub refused: u64,
+    /// Whether to print `state:` (dynamic handlers only).
+    pub dynamic: bool,
+}
+
+/// lsnrctl's view of one instance of a service.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InstanceView {
+    /// Instance name.
+    pub name: String,
+    /// Status.
+    pub status: InstanceStatus,
+    /// Handlers.
+    pub handlers: Vec<HandlerView>,
+}
+
+/// lsnrctl's view of one service.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ServiceView {
+    /// Service name.
+    pub name: String,
+    /// Instances.
+    pub instances: Vec<InstanceView>,
+}
+
+/// Static + dynamic services and their counters.
+#[derive(Debug, Default)]
+pub struct ServiceDirectory {
+    statics: Vec<InstanceEntry>,
+    dynamic: Vec<InstanceEntry>,
+    counters: HashMap<HandlerKey, (u64, u64)>,
+}
+
+fn key_of(e: &InstanceEntry, h: &Handler) -> HandlerKey {
+    // A registered handler serves every service of its instance and has one set of
+    // counters; a static SID_DESC is its own handler.
+    let dynamic = e.status != InstanceStatus::Unknown;
+    HandlerKey {
+        service: if dynamic {
+            String::new()
+        } else {
+            e.service.to_ascii_lowercase()
+        },
+        instance: e.instance.to_ascii_lowercase(),
+        handler: h.name.to_ascii_uppercase(),
+    }
+}
+
+fn nonempty(s: &Option<String>) -> Option<&str> {
+    s.as_deref().map(str::trim).filter(|s| !s.is_empty())
+}
+
+impl ServiceDirectory {
+    /// A directory holding the static `SID_DESC` entries.
+    pub fn new(sids: &[StaticSid]) -> Self {
+        let mut d = Self::default();
+        d.set_static(sids);
+        d
+    }
+
+    /// Replaces the static entries (reload); counters of handlers that remain are kept.
+    pub fn set_static(&mut self, sids: &[StaticSid]) {
+        self.statics = sids
+            .iter()
+            .map(|s| InstanceEntry {
+                service: s
+                    .global_dbname
+                    .clone()
+                    .unwrap_or_else(|| s.sid_name.clone()),
+                instance: s.sid_name.clone(),
+                status: InstanceStatus::Unknown,
+                oracle_home: s.oracle_home.clone(),
+                global_dbname: s.global_dbname.clone(),
+                sid: None,
+                handlers: vec![Handler {
+                    name: "DEDICATED".to_string(),
+                    kind: HandlerKind::Dedicated,
+                    blocked: false,
+                    current: None,
+                    max: None,
+                }],
+            })
+            .collect();
+    }
+
+    /// Replaces the dynamic registrations with the registration table's current content.
+    pub fn replace_dynamic(&mut self, entries: Vec<InstanceEntry>) {
+        self.dynamic = entries;
+    }
+
+    fn all(&self) -> impl Iterator<Item = &InstanceEntry> {
+        self.statics.iter().chain(self.dynamic.iter())
+    }
+
+    /// Records a successful hand-off.
+    pub fn record_established(&mut self, key: &HandlerKey) {
+        self.counters.entry(key.clone()).or_default().0 += 1;
+    }
+
+    /// Records a refusal by a handler.
+    pub fn record_refused(&mut self, key: &HandlerKey) {
+        self.counters.entry(key.clone()).or_default().1 += 1;
+    }
+
+    /// Decides what to do with a CONNECT.
+    pub fn route(
+        &self,
+        req: &ConnectRequest,
+        default_service: Option<&str>,
+        use_sid_as_service: bool,
+    ) -> Route {
+        if let Some(cmd) = nonempty(&req.command) {
+            let code = if cmd.eq_ignore_ascii_case("ping") {
+                return Route::Ping;
+            } else {
+                TnsCode::NOT_AUTHENTICATED // remote administration is refused, as Oracle does
+            };
+            return Route::Refuse {
+                code,
+                handler: None,
+            };
+        }
+        let refuse = |code| Route::Refuse {
+            code,
+            handler: None,
+        };
+        let (requested, by_sid) = if let Some(s) = nonempty(&req.service_name) {
+            (s.to_string(), false)
+        } else if let Some(s) = nonempty(&req.sid) {
+            (s.to_string(), !use_sid_as_service)
+        } else if let Some(s) = default_service.map(str::trim).filter(|s| !s.is_empty()) {
+            (s.to_string(), false)
+        } else {
+            return refuse(TnsCode::NO_SERVICE_NAME);
+        };
+        let mut candidates: Vec<&InstanceEntry> = self
+            .all()
+            .filter(|e| {
+                if by_sid {
+                    e.instance.eq_ignore_ascii_case(&requested)
+                } else {
+                    e.service.eq_ignore_ascii_case(&requested)
+                }
+            })
+            .collect();
+        if candidates.is_empty() {
+            return refuse(if by_sid {
+                TnsCode::UNKNOWN_SID
+            } else {
+                TnsCode::UNKNOWN_SERVICE
+            });
+        }
+        if let Some(inst) = nonempty(&req.instance_name) {
+            candidates.retain(|e| e.instance.eq_ignore_ascii_case(inst));
+            if candidates.is_empty() {
+                return refuse(TnsCode::UNKNOWN_INSTANCE);
+            }
+        }
+        let open: Vec<&InstanceEntry> = candidates
+            .iter()
+            .copied()
+            .filter(|e| matches!(e.status, InstanceStatus::Ready | InstanceStatus::Unknown))
+            .collect();
+        if open.is_empty() {
+            let all_restricted = candidates
+                .iter()
+                .all(|e| e.status == InstanceStatus::Restricted);
+            return refuse(if all_restricted {
+                TnsCode::RESTRICTED
+            } else {
+                TnsCode::BLOCKING
+            });
+        }
+        let server = nonempty(&req.server).map(str::to_ascii_lowercase);
+        let wants_shared = server.as_deref() == Some("shared");
+        let wants_dedicated = matches!(server.as_deref(), Some("dedicated") | Some("pooled"));
+        let is_dispatcher = |h: &Handler| matches!(h.kind, HandlerKind::Dispatcher { .. });
+        let pick = |want: &dyn Fn(&Handler) -> bool| -> Option<(&InstanceEntry, &Handler)> {
+            let mut best: Option<(&InstanceEntry, &Handler)> = None;
+            for e in &open {
+                for h in e.handlers.iter().filter(|h| want(h) && !h.blocked) {
+                    let better = match best {
+                        None => true,
+                        Some((_, b)) => h.current.unwrap_or(0) < b.current.unwrap_or(0),
+                    };
+                    if better {
+                        best = Some((e, h));
+                    }
+                }
+            }
+            best
+        };
+        let chosen = if wants_shared {
+            pick(&|h| is_dispatcher(h))
+        } else if wants_dedicated {
+            pick(&|h| !is_dispatcher(h))
+        } else {
+            // No SERVER: shared when a dispatcher is available, as Oracle does.
+            pick(&|h| is_dispatcher(h)).or_else(|| pick(&|h| !is_dispatcher(h)))
+        };
+        if let Some((e, h)) = chosen {
+            return Route::Handoff(Target {
+                service: requested,
+                instance: e.sid.clone().unwrap_or_else(|| e.instance.clone()),
+                oracle_home: e.oracle_home.clone(),
+                global_dbname: e.global_dbname.clone(),
+                kind: h.kind.clone(),
+                key: key_of(e, h),
+                dynamic: e.status != InstanceStatus::Unknown,
+            });
+        }
+        // No usable handler: charge the refusal to the first handler of the first instance.
+        let first = open
+            .iter()
+            .find_map(|e| e.handlers.first().map(|h| key_of(e, h)));
+        let any_of_kind_blocked = open.iter().flat_map(|e| e.handlers.iter()).any(|h| {
+            h.blocked
+                && (if wants_shared {
+                    is_dispatcher(h)
+                } else {
+                    !wants_dedicated || !is_dispatcher(h)
+                })
+        });
+        let code = if any_of_kind_blocked {
+            TnsCode::NO_APPROPRIATE_HANDLER
+        } else if wants_shared || wants_dedicated {
+            TnsCode::NO_HANDLER_TYPE
+        } else {
+            TnsCode::NO_HANDLER_STACK
+        };
+        Route::Refuse {
+            code,
+            handler: first,
+        }
+    }
+
+    /// Services as lsnrctl shows them, sorted by name, instances in registration order.
+    pub fn views(&self) -> Vec<ServiceView> {
+        let mut services: Vec<ServiceView> = Vec::new();
+        for e in self.all() {
+            let handlers = e
+                .handlers
+                .iter()
+                .map(|h| {
+                    let (established, refused) = self
+                        .counters
+                        .get(&key_of(e, h))
+                        .copied()
+                        .unwrap_or_default();
+                    HandlerView {
+                        handler: h.clone(),
+                        established,
+                        refused,
+                        dynamic: e.status != InstanceStatus::Unknown,
+                    }
+                })
+                .collect();
+            let inst = InstanceView {
+                name: e.instance.clone(),
+                status: e.status,
+                handlers,
+            };
+            match services
+                .iter_mut()
+                .find(|s| s.name.eq_ignore_ascii_case(&e.service))
+            {
+                Some(s) => s.instances.push(inst),
+                None => services.push(ServiceView {
+                    name: e.service.clone(),
+                    instances: vec![inst],
+                }),
+            }
+        }
+        services.sort_by(|a, b| {
+            a.name
+                .to_ascii_lowercase()
+                .cmp(&b.name.to_ascii_lowercase())
+        });
+        services
+    }
+}
+
+/// Converts the registration table's view (instance helper's `registration` module) into
+/// directory entries: one entry per (service, instance).
+pub fn entries_from_registrations(
+    services: &std::collections::BTreeMap<String, Vec<crate::registration::DynamicInstance>>,
+) -> Vec<InstanceEntry> {
+    use server_proc::registration as reg;
+    let mut out = Vec::new();
+    for (service, instances) in services {
+        for i in instances {
+            out.push(InstanceEntry {
+                service: service.clone(),
+                instance: i.instance_name.clone(),
+                status: match i.status {
+                    reg::InstanceStatus::Ready => InstanceStatus::Ready,
+                    reg::InstanceStatus::Blocked => InstanceStatus::Blocked,
+                    reg::InstanceStatus::Restricted => InstanceStatus::Restricted,
+                },
+                oracle_home: Some(i.oracle_home.clone()).filter(|h| !h.is_empty()),
+                global_dbname: None,
+                sid: Some(i.sid.clone()).filter(|s| !s.is_empty()),
+                handlers: i
+                    .handlers
+                    .iter()
+                    .map(|h| Handler {
+                        name: h.handler.name.clone(),
+                        kind: match &h.handler.kind {
+                            reg::HandlerKind::Dedicated => HandlerKind::Dedicated,
+                            reg::HandlerKind::Dispatcher { address, pid, .. } => {
+                                HandlerKind::Dispatcher {
+                                    address: address.clone(),
+                                    machine: i.host.clone(),
+                                    pid: u32::try_from(*pid).unwrap_or(0),
+                                }
+                            }
+                        },
+                        blocked: h.handler.state == reg::HandlerState::Blocked,
+                        current: matches!(h.handler.kind, reg::HandlerKind::Dispatcher { .. })
+                            .then_some(h.handler.current),
+                        max: matches!(h.handler.kind, reg::HandlerKind::Dispatcher { .. })
+                            .then_some(h.handler.max),
+                    })
+                    .collect(),
+            });
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn dir() -> ServiceDirectory {
+        ServiceDirectory::new(&[StaticSid {
+            global_dbname: Some("orcl.example.com".into()),
+            sid_name: "ORCL".into(),
+            oracle_home: Some("/u01/db".into()),
+        }])
+    }
+
+    fn req(service: Option<&str>, sid: Option<&str>) -> ConnectRequest {
+        ConnectRequest {
+            service_name: service.map(String::from),
+            sid: sid.map(String::from),
+            ..ConnectRequest::default()
+        }
+    }
+
+    fn code(r: Route) -> u32 {
+        match r {
+            Route::Refuse { code, .. } => code.0,
+            other => panic!("expected a refusal, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn refusal_codes_follow_oracle() {
+        let d = dir();
+        assert_eq!(code(d.route(&req(None, None), None, false)), 12504);
+        assert_eq!(code(d.route(&req(Some("nope"), None), None, false)), 12514);
+        assert_eq!(code(d.route(&req(None, Some("NOPE")), None, false)), 12505);
+        let mut r = req(Some("ORCL.example.com"), None);
+        r.instance_name = Some("other".into());
+        assert_eq!(code(d.route(&r, None, false)), 12521);
+        r.instance_name = None;
+        r.server = Some("SHARED".into());
+        assert_eq!(code(d.route(&r, None, false)), 12520);
+        // SID used as a service name only with USE_SID_AS_SERVICE.
+        assert_eq!(
+            code(d.route(&req(None, Some("orcl.example.com")), None, false)),
+            12505
+        );
+    }
+
+    #[test]
+    fn known_service_sid_and_default_service_hand_off() {
+        let d = dir();
+        for (r, default) in [
+            (req(Some("orcl.example.com"), None), None),
+            (req(None, Some("orcl")), None),
+            (req(None, None), Some("ORCL.EXAMPLE.COM")),
+            (req(None, Some("orcl.example.com")), None),
+        ] {
+            let use_sid = r.sid.as_deref() == Some("orcl.example.com");
+            match d.route(&r, default, use_sid) {
+                Route::Handoff(t) => {
+                    assert_eq!(t.instance, "ORCL");
+                    assert_eq!(t.kind, HandlerKind::Dedicated);
+                }
+                other => panic!("{r:?}: {other:?}"),
+            }
+        }
+        let mut ping = ConnectRequest {
+            command: Some("ping".into()),
+            ..ConnectRequest::default()
+        };
+        assert_eq!(d.route(&ping, None, false), Route::Ping);
+        ping.command = Some("status".into());
+        assert_eq!(code(d.route(&ping, None, false)), 1189);
+    }
+
+    #[test]
+    fn dynamic_entries_route_and_block() {
+        let mut d = dir();
+        let mk = |status, blocked| InstanceEntry {
+            service: "sales".into(),
+            instance: "sales1".into(),
+            status,
+            oracle_home: None,
+            global_dbname: None,
+            sid: None,
+            handlers: vec![Handler {
+                name: "DEDICATED".into(),
+                kind: HandlerKind::Dedicated,
+                blocked,
+                current: None,
+                max: None,
+            }],
+        };
+        d.replace_dynamic(vec![mk(InstanceStatus::Blocked, false)]);
+        assert_eq!(code(d.route(&req(Some("sales"), None), None, false)), 12528);
+        d.replace_dynamic(vec![mk(InstanceStatus::Ready, true)]);
+        assert_eq!(code(d.route(&req(Some("sales"), None), None, false)), 12519);
+        d.replace_dynamic(vec![mk(InstanceStatus::Ready, false)]);
+        assert!(matches!(
+            d.route(&req(Some("SALES"), None), None, false),
+            Route::Handoff(_)
+        ));
+    }
+
+    #[test]
+    fn counters_show_in_views_and_survive_reload() {
+        let mut d = dir();
+        let Route::Handoff(t) = d.route(&req(Some("orcl.example.com"), None), None, false) else {
+            panic!("no hand-off")
+        };
+        d.record_established(&t.key);
+        d.record_established(&t.key);
+        d.record_refused(&t.key);
+        d.set_static(&[
+            StaticSid {
+                global_dbname: Some("orcl.example.com".into()),
+                sid_name: "ORCL".into(),
+                oracle_home: None,
+            },
+            StaticSid {
+                global_dbname: None,
+                sid_name: "NEW".into(),
+                oracle_home: None,
+            },
+        ]);
+        let v = d.views();
+        assert_eq!(v.len(), 2);
+        assert_eq!(v[0].name, "NEW");
+        let h = &v[1].instances[0].handlers[0];
+        assert_eq!((h.established, h.refused, h.dynamic), (2, 1, false));
+    }
+}

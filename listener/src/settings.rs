@@ -1,0 +1,211 @@
+//! The listener's effective configuration: what `tnslsnr NAME` takes from `listener.ora`
+//! (endpoints with QUEUESIZE, the static `SID_LIST_<NAME>`, and the `PARAM_<NAME>` controls),
+//! with Oracle's defaults filled in. With no `listener.ora` the listener is `LISTENER` on
+//! TCP `127.0.0.1:1521` with no services, like Oracle's default listener (but on loopback).
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use crate::home::OracleHome;
+
+/// Oracle's default `INBOUND_CONNECT_TIMEOUT_<l>`.
+pub const DEFAULT_INBOUND_CONNECT_TIMEOUT: Duration = Duration::from_secs(60);
+/// Linux default accept backlog (QUEUESIZE) per Oracle's docs.
+pub const DEFAULT_QUEUESIZE: u32 = 128;
+
+/// One TCP listening endpoint.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Endpoint {
+    /// `HOST` (name or address).
+    pub host: String,
+    /// `PORT`.
+    pub port: u16,
+    /// `QUEUESIZE` (accept backlog).
+    pub queuesize: u32,
+}
+
+impl Endpoint {
+    /// `(ADDRESS=(PROTOCOL=tcp)(HOST=h)(PORT=p))`.
+    pub fn address(&self) -> String {
+        format!(
+            "(ADDRESS=(PROTOCOL=tcp)(HOST={})(PORT={}))",
+            self.host, self.port
+        )
+    }
+}
+
+/// One static `SID_DESC`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StaticSid {
+    /// `GLOBAL_DBNAME`: the service name clients may request (if any).
+    pub global_dbname: Option<String>,
+    /// `SID_NAME`: the instance.
+    pub sid_name: String,
+    /// `ORACLE_HOME` of the SID_DESC.
+    pub oracle_home: Option<String>,
+}
+
+/// Everything the running listener needs from its configuration.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ListenerSettings {
+    /// Listener name (upper case).
+    pub name: String,
+    /// TCP endpoints.
+    pub endpoints: Vec<Endpoint>,
+    /// Static services.
+    pub sids: Vec<StaticSid>,
+    /// `INBOUND_CONNECT_TIMEOUT_<l>`; zero disables it.
+    pub inbound_connect_timeout: Duration,
+    /// `DEFAULT_SERVICE_<l>`.
+    pub default_service: Option<String>,
+    /// `USE_SID_AS_SERVICE_<l>`.
+    pub use_sid_as_service: bool,
+    /// `ADMIN_RESTRICTIONS_<l>`: refuse runtime `SET`.
+    pub admin_restrictions: bool,
+    /// `DYNAMIC_REGISTRATION_<l>`: accept instance registrations.
+    pub dynamic_registration: bool,
+    /// `LOGGING_<l>`.
+    pub logging: bool,
+    /// `LOG_DIRECTORY_<l>`.
+    pub log_directory: PathBuf,
+    /// `LOG_FILE_<l>` (file name).
+    pub log_file: String,
+    /// `TRACE_LEVEL_<l>` (off, user, admin, support).
+    pub trace_level: String,
+    /// The parameter file read, if one existed.
+    pub parameter_file: Option<PathBuf>,
+}
+
+impl ListenerSettings {
+    /// The settings of a listener with no `listener.ora` entry.
+    pub fn defaults(name: &str, home: &OracleHome) -> Self {
+        Self {
+            name: name.to_ascii_uppercase(),
+            endpoints: vec![Endpoint {
+                host: "127.0.0.1".to_string(),
+                port: 1521,
+                queuesize: DEFAULT_QUEUESIZE,
+            }],
+            sids: Vec::new(),
+            inbound_connect_timeout: DEFAULT_INBOUND_CONNECT_TIMEOUT,
+            default_service: None,
+            use_sid_as_service: false,
+            admin_restrictions: false,
+            dynamic_registration: true,
+            logging: true,
+            log_directory: home.default_log_dir(),
+            log_file: "listener.log".to_string(),
+            trace_level: "off".to_string(),
+            parameter_file: None,
+        }
+    }
+
+    /// Full path of `listener.log`.
+    pub fn log_path(&self) -> PathBuf {
+        self.log_directory.join(&self.log_file)
+    }
+}
+
+/// Errors loading the listener's settings.
+#[derive(Debug, thiserror::Error)]
+pub enum SettingsError {
+    /// `listener.ora` exists but could not be read.
+    #[error("{0}")]
+    Read(String),
+    /// The file has no definition for a non-default listener name.
+    #[error("TNS-01151: Missing listener name, {name}, in LISTENER.ORA")]
+    MissingListener {
+        /// The name asked for.
+        name: String,
+    },
+}
+
+/// Settings plus the parser's diagnostics (rendered `file:line:col: message`).
+#[derive(Debug, Clone)]
+pub struct Loaded {
+    /// The settings.
+    pub settings: ListenerSettings,
+    /// Diagnostics and notes about ignored entries.
+    pub notes: Vec<String>,
+}
+
+/// Reads `listener.ora` from the home's admin directory and extracts listener `name`.
+pub fn load(home: &OracleHome, name: &str) -> Result<Loaded, SettingsError> {
+    let name = name.to_ascii_uppercase();
+    let mut settings = ListenerSettings::defaults(&name, home);
+    let path = home.listener_ora();
+    if !path.exists() {
+        return Ok(Loaded {
+            settings,
+            notes: Vec::new(),
+        });
+    }
+    let parsed = config::listener::ListenerConfig::load(&path)
+        .map_err(|e| SettingsError::Read(e.to_string()))?;
+    let mut notes: Vec<String> = parsed.diagnostics.iter().map(|d| d.to_string()).collect();
+    settings.parameter_file = Some(path);
+    let Some(l) = parsed.value.listener(&name) else {
+        if name == "LISTENER" {
+            return Ok(Loaded { settings, notes });
+        }
+        return Err(SettingsError::MissingListener { name });
+    };
+    let mut endpoints = Vec::new();
+    for e in &l.endpoints {
+        if e.protocol != config::listener::Protocol::Tcp {
+            notes.push(format!(
+                "endpoint {} ignored: only TCP is supported",
+                e.render()
+            ));
+            continue;
+        }
+        endpoints.push(Endpoint {
+            host: e
+                .host
+                .clone()
+                .filter(|h| !h.is_empty())
+                .unwrap_or_else(|| "127.0.0.1".to_string()),
+            port: e.port.unwrap_or(1521),
+            queuesize: e.queuesize.unwrap_or(DEFAULT_QUEUESIZE),
+        });
+    }
+    if !endpoints.is_empty() || !l.endpoints.is_empty() {
+        settings.endpoints = endpoints;
+    }
+    settings.sids = l
+        .sid_list
+        .iter()
+        .filter_map(|s| {
+            let Some(sid) = s.sid_name.clone().filter(|v| !v.is_empty()) else {
+                notes.push("SID_DESC without SID_NAME ignored".to_string());
+                return None;
+            };
+            Some(StaticSid {
+                global_dbname: s.global_dbname.clone(),
+                sid_name: sid,
+                oracle_home: s.oracle_home.clone(),
+            })
+        })
+        .collect();
+    let p = &l.params;
+    settings.inbound_connect_timeout = p.inbound_connect_timeout;
+    settings.default_service = p.default_service.clone();
+    settings.use_sid_as_service = p.use_sid_as_service;
+    settings.admin_restrictions = p.admin_restrictions;
+    settings.dynamic_registration = p.dynamic_registration;
+    settings.logging = p.logging;
+    if let Some(d) = &p.log_directory {
+        settings.log_directory = d.clone();
+    }
+    if let Some(f) = &p.log_file {
+        settings.log_file = if f.ends_with(".log") {
+            f.clone()
+        } else {
+            format!("{f}.log")
+        };
+    }
+    if let Some(t) = &p.trace_level {
+        settings.trace_level = t.to_ascii_lowercase();
+    }
+    Ok(Loaded { settings, notes })
+}

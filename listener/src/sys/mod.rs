@@ -1,0 +1,13 @@
+//! The only place in the listener that talks to the kernel through `unsafe`: `fork`, the
+//! argv overwrite behind the process titles `ps` shows (`tnslsnr LISTENER`,
+//! `oracle<SID> (LOCAL=NO)`), `SCM_RIGHTS` fd passing and fd-table hygiene after a fork.
+//!
+//! Everything else in the crate uses the safe wrappers here, so the invariants that make
+//! the `unsafe` sound (fork only while single-threaded, argv captured before it is
+//! overwritten) are checked in one module.
+
+pub(crate) mod fdpass;
+pub(crate) mod process;
+pub mod title;
+
+pub use process::thread_count;

@@ -1,0 +1,133 @@
+//! Process-level primitives: a `fork` that refuses to run in a multi-threaded process,
+//! closing every inherited fd but the ones a dedicated server keeps, pointing stdio at
+//! `/dev/null`, and restoring default signal dispositions in a fresh child.
+
+use std::fs;
+use std::os::fd::{AsRawFd, OwnedFd, RawFd};
+
+use nix::sys::signal::{SigHandler, SigSet, SigmaskHow, Signal, pthread_sigmask, signal};
+use nix::unistd::{ForkResult, dup2_stderr, dup2_stdin, dup2_stdout};
+
+/// Errors of the process primitives.
+#[derive(Debug, thiserror::Error)]
+pub enum ProcessError {
+    /// `fork` was requested while other threads exist; forking then is unsound.
+    #[error(
+        "refusing to fork: process has {threads} threads (the spawner must stay single-threaded)"
+    )]
+    MultiThreaded {
+        /// Number of threads found in `/proc/self/task`.
+        threads: usize,
+    },
+    /// The `fork` system call failed.
+    #[error("fork failed: {source}")]
+    Fork {
+        /// errno from the kernel.
+        source: nix::Error,
+    },
+    /// Reading `/proc/self/fd` failed.
+    #[error("cannot list open file descriptors: {source}")]
+    ListFds {
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// Opening or duplicating `/dev/null` onto stdio failed.
+    #[error("cannot redirect stdio to /dev/null: {detail}")]
+    DevNull {
+        /// What went wrong.
+        detail: String,
+    },
+}
+
+/// Number of threads of the calling process, from `/proc/self/task`.
+pub fn thread_count() -> usize {
+    fs::read_dir("/proc/self/task")
+        .map(|d| d.count())
+        .unwrap_or(0)
+}
+
+/// `fork()`, but only when the calling process has exactly one thread.
+pub(crate) fn fork_single_threaded() -> Result<ForkResult, ProcessError> {
+    let threads = thread_count();
+    if threads != 1 {
+        return Err(ProcessError::MultiThreaded { threads });
+    }
+    // SAFETY: the process has exactly one thread (checked just above, and nothing between
+    // the check and the call can start one), so the child inherits no lock held by another
+    // thread and may run arbitrary code, including allocation.
+    unsafe { nix::unistd::fork() }.map_err(|source| ProcessError::Fork { source })
+}
+
+/// Closes every file descriptor above stderr except those in `keep`.
+pub(crate) fn close_fds_except(keep: &[RawFd]) -> Result<(), ProcessError> {
+    let mut fds = Vec::new();
+    let dir = fs::read_dir("/proc/self/fd").map_err(|source| ProcessError::ListFds { source })?;
+    for entry in dir {
+        let entry = entry.map_err(|source| ProcessError::ListFds { source })?;
+        if let Some(fd) = entry
+            .file_name()
+            .to_str()
+            .and_then(|s| s.parse::<RawFd>().ok())
+        {
+            fds.push(fd);
+        }
+    }
+    // The directory handle used for the listing is closed by now; closing it again below
+    // only yields EBADF, which is ignored.
+    for fd in fds {
+        if fd > 2 && !keep.contains(&fd) {
+            // SAFETY: we are in a freshly forked child; the inherited descriptors listed
+            // here belong to the parent's objects, and no Rust owner in this process will
+            // use them again (the child only keeps `keep`). EBADF for the already-closed
+            // read_dir handle is harmless.
+            let _ = unsafe { libc::close(fd) };
+        }
+    }
+    Ok(())
+}
+
+/// Points stdin, stdout and stderr at `/dev/null`, so a dedicated server never holds a pipe
+/// that its grandparent's starter waits on.
+pub(crate) fn stdio_to_devnull() -> Result<(), ProcessError> {
+    let null: OwnedFd = fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open("/dev/null")
+        .map_err(|e| ProcessError::DevNull {
+            detail: e.to_string(),
+        })?
+        .into();
+    let map = |e: nix::Error| ProcessError::DevNull {
+        detail: e.to_string(),
+    };
+    dup2_stdin(&null).map_err(map)?;
+    dup2_stdout(&null).map_err(map)?;
+    dup2_stderr(&null).map_err(map)?;
+    debug_assert!(null.as_raw_fd() > 2 || null.as_raw_fd() >= 0);
+    Ok(())
+}
+
+/// Restores default dispositions for the signals the listener family touches and unblocks
+/// every signal (masks and `SIG_IGN` survive `fork`).
+pub(crate) fn reset_signals() {
+    for sig in [
+        Signal::SIGCHLD,
+        Signal::SIGINT,
+        Signal::SIGTERM,
+        Signal::SIGHUP,
+        Signal::SIGQUIT,
+        Signal::SIGUSR1,
+    ] {
+        // SAFETY: installing SIG_DFL runs no handler code, so no async-signal-safety rule
+        // can be broken; failure (EINVAL) is impossible for these signal numbers.
+        let _ = unsafe { signal(sig, SigHandler::SigDfl) };
+    }
+    let _ = pthread_sigmask(SigmaskHow::SIG_SETMASK, Some(&SigSet::empty()), None);
+}
+
+/// Ignores a signal (used by the spawner for SIGINT/SIGHUP, so Ctrl-C on a foreground
+/// `tnslsnr` does not orphan live dedicated servers' reaper).
+pub(crate) fn ignore_signal(sig: Signal) {
+    // SAFETY: SIG_IGN installs no handler code.
+    let _ = unsafe { signal(sig, SigHandler::SigIgn) };
+}

@@ -1,0 +1,126 @@
+//! What the session engine needs from the instance: session slots (SID, SERIAL#), kill
+//! checks, the instance's names and the clock. The instance (SGA) implements
+//! [`InstanceHooks`] for real; [`LocalInstance`] is the in-process default used when a
+//! dedicated server runs from a static SID_DESC with no instance, and in tests.
+
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::SystemTime;
+
+use crate::sql::OraError;
+
+/// Who is logging in (from the AUTH key/values).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SessionInfo {
+    /// Database user (upper case).
+    pub user: String,
+    /// Client program (`AUTH_PROGRAM_NM`).
+    pub program: String,
+    /// Client machine (`AUTH_MACHINE`).
+    pub machine: String,
+    /// Client OS user (`AUTH_SID`).
+    pub osuser: String,
+    /// Client terminal (`AUTH_TERMINAL`).
+    pub terminal: String,
+    /// Client process id (`AUTH_PID`).
+    pub process: String,
+    /// Service the session connected to.
+    pub service_name: String,
+}
+
+/// A session's identity in the instance: `V$SESSION.SID` and `SERIAL#`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct SessionSlot {
+    /// SID.
+    pub sid: u32,
+    /// SERIAL#.
+    pub serial: u32,
+}
+
+/// The instance side of a session.
+pub trait InstanceHooks: Send + Sync {
+    /// Allocates a session slot at login (ORA-00018 when full, ORA-01034 when down).
+    fn open_session(&self, info: &SessionInfo) -> Result<SessionSlot, OraError>;
+    /// Frees the slot at logoff or disconnect.
+    fn close_session(&self, slot: SessionSlot);
+    /// True when `ALTER SYSTEM KILL SESSION` marked the session.
+    fn is_killed(&self, slot: SessionSlot) -> bool {
+        let _ = slot;
+        false
+    }
+    /// Marks the session ACTIVE (in a call) or INACTIVE.
+    fn set_active(&self, slot: SessionSlot, active: bool) {
+        let _ = (slot, active);
+    }
+    /// `INSTANCE_NAME`.
+    fn instance_name(&self) -> String;
+    /// `DB_NAME`.
+    fn db_name(&self) -> String {
+        self.instance_name()
+    }
+    /// The clock (the engine itself never reads one).
+    fn now(&self) -> SystemTime {
+        SystemTime::now()
+    }
+}
+
+/// In-process instance: hands out SIDs from a counter and remembers kills.
+#[derive(Debug)]
+pub struct LocalInstance {
+    name: String,
+    next_sid: AtomicU32,
+    open: Mutex<Vec<SessionSlot>>,
+    killed: Mutex<Vec<SessionSlot>>,
+}
+
+impl LocalInstance {
+    /// An instance called `name` whose first SID is `first_sid`.
+    pub fn new(name: impl Into<String>, first_sid: u32) -> Self {
+        LocalInstance {
+            name: name.into(),
+            next_sid: AtomicU32::new(first_sid.max(1)),
+            open: Mutex::new(Vec::new()),
+            killed: Mutex::new(Vec::new()),
+        }
+    }
+
+    /// Sessions currently open.
+    pub fn open_sessions(&self) -> Vec<SessionSlot> {
+        self.open.lock().map(|v| v.clone()).unwrap_or_default()
+    }
+
+    /// Marks a session killed (what `ALTER SYSTEM KILL SESSION 'sid,serial#'` does).
+    pub fn kill(&self, slot: SessionSlot) {
+        if let Ok(mut k) = self.killed.lock() {
+            k.push(slot);
+        }
+    }
+}
+
+impl InstanceHooks for LocalInstance {
+    fn open_session(&self, _info: &SessionInfo) -> Result<SessionSlot, OraError> {
+        let sid = self.next_sid.fetch_add(1, Ordering::Relaxed);
+        let slot = SessionSlot {
+            sid,
+            serial: sid.wrapping_mul(7919) % 65_000 + 1,
+        };
+        if let Ok(mut o) = self.open.lock() {
+            o.push(slot);
+        }
+        Ok(slot)
+    }
+
+    fn close_session(&self, slot: SessionSlot) {
+        if let Ok(mut o) = self.open.lock() {
+            o.retain(|s| *s != slot);
+        }
+    }
+
+    fn is_killed(&self, slot: SessionSlot) -> bool {
+        self.killed.lock().is_ok_and(|k| k.contains(&slot))
+    }
+
+    fn instance_name(&self) -> String {
+        self.name.clone()
+    }
+}

@@ -1,0 +1,740 @@
+//! The sans-I/O session engine: TTC requests in, TTC responses out, no sockets and no clock.
+//!
+//! The dedicated loop feeds it the payload of each DATA packet and performs the [`Action`]s
+//! it returns (send, break-then-send, wait, close); a shared server will do the same from a
+//! request queue. State: the negotiation phase, the logged-in user and session slot, the
+//! cursors (ids, cached statements, fetch positions) and the transaction flag.
+
+pub mod instance;
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, UNIX_EPOCH};
+
+use tns::o5logon::{self, ServerChallenge, Verifier};
+use tns::ttc::buf::{KeyValue, TtcError, Writer};
+use tns::ttc::message::{
+    ErrorInfo, ProtocolReply, SERVER_FIELD_VERSION, call_status, encode_data_types_reply,
+    encode_describe_info, encode_parameter_pairs, encode_row_data, encode_row_header,
+    encode_status, exec_option,
+};
+use tns::ttc::request::{Auth, Call, DecodeContext, Execute, Piggyback, Request, RequestDecoder};
+use tns::ttc::types::DateTime;
+
+pub use instance::{InstanceHooks, LocalInstance, SessionInfo, SessionSlot};
+
+use crate::pwfile::{self, PasswordFile};
+use crate::sql::eval::{EvalContext, QueryPlan, plan_query};
+use crate::sql::{self, OraError, Statement};
+
+/// Where user verifiers come from.
+pub trait Credentials: Send + Sync {
+    /// The 12c verifier of `user` (already normalised), if the user exists.
+    fn verifier(&self, user: &str) -> Option<Verifier>;
+}
+
+/// Credentials read from the password file at every login (so `oradb user add` takes effect
+/// without a restart).
+#[derive(Debug, Clone)]
+pub struct PasswordFileCredentials {
+    path: PathBuf,
+}
+
+impl PasswordFileCredentials {
+    /// Reads `$ORACLE_HOME/dbs/orapw<SID>`.
+    pub fn new(oracle_home: &std::path::Path, sid: &str) -> Self {
+        PasswordFileCredentials {
+            path: pwfile::path_for(oracle_home, sid),
+        }
+    }
+}
+
+impl Credentials for PasswordFileCredentials {
+    fn verifier(&self, user: &str) -> Option<Verifier> {
+        let f = PasswordFile::load(&self.path).ok()?;
+        f.lookup(user).map(|u| u.v12c.clone())
+    }
+}
+
+/// Fixed facts about the server the engine reports.
+#[derive(Debug, Clone)]
+pub struct SessionConfig {
+    /// Service the client connected to (`AUTH_SC_SERVICE_NAME`, `SERVICE_NAME`).
+    pub service_name: String,
+    /// DB domain.
+    pub db_domain: String,
+    /// `SERVER_HOST`.
+    pub server_host: String,
+    /// `AUTH_MAX_OPEN_CURSORS`.
+    pub max_open_cursors: u32,
+}
+
+/// Oracle version reported to clients: 19.3.0.0.0.
+pub const VERSION: (u32, u32, u32, u32, u32) = (19, 3, 0, 0, 0);
+
+fn packed_version(fv: u8) -> u32 {
+    let (ma, mi, up, re, po) = VERSION;
+    if fv >= 11 {
+        (ma << 24) | (mi << 16) | (up << 12) | (re << 4) | po
+    } else {
+        (ma << 24) | (mi << 20) | (up << 12) | (re << 8) | po
+    }
+}
+
+/// A source of random bytes (session keys, salts).
+pub type RandomSource = Box<dyn FnMut(&mut [u8]) + Send>;
+
+/// What the transport must do next.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Action {
+    /// Send these TTC bytes as DATA packets.
+    Send(Vec<u8>),
+    /// Send MARKER BREAK, MARKER RESET, then these TTC bytes (error after a break).
+    BreakAndSend(Vec<u8>),
+    /// Wait this long (watching for a client break), then call [`Session::on_timer`].
+    Sleep(Duration),
+    /// Close the connection (after the sends before it).
+    Close,
+}
+
+#[derive(Debug)]
+enum Phase {
+    Protocol,
+    DataTypes,
+    AuthOne,
+    AuthTwo(Box<PendingLogin>),
+    LoggedOn,
+    LoggedOff,
+}
+
+#[derive(Debug)]
+struct PendingLogin {
+    user: String,
+    known: bool,
+    challenge: ServerChallenge,
+    info: SessionInfo,
+}
+
+#[derive(Debug)]
+struct Cursor {
+    stmt: Statement,
+    plan: Option<QueryPlan>,
+    position: u64,
+    ctx: Option<EvalContext>,
+}
+
+/// One session.
+pub struct Session {
+    cfg: SessionConfig,
+    creds: Arc<dyn Credentials>,
+    inst: Arc<dyn InstanceHooks>,
+    decoder: RequestDecoder,
+    dctx: DecodeContext,
+    phase: Phase,
+    user: String,
+    slot: Option<SessionSlot>,
+    info: SessionInfo,
+    cursors: HashMap<u32, Cursor>,
+    next_cursor: u32,
+    txn: bool,
+    pending: Option<Vec<u8>>,
+    random: RandomSource,
+}
+
+impl std::fmt::Debug for Session {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Session")
+            .field("phase", &self.phase)
+            .field("user", &self.user)
+            .field("slot", &self.slot)
+            .field("cursors", &self.cursors.len())
+            .finish_non_exhaustive()
+    }
+}
+
+const ORA_01403: &str = "ORA-01403: no data found";
+const ORA_01013: &str = "ORA-01013: user requested cancel of current operation";
+const ORA_01017: &str = "ORA-01017: invalid username/password; logon denied";
+const ORA_01012: &str = "ORA-01012: not logged on";
+const ORA_00028: &str = "ORA-00028: your session has been killed";
+
+impl Session {
+    /// A session in its initial state (waiting for the PROTOCOL message).
+    pub fn new(
+        cfg: SessionConfig,
+        creds: Arc<dyn Credentials>,
+        inst: Arc<dyn InstanceHooks>,
+    ) -> Self {
+        Session {
+            cfg,
+            creds,
+            inst,
+            decoder: RequestDecoder::new(),
+            dctx: DecodeContext::default(),
+            phase: Phase::Protocol,
+            user: String::new(),
+            slot: None,
+            info: SessionInfo::default(),
+            cursors: HashMap::new(),
+            next_cursor: 1,
+            txn: false,
+            pending: None,
+            random: Box::new(|b: &mut [u8]| rand::fill(b)),
+        }
+    }
+
+    /// Replaces the random source (tests use a deterministic one).
+    pub fn with_random(mut self, random: RandomSource) -> Self {
+        self.random = random;
+        self
+    }
+
+    /// The session slot once logged in.
+    pub fn slot(&self) -> Option<SessionSlot> {
+        self.slot
+    }
+
+    /// True while a call waits for [`Self::on_timer`].
+    pub fn is_waiting(&self) -> bool {
+        self.pending.is_some()
+    }
+
+    /// True after LOGOFF.
+    pub fn logged_off(&self) -> bool {
+        matches!(self.phase, Phase::LoggedOff)
+    }
+
+    /// The negotiated TTC field version (0 before negotiation).
+    pub fn field_version(&self) -> u8 {
+        self.dctx.field_version
+    }
+
+    /// Feeds the payload of one DATA packet; returns what to do.
+    pub fn on_data(&mut self, payload: &[u8]) -> Vec<Action> {
+        self.decoder.push(payload);
+        self.drain()
+    }
+
+    fn drain(&mut self) -> Vec<Action> {
+        let mut out = Vec::new();
+        while self.pending.is_none() {
+            match self.decoder.next_request(&self.dctx) {
+                Ok(Some(req)) => {
+                    let acts = self.handle(req);
+                    let stop = acts.iter().any(|a| matches!(a, Action::Close));
+                    out.extend(acts);
+                    if stop {
+                        break;
+                    }
+                }
+                Ok(None) => break,
+                Err(e) => {
+                    out.push(self.error_bytes_action(ttc_error(&e)));
+                    break;
+                }
+            }
+        }
+        out
+    }
+
+    /// The wait requested by [`Action::Sleep`] is over: send the pending reply and go on.
+    pub fn on_timer(&mut self) -> Vec<Action> {
+        let mut out = Vec::new();
+        if let Some(bytes) = self.pending.take() {
+            self.set_active(false);
+            out.push(Action::Send(bytes));
+        }
+        out.extend(self.drain());
+        out
+    }
+
+    /// The client sent a BREAK or INTERRUPT marker: cancel the current call and answer
+    /// BREAK, RESET, ORA-01013 (one reply per episode).
+    pub fn on_break(&mut self) -> Vec<Action> {
+        self.pending = None;
+        self.decoder.clear();
+        self.set_active(false);
+        let mut w = Writer::new();
+        ErrorInfo::error(1013, ORA_01013).encode(&mut w, self.fv());
+        vec![Action::BreakAndSend(w.into_bytes())]
+    }
+
+    /// The connection is gone: free the session slot.
+    pub fn on_disconnect(&mut self) {
+        if let Some(slot) = self.slot.take() {
+            self.inst.close_session(slot);
+        }
+    }
+
+    fn fv(&self) -> u8 {
+        self.dctx.field_version
+    }
+
+    fn set_active(&self, active: bool) {
+        if let Some(s) = self.slot {
+            self.inst.set_active(s, active);
+        }
+    }
+
+    fn error_bytes_action(&self, info: ErrorInfo) -> Action {
+        let mut w = Writer::new();
+        info.encode(&mut w, self.fv());
+        Action::Send(w.into_bytes())
+    }
+
+    fn ora(&self, e: &OraError) -> ErrorInfo {
+        ErrorInfo {
+            error_pos: i16::try_from(e.offset).unwrap_or(0),
+            call_status: self.call_status(),
+            ..ErrorInfo::error(e.code, e.text())
+        }
+    }
+
+    fn call_status(&self) -> u32 {
+        if self.txn {
+            call_status::TXN_IN_PROGRESS
+        } else {
+            0
+        }
+    }
+
+    fn handle(&mut self, req: Request) -> Vec<Action> {
+        match (req, &self.phase) {
+            (Request::Protocol(_), Phase::Protocol) => {
+                let mut w = Writer::new();
+                ProtocolReply::server_default().encode(&mut w);
+                self.phase = Phase::DataTypes;
+                vec![Action::Send(w.into_bytes())]
+            }
+            (Request::DataTypes(dt), Phase::DataTypes) => {
+                let client_fv = dt
+                    .compile_caps
+                    .get(tns::ttc::message::CCAP_FIELD_VERSION)
+                    .copied()
+                    .unwrap_or(SERVER_FIELD_VERSION);
+                self.dctx.field_version = client_fv.min(SERVER_FIELD_VERSION);
+                let mut w = Writer::new();
+                encode_data_types_reply(&mut w, &[]);
+                self.phase = Phase::AuthOne;
+                vec![Action::Send(w.into_bytes())]
+            }
+            (
+                Request::Call {
+                    piggybacks, call, ..
+                },
+                _,
+            ) => {
+                for p in piggybacks {
+                    let Piggyback::CloseCursors(ids) = p;
+                    for id in ids {
+                        self.cursors.remove(&id);
+                        self.dctx.cursor_binds.remove(&id);
+                    }
+                }
+                self.call(call)
+            }
+            (other, _) => {
+                let what = match other {
+                    Request::Protocol(_) => "PROTOCOL",
+                    Request::DataTypes(_) => "DATA_TYPES",
+                    Request::Call { .. } => "call",
+                };
+                vec![self.error_bytes_action(ErrorInfo::error(
+                    3137,
+                    format!(
+                        "ORA-03137: malformed TTC packet from client rejected: [{what} out of sequence]"
+                    ),
+                ))]
+            }
+        }
+    }
+
+    fn call(&mut self, call: Call) -> Vec<Action> {
+        match call {
+            Call::AuthPhaseOne(auth) => self.auth_one(auth),
+            Call::AuthPhaseTwo(auth) => self.auth_two(auth),
+            other => {
+                if !matches!(self.phase, Phase::LoggedOn) {
+                    return vec![self.error_bytes_action(ErrorInfo::error(1012, ORA_01012))];
+                }
+                if let Some(slot) = self.slot
+                    && self.inst.is_killed(slot)
+                {
+                    let a = self.error_bytes_action(ErrorInfo::error(28, ORA_00028));
+                    self.on_disconnect();
+                    return vec![a, Action::Close];
+                }
+                self.logged_on_call(other)
+            }
+        }
+    }
+
+    fn auth_one(&mut self, auth: Auth) -> Vec<Action> {
+        let user = pwfile::normalize_user(&auth.user);
+        let found = self.creds.verifier(&user);
+        let known = found.is_some();
+        let verifier = found.unwrap_or_else(|| Verifier::decoy(&user));
+        let (challenge, pairs) = o5logon::server_challenge(&verifier, &mut *self.random);
+        let info = SessionInfo {
+            user: user.clone(),
+            program: auth.get("AUTH_PROGRAM_NM").unwrap_or_default(),
+            machine: auth.get("AUTH_MACHINE").unwrap_or_default(),
+            osuser: auth.get("AUTH_SID").unwrap_or_default(),
+            terminal: auth.get("AUTH_TERMINAL").unwrap_or_default(),
+            process: auth.get("AUTH_PID").unwrap_or_default(),
+            service_name: self.cfg.service_name.clone(),
+        };
+        self.phase = Phase::AuthTwo(Box::new(PendingLogin {
+            user,
+            known,
+            challenge,
+            info,
+        }));
+        let mut w = Writer::new();
+        encode_parameter_pairs(&mut w, &pairs);
+        ErrorInfo::default().encode(&mut w, self.fv());
+        vec![Action::Send(w.into_bytes())]
+    }
+
+    fn auth_two(&mut self, auth: Auth) -> Vec<Action> {
+        let phase = std::mem::replace(&mut self.phase, Phase::AuthOne);
+        let Phase::AuthTwo(login) = phase else {
+            self.phase = phase;
+            return vec![self.error_bytes_action(ErrorInfo::error(1017, ORA_01017))];
+        };
+        let PendingLogin {
+            user,
+            known,
+            challenge,
+            info,
+        } = *login;
+        let proof = o5logon::server_verify(&challenge, &auth.pairs, &mut *self.random);
+        let proof = match proof {
+            Ok(p) if known => p,
+            _ => return vec![self.error_bytes_action(ErrorInfo::error(1017, ORA_01017))],
+        };
+        let slot = match self.inst.open_session(&info) {
+            Ok(s) => s,
+            Err(e) => {
+                let ei = ErrorInfo::error(e.code, e.text());
+                return vec![self.error_bytes_action(ei)];
+            }
+        };
+        self.slot = Some(slot);
+        self.user = user;
+        self.info = info;
+        self.phase = Phase::LoggedOn;
+        let inst = self.inst.instance_name();
+        let pairs = [
+            ("AUTH_VERSION_STRING", "- Production".to_owned()),
+            ("AUTH_VERSION_SQL", "19".to_owned()),
+            ("AUTH_XACTION_TRAITS", "3".to_owned()),
+            ("AUTH_VERSION_NO", packed_version(self.fv()).to_string()),
+            ("AUTH_VERSION_STATUS", "0".to_owned()),
+            ("AUTH_CAPABILITY_TABLE", String::new()),
+            ("AUTH_LAST_LOGIN", String::new()),
+            ("AUTH_DBNAME", self.inst.db_name().to_uppercase()),
+            ("AUTH_DB_MOUNT_ID", "0".to_owned()),
+            ("AUTH_DB_ID", "0".to_owned()),
+            ("AUTH_USER_ID", "100".to_owned()),
+            ("AUTH_SESSION_ID", slot.sid.to_string()),
+            ("AUTH_SERIAL_NUM", slot.serial.to_string()),
+            ("AUTH_INSTANCE_NO", "1".to_owned()),
+            ("AUTH_INSTANCENAME", inst.clone()),
+            ("AUTH_SC_SERVICE_NAME", self.cfg.service_name.clone()),
+            ("AUTH_SC_INSTANCE_NAME", inst),
+            ("AUTH_SC_DB_DOMAIN", self.cfg.db_domain.clone()),
+            ("AUTH_SC_DBUNIQUE_NAME", self.inst.db_name()),
+            ("AUTH_SC_REAL_DBUNIQUE_NAME", self.inst.db_name()),
+            (
+                "AUTH_MAX_OPEN_CURSORS",
+                self.cfg.max_open_cursors.to_string(),
+            ),
+            ("AUTH_MAX_IDEN_LENGTH", "128".to_owned()),
+            ("AUTH_SVR_RESPONSE", proof),
+        ];
+        let pairs: Vec<KeyValue> = pairs.iter().map(|(k, v)| KeyValue::new(k, v, 0)).collect();
+        let mut w = Writer::new();
+        encode_parameter_pairs(&mut w, &pairs);
+        ErrorInfo::default().encode(&mut w, self.fv());
+        vec![Action::Send(w.into_bytes())]
+    }
+
+    fn eval_context(&self) -> EvalContext {
+        let now = self.inst.now();
+        let d = now.duration_since(UNIX_EPOCH).unwrap_or_default();
+        let secs = i64::try_from(d.as_secs()).unwrap_or(0);
+        let inst = self.inst.instance_name();
+        let sid = self.slot.map(|s| s.sid).unwrap_or(0);
+        let userenv = [
+            ("SID", sid.to_string()),
+            ("SESSIONID", sid.to_string()),
+            ("SESSION_USER", self.user.clone()),
+            ("CURRENT_USER", self.user.clone()),
+            ("CURRENT_SCHEMA", self.user.clone()),
+            ("INSTANCE_NAME", inst),
+            ("INSTANCE", "1".to_owned()),
+            ("DB_NAME", self.inst.db_name()),
+            ("DB_UNIQUE_NAME", self.inst.db_name()),
+            ("DB_DOMAIN", self.cfg.db_domain.clone()),
+            ("SERVICE_NAME", self.cfg.service_name.clone()),
+            ("SERVER_HOST", self.cfg.server_host.clone()),
+            ("HOST", self.info.machine.clone()),
+            ("OS_USER", self.info.osuser.clone()),
+            ("TERMINAL", self.info.terminal.clone()),
+            ("MODULE", self.info.program.clone()),
+            ("LANGUAGE", "AMERICAN_AMERICA.AL32UTF8".to_owned()),
+            ("AUTHENTICATION_METHOD", "PASSWORD".to_owned()),
+        ];
+        EvalContext {
+            user: self.user.clone(),
+            userenv: userenv
+                .into_iter()
+                .map(|(k, v)| (k.to_owned(), v))
+                .collect(),
+            now: DateTime::from_unix(secs, d.subsec_micros() * 1000),
+        }
+    }
+
+    fn logged_on_call(&mut self, call: Call) -> Vec<Action> {
+        let fv = self.fv();
+        match call {
+            Call::Ping => {
+                let mut w = Writer::new();
+                encode_status(&mut w, self.call_status());
+                vec![Action::Send(w.into_bytes())]
+            }
+            Call::Commit | Call::Rollback => {
+                self.txn = false;
+                let mut w = Writer::new();
+                encode_status(&mut w, 0);
+                vec![Action::Send(w.into_bytes())]
+            }
+            Call::Logoff => {
+                self.cursors.clear();
+                self.on_disconnect();
+                self.phase = Phase::LoggedOff;
+                let mut w = Writer::new();
+                encode_status(&mut w, 0);
+                vec![Action::Send(w.into_bytes())]
+            }
+            Call::Execute(ex) => self.execute(ex),
+            Call::Reexecute {
+                cursor_id, rows, ..
+            } => {
+                let Some(cur) = self.cursors.get_mut(&cursor_id) else {
+                    return vec![
+                        self.error_bytes_action(ErrorInfo::error(
+                            1001,
+                            "ORA-01001: invalid cursor",
+                        )),
+                    ];
+                };
+                cur.position = 0;
+                if cur.plan.is_some() {
+                    let ctx = self.eval_context();
+                    let Some(cur) = self.cursors.get_mut(&cursor_id) else {
+                        return Vec::new();
+                    };
+                    cur.ctx = Some(ctx);
+                    return vec![self.fetch_rows(cursor_id, rows, false)];
+                }
+                let stmt = cur.stmt.clone();
+                self.run_non_query(&stmt, 0)
+            }
+            Call::Fetch { cursor_id, rows } => {
+                if !self.cursors.contains_key(&cursor_id) {
+                    let mut w = Writer::new();
+                    ErrorInfo::error(1001, "ORA-01001: invalid cursor").encode(&mut w, fv);
+                    return vec![Action::Send(w.into_bytes())];
+                }
+                vec![self.fetch_rows(cursor_id, rows, false)]
+            }
+            Call::AuthPhaseOne(_) | Call::AuthPhaseTwo(_) => Vec::new(),
+        }
+    }
+
+    fn execute(&mut self, ex: Execute) -> Vec<Action> {
+        let sql_text = ex
+            .sql
+            .as_ref()
+            .map(|b| String::from_utf8_lossy(b).into_owned());
+        let stmt = match (&sql_text, self.cursors.get(&ex.cursor_id)) {
+            (Some(text), _) => match sql::parse(text) {
+                Ok(s) => s,
+                Err(e) => return vec![self.error_bytes_action(self.ora(&e))],
+            },
+            (None, Some(c)) => c.stmt.clone(),
+            (None, None) => {
+                return vec![
+                    self.error_bytes_action(ErrorInfo::error(1001, "ORA-01001: invalid cursor")),
+                ];
+            }
+        };
+        if !stmt.is_query() {
+            return self.run_non_query(&stmt, ex.cursor_id);
+        }
+        let ctx = self.eval_context();
+        let plan = match plan_query(&stmt, &ctx) {
+            Ok(p) => p,
+            Err(e) => return vec![self.error_bytes_action(self.ora(&e))],
+        };
+        let id = if ex.cursor_id != 0 && self.cursors.contains_key(&ex.cursor_id) {
+            ex.cursor_id
+        } else {
+            self.alloc_cursor()
+        };
+        self.dctx.cursor_binds.insert(id, (ex.binds.len(), true));
+        self.cursors.insert(
+            id,
+            Cursor {
+                stmt,
+                plan: Some(plan),
+                position: 0,
+                ctx: Some(ctx),
+            },
+        );
+        let rows = if ex.options & exec_option::FETCH != 0 && ex.options & exec_option::EXECUTE != 0
+        {
+            ex.prefetch_rows
+        } else {
+            0
+        };
+        vec![self.fetch_rows(id, rows, true)]
+    }
+
+    fn alloc_cursor(&mut self) -> u32 {
+        loop {
+            let id = self.next_cursor;
+            self.next_cursor = if self.next_cursor >= 65_000 {
+                1
+            } else {
+                self.next_cursor + 1
+            };
+            if !self.cursors.contains_key(&id) {
+                return id;
+            }
+        }
+    }
+
+    fn fetch_rows(&mut self, id: u32, wanted: u32, describe: bool) -> Action {
+        let fv = self.fv();
+        let status = self.call_status();
+        let mut w = Writer::new();
+        let Some(cur) = self.cursors.get_mut(&id) else {
+            ErrorInfo::error(1001, "ORA-01001: invalid cursor").encode(&mut w, fv);
+            return Action::Send(w.into_bytes());
+        };
+        let (Some(plan), Some(ctx)) = (&cur.plan, &cur.ctx) else {
+            ErrorInfo::error(1002, "ORA-01002: fetch out of sequence").encode(&mut w, fv);
+            return Action::Send(w.into_bytes());
+        };
+        if describe {
+            encode_describe_info(&mut w, &plan.columns, fv);
+        }
+        let total = plan.total_rows();
+        let mut sent = 0u32;
+        let mut error = None;
+        while sent < wanted && cur.position < total {
+            match plan.row(cur.position, ctx) {
+                Ok(values) => {
+                    if sent == 0 {
+                        encode_row_header(&mut w);
+                    }
+                    let raw: Vec<_> = values.iter().map(|v| v.encode()).collect();
+                    encode_row_data(&mut w, &plan.columns, &raw);
+                    sent += 1;
+                    cur.position += 1;
+                }
+                Err(e) => {
+                    error = Some(e);
+                    break;
+                }
+            }
+        }
+        let cursor_id = u16::try_from(id).unwrap_or(0);
+        let info = match error {
+            Some(e) => ErrorInfo {
+                cursor_id,
+                error_pos: i16::try_from(e.offset).unwrap_or(0),
+                row_count: cur.position,
+                call_status: status,
+                ..ErrorInfo::error(e.code, e.text())
+            },
+            None if cur.position >= total && wanted > 0 => ErrorInfo {
+                cursor_id,
+                row_count: cur.position,
+                call_status: status,
+                ..ErrorInfo::error(1403, ORA_01403)
+            },
+            None => ErrorInfo {
+                cursor_id,
+                row_count: cur.position,
+                call_status: status,
+                ..ErrorInfo::default()
+            },
+        };
+        info.encode(&mut w, fv);
+        Action::Send(w.into_bytes())
+    }
+
+    fn run_non_query(&mut self, stmt: &Statement, _cursor_id: u32) -> Vec<Action> {
+        match stmt {
+            Statement::Commit | Statement::Rollback => {
+                self.txn = false;
+                vec![self.error_bytes_action(ErrorInfo::default())]
+            }
+            Statement::PlsqlSleep(exprs) => {
+                let ctx = self.eval_context();
+                let mut secs = 0f64;
+                for e in exprs {
+                    let one = Statement::Select {
+                        items: vec![sql::SelectItem {
+                            expr: e.clone(),
+                            name: String::new(),
+                        }],
+                        connect_by: None,
+                        connect_by_strict: false,
+                    };
+                    let v = plan_query(&one, &ctx).and_then(|p| p.row(0, &ctx));
+                    match v {
+                        Ok(row) => {
+                            if let Some(sql::eval::Value::Number(d)) = row.first() {
+                                secs += d.to_f64();
+                            }
+                        }
+                        Err(e) => return vec![self.error_bytes_action(self.ora(&e))],
+                    }
+                }
+                let mut w = Writer::new();
+                ErrorInfo {
+                    call_status: self.call_status(),
+                    ..ErrorInfo::default()
+                }
+                .encode(&mut w, self.fv());
+                let bytes = w.into_bytes();
+                if secs > 0.0 && secs.is_finite() {
+                    self.pending = Some(bytes);
+                    self.set_active(true);
+                    vec![Action::Sleep(Duration::from_secs_f64(secs.min(86_400.0)))]
+                } else {
+                    vec![Action::Send(bytes)]
+                }
+            }
+            Statement::Select { .. } => vec![
+                self.error_bytes_action(ErrorInfo::error(900, "ORA-00900: invalid SQL statement")),
+            ],
+        }
+    }
+}
+
+fn ttc_error(e: &TtcError) -> ErrorInfo {
+    ErrorInfo::error(
+        3137,
+        format!("ORA-03137: malformed TTC packet from client rejected: [{e}]"),
+    )
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,305 @@
+//! The engine driven in memory by our own client-side codec: negotiation, O5LOGON,
+//! queries, fetches, errors, breaks and logoff — no sockets.
+
+use super::*;
+use tns::ttc::buf::Reader;
+use tns::ttc::message::{
+    ColumnMetadata, DataTypesRequest, ProtocolRequest, ResponseMessage, decode_response_message,
+    function, skip_data_types_reply,
+};
+use tns::ttc::request::{
+    write_auth, write_close_cursors, write_execute, write_fetch, write_function_header,
+    write_reexecute,
+};
+use tns::ttc::types::Decimal;
+
+struct StaticCreds(Vec<(String, Verifier)>);
+
+impl Credentials for StaticCreds {
+    fn verifier(&self, user: &str) -> Option<Verifier> {
+        self.0
+            .iter()
+            .find(|(u, _)| u == user)
+            .map(|(_, v)| v.clone())
+    }
+}
+
+fn session() -> (Session, Arc<LocalInstance>) {
+    let inst = Arc::new(LocalInstance::new("orcl", 20));
+    let creds = StaticCreds(vec![(
+        "SCOTT".into(),
+        Verifier::new_12c(b"tiger", &[5u8; 16], 4096),
+    )]);
+    let cfg = SessionConfig {
+        service_name: "ORCL".into(),
+        db_domain: String::new(),
+        server_host: "dbhost".into(),
+        max_open_cursors: 300,
+    };
+    (Session::new(cfg, Arc::new(creds), inst.clone()), inst)
+}
+
+fn one_send(acts: Vec<Action>) -> Vec<u8> {
+    assert_eq!(acts.len(), 1, "{acts:?}");
+    match acts.into_iter().next() {
+        Some(Action::Send(b)) => b,
+        other => panic!("expected Send, got {other:?}"),
+    }
+}
+
+fn messages(bytes: &[u8], cols: &mut Vec<ColumnMetadata>) -> Vec<ResponseMessage> {
+    let mut r = Reader::new(bytes);
+    let mut out = Vec::new();
+    while !r.is_empty() {
+        let m = decode_response_message(&mut r, 12, cols).unwrap();
+        if let ResponseMessage::Describe(c) = &m {
+            *cols = c.clone();
+        }
+        out.push(m);
+    }
+    out
+}
+
+fn login(s: &mut Session, password: &[u8]) -> Vec<ResponseMessage> {
+    let mut w = Writer::new();
+    ProtocolRequest {
+        version: 6,
+        driver: b"test".to_vec(),
+    }
+    .encode(&mut w);
+    let reply = one_send(s.on_data(w.as_bytes()));
+    let pr = ProtocolReply::decode(&mut Reader::new(&reply)).unwrap();
+    assert_eq!(pr.field_version(), Some(12));
+    assert_eq!(pr.ncharset(), Some(2000));
+    let mut caps = vec![0u8; 55];
+    caps[7] = 12;
+    let mut w = Writer::new();
+    DataTypesRequest {
+        charset: 873,
+        ncharset: 873,
+        flags: 3,
+        compile_caps: caps,
+        runtime_caps: vec![0; 11],
+        types: vec![],
+    }
+    .encode(&mut w);
+    let reply = one_send(s.on_data(w.as_bytes()));
+    skip_data_types_reply(&mut Reader::new(&reply)).unwrap();
+    assert_eq!(s.field_version(), 12);
+    let mut w = Writer::new();
+    let a1 = Auth {
+        user: "scott".into(),
+        mode: 1,
+        pairs: vec![KeyValue::new("AUTH_PROGRAM_NM", "t", 0)],
+    };
+    write_auth(&mut w, function::AUTH_PHASE_ONE, 1, 12, &a1);
+    let mut cols = Vec::new();
+    let m = messages(&one_send(s.on_data(w.as_bytes())), &mut cols);
+    let ResponseMessage::Parameters(challenge) = &m[0] else {
+        panic!("{m:?}")
+    };
+    let mut rng = |b: &mut [u8]| b.fill(9);
+    let ans = o5logon::client_answer(password, challenge, &mut rng).unwrap();
+    let a2 = Auth {
+        user: "scott".into(),
+        mode: 0x101,
+        pairs: ans.pairs.clone(),
+    };
+    let mut w = Writer::new();
+    write_auth(&mut w, function::AUTH_PHASE_TWO, 2, 12, &a2);
+    let m = messages(&one_send(s.on_data(w.as_bytes())), &mut cols);
+    if let ResponseMessage::Parameters(p) = &m[0] {
+        let svr = tns::ttc::buf::find_key(p, "AUTH_SVR_RESPONSE").unwrap();
+        o5logon::client_check_server_response(&ans.combo_key, &svr.value_str()).unwrap();
+    }
+    m
+}
+
+fn exec(sql: &str, prefetch: u32, seq: u8) -> Vec<u8> {
+    let ex = Execute {
+        options: 0x8061,
+        cursor_id: 0,
+        sql: Some(sql.as_bytes().to_vec()),
+        prefetch_rows: prefetch,
+        al8i4: vec![1, 0, 0, 0, 0, 0, 0, 1, 0, 0x8000, 0, 0, 0],
+        binds: vec![],
+        defines: vec![],
+        bind_rows: vec![],
+    };
+    let mut w = Writer::new();
+    write_execute(&mut w, seq, 12, &ex);
+    w.into_bytes()
+}
+
+fn end(m: &[ResponseMessage]) -> &ErrorInfo {
+    match m.last() {
+        Some(ResponseMessage::Error(e)) => e,
+        other => panic!("no end-of-call: {other:?}"),
+    }
+}
+
+#[test]
+fn login_select_refetch_and_logoff() {
+    let (mut s, inst) = session();
+    let m = login(&mut s, b"tiger");
+    let ResponseMessage::Parameters(p) = &m[0] else {
+        panic!("{m:?}")
+    };
+    let get = |k: &str| tns::ttc::buf::find_key(p, k).map(|kv| kv.value_str());
+    assert_eq!(get("AUTH_SESSION_ID").as_deref(), Some("20"));
+    assert_eq!(get("AUTH_VERSION_NO").as_deref(), Some("318963712"));
+    assert_eq!(get("AUTH_MAX_OPEN_CURSORS").as_deref(), Some("300"));
+    assert_eq!(inst.open_sessions().len(), 1);
+
+    let mut cols = Vec::new();
+    let m = messages(
+        &one_send(s.on_data(&exec("select 1 from dual", 2, 3))),
+        &mut cols,
+    );
+    assert_eq!(cols.len(), 1);
+    assert_eq!(
+        (cols[0].name.as_str(), cols[0].precision, cols[0].scale),
+        ("1", 0, -127)
+    );
+    assert!(m.contains(&ResponseMessage::Row(vec![Some(vec![0xC1, 0x02])])));
+    let e = end(&m);
+    assert_eq!(e.error_code, 1403);
+    let cursor = u32::from(e.cursor_id);
+    assert_ne!(cursor, 0);
+
+    // Re-execute (78) on the cursor: rows again, no describe.
+    let mut w = Writer::new();
+    write_reexecute(&mut w, 4, 12, true, cursor, 2);
+    let m = messages(&one_send(s.on_data(w.as_bytes())), &mut cols);
+    assert_eq!(
+        m.iter()
+            .filter(|x| matches!(x, ResponseMessage::Row(_)))
+            .count(),
+        1
+    );
+    assert_eq!(end(&m).error_code, 1403);
+
+    // Multi-row with batches: never more rows than asked.
+    let m = messages(
+        &one_send(s.on_data(&exec(
+            "select level from dual connect by level <= 250",
+            2,
+            5,
+        ))),
+        &mut cols,
+    );
+    assert_eq!(
+        m.iter()
+            .filter(|x| matches!(x, ResponseMessage::Row(_)))
+            .count(),
+        2
+    );
+    let e = end(&m);
+    assert_eq!(e.error_code, 0);
+    let c2 = u32::from(e.cursor_id);
+    let mut total = 2;
+    loop {
+        let mut w = Writer::new();
+        write_fetch(&mut w, 6, 12, c2, 100);
+        let m = messages(&one_send(s.on_data(w.as_bytes())), &mut cols);
+        let n = m
+            .iter()
+            .filter(|x| matches!(x, ResponseMessage::Row(_)))
+            .count();
+        assert!(n <= 100);
+        total += n;
+        if end(&m).error_code == 1403 {
+            let Some(ResponseMessage::Row(last)) = m
+                .iter()
+                .rev()
+                .find(|x| matches!(x, ResponseMessage::Row(_)))
+            else {
+                panic!()
+            };
+            assert_eq!(
+                Decimal::from_oracle_number(last[0].as_ref().unwrap())
+                    .unwrap()
+                    .to_string(),
+                "250"
+            );
+            break;
+        }
+    }
+    assert_eq!(total, 250);
+
+    // Close piggyback then ping.
+    let mut w = Writer::new();
+    write_close_cursors(&mut w, 7, 12, &[cursor, c2]);
+    write_function_header(&mut w, function::PING, 8, 12);
+    let reply = one_send(s.on_data(w.as_bytes()));
+    assert_eq!(reply, [9, 0, 0]);
+
+    let mut w = Writer::new();
+    write_function_header(&mut w, function::LOGOFF, 9, 12);
+    assert_eq!(one_send(s.on_data(w.as_bytes())), [9, 0, 0]);
+    assert!(s.logged_off());
+    assert!(inst.open_sessions().is_empty());
+}
+
+#[test]
+fn wrong_password_and_unknown_user_get_ora_01017() {
+    let (mut s, inst) = session();
+    let m = login(&mut s, b"TIGER");
+    let e = end(&m);
+    assert_eq!(e.error_code, 1017);
+    assert!(e.message.as_deref().unwrap().starts_with("ORA-01017"));
+    assert!(inst.open_sessions().is_empty());
+}
+
+#[test]
+fn errors_keep_the_session_usable_and_sleep_can_be_cancelled() {
+    let (mut s, _) = session();
+    login(&mut s, b"tiger");
+    let mut cols = Vec::new();
+    let m = messages(
+        &one_send(s.on_data(&exec("select * from missing", 2, 3))),
+        &mut cols,
+    );
+    let e = end(&m);
+    assert_eq!((e.error_code, e.error_pos), (942, 14));
+    assert_eq!(
+        e.message.as_deref(),
+        Some("ORA-00942: table or view does not exist")
+    );
+
+    // A split request: nothing until the last byte arrives.
+    let req = exec("begin dbms_session.sleep(5); end;", 1, 4);
+    assert!(s.on_data(&req[..10]).is_empty());
+    let acts = s.on_data(&req[10..]);
+    assert_eq!(acts, [Action::Sleep(Duration::from_secs(5))]);
+    assert!(s.is_waiting());
+    let acts = s.on_break();
+    let [Action::BreakAndSend(b)] = acts.as_slice() else {
+        panic!("{acts:?}")
+    };
+    let m = messages(b, &mut cols);
+    assert_eq!(end(&m).error_code, 1013);
+    assert!(!s.is_waiting());
+
+    // Still usable, and a sleep that runs to the end answers success.
+    let acts = s.on_data(&exec("begin dbms_session.sleep(0.01); end;", 1, 5));
+    assert_eq!(acts, [Action::Sleep(Duration::from_millis(10))]);
+    let m = messages(&one_send(s.on_timer()), &mut cols);
+    assert_eq!(end(&m).error_code, 0);
+    let m = messages(
+        &one_send(s.on_data(&exec("select sys_context('USERENV','SID') from dual", 2, 6))),
+        &mut cols,
+    );
+    assert!(m.contains(&ResponseMessage::Row(vec![Some(b"20".to_vec())])));
+}
+
+#[test]
+fn killed_session_gets_ora_00028_and_close() {
+    let (mut s, inst) = session();
+    login(&mut s, b"tiger");
+    inst.kill(s.slot().unwrap());
+    let acts = s.on_data(&exec("select 1 from dual", 2, 3));
+    assert_eq!(acts.len(), 2);
+    assert_eq!(acts[1], Action::Close);
+    assert!(inst.open_sessions().is_empty());
+}

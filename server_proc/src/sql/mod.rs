@@ -1,0 +1,576 @@
+//! The SQL subset the simulated database answers, parsed with nom: `SELECT <exprs> FROM DUAL
+//! [CONNECT BY LEVEL <= n]`, `BEGIN DBMS_SESSION.SLEEP(n); END;`, `COMMIT`, `ROLLBACK`.
+//!
+//! It exists so that real clients can run the statements DBAs and benchmarks actually use
+//! against a simulated server and get Oracle's answers: the same column names, types,
+//! precision/scale and the same errors (`ORA-00900`, `ORA-00904`, `ORA-00923`, `ORA-00933`,
+//! `ORA-00942`, ...) at the same offsets.
+
+pub mod eval;
+
+use nom::IResult;
+use nom::Parser;
+use nom::branch::alt;
+use nom::bytes::complete::{tag, tag_no_case, take_while, take_while1};
+use nom::character::complete::{char, digit0, digit1, multispace0, one_of};
+use nom::combinator::{opt, recognize};
+use thiserror::Error;
+use tns::ttc::types::Decimal;
+
+/// An Oracle error raised while parsing or running a statement.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[error("{}", self.text())]
+pub struct OraError {
+    /// The ORA number.
+    pub code: u32,
+    /// The message after `ORA-nnnnn: `.
+    pub message: String,
+    /// Offset in the SQL text (0-based), reported to the client.
+    pub offset: u32,
+}
+
+impl OraError {
+    /// An error at an offset.
+    pub fn new(code: u32, message: impl Into<String>, offset: usize) -> Self {
+        OraError {
+            code,
+            message: message.into(),
+            offset: u32::try_from(offset).unwrap_or(0),
+        }
+    }
+
+    /// `ORA-nnnnn: message`.
+    pub fn text(&self) -> String {
+        format!("ORA-{:05}: {}", self.code, self.message)
+    }
+
+    /// ORA-00900.
+    pub fn invalid_sql() -> Self {
+        OraError::new(900, "invalid SQL statement", 0)
+    }
+}
+
+/// Binary operators.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BinOp {
+    /// `+`
+    Add,
+    /// `-`
+    Sub,
+    /// `*`
+    Mul,
+    /// `/`
+    Div,
+    /// `||`
+    Concat,
+}
+
+/// An expression of the select list.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Expr {
+    /// Numeric literal.
+    Number(Decimal),
+    /// String literal.
+    Str(String),
+    /// `NULL`.
+    Null,
+    /// `*` (DUAL's only column, `DUMMY`).
+    Star,
+    /// `SYSDATE`.
+    Sysdate,
+    /// `SYSTIMESTAMP`.
+    Systimestamp,
+    /// `USER`.
+    User,
+    /// `LEVEL` (hierarchical pseudo-column).
+    Level,
+    /// `COUNT(*)`.
+    CountStar,
+    /// `SYS_CONTEXT(namespace, parameter)`.
+    SysContext(Box<Expr>, Box<Expr>),
+    /// Unary minus.
+    Neg(Box<Expr>),
+    /// Binary operation.
+    Bin(BinOp, Box<Expr>, Box<Expr>),
+    /// An identifier we do not know (ORA-00904 when evaluated), with its offset.
+    Ident(String, usize),
+}
+
+/// One select-list item.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SelectItem {
+    /// The expression.
+    pub expr: Expr,
+    /// Column name as Oracle reports it (alias or normalised expression text).
+    pub name: String,
+}
+
+/// A parsed statement.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Statement {
+    /// A query on DUAL.
+    Select {
+        /// Select list.
+        items: Vec<SelectItem>,
+        /// `CONNECT BY LEVEL <= n` bound (already inclusive).
+        connect_by: Option<Expr>,
+        /// True for `<` instead of `<=`.
+        connect_by_strict: bool,
+    },
+    /// `BEGIN ... END;` with sleep calls (seconds, summed) and NULL statements.
+    PlsqlSleep(Vec<Expr>),
+    /// `COMMIT [WORK]`.
+    Commit,
+    /// `ROLLBACK [WORK]`.
+    Rollback,
+}
+
+impl Statement {
+    /// True for queries.
+    pub fn is_query(&self) -> bool {
+        matches!(self, Statement::Select { .. })
+    }
+}
+
+type Res<'a, T> = IResult<&'a str, T>;
+
+struct P<'a> {
+    full: &'a str,
+}
+
+impl<'a> P<'a> {
+    fn off(&self, rest: &str) -> usize {
+        self.full.len() - rest.len()
+    }
+}
+
+fn ws(i: &str) -> &str {
+    // Whitespace and comments (`-- ...` and `/* ... */`).
+    let mut i = i;
+    loop {
+        let (r, _) = multispace0::<&str, nom::error::Error<&str>>(i).unwrap_or((i, ""));
+        i = r;
+        if let Some(r) = i.strip_prefix("--") {
+            i = r.find('\n').map_or("", |n| &r[n..]);
+        } else if let Some(r) = i.strip_prefix("/*") {
+            i = r.find("*/").map_or("", |n| &r[n + 2..]);
+        } else {
+            return i;
+        }
+    }
+}
+
+fn is_ident_char(c: char) -> bool {
+    c.is_ascii_alphanumeric() || c == '_' || c == '$' || c == '#'
+}
+
+fn identifier(i: &str) -> Res<'_, &str> {
+    recognize((
+        take_while1(|c: char| c.is_ascii_alphabetic()),
+        take_while(is_ident_char),
+    ))
+    .parse(i)
+}
+
+fn quoted_identifier(i: &str) -> Res<'_, &str> {
+    let (i, _) = char('"').parse(i)?;
+    let (i, s) = take_while1(|c| c != '"').parse(i)?;
+    let (i, _) = char('"').parse(i)?;
+    Ok((i, s))
+}
+
+/// A keyword: case-insensitive and not followed by an identifier character.
+fn keyword<'a>(kw: &'static str) -> impl Fn(&'a str) -> Res<'a, &'a str> {
+    move |i: &'a str| {
+        let (rest, m) = tag_no_case(kw).parse(i)?;
+        if rest.chars().next().is_some_and(is_ident_char) {
+            return Err(nom::Err::Error(nom::error::Error::new(
+                i,
+                nom::error::ErrorKind::Tag,
+            )));
+        }
+        Ok((rest, m))
+    }
+}
+
+fn number_literal(i: &str) -> Res<'_, &str> {
+    recognize((
+        alt((
+            recognize((digit1, opt((char('.'), digit0)))),
+            recognize((char('.'), digit1)),
+        )),
+        opt((one_of("eE"), opt(one_of("+-")), digit1)),
+    ))
+    .parse(i)
+}
+
+fn string_literal(i: &str) -> Res<'_, String> {
+    let (mut i, _) = char('\'').parse(i)?;
+    let mut out = String::new();
+    loop {
+        let (r, chunk) = take_while(|c| c != '\'').parse(i)?;
+        out.push_str(chunk);
+        let (r, _) = char('\'').parse(r)?;
+        if let Ok((r2, _)) = char::<&str, nom::error::Error<&str>>('\'').parse(r) {
+            out.push('\'');
+            i = r2;
+        } else {
+            return Ok((r, out));
+        }
+    }
+}
+
+/// Oracle's column name for an expression: the text upper-cased outside quotes, with the
+/// whitespace outside quotes removed.
+pub fn column_name_from_text(text: &str) -> String {
+    let mut out = String::new();
+    let mut in_quote = false;
+    for c in text.chars() {
+        if c == '\'' {
+            in_quote = !in_quote;
+            out.push(c);
+        } else if in_quote {
+            out.push(c);
+        } else if !c.is_whitespace() {
+            out.extend(c.to_uppercase());
+        }
+    }
+    out.chars().take(128).collect()
+}
+
+impl<'a> P<'a> {
+    fn err_at(&self, code: u32, msg: &str, rest: &str) -> OraError {
+        OraError::new(code, msg, self.off(rest))
+    }
+
+    fn missing_expression(&self, rest: &str) -> OraError {
+        self.err_at(936, "missing expression", rest)
+    }
+
+    fn expr(&self, i: &'a str) -> Result<(&'a str, Expr), OraError> {
+        let (mut i, mut lhs) = self.term(i)?;
+        loop {
+            let r = ws(i);
+            let op = [("||", BinOp::Concat), ("+", BinOp::Add), ("-", BinOp::Sub)]
+                .into_iter()
+                .find_map(|(t, op)| r.strip_prefix(t).map(|r2| (op, r2)));
+            let Some((op, r2)) = op else {
+                return Ok((i, lhs));
+            };
+            let (r3, rhs) = self.term(r2)?;
+            lhs = Expr::Bin(op, Box::new(lhs), Box::new(rhs));
+            i = r3;
+        }
+    }
+
+    fn term(&self, i: &'a str) -> Result<(&'a str, Expr), OraError> {
+        let (mut i, mut lhs) = self.factor(i)?;
+        loop {
+            let r = ws(i);
+            let op = [("*", BinOp::Mul), ("/", BinOp::Div)]
+                .into_iter()
+                .find_map(|(t, op)| r.strip_prefix(t).map(|r2| (op, r2)));
+            let Some((op, r2)) = op else {
+                return Ok((i, lhs));
+            };
+            let (r3, rhs) = self.factor(r2)?;
+            lhs = Expr::Bin(op, Box::new(lhs), Box::new(rhs));
+            i = r3;
+        }
+    }
+
+    fn factor(&self, i: &'a str) -> Result<(&'a str, Expr), OraError> {
+        let i = ws(i);
+        if let Some(r) = i.strip_prefix('-') {
+            let (r, e) = self.factor(r)?;
+            return Ok((r, Expr::Neg(Box::new(e))));
+        }
+        if let Some(r) = i.strip_prefix('+') {
+            return self.factor(r);
+        }
+        self.primary(i)
+    }
+
+    fn expect_char(&self, i: &'a str, c: char) -> Result<&'a str, OraError> {
+        let i = ws(i);
+        i.strip_prefix(c)
+            .ok_or_else(|| self.missing_right_paren_or(c, i))
+    }
+
+    fn missing_right_paren_or(&self, c: char, i: &str) -> OraError {
+        match c {
+            ')' => self.err_at(907, "missing right parenthesis", i),
+            '(' => self.err_at(906, "missing left parenthesis", i),
+            _ => self.err_at(917, "missing comma", i),
+        }
+    }
+
+    fn primary(&self, i: &'a str) -> Result<(&'a str, Expr), OraError> {
+        if let Ok((r, n)) = number_literal(i) {
+            let d = Decimal::parse(n).ok_or_else(|| self.err_at(1722, "invalid number", i))?;
+            return Ok((r, Expr::Number(d)));
+        }
+        if i.starts_with('\'') {
+            return match string_literal(i) {
+                Ok((r, s)) => Ok((r, Expr::Str(s))),
+                Err(_) => Err(self.err_at(1756, "quoted string not properly terminated", i)),
+            };
+        }
+        if let Some(r) = i.strip_prefix('(') {
+            let (r, e) = self.expr(r)?;
+            let r = self.expect_char(r, ')')?;
+            return Ok((r, e));
+        }
+        if let Ok((r, _)) = (
+            keyword("COUNT"),
+            multispace0,
+            char('('),
+            multispace0,
+            char('*'),
+        )
+            .parse(i)
+        {
+            let r = self.expect_char(r, ')')?;
+            return Ok((r, Expr::CountStar));
+        }
+        if let Ok((r, _)) = (keyword("SYS_CONTEXT"), multispace0, char('(')).parse(i) {
+            let (r, a) = self.expr(r)?;
+            let r = self.expect_char(r, ',')?;
+            let (r, b) = self.expr(r)?;
+            let r = self.expect_char(r, ')')?;
+            return Ok((r, Expr::SysContext(Box::new(a), Box::new(b))));
+        }
+        if let Ok((r, q)) = quoted_identifier(i) {
+            return Ok((r, Expr::Ident(q.to_owned(), self.off(i))));
+        }
+        let Ok((r, id)) = identifier(i) else {
+            return Err(self.missing_expression(i));
+        };
+        let up = id.to_ascii_uppercase();
+        let e = match up.as_str() {
+            "NULL" => Expr::Null,
+            "SYSDATE" => Expr::Sysdate,
+            "SYSTIMESTAMP" => Expr::Systimestamp,
+            "USER" => Expr::User,
+            "LEVEL" => Expr::Level,
+            "FROM" | "WHERE" | "CONNECT" | "SELECT" => return Err(self.missing_expression(i)),
+            _ => {
+                // A qualified name or a function call we do not know: still an identifier.
+                let mut r = r;
+                let mut name = up.clone();
+                while let Some(r2) = r.strip_prefix('.') {
+                    match identifier(r2) {
+                        Ok((r3, part)) => {
+                            name.push('.');
+                            name.push_str(&part.to_ascii_uppercase());
+                            r = r3;
+                        }
+                        Err(_) => break,
+                    }
+                }
+                if ws(r).starts_with('(') {
+                    // Skip a balanced argument list so the error is about the name.
+                    let mut depth = 0usize;
+                    let mut end = 0;
+                    for (k, c) in ws(r).char_indices() {
+                        match c {
+                            '(' => depth += 1,
+                            ')' => {
+                                depth -= 1;
+                                if depth == 0 {
+                                    end = k + 1;
+                                    break;
+                                }
+                            }
+                            _ => {}
+                        }
+                    }
+                    r = &ws(r)[end..];
+                }
+                return Ok((r, Expr::Ident(name, self.off(i))));
+            }
+        };
+        Ok((r, e))
+    }
+
+    fn select(&self, i: &'a str) -> Result<Statement, OraError> {
+        let mut items = Vec::new();
+        let mut i = i;
+        loop {
+            let start = ws(i);
+            let (r, expr) = match start.strip_prefix('*') {
+                Some(r) if items.is_empty() => (r, Expr::Star),
+                _ => self.expr(start)?,
+            };
+            let text = &start[..start.len() - r.len()];
+            let mut name = if expr == Expr::Star {
+                "DUMMY".to_owned()
+            } else {
+                column_name_from_text(text)
+            };
+            let mut r2 = ws(r);
+            // Optional alias: [AS] ident | "quoted"
+            let (after_as, had_as) = match keyword("AS")(r2) {
+                Ok((x, _)) => (ws(x), true),
+                Err(_) => (r2, false),
+            };
+            if let Ok((x, q)) = quoted_identifier(after_as) {
+                name = q.to_owned();
+                r2 = x;
+            } else if let Ok((x, id)) = identifier(after_as) {
+                let up = id.to_ascii_uppercase();
+                if had_as || !matches!(up.as_str(), "FROM" | "CONNECT" | "WHERE") {
+                    name = up;
+                    r2 = x;
+                }
+            } else if had_as {
+                return Err(self.missing_expression(after_as));
+            }
+            items.push(SelectItem { expr, name });
+            let r3 = ws(r2);
+            if let Some(r4) = r3.strip_prefix(',') {
+                i = r4;
+                continue;
+            }
+            i = r3;
+            break;
+        }
+        let Ok((r, _)) = keyword("FROM")(i) else {
+            return Err(self.err_at(923, "FROM keyword not found where expected", i));
+        };
+        let r = ws(r);
+        let table_at = r;
+        let (r, table) = match quoted_identifier(r) {
+            Ok((x, q)) => (x, q.to_owned()),
+            Err(_) => match recognize((identifier, opt((char('.'), identifier)))).parse(r) {
+                Ok((x, t)) => (x, t.to_ascii_uppercase()),
+                Err(_) => return Err(self.err_at(903, "invalid table name", r)),
+            },
+        };
+        let mut r = ws(r);
+        // Optional table alias.
+        if let Ok((x, id)) = identifier(r)
+            && !matches!(id.to_ascii_uppercase().as_str(), "CONNECT" | "WHERE")
+        {
+            r = ws(x);
+        }
+        let mut connect_by = None;
+        let mut strict = false;
+        if let Ok((x, _)) = (keyword("CONNECT"), multispace0, keyword("BY")).parse(r) {
+            let x = ws(x);
+            let Ok((x, _)) = keyword("LEVEL")(x) else {
+                return Err(self.err_at(900, "invalid SQL statement", x));
+            };
+            let x = ws(x);
+            let (x, op) = alt((tag("<="), tag("<"))).parse(x).map_err(
+                |_: nom::Err<nom::error::Error<&str>>| {
+                    self.err_at(920, "invalid relational operator", x)
+                },
+            )?;
+            strict = op == "<";
+            let (x, e) = self.expr(x)?;
+            connect_by = Some(e);
+            r = ws(x);
+        }
+        let r = r.strip_prefix(';').map_or(r, ws);
+        if !r.is_empty() {
+            return Err(self.err_at(933, "SQL command not properly ended", r));
+        }
+        if table != "DUAL" && table != "SYS.DUAL" {
+            return Err(self.err_at(942, "table or view does not exist", table_at));
+        }
+        Ok(Statement::Select {
+            items,
+            connect_by,
+            connect_by_strict: strict,
+        })
+    }
+
+    fn plsql(&self, i: &'a str) -> Result<Statement, OraError> {
+        let mut sleeps = Vec::new();
+        let mut i = ws(i);
+        loop {
+            if let Ok((r, _)) = keyword("END")(i) {
+                let r = ws(r);
+                let r = r.strip_prefix(';').map(ws).unwrap_or(r);
+                let r = r.strip_prefix('/').map(ws).unwrap_or(r);
+                if !r.is_empty() {
+                    return Err(self.pls_error(r, "PLS-00103: Encountered the symbol \"END\""));
+                }
+                return Ok(Statement::PlsqlSleep(sleeps));
+            }
+            if let Ok((r, _)) = keyword("NULL")(i) {
+                i = self.semicolon(r)?;
+                continue;
+            }
+            let Ok((r, name)) = recognize((identifier, opt((char('.'), identifier)))).parse(i)
+            else {
+                return Err(self.pls_error(i, "PLS-00103: Encountered an unexpected symbol"));
+            };
+            let up = name.to_ascii_uppercase();
+            if up != "DBMS_SESSION.SLEEP" && up != "DBMS_LOCK.SLEEP" {
+                return Err(
+                    self.pls_error(i, &format!("PLS-00201: identifier '{up}' must be declared"))
+                );
+            }
+            let r = self.expect_char(r, '(')?;
+            let (r, e) = self.expr(r)?;
+            let r = self.expect_char(r, ')')?;
+            sleeps.push(e);
+            i = self.semicolon(r)?;
+        }
+    }
+
+    fn semicolon(&self, r: &'a str) -> Result<&'a str, OraError> {
+        let r = ws(r);
+        r.strip_prefix(';')
+            .map(ws)
+            .ok_or_else(|| self.pls_error(r, "PLS-00103: Encountered an unexpected symbol"))
+    }
+
+    fn pls_error(&self, at: &str, detail: &str) -> OraError {
+        let off = self.off(at);
+        let (line, col) = line_col(self.full, off);
+        OraError::new(6550, format!("line {line}, column {col}:\n{detail}"), off)
+    }
+}
+
+fn line_col(text: &str, off: usize) -> (usize, usize) {
+    let before = &text[..off.min(text.len())];
+    let line = before.matches('\n').count() + 1;
+    let col = before
+        .rfind('\n')
+        .map_or(before.len(), |n| before.len() - n - 1)
+        + 1;
+    (line, col)
+}
+
+/// Parses one statement.
+pub fn parse(sql: &str) -> Result<Statement, OraError> {
+    let p = P { full: sql };
+    let i = ws(sql);
+    if let Ok((r, _)) = keyword("SELECT")(i) {
+        return p.select(r);
+    }
+    if let Ok((r, _)) = keyword("BEGIN")(i) {
+        return p.plsql(r);
+    }
+    for (kw, st) in [
+        ("COMMIT", Statement::Commit),
+        ("ROLLBACK", Statement::Rollback),
+    ] {
+        if let Ok((r, _)) = keyword(kw)(i) {
+            let r = ws(r);
+            let r = keyword("WORK")(r).map_or(r, |(x, _)| ws(x));
+            let r = r.strip_prefix(';').map_or(r, ws);
+            if !r.is_empty() {
+                return Err(p.err_at(933, "SQL command not properly ended", r));
+            }
+            return Ok(st);
+        }
+    }
+    Err(OraError::invalid_sql())
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,154 @@
+//! Data-driven tests of the SQL subset: statement text in, Oracle's answer out.
+
+use super::eval::{EvalContext, Value, plan_query};
+use super::*;
+use tns::ttc::types::DateTime;
+
+fn ctx() -> EvalContext {
+    EvalContext {
+        user: "SCOTT".into(),
+        userenv: vec![
+            ("SID".into(), "27".into()),
+            ("SESSION_USER".into(), "SCOTT".into()),
+            ("INSTANCE_NAME".into(), "orcl".into()),
+        ],
+        now: DateTime::from_unix(1_795_355_107, 0),
+    }
+}
+
+fn rows(sql: &str) -> Result<(Vec<String>, Vec<Vec<Value>>), OraError> {
+    let st = parse(sql)?;
+    let plan = plan_query(&st, &ctx())?;
+    let names = plan.columns.iter().map(|c| c.name.clone()).collect();
+    let rows = (0..plan.total_rows().min(5000))
+        .map(|i| plan.row(i, &ctx()))
+        .collect::<Result<_, _>>()?;
+    Ok((names, rows))
+}
+
+fn num(s: &str) -> Value {
+    Value::Number(Decimal::parse(s).unwrap())
+}
+
+#[test]
+fn select_literals_with_oracle_column_names() {
+    let (names, r) = rows("select 1 from dual").unwrap();
+    assert_eq!(names, ["1"]);
+    assert_eq!(r, [[num("1")]]);
+    let (names, r) = rows("SELECT 1 + 2 * 3, 'abc' x, null, (7-10)/4 \"q\" FROM Dual").unwrap();
+    assert_eq!(names, ["1+2*3", "X", "NULL", "q"]);
+    assert_eq!(
+        r,
+        [[
+            num("7"),
+            Value::Str("abc".into()),
+            Value::Null,
+            num("-0.75")
+        ]]
+    );
+}
+
+#[test]
+fn division_has_forty_digits() {
+    let (_, r) = rows("select 1/3 from dual").unwrap();
+    let Value::Number(d) = &r[0][0] else { panic!() };
+    assert_eq!(d.to_string(), format!(".{}", "3".repeat(40)));
+}
+
+#[test]
+fn connect_by_level_rows_and_count() {
+    let (names, r) = rows("select level from dual connect by level <= 1000").unwrap();
+    assert_eq!(names, ["LEVEL"]);
+    assert_eq!(r.len(), 1000);
+    assert_eq!(r[999], [num("1000")]);
+    let (names, r) = rows("select count(*) from dual connect by level <= 12345").unwrap();
+    assert_eq!(names, ["COUNT(*)"]);
+    assert_eq!(r, [[num("12345")]]);
+    let (_, r) = rows("select level from dual connect by level <= 0").unwrap();
+    assert_eq!(r.len(), 1);
+}
+
+#[test]
+fn sys_context_user_and_dates() {
+    let (names, r) = rows("select sys_context('USERENV', 'SID'), user, sysdate from dual").unwrap();
+    assert_eq!(names, ["SYS_CONTEXT('USERENV','SID')", "USER", "SYSDATE"]);
+    assert_eq!(r[0][0], Value::Str("27".into()));
+    assert_eq!(r[0][1], Value::Str("SCOTT".into()));
+    assert!(matches!(r[0][2], Value::Date(_)));
+    let e = rows("select sys_context('userenv','NOPE') from dual").unwrap_err();
+    assert_eq!(e.code, 2003);
+}
+
+#[test]
+fn oracle_errors_and_offsets() {
+    let cases: [(&str, u32, u32, &str); 8] = [
+        (
+            "select * from missing",
+            942,
+            14,
+            "ORA-00942: table or view does not exist",
+        ),
+        (
+            "select foo from dual",
+            904,
+            7,
+            "ORA-00904: \"FOO\": invalid identifier",
+        ),
+        (
+            "select 1 frm dual",
+            923,
+            13,
+            "ORA-00923: FROM keyword not found where expected",
+        ),
+        (
+            "select 1 from dual xyz abc",
+            933,
+            23,
+            "ORA-00933: SQL command not properly ended",
+        ),
+        ("frobnicate", 900, 0, "ORA-00900: invalid SQL statement"),
+        (
+            "select 1/0 from dual",
+            1476,
+            0,
+            "ORA-01476: divisor is equal to zero",
+        ),
+        ("select from dual", 936, 7, "ORA-00936: missing expression"),
+        (
+            "select foo from missing",
+            942,
+            16,
+            "ORA-00942: table or view does not exist",
+        ),
+    ];
+    for (sql, code, off, text) in cases {
+        let e = rows(sql).unwrap_err();
+        assert_eq!(
+            (e.code, e.offset, e.text().as_str()),
+            (code, off, text),
+            "{sql}"
+        );
+    }
+}
+
+#[test]
+fn plsql_sleep_commit_rollback() {
+    assert_eq!(
+        parse("BEGIN DBMS_SESSION.SLEEP(5); END;").unwrap(),
+        Statement::PlsqlSleep(vec![Expr::Number(Decimal::parse("5").unwrap())])
+    );
+    assert_eq!(
+        parse("begin null; end;").unwrap(),
+        Statement::PlsqlSleep(vec![])
+    );
+    assert_eq!(parse("commit").unwrap(), Statement::Commit);
+    assert_eq!(parse(" ROLLBACK WORK").unwrap(), Statement::Rollback);
+    let e = parse("begin foo.bar(1); end;").unwrap_err();
+    assert_eq!(e.code, 6550);
+    assert!(
+        e.message
+            .contains("PLS-00201: identifier 'FOO.BAR' must be declared"),
+        "{}",
+        e.message
+    );
+}

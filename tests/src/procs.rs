@@ -1,0 +1,379 @@
+//! Process plumbing for end-to-end tests: locating (and if needed building) the workspace
+//! binaries, temporary `ORACLE_HOME` layouts with a test `listener.ora`, free loopback
+//! ports, a guard that stops a started `tnslsnr` even when the test fails, the
+//! python-oracledb interpreter, and `/proc` helpers (children, states, titles, fds).
+//!
+//! Port choice: a test binds `127.0.0.1:0`, reads the port, closes the socket and writes
+//! the port into `listener.ora` (as an Oracle DBA would write a fixed port). If another
+//! process grabs it in between, `tnslsnr` fails with TNS-12542 and [`ListenerProc::start`]
+//! retries with a new port.
+
+use std::fs;
+use std::io::Read;
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+/// Upper bound for any wait in these helpers.
+pub const WAIT: Duration = Duration::from_secs(30);
+
+fn workspace_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+fn target_dir() -> PathBuf {
+    // tests run from target/<profile>/deps/<test>-<hash>
+    std::env::current_exe()
+        .ok()
+        .and_then(|p| p.parent().and_then(Path::parent).map(Path::to_path_buf))
+        .unwrap_or_else(|| workspace_root().join("target").join("debug"))
+}
+
+/// Path of a workspace binary (`tnslsnr`, `lsnrctl`, `tnsping`), building the listener and
+/// client binaries once if they are missing (`cargo test -p tests` does not build them).
+pub fn bin(name: &str) -> PathBuf {
+    static BUILT: OnceLock<()> = OnceLock::new();
+    let path = target_dir().join(name);
+    if !path.exists() {
+        BUILT.get_or_init(|| {
+            let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_string());
+            let status = Command::new(cargo)
+                .current_dir(workspace_root())
+                .args(["build", "--bins", "-p", "listener", "-p", "client"])
+                .status();
+            assert!(
+                matches!(status, Ok(s) if s.success()),
+                "building binaries failed: {status:?}"
+            );
+        });
+    }
+    path
+}
+
+/// A free loopback port (bound then released).
+pub fn free_port() -> u16 {
+    let l = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
+    l.local_addr().expect("local addr").port()
+}
+
+/// A temporary `ORACLE_HOME` with `network/admin/`.
+pub struct TestHome {
+    dir: tempfile::TempDir,
+}
+
+impl TestHome {
+    /// Creates the layout.
+    pub fn new() -> Self {
+        let dir = tempfile::Builder::new()
+            .prefix("orah")
+            .tempdir()
+            .expect("tempdir");
+        fs::create_dir_all(dir.path().join("network").join("admin")).expect("mkdir admin");
+        Self { dir }
+    }
+
+    /// `ORACLE_HOME`.
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// `network/admin`.
+    pub fn admin_dir(&self) -> PathBuf {
+        self.path().join("network").join("admin")
+    }
+
+    /// Writes `network/admin/<file>`.
+    pub fn write_admin(&self, file: &str, text: &str) {
+        fs::write(self.admin_dir().join(file), text).expect("write admin file");
+    }
+
+    /// Contents of `network/log/listener.log` (empty if absent).
+    pub fn listener_log(&self) -> String {
+        fs::read_to_string(self.path().join("network").join("log").join("listener.log"))
+            .unwrap_or_default()
+    }
+
+    /// Runs `lsnrctl args...` with this home and returns its output.
+    pub fn lsnrctl(&self, args: &[&str]) -> Output {
+        run_with_timeout(
+            Command::new(bin("lsnrctl"))
+                .args(args)
+                .env("ORACLE_HOME", self.path())
+                .env_remove("TNS_ADMIN"),
+            WAIT,
+        )
+    }
+}
+
+impl Default for TestHome {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// A `listener.ora` with one TCP endpoint, static SID_DESCs `(SID_NAME, GLOBAL_DBNAME)` and
+/// extra `PARAM_<name>=value` lines.
+pub fn listener_ora(
+    name: &str,
+    port: u16,
+    sids: &[(&str, Option<&str>)],
+    params: &[(&str, &str)],
+) -> String {
+    let mut s = format!(
+        "{name} =\n  (DESCRIPTION_LIST =\n    (DESCRIPTION =\n      (ADDRESS = (PROTOCOL = TCP)(HOST = 127.0.0.1)(PORT = {port}))))\n\n"
+    );
+    if !sids.is_empty() {
+        s.push_str(&format!("SID_LIST_{name} =\n  (SID_LIST =\n"));
+        for (sid, gdb) in sids {
+            s.push_str("    (SID_DESC =\n");
+            if let Some(g) = gdb {
+                s.push_str(&format!("      (GLOBAL_DBNAME = {g})\n"));
+            }
+            s.push_str(&format!("      (SID_NAME = {sid}))\n"));
+        }
+        s.push_str("  )\n\n");
+    }
+    for (k, v) in params {
+        s.push_str(&format!("{k}_{name} = {v}\n"));
+    }
+    s
+}
+
+/// Runs a command with a deadline; kills it when the deadline passes.
+pub fn run_with_timeout(cmd: &mut Command, limit: Duration) -> Output {
+    let mut child = cmd
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let mut out = child.stdout.take().expect("stdout");
+    let mut err = child.stderr.take().expect("stderr");
+    let t_out = std::thread::spawn(move || {
+        let mut v = Vec::new();
+        let _ = out.read_to_end(&mut v);
+        v
+    });
+    let t_err = std::thread::spawn(move || {
+        let mut v = Vec::new();
+        let _ = err.read_to_end(&mut v);
+        v
+    });
+    let deadline = Instant::now() + limit;
+    let status = loop {
+        if let Ok(Some(s)) = child.try_wait() {
+            break s;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            break child.wait().expect("wait");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    Output {
+        status,
+        stdout: t_out.join().unwrap_or_default(),
+        stderr: t_err.join().unwrap_or_default(),
+    }
+}
+
+/// A running `tnslsnr`, stopped (SIGTERM, then SIGKILL) when dropped.
+pub struct ListenerProc {
+    child: Option<Child>,
+    /// Listener name.
+    pub name: String,
+    /// Its TCP port.
+    pub port: u16,
+}
+
+impl ListenerProc {
+    /// Writes `listener.ora` from `ora(port)` into `home` and starts `tnslsnr name`, retrying
+    /// with another port when the chosen one was taken meanwhile. Waits until it answers
+    /// on its admin socket.
+    pub fn start(home: &TestHome, name: &str, ora: impl Fn(u16) -> String) -> Self {
+        for _ in 0..5 {
+            let port = free_port();
+            home.write_admin("listener.ora", &ora(port));
+            let log = |s: &str| {
+                fs::OpenOptions::new()
+                    .create(true)
+                    .append(true)
+                    .open(home.path().join(format!("tnslsnr.{s}")))
+                    .map(Stdio::from)
+                    .unwrap_or_else(|_| Stdio::null())
+            };
+            let mut cmd = Command::new(bin("tnslsnr"));
+            cmd.arg(name)
+                .arg("--home")
+                .arg(home.path())
+                .env_remove("TNS_ADMIN")
+                .env("TNSLSNR_LOG", "debug")
+                .stdin(Stdio::null())
+                .stdout(log("out"))
+                .stderr(log("err"));
+            std::os::unix::process::CommandExt::process_group(&mut cmd, 0);
+            let child = cmd.spawn().expect("spawn tnslsnr");
+            let mut me = Self {
+                child: Some(child),
+                name: name.to_string(),
+                port,
+            };
+            if me.wait_ready(home) {
+                return me;
+            }
+            let err = fs::read_to_string(home.path().join("tnslsnr.err")).unwrap_or_default();
+            assert!(
+                err.contains("12542"),
+                "tnslsnr did not start and not because of a port collision:\n{err}"
+            );
+            me.kill();
+        }
+        panic!("could not start tnslsnr after 5 attempts");
+    }
+
+    fn wait_ready(&mut self, home: &TestHome) -> bool {
+        let sock = listener::home::OracleHome::with_admin(home.path().to_path_buf(), None)
+            .admin_socket(&self.name);
+        let deadline = Instant::now() + WAIT;
+        while Instant::now() < deadline {
+            if listener::admin::call(&sock, &listener::admin::AdminRequest::Version).is_ok() {
+                return true;
+            }
+            if let Some(c) = self.child.as_mut()
+                && let Ok(Some(_)) = c.try_wait()
+            {
+                return false;
+            }
+            std::thread::sleep(Duration::from_millis(25));
+        }
+        false
+    }
+
+    /// Pid of the listener process.
+    pub fn pid(&self) -> u32 {
+        self.child.as_ref().map(Child::id).unwrap_or(0)
+    }
+
+    /// Waits until the process exits by itself (e.g. after `lsnrctl stop`).
+    pub fn wait_exit(&mut self, limit: Duration) -> bool {
+        let deadline = Instant::now() + limit;
+        while Instant::now() < deadline {
+            match self.child.as_mut().map(Child::try_wait) {
+                Some(Ok(Some(_))) | None => {
+                    self.child = None;
+                    return true;
+                }
+                _ => std::thread::sleep(Duration::from_millis(20)),
+            }
+        }
+        false
+    }
+
+    fn kill(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let pid = nix::unistd::Pid::from_raw(c.id() as i32);
+            let _ = nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGTERM);
+            let deadline = Instant::now() + Duration::from_secs(5);
+            loop {
+                if let Ok(Some(_)) = c.try_wait() {
+                    return;
+                }
+                if Instant::now() > deadline {
+                    let _ = c.kill();
+                    let _ = c.wait();
+                    return;
+                }
+                std::thread::sleep(Duration::from_millis(20));
+            }
+        }
+    }
+}
+
+impl Drop for ListenerProc {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+/// The python-oracledb interpreter ([`crate::pyenv::python`], looked up once).
+pub fn python() -> PathBuf {
+    static PY: OnceLock<PathBuf> = OnceLock::new();
+    PY.get_or_init(crate::pyenv::python).clone()
+}
+
+/// Runs a python snippet with `args` under a deadline.
+pub fn run_python(code: &str, args: &[&str], limit: Duration) -> Output {
+    run_with_timeout(Command::new(python()).arg("-c").arg(code).args(args), limit)
+}
+
+/// Child pids of `pid` (from `/proc/*/stat`).
+pub fn children_of(pid: u32) -> Vec<u32> {
+    let mut out = Vec::new();
+    let Ok(dir) = fs::read_dir("/proc") else {
+        return out;
+    };
+    for e in dir.flatten() {
+        let Some(p) = e.file_name().to_str().and_then(|s| s.parse::<u32>().ok()) else {
+            continue;
+        };
+        if let Some((ppid, _)) = stat_of(p)
+            && ppid == pid
+        {
+            out.push(p);
+        }
+    }
+    out
+}
+
+/// `(ppid, state)` of a process.
+pub fn stat_of(pid: u32) -> Option<(u32, char)> {
+    let s = fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let after = &s[s.rfind(')')? + 2..];
+    let mut it = after.split_whitespace();
+    let state = it.next()?.chars().next()?;
+    let ppid = it.next()?.parse().ok()?;
+    Some((ppid, state))
+}
+
+/// The title `ps` shows (`/proc/<pid>/cmdline`, NULs as spaces, trailing NULs dropped).
+pub fn title_of(pid: u32) -> String {
+    let raw = fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
+    let text: String = raw
+        .iter()
+        .map(|b| if *b == 0 { ' ' } else { *b as char })
+        .collect();
+    text.trim_end().to_string()
+}
+
+/// Open fds of a process as `(fd, link target)`.
+pub fn fds_of(pid: u32) -> Vec<(u32, String)> {
+    let mut v = Vec::new();
+    let Ok(dir) = fs::read_dir(format!("/proc/{pid}/fd")) else {
+        return v;
+    };
+    for e in dir.flatten() {
+        let Some(fd) = e.file_name().to_str().and_then(|s| s.parse().ok()) else {
+            continue;
+        };
+        let target = fs::read_link(e.path())
+            .map(|p| p.display().to_string())
+            .unwrap_or_default();
+        v.push((fd, target));
+    }
+    v.sort();
+    v
+}
+
+/// Polls `cond` until true or `limit` passes.
+pub fn wait_until(limit: Duration, mut cond: impl FnMut() -> bool) -> bool {
+    let deadline = Instant::now() + limit;
+    while Instant::now() < deadline {
+        if cond() {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(25));
+    }
+    cond()
+}

@@ -1,0 +1,178 @@
+//! Helpers for the real-client session tests (`tests/tests/session_*.rs`): the
+//! python-oracledb 26.1.0 interpreter from `scripts/pyenv.sh`, a python runner with a
+//! timeout that kills the child through a guard, and an in-process dedicated-server
+//! endpoint (accept loop on `127.0.0.1:0` → read CONNECT → `run_dedicated`) so the session
+//! can be tested without the listener.
+
+use std::io::Read;
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc::{Receiver, channel};
+use std::sync::{Arc, OnceLock};
+use std::time::{Duration, Instant};
+
+use server_proc::dedicated::{DedicatedContext, SessionEnd, run_dedicated};
+use server_proc::engine::LocalInstance;
+use server_proc::pwfile::{UserCommand, run_user_command};
+
+/// The python interpreter of the python-oracledb venv (created once by `scripts/pyenv.sh`).
+pub fn python() -> PathBuf {
+    static PY: OnceLock<PathBuf> = OnceLock::new();
+    PY.get_or_init(crate::pyenv::python).clone()
+}
+
+/// Kills the child when dropped (even when the test panics).
+struct KillGuard(Child);
+
+impl Drop for KillGuard {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// What a python run printed.
+#[derive(Debug)]
+pub struct PyOutput {
+    /// Exit success.
+    pub ok: bool,
+    /// Standard output.
+    pub stdout: String,
+    /// Standard error.
+    pub stderr: String,
+}
+
+/// Runs `script` with python-oracledb, passing `args`; kills it after `timeout`.
+pub fn run_python(script: &str, args: &[String], timeout: Duration) -> PyOutput {
+    let mut child = KillGuard(
+        Command::new(python())
+            .arg("-c")
+            .arg(script)
+            .args(args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("starting python"),
+    );
+    let mut so = child.0.stdout.take().expect("stdout piped");
+    let mut se = child.0.stderr.take().expect("stderr piped");
+    let t1 = std::thread::spawn(move || {
+        let mut s = String::new();
+        let _ = so.read_to_string(&mut s);
+        s
+    });
+    let t2 = std::thread::spawn(move || {
+        let mut s = String::new();
+        let _ = se.read_to_string(&mut s);
+        s
+    });
+    let start = Instant::now();
+    let status = loop {
+        if let Ok(Some(st)) = child.0.try_wait() {
+            break Some(st);
+        }
+        if start.elapsed() > timeout {
+            break None;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    drop(child);
+    let stdout = t1.join().unwrap_or_default();
+    let mut stderr = t2.join().unwrap_or_default();
+    if status.is_none() {
+        stderr.push_str("\n[python killed after timeout]");
+    }
+    PyOutput {
+        ok: status.is_some_and(|s| s.success()),
+        stdout,
+        stderr,
+    }
+}
+
+/// An in-process "dedicated server" endpoint: every accepted connection gets a thread that
+/// reads the CONNECT (and its overflow packet) and runs [`run_dedicated`].
+pub struct InProcessServer {
+    /// The port on 127.0.0.1.
+    pub port: u16,
+    /// The shared in-process instance (to check that sessions are freed).
+    pub instance: Arc<LocalInstance>,
+    /// How each session ended, in completion order.
+    pub ends: Receiver<Result<SessionEnd, String>>,
+    /// The temporary ORACLE_HOME with the password file.
+    pub oracle_home: tempfile::TempDir,
+}
+
+/// Starts an endpoint for SID `ORCL` / service `ORCL` with user SCOTT/tiger.
+pub fn start_server() -> InProcessServer {
+    let home = tempfile::tempdir().expect("tempdir");
+    let add = UserCommand::Add {
+        name: "scott".into(),
+        password_stdin: true,
+        grants: vec![],
+    };
+    run_user_command(
+        &add,
+        home.path(),
+        "ORCL",
+        &mut &b"tiger\n"[..],
+        &mut std::io::sink(),
+    )
+    .expect("creating user");
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
+    let port = listener.local_addr().expect("local addr").port();
+    let instance = Arc::new(LocalInstance::new("ORCL", 17));
+    let (tx, ends) = channel();
+    let inst = instance.clone();
+    let home_path = home.path().to_path_buf();
+    std::thread::spawn(move || {
+        for s in listener.incoming() {
+            let Ok(stream) = s else { continue };
+            let tx = tx.clone();
+            let inst = inst.clone();
+            let home_path = home_path.clone();
+            std::thread::spawn(move || {
+                let r = serve_one(stream, inst, &home_path);
+                let _ = tx.send(r);
+            });
+        }
+    });
+    InProcessServer {
+        port,
+        instance,
+        ends,
+        oracle_home: home,
+    }
+}
+
+fn serve_one(
+    mut stream: TcpStream,
+    inst: Arc<LocalInstance>,
+    home: &Path,
+) -> Result<SessionEnd, String> {
+    stream
+        .set_read_timeout(Some(Duration::from_secs(30)))
+        .map_err(|e| e.to_string())?;
+    stream
+        .set_write_timeout(Some(Duration::from_secs(30)))
+        .map_err(|e| e.to_string())?;
+    let mut buf = Vec::new();
+    loop {
+        if tns::packet::decode_connect(&buf)
+            .map_err(|e| e.to_string())?
+            .is_some()
+        {
+            break;
+        }
+        let mut chunk = [0u8; 4096];
+        let n = stream.read(&mut chunk).map_err(|e| e.to_string())?;
+        if n == 0 {
+            return Err("EOF before CONNECT".into());
+        }
+        buf.extend_from_slice(&chunk[..n]);
+    }
+    let mut ctx = DedicatedContext::new("ORCL", "ORCL", home);
+    ctx.instance = Some(inst as Arc<dyn server_proc::engine::InstanceHooks>);
+    ctx.idle_timeout = Some(Duration::from_secs(60));
+    run_dedicated(stream, buf, ctx).map_err(|e| e.to_string())
+}

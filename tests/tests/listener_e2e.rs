@@ -1,0 +1,542 @@
+//! End-to-end tests of `tnslsnr` + `lsnrctl` on 127.0.0.1: refusals as python-oracledb
+//! 26.1.0 reports them, the SCM_RIGHTS hand-off to a titled dedicated server, reaping, the
+//! lsnrctl reports, reload and stop.
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+
+use tests::procs::{
+    ListenerProc, TestHome, WAIT, children_of, fds_of, listener_ora, run_python, stat_of, title_of,
+    wait_until,
+};
+use tns::packet::{self, LengthMode, Packet};
+
+const SERVICE: &str = "orcl.example.com";
+
+fn start(home: &TestHome, params: &[(&str, &str)]) -> ListenerProc {
+    let params: Vec<(String, String)> = params
+        .iter()
+        .map(|(a, b)| (a.to_string(), b.to_string()))
+        .collect();
+    ListenerProc::start(home, "LISTENER", move |port| {
+        let p: Vec<(&str, &str)> = params
+            .iter()
+            .map(|(a, b)| (a.as_str(), b.as_str()))
+            .collect();
+        listener_ora("LISTENER", port, &[("ORCL", Some(SERVICE))], &p)
+    })
+}
+
+fn descriptor(port: u16, connect_data: &str) -> String {
+    format!(
+        "(DESCRIPTION=(ADDRESS=(PROTOCOL=tcp)(HOST=127.0.0.1)(PORT={port}))(CONNECT_DATA={connect_data}(CID=(PROGRAM=e2e)(HOST=test)(USER=test))))"
+    )
+}
+
+/// Sends a CONNECT and returns the socket and the first packet of the answer.
+fn raw_connect(port: u16, desc: &str) -> (TcpStream, Packet) {
+    let mut s = TcpStream::connect(("127.0.0.1", port)).expect("connect");
+    s.set_read_timeout(Some(WAIT)).expect("timeout");
+    s.set_write_timeout(Some(WAIT)).expect("timeout");
+    s.write_all(&packet::Connect::new(desc.as_bytes().to_vec(), 8192).encode())
+        .expect("send CONNECT");
+    let mut buf = Vec::new();
+    let mut chunk = [0u8; 1024];
+    loop {
+        if let Some((p, _)) = packet::decode(&buf, LengthMode::Short).expect("decodable answer") {
+            return (s, p);
+        }
+        let n = s.read(&mut chunk).expect("read answer");
+        assert!(n > 0, "listener closed without answering");
+        buf.extend_from_slice(&chunk[..n]);
+    }
+}
+
+fn refuse_code(p: &Packet) -> u32 {
+    match p {
+        Packet::Refuse(r) => r.error_code().expect("ERR in refuse text"),
+        other => panic!("expected REFUSE, got {other:?}"),
+    }
+}
+
+fn spawner_of(l: &ListenerProc) -> u32 {
+    let mut found = 0;
+    assert!(wait_until(WAIT, || {
+        found = children_of(l.pid())
+            .into_iter()
+            .find(|p| title_of(*p).contains("spawner"))
+            .unwrap_or(0);
+        found != 0
+    }));
+    found
+}
+
+fn stdout(o: &std::process::Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+const PY_CONNECT: &str = r#"
+import sys, oracledb
+try:
+    oracledb.connect(user="scott", password="tiger", dsn=sys.argv[1])
+    print("CONNECTED")
+except Exception as e:
+    print(type(e).__name__)
+    print(e)
+"#;
+
+#[test]
+fn python_sees_ora_12514_for_unknown_service_and_ora_12505_for_unknown_sid() {
+    let home = TestHome::new();
+    let l = start(&home, &[]);
+    let out = run_python(
+        PY_CONNECT,
+        &[&format!("127.0.0.1:{}/nosuch.example.com", l.port)],
+        WAIT,
+    );
+    let text = stdout(&out);
+    assert!(text.contains("OperationalError"), "{text}");
+    assert!(
+        text.contains("DPY-6005: cannot connect to database"),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!(
+            "DPY-6001: Service \"nosuch.example.com\" is not registered with the listener at host \"127.0.0.1\" port {}. (Similar to ORA-12514)",
+            l.port
+        )),
+        "{text}"
+    );
+    let dsn = format!(
+        "(DESCRIPTION=(ADDRESS=(PROTOCOL=tcp)(HOST=127.0.0.1)(PORT={}))(CONNECT_DATA=(SID=NOSID)))",
+        l.port
+    );
+    let text = stdout(&run_python(PY_CONNECT, &[&dsn], WAIT));
+    assert!(
+        text.contains(&format!(
+            "DPY-6003: SID \"NOSID\" is not registered with the listener at host \"127.0.0.1\" port {}. (Similar to ORA-12505)",
+            l.port
+        )),
+        "{text}"
+    );
+    let log = home.listener_log();
+    assert!(log.contains("(SERVICE_NAME=nosuch.example.com)"), "{log}");
+    assert!(log.contains("* establish * nosuch.example.com * 12514\nTNS-12514: TNS:listener does not currently know of service requested in connect descriptor\n"), "{log}");
+    assert!(log.contains("* establish * NOSID * 12505\nTNS-12505: TNS:listener does not currently know of SID given in connect descriptor\n"), "{log}");
+}
+
+#[test]
+fn refusal_codes_on_the_wire() {
+    let home = TestHome::new();
+    let l = start(&home, &[]);
+    for (cd, code) in [
+        ("(SERVICE_NAME=nope)", 12514),
+        ("(SID=NOPE)", 12505),
+        ("(SERVER=dedicated)", 12504),
+        (
+            &format!("(SERVICE_NAME={SERVICE})(INSTANCE_NAME=other)") as &str,
+            12521,
+        ),
+        (
+            &format!("(SERVICE_NAME={SERVICE})(SERVER=shared)") as &str,
+            12520,
+        ),
+    ] {
+        let (_s, p) = raw_connect(l.port, &descriptor(l.port, cd));
+        assert_eq!(refuse_code(&p), code, "{cd}");
+        if let Packet::Refuse(r) = &p {
+            assert_eq!(
+                r.text,
+                format!(
+                    "(DESCRIPTION=(TMP=)(VSNNUM=318767104)(ERR={code})(ERROR_STACK=(ERROR=(CODE={code})(EMFI=4))))"
+                )
+            );
+        }
+    }
+    let log = home.listener_log();
+    for code in [12514, 12505, 12504, 12521, 12520] {
+        assert!(
+            log.contains(&format!(" * {code}\nTNS-{code}: ")),
+            "missing {code} in {log}"
+        );
+    }
+}
+
+#[test]
+fn python_is_handed_to_a_titled_dedicated_server_that_is_reaped() {
+    let home = TestHome::new();
+    let l = start(&home, &[]);
+    let spawner = spawner_of(&l);
+    assert_eq!(title_of(l.pid()), "tnslsnr LISTENER");
+    assert_eq!(title_of(spawner), "tnslsnr LISTENER spawner");
+    let listener_fds = fds_of(l.pid()).len();
+
+    // python-oracledb connects to the static service; its packet trace goes to a file.
+    let trace = home.path().join("py.trace");
+    let trace_file = std::fs::File::create(&trace).expect("trace file");
+    let mut py = std::process::Command::new(tests::procs::python())
+        .arg("-c")
+        .arg(PY_CONNECT)
+        .arg(format!("127.0.0.1:{}/{SERVICE}", l.port))
+        .env("PYO_DEBUG_PACKETS", "1")
+        .stdout(trace_file)
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("python");
+    let mut server = 0;
+    assert!(
+        wait_until(WAIT, || {
+            server = children_of(spawner).into_iter().next().unwrap_or(0);
+            server != 0
+        }),
+        "no dedicated server was forked"
+    );
+    assert_eq!(title_of(server), "oracleORCL (LOCAL=NO)");
+    // Its own session, stdio on /dev/null, and exactly one socket: the client's.
+    let fds = fds_of(server);
+    let sockets: Vec<_> = fds
+        .iter()
+        .filter(|(_, t)| t.starts_with("socket:"))
+        .collect();
+    assert_eq!(sockets.len(), 1, "{fds:?}");
+    assert!(
+        fds.iter()
+            .filter(|(fd, _)| *fd <= 2)
+            .all(|(_, t)| t == "/dev/null"),
+        "{fds:?}"
+    );
+    assert_eq!(fds.len(), 4, "{fds:?}");
+    // python accepted the ACCEPT: it moved on to the TTC protocol message.
+    assert!(
+        wait_until(WAIT, || {
+            let t = std::fs::read_to_string(&trace).unwrap_or_default();
+            t.contains("Receiving packet") && t.contains("Sending request protocol")
+        }),
+        "{}",
+        std::fs::read_to_string(&trace).unwrap_or_default()
+    );
+    let _ = py.kill();
+    let _ = py.wait();
+    // The client is gone: the server exits and is reaped by the spawner (no zombie).
+    assert!(
+        wait_until(WAIT, || stat_of(server).is_none()),
+        "dedicated server {server} still there: {:?}",
+        stat_of(server)
+    );
+    assert!(children_of(spawner).is_empty());
+    // The listener kept no copy of the client socket.
+    assert_eq!(fds_of(l.pid()).len(), listener_fds);
+    let log = home.listener_log();
+    assert!(
+        log.contains(&format!("* establish * {SERVICE} * 0")),
+        "{log}"
+    );
+}
+
+#[test]
+fn one_dedicated_server_per_connection_each_reaped() {
+    let home = TestHome::new();
+    let l = start(&home, &[]);
+    let spawner = spawner_of(&l);
+    let mut socks = Vec::new();
+    for _ in 0..3 {
+        let (s, p) = raw_connect(
+            l.port,
+            &descriptor(l.port, &format!("(SERVICE_NAME={SERVICE})")),
+        );
+        assert!(matches!(p, Packet::Accept(_)), "{p:?}");
+        socks.push(s);
+    }
+    let mut kids = Vec::new();
+    assert!(wait_until(WAIT, || {
+        kids = children_of(spawner);
+        kids.len() == 3
+    }));
+    for k in &kids {
+        assert_eq!(title_of(*k), "oracleORCL (LOCAL=NO)");
+    }
+    drop(socks);
+    assert!(
+        wait_until(WAIT, || kids.iter().all(|k| stat_of(*k).is_none())),
+        "{:?}",
+        kids.iter().map(|k| stat_of(*k)).collect::<Vec<_>>()
+    );
+    let services = stdout(&home.lsnrctl(&["services"]));
+    assert!(
+        services.contains("\"DEDICATED\" established:3 refused:0"),
+        "{services}"
+    );
+}
+
+#[test]
+fn lsnrctl_status_and_services_show_endpoint_service_and_counts() {
+    let home = TestHome::new();
+    let l = start(&home, &[]);
+    let (s, p) = raw_connect(
+        l.port,
+        &descriptor(l.port, &format!("(SERVICE_NAME={SERVICE})")),
+    );
+    assert!(matches!(p, Packet::Accept(_)));
+    drop(s);
+    let (_s, p) = raw_connect(
+        l.port,
+        &descriptor(l.port, &format!("(SERVICE_NAME={SERVICE})(SERVER=shared)")),
+    );
+    assert_eq!(refuse_code(&p), 12520);
+
+    let out = home.lsnrctl(&["status"]);
+    assert!(out.status.success());
+    let status = stdout(&out);
+    assert!(
+        status.contains("LSNRCTL for Linux: Version 19.0.0.0.0 - Production on "),
+        "{status}"
+    );
+    assert!(
+        status.contains(&format!(
+            "Connecting to (DESCRIPTION=(ADDRESS=(PROTOCOL=tcp)(HOST=127.0.0.1)(PORT={})))",
+            l.port
+        )),
+        "{status}"
+    );
+    assert!(
+        status.contains(
+            "STATUS of the LISTENER\n------------------------\nAlias                     LISTENER\n"
+        ),
+        "{status}"
+    );
+    assert!(
+        status.contains("Security                  ON: Local OS Authentication\n"),
+        "{status}"
+    );
+    assert!(status.contains(&format!("Listening Endpoints Summary...\n  (DESCRIPTION=(ADDRESS=(PROTOCOL=tcp)(HOST=127.0.0.1)(PORT={})))\n", l.port)), "{status}");
+    assert!(status.contains(&format!("Service \"{SERVICE}\" has 1 instance(s).\n  Instance \"ORCL\", status UNKNOWN, has 1 handler(s) for this service...\n")), "{status}");
+    assert!(
+        status.ends_with("The command completed successfully\n"),
+        "{status}"
+    );
+
+    let services = stdout(&home.lsnrctl(&["services"]));
+    assert!(
+        services.contains(&format!(
+            "Services Summary...\nService \"{SERVICE}\" has 1 instance(s).\n  Instance \"ORCL\", status UNKNOWN, has 1 handler(s) for this service...\n    Handler(s):\n      \"DEDICATED\" established:1 refused:1\n         LOCAL SERVER\n"
+        )),
+        "{services}"
+    );
+}
+
+#[test]
+fn lsnrctl_set_show_version_and_reload_picks_up_a_new_service() {
+    let home = TestHome::new();
+    let l = start(&home, &[]);
+    let (_s, p) = raw_connect(
+        l.port,
+        &descriptor(l.port, "(SERVICE_NAME=sales.example.com)"),
+    );
+    assert_eq!(refuse_code(&p), 12514);
+
+    let set = stdout(&home.lsnrctl(&["set", "inbound_connect_timeout", "7"]));
+    assert!(set.contains("LISTENER parameter \"inbound_connect_timeout\" set to 7\nThe command completed successfully"), "{set}");
+    let show = stdout(&home.lsnrctl(&["show", "inbound_connect_timeout"]));
+    assert!(
+        show.contains("LISTENER parameter \"inbound_connect_timeout\" set to 7"),
+        "{show}"
+    );
+    let set = stdout(&home.lsnrctl(&["set", "trc_level", "admin"]));
+    assert!(
+        set.contains("LISTENER parameter \"trc_level\" set to admin"),
+        "{set}"
+    );
+    assert!(stdout(&home.lsnrctl(&["status"])).contains("Trace Level               admin\n"));
+    let version = stdout(&home.lsnrctl(&["version"]));
+    assert!(
+        version.contains("TNSLSNR for Linux: Version 19.0.0.0.0 - Production\n"),
+        "{version}"
+    );
+
+    home.write_admin(
+        "listener.ora",
+        &listener_ora(
+            "LISTENER",
+            l.port,
+            &[
+                ("ORCL", Some(SERVICE)),
+                ("SALES", Some("sales.example.com")),
+            ],
+            &[],
+        ),
+    );
+    let reload = home.lsnrctl(&["reload"]);
+    assert!(reload.status.success(), "{}", stdout(&reload));
+    let services = stdout(&home.lsnrctl(&["services"]));
+    assert!(
+        services.contains(
+            "Service \"sales.example.com\" has 1 instance(s).\n  Instance \"SALES\", status UNKNOWN"
+        ),
+        "{services}"
+    );
+    let (_s, p) = raw_connect(
+        l.port,
+        &descriptor(l.port, "(SERVICE_NAME=sales.example.com)"),
+    );
+    assert!(matches!(p, Packet::Accept(_)), "{p:?}");
+    // reload reverts runtime SETs to the file's values (60 s default)
+    let show = stdout(&home.lsnrctl(&["show", "inbound_connect_timeout"]));
+    assert!(show.contains("set to 60"), "{show}");
+}
+
+#[test]
+fn lsnrctl_stop_stops_the_listener_but_not_its_sessions() {
+    let home = TestHome::new();
+    let mut l = start(&home, &[]);
+    let spawner = spawner_of(&l);
+    let (mut session, p) = raw_connect(
+        l.port,
+        &descriptor(l.port, &format!("(SERVICE_NAME={SERVICE})")),
+    );
+    assert!(matches!(p, Packet::Accept(_)));
+    let mut server = 0;
+    assert!(wait_until(WAIT, || {
+        server = children_of(spawner).into_iter().next().unwrap_or(0);
+        server != 0
+    }));
+
+    let out = home.lsnrctl(&["stop"]);
+    assert!(out.status.success(), "{}", stdout(&out));
+    assert!(stdout(&out).contains("The command completed successfully"));
+    assert!(l.wait_exit(WAIT), "tnslsnr did not exit");
+    assert!(
+        TcpStream::connect(("127.0.0.1", l.port)).is_err(),
+        "port still accepting"
+    );
+    let status = home.lsnrctl(&["status"]);
+    assert!(!status.status.success());
+    assert!(
+        stdout(&status).contains("TNS-12541: TNS:no listener\n TNS-12560: TNS:protocol adapter error\n  TNS-00511: No listener\n   Linux Error: 111: Connection refused\n"),
+        "{}",
+        stdout(&status)
+    );
+    // The dedicated server still serves its client.
+    assert!(matches!(stat_of(server), Some((_, s)) if s != 'Z'));
+    assert_eq!(title_of(server), "oracleORCL (LOCAL=NO)");
+    let eof = [0x00, 0x00, 0x00, 0x0A, 0x06, 0x00, 0x00, 0x00, 0x00, 0x40];
+    session.write_all(&eof).expect("session still writable");
+    drop(session);
+    assert!(
+        wait_until(WAIT, || stat_of(server).is_none()),
+        "server left behind: {:?}",
+        stat_of(server)
+    );
+    assert!(
+        wait_until(
+            WAIT,
+            || !matches!(stat_of(spawner), Some((_, s)) if s != 'Z')
+        ),
+        "spawner still running"
+    );
+}
+
+#[test]
+fn lsnrctl_start_runs_tnslsnr_in_the_background() {
+    let home = TestHome::new();
+    let port = tests::procs::free_port();
+    home.write_admin(
+        "listener.ora",
+        &listener_ora("LSNR2", port, &[("ORCL", Some(SERVICE))], &[]),
+    );
+    let out = home.lsnrctl(&["start", "LSNR2"]);
+    let text = stdout(&out);
+    // Whatever happens next, stop what we started.
+    struct Stop<'a>(&'a TestHome);
+    impl Drop for Stop<'_> {
+        fn drop(&mut self) {
+            let _ = self.0.lsnrctl(&["stop", "LSNR2"]);
+        }
+    }
+    let _stop = Stop(&home);
+    assert!(out.status.success(), "{text}");
+    assert!(text.contains("Starting "), "{text}");
+    assert!(
+        text.contains(&format!(
+            "Listening on: (DESCRIPTION=(ADDRESS=(PROTOCOL=tcp)(HOST=127.0.0.1)(PORT={port})))"
+        )),
+        "{text}"
+    );
+    assert!(text.contains("STATUS of the LSNR2"), "{text}");
+    let again = home.lsnrctl(&["start", "LSNR2"]);
+    assert!(!again.status.success());
+    assert!(
+        stdout(&again)
+            .contains("TNS-01106: Listener using listener name LSNR2 has already been started")
+    );
+    let (_s, p) = raw_connect(port, &descriptor(port, "(SERVICE_NAME=nope)"));
+    assert_eq!(refuse_code(&p), 12514);
+    let stop = home.lsnrctl(&["stop", "LSNR2"]);
+    assert!(stop.status.success(), "{}", stdout(&stop));
+    assert!(!home.lsnrctl(&["status", "LSNR2"]).status.success());
+}
+
+#[test]
+fn tnsping_prints_ok_through_tnsnames_and_ezconnect_and_fails_without_listener() {
+    let home = TestHome::new();
+    let mut l = start(&home, &[]);
+    home.write_admin(
+        "tnsnames.ora",
+        &format!("ORCL =\n  (DESCRIPTION =\n    (ADDRESS = (PROTOCOL = TCP)(HOST = 127.0.0.1)(PORT = {}))\n    (CONNECT_DATA = (SERVICE_NAME = {SERVICE})))\n", l.port),
+    );
+    let tnsping = |args: &[&str]| {
+        tests::procs::run_with_timeout(
+            std::process::Command::new(tests::procs::bin("tnsping"))
+                .args(args)
+                .env("ORACLE_HOME", home.path())
+                .env_remove("TNS_ADMIN"),
+            WAIT,
+        )
+    };
+    let out = tnsping(&["orcl", "3"]);
+    let text = stdout(&out);
+    assert!(out.status.success(), "{text}");
+    assert!(
+        text.contains("TNS Ping Utility for Linux: Version 19.0.0.0.0 - Production on "),
+        "{text}"
+    );
+    assert!(
+        text.contains("Used TNSNAMES adapter to resolve the alias\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!(
+            "Attempting to contact (DESCRIPTION=(ADDRESS=(PROTOCOL=TCP)(HOST=127.0.0.1)(PORT={}))",
+            l.port
+        )),
+        "{text}"
+    );
+    assert_eq!(
+        text.lines()
+            .filter(|l| l.starts_with("OK (") && l.ends_with(" msec)"))
+            .count(),
+        3,
+        "{text}"
+    );
+
+    let ez = format!("127.0.0.1:{}/whatever", l.port);
+    let out = tnsping(&[&ez]);
+    assert!(out.status.success());
+    assert!(stdout(&out).contains("Used EZCONNECT adapter to resolve the alias\n"));
+    assert!(home.listener_log().contains(" * ping * 0\n"));
+
+    let out = tnsping(&["nosuchalias"]);
+    assert!(!out.status.success());
+    assert!(stdout(&out).contains("TNS-03505: Failed to resolve name"));
+
+    assert!(home.lsnrctl(&["stop"]).status.success());
+    assert!(l.wait_exit(WAIT));
+    let out = tnsping(&["orcl"]);
+    assert!(!out.status.success());
+    assert!(
+        stdout(&out)
+            .trim_end()
+            .ends_with("TNS-12541: TNS:no listener"),
+        "{}",
+        stdout(&out)
+    );
+}

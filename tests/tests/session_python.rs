@@ -1,0 +1,256 @@
+//! python-oracledb 26.1.0 (thin) against the dedicated-server session, in process (no
+//! listener): login, queries, re-execute, batched fetches, errors, ping, commit/rollback,
+//! pools, call timeouts during DBMS_SESSION.SLEEP, long descriptors and EZConnect Plus.
+
+use std::time::Duration;
+
+use serde_json::Value;
+use server_proc::dedicated::SessionEnd;
+use tests::py::{InProcessServer, run_python, start_server};
+
+const TIMEOUT: Duration = Duration::from_secs(120);
+
+fn run(server: &InProcessServer, script: &str) -> Value {
+    let out = run_python(script, &[server.port.to_string()], TIMEOUT);
+    assert!(
+        out.ok,
+        "python failed\nstdout:\n{}\nstderr:\n{}",
+        out.stdout, out.stderr
+    );
+    let last = out.stdout.lines().last().unwrap_or_default();
+    serde_json::from_str(last).unwrap_or_else(|e| panic!("bad JSON {e}: {}", out.stdout))
+}
+
+const SYNC: &str = r#"
+import json, sys, oracledb
+port = int(sys.argv[1])
+out = {}
+c = oracledb.connect(user="scott", password="tiger", dsn=f"127.0.0.1:{port}/ORCL")
+out["version"] = c.version
+out["session_id"] = c.session_id
+cur = c.cursor()
+cur.execute("select 1 from dual")
+out["r1"] = cur.fetchall()
+out["desc1"] = [[d[0], d[1].name, d[2], d[3], d[4], d[5], d[6]] for d in cur.description]
+cur.execute("select 1 from dual")
+out["r1again"] = cur.fetchall()
+cur.execute("SELECT LEVEL FROM DUAL CONNECT BY LEVEL <= 1000")
+rows = cur.fetchall()
+out["levels"] = [len(rows), rows[0][0], rows[-1][0], sum(r[0] for r in rows)]
+cur.execute("select 'hello' as greeting, null, user, 1+2*3 from dual")
+out["mixed"] = cur.fetchone()
+out["desc_mixed"] = [[d[0], d[1].name, d[2], d[3], d[4], d[5], d[6]] for d in cur.description]
+cur.execute("select sys_context('USERENV','SID') from dual")
+out["sid"] = cur.fetchone()[0]
+try:
+    cur.execute("select * from missing_table")
+    out["err"] = None
+except oracledb.DatabaseError as e:
+    (err,) = e.args
+    out["err"] = [err.code, err.offset, err.message]
+cur.execute("select count(*) from dual connect by level <= 5000")
+out["count"] = cur.fetchone()[0]
+c.ping()
+c.commit()
+c.rollback()
+cur.execute("commit")
+out["sysdate_type"] = type(c.cursor().execute("select sysdate from dual").fetchone()[0]).__name__
+c.close()
+print(json.dumps(out))
+"#;
+
+#[test]
+fn python_sync_session_scenarios() {
+    let server = start_server();
+    let v = run(&server, SYNC);
+    assert_eq!(v["version"], "19.3.0.0.0");
+    assert_eq!(v["r1"], serde_json::json!([[1]]));
+    assert_eq!(
+        v["desc1"],
+        serde_json::json!([["1", "DB_TYPE_NUMBER", 127, null, 0, -127, true]])
+    );
+    assert_eq!(v["r1again"], serde_json::json!([[1]]));
+    assert_eq!(v["levels"], serde_json::json!([1000, 1, 1000, 500500]));
+    assert_eq!(v["mixed"], serde_json::json!(["hello", null, "SCOTT", 7]));
+    assert_eq!(v["desc_mixed"][0][0], "GREETING");
+    assert_eq!(v["desc_mixed"][0][1], "DB_TYPE_CHAR");
+    assert_eq!(v["desc_mixed"][2][1], "DB_TYPE_VARCHAR");
+    assert_eq!(v["sid"], v["session_id"].to_string());
+    assert_eq!(v["err"][0], 942);
+    assert_eq!(v["err"][1], 14);
+    let msg = v["err"][2].as_str().unwrap_or_default();
+    assert!(
+        msg.starts_with("ORA-00942: table or view does not exist"),
+        "{msg}"
+    );
+    assert_eq!(v["count"], 5000);
+    assert_eq!(v["sysdate_type"], "datetime");
+    // close() logged off and freed the session slot.
+    let end = server
+        .ends
+        .recv_timeout(Duration::from_secs(10))
+        .expect("session ended");
+    assert_eq!(end, Ok(SessionEnd::Logoff));
+    assert!(server.instance.open_sessions().is_empty());
+}
+
+const ASYNC: &str = r#"
+import asyncio, json, sys, oracledb
+port = int(sys.argv[1])
+async def main():
+    out = {}
+    c = await oracledb.connect_async(user="scott", password="tiger", dsn=f"127.0.0.1:{port}/ORCL")
+    cur = c.cursor()
+    await cur.execute("select 1 from dual")
+    out["r1"] = await cur.fetchall()
+    await cur.execute("select 1 from dual")
+    out["r1again"] = await cur.fetchall()
+    await cur.execute("select level from dual connect by level <= 1000")
+    out["n"] = len(await cur.fetchall())
+    try:
+        await cur.execute("select nosuchcol from dual")
+    except oracledb.DatabaseError as e:
+        out["err"] = e.args[0].code
+    await c.ping()
+    await c.commit()
+    await c.close()
+    pool = oracledb.create_pool_async(user="scott", password="tiger", dsn=f"127.0.0.1:{port}/ORCL", min=2, max=4)
+    total = 0
+    for i in range(10):
+        async with pool.acquire() as pc:
+            r = await pc.fetchone("select 1 from dual")
+            total += r[0]
+    await pool.close()
+    out["pool_total"] = total
+    print(json.dumps(out))
+asyncio.run(main())
+"#;
+
+#[test]
+fn python_asyncio_session_scenarios() {
+    let server = start_server();
+    let v = run(&server, ASYNC);
+    assert_eq!(v["r1"], serde_json::json!([[1]]));
+    assert_eq!(v["r1again"], serde_json::json!([[1]]));
+    assert_eq!(v["n"], 1000);
+    assert_eq!(v["err"], 904);
+    assert_eq!(v["pool_total"], 10);
+}
+
+const WRONG_PASSWORD: &str = r#"
+import json, sys, oracledb
+port = int(sys.argv[1])
+out = {}
+for user, pw in (("scott", "wrong"), ("nobody", "tiger")):
+    try:
+        oracledb.connect(user=user, password=pw, dsn=f"127.0.0.1:{port}/ORCL")
+        out[user] = None
+    except oracledb.DatabaseError as e:
+        out[user] = [e.args[0].code, e.args[0].message]
+print(json.dumps(out))
+"#;
+
+#[test]
+fn python_wrong_password_and_unknown_user_get_ora_01017() {
+    let server = start_server();
+    let v = run(&server, WRONG_PASSWORD);
+    for user in ["scott", "nobody"] {
+        assert_eq!(v[user][0], 1017, "{v}");
+        assert!(
+            v[user][1]
+                .as_str()
+                .unwrap_or_default()
+                .starts_with("ORA-01017"),
+            "{v}"
+        );
+    }
+    assert!(server.instance.open_sessions().is_empty());
+}
+
+const POOL: &str = r#"
+import json, sys, oracledb
+port = int(sys.argv[1])
+pool = oracledb.create_pool(user="scott", password="tiger", dsn=f"127.0.0.1:{port}/ORCL", min=2, max=4, increment=1, ping_interval=0)
+total = 0
+for i in range(50):
+    with pool.acquire() as c:
+        with c.cursor() as cur:
+            cur.execute("select level from dual connect by level <= 3")
+            total += sum(r[0] for r in cur)
+opened = pool.opened
+pool.close()
+print(json.dumps({"total": total, "opened": opened}))
+"#;
+
+#[test]
+fn python_pool_serves_fifty_cycles() {
+    let server = start_server();
+    let v = run(&server, POOL);
+    assert_eq!(v["total"], 300);
+    let opened = v["opened"].as_u64().unwrap_or(0);
+    assert!((2..=4).contains(&opened), "{v}");
+    // Every pooled session logged off when the pool closed.
+    for _ in 0..opened {
+        let end = server
+            .ends
+            .recv_timeout(Duration::from_secs(10))
+            .expect("end");
+        assert_eq!(end, Ok(SessionEnd::Logoff));
+    }
+    assert!(server.instance.open_sessions().is_empty());
+}
+
+const CALL_TIMEOUT: &str = r#"
+import json, sys, oracledb
+port = int(sys.argv[1])
+out = {}
+c = oracledb.connect(user="scott", password="tiger", dsn=f"127.0.0.1:{port}/ORCL")
+c.call_timeout = 500
+cur = c.cursor()
+try:
+    cur.execute("BEGIN DBMS_SESSION.SLEEP(5); END;")
+    out["timeout"] = None
+except oracledb.Error as e:
+    out["timeout"] = e.args[0].full_code
+c.call_timeout = 0
+cur.execute("select 42 from dual")
+out["after"] = cur.fetchone()[0]
+cur.execute("begin dbms_session.sleep(0.2); end;")
+out["short_sleep"] = "ok"
+c.close()
+print(json.dumps(out))
+"#;
+
+#[test]
+fn python_call_timeout_during_sleep_keeps_connection_usable() {
+    let server = start_server();
+    let v = run(&server, CALL_TIMEOUT);
+    let code = v["timeout"].as_str().unwrap_or_default();
+    assert!(code == "DPY-4024" || code == "ORA-01013", "{v}");
+    assert_eq!(v["after"], 42);
+    assert_eq!(v["short_sleep"], "ok");
+}
+
+const DESCRIPTORS: &str = r#"
+import json, sys, oracledb
+port = int(sys.argv[1])
+out = {}
+long_dsn = ("(DESCRIPTION=(RETRY_COUNT=1)(ADDRESS_LIST=(ADDRESS=(PROTOCOL=tcp)(HOST=127.0.0.1)(PORT=%d)))"
+            "(CONNECT_DATA=(SERVICE_NAME=ORCL)(SERVER=DEDICATED)))" % port)
+c = oracledb.connect(user="scott", password="tiger", dsn=long_dsn, program="p" * 200)
+out["long"] = c.cursor().execute("select 1 from dual").fetchone()[0]
+c.close()
+ez = f"tcp://127.0.0.1:{port}/ORCL?connect_timeout=5&retry_count=1&retry_delay=1&expire_time=2"
+c = oracledb.connect(user="scott", password="tiger", dsn=ez)
+out["ezplus"] = c.cursor().execute("select sys_context('USERENV','SERVICE_NAME') from dual").fetchone()[0]
+c.close()
+print(json.dumps(out))
+"#;
+
+#[test]
+fn python_long_descriptor_and_ezconnect_plus() {
+    let server = start_server();
+    let v = run(&server, DESCRIPTORS);
+    assert_eq!(v["long"], 1);
+    assert_eq!(v["ezplus"], "ORCL");
+}

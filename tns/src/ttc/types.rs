@@ -1,0 +1,434 @@
+//! Oracle data type encodings as they travel in rows and binds: NUMBER (base-100,
+//! sign-magnitude), DATE and TIMESTAMP [WITH TIME ZONE], and the type numbers the describe
+//! message carries. Both directions, so the server can encode and the client can decode.
+
+use super::buf::TtcError;
+
+/// Oracle type numbers as they appear in DESCRIBE_INFO.
+pub mod ora_type {
+    /// VARCHAR2 / NVARCHAR2.
+    pub const VARCHAR: u8 = 1;
+    /// NUMBER / FLOAT / INTEGER.
+    pub const NUMBER: u8 = 2;
+    /// LONG.
+    pub const LONG: u8 = 8;
+    /// ROWID.
+    pub const ROWID: u8 = 11;
+    /// DATE.
+    pub const DATE: u8 = 12;
+    /// RAW.
+    pub const RAW: u8 = 23;
+    /// CHAR / NCHAR.
+    pub const CHAR: u8 = 96;
+    /// BINARY_FLOAT.
+    pub const BINARY_FLOAT: u8 = 100;
+    /// BINARY_DOUBLE.
+    pub const BINARY_DOUBLE: u8 = 101;
+    /// CLOB.
+    pub const CLOB: u8 = 112;
+    /// BLOB.
+    pub const BLOB: u8 = 113;
+    /// TIMESTAMP.
+    pub const TIMESTAMP: u8 = 180;
+    /// TIMESTAMP WITH TIME ZONE.
+    pub const TIMESTAMP_TZ: u8 = 181;
+    /// INTERVAL DAY TO SECOND.
+    pub const INTERVAL_DS: u8 = 183;
+    /// TIMESTAMP WITH LOCAL TIME ZONE.
+    pub const TIMESTAMP_LTZ: u8 = 231;
+    /// BOOLEAN (fv ≥ 17).
+    pub const BOOLEAN: u8 = 252;
+}
+
+/// An exact decimal number: `negative`, the significant decimal `digits` (no leading or
+/// trailing zeros; empty = zero) and `point`, the position of the decimal point relative to
+/// the first digit (value = 0.d1d2… × 10^point).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Decimal {
+    /// Sign.
+    pub negative: bool,
+    /// Significant decimal digits, each 0..=9.
+    pub digits: Vec<u8>,
+    /// Decimal exponent: value = 0.digits × 10^point.
+    pub point: i32,
+}
+
+impl Decimal {
+    /// Zero.
+    pub fn zero() -> Self {
+        Decimal {
+            negative: false,
+            digits: Vec::new(),
+            point: 0,
+        }
+    }
+
+    /// Exact conversion from an integer.
+    pub fn from_i128(v: i128) -> Self {
+        let s = v.unsigned_abs().to_string();
+        Self::from_parts(v < 0, s.as_bytes(), i32::try_from(s.len()).unwrap_or(0))
+    }
+
+    /// Conversion from a float through its shortest round-trip decimal form (what Oracle
+    /// shows for BINARY_DOUBLE → NUMBER conversions of "nice" values).
+    pub fn from_f64(v: f64) -> Option<Self> {
+        if !v.is_finite() {
+            return None;
+        }
+        Self::parse(&format!("{v:e}"))
+    }
+
+    fn from_parts(negative: bool, ascii_digits: &[u8], point: i32) -> Self {
+        let mut digits: Vec<u8> = ascii_digits.iter().map(|c| c - b'0').collect();
+        let mut point = point;
+        while digits.first() == Some(&0) {
+            digits.remove(0);
+            point -= 1;
+        }
+        while digits.last() == Some(&0) {
+            digits.pop();
+        }
+        if digits.is_empty() {
+            return Decimal::zero();
+        }
+        Decimal {
+            negative,
+            digits,
+            point,
+        }
+    }
+
+    /// Parses `-12.5`, `3`, `1e-3`, `.5`, `1.5E+10`.
+    pub fn parse(s: &str) -> Option<Self> {
+        let s = s.trim();
+        let (negative, s) = match s.strip_prefix('-') {
+            Some(r) => (true, r),
+            None => (false, s.strip_prefix('+').unwrap_or(s)),
+        };
+        let (mant, exp) = match s.find(['e', 'E']) {
+            Some(i) => (&s[..i], s[i + 1..].parse::<i32>().ok()?),
+            None => (s, 0),
+        };
+        let (int, frac) = match mant.find('.') {
+            Some(i) => (&mant[..i], &mant[i + 1..]),
+            None => (mant, ""),
+        };
+        if int.is_empty() && frac.is_empty() {
+            return None;
+        }
+        if !int.bytes().chain(frac.bytes()).all(|c| c.is_ascii_digit()) {
+            return None;
+        }
+        let mut all = int.as_bytes().to_vec();
+        all.extend_from_slice(frac.as_bytes());
+        let point = i32::try_from(int.len()).ok()?.checked_add(exp)?;
+        Some(Self::from_parts(negative, &all, point))
+    }
+
+    /// True for zero.
+    pub fn is_zero(&self) -> bool {
+        self.digits.is_empty()
+    }
+
+    /// True when the value has no fractional part.
+    pub fn is_integral(&self) -> bool {
+        i32::try_from(self.digits.len()).is_ok_and(|n| n <= self.point)
+    }
+
+    /// The value as an i128 when integral and in range.
+    pub fn to_i128(&self) -> Option<i128> {
+        if !self.is_integral() {
+            return None;
+        }
+        let mut v: i128 = 0;
+        for i in 0..self.point {
+            let d = self
+                .digits
+                .get(usize::try_from(i).ok()?)
+                .copied()
+                .unwrap_or(0);
+            v = v.checked_mul(10)?.checked_add(i128::from(d))?;
+        }
+        Some(if self.negative { -v } else { v })
+    }
+
+    /// The value as f64 (through its decimal text).
+    pub fn to_f64(&self) -> f64 {
+        self.to_string().parse().unwrap_or(f64::NAN)
+    }
+
+    /// Encodes as an Oracle NUMBER (without the length byte). Values with more than 40
+    /// significant digits are truncated to 40, as Oracle's precision limit.
+    pub fn to_oracle_number(&self) -> Vec<u8> {
+        if self.is_zero() {
+            return vec![0x80];
+        }
+        // Align to base 100: the number of digits before the point must be even.
+        let mut digits = self.digits.clone();
+        let mut point = self.point;
+        if point.rem_euclid(2) != 0 {
+            digits.insert(0, 0);
+            point += 1;
+        }
+        if !digits.len().is_multiple_of(2) {
+            digits.push(0);
+        }
+        let mut pairs: Vec<u8> = digits.chunks(2).map(|c| c[0] * 10 + c[1]).collect();
+        let mut exp = point / 2 - 1;
+        while pairs.first() == Some(&0) {
+            pairs.remove(0);
+            exp -= 1;
+        }
+        while pairs.last() == Some(&0) {
+            pairs.pop();
+        }
+        pairs.truncate(20);
+        let exp = exp.clamp(-65, 62);
+        let mut out = Vec::with_capacity(pairs.len() + 2);
+        if self.negative {
+            out.push((62 - exp) as u8);
+            out.extend(pairs.iter().map(|d| 101 - d));
+            if out.len() < 21 {
+                out.push(102);
+            }
+        } else {
+            out.push((193 + exp) as u8);
+            out.extend(pairs.iter().map(|d| d + 1));
+        }
+        out
+    }
+
+    /// Decodes an Oracle NUMBER (without the length byte).
+    pub fn from_oracle_number(b: &[u8]) -> Result<Self, TtcError> {
+        const R: &str = "NUMBER value";
+        let Some(&first) = b.first() else {
+            return Err(TtcError::invalid(R, "empty"));
+        };
+        if first == 0x80 {
+            return Ok(Decimal::zero());
+        }
+        let positive = first & 0x80 != 0;
+        let (exp, pairs): (i32, Vec<u8>) = if positive {
+            let exp = i32::from(first) - 193;
+            let p = b[1..]
+                .iter()
+                .map(|&d| d.checked_sub(1).filter(|v| *v < 100))
+                .collect::<Option<Vec<u8>>>()
+                .ok_or_else(|| TtcError::invalid(R, "bad positive digit"))?;
+            (exp, p)
+        } else {
+            let exp = 62 - i32::from(first);
+            let body = match b[1..].last() {
+                Some(102) => &b[1..b.len() - 1],
+                _ => &b[1..],
+            };
+            let p = body
+                .iter()
+                .map(|&d| 101u8.checked_sub(d).filter(|v| *v < 100))
+                .collect::<Option<Vec<u8>>>()
+                .ok_or_else(|| TtcError::invalid(R, "bad negative digit"))?;
+            (exp, p)
+        };
+        let mut ascii = Vec::with_capacity(pairs.len() * 2);
+        for p in pairs {
+            ascii.push(b'0' + p / 10);
+            ascii.push(b'0' + p % 10);
+        }
+        Ok(Self::from_parts(!positive, &ascii, (exp + 1) * 2))
+    }
+}
+
+impl std::fmt::Display for Decimal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.is_zero() {
+            return f.write_str("0");
+        }
+        if self.negative {
+            f.write_str("-")?;
+        }
+        let digits: String = self.digits.iter().map(|d| char::from(b'0' + d)).collect();
+        let n = i32::try_from(self.digits.len()).unwrap_or(i32::MAX);
+        if self.point <= 0 {
+            write!(
+                f,
+                ".{}{}",
+                "0".repeat(self.point.unsigned_abs() as usize),
+                digits
+            )
+        } else if self.point >= n {
+            write!(f, "{}{}", digits, "0".repeat((self.point - n) as usize))
+        } else {
+            let (a, b) = digits.split_at(self.point as usize);
+            write!(f, "{a}.{b}")
+        }
+    }
+}
+
+/// A calendar date-time with nanoseconds and an optional UTC offset in minutes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DateTime {
+    /// Year (negative for BC is not supported here).
+    pub year: i32,
+    /// Month 1..=12.
+    pub month: u8,
+    /// Day 1..=31.
+    pub day: u8,
+    /// Hour 0..=23.
+    pub hour: u8,
+    /// Minute 0..=59.
+    pub minute: u8,
+    /// Second 0..=59.
+    pub second: u8,
+    /// Nanoseconds.
+    pub nanos: u32,
+    /// Offset from UTC in minutes (TIMESTAMP WITH TIME ZONE).
+    pub offset_minutes: i16,
+}
+
+impl DateTime {
+    /// The UTC date-time of a Unix timestamp.
+    pub fn from_unix(secs: i64, nanos: u32) -> Self {
+        let days = secs.div_euclid(86_400);
+        let sod = secs.rem_euclid(86_400);
+        // Howard Hinnant's civil_from_days.
+        let z = days + 719_468;
+        let era = z.div_euclid(146_097);
+        let doe = z - era * 146_097;
+        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+        let y = yoe + era * 400;
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+        let mp = (5 * doy + 2) / 153;
+        let d = doy - (153 * mp + 2) / 5 + 1;
+        let m = if mp < 10 { mp + 3 } else { mp - 9 };
+        let y = if m <= 2 { y + 1 } else { y };
+        DateTime {
+            year: i32::try_from(y).unwrap_or(0),
+            month: m as u8,
+            day: d as u8,
+            hour: (sod / 3600) as u8,
+            minute: (sod % 3600 / 60) as u8,
+            second: (sod % 60) as u8,
+            nanos,
+            offset_minutes: 0,
+        }
+    }
+
+    fn date_bytes(&self) -> [u8; 7] {
+        let century = self.year.div_euclid(100);
+        let yy = self.year.rem_euclid(100);
+        [
+            (century + 100) as u8,
+            (yy + 100) as u8,
+            self.month,
+            self.day,
+            self.hour + 1,
+            self.minute + 1,
+            self.second + 1,
+        ]
+    }
+
+    /// DATE: 7 bytes.
+    pub fn to_oracle_date(&self) -> Vec<u8> {
+        self.date_bytes().to_vec()
+    }
+
+    /// TIMESTAMP: DATE + `u32be` nanoseconds (11 bytes).
+    pub fn to_oracle_timestamp(&self) -> Vec<u8> {
+        let mut v = self.date_bytes().to_vec();
+        v.extend_from_slice(&self.nanos.to_be_bytes());
+        v
+    }
+
+    /// TIMESTAMP WITH TIME ZONE: 13 bytes; the date part is in UTC, then hour+20, minute+60.
+    pub fn to_oracle_timestamp_tz(&self) -> Vec<u8> {
+        let mut v = self.to_oracle_timestamp();
+        let off = i32::from(self.offset_minutes);
+        v.push((off.div_euclid(60) + 20) as u8);
+        v.push((off.rem_euclid(60) + 60) as u8);
+        v
+    }
+
+    /// Decodes DATE (7), TIMESTAMP (11) or TIMESTAMP TZ (13) bytes.
+    pub fn from_oracle(b: &[u8]) -> Result<Self, TtcError> {
+        const R: &str = "DATE/TIMESTAMP value";
+        if b.len() < 7 {
+            return Err(TtcError::invalid(R, format!("{} bytes", b.len())));
+        }
+        let year = (i32::from(b[0]) - 100) * 100 + i32::from(b[1]) - 100;
+        let nanos = if b.len() >= 11 {
+            u32::from_be_bytes([b[7], b[8], b[9], b[10]])
+        } else {
+            0
+        };
+        let offset_minutes = if b.len() >= 13 && b[11] & 0x80 == 0 {
+            ((i16::from(b[11]) - 20) * 60) + (i16::from(b[12]) - 60)
+        } else {
+            0
+        };
+        Ok(DateTime {
+            year,
+            month: b[2],
+            day: b[3],
+            hour: b[4].saturating_sub(1),
+            minute: b[5].saturating_sub(1),
+            second: b[6].saturating_sub(1),
+            nanos,
+            offset_minutes,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn numbers_match_reference_examples() {
+        let cases: [(&str, &[u8]); 8] = [
+            ("1", &[0xC1, 0x02]),
+            ("42", &[0xC1, 0x2B]),
+            ("100", &[0xC2, 0x02]),
+            ("3.14", &[0xC1, 0x04, 0x0F]),
+            ("0.5", &[0xC0, 0x33]),
+            ("-1", &[0x3E, 0x64, 0x66]),
+            ("-42", &[0x3E, 0x3B, 0x66]),
+            ("0", &[0x80]),
+        ];
+        for (text, bytes) in cases {
+            let d = Decimal::parse(text).unwrap();
+            assert_eq!(d.to_oracle_number(), bytes, "{text}");
+            assert_eq!(Decimal::from_oracle_number(bytes).unwrap(), d, "{text}");
+        }
+        assert_eq!(Decimal::parse("3.14").unwrap().to_string(), "3.14");
+        assert_eq!(Decimal::parse("0.05").unwrap().to_string(), ".05");
+        assert_eq!(Decimal::parse("1200").unwrap().to_i128(), Some(1200));
+    }
+
+    #[test]
+    fn dates_encode_like_oracle() {
+        // 2026-11-22 13:45:07 UTC
+        let d = DateTime::from_unix(1_795_355_107, 0);
+        assert_eq!((d.year, d.month, d.day), (2026, 11, 22));
+        assert_eq!((d.hour, d.minute, d.second), (13, 45, 7));
+        assert_eq!(d.to_oracle_date(), [120, 126, 11, 22, 14, 46, 8]);
+        assert_eq!(
+            DateTime::from_oracle(&d.to_oracle_timestamp_tz()).unwrap(),
+            d
+        );
+    }
+
+    proptest! {
+        #[test]
+        fn number_round_trip(v in any::<i64>(), scale in 0u32..10) {
+            let d = Decimal::parse(&format!("{}e-{}", v, scale)).unwrap();
+            let back = Decimal::from_oracle_number(&d.to_oracle_number()).unwrap();
+            prop_assert_eq!(back, d);
+        }
+
+        #[test]
+        fn number_decoder_never_panics(b in proptest::collection::vec(any::<u8>(), 0..25)) {
+            let _ = Decimal::from_oracle_number(&b);
+        }
+    }
+}
