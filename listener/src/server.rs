@@ -682,6 +682,11 @@ impl Server {
             Ok(c) => c.uid() == me || c.uid() == 0,
             Err(_) => false,
         };
+        // Read the request first in every case, so the client always gets to read the answer.
+        let mut line = String::new();
+        if BufReader::new(&stream).read_line(&mut line).is_err() {
+            return;
+        }
         let response = if !allowed {
             tracing::warn!("admin command from a foreign uid refused");
             self.log
@@ -691,17 +696,12 @@ impl Server {
                 lines: vec![TnsCode::NOT_AUTHENTICATED.tns_line()],
             }
         } else {
-            let mut line = String::new();
-            let mut reader = BufReader::new(&stream);
-            match reader.read_line(&mut line) {
-                Ok(_) => match serde_json::from_str::<AdminRequest>(&line) {
-                    Ok(req) => self.admin_command(req),
-                    Err(e) => AdminResponse::Error {
-                        code: 1153,
-                        lines: vec![format!("{}: {e}", TnsCode(1153).tns_line())],
-                    },
+            match serde_json::from_str::<AdminRequest>(&line) {
+                Ok(req) => self.admin_command(req),
+                Err(e) => AdminResponse::Error {
+                    code: 1153,
+                    lines: vec![format!("{}: {e}", TnsCode(1153).tns_line())],
                 },
-                Err(_) => return,
             }
         };
         if let Ok(mut text) = serde_json::to_string(&response) {

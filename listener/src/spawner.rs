@@ -130,8 +130,14 @@ fn run_spawner(ctl: OwnedFd, listener: &str, argv: Option<ArgvArea>) -> ! {
     if let Some(a) = argv {
         a.set(&format!("tnslsnr {listener} spawner"), "tnslsnr_spawner");
     }
-    // A spawner restarted by a running listener inherits its blocked-signal mask.
+    // A spawner restarted by a running listener inherits its blocked-signal mask and its
+    // descriptors (listening sockets, admin socket, log): shed them all, or a stopped
+    // listener's port would stay bound by its spawner.
     process::reset_signals();
+    if let Err(e) = process::close_fds_except(&[ctl.as_raw_fd()]) {
+        spawner_log(&format!("cannot close inherited descriptors: {e}"));
+        std::process::exit(1);
+    }
     process::ignore_signal(Signal::SIGINT);
     process::ignore_signal(Signal::SIGHUP);
     let mut mask = SigSet::empty();

@@ -366,6 +366,14 @@ pub fn fds_of(pid: u32) -> Vec<(u32, String)> {
     v
 }
 
+/// Whether fd `fd` of process `pid` has close-on-exec set (`flags:` in fdinfo, octal).
+pub fn cloexec(pid: u32, fd: u32) -> Option<bool> {
+    let info = fs::read_to_string(format!("/proc/{pid}/fdinfo/{fd}")).ok()?;
+    let flags = info.lines().find_map(|l| l.strip_prefix("flags:"))?.trim();
+    let bits = u32::from_str_radix(flags, 8).ok()?;
+    Some(bits & 0o2_000_000 != 0)
+}
+
 /// Polls `cond` until true or `limit` passes.
 pub fn wait_until(limit: Duration, mut cond: impl FnMut() -> bool) -> bool {
     let deadline = Instant::now() + limit;

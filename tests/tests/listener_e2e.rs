@@ -170,6 +170,16 @@ fn python_is_handed_to_a_titled_dedicated_server_that_is_reaped() {
     assert_eq!(title_of(l.pid()), "tnslsnr LISTENER");
     assert_eq!(title_of(spawner), "tnslsnr LISTENER spawner");
     let listener_fds = fds_of(l.pid()).len();
+    // Every descriptor the listener and the spawner opened is close-on-exec.
+    for pid in [l.pid(), spawner] {
+        for (fd, target) in fds_of(pid).into_iter().filter(|(fd, _)| *fd > 2) {
+            assert_eq!(
+                tests::procs::cloexec(pid, fd),
+                Some(true),
+                "pid {pid} fd {fd} -> {target}"
+            );
+        }
+    }
 
     // python-oracledb connects to the static service; its packet trace goes to a file.
     let trace = home.path().join("py.trace");
@@ -536,6 +546,64 @@ fn tnsping_prints_ok_through_tnsnames_and_ezconnect_and_fails_without_listener()
         stdout(&out)
             .trim_end()
             .ends_with("TNS-12541: TNS:no listener"),
+        "{}",
+        stdout(&out)
+    );
+}
+
+#[test]
+fn log_directory_parameter_moves_listener_log() {
+    let home = TestHome::new();
+    let dir = home.path().join("custom_log");
+    let d = dir.display().to_string();
+    let l = start(&home, &[("LOG_DIRECTORY", &d), ("LOG_FILE", "lsnr_test")]);
+    let (_s, p) = raw_connect(l.port, &descriptor(l.port, "(SERVICE_NAME=nope)"));
+    assert_eq!(refuse_code(&p), 12514);
+    let path = dir.join("lsnr_test.log");
+    let status = stdout(&home.lsnrctl(&["status"]));
+    assert!(
+        status.contains(&format!("Listener Log File         {}\n", path.display())),
+        "{status}"
+    );
+    let log = std::fs::read_to_string(&path).expect("listener log in LOG_DIRECTORY");
+    assert!(log.contains("* establish * nope * 12514"), "{log}");
+    assert!(home.listener_log().is_empty());
+}
+
+#[test]
+fn admin_socket_serves_only_the_listener_owner() {
+    let home = TestHome::new();
+    let l = start(&home, &[]);
+    // The owner is served.
+    assert!(home.lsnrctl(&["status"]).status.success());
+    // Another user who can reach the socket is refused with TNS-01189 (SO_PEERCRED). Only
+    // root can act as another user; this suite runs as root on CI and here.
+    assert!(
+        nix::unistd::getuid().is_root(),
+        "this test needs root to impersonate another uid"
+    );
+    use std::os::unix::fs::PermissionsExt;
+    use std::os::unix::process::CommandExt;
+    let sock = listener::home::OracleHome::with_admin(home.path().to_path_buf(), None)
+        .admin_socket(&l.name);
+    for p in [
+        home.path().to_path_buf(),
+        sock.parent().expect("run dir").to_path_buf(),
+    ] {
+        std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o755)).expect("chmod dir");
+    }
+    std::fs::set_permissions(&sock, std::fs::Permissions::from_mode(0o777)).expect("chmod socket");
+    let out = tests::procs::run_with_timeout(
+        std::process::Command::new(tests::procs::bin("lsnrctl"))
+            .arg("status")
+            .env("ORACLE_HOME", home.path())
+            .uid(65534)
+            .gid(65534),
+        WAIT,
+    );
+    assert!(!out.status.success());
+    assert!(
+        stdout(&out).contains("TNS-01189: The listener could not authenticate the user"),
         "{}",
         stdout(&out)
     );

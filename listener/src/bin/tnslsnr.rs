@@ -32,6 +32,8 @@ struct Args {
 }
 
 fn main() -> anyhow::Result<()> {
+    // Nothing of ours is open yet: drop whatever the starter leaked to us.
+    listener::sys::close_inherited_fds();
     // Capture argv before anything overwrites it (titles), then parse.
     let raw: Vec<String> = std::env::args()
         .map(|a| {

@@ -11,3 +11,10 @@ pub(crate) mod process;
 pub mod title;
 
 pub use process::thread_count;
+
+/// Closes every descriptor above stderr that this process inherited from whoever started
+/// it (a daemon must not pass its starter's pipes on to its clients' server processes).
+/// Call first thing in `main`.
+pub fn close_inherited_fds() {
+    let _ = process::close_fds_except(&[]);
+}

@@ -86,6 +86,73 @@ enum Command {
         #[arg(long)]
         sid: Option<String>,
     },
+    /// Manage users in the password file ($ORACLE_HOME/dbs/orapw<SID>).
+    User {
+        /// What to do.
+        #[command(subcommand)]
+        action: UserAction,
+    },
+}
+
+/// `oradb user ...`: the password file `$ORACLE_HOME/dbs/orapw<SID>` (verifiers only).
+#[derive(Subcommand, Debug)]
+enum UserAction {
+    /// Create a user (password from a prompt, or one line of stdin with --password-stdin).
+    Add {
+        /// User name (upper-cased unless double-quoted).
+        name: String,
+        /// ORACLE_SID (default: $ORACLE_SID).
+        #[arg(long)]
+        sid: Option<String>,
+        /// Read the password from standard input.
+        #[arg(long)]
+        password_stdin: bool,
+        /// Grant a system privilege.
+        #[arg(long = "grant", value_parser = ["alter-system"])]
+        grant: Vec<String>,
+    },
+    /// Drop a user.
+    Drop {
+        /// User name.
+        name: String,
+        /// ORACLE_SID (default: $ORACLE_SID).
+        #[arg(long)]
+        sid: Option<String>,
+    },
+    /// List the users of the password file.
+    List {
+        /// ORACLE_SID (default: $ORACLE_SID).
+        #[arg(long)]
+        sid: Option<String>,
+    },
+}
+
+fn run_user(action: UserAction) -> anyhow::Result<()> {
+    use server_proc::pwfile::{UserCommand, run_user_command};
+    let (command, sid) = match action {
+        UserAction::Add {
+            name,
+            sid,
+            password_stdin,
+            grant,
+        } => (
+            UserCommand::Add {
+                name,
+                password_stdin,
+                grants: grant,
+            },
+            sid,
+        ),
+        UserAction::Drop { name, sid } => (UserCommand::Drop { name }, sid),
+        UserAction::List { sid } => (UserCommand::List, sid),
+    };
+    let sid = sid_of(sid)?;
+    let home = oracle_home()?;
+    let stdin = std::io::stdin();
+    let mut input = stdin.lock();
+    let mut out = std::io::stdout();
+    run_user_command(&command, &home, &sid, &mut input, &mut out)?;
+    Ok(())
 }
 
 #[derive(Copy, Clone, Debug, ValueEnum)]
@@ -160,6 +227,10 @@ fn cmd(cli: Cli) -> anyhow::Result<()> {
     };
     let mut out = std::io::stdout().lock();
     match command {
+        Command::User { action } => {
+            drop(out);
+            return run_user(action);
+        }
         Command::Startup { sid, foreground } => {
             let sid = sid_of(sid)?;
             if foreground {

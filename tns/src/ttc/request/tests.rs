@@ -198,3 +198,97 @@ proptest! {
         let _ = decode_request(&v, &ctx12());
     }
 }
+
+/// A whole client session captured from python-oracledb 26.1.0 with
+/// `PYO_DEBUG_PACKETS=1` (everything the client sent after its CONNECT).
+const PYO_SESSION: &[u8] = include_bytes!("../../../testdata/pyo_client_session.bin");
+
+#[test]
+fn decodes_a_captured_python_session() {
+    use crate::packet::{self, LengthMode, Packet, data_flags};
+    let mut pos = 0;
+    let mut dec = RequestDecoder::new();
+    let mut ctx = DecodeContext::default();
+    let mut calls = Vec::new();
+    let mut saw_eof = false;
+    while pos < PYO_SESSION.len() {
+        let (p, used) = packet::decode(&PYO_SESSION[pos..], LengthMode::Large)
+            .unwrap()
+            .unwrap();
+        pos += used;
+        let Packet::Data(d) = p else {
+            panic!("unexpected {p:?}")
+        };
+        if d.flags & data_flags::EOF != 0 {
+            saw_eof = true;
+            continue;
+        }
+        dec.push(&d.payload);
+        while let Some(req) = dec.next_request(&ctx).unwrap() {
+            match req {
+                Request::Protocol(p) => {
+                    assert_eq!(p.driver, b"python-oracledb");
+                    calls.push("protocol".to_owned());
+                }
+                Request::DataTypes(dt) => {
+                    assert_eq!(dt.charset, 873);
+                    assert_eq!(dt.compile_caps.len(), 55);
+                    assert!(dt.types.len() > 300, "{}", dt.types.len());
+                    ctx.field_version = dt.compile_caps[7];
+                    calls.push("data_types".to_owned());
+                }
+                Request::Call { call, .. } => calls.push(match call {
+                    Call::AuthPhaseOne(a) => {
+                        assert_eq!(a.user, "scott");
+                        assert_eq!(a.pairs.len(), 5);
+                        "auth1".to_owned()
+                    }
+                    Call::AuthPhaseTwo(a) => {
+                        assert_eq!(a.mode, 0x101);
+                        assert!(a.get("AUTH_PBKDF2_SPEEDY_KEY").is_some());
+                        assert_eq!(
+                            a.get("SESSION_CLIENT_DRIVER_NAME").as_deref(),
+                            Some("python-oracledb thn : 26.1.0")
+                        );
+                        "auth2".to_owned()
+                    }
+                    Call::Execute(ex) => format!(
+                        "94:{}",
+                        String::from_utf8_lossy(ex.sql.as_deref().unwrap_or_default())
+                    ),
+                    Call::Reexecute {
+                        fetch,
+                        cursor_id,
+                        rows,
+                        ..
+                    } => format!("78:{fetch}:{cursor_id}:{rows}"),
+                    Call::Fetch { cursor_id, rows } => format!("5:{cursor_id}:{rows}"),
+                    Call::Ping => "ping".to_owned(),
+                    Call::Commit => "commit".to_owned(),
+                    Call::Rollback => "rollback".to_owned(),
+                    Call::Logoff => "logoff".to_owned(),
+                }),
+            }
+        }
+    }
+    assert_eq!(dec.pending(), 0);
+    assert!(saw_eof);
+    assert_eq!(ctx.field_version, 12);
+    assert_eq!(
+        calls,
+        [
+            "protocol",
+            "data_types",
+            "auth1",
+            "auth2",
+            "94:select 1 from dual",
+            "78:true:1:2",
+            "94:select level from dual connect by level <= 5",
+            "5:2:100",
+            "94:select * from missing",
+            "ping",
+            "commit",
+            "logoff",
+        ]
+    );
+}
