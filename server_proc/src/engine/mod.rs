@@ -22,7 +22,7 @@ use tns::ttc::message::{
 use tns::ttc::request::{Auth, Call, DecodeContext, Execute, Piggyback, Request, RequestDecoder};
 use tns::ttc::types::DateTime;
 
-pub use instance::{InstanceHooks, LocalInstance, SessionInfo, SessionSlot};
+pub use instance::{InstanceHooks, InstanceOutcome, LocalInstance, SessionInfo, SessionSlot};
 
 use crate::pwfile::{self, PasswordFile};
 use crate::sql::eval::{EvalContext, QueryPlan, plan_query};
@@ -119,6 +119,8 @@ struct PendingLogin {
 #[derive(Debug)]
 struct Cursor {
     stmt: Statement,
+    /// Bind values as text (V$ queries re-run with them at re-execution).
+    binds: Vec<Option<String>>,
     plan: Option<QueryPlan>,
     position: u64,
     ctx: Option<EvalContext>,
@@ -157,7 +159,6 @@ const ORA_01403: &str = "ORA-01403: no data found";
 const ORA_01013: &str = "ORA-01013: user requested cancel of current operation";
 const ORA_01017: &str = "ORA-01017: invalid username/password; logon denied";
 const ORA_01012: &str = "ORA-01012: not logged on";
-const ORA_00028: &str = "ORA-00028: your session has been killed";
 
 impl Session {
     /// A session in its initial state (waiting for the PROTOCOL message).
@@ -247,6 +248,25 @@ impl Session {
         }
         out.extend(self.drain());
         out
+    }
+
+    /// Called by the transport while it waits for an [`Action::Sleep`]: if the session was
+    /// killed meanwhile (or the instance is shutting down), the waiting call ends at once
+    /// with that error (ORA-00028 / ORA-01089) and the connection closes. Empty otherwise.
+    pub fn on_kill_check(&mut self) -> Vec<Action> {
+        let Some(slot) = self.slot else {
+            return Vec::new();
+        };
+        if self.pending.is_none() {
+            return Vec::new();
+        }
+        let Some(e) = self.inst.call_error(slot) else {
+            return Vec::new();
+        };
+        self.pending = None;
+        let a = self.error_bytes_action(ErrorInfo::error(e.code, e.text()));
+        self.on_disconnect();
+        vec![a, Action::Close]
     }
 
     /// The client sent a BREAK or INTERRUPT marker: cancel the current call and answer
@@ -359,9 +379,9 @@ impl Session {
                     return vec![self.error_bytes_action(ErrorInfo::error(1012, ORA_01012))];
                 }
                 if let Some(slot) = self.slot
-                    && self.inst.is_killed(slot)
+                    && let Some(e) = self.inst.call_error(slot)
                 {
-                    let a = self.error_bytes_action(ErrorInfo::error(28, ORA_00028));
+                    let a = self.error_bytes_action(ErrorInfo::error(e.code, e.text()));
                     self.on_disconnect();
                     return vec![a, Action::Close];
                 }
@@ -532,6 +552,20 @@ impl Session {
                     ];
                 };
                 cur.position = 0;
+                if let Statement::InstanceQuery(text) = &cur.stmt {
+                    let (text, binds) = (text.clone(), cur.binds.clone());
+                    return match self.instance_plan(&text, &binds) {
+                        Ok(plan) => {
+                            let ctx = self.eval_context();
+                            if let Some(cur) = self.cursors.get_mut(&cursor_id) {
+                                cur.plan = Some(plan);
+                                cur.ctx = Some(ctx);
+                            }
+                            vec![self.fetch_rows(cursor_id, rows, false)]
+                        }
+                        Err(e) => vec![self.error_bytes_action(self.ora(&e))],
+                    };
+                }
                 if cur.plan.is_some() {
                     let ctx = self.eval_context();
                     let Some(cur) = self.cursors.get_mut(&cursor_id) else {
@@ -576,7 +610,12 @@ impl Session {
             return self.run_non_query(&stmt, ex.cursor_id);
         }
         let ctx = self.eval_context();
-        let plan = match plan_query(&stmt, &ctx) {
+        let binds = bind_texts(&ex);
+        let planned = match &stmt {
+            Statement::InstanceQuery(text) => self.instance_plan(text, &binds),
+            _ => plan_query(&stmt, &ctx),
+        };
+        let plan = match planned {
             Ok(p) => p,
             Err(e) => return vec![self.error_bytes_action(self.ora(&e))],
         };
@@ -590,6 +629,7 @@ impl Session {
             id,
             Cursor {
                 stmt,
+                binds,
                 plan: Some(plan),
                 position: 0,
                 ctx: Some(ctx),
@@ -722,11 +762,64 @@ impl Session {
                     vec![Action::Send(bytes)]
                 }
             }
-            Statement::Select { .. } => vec![
+            Statement::InstanceCommand(text) => {
+                let Some(slot) = self.slot else {
+                    return vec![self.error_bytes_action(ErrorInfo::error(1012, ORA_01012))];
+                };
+                let userenv = self.eval_context().userenv;
+                match self
+                    .inst
+                    .instance_statement(slot, &self.user, text, &userenv, &[])
+                {
+                    Ok(_) => vec![self.error_bytes_action(ErrorInfo {
+                        call_status: self.call_status(),
+                        ..ErrorInfo::default()
+                    })],
+                    Err(e) => vec![self.error_bytes_action(self.ora(&e))],
+                }
+            }
+            Statement::Select { .. } | Statement::InstanceQuery(_) => vec![
                 self.error_bytes_action(ErrorInfo::error(900, "ORA-00900: invalid SQL statement")),
             ],
         }
     }
+}
+
+impl Session {
+    /// Plans a query on V$ views by asking the instance for its rows now.
+    fn instance_plan(&self, text: &str, binds: &[Option<String>]) -> Result<QueryPlan, OraError> {
+        let Some(slot) = self.slot else {
+            return Err(OraError::new(1012, "not logged on", 0));
+        };
+        let userenv = self.eval_context().userenv;
+        match self
+            .inst
+            .instance_statement(slot, &self.user, text, &userenv, binds)?
+        {
+            InstanceOutcome::Rows { columns, rows } => Ok(QueryPlan::from_rows(columns, rows)),
+            InstanceOutcome::Done => Ok(QueryPlan::from_rows(Vec::new(), Vec::new())),
+        }
+    }
+}
+
+/// The first bind row's values as text (NUMBER decoded, strings as UTF-8), for V$ queries.
+fn bind_texts(ex: &Execute) -> Vec<Option<String>> {
+    let Some(row) = ex.bind_rows.first() else {
+        return Vec::new();
+    };
+    row.iter()
+        .zip(ex.binds.iter())
+        .map(|(v, meta)| {
+            let v = v.as_ref()?;
+            if meta.ora_type == tns::ttc::types::ora_type::NUMBER {
+                tns::ttc::types::Decimal::from_oracle_number(v)
+                    .ok()
+                    .map(|d| d.to_string())
+            } else {
+                Some(String::from_utf8_lossy(v).into_owned())
+            }
+        })
+        .collect()
 }
 
 fn ttc_error(e: &TtcError) -> ErrorInfo {

@@ -510,6 +510,20 @@ pub enum Statement {
     AlterSystem(AlterSystem),
 }
 
+/// The bind variable names of `sql` (upper case, without the colon), each once, in order of
+/// first appearance — the order in which clients send bind values.
+pub fn bind_names(sql: &str) -> Vec<String> {
+    let mut names: Vec<String> = Vec::new();
+    for t in lex(sql).unwrap_or_default() {
+        if let Tok::Bind(n) = t.tok
+            && !names.contains(&n)
+        {
+            names.push(n);
+        }
+    }
+    names
+}
+
 /// Parses `sql` if it is one of the statements of this module: `Ok(None)` when it is not
 /// (a query on DUAL, PL/SQL, ...), so the engine's own SQL subset handles it.
 pub fn parse(sql: &str) -> Result<Option<Statement>, ViewError> {
