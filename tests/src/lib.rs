@@ -3,6 +3,7 @@
 
 pub mod corpus;
 pub mod instance;
+pub mod instance_py;
 pub mod procs;
 pub mod py;
 pub mod pyenv;

@@ -385,7 +385,14 @@ impl Session {
                     self.on_disconnect();
                     return vec![a, Action::Close];
                 }
-                self.logged_on_call(other)
+                // V$SESSION.STATUS is ACTIVE while a call runs (a sleep stays ACTIVE until
+                // its timer fires).
+                self.set_active(true);
+                let out = self.logged_on_call(other);
+                if self.pending.is_none() {
+                    self.set_active(false);
+                }
+                out
             }
         }
     }

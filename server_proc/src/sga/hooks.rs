@@ -187,12 +187,9 @@ impl InstanceHooks for SgaInstance {
     }
 
     fn set_active(&self, slot: SessionSlot, active: bool) {
-        // A kill found here surfaces through `is_killed` at the next check.
-        let _ = if active {
-            self.attachment.begin_call(slot.sid, slot.serial)
-        } else {
-            self.attachment.end_call(slot.sid, slot.serial)
-        };
+        // Kills are not consumed here: the engine asks `call_error` before each call, so
+        // the victim's next call gets ORA-00028 (not ORA-01012).
+        self.attachment.mark(slot.sid, slot.serial, active);
     }
 
     fn instance_name(&self) -> String {
@@ -261,6 +258,16 @@ mod tests {
         assert_eq!((row.sid, row.serial), (slot.sid, slot.serial));
         assert_eq!(row.username.as_deref(), Some("SCOTT"));
         assert!(!hooks.is_killed(slot));
+        hooks.set_active(slot, true);
+        assert_eq!(
+            sga.snapshot_sessions()[0].status,
+            crate::sga::SessionStatus::Active
+        );
+        hooks.set_active(slot, false);
+        assert_eq!(
+            sga.snapshot_sessions()[0].status,
+            crate::sga::SessionStatus::Inactive
+        );
         hooks.set_active(slot, true);
         sga.kill_session(slot.sid, slot.serial, crate::sga::KillRequest::Kill, None)
             .unwrap();

@@ -1548,6 +1548,21 @@ impl SessionHandle {
         Ok(())
     }
 
+    /// Marks the session ACTIVE or INACTIVE without looking at kills (the engine checks
+    /// those itself before each call, through [`SessionHandle::check`]).
+    pub fn mark(&self, active: bool) {
+        if self.still_mine() {
+            let slot = self.slot();
+            let status = if active {
+                SessionStatus::Active
+            } else {
+                SessionStatus::Inactive
+            };
+            slot.status.store(status as u32, Ordering::Release);
+            slot.last_call.store(now(), Ordering::Relaxed);
+        }
+    }
+
     /// Sleeps for `duration` (e.g. `DBMS_SESSION.SLEEP`), returning at once with the kill's
     /// error if the session is killed meanwhile.
     pub fn sleep(&self, duration: Duration) -> Result<(), SgaError> {

@@ -129,6 +129,13 @@ impl ServerAttachment {
         r
     }
 
+    /// Marks the session ACTIVE/INACTIVE without consuming a pending kill.
+    pub fn mark(&self, sid: u32, serial: u32, active: bool) {
+        if let Ok(s) = self.session(sid, serial) {
+            s.mark(active);
+        }
+    }
+
     /// Whether the session may go on (polled during long calls); does not end it.
     pub fn check(&self, sid: u32, serial: u32) -> Result<(), SgaError> {
         self.session(sid, serial)?.check()
