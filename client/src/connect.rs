@@ -6,6 +6,9 @@
 //! handles every listener answer: ACCEPT, REFUSE, REDIRECT and RESEND.
 
 use std::thread;
+
+use rand::SeedableRng;
+use rand::rngs::StdRng;
 use std::time::{Duration, Instant};
 
 use config::descriptor::{
@@ -18,6 +21,10 @@ use crate::error::ClientError;
 use crate::transport::{
     DEFAULT_CONNECT_PHASE_TIMEOUT, DEFAULT_TRANSPORT_CONNECT_TIMEOUT, RecvError, Transport,
 };
+
+/// ACCEPT NSI flag: the server insists on Native Network Encryption / checksumming, which
+/// this client does not implement.
+const NSI_NA_REQUIRED: u8 = 0x10;
 
 /// How many REDIRECTs one attempt follows before giving up (a routing loop).
 const MAX_REDIRECTS: usize = 4;
@@ -152,15 +159,24 @@ pub(crate) struct Established {
     pub(crate) texts: DescriptorTexts,
 }
 
-/// Resolves `identifier` and walks the connect plan until one address ACCEPTs. The error
+/// Resolves `identifier` and walks the connect plan until one address ACCEPTs (`seed`
+/// fixes the LOAD_BALANCE shuffles). The error
 /// of the last attempt is returned when none does.
 pub(crate) fn establish(
     resolver: &Resolver,
     identifier: &str,
     who: &ClientIdentity,
+    seed: Option<u64>,
 ) -> Result<Established, ClientError> {
     let resolved = resolver.resolve(identifier)?;
-    let plan = naming::connect_plan(&resolved.descriptor, &resolver.sqlnet, &mut rand::rng());
+    let plan = match seed {
+        Some(s) => naming::connect_plan(
+            &resolved.descriptor,
+            &resolver.sqlnet,
+            &mut StdRng::seed_from_u64(s),
+        ),
+        None => naming::connect_plan(&resolved.descriptor, &resolver.sqlnet, &mut rand::rng()),
+    };
     establish_plan(&resolved.descriptor, &plan, who)
 }
 
@@ -260,6 +276,10 @@ fn try_attempt(
                     if a.version < packet::VERSION_LARGE_SDU {
                         t.shutdown();
                         return Err(ClientError::ServerVersion { version: a.version });
+                    }
+                    if a.nsi0 & NSI_NA_REQUIRED != 0 {
+                        t.shutdown();
+                        return Err(ClientError::NetworkEncryptionRequired);
                     }
                     t.accepted(a.version, a.sdu);
                     return Ok((t, a));

@@ -50,6 +50,8 @@ pub struct ConnectOptions {
     pub identity: ClientIdentity,
     /// Call timeout (none: wait up to 10 minutes per packet).
     pub call_timeout: Option<Duration>,
+    /// Seed for the LOAD_BALANCE shuffles (none: a fresh random order each connect).
+    pub load_balance_seed: Option<u64>,
 }
 
 impl Default for ConnectOptions {
@@ -58,6 +60,7 @@ impl Default for ConnectOptions {
             resolver: Resolver::from_env(),
             identity: ClientIdentity::current(),
             call_timeout: None,
+            load_balance_seed: None,
         }
     }
 }
@@ -203,7 +206,12 @@ impl Connection {
         password: &str,
         opts: &ConnectOptions,
     ) -> Result<Connection, ClientError> {
-        let est = connect::establish(&opts.resolver, identifier, &opts.identity)?;
+        let est = connect::establish(
+            &opts.resolver,
+            identifier,
+            &opts.identity,
+            opts.load_balance_seed,
+        )?;
         let mut conn = Connection {
             info: SessionInfo {
                 tns_version: est.accept.version,

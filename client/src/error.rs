@@ -141,6 +141,12 @@ pub enum ClientError {
         version: u16,
     },
 
+    /// The server requires Native Network Encryption, which this client does not speak.
+    #[error(
+        "ORA-12660: Encryption or crypto-checksumming parameters incompatible (the server requires Native Network Encryption)"
+    )]
+    NetworkEncryptionRequired,
+
     /// O5LOGON could not complete: unsupported verifier, bad challenge or a server that
     /// could not prove it knows the password verifier.
     #[error("ORA-28041: Authentication protocol internal error ({detail})")]
@@ -188,6 +194,7 @@ impl ClientError {
             ClientError::Io { .. } => 12547,
             ClientError::Protocol { .. } | ClientError::ServerVersion { .. } => 3106,
             ClientError::Auth { .. } => 28041,
+            ClientError::NetworkEncryptionRequired => 12660,
             ClientError::Database { code, .. } => *code,
             ClientError::CallTimeout { .. } => 3156,
             ClientError::NotConnected => 3114,

@@ -212,6 +212,10 @@ fn split_sql(text: &str) -> (Vec<String>, String) {
                         out.push(stmt.to_string());
                     }
                     start = i + 1;
+                    // A PL/SQL block after this statement keeps its own `;` until `/`.
+                    if is_plsql_block(&text[start..]) {
+                        break;
+                    }
                 }
                 _ => {}
             },
@@ -460,6 +464,13 @@ mod tests {
             vec![Input::Statement(
                 "create or replace procedure p as\nbegin null; end;".into()
             )]
+        );
+        assert_eq!(
+            statements(&["select 1 from dual; begin dbms_session.sleep(1); end;"]),
+            vec![
+                Input::Statement("select 1 from dual".into()),
+                Input::Statement("begin dbms_session.sleep(1); end;".into()),
+            ]
         );
         assert_eq!(
             statements(&["select /* ; */ 1 from dual;"]),

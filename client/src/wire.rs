@@ -293,6 +293,7 @@ pub(crate) fn decode_response_msg(
             }
             Ok(ResponseMsg::Skip)
         }
+        msg_type::END_OF_RESPONSE => Ok(ResponseMsg::Skip),
         msg_type::ERROR => Ok(ResponseMsg::End(ErrorInfo::decode(r, fv)?)),
         msg_type::STATUS => {
             let s = r.ub4("call status")?;

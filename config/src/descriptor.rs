@@ -139,7 +139,12 @@ impl Timeout {
             "min" | "mins" | "minute" | "minutes" => num * 60.0,
             _ => return None,
         };
-        Duration::try_from_secs_f64(secs).ok().map(Timeout)
+        // Oracle's finest unit is the millisecond; quantising here keeps parse(render(t)) == t.
+        if !(0.0..=1e9).contains(&secs) {
+            return None;
+        }
+        let ms = (secs * 1000.0).round();
+        Some(Timeout(Duration::from_millis(ms as u64)))
     }
 
     fn render(&self) -> String {
@@ -574,14 +579,13 @@ impl ConnectDescriptor {
             });
         }
         if nodes.iter().all(|n| n.is("DESCRIPTION")) {
-            let descriptions = nodes
+            let descriptions: Vec<Description> = nodes
                 .iter()
                 .map(|n| description(&mut sink, n.value.nodes()))
                 .collect();
-            return Some(ConnectDescriptor {
-                list: None,
-                descriptions,
-            });
+            // Several DESCRIPTIONs side by side mean a DESCRIPTION_LIST with its defaults.
+            let list = (descriptions.len() > 1).then(ListOptions::default);
+            return Some(ConnectDescriptor { list, descriptions });
         }
         if nodes
             .iter()
@@ -1083,10 +1087,11 @@ fn security(sink: &mut Sink<'_>, node: &Node) -> Security {
 
 /// Quotes a scalar when the bare form would not parse back to the same text.
 pub(crate) fn render_text(t: &str) -> String {
+    // Oracle's syntax rules ask for quotes around values holding its special characters;
+    // python-oracledb's descriptor parser understands only double quotes.
     let needs = t.trim() != t
-        || t.contains(['(', ')', '#', '\n', '\r'])
-        || t.starts_with(['"', '\''])
-        || t.contains(',') && t.contains(' ');
+        || t.contains(['(', ')', '#', '\n', '\r', '=', ','])
+        || t.starts_with(['"', '\'']);
     if !needs {
         return t.to_string();
     }
@@ -1094,6 +1099,19 @@ pub(crate) fn render_text(t: &str) -> String {
         format!("'{t}'")
     } else {
         format!("\"{t}\"")
+    }
+}
+
+/// Quotes a list item when the bare form would split, vanish or read as `KEY=value`.
+fn render_item(t: &str) -> String {
+    if t.is_empty() || t.contains([',', '=']) {
+        if t.contains('"') {
+            format!("'{t}'")
+        } else {
+            format!("\"{t}\"")
+        }
+    } else {
+        render_text(t)
     }
 }
 
@@ -1118,7 +1136,7 @@ pub(crate) fn render_param(s: &mut String, p: &RawParam, indent: Option<usize>) 
             s.push('(');
             s.push_str(&p.key);
             s.push_str(if ind.is_some() { " = (" } else { "=(" });
-            let items: Vec<String> = items.iter().map(|t| render_text(t)).collect();
+            let items: Vec<String> = items.iter().map(|t| render_item(t)).collect();
             s.push_str(&items.join(if ind.is_some() { ", " } else { "," }));
             s.push_str("))");
         }

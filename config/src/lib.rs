@@ -26,4 +26,5 @@ pub mod sqlnet;
 
 pub use naming::{Resolver, connect_plan};
 pub use sqlnet::SqlNet;
+pub mod fuzz;
 pub mod listener_toml;

@@ -15,7 +15,6 @@
 //! the file is still used, as Oracle clients do.
 
 use std::cell::RefCell;
-use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -896,25 +895,23 @@ fn parse_text(text: &str, file: &Arc<str>, diags: &mut Vec<Diagnostic>) -> Vec<P
 
 /// Non-breaking spaces work as whitespace here but often not in Oracle's own tools.
 fn warn_nbsp(text: &str, lines: &LineIndex, file: &Arc<str>, diags: &mut Vec<Diagnostic>) {
-    let mut seen = HashSet::new();
-    for (off, _) in text.match_indices('\u{a0}') {
-        let pos = lines.pos(text, off);
-        let line_start = text[..off].rfind('\n').map_or(0, |i| i + 1);
-        let line_end = text[off..].find('\n').map_or(text.len(), |i| off + i);
-        let line = &text[line_start..line_end];
-        let in_comment = line.trim_start().starts_with('#') || text[line_start..off].contains('#');
-        if !in_comment && seen.insert(pos.line) {
+    let mut offset = 0;
+    for line in text.split_inclusive('\n') {
+        let code = line.split('#').next().unwrap_or_default();
+        if let Some(i) = code.find('\u{a0}') {
             diags.push(Diagnostic::warning(
                 file,
-                pos,
+                lines.pos(text, offset + i),
                 "non-breaking space (U+00A0) used as whitespace",
             ));
         }
+        offset += line.len();
     }
 }
 
 /// A syntax error in a standalone value (see [`parse_value`]).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{}:{}: {message}", pos.line, pos.col)]
 pub struct ValueSyntaxError {
     /// Where it failed.
     pub pos: Pos,

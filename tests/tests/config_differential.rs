@@ -160,20 +160,7 @@ const KNOWN_DIFFERENCES: &[(&str, &str, &str, &str)] = &[
 ];
 
 fn orasim() -> PathBuf {
-    let root = corpus::repo_root();
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_string());
-    let status = Command::new(cargo)
-        .args(["build", "--quiet", "-p", "client", "--bin", "orasim"])
-        .current_dir(&root)
-        .status()
-        .expect("run cargo build");
-    assert!(
-        status.success(),
-        "cargo build -p client --bin orasim failed"
-    );
-    let target =
-        std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root.join("target"), PathBuf::from);
-    target.join("debug").join("orasim")
+    tests::instance::workspace_bin("client", "orasim")
 }
 
 /// Our side, through the real binary: normalised like the python side.

@@ -119,7 +119,22 @@ fn python_sees_ora_12514_for_unknown_service_and_ora_12505_for_unknown_sid() {
         )),
         "{text}"
     );
+    // A descriptor over 230 bytes travels in an overflow DATA packet after the CONNECT.
+    let long = format!("svc{}", "x".repeat(300));
+    let text = stdout(&run_python(
+        PY_CONNECT,
+        &[&format!("127.0.0.1:{}/{long}", l.port)],
+        WAIT,
+    ));
+    assert!(
+        text.contains(&format!("DPY-6001: Service \"{long}\" is not registered")),
+        "{text}"
+    );
     let log = home.listener_log();
+    assert!(
+        log.contains(&format!("* establish * {long} * 12514")),
+        "{log}"
+    );
     assert!(log.contains("(SERVICE_NAME=nosuch.example.com)"), "{log}");
     assert!(log.contains("* establish * nosuch.example.com * 12514\nTNS-12514: TNS:listener does not currently know of service requested in connect descriptor\n"), "{log}");
     assert!(log.contains("* establish * NOSID * 12505\nTNS-12505: TNS:listener does not currently know of SID given in connect descriptor\n"), "{log}");
@@ -163,13 +178,12 @@ fn refusal_codes_on_the_wire() {
 }
 
 #[test]
-fn python_is_handed_to_a_titled_dedicated_server_that_is_reaped() {
+fn handoff_reaches_a_titled_dedicated_server_that_python_accepts_and_that_is_reaped() {
     let home = TestHome::new();
     let l = start(&home, &[]);
     let spawner = spawner_of(&l);
     assert_eq!(title_of(l.pid()), "tnslsnr LISTENER");
     assert_eq!(title_of(spawner), "tnslsnr LISTENER spawner");
-    let listener_fds = fds_of(l.pid()).len();
     // Every descriptor the listener and the spawner opened is close-on-exec.
     for pid in [l.pid(), spawner] {
         for (fd, target) in fds_of(pid).into_iter().filter(|(fd, _)| *fd > 2) {
@@ -180,65 +194,76 @@ fn python_is_handed_to_a_titled_dedicated_server_that_is_reaped() {
             );
         }
     }
+    let listener_fds = fds_of(l.pid()).len();
 
-    // python-oracledb connects to the static service; its packet trace goes to a file.
-    let trace = home.path().join("py.trace");
-    let trace_file = std::fs::File::create(&trace).expect("trace file");
-    let mut py = std::process::Command::new(tests::procs::python())
-        .arg("-c")
-        .arg(PY_CONNECT)
-        .arg(format!("127.0.0.1:{}/{SERVICE}", l.port))
-        .env("PYO_DEBUG_PACKETS", "1")
-        .stdout(trace_file)
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .expect("python");
-    let mut server = 0;
-    assert!(
-        wait_until(WAIT, || {
-            server = children_of(spawner).into_iter().next().unwrap_or(0);
-            server != 0
-        }),
-        "no dedicated server was forked"
+    // A client that stops after the ACCEPT keeps its dedicated server waiting for TTC.
+    let (session, p) = raw_connect(
+        l.port,
+        &descriptor(l.port, &format!("(SERVICE_NAME={SERVICE})")),
     );
+    assert!(matches!(p, Packet::Accept(_)), "{p:?}");
+    let kids = children_of(spawner);
+    assert_eq!(kids.len(), 1, "{kids:?}");
+    let server = kids[0];
     assert_eq!(title_of(server), "oracleORCL (LOCAL=NO)");
     // Its own session, stdio on /dev/null, and exactly one socket: the client's.
     let fds = fds_of(server);
-    let sockets: Vec<_> = fds
-        .iter()
-        .filter(|(_, t)| t.starts_with("socket:"))
-        .collect();
-    assert_eq!(sockets.len(), 1, "{fds:?}");
+    assert_eq!(fds.len(), 4, "{fds:?}");
     assert!(
         fds.iter()
             .filter(|(fd, _)| *fd <= 2)
             .all(|(_, t)| t == "/dev/null"),
         "{fds:?}"
     );
-    assert_eq!(fds.len(), 4, "{fds:?}");
-    // python accepted the ACCEPT: it moved on to the TTC protocol message.
-    assert!(
-        wait_until(WAIT, || {
-            let t = std::fs::read_to_string(&trace).unwrap_or_default();
-            t.contains("Receiving packet") && t.contains("Sending request protocol")
-        }),
-        "{}",
-        std::fs::read_to_string(&trace).unwrap_or_default()
+    assert_eq!(
+        fds.iter().filter(|(_, t)| t.starts_with("socket:")).count(),
+        1,
+        "{fds:?}"
     );
-    let _ = py.kill();
-    let _ = py.wait();
-    // The client is gone: the server exits and is reaped by the spawner (no zombie).
+    // The listener kept no copy of the client socket.
+    assert_eq!(fds_of(l.pid()).len(), listener_fds);
+    // The client goes: the server exits and is reaped by the spawner (no zombie).
+    drop(session);
     assert!(
         wait_until(WAIT, || stat_of(server).is_none()),
-        "dedicated server {server} still there: {:?}",
+        "dedicated server {server} left: {:?}",
         stat_of(server)
     );
     assert!(children_of(spawner).is_empty());
-    // The listener kept no copy of the client socket.
-    assert_eq!(fds_of(l.pid()).len(), listener_fds);
-    let log = home.listener_log();
+
+    // python-oracledb accepts the forked server's ACCEPT and goes on to TTC (no user exists
+    // in this home, so the login itself fails afterwards).
+    let trace = home.path().join("py.trace");
+    let out = tests::procs::run_with_timeout(
+        std::process::Command::new(tests::procs::python())
+            .arg("-c")
+            .arg(PY_CONNECT)
+            .arg(format!("127.0.0.1:{}/{SERVICE}", l.port))
+            .env("PYO_DEBUG_PACKETS", "1"),
+        WAIT,
+    );
+    std::fs::write(&trace, &out.stdout).expect("save trace");
+    let text = stdout(&out);
+    let accept = text
+        .find("Receiving packet")
+        .expect("python received the ACCEPT");
+    assert!(text[..accept].contains("Sending request connect"), "{text}");
     assert!(
-        log.contains(&format!("* establish * {SERVICE} * 0")),
+        text[accept..].contains("Sending request protocol"),
+        "{text}"
+    );
+    assert!(
+        !text.contains("DPY-6000") && !text.contains("DPY-6001"),
+        "{text}"
+    );
+    assert!(
+        wait_until(WAIT, || children_of(spawner).is_empty()),
+        "a dedicated server stayed"
+    );
+    let log = home.listener_log();
+    assert_eq!(
+        log.matches(&format!("* establish * {SERVICE} * 0")).count(),
+        2,
         "{log}"
     );
 }
@@ -357,6 +382,18 @@ fn lsnrctl_set_show_version_and_reload_picks_up_a_new_service() {
         "{set}"
     );
     assert!(stdout(&home.lsnrctl(&["status"])).contains("Trace Level               admin\n"));
+    let set = stdout(&home.lsnrctl(&["set", "log_level", "debug"]));
+    assert!(
+        set.contains("LISTENER parameter \"log_level\" set to debug"),
+        "{set}"
+    );
+    let bad = home.lsnrctl(&["set", "trc_level", "loud"]);
+    assert!(!bad.status.success());
+    assert!(
+        stdout(&bad).contains("TNS-01153: Failed to process string"),
+        "{}",
+        stdout(&bad)
+    );
     let version = stdout(&home.lsnrctl(&["version"]));
     assert!(
         version.contains("TNSLSNR for Linux: Version 19.0.0.0.0 - Production\n"),
@@ -480,6 +517,20 @@ fn lsnrctl_start_runs_tnslsnr_in_the_background() {
     );
     let (_s, p) = raw_connect(port, &descriptor(port, "(SERVICE_NAME=nope)"));
     assert_eq!(refuse_code(&p), 12514);
+    // A second listener on the same port fails the way Oracle's does.
+    let mut ora = listener_ora("LSNR2", port, &[("ORCL", Some(SERVICE))], &[]);
+    ora.push_str(&listener_ora("LSNR3", port, &[], &[]));
+    home.write_admin("listener.ora", &ora);
+    let clash = home.lsnrctl(&["start", "LSNR3"]);
+    assert!(!clash.status.success());
+    assert!(
+        stdout(&clash).contains(&format!(
+            "Error listening on: (DESCRIPTION=(ADDRESS=(PROTOCOL=tcp)(HOST=127.0.0.1)(PORT={port})))\nTNS-12542: TNS:address already in use\n TNS-12560: TNS:protocol adapter error\n  TNS-00512: Address already in use\n   Linux Error: 98: Address already in use\n"
+        )),
+        "{}",
+        stdout(&clash)
+    );
+    assert!(stdout(&clash).contains("Listener failed to start."));
     let stop = home.lsnrctl(&["stop", "LSNR2"]);
     assert!(stop.status.success(), "{}", stdout(&stop));
     assert!(!home.lsnrctl(&["status", "LSNR2"]).status.success());
@@ -607,4 +658,125 @@ fn admin_socket_serves_only_the_listener_owner() {
         "{}",
         stdout(&out)
     );
+}
+
+#[test]
+fn python_logs_in_through_the_listener_and_its_dedicated_server() {
+    use std::io::{BufRead, BufReader};
+    use std::process::{Command, Stdio};
+
+    let home = TestHome::new();
+    // A password-file user for SID ORCL in this ORACLE_HOME (dbs/orapwORCL).
+    let add = server_proc::pwfile::UserCommand::Add {
+        name: "scott".into(),
+        password_stdin: true,
+        grants: vec![],
+    };
+    server_proc::pwfile::run_user_command(
+        &add,
+        home.path(),
+        "ORCL",
+        &mut &b"tiger\n"[..],
+        &mut std::io::sink(),
+    )
+    .expect("creating user scott");
+    let l = start(&home, &[]);
+    let spawner = spawner_of(&l);
+    let script = r#"
+import json, sys, oracledb
+c = oracledb.connect(user="scott", password="tiger", dsn=sys.argv[1])
+cur = c.cursor()
+cur.execute("select user, 1 + 1 from dual")
+print(json.dumps(cur.fetchone()), flush=True)
+sys.stdin.readline()
+c.close()
+print("closed", flush=True)
+"#;
+    let mut py = Command::new(tests::procs::python())
+        .arg("-c")
+        .arg(script)
+        .arg(format!("127.0.0.1:{}/{SERVICE}", l.port))
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("python");
+    struct Kill(std::process::Child);
+    impl Drop for Kill {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+    let mut stdin = py.stdin.take().expect("stdin");
+    let stdout_pipe = py.stdout.take().expect("stdout");
+    let mut guard = Kill(py);
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout_pipe).lines().map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    let first = rx.recv_timeout(WAIT).unwrap_or_else(|_| {
+        let _ = guard.0.kill();
+        let mut err = String::new();
+        if let Some(mut e) = guard.0.stderr.take() {
+            let _ = e.read_to_string(&mut err);
+        }
+        panic!("python produced no result: {err}")
+    });
+    assert_eq!(first, "[\"SCOTT\", 2]");
+    // The session runs in a forked dedicated server titled after the SID.
+    let kids = children_of(spawner);
+    assert_eq!(kids.len(), 1, "{kids:?}");
+    assert_eq!(title_of(kids[0]), "oracleORCL (LOCAL=NO)");
+    stdin.write_all(b"\n").expect("tell python to close");
+    assert_eq!(rx.recv_timeout(WAIT).expect("closed line"), "closed");
+    assert!(
+        wait_until(WAIT, || stat_of(kids[0]).is_none()),
+        "dedicated server left behind"
+    );
+    let services = stdout(&home.lsnrctl(&["services"]));
+    assert!(
+        services.contains("\"DEDICATED\" established:1 refused:0"),
+        "{services}"
+    );
+}
+
+#[test]
+fn lsnrctl_reads_commands_at_its_prompt() {
+    use std::process::{Command, Stdio};
+    let home = TestHome::new();
+    let l = start(&home, &[]);
+    let mut child = Command::new(tests::procs::bin("lsnrctl"))
+        .env("ORACLE_HOME", home.path())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("lsnrctl");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(b"services\nshow inbound_connect_timeout\nexit\n")
+        .expect("commands");
+    let mut out = String::new();
+    child
+        .stdout
+        .take()
+        .expect("stdout")
+        .read_to_string(&mut out)
+        .expect("read");
+    assert!(child.wait().expect("wait").success());
+    assert!(out.contains("LSNRCTL> "), "{out}");
+    assert!(
+        out.contains(&format!("Service \"{SERVICE}\" has 1 instance(s).")),
+        "{out}"
+    );
+    assert!(
+        out.contains("LISTENER parameter \"inbound_connect_timeout\" set to 60"),
+        "{out}"
+    );
+    drop(l);
 }

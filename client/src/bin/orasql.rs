@@ -39,7 +39,7 @@ struct Args {
     silent: bool,
 }
 
-/// Hides what is typed (password prompt on a terminal).
+/// Hides what is typed (password prompt on a terminal): nothing is echoed.
 struct Mask;
 
 impl Completer for Mask {
@@ -51,7 +51,8 @@ impl Hinter for Mask {
 impl Validator for Mask {}
 impl Highlighter for Mask {
     fn highlight<'l>(&self, line: &'l str, _pos: usize) -> Cow<'l, str> {
-        Cow::Owned("*".repeat(line.chars().count()))
+        let _ = line;
+        Cow::Owned(String::new())
     }
     fn highlight_char(&self, _line: &str, _pos: usize, _kind: CmdKind) -> bool {
         true
@@ -91,7 +92,11 @@ fn run(args: &Args) -> Result<bool> {
     let interactive = args.command.is_none() && io::stdin().is_terminal() && !args.silent;
     let mut logon = args.logon.as_deref().map(parse_logon).unwrap_or_default();
     if logon.user.is_none() {
-        logon.user = Some(prompt_line("Enter user-name: ", false)?);
+        // SQL*Plus accepts the whole `user/password@identifier` at this prompt.
+        let typed = parse_logon(&prompt_line("Enter user-name: ", false)?);
+        logon.user = typed.user;
+        logon.password = logon.password.or(typed.password);
+        logon.identifier = logon.identifier.or(typed.identifier);
     }
     if logon.password.is_none() {
         logon.password = Some(prompt_line("Enter password: ", true)?);

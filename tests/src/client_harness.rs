@@ -1,0 +1,289 @@
+//! Helpers for the Rust-client and `orasql` tests (`tests/tests/client_*.rs`,
+//! `tests/tests/orasql_*.rs`): a scripted "listener" on `127.0.0.1:0` that answers a
+//! CONNECT with REFUSE, REDIRECT or RESEND (and then relays the session to a real server
+//! endpoint), a port nobody listens on, naming directories with a `tnsnames.ora`, and a
+//! runner for the `orasql` binary with a deadline.
+
+use std::io::{Read, Write};
+use std::net::{Shutdown, TcpListener, TcpStream};
+use std::path::PathBuf;
+use std::process::{Command, Output, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use server_proc::dedicated::{DedicatedContext, run_dedicated};
+use server_proc::engine::{Credentials, InstanceHooks, LocalInstance};
+use tns::o5logon::Verifier;
+use tns::packet::{self, Connect, LengthMode, Redirect, Refuse, VSNNUM_19C};
+
+/// Socket timeouts used by the fake listener.
+const IO_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// What the fake listener does with each CONNECT.
+#[derive(Debug, Clone)]
+pub enum Script {
+    /// REFUSE with `(ERR=code)`, then close.
+    Refuse(u32),
+    /// REDIRECT to `127.0.0.1:port` (two packets, as a real listener sends it).
+    Redirect(u16),
+    /// RESEND once, then relay the re-sent CONNECT and the session to `127.0.0.1:port`.
+    ResendThenRelay(u16),
+    /// Relay the CONNECT and the session to `127.0.0.1:port` (a transparent hop).
+    Relay(u16),
+    /// Read the CONNECT and never answer (keeps the socket open for 30 s).
+    Silent,
+    /// ACCEPT with NSI flag 0x10: "Native Network Encryption required".
+    AcceptRequiringEncryption,
+}
+
+/// One CONNECT the fake listener received.
+#[derive(Debug, Clone)]
+pub struct SeenConnect {
+    /// The decoded CONNECT (descriptor joined from its overflow DATA packet).
+    pub connect: Connect,
+    /// Bytes the CONNECT used on the wire (CONNECT packet + overflow DATA packet).
+    pub wire_len: usize,
+    /// Length of the first packet alone (74 when the descriptor overflowed).
+    pub first_packet_len: usize,
+}
+
+/// A scripted listener running on its own thread.
+pub struct FakeListener {
+    /// Its port on 127.0.0.1.
+    pub port: u16,
+    seen: Arc<Mutex<Vec<SeenConnect>>>,
+}
+
+impl FakeListener {
+    /// Starts the listener with a script applied to every connection.
+    pub fn start(script: Script) -> FakeListener {
+        let l = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
+        let port = l.local_addr().expect("local addr").port();
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let seen2 = seen.clone();
+        std::thread::spawn(move || {
+            for s in l.incoming() {
+                let Ok(s) = s else { continue };
+                let script = script.clone();
+                let seen = seen2.clone();
+                std::thread::spawn(move || {
+                    let _ = serve(s, &script, &seen);
+                });
+            }
+        });
+        FakeListener { port, seen }
+    }
+
+    /// Every CONNECT received so far.
+    pub fn seen(&self) -> Vec<SeenConnect> {
+        self.seen.lock().map(|v| v.clone()).unwrap_or_default()
+    }
+}
+
+fn read_connect(s: &mut TcpStream) -> std::io::Result<(Vec<u8>, SeenConnect)> {
+    let mut buf = Vec::new();
+    loop {
+        match packet::decode_connect(&buf) {
+            Ok(Some((connect, used))) => {
+                let first = packet::peek_length(&buf, LengthMode::Short)
+                    .ok()
+                    .flatten()
+                    .unwrap_or(used);
+                buf.truncate(used);
+                return Ok((
+                    buf,
+                    SeenConnect {
+                        connect,
+                        wire_len: used,
+                        first_packet_len: first,
+                    },
+                ));
+            }
+            Ok(None) => {}
+            Err(e) => return Err(std::io::Error::other(e.to_string())),
+        }
+        let mut chunk = [0u8; 4096];
+        let n = s.read(&mut chunk)?;
+        if n == 0 {
+            return Err(std::io::ErrorKind::UnexpectedEof.into());
+        }
+        buf.extend_from_slice(&chunk[..n]);
+    }
+}
+
+fn serve(mut s: TcpStream, script: &Script, seen: &Mutex<Vec<SeenConnect>>) -> std::io::Result<()> {
+    s.set_read_timeout(Some(IO_TIMEOUT))?;
+    s.set_write_timeout(Some(IO_TIMEOUT))?;
+    let (mut bytes, c) = read_connect(&mut s)?;
+    let record = |c: SeenConnect| {
+        if let Ok(mut v) = seen.lock() {
+            v.push(c);
+        }
+    };
+    let descriptor = c.connect.descriptor_str();
+    record(c);
+    let relay_to = match script {
+        Script::Refuse(code) => {
+            s.write_all(&Refuse::for_error(*code, VSNNUM_19C).encode())?;
+            return Ok(());
+        }
+        Script::Redirect(port) => {
+            let addr = format!("(ADDRESS=(PROTOCOL=tcp)(HOST=127.0.0.1)(PORT={port}))");
+            s.write_all(&Redirect::new(&addr, &descriptor).encode())?;
+            return Ok(());
+        }
+        Script::ResendThenRelay(port) => {
+            s.write_all(&packet::frame(
+                packet::packet_type::RESEND,
+                0,
+                &[],
+                LengthMode::Short,
+            ))?;
+            let (again, c) = read_connect(&mut s)?;
+            record(c);
+            bytes = again;
+            *port
+        }
+        Script::Relay(port) => *port,
+        Script::AcceptRequiringEncryption => {
+            let mut a = packet::Accept::new(packet::DEFAULT_SDU);
+            a.nsi0 |= 0x10;
+            s.write_all(&a.encode())?;
+            let mut sink = [0u8; 64];
+            let _ = s.read(&mut sink);
+            return Ok(());
+        }
+        Script::Silent => {
+            let mut sink = [0u8; 64];
+            let _ = s.read(&mut sink);
+            return Ok(());
+        }
+    };
+    let mut up = TcpStream::connect(("127.0.0.1", relay_to))?;
+    up.set_read_timeout(Some(IO_TIMEOUT))?;
+    up.set_write_timeout(Some(IO_TIMEOUT))?;
+    up.write_all(&bytes)?;
+    let mut down_r = s.try_clone()?;
+    let mut up_w = up.try_clone()?;
+    let t = std::thread::spawn(move || {
+        let _ = std::io::copy(&mut down_r, &mut up_w);
+        let _ = up_w.shutdown(Shutdown::Write);
+    });
+    let _ = std::io::copy(&mut up, &mut s);
+    let _ = s.shutdown(Shutdown::Write);
+    let _ = t.join();
+    Ok(())
+}
+
+/// A loopback port with nothing listening on it (bound, then released).
+pub fn dead_port() -> u16 {
+    let l = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
+    l.local_addr().expect("local addr").port()
+}
+
+/// A naming directory (`TNS_ADMIN`) holding `tnsnames.ora` (and optionally `sqlnet.ora`).
+pub struct NamingDir {
+    dir: tempfile::TempDir,
+}
+
+impl NamingDir {
+    /// Writes `tnsnames.ora` with `text`.
+    pub fn with_tnsnames(text: &str) -> NamingDir {
+        let dir = tempfile::tempdir().expect("tempdir");
+        std::fs::write(dir.path().join("tnsnames.ora"), text).expect("write tnsnames.ora");
+        NamingDir { dir }
+    }
+
+    /// Writes `sqlnet.ora` too.
+    pub fn sqlnet(self, text: &str) -> NamingDir {
+        std::fs::write(self.dir.path().join("sqlnet.ora"), text).expect("write sqlnet.ora");
+        self
+    }
+
+    /// The directory (use as `TNS_ADMIN`).
+    pub fn path(&self) -> PathBuf {
+        self.dir.path().to_path_buf()
+    }
+
+    /// A resolver reading this directory.
+    pub fn resolver(&self) -> config::naming::Resolver {
+        config::naming::Resolver::with_config_dir(self.dir.path())
+    }
+}
+
+/// Runs `orasql args...` with `stdin` as its input and `TNS_ADMIN` set (or unset); kills it
+/// after `limit`.
+pub fn run_orasql(
+    args: &[&str],
+    stdin: &str,
+    tns_admin: Option<&std::path::Path>,
+    limit: Duration,
+) -> Output {
+    let mut cmd = Command::new(crate::procs::bin("orasql"));
+    cmd.args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .env_remove("TWO_TASK")
+        .env_remove("LOCAL");
+    match tns_admin {
+        Some(p) => cmd.env("TNS_ADMIN", p),
+        None => cmd.env_remove("TNS_ADMIN"),
+    };
+    let mut child = cmd.spawn().expect("starting orasql");
+    if let Some(mut i) = child.stdin.take() {
+        let _ = i.write_all(stdin.as_bytes());
+    }
+    let start = Instant::now();
+    loop {
+        match child.try_wait() {
+            Ok(Some(_)) => break,
+            Ok(None) if start.elapsed() > limit => {
+                let _ = child.kill();
+                break;
+            }
+            _ => std::thread::sleep(Duration::from_millis(20)),
+        }
+    }
+    child.wait_with_output().expect("orasql output")
+}
+
+/// Users and their verifiers, held in memory (e.g. an 11g-only account).
+pub struct StaticCredentials(pub Vec<(String, Verifier)>);
+
+impl Credentials for StaticCredentials {
+    fn verifier(&self, user: &str) -> Option<Verifier> {
+        self.0
+            .iter()
+            .find(|(u, _)| u.eq_ignore_ascii_case(user))
+            .map(|(_, v)| v.clone())
+    }
+}
+
+/// A dedicated-server endpoint on 127.0.0.1:0 (SID and service `ORCL`) whose users come
+/// from `creds`. Returns its port; the accept thread lives as long as the test process.
+pub fn start_server_with(creds: Arc<dyn Credentials>) -> u16 {
+    let l = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
+    let port = l.local_addr().expect("local addr").port();
+    let instance: Arc<dyn InstanceHooks> = Arc::new(LocalInstance::new("ORCL", 40));
+    std::thread::spawn(move || {
+        for s in l.incoming() {
+            let Ok(mut s) = s else { continue };
+            let creds = creds.clone();
+            let instance = instance.clone();
+            std::thread::spawn(move || {
+                let _ = s.set_read_timeout(Some(IO_TIMEOUT));
+                let _ = s.set_write_timeout(Some(IO_TIMEOUT));
+                let Ok((bytes, _)) = read_connect(&mut s) else {
+                    return;
+                };
+                let mut ctx = DedicatedContext::new("ORCL", "ORCL", std::env::temp_dir());
+                ctx.instance = Some(instance);
+                ctx.credentials = Some(creds);
+                ctx.idle_timeout = Some(Duration::from_secs(60));
+                let _ = run_dedicated(s, bytes, ctx);
+            });
+        }
+    });
+    port
+}

@@ -1,0 +1,179 @@
+//! python-oracledb 26.1.0 thin through the real `tnslsnr` (static SID_DESC, ephemeral
+//! port): the listener hands the socket to a forked dedicated server (`oracleORCL
+//! (LOCAL=NO)`) that logs in with the password file and serves the session. After
+//! `connection.close()` no server process is left behind.
+
+use std::time::Duration;
+
+use serde_json::Value;
+use server_proc::pwfile::{UserCommand, run_user_command};
+use tests::procs::{
+    ListenerProc, TestHome, WAIT, children_of, listener_ora, run_python, title_of, wait_until,
+};
+
+const SERVICE: &str = "orcl.example.com";
+
+fn setup() -> (TestHome, ListenerProc) {
+    let home = TestHome::new();
+    let add = UserCommand::Add {
+        name: "scott".into(),
+        password_stdin: true,
+        grants: vec![],
+    };
+    run_user_command(
+        &add,
+        home.path(),
+        "ORCL",
+        &mut &b"tiger\n"[..],
+        &mut std::io::sink(),
+    )
+    .expect("create user");
+    let l = ListenerProc::start(&home, "LISTENER", |port| {
+        listener_ora("LISTENER", port, &[("ORCL", Some(SERVICE))], &[])
+    });
+    (home, l)
+}
+
+fn dedicated_servers(l: &ListenerProc) -> Vec<u32> {
+    let mut out = Vec::new();
+    for c in children_of(l.pid()) {
+        for g in children_of(c) {
+            if title_of(g).contains("oracleORCL") {
+                out.push(g);
+            }
+        }
+    }
+    out
+}
+
+fn run(l: &ListenerProc, script: &str) -> Value {
+    let port = l.port.to_string();
+    let out = run_python(script, &[port.as_str(), SERVICE], Duration::from_secs(120));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "python failed\nstdout:\n{stdout}\nstderr:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let last = stdout.lines().last().unwrap_or_default();
+    serde_json::from_str(last).unwrap_or_else(|e| panic!("bad JSON {e}: {stdout}"))
+}
+
+const SYNC: &str = r#"
+import json, sys, oracledb
+port, svc = int(sys.argv[1]), sys.argv[2]
+out = {}
+c = oracledb.connect(user="scott", password="tiger", dsn=f"127.0.0.1:{port}/{svc}")
+cur = c.cursor()
+cur.execute("select 1 from dual")
+out["r1"] = cur.fetchall()
+out["desc1"] = [[d[0], d[1].name, d[2], d[3], d[4], d[5], d[6]] for d in cur.description]
+cur.execute("select 1 from dual")
+out["r1again"] = cur.fetchall()
+cur.execute("SELECT LEVEL FROM DUAL CONNECT BY LEVEL <= 1000")
+out["n"] = len(cur.fetchall())
+cur.execute("select 'x', null from dual")
+out["mixed"] = cur.fetchone()
+cur.execute("select sys_context('USERENV','SID'), sys_context('USERENV','SERVICE_NAME') from dual")
+out["ctx"] = list(cur.fetchone())
+out["session_id"] = c.session_id
+try:
+    cur.execute("select * from nope")
+except oracledb.DatabaseError as e:
+    out["err"] = e.args[0].code
+cur.execute("select 2 from dual")
+out["after_err"] = cur.fetchone()[0]
+try:
+    oracledb.connect(user="scott", password="bad", dsn=f"127.0.0.1:{port}/{svc}")
+except oracledb.DatabaseError as e:
+    out["bad_pw"] = e.args[0].code
+c.ping(); c.commit(); c.rollback()
+c.call_timeout = 500
+try:
+    cur.execute("begin dbms_session.sleep(5); end;")
+except oracledb.Error as e:
+    out["timeout"] = e.args[0].full_code
+c.call_timeout = 0
+out["after_timeout"] = cur.execute("select 3 from dual").fetchone()[0]
+c.close()
+long_dsn = ("(DESCRIPTION=(CONNECT_TIMEOUT=10)(RETRY_COUNT=1)(ADDRESS_LIST=(ADDRESS=(PROTOCOL=tcp)(HOST=127.0.0.1)(PORT=%d)))"
+            "(CONNECT_DATA=(SERVICE_NAME=%s)(SERVER=DEDICATED)))" % (port, svc))
+c = oracledb.connect(user="scott", password="tiger", dsn=long_dsn, program="p" * 200)
+out["long"] = c.cursor().execute("select 1 from dual").fetchone()[0]
+c.close()
+c = oracledb.connect(user="scott", password="tiger", dsn=f"tcp://127.0.0.1:{port}/{svc}?connect_timeout=5&retry_count=1")
+out["ez"] = c.cursor().execute("select 1 from dual").fetchone()[0]
+c.close()
+print(json.dumps(out))
+"#;
+
+#[test]
+fn python_through_tnslsnr() {
+    let (_home, l) = setup();
+    let v = run(&l, SYNC);
+    assert_eq!(v["r1"], serde_json::json!([[1]]));
+    assert_eq!(
+        v["desc1"],
+        serde_json::json!([["1", "DB_TYPE_NUMBER", 127, null, 0, -127, true]])
+    );
+    assert_eq!(v["r1again"], serde_json::json!([[1]]));
+    assert_eq!(v["n"], 1000);
+    assert_eq!(v["mixed"], serde_json::json!(["x", null]));
+    assert_eq!(v["ctx"][0], v["session_id"].to_string());
+    assert_eq!(v["ctx"][1], SERVICE);
+    assert_eq!(v["err"], 942);
+    assert_eq!(v["after_err"], 2);
+    assert_eq!(v["bad_pw"], 1017);
+    let t = v["timeout"].as_str().unwrap_or_default();
+    assert!(t == "DPY-4024" || t == "ORA-01013", "{v}");
+    assert_eq!(v["after_timeout"], 3);
+    assert_eq!(v["long"], 1);
+    assert_eq!(v["ez"], 1);
+    // Every connection was closed: no dedicated server is left.
+    assert!(
+        wait_until(WAIT, || dedicated_servers(&l).is_empty()),
+        "dedicated servers left: {:?}",
+        dedicated_servers(&l)
+    );
+}
+
+const ASYNC_POOL: &str = r#"
+import asyncio, json, sys, oracledb
+port, svc = int(sys.argv[1]), sys.argv[2]
+dsn = f"127.0.0.1:{port}/{svc}"
+out = {}
+pool = oracledb.create_pool(user="scott", password="tiger", dsn=dsn, min=2, max=4, increment=1, ping_interval=0)
+total = 0
+for i in range(50):
+    with pool.acquire() as c:
+        total += c.cursor().execute("select 1 from dual").fetchone()[0]
+out["pool_total"] = total
+out["opened"] = pool.opened
+pool.close()
+async def main():
+    c = await oracledb.connect_async(user="scott", password="tiger", dsn=dsn)
+    cur = c.cursor()
+    await cur.execute("select 1 from dual")
+    out["async"] = await cur.fetchall()
+    await cur.execute("select level from dual connect by level <= 1000")
+    out["async_n"] = len(await cur.fetchall())
+    await c.close()
+asyncio.run(main())
+print(json.dumps(out))
+"#;
+
+#[test]
+fn python_pool_and_asyncio_through_tnslsnr() {
+    let (_home, l) = setup();
+    let v = run(&l, ASYNC_POOL);
+    assert_eq!(v["pool_total"], 50);
+    let opened = v["opened"].as_u64().unwrap_or(0);
+    assert!((2..=4).contains(&opened), "{v}");
+    assert_eq!(v["async"], serde_json::json!([[1]]));
+    assert_eq!(v["async_n"], 1000);
+    assert!(
+        wait_until(WAIT, || dedicated_servers(&l).is_empty()),
+        "dedicated servers left: {:?}",
+        dedicated_servers(&l)
+    );
+}
