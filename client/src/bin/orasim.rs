@@ -186,8 +186,8 @@ fn resolve(json: bool, config_dir: Option<&Path>, identifier: &str) -> Result<Ex
         println!("{}", serde_json::to_string(&v)?);
     } else {
         if let Source::Tnsnames { file, pos, .. } = &resolved.source {
-            println!(
-                "# {identifier}: tnsnames alias defined at {file}:{}",
+            eprintln!(
+                "{identifier}: tnsnames alias defined at {file}:{}",
                 pos.line
             );
         }

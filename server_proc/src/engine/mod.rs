@@ -24,7 +24,7 @@ use tns::ttc::request::{
 };
 use tns::ttc::types::DateTime;
 
-pub use instance::{InstanceHooks, LocalInstance, SessionInfo, SessionSlot};
+pub use instance::{InstanceHooks, InstanceOutcome, LocalInstance, SessionInfo, SessionSlot};
 
 use crate::pwfile::{self, PasswordFile};
 use crate::sql::eval::{EvalContext, QueryPlan, Value, plan_query};
@@ -184,7 +184,6 @@ const ORA_01403: &str = "ORA-01403: no data found";
 const ORA_01013: &str = "ORA-01013: user requested cancel of current operation";
 const ORA_01017: &str = "ORA-01017: invalid username/password; logon denied";
 const ORA_01012: &str = "ORA-01012: not logged on";
-const ORA_00028: &str = "ORA-00028: your session has been killed";
 
 impl Session {
     /// A session in its initial state (waiting for the PROTOCOL message).
@@ -275,6 +274,25 @@ impl Session {
         }
         out.extend(self.drain());
         out
+    }
+
+    /// Called by the transport while it waits for an [`Action::Sleep`]: if the session was
+    /// killed meanwhile (or the instance is shutting down), the waiting call ends at once
+    /// with that error (ORA-00028 / ORA-01089) and the connection closes. Empty otherwise.
+    pub fn on_kill_check(&mut self) -> Vec<Action> {
+        let Some(slot) = self.slot else {
+            return Vec::new();
+        };
+        if self.pending.is_none() {
+            return Vec::new();
+        }
+        let Some(e) = self.inst.call_error(slot) else {
+            return Vec::new();
+        };
+        self.pending = None;
+        let a = self.error_bytes_action(ErrorInfo::error(e.code, e.text()));
+        self.on_disconnect();
+        vec![a, Action::Close]
     }
 
     /// The client sent a BREAK or INTERRUPT marker: cancel the current call and answer
@@ -411,13 +429,20 @@ impl Session {
                     return vec![self.error_bytes_action(ErrorInfo::error(1012, ORA_01012))];
                 }
                 if let Some(slot) = self.slot
-                    && self.inst.is_killed(slot)
+                    && let Some(e) = self.inst.call_error(slot)
                 {
-                    let a = self.error_bytes_action(ErrorInfo::error(28, ORA_00028));
+                    let a = self.error_bytes_action(ErrorInfo::error(e.code, e.text()));
                     self.on_disconnect();
                     return vec![a, Action::Close];
                 }
-                self.logged_on_call(other)
+                // V$SESSION.STATUS is ACTIVE while a call runs (a sleep stays ACTIVE until
+                // its timer fires).
+                self.set_active(true);
+                let out = self.logged_on_call(other);
+                if self.pending.is_none() {
+                    self.set_active(false);
+                }
+                out
             }
         }
     }
@@ -630,15 +655,19 @@ impl Session {
                 let Some(cur) = self.cursors.get_mut(&cursor_id) else {
                     return Vec::new();
                 };
+                let stmt = cur.stmt.clone();
                 if cur.plan.is_some() {
-                    match plan_query(&cur.stmt, &ctx) {
+                    let planned = self.plan(&stmt, &ctx);
+                    let Some(cur) = self.cursors.get_mut(&cursor_id) else {
+                        return Vec::new();
+                    };
+                    match planned {
                         Ok(p) => cur.plan = Some(p),
                         Err(e) => return vec![self.error_bytes_action(self.ora(&e))],
                     }
                     cur.ctx = Some(ctx);
                     return vec![self.fetch_rows(cursor_id, rows, false)];
                 }
-                let stmt = cur.stmt.clone();
                 self.run_non_query(&stmt, ctx)
             }
             Call::Fetch { cursor_id, rows } => {
@@ -688,7 +717,7 @@ impl Session {
         if !stmt.is_query() {
             return self.run_non_query(&stmt, ctx);
         }
-        let plan = match plan_query(&stmt, &ctx) {
+        let plan = match self.plan(&stmt, &ctx) {
             Ok(p) => p,
             Err(e) => return vec![self.error_bytes_action(self.ora(&e))],
         };
@@ -840,10 +869,60 @@ impl Session {
                     vec![Action::Send(bytes)]
                 }
             }
-            Statement::Select { .. } => vec![
+            Statement::InstanceCommand(text) => {
+                let Some(slot) = self.slot else {
+                    return vec![self.error_bytes_action(ErrorInfo::error(1012, ORA_01012))];
+                };
+                let binds: Vec<Option<String>> =
+                    ctx.binds.iter().map(|(_, v)| value_text(v)).collect();
+                match self
+                    .inst
+                    .instance_statement(slot, &self.user, text, &ctx.userenv, &binds)
+                {
+                    Ok(_) => vec![self.error_bytes_action(ErrorInfo {
+                        call_status: self.call_status(),
+                        ..ErrorInfo::default()
+                    })],
+                    Err(e) => vec![self.error_bytes_action(self.ora(&e))],
+                }
+            }
+            Statement::Select { .. } | Statement::InstanceQuery(_) => vec![
                 self.error_bytes_action(ErrorInfo::error(900, "ORA-00900: invalid SQL statement")),
             ],
         }
+    }
+}
+
+impl Session {
+    /// Plans a query: V$ views by asking the instance for its rows now, the rest with the
+    /// engine's own SQL subset.
+    fn plan(&self, stmt: &Statement, ctx: &EvalContext) -> Result<QueryPlan, OraError> {
+        let Statement::InstanceQuery(text) = stmt else {
+            return plan_query(stmt, ctx);
+        };
+        let Some(slot) = self.slot else {
+            return Err(OraError::new(1012, "not logged on", 0));
+        };
+        let binds: Vec<Option<String>> = ctx.binds.iter().map(|(_, v)| value_text(v)).collect();
+        match self
+            .inst
+            .instance_statement(slot, &self.user, text, &ctx.userenv, &binds)?
+        {
+            InstanceOutcome::Rows { columns, rows } => Ok(QueryPlan::from_rows(columns, rows)),
+            InstanceOutcome::Done => Ok(QueryPlan::from_rows(Vec::new(), Vec::new())),
+        }
+    }
+}
+
+/// A bind value as the text the instance's V$ filter compares with.
+fn value_text(v: &Value) -> Option<String> {
+    match v {
+        Value::Null => None,
+        Value::Number(d) => Some(d.to_string()),
+        Value::Str(s) => Some(s.clone()),
+        other => other
+            .encode()
+            .map(|b| String::from_utf8_lossy(&b).into_owned()),
     }
 }
 
