@@ -15,6 +15,7 @@
 
 pub mod connect;
 pub mod connection;
+pub mod demo;
 pub mod error;
 pub mod orasql;
 pub mod tnsping;

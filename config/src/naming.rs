@@ -33,6 +33,18 @@ pub enum ResolveError {
         /// The identifier as given.
         identifier: String,
     },
+    /// The alias exists but its entry is malformed and was skipped (see `orasim check`).
+    #[error(
+        "ORA-12154: TNS:could not resolve the connect identifier specified ({identifier}: its entry at {file}:{line} is malformed)"
+    )]
+    Malformed {
+        /// The identifier as given.
+        identifier: String,
+        /// The file holding the broken entry.
+        file: String,
+        /// Its line.
+        line: u32,
+    },
     /// A full descriptor that does not parse.
     #[error(transparent)]
     Descriptor(#[from] DescriptorError),
@@ -390,6 +402,48 @@ mod tests {
         let again = connect_plan(&d, &SqlNet::default(), &mut StdRng::seed_from_u64(7));
         let again2 = connect_plan(&d, &SqlNet::default(), &mut StdRng::seed_from_u64(7));
         assert_eq!(again, again2);
+    }
+
+    #[test]
+    fn description_list_defaults_load_balance_on_and_failover_off_keeps_one() {
+        let d = parse_descriptor(
+            "(DESCRIPTION_LIST=(DESCRIPTION=(ADDRESS=(HOST=a)))(DESCRIPTION=(ADDRESS=(HOST=b)))(DESCRIPTION=(ADDRESS=(HOST=c))))",
+        )
+        .unwrap();
+        let firsts: std::collections::HashSet<String> = (0..32)
+            .map(|seed| {
+                hosts(&connect_plan(
+                    &d,
+                    &SqlNet::default(),
+                    &mut StdRng::seed_from_u64(seed),
+                ))[0]
+                    .clone()
+            })
+            .collect();
+        assert!(
+            firsts.len() > 1,
+            "a DESCRIPTION_LIST is load-balanced by default"
+        );
+        let d = parse_descriptor(
+            "(DESCRIPTION_LIST=(LOAD_BALANCE=off)(FAILOVER=off)(DESCRIPTION=(ADDRESS=(HOST=a)))(DESCRIPTION=(ADDRESS=(HOST=b))))",
+        )
+        .unwrap();
+        let plan = connect_plan(&d, &SqlNet::default(), &mut StdRng::seed_from_u64(3));
+        assert_eq!(hosts(&plan), vec!["a#0"]);
+        // Timeouts and SDU fall back to sqlnet.ora.
+        let s = SqlNet {
+            outbound_connect_timeout: Some(Duration::from_secs(7)),
+            tcp_connect_timeout: Some(Duration::from_secs(2)),
+            default_sdu_size: 32767,
+            ..SqlNet::default()
+        };
+        let plan = connect_plan(&d, &s, &mut StdRng::seed_from_u64(3));
+        assert_eq!(plan[0].connect_timeout, Some(Duration::from_secs(7)));
+        assert_eq!(
+            plan[0].transport_connect_timeout,
+            Some(Duration::from_secs(2))
+        );
+        assert_eq!(plan[0].sdu, 32767);
     }
 
     #[test]

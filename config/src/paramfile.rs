@@ -182,6 +182,20 @@ pub struct ParamFile {
     /// Parameters in order; `IFILE` includes are replaced by the included parameters when
     /// loaded with [`ParamFile::load`].
     pub params: Vec<Param>,
+    /// Entries skipped because they do not parse, when their names could be read (so a
+    /// lookup can say "malformed" rather than "unknown").
+    pub skipped: Vec<Skipped>,
+}
+
+/// A skipped entry's names and where it is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Skipped {
+    /// The names as written.
+    pub names: Vec<String>,
+    /// The file.
+    pub file: Arc<str>,
+    /// Where the entry starts.
+    pub pos: Pos,
 }
 
 impl ParamFile {
@@ -190,9 +204,10 @@ impl ParamFile {
     pub fn parse_str(text: &str, file: &str) -> Parsed<ParamFile> {
         let file: Arc<str> = Arc::from(file);
         let mut diagnostics = Vec::new();
-        let params = parse_text(text, &file, &mut diagnostics);
+        let mut skipped = Vec::new();
+        let params = parse_text(text, &file, &mut diagnostics, &mut skipped);
         Parsed {
-            value: ParamFile { params },
+            value: ParamFile { params, skipped },
             diagnostics,
         }
     }
@@ -212,9 +227,10 @@ impl ParamFile {
         let mut stack = Vec::new();
         let canonical = path.canonicalize().unwrap_or_else(|_| path.to_path_buf());
         stack.push(canonical);
-        let params = load_rec(&bytes, path, &mut stack, &mut diagnostics);
+        let mut skipped = Vec::new();
+        let params = load_rec(&bytes, path, &mut stack, &mut diagnostics, &mut skipped);
         Ok(Parsed {
-            value: ParamFile { params },
+            value: ParamFile { params, skipped },
             diagnostics,
         })
     }
@@ -230,10 +246,11 @@ fn load_rec(
     path: &Path,
     stack: &mut Vec<PathBuf>,
     diags: &mut Vec<Diagnostic>,
+    skipped: &mut Vec<Skipped>,
 ) -> Vec<Param> {
     let file: Arc<str> = Arc::from(path.display().to_string());
     let text = String::from_utf8_lossy(bytes);
-    let parsed = parse_text(&text, &file, diags);
+    let parsed = parse_text(&text, &file, diags, skipped);
     let mut out = Vec::with_capacity(parsed.len());
     for p in parsed {
         if !p.is("IFILE") {
@@ -271,7 +288,7 @@ fn load_rec(
         match std::fs::read(&target) {
             Ok(inner) => {
                 stack.push(canonical);
-                out.extend(load_rec(&inner, &target, stack, diags));
+                out.extend(load_rec(&inner, &target, stack, diags, skipped));
                 stack.pop();
             }
             Err(e) => diags.push(Diagnostic::warning(
@@ -873,7 +890,12 @@ fn parse_entry(ctx: &Ctx<'_>, i: &str, diags: &mut Vec<Diagnostic>) -> Option<Pa
     }
 }
 
-fn parse_text(text: &str, file: &Arc<str>, diags: &mut Vec<Diagnostic>) -> Vec<Param> {
+fn parse_text(
+    text: &str,
+    file: &Arc<str>,
+    diags: &mut Vec<Diagnostic>,
+    skipped: &mut Vec<Skipped>,
+) -> Vec<Param> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let lines = LineIndex::new(text);
     warn_nbsp(text, &lines, file, diags);
@@ -886,8 +908,18 @@ fn parse_text(text: &str, file: &Arc<str>, diags: &mut Vec<Diagnostic>) -> Vec<P
             file,
             suspect: RefCell::new(None),
         };
-        if let Some(p) = parse_entry(&ctx, &text[e.start..e.end], diags) {
-            out.push(p);
+        let entry = &text[e.start..e.end];
+        match parse_entry(&ctx, entry, diags) {
+            Some(p) => out.push(p),
+            None => {
+                if let Ok((_, names)) = names(&ctx, entry) {
+                    skipped.push(Skipped {
+                        names,
+                        file: Arc::clone(file),
+                        pos: ctx.pos(entry),
+                    });
+                }
+            }
         }
     }
     out

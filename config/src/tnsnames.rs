@@ -31,6 +31,8 @@ pub struct TnsNames {
     /// Entries in file order (duplicates included; [`TnsNames::lookup`] picks the last).
     pub entries: Vec<TnsEntry>,
     index: HashMap<String, usize>,
+    /// Upper-cased names of entries skipped as malformed, with where they are.
+    broken: HashMap<String, (Arc<str>, Pos)>,
 }
 
 impl TnsNames {
@@ -51,6 +53,12 @@ impl TnsNames {
             mut diagnostics,
         } = parsed;
         let mut t = TnsNames::default();
+        for sk in &pf.skipped {
+            for n in &sk.names {
+                t.broken
+                    .insert(n.to_ascii_uppercase(), (Arc::clone(&sk.file), sk.pos));
+            }
+        }
         for p in &pf.params {
             if p.is("IFILE") {
                 continue;
@@ -64,6 +72,7 @@ impl TnsNames {
                             a.pos,
                             format!("{}: {e}; entry skipped", p.name()),
                         ));
+                        t.mark_broken(p);
                         continue;
                     }
                 },
@@ -78,6 +87,7 @@ impl TnsNames {
                                 p.name()
                             ),
                         ));
+                        t.mark_broken(p);
                         continue;
                     }
                 },
@@ -108,6 +118,23 @@ impl TnsNames {
             value: t,
             diagnostics,
         }
+    }
+
+    fn mark_broken(&mut self, p: &crate::paramfile::Param) {
+        for n in &p.names {
+            self.broken
+                .insert(n.to_ascii_uppercase(), (Arc::clone(&p.file), p.pos));
+        }
+    }
+
+    /// Where a malformed (skipped) entry named `alias` is, if there is one and no valid
+    /// definition of the name exists.
+    pub fn broken(&self, alias: &str) -> Option<(&Arc<str>, Pos)> {
+        let key = alias.to_ascii_uppercase();
+        if self.index.contains_key(&key) {
+            return None;
+        }
+        self.broken.get(&key).map(|(f, p)| (f, *p))
     }
 
     /// The descriptor for `alias` (case-insensitive; last definition wins).

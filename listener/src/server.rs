@@ -49,15 +49,14 @@ const FIRST_DYNAMIC: usize = 16;
 pub enum ServerError {
     /// An endpoint could not be bound.
     #[error(
-        "TNS-12542: TNS:address already in use\n TNS-12560: TNS:protocol adapter error\n  TNS-00512: Address already in use\n   Linux Error: {errno}: {source} ({address})"
+        "Error listening on: (DESCRIPTION={address})\nTNS-12542: TNS:address already in use\n TNS-12560: TNS:protocol adapter error\n  TNS-00512: Address already in use\n   Linux Error: {errno}: {}",
+        nix::errno::Errno::from_raw(*errno).desc()
     )]
     Bind {
         /// Endpoint.
         address: String,
         /// errno number.
         errno: i32,
-        /// Cause.
-        source: std::io::Error,
     },
     /// The endpoint host did not resolve.
     #[error("TNS-12545: Connect failed because target host or object does not exist ({host})")]
@@ -323,7 +322,6 @@ impl Server {
         let bind_err = |source: std::io::Error| ServerError::Bind {
             address: e.address(),
             errno: source.raw_os_error().unwrap_or(0),
-            source,
         };
         let sock = socket2::Socket::new(
             socket2::Domain::for_address(addr),
@@ -985,7 +983,12 @@ impl Server {
 }
 
 fn whoami() -> String {
-    std::env::var("USER").unwrap_or_else(|_| nix::unistd::getuid().to_string())
+    let uid = nix::unistd::getuid();
+    nix::unistd::User::from_uid(uid)
+        .ok()
+        .flatten()
+        .map(|u| u.name)
+        .unwrap_or_else(|| uid.to_string())
 }
 
 /// Decides whether `buf` holds a complete CONNECT yet. `Err(reason)` for anything that can

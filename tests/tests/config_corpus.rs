@@ -251,6 +251,14 @@ fn every_malformed_file_reports_the_defect_line_and_keeps_the_good_entries() {
                         "{}: broken alias {a} resolved",
                         f.rel
                     );
+                    // An alias whose own entry is broken is reported as malformed, not unknown.
+                    let own_entry = !matches!(*a, "DEMO" | "CONTOH");
+                    assert_eq!(
+                        t.broken(a).is_some(),
+                        own_entry,
+                        "{}: {a} malformed?",
+                        f.rel
+                    );
                 }
             }
             Good::Listener(listeners, sids) => {

@@ -517,6 +517,20 @@ fn lsnrctl_start_runs_tnslsnr_in_the_background() {
     );
     let (_s, p) = raw_connect(port, &descriptor(port, "(SERVICE_NAME=nope)"));
     assert_eq!(refuse_code(&p), 12514);
+    // A second listener on the same port fails the way Oracle's does.
+    let mut ora = listener_ora("LSNR2", port, &[("ORCL", Some(SERVICE))], &[]);
+    ora.push_str(&listener_ora("LSNR3", port, &[], &[]));
+    home.write_admin("listener.ora", &ora);
+    let clash = home.lsnrctl(&["start", "LSNR3"]);
+    assert!(!clash.status.success());
+    assert!(
+        stdout(&clash).contains(&format!(
+            "Error listening on: (DESCRIPTION=(ADDRESS=(PROTOCOL=tcp)(HOST=127.0.0.1)(PORT={port})))\nTNS-12542: TNS:address already in use\n TNS-12560: TNS:protocol adapter error\n  TNS-00512: Address already in use\n   Linux Error: 98: Address already in use\n"
+        )),
+        "{}",
+        stdout(&clash)
+    );
+    assert!(stdout(&clash).contains("Listener failed to start."));
     let stop = home.lsnrctl(&["stop", "LSNR2"]);
     assert!(stop.status.success(), "{}", stdout(&stop));
     assert!(!home.lsnrctl(&["status", "LSNR2"]).status.success());

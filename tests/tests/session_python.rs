@@ -254,3 +254,60 @@ fn python_long_descriptor_and_ezconnect_plus() {
     assert_eq!(v["long"], 1);
     assert_eq!(v["ezplus"], "ORCL");
 }
+
+const BINDS_AND_ATTRIBUTES: &str = r#"
+import json, sys, datetime, oracledb
+port = int(sys.argv[1])
+out = {}
+c = oracledb.connect(user="scott", password="tiger", dsn=f"127.0.0.1:{port}/ORCL")
+cur = c.cursor()
+cur.execute("select :1 + :2, :3, :4 from dual", [40, 2, "héllo", None])
+out["binds"] = list(cur.fetchone())
+cur.execute("select :n * 2 from dual", n=21)
+out["named"] = cur.fetchone()[0]
+cur.execute("select :n * 2 from dual", n=50)
+out["rebound"] = cur.fetchone()[0]
+cur.execute("select :d from dual", d=datetime.datetime(2020, 1, 2, 3, 4, 5))
+out["date"] = str(cur.fetchone()[0])
+c.module = "billing"
+c.action = "close month"
+c.client_identifier = "alice"
+cur.execute("select sys_context('USERENV','MODULE'), sys_context('USERENV','ACTION'), sys_context('USERENV','CLIENT_IDENTIFIER') from dual")
+out["e2e"] = list(cur.fetchone())
+cur.execute("alter session set current_schema = hr")
+cur.execute("select sys_context('USERENV','CURRENT_SCHEMA') from dual")
+out["schema"] = cur.fetchone()[0]
+errs = []
+for sql, binds in (("insert into emp values (:1, :2)", [1, "x"]),
+                   ("select * from emp where empno = :1", [7839]),
+                   ("create table t (a number)", [])):
+    try:
+        cur.execute(sql, binds)
+    except oracledb.DatabaseError as e:
+        errs.append(e.args[0].code)
+try:
+    cur.executemany("insert into emp values (:1, :2)", [(1, "a"), (2, "b"), (3, None)])
+except oracledb.DatabaseError as e:
+    errs.append(e.args[0].code)
+out["errs"] = errs
+out["still"] = cur.execute("select 5 from dual").fetchone()[0]
+c.close()
+print(json.dumps(out))
+"#;
+
+#[test]
+fn python_binds_end_to_end_attributes_and_dml_errors() {
+    let server = start_server();
+    let v = run(&server, BINDS_AND_ATTRIBUTES);
+    assert_eq!(v["binds"], serde_json::json!([42, "héllo", null]));
+    assert_eq!(v["named"], 42);
+    assert_eq!(v["rebound"], 100);
+    assert_eq!(v["date"], "2020-01-02 03:04:05");
+    assert_eq!(
+        v["e2e"],
+        serde_json::json!(["billing", "close month", "alice"])
+    );
+    assert_eq!(v["schema"], "HR");
+    assert_eq!(v["errs"], serde_json::json!([942, 942, 1031, 942]));
+    assert_eq!(v["still"], 5);
+}

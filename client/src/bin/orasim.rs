@@ -41,7 +41,16 @@ enum Command {
         /// The connect identifier.
         identifier: String,
     },
-    // ---- `demo` subcommand: reserved for the lead (see README); not implemented here ----
+    /// A guided tour: a throw-away ORACLE_HOME with the default configuration, the real
+    /// listener, instance and tools, a few sessions; everything is stopped afterwards.
+    Demo {
+        /// Use this directory as ORACLE_HOME (kept afterwards) instead of a temporary one.
+        #[arg(long, value_name = "DIR")]
+        home: Option<PathBuf>,
+        /// Listener port (default 1521 when free, else any free port; 0 = any free port).
+        #[arg(long)]
+        port: Option<u16>,
+    },
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -62,7 +71,9 @@ fn main() -> ExitCode {
             config_dir,
             identifier,
         } => resolve(json, config_dir.as_deref(), &identifier),
-        // ---- `demo` dispatch: reserved for the lead ----
+        Command::Demo { home, port } => {
+            client::demo::run(&client::demo::DemoOptions { home, port })
+        }
     };
     match result {
         Ok(code) => code,
@@ -175,8 +186,8 @@ fn resolve(json: bool, config_dir: Option<&Path>, identifier: &str) -> Result<Ex
         println!("{}", serde_json::to_string(&v)?);
     } else {
         if let Source::Tnsnames { file, pos, .. } = &resolved.source {
-            println!(
-                "# {identifier}: tnsnames alias defined at {file}:{}",
+            eprintln!(
+                "{identifier}: tnsnames alias defined at {file}:{}",
                 pos.line
             );
         }

@@ -26,6 +26,14 @@ pub struct SessionInfo {
     pub process: String,
     /// Service the session connected to.
     pub service_name: String,
+    /// MODULE (end-to-end attribute; defaults to the program).
+    pub module: String,
+    /// ACTION.
+    pub action: String,
+    /// CLIENT_IDENTIFIER.
+    pub client_identifier: String,
+    /// CLIENT_INFO.
+    pub client_info: String,
 }
 
 /// A session's identity in the instance: `V$SESSION.SID` and `SERIAL#`.
@@ -51,6 +59,10 @@ pub trait InstanceHooks: Send + Sync {
     /// Marks the session ACTIVE (in a call) or INACTIVE.
     fn set_active(&self, slot: SessionSlot, active: bool) {
         let _ = (slot, active);
+    }
+    /// The client changed MODULE / ACTION / CLIENT_IDENTIFIER / CLIENT_INFO (V$SESSION).
+    fn set_app_info(&self, slot: SessionSlot, info: &SessionInfo) {
+        let _ = (slot, info);
     }
     /// `INSTANCE_NAME`.
     fn instance_name(&self) -> String;

@@ -19,13 +19,15 @@ use tns::ttc::message::{
     encode_describe_info, encode_parameter_pairs, encode_row_data, encode_row_header,
     encode_status, exec_option,
 };
-use tns::ttc::request::{Auth, Call, DecodeContext, Execute, Piggyback, Request, RequestDecoder};
+use tns::ttc::request::{
+    Auth, BindMetadata, Call, DecodeContext, Execute, Piggyback, Request, RequestDecoder,
+};
 use tns::ttc::types::DateTime;
 
 pub use instance::{InstanceHooks, LocalInstance, SessionInfo, SessionSlot};
 
 use crate::pwfile::{self, PasswordFile};
-use crate::sql::eval::{EvalContext, QueryPlan, plan_query};
+use crate::sql::eval::{EvalContext, QueryPlan, Value, plan_query};
 use crate::sql::{self, OraError, Statement};
 
 /// Where user verifiers come from.
@@ -118,6 +120,7 @@ struct PendingLogin {
 
 #[derive(Debug)]
 struct Cursor {
+    binds: Vec<BindMetadata>,
     stmt: Statement,
     plan: Option<QueryPlan>,
     position: u64,
@@ -133,6 +136,7 @@ pub struct Session {
     dctx: DecodeContext,
     phase: Phase,
     user: String,
+    current_schema: String,
     slot: Option<SessionSlot>,
     info: SessionInfo,
     cursors: HashMap<u32, Cursor>,
@@ -174,6 +178,7 @@ impl Session {
             dctx: DecodeContext::default(),
             phase: Phase::Protocol,
             user: String::new(),
+            current_schema: String::new(),
             slot: None,
             info: SessionInfo::default(),
             cursors: HashMap::new(),
@@ -326,11 +331,7 @@ impl Session {
                 _,
             ) => {
                 for p in piggybacks {
-                    let Piggyback::CloseCursors(ids) = p;
-                    for id in ids {
-                        self.cursors.remove(&id);
-                        self.dctx.cursor_binds.remove(&id);
-                    }
+                    self.piggyback(p);
                 }
                 self.call(call)
             }
@@ -346,6 +347,34 @@ impl Session {
                         "ORA-03137: malformed TTC packet from client rejected: [{what} out of sequence]"
                     ),
                 ))]
+            }
+        }
+    }
+
+    fn piggyback(&mut self, p: Piggyback) {
+        match p {
+            Piggyback::CloseCursors(ids) => {
+                for id in ids {
+                    self.cursors.remove(&id);
+                    self.dctx.cursor_binds.remove(&id);
+                }
+            }
+            Piggyback::SetSchema(schema) => {
+                self.current_schema = pwfile::normalize_user(&schema);
+            }
+            Piggyback::EndToEnd(e) => {
+                let set = |field: &mut String, v: Option<Option<String>>| {
+                    if let Some(v) = v {
+                        *field = v.unwrap_or_default();
+                    }
+                };
+                set(&mut self.info.module, e.module);
+                set(&mut self.info.action, e.action);
+                set(&mut self.info.client_identifier, e.client_identifier);
+                set(&mut self.info.client_info, e.client_info);
+                if let Some(slot) = self.slot {
+                    self.inst.set_app_info(slot, &self.info);
+                }
             }
         }
     }
@@ -384,6 +413,8 @@ impl Session {
             terminal: auth.get("AUTH_TERMINAL").unwrap_or_default(),
             process: auth.get("AUTH_PID").unwrap_or_default(),
             service_name: self.cfg.service_name.clone(),
+            module: auth.get("AUTH_PROGRAM_NM").unwrap_or_default(),
+            ..SessionInfo::default()
         };
         self.phase = Phase::AuthTwo(Box::new(PendingLogin {
             user,
@@ -422,6 +453,7 @@ impl Session {
             }
         };
         self.slot = Some(slot);
+        self.current_schema = user.clone();
         self.user = user;
         self.info = info;
         self.phase = Phase::LoggedOn;
@@ -472,7 +504,7 @@ impl Session {
             ("SESSIONID", sid.to_string()),
             ("SESSION_USER", self.user.clone()),
             ("CURRENT_USER", self.user.clone()),
-            ("CURRENT_SCHEMA", self.user.clone()),
+            ("CURRENT_SCHEMA", self.current_schema.clone()),
             ("INSTANCE_NAME", inst),
             ("INSTANCE", "1".to_owned()),
             ("DB_NAME", self.inst.db_name()),
@@ -483,7 +515,11 @@ impl Session {
             ("HOST", self.info.machine.clone()),
             ("OS_USER", self.info.osuser.clone()),
             ("TERMINAL", self.info.terminal.clone()),
-            ("MODULE", self.info.program.clone()),
+            ("MODULE", self.info.module.clone()),
+            ("ACTION", self.info.action.clone()),
+            ("CLIENT_IDENTIFIER", self.info.client_identifier.clone()),
+            ("CLIENT_INFO", self.info.client_info.clone()),
+            ("CLIENT_PROGRAM_NAME", self.info.program.clone()),
             ("LANGUAGE", "AMERICAN_AMERICA.AL32UTF8".to_owned()),
             ("AUTHENTICATION_METHOD", "PASSWORD".to_owned()),
         ];
@@ -494,6 +530,7 @@ impl Session {
                 .map(|(k, v)| (k.to_owned(), v))
                 .collect(),
             now: DateTime::from_unix(secs, d.subsec_micros() * 1000),
+            binds: Vec::new(),
         }
     }
 
@@ -521,8 +558,12 @@ impl Session {
             }
             Call::Execute(ex) => self.execute(ex),
             Call::Reexecute {
-                cursor_id, rows, ..
+                cursor_id,
+                rows,
+                bind_rows,
+                ..
             } => {
+                let mut ctx = self.eval_context();
                 let Some(cur) = self.cursors.get_mut(&cursor_id) else {
                     return vec![
                         self.error_bytes_action(ErrorInfo::error(
@@ -532,16 +573,32 @@ impl Session {
                     ];
                 };
                 cur.position = 0;
+                ctx.binds = cur
+                    .ctx
+                    .as_ref()
+                    .map(|c| c.binds.clone())
+                    .unwrap_or_default();
+                let rebound = bind_rows
+                    .first()
+                    .map(|row| bind_values(&cur.stmt, &cur.binds, row));
+                match rebound {
+                    Some(Ok(b)) => ctx.binds = b,
+                    Some(Err(e)) => return vec![self.error_bytes_action(self.ora(&e))],
+                    None => {}
+                }
+                let Some(cur) = self.cursors.get_mut(&cursor_id) else {
+                    return Vec::new();
+                };
                 if cur.plan.is_some() {
-                    let ctx = self.eval_context();
-                    let Some(cur) = self.cursors.get_mut(&cursor_id) else {
-                        return Vec::new();
-                    };
+                    match plan_query(&cur.stmt, &ctx) {
+                        Ok(p) => cur.plan = Some(p),
+                        Err(e) => return vec![self.error_bytes_action(self.ora(&e))],
+                    }
                     cur.ctx = Some(ctx);
                     return vec![self.fetch_rows(cursor_id, rows, false)];
                 }
                 let stmt = cur.stmt.clone();
-                self.run_non_query(&stmt, 0)
+                self.run_non_query(&stmt, ctx)
             }
             Call::Fetch { cursor_id, rows } => {
                 if !self.cursors.contains_key(&cursor_id) {
@@ -572,10 +629,24 @@ impl Session {
                 ];
             }
         };
-        if !stmt.is_query() {
-            return self.run_non_query(&stmt, ex.cursor_id);
+        let bind_meta = if ex.binds.is_empty() {
+            self.cursors
+                .get(&ex.cursor_id)
+                .map(|c| c.binds.clone())
+                .unwrap_or_default()
+        } else {
+            ex.binds.clone()
+        };
+        let mut ctx = self.eval_context();
+        if let Some(row) = ex.bind_rows.first() {
+            match bind_values(&stmt, &bind_meta, row) {
+                Ok(b) => ctx.binds = b,
+                Err(e) => return vec![self.error_bytes_action(self.ora(&e))],
+            }
         }
-        let ctx = self.eval_context();
+        if !stmt.is_query() {
+            return self.run_non_query(&stmt, ctx);
+        }
         let plan = match plan_query(&stmt, &ctx) {
             Ok(p) => p,
             Err(e) => return vec![self.error_bytes_action(self.ora(&e))],
@@ -589,6 +660,7 @@ impl Session {
         self.cursors.insert(
             id,
             Cursor {
+                binds: bind_meta,
                 stmt,
                 plan: Some(plan),
                 position: 0,
@@ -679,14 +751,19 @@ impl Session {
         Action::Send(w.into_bytes())
     }
 
-    fn run_non_query(&mut self, stmt: &Statement, _cursor_id: u32) -> Vec<Action> {
+    fn run_non_query(&mut self, stmt: &Statement, ctx: EvalContext) -> Vec<Action> {
         match stmt {
             Statement::Commit | Statement::Rollback => {
                 self.txn = false;
                 vec![self.error_bytes_action(ErrorInfo::default())]
             }
+            Statement::AlterSession { current_schema } => {
+                if let Some(s) = current_schema {
+                    self.current_schema = s.clone();
+                }
+                vec![self.error_bytes_action(ErrorInfo::default())]
+            }
             Statement::PlsqlSleep(exprs) => {
-                let ctx = self.eval_context();
                 let mut secs = 0f64;
                 for e in exprs {
                     let one = Statement::Select {
@@ -726,6 +803,98 @@ impl Session {
                 self.error_bytes_action(ErrorInfo::error(900, "ORA-00900: invalid SQL statement")),
             ],
         }
+    }
+}
+
+/// Decodes one row of bind values (wire encoding per the bind metadata) and names them
+/// in the statement's positional order.
+fn bind_values(
+    stmt: &Statement,
+    meta: &[BindMetadata],
+    row: &[Option<Vec<u8>>],
+) -> Result<Vec<(String, Value)>, OraError> {
+    use tns::ttc::types::{Decimal, ora_type};
+    let names = stmt.bind_names();
+    if names.len() > row.len() {
+        return Err(OraError::new(1008, "not all variables bound", 0));
+    }
+    let mut out = Vec::with_capacity(names.len());
+    for (i, name) in names.into_iter().enumerate() {
+        let t = meta.get(i).map_or(ora_type::VARCHAR, |m| m.ora_type);
+        let v = match row.get(i).cloned().flatten() {
+            None => Value::Null,
+            Some(b) if b.is_empty() => Value::Null,
+            Some(b) => match t {
+                ora_type::NUMBER => Value::Number(
+                    Decimal::from_oracle_number(&b)
+                        .map_err(|_| OraError::new(1722, "invalid number", 0))?,
+                ),
+                ora_type::BINARY_DOUBLE | ora_type::BINARY_FLOAT => {
+                    let f = decode_binary_float(&b)
+                        .ok_or_else(|| OraError::new(1722, "invalid number", 0))?;
+                    Value::Number(Decimal::from_f64(f).unwrap_or_else(Decimal::zero))
+                }
+                ora_type::DATE => Value::Date(DateTime::from_oracle(&b).map_err(|_| {
+                    OraError::new(
+                        1858,
+                        "a non-numeric character was found where a numeric was expected",
+                        0,
+                    )
+                })?),
+                ora_type::TIMESTAMP | ora_type::TIMESTAMP_TZ | ora_type::TIMESTAMP_LTZ => {
+                    let d = DateTime::from_oracle(&b).map_err(|_| {
+                        OraError::new(
+                            1858,
+                            "a non-numeric character was found where a numeric was expected",
+                            0,
+                        )
+                    })?;
+                    if t == ora_type::TIMESTAMP_TZ {
+                        Value::TimestampTz(d)
+                    } else {
+                        Value::Timestamp(d)
+                    }
+                }
+                ora_type::VARCHAR | ora_type::CHAR | ora_type::LONG => {
+                    Value::Str(String::from_utf8_lossy(&b).into_owned())
+                }
+                other => {
+                    return Err(OraError::new(
+                        3115,
+                        format!("unsupported network datatype or representation ({other})"),
+                        0,
+                    ));
+                }
+            },
+        };
+        out.push((name, v));
+    }
+    Ok(out)
+}
+
+/// BINARY_DOUBLE / BINARY_FLOAT wire form: order-preserving IEEE 754.
+fn decode_binary_float(b: &[u8]) -> Option<f64> {
+    let flip = |v: &mut [u8]| {
+        if v[0] & 0x80 != 0 {
+            v[0] &= 0x7F;
+        } else {
+            for x in v.iter_mut() {
+                *x = !*x;
+            }
+        }
+    };
+    match b.len() {
+        8 => {
+            let mut v: [u8; 8] = b.try_into().ok()?;
+            flip(&mut v);
+            Some(f64::from_be_bytes(v))
+        }
+        4 => {
+            let mut v: [u8; 4] = b.try_into().ok()?;
+            flip(&mut v);
+            Some(f64::from(f32::from_be_bytes(v)))
+        }
+        _ => None,
     }
 }
 

@@ -16,6 +16,8 @@ pub struct EvalContext {
     pub userenv: Vec<(String, String)>,
     /// Now, UTC.
     pub now: DateTime,
+    /// Bind values by name (as [`super::Statement::bind_names`] orders them).
+    pub binds: Vec<(String, Value)>,
 }
 
 impl EvalContext {
@@ -40,6 +42,8 @@ pub enum Value {
     Date(DateTime),
     /// TIMESTAMP WITH TIME ZONE.
     TimestampTz(DateTime),
+    /// TIMESTAMP.
+    Timestamp(DateTime),
 }
 
 impl Value {
@@ -52,6 +56,7 @@ impl Value {
             Value::Null => None,
             Value::Date(d) => Some(d.to_oracle_date()),
             Value::TimestampTz(d) => Some(d.to_oracle_timestamp_tz()),
+            Value::Timestamp(d) => Some(d.to_oracle_timestamp()),
         }
     }
 
@@ -60,7 +65,7 @@ impl Value {
             Value::Number(d) => d.to_string(),
             Value::Str(s) => s.clone(),
             Value::Null => String::new(),
-            Value::Date(d) | Value::TimestampTz(d) => format!(
+            Value::Date(d) | Value::TimestampTz(d) | Value::Timestamp(d) => format!(
                 "{:02}-{}-{:02}",
                 d.day,
                 [
@@ -126,8 +131,20 @@ fn first_ident(e: &Expr) -> Option<(String, usize)> {
 }
 
 /// Column metadata of an expression.
-fn describe(e: &Expr, name: &str) -> ColumnMetadata {
+fn describe(e: &Expr, name: &str, ctx: &EvalContext) -> ColumnMetadata {
     match e {
+        Expr::Bind(n, _) => match ctx.binds.iter().find(|(k, _)| k == n).map(|(_, v)| v) {
+            Some(Value::Str(_)) => ColumnMetadata::string(name, ora_type::VARCHAR, 4000),
+            Some(Value::Date(_)) => ColumnMetadata::date(name),
+            Some(Value::TimestampTz(_)) => ColumnMetadata::timestamp_tz(name),
+            Some(Value::Timestamp(_)) => ColumnMetadata {
+                ora_type: ora_type::TIMESTAMP,
+                buffer_size: 11,
+                ..ColumnMetadata::timestamp_tz(name)
+            },
+            Some(Value::Null) => ColumnMetadata::string(name, ora_type::VARCHAR, 4000),
+            _ => ColumnMetadata::number(name),
+        },
         Expr::Str(s) => {
             let n = u32::try_from(s.len()).unwrap_or(4000);
             ColumnMetadata::string(name, ora_type::CHAR, n)
@@ -137,10 +154,10 @@ fn describe(e: &Expr, name: &str) -> ColumnMetadata {
         Expr::User => ColumnMetadata::string(name, ora_type::VARCHAR, 128),
         Expr::SysContext(..) => ColumnMetadata::string(name, ora_type::VARCHAR, 256),
         Expr::Bin(BinOp::Concat, a, b) => {
-            let la = describe(a, name)
+            let la = describe(a, name, ctx)
                 .max_size
                 .max(if is_numeric(a) { 40 } else { 0 });
-            let lb = describe(b, name)
+            let lb = describe(b, name, ctx)
                 .max_size
                 .max(if is_numeric(b) { 40 } else { 0 });
             ColumnMetadata::string(name, ora_type::VARCHAR, (la + lb).min(4000))
@@ -210,7 +227,18 @@ pub fn plan_query(stmt: &Statement, ctx: &EvalContext) -> Result<QueryPlan, OraE
             1
         }
     };
-    let columns = items.iter().map(|i| describe(&i.expr, &i.name)).collect();
+    if let Some(missing) = stmt
+        .bind_names()
+        .into_iter()
+        .find(|n| !ctx.binds.iter().any(|(k, _)| k == n))
+    {
+        let _ = missing;
+        return Err(OraError::new(1008, "not all variables bound", 0));
+    }
+    let columns = items
+        .iter()
+        .map(|i| describe(&i.expr, &i.name, ctx))
+        .collect();
     let exprs: Vec<Expr> = items.iter().map(|i| i.expr.clone()).collect();
     let aggregate = if has_count {
         if has_level
@@ -249,7 +277,7 @@ fn to_number(v: &Value, offset: usize) -> Result<Decimal, OraError> {
         Value::Str(s) => {
             Decimal::parse(s).ok_or_else(|| OraError::new(1722, "invalid number", offset))
         }
-        Value::Date(_) | Value::TimestampTz(_) => Err(OraError::new(
+        Value::Date(_) | Value::TimestampTz(_) | Value::Timestamp(_) => Err(OraError::new(
             932,
             "inconsistent datatypes: expected NUMBER got DATE",
             offset,
@@ -286,6 +314,10 @@ fn eval_with_count(
                 *off,
             ));
         }
+        Expr::Bind(name, off) => match ctx.binds.iter().find(|(k, _)| k == name) {
+            Some((_, v)) => v.clone(),
+            None => return Err(OraError::new(1008, "not all variables bound", *off)),
+        },
         Expr::SysContext(ns, param) => {
             let ns = ev(ns)?.as_text().to_ascii_uppercase();
             let param = ev(param)?.as_text().to_ascii_uppercase();

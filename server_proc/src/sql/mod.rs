@@ -94,6 +94,8 @@ pub enum Expr {
     Bin(BinOp, Box<Expr>, Box<Expr>),
     /// An identifier we do not know (ORA-00904 when evaluated), with its offset.
     Ident(String, usize),
+    /// A bind placeholder `:name` / `:1` (upper-cased name) with its offset.
+    Bind(String, usize),
 }
 
 /// One select-list item.
@@ -123,9 +125,56 @@ pub enum Statement {
     Commit,
     /// `ROLLBACK [WORK]`.
     Rollback,
+    /// `ALTER SESSION SET ...` (accepted; `CURRENT_SCHEMA` is applied).
+    AlterSession {
+        /// New current schema, when set.
+        current_schema: Option<String>,
+    },
 }
 
 impl Statement {
+    /// The distinct bind names in order of first appearance (how clients bind by position).
+    pub fn bind_names(&self) -> Vec<String> {
+        fn walk(e: &Expr, out: &mut Vec<(usize, String)>) {
+            match e {
+                Expr::Bind(n, off) => out.push((*off, n.clone())),
+                Expr::Neg(a) => walk(a, out),
+                Expr::Bin(_, a, b) | Expr::SysContext(a, b) => {
+                    walk(a, out);
+                    walk(b, out);
+                }
+                _ => {}
+            }
+        }
+        let mut all = Vec::new();
+        match self {
+            Statement::Select {
+                items, connect_by, ..
+            } => {
+                for i in items {
+                    walk(&i.expr, &mut all);
+                }
+                if let Some(c) = connect_by {
+                    walk(c, &mut all);
+                }
+            }
+            Statement::PlsqlSleep(exprs) => {
+                for e in exprs {
+                    walk(e, &mut all);
+                }
+            }
+            Statement::Commit | Statement::Rollback | Statement::AlterSession { .. } => {}
+        }
+        all.sort_by_key(|x| x.0);
+        let mut names: Vec<String> = Vec::new();
+        for (_, n) in all {
+            if !names.contains(&n) {
+                names.push(n);
+            }
+        }
+        names
+    }
+
     /// True for queries.
     pub fn is_query(&self) -> bool {
         matches!(self, Statement::Select { .. })
@@ -306,6 +355,13 @@ impl<'a> P<'a> {
     }
 
     fn primary(&self, i: &'a str) -> Result<(&'a str, Expr), OraError> {
+        if let Some(r) = i.strip_prefix(':') {
+            let name = alt((identifier, digit1)).parse(r);
+            return match name {
+                Ok((r2, n)) => Ok((r2, Expr::Bind(n.to_ascii_uppercase(), self.off(i)))),
+                Err(_) => Err(self.err_at(911, "invalid character", i)),
+            };
+        }
         if let Ok((r, n)) = number_literal(i) {
             let d = Decimal::parse(n).ok_or_else(|| self.err_at(1722, "invalid number", i))?;
             return Ok((r, Expr::Number(d)));
@@ -447,6 +503,11 @@ impl<'a> P<'a> {
                 Err(_) => return Err(self.err_at(903, "invalid table name", r)),
             },
         };
+        // Tables are resolved before the rest of the statement is looked at: a query on a
+        // table that does not exist is ORA-00942 whatever its WHERE clause says.
+        if table != "DUAL" && table != "SYS.DUAL" {
+            return Err(self.err_at(942, "table or view does not exist", table_at));
+        }
         let mut r = ws(r);
         // Optional table alias.
         if let Ok((x, id)) = identifier(r)
@@ -475,9 +536,6 @@ impl<'a> P<'a> {
         let r = r.strip_prefix(';').map_or(r, ws);
         if !r.is_empty() {
             return Err(self.err_at(933, "SQL command not properly ended", r));
-        }
-        if table != "DUAL" && table != "SYS.DUAL" {
-            return Err(self.err_at(942, "table or view does not exist", table_at));
         }
         Ok(Statement::Select {
             items,
@@ -567,6 +625,67 @@ pub fn parse(sql: &str) -> Result<Statement, OraError> {
                 return Err(p.err_at(933, "SQL command not properly ended", r));
             }
             return Ok(st);
+        }
+    }
+    if let Ok((r, _)) = (keyword("ALTER"), multispace0, keyword("SESSION")).parse(i) {
+        let r = ws(r);
+        let Ok((r, _)) = keyword("SET")(r) else {
+            return Err(p.err_at(922, "missing or invalid option", r));
+        };
+        let r = ws(r);
+        let current_schema = (
+            keyword("CURRENT_SCHEMA"),
+            multispace0,
+            char('='),
+            multispace0,
+            alt((quoted_identifier, identifier)),
+        )
+            .parse(r)
+            .ok()
+            .map(|(_, (_, _, _, _, s))| s.to_ascii_uppercase());
+        return Ok(Statement::AlterSession { current_schema });
+    }
+    // DML on a table: the table does not exist (this database has only DUAL).
+    for (kw, next) in [
+        ("INSERT", Some("INTO")),
+        ("UPDATE", None),
+        ("DELETE", Some("FROM")),
+        ("MERGE", Some("INTO")),
+    ] {
+        if let Ok((r, _)) = keyword(kw)(i) {
+            let mut r = ws(r);
+            if let Some(n) = next {
+                r = keyword(n)(r).map_or(r, |(x, _)| ws(x));
+            }
+            let at = r;
+            let Ok((_, t)) = recognize((identifier, opt((char('.'), identifier)))).parse(r) else {
+                return Err(p.err_at(903, "invalid table name", r));
+            };
+            let t = t.to_ascii_uppercase();
+            if t == "DUAL" || t == "SYS.DUAL" {
+                return Err(OraError::new(1031, "insufficient privileges", 0));
+            }
+            return Err(p.err_at(942, "table or view does not exist", at));
+        }
+    }
+    // DDL and privileges: a user of the password file holds CREATE SESSION only.
+    for kw in [
+        "CREATE",
+        "DROP",
+        "ALTER",
+        "GRANT",
+        "REVOKE",
+        "TRUNCATE",
+        "ANALYZE",
+        "AUDIT",
+        "COMMENT",
+        "RENAME",
+        "LOCK",
+        "FLASHBACK",
+        "PURGE",
+    ] {
+        if keyword(kw)(i).is_ok() {
+            return Err(OraError::new(1031, "insufficient privileges", 0));
         }
     }
     Err(OraError::invalid_sql())

@@ -13,6 +13,7 @@ fn ctx() -> EvalContext {
             ("INSTANCE_NAME".into(), "orcl".into()),
         ],
         now: DateTime::from_unix(1_795_355_107, 0),
+        binds: Vec::new(),
     }
 }
 
@@ -151,4 +152,52 @@ fn plsql_sleep_commit_rollback() {
         "{}",
         e.message
     );
+}
+
+#[test]
+fn tables_dml_and_ddl_answer_like_a_user_with_create_session_only() {
+    let cases: [(&str, u32, u32); 6] = [
+        ("select * from emp where empno = :1 order by 1", 942, 14),
+        ("insert into emp values (1, 'x')", 942, 12),
+        ("UPDATE scott.emp set sal = 0", 942, 7),
+        ("delete emp", 942, 7),
+        ("create table t (a number)", 1031, 0),
+        ("insert into dual values ('Y')", 1031, 0),
+    ];
+    for (sql, code, off) in cases {
+        let e = parse(sql).unwrap_err();
+        assert_eq!((e.code, e.offset), (code, off), "{sql}");
+    }
+    assert_eq!(
+        parse("alter session set current_schema = hr").unwrap(),
+        Statement::AlterSession {
+            current_schema: Some("HR".into())
+        }
+    );
+    assert_eq!(
+        parse("ALTER SESSION SET NLS_DATE_FORMAT = 'YYYY-MM-DD'").unwrap(),
+        Statement::AlterSession {
+            current_schema: None
+        }
+    );
+}
+
+#[test]
+fn binds_by_position_of_first_appearance() {
+    let st = parse("select :b + :a, :b, :1 from dual").unwrap();
+    assert_eq!(st.bind_names(), ["B", "A", "1"]);
+    let mut c = ctx();
+    c.binds = vec![
+        ("B".into(), num("2")),
+        ("A".into(), num("40")),
+        ("1".into(), Value::Str("s".into())),
+    ];
+    let plan = plan_query(&st, &c).unwrap();
+    assert_eq!(
+        plan.row(0, &c).unwrap(),
+        [num("42"), num("2"), Value::Str("s".into())]
+    );
+    assert_eq!(plan.columns[2].ora_type, tns::ttc::types::ora_type::VARCHAR);
+    let e = plan_query(&st, &ctx()).unwrap_err();
+    assert_eq!(e.code, 1008);
 }

@@ -59,6 +59,10 @@ pub mod function {
     pub const EXECUTE: u8 = 94;
     /// CLOSE_CURSORS (piggyback).
     pub const CLOSE_CURSORS: u8 = 105;
+    /// SET_END_TO_END_ATTR (piggyback: module, action, client identifier).
+    pub const SET_END_TO_END_ATTR: u8 = 135;
+    /// SET_SCHEMA (piggyback).
+    pub const SET_SCHEMA: u8 = 152;
     /// AUTH phase two (OAUTH).
     pub const AUTH_PHASE_TWO: u8 = 115;
     /// AUTH phase one (OSESSKEY).

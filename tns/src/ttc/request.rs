@@ -118,11 +118,31 @@ impl Auth {
     }
 }
 
+/// End-to-end tracing attributes (`connection.module`, `.action`, `.client_identifier`,
+/// `.client_info`, `.dbop`). Outer `None`: not changed; `Some(None)`: cleared.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct EndToEnd {
+    /// CLIENT_IDENTIFIER.
+    pub client_identifier: Option<Option<String>>,
+    /// MODULE.
+    pub module: Option<Option<String>>,
+    /// ACTION.
+    pub action: Option<Option<String>>,
+    /// CLIENT_INFO.
+    pub client_info: Option<Option<String>>,
+    /// DBOP.
+    pub dbop: Option<Option<String>>,
+}
+
 /// A piggy-backed call (no response of its own).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Piggyback {
     /// CLOSE_CURSORS (105).
     CloseCursors(Vec<u32>),
+    /// SET_END_TO_END_ATTR (135).
+    EndToEnd(EndToEnd),
+    /// SET_SCHEMA (152): `connection.current_schema = ...`.
+    SetSchema(String),
 }
 
 /// One complete client request.
@@ -261,10 +281,116 @@ fn parse_piggyback(r: &mut Reader<'_>, code: u8) -> Result<Piggyback, TtcError> 
                 .collect::<Result<Vec<_>, _>>()?;
             Ok(Piggyback::CloseCursors(ids))
         }
+        function::SET_END_TO_END_ATTR => {
+            r.u8("end-to-end cidnam pointer")?;
+            r.u8("end-to-end cidser pointer")?;
+            r.ub4("end-to-end flags")?;
+            let head = |r: &mut Reader<'_>| -> Result<(bool, u32), TtcError> {
+                let ptr = r.u8("end-to-end attribute pointer")?;
+                let len = r.ub4("end-to-end attribute length")?;
+                Ok((ptr != 0, len))
+            };
+            let ci = head(r)?;
+            let module = head(r)?;
+            let action = head(r)?;
+            r.u8("end-to-end cideci pointer")?;
+            r.ub4("end-to-end cideci length")?;
+            r.u8("end-to-end cidcct")?;
+            r.ub4("end-to-end cidecs")?;
+            let info = head(r)?;
+            for _ in 0..2 {
+                r.u8("end-to-end cidkstk/cidktgt pointer")?;
+                r.ub4("end-to-end cidkstk/cidktgt length")?;
+            }
+            let dbop = head(r)?;
+            let value = |r: &mut Reader<'_>,
+                         (set, len): (bool, u32)|
+             -> Result<Option<Option<String>>, TtcError> {
+                if !set {
+                    return Ok(None);
+                }
+                if len == 0 {
+                    return Ok(Some(None));
+                }
+                let b = r.dalc("end-to-end attribute")?.unwrap_or_default();
+                Ok(Some(Some(String::from_utf8_lossy(&b).into_owned())))
+            };
+            Ok(Piggyback::EndToEnd(EndToEnd {
+                client_identifier: value(r, ci)?,
+                module: value(r, module)?,
+                action: value(r, action)?,
+                client_info: value(r, info)?,
+                dbop: value(r, dbop)?,
+            }))
+        }
+        function::SET_SCHEMA => {
+            r.u8("schema pointer")?;
+            let len = r.ub4("schema length")?;
+            let b = if len > 0 {
+                r.dalc("schema name")?.unwrap_or_default()
+            } else {
+                Vec::new()
+            };
+            Ok(Piggyback::SetSchema(
+                String::from_utf8_lossy(&b).into_owned(),
+            ))
+        }
         other => Err(TtcError::invalid(
             "piggyback",
             format!("unsupported piggyback function {other}"),
         )),
+    }
+}
+
+/// Writes a SET_END_TO_END_ATTR piggyback (client side).
+pub fn write_end_to_end(w: &mut Writer, seq: u8, fv: u8, e: &EndToEnd) {
+    w.u8(msg_type::PIGGYBACK)
+        .u8(function::SET_END_TO_END_ATTR)
+        .u8(seq);
+    if fv >= 18 {
+        w.ub8(0);
+    }
+    let mut flags = 0u32;
+    for (v, bit) in [
+        (&e.action, 0x10u32),
+        (&e.client_identifier, 0x01),
+        (&e.client_info, 0x100),
+        (&e.module, 0x08),
+        (&e.dbop, 0x200),
+    ] {
+        if v.is_some() {
+            flags |= bit;
+        }
+    }
+    w.u8(0).u8(0).ub4(flags);
+    let head = |w: &mut Writer, v: &Option<Option<String>>| {
+        match v {
+            Some(x) => w.u8(1).ub4(
+                x.as_ref()
+                    .map_or(0, |s| u32::try_from(s.len()).unwrap_or(0)),
+            ),
+            None => w.u8(0).ub4(0),
+        };
+    };
+    head(w, &e.client_identifier);
+    head(w, &e.module);
+    head(w, &e.action);
+    w.u8(0).ub4(0).u8(0).ub4(0);
+    head(w, &e.client_info);
+    w.u8(0).ub4(0).u8(0).ub4(0);
+    head(w, &e.dbop);
+    for v in [
+        &e.client_identifier,
+        &e.module,
+        &e.action,
+        &e.client_info,
+        &e.dbop,
+    ] {
+        if let Some(Some(s)) = v
+            && !s.is_empty()
+        {
+            w.dalc(s.as_bytes());
+        }
     }
 }
 
