@@ -20,6 +20,9 @@ use crate::engine::{
     SessionConfig,
 };
 
+/// How often a dedicated server inside a long call (a sleep) looks for a kill.
+const KILL_POLL: Duration = Duration::from_millis(100);
+
 /// What the dedicated server needs to know about where it runs.
 #[derive(Clone)]
 #[non_exhaustive]
@@ -144,12 +147,19 @@ pub fn run_dedicated(
     conn.write(&accept.encode(), "sending ACCEPT")?;
     conn.mode = LengthMode::for_version(accept.version);
 
-    let instance = ctx.instance.clone().unwrap_or_else(|| {
-        Arc::new(LocalInstance::new(
-            ctx.sid.clone(),
-            std::process::id() % 10_000 + 1,
-        ))
-    });
+    // A SID with a parameter file is a database: attach its SGA (process slot now; at login
+    // ORA-01034 if it is down, ORA-00020 if PROCESSES was full). A bare static SID_DESC keeps
+    // the self-contained in-process instance.
+    let instance: Arc<dyn InstanceHooks> = match ctx.instance.clone() {
+        Some(i) => i,
+        None => match crate::sga::hooks::SgaInstance::for_dedicated(&ctx.oracle_home, &ctx.sid) {
+            Some(sga) => sga,
+            None => Arc::new(LocalInstance::new(
+                ctx.sid.clone(),
+                std::process::id() % 10_000 + 1,
+            )),
+        },
+    };
     let creds = ctx
         .credentials
         .clone()
@@ -215,7 +225,9 @@ fn perform(
             Action::Sleep(d) => {
                 let deadline = Instant::now() + d;
                 loop {
-                    match conn.next_packet(Some(deadline))? {
+                    // Wake up regularly to see a KILL SESSION / SHUTDOWN IMMEDIATE at once.
+                    let slice = deadline.min(Instant::now() + KILL_POLL);
+                    match conn.next_packet(Some(slice))? {
                         Some(Packet::Marker(Marker {
                             kind: MarkerKind::Break | MarkerKind::Interrupt,
                         })) => {
@@ -233,6 +245,13 @@ fn perform(
                         None if Instant::now() >= deadline => {
                             queue.extend(session.on_timer());
                             break;
+                        }
+                        None if Instant::now() >= slice => {
+                            let killed = session.on_kill_check();
+                            if !killed.is_empty() {
+                                queue.extend(killed);
+                                break;
+                            }
                         }
                         None => return Ok(Some(SessionEnd::Eof)),
                     }

@@ -290,7 +290,8 @@ impl Ctl {
         let trace_path = trace_dir.join(format!("{}.trc", name.to_ascii_lowercase()));
         let stderr = std::fs::OpenOptions::new()
             .create(true)
-            .append(true)
+            .write(true)
+            .truncate(true)
             .open(&trace_path)
             .map(Stdio::from)
             .unwrap_or_else(|_| Stdio::null());
@@ -329,12 +330,14 @@ impl Ctl {
             std::thread::sleep(Duration::from_millis(50));
         };
         let Some(r) = status else {
-            let tail = std::fs::read_to_string(&trace_path).unwrap_or_default();
-            let last: Vec<&str> = tail.lines().rev().take(6).collect();
-            for l in last.into_iter().rev() {
+            // tnslsnr's stderr: tracing lines start with a timestamp; the error stack does not.
+            let trace = std::fs::read_to_string(&trace_path).unwrap_or_default();
+            let is_trace =
+                |l: &str| l.len() > 4 && l.as_bytes()[..4].iter().all(u8::is_ascii_digit);
+            for l in trace.lines().filter(|l| !is_trace(l)) {
                 self.line(l);
             }
-            self.line("TNS-12560: TNS:protocol adapter error");
+            self.line("");
             self.line(&format!(
                 "Listener failed to start. See the error message(s) above and {}",
                 trace_path.display()

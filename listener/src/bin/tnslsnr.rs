@@ -31,7 +31,20 @@ struct Args {
     inherit: bool,
 }
 
-fn main() -> anyhow::Result<()> {
+fn main() -> std::process::ExitCode {
+    match run() {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            // Oracle-style: the error stack, one cause per line, no Rust backtrace.
+            for (i, cause) in e.chain().enumerate() {
+                eprintln!("{}{cause}", " ".repeat(i));
+            }
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+fn run() -> anyhow::Result<()> {
     // Nothing of ours is open yet: drop whatever the starter leaked to us.
     listener::sys::close_inherited_fds();
     // Capture argv before anything overwrites it (titles), then parse.

@@ -86,6 +86,8 @@ pub struct QueryPlan {
     exprs: Vec<Expr>,
     total: u64,
     aggregate: Option<Vec<Value>>,
+    /// Rows computed up front (V$ views answered by the instance).
+    fixed: Option<Vec<Vec<Value>>>,
 }
 
 impl QueryPlan {
@@ -94,8 +96,26 @@ impl QueryPlan {
         self.total
     }
 
+    /// A plan over rows computed up front (queries on V$ views).
+    pub fn from_rows(columns: Vec<ColumnMetadata>, rows: Vec<Vec<Value>>) -> QueryPlan {
+        QueryPlan {
+            columns,
+            exprs: Vec::new(),
+            total: rows.len() as u64,
+            aggregate: None,
+            fixed: Some(rows),
+        }
+    }
+
     /// Row `index` (0-based).
     pub fn row(&self, index: u64, ctx: &EvalContext) -> Result<Vec<Value>, OraError> {
+        if let Some(rows) = &self.fixed {
+            return usize::try_from(index)
+                .ok()
+                .and_then(|i| rows.get(i))
+                .cloned()
+                .ok_or_else(|| OraError::new(1002, "fetch out of sequence", 0));
+        }
         if let Some(agg) = &self.aggregate {
             return Ok(agg.clone());
         }
@@ -268,6 +288,7 @@ pub fn plan_query(stmt: &Statement, ctx: &EvalContext) -> Result<QueryPlan, OraE
         exprs,
         total: if aggregate.is_some() { 1 } else { total },
         aggregate,
+        fixed: None,
     })
 }
 
