@@ -147,6 +147,11 @@ for user, pw in (("scott", "wrong"), ("nobody", "tiger")):
         out[user] = None
     except oracledb.DatabaseError as e:
         out[user] = [e.args[0].code, e.args[0].message]
+try:
+    oracledb.connect(user="scott", password="tiger", dsn=f"127.0.0.1:{port}/ORCL", mode=oracledb.AUTH_MODE_SYSDBA)
+    out["sysdba"] = None
+except oracledb.DatabaseError as e:
+    out["sysdba"] = e.args[0].code
 print(json.dumps(out))
 "#;
 
@@ -164,6 +169,8 @@ fn python_wrong_password_and_unknown_user_get_ora_01017() {
             "{v}"
         );
     }
+    // SCOTT has no SYSDBA in the password file.
+    assert_eq!(v["sysdba"], 1031);
     assert!(server.instance.open_sessions().is_empty());
 }
 

@@ -34,7 +34,23 @@ use crate::sql::{self, OraError, Statement};
 pub trait Credentials: Send + Sync {
     /// The 12c verifier of `user` (already normalised), if the user exists.
     fn verifier(&self, user: &str) -> Option<Verifier>;
+    /// The administrative privileges of `user` (`SYSDBA`, `SYSOPER`, `ALTER_SYSTEM`, ...).
+    fn grants(&self, user: &str) -> Vec<String> {
+        let _ = user;
+        Vec::new()
+    }
 }
+
+/// Administrative connection modes (AUTH mode bits) and the grant each needs.
+const ADMIN_MODES: [(u32, &str); 7] = [
+    (0x20, "SYSDBA"),
+    (0x40, "SYSOPER"),
+    (0x40_0000, "SYSASM"),
+    (0x100_0000, "SYSBACKUP"),
+    (0x200_0000, "SYSDG"),
+    (0x400_0000, "SYSKM"),
+    (0x800_0000, "SYSRAC"),
+];
 
 /// Credentials read from the password file at every login (so `oradb user add` takes effect
 /// without a restart).
@@ -56,6 +72,13 @@ impl Credentials for PasswordFileCredentials {
     fn verifier(&self, user: &str) -> Option<Verifier> {
         let f = PasswordFile::load(&self.path).ok()?;
         f.lookup(user).map(|u| u.v12c.clone())
+    }
+
+    fn grants(&self, user: &str) -> Vec<String> {
+        PasswordFile::load(&self.path)
+            .ok()
+            .and_then(|f| f.lookup(user).map(|u| u.grants.clone()))
+            .unwrap_or_default()
     }
 }
 
@@ -470,6 +493,24 @@ impl Session {
             Ok(p) if known => p,
             _ => return vec![self.error_bytes_action(ErrorInfo::error(1017, ORA_01017))],
         };
+        // AS SYSDBA / SYSOPER / ...: the password file must grant it; the session then runs
+        // as SYS (SYSDBA) or PUBLIC (SYSOPER), as in Oracle.
+        let mut user = user;
+        let mut info = info;
+        if let Some((_, privilege)) = ADMIN_MODES.iter().find(|(bit, _)| auth.mode & bit != 0) {
+            if !self.creds.grants(&user).iter().any(|g| g == privilege) {
+                return vec![self.error_bytes_action(ErrorInfo::error(
+                    1031,
+                    "ORA-01031: insufficient privileges",
+                ))];
+            }
+            user = match *privilege {
+                "SYSDBA" | "SYSASM" => "SYS".to_owned(),
+                "SYSOPER" => "PUBLIC".to_owned(),
+                other => other.to_owned(),
+            };
+            info.user = user.clone();
+        }
         let slot = match self.inst.open_session(&info) {
             Ok(s) => s,
             Err(e) => {

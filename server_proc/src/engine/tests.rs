@@ -22,14 +22,28 @@ impl Credentials for StaticCreds {
             .find(|(u, _)| u == user)
             .map(|(_, v)| v.clone())
     }
+
+    fn grants(&self, user: &str) -> Vec<String> {
+        if user == "ADMIN" {
+            vec!["SYSDBA".into()]
+        } else {
+            Vec::new()
+        }
+    }
 }
 
 fn session() -> (Session, Arc<LocalInstance>) {
     let inst = Arc::new(LocalInstance::new("orcl", 20));
-    let creds = StaticCreds(vec![(
-        "SCOTT".into(),
-        Verifier::new_12c(b"tiger", &[5u8; 16], 4096),
-    )]);
+    let creds = StaticCreds(vec![
+        (
+            "SCOTT".into(),
+            Verifier::new_12c(b"tiger", &[5u8; 16], 4096),
+        ),
+        (
+            "ADMIN".into(),
+            Verifier::new_12c(b"tiger", &[6u8; 16], 4096),
+        ),
+    ]);
     let cfg = SessionConfig {
         service_name: "ORCL".into(),
         db_domain: String::new(),
@@ -61,6 +75,10 @@ fn messages(bytes: &[u8], cols: &mut Vec<ColumnMetadata>) -> Vec<ResponseMessage
 }
 
 fn login(s: &mut Session, password: &[u8]) -> Vec<ResponseMessage> {
+    login_as(s, "scott", password, 0x101)
+}
+
+fn login_as(s: &mut Session, user: &str, password: &[u8], mode: u32) -> Vec<ResponseMessage> {
     let mut w = Writer::new();
     ProtocolRequest {
         version: 6,
@@ -88,7 +106,7 @@ fn login(s: &mut Session, password: &[u8]) -> Vec<ResponseMessage> {
     assert_eq!(s.field_version(), 12);
     let mut w = Writer::new();
     let a1 = Auth {
-        user: "scott".into(),
+        user: user.into(),
         mode: 1,
         pairs: vec![KeyValue::new("AUTH_PROGRAM_NM", "t", 0)],
     };
@@ -101,8 +119,8 @@ fn login(s: &mut Session, password: &[u8]) -> Vec<ResponseMessage> {
     let mut rng = |b: &mut [u8]| b.fill(9);
     let ans = o5logon::client_answer(password, challenge, &mut rng).unwrap();
     let a2 = Auth {
-        user: "scott".into(),
-        mode: 0x101,
+        user: user.into(),
+        mode,
         pairs: ans.pairs.clone(),
     };
     let mut w = Writer::new();
@@ -291,6 +309,25 @@ fn errors_keep_the_session_usable_and_sleep_can_be_cancelled() {
         &mut cols,
     );
     assert!(m.contains(&ResponseMessage::Row(vec![Some(b"20".to_vec())])));
+}
+
+#[test]
+fn sysdba_needs_the_grant_and_runs_as_sys() {
+    let (mut s, _) = session();
+    let m = login_as(&mut s, "scott", b"tiger", 0x121);
+    assert_eq!(end(&m).error_code, 1031);
+    let (mut s, _) = session();
+    let m = login_as(&mut s, "admin", b"tiger", 0x121);
+    assert_eq!(end(&m).error_code, 0);
+    let mut cols = Vec::new();
+    let m = messages(
+        &one_send(s.on_data(&exec("select user from dual", 2, 3))),
+        &mut cols,
+    );
+    assert!(
+        m.contains(&ResponseMessage::Row(vec![Some(b"SYS".to_vec())])),
+        "{m:?}"
+    );
 }
 
 #[test]
