@@ -224,62 +224,33 @@ pub enum ResolveError {
     },
 }
 
-/// The directory holding `tnsnames.ora`/`sqlnet.ora`: `TNS_ADMIN`, else
-/// `$ORACLE_HOME/network/admin`.
-pub fn admin_dir() -> Option<std::path::PathBuf> {
-    if let Some(t) = std::env::var_os("TNS_ADMIN").filter(|v| !v.is_empty()) {
-        return Some(t.into());
-    }
-    std::env::var_os("ORACLE_HOME")
-        .filter(|v| !v.is_empty())
-        .map(|h| std::path::PathBuf::from(h).join("network").join("admin"))
-}
-
-/// Resolves like Oracle's naming order for tnsping: a literal descriptor, a tnsnames alias,
-/// then Easy Connect.
+/// Resolves like every client of this project (`config::naming`): a literal descriptor, or
+/// the naming methods of `sqlnet.ora` `NAMES.DIRECTORY_PATH` (tnsnames with
+/// `NAMES.DEFAULT_DOMAIN`, Easy Connect), from `TNS_ADMIN` or `$ORACLE_HOME/network/admin`.
 pub fn resolve(identifier: &str) -> Result<Resolved, ResolveError> {
-    let ident = identifier.trim();
-    let mut files = Vec::new();
-    if let Some(dir) = admin_dir() {
-        let sqlnet = dir.join("sqlnet.ora");
-        if sqlnet.exists() {
-            files.push(sqlnet);
-        }
-    }
-    if ident.starts_with('(') {
-        let descriptor = config::parse_descriptor(ident).map_err(|e| ResolveError::Malformed {
-            detail: e.to_string(),
-        })?;
-        return Ok(Resolved {
-            adapter: None,
-            descriptor,
+    use config::naming::{ResolveError as E, Resolver, Source};
+    let resolver = Resolver::from_env();
+    let files = resolver
+        .config_dir
+        .iter()
+        .map(|d| d.join("sqlnet.ora"))
+        .filter(|p| p.is_file())
+        .collect();
+    match resolver.resolve(identifier) {
+        Ok(r) => Ok(Resolved {
+            adapter: match r.source {
+                Source::Descriptor => None,
+                Source::Tnsnames { .. } => Some("TNSNAMES"),
+                Source::EzConnect => Some("EZCONNECT"),
+            },
+            descriptor: r.descriptor,
             files,
-        });
-    }
-    if let Some(dir) = admin_dir() {
-        let path = dir.join("tnsnames.ora");
-        if let Some(e) = config::TnsNames::load(&path)
-            .ok()
-            .and_then(|p| p.value.lookup(ident).cloned())
-        {
-            return Ok(Resolved {
-                adapter: Some("TNSNAMES"),
-                descriptor: e.descriptor,
-                files,
-            });
-        }
-    }
-    if config::ezconnect::looks_like_ezconnect(ident) {
-        let descriptor = config::ezconnect::parse(ident).map_err(|e| ResolveError::Malformed {
+        }),
+        Err(E::NotFound { .. }) => Err(ResolveError::Unresolved),
+        Err(e) => Err(ResolveError::Malformed {
             detail: e.to_string(),
-        })?;
-        return Ok(Resolved {
-            adapter: Some("EZCONNECT"),
-            descriptor,
-            files,
-        });
+        }),
     }
-    Err(ResolveError::Unresolved)
 }
 
 /// Pings the first TCP address of `d` that answers; the error of the last one otherwise.

@@ -37,6 +37,8 @@ use crate::tnserr::TnsCode;
 /// Largest CONNECT packet accepted (python-oracledb's is at most 74 + 230 bytes; anything
 /// near 64 KiB is an attack or garbage).
 pub const MAX_CONNECT_PACKET: usize = 4096;
+/// Smallest CONNECT that can hold its fixed fields (through the NSI flags at offset 33).
+pub const MIN_CONNECT_PACKET: usize = 34;
 /// Largest CONNECT + overflow DATA the listener buffers.
 pub const MAX_CONNECT_BYTES: usize = 64 * 1024;
 
@@ -197,7 +199,12 @@ impl Server {
             .map_err(io_err("registering the admin socket"))?;
 
         let mut mask = SigSet::empty();
-        for s in [Signal::SIGTERM, Signal::SIGINT, Signal::SIGHUP] {
+        for s in [
+            Signal::SIGTERM,
+            Signal::SIGINT,
+            Signal::SIGHUP,
+            Signal::SIGCHLD,
+        ] {
             mask.add(s);
         }
         mask.thread_block().map_err(|e| ServerError::Io {
@@ -404,6 +411,7 @@ impl Server {
     fn read_signals(&mut self) {
         while let Ok(Some(info)) = self.signals.read_signal() {
             match Signal::try_from(info.ssi_signo as i32) {
+                Ok(Signal::SIGCHLD) => self.check_spawner(),
                 Ok(Signal::SIGHUP) => {
                     let lines = self.reload();
                     tracing::info!(?lines, "reloaded on SIGHUP");
@@ -414,6 +422,26 @@ impl Server {
                 }
                 Err(_) => {}
             }
+        }
+    }
+
+    /// The spawner is the listener's only child: SIGCHLD means it died. Reap it at once and
+    /// start a new one when that is safe (no other thread); otherwise hand-offs answer 12518.
+    fn check_spawner(&mut self) {
+        if !self.spawner.has_exited() {
+            return;
+        }
+        tracing::error!(pid = self.spawner.pid().as_raw(), "spawner exited");
+        self.log.event(&format!(
+            "(SPAWNER) * {} * exited * 12500",
+            self.settings.name
+        ));
+        match Spawner::start(&self.settings.name, self.argv) {
+            Ok(s) => {
+                tracing::info!(pid = s.pid().as_raw(), "spawner restarted");
+                self.spawner = s;
+            }
+            Err(e) => tracing::error!(error = %e, "cannot restart the spawner"),
         }
     }
 
@@ -996,7 +1024,7 @@ fn whoami() -> String {
 fn classify(buf: &[u8]) -> Result<Option<(packet::Connect, usize)>, String> {
     if buf.len() >= 2 {
         let len = usize::from(u16::from_be_bytes([buf[0], buf[1]]));
-        if !(packet::HEADER_LEN..=MAX_CONNECT_PACKET).contains(&len) {
+        if !(MIN_CONNECT_PACKET..=MAX_CONNECT_PACKET).contains(&len) {
             return Err(format!(
                 "bad packet: declared length {len} is not a plausible CONNECT"
             ));
@@ -1030,5 +1058,44 @@ fn refuse_text(stream: TcpStream, refuse: &Refuse) {
     if let Some(mut s) = into_blocking(stream) {
         let _ = s.write_all(&refuse.encode());
         let _ = s.shutdown(std::net::Shutdown::Write);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn connect_bytes(desc: &str) -> Vec<u8> {
+        packet::Connect::new(desc.as_bytes().to_vec(), 8192).encode()
+    }
+
+    #[test]
+    fn classify_waits_for_complete_connects_and_rejects_junk() {
+        let short = connect_bytes("(CONNECT_DATA=(SERVICE_NAME=x))");
+        for cut in 0..short.len() {
+            assert!(matches!(classify(&short[..cut]), Ok(None)), "cut {cut}");
+        }
+        let (c, used) = classify(&short).expect("valid").expect("complete");
+        assert_eq!(used, short.len());
+        assert_eq!(c.descriptor_str(), "(CONNECT_DATA=(SERVICE_NAME=x))");
+
+        // > 230 bytes: CONNECT + overflow DATA packet; complete only with both.
+        let long_desc = format!("(CONNECT_DATA=(SERVICE_NAME={}))", "s".repeat(400));
+        let long = connect_bytes(&long_desc);
+        let first = usize::from(u16::from_be_bytes([long[0], long[1]]));
+        assert!(first < long.len());
+        assert!(matches!(classify(&long[..first]), Ok(None)));
+        let (c, used) = classify(&long).expect("valid").expect("complete");
+        assert_eq!((used, c.descriptor_str()), (long.len(), long_desc));
+
+        for junk in [
+            &b"GET / HTTP/1.1\r\n\r\n"[..],
+            &[0, 0, 0, 0, 1, 0, 0, 0][..],
+            &[0xFF, 0xFF, 0, 0, 1, 0, 0, 0][..],
+            &[0, 8][..],
+            &[0, 60, 0, 0, 6, 0, 0, 0][..],
+        ] {
+            assert!(classify(junk).is_err(), "{junk:?} accepted");
+        }
     }
 }

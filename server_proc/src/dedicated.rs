@@ -20,6 +20,9 @@ use crate::engine::{
     SessionConfig,
 };
 
+/// How often a dedicated server inside a long call (a sleep) looks for a kill.
+const KILL_POLL: Duration = Duration::from_millis(100);
+
 /// What the dedicated server needs to know about where it runs.
 #[derive(Clone)]
 #[non_exhaustive]
@@ -144,12 +147,19 @@ pub fn run_dedicated(
     conn.write(&accept.encode(), "sending ACCEPT")?;
     conn.mode = LengthMode::for_version(accept.version);
 
-    let instance = ctx.instance.clone().unwrap_or_else(|| {
-        Arc::new(LocalInstance::new(
-            ctx.sid.clone(),
-            std::process::id() % 10_000 + 1,
-        ))
-    });
+    // A SID with a parameter file is a database: attach its SGA (process slot now; at login
+    // ORA-01034 if it is down, ORA-00020 if PROCESSES was full). A bare static SID_DESC keeps
+    // the self-contained in-process instance.
+    let instance: Arc<dyn InstanceHooks> = match ctx.instance.clone() {
+        Some(i) => i,
+        None => match crate::sga::hooks::SgaInstance::for_dedicated(&ctx.oracle_home, &ctx.sid) {
+            Some(sga) => sga,
+            None => Arc::new(LocalInstance::new(
+                ctx.sid.clone(),
+                std::process::id() % 10_000 + 1,
+            )),
+        },
+    };
     let creds = ctx
         .credentials
         .clone()
@@ -212,10 +222,34 @@ fn perform(
                 conn.send_data(&bytes)?;
             }
             Action::Close => return Ok(Some(SessionEnd::Closed)),
+            Action::Busy => match conn.poll_packet()? {
+                Polled::Eof => return Ok(Some(SessionEnd::Eof)),
+                Polled::Packet(Packet::Marker(Marker {
+                    kind: MarkerKind::Break | MarkerKind::Interrupt,
+                })) => queue.extend(session.on_break()),
+                Polled::Packet(Packet::Data(d)) if d.flags & packet::data_flags::EOF != 0 => {
+                    return Ok(Some(SessionEnd::Eof));
+                }
+                Polled::Packet(Packet::Data(d)) => {
+                    // Buffered by the engine until the current call completes.
+                    queue.extend(session.on_data(&d.payload));
+                    queue.push_back(Action::Busy);
+                }
+                Polled::Packet(_) | Polled::Nothing => {
+                    let killed = session.on_kill_check();
+                    if killed.is_empty() {
+                        queue.extend(session.on_work());
+                    } else {
+                        queue.extend(killed);
+                    }
+                }
+            },
             Action::Sleep(d) => {
                 let deadline = Instant::now() + d;
                 loop {
-                    match conn.next_packet(Some(deadline))? {
+                    // Wake up regularly to see a KILL SESSION / SHUTDOWN IMMEDIATE at once.
+                    let slice = deadline.min(Instant::now() + KILL_POLL);
+                    match conn.next_packet(Some(slice))? {
                         Some(Packet::Marker(Marker {
                             kind: MarkerKind::Break | MarkerKind::Interrupt,
                         })) => {
@@ -234,6 +268,13 @@ fn perform(
                             queue.extend(session.on_timer());
                             break;
                         }
+                        None if Instant::now() >= slice => {
+                            let killed = session.on_kill_check();
+                            if !killed.is_empty() {
+                                queue.extend(killed);
+                                break;
+                            }
+                        }
                         None => return Ok(Some(SessionEnd::Eof)),
                     }
                 }
@@ -241,6 +282,16 @@ fn perform(
         }
     }
     Ok(None)
+}
+
+/// What a non-blocking look at the socket found.
+enum Polled {
+    /// A complete packet.
+    Packet(Packet),
+    /// Nothing yet.
+    Nothing,
+    /// The client closed the connection.
+    Eof,
 }
 
 /// A blocking packet reader/writer over the client socket.
@@ -277,6 +328,35 @@ impl PacketStream {
     fn send_marker(&mut self, kind: MarkerKind) -> Result<(), DedicatedError> {
         let bytes = Marker { kind }.encode(self.mode);
         self.write(&bytes, "sending MARKER")
+    }
+
+    /// A packet if one is already buffered or readable now, without blocking.
+    fn poll_packet(&mut self) -> Result<Polled, DedicatedError> {
+        if let Some((p, used)) = packet::decode(&self.buf, self.mode)? {
+            self.buf.drain(..used);
+            return Ok(Polled::Packet(p));
+        }
+        if self.stream.set_nonblocking(true).is_err() {
+            return Ok(Polled::Nothing);
+        }
+        let mut chunk = [0u8; 16 * 1024];
+        let r = self.stream.read(&mut chunk);
+        let _ = self.stream.set_nonblocking(false);
+        match r {
+            Ok(0) => Ok(Polled::Eof),
+            Ok(n) => {
+                self.buf.extend_from_slice(&chunk[..n]);
+                match packet::decode(&self.buf, self.mode)? {
+                    Some((p, used)) => {
+                        self.buf.drain(..used);
+                        Ok(Polled::Packet(p))
+                    }
+                    None => Ok(Polled::Nothing),
+                }
+            }
+            Err(e) if is_reset(&e) => Ok(Polled::Eof),
+            Err(_) => Ok(Polled::Nothing),
+        }
     }
 
     /// The next packet; `None` at EOF, or when `deadline` passed first.

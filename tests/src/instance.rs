@@ -76,22 +76,60 @@ pub struct TestHome {
     dir: tempfile::TempDir,
     /// The instance's SID.
     pub sid: String,
+    /// Whether `oradb` gets the private `ORASIM_RUN_DIR` (false when it must find a real
+    /// `tnslsnr`, which uses the default run directory).
+    private_run_dir: bool,
 }
 
 impl TestHome {
     /// A home whose pfile is `db_name=ORCL`, the registration target [`REG_PORT`] and a 60 s
     /// registration interval, followed by `extra` lines.
     pub fn new(extra: &str) -> TestHome {
+        TestHome::with_port(REG_PORT, true, extra)
+    }
+
+    /// A home whose LOCAL_LISTENER is a real `tnslsnr` on 127.0.0.1:`port` (registration
+    /// through the default run directory, as `tnslsnr` uses it).
+    pub fn for_listener(port: u16, extra: &str) -> TestHome {
+        TestHome::with_port(port, false, extra)
+    }
+
+    fn with_port(port: u16, private_run_dir: bool, extra: &str) -> TestHome {
         let dir = tempfile::tempdir().expect("tempdir");
         let sid = unique_sid();
         std::fs::create_dir_all(dir.path().join("dbs")).expect("mkdir dbs");
         std::fs::create_dir_all(dir.path().join("run")).expect("mkdir run");
         let pfile = format!(
-            "# test instance\n*.db_name='ORCL'\n*.local_listener='(ADDRESS=(PROTOCOL=TCP)(HOST=127.0.0.1)(PORT={REG_PORT}))'\n{extra}\n"
+            "# test instance\n*.db_name='ORCL'\n*.local_listener='(ADDRESS=(PROTOCOL=TCP)(HOST=127.0.0.1)(PORT={port}))'\n{extra}\n"
         );
         std::fs::write(dir.path().join("dbs").join(format!("init{sid}.ora")), pfile)
             .expect("write pfile");
-        TestHome { dir, sid }
+        TestHome {
+            dir,
+            sid,
+            private_run_dir,
+        }
+    }
+
+    /// `oradb user add NAME --password-stdin [--grant alter-system]`.
+    pub fn add_user(&self, name: &str, password: &str, alter_system: bool) {
+        let mut args = vec!["user", "add", name, "--password-stdin"];
+        if alter_system {
+            args.extend(["--grant", "alter-system"]);
+        }
+        let mut child = self
+            .oradb()
+            .args(&args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn oradb user add");
+        if let Some(mut i) = child.stdin.take() {
+            let _ = writeln!(i, "{password}");
+        }
+        let out = wait_output(child, ANSWER_TIMEOUT);
+        assert!(out.status.success(), "oradb user add: {out:?}");
     }
 
     /// ORACLE_HOME.
@@ -114,9 +152,13 @@ impl TestHome {
         let mut c = Command::new(oradb_bin());
         c.env("ORACLE_HOME", self.path())
             .env("ORACLE_SID", &self.sid)
-            .env("ORASIM_RUN_DIR", self.run_dir())
             .env_remove("TNS_ADMIN")
             .stdin(Stdio::null());
+        if self.private_run_dir {
+            c.env("ORASIM_RUN_DIR", self.run_dir());
+        } else {
+            c.env_remove("ORASIM_RUN_DIR");
+        }
         c
     }
 
@@ -246,8 +288,14 @@ pub struct Probe {
 impl Probe {
     /// Starts a probe attached to `sid` with `sessions` sessions and reads its start report.
     pub fn start(sid: &str, sessions: u32) -> Probe {
+        Probe::start_with(sid, sessions, &[])
+    }
+
+    /// [`Probe::start`] with extra arguments (e.g. `--ignore-sigterm`).
+    pub fn start_with(sid: &str, sessions: u32, extra: &[&str]) -> Probe {
         let mut child = Command::new(probe_bin())
             .args(["--sid", sid, "--sessions", &sessions.to_string()])
+            .args(extra)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::null())

@@ -218,6 +218,21 @@ fn kill_session_immediate_ends_the_victims_process() {
 }
 
 #[test]
+fn kill_session_disconnect_escalates_to_sigkill_for_a_stubborn_server() {
+    let home = TestHome::new("");
+    let _inst = home.start_foreground();
+    let mut victim = tests::instance::Probe::start_with(&home.sid, 1, &["--ignore-sigterm"]);
+    let (sid, serial) = victim.sessions[0];
+    let out = home.run_oradb(&["kill-session", &format!("{sid},{serial}"), "--disconnect"]);
+    assert_eq!(text(&out).0, "System altered.\n");
+    let status = victim
+        .wait_exit(Duration::from_secs(5))
+        .expect("victim process ended");
+    use std::os::unix::process::ExitStatusExt;
+    assert_eq!(status.signal(), Some(nix::libc::SIGKILL));
+}
+
+#[test]
 fn shutdown_normal_refuses_new_logins_and_waits_for_users() {
     let home = TestHome::new("");
     let mut inst = home.start_foreground();

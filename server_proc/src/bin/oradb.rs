@@ -108,7 +108,7 @@ enum UserAction {
         #[arg(long)]
         password_stdin: bool,
         /// Grant a system privilege.
-        #[arg(long = "grant", value_parser = ["alter-system"])]
+        #[arg(long = "grant", value_parser = ["alter-system", "sysdba", "sysoper"])]
         grant: Vec<String>,
     },
     /// Drop a user.

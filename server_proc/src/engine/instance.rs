@@ -45,6 +45,20 @@ pub struct SessionSlot {
     pub serial: u32,
 }
 
+/// What [`InstanceHooks::instance_statement`] produced.
+#[derive(Debug, Clone, PartialEq)]
+pub enum InstanceOutcome {
+    /// A query's columns and rows.
+    Rows {
+        /// Column descriptions.
+        columns: Vec<tns::ttc::message::ColumnMetadata>,
+        /// Row values.
+        rows: Vec<Vec<crate::sql::eval::Value>>,
+    },
+    /// A command that succeeded ("System altered.").
+    Done,
+}
+
 /// The instance side of a session.
 pub trait InstanceHooks: Send + Sync {
     /// Allocates a session slot at login (ORA-00018 when full, ORA-01034 when down).
@@ -55,6 +69,32 @@ pub trait InstanceHooks: Send + Sync {
     fn is_killed(&self, slot: SessionSlot) -> bool {
         let _ = slot;
         false
+    }
+    /// The error the current or next call of `slot` gets because the session was ended
+    /// from outside: ORA-00028 after `ALTER SYSTEM KILL SESSION`, ORA-01089 during
+    /// `SHUTDOWN IMMEDIATE`. `None` while the session may go on.
+    fn call_error(&self, slot: SessionSlot) -> Option<OraError> {
+        self.is_killed(slot)
+            .then(|| OraError::new(28, "your session has been killed", 0))
+    }
+    /// Runs a statement the instance itself answers (queries on V$ views, ALTER SYSTEM) for
+    /// the session `slot` of `user`; `userenv` are its `SYS_CONTEXT('USERENV', ...)` values
+    /// and `binds` its bind values as text, in order. The default (no SGA) knows no V$
+    /// views and grants no ALTER SYSTEM.
+    fn instance_statement(
+        &self,
+        slot: SessionSlot,
+        user: &str,
+        sql: &str,
+        userenv: &[(String, String)],
+        binds: &[Option<String>],
+    ) -> Result<InstanceOutcome, OraError> {
+        let _ = (slot, user, userenv, binds);
+        if sql.trim_start().to_ascii_uppercase().starts_with("SELECT") {
+            Err(OraError::new(942, "table or view does not exist", 0))
+        } else {
+            Err(OraError::new(1031, "insufficient privileges", 0))
+        }
     }
     /// Marks the session ACTIVE (in a call) or INACTIVE.
     fn set_active(&self, slot: SessionSlot, active: bool) {

@@ -24,7 +24,7 @@ use tns::ttc::request::{
 };
 use tns::ttc::types::DateTime;
 
-pub use instance::{InstanceHooks, LocalInstance, SessionInfo, SessionSlot};
+pub use instance::{InstanceHooks, InstanceOutcome, LocalInstance, SessionInfo, SessionSlot};
 
 use crate::pwfile::{self, PasswordFile};
 use crate::sql::eval::{EvalContext, QueryPlan, Value, plan_query};
@@ -34,7 +34,23 @@ use crate::sql::{self, OraError, Statement};
 pub trait Credentials: Send + Sync {
     /// The 12c verifier of `user` (already normalised), if the user exists.
     fn verifier(&self, user: &str) -> Option<Verifier>;
+    /// The administrative privileges of `user` (`SYSDBA`, `SYSOPER`, `ALTER_SYSTEM`, ...).
+    fn grants(&self, user: &str) -> Vec<String> {
+        let _ = user;
+        Vec::new()
+    }
 }
+
+/// Administrative connection modes (AUTH mode bits) and the grant each needs.
+const ADMIN_MODES: [(u32, &str); 7] = [
+    (0x20, "SYSDBA"),
+    (0x40, "SYSOPER"),
+    (0x40_0000, "SYSASM"),
+    (0x100_0000, "SYSBACKUP"),
+    (0x200_0000, "SYSDG"),
+    (0x400_0000, "SYSKM"),
+    (0x800_0000, "SYSRAC"),
+];
 
 /// Credentials read from the password file at every login (so `oradb user add` takes effect
 /// without a restart).
@@ -56,6 +72,13 @@ impl Credentials for PasswordFileCredentials {
     fn verifier(&self, user: &str) -> Option<Verifier> {
         let f = PasswordFile::load(&self.path).ok()?;
         f.lookup(user).map(|u| u.v12c.clone())
+    }
+
+    fn grants(&self, user: &str) -> Vec<String> {
+        PasswordFile::load(&self.path)
+            .ok()
+            .and_then(|f| f.lookup(user).map(|u| u.grants.clone()))
+            .unwrap_or_default()
     }
 }
 
@@ -98,7 +121,13 @@ pub enum Action {
     Sleep(Duration),
     /// Close the connection (after the sends before it).
     Close,
+    /// The call is computing (a query burning CPU): look for a client break without
+    /// blocking, then call [`Session::on_work`] for the next slice.
+    Busy,
 }
+
+/// Rows of an aggregate walked per [`Session::on_work`] slice.
+const WORK_SLICE: u64 = 1 << 20;
 
 #[derive(Debug)]
 enum Phase {
@@ -143,6 +172,7 @@ pub struct Session {
     next_cursor: u32,
     txn: bool,
     pending: Option<Vec<u8>>,
+    work: u64,
     random: RandomSource,
 }
 
@@ -161,7 +191,6 @@ const ORA_01403: &str = "ORA-01403: no data found";
 const ORA_01013: &str = "ORA-01013: user requested cancel of current operation";
 const ORA_01017: &str = "ORA-01017: invalid username/password; logon denied";
 const ORA_01012: &str = "ORA-01012: not logged on";
-const ORA_00028: &str = "ORA-00028: your session has been killed";
 
 impl Session {
     /// A session in its initial state (waiting for the PROTOCOL message).
@@ -185,6 +214,7 @@ impl Session {
             next_cursor: 1,
             txn: false,
             pending: None,
+            work: 0,
             random: Box::new(|b: &mut [u8]| rand::fill(b)),
         }
     }
@@ -243,6 +273,22 @@ impl Session {
         out
     }
 
+    /// Runs the next slice of a computing call ([`Action::Busy`]); when the work is done the
+    /// pending reply is sent and buffered requests go on.
+    pub fn on_work(&mut self) -> Vec<Action> {
+        if self.pending.is_none() {
+            self.work = 0;
+            return self.drain();
+        }
+        let slice = self.work.min(WORK_SLICE);
+        crate::sql::eval::burn(slice);
+        self.work -= slice;
+        if self.work > 0 {
+            return vec![Action::Busy];
+        }
+        self.on_timer()
+    }
+
     /// The wait requested by [`Action::Sleep`] is over: send the pending reply and go on.
     pub fn on_timer(&mut self) -> Vec<Action> {
         let mut out = Vec::new();
@@ -254,10 +300,30 @@ impl Session {
         out
     }
 
+    /// Called by the transport while it waits for an [`Action::Sleep`]: if the session was
+    /// killed meanwhile (or the instance is shutting down), the waiting call ends at once
+    /// with that error (ORA-00028 / ORA-01089) and the connection closes. Empty otherwise.
+    pub fn on_kill_check(&mut self) -> Vec<Action> {
+        let Some(slot) = self.slot else {
+            return Vec::new();
+        };
+        if self.pending.is_none() {
+            return Vec::new();
+        }
+        let Some(e) = self.inst.call_error(slot) else {
+            return Vec::new();
+        };
+        self.pending = None;
+        let a = self.error_bytes_action(ErrorInfo::error(e.code, e.text()));
+        self.on_disconnect();
+        vec![a, Action::Close]
+    }
+
     /// The client sent a BREAK or INTERRUPT marker: cancel the current call and answer
     /// BREAK, RESET, ORA-01013 (one reply per episode).
     pub fn on_break(&mut self) -> Vec<Action> {
         self.pending = None;
+        self.work = 0;
         self.decoder.clear();
         self.set_active(false);
         let mut w = Writer::new();
@@ -388,13 +454,20 @@ impl Session {
                     return vec![self.error_bytes_action(ErrorInfo::error(1012, ORA_01012))];
                 }
                 if let Some(slot) = self.slot
-                    && self.inst.is_killed(slot)
+                    && let Some(e) = self.inst.call_error(slot)
                 {
-                    let a = self.error_bytes_action(ErrorInfo::error(28, ORA_00028));
+                    let a = self.error_bytes_action(ErrorInfo::error(e.code, e.text()));
                     self.on_disconnect();
                     return vec![a, Action::Close];
                 }
-                self.logged_on_call(other)
+                // V$SESSION.STATUS is ACTIVE while a call runs (a sleep stays ACTIVE until
+                // its timer fires).
+                self.set_active(true);
+                let out = self.logged_on_call(other);
+                if self.pending.is_none() {
+                    self.set_active(false);
+                }
+                out
             }
         }
     }
@@ -445,6 +518,24 @@ impl Session {
             Ok(p) if known => p,
             _ => return vec![self.error_bytes_action(ErrorInfo::error(1017, ORA_01017))],
         };
+        // AS SYSDBA / SYSOPER / ...: the password file must grant it; the session then runs
+        // as SYS (SYSDBA) or PUBLIC (SYSOPER), as in Oracle.
+        let mut user = user;
+        let mut info = info;
+        if let Some((_, privilege)) = ADMIN_MODES.iter().find(|(bit, _)| auth.mode & bit != 0) {
+            if !self.creds.grants(&user).iter().any(|g| g == privilege) {
+                return vec![self.error_bytes_action(ErrorInfo::error(
+                    1031,
+                    "ORA-01031: insufficient privileges",
+                ))];
+            }
+            user = match *privilege {
+                "SYSDBA" | "SYSASM" => "SYS".to_owned(),
+                "SYSOPER" => "PUBLIC".to_owned(),
+                other => other.to_owned(),
+            };
+            info.user = user.clone();
+        }
         let slot = match self.inst.open_session(&info) {
             Ok(s) => s,
             Err(e) => {
@@ -589,15 +680,19 @@ impl Session {
                 let Some(cur) = self.cursors.get_mut(&cursor_id) else {
                     return Vec::new();
                 };
+                let stmt = cur.stmt.clone();
                 if cur.plan.is_some() {
-                    match plan_query(&cur.stmt, &ctx) {
+                    let planned = self.plan(&stmt, &ctx);
+                    let Some(cur) = self.cursors.get_mut(&cursor_id) else {
+                        return Vec::new();
+                    };
+                    match planned {
                         Ok(p) => cur.plan = Some(p),
                         Err(e) => return vec![self.error_bytes_action(self.ora(&e))],
                     }
                     cur.ctx = Some(ctx);
-                    return vec![self.fetch_rows(cursor_id, rows, false)];
+                    return self.answer_query(cursor_id, rows, false, true);
                 }
-                let stmt = cur.stmt.clone();
                 self.run_non_query(&stmt, ctx)
             }
             Call::Fetch { cursor_id, rows } => {
@@ -647,7 +742,7 @@ impl Session {
         if !stmt.is_query() {
             return self.run_non_query(&stmt, ctx);
         }
-        let plan = match plan_query(&stmt, &ctx) {
+        let plan = match self.plan(&stmt, &ctx) {
             Ok(p) => p,
             Err(e) => return vec![self.error_bytes_action(self.ora(&e))],
         };
@@ -667,13 +762,33 @@ impl Session {
                 ctx: Some(ctx),
             },
         );
-        let rows = if ex.options & exec_option::FETCH != 0 && ex.options & exec_option::EXECUTE != 0
-        {
+        let executing = ex.options & exec_option::EXECUTE != 0;
+        let rows = if ex.options & exec_option::FETCH != 0 && executing {
             ex.prefetch_rows
         } else {
             0
         };
-        vec![self.fetch_rows(id, rows, true)]
+        self.answer_query(id, rows, true, executing)
+    }
+
+    /// Answers a query: at once, or after its work (an aggregate walking its rows) was done
+    /// in [`Action::Busy`] slices.
+    fn answer_query(&mut self, id: u32, rows: u32, describe: bool, executing: bool) -> Vec<Action> {
+        let work = self
+            .cursors
+            .get(&id)
+            .and_then(|c| c.plan.as_ref())
+            .map_or(0, |p| p.work);
+        let reply = self.fetch_rows(id, rows, describe);
+        match reply {
+            Action::Send(bytes) if work > 0 && executing => {
+                self.pending = Some(bytes);
+                self.work = work;
+                self.set_active(true);
+                vec![Action::Busy]
+            }
+            other => vec![other],
+        }
     }
 
     fn alloc_cursor(&mut self) -> u32 {
@@ -799,10 +914,60 @@ impl Session {
                     vec![Action::Send(bytes)]
                 }
             }
-            Statement::Select { .. } => vec![
+            Statement::InstanceCommand(text) => {
+                let Some(slot) = self.slot else {
+                    return vec![self.error_bytes_action(ErrorInfo::error(1012, ORA_01012))];
+                };
+                let binds: Vec<Option<String>> =
+                    ctx.binds.iter().map(|(_, v)| value_text(v)).collect();
+                match self
+                    .inst
+                    .instance_statement(slot, &self.user, text, &ctx.userenv, &binds)
+                {
+                    Ok(_) => vec![self.error_bytes_action(ErrorInfo {
+                        call_status: self.call_status(),
+                        ..ErrorInfo::default()
+                    })],
+                    Err(e) => vec![self.error_bytes_action(self.ora(&e))],
+                }
+            }
+            Statement::Select { .. } | Statement::InstanceQuery(_) => vec![
                 self.error_bytes_action(ErrorInfo::error(900, "ORA-00900: invalid SQL statement")),
             ],
         }
+    }
+}
+
+impl Session {
+    /// Plans a query: V$ views by asking the instance for its rows now, the rest with the
+    /// engine's own SQL subset.
+    fn plan(&self, stmt: &Statement, ctx: &EvalContext) -> Result<QueryPlan, OraError> {
+        let Statement::InstanceQuery(text) = stmt else {
+            return plan_query(stmt, ctx);
+        };
+        let Some(slot) = self.slot else {
+            return Err(OraError::new(1012, "not logged on", 0));
+        };
+        let binds: Vec<Option<String>> = ctx.binds.iter().map(|(_, v)| value_text(v)).collect();
+        match self
+            .inst
+            .instance_statement(slot, &self.user, text, &ctx.userenv, &binds)?
+        {
+            InstanceOutcome::Rows { columns, rows } => Ok(QueryPlan::from_rows(columns, rows)),
+            InstanceOutcome::Done => Ok(QueryPlan::from_rows(Vec::new(), Vec::new())),
+        }
+    }
+}
+
+/// A bind value as the text the instance's V$ filter compares with.
+fn value_text(v: &Value) -> Option<String> {
+    match v {
+        Value::Null => None,
+        Value::Number(d) => Some(d.to_string()),
+        Value::Str(s) => Some(s.clone()),
+        other => other
+            .encode()
+            .map(|b| String::from_utf8_lossy(&b).into_owned()),
     }
 }
 

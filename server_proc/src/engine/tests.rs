@@ -22,14 +22,28 @@ impl Credentials for StaticCreds {
             .find(|(u, _)| u == user)
             .map(|(_, v)| v.clone())
     }
+
+    fn grants(&self, user: &str) -> Vec<String> {
+        if user == "ADMIN" {
+            vec!["SYSDBA".into()]
+        } else {
+            Vec::new()
+        }
+    }
 }
 
 fn session() -> (Session, Arc<LocalInstance>) {
     let inst = Arc::new(LocalInstance::new("orcl", 20));
-    let creds = StaticCreds(vec![(
-        "SCOTT".into(),
-        Verifier::new_12c(b"tiger", &[5u8; 16], 4096),
-    )]);
+    let creds = StaticCreds(vec![
+        (
+            "SCOTT".into(),
+            Verifier::new_12c(b"tiger", &[5u8; 16], 4096),
+        ),
+        (
+            "ADMIN".into(),
+            Verifier::new_12c(b"tiger", &[6u8; 16], 4096),
+        ),
+    ]);
     let cfg = SessionConfig {
         service_name: "ORCL".into(),
         db_domain: String::new(),
@@ -61,6 +75,10 @@ fn messages(bytes: &[u8], cols: &mut Vec<ColumnMetadata>) -> Vec<ResponseMessage
 }
 
 fn login(s: &mut Session, password: &[u8]) -> Vec<ResponseMessage> {
+    login_as(s, "scott", password, 0x101)
+}
+
+fn login_as(s: &mut Session, user: &str, password: &[u8], mode: u32) -> Vec<ResponseMessage> {
     let mut w = Writer::new();
     ProtocolRequest {
         version: 6,
@@ -88,7 +106,7 @@ fn login(s: &mut Session, password: &[u8]) -> Vec<ResponseMessage> {
     assert_eq!(s.field_version(), 12);
     let mut w = Writer::new();
     let a1 = Auth {
-        user: "scott".into(),
+        user: user.into(),
         mode: 1,
         pairs: vec![KeyValue::new("AUTH_PROGRAM_NM", "t", 0)],
     };
@@ -101,8 +119,8 @@ fn login(s: &mut Session, password: &[u8]) -> Vec<ResponseMessage> {
     let mut rng = |b: &mut [u8]| b.fill(9);
     let ans = o5logon::client_answer(password, challenge, &mut rng).unwrap();
     let a2 = Auth {
-        user: "scott".into(),
-        mode: 0x101,
+        user: user.into(),
+        mode,
         pairs: ans.pairs.clone(),
     };
     let mut w = Writer::new();
@@ -294,6 +312,25 @@ fn errors_keep_the_session_usable_and_sleep_can_be_cancelled() {
 }
 
 #[test]
+fn sysdba_needs_the_grant_and_runs_as_sys() {
+    let (mut s, _) = session();
+    let m = login_as(&mut s, "scott", b"tiger", 0x121);
+    assert_eq!(end(&m).error_code, 1031);
+    let (mut s, _) = session();
+    let m = login_as(&mut s, "admin", b"tiger", 0x121);
+    assert_eq!(end(&m).error_code, 0);
+    let mut cols = Vec::new();
+    let m = messages(
+        &one_send(s.on_data(&exec("select user from dual", 2, 3))),
+        &mut cols,
+    );
+    assert!(
+        m.contains(&ResponseMessage::Row(vec![Some(b"SYS".to_vec())])),
+        "{m:?}"
+    );
+}
+
+#[test]
 fn killed_session_gets_ora_00028_and_close() {
     let (mut s, inst) = session();
     login(&mut s, b"tiger");
@@ -338,4 +375,45 @@ mod props {
             }
         }
     }
+}
+
+#[test]
+fn cpu_burning_count_runs_in_slices_and_can_be_cancelled() {
+    let (mut s, _) = session();
+    login(&mut s, b"tiger");
+    let mut cols = Vec::new();
+    let n = 3 * WORK_SLICE + 5;
+    let sql = format!("select count(*) from dual connect by level <= {n}");
+    assert_eq!(s.on_data(&exec(&sql, 2, 3)), [Action::Busy]);
+    let mut slices = 1;
+    let reply = loop {
+        let acts = s.on_work();
+        match acts.as_slice() {
+            [Action::Busy] => slices += 1,
+            [Action::Send(b)] => break b.clone(),
+            other => panic!("{other:?}"),
+        }
+    };
+    assert_eq!(slices, 4);
+    let m = messages(&reply, &mut cols);
+    let Some(ResponseMessage::Row(r)) = m.iter().find(|x| matches!(x, ResponseMessage::Row(_)))
+    else {
+        panic!("{m:?}")
+    };
+    let count = Decimal::from_oracle_number(r[0].as_ref().unwrap()).unwrap();
+    assert_eq!(count.to_string(), n.to_string());
+
+    // Cancelled in the middle: ORA-01013 and the session goes on.
+    assert_eq!(s.on_data(&exec(&sql, 2, 4)), [Action::Busy]);
+    assert_eq!(s.on_work(), [Action::Busy]);
+    let acts = s.on_break();
+    let [Action::BreakAndSend(b)] = acts.as_slice() else {
+        panic!("{acts:?}")
+    };
+    assert_eq!(end(&messages(b, &mut cols)).error_code, 1013);
+    let m = messages(
+        &one_send(s.on_data(&exec("select 1 from dual", 2, 5))),
+        &mut cols,
+    );
+    assert_eq!(end(&m).error_code, 1403);
 }

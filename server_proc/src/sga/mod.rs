@@ -13,8 +13,11 @@
 //! `DISCONNECT SESSION` of a dedicated session the victim process receives `SIGTERM`, which
 //! (left at its default disposition) closes the connection at once. pmon then frees its slots.
 
+pub mod hooks;
 mod layout;
 mod os;
+mod server;
+pub mod views;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering, fence};
@@ -29,6 +32,11 @@ use layout::{
     SessionSlot, tag, tag_serial, tag_state,
 };
 pub use os::OsError;
+pub use server::{ServerAttachment, SqlOutcome};
+
+/// How long KILL ... IMMEDIATE / DISCONNECT waits for the victim process to end after SIGTERM
+/// before it sends SIGKILL.
+const KILL_ESCALATION: Duration = Duration::from_millis(500);
 
 /// Base of the fictitious addresses shown as V$PROCESS.ADDR / V$SESSION.SADDR / PADDR.
 const ADDR_BASE: u64 = 0x0000_0000_8A40_0000;
@@ -1181,6 +1189,15 @@ impl Sga {
                 && os::process_alive(pid, ticks)
             {
                 signalled = kill(Pid::from_raw(pid), Signal::SIGTERM).is_ok();
+                // A server that blocks or handles SIGTERM still has to go: escalate.
+                let deadline = Instant::now() + KILL_ESCALATION;
+                while signalled && os::process_alive(pid, ticks) {
+                    if Instant::now() >= deadline {
+                        let _ = kill(Pid::from_raw(pid), Signal::SIGKILL);
+                        break;
+                    }
+                    std::thread::sleep(Duration::from_millis(10));
+                }
             }
         }
         Ok(KillOutcome {
@@ -1489,6 +1506,10 @@ impl SessionHandle {
         }
         match self.kill_pending() {
             Some(k) => Err(k.error()),
+            // The instance closed under us (a shutdown that did not reach this session).
+            None if self.sga.instance_state() == InstanceState::Shutdown => {
+                Err(SgaError::ImmediateShutdown)
+            }
             None => Ok(()),
         }
     }
@@ -1525,6 +1546,21 @@ impl SessionHandle {
             return Err(e);
         }
         Ok(())
+    }
+
+    /// Marks the session ACTIVE or INACTIVE without looking at kills (the engine checks
+    /// those itself before each call, through [`SessionHandle::check`]).
+    pub fn mark(&self, active: bool) {
+        if self.still_mine() {
+            let slot = self.slot();
+            let status = if active {
+                SessionStatus::Active
+            } else {
+                SessionStatus::Inactive
+            };
+            slot.status.store(status as u32, Ordering::Release);
+            slot.last_call.store(now(), Ordering::Relaxed);
+        }
     }
 
     /// Sleeps for `duration` (e.g. `DBMS_SESSION.SLEEP`), returning at once with the kill's

@@ -130,6 +130,11 @@ pub enum Statement {
         /// New current schema, when set.
         current_schema: Option<String>,
     },
+    /// A query on V$ views, answered by the instance (the SQL text, re-run at each
+    /// execution: see [`crate::sga::views`]).
+    InstanceQuery(String),
+    /// `ALTER SYSTEM KILL SESSION | DISCONNECT SESSION | REGISTER`, run by the instance.
+    InstanceCommand(String),
 }
 
 impl Statement {
@@ -148,6 +153,9 @@ impl Statement {
         }
         let mut all = Vec::new();
         match self {
+            Statement::InstanceQuery(text) | Statement::InstanceCommand(text) => {
+                return crate::sga::views::bind_names(text);
+            }
             Statement::Select {
                 items, connect_by, ..
             } => {
@@ -177,7 +185,7 @@ impl Statement {
 
     /// True for queries.
     pub fn is_query(&self) -> bool {
-        matches!(self, Statement::Select { .. })
+        matches!(self, Statement::Select { .. } | Statement::InstanceQuery(_))
     }
 }
 
@@ -605,6 +613,17 @@ fn line_col(text: &str, off: usize) -> (usize, usize) {
 
 /// Parses one statement.
 pub fn parse(sql: &str) -> Result<Statement, OraError> {
+    // Statements on the instance itself (V$ views, ALTER SYSTEM) first.
+    match crate::sga::views::parse(sql) {
+        Ok(Some(crate::sga::views::Statement::Query(_))) => {
+            return Ok(Statement::InstanceQuery(sql.to_string()));
+        }
+        Ok(Some(crate::sga::views::Statement::AlterSystem(_))) => {
+            return Ok(Statement::InstanceCommand(sql.to_string()));
+        }
+        Ok(None) => {}
+        Err(e) => return Err(OraError::new(e.code, e.message, e.offset)),
+    }
     let p = P { full: sql };
     let i = ws(sql);
     if let Ok((r, _)) = keyword("SELECT")(i) {

@@ -2,6 +2,8 @@
 //! the SGA of a SID, takes a process slot and N session slots exactly as a dedicated server
 //! does, then obeys one command per stdin line and answers one line on stdout:
 //!
+//! With `--ignore-sigterm` it ignores SIGTERM (a server that does not die politely).
+//!
 //! ```text
 //! call         -> OK | ERROR <ORA-...>      (one call: begin_call + end_call)
 //! sleep <s>    -> OK | ERROR <ORA-...>      (a long call, like DBMS_SESSION.SLEEP)
@@ -37,6 +39,16 @@ fn main() {
     let sid = arg("--sid").unwrap_or_default();
     let sessions: u32 = arg("--sessions").and_then(|n| n.parse().ok()).unwrap_or(1);
     let user = arg("--user").unwrap_or_else(|| "SCOTT".to_string());
+    if args.iter().any(|a| a == "--ignore-sigterm") {
+        // SAFETY: installing SIG_IGN has no handler code to be async-signal-safe about, and
+        // this runs before any other thread exists.
+        let _ = unsafe {
+            nix::sys::signal::signal(
+                nix::sys::signal::Signal::SIGTERM,
+                nix::sys::signal::SigHandler::SigIgn,
+            )
+        };
+    }
     let sga = match Sga::attach(&sid) {
         Ok(s) => s,
         Err(e) => {

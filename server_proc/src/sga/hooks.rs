@@ -1,0 +1,282 @@
+//! The session engine's instance side ([`InstanceHooks`]) backed by the real SGA: what a
+//! dedicated server spawned for a database (a SID with an `init<SID>.ora`) uses instead of
+//! the engine's in-process default. Login takes a session slot (ORA-01034/ORA-27101 when the
+//! instance is down, ORA-00020 when the process slot was refused at spawn, ORA-00018 when the
+//! sessions are exhausted), calls mark the session ACTIVE/INACTIVE, and kills are seen at the
+//! next call.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use tns::ttc::message::ColumnMetadata;
+use tns::ttc::types::{DateTime, Decimal, ora_type};
+
+use super::views::{self, Cell, ColumnType, QueryContext};
+use super::{ProcessSpec, ServerAttachment, SessionSpec, SgaError, SqlOutcome};
+use crate::engine::{InstanceHooks, InstanceOutcome, SessionInfo, SessionSlot};
+use crate::pwfile::{self, PasswordFile};
+use crate::sql::OraError;
+use crate::sql::eval::Value;
+
+/// [`InstanceHooks`] over the SGA of one SID.
+#[derive(Debug)]
+pub struct SgaInstance {
+    attachment: ServerAttachment,
+    oracle_home: PathBuf,
+    instance_name: String,
+    db_name: String,
+}
+
+fn ora(e: &SgaError) -> OraError {
+    OraError::new(e.ora_code(), e.ora_message(), 0)
+}
+
+impl SgaInstance {
+    /// Attaches the SGA of `sid` and takes a process slot for this dedicated server
+    /// (`oracle@host (TNS V1-V3)`). Errors are kept for the login.
+    pub fn attach_dedicated(oracle_home: &Path, sid: &str) -> SgaInstance {
+        let host = crate::instance::host_name();
+        let attachment = ServerAttachment::attach(
+            sid,
+            &ProcessSpec::dedicated(format!("oracle@{host} (TNS V1-V3)")),
+        );
+        let (instance_name, db_name) = match attachment.v_instance() {
+            Some(i) => (i.instance_name, i.db_name),
+            None => (sid.to_string(), sid.to_string()),
+        };
+        SgaInstance {
+            attachment,
+            oracle_home: oracle_home.to_path_buf(),
+            instance_name,
+            db_name,
+        }
+    }
+
+    /// The hooks a dedicated server for `sid` should use: the SGA when `sid` is a database
+    /// of `oracle_home` (it has `dbs/init<SID>.ora`, so "no instance" must mean ORA-01034),
+    /// `None` for a bare static SID_DESC with no parameter file, which keeps the engine's
+    /// self-contained in-process instance.
+    pub fn for_dedicated(oracle_home: &Path, sid: &str) -> Option<Arc<SgaInstance>> {
+        crate::initora::pfile_path(oracle_home, sid)
+            .exists()
+            .then(|| Arc::new(SgaInstance::attach_dedicated(oracle_home, sid)))
+    }
+
+    /// The attachment (for V$ queries and ALTER SYSTEM).
+    pub fn attachment(&self) -> &ServerAttachment {
+        &self.attachment
+    }
+
+    /// `$ORACLE_HOME`.
+    pub fn oracle_home(&self) -> &Path {
+        &self.oracle_home
+    }
+
+    /// Sleeps up to `d` inside a call of `slot`; returns the kill's error at once if the
+    /// session is killed meanwhile.
+    pub fn sleep(&self, slot: SessionSlot, d: Duration) -> Result<(), OraError> {
+        self.attachment
+            .sleep(slot.sid, slot.serial, d)
+            .map_err(|e| ora(&e))
+    }
+}
+
+fn column(c: &views::Column) -> ColumnMetadata {
+    match c.ty {
+        ColumnType::Number => ColumnMetadata::number(&c.name),
+        ColumnType::Varchar2(n) => ColumnMetadata::string(&c.name, ora_type::VARCHAR, n),
+        ColumnType::Date => ColumnMetadata::date(&c.name),
+        // Addresses travel as their hex text (what SQL*Plus shows for RAW).
+        ColumnType::Raw(n) => ColumnMetadata::string(&c.name, ora_type::VARCHAR, n * 2),
+    }
+}
+
+fn value(c: Cell) -> Value {
+    match c {
+        Cell::Null => Value::Null,
+        Cell::Int(i) => Value::Number(Decimal::from_i128(i128::from(i))),
+        Cell::Text(t) | Cell::Raw(t) => Value::Str(t),
+        Cell::Date(secs) => Value::Date(DateTime::from_unix(i64::try_from(secs).unwrap_or(0), 0)),
+    }
+}
+
+impl SgaInstance {
+    /// Whether `user` holds ALTER SYSTEM (`oradb user add NAME --grant alter-system`).
+    fn may_alter_system(&self, user: &str) -> bool {
+        let path = pwfile::path_for(&self.oracle_home, self.attachment.sid());
+        PasswordFile::load(&path)
+            .ok()
+            .and_then(|f| {
+                f.lookup(user)
+                    .map(|u| u.has_grant(pwfile::GRANT_ALTER_SYSTEM))
+            })
+            .unwrap_or(false)
+    }
+}
+
+impl InstanceHooks for SgaInstance {
+    fn call_error(&self, slot: SessionSlot) -> Option<OraError> {
+        self.attachment
+            .check(slot.sid, slot.serial)
+            .err()
+            .map(|e| ora(&e))
+    }
+
+    fn instance_statement(
+        &self,
+        slot: SessionSlot,
+        user: &str,
+        sql: &str,
+        userenv: &[(String, String)],
+        binds: &[Option<String>],
+    ) -> Result<InstanceOutcome, OraError> {
+        let names = views::bind_names(sql);
+        let ctx = QueryContext {
+            userenv: userenv.to_vec(),
+            binds: names
+                .into_iter()
+                .zip(binds.iter())
+                .map(|(n, v)| (n, v.clone().map_or(Cell::Null, Cell::Text)))
+                .collect(),
+        };
+        let wants_alter = !sql.trim_start().to_ascii_uppercase().starts_with("SELECT");
+        let may = wants_alter && self.may_alter_system(user);
+        let out = self
+            .attachment
+            .execute_sql((slot.sid, slot.serial), sql, &ctx, may)
+            .map_err(|e| OraError::new(e.code, e.message, e.offset))?;
+        Ok(match out {
+            Some(SqlOutcome::Rows(rs)) => InstanceOutcome::Rows {
+                columns: rs.columns.iter().map(column).collect(),
+                rows: rs
+                    .rows
+                    .into_iter()
+                    .map(|r| r.into_iter().map(value).collect())
+                    .collect(),
+            },
+            Some(SqlOutcome::SystemAltered) => InstanceOutcome::Done,
+            None => return Err(OraError::new(900, "invalid SQL statement", 0)),
+        })
+    }
+
+    fn open_session(&self, info: &SessionInfo) -> Result<SessionSlot, OraError> {
+        let spec = SessionSpec {
+            username: info.user.clone(),
+            osuser: info.osuser.clone(),
+            machine: info.machine.clone(),
+            terminal: info.terminal.clone(),
+            program: info.program.clone(),
+            process: info.process.clone(),
+            service: info.service_name.clone(),
+            module: info.program.clone(),
+            ..SessionSpec::default()
+        };
+        self.attachment
+            .open_session(&spec)
+            .map(|(sid, serial)| SessionSlot { sid, serial })
+            .map_err(|e| ora(&e))
+    }
+
+    fn close_session(&self, slot: SessionSlot) {
+        self.attachment.close_session(slot.sid, slot.serial);
+    }
+
+    fn is_killed(&self, slot: SessionSlot) -> bool {
+        self.attachment.check(slot.sid, slot.serial).is_err()
+    }
+
+    fn set_active(&self, slot: SessionSlot, active: bool) {
+        // Kills are not consumed here: the engine asks `call_error` before each call, so
+        // the victim's next call gets ORA-00028 (not ORA-01012).
+        self.attachment.mark(slot.sid, slot.serial, active);
+    }
+
+    fn instance_name(&self) -> String {
+        self.instance_name.clone()
+    }
+
+    fn db_name(&self) -> String {
+        self.db_name.clone()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sga::{InstanceState, Sga, SgaConfig};
+
+    #[test]
+    fn a_sid_with_a_pfile_uses_the_sga_and_reports_ora_01034_when_down() {
+        let home = tempfile::tempdir().unwrap();
+        assert!(SgaInstance::for_dedicated(home.path(), "HOOKS0").is_none());
+        std::fs::create_dir_all(home.path().join("dbs")).unwrap();
+        let sid = format!("HK{}", std::process::id());
+        std::fs::write(
+            home.path().join(format!("dbs/init{sid}.ora")),
+            "db_name=ORCL\n",
+        )
+        .unwrap();
+        let hooks = SgaInstance::for_dedicated(home.path(), &sid).expect("SGA hooks");
+        let e = hooks.open_session(&SessionInfo::default()).unwrap_err();
+        assert_eq!(e.code, 1034);
+        assert!(
+            e.text()
+                .contains("ORA-27101: shared memory realm does not exist"),
+            "{}",
+            e.text()
+        );
+    }
+
+    #[test]
+    fn login_calls_and_kill_through_the_hooks() {
+        let sid = format!("HL{}", std::process::id());
+        let sga = Sga::create(&SgaConfig {
+            sid: sid.clone(),
+            instance_name: "orcl".into(),
+            db_name: "ORCL".into(),
+            host_name: "h".into(),
+            version: "19".into(),
+            processes: 10,
+            sessions: 20,
+        })
+        .unwrap();
+        sga.set_instance_state(InstanceState::Open);
+        let home = tempfile::tempdir().unwrap();
+        let hooks = SgaInstance::attach_dedicated(home.path(), &sid);
+        assert_eq!(hooks.instance_name(), "orcl");
+        assert_eq!(hooks.db_name(), "ORCL");
+        let slot = hooks
+            .open_session(&SessionInfo {
+                user: "SCOTT".into(),
+                program: "python".into(),
+                service_name: "orcl".into(),
+                ..SessionInfo::default()
+            })
+            .unwrap();
+        let row = sga.snapshot_sessions().into_iter().next().unwrap();
+        assert_eq!((row.sid, row.serial), (slot.sid, slot.serial));
+        assert_eq!(row.username.as_deref(), Some("SCOTT"));
+        assert!(!hooks.is_killed(slot));
+        hooks.set_active(slot, true);
+        assert_eq!(
+            sga.snapshot_sessions()[0].status,
+            crate::sga::SessionStatus::Active
+        );
+        hooks.set_active(slot, false);
+        assert_eq!(
+            sga.snapshot_sessions()[0].status,
+            crate::sga::SessionStatus::Inactive
+        );
+        hooks.set_active(slot, true);
+        sga.kill_session(slot.sid, slot.serial, crate::sga::KillRequest::Kill, None)
+            .unwrap();
+        let e = hooks.sleep(slot, Duration::from_secs(30)).unwrap_err();
+        assert_eq!(e.code, 28);
+        assert!(hooks.is_killed(slot));
+        assert_eq!(hooks.call_error(slot).map(|e| e.code), Some(28));
+        hooks.close_session(slot);
+        assert!(sga.snapshot_sessions().is_empty());
+        sga.unlink().unwrap();
+    }
+}

@@ -1,0 +1,1368 @@
+//! The SQL a DBA types against the instance itself: queries on `V$SESSION`, `V$PROCESS` and
+//! `V$INSTANCE` (column lists or `*`, table aliases, a two-view join such as
+//! `V$SESSION s, V$PROCESS p WHERE s.paddr = p.addr`, `WHERE` with `=`, `<>`/`!=`, `<`, `<=`,
+//! `>`, `>=`, `IN (...)`, `AND`, `OR`, parentheses, `SYS_CONTEXT('USERENV', ...)` and bind
+//! variables, `COUNT(*)`, `ORDER BY` by name or position with `ASC`/`DESC`), and
+//! `ALTER SYSTEM KILL SESSION | DISCONNECT SESSION | REGISTER`.
+//!
+//! It is evaluated over snapshots of the SGA ([`super::Sga::snapshot_sessions`] ...), with no
+//! I/O and no clock of its own: the caller passes the rows and "now". The session engine asks
+//! [`parse`] first and falls back to its own SQL subset when the statement is not one of
+//! these. Values come out as [`Cell`]s the engine maps to its wire types.
+
+use std::cmp::Ordering;
+
+use super::{InstanceRow, ProcessRow, SessionRow};
+
+/// An error with Oracle's code, text and the 0-based offset in the SQL text.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("ORA-{code:05}: {message}")]
+pub struct ViewError {
+    /// The ORA number.
+    pub code: u32,
+    /// The text after `ORA-nnnnn: `.
+    pub message: String,
+    /// Where in the SQL text.
+    pub offset: usize,
+}
+
+fn err(code: u32, message: impl Into<String>, offset: usize) -> ViewError {
+    ViewError {
+        code,
+        message: message.into(),
+        offset,
+    }
+}
+
+/// A column's SQL type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ColumnType {
+    /// NUMBER.
+    Number,
+    /// VARCHAR2(n).
+    Varchar2(u32),
+    /// DATE.
+    Date,
+    /// RAW(n) (addresses: SADDR, PADDR, ADDR).
+    Raw(u32),
+}
+
+/// A result column.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Column {
+    /// Name as Oracle reports it (upper case).
+    pub name: String,
+    /// Type.
+    pub ty: ColumnType,
+}
+
+/// A value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Cell {
+    /// NULL.
+    Null,
+    /// A NUMBER that is an integer.
+    Int(i64),
+    /// VARCHAR2 text.
+    Text(String),
+    /// A DATE as Unix seconds (UTC).
+    Date(u64),
+    /// A RAW value, as upper-case hex (what SQL*Plus prints).
+    Raw(String),
+}
+
+impl Cell {
+    fn as_number(&self) -> Option<f64> {
+        match self {
+            Cell::Int(i) => Some(*i as f64),
+            Cell::Text(t) => t.trim().parse().ok(),
+            Cell::Date(d) => Some(*d as f64),
+            Cell::Null | Cell::Raw(_) => None,
+        }
+    }
+
+    /// Oracle comparison: NULL compares unknown (`None`); a number against text converts
+    /// the text; RAW against text compares hex case-insensitively.
+    fn compare(&self, other: &Cell) -> Option<Ordering> {
+        match (self, other) {
+            (Cell::Null, _) | (_, Cell::Null) => None,
+            (Cell::Int(_) | Cell::Date(_), _) | (_, Cell::Int(_) | Cell::Date(_)) => {
+                self.as_number()?.partial_cmp(&other.as_number()?)
+            }
+            (Cell::Raw(a) | Cell::Text(a), Cell::Raw(b)) | (Cell::Raw(a), Cell::Text(b)) => {
+                Some(a.to_ascii_uppercase().cmp(&b.to_ascii_uppercase()))
+            }
+            (Cell::Text(a), Cell::Text(b)) => Some(a.cmp(b)),
+        }
+    }
+}
+
+/// Which view.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum View {
+    /// V$SESSION.
+    Session,
+    /// V$PROCESS.
+    Process,
+    /// V$INSTANCE.
+    Instance,
+}
+
+impl View {
+    fn from_name(name: &str) -> Option<View> {
+        let n = name.to_ascii_uppercase();
+        let n = n
+            .strip_prefix("SYS.")
+            .or_else(|| n.strip_prefix("PUBLIC."))
+            .unwrap_or(&n)
+            .to_string();
+        match n.as_str() {
+            "V$SESSION" | "GV$SESSION" | "V_$SESSION" => Some(View::Session),
+            "V$PROCESS" | "GV$PROCESS" | "V_$PROCESS" => Some(View::Process),
+            "V$INSTANCE" | "GV$INSTANCE" | "V_$INSTANCE" => Some(View::Instance),
+            _ => None,
+        }
+    }
+
+    /// The view's columns, in `SELECT *` order.
+    pub fn columns(self) -> Vec<Column> {
+        use ColumnType::*;
+        let c = |name: &str, ty| Column {
+            name: name.to_string(),
+            ty,
+        };
+        match self {
+            View::Session => vec![
+                c("SADDR", Raw(8)),
+                c("SID", Number),
+                c("SERIAL#", Number),
+                c("AUDSID", Number),
+                c("PADDR", Raw(8)),
+                c("USER#", Number),
+                c("USERNAME", Varchar2(128)),
+                c("COMMAND", Number),
+                c("STATUS", Varchar2(8)),
+                c("SERVER", Varchar2(9)),
+                c("SCHEMANAME", Varchar2(128)),
+                c("OSUSER", Varchar2(128)),
+                c("PROCESS", Varchar2(24)),
+                c("MACHINE", Varchar2(64)),
+                c("PORT", Number),
+                c("TERMINAL", Varchar2(30)),
+                c("PROGRAM", Varchar2(84)),
+                c("TYPE", Varchar2(10)),
+                c("MODULE", Varchar2(64)),
+                c("ACTION", Varchar2(64)),
+                c("CLIENT_INFO", Varchar2(64)),
+                c("LOGON_TIME", Date),
+                c("LAST_CALL_ET", Number),
+                c("SERVICE_NAME", Varchar2(64)),
+                c("INST_ID", Number),
+                c("CON_ID", Number),
+            ],
+            View::Process => vec![
+                c("ADDR", Raw(8)),
+                c("PID", Number),
+                c("SOSID", Varchar2(24)),
+                c("SPID", Varchar2(24)),
+                c("STID", Varchar2(24)),
+                c("PNAME", Varchar2(5)),
+                c("SERIAL#", Number),
+                c("USERNAME", Varchar2(15)),
+                c("TERMINAL", Varchar2(30)),
+                c("PROGRAM", Varchar2(48)),
+                c("BACKGROUND", Varchar2(1)),
+                c("INST_ID", Number),
+                c("CON_ID", Number),
+            ],
+            View::Instance => vec![
+                c("INSTANCE_NUMBER", Number),
+                c("INSTANCE_NAME", Varchar2(16)),
+                c("HOST_NAME", Varchar2(64)),
+                c("VERSION", Varchar2(17)),
+                c("VERSION_FULL", Varchar2(17)),
+                c("STARTUP_TIME", Date),
+                c("STATUS", Varchar2(12)),
+                c("PARALLEL", Varchar2(3)),
+                c("THREAD#", Number),
+                c("ARCHIVER", Varchar2(7)),
+                c("LOGINS", Varchar2(10)),
+                c("SHUTDOWN_PENDING", Varchar2(3)),
+                c("DATABASE_STATUS", Varchar2(17)),
+                c("INSTANCE_ROLE", Varchar2(18)),
+                c("ACTIVE_STATE", Varchar2(9)),
+                c("BLOCKED", Varchar2(3)),
+                c("CON_ID", Number),
+                c("INSTANCE_MODE", Varchar2(11)),
+                c("EDITION", Varchar2(7)),
+                c("DATABASE_TYPE", Varchar2(15)),
+            ],
+        }
+    }
+}
+
+fn text(s: &str) -> Cell {
+    if s.is_empty() {
+        Cell::Null
+    } else {
+        Cell::Text(s.to_string())
+    }
+}
+
+fn int(v: impl Into<i64>) -> Cell {
+    Cell::Int(v.into())
+}
+
+/// The cells of one V$SESSION row, in [`View::columns`] order.
+pub fn session_cells(r: &SessionRow) -> Vec<Cell> {
+    vec![
+        Cell::Raw(r.saddr.clone()),
+        int(r.sid),
+        int(r.serial),
+        Cell::Int(i64::try_from(r.audsid).unwrap_or(i64::MAX)),
+        Cell::Raw(r.paddr.clone()),
+        int(r.user_id),
+        r.username.as_deref().map_or(Cell::Null, text),
+        int(0),
+        text(r.status.as_str()),
+        text(r.server.as_str()),
+        text(r.username.as_deref().unwrap_or("SYS")),
+        text(&r.osuser),
+        text(&r.process),
+        text(&r.machine),
+        int(r.port),
+        text(&r.terminal),
+        text(&r.program),
+        text(r.session_type.as_str()),
+        text(&r.module),
+        Cell::Null,
+        Cell::Null,
+        Cell::Date(r.logon_time),
+        Cell::Int(i64::try_from(r.last_call_et).unwrap_or(i64::MAX)),
+        text(&r.service_name),
+        int(1),
+        int(0),
+    ]
+}
+
+/// The cells of one V$PROCESS row, in [`View::columns`] order.
+pub fn process_cells(r: &ProcessRow) -> Vec<Cell> {
+    let spid = r.spid.to_string();
+    vec![
+        Cell::Raw(r.addr.clone()),
+        int(r.pid),
+        text(&spid),
+        text(&spid),
+        text(&spid),
+        r.pname.as_deref().map_or(Cell::Null, text),
+        int(r.serial),
+        text(&r.username),
+        text(&r.terminal),
+        text(&r.program),
+        if r.background { text("1") } else { Cell::Null },
+        int(1),
+        int(0),
+    ]
+}
+
+/// The cells of the V$INSTANCE row, in [`View::columns`] order.
+pub fn instance_cells(r: &InstanceRow) -> Vec<Cell> {
+    vec![
+        int(r.instance_number),
+        text(&r.instance_name),
+        text(&r.host_name),
+        text(&r.version),
+        text(&r.version),
+        Cell::Date(r.startup_time),
+        text(r.status.as_str()),
+        text("NO"),
+        int(1),
+        text("STOPPED"),
+        text(if r.logins_restricted {
+            "RESTRICTED"
+        } else {
+            "ALLOWED"
+        }),
+        text(if r.shutdown_pending { "YES" } else { "NO" }),
+        text(r.database_status),
+        text(r.instance_role),
+        text("NORMAL"),
+        text("NO"),
+        int(0),
+        text("REGULAR"),
+        text("EE"),
+        text("SINGLE"),
+    ]
+}
+
+// ---------------------------------------------------------------------------------------
+// Lexer
+
+#[derive(Debug, Clone, PartialEq)]
+enum Tok {
+    Ident(String),
+    Quoted(String),
+    Str(String),
+    Num(String),
+    Bind(String),
+    Sym(&'static str),
+}
+
+#[derive(Debug, Clone)]
+struct Token {
+    tok: Tok,
+    at: usize,
+}
+
+fn lex(sql: &str) -> Result<Vec<Token>, ViewError> {
+    let b = sql.as_bytes();
+    let mut i = 0;
+    let mut out = Vec::new();
+    while i < b.len() {
+        let c = b[i];
+        let at = i;
+        if c.is_ascii_whitespace() {
+            i += 1;
+        } else if c == b'-' && b.get(i + 1) == Some(&b'-') {
+            while i < b.len() && b[i] != b'\n' {
+                i += 1;
+            }
+        } else if c == b'/' && b.get(i + 1) == Some(&b'*') {
+            i += 2;
+            while i + 1 < b.len() && !(b[i] == b'*' && b[i + 1] == b'/') {
+                i += 1;
+            }
+            i = (i + 2).min(b.len());
+        } else if c.is_ascii_alphabetic() {
+            while i < b.len()
+                && (b[i].is_ascii_alphanumeric() || matches!(b[i], b'_' | b'$' | b'#'))
+            {
+                i += 1;
+            }
+            out.push(Token {
+                tok: Tok::Ident(sql[at..i].to_ascii_uppercase()),
+                at,
+            });
+        } else if c.is_ascii_digit() || (c == b'.' && b.get(i + 1).is_some_and(u8::is_ascii_digit))
+        {
+            while i < b.len() && (b[i].is_ascii_digit() || b[i] == b'.') {
+                i += 1;
+            }
+            out.push(Token {
+                tok: Tok::Num(sql[at..i].to_string()),
+                at,
+            });
+        } else if c == b'\'' || c == b'"' {
+            let quote = c;
+            i += 1;
+            let mut s = String::new();
+            loop {
+                let Some(&ch) = b.get(i) else {
+                    return Err(err(1756, "quoted string not properly terminated", at));
+                };
+                if ch == quote {
+                    if quote == b'\'' && b.get(i + 1) == Some(&b'\'') {
+                        s.push('\'');
+                        i += 2;
+                        continue;
+                    }
+                    i += 1;
+                    break;
+                }
+                // Push the whole UTF-8 character.
+                let len = sql[i..].chars().next().map_or(1, char::len_utf8);
+                s.push_str(&sql[i..i + len]);
+                i += len;
+            }
+            out.push(Token {
+                tok: if quote == b'\'' {
+                    Tok::Str(s)
+                } else {
+                    Tok::Quoted(s)
+                },
+                at,
+            });
+        } else if c == b':' {
+            i += 1;
+            while i < b.len() && (b[i].is_ascii_alphanumeric() || b[i] == b'_') {
+                i += 1;
+            }
+            out.push(Token {
+                tok: Tok::Bind(sql[at + 1..i].to_ascii_uppercase()),
+                at,
+            });
+        } else {
+            let two = sql.get(i..i + 2).unwrap_or("");
+            let (sym, len): (&'static str, usize) = match two {
+                "<>" | "!=" | "^=" => ("<>", 2),
+                "<=" => ("<=", 2),
+                ">=" => (">=", 2),
+                _ => (
+                    match c {
+                        b'=' => "=",
+                        b'<' => "<",
+                        b'>' => ">",
+                        b'(' => "(",
+                        b')' => ")",
+                        b',' => ",",
+                        b'.' => ".",
+                        b'*' => "*",
+                        b';' => ";",
+                        _ => return Err(err(911, "invalid character", at)),
+                    },
+                    1,
+                ),
+            };
+            i += len;
+            out.push(Token {
+                tok: Tok::Sym(sym),
+                at,
+            });
+        }
+    }
+    Ok(out)
+}
+
+// ---------------------------------------------------------------------------------------
+// Statements
+
+/// A column reference `[alias.]NAME`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct ColRef {
+    qualifier: Option<String>,
+    name: String,
+    at: usize,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+enum Operand {
+    Col(ColRef),
+    Lit(Cell),
+    Bind(String, usize),
+    /// `SYS_CONTEXT('USERENV', 'parameter')`, parameter upper case.
+    UserEnv(String),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+enum Cond {
+    Cmp(Operand, &'static str, Operand),
+    In(Operand, Vec<Operand>, bool),
+    IsNull(Operand, bool),
+    And(Box<Cond>, Box<Cond>),
+    Or(Box<Cond>, Box<Cond>),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+enum Item {
+    Star,
+    QualifiedStar(String, usize),
+    Col(ColRef, Option<String>),
+    CountStar(Option<String>),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+enum OrderKey {
+    Col(ColRef),
+    Position(usize, usize),
+}
+
+/// A parsed query on the V$ views.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ViewQuery {
+    items: Vec<Item>,
+    from: Vec<(View, Option<String>)>,
+    filter: Option<Cond>,
+    order: Vec<(OrderKey, bool)>,
+}
+
+impl ViewQuery {
+    /// The views the query reads (to know which snapshots to take).
+    pub fn views(&self) -> Vec<View> {
+        self.from.iter().map(|(v, _)| *v).collect()
+    }
+}
+
+/// An `ALTER SYSTEM` command.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AlterSystem {
+    /// `KILL SESSION 'sid,serial#' [IMMEDIATE]`.
+    KillSession {
+        /// The `'sid,serial#'` text.
+        target: String,
+        /// IMMEDIATE given.
+        immediate: bool,
+    },
+    /// `DISCONNECT SESSION 'sid,serial#' IMMEDIATE | POST_TRANSACTION`.
+    DisconnectSession {
+        /// The `'sid,serial#'` text.
+        target: String,
+    },
+    /// `REGISTER`.
+    Register,
+}
+
+/// What [`parse`] recognised.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Statement {
+    /// A query on V$ views.
+    Query(ViewQuery),
+    /// An ALTER SYSTEM command (needs the ALTER SYSTEM privilege).
+    AlterSystem(AlterSystem),
+}
+
+/// The bind variable names of `sql` (upper case, without the colon), each once, in order of
+/// first appearance — the order in which clients send bind values.
+pub fn bind_names(sql: &str) -> Vec<String> {
+    let mut names: Vec<String> = Vec::new();
+    for t in lex(sql).unwrap_or_default() {
+        if let Tok::Bind(n) = t.tok
+            && !names.contains(&n)
+        {
+            names.push(n);
+        }
+    }
+    names
+}
+
+/// Parses `sql` if it is one of the statements of this module: `Ok(None)` when it is not
+/// (a query on DUAL, PL/SQL, ...), so the engine's own SQL subset handles it.
+pub fn parse(sql: &str) -> Result<Option<Statement>, ViewError> {
+    let Ok(toks) = lex(sql) else {
+        return Ok(None);
+    };
+    let first = |n: usize| match toks.get(n).map(|t| &t.tok) {
+        Some(Tok::Ident(s)) => s.as_str(),
+        _ => "",
+    };
+    if first(0) == "ALTER" && first(1) == "SYSTEM" {
+        return parse_alter_system(sql, &toks).map(|a| Some(Statement::AlterSystem(a)));
+    }
+    if first(0) != "SELECT" {
+        return Ok(None);
+    }
+    // Only queries whose FROM names a V$ view are ours.
+    let mut depth = 0i32;
+    let mut from_at = None;
+    for (i, t) in toks.iter().enumerate() {
+        match &t.tok {
+            Tok::Sym("(") => depth += 1,
+            Tok::Sym(")") => depth -= 1,
+            Tok::Ident(s) if s == "FROM" && depth == 0 => {
+                from_at = Some(i);
+                break;
+            }
+            _ => {}
+        }
+    }
+    let Some(f) = from_at else { return Ok(None) };
+    let names_view = match toks.get(f + 1).map(|t| &t.tok) {
+        Some(Tok::Ident(n)) => {
+            // SYS.V$SESSION arrives as SYS . V$SESSION
+            let full = if toks.get(f + 2).map(|t| &t.tok) == Some(&Tok::Sym(".")) {
+                match toks.get(f + 3).map(|t| &t.tok) {
+                    Some(Tok::Ident(m)) => format!("{n}.{m}"),
+                    _ => n.clone(),
+                }
+            } else {
+                n.clone()
+            };
+            View::from_name(&full).is_some()
+                || full.starts_with("V$")
+                || full.starts_with("GV$")
+                || full.starts_with("SYS.V$")
+        }
+        Some(Tok::Quoted(n)) => n.starts_with("V$"),
+        _ => false,
+    };
+    if !names_view {
+        return Ok(None);
+    }
+    let mut p = Parser {
+        toks: &toks,
+        pos: 0,
+        end: sql.len(),
+    };
+    let q = p.query()?;
+    Ok(Some(Statement::Query(q)))
+}
+
+fn parse_alter_system(sql: &str, toks: &[Token]) -> Result<AlterSystem, ViewError> {
+    let mut p = Parser {
+        toks,
+        pos: 2,
+        end: sql.len(),
+    };
+    let at = p.here();
+    let word = p.ident().unwrap_or_default();
+    let r = match word.as_str() {
+        "REGISTER" => AlterSystem::Register,
+        "KILL" | "DISCONNECT" => {
+            if p.ident().as_deref() != Some("SESSION") {
+                return Err(err(2000, "missing SESSION keyword", p.here()));
+            }
+            let Some(Tok::Str(target)) = p.next() else {
+                return Err(err(26, "missing or invalid session ID", p.here()));
+            };
+            let mut immediate = false;
+            let mut post_transaction = false;
+            while let Some(w) = p.ident() {
+                match w.as_str() {
+                    "IMMEDIATE" => immediate = true,
+                    "POST_TRANSACTION" if word == "DISCONNECT" => post_transaction = true,
+                    "NOREPLAY" | "FORCE" if word == "KILL" => {}
+                    _ => return Err(err(933, "SQL command not properly ended", p.prev_at())),
+                }
+            }
+            if word == "KILL" {
+                AlterSystem::KillSession { target, immediate }
+            } else if immediate || post_transaction {
+                // No transactions here: POST_TRANSACTION disconnects at once as well.
+                AlterSystem::DisconnectSession { target }
+            } else {
+                return Err(err(
+                    2000,
+                    "missing POST_TRANSACTION or IMMEDIATE keyword",
+                    p.here(),
+                ));
+            }
+        }
+        _ => return Err(err(2065, "illegal option for ALTER SYSTEM", at)),
+    };
+    p.skip_semicolon();
+    if p.pos < toks.len() {
+        return Err(err(933, "SQL command not properly ended", p.here()));
+    }
+    Ok(r)
+}
+
+struct Parser<'a> {
+    toks: &'a [Token],
+    pos: usize,
+    end: usize,
+}
+
+impl Parser<'_> {
+    fn here(&self) -> usize {
+        self.toks.get(self.pos).map_or(self.end, |t| t.at)
+    }
+
+    fn prev_at(&self) -> usize {
+        self.toks
+            .get(self.pos.saturating_sub(1))
+            .map_or(self.end, |t| t.at)
+    }
+
+    fn peek(&self) -> Option<&Tok> {
+        self.toks.get(self.pos).map(|t| &t.tok)
+    }
+
+    fn next(&mut self) -> Option<Tok> {
+        let t = self.toks.get(self.pos).map(|t| t.tok.clone());
+        if t.is_some() {
+            self.pos += 1;
+        }
+        t
+    }
+
+    fn ident(&mut self) -> Option<String> {
+        match self.peek() {
+            Some(Tok::Ident(s)) => {
+                let s = s.clone();
+                self.pos += 1;
+                Some(s)
+            }
+            _ => None,
+        }
+    }
+
+    fn is_kw(&self, kw: &str) -> bool {
+        matches!(self.peek(), Some(Tok::Ident(s)) if s == kw)
+    }
+
+    fn eat_kw(&mut self, kw: &str) -> bool {
+        if self.is_kw(kw) {
+            self.pos += 1;
+            true
+        } else {
+            false
+        }
+    }
+
+    fn eat_sym(&mut self, sym: &str) -> bool {
+        if matches!(self.peek(), Some(Tok::Sym(s)) if *s == sym) {
+            self.pos += 1;
+            true
+        } else {
+            false
+        }
+    }
+
+    fn skip_semicolon(&mut self) {
+        self.eat_sym(";");
+    }
+
+    fn name_token(&mut self) -> Option<String> {
+        match self.peek() {
+            Some(Tok::Ident(s)) => {
+                let s = s.clone();
+                self.pos += 1;
+                Some(s)
+            }
+            Some(Tok::Quoted(s)) => {
+                let s = s.clone();
+                self.pos += 1;
+                Some(s)
+            }
+            _ => None,
+        }
+    }
+
+    fn query(&mut self) -> Result<ViewQuery, ViewError> {
+        self.eat_kw("SELECT");
+        let mut items = Vec::new();
+        loop {
+            items.push(self.item()?);
+            if !self.eat_sym(",") {
+                break;
+            }
+        }
+        if !self.eat_kw("FROM") {
+            return Err(err(
+                923,
+                "FROM keyword not found where expected",
+                self.here(),
+            ));
+        }
+        let mut from = Vec::new();
+        loop {
+            let at = self.here();
+            let mut name = self
+                .name_token()
+                .ok_or_else(|| err(903, "invalid table name", at))?;
+            if self.eat_sym(".") {
+                let rest = self
+                    .name_token()
+                    .ok_or_else(|| err(903, "invalid table name", self.here()))?;
+                name = format!("{name}.{rest}");
+            }
+            let view = View::from_name(&name)
+                .ok_or_else(|| err(942, "table or view does not exist", at))?;
+            let alias = match self.peek() {
+                Some(Tok::Ident(s))
+                    if !matches!(s.as_str(), "WHERE" | "ORDER" | "GROUP" | "CONNECT") =>
+                {
+                    self.name_token()
+                }
+                Some(Tok::Quoted(_)) => self.name_token(),
+                _ => None,
+            };
+            from.push((view, alias));
+            if !self.eat_sym(",") {
+                break;
+            }
+        }
+        if from.len() > 2 {
+            return Err(err(
+                942,
+                "table or view does not exist (at most two V$ views may be joined)",
+                self.here(),
+            ));
+        }
+        let filter = if self.eat_kw("WHERE") {
+            Some(self.or_cond()?)
+        } else {
+            None
+        };
+        let mut order = Vec::new();
+        if self.eat_kw("ORDER") {
+            if !self.eat_kw("BY") {
+                return Err(err(924, "missing BY keyword", self.here()));
+            }
+            loop {
+                let at = self.here();
+                let key = match self.peek() {
+                    Some(Tok::Num(n)) => {
+                        let n = n.parse::<usize>().map_err(|_| {
+                            err(
+                                1785,
+                                "ORDER BY item must be the number of a SELECT-list expression",
+                                at,
+                            )
+                        })?;
+                        self.pos += 1;
+                        OrderKey::Position(n, at)
+                    }
+                    _ => OrderKey::Col(self.colref()?),
+                };
+                let desc = if self.eat_kw("DESC") {
+                    true
+                } else {
+                    self.eat_kw("ASC");
+                    false
+                };
+                order.push((key, desc));
+                if !self.eat_sym(",") {
+                    break;
+                }
+            }
+        }
+        self.skip_semicolon();
+        if self.pos < self.toks.len() {
+            return Err(err(933, "SQL command not properly ended", self.here()));
+        }
+        Ok(ViewQuery {
+            items,
+            from,
+            filter,
+            order,
+        })
+    }
+
+    fn alias(&mut self) -> Option<String> {
+        if self.eat_kw("AS") {
+            return self.name_token();
+        }
+        match self.peek() {
+            Some(Tok::Ident(s)) if s != "FROM" => self.name_token(),
+            Some(Tok::Quoted(_)) => self.name_token(),
+            _ => None,
+        }
+    }
+
+    fn item(&mut self) -> Result<Item, ViewError> {
+        let at = self.here();
+        if self.eat_sym("*") {
+            return Ok(Item::Star);
+        }
+        if self.is_kw("COUNT")
+            && matches!(
+                self.toks.get(self.pos + 1).map(|t| &t.tok),
+                Some(Tok::Sym("("))
+            )
+        {
+            self.pos += 2;
+            if !self.eat_sym("*") {
+                return Err(err(904, "\"COUNT\": invalid identifier", at));
+            }
+            if !self.eat_sym(")") {
+                return Err(err(907, "missing right parenthesis", self.here()));
+            }
+            return Ok(Item::CountStar(self.alias()));
+        }
+        // alias.*
+        if let (Some(Tok::Ident(q)), Some(Tok::Sym(".")), Some(Tok::Sym("*"))) = (
+            self.toks.get(self.pos).map(|t| &t.tok),
+            self.toks.get(self.pos + 1).map(|t| &t.tok),
+            self.toks.get(self.pos + 2).map(|t| &t.tok),
+        ) {
+            let q = q.clone();
+            self.pos += 3;
+            return Ok(Item::QualifiedStar(q, at));
+        }
+        match self.peek() {
+            Some(Tok::Ident(s)) if s == "FROM" => Err(err(936, "missing expression", at)),
+            Some(Tok::Ident(_) | Tok::Quoted(_)) => {
+                let c = self.colref()?;
+                Ok(Item::Col(c, self.alias()))
+            }
+            _ => Err(err(936, "missing expression", at)),
+        }
+    }
+
+    fn colref(&mut self) -> Result<ColRef, ViewError> {
+        let at = self.here();
+        let first = self
+            .name_token()
+            .ok_or_else(|| err(936, "missing expression", at))?;
+        if self.eat_sym(".") {
+            let name = self.name_token().ok_or_else(|| {
+                err(
+                    904,
+                    format!("\"{first}\".: invalid identifier"),
+                    self.here(),
+                )
+            })?;
+            Ok(ColRef {
+                qualifier: Some(first),
+                name,
+                at,
+            })
+        } else {
+            Ok(ColRef {
+                qualifier: None,
+                name: first,
+                at,
+            })
+        }
+    }
+
+    fn or_cond(&mut self) -> Result<Cond, ViewError> {
+        let mut c = self.and_cond()?;
+        while self.eat_kw("OR") {
+            let r = self.and_cond()?;
+            c = Cond::Or(Box::new(c), Box::new(r));
+        }
+        Ok(c)
+    }
+
+    fn and_cond(&mut self) -> Result<Cond, ViewError> {
+        let mut c = self.simple_cond()?;
+        while self.eat_kw("AND") {
+            let r = self.simple_cond()?;
+            c = Cond::And(Box::new(c), Box::new(r));
+        }
+        Ok(c)
+    }
+
+    fn simple_cond(&mut self) -> Result<Cond, ViewError> {
+        // A parenthesised condition (not an IN list: those follow an operand).
+        if matches!(self.peek(), Some(Tok::Sym("("))) {
+            self.pos += 1;
+            let c = self.or_cond()?;
+            if !self.eat_sym(")") {
+                return Err(err(907, "missing right parenthesis", self.here()));
+            }
+            return Ok(c);
+        }
+        let left = self.operand()?;
+        if self.eat_kw("IS") {
+            let not = self.eat_kw("NOT");
+            if !self.eat_kw("NULL") {
+                return Err(err(908, "missing NULL keyword", self.here()));
+            }
+            return Ok(Cond::IsNull(left, not));
+        }
+        let not = self.eat_kw("NOT");
+        if self.eat_kw("IN") {
+            if !self.eat_sym("(") {
+                return Err(err(906, "missing left parenthesis", self.here()));
+            }
+            let mut list = Vec::new();
+            loop {
+                list.push(self.operand()?);
+                if !self.eat_sym(",") {
+                    break;
+                }
+            }
+            if !self.eat_sym(")") {
+                return Err(err(907, "missing right parenthesis", self.here()));
+            }
+            return Ok(Cond::In(left, list, not));
+        }
+        if not {
+            return Err(err(920, "invalid relational operator", self.here()));
+        }
+        let at = self.here();
+        let op = match self.next() {
+            Some(Tok::Sym(s)) if matches!(s, "=" | "<>" | "<" | "<=" | ">" | ">=") => s,
+            _ => return Err(err(920, "invalid relational operator", at)),
+        };
+        let right = self.operand()?;
+        Ok(Cond::Cmp(left, op, right))
+    }
+
+    fn operand(&mut self) -> Result<Operand, ViewError> {
+        let at = self.here();
+        match self.peek().cloned() {
+            Some(Tok::Str(s)) => {
+                self.pos += 1;
+                Ok(Operand::Lit(if s.is_empty() {
+                    Cell::Null
+                } else {
+                    Cell::Text(s)
+                }))
+            }
+            Some(Tok::Num(n)) => {
+                self.pos += 1;
+                Ok(Operand::Lit(Cell::Text(n)))
+            }
+            Some(Tok::Bind(b)) => {
+                self.pos += 1;
+                Ok(Operand::Bind(b, at))
+            }
+            Some(Tok::Ident(s)) if s == "NULL" => {
+                self.pos += 1;
+                Ok(Operand::Lit(Cell::Null))
+            }
+            Some(Tok::Ident(s)) if s == "SYS_CONTEXT" || s == "USERENV" => {
+                self.pos += 1;
+                if !self.eat_sym("(") {
+                    return Err(err(906, "missing left parenthesis", self.here()));
+                }
+                let mut args = Vec::new();
+                loop {
+                    match self.next() {
+                        Some(Tok::Str(a)) => args.push(a.to_ascii_uppercase()),
+                        _ => return Err(err(2003, "invalid USERENV parameter", at)),
+                    }
+                    if !self.eat_sym(",") {
+                        break;
+                    }
+                }
+                if !self.eat_sym(")") {
+                    return Err(err(907, "missing right parenthesis", self.here()));
+                }
+                let param = if s == "USERENV" {
+                    args.first().cloned()
+                } else if args.first().map(String::as_str) == Some("USERENV") {
+                    args.get(1).cloned()
+                } else {
+                    None
+                };
+                param
+                    .map(Operand::UserEnv)
+                    .ok_or_else(|| err(2003, "invalid USERENV parameter", at))
+            }
+            Some(Tok::Ident(_) | Tok::Quoted(_)) => Ok(Operand::Col(self.colref()?)),
+            _ => Err(err(936, "missing expression", at)),
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Evaluation
+
+/// What the evaluation needs from the caller.
+#[derive(Debug, Clone, Default)]
+pub struct Snapshot {
+    /// V$SESSION rows.
+    pub sessions: Vec<SessionRow>,
+    /// V$PROCESS rows.
+    pub processes: Vec<ProcessRow>,
+    /// V$INSTANCE row.
+    pub instance: Option<InstanceRow>,
+}
+
+/// Context of the calling session: `SYS_CONTEXT('USERENV', ...)` values and bind values.
+#[derive(Debug, Clone, Default)]
+pub struct QueryContext {
+    /// `USERENV` parameters (upper-case names) and their values, e.g. `SID` → `"23"`.
+    pub userenv: Vec<(String, String)>,
+    /// Bind values by upper-case name (without the colon) or 1-based position as text.
+    pub binds: Vec<(String, Cell)>,
+}
+
+/// A query result.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ResultSet {
+    /// Columns.
+    pub columns: Vec<Column>,
+    /// Rows.
+    pub rows: Vec<Vec<Cell>>,
+}
+
+struct Source {
+    alias: Option<String>,
+    view: View,
+    columns: Vec<Column>,
+    offset: usize,
+}
+
+fn view_name(v: View) -> &'static str {
+    match v {
+        View::Session => "V$SESSION",
+        View::Process => "V$PROCESS",
+        View::Instance => "V$INSTANCE",
+    }
+}
+
+impl ViewQuery {
+    fn sources(&self) -> Vec<Source> {
+        let mut offset = 0;
+        self.from
+            .iter()
+            .map(|(view, alias)| {
+                let columns = view.columns();
+                let s = Source {
+                    alias: alias.clone(),
+                    view: *view,
+                    offset,
+                    columns,
+                };
+                offset += s.columns.len();
+                s
+            })
+            .collect()
+    }
+
+    fn resolve(&self, sources: &[Source], c: &ColRef) -> Result<usize, ViewError> {
+        let invalid = || {
+            let shown = match &c.qualifier {
+                Some(q) => format!("\"{q}\".\"{}\"", c.name),
+                None => format!("\"{}\"", c.name),
+            };
+            err(904, format!("{shown}: invalid identifier"), c.at)
+        };
+        let mut found = None;
+        for s in sources {
+            if let Some(q) = &c.qualifier {
+                let matches = s.alias.as_deref() == Some(q.as_str())
+                    || (s.alias.is_none() && view_name(s.view) == q);
+                if !matches {
+                    continue;
+                }
+            }
+            if let Some(i) = s.columns.iter().position(|col| col.name == c.name) {
+                if found.is_some() {
+                    return Err(err(918, "column ambiguously defined", c.at));
+                }
+                found = Some(s.offset + i);
+            }
+        }
+        found.ok_or_else(invalid)
+    }
+
+    /// Runs the query over `snap`.
+    pub fn execute(&self, snap: &Snapshot, ctx: &QueryContext) -> Result<ResultSet, ViewError> {
+        let sources = self.sources();
+        let all_columns: Vec<Column> = sources.iter().flat_map(|s| s.columns.clone()).collect();
+        // Output columns: (index into the combined row, reported column) or COUNT(*).
+        let mut out: Vec<(Option<usize>, Column)> = Vec::new();
+        for item in &self.items {
+            match item {
+                Item::Star => {
+                    for (i, c) in all_columns.iter().enumerate() {
+                        out.push((Some(i), c.clone()));
+                    }
+                }
+                Item::QualifiedStar(q, at) => {
+                    let s = sources
+                        .iter()
+                        .find(|s| {
+                            s.alias.as_deref() == Some(q.as_str())
+                                || (s.alias.is_none() && view_name(s.view) == q)
+                        })
+                        .ok_or_else(|| err(904, format!("\"{q}\": invalid identifier"), *at))?;
+                    for (i, c) in s.columns.iter().enumerate() {
+                        out.push((Some(s.offset + i), c.clone()));
+                    }
+                }
+                Item::Col(c, alias) => {
+                    let i = self.resolve(&sources, c)?;
+                    let mut col = all_columns[i].clone();
+                    if let Some(a) = alias {
+                        col.name = a.clone();
+                    }
+                    out.push((Some(i), col));
+                }
+                Item::CountStar(alias) => out.push((
+                    None,
+                    Column {
+                        name: alias.clone().unwrap_or_else(|| "COUNT(*)".to_string()),
+                        ty: ColumnType::Number,
+                    },
+                )),
+            }
+        }
+        let has_count = out.iter().any(|(i, _)| i.is_none());
+        if has_count && out.iter().any(|(i, _)| i.is_some()) {
+            return Err(err(937, "not a single-group group function", 0));
+        }
+        // Resolve the filter's column references up front (errors even on empty views).
+        if let Some(f) = &self.filter {
+            self.check_cond(&sources, f)?;
+        }
+        let tables: Vec<Vec<Vec<Cell>>> = sources
+            .iter()
+            .map(|s| match s.view {
+                View::Session => snap.sessions.iter().map(session_cells).collect(),
+                View::Process => snap.processes.iter().map(process_cells).collect(),
+                View::Instance => snap.instance.iter().map(instance_cells).collect(),
+            })
+            .collect();
+        let mut combined: Vec<Vec<Cell>> = vec![Vec::new()];
+        for t in &tables {
+            let mut next = Vec::new();
+            for base in &combined {
+                for row in t {
+                    let mut r = base.clone();
+                    r.extend(row.iter().cloned());
+                    next.push(r);
+                }
+            }
+            combined = next;
+        }
+        let mut rows = Vec::new();
+        for r in combined {
+            let keep = match &self.filter {
+                Some(f) => self.eval(&sources, f, &r, ctx)? == Some(true),
+                None => true,
+            };
+            if keep {
+                rows.push(r);
+            }
+        }
+        if has_count {
+            let n = i64::try_from(rows.len()).unwrap_or(i64::MAX);
+            return Ok(ResultSet {
+                columns: out.into_iter().map(|(_, c)| c).collect(),
+                rows: vec![vec![Cell::Int(n); self.items.len()]],
+            });
+        }
+        if !self.order.is_empty() {
+            let mut keys = Vec::new();
+            for (k, desc) in &self.order {
+                let idx = match k {
+                    OrderKey::Col(c) => {
+                        // A select-list alias first, then a view column.
+                        match out
+                            .iter()
+                            .position(|(_, col)| c.qualifier.is_none() && col.name == c.name)
+                        {
+                            Some(p) => out[p].0.unwrap_or(0),
+                            None => self.resolve(&sources, c)?,
+                        }
+                    }
+                    OrderKey::Position(n, at) => {
+                        if *n == 0 || *n > out.len() {
+                            return Err(err(
+                                1785,
+                                "ORDER BY item must be the number of a SELECT-list expression",
+                                *at,
+                            ));
+                        }
+                        out[*n - 1].0.unwrap_or(0)
+                    }
+                };
+                keys.push((idx, *desc));
+            }
+            rows.sort_by(|a, b| {
+                for (idx, desc) in &keys {
+                    let (x, y) = (&a[*idx], &b[*idx]);
+                    // NULLs sort last ascending, first descending (Oracle's default).
+                    let o = match (x, y) {
+                        (Cell::Null, Cell::Null) => Ordering::Equal,
+                        (Cell::Null, _) => Ordering::Greater,
+                        (_, Cell::Null) => Ordering::Less,
+                        _ => x.compare(y).unwrap_or(Ordering::Equal),
+                    };
+                    let o = if *desc { o.reverse() } else { o };
+                    if o != Ordering::Equal {
+                        return o;
+                    }
+                }
+                Ordering::Equal
+            });
+        }
+        Ok(ResultSet {
+            rows: rows
+                .into_iter()
+                .map(|r| {
+                    out.iter()
+                        .map(|(i, _)| i.map_or(Cell::Null, |i| r[i].clone()))
+                        .collect()
+                })
+                .collect(),
+            columns: out.into_iter().map(|(_, c)| c).collect(),
+        })
+    }
+
+    fn check_cond(&self, sources: &[Source], c: &Cond) -> Result<(), ViewError> {
+        let op = |o: &Operand| match o {
+            Operand::Col(c) => self.resolve(sources, c).map(|_| ()),
+            _ => Ok(()),
+        };
+        match c {
+            Cond::Cmp(a, _, b) => op(a).and_then(|()| op(b)),
+            Cond::In(a, list, _) => {
+                op(a)?;
+                list.iter().try_for_each(op)
+            }
+            Cond::IsNull(a, _) => op(a),
+            Cond::And(a, b) | Cond::Or(a, b) => {
+                self.check_cond(sources, a)?;
+                self.check_cond(sources, b)
+            }
+        }
+    }
+
+    fn value(
+        &self,
+        sources: &[Source],
+        o: &Operand,
+        row: &[Cell],
+        ctx: &QueryContext,
+    ) -> Result<Cell, ViewError> {
+        Ok(match o {
+            Operand::Col(c) => row[self.resolve(sources, c)?].clone(),
+            Operand::Lit(v) => v.clone(),
+            Operand::Bind(name, at) => ctx
+                .binds
+                .iter()
+                .find(|(n, _)| n == name)
+                .map(|(_, v)| v.clone())
+                .ok_or_else(|| err(1008, "not all variables bound", *at))?,
+            Operand::UserEnv(p) => ctx
+                .userenv
+                .iter()
+                .find(|(n, _)| n == p)
+                .map_or(Cell::Null, |(_, v)| text(v)),
+        })
+    }
+
+    fn eval(
+        &self,
+        sources: &[Source],
+        c: &Cond,
+        row: &[Cell],
+        ctx: &QueryContext,
+    ) -> Result<Option<bool>, ViewError> {
+        Ok(match c {
+            Cond::Cmp(a, op, b) => {
+                let (x, y) = (
+                    self.value(sources, a, row, ctx)?,
+                    self.value(sources, b, row, ctx)?,
+                );
+                x.compare(&y).map(|o| match *op {
+                    "=" => o == Ordering::Equal,
+                    "<>" => o != Ordering::Equal,
+                    "<" => o == Ordering::Less,
+                    "<=" => o != Ordering::Greater,
+                    ">" => o == Ordering::Greater,
+                    _ => o != Ordering::Less,
+                })
+            }
+            Cond::In(a, list, not) => {
+                let x = self.value(sources, a, row, ctx)?;
+                let mut any_unknown = false;
+                let mut found = false;
+                for o in list {
+                    match x.compare(&self.value(sources, o, row, ctx)?) {
+                        Some(Ordering::Equal) => found = true,
+                        None => any_unknown = true,
+                        _ => {}
+                    }
+                }
+                match (found, any_unknown, not) {
+                    (true, _, false) => Some(true),
+                    (true, _, true) => Some(false),
+                    (false, true, _) => None,
+                    (false, false, n) => Some(*n),
+                }
+            }
+            Cond::IsNull(a, not) => {
+                let is_null = self.value(sources, a, row, ctx)? == Cell::Null;
+                Some(is_null != *not)
+            }
+            Cond::And(a, b) => match (
+                self.eval(sources, a, row, ctx)?,
+                self.eval(sources, b, row, ctx)?,
+            ) {
+                (Some(false), _) | (_, Some(false)) => Some(false),
+                (Some(true), Some(true)) => Some(true),
+                _ => None,
+            },
+            Cond::Or(a, b) => match (
+                self.eval(sources, a, row, ctx)?,
+                self.eval(sources, b, row, ctx)?,
+            ) {
+                (Some(true), _) | (_, Some(true)) => Some(true),
+                (Some(false), Some(false)) => Some(false),
+                _ => None,
+            },
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests;
