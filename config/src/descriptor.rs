@@ -1086,12 +1086,16 @@ fn security(sink: &mut Sink<'_>, node: &Node) -> Security {
 // ---------------------------------------------------------------------------------------
 
 /// Quotes a scalar when the bare form would not parse back to the same text.
-pub(crate) fn render_text(t: &str) -> String {
-    // Oracle's syntax rules ask for quotes around values holding its special characters;
-    // python-oracledb's descriptor parser understands only double quotes.
+pub(crate) fn render_text(t: &str, pretty: bool) -> String {
+    // Compact text goes on the wire and must look like python-oracledb's (which leaves
+    // `CONNECTION_ID=...==` bare), so it quotes only what would not parse back. The pretty
+    // layout is for people and follows Oracle's syntax rules: values holding `=` or `,`
+    // are quoted too. python-oracledb's parser understands only double quotes.
     let needs = t.trim() != t
-        || t.contains(['(', ')', '#', '\n', '\r', '=', ','])
-        || t.starts_with(['"', '\'']);
+        || t.contains(['(', ')', '#', '\n', '\r'])
+        || t.starts_with(['"', '\''])
+        || (t.contains(',') && t.contains(' '))
+        || (pretty && t.contains(['=', ',']));
     if !needs {
         return t.to_string();
     }
@@ -1111,7 +1115,7 @@ fn render_item(t: &str) -> String {
             format!("\"{t}\"")
         }
     } else {
-        render_text(t)
+        render_text(t, false)
     }
 }
 
@@ -1122,14 +1126,14 @@ pub(crate) fn render_param(s: &mut String, p: &RawParam, indent: Option<usize>) 
             s.push('(');
             s.push_str(&p.key);
             s.push('=');
-            s.push_str(&render_text(t));
+            s.push_str(&render_text(t, false));
             s.push(')');
         }
         (RawValue::Text(t), Some(_)) => {
             s.push('(');
             s.push_str(&p.key);
             s.push_str(" = ");
-            s.push_str(&render_text(t));
+            s.push_str(&render_text(t, true));
             s.push(')');
         }
         (RawValue::List(items), ind) => {
@@ -1199,6 +1203,22 @@ mod tests {
         assert_eq!(again, d);
         let pretty = parse_descriptor(&d.render_pretty()).unwrap();
         assert_eq!(pretty, d);
+    }
+
+    #[test]
+    fn compact_rendering_matches_the_wire_shape() {
+        let text = "(DESCRIPTION=(ADDRESS=(PROTOCOL=tcp)(HOST=127.0.0.1)(PORT=1521))(CONNECT_DATA=(SERVICE_NAME=ORCL)(CID=(PROGRAM=/usr/bin/python)(HOST=vm)(USER=root))(CONNECTION_ID=Z3OgQ+b9jMiXtBjiG2ZsJw==)))";
+        assert_eq!(parse_descriptor(text).unwrap().render(), text);
+        let d = parse_descriptor(
+            "(DESCRIPTION=(ADDRESS=(HOST=h))(SECURITY=(SSL_SERVER_CERT_DN=\"CN=a,O=b\")))",
+        )
+        .unwrap();
+        assert!(
+            d.render_pretty()
+                .contains("(SSL_SERVER_CERT_DN = \"CN=a,O=b\")"),
+            "{}",
+            d.render_pretty()
+        );
     }
 
     #[test]

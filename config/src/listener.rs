@@ -101,7 +101,8 @@ impl Protocol {
 pub enum RateLimit {
     /// `RATE_LIMIT=yes`: counts against `CONNECTION_RATE_<listener>`.
     Shared,
-    /// `RATE_LIMIT=n`: this endpoint alone accepts at most n new connections per second.
+    /// `RATE_LIMIT=n` (n ≥ 1): this endpoint alone accepts at most n new connections per
+    /// second.
     PerSecond(u32),
 }
 
@@ -135,11 +136,16 @@ impl Endpoint {
         let protocol = Protocol::parse(a.protocol.as_deref().unwrap_or("tcp"));
         let rate_limit = match a.rate_limit.as_deref() {
             None => None,
-            Some(r) => match (parse_bool(r), r.trim().parse::<u32>()) {
-                (_, Ok(n)) if n > 1 => Some(RateLimit::PerSecond(n)),
-                (Some(true), _) => Some(RateLimit::Shared),
-                (Some(false), _) => None,
-                _ => return Err(format!("RATE_LIMIT '{r}' is neither yes/no nor a number")),
+            // A number is a per-endpoint limit (0 = none); yes/no join or leave the
+            // listener-wide CONNECTION_RATE.
+            Some(r) => match (r.trim().parse::<u32>(), parse_bool(r)) {
+                (Ok(0), _) => None,
+                (Ok(n), _) => Some(RateLimit::PerSecond(n)),
+                (Err(_), Some(true)) => Some(RateLimit::Shared),
+                (Err(_), Some(false)) => None,
+                (Err(_), None) => {
+                    return Err(format!("RATE_LIMIT '{r}' is neither yes/no nor a number"));
+                }
             },
         };
         match protocol {
@@ -828,6 +834,33 @@ FOO_BAR = 1
             "{warnings:?}"
         );
         assert_eq!(p.value.other[0].key, "FOO_BAR");
+    }
+
+    #[test]
+    fn rate_limit_forms() {
+        let p = ListenerConfig::parse_str(
+            "L = (ADDRESS_LIST = (ADDRESS=(PORT=1)(RATE_LIMIT=yes))(ADDRESS=(PORT=2)(RATE_LIMIT=1))\n  (ADDRESS=(PORT=3)(RATE_LIMIT=10))(ADDRESS=(PORT=4)(RATE_LIMIT=no))(ADDRESS=(PORT=5)(RATE_LIMIT=0))\n  (ADDRESS=(PORT=6)(RATE_LIMIT=fast)))\n",
+            "l.ora",
+        );
+        let l = p.value.listener("L").unwrap();
+        let got: Vec<_> = l.endpoints.iter().map(|e| (e.port, e.rate_limit)).collect();
+        assert_eq!(
+            got,
+            vec![
+                (Some(1), Some(RateLimit::Shared)),
+                (Some(2), Some(RateLimit::PerSecond(1))),
+                (Some(3), Some(RateLimit::PerSecond(10))),
+                (Some(4), None),
+                (Some(5), None),
+            ]
+        );
+        assert!(
+            p.diagnostics
+                .iter()
+                .any(|d| d.message.contains("RATE_LIMIT 'fast'")),
+            "{:?}",
+            p.diagnostics
+        );
     }
 
     #[test]

@@ -376,3 +376,44 @@ mod props {
         }
     }
 }
+
+#[test]
+fn cpu_burning_count_runs_in_slices_and_can_be_cancelled() {
+    let (mut s, _) = session();
+    login(&mut s, b"tiger");
+    let mut cols = Vec::new();
+    let n = 3 * WORK_SLICE + 5;
+    let sql = format!("select count(*) from dual connect by level <= {n}");
+    assert_eq!(s.on_data(&exec(&sql, 2, 3)), [Action::Busy]);
+    let mut slices = 1;
+    let reply = loop {
+        let acts = s.on_work();
+        match acts.as_slice() {
+            [Action::Busy] => slices += 1,
+            [Action::Send(b)] => break b.clone(),
+            other => panic!("{other:?}"),
+        }
+    };
+    assert_eq!(slices, 4);
+    let m = messages(&reply, &mut cols);
+    let Some(ResponseMessage::Row(r)) = m.iter().find(|x| matches!(x, ResponseMessage::Row(_)))
+    else {
+        panic!("{m:?}")
+    };
+    let count = Decimal::from_oracle_number(r[0].as_ref().unwrap()).unwrap();
+    assert_eq!(count.to_string(), n.to_string());
+
+    // Cancelled in the middle: ORA-01013 and the session goes on.
+    assert_eq!(s.on_data(&exec(&sql, 2, 4)), [Action::Busy]);
+    assert_eq!(s.on_work(), [Action::Busy]);
+    let acts = s.on_break();
+    let [Action::BreakAndSend(b)] = acts.as_slice() else {
+        panic!("{acts:?}")
+    };
+    assert_eq!(end(&messages(b, &mut cols)).error_code, 1013);
+    let m = messages(
+        &one_send(s.on_data(&exec("select 1 from dual", 2, 5))),
+        &mut cols,
+    );
+    assert_eq!(end(&m).error_code, 1403);
+}
