@@ -852,3 +852,41 @@ fn titles_fit_even_when_started_with_a_short_command_line() {
     assert_eq!(kids.len(), 1);
     assert_eq!(title_of(kids[0]), "oracleORCLLONGSID (LOCAL=NO)");
 }
+
+#[test]
+fn a_connection_storm_gets_one_server_each_and_all_are_reaped() {
+    let home = TestHome::new();
+    let l = start(&home, &[]);
+    let spawner = spawner_of(&l);
+    let port = l.port;
+    let handles: Vec<_> = (0..40)
+        .map(|_| {
+            std::thread::spawn(move || {
+                let (s, p) = raw_connect(
+                    port,
+                    &descriptor(port, &format!("(SERVICE_NAME={SERVICE})")),
+                );
+                assert!(matches!(p, Packet::Accept(_)), "{p:?}");
+                s
+            })
+        })
+        .collect();
+    let socks: Vec<TcpStream> = handles
+        .into_iter()
+        .map(|h| h.join().expect("client thread"))
+        .collect();
+    let kids = children_of(spawner);
+    assert_eq!(kids.len(), 40);
+    drop(socks);
+    // SIGCHLD deliveries merge; the spawner still reaps every one of them.
+    assert!(
+        wait_until(WAIT, || kids.iter().all(|k| stat_of(*k).is_none())),
+        "left: {:?}",
+        kids.iter().filter_map(|k| stat_of(*k)).collect::<Vec<_>>()
+    );
+    let services = stdout(&home.lsnrctl(&["services"]));
+    assert!(
+        services.contains("\"DEDICATED\" established:40 refused:0"),
+        "{services}"
+    );
+}
