@@ -890,3 +890,38 @@ fn a_connection_storm_gets_one_server_each_and_all_are_reaped() {
         "{services}"
     );
 }
+
+#[test]
+fn valid_node_checking_rejects_excluded_clients_until_reload_invites_them() {
+    let home = TestHome::new();
+    home.write_admin(
+        "sqlnet.ora",
+        "TCP.VALIDNODE_CHECKING = YES\nTCP.EXCLUDED_NODES = (127.0.0.1)\n",
+    );
+    let l = start(&home, &[]);
+    let mut s = TcpStream::connect(("127.0.0.1", l.port)).expect("connect");
+    s.set_read_timeout(Some(WAIT)).expect("timeout");
+    let local = s.local_addr().expect("local").port();
+    let mut buf = Vec::new();
+    s.read_to_end(&mut buf).expect("closed by the listener");
+    assert!(buf.is_empty());
+    let text = stdout(&run_python(
+        PY_CONNECT,
+        &[&format!("127.0.0.1:{}/{SERVICE}", l.port)],
+        WAIT,
+    ));
+    assert!(text.contains("DPY-6005"), "{text}");
+    assert!(!text.contains("DPY-6001"), "{text}");
+    let log = home.listener_log();
+    assert!(
+        log.contains(&format!(
+            " * 12546\nTNS-12546: TNS:permission denied\n TNS-12560: TNS:protocol adapter error\n  TNS-00516: Permission denied\n Client address: (ADDRESS=(PROTOCOL=tcp)(HOST=127.0.0.1)(PORT={local}))\n"
+        )),
+        "{log}"
+    );
+
+    home.write_admin("sqlnet.ora", "TCP.VALIDNODE_CHECKING = YES\nTCP.INVITED_NODES = (10.0.0.1, 127.0.0.0/8)\nTCP.EXCLUDED_NODES = (127.0.0.1)\n");
+    assert!(home.lsnrctl(&["reload"]).status.success());
+    let (_s, p) = raw_connect(l.port, &descriptor(l.port, "(SERVICE_NAME=nope)"));
+    assert_eq!(refuse_code(&p), 12514);
+}
