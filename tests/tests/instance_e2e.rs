@@ -435,7 +435,9 @@ fn listener_restart_keeps_sessions_and_reregistration_comes_within_two_seconds()
     };
     assert!(ok, "never reconnected: {refusals:?}");
     let waited = started.elapsed();
-    eprintln!("reconnected {waited:?} after the listener restart; refusals meanwhile: {refusals:?}");
+    eprintln!(
+        "reconnected {waited:?} after the listener restart; refusals meanwhile: {refusals:?}"
+    );
     assert!(
         waited < Duration::from_secs(2),
         "re-registered within 2 s of the listener's return ({waited:?})"
