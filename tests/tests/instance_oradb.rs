@@ -35,6 +35,12 @@ fn startup_status_shutdown_in_the_background() {
     let (stdout, stderr) = text(&out);
     assert!(out.status.success(), "{stdout}{stderr}");
     assert!(stdout.starts_with("ORACLE instance started."), "{stdout}");
+    assert!(
+        stderr.contains(
+            ":5:1: warning: LRM-00101: unknown parameter name 'bogus_parameter' (ignored)"
+        ),
+        "{stderr}"
+    );
     assert!(stdout.contains("Total System Global Area"), "{stdout}");
     assert!(
         stdout.ends_with("Database mounted.\nDatabase opened.\n"),
