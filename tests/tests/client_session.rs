@@ -308,3 +308,25 @@ fn small_sdu_splits_responses_across_packets() {
     assert_eq!(int(&c.query("select 2 from dual").unwrap().rows[0][0]), 2);
     c.close().expect("close");
 }
+
+#[test]
+fn a_killed_session_reports_the_error_and_is_closed() {
+    let s = start_server();
+    let mut c = connect(&s);
+    let sid = c.session_info().session_id;
+    let slot = s
+        .instance
+        .open_sessions()
+        .into_iter()
+        .find(|x| x.sid == sid)
+        .expect("our session in the instance");
+    s.instance.kill(slot);
+    let e = c.query("select 1 from dual").unwrap_err();
+    assert!(e.is_fatal(), "{e}");
+    assert!(matches!(e.code(), Some(28 | 3113)), "{e}");
+    assert!(!c.is_open());
+    let e = c.ping().unwrap_err();
+    assert_eq!(e.to_string(), "ORA-03114: not connected to ORACLE");
+    // close() on a dead session is a no-op, not an error.
+    c.close().expect("close after death");
+}
