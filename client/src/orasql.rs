@@ -79,6 +79,33 @@ pub enum Input {
     Rerun,
     /// `exit` or `quit`.
     Exit,
+    /// A SQL*Plus command handled by the client itself (one line, no terminator needed).
+    Command(Command),
+}
+
+/// The SQL*Plus commands `orasql` understands.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Command {
+    /// `CONNECT [logon]` / `CONN [logon]`.
+    Connect(Logon),
+    /// `DISCONNECT` / `DISC`.
+    Disconnect,
+    /// `SHOW USER`.
+    ShowUser,
+}
+
+/// Recognises a SQL*Plus command line (`conn scott/tiger@orcl`, `show user`, `disc`).
+pub fn parse_command(line: &str) -> Option<Command> {
+    let line = line.trim().trim_end_matches(';').trim();
+    let mut it = line.splitn(2, char::is_whitespace);
+    let first = it.next()?.to_ascii_uppercase();
+    let rest = it.next().unwrap_or("").trim();
+    match first.as_str() {
+        "CONN" | "CONNECT" => Some(Command::Connect(parse_logon(rest))),
+        "DISC" | "DISCONNECT" if rest.is_empty() => Some(Command::Disconnect),
+        "SHO" | "SHOW" if rest.eq_ignore_ascii_case("user") => Some(Command::ShowUser),
+        _ => None,
+    }
 }
 
 /// Accumulates input lines into statements.
@@ -111,6 +138,9 @@ impl Splitter {
             let first = word.split_whitespace().next().unwrap_or("");
             if first.eq_ignore_ascii_case("exit") || first.eq_ignore_ascii_case("quit") {
                 return vec![Input::Exit];
+            }
+            if let Some(c) = parse_command(trimmed) {
+                return vec![Input::Command(c)];
             }
             if trimmed.is_empty()
                 || trimmed.starts_with("--")
@@ -475,6 +505,34 @@ mod tests {
         assert_eq!(
             statements(&["select /* ; */ 1 from dual;"]),
             vec![Input::Statement("select /* ; */ 1 from dual".into())]
+        );
+    }
+
+    #[test]
+    fn sqlplus_commands() {
+        assert_eq!(
+            statements(&[
+                "conn scott/tiger@orcl",
+                "show user",
+                "disc",
+                "select 1 from dual;"
+            ]),
+            vec![
+                Input::Command(Command::Connect(parse_logon("scott/tiger@orcl"))),
+                Input::Command(Command::ShowUser),
+                Input::Command(Command::Disconnect),
+                Input::Statement("select 1 from dual".into()),
+            ]
+        );
+        assert_eq!(
+            parse_command("CONNECT"),
+            Some(Command::Connect(Logon::default()))
+        );
+        assert_eq!(parse_command("show parameter x"), None);
+        // Inside a statement, a line starting with "show" is SQL text.
+        assert_eq!(
+            statements(&["select", "show", "from t;"]),
+            vec![Input::Statement("select\nshow\nfrom t".into())]
         );
     }
 

@@ -836,3 +836,19 @@ fn a_lost_spawner_means_tns_12518_when_a_restart_is_unsafe() {
         "{services}"
     );
 }
+
+#[test]
+fn titles_fit_even_when_started_with_a_short_command_line() {
+    let home = TestHome::new();
+    let l = ListenerProc::start_short(&home, "LISTENER", |port| {
+        listener_ora("LISTENER", port, &[("ORCLLONGSID", None)], &[])
+    });
+    assert_eq!(title_of(l.pid()), "tnslsnr LISTENER");
+    let spawner = spawner_of(&l);
+    assert_eq!(title_of(spawner), "tnslsnr LISTENER spawner");
+    let (_s, p) = raw_connect(l.port, &descriptor(l.port, "(SID=ORCLLONGSID)"));
+    assert!(matches!(p, Packet::Accept(_)), "{p:?}");
+    let kids = children_of(spawner);
+    assert_eq!(kids.len(), 1);
+    assert_eq!(title_of(kids[0]), "oracleORCLLONGSID (LOCAL=NO)");
+}

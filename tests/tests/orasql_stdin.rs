@@ -107,3 +107,32 @@ fn password_from_stdin_and_alias_from_tns_admin() {
     assert_eq!(out.status.code(), Some(0), "{stdout}{}", text(&out.stderr));
     assert!(stdout.contains("SVC\n----\nORCL\n"), "{stdout}");
 }
+
+#[test]
+fn sqlplus_connect_disconnect_and_show_user() {
+    let s = start_server();
+    let logon = format!("scott/tiger@127.0.0.1:{}/ORCL", s.port);
+    let script = format!(
+        "show user\ndisconnect\nshow user\nselect 1 from dual;\nconn {logon}\nshow user\nselect 7 from dual;\n"
+    );
+    let out = run_orasql(&[&logon], &script, None, LIMIT);
+    let stdout = text(&out.stdout);
+    let want = [
+        "USER is \"SCOTT\"",
+        "Disconnected.",
+        "USER is \"\"",
+        "SP2-0640: Not connected",
+        "Connected.",
+        "USER is \"SCOTT\"",
+        "         7\n----------\n         7\n",
+    ];
+    let mut at = 0;
+    for w in want {
+        let i = stdout[at..]
+            .find(w)
+            .unwrap_or_else(|| panic!("missing {w:?} after byte {at}:\n{stdout}"));
+        at += i + w.len();
+    }
+    // The statement without a connection failed: exit status 1.
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+}

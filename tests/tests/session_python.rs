@@ -224,6 +224,14 @@ cur.execute("select 42 from dual")
 out["after"] = cur.fetchone()[0]
 cur.execute("begin dbms_session.sleep(0.2); end;")
 out["short_sleep"] = "ok"
+c.call_timeout = 500
+try:
+    cur.execute("select count(*) from dual connect by level <= 1000000000000")
+    out["burn"] = None
+except oracledb.Error as e:
+    out["burn"] = e.args[0].full_code
+c.call_timeout = 0
+out["after_burn"] = cur.execute("select 43 from dual").fetchone()[0]
 c.close()
 print(json.dumps(out))
 "#;
@@ -236,6 +244,10 @@ fn python_call_timeout_during_sleep_keeps_connection_usable() {
     assert!(code == "DPY-4024" || code == "ORA-01013", "{v}");
     assert_eq!(v["after"], 42);
     assert_eq!(v["short_sleep"], "ok");
+    // A query burning CPU is cancelled the same way.
+    let code = v["burn"].as_str().unwrap_or_default();
+    assert!(code == "DPY-4024" || code == "ORA-01013", "{v}");
+    assert_eq!(v["after_burn"], 43);
 }
 
 const DESCRIPTORS: &str = r#"

@@ -14,7 +14,9 @@ use std::process::ExitCode;
 
 use anyhow::{Context, Result, bail};
 use clap::Parser;
-use client::orasql::{Input, Splitter, feedback, parse_logon, render_error, render_table};
+use client::orasql::{
+    Command, Input, Logon, Splitter, feedback, parse_logon, render_error, render_table,
+};
 use client::{ClientError, Connection};
 use rustyline::completion::Completer;
 use rustyline::highlight::{CmdKind, Highlighter};
@@ -87,10 +89,8 @@ fn main() -> ExitCode {
     }
 }
 
-/// Returns Ok(false) when a statement failed in non-interactive mode.
-fn run(args: &Args) -> Result<bool> {
-    let interactive = args.command.is_none() && io::stdin().is_terminal() && !args.silent;
-    let mut logon = args.logon.as_deref().map(parse_logon).unwrap_or_default();
+/// The logon parts, completed by prompts and `TWO_TASK`/`LOCAL`.
+fn complete_logon(mut logon: Logon) -> Result<(String, String, String)> {
     if logon.user.is_none() {
         // SQL*Plus accepts the whole `user/password@identifier` at this prompt.
         let typed = parse_logon(&prompt_line("Enter user-name: ", false)?);
@@ -101,104 +101,182 @@ fn run(args: &Args) -> Result<bool> {
     if logon.password.is_none() {
         logon.password = Some(prompt_line("Enter password: ", true)?);
     }
-    let identifier = match logon.identifier.clone() {
+    let identifier = match logon.identifier {
         Some(id) => id,
         None => match std::env::var("TWO_TASK").or_else(|_| std::env::var("LOCAL")) {
             Ok(id) if !id.trim().is_empty() => id,
-            _ => bail!("ERROR:\nORA-12162: TNS:net service name is incorrectly specified"),
+            _ => bail!("ORA-12162: TNS:net service name is incorrectly specified"),
         },
     };
-    let user = logon.user.unwrap_or_default();
-    let password = logon.password.unwrap_or_default();
-    let mut conn = match Connection::connect(&identifier, &user, &password) {
-        Ok(c) => c,
-        Err(e) => {
-            println!("ERROR:\n{e}\n");
-            return Ok(false);
+    Ok((
+        logon.user.unwrap_or_default(),
+        logon.password.unwrap_or_default(),
+        identifier,
+    ))
+}
+
+/// What one `orasql` run holds: the connection (if any) and the last statement (for `/`).
+struct Session {
+    conn: Option<Connection>,
+    user: String,
+    last: Option<String>,
+    interactive: bool,
+}
+
+impl Session {
+    /// Logs on; prints SQL*Plus's error block and returns false when that fails. `first`:
+    /// the logon of the command line (no "Connected." in script mode, as `sqlplus -s`).
+    fn connect(&mut self, logon: Logon, first: bool) -> bool {
+        self.disconnect();
+        let (user, password, identifier) = match complete_logon(logon) {
+            Ok(t) => t,
+            Err(e) => {
+                println!("ERROR:\n{e:#}\n");
+                return false;
+            }
+        };
+        match Connection::connect(&identifier, &user, &password) {
+            Ok(c) => {
+                if self.interactive {
+                    let info = c.session_info();
+                    println!(
+                        "\nConnected to orasim, server version {} (SID {}, serial# {}).\n",
+                        info.server_version, info.session_id, info.serial_num
+                    );
+                } else if !first {
+                    println!("Connected.");
+                }
+                self.user = user.to_ascii_uppercase();
+                self.conn = Some(c);
+                true
+            }
+            Err(e) => {
+                println!("ERROR:\n{e}\n");
+                false
+            }
         }
+    }
+
+    fn disconnect(&mut self) {
+        if let Some(c) = self.conn.take()
+            && let Err(e) = c.close()
+        {
+            eprintln!("{e}");
+        }
+    }
+
+    /// Acts on one input. Returns `None` for exit, else whether it succeeded.
+    fn handle(&mut self, input: Input) -> Option<bool> {
+        let ok = match input {
+            Input::Exit => return None,
+            Input::Statement(s) => {
+                let ok = self.run_statement(&s);
+                self.last = Some(s);
+                ok
+            }
+            Input::Rerun => match self.last.clone() {
+                Some(s) => self.run_statement(&s),
+                None => true,
+            },
+            Input::Command(Command::Connect(l)) => self.connect(l, false),
+            Input::Command(Command::Disconnect) => {
+                let was = self.conn.is_some();
+                self.disconnect();
+                if was {
+                    println!("Disconnected.");
+                }
+                true
+            }
+            Input::Command(Command::ShowUser) => {
+                match &self.conn {
+                    Some(_) => println!("USER is \"{}\"", self.user),
+                    None => println!("USER is \"\""),
+                }
+                true
+            }
+        };
+        Some(ok)
+    }
+
+    /// Runs one statement and prints what SQL*Plus would. Returns false on error.
+    fn run_statement(&mut self, sql: &str) -> bool {
+        let Some(conn) = self.conn.as_mut() else {
+            println!("SP2-0640: Not connected");
+            return false;
+        };
+        let result = conn.query(sql);
+        let alive = conn.is_open();
+        let out = io::stdout();
+        let mut out = out.lock();
+        let ok = match result {
+            Ok(r) if !r.columns.is_empty() => {
+                let _ = write!(out, "{}", render_table(&r.columns, &r.rows));
+                let _ = writeln!(out);
+                true
+            }
+            Ok(r) => {
+                let _ = writeln!(out, "\n{}\n", feedback(sql, r.row_count));
+                true
+            }
+            Err(ClientError::Database {
+                message, offset, ..
+            }) => {
+                let _ = writeln!(out, "{}", render_error(sql, offset, &message));
+                false
+            }
+            Err(e) => {
+                let _ = writeln!(out, "ERROR:\n{e}\n");
+                false
+            }
+        };
+        if !alive {
+            // The session is gone (ORA-03113, killed, ...): later statements say so.
+            self.conn = None;
+        }
+        ok
+    }
+}
+
+/// Returns Ok(false) when a statement failed in non-interactive mode.
+fn run(args: &Args) -> Result<bool> {
+    let interactive = args.command.is_none() && io::stdin().is_terminal() && !args.silent;
+    let logon = args.logon.as_deref().map(parse_logon).unwrap_or_default();
+    let mut session = Session {
+        conn: None,
+        user: String::new(),
+        last: None,
+        interactive,
     };
-    if interactive {
-        let info = conn.session_info();
-        println!(
-            "\nConnected to orasim, server version {} (SID {}, serial# {}).\n",
-            info.server_version, info.session_id, info.serial_num
-        );
+    if !session.connect(logon, true) {
+        return Ok(false);
     }
     let ok = if let Some(sql) = &args.command {
-        run_lines(&mut conn, sql.lines().map(|l| Ok(l.to_string())))?
+        run_lines(&mut session, sql.lines().map(|l| Ok(l.to_string())))?
     } else if interactive {
-        run_interactive(&mut conn)?
+        run_interactive(&mut session)?
     } else {
         let stdin = io::stdin();
         let lines = stdin.lock().lines().map(|l| l.context("reading stdin"));
-        run_lines(&mut conn, lines)?
+        run_lines(&mut session, lines)?
     };
-    if let Err(e) = conn.close() {
-        eprintln!("{e}");
-    }
+    session.disconnect();
     Ok(ok)
 }
 
-/// Runs one statement and prints what SQL*Plus would. Returns false on error.
-fn run_statement(conn: &mut Connection, sql: &str) -> bool {
-    let result = conn.query(sql);
-    let out = io::stdout();
-    let mut out = out.lock();
-    match result {
-        Ok(r) if !r.columns.is_empty() => {
-            let _ = write!(out, "{}", render_table(&r.columns, &r.rows));
-            let _ = writeln!(out);
-            true
-        }
-        Ok(r) => {
-            let _ = writeln!(out, "\n{}\n", feedback(sql, r.row_count));
-            true
-        }
-        Err(ClientError::Database {
-            message, offset, ..
-        }) => {
-            let _ = writeln!(out, "{}", render_error(sql, offset, &message));
-            false
-        }
-        Err(e) => {
-            let _ = writeln!(out, "ERROR:\n{e}\n");
-            false
-        }
-    }
-}
-
-fn run_lines(conn: &mut Connection, lines: impl Iterator<Item = Result<String>>) -> Result<bool> {
+fn run_lines(session: &mut Session, lines: impl Iterator<Item = Result<String>>) -> Result<bool> {
     let mut splitter = Splitter::new();
-    let mut last: Option<String> = None;
     let mut ok = true;
-    let act = |conn: &mut Connection, input: Input, last: &mut Option<String>| -> bool {
-        match input {
-            Input::Statement(s) => {
-                let r = run_statement(conn, &s);
-                *last = Some(s);
-                r
-            }
-            Input::Rerun => match last.clone() {
-                Some(s) => run_statement(conn, &s),
-                None => true,
-            },
-            Input::Exit => true,
-        }
-    };
     for line in lines {
         let line = line?;
         for input in splitter.push_line(&line) {
-            if input == Input::Exit {
-                return Ok(ok);
-            }
-            ok &= act(conn, input, &mut last);
-            if !conn.is_open() {
-                return Ok(false);
+            match session.handle(input) {
+                None => return Ok(ok),
+                Some(r) => ok &= r,
             }
         }
     }
     if let Some(input) = splitter.finish() {
-        ok &= act(conn, input, &mut last);
+        ok &= session.handle(input).unwrap_or(true);
     }
     Ok(ok)
 }
@@ -207,15 +285,14 @@ fn history_path() -> Option<std::path::PathBuf> {
     std::env::var_os("HOME").map(|h| std::path::PathBuf::from(h).join(".orasql_history"))
 }
 
-fn run_interactive(conn: &mut Connection) -> Result<bool> {
+fn run_interactive(session: &mut Session) -> Result<bool> {
     let mut ed = DefaultEditor::new()?;
     let hist = history_path();
     if let Some(h) = &hist {
         let _ = ed.load_history(h);
     }
     let mut splitter = Splitter::new();
-    let mut last: Option<String> = None;
-    loop {
+    'outer: loop {
         let prompt = if splitter.in_statement() {
             format!("{:>3}  ", splitter.lines() + 1)
         } else {
@@ -234,26 +311,8 @@ fn run_interactive(conn: &mut Connection) -> Result<bool> {
             let _ = ed.add_history_entry(line.as_str());
         }
         for input in splitter.push_line(&line) {
-            match input {
-                Input::Exit => {
-                    if let Some(h) = &hist {
-                        let _ = ed.save_history(h);
-                    }
-                    return Ok(true);
-                }
-                Input::Statement(s) => {
-                    run_statement(conn, &s);
-                    last = Some(s);
-                }
-                Input::Rerun => {
-                    if let Some(s) = &last {
-                        run_statement(conn, s);
-                    }
-                }
-            }
-            if !conn.is_open() {
-                println!("ERROR:\nORA-03114: not connected to ORACLE\n");
-                return Ok(false);
+            if session.handle(input).is_none() {
+                break 'outer;
             }
         }
     }

@@ -121,7 +121,13 @@ pub enum Action {
     Sleep(Duration),
     /// Close the connection (after the sends before it).
     Close,
+    /// The call is computing (a query burning CPU): look for a client break without
+    /// blocking, then call [`Session::on_work`] for the next slice.
+    Busy,
 }
+
+/// Rows of an aggregate walked per [`Session::on_work`] slice.
+const WORK_SLICE: u64 = 1 << 20;
 
 #[derive(Debug)]
 enum Phase {
@@ -166,6 +172,7 @@ pub struct Session {
     next_cursor: u32,
     txn: bool,
     pending: Option<Vec<u8>>,
+    work: u64,
     random: RandomSource,
 }
 
@@ -207,6 +214,7 @@ impl Session {
             next_cursor: 1,
             txn: false,
             pending: None,
+            work: 0,
             random: Box::new(|b: &mut [u8]| rand::fill(b)),
         }
     }
@@ -265,6 +273,22 @@ impl Session {
         out
     }
 
+    /// Runs the next slice of a computing call ([`Action::Busy`]); when the work is done the
+    /// pending reply is sent and buffered requests go on.
+    pub fn on_work(&mut self) -> Vec<Action> {
+        if self.pending.is_none() {
+            self.work = 0;
+            return self.drain();
+        }
+        let slice = self.work.min(WORK_SLICE);
+        crate::sql::eval::burn(slice);
+        self.work -= slice;
+        if self.work > 0 {
+            return vec![Action::Busy];
+        }
+        self.on_timer()
+    }
+
     /// The wait requested by [`Action::Sleep`] is over: send the pending reply and go on.
     pub fn on_timer(&mut self) -> Vec<Action> {
         let mut out = Vec::new();
@@ -299,6 +323,7 @@ impl Session {
     /// BREAK, RESET, ORA-01013 (one reply per episode).
     pub fn on_break(&mut self) -> Vec<Action> {
         self.pending = None;
+        self.work = 0;
         self.decoder.clear();
         self.set_active(false);
         let mut w = Writer::new();
@@ -666,7 +691,7 @@ impl Session {
                         Err(e) => return vec![self.error_bytes_action(self.ora(&e))],
                     }
                     cur.ctx = Some(ctx);
-                    return vec![self.fetch_rows(cursor_id, rows, false)];
+                    return self.answer_query(cursor_id, rows, false, true);
                 }
                 self.run_non_query(&stmt, ctx)
             }
@@ -737,13 +762,33 @@ impl Session {
                 ctx: Some(ctx),
             },
         );
-        let rows = if ex.options & exec_option::FETCH != 0 && ex.options & exec_option::EXECUTE != 0
-        {
+        let executing = ex.options & exec_option::EXECUTE != 0;
+        let rows = if ex.options & exec_option::FETCH != 0 && executing {
             ex.prefetch_rows
         } else {
             0
         };
-        vec![self.fetch_rows(id, rows, true)]
+        self.answer_query(id, rows, true, executing)
+    }
+
+    /// Answers a query: at once, or after its work (an aggregate walking its rows) was done
+    /// in [`Action::Busy`] slices.
+    fn answer_query(&mut self, id: u32, rows: u32, describe: bool, executing: bool) -> Vec<Action> {
+        let work = self
+            .cursors
+            .get(&id)
+            .and_then(|c| c.plan.as_ref())
+            .map_or(0, |p| p.work);
+        let reply = self.fetch_rows(id, rows, describe);
+        match reply {
+            Action::Send(bytes) if work > 0 && executing => {
+                self.pending = Some(bytes);
+                self.work = work;
+                self.set_active(true);
+                vec![Action::Busy]
+            }
+            other => vec![other],
+        }
     }
 
     fn alloc_cursor(&mut self) -> u32 {
@@ -816,6 +861,11 @@ impl Session {
                 call_status: status,
                 ..ErrorInfo::default()
             },
+        };
+        // The current row number is the count fetched so far, as real servers report it.
+        let info = ErrorInfo {
+            row_number: u32::try_from(cur.position).unwrap_or(u32::MAX),
+            ..info
         };
         info.encode(&mut w, fv);
         Action::Send(w.into_bytes())
