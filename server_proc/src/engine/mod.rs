@@ -862,6 +862,11 @@ impl Session {
                 ..ErrorInfo::default()
             },
         };
+        // The current row number is the count fetched so far, as real servers report it.
+        let info = ErrorInfo {
+            row_number: u32::try_from(cur.position).unwrap_or(u32::MAX),
+            ..info
+        };
         info.encode(&mut w, fv);
         Action::Send(w.into_bytes())
     }
