@@ -386,7 +386,11 @@ fn eval_with_count(
             if x == Value::Null || y == Value::Null {
                 return Ok(Value::Null);
             }
-            Value::Number(arith(*op, &to_number(&x, 0)?, &to_number(&y, 0)?)?)
+            let r = arith(*op, &to_number(&x, 0)?, &to_number(&y, 0)?)?;
+            if !r.is_zero() && r.point > 126 {
+                return Err(OraError::new(1426, "numeric overflow", 0));
+            }
+            Value::Number(if r.point < -129 { Decimal::zero() } else { r })
         }
     })
 }
