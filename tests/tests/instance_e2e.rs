@@ -435,6 +435,9 @@ fn listener_restart_keeps_sessions_and_reregistration_comes_within_two_seconds()
     };
     assert!(ok, "never reconnected: {refusals:?}");
     let waited = started.elapsed();
+    eprintln!(
+        "reconnected {waited:?} after the listener restart; refusals meanwhile: {refusals:?}"
+    );
     assert!(
         waited < Duration::from_secs(2),
         "re-registered within 2 s of the listener's return ({waited:?})"
@@ -505,6 +508,7 @@ fn processes_limit_refuses_the_next_connection_and_keeps_the_others() {
     let r = py.call(json!({"op": "connect", "name": "extra", "dsn": stack.dsn(), "user": USER, "password": PASSWORD}));
     assert!(!r.ok());
     let e = r.error();
+    eprintln!("connection over PROCESSES: {e}");
     assert!(
         e.contains("ORA-00020: maximum number of processes (6) exceeded")
             || e.contains("12519")

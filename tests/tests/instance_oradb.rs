@@ -35,6 +35,12 @@ fn startup_status_shutdown_in_the_background() {
     let (stdout, stderr) = text(&out);
     assert!(out.status.success(), "{stdout}{stderr}");
     assert!(stdout.starts_with("ORACLE instance started."), "{stdout}");
+    assert!(
+        stderr.contains(
+            ":5:1: warning: LRM-00101: unknown parameter name 'bogus_parameter' (ignored)"
+        ),
+        "{stderr}"
+    );
     assert!(stdout.contains("Total System Global Area"), "{stdout}");
     assert!(
         stdout.ends_with("Database mounted.\nDatabase opened.\n"),
@@ -307,6 +313,31 @@ fn shutdown_immediate_ends_active_and_idle_sessions() {
             .unwrap_or("")
             .starts_with("ORA-01034")
     );
+}
+
+#[test]
+fn shutdown_transactional_lets_the_running_call_finish() {
+    let home = TestHome::new("");
+    let mut inst = home.start_foreground();
+    let mut busy = home.probe(1);
+    let mut idle = home.probe(1);
+    let sga = Sga::attach(&home.sid).unwrap();
+    busy.send("sleep 2");
+    assert!(
+        wait_for(Duration::from_secs(5), || {
+            sga.snapshot_sessions()
+                .into_iter()
+                .find(|s| s.status == SessionStatus::Active && s.session_type == SessionType::User)
+        })
+        .is_some()
+    );
+    let out = home.run_oradb(&["shutdown", "transactional"]);
+    assert!(out.status.success(), "{:?}", text(&out));
+    // Unlike IMMEDIATE, the call in progress completes normally; then both servers go.
+    assert_eq!(busy.answer(Duration::from_secs(10)).as_deref(), Some("OK"));
+    assert!(busy.wait_exit(Duration::from_secs(10)).is_some());
+    assert!(idle.wait_exit(Duration::from_secs(10)).is_some());
+    assert!(inst.wait_exit(Duration::from_secs(10)));
 }
 
 #[test]
