@@ -365,3 +365,40 @@ fn python_logs_in_with_the_11g_verifier() {
     assert_eq!(v["r"], "SCOTT");
     assert_eq!(v["wrong"], 1017);
 }
+
+const SCROLL: &str = r#"
+import json, sys, oracledb
+port = int(sys.argv[1])
+out = {}
+c = oracledb.connect(user="scott", password="tiger", dsn=f"127.0.0.1:{port}/ORCL")
+cur = c.cursor(scrollable=True)
+cur.arraysize = 10
+cur.execute("select level from dual connect by level <= 500")
+cur.scroll(250, mode="absolute")
+out["abs"] = cur.fetchone()[0]
+cur.scroll(mode="last")
+out["last"] = cur.fetchone()[0]
+cur.scroll(mode="first")
+out["first"] = cur.fetchone()[0]
+cur.scroll(100, mode="relative")
+out["rel"] = cur.fetchone()[0]
+out["next"] = [r[0] for r in cur.fetchmany(3)]
+try:
+    cur.scroll(1000, mode="absolute")
+except oracledb.Error as e:
+    out["out"] = e.args[0].full_code
+c.close()
+print(json.dumps(out))
+"#;
+
+#[test]
+fn python_scrollable_cursor() {
+    let server = start_server();
+    let v = run(&server, SCROLL);
+    assert_eq!(v["abs"], 250);
+    assert_eq!(v["last"], 500);
+    assert_eq!(v["first"], 1);
+    assert_eq!(v["rel"], 101);
+    assert_eq!(v["next"], serde_json::json!([102, 103, 104]));
+    assert_eq!(v["out"], "DPY-2063");
+}
