@@ -452,6 +452,24 @@ impl Server {
             };
             match bound.listener.accept() {
                 Ok((mut stream, addr)) => {
+                    if let Some(v) = &self.settings.valid_nodes
+                        && !v.allows(addr.ip())
+                    {
+                        // Closed at once: the client sees ORA-12537 (connection closed).
+                        let peer = peer_address(&addr);
+                        tracing::info!(%peer, "rejected by valid node checking");
+                        self.log.dropped(
+                            TnsCode(12546),
+                            &[TnsCode::PROTOCOL_ADAPTER, TnsCode(516)],
+                            &peer,
+                            &format!(
+                                "Incoming connection from {} rejected (TCP.VALIDNODE_CHECKING)",
+                                addr.ip()
+                            ),
+                        );
+                        drop(stream);
+                        continue;
+                    }
                     let _ = stream.set_nodelay(true);
                     let t = self.token();
                     if let Err(e) =

@@ -74,6 +74,8 @@ pub struct ListenerSettings {
     pub trace_level: String,
     /// The parameter file read, if one existed.
     pub parameter_file: Option<PathBuf>,
+    /// `sqlnet.ora` valid node checking, when `TCP.VALIDNODE_CHECKING=YES`.
+    pub valid_nodes: Option<crate::validnode::ValidNodes>,
 }
 
 impl ListenerSettings {
@@ -97,6 +99,7 @@ impl ListenerSettings {
             log_file: "listener.log".to_string(),
             trace_level: "off".to_string(),
             parameter_file: None,
+            valid_nodes: None,
         }
     }
 
@@ -133,16 +136,33 @@ pub struct Loaded {
 pub fn load(home: &OracleHome, name: &str) -> Result<Loaded, SettingsError> {
     let name = name.to_ascii_uppercase();
     let mut settings = ListenerSettings::defaults(&name, home);
+    let mut early_notes = Vec::new();
+    let sqlnet = home.admin_dir.join("sqlnet.ora");
+    if sqlnet.is_file() {
+        match config::sqlnet::SqlNet::load(&sqlnet) {
+            Ok(p) => {
+                early_notes.extend(p.diagnostics.iter().map(|d| d.to_string()));
+                if p.value.tcp_validnode_checking {
+                    settings.valid_nodes = Some(crate::validnode::ValidNodes::new(
+                        &p.value.tcp_invited_nodes,
+                        &p.value.tcp_excluded_nodes,
+                    ));
+                }
+            }
+            Err(e) => early_notes.push(format!("{}: {e}", sqlnet.display())),
+        }
+    }
     let path = home.listener_ora();
     if !path.exists() {
         return Ok(Loaded {
             settings,
-            notes: Vec::new(),
+            notes: early_notes,
         });
     }
     let parsed = config::listener::ListenerConfig::load(&path)
         .map_err(|e| SettingsError::Read(e.to_string()))?;
-    let mut notes: Vec<String> = parsed.diagnostics.iter().map(|d| d.to_string()).collect();
+    let mut notes: Vec<String> = early_notes;
+    notes.extend(parsed.diagnostics.iter().map(|d| d.to_string()));
     settings.parameter_file = Some(path);
     let Some(l) = parsed.value.listener(&name) else {
         if name == "LISTENER" {
