@@ -112,6 +112,10 @@ struct Bound {
     endpoint: Endpoint,
     local: SocketAddr,
     listener: TcpListener,
+    /// Connections accepted in the current rate window.
+    accepted: u32,
+    /// Left in the backlog because its rate limit was reached this second.
+    throttled: bool,
 }
 
 struct Conn {
@@ -157,6 +161,9 @@ pub struct Server {
     admin_path: PathBuf,
     pid_path: PathBuf,
     signals: SignalFd,
+    /// Wall-clock second of the current rate window and the shared count in it.
+    rate_second: u64,
+    shared_accepted: u32,
     registration: Option<RegistrationServer>,
     directory: ServiceDirectory,
     log: ListenerLog,
@@ -249,6 +256,8 @@ impl Server {
             admin_path,
             pid_path,
             signals,
+            rate_second: 0,
+            shared_accepted: 0,
             registration: None,
             directory,
             log,
@@ -363,6 +372,8 @@ impl Server {
                 endpoint,
                 local,
                 listener,
+                accepted: 0,
+                throttled: false,
             },
         );
         Ok(())
@@ -384,6 +395,13 @@ impl Server {
                 (None, true) => Some(Duration::from_secs(1)),
                 (t, false) => t,
             };
+            // Throttled endpoints are looked at again when the next second starts.
+            let timeout = if self.endpoints.values().any(|b| b.throttled) {
+                let to_next = until_next_second();
+                Some(timeout.map_or(to_next, |t| t.min(to_next)))
+            } else {
+                timeout
+            };
             if let Err(e) = self.poll.poll(&mut events, timeout) {
                 if e.kind() == ErrorKind::Interrupted {
                     continue;
@@ -402,6 +420,7 @@ impl Server {
                 }
             }
             self.expire();
+            self.resume_throttled();
             self.sync_dynamic();
         }
         self.shutdown();
@@ -445,13 +464,106 @@ impl Server {
         }
     }
 
+    /// Starts a new rate window when the wall-clock second changed.
+    fn roll_rate_window(&mut self) {
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .unwrap_or(0);
+        if now != self.rate_second {
+            self.rate_second = now;
+            self.shared_accepted = 0;
+            for b in self.endpoints.values_mut() {
+                b.accepted = 0;
+            }
+        }
+    }
+
+    /// Accepts what throttled endpoints left in their backlog, once a new second began.
+    fn resume_throttled(&mut self) {
+        self.roll_rate_window();
+        let ready: Vec<Token> = self
+            .endpoints
+            .iter()
+            .filter(|(_, b)| b.throttled && b.accepted == 0)
+            .map(|(t, _)| *t)
+            .collect();
+        for t in ready {
+            if let Some(b) = self.endpoints.get_mut(&t) {
+                b.throttled = false;
+            }
+            self.accept_clients(t);
+        }
+    }
+
+    /// `RATE_LIMIT` / `CONNECTION_RATE_<l>`: whether endpoint `token` may accept one more
+    /// connection this second. Excess connections wait in the backlog (queued, not refused,
+    /// as Oracle's rate limiter does).
+    fn rate_allows(&mut self, token: Token) -> bool {
+        self.roll_rate_window();
+        let shared_cap = self.settings.connection_rate;
+        let shared_used = self.shared_accepted;
+        let Some(b) = self.endpoints.get_mut(&token) else {
+            return false;
+        };
+        let allowed = match b.endpoint.rate_limit {
+            None => true,
+            Some(Some(n)) => b.accepted < n,
+            Some(None) => shared_cap.is_none_or(|n| shared_used < n),
+        };
+        if allowed {
+            b.accepted += 1;
+            if b.endpoint.rate_limit == Some(None) {
+                self.shared_accepted += 1;
+            }
+        } else if !b.throttled {
+            b.throttled = true;
+            tracing::info!(address = %b.endpoint.address(), "connection rate limit reached; queueing");
+            self.log.event(&format!(
+                "{} * rate_limit * {} * 1158\nTNS-01158: Internal connection limit reached, preventing dispatcher from connecting",
+                b.endpoint.address(),
+                self.settings.name
+            ));
+        }
+        allowed
+    }
+
     fn accept_clients(&mut self, token: Token) {
         loop {
-            let Some(bound) = self.endpoints.get(&token) else {
+            if !self.rate_allows(token) {
+                return;
+            }
+            let Some(bound) = self.endpoints.get_mut(&token) else {
                 return;
             };
-            match bound.listener.accept() {
+            let result = bound.listener.accept();
+            if result.is_err() {
+                // Nothing was accepted: give the slot back.
+                bound.accepted = bound.accepted.saturating_sub(1);
+                if bound.endpoint.rate_limit == Some(None) {
+                    self.shared_accepted = self.shared_accepted.saturating_sub(1);
+                }
+            }
+            match result {
                 Ok((mut stream, addr)) => {
+                    if let Some(v) = &self.settings.valid_nodes
+                        && !v.allows(addr.ip())
+                    {
+                        // Closed at once: the client sees ORA-12537 (connection closed).
+                        let peer = peer_address(&addr);
+                        tracing::info!(%peer, "rejected by valid node checking");
+                        self.log.dropped(
+                            TnsCode(12546),
+                            &[TnsCode::PROTOCOL_ADAPTER, TnsCode(516)],
+                            &peer,
+                            &format!(
+                                "Incoming connection from {} rejected (TCP.VALIDNODE_CHECKING)",
+                                addr.ip()
+                            ),
+                        );
+                        drop(stream);
+                        continue;
+                    }
                     let _ = stream.set_nodelay(true);
                     let t = self.token();
                     if let Err(e) =
@@ -464,7 +576,7 @@ impl Server {
                     }
                     let timeout = self.settings.inbound_connect_timeout;
                     let deadline = (!timeout.is_zero()).then(|| Instant::now() + timeout);
-                    tracing::debug!(peer = %addr, "accepted");
+                    tracing::debug!(peer = %addr, rate_window = self.rate_second, "accepted");
                     self.conns.insert(
                         t,
                         Conn {
@@ -961,10 +1073,16 @@ impl Server {
             }
         }
         for w in &wanted {
-            let have = self.endpoints.values().any(|b| {
-                b.endpoint.host.eq_ignore_ascii_case(&w.host)
+            let mut have = false;
+            for b in self.endpoints.values_mut() {
+                if b.endpoint.host.eq_ignore_ascii_case(&w.host)
                     && (w.port == b.local.port() || w.port == 0)
-            });
+                {
+                    // QUEUESIZE needs a restart (as in Oracle); RATE_LIMIT follows the file.
+                    b.endpoint.rate_limit = w.rate_limit;
+                    have = true;
+                }
+            }
             if !have && let Err(e) = self.bind_endpoint(w) {
                 notes.push(e.to_string());
             }
@@ -1008,6 +1126,14 @@ impl Server {
         // sessions are not touched.
         self.spawner.shutdown(Duration::from_millis(500));
     }
+}
+
+fn until_next_second() -> Duration {
+    let sub = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or(0);
+    Duration::from_nanos(u64::from(1_000_000_000 - sub)) + Duration::from_millis(1)
 }
 
 fn whoami() -> String {

@@ -126,6 +126,13 @@ pub enum Action {
     Busy,
 }
 
+/// Execute flag (al8i4\[9\]) of a scrollable cursor.
+const EXEC_FLAG_SCROLLABLE: u32 = 0x02;
+/// Fetch orientation FIRST (al8i4\[10\]).
+const FETCH_FIRST: u32 = 0x04;
+/// Fetch orientation LAST.
+const FETCH_LAST: u32 = 0x08;
+
 /// Rows of an aggregate walked per [`Session::on_work`] slice.
 const WORK_SLICE: u64 = 1 << 20;
 
@@ -708,6 +715,19 @@ impl Session {
     }
 
     fn execute(&mut self, ex: Execute) -> Vec<Action> {
+        let scroll = ex.options & exec_option::EXECUTE == 0
+            && ex.sql.is_none()
+            && ex
+                .al8i4
+                .get(9)
+                .is_some_and(|f| f & EXEC_FLAG_SCROLLABLE != 0)
+            && self
+                .cursors
+                .get(&ex.cursor_id)
+                .is_some_and(|c| c.plan.is_some());
+        if scroll {
+            return self.scroll(&ex);
+        }
         let sql_text = ex
             .sql
             .as_ref()
@@ -769,6 +789,29 @@ impl Session {
             0
         };
         self.answer_query(id, rows, true, executing)
+    }
+
+    /// A scroll on a scrollable cursor: position at the row the client asks for (python
+    /// sends the absolute row number for both ABSOLUTE and RELATIVE), then fetch from there.
+    fn scroll(&mut self, ex: &Execute) -> Vec<Action> {
+        let orientation = ex.al8i4.get(10).copied().unwrap_or(0);
+        let pos = u64::from(ex.al8i4.get(11).copied().unwrap_or(0));
+        let id = ex.cursor_id;
+        let Some(cur) = self.cursors.get_mut(&id) else {
+            return Vec::new();
+        };
+        let total = cur.plan.as_ref().map_or(0, QueryPlan::total_rows);
+        let (start, wanted) = match orientation {
+            FETCH_FIRST => (1, ex.prefetch_rows),
+            FETCH_LAST => (total, 1),
+            _ => (pos, ex.prefetch_rows),
+        };
+        if start == 0 || start > total {
+            cur.position = total;
+            return vec![self.fetch_rows(id, 0, false)];
+        }
+        cur.position = start - 1;
+        vec![self.fetch_rows(id, wanted, false)]
     }
 
     /// Answers a query: at once, or after its work (an aggregate walking its rows) was done
