@@ -332,10 +332,10 @@ impl Connection {
                     return Ok(());
                 }
                 Ok(Packet::Marker(m)) => {
-                    if m.kind == MarkerKind::Break {
-                        self.reset_after_break()?;
-                    }
                     // A lone RESET or anything else: nothing to do.
+                    if m.kind == MarkerKind::Break && self.reset_after_break()? {
+                        return Ok(());
+                    }
                 }
                 Ok(Packet::Control(c)) => {
                     if c.command == 8 {
@@ -379,8 +379,9 @@ impl Connection {
     }
 
     /// After a server BREAK: send one RESET, wait for the server's RESET, drop any
-    /// partial response; the DATA that follows is the real answer.
-    fn reset_after_break(&mut self) -> Result<(), ClientError> {
+    /// partial response; the DATA that follows is the real answer. Returns true when that
+    /// DATA already arrived (a server that skipped its RESET) and is in the buffer.
+    fn reset_after_break(&mut self) -> Result<bool, ClientError> {
         let t = self.transport()?;
         t.send_marker(MarkerKind::Reset)?;
         loop {
@@ -391,7 +392,7 @@ impl Connection {
                     // Some servers skip the RESET; keep the data.
                     self.rbuf.clear();
                     self.rbuf.extend_from_slice(&d.payload);
-                    return Ok(());
+                    return Ok(true);
                 }
                 Ok(_) => {}
                 Err(RecvError::Eof) => {
@@ -421,7 +422,7 @@ impl Connection {
             }
         }
         self.rbuf.clear();
-        Ok(())
+        Ok(false)
     }
 
     /// Parses one value from the response stream, reading more packets as needed.

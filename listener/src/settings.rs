@@ -22,6 +22,9 @@ pub struct Endpoint {
     pub port: u16,
     /// `QUEUESIZE` (accept backlog).
     pub queuesize: u32,
+    /// `RATE_LIMIT`: `Some(None)` = counts against `CONNECTION_RATE_<l>` (`yes`),
+    /// `Some(Some(n))` = at most n new connections per second on this endpoint.
+    pub rate_limit: Option<Option<u32>>,
 }
 
 impl Endpoint {
@@ -54,6 +57,8 @@ pub struct ListenerSettings {
     pub endpoints: Vec<Endpoint>,
     /// Static services.
     pub sids: Vec<StaticSid>,
+    /// `CONNECTION_RATE_<l>`: new connections per second over all `RATE_LIMIT=yes` endpoints.
+    pub connection_rate: Option<u32>,
     /// `INBOUND_CONNECT_TIMEOUT_<l>`; zero disables it.
     pub inbound_connect_timeout: Duration,
     /// `DEFAULT_SERVICE_<l>`.
@@ -87,16 +92,19 @@ impl ListenerSettings {
                 host: "127.0.0.1".to_string(),
                 port: 1521,
                 queuesize: DEFAULT_QUEUESIZE,
+                rate_limit: None,
             }],
             sids: Vec::new(),
             inbound_connect_timeout: DEFAULT_INBOUND_CONNECT_TIMEOUT,
+            connection_rate: None,
             default_service: None,
             use_sid_as_service: false,
             admin_restrictions: false,
             dynamic_registration: true,
             logging: true,
             log_directory: home.default_log_dir(),
-            log_file: "listener.log".to_string(),
+            // Oracle names the non-ADR log after the listener: listener.log, lsnr2.log, ...
+            log_file: format!("{}.log", name.to_ascii_lowercase()),
             trace_level: "off".to_string(),
             parameter_file: None,
             valid_nodes: None,
@@ -187,6 +195,10 @@ pub fn load(home: &OracleHome, name: &str) -> Result<Loaded, SettingsError> {
                 .unwrap_or_else(|| "127.0.0.1".to_string()),
             port: e.port.unwrap_or(1521),
             queuesize: e.queuesize.unwrap_or(DEFAULT_QUEUESIZE),
+            rate_limit: e.rate_limit.map(|r| match r {
+                config::listener::RateLimit::Shared => None,
+                config::listener::RateLimit::PerSecond(n) => Some(n),
+            }),
         });
     }
     if !endpoints.is_empty() || !l.endpoints.is_empty() {
@@ -210,6 +222,7 @@ pub fn load(home: &OracleHome, name: &str) -> Result<Loaded, SettingsError> {
     let p = &l.params;
     settings.inbound_connect_timeout = p.inbound_connect_timeout;
     settings.default_service = p.default_service.clone();
+    settings.connection_rate = p.connection_rate;
     settings.use_sid_as_service = p.use_sid_as_service;
     settings.admin_restrictions = p.admin_restrictions;
     settings.dynamic_registration = p.dynamic_registration;

@@ -356,6 +356,36 @@ fn shutdown_abort_kills_servers_at_once() {
 }
 
 #[test]
+fn a_crashed_instance_ends_its_sessions_and_starts_again_over_the_stale_sga() {
+    let home = TestHome::new("");
+    let mut inst = home.start_foreground();
+    let mut user = home.probe(1);
+    assert_eq!(user.ask("call").as_deref(), Some("OK"));
+    // kill -9 of oradb: nothing is cleaned up, the segment stays behind.
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(inst.pid() as i32),
+        nix::sys::signal::Signal::SIGKILL,
+    )
+    .unwrap();
+    assert!(inst.wait_exit(Duration::from_secs(5)));
+    // The server's next calls find the instance gone.
+    let err = wait_for(Duration::from_secs(5), || {
+        user.ask("call").filter(|a| a.starts_with("ERROR"))
+    });
+    assert_eq!(
+        err.as_deref(),
+        Some("ERROR ORA-01092: ORACLE instance terminated. Disconnection forced")
+    );
+    let late = home.probe(1);
+    assert!(late.error.as_deref().unwrap_or("").starts_with("ORA-01034"));
+    // STARTUP replaces the dead instance's segment.
+    let _again = home.start_foreground();
+    let fresh = home.probe(1);
+    assert!(fresh.error.is_none(), "{:?}", fresh.error);
+    assert_eq!(fresh.sessions.len(), 1);
+}
+
+#[test]
 fn sigterm_to_the_instance_is_shutdown_immediate() {
     let home = TestHome::new("");
     let mut inst = home.start_foreground();

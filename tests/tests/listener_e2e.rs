@@ -509,6 +509,14 @@ fn lsnrctl_start_runs_tnslsnr_in_the_background() {
         "{text}"
     );
     assert!(text.contains("STATUS of the LSNR2"), "{text}");
+    // Oracle names a listener's log after it.
+    assert!(
+        text.contains(&format!(
+            "Listener Log File         {}",
+            home.path().join("network/log/lsnr2.log").display()
+        )),
+        "{text}"
+    );
     let again = home.lsnrctl(&["start", "LSNR2"]);
     assert!(!again.status.success());
     assert!(
@@ -924,4 +932,52 @@ fn valid_node_checking_rejects_excluded_clients_until_reload_invites_them() {
     assert!(home.lsnrctl(&["reload"]).status.success());
     let (_s, p) = raw_connect(l.port, &descriptor(l.port, "(SERVICE_NAME=nope)"));
     assert_eq!(refuse_code(&p), 12514);
+}
+
+#[test]
+fn rate_limit_queues_connections_instead_of_refusing_them() {
+    let home = TestHome::new();
+    let l = ListenerProc::start(&home, "LISTENER", |port| {
+        listener_ora("LISTENER", port, &[("ORCL", Some(SERVICE))], &[]).replace(
+            &format!("(PORT = {port}))"),
+            &format!("(PORT = {port})(RATE_LIMIT = 2))"),
+        )
+    });
+    assert!(home.admin_dir().join("listener.ora").exists());
+    let port = l.port;
+    let handles: Vec<_> = (0..7)
+        .map(|_| {
+            std::thread::spawn(move || {
+                let (_s, p) = raw_connect(port, &descriptor(port, "(SERVICE_NAME=nope)"));
+                refuse_code(&p)
+            })
+        })
+        .collect();
+    // Every client is served (none refused for the rate), just not all in the same second.
+    for h in handles {
+        assert_eq!(h.join().expect("client"), 12514);
+    }
+    // The listener's debug trace names the rate window (wall-clock second) of every accept.
+    let trace = std::fs::read_to_string(home.path().join("tnslsnr.err")).expect("trace");
+    let mut per_window: std::collections::BTreeMap<String, usize> =
+        std::collections::BTreeMap::new();
+    for line in trace.lines().filter(|l| l.contains("accepted")) {
+        let w = line
+            .split("rate_window=")
+            .nth(1)
+            .and_then(|r| r.split_whitespace().next())
+            .expect("window");
+        *per_window.entry(w.to_string()).or_default() += 1;
+    }
+    assert_eq!(per_window.values().sum::<usize>(), 7, "{trace}");
+    assert!(
+        per_window.values().all(|n| *n <= 2),
+        "more than RATE_LIMIT=2 per second: {per_window:?}"
+    );
+    assert!(per_window.len() >= 4, "{per_window:?}");
+    let log = home.listener_log();
+    assert!(
+        log.contains("TNS-01158: Internal connection limit reached"),
+        "{log}"
+    );
 }

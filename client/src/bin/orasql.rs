@@ -7,6 +7,12 @@
 //! otherwise reads statements from stdin; statements end with `;` or with `/` on a line of
 //! its own. Missing logon parts are prompted for (the password without echo on a
 //! terminal); without an identifier, `TWO_TASK` or `LOCAL` is used as SQL*Plus does.
+//!
+//! SQL*Plus commands understood: `CONNECT`, `DISCONNECT`, `SHOW USER`, `SET FEEDBACK`,
+//! `SET HEADING`, `SET PAGESIZE` (others such as LINESIZE are accepted and ignored),
+//! `WHENEVER SQLERROR EXIT n|CONTINUE`, `PROMPT`, `EXIT [n]`. Exit status: the one `EXIT n`
+//! or `WHENEVER SQLERROR EXIT n` chose; otherwise 1 when any statement failed (unlike
+//! SQL*Plus, so that scripts and `-c` can test it), else 0.
 
 use std::borrow::Cow;
 use std::io::{self, BufRead, IsTerminal, Write};
@@ -15,7 +21,8 @@ use std::process::ExitCode;
 use anyhow::{Context, Result, bail};
 use clap::Parser;
 use client::orasql::{
-    Command, Input, Logon, Splitter, feedback, parse_logon, render_error, render_table,
+    Command, Display, Input, Logon, SetOption, Splitter, feedback, parse_logon, render_error,
+    render_table_with,
 };
 use client::{ClientError, Connection};
 use rustyline::completion::Completer;
@@ -80,8 +87,7 @@ fn prompt_line(prompt: &str, hidden: bool) -> Result<String> {
 fn main() -> ExitCode {
     let args = Args::parse();
     match run(&args) {
-        Ok(true) => ExitCode::SUCCESS,
-        Ok(false) => ExitCode::from(1),
+        Ok(code) => ExitCode::from(code),
         Err(e) => {
             eprintln!("{e:#}");
             ExitCode::from(1)
@@ -115,12 +121,24 @@ fn complete_logon(mut logon: Logon) -> Result<(String, String, String)> {
     ))
 }
 
-/// What one `orasql` run holds: the connection (if any) and the last statement (for `/`).
+/// What one `orasql` run holds: the connection (if any), the last statement (for `/`)
+/// and the SQL*Plus settings.
 struct Session {
     conn: Option<Connection>,
     user: String,
     last: Option<String>,
     interactive: bool,
+    display: Display,
+    /// `WHENEVER SQLERROR EXIT n`.
+    exit_on_error: Option<i32>,
+}
+
+/// What the input loop does next.
+enum Flow {
+    /// Go on; whether the input succeeded.
+    Continue(bool),
+    /// Stop with this exit status (`None`: the loop's own verdict).
+    Exit(Option<i32>),
 }
 
 impl Session {
@@ -157,18 +175,24 @@ impl Session {
         }
     }
 
+    /// Ends the session; like SQL*Plus (EXITCOMMIT ON) an open transaction is committed.
     fn disconnect(&mut self) {
-        if let Some(c) = self.conn.take()
-            && let Err(e) = c.close()
-        {
-            eprintln!("{e}");
+        if let Some(mut c) = self.conn.take() {
+            if c.transaction_in_progress()
+                && let Err(e) = c.commit()
+            {
+                eprintln!("{e}");
+            }
+            if let Err(e) = c.close() {
+                eprintln!("{e}");
+            }
         }
     }
 
-    /// Acts on one input. Returns `None` for exit, else whether it succeeded.
-    fn handle(&mut self, input: Input) -> Option<bool> {
+    /// Acts on one input.
+    fn handle(&mut self, input: Input) -> Flow {
         let ok = match input {
-            Input::Exit => return None,
+            Input::Exit(code) => return Flow::Exit(code),
             Input::Statement(s) => {
                 let ok = self.run_statement(&s);
                 self.last = Some(s);
@@ -178,8 +202,18 @@ impl Session {
                 Some(s) => self.run_statement(&s),
                 None => true,
             },
-            Input::Command(Command::Connect(l)) => self.connect(l, false),
-            Input::Command(Command::Disconnect) => {
+            Input::Command(c) => self.command(c),
+        };
+        match (ok, self.exit_on_error) {
+            (false, Some(code)) => Flow::Exit(Some(code)),
+            _ => Flow::Continue(ok),
+        }
+    }
+
+    fn command(&mut self, c: Command) -> bool {
+        match c {
+            Command::Connect(l) => self.connect(l, false),
+            Command::Disconnect => {
                 let was = self.conn.is_some();
                 self.disconnect();
                 if was {
@@ -187,15 +221,39 @@ impl Session {
                 }
                 true
             }
-            Input::Command(Command::ShowUser) => {
+            Command::ShowUser => {
                 match &self.conn {
                     Some(_) => println!("USER is \"{}\"", self.user),
                     None => println!("USER is \"\""),
                 }
                 true
             }
-        };
-        Some(ok)
+            Command::Set(SetOption::Feedback(on)) => {
+                self.display.feedback = on;
+                true
+            }
+            Command::Set(SetOption::Heading(on)) => {
+                self.display.heading = on;
+                true
+            }
+            Command::Set(SetOption::Pagesize(n)) => {
+                self.display.heading = n != 0;
+                true
+            }
+            Command::Set(SetOption::Ignored(_)) => true,
+            Command::Set(SetOption::Unknown(name)) => {
+                println!("SP2-0158: unknown SET option \"{name}\"");
+                true
+            }
+            Command::WheneverSqlError(code) => {
+                self.exit_on_error = code;
+                true
+            }
+            Command::Prompt(text) => {
+                println!("{text}");
+                true
+            }
+        }
     }
 
     /// Runs one statement and prints what SQL*Plus would. Returns false on error.
@@ -210,12 +268,20 @@ impl Session {
         let mut out = out.lock();
         let ok = match result {
             Ok(r) if !r.columns.is_empty() => {
-                let _ = write!(out, "{}", render_table(&r.columns, &r.rows));
-                let _ = writeln!(out);
+                let _ = write!(
+                    out,
+                    "{}",
+                    render_table_with(&r.columns, &r.rows, &self.display)
+                );
+                if self.display.feedback {
+                    let _ = writeln!(out);
+                }
                 true
             }
             Ok(r) => {
-                let _ = writeln!(out, "\n{}\n", feedback(sql, r.row_count));
+                if self.display.feedback {
+                    let _ = writeln!(out, "\n{}\n", feedback(sql, r.row_count));
+                }
                 true
             }
             Err(ClientError::Database {
@@ -237,8 +303,8 @@ impl Session {
     }
 }
 
-/// Returns Ok(false) when a statement failed in non-interactive mode.
-fn run(args: &Args) -> Result<bool> {
+/// Returns the exit status.
+fn run(args: &Args) -> Result<u8> {
     let interactive = args.command.is_none() && io::stdin().is_terminal() && !args.silent;
     let logon = args.logon.as_deref().map(parse_logon).unwrap_or_default();
     let mut session = Session {
@@ -246,11 +312,13 @@ fn run(args: &Args) -> Result<bool> {
         user: String::new(),
         last: None,
         interactive,
+        display: Display::default(),
+        exit_on_error: None,
     };
     if !session.connect(logon, true) {
-        return Ok(false);
+        return Ok(1);
     }
-    let ok = if let Some(sql) = &args.command {
+    let flow = if let Some(sql) = &args.command {
         run_lines(&mut session, sql.lines().map(|l| Ok(l.to_string())))?
     } else if interactive {
         run_interactive(&mut session)?
@@ -260,38 +328,48 @@ fn run(args: &Args) -> Result<bool> {
         run_lines(&mut session, lines)?
     };
     session.disconnect();
-    Ok(ok)
+    Ok(flow)
 }
 
-fn run_lines(session: &mut Session, lines: impl Iterator<Item = Result<String>>) -> Result<bool> {
+/// Feeds lines to the session; the exit status is the one `EXIT n`/`WHENEVER` chose, else
+/// 1 when any statement failed.
+fn run_lines(session: &mut Session, lines: impl Iterator<Item = Result<String>>) -> Result<u8> {
     let mut splitter = Splitter::new();
     let mut ok = true;
+    let status = |code: Option<i32>, ok: bool| match code {
+        Some(c) => u8::try_from(c.clamp(0, 255)).unwrap_or(1),
+        None => u8::from(!ok),
+    };
     for line in lines {
         let line = line?;
         for input in splitter.push_line(&line) {
             match session.handle(input) {
-                None => return Ok(ok),
-                Some(r) => ok &= r,
+                Flow::Exit(code) => return Ok(status(code, ok)),
+                Flow::Continue(r) => ok &= r,
             }
         }
     }
     if let Some(input) = splitter.finish() {
-        ok &= session.handle(input).unwrap_or(true);
+        match session.handle(input) {
+            Flow::Exit(code) => return Ok(status(code, ok)),
+            Flow::Continue(r) => ok &= r,
+        }
     }
-    Ok(ok)
+    Ok(status(None, ok))
 }
 
 fn history_path() -> Option<std::path::PathBuf> {
     std::env::var_os("HOME").map(|h| std::path::PathBuf::from(h).join(".orasql_history"))
 }
 
-fn run_interactive(session: &mut Session) -> Result<bool> {
+fn run_interactive(session: &mut Session) -> Result<u8> {
     let mut ed = DefaultEditor::new()?;
     let hist = history_path();
     if let Some(h) = &hist {
         let _ = ed.load_history(h);
     }
     let mut splitter = Splitter::new();
+    let mut status = 0;
     'outer: loop {
         let prompt = if splitter.in_statement() {
             format!("{:>3}  ", splitter.lines() + 1)
@@ -311,7 +389,8 @@ fn run_interactive(session: &mut Session) -> Result<bool> {
             let _ = ed.add_history_entry(line.as_str());
         }
         for input in splitter.push_line(&line) {
-            if session.handle(input).is_none() {
+            if let Flow::Exit(code) = session.handle(input) {
+                status = code.map_or(0, |c| u8::try_from(c.clamp(0, 255)).unwrap_or(1));
                 break 'outer;
             }
         }
@@ -319,5 +398,5 @@ fn run_interactive(session: &mut Session) -> Result<bool> {
     if let Some(h) = &hist {
         let _ = ed.save_history(h);
     }
-    Ok(true)
+    Ok(status)
 }
