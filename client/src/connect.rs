@@ -109,6 +109,8 @@ fn base64(data: &[u8]) -> String {
     out
 }
 
+const CONNECTION_ID_PLACEHOLDER: &str = "ORASIMCONNECTIONID";
+
 /// The two descriptor texts one description yields: the one sent in CONNECT (with CID and
 /// CONNECTION_ID) and the one sent as `AUTH_CONNECT_STRING` (without CID).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -134,9 +136,12 @@ pub(crate) fn descriptor_texts(
             user: Some(sanitize_cid_value(&who.os_user)),
             extra: Vec::new(),
         });
+        // python-oracledb writes the base64 id bare (`(CONNECTION_ID=ab+c==)`), while the
+        // canonical renderer would quote a value holding `=`: render a placeholder and put
+        // the id in afterwards.
         cd.extra.push(RawParam {
             key: "CONNECTION_ID".to_string(),
-            value: RawValue::Text(connection_id.to_string()),
+            value: RawValue::Text(CONNECTION_ID_PLACEHOLDER.to_string()),
         });
         d.connect_data = Some(ConnectData { ..cd });
         ConnectDescriptor {
@@ -144,6 +149,10 @@ pub(crate) fn descriptor_texts(
             descriptions: vec![d],
         }
         .render()
+        .replace(
+            &format!("(CONNECTION_ID={CONNECTION_ID_PLACEHOLDER})"),
+            &format!("(CONNECTION_ID={connection_id})"),
+        )
     };
     DescriptorTexts {
         connect: render(true),

@@ -332,10 +332,10 @@ impl Connection {
                     return Ok(());
                 }
                 Ok(Packet::Marker(m)) => {
-                    if m.kind == MarkerKind::Break {
-                        self.reset_after_break()?;
-                    }
                     // A lone RESET or anything else: nothing to do.
+                    if m.kind == MarkerKind::Break && self.reset_after_break()? {
+                        return Ok(());
+                    }
                 }
                 Ok(Packet::Control(c)) => {
                     if c.command == 8 {
@@ -379,8 +379,9 @@ impl Connection {
     }
 
     /// After a server BREAK: send one RESET, wait for the server's RESET, drop any
-    /// partial response; the DATA that follows is the real answer.
-    fn reset_after_break(&mut self) -> Result<(), ClientError> {
+    /// partial response; the DATA that follows is the real answer. Returns true when that
+    /// DATA already arrived (a server that skipped its RESET) and is in the buffer.
+    fn reset_after_break(&mut self) -> Result<bool, ClientError> {
         let t = self.transport()?;
         t.send_marker(MarkerKind::Reset)?;
         loop {
@@ -391,7 +392,7 @@ impl Connection {
                     // Some servers skip the RESET; keep the data.
                     self.rbuf.clear();
                     self.rbuf.extend_from_slice(&d.payload);
-                    return Ok(());
+                    return Ok(true);
                 }
                 Ok(_) => {}
                 Err(RecvError::Eof) => {
@@ -421,7 +422,7 @@ impl Connection {
             }
         }
         self.rbuf.clear();
-        Ok(())
+        Ok(false)
     }
 
     /// Parses one value from the response stream, reading more packets as needed.
@@ -554,22 +555,7 @@ impl Connection {
                 .map_err(|e| ClientError::Auth {
                     detail: e.to_string(),
                 })?;
-        let mut pairs = answer.pairs.clone();
-        pairs.extend([
-            KeyValue::new("SESSION_CLIENT_CHARSET", "873", 0),
-            KeyValue::new(
-                "SESSION_CLIENT_DRIVER_NAME",
-                format!("{DRIVER_NAME} thn : {DRIVER_VERSION}"),
-                0,
-            ),
-            KeyValue::new(
-                "SESSION_CLIENT_VERSION",
-                client_version_number().to_string(),
-                0,
-            ),
-            KeyValue::new("AUTH_ALTER_SESSION", alter_session_statement(), 1),
-            KeyValue::new("AUTH_CONNECT_STRING", connect_string, 0),
-        ]);
+        let pairs = auth_phase_two_pairs(answer.pairs.clone(), connect_string);
         let two = Auth {
             user: user.to_string(),
             mode: AUTH_MODE_LOGON | AUTH_MODE_WITH_PASSWORD,
@@ -838,6 +824,29 @@ pub(crate) fn auth_phase_one(user: &str, who: &ClientIdentity) -> Auth {
     }
 }
 
+/// AUTH phase two pairs, in python-oracledb's order: the O5LOGON answer
+/// (`AUTH_SESSKEY`, `AUTH_PBKDF2_SPEEDY_KEY`, `AUTH_PASSWORD`), the session settings and
+/// the connect string.
+pub(crate) fn auth_phase_two_pairs(answer: Vec<KeyValue>, connect_string: &str) -> Vec<KeyValue> {
+    let mut pairs = answer;
+    pairs.extend([
+        KeyValue::new("SESSION_CLIENT_CHARSET", "873", 0),
+        KeyValue::new(
+            "SESSION_CLIENT_DRIVER_NAME",
+            format!("{DRIVER_NAME} thn : {DRIVER_VERSION}"),
+            0,
+        ),
+        KeyValue::new(
+            "SESSION_CLIENT_VERSION",
+            client_version_number().to_string(),
+            0,
+        ),
+        KeyValue::new("AUTH_ALTER_SESSION", alter_session_statement(), 1),
+        KeyValue::new("AUTH_CONNECT_STRING", connect_string, 0),
+    ]);
+    pairs
+}
+
 /// LOGON auth mode.
 const AUTH_MODE_LOGON: u32 = 0x1;
 /// WITH_PASSWORD auth mode bit (phase two).
@@ -1075,6 +1084,56 @@ mod tests {
             &auth_phase_one("scott", &who),
         );
         assert_eq!(w.as_bytes(), &cap[10..]);
+    }
+
+    /// Phase two has python-oracledb's keys, order and flags (captured session in `tns`).
+    #[test]
+    fn auth_phase_two_matches_python_capture() {
+        use tns::packet::{LengthMode, Packet, decode};
+        use tns::ttc::request::{Call, DecodeContext, Request, decode_request};
+        let cap: &[u8] = include_bytes!("../../tns/testdata/pyo_client_session.bin");
+        let ctx = DecodeContext {
+            field_version: 12,
+            ..DecodeContext::default()
+        };
+        let mut pos = 0;
+        let mut theirs = None;
+        while let Ok(Some((Packet::Data(d), used))) = decode(&cap[pos..], LengthMode::Large) {
+            pos += used;
+            if let Ok(Some((
+                Request::Call {
+                    call: Call::AuthPhaseTwo(a),
+                    seq,
+                    ..
+                },
+                _,
+            ))) = decode_request(&d.payload, &ctx)
+            {
+                theirs = Some((a, seq));
+                break;
+            }
+        }
+        let (theirs, seq) = theirs.expect("phase two in the capture");
+        assert_eq!(seq, 2);
+        assert_eq!(theirs.mode, AUTH_MODE_LOGON | AUTH_MODE_WITH_PASSWORD);
+        let cs = theirs.get("AUTH_CONNECT_STRING").expect("connect string");
+        let answer: Vec<KeyValue> = theirs.pairs[..3].to_vec();
+        let ours = auth_phase_two_pairs(answer, &cs);
+        let shape = |p: &[KeyValue]| -> Vec<(String, u32)> {
+            p.iter().map(|kv| (kv.key.clone(), kv.flags)).collect()
+        };
+        assert_eq!(shape(&ours), shape(&theirs.pairs));
+        for (o, t) in ours.iter().zip(&theirs.pairs) {
+            match o.key.as_str() {
+                // Driver identity and the client's time zone legitimately differ.
+                "SESSION_CLIENT_DRIVER_NAME" | "SESSION_CLIENT_VERSION" => {}
+                "AUTH_ALTER_SESSION" => {
+                    assert!(o.value_str().starts_with("ALTER SESSION SET TIME_ZONE='"));
+                    assert!(t.value_str().starts_with("ALTER SESSION SET TIME_ZONE='"));
+                }
+                _ => assert_eq!(o.value_str(), t.value_str(), "{}", o.key),
+            }
+        }
     }
 
     #[test]

@@ -77,8 +77,133 @@ pub enum Input {
     Statement(String),
     /// `/` with an empty buffer: run the previous statement again.
     Rerun,
-    /// `exit` or `quit`.
-    Exit,
+    /// `exit [n|SUCCESS|FAILURE|WARNING]` or `quit`: the exit status when given.
+    Exit(Option<i32>),
+    /// A SQL*Plus command handled by the client itself (one line, no terminator needed).
+    Command(Command),
+}
+
+/// The SQL*Plus commands `orasql` understands.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Command {
+    /// `CONNECT [logon]` / `CONN [logon]`.
+    Connect(Logon),
+    /// `DISCONNECT` / `DISC`.
+    Disconnect,
+    /// `SHOW USER`.
+    ShowUser,
+    /// `SET option value` (FEEDBACK, HEADING, PAGESIZE, ...).
+    Set(SetOption),
+    /// `WHENEVER SQLERROR EXIT [SUCCESS|FAILURE|n]` (`Some(code)`) or `... CONTINUE` (`None`).
+    WheneverSqlError(Option<i32>),
+    /// `PROMPT text`.
+    Prompt(String),
+}
+
+/// A `SET` option as SQL*Plus spells it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SetOption {
+    /// `SET FEEDBACK ON|OFF`.
+    Feedback(bool),
+    /// `SET HEADING ON|OFF`.
+    Heading(bool),
+    /// `SET PAGESIZE n` (0 suppresses headings, as in SQL*Plus).
+    Pagesize(u32),
+    /// Options accepted without effect on this client's output (LINESIZE, ECHO, TIMING,
+    /// SERVEROUTPUT, TRIMSPOOL, VERIFY, TAB, TERMOUT, ...).
+    Ignored(String),
+    /// Anything else: `SP2-0158: unknown SET option "x"`.
+    Unknown(String),
+}
+
+fn on_off(v: &str) -> Option<bool> {
+    match v.to_ascii_uppercase().as_str() {
+        "ON" => Some(true),
+        "OFF" => Some(false),
+        _ => None,
+    }
+}
+
+fn parse_set(rest: &str) -> SetOption {
+    let mut it = rest.split_whitespace();
+    let name = it.next().unwrap_or("").to_ascii_uppercase();
+    let value = it.next().unwrap_or("");
+    let known = |full: &str, min: usize| name.len() >= min && full.starts_with(name.as_str());
+    if known("FEEDBACK", 4) {
+        // SET FEEDBACK n behaves as ON for our purpose; OFF (or 0) silences it.
+        return SetOption::Feedback(on_off(value).unwrap_or(value != "0"));
+    }
+    if known("HEADING", 3) {
+        return SetOption::Heading(on_off(value).unwrap_or(true));
+    }
+    if known("PAGESIZE", 5) {
+        return SetOption::Pagesize(value.parse().unwrap_or(14));
+    }
+    const IGNORED: [(&str, usize); 12] = [
+        ("LINESIZE", 3),
+        ("ECHO", 4),
+        ("TIMING", 4),
+        ("SERVEROUTPUT", 9),
+        ("TRIMSPOOL", 5),
+        ("TRIMOUT", 5),
+        ("VERIFY", 3),
+        ("TAB", 3),
+        ("TERMOUT", 4),
+        ("NUMWIDTH", 4),
+        ("LONG", 4),
+        ("DEFINE", 3),
+    ];
+    if IGNORED.iter().any(|(full, min)| known(full, *min)) {
+        return SetOption::Ignored(name);
+    }
+    SetOption::Unknown(rest.split_whitespace().next().unwrap_or("").to_string())
+}
+
+fn parse_whenever(rest: &str) -> Option<Command> {
+    let words: Vec<String> = rest
+        .split_whitespace()
+        .map(str::to_ascii_uppercase)
+        .collect();
+    if words.first().map(String::as_str) != Some("SQLERROR") {
+        return None;
+    }
+    match words.get(1).map(String::as_str) {
+        Some("CONTINUE") => Some(Command::WheneverSqlError(None)),
+        Some("EXIT") => {
+            let code = match words.get(2).map(String::as_str) {
+                None | Some("FAILURE") | Some("SQL.SQLCODE") => 1,
+                Some("SUCCESS") => 0,
+                Some("WARNING") => 2,
+                Some(n) => n.parse().unwrap_or(1),
+            };
+            Some(Command::WheneverSqlError(Some(code)))
+        }
+        _ => None,
+    }
+}
+
+/// Recognises a SQL*Plus command line (`conn scott/tiger@orcl`, `show user`, `disc`).
+pub fn parse_command(line: &str) -> Option<Command> {
+    let line = line.trim().trim_end_matches(';').trim();
+    let mut it = line.splitn(2, char::is_whitespace);
+    let first = it.next()?.to_ascii_uppercase();
+    let rest = it.next().unwrap_or("").trim();
+    match first.as_str() {
+        "CONN" | "CONNECT" => Some(Command::Connect(parse_logon(rest))),
+        "DISC" | "DISCONNECT" if rest.is_empty() => Some(Command::Disconnect),
+        "SHO" | "SHOW" if rest.eq_ignore_ascii_case("user") => Some(Command::ShowUser),
+        "SET" if !rest.is_empty() && !rest.to_ascii_uppercase().starts_with("ROLE") => {
+            // `SET ROLE` and `SET TRANSACTION` are SQL; the rest are SQL*Plus settings.
+            if rest.to_ascii_uppercase().starts_with("TRANSACTION") {
+                None
+            } else {
+                Some(Command::Set(parse_set(rest)))
+            }
+        }
+        "WHENEVER" => parse_whenever(rest),
+        "PRO" | "PROMPT" => Some(Command::Prompt(rest.to_string())),
+        _ => None,
+    }
 }
 
 /// Accumulates input lines into statements.
@@ -110,7 +235,19 @@ impl Splitter {
             let word = trimmed.trim_end_matches(';').trim();
             let first = word.split_whitespace().next().unwrap_or("");
             if first.eq_ignore_ascii_case("exit") || first.eq_ignore_ascii_case("quit") {
-                return vec![Input::Exit];
+                let code =
+                    word.split_whitespace()
+                        .nth(1)
+                        .map(|c| match c.to_ascii_uppercase().as_str() {
+                            "SUCCESS" => 0,
+                            "FAILURE" => 1,
+                            "WARNING" => 2,
+                            n => n.parse().unwrap_or(0),
+                        });
+                return vec![Input::Exit(code)];
+            }
+            if let Some(c) = parse_command(trimmed) {
+                return vec![Input::Command(c)];
             }
             if trimmed.is_empty()
                 || trimmed.starts_with("--")
@@ -243,9 +380,34 @@ fn split_sql(text: &str) -> (Vec<String>, String) {
 /// least NUMWIDTH (10) characters, text left-aligned, one space between columns, a line of
 /// dashes under the heading, then the feedback line.
 pub fn render_table(columns: &[Column], rows: &[Vec<Value>]) -> String {
+    render_table_with(columns, rows, &Display::default())
+}
+
+/// What `SET FEEDBACK/HEADING/PAGESIZE` changed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Display {
+    /// Print `n rows selected.` / `no rows selected`.
+    pub feedback: bool,
+    /// Print the column headings and dashes.
+    pub heading: bool,
+}
+
+impl Default for Display {
+    fn default() -> Self {
+        Display {
+            feedback: true,
+            heading: true,
+        }
+    }
+}
+
+/// [`render_table`] with explicit display settings.
+pub fn render_table_with(columns: &[Column], rows: &[Vec<Value>], d: &Display) -> String {
     let mut out = String::new();
     if rows.is_empty() {
-        out.push_str("no rows selected\n");
+        if d.feedback {
+            out.push_str("no rows selected\n");
+        }
         return out;
     }
     let numeric: Vec<bool> = columns
@@ -270,7 +432,9 @@ pub fn render_table(columns: &[Column], rows: &[Vec<Value>]) -> String {
             base.max(c.name.chars().count()).max(data)
         })
         .collect();
-    out.push('\n');
+    if d.heading {
+        out.push('\n');
+    }
     let line = |out: &mut String, vals: &mut dyn Iterator<Item = (usize, String)>| {
         let mut parts = Vec::new();
         for (i, v) in vals {
@@ -284,15 +448,20 @@ pub fn render_table(columns: &[Column], rows: &[Vec<Value>]) -> String {
         out.push_str(parts.join(" ").trim_end());
         out.push('\n');
     };
-    line(
-        &mut out,
-        &mut columns.iter().enumerate().map(|(i, c)| (i, c.name.clone())),
-    );
-    let dashes: Vec<String> = widths.iter().map(|w| "-".repeat(*w)).collect();
-    out.push_str(&dashes.join(" "));
-    out.push('\n');
+    if d.heading {
+        line(
+            &mut out,
+            &mut columns.iter().enumerate().map(|(i, c)| (i, c.name.clone())),
+        );
+        let dashes: Vec<String> = widths.iter().map(|w| "-".repeat(*w)).collect();
+        out.push_str(&dashes.join(" "));
+        out.push('\n');
+    }
     for r in &cells {
         line(&mut out, &mut r.iter().cloned().enumerate());
+    }
+    if !d.feedback {
+        return out;
     }
     out.push('\n');
     let n = rows.len();
@@ -446,13 +615,18 @@ mod tests {
         );
         assert_eq!(
             statements(&["select 1 from dual", "/", "exit"]),
-            vec![Input::Statement("select 1 from dual".into()), Input::Exit]
+            vec![
+                Input::Statement("select 1 from dual".into()),
+                Input::Exit(None)
+            ]
         );
+        assert_eq!(statements(&["exit 3"]), vec![Input::Exit(Some(3))]);
+        assert_eq!(statements(&["EXIT FAILURE;"]), vec![Input::Exit(Some(1))]);
         assert_eq!(
             statements(&["-- comment", "", "select 1 -- x;", "from dual;", "QUIT;"]),
             vec![
                 Input::Statement("select 1 -- x;\nfrom dual".into()),
-                Input::Exit
+                Input::Exit(None)
             ]
         );
         assert_eq!(
@@ -475,6 +649,72 @@ mod tests {
         assert_eq!(
             statements(&["select /* ; */ 1 from dual;"]),
             vec![Input::Statement("select /* ; */ 1 from dual".into())]
+        );
+    }
+
+    #[test]
+    fn sqlplus_commands() {
+        assert_eq!(
+            statements(&[
+                "conn scott/tiger@orcl",
+                "show user",
+                "disc",
+                "select 1 from dual;"
+            ]),
+            vec![
+                Input::Command(Command::Connect(parse_logon("scott/tiger@orcl"))),
+                Input::Command(Command::ShowUser),
+                Input::Command(Command::Disconnect),
+                Input::Statement("select 1 from dual".into()),
+            ]
+        );
+        assert_eq!(
+            parse_command("CONNECT"),
+            Some(Command::Connect(Logon::default()))
+        );
+        assert_eq!(parse_command("show parameter x"), None);
+        assert_eq!(
+            parse_command("set feedback off"),
+            Some(Command::Set(SetOption::Feedback(false)))
+        );
+        assert_eq!(
+            parse_command("SET HEA OFF"),
+            Some(Command::Set(SetOption::Heading(false)))
+        );
+        assert_eq!(
+            parse_command("set pages 0"),
+            Some(Command::Set(SetOption::Pagesize(0)))
+        );
+        assert_eq!(
+            parse_command("set linesize 200"),
+            Some(Command::Set(SetOption::Ignored("LINESIZE".into())))
+        );
+        assert_eq!(
+            parse_command("set bogus on"),
+            Some(Command::Set(SetOption::Unknown("bogus".into())))
+        );
+        assert_eq!(parse_command("set transaction read only"), None);
+        assert_eq!(parse_command("set role all"), None);
+        assert_eq!(
+            parse_command("whenever sqlerror exit 3"),
+            Some(Command::WheneverSqlError(Some(3)))
+        );
+        assert_eq!(
+            parse_command("WHENEVER SQLERROR EXIT FAILURE"),
+            Some(Command::WheneverSqlError(Some(1)))
+        );
+        assert_eq!(
+            parse_command("whenever sqlerror continue"),
+            Some(Command::WheneverSqlError(None))
+        );
+        assert_eq!(
+            parse_command("prompt hello world"),
+            Some(Command::Prompt("hello world".into()))
+        );
+        // Inside a statement, a line starting with "show" is SQL text.
+        assert_eq!(
+            statements(&["select", "show", "from t;"]),
+            vec![Input::Statement("select\nshow\nfrom t".into())]
         );
     }
 
@@ -516,6 +756,15 @@ mod tests {
             render_table(&[col("X", "NUMBER")], &[]),
             "no rows selected\n"
         );
+        let quiet = Display {
+            feedback: false,
+            heading: false,
+        };
+        assert_eq!(
+            render_table_with(&[col("X", "NUMBER")], &[vec![num("7")]], &quiet),
+            "         7\n"
+        );
+        assert_eq!(render_table_with(&[col("X", "NUMBER")], &[], &quiet), "");
     }
 
     #[test]

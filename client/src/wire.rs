@@ -446,4 +446,56 @@ mod tests {
         assert_eq!(decode_binary_float(&enc(1.5)).unwrap(), 1.5);
         assert_eq!(decode_binary_float(&enc(-2.25)).unwrap(), -2.25);
     }
+
+    mod props {
+        use super::super::*;
+        use proptest::prelude::*;
+        use tns::ttc::message::ColumnMetadata;
+
+        fn columns() -> Vec<ColumnMetadata> {
+            vec![
+                ColumnMetadata::number("N"),
+                ColumnMetadata::string("S", ora_type::VARCHAR, 40),
+                ColumnMetadata::date("D"),
+                ColumnMetadata::timestamp_tz("T"),
+            ]
+        }
+
+        proptest! {
+            /// Whatever a server sends, decoding a response message returns a value or an
+            /// error; it never panics.
+            #[test]
+            fn response_decoder_never_panics(bytes in proptest::collection::vec(any::<u8>(), 0..512),
+                                              fv in prop_oneof![Just(8u8), Just(12u8), Just(24u8)]) {
+                let cols = columns();
+                for kind in [ResponseKind::Auth, ResponseKind::Call] {
+                    let mut r = Reader::new(&bytes);
+                    let prev = vec![Some(vec![1u8]); cols.len()];
+                    let _ = decode_response_msg(&mut r, fv, kind, &cols, Some(&prev), Some(&[0x05]));
+                    let mut r = Reader::new(&bytes);
+                    let _ = decode_response_msg(&mut r, fv, kind, &cols, None, None);
+                }
+            }
+
+            /// Column values of any length and content decode or fail cleanly.
+            #[test]
+            fn value_decoder_never_panics(bytes in proptest::collection::vec(any::<u8>(), 0..40)) {
+                for c in columns() {
+                    if let Ok(v) = decode_value(&c, Some(&bytes)) {
+                        let _ = v.to_string();
+                    }
+                }
+                let mut nchar = ColumnMetadata::string("NC", ora_type::VARCHAR, 40);
+                nchar.charset_form = 2;
+                let _ = decode_value(&nchar, Some(&bytes));
+                for t in [ora_type::BINARY_DOUBLE, ora_type::BINARY_FLOAT, ora_type::BOOLEAN, ora_type::RAW] {
+                    let mut c = ColumnMetadata::number("X");
+                    c.ora_type = t;
+                    if let Ok(v) = decode_value(&c, Some(&bytes)) {
+                        let _ = v.to_string();
+                    }
+                }
+            }
+        }
+    }
 }

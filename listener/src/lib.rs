@@ -13,6 +13,7 @@ pub mod settings;
 pub mod spawner;
 pub mod sys;
 pub mod tnserr;
+pub mod validnode;
 
 mod dedicated;
 pub mod descriptor;

@@ -7,7 +7,7 @@
 //! SIGHUP reloads it.
 
 use std::collections::HashMap;
-use std::io::{BufRead, BufReader, ErrorKind, Read, Write};
+use std::io::{ErrorKind, Read, Write};
 use std::net::{SocketAddr, ToSocketAddrs};
 use std::os::fd::{AsRawFd, OwnedFd};
 use std::path::PathBuf;
@@ -112,7 +112,24 @@ struct Bound {
     endpoint: Endpoint,
     local: SocketAddr,
     listener: TcpListener,
+    /// Connections accepted in the current rate window.
+    accepted: u32,
+    /// Left in the backlog because its rate limit was reached this second.
+    throttled: bool,
 }
+
+/// An `lsnrctl` connection whose request line is still arriving.
+struct AdminConn {
+    stream: mio::net::UnixStream,
+    allowed: bool,
+    buf: Vec<u8>,
+    deadline: Instant,
+}
+
+/// How long an admin client has to send its request line.
+const ADMIN_REQUEST_TIMEOUT: Duration = Duration::from_secs(5);
+/// Longest admin request line accepted.
+const MAX_ADMIN_REQUEST: usize = 64 * 1024;
 
 struct Conn {
     stream: TcpStream,
@@ -153,10 +170,14 @@ pub struct Server {
     poll: Poll,
     endpoints: HashMap<Token, Bound>,
     conns: HashMap<Token, Conn>,
+    admin_conns: HashMap<Token, AdminConn>,
     admin: UnixListener,
     admin_path: PathBuf,
     pid_path: PathBuf,
     signals: SignalFd,
+    /// Wall-clock second of the current rate window and the shared count in it.
+    rate_second: u64,
+    shared_accepted: u32,
     registration: Option<RegistrationServer>,
     directory: ServiceDirectory,
     log: ListenerLog,
@@ -245,10 +266,13 @@ impl Server {
             poll,
             endpoints: HashMap::new(),
             conns: HashMap::new(),
+            admin_conns: HashMap::new(),
             admin,
             admin_path,
             pid_path,
             signals,
+            rate_second: 0,
+            shared_accepted: 0,
             registration: None,
             directory,
             log,
@@ -363,6 +387,8 @@ impl Server {
                 endpoint,
                 local,
                 listener,
+                accepted: 0,
+                throttled: false,
             },
         );
         Ok(())
@@ -376,6 +402,7 @@ impl Server {
                 .conns
                 .values()
                 .filter_map(|c| c.deadline)
+                .chain(self.admin_conns.values().map(|a| a.deadline))
                 .min()
                 .map(|d| d.saturating_duration_since(Instant::now()) + Duration::from_millis(1));
             // Registrations arrive on other threads; look at them at least once a second.
@@ -383,6 +410,13 @@ impl Server {
                 (Some(t), true) => Some(t.min(Duration::from_secs(1))),
                 (None, true) => Some(Duration::from_secs(1)),
                 (t, false) => t,
+            };
+            // Throttled endpoints are looked at again when the next second starts.
+            let timeout = if self.endpoints.values().any(|b| b.throttled) {
+                let to_next = until_next_second();
+                Some(timeout.map_or(to_next, |t| t.min(to_next)))
+            } else {
+                timeout
             };
             if let Err(e) = self.poll.poll(&mut events, timeout) {
                 if e.kind() == ErrorKind::Interrupted {
@@ -398,10 +432,12 @@ impl Server {
                     ADMIN => self.accept_admin(),
                     SIGNALS => self.read_signals(),
                     t if self.endpoints.contains_key(&t) => self.accept_clients(t),
+                    t if self.admin_conns.contains_key(&t) => self.read_admin(t),
                     t => self.read_client(t),
                 }
             }
             self.expire();
+            self.resume_throttled();
             self.sync_dynamic();
         }
         self.shutdown();
@@ -445,13 +481,106 @@ impl Server {
         }
     }
 
+    /// Starts a new rate window when the wall-clock second changed.
+    fn roll_rate_window(&mut self) {
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .unwrap_or(0);
+        if now != self.rate_second {
+            self.rate_second = now;
+            self.shared_accepted = 0;
+            for b in self.endpoints.values_mut() {
+                b.accepted = 0;
+            }
+        }
+    }
+
+    /// Accepts what throttled endpoints left in their backlog, once a new second began.
+    fn resume_throttled(&mut self) {
+        self.roll_rate_window();
+        let ready: Vec<Token> = self
+            .endpoints
+            .iter()
+            .filter(|(_, b)| b.throttled && b.accepted == 0)
+            .map(|(t, _)| *t)
+            .collect();
+        for t in ready {
+            if let Some(b) = self.endpoints.get_mut(&t) {
+                b.throttled = false;
+            }
+            self.accept_clients(t);
+        }
+    }
+
+    /// `RATE_LIMIT` / `CONNECTION_RATE_<l>`: whether endpoint `token` may accept one more
+    /// connection this second. Excess connections wait in the backlog (queued, not refused,
+    /// as Oracle's rate limiter does).
+    fn rate_allows(&mut self, token: Token) -> bool {
+        self.roll_rate_window();
+        let shared_cap = self.settings.connection_rate;
+        let shared_used = self.shared_accepted;
+        let Some(b) = self.endpoints.get_mut(&token) else {
+            return false;
+        };
+        let allowed = match b.endpoint.rate_limit {
+            None => true,
+            Some(Some(n)) => b.accepted < n,
+            Some(None) => shared_cap.is_none_or(|n| shared_used < n),
+        };
+        if allowed {
+            b.accepted += 1;
+            if b.endpoint.rate_limit == Some(None) {
+                self.shared_accepted += 1;
+            }
+        } else if !b.throttled {
+            b.throttled = true;
+            tracing::info!(address = %b.endpoint.address(), "connection rate limit reached; queueing");
+            self.log.event(&format!(
+                "{} * rate_limit * {} * 1158\nTNS-01158: Internal connection limit reached, preventing dispatcher from connecting",
+                b.endpoint.address(),
+                self.settings.name
+            ));
+        }
+        allowed
+    }
+
     fn accept_clients(&mut self, token: Token) {
         loop {
-            let Some(bound) = self.endpoints.get(&token) else {
+            if !self.rate_allows(token) {
+                return;
+            }
+            let Some(bound) = self.endpoints.get_mut(&token) else {
                 return;
             };
-            match bound.listener.accept() {
+            let result = bound.listener.accept();
+            if result.is_err() {
+                // Nothing was accepted: give the slot back.
+                bound.accepted = bound.accepted.saturating_sub(1);
+                if bound.endpoint.rate_limit == Some(None) {
+                    self.shared_accepted = self.shared_accepted.saturating_sub(1);
+                }
+            }
+            match result {
                 Ok((mut stream, addr)) => {
+                    if let Some(v) = &self.settings.valid_nodes
+                        && !v.allows(addr.ip())
+                    {
+                        // Closed at once: the client sees ORA-12537 (connection closed).
+                        let peer = peer_address(&addr);
+                        tracing::info!(%peer, "rejected by valid node checking");
+                        self.log.dropped(
+                            TnsCode(12546),
+                            &[TnsCode::PROTOCOL_ADAPTER, TnsCode(516)],
+                            &peer,
+                            &format!(
+                                "Incoming connection from {} rejected (TCP.VALIDNODE_CHECKING)",
+                                addr.ip()
+                            ),
+                        );
+                        drop(stream);
+                        continue;
+                    }
                     let _ = stream.set_nodelay(true);
                     let t = self.token();
                     if let Err(e) =
@@ -464,7 +593,7 @@ impl Server {
                     }
                     let timeout = self.settings.inbound_connect_timeout;
                     let deadline = (!timeout.is_zero()).then(|| Instant::now() + timeout);
-                    tracing::debug!(peer = %addr, "accepted");
+                    tracing::debug!(peer = %addr, rate_window = self.rate_second, "accepted");
                     self.conns.insert(
                         t,
                         Conn {
@@ -541,6 +670,18 @@ impl Server {
 
     fn expire(&mut self) {
         let now = Instant::now();
+        let stale: Vec<Token> = self
+            .admin_conns
+            .iter()
+            .filter(|(_, a)| a.deadline <= now)
+            .map(|(t, _)| *t)
+            .collect();
+        for t in stale {
+            if let Some(mut a) = self.admin_conns.remove(&t) {
+                let _ = self.poll.registry().deregister(&mut a.stream);
+                tracing::info!("admin client sent no request in time; closed");
+            }
+        }
         let expired: Vec<Token> = self
             .conns
             .iter()
@@ -697,23 +838,74 @@ impl Server {
         }
     }
 
-    fn serve_admin(&mut self, stream: mio::net::UnixStream) {
-        // Move the fd from mio's stream into a blocking std stream for this short exchange.
-        let stream = std::os::unix::net::UnixStream::from(OwnedFd::from(stream));
-        let _ = stream.set_nonblocking(false);
-        let _ = stream.set_read_timeout(Some(Duration::from_secs(5)));
-        let _ = stream.set_write_timeout(Some(Duration::from_secs(5)));
+    /// Registers an admin connection; its request is read without blocking the loop.
+    fn serve_admin(&mut self, mut stream: mio::net::UnixStream) {
         let me = nix::unistd::getuid().as_raw();
         let allowed = match getsockopt(&stream, PeerCredentials) {
             Ok(c) => c.uid() == me || c.uid() == 0,
             Err(_) => false,
         };
-        // Read the request first in every case, so the client always gets to read the answer.
-        let mut line = String::new();
-        if BufReader::new(&stream).read_line(&mut line).is_err() {
+        let t = self.token();
+        if self
+            .poll
+            .registry()
+            .register(&mut stream, t, Interest::READABLE)
+            .is_err()
+        {
             return;
         }
-        let response = if !allowed {
+        self.admin_conns.insert(
+            t,
+            AdminConn {
+                stream,
+                allowed,
+                buf: Vec::new(),
+                deadline: Instant::now() + ADMIN_REQUEST_TIMEOUT,
+            },
+        );
+        // The request may already be there.
+        self.read_admin(t);
+    }
+
+    fn read_admin(&mut self, token: Token) {
+        let Some(a) = self.admin_conns.get_mut(&token) else {
+            return;
+        };
+        let mut chunk = [0u8; 4096];
+        let mut closed = false;
+        loop {
+            match a.stream.read(&mut chunk) {
+                Ok(0) => {
+                    closed = true;
+                    break;
+                }
+                Ok(n) => a.buf.extend_from_slice(&chunk[..n]),
+                Err(e) if e.kind() == ErrorKind::WouldBlock => break,
+                Err(e) if e.kind() == ErrorKind::Interrupted => continue,
+                Err(_) => {
+                    closed = true;
+                    break;
+                }
+            }
+        }
+        let complete = a.buf.contains(&b'\n');
+        if !complete && !closed && a.buf.len() <= MAX_ADMIN_REQUEST {
+            return;
+        }
+        let Some(mut a) = self.admin_conns.remove(&token) else {
+            return;
+        };
+        let _ = self.poll.registry().deregister(&mut a.stream);
+        if !complete {
+            return;
+        }
+        let end = a
+            .buf
+            .iter()
+            .position(|b| *b == b'\n')
+            .unwrap_or(a.buf.len());
+        let line = String::from_utf8_lossy(&a.buf[..end]).into_owned();
+        let response = if !a.allowed {
             tracing::warn!("admin command from a foreign uid refused");
             self.log
                 .event("(CONNECT_DATA=(COMMAND=admin)) * TNS-01189 refused foreign uid * 1189");
@@ -730,6 +922,10 @@ impl Server {
                 },
             }
         };
+        // The answer is one short line: write it with a bounded blocking write.
+        let stream = std::os::unix::net::UnixStream::from(OwnedFd::from(a.stream));
+        let _ = stream.set_nonblocking(false);
+        let _ = stream.set_write_timeout(Some(Duration::from_secs(2)));
         if let Ok(mut text) = serde_json::to_string(&response) {
             text.push('\n');
             let _ = (&stream).write_all(text.as_bytes());
@@ -961,10 +1157,16 @@ impl Server {
             }
         }
         for w in &wanted {
-            let have = self.endpoints.values().any(|b| {
-                b.endpoint.host.eq_ignore_ascii_case(&w.host)
+            let mut have = false;
+            for b in self.endpoints.values_mut() {
+                if b.endpoint.host.eq_ignore_ascii_case(&w.host)
                     && (w.port == b.local.port() || w.port == 0)
-            });
+                {
+                    // QUEUESIZE needs a restart (as in Oracle); RATE_LIMIT follows the file.
+                    b.endpoint.rate_limit = w.rate_limit;
+                    have = true;
+                }
+            }
             if !have && let Err(e) = self.bind_endpoint(w) {
                 notes.push(e.to_string());
             }
@@ -1008,6 +1210,14 @@ impl Server {
         // sessions are not touched.
         self.spawner.shutdown(Duration::from_millis(500));
     }
+}
+
+fn until_next_second() -> Duration {
+    let sub = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or(0);
+    Duration::from_nanos(u64::from(1_000_000_000 - sub)) + Duration::from_millis(1)
 }
 
 fn whoami() -> String {

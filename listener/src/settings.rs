@@ -22,6 +22,9 @@ pub struct Endpoint {
     pub port: u16,
     /// `QUEUESIZE` (accept backlog).
     pub queuesize: u32,
+    /// `RATE_LIMIT`: `Some(None)` = counts against `CONNECTION_RATE_<l>` (`yes`),
+    /// `Some(Some(n))` = at most n new connections per second on this endpoint.
+    pub rate_limit: Option<Option<u32>>,
 }
 
 impl Endpoint {
@@ -54,6 +57,8 @@ pub struct ListenerSettings {
     pub endpoints: Vec<Endpoint>,
     /// Static services.
     pub sids: Vec<StaticSid>,
+    /// `CONNECTION_RATE_<l>`: new connections per second over all `RATE_LIMIT=yes` endpoints.
+    pub connection_rate: Option<u32>,
     /// `INBOUND_CONNECT_TIMEOUT_<l>`; zero disables it.
     pub inbound_connect_timeout: Duration,
     /// `DEFAULT_SERVICE_<l>`.
@@ -74,6 +79,8 @@ pub struct ListenerSettings {
     pub trace_level: String,
     /// The parameter file read, if one existed.
     pub parameter_file: Option<PathBuf>,
+    /// `sqlnet.ora` valid node checking, when `TCP.VALIDNODE_CHECKING=YES`.
+    pub valid_nodes: Option<crate::validnode::ValidNodes>,
 }
 
 impl ListenerSettings {
@@ -85,9 +92,11 @@ impl ListenerSettings {
                 host: "127.0.0.1".to_string(),
                 port: 1521,
                 queuesize: DEFAULT_QUEUESIZE,
+                rate_limit: None,
             }],
             sids: Vec::new(),
             inbound_connect_timeout: DEFAULT_INBOUND_CONNECT_TIMEOUT,
+            connection_rate: None,
             default_service: None,
             use_sid_as_service: false,
             admin_restrictions: false,
@@ -97,6 +106,7 @@ impl ListenerSettings {
             log_file: "listener.log".to_string(),
             trace_level: "off".to_string(),
             parameter_file: None,
+            valid_nodes: None,
         }
     }
 
@@ -133,16 +143,33 @@ pub struct Loaded {
 pub fn load(home: &OracleHome, name: &str) -> Result<Loaded, SettingsError> {
     let name = name.to_ascii_uppercase();
     let mut settings = ListenerSettings::defaults(&name, home);
+    let mut early_notes = Vec::new();
+    let sqlnet = home.admin_dir.join("sqlnet.ora");
+    if sqlnet.is_file() {
+        match config::sqlnet::SqlNet::load(&sqlnet) {
+            Ok(p) => {
+                early_notes.extend(p.diagnostics.iter().map(|d| d.to_string()));
+                if p.value.tcp_validnode_checking {
+                    settings.valid_nodes = Some(crate::validnode::ValidNodes::new(
+                        &p.value.tcp_invited_nodes,
+                        &p.value.tcp_excluded_nodes,
+                    ));
+                }
+            }
+            Err(e) => early_notes.push(format!("{}: {e}", sqlnet.display())),
+        }
+    }
     let path = home.listener_ora();
     if !path.exists() {
         return Ok(Loaded {
             settings,
-            notes: Vec::new(),
+            notes: early_notes,
         });
     }
     let parsed = config::listener::ListenerConfig::load(&path)
         .map_err(|e| SettingsError::Read(e.to_string()))?;
-    let mut notes: Vec<String> = parsed.diagnostics.iter().map(|d| d.to_string()).collect();
+    let mut notes: Vec<String> = early_notes;
+    notes.extend(parsed.diagnostics.iter().map(|d| d.to_string()));
     settings.parameter_file = Some(path);
     let Some(l) = parsed.value.listener(&name) else {
         if name == "LISTENER" {
@@ -167,6 +194,10 @@ pub fn load(home: &OracleHome, name: &str) -> Result<Loaded, SettingsError> {
                 .unwrap_or_else(|| "127.0.0.1".to_string()),
             port: e.port.unwrap_or(1521),
             queuesize: e.queuesize.unwrap_or(DEFAULT_QUEUESIZE),
+            rate_limit: e.rate_limit.map(|r| match r {
+                config::listener::RateLimit::Shared => None,
+                config::listener::RateLimit::PerSecond(n) => Some(n),
+            }),
         });
     }
     if !endpoints.is_empty() || !l.endpoints.is_empty() {
@@ -190,6 +221,7 @@ pub fn load(home: &OracleHome, name: &str) -> Result<Loaded, SettingsError> {
     let p = &l.params;
     settings.inbound_connect_timeout = p.inbound_connect_timeout;
     settings.default_service = p.default_service.clone();
+    settings.connection_rate = p.connection_rate;
     settings.use_sid_as_service = p.use_sid_as_service;
     settings.admin_restrictions = p.admin_restrictions;
     settings.dynamic_registration = p.dynamic_registration;

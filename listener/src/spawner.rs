@@ -72,6 +72,14 @@ impl Spawner {
             }
             ForkResult::Parent { child } => {
                 drop(theirs);
+                // A stuck spawner must not stall the listener's event loop for ever: a
+                // hand-off that cannot be queued within 5 s fails (TNS-12518).
+                let limit = nix::sys::time::TimeVal::new(5, 0);
+                let _ = nix::sys::socket::setsockopt(
+                    &ours,
+                    nix::sys::socket::sockopt::SendTimeout,
+                    &limit,
+                );
                 Ok(Self {
                     sock: ours,
                     pid: child,

@@ -76,6 +76,8 @@ impl TnsCode {
             12528 => "TNS:listener: all appropriate instances are blocking new connections",
             12535 => "TNS:operation timed out",
             12537 => "TNS:connection closed",
+            12546 => "TNS:permission denied",
+            516 => "Permission denied",
             12541 => "TNS:no listener",
             12542 => "TNS:address already in use",
             12545 => "Connect failed because target host or object does not exist",

@@ -222,6 +222,28 @@ fn perform(
                 conn.send_data(&bytes)?;
             }
             Action::Close => return Ok(Some(SessionEnd::Closed)),
+            Action::Busy => match conn.poll_packet()? {
+                Polled::Eof => return Ok(Some(SessionEnd::Eof)),
+                Polled::Packet(Packet::Marker(Marker {
+                    kind: MarkerKind::Break | MarkerKind::Interrupt,
+                })) => queue.extend(session.on_break()),
+                Polled::Packet(Packet::Data(d)) if d.flags & packet::data_flags::EOF != 0 => {
+                    return Ok(Some(SessionEnd::Eof));
+                }
+                Polled::Packet(Packet::Data(d)) => {
+                    // Buffered by the engine until the current call completes.
+                    queue.extend(session.on_data(&d.payload));
+                    queue.push_back(Action::Busy);
+                }
+                Polled::Packet(_) | Polled::Nothing => {
+                    let killed = session.on_kill_check();
+                    if killed.is_empty() {
+                        queue.extend(session.on_work());
+                    } else {
+                        queue.extend(killed);
+                    }
+                }
+            },
             Action::Sleep(d) => {
                 let deadline = Instant::now() + d;
                 loop {
@@ -262,6 +284,16 @@ fn perform(
     Ok(None)
 }
 
+/// What a non-blocking look at the socket found.
+enum Polled {
+    /// A complete packet.
+    Packet(Packet),
+    /// Nothing yet.
+    Nothing,
+    /// The client closed the connection.
+    Eof,
+}
+
 /// A blocking packet reader/writer over the client socket.
 struct PacketStream {
     stream: TcpStream,
@@ -296,6 +328,35 @@ impl PacketStream {
     fn send_marker(&mut self, kind: MarkerKind) -> Result<(), DedicatedError> {
         let bytes = Marker { kind }.encode(self.mode);
         self.write(&bytes, "sending MARKER")
+    }
+
+    /// A packet if one is already buffered or readable now, without blocking.
+    fn poll_packet(&mut self) -> Result<Polled, DedicatedError> {
+        if let Some((p, used)) = packet::decode(&self.buf, self.mode)? {
+            self.buf.drain(..used);
+            return Ok(Polled::Packet(p));
+        }
+        if self.stream.set_nonblocking(true).is_err() {
+            return Ok(Polled::Nothing);
+        }
+        let mut chunk = [0u8; 16 * 1024];
+        let r = self.stream.read(&mut chunk);
+        let _ = self.stream.set_nonblocking(false);
+        match r {
+            Ok(0) => Ok(Polled::Eof),
+            Ok(n) => {
+                self.buf.extend_from_slice(&chunk[..n]);
+                match packet::decode(&self.buf, self.mode)? {
+                    Some((p, used)) => {
+                        self.buf.drain(..used);
+                        Ok(Polled::Packet(p))
+                    }
+                    None => Ok(Polled::Nothing),
+                }
+            }
+            Err(e) if is_reset(&e) => Ok(Polled::Eof),
+            Err(_) => Ok(Polled::Nothing),
+        }
     }
 
     /// The next packet; `None` at EOF, or when `deadline` passed first.

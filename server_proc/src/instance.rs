@@ -37,6 +37,8 @@ pub const VERSION: &str = "19.0.0.0.0";
 /// How long IMMEDIATE waits for sessions to leave by themselves before terminating their
 /// processes.
 const IMMEDIATE_GRACE: Duration = Duration::from_secs(2);
+/// How long idle server processes get to finish what they were writing before SIGTERM.
+const IDLE_GRACE: Duration = Duration::from_millis(200);
 /// How long after SIGTERM before SIGKILL.
 const TERM_GRACE: Duration = Duration::from_secs(3);
 
@@ -303,11 +305,11 @@ fn terminate_foregrounds(sga: &Sga) {
         .snapshot_sessions()
         .iter()
         .any(|s| s.session_type == SessionType::User && s.status != SessionStatus::Inactive);
-    let left = if any_active {
-        wait_gone(IMMEDIATE_GRACE)
+    let left = wait_gone(if any_active {
+        IMMEDIATE_GRACE
     } else {
-        sga.foreground_spids()
-    };
+        IDLE_GRACE
+    });
     for pid in &left {
         let _ = kill(Pid::from_raw(*pid), Signal::SIGTERM);
     }

@@ -52,6 +52,7 @@ pub struct FakeListener {
     /// Its port on 127.0.0.1.
     pub port: u16,
     seen: Arc<Mutex<Vec<SeenConnect>>>,
+    upstream: Arc<Mutex<Vec<u8>>>,
 }
 
 impl FakeListener {
@@ -60,18 +61,31 @@ impl FakeListener {
         let l = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
         let port = l.local_addr().expect("local addr").port();
         let seen = Arc::new(Mutex::new(Vec::new()));
+        let upstream = Arc::new(Mutex::new(Vec::new()));
         let seen2 = seen.clone();
+        let upstream2 = upstream.clone();
         std::thread::spawn(move || {
             for s in l.incoming() {
                 let Ok(s) = s else { continue };
                 let script = script.clone();
                 let seen = seen2.clone();
+                let upstream = upstream2.clone();
                 std::thread::spawn(move || {
-                    let _ = serve(s, &script, &seen);
+                    let _ = serve(s, &script, &seen, &upstream);
                 });
             }
         });
-        FakeListener { port, seen }
+        FakeListener {
+            port,
+            seen,
+            upstream,
+        }
+    }
+
+    /// Everything relayed from clients to the server after their CONNECT (all
+    /// connections, in arrival order; 4-byte-length packets once ACCEPTed).
+    pub fn client_bytes(&self) -> Vec<u8> {
+        self.upstream.lock().map(|v| v.clone()).unwrap_or_default()
     }
 
     /// Every CONNECT received so far.
@@ -111,7 +125,12 @@ fn read_connect(s: &mut TcpStream) -> std::io::Result<(Vec<u8>, SeenConnect)> {
     }
 }
 
-fn serve(mut s: TcpStream, script: &Script, seen: &Mutex<Vec<SeenConnect>>) -> std::io::Result<()> {
+fn serve(
+    mut s: TcpStream,
+    script: &Script,
+    seen: &Mutex<Vec<SeenConnect>>,
+    upstream: &Arc<Mutex<Vec<u8>>>,
+) -> std::io::Result<()> {
     s.set_read_timeout(Some(IO_TIMEOUT))?;
     s.set_write_timeout(Some(IO_TIMEOUT))?;
     let (mut bytes, c) = read_connect(&mut s)?;
@@ -165,8 +184,22 @@ fn serve(mut s: TcpStream, script: &Script, seen: &Mutex<Vec<SeenConnect>>) -> s
     up.write_all(&bytes)?;
     let mut down_r = s.try_clone()?;
     let mut up_w = up.try_clone()?;
+    let record = upstream.clone();
     let t = std::thread::spawn(move || {
-        let _ = std::io::copy(&mut down_r, &mut up_w);
+        let mut chunk = [0u8; 16 * 1024];
+        loop {
+            match down_r.read(&mut chunk) {
+                Ok(0) | Err(_) => break,
+                Ok(n) => {
+                    if let Ok(mut v) = record.lock() {
+                        v.extend_from_slice(&chunk[..n]);
+                    }
+                    if up_w.write_all(&chunk[..n]).is_err() {
+                        break;
+                    }
+                }
+            }
+        }
         let _ = up_w.shutdown(Shutdown::Write);
     });
     let _ = std::io::copy(&mut up, &mut s);

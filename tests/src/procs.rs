@@ -193,6 +193,16 @@ impl ListenerProc {
     /// with another port when the chosen one was taken meanwhile. Waits until it answers
     /// on its admin socket.
     pub fn start(home: &TestHome, name: &str, ora: impl Fn(u16) -> String) -> Self {
+        Self::start_as(home, name, ora, false)
+    }
+
+    /// Like [`ListenerProc::start`], but runs `./tnslsnr NAME` from the binary's directory
+    /// with `ORACLE_HOME` in the environment: the shortest command line a DBA would type.
+    pub fn start_short(home: &TestHome, name: &str, ora: impl Fn(u16) -> String) -> Self {
+        Self::start_as(home, name, ora, true)
+    }
+
+    fn start_as(home: &TestHome, name: &str, ora: impl Fn(u16) -> String, short: bool) -> Self {
         for _ in 0..5 {
             let port = free_port();
             home.write_admin("listener.ora", &ora(port));
@@ -204,11 +214,18 @@ impl ListenerProc {
                     .map(Stdio::from)
                     .unwrap_or_else(|_| Stdio::null())
             };
-            let mut cmd = Command::new(bin("tnslsnr"));
-            cmd.arg(name)
-                .arg("--home")
-                .arg(home.path())
-                .env_remove("TNS_ADMIN")
+            let exe = bin("tnslsnr");
+            let mut cmd;
+            if short {
+                cmd = Command::new("./tnslsnr");
+                cmd.current_dir(exe.parent().expect("bin dir"))
+                    .arg(name)
+                    .env("ORACLE_HOME", home.path());
+            } else {
+                cmd = Command::new(exe);
+                cmd.arg(name).arg("--home").arg(home.path());
+            }
+            cmd.env_remove("TNS_ADMIN")
                 .env("TNSLSNR_LOG", "debug")
                 .stdin(Stdio::null())
                 .stdout(log("out"))

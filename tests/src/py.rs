@@ -13,7 +13,7 @@ use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 use server_proc::dedicated::{DedicatedContext, SessionEnd, run_dedicated};
-use server_proc::engine::LocalInstance;
+use server_proc::engine::{Credentials, LocalInstance};
 use server_proc::pwfile::{UserCommand, run_user_command};
 
 /// The python interpreter of the python-oracledb venv (created once by `scripts/pyenv.sh`).
@@ -105,6 +105,11 @@ pub struct InProcessServer {
 
 /// Starts an endpoint for SID `ORCL` / service `ORCL` with user SCOTT/tiger.
 pub fn start_server() -> InProcessServer {
+    start_server_with(None)
+}
+
+/// Like [`start_server`], with verifiers from `credentials` instead of the password file.
+pub fn start_server_with(credentials: Option<Arc<dyn Credentials>>) -> InProcessServer {
     let home = tempfile::tempdir().expect("tempdir");
     let add = UserCommand::Add {
         name: "scott".into(),
@@ -131,8 +136,9 @@ pub fn start_server() -> InProcessServer {
             let tx = tx.clone();
             let inst = inst.clone();
             let home_path = home_path.clone();
+            let creds = credentials.clone();
             std::thread::spawn(move || {
-                let r = serve_one(stream, inst, &home_path);
+                let r = serve_one(stream, inst, &home_path, creds);
                 let _ = tx.send(r);
             });
         }
@@ -149,6 +155,7 @@ fn serve_one(
     mut stream: TcpStream,
     inst: Arc<LocalInstance>,
     home: &Path,
+    credentials: Option<Arc<dyn Credentials>>,
 ) -> Result<SessionEnd, String> {
     stream
         .set_read_timeout(Some(Duration::from_secs(30)))
@@ -174,5 +181,6 @@ fn serve_one(
     let mut ctx = DedicatedContext::new("ORCL", "ORCL", home);
     ctx.instance = Some(inst as Arc<dyn server_proc::engine::InstanceHooks>);
     ctx.idle_timeout = Some(Duration::from_secs(60));
+    ctx.credentials = credentials;
     run_dedicated(stream, buf, ctx).map_err(|e| e.to_string())
 }

@@ -160,3 +160,28 @@ fn failover_to_the_listener_and_orasql_from_stdin() {
         "{stdout}"
     );
 }
+
+#[test]
+fn fifty_cycles_through_the_listener_leave_no_server_process() {
+    let (_home, l) = setup();
+    let spawner = spawner_of(&l);
+    let dsn = format!("127.0.0.1:{}/{SERVICE}", l.port);
+    for i in 0..50 {
+        let mut c =
+            Connection::connect_with(&dsn, "scott", "tiger", &no_naming()).expect("connect");
+        let r = c
+            .query("select sys_context('USERENV','SID') from dual")
+            .expect("query");
+        assert_eq!(
+            r.rows[0][0].to_string(),
+            c.session_info().session_id.to_string(),
+            "cycle {i}"
+        );
+        c.close().expect("close");
+    }
+    assert!(
+        wait_until(WAIT, || children_of(spawner).is_empty()),
+        "dedicated servers left behind: {:?}",
+        children_of(spawner)
+    );
+}

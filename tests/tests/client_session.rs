@@ -276,3 +276,57 @@ fn statement_cache_evicts_and_closes_cursors() {
     assert_eq!(c.stats().executes, 26);
     c.close().expect("close");
 }
+
+#[test]
+fn small_sdu_splits_responses_across_packets() {
+    let s = start_server();
+    let d = format!(
+        "(DESCRIPTION=(SDU=512)(ADDRESS=(PROTOCOL=tcp)(HOST=127.0.0.1)(PORT={}))(CONNECT_DATA=(SERVICE_NAME=ORCL)))",
+        s.port
+    );
+    let mut c = Connection::connect_with(&d, "scott", "tiger", &opts()).expect("connect");
+    assert_eq!(c.session_info().sdu, 512);
+    // 100-row batches of ~40-byte rows do not fit one 512-byte packet: every FETCH answer
+    // is reassembled from several DATA packets.
+    let r = c
+        .query(
+            "select level, 'a fairly long constant string value' from dual connect by level <= 300",
+        )
+        .expect("query");
+    assert_eq!(r.rows.len(), 300);
+    assert_eq!(int(&r.rows[299][0]), 300);
+    assert_eq!(
+        r.rows[0][1],
+        Value::Text("a fairly long constant string value".into())
+    );
+    // A request longer than the SDU goes out in several DATA packets too.
+    let long = format!("select {} from dual", vec!["1"; 400].join(" + "));
+    assert!(long.len() > 1500);
+    let r = c.query(&long).expect("long statement");
+    assert_eq!(int(&r.rows[0][0]), 400);
+    assert!(c.is_open());
+    assert_eq!(int(&c.query("select 2 from dual").unwrap().rows[0][0]), 2);
+    c.close().expect("close");
+}
+
+#[test]
+fn a_killed_session_reports_the_error_and_is_closed() {
+    let s = start_server();
+    let mut c = connect(&s);
+    let sid = c.session_info().session_id;
+    let slot = s
+        .instance
+        .open_sessions()
+        .into_iter()
+        .find(|x| x.sid == sid)
+        .expect("our session in the instance");
+    s.instance.kill(slot);
+    let e = c.query("select 1 from dual").unwrap_err();
+    assert!(e.is_fatal(), "{e}");
+    assert!(matches!(e.code(), Some(28 | 3113)), "{e}");
+    assert!(!c.is_open());
+    let e = c.ping().unwrap_err();
+    assert_eq!(e.to_string(), "ORA-03114: not connected to ORACLE");
+    // close() on a dead session is a no-op, not an error.
+    c.close().expect("close after death");
+}

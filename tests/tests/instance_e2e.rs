@@ -292,6 +292,22 @@ fn kill_immediate_closes_the_victims_connection_and_oradb_kill_session_does_the_
         .is_some()
     );
     assert!(!py.exec("c", "select 1 from dual").ok());
+    // DISCONNECT SESSION ... IMMEDIATE from SQL ends the server process too.
+    let (e_sid, e_serial, e_spid) = py.connect("e", &stack.dsn(), USER, PASSWORD).expect("E");
+    let r = py.exec(
+        "a",
+        &format!("alter system disconnect session '{e_sid},{e_serial}' immediate"),
+    );
+    assert!(r.ok(), "{}", r.error());
+    assert!(
+        wait_for(Duration::from_secs(5), || proc_state(e_spid)
+            .is_none()
+            .then_some(()))
+        .is_some()
+    );
+    assert!(!py.exec("e", "select 1 from dual").ok());
+    let r = py.exec("a", "alter system disconnect session '1,1'");
+    assert!(r.error().contains("ORA-02000"), "{}", r.error());
     // And without --immediate: marked, ORA-00028 at the next call.
     let (d_sid, d_serial, _) = py.connect("d", &stack.dsn(), USER, PASSWORD).expect("D");
     let out = stack
@@ -419,6 +435,9 @@ fn listener_restart_keeps_sessions_and_reregistration_comes_within_two_seconds()
     };
     assert!(ok, "never reconnected: {refusals:?}");
     let waited = started.elapsed();
+    eprintln!(
+        "reconnected {waited:?} after the listener restart; refusals meanwhile: {refusals:?}"
+    );
     assert!(
         waited < Duration::from_secs(2),
         "re-registered within 2 s of the listener's return ({waited:?})"
@@ -489,6 +508,7 @@ fn processes_limit_refuses_the_next_connection_and_keeps_the_others() {
     let r = py.call(json!({"op": "connect", "name": "extra", "dsn": stack.dsn(), "user": USER, "password": PASSWORD}));
     assert!(!r.ok());
     let e = r.error();
+    eprintln!("connection over PROCESSES: {e}");
     assert!(
         e.contains("ORA-00020: maximum number of processes (6) exceeded")
             || e.contains("12519")
@@ -498,4 +518,73 @@ fn processes_limit_refuses_the_next_connection_and_keeps_the_others() {
     for n in 0..4 {
         assert!(py.exec(&format!("c{n}"), "select 1 from dual").ok());
     }
+}
+
+#[test]
+fn alter_system_register_and_shutdown_normal_as_the_listener_sees_them() {
+    let mut stack = Stack::start("");
+    let mut py = PyDriver::start();
+    py.connect("a", &stack.dsn(), USER, PASSWORD).expect("A");
+    let updates = stack.sga().registration_state().2;
+    let r = py.exec("a", "alter system register");
+    assert!(r.ok(), "{}", r.error());
+    assert!(
+        wait_for(Duration::from_secs(5), || (stack
+            .sga()
+            .registration_state()
+            .2
+            > updates)
+            .then_some(()))
+        .is_some(),
+        "lreg sent an update at once"
+    );
+    let r = py.exec(
+        "a",
+        "select count(*) from v$session where username = 'SCOTT'",
+    );
+    assert_eq!(r.result(), &json!([[1]]));
+    // SHUTDOWN NORMAL waits for A; meanwhile new connections are refused: by the listener
+    // (ORA-12528, the instance is BLOCKED) or, if it has not heard yet, by the instance
+    // (ORA-01090).
+    let mut shutdown = stack
+        .home
+        .oradb()
+        .args(["shutdown", "normal"])
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .expect("oradb shutdown normal");
+    let refused = wait_for(Duration::from_secs(5), || {
+        let r = py.call(json!({"op": "connect", "name": "x", "dsn": stack.dsn(), "user": USER, "password": PASSWORD}));
+        (!r.ok()).then(|| r.error())
+    })
+    .expect("new connections refused during SHUTDOWN NORMAL");
+    assert!(
+        refused.contains("12528") || refused.contains("ORA-01090"),
+        "{refused}"
+    );
+    assert!(
+        wait_for(Duration::from_secs(5), || stack
+            .services()
+            .contains("status BLOCKED")
+            .then_some(()))
+        .is_some(),
+        "the listener shows the instance BLOCKED: {}",
+        stack.services()
+    );
+    let r = py.call(json!({"op": "connect", "name": "y", "dsn": stack.dsn(), "user": USER, "password": PASSWORD}));
+    assert!(
+        r.error().contains("12528"),
+        "refused by the listener now: {}",
+        r.error()
+    );
+    assert!(
+        py.exec("a", "select 1 from dual").ok(),
+        "A keeps working until it leaves"
+    );
+    assert!(py.call(json!({"op": "close", "name": "a"})).ok());
+    assert!(
+        stack.instance.wait_exit(Duration::from_secs(10)),
+        "shutdown completed after A left"
+    );
+    let _ = shutdown.wait();
 }

@@ -35,6 +35,12 @@ fn startup_status_shutdown_in_the_background() {
     let (stdout, stderr) = text(&out);
     assert!(out.status.success(), "{stdout}{stderr}");
     assert!(stdout.starts_with("ORACLE instance started."), "{stdout}");
+    assert!(
+        stderr.contains(
+            ":5:1: warning: LRM-00101: unknown parameter name 'bogus_parameter' (ignored)"
+        ),
+        "{stderr}"
+    );
     assert!(stdout.contains("Total System Global Area"), "{stdout}");
     assert!(
         stdout.ends_with("Database mounted.\nDatabase opened.\n"),
@@ -310,6 +316,31 @@ fn shutdown_immediate_ends_active_and_idle_sessions() {
 }
 
 #[test]
+fn shutdown_transactional_lets_the_running_call_finish() {
+    let home = TestHome::new("");
+    let mut inst = home.start_foreground();
+    let mut busy = home.probe(1);
+    let mut idle = home.probe(1);
+    let sga = Sga::attach(&home.sid).unwrap();
+    busy.send("sleep 2");
+    assert!(
+        wait_for(Duration::from_secs(5), || {
+            sga.snapshot_sessions()
+                .into_iter()
+                .find(|s| s.status == SessionStatus::Active && s.session_type == SessionType::User)
+        })
+        .is_some()
+    );
+    let out = home.run_oradb(&["shutdown", "transactional"]);
+    assert!(out.status.success(), "{:?}", text(&out));
+    // Unlike IMMEDIATE, the call in progress completes normally; then both servers go.
+    assert_eq!(busy.answer(Duration::from_secs(10)).as_deref(), Some("OK"));
+    assert!(busy.wait_exit(Duration::from_secs(10)).is_some());
+    assert!(idle.wait_exit(Duration::from_secs(10)).is_some());
+    assert!(inst.wait_exit(Duration::from_secs(10)));
+}
+
+#[test]
 fn shutdown_abort_kills_servers_at_once() {
     let home = TestHome::new("");
     let mut inst = home.start_foreground();
@@ -322,6 +353,36 @@ fn shutdown_abort_kills_servers_at_once() {
     use std::os::unix::process::ExitStatusExt;
     assert_eq!(st.signal(), Some(nix::libc::SIGKILL));
     assert!(inst.wait_exit(Duration::from_secs(5)));
+}
+
+#[test]
+fn a_crashed_instance_ends_its_sessions_and_starts_again_over_the_stale_sga() {
+    let home = TestHome::new("");
+    let mut inst = home.start_foreground();
+    let mut user = home.probe(1);
+    assert_eq!(user.ask("call").as_deref(), Some("OK"));
+    // kill -9 of oradb: nothing is cleaned up, the segment stays behind.
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(inst.pid() as i32),
+        nix::sys::signal::Signal::SIGKILL,
+    )
+    .unwrap();
+    assert!(inst.wait_exit(Duration::from_secs(5)));
+    // The server's next calls find the instance gone.
+    let err = wait_for(Duration::from_secs(5), || {
+        user.ask("call").filter(|a| a.starts_with("ERROR"))
+    });
+    assert_eq!(
+        err.as_deref(),
+        Some("ERROR ORA-01092: ORACLE instance terminated. Disconnection forced")
+    );
+    let late = home.probe(1);
+    assert!(late.error.as_deref().unwrap_or("").starts_with("ORA-01034"));
+    // STARTUP replaces the dead instance's segment.
+    let _again = home.start_foreground();
+    let fresh = home.probe(1);
+    assert!(fresh.error.is_none(), "{:?}", fresh.error);
+    assert_eq!(fresh.sessions.len(), 1);
 }
 
 #[test]

@@ -836,3 +836,140 @@ fn a_lost_spawner_means_tns_12518_when_a_restart_is_unsafe() {
         "{services}"
     );
 }
+
+#[test]
+fn titles_fit_even_when_started_with_a_short_command_line() {
+    let home = TestHome::new();
+    let l = ListenerProc::start_short(&home, "LISTENER", |port| {
+        listener_ora("LISTENER", port, &[("ORCLLONGSID", None)], &[])
+    });
+    assert_eq!(title_of(l.pid()), "tnslsnr LISTENER");
+    let spawner = spawner_of(&l);
+    assert_eq!(title_of(spawner), "tnslsnr LISTENER spawner");
+    let (_s, p) = raw_connect(l.port, &descriptor(l.port, "(SID=ORCLLONGSID)"));
+    assert!(matches!(p, Packet::Accept(_)), "{p:?}");
+    let kids = children_of(spawner);
+    assert_eq!(kids.len(), 1);
+    assert_eq!(title_of(kids[0]), "oracleORCLLONGSID (LOCAL=NO)");
+}
+
+#[test]
+fn a_connection_storm_gets_one_server_each_and_all_are_reaped() {
+    let home = TestHome::new();
+    let l = start(&home, &[]);
+    let spawner = spawner_of(&l);
+    let port = l.port;
+    let handles: Vec<_> = (0..40)
+        .map(|_| {
+            std::thread::spawn(move || {
+                let (s, p) = raw_connect(
+                    port,
+                    &descriptor(port, &format!("(SERVICE_NAME={SERVICE})")),
+                );
+                assert!(matches!(p, Packet::Accept(_)), "{p:?}");
+                s
+            })
+        })
+        .collect();
+    let socks: Vec<TcpStream> = handles
+        .into_iter()
+        .map(|h| h.join().expect("client thread"))
+        .collect();
+    let kids = children_of(spawner);
+    assert_eq!(kids.len(), 40);
+    drop(socks);
+    // SIGCHLD deliveries merge; the spawner still reaps every one of them.
+    assert!(
+        wait_until(WAIT, || kids.iter().all(|k| stat_of(*k).is_none())),
+        "left: {:?}",
+        kids.iter().filter_map(|k| stat_of(*k)).collect::<Vec<_>>()
+    );
+    let services = stdout(&home.lsnrctl(&["services"]));
+    assert!(
+        services.contains("\"DEDICATED\" established:40 refused:0"),
+        "{services}"
+    );
+}
+
+#[test]
+fn valid_node_checking_rejects_excluded_clients_until_reload_invites_them() {
+    let home = TestHome::new();
+    home.write_admin(
+        "sqlnet.ora",
+        "TCP.VALIDNODE_CHECKING = YES\nTCP.EXCLUDED_NODES = (127.0.0.1)\n",
+    );
+    let l = start(&home, &[]);
+    let mut s = TcpStream::connect(("127.0.0.1", l.port)).expect("connect");
+    s.set_read_timeout(Some(WAIT)).expect("timeout");
+    let local = s.local_addr().expect("local").port();
+    let mut buf = Vec::new();
+    s.read_to_end(&mut buf).expect("closed by the listener");
+    assert!(buf.is_empty());
+    let text = stdout(&run_python(
+        PY_CONNECT,
+        &[&format!("127.0.0.1:{}/{SERVICE}", l.port)],
+        WAIT,
+    ));
+    assert!(text.contains("DPY-6005"), "{text}");
+    assert!(!text.contains("DPY-6001"), "{text}");
+    let log = home.listener_log();
+    assert!(
+        log.contains(&format!(
+            " * 12546\nTNS-12546: TNS:permission denied\n TNS-12560: TNS:protocol adapter error\n  TNS-00516: Permission denied\n Client address: (ADDRESS=(PROTOCOL=tcp)(HOST=127.0.0.1)(PORT={local}))\n"
+        )),
+        "{log}"
+    );
+
+    home.write_admin("sqlnet.ora", "TCP.VALIDNODE_CHECKING = YES\nTCP.INVITED_NODES = (10.0.0.1, 127.0.0.0/8)\nTCP.EXCLUDED_NODES = (127.0.0.1)\n");
+    assert!(home.lsnrctl(&["reload"]).status.success());
+    let (_s, p) = raw_connect(l.port, &descriptor(l.port, "(SERVICE_NAME=nope)"));
+    assert_eq!(refuse_code(&p), 12514);
+}
+
+#[test]
+fn rate_limit_queues_connections_instead_of_refusing_them() {
+    let home = TestHome::new();
+    let l = ListenerProc::start(&home, "LISTENER", |port| {
+        listener_ora("LISTENER", port, &[("ORCL", Some(SERVICE))], &[]).replace(
+            &format!("(PORT = {port}))"),
+            &format!("(PORT = {port})(RATE_LIMIT = 2))"),
+        )
+    });
+    assert!(home.admin_dir().join("listener.ora").exists());
+    let port = l.port;
+    let handles: Vec<_> = (0..7)
+        .map(|_| {
+            std::thread::spawn(move || {
+                let (_s, p) = raw_connect(port, &descriptor(port, "(SERVICE_NAME=nope)"));
+                refuse_code(&p)
+            })
+        })
+        .collect();
+    // Every client is served (none refused for the rate), just not all in the same second.
+    for h in handles {
+        assert_eq!(h.join().expect("client"), 12514);
+    }
+    // The listener's debug trace names the rate window (wall-clock second) of every accept.
+    let trace = std::fs::read_to_string(home.path().join("tnslsnr.err")).expect("trace");
+    let mut per_window: std::collections::BTreeMap<String, usize> =
+        std::collections::BTreeMap::new();
+    for line in trace.lines().filter(|l| l.contains("accepted")) {
+        let w = line
+            .split("rate_window=")
+            .nth(1)
+            .and_then(|r| r.split_whitespace().next())
+            .expect("window");
+        *per_window.entry(w.to_string()).or_default() += 1;
+    }
+    assert_eq!(per_window.values().sum::<usize>(), 7, "{trace}");
+    assert!(
+        per_window.values().all(|n| *n <= 2),
+        "more than RATE_LIMIT=2 per second: {per_window:?}"
+    );
+    assert!(per_window.len() >= 4, "{per_window:?}");
+    let log = home.listener_log();
+    assert!(
+        log.contains("TNS-01158: Internal connection limit reached"),
+        "{log}"
+    );
+}

@@ -107,3 +107,66 @@ fn password_from_stdin_and_alias_from_tns_admin() {
     assert_eq!(out.status.code(), Some(0), "{stdout}{}", text(&out.stderr));
     assert!(stdout.contains("SVC\n----\nORCL\n"), "{stdout}");
 }
+
+#[test]
+fn sqlplus_connect_disconnect_and_show_user() {
+    let s = start_server();
+    let logon = format!("scott/tiger@127.0.0.1:{}/ORCL", s.port);
+    let script = format!(
+        "show user\ndisconnect\nshow user\nselect 1 from dual;\nconn {logon}\nshow user\nselect 7 from dual;\n"
+    );
+    let out = run_orasql(&[&logon], &script, None, LIMIT);
+    let stdout = text(&out.stdout);
+    let want = [
+        "USER is \"SCOTT\"",
+        "Disconnected.",
+        "USER is \"\"",
+        "SP2-0640: Not connected",
+        "Connected.",
+        "USER is \"SCOTT\"",
+        "         7\n----------\n         7\n",
+    ];
+    let mut at = 0;
+    for w in want {
+        let i = stdout[at..]
+            .find(w)
+            .unwrap_or_else(|| panic!("missing {w:?} after byte {at}:\n{stdout}"));
+        at += i + w.len();
+    }
+    // The statement without a connection failed: exit status 1.
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+}
+
+#[test]
+fn set_whenever_prompt_and_exit_codes() {
+    let s = start_server();
+    let logon = format!("scott/tiger@127.0.0.1:{}/ORCL", s.port);
+    // Bare values, as a shell script would read them.
+    let script = "set feedback off\nset heading off\nset linesize 200\nprompt start\n\
+                  select 41+1 from dual;\nset bogus on\n\
+                  whenever sqlerror exit 3\nselect * from missing_table;\nprompt not reached\n";
+    let out = run_orasql(&[&logon], script, None, LIMIT);
+    let stdout = text(&out.stdout);
+    assert!(stdout.contains("start\n        42\n"), "{stdout}");
+    assert!(!stdout.contains("row selected"), "{stdout}");
+    assert!(!stdout.contains("----"), "{stdout}");
+    assert!(
+        stdout.contains("SP2-0158: unknown SET option \"bogus\""),
+        "{stdout}"
+    );
+    assert!(stdout.contains("ORA-00942"), "{stdout}");
+    assert!(!stdout.contains("not reached"), "{stdout}");
+    assert_eq!(out.status.code(), Some(3));
+
+    let out = run_orasql(&[&logon], "select 1 from dual;\nexit 5\n", None, LIMIT);
+    assert_eq!(out.status.code(), Some(5));
+    // WHENEVER SQLERROR CONTINUE (the default) goes on after an error.
+    let out = run_orasql(
+        &[&logon],
+        "whenever sqlerror continue\nselect * from nosuch;\nprompt after\nexit success\n",
+        None,
+        LIMIT,
+    );
+    assert!(text(&out.stdout).contains("after"), "{}", text(&out.stdout));
+    assert_eq!(out.status.code(), Some(0));
+}

@@ -6,7 +6,11 @@ use std::time::Duration;
 
 use serde_json::Value;
 use server_proc::dedicated::SessionEnd;
-use tests::py::{InProcessServer, run_python, start_server};
+use std::sync::Arc;
+
+use server_proc::engine::Credentials;
+use tests::py::{InProcessServer, run_python, start_server, start_server_with};
+use tns::o5logon::Verifier;
 
 const TIMEOUT: Duration = Duration::from_secs(120);
 
@@ -224,6 +228,14 @@ cur.execute("select 42 from dual")
 out["after"] = cur.fetchone()[0]
 cur.execute("begin dbms_session.sleep(0.2); end;")
 out["short_sleep"] = "ok"
+c.call_timeout = 500
+try:
+    cur.execute("select count(*) from dual connect by level <= 1000000000000")
+    out["burn"] = None
+except oracledb.Error as e:
+    out["burn"] = e.args[0].full_code
+c.call_timeout = 0
+out["after_burn"] = cur.execute("select 43 from dual").fetchone()[0]
 c.close()
 print(json.dumps(out))
 "#;
@@ -236,6 +248,10 @@ fn python_call_timeout_during_sleep_keeps_connection_usable() {
     assert!(code == "DPY-4024" || code == "ORA-01013", "{v}");
     assert_eq!(v["after"], 42);
     assert_eq!(v["short_sleep"], "ok");
+    // A query burning CPU is cancelled the same way.
+    let code = v["burn"].as_str().unwrap_or_default();
+    assert!(code == "DPY-4024" || code == "ORA-01013", "{v}");
+    assert_eq!(v["after_burn"], 43);
 }
 
 const DESCRIPTORS: &str = r#"
@@ -317,4 +333,72 @@ fn python_binds_end_to_end_attributes_and_dml_errors() {
     assert_eq!(v["schema"], "HR");
     assert_eq!(v["errs"], serde_json::json!([942, 942, 1031, 942]));
     assert_eq!(v["still"], 5);
+}
+
+/// An account that only has the 11g (SHA-1, type 0xB152) verifier.
+struct ElevenG;
+
+impl Credentials for ElevenG {
+    fn verifier(&self, user: &str) -> Option<Verifier> {
+        (user == "SCOTT").then(|| Verifier::new_11g(b"tiger", b"0123456789"))
+    }
+}
+
+const ELEVEN_G: &str = r#"
+import json, sys, oracledb
+port = int(sys.argv[1])
+out = {}
+c = oracledb.connect(user="scott", password="tiger", dsn=f"127.0.0.1:{port}/ORCL")
+out["r"] = c.cursor().execute("select user from dual").fetchone()[0]
+c.close()
+try:
+    oracledb.connect(user="scott", password="TIGER", dsn=f"127.0.0.1:{port}/ORCL")
+except oracledb.DatabaseError as e:
+    out["wrong"] = e.args[0].code
+print(json.dumps(out))
+"#;
+
+#[test]
+fn python_logs_in_with_the_11g_verifier() {
+    let server = start_server_with(Some(Arc::new(ElevenG)));
+    let v = run(&server, ELEVEN_G);
+    assert_eq!(v["r"], "SCOTT");
+    assert_eq!(v["wrong"], 1017);
+}
+
+const SCROLL: &str = r#"
+import json, sys, oracledb
+port = int(sys.argv[1])
+out = {}
+c = oracledb.connect(user="scott", password="tiger", dsn=f"127.0.0.1:{port}/ORCL")
+cur = c.cursor(scrollable=True)
+cur.arraysize = 10
+cur.execute("select level from dual connect by level <= 500")
+cur.scroll(250, mode="absolute")
+out["abs"] = cur.fetchone()[0]
+cur.scroll(mode="last")
+out["last"] = cur.fetchone()[0]
+cur.scroll(mode="first")
+out["first"] = cur.fetchone()[0]
+cur.scroll(100, mode="relative")
+out["rel"] = cur.fetchone()[0]
+out["next"] = [r[0] for r in cur.fetchmany(3)]
+try:
+    cur.scroll(1000, mode="absolute")
+except oracledb.Error as e:
+    out["out"] = e.args[0].full_code
+c.close()
+print(json.dumps(out))
+"#;
+
+#[test]
+fn python_scrollable_cursor() {
+    let server = start_server();
+    let v = run(&server, SCROLL);
+    assert_eq!(v["abs"], 250);
+    assert_eq!(v["last"], 500);
+    assert_eq!(v["first"], 1);
+    assert_eq!(v["rel"], 101);
+    assert_eq!(v["next"], serde_json::json!([102, 103, 104]));
+    assert_eq!(v["out"], "DPY-2063");
 }

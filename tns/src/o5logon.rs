@@ -309,6 +309,52 @@ pub fn server_challenge(
     )
 }
 
+impl ServerChallenge {
+    /// Rebuilds the state of a challenge from its parts (a shared server that got the
+    /// session from another process, or a test replaying a capture).
+    pub fn from_parts(
+        verifier: Verifier,
+        server_key: Vec<u8>,
+        csk_salt: Vec<u8>,
+        sder_count: u32,
+    ) -> Self {
+        ServerChallenge {
+            verifier,
+            sk_s: server_key,
+            csk_salt,
+            sder_count,
+        }
+    }
+}
+
+/// The combined key of an exchange, from the server's state and the client's
+/// `AUTH_SESSKEY` (hex).
+pub fn server_combo_key(
+    challenge: &ServerChallenge,
+    client_sesskey_hex: &str,
+) -> Result<Vec<u8>, O5Error> {
+    let v = &challenge.verifier;
+    let enc_c = unhex("AUTH_SESSKEY", client_sesskey_hex)?;
+    let n = challenge.sk_s.len();
+    if enc_c.len() < n {
+        return Err(O5Error::BadValue {
+            key: "AUTH_SESSKEY",
+            detail: format!("{} bytes, expected {n}", enc_c.len()),
+        });
+    }
+    let sk_c = decrypt_raw(&v.key, &enc_c[..n]).ok_or(O5Error::BadValue {
+        key: "AUTH_SESSKEY",
+        detail: "not whole AES blocks".into(),
+    })?;
+    Ok(combo_key(
+        &sk_c,
+        &challenge.sk_s,
+        &challenge.csk_salt,
+        challenge.sder_count,
+        v.key.len(),
+    ))
+}
+
 /// Phase two, server side: checks the client's answer (`AUTH_SESSKEY`, `AUTH_PASSWORD`) and
 /// on success returns the `AUTH_SVR_RESPONSE` value proving the server knows the key.
 pub fn server_verify(
@@ -323,25 +369,7 @@ pub fn server_verify(
     let password = find_key(client_pairs, "AUTH_PASSWORD").ok_or(O5Error::MissingKey {
         key: "AUTH_PASSWORD",
     })?;
-    let enc_c = unhex("AUTH_SESSKEY", &sesskey.value_str())?;
-    let n = challenge.sk_s.len();
-    if enc_c.len() < n {
-        return Err(O5Error::BadValue {
-            key: "AUTH_SESSKEY",
-            detail: format!("{} bytes, expected {n}", enc_c.len()),
-        });
-    }
-    let sk_c = decrypt_raw(&v.key, &enc_c[..n]).ok_or(O5Error::BadValue {
-        key: "AUTH_SESSKEY",
-        detail: "not whole AES blocks".into(),
-    })?;
-    let ck = combo_key(
-        &sk_c,
-        &challenge.sk_s,
-        &challenge.csk_salt,
-        challenge.sder_count,
-        v.key.len(),
-    );
+    let ck = server_combo_key(challenge, &sesskey.value_str())?;
     let enc_pw = unhex("AUTH_PASSWORD", &password.value_str())?;
     let plain = decrypt_raw(&ck, &enc_pw)
         .and_then(strip_pkcs7)
@@ -544,6 +572,86 @@ mod tests {
             server_verify(&state, &answer.pairs, &mut rng),
             Err(O5Error::InvalidCredentials)
         );
+    }
+
+    /// Known answer: a real python-oracledb 26.1.0 login (password `tiger`) captured with
+    /// `PYO_DEBUG_PACKETS=1` — our challenge and its phase-two answer. Rebuilding the server
+    /// state from the capture, our server side must accept python's AUTH_PASSWORD, python's
+    /// speedy key must decrypt to the PBKDF2 key we derive, and the AUTH_SVR_RESPONSE python
+    /// accepted must decrypt with our combined key.
+    #[test]
+    fn accepts_a_captured_python_oracledb_login() {
+        use crate::packet::{self, LengthMode, Packet};
+        use crate::ttc::buf::Reader;
+        use crate::ttc::message::{ResponseMessage, decode_response_message};
+        use crate::ttc::request::{Call, DecodeContext, Request, RequestDecoder};
+
+        fn params(file: &[u8]) -> Vec<KeyValue> {
+            let (p, _) = packet::decode(file, LengthMode::Large).unwrap().unwrap();
+            let Packet::Data(d) = p else {
+                panic!("not data")
+            };
+            match decode_response_message(&mut Reader::new(&d.payload), 12, &[]).unwrap() {
+                ResponseMessage::Parameters(kv) => kv,
+                other => panic!("{other:?}"),
+            }
+        }
+        let challenge = params(include_bytes!("../testdata/pyo_auth_challenge.bin"));
+        let reply = params(include_bytes!("../testdata/pyo_auth_reply.bin"));
+        let session: &[u8] = include_bytes!("../testdata/pyo_client_session.bin");
+        let mut dec = RequestDecoder::new();
+        let mut ctx = DecodeContext::default();
+        let mut pos = 0;
+        let mut answer = None;
+        while pos < session.len() && answer.is_none() {
+            let (p, used) = packet::decode(&session[pos..], LengthMode::Large)
+                .unwrap()
+                .unwrap();
+            pos += used;
+            let Packet::Data(d) = p else { continue };
+            dec.push(&d.payload);
+            while let Some(req) = dec.next_request(&ctx).unwrap() {
+                match req {
+                    Request::DataTypes(dt) => ctx.field_version = dt.compile_caps[7],
+                    Request::Call {
+                        call: Call::AuthPhaseTwo(a),
+                        ..
+                    } => answer = Some(a),
+                    _ => {}
+                }
+            }
+        }
+        let answer = answer.unwrap();
+        let get = |kv: &[KeyValue], k: &str| find_key(kv, k).unwrap().value_str();
+        let salt = hex::decode(get(&challenge, "AUTH_VFR_DATA")).unwrap();
+        let vgen: u32 = get(&challenge, "AUTH_PBKDF2_VGEN_COUNT").parse().unwrap();
+        let sder: u32 = get(&challenge, "AUTH_PBKDF2_SDER_COUNT").parse().unwrap();
+        let csk = hex::decode(get(&challenge, "AUTH_PBKDF2_CSK_SALT")).unwrap();
+        let v = Verifier::new_12c(b"tiger", &salt, vgen);
+        let sk_s = decrypt_raw(
+            &v.key,
+            &hex::decode(get(&challenge, "AUTH_SESSKEY")).unwrap(),
+        )
+        .unwrap();
+        let state = ServerChallenge::from_parts(v.clone(), sk_s, csk, sder);
+        let mut rng = counter_rng();
+        assert!(server_verify(&state, &answer.pairs, &mut rng).is_ok());
+        let ck = server_combo_key(&state, &get(&answer.pairs, "AUTH_SESSKEY")).unwrap();
+        let speedy = decrypt_raw(
+            &ck,
+            &hex::decode(get(&answer.pairs, "AUTH_PBKDF2_SPEEDY_KEY")).unwrap(),
+        )
+        .unwrap();
+        assert_eq!(&speedy[16..80], speedy_key(b"tiger", &salt, vgen));
+        client_check_server_response(&ck, &get(&reply, "AUTH_SVR_RESPONSE")).unwrap();
+        // Another password does not pass.
+        let wrong = ServerChallenge::from_parts(
+            Verifier::new_12c(b"Tiger", &salt, vgen),
+            state.sk_s.clone(),
+            state.csk_salt.clone(),
+            sder,
+        );
+        assert!(server_verify(&wrong, &answer.pairs, &mut rng).is_err());
     }
 
     #[test]

@@ -7,6 +7,12 @@
 //! otherwise reads statements from stdin; statements end with `;` or with `/` on a line of
 //! its own. Missing logon parts are prompted for (the password without echo on a
 //! terminal); without an identifier, `TWO_TASK` or `LOCAL` is used as SQL*Plus does.
+//!
+//! SQL*Plus commands understood: `CONNECT`, `DISCONNECT`, `SHOW USER`, `SET FEEDBACK`,
+//! `SET HEADING`, `SET PAGESIZE` (others such as LINESIZE are accepted and ignored),
+//! `WHENEVER SQLERROR EXIT n|CONTINUE`, `PROMPT`, `EXIT [n]`. Exit status: the one `EXIT n`
+//! or `WHENEVER SQLERROR EXIT n` chose; otherwise 1 when any statement failed (unlike
+//! SQL*Plus, so that scripts and `-c` can test it), else 0.
 
 use std::borrow::Cow;
 use std::io::{self, BufRead, IsTerminal, Write};
@@ -14,7 +20,10 @@ use std::process::ExitCode;
 
 use anyhow::{Context, Result, bail};
 use clap::Parser;
-use client::orasql::{Input, Splitter, feedback, parse_logon, render_error, render_table};
+use client::orasql::{
+    Command, Display, Input, Logon, SetOption, Splitter, feedback, parse_logon, render_error,
+    render_table_with,
+};
 use client::{ClientError, Connection};
 use rustyline::completion::Completer;
 use rustyline::highlight::{CmdKind, Highlighter};
@@ -78,8 +87,7 @@ fn prompt_line(prompt: &str, hidden: bool) -> Result<String> {
 fn main() -> ExitCode {
     let args = Args::parse();
     match run(&args) {
-        Ok(true) => ExitCode::SUCCESS,
-        Ok(false) => ExitCode::from(1),
+        Ok(code) => ExitCode::from(code),
         Err(e) => {
             eprintln!("{e:#}");
             ExitCode::from(1)
@@ -87,10 +95,8 @@ fn main() -> ExitCode {
     }
 }
 
-/// Returns Ok(false) when a statement failed in non-interactive mode.
-fn run(args: &Args) -> Result<bool> {
-    let interactive = args.command.is_none() && io::stdin().is_terminal() && !args.silent;
-    let mut logon = args.logon.as_deref().map(parse_logon).unwrap_or_default();
+/// The logon parts, completed by prompts and `TWO_TASK`/`LOCAL`.
+fn complete_logon(mut logon: Logon) -> Result<(String, String, String)> {
     if logon.user.is_none() {
         // SQL*Plus accepts the whole `user/password@identifier` at this prompt.
         let typed = parse_logon(&prompt_line("Enter user-name: ", false)?);
@@ -101,121 +107,270 @@ fn run(args: &Args) -> Result<bool> {
     if logon.password.is_none() {
         logon.password = Some(prompt_line("Enter password: ", true)?);
     }
-    let identifier = match logon.identifier.clone() {
+    let identifier = match logon.identifier {
         Some(id) => id,
         None => match std::env::var("TWO_TASK").or_else(|_| std::env::var("LOCAL")) {
             Ok(id) if !id.trim().is_empty() => id,
-            _ => bail!("ERROR:\nORA-12162: TNS:net service name is incorrectly specified"),
+            _ => bail!("ORA-12162: TNS:net service name is incorrectly specified"),
         },
     };
-    let user = logon.user.unwrap_or_default();
-    let password = logon.password.unwrap_or_default();
-    let mut conn = match Connection::connect(&identifier, &user, &password) {
-        Ok(c) => c,
-        Err(e) => {
-            println!("ERROR:\n{e}\n");
-            return Ok(false);
+    Ok((
+        logon.user.unwrap_or_default(),
+        logon.password.unwrap_or_default(),
+        identifier,
+    ))
+}
+
+/// What one `orasql` run holds: the connection (if any), the last statement (for `/`)
+/// and the SQL*Plus settings.
+struct Session {
+    conn: Option<Connection>,
+    user: String,
+    last: Option<String>,
+    interactive: bool,
+    display: Display,
+    /// `WHENEVER SQLERROR EXIT n`.
+    exit_on_error: Option<i32>,
+}
+
+/// What the input loop does next.
+enum Flow {
+    /// Go on; whether the input succeeded.
+    Continue(bool),
+    /// Stop with this exit status (`None`: the loop's own verdict).
+    Exit(Option<i32>),
+}
+
+impl Session {
+    /// Logs on; prints SQL*Plus's error block and returns false when that fails. `first`:
+    /// the logon of the command line (no "Connected." in script mode, as `sqlplus -s`).
+    fn connect(&mut self, logon: Logon, first: bool) -> bool {
+        self.disconnect();
+        let (user, password, identifier) = match complete_logon(logon) {
+            Ok(t) => t,
+            Err(e) => {
+                println!("ERROR:\n{e:#}\n");
+                return false;
+            }
+        };
+        match Connection::connect(&identifier, &user, &password) {
+            Ok(c) => {
+                if self.interactive {
+                    let info = c.session_info();
+                    println!(
+                        "\nConnected to orasim, server version {} (SID {}, serial# {}).\n",
+                        info.server_version, info.session_id, info.serial_num
+                    );
+                } else if !first {
+                    println!("Connected.");
+                }
+                self.user = user.to_ascii_uppercase();
+                self.conn = Some(c);
+                true
+            }
+            Err(e) => {
+                println!("ERROR:\n{e}\n");
+                false
+            }
         }
-    };
-    if interactive {
-        let info = conn.session_info();
-        println!(
-            "\nConnected to orasim, server version {} (SID {}, serial# {}).\n",
-            info.server_version, info.session_id, info.serial_num
-        );
     }
-    let ok = if let Some(sql) = &args.command {
-        run_lines(&mut conn, sql.lines().map(|l| Ok(l.to_string())))?
+
+    /// Ends the session; like SQL*Plus (EXITCOMMIT ON) an open transaction is committed.
+    fn disconnect(&mut self) {
+        if let Some(mut c) = self.conn.take() {
+            if c.transaction_in_progress()
+                && let Err(e) = c.commit()
+            {
+                eprintln!("{e}");
+            }
+            if let Err(e) = c.close() {
+                eprintln!("{e}");
+            }
+        }
+    }
+
+    /// Acts on one input.
+    fn handle(&mut self, input: Input) -> Flow {
+        let ok = match input {
+            Input::Exit(code) => return Flow::Exit(code),
+            Input::Statement(s) => {
+                let ok = self.run_statement(&s);
+                self.last = Some(s);
+                ok
+            }
+            Input::Rerun => match self.last.clone() {
+                Some(s) => self.run_statement(&s),
+                None => true,
+            },
+            Input::Command(c) => self.command(c),
+        };
+        match (ok, self.exit_on_error) {
+            (false, Some(code)) => Flow::Exit(Some(code)),
+            _ => Flow::Continue(ok),
+        }
+    }
+
+    fn command(&mut self, c: Command) -> bool {
+        match c {
+            Command::Connect(l) => self.connect(l, false),
+            Command::Disconnect => {
+                let was = self.conn.is_some();
+                self.disconnect();
+                if was {
+                    println!("Disconnected.");
+                }
+                true
+            }
+            Command::ShowUser => {
+                match &self.conn {
+                    Some(_) => println!("USER is \"{}\"", self.user),
+                    None => println!("USER is \"\""),
+                }
+                true
+            }
+            Command::Set(SetOption::Feedback(on)) => {
+                self.display.feedback = on;
+                true
+            }
+            Command::Set(SetOption::Heading(on)) => {
+                self.display.heading = on;
+                true
+            }
+            Command::Set(SetOption::Pagesize(n)) => {
+                self.display.heading = n != 0;
+                true
+            }
+            Command::Set(SetOption::Ignored(_)) => true,
+            Command::Set(SetOption::Unknown(name)) => {
+                println!("SP2-0158: unknown SET option \"{name}\"");
+                true
+            }
+            Command::WheneverSqlError(code) => {
+                self.exit_on_error = code;
+                true
+            }
+            Command::Prompt(text) => {
+                println!("{text}");
+                true
+            }
+        }
+    }
+
+    /// Runs one statement and prints what SQL*Plus would. Returns false on error.
+    fn run_statement(&mut self, sql: &str) -> bool {
+        let Some(conn) = self.conn.as_mut() else {
+            println!("SP2-0640: Not connected");
+            return false;
+        };
+        let result = conn.query(sql);
+        let alive = conn.is_open();
+        let out = io::stdout();
+        let mut out = out.lock();
+        let ok = match result {
+            Ok(r) if !r.columns.is_empty() => {
+                let _ = write!(
+                    out,
+                    "{}",
+                    render_table_with(&r.columns, &r.rows, &self.display)
+                );
+                if self.display.feedback {
+                    let _ = writeln!(out);
+                }
+                true
+            }
+            Ok(r) => {
+                if self.display.feedback {
+                    let _ = writeln!(out, "\n{}\n", feedback(sql, r.row_count));
+                }
+                true
+            }
+            Err(ClientError::Database {
+                message, offset, ..
+            }) => {
+                let _ = writeln!(out, "{}", render_error(sql, offset, &message));
+                false
+            }
+            Err(e) => {
+                let _ = writeln!(out, "ERROR:\n{e}\n");
+                false
+            }
+        };
+        if !alive {
+            // The session is gone (ORA-03113, killed, ...): later statements say so.
+            self.conn = None;
+        }
+        ok
+    }
+}
+
+/// Returns the exit status.
+fn run(args: &Args) -> Result<u8> {
+    let interactive = args.command.is_none() && io::stdin().is_terminal() && !args.silent;
+    let logon = args.logon.as_deref().map(parse_logon).unwrap_or_default();
+    let mut session = Session {
+        conn: None,
+        user: String::new(),
+        last: None,
+        interactive,
+        display: Display::default(),
+        exit_on_error: None,
+    };
+    if !session.connect(logon, true) {
+        return Ok(1);
+    }
+    let flow = if let Some(sql) = &args.command {
+        run_lines(&mut session, sql.lines().map(|l| Ok(l.to_string())))?
     } else if interactive {
-        run_interactive(&mut conn)?
+        run_interactive(&mut session)?
     } else {
         let stdin = io::stdin();
         let lines = stdin.lock().lines().map(|l| l.context("reading stdin"));
-        run_lines(&mut conn, lines)?
+        run_lines(&mut session, lines)?
     };
-    if let Err(e) = conn.close() {
-        eprintln!("{e}");
-    }
-    Ok(ok)
+    session.disconnect();
+    Ok(flow)
 }
 
-/// Runs one statement and prints what SQL*Plus would. Returns false on error.
-fn run_statement(conn: &mut Connection, sql: &str) -> bool {
-    let result = conn.query(sql);
-    let out = io::stdout();
-    let mut out = out.lock();
-    match result {
-        Ok(r) if !r.columns.is_empty() => {
-            let _ = write!(out, "{}", render_table(&r.columns, &r.rows));
-            let _ = writeln!(out);
-            true
-        }
-        Ok(r) => {
-            let _ = writeln!(out, "\n{}\n", feedback(sql, r.row_count));
-            true
-        }
-        Err(ClientError::Database {
-            message, offset, ..
-        }) => {
-            let _ = writeln!(out, "{}", render_error(sql, offset, &message));
-            false
-        }
-        Err(e) => {
-            let _ = writeln!(out, "ERROR:\n{e}\n");
-            false
-        }
-    }
-}
-
-fn run_lines(conn: &mut Connection, lines: impl Iterator<Item = Result<String>>) -> Result<bool> {
+/// Feeds lines to the session; the exit status is the one `EXIT n`/`WHENEVER` chose, else
+/// 1 when any statement failed.
+fn run_lines(session: &mut Session, lines: impl Iterator<Item = Result<String>>) -> Result<u8> {
     let mut splitter = Splitter::new();
-    let mut last: Option<String> = None;
     let mut ok = true;
-    let act = |conn: &mut Connection, input: Input, last: &mut Option<String>| -> bool {
-        match input {
-            Input::Statement(s) => {
-                let r = run_statement(conn, &s);
-                *last = Some(s);
-                r
-            }
-            Input::Rerun => match last.clone() {
-                Some(s) => run_statement(conn, &s),
-                None => true,
-            },
-            Input::Exit => true,
-        }
+    let status = |code: Option<i32>, ok: bool| match code {
+        Some(c) => u8::try_from(c.clamp(0, 255)).unwrap_or(1),
+        None => u8::from(!ok),
     };
     for line in lines {
         let line = line?;
         for input in splitter.push_line(&line) {
-            if input == Input::Exit {
-                return Ok(ok);
-            }
-            ok &= act(conn, input, &mut last);
-            if !conn.is_open() {
-                return Ok(false);
+            match session.handle(input) {
+                Flow::Exit(code) => return Ok(status(code, ok)),
+                Flow::Continue(r) => ok &= r,
             }
         }
     }
     if let Some(input) = splitter.finish() {
-        ok &= act(conn, input, &mut last);
+        match session.handle(input) {
+            Flow::Exit(code) => return Ok(status(code, ok)),
+            Flow::Continue(r) => ok &= r,
+        }
     }
-    Ok(ok)
+    Ok(status(None, ok))
 }
 
 fn history_path() -> Option<std::path::PathBuf> {
     std::env::var_os("HOME").map(|h| std::path::PathBuf::from(h).join(".orasql_history"))
 }
 
-fn run_interactive(conn: &mut Connection) -> Result<bool> {
+fn run_interactive(session: &mut Session) -> Result<u8> {
     let mut ed = DefaultEditor::new()?;
     let hist = history_path();
     if let Some(h) = &hist {
         let _ = ed.load_history(h);
     }
     let mut splitter = Splitter::new();
-    let mut last: Option<String> = None;
-    loop {
+    let mut status = 0;
+    'outer: loop {
         let prompt = if splitter.in_statement() {
             format!("{:>3}  ", splitter.lines() + 1)
         } else {
@@ -234,31 +389,14 @@ fn run_interactive(conn: &mut Connection) -> Result<bool> {
             let _ = ed.add_history_entry(line.as_str());
         }
         for input in splitter.push_line(&line) {
-            match input {
-                Input::Exit => {
-                    if let Some(h) = &hist {
-                        let _ = ed.save_history(h);
-                    }
-                    return Ok(true);
-                }
-                Input::Statement(s) => {
-                    run_statement(conn, &s);
-                    last = Some(s);
-                }
-                Input::Rerun => {
-                    if let Some(s) = &last {
-                        run_statement(conn, s);
-                    }
-                }
-            }
-            if !conn.is_open() {
-                println!("ERROR:\nORA-03114: not connected to ORACLE\n");
-                return Ok(false);
+            if let Flow::Exit(code) = session.handle(input) {
+                status = code.map_or(0, |c| u8::try_from(c.clamp(0, 255)).unwrap_or(1));
+                break 'outer;
             }
         }
     }
     if let Some(h) = &hist {
         let _ = ed.save_history(h);
     }
-    Ok(true)
+    Ok(status)
 }

@@ -29,7 +29,14 @@ struct Args {
     /// Accepted for compatibility with Oracle's `tnslsnr LISTENER -inherit`.
     #[arg(long = "inherit", hide = true)]
     inherit: bool,
+    /// Blank room in argv for the process titles (added by tnslsnr itself, see `main`).
+    #[arg(long = "title-room", hide = true)]
+    title_room: Option<String>,
 }
+
+/// Room the argv area needs for the longest title (`oracle<SID> (LOCAL=NO)` with a 30-byte
+/// SID, `tnslsnr <NAME> spawner`).
+const MIN_TITLE_ROOM: usize = 64;
 
 fn main() -> std::process::ExitCode {
     match run() {
@@ -58,6 +65,23 @@ fn run() -> anyhow::Result<()> {
         })
         .collect();
     let argv = ArgvArea::locate().ok();
+    // Titles are written over the argv area, which cannot grow. Started with a short command
+    // line (`tnslsnr`), re-execute once with blank room so `oracle<SID> (LOCAL=NO)` fits.
+    if let Some(a) = argv
+        && a.capacity() < MIN_TITLE_ROOM
+        && !raw.iter().any(|r| r.starts_with("--title-room"))
+        && let Ok(exe) = std::env::current_exe()
+    {
+        use std::os::unix::process::CommandExt;
+        let mut cmd = std::process::Command::new(exe);
+        cmd.args(&raw[1..])
+            .arg(format!("--title-room={}", "_".repeat(MIN_TITLE_ROOM)));
+        if let Some(arg0) = raw.first() {
+            cmd.arg0(arg0);
+        }
+        // exec only returns on failure; then carry on with truncated titles.
+        let _ = cmd.exec();
+    }
     let args = Args::parse_from(raw);
     let name = args
         .name

@@ -237,6 +237,11 @@ fn cmd(cli: Cli) -> anyhow::Result<()> {
                 drop(out);
                 return run_foreground(&sid, true);
             }
+            // Parameter-file warnings are shown here, as SQL*Plus shows them at STARTUP.
+            let (_, diags) = server_proc::initora::load(&oracle_home()?, &sid)?;
+            for d in &diags {
+                eprintln!("{d}");
+            }
             let exe = std::env::current_exe().context("locating the oradb executable")?;
             let bytes =
                 instance::start_background(&exe, &oracle_home()?, &sid, Duration::from_secs(60))?;

@@ -121,7 +121,20 @@ pub enum Action {
     Sleep(Duration),
     /// Close the connection (after the sends before it).
     Close,
+    /// The call is computing (a query burning CPU): look for a client break without
+    /// blocking, then call [`Session::on_work`] for the next slice.
+    Busy,
 }
+
+/// Execute flag (al8i4\[9\]) of a scrollable cursor.
+const EXEC_FLAG_SCROLLABLE: u32 = 0x02;
+/// Fetch orientation FIRST (al8i4\[10\]).
+const FETCH_FIRST: u32 = 0x04;
+/// Fetch orientation LAST.
+const FETCH_LAST: u32 = 0x08;
+
+/// Rows of an aggregate walked per [`Session::on_work`] slice.
+const WORK_SLICE: u64 = 1 << 20;
 
 #[derive(Debug)]
 enum Phase {
@@ -166,6 +179,7 @@ pub struct Session {
     next_cursor: u32,
     txn: bool,
     pending: Option<Vec<u8>>,
+    work: u64,
     random: RandomSource,
 }
 
@@ -207,6 +221,7 @@ impl Session {
             next_cursor: 1,
             txn: false,
             pending: None,
+            work: 0,
             random: Box::new(|b: &mut [u8]| rand::fill(b)),
         }
     }
@@ -265,6 +280,22 @@ impl Session {
         out
     }
 
+    /// Runs the next slice of a computing call ([`Action::Busy`]); when the work is done the
+    /// pending reply is sent and buffered requests go on.
+    pub fn on_work(&mut self) -> Vec<Action> {
+        if self.pending.is_none() {
+            self.work = 0;
+            return self.drain();
+        }
+        let slice = self.work.min(WORK_SLICE);
+        crate::sql::eval::burn(slice);
+        self.work -= slice;
+        if self.work > 0 {
+            return vec![Action::Busy];
+        }
+        self.on_timer()
+    }
+
     /// The wait requested by [`Action::Sleep`] is over: send the pending reply and go on.
     pub fn on_timer(&mut self) -> Vec<Action> {
         let mut out = Vec::new();
@@ -299,6 +330,7 @@ impl Session {
     /// BREAK, RESET, ORA-01013 (one reply per episode).
     pub fn on_break(&mut self) -> Vec<Action> {
         self.pending = None;
+        self.work = 0;
         self.decoder.clear();
         self.set_active(false);
         let mut w = Writer::new();
@@ -666,7 +698,7 @@ impl Session {
                         Err(e) => return vec![self.error_bytes_action(self.ora(&e))],
                     }
                     cur.ctx = Some(ctx);
-                    return vec![self.fetch_rows(cursor_id, rows, false)];
+                    return self.answer_query(cursor_id, rows, false, true);
                 }
                 self.run_non_query(&stmt, ctx)
             }
@@ -683,6 +715,19 @@ impl Session {
     }
 
     fn execute(&mut self, ex: Execute) -> Vec<Action> {
+        let scroll = ex.options & exec_option::EXECUTE == 0
+            && ex.sql.is_none()
+            && ex
+                .al8i4
+                .get(9)
+                .is_some_and(|f| f & EXEC_FLAG_SCROLLABLE != 0)
+            && self
+                .cursors
+                .get(&ex.cursor_id)
+                .is_some_and(|c| c.plan.is_some());
+        if scroll {
+            return self.scroll(&ex);
+        }
         let sql_text = ex
             .sql
             .as_ref()
@@ -737,13 +782,56 @@ impl Session {
                 ctx: Some(ctx),
             },
         );
-        let rows = if ex.options & exec_option::FETCH != 0 && ex.options & exec_option::EXECUTE != 0
-        {
+        let executing = ex.options & exec_option::EXECUTE != 0;
+        let rows = if ex.options & exec_option::FETCH != 0 && executing {
             ex.prefetch_rows
         } else {
             0
         };
-        vec![self.fetch_rows(id, rows, true)]
+        self.answer_query(id, rows, true, executing)
+    }
+
+    /// A scroll on a scrollable cursor: position at the row the client asks for (python
+    /// sends the absolute row number for both ABSOLUTE and RELATIVE), then fetch from there.
+    fn scroll(&mut self, ex: &Execute) -> Vec<Action> {
+        let orientation = ex.al8i4.get(10).copied().unwrap_or(0);
+        let pos = u64::from(ex.al8i4.get(11).copied().unwrap_or(0));
+        let id = ex.cursor_id;
+        let Some(cur) = self.cursors.get_mut(&id) else {
+            return Vec::new();
+        };
+        let total = cur.plan.as_ref().map_or(0, QueryPlan::total_rows);
+        let (start, wanted) = match orientation {
+            FETCH_FIRST => (1, ex.prefetch_rows),
+            FETCH_LAST => (total, 1),
+            _ => (pos, ex.prefetch_rows),
+        };
+        if start == 0 || start > total {
+            cur.position = total;
+            return vec![self.fetch_rows(id, 0, false)];
+        }
+        cur.position = start - 1;
+        vec![self.fetch_rows(id, wanted, false)]
+    }
+
+    /// Answers a query: at once, or after its work (an aggregate walking its rows) was done
+    /// in [`Action::Busy`] slices.
+    fn answer_query(&mut self, id: u32, rows: u32, describe: bool, executing: bool) -> Vec<Action> {
+        let work = self
+            .cursors
+            .get(&id)
+            .and_then(|c| c.plan.as_ref())
+            .map_or(0, |p| p.work);
+        let reply = self.fetch_rows(id, rows, describe);
+        match reply {
+            Action::Send(bytes) if work > 0 && executing => {
+                self.pending = Some(bytes);
+                self.work = work;
+                self.set_active(true);
+                vec![Action::Busy]
+            }
+            other => vec![other],
+        }
     }
 
     fn alloc_cursor(&mut self) -> u32 {
@@ -816,6 +904,11 @@ impl Session {
                 call_status: status,
                 ..ErrorInfo::default()
             },
+        };
+        // The current row number is the count fetched so far, as real servers report it.
+        let info = ErrorInfo {
+            row_number: u32::try_from(cur.position).unwrap_or(u32::MAX),
+            ..info
         };
         info.encode(&mut w, fv);
         Action::Send(w.into_bytes())

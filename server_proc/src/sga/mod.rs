@@ -20,7 +20,7 @@ mod server;
 pub mod views;
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering, fence};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering, fence};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use nix::errno::Errno;
@@ -76,6 +76,9 @@ pub enum SgaError {
     /// The caller's session was killed.
     #[error("ORA-00028: your session has been killed")]
     SessionKilled,
+    /// The instance died under the session (`kill -9` of `oradb`, a crash).
+    #[error("ORA-01092: ORACLE instance terminated. Disconnection forced")]
+    InstanceTerminated,
     /// The caller's session is gone (after ORA-00028, or after logoff).
     #[error("ORA-01012: not logged on")]
     NotLoggedOn,
@@ -141,6 +144,7 @@ impl SgaError {
             SgaError::ProcessesExceeded { .. } => 20,
             SgaError::SessionsExceeded { .. } => 18,
             SgaError::SessionKilled => 28,
+            SgaError::InstanceTerminated => 1092,
             SgaError::NotLoggedOn => 1012,
             SgaError::InvalidSessionId { .. } => 26,
             SgaError::NoSuchSession { .. } => 30,
@@ -616,6 +620,15 @@ fn now() -> u64 {
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_secs())
 }
+
+fn now_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+}
+
+/// How often a session looks whether its instance died under it.
+const ALIVE_CHECK_EVERY: Duration = Duration::from_secs(1);
 
 fn own_pid() -> i32 {
     i32::try_from(std::process::id()).unwrap_or(i32::MAX)
@@ -1121,6 +1134,7 @@ impl Sga {
                 index,
                 serial,
                 gone: AtomicBool::new(false),
+                alive_checked: AtomicU64::new(now_ms()),
             });
         }
         h.sessions_refused.fetch_add(1, Ordering::Relaxed);
@@ -1462,6 +1476,8 @@ pub struct SessionHandle {
     index: u32,
     serial: u32,
     gone: AtomicBool,
+    /// Unix milliseconds of the last look at whether the instance process still lives.
+    alive_checked: AtomicU64,
 }
 
 impl SessionHandle {
@@ -1510,8 +1526,21 @@ impl SessionHandle {
             None if self.sga.instance_state() == InstanceState::Shutdown => {
                 Err(SgaError::ImmediateShutdown)
             }
+            None if !self.instance_alive_cached() => Err(SgaError::InstanceTerminated),
             None => Ok(()),
         }
+    }
+
+    /// Whether the instance process lives, looked at in `/proc` at most once per
+    /// [`ALIVE_CHECK_EVERY`] so that calls stay cheap.
+    fn instance_alive_cached(&self) -> bool {
+        let now = now_ms();
+        let last = self.alive_checked.load(Ordering::Relaxed);
+        if now.saturating_sub(last) < ALIVE_CHECK_EVERY.as_millis() as u64 {
+            return true;
+        }
+        self.alive_checked.store(now, Ordering::Relaxed);
+        self.sga.instance_alive()
     }
 
     /// Starts a call: STATUS becomes ACTIVE. A killed session gets ORA-00028 (ORA-01089 at an

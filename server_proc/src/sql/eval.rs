@@ -88,6 +88,19 @@ pub struct QueryPlan {
     aggregate: Option<Vec<Value>>,
     /// Rows computed up front (V$ views answered by the instance).
     fixed: Option<Vec<Vec<Value>>>,
+    /// Rows an aggregate walks before it can answer (`COUNT(*) ... CONNECT BY LEVEL <= n`):
+    /// the engine burns them in slices (see [`burn`]) so a cancel or a kill is seen.
+    pub work: u64,
+}
+
+/// Walks `rows` rows of a hierarchical query the way an aggregate does: the CPU the
+/// benchmarks ask for. Returns how many were walked.
+pub fn burn(rows: u64) -> u64 {
+    let mut count: u64 = 0;
+    for level in 1..=rows {
+        count = std::hint::black_box(count + std::hint::black_box(level).min(1));
+    }
+    count
 }
 
 impl QueryPlan {
@@ -104,6 +117,7 @@ impl QueryPlan {
             total: rows.len() as u64,
             aggregate: None,
             fixed: Some(rows),
+            work: 0,
         }
     }
 
@@ -268,12 +282,8 @@ pub fn plan_query(stmt: &Statement, ctx: &EvalContext) -> Result<QueryPlan, OraE
         {
             return Err(OraError::new(937, "not a single-group group function", 7));
         }
-        // Really walk the rows: this is the "burn CPU" path for benchmarks.
-        let mut count: u64 = 0;
-        for level in 1..=total {
-            count = std::hint::black_box(count + std::hint::black_box(level).min(1));
-        }
-        let count_ctx = Decimal::from_i128(i128::from(count));
+        // The rows are walked by the engine before it answers (QueryPlan::work).
+        let count_ctx = Decimal::from_i128(i128::from(total));
         Some(
             exprs
                 .iter()
@@ -283,12 +293,14 @@ pub fn plan_query(stmt: &Statement, ctx: &EvalContext) -> Result<QueryPlan, OraE
     } else {
         None
     };
+    let work = if aggregate.is_some() { total } else { 0 };
     Ok(QueryPlan {
         columns,
         exprs,
         total: if aggregate.is_some() { 1 } else { total },
         aggregate,
         fixed: None,
+        work,
     })
 }
 
@@ -374,7 +386,11 @@ fn eval_with_count(
             if x == Value::Null || y == Value::Null {
                 return Ok(Value::Null);
             }
-            Value::Number(arith(*op, &to_number(&x, 0)?, &to_number(&y, 0)?)?)
+            let r = arith(*op, &to_number(&x, 0)?, &to_number(&y, 0)?)?;
+            if !r.is_zero() && r.point > 126 {
+                return Err(OraError::new(1426, "numeric overflow", 0));
+            }
+            Value::Number(if r.point < -129 { Decimal::zero() } else { r })
         }
     })
 }

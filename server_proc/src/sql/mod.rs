@@ -372,6 +372,11 @@ impl<'a> P<'a> {
         }
         if let Ok((r, n)) = number_literal(i) {
             let d = Decimal::parse(n).ok_or_else(|| self.err_at(1722, "invalid number", i))?;
+            // NUMBER holds magnitudes up to 1E126; smaller than 1E-130 is zero.
+            if !d.is_zero() && d.point > 126 {
+                return Err(self.err_at(1426, "numeric overflow", i));
+            }
+            let d = if d.point < -129 { Decimal::zero() } else { d };
             return Ok((r, Expr::Number(d)));
         }
         if i.starts_with('\'') {

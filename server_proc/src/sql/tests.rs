@@ -33,6 +33,12 @@ fn num(s: &str) -> Value {
 
 #[test]
 fn select_literals_with_oracle_column_names() {
+    let e = rows("select 1e2000000000 from dual").unwrap_err();
+    assert_eq!(e.text(), "ORA-01426: numeric overflow");
+    let e = rows("select 1e100 * 1e100 from dual").unwrap_err();
+    assert_eq!(e.code, 1426);
+    let (_, r) = rows("select 1e-2000000000 from dual").unwrap();
+    assert_eq!(r, [[num("0")]]);
     let (names, r) = rows("select 1 from dual").unwrap();
     assert_eq!(names, ["1"]);
     assert_eq!(r, [[num("1")]]);

@@ -185,6 +185,9 @@ pub fn decode_request(
     }
 }
 
+/// Largest request the decoder buffers (a 1 GiB chunked bind is not a request we serve).
+pub const MAX_REQUEST_BYTES: usize = 256 * 1024 * 1024;
+
 /// Accumulates TTC bytes from DATA packets and yields complete requests.
 #[derive(Debug, Default)]
 pub struct RequestDecoder {
@@ -216,6 +219,14 @@ impl RequestDecoder {
     pub fn next_request(&mut self, ctx: &DecodeContext) -> Result<Option<Request>, TtcError> {
         if self.buf.is_empty() {
             return Ok(None);
+        }
+        if self.buf.len() > MAX_REQUEST_BYTES {
+            let n = self.buf.len();
+            self.buf.clear();
+            return Err(TtcError::invalid(
+                "request",
+                format!("{n} bytes without a complete request"),
+            ));
         }
         match decode_request(&self.buf, ctx) {
             Ok(Some((req, used))) => {

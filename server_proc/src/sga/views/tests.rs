@@ -290,3 +290,27 @@ fn alter_system_forms() {
         assert_eq!(parse(sql).unwrap_err().code, *code, "{sql}");
     }
 }
+
+proptest::proptest! {
+    /// SQL text comes from the network: parsing and running it never panics, whatever it is.
+    #[test]
+    fn arbitrary_text_never_panics(s in "\\PC{0,80}") {
+        if let Ok(Some(Statement::Query(q))) = parse(&s) {
+            let _ = q.execute(&snapshot(), &ctx());
+        }
+        let _ = bind_names(&s);
+    }
+
+    /// Queries built from view vocabulary exercise the evaluator without panicking.
+    #[test]
+    fn view_shaped_queries_never_panic(
+        cols in proptest::collection::vec("(sid|serial#|username|status|s\\.sid|p\\.spid|\\*|count\\(\\*\\)|nosuch)", 1..4),
+        from in "(v\\$session|v\\$process|v\\$instance|v\\$session s, v\\$process p|v\\$nosuch)",
+        cond in "( where sid = 1| where sid in \\(1, 7\\)| where s\\.paddr = p\\.addr| where username <> 'X' and sid > :1| order by 1 desc| order by sid|)",
+    ) {
+        let sql = format!("select {} from {}{}", cols.join(", "), from, cond);
+        if let Ok(Some(Statement::Query(q))) = parse(&sql) {
+            let _ = q.execute(&snapshot(), &ctx());
+        }
+    }
+}
