@@ -7,7 +7,7 @@
 //! SIGHUP reloads it.
 
 use std::collections::HashMap;
-use std::io::{BufRead, BufReader, ErrorKind, Read, Write};
+use std::io::{ErrorKind, Read, Write};
 use std::net::{SocketAddr, ToSocketAddrs};
 use std::os::fd::{AsRawFd, OwnedFd};
 use std::path::PathBuf;
@@ -118,6 +118,19 @@ struct Bound {
     throttled: bool,
 }
 
+/// An `lsnrctl` connection whose request line is still arriving.
+struct AdminConn {
+    stream: mio::net::UnixStream,
+    allowed: bool,
+    buf: Vec<u8>,
+    deadline: Instant,
+}
+
+/// How long an admin client has to send its request line.
+const ADMIN_REQUEST_TIMEOUT: Duration = Duration::from_secs(5);
+/// Longest admin request line accepted.
+const MAX_ADMIN_REQUEST: usize = 64 * 1024;
+
 struct Conn {
     stream: TcpStream,
     peer: String,
@@ -157,6 +170,7 @@ pub struct Server {
     poll: Poll,
     endpoints: HashMap<Token, Bound>,
     conns: HashMap<Token, Conn>,
+    admin_conns: HashMap<Token, AdminConn>,
     admin: UnixListener,
     admin_path: PathBuf,
     pid_path: PathBuf,
@@ -252,6 +266,7 @@ impl Server {
             poll,
             endpoints: HashMap::new(),
             conns: HashMap::new(),
+            admin_conns: HashMap::new(),
             admin,
             admin_path,
             pid_path,
@@ -387,6 +402,7 @@ impl Server {
                 .conns
                 .values()
                 .filter_map(|c| c.deadline)
+                .chain(self.admin_conns.values().map(|a| a.deadline))
                 .min()
                 .map(|d| d.saturating_duration_since(Instant::now()) + Duration::from_millis(1));
             // Registrations arrive on other threads; look at them at least once a second.
@@ -416,6 +432,7 @@ impl Server {
                     ADMIN => self.accept_admin(),
                     SIGNALS => self.read_signals(),
                     t if self.endpoints.contains_key(&t) => self.accept_clients(t),
+                    t if self.admin_conns.contains_key(&t) => self.read_admin(t),
                     t => self.read_client(t),
                 }
             }
@@ -653,6 +670,18 @@ impl Server {
 
     fn expire(&mut self) {
         let now = Instant::now();
+        let stale: Vec<Token> = self
+            .admin_conns
+            .iter()
+            .filter(|(_, a)| a.deadline <= now)
+            .map(|(t, _)| *t)
+            .collect();
+        for t in stale {
+            if let Some(mut a) = self.admin_conns.remove(&t) {
+                let _ = self.poll.registry().deregister(&mut a.stream);
+                tracing::info!("admin client sent no request in time; closed");
+            }
+        }
         let expired: Vec<Token> = self
             .conns
             .iter()
@@ -809,23 +838,74 @@ impl Server {
         }
     }
 
-    fn serve_admin(&mut self, stream: mio::net::UnixStream) {
-        // Move the fd from mio's stream into a blocking std stream for this short exchange.
-        let stream = std::os::unix::net::UnixStream::from(OwnedFd::from(stream));
-        let _ = stream.set_nonblocking(false);
-        let _ = stream.set_read_timeout(Some(Duration::from_secs(5)));
-        let _ = stream.set_write_timeout(Some(Duration::from_secs(5)));
+    /// Registers an admin connection; its request is read without blocking the loop.
+    fn serve_admin(&mut self, mut stream: mio::net::UnixStream) {
         let me = nix::unistd::getuid().as_raw();
         let allowed = match getsockopt(&stream, PeerCredentials) {
             Ok(c) => c.uid() == me || c.uid() == 0,
             Err(_) => false,
         };
-        // Read the request first in every case, so the client always gets to read the answer.
-        let mut line = String::new();
-        if BufReader::new(&stream).read_line(&mut line).is_err() {
+        let t = self.token();
+        if self
+            .poll
+            .registry()
+            .register(&mut stream, t, Interest::READABLE)
+            .is_err()
+        {
             return;
         }
-        let response = if !allowed {
+        self.admin_conns.insert(
+            t,
+            AdminConn {
+                stream,
+                allowed,
+                buf: Vec::new(),
+                deadline: Instant::now() + ADMIN_REQUEST_TIMEOUT,
+            },
+        );
+        // The request may already be there.
+        self.read_admin(t);
+    }
+
+    fn read_admin(&mut self, token: Token) {
+        let Some(a) = self.admin_conns.get_mut(&token) else {
+            return;
+        };
+        let mut chunk = [0u8; 4096];
+        let mut closed = false;
+        loop {
+            match a.stream.read(&mut chunk) {
+                Ok(0) => {
+                    closed = true;
+                    break;
+                }
+                Ok(n) => a.buf.extend_from_slice(&chunk[..n]),
+                Err(e) if e.kind() == ErrorKind::WouldBlock => break,
+                Err(e) if e.kind() == ErrorKind::Interrupted => continue,
+                Err(_) => {
+                    closed = true;
+                    break;
+                }
+            }
+        }
+        let complete = a.buf.contains(&b'\n');
+        if !complete && !closed && a.buf.len() <= MAX_ADMIN_REQUEST {
+            return;
+        }
+        let Some(mut a) = self.admin_conns.remove(&token) else {
+            return;
+        };
+        let _ = self.poll.registry().deregister(&mut a.stream);
+        if !complete {
+            return;
+        }
+        let end = a
+            .buf
+            .iter()
+            .position(|b| *b == b'\n')
+            .unwrap_or(a.buf.len());
+        let line = String::from_utf8_lossy(&a.buf[..end]).into_owned();
+        let response = if !a.allowed {
             tracing::warn!("admin command from a foreign uid refused");
             self.log
                 .event("(CONNECT_DATA=(COMMAND=admin)) * TNS-01189 refused foreign uid * 1189");
@@ -842,6 +922,10 @@ impl Server {
                 },
             }
         };
+        // The answer is one short line: write it with a bounded blocking write.
+        let stream = std::os::unix::net::UnixStream::from(OwnedFd::from(a.stream));
+        let _ = stream.set_nonblocking(false);
+        let _ = stream.set_write_timeout(Some(Duration::from_secs(2)));
         if let Ok(mut text) = serde_json::to_string(&response) {
             text.push('\n');
             let _ = (&stream).write_all(text.as_bytes());

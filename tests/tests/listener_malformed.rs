@@ -138,3 +138,29 @@ fn malformed_clients_are_dropped_and_logged_while_others_are_served() {
             .contains("TNS-12525: TNS:listener has not received client's request in time allowed")
     );
 }
+
+#[test]
+fn a_silent_admin_client_does_not_hold_up_lsnrctl_or_clients() {
+    let home = TestHome::new();
+    let l = ListenerProc::start(&home, "LISTENER", |port| {
+        listener_ora("LISTENER", port, &[], &[])
+    });
+    let sock = listener::home::OracleHome::with_admin(home.path().to_path_buf(), None)
+        .admin_socket("LISTENER");
+    // Connected to the admin socket, sending nothing (and one sending half a request).
+    let _silent = std::os::unix::net::UnixStream::connect(&sock).expect("admin connect");
+    let mut half = std::os::unix::net::UnixStream::connect(&sock).expect("admin connect");
+    half.write_all(b"{\"cmd\":").expect("partial request");
+    let out = home.lsnrctl(&["status"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    assert_eq!(good_client(l.port), 12514);
+    // The listener hangs up on the half request once its time is up.
+    half.set_read_timeout(Some(WAIT)).expect("timeout");
+    let mut rest = Vec::new();
+    assert!(half.read_to_end(&mut rest).is_ok());
+    assert!(rest.is_empty());
+}
