@@ -103,7 +103,8 @@ impl ListenerSettings {
             dynamic_registration: true,
             logging: true,
             log_directory: home.default_log_dir(),
-            log_file: "listener.log".to_string(),
+            // Oracle names the non-ADR log after the listener: listener.log, lsnr2.log, ...
+            log_file: format!("{}.log", name.to_ascii_lowercase()),
             trace_level: "off".to_string(),
             parameter_file: None,
             valid_nodes: None,

@@ -509,6 +509,14 @@ fn lsnrctl_start_runs_tnslsnr_in_the_background() {
         "{text}"
     );
     assert!(text.contains("STATUS of the LSNR2"), "{text}");
+    // Oracle names a listener's log after it.
+    assert!(
+        text.contains(&format!(
+            "Listener Log File         {}",
+            home.path().join("network/log/lsnr2.log").display()
+        )),
+        "{text}"
+    );
     let again = home.lsnrctl(&["start", "LSNR2"]);
     assert!(!again.status.success());
     assert!(
