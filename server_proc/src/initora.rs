@@ -123,6 +123,30 @@ pub struct InitParams {
     pub shared_server_sessions: Option<u32>,
 }
 
+impl InitParams {
+    /// The database's default service, DB_UNIQUE_NAME[.DB_DOMAIN], which Oracle always
+    /// registers whatever SERVICE_NAMES says.
+    pub fn default_service(&self) -> String {
+        if self.db_domain.is_empty() {
+            self.db_unique_name.clone()
+        } else {
+            format!("{}.{}", self.db_unique_name, self.db_domain)
+        }
+    }
+
+    /// The services lreg registers: the default service first, then SERVICE_NAMES (each
+    /// once, compared case-insensitively as the listener does).
+    pub fn registered_services(&self) -> Vec<String> {
+        let mut out = vec![self.default_service()];
+        for s in &self.service_names {
+            if !out.iter().any(|o| o.eq_ignore_ascii_case(s)) {
+                out.push(s.clone());
+            }
+        }
+        out
+    }
+}
+
 /// PROCESSES when the file does not say (11.2's documented default; 12c+ derives it from
 /// the CPU count by an unpublished formula).
 pub const DEFAULT_PROCESSES: u32 = 100;
@@ -494,6 +518,7 @@ mod tests {
         assert!(diags.is_empty());
         assert_eq!(p.instance_name, "ORCL");
         assert_eq!(p.service_names, vec!["ORCL"]);
+        assert_eq!(p.registered_services(), vec!["ORCL"]);
         assert_eq!(p.processes, 100);
         assert_eq!(p.sessions, 172);
         assert_eq!(
@@ -537,6 +562,10 @@ other.processes=999
         assert!(diags.is_empty(), "{diags:?}");
         assert_eq!(p.processes, 150, "SID-scoped wins over *.");
         assert_eq!(p.service_names, vec!["sales", "hr"]);
+        assert_eq!(
+            p.registered_services(),
+            vec!["ORCL.example.com", "sales", "hr"]
+        );
         assert_eq!(
             p.listener,
             ListenerTarget::Tcp {

@@ -165,7 +165,7 @@ impl Instance {
             "Starting ORACLE instance (normal): sid={sid} processes={} sessions={} service_names={}",
             params.processes,
             params.sessions,
-            params.service_names.join(",")
+            params.registered_services().join(",")
         );
         let mut background = Vec::new();
         for name in ["PMON", "LREG"] {
@@ -202,7 +202,7 @@ impl Instance {
                 db_name: params.db_name.clone(),
                 oracle_home: oracle_home.display().to_string(),
                 host,
-                services: params.service_names.clone(),
+                services: params.registered_services(),
             },
         )
         .map_err(os("start lreg"))?;

@@ -22,7 +22,9 @@ fn lreg_registers_services_handler_and_load_and_deregisters_at_shutdown() {
     assert_eq!(i.instance_name, home.sid);
     assert_eq!(i.sid, home.sid);
     assert_eq!(i.status, InstanceStatus::Ready);
-    assert_eq!(i.services, vec!["sales", "hr"]);
+    // The default service DB_UNIQUE_NAME is always registered, then SERVICE_NAMES.
+    assert_eq!(i.services, vec!["ORCL", "sales", "hr"]);
+    assert_eq!(reg.lookup_service("orcl").len(), 1);
     assert_eq!(i.oracle_home, home.path().display().to_string());
     let d = i.dedicated().expect("DEDICATED handler");
     assert_eq!(d.handler.kind, HandlerKind::Dedicated);

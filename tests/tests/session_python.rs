@@ -402,3 +402,36 @@ fn python_scrollable_cursor() {
     assert_eq!(v["next"], serde_json::json!([102, 103, 104]));
     assert_eq!(v["out"], "DPY-2063");
 }
+
+const VERSION_AND_FUNCTIONS: &str = r#"
+import json, sys, datetime, oracledb
+port = int(sys.argv[1])
+out = {}
+c = oracledb.connect(user="scott", password="tiger", dsn=f"127.0.0.1:{port}/ORCL")
+cur = c.cursor()
+out["banner"] = cur.execute("select banner from v$version").fetchone()[0]
+out["cols"] = [d[0] for d in cur.execute("select * from v$version").description]
+now, tomorrow, s = cur.execute("select sysdate, sysdate + 1, to_char(sysdate, 'YYYY-MM-DD') from dual").fetchone()
+out["plus_one"] = (tomorrow - now).total_seconds()
+out["to_char_ok"] = s == now.strftime("%Y-%m-%d")
+out["funcs"] = list(cur.execute("select nvl(null, 'd'), upper('x'), round(2.5), mod(7, 3) from dual").fetchone())
+c.close()
+print(json.dumps(out))
+"#;
+
+#[test]
+fn python_v_version_date_arithmetic_and_functions() {
+    let server = start_server();
+    let v = run(&server, VERSION_AND_FUNCTIONS);
+    assert_eq!(
+        v["banner"],
+        "Oracle Database 19c Enterprise Edition Release 19.0.0.0.0 - Production"
+    );
+    assert_eq!(
+        v["cols"],
+        serde_json::json!(["BANNER", "BANNER_FULL", "BANNER_LEGACY", "CON_ID"])
+    );
+    assert_eq!(v["plus_one"], 86400.0);
+    assert_eq!(v["to_char_ok"], true);
+    assert_eq!(v["funcs"], serde_json::json!(["d", "X", 3, 1]));
+}

@@ -979,7 +979,7 @@ impl Session {
                     Err(e) => vec![self.error_bytes_action(self.ora(&e))],
                 }
             }
-            Statement::Select { .. } | Statement::InstanceQuery(_) => vec![
+            Statement::Select { .. } | Statement::InstanceQuery(_) | Statement::Version(_) => vec![
                 self.error_bytes_action(ErrorInfo::error(900, "ORA-00900: invalid SQL statement")),
             ],
         }

@@ -5,7 +5,7 @@
 use tns::ttc::message::ColumnMetadata;
 use tns::ttc::types::{DateTime, Decimal, ora_type};
 
-use super::{BinOp, Expr, OraError, Statement};
+use super::{BinOp, Expr, Func, OraError, Statement};
 
 /// What a statement may look at: the session and the clock, handed in by the engine.
 #[derive(Debug, Clone)]
@@ -144,6 +144,7 @@ fn contains(e: &Expr, pred: &dyn Fn(&Expr) -> bool) -> bool {
     match e {
         Expr::Neg(a) => contains(a, pred),
         Expr::Bin(_, a, b) | Expr::SysContext(a, b) => contains(a, pred) || contains(b, pred),
+        Expr::Func(_, args) => args.iter().any(|a| contains(a, pred)),
         _ => false,
     }
 }
@@ -160,7 +161,25 @@ fn first_ident(e: &Expr) -> Option<(String, usize)> {
                 (x, y) => x.or(y),
             }
         }
+        Expr::Func(_, args) => args.iter().filter_map(first_ident).min_by_key(|x| x.1),
         _ => None,
+    }
+}
+
+/// True when the expression yields a DATE/TIMESTAMP.
+fn is_date(e: &Expr, ctx: &EvalContext) -> bool {
+    match e {
+        Expr::Sysdate | Expr::Systimestamp => true,
+        Expr::Bind(n, _) => ctx.binds.iter().any(|(k, v)| {
+            k == n
+                && matches!(
+                    v,
+                    Value::Date(_) | Value::Timestamp(_) | Value::TimestampTz(_)
+                )
+        }),
+        Expr::Bin(BinOp::Add | BinOp::Sub, a, b) => is_date(a, ctx) != is_date(b, ctx),
+        Expr::Func(Func::Nvl, args) => args.first().is_some_and(|a| is_date(a, ctx)),
+        _ => false,
     }
 }
 
@@ -198,6 +217,27 @@ fn describe(e: &Expr, name: &str, ctx: &EvalContext) -> ColumnMetadata {
         }
         Expr::Sysdate => ColumnMetadata::date(name),
         Expr::Systimestamp => ColumnMetadata::timestamp_tz(name),
+        Expr::Bin(BinOp::Add | BinOp::Sub, ..) if is_date(e, ctx) => ColumnMetadata::date(name),
+        Expr::Func(Func::ToChar, args) => {
+            let n = match args.first() {
+                Some(a) if is_date(a, ctx) => 75,
+                Some(a) if is_numeric(a) => 40,
+                Some(a) => describe(a, name, ctx).max_size,
+                None => 0,
+            };
+            ColumnMetadata::string(name, ora_type::VARCHAR, n)
+        }
+        Expr::Func(Func::Upper | Func::Lower, args) => {
+            let n = args.first().map_or(0, |a| describe(a, name, ctx).max_size);
+            ColumnMetadata::string(name, ora_type::VARCHAR, n)
+        }
+        Expr::Func(Func::Nvl, args) => match args.first() {
+            Some(a) if matches!(a, Expr::Null) => args
+                .get(1)
+                .map_or_else(|| describe(a, name, ctx), |b| describe(b, name, ctx)),
+            Some(a) => describe(a, name, ctx),
+            None => ColumnMetadata::number(name),
+        },
         _ => ColumnMetadata::number(name),
     }
 }
@@ -209,8 +249,76 @@ fn is_numeric(e: &Expr) -> bool {
     ) || matches!(e, Expr::Bin(op, ..) if *op != BinOp::Concat)
 }
 
+/// The one row of `V$VERSION` (19c layout: BANNER, BANNER_FULL, BANNER_LEGACY, CON_ID).
+fn version_row() -> Vec<(ColumnMetadata, Value)> {
+    let banner = "Oracle Database 19c Enterprise Edition Release 19.0.0.0.0 - Production";
+    vec![
+        (
+            ColumnMetadata::string("BANNER", ora_type::VARCHAR, 80),
+            Value::Str(banner.to_owned()),
+        ),
+        (
+            ColumnMetadata::string("BANNER_FULL", ora_type::VARCHAR, 160),
+            Value::Str(format!("{banner}\nVersion 19.3.0.0.0")),
+        ),
+        (
+            ColumnMetadata::string("BANNER_LEGACY", ora_type::VARCHAR, 80),
+            Value::Str(banner.to_owned()),
+        ),
+        (
+            ColumnMetadata::number("CON_ID"),
+            Value::Number(Decimal::zero()),
+        ),
+    ]
+}
+
+fn plan_version(items: &[super::SelectItem], ctx: &EvalContext) -> Result<QueryPlan, OraError> {
+    let table = version_row();
+    let mut columns = Vec::new();
+    let mut row = Vec::new();
+    for item in items {
+        match &item.expr {
+            Expr::Star => {
+                for (c, v) in &table {
+                    columns.push(c.clone());
+                    row.push(v.clone());
+                }
+            }
+            Expr::Ident(name, off) => {
+                let Some((c, v)) = table.iter().find(|(c, _)| c.name == *name) else {
+                    return Err(OraError::new(
+                        904,
+                        format!("\"{name}\": invalid identifier"),
+                        *off,
+                    ));
+                };
+                columns.push(ColumnMetadata {
+                    name: item.name.clone(),
+                    ..c.clone()
+                });
+                row.push(v.clone());
+            }
+            other => {
+                if let Some((name, off)) = first_ident(other) {
+                    return Err(OraError::new(
+                        904,
+                        format!("\"{name}\": invalid identifier"),
+                        off,
+                    ));
+                }
+                columns.push(describe(other, &item.name, ctx));
+                row.push(eval(other, 1, ctx)?);
+            }
+        }
+    }
+    Ok(QueryPlan::from_rows(columns, vec![row]))
+}
+
 /// Plans a query: validates identifiers and computes the columns and the row count.
 pub fn plan_query(stmt: &Statement, ctx: &EvalContext) -> Result<QueryPlan, OraError> {
+    if let Statement::Version(items) = stmt {
+        return plan_version(items, ctx);
+    }
     let Statement::Select {
         items,
         connect_by,
@@ -381,10 +489,17 @@ fn eval_with_count(
                 Value::Str(s)
             }
         }
+        Expr::Func(f, args) => {
+            let vals = args.iter().map(ev).collect::<Result<Vec<_>, _>>()?;
+            return call(*f, &vals);
+        }
         Expr::Bin(op, a, b) => {
             let (x, y) = (ev(a)?, ev(b)?);
             if x == Value::Null || y == Value::Null {
                 return Ok(Value::Null);
+            }
+            if let Some(v) = date_arith(*op, &x, &y)? {
+                return Ok(v);
             }
             let r = arith(*op, &to_number(&x, 0)?, &to_number(&y, 0)?)?;
             if !r.is_zero() && r.point > 126 {
@@ -393,6 +508,302 @@ fn eval_with_count(
             Value::Number(if r.point < -129 { Decimal::zero() } else { r })
         }
     })
+}
+
+fn date_of(v: &Value) -> Option<DateTime> {
+    match v {
+        Value::Date(d) | Value::Timestamp(d) | Value::TimestampTz(d) => Some(*d),
+        _ => None,
+    }
+}
+
+/// DATE ± days → DATE; DATE − DATE → days (NUMBER); anything else with a date → ORA-00932.
+fn date_arith(op: BinOp, x: &Value, y: &Value) -> Result<Option<Value>, OraError> {
+    let (dx, dy) = (date_of(x), date_of(y));
+    let inconsistent = || OraError::new(932, "inconsistent datatypes: expected NUMBER got DATE", 0);
+    let add_days = |d: DateTime, days: &Decimal| {
+        let (secs, nanos) = d.to_unix();
+        let delta = (days.to_f64() * 86_400.0).round() as i64;
+        // DATE arithmetic yields a DATE: whole seconds.
+        let _ = nanos;
+        Value::Date(DateTime::from_unix(secs.saturating_add(delta), 0))
+    };
+    Ok(match (dx, dy, op) {
+        (None, None, _) => None,
+        (Some(d), None, BinOp::Add) => Some(add_days(d, &to_number(y, 0)?)),
+        (None, Some(d), BinOp::Add) => Some(add_days(d, &to_number(x, 0)?)),
+        (Some(d), None, BinOp::Sub) => {
+            let mut n = to_number(y, 0)?;
+            if !n.is_zero() {
+                n.negative = !n.negative;
+            }
+            Some(add_days(d, &n))
+        }
+        (Some(a), Some(b), BinOp::Sub) => {
+            let (sa, _) = a.to_unix();
+            let (sb, _) = b.to_unix();
+            let secs = Decimal::from_i128(i128::from(sa - sb));
+            Some(Value::Number(arith(
+                BinOp::Div,
+                &secs,
+                &Decimal::from_i128(86_400),
+            )?))
+        }
+        _ => return Err(inconsistent()),
+    })
+}
+
+fn text_arg(v: &Value) -> Option<String> {
+    match v {
+        Value::Null => None,
+        other => Some(other.as_text()),
+    }
+}
+
+/// The built-in functions.
+fn call(f: Func, args: &[Value]) -> Result<Value, OraError> {
+    let arg = |i: usize| args.get(i).cloned().unwrap_or(Value::Null);
+    let null_in = args.contains(&Value::Null);
+    let s = |t: String| {
+        if t.is_empty() {
+            Value::Null
+        } else {
+            Value::Str(t)
+        }
+    };
+    Ok(match f {
+        Func::Nvl => match arg(0) {
+            Value::Null => arg(1),
+            v => v,
+        },
+        _ if null_in => Value::Null,
+        Func::ToChar => match (arg(0), args.get(1).and_then(text_arg)) {
+            (v, Some(fmt)) if date_of(&v).is_some() => {
+                let d = date_of(&v).unwrap_or(DateTime::from_unix(0, 0));
+                s(format_date(&d, &fmt)?)
+            }
+            (v, None) if date_of(&v).is_some() => {
+                let d = date_of(&v).unwrap_or(DateTime::from_unix(0, 0));
+                s(format_date(&d, "DD-MON-RR")?)
+            }
+            (v, _) => s(v.as_text()),
+        },
+        Func::Upper => s(arg(0).as_text().to_uppercase()),
+        Func::Lower => s(arg(0).as_text().to_lowercase()),
+        Func::Length => Value::Number(Decimal::from_i128(
+            i128::try_from(arg(0).as_text().chars().count()).unwrap_or(0),
+        )),
+        Func::Abs => {
+            let mut d = to_number(&arg(0), 0)?;
+            d.negative = false;
+            Value::Number(d)
+        }
+        Func::Round | Func::Trunc => {
+            let d = to_number(&arg(0), 0)?;
+            let places = match args.get(1) {
+                Some(p) => to_number(p, 0)?.to_f64().trunc() as i32,
+                None => 0,
+            };
+            Value::Number(round_decimal(&d, places.clamp(-126, 126), f == Func::Round))
+        }
+        Func::Mod => {
+            let (m, n) = (to_number(&arg(0), 0)?, to_number(&arg(1), 0)?);
+            if n.is_zero() {
+                Value::Number(m)
+            } else {
+                let q = round_decimal(&arith(BinOp::Div, &m, &n)?, 0, false);
+                Value::Number(arith(BinOp::Sub, &m, &arith(BinOp::Mul, &n, &q)?)?)
+            }
+        }
+    })
+}
+
+/// Rounds (half away from zero) or truncates to `places` decimal places.
+fn round_decimal(d: &Decimal, places: i32, round: bool) -> Decimal {
+    if d.is_zero() {
+        return d.clone();
+    }
+    // Digits kept: those before the point plus `places`.
+    let keep = d.point + places;
+    if keep >= i32::try_from(d.digits.len()).unwrap_or(i32::MAX) {
+        return d.clone();
+    }
+    if keep < 0 {
+        return Decimal::zero();
+    }
+    let keep_us = usize::try_from(keep).unwrap_or(0);
+    let mut digits: Vec<u8> = d.digits[..keep_us].to_vec();
+    let mut point = d.point;
+    if round && d.digits.get(keep_us).is_some_and(|&x| x >= 5) {
+        let mut i = digits.len();
+        loop {
+            if i == 0 {
+                digits.insert(0, 1);
+                point += 1;
+                break;
+            }
+            i -= 1;
+            if digits[i] == 9 {
+                digits[i] = 0;
+            } else {
+                digits[i] += 1;
+                break;
+            }
+        }
+    }
+    let text: String = digits.iter().map(|x| char::from(b'0' + x)).collect();
+    let sign = if d.negative { "-" } else { "" };
+    if text.is_empty() {
+        return Decimal::zero();
+    }
+    Decimal::parse(&format!("{sign}.{text}e{point}")).unwrap_or_else(Decimal::zero)
+}
+
+const MONTHS: [&str; 12] = [
+    "JANUARY",
+    "FEBRUARY",
+    "MARCH",
+    "APRIL",
+    "MAY",
+    "JUNE",
+    "JULY",
+    "AUGUST",
+    "SEPTEMBER",
+    "OCTOBER",
+    "NOVEMBER",
+    "DECEMBER",
+];
+const DAYS: [&str; 7] = [
+    "SUNDAY",
+    "MONDAY",
+    "TUESDAY",
+    "WEDNESDAY",
+    "THURSDAY",
+    "FRIDAY",
+    "SATURDAY",
+];
+
+/// Applies the case of a format element to a word (`MON` → `NOV`, `Mon` → `Nov`).
+fn with_case(fmt: &str, word: &str) -> String {
+    let mut c = fmt.chars();
+    match (c.next(), c.next()) {
+        (Some(a), Some(b)) if a.is_uppercase() && b.is_lowercase() => {
+            let lower = word.to_lowercase();
+            let mut out = String::new();
+            for (i, ch) in lower.chars().enumerate() {
+                if i == 0 {
+                    out.extend(ch.to_uppercase());
+                } else {
+                    out.push(ch);
+                }
+            }
+            out
+        }
+        (Some(a), _) if a.is_lowercase() => word.to_lowercase(),
+        _ => word.to_uppercase(),
+    }
+}
+
+/// Renders one format element, given the element as written (for its case).
+type Element<'a> = dyn Fn(&str) -> String + 'a;
+
+/// `TO_CHAR(date, fmt)` with the common datetime format elements.
+pub fn format_date(d: &DateTime, fmt: &str) -> Result<String, OraError> {
+    let mut out = String::new();
+    let mut rest = fmt;
+    let fill = std::cell::Cell::new(true);
+    let (secs, _) = d.to_unix();
+    let weekday = usize::try_from((secs.div_euclid(86_400) + 4).rem_euclid(7)).unwrap_or(0);
+    let hour12 = match d.hour % 12 {
+        0 => 12,
+        h => h,
+    };
+    while !rest.is_empty() {
+        if let Some(r) = rest.strip_prefix('"') {
+            let end = r.find('"').unwrap_or(r.len());
+            out.push_str(&r[..end]);
+            rest = r.get(end + 1..).unwrap_or("");
+            continue;
+        }
+        let up = rest.to_ascii_uppercase();
+        let elements: [(&str, &Element<'_>); 26] = [
+            ("FM", &|_| String::new()),
+            ("YYYY", &|_| format!("{:04}", d.year)),
+            ("SYYYY", &|_| format!("{:04}", d.year)),
+            ("YYY", &|_| format!("{:03}", d.year.rem_euclid(1000))),
+            ("YY", &|_| format!("{:02}", d.year.rem_euclid(100))),
+            ("RRRR", &|_| format!("{:04}", d.year)),
+            ("RR", &|_| format!("{:02}", d.year.rem_euclid(100))),
+            ("MONTH", &|f| {
+                let m = MONTHS[usize::from(d.month.clamp(1, 12) - 1)];
+                let w = with_case(f, m);
+                if fill.get() { format!("{w:<9}") } else { w }
+            }),
+            ("MON", &|f| {
+                with_case(f, &MONTHS[usize::from(d.month.clamp(1, 12) - 1)][..3])
+            }),
+            ("MM", &|_| format!("{:02}", d.month)),
+            ("DAY", &|f| {
+                let w = with_case(f, DAYS[weekday]);
+                if fill.get() { format!("{w:<9}") } else { w }
+            }),
+            ("DY", &|f| with_case(f, &DAYS[weekday][..3])),
+            ("DDD", &|_| {
+                let (jan1, _) = DateTime {
+                    month: 1,
+                    day: 1,
+                    hour: 0,
+                    minute: 0,
+                    second: 0,
+                    nanos: 0,
+                    ..*d
+                }
+                .to_unix();
+                format!("{:03}", (secs - jan1).div_euclid(86_400) + 1)
+            }),
+            ("DD", &|_| format!("{:02}", d.day)),
+            ("D", &|_| format!("{}", weekday + 1)),
+            ("HH24", &|_| format!("{:02}", d.hour)),
+            ("HH12", &|_| format!("{hour12:02}")),
+            ("HH", &|_| format!("{hour12:02}")),
+            ("MI", &|_| format!("{:02}", d.minute)),
+            ("SSSSS", &|_| {
+                format!(
+                    "{:05}",
+                    u32::from(d.hour) * 3600 + u32::from(d.minute) * 60 + u32::from(d.second)
+                )
+            }),
+            ("SS", &|_| format!("{:02}", d.second)),
+            ("AM", &|f| {
+                with_case(f, if d.hour < 12 { "AM" } else { "PM" })
+            }),
+            ("PM", &|f| {
+                with_case(f, if d.hour < 12 { "AM" } else { "PM" })
+            }),
+            ("FF", &|_| format!("{:06}", d.nanos / 1000)),
+            ("TZH", &|_| format!("{:+03}", d.offset_minutes / 60)),
+            ("TZM", &|_| format!("{:02}", (d.offset_minutes % 60).abs())),
+        ];
+        if let Some((name, f)) = elements.iter().find(|(n, _)| up.starts_with(n)) {
+            let src = &rest[..name.len()];
+            if *name == "FM" {
+                fill.set(!fill.get());
+            } else {
+                out.push_str(&f(src));
+            }
+            rest = &rest[name.len()..];
+            continue;
+        }
+        let Some(c) = rest.chars().next() else {
+            break;
+        };
+        if c.is_ascii_alphanumeric() {
+            return Err(OraError::new(1821, "date format not recognized", 0));
+        }
+        out.push(c);
+        rest = &rest[c.len_utf8()..];
+    }
+    Ok(out)
 }
 
 /// (mantissa, scale): value = mantissa × 10^-scale.

@@ -96,6 +96,48 @@ pub enum Expr {
     Ident(String, usize),
     /// A bind placeholder `:name` / `:1` (upper-cased name) with its offset.
     Bind(String, usize),
+    /// A built-in function (`TO_CHAR`, `NVL`, `UPPER`, ...) and its arguments.
+    Func(Func, Vec<Expr>),
+}
+
+/// The built-in SQL functions of the subset.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Func {
+    /// `TO_CHAR(x [, fmt])`.
+    ToChar,
+    /// `NVL(a, b)`.
+    Nvl,
+    /// `UPPER(s)`.
+    Upper,
+    /// `LOWER(s)`.
+    Lower,
+    /// `LENGTH(s)`.
+    Length,
+    /// `ROUND(n [, d])`.
+    Round,
+    /// `TRUNC(n [, d])`.
+    Trunc,
+    /// `ABS(n)`.
+    Abs,
+    /// `MOD(m, n)`.
+    Mod,
+}
+
+impl Func {
+    fn from_name(n: &str) -> Option<(Func, usize, usize)> {
+        Some(match n {
+            "TO_CHAR" => (Func::ToChar, 1, 2),
+            "NVL" => (Func::Nvl, 2, 2),
+            "UPPER" => (Func::Upper, 1, 1),
+            "LOWER" => (Func::Lower, 1, 1),
+            "LENGTH" => (Func::Length, 1, 1),
+            "ROUND" => (Func::Round, 1, 2),
+            "TRUNC" => (Func::Trunc, 1, 2),
+            "ABS" => (Func::Abs, 1, 1),
+            "MOD" => (Func::Mod, 2, 2),
+            _ => return None,
+        })
+    }
 }
 
 /// One select-list item.
@@ -119,6 +161,8 @@ pub enum Statement {
         /// True for `<` instead of `<=`.
         connect_by_strict: bool,
     },
+    /// A query on `V$VERSION` (the banner rows every tool asks for).
+    Version(Vec<SelectItem>),
     /// `BEGIN ... END;` with sleep calls (seconds, summed) and NULL statements.
     PlsqlSleep(Vec<Expr>),
     /// `COMMIT [WORK]`.
@@ -148,6 +192,11 @@ impl Statement {
                     walk(a, out);
                     walk(b, out);
                 }
+                Expr::Func(_, args) => {
+                    for a in args {
+                        walk(a, out);
+                    }
+                }
                 _ => {}
             }
         }
@@ -171,6 +220,11 @@ impl Statement {
                     walk(e, &mut all);
                 }
             }
+            Statement::Version(items) => {
+                for i in items {
+                    walk(&i.expr, &mut all);
+                }
+            }
             Statement::Commit | Statement::Rollback | Statement::AlterSession { .. } => {}
         }
         all.sort_by_key(|x| x.0);
@@ -185,7 +239,10 @@ impl Statement {
 
     /// True for queries.
     pub fn is_query(&self) -> bool {
-        matches!(self, Statement::Select { .. } | Statement::InstanceQuery(_))
+        matches!(
+            self,
+            Statement::Select { .. } | Statement::InstanceQuery(_) | Statement::Version(_)
+        )
     }
 }
 
@@ -423,6 +480,28 @@ impl<'a> P<'a> {
             "USER" => Expr::User,
             "LEVEL" => Expr::Level,
             "FROM" | "WHERE" | "CONNECT" | "SELECT" => return Err(self.missing_expression(i)),
+            name if Func::from_name(name).is_some() && ws(r).starts_with('(') => {
+                let Some((f, min, max)) = Func::from_name(name) else {
+                    return Err(self.missing_expression(i));
+                };
+                let mut rest = &ws(r)[1..];
+                let mut args = Vec::new();
+                loop {
+                    let (x, e) = self.expr(rest)?;
+                    args.push(e);
+                    let x = ws(x);
+                    if let Some(x2) = x.strip_prefix(',') {
+                        rest = x2;
+                        continue;
+                    }
+                    rest = self.expect_char(x, ')')?;
+                    break;
+                }
+                if args.len() < min || args.len() > max {
+                    return Err(self.err_at(909, "invalid number of arguments", i));
+                }
+                return Ok((rest, Expr::Func(f, args)));
+            }
             _ => {
                 // A qualified name or a function call we do not know: still an identifier.
                 let mut r = r;
@@ -518,8 +597,23 @@ impl<'a> P<'a> {
         };
         // Tables are resolved before the rest of the statement is looked at: a query on a
         // table that does not exist is ORA-00942 whatever its WHERE clause says.
-        if table != "DUAL" && table != "SYS.DUAL" {
+        let version = matches!(
+            table.as_str(),
+            "V$VERSION" | "SYS.V$VERSION" | "V_$VERSION" | "SYS.V_$VERSION"
+        );
+        if table != "DUAL" && table != "SYS.DUAL" && !version {
             return Err(self.err_at(942, "table or view does not exist", table_at));
+        }
+        if version {
+            let mut r = ws(r);
+            if let Ok((x, _)) = identifier(r) {
+                r = ws(x);
+            }
+            let r = r.strip_prefix(';').map_or(r, ws);
+            if !r.is_empty() {
+                return Err(self.err_at(933, "SQL command not properly ended", r));
+            }
+            return Ok(Statement::Version(items));
         }
         let mut r = ws(r);
         // Optional table alias.
@@ -618,6 +712,15 @@ fn line_col(text: &str, off: usize) -> (usize, usize) {
 
 /// Parses one statement.
 pub fn parse(sql: &str) -> Result<Statement, OraError> {
+    // V$VERSION is static: answered here even without an instance.
+    {
+        let p = P { full: sql };
+        if let Ok((r, _)) = keyword("SELECT")(ws(sql))
+            && let Ok(st @ Statement::Version(_)) = p.select(r)
+        {
+            return Ok(st);
+        }
+    }
     // Statements on the instance itself (V$ views, ALTER SYSTEM) first.
     match crate::sga::views::parse(sql) {
         Ok(Some(crate::sga::views::Statement::Query(_))) => {

@@ -207,3 +207,68 @@ fn binds_by_position_of_first_appearance() {
     let e = plan_query(&st, &ctx()).unwrap_err();
     assert_eq!(e.code, 1008);
 }
+
+#[test]
+fn v_version_answers_the_banner() {
+    let (names, r) = rows("select * from v$version").unwrap();
+    assert_eq!(names, ["BANNER", "BANNER_FULL", "BANNER_LEGACY", "CON_ID"]);
+    assert_eq!(
+        r[0][0],
+        Value::Str("Oracle Database 19c Enterprise Edition Release 19.0.0.0.0 - Production".into())
+    );
+    let (names, r) = rows("SELECT banner, 1 FROM sys.v$version v").unwrap();
+    assert_eq!(names, ["BANNER", "1"]);
+    assert_eq!(r.len(), 1);
+    let e = rows("select version from v$version").unwrap_err();
+    assert_eq!(e.text(), "ORA-00904: \"VERSION\": invalid identifier");
+}
+
+#[test]
+fn date_arithmetic_and_functions() {
+    // now = 2026-11-22 13:45:07 UTC (a Sunday)
+    let (names, r) = rows(
+        "select to_char(sysdate, 'YYYY-MM-DD HH24:MI:SS'), to_char(sysdate + 1, 'Dy DD-Mon-YYYY'), \
+         to_char(sysdate - 1/24, 'HH:MI AM'), sysdate - (sysdate - 2), to_char(sysdate) from dual",
+    )
+    .unwrap();
+    assert_eq!(names[0], "TO_CHAR(SYSDATE,'YYYY-MM-DD HH24:MI:SS')");
+    assert_eq!(
+        r[0],
+        [
+            Value::Str("2026-11-22 13:45:07".into()),
+            Value::Str("Mon 23-Nov-2026".into()),
+            Value::Str("12:45 PM".into()),
+            num("2"),
+            Value::Str("22-NOV-26".into()),
+        ]
+    );
+    let (_, r) = rows(
+        "select nvl(null, 'x'), upper('abc'), lower('ABC'), length('héllo'), round(2.567, 2), \
+         trunc(-2.567, 1), round(1234.5), abs(-3), mod(11, 4), mod(-11, 4), nvl(1, 2) from dual",
+    )
+    .unwrap();
+    assert_eq!(
+        r[0],
+        [
+            Value::Str("x".into()),
+            Value::Str("ABC".into()),
+            Value::Str("abc".into()),
+            num("5"),
+            num("2.57"),
+            num("-2.5"),
+            num("1235"),
+            num("3"),
+            num("3"),
+            num("-3"),
+            num("1"),
+        ]
+    );
+    assert_eq!(rows("select upper(1, 2) from dual").unwrap_err().code, 909);
+    assert_eq!(rows("select sysdate * 2 from dual").unwrap_err().code, 932);
+    assert_eq!(
+        rows("select to_char(sysdate, 'QQQ') from dual")
+            .unwrap_err()
+            .code,
+        1821
+    );
+}

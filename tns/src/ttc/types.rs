@@ -313,6 +313,24 @@ impl DateTime {
         }
     }
 
+    /// Seconds since the Unix epoch (UTC, ignoring the offset) and the nanoseconds.
+    pub fn to_unix(&self) -> (i64, u32) {
+        // Howard Hinnant's days_from_civil.
+        let (m, d) = (i64::from(self.month), i64::from(self.day));
+        let y = i64::from(self.year) - i64::from(m <= 2);
+        let era = y.div_euclid(400);
+        let yoe = y - era * 400;
+        let mp = (m + 9) % 12;
+        let doy = (153 * mp + 2) / 5 + d - 1;
+        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+        let days = era * 146_097 + doe - 719_468;
+        let secs = days * 86_400
+            + i64::from(self.hour) * 3600
+            + i64::from(self.minute) * 60
+            + i64::from(self.second);
+        (secs, self.nanos)
+    }
+
     fn date_bytes(&self) -> [u8; 7] {
         let century = self.year.div_euclid(100);
         let yy = self.year.rem_euclid(100);
