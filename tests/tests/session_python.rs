@@ -435,3 +435,31 @@ fn python_v_version_date_arithmetic_and_functions() {
     assert_eq!(v["to_char_ok"], true);
     assert_eq!(v["funcs"], serde_json::json!(["d", "X", 3, 1]));
 }
+
+const DRCP: &str = r#"
+import json, sys, oracledb
+port = int(sys.argv[1])
+out = {}
+dsn = f"127.0.0.1:{port}/ORCL:pooled"
+c = oracledb.connect(user="scott", password="tiger", dsn=dsn, cclass="APP", purity=oracledb.PURITY_SELF)
+out["standalone"] = c.cursor().execute("select 1 from dual").fetchone()[0]
+c.close()
+pool = oracledb.create_pool(user="scott", password="tiger", dsn=dsn, min=1, max=2, cclass="APP")
+total = 0
+for i in range(5):
+    with pool.acquire() as pc:
+        total += pc.cursor().execute("select 2 from dual").fetchone()[0]
+pool.close()
+out["pool"] = total
+print(json.dumps(out))
+"#;
+
+/// DRCP (`:pooled`) clients release sessions with a one-way SESSION_RELEASE that gets no
+/// answer; the connection must stay in step for the next acquire.
+#[test]
+fn python_drcp_session_release() {
+    let server = start_server();
+    let v = run(&server, DRCP);
+    assert_eq!(v["standalone"], 1);
+    assert_eq!(v["pool"], 10);
+}

@@ -635,6 +635,13 @@ impl Session {
     fn logged_on_call(&mut self, call: Call) -> Vec<Action> {
         let fv = self.fv();
         match call {
+            // One-way: the client does not read a response. The session stays ours (there is
+            // no pool of sessions behind a dedicated server); with DEAUTHENTICATE the client
+            // closes the connection next.
+            Call::SessionRelease { .. } => {
+                self.txn = false;
+                Vec::new()
+            }
             Call::Ping => {
                 let mut w = Writer::new();
                 encode_status(&mut w, self.call_status());
