@@ -1041,6 +1041,55 @@ mod tests {
     }
 
     #[test]
+    fn init_ora_pfile_lines() {
+        let p = parse(
+            "orcl.__db_cache_size=1207959552\n\
+             *.audit_file_dest='/u01/app/oracle/admin/orcl/adump'\n\
+             *.control_files='/u01/oradata/ORCL/control01.ctl','/u01/fra/ORCL/control02.ctl'\n\
+             *.db_name='orcl'\n\
+             *.dispatchers='(PROTOCOL=TCP) (SERVICE=orclXDB)'\n\
+             *.local_listener='(ADDRESS=(PROTOCOL=TCP)(HOST=localhost)(PORT=1521))'\n\
+             *.processes=300 # sized for the demo\n\
+             shared_servers = 2\n\
+             *.nls_language=\"AMERICAN\"\n",
+        );
+        assert!(p.diagnostics.is_empty(), "{:?}", p.diagnostics);
+        let f = &p.value;
+        assert_eq!(
+            f.get("*.db_name").and_then(|x| x.value.as_text()),
+            Some("orcl")
+        );
+        assert_eq!(
+            f.get("*.CONTROL_FILES").map(|x| x.value.items()),
+            Some(vec![
+                "/u01/oradata/ORCL/control01.ctl".to_string(),
+                "/u01/fra/ORCL/control02.ctl".to_string()
+            ])
+        );
+        assert_eq!(
+            f.get("*.dispatchers").and_then(|x| x.value.as_text()),
+            Some("(PROTOCOL=TCP) (SERVICE=orclXDB)")
+        );
+        assert_eq!(
+            f.get("*.processes").and_then(|x| x.value.as_text()),
+            Some("300")
+        );
+        assert_eq!(
+            f.get("shared_servers").and_then(|x| x.value.as_text()),
+            Some("2")
+        );
+        assert_eq!(
+            f.get("orcl.__db_cache_size")
+                .and_then(|x| x.value.as_text()),
+            Some("1207959552")
+        );
+        assert_eq!(
+            f.get("*.nls_language").and_then(|x| x.value.as_text()),
+            Some("AMERICAN")
+        );
+    }
+
+    #[test]
     fn broken_entry_is_skipped_with_position() {
         let p = parse("a = (X = (Y = 1)\nb = (Z = 2)\n");
         assert_eq!(p.value.params.len(), 1);
