@@ -783,7 +783,7 @@ fn ws_inline(i: &str) -> Res<'_, ()> {
 }
 
 /// `name[, name...] =`
-fn names<'a>(ctx: &Ctx<'_>, i: &'a str) -> Res<'a, Vec<String>> {
+fn names(i: &str) -> Res<'_, Vec<String>> {
     let mut out = Vec::new();
     let mut r = i;
     loop {
@@ -803,7 +803,6 @@ fn names<'a>(ctx: &Ctx<'_>, i: &'a str) -> Res<'a, Vec<String>> {
             continue;
         }
         if let Some(r3) = r2.strip_prefix('=') {
-            let _ = ctx;
             return Ok((r3, out));
         }
         return fail(
@@ -816,7 +815,7 @@ fn names<'a>(ctx: &Ctx<'_>, i: &'a str) -> Res<'a, Vec<String>> {
 /// Result of parsing one entry: the parameter if its value was complete, plus diagnostics.
 fn parse_entry(ctx: &Ctx<'_>, i: &str, diags: &mut Vec<Diagnostic>) -> Option<Param> {
     let pos = ctx.pos(i);
-    let parsed = names(ctx, i).and_then(|(r, n)| top_value(ctx, r).map(|(r, v)| (r, n, v)));
+    let parsed = names(i).and_then(|(r, n)| top_value(ctx, r).map(|(r, v)| (r, n, v)));
     match parsed {
         Ok((rest, names, value)) => {
             if let Ok((rest, ())) = ws(rest)
@@ -912,7 +911,7 @@ fn parse_text(
         match parse_entry(&ctx, entry, diags) {
             Some(p) => out.push(p),
             None => {
-                if let Ok((_, names)) = names(&ctx, entry) {
+                if let Ok((_, names)) = names(entry) {
                     skipped.push(Skipped {
                         names,
                         file: Arc::clone(file),
