@@ -503,9 +503,21 @@ const CD_KNOWN_EXTRA: &[&str] = &[
     "SHARDING_KEY",
     "SUPER_SHARDING_KEY",
     "TUNNEL_SERVICE_NAME",
-    "SECURITY",
     "ARGS",
-    "CONNECTION_ID",
+];
+/// DESCRIPTION (or ADDRESS_LIST) parameters that real files misplace into CONNECT_DATA.
+const DESCRIPTION_LEVEL: &[&str] = &[
+    "FAILOVER",
+    "LOAD_BALANCE",
+    "SOURCE_ROUTE",
+    "SECURITY",
+    "RETRY_COUNT",
+    "RETRY_DELAY",
+    "CONNECT_TIMEOUT",
+    "TRANSPORT_CONNECT_TIMEOUT",
+    "SDU",
+    "ENABLE",
+    "EXPIRE_TIME",
 ];
 const ADDR_KNOWN_EXTRA: &[&str] = &[
     "COMMUNITY",
@@ -1053,7 +1065,12 @@ fn connect_data(sink: &mut Sink<'_>, node: &Node) -> ConnectData {
                 c.cid = Some(cid);
             }
             k => {
-                if !CD_KNOWN_EXTRA.contains(&k) {
+                if DESCRIPTION_LEVEL.contains(&k) {
+                    sink.warn(
+                        n.pos,
+                        format!("{k} is a DESCRIPTION parameter, misplaced in CONNECT_DATA; kept"),
+                    );
+                } else if !CD_KNOWN_EXTRA.contains(&k) {
                     sink.warn(n.pos, format!("unknown CONNECT_DATA parameter {k} kept"));
                 }
                 c.extra.push(RawParam::from_node(n));

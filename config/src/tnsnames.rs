@@ -67,10 +67,23 @@ impl TnsNames {
                 Value::Atom(a) => match ezconnect::parse(&a.text) {
                     Ok(d) => d,
                     Err(e) => {
+                        // Point at the offending character of a one-line value.
+                        let pos = match &e {
+                            ezconnect::EzConnectError::Syntax { col, .. }
+                                if !a.text.contains('\n') =>
+                            {
+                                Pos {
+                                    line: a.pos.line,
+                                    col: a.pos.col
+                                        + u32::try_from(*col).unwrap_or(1).saturating_sub(1),
+                                }
+                            }
+                            _ => a.pos,
+                        };
                         diagnostics.push(Diagnostic::error(
                             &p.file,
-                            a.pos,
-                            format!("{}: {e}; entry skipped", p.name()),
+                            pos,
+                            format!("{}: {}; entry skipped", p.name(), value_problem(&e)),
                         ));
                         t.mark_broken(p);
                         continue;
@@ -152,6 +165,24 @@ impl TnsNames {
     }
 }
 
+/// Why a scalar tnsnames value is unusable, phrased for a file diagnostic.
+fn value_problem(e: &ezconnect::EzConnectError) -> String {
+    use ezconnect::EzConnectError as E;
+    match e {
+        E::NotEzConnect { text } => {
+            format!(
+                "expected a connect descriptor (DESCRIPTION=...) or an Easy Connect string, found {text:?}"
+            )
+        }
+        E::Syntax { text, expected, .. } => format!(
+            "expected a connect descriptor (DESCRIPTION=...) or an Easy Connect string; as Easy Connect, {text:?} needs {expected} here"
+        ),
+        E::Protocol { protocol } => {
+            format!("Easy Connect protocol {protocol:?} is not tcp or tcps")
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -179,5 +210,19 @@ mod tests {
         );
         assert_eq!(t.aliases(), vec!["A", "B.WORLD", "EZ"]);
         assert_eq!(p.diagnostics.len(), 1);
+    }
+
+    #[test]
+    fn bad_easy_connect_value_points_at_the_character() {
+        let p = TnsNames::parse_str("ok = h/s\nbad =  host:1/svc x\n", "tnsnames.ora");
+        let e: Vec<String> = p.errors().map(ToString::to_string).collect();
+        assert_eq!(e.len(), 1);
+        assert!(
+            e[0].starts_with("tnsnames.ora:2:18: error: bad: expected a connect descriptor"),
+            "{}",
+            e[0]
+        );
+        assert!(p.value.lookup("ok").is_some());
+        assert!(p.value.broken("bad").is_some());
     }
 }

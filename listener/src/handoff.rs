@@ -5,7 +5,8 @@
 //!
 //! Layout of one `SOCK_SEQPACKET` message: `u32be json_len`, the JSON metadata, then the
 //! CONNECT bytes verbatim (the CONNECT packet, followed by its overflow DATA packet when the
-//! descriptor exceeded 230 bytes).
+//! descriptor exceeded 230 bytes). The same message goes to a dispatcher's `handoff_path`
+//! (direct hand-off of a shared-server connection); [`receive`] is the receiving side.
 
 use serde::{Deserialize, Serialize};
 
@@ -88,6 +89,40 @@ impl HandoffMessage {
             connect_bytes: bytes[need..].to_vec(),
         })
     }
+}
+
+/// Receives one hand-off (message and socket) from a `SOCK_SEQPACKET` socket — what the
+/// spawner does, and what a dispatcher taking direct hand-offs does. `Ok(None)` at EOF.
+pub fn receive(
+    sock: std::os::fd::BorrowedFd<'_>,
+) -> Result<Option<(HandoffMessage, Option<std::os::fd::OwnedFd>)>, ReceiveError> {
+    let Some((payload, fd)) =
+        crate::sys::fdpass::recv_fd(sock).map_err(|e| ReceiveError::Socket {
+            detail: e.to_string(),
+        })?
+    else {
+        return Ok(None);
+    };
+    let msg =
+        HandoffMessage::decode(&payload).map_err(|source| ReceiveError::Message { source })?;
+    Ok(Some((msg, fd)))
+}
+
+/// Errors of [`receive`].
+#[derive(Debug, thiserror::Error)]
+pub enum ReceiveError {
+    /// `recvmsg` failed.
+    #[error("cannot receive a hand-off: {detail}")]
+    Socket {
+        /// The error.
+        detail: String,
+    },
+    /// The message did not decode.
+    #[error("bad hand-off message: {source}")]
+    Message {
+        /// The error.
+        source: HandoffError,
+    },
 }
 
 #[cfg(test)]

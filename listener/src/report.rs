@@ -99,6 +99,7 @@ fn service_header(out: &mut String, s: &ServiceView, with_handlers: bool) {
                     address,
                     machine,
                     pid,
+                    ..
                 } => {
                     out.push_str(&format!(
                         "         DISPATCHER <machine: {machine}, pid: {pid}>\n"

@@ -9,7 +9,7 @@
 use std::collections::HashMap;
 use std::io::{ErrorKind, Read, Write};
 use std::net::{SocketAddr, ToSocketAddrs};
-use std::os::fd::{AsRawFd, OwnedFd};
+use std::os::fd::{AsFd, AsRawFd, OwnedFd};
 use std::path::PathBuf;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
@@ -755,23 +755,20 @@ impl Server {
             }
             Route::Handoff(target) => {
                 let bytes = conn.buf[..used].to_vec();
-                self.hand_off(conn, target, bytes, &cd, &named);
+                self.hand_off(conn, target, bytes, &text, &cd, &named);
             }
         }
     }
 
-    fn hand_off(&mut self, conn: Conn, target: Target, bytes: Vec<u8>, cd: &str, named: &str) {
-        if let HandlerKind::Dispatcher { address, .. } = &target.kind {
-            // No direct hand-off to dispatchers from here: send the client to the dispatcher.
-            let redirect = Redirect::new(address, cd);
-            let stream = into_blocking(conn.stream);
-            if let Some(mut s) = stream {
-                let _ = s.write_all(&redirect.encode());
-            }
-            self.directory.record_established(&target.key);
-            self.log.connect(cd, &conn.peer, "establish", named, None);
-            return;
-        }
+    fn hand_off(
+        &mut self,
+        conn: Conn,
+        target: Target,
+        bytes: Vec<u8>,
+        descriptor: &str,
+        cd: &str,
+        named: &str,
+    ) {
         let msg = HandoffMessage {
             meta: HandoffMeta {
                 listener: self.settings.name.clone(),
@@ -786,6 +783,24 @@ impl Server {
             },
             connect_bytes: bytes,
         };
+        if let HandlerKind::Dispatcher {
+            address,
+            handoff_path,
+            ..
+        } = &target.kind
+        {
+            self.hand_to_dispatcher(
+                conn,
+                &target,
+                &msg,
+                address,
+                handoff_path.as_deref(),
+                descriptor,
+                cd,
+                named,
+            );
+            return;
+        }
         let mut result = self.spawner.hand_off(&conn.stream, &msg);
         if result.is_err() && self.spawner.has_exited() {
             tracing::warn!("spawner has exited; starting a new one");
@@ -822,6 +837,71 @@ impl Server {
                 refuse_text(conn.stream, &Refuse::for_error(code.0, VSNNUM_19C));
             }
         }
+    }
+
+    /// Shared server: hand the socket straight to the dispatcher when it takes hand-offs (and
+    /// `DIRECT_HANDOFF_TTC_<l>` is on), else REDIRECT the client to the dispatcher's address.
+    #[allow(clippy::too_many_arguments)]
+    fn hand_to_dispatcher(
+        &mut self,
+        conn: Conn,
+        target: &Target,
+        msg: &HandoffMessage,
+        address: &str,
+        handoff_path: Option<&str>,
+        descriptor: &str,
+        cd: &str,
+        named: &str,
+    ) {
+        if self.settings.direct_handoff
+            && let Some(path) = handoff_path
+        {
+            let sent = msg.encode().map_err(|e| e.to_string()).and_then(|payload| {
+                crate::sys::fdpass::send_fd_to_path(
+                    std::path::Path::new(path),
+                    conn.stream.as_fd(),
+                    &payload,
+                )
+                .map_err(|e| e.to_string())
+            });
+            match sent {
+                Ok(()) => {
+                    self.directory.record_established(&target.key);
+                    if let Some(r) = &self.registration {
+                        r.registry().record_handoff(
+                            target.key.instance(),
+                            target.key.handler(),
+                            true,
+                        );
+                    }
+                    tracing::info!(peer = %conn.peer, dispatcher = target.key.handler(), "handed to dispatcher");
+                    self.log.connect(cd, &conn.peer, "establish", named, None);
+                    return;
+                }
+                Err(e) => {
+                    tracing::warn!(path, error = %e, "direct hand-off to dispatcher failed; redirecting")
+                }
+            }
+        }
+        if address.is_empty() {
+            self.directory.record_refused(&target.key);
+            let code = TnsCode::HANDOFF_FAILED;
+            self.log
+                .connect(cd, &conn.peer, "establish", named, Some(code));
+            refuse_text(conn.stream, &Refuse::for_error(code.0, VSNNUM_19C));
+            return;
+        }
+        // REDIRECT (header with the length, then a DATA packet: address NUL descriptor).
+        let redirect = Redirect::new(address, descriptor);
+        if let Some(mut s) = into_blocking(conn.stream) {
+            let _ = s.write_all(&redirect.encode());
+        }
+        self.directory.record_established(&target.key);
+        if let Some(r) = &self.registration {
+            r.registry()
+                .record_handoff(target.key.instance(), target.key.handler(), true);
+        }
+        self.log.connect(cd, &conn.peer, "establish", named, None);
     }
 
     fn accept_admin(&mut self) {

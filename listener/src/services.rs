@@ -69,6 +69,9 @@ pub enum HandlerKind {
         machine: String,
         /// Dispatcher process id.
         pid: u32,
+        /// Local `SOCK_SEQPACKET` socket taking direct hand-offs, if the dispatcher has one.
+        #[serde(default)]
+        handoff_path: Option<String>,
     },
 }
 
@@ -480,13 +483,16 @@ pub fn entries_from_registrations(
                         name: h.handler.name.clone(),
                         kind: match &h.handler.kind {
                             reg::HandlerKind::Dedicated => HandlerKind::Dedicated,
-                            reg::HandlerKind::Dispatcher { address, pid, .. } => {
-                                HandlerKind::Dispatcher {
-                                    address: address.clone(),
-                                    machine: i.host.clone(),
-                                    pid: u32::try_from(*pid).unwrap_or(0),
-                                }
-                            }
+                            reg::HandlerKind::Dispatcher {
+                                address,
+                                pid,
+                                handoff_path,
+                            } => HandlerKind::Dispatcher {
+                                address: address.clone(),
+                                machine: i.host.clone(),
+                                pid: u32::try_from(*pid).unwrap_or(0),
+                                handoff_path: handoff_path.clone(),
+                            },
                         },
                         blocked: h.handler.state == reg::HandlerState::Blocked,
                         current: matches!(h.handler.kind, reg::HandlerKind::Dispatcher { .. })

@@ -69,6 +69,8 @@ pub struct ListenerSettings {
     pub admin_restrictions: bool,
     /// `DYNAMIC_REGISTRATION_<l>`: accept instance registrations.
     pub dynamic_registration: bool,
+    /// `DIRECT_HANDOFF_TTC_<l>`: hand sockets to dispatchers directly (else redirect).
+    pub direct_handoff: bool,
     /// `LOGGING_<l>`.
     pub logging: bool,
     /// `LOG_DIRECTORY_<l>`.
@@ -101,6 +103,7 @@ impl ListenerSettings {
             use_sid_as_service: false,
             admin_restrictions: false,
             dynamic_registration: true,
+            direct_handoff: true,
             logging: true,
             log_directory: home.default_log_dir(),
             // Oracle names the non-ADR log after the listener: listener.log, lsnr2.log, ...
@@ -226,6 +229,7 @@ pub fn load(home: &OracleHome, name: &str) -> Result<Loaded, SettingsError> {
     settings.use_sid_as_service = p.use_sid_as_service;
     settings.admin_restrictions = p.admin_restrictions;
     settings.dynamic_registration = p.dynamic_registration;
+    settings.direct_handoff = p.direct_handoff_ttc;
     settings.logging = p.logging;
     if let Some(d) = &p.log_directory {
         settings.log_directory = d.clone();

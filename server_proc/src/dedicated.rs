@@ -41,6 +41,9 @@ pub struct DedicatedContext {
     pub server_host: String,
     /// How long a read may block before the session is considered dead (None: forever).
     pub idle_timeout: Option<Duration>,
+    /// Dead connection detection (`SQLNET.EXPIRE_TIME`): TCP keepalive probes after this
+    /// much idle time, so a vanished client does not leave its server process behind.
+    pub expire_time: Option<Duration>,
     /// The instance (SGA) side; `None` = an in-process [`LocalInstance`] named after the SID.
     pub instance: Option<Arc<dyn InstanceHooks>>,
     /// Where verifiers come from; `None` = the password file of the SID.
@@ -57,6 +60,7 @@ impl std::fmt::Debug for DedicatedContext {
             .field("max_sdu", &self.max_sdu)
             .field("server_host", &self.server_host)
             .field("idle_timeout", &self.idle_timeout)
+            .field("expire_time", &self.expire_time)
             .field("instance", &self.instance.is_some())
             .field("credentials", &self.credentials.is_some())
             .finish()
@@ -78,6 +82,7 @@ impl DedicatedContext {
             max_sdu: 65535,
             server_host: local_host_name(),
             idle_timeout: None,
+            expire_time: None,
             instance: None,
             credentials: None,
         }
@@ -142,6 +147,9 @@ pub fn run_dedicated(
     // A forked child shares its parent's RNG state until reseeded.
     let _ = rand::rng().reseed();
     let _ = stream.set_nodelay(true);
+    if let Some(t) = ctx.expire_time {
+        let _ = apply_expire_time(&stream, t);
+    }
     let accept = Accept::for_connect(&connect, ctx.max_sdu);
     let mut conn = PacketStream::new(stream, LengthMode::Short, accept.sdu, ctx.idle_timeout);
     conn.write(&accept.encode(), "sending ACCEPT")?;
@@ -284,6 +292,17 @@ fn perform(
     Ok(None)
 }
 
+/// Turns on TCP keepalive with the first probe after `idle` (Oracle's dead connection
+/// detection), then probes every 10 seconds, 3 times.
+pub fn apply_expire_time(stream: &TcpStream, idle: Duration) -> nix::Result<()> {
+    use nix::sys::socket::{setsockopt, sockopt};
+    let secs = u32::try_from(idle.as_secs().max(1)).unwrap_or(u32::MAX);
+    setsockopt(stream, sockopt::KeepAlive, &true)?;
+    setsockopt(stream, sockopt::TcpKeepIdle, &secs)?;
+    setsockopt(stream, sockopt::TcpKeepInterval, &10)?;
+    setsockopt(stream, sockopt::TcpKeepCount, &3)
+}
+
 /// What a non-blocking look at the socket found.
 enum Polled {
     /// A complete packet.
@@ -419,6 +438,19 @@ fn is_reset(e: &std::io::Error) -> bool {
 mod tests {
     use super::*;
     use std::net::TcpListener;
+
+    #[test]
+    fn expire_time_turns_on_keepalive() {
+        use nix::sys::socket::{getsockopt, sockopt};
+        let l = TcpListener::bind("127.0.0.1:0").unwrap();
+        let c = TcpStream::connect(l.local_addr().unwrap()).unwrap();
+        let (s, _) = l.accept().unwrap();
+        assert!(!getsockopt(&s, sockopt::KeepAlive).unwrap());
+        apply_expire_time(&s, Duration::from_secs(600)).unwrap();
+        assert!(getsockopt(&s, sockopt::KeepAlive).unwrap());
+        assert_eq!(getsockopt(&s, sockopt::TcpKeepIdle).unwrap(), 600);
+        drop(c);
+    }
 
     #[test]
     fn accepts_then_ends_on_client_eof() {

@@ -2,7 +2,9 @@
 //! alias of every tnsnames file of the corpus, and for a table of Easy Connect strings,
 //! `orasim resolve --json` and `oracledb.ConnectParams(config_dir=...).parse_connect_string`
 //! must agree on each description's addresses (protocol, host, port, in order),
-//! service_name, sid, instance_name and server. Every deliberate difference is listed in
+//! service_name, sid, instance_name and server — and also on RETRY_COUNT, RETRY_DELAY,
+//! TRANSPORT_CONNECT_TIMEOUT, EXPIRE_TIME, SDU, FAILOVER, LOAD_BALANCE and SOURCE_ROUTE
+//! (unset values compare as the client defaults). Every deliberate difference is listed in
 //! [`KNOWN_DIFFERENCES`] with its reason, and each listed difference must still occur.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -34,7 +36,12 @@ for d, ident in jobs:
                      for lst in desc.children for a in lst.children]
             out.append({"addresses": addrs, "service_name": desc.service_name, "sid": desc.sid,
                         "instance_name": desc.instance_name,
-                        "server": desc.server_type.lower() if desc.server_type else None})
+                        "server": desc.server_type.lower() if desc.server_type else None,
+                        "retry_count": desc.retry_count, "retry_delay": desc.retry_delay,
+                        "transport_connect_timeout_ms": round(desc.tcp_connect_timeout * 1000),
+                        "expire_time": desc.expire_time, "sdu": desc.sdu,
+                        "failover": bool(desc.failover), "load_balance": bool(desc.load_balance),
+                        "source_route": bool(desc.source_route)})
         print(json.dumps({"ok": out}))
     except Exception as e:
         print(json.dumps({"err": str(e).split("\n")[0]}))
@@ -187,12 +194,28 @@ fn ours(bin: &Path, dir: &Path, ident: &str) -> Value {
                 .iter()
                 .map(|a| json!({"protocol": a["protocol"], "host": a["host"], "port": a["port"]}))
                 .collect();
+            // Unset parameters compare as python-oracledb's defaults (which are Oracle's).
+            let or = |k: &str, default: Value| {
+                if d[k].is_null() {
+                    default
+                } else {
+                    d[k].clone()
+                }
+            };
             json!({
                 "addresses": addrs,
                 "service_name": empty_is_null(&d["service_name"]),
                 "sid": empty_is_null(&d["sid"]),
                 "instance_name": empty_is_null(&d["instance_name"]),
                 "server": d["server"],
+                "retry_count": or("retry_count", json!(0)),
+                "retry_delay": or("retry_delay", json!(1)),
+                "transport_connect_timeout_ms": or("transport_connect_timeout_ms", json!(20_000)),
+                "expire_time": or("expire_time", json!(0)),
+                "sdu": or("sdu", json!(8192)),
+                "failover": or("failover", json!(true)),
+                "load_balance": or("load_balance", json!(false)),
+                "source_route": or("source_route", json!(false)),
             })
         })
         .collect();

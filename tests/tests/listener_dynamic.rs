@@ -170,3 +170,123 @@ fn a_registered_instance_is_served_beside_the_static_service() {
         other => panic!("expected a refusal, got {other:?}"),
     }
 }
+
+/// Registers a fake instance with one dispatcher through the listener's registration socket;
+/// the returned stream must stay open (closing it means the instance died).
+fn register_dispatcher(port: u16, handoff_path: Option<String>) -> std::os::unix::net::UnixStream {
+    use server_proc::registration as reg;
+    let path = reg::socket_path_for_port(port);
+    let mut s = std::os::unix::net::UnixStream::connect(&path).expect("registration socket");
+    s.set_read_timeout(Some(WAIT)).expect("timeout");
+    let msg = reg::ClientMessage::ServiceUpdate {
+        version: reg::PROTOCOL_VERSION,
+        registration: reg::InstanceRegistration {
+            instance_name: "SHR1".into(),
+            sid: "SHR1".into(),
+            db_name: "SHR".into(),
+            oracle_home: "/nonexistent".into(),
+            host: "dbhost".into(),
+            pid: 4242,
+            status: reg::InstanceStatus::Ready,
+            services: vec!["shared.example.com".into()],
+            handlers: vec![reg::Handler {
+                name: "D000".into(),
+                kind: reg::HandlerKind::Dispatcher {
+                    address: "(ADDRESS=(PROTOCOL=tcp)(HOST=127.0.0.1)(PORT=9))".into(),
+                    handoff_path,
+                    pid: 4243,
+                },
+                state: reg::HandlerState::Ready,
+                current: 0,
+                max: 1022,
+            }],
+            load: reg::LoadReport::default(),
+            refresh_secs: 60,
+        },
+    };
+    reg::write_message(&mut s, &msg).expect("register");
+    let mut r = reg::LineReader::new(s.try_clone().expect("clone"));
+    let ack: reg::ServerMessage = r.read_message().expect("ack");
+    assert!(matches!(ack, reg::ServerMessage::Ack { .. }), "{ack:?}");
+    s
+}
+
+#[test]
+fn shared_server_connections_go_to_the_dispatcher_directly_or_by_redirect() {
+    let home = TestHome::new();
+    let l = ListenerProc::start(&home, "LISTENER", |port| {
+        listener_ora("LISTENER", port, &[], &[])
+    });
+
+    // A stand-in dispatcher taking direct hand-offs on a SOCK_SEQPACKET socket.
+    let dpath = home.path().join("d000.hand");
+    let dsock = nix::sys::socket::socket(
+        nix::sys::socket::AddressFamily::Unix,
+        nix::sys::socket::SockType::SeqPacket,
+        nix::sys::socket::SockFlag::SOCK_CLOEXEC,
+        None,
+    )
+    .expect("socket");
+    let addr = nix::sys::socket::UnixAddr::new(&dpath).expect("addr");
+    nix::sys::socket::bind(std::os::fd::AsRawFd::as_raw_fd(&dsock), &addr).expect("bind");
+    nix::sys::socket::listen(&dsock, nix::sys::socket::Backlog::new(4).expect("backlog"))
+        .expect("listen");
+    let dispatcher = std::thread::spawn(move || {
+        let raw =
+            nix::sys::socket::accept(std::os::fd::AsRawFd::as_raw_fd(&dsock)).expect("accept");
+        // SAFETY: accept returned a new descriptor that nothing else owns.
+        let conn = unsafe { <std::os::fd::OwnedFd as std::os::fd::FromRawFd>::from_raw_fd(raw) };
+        let (msg, fd) = listener::handoff::receive(std::os::fd::AsFd::as_fd(&conn))
+            .expect("receive")
+            .expect("a message");
+        let mut client = TcpStream::from(fd.expect("the client socket"));
+        client.set_nonblocking(false).expect("blocking");
+        client.write_all(b"D000 has you").expect("write to client");
+        msg
+    });
+
+    let _reg = register_dispatcher(l.port, Some(dpath.display().to_string()));
+    assert!(wait_until(WAIT, || services(&home).contains("\"D000\"")));
+    let text = services(&home);
+    assert!(
+        text.contains(
+            "Service \"shared.example.com\" has 1 instance(s).\n  Instance \"SHR1\", status READY, has 1 handler(s) for this service...\n    Handler(s):\n      \"D000\" established:0 refused:0 current:0 max:1022 state:ready\n         DISPATCHER <machine: dbhost, pid: 4243>\n         (ADDRESS=(PROTOCOL=tcp)(HOST=127.0.0.1)(PORT=9))\n"
+        ),
+        "{text}"
+    );
+    // No SERVER= and a dispatcher available: shared server, handed over directly.
+    let mut s = TcpStream::connect(("127.0.0.1", l.port)).expect("connect");
+    s.set_read_timeout(Some(WAIT)).expect("timeout");
+    let d = format!(
+        "(DESCRIPTION=(ADDRESS=(PROTOCOL=tcp)(HOST=127.0.0.1)(PORT={}))(CONNECT_DATA=(SERVICE_NAME=shared.example.com)))",
+        l.port
+    );
+    s.write_all(&packet::Connect::new(d.into_bytes(), 8192).encode())
+        .expect("send");
+    let mut got = Vec::new();
+    s.read_to_end(&mut got).expect("read");
+    assert_eq!(got, b"D000 has you");
+    let msg = dispatcher.join().expect("dispatcher");
+    assert_eq!(msg.meta.sid, "SHR1");
+    assert_eq!(msg.meta.service, "shared.example.com");
+    assert!(matches!(
+        packet::decode_connect(&msg.connect_bytes),
+        Ok(Some(_))
+    ));
+    assert!(services(&home).contains("\"D000\" established:1 refused:0"));
+
+    // A dispatcher without a hand-off socket: the client is redirected to its address.
+    drop(_reg);
+    let _reg = register_dispatcher(l.port, None);
+    let (_s, p) = answer(l.port, "(SERVICE_NAME=shared.example.com)(SERVER=shared)");
+    assert!(matches!(p, Packet::Redirect(_)), "{p:?}");
+    // SERVER=dedicated but the instance registered no dedicated handler: 12520.
+    let (_s, p) = answer(
+        l.port,
+        "(SERVICE_NAME=shared.example.com)(SERVER=dedicated)",
+    );
+    match p {
+        Packet::Refuse(r) => assert_eq!(r.error_code(), Some(12520)),
+        other => panic!("expected a refusal, got {other:?}"),
+    }
+}

@@ -127,7 +127,15 @@ fn check(kind: Kind, files: &[PathBuf]) -> Result<ExitCode> {
             Kind::Param | Kind::Auto => ParamFile::load(f).map(|p| p.diagnostics),
         };
         match diags {
-            Ok(diags) => {
+            Ok(mut diags) => {
+                // File order (an IFILE's messages where they were first met), then position.
+                let mut files: Vec<std::sync::Arc<str>> = Vec::new();
+                for d in &diags {
+                    if !files.contains(&d.file) {
+                        files.push(d.file.clone());
+                    }
+                }
+                diags.sort_by_key(|d| (files.iter().position(|f| *f == d.file), d.pos));
                 for d in &diags {
                     println!("{d}");
                     if d.is_error() {

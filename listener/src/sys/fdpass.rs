@@ -3,7 +3,7 @@
 //! boundaries never merge and the fd can never arrive without its context.
 
 use std::io::{IoSlice, IoSliceMut};
-use std::os::fd::{AsRawFd, BorrowedFd, FromRawFd, OwnedFd, RawFd};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd, RawFd};
 
 use nix::sys::socket::{
     AddressFamily, ControlMessage, ControlMessageOwned, MsgFlags, SockFlag, SockType, recvmsg,
@@ -80,6 +80,28 @@ pub(crate) fn send_fd(
             Ok(_) => return Ok(()),
         }
     }
+}
+
+/// Connects a `SOCK_SEQPACKET | SOCK_CLOEXEC` socket to `path` and sends `fd` with
+/// `payload` as one message (a direct hand-off to a dispatcher). Bounded by a 2 s send
+/// timeout; the connection is closed afterwards.
+pub(crate) fn send_fd_to_path(
+    path: &std::path::Path,
+    fd: BorrowedFd<'_>,
+    payload: &[u8],
+) -> Result<(), FdPassError> {
+    use nix::sys::socket::{UnixAddr, connect, setsockopt, socket, sockopt::SendTimeout};
+    let sock = socket(
+        AddressFamily::Unix,
+        SockType::SeqPacket,
+        SockFlag::SOCK_CLOEXEC,
+        None,
+    )
+    .map_err(|source| FdPassError::SocketPair { source })?;
+    let addr = UnixAddr::new(path).map_err(|source| FdPassError::Send { source })?;
+    connect(sock.as_raw_fd(), &addr).map_err(|source| FdPassError::Send { source })?;
+    let _ = setsockopt(&sock, SendTimeout, &nix::sys::time::TimeVal::new(2, 0));
+    send_fd(sock.as_fd(), fd, payload)
 }
 
 /// Receives one message: `Ok(None)` at EOF (peer closed), otherwise the payload and the

@@ -37,6 +37,8 @@ pub mod msg_type {
     pub const PIGGYBACK: u8 = 17;
     /// BIT_VECTOR.
     pub const BIT_VECTOR: u8 = 21;
+    /// ONEWAY_FN: a call that gets no response (DRCP session release).
+    pub const ONEWAY_FN: u8 = 26;
     /// END_OF_RESPONSE.
     pub const END_OF_RESPONSE: u8 = 29;
 }
@@ -69,6 +71,8 @@ pub mod function {
     pub const AUTH_PHASE_ONE: u8 = 118;
     /// PING.
     pub const PING: u8 = 147;
+    /// SESSION_RELEASE (DRCP, one-way).
+    pub const SESSION_RELEASE: u8 = 163;
 }
 
 /// Execute option bits (the `options` ub4 of EXECUTE).

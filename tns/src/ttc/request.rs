@@ -98,6 +98,11 @@ pub enum Call {
     Rollback,
     /// LOGOFF (9).
     Logoff,
+    /// SESSION_RELEASE (163, one-way: no response): a DRCP session goes back to the pool.
+    SessionRelease {
+        /// Release mode (`0x2` = deauthenticate).
+        mode: u32,
+    },
 }
 
 /// AUTH phase one / two arguments.
@@ -247,6 +252,28 @@ fn parse_request(r: &mut Reader<'_>, ctx: &DecodeContext) -> Result<Request, Ttc
     match t {
         msg_type::PROTOCOL => Ok(Request::Protocol(ProtocolRequest::decode_after_type(r)?)),
         msg_type::DATA_TYPES => Ok(Request::DataTypes(DataTypesRequest::decode_after_type(r)?)),
+        msg_type::ONEWAY_FN => {
+            let code = r.u8("function code")?;
+            let seq = r.u8("sequence number")?;
+            if ctx.field_version >= 18 {
+                r.ub8("token number")?;
+            }
+            if code != function::SESSION_RELEASE {
+                return Err(TtcError::invalid(
+                    "one-way function code",
+                    format!("unsupported one-way TTC function {code}"),
+                ));
+            }
+            r.u8("release tag pointer")?;
+            let tag_len = r.u8("release tag length")?;
+            r.take(usize::from(tag_len), "release tag")?;
+            let mode = r.ub4("release mode")?;
+            Ok(Request::Call {
+                piggybacks: Vec::new(),
+                seq,
+                call: Call::SessionRelease { mode },
+            })
+        }
         msg_type::FUNCTION | msg_type::PIGGYBACK => {
             let mut piggybacks = Vec::new();
             let mut t = t;

@@ -176,6 +176,22 @@ fn reexecute_and_fetch_and_fetch() {
 }
 
 #[test]
+fn drcp_session_release_is_a_one_way_call() {
+    // python-oracledb: ONEWAY_FN, SESSION_RELEASE, seq, tag pointer, tag length, ub4 mode.
+    let bytes = [0x1A, 0xA3, 0x07, 0x00, 0x00, 0x01, 0x02];
+    let (req, used) = decode_request(&bytes, &ctx12()).unwrap().unwrap();
+    assert_eq!(used, bytes.len());
+    assert_eq!(
+        req,
+        Request::Call {
+            piggybacks: vec![],
+            seq: 7,
+            call: Call::SessionRelease { mode: 2 }
+        }
+    );
+}
+
+#[test]
 fn unknown_function_is_invalid_not_need_more() {
     let e = decode_request(&[0x03, 0xEE, 0x01, 0x00], &ctx12()).unwrap_err();
     assert!(matches!(e, TtcError::Invalid { .. }), "{e}");
@@ -267,6 +283,7 @@ fn decodes_a_captured_python_session() {
                     Call::Commit => "commit".to_owned(),
                     Call::Rollback => "rollback".to_owned(),
                     Call::Logoff => "logoff".to_owned(),
+                    Call::SessionRelease { mode } => format!("release:{mode}"),
                 }),
             }
         }
