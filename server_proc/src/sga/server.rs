@@ -234,7 +234,9 @@ impl ServerAttachment {
                     } else {
                         Vec::new()
                     },
-                    instance: if wanted.contains(&View::Instance) {
+                    instance: if wanted.contains(&View::Instance)
+                        || wanted.contains(&View::Database)
+                    {
                         self.v_instance()
                     } else {
                         None

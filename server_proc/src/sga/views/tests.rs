@@ -164,6 +164,10 @@ fn queries_render_as_expected() {
             "INSTANCE_NAME|STATUS|LOGINS|SHUTDOWN_PENDING\norcl|OPEN|ALLOWED|NO",
         ),
         (
+            "select name, open_mode, database_role, log_mode from v$database",
+            "NAME|OPEN_MODE|DATABASE_ROLE|LOG_MODE\nORCL|READ WRITE|PRIMARY|NOARCHIVELOG",
+        ),
+        (
             "select username u from sys.v$session where sid > 1 and (sid = 7 or sid = 9) order by u",
             "U\nHR\nSCOTT",
         ),
