@@ -1013,6 +1013,17 @@ impl Parser<'_> {
                     .map(Operand::UserEnv)
                     .ok_or_else(|| err(2003, "invalid USERENV parameter", at))
             }
+            // The USER pseudo-column (`WHERE username = USER`).
+            Some(Tok::Ident(s))
+                if s == "USER"
+                    && !matches!(
+                        self.toks.get(self.pos + 1).map(|t| &t.tok),
+                        Some(Tok::Sym("."))
+                    ) =>
+            {
+                self.pos += 1;
+                Ok(Operand::UserEnv("SESSION_USER".to_string()))
+            }
             Some(Tok::Ident(_) | Tok::Quoted(_)) => Ok(Operand::Col(self.colref()?)),
             _ => Err(err(936, "missing expression", at)),
         }

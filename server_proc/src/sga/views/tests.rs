@@ -89,7 +89,11 @@ fn snapshot() -> Snapshot {
 
 fn ctx() -> QueryContext {
     QueryContext {
-        userenv: vec![("SID".into(), "7".into())],
+        userenv: vec![
+            ("SID".into(), "7".into()),
+            ("SESSION_USER".into(), "HR".into()),
+            ("SESSIONID".into(), "70".into()),
+        ],
         binds: vec![("SID".into(), Cell::Int(9)), ("1".into(), Cell::Int(9))],
     }
 }
