@@ -463,3 +463,47 @@ fn python_drcp_session_release() {
     assert_eq!(v["standalone"], 1);
     assert_eq!(v["pool"], 10);
 }
+
+const CHANGE_PASSWORD: &str = r#"
+import json, sys, oracledb
+port = int(sys.argv[1])
+dsn = f"127.0.0.1:{port}/ORCL"
+out = {}
+c = oracledb.connect(user="scott", password="tiger", dsn=dsn)
+try:
+    c.changepassword("wrong", "lion")
+except oracledb.DatabaseError as e:
+    out["bad_old"] = e.args[0].code
+c.changepassword("tiger", "lion")
+c.close()
+def login(pw, **kw):
+    try:
+        x = oracledb.connect(user="scott", password=pw, dsn=dsn, **kw)
+        x.close()
+        return "ok"
+    except oracledb.DatabaseError as e:
+        return e.args[0].code
+out["old"] = login("tiger")
+out["new"] = login("lion")
+out["at_login"] = login("lion", newpassword="puma")
+out["after"] = login("puma")
+print(json.dumps(out))
+"#;
+
+/// `connection.changepassword()` and `connect(newpassword=...)` rewrite the verifiers in the
+/// password file (never the password itself).
+#[test]
+fn python_change_password() {
+    let server = start_server();
+    let v = run(&server, CHANGE_PASSWORD);
+    assert_eq!(v["bad_old"], 28008);
+    assert_eq!(v["old"], 1017);
+    assert_eq!(v["new"], "ok");
+    assert_eq!(v["at_login"], "ok");
+    assert_eq!(v["after"], "ok");
+    let pwfile = server.oracle_home.path().join("dbs/orapwORCL");
+    let text = std::fs::read_to_string(pwfile).expect("password file");
+    for pw in ["tiger", "lion", "puma"] {
+        assert!(!text.contains(pw));
+    }
+}

@@ -355,6 +355,33 @@ pub fn server_combo_key(
     ))
 }
 
+/// Decrypts a password the client sent under the combined key (`AUTH_PASSWORD`,
+/// `AUTH_NEWPASSWORD`): AES-CBC, PKCS#7, a 16-byte random prefix.
+pub fn decrypt_password(combo_key: &[u8], hex_value: &str) -> Result<Vec<u8>, O5Error> {
+    let enc = unhex("AUTH_PASSWORD", hex_value)?;
+    let plain = decrypt_raw(combo_key, &enc)
+        .and_then(strip_pkcs7)
+        .ok_or(O5Error::InvalidCredentials)?;
+    if plain.len() < 16 {
+        return Err(O5Error::InvalidCredentials);
+    }
+    Ok(plain[16..].to_vec())
+}
+
+/// Client side: encrypts a password under the combined key (what `AUTH_NEWPASSWORD` and a
+/// change-password `AUTH_PASSWORD` carry).
+pub fn encrypt_password(
+    combo_key: &[u8],
+    password: &[u8],
+    random: &mut dyn FnMut(&mut [u8]),
+) -> String {
+    let mut r = [0u8; 16];
+    random(&mut r);
+    let mut msg = r.to_vec();
+    msg.extend_from_slice(password);
+    upper_hex(&encrypt(combo_key, &msg))
+}
+
 /// Phase two, server side: checks the client's answer (`AUTH_SESSKEY`, `AUTH_PASSWORD`) and
 /// on success returns the `AUTH_SVR_RESPONSE` value proving the server knows the key.
 pub fn server_verify(
@@ -370,11 +397,8 @@ pub fn server_verify(
         key: "AUTH_PASSWORD",
     })?;
     let ck = server_combo_key(challenge, &sesskey.value_str())?;
-    let enc_pw = unhex("AUTH_PASSWORD", &password.value_str())?;
-    let plain = decrypt_raw(&ck, &enc_pw)
-        .and_then(strip_pkcs7)
-        .ok_or(O5Error::InvalidCredentials)?;
-    if plain.len() < 16 || !v.matches(&plain[16..]) {
+    let plain = decrypt_password(&ck, &password.value_str())?;
+    if !v.matches(&plain) {
         return Err(O5Error::InvalidCredentials);
     }
     let mut r = [0u8; 16];

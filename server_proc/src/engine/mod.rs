@@ -39,6 +39,12 @@ pub trait Credentials: Send + Sync {
         let _ = user;
         Vec::new()
     }
+    /// Replaces the verifiers of `user` with ones derived from `password`
+    /// (`connection.changepassword()`, or a login with a new password).
+    fn set_password(&self, user: &str, password: &[u8]) -> Result<(), OraError> {
+        let _ = (user, password);
+        Err(OraError::new(1031, "insufficient privileges", 0))
+    }
 }
 
 /// Administrative connection modes (AUTH mode bits) and the grant each needs.
@@ -79,6 +85,20 @@ impl Credentials for PasswordFileCredentials {
             .ok()
             .and_then(|f| f.lookup(user).map(|u| u.grants.clone()))
             .unwrap_or_default()
+    }
+
+    fn set_password(&self, user: &str, password: &[u8]) -> Result<(), OraError> {
+        let io = |e: pwfile::PwFileError| OraError::new(1990, e.to_string(), 0);
+        let mut f = PasswordFile::load(&self.path).map_err(io)?;
+        let Some(entry) = f.users.iter_mut().find(|u| u.name == user) else {
+            return Err(OraError::new(
+                1918,
+                format!("user '{user}' does not exist"),
+                0,
+            ));
+        };
+        *entry = pwfile::UserEntry::new(user, password, entry.grants.clone());
+        f.save().map_err(io)
     }
 }
 
@@ -180,6 +200,8 @@ pub struct Session {
     txn: bool,
     pending: Option<Vec<u8>>,
     work: u64,
+    /// The O5LOGON combined key of the login (passwords of a later change are under it).
+    combo_key: Option<Vec<u8>>,
     random: RandomSource,
 }
 
@@ -222,6 +244,7 @@ impl Session {
             txn: false,
             pending: None,
             work: 0,
+            combo_key: None,
             random: Box::new(|b: &mut [u8]| rand::fill(b)),
         }
     }
@@ -455,6 +478,12 @@ impl Session {
     fn call(&mut self, call: Call) -> Vec<Action> {
         match call {
             Call::AuthPhaseOne(auth) => self.auth_one(auth),
+            Call::AuthPhaseTwo(auth)
+                if matches!(self.phase, Phase::LoggedOn)
+                    && tns::ttc::buf::find_key(&auth.pairs, "AUTH_NEWPASSWORD").is_some() =>
+            {
+                self.change_password(&auth)
+            }
             Call::AuthPhaseTwo(auth) => self.auth_two(auth),
             other => {
                 if !matches!(self.phase, Phase::LoggedOn) {
@@ -525,6 +554,21 @@ impl Session {
             Ok(p) if known => p,
             _ => return vec![self.error_bytes_action(ErrorInfo::error(1017, ORA_01017))],
         };
+        let combo_key = tns::ttc::buf::find_key(&auth.pairs, "AUTH_SESSKEY")
+            .and_then(|k| o5logon::server_combo_key(&challenge, &k.value_str()).ok());
+        // A login that also sets a new password (expired password, `newpassword=`).
+        if let (Some(ck), Some(new)) = (
+            combo_key.as_ref(),
+            tns::ttc::buf::find_key(&auth.pairs, "AUTH_NEWPASSWORD"),
+        ) {
+            let result = o5logon::decrypt_password(ck, &new.value_str())
+                .map_err(|_| OraError::new(1017, "invalid username/password; logon denied", 0))
+                .and_then(|pw| self.new_password(&user, &pw));
+            if let Err(e) = result {
+                return vec![self.error_bytes_action(ErrorInfo::error(e.code, e.text()))];
+            }
+        }
+        self.combo_key = combo_key;
         // AS SYSDBA / SYSOPER / ...: the password file must grant it; the session then runs
         // as SYS (SYSDBA) or PUBLIC (SYSOPER), as in Oracle.
         let mut user = user;
@@ -589,6 +633,41 @@ impl Session {
         encode_parameter_pairs(&mut w, &pairs);
         ErrorInfo::default().encode(&mut w, self.fv());
         vec![Action::Send(w.into_bytes())]
+    }
+
+    fn new_password(&self, user: &str, password: &[u8]) -> Result<(), OraError> {
+        if password.is_empty() {
+            return Err(OraError::new(988, "missing or invalid password(s)", 0));
+        }
+        self.creds.set_password(user, password)
+    }
+
+    /// `connection.changepassword(old, new)`: both passwords arrive under the login's
+    /// combined key; the old one must match, the new one replaces the verifiers.
+    fn change_password(&mut self, auth: &Auth) -> Vec<Action> {
+        let fail =
+            |s: &Self, e: OraError| vec![s.error_bytes_action(ErrorInfo::error(e.code, e.text()))];
+        let Some(ck) = self.combo_key.clone() else {
+            return fail(self, OraError::new(1031, "insufficient privileges", 0));
+        };
+        let get = |k: &str| tns::ttc::buf::find_key(&auth.pairs, k).map(|kv| kv.value_str());
+        let old = get("AUTH_PASSWORD").and_then(|h| o5logon::decrypt_password(&ck, &h).ok());
+        let new = get("AUTH_NEWPASSWORD").and_then(|h| o5logon::decrypt_password(&ck, &h).ok());
+        let (Some(old), Some(new)) = (old, new) else {
+            return fail(
+                self,
+                OraError::new(1017, "invalid username/password; logon denied", 0),
+            );
+        };
+        let user = pwfile::normalize_user(&auth.user);
+        let matches = self.creds.verifier(&user).is_some_and(|v| v.matches(&old));
+        if !matches {
+            return fail(self, OraError::new(28008, "invalid old password", 0));
+        }
+        match self.new_password(&user, &new) {
+            Ok(()) => vec![self.error_bytes_action(ErrorInfo::default())],
+            Err(e) => fail(self, e),
+        }
     }
 
     fn eval_context(&self) -> EvalContext {
