@@ -607,8 +607,12 @@ impl Server {
                 Err(e) if e.kind() == ErrorKind::WouldBlock => return,
                 Err(e) if e.kind() == ErrorKind::Interrupted => continue,
                 Err(e) => {
-                    // EMFILE and friends: leave the rest in the backlog, try on the next wake-up.
-                    tracing::warn!(error = %e, "accept failed");
+                    // EMFILE and friends: leave the rest in the backlog and try again next
+                    // second (edge-triggered readiness would not report them again).
+                    tracing::warn!(error = %e, "accept failed; retrying in a second");
+                    if let Some(b) = self.endpoints.get_mut(&token) {
+                        b.throttled = true;
+                    }
                     return;
                 }
             }
