@@ -173,6 +173,19 @@ pub fn load(home: &OracleHome, name: &str) -> Result<Loaded, SettingsError> {
             notes: early_notes,
         });
     }
+    load_file(settings, early_notes, &path, &name)
+}
+
+/// The settings of listener `name` from the parameter file at `path` (any file name), on
+/// top of `settings` (defaults plus sqlnet.ora).
+pub fn load_file(
+    mut settings: ListenerSettings,
+    early_notes: Vec<String>,
+    path: &std::path::Path,
+    name: &str,
+) -> Result<Loaded, SettingsError> {
+    let name = name.to_ascii_uppercase();
+    let path = path.to_path_buf();
     let parsed = config::listener::ListenerConfig::load(&path)
         .map_err(|e| SettingsError::Read(e.to_string()))?;
     let mut notes: Vec<String> = early_notes;
