@@ -1021,3 +1021,36 @@ fn save_config_persists_runtime_settings_like_oracle() {
     assert!(stdout(&home.lsnrctl(&["show", "inbound_connect_timeout"])).contains("set to 9"));
     assert!(stdout(&home.lsnrctl(&["status"])).contains("Trace Level               support\n"));
 }
+
+#[test]
+fn sighup_reloads_like_lsnrctl_reload() {
+    let home = TestHome::new();
+    let l = start(&home, &[]);
+    home.write_admin(
+        "listener.ora",
+        &listener_ora(
+            "LISTENER",
+            l.port,
+            &[("ORCL", Some(SERVICE)), ("HUP", Some("hup.example.com"))],
+            &[],
+        ),
+    );
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(l.pid() as i32),
+        nix::sys::signal::Signal::SIGHUP,
+    )
+    .expect("SIGHUP");
+    assert!(
+        wait_until(WAIT, || stdout(&home.lsnrctl(&["services"]))
+            .contains("Service \"hup.example.com\"")),
+        "{}",
+        stdout(&home.lsnrctl(&["services"]))
+    );
+    // Still the same process, still serving.
+    let (_s, p) = raw_connect(
+        l.port,
+        &descriptor(l.port, "(SERVICE_NAME=hup.example.com)"),
+    );
+    assert!(matches!(p, Packet::Accept(_)), "{p:?}");
+    assert!(stat_of(l.pid()).is_some());
+}
