@@ -829,7 +829,7 @@ impl AddressEntry {
 }
 
 impl Address {
-    fn to_raw(&self) -> RawParam {
+    pub(crate) fn to_raw(&self) -> RawParam {
         let mut b = Vec::new();
         push_str(&mut b, "PROTOCOL", self.protocol.as_deref());
         push_str(&mut b, "HOST", self.host.as_deref());
@@ -1124,7 +1124,7 @@ pub(crate) fn render_text(t: &str, pretty: bool) -> String {
 }
 
 /// Quotes a list item when the bare form would split, vanish or read as `KEY=value`.
-fn render_item(t: &str) -> String {
+pub(crate) fn render_item(t: &str) -> String {
     if t.is_empty() || t.contains([',', '=']) {
         if t.contains('"') {
             format!("'{t}'")
@@ -1178,7 +1178,7 @@ pub(crate) fn render_param(s: &mut String, p: &RawParam, indent: Option<usize>) 
             s.push('(');
             s.push_str(&p.key);
             s.push_str(" =");
-            if leafy && p.key != "CONNECT_DATA" && p.key != "SECURITY" {
+            if leafy && !matches!(p.key.as_str(), "CONNECT_DATA" | "SECURITY" | "SID_DESC") {
                 s.push(' ');
                 for c in children {
                     render_param(s, c, Some(level + 1));

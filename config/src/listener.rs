@@ -10,7 +10,10 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::descriptor::{Address, ConnectDescriptor, RawParam, RawValue, parse_bool};
+use crate::descriptor::{
+    Address, ConnectDescriptor, RawParam, RawValue, parse_bool, render_item, render_param,
+    render_text,
+};
 use crate::diag::{Diagnostic, Parsed, Pos};
 use crate::paramfile::{Node, Param, ParamFile, Value};
 
@@ -486,6 +489,263 @@ impl ListenerConfig {
     }
 }
 
+impl ListenerConfig {
+    /// Writes the model as `listener.ora` text, in netca's layout: each listener's
+    /// definition, its `SID_LIST_<name>`, then its `PARAM_<name>` lines that differ from
+    /// Oracle's defaults, then file-wide parameters. Parsing the text gives the same model
+    /// (a listener with no endpoint, no SID_LIST and only defaults is Oracle's default and is
+    /// not written).
+    pub fn to_ora(&self) -> String {
+        let mut out = String::new();
+        for l in &self.listeners {
+            let name = &l.name;
+            if !l.endpoints.is_empty() {
+                let addrs: Vec<RawParam> = l.endpoints.iter().map(|e| e.address.to_raw()).collect();
+                let desc = RawParam {
+                    key: "DESCRIPTION".into(),
+                    value: RawValue::Nodes(addrs),
+                };
+                let list = RawParam {
+                    key: "DESCRIPTION_LIST".into(),
+                    value: RawValue::Nodes(vec![desc]),
+                };
+                out.push_str(&format!("{name} =\n  "));
+                render_param(&mut out, &list, Some(1));
+                out.push_str("\n\n");
+            }
+            if !l.sid_list.is_empty() {
+                let descs: Vec<RawParam> = l.sid_list.iter().map(SidDesc::to_raw).collect();
+                let list = RawParam {
+                    key: "SID_LIST".into(),
+                    value: RawValue::Nodes(descs),
+                };
+                out.push_str(&format!("SID_LIST_{name} =\n  "));
+                render_param(&mut out, &list, Some(1));
+                out.push_str("\n\n");
+            }
+            let params = l.params.non_default();
+            for (k, v) in &params {
+                out.push_str(&format!("{k}_{name} = {v}\n"));
+            }
+            for p in &l.params.other {
+                out.push_str(&top_level(p));
+            }
+            if !params.is_empty() || !l.params.other.is_empty() {
+                out.push('\n');
+            }
+        }
+        for p in &self.other {
+            out.push_str(&top_level(p));
+        }
+        out
+    }
+}
+
+/// `KEY = value` at the top level of a file.
+fn top_level(p: &RawParam) -> String {
+    match &p.value {
+        RawValue::Text(t) => format!("{} = {}\n", p.key, render_text(t, true)),
+        RawValue::List(items) => {
+            let items: Vec<String> = items.iter().map(|i| render_item(i)).collect();
+            format!("{} = ({})\n", p.key, items.join(", "))
+        }
+        RawValue::Nodes(nodes) => {
+            let mut s = format!("{} =\n", p.key);
+            for n in nodes {
+                s.push_str("  ");
+                render_param(&mut s, n, Some(1));
+                s.push('\n');
+            }
+            s
+        }
+    }
+}
+
+impl SidDesc {
+    fn to_raw(&self) -> RawParam {
+        let text = |k: &str, v: &Option<String>| {
+            v.as_ref().map(|v| RawParam {
+                key: k.into(),
+                value: RawValue::Text(v.clone()),
+            })
+        };
+        let num = |k: &str, v: Option<u32>| {
+            v.map(|v| RawParam {
+                key: k.into(),
+                value: RawValue::Text(v.to_string()),
+            })
+        };
+        let mut b: Vec<RawParam> = [
+            text("GLOBAL_DBNAME", &self.global_dbname),
+            text("SID_NAME", &self.sid_name),
+            text("ORACLE_HOME", &self.oracle_home),
+            text("PROGRAM", &self.program),
+            text("ENVS", &self.envs),
+            num("PRESPAWN_MAX", self.prespawn_max),
+        ]
+        .into_iter()
+        .flatten()
+        .collect();
+        if !self.prespawn.is_empty() {
+            let descs = self
+                .prespawn
+                .iter()
+                .map(|p| {
+                    let fields = [
+                        text("PROTOCOL", &p.protocol),
+                        num("POOL_SIZE", p.pool_size),
+                        num("TIMEOUT", p.timeout),
+                    ]
+                    .into_iter()
+                    .flatten()
+                    .collect();
+                    RawParam {
+                        key: "PRESPAWN_DESC".into(),
+                        value: RawValue::Nodes(fields),
+                    }
+                })
+                .collect();
+            b.push(RawParam {
+                key: "PRESPAWN_LIST".into(),
+                value: RawValue::Nodes(descs),
+            });
+        }
+        b.extend(self.extra.iter().cloned());
+        RawParam {
+            key: "SID_DESC".into(),
+            value: RawValue::Nodes(b),
+        }
+    }
+}
+
+impl ListenerParams {
+    /// `(PARAMETER, value)` for every control that differs from Oracle's default.
+    fn non_default(&self) -> Vec<(&'static str, String)> {
+        let d = ListenerParams::default();
+        let onoff = |b: bool| if b { "ON" } else { "OFF" }.to_string();
+        let list = |v: &[String]| {
+            format!(
+                "({})",
+                v.iter()
+                    .map(|i| render_item(i))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
+        };
+        let text = |t: &str| render_text(t, true);
+        let mut out = Vec::new();
+        let mut flag = |k: &'static str, v: bool, dv: bool| {
+            if v != dv {
+                out.push((k, onoff(v)));
+            }
+        };
+        flag(
+            "ADMIN_RESTRICTIONS",
+            self.admin_restrictions,
+            d.admin_restrictions,
+        );
+        flag("LOGGING", self.logging, d.logging);
+        flag(
+            "DIAG_ADR_ENABLED",
+            self.diag_adr_enabled,
+            d.diag_adr_enabled,
+        );
+        flag(
+            "DYNAMIC_REGISTRATION",
+            self.dynamic_registration,
+            d.dynamic_registration,
+        );
+        flag(
+            "SAVE_CONFIG_ON_STOP",
+            self.save_config_on_stop,
+            d.save_config_on_stop,
+        );
+        flag(
+            "USE_SID_AS_SERVICE",
+            self.use_sid_as_service,
+            d.use_sid_as_service,
+        );
+        flag(
+            "ENABLE_GLOBAL_DYNAMIC_ENDPOINT",
+            self.enable_global_dynamic_endpoint,
+            d.enable_global_dynamic_endpoint,
+        );
+        flag(
+            "SUBSCRIBE_FOR_NODE_DOWN_EVENT",
+            self.subscribe_for_node_down_event,
+            d.subscribe_for_node_down_event,
+        );
+        flag(
+            "DIRECT_HANDOFF_TTC",
+            self.direct_handoff_ttc,
+            d.direct_handoff_ttc,
+        );
+        flag(
+            "DEDICATED_THROUGH_BROKER",
+            self.dedicated_through_broker,
+            d.dedicated_through_broker,
+        );
+        if self.inbound_connect_timeout != d.inbound_connect_timeout {
+            out.push((
+                "INBOUND_CONNECT_TIMEOUT",
+                self.inbound_connect_timeout.as_secs().to_string(),
+            ));
+        }
+        if let Some(n) = self.connection_rate {
+            out.push(("CONNECTION_RATE", n.to_string()));
+        }
+        if let Some(n) = self.service_rate {
+            out.push(("SERVICE_RATE", n.to_string()));
+        }
+        if let Some(s) = &self.default_service {
+            out.push(("DEFAULT_SERVICE", text(s)));
+        }
+        if let Some(p) = &self.log_directory {
+            out.push(("LOG_DIRECTORY", text(&p.display().to_string())));
+        }
+        if let Some(s) = &self.log_file {
+            out.push(("LOG_FILE", text(s)));
+        }
+        if let Some(s) = &self.trace_level {
+            out.push(("TRACE_LEVEL", text(s)));
+        }
+        if let Some(p) = &self.trace_directory {
+            out.push(("TRACE_DIRECTORY", text(&p.display().to_string())));
+        }
+        if let Some(s) = &self.trace_file {
+            out.push(("TRACE_FILE", text(s)));
+        }
+        if let Some(p) = &self.adr_base {
+            out.push(("ADR_BASE", text(&p.display().to_string())));
+        }
+        if self.valid_node_checking_registration != d.valid_node_checking_registration {
+            let v = match self.valid_node_checking_registration {
+                ValidNodeChecking::Off => "OFF",
+                ValidNodeChecking::Local => "LOCAL",
+                ValidNodeChecking::Subnet => "SUBNET",
+            };
+            out.push(("VALID_NODE_CHECKING_REGISTRATION", v.to_string()));
+        }
+        for (k, v) in [
+            (
+                "REGISTRATION_INVITED_NODES",
+                &self.registration_invited_nodes,
+            ),
+            (
+                "REGISTRATION_EXCLUDED_NODES",
+                &self.registration_excluded_nodes,
+            ),
+            ("SECURE_REGISTER", &self.secure_register),
+            ("SECURE_CONTROL", &self.secure_control),
+        ] {
+            if !v.is_empty() {
+                out.push((k, list(v)));
+            }
+        }
+        out
+    }
+}
+
 fn is_listener_definition(p: &Param) -> bool {
     let name = p.name().to_ascii_uppercase();
     if name.starts_with("SID_LIST_") || split_suffixed(&name).is_some() {
@@ -860,6 +1120,24 @@ FOO_BAR = 1
                 .any(|d| d.message.contains("RATE_LIMIT 'fast'")),
             "{:?}",
             p.diagnostics
+        );
+    }
+
+    #[test]
+    fn to_ora_round_trips() {
+        let p = ListenerConfig::parse_str(SAMPLE, "listener.ora");
+        let text = p.value.to_ora();
+        let again = ListenerConfig::parse_str(&text, "rendered.ora");
+        assert!(!again.has_errors(), "{:?}\n{text}", again.diagnostics);
+        assert_eq!(again.value, p.value, "{text}");
+        assert!(
+            text.contains("INBOUND_CONNECT_TIMEOUT_LISTENER = 5\n"),
+            "{text}"
+        );
+        assert!(text.contains("(ADDRESS = (PROTOCOL = TCP)(HOST = dbhost)(PORT = 1521)(QUEUESIZE = 50)(RATE_LIMIT = yes))"), "{text}");
+        assert!(
+            text.contains("(ENVS = \"EXTPROC_DLLS=ANY,LD_LIBRARY_PATH=/lib\")"),
+            "{text}"
         );
     }
 

@@ -287,6 +287,17 @@ fn load_rec(
         }
         match std::fs::read(&target) {
             Ok(inner) => {
+                // The including file plus three levels is what Oracle documents.
+                if stack.len() > 3 {
+                    diags.push(Diagnostic::warning(
+                        &file,
+                        p.pos,
+                        format!(
+                            "IFILE nested {} levels deep; Oracle documents at most three",
+                            stack.len()
+                        ),
+                    ));
+                }
                 stack.push(canonical);
                 out.extend(load_rec(&inner, &target, stack, diags, skipped));
                 stack.pop();
@@ -783,7 +794,7 @@ fn ws_inline(i: &str) -> Res<'_, ()> {
 }
 
 /// `name[, name...] =`
-fn names<'a>(ctx: &Ctx<'_>, i: &'a str) -> Res<'a, Vec<String>> {
+fn names(i: &str) -> Res<'_, Vec<String>> {
     let mut out = Vec::new();
     let mut r = i;
     loop {
@@ -803,7 +814,6 @@ fn names<'a>(ctx: &Ctx<'_>, i: &'a str) -> Res<'a, Vec<String>> {
             continue;
         }
         if let Some(r3) = r2.strip_prefix('=') {
-            let _ = ctx;
             return Ok((r3, out));
         }
         return fail(
@@ -816,7 +826,7 @@ fn names<'a>(ctx: &Ctx<'_>, i: &'a str) -> Res<'a, Vec<String>> {
 /// Result of parsing one entry: the parameter if its value was complete, plus diagnostics.
 fn parse_entry(ctx: &Ctx<'_>, i: &str, diags: &mut Vec<Diagnostic>) -> Option<Param> {
     let pos = ctx.pos(i);
-    let parsed = names(ctx, i).and_then(|(r, n)| top_value(ctx, r).map(|(r, v)| (r, n, v)));
+    let parsed = names(i).and_then(|(r, n)| top_value(ctx, r).map(|(r, v)| (r, n, v)));
     match parsed {
         Ok((rest, names, value)) => {
             if let Ok((rest, ())) = ws(rest)
@@ -912,7 +922,7 @@ fn parse_text(
         match parse_entry(&ctx, entry, diags) {
             Some(p) => out.push(p),
             None => {
-                if let Ok((_, names)) = names(&ctx, entry) {
+                if let Ok((_, names)) = names(entry) {
                     skipped.push(Skipped {
                         names,
                         file: Arc::clone(file),
@@ -1041,6 +1051,55 @@ mod tests {
     }
 
     #[test]
+    fn init_ora_pfile_lines() {
+        let p = parse(
+            "orcl.__db_cache_size=1207959552\n\
+             *.audit_file_dest='/u01/app/oracle/admin/orcl/adump'\n\
+             *.control_files='/u01/oradata/ORCL/control01.ctl','/u01/fra/ORCL/control02.ctl'\n\
+             *.db_name='orcl'\n\
+             *.dispatchers='(PROTOCOL=TCP) (SERVICE=orclXDB)'\n\
+             *.local_listener='(ADDRESS=(PROTOCOL=TCP)(HOST=localhost)(PORT=1521))'\n\
+             *.processes=300 # sized for the demo\n\
+             shared_servers = 2\n\
+             *.nls_language=\"AMERICAN\"\n",
+        );
+        assert!(p.diagnostics.is_empty(), "{:?}", p.diagnostics);
+        let f = &p.value;
+        assert_eq!(
+            f.get("*.db_name").and_then(|x| x.value.as_text()),
+            Some("orcl")
+        );
+        assert_eq!(
+            f.get("*.CONTROL_FILES").map(|x| x.value.items()),
+            Some(vec![
+                "/u01/oradata/ORCL/control01.ctl".to_string(),
+                "/u01/fra/ORCL/control02.ctl".to_string()
+            ])
+        );
+        assert_eq!(
+            f.get("*.dispatchers").and_then(|x| x.value.as_text()),
+            Some("(PROTOCOL=TCP) (SERVICE=orclXDB)")
+        );
+        assert_eq!(
+            f.get("*.processes").and_then(|x| x.value.as_text()),
+            Some("300")
+        );
+        assert_eq!(
+            f.get("shared_servers").and_then(|x| x.value.as_text()),
+            Some("2")
+        );
+        assert_eq!(
+            f.get("orcl.__db_cache_size")
+                .and_then(|x| x.value.as_text()),
+            Some("1207959552")
+        );
+        assert_eq!(
+            f.get("*.nls_language").and_then(|x| x.value.as_text()),
+            Some("AMERICAN")
+        );
+    }
+
+    #[test]
     fn broken_entry_is_skipped_with_position() {
         let p = parse("a = (X = (Y = 1)\nb = (Z = 2)\n");
         assert_eq!(p.value.params.len(), 1);
@@ -1106,8 +1165,35 @@ mod tests {
         assert_eq!(names, vec!["x", "y", "z"]);
         let e: Vec<_> = p.errors().collect();
         assert_eq!(e.len(), 1);
+        assert!(
+            p.diagnostics
+                .iter()
+                .all(|d| !d.message.contains("levels deep"))
+        );
         assert!(e[0].message.contains("cycle"));
         assert!(e[0].file.ends_with("b.ora"));
         assert_eq!(e[0].pos.line, 2);
+    }
+
+    #[test]
+    fn ifile_deeper_than_three_levels_is_read_with_a_warning() {
+        let dir = tempfile::tempdir().unwrap();
+        for i in 0..5 {
+            std::fs::write(
+                dir.path().join(format!("f{i}.ora")),
+                format!("p{i} = {i}\nifile = f{}.ora\n", i + 1),
+            )
+            .unwrap();
+        }
+        std::fs::write(dir.path().join("f5.ora"), "p5 = 5\n").unwrap();
+        let p = ParamFile::load(&dir.path().join("f0.ora")).unwrap();
+        assert_eq!(p.value.params.len(), 6);
+        let w: Vec<_> = p
+            .diagnostics
+            .iter()
+            .filter(|d| d.message.contains("levels deep"))
+            .collect();
+        assert_eq!(w.len(), 2, "{:?}", p.diagnostics);
+        assert!(w[0].file.ends_with("f3.ora"), "{}", w[0]);
     }
 }

@@ -607,8 +607,12 @@ impl Server {
                 Err(e) if e.kind() == ErrorKind::WouldBlock => return,
                 Err(e) if e.kind() == ErrorKind::Interrupted => continue,
                 Err(e) => {
-                    // EMFILE and friends: leave the rest in the backlog, try on the next wake-up.
-                    tracing::warn!(error = %e, "accept failed");
+                    // EMFILE and friends: leave the rest in the backlog and try again next
+                    // second (edge-triggered readiness would not report them again).
+                    tracing::warn!(error = %e, "accept failed; retrying in a second");
+                    if let Some(b) = self.endpoints.get_mut(&token) {
+                        b.throttled = true;
+                    }
                     return;
                 }
             }
@@ -1020,6 +1024,7 @@ impl Server {
             AdminRequest::Stop => "stop",
             AdminRequest::Reload => "reload",
             AdminRequest::Version => "version",
+            AdminRequest::SaveConfig => "save_config",
             AdminRequest::Set { .. } => "set",
             AdminRequest::Show { .. } => "show",
         };
@@ -1045,8 +1050,20 @@ impl Server {
             },
             AdminRequest::Stop => {
                 self.stop = true;
-                AdminResponse::Ok { lines: vec![] }
+                let lines = if self.settings.save_config_on_stop {
+                    self.save_config().unwrap_or_else(|e| vec![e])
+                } else {
+                    vec![]
+                };
+                AdminResponse::Ok { lines }
             }
+            AdminRequest::SaveConfig => match self.save_config() {
+                Ok(lines) => AdminResponse::Ok { lines },
+                Err(e) => AdminResponse::Error {
+                    code: 1153,
+                    lines: vec![format!("{} {e}", TnsCode(1153).tns_line())],
+                },
+            },
             AdminRequest::Reload => AdminResponse::Ok {
                 lines: self.reload(),
             },
@@ -1092,6 +1109,35 @@ impl Server {
             services: self.directory.views(),
             pid: std::process::id(),
         }
+    }
+
+    /// Persists the runtime-settable parameters into the parameter file (Oracle's layout).
+    fn save_config(&mut self) -> Result<Vec<String>, String> {
+        let path = self
+            .settings
+            .parameter_file
+            .clone()
+            .unwrap_or_else(|| self.home.listener_ora());
+        let mut params = vec![(
+            "INBOUND_CONNECT_TIMEOUT",
+            self.settings.inbound_connect_timeout.as_secs().to_string(),
+        )];
+        if trace_directive(&self.trace_level).is_some() {
+            params.push(("TRACE_LEVEL", self.trace_level.to_ascii_uppercase()));
+        }
+        params.push((
+            "LOGGING",
+            if self.log.enabled() { "ON" } else { "OFF" }.to_string(),
+        ));
+        let stamp = crate::oratime::format_timestamp(SystemTime::now());
+        let backup = crate::settings::save_params(&path, &self.settings.name, &params, &stamp)
+            .map_err(|e| format!("{}: {e}", path.display()))?;
+        self.settings.parameter_file = Some(path.clone());
+        Ok(vec![
+            format!("Saved {} configuration parameters.", self.settings.name),
+            format!("Listener Parameter File   {}", path.display()),
+            format!("Old Parameter File   {}", backup.display()),
+        ])
     }
 
     fn param_line(&self, param: &str, value: &str) -> String {

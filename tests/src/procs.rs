@@ -193,16 +193,32 @@ impl ListenerProc {
     /// with another port when the chosen one was taken meanwhile. Waits until it answers
     /// on its admin socket.
     pub fn start(home: &TestHome, name: &str, ora: impl Fn(u16) -> String) -> Self {
-        Self::start_as(home, name, ora, false)
+        Self::start_as(home, name, ora, false, None)
+    }
+
+    /// Like [`ListenerProc::start`], with `RLIMIT_NOFILE` (soft and hard) set to `nofile`.
+    pub fn start_with_nofile(
+        home: &TestHome,
+        name: &str,
+        ora: impl Fn(u16) -> String,
+        nofile: u64,
+    ) -> Self {
+        Self::start_as(home, name, ora, false, Some(nofile))
     }
 
     /// Like [`ListenerProc::start`], but runs `./tnslsnr NAME` from the binary's directory
     /// with `ORACLE_HOME` in the environment: the shortest command line a DBA would type.
     pub fn start_short(home: &TestHome, name: &str, ora: impl Fn(u16) -> String) -> Self {
-        Self::start_as(home, name, ora, true)
+        Self::start_as(home, name, ora, true, None)
     }
 
-    fn start_as(home: &TestHome, name: &str, ora: impl Fn(u16) -> String, short: bool) -> Self {
+    fn start_as(
+        home: &TestHome,
+        name: &str,
+        ora: impl Fn(u16) -> String,
+        short: bool,
+        nofile: Option<u64>,
+    ) -> Self {
         for _ in 0..5 {
             let port = free_port();
             home.write_admin("listener.ora", &ora(port));
@@ -231,6 +247,20 @@ impl ListenerProc {
                 .stdout(log("out"))
                 .stderr(log("err"));
             std::os::unix::process::CommandExt::process_group(&mut cmd, 0);
+            if let Some(n) = nofile {
+                // SAFETY: runs in the forked child before exec; setrlimit is async-signal-safe
+                // and touches no memory shared with the parent.
+                unsafe {
+                    std::os::unix::process::CommandExt::pre_exec(&mut cmd, move || {
+                        nix::sys::resource::setrlimit(
+                            nix::sys::resource::Resource::RLIMIT_NOFILE,
+                            n,
+                            n,
+                        )
+                        .map_err(std::io::Error::from)
+                    });
+                }
+            }
             let child = cmd.spawn().expect("spawn tnslsnr");
             let mut me = Self {
                 child: Some(child),

@@ -326,3 +326,26 @@ fn listener_details_from_real_files() {
     assert_eq!(l.params.inbound_connect_timeout, Duration::from_secs(120));
     assert!(l.endpoints.iter().all(|e| e.protocol == Protocol::Ipc));
 }
+
+#[test]
+fn listener_files_render_back_to_the_same_model() {
+    for f in corpus::files().iter().filter(|f| f.kind == Kind::Listener) {
+        let mut model = ListenerConfig::load(&f.path).expect("readable").value;
+        let text = model.to_ora();
+        // A listener with nothing but Oracle's defaults is not written (022's
+        // `SID_LIST_listener_name=[...]` names one and gives it nothing).
+        model.listeners.retain(|l| {
+            !(l.endpoints.is_empty()
+                && l.sid_list.is_empty()
+                && l.params == config::listener::ListenerParams::default())
+        });
+        let again = ListenerConfig::parse_str(&text, "rendered.ora");
+        assert!(
+            !again.has_errors(),
+            "{}: {:?}\n{text}",
+            f.rel,
+            again.diagnostics
+        );
+        assert_eq!(again.value, model, "{}:\n{text}", f.rel);
+    }
+}

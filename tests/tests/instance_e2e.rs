@@ -150,6 +150,14 @@ fn services_show_ready_and_sessions_see_each_other_with_real_spids() {
         );
     }
     assert_ne!(a_spid, b_spid);
+    // The classic ways to find one's own row.
+    let r = py.exec(
+        "a",
+        "select sid from v$session where audsid = userenv('SESSIONID')",
+    );
+    assert_eq!(r.result(), &json!([[a_sid]]), "{}", r.json);
+    let r = py.exec("b", "select count(*) from v$session where username = user");
+    assert_eq!(r.result(), &json!([[2]]), "{}", r.json);
     let inst = py.exec("b", "select instance_name, status from v$instance");
     assert_eq!(inst.result(), &json!([[stack.home.sid, "OPEN"]]));
 }

@@ -981,3 +981,76 @@ fn rate_limit_queues_connections_instead_of_refusing_them() {
         "{log}"
     );
 }
+
+#[test]
+fn save_config_persists_runtime_settings_like_oracle() {
+    let home = TestHome::new();
+    let l = start(&home, &[]);
+    assert!(
+        home.lsnrctl(&["set", "inbound_connect_timeout", "9"])
+            .status
+            .success()
+    );
+    let trace = stdout(&home.lsnrctl(&["trace", "support"]));
+    assert!(
+        trace.contains("LISTENER parameter \"trc_level\" set to support"),
+        "{trace}"
+    );
+    let out = home.lsnrctl(&["save_config"]);
+    let text = stdout(&out);
+    assert!(out.status.success(), "{text}");
+    let ora = home.admin_dir().join("listener.ora");
+    let bak = home.admin_dir().join("listener.bak");
+    assert!(
+        text.contains(&format!(
+            "Saved LISTENER configuration parameters.\nListener Parameter File   {}\nOld Parameter File   {}\nThe command completed successfully\n",
+            ora.display(),
+            bak.display()
+        )),
+        "{text}"
+    );
+    let saved = std::fs::read_to_string(&ora).expect("listener.ora");
+    assert!(saved.contains("#----ADDED BY TNSLSNR "), "{saved}");
+    assert!(saved.contains("INBOUND_CONNECT_TIMEOUT_LISTENER = 9\nTRACE_LEVEL_LISTENER = SUPPORT\nLOGGING_LISTENER = ON\n"), "{saved}");
+    assert_eq!(
+        std::fs::read_to_string(&bak).expect("bak"),
+        listener_ora("LISTENER", l.port, &[("ORCL", Some(SERVICE))], &[])
+    );
+    // The saved values survive a reload (which re-reads the file).
+    assert!(home.lsnrctl(&["reload"]).status.success());
+    assert!(stdout(&home.lsnrctl(&["show", "inbound_connect_timeout"])).contains("set to 9"));
+    assert!(stdout(&home.lsnrctl(&["status"])).contains("Trace Level               support\n"));
+}
+
+#[test]
+fn sighup_reloads_like_lsnrctl_reload() {
+    let home = TestHome::new();
+    let l = start(&home, &[]);
+    home.write_admin(
+        "listener.ora",
+        &listener_ora(
+            "LISTENER",
+            l.port,
+            &[("ORCL", Some(SERVICE)), ("HUP", Some("hup.example.com"))],
+            &[],
+        ),
+    );
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(l.pid() as i32),
+        nix::sys::signal::Signal::SIGHUP,
+    )
+    .expect("SIGHUP");
+    assert!(
+        wait_until(WAIT, || stdout(&home.lsnrctl(&["services"]))
+            .contains("Service \"hup.example.com\"")),
+        "{}",
+        stdout(&home.lsnrctl(&["services"]))
+    );
+    // Still the same process, still serving.
+    let (_s, p) = raw_connect(
+        l.port,
+        &descriptor(l.port, "(SERVICE_NAME=hup.example.com)"),
+    );
+    assert!(matches!(p, Packet::Accept(_)), "{p:?}");
+    assert!(stat_of(l.pid()).is_some());
+}

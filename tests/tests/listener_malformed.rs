@@ -164,3 +164,29 @@ fn a_silent_admin_client_does_not_hold_up_lsnrctl_or_clients() {
     assert!(half.read_to_end(&mut rest).is_ok());
     assert!(rest.is_empty());
 }
+
+#[test]
+fn running_out_of_descriptors_does_not_stop_the_listener() {
+    let home = TestHome::new();
+    let l = ListenerProc::start_with_nofile(
+        &home,
+        "LISTENER",
+        |port| listener_ora("LISTENER", port, &[], &[("INBOUND_CONNECT_TIMEOUT", "0")]),
+        32,
+    );
+    // Silent clients until the listener cannot accept any more (EMFILE)...
+    let hogs: Vec<TcpStream> = (0..40).map(|_| open(l.port).0).collect();
+    // ...a well-behaved client queues in the backlog meanwhile...
+    let port = l.port;
+    let waiter = std::thread::spawn(move || good_client(port));
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    // ...and is served once descriptors are free again.
+    drop(hogs);
+    assert_eq!(waiter.join().expect("client"), 12514);
+    assert_eq!(good_client(l.port), 12514);
+    let trace = std::fs::read_to_string(home.path().join("tnslsnr.err")).unwrap_or_default();
+    assert!(
+        trace.contains("accept failed"),
+        "EMFILE never happened:\n{trace}"
+    );
+}

@@ -97,6 +97,7 @@ fn run() -> anyhow::Result<()> {
         a.set(&format!("tnslsnr {name}"), "tnslsnr");
     }
 
+    let nofile = listener::sys::raise_nofile_limit();
     let loaded = settings::load(&home, &name)?;
     let initial = args
         .trace_level
@@ -122,6 +123,7 @@ fn run() -> anyhow::Result<()> {
                 .with_ansi(false),
         )
         .init();
+    tracing::debug!(?nofile, "RLIMIT_NOFILE");
     for n in &loaded.notes {
         tracing::warn!("{n}");
     }

@@ -10,7 +10,7 @@ pub(crate) mod fdpass;
 pub(crate) mod process;
 pub mod title;
 
-pub use process::thread_count;
+pub use process::{raise_nofile_limit, thread_count};
 
 /// Closes every descriptor above stderr that this process inherited from whoever started
 /// it (a daemon must not pass its starter's pipes on to its clients' server processes).

@@ -131,3 +131,14 @@ pub(crate) fn ignore_signal(sig: Signal) {
     // SAFETY: SIG_IGN installs no handler code.
     let _ = unsafe { signal(sig, SigHandler::SigIgn) };
 }
+
+/// Raises the soft `RLIMIT_NOFILE` to the hard limit (a listener under a logon storm holds
+/// one descriptor per pending client). Returns the new soft limit.
+pub fn raise_nofile_limit() -> Option<u64> {
+    use nix::sys::resource::{Resource, getrlimit, setrlimit};
+    let (soft, hard) = getrlimit(Resource::RLIMIT_NOFILE).ok()?;
+    if soft < hard {
+        setrlimit(Resource::RLIMIT_NOFILE, hard, hard).ok()?;
+    }
+    Some(hard.max(soft))
+}

@@ -132,8 +132,14 @@ impl InstanceHooks for SgaInstance {
         binds: &[Option<String>],
     ) -> Result<InstanceOutcome, OraError> {
         let names = views::bind_names(sql);
+        // USERENV('SESSIONID') is V$SESSION.AUDSID (`WHERE audsid = USERENV('SESSIONID')`).
+        let mut userenv = userenv.to_vec();
+        if let Some(audsid) = self.attachment.audsid(slot.sid, slot.serial) {
+            userenv.retain(|(k, _)| k != "SESSIONID");
+            userenv.push(("SESSIONID".to_string(), audsid.to_string()));
+        }
         let ctx = QueryContext {
-            userenv: userenv.to_vec(),
+            userenv,
             binds: names
                 .into_iter()
                 .zip(binds.iter())

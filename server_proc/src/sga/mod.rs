@@ -627,6 +627,9 @@ fn now_ms() -> u64 {
         .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
 }
 
+/// First AUDSID handed out (Oracle's come from the SYS.AUDSES$ sequence).
+const AUDSID_BASE: u64 = 150_000;
+
 /// How often a session looks whether its instance died under it.
 const ALIVE_CHECK_EVERY: Duration = Duration::from_secs(1);
 
@@ -1090,7 +1093,14 @@ impl Sga {
             }
             fence(Ordering::Release);
             let t_now = now();
-            let audsid = h.logons_cumulative.fetch_add(1, Ordering::Relaxed) + 1;
+            // AUDSID comes from a sequence in Oracle (large numbers, never the SID); background
+            // sessions have 0.
+            let logon = h.logons_cumulative.fetch_add(1, Ordering::Relaxed) + 1;
+            let audsid = if spec.background {
+                0
+            } else {
+                AUDSID_BASE + logon
+            };
             slot.kill.store(0, Ordering::Relaxed);
             slot.paddr.store(process.index + 1, Ordering::Relaxed);
             slot.pserial.store(process.serial, Ordering::Relaxed);

@@ -129,6 +129,11 @@ impl ServerAttachment {
         r
     }
 
+    /// V$SESSION.AUDSID of one of this process's sessions.
+    pub fn audsid(&self, sid: u32, serial: u32) -> Option<u64> {
+        self.session(sid, serial).ok().map(|s| s.audsid())
+    }
+
     /// Marks the session ACTIVE/INACTIVE without consuming a pending kill.
     pub fn mark(&self, sid: u32, serial: u32, active: bool) {
         if let Ok(s) = self.session(sid, serial) {
@@ -229,7 +234,9 @@ impl ServerAttachment {
                     } else {
                         Vec::new()
                     },
-                    instance: if wanted.contains(&View::Instance) {
+                    instance: if wanted.contains(&View::Instance)
+                        || wanted.contains(&View::Database)
+                    {
                         self.v_instance()
                     } else {
                         None

@@ -3,7 +3,8 @@
 //! `V$SESSION s, V$PROCESS p WHERE s.paddr = p.addr`, `WHERE` with `=`, `<>`/`!=`, `<`, `<=`,
 //! `>`, `>=`, `IN (...)`, `AND`, `OR`, parentheses, `SYS_CONTEXT('USERENV', ...)` and bind
 //! variables, `COUNT(*)`, `ORDER BY` by name or position with `ASC`/`DESC`), and
-//! `ALTER SYSTEM KILL SESSION | DISCONNECT SESSION | REGISTER`.
+//! `ALTER SYSTEM KILL SESSION | DISCONNECT SESSION | REGISTER`. `V$DATABASE` answers the
+//! usual first question (`SELECT name, open_mode FROM v$database`).
 //!
 //! It is evaluated over snapshots of the SGA ([`super::Sga::snapshot_sessions`] ...), with no
 //! I/O and no clock of its own: the caller passes the rows and "now". The session engine asks
@@ -106,6 +107,8 @@ pub enum View {
     Process,
     /// V$INSTANCE.
     Instance,
+    /// V$DATABASE.
+    Database,
 }
 
 impl View {
@@ -120,6 +123,7 @@ impl View {
             "V$SESSION" | "GV$SESSION" | "V_$SESSION" => Some(View::Session),
             "V$PROCESS" | "GV$PROCESS" | "V_$PROCESS" => Some(View::Process),
             "V$INSTANCE" | "GV$INSTANCE" | "V_$INSTANCE" => Some(View::Instance),
+            "V$DATABASE" | "GV$DATABASE" | "V_$DATABASE" => Some(View::Database),
             _ => None,
         }
     }
@@ -196,6 +200,18 @@ impl View {
                 c("INSTANCE_MODE", Varchar2(11)),
                 c("EDITION", Varchar2(7)),
                 c("DATABASE_TYPE", Varchar2(15)),
+            ],
+            View::Database => vec![
+                c("DBID", Number),
+                c("NAME", Varchar2(9)),
+                c("CREATED", Date),
+                c("LOG_MODE", Varchar2(12)),
+                c("OPEN_MODE", Varchar2(20)),
+                c("DATABASE_ROLE", Varchar2(16)),
+                c("DB_UNIQUE_NAME", Varchar2(30)),
+                c("PLATFORM_NAME", Varchar2(101)),
+                c("CDB", Varchar2(3)),
+                c("CON_ID", Number),
             ],
         }
     }
@@ -292,6 +308,39 @@ pub fn instance_cells(r: &InstanceRow) -> Vec<Cell> {
         text("REGULAR"),
         text("EE"),
         text("SINGLE"),
+    ]
+}
+
+/// A stable DBID for a database name (Oracle derives it at CREATE DATABASE; here it is an
+/// FNV-1a hash of the name, so it is the same at every startup).
+pub fn dbid(db_name: &str) -> i64 {
+    let mut h: u32 = 0x811c_9dc5;
+    for b in db_name.to_ascii_uppercase().bytes() {
+        h ^= u32::from(b);
+        h = h.wrapping_mul(0x0100_0193);
+    }
+    i64::from(h)
+}
+
+/// The cells of the V$DATABASE row (from the instance row), in [`View::columns`] order.
+pub fn database_cells(r: &InstanceRow) -> Vec<Cell> {
+    use super::InstanceState;
+    vec![
+        Cell::Int(dbid(&r.db_name)),
+        text(&r.db_name),
+        // The simulated database is created when its instance starts.
+        Cell::Date(r.startup_time),
+        text("NOARCHIVELOG"),
+        text(match r.status {
+            InstanceState::Open => "READ WRITE",
+            InstanceState::Mounted => "MOUNTED",
+            InstanceState::Started | InstanceState::Shutdown => "",
+        }),
+        text("PRIMARY"),
+        text(&r.db_name),
+        text("Linux x86 64-bit"),
+        text("NO"),
+        int(0),
     ]
 }
 
@@ -1013,6 +1062,17 @@ impl Parser<'_> {
                     .map(Operand::UserEnv)
                     .ok_or_else(|| err(2003, "invalid USERENV parameter", at))
             }
+            // The USER pseudo-column (`WHERE username = USER`).
+            Some(Tok::Ident(s))
+                if s == "USER"
+                    && !matches!(
+                        self.toks.get(self.pos + 1).map(|t| &t.tok),
+                        Some(Tok::Sym("."))
+                    ) =>
+            {
+                self.pos += 1;
+                Ok(Operand::UserEnv("SESSION_USER".to_string()))
+            }
             Some(Tok::Ident(_) | Tok::Quoted(_)) => Ok(Operand::Col(self.colref()?)),
             _ => Err(err(936, "missing expression", at)),
         }
@@ -1063,6 +1123,7 @@ fn view_name(v: View) -> &'static str {
         View::Session => "V$SESSION",
         View::Process => "V$PROCESS",
         View::Instance => "V$INSTANCE",
+        View::Database => "V$DATABASE",
     }
 }
 
@@ -1168,6 +1229,7 @@ impl ViewQuery {
                 View::Session => snap.sessions.iter().map(session_cells).collect(),
                 View::Process => snap.processes.iter().map(process_cells).collect(),
                 View::Instance => snap.instance.iter().map(instance_cells).collect(),
+                View::Database => snap.instance.iter().map(database_cells).collect(),
             })
             .collect();
         let mut combined: Vec<Vec<Cell>> = vec![Vec::new()];

@@ -89,7 +89,11 @@ fn snapshot() -> Snapshot {
 
 fn ctx() -> QueryContext {
     QueryContext {
-        userenv: vec![("SID".into(), "7".into())],
+        userenv: vec![
+            ("SID".into(), "7".into()),
+            ("SESSION_USER".into(), "HR".into()),
+            ("SESSIONID".into(), "70".into()),
+        ],
         binds: vec![("SID".into(), Cell::Int(9)), ("1".into(), Cell::Int(9))],
     }
 }
@@ -158,6 +162,10 @@ fn queries_render_as_expected() {
         (
             "select instance_name, status, logins, shutdown_pending from v$instance",
             "INSTANCE_NAME|STATUS|LOGINS|SHUTDOWN_PENDING\norcl|OPEN|ALLOWED|NO",
+        ),
+        (
+            "select name, open_mode, database_role, log_mode from v$database",
+            "NAME|OPEN_MODE|DATABASE_ROLE|LOG_MODE\nORCL|READ WRITE|PRIMARY|NOARCHIVELOG",
         ),
         (
             "select username u from sys.v$session where sid > 1 and (sid = 7 or sid = 9) order by u",
