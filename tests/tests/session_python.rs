@@ -507,3 +507,29 @@ fn python_change_password() {
         assert!(!text.contains(pw));
     }
 }
+
+const CANCEL: &str = r#"
+import json, sys, threading, oracledb
+port = int(sys.argv[1])
+out = {}
+c = oracledb.connect(user="scott", password="tiger", dsn=f"127.0.0.1:{port}/ORCL")
+threading.Timer(0.3, c.cancel).start()
+try:
+    c.cursor().execute("begin dbms_session.sleep(5); end;")
+    out["cancel"] = None
+except oracledb.DatabaseError as e:
+    out["cancel"] = e.args[0].full_code
+out["after"] = c.cursor().execute("select 7 from dual").fetchone()[0]
+c.close()
+print(json.dumps(out))
+"#;
+
+/// `connection.cancel()` from another thread during `DBMS_SESSION.SLEEP`: ORA-01013 and the
+/// connection stays usable.
+#[test]
+fn python_cancel_during_sleep_gives_ora_01013() {
+    let server = start_server();
+    let v = run(&server, CANCEL);
+    assert_eq!(v["cancel"], "ORA-01013");
+    assert_eq!(v["after"], 7);
+}
