@@ -291,11 +291,7 @@ impl Server {
         server.start_registration();
         std::fs::write(&server.pid_path, format!("{}\n", std::process::id()))
             .map_err(io_err(format!("writing {}", server.pid_path.display())))?;
-        server.log.event(&format!(
-            "(START) * {} * {}",
-            server.settings.name,
-            report::tnslsnr_version()
-        ));
+        server.log_banner();
         Ok(server)
     }
 
@@ -334,6 +330,38 @@ impl Server {
             self.log
                 .event(&format!("{} * {} * {rc}", e.kind.as_str(), e.instance));
         }
+    }
+
+    /// The block Oracle's listener writes at the top of its log when it starts.
+    fn log_banner(&mut self) {
+        let mut b = format!(
+            "\n\n{} on {}\n\nCopyright (c) 1991, 2026, orasim.  All rights reserved.\n\n",
+            report::tnslsnr_version(),
+            crate::oratime::format_timestamp(self.started)
+        );
+        if let Some(p) = &self.settings.parameter_file {
+            b.push_str(&format!("System parameter file is {}\n", p.display()));
+        }
+        b.push_str(&format!(
+            "Log messages written to {}\n",
+            self.log.path().display()
+        ));
+        b.push_str(&format!(
+            "Trace level is currently {}\n\n",
+            trace_number(&self.trace_level)
+        ));
+        b.push_str(&format!("Started with pid={}\n", std::process::id()));
+        let mut eps: Vec<&Bound> = self.endpoints.values().collect();
+        eps.sort_by_key(|e| e.local.port());
+        for e in eps {
+            b.push_str(&format!(
+                "Listening on: (DESCRIPTION=(ADDRESS=(PROTOCOL=tcp)(HOST={})(PORT={})))\n",
+                e.endpoint.host,
+                e.local.port()
+            ));
+        }
+        b.push_str("\nTIMESTAMP * CONNECT DATA [* PROTOCOL INFO] * EVENT [* SID] * RETURN CODE\n");
+        self.log.raw(&b);
     }
 
     fn token(&mut self) -> Token {
@@ -1028,7 +1056,12 @@ impl Server {
             AdminRequest::Set { .. } => "set",
             AdminRequest::Show { .. } => "show",
         };
-        self.log.event(&format!("(CONNECT_DATA=(CID=(PROGRAM=)(HOST=localhost)(USER={}))(COMMAND={cmd_name})(SERVICE={})) * {cmd_name} * 0", whoami(), self.settings.name));
+        self.log.event(&format!(
+            "(CONNECT_DATA=(CID=(PROGRAM=)(HOST={})(USER={}))(COMMAND={cmd_name})(ARGUMENTS=64)(SERVICE={})(VERSION={VSNNUM_19C})) * {cmd_name} * 0",
+            hostname(),
+            whoami(),
+            self.settings.name
+        ));
         match req {
             AdminRequest::Status => AdminResponse::Status(Box::new(self.status())),
             AdminRequest::Services => AdminResponse::Services {
@@ -1314,8 +1347,6 @@ impl Server {
             self.log_level = dir.to_string();
         }
         self.settings = new;
-        self.log
-            .event(&format!("(RELOAD) * {} * 0", self.settings.name));
         notes
     }
 
@@ -1329,8 +1360,6 @@ impl Server {
             let _ = self.poll.registry().deregister(&mut b.listener);
         }
         self.conns.clear();
-        self.log
-            .event(&format!("(STOP) * {} * 0", self.settings.name));
         self.cleanup_files();
         // Closing the channel lets the spawner exit once its dedicated servers are gone;
         // sessions are not touched.
@@ -1344,6 +1373,23 @@ fn until_next_second() -> Duration {
         .map(|d| d.subsec_nanos())
         .unwrap_or(0);
     Duration::from_nanos(u64::from(1_000_000_000 - sub)) + Duration::from_millis(1)
+}
+
+/// Oracle's numeric trace level (off 0, user 4, admin 10, support 16).
+fn trace_number(level: &str) -> u32 {
+    match level.trim().to_ascii_lowercase().as_str() {
+        "user" | "4" => 4,
+        "admin" | "10" => 10,
+        "support" | "16" => 16,
+        _ => 0,
+    }
+}
+
+fn hostname() -> String {
+    nix::unistd::gethostname()
+        .ok()
+        .and_then(|h| h.into_string().ok())
+        .unwrap_or_else(|| "localhost".to_string())
 }
 
 fn whoami() -> String {

@@ -350,6 +350,30 @@ fn lsnrctl_status_and_services_show_endpoint_service_and_counts() {
         "{status}"
     );
 
+    // listener.log starts with Oracle's banner and records each admin command.
+    let log = home.listener_log();
+    assert!(
+        log.starts_with("\n\nTNSLSNR for Linux: Version 19.0.0.0.0 - Production on "),
+        "{log}"
+    );
+    assert!(
+        log.contains(&format!("Started with pid={}\n", l.pid())),
+        "{log}"
+    );
+    assert!(
+        log.contains(&format!(
+            "Listening on: (DESCRIPTION=(ADDRESS=(PROTOCOL=tcp)(HOST=127.0.0.1)(PORT={})))\n\nTIMESTAMP * CONNECT DATA [* PROTOCOL INFO] * EVENT [* SID] * RETURN CODE\n",
+            l.port
+        )),
+        "{log}"
+    );
+    assert!(
+        log.contains(
+            "(COMMAND=status)(ARGUMENTS=64)(SERVICE=LISTENER)(VERSION=318767104)) * status * 0\n"
+        ),
+        "{log}"
+    );
+
     let services = stdout(&home.lsnrctl(&["services"]));
     assert!(
         services.contains(&format!(
