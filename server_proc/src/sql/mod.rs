@@ -334,8 +334,9 @@ fn string_literal(i: &str) -> Res<'_, String> {
     }
 }
 
-/// Oracle's column name for an expression: the text upper-cased outside quotes, with the
-/// whitespace outside quotes removed.
+/// Oracle's column name for an expression: the text upper-cased (literals included, as
+/// SQL*Plus headings show: `select 'hello' from dual` → `'HELLO'`), with the whitespace
+/// outside quotes removed.
 pub fn column_name_from_text(text: &str) -> String {
     let mut out = String::new();
     let mut in_quote = false;
@@ -344,7 +345,7 @@ pub fn column_name_from_text(text: &str) -> String {
             in_quote = !in_quote;
             out.push(c);
         } else if in_quote {
-            out.push(c);
+            out.extend(c.to_uppercase());
         } else if !c.is_whitespace() {
             out.extend(c.to_uppercase());
         }

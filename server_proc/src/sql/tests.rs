@@ -272,3 +272,9 @@ fn date_arithmetic_and_functions() {
         1821
     );
 }
+
+#[test]
+fn literal_column_names_are_upper_case() {
+    let (names, _) = rows("select 'hello', sys_context('userenv', 'sid') from dual").unwrap();
+    assert_eq!(names, ["'HELLO'", "SYS_CONTEXT('USERENV','SID')"]);
+}
