@@ -787,6 +787,8 @@ impl Server {
             }
             Route::Handoff(target) => {
                 let bytes = conn.buf[..used].to_vec();
+                // With DEFAULT_SERVICE the client named none: log the one it got.
+                let named = target.service.clone();
                 self.hand_off(conn, target, bytes, &text, &cd, &named);
             }
         }

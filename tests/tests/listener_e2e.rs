@@ -1078,3 +1078,21 @@ fn sighup_reloads_like_lsnrctl_reload() {
     assert!(matches!(p, Packet::Accept(_)), "{p:?}");
     assert!(stat_of(l.pid()).is_some());
 }
+
+#[test]
+fn default_service_takes_connects_that_name_none() {
+    let home = TestHome::new();
+    let l = start(&home, &[("DEFAULT_SERVICE", SERVICE)]);
+    let (_s, p) = raw_connect(l.port, &descriptor(l.port, "(SERVER=dedicated)"));
+    assert!(matches!(p, Packet::Accept(_)), "{p:?}");
+    let status = stdout(&home.lsnrctl(&["status"]));
+    assert!(
+        status.contains(&format!("Default Service           {SERVICE}\n")),
+        "{status}"
+    );
+    assert!(stdout(&home.lsnrctl(&["services"])).contains("\"DEDICATED\" established:1 refused:0"));
+    assert!(
+        home.listener_log()
+            .contains(&format!("* establish * {SERVICE} * 0\n"))
+    );
+}
