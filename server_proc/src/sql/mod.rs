@@ -352,9 +352,7 @@ pub fn column_name_from_text(text: &str) -> String {
         if c == '\'' {
             in_quote = !in_quote;
             out.push(c);
-        } else if in_quote {
-            out.extend(c.to_uppercase());
-        } else if !c.is_whitespace() {
+        } else if in_quote || !c.is_whitespace() {
             out.extend(c.to_uppercase());
         }
     }
