@@ -533,3 +533,30 @@ fn python_cancel_during_sleep_gives_ora_01013() {
     assert_eq!(v["cancel"], "ORA-01013");
     assert_eq!(v["after"], 7);
 }
+
+const SESSION_TIME_ZONE: &str = r#"
+import json, os, sys, oracledb
+os.environ["ORA_SDTZ"] = "+02:00"
+port = int(sys.argv[1])
+c = oracledb.connect(user="scott", password="tiger", dsn=f"127.0.0.1:{port}/ORCL")
+cur = c.cursor()
+cur_date, sys_date = cur.execute("select current_date, sysdate from dual").fetchone()
+out = {"shift_h": round((cur_date - sys_date).total_seconds() / 3600)}
+cur.execute("alter session set time_zone = '-03:00'")
+cur_date, sys_date = cur.execute("select current_date, sysdate from dual").fetchone()
+out["after_alter_h"] = round((cur_date - sys_date).total_seconds() / 3600)
+out["ts_type"] = cur.execute("select current_timestamp from dual").description[0][1].name
+c.close()
+print(json.dumps(out))
+"#;
+
+/// The client's time zone (sent at login as `ALTER SESSION SET TIME_ZONE`) drives
+/// CURRENT_DATE / CURRENT_TIMESTAMP; SYSDATE stays the server's clock.
+#[test]
+fn python_session_time_zone() {
+    let server = start_server();
+    let v = run(&server, SESSION_TIME_ZONE);
+    assert_eq!(v["shift_h"], 2);
+    assert_eq!(v["after_alter_h"], -3);
+    assert_eq!(v["ts_type"], "DB_TYPE_TIMESTAMP_TZ");
+}
