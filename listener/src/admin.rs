@@ -28,6 +28,8 @@ pub enum AdminRequest {
     Reload,
     /// `lsnrctl version`.
     Version,
+    /// `lsnrctl save_config`.
+    SaveConfig,
     /// `lsnrctl set <param> <value>`.
     Set {
         /// Parameter name (lower case).

@@ -84,7 +84,12 @@ impl ListenerLog {
         }
     }
 
-    /// A free-form event line (startup, reload, stop).
+    /// Text written as is (the start-up banner).
+    pub fn raw(&mut self, text: &str) {
+        self.write(text);
+    }
+
+    /// A free-form event line (`ping * 0`, `service_update * ORCL * 0`).
     pub fn event(&mut self, text: &str) {
         let line = format!("{} * {text}\n", format_timestamp(SystemTime::now()));
         self.write(&line);

@@ -291,11 +291,8 @@ impl Server {
         server.start_registration();
         std::fs::write(&server.pid_path, format!("{}\n", std::process::id()))
             .map_err(io_err(format!("writing {}", server.pid_path.display())))?;
-        server.log.event(&format!(
-            "(START) * {} * {}",
-            server.settings.name,
-            report::tnslsnr_version()
-        ));
+        server.log_banner();
+        server.apply_prespawn();
         Ok(server)
     }
 
@@ -334,6 +331,54 @@ impl Server {
             self.log
                 .event(&format!("{} * {} * {rc}", e.kind.as_str(), e.instance));
         }
+    }
+
+    /// Tells the spawner how many idle dedicated servers to keep per SID (PRESPAWN_LIST).
+    fn apply_prespawn(&mut self) {
+        let mut pools: Vec<(String, usize)> = Vec::new();
+        for s in &self.settings.sids {
+            let sid = s.sid_name.to_ascii_uppercase();
+            match pools.iter_mut().find(|(p, _)| *p == sid) {
+                Some((_, n)) => *n += s.prespawn,
+                None => pools.push((sid, s.prespawn)),
+            }
+        }
+        pools.retain(|(_, n)| *n > 0);
+        if let Err(e) = self.spawner.prespawn(&pools) {
+            tracing::warn!(error = %e, "cannot set the prespawned pools");
+        }
+    }
+
+    /// The block Oracle's listener writes at the top of its log when it starts.
+    fn log_banner(&mut self) {
+        let mut b = format!(
+            "\n\n{} on {}\n\nCopyright (c) 1991, 2026, orasim.  All rights reserved.\n\n",
+            report::tnslsnr_version(),
+            crate::oratime::format_timestamp(self.started)
+        );
+        if let Some(p) = &self.settings.parameter_file {
+            b.push_str(&format!("System parameter file is {}\n", p.display()));
+        }
+        b.push_str(&format!(
+            "Log messages written to {}\n",
+            self.log.path().display()
+        ));
+        b.push_str(&format!(
+            "Trace level is currently {}\n\n",
+            trace_number(&self.trace_level)
+        ));
+        b.push_str(&format!("Started with pid={}\n", std::process::id()));
+        let mut eps: Vec<&Bound> = self.endpoints.values().collect();
+        eps.sort_by_key(|e| e.local.port());
+        for e in eps {
+            b.push_str(&format!(
+                "Listening on: (DESCRIPTION=(ADDRESS=(PROTOCOL=tcp)(HOST={})(PORT={})))\n",
+                e.endpoint.host,
+                e.local.port()
+            ));
+        }
+        b.push_str("\nTIMESTAMP * CONNECT DATA [* PROTOCOL INFO] * EVENT [* SID] * RETURN CODE\n");
+        self.log.raw(&b);
     }
 
     fn token(&mut self) -> Token {
@@ -476,6 +521,7 @@ impl Server {
             Ok(s) => {
                 tracing::info!(pid = s.pid().as_raw(), "spawner restarted");
                 self.spawner = s;
+                self.apply_prespawn();
             }
             Err(e) => tracing::error!(error = %e, "cannot restart the spawner"),
         }
@@ -759,6 +805,8 @@ impl Server {
             }
             Route::Handoff(target) => {
                 let bytes = conn.buf[..used].to_vec();
+                // With DEFAULT_SERVICE the client named none: log the one it got.
+                let named = target.service.clone();
                 self.hand_off(conn, target, bytes, &text, &cd, &named);
             }
         }
@@ -811,6 +859,7 @@ impl Server {
             match Spawner::start(&self.settings.name, self.argv) {
                 Ok(s) => {
                     self.spawner = s;
+                    self.apply_prespawn();
                     result = self.spawner.hand_off(&conn.stream, &msg);
                 }
                 Err(e) => tracing::error!(error = %e, "cannot restart the spawner"),
@@ -1024,10 +1073,16 @@ impl Server {
             AdminRequest::Stop => "stop",
             AdminRequest::Reload => "reload",
             AdminRequest::Version => "version",
+            AdminRequest::SaveConfig => "save_config",
             AdminRequest::Set { .. } => "set",
             AdminRequest::Show { .. } => "show",
         };
-        self.log.event(&format!("(CONNECT_DATA=(CID=(PROGRAM=)(HOST=localhost)(USER={}))(COMMAND={cmd_name})(SERVICE={})) * {cmd_name} * 0", whoami(), self.settings.name));
+        self.log.event(&format!(
+            "(CONNECT_DATA=(CID=(PROGRAM=)(HOST={})(USER={}))(COMMAND={cmd_name})(ARGUMENTS=64)(SERVICE={})(VERSION={VSNNUM_19C})) * {cmd_name} * 0",
+            hostname(),
+            whoami(),
+            self.settings.name
+        ));
         match req {
             AdminRequest::Status => AdminResponse::Status(Box::new(self.status())),
             AdminRequest::Services => AdminResponse::Services {
@@ -1049,8 +1104,20 @@ impl Server {
             },
             AdminRequest::Stop => {
                 self.stop = true;
-                AdminResponse::Ok { lines: vec![] }
+                let lines = if self.settings.save_config_on_stop {
+                    self.save_config().unwrap_or_else(|e| vec![e])
+                } else {
+                    vec![]
+                };
+                AdminResponse::Ok { lines }
             }
+            AdminRequest::SaveConfig => match self.save_config() {
+                Ok(lines) => AdminResponse::Ok { lines },
+                Err(e) => AdminResponse::Error {
+                    code: 1153,
+                    lines: vec![format!("{} {e}", TnsCode(1153).tns_line())],
+                },
+            },
             AdminRequest::Reload => AdminResponse::Ok {
                 lines: self.reload(),
             },
@@ -1096,6 +1163,35 @@ impl Server {
             services: self.directory.views(),
             pid: std::process::id(),
         }
+    }
+
+    /// Persists the runtime-settable parameters into the parameter file (Oracle's layout).
+    fn save_config(&mut self) -> Result<Vec<String>, String> {
+        let path = self
+            .settings
+            .parameter_file
+            .clone()
+            .unwrap_or_else(|| self.home.listener_ora());
+        let mut params = vec![(
+            "INBOUND_CONNECT_TIMEOUT",
+            self.settings.inbound_connect_timeout.as_secs().to_string(),
+        )];
+        if trace_directive(&self.trace_level).is_some() {
+            params.push(("TRACE_LEVEL", self.trace_level.to_ascii_uppercase()));
+        }
+        params.push((
+            "LOGGING",
+            if self.log.enabled() { "ON" } else { "OFF" }.to_string(),
+        ));
+        let stamp = crate::oratime::format_timestamp(SystemTime::now());
+        let backup = crate::settings::save_params(&path, &self.settings.name, &params, &stamp)
+            .map_err(|e| format!("{}: {e}", path.display()))?;
+        self.settings.parameter_file = Some(path.clone());
+        Ok(vec![
+            format!("Saved {} configuration parameters.", self.settings.name),
+            format!("Listener Parameter File   {}", path.display()),
+            format!("Old Parameter File   {}", backup.display()),
+        ])
     }
 
     fn param_line(&self, param: &str, value: &str) -> String {
@@ -1272,8 +1368,7 @@ impl Server {
             self.log_level = dir.to_string();
         }
         self.settings = new;
-        self.log
-            .event(&format!("(RELOAD) * {} * 0", self.settings.name));
+        self.apply_prespawn();
         notes
     }
 
@@ -1287,8 +1382,6 @@ impl Server {
             let _ = self.poll.registry().deregister(&mut b.listener);
         }
         self.conns.clear();
-        self.log
-            .event(&format!("(STOP) * {} * 0", self.settings.name));
         self.cleanup_files();
         // Closing the channel lets the spawner exit once its dedicated servers are gone;
         // sessions are not touched.
@@ -1302,6 +1395,23 @@ fn until_next_second() -> Duration {
         .map(|d| d.subsec_nanos())
         .unwrap_or(0);
     Duration::from_nanos(u64::from(1_000_000_000 - sub)) + Duration::from_millis(1)
+}
+
+/// Oracle's numeric trace level (off 0, user 4, admin 10, support 16).
+fn trace_number(level: &str) -> u32 {
+    match level.trim().to_ascii_lowercase().as_str() {
+        "user" | "4" => 4,
+        "admin" | "10" => 10,
+        "support" | "16" => 16,
+        _ => 0,
+    }
+}
+
+fn hostname() -> String {
+    nix::unistd::gethostname()
+        .ok()
+        .and_then(|h| h.into_string().ok())
+        .unwrap_or_else(|| "localhost".to_string())
 }
 
 fn whoami() -> String {

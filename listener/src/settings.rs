@@ -46,6 +46,9 @@ pub struct StaticSid {
     pub sid_name: String,
     /// `ORACLE_HOME` of the SID_DESC.
     pub oracle_home: Option<String>,
+    /// Idle prespawned dedicated servers to keep (`PRESPAWN_LIST` pool sizes, capped by
+    /// `PRESPAWN_MAX`).
+    pub prespawn: usize,
 }
 
 /// Everything the running listener needs from its configuration.
@@ -71,6 +74,8 @@ pub struct ListenerSettings {
     pub dynamic_registration: bool,
     /// `DIRECT_HANDOFF_TTC_<l>`: hand sockets to dispatchers directly (else redirect).
     pub direct_handoff: bool,
+    /// `SAVE_CONFIG_ON_STOP_<l>`: `save_config` implicitly at `stop`.
+    pub save_config_on_stop: bool,
     /// `LOGGING_<l>`.
     pub logging: bool,
     /// `LOG_DIRECTORY_<l>`.
@@ -104,6 +109,7 @@ impl ListenerSettings {
             admin_restrictions: false,
             dynamic_registration: true,
             direct_handoff: true,
+            save_config_on_stop: false,
             logging: true,
             log_directory: home.default_log_dir(),
             // Oracle names the non-ADR log after the listener: listener.log, lsnr2.log, ...
@@ -170,6 +176,19 @@ pub fn load(home: &OracleHome, name: &str) -> Result<Loaded, SettingsError> {
             notes: early_notes,
         });
     }
+    load_file(settings, early_notes, &path, &name)
+}
+
+/// The settings of listener `name` from the parameter file at `path` (any file name), on
+/// top of `settings` (defaults plus sqlnet.ora).
+pub fn load_file(
+    mut settings: ListenerSettings,
+    early_notes: Vec<String>,
+    path: &std::path::Path,
+    name: &str,
+) -> Result<Loaded, SettingsError> {
+    let name = name.to_ascii_uppercase();
+    let path = path.to_path_buf();
     let parsed = config::listener::ListenerConfig::load(&path)
         .map_err(|e| SettingsError::Read(e.to_string()))?;
     let mut notes: Vec<String> = early_notes;
@@ -215,10 +234,18 @@ pub fn load(home: &OracleHome, name: &str) -> Result<Loaded, SettingsError> {
                 notes.push("SID_DESC without SID_NAME ignored".to_string());
                 return None;
             };
+            let pools: usize = s
+                .prespawn
+                .iter()
+                .filter_map(|p| p.pool_size)
+                .map(|n| n as usize)
+                .sum();
+            let prespawn = s.prespawn_max.map_or(pools, |m| pools.min(m as usize));
             Some(StaticSid {
                 global_dbname: s.global_dbname.clone(),
                 sid_name: sid,
                 oracle_home: s.oracle_home.clone(),
+                prespawn,
             })
         })
         .collect();
@@ -230,6 +257,7 @@ pub fn load(home: &OracleHome, name: &str) -> Result<Loaded, SettingsError> {
     settings.admin_restrictions = p.admin_restrictions;
     settings.dynamic_registration = p.dynamic_registration;
     settings.direct_handoff = p.direct_handoff_ttc;
+    settings.save_config_on_stop = p.save_config_on_stop;
     settings.logging = p.logging;
     if let Some(d) = &p.log_directory {
         settings.log_directory = d.clone();
@@ -245,4 +273,93 @@ pub fn load(home: &OracleHome, name: &str) -> Result<Loaded, SettingsError> {
         settings.trace_level = t.to_ascii_lowercase();
     }
     Ok(Loaded { settings, notes })
+}
+
+/// `lsnrctl save_config`: writes `params` (`(PARAM, value)`, saved as `PARAM_<NAME>`) into
+/// the parameter file the way Oracle's listener does: the old file is kept as `listener.bak`
+/// beside it, earlier definitions of those parameters are removed, and the new values are
+/// appended between `#----ADDED BY TNSLSNR <date>---` and a closing comment line. Returns the
+/// backup's path.
+pub fn save_params(
+    path: &std::path::Path,
+    name: &str,
+    params: &[(&str, String)],
+    stamp: &str,
+) -> std::io::Result<PathBuf> {
+    let text = std::fs::read_to_string(path).unwrap_or_default();
+    let backup = path.with_file_name("listener.bak");
+    std::fs::write(&backup, &text)?;
+    let keys: Vec<String> = params
+        .iter()
+        .map(|(p, _)| format!("{}_{}", p, name).to_ascii_uppercase())
+        .collect();
+    let mut out = String::new();
+    let mut skipping = false;
+    for line in text.lines() {
+        let starts_param = line
+            .chars()
+            .next()
+            .is_some_and(|c| !c.is_whitespace() && c != '#');
+        if starts_param {
+            let key = line
+                .split('=')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .to_ascii_uppercase();
+            skipping = keys.contains(&key);
+        } else if !line.starts_with(char::is_whitespace) {
+            skipping = false; // comments and blank lines end a skipped parameter
+        }
+        if !skipping {
+            out.push_str(line);
+            out.push('\n');
+        }
+    }
+    if !out.is_empty() && !out.ends_with("\n\n") {
+        out.push('\n');
+    }
+    out.push_str(&format!("#----ADDED BY TNSLSNR {stamp}---\n"));
+    for ((p, v), _) in params.iter().zip(&keys) {
+        out.push_str(&format!(
+            "{}_{} = {v}\n",
+            p.to_ascii_uppercase(),
+            name.to_ascii_uppercase()
+        ));
+    }
+    out.push_str("#--------------------------------------------\n");
+    std::fs::write(path, out)?;
+    Ok(backup)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn save_params_replaces_old_definitions_and_keeps_a_backup() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("listener.ora");
+        let original = "LISTENER =\n  (ADDRESS = (PROTOCOL = TCP)(HOST = 127.0.0.1)(PORT = 1))\n\nINBOUND_CONNECT_TIMEOUT_LISTENER =\n  5\nTRACE_LEVEL_OTHER = admin\n";
+        std::fs::write(&path, original).expect("write");
+        let bak = save_params(
+            &path,
+            "LISTENER",
+            &[
+                ("INBOUND_CONNECT_TIMEOUT", "7".into()),
+                ("TRACE_LEVEL", "admin".into()),
+            ],
+            "22-NOV-2026 14:00:00",
+        )
+        .expect("save");
+        assert_eq!(std::fs::read_to_string(bak).expect("bak"), original);
+        let text = std::fs::read_to_string(&path).expect("read");
+        assert_eq!(
+            text,
+            "LISTENER =\n  (ADDRESS = (PROTOCOL = TCP)(HOST = 127.0.0.1)(PORT = 1))\n\nTRACE_LEVEL_OTHER = admin\n\n#----ADDED BY TNSLSNR 22-NOV-2026 14:00:00---\nINBOUND_CONNECT_TIMEOUT_LISTENER = 7\nTRACE_LEVEL_LISTENER = admin\n#--------------------------------------------\n"
+        );
+        let parsed = config::listener::ListenerConfig::parse_str(&text, "listener.ora");
+        let l = parsed.value.listener("LISTENER").expect("listener");
+        assert_eq!(l.params.inbound_connect_timeout, Duration::from_secs(7));
+    }
 }

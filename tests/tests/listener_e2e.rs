@@ -350,6 +350,30 @@ fn lsnrctl_status_and_services_show_endpoint_service_and_counts() {
         "{status}"
     );
 
+    // listener.log starts with Oracle's banner and records each admin command.
+    let log = home.listener_log();
+    assert!(
+        log.starts_with("\n\nTNSLSNR for Linux: Version 19.0.0.0.0 - Production on "),
+        "{log}"
+    );
+    assert!(
+        log.contains(&format!("Started with pid={}\n", l.pid())),
+        "{log}"
+    );
+    assert!(
+        log.contains(&format!(
+            "Listening on: (DESCRIPTION=(ADDRESS=(PROTOCOL=tcp)(HOST=127.0.0.1)(PORT={})))\n\nTIMESTAMP * CONNECT DATA [* PROTOCOL INFO] * EVENT [* SID] * RETURN CODE\n",
+            l.port
+        )),
+        "{log}"
+    );
+    assert!(
+        log.contains(
+            "(COMMAND=status)(ARGUMENTS=64)(SERVICE=LISTENER)(VERSION=318767104)) * status * 0\n"
+        ),
+        "{log}"
+    );
+
     let services = stdout(&home.lsnrctl(&["services"]));
     assert!(
         services.contains(&format!(
@@ -980,4 +1004,160 @@ fn rate_limit_queues_connections_instead_of_refusing_them() {
         log.contains("TNS-01158: Internal connection limit reached"),
         "{log}"
     );
+}
+
+#[test]
+fn save_config_persists_runtime_settings_like_oracle() {
+    let home = TestHome::new();
+    let l = start(&home, &[]);
+    assert!(
+        home.lsnrctl(&["set", "inbound_connect_timeout", "9"])
+            .status
+            .success()
+    );
+    let trace = stdout(&home.lsnrctl(&["trace", "support"]));
+    assert!(
+        trace.contains("LISTENER parameter \"trc_level\" set to support"),
+        "{trace}"
+    );
+    let out = home.lsnrctl(&["save_config"]);
+    let text = stdout(&out);
+    assert!(out.status.success(), "{text}");
+    let ora = home.admin_dir().join("listener.ora");
+    let bak = home.admin_dir().join("listener.bak");
+    assert!(
+        text.contains(&format!(
+            "Saved LISTENER configuration parameters.\nListener Parameter File   {}\nOld Parameter File   {}\nThe command completed successfully\n",
+            ora.display(),
+            bak.display()
+        )),
+        "{text}"
+    );
+    let saved = std::fs::read_to_string(&ora).expect("listener.ora");
+    assert!(saved.contains("#----ADDED BY TNSLSNR "), "{saved}");
+    assert!(saved.contains("INBOUND_CONNECT_TIMEOUT_LISTENER = 9\nTRACE_LEVEL_LISTENER = SUPPORT\nLOGGING_LISTENER = ON\n"), "{saved}");
+    assert_eq!(
+        std::fs::read_to_string(&bak).expect("bak"),
+        listener_ora("LISTENER", l.port, &[("ORCL", Some(SERVICE))], &[])
+    );
+    // The saved values survive a reload (which re-reads the file).
+    assert!(home.lsnrctl(&["reload"]).status.success());
+    assert!(stdout(&home.lsnrctl(&["show", "inbound_connect_timeout"])).contains("set to 9"));
+    assert!(stdout(&home.lsnrctl(&["status"])).contains("Trace Level               support\n"));
+}
+
+#[test]
+fn sighup_reloads_like_lsnrctl_reload() {
+    let home = TestHome::new();
+    let l = start(&home, &[]);
+    home.write_admin(
+        "listener.ora",
+        &listener_ora(
+            "LISTENER",
+            l.port,
+            &[("ORCL", Some(SERVICE)), ("HUP", Some("hup.example.com"))],
+            &[],
+        ),
+    );
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(l.pid() as i32),
+        nix::sys::signal::Signal::SIGHUP,
+    )
+    .expect("SIGHUP");
+    assert!(
+        wait_until(WAIT, || stdout(&home.lsnrctl(&["services"]))
+            .contains("Service \"hup.example.com\"")),
+        "{}",
+        stdout(&home.lsnrctl(&["services"]))
+    );
+    // Still the same process, still serving.
+    let (_s, p) = raw_connect(
+        l.port,
+        &descriptor(l.port, "(SERVICE_NAME=hup.example.com)"),
+    );
+    assert!(matches!(p, Packet::Accept(_)), "{p:?}");
+    assert!(stat_of(l.pid()).is_some());
+}
+
+#[test]
+fn default_service_takes_connects_that_name_none() {
+    let home = TestHome::new();
+    let l = start(&home, &[("DEFAULT_SERVICE", SERVICE)]);
+    let (_s, p) = raw_connect(l.port, &descriptor(l.port, "(SERVER=dedicated)"));
+    assert!(matches!(p, Packet::Accept(_)), "{p:?}");
+    let status = stdout(&home.lsnrctl(&["status"]));
+    assert!(
+        status.contains(&format!("Default Service           {SERVICE}\n")),
+        "{status}"
+    );
+    assert!(stdout(&home.lsnrctl(&["services"])).contains("\"DEDICATED\" established:1 refused:0"));
+    assert!(
+        home.listener_log()
+            .contains(&format!("* establish * {SERVICE} * 0\n"))
+    );
+}
+
+/// Pid (among `candidates`) whose descriptors include the server side of `client`.
+fn server_of(client: &TcpStream, listener_port: u16, candidates: &[u32]) -> Option<u32> {
+    let port = client.local_addr().ok()?.port();
+    let table = std::fs::read_to_string("/proc/net/tcp").ok()?;
+    let inode = table.lines().skip(1).find_map(|l| {
+        let f: Vec<&str> = l.split_whitespace().collect();
+        let lp = u16::from_str_radix(f.get(1)?.rsplit(':').next()?, 16).ok()?;
+        let rp = u16::from_str_radix(f.get(2)?.rsplit(':').next()?, 16).ok()?;
+        (lp == listener_port && rp == port).then(|| f.get(9).map(|s| s.to_string()))?
+    })?;
+    let needle = format!("socket:[{inode}]");
+    candidates
+        .iter()
+        .copied()
+        .find(|p| fds_of(*p).iter().any(|(_, t)| *t == needle))
+}
+
+#[test]
+fn prespawned_servers_wait_idle_and_take_connections() {
+    let home = TestHome::new();
+    let l = ListenerProc::start(&home, "LISTENER", |port| {
+        format!(
+            "LISTENER = (DESCRIPTION_LIST = (DESCRIPTION = (ADDRESS = (PROTOCOL = TCP)(HOST = 127.0.0.1)(PORT = {port}))))\n\n\
+             SID_LIST_LISTENER =\n  (SID_LIST =\n    (SID_DESC =\n      (GLOBAL_DBNAME = {SERVICE})\n      (SID_NAME = ORCL)\n      (PRESPAWN_MAX = 4)\n      (PRESPAWN_LIST =\n        (PRESPAWN_DESC = (PROTOCOL = TCP)(POOL_SIZE = 2)(TIMEOUT = 1)))))\n"
+        )
+    });
+    let spawner = spawner_of(&l);
+    let mut idle = Vec::new();
+    assert!(
+        wait_until(WAIT, || {
+            idle = children_of(spawner);
+            idle.len() == 2 && idle.iter().all(|p| title_of(*p) == "oracleORCL (LOCAL=NO)")
+        }),
+        "{idle:?}"
+    );
+    // The connection goes to one of the servers that were already waiting.
+    let (session, p) = raw_connect(
+        l.port,
+        &descriptor(l.port, &format!("(SERVICE_NAME={SERVICE})")),
+    );
+    assert!(matches!(p, Packet::Accept(_)), "{p:?}");
+    let served = server_of(&session, l.port, &idle).expect("a prespawned server holds the client");
+    // ...and the pool is refilled.
+    assert!(
+        wait_until(WAIT, || children_of(spawner).len() == 3),
+        "{:?}",
+        children_of(spawner)
+    );
+    drop(session);
+    assert!(
+        wait_until(WAIT, || stat_of(served).is_none()),
+        "{:?}",
+        stat_of(served)
+    );
+    assert_eq!(children_of(spawner).len(), 2);
+    // Stopping the listener releases the idle servers; the spawner then exits too.
+    let mut l = l;
+    assert!(home.lsnrctl(&["stop"]).status.success());
+    assert!(l.wait_exit(WAIT));
+    assert!(wait_until(WAIT, || idle
+        .iter()
+        .chain([&spawner])
+        .all(|p| !matches!(stat_of(*p), Some((_, s)) if s != 'Z'))));
 }

@@ -507,3 +507,56 @@ fn python_change_password() {
         assert!(!text.contains(pw));
     }
 }
+
+const CANCEL: &str = r#"
+import json, sys, threading, oracledb
+port = int(sys.argv[1])
+out = {}
+c = oracledb.connect(user="scott", password="tiger", dsn=f"127.0.0.1:{port}/ORCL")
+threading.Timer(0.3, c.cancel).start()
+try:
+    c.cursor().execute("begin dbms_session.sleep(5); end;")
+    out["cancel"] = None
+except oracledb.DatabaseError as e:
+    out["cancel"] = e.args[0].full_code
+out["after"] = c.cursor().execute("select 7 from dual").fetchone()[0]
+c.close()
+print(json.dumps(out))
+"#;
+
+/// `connection.cancel()` from another thread during `DBMS_SESSION.SLEEP`: ORA-01013 and the
+/// connection stays usable.
+#[test]
+fn python_cancel_during_sleep_gives_ora_01013() {
+    let server = start_server();
+    let v = run(&server, CANCEL);
+    assert_eq!(v["cancel"], "ORA-01013");
+    assert_eq!(v["after"], 7);
+}
+
+const SESSION_TIME_ZONE: &str = r#"
+import json, os, sys, oracledb
+os.environ["ORA_SDTZ"] = "+02:00"
+port = int(sys.argv[1])
+c = oracledb.connect(user="scott", password="tiger", dsn=f"127.0.0.1:{port}/ORCL")
+cur = c.cursor()
+cur_date, sys_date = cur.execute("select current_date, sysdate from dual").fetchone()
+out = {"shift_h": round((cur_date - sys_date).total_seconds() / 3600)}
+cur.execute("alter session set time_zone = '-03:00'")
+cur_date, sys_date = cur.execute("select current_date, sysdate from dual").fetchone()
+out["after_alter_h"] = round((cur_date - sys_date).total_seconds() / 3600)
+out["ts_type"] = cur.execute("select current_timestamp from dual").description[0][1].name
+c.close()
+print(json.dumps(out))
+"#;
+
+/// The client's time zone (sent at login as `ALTER SESSION SET TIME_ZONE`) drives
+/// CURRENT_DATE / CURRENT_TIMESTAMP; SYSDATE stays the server's clock.
+#[test]
+fn python_session_time_zone() {
+    let server = start_server();
+    let v = run(&server, SESSION_TIME_ZONE);
+    assert_eq!(v["shift_h"], 2);
+    assert_eq!(v["after_alter_h"], -3);
+    assert_eq!(v["ts_type"], "DB_TYPE_TIMESTAMP_TZ");
+}

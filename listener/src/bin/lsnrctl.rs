@@ -107,7 +107,8 @@ fn help() -> String {
     "The following operations are available\n\
      An asterisk (*) denotes a modifier or extended command:\n\n\
      start           stop            status          services\n\
-     version         reload          set*            show*\n\
+     version         reload          save_config     trace\n\
+     set*            show*\n\
      quit            exit\n\n\
      set/show parameters: current_listener, inbound_connect_timeout, trc_level,\n\
      log_level, log_status, log_directory (show), log_file (show)\n"
@@ -140,6 +141,28 @@ impl Ctl {
             "services" => self.simple(&name, AdminRequest::Services),
             "reload" => self.simple(&name, AdminRequest::Reload),
             "version" => self.simple(&name, AdminRequest::Version),
+            "save_config" => self.simple(&name, AdminRequest::SaveConfig),
+            "trace" => {
+                let Some(level) = arg else {
+                    self.line(&format!(
+                        "{}: trace requires a level (off|user|admin|support)",
+                        TnsCode(1153).tns_line()
+                    ));
+                    return false;
+                };
+                let target = words
+                    .get(2)
+                    .cloned()
+                    .unwrap_or_else(|| self.current.clone())
+                    .to_ascii_uppercase();
+                self.simple(
+                    &target,
+                    AdminRequest::Set {
+                        param: "trc_level".to_string(),
+                        value: level,
+                    },
+                )
+            }
             "set" | "show" => {
                 let Some(param) = arg.map(|p| p.to_ascii_lowercase()) else {
                     self.line(&format!(

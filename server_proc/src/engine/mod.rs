@@ -193,6 +193,8 @@ pub struct Session {
     phase: Phase,
     user: String,
     current_schema: String,
+    /// Session time zone (from `AUTH_ALTER_SESSION` / `ALTER SESSION SET TIME_ZONE`).
+    tz_offset_minutes: i16,
     slot: Option<SessionSlot>,
     info: SessionInfo,
     cursors: HashMap<u32, Cursor>,
@@ -237,6 +239,7 @@ impl Session {
             phase: Phase::Protocol,
             user: String::new(),
             current_schema: String::new(),
+            tz_offset_minutes: 0,
             slot: None,
             info: SessionInfo::default(),
             cursors: HashMap::new(),
@@ -569,6 +572,15 @@ impl Session {
             }
         }
         self.combo_key = combo_key;
+        // The client's time zone travels as `ALTER SESSION SET TIME_ZONE='+hh:mm'`.
+        if let Some(alter) = tns::ttc::buf::find_key(&auth.pairs, "AUTH_ALTER_SESSION")
+            && let Ok(Statement::AlterSession {
+                time_zone: Some(tz),
+                ..
+            }) = sql::parse(alter.value_str().trim_end_matches('\0'))
+        {
+            self.tz_offset_minutes = tz;
+        }
         // AS SYSDBA / SYSOPER / ...: the password file must grant it; the session then runs
         // as SYS (SYSDBA) or PUBLIC (SYSOPER), as in Oracle.
         let mut user = user;
@@ -708,6 +720,7 @@ impl Session {
                 .collect(),
             now: DateTime::from_unix(secs, d.subsec_micros() * 1000),
             binds: Vec::new(),
+            tz_offset_minutes: self.tz_offset_minutes,
         }
     }
 
@@ -1006,9 +1019,15 @@ impl Session {
                 self.txn = false;
                 vec![self.error_bytes_action(ErrorInfo::default())]
             }
-            Statement::AlterSession { current_schema } => {
+            Statement::AlterSession {
+                current_schema,
+                time_zone,
+            } => {
                 if let Some(s) = current_schema {
                     self.current_schema = s.clone();
+                }
+                if let Some(tz) = time_zone {
+                    self.tz_offset_minutes = *tz;
                 }
                 vec![self.error_bytes_action(ErrorInfo::default())]
             }

@@ -445,3 +445,11 @@ fn select_1_answer_matches_the_validated_bytes() {
     want[at + 3] = 0x01;
     assert_eq!(got, want);
 }
+
+/// Shared servers hand sessions between threads: the engine state must be `Send`.
+#[test]
+fn session_is_send() {
+    fn assert_send<T: Send>() {}
+    assert_send::<Session>();
+    assert_send::<tns::ttc::request::RequestDecoder>();
+}

@@ -18,6 +18,18 @@ pub struct EvalContext {
     pub now: DateTime,
     /// Bind values by name (as [`super::Statement::bind_names`] orders them).
     pub binds: Vec<(String, Value)>,
+    /// Session time zone, minutes east of UTC (`ALTER SESSION SET TIME_ZONE`).
+    pub tz_offset_minutes: i16,
+}
+
+impl EvalContext {
+    /// Now in the session time zone (wall clock of the zone, offset recorded).
+    fn session_now(&self) -> DateTime {
+        let (secs, nanos) = self.now.to_unix();
+        let mut d = DateTime::from_unix(secs + i64::from(self.tz_offset_minutes) * 60, nanos);
+        d.offset_minutes = self.tz_offset_minutes;
+        d
+    }
 }
 
 impl EvalContext {
@@ -169,7 +181,11 @@ fn first_ident(e: &Expr) -> Option<(String, usize)> {
 /// True when the expression yields a DATE/TIMESTAMP.
 fn is_date(e: &Expr, ctx: &EvalContext) -> bool {
     match e {
-        Expr::Sysdate | Expr::Systimestamp => true,
+        Expr::Sysdate
+        | Expr::Systimestamp
+        | Expr::CurrentDate
+        | Expr::CurrentTimestamp
+        | Expr::LocalTimestamp => true,
         Expr::Bind(n, _) => ctx.binds.iter().any(|(k, v)| {
             k == n
                 && matches!(
@@ -215,8 +231,13 @@ fn describe(e: &Expr, name: &str, ctx: &EvalContext) -> ColumnMetadata {
                 .max(if is_numeric(b) { 40 } else { 0 });
             ColumnMetadata::string(name, ora_type::VARCHAR, (la + lb).min(4000))
         }
-        Expr::Sysdate => ColumnMetadata::date(name),
-        Expr::Systimestamp => ColumnMetadata::timestamp_tz(name),
+        Expr::Sysdate | Expr::CurrentDate => ColumnMetadata::date(name),
+        Expr::Systimestamp | Expr::CurrentTimestamp => ColumnMetadata::timestamp_tz(name),
+        Expr::LocalTimestamp => ColumnMetadata {
+            ora_type: ora_type::TIMESTAMP,
+            buffer_size: 11,
+            ..ColumnMetadata::timestamp_tz(name)
+        },
         Expr::Bin(BinOp::Add | BinOp::Sub, ..) if is_date(e, ctx) => ColumnMetadata::date(name),
         Expr::Func(Func::ToChar, args) => {
             let n = match args.first() {
@@ -445,6 +466,9 @@ fn eval_with_count(
         Expr::Null => Value::Null,
         Expr::Sysdate => Value::Date(ctx.now),
         Expr::Systimestamp => Value::TimestampTz(ctx.now),
+        Expr::CurrentDate => Value::Date(ctx.session_now()),
+        Expr::CurrentTimestamp => Value::TimestampTz(ctx.session_now()),
+        Expr::LocalTimestamp => Value::Timestamp(ctx.session_now()),
         Expr::User => Value::Str(ctx.user.clone()),
         Expr::Level => Value::Number(Decimal::from_i128(i128::from(level))),
         Expr::CountStar => Value::Number(count.clone()),

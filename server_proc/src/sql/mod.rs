@@ -80,6 +80,12 @@ pub enum Expr {
     Sysdate,
     /// `SYSTIMESTAMP`.
     Systimestamp,
+    /// `CURRENT_DATE` (session time zone).
+    CurrentDate,
+    /// `CURRENT_TIMESTAMP` (session time zone, with the zone).
+    CurrentTimestamp,
+    /// `LOCALTIMESTAMP` (session time zone, without the zone).
+    LocalTimestamp,
     /// `USER`.
     User,
     /// `LEVEL` (hierarchical pseudo-column).
@@ -173,6 +179,8 @@ pub enum Statement {
     AlterSession {
         /// New current schema, when set.
         current_schema: Option<String>,
+        /// New session time zone offset in minutes (`TIME_ZONE = '+hh:mm'`), when set.
+        time_zone: Option<i16>,
     },
     /// A query on V$ views, answered by the instance (the SQL text, re-run at each
     /// execution: see [`crate::sga::views`]).
@@ -334,8 +342,9 @@ fn string_literal(i: &str) -> Res<'_, String> {
     }
 }
 
-/// Oracle's column name for an expression: the text upper-cased outside quotes, with the
-/// whitespace outside quotes removed.
+/// Oracle's column name for an expression: the text upper-cased (literals included, as
+/// SQL*Plus headings show: `select 'hello' from dual` → `'HELLO'`), with the whitespace
+/// outside quotes removed.
 pub fn column_name_from_text(text: &str) -> String {
     let mut out = String::new();
     let mut in_quote = false;
@@ -343,9 +352,7 @@ pub fn column_name_from_text(text: &str) -> String {
         if c == '\'' {
             in_quote = !in_quote;
             out.push(c);
-        } else if in_quote {
-            out.push(c);
-        } else if !c.is_whitespace() {
+        } else if in_quote || !c.is_whitespace() {
             out.extend(c.to_uppercase());
         }
     }
@@ -477,6 +484,9 @@ impl<'a> P<'a> {
             "NULL" => Expr::Null,
             "SYSDATE" => Expr::Sysdate,
             "SYSTIMESTAMP" => Expr::Systimestamp,
+            "CURRENT_DATE" => Expr::CurrentDate,
+            "CURRENT_TIMESTAMP" => Expr::CurrentTimestamp,
+            "LOCALTIMESTAMP" => Expr::LocalTimestamp,
             "USER" => Expr::User,
             "LEVEL" => Expr::Level,
             "FROM" | "WHERE" | "CONNECT" | "SELECT" => return Err(self.missing_expression(i)),
@@ -710,6 +720,25 @@ fn line_col(text: &str, off: usize) -> (usize, usize) {
     (line, col)
 }
 
+/// Parses a time zone offset `+hh:mm` / `-hh:mm` (also `UTC`/`GMT`) into minutes.
+pub fn parse_tz_offset(v: &str) -> Option<i16> {
+    let v = v.trim().trim_end_matches('\0');
+    if v.eq_ignore_ascii_case("UTC") || v.eq_ignore_ascii_case("GMT") || v == "Z" {
+        return Some(0);
+    }
+    let (sign, rest) = match v.as_bytes().first()? {
+        b'+' => (1i16, &v[1..]),
+        b'-' => (-1i16, &v[1..]),
+        _ => return None,
+    };
+    let (h, m) = rest.split_once(':')?;
+    let (h, m): (i16, i16) = (h.parse().ok()?, m.parse().ok()?);
+    if !(0..=14).contains(&h) || !(0..60).contains(&m) {
+        return None;
+    }
+    Some(sign * (h * 60 + m))
+}
+
 /// Parses one statement.
 pub fn parse(sql: &str) -> Result<Statement, OraError> {
     // V$VERSION is static: answered here even without an instance.
@@ -770,7 +799,20 @@ pub fn parse(sql: &str) -> Result<Statement, OraError> {
             .parse(r)
             .ok()
             .map(|(_, (_, _, _, _, s))| s.to_ascii_uppercase());
-        return Ok(Statement::AlterSession { current_schema });
+        let time_zone = match (keyword("TIME_ZONE"), multispace0, char('='), multispace0).parse(r) {
+            Ok((x, _)) => match string_literal(x)
+                .ok()
+                .and_then(|(_, v)| parse_tz_offset(&v))
+            {
+                Some(m) => Some(m),
+                None => return Err(p.err_at(1882, "timezone region not found", x)),
+            },
+            Err(_) => None,
+        };
+        return Ok(Statement::AlterSession {
+            current_schema,
+            time_zone,
+        });
     }
     // DML on a table: the table does not exist (this database has only DUAL).
     for (kw, next) in [

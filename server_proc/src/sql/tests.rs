@@ -14,6 +14,7 @@ fn ctx() -> EvalContext {
         ],
         now: DateTime::from_unix(1_795_355_107, 0),
         binds: Vec::new(),
+        tz_offset_minutes: 0,
     }
 }
 
@@ -177,13 +178,15 @@ fn tables_dml_and_ddl_answer_like_a_user_with_create_session_only() {
     assert_eq!(
         parse("alter session set current_schema = hr").unwrap(),
         Statement::AlterSession {
-            current_schema: Some("HR".into())
+            current_schema: Some("HR".into()),
+            time_zone: None,
         }
     );
     assert_eq!(
         parse("ALTER SESSION SET NLS_DATE_FORMAT = 'YYYY-MM-DD'").unwrap(),
         Statement::AlterSession {
-            current_schema: None
+            current_schema: None,
+            time_zone: None,
         }
     );
 }
@@ -270,5 +273,38 @@ fn date_arithmetic_and_functions() {
             .unwrap_err()
             .code,
         1821
+    );
+}
+
+#[test]
+fn literal_column_names_are_upper_case() {
+    let (names, _) = rows("select 'hello', sys_context('userenv', 'sid') from dual").unwrap();
+    assert_eq!(names, ["'HELLO'", "SYS_CONTEXT('USERENV','SID')"]);
+}
+
+#[test]
+fn session_time_zone_drives_current_date() {
+    assert_eq!(
+        parse("ALTER SESSION SET TIME_ZONE='+05:30'").unwrap(),
+        Statement::AlterSession {
+            current_schema: None,
+            time_zone: Some(330),
+        }
+    );
+    assert_eq!(
+        parse("alter session set time_zone = 'Mars/Olympus'")
+            .unwrap_err()
+            .code,
+        1882
+    );
+    let mut c = ctx();
+    c.tz_offset_minutes = 330;
+    let st =
+        parse("select to_char(current_date, 'HH24:MI'), to_char(sysdate, 'HH24:MI') from dual")
+            .unwrap();
+    let plan = plan_query(&st, &c).unwrap();
+    assert_eq!(
+        plan.row(0, &c).unwrap(),
+        [Value::Str("19:15".into()), Value::Str("13:45".into())]
     );
 }
