@@ -1161,3 +1161,27 @@ fn prespawned_servers_wait_idle_and_take_connections() {
         .chain([&spawner])
         .all(|p| !matches!(stat_of(*p), Some((_, s)) if s != 'Z'))));
 }
+
+#[test]
+fn tnsping_fails_over_to_the_next_address() {
+    let home = TestHome::new();
+    let l = start(&home, &[]);
+    let dead = tests::procs::free_port();
+    home.write_admin(
+        "tnsnames.ora",
+        &format!(
+            "TWO =\n  (DESCRIPTION =\n    (ADDRESS_LIST =\n      (ADDRESS = (PROTOCOL = TCP)(HOST = 127.0.0.1)(PORT = {dead}))\n      (ADDRESS = (PROTOCOL = TCP)(HOST = 127.0.0.1)(PORT = {})))\n    (CONNECT_DATA = (SERVICE_NAME = {SERVICE})))\n",
+            l.port
+        ),
+    );
+    let out = tests::procs::run_with_timeout(
+        std::process::Command::new(tests::procs::bin("tnsping"))
+            .arg("two")
+            .env("ORACLE_HOME", home.path())
+            .env_remove("TNS_ADMIN"),
+        WAIT,
+    );
+    let text = stdout(&out);
+    assert!(out.status.success(), "{text}");
+    assert!(text.lines().any(|l| l.starts_with("OK (")), "{text}");
+}
