@@ -108,17 +108,26 @@ impl<T> Parsed<T> {
 }
 
 /// Maps byte offsets in a text to [`Pos`]. Built once per file.
+///
+/// Parsers ask for positions in increasing order, so the last answer is cached and the
+/// next column is counted from there: a long one-line descriptor costs linear time, not
+/// quadratic (the listener parses every CONNECT's descriptor on its event loop).
 #[derive(Debug, Clone)]
 pub(crate) struct LineIndex {
     /// Byte offset where each line starts.
     starts: Vec<usize>,
+    /// Last answer: (offset, line index, 1-based column).
+    last: std::cell::Cell<(usize, usize, u32)>,
 }
 
 impl LineIndex {
     pub(crate) fn new(text: &str) -> Self {
         let mut starts = vec![0];
         starts.extend(text.match_indices('\n').map(|(i, _)| i + 1));
-        LineIndex { starts }
+        LineIndex {
+            starts,
+            last: std::cell::Cell::new((0, 0, 1)),
+        }
     }
 
     /// Position of byte `offset` in `text` (the same text the index was built from).
@@ -129,10 +138,18 @@ impl LineIndex {
             Err(i) => i.saturating_sub(1),
         };
         let start = self.starts.get(line).copied().unwrap_or(0);
-        let col = text.get(start..offset).map_or(0, |s| s.chars().count());
+        let (last_off, last_line, last_col) = self.last.get();
+        let col = if last_line == line && last_off <= offset {
+            let more = text.get(last_off..offset).map_or(0, |s| s.chars().count());
+            last_col.saturating_add(u32::try_from(more).unwrap_or(u32::MAX))
+        } else {
+            let n = text.get(start..offset).map_or(0, |s| s.chars().count());
+            u32::try_from(n + 1).unwrap_or(u32::MAX)
+        };
+        self.last.set((offset, line, col));
         Pos {
             line: u32::try_from(line + 1).unwrap_or(u32::MAX),
-            col: u32::try_from(col + 1).unwrap_or(u32::MAX),
+            col,
         }
     }
 }

@@ -437,16 +437,23 @@ impl Ctx<'_> {
     /// Indentation width (tabs to the next multiple of 8) of the line holding `rest`'s
     /// first character, if only whitespace precedes it on that line.
     fn line_indent(&self, rest: &str) -> Option<usize> {
-        let off = self.offset(rest);
-        let start = self.text[..off].rfind('\n').map_or(0, |i| i + 1);
-        let prefix = &self.text[start..off];
-        if !prefix.chars().all(char::is_whitespace) {
-            return None;
+        // Walk back only over whitespace: O(indentation), not O(line length).
+        let before = &self.text[..self.offset(rest)];
+        let mut width_chars = Vec::new();
+        for c in before.chars().rev() {
+            if c == '\n' {
+                break;
+            }
+            if !c.is_whitespace() {
+                return None;
+            }
+            width_chars.push(c);
         }
         Some(
-            prefix
-                .chars()
-                .fold(0, |w, c| if c == '\t' { (w / 8 + 1) * 8 } else { w + 1 }),
+            width_chars
+                .iter()
+                .rev()
+                .fold(0, |w, c| if *c == '\t' { (w / 8 + 1) * 8 } else { w + 1 }),
         )
     }
 

@@ -292,6 +292,7 @@ impl Server {
         std::fs::write(&server.pid_path, format!("{}\n", std::process::id()))
             .map_err(io_err(format!("writing {}", server.pid_path.display())))?;
         server.log_banner();
+        server.apply_prespawn();
         Ok(server)
     }
 
@@ -329,6 +330,22 @@ impl Server {
             };
             self.log
                 .event(&format!("{} * {} * {rc}", e.kind.as_str(), e.instance));
+        }
+    }
+
+    /// Tells the spawner how many idle dedicated servers to keep per SID (PRESPAWN_LIST).
+    fn apply_prespawn(&mut self) {
+        let mut pools: Vec<(String, usize)> = Vec::new();
+        for s in &self.settings.sids {
+            let sid = s.sid_name.to_ascii_uppercase();
+            match pools.iter_mut().find(|(p, _)| *p == sid) {
+                Some((_, n)) => *n += s.prespawn,
+                None => pools.push((sid, s.prespawn)),
+            }
+        }
+        pools.retain(|(_, n)| *n > 0);
+        if let Err(e) = self.spawner.prespawn(&pools) {
+            tracing::warn!(error = %e, "cannot set the prespawned pools");
         }
     }
 
@@ -504,6 +521,7 @@ impl Server {
             Ok(s) => {
                 tracing::info!(pid = s.pid().as_raw(), "spawner restarted");
                 self.spawner = s;
+                self.apply_prespawn();
             }
             Err(e) => tracing::error!(error = %e, "cannot restart the spawner"),
         }
@@ -841,6 +859,7 @@ impl Server {
             match Spawner::start(&self.settings.name, self.argv) {
                 Ok(s) => {
                     self.spawner = s;
+                    self.apply_prespawn();
                     result = self.spawner.hand_off(&conn.stream, &msg);
                 }
                 Err(e) => tracing::error!(error = %e, "cannot restart the spawner"),
@@ -1349,6 +1368,7 @@ impl Server {
             self.log_level = dir.to_string();
         }
         self.settings = new;
+        self.apply_prespawn();
         notes
     }
 

@@ -516,6 +516,7 @@ mod tests {
             global_dbname: Some("orcl.example.com".into()),
             sid_name: "ORCL".into(),
             oracle_home: Some("/u01/db".into()),
+            prespawn: 0,
         }])
     }
 
@@ -623,11 +624,13 @@ mod tests {
                 global_dbname: Some("orcl.example.com".into()),
                 sid_name: "ORCL".into(),
                 oracle_home: None,
+                prespawn: 0,
             },
             StaticSid {
                 global_dbname: None,
                 sid_name: "NEW".into(),
                 oracle_home: None,
+                prespawn: 0,
             },
         ]);
         let v = d.views();

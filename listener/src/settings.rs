@@ -46,6 +46,9 @@ pub struct StaticSid {
     pub sid_name: String,
     /// `ORACLE_HOME` of the SID_DESC.
     pub oracle_home: Option<String>,
+    /// Idle prespawned dedicated servers to keep (`PRESPAWN_LIST` pool sizes, capped by
+    /// `PRESPAWN_MAX`).
+    pub prespawn: usize,
 }
 
 /// Everything the running listener needs from its configuration.
@@ -231,10 +234,18 @@ pub fn load_file(
                 notes.push("SID_DESC without SID_NAME ignored".to_string());
                 return None;
             };
+            let pools: usize = s
+                .prespawn
+                .iter()
+                .filter_map(|p| p.pool_size)
+                .map(|n| n as usize)
+                .sum();
+            let prespawn = s.prespawn_max.map_or(pools, |m| pools.min(m as usize));
             Some(StaticSid {
                 global_dbname: s.global_dbname.clone(),
                 sid_name: sid,
                 oracle_home: s.oracle_home.clone(),
+                prespawn,
             })
         })
         .collect();

@@ -10,6 +10,7 @@
 //! session. When the listener goes away the spawner keeps reaping until its last dedicated
 //! server has exited, then exits itself.
 
+use std::collections::HashMap;
 use std::os::fd::{AsFd, AsRawFd, OwnedFd};
 
 use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
@@ -120,6 +121,16 @@ impl Spawner {
         }
     }
 
+    /// Sets the prespawned pool sizes (`(SID, n)`; SIDs not named get no idle servers).
+    pub fn prespawn(&self, pools: &[(String, usize)]) -> Result<(), SpawnerError> {
+        let mut text = String::from("PRESPAWN");
+        for (sid, n) in pools {
+            text.push_str(&format!(" {sid}={n}"));
+        }
+        fdpass::send_plain(self.sock.as_fd(), text.as_bytes())
+            .map_err(|source| SpawnerError::Handoff { source })
+    }
+
     /// True when the spawner process has exited (it is reaped here).
     pub fn has_exited(&self) -> bool {
         !matches!(
@@ -131,6 +142,16 @@ impl Spawner {
 
 fn spawner_log(msg: &str) {
     eprintln!("tnslsnr spawner[{}]: {msg}", std::process::id());
+}
+
+/// The zygote's state: its channel to the listener, the number of live children, and the
+/// pools of prespawned (idle) dedicated servers per SID with their target sizes.
+struct Zygote {
+    ctl: Option<OwnedFd>,
+    live: usize,
+    idle: HashMap<String, Vec<(Pid, OwnedFd)>>,
+    targets: HashMap<String, usize>,
+    argv: Option<ArgvArea>,
 }
 
 /// The zygote's loop. Never returns.
@@ -161,15 +182,25 @@ fn run_spawner(ctl: OwnedFd, listener: &str, argv: Option<ArgvArea>) -> ! {
             std::process::exit(1);
         }
     };
-    let mut ctl = Some(ctl);
-    let mut live: usize = 0;
+    let mut z = Zygote {
+        ctl: Some(ctl),
+        live: 0,
+        idle: HashMap::new(),
+        targets: HashMap::new(),
+        argv,
+    };
     loop {
-        if ctl.is_none() && live == 0 {
-            std::process::exit(0);
+        if z.ctl.is_none() {
+            // Listener gone: idle servers are released; keep reaping until the last exits.
+            z.targets.clear();
+            z.idle.clear();
+            if z.live == 0 {
+                std::process::exit(0);
+            }
         }
         let (ctl_ready, sig_ready) = {
             let mut fds = vec![PollFd::new(sfd.as_fd(), PollFlags::POLLIN)];
-            if let Some(c) = &ctl {
+            if let Some(c) = &z.ctl {
                 fds.push(PollFd::new(c.as_fd(), PollFlags::POLLIN));
             }
             match poll(&mut fds, PollTimeout::NONE) {
@@ -186,45 +217,133 @@ fn run_spawner(ctl: OwnedFd, listener: &str, argv: Option<ArgvArea>) -> ! {
         };
         if sig_ready {
             while let Ok(Some(_)) = sfd.read_signal() {}
-            reap(&mut live);
+            reap(&mut z.live);
         }
         if ctl_ready {
-            let Some(sock) = ctl.as_ref() else { continue };
+            let Some(sock) = z.ctl.as_ref() else { continue };
             match fdpass::recv_fd(sock.as_fd()) {
-                Ok(None) => ctl = None, // listener gone: keep reaping until the last child exits
+                Ok(None) => z.ctl = None,
                 Err(e) => {
                     spawner_log(&format!("receive failed: {e}"));
-                    ctl = None;
+                    z.ctl = None;
                 }
-                Ok(Some((payload, fd))) => {
-                    let Some(client) = fd else {
-                        spawner_log("hand-off message without a socket ignored");
-                        continue;
-                    };
-                    let msg = match HandoffMessage::decode(&payload) {
-                        Ok(m) => m,
-                        Err(e) => {
-                            spawner_log(&format!("bad hand-off message: {e}"));
-                            continue; // dropping `client` closes it
-                        }
-                    };
-                    match process::fork_single_threaded() {
-                        Ok(ForkResult::Child) => {
-                            dedicated_child(client, msg, argv);
-                        }
-                        Ok(ForkResult::Parent { .. }) => {
-                            live += 1;
-                            drop(client); // CLOEXEC does not help without exec: close our copy now
-                        }
-                        Err(e) => {
-                            spawner_log(&format!("TNS-12500: cannot start dedicated server: {e}"))
-                        }
+                Ok(Some((payload, None))) => z.control(&payload),
+                Ok(Some((payload, Some(client)))) => z.hand_off(client, &payload),
+            }
+            z.top_up();
+            reap(&mut z.live);
+        }
+    }
+}
+
+impl Zygote {
+    /// `PRESPAWN SID=n SID2=m`: the complete set of pool sizes (SIDs not named get none).
+    fn control(&mut self, payload: &[u8]) {
+        let text = String::from_utf8_lossy(payload);
+        let mut words = text.split_whitespace();
+        if words.next() != Some("PRESPAWN") {
+            spawner_log(&format!("unknown control message {text:?} ignored"));
+            return;
+        }
+        self.targets = words
+            .filter_map(|w| w.split_once('='))
+            .filter_map(|(sid, n)| Some((sid.to_ascii_uppercase(), n.parse().ok()?)))
+            .collect();
+        // Shrink: a released idle server sees EOF on its channel and exits.
+        for (sid, pool) in &mut self.idle {
+            let keep = self.targets.get(sid).copied().unwrap_or(0);
+            pool.truncate(keep);
+        }
+    }
+
+    /// Gives the client to an idle prespawned server of its SID, else forks one for it.
+    fn hand_off(&mut self, client: OwnedFd, payload: &[u8]) {
+        let msg = match HandoffMessage::decode(payload) {
+            Ok(m) => m,
+            Err(e) => {
+                spawner_log(&format!("bad hand-off message: {e}"));
+                return; // dropping `client` closes it
+            }
+        };
+        let sid = msg.meta.sid.to_ascii_uppercase();
+        while let Some((_, chan)) = self.idle.get_mut(&sid).and_then(Vec::pop) {
+            if fdpass::send_fd(chan.as_fd(), client.as_fd(), payload).is_ok() {
+                return; // the idle server owns it now; our copies close here
+            }
+        }
+        match process::fork_single_threaded() {
+            Ok(ForkResult::Child) => dedicated_child(client, msg, self.argv),
+            Ok(ForkResult::Parent { .. }) => {
+                self.live += 1;
+                drop(client); // CLOEXEC does not help without exec: close our copy now
+            }
+            Err(e) => spawner_log(&format!("TNS-12500: cannot start dedicated server: {e}")),
+        }
+    }
+
+    /// Forks idle servers until every pool has its target size.
+    fn top_up(&mut self) {
+        let wanted: Vec<(String, usize)> =
+            self.targets.iter().map(|(s, n)| (s.clone(), *n)).collect();
+        for (sid, n) in wanted {
+            while self.idle.get(&sid).map_or(0, Vec::len) < n {
+                match prespawn(&sid, self.argv) {
+                    Ok(entry) => {
+                        self.live += 1;
+                        self.idle.entry(sid.clone()).or_default().push(entry);
                     }
-                    reap(&mut live);
+                    Err(e) => {
+                        spawner_log(&format!(
+                            "TNS-12500: cannot prespawn a dedicated server: {e}"
+                        ));
+                        return;
+                    }
                 }
             }
         }
     }
+}
+
+/// Forks one idle dedicated server for `sid` that waits on its own channel for a client.
+fn prespawn(sid: &str, argv: Option<ArgvArea>) -> Result<(Pid, OwnedFd), SpawnerError> {
+    let (ours, theirs) =
+        fdpass::seqpacket_pair().map_err(|source| SpawnerError::Channel { source })?;
+    match process::fork_single_threaded().map_err(|source| SpawnerError::Fork { source })? {
+        ForkResult::Child => {
+            drop(ours);
+            prespawned_child(theirs, sid, argv)
+        }
+        ForkResult::Parent { child } => {
+            drop(theirs);
+            Ok((child, ours))
+        }
+    }
+}
+
+/// An idle prespawned server: already in its own session with its title, it waits for the
+/// spawner to pass it a client, then serves it exactly like a freshly forked one.
+fn prespawned_child(chan: OwnedFd, sid: &str, argv: Option<ArgvArea>) -> ! {
+    process::reset_signals();
+    let _ = setsid();
+    if process::close_fds_except(&[chan.as_raw_fd()]).is_err()
+        || process::stdio_to_devnull().is_err()
+    {
+        std::process::exit(1);
+    }
+    if let Some(a) = argv {
+        a.set(&format!("oracle{sid} (LOCAL=NO)"), &format!("oracle{sid}"));
+    }
+    let received = fdpass::recv_fd(chan.as_fd());
+    drop(chan);
+    let Ok(Some((payload, Some(client)))) = received else {
+        std::process::exit(0); // released by the spawner (EOF) or a broken message
+    };
+    let Ok(msg) = HandoffMessage::decode(&payload) else {
+        std::process::exit(1);
+    };
+    let _ = rand::rng().reseed();
+    let code = crate::dedicated::run(client, msg);
+    std::process::exit(code)
 }
 
 /// Reaps every exited child (SIGCHLD deliveries merge).

@@ -1096,3 +1096,68 @@ fn default_service_takes_connects_that_name_none() {
             .contains(&format!("* establish * {SERVICE} * 0\n"))
     );
 }
+
+/// Pid (among `candidates`) whose descriptors include the server side of `client`.
+fn server_of(client: &TcpStream, listener_port: u16, candidates: &[u32]) -> Option<u32> {
+    let port = client.local_addr().ok()?.port();
+    let table = std::fs::read_to_string("/proc/net/tcp").ok()?;
+    let inode = table.lines().skip(1).find_map(|l| {
+        let f: Vec<&str> = l.split_whitespace().collect();
+        let lp = u16::from_str_radix(f.get(1)?.rsplit(':').next()?, 16).ok()?;
+        let rp = u16::from_str_radix(f.get(2)?.rsplit(':').next()?, 16).ok()?;
+        (lp == listener_port && rp == port).then(|| f.get(9).map(|s| s.to_string()))?
+    })?;
+    let needle = format!("socket:[{inode}]");
+    candidates
+        .iter()
+        .copied()
+        .find(|p| fds_of(*p).iter().any(|(_, t)| *t == needle))
+}
+
+#[test]
+fn prespawned_servers_wait_idle_and_take_connections() {
+    let home = TestHome::new();
+    let l = ListenerProc::start(&home, "LISTENER", |port| {
+        format!(
+            "LISTENER = (DESCRIPTION_LIST = (DESCRIPTION = (ADDRESS = (PROTOCOL = TCP)(HOST = 127.0.0.1)(PORT = {port}))))\n\n\
+             SID_LIST_LISTENER =\n  (SID_LIST =\n    (SID_DESC =\n      (GLOBAL_DBNAME = {SERVICE})\n      (SID_NAME = ORCL)\n      (PRESPAWN_MAX = 4)\n      (PRESPAWN_LIST =\n        (PRESPAWN_DESC = (PROTOCOL = TCP)(POOL_SIZE = 2)(TIMEOUT = 1)))))\n"
+        )
+    });
+    let spawner = spawner_of(&l);
+    let mut idle = Vec::new();
+    assert!(
+        wait_until(WAIT, || {
+            idle = children_of(spawner);
+            idle.len() == 2 && idle.iter().all(|p| title_of(*p) == "oracleORCL (LOCAL=NO)")
+        }),
+        "{idle:?}"
+    );
+    // The connection goes to one of the servers that were already waiting.
+    let (session, p) = raw_connect(
+        l.port,
+        &descriptor(l.port, &format!("(SERVICE_NAME={SERVICE})")),
+    );
+    assert!(matches!(p, Packet::Accept(_)), "{p:?}");
+    let served = server_of(&session, l.port, &idle).expect("a prespawned server holds the client");
+    // ...and the pool is refilled.
+    assert!(
+        wait_until(WAIT, || children_of(spawner).len() == 3),
+        "{:?}",
+        children_of(spawner)
+    );
+    drop(session);
+    assert!(
+        wait_until(WAIT, || stat_of(served).is_none()),
+        "{:?}",
+        stat_of(served)
+    );
+    assert_eq!(children_of(spawner).len(), 2);
+    // Stopping the listener releases the idle servers; the spawner then exits too.
+    let mut l = l;
+    assert!(home.lsnrctl(&["stop"]).status.success());
+    assert!(l.wait_exit(WAIT));
+    assert!(wait_until(WAIT, || idle
+        .iter()
+        .chain([&spawner])
+        .all(|p| !matches!(stat_of(*p), Some((_, s)) if s != 'Z'))));
+}

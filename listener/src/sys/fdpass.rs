@@ -82,6 +82,17 @@ pub(crate) fn send_fd(
     }
 }
 
+/// Sends a message without a descriptor (a control message). Retries EINTR.
+pub(crate) fn send_plain(sock: BorrowedFd<'_>, payload: &[u8]) -> Result<(), FdPassError> {
+    loop {
+        match nix::sys::socket::send(sock.as_raw_fd(), payload, MsgFlags::MSG_NOSIGNAL) {
+            Err(nix::Error::EINTR) => continue,
+            Err(source) => return Err(FdPassError::Send { source }),
+            Ok(_) => return Ok(()),
+        }
+    }
+}
+
 /// Connects a `SOCK_SEQPACKET | SOCK_CLOEXEC` socket to `path` and sends `fd` with
 /// `payload` as one message (a direct hand-off to a dispatcher). Bounded by a 2 s send
 /// timeout; the connection is closed afterwards.
