@@ -571,6 +571,13 @@ fn lsnrctl_start_runs_tnslsnr_in_the_background() {
     let stop = home.lsnrctl(&["stop", "LSNR2"]);
     assert!(stop.status.success(), "{}", stdout(&stop));
     assert!(!home.lsnrctl(&["status", "LSNR2"]).status.success());
+    let unknown = home.lsnrctl(&["status", "NOSUCH"]);
+    assert!(!unknown.status.success());
+    assert!(
+        stdout(&unknown).contains("TNS-01101: Could not find listener name or service name NOSUCH"),
+        "{}",
+        stdout(&unknown)
+    );
 }
 
 #[test]

@@ -241,9 +241,20 @@ impl Ctl {
     }
 
     fn simple(&mut self, name: &str, req: AdminRequest) -> bool {
-        self.connecting_line(name);
         let socket = self.home.admin_socket(name);
-        match self.call(name, &req) {
+        let answer = self.call(name, &req);
+        // A name listener.ora does not define, with nothing running under it, is unknown.
+        if answer.is_err()
+            && let Err(settings::SettingsError::MissingListener { .. }) =
+                settings::load(&self.home, name)
+        {
+            self.line(&format!(
+                "TNS-01101: Could not find listener name or service name {name}"
+            ));
+            return false;
+        }
+        self.connecting_line(name);
+        match answer {
             Err(e) => {
                 self.no_listener(&e);
                 false
