@@ -568,8 +568,20 @@ fn lsnrctl_start_runs_tnslsnr_in_the_background() {
         stdout(&clash)
     );
     assert!(stdout(&clash).contains("Listener failed to start."));
+    let pid: u32 = std::fs::read_to_string(home.path().join("network/run/lsnr2.pid"))
+        .expect("pid file")
+        .trim()
+        .parse()
+        .expect("pid");
+    assert_eq!(title_of(pid), "tnslsnr LSNR2");
     let stop = home.lsnrctl(&["stop", "LSNR2"]);
     assert!(stop.status.success(), "{}", stdout(&stop));
+    // lsnrctl stop returns once the listener process is gone.
+    assert!(
+        !matches!(stat_of(pid), Some((_, s)) if s != 'Z'),
+        "{:?}",
+        stat_of(pid)
+    );
     assert!(!home.lsnrctl(&["status", "LSNR2"]).status.success());
     let unknown = home.lsnrctl(&["status", "NOSUCH"]);
     assert!(!unknown.status.success());
