@@ -611,6 +611,35 @@ mod tests {
     }
 
     #[test]
+    fn a_service_both_static_and_registered_shows_two_instances() {
+        let mut d = dir();
+        d.replace_dynamic(vec![InstanceEntry {
+            service: "ORCL.example.com".into(),
+            instance: "orcl".into(),
+            status: InstanceStatus::Ready,
+            oracle_home: None,
+            global_dbname: None,
+            sid: None,
+            handlers: vec![Handler {
+                name: "DEDICATED".into(),
+                kind: HandlerKind::Dedicated,
+                blocked: false,
+                current: None,
+                max: None,
+            }],
+        }]);
+        let v = d.views();
+        assert_eq!(v.len(), 1);
+        let statuses: Vec<_> = v[0].instances.iter().map(|i| i.status).collect();
+        assert_eq!(
+            statuses,
+            vec![InstanceStatus::Unknown, InstanceStatus::Ready]
+        );
+        assert!(!v[0].instances[0].handlers[0].dynamic);
+        assert!(v[0].instances[1].handlers[0].dynamic);
+    }
+
+    #[test]
     fn counters_show_in_views_and_survive_reload() {
         let mut d = dir();
         let Route::Handoff(t) = d.route(&req(Some("orcl.example.com"), None), None, false) else {

@@ -220,8 +220,13 @@ fn handoff_reaches_a_titled_dedicated_server_that_python_accepts_and_that_is_rea
         1,
         "{fds:?}"
     );
-    // The listener kept no copy of the client socket.
-    assert_eq!(fds_of(l.pid()).len(), listener_fds);
+    // The listener kept no copy of the client socket (it closes its copy right after the
+    // hand-off, which may be a moment after the child already answered).
+    assert!(
+        wait_until(WAIT, || fds_of(l.pid()).len() == listener_fds),
+        "{:?}",
+        fds_of(l.pid())
+    );
     // The client goes: the server exits and is reaped by the spawner (no zombie).
     drop(session);
     assert!(
@@ -563,9 +568,28 @@ fn lsnrctl_start_runs_tnslsnr_in_the_background() {
         stdout(&clash)
     );
     assert!(stdout(&clash).contains("Listener failed to start."));
+    let pid: u32 = std::fs::read_to_string(home.path().join("network/run/lsnr2.pid"))
+        .expect("pid file")
+        .trim()
+        .parse()
+        .expect("pid");
+    assert_eq!(title_of(pid), "tnslsnr LSNR2");
     let stop = home.lsnrctl(&["stop", "LSNR2"]);
     assert!(stop.status.success(), "{}", stdout(&stop));
+    // lsnrctl stop returns once the listener process is gone.
+    assert!(
+        !matches!(stat_of(pid), Some((_, s)) if s != 'Z'),
+        "{:?}",
+        stat_of(pid)
+    );
     assert!(!home.lsnrctl(&["status", "LSNR2"]).status.success());
+    let unknown = home.lsnrctl(&["status", "NOSUCH"]);
+    assert!(!unknown.status.success());
+    assert!(
+        stdout(&unknown).contains("TNS-01101: Could not find listener name or service name NOSUCH"),
+        "{}",
+        stdout(&unknown)
+    );
 }
 
 #[test]
@@ -1160,4 +1184,28 @@ fn prespawned_servers_wait_idle_and_take_connections() {
         .iter()
         .chain([&spawner])
         .all(|p| !matches!(stat_of(*p), Some((_, s)) if s != 'Z'))));
+}
+
+#[test]
+fn tnsping_fails_over_to_the_next_address() {
+    let home = TestHome::new();
+    let l = start(&home, &[]);
+    let dead = tests::procs::free_port();
+    home.write_admin(
+        "tnsnames.ora",
+        &format!(
+            "TWO =\n  (DESCRIPTION =\n    (ADDRESS_LIST =\n      (ADDRESS = (PROTOCOL = TCP)(HOST = 127.0.0.1)(PORT = {dead}))\n      (ADDRESS = (PROTOCOL = TCP)(HOST = 127.0.0.1)(PORT = {})))\n    (CONNECT_DATA = (SERVICE_NAME = {SERVICE})))\n",
+            l.port
+        ),
+    );
+    let out = tests::procs::run_with_timeout(
+        std::process::Command::new(tests::procs::bin("tnsping"))
+            .arg("two")
+            .env("ORACLE_HOME", home.path())
+            .env_remove("TNS_ADMIN"),
+        WAIT,
+    );
+    let text = stdout(&out);
+    assert!(out.status.success(), "{text}");
+    assert!(text.lines().any(|l| l.starts_with("OK (")), "{text}");
 }

@@ -868,6 +868,15 @@ impl Session {
         let id = if ex.cursor_id != 0 && self.cursors.contains_key(&ex.cursor_id) {
             ex.cursor_id
         } else {
+            // OPEN_CURSORS, as announced in AUTH_MAX_OPEN_CURSORS.
+            if self.cursors.len()
+                >= usize::try_from(self.cfg.max_open_cursors).unwrap_or(usize::MAX)
+            {
+                return vec![self.error_bytes_action(ErrorInfo::error(
+                    1000,
+                    "ORA-01000: maximum open cursors exceeded",
+                ))];
+            }
             self.alloc_cursor()
         };
         self.dctx.cursor_binds.insert(id, (ex.binds.len(), true));

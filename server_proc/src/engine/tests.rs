@@ -453,3 +453,31 @@ fn session_is_send() {
     assert_send::<Session>();
     assert_send::<tns::ttc::request::RequestDecoder>();
 }
+
+#[test]
+fn open_cursors_limit_gives_ora_01000_until_cursors_are_closed() {
+    let (mut s, _) = session();
+    login(&mut s, b"tiger");
+    let mut cols = Vec::new();
+    let mut ids = Vec::new();
+    for i in 0..300u32 {
+        let m = messages(
+            &one_send(s.on_data(&exec("select 1 from dual", 2, (i % 200) as u8 + 3))),
+            &mut cols,
+        );
+        ids.push(u32::from(end(&m).cursor_id));
+    }
+    let m = messages(
+        &one_send(s.on_data(&exec("select 1 from dual", 2, 3))),
+        &mut cols,
+    );
+    assert_eq!(
+        end(&m).message.as_deref(),
+        Some("ORA-01000: maximum open cursors exceeded")
+    );
+    let mut w = Writer::new();
+    write_close_cursors(&mut w, 4, 12, &ids[..10]);
+    w.raw(&exec("select 1 from dual", 2, 5));
+    let m = messages(&one_send(s.on_data(w.as_bytes())), &mut cols);
+    assert_eq!(end(&m).error_code, 1403);
+}
