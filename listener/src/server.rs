@@ -421,7 +421,9 @@ impl Server {
         let mut endpoint = e.clone();
         endpoint.port = local.port();
         tracing::info!(address = %endpoint.address(), backlog, "listening");
-        println!(
+        // stdout may be a closed pipe: never let the message take the listener down.
+        let _ = writeln!(
+            std::io::stdout(),
             "Listening on: (DESCRIPTION=(ADDRESS=(PROTOCOL=tcp)(HOST={})(PORT={})))",
             e.host,
             local.port()

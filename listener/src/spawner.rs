@@ -141,7 +141,13 @@ impl Spawner {
 }
 
 fn spawner_log(msg: &str) {
-    eprintln!("tnslsnr spawner[{}]: {msg}", std::process::id());
+    use std::io::Write;
+    // stderr may be a closed pipe; the spawner must not die of a log line.
+    let _ = writeln!(
+        std::io::stderr(),
+        "tnslsnr spawner[{}]: {msg}",
+        std::process::id()
+    );
 }
 
 /// The zygote's state: its channel to the listener, the number of live children, and the

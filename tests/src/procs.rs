@@ -19,37 +19,16 @@ use std::time::{Duration, Instant};
 /// Upper bound for any wait in these helpers.
 pub const WAIT: Duration = Duration::from_secs(30);
 
-fn workspace_root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
-}
-
-fn target_dir() -> PathBuf {
-    // tests run from target/<profile>/deps/<test>-<hash>
-    std::env::current_exe()
-        .ok()
-        .and_then(|p| p.parent().and_then(Path::parent).map(Path::to_path_buf))
-        .unwrap_or_else(|| workspace_root().join("target").join("debug"))
-}
-
-/// Path of a workspace binary (`tnslsnr`, `lsnrctl`, `tnsping`), building the listener and
-/// client binaries once if they are missing (`cargo test -p tests` does not build them).
+/// Path of a workspace binary (`tnslsnr`, `lsnrctl`, `tnsping`, `orasql`, `oradb`, ...),
+/// brought up to date by one `cargo build` per test process (`cargo test -p tests` alone
+/// would otherwise run whatever stale binary an earlier build left behind).
 pub fn bin(name: &str) -> PathBuf {
-    static BUILT: OnceLock<()> = OnceLock::new();
-    let path = target_dir().join(name);
-    if !path.exists() {
-        BUILT.get_or_init(|| {
-            let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_string());
-            let status = Command::new(cargo)
-                .current_dir(workspace_root())
-                .args(["build", "--bins", "-p", "listener", "-p", "client"])
-                .status();
-            assert!(
-                matches!(status, Ok(s) if s.success()),
-                "building binaries failed: {status:?}"
-            );
-        });
-    }
-    path
+    let package = match name {
+        "tnslsnr" | "lsnrctl" => "listener",
+        "oradb" => "server_proc",
+        _ => "client",
+    };
+    crate::instance::workspace_bin(package, name)
 }
 
 /// A free loopback port (bound then released).

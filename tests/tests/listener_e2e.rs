@@ -220,8 +220,13 @@ fn handoff_reaches_a_titled_dedicated_server_that_python_accepts_and_that_is_rea
         1,
         "{fds:?}"
     );
-    // The listener kept no copy of the client socket.
-    assert_eq!(fds_of(l.pid()).len(), listener_fds);
+    // The listener kept no copy of the client socket (it closes its copy right after the
+    // hand-off, which may be a moment after the child already answered).
+    assert!(
+        wait_until(WAIT, || fds_of(l.pid()).len() == listener_fds),
+        "{:?}",
+        fds_of(l.pid())
+    );
     // The client goes: the server exits and is reaped by the spawner (no zombie).
     drop(session);
     assert!(
@@ -563,9 +568,28 @@ fn lsnrctl_start_runs_tnslsnr_in_the_background() {
         stdout(&clash)
     );
     assert!(stdout(&clash).contains("Listener failed to start."));
+    let pid: u32 = std::fs::read_to_string(home.path().join("network/run/lsnr2.pid"))
+        .expect("pid file")
+        .trim()
+        .parse()
+        .expect("pid");
+    assert_eq!(title_of(pid), "tnslsnr LSNR2");
     let stop = home.lsnrctl(&["stop", "LSNR2"]);
     assert!(stop.status.success(), "{}", stdout(&stop));
+    // lsnrctl stop returns once the listener process is gone.
+    assert!(
+        !matches!(stat_of(pid), Some((_, s)) if s != 'Z'),
+        "{:?}",
+        stat_of(pid)
+    );
     assert!(!home.lsnrctl(&["status", "LSNR2"]).status.success());
+    let unknown = home.lsnrctl(&["status", "NOSUCH"]);
+    assert!(!unknown.status.success());
+    assert!(
+        stdout(&unknown).contains("TNS-01101: Could not find listener name or service name NOSUCH"),
+        "{}",
+        stdout(&unknown)
+    );
 }
 
 #[test]

@@ -241,9 +241,28 @@ impl Ctl {
     }
 
     fn simple(&mut self, name: &str, req: AdminRequest) -> bool {
-        self.connecting_line(name);
         let socket = self.home.admin_socket(name);
-        match self.call(name, &req) {
+        // `stop` returns once the listener process is gone (its port is free then).
+        let pid = if req == AdminRequest::Stop {
+            std::fs::read_to_string(self.home.pid_file(name))
+                .ok()
+                .and_then(|t| t.trim().parse::<u32>().ok())
+        } else {
+            None
+        };
+        let answer = self.call(name, &req);
+        // A name listener.ora does not define, with nothing running under it, is unknown.
+        if answer.is_err()
+            && let Err(settings::SettingsError::MissingListener { .. }) =
+                settings::load(&self.home, name)
+        {
+            self.line(&format!(
+                "TNS-01101: Could not find listener name or service name {name}"
+            ));
+            return false;
+        }
+        self.connecting_line(name);
+        match answer {
             Err(e) => {
                 self.no_listener(&e);
                 false
@@ -251,7 +270,7 @@ impl Ctl {
             Ok(resp) => {
                 let ok = self.print_response(resp);
                 if ok && req == AdminRequest::Stop {
-                    wait_gone(&socket, Duration::from_secs(15));
+                    wait_gone(&socket, pid, Duration::from_secs(15));
                 }
                 ok
             }
@@ -387,9 +406,19 @@ impl Ctl {
     }
 }
 
-fn wait_gone(socket: &Path, limit: Duration) {
+/// Waits until the admin socket is gone and process `pid` has exited (or is a zombie).
+fn wait_gone(socket: &Path, pid: Option<u32>, limit: Duration) {
+    let running = |p: u32| {
+        std::fs::read_to_string(format!("/proc/{p}/stat"))
+            .ok()
+            .and_then(|s| {
+                s.rfind(')')
+                    .and_then(|i| s[i + 1..].split_whitespace().next().map(str::to_string))
+            })
+            .is_some_and(|state| state != "Z")
+    };
     let deadline = Instant::now() + limit;
-    while socket.exists() && Instant::now() < deadline {
+    while (socket.exists() || pid.is_some_and(running)) && Instant::now() < deadline {
         std::thread::sleep(Duration::from_millis(20));
     }
 }

@@ -2,6 +2,7 @@
 //! forks the spawner zygote; then it sets its title (`tnslsnr NAME`), starts tracing, reads
 //! `listener.ora`, binds, and runs the event loop until `lsnrctl stop` or SIGTERM.
 
+use std::io::Write;
 use std::path::PathBuf;
 
 use anyhow::Context;
@@ -44,7 +45,7 @@ fn main() -> std::process::ExitCode {
         Err(e) => {
             // Oracle-style: the error stack, one cause per line, no Rust backtrace.
             for (i, cause) in e.chain().enumerate() {
-                eprintln!("{}{cause}", " ".repeat(i));
+                let _ = writeln!(std::io::stderr(), "{}{cause}", " ".repeat(i));
             }
             std::process::ExitCode::FAILURE
         }
