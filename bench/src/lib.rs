@@ -17,3 +17,4 @@ pub mod report;
 pub mod run;
 pub mod stack;
 pub mod stats;
+pub mod turns;

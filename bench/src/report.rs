@@ -30,6 +30,9 @@ pub struct Report {
     pub peers: PeersStatus,
     /// Connect + login + logoff cycles, sequential.
     pub connect: Vec<Measured>,
+    /// Network round trips of one connect cycle (connect, login, logoff), counted by a
+    /// relay on the wire (`null` when the counting cycle failed).
+    pub connect_round_trips: BTreeMap<String, Option<u32>>,
     /// Round trips on one open connection.
     pub round_trip: Vec<Measured>,
     /// Network round trips per call, counted by the orasim client.
@@ -232,6 +235,20 @@ impl Report {
             ),
             &self.connect,
         );
+        if !self.connect_round_trips.is_empty() {
+            let _ = writeln!(
+                s,
+                "  network round trips per connect cycle (counted on the wire): {}",
+                self.connect_round_trips
+                    .iter()
+                    .map(|(k, v)| format!(
+                        "{k} = {}",
+                        v.map_or_else(|| "?".to_string(), |n| n.to_string())
+                    ))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
+        }
         latency_table(
             &mut s,
             &format!(

@@ -15,13 +15,14 @@ use anyhow::{Context, Result, bail};
 use crate::echo::{self, EchoServer};
 use crate::machine::Machine;
 use crate::peers::Peers;
-use crate::pg::PgConn;
+use crate::pg::{PgConn, PgTarget};
 use crate::procmem::{MemorySummary, Rollup};
 use crate::report::{
     Daemon, Measured, MemoryEntry, OrasimInfo, Parameters, PeersStatus, Report, Storm,
 };
 use crate::stack::{OrasimStack, StackOptions};
 use crate::stats::{Recorder, oracle_code};
+use crate::turns::count_round_trips;
 
 /// How the orasim listener serves a connection.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -183,6 +184,39 @@ pub fn run(opts: &RunOptions) -> Result<Report> {
             });
         }
     }
+
+    // Round trips of one connect cycle, counted on the wire.
+    let mut connect_round_trips = BTreeMap::new();
+    connect_round_trips.insert(
+        "raw-tcp".to_string(),
+        count_round_trips(echo.port(), |port| {
+            let mut s =
+                std::net::TcpStream::connect(("127.0.0.1", port)).map_err(|e| e.to_string())?;
+            s.set_read_timeout(Some(CLIENT_TIMEOUT))
+                .map_err(|e| e.to_string())?;
+            echo::round_trip(&mut s).map_err(|e| e.to_string())
+        }),
+    );
+    connect_round_trips.insert(
+        "orasim-dedicated".to_string(),
+        count_round_trips(stack.port, |port| {
+            let c = stack.connect_via(port).map_err(|e| e.to_string())?;
+            c.close().map_err(|e| e.to_string())
+        }),
+    );
+    for (name, target) in [("postgresql", &pg), ("pgbouncer", &pgb)] {
+        let Some(t) = target else { continue };
+        connect_round_trips.insert(
+            name.to_string(),
+            count_round_trips(t.port, |port| {
+                let via = PgTarget { port, ..t.clone() };
+                PgConn::connect(&via)
+                    .and_then(PgConn::close)
+                    .map_err(|e| e.to_string())
+            }),
+        );
+    }
+    wait_drained(&stack);
 
     // Round trips.
     progress("round trips");
@@ -448,6 +482,7 @@ pub fn run(opts: &RunOptions) -> Result<Report> {
         connect,
         round_trip,
         round_trips_per_call: per_call,
+        connect_round_trips,
         memory,
         daemons,
         storm,

@@ -110,6 +110,16 @@ impl OrasimStack {
         Connection::connect_with(&self.identifier(), USER, PASSWORD, &self.connect_opts)
     }
 
+    /// Connects through another port on 127.0.0.1 that relays to the listener (a proxy).
+    pub fn connect_via(&self, port: u16) -> Result<Connection, client::ClientError> {
+        Connection::connect_with(
+            &format!("127.0.0.1:{port}/{SERVICE}"),
+            USER,
+            PASSWORD,
+            &self.connect_opts,
+        )
+    }
+
     /// Pid of `tnslsnr`.
     pub fn listener_pid(&self) -> Option<u32> {
         self.listener.as_ref().map(Child::id)

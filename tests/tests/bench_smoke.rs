@@ -136,6 +136,19 @@ fn every_phase_reports_complete_results_and_cleans_up() {
         );
     }
 
+    // Round trips of a connect cycle, counted on the wire by tnsbench's relay: the echo is
+    // one; orasim is CONNECT/ACCEPT, protocol, data types, O5LOGON phases 1 and 2, LOGOFF.
+    assert_eq!(
+        r["connect_round_trips"]["raw-tcp"], 1,
+        "{}",
+        r["connect_round_trips"]
+    );
+    assert_eq!(
+        r["connect_round_trips"]["orasim-dedicated"], 6,
+        "{}",
+        r["connect_round_trips"]
+    );
+
     // Round trips: raw echo, select and ping, each one network round trip per call.
     let rt = &r["round_trip"];
     assert_eq!(by_target(rt, "raw-tcp").len(), 1);
@@ -230,6 +243,7 @@ fn table_output_and_unimplemented_modes() {
         "load average at start",
         "connect cost: 2 sequential cycles per target",
         "round trips on one connection: 2 per target",
+        "network round trips per connect cycle (counted on the wire)",
         "memory per idle session: 1 sessions open",
         "connect storm: 0 clients at once",
         "orasim-dedicated",
