@@ -40,13 +40,13 @@ struct Args {
     #[arg(long, default_value_t = 2000)]
     round_trips: u32,
     /// Concurrent idle sessions for the memory phase.
-    #[arg(long, default_value_t = 20)]
+    #[arg(long, default_value_t = 50)]
     sessions: u32,
     /// Clients connecting at once in the storm (0: no storm).
     #[arg(long, default_value_t = 50)]
     storm: u32,
     /// PROCESSES of the orasim instance.
-    #[arg(long, default_value_t = 40)]
+    #[arg(long, default_value_t = 100)]
     processes: u32,
     /// Time limit of each measuring loop, in seconds.
     #[arg(long, default_value_t = 60)]
@@ -63,6 +63,9 @@ struct Args {
     /// Print the report as JSON instead of tables.
     #[arg(long)]
     json: bool,
+    /// Also write the JSON report to this file (whatever --json says).
+    #[arg(long)]
+    json_out: Option<PathBuf>,
     /// Progress on stderr.
     #[arg(long, short)]
     verbose: bool,
@@ -110,6 +113,10 @@ fn real_main() -> Result<()> {
         verbose: args.verbose,
     };
     let report = run(&opts)?;
+    if let Some(path) = &args.json_out {
+        let text = serde_json::to_string_pretty(&report).context("rendering JSON")?;
+        std::fs::write(path, text + "\n").with_context(|| format!("writing {}", path.display()))?;
+    }
     if args.json {
         println!(
             "{}",
