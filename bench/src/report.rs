@@ -33,6 +33,8 @@ pub struct Report {
     /// Network round trips of one connect cycle (connect, login, logoff), counted by a
     /// relay on the wire (`null` when the counting cycle failed).
     pub connect_round_trips: BTreeMap<String, Option<u32>>,
+    /// Each round trip of a connect cycle, timed on the wire.
+    pub connect_anatomy: Vec<Anatomy>,
     /// Round trips on one open connection.
     pub round_trip: Vec<Measured>,
     /// Network round trips per call, counted by the orasim client.
@@ -93,6 +95,33 @@ pub struct Measured {
     pub operation: String,
     /// The latencies.
     pub latency: LatencySummary,
+}
+
+/// The steps of one target's connect cycle.
+#[derive(Debug, Clone, Serialize)]
+pub struct Anatomy {
+    /// Short name.
+    pub target: String,
+    /// Cycles whose steps were recorded.
+    pub cycles_measured: u32,
+    /// Cycles that failed.
+    pub cycles_failed: u32,
+    /// Cycles with a different number of round trips than the first (not recorded).
+    pub cycles_with_other_round_trips: u32,
+    /// The round trips, in order.
+    pub steps: Vec<AnatomyStep>,
+}
+
+/// One round trip of a connect cycle (medians, microseconds).
+#[derive(Debug, Clone, Serialize)]
+pub struct AnatomyStep {
+    /// What the round trip is.
+    pub label: String,
+    /// Client time before the request: from the previous answer's first byte (or the cycle's
+    /// first byte) to this request's first byte.
+    pub client_p50_us: Option<u64>,
+    /// Server time: from the request's first byte to the answer's first byte.
+    pub server_p50_us: Option<u64>,
 }
 
 /// Memory per session of one target.
@@ -248,6 +277,38 @@ impl Report {
                     .collect::<Vec<_>>()
                     .join(", ")
             );
+        }
+        if !self.connect_anatomy.is_empty() {
+            let _ = writeln!(
+                s,
+                "\nconnect anatomy: median per round trip over relayed cycles (the relay adds two loopback hops per step)"
+            );
+            for a in &self.connect_anatomy {
+                let _ = writeln!(
+                    s,
+                    "  {} ({} cycles{})",
+                    a.target,
+                    a.cycles_measured,
+                    if a.cycles_failed + a.cycles_with_other_round_trips > 0 {
+                        format!(
+                            ", {} failed, {} with other round trips",
+                            a.cycles_failed, a.cycles_with_other_round_trips
+                        )
+                    } else {
+                        String::new()
+                    }
+                );
+                for (i, st) in a.steps.iter().enumerate() {
+                    let _ = writeln!(
+                        s,
+                        "    {}. {:<50} client {:>8} ms   server {:>8} ms",
+                        i + 1,
+                        st.label,
+                        ms(st.client_p50_us),
+                        ms(st.server_p50_us)
+                    );
+                }
+            }
         }
         latency_table(
             &mut s,

@@ -18,11 +18,12 @@ use crate::peers::Peers;
 use crate::pg::{PgConn, PgTarget};
 use crate::procmem::{MemorySummary, Rollup};
 use crate::report::{
-    Daemon, Measured, MemoryEntry, OrasimInfo, Parameters, PeersStatus, Report, Storm,
+    Anatomy, AnatomyStep, Daemon, Measured, MemoryEntry, OrasimInfo, Parameters, PeersStatus,
+    Report, Storm,
 };
 use crate::stack::{OrasimStack, StackOptions};
 use crate::stats::{Recorder, oracle_code};
-use crate::turns::count_round_trips;
+use crate::turns::{count_round_trips, relay_cycle, steps};
 
 /// How the orasim listener serves a connection.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -217,6 +218,38 @@ pub fn run(opts: &RunOptions) -> Result<Report> {
         );
     }
     wait_drained(&stack);
+
+    // Where the time of a connect goes, step by step, on the wire.
+    progress("connect anatomy");
+    let anatomy_cycles = opts.connects.clamp(1, ANATOMY_CYCLES);
+    let mut anatomy = vec![anatomize(
+        "orasim-dedicated",
+        anatomy_cycles,
+        limit,
+        stack.port,
+        |port| {
+            let c = stack.connect_via(port).map_err(|e| e.to_string())?;
+            c.close().map_err(|e| e.to_string())
+        },
+        ORASIM_STEPS,
+    )];
+    wait_drained(&stack);
+    for (name, target) in [("postgresql", &pg), ("pgbouncer", &pgb)] {
+        let Some(t) = target else { continue };
+        anatomy.push(anatomize(
+            name,
+            anatomy_cycles,
+            limit,
+            t.port,
+            |port| {
+                let via = PgTarget { port, ..t.clone() };
+                PgConn::connect(&via)
+                    .and_then(PgConn::close)
+                    .map_err(|e| e.to_string())
+            },
+            PG_STEPS,
+        ));
+    }
 
     // Round trips.
     progress("round trips");
@@ -483,10 +516,86 @@ pub fn run(opts: &RunOptions) -> Result<Report> {
         round_trip,
         round_trips_per_call: per_call,
         connect_round_trips,
+        connect_anatomy: anatomy,
         memory,
         daemons,
         storm,
     })
+}
+
+/// Most relayed cycles the anatomy phase runs per target.
+const ANATOMY_CYCLES: u32 = 30;
+
+/// The round trips of an orasim connect cycle, in order (labels used when there are six).
+const ORASIM_STEPS: &[&str] = &[
+    "TNS CONNECT -> ACCEPT (listener, hand-off, fork)",
+    "protocol negotiation",
+    "data types negotiation",
+    "O5LOGON phase 1 (AUTH_SESSKEY)",
+    "O5LOGON phase 2 (AUTH_PASSWORD)",
+    "LOGOFF",
+];
+
+/// The round trip of a PostgreSQL trust connect.
+const PG_STEPS: &[&str] = &["startup -> AuthenticationOk .. ReadyForQuery"];
+
+/// Relays up to `cycles` connect cycles and reports the median time of each step.
+fn anatomize(
+    target: &str,
+    cycles: u32,
+    limit: Duration,
+    upstream: u16,
+    cycle: impl Fn(u16) -> Result<(), String>,
+    labels: &[&str],
+) -> Anatomy {
+    let mut per_step: Vec<(Recorder, Recorder)> = Vec::new();
+    let (mut measured, mut failed, mut other_shape) = (0, 0, 0);
+    let deadline = Instant::now() + limit;
+    for _ in 0..cycles {
+        if Instant::now() >= deadline {
+            break;
+        }
+        let Some(bursts) = relay_cycle(upstream, &cycle) else {
+            failed += 1;
+            continue;
+        };
+        let st = steps(&bursts);
+        if per_step.is_empty() {
+            per_step = st
+                .iter()
+                .map(|_| (Recorder::new(), Recorder::new()))
+                .collect();
+        }
+        if st.len() != per_step.len() {
+            other_shape += 1;
+            continue;
+        }
+        for (rec, step) in per_step.iter_mut().zip(&st) {
+            rec.0.record(step.client);
+            rec.1.record(step.server);
+        }
+        measured += 1;
+    }
+    let named = labels.len() == per_step.len();
+    Anatomy {
+        target: target.into(),
+        cycles_measured: measured,
+        cycles_failed: failed,
+        cycles_with_other_round_trips: other_shape,
+        steps: per_step
+            .iter()
+            .enumerate()
+            .map(|(i, (c, sv))| AnatomyStep {
+                label: if named {
+                    labels[i].to_string()
+                } else {
+                    format!("round trip {}", i + 1)
+                },
+                client_p50_us: c.summary().p50_us,
+                server_p50_us: sv.summary().p50_us,
+            })
+            .collect(),
+    }
 }
 
 /// Closes one storm connection.

@@ -149,6 +149,25 @@ fn every_phase_reports_complete_results_and_cleans_up() {
         r["connect_round_trips"]
     );
 
+    // The same six round trips, timed step by step over every relayed cycle.
+    let anatomy = by_target(&r["connect_anatomy"], "orasim-dedicated");
+    assert_eq!(anatomy.len(), 1);
+    let a = anatomy[0];
+    assert_eq!(a["cycles_measured"], 4, "{a}");
+    assert_eq!(a["cycles_failed"], 0, "{a}");
+    let labels: Vec<&str> = a["steps"]
+        .as_array()
+        .expect("steps")
+        .iter()
+        .filter_map(|s| s["label"].as_str())
+        .collect();
+    assert_eq!(labels.len(), 6, "{a}");
+    assert!(labels[0].starts_with("TNS CONNECT -> ACCEPT"), "{a}");
+    assert_eq!(labels[5], "LOGOFF");
+    for st in a["steps"].as_array().expect("steps") {
+        assert!(st["server_p50_us"].is_u64(), "{st}");
+    }
+
     // Round trips: raw echo, select and ping, each one network round trip per call.
     let rt = &r["round_trip"];
     assert_eq!(by_target(rt, "raw-tcp").len(), 1);
@@ -244,6 +263,7 @@ fn table_output_and_unimplemented_modes() {
         "connect cost: 2 sequential cycles per target",
         "round trips on one connection: 2 per target",
         "network round trips per connect cycle (counted on the wire)",
+        "connect anatomy: median per round trip",
         "memory per idle session: 1 sessions open",
         "connect storm: 0 clients at once",
         "orasim-dedicated",
