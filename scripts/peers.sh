@@ -8,7 +8,9 @@
 #
 # PostgreSQL refuses to run as root, so when started by root the cluster and PgBouncer run as
 # the `postgres` system user (created by the package) or, failing that, `nobody`.
-# Authentication is `trust` on loopback only: the cluster never listens elsewhere.
+# Authentication is `trust` on loopback (the cluster never listens elsewhere), except for the
+# role orasim_scram, which logs in with SCRAM-SHA-256 (password "bench") so that a login with
+# PBKDF2 key derivation can be compared with O5LOGON.
 set -euo pipefail
 
 log() { echo "peers.sh: $*" >&2; }
@@ -74,7 +76,16 @@ fsync = off
 synchronous_commit = off
 logging_collector = off
 CONF
+    cat >"$dir/data/pg_hba.conf" <<HBA
+local all all trust
+host all orasim_scram 127.0.0.1/32 scram-sha-256
+host all all 127.0.0.1/32 trust
+HBA
+    chown "$owner" "$dir/data/pg_hba.conf"
     "${runas[@]}" "$bindir/pg_ctl" -D "$dir/data" -l "$dir/postgres.log" -w -t 60 start >&2
+    "${runas[@]}" "$bindir/psql" -h "$dir/sock" -p "$pgport" -U orasim -d postgres -qAt \
+        -c "SET password_encryption = 'scram-sha-256'" \
+        -c "CREATE ROLE orasim_scram LOGIN PASSWORD 'bench'" >&2
     pgbport=$(free_port)
     printf '"orasim" ""\n' >"$dir/userlist.txt"
     cat >"$dir/pgbouncer.ini" <<INI
@@ -112,6 +123,8 @@ INI
     echo "PG_AUTH=trust (loopback)"
     echo "PGB_POOL_MODE=session"
     echo "PG_OWNER=$owner"
+    echo "PG_SCRAM_USER=orasim_scram"
+    echo "PG_SCRAM_PASSWORD=bench"
 }
 
 stop() {

@@ -80,6 +80,8 @@ pub struct Peers {
     pub postmaster_pid: u32,
     /// PgBouncer pid.
     pub pgbouncer_pid: u32,
+    /// A role that logs in with SCRAM-SHA-256, and its password (when the script made one).
+    pub scram: Option<(String, String)>,
     /// Versions and settings for the report.
     pub info: PeersInfo,
 }
@@ -143,6 +145,10 @@ impl Peers {
                 pg_database: get("PG_DB")?,
                 pgbouncer_database: get("PGB_DB")?,
                 postmaster_pid: num("PG_PID")?,
+                scram: kv
+                    .get("PG_SCRAM_USER")
+                    .cloned()
+                    .zip(kv.get("PG_SCRAM_PASSWORD").cloned()),
                 pgbouncer_pid: num("PGB_PID")?,
                 info: PeersInfo {
                     postgresql_version: get("PG_VERSION")?,
@@ -165,6 +171,16 @@ impl Peers {
             password: None,
             timeout,
         }
+    }
+
+    /// PostgreSQL direct as the SCRAM-SHA-256 role.
+    pub fn postgres_scram(&self, timeout: Duration) -> Option<PgTarget> {
+        let (user, password) = self.scram.clone()?;
+        Some(PgTarget {
+            user,
+            password: Some(password),
+            ..self.postgres(timeout)
+        })
     }
 
     /// Through PgBouncer.

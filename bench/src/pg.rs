@@ -1,7 +1,8 @@
-//! A minimal blocking PostgreSQL client (protocol 3.0: startup, trust or cleartext
-//! authentication, simple query, terminate), just enough to time a PostgreSQL or PgBouncer
-//! connect and `select 1` with the same kind of client as the orasim side: synchronous,
-//! one socket, no pool, no async runtime.
+//! A minimal blocking PostgreSQL client (protocol 3.0: startup, trust, cleartext or
+//! SCRAM-SHA-256 authentication, simple query, terminate), just enough to time a PostgreSQL
+//! or PgBouncer connect and `select 1` with the same kind of client as the orasim side:
+//! synchronous, one socket, no pool, no async runtime. SCRAM is there so that a login with
+//! PBKDF2 key derivation (as O5LOGON has) can be compared with one.
 //!
 //! Why not the `postgres` crate: it is a wrapper over `tokio-postgres` and would add an async
 //! runtime to time a blocking connect; why not `psql`/`pgbench -C`: a process start per
@@ -119,19 +120,50 @@ impl PgConn {
         msg.extend_from_slice(&body);
         c.s.write_all(&msg)
             .map_err(io("sending the startup packet"))?;
+        let mut scram: Option<Scram> = None;
         loop {
             let (tag, body) = c.read_message()?;
             match tag {
                 b'R' => {
                     let method = be_i32(&body, 0)?;
-                    match method {
-                        0 => {}
-                        3 => {
+                    let rest = body.get(4..).unwrap_or(&[]);
+                    match (method, t.password.as_deref()) {
+                        (0, _) => {}
+                        (3, Some(pw)) => {
                             let mut p = Vec::new();
-                            cstr(&mut p, t.password.as_deref().unwrap_or(""));
+                            cstr(&mut p, pw);
                             c.send(b'p', &p)?;
                         }
-                        m => return Err(PgError::UnsupportedAuth { method: m }),
+                        (10, Some(pw)) => {
+                            let offered = rest
+                                .split(|&b| b == 0)
+                                .any(|m| m == SCRAM_SHA_256.as_bytes());
+                            if !offered {
+                                return Err(PgError::UnsupportedAuth { method });
+                            }
+                            let s = Scram::new(pw)?;
+                            let first = s.client_first();
+                            let mut p = Vec::new();
+                            cstr(&mut p, SCRAM_SHA_256);
+                            p.extend_from_slice(&len_field(first.len())?);
+                            p.extend_from_slice(first.as_bytes());
+                            c.send(b'p', &p)?;
+                            scram = Some(s);
+                        }
+                        (11, _) => {
+                            let s = scram.as_mut().ok_or_else(|| PgError::Protocol {
+                                detail: "SASLContinue without SASL".into(),
+                            })?;
+                            let fin = s.client_final(rest)?;
+                            c.send(b'p', fin.as_bytes())?;
+                        }
+                        (12, _) => {
+                            let s = scram.as_ref().ok_or_else(|| PgError::Protocol {
+                                detail: "SASLFinal without SASL".into(),
+                            })?;
+                            s.verify_server(rest)?;
+                        }
+                        (m, _) => return Err(PgError::UnsupportedAuth { method: m }),
                     }
                 }
                 b'K' => c.backend_pid = Some(be_i32(&body, 0)?),
@@ -201,6 +233,121 @@ impl PgConn {
         self.s.read_exact(&mut body).map_err(io)?;
         Ok((head[0], body))
     }
+}
+
+/// The SASL mechanism name.
+const SCRAM_SHA_256: &str = "SCRAM-SHA-256";
+
+/// Client side of SCRAM-SHA-256 (RFC 5802 / 7677) without channel binding, as libpq does
+/// it over a plain TCP connection.
+#[derive(Debug)]
+struct Scram {
+    password: String,
+    client_nonce: String,
+    client_first_bare: String,
+    /// Set by [`Scram::client_final`]: the expected server signature.
+    server_signature: Option<Vec<u8>>,
+}
+
+impl Scram {
+    fn new(password: &str) -> Result<Scram, PgError> {
+        use base64::Engine as _;
+        let mut raw = [0u8; 18];
+        std::fs::File::open("/dev/urandom")
+            .and_then(|mut f| f.read_exact(&mut raw))
+            .map_err(|source| PgError::Io {
+                context: "reading /dev/urandom for the SCRAM nonce",
+                source,
+            })?;
+        // PostgreSQL takes the user from the startup packet and ignores SCRAM's `n=`.
+        Ok(Scram::with_nonce(
+            "",
+            password,
+            &base64::engine::general_purpose::STANDARD.encode(raw),
+        ))
+    }
+
+    fn with_nonce(user: &str, password: &str, client_nonce: &str) -> Scram {
+        Scram {
+            password: password.to_string(),
+            client_first_bare: format!("n={user},r={client_nonce}"),
+            client_nonce: client_nonce.to_string(),
+            server_signature: None,
+        }
+    }
+
+    fn client_first(&self) -> String {
+        format!("n,,{}", self.client_first_bare)
+    }
+
+    /// Answers the server-first message with the proof.
+    fn client_final(&mut self, server_first: &[u8]) -> Result<String, PgError> {
+        use base64::Engine as _;
+        let b64 = base64::engine::general_purpose::STANDARD;
+        let bad = |what: &str| PgError::Protocol {
+            detail: format!("SCRAM server-first message: {what}"),
+        };
+        let text = std::str::from_utf8(server_first).map_err(|_| bad("not UTF-8"))?;
+        let field = |k: &str| {
+            text.split(',')
+                .find_map(|f| f.strip_prefix(k).and_then(|v| v.strip_prefix('=')))
+        };
+        let nonce = field("r").ok_or_else(|| bad("no nonce"))?;
+        if !nonce.starts_with(&self.client_nonce) {
+            return Err(bad("nonce does not extend ours"));
+        }
+        let salt = b64
+            .decode(field("s").ok_or_else(|| bad("no salt"))?)
+            .map_err(|_| bad("salt is not base64"))?;
+        let iterations: u32 = field("i")
+            .and_then(|i| i.parse().ok())
+            .filter(|&i| i > 0)
+            .ok_or_else(|| bad("bad iteration count"))?;
+        let mut salted = [0u8; 32];
+        pbkdf2::pbkdf2_hmac::<sha2::Sha256>(
+            self.password.as_bytes(),
+            &salt,
+            iterations,
+            &mut salted,
+        );
+        let client_key = hmac_sha256(&salted, b"Client Key")?;
+        let stored_key = <sha2::Sha256 as sha2::Digest>::digest(&client_key);
+        let without_proof = format!("c=biws,r={nonce}");
+        let auth_message = format!("{},{text},{without_proof}", self.client_first_bare);
+        let signature = hmac_sha256(&stored_key, auth_message.as_bytes())?;
+        let proof: Vec<u8> = client_key
+            .iter()
+            .zip(&signature)
+            .map(|(a, b)| a ^ b)
+            .collect();
+        let server_key = hmac_sha256(&salted, b"Server Key")?;
+        self.server_signature = Some(hmac_sha256(&server_key, auth_message.as_bytes())?);
+        Ok(format!("{without_proof},p={}", b64.encode(proof)))
+    }
+
+    /// Checks the server's `v=` signature: the server knew the password verifier.
+    fn verify_server(&self, server_final: &[u8]) -> Result<(), PgError> {
+        use base64::Engine as _;
+        let got = std::str::from_utf8(server_final)
+            .ok()
+            .and_then(|t| t.strip_prefix("v="))
+            .and_then(|v| base64::engine::general_purpose::STANDARD.decode(v).ok());
+        match (&self.server_signature, got) {
+            (Some(want), Some(got)) if *want == got => Ok(()),
+            _ => Err(PgError::Protocol {
+                detail: "SCRAM server signature does not match".into(),
+            }),
+        }
+    }
+}
+
+fn hmac_sha256(key: &[u8], data: &[u8]) -> Result<Vec<u8>, PgError> {
+    use hmac::{KeyInit as _, Mac as _};
+    let mut m = hmac::Hmac::<sha2::Sha256>::new_from_slice(key).map_err(|_| PgError::Protocol {
+        detail: "HMAC key".into(),
+    })?;
+    m.update(data);
+    Ok(m.finalize().into_bytes().to_vec())
 }
 
 fn cstr(out: &mut Vec<u8>, s: &str) {
@@ -309,6 +456,28 @@ mod tests {
         assert!(startup.contains("user\0orasim\0database\0postgres\0"));
         assert_eq!(sql, b"select 1\0");
         assert_eq!(x, [b'X', 0, 0, 0, 4]);
+    }
+
+    /// RFC 7677 section 3: the SCRAM-SHA-256 example exchange.
+    #[test]
+    fn scram_sha_256_matches_rfc_7677() {
+        let mut s = Scram::with_nonce("user", "pencil", "rOprNGfwEbeRWgbNEkqO");
+        assert_eq!(s.client_first(), "n,,n=user,r=rOprNGfwEbeRWgbNEkqO");
+        let fin = s
+            .client_final(
+                b"r=rOprNGfwEbeRWgbNEkqO%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0,s=W22ZaJ0SNY7soEsUEjb6gQ==,i=4096",
+            )
+            .expect("final");
+        assert_eq!(
+            fin,
+            "c=biws,r=rOprNGfwEbeRWgbNEkqO%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0,p=dHzbZapWIk4jUhN+Ute9ytag9zjfMHgsqmmiz7AndVQ="
+        );
+        s.verify_server(b"v=6rriTRBi23WpRR/wtup+mMhUZUn/dB5nLTJRsjl95G4=")
+            .expect("server signature");
+        assert!(s.verify_server(b"v=AAAA").is_err());
+        // A server nonce that does not extend ours is refused.
+        let mut s = Scram::with_nonce("", "pencil", "abc");
+        assert!(s.client_final(b"r=xyz,s=AAAA,i=4096").is_err());
     }
 
     #[test]

@@ -141,6 +141,9 @@ pub fn run(opts: &RunOptions) -> Result<Report> {
     };
     let pg = peers.as_ref().map(|p| p.postgres(CLIENT_TIMEOUT));
     let pgb = peers.as_ref().map(|p| p.pgbouncer(CLIENT_TIMEOUT));
+    let pg_scram = peers
+        .as_ref()
+        .and_then(|p| p.postgres_scram(CLIENT_TIMEOUT));
     let limit = opts.phase_limit;
 
     // Connect cost.
@@ -166,6 +169,11 @@ pub fn run(opts: &RunOptions) -> Result<Report> {
             "postgresql",
             "startup + trust auth + terminate (fork per connect)",
             &pg,
+        ),
+        (
+            "postgresql-scram",
+            "startup + SCRAM-SHA-256 + terminate (fork per connect)",
+            &pg_scram,
         ),
         (
             "pgbouncer",
@@ -205,7 +213,11 @@ pub fn run(opts: &RunOptions) -> Result<Report> {
             c.close().map_err(|e| e.to_string())
         }),
     );
-    for (name, target) in [("postgresql", &pg), ("pgbouncer", &pgb)] {
+    for (name, target) in [
+        ("postgresql", &pg),
+        ("postgresql-scram", &pg_scram),
+        ("pgbouncer", &pgb),
+    ] {
         let Some(t) = target else { continue };
         connect_round_trips.insert(
             name.to_string(),
@@ -234,7 +246,11 @@ pub fn run(opts: &RunOptions) -> Result<Report> {
         ORASIM_STEPS,
     )];
     wait_drained(&stack);
-    for (name, target) in [("postgresql", &pg), ("pgbouncer", &pgb)] {
+    for (name, target, labels) in [
+        ("postgresql", &pg, PG_STEPS),
+        ("postgresql-scram", &pg_scram, PG_SCRAM_STEPS),
+        ("pgbouncer", &pgb, PG_STEPS),
+    ] {
         let Some(t) = target else { continue };
         anatomy.push(anatomize(
             name,
@@ -247,7 +263,7 @@ pub fn run(opts: &RunOptions) -> Result<Report> {
                     .and_then(PgConn::close)
                     .map_err(|e| e.to_string())
             },
-            PG_STEPS,
+            labels,
         ));
     }
 
@@ -538,6 +554,13 @@ const ORASIM_STEPS: &[&str] = &[
 
 /// The round trip of a PostgreSQL trust connect.
 const PG_STEPS: &[&str] = &["startup -> AuthenticationOk .. ReadyForQuery"];
+
+/// The round trips of a PostgreSQL SCRAM-SHA-256 connect.
+const PG_SCRAM_STEPS: &[&str] = &[
+    "startup -> AuthenticationSASL",
+    "SASLInitialResponse -> SASLContinue (salt, i)",
+    "SASLResponse (proof) -> SASLFinal .. ReadyForQuery",
+];
 
 /// Relays up to `cycles` connect cycles and reports the median time of each step.
 fn anatomize(
