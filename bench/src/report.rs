@@ -232,14 +232,14 @@ impl Report {
             let _ = writeln!(s, "\n{title}");
             let _ = writeln!(
                 s,
-                "  {:<18} {:<52} {:>7} {:>9} {:>9} {:>9} {:>9}  errors",
+                "  {:<18} {:<54} {:>7} {:>9} {:>9} {:>9} {:>9}  errors",
                 "target", "operation", "n", "p50 ms", "p90 ms", "p99 ms", "max ms"
             );
             for r in rows {
                 let l = &r.latency;
                 let _ = writeln!(
                     s,
-                    "  {:<18} {:<52} {:>7} {:>9} {:>9} {:>9} {:>9}  {}{}",
+                    "  {:<18} {:<54} {:>7} {:>9} {:>9} {:>9} {:>9}  {}{}",
                     r.target,
                     r.operation,
                     l.samples,
@@ -336,14 +336,14 @@ impl Report {
         );
         let _ = writeln!(
             s,
-            "  {:<18} {:<52} {:>6} {:>9} {:>9} {:>9} {:>9}  errors",
+            "  {:<18} {:<54} {:>6} {:>9} {:>9} {:>9} {:>9}  errors",
             "target", "what", "procs", "PSS", "Pss_Anon", "private", "RSS"
         );
         for e in &self.memory {
             let p = &e.per_session;
             let _ = writeln!(
                 s,
-                "  {:<18} {:<52} {:>6} {:>9.0} {:>9.0} {:>9.0} {:>9.0}  {}",
+                "  {:<18} {:<54} {:>6} {:>9.0} {:>9.0} {:>9.0} {:>9.0}  {}",
                 e.target,
                 e.what,
                 p.processes,
