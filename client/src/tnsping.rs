@@ -279,30 +279,10 @@ pub fn ping_descriptor_addresses(
 
 /// `DD-MON-YYYY HH24:MI:SS` (UTC) for the banner.
 pub fn oracle_now() -> String {
-    const MONTHS: [&str; 12] = [
-        "JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC",
-    ];
     let secs = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0);
-    let z = (secs / 86_400) as i64 + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    let rem = secs % 86_400;
-    format!(
-        "{d:02}-{}-{y:04} {:02}:{:02}:{:02}",
-        MONTHS[(m - 1) as usize],
-        rem / 3600,
-        (rem % 3600) / 60,
-        rem % 60
-    )
+        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
+    tns::ttc::types::DateTime::from_unix(secs, 0).dd_mon_yyyy_hh24_mi_ss()
 }
 
 #[cfg(test)]

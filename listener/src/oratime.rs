@@ -3,10 +3,6 @@
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-const MONTHS: [&str; 12] = [
-    "JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC",
-];
-
 /// `DD-MON-YYYY HH24:MI:SS`.
 pub fn format_timestamp(t: SystemTime) -> String {
     let secs = t
@@ -18,16 +14,8 @@ pub fn format_timestamp(t: SystemTime) -> String {
 
 /// `DD-MON-YYYY HH24:MI:SS` of seconds since the epoch.
 pub fn format_unix(secs: u64) -> String {
-    let days = (secs / 86_400) as i64;
-    let rem = secs % 86_400;
-    let (y, m, d) = civil_from_days(days);
-    format!(
-        "{d:02}-{}-{y:04} {:02}:{:02}:{:02}",
-        MONTHS[(m - 1) as usize],
-        rem / 3600,
-        (rem % 3600) / 60,
-        rem % 60
-    )
+    let secs = i64::try_from(secs).unwrap_or(i64::MAX);
+    tns::ttc::types::DateTime::from_unix(secs, 0).dd_mon_yyyy_hh24_mi_ss()
 }
 
 /// `D days H hr. M min. S sec`.
@@ -40,20 +28,6 @@ pub fn format_uptime(d: Duration) -> String {
         (s % 3600) / 60,
         s % 60
     )
-}
-
-/// Howard Hinnant's days-to-civil algorithm.
-fn civil_from_days(z: i64) -> (i64, u32, u32) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let y = yoe + era * 400;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    (if m <= 2 { y + 1 } else { y }, m, d)
 }
 
 #[cfg(test)]

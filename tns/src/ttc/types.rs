@@ -313,6 +313,22 @@ impl DateTime {
         }
     }
 
+    /// Oracle's timestamp layout of listener logs, `lsnrctl` and the tool banners:
+    /// `DD-MON-YYYY HH24:MI:SS` (e.g. `15-MAY-2010 11:42:24`).
+    pub fn dd_mon_yyyy_hh24_mi_ss(&self) -> String {
+        const MONTHS: [&str; 12] = [
+            "JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC",
+        ];
+        let month = MONTHS
+            .get(usize::from(self.month.saturating_sub(1)))
+            .copied()
+            .unwrap_or("???");
+        format!(
+            "{:02}-{month}-{:04} {:02}:{:02}:{:02}",
+            self.day, self.year, self.hour, self.minute, self.second
+        )
+    }
+
     /// Seconds since the Unix epoch (UTC, ignoring the offset) and the nanoseconds.
     pub fn to_unix(&self) -> (i64, u32) {
         // Howard Hinnant's days_from_civil.
@@ -399,6 +415,14 @@ impl DateTime {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn oracle_timestamp_layout() {
+        let show = |secs| DateTime::from_unix(secs, 0).dd_mon_yyyy_hh24_mi_ss();
+        assert_eq!(show(0), "01-JAN-1970 00:00:00");
+        assert_eq!(show(1_273_923_744), "15-MAY-2010 11:42:24");
+        assert_eq!(show(951_782_400), "29-FEB-2000 00:00:00");
+    }
     use proptest::prelude::*;
 
     #[test]
