@@ -57,7 +57,7 @@ impl OrasimStack {
     /// Builds the home and starts everything; fails if the service is not reachable within
     /// 30 s.
     pub fn start(opts: StackOptions) -> Result<OrasimStack> {
-        for tool in ["tnslsnr", "oradb"] {
+        for tool in ["tnslsnr", "lsnrctl", "oradb"] {
             if !opts.bin_dir.join(tool).is_file() {
                 bail!(
                     "{tool} not found in {}: build the workspace first (cargo build --release) or pass --bin-dir",
@@ -304,8 +304,8 @@ impl OrasimStack {
                     let _ = c.close();
                     return Ok(());
                 }
-                Err(e) if Instant::now() < deadline => {
-                    let _ = e;
+                // ORA-12514 until lreg's first registration arrives.
+                Err(_) if Instant::now() < deadline => {
                     std::thread::sleep(Duration::from_millis(100));
                 }
                 Err(e) => bail!("the service {SERVICE} never became reachable: {e}"),
