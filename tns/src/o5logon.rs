@@ -398,7 +398,21 @@ pub fn server_verify(
     })?;
     let ck = server_combo_key(challenge, &sesskey.value_str())?;
     let plain = decrypt_password(&ck, &password.value_str())?;
-    if !v.matches(&plain) {
+    // A 12c client also sends its PBKDF2 result (the "speedy key") under the combined key:
+    // one SHA-512 over it and the salt gives the stored key, so the server need not run the
+    // 4096 PBKDF2 rounds again (this is what the speedy key is for). Without it, derive.
+    let speedy =
+        find_key(client_pairs, "AUTH_PBKDF2_SPEEDY_KEY").filter(|_| v.kind == VerifierKind::V12c);
+    let proven = match speedy {
+        Some(sk) => {
+            let enc = unhex("AUTH_PBKDF2_SPEEDY_KEY", &sk.value_str())?;
+            decrypt_raw(&ck, &enc).is_some_and(|p| {
+                p.len() >= 80 && constant_time_eq(&key_from_speedy(&p[16..80], &v.salt), &v.key)
+            })
+        }
+        None => v.matches(&plain),
+    };
+    if !proven {
         return Err(O5Error::InvalidCredentials);
     }
     let mut r = [0u8; 16];
@@ -569,6 +583,47 @@ mod tests {
                 Err(O5Error::InvalidCredentials)
             );
         }
+    }
+
+    #[test]
+    fn server_checks_the_speedy_key_and_derives_only_without_it() {
+        let v = Verifier::new_12c(b"Tiger#1", &[3u8; 16], 4096);
+        let mut rng = counter_rng();
+        let (state, challenge) = server_challenge(&v, &mut rng);
+        let answer = client_answer(b"Tiger#1", &challenge, &mut rng).unwrap();
+        // A forged speedy key (right length, wrong PBKDF2 result) is refused even though
+        // AUTH_PASSWORD carries the right password: the speedy key is what is checked.
+        let mut forged_plain = vec![0u8; 16];
+        forged_plain.extend_from_slice(&[0x5A; 64]);
+        let forged = upper_hex(&encrypt(&answer.combo_key, &forged_plain));
+        let mut pairs = answer.pairs.clone();
+        for kv in &mut pairs {
+            if kv.key == "AUTH_PBKDF2_SPEEDY_KEY" {
+                kv.value = forged.clone().into_bytes();
+            }
+        }
+        assert_eq!(
+            server_verify(&state, &pairs, &mut rng),
+            Err(O5Error::InvalidCredentials)
+        );
+        // A client that sends no speedy key is checked by deriving from its password.
+        let without: Vec<KeyValue> = answer
+            .pairs
+            .iter()
+            .filter(|kv| kv.key != "AUTH_PBKDF2_SPEEDY_KEY")
+            .cloned()
+            .collect();
+        assert!(server_verify(&state, &without, &mut rng).is_ok());
+        let wrong = client_answer(b"wrong", &challenge, &mut rng).unwrap();
+        let wrong_without: Vec<KeyValue> = wrong
+            .pairs
+            .into_iter()
+            .filter(|kv| kv.key != "AUTH_PBKDF2_SPEEDY_KEY")
+            .collect();
+        assert_eq!(
+            server_verify(&state, &wrong_without, &mut rng),
+            Err(O5Error::InvalidCredentials)
+        );
     }
 
     #[test]
