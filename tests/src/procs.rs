@@ -250,10 +250,14 @@ impl ListenerProc {
                 return me;
             }
             let err = fs::read_to_string(home.path().join("tnslsnr.err")).unwrap_or_default();
-            assert!(
-                err.contains("12542"),
-                "tnslsnr did not start and not because of a port collision:\n{err}"
-            );
+            if !err.contains("12542") {
+                let out = fs::read_to_string(home.path().join("tnslsnr.out")).unwrap_or_default();
+                let exit = me.child.as_mut().map(|c| c.try_wait());
+                panic!(
+                    "tnslsnr did not start within {WAIT:?} and not because of a port \
+                     collision (exit: {exit:?}, port {port}):\nstderr:\n{err}\nstdout:\n{out}"
+                );
+            }
             me.kill();
         }
         panic!("could not start tnslsnr after 5 attempts");
