@@ -31,6 +31,36 @@ pub fn bin(name: &str) -> PathBuf {
     crate::instance::workspace_bin(package, name)
 }
 
+/// Creates a password-file user (`dbs/orapw<SID>` of `home`, verifiers only) the way
+/// `oradb user add NAME --password-stdin` does.
+pub fn add_user(home: &Path, sid: &str, name: &str, password: &str) {
+    let add = server_proc::pwfile::UserCommand::Add {
+        name: name.into(),
+        password_stdin: true,
+        grants: vec![],
+    };
+    let line = format!("{password}\n");
+    server_proc::pwfile::run_user_command(
+        &add,
+        home,
+        sid,
+        &mut line.as_bytes(),
+        &mut std::io::sink(),
+    )
+    .unwrap_or_else(|e| panic!("creating user {name}: {e}"));
+}
+
+/// A home with user SCOTT/tiger for SID ORCL and a running `LISTENER` whose static
+/// SID_DESC serves SID ORCL as `service`.
+pub fn static_orcl_listener(service: &str) -> (TestHome, ListenerProc) {
+    let home = TestHome::new();
+    add_user(home.path(), "ORCL", "scott", "tiger");
+    let l = ListenerProc::start(&home, "LISTENER", |port| {
+        listener_ora("LISTENER", port, &[("ORCL", Some(service))], &[])
+    });
+    (home, l)
+}
+
 /// A free loopback port (bound then released).
 pub fn free_port() -> u16 {
     let l = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
@@ -250,10 +280,14 @@ impl ListenerProc {
                 return me;
             }
             let err = fs::read_to_string(home.path().join("tnslsnr.err")).unwrap_or_default();
-            assert!(
-                err.contains("12542"),
-                "tnslsnr did not start and not because of a port collision:\n{err}"
-            );
+            if !err.contains("12542") {
+                let out = fs::read_to_string(home.path().join("tnslsnr.out")).unwrap_or_default();
+                let exit = me.child.as_mut().map(|c| c.try_wait());
+                panic!(
+                    "tnslsnr did not start within {WAIT:?} and not because of a port \
+                     collision (exit: {exit:?}, port {port}):\nstderr:\n{err}\nstdout:\n{out}"
+                );
+            }
             me.kill();
         }
         panic!("could not start tnslsnr after 5 attempts");

@@ -14,7 +14,6 @@ use std::time::{Duration, Instant};
 
 use server_proc::dedicated::{DedicatedContext, SessionEnd, run_dedicated};
 use server_proc::engine::{Credentials, LocalInstance};
-use server_proc::pwfile::{UserCommand, run_user_command};
 
 /// The python interpreter of the python-oracledb venv (created once by `scripts/pyenv.sh`).
 pub fn python() -> PathBuf {
@@ -111,19 +110,7 @@ pub fn start_server() -> InProcessServer {
 /// Like [`start_server`], with verifiers from `credentials` instead of the password file.
 pub fn start_server_with(credentials: Option<Arc<dyn Credentials>>) -> InProcessServer {
     let home = tempfile::tempdir().expect("tempdir");
-    let add = UserCommand::Add {
-        name: "scott".into(),
-        password_stdin: true,
-        grants: vec![],
-    };
-    run_user_command(
-        &add,
-        home.path(),
-        "ORCL",
-        &mut &b"tiger\n"[..],
-        &mut std::io::sink(),
-    )
-    .expect("creating user");
+    crate::procs::add_user(home.path(), "ORCL", "scott", "tiger");
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
     let port = listener.local_addr().expect("local addr").port();
     let instance = Arc::new(LocalInstance::new("ORCL", 17));

@@ -6,34 +6,16 @@
 use std::time::Duration;
 
 use client::{ConnectOptions, Connection};
-use server_proc::pwfile::{UserCommand, run_user_command};
 use tests::client_harness::{NamingDir, dead_port, run_orasql};
 use tests::procs::{
-    ListenerProc, TestHome, WAIT, children_of, listener_ora, stat_of, title_of, wait_until,
+    ListenerProc, TestHome, WAIT, children_of, stat_of, static_orcl_listener, title_of, wait_until,
 };
 
 const SERVICE: &str = "orcl.example.com";
 
 /// A home with user SCOTT/tiger for SID ORCL and a listener with a static SID_DESC.
 fn setup() -> (TestHome, ListenerProc) {
-    let home = TestHome::new();
-    let add = UserCommand::Add {
-        name: "scott".into(),
-        password_stdin: true,
-        grants: vec![],
-    };
-    run_user_command(
-        &add,
-        home.path(),
-        "ORCL",
-        &mut &b"tiger\n"[..],
-        &mut std::io::sink(),
-    )
-    .expect("creating user");
-    let l = ListenerProc::start(&home, "LISTENER", |port| {
-        listener_ora("LISTENER", port, &[("ORCL", Some(SERVICE))], &[])
-    });
-    (home, l)
+    static_orcl_listener(SERVICE)
 }
 
 fn no_naming() -> ConnectOptions {

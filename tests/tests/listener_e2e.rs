@@ -723,19 +723,7 @@ fn python_logs_in_through_the_listener_and_its_dedicated_server() {
 
     let home = TestHome::new();
     // A password-file user for SID ORCL in this ORACLE_HOME (dbs/orapwORCL).
-    let add = server_proc::pwfile::UserCommand::Add {
-        name: "scott".into(),
-        password_stdin: true,
-        grants: vec![],
-    };
-    server_proc::pwfile::run_user_command(
-        &add,
-        home.path(),
-        "ORCL",
-        &mut &b"tiger\n"[..],
-        &mut std::io::sink(),
-    )
-    .expect("creating user scott");
+    tests::procs::add_user(home.path(), "ORCL", "scott", "tiger");
     let l = start(&home, &[]);
     let spawner = spawner_of(&l);
     let script = r#"

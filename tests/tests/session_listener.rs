@@ -6,32 +6,15 @@
 use std::time::Duration;
 
 use serde_json::Value;
-use server_proc::pwfile::{UserCommand, run_user_command};
 use tests::procs::{
-    ListenerProc, TestHome, WAIT, children_of, listener_ora, run_python, title_of, wait_until,
+    ListenerProc, TestHome, WAIT, children_of, run_python, static_orcl_listener, title_of,
+    wait_until,
 };
 
 const SERVICE: &str = "orcl.example.com";
 
 fn setup() -> (TestHome, ListenerProc) {
-    let home = TestHome::new();
-    let add = UserCommand::Add {
-        name: "scott".into(),
-        password_stdin: true,
-        grants: vec![],
-    };
-    run_user_command(
-        &add,
-        home.path(),
-        "ORCL",
-        &mut &b"tiger\n"[..],
-        &mut std::io::sink(),
-    )
-    .expect("create user");
-    let l = ListenerProc::start(&home, "LISTENER", |port| {
-        listener_ora("LISTENER", port, &[("ORCL", Some(SERVICE))], &[])
-    });
-    (home, l)
+    static_orcl_listener(SERVICE)
 }
 
 fn dedicated_servers(l: &ListenerProc) -> Vec<u32> {
