@@ -603,13 +603,7 @@ fn alter_system_register_and_shutdown_normal_as_the_listener_sees_them() {
     // SHUTDOWN NORMAL waits for A; meanwhile new connections are refused: by the listener
     // (ORA-12528, the instance is BLOCKED) or, if it has not heard yet, by the instance
     // (ORA-01090).
-    let mut shutdown = stack
-        .home
-        .oradb()
-        .args(["shutdown", "normal"])
-        .stdout(std::process::Stdio::null())
-        .spawn()
-        .expect("oradb shutdown normal");
+    let shutdown = stack.home.spawn_oradb(&["shutdown", "normal"]);
     let refused = wait_for(Duration::from_secs(5), || {
         let r = py.call(json!({"op": "connect", "name": "x", "dsn": stack.dsn(), "user": USER, "password": PASSWORD}));
         (!r.ok()).then(|| r.error())
@@ -643,5 +637,6 @@ fn alter_system_register_and_shutdown_normal_as_the_listener_sees_them() {
         stack.instance.wait_exit(Duration::from_secs(10)),
         "shutdown completed after A left"
     );
-    let _ = shutdown.wait();
+    let out = shutdown.output(Duration::from_secs(10));
+    assert!(out.status.success(), "{out:?}");
 }

@@ -250,12 +250,7 @@ fn shutdown_normal_refuses_new_logins_and_waits_for_users() {
     let home = TestHome::new("");
     let mut inst = home.start_foreground();
     let mut user = home.probe(1);
-    let shutdown = home
-        .oradb()
-        .args(["shutdown", "normal"])
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
+    let shutdown = home.spawn_oradb(&["shutdown", "normal"]);
     let sga = Sga::attach(&home.sid).unwrap();
     assert!(
         wait_for(Duration::from_secs(5), || sga
@@ -274,7 +269,7 @@ fn shutdown_normal_refuses_new_logins_and_waits_for_users() {
     assert!(sga.instance_alive(), "NORMAL waits for the user");
     // The user logs off: the shutdown completes.
     assert_eq!(user.ask("exit"), None);
-    let out = tests::instance::wait_output(shutdown, Duration::from_secs(20));
+    let out = shutdown.output(Duration::from_secs(20));
     assert_eq!(
         String::from_utf8_lossy(&out.stdout),
         "Database closed.\nDatabase dismounted.\nORACLE instance shut down.\n"
