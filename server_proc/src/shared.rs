@@ -13,7 +13,8 @@
 //! request out at a time, so its requests run in order.
 //!
 //! Not done here: client breaks (MARKER) are ignored in shared mode, a sleep inside a call
-//! occupies its shared server, and the server count is fixed at SHARED_SERVERS.
+//! occupies its shared server (it does see kills and shutdowns), and the server count is
+//! fixed at SHARED_SERVERS.
 
 use std::collections::{HashMap, VecDeque};
 use std::io::{Read, Write};
@@ -39,6 +40,8 @@ const TCP: Token = Token(2);
 const FIRST_CIRCUIT: usize = 3;
 /// CONNECTIONS of a dispatcher, as `lsnrctl services` shows it (`max:1022`).
 pub const MAX_CONNECTIONS: u32 = 1022;
+/// How often a shared server sleeping inside a call looks for a kill.
+const KILL_POLL: Duration = Duration::from_millis(100);
 /// Largest SDU a dispatcher agrees to.
 const MAX_SDU: u32 = 65535;
 
@@ -120,6 +123,15 @@ pub fn dispatcher_count(value: &str) -> u32 {
     1
 }
 
+/// The hand-off socket of dispatcher `name` (`D000`) of instance `sid` in process `pid`.
+pub fn handoff_path(sid: &str, name: &str, pid: u32) -> PathBuf {
+    crate::registration::run_dir().join(format!(
+        "{}_{}_{pid}.disp",
+        sid.to_ascii_lowercase(),
+        name.to_ascii_lowercase()
+    ))
+}
+
 /// What lreg registers for one dispatcher.
 #[derive(Debug, Clone)]
 pub struct DispatcherInfo {
@@ -191,13 +203,28 @@ impl SharedServers {
         drop(work_tx);
         let replies = Arc::new(replies);
         let mut threads = Vec::new();
+        let sga = crate::sga::Sga::attach(&cfg.sid).ok();
         for i in 0..cfg.shared_servers {
             let rx = work_rx.clone();
             let replies = Arc::clone(&replies);
+            let name = format!("S{i:03}");
+            // Its V$PROCESS row (`oracle@host (S000)`), held for the thread's life.
+            let slot = sga.as_ref().and_then(|sga| {
+                sga.register_process(&crate::sga::ProcessSpec {
+                    kind: crate::sga::ProcessKind::SharedServer,
+                    pname: name.clone(),
+                    ..crate::sga::ProcessSpec::dedicated(format!("oracle@{} ({name})", cfg.host))
+                })
+                .map_err(|e| tracing::warn!("{name}: no process slot: {e}"))
+                .ok()
+            });
             threads.push(
                 std::thread::Builder::new()
-                    .name(format!("S{i:03}"))
-                    .spawn(move || shared_server(&rx, &replies))
+                    .name(name)
+                    .spawn(move || {
+                        shared_server(&rx, &replies);
+                        drop(slot);
+                    })
                     .map_err(setup("start shared server"))?,
             );
         }
@@ -288,10 +315,7 @@ fn shared_server(rx: &Receiver<Work>, replies: &[(Sender<Done>, Arc<Waker>)]) {
                         queue.extend(killed);
                     }
                 }
-                Action::Sleep(d) => {
-                    std::thread::sleep(d);
-                    queue.extend(session.on_timer());
-                }
+                Action::Sleep(d) => queue.extend(sleep_in_call(&mut session, d)),
             }
         }
         if let Some((tx, waker)) = replies.get(dispatcher)
@@ -305,6 +329,23 @@ fn shared_server(rx: &Receiver<Work>, replies: &[(Sender<Done>, Arc<Waker>)]) {
                 .is_ok()
         {
             let _ = waker.wake();
+        }
+    }
+}
+
+/// Sleeps `d` inside a call (`DBMS_SESSION.SLEEP`) on this shared server, waking regularly
+/// to see a KILL SESSION or SHUTDOWN IMMEDIATE at once; what the engine says next.
+fn sleep_in_call(session: &mut Session, d: Duration) -> Vec<Action> {
+    let deadline = std::time::Instant::now() + d;
+    loop {
+        let now = std::time::Instant::now();
+        if now >= deadline {
+            return session.on_timer();
+        }
+        std::thread::sleep((deadline - now).min(KILL_POLL));
+        let killed = session.on_kill_check();
+        if !killed.is_empty() {
+            return killed;
         }
     }
 }
@@ -359,14 +400,10 @@ impl Dispatcher {
         let poll = Poll::new().map_err(setup("create poll"))?;
         let waker =
             Arc::new(Waker::new(poll.registry(), WAKE).map_err(setup("create dispatcher waker"))?);
-        let dir = crate::registration::run_dir();
-        let _ = std::fs::create_dir_all(&dir);
-        let path = dir.join(format!(
-            "{}_{}_{}.disp",
-            cfg.sid.to_ascii_lowercase(),
-            name.to_ascii_lowercase(),
-            std::process::id()
-        ));
+        let path = handoff_path(&cfg.sid, name, std::process::id());
+        if let Some(dir) = path.parent() {
+            let _ = std::fs::create_dir_all(dir);
+        }
         let _ = std::fs::remove_file(&path);
         let sock = socket(
             AddressFamily::Unix,
