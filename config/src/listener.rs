@@ -542,7 +542,7 @@ impl ListenerConfig {
 }
 
 /// `KEY = value` at the top level of a file.
-fn top_level(p: &RawParam) -> String {
+pub(crate) fn top_level(p: &RawParam) -> String {
     match &p.value {
         RawValue::Text(t) => format!("{} = {}\n", p.key, render_text(t, true)),
         RawValue::List(items) => {

@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use std::path::Path;
 use std::sync::Arc;
 
-use crate::descriptor::ConnectDescriptor;
+use crate::descriptor::{ConnectDescriptor, render_param};
 use crate::diag::{Diagnostic, Parsed, Pos};
 use crate::ezconnect;
 use crate::paramfile::{ParamFile, Value};
@@ -155,6 +155,25 @@ impl TnsNames {
         self.index
             .get(&alias.to_ascii_uppercase())
             .and_then(|&i| self.entries.get(i))
+    }
+
+    /// Writes the entries as `tnsnames.ora` text in canonical form: one entry per
+    /// definition, in file order, names as written, each descriptor in Oracle's indented
+    /// layout (an Easy Connect value is written as the descriptor it expands to). Parsing
+    /// the text gives the same aliases and descriptors.
+    pub fn to_ora(&self) -> String {
+        let mut out = String::new();
+        for e in &self.entries {
+            out.push_str(&e.aliases.join(", "));
+            out.push_str(" =\n");
+            for p in e.descriptor.to_raw() {
+                out.push_str("  ");
+                render_param(&mut out, &p, Some(1));
+                out.push('\n');
+            }
+            out.push('\n');
+        }
+        out
     }
 
     /// Every alias that resolves, upper-cased, sorted.
