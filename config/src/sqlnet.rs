@@ -7,8 +7,8 @@ use std::path::Path;
 use std::time::Duration;
 
 use crate::descriptor::{RawParam, RawValue, Timeout, parse_bool, render_item, render_text};
-use crate::listener::top_level;
 use crate::diag::{Diagnostic, Parsed};
+use crate::listener::top_level;
 use crate::paramfile::{Param, ParamFile};
 
 /// A naming method of `NAMES.DIRECTORY_PATH`.
@@ -193,14 +193,26 @@ impl SqlNet {
             .map(NamingMethod::as_str)
             .map(str::to_string)
             .collect();
-        out.push_str(&format!("NAMES.DIRECTORY_PATH = ({})\n", methods.join(", ")));
+        out.push_str(&format!(
+            "NAMES.DIRECTORY_PATH = ({})\n",
+            methods.join(", ")
+        ));
         if let Some(d) = &self.names_default_domain {
-            out.push_str(&format!("NAMES.DEFAULT_DOMAIN = {}\n", render_text(d, true)));
+            out.push_str(&format!(
+                "NAMES.DEFAULT_DOMAIN = {}\n",
+                render_text(d, true)
+            ));
         }
         out.push_str(&format!("SQLNET.EXPIRE_TIME = {}\n", self.expire_time));
         for (k, v) in [
-            ("SQLNET.INBOUND_CONNECT_TIMEOUT", self.inbound_connect_timeout),
-            ("SQLNET.OUTBOUND_CONNECT_TIMEOUT", self.outbound_connect_timeout),
+            (
+                "SQLNET.INBOUND_CONNECT_TIMEOUT",
+                self.inbound_connect_timeout,
+            ),
+            (
+                "SQLNET.OUTBOUND_CONNECT_TIMEOUT",
+                self.outbound_connect_timeout,
+            ),
             ("SQLNET.RECV_TIMEOUT", self.recv_timeout),
             ("SQLNET.SEND_TIMEOUT", self.send_timeout),
             ("TCP.CONNECT_TIMEOUT", self.tcp_connect_timeout),

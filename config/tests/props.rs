@@ -17,11 +17,11 @@ use config::listener::{
 use config::sqlnet::NamingMethod;
 use config::tnsnames::TnsEntry;
 use config::{ListenerConfig, SqlNet, TnsNames};
-use std::path::PathBuf;
-use std::sync::Arc;
 use proptest::collection::vec;
 use proptest::option::of;
 use proptest::prelude::*;
+use std::path::PathBuf;
+use std::sync::Arc;
 
 /// Printable text (including spaces, quotes, parens, '#', '=' and ',') that Oracle syntax
 /// can carry: a value cannot hold both quote characters.
@@ -427,7 +427,12 @@ fn sid_desc() -> impl Strategy<Value = SidDesc> {
         extras(),
     )
         .prop_map(
-            |((global_dbname, sid_name, oracle_home, program, envs), prespawn_max, prespawn, extra)| {
+            |(
+                (global_dbname, sid_name, oracle_home, program, envs),
+                prespawn_max,
+                prespawn,
+                extra,
+            )| {
                 SidDesc {
                     global_dbname,
                     sid_name,
@@ -446,9 +451,7 @@ fn listener_config() -> impl Strategy<Value = ListenerConfig> {
     let listener = (
         "LISTENER(_[A-Z0-9]{1,6})?",
         vec(
-            address().prop_filter_map("not a usable endpoint", |a| {
-                Endpoint::from_address(&a).ok()
-            }),
+            address().prop_filter_map("not a usable endpoint", |a| Endpoint::from_address(&a).ok()),
             0..3,
         ),
         vec(sid_desc(), 0..3),
@@ -472,7 +475,10 @@ fn listener_config() -> impl Strategy<Value = ListenerConfig> {
         // created when those lines are read, after every listener definition.
         let mut listeners: Vec<Listener> = Vec::new();
         for l in ls {
-            if !listeners.iter().any(|x| x.name.eq_ignore_ascii_case(&l.name)) {
+            if !listeners
+                .iter()
+                .any(|x| x.name.eq_ignore_ascii_case(&l.name))
+            {
                 listeners.push(l);
             }
         }
