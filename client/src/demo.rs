@@ -54,6 +54,7 @@ pub fn run(opts: &DemoOptions) -> Result<ExitCode> {
     let port = pick_port(opts.port)?;
     write_home(&home, port)?;
 
+    // Dropping the tour stops what it started, even if a step panics.
     let tour = Tour {
         bin_dir,
         home: home.clone(),
@@ -68,7 +69,7 @@ pub fn run(opts: &DemoOptions) -> Result<ExitCode> {
         }
     );
     let result = tour.run_steps(port);
-    tour.teardown();
+    drop(tour);
     if !keep {
         let _ = std::fs::remove_dir_all(&home);
     }
@@ -279,9 +280,11 @@ impl Tour {
             std::thread::sleep(std::time::Duration::from_millis(100));
         }
     }
+}
 
+impl Drop for Tour {
     /// Stops the instance and the listener; best effort, quiet.
-    fn teardown(&self) {
+    fn drop(&mut self) {
         for (tool, args) in [
             ("oradb", &["shutdown", "immediate", "--sid", SID][..]),
             ("lsnrctl", &["stop"][..]),

@@ -30,6 +30,7 @@ use crate::sga::{
     InstanceState, ProcessHandle, ProcessKind, ProcessSpec, SessionHandle, SessionSpec,
     SessionStatus, SessionType, Sga, SgaConfig, SgaError, ShutdownMode,
 };
+use crate::shared::{SharedConfig, SharedError, SharedServers};
 
 /// The version string V$INSTANCE.VERSION shows.
 pub const VERSION: &str = "19.0.0.0.0";
@@ -51,6 +52,9 @@ pub enum InstanceError {
     /// The SGA.
     #[error(transparent)]
     Sga(#[from] SgaError),
+    /// Dispatchers or shared servers.
+    #[error(transparent)]
+    Shared(#[from] SharedError),
     /// ORACLE_HOME not set.
     #[error("ORA-01078: failure in processing system parameters\nORACLE_HOME is not set")]
     NoOracleHome,
@@ -117,6 +121,7 @@ pub struct Instance {
     params: InitParams,
     pmon: Pmon,
     lreg: Lreg,
+    shared: Option<SharedServers>,
     // Background processes' own slots, held for the instance's life.
     _background: Vec<(ProcessHandle, SessionHandle)>,
 }
@@ -170,6 +175,10 @@ impl Instance {
         let pmon = Pmon::spawn(Arc::clone(&sga), pmon::TICK).map_err(os("start pmon"))?;
         sga.set_instance_state(InstanceState::Mounted);
         sga.set_instance_state(InstanceState::Open);
+        let shared = match SharedConfig::from_params(&params, oracle_home, &host) {
+            Some(cfg) => Some(SharedServers::start(&cfg)?),
+            None => None,
+        };
         let lreg = Lreg::spawn(
             Arc::clone(&sga),
             LregConfig {
@@ -181,6 +190,10 @@ impl Instance {
                 oracle_home: oracle_home.display().to_string(),
                 host,
                 services: params.registered_services(),
+                dispatchers: shared
+                    .as_ref()
+                    .map(|s| s.dispatchers().to_vec())
+                    .unwrap_or_default(),
             },
         )
         .map_err(os("start lreg"))?;
@@ -190,6 +203,7 @@ impl Instance {
             params,
             pmon,
             lreg,
+            shared,
             _background: background,
         })
     }
@@ -253,6 +267,9 @@ impl Instance {
         }
         sga.set_instance_state(InstanceState::Shutdown);
         self.lreg.stop(mode != ShutdownMode::Abort);
+        if let Some(s) = self.shared.take() {
+            s.stop();
+        }
         self.pmon.stop();
         self._background.clear();
         if let Err(e) = sga.unlink() {

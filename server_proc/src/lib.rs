@@ -3,6 +3,8 @@
 
 pub mod dedicated;
 pub mod engine;
+pub mod fdpass;
+pub mod handoff;
 pub mod initora;
 pub mod instance;
 pub mod lreg;
@@ -10,4 +12,5 @@ pub mod pmon;
 pub mod pwfile;
 pub mod registration;
 pub mod sga;
+pub mod shared;
 pub mod sql;

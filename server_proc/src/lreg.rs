@@ -73,6 +73,8 @@ pub struct LregConfig {
     pub host: String,
     /// SERVICE_NAMES.
     pub services: Vec<String>,
+    /// The dispatchers (shared server), registered as handlers besides DEDICATED.
+    pub dispatchers: Vec<crate::shared::DispatcherInfo>,
 }
 
 /// Builds the registration lreg would send now.
@@ -105,13 +107,32 @@ pub fn current_registration(sga: &Sga, cfg: &LregConfig) -> InstanceRegistration
         pid: sga.instance_pid(),
         status,
         services: cfg.services.clone(),
-        handlers: vec![Handler {
+        handlers: std::iter::once(Handler {
             name: "DEDICATED".to_string(),
             kind: HandlerKind::Dedicated,
             state: handler_state,
             current: dedicated,
             max: load.processes_max,
-        }],
+        })
+        .chain(cfg.dispatchers.iter().map(|d| {
+            let current = d.circuits.load(Ordering::Relaxed);
+            Handler {
+                name: d.name.clone(),
+                kind: HandlerKind::Dispatcher {
+                    address: d.address.clone(),
+                    handoff_path: Some(d.handoff_path.clone()),
+                    pid: sga.instance_pid(),
+                },
+                state: if current >= crate::shared::MAX_CONNECTIONS {
+                    HandlerState::Blocked
+                } else {
+                    HandlerState::Ready
+                },
+                current,
+                max: crate::shared::MAX_CONNECTIONS,
+            }
+        }))
+        .collect(),
         load: LoadReport {
             processes_used: load.processes_used,
             processes_max: load.processes_max,

@@ -1,6 +1,7 @@
 //! `orasim`: the project's multi-tool. `check` validates Oracle Net configuration files
 //! the way a DBA wishes `lsnrctl`/`tnsping` did (every problem, with file:line:col);
 //! `resolve` shows what a connect identifier resolves to, exactly as a client would see it.
+#![forbid(unsafe_code)]
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;

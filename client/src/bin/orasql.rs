@@ -13,6 +13,7 @@
 //! `WHENEVER SQLERROR EXIT n|CONTINUE`, `PROMPT`, `EXIT [n]`. Exit status: the one `EXIT n`
 //! or `WHENEVER SQLERROR EXIT n` chose; otherwise 1 when any statement failed (unlike
 //! SQL*Plus, so that scripts and `-c` can test it), else 0.
+#![forbid(unsafe_code)]
 
 use std::borrow::Cow;
 use std::io::{self, BufRead, IsTerminal, Write};

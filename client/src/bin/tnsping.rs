@@ -1,6 +1,7 @@
 //! `tnsping IDENTIFIER [COUNT]`: resolves the identifier (literal descriptor, tnsnames alias,
 //! Easy Connect), prints which adapter resolved it, then pings the listener COUNT times and
 //! prints `OK (N msec)` per attempt, or the TNS error (exit status 1).
+#![forbid(unsafe_code)]
 
 use std::io::Write;
 use std::process::ExitCode;

@@ -26,6 +26,9 @@ pub struct SgaInstance {
     oracle_home: PathBuf,
     instance_name: String,
     db_name: String,
+    /// Sessions are shared-server sessions (V$SESSION.SERVER SHARED during a call, NONE
+    /// between calls) owned by a dispatcher's process slot.
+    shared: bool,
 }
 
 fn ora(e: &SgaError) -> OraError {
@@ -50,6 +53,31 @@ impl SgaInstance {
             oracle_home: oracle_home.to_path_buf(),
             instance_name,
             db_name,
+            shared: false,
+        }
+    }
+
+    /// Attaches the SGA of `sid` for a dispatcher of this instance (`oracle@host (D000)`):
+    /// the dispatcher's process slot owns the sessions of its virtual circuits, which are
+    /// shared-server sessions.
+    pub fn attach_dispatcher(oracle_home: &Path, sid: &str, pname: &str) -> SgaInstance {
+        let host = crate::instance::host_name();
+        let spec = ProcessSpec {
+            kind: super::ProcessKind::Dispatcher,
+            pname: pname.to_string(),
+            ..ProcessSpec::dedicated(format!("oracle@{host} ({pname})"))
+        };
+        let attachment = ServerAttachment::attach(sid, &spec);
+        let (instance_name, db_name) = match attachment.v_instance() {
+            Some(i) => (i.instance_name, i.db_name),
+            None => (sid.to_string(), sid.to_string()),
+        };
+        SgaInstance {
+            attachment,
+            oracle_home: oracle_home.to_path_buf(),
+            instance_name,
+            db_name,
+            shared: true,
         }
     }
 
@@ -176,6 +204,7 @@ impl InstanceHooks for SgaInstance {
             process: info.process.clone(),
             service: info.service_name.clone(),
             module: info.program.clone(),
+            shared: self.shared,
             ..SessionSpec::default()
         };
         self.attachment
@@ -196,6 +225,14 @@ impl InstanceHooks for SgaInstance {
         // Kills are not consumed here: the engine asks `call_error` before each call, so
         // the victim's next call gets ORA-00028 (not ORA-01012).
         self.attachment.mark(slot.sid, slot.serial, active);
+        if self.shared {
+            let server = if active {
+                super::ServerKind::Shared
+            } else {
+                super::ServerKind::None
+            };
+            self.attachment.set_server(slot.sid, slot.serial, server);
+        }
     }
 
     fn instance_name(&self) -> String {

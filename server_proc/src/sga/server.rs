@@ -141,6 +141,14 @@ impl ServerAttachment {
         }
     }
 
+    /// V$SESSION.SERVER of a shared-server session: SHARED on a shared server, NONE between
+    /// calls.
+    pub fn set_server(&self, sid: u32, serial: u32, server: super::ServerKind) {
+        if let Ok(s) = self.session(sid, serial) {
+            s.set_server(server);
+        }
+    }
+
     /// Whether the session may go on (polled during long calls); does not end it.
     pub fn check(&self, sid: u32, serial: u32) -> Result<(), SgaError> {
         self.session(sid, serial)?.check()

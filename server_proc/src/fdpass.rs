@@ -1,0 +1,162 @@
+//! `SCM_RIGHTS` over a `SOCK_SEQPACKET` socket pair: one message carries one client socket
+//! and the hand-off metadata (service, SID, CONNECT bytes) as its payload, so message
+//! boundaries never merge and the fd can never arrive without its context.
+
+use std::io::{IoSlice, IoSliceMut};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd, RawFd};
+
+use nix::sys::socket::{
+    AddressFamily, ControlMessage, ControlMessageOwned, MsgFlags, SockFlag, SockType, recvmsg,
+    sendmsg, socketpair,
+};
+
+/// Largest hand-off message accepted (metadata + CONNECT bytes + overflow descriptor).
+pub const MAX_MESSAGE: usize = 128 * 1024;
+
+/// One received message: its payload and the fd that came with it.
+pub type Received = (Vec<u8>, Option<OwnedFd>);
+
+/// Errors of the fd-passing channel.
+#[derive(Debug, thiserror::Error)]
+pub enum FdPassError {
+    /// Creating the socket pair failed.
+    #[error("socketpair(AF_UNIX, SOCK_SEQPACKET) failed: {source}")]
+    SocketPair {
+        /// errno.
+        source: nix::Error,
+    },
+    /// `sendmsg` failed (EPIPE when the spawner is gone).
+    #[error("sendmsg(SCM_RIGHTS) failed: {source}")]
+    Send {
+        /// errno.
+        source: nix::Error,
+    },
+    /// `recvmsg` failed, or the kernel truncated the control data (ENOBUFS).
+    #[error("recvmsg(SCM_RIGHTS) failed: {source}")]
+    Receive {
+        /// errno.
+        source: nix::Error,
+    },
+    /// The payload was larger than [`MAX_MESSAGE`].
+    #[error("hand-off message of {len} bytes exceeds {MAX_MESSAGE}")]
+    TooLarge {
+        /// Payload length.
+        len: usize,
+    },
+}
+
+/// A connected pair of `SOCK_SEQPACKET | SOCK_CLOEXEC` Unix sockets.
+pub fn seqpacket_pair() -> Result<(OwnedFd, OwnedFd), FdPassError> {
+    socketpair(
+        AddressFamily::Unix,
+        SockType::SeqPacket,
+        None,
+        SockFlag::SOCK_CLOEXEC,
+    )
+    .map_err(|source| FdPassError::SocketPair { source })
+}
+
+/// Sends `fd` and `payload` as one message. Retries EINTR.
+pub fn send_fd(
+    sock: BorrowedFd<'_>,
+    fd: BorrowedFd<'_>,
+    payload: &[u8],
+) -> Result<(), FdPassError> {
+    if payload.len() > MAX_MESSAGE {
+        return Err(FdPassError::TooLarge { len: payload.len() });
+    }
+    let iov = [IoSlice::new(payload)];
+    let fds = [fd.as_raw_fd()];
+    loop {
+        match sendmsg::<()>(
+            sock.as_raw_fd(),
+            &iov,
+            &[ControlMessage::ScmRights(&fds)],
+            MsgFlags::MSG_NOSIGNAL,
+            None,
+        ) {
+            Err(nix::Error::EINTR) => continue,
+            Err(source) => return Err(FdPassError::Send { source }),
+            Ok(_) => return Ok(()),
+        }
+    }
+}
+
+/// Sends a message without a descriptor (a control message). Retries EINTR.
+pub fn send_plain(sock: BorrowedFd<'_>, payload: &[u8]) -> Result<(), FdPassError> {
+    loop {
+        match nix::sys::socket::send(sock.as_raw_fd(), payload, MsgFlags::MSG_NOSIGNAL) {
+            Err(nix::Error::EINTR) => continue,
+            Err(source) => return Err(FdPassError::Send { source }),
+            Ok(_) => return Ok(()),
+        }
+    }
+}
+
+/// Connects a `SOCK_SEQPACKET | SOCK_CLOEXEC` socket to `path` and sends `fd` with
+/// `payload` as one message (a direct hand-off to a dispatcher). Bounded by a 2 s send
+/// timeout; the connection is closed afterwards.
+pub fn send_fd_to_path(
+    path: &std::path::Path,
+    fd: BorrowedFd<'_>,
+    payload: &[u8],
+) -> Result<(), FdPassError> {
+    use nix::sys::socket::{UnixAddr, connect, setsockopt, socket, sockopt::SendTimeout};
+    let sock = socket(
+        AddressFamily::Unix,
+        SockType::SeqPacket,
+        SockFlag::SOCK_CLOEXEC,
+        None,
+    )
+    .map_err(|source| FdPassError::SocketPair { source })?;
+    let addr = UnixAddr::new(path).map_err(|source| FdPassError::Send { source })?;
+    connect(sock.as_raw_fd(), &addr).map_err(|source| FdPassError::Send { source })?;
+    let _ = setsockopt(&sock, SendTimeout, &nix::sys::time::TimeVal::new(2, 0));
+    send_fd(sock.as_fd(), fd, payload)
+}
+
+/// Receives one message: `Ok(None)` at EOF (peer closed), otherwise the payload and the
+/// fd that came with it (if any). Received fds are CLOEXEC and owned at once.
+pub fn recv_fd(sock: BorrowedFd<'_>) -> Result<Option<Received>, FdPassError> {
+    let mut buf = vec![0u8; MAX_MESSAGE];
+    let mut space = nix::cmsg_space!([RawFd; 4]);
+    loop {
+        let mut iov = [IoSliceMut::new(&mut buf)];
+        let msg = match recvmsg::<()>(
+            sock.as_raw_fd(),
+            &mut iov,
+            Some(&mut space),
+            MsgFlags::MSG_CMSG_CLOEXEC,
+        ) {
+            Err(nix::Error::EINTR) => continue,
+            Err(source) => return Err(FdPassError::Receive { source }),
+            Ok(m) => m,
+        };
+        let bytes = msg.bytes;
+        let truncated = msg.flags.contains(MsgFlags::MSG_TRUNC);
+        let mut first: Option<OwnedFd> = None;
+        let cmsgs = msg
+            .cmsgs()
+            .map_err(|source| FdPassError::Receive { source })?;
+        for c in cmsgs {
+            if let ControlMessageOwned::ScmRights(fds) = c {
+                for raw in fds {
+                    // SAFETY: the kernel just installed `raw` in our fd table for this
+                    // message; nothing else refers to it, so we take sole ownership.
+                    let owned = unsafe { OwnedFd::from_raw_fd(raw) };
+                    if first.is_none() {
+                        first = Some(owned);
+                    } // any extra fd is dropped, i.e. closed
+                }
+            }
+        }
+        if bytes == 0 && first.is_none() {
+            return Ok(None);
+        }
+        if truncated {
+            return Err(FdPassError::TooLarge { len: bytes });
+        }
+        buf.truncate(bytes);
+        return Ok(Some((buf, first)));
+    }
+}
