@@ -107,8 +107,17 @@ impl TnsNames {
             };
             for name in &p.names {
                 let key = name.to_ascii_uppercase();
-                if let Some(&prev) = t.index.get(&key) {
-                    let prev = &t.entries[prev];
+                // The index may already point at this very entry (not pushed yet) when
+                // one definition lists a name twice (`a, A = ...`).
+                let prev = t.index.get(&key).map(|&i| t.entries.get(i));
+                if let Some(None) = prev {
+                    diagnostics.push(Diagnostic::warning(
+                        &p.file,
+                        p.pos,
+                        format!("alias {name} is listed twice in one definition"),
+                    ));
+                }
+                if let Some(Some(prev)) = prev {
                     diagnostics.push(Diagnostic::warning(
                         &p.file,
                         p.pos,
@@ -229,6 +238,19 @@ mod tests {
         );
         assert_eq!(t.aliases(), vec!["A", "B.WORLD", "EZ"]);
         assert_eq!(p.diagnostics.len(), 1);
+    }
+
+    #[test]
+    fn a_name_listed_twice_in_one_definition_is_a_warning() {
+        let p = TnsNames::parse_str(
+            "a, A = (DESCRIPTION=(ADDRESS=(HOST=h)(PORT=1)))\n",
+            "tnsnames.ora",
+        );
+        assert!(!p.has_errors(), "{:?}", p.diagnostics);
+        assert_eq!(p.diagnostics.len(), 1, "{:?}", p.diagnostics);
+        assert!(p.diagnostics[0].to_string().contains("listed twice"));
+        assert_eq!(p.value.entries.len(), 1);
+        assert!(p.value.lookup("a").is_some());
     }
 
     #[test]
