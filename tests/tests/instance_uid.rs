@@ -134,11 +134,8 @@ fn another_os_user_cannot_attach_to_the_sga_or_kill_a_session() {
     let (sid, serial) = victim.sessions[0];
 
     // The segment is the owner's alone: mode 0600, and another user cannot open it.
-    let seg = Path::new("/dev/shm").join(
-        server_proc::sga::segment_name(&home.sid)
-            .trim_start_matches('/')
-            .to_string(),
-    );
+    let seg = Path::new("/dev/shm")
+        .join(server_proc::sga::segment_name(&home.sid).trim_start_matches('/'));
     assert_eq!(
         std::fs::metadata(&seg).unwrap().permissions().mode() & 0o777,
         0o600
