@@ -8,6 +8,7 @@ use std::io::{Read, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};
 use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -53,6 +54,7 @@ pub struct FakeListener {
     pub port: u16,
     seen: Arc<Mutex<Vec<SeenConnect>>>,
     upstream: Arc<Mutex<Vec<u8>>>,
+    finished: Arc<AtomicUsize>,
 }
 
 impl FakeListener {
@@ -64,14 +66,18 @@ impl FakeListener {
         let upstream = Arc::new(Mutex::new(Vec::new()));
         let seen2 = seen.clone();
         let upstream2 = upstream.clone();
+        let finished = Arc::new(AtomicUsize::new(0));
+        let finished2 = finished.clone();
         std::thread::spawn(move || {
             for s in l.incoming() {
                 let Ok(s) = s else { continue };
                 let script = script.clone();
                 let seen = seen2.clone();
                 let upstream = upstream2.clone();
+                let finished = finished2.clone();
                 std::thread::spawn(move || {
                     let _ = serve(s, &script, &seen, &upstream);
+                    finished.fetch_add(1, Ordering::SeqCst);
                 });
             }
         });
@@ -79,7 +85,23 @@ impl FakeListener {
             port,
             seen,
             upstream,
+            finished,
         }
+    }
+
+    /// Waits (at most `limit`) until `n` connections have been served to the end: for a
+    /// relay, until the client's side reached EOF and everything it sent was recorded. A
+    /// client's `close()` returns once its bytes are in the socket, not once the relay has
+    /// read them.
+    pub fn wait_finished(&self, n: usize, limit: Duration) -> bool {
+        let deadline = Instant::now() + limit;
+        while self.finished.load(Ordering::SeqCst) < n {
+            if Instant::now() > deadline {
+                return false;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        true
     }
 
     /// Everything relayed from clients to the server after their CONNECT (all

@@ -174,6 +174,20 @@ impl TestHome {
         wait_output(child, ANSWER_TIMEOUT)
     }
 
+    /// Starts `oradb <args>` in the background (e.g. a `shutdown normal` that waits for
+    /// users), stdout and stderr piped; killed and reaped on drop unless collected with
+    /// [`OradbChild::output`].
+    pub fn spawn_oradb(&self, args: &[&str]) -> OradbChild {
+        let child = self
+            .oradb()
+            .args(args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn oradb");
+        OradbChild(Some(child))
+    }
+
     /// Starts `oradb startup --foreground` and waits for "Database opened.".
     pub fn start_foreground(&self) -> InstanceGuard {
         let mut child = self
@@ -231,6 +245,28 @@ fn line_channel<R: std::io::Read + Send + 'static>(r: R) -> Receiver<String> {
         }
     });
     rx
+}
+
+/// A background `oradb` command from [`TestHome::spawn_oradb`]; killed and reaped on drop
+/// (also when the test fails before collecting it).
+#[derive(Debug)]
+pub struct OradbChild(Option<Child>);
+
+impl OradbChild {
+    /// Waits for it to end within `limit` (killing it and failing otherwise); its output.
+    pub fn output(mut self, limit: Duration) -> Output {
+        let child = self.0.take().expect("not yet collected");
+        wait_output(child, limit)
+    }
+}
+
+impl Drop for OradbChild {
+    fn drop(&mut self) {
+        if let Some(mut c) = self.0.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
 }
 
 /// A running foreground `oradb`; killed (SIGKILL) and reaped on drop if still running.

@@ -3,6 +3,8 @@
 //! `config` plans it, REDIRECT (re-CONNECT with flag 0x04 and the original descriptor),
 //! RESEND, and the overflow DATA packet for descriptors over 230 bytes.
 
+use std::time::Duration;
+
 use client::{ClientError, ClientIdentity, ConnectOptions, Connection};
 use config::naming::connect_plan;
 use rand::SeedableRng;
@@ -324,6 +326,10 @@ fn after_login_the_calls_are_byte_identical_to_python_oracledb() {
     c.ping().expect("ping");
     c.commit().expect("commit");
     c.close().expect("close");
+    assert!(
+        relay.wait_finished(1, Duration::from_secs(10)),
+        "the relay never saw the client's end of the session"
+    );
     let ours = data_payloads(&relay.client_bytes());
     // Protocol, data types and the two auth messages carry driver names, randomness and
     // host details; everything after them must match byte for byte (EOF packet included).

@@ -27,6 +27,31 @@ fn listener_ora(port: u16) -> String {
     procs::listener_ora("LISTENER", port, &[], &[])
 }
 
+/// A process stopped with SIGSTOP, continued with SIGCONT when dropped (even when the test
+/// fails, so the instance's guard can shut it down).
+struct Frozen(nix::unistd::Pid);
+
+impl Frozen {
+    fn stop(pid: u32) -> Frozen {
+        let pid = nix::unistd::Pid::from_raw(i32::try_from(pid).expect("pid"));
+        nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGSTOP).expect("SIGSTOP");
+        assert!(
+            wait_for(Duration::from_secs(5), || (proc_state(pid.as_raw() as u32)
+                == Some('T'))
+            .then_some(()))
+            .is_some(),
+            "process {pid} stopped"
+        );
+        Frozen(pid)
+    }
+}
+
+impl Drop for Frozen {
+    fn drop(&mut self) {
+        let _ = nix::sys::signal::kill(self.0, nix::sys::signal::Signal::SIGCONT);
+    }
+}
+
 impl Stack {
     fn start(extra: &str) -> Stack {
         let lhome = procs::TestHome::new();
@@ -242,12 +267,16 @@ fn killing_a_session_inside_a_long_call_ends_the_call_at_once() {
         (r.result() == &json!([["ACTIVE"]])).then_some(())
     });
     assert!(active.is_some(), "B is inside its call");
+    // The clock starts before the kill is sent and stops when B's error is back: an upper
+    // bound on the kill-to-error latency.
+    let killed_at = Instant::now();
     let r = py.exec(
         "a",
         &format!("alter system kill session '{b_sid},{b_serial}'"),
     );
     assert!(r.ok(), "{}", r.error());
     let done = py.call(json!({"op": "wait", "name": "b", "timeout": 40}));
+    let since_kill = killed_at.elapsed();
     let job = done.result();
     assert_eq!(job["ok"], json!(false), "{job}");
     assert!(
@@ -258,6 +287,10 @@ fn killing_a_session_inside_a_long_call_ends_the_call_at_once() {
     assert!(
         elapsed < 10.0,
         "the 30 s call ended early, after the kill ({elapsed} s)"
+    );
+    assert!(
+        since_kill < Duration::from_millis(1500),
+        "B's call ended within ~1 s of the kill, not {since_kill:?}"
     );
 }
 
@@ -424,12 +457,26 @@ fn listener_restart_keeps_sessions_and_reregistration_comes_within_two_seconds()
         "{}",
         r.error()
     );
-    // Restart on the same port: until lreg is back, ORA-12514; then connections succeed.
+    // Restart on the same port with the instance frozen (SIGSTOP stops its lreg thread with
+    // it), so the listener is surely back before lreg: new connections must be refused with
+    // ORA-12514 — the listener does not know the service yet.
     let port = stack.port;
+    let frozen = Frozen::stop(stack.instance.pid());
     let listener = ListenerProc::start(&stack.lhome, "LISTENER", move |_| listener_ora(port));
-    let started = Instant::now();
     stack.listener = Some(listener);
     let mut refusals = Vec::new();
+    for _ in 0..3 {
+        let r = py.call(json!({"op": "connect", "name": "n", "dsn": stack.dsn(), "user": USER, "password": PASSWORD}));
+        assert!(!r.ok(), "connected while lreg was frozen");
+        refusals.push(r.error());
+    }
+    assert!(
+        py.exec("a", "select 1 from dual").ok(),
+        "A works while the instance's background threads are frozen"
+    );
+    // Let lreg run again: it finds the listener within a tick, and connections succeed.
+    drop(frozen);
+    let started = Instant::now();
     let ok = loop {
         let r = py.call(json!({"op": "connect", "name": "n", "dsn": stack.dsn(), "user": USER, "password": PASSWORD}));
         if r.ok() {
@@ -443,17 +490,19 @@ fn listener_restart_keeps_sessions_and_reregistration_comes_within_two_seconds()
     };
     assert!(ok, "never reconnected: {refusals:?}");
     let waited = started.elapsed();
-    eprintln!(
-        "reconnected {waited:?} after the listener restart; refusals meanwhile: {refusals:?}"
-    );
+    eprintln!("reconnected {waited:?} after lreg could run; refusals meanwhile: {refusals:?}");
     assert!(
         waited < Duration::from_secs(2),
         "re-registered within 2 s of the listener's return ({waited:?})"
     );
     assert!(
+        refusals.len() >= 3,
+        "the frozen phase was refused: {refusals:?}"
+    );
+    assert!(
         refusals
             .iter()
-            .all(|e| e.contains("12514") || e.contains("DPY-6001")),
+            .all(|e| e.contains("ORA-12514") && e.contains("DPY-6001")),
         "only 'service not registered' refusals meanwhile: {refusals:?}"
     );
     assert!(
@@ -554,13 +603,7 @@ fn alter_system_register_and_shutdown_normal_as_the_listener_sees_them() {
     // SHUTDOWN NORMAL waits for A; meanwhile new connections are refused: by the listener
     // (ORA-12528, the instance is BLOCKED) or, if it has not heard yet, by the instance
     // (ORA-01090).
-    let mut shutdown = stack
-        .home
-        .oradb()
-        .args(["shutdown", "normal"])
-        .stdout(std::process::Stdio::null())
-        .spawn()
-        .expect("oradb shutdown normal");
+    let shutdown = stack.home.spawn_oradb(&["shutdown", "normal"]);
     let refused = wait_for(Duration::from_secs(5), || {
         let r = py.call(json!({"op": "connect", "name": "x", "dsn": stack.dsn(), "user": USER, "password": PASSWORD}));
         (!r.ok()).then(|| r.error())
@@ -594,5 +637,6 @@ fn alter_system_register_and_shutdown_normal_as_the_listener_sees_them() {
         stack.instance.wait_exit(Duration::from_secs(10)),
         "shutdown completed after A left"
     );
-    let _ = shutdown.wait();
+    let out = shutdown.output(Duration::from_secs(10));
+    assert!(out.status.success(), "{out:?}");
 }

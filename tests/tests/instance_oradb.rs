@@ -1,7 +1,7 @@
 //! `oradb` end to end with a temporary ORACLE_HOME: startup in the background and in the
 //! foreground, status, sessions, kill-session and the shutdown modes.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use server_proc::sga::{SessionStatus, SessionType, Sga};
 use tests::instance::{TestHome, proc_state, wait_for};
@@ -187,12 +187,19 @@ fn kill_session_reaches_a_victim_inside_a_long_call_at_once() {
             .find(|s| s.sid == sid && s.status == SessionStatus::Active)
     });
     assert!(active.is_some(), "the victim is inside its call");
+    // The clock starts before `oradb kill-session` runs: an upper bound on kill-to-error.
+    let killed_at = Instant::now();
     let out = home.run_oradb(&["kill-session", &format!("{sid},{serial}")]);
     assert!(out.status.success());
     // Answered well before the 30 s call would have ended.
     assert_eq!(
         victim.answer(Duration::from_secs(5)).as_deref(),
         Some("ERROR ORA-00028: your session has been killed")
+    );
+    let since_kill = killed_at.elapsed();
+    assert!(
+        since_kill < Duration::from_millis(1500),
+        "the victim's call ended within ~1 s of the kill, not {since_kill:?}"
     );
     assert!(sga.snapshot_sessions().iter().all(|s| s.sid != sid));
 }
@@ -243,12 +250,7 @@ fn shutdown_normal_refuses_new_logins_and_waits_for_users() {
     let home = TestHome::new("");
     let mut inst = home.start_foreground();
     let mut user = home.probe(1);
-    let shutdown = home
-        .oradb()
-        .args(["shutdown", "normal"])
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
+    let shutdown = home.spawn_oradb(&["shutdown", "normal"]);
     let sga = Sga::attach(&home.sid).unwrap();
     assert!(
         wait_for(Duration::from_secs(5), || sga
@@ -267,7 +269,7 @@ fn shutdown_normal_refuses_new_logins_and_waits_for_users() {
     assert!(sga.instance_alive(), "NORMAL waits for the user");
     // The user logs off: the shutdown completes.
     assert_eq!(user.ask("exit"), None);
-    let out = tests::instance::wait_output(shutdown, Duration::from_secs(20));
+    let out = shutdown.output(Duration::from_secs(20));
     assert_eq!(
         String::from_utf8_lossy(&out.stdout),
         "Database closed.\nDatabase dismounted.\nORACLE instance shut down.\n"

@@ -124,12 +124,7 @@ fn an_aborted_instance_is_forgotten_and_a_normal_shutdown_blocks_first() {
     assert!(wait_for(SOON, || reg.lookup_instance(&home.sid)).is_some());
     // SHUTDOWN NORMAL with a user connected: the listener is told BLOCKED (→ ORA-12528).
     let user = home.probe(1);
-    let mut shutdown = home
-        .oradb()
-        .args(["shutdown", "normal"])
-        .stdout(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
+    let shutdown = home.spawn_oradb(&["shutdown", "normal"]);
     let blocked = wait_for(SOON, || {
         reg.lookup_instance(&home.sid)
             .filter(|i| i.status == InstanceStatus::Blocked)
@@ -155,6 +150,7 @@ fn an_aborted_instance_is_forgotten_and_a_normal_shutdown_blocks_first() {
         Some(&RegistrationEventKind::Died),
         "{kinds:?}"
     );
-    let _ = shutdown.wait();
+    // The waiting SHUTDOWN NORMAL ends too once the instance is gone.
+    let _ = shutdown.output(SOON);
     drop(user);
 }

@@ -52,6 +52,20 @@ fn raw_connect(port: u16, desc: &str) -> (TcpStream, Packet) {
     }
 }
 
+/// Reads one whole packet from `s` in `mode`.
+fn read_packet(s: &mut TcpStream, mode: LengthMode) -> Packet {
+    let mut buf = Vec::new();
+    let mut chunk = [0u8; 4096];
+    loop {
+        if let Some((p, _)) = packet::decode(&buf, mode).expect("decodable packet") {
+            return p;
+        }
+        let n = s.read(&mut chunk).expect("read packet");
+        assert!(n > 0, "peer closed before a whole packet arrived");
+        buf.extend_from_slice(&chunk[..n]);
+    }
+}
+
 fn refuse_code(p: &Packet) -> u32 {
     match p {
         Packet::Refuse(r) => r.error_code().expect("ERR in refuse text"),
@@ -494,6 +508,27 @@ fn lsnrctl_stop_stops_the_listener_but_not_its_sessions() {
     // The dedicated server still serves its client.
     assert!(matches!(stat_of(server), Some((_, s)) if s != 'Z'));
     assert_eq!(title_of(server), "oracleORCL (LOCAL=NO)");
+    // A real round trip with the dedicated server after the listener is gone: the TTC
+    // protocol negotiation python sends first (reference §4.3) must get its reply.
+    let mut proto = vec![0x01, 0x06, 0x00];
+    proto.extend_from_slice(b"python-oracledb\0");
+    let request = packet::Data {
+        flags: 0,
+        payload: proto,
+    };
+    session
+        .write_all(&request.encode(LengthMode::Large))
+        .expect("session still writable");
+    let reply = read_packet(&mut session, LengthMode::Large);
+    let Packet::Data(reply) = reply else {
+        panic!("expected the protocol reply in a DATA packet, got {reply:?}")
+    };
+    assert_eq!(
+        reply.payload.first(),
+        Some(&0x01),
+        "not a protocol reply: {:02x?}",
+        reply.payload
+    );
     let eof = [0x00, 0x00, 0x00, 0x0A, 0x06, 0x00, 0x00, 0x00, 0x00, 0x40];
     session.write_all(&eof).expect("session still writable");
     drop(session);
@@ -805,14 +840,10 @@ fn lsnrctl_reads_commands_at_its_prompt() {
         .expect("stdin")
         .write_all(b"services\nshow inbound_connect_timeout\nexit\n")
         .expect("commands");
-    let mut out = String::new();
-    child
-        .stdout
-        .take()
-        .expect("stdout")
-        .read_to_string(&mut out)
-        .expect("read");
-    assert!(child.wait().expect("wait").success());
+    // Killed (and the test failed) if it does not leave its prompt in time.
+    let output = tests::instance::wait_output(child, WAIT);
+    let out = String::from_utf8_lossy(&output.stdout).into_owned();
+    assert!(output.status.success(), "{out}");
     assert!(out.contains("LSNRCTL> "), "{out}");
     assert!(
         out.contains(&format!("Service \"{SERVICE}\" has 1 instance(s).")),

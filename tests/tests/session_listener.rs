@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use serde_json::Value;
 use tests::procs::{
-    ListenerProc, TestHome, WAIT, children_of, run_python, static_orcl_listener, title_of,
+    ListenerProc, TestHome, WAIT, children_of, run_python, stat_of, static_orcl_listener, title_of,
     wait_until,
 };
 
@@ -17,12 +17,15 @@ fn setup() -> (TestHome, ListenerProc) {
     static_orcl_listener(SERVICE)
 }
 
-fn dedicated_servers(l: &ListenerProc) -> Vec<u32> {
+/// Every process below the listener's children (the dedicated servers under the spawner),
+/// whatever its state or title: a zombie has an empty title and would slip past a match on
+/// `oracleORCL`, so "no server left" means none of these exists, not even as a zombie.
+fn leftover_servers(l: &ListenerProc) -> Vec<(u32, char, String)> {
     let mut out = Vec::new();
     for c in children_of(l.pid()) {
         for g in children_of(c) {
-            if title_of(g).contains("oracleORCL") {
-                out.push(g);
+            if let Some((_, state)) = stat_of(g) {
+                out.push((g, state, title_of(g)));
             }
         }
     }
@@ -114,9 +117,9 @@ fn python_through_tnslsnr() {
     assert_eq!(v["ez"], 1);
     // Every connection was closed: no dedicated server is left.
     assert!(
-        wait_until(WAIT, || dedicated_servers(&l).is_empty()),
-        "dedicated servers left: {:?}",
-        dedicated_servers(&l)
+        wait_until(WAIT, || leftover_servers(&l).is_empty()),
+        "dedicated servers left (pid, state, title): {:?}",
+        leftover_servers(&l)
     );
 }
 
@@ -155,8 +158,8 @@ fn python_pool_and_asyncio_through_tnslsnr() {
     assert_eq!(v["async"], serde_json::json!([[1]]));
     assert_eq!(v["async_n"], 1000);
     assert!(
-        wait_until(WAIT, || dedicated_servers(&l).is_empty()),
-        "dedicated servers left: {:?}",
-        dedicated_servers(&l)
+        wait_until(WAIT, || leftover_servers(&l).is_empty()),
+        "dedicated servers left (pid, state, title): {:?}",
+        leftover_servers(&l)
     );
 }

@@ -5,7 +5,9 @@ use std::io::Write;
 use std::os::unix::fs::PermissionsExt;
 use std::process::{Command, Stdio};
 
-use tests::instance::workspace_bin;
+use std::time::Duration;
+
+use tests::instance::{wait_output, workspace_bin};
 
 fn oradb(home: &std::path::Path, args: &[&str], stdin: &str) -> (bool, String) {
     let mut child = Command::new(workspace_bin("server_proc", "oradb"))
@@ -20,7 +22,8 @@ fn oradb(home: &std::path::Path, args: &[&str], stdin: &str) -> (bool, String) {
     if let Some(mut i) = child.stdin.take() {
         let _ = i.write_all(stdin.as_bytes());
     }
-    let out = child.wait_with_output().expect("oradb output");
+    // Killed (and the test failed) if it overruns.
+    let out = wait_output(child, Duration::from_secs(60));
     let text = format!(
         "{}{}",
         String::from_utf8_lossy(&out.stdout),

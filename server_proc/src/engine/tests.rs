@@ -267,6 +267,15 @@ fn wrong_password_and_unknown_user_get_ora_01017() {
     assert_eq!(e.error_code, 1017);
     assert!(e.message.as_deref().unwrap().starts_with("ORA-01017"));
     assert!(inst.open_sessions().is_empty());
+
+    // A user that does not exist gets a challenge too, then the very same error: the
+    // answer does not tell which users exist.
+    let (mut s, inst) = session();
+    let m = login_as(&mut s, "nosuchuser", b"tiger", 0x101);
+    let u = end(&m);
+    assert_eq!(u.error_code, 1017);
+    assert_eq!(u.message, e.message);
+    assert!(inst.open_sessions().is_empty());
 }
 
 #[test]

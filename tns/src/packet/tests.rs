@@ -6,12 +6,23 @@ use proptest::prelude::*;
 const CONNECT_SHORT: &[u8] = include_bytes!("../../testdata/connect_short.bin");
 const CONNECT_OVERFLOW: &[u8] = include_bytes!("../../testdata/connect_overflow.bin");
 
-/// The ACCEPT validated against python-oracledb 26.1.0 (reference §3.1).
-const GOLDEN_ACCEPT: [u8; 45] = [
-    0x00, 0x2D, 0x00, 0x00, 0x02, 0x00, 0x00, 0x00, 0x01, 0x3E, 0x00, 0x01, 0x20, 0x00, 0x20, 0x00,
-    0x01, 0x00, 0x00, 0x00, 0x00, 0x2D, 0x04, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-    0x00, 0x00, 0x20, 0x00, 0x00, 0x00, 0x20, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-];
+// Golden vectors: the bytes python-oracledb 26.1.0 expects, written out from the reference
+// (`shared/reference/tns-protocol.md` §3.1-3.4 and §6.2); see `testdata/README.md`.
+/// §3.1: the recommended minimal ACCEPT, version 318, SDU 8192.
+const GOLDEN_ACCEPT: &[u8] = include_bytes!("../../testdata/accept_sdu8192.bin");
+/// §3.2: the REFUSE a 19c listener sends for ORA-12514.
+const GOLDEN_REFUSE_19C: &[u8] = include_bytes!("../../testdata/refuse_12514_19c.bin");
+/// §3.2: the same refusal with the 21c `VSNNUM` quoted in the reference.
+const GOLDEN_REFUSE_21C: &[u8] = include_bytes!("../../testdata/refuse_12514_21c.bin");
+/// §3.3: REDIRECT header packet (flags 0x02, data length only) + DATA packet with the data.
+const GOLDEN_REDIRECT: &[u8] = include_bytes!("../../testdata/redirect_two_packets.bin");
+/// §3.4: header-only RESEND, and the TCPS variant with header flag 0x08.
+const GOLDEN_RESEND: &[u8] = include_bytes!("../../testdata/resend.bin");
+const GOLDEN_RESEND_TLS: &[u8] = include_bytes!("../../testdata/resend_tls.bin");
+/// §6.2: MARKER packets after the ACCEPT (4-byte length).
+const GOLDEN_MARKER_BREAK: &[u8] = include_bytes!("../../testdata/marker_break.bin");
+const GOLDEN_MARKER_RESET: &[u8] = include_bytes!("../../testdata/marker_reset.bin");
+const GOLDEN_MARKER_INTERRUPT: &[u8] = include_bytes!("../../testdata/marker_interrupt.bin");
 
 #[test]
 fn decodes_python_connect_with_inline_descriptor() {
@@ -51,7 +62,7 @@ fn connect_round_trips_to_the_captured_bytes() {
 fn accept_matches_golden_bytes() {
     let a = Accept::new(8192);
     assert_eq!(a.encode(), GOLDEN_ACCEPT);
-    let (p, used) = decode(&GOLDEN_ACCEPT, LengthMode::Short).unwrap().unwrap();
+    let (p, used) = decode(GOLDEN_ACCEPT, LengthMode::Short).unwrap().unwrap();
     assert_eq!(used, 45);
     assert_eq!(p, Packet::Accept(a));
 }
@@ -109,9 +120,104 @@ fn marker_has_reference_bytes_in_large_mode() {
     let m = Marker {
         kind: MarkerKind::Interrupt,
     };
+    assert_eq!(m.encode(LengthMode::Large), GOLDEN_MARKER_INTERRUPT);
+}
+
+#[test]
+fn markers_encode_and_decode_as_the_golden_bytes() {
+    for (kind, golden) in [
+        (MarkerKind::Break, GOLDEN_MARKER_BREAK),
+        (MarkerKind::Reset, GOLDEN_MARKER_RESET),
+        (MarkerKind::Interrupt, GOLDEN_MARKER_INTERRUPT),
+    ] {
+        let m = Marker { kind };
+        assert_eq!(m.encode(LengthMode::Large), golden, "{kind:?}");
+        let (p, used) = decode(golden, LengthMode::Large).unwrap().unwrap();
+        assert_eq!(used, golden.len());
+        assert_eq!(p, Packet::Marker(m));
+    }
+}
+
+#[test]
+fn refuse_matches_golden_bytes() {
+    for (vsnnum, golden) in [
+        (VSNNUM_19C, GOLDEN_REFUSE_19C),
+        (352_321_536, GOLDEN_REFUSE_21C),
+    ] {
+        let r = Refuse::for_error(12514, vsnnum);
+        assert_eq!(r.encode(), golden, "VSNNUM={vsnnum}");
+        let (p, used) = decode(golden, LengthMode::Short).unwrap().unwrap();
+        assert_eq!(used, golden.len());
+        let Packet::Refuse(got) = p else {
+            panic!("not a refuse: {p:?}")
+        };
+        assert_eq!(got.user_reason, 0x22);
+        assert_eq!(got.system_reason, 0);
+        assert_eq!(got.error_code(), Some(12514));
+        assert_eq!(got, r);
+    }
+}
+
+#[test]
+fn redirect_matches_golden_bytes() {
+    let address = "(ADDRESS=(PROTOCOL=tcp)(HOST=127.0.0.1)(PORT=40001))";
+    let connect_data = "(DESCRIPTION=(CONNECT_DATA=(SERVICE_NAME=orcl)))";
+    let r = Redirect::new(address, connect_data);
+    assert_eq!(r.encode(), GOLDEN_REDIRECT);
+    // The decoder reads the header packet alone (10 bytes), then the DATA packet.
+    let (p, used) = decode(GOLDEN_REDIRECT, LengthMode::Short).unwrap().unwrap();
+    assert_eq!(used, 10);
     assert_eq!(
-        m.encode(LengthMode::Large),
-        [0, 0, 0, 0x0B, 0x0C, 0, 0, 0, 1, 0, 3]
+        p,
+        Packet::Redirect(RedirectHeader {
+            header_flags: packet_flags::REDIRECT,
+            data_len: u16::try_from(r.data.len()).unwrap(),
+            inline: Vec::new(),
+        })
+    );
+    let (p2, used2) = decode(&GOLDEN_REDIRECT[used..], LengthMode::Short)
+        .unwrap()
+        .unwrap();
+    assert_eq!(used + used2, GOLDEN_REDIRECT.len());
+    let Packet::Data(d) = p2 else {
+        panic!("not data: {p2:?}")
+    };
+    assert_eq!(d.flags, 0);
+    let mut want = address.as_bytes().to_vec();
+    want.push(0);
+    want.extend_from_slice(connect_data.as_bytes());
+    assert_eq!(d.payload, want);
+}
+
+#[test]
+fn resend_matches_golden_bytes() {
+    for (flags, golden) in [
+        (0u8, GOLDEN_RESEND),
+        (packet_flags::TLS_RENEG, GOLDEN_RESEND_TLS),
+    ] {
+        assert_eq!(
+            frame(packet_type::RESEND, flags, &[], LengthMode::Short),
+            golden
+        );
+        let (p, used) = decode(golden, LengthMode::Short).unwrap().unwrap();
+        assert_eq!(used, HEADER_LEN);
+        assert_eq!(
+            p,
+            Packet::Resend {
+                header_flags: flags
+            }
+        );
+        assert_eq!(p.type_code(), 11);
+    }
+    // A RESEND is not a CONNECT: the listener-side decoder must say so, not misread it.
+    assert!(matches!(
+        decode_connect(GOLDEN_RESEND),
+        Err(DecodeError::UnexpectedType { got: 11, .. })
+    ));
+    // Only a prefix: more bytes needed.
+    assert_eq!(
+        decode(&GOLDEN_RESEND[..7], LengthMode::Short).unwrap(),
+        None
     );
 }
 
@@ -213,5 +319,61 @@ proptest! {
             let _ = decode(&bytes, mode);
         }
         let _ = decode_connect(&bytes);
+    }
+
+    /// Arbitrary bytes: whenever the decoder returns a packet, it consumed exactly the length
+    /// declared in the header and never more than it was given.
+    #[test]
+    fn used_is_the_declared_length_on_arbitrary_bytes(
+        bytes in proptest::collection::vec(any::<u8>(), 0..400),
+    ) {
+        for mode in [LengthMode::Short, LengthMode::Large] {
+            if let Ok(Some((_, used))) = decode(&bytes, mode) {
+                prop_assert!(used <= bytes.len());
+                prop_assert_eq!(used, declared_len(&bytes, mode));
+            }
+        }
+        if let Ok(Some((_, used))) = decode_connect(&bytes) {
+            prop_assert!(used <= bytes.len());
+            let first = declared_len(&bytes, LengthMode::Short);
+            prop_assert!(used == first || used == first + declared_len(&bytes[first..], LengthMode::Short));
+        }
+    }
+
+    /// A well-formed packet of any type followed by arbitrary trailing bytes: every strict
+    /// prefix asks for more, the whole packet is consumed exactly, the trailer is left alone.
+    #[test]
+    fn incremental_decode_stops_at_the_declared_length(
+        ty in prop_oneof![Just(4u8), Just(5), Just(6), Just(11), Just(12), Just(14), 15u8..=20],
+        flags in any::<u8>(),
+        body in proptest::collection::vec(any::<u8>(), 4..300),
+        trailer in proptest::collection::vec(any::<u8>(), 0..64),
+        large in any::<bool>(),
+    ) {
+        let mode = if large { LengthMode::Large } else { LengthMode::Short };
+        let mut body = body;
+        if ty == 4 {
+            // REFUSE: make the text length agree with the body.
+            let n = u16::try_from(body.len() - 4).unwrap();
+            body[2..4].copy_from_slice(&n.to_be_bytes());
+        }
+        let packet = frame(ty, flags, &body, mode);
+        let mut stream = packet.clone();
+        stream.extend_from_slice(&trailer);
+        for cut in 0..packet.len() {
+            prop_assert_eq!(decode(&stream[..cut], mode).unwrap(), None, "prefix {}", cut);
+        }
+        let (p, used) = decode(&stream, mode).unwrap().unwrap();
+        prop_assert_eq!(used, packet.len());
+        prop_assert_eq!(used, declared_len(&stream, mode));
+        prop_assert_eq!(p.type_code(), ty);
+    }
+}
+
+/// The packet length written in the header of `buf` (which must hold at least 4 bytes).
+fn declared_len(buf: &[u8], mode: LengthMode) -> usize {
+    match mode {
+        LengthMode::Short => usize::from(u16::from_be_bytes([buf[0], buf[1]])),
+        LengthMode::Large => u32::from_be_bytes([buf[0], buf[1], buf[2], buf[3]]) as usize,
     }
 }
