@@ -241,6 +241,22 @@ fn handoff_reaches_a_titled_dedicated_server_that_python_accepts_and_that_is_rea
         "{:?}",
         fds_of(l.pid())
     );
+    // Neither the listener nor the spawner keeps the passed socket itself (the same
+    // `socket:[inode]` the server holds): the client's FIN must reach the server alone.
+    let client_socket = fds
+        .iter()
+        .find(|(_, t)| t.starts_with("socket:"))
+        .map(|(_, t)| t.clone())
+        .unwrap_or_default();
+    for (who, pid) in [("listener", l.pid()), ("spawner", spawner)] {
+        assert!(
+            wait_until(WAIT, || !fds_of(pid)
+                .iter()
+                .any(|(_, t)| *t == client_socket)),
+            "{who} still holds {client_socket}: {:?}",
+            fds_of(pid)
+        );
+    }
     // The client goes: the server exits and is reaped by the spawner (no zombie).
     drop(session);
     assert!(
@@ -1227,4 +1243,173 @@ fn tnsping_fails_over_to_the_next_address() {
     let text = stdout(&out);
     assert!(out.status.success(), "{text}");
     assert!(text.lines().any(|l| l.starts_with("OK (")), "{text}");
+}
+
+/// A one-connection TCP relay on 127.0.0.1:0 to `target`, recording what the server side
+/// sends back to the client.
+fn recording_relay(target: u16) -> (u16, std::sync::Arc<std::sync::Mutex<Vec<u8>>>) {
+    use std::net::{Shutdown, TcpListener};
+    use std::sync::{Arc, Mutex};
+    let l = TcpListener::bind("127.0.0.1:0").expect("bind relay");
+    let port = l.local_addr().expect("relay addr").port();
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let seen2 = seen.clone();
+    std::thread::spawn(move || {
+        let Ok((client, _)) = l.accept() else { return };
+        let Ok(server) = TcpStream::connect(("127.0.0.1", target)) else {
+            return;
+        };
+        for s in [&client, &server] {
+            let _ = s.set_read_timeout(Some(WAIT));
+            let _ = s.set_write_timeout(Some(WAIT));
+        }
+        let (Ok(mut c_in), Ok(mut s_out)) = (client.try_clone(), server.try_clone()) else {
+            return;
+        };
+        let up = std::thread::spawn(move || {
+            let _ = std::io::copy(&mut c_in, &mut s_out);
+            let _ = s_out.shutdown(Shutdown::Write);
+        });
+        let (mut s_in, mut c_out) = (server, client);
+        let mut buf = [0u8; 8192];
+        while let Ok(n) = s_in.read(&mut buf) {
+            if n == 0 {
+                break;
+            }
+            seen2
+                .lock()
+                .map(|mut v| v.extend_from_slice(&buf[..n]))
+                .ok();
+            if c_out.write_all(&buf[..n]).is_err() {
+                break;
+            }
+        }
+        let _ = c_out.shutdown(Shutdown::Write);
+        let _ = up.join();
+    });
+    (port, seen)
+}
+
+/// The hex value of the server's `AUTH_SESSKEY` in the bytes it sent (the first run of 32+
+/// hex digits after the key name).
+fn server_sesskey(bytes: &[u8]) -> Option<String> {
+    let key = b"AUTH_SESSKEY";
+    let at = bytes.windows(key.len()).position(|w| w == key)? + key.len();
+    let tail = &bytes[at..bytes.len().min(at + 200)];
+    tail.split(|b| !b.is_ascii_hexdigit())
+        .find(|run| run.len() >= 32)
+        .map(|run| String::from_utf8_lossy(run).into_owned())
+}
+
+fn rust_login(port: u16) -> client::Connection {
+    let opts = client::ConnectOptions {
+        resolver: config::naming::Resolver::default(),
+        ..client::ConnectOptions::default()
+    };
+    client::Connection::connect_with(
+        &format!("127.0.0.1:{port}/{SERVICE}"),
+        "scott",
+        "tiger",
+        &opts,
+    )
+    .unwrap_or_else(|e| panic!("login through port {port}: {e}"))
+}
+
+fn select_n(c: &mut client::Connection, n: i64) -> String {
+    let r = c
+        .query(&format!("select {n} from dual"))
+        .unwrap_or_else(|e| panic!("select {n}: {e}"));
+    r.rows[0][0].to_string()
+}
+
+#[test]
+fn forked_servers_give_out_different_o5logon_session_keys() {
+    // Each dedicated server is a fork of the same spawner: without a reseed after the fork
+    // two of them would draw the same "random" server session key for the same user.
+    let home = TestHome::new();
+    tests::procs::add_user(home.path(), "ORCL", "scott", "tiger");
+    let l = start(&home, &[]);
+    let mut keys = Vec::new();
+    for _ in 0..3 {
+        let (relay, seen) = recording_relay(l.port);
+        let mut c = rust_login(relay);
+        assert_eq!(select_n(&mut c, 1), "1");
+        c.close().expect("close");
+        let bytes = seen.lock().map(|v| v.clone()).unwrap_or_default();
+        let key = server_sesskey(&bytes).expect("AUTH_SESSKEY in the server's challenge");
+        assert!(key.len() >= 64, "{key}");
+        keys.push(key);
+    }
+    for i in 0..keys.len() {
+        for j in i + 1..keys.len() {
+            assert_ne!(
+                keys[i], keys[j],
+                "servers {i} and {j} drew the same session key"
+            );
+        }
+    }
+}
+
+#[test]
+fn lsnrctl_reload_leaves_established_sessions_working() {
+    let home = TestHome::new();
+    tests::procs::add_user(home.path(), "ORCL", "scott", "tiger");
+    let l = start(&home, &[]);
+    let mut c = rust_login(l.port);
+    assert_eq!(select_n(&mut c, 1), "1");
+    home.write_admin(
+        "listener.ora",
+        &listener_ora(
+            "LISTENER",
+            l.port,
+            &[
+                ("ORCL", Some(SERVICE)),
+                ("SALES", Some("sales.example.com")),
+            ],
+            &[],
+        ),
+    );
+    let reload = home.lsnrctl(&["reload"]);
+    assert!(reload.status.success(), "{}", stdout(&reload));
+    let services = stdout(&home.lsnrctl(&["services"]));
+    assert!(services.contains("sales.example.com"), "{services}");
+    // The session opened before the reload still answers, and a new one logs in too.
+    assert_eq!(select_n(&mut c, 2), "2");
+    c.ping().expect("ping after reload");
+    let mut c2 = rust_login(l.port);
+    assert_eq!(select_n(&mut c2, 3), "3");
+    assert_eq!(select_n(&mut c, 4), "4");
+    c2.close().expect("close new session");
+    c.close().expect("close old session");
+}
+
+/// The accept backlog of the socket listening on `port`, as `ss -ltn` shows it (Send-Q of
+/// a listening socket). Needs `ss` (iproute2): without it the test fails rather than skips.
+fn ss_backlog(port: u16) -> Option<u32> {
+    let out = tests::procs::run_with_timeout(
+        std::process::Command::new("ss").args(["-ltnH", &format!("sport = :{port}")]),
+        WAIT,
+    );
+    if !out.status.success() {
+        return None;
+    }
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    let line = text.lines().find(|l| l.starts_with("LISTEN"))?;
+    line.split_whitespace().nth(2)?.parse().ok()
+}
+
+#[test]
+fn queuesize_sets_the_listen_backlog() {
+    let home = TestHome::new();
+    let l = ListenerProc::start(&home, "LISTENER", |port| {
+        listener_ora("LISTENER", port, &[("ORCL", Some(SERVICE))], &[]).replace(
+            &format!("(PORT = {port}))"),
+            &format!("(PORT = {port})(QUEUESIZE = 37))"),
+        )
+    });
+    assert_eq!(ss_backlog(l.port), Some(37));
+    drop(l);
+    let home = TestHome::new();
+    let l = start(&home, &[]);
+    assert_eq!(ss_backlog(l.port), Some(128), "default QUEUESIZE");
 }
