@@ -147,7 +147,8 @@ impl Timeout {
         Some(Timeout(Duration::from_millis(ms as u64)))
     }
 
-    fn render(&self) -> String {
+    /// Whole seconds bare, otherwise milliseconds (`1500ms`); [`Timeout::parse`] reads both.
+    pub fn render(&self) -> String {
         if self.0.subsec_nanos() == 0 {
             self.0.as_secs().to_string()
         } else {

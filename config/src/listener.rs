@@ -542,8 +542,10 @@ impl ListenerConfig {
 }
 
 /// `KEY = value` at the top level of a file.
-fn top_level(p: &RawParam) -> String {
+pub(crate) fn top_level(p: &RawParam) -> String {
     match &p.value {
+        // An empty value must be written `""`: `KEY =` alone is a syntax error.
+        RawValue::Text(t) if t.is_empty() => format!("{} = \"\"\n", p.key),
         RawValue::Text(t) => format!("{} = {}\n", p.key, render_text(t, true)),
         RawValue::List(items) => {
             let items: Vec<String> = items.iter().map(|i| render_item(i)).collect();

@@ -6,8 +6,9 @@
 use std::path::Path;
 use std::time::Duration;
 
-use crate::descriptor::{RawParam, RawValue, Timeout, parse_bool};
+use crate::descriptor::{RawParam, RawValue, Timeout, parse_bool, render_item, render_text};
 use crate::diag::{Diagnostic, Parsed};
+use crate::listener::top_level;
 use crate::paramfile::{Param, ParamFile};
 
 /// A naming method of `NAMES.DIRECTORY_PATH`.
@@ -34,6 +35,17 @@ impl NamingMethod {
             "LDAP" => NamingMethod::Ldap,
             "HOSTNAME" => NamingMethod::Hostname,
             other => NamingMethod::Other(other.to_string()),
+        }
+    }
+
+    /// The keyword as written in NAMES.DIRECTORY_PATH.
+    pub fn as_str(&self) -> &str {
+        match self {
+            NamingMethod::Tnsnames => "TNSNAMES",
+            NamingMethod::Ezconnect => "EZCONNECT",
+            NamingMethod::Ldap => "LDAP",
+            NamingMethod::Hostname => "HOSTNAME",
+            NamingMethod::Other(s) => s,
         }
     }
 }
@@ -168,6 +180,67 @@ impl SqlNet {
     /// Reads `sqlnet.ora` (following IFILE). Fails only if the file cannot be read.
     pub fn load(path: &Path) -> Result<Parsed<SqlNet>, std::io::Error> {
         Ok(Self::from_params(ParamFile::load(path)?))
+    }
+
+    /// Writes the model as `sqlnet.ora` text in canonical form: every typed parameter
+    /// that has a value (NAMES.DIRECTORY_PATH always; timeouts and node lists only when
+    /// set), then the kept parameters verbatim. Parsing the text gives the same model.
+    pub fn to_ora(&self) -> String {
+        let mut out = String::new();
+        let methods: Vec<String> = self
+            .names_directory_path
+            .iter()
+            .map(NamingMethod::as_str)
+            .map(str::to_string)
+            .collect();
+        out.push_str(&format!(
+            "NAMES.DIRECTORY_PATH = ({})\n",
+            methods.join(", ")
+        ));
+        if let Some(d) = &self.names_default_domain {
+            out.push_str(&format!(
+                "NAMES.DEFAULT_DOMAIN = {}\n",
+                render_text(d, true)
+            ));
+        }
+        out.push_str(&format!("SQLNET.EXPIRE_TIME = {}\n", self.expire_time));
+        for (k, v) in [
+            (
+                "SQLNET.INBOUND_CONNECT_TIMEOUT",
+                self.inbound_connect_timeout,
+            ),
+            (
+                "SQLNET.OUTBOUND_CONNECT_TIMEOUT",
+                self.outbound_connect_timeout,
+            ),
+            ("SQLNET.RECV_TIMEOUT", self.recv_timeout),
+            ("SQLNET.SEND_TIMEOUT", self.send_timeout),
+            ("TCP.CONNECT_TIMEOUT", self.tcp_connect_timeout),
+        ] {
+            if let Some(t) = v {
+                out.push_str(&format!("{k} = {}\n", Timeout(t).render()));
+            }
+        }
+        let yes_no = |b: bool| if b { "YES" } else { "NO" };
+        out.push_str(&format!(
+            "TCP.VALIDNODE_CHECKING = {}\n",
+            yes_no(self.tcp_validnode_checking)
+        ));
+        for (k, v) in [
+            ("TCP.INVITED_NODES", &self.tcp_invited_nodes),
+            ("TCP.EXCLUDED_NODES", &self.tcp_excluded_nodes),
+        ] {
+            if !v.is_empty() {
+                let items: Vec<String> = v.iter().map(|i| render_item(i)).collect();
+                out.push_str(&format!("{k} = ({})\n", items.join(", ")));
+            }
+        }
+        out.push_str(&format!("TCP.NODELAY = {}\n", yes_no(self.tcp_nodelay)));
+        out.push_str(&format!("DEFAULT_SDU_SIZE = {}\n", self.default_sdu_size));
+        for p in &self.other {
+            out.push_str(&top_level(p));
+        }
+        out
     }
 
     /// Parses text; `file` names diagnostics.

@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use std::path::Path;
 use std::sync::Arc;
 
-use crate::descriptor::ConnectDescriptor;
+use crate::descriptor::{ConnectDescriptor, render_param};
 use crate::diag::{Diagnostic, Parsed, Pos};
 use crate::ezconnect;
 use crate::paramfile::{ParamFile, Value};
@@ -107,8 +107,17 @@ impl TnsNames {
             };
             for name in &p.names {
                 let key = name.to_ascii_uppercase();
-                if let Some(&prev) = t.index.get(&key) {
-                    let prev = &t.entries[prev];
+                // The index may already point at this very entry (not pushed yet) when
+                // one definition lists a name twice (`a, A = ...`).
+                let prev = t.index.get(&key).map(|&i| t.entries.get(i));
+                if let Some(None) = prev {
+                    diagnostics.push(Diagnostic::warning(
+                        &p.file,
+                        p.pos,
+                        format!("alias {name} is listed twice in one definition"),
+                    ));
+                }
+                if let Some(Some(prev)) = prev {
                     diagnostics.push(Diagnostic::warning(
                         &p.file,
                         p.pos,
@@ -155,6 +164,25 @@ impl TnsNames {
         self.index
             .get(&alias.to_ascii_uppercase())
             .and_then(|&i| self.entries.get(i))
+    }
+
+    /// Writes the entries as `tnsnames.ora` text in canonical form: one entry per
+    /// definition, in file order, names as written, each descriptor in Oracle's indented
+    /// layout (an Easy Connect value is written as the descriptor it expands to). Parsing
+    /// the text gives the same aliases and descriptors.
+    pub fn to_ora(&self) -> String {
+        let mut out = String::new();
+        for e in &self.entries {
+            out.push_str(&e.aliases.join(", "));
+            out.push_str(" =\n");
+            for p in e.descriptor.to_raw() {
+                out.push_str("  ");
+                render_param(&mut out, &p, Some(1));
+                out.push('\n');
+            }
+            out.push('\n');
+        }
+        out
     }
 
     /// Every alias that resolves, upper-cased, sorted.
@@ -210,6 +238,19 @@ mod tests {
         );
         assert_eq!(t.aliases(), vec!["A", "B.WORLD", "EZ"]);
         assert_eq!(p.diagnostics.len(), 1);
+    }
+
+    #[test]
+    fn a_name_listed_twice_in_one_definition_is_a_warning() {
+        let p = TnsNames::parse_str(
+            "a, A = (DESCRIPTION=(ADDRESS=(HOST=h)(PORT=1)))\n",
+            "tnsnames.ora",
+        );
+        assert!(!p.has_errors(), "{:?}", p.diagnostics);
+        assert_eq!(p.diagnostics.len(), 1, "{:?}", p.diagnostics);
+        assert!(p.diagnostics[0].to_string().contains("listed twice"));
+        assert_eq!(p.value.entries.len(), 1);
+        assert!(p.value.lookup("a").is_some());
     }
 
     #[test]

@@ -1,4 +1,6 @@
-//! Property tests: rendering a descriptor model and parsing it back gives the same model;
+//! Property tests: rendering a model (connect descriptor, tnsnames.ora, sqlnet.ora,
+//! listener.ora — generated models, not only the corpus) and parsing it back gives the same
+//! model;
 //! no parser panics on arbitrary bytes (these run the cargo-fuzz bodies of
 //! `config::fuzz`, so the fuzz targets and the stable suite exercise the same code).
 
@@ -9,9 +11,17 @@ use config::descriptor::{
     ListOptions, RawParam, RawValue, Security, Timeout,
 };
 use config::fuzz;
+use config::listener::{
+    Endpoint, Listener, ListenerParams, PrespawnDesc, SidDesc, ValidNodeChecking,
+};
+use config::sqlnet::NamingMethod;
+use config::tnsnames::TnsEntry;
+use config::{ListenerConfig, SqlNet, TnsNames};
 use proptest::collection::vec;
 use proptest::option::of;
 use proptest::prelude::*;
+use std::path::PathBuf;
+use std::sync::Arc;
 
 /// Printable text (including spaces, quotes, parens, '#', '=' and ',') that Oracle syntax
 /// can carry: a value cannot hold both quote characters.
@@ -220,6 +230,263 @@ fn descriptor() -> impl Strategy<Value = ConnectDescriptor> {
         })
 }
 
+/// A tnsnames alias (`IFILE` is the include directive, never an alias).
+fn alias() -> impl Strategy<Value = String> {
+    "[A-Za-z][A-Za-z0-9_]{0,8}(\\.[A-Za-z0-9_]{1,6})?"
+        .prop_filter("IFILE is a directive", |s| !s.eq_ignore_ascii_case("IFILE"))
+}
+
+fn tnsnames() -> impl Strategy<Value = TnsNames> {
+    vec((vec(alias(), 1..3), descriptor()), 0..5).prop_map(|defs| {
+        let mut t = TnsNames::default();
+        t.entries = defs
+            .into_iter()
+            .map(|(aliases, descriptor)| TnsEntry {
+                aliases,
+                descriptor,
+                file: Arc::from("gen.ora"),
+                pos: config::Pos::default(),
+            })
+            .collect();
+        t
+    })
+}
+
+/// Kept (unmodelled) parameters with distinct keys: a repeated key keeps only its last value.
+fn kept_params() -> impl Strategy<Value = Vec<RawParam>> {
+    vec((extra_key(), raw_value()), 0..4).prop_map(|v| {
+        let mut out: Vec<RawParam> = Vec::new();
+        for (key, value) in v {
+            if !out.iter().any(|p| p.key == key) {
+                out.push(RawParam { key, value });
+            }
+        }
+        out
+    })
+}
+
+fn node_item() -> impl Strategy<Value = String> {
+    "[a-z0-9*][a-z0-9.*/:-]{0,14}"
+}
+
+fn naming_method() -> impl Strategy<Value = NamingMethod> {
+    prop_oneof![
+        Just(NamingMethod::Tnsnames),
+        Just(NamingMethod::Ezconnect),
+        Just(NamingMethod::Ldap),
+        Just(NamingMethod::Hostname),
+        "[A-Z][A-Z0-9_]{0,8}"
+            .prop_filter("a known method", |s| !matches!(
+                s.as_str(),
+                "TNSNAMES" | "EZCONNECT" | "EZCONNECT_PLUS" | "LDAP" | "HOSTNAME"
+            ))
+            .prop_map(NamingMethod::Other),
+    ]
+}
+
+fn opt_ms() -> impl Strategy<Value = Option<Duration>> {
+    of((0u64..100_000_000).prop_map(Duration::from_millis))
+}
+
+fn sqlnet() -> impl Strategy<Value = SqlNet> {
+    (
+        (
+            vec(naming_method(), 1..5),
+            of("[a-z0-9]{1,8}(\\.[a-z0-9]{1,8}){0,2}"),
+            any::<u32>(),
+            (opt_ms(), opt_ms(), opt_ms(), opt_ms(), opt_ms()),
+        ),
+        (
+            any::<bool>(),
+            vec(node_item(), 0..4),
+            vec(node_item(), 0..4),
+            any::<bool>(),
+            512u32..=2_097_152,
+            kept_params(),
+        ),
+    )
+        .prop_map(
+            |(
+                (path, domain, expire, (inbound, outbound, recv, send, tcp_connect)),
+                (checking, invited, excluded, nodelay, sdu, other),
+            )| SqlNet {
+                names_directory_path: path,
+                names_default_domain: domain,
+                expire_time: expire,
+                inbound_connect_timeout: inbound,
+                outbound_connect_timeout: outbound,
+                recv_timeout: recv,
+                send_timeout: send,
+                tcp_validnode_checking: checking,
+                tcp_invited_nodes: invited,
+                tcp_excluded_nodes: excluded,
+                tcp_nodelay: nodelay,
+                tcp_connect_timeout: tcp_connect,
+                default_sdu_size: sdu,
+                other,
+            },
+        )
+}
+
+fn path() -> impl Strategy<Value = PathBuf> {
+    "/[a-z0-9_.-]{1,8}(/[a-z0-9_.-]{1,8}){0,2}".prop_map(PathBuf::from)
+}
+
+fn listener_params() -> impl Strategy<Value = ListenerParams> {
+    (
+        (
+            (0u64..100_000).prop_map(Duration::from_secs),
+            of(any::<u32>()),
+            of(any::<u32>()),
+            of(word()),
+            of(path()),
+            of(word()),
+            of(prop_oneof![
+                Just("off".to_string()),
+                Just("user".to_string()),
+                Just("admin".to_string()),
+                Just("support".to_string())
+            ]),
+            of(path()),
+            of(word()),
+            of(path()),
+        ),
+        (
+            vec(any::<bool>(), 10),
+            prop_oneof![
+                Just(ValidNodeChecking::Off),
+                Just(ValidNodeChecking::Local),
+                Just(ValidNodeChecking::Subnet)
+            ],
+            vec(node_item(), 0..3),
+            vec(node_item(), 0..3),
+            vec("[a-z]{2,5}", 0..3),
+            vec("[a-z]{2,5}", 0..3),
+        ),
+    )
+        .prop_map(
+            |(
+                (
+                    inbound,
+                    connection_rate,
+                    service_rate,
+                    default_service,
+                    log_directory,
+                    log_file,
+                    trace_level,
+                    trace_directory,
+                    trace_file,
+                    adr_base,
+                ),
+                (flags, vnc, invited, excluded, secure_register, secure_control),
+            )| ListenerParams {
+                inbound_connect_timeout: inbound,
+                connection_rate,
+                service_rate,
+                default_service,
+                admin_restrictions: flags[0],
+                logging: flags[1],
+                log_directory,
+                log_file,
+                trace_level,
+                trace_directory,
+                trace_file,
+                diag_adr_enabled: flags[2],
+                adr_base,
+                valid_node_checking_registration: vnc,
+                registration_invited_nodes: invited,
+                registration_excluded_nodes: excluded,
+                dynamic_registration: flags[3],
+                save_config_on_stop: flags[4],
+                use_sid_as_service: flags[5],
+                enable_global_dynamic_endpoint: flags[6],
+                subscribe_for_node_down_event: flags[7],
+                direct_handoff_ttc: flags[8],
+                dedicated_through_broker: flags[9],
+                secure_register,
+                secure_control,
+                other: Vec::new(),
+            },
+        )
+}
+
+fn sid_desc() -> impl Strategy<Value = SidDesc> {
+    (
+        (of(text()), of(text()), of(text()), of(text()), of(text())),
+        of(any::<u32>()),
+        vec(
+            (of(word()), of(any::<u32>()), of(any::<u32>())).prop_map(
+                |(protocol, pool_size, timeout)| PrespawnDesc {
+                    protocol,
+                    pool_size,
+                    timeout,
+                },
+            ),
+            0..3,
+        ),
+        extras(),
+    )
+        .prop_map(
+            |(
+                (global_dbname, sid_name, oracle_home, program, envs),
+                prespawn_max,
+                prespawn,
+                extra,
+            )| {
+                SidDesc {
+                    global_dbname,
+                    sid_name,
+                    oracle_home,
+                    program,
+                    envs,
+                    prespawn_max,
+                    prespawn,
+                    extra,
+                }
+            },
+        )
+}
+
+fn listener_config() -> impl Strategy<Value = ListenerConfig> {
+    let listener = (
+        "LISTENER(_[A-Z0-9]{1,6})?",
+        vec(
+            address().prop_filter_map("not a usable endpoint", |a| Endpoint::from_address(&a).ok()),
+            0..3,
+        ),
+        vec(sid_desc(), 0..3),
+        listener_params(),
+    )
+        .prop_map(|(name, endpoints, sid_list, params)| Listener {
+            name,
+            endpoints,
+            sid_list,
+            params,
+        })
+        // A listener with no endpoint, no SID list and only defaults is Oracle's implicit
+        // default listener: the file has nothing to say about it.
+        .prop_filter("implicit listener", |l| {
+            !l.endpoints.is_empty()
+                || !l.sid_list.is_empty()
+                || l.params != ListenerParams::default()
+        });
+    (vec(listener, 0..4), kept_params()).prop_map(|(ls, other)| {
+        // One definition per name; listeners known only from SID_LIST_/PARAM lines are
+        // created when those lines are read, after every listener definition.
+        let mut listeners: Vec<Listener> = Vec::new();
+        for l in ls {
+            if !listeners
+                .iter()
+                .any(|x| x.name.eq_ignore_ascii_case(&l.name))
+            {
+                listeners.push(l);
+            }
+        }
+        listeners.sort_by_key(|l| l.endpoints.is_empty());
+        ListenerConfig { listeners, other }
+    })
+}
+
 proptest! {
     // 512 cases by default; PROPTEST_CASES raises it for a longer local run.
     #![proptest_config(ProptestConfig {
@@ -230,6 +497,45 @@ proptest! {
     #[test]
     fn render_then_parse_gives_the_same_model(d in descriptor()) {
         fuzz::check_round_trip(&d);
+    }
+
+    #[test]
+    fn tnsnames_render_then_parse_gives_the_same_aliases_and_descriptors(t in tnsnames()) {
+        let text = t.to_ora();
+        let p = TnsNames::parse_str(&text, "gen.ora");
+        prop_assert!(!p.has_errors(), "{:?}\n{text}", p.diagnostics);
+        let want: Vec<_> = t.entries.iter().map(|e| (&e.aliases, &e.descriptor)).collect();
+        let got: Vec<_> = p.value.entries.iter().map(|e| (&e.aliases, &e.descriptor)).collect();
+        prop_assert_eq!(got, want, "rendered:\n{}", text);
+        // Lookup is case-insensitive and the last definition of a name wins.
+        for e in &t.entries {
+            for a in &e.aliases {
+                let last = t
+                    .entries
+                    .iter()
+                    .rev()
+                    .find(|x| x.aliases.iter().any(|y| y.eq_ignore_ascii_case(a)))
+                    .map(|x| &x.descriptor);
+                let found = p.value.lookup(&a.to_ascii_lowercase()).map(|x| &x.descriptor);
+                prop_assert_eq!(found, last);
+            }
+        }
+    }
+
+    #[test]
+    fn sqlnet_render_then_parse_gives_the_same_model(s in sqlnet()) {
+        let text = s.to_ora();
+        let p = SqlNet::parse_str(&text, "sqlnet.ora");
+        prop_assert!(!p.has_errors(), "{:?}\n{text}", p.diagnostics);
+        prop_assert_eq!(&p.value, &s, "rendered:\n{}", text);
+    }
+
+    #[test]
+    fn listener_render_then_parse_gives_the_same_model(c in listener_config()) {
+        let text = c.to_ora();
+        let p = ListenerConfig::parse_str(&text, "listener.ora");
+        prop_assert!(!p.has_errors(), "{:?}\n{text}", p.diagnostics);
+        prop_assert_eq!(&p.value, &c, "rendered:\n{}", text);
     }
 
     #[test]

@@ -12,9 +12,10 @@
 //! wakes the dispatcher, which writes the answer to the client. A circuit has at most one
 //! request out at a time, so its requests run in order.
 //!
-//! Not done here: client breaks (MARKER) are ignored in shared mode, a sleep inside a call
-//! occupies its shared server (it does see kills and shutdowns), and the server count is
-//! fixed at SHARED_SERVERS.
+//! A client BREAK during a call is passed to the shared server running it through a flag it
+//! polls (as the dedicated server polls its socket). Not done here: a sleep inside a call
+//! occupies its shared server (it does see breaks, kills and shutdowns), and the server
+//! count is fixed at SHARED_SERVERS (no growth up to MAX_SHARED_SERVERS).
 
 use std::collections::{HashMap, VecDeque};
 use std::io::{Read, Write};
@@ -170,9 +171,19 @@ struct Work {
     dispatcher: usize,
     circuit: Token,
     session: Box<Session>,
-    payload: Vec<u8>,
+    input: Input,
+    /// Set by the dispatcher when the client sends a BREAK during the call.
+    brk: Arc<AtomicBool>,
     sdu: u32,
     mode: LengthMode,
+}
+
+/// What arrived for a circuit.
+enum Input {
+    /// The payload of a DATA packet.
+    Data(Vec<u8>),
+    /// A BREAK/INTERRUPT marker while the session was idle at the dispatcher.
+    Break,
 }
 
 /// A shared server's answer on a dispatcher's response queue.
@@ -278,13 +289,21 @@ fn shared_server(rx: &Receiver<Work>, replies: &[(Sender<Done>, Arc<Waker>)]) {
             dispatcher,
             circuit,
             mut session,
-            payload,
+            input,
+            brk,
             sdu,
             mode,
         } = w;
         let mut out = Vec::new();
         let mut close = false;
-        let mut queue: VecDeque<Action> = session.on_data(&payload).into();
+        let mut queue: VecDeque<Action> = match input {
+            Input::Data(payload) => session.on_data(&payload),
+            Input::Break => {
+                brk.store(false, Ordering::Release);
+                session.on_break()
+            }
+        }
+        .into();
         while let Some(a) = queue.pop_front() {
             match a {
                 Action::Send(b) => out.extend(packet::encode_data_packets(&b, sdu, mode, 0)),
@@ -307,6 +326,9 @@ fn shared_server(rx: &Receiver<Work>, replies: &[(Sender<Done>, Arc<Waker>)]) {
                     close = true;
                     break;
                 }
+                Action::Busy if brk.swap(false, Ordering::AcqRel) => {
+                    queue.extend(session.on_break());
+                }
                 Action::Busy => {
                     let killed = session.on_kill_check();
                     if killed.is_empty() {
@@ -315,7 +337,7 @@ fn shared_server(rx: &Receiver<Work>, replies: &[(Sender<Done>, Arc<Waker>)]) {
                         queue.extend(killed);
                     }
                 }
-                Action::Sleep(d) => queue.extend(sleep_in_call(&mut session, d)),
+                Action::Sleep(d) => queue.extend(sleep_in_call(&mut session, d, &brk)),
             }
         }
         if let Some((tx, waker)) = replies.get(dispatcher)
@@ -334,8 +356,9 @@ fn shared_server(rx: &Receiver<Work>, replies: &[(Sender<Done>, Arc<Waker>)]) {
 }
 
 /// Sleeps `d` inside a call (`DBMS_SESSION.SLEEP`) on this shared server, waking regularly
-/// to see a KILL SESSION or SHUTDOWN IMMEDIATE at once; what the engine says next.
-fn sleep_in_call(session: &mut Session, d: Duration) -> Vec<Action> {
+/// to see a client BREAK, a KILL SESSION or SHUTDOWN IMMEDIATE at once; what the engine
+/// says next.
+fn sleep_in_call(session: &mut Session, d: Duration, brk: &AtomicBool) -> Vec<Action> {
     let deadline = std::time::Instant::now() + d;
     loop {
         let now = std::time::Instant::now();
@@ -343,6 +366,9 @@ fn sleep_in_call(session: &mut Session, d: Duration) -> Vec<Action> {
             return session.on_timer();
         }
         std::thread::sleep((deadline - now).min(KILL_POLL));
+        if brk.swap(false, Ordering::AcqRel) {
+            return session.on_break();
+        }
         let killed = session.on_kill_check();
         if !killed.is_empty() {
             return killed;
@@ -361,7 +387,9 @@ struct Circuit {
     outbuf: Vec<u8>,
     /// `None` while a shared server runs a request of this circuit.
     session: Option<Box<Session>>,
-    queued: VecDeque<Vec<u8>>,
+    queued: VecDeque<Input>,
+    /// A client BREAK the shared server running this circuit's call has not seen yet.
+    brk: Arc<AtomicBool>,
     /// The client is gone or the session ended: close once the session is home and the
     /// output written.
     closing: bool,
@@ -493,6 +521,10 @@ impl Dispatcher {
                 let t = done.circuit;
                 if let Some(c) = self.circuits.get_mut(&t) {
                     c.session = Some(done.session);
+                    // A BREAK that came as the call ended still gets its answer.
+                    if c.brk.swap(false, Ordering::AcqRel) {
+                        c.queued.push_front(Input::Break);
+                    }
                     c.outbuf.extend_from_slice(&done.out);
                     c.closing |= done.close;
                 } else {
@@ -538,6 +570,7 @@ impl Dispatcher {
             outbuf: Vec::new(),
             session: Some(Box::new(session)),
             queued: VecDeque::new(),
+            brk: Arc::new(AtomicBool::new(false)),
             closing: false,
             writable_registered: false,
         };
@@ -624,8 +657,19 @@ impl Dispatcher {
                         Packet::Data(d) if d.flags & packet::data_flags::EOF != 0 => {
                             c.closing = true;
                         }
-                        Packet::Data(d) => c.queued.push_back(d.payload),
-                        // Breaks are not served in shared mode; RESET/CONTROL: nothing to do.
+                        Packet::Data(d) => c.queued.push_back(Input::Data(d.payload)),
+                        Packet::Marker(Marker {
+                            kind: MarkerKind::Break | MarkerKind::Interrupt,
+                        }) => {
+                            if c.session.is_some() {
+                                // Idle: answered like a dedicated server does, in order.
+                                c.queued.push_back(Input::Break);
+                            } else {
+                                // Inside a call on a shared server: it polls this flag.
+                                c.brk.store(true, Ordering::Release);
+                            }
+                        }
+                        // The client's RESET after our BREAK/RESET, CONTROL: nothing to do.
                         _ => {}
                     }
                 }
@@ -646,14 +690,15 @@ impl Dispatcher {
         };
         if c.session.is_some()
             && !c.closing
-            && let Some(payload) = c.queued.pop_front()
+            && let Some(input) = c.queued.pop_front()
             && let Some(session) = c.session.take()
         {
             let work = Work {
                 dispatcher: self.index,
                 circuit: t,
                 session,
-                payload,
+                input,
+                brk: Arc::clone(&c.brk),
                 sdu: c.sdu,
                 mode: c.mode,
             };

@@ -80,89 +80,212 @@ const EZCONNECT: &[&str] = &[
     "(DESCRIPTION_LIST=(LOAD_BALANCE=off)(DESCRIPTION=(ADDRESS_LIST=(ADDRESS=(HOST=a)(PORT=1))(ADDRESS=(HOST=b)(PORT=2)))(CONNECT_DATA=(SID=x)))(DESCRIPTION=(ADDRESS=(PROTOCOL=TCP)(HOST=c))(CONNECT_DATA=(SERVICE_NAME=y)(INSTANCE_NAME=i))))",
 ];
 
-/// Deliberate differences: (corpus file or `ezconnect` or `*`, identifier or `*`, text that
-/// python-oracledb's answer contains, reason). Each must still occur at least once.
-const KNOWN_DIFFERENCES: &[(&str, &str, &str, &str)] = &[
+/// What one side must answer for a listed difference to excuse a mismatch.
+#[derive(Debug, Clone, Copy)]
+enum Answer {
+    /// An error whose text contains this (never empty) needle.
+    Err(&'static str),
+    /// A resolution, whatever it is.
+    Resolves,
+    /// A resolution with at least one `ipc` address.
+    ResolvesWithIpc,
+}
+
+impl Answer {
+    fn matches(self, v: &Value) -> bool {
+        match self {
+            Answer::Err(needle) => v
+                .get("err")
+                .and_then(Value::as_str)
+                .is_some_and(|t| t.contains(needle)),
+            Answer::Resolves => v.get("ok").is_some(),
+            Answer::ResolvesWithIpc => v["ok"].as_array().is_some_and(|ds| {
+                ds.iter().any(|d| {
+                    d["addresses"]
+                        .as_array()
+                        .is_some_and(|a| a.iter().any(|a| a["protocol"].as_str() == Some("ipc")))
+                })
+            }),
+        }
+    }
+}
+
+/// Deliberate differences: corpus file (or `ezconnect`, or `*`), identifier (or `*`), what
+/// orasim answers, what python-oracledb answers, and why. A mismatch is excused only when
+/// both answers are the ones listed; each listed difference must still occur.
+struct Known {
+    file: &'static str,
+    ident: &'static str,
+    ours: Answer,
+    theirs: Answer,
+    why: &'static str,
+}
+
+const KNOWN_DIFFERENCES: &[Known] = &[
+    Known {
+        file: "ezconnect",
+        ident: "dbhost:1521",
+        ours: Answer::Resolves,
+        theirs: Answer::Err("DPY-4026"),
+        why: "Oracle's Easy Connect makes the service name optional (`host:port` reaches the \
+              listener's default service); python-oracledb treats a string without '/' as an alias",
+    },
+    Known {
+        file: "*",
+        ident: "*",
+        ours: Answer::ResolvesWithIpc,
+        theirs: Answer::Err("DPY-4021: invalid protocol \"ipc\""),
+        why: "python-oracledb's thin mode cannot use IPC addresses; an Oracle client resolves \
+              them (the listener serves IPC endpoints), so orasim resolves them too",
+    },
+    Known {
+        file: "tnsnames/001_oraconf.ora",
+        ident: "*",
+        ours: Answer::Resolves,
+        theirs: Answer::Err("DPY-4028"),
+        why: "SERVER=DEDICATED_1: python-oracledb refuses every alias of the file once it meets \
+              the bad server type; orasim keeps the entry with a warning and reports the value \
+              as written",
+    },
+    Known {
+        file: "tnsnames/012_Oracle.ora",
+        ident: "*",
+        ours: Answer::Resolves,
+        theirs: Answer::Err("DPY-4026"),
+        why: "the file ends with an IFILE to an absolute path that does not exist here: \
+              python-oracledb fails the whole file, orasim warns and keeps the file's own entries",
+    },
+    Known {
+        file: "tnsnames/024_wrapper.ora",
+        ident: "DEMO",
+        ours: Answer::Err("ORA-12154"),
+        theirs: Answer::Resolves,
+        why: "` DEMO =` is indented, so by Oracle's column-1 rule it continues the previous \
+              parameter: orasim reports an error and skips it; python-oracledb ignores indentation",
+    },
+    Known {
+        file: "tnsnames/013_Oracle.ora",
+        ident: "*",
+        ours: Answer::Resolves,
+        theirs: Answer::Err("DPY-4000"),
+        why: "HEDWQA3 misses its last ')': python-oracledb balances parentheses across entries \
+              and swallows every following alias into HEDWQA3; Oracle's column-1 rule (which \
+              orasim follows) ends the broken entry at the next alias, so those aliases still \
+              resolve",
+    },
+    Known {
+        file: "tnsnames/023_OracleLambda.ora",
+        ident: "MYSERVICE",
+        ours: Answer::Err("ORA-12154"),
+        theirs: Answer::Resolves,
+        why: "the entry's parentheses never balance (ADDRESS is not closed before CONNECT_DATA): \
+              orasim rejects it with an error; python-oracledb reads what it can and ignores \
+              the nesting error",
+    },
+    Known {
+        file: "tnsnames/028_grammars-v4.ora",
+        ident: "*",
+        ours: Answer::Resolves,
+        theirs: Answer::Err("DPY-4017"),
+        why: "the DESCRIPTION_LIST has a BEQ address with ARGS='(DESCRIPTION=(LOCAL=YES)...)' \
+              (single-quoted value with parentheses) and SPX/NMP addresses: python-oracledb's \
+              descriptor parser rejects single-quoted values, Oracle's accepts them",
+    },
+    Known {
+        file: "tnsnames/033_Oracle-Note.ora",
+        ident: "INST1_HTTP",
+        ours: Answer::Resolves,
+        theirs: Answer::Err("DPY-4018: cannot parse connect string \"(DESCRIPTION ="),
+        why: "`)219.238.187.67` after the closing parenthesis: orasim reports the stray text and \
+              keeps the complete descriptor before it; python-oracledb fails on the whole value",
+    },
+    Known {
+        file: "tnsnames/034_directory.ora",
+        ident: "*",
+        ours: Answer::Resolves,
+        theirs: Answer::Err("DPY-4018"),
+        why: "python-oracledb decodes tnsnames.ora as strict UTF-8 and cannot read this file (a \
+              Latin-1 0xA0 byte in a comment); orasim, like Oracle's client, does not care what \
+              bytes a comment holds",
+    },
+    Known {
+        file: "tnsnames/037_colin-scraper.ora",
+        ident: "CPRD.WORLD",
+        ours: Answer::Resolves,
+        theirs: Answer::Err("DPY-4018"),
+        why: "template placeholders (PORT = <your_port>): python-oracledb cannot use the entry; \
+              orasim resolves it with a warning and reports the port as null",
+    },
+];
+
+/// Why an identifier did not resolve, on either side, where the two drivers' errors can be
+/// compared.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Failure {
+    /// No such alias (or no tnsnames.ora at all): orasim's ORA-12154 for a name no entry
+    /// defines; python-oracledb's DPY-4000 (not in tnsnames.ora) or DPY-4026 (no file).
+    NotFound,
+    /// The alias exists but its entry, or the Easy Connect string, is malformed: orasim's
+    /// ORA-12154 for an alias whose entry was skipped with an error, or an Easy Connect syntax
+    /// error; python-oracledb's DPY-4017 (invalid descriptor) or DPY-4018 (cannot parse).
+    Malformed,
+    /// Anything else (for python-oracledb, e.g. DPY-4021 for a protocol thin mode lacks).
+    Other,
+}
+
+/// Classifies orasim's error for `ident` resolved against the tnsnames.ora in `dir`.
+fn our_failure(err: &str, dir: &Path, ident: &str) -> Failure {
+    if !err.contains("ORA-12154: TNS:could not resolve the connect identifier specified") {
+        return Failure::Other;
+    }
+    let broken = config::TnsNames::load(&dir.join("tnsnames.ora"))
+        .is_ok_and(|t| t.value.broken(ident).is_some());
+    if broken || err.contains("Easy Connect syntax error") {
+        Failure::Malformed
+    } else {
+        Failure::NotFound
+    }
+}
+
+fn their_failure(err: &str) -> Failure {
+    if err.starts_with("DPY-4000:") || err.starts_with("DPY-4026:") {
+        Failure::NotFound
+    } else if err.starts_with("DPY-4017:") || err.starts_with("DPY-4018:") {
+        Failure::Malformed
+    } else {
+        Failure::Other
+    }
+}
+
+/// Identifiers both sides fail for reasons that cannot be compared: (files, identifiers,
+/// orasim's error contains, python-oracledb's error contains, why). Every listed
+/// (file, identifier) pair must still fail this way.
+type BothFail = (
+    &'static [&'static str],
+    &'static [&'static str],
+    &'static str,
+    &'static str,
+    &'static str,
+);
+
+const BOTH_FAIL_DIFFERENTLY: &[BothFail] = &[
     (
-        "ezconnect",
-        "dbhost:1521",
-        "DPY-4026",
-        "Oracle's Easy Connect makes the service name optional (`host:port` reaches the \
-         listener's default service); python-oracledb treats a string without '/' as an alias",
+        &["tnsnames/030_templates.ora"],
+        &["SAMPLEFULLOPTIONS"],
+        "expected ')' to close '(DESCRIPTION_LIST'",
+        "DPY-4021: invalid protocol \"ipc\"",
+        "the DESCRIPTION_LIST is never closed: orasim skips the entry with an error; \
+         python-oracledb stops earlier, at the IPC address thin mode cannot use",
     ),
     (
-        "*",
-        "*",
-        "invalid protocol \"ipc\"",
-        "python-oracledb's thin mode cannot use IPC addresses; an Oracle client resolves them \
-         (the listener serves IPC endpoints), so orasim resolves them too",
-    ),
-    (
-        "tnsnames/001_oraconf.ora",
-        "*",
-        "DPY-4028",
-        "SERVER=DEDICATED_1: python-oracledb refuses every alias of the file once it meets \
-         the bad server type; orasim keeps the entry with a warning and reports the value as written",
-    ),
-    (
-        "tnsnames/012_Oracle.ora",
-        "*",
-        "DPY-4026",
-        "the file ends with an IFILE to an absolute path that does not exist here: \
-         python-oracledb fails the whole file, orasim warns and keeps the file's own entries",
-    ),
-    (
-        "tnsnames/024_wrapper.ora",
-        "DEMO",
-        "",
-        "` DEMO =` is indented, so by Oracle's column-1 rule it continues the previous \
-         parameter: orasim reports an error and skips it; python-oracledb ignores indentation",
-    ),
-    (
-        "tnsnames/013_Oracle.ora",
-        "*",
-        "DPY-4000",
-        "HEDWQA3 misses its last ')': python-oracledb balances parentheses across entries and \
-         swallows every following alias into HEDWQA3; Oracle's column-1 rule (which orasim \
-         follows) ends the broken entry at the next alias, so those aliases still resolve",
-    ),
-    (
-        "tnsnames/023_OracleLambda.ora",
-        "MYSERVICE",
-        "",
-        "the entry's parentheses never balance (ADDRESS is not closed before CONNECT_DATA): \
-         orasim rejects it with an error; python-oracledb reads what it can and ignores \
-         the nesting error",
-    ),
-    (
-        "tnsnames/028_grammars-v4.ora",
-        "*",
-        "DPY-4017",
-        "the DESCRIPTION_LIST has a BEQ address with ARGS='(DESCRIPTION=(LOCAL=YES)...)' \
-         (single-quoted value with parentheses) and SPX/NMP addresses: python-oracledb's \
-         descriptor parser rejects single-quoted values, Oracle's accepts them",
-    ),
-    (
-        "tnsnames/033_Oracle-Note.ora",
-        "INST1_HTTP",
-        "",
-        "`)219.238.187.67` after the closing parenthesis: orasim reports the stray text and \
-         keeps the complete descriptor before it; python-oracledb fails on the whole value",
-    ),
-    (
-        "tnsnames/034_directory.ora",
-        "*",
-        "DPY-4018",
-        "python-oracledb decodes tnsnames.ora as strict UTF-8 and cannot read this file (a \
-         Latin-1 0xA0 byte in a comment); orasim, like Oracle's client, does not care what \
-         bytes a comment holds",
-    ),
-    (
-        "tnsnames/037_colin-scraper.ora",
-        "CPRD.WORLD",
-        "DPY-4018",
-        "template placeholders (PORT = <your_port>): python-oracledb cannot use the entry; \
-         orasim resolves it with a warning and reports the port as null",
+        &["tnsnames/020_Master_oracle.ora", "tnsnames/041_Oracle.ora"],
+        &["CONTOH", "FAILOVER", "FAILOVER & LOAD BALANCE"],
+        "ORA-12154: TNS:could not resolve the connect identifier specified",
+        "DPY-4018: cannot parse connect string \"===",
+        "underlined headings (`CONTOH` over a line of '='): by the column-1 rule the heading \
+         has no '=' and the '=' line has no name, so orasim defines no such alias (and \
+         `FAILOVER & LOAD BALANCE` is not a name at all); python-oracledb joins the lines into \
+         an alias whose value is the '=' run and fails to parse it",
     ),
 ];
 
@@ -232,15 +355,12 @@ fn empty_is_null(v: &Value) -> Value {
 }
 
 /// The index of the listed difference that explains this mismatch, if any.
-fn known(file: &str, ident: &str, theirs: &Value) -> Option<usize> {
-    let text = theirs
-        .get("err")
-        .and_then(Value::as_str)
-        .unwrap_or_default();
-    KNOWN_DIFFERENCES.iter().position(|(f, i, says, _)| {
-        (*f == "*" || *f == file)
-            && (*i == "*" || i.eq_ignore_ascii_case(ident))
-            && text.contains(says)
+fn known(file: &str, ident: &str, mine: &Value, theirs: &Value) -> Option<usize> {
+    KNOWN_DIFFERENCES.iter().position(|k| {
+        (k.file == "*" || k.file == file)
+            && (k.ident == "*" || k.ident.eq_ignore_ascii_case(ident))
+            && k.ours.matches(mine)
+            && k.theirs.matches(theirs)
     })
 }
 
@@ -310,16 +430,42 @@ fn orasim_resolve_agrees_with_python_oracledb() {
     let mut agreed = 0;
     let mut unexpected = Vec::new();
     let mut seen_known = BTreeSet::new();
+    let mut seen_both = BTreeSet::new();
+    let mut both_failed_alike = 0;
     for ((file, ident, dir, _), theirs) in jobs.iter().zip(&results) {
         let mine = ours(&bin, dir, ident);
-        let both_err = mine.get("err").is_some() && theirs.get("err").is_some();
-        let same = both_err || mine == *theirs;
+        let errs = (
+            mine.get("err").and_then(Value::as_str),
+            theirs.get("err").and_then(Value::as_str),
+        );
+        if let (Some(o), Some(p)) = errs {
+            // Both fail: the failures must be of the same kind, or be listed.
+            compared += 1;
+            let (ko, kp) = (our_failure(o, dir, ident), their_failure(p));
+            let listed = BOTH_FAIL_DIFFERENTLY.iter().any(|(fs, is, on, pn, _)| {
+                fs.contains(&file.as_str())
+                    && is.iter().any(|i| i.eq_ignore_ascii_case(ident))
+                    && o.contains(on)
+                    && p.contains(pn)
+            });
+            if listed {
+                seen_both.insert((file.to_string(), ident.to_ascii_uppercase()));
+            } else if ko == Failure::Other || ko != kp {
+                unexpected.push(format!(
+                    "{file} {ident}: both fail, differently ({ko:?} vs {kp:?}):\n  orasim: {o}\n  python: {p}"
+                ));
+            } else {
+                both_failed_alike += 1;
+            }
+            continue;
+        }
+        let same = mine == *theirs;
         compared += 1;
         if mine == *theirs && mine.get("ok").is_some() {
             agreed += 1;
         }
         if !same {
-            match known(file, ident, theirs) {
+            match known(file, ident, &mine, theirs) {
                 Some(k) => {
                     seen_known.insert(k);
                 }
@@ -329,7 +475,10 @@ fn orasim_resolve_agrees_with_python_oracledb() {
             }
         }
     }
-    eprintln!("{compared} identifiers compared, {agreed} resolved identically by both");
+    eprintln!(
+        "{compared} identifiers compared, {agreed} resolved identically by both, \
+         {both_failed_alike} failed alike"
+    );
     assert!(
         agreed > 500,
         "only {agreed} of {compared} identifiers resolved identically"
@@ -340,12 +489,31 @@ fn orasim_resolve_agrees_with_python_oracledb() {
         unexpected.len(),
         unexpected.join("\n")
     );
-    for (k, (f, i, _, why)) in KNOWN_DIFFERENCES.iter().enumerate() {
+    for (k, d) in KNOWN_DIFFERENCES.iter().enumerate() {
         assert!(
             seen_known.contains(&k),
-            "listed difference no longer occurs: {f} {i} ({why})"
+            "listed difference no longer occurs: {} {} ({})",
+            d.file,
+            d.ident,
+            d.why
         );
     }
+    for (fs, is, _, _, why) in BOTH_FAIL_DIFFERENTLY {
+        for f in *fs {
+            for i in *is {
+                assert!(
+                    seen_both.contains(&(f.to_string(), i.to_ascii_uppercase())),
+                    "listed double failure no longer occurs: {f} {i} ({why})"
+                );
+            }
+        }
+    }
+    // The corpus has malformed entries both drivers reject: the comparison of failure
+    // kinds must have had something to compare.
+    assert!(
+        both_failed_alike >= 5,
+        "only {both_failed_alike} identifiers failed alike on both sides"
+    );
 }
 
 /// Runs the python side; returns the names object and one result per job.

@@ -252,3 +252,47 @@ fn shutdown_immediate_ends_shared_sessions_even_inside_a_call() {
     assert!(!r.ok(), "A lost its session");
     assert!(!socket.exists(), "hand-off socket removed");
 }
+
+const BREAKS: &str = r#"
+import json, sys, threading, oracledb
+dsn = sys.argv[1]
+out = {}
+c = oracledb.connect(user="scott", password="tiger", dsn=dsn)
+cur = c.cursor()
+threading.Timer(0.3, c.cancel).start()
+try:
+    cur.execute("begin dbms_session.sleep(5); end;")
+    out["cancel"] = None
+except oracledb.DatabaseError as e:
+    out["cancel"] = e.args[0].full_code
+out["after_cancel"] = cur.execute("select 7 from dual").fetchone()[0]
+c.call_timeout = 500
+try:
+    cur.execute("select count(*) from dual connect by level <= 1000000000000")
+    out["burn"] = None
+except oracledb.Error as e:
+    out["burn"] = e.args[0].full_code
+c.call_timeout = 0
+out["after_burn"] = cur.execute("select 43 from dual").fetchone()[0]
+out["server"] = cur.execute("select server from v$session where sid = sys_context('USERENV','SID')").fetchone()[0]
+c.close()
+print(json.dumps(out))
+"#;
+
+/// `connection.cancel()` during a sleep and a call timeout during a CPU-bound query, both on
+/// a shared server: ORA-01013 (or python's DPY-4024) and the session stays usable.
+#[test]
+fn breaks_reach_the_shared_server_running_the_call() {
+    let stack = Stack::start(true);
+    let out = tests::py::run_python(BREAKS, &[stack.dsn()], Duration::from_secs(60));
+    assert!(out.ok, "stdout:\n{}\nstderr:\n{}", out.stdout, out.stderr);
+    let last = out.stdout.lines().last().unwrap_or_default();
+    let v: serde_json::Value =
+        serde_json::from_str(last).unwrap_or_else(|e| panic!("bad JSON {e}: {}", out.stdout));
+    assert_eq!(v["cancel"], "ORA-01013", "{v}");
+    assert_eq!(v["after_cancel"], 7);
+    let code = v["burn"].as_str().unwrap_or_default();
+    assert!(code == "DPY-4024" || code == "ORA-01013", "{v}");
+    assert_eq!(v["after_burn"], 43);
+    assert_eq!(v["server"], "SHARED");
+}
