@@ -206,6 +206,41 @@ proptest! {
         let _ = decode_request(&with_header, &ctx12());
     }
 
+    /// Whatever the bytes, a decoded request never claims more bytes than it was given.
+    #[test]
+    fn request_decoder_used_stays_within_the_input(bytes in proptest::collection::vec(any::<u8>(), 0..600)) {
+        let mut with_header = vec![0x03, 0x5E, 0x01];
+        with_header.extend_from_slice(&bytes);
+        for input in [&bytes[..], &with_header[..]] {
+            if let Ok(Some((_, used))) = decode_request(input, &ctx12()) {
+                prop_assert!(used > 0 && used <= input.len(), "used {} of {}", used, input.len());
+            }
+        }
+    }
+
+    /// A complete request followed by anything: exactly the request is consumed, and the
+    /// incremental decoder keeps the rest buffered, whatever the chunking.
+    #[test]
+    fn request_decoder_consumes_exactly_one_request(
+        trailer in proptest::collection::vec(any::<u8>(), 0..200),
+        chunk in 1usize..64,
+    ) {
+        let mut stream = EXECUTE_SELECT_1.to_vec();
+        stream.extend_from_slice(&trailer);
+        let (_, used) = decode_request(&stream, &ctx12()).unwrap().unwrap();
+        prop_assert_eq!(used, EXECUTE_SELECT_1.len());
+        let mut d = RequestDecoder::new();
+        let mut got = None;
+        for piece in stream.chunks(chunk) {
+            d.push(piece);
+            if got.is_none() {
+                got = d.next_request(&ctx12()).ok().flatten();
+            }
+        }
+        prop_assert!(got.is_some());
+        prop_assert_eq!(d.pending(), trailer.len());
+    }
+
     #[test]
     fn mutated_execute_never_panics(i in 0usize..90, b in any::<u8>()) {
         let mut v = EXECUTE_SELECT_1.to_vec();
