@@ -248,6 +248,13 @@ fn handoff_reaches_a_titled_dedicated_server_that_python_accepts_and_that_is_rea
         .find(|(_, t)| t.starts_with("socket:"))
         .map(|(_, t)| t.clone())
         .unwrap_or_default();
+    // The server answers on the socket with TCP_NODELAY set (small TTC replies must not wait
+    // for Nagle); read from a duplicate of the server's own descriptor.
+    let socket_fd = fds
+        .iter()
+        .find(|(_, t)| t.starts_with("socket:"))
+        .map_or(0, |(fd, _)| *fd);
+    assert_eq!(nodelay_of(server, socket_fd), Some(true));
     for (who, pid) in [("listener", l.pid()), ("spawner", spawner)] {
         assert!(
             wait_until(WAIT, || !fds_of(pid)
@@ -1412,4 +1419,35 @@ fn queuesize_sets_the_listen_backlog() {
     let home = TestHome::new();
     let l = start(&home, &[]);
     assert_eq!(ss_backlog(l.port), Some(128), "default QUEUESIZE");
+}
+
+/// Whether descriptor `fd` of process `pid` (a TCP socket) has TCP_NODELAY set, read through
+/// a duplicate obtained with `pidfd_getfd(2)` (Linux 5.6+, needs ptrace rights: the tests
+/// run as the owner of the process). `None` if it cannot be read.
+fn nodelay_of(pid: u32, fd: u32) -> Option<bool> {
+    use nix::libc;
+    use std::os::fd::{FromRawFd, OwnedFd};
+    let pid = libc::pid_t::try_from(pid).ok()?;
+    let fd = libc::c_int::try_from(fd).ok()?;
+    // SAFETY: pidfd_open(pid, 0) only reads its two integer arguments and returns a new
+    // descriptor or -1.
+    let pidfd = unsafe { libc::syscall(libc::SYS_pidfd_open, pid, 0) };
+    let pidfd = libc::c_int::try_from(pidfd).ok().filter(|f| *f >= 0)?;
+    // SAFETY: `pidfd` was just returned by the kernel and is owned by nothing else.
+    let pidfd = unsafe { OwnedFd::from_raw_fd(pidfd) };
+    // SAFETY: pidfd_getfd(pidfd, fd, 0) only reads integer arguments and returns a new
+    // descriptor in this process or -1.
+    let dup = unsafe {
+        libc::syscall(
+            libc::SYS_pidfd_getfd,
+            std::os::fd::AsRawFd::as_raw_fd(&pidfd),
+            fd,
+            0,
+        )
+    };
+    let dup = libc::c_int::try_from(dup).ok().filter(|f| *f >= 0)?;
+    // SAFETY: `dup` was just returned by the kernel and is owned by nothing else; closing
+    // it leaves the server's own descriptor and the connection untouched.
+    let stream = TcpStream::from(unsafe { OwnedFd::from_raw_fd(dup) });
+    stream.nodelay().ok()
 }

@@ -163,3 +163,96 @@ fn python_pool_and_asyncio_through_tnslsnr() {
         leftover_servers(&l)
     );
 }
+
+const ASYNC_SCENARIOS: &str = r#"
+import asyncio, json, sys, oracledb
+port, svc = int(sys.argv[1]), sys.argv[2]
+dsn = f"127.0.0.1:{port}/{svc}"
+out = {}
+async def one(i):
+    c = await oracledb.connect_async(user="scott", password="tiger", dsn=dsn)
+    cur = c.cursor()
+    await cur.execute("select sys_context('USERENV','SID'), :1 from dual", [i])
+    row = await cur.fetchone()
+    await c.close()
+    return [row[0], row[1]]
+async def main():
+    c = await oracledb.connect_async(user="scott", password="tiger", dsn=dsn)
+    cur = c.cursor()
+    await cur.execute("select 1 from dual")
+    out["r1"] = await cur.fetchall()
+    await cur.execute("select level from dual connect by level <= 1000")
+    out["n"] = len(await cur.fetchall())
+    try:
+        await cur.execute("select nosuchcol from dual")
+    except oracledb.DatabaseError as e:
+        out["err"] = e.args[0].code
+    await cur.execute("select 'x', null from dual")
+    out["mixed"] = list(await cur.fetchone())
+    await c.ping()
+    await c.commit()
+    c.call_timeout = 500
+    try:
+        await cur.execute("begin dbms_session.sleep(5); end;")
+        out["timeout"] = None
+    except oracledb.Error as e:
+        out["timeout"] = e.args[0].full_code
+    c.call_timeout = 0
+    await cur.execute("select 3 from dual")
+    out["after_timeout"] = (await cur.fetchone())[0]
+    await c.close()
+    # Five sessions at once: five dedicated servers, five different SIDs.
+    out["parallel"] = await asyncio.gather(*(one(i) for i in range(5)))
+    pool = oracledb.create_pool_async(user="scott", password="tiger", dsn=dsn, min=2, max=4)
+    async def use_pool(i):
+        async with pool.acquire() as pc:
+            return (await pc.fetchone("select 1 from dual"))[0]
+    out["pool_total"] = sum(await asyncio.gather(*(use_pool(i) for i in range(12))))
+    await pool.close()
+    try:
+        await oracledb.connect_async(user="scott", password="tiger", dsn=f"127.0.0.1:{port}/nosuch.example.com")
+        out["refused"] = None
+    except oracledb.Error as e:
+        out["refused"] = str(e)
+asyncio.run(main())
+print(json.dumps(out))
+"#;
+
+#[test]
+fn python_asyncio_scenarios_through_tnslsnr() {
+    let (_home, l) = setup();
+    let v = run(&l, ASYNC_SCENARIOS);
+    assert_eq!(v["r1"], serde_json::json!([[1]]));
+    assert_eq!(v["n"], 1000);
+    assert_eq!(v["err"], 904);
+    assert_eq!(v["mixed"], serde_json::json!(["x", null]));
+    let t = v["timeout"].as_str().unwrap_or_default();
+    assert!(t == "DPY-4024" || t == "ORA-01013", "{v}");
+    assert_eq!(v["after_timeout"], 3);
+    let parallel = v["parallel"].as_array().cloned().unwrap_or_default();
+    assert_eq!(parallel.len(), 5, "{v}");
+    let mut sids: Vec<String> = parallel
+        .iter()
+        .map(|p| p[0].as_str().unwrap_or_default().to_string())
+        .collect();
+    for (i, p) in parallel.iter().enumerate() {
+        assert_eq!(p[1], i, "{v}");
+    }
+    sids.sort();
+    sids.dedup();
+    assert_eq!(sids.len(), 5, "sessions shared a SID: {v}");
+    assert_eq!(v["pool_total"], 12);
+    let refused = v["refused"].as_str().unwrap_or_default();
+    assert!(
+        refused.contains(&format!(
+            "DPY-6001: Service \"nosuch.example.com\" is not registered with the listener at host \"127.0.0.1\" port {}. (Similar to ORA-12514)",
+            l.port
+        )),
+        "{v}"
+    );
+    assert!(
+        wait_until(WAIT, || leftover_servers(&l).is_empty()),
+        "dedicated servers left (pid, state, title): {:?}",
+        leftover_servers(&l)
+    );
+}
