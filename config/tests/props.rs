@@ -447,6 +447,17 @@ fn sid_desc() -> impl Strategy<Value = SidDesc> {
         )
 }
 
+/// Some of the `PARAM_<listener>` names listener.ora accepts but orasim does not model
+/// (including ones that extend a modelled name: `LOG_FILE_NUM`, `TRACE_FILELEN`).
+const KEPT_SUFFIXED: &[&str] = &[
+    "FIREWALL",
+    "LOG_FILE_NUM",
+    "TRACE_FILELEN",
+    "WALLET_LOCATION",
+    "VALID_NODE_CHECKING_REGISTRATION_SERVICE",
+    "LOCAL_REGISTRATION_ADDRESS",
+];
+
 fn listener_config() -> impl Strategy<Value = ListenerConfig> {
     let listener = (
         "LISTENER(_[A-Z0-9]{1,6})?",
@@ -456,12 +467,23 @@ fn listener_config() -> impl Strategy<Value = ListenerConfig> {
         ),
         vec(sid_desc(), 0..3),
         listener_params(),
+        vec((0..KEPT_SUFFIXED.len(), raw_value()), 0..3),
     )
-        .prop_map(|(name, endpoints, sid_list, params)| Listener {
-            name,
-            endpoints,
-            sid_list,
-            params,
+        .prop_map(|(name, endpoints, sid_list, mut params, kept)| {
+            // Suffixed parameters orasim keeps without modelling (`FIREWALL_LISTENER = ...`).
+            params.other = kept
+                .into_iter()
+                .map(|(i, value)| RawParam {
+                    key: format!("{}_{}", KEPT_SUFFIXED[i], name.to_ascii_uppercase()),
+                    value,
+                })
+                .collect();
+            Listener {
+                name,
+                endpoints,
+                sid_list,
+                params,
+            }
         })
         // A listener with no endpoint, no SID list and only defaults is Oracle's implicit
         // default listener: the file has nothing to say about it.

@@ -5,7 +5,10 @@
 //! service_name, sid, instance_name and server — and also on RETRY_COUNT, RETRY_DELAY,
 //! TRANSPORT_CONNECT_TIMEOUT, EXPIRE_TIME, SDU, FAILOVER, LOAD_BALANCE and SOURCE_ROUTE
 //! (unset values compare as the client defaults). Every deliberate difference is listed in
-//! [`KNOWN_DIFFERENCES`] with its reason, and each listed difference must still occur.
+//! [`KNOWN_DIFFERENCES`] with what each side must answer and why, and each listed
+//! difference must still occur. When both sides fail, the failures must be of the same
+//! kind ([`Failure`]: no such alias, or a malformed entry/string); the few double failures
+//! whose kinds cannot be compared are listed per alias in [`BOTH_FAIL_DIFFERENTLY`].
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
