@@ -77,6 +77,10 @@ pub struct SharedConfig {
     pub shared_servers: u32,
     /// Host name for addresses and SERVER_HOST.
     pub host: String,
+    /// Where the dispatchers' own TCP endpoints listen (the address a REDIRECT sends a
+    /// client to): `(HOST=...)` of DISPATCHERS, else the host of LOCAL_LISTENER, so an
+    /// instance whose listener is on loopback keeps its dispatchers on loopback too.
+    pub listen_host: String,
 }
 
 impl SharedConfig {
@@ -95,12 +99,22 @@ impl SharedConfig {
             None if dispatchers > 0 => 1,
             None => return None,
         };
+        let listen_host = p
+            .dispatchers
+            .iter()
+            .find_map(|d| dispatcher_attribute(d, "HOST"))
+            .or_else(|| match &p.listener {
+                crate::initora::ListenerTarget::Tcp { host, .. } => Some(host.clone()),
+                crate::initora::ListenerTarget::Ipc { .. } => None,
+            })
+            .unwrap_or_else(|| host.to_string());
         Some(SharedConfig {
             sid: p.sid.clone(),
             oracle_home: oracle_home.to_path_buf(),
             dispatchers: dispatchers.max(1),
             shared_servers: servers,
             host: host.to_string(),
+            listen_host,
         })
     }
 }
@@ -108,20 +122,26 @@ impl SharedConfig {
 /// `(DISPATCHERS=n)` of one DISPATCHERS value (attribute names may be abbreviated to three
 /// letters); 1 when absent or unreadable.
 pub fn dispatcher_count(value: &str) -> u32 {
-    let upper = value.to_ascii_uppercase();
-    let mut rest = upper.as_str();
+    dispatcher_attribute(value, "DISPATCHERS").map_or(1, |v| v.parse().unwrap_or(1))
+}
+
+/// The value of attribute `name` (upper case) in one DISPATCHERS value, found at any depth
+/// (`(ADDRESS=(PROTOCOL=TCP)(HOST=h))` or `(HOST=h)`); names may be abbreviated to three
+/// letters, as Oracle allows.
+fn dispatcher_attribute(value: &str, name: &str) -> Option<String> {
+    let mut rest = value;
     while let Some(open) = rest.find('(') {
         rest = &rest[open + 1..];
-        let Some(close) = rest.find(')') else { break };
-        let item = &rest[..close];
-        if let Some((k, v)) = item.split_once('=') {
-            let k = k.trim();
-            if k.len() >= 3 && "DISPATCHERS".starts_with(k) {
-                return v.trim().parse().unwrap_or(1);
+        let end = rest.find(['(', ')']).unwrap_or(rest.len());
+        if let Some((k, v)) = rest[..end].split_once('=') {
+            let k = k.trim().to_ascii_uppercase();
+            let v = v.trim().trim_matches(['"', '\'']);
+            if k.len() >= 3 && name.starts_with(&k) && !v.is_empty() {
+                return Some(v.to_string());
             }
         }
     }
-    1
+    None
 }
 
 /// The hand-off socket of dispatcher `name` (`D000`) of instance `sid` in process `pid`.
@@ -451,8 +471,16 @@ impl Dispatcher {
                 Interest::READABLE,
             )
             .map_err(setup("register hand-off socket"))?;
-        let any = std::net::SocketAddr::from(([0, 0, 0, 0], 0));
-        let mut tcp = TcpListener::bind(any).map_err(setup("bind dispatcher TCP address"))?;
+        let bind_to = std::net::ToSocketAddrs::to_socket_addrs(&(cfg.listen_host.as_str(), 0))
+            .map_err(setup("resolve the dispatcher's HOST"))?
+            .next()
+            .ok_or_else(|| {
+                setup("resolve the dispatcher's HOST")(std::io::Error::new(
+                    std::io::ErrorKind::NotFound,
+                    format!("no address for {}", cfg.listen_host),
+                ))
+            })?;
+        let mut tcp = TcpListener::bind(bind_to).map_err(setup("bind dispatcher TCP address"))?;
         let port = tcp
             .local_addr()
             .map_err(setup("dispatcher address"))?
@@ -464,7 +492,10 @@ impl Dispatcher {
         let count = Arc::new(AtomicU32::new(0));
         let info = DispatcherInfo {
             name: name.to_string(),
-            address: format!("(ADDRESS=(PROTOCOL=tcp)(HOST={})(PORT={port}))", cfg.host),
+            address: format!(
+                "(ADDRESS=(PROTOCOL=tcp)(HOST={})(PORT={port}))",
+                cfg.listen_host
+            ),
             handoff_path: path.display().to_string(),
             circuits: Arc::clone(&count),
         };
@@ -773,6 +804,41 @@ fn answer_connect(c: &mut Circuit) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn dispatchers_listen_where_dispatchers_or_local_listener_say() {
+        let params = |text: &str| {
+            let pf = config::ParamFile::parse_str(text, "initORCL.ora").value;
+            let mut diags = Vec::new();
+            crate::initora::from_param_file(
+                &pf,
+                "ORCL",
+                Path::new("initORCL.ora"),
+                Path::new("/nonexistent"),
+                &mut diags,
+            )
+            .expect("init.ora")
+        };
+        let on_loopback = params(
+            "db_name=ORCL\nshared_servers=2\nlocal_listener='(ADDRESS=(PROTOCOL=TCP)(HOST=127.0.0.1)(PORT=1522))'\n",
+        );
+        let cfg = SharedConfig::from_params(&on_loopback, Path::new("/h"), "vm").expect("on");
+        assert_eq!(cfg.listen_host, "127.0.0.1");
+        let explicit = params(
+            "db_name=ORCL\ndispatchers='(ADDRESS=(PROTOCOL=TCP)(HOST=127.0.0.2))(DISPATCHERS=2)'\n\
+             local_listener='(ADDRESS=(PROTOCOL=TCP)(HOST=127.0.0.1)(PORT=1522))'\n",
+        );
+        let cfg = SharedConfig::from_params(&explicit, Path::new("/h"), "vm").expect("on");
+        assert_eq!(
+            (cfg.listen_host.as_str(), cfg.dispatchers),
+            ("127.0.0.2", 2)
+        );
+        assert_eq!(
+            dispatcher_attribute("(pro=tcp)(hos=db1)(disp=2)", "HOST").as_deref(),
+            Some("db1")
+        );
+        assert_eq!(dispatcher_attribute("(PROTOCOL=TCP)", "HOST"), None);
+    }
 
     #[test]
     fn dispatcher_count_reads_abbreviated_attributes() {

@@ -208,7 +208,6 @@ fn handoff_reaches_a_titled_dedicated_server_that_python_accepts_and_that_is_rea
             );
         }
     }
-    let listener_fds = fds_of(l.pid()).len();
 
     // A client that stops after the ACCEPT keeps its dedicated server waiting for TTC.
     let (session, p) = raw_connect(
@@ -234,15 +233,11 @@ fn handoff_reaches_a_titled_dedicated_server_that_python_accepts_and_that_is_rea
         1,
         "{fds:?}"
     );
-    // The listener kept no copy of the client socket (it closes its copy right after the
-    // hand-off, which may be a moment after the child already answered).
-    assert!(
-        wait_until(WAIT, || fds_of(l.pid()).len() == listener_fds),
-        "{:?}",
-        fds_of(l.pid())
-    );
-    // Neither the listener nor the spawner keeps the passed socket itself (the same
-    // `socket:[inode]` the server holds): the client's FIN must reach the server alone.
+    // Neither the listener nor the spawner keeps the passed socket (the same
+    // `socket:[inode]` the server holds; each closes its copy right after the hand-off,
+    // which may be a moment after the child already answered): the client's FIN must
+    // reach the server alone. (Counting the listener's descriptors instead was flaky: it
+    // may open listener.log or another socket of its own in between.)
     let client_socket = fds
         .iter()
         .find(|(_, t)| t.starts_with("socket:"))
