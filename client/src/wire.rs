@@ -173,35 +173,11 @@ pub(crate) fn decode_value(col: &ColumnMetadata, raw: Option<&[u8]>) -> Result<V
     })
 }
 
-/// Order-preserving IEEE encoding of BINARY_FLOAT (4 bytes) and BINARY_DOUBLE (8 bytes).
+/// BINARY_FLOAT / BINARY_DOUBLE through [`tns::ttc::types::decode_binary_float`], with the
+/// client's error for a length that is neither.
 fn decode_binary_float(b: &[u8]) -> Result<f64, TtcError> {
-    let flip = |v: &mut [u8]| {
-        if v[0] & 0x80 != 0 {
-            v[0] &= 0x7F;
-        } else {
-            for x in v.iter_mut() {
-                *x = !*x;
-            }
-        }
-    };
-    match b.len() {
-        8 => {
-            let mut v = [0u8; 8];
-            v.copy_from_slice(b);
-            flip(&mut v);
-            Ok(f64::from_be_bytes(v))
-        }
-        4 => {
-            let mut v = [0u8; 4];
-            v.copy_from_slice(b);
-            flip(&mut v);
-            Ok(f64::from(f32::from_be_bytes(v)))
-        }
-        n => Err(TtcError::invalid(
-            "BINARY_FLOAT/DOUBLE value",
-            format!("{n} bytes"),
-        )),
-    }
+    tns::ttc::types::decode_binary_float(b)
+        .ok_or_else(|| TtcError::invalid("BINARY_FLOAT/DOUBLE value", format!("{} bytes", b.len())))
 }
 
 /// One message of a call's response, as the session needs it.

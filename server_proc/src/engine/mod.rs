@@ -1157,7 +1157,7 @@ fn bind_values(
                         .map_err(|_| OraError::new(1722, "invalid number", 0))?,
                 ),
                 ora_type::BINARY_DOUBLE | ora_type::BINARY_FLOAT => {
-                    let f = decode_binary_float(&b)
+                    let f = tns::ttc::types::decode_binary_float(&b)
                         .ok_or_else(|| OraError::new(1722, "invalid number", 0))?;
                     Value::Number(Decimal::from_f64(f).unwrap_or_else(Decimal::zero))
                 }
@@ -1197,32 +1197,6 @@ fn bind_values(
         out.push((name, v));
     }
     Ok(out)
-}
-
-/// BINARY_DOUBLE / BINARY_FLOAT wire form: order-preserving IEEE 754.
-fn decode_binary_float(b: &[u8]) -> Option<f64> {
-    let flip = |v: &mut [u8]| {
-        if v[0] & 0x80 != 0 {
-            v[0] &= 0x7F;
-        } else {
-            for x in v.iter_mut() {
-                *x = !*x;
-            }
-        }
-    };
-    match b.len() {
-        8 => {
-            let mut v: [u8; 8] = b.try_into().ok()?;
-            flip(&mut v);
-            Some(f64::from_be_bytes(v))
-        }
-        4 => {
-            let mut v: [u8; 4] = b.try_into().ok()?;
-            flip(&mut v);
-            Some(f64::from(f32::from_be_bytes(v)))
-        }
-        _ => None,
-    }
 }
 
 fn ttc_error(e: &TtcError) -> ErrorInfo {

@@ -412,6 +412,34 @@ impl DateTime {
     }
 }
 
+/// Decodes BINARY_DOUBLE (8 bytes) and BINARY_FLOAT (4 bytes) as they travel: IEEE 754 made
+/// order-preserving (sign bit flipped for positives, every bit flipped for negatives).
+/// `None` for any other length.
+pub fn decode_binary_float(b: &[u8]) -> Option<f64> {
+    let flip = |v: &mut [u8]| {
+        if v[0] & 0x80 != 0 {
+            v[0] &= 0x7F;
+        } else {
+            for x in v.iter_mut() {
+                *x = !*x;
+            }
+        }
+    };
+    match b.len() {
+        8 => {
+            let mut v: [u8; 8] = b.try_into().ok()?;
+            flip(&mut v);
+            Some(f64::from_be_bytes(v))
+        }
+        4 => {
+            let mut v: [u8; 4] = b.try_into().ok()?;
+            flip(&mut v);
+            Some(f64::from(f32::from_be_bytes(v)))
+        }
+        _ => None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
