@@ -287,43 +287,39 @@ pub fn run(opts: &RunOptions) -> Result<Report> {
             .map_err(|e| anyhow::anyhow!("login for the round-trip phase: {e}"))?;
         // First execution parses and opens the cursor; the loop measures re-executions.
         let _ = c.query("select 1 from dual");
-        let before = c.stats();
-        let latency = timed_loop(opts.round_trips, limit, || {
-            let r = c.query("select 1 from dual").map_err(|e| oracle_code(&e))?;
-            if r.rows.len() == 1 {
-                Ok(())
-            } else {
-                Err("wrong-row-count".into())
+        let calls: [(&str, &str, OrasimCall); 2] = [
+            (
+                "select 1 from dual",
+                "select 1 from dual (re-execute + fetch)",
+                |c| {
+                    let r = c.query("select 1 from dual").map_err(|e| oracle_code(&e))?;
+                    if r.rows.len() == 1 {
+                        Ok(())
+                    } else {
+                        Err("wrong-row-count".into())
+                    }
+                },
+            ),
+            ("ping", "ping (OCIPing)", |c| {
+                c.ping().map_err(|e| oracle_code(&e))
+            }),
+        ];
+        for (call, operation, op) in calls {
+            let before = c.stats();
+            let latency = timed_loop(opts.round_trips, limit, || op(&mut c));
+            let after = c.stats();
+            if latency.samples > 0 {
+                per_call.insert(
+                    call.to_string(),
+                    (after.round_trips - before.round_trips) as f64 / latency.samples as f64,
+                );
             }
-        });
-        let after = c.stats();
-        if latency.samples > 0 {
-            per_call.insert(
-                "select 1 from dual".to_string(),
-                (after.round_trips - before.round_trips) as f64 / latency.samples as f64,
-            );
+            round_trip.push(Measured {
+                target: "orasim-dedicated".into(),
+                operation: operation.into(),
+                latency,
+            });
         }
-        round_trip.push(Measured {
-            target: "orasim-dedicated".into(),
-            operation: "select 1 from dual (re-execute + fetch)".into(),
-            latency,
-        });
-        let before = c.stats();
-        let latency = timed_loop(opts.round_trips, limit, || {
-            c.ping().map_err(|e| oracle_code(&e))
-        });
-        let after = c.stats();
-        if latency.samples > 0 {
-            per_call.insert(
-                "ping".to_string(),
-                (after.round_trips - before.round_trips) as f64 / latency.samples as f64,
-            );
-        }
-        round_trip.push(Measured {
-            target: "orasim-dedicated".into(),
-            operation: "ping (OCIPing)".into(),
-            latency,
-        });
         let _ = c.close();
     }
     for (name, target) in [("postgresql", &pg), ("pgbouncer", &pgb)] {
@@ -626,6 +622,9 @@ type Closer = Box<dyn FnOnce() + Send>;
 
 /// One storm client: when it started, when its connect returned, and how.
 type Attempt = (Instant, Instant, Result<(), String>);
+
+/// One orasim call measured on an open connection in the round-trip phase.
+type OrasimCall = fn(&mut client::Connection) -> Result<(), String>;
 
 /// Runs `op` up to `n` times or until `limit`, timing each call.
 pub fn timed_loop(
