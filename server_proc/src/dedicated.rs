@@ -13,12 +13,11 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use thiserror::Error;
+
+use crate::pwfile::PasswordFileCredentials;
 use tns::packet::{self, Accept, LengthMode, Marker, MarkerKind, Packet};
 
-use crate::engine::{
-    Action, Credentials, InstanceHooks, LocalInstance, PasswordFileCredentials, Session,
-    SessionConfig,
-};
+use engine::{Action, Credentials, InstanceHooks, LocalInstance, Session, SessionConfig};
 
 /// How often a dedicated server inside a long call (a sleep) looks for a kill.
 const KILL_POLL: Duration = Duration::from_millis(100);
@@ -181,7 +180,7 @@ pub fn run_dedicated(
         server_host: ctx.server_host.clone(),
         max_open_cursors: 300,
     };
-    let mut session = Session::new(cfg, creds, instance);
+    let mut session = Session::new(cfg, creds, instance, os_random());
     let end = serve(&mut conn, &mut session);
     session.on_disconnect();
     end
@@ -290,6 +289,12 @@ fn perform(
         }
     }
     Ok(None)
+}
+
+/// The engine's random source in a server: the thread-local OS-seeded generator (reseeded
+/// after fork by [`run_dedicated`]).
+pub fn os_random() -> engine::RandomSource {
+    Box::new(|b: &mut [u8]| rand::fill(b))
 }
 
 /// Turns on TCP keepalive with the first probe after `idle` (Oracle's dead connection

@@ -1,8 +1,8 @@
-//! The server side of a session: the sans-I/O session engine (TTC + O5LOGON + SQL subset),
-//! the dedicated-server loop that drives it from a socket, and the `oradb` instance.
+//! The transports that drive the sans-I/O `engine` (the dedicated server's blocking loop,
+//! dispatchers and shared servers) and the `oradb` instance the engine talks to (SGA, pmon,
+//! lreg, password file).
 
 pub mod dedicated;
-pub mod engine;
 pub mod fdpass;
 pub mod handoff;
 pub mod initora;
@@ -13,4 +13,3 @@ pub mod pwfile;
 pub mod registration;
 pub mod sga;
 pub mod shared;
-pub mod sql;

@@ -155,13 +155,7 @@ pub fn path_for(oracle_home: &Path, sid: &str) -> PathBuf {
     oracle_home.join("dbs").join(format!("orapw{sid}"))
 }
 
-/// Normalises a user name as Oracle does: upper case unless double-quoted.
-pub fn normalize_user(name: &str) -> String {
-    match name.strip_prefix('"').and_then(|n| n.strip_suffix('"')) {
-        Some(q) => q.to_owned(),
-        None => name.to_uppercase(),
-    }
-}
+pub use engine::normalize_user;
 
 /// The password file of one SID.
 #[derive(Debug, Clone)]
@@ -445,5 +439,49 @@ mod tests {
         std::fs::write(&path, "# c\nSCOTT T:zz:00:1\n").unwrap();
         let e = PasswordFile::load(&path).unwrap_err();
         assert!(matches!(e, PwFileError::Malformed { line: 2, .. }), "{e}");
+    }
+}
+
+/// Credentials read from the password file at every login (so `oradb user add` takes effect
+/// without a restart).
+#[derive(Debug, Clone)]
+pub struct PasswordFileCredentials {
+    path: PathBuf,
+}
+
+impl PasswordFileCredentials {
+    /// Reads `$ORACLE_HOME/dbs/orapw<SID>`.
+    pub fn new(oracle_home: &std::path::Path, sid: &str) -> Self {
+        PasswordFileCredentials {
+            path: path_for(oracle_home, sid),
+        }
+    }
+}
+
+impl engine::Credentials for PasswordFileCredentials {
+    fn verifier(&self, user: &str) -> Option<tns::o5logon::Verifier> {
+        let f = PasswordFile::load(&self.path).ok()?;
+        f.lookup(user).map(|u| u.v12c.clone())
+    }
+
+    fn grants(&self, user: &str) -> Vec<String> {
+        PasswordFile::load(&self.path)
+            .ok()
+            .and_then(|f| f.lookup(user).map(|u| u.grants.clone()))
+            .unwrap_or_default()
+    }
+
+    fn set_password(&self, user: &str, password: &[u8]) -> Result<(), engine::sql::OraError> {
+        let io = |e: PwFileError| engine::sql::OraError::new(1990, e.to_string(), 0);
+        let mut f = PasswordFile::load(&self.path).map_err(io)?;
+        let Some(entry) = f.users.iter_mut().find(|u| u.name == user) else {
+            return Err(engine::sql::OraError::new(
+                1918,
+                format!("user '{user}' does not exist"),
+                0,
+            ));
+        };
+        *entry = UserEntry::new(user, password, entry.grants.clone());
+        f.save().map_err(io)
     }
 }

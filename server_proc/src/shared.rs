@@ -32,7 +32,9 @@ use mio::unix::SourceFd;
 use mio::{Events, Interest, Poll, Token, Waker};
 use tns::packet::{self, Accept, LengthMode, Marker, MarkerKind, Packet};
 
-use crate::engine::{Action, PasswordFileCredentials, Session, SessionConfig};
+use engine::{Action, Session, SessionConfig};
+
+use crate::pwfile::PasswordFileCredentials;
 use crate::sga::hooks::SgaInstance;
 
 const WAKE: Token = Token(0);
@@ -591,7 +593,12 @@ impl Dispatcher {
             server_host: self.host.clone(),
             max_open_cursors: 300,
         };
-        let session = Session::new(cfg, self.creds.clone(), self.instance.clone());
+        let session = Session::new(
+            cfg,
+            self.creds.clone(),
+            self.instance.clone(),
+            crate::dedicated::os_random(),
+        );
         let mut c = Circuit {
             stream,
             connecting: true,

@@ -12,8 +12,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use engine::{Credentials, InstanceHooks, LocalInstance};
 use server_proc::dedicated::{DedicatedContext, run_dedicated};
-use server_proc::engine::{Credentials, InstanceHooks, LocalInstance};
 use tns::o5logon::Verifier;
 use tns::packet::{self, Connect, LengthMode, Redirect, Refuse, VSNNUM_19C};
 

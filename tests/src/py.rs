@@ -12,8 +12,8 @@ use std::sync::mpsc::{Receiver, channel};
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
+use engine::{Credentials, LocalInstance};
 use server_proc::dedicated::{DedicatedContext, SessionEnd, run_dedicated};
-use server_proc::engine::{Credentials, LocalInstance};
 
 /// The python interpreter of the python-oracledb venv (created once by `scripts/pyenv.sh`).
 pub fn python() -> PathBuf {
@@ -166,7 +166,7 @@ fn serve_one(
         buf.extend_from_slice(&chunk[..n]);
     }
     let mut ctx = DedicatedContext::new("ORCL", "ORCL", home);
-    ctx.instance = Some(inst as Arc<dyn server_proc::engine::InstanceHooks>);
+    ctx.instance = Some(inst as Arc<dyn engine::InstanceHooks>);
     ctx.idle_timeout = Some(Duration::from_secs(60));
     ctx.credentials = credentials;
     run_dedicated(stream, buf, ctx).map_err(|e| e.to_string())

@@ -8,7 +8,7 @@ use serde_json::Value;
 use server_proc::dedicated::SessionEnd;
 use std::sync::Arc;
 
-use server_proc::engine::Credentials;
+use engine::Credentials;
 use tests::py::{InProcessServer, run_python, start_server, start_server_with};
 use tns::o5logon::Verifier;
 

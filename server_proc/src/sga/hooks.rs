@@ -12,12 +12,12 @@ use std::time::Duration;
 use tns::ttc::message::ColumnMetadata;
 use tns::ttc::types::{DateTime, Decimal, ora_type};
 
-use super::views::{self, Cell, ColumnType, QueryContext};
 use super::{ProcessSpec, ServerAttachment, SessionSpec, SgaError, SqlOutcome};
-use crate::engine::{InstanceHooks, InstanceOutcome, SessionInfo, SessionSlot};
 use crate::pwfile::{self, PasswordFile};
-use crate::sql::OraError;
-use crate::sql::eval::Value;
+use engine::sql::OraError;
+use engine::sql::eval::Value;
+use engine::views::{self, Cell, ColumnType, QueryContext};
+use engine::{InstanceHooks, InstanceOutcome, SessionInfo, SessionSlot};
 
 /// [`InstanceHooks`] over the SGA of one SID.
 #[derive(Debug)]

@@ -7,11 +7,11 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
-use super::views::{self, AlterSystem, QueryContext, ResultSet, Snapshot, View, ViewError};
 use super::{
     InstanceRow, KillOutcome, KillRequest, ProcessHandle, ProcessRow, ProcessSpec, SessionHandle,
     SessionRow, SessionSpec, Sga, SgaError, parse_session_id,
 };
+use engine::views::{self, AlterSystem, QueryContext, ResultSet, Snapshot, View, ViewError};
 
 /// A server process's attachment to the SGA of its SID.
 #[derive(Debug)]

@@ -59,6 +59,23 @@ pub enum InstanceOutcome {
     Done,
 }
 
+/// Where user verifiers come from.
+pub trait Credentials: Send + Sync {
+    /// The 12c verifier of `user` (already normalised), if the user exists.
+    fn verifier(&self, user: &str) -> Option<tns::o5logon::Verifier>;
+    /// The administrative privileges of `user` (`SYSDBA`, `SYSOPER`, `ALTER_SYSTEM`, ...).
+    fn grants(&self, user: &str) -> Vec<String> {
+        let _ = user;
+        Vec::new()
+    }
+    /// Replaces the verifiers of `user` with ones derived from `password`
+    /// (`connection.changepassword()`, or a login with a new password).
+    fn set_password(&self, user: &str, password: &[u8]) -> Result<(), OraError> {
+        let _ = (user, password);
+        Err(OraError::new(1031, "insufficient privileges", 0))
+    }
+}
+
 /// The instance side of a session.
 pub trait InstanceHooks: Send + Sync {
     /// Allocates a session slot at login (ORA-00018 when full, ORA-01034 when down).

@@ -13,7 +13,7 @@
 
 use std::cmp::Ordering;
 
-use super::{InstanceRow, ProcessRow, SessionRow};
+use crate::rows::{InstanceRow, ProcessRow, SessionRow};
 
 /// An error with Oracle's code, text and the 0-based offset in the SQL text.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -324,7 +324,7 @@ pub fn dbid(db_name: &str) -> i64 {
 
 /// The cells of the V$DATABASE row (from the instance row), in [`View::columns`] order.
 pub fn database_cells(r: &InstanceRow) -> Vec<Cell> {
-    use super::InstanceState;
+    use crate::rows::InstanceState;
     vec![
         Cell::Int(dbid(&r.db_name)),
         text(&r.db_name),

@@ -1,7 +1,7 @@
 //! Data-driven tests of the V$ query subset over a fixed snapshot.
 
 use super::*;
-use crate::sga::{InstanceState, ProcessKind, ServerKind, SessionStatus, SessionType};
+use crate::rows::{InstanceState, ProcessKind, ServerKind, SessionStatus, SessionType};
 
 fn snapshot() -> Snapshot {
     let proc_row = |pid: u32, spid: i32, pname: Option<&str>, bg: bool| ProcessRow {

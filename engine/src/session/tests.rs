@@ -50,7 +50,24 @@ fn session() -> (Session, Arc<LocalInstance>) {
         server_host: "dbhost".into(),
         max_open_cursors: 300,
     };
-    (Session::new(cfg, Arc::new(creds), inst.clone()), inst)
+    (
+        Session::new(cfg, Arc::new(creds), inst.clone(), seeded_random(7)),
+        inst,
+    )
+}
+
+/// A deterministic byte source (splitmix64) for reproducible session keys.
+pub(crate) fn seeded_random(seed: u64) -> RandomSource {
+    let mut state = seed;
+    Box::new(move |buf: &mut [u8]| {
+        for b in buf.iter_mut() {
+            state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
+            let mut z = state;
+            z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+            z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+            *b = (z ^ (z >> 31)) as u8;
+        }
+    })
 }
 
 fn one_send(acts: Vec<Action>) -> Vec<u8> {

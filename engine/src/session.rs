@@ -5,10 +5,7 @@
 //! request queue. State: the negotiation phase, the logged-in user and session slot, the
 //! cursors (ids, cached statements, fetch positions) and the transaction flag.
 
-pub mod instance;
-
 use std::collections::HashMap;
-use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, UNIX_EPOCH};
 
@@ -24,28 +21,12 @@ use tns::ttc::request::{
 };
 use tns::ttc::types::DateTime;
 
-pub use instance::{InstanceHooks, InstanceOutcome, LocalInstance, SessionInfo, SessionSlot};
+pub use crate::port::{
+    Credentials, InstanceHooks, InstanceOutcome, LocalInstance, SessionInfo, SessionSlot,
+};
 
-use crate::pwfile::{self, PasswordFile};
 use crate::sql::eval::{EvalContext, QueryPlan, Value, plan_query};
 use crate::sql::{self, OraError, Statement};
-
-/// Where user verifiers come from.
-pub trait Credentials: Send + Sync {
-    /// The 12c verifier of `user` (already normalised), if the user exists.
-    fn verifier(&self, user: &str) -> Option<Verifier>;
-    /// The administrative privileges of `user` (`SYSDBA`, `SYSOPER`, `ALTER_SYSTEM`, ...).
-    fn grants(&self, user: &str) -> Vec<String> {
-        let _ = user;
-        Vec::new()
-    }
-    /// Replaces the verifiers of `user` with ones derived from `password`
-    /// (`connection.changepassword()`, or a login with a new password).
-    fn set_password(&self, user: &str, password: &[u8]) -> Result<(), OraError> {
-        let _ = (user, password);
-        Err(OraError::new(1031, "insufficient privileges", 0))
-    }
-}
 
 /// Administrative connection modes (AUTH mode bits) and the grant each needs.
 const ADMIN_MODES: [(u32, &str); 7] = [
@@ -58,50 +39,6 @@ const ADMIN_MODES: [(u32, &str); 7] = [
     (0x800_0000, "SYSRAC"),
 ];
 
-/// Credentials read from the password file at every login (so `oradb user add` takes effect
-/// without a restart).
-#[derive(Debug, Clone)]
-pub struct PasswordFileCredentials {
-    path: PathBuf,
-}
-
-impl PasswordFileCredentials {
-    /// Reads `$ORACLE_HOME/dbs/orapw<SID>`.
-    pub fn new(oracle_home: &std::path::Path, sid: &str) -> Self {
-        PasswordFileCredentials {
-            path: pwfile::path_for(oracle_home, sid),
-        }
-    }
-}
-
-impl Credentials for PasswordFileCredentials {
-    fn verifier(&self, user: &str) -> Option<Verifier> {
-        let f = PasswordFile::load(&self.path).ok()?;
-        f.lookup(user).map(|u| u.v12c.clone())
-    }
-
-    fn grants(&self, user: &str) -> Vec<String> {
-        PasswordFile::load(&self.path)
-            .ok()
-            .and_then(|f| f.lookup(user).map(|u| u.grants.clone()))
-            .unwrap_or_default()
-    }
-
-    fn set_password(&self, user: &str, password: &[u8]) -> Result<(), OraError> {
-        let io = |e: pwfile::PwFileError| OraError::new(1990, e.to_string(), 0);
-        let mut f = PasswordFile::load(&self.path).map_err(io)?;
-        let Some(entry) = f.users.iter_mut().find(|u| u.name == user) else {
-            return Err(OraError::new(
-                1918,
-                format!("user '{user}' does not exist"),
-                0,
-            ));
-        };
-        *entry = pwfile::UserEntry::new(user, password, entry.grants.clone());
-        f.save().map_err(io)
-    }
-}
-
 /// Fixed facts about the server the engine reports.
 #[derive(Debug, Clone)]
 pub struct SessionConfig {
@@ -113,6 +50,14 @@ pub struct SessionConfig {
     pub server_host: String,
     /// `AUTH_MAX_OPEN_CURSORS`.
     pub max_open_cursors: u32,
+}
+
+/// A user name as Oracle stores it: upper case unless quoted (`"scott"` stays `scott`).
+pub fn normalize_user(name: &str) -> String {
+    match name.strip_prefix('"').and_then(|n| n.strip_suffix('"')) {
+        Some(q) => q.to_owned(),
+        None => name.to_uppercase(),
+    }
 }
 
 /// Oracle version reported to clients: 19.3.0.0.0.
@@ -224,11 +169,13 @@ const ORA_01017: &str = "ORA-01017: invalid username/password; logon denied";
 const ORA_01012: &str = "ORA-01012: not logged on";
 
 impl Session {
-    /// A session in its initial state (waiting for the PROTOCOL message).
+    /// A session in its initial state (waiting for the PROTOCOL message). `random` fills
+    /// session keys and salts: the driver injects the OS's generator, tests a seeded one.
     pub fn new(
         cfg: SessionConfig,
         creds: Arc<dyn Credentials>,
         inst: Arc<dyn InstanceHooks>,
+        random: RandomSource,
     ) -> Self {
         Session {
             cfg,
@@ -248,14 +195,8 @@ impl Session {
             pending: None,
             work: 0,
             combo_key: None,
-            random: Box::new(|b: &mut [u8]| rand::fill(b)),
+            random,
         }
-    }
-
-    /// Replaces the random source (tests use a deterministic one).
-    pub fn with_random(mut self, random: RandomSource) -> Self {
-        self.random = random;
-        self
     }
 
     /// The session slot once logged in.
@@ -459,7 +400,7 @@ impl Session {
                 }
             }
             Piggyback::SetSchema(schema) => {
-                self.current_schema = pwfile::normalize_user(&schema);
+                self.current_schema = normalize_user(&schema);
             }
             Piggyback::EndToEnd(e) => {
                 let set = |field: &mut String, v: Option<Option<String>>| {
@@ -512,7 +453,7 @@ impl Session {
     }
 
     fn auth_one(&mut self, auth: Auth) -> Vec<Action> {
-        let user = pwfile::normalize_user(&auth.user);
+        let user = normalize_user(&auth.user);
         let found = self.creds.verifier(&user);
         let known = found.is_some();
         let verifier = found.unwrap_or_else(|| Verifier::decoy(&user));
@@ -671,7 +612,7 @@ impl Session {
                 OraError::new(1017, "invalid username/password; logon denied", 0),
             );
         };
-        let user = pwfile::normalize_user(&auth.user);
+        let user = normalize_user(&auth.user);
         let matches = self.creds.verifier(&user).is_some_and(|v| v.matches(&old));
         if !matches {
             return fail(self, OraError::new(28008, "invalid old password", 0));

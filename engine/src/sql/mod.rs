@@ -183,7 +183,7 @@ pub enum Statement {
         time_zone: Option<i16>,
     },
     /// A query on V$ views, answered by the instance (the SQL text, re-run at each
-    /// execution: see [`crate::sga::views`]).
+    /// execution: see [`crate::views`]).
     InstanceQuery(String),
     /// `ALTER SYSTEM KILL SESSION | DISCONNECT SESSION | REGISTER`, run by the instance.
     InstanceCommand(String),
@@ -211,7 +211,7 @@ impl Statement {
         let mut all = Vec::new();
         match self {
             Statement::InstanceQuery(text) | Statement::InstanceCommand(text) => {
-                return crate::sga::views::bind_names(text);
+                return crate::views::bind_names(text);
             }
             Statement::Select {
                 items, connect_by, ..
@@ -751,11 +751,11 @@ pub fn parse(sql: &str) -> Result<Statement, OraError> {
         }
     }
     // Statements on the instance itself (V$ views, ALTER SYSTEM) first.
-    match crate::sga::views::parse(sql) {
-        Ok(Some(crate::sga::views::Statement::Query(_))) => {
+    match crate::views::parse(sql) {
+        Ok(Some(crate::views::Statement::Query(_))) => {
             return Ok(Statement::InstanceQuery(sql.to_string()));
         }
-        Ok(Some(crate::sga::views::Statement::AlterSystem(_))) => {
+        Ok(Some(crate::views::Statement::AlterSystem(_))) => {
             return Ok(Statement::InstanceCommand(sql.to_string()));
         }
         Ok(None) => {}

@@ -1,0 +1,240 @@
+//! The rows the instance shows through its V$ views (V$SESSION, V$PROCESS, V$INSTANCE) and
+//! the enumerations in their columns. They live in the engine because the engine evaluates
+//! V$ queries over snapshots of these rows; the SGA (in `server_proc`) produces them from
+//! shared memory and stores the enumerations as their `u32` codes.
+
+/// V$INSTANCE.STATUS.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InstanceState {
+    /// No instance (segment being created or torn down).
+    Shutdown = 0,
+    /// `STARTUP NOMOUNT`.
+    Started = 1,
+    /// `STARTUP MOUNT`.
+    Mounted = 2,
+    /// Open: logins allowed.
+    Open = 3,
+}
+
+impl InstanceState {
+    pub fn from_u32(v: u32) -> InstanceState {
+        match v {
+            1 => InstanceState::Started,
+            2 => InstanceState::Mounted,
+            3 => InstanceState::Open,
+            _ => InstanceState::Shutdown,
+        }
+    }
+
+    /// The text V$INSTANCE.STATUS shows.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            InstanceState::Shutdown => "SHUTDOWN",
+            InstanceState::Started => "STARTED",
+            InstanceState::Mounted => "MOUNTED",
+            InstanceState::Open => "OPEN",
+        }
+    }
+}
+
+/// What kind of process holds a process slot.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProcessKind {
+    /// A dedicated server (`oracle<SID> (LOCAL=NO)`).
+    Dedicated = 1,
+    /// A background process of the instance (PMON, LREG, ...).
+    Background = 2,
+    /// A dispatcher (D000...).
+    Dispatcher = 3,
+    /// A shared server (S000...).
+    SharedServer = 4,
+}
+
+impl ProcessKind {
+    pub fn from_u32(v: u32) -> ProcessKind {
+        match v {
+            2 => ProcessKind::Background,
+            3 => ProcessKind::Dispatcher,
+            4 => ProcessKind::SharedServer,
+            _ => ProcessKind::Dedicated,
+        }
+    }
+}
+
+/// V$SESSION.STATUS.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SessionStatus {
+    /// Idle, waiting for the client.
+    Inactive = 0,
+    /// Executing a call.
+    Active = 1,
+    /// Marked to be killed.
+    Killed = 2,
+}
+
+impl SessionStatus {
+    /// The text V$SESSION.STATUS shows.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SessionStatus::Inactive => "INACTIVE",
+            SessionStatus::Active => "ACTIVE",
+            SessionStatus::Killed => "KILLED",
+        }
+    }
+}
+
+/// V$SESSION.SERVER.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ServerKind {
+    /// A dedicated server process.
+    Dedicated = 0,
+    /// On a shared server right now.
+    Shared = 1,
+    /// A shared-server session between calls.
+    None = 2,
+    /// A DRCP pooled server.
+    Pooled = 3,
+}
+
+impl ServerKind {
+    pub fn from_u32(v: u32) -> ServerKind {
+        match v {
+            1 => ServerKind::Shared,
+            2 => ServerKind::None,
+            3 => ServerKind::Pooled,
+            _ => ServerKind::Dedicated,
+        }
+    }
+
+    /// The text V$SESSION.SERVER shows.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ServerKind::Dedicated => "DEDICATED",
+            ServerKind::Shared => "SHARED",
+            ServerKind::None => "NONE",
+            ServerKind::Pooled => "POOLED",
+        }
+    }
+}
+
+/// V$SESSION.TYPE.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SessionType {
+    /// A user session.
+    User = 0,
+    /// A background process's session.
+    Background = 1,
+}
+
+impl SessionType {
+    /// The text V$SESSION.TYPE shows.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SessionType::User => "USER",
+            SessionType::Background => "BACKGROUND",
+        }
+    }
+}
+
+/// One row of V$SESSION.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionRow {
+    /// SADDR.
+    pub saddr: String,
+    /// SID.
+    pub sid: u32,
+    /// SERIAL#.
+    pub serial: u32,
+    /// AUDSID.
+    pub audsid: u64,
+    /// PADDR (joins V$PROCESS.ADDR).
+    pub paddr: String,
+    /// USER#.
+    pub user_id: u32,
+    /// USERNAME (`None` = NULL).
+    pub username: Option<String>,
+    /// STATUS.
+    pub status: SessionStatus,
+    /// SERVER.
+    pub server: ServerKind,
+    /// OSUSER.
+    pub osuser: String,
+    /// PROCESS (client pid).
+    pub process: String,
+    /// MACHINE.
+    pub machine: String,
+    /// PORT.
+    pub port: u32,
+    /// TERMINAL.
+    pub terminal: String,
+    /// PROGRAM.
+    pub program: String,
+    /// TYPE.
+    pub session_type: SessionType,
+    /// MODULE.
+    pub module: String,
+    /// LOGON_TIME as Unix seconds.
+    pub logon_time: u64,
+    /// LAST_CALL_ET in seconds.
+    pub last_call_et: u64,
+    /// SERVICE_NAME.
+    pub service_name: String,
+    /// OS pid of the owning process (not a V$SESSION column; for admin tools).
+    pub owner_spid: i32,
+}
+
+/// One row of V$PROCESS.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProcessRow {
+    /// ADDR.
+    pub addr: String,
+    /// PID (Oracle process number).
+    pub pid: u32,
+    /// SERIAL#.
+    pub serial: u32,
+    /// SPID (OS pid).
+    pub spid: i32,
+    /// PNAME (`None` = NULL, for foregrounds).
+    pub pname: Option<String>,
+    /// USERNAME (OS user).
+    pub username: String,
+    /// TERMINAL.
+    pub terminal: String,
+    /// PROGRAM.
+    pub program: String,
+    /// BACKGROUND: true for background processes (shown as `1`, else NULL).
+    pub background: bool,
+    /// Kind of process (not a column; for the listener load and admin tools).
+    pub kind: ProcessKind,
+}
+
+/// The one row of V$INSTANCE.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InstanceRow {
+    /// INSTANCE_NUMBER.
+    pub instance_number: u32,
+    /// INSTANCE_NAME.
+    pub instance_name: String,
+    /// HOST_NAME.
+    pub host_name: String,
+    /// VERSION.
+    pub version: String,
+    /// STARTUP_TIME as Unix seconds.
+    pub startup_time: u64,
+    /// STATUS.
+    pub status: InstanceState,
+    /// SHUTDOWN_PENDING.
+    pub shutdown_pending: bool,
+    /// LOGINS: ALLOWED or RESTRICTED.
+    pub logins_restricted: bool,
+    /// DATABASE_STATUS (ACTIVE).
+    pub database_status: &'static str,
+    /// INSTANCE_ROLE.
+    pub instance_role: &'static str,
+    /// DB_NAME (not a V$INSTANCE column, V$DATABASE.NAME).
+    pub db_name: String,
+    /// ORACLE_SID (not a column).
+    pub sid: String,
+    /// Pid of `oradb` (not a column).
+    pub instance_pid: i32,
+}
