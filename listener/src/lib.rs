@@ -3,6 +3,7 @@
 //! spawner zygote over `SCM_RIGHTS`. Also the admin protocol spoken by `lsnrctl`.
 
 pub mod admin;
+pub mod control;
 pub mod handoff;
 pub mod home;
 pub mod listener_log;

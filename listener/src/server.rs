@@ -3,8 +3,10 @@
 //! with the [`ServiceDirectory`], answers pings and refusals itself, and hands everything
 //! else to the spawner. Misbehaving clients (garbage, truncated or absurd packets, silence)
 //! are dropped with a `listener.log` entry naming their address; nobody else notices.
-//! `lsnrctl` commands arrive on the admin Unix socket; SIGTERM/SIGINT stop the listener and
-//! SIGHUP reloads it.
+//! `lsnrctl` commands arrive on the admin Unix socket and are answered by the verbs of
+//! [`crate::control`]; this loop only reads the request line, carries out the verb's effects
+//! (stop, bind or close endpoints, prespawn) and writes the answer. SIGTERM/SIGINT stop the
+//! listener and SIGHUP reloads it (the `reload` verb).
 
 use std::collections::HashMap;
 use std::io::{ErrorKind, Read, Write};
@@ -21,7 +23,8 @@ use nix::sys::signalfd::{SfdFlags, SignalFd};
 use nix::sys::socket::{getsockopt, sockopt::PeerCredentials};
 use tns::packet::{self, Redirect, Refuse, VSNNUM_19C};
 
-use crate::admin::{AdminRequest, AdminResponse, StatusReport};
+use crate::admin::AdminResponse;
+use crate::control::{self, Effect, ListenerState, SettingsLoader, TraceControl};
 use crate::descriptor::{self, DescriptorError};
 use crate::handoff::{HandoffMessage, HandoffMeta};
 use crate::home::OracleHome;
@@ -87,11 +90,6 @@ fn io_err(context: impl Into<String>) -> impl FnOnce(std::io::Error) -> ServerEr
     move |source| ServerError::Io { context, source }
 }
 
-/// Loads the listener's settings (re-run on reload).
-pub type SettingsLoader = Box<dyn Fn() -> Result<ListenerSettings, String>>;
-/// Applies a tracing filter directive (`info`, `debug`, ...).
-pub type TraceControl = Box<dyn Fn(&str) -> Result<(), String>>;
-
 /// Everything the loop needs at start.
 pub struct ServerParts {
     /// The Oracle home.
@@ -138,17 +136,6 @@ struct Conn {
     deadline: Option<Instant>,
 }
 
-/// Tracing filter for an Oracle trace level word.
-pub fn trace_directive(level: &str) -> Option<&'static str> {
-    match level.trim().to_ascii_lowercase().as_str() {
-        "off" | "0" => Some("warn"),
-        "user" | "4" => Some("info"),
-        "admin" | "10" => Some("debug"),
-        "support" | "16" => Some("trace"),
-        _ => None,
-    }
-}
-
 fn peer_address(addr: &SocketAddr) -> String {
     format!(
         "(ADDRESS=(PROTOCOL=tcp)(HOST={})(PORT={}))",
@@ -159,12 +146,8 @@ fn peer_address(addr: &SocketAddr) -> String {
 
 /// The running listener.
 pub struct Server {
-    home: OracleHome,
-    settings: ListenerSettings,
-    loader: SettingsLoader,
-    trace: TraceControl,
-    trace_level: String,
-    log_level: String,
+    /// What the `lsnrctl` verbs see and change.
+    state: ListenerState,
     spawner: Spawner,
     argv: Option<ArgvArea>,
     poll: Poll,
@@ -179,11 +162,7 @@ pub struct Server {
     rate_second: u64,
     shared_accepted: u32,
     registration: Option<RegistrationServer>,
-    directory: ServiceDirectory,
-    log: ListenerLog,
     next_token: usize,
-    started: SystemTime,
-    started_at: Instant,
     stop: bool,
 }
 
@@ -253,14 +232,22 @@ impl Server {
         })?;
         let directory = ServiceDirectory::new(&settings.sids);
         let trace_level = settings.trace_level.clone();
-        let log_level = trace_directive(&trace_level).unwrap_or("warn").to_string();
+        let log_level = control::trace_directive(&trace_level)
+            .unwrap_or("warn")
+            .to_string();
         let mut server = Self {
-            home,
-            settings,
-            loader,
-            trace,
-            trace_level,
-            log_level,
+            state: ListenerState {
+                home,
+                settings,
+                loader,
+                trace,
+                trace_level,
+                log_level,
+                log,
+                directory,
+                started: SystemTime::now(),
+                started_at: Instant::now(),
+            },
             spawner,
             argv,
             poll,
@@ -274,14 +261,10 @@ impl Server {
             rate_second: 0,
             shared_accepted: 0,
             registration: None,
-            directory,
-            log,
             next_token: FIRST_DYNAMIC,
-            started: SystemTime::now(),
-            started_at: Instant::now(),
             stop: false,
         };
-        let endpoints = server.settings.endpoints.clone();
+        let endpoints = server.state.settings.endpoints.clone();
         for e in &endpoints {
             if let Err(err) = server.bind_endpoint(e) {
                 server.cleanup_files();
@@ -299,14 +282,14 @@ impl Server {
     /// Opens the registration endpoint instances' LREG connects to (keyed by the first TCP
     /// port), unless `DYNAMIC_REGISTRATION_<l>=OFF`.
     fn start_registration(&mut self) {
-        if !self.settings.dynamic_registration {
+        if !self.state.settings.dynamic_registration {
             return;
         }
         let Some(port) = self.endpoints.values().map(|b| b.local.port()).min() else {
             return;
         };
         let path = server_proc::registration::socket_path_for_port(port);
-        match RegistrationServer::start(&path, &self.settings.name) {
+        match RegistrationServer::start(&path, &self.state.settings.name) {
             Ok(r) => {
                 tracing::info!(path = %path.display(), "accepting service registrations");
                 self.registration = Some(r);
@@ -320,7 +303,8 @@ impl Server {
         let Some(r) = &self.registration else { return };
         let services = r.registry().services();
         let events = r.registry().take_events();
-        self.directory
+        self.state
+            .directory
             .replace_dynamic(entries_from_registrations(&services));
         for e in events {
             let rc = if e.kind == RegistrationEventKind::Refused {
@@ -328,23 +312,19 @@ impl Server {
             } else {
                 0
             };
-            self.log
+            self.state
+                .log
                 .event(&format!("{} * {} * {rc}", e.kind.as_str(), e.instance));
         }
     }
 
     /// Tells the spawner how many idle dedicated servers to keep per SID (PRESPAWN_LIST).
     fn apply_prespawn(&mut self) {
-        let mut pools: Vec<(String, usize)> = Vec::new();
-        for s in &self.settings.sids {
-            let sid = s.sid_name.to_ascii_uppercase();
-            match pools.iter_mut().find(|(p, _)| *p == sid) {
-                Some((_, n)) => *n += s.prespawn,
-                None => pools.push((sid, s.prespawn)),
-            }
-        }
-        pools.retain(|(_, n)| *n > 0);
-        if let Err(e) = self.spawner.prespawn(&pools) {
+        self.prespawn(&control::prespawn_pools(&self.state.settings));
+    }
+
+    fn prespawn(&mut self, pools: &[(String, usize)]) {
+        if let Err(e) = self.spawner.prespawn(pools) {
             tracing::warn!(error = %e, "cannot set the prespawned pools");
         }
     }
@@ -354,31 +334,30 @@ impl Server {
         let mut b = format!(
             "\n\n{} on {}\n\nCopyright (c) 1991, 2026, orasim.  All rights reserved.\n\n",
             report::tnslsnr_version(),
-            crate::oratime::format_timestamp(self.started)
+            crate::oratime::format_timestamp(self.state.started)
         );
-        if let Some(p) = &self.settings.parameter_file {
+        if let Some(p) = &self.state.settings.parameter_file {
             b.push_str(&format!("System parameter file is {}\n", p.display()));
         }
         b.push_str(&format!(
             "Log messages written to {}\n",
-            self.log.path().display()
+            self.state.log.path().display()
         ));
         b.push_str(&format!(
             "Trace level is currently {}\n\n",
-            trace_number(&self.trace_level)
+            control::trace_number(&self.state.trace_level)
         ));
         b.push_str(&format!("Started with pid={}\n", std::process::id()));
-        let mut eps: Vec<&Bound> = self.endpoints.values().collect();
-        eps.sort_by_key(|e| e.local.port());
-        for e in eps {
+        let mut eps = self.bound_endpoints();
+        eps.sort_by_key(|e| e.port);
+        for e in &eps {
             b.push_str(&format!(
-                "Listening on: (DESCRIPTION=(ADDRESS=(PROTOCOL=tcp)(HOST={})(PORT={})))\n",
-                e.endpoint.host,
-                e.local.port()
+                "Listening on: {}\n",
+                control::endpoint_description(e)
             ));
         }
         b.push_str("\nTIMESTAMP * CONNECT DATA [* PROTOCOL INFO] * EVENT [* SID] * RETURN CODE\n");
-        self.log.raw(&b);
+        self.state.log.raw(&b);
     }
 
     fn token(&mut self) -> Token {
@@ -496,8 +475,10 @@ impl Server {
             match Signal::try_from(info.ssi_signo as i32) {
                 Ok(Signal::SIGCHLD) => self.check_spawner(),
                 Ok(Signal::SIGHUP) => {
-                    let lines = self.reload();
-                    tracing::info!(?lines, "reloaded on SIGHUP");
+                    let bound = self.bound_endpoints();
+                    let outcome = control::reload(&mut self.state, &bound);
+                    let response = self.carry_out(outcome);
+                    tracing::info!(?response, "reloaded on SIGHUP");
                 }
                 Ok(s) => {
                     tracing::info!(signal = %s, "stopping");
@@ -515,11 +496,11 @@ impl Server {
             return;
         }
         tracing::error!(pid = self.spawner.pid().as_raw(), "spawner exited");
-        self.log.event(&format!(
+        self.state.log.event(&format!(
             "(SPAWNER) * {} * exited * 12500",
-            self.settings.name
+            self.state.settings.name
         ));
-        match Spawner::start(&self.settings.name, self.argv) {
+        match Spawner::start(&self.state.settings.name, self.argv) {
             Ok(s) => {
                 tracing::info!(pid = s.pid().as_raw(), "spawner restarted");
                 self.spawner = s;
@@ -566,7 +547,7 @@ impl Server {
     /// as Oracle's rate limiter does).
     fn rate_allows(&mut self, token: Token) -> bool {
         self.roll_rate_window();
-        let shared_cap = self.settings.connection_rate;
+        let shared_cap = self.state.settings.connection_rate;
         let shared_used = self.shared_accepted;
         let Some(b) = self.endpoints.get_mut(&token) else {
             return false;
@@ -584,10 +565,10 @@ impl Server {
         } else if !b.throttled {
             b.throttled = true;
             tracing::info!(address = %b.endpoint.address(), "connection rate limit reached; queueing");
-            self.log.event(&format!(
+            self.state.log.event(&format!(
                 "{} * rate_limit * {} * 1158\nTNS-01158: Internal connection limit reached, preventing dispatcher from connecting",
                 b.endpoint.address(),
-                self.settings.name
+                self.state.settings.name
             ));
         }
         allowed
@@ -611,13 +592,13 @@ impl Server {
             }
             match result {
                 Ok((mut stream, addr)) => {
-                    if let Some(v) = &self.settings.valid_nodes
+                    if let Some(v) = &self.state.settings.valid_nodes
                         && !v.allows(addr.ip())
                     {
                         // Closed at once: the client sees ORA-12537 (connection closed).
                         let peer = peer_address(&addr);
                         tracing::info!(%peer, "rejected by valid node checking");
-                        self.log.dropped(
+                        self.state.log.dropped(
                             TnsCode(12546),
                             &[TnsCode::PROTOCOL_ADAPTER, TnsCode(516)],
                             &peer,
@@ -639,7 +620,7 @@ impl Server {
                         tracing::warn!(error = %e, "cannot register client");
                         continue;
                     }
-                    let timeout = self.settings.inbound_connect_timeout;
+                    let timeout = self.state.settings.inbound_connect_timeout;
                     let deadline = (!timeout.is_zero()).then(|| Instant::now() + timeout);
                     tracing::debug!(peer = %addr, rate_window = self.rate_second, "accepted");
                     self.conns.insert(
@@ -716,7 +697,7 @@ impl Server {
         if let Some(mut conn) = self.conns.remove(&token) {
             let _ = self.poll.registry().deregister(&mut conn.stream);
             tracing::info!(peer = %conn.peer, code = code.0, reason, "dropping client");
-            self.log.dropped(code, stack, &conn.peer, reason);
+            self.state.log.dropped(code, stack, &conn.peer, reason);
         }
     }
 
@@ -740,7 +721,7 @@ impl Server {
             .filter(|(_, c)| c.deadline.is_some_and(|d| d <= now))
             .map(|(t, _)| *t)
             .collect();
-        let secs = self.settings.inbound_connect_timeout.as_secs();
+        let secs = self.state.settings.inbound_connect_timeout.as_secs();
         for t in expired {
             let reason = format!("no complete CONNECT within INBOUND_CONNECT_TIMEOUT ({secs} s)");
             self.drop_conn(t, TnsCode::INBOUND_TIMEOUT, &[TnsCode(12535)], &reason);
@@ -760,16 +741,18 @@ impl Server {
                     DescriptorError::Syntax { .. } => "establish",
                     DescriptorError::NoConnectData => "establish",
                 };
-                self.log.connect(&cd, &conn.peer, detail, "", Some(code));
+                self.state
+                    .log
+                    .connect(&cd, &conn.peer, detail, "", Some(code));
                 refuse_text(conn.stream, &Refuse::for_error(code.0, VSNNUM_19C));
                 return;
             }
         };
         self.sync_dynamic();
-        let route = self.directory.route(
+        let route = self.state.directory.route(
             &req,
-            self.settings.default_service.as_deref(),
-            self.settings.use_sid_as_service,
+            self.state.settings.default_service.as_deref(),
+            self.state.settings.use_sid_as_service,
         );
         let named = req
             .service_name
@@ -780,7 +763,7 @@ impl Server {
             Route::Ping => {
                 let text = format!(
                     "(DESCRIPTION=(TMP=)(VSNNUM={VSNNUM_19C})(ERR=0)(ALIAS={}))",
-                    self.settings.name
+                    self.state.settings.name
                 );
                 refuse_text(
                     conn.stream,
@@ -790,18 +773,19 @@ impl Server {
                         text,
                     },
                 );
-                self.log.event("ping * 0");
+                self.state.log.event("ping * 0");
             }
             Route::Refuse { code, handler } => {
                 if let Some(k) = &handler {
-                    self.directory.record_refused(k);
+                    self.state.directory.record_refused(k);
                     if let Some(r) = &self.registration {
                         r.registry()
                             .record_handoff(k.instance(), k.handler(), false);
                     }
                 }
                 tracing::info!(peer = %conn.peer, code = code.0, service = %named, "refused");
-                self.log
+                self.state
+                    .log
                     .connect(&cd, &conn.peer, "establish", &named, Some(code));
                 refuse_text(conn.stream, &Refuse::for_error(code.0, VSNNUM_19C));
             }
@@ -825,13 +809,13 @@ impl Server {
     ) {
         let msg = HandoffMessage {
             meta: HandoffMeta {
-                listener: self.settings.name.clone(),
+                listener: self.state.settings.name.clone(),
                 service: named.to_string(),
                 sid: target.instance.clone(),
                 oracle_home: target
                     .oracle_home
                     .clone()
-                    .unwrap_or_else(|| self.home.home.display().to_string()),
+                    .unwrap_or_else(|| self.state.home.home.display().to_string()),
                 global_dbname: target.global_dbname.clone(),
                 peer: conn.peer.clone(),
             },
@@ -858,7 +842,7 @@ impl Server {
         let mut result = self.spawner.hand_off(&conn.stream, &msg);
         if result.is_err() && self.spawner.has_exited() {
             tracing::warn!("spawner has exited; starting a new one");
-            match Spawner::start(&self.settings.name, self.argv) {
+            match Spawner::start(&self.state.settings.name, self.argv) {
                 Ok(s) => {
                     self.spawner = s;
                     self.apply_prespawn();
@@ -878,16 +862,19 @@ impl Server {
         }
         match result {
             Ok(()) => {
-                self.directory.record_established(&target.key);
+                self.state.directory.record_established(&target.key);
                 tracing::info!(peer = %conn.peer, sid = %target.instance, "handed off");
-                self.log.connect(cd, &conn.peer, "establish", named, None);
+                self.state
+                    .log
+                    .connect(cd, &conn.peer, "establish", named, None);
                 // Dropping `conn` closes the listener's copy; the dedicated server owns it now.
             }
             Err(e) => {
-                self.directory.record_refused(&target.key);
+                self.state.directory.record_refused(&target.key);
                 tracing::error!(peer = %conn.peer, error = %e, "hand-off failed");
                 let code = TnsCode::HANDOFF_FAILED;
-                self.log
+                self.state
+                    .log
                     .connect(cd, &conn.peer, "establish", named, Some(code));
                 refuse_text(conn.stream, &Refuse::for_error(code.0, VSNNUM_19C));
             }
@@ -908,7 +895,7 @@ impl Server {
         cd: &str,
         named: &str,
     ) {
-        if self.settings.direct_handoff
+        if self.state.settings.direct_handoff
             && let Some(path) = handoff_path
         {
             let sent = msg.encode().map_err(|e| e.to_string()).and_then(|payload| {
@@ -921,7 +908,7 @@ impl Server {
             });
             match sent {
                 Ok(()) => {
-                    self.directory.record_established(&target.key);
+                    self.state.directory.record_established(&target.key);
                     if let Some(r) = &self.registration {
                         r.registry().record_handoff(
                             target.key.instance(),
@@ -930,7 +917,9 @@ impl Server {
                         );
                     }
                     tracing::info!(peer = %conn.peer, dispatcher = target.key.handler(), "handed to dispatcher");
-                    self.log.connect(cd, &conn.peer, "establish", named, None);
+                    self.state
+                        .log
+                        .connect(cd, &conn.peer, "establish", named, None);
                     return;
                 }
                 Err(e) => {
@@ -939,9 +928,10 @@ impl Server {
             }
         }
         if address.is_empty() {
-            self.directory.record_refused(&target.key);
+            self.state.directory.record_refused(&target.key);
             let code = TnsCode::HANDOFF_FAILED;
-            self.log
+            self.state
+                .log
                 .connect(cd, &conn.peer, "establish", named, Some(code));
             refuse_text(conn.stream, &Refuse::for_error(code.0, VSNNUM_19C));
             return;
@@ -951,12 +941,14 @@ impl Server {
         if let Some(mut s) = into_blocking(conn.stream) {
             let _ = s.write_all(&redirect.encode());
         }
-        self.directory.record_established(&target.key);
+        self.state.directory.record_established(&target.key);
         if let Some(r) = &self.registration {
             r.registry()
                 .record_handoff(target.key.instance(), target.key.handler(), true);
         }
-        self.log.connect(cd, &conn.peer, "establish", named, None);
+        self.state
+            .log
+            .connect(cd, &conn.peer, "establish", named, None);
     }
 
     fn accept_admin(&mut self) {
@@ -1040,23 +1032,9 @@ impl Server {
             .position(|b| *b == b'\n')
             .unwrap_or(a.buf.len());
         let line = String::from_utf8_lossy(&a.buf[..end]).into_owned();
-        let response = if !a.allowed {
-            tracing::warn!("admin command from a foreign uid refused");
-            self.log
-                .event("(CONNECT_DATA=(COMMAND=admin)) * TNS-01189 refused foreign uid * 1189");
-            AdminResponse::Error {
-                code: 1189,
-                lines: vec![TnsCode::NOT_AUTHENTICATED.tns_line()],
-            }
-        } else {
-            match serde_json::from_str::<AdminRequest>(&line) {
-                Ok(req) => self.admin_command(req),
-                Err(e) => AdminResponse::Error {
-                    code: 1153,
-                    lines: vec![format!("{}: {e}", TnsCode(1153).tns_line())],
-                },
-            }
-        };
+        let bound = self.bound_endpoints();
+        let outcome = control::answer_line(&mut self.state, &bound, a.allowed, &line);
+        let response = self.carry_out(outcome);
         // The answer is one short line: write it with a bounded blocking write.
         let stream = std::os::unix::net::UnixStream::from(OwnedFd::from(a.stream));
         let _ = stream.set_nonblocking(false);
@@ -1067,311 +1045,60 @@ impl Server {
         }
     }
 
-    fn admin_command(&mut self, req: AdminRequest) -> AdminResponse {
-        tracing::debug!(?req, "admin command");
-        let cmd_name = match &req {
-            AdminRequest::Status => "status",
-            AdminRequest::Services => "services",
-            AdminRequest::Stop => "stop",
-            AdminRequest::Reload => "reload",
-            AdminRequest::Version => "version",
-            AdminRequest::SaveConfig => "save_config",
-            AdminRequest::Set { .. } => "set",
-            AdminRequest::Show { .. } => "show",
-        };
-        self.log.event(&format!(
-            "(CONNECT_DATA=(CID=(PROGRAM=)(HOST={})(USER={}))(COMMAND={cmd_name})(ARGUMENTS=64)(SERVICE={})(VERSION={VSNNUM_19C})) * {cmd_name} * 0",
-            hostname(),
-            whoami(),
-            self.settings.name
-        ));
-        match req {
-            AdminRequest::Status => AdminResponse::Status(Box::new(self.status())),
-            AdminRequest::Services => AdminResponse::Services {
-                services: self.directory.views(),
-            },
-            AdminRequest::Version => AdminResponse::Ok {
-                lines: vec![
-                    report::tnslsnr_version(),
-                    format!("\tTNS for Linux: Version {} - Production", report::VERSION),
-                    format!(
-                        "\tUnix Domain Socket IPC NT Protocol Adaptor for Linux: Version {} - Production",
-                        report::VERSION
-                    ),
-                    format!(
-                        "\tTCP/IP NT Protocol Adapter for Linux: Version {} - Production",
-                        report::VERSION
-                    ),
-                ],
-            },
-            AdminRequest::Stop => {
-                self.stop = true;
-                let lines = if self.settings.save_config_on_stop {
-                    self.save_config().unwrap_or_else(|e| vec![e])
-                } else {
-                    vec![]
-                };
-                AdminResponse::Ok { lines }
-            }
-            AdminRequest::SaveConfig => match self.save_config() {
-                Ok(lines) => AdminResponse::Ok { lines },
-                Err(e) => AdminResponse::Error {
-                    code: 1153,
-                    lines: vec![format!("{} {e}", TnsCode(1153).tns_line())],
-                },
-            },
-            AdminRequest::Reload => AdminResponse::Ok {
-                lines: self.reload(),
-            },
-            AdminRequest::Set { param, value } => self.set(&param, &value),
-            AdminRequest::Show { param } => self.show(&param),
-        }
+    /// The endpoints listened on, with their bound ports, as the verbs see them.
+    fn bound_endpoints(&self) -> Vec<Endpoint> {
+        self.endpoints
+            .values()
+            .map(|b| b.endpoint.clone())
+            .collect()
     }
 
-    fn status(&self) -> StatusReport {
-        let mut endpoints: Vec<&Bound> = self.endpoints.values().collect();
-        endpoints.sort_by_key(|b| (b.endpoint.host.clone(), b.local.port()));
-        StatusReport {
-            alias: self.settings.name.clone(),
-            version: report::tnslsnr_version(),
-            start_unix: self
-                .started
-                .duration_since(UNIX_EPOCH)
-                .map(|d| d.as_secs())
-                .unwrap_or(0),
-            uptime_secs: self.started_at.elapsed().as_secs(),
-            trace_level: self.trace_level.clone(),
-            security: "ON: Local OS Authentication".to_string(),
-            default_service: self.settings.default_service.clone(),
-            parameter_file: self
-                .settings
-                .parameter_file
-                .as_ref()
-                .map(|p| p.display().to_string()),
-            log_file: self
-                .log
-                .enabled()
-                .then(|| self.log.path().display().to_string()),
-            endpoints: endpoints
-                .iter()
-                .map(|b| {
-                    format!(
-                        "(DESCRIPTION=(ADDRESS=(PROTOCOL=tcp)(HOST={})(PORT={})))",
-                        b.endpoint.host,
-                        b.local.port()
-                    )
-                })
-                .collect(),
-            services: self.directory.views(),
-            pid: std::process::id(),
-        }
-    }
-
-    /// Persists the runtime-settable parameters into the parameter file (Oracle's layout).
-    fn save_config(&mut self) -> Result<Vec<String>, String> {
-        let path = self
-            .settings
-            .parameter_file
-            .clone()
-            .unwrap_or_else(|| self.home.listener_ora());
-        let mut params = vec![(
-            "INBOUND_CONNECT_TIMEOUT",
-            self.settings.inbound_connect_timeout.as_secs().to_string(),
-        )];
-        if trace_directive(&self.trace_level).is_some() {
-            params.push(("TRACE_LEVEL", self.trace_level.to_ascii_uppercase()));
-        }
-        params.push((
-            "LOGGING",
-            if self.log.enabled() { "ON" } else { "OFF" }.to_string(),
-        ));
-        let stamp = crate::oratime::format_timestamp(SystemTime::now());
-        let backup = crate::settings::save_params(&path, &self.settings.name, &params, &stamp)
-            .map_err(|e| format!("{}: {e}", path.display()))?;
-        self.settings.parameter_file = Some(path.clone());
-        Ok(vec![
-            format!("Saved {} configuration parameters.", self.settings.name),
-            format!("Listener Parameter File   {}", path.display()),
-            format!("Old Parameter File   {}", backup.display()),
-        ])
-    }
-
-    fn param_line(&self, param: &str, value: &str) -> String {
-        format!(
-            "{} parameter \"{param}\" set to {value}",
-            self.settings.name
-        )
-    }
-
-    fn set(&mut self, param: &str, value: &str) -> AdminResponse {
-        if self.settings.admin_restrictions {
-            return AdminResponse::Error {
-                code: 12508,
-                lines: vec![TnsCode(12508).tns_line()],
-            };
-        }
-        let param = param.to_ascii_lowercase();
-        let bad = |this: &Self| AdminResponse::Error {
-            code: 1153,
-            lines: vec![
-                format!("{} {param} {value}", TnsCode(1153).tns_line()),
-                this.param_hint(),
-            ],
-        };
-        match param.as_str() {
-            "inbound_connect_timeout" => {
-                let Ok(secs) = value.trim().parse::<u64>() else {
-                    return bad(self);
-                };
-                self.settings.inbound_connect_timeout = Duration::from_secs(secs);
-            }
-            "trc_level" => {
-                let Some(dir) = trace_directive(value) else {
-                    return bad(self);
-                };
-                if let Err(e) = (self.trace)(dir) {
-                    return AdminResponse::Error {
-                        code: 1153,
-                        lines: vec![e],
-                    };
-                }
-                self.trace_level = value.trim().to_ascii_lowercase();
-                self.log_level = dir.to_string();
-            }
-            "log_level" => {
-                if let Err(e) = (self.trace)(value.trim()) {
-                    return AdminResponse::Error {
-                        code: 1153,
-                        lines: vec![format!("{} {e}", TnsCode(1153).tns_line())],
-                    };
-                }
-                self.log_level = value.trim().to_string();
-            }
-            "log_status" => {
-                let on = match value.trim().to_ascii_lowercase().as_str() {
-                    "on" => true,
-                    "off" => false,
-                    _ => return bad(self),
-                };
-                match ListenerLog::open(&self.settings.log_path(), on) {
-                    Ok(l) => {
-                        self.settings.logging = on;
-                        self.log = l;
-                    }
-                    Err(e) => {
-                        return AdminResponse::Error {
-                            code: 1153,
-                            lines: vec![e.to_string()],
-                        };
+    /// Performs a verb's effects and returns its answer (with a line per endpoint that could
+    /// not be bound).
+    fn carry_out(&mut self, outcome: control::Outcome) -> AdminResponse {
+        let control::Outcome {
+            mut response,
+            effects,
+        } = outcome;
+        for effect in effects {
+            match effect {
+                Effect::Stop => self.stop = true,
+                Effect::Close { host, port } => {
+                    let gone: Vec<Token> = self
+                        .endpoints
+                        .iter()
+                        .filter(|(_, b)| b.endpoint.host == host && b.endpoint.port == port)
+                        .map(|(t, _)| *t)
+                        .collect();
+                    for t in gone {
+                        if let Some(mut b) = self.endpoints.remove(&t) {
+                            let _ = self.poll.registry().deregister(&mut b.listener);
+                            tracing::info!(address = %b.endpoint.address(), "endpoint closed by reload");
+                        }
                     }
                 }
-            }
-            _ => return bad(self),
-        }
-        let shown = self.show_value(&param).unwrap_or_default();
-        AdminResponse::Ok {
-            lines: vec![self.param_line(&param, &shown)],
-        }
-    }
-
-    fn param_hint(&self) -> String {
-        "Parameters: inbound_connect_timeout, trc_level, log_level, log_status, log_directory, log_file".to_string()
-    }
-
-    fn show_value(&self, param: &str) -> Option<String> {
-        Some(match param {
-            "inbound_connect_timeout" => {
-                self.settings.inbound_connect_timeout.as_secs().to_string()
-            }
-            "trc_level" => self.trace_level.clone(),
-            "log_level" => self.log_level.clone(),
-            "log_status" => if self.log.enabled() { "ON" } else { "OFF" }.to_string(),
-            "log_directory" => self.settings.log_directory.display().to_string(),
-            "log_file" => self.settings.log_path().display().to_string(),
-            "current_listener" => self.settings.name.clone(),
-            _ => return None,
-        })
-    }
-
-    fn show(&self, param: &str) -> AdminResponse {
-        let param = param.to_ascii_lowercase();
-        match self.show_value(&param) {
-            Some(v) => AdminResponse::Ok {
-                lines: vec![self.param_line(&param, &v)],
-            },
-            None => AdminResponse::Error {
-                code: 1153,
-                lines: vec![
-                    format!("{} {param}", TnsCode(1153).tns_line()),
-                    self.param_hint(),
-                ],
-            },
-        }
-    }
-
-    /// Re-reads the configuration: new endpoints are bound, removed ones closed, services
-    /// replaced (counters of surviving handlers kept); live sessions are untouched.
-    fn reload(&mut self) -> Vec<String> {
-        let new = match (self.loader)() {
-            Ok(s) => s,
-            Err(e) => {
-                tracing::warn!(error = %e, "reload failed");
-                return vec![e];
-            }
-        };
-        let mut notes = Vec::new();
-        let wanted: Vec<Endpoint> = new.endpoints.clone();
-        let stale: Vec<Token> = self
-            .endpoints
-            .iter()
-            .filter(|(_, b)| {
-                !wanted.iter().any(|w| {
-                    w.host.eq_ignore_ascii_case(&b.endpoint.host)
-                        && (w.port == b.local.port() || w.port == 0)
-                })
-            })
-            .map(|(t, _)| *t)
-            .collect();
-        for t in stale {
-            if let Some(mut b) = self.endpoints.remove(&t) {
-                let _ = self.poll.registry().deregister(&mut b.listener);
-                tracing::info!(address = %b.endpoint.address(), "endpoint closed by reload");
-            }
-        }
-        for w in &wanted {
-            let mut have = false;
-            for b in self.endpoints.values_mut() {
-                if b.endpoint.host.eq_ignore_ascii_case(&w.host)
-                    && (w.port == b.local.port() || w.port == 0)
-                {
-                    // QUEUESIZE needs a restart (as in Oracle); RATE_LIMIT follows the file.
-                    b.endpoint.rate_limit = w.rate_limit;
-                    have = true;
+                Effect::Bind(e) => {
+                    if let Err(err) = self.bind_endpoint(&e)
+                        && let AdminResponse::Ok { lines } = &mut response
+                    {
+                        lines.push(err.to_string());
+                    }
                 }
-            }
-            if !have && let Err(e) = self.bind_endpoint(w) {
-                notes.push(e.to_string());
+                Effect::RateLimit {
+                    host,
+                    port,
+                    rate_limit,
+                } => {
+                    for b in self.endpoints.values_mut() {
+                        if b.endpoint.host == host && b.endpoint.port == port {
+                            b.endpoint.rate_limit = rate_limit;
+                        }
+                    }
+                }
+                Effect::Prespawn(pools) => self.prespawn(&pools),
             }
         }
-        self.directory.set_static(&new.sids);
-        let log_changed =
-            new.log_path() != self.settings.log_path() || new.logging != self.settings.logging;
-        if log_changed {
-            match ListenerLog::open(&new.log_path(), new.logging) {
-                Ok(l) => self.log = l,
-                Err(e) => notes.push(e.to_string()),
-            }
-        }
-        if new.trace_level != self.settings.trace_level
-            && let Some(dir) = trace_directive(&new.trace_level)
-            && (self.trace)(dir).is_ok()
-        {
-            self.trace_level = new.trace_level.clone();
-            self.log_level = dir.to_string();
-        }
-        self.settings = new;
-        self.apply_prespawn();
-        notes
+        response
     }
 
     fn cleanup_files(&self) {
@@ -1397,32 +1124,6 @@ fn until_next_second() -> Duration {
         .map(|d| d.subsec_nanos())
         .unwrap_or(0);
     Duration::from_nanos(u64::from(1_000_000_000 - sub)) + Duration::from_millis(1)
-}
-
-/// Oracle's numeric trace level (off 0, user 4, admin 10, support 16).
-fn trace_number(level: &str) -> u32 {
-    match level.trim().to_ascii_lowercase().as_str() {
-        "user" | "4" => 4,
-        "admin" | "10" => 10,
-        "support" | "16" => 16,
-        _ => 0,
-    }
-}
-
-fn hostname() -> String {
-    nix::unistd::gethostname()
-        .ok()
-        .and_then(|h| h.into_string().ok())
-        .unwrap_or_else(|| "localhost".to_string())
-}
-
-fn whoami() -> String {
-    let uid = nix::unistd::getuid();
-    nix::unistd::User::from_uid(uid)
-        .ok()
-        .flatten()
-        .map(|u| u.name)
-        .unwrap_or_else(|| uid.to_string())
 }
 
 /// Decides whether `buf` holds a complete CONNECT yet. `Err(reason)` for anything that can

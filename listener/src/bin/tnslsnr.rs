@@ -7,8 +7,9 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use clap::Parser;
+use listener::control::trace_directive;
 use listener::home::OracleHome;
-use listener::server::{Server, ServerParts, trace_directive};
+use listener::server::{Server, ServerParts};
 use listener::settings;
 use listener::spawner::Spawner;
 use listener::sys::title::ArgvArea;
