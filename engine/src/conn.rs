@@ -517,3 +517,6 @@ impl ServerConn {
         }
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,226 @@
+//! The TNS layer of `ServerConn`, driven byte by byte: CONNECT → ACCEPT, framing, EOF,
+//! refusals of what a client must not send, and lending the session out.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime};
+
+use tns::packet::{self, Connect, Data, LengthMode, Packet};
+use tns::ttc::buf::Writer;
+use tns::ttc::message::ProtocolRequest;
+
+use super::*;
+use crate::port::LocalInstance;
+use crate::session::SessionConfig;
+
+struct NoUsers;
+
+impl crate::port::Credentials for NoUsers {
+    fn verifier(&self, _user: &str) -> Option<tns::o5logon::Verifier> {
+        None
+    }
+}
+
+fn runner(inst: &Arc<LocalInstance>) -> SessionRunner {
+    let cfg = SessionConfig {
+        service_name: "ORCL".into(),
+        db_domain: String::new(),
+        server_host: "h".into(),
+        max_open_cursors: 10,
+    };
+    let session = Session::new(
+        cfg,
+        Arc::new(NoUsers),
+        inst.clone(),
+        Box::new(|b: &mut [u8]| b.fill(7)),
+    );
+    SessionRunner::new(
+        session,
+        WallClock {
+            instant: Instant::now(),
+            wall: SystemTime::UNIX_EPOCH,
+        },
+    )
+}
+
+fn connect_bytes(sdu: u32) -> Vec<u8> {
+    Connect::new(
+        "(DESCRIPTION=(ADDRESS=(PROTOCOL=tcp)(HOST=h)(PORT=1))(CONNECT_DATA=(SERVICE_NAME=ORCL)))",
+        sdu,
+    )
+    .encode()
+}
+
+fn data(payload: &[u8]) -> Vec<u8> {
+    Data {
+        flags: 0,
+        payload: payload.to_vec(),
+    }
+    .encode(LengthMode::Large)
+}
+
+fn protocol_request() -> Vec<u8> {
+    let mut w = Writer::new();
+    ProtocolRequest {
+        version: 6,
+        driver: b"test".to_vec(),
+    }
+    .encode(&mut w);
+    w.into_bytes()
+}
+
+/// An accepted connection and the ACCEPT it sent.
+fn accepted(inst: &Arc<LocalInstance>, sdu: u32) -> (ServerConn, packet::Accept) {
+    let mut c = ServerConn::new(runner(inst), 65535);
+    let now = Instant::now();
+    // One byte at a time: the CONNECT is answered once, when it is complete.
+    for b in connect_bytes(sdu) {
+        assert!(c.poll_transmit().is_none());
+        c.handle_bytes(now, &[b]);
+    }
+    let out = c.poll_transmit().expect("ACCEPT");
+    let (p, used) = packet::decode(&out, LengthMode::Short).unwrap().unwrap();
+    assert_eq!(used, out.len());
+    let Packet::Accept(a) = p else {
+        panic!("expected ACCEPT, got {p:?}")
+    };
+    (c, a)
+}
+
+#[test]
+fn connect_is_accepted_and_later_packets_use_4_byte_lengths_and_the_sdu() {
+    let inst = Arc::new(LocalInstance::new("t", 1));
+    let (mut c, a) = accepted(&inst, 8192);
+    assert_eq!((a.version, a.sdu), (318, 8192));
+    assert_eq!(
+        c.framing(),
+        Framing {
+            mode: LengthMode::Large,
+            sdu: 8192
+        }
+    );
+    // The PROTOCOL request split across two packets is answered once, in a DATA packet.
+    let req = protocol_request();
+    let (head, tail) = req.split_at(5);
+    c.handle_bytes(Instant::now(), &data(head));
+    assert!(c.poll_transmit().is_none());
+    c.handle_bytes(Instant::now(), &data(tail));
+    let out = c.poll_transmit().expect("protocol reply");
+    let (p, used) = packet::decode(&out, LengthMode::Large).unwrap().unwrap();
+    assert_eq!(used, out.len());
+    assert!(matches!(p, Packet::Data(_)), "{p:?}");
+    assert!(!c.is_closed());
+}
+
+#[test]
+fn a_data_eof_or_a_closed_socket_ends_the_connection() {
+    let inst = Arc::new(LocalInstance::new("t", 1));
+    let (mut c, _) = accepted(&inst, 8192);
+    c.handle_bytes(Instant::now(), &Data::eof().encode(LengthMode::Large));
+    assert_eq!(c.end(), Some(SessionEnd::Eof));
+    let (mut c, _) = accepted(&inst, 8192);
+    c.handle_eof();
+    assert_eq!(c.end(), Some(SessionEnd::Eof));
+    assert_eq!(c.poll_timeout(), None);
+}
+
+#[test]
+fn anything_but_connect_first_is_refused() {
+    let inst = Arc::new(LocalInstance::new("t", 1));
+    let mut c = ServerConn::new(runner(&inst), 65535);
+    c.handle_bytes(
+        Instant::now(),
+        &Data {
+            flags: 0,
+            payload: vec![1, 2, 3],
+        }
+        .encode(LengthMode::Short),
+    );
+    assert_eq!(c.end(), Some(SessionEnd::Closed));
+    assert_eq!(c.error(), Some(&ConnError::NotConnect));
+    assert!(c.poll_transmit().is_none());
+}
+
+#[test]
+fn a_packet_longer_than_the_sdu_is_refused_from_its_header() {
+    let inst = Arc::new(LocalInstance::new("t", 1));
+    let (mut c, _) = accepted(&inst, 8192);
+    let big = data(&vec![0u8; 9000]);
+    c.handle_bytes(Instant::now(), &big[..8]);
+    assert_eq!(c.end(), Some(SessionEnd::Closed));
+    assert_eq!(
+        c.error(),
+        Some(&ConnError::OverSdu {
+            len: 9010,
+            sdu: 8192
+        })
+    );
+}
+
+#[test]
+fn a_call_other_than_the_login_before_login_is_refused_and_closed() {
+    let inst = Arc::new(LocalInstance::new("t", 1));
+    let (mut c, _) = accepted(&inst, 8192);
+    c.handle_bytes(Instant::now(), &data(&protocol_request()));
+    assert!(c.poll_transmit().is_some());
+    // A PING (function 147) where the data-types request belongs.
+    let mut w = Writer::new();
+    tns::ttc::request::write_function_header(&mut w, 147, 1, 0);
+    c.handle_bytes(Instant::now(), &data(w.as_bytes()));
+    let out = c.poll_transmit().expect("an error answer");
+    assert!(!out.is_empty());
+    assert_eq!(c.end(), Some(SessionEnd::Closed));
+}
+
+#[test]
+fn a_lent_session_runs_elsewhere_and_a_break_meanwhile_is_passed_on() {
+    let inst = Arc::new(LocalInstance::new("t", 1));
+    let mut c = ServerConn::new_lending(runner(&inst), 65535);
+    let now = Instant::now();
+    c.handle_bytes(now, &connect_bytes(8192));
+    assert!(c.poll_transmit().is_some(), "ACCEPT");
+    assert!(c.poll_request().is_none(), "nothing to run yet");
+    c.handle_bytes(now, &data(&protocol_request()));
+    // The dispatcher's side does not run the call: it lends the session out.
+    assert!(c.poll_transmit().is_none());
+    let (mut r, input) = c.poll_request().expect("a request");
+    assert!(c.session().is_none());
+    assert!(c.poll_request().is_none(), "one request out at a time");
+    // A BREAK while the request is out is for whoever runs it.
+    c.handle_bytes(
+        now,
+        &Marker {
+            kind: MarkerKind::Break,
+        }
+        .encode(LengthMode::Large),
+    );
+    assert!(c.take_interrupt());
+    assert!(!c.take_interrupt());
+    r.handle_input(now + Duration::from_millis(5), input);
+    assert!(!r.in_call());
+    c.finish_request(r);
+    let out = c.poll_transmit().expect("the reply comes home");
+    assert!(matches!(
+        packet::decode(&out, LengthMode::Large).unwrap().unwrap().0,
+        Packet::Data(_)
+    ));
+    // A BREAK that came when the call had ended is answered in order.
+    c.handle_bytes(
+        now,
+        &Marker {
+            kind: MarkerKind::Break,
+        }
+        .encode(LengthMode::Large),
+    );
+    let (mut r, input) = c.poll_request().expect("the break");
+    assert_eq!(input, Input::Break);
+    r.handle_input(now, input);
+    c.finish_request(r);
+    let out = c.poll_transmit().expect("BREAK, RESET, ORA-01013");
+    let (first, _) = packet::decode(&out, LengthMode::Large).unwrap().unwrap();
+    assert_eq!(
+        first,
+        Packet::Marker(Marker {
+            kind: MarkerKind::Break
+        })
+    );
+}
