@@ -10,6 +10,7 @@
 #![forbid(unsafe_code)]
 
 pub mod conn;
+pub mod error;
 pub mod port;
 pub mod rows;
 pub mod session;
@@ -17,7 +18,8 @@ pub mod sql;
 pub mod views;
 
 pub use conn::{Framing, Input, ServerConn, SessionEnd, SessionRunner, WallClock};
+pub use error::OraError;
 pub use port::{
-    Credentials, InstanceHooks, InstanceOutcome, LocalInstance, SessionInfo, SessionSlot,
+    Credentials, GRANT_ALTER_SYSTEM, InstanceHooks, LocalInstance, SessionInfo, SessionSlot,
 };
 pub use session::{Action, RandomSource, Session, SessionConfig, VERSION, normalize_user};

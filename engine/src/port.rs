@@ -6,7 +6,8 @@
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU32, Ordering};
 
-use crate::sql::OraError;
+use crate::error::OraError;
+use crate::views::{AlterSystem, Snapshot, View};
 
 /// Who is logging in (from the AUTH key/values).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -44,19 +45,9 @@ pub struct SessionSlot {
     pub serial: u32,
 }
 
-/// What [`InstanceHooks::instance_statement`] produced.
-#[derive(Debug, Clone, PartialEq)]
-pub enum InstanceOutcome {
-    /// A query's columns and rows.
-    Rows {
-        /// Column descriptions.
-        columns: Vec<tns::ttc::message::ColumnMetadata>,
-        /// Row values.
-        rows: Vec<Vec<crate::sql::eval::Value>>,
-    },
-    /// A command that succeeded ("System altered.").
-    Done,
-}
+/// The system privilege that allows `ALTER SYSTEM` (granted in the password file with
+/// `oradb user add NAME --grant alter-system`).
+pub const GRANT_ALTER_SYSTEM: &str = "ALTER_SYSTEM";
 
 /// Where user verifiers come from.
 pub trait Credentials: Send + Sync {
@@ -93,24 +84,23 @@ pub trait InstanceHooks: Send + Sync {
         self.is_killed(slot)
             .then(|| OraError::new(28, "your session has been killed", 0))
     }
-    /// Runs a statement the instance itself answers (queries on V$ views, ALTER SYSTEM) for
-    /// the session `slot` of `user`; `userenv` are its `SYS_CONTEXT('USERENV', ...)` values
-    /// and `binds` its bind values as text, in order. The default (no SGA) knows no V$
-    /// views and grants no ALTER SYSTEM.
-    fn instance_statement(
-        &self,
-        slot: SessionSlot,
-        user: &str,
-        sql: &str,
-        userenv: &[(String, String)],
-        binds: &[Option<String>],
-    ) -> Result<InstanceOutcome, OraError> {
-        let _ = (slot, user, userenv, binds);
-        if sql.trim_start().to_ascii_uppercase().starts_with("SELECT") {
-            Err(OraError::new(942, "table or view does not exist", 0))
-        } else {
-            Err(OraError::new(1031, "insufficient privileges", 0))
-        }
+    /// The rows of `views` as they are now, for a V$ query the engine evaluates. The
+    /// default (no SGA) has no V$ views: ORA-00942.
+    fn snapshot(&self, views: &[View]) -> Result<Snapshot, OraError> {
+        let _ = views;
+        Err(OraError::new(942, "table or view does not exist", 0))
+    }
+    /// Carries out `ALTER SYSTEM` for the session `me` (the engine has checked the
+    /// privilege): kill or disconnect a session, register with the listener. The default
+    /// (no SGA) cannot.
+    fn alter_system(&self, me: SessionSlot, command: &AlterSystem) -> Result<(), OraError> {
+        let _ = (me, command);
+        Err(OraError::new(1031, "insufficient privileges", 0))
+    }
+    /// V$SESSION.AUDSID of `slot` (`USERENV('SESSIONID')`); the default uses the SID.
+    fn audsid(&self, slot: SessionSlot) -> Option<u64> {
+        let _ = slot;
+        None
     }
     /// Marks the session ACTIVE (in a call) or INACTIVE.
     fn set_active(&self, slot: SessionSlot, active: bool) {

@@ -11,6 +11,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use tns::o5logon::{self, ServerChallenge, Verifier};
 use tns::ttc::buf::{KeyValue, TtcError, Writer};
+use tns::ttc::message::ColumnMetadata;
 use tns::ttc::message::{
     ErrorInfo, ProtocolReply, SERVER_FIELD_VERSION, call_status, encode_data_types_reply,
     encode_describe_info, encode_parameter_pairs, encode_row_data, encode_row_header,
@@ -19,10 +20,12 @@ use tns::ttc::message::{
 use tns::ttc::request::{
     Auth, BindMetadata, Call, DecodeContext, Execute, Piggyback, Request, RequestDecoder,
 };
-use tns::ttc::types::DateTime;
+use tns::ttc::types::{DateTime, Decimal, ora_type};
+
+use crate::views::{self, Cell, ColumnType, QueryContext};
 
 pub use crate::port::{
-    Credentials, InstanceHooks, InstanceOutcome, LocalInstance, SessionInfo, SessionSlot,
+    Credentials, GRANT_ALTER_SYSTEM, InstanceHooks, LocalInstance, SessionInfo, SessionSlot,
 };
 
 use crate::sql::eval::{EvalContext, QueryPlan, Value, plan_query};
@@ -659,9 +662,13 @@ impl Session {
         let secs = i64::try_from(d.as_secs()).unwrap_or(0);
         let inst = self.inst.instance_name();
         let sid = self.slot.map(|s| s.sid).unwrap_or(0);
+        let audsid = self
+            .slot
+            .and_then(|s| self.inst.audsid(s))
+            .unwrap_or(u64::from(sid));
         let userenv = [
             ("SID", sid.to_string()),
-            ("SESSIONID", sid.to_string()),
+            ("SESSIONID", audsid.to_string()),
             ("SESSION_USER", self.user.clone()),
             ("CURRENT_USER", self.user.clone()),
             ("CURRENT_SCHEMA", self.current_schema.clone()),
@@ -1047,17 +1054,22 @@ impl Session {
                     vec![Action::Send(bytes)]
                 }
             }
-            Statement::InstanceCommand(text) => {
+            Statement::AlterSystem(command) => {
                 let Some(slot) = self.slot else {
                     return vec![self.error_bytes_action(ErrorInfo::error(1012, ORA_01012))];
                 };
-                let binds: Vec<Option<String>> =
-                    ctx.binds.iter().map(|(_, v)| value_text(v)).collect();
-                match self
-                    .inst
-                    .instance_statement(slot, &self.user, text, &ctx.userenv, &binds)
-                {
-                    Ok(_) => vec![self.error_bytes_action(ErrorInfo {
+                let granted = self
+                    .creds
+                    .grants(&self.user)
+                    .iter()
+                    .any(|g| g == GRANT_ALTER_SYSTEM);
+                let done = if granted {
+                    self.inst.alter_system(slot, command)
+                } else {
+                    Err(OraError::new(1031, "insufficient privileges", 0))
+                };
+                match done {
+                    Ok(()) => vec![self.error_bytes_action(ErrorInfo {
                         call_status: self.call_status(),
                         ..ErrorInfo::default()
                     })],
@@ -1072,23 +1084,53 @@ impl Session {
 }
 
 impl Session {
-    /// Plans a query: V$ views by asking the instance for its rows now, the rest with the
-    /// engine's own SQL subset.
+    /// Plans a query: V$ views are evaluated over a snapshot the instance gives now, the
+    /// rest with the engine's own SQL subset.
     fn plan(&self, stmt: &Statement, ctx: &EvalContext) -> Result<QueryPlan, OraError> {
-        let Statement::InstanceQuery(text) = stmt else {
+        let Statement::InstanceQuery(query) = stmt else {
             return plan_query(stmt, ctx);
         };
-        let Some(slot) = self.slot else {
+        if self.slot.is_none() {
             return Err(OraError::new(1012, "not logged on", 0));
-        };
-        let binds: Vec<Option<String>> = ctx.binds.iter().map(|(_, v)| value_text(v)).collect();
-        match self
-            .inst
-            .instance_statement(slot, &self.user, text, &ctx.userenv, &binds)?
-        {
-            InstanceOutcome::Rows { columns, rows } => Ok(QueryPlan::from_rows(columns, rows)),
-            InstanceOutcome::Done => Ok(QueryPlan::from_rows(Vec::new(), Vec::new())),
         }
+        let snapshot = self.inst.snapshot(&query.views())?;
+        let qctx = QueryContext {
+            userenv: ctx.userenv.clone(),
+            binds: ctx
+                .binds
+                .iter()
+                .map(|(name, v)| (name.clone(), value_text(v).map_or(Cell::Null, Cell::Text)))
+                .collect(),
+        };
+        let rs = query.execute(&snapshot, &qctx)?;
+        Ok(QueryPlan::from_rows(
+            rs.columns.iter().map(column_metadata).collect(),
+            rs.rows
+                .into_iter()
+                .map(|r| r.into_iter().map(cell_value).collect())
+                .collect(),
+        ))
+    }
+}
+
+/// How a V$ column travels to the client.
+fn column_metadata(c: &views::Column) -> ColumnMetadata {
+    match c.ty {
+        ColumnType::Number => ColumnMetadata::number(&c.name),
+        ColumnType::Varchar2(n) => ColumnMetadata::string(&c.name, ora_type::VARCHAR, n),
+        ColumnType::Date => ColumnMetadata::date(&c.name),
+        // Addresses travel as their hex text (what SQL*Plus shows for RAW).
+        ColumnType::Raw(n) => ColumnMetadata::string(&c.name, ora_type::VARCHAR, n * 2),
+    }
+}
+
+/// A V$ cell as an engine value.
+fn cell_value(c: Cell) -> Value {
+    match c {
+        Cell::Null => Value::Null,
+        Cell::Int(i) => Value::Number(Decimal::from_i128(i128::from(i))),
+        Cell::Text(t) | Cell::Raw(t) => Value::Str(t),
+        Cell::Date(secs) => Value::Date(DateTime::from_unix(i64::try_from(secs).unwrap_or(0), 0)),
     }
 }
 

@@ -15,24 +15,10 @@ use std::cmp::Ordering;
 
 use crate::rows::{InstanceRow, ProcessRow, SessionRow};
 
-/// An error with Oracle's code, text and the 0-based offset in the SQL text.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("ORA-{code:05}: {message}")]
-pub struct ViewError {
-    /// The ORA number.
-    pub code: u32,
-    /// The text after `ORA-nnnnn: `.
-    pub message: String,
-    /// Where in the SQL text.
-    pub offset: usize,
-}
+use crate::error::OraError;
 
-fn err(code: u32, message: impl Into<String>, offset: usize) -> ViewError {
-    ViewError {
-        code,
-        message: message.into(),
-        offset,
-    }
+fn err(code: u32, message: impl Into<String>, offset: usize) -> OraError {
+    OraError::new(code, message, offset)
 }
 
 /// A column's SQL type.
@@ -363,7 +349,7 @@ struct Token {
     at: usize,
 }
 
-fn lex(sql: &str) -> Result<Vec<Token>, ViewError> {
+fn lex(sql: &str) -> Result<Vec<Token>, OraError> {
     let b = sql.as_bytes();
     let mut i = 0;
     let mut out = Vec::new();
@@ -518,6 +504,8 @@ enum OrderKey {
 /// A parsed query on the V$ views.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ViewQuery {
+    /// Bind names in order of first appearance.
+    binds: Vec<String>,
     items: Vec<Item>,
     from: Vec<(View, Option<String>)>,
     filter: Option<Cond>,
@@ -528,6 +516,12 @@ impl ViewQuery {
     /// The views the query reads (to know which snapshots to take).
     pub fn views(&self) -> Vec<View> {
         self.from.iter().map(|(v, _)| *v).collect()
+    }
+
+    /// The bind variable names (upper case, without the colon), each once, in order of
+    /// first appearance — the order in which clients send bind values.
+    pub fn bind_names(&self) -> &[String] {
+        &self.binds
     }
 }
 
@@ -559,15 +553,14 @@ pub enum Statement {
     AlterSystem(AlterSystem),
 }
 
-/// The bind variable names of `sql` (upper case, without the colon), each once, in order of
-/// first appearance — the order in which clients send bind values.
-pub fn bind_names(sql: &str) -> Vec<String> {
+/// The bind variable names among `toks`, each once, in order of first appearance.
+fn bind_names(toks: &[Token]) -> Vec<String> {
     let mut names: Vec<String> = Vec::new();
-    for t in lex(sql).unwrap_or_default() {
-        if let Tok::Bind(n) = t.tok
-            && !names.contains(&n)
+    for t in toks {
+        if let Tok::Bind(n) = &t.tok
+            && !names.contains(n)
         {
-            names.push(n);
+            names.push(n.clone());
         }
     }
     names
@@ -575,7 +568,7 @@ pub fn bind_names(sql: &str) -> Vec<String> {
 
 /// Parses `sql` if it is one of the statements of this module: `Ok(None)` when it is not
 /// (a query on DUAL, PL/SQL, ...), so the engine's own SQL subset handles it.
-pub fn parse(sql: &str) -> Result<Option<Statement>, ViewError> {
+pub fn parse(sql: &str) -> Result<Option<Statement>, OraError> {
     let Ok(toks) = lex(sql) else {
         return Ok(None);
     };
@@ -635,7 +628,7 @@ pub fn parse(sql: &str) -> Result<Option<Statement>, ViewError> {
     Ok(Some(Statement::Query(q)))
 }
 
-fn parse_alter_system(sql: &str, toks: &[Token]) -> Result<AlterSystem, ViewError> {
+fn parse_alter_system(sql: &str, toks: &[Token]) -> Result<AlterSystem, OraError> {
     let mut p = Parser {
         toks,
         pos: 2,
@@ -766,7 +759,7 @@ impl Parser<'_> {
         }
     }
 
-    fn query(&mut self) -> Result<ViewQuery, ViewError> {
+    fn query(&mut self) -> Result<ViewQuery, OraError> {
         self.eat_kw("SELECT");
         let mut items = Vec::new();
         loop {
@@ -860,6 +853,7 @@ impl Parser<'_> {
             return Err(err(933, "SQL command not properly ended", self.here()));
         }
         Ok(ViewQuery {
+            binds: bind_names(self.toks),
             items,
             from,
             filter,
@@ -878,7 +872,7 @@ impl Parser<'_> {
         }
     }
 
-    fn item(&mut self) -> Result<Item, ViewError> {
+    fn item(&mut self) -> Result<Item, OraError> {
         let at = self.here();
         if self.eat_sym("*") {
             return Ok(Item::Star);
@@ -918,7 +912,7 @@ impl Parser<'_> {
         }
     }
 
-    fn colref(&mut self) -> Result<ColRef, ViewError> {
+    fn colref(&mut self) -> Result<ColRef, OraError> {
         let at = self.here();
         let first = self
             .name_token()
@@ -945,7 +939,7 @@ impl Parser<'_> {
         }
     }
 
-    fn or_cond(&mut self) -> Result<Cond, ViewError> {
+    fn or_cond(&mut self) -> Result<Cond, OraError> {
         let mut c = self.and_cond()?;
         while self.eat_kw("OR") {
             let r = self.and_cond()?;
@@ -954,7 +948,7 @@ impl Parser<'_> {
         Ok(c)
     }
 
-    fn and_cond(&mut self) -> Result<Cond, ViewError> {
+    fn and_cond(&mut self) -> Result<Cond, OraError> {
         let mut c = self.simple_cond()?;
         while self.eat_kw("AND") {
             let r = self.simple_cond()?;
@@ -963,7 +957,7 @@ impl Parser<'_> {
         Ok(c)
     }
 
-    fn simple_cond(&mut self) -> Result<Cond, ViewError> {
+    fn simple_cond(&mut self) -> Result<Cond, OraError> {
         // A parenthesised condition (not an IN list: those follow an operand).
         if matches!(self.peek(), Some(Tok::Sym("("))) {
             self.pos += 1;
@@ -1010,7 +1004,7 @@ impl Parser<'_> {
         Ok(Cond::Cmp(left, op, right))
     }
 
-    fn operand(&mut self) -> Result<Operand, ViewError> {
+    fn operand(&mut self) -> Result<Operand, OraError> {
         let at = self.here();
         match self.peek().cloned() {
             Some(Tok::Str(s)) => {
@@ -1146,7 +1140,7 @@ impl ViewQuery {
             .collect()
     }
 
-    fn resolve(&self, sources: &[Source], c: &ColRef) -> Result<usize, ViewError> {
+    fn resolve(&self, sources: &[Source], c: &ColRef) -> Result<usize, OraError> {
         let invalid = || {
             let shown = match &c.qualifier {
                 Some(q) => format!("\"{q}\".\"{}\"", c.name),
@@ -1174,7 +1168,7 @@ impl ViewQuery {
     }
 
     /// Runs the query over `snap`.
-    pub fn execute(&self, snap: &Snapshot, ctx: &QueryContext) -> Result<ResultSet, ViewError> {
+    pub fn execute(&self, snap: &Snapshot, ctx: &QueryContext) -> Result<ResultSet, OraError> {
         let sources = self.sources();
         let all_columns: Vec<Column> = sources.iter().flat_map(|s| s.columns.clone()).collect();
         // Output columns: (index into the combined row, reported column) or COUNT(*).
@@ -1319,7 +1313,7 @@ impl ViewQuery {
         })
     }
 
-    fn check_cond(&self, sources: &[Source], c: &Cond) -> Result<(), ViewError> {
+    fn check_cond(&self, sources: &[Source], c: &Cond) -> Result<(), OraError> {
         let op = |o: &Operand| match o {
             Operand::Col(c) => self.resolve(sources, c).map(|_| ()),
             _ => Ok(()),
@@ -1344,7 +1338,7 @@ impl ViewQuery {
         o: &Operand,
         row: &[Cell],
         ctx: &QueryContext,
-    ) -> Result<Cell, ViewError> {
+    ) -> Result<Cell, OraError> {
         Ok(match o {
             Operand::Col(c) => row[self.resolve(sources, c)?].clone(),
             Operand::Lit(v) => v.clone(),
@@ -1368,7 +1362,7 @@ impl ViewQuery {
         c: &Cond,
         row: &[Cell],
         ctx: &QueryContext,
-    ) -> Result<Option<bool>, ViewError> {
+    ) -> Result<Option<bool>, OraError> {
         Ok(match c {
             Cond::Cmp(a, op, b) => {
                 let (x, y) = (

@@ -16,7 +16,7 @@ use thiserror::Error;
 use tns::o5logon::{DEFAULT_VGEN_COUNT, Verifier, VerifierKind};
 
 /// Grant allowing `ALTER SYSTEM` (kill session, register, ...).
-pub const GRANT_ALTER_SYSTEM: &str = "ALTER_SYSTEM";
+pub use engine::GRANT_ALTER_SYSTEM;
 
 /// Errors of the password file and the `oradb user` commands.
 #[derive(Debug, Error)]

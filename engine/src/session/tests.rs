@@ -25,7 +25,7 @@ impl Credentials for StaticCreds {
 
     fn grants(&self, user: &str) -> Vec<String> {
         if user == "ADMIN" {
-            vec!["SYSDBA".into()]
+            vec!["SYSDBA".into(), GRANT_ALTER_SYSTEM.into()]
         } else {
             Vec::new()
         }
@@ -34,6 +34,10 @@ impl Credentials for StaticCreds {
 
 fn session() -> (Session, Arc<LocalInstance>) {
     let inst = Arc::new(LocalInstance::new("orcl", 20));
+    (session_on(inst.clone()), inst)
+}
+
+fn session_on(inst: Arc<dyn InstanceHooks>) -> Session {
     let creds = StaticCreds(vec![
         (
             "SCOTT".into(),
@@ -50,10 +54,7 @@ fn session() -> (Session, Arc<LocalInstance>) {
         server_host: "dbhost".into(),
         max_open_cursors: 300,
     };
-    (
-        Session::new(cfg, Arc::new(creds), inst.clone(), seeded_random(7)),
-        inst,
-    )
+    Session::new(cfg, Arc::new(creds), inst, seeded_random(7))
 }
 
 /// A deterministic byte source (splitmix64) for reproducible session keys.
@@ -506,4 +507,86 @@ fn open_cursors_limit_gives_ora_01000_until_cursors_are_closed() {
     w.raw(&exec("select 1 from dual", 2, 5));
     let m = messages(&one_send(s.on_data(w.as_bytes())), &mut cols);
     assert_eq!(end(&m).error_code, 1403);
+}
+
+/// An instance that records what the engine asks of it.
+#[derive(Debug)]
+struct Recording {
+    inner: LocalInstance,
+    commands: std::sync::Mutex<Vec<crate::views::AlterSystem>>,
+    snapshots: std::sync::Mutex<Vec<Vec<crate::views::View>>>,
+}
+
+impl InstanceHooks for Recording {
+    fn open_session(&self, info: &SessionInfo) -> Result<SessionSlot, OraError> {
+        self.inner.open_session(info)
+    }
+    fn close_session(&self, slot: SessionSlot) {
+        self.inner.close_session(slot);
+    }
+    fn instance_name(&self) -> String {
+        "orcl".into()
+    }
+    fn snapshot(&self, views: &[crate::views::View]) -> Result<crate::views::Snapshot, OraError> {
+        self.snapshots.lock().unwrap().push(views.to_vec());
+        Ok(crate::views::Snapshot::default())
+    }
+    fn alter_system(
+        &self,
+        _me: SessionSlot,
+        command: &crate::views::AlterSystem,
+    ) -> Result<(), OraError> {
+        self.commands.lock().unwrap().push(command.clone());
+        Ok(())
+    }
+}
+
+#[test]
+fn alter_system_needs_the_grant_and_v_queries_read_a_snapshot_of_their_views() {
+    use crate::views::{AlterSystem, View};
+    let inst = Arc::new(Recording {
+        inner: LocalInstance::new("orcl", 30),
+        commands: Default::default(),
+        snapshots: Default::default(),
+    });
+    let mut s = session_on(inst.clone());
+    login(&mut s, b"tiger");
+    let mut cols = Vec::new();
+    let m = messages(
+        &one_send(s.on_data(&exec("alter system register", 0, 3))),
+        &mut cols,
+    );
+    assert_eq!(end(&m).error_code, 1031);
+    assert!(inst.commands.lock().unwrap().is_empty());
+    let m = messages(
+        &one_send(s.on_data(&exec(
+            "select count(*) from v$session s, v$process p where s.paddr = p.addr",
+            2,
+            4,
+        ))),
+        &mut cols,
+    );
+    assert!(
+        m.contains(&ResponseMessage::Row(vec![Some(vec![0x80])])),
+        "{m:?}"
+    );
+    assert_eq!(
+        *inst.snapshots.lock().unwrap(),
+        vec![vec![View::Session, View::Process]]
+    );
+
+    let mut s = session_on(inst.clone());
+    login_as(&mut s, "admin", b"tiger", 0x101);
+    let m = messages(
+        &one_send(s.on_data(&exec("alter system kill session '12,34' immediate", 0, 3))),
+        &mut cols,
+    );
+    assert_eq!(end(&m).error_code, 0);
+    assert_eq!(
+        *inst.commands.lock().unwrap(),
+        vec![AlterSystem::KillSession {
+            target: "12,34".into(),
+            immediate: true
+        }]
+    );
 }

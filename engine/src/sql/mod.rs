@@ -14,41 +14,9 @@ use nom::branch::alt;
 use nom::bytes::complete::{tag, tag_no_case, take_while, take_while1};
 use nom::character::complete::{char, digit0, digit1, multispace0, one_of};
 use nom::combinator::{opt, recognize};
-use thiserror::Error;
 use tns::ttc::types::Decimal;
 
-/// An Oracle error raised while parsing or running a statement.
-#[derive(Debug, Clone, PartialEq, Eq, Error)]
-#[error("{}", self.text())]
-pub struct OraError {
-    /// The ORA number.
-    pub code: u32,
-    /// The message after `ORA-nnnnn: `.
-    pub message: String,
-    /// Offset in the SQL text (0-based), reported to the client.
-    pub offset: u32,
-}
-
-impl OraError {
-    /// An error at an offset.
-    pub fn new(code: u32, message: impl Into<String>, offset: usize) -> Self {
-        OraError {
-            code,
-            message: message.into(),
-            offset: u32::try_from(offset).unwrap_or(0),
-        }
-    }
-
-    /// `ORA-nnnnn: message`.
-    pub fn text(&self) -> String {
-        format!("ORA-{:05}: {}", self.code, self.message)
-    }
-
-    /// ORA-00900.
-    pub fn invalid_sql() -> Self {
-        OraError::new(900, "invalid SQL statement", 0)
-    }
-}
+pub use crate::error::OraError;
 
 /// Binary operators.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -182,11 +150,12 @@ pub enum Statement {
         /// New session time zone offset in minutes (`TIME_ZONE = '+hh:mm'`), when set.
         time_zone: Option<i16>,
     },
-    /// A query on V$ views, answered by the instance (the SQL text, re-run at each
-    /// execution: see [`crate::views`]).
-    InstanceQuery(String),
-    /// `ALTER SYSTEM KILL SESSION | DISCONNECT SESSION | REGISTER`, run by the instance.
-    InstanceCommand(String),
+    /// A query on V$ views, evaluated over a snapshot the instance gives at each execution
+    /// (see [`crate::views`]).
+    InstanceQuery(crate::views::ViewQuery),
+    /// `ALTER SYSTEM KILL SESSION | DISCONNECT SESSION | REGISTER`, carried out by the
+    /// instance for a user with the ALTER SYSTEM privilege.
+    AlterSystem(crate::views::AlterSystem),
 }
 
 impl Statement {
@@ -210,9 +179,8 @@ impl Statement {
         }
         let mut all = Vec::new();
         match self {
-            Statement::InstanceQuery(text) | Statement::InstanceCommand(text) => {
-                return crate::views::bind_names(text);
-            }
+            Statement::InstanceQuery(q) => return q.bind_names().to_vec(),
+            Statement::AlterSystem(_) => return Vec::new(),
             Statement::Select {
                 items, connect_by, ..
             } => {
@@ -751,15 +719,10 @@ pub fn parse(sql: &str) -> Result<Statement, OraError> {
         }
     }
     // Statements on the instance itself (V$ views, ALTER SYSTEM) first.
-    match crate::views::parse(sql) {
-        Ok(Some(crate::views::Statement::Query(_))) => {
-            return Ok(Statement::InstanceQuery(sql.to_string()));
-        }
-        Ok(Some(crate::views::Statement::AlterSystem(_))) => {
-            return Ok(Statement::InstanceCommand(sql.to_string()));
-        }
-        Ok(None) => {}
-        Err(e) => return Err(OraError::new(e.code, e.message, e.offset)),
+    match crate::views::parse(sql)? {
+        Some(crate::views::Statement::Query(q)) => return Ok(Statement::InstanceQuery(q)),
+        Some(crate::views::Statement::AlterSystem(a)) => return Ok(Statement::AlterSystem(a)),
+        None => {}
     }
     let p = P { full: sql };
     let i = ws(sql);

@@ -9,15 +9,10 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-use tns::ttc::message::ColumnMetadata;
-use tns::ttc::types::{DateTime, Decimal, ora_type};
+use engine::views::{AlterSystem, Snapshot, View};
+use engine::{InstanceHooks, OraError, SessionInfo, SessionSlot};
 
-use super::{ProcessSpec, ServerAttachment, SessionSpec, SgaError, SqlOutcome};
-use crate::pwfile::{self, PasswordFile};
-use engine::sql::OraError;
-use engine::sql::eval::Value;
-use engine::views::{self, Cell, ColumnType, QueryContext};
-use engine::{InstanceHooks, InstanceOutcome, SessionInfo, SessionSlot};
+use super::{ProcessSpec, ServerAttachment, SessionSpec, SgaError};
 
 /// [`InstanceHooks`] over the SGA of one SID.
 #[derive(Debug)]
@@ -110,39 +105,6 @@ impl SgaInstance {
     }
 }
 
-fn column(c: &views::Column) -> ColumnMetadata {
-    match c.ty {
-        ColumnType::Number => ColumnMetadata::number(&c.name),
-        ColumnType::Varchar2(n) => ColumnMetadata::string(&c.name, ora_type::VARCHAR, n),
-        ColumnType::Date => ColumnMetadata::date(&c.name),
-        // Addresses travel as their hex text (what SQL*Plus shows for RAW).
-        ColumnType::Raw(n) => ColumnMetadata::string(&c.name, ora_type::VARCHAR, n * 2),
-    }
-}
-
-fn value(c: Cell) -> Value {
-    match c {
-        Cell::Null => Value::Null,
-        Cell::Int(i) => Value::Number(Decimal::from_i128(i128::from(i))),
-        Cell::Text(t) | Cell::Raw(t) => Value::Str(t),
-        Cell::Date(secs) => Value::Date(DateTime::from_unix(i64::try_from(secs).unwrap_or(0), 0)),
-    }
-}
-
-impl SgaInstance {
-    /// Whether `user` holds ALTER SYSTEM (`oradb user add NAME --grant alter-system`).
-    fn may_alter_system(&self, user: &str) -> bool {
-        let path = pwfile::path_for(&self.oracle_home, self.attachment.sid());
-        PasswordFile::load(&path)
-            .ok()
-            .and_then(|f| {
-                f.lookup(user)
-                    .map(|u| u.has_grant(pwfile::GRANT_ALTER_SYSTEM))
-            })
-            .unwrap_or(false)
-    }
-}
-
 impl InstanceHooks for SgaInstance {
     fn call_error(&self, slot: SessionSlot) -> Option<OraError> {
         self.attachment
@@ -151,47 +113,18 @@ impl InstanceHooks for SgaInstance {
             .map(|e| ora(&e))
     }
 
-    fn instance_statement(
-        &self,
-        slot: SessionSlot,
-        user: &str,
-        sql: &str,
-        userenv: &[(String, String)],
-        binds: &[Option<String>],
-    ) -> Result<InstanceOutcome, OraError> {
-        let names = views::bind_names(sql);
-        // USERENV('SESSIONID') is V$SESSION.AUDSID (`WHERE audsid = USERENV('SESSIONID')`).
-        let mut userenv = userenv.to_vec();
-        if let Some(audsid) = self.attachment.audsid(slot.sid, slot.serial) {
-            userenv.retain(|(k, _)| k != "SESSIONID");
-            userenv.push(("SESSIONID".to_string(), audsid.to_string()));
-        }
-        let ctx = QueryContext {
-            userenv,
-            binds: names
-                .into_iter()
-                .zip(binds.iter())
-                .map(|(n, v)| (n, v.clone().map_or(Cell::Null, Cell::Text)))
-                .collect(),
-        };
-        let wants_alter = !sql.trim_start().to_ascii_uppercase().starts_with("SELECT");
-        let may = wants_alter && self.may_alter_system(user);
-        let out = self
-            .attachment
-            .execute_sql((slot.sid, slot.serial), sql, &ctx, may)
-            .map_err(|e| OraError::new(e.code, e.message, e.offset))?;
-        Ok(match out {
-            Some(SqlOutcome::Rows(rs)) => InstanceOutcome::Rows {
-                columns: rs.columns.iter().map(column).collect(),
-                rows: rs
-                    .rows
-                    .into_iter()
-                    .map(|r| r.into_iter().map(value).collect())
-                    .collect(),
-            },
-            Some(SqlOutcome::SystemAltered) => InstanceOutcome::Done,
-            None => return Err(OraError::new(900, "invalid SQL statement", 0)),
-        })
+    fn snapshot(&self, views: &[View]) -> Result<Snapshot, OraError> {
+        Ok(self.attachment.snapshot(views))
+    }
+
+    fn alter_system(&self, me: SessionSlot, command: &AlterSystem) -> Result<(), OraError> {
+        self.attachment
+            .alter_system((me.sid, me.serial), command)
+            .map_err(|e| ora(&e))
+    }
+
+    fn audsid(&self, slot: SessionSlot) -> Option<u64> {
+        self.attachment.audsid(slot.sid, slot.serial)
     }
 
     fn open_session(&self, info: &SessionInfo) -> Result<SessionSlot, OraError> {

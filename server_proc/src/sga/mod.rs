@@ -36,7 +36,7 @@ use layout::{
     SessionSlot, tag, tag_serial, tag_state,
 };
 pub use os::OsError;
-pub use server::{ServerAttachment, SqlOutcome};
+pub use server::ServerAttachment;
 
 /// How long KILL ... IMMEDIATE / DISCONNECT waits for the victim process to end after SIGTERM
 /// before it sends SIGKILL.

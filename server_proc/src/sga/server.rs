@@ -11,7 +11,7 @@ use super::{
     InstanceRow, KillOutcome, KillRequest, ProcessHandle, ProcessRow, ProcessSpec, SessionHandle,
     SessionRow, SessionSpec, Sga, SgaError, parse_session_id,
 };
-use engine::views::{self, AlterSystem, QueryContext, ResultSet, Snapshot, View, ViewError};
+use engine::views::{AlterSystem, Snapshot, View};
 
 /// A server process's attachment to the SGA of its SID.
 #[derive(Debug)]
@@ -201,82 +201,44 @@ impl ServerAttachment {
     }
 }
 
-/// What [`ServerAttachment::execute_sql`] did.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum SqlOutcome {
-    /// A query on V$ views: its rows.
-    Rows(ResultSet),
-    /// An `ALTER SYSTEM` command succeeded ("System altered.").
-    SystemAltered,
-}
-
 impl ServerAttachment {
-    /// Runs `sql` if it is a V$ query or an `ALTER SYSTEM` command this module handles
-    /// (see [`views`]); `Ok(None)` means "not mine", for the engine's own SQL subset.
-    /// `me` is the calling session; `may_alter_system` is its ALTER SYSTEM privilege
-    /// (without it, ORA-01031).
-    pub fn execute_sql(
-        &self,
-        me: (u32, u32),
-        sql: &str,
-        ctx: &QueryContext,
-        may_alter_system: bool,
-    ) -> Result<Option<SqlOutcome>, ViewError> {
-        let ora = |e: SgaError| ViewError {
-            code: e.ora_code(),
-            message: e.ora_message(),
-            offset: 0,
-        };
-        match views::parse(sql)? {
-            None => Ok(None),
-            Some(views::Statement::Query(q)) => {
-                let wanted = q.views();
-                let snap = Snapshot {
-                    sessions: if wanted.contains(&View::Session) {
-                        self.v_session()
-                    } else {
-                        Vec::new()
-                    },
-                    processes: if wanted.contains(&View::Process) {
-                        self.v_process()
-                    } else {
-                        Vec::new()
-                    },
-                    instance: if wanted.contains(&View::Instance)
-                        || wanted.contains(&View::Database)
-                    {
-                        self.v_instance()
-                    } else {
-                        None
-                    },
+    /// The rows of `views` as they are now (only the views asked for are read).
+    pub fn snapshot(&self, views: &[View]) -> Snapshot {
+        let wants = |v: View| views.contains(&v);
+        Snapshot {
+            sessions: if wants(View::Session) {
+                self.v_session()
+            } else {
+                Vec::new()
+            },
+            processes: if wants(View::Process) {
+                self.v_process()
+            } else {
+                Vec::new()
+            },
+            instance: if wants(View::Instance) || wants(View::Database) {
+                self.v_instance()
+            } else {
+                None
+            },
+        }
+    }
+
+    /// Carries out `ALTER SYSTEM` for the session `me` (its privilege already checked).
+    pub fn alter_system(&self, me: (u32, u32), command: &AlterSystem) -> Result<(), SgaError> {
+        match command {
+            AlterSystem::KillSession { target, immediate } => {
+                let req = if *immediate {
+                    KillRequest::KillImmediate
+                } else {
+                    KillRequest::Kill
                 };
-                q.execute(&snap, ctx).map(|rs| Some(SqlOutcome::Rows(rs)))
+                self.kill_session(me, target, req).map(|_| ())
             }
-            Some(views::Statement::AlterSystem(cmd)) => {
-                if !may_alter_system {
-                    return Err(ViewError {
-                        code: 1031,
-                        message: "insufficient privileges".to_string(),
-                        offset: 0,
-                    });
-                }
-                match cmd {
-                    AlterSystem::KillSession { target, immediate } => {
-                        let req = if immediate {
-                            KillRequest::KillImmediate
-                        } else {
-                            KillRequest::Kill
-                        };
-                        self.kill_session(me, &target, req).map_err(ora)?;
-                    }
-                    AlterSystem::DisconnectSession { target } => {
-                        self.kill_session(me, &target, KillRequest::Disconnect)
-                            .map_err(ora)?;
-                    }
-                    AlterSystem::Register => self.request_registration().map_err(ora)?,
-                }
-                Ok(Some(SqlOutcome::SystemAltered))
-            }
+            AlterSystem::DisconnectSession { target } => self
+                .kill_session(me, target, KillRequest::Disconnect)
+                .map(|_| ()),
+            AlterSystem::Register => self.request_registration(),
         }
     }
 }
@@ -347,51 +309,38 @@ mod tests {
             1012
         );
         assert_eq!(a.v_session().len(), 1);
-        // The same through SQL: V$ query, privilege check, kill errors.
-        let ctx = QueryContext {
+        // What the engine asks for V$ queries and ALTER SYSTEM.
+        let snap = a.snapshot(&[View::Session]);
+        assert_eq!(snap.sessions.len(), 1);
+        assert!(snap.processes.is_empty() && snap.instance.is_none());
+        let Some(engine::views::Statement::Query(q)) = engine::views::parse(
+            "select sid, serial# from v$session where sid = sys_context('userenv','sid')",
+        )
+        .unwrap() else {
+            panic!("a V$ query")
+        };
+        let ctx = engine::views::QueryContext {
             userenv: vec![("SID".into(), me.0.to_string())],
             binds: Vec::new(),
         };
-        let out = a
-            .execute_sql(
-                me,
-                "select sid, serial# from v$session where sid = sys_context('userenv','sid')",
-                &ctx,
-                false,
-            )
-            .unwrap();
-        let Some(SqlOutcome::Rows(rs)) = out else {
-            panic!("{out:?}")
-        };
         assert_eq!(
-            rs.rows,
+            q.execute(&snap, &ctx).unwrap().rows,
             vec![vec![
-                views::Cell::Int(i64::from(me.0)),
-                views::Cell::Int(i64::from(me.1))
+                engine::views::Cell::Int(i64::from(me.0)),
+                engine::views::Cell::Int(i64::from(me.1))
             ]]
         );
         let e = a
-            .execute_sql(me, "alter system kill session '1,1'", &ctx, false)
-            .unwrap_err();
-        assert_eq!(e.code, 1031);
-        let e = a
-            .execute_sql(
+            .alter_system(
                 me,
-                &format!("alter system kill session '{},{}'", me.0, me.1),
-                &ctx,
-                true,
+                &AlterSystem::KillSession {
+                    target: format!("{},{}", me.0, me.1),
+                    immediate: false,
+                },
             )
             .unwrap_err();
         assert_eq!(e.to_string(), "ORA-00027: cannot kill current session");
-        assert_eq!(
-            a.execute_sql(me, "alter system register", &ctx, true)
-                .unwrap(),
-            Some(SqlOutcome::SystemAltered)
-        );
-        assert_eq!(
-            a.execute_sql(me, "select 1 from dual", &ctx, true).unwrap(),
-            None
-        );
+        a.alter_system(me, &AlterSystem::Register).unwrap();
         assert_eq!(a.v_process().len(), 2);
         assert_eq!(a.v_instance().unwrap().instance_name, "orcl");
         a.close_session(me.0, me.1);
