@@ -259,80 +259,114 @@ fn try_attempt(
             return Err(outbound_timeout(overall, &host, port));
         }
         let mut t = Transport::connect(&host, port, tcp_timeout.min(left), left)?;
-        let mut connect = Connect::new(texts.connect.as_bytes().to_vec(), attempt.sdu);
-        connect.header_flags = header_flags;
-        // Breaks travel in-band (MARKER packets): like python-oracledb with OOB disabled
-        // (its asyncio connections), no "can receive attention" bit and no CHECK_OOB.
-        connect.service_options = packet::service_options::DONT_CARE;
-        connect.connect_flags2 = 0;
-        let bytes = connect.encode();
-        t.send_raw(&bytes)?;
-        loop {
-            let p = match t.recv_before(deadline) {
-                Ok(p) => p,
-                Err(RecvError::Timeout) => return Err(outbound_timeout(overall, &host, port)),
-                Err(RecvError::Eof) => return Err(ClientError::ConnectionClosed),
-                Err(RecvError::Io(e)) => {
-                    return Err(ClientError::Io {
-                        context: "reading the listener's answer",
-                        source: e,
-                    });
-                }
-                Err(RecvError::Decode(e)) => return Err(e.into()),
-            };
-            match p {
-                Packet::Accept(a) => {
-                    if a.version < packet::VERSION_LARGE_SDU {
-                        t.shutdown();
-                        return Err(ClientError::ServerVersion { version: a.version });
-                    }
-                    if a.nsi0 & NSI_NA_REQUIRED != 0 {
-                        t.shutdown();
-                        return Err(ClientError::NetworkEncryptionRequired);
-                    }
-                    t.accepted(a.version, a.sdu);
-                    return Ok((t, a));
-                }
-                Packet::Refuse(r) => {
-                    t.shutdown();
-                    let code = r.error_code().unwrap_or(12564);
-                    return Err(ClientError::refused(code, r.text));
-                }
-                Packet::Resend { .. } => {
-                    // Send the CONNECT (and its overflow DATA packet) again.
-                    t.send_raw(&bytes)?;
-                }
-                Packet::Redirect(h) => {
-                    let data = if h.inline.len() >= usize::from(h.data_len) && h.data_len > 0 {
-                        h.inline
-                    } else {
-                        match t.recv_before(deadline) {
-                            Ok(Packet::Data(d)) => d.payload,
-                            Ok(other) => {
-                                return Err(ClientError::protocol(format!(
-                                    "REDIRECT followed by packet type {}",
-                                    other.type_code()
-                                )));
-                            }
-                            Err(RecvError::Timeout) => {
-                                return Err(outbound_timeout(overall, &host, port));
-                            }
-                            Err(_) => return Err(ClientError::ConnectionClosed),
-                        }
-                    };
-                    t.shutdown();
-                    (host, port) = redirect_target(&data)?;
-                    header_flags = packet_flags::CONNECT_AFTER_REDIRECT;
-                    break;
-                }
-                // MARKER, CONTROL, stray DATA: a listener has nothing else to say here.
-                _ => {}
+        match handshake(&mut t, texts, attempt.sdu, header_flags, deadline) {
+            Ok(Handshake::Accepted(a)) => return Ok((t, a)),
+            Ok(Handshake::Redirected(target)) => {
+                (host, port) = target;
+                header_flags = packet_flags::CONNECT_AFTER_REDIRECT;
             }
+            Err(ClientError::ConnectTimeout { .. }) => {
+                return Err(outbound_timeout(overall, &host, port));
+            }
+            Err(e) => return Err(e),
         }
     }
     Err(ClientError::TooManyRedirects {
         address: format!("{host}:{port}"),
     })
+}
+
+/// How the CONNECT exchange ended.
+#[derive(Debug)]
+pub(crate) enum Handshake {
+    /// ACCEPTed: the transport is in the session phase.
+    Accepted(Accept),
+    /// REDIRECTed to another address (the transport is closed).
+    Redirected((String, u16)),
+}
+
+/// Sends CONNECT over `t` and reads the answers until ACCEPT, REFUSE or REDIRECT (RESEND
+/// sends the CONNECT again). A timeout is reported as `ConnectTimeout` for the caller to
+/// name the address.
+pub(crate) fn handshake(
+    t: &mut Transport,
+    texts: &DescriptorTexts,
+    sdu: u32,
+    header_flags: u8,
+    deadline: Instant,
+) -> Result<Handshake, ClientError> {
+    let timeout = || ClientError::ConnectTimeout {
+        what: "Outbound connect timeout",
+        secs: 0.0,
+        host: String::new(),
+        port: 0,
+    };
+    let mut connect = Connect::new(texts.connect.as_bytes().to_vec(), sdu);
+    connect.header_flags = header_flags;
+    // Breaks travel in-band (MARKER packets): like python-oracledb with OOB disabled
+    // (its asyncio connections), no "can receive attention" bit and no CHECK_OOB.
+    connect.service_options = packet::service_options::DONT_CARE;
+    connect.connect_flags2 = 0;
+    let bytes = connect.encode();
+    t.send_raw(&bytes)?;
+    loop {
+        let p = match t.recv_before(deadline) {
+            Ok(p) => p,
+            Err(RecvError::Timeout) => return Err(timeout()),
+            Err(RecvError::Eof) => return Err(ClientError::ConnectionClosed),
+            Err(RecvError::Io(e)) => {
+                return Err(ClientError::Io {
+                    context: "reading the listener's answer",
+                    source: e,
+                });
+            }
+            Err(RecvError::Decode(e)) => return Err(e.into()),
+        };
+        match p {
+            Packet::Accept(a) => {
+                if a.version < packet::VERSION_LARGE_SDU {
+                    t.shutdown();
+                    return Err(ClientError::ServerVersion { version: a.version });
+                }
+                if a.nsi0 & NSI_NA_REQUIRED != 0 {
+                    t.shutdown();
+                    return Err(ClientError::NetworkEncryptionRequired);
+                }
+                t.accepted(a.version, a.sdu);
+                return Ok(Handshake::Accepted(a));
+            }
+            Packet::Refuse(r) => {
+                t.shutdown();
+                let code = r.error_code().unwrap_or(12564);
+                return Err(ClientError::refused(code, r.text));
+            }
+            Packet::Resend { .. } => {
+                // Send the CONNECT (and its overflow DATA packet) again.
+                t.send_raw(&bytes)?;
+            }
+            Packet::Redirect(h) => {
+                let data = if h.inline.len() >= usize::from(h.data_len) && h.data_len > 0 {
+                    h.inline
+                } else {
+                    match t.recv_before(deadline) {
+                        Ok(Packet::Data(d)) => d.payload,
+                        Ok(other) => {
+                            return Err(ClientError::protocol(format!(
+                                "REDIRECT followed by packet type {}",
+                                other.type_code()
+                            )));
+                        }
+                        Err(RecvError::Timeout) => return Err(timeout()),
+                        Err(_) => return Err(ClientError::ConnectionClosed),
+                    }
+                };
+                t.shutdown();
+                return Ok(Handshake::Redirected(redirect_target(&data)?));
+            }
+            // MARKER, CONTROL, stray DATA: a listener has nothing else to say here.
+            _ => {}
+        }
+    }
 }
 
 fn outbound_timeout(d: Duration, host: &str, port: u16) -> ClientError {

@@ -23,7 +23,7 @@ use tns::ttc::request::{
 
 use crate::connect::{self, ClientIdentity};
 use crate::error::ClientError;
-use crate::transport::{RecvError, Transport};
+use crate::transport::{self, Link, RecvError, Transport};
 use crate::wire::{self, ResponseKind, ResponseMsg, StatementKind, Value};
 
 /// Name this driver gives in the PROTOCOL message and `SESSION_CLIENT_DRIVER_NAME`.
@@ -212,6 +212,54 @@ impl Connection {
             &opts.identity,
             opts.load_balance_seed,
         )?;
+        Connection::log_in(est, user, password, opts)
+    }
+
+    /// Connects over a link the caller opened (no naming, no failover, no REDIRECT): sends
+    /// CONNECT for `descriptor`, then logs in. This is how a test drives a server state
+    /// machine in memory, with no socket and on a virtual clock.
+    pub fn connect_over(
+        link: Box<dyn Link>,
+        descriptor: &str,
+        user: &str,
+        password: &str,
+        opts: &ConnectOptions,
+    ) -> Result<Connection, ClientError> {
+        let cd = config::parse_descriptor(descriptor)
+            .map_err(|e| ClientError::protocol(format!("connect descriptor: {e}")))?;
+        let desc = cd
+            .descriptions
+            .first()
+            .ok_or_else(|| ClientError::NoUsableAddress {
+                detail: "the descriptor has no DESCRIPTION".to_string(),
+            })?;
+        let texts = connect::descriptor_texts(desc, &opts.identity, &connect::new_connection_id());
+        let mut transport = Transport::over(link);
+        let deadline = std::time::Instant::now() + transport::DEFAULT_CONNECT_PHASE_TIMEOUT;
+        let accept =
+            match connect::handshake(&mut transport, &texts, packet::DEFAULT_SDU, 0, deadline)? {
+                connect::Handshake::Accepted(a) => a,
+                connect::Handshake::Redirected((host, port)) => {
+                    return Err(ClientError::protocol(format!(
+                        "REDIRECT to {host}:{port} over a fixed link"
+                    )));
+                }
+            };
+        let est = connect::Established {
+            transport,
+            accept,
+            texts,
+        };
+        Connection::log_in(est, user, password, opts)
+    }
+
+    /// Logs in on an ACCEPTed connection.
+    fn log_in(
+        est: connect::Established,
+        user: &str,
+        password: &str,
+        opts: &ConnectOptions,
+    ) -> Result<Connection, ClientError> {
         let mut conn = Connection {
             info: SessionInfo {
                 tns_version: est.accept.version,
@@ -290,7 +338,7 @@ impl Connection {
 
     fn apply_read_timeout(&mut self) -> Result<(), ClientError> {
         let d = self.call_timeout.unwrap_or(DEFAULT_READ_TIMEOUT);
-        let t = self.t.as_ref().ok_or(ClientError::NotConnected)?;
+        let t = self.t.as_mut().ok_or(ClientError::NotConnected)?;
         t.set_read_timeout(d).map_err(|e| ClientError::Io {
             context: "setting the socket timeout",
             source: e,

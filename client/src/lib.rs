@@ -19,7 +19,7 @@ pub mod demo;
 pub mod error;
 pub mod orasql;
 pub mod tnsping;
-mod transport;
+pub mod transport;
 pub mod wire;
 
 pub use connect::ClientIdentity;
@@ -27,4 +27,5 @@ pub use connection::{
     CallStats, Column, ConnectOptions, Connection, Cursor, QueryResult, SessionInfo,
 };
 pub use error::ClientError;
+pub use transport::Link;
 pub use wire::{StatementKind, Value, classify};

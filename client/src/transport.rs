@@ -1,5 +1,6 @@
-//! One TCP connection framed into TNS packets: the blocking half of the client that the
-//! sans-I/O `tns` codec leaves to its users. It owns the socket, the receive buffer, the
+//! One byte stream framed into TNS packets: the blocking half of the client that the
+//! sans-I/O `tns` codec leaves to its users. It owns the [`Link`] (a TCP socket, or an
+//! in-memory peer such as a server state machine in a test), the receive buffer, the
 //! length mode (2-byte before ACCEPT, 4-byte after) and the SDU, and knows nothing about
 //! TTC beyond splitting a payload into SDU-sized DATA packets.
 
@@ -30,10 +31,43 @@ pub(crate) enum RecvError {
     Decode(packet::DecodeError),
 }
 
-/// A TNS connection over TCP.
+/// The byte stream under a TNS connection. A TCP socket is one; a test can supply another
+/// (an in-memory peer that runs a server state machine on a virtual clock), which is why
+/// the client is generic over it.
+pub trait Link: std::fmt::Debug + Send {
+    /// Reads what is available, waiting at most the read timeout (then `WouldBlock` or
+    /// `TimedOut`); `Ok(0)` at end of stream.
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize>;
+    /// Writes all of `bytes`.
+    fn write_all(&mut self, bytes: &[u8]) -> io::Result<()>;
+    /// How long one [`Link::read`] may wait.
+    fn set_read_timeout(&mut self, timeout: Duration) -> io::Result<()>;
+    /// Closes both directions; errors are irrelevant at that point.
+    fn shutdown(&mut self);
+}
+
+impl Link for TcpStream {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        Read::read(self, buf)
+    }
+
+    fn write_all(&mut self, bytes: &[u8]) -> io::Result<()> {
+        Write::write_all(self, bytes)
+    }
+
+    fn set_read_timeout(&mut self, timeout: Duration) -> io::Result<()> {
+        TcpStream::set_read_timeout(self, Some(timeout))
+    }
+
+    fn shutdown(&mut self) {
+        let _ = TcpStream::shutdown(self, Shutdown::Both);
+    }
+}
+
+/// A TNS connection over a [`Link`].
 #[derive(Debug)]
 pub(crate) struct Transport {
-    stream: TcpStream,
+    link: Box<dyn Link>,
     buf: Vec<u8>,
     mode: LengthMode,
     sdu: u32,
@@ -104,12 +138,17 @@ impl Transport {
         stream.set_nodelay(true)?;
         stream.set_read_timeout(Some(io_timeout))?;
         stream.set_write_timeout(Some(io_timeout))?;
-        Ok(Transport {
-            stream,
+        Ok(Transport::over(Box::new(stream)))
+    }
+
+    /// A transport over an already open link, in the connect phase.
+    pub(crate) fn over(link: Box<dyn Link>) -> Self {
+        Transport {
+            link,
             buf: Vec::with_capacity(8192),
             mode: LengthMode::Short,
             sdu: packet::DEFAULT_SDU,
-        })
+        }
     }
 
     /// Switches to the session phase: 4-byte lengths from now on, and the SDU the ACCEPT
@@ -120,9 +159,8 @@ impl Transport {
     }
 
     /// Sets the read timeout (a call timeout, or the connect-phase deadline).
-    pub(crate) fn set_read_timeout(&self, t: Duration) -> io::Result<()> {
-        self.stream
-            .set_read_timeout(Some(t.max(Duration::from_millis(1))))
+    pub(crate) fn set_read_timeout(&mut self, t: Duration) -> io::Result<()> {
+        self.link.set_read_timeout(t.max(Duration::from_millis(1)))
     }
 
     /// The current length mode.
@@ -132,7 +170,7 @@ impl Transport {
 
     /// Writes already-framed bytes.
     pub(crate) fn send_raw(&mut self, bytes: &[u8]) -> Result<(), ClientError> {
-        self.stream.write_all(bytes).map_err(|e| ClientError::Io {
+        self.link.write_all(bytes).map_err(|e| ClientError::Io {
             context: "sending",
             source: e,
         })
@@ -162,7 +200,7 @@ impl Transport {
                 Err(e) => return Err(RecvError::Decode(e)),
             }
             let mut chunk = [0u8; 16 * 1024];
-            match self.stream.read(&mut chunk) {
+            match self.link.read(&mut chunk) {
                 Ok(0) => return Err(RecvError::Eof),
                 Ok(n) => self.buf.extend_from_slice(&chunk[..n]),
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
@@ -191,6 +229,6 @@ impl Transport {
 
     /// Shuts the socket down (both directions); errors are irrelevant at that point.
     pub(crate) fn shutdown(&mut self) {
-        let _ = self.stream.shutdown(Shutdown::Both);
+        self.link.shutdown();
     }
 }

@@ -9,12 +9,14 @@
 
 #![forbid(unsafe_code)]
 
+pub mod conn;
 pub mod port;
 pub mod rows;
 pub mod session;
 pub mod sql;
 pub mod views;
 
+pub use conn::{Framing, Input, ServerConn, SessionEnd, SessionRunner, WallClock};
 pub use port::{
     Credentials, InstanceHooks, InstanceOutcome, LocalInstance, SessionInfo, SessionSlot,
 };

@@ -1,11 +1,10 @@
 //! What the session engine needs from the instance: session slots (SID, SERIAL#), kill
-//! checks, the instance's names and the clock. The instance (SGA) implements
+//! checks and the instance's names. The instance (SGA) implements
 //! [`InstanceHooks`] for real; [`LocalInstance`] is the in-process default used when a
 //! dedicated server runs from a static SID_DESC with no instance, and in tests.
 
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU32, Ordering};
-use std::time::SystemTime;
 
 use crate::sql::OraError;
 
@@ -126,10 +125,6 @@ pub trait InstanceHooks: Send + Sync {
     /// `DB_NAME`.
     fn db_name(&self) -> String {
         self.instance_name()
-    }
-    /// The clock (the engine itself never reads one).
-    fn now(&self) -> SystemTime {
-        SystemTime::now()
     }
 }
 

@@ -7,7 +7,7 @@
 
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::time::{Duration, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use tns::o5logon::{self, ServerChallenge, Verifier};
 use tns::ttc::buf::{KeyValue, TtcError, Writer};
@@ -150,6 +150,16 @@ pub struct Session {
     /// The O5LOGON combined key of the login (passwords of a later change are under it).
     combo_key: Option<Vec<u8>>,
     random: RandomSource,
+    /// Wall-clock time of the call being handled (SYSDATE), given by the driver.
+    now: SystemTime,
+}
+
+/// A session that goes away (logoff, lost connection, a circuit dropped while its request
+/// was out) frees its slot in the instance.
+impl Drop for Session {
+    fn drop(&mut self) {
+        self.on_disconnect();
+    }
 }
 
 impl std::fmt::Debug for Session {
@@ -196,7 +206,13 @@ impl Session {
             work: 0,
             combo_key: None,
             random,
+            now: UNIX_EPOCH,
         }
+    }
+
+    /// Sets the wall-clock time the next calls see as SYSDATE (the engine reads no clock).
+    pub fn set_now(&mut self, now: SystemTime) {
+        self.now = now;
     }
 
     /// The session slot once logged in.
@@ -207,6 +223,11 @@ impl Session {
     /// True while a call waits for [`Self::on_timer`].
     pub fn is_waiting(&self) -> bool {
         self.pending.is_some()
+    }
+
+    /// True between a successful login and LOGOFF.
+    pub fn logged_on(&self) -> bool {
+        matches!(self.phase, Phase::LoggedOn)
     }
 
     /// True after LOGOFF.
@@ -240,6 +261,12 @@ impl Session {
                 Ok(None) => break,
                 Err(e) => {
                     out.push(self.error_bytes_action(ttc_error(&e)));
+                    // Before login nothing but the login exchange is accepted: a client that
+                    // sends anything else is refused and the connection closed, so an
+                    // unauthenticated peer cannot make the server buffer or parse more.
+                    if !self.logged_on() {
+                        out.push(Action::Close);
+                    }
                     break;
                 }
             }
@@ -430,8 +457,12 @@ impl Session {
             }
             Call::AuthPhaseTwo(auth) => self.auth_two(auth),
             other => {
-                if !matches!(self.phase, Phase::LoggedOn) {
-                    return vec![self.error_bytes_action(ErrorInfo::error(1012, ORA_01012))];
+                if !self.logged_on() {
+                    // Only the login exchange may come before login: refuse and close.
+                    return vec![
+                        self.error_bytes_action(ErrorInfo::error(1012, ORA_01012)),
+                        Action::Close,
+                    ];
                 }
                 if let Some(slot) = self.slot
                     && let Some(e) = self.inst.call_error(slot)
@@ -624,8 +655,7 @@ impl Session {
     }
 
     fn eval_context(&self) -> EvalContext {
-        let now = self.inst.now();
-        let d = now.duration_since(UNIX_EPOCH).unwrap_or_default();
+        let d = self.now.duration_since(UNIX_EPOCH).unwrap_or_default();
         let secs = i64::try_from(d.as_secs()).unwrap_or(0);
         let inst = self.inst.instance_name();
         let sid = self.slot.map(|s| s.sid).unwrap_or(0);

@@ -1,12 +1,12 @@
 //! The dedicated server loop: one socket, one session, blocking I/O.
 //!
 //! The listener (or its spawner, in the forked child) hands over the client socket together
-//! with the CONNECT bytes it already read. This module answers the ACCEPT, switches to 4-byte
-//! packet lengths and then shuttles bytes between the socket and the sans-I/O session
-//! engine until LOGOFF, EOF or a reset. It exists so that the blocking transport is the only
-//! thing that differs between dedicated and shared servers.
+//! with the CONNECT bytes it already read. Everything Oracle Net is the engine's
+//! [`ServerConn`]: this module only sets the socket up, builds the session's instance and
+//! credentials, and runs a thin read/write/wait loop around the connection until LOGOFF,
+//! EOF or a reset.
 
-use std::io::{Read, Write};
+use std::io::{ErrorKind, Read, Write};
 use std::net::TcpStream;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -14,13 +14,14 @@ use std::time::{Duration, Instant};
 
 use thiserror::Error;
 
+pub use engine::SessionEnd;
+use engine::{
+    Credentials, InstanceHooks, LocalInstance, ServerConn, Session, SessionConfig, SessionRunner,
+};
+use tns::packet;
+
+use crate::driver;
 use crate::pwfile::PasswordFileCredentials;
-use tns::packet::{self, Accept, LengthMode, Marker, MarkerKind, Packet};
-
-use engine::{Action, Credentials, InstanceHooks, LocalInstance, Session, SessionConfig};
-
-/// How often a dedicated server inside a long call (a sleep) looks for a kill.
-const KILL_POLL: Duration = Duration::from_millis(100);
 
 /// What the dedicated server needs to know about where it runs.
 #[derive(Clone)]
@@ -121,17 +122,6 @@ pub enum DedicatedError {
     },
 }
 
-/// How the session ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SessionEnd {
-    /// The client logged off (LOGOFF then EOF).
-    Logoff,
-    /// The client closed the socket or sent a DATA EOF without logging off.
-    Eof,
-    /// The server closed the session (killed, fatal protocol error).
-    Closed,
-}
-
 /// Runs one dedicated session on `stream`. `connect_bytes` is the CONNECT packet (plus its
 /// overflow DATA packet) the listener already consumed. Returns when the session is over.
 pub fn run_dedicated(
@@ -139,21 +129,17 @@ pub fn run_dedicated(
     connect_bytes: Vec<u8>,
     ctx: DedicatedContext,
 ) -> Result<SessionEnd, DedicatedError> {
-    let (connect, _) =
-        packet::decode_connect(&connect_bytes)?.ok_or(DedicatedError::IncompleteConnect {
+    if packet::decode_connect(&connect_bytes)?.is_none() {
+        return Err(DedicatedError::IncompleteConnect {
             len: connect_bytes.len(),
-        })?;
+        });
+    }
     // A forked child shares its parent's RNG state until reseeded.
     let _ = rand::rng().reseed();
     let _ = stream.set_nodelay(true);
     if let Some(t) = ctx.expire_time {
         let _ = apply_expire_time(&stream, t);
     }
-    let accept = Accept::for_connect(&connect, ctx.max_sdu);
-    let mut conn = PacketStream::new(stream, LengthMode::Short, accept.sdu, ctx.idle_timeout);
-    conn.write(&accept.encode(), "sending ACCEPT")?;
-    conn.mode = LengthMode::for_version(accept.version);
-
     // A SID with a parameter file is a database: attach its SGA (process slot now; at login
     // ORA-01034 if it is down, ORA-00020 if PROCESSES was full). A bare static SID_DESC keeps
     // the self-contained in-process instance.
@@ -180,121 +166,73 @@ pub fn run_dedicated(
         server_host: ctx.server_host.clone(),
         max_open_cursors: 300,
     };
-    let mut session = Session::new(cfg, creds, instance, os_random());
-    let end = serve(&mut conn, &mut session);
-    session.on_disconnect();
-    end
+    let session = Session::new(cfg, creds, instance, driver::os_random());
+    let runner = SessionRunner::new(session, driver::wall_clock());
+    let mut conn = ServerConn::new(runner, ctx.max_sdu);
+    conn.handle_bytes(Instant::now(), &connect_bytes);
+    serve(stream, &mut conn, ctx.idle_timeout)
 }
 
-fn serve(conn: &mut PacketStream, session: &mut Session) -> Result<SessionEnd, DedicatedError> {
-    let eof = |s: &Session| {
-        if s.logged_off() {
-            SessionEnd::Logoff
-        } else {
-            SessionEnd::Eof
-        }
-    };
+/// The blocking loop: write what the connection has to say, wait for the client until the
+/// connection's next deadline, feed it what came or that the time passed.
+fn serve(
+    mut stream: TcpStream,
+    conn: &mut ServerConn,
+    idle: Option<Duration>,
+) -> Result<SessionEnd, DedicatedError> {
+    let mut chunk = vec![0u8; 16 * 1024];
     loop {
-        let Some(p) = conn.next_packet(None)? else {
-            return Ok(eof(session));
-        };
-        let actions = match p {
-            Packet::Data(d) if d.flags & packet::data_flags::EOF != 0 => return Ok(eof(session)),
-            Packet::Data(d) => session.on_data(&d.payload),
-            Packet::Marker(Marker {
-                kind: MarkerKind::Break | MarkerKind::Interrupt,
-            }) => session.on_break(),
-            // The client's RESET after our BREAK/RESET, CONTROL, anything else: ignore.
-            _ => Vec::new(),
-        };
-        if let Some(end) = perform(conn, session, actions)? {
+        while let Some(bytes) = conn.poll_transmit() {
+            stream
+                .write_all(&bytes)
+                .map_err(|source| DedicatedError::Io {
+                    context: "writing to client",
+                    source,
+                })?;
+        }
+        if let Some(end) = conn.end() {
+            if let Some(e) = conn.error() {
+                tracing::warn!("closing the connection: {e}");
+            }
             return Ok(end);
         }
-    }
-}
-
-/// Performs actions; `Some(end)` when the session is over.
-fn perform(
-    conn: &mut PacketStream,
-    session: &mut Session,
-    actions: Vec<Action>,
-) -> Result<Option<SessionEnd>, DedicatedError> {
-    let mut queue: std::collections::VecDeque<Action> = actions.into();
-    while let Some(a) = queue.pop_front() {
-        match a {
-            Action::Send(bytes) => conn.send_data(&bytes)?,
-            Action::BreakAndSend(bytes) => {
-                conn.send_marker(MarkerKind::Break)?;
-                conn.send_marker(MarkerKind::Reset)?;
-                conn.send_data(&bytes)?;
+        let deadline = conn.poll_timeout();
+        let wait = match deadline {
+            Some(d) => Some(d.saturating_duration_since(Instant::now())),
+            None => idle,
+        };
+        // A call computing in slices: only look at the socket, do not wait.
+        let polling = wait.is_some_and(|w| w.is_zero());
+        let set = if polling {
+            stream.set_nonblocking(true)
+        } else {
+            stream
+                .set_nonblocking(false)
+                .and_then(|()| stream.set_read_timeout(wait))
+        };
+        set.map_err(|source| DedicatedError::Io {
+            context: "setting the socket timeout",
+            source,
+        })?;
+        match stream.read(&mut chunk) {
+            Ok(0) => conn.handle_eof(),
+            Ok(n) => conn.handle_bytes(Instant::now(), &chunk[..n]),
+            Err(e) if e.kind() == ErrorKind::Interrupted => {}
+            Err(e)
+                if deadline.is_some()
+                    && matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) =>
+            {
+                conn.handle_timeout(Instant::now());
             }
-            Action::Close => return Ok(Some(SessionEnd::Closed)),
-            Action::Busy => match conn.poll_packet()? {
-                Polled::Eof => return Ok(Some(SessionEnd::Eof)),
-                Polled::Packet(Packet::Marker(Marker {
-                    kind: MarkerKind::Break | MarkerKind::Interrupt,
-                })) => queue.extend(session.on_break()),
-                Polled::Packet(Packet::Data(d)) if d.flags & packet::data_flags::EOF != 0 => {
-                    return Ok(Some(SessionEnd::Eof));
-                }
-                Polled::Packet(Packet::Data(d)) => {
-                    // Buffered by the engine until the current call completes.
-                    queue.extend(session.on_data(&d.payload));
-                    queue.push_back(Action::Busy);
-                }
-                Polled::Packet(_) | Polled::Nothing => {
-                    let killed = session.on_kill_check();
-                    if killed.is_empty() {
-                        queue.extend(session.on_work());
-                    } else {
-                        queue.extend(killed);
-                    }
-                }
-            },
-            Action::Sleep(d) => {
-                let deadline = Instant::now() + d;
-                loop {
-                    // Wake up regularly to see a KILL SESSION / SHUTDOWN IMMEDIATE at once.
-                    let slice = deadline.min(Instant::now() + KILL_POLL);
-                    match conn.next_packet(Some(slice))? {
-                        Some(Packet::Marker(Marker {
-                            kind: MarkerKind::Break | MarkerKind::Interrupt,
-                        })) => {
-                            queue.extend(session.on_break());
-                            break;
-                        }
-                        Some(Packet::Data(d)) if d.flags & packet::data_flags::EOF != 0 => {
-                            return Ok(Some(SessionEnd::Eof));
-                        }
-                        Some(Packet::Data(d)) => {
-                            // Buffered by the engine until the current call completes.
-                            queue.extend(session.on_data(&d.payload));
-                        }
-                        Some(_) => {}
-                        None if Instant::now() >= deadline => {
-                            queue.extend(session.on_timer());
-                            break;
-                        }
-                        None if Instant::now() >= slice => {
-                            let killed = session.on_kill_check();
-                            if !killed.is_empty() {
-                                queue.extend(killed);
-                                break;
-                            }
-                        }
-                        None => return Ok(Some(SessionEnd::Eof)),
-                    }
-                }
+            Err(e) if is_reset(&e) => conn.handle_eof(),
+            Err(source) => {
+                return Err(DedicatedError::Io {
+                    context: "reading from client",
+                    source,
+                });
             }
         }
     }
-    Ok(None)
-}
-
-/// The engine's random source in a server: the thread-local OS-seeded generator (reseeded
-/// after fork by [`run_dedicated`]).
-pub fn os_random() -> engine::RandomSource {
-    Box::new(|b: &mut [u8]| rand::fill(b))
 }
 
 /// Turns on TCP keepalive with the first probe after `idle` (Oracle's dead connection
@@ -306,128 +244,6 @@ pub fn apply_expire_time(stream: &TcpStream, idle: Duration) -> nix::Result<()> 
     setsockopt(stream, sockopt::TcpKeepIdle, &secs)?;
     setsockopt(stream, sockopt::TcpKeepInterval, &10)?;
     setsockopt(stream, sockopt::TcpKeepCount, &3)
-}
-
-/// What a non-blocking look at the socket found.
-enum Polled {
-    /// A complete packet.
-    Packet(Packet),
-    /// Nothing yet.
-    Nothing,
-    /// The client closed the connection.
-    Eof,
-}
-
-/// A blocking packet reader/writer over the client socket.
-struct PacketStream {
-    stream: TcpStream,
-    mode: LengthMode,
-    sdu: u32,
-    idle: Option<Duration>,
-    buf: Vec<u8>,
-}
-
-impl PacketStream {
-    fn new(stream: TcpStream, mode: LengthMode, sdu: u32, idle: Option<Duration>) -> Self {
-        PacketStream {
-            stream,
-            mode,
-            sdu,
-            idle,
-            buf: Vec::with_capacity(16 * 1024),
-        }
-    }
-
-    fn write(&mut self, bytes: &[u8], context: &'static str) -> Result<(), DedicatedError> {
-        self.stream
-            .write_all(bytes)
-            .map_err(|source| DedicatedError::Io { context, source })
-    }
-
-    fn send_data(&mut self, ttc: &[u8]) -> Result<(), DedicatedError> {
-        let bytes = packet::encode_data_packets(ttc, self.sdu, self.mode, 0);
-        self.write(&bytes, "sending DATA")
-    }
-
-    fn send_marker(&mut self, kind: MarkerKind) -> Result<(), DedicatedError> {
-        let bytes = Marker { kind }.encode(self.mode);
-        self.write(&bytes, "sending MARKER")
-    }
-
-    /// A packet if one is already buffered or readable now, without blocking.
-    fn poll_packet(&mut self) -> Result<Polled, DedicatedError> {
-        if let Some((p, used)) = packet::decode(&self.buf, self.mode)? {
-            self.buf.drain(..used);
-            return Ok(Polled::Packet(p));
-        }
-        if self.stream.set_nonblocking(true).is_err() {
-            return Ok(Polled::Nothing);
-        }
-        let mut chunk = [0u8; 16 * 1024];
-        let r = self.stream.read(&mut chunk);
-        let _ = self.stream.set_nonblocking(false);
-        match r {
-            Ok(0) => Ok(Polled::Eof),
-            Ok(n) => {
-                self.buf.extend_from_slice(&chunk[..n]);
-                match packet::decode(&self.buf, self.mode)? {
-                    Some((p, used)) => {
-                        self.buf.drain(..used);
-                        Ok(Polled::Packet(p))
-                    }
-                    None => Ok(Polled::Nothing),
-                }
-            }
-            Err(e) if is_reset(&e) => Ok(Polled::Eof),
-            Err(_) => Ok(Polled::Nothing),
-        }
-    }
-
-    /// The next packet; `None` at EOF, or when `deadline` passed first.
-    fn next_packet(&mut self, deadline: Option<Instant>) -> Result<Option<Packet>, DedicatedError> {
-        loop {
-            if let Some((p, used)) = packet::decode(&self.buf, self.mode)? {
-                self.buf.drain(..used);
-                return Ok(Some(p));
-            }
-            let timeout = match deadline {
-                Some(d) => {
-                    let now = Instant::now();
-                    if now >= d {
-                        return Ok(None);
-                    }
-                    Some(d - now)
-                }
-                None => self.idle,
-            };
-            let _ = self.stream.set_read_timeout(timeout);
-            let mut chunk = [0u8; 16 * 1024];
-            let n = match self.stream.read(&mut chunk) {
-                Ok(n) => n,
-                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-                Err(e)
-                    if deadline.is_some()
-                        && matches!(
-                            e.kind(),
-                            std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
-                        ) =>
-                {
-                    continue;
-                }
-                Err(e) if is_reset(&e) => return Ok(None),
-                Err(source) => {
-                    return Err(DedicatedError::Io {
-                        context: "reading from client",
-                        source,
-                    });
-                }
-            };
-            if n == 0 {
-                return Ok(None);
-            }
-            self.buf.extend_from_slice(&chunk[..n]);
-        }
-    }
 }
 
 fn is_reset(e: &std::io::Error) -> bool {
@@ -443,6 +259,7 @@ fn is_reset(e: &std::io::Error) -> bool {
 mod tests {
     use super::*;
     use std::net::TcpListener;
+    use tns::packet::{LengthMode, Packet};
 
     #[test]
     fn expire_time_turns_on_keepalive() {

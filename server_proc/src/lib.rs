@@ -3,6 +3,7 @@
 //! lreg, password file).
 
 pub mod dedicated;
+pub mod driver;
 pub mod fdpass;
 pub mod handoff;
 pub mod initora;

@@ -17,23 +17,23 @@
 //! occupies its shared server (it does see breaks, kills and shutdowns), and the server
 //! count is fixed at SHARED_SERVERS (no growth up to MAX_SHARED_SERVERS).
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::HashMap;
 use std::io::{Read, Write};
 use std::os::fd::{AsFd, AsRawFd, FromRawFd, OwnedFd};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::thread::JoinHandle;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use crossbeam_channel::{Receiver, Sender};
 use mio::net::{TcpListener, TcpStream};
 use mio::unix::SourceFd;
 use mio::{Events, Interest, Poll, Token, Waker};
-use tns::packet::{self, Accept, LengthMode, Marker, MarkerKind, Packet};
 
-use engine::{Action, Session, SessionConfig};
+use engine::{Input, ServerConn, Session, SessionConfig, SessionRunner};
 
+use crate::driver;
 use crate::pwfile::PasswordFileCredentials;
 use crate::sga::hooks::SgaInstance;
 
@@ -43,8 +43,6 @@ const TCP: Token = Token(2);
 const FIRST_CIRCUIT: usize = 3;
 /// CONNECTIONS of a dispatcher, as `lsnrctl services` shows it (`max:1022`).
 pub const MAX_CONNECTIONS: u32 = 1022;
-/// How often a shared server sleeping inside a call looks for a kill.
-const KILL_POLL: Duration = Duration::from_millis(100);
 /// Largest SDU a dispatcher agrees to.
 const MAX_SDU: u32 = 65535;
 
@@ -188,32 +186,22 @@ pub struct SharedServers {
     threads: Vec<JoinHandle<()>>,
 }
 
-/// One request on the common queue: a circuit's session and what arrived for it.
+/// One request on the common queue: a circuit's session (lent by its connection) and what
+/// arrived for it.
 struct Work {
     dispatcher: usize,
     circuit: Token,
-    session: Box<Session>,
+    runner: Box<SessionRunner>,
     input: Input,
     /// Set by the dispatcher when the client sends a BREAK during the call.
     brk: Arc<AtomicBool>,
-    sdu: u32,
-    mode: LengthMode,
 }
 
-/// What arrived for a circuit.
-enum Input {
-    /// The payload of a DATA packet.
-    Data(Vec<u8>),
-    /// A BREAK/INTERRUPT marker while the session was idle at the dispatcher.
-    Break,
-}
-
-/// A shared server's answer on a dispatcher's response queue.
+/// A shared server's answer on a dispatcher's response queue: the session, back with the
+/// framed reply in it.
 struct Done {
     circuit: Token,
-    session: Box<Session>,
-    out: Vec<u8>,
-    close: bool,
+    runner: Box<SessionRunner>,
 }
 
 impl SharedServers {
@@ -304,117 +292,52 @@ impl SharedServers {
     }
 }
 
-/// Body of a shared server: take a request, run the engine, answer the dispatcher.
+/// Body of a shared server: take a request, run the engine until the call is answered
+/// (sleeping until its next deadline, passing on a client BREAK), answer the dispatcher.
 fn shared_server(rx: &Receiver<Work>, replies: &[(Sender<Done>, Arc<Waker>)]) {
     for w in rx.iter() {
         let Work {
             dispatcher,
             circuit,
-            mut session,
+            mut runner,
             input,
             brk,
-            sdu,
-            mode,
         } = w;
-        let mut out = Vec::new();
-        let mut close = false;
-        let mut queue: VecDeque<Action> = match input {
-            Input::Data(payload) => session.on_data(&payload),
-            Input::Break => {
-                brk.store(false, Ordering::Release);
-                session.on_break()
-            }
+        if input == Input::Break {
+            brk.store(false, Ordering::Release);
         }
-        .into();
-        while let Some(a) = queue.pop_front() {
-            match a {
-                Action::Send(b) => out.extend(packet::encode_data_packets(&b, sdu, mode, 0)),
-                Action::BreakAndSend(b) => {
-                    out.extend(
-                        Marker {
-                            kind: MarkerKind::Break,
-                        }
-                        .encode(mode),
-                    );
-                    out.extend(
-                        Marker {
-                            kind: MarkerKind::Reset,
-                        }
-                        .encode(mode),
-                    );
-                    out.extend(packet::encode_data_packets(&b, sdu, mode, 0));
-                }
-                Action::Close => {
-                    close = true;
-                    break;
-                }
-                Action::Busy if brk.swap(false, Ordering::AcqRel) => {
-                    queue.extend(session.on_break());
-                }
-                Action::Busy => {
-                    let killed = session.on_kill_check();
-                    if killed.is_empty() {
-                        queue.extend(session.on_work());
-                    } else {
-                        queue.extend(killed);
-                    }
-                }
-                Action::Sleep(d) => queue.extend(sleep_in_call(&mut session, d, &brk)),
+        runner.handle_input(Instant::now(), input);
+        // The runner's deadlines include a kill check every KILL_POLL, so a BREAK is seen
+        // within that time too.
+        while let Some(at) = runner.poll_timeout() {
+            if brk.swap(false, Ordering::AcqRel) {
+                runner.handle_input(Instant::now(), Input::Break);
+                continue;
             }
+            let wait = at.saturating_duration_since(Instant::now());
+            if !wait.is_zero() {
+                std::thread::sleep(wait);
+            }
+            runner.handle_timeout(Instant::now());
         }
         if let Some((tx, waker)) = replies.get(dispatcher)
-            && tx
-                .send(Done {
-                    circuit,
-                    session,
-                    out,
-                    close,
-                })
-                .is_ok()
+            && tx.send(Done { circuit, runner }).is_ok()
         {
             let _ = waker.wake();
         }
     }
 }
 
-/// Sleeps `d` inside a call (`DBMS_SESSION.SLEEP`) on this shared server, waking regularly
-/// to see a client BREAK, a KILL SESSION or SHUTDOWN IMMEDIATE at once; what the engine
-/// says next.
-fn sleep_in_call(session: &mut Session, d: Duration, brk: &AtomicBool) -> Vec<Action> {
-    let deadline = std::time::Instant::now() + d;
-    loop {
-        let now = std::time::Instant::now();
-        if now >= deadline {
-            return session.on_timer();
-        }
-        std::thread::sleep((deadline - now).min(KILL_POLL));
-        if brk.swap(false, Ordering::AcqRel) {
-            return session.on_break();
-        }
-        let killed = session.on_kill_check();
-        if !killed.is_empty() {
-            return killed;
-        }
-    }
-}
-
-/// One client connection of a dispatcher.
+/// One client connection of a dispatcher: the socket and its [`ServerConn`], which lends
+/// its session to a shared server for each request.
 struct Circuit {
     stream: TcpStream,
-    /// Waiting for the CONNECT (a client that came by REDIRECT).
-    connecting: bool,
-    mode: LengthMode,
-    sdu: u32,
-    inbuf: Vec<u8>,
+    conn: ServerConn,
     outbuf: Vec<u8>,
-    /// `None` while a shared server runs a request of this circuit.
-    session: Option<Box<Session>>,
-    queued: VecDeque<Input>,
     /// A client BREAK the shared server running this circuit's call has not seen yet.
     brk: Arc<AtomicBool>,
-    /// The client is gone or the session ended: close once the session is home and the
-    /// output written.
-    closing: bool,
+    /// The socket failed: close as soon as the session is home.
+    broken: bool,
     writable_registered: bool,
 }
 
@@ -552,26 +475,14 @@ impl Dispatcher {
             }
             while let Ok(done) = self.reply_rx.try_recv() {
                 let t = done.circuit;
+                // A circuit that went away meanwhile: dropping the session frees its slot.
                 if let Some(c) = self.circuits.get_mut(&t) {
-                    c.session = Some(done.session);
-                    // A BREAK that came as the call ended still gets its answer.
-                    if c.brk.swap(false, Ordering::AcqRel) {
-                        c.queued.push_front(Input::Break);
-                    }
-                    c.outbuf.extend_from_slice(&done.out);
-                    c.closing |= done.close;
-                } else {
-                    let mut s = done.session;
-                    s.on_disconnect();
+                    c.conn.finish_request(done.runner);
+                    self.pump(t);
                 }
-                self.pump(t);
             }
         }
-        for (_, c) in self.circuits.drain() {
-            if let Some(mut s) = c.session {
-                s.on_disconnect();
-            }
-        }
+        self.circuits.clear();
         self.count.store(0, Ordering::Relaxed);
     }
 
@@ -597,22 +508,19 @@ impl Dispatcher {
             cfg,
             self.creds.clone(),
             self.instance.clone(),
-            crate::dedicated::os_random(),
+            driver::os_random(),
         );
-        let mut c = Circuit {
+        let runner = SessionRunner::new(session, driver::wall_clock());
+        let mut conn = ServerConn::new_lending(runner, MAX_SDU);
+        conn.handle_bytes(Instant::now(), connect_bytes);
+        let c = Circuit {
             stream,
-            connecting: true,
-            mode: LengthMode::Short,
-            sdu: MAX_SDU,
-            inbuf: connect_bytes.to_vec(),
+            conn,
             outbuf: Vec::new(),
-            session: Some(Box::new(session)),
-            queued: VecDeque::new(),
             brk: Arc::new(AtomicBool::new(false)),
-            closing: false,
+            broken: false,
             writable_registered: false,
         };
-        answer_connect(&mut c);
         self.circuits.insert(token, c);
         self.count
             .store(self.circuits.len() as u32, Ordering::Relaxed);
@@ -663,7 +571,8 @@ impl Dispatcher {
         }
     }
 
-    /// Reads what the client sent and queues its DATA payloads.
+    /// Reads what the client sent into the circuit's connection; a BREAK for the call a
+    /// shared server runs right now goes to the flag that server polls.
     fn read(&mut self, t: Token) {
         let Some(c) = self.circuits.get_mut(&t) else {
             return;
@@ -672,84 +581,52 @@ impl Dispatcher {
         loop {
             match c.stream.read(&mut chunk) {
                 Ok(0) => {
-                    c.closing = true;
+                    c.conn.handle_eof();
                     break;
                 }
-                Ok(n) => c.inbuf.extend_from_slice(&chunk[..n]),
+                Ok(n) => c.conn.handle_bytes(Instant::now(), &chunk[..n]),
                 Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => break,
                 Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
                 Err(_) => {
-                    c.closing = true;
+                    c.conn.handle_eof();
                     break;
                 }
             }
-        }
-        if c.connecting {
-            answer_connect(c);
-        }
-        while !c.connecting {
-            match packet::decode(&c.inbuf, c.mode) {
-                Ok(Some((p, used))) => {
-                    c.inbuf.drain(..used);
-                    match p {
-                        Packet::Data(d) if d.flags & packet::data_flags::EOF != 0 => {
-                            c.closing = true;
-                        }
-                        Packet::Data(d) => c.queued.push_back(Input::Data(d.payload)),
-                        Packet::Marker(Marker {
-                            kind: MarkerKind::Break | MarkerKind::Interrupt,
-                        }) => {
-                            if c.session.is_some() {
-                                // Idle: answered like a dedicated server does, in order.
-                                c.queued.push_back(Input::Break);
-                            } else {
-                                // Inside a call on a shared server: it polls this flag.
-                                c.brk.store(true, Ordering::Release);
-                            }
-                        }
-                        // The client's RESET after our BREAK/RESET, CONTROL: nothing to do.
-                        _ => {}
-                    }
-                }
-                Ok(None) => break,
-                Err(_) => {
-                    c.closing = true;
-                    break;
-                }
+            if c.conn.is_closed() {
+                break;
             }
+        }
+        if c.conn.take_interrupt() {
+            c.brk.store(true, Ordering::Release);
         }
     }
 
-    /// Sends the next queued request to the shared servers, writes pending output, closes a
-    /// finished circuit.
+    /// Lends the session to the shared servers when a request waits, writes pending
+    /// output, closes a finished circuit.
     fn pump(&mut self, t: Token) {
         let Some(c) = self.circuits.get_mut(&t) else {
             return;
         };
-        if c.session.is_some()
-            && !c.closing
-            && let Some(input) = c.queued.pop_front()
-            && let Some(session) = c.session.take()
-        {
+        if let Some((runner, input)) = c.conn.poll_request() {
             let work = Work {
                 dispatcher: self.index,
                 circuit: t,
-                session,
+                runner,
                 input,
                 brk: Arc::clone(&c.brk),
-                sdu: c.sdu,
-                mode: c.mode,
             };
             if let Err(e) = self.work_tx.send(work) {
-                c.session = Some(e.into_inner().session);
-                c.closing = true;
+                c.conn.finish_request(e.into_inner().runner);
+                c.broken = true;
             }
         }
-        let mut failed = false;
+        if let Some(bytes) = c.conn.poll_transmit() {
+            c.outbuf.extend_from_slice(&bytes);
+        }
         while !c.outbuf.is_empty() {
             match c.stream.write(&c.outbuf) {
                 Ok(0) => {
-                    failed = true;
+                    c.broken = true;
                     break;
                 }
                 Ok(n) => {
@@ -758,14 +635,13 @@ impl Dispatcher {
                 Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => break,
                 Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
                 Err(_) => {
-                    failed = true;
+                    c.broken = true;
                     break;
                 }
             }
         }
-        if failed {
+        if c.broken {
             c.outbuf.clear();
-            c.closing = true;
         }
         let want_write = !c.outbuf.is_empty();
         if want_write != c.writable_registered {
@@ -777,34 +653,19 @@ impl Dispatcher {
             let _ = self.poll.registry().reregister(&mut c.stream, t, interest);
             c.writable_registered = want_write;
         }
-        if c.closing
-            && c.session.is_some()
+        // Done once the connection is over (or the socket broke) and its last bytes are
+        // written; a session still out on a shared server is freed when it comes back.
+        if (c.conn.is_closed() || c.broken)
             && c.outbuf.is_empty()
             && let Some(mut c) = self.circuits.remove(&t)
         {
-            let _ = self.poll.registry().deregister(&mut c.stream);
-            if let Some(mut s) = c.session.take() {
-                s.on_disconnect();
+            if let Some(e) = c.conn.error() {
+                tracing::warn!("{}: closing a circuit: {e}", self.name);
             }
+            let _ = self.poll.registry().deregister(&mut c.stream);
             self.count
                 .store(self.circuits.len() as u32, Ordering::Relaxed);
         }
-    }
-}
-
-/// Answers the CONNECT at the head of `inbuf` with ACCEPT once it is complete.
-fn answer_connect(c: &mut Circuit) {
-    match packet::decode_connect(&c.inbuf) {
-        Ok(Some((connect, used))) => {
-            c.inbuf.drain(..used);
-            let accept = Accept::for_connect(&connect, MAX_SDU);
-            c.outbuf.extend_from_slice(&accept.encode());
-            c.sdu = accept.sdu;
-            c.mode = LengthMode::for_version(accept.version);
-            c.connecting = false;
-        }
-        Ok(None) => {}
-        Err(_) => c.closing = true,
     }
 }
 
