@@ -128,14 +128,67 @@ pub fn ora(code: u32) -> Option<&'static str> {
         return tns(code);
     }
     Some(match code {
+        // Sessions and processes (the SGA, ALTER SYSTEM KILL SESSION).
+        18 => "maximum number of sessions exceeded",
+        20 => "maximum number of processes (%s) exceeded",
+        26 => "missing or invalid session ID",
+        27 => "cannot kill current session",
+        28 => "your session has been killed",
+        29 => "session is not a user session",
+        30 => "User session ID does not exist.",
+        31 => "session marked for kill",
+        // Parameters and instance state (init<SID>.ora, startup, shutdown).
+        101 => "invalid specification for system parameter DISPATCHERS",
+        119 => "invalid specification for system parameter %s",
+        132 => "syntax error or unresolved network name '%s'",
+        1033 => "ORACLE initialization or shutdown in progress",
+        1034 => "ORACLE not available",
+        1078 => "failure in processing system parameters",
+        1081 => "cannot start already-running ORACLE - shut it down first",
+        1089 => "immediate shutdown or close in progress - no operations are permitted",
+        1090 => "shutdown in progress - connection is not permitted",
+        1092 => "ORACLE instance terminated. Disconnection forced",
+        1506 => "missing or illegal database name",
+        27101 => "shared memory realm does not exist",
+        27300 => "OS system dependent operation:%s failed with status: %s",
+        27301 => "OS failure message: %s",
+        // SQL and calls.
+        900 => "invalid SQL statement",
+        904 => "%s: invalid identifier",
+        923 => "FROM keyword not found where expected",
+        932 => "inconsistent datatypes: expected %s got %s",
+        933 => "SQL command not properly ended",
+        936 => "missing expression",
+        937 => "not a single-group group function",
+        942 => "table or view does not exist",
+        1000 => "maximum open cursors exceeded",
+        1001 => "invalid cursor",
+        1002 => "fetch out of sequence",
+        1008 => "not all variables bound",
         1013 => "user requested cancel of current operation",
+        1403 => "no data found",
+        1426 => "numeric overflow",
+        1476 => "divisor is equal to zero",
+        1722 => "invalid number",
+        1821 => "date format not recognized",
+        2003 => "invalid USERENV parameter",
+        // Logon, users and the password file.
+        988 => "missing or invalid password(s)",
+        1012 => "not logged on",
         1017 => "invalid username/password; logon denied",
+        1031 => "insufficient privileges",
+        1918 => "user '%s' does not exist",
+        1920 => "user name '%s' conflicts with another user or role name",
+        1990 => "error opening password file '%s'",
+        1991 => "invalid password file '%s'",
+        28008 => "invalid old password",
+        28041 => "Authentication protocol internal error",
+        // The two-task (TTC) connection.
         3106 => "fatal two-task communication protocol error",
         3113 => "end-of-file on communication channel",
         3114 => "not connected to ORACLE",
         3135 => "connection lost contact",
         3156 => "OCI call timed out",
-        28041 => "Authentication protocol internal error",
         _ => return None,
     })
 }
@@ -208,6 +261,14 @@ mod tests {
         assert_eq!(
             tns_line_with(1153, &["trc_level loud"]),
             "TNS-01153: Failed to process string: trc_level loud"
+        );
+        assert_eq!(
+            ora_line_with(20, &["150"]),
+            "ORA-00020: maximum number of processes (150) exceeded"
+        );
+        assert_eq!(
+            ora_line_with(904, &["\"NOSUCH\""]),
+            "ORA-00904: \"NOSUCH\": invalid identifier"
         );
         assert_eq!(fill("a %s b %s c", &["1"]), "a 1 b  c");
         assert_eq!(fill("no marker", &["x"]), "no marker");
