@@ -1,48 +1,14 @@
 //! The one error type of the client library. Every variant that reaches a user carries the
 //! Oracle code and Oracle's text (`ORA-12514: TNS:listener does not currently know of
 //! service requested in connect descriptor`), so `orasql` and other tools print exactly what
-//! a DBA expects to see, and callers can branch on [`ClientError::code`].
+//! a DBA expects to see, and callers can branch on [`ClientError::code`]. The texts come
+//! from the one table in [`tns::error_text`]; what this client knows beyond them (host,
+//! port, timeout) follows in parentheses.
 
 use std::io;
 
 use thiserror::Error;
-
-/// Oracle's message text for the Net/TNS and session errors this client raises itself.
-/// Server errors arrive with their own text and are not looked up here.
-pub fn oracle_text(code: u32) -> &'static str {
-    match code {
-        1013 => "user requested cancel of current operation",
-        1017 => "invalid credential or not authorized; logon denied",
-        3106 => "fatal two-task communication protocol error",
-        3113 => "end-of-file on communication channel",
-        3114 => "not connected to ORACLE",
-        12154 => "TNS:could not resolve the connect identifier specified",
-        12170 => "TNS:Connect timeout occurred",
-        12500 => "TNS:listener failed to start a dedicated server process",
-        12502 => "TNS:listener received no CONNECT_DATA from client",
-        12504 => "TNS:listener was not given the SERVICE_NAME in CONNECT_DATA",
-        12505 => "TNS:listener does not currently know of SID given in connect descriptor",
-        12514 => "TNS:listener does not currently know of service requested in connect descriptor",
-        12516 => "TNS:listener could not find available handler with matching protocol stack",
-        12518 => "TNS:listener could not hand off client connection",
-        12519 => "TNS:no appropriate service handler found",
-        12520 => "TNS:listener could not find available handler for requested type of server",
-        12521 => "TNS:listener does not currently know of instance requested in connect descriptor",
-        12525 => "TNS:listener has not received client's request in time allowed",
-        12526 => "TNS:listener: all appropriate instances are in restricted mode",
-        12527 => {
-            "TNS:listener: all appropriate instances are in restricted mode or blocking new connections"
-        }
-        12528 => "TNS:listener: all appropriate instances are blocking new connections",
-        12537 => "TNS:connection closed",
-        12541 => "TNS:no listener",
-        12545 => "Connect failed because target host or object does not exist",
-        12547 => "TNS:lost contact",
-        12560 => "TNS:protocol adapter error",
-        12564 => "TNS:connection refused",
-        _ => "TNS:connection refused",
-    }
-}
+use tns::error_text::ora_line;
 
 /// Everything that can go wrong between `connect` and `close`.
 #[derive(Debug, Error)]
@@ -52,14 +18,14 @@ pub enum ClientError {
     Resolve(#[from] config::naming::ResolveError),
 
     /// The descriptor names no address this client can dial (e.g. only IPC or TCPS).
-    #[error("ORA-12560: TNS:protocol adapter error (no usable TCP address: {detail})")]
+    #[error("{} (no usable TCP address: {detail})", ora_line(12560))]
     NoUsableAddress {
         /// What was found instead.
         detail: String,
     },
 
     /// TCP connection refused: nothing listens at the address.
-    #[error("ORA-12541: TNS:no listener (host {host} port {port})")]
+    #[error("{} (host {host} port {port})", ora_line(12541))]
     NoListener {
         /// Host as written in the descriptor.
         host: String,
@@ -68,7 +34,7 @@ pub enum ClientError {
     },
 
     /// The host name does not resolve.
-    #[error("ORA-12545: Connect failed because target host or object does not exist (host {host})")]
+    #[error("{} (host {host})", ora_line(12545))]
     UnknownHost {
         /// Host as written.
         host: String,
@@ -76,7 +42,8 @@ pub enum ClientError {
 
     /// TRANSPORT_CONNECT_TIMEOUT or CONNECT_TIMEOUT expired.
     #[error(
-        "ORA-12170: TNS:Connect timeout occurred ({what} of {secs:.1}s for host {host} port {port})"
+        "{} ({what} of {secs:.1}s for host {host} port {port})",
+        ora_line(12170)
     )]
     ConnectTimeout {
         /// Which timeout (`TCP connect timeout`, `Outbound connect timeout`).
@@ -90,33 +57,31 @@ pub enum ClientError {
     },
 
     /// The listener refused the connection with `(ERR=code)`.
-    #[error("ORA-{code:05}: {text}")]
+    #[error("{}", ora_line(*code))]
     Refused {
         /// The Oracle code from the refusal (12514, 12505, ...).
         code: u32,
-        /// Oracle's text for it.
-        text: &'static str,
         /// The raw refusal text, for diagnostics.
         refuse_data: String,
     },
 
     /// More REDIRECTs than a client follows (a routing loop).
-    #[error("ORA-12564: TNS:connection refused (too many redirects, last to {address})")]
+    #[error("{} (too many redirects, last to {address})", ora_line(12564))]
     TooManyRedirects {
         /// The last redirect address.
         address: String,
     },
 
     /// The peer closed the connection during connect (before ACCEPT or during login).
-    #[error("ORA-12537: TNS:connection closed")]
+    #[error("{}", ora_line(12537))]
     ConnectionClosed,
 
     /// The peer closed the connection during a call.
-    #[error("ORA-03113: end-of-file on communication channel")]
+    #[error("{}", ora_line(3113))]
     EndOfFile,
 
     /// A socket error after the connect phase.
-    #[error("ORA-12547: TNS:lost contact ({context}: {source})")]
+    #[error("{} ({context}: {source})", ora_line(12547))]
     Io {
         /// What the client was doing.
         context: &'static str,
@@ -126,30 +91,26 @@ pub enum ClientError {
     },
 
     /// The server answered something this client cannot parse.
-    #[error("ORA-03106: fatal two-task communication protocol error ({detail})")]
+    #[error("{} ({detail})", ora_line(3106))]
     Protocol {
         /// What was wrong.
         detail: String,
     },
 
     /// The server's TNS version is too old for this client (needs large-SDU, 315+).
-    #[error(
-        "ORA-03106: fatal two-task communication protocol error (server TNS version {version} < 315)"
-    )]
+    #[error("{} (server TNS version {version} < 315)", ora_line(3106))]
     ServerVersion {
         /// Version from ACCEPT.
         version: u16,
     },
 
     /// The server requires Native Network Encryption, which this client does not speak.
-    #[error(
-        "ORA-12660: Encryption or crypto-checksumming parameters incompatible (the server requires Native Network Encryption)"
-    )]
+    #[error("{} (the server requires Native Network Encryption)", ora_line(12660))]
     NetworkEncryptionRequired,
 
     /// O5LOGON could not complete: unsupported verifier, bad challenge or a server that
     /// could not prove it knows the password verifier.
-    #[error("ORA-28041: Authentication protocol internal error ({detail})")]
+    #[error("{} ({detail})", ora_line(28041))]
     Auth {
         /// The O5LOGON failure.
         detail: String,
@@ -167,14 +128,14 @@ pub enum ClientError {
     },
 
     /// A call timed out and the server did not answer the INTERRUPT either.
-    #[error("ORA-03156: OCI call timed out (call timeout of {millis} ms exceeded)")]
+    #[error("{} (call timeout of {millis} ms exceeded)", ora_line(3156))]
     CallTimeout {
         /// The call timeout.
         millis: u128,
     },
 
     /// The connection was closed (by `close`, or after a fatal error).
-    #[error("ORA-03114: not connected to ORACLE")]
+    #[error("{}", ora_line(3114))]
     NotConnected,
 }
 
@@ -216,11 +177,7 @@ impl ClientError {
     }
 
     pub(crate) fn refused(code: u32, refuse_data: String) -> Self {
-        ClientError::Refused {
-            code,
-            text: oracle_text(code),
-            refuse_data,
-        }
+        ClientError::Refused { code, refuse_data }
     }
 }
 
@@ -258,6 +215,37 @@ mod tests {
         assert_eq!(
             e.to_string(),
             "ORA-12505: TNS:listener does not currently know of SID given in connect descriptor"
+        );
+        let e = ClientError::refused(12527, String::new());
+        assert_eq!(
+            e.to_string(),
+            "ORA-12527: TNS:listener: all appropriate instances are in restricted mode or blocking new connections"
+        );
+        // A code the table does not know keeps its number and gets no invented text.
+        let e = ClientError::refused(12699, "(ERR=12699)".into());
+        assert_eq!(
+            (e.to_string(), e.code()),
+            ("ORA-12699".to_string(), Some(12699))
+        );
+    }
+
+    #[test]
+    fn own_errors_carry_oracles_text_then_the_context() {
+        let e = ClientError::NoListener {
+            host: "db1".into(),
+            port: 1522,
+        };
+        assert_eq!(
+            e.to_string(),
+            "ORA-12541: TNS:no listener (host db1 port 1522)"
+        );
+        assert_eq!(
+            ClientError::EndOfFile.to_string(),
+            "ORA-03113: end-of-file on communication channel"
+        );
+        assert_eq!(
+            ClientError::NotConnected.to_string(),
+            "ORA-03114: not connected to ORACLE"
         );
     }
 

@@ -7,6 +7,7 @@ use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
 use std::time::{Duration, Instant};
 
+use tns::error_text::tns_line;
 use tns::packet::{self, LengthMode, Packet};
 
 /// `VSNNUM` this client announces (19.0.0.0.0).
@@ -16,47 +17,29 @@ pub const VSNNUM: u32 = 318_767_104;
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum PingError {
     /// Connection refused (nothing listens).
-    #[error("TNS-12541: TNS:no listener")]
+    #[error("{}", tns_line(12541))]
     NoListener,
     /// The host does not resolve.
-    #[error("TNS-12545: Connect failed because target host or object does not exist")]
+    #[error("{}", tns_line(12545))]
     UnknownHost {
         /// Host name.
         host: String,
     },
     /// No answer in time.
-    #[error("TNS-12535: TNS:operation timed out")]
+    #[error("{}", tns_line(12535))]
     Timeout,
     /// The listener answered with a non-zero error.
-    #[error("TNS-{code:05}: {}", tns_text(*code))]
+    #[error("{}", tns_line(*code))]
     Refused {
         /// The TNS error number.
         code: u32,
     },
     /// The peer closed or spoke something other than TNS.
-    #[error("TNS-12537: TNS:connection closed ({detail})")]
+    #[error("{} ({detail})", tns_line(12537))]
     Closed {
         /// What happened.
         detail: String,
     },
-}
-
-/// Texts of the errors a ping can report.
-pub fn tns_text(code: u32) -> &'static str {
-    match code {
-        1189 => "The listener could not authenticate the user",
-        3505 => "Failed to resolve name",
-        12154 => "TNS:could not resolve the connect identifier specified",
-        12504 => "TNS:listener was not given the SERVICE_NAME in CONNECT_DATA",
-        12505 => "TNS:listener does not currently know of SID given in connect descriptor",
-        12514 => "TNS:listener does not currently know of service requested in connect descriptor",
-        12535 => "TNS:operation timed out",
-        12537 => "TNS:connection closed",
-        12541 => "TNS:no listener",
-        12545 => "Connect failed because target host or object does not exist",
-        12560 => "TNS:protocol adapter error",
-        _ => "TNS:listener refused the request",
-    }
 }
 
 /// The descriptor `tnsping` sends.
@@ -214,10 +197,10 @@ pub struct Resolved {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ResolveError {
     /// Nothing resolves the identifier (TNS-03505).
-    #[error("TNS-03505: Failed to resolve name")]
+    #[error("{}", tns_line(3505))]
     Unresolved,
     /// A literal descriptor or Easy Connect string is malformed.
-    #[error("TNS-03505: Failed to resolve name ({detail})")]
+    #[error("{} ({detail})", tns_line(3505))]
     Malformed {
         /// Parser message.
         detail: String,

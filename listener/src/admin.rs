@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
+use tns::error_text::tns_line;
 
 use crate::services::ServiceView;
 
@@ -102,7 +103,7 @@ pub enum AdminResponse {
 #[derive(Debug, thiserror::Error)]
 pub enum AdminError {
     /// Nothing listens on the admin socket (TNS-12541).
-    #[error("TNS-12541: TNS:no listener ({path}: {source})")]
+    #[error("{} ({path}: {source})", tns_line(12541))]
     NoListener {
         /// Socket path.
         path: PathBuf,
@@ -110,7 +111,7 @@ pub enum AdminError {
         source: std::io::Error,
     },
     /// The exchange failed midway.
-    #[error("TNS-12560: TNS:protocol adapter error ({detail})")]
+    #[error("{} ({detail})", tns_line(12560))]
     Protocol {
         /// What failed.
         detail: String,

@@ -91,8 +91,20 @@ impl Outcome {
         }
     }
 
-    fn error(code: u32, lines: Vec<String>) -> Self {
-        Self::answer(AdminResponse::Error { code, lines })
+    fn error(code: TnsCode, lines: Vec<String>) -> Self {
+        Self::answer(AdminResponse::Error {
+            code: code.0,
+            lines,
+        })
+    }
+
+    /// TNS-01153 naming what could not be processed, with the parameter hint if asked.
+    fn bad_command(what: &str, hint: bool) -> Self {
+        let mut lines = vec![TnsCode::BAD_COMMAND.tns_line_with(&[what])];
+        if hint {
+            lines.push(PARAM_HINT.to_string());
+        }
+        Self::error(TnsCode::BAD_COMMAND, lines)
     }
 }
 
@@ -148,11 +160,14 @@ pub fn answer_line(
         state
             .log
             .event("(CONNECT_DATA=(COMMAND=admin)) * TNS-01189 refused foreign uid * 1189");
-        return Outcome::error(1189, vec![TnsCode::NOT_AUTHENTICATED.tns_line()]);
+        return Outcome::error(
+            TnsCode::NOT_AUTHENTICATED,
+            vec![TnsCode::NOT_AUTHENTICATED.tns_line()],
+        );
     }
     match serde_json::from_str::<AdminRequest>(line) {
         Ok(req) => execute(state, bound, req),
-        Err(e) => Outcome::error(1153, vec![format!("{}: {e}", TnsCode(1153).tns_line())]),
+        Err(e) => Outcome::bad_command(&e.to_string(), false),
     }
 }
 
@@ -202,7 +217,7 @@ pub fn execute(state: &mut ListenerState, bound: &[Endpoint], req: AdminRequest)
         }
         AdminRequest::SaveConfig => match save_config(state) {
             Ok(lines) => Outcome::answer(AdminResponse::Ok { lines }),
-            Err(e) => Outcome::error(1153, vec![format!("{} {e}", TnsCode(1153).tns_line())]),
+            Err(e) => Outcome::bad_command(&e, false),
         },
         AdminRequest::Reload => reload(state, bound),
         AdminRequest::Set { param, value } => set(state, &param, &value),
@@ -306,18 +321,11 @@ fn param_line(state: &ListenerState, param: &str, value: &str) -> String {
 
 fn set(state: &mut ListenerState, param: &str, value: &str) -> Outcome {
     if state.settings.admin_restrictions {
-        return Outcome::error(12508, vec![TnsCode(12508).tns_line()]);
+        let code = TnsCode::COMMAND_RESTRICTED;
+        return Outcome::error(code, vec![code.tns_line()]);
     }
     let param = param.to_ascii_lowercase();
-    let bad = || {
-        Outcome::error(
-            1153,
-            vec![
-                format!("{} {param} {value}", TnsCode(1153).tns_line()),
-                PARAM_HINT.to_string(),
-            ],
-        )
-    };
+    let bad = || Outcome::bad_command(&format!("{param} {value}"), true);
     match param.as_str() {
         "inbound_connect_timeout" => {
             let Ok(secs) = value.trim().parse::<u64>() else {
@@ -330,14 +338,14 @@ fn set(state: &mut ListenerState, param: &str, value: &str) -> Outcome {
                 return bad();
             };
             if let Err(e) = (state.trace)(dir) {
-                return Outcome::error(1153, vec![e]);
+                return Outcome::bad_command(&e, false);
             }
             state.trace_level = value.trim().to_ascii_lowercase();
             state.log_level = dir.to_string();
         }
         "log_level" => {
             if let Err(e) = (state.trace)(value.trim()) {
-                return Outcome::error(1153, vec![format!("{} {e}", TnsCode(1153).tns_line())]);
+                return Outcome::bad_command(&e, false);
             }
             state.log_level = value.trim().to_string();
         }
@@ -352,7 +360,7 @@ fn set(state: &mut ListenerState, param: &str, value: &str) -> Outcome {
                     state.settings.logging = on;
                     state.log = l;
                 }
-                Err(e) => return Outcome::error(1153, vec![e.to_string()]),
+                Err(e) => return Outcome::error(TnsCode::BAD_COMMAND, vec![e.to_string()]),
             }
         }
         _ => return bad(),
@@ -383,13 +391,7 @@ fn show(state: &ListenerState, param: &str) -> Outcome {
         Some(v) => Outcome::answer(AdminResponse::Ok {
             lines: vec![param_line(state, &param, &v)],
         }),
-        None => Outcome::error(
-            1153,
-            vec![
-                format!("{} {param}", TnsCode(1153).tns_line()),
-                PARAM_HINT.to_string(),
-            ],
-        ),
+        None => Outcome::bad_command(&param, true),
     }
 }
 
@@ -709,7 +711,7 @@ mod tests {
             (
                 1153,
                 &[
-                    format!("{} inbound_connect_timeout soon", TnsCode(1153).tns_line()),
+                    "TNS-01153: Failed to process string: inbound_connect_timeout soon".to_string(),
                     hint.to_string()
                 ][..]
             )
@@ -735,7 +737,7 @@ mod tests {
             (
                 1153,
                 &[
-                    format!("{} nonsense", TnsCode(1153).tns_line()),
+                    "TNS-01153: Failed to process string: nonsense".to_string(),
                     hint.to_string()
                 ][..]
             )
@@ -749,7 +751,13 @@ mod tests {
         let mut f = fixture();
         f.state.settings.admin_restrictions = true;
         let o = set(&mut f, "inbound_connect_timeout", "7");
-        assert_eq!(error(&o), (12508, &[TnsCode(12508).tns_line()][..]));
+        assert_eq!(
+            error(&o),
+            (
+                12508,
+                &["TNS-12508: TNS:listener could not resolve the COMMAND given".to_string()][..]
+            )
+        );
         assert_ne!(
             f.state.settings.inbound_connect_timeout,
             Duration::from_secs(7)
@@ -850,8 +858,7 @@ mod tests {
         assert_eq!(code, 1153);
         assert!(
             lines[0].starts_with(&format!(
-                "{} {}",
-                TnsCode(1153).tns_line(),
+                "TNS-01153: Failed to process string: {}",
                 blocker.display()
             )),
             "{lines:?}"
@@ -946,7 +953,10 @@ mod tests {
         let o = answer_line(&mut f.state, &[], false, &status);
         assert_eq!(
             error(&o),
-            (1189, &[TnsCode::NOT_AUTHENTICATED.tns_line()][..])
+            (
+                1189,
+                &["TNS-01189: The listener could not authenticate the user".to_string()][..]
+            )
         );
         let log = std::fs::read_to_string(f.state.settings.log_path()).expect("log");
         assert!(
@@ -957,7 +967,9 @@ mod tests {
         let o = answer_line(&mut f.state, &[], true, "{\"cmd\":\"explode\"}");
         let (code, lines) = error(&o);
         assert_eq!(code, 1153);
-        assert!(lines[0].starts_with(&format!("{}: ", TnsCode(1153).tns_line())));
+        assert!(
+            lines[0].starts_with("TNS-01153: Failed to process string: unknown variant `explode`")
+        );
 
         let o = answer_line(&mut f.state, &[], true, &status);
         assert!(matches!(o.response, AdminResponse::Status(_)));

@@ -161,7 +161,7 @@ mod tests {
         );
         log.dropped(
             TnsCode::INBOUND_TIMEOUT,
-            &[TnsCode(12535)],
+            &[TnsCode::TIMED_OUT],
             "(ADDRESS=(PROTOCOL=tcp)(HOST=127.0.0.1)(PORT=7))",
             "no CONNECT within 1 s",
         );

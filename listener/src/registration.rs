@@ -37,18 +37,19 @@ use server_proc::registration::{
     ClientMessage, Handler, HandlerKind, HandlerState, InstanceRegistration, InstanceStatus,
     LineReader, LoadReport, PROTOCOL_VERSION, RegistrationError, ServerMessage, write_message,
 };
+use tns::error_text::tns_line;
 
 /// Errors of the registration endpoint.
 #[derive(Debug, thiserror::Error)]
 pub enum RegistrationServerError {
     /// Another live listener already owns the registration socket.
-    #[error("TNS-12542: TNS:address already in use ({path})")]
+    #[error("{} ({path})", tns_line(12542))]
     AddressInUse {
         /// The socket path.
         path: PathBuf,
     },
     /// Creating, binding or configuring the socket failed.
-    #[error("TNS-12560: TNS:protocol adapter error ({op} {path}: {source})")]
+    #[error("{} ({op} {path}: {source})", tns_line(12560))]
     Io {
         /// The step that failed.
         op: &'static str,
@@ -591,7 +592,8 @@ fn serve_connection(
                 &ServerMessage::Refused {
                     code: 12546,
                     message: format!(
-                        "TNS-12546: TNS:permission denied (registration from uid {} refused; listener runs as uid {own_uid})",
+                        "{} (registration from uid {} refused; listener runs as uid {own_uid})",
+                        tns_line(12546),
                         cred.uid()
                     ),
                 },

@@ -21,6 +21,7 @@ use mio::{Events, Interest, Poll, Token};
 use nix::sys::signal::{SigSet, Signal};
 use nix::sys::signalfd::{SfdFlags, SignalFd};
 use nix::sys::socket::{getsockopt, sockopt::PeerCredentials};
+use tns::error_text::{tns_line, tns_line_with};
 use tns::packet::{self, Redirect, Refuse, VSNNUM_19C};
 
 use crate::admin::AdminResponse;
@@ -54,7 +55,10 @@ const FIRST_DYNAMIC: usize = 16;
 pub enum ServerError {
     /// An endpoint could not be bound.
     #[error(
-        "Error listening on: (DESCRIPTION={address})\nTNS-12542: TNS:address already in use\n TNS-12560: TNS:protocol adapter error\n  TNS-00512: Address already in use\n   Linux Error: {errno}: {}",
+        "Error listening on: (DESCRIPTION={address})\n{}\n {}\n  {}\n   Linux Error: {errno}: {}",
+        TnsCode::ADDRESS_IN_USE,
+        TnsCode::PROTOCOL_ADAPTER,
+        TnsCode::ADDRESS_IN_USE_00512,
         nix::errno::Errno::from_raw(*errno).desc()
     )]
     Bind {
@@ -64,13 +68,13 @@ pub enum ServerError {
         errno: i32,
     },
     /// The endpoint host did not resolve.
-    #[error("TNS-12545: Connect failed because target host or object does not exist ({host})")]
+    #[error("{} ({host})", tns_line(12545))]
     Resolve {
         /// Host.
         host: String,
     },
     /// Another listener of this name and home is running.
-    #[error("TNS-01106: Listener using listener name {name} has already been started")]
+    #[error("{}", tns_line_with(1106, &[name]))]
     AlreadyRunning {
         /// Listener name.
         name: String,
@@ -566,9 +570,10 @@ impl Server {
             b.throttled = true;
             tracing::info!(address = %b.endpoint.address(), "connection rate limit reached; queueing");
             self.state.log.event(&format!(
-                "{} * rate_limit * {} * 1158\nTNS-01158: Internal connection limit reached, preventing dispatcher from connecting",
+                "{} * rate_limit * {} * 1158\n{}",
                 b.endpoint.address(),
-                self.state.settings.name
+                self.state.settings.name,
+                tns_line(1158)
             ));
         }
         allowed
@@ -599,8 +604,8 @@ impl Server {
                         let peer = peer_address(&addr);
                         tracing::info!(%peer, "rejected by valid node checking");
                         self.state.log.dropped(
-                            TnsCode(12546),
-                            &[TnsCode::PROTOCOL_ADAPTER, TnsCode(516)],
+                            TnsCode::PERMISSION_DENIED,
+                            &[TnsCode::PROTOCOL_ADAPTER, TnsCode::PERMISSION_DENIED_00516],
                             &peer,
                             &format!(
                                 "Incoming connection from {} rejected (TCP.VALIDNODE_CHECKING)",
@@ -724,7 +729,7 @@ impl Server {
         let secs = self.state.settings.inbound_connect_timeout.as_secs();
         for t in expired {
             let reason = format!("no complete CONNECT within INBOUND_CONNECT_TIMEOUT ({secs} s)");
-            self.drop_conn(t, TnsCode::INBOUND_TIMEOUT, &[TnsCode(12535)], &reason);
+            self.drop_conn(t, TnsCode::INBOUND_TIMEOUT, &[TnsCode::TIMED_OUT], &reason);
         }
     }
 

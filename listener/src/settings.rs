@@ -7,6 +7,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use crate::home::OracleHome;
+use tns::error_text::tns_line_with;
 
 /// Oracle's default `INBOUND_CONNECT_TIMEOUT_<l>`.
 pub const DEFAULT_INBOUND_CONNECT_TIMEOUT: Duration = Duration::from_secs(60);
@@ -133,7 +134,7 @@ pub enum SettingsError {
     #[error("{0}")]
     Read(String),
     /// The file has no definition for a non-default listener name.
-    #[error("TNS-01151: Missing listener name, {name}, in LISTENER.ORA")]
+    #[error("{}", tns_line_with(1151, &[name]))]
     MissingListener {
         /// The name asked for.
         name: String,

@@ -23,6 +23,7 @@ use crate::handoff::{HandoffError, HandoffMessage};
 use crate::sys::fdpass::{self, FdPassError};
 use crate::sys::process::{self, ProcessError};
 use crate::sys::title::ArgvArea;
+use tns::error_text::tns_line;
 
 /// Errors of the spawner channel.
 #[derive(Debug, thiserror::Error)]
@@ -40,7 +41,7 @@ pub enum SpawnerError {
         source: ProcessError,
     },
     /// Sending the client socket to the spawner failed (TNS-12518).
-    #[error("TNS-12518: TNS:listener could not hand off client connection ({source})")]
+    #[error("{} ({source})", tns_line(12518))]
     Handoff {
         /// Cause.
         source: FdPassError,
@@ -283,7 +284,7 @@ impl Zygote {
                 self.live += 1;
                 drop(client); // CLOEXEC does not help without exec: close our copy now
             }
-            Err(e) => spawner_log(&format!("TNS-12500: cannot start dedicated server: {e}")),
+            Err(e) => spawner_log(&format!("{} (fork: {e})", tns_line(12500))),
         }
     }
 
@@ -299,9 +300,7 @@ impl Zygote {
                         self.idle.entry(sid.clone()).or_default().push(entry);
                     }
                     Err(e) => {
-                        spawner_log(&format!(
-                            "TNS-12500: cannot prespawn a dedicated server: {e}"
-                        ));
+                        spawner_log(&format!("{} (prespawn: {e})", tns_line(12500)));
                         return;
                     }
                 }

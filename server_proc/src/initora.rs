@@ -430,12 +430,8 @@ fn is_local_host(host: &str) -> bool {
     if h == "localhost" || h.starts_with("127.") || h == "::1" || h == "0.0.0.0" {
         return true;
     }
-    nix::unistd::gethostname()
-        .ok()
-        .and_then(|n| n.into_string().ok())
-        .is_some_and(|n| {
-            n.eq_ignore_ascii_case(host) || n.split('.').next() == host.split('.').next()
-        })
+    let n = crate::instance::host_name();
+    n.eq_ignore_ascii_case(host) || n.split('.').next() == host.split('.').next()
 }
 
 /// Resolves LOCAL_LISTENER: an address/descriptor (quoted or not) or a tnsnames alias.

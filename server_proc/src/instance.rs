@@ -100,7 +100,9 @@ pub fn alert_log_path(oracle_home: &Path, sid: &str) -> PathBuf {
         .join(format!("alert_{sid}.log"))
 }
 
-/// The host name for V$INSTANCE.HOST_NAME and registrations.
+/// This machine's host name (`localhost` when it cannot be read): V$INSTANCE.HOST_NAME,
+/// registrations, the listener's log lines, the LOCAL_LISTENER check. The one wrapper of
+/// `gethostname` in the workspace; use it rather than another.
 pub fn host_name() -> String {
     nix::unistd::gethostname()
         .ok()

@@ -33,7 +33,10 @@ const REPLY_TIMEOUT: Duration = Duration::from_secs(3);
 #[derive(Debug, thiserror::Error)]
 pub enum LregError {
     /// Connecting to the listener's registration socket failed.
-    #[error("TNS-12541: TNS:no listener (registration endpoint {path}: {source})")]
+    #[error(
+        "{} (registration endpoint {path}: {source})",
+        tns::error_text::tns_line(12541)
+    )]
     NoListener {
         /// The socket path.
         path: PathBuf,

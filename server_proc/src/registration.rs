@@ -17,6 +17,7 @@ use std::io::{Read, Write};
 use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
+use tns::error_text::tns_line;
 
 /// Bumped when the messages change incompatibly; the listener refuses other versions.
 pub const PROTOCOL_VERSION: u32 = 1;
@@ -28,22 +29,22 @@ pub const MAX_LINE: usize = 64 * 1024;
 #[derive(Debug, thiserror::Error)]
 pub enum RegistrationError {
     /// The peer closed the connection.
-    #[error("TNS-12537: TNS:connection closed (registration peer closed the connection)")]
+    #[error("{} (registration peer closed the connection)", tns_line(12537))]
     Closed,
     /// A line that is not a valid message.
-    #[error("TNS-12560: TNS:protocol adapter error (bad registration message: {reason})")]
+    #[error("{} (bad registration message: {reason})", tns_line(12560))]
     BadMessage {
         /// What was wrong.
         reason: String,
     },
     /// A line longer than [`MAX_LINE`].
-    #[error("TNS-12560: TNS:protocol adapter error (registration message longer than {max} bytes)")]
+    #[error("{} (registration message longer than {max} bytes)", tns_line(12560))]
     TooLong {
         /// The limit.
         max: usize,
     },
     /// Reading or writing the socket failed.
-    #[error("TNS-12560: TNS:protocol adapter error ({op}: {source})")]
+    #[error("{} ({op}: {source})", tns_line(12560))]
     Io {
         /// What was being done.
         op: &'static str,

@@ -46,7 +46,7 @@ pub enum O5Error {
     #[error("O5LOGON: password verifier type {0:#x} is not supported")]
     UnsupportedVerifier(u32),
     /// The password (or user) did not match.
-    #[error("ORA-01017: invalid credential or not authorized; logon denied")]
+    #[error("{}", crate::error_text::ora_line(1017))]
     InvalidCredentials,
     /// The server's proof did not check out.
     #[error("O5LOGON: invalid server response to connection request")]

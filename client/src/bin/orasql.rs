@@ -112,7 +112,7 @@ fn complete_logon(mut logon: Logon) -> Result<(String, String, String)> {
         Some(id) => id,
         None => match std::env::var("TWO_TASK").or_else(|_| std::env::var("LOCAL")) {
             Ok(id) if !id.trim().is_empty() => id,
-            _ => bail!("ORA-12162: TNS:net service name is incorrectly specified"),
+            _ => bail!("{}", tns::error_text::ora_line(12162)),
         },
     };
     Ok((

@@ -15,6 +15,7 @@ use listener::oratime::format_timestamp;
 use listener::report::{self, VERSION};
 use listener::settings::{self, ListenerSettings};
 use listener::tnserr::TnsCode;
+use tns::error_text::tns_line_with;
 
 /// Listener Control utility.
 #[derive(Debug, Parser)]
@@ -144,10 +145,10 @@ impl Ctl {
             "save_config" => self.simple(&name, AdminRequest::SaveConfig),
             "trace" => {
                 let Some(level) = arg else {
-                    self.line(&format!(
-                        "{}: trace requires a level (off|user|admin|support)",
-                        TnsCode(1153).tns_line()
-                    ));
+                    self.line(
+                        &TnsCode::BAD_COMMAND
+                            .tns_line_with(&["trace requires a level (off|user|admin|support)"]),
+                    );
                     return false;
                 };
                 let target = words
@@ -165,10 +166,10 @@ impl Ctl {
             }
             "set" | "show" => {
                 let Some(param) = arg.map(|p| p.to_ascii_lowercase()) else {
-                    self.line(&format!(
-                        "{}: {cmd} requires a parameter",
-                        TnsCode(1153).tns_line()
-                    ));
+                    self.line(
+                        &TnsCode::BAD_COMMAND
+                            .tns_line_with(&[&format!("{cmd} requires a parameter")]),
+                    );
                     return false;
                 };
                 if param == "current_listener" {
@@ -182,10 +183,10 @@ impl Ctl {
                 }
                 let req = if cmd == "set" {
                     let Some(value) = words.get(2).cloned() else {
-                        self.line(&format!(
-                            "{}: set {param} requires a value",
-                            TnsCode(1153).tns_line()
-                        ));
+                        self.line(
+                            &TnsCode::BAD_COMMAND
+                                .tns_line_with(&[&format!("set {param} requires a value")]),
+                        );
                         return false;
                     };
                     AdminRequest::Set { param, value }
@@ -256,9 +257,7 @@ impl Ctl {
             && let Err(settings::SettingsError::MissingListener { .. }) =
                 settings::load(&self.home, name)
         {
-            self.line(&format!(
-                "TNS-01101: Could not find listener name or service name {name}"
-            ));
+            self.line(&tns_line_with(1101, &[name]));
             return false;
         }
         self.connecting_line(name);
@@ -309,9 +308,7 @@ impl Ctl {
 
     fn start(&mut self, name: &str) -> bool {
         if self.call(name, &AdminRequest::Version).is_ok() {
-            self.line(&format!(
-                "TNS-01106: Listener using listener name {name} has already been started"
-            ));
+            self.line(&tns_line_with(1106, &[name]));
             return false;
         }
         let exe = match std::env::current_exe() {

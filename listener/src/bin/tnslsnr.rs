@@ -90,8 +90,7 @@ fn run() -> anyhow::Result<()> {
         .clone()
         .unwrap_or_else(|| "LISTENER".to_string())
         .to_ascii_uppercase();
-    let home = OracleHome::resolve(args.home.as_deref())
-        .context("TNS-01190: cannot determine ORACLE_HOME")?;
+    let home = OracleHome::resolve(args.home.as_deref()).context("cannot determine ORACLE_HOME")?;
 
     // The spawner is forked before any thread exists (tracing is not even initialised).
     let spawner = Spawner::start(&name, argv).context("starting the spawner")?;

@@ -1,0 +1,283 @@
+//! Oracle's error message texts: the one table of the `TNS-` and `ORA-` codes that orasim
+//! raises or reports, worded exactly as Oracle Database 19c prints them (its message files,
+//! which the Database Error Messages reference reproduces), so the listener, `lsnrctl`, the
+//! client and the engine all print the same line for a code and nobody adds a suffix to
+//! Oracle's text. Context belongs after the line (`ORA-12541: TNS:no listener (host h port p)`)
+//! or on its own line, never inside the text.
+//!
+//! It lives in `tns`, the lowest crate the listener, the client and the engine share.
+//!
+//! Oracle keeps one text per network error and shows it under either facility: TNS-12514
+//! and ORA-12514 read the same. So the Oracle Net numbers (the TNS facility, whose codes
+//! 12150–12699 also appear as ORA-) are one list, [`tns`], and [`ora`] looks codes in that
+//! range up there. Texts with a variable part keep Oracle's `%s` marker; [`ora_line_with`] and
+//! [`tns_line_with`] fill it in.
+//!
+//! A code missing from the table still gets a line, the bare `ORA-nnnnn`: the number is the
+//! one thing known about it, and no text is invented.
+
+/// The ORA- numbers that are Oracle Net errors (the same messages as TNS-12150..TNS-12699).
+const NET_RANGE: std::ops::RangeInclusive<u32> = 12150..=12699;
+
+/// A message family: the prefix Oracle prints before the number.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Facility {
+    /// `ORA-`: the database and (12150–12699) Oracle Net as seen by a client.
+    Ora,
+    /// `TNS-`: Oracle Net as the listener and `lsnrctl` print it.
+    Tns,
+}
+
+impl Facility {
+    /// `ORA` or `TNS`.
+    pub fn prefix(self) -> &'static str {
+        match self {
+            Facility::Ora => "ORA",
+            Facility::Tns => "TNS",
+        }
+    }
+
+    /// The message text of `code` in this facility (with `%s` where Oracle has a variable).
+    pub fn text(self, code: u32) -> Option<&'static str> {
+        match self {
+            Facility::Ora => ora(code),
+            Facility::Tns => tns(code),
+        }
+    }
+
+    /// `PREFIX-nnnnn: text` with each `%s` replaced by the next of `args` (an `%s` without
+    /// an argument is left out); `PREFIX-nnnnn` alone for a code not in the table.
+    pub fn line_with(self, code: u32, args: &[&str]) -> String {
+        let head = format!("{}-{code:05}", self.prefix());
+        match self.text(code) {
+            Some(text) => format!("{head}: {}", fill(text, args)),
+            None => head,
+        }
+    }
+}
+
+/// Replaces each `%s` of `template` by the next argument.
+fn fill(template: &str, args: &[&str]) -> String {
+    let mut out = String::with_capacity(template.len());
+    let mut args = args.iter();
+    let mut parts = template.split("%s");
+    if let Some(first) = parts.next() {
+        out.push_str(first);
+    }
+    for part in parts {
+        if let Some(a) = args.next() {
+            out.push_str(a);
+        }
+        out.push_str(part);
+    }
+    out
+}
+
+/// Text of `TNS-code`: the Oracle Net messages (listener, lsnrctl, protocol adapters).
+pub fn tns(code: u32) -> Option<&'static str> {
+    Some(match code {
+        511 => "No listener",
+        512 => "Address already in use",
+        516 => "Permission denied",
+        1101 => "Could not find listener name or service name %s",
+        1106 => "Listener using listener name %s has already been started",
+        1151 => "Missing listener name, %s, in LISTENER.ORA",
+        1153 => "Failed to process string: %s",
+        1158 => "Internal connection limit reached, preventing dispatcher from connecting",
+        1189 => "The listener could not authenticate the user",
+        3505 => "Failed to resolve name",
+        12154 => "TNS:could not resolve the connect identifier specified",
+        12162 => "TNS:net service name is incorrectly specified",
+        12170 => "TNS:Connect timeout occurred",
+        12500 => "TNS:listener failed to start a dedicated server process",
+        12502 => "TNS:listener received no CONNECT_DATA from client",
+        12504 => "TNS:listener was not given the SERVICE_NAME in CONNECT_DATA",
+        12505 => "TNS:listener does not currently know of SID given in connect descriptor",
+        12508 => "TNS:listener could not resolve the COMMAND given",
+        12514 => "TNS:listener does not currently know of service requested in connect descriptor",
+        12516 => "TNS:listener could not find available handler with matching protocol stack",
+        12518 => "TNS:listener could not hand off client connection",
+        12519 => "TNS:no appropriate service handler found",
+        12520 => "TNS:listener could not find available handler for requested type of server",
+        12521 => "TNS:listener does not currently know of instance requested in connect descriptor",
+        12525 => "TNS:listener has not received client's request in time allowed",
+        12526 => "TNS:listener: all appropriate instances are in restricted mode",
+        12527 => {
+            "TNS:listener: all appropriate instances are in restricted mode or blocking new connections"
+        }
+        12528 => "TNS:listener: all appropriate instances are blocking new connections",
+        12535 => "TNS:operation timed out",
+        12537 => "TNS:connection closed",
+        12541 => "TNS:no listener",
+        12542 => "TNS:address already in use",
+        12545 => "Connect failed because target host or object does not exist",
+        12546 => "TNS:permission denied",
+        12547 => "TNS:lost contact",
+        12560 => "TNS:protocol adapter error",
+        12564 => "TNS:connection refused",
+        12592 => "TNS:bad packet",
+        12637 => "Packet receive failed",
+        12660 => "Encryption or crypto-checksumming parameters incompatible",
+        _ => return None,
+    })
+}
+
+/// Text of `ORA-code`; 12150–12699 are the Oracle Net texts of [`tns`].
+pub fn ora(code: u32) -> Option<&'static str> {
+    if NET_RANGE.contains(&code) {
+        return tns(code);
+    }
+    Some(match code {
+        // Sessions and processes (the SGA, ALTER SYSTEM KILL SESSION).
+        18 => "maximum number of sessions exceeded",
+        20 => "maximum number of processes (%s) exceeded",
+        26 => "missing or invalid session ID",
+        27 => "cannot kill current session",
+        28 => "your session has been killed",
+        29 => "session is not a user session",
+        30 => "User session ID does not exist.",
+        31 => "session marked for kill",
+        // Parameters and instance state (init<SID>.ora, startup, shutdown).
+        101 => "invalid specification for system parameter DISPATCHERS",
+        119 => "invalid specification for system parameter %s",
+        132 => "syntax error or unresolved network name '%s'",
+        1033 => "ORACLE initialization or shutdown in progress",
+        1034 => "ORACLE not available",
+        1078 => "failure in processing system parameters",
+        1081 => "cannot start already-running ORACLE - shut it down first",
+        1089 => "immediate shutdown or close in progress - no operations are permitted",
+        1090 => "shutdown in progress - connection is not permitted",
+        1092 => "ORACLE instance terminated. Disconnection forced",
+        1506 => "missing or illegal database name",
+        27101 => "shared memory realm does not exist",
+        27300 => "OS system dependent operation:%s failed with status: %s",
+        27301 => "OS failure message: %s",
+        // SQL and calls.
+        900 => "invalid SQL statement",
+        904 => "%s: invalid identifier",
+        923 => "FROM keyword not found where expected",
+        932 => "inconsistent datatypes: expected %s got %s",
+        933 => "SQL command not properly ended",
+        936 => "missing expression",
+        937 => "not a single-group group function",
+        942 => "table or view does not exist",
+        1000 => "maximum open cursors exceeded",
+        1001 => "invalid cursor",
+        1002 => "fetch out of sequence",
+        1008 => "not all variables bound",
+        1013 => "user requested cancel of current operation",
+        1403 => "no data found",
+        1426 => "numeric overflow",
+        1476 => "divisor is equal to zero",
+        1722 => "invalid number",
+        1821 => "date format not recognized",
+        2003 => "invalid USERENV parameter",
+        // Logon, users and the password file.
+        988 => "missing or invalid password(s)",
+        1012 => "not logged on",
+        1017 => "invalid username/password; logon denied",
+        1031 => "insufficient privileges",
+        1918 => "user '%s' does not exist",
+        1920 => "user name '%s' conflicts with another user or role name",
+        1990 => "error opening password file '%s'",
+        1991 => "invalid password file '%s'",
+        28008 => "invalid old password",
+        28041 => "Authentication protocol internal error",
+        // The two-task (TTC) connection.
+        3106 => "fatal two-task communication protocol error",
+        3113 => "end-of-file on communication channel",
+        3114 => "not connected to ORACLE",
+        3135 => "connection lost contact",
+        3156 => "OCI call timed out",
+        _ => return None,
+    })
+}
+
+/// `ORA-nnnnn: text` (`ORA-nnnnn` for a code not in the table).
+pub fn ora_line(code: u32) -> String {
+    Facility::Ora.line_with(code, &[])
+}
+
+/// `ORA-nnnnn: text` with Oracle's `%s` markers filled from `args`.
+pub fn ora_line_with(code: u32, args: &[&str]) -> String {
+    Facility::Ora.line_with(code, args)
+}
+
+/// `TNS-nnnnn: text` (`TNS-nnnnn` for a code not in the table).
+pub fn tns_line(code: u32) -> String {
+    Facility::Tns.line_with(code, &[])
+}
+
+/// `TNS-nnnnn: text` with Oracle's `%s` markers filled from `args`.
+pub fn tns_line_with(code: u32, args: &[&str]) -> String {
+    Facility::Tns.line_with(code, args)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lines_read_as_oracle_19c_prints_them() {
+        assert_eq!(
+            ora_line(1017),
+            "ORA-01017: invalid username/password; logon denied"
+        );
+        assert_eq!(
+            tns_line(12514),
+            "TNS-12514: TNS:listener does not currently know of service requested in connect descriptor"
+        );
+        assert_eq!(tns_line(511), "TNS-00511: No listener");
+        assert_eq!(
+            ora_line(3113),
+            "ORA-03113: end-of-file on communication channel"
+        );
+    }
+
+    #[test]
+    fn network_codes_read_the_same_under_both_facilities() {
+        for code in NET_RANGE {
+            assert_eq!(ora(code), tns(code), "{code}");
+        }
+        assert_eq!(
+            ora_line(12541)["ORA-12541".len()..],
+            tns_line(12541)["TNS-12541".len()..]
+        );
+        // Below the range, the two facilities are different messages.
+        assert_eq!(tns(1017), None);
+        assert_eq!(ora(511), None);
+    }
+
+    #[test]
+    fn variables_are_filled_in_order() {
+        assert_eq!(
+            tns_line_with(1106, &["LISTENER"]),
+            "TNS-01106: Listener using listener name LISTENER has already been started"
+        );
+        assert_eq!(
+            tns_line_with(1151, &["LSNR2"]),
+            "TNS-01151: Missing listener name, LSNR2, in LISTENER.ORA"
+        );
+        assert_eq!(
+            tns_line_with(1153, &["trc_level loud"]),
+            "TNS-01153: Failed to process string: trc_level loud"
+        );
+        assert_eq!(
+            ora_line_with(20, &["150"]),
+            "ORA-00020: maximum number of processes (150) exceeded"
+        );
+        assert_eq!(
+            ora_line_with(904, &["\"NOSUCH\""]),
+            "ORA-00904: \"NOSUCH\": invalid identifier"
+        );
+        assert_eq!(fill("a %s b %s c", &["1"]), "a 1 b  c");
+        assert_eq!(fill("no marker", &["x"]), "no marker");
+    }
+
+    #[test]
+    fn unknown_codes_get_the_number_and_no_invented_text() {
+        assert_eq!(ora(99_999), None);
+        assert_eq!(ora_line(99_999), "ORA-99999");
+        assert_eq!(tns_line(99_999), "TNS-99999");
+    }
+}
