@@ -1419,6 +1419,3 @@ impl ViewQuery {
         })
     }
 }
-
-#[cfg(test)]
-mod tests;

@@ -293,3 +293,42 @@ fn an_idle_kill_is_seen_by_the_next_call() {
     assert!(pair.world().server.is_closed());
     assert!(inst.open_sessions().is_empty());
 }
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig { cases: 32, ..Default::default() })]
+
+    /// Whatever a logged-in client sends, the server connection answers, asks for more or
+    /// closes; it never panics, and after a BREAK a ping still gets its answer unless the
+    /// connection was closed.
+    #[test]
+    fn the_server_survives_arbitrary_requests(
+        chunks in proptest::collection::vec(proptest::collection::vec(proptest::prelude::any::<u8>(), 0..200), 0..6)
+    ) {
+        use tns::packet::{Data, LengthMode, Marker, MarkerKind};
+        let inst = Arc::new(LocalInstance::new("pair", 80));
+        let pair = Pair::new(inst.clone());
+        let mut c = connect(&pair);
+        {
+            let mut w = pair.world();
+            let feed = |w: &mut World, bytes: &[u8]| {
+                let now = w.now;
+                w.server.handle_bytes(now, bytes);
+                // Let any call it started run to its end, on the virtual clock.
+                for _ in 0..10_000 {
+                    let Some(at) = w.server.poll_timeout() else { break };
+                    w.now = w.now.max(at);
+                    let now = w.now;
+                    w.server.handle_timeout(now);
+                }
+                while w.server.poll_transmit().is_some() {}
+            };
+            for chunk in chunks {
+                feed(&mut w, &Data { flags: 0, payload: chunk }.encode(LengthMode::Large));
+            }
+            feed(&mut w, &Marker { kind: MarkerKind::Break }.encode(LengthMode::Large));
+        }
+        if !pair.world().server.is_closed() {
+            proptest::prop_assert!(c.ping().is_ok());
+        }
+    }
+}

@@ -368,42 +368,6 @@ fn killed_session_gets_ora_00028_and_close() {
     assert!(inst.open_sessions().is_empty());
 }
 
-mod props {
-    use super::*;
-    use proptest::prelude::*;
-
-    proptest! {
-        #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
-
-        /// Whatever a logged-in client sends, the engine answers or asks for more; it never
-        /// panics, and a well-formed ping afterwards still gets its STATUS unless the engine
-        /// decided to close the session.
-        #[test]
-        fn engine_survives_arbitrary_requests(chunks in proptest::collection::vec(proptest::collection::vec(any::<u8>(), 0..200), 0..6)) {
-            let (mut s, _) = session();
-            login(&mut s, b"tiger");
-            let mut closed = false;
-            for c in &chunks {
-                for a in s.on_data(c) {
-                    if a == Action::Close {
-                        closed = true;
-                    }
-                    if let Action::Sleep(_) = a {
-                        let _ = s.on_timer();
-                    }
-                }
-            }
-            let _ = s.on_break();
-            if !closed && !s.logged_off() {
-                let mut w = Writer::new();
-                write_function_header(&mut w, function::PING, 99, 12);
-                let acts = s.on_data(w.as_bytes());
-                prop_assert!(acts.iter().any(|a| matches!(a, Action::Send(_))), "{acts:?}");
-            }
-        }
-    }
-}
-
 #[test]
 fn cpu_burning_count_runs_in_slices_and_can_be_cancelled() {
     let (mut s, _) = session();

@@ -1,7 +1,10 @@
-//! Data-driven tests of the V$ query subset over a fixed snapshot.
+//! Data-driven tests of the engine's V$ query subset over a fixed snapshot (here, not in the
+//! engine crate, so that the engine's manifest keeps no test-only dependency that does I/O).
 
-use super::*;
-use crate::rows::{InstanceState, ProcessKind, ServerKind, SessionStatus, SessionType};
+use engine::OraError;
+use engine::rows::{InstanceRow, ProcessRow, SessionRow};
+use engine::rows::{InstanceState, ProcessKind, ServerKind, SessionStatus, SessionType};
+use engine::views::*;
 
 fn snapshot() -> Snapshot {
     let proc_row = |pid: u32, spid: i32, pname: Option<&str>, bg: bool| ProcessRow {
