@@ -17,7 +17,7 @@
 use std::collections::VecDeque;
 use std::time::{Duration, Instant, SystemTime};
 
-use tns::packet::{self, Accept, LengthMode, Marker, MarkerKind, Packet};
+use tns::packet::{self, Accept, Connect, LengthMode, Marker, MarkerKind, Packet, Refuse};
 
 use crate::session::{Action, Session};
 
@@ -267,6 +267,13 @@ pub enum ConnError {
     /// Something other than CONNECT came first.
     #[error("expected CONNECT")]
     NotConnect,
+    /// The driver refused the CONNECT with this Oracle error (e.g. 12514 for a service this
+    /// server does not offer).
+    #[error("{}", tns::error_text::tns_line(*.0))]
+    Refused(u32),
+    /// The client did not complete the login in time (SQLNET.INBOUND_CONNECT_TIMEOUT).
+    #[error("{}", tns::error_text::ora_line(3136))]
+    LoginTimeout,
 }
 
 /// The server side of one Oracle Net connection.
@@ -286,6 +293,13 @@ pub struct ServerConn {
     interrupt: bool,
     /// What made the server close the connection, for the transport's log.
     error: Option<ConnError>,
+    /// Each CONNECT waits for the driver's [`Self::accept_connect`] or
+    /// [`Self::refuse_connect`] (a dispatcher's own port checks the service).
+    screening: bool,
+    /// A CONNECT waiting for that decision.
+    pending_connect: Option<Connect>,
+    /// The login must be complete by then (SQLNET.INBOUND_CONNECT_TIMEOUT).
+    login_deadline: Option<Instant>,
 }
 
 impl ServerConn {
@@ -315,7 +329,57 @@ impl ServerConn {
             queued: VecDeque::new(),
             interrupt: false,
             error: None,
+            screening: false,
+            pending_connect: None,
+            login_deadline: None,
         }
+    }
+
+    /// Each CONNECT waits for the driver to look at its descriptor
+    /// ([`Self::poll_connect`]) and accept or refuse it.
+    pub fn screening_connects(mut self) -> Self {
+        self.screening = true;
+        self
+    }
+
+    /// The client must have completed its login by `deadline`, else the connection is
+    /// closed (Oracle's SQLNET.INBOUND_CONNECT_TIMEOUT, which a stalled client must not
+    /// escape by stopping right after ACCEPT).
+    pub fn set_login_deadline(&mut self, deadline: Instant) {
+        self.login_deadline = Some(deadline);
+    }
+
+    /// The descriptor of a CONNECT waiting for [`Self::accept_connect`] or
+    /// [`Self::refuse_connect`].
+    pub fn poll_connect(&self) -> Option<&[u8]> {
+        self.pending_connect
+            .as_ref()
+            .map(|c| c.descriptor.as_slice())
+    }
+
+    /// Accepts the CONNECT [`Self::poll_connect`] showed, and goes on with what followed it.
+    pub fn accept_connect(&mut self, now: Instant) {
+        let Some(connect) = self.pending_connect.take() else {
+            return;
+        };
+        self.accept(&connect);
+        if let Err(e) = self.read_packets(now) {
+            self.error = Some(e);
+            self.close(SessionEnd::Closed);
+        }
+        self.collect();
+    }
+
+    /// Refuses the CONNECT [`Self::poll_connect`] showed with Oracle error `code`, as a
+    /// listener does (REFUSE, then close).
+    pub fn refuse_connect(&mut self, code: u32) {
+        if self.pending_connect.take().is_none() {
+            return;
+        }
+        self.out
+            .extend_from_slice(&Refuse::for_error(code, packet::VSNNUM_19C).encode());
+        self.error = Some(ConnError::Refused(code));
+        self.close(SessionEnd::Closed);
     }
 
     /// Feeds bytes read from the client.
@@ -350,12 +414,21 @@ impl ServerConn {
         if matches!(self.state, State::Closed(_)) {
             return None;
         }
-        self.runner.as_ref().and_then(|r| r.poll_timeout())
+        let call = self.runner.as_ref().and_then(|r| r.poll_timeout());
+        call.into_iter().chain(self.login_deadline).min()
     }
 
     /// Time has passed (see [`Self::poll_timeout`]).
     pub fn handle_timeout(&mut self, now: Instant) {
-        if matches!(self.state, State::Closed(_)) || self.execution == Execution::Lent {
+        if matches!(self.state, State::Closed(_)) {
+            return;
+        }
+        if self.login_deadline.is_some_and(|d| now >= d) {
+            self.error = Some(ConnError::LoginTimeout);
+            self.close(SessionEnd::Closed);
+            return;
+        }
+        if self.execution == Execution::Lent {
             return;
         }
         if let Some(r) = self.runner.as_mut() {
@@ -442,6 +515,9 @@ impl ServerConn {
         if let Some(bytes) = r.poll_transmit() {
             self.out.extend_from_slice(&bytes);
         }
+        if r.session().logged_on() {
+            self.login_deadline = None;
+        }
         if r.is_closed() && !self.is_closed() {
             self.close(SessionEnd::Closed);
         }
@@ -458,16 +534,14 @@ impl ServerConn {
                 return Ok(());
             };
             self.inbuf.drain(..used);
-            let accept = Accept::for_connect(&connect, self.max_sdu);
-            self.out.extend_from_slice(&accept.encode());
-            self.framing = Framing {
-                mode: LengthMode::for_version(accept.version),
-                sdu: accept.sdu,
-            };
-            if let Some(r) = self.runner.as_mut() {
-                r.framing = self.framing;
+            if self.screening {
+                self.pending_connect = Some(connect);
+                return Ok(());
             }
-            self.state = State::Open;
+            self.accept(&connect);
+        }
+        if self.pending_connect.is_some() {
+            return Ok(());
         }
         let mut used_total = 0;
         loop {
@@ -503,6 +577,19 @@ impl ServerConn {
         }
         self.inbuf.drain(..used_total);
         Ok(())
+    }
+
+    fn accept(&mut self, connect: &Connect) {
+        let accept = Accept::for_connect(connect, self.max_sdu);
+        self.out.extend_from_slice(&accept.encode());
+        self.framing = Framing {
+            mode: LengthMode::for_version(accept.version),
+            sdu: accept.sdu,
+        };
+        if let Some(r) = self.runner.as_mut() {
+            r.framing = self.framing;
+        }
+        self.state = State::Open;
     }
 
     fn deliver(&mut self, now: Instant, input: Input) {

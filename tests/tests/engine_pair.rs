@@ -82,7 +82,9 @@ impl Pair {
             instant: start,
             wall: SystemTime::UNIX_EPOCH + Duration::from_secs(WALL_START),
         };
-        let server = ServerConn::new(SessionRunner::new(session, clock), 8192);
+        let mut server = ServerConn::new(SessionRunner::new(session, clock), 8192);
+        // The login must be done within a minute; once it is, nothing waits on that.
+        server.set_login_deadline(start + Duration::from_secs(60));
         Pair(Arc::new(Mutex::new(World {
             server,
             start,
@@ -285,8 +287,8 @@ fn an_idle_kill_is_seen_by_the_next_call() {
     let r = c.query("select 1 from dual").expect("select");
     assert_eq!(int(&r.rows[0][0]), 1);
     inst.kill(slot_of(&c));
-    // An idle session waits for nothing: no deadline, nothing happens until the client
-    // calls.
+    // An idle session waits for nothing (the login deadline is gone too): nothing happens
+    // until the client calls.
     assert_eq!(pair.world().server.poll_timeout(), None);
     let e = c.query("select 1 from dual").expect_err("killed");
     assert_eq!(e.code(), Some(28), "{e}");

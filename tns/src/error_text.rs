@@ -188,6 +188,7 @@ pub fn ora(code: u32) -> Option<&'static str> {
         3113 => "end-of-file on communication channel",
         3114 => "not connected to ORACLE",
         3135 => "connection lost contact",
+        3136 => "inbound connection timed out",
         3156 => "OCI call timed out",
         _ => return None,
     })

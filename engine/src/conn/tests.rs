@@ -224,3 +224,63 @@ fn a_lent_session_runs_elsewhere_and_a_break_meanwhile_is_passed_on() {
         })
     );
 }
+
+#[test]
+fn a_screened_connect_waits_for_the_driver_then_is_accepted_or_refused() {
+    let inst = Arc::new(LocalInstance::new("t", 1));
+    let now = Instant::now();
+    // Accepted: what came after the CONNECT is read then.
+    let mut c = ServerConn::new(runner(&inst), 65535).screening_connects();
+    let mut bytes = connect_bytes(8192);
+    bytes.extend(data(&protocol_request()));
+    c.handle_bytes(now, &bytes);
+    assert!(c.poll_transmit().is_none(), "nothing before the decision");
+    let descriptor = String::from_utf8(c.poll_connect().expect("a CONNECT").to_vec()).unwrap();
+    assert!(descriptor.contains("(SERVICE_NAME=ORCL)"), "{descriptor}");
+    c.accept_connect(now);
+    assert!(c.poll_connect().is_none());
+    let out = c.poll_transmit().expect("ACCEPT and the protocol reply");
+    let (p, used) = packet::decode(&out, LengthMode::Short).unwrap().unwrap();
+    assert!(matches!(p, Packet::Accept(_)), "{p:?}");
+    let (p, _) = packet::decode(&out[used..], LengthMode::Large)
+        .unwrap()
+        .unwrap();
+    assert!(matches!(p, Packet::Data(_)), "{p:?}");
+    // Refused: a REFUSE as a listener sends it, then closed.
+    let mut c = ServerConn::new(runner(&inst), 65535).screening_connects();
+    c.handle_bytes(now, &connect_bytes(8192));
+    c.refuse_connect(12514);
+    let out = c.poll_transmit().expect("REFUSE");
+    let (p, _) = packet::decode(&out, LengthMode::Short).unwrap().unwrap();
+    let Packet::Refuse(r) = p else {
+        panic!("expected REFUSE, got {p:?}")
+    };
+    assert_eq!(r.error_code(), Some(12514));
+    assert_eq!(c.end(), Some(SessionEnd::Closed));
+    assert_eq!(
+        c.error().map(ToString::to_string).as_deref(),
+        Some(
+            "TNS-12514: TNS:listener does not currently know of service requested in connect descriptor"
+        )
+    );
+}
+
+#[test]
+fn a_client_that_stalls_before_login_is_closed_at_the_login_deadline() {
+    let inst = Arc::new(LocalInstance::new("t", 1));
+    let start = Instant::now();
+    let (mut c, _) = accepted(&inst, 8192);
+    c.set_login_deadline(start + Duration::from_secs(2));
+    c.handle_bytes(start, &data(&protocol_request()));
+    assert!(c.poll_transmit().is_some());
+    assert_eq!(c.poll_timeout(), Some(start + Duration::from_secs(2)));
+    c.handle_timeout(start + Duration::from_millis(1999));
+    assert!(!c.is_closed());
+    c.handle_timeout(start + Duration::from_secs(2));
+    assert_eq!(c.end(), Some(SessionEnd::Closed));
+    assert_eq!(
+        c.error().map(ToString::to_string).as_deref(),
+        Some("ORA-03136: inbound connection timed out")
+    );
+    assert!(c.poll_transmit().is_none(), "closed without a word");
+}
