@@ -238,3 +238,156 @@ pub struct InstanceRow {
     /// Pid of `oradb` (not a column).
     pub instance_pid: i32,
 }
+
+/// One row of V$DISPATCHER.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DispatcherRow {
+    /// NAME (`D000`).
+    pub name: String,
+    /// NETWORK: the dispatcher's listening address.
+    pub network: String,
+    /// PADDR (joins V$PROCESS.ADDR).
+    pub paddr: String,
+    /// STATUS: WAIT, SEND, RECEIVE, CONNECT, DISCONNECT, BREAK, TERMINATE, ACCEPT, REFUSE.
+    pub status: &'static str,
+    /// ACCEPT: taking new connections.
+    pub accept: bool,
+    /// MESSAGES processed.
+    pub messages: u64,
+    /// BYTES of those messages.
+    pub bytes: u64,
+    /// BREAKS.
+    pub breaks: u64,
+    /// OWNED: circuits now.
+    pub owned: u32,
+    /// CREATED: circuits ever.
+    pub created: u64,
+    /// IDLE (centiseconds).
+    pub idle: u64,
+    /// BUSY (centiseconds).
+    pub busy: u64,
+    /// LISTENER: the last Oracle error from the listener (0 = none).
+    pub listener: u32,
+    /// CONF_INDX: which DISPATCHERS entry started it.
+    pub conf_indx: u32,
+}
+
+/// One row of V$SHARED_SERVER.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SharedServerRow {
+    /// NAME (`S000`).
+    pub name: String,
+    /// PADDR.
+    pub paddr: String,
+    /// STATUS: EXEC, WAIT(COMMON), QUIT, ...
+    pub status: &'static str,
+    /// MESSAGES processed.
+    pub messages: u64,
+    /// BYTES of those messages.
+    pub bytes: u64,
+    /// BREAKS.
+    pub breaks: u64,
+    /// CIRCUIT being served (`None` = NULL, `00`).
+    pub circuit: Option<String>,
+    /// IDLE (centiseconds).
+    pub idle: u64,
+    /// BUSY (centiseconds).
+    pub busy: u64,
+    /// REQUESTS taken from the common queue.
+    pub requests: u64,
+}
+
+/// One row of V$CIRCUIT.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CircuitRow {
+    /// CIRCUIT: the circuit's address.
+    pub circuit: String,
+    /// DISPATCHER: PADDR of its dispatcher.
+    pub dispatcher: String,
+    /// SERVER: PADDR of the shared server serving it now (`00` when none).
+    pub server: String,
+    /// SADDR: its session (`00` before login).
+    pub saddr: String,
+    /// STATUS: NORMAL, BREAK, EOF, OUTBOUND.
+    pub status: &'static str,
+    /// QUEUE: COMMON, DISPATCHER, SERVER, NONE.
+    pub queue: &'static str,
+    /// MESSAGES.
+    pub messages: u64,
+    /// BYTES.
+    pub bytes: u64,
+    /// BREAKS.
+    pub breaks: u64,
+}
+
+/// One row of V$QUEUE.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QueueRow {
+    /// PADDR of the dispatcher owning a DISPATCHER queue; `00` for the COMMON queue.
+    pub paddr: String,
+    /// TYPE: COMMON or DISPATCHER.
+    pub kind: &'static str,
+    /// QUEUED: items now.
+    pub queued: u32,
+    /// WAIT: total wait of all items ever queued (centiseconds).
+    pub wait: u64,
+    /// TOTALQ: items ever queued.
+    pub totalq: u64,
+}
+
+/// The one row of V$SHARED_SERVER_MONITOR.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct SharedServerMonitorRow {
+    /// MAXIMUM_CONNECTIONS: most circuits at once.
+    pub maximum_connections: u32,
+    /// MAXIMUM_SESSIONS: most shared-server sessions at once.
+    pub maximum_sessions: u32,
+    /// SERVERS_STARTED: shared servers started after startup.
+    pub servers_started: u64,
+    /// SERVERS_TERMINATED: shared servers stopped.
+    pub servers_terminated: u64,
+    /// SERVERS_HIGHWATER: most shared servers at once.
+    pub servers_highwater: u32,
+}
+
+/// One row of V$DISPATCHER_CONFIG.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DispatcherConfigRow {
+    /// CONF_INDX.
+    pub conf_indx: u32,
+    /// NETWORK: the protocol or address the dispatchers listen on.
+    pub network: String,
+    /// DISPATCHERS.
+    pub dispatchers: u32,
+    /// CONNECTIONS per dispatcher.
+    pub connections: u32,
+    /// SESSIONS per dispatcher.
+    pub sessions: u32,
+    /// LISTENER (empty = NULL).
+    pub listener: String,
+    /// SERVICE (empty = NULL).
+    pub service: String,
+}
+
+/// One row of V$PARAMETER.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ParameterRow {
+    /// NUM.
+    pub num: u32,
+    /// NAME (lower case).
+    pub name: String,
+    /// TYPE: 1 boolean, 2 string, 3 integer, 6 big integer.
+    pub kind: u32,
+    /// VALUE (`None` = NULL).
+    pub value: Option<String>,
+    /// DEFAULT_VALUE.
+    pub default_value: Option<String>,
+    /// ISDEFAULT.
+    pub isdefault: bool,
+    /// ISSYS_MODIFIABLE: IMMEDIATE, DEFERRED or FALSE.
+    pub issys_modifiable: &'static str,
+    /// ISMODIFIED: SYSTEM_MOD after ALTER SYSTEM, else FALSE.
+    pub ismodified: bool,
+    /// DESCRIPTION.
+    pub description: &'static str,
+}

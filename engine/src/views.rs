@@ -1,9 +1,11 @@
-//! The SQL a DBA types against the instance itself: queries on `V$SESSION`, `V$PROCESS` and
-//! `V$INSTANCE` (column lists or `*`, table aliases, a two-view join such as
+//! The SQL a DBA types against the instance itself: queries on `V$SESSION`, `V$PROCESS`,
+//! `V$INSTANCE`, the shared-server views (`V$DISPATCHER`, `V$DISPATCHER_CONFIG`,
+//! `V$SHARED_SERVER`, `V$CIRCUIT`, `V$QUEUE`, `V$SHARED_SERVER_MONITOR`) and `V$PARAMETER`
+//! (column lists or `*`, table aliases, a two-view join such as
 //! `V$SESSION s, V$PROCESS p WHERE s.paddr = p.addr`, `WHERE` with `=`, `<>`/`!=`, `<`, `<=`,
 //! `>`, `>=`, `IN (...)`, `AND`, `OR`, parentheses, `SYS_CONTEXT('USERENV', ...)` and bind
 //! variables, `COUNT(*)`, `ORDER BY` by name or position with `ASC`/`DESC`), and
-//! `ALTER SYSTEM KILL SESSION | DISCONNECT SESSION | REGISTER`. `V$DATABASE` answers the
+//! `ALTER SYSTEM KILL SESSION | DISCONNECT SESSION | REGISTER | SET name = value [SCOPE = ..]`. `V$DATABASE` answers the
 //! usual first question (`SELECT name, open_mode FROM v$database`).
 //!
 //! It is evaluated over snapshots of the SGA ([`super::Sga::snapshot_sessions`] ...), with no
@@ -13,7 +15,10 @@
 
 use std::cmp::Ordering;
 
-use crate::rows::{InstanceRow, ProcessRow, SessionRow};
+use crate::rows::{
+    CircuitRow, DispatcherConfigRow, DispatcherRow, InstanceRow, ParameterRow, ProcessRow,
+    QueueRow, SessionRow, SharedServerMonitorRow, SharedServerRow,
+};
 
 use crate::error::OraError;
 
@@ -95,7 +100,36 @@ pub enum View {
     Instance,
     /// V$DATABASE.
     Database,
+    /// V$DISPATCHER.
+    Dispatcher,
+    /// V$DISPATCHER_CONFIG.
+    DispatcherConfig,
+    /// V$SHARED_SERVER.
+    SharedServer,
+    /// V$CIRCUIT.
+    Circuit,
+    /// V$QUEUE.
+    Queue,
+    /// V$SHARED_SERVER_MONITOR.
+    SharedServerMonitor,
+    /// V$PARAMETER.
+    Parameter,
 }
+
+/// Every view, for name lookups.
+const ALL_VIEWS: [View; 11] = [
+    View::Session,
+    View::Process,
+    View::Instance,
+    View::Database,
+    View::Dispatcher,
+    View::DispatcherConfig,
+    View::SharedServer,
+    View::Circuit,
+    View::Queue,
+    View::SharedServerMonitor,
+    View::Parameter,
+];
 
 impl View {
     fn from_name(name: &str) -> Option<View> {
@@ -105,13 +139,13 @@ impl View {
             .or_else(|| n.strip_prefix("PUBLIC."))
             .unwrap_or(&n)
             .to_string();
-        match n.as_str() {
-            "V$SESSION" | "GV$SESSION" | "V_$SESSION" => Some(View::Session),
-            "V$PROCESS" | "GV$PROCESS" | "V_$PROCESS" => Some(View::Process),
-            "V$INSTANCE" | "GV$INSTANCE" | "V_$INSTANCE" => Some(View::Instance),
-            "V$DATABASE" | "GV$DATABASE" | "V_$DATABASE" => Some(View::Database),
-            _ => None,
-        }
+        let base = n
+            .strip_prefix("GV$")
+            .or_else(|| n.strip_prefix("V_$"))
+            .or_else(|| n.strip_prefix("V$"))?;
+        ALL_VIEWS
+            .into_iter()
+            .find(|v| view_name(*v).strip_prefix("V$") == Some(base))
     }
 
     /// The view's columns, in `SELECT *` order.
@@ -197,6 +231,107 @@ impl View {
                 c("DB_UNIQUE_NAME", Varchar2(30)),
                 c("PLATFORM_NAME", Varchar2(101)),
                 c("CDB", Varchar2(3)),
+                c("CON_ID", Number),
+            ],
+            View::Dispatcher => vec![
+                c("NAME", Varchar2(4)),
+                c("NETWORK", Varchar2(1024)),
+                c("PADDR", Raw(8)),
+                c("STATUS", Varchar2(16)),
+                c("ACCEPT", Varchar2(3)),
+                c("MESSAGES", Number),
+                c("BYTES", Number),
+                c("BREAKS", Number),
+                c("OWNED", Number),
+                c("CREATED", Number),
+                c("IDLE", Number),
+                c("BUSY", Number),
+                c("CPU", Number),
+                c("LISTENER", Number),
+                c("CONF_INDX", Number),
+                c("CON_ID", Number),
+            ],
+            View::DispatcherConfig => vec![
+                c("CONF_INDX", Number),
+                c("NETWORK", Varchar2(1024)),
+                c("DISPATCHERS", Number),
+                c("CONNECTIONS", Number),
+                c("SESSIONS", Number),
+                c("MULTIPLEX", Varchar2(4)),
+                c("LISTENER", Varchar2(1200)),
+                c("SERVICE", Varchar2(512)),
+                c("CON_ID", Number),
+            ],
+            View::SharedServer => vec![
+                c("NAME", Varchar2(4)),
+                c("PADDR", Raw(8)),
+                c("STATUS", Varchar2(16)),
+                c("MESSAGES", Number),
+                c("BYTES", Number),
+                c("BREAKS", Number),
+                c("CIRCUIT", Raw(8)),
+                c("IDLE", Number),
+                c("BUSY", Number),
+                c("IN_NET", Number),
+                c("OUT_NET", Number),
+                c("REQUESTS", Number),
+                c("CON_ID", Number),
+            ],
+            View::Circuit => vec![
+                c("CIRCUIT", Raw(8)),
+                c("DISPATCHER", Raw(8)),
+                c("SERVER", Raw(8)),
+                c("WAITER", Raw(8)),
+                c("SADDR", Raw(8)),
+                c("STATUS", Varchar2(16)),
+                c("QUEUE", Varchar2(16)),
+                c("MESSAGE0", Number),
+                c("MESSAGE1", Number),
+                c("MESSAGE2", Number),
+                c("MESSAGE3", Number),
+                c("MESSAGES", Number),
+                c("BYTES", Number),
+                c("BREAKS", Number),
+                c("PRESENTATION", Varchar2(257)),
+                c("PCIRCUIT", Raw(8)),
+                c("CON_ID", Number),
+            ],
+            View::Queue => vec![
+                c("PADDR", Raw(8)),
+                c("TYPE", Varchar2(10)),
+                c("QUEUED", Number),
+                c("WAIT", Number),
+                c("TOTALQ", Number),
+                c("CON_ID", Number),
+            ],
+            View::SharedServerMonitor => vec![
+                c("MAXIMUM_CONNECTIONS", Number),
+                c("MAXIMUM_SESSIONS", Number),
+                c("SERVERS_STARTED", Number),
+                c("SERVERS_TERMINATED", Number),
+                c("SERVERS_HIGHWATER", Number),
+                c("DISPATCHERS_CPU", Number),
+                c("CON_ID", Number),
+            ],
+            View::Parameter => vec![
+                c("NUM", Number),
+                c("NAME", Varchar2(80)),
+                c("TYPE", Number),
+                c("VALUE", Varchar2(4000)),
+                c("DISPLAY_VALUE", Varchar2(4000)),
+                c("DEFAULT_VALUE", Varchar2(255)),
+                c("ISDEFAULT", Varchar2(9)),
+                c("ISSES_MODIFIABLE", Varchar2(5)),
+                c("ISSYS_MODIFIABLE", Varchar2(9)),
+                c("ISPDB_MODIFIABLE", Varchar2(5)),
+                c("ISINSTANCE_MODIFIABLE", Varchar2(5)),
+                c("ISMODIFIED", Varchar2(10)),
+                c("ISADJUSTED", Varchar2(5)),
+                c("ISDEPRECATED", Varchar2(5)),
+                c("ISBASIC", Varchar2(5)),
+                c("DESCRIPTION", Varchar2(255)),
+                c("UPDATE_COMMENT", Varchar2(255)),
+                c("HASH", Number),
                 c("CON_ID", Number),
             ],
         }
@@ -326,6 +461,153 @@ pub fn database_cells(r: &InstanceRow) -> Vec<Cell> {
         text(&r.db_name),
         text("Linux x86 64-bit"),
         text("NO"),
+        int(0),
+    ]
+}
+
+fn big(v: u64) -> Cell {
+    Cell::Int(i64::try_from(v).unwrap_or(i64::MAX))
+}
+
+fn yes_no(b: bool) -> Cell {
+    text(if b { "YES" } else { "NO" })
+}
+
+fn true_false(b: bool) -> Cell {
+    text(if b { "TRUE" } else { "FALSE" })
+}
+
+/// The cells of one V$DISPATCHER row, in [`View::columns`] order.
+pub fn dispatcher_cells(r: &DispatcherRow) -> Vec<Cell> {
+    vec![
+        text(&r.name),
+        text(&r.network),
+        Cell::Raw(r.paddr.clone()),
+        text(r.status),
+        yes_no(r.accept),
+        big(r.messages),
+        big(r.bytes),
+        big(r.breaks),
+        int(r.owned),
+        big(r.created),
+        big(r.idle),
+        big(r.busy),
+        int(0),
+        int(r.listener),
+        int(r.conf_indx),
+        int(0),
+    ]
+}
+
+/// The cells of one V$DISPATCHER_CONFIG row, in [`View::columns`] order.
+pub fn dispatcher_config_cells(r: &DispatcherConfigRow) -> Vec<Cell> {
+    vec![
+        int(r.conf_indx),
+        text(&r.network),
+        int(r.dispatchers),
+        int(r.connections),
+        int(r.sessions),
+        text("OFF"),
+        text(&r.listener),
+        text(&r.service),
+        int(0),
+    ]
+}
+
+/// The cells of one V$SHARED_SERVER row, in [`View::columns`] order.
+pub fn shared_server_cells(r: &SharedServerRow) -> Vec<Cell> {
+    vec![
+        text(&r.name),
+        Cell::Raw(r.paddr.clone()),
+        text(r.status),
+        big(r.messages),
+        big(r.bytes),
+        big(r.breaks),
+        Cell::Raw(r.circuit.clone().unwrap_or_else(|| "00".to_string())),
+        big(r.idle),
+        big(r.busy),
+        int(0),
+        int(0),
+        big(r.requests),
+        int(0),
+    ]
+}
+
+/// The cells of one V$CIRCUIT row, in [`View::columns`] order.
+pub fn circuit_cells(r: &CircuitRow) -> Vec<Cell> {
+    vec![
+        Cell::Raw(r.circuit.clone()),
+        Cell::Raw(r.dispatcher.clone()),
+        Cell::Raw(r.server.clone()),
+        Cell::Raw("00".to_string()),
+        Cell::Raw(r.saddr.clone()),
+        text(r.status),
+        text(r.queue),
+        int(0),
+        int(0),
+        int(0),
+        int(0),
+        big(r.messages),
+        big(r.bytes),
+        big(r.breaks),
+        Cell::Null,
+        Cell::Raw("00".to_string()),
+        int(0),
+    ]
+}
+
+/// The cells of one V$QUEUE row, in [`View::columns`] order.
+pub fn queue_cells(r: &QueueRow) -> Vec<Cell> {
+    vec![
+        Cell::Raw(r.paddr.clone()),
+        text(r.kind),
+        int(r.queued),
+        big(r.wait),
+        big(r.totalq),
+        int(0),
+    ]
+}
+
+/// The cells of the V$SHARED_SERVER_MONITOR row, in [`View::columns`] order.
+pub fn shared_server_monitor_cells(r: &SharedServerMonitorRow) -> Vec<Cell> {
+    vec![
+        int(r.maximum_connections),
+        int(r.maximum_sessions),
+        big(r.servers_started),
+        big(r.servers_terminated),
+        int(r.servers_highwater),
+        int(0),
+        int(0),
+    ]
+}
+
+/// A stable hash of a parameter name (V$PARAMETER.HASH).
+fn name_hash(name: &str) -> i64 {
+    dbid(name)
+}
+
+/// The cells of one V$PARAMETER row, in [`View::columns`] order.
+pub fn parameter_cells(r: &ParameterRow) -> Vec<Cell> {
+    let value = r.value.as_deref().map_or(Cell::Null, text);
+    vec![
+        int(r.num),
+        text(&r.name),
+        int(r.kind),
+        value.clone(),
+        value,
+        r.default_value.as_deref().map_or(Cell::Null, text),
+        true_false(r.isdefault),
+        true_false(false),
+        text(r.issys_modifiable),
+        true_false(false),
+        true_false(r.issys_modifiable != "FALSE"),
+        text(if r.ismodified { "SYSTEM_MOD" } else { "FALSE" }),
+        true_false(false),
+        true_false(false),
+        true_false(false),
+        text(r.description),
+        Cell::Null,
+        Cell::Int(name_hash(&r.name)),
         int(0),
     ]
 }
@@ -542,6 +824,26 @@ pub enum AlterSystem {
     },
     /// `REGISTER`.
     Register,
+    /// `SET name = value [SCOPE = MEMORY | SPFILE | BOTH]`.
+    Set {
+        /// The parameter (lower case).
+        name: String,
+        /// The value as written (quotes removed; several values joined with `, `).
+        value: String,
+        /// SCOPE; `None` when not given (BOTH with an SPFILE, MEMORY with a pfile).
+        scope: Option<Scope>,
+    },
+}
+
+/// SCOPE of `ALTER SYSTEM SET`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope {
+    /// The running instance only.
+    Memory,
+    /// The server parameter file only.
+    Spfile,
+    /// Both.
+    Both,
 }
 
 /// What [`parse`] recognised.
@@ -638,6 +940,7 @@ fn parse_alter_system(sql: &str, toks: &[Token]) -> Result<AlterSystem, OraError
     let word = p.ident().unwrap_or_default();
     let r = match word.as_str() {
         "REGISTER" => AlterSystem::Register,
+        "SET" => parse_set(&mut p)?,
         "KILL" | "DISCONNECT" => {
             if p.ident().as_deref() != Some("SESSION") {
                 return Err(err(2000, "missing SESSION keyword", p.here()));
@@ -675,6 +978,55 @@ fn parse_alter_system(sql: &str, toks: &[Token]) -> Result<AlterSystem, OraError
         return Err(err(933, "SQL command not properly ended", p.here()));
     }
     Ok(r)
+}
+
+/// `SET name = value[, value...] [COMMENT = '...'] [SCOPE = ...] [SID = '...']` after
+/// `ALTER SYSTEM`.
+fn parse_set(p: &mut Parser<'_>) -> Result<AlterSystem, OraError> {
+    let at = p.here();
+    let Some(name) = p.ident() else {
+        return Err(err(2065, "illegal option for ALTER SYSTEM", at));
+    };
+    if !p.eat_sym("=") {
+        return Err(err(2065, "illegal option for ALTER SYSTEM", p.here()));
+    }
+    let mut values = Vec::new();
+    loop {
+        let at = p.here();
+        match p.next() {
+            Some(Tok::Str(v) | Tok::Quoted(v) | Tok::Num(v) | Tok::Ident(v)) => values.push(v),
+            _ => return Err(err(2017, "integer value required", at)),
+        }
+        if !p.eat_sym(",") {
+            break;
+        }
+    }
+    let mut scope = None;
+    while let Some(word) = p.ident() {
+        if !p.eat_sym("=") {
+            return Err(err(922, "missing or invalid option", p.prev_at()));
+        }
+        let at = p.here();
+        match (word.as_str(), p.next()) {
+            ("SCOPE", Some(Tok::Ident(s))) => {
+                scope = Some(match s.as_str() {
+                    "MEMORY" => Scope::Memory,
+                    "SPFILE" => Scope::Spfile,
+                    "BOTH" => Scope::Both,
+                    _ => return Err(err(922, "missing or invalid option", at)),
+                });
+            }
+            ("COMMENT", Some(Tok::Str(_))) => {}
+            // This instance, or every instance: one and the same here.
+            ("SID", Some(Tok::Str(_))) => {}
+            _ => return Err(err(922, "missing or invalid option", at)),
+        }
+    }
+    Ok(AlterSystem::Set {
+        name: name.to_ascii_lowercase(),
+        value: values.join(", "),
+        scope,
+    })
 }
 
 struct Parser<'a> {
@@ -1085,6 +1437,20 @@ pub struct Snapshot {
     pub processes: Vec<ProcessRow>,
     /// V$INSTANCE row.
     pub instance: Option<InstanceRow>,
+    /// V$DISPATCHER rows.
+    pub dispatchers: Vec<DispatcherRow>,
+    /// V$DISPATCHER_CONFIG rows.
+    pub dispatcher_config: Vec<DispatcherConfigRow>,
+    /// V$SHARED_SERVER rows.
+    pub shared_servers: Vec<SharedServerRow>,
+    /// V$CIRCUIT rows.
+    pub circuits: Vec<CircuitRow>,
+    /// V$QUEUE rows.
+    pub queues: Vec<QueueRow>,
+    /// The V$SHARED_SERVER_MONITOR row.
+    pub shared_server_monitor: Option<SharedServerMonitorRow>,
+    /// V$PARAMETER rows.
+    pub parameters: Vec<ParameterRow>,
 }
 
 /// Context of the calling session: `SYS_CONTEXT('USERENV', ...)` values and bind values.
@@ -1118,6 +1484,13 @@ fn view_name(v: View) -> &'static str {
         View::Process => "V$PROCESS",
         View::Instance => "V$INSTANCE",
         View::Database => "V$DATABASE",
+        View::Dispatcher => "V$DISPATCHER",
+        View::DispatcherConfig => "V$DISPATCHER_CONFIG",
+        View::SharedServer => "V$SHARED_SERVER",
+        View::Circuit => "V$CIRCUIT",
+        View::Queue => "V$QUEUE",
+        View::SharedServerMonitor => "V$SHARED_SERVER_MONITOR",
+        View::Parameter => "V$PARAMETER",
     }
 }
 
@@ -1224,6 +1597,25 @@ impl ViewQuery {
                 View::Process => snap.processes.iter().map(process_cells).collect(),
                 View::Instance => snap.instance.iter().map(instance_cells).collect(),
                 View::Database => snap.instance.iter().map(database_cells).collect(),
+                View::Dispatcher => snap.dispatchers.iter().map(dispatcher_cells).collect(),
+                View::DispatcherConfig => snap
+                    .dispatcher_config
+                    .iter()
+                    .map(dispatcher_config_cells)
+                    .collect(),
+                View::SharedServer => snap
+                    .shared_servers
+                    .iter()
+                    .map(shared_server_cells)
+                    .collect(),
+                View::Circuit => snap.circuits.iter().map(circuit_cells).collect(),
+                View::Queue => snap.queues.iter().map(queue_cells).collect(),
+                View::SharedServerMonitor => snap
+                    .shared_server_monitor
+                    .iter()
+                    .map(shared_server_monitor_cells)
+                    .collect(),
+                View::Parameter => snap.parameters.iter().map(parameter_cells).collect(),
             })
             .collect();
         let mut combined: Vec<Vec<Cell>> = vec![Vec::new()];

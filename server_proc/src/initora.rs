@@ -240,6 +240,12 @@ const KNOWN_IGNORED: &[&str] = &[
     "user_dump_dest",
 ];
 
+/// Whether `name` is a parameter this simulator knows (used or accepted and ignored).
+pub fn is_known_parameter(name: &str) -> bool {
+    let n = name.to_ascii_lowercase();
+    USED.contains(&n.as_str()) || KNOWN_IGNORED.contains(&n.as_str())
+}
+
 /// A parameter after scope resolution.
 #[derive(Debug, Clone)]
 struct Setting<'a> {

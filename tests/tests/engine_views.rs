@@ -87,6 +87,7 @@ fn snapshot() -> Snapshot {
             sid: "ORCL".into(),
             instance_pid: 99,
         }),
+        ..Snapshot::default()
     }
 }
 

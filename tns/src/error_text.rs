@@ -138,6 +138,8 @@ pub fn ora(code: u32) -> Option<&'static str> {
         30 => "User session ID does not exist.",
         31 => "session marked for kill",
         // Parameters and instance state (init<SID>.ora, startup, shutdown).
+        68 => "invalid value %s for parameter %s, must be between %s and %s",
+        96 => "invalid value %s for parameter %s, must be from among %s",
         101 => "invalid specification for system parameter DISPATCHERS",
         119 => "invalid specification for system parameter %s",
         132 => "syntax error or unresolved network name '%s'",
@@ -172,6 +174,13 @@ pub fn ora(code: u32) -> Option<&'static str> {
         1722 => "invalid number",
         1821 => "date format not recognized",
         2003 => "invalid USERENV parameter",
+        // ALTER SYSTEM SET.
+        922 => "missing or invalid option",
+        2017 => "integer value required",
+        2065 => "illegal option for ALTER SYSTEM",
+        2095 => "specified initialization parameter cannot be modified",
+        2097 => "parameter cannot be modified because specified value is invalid",
+        32001 => "write to SPFILE requested but no SPFILE is in use",
         // Logon, users and the password file.
         988 => "missing or invalid password(s)",
         1012 => "not logged on",

@@ -9,10 +9,10 @@
 
 use std::sync::atomic::{AtomicI32, AtomicU32, AtomicU64, Ordering};
 
-/// `b"ORASGA03"` read as a little-endian integer: written last at creation, checked at attach.
-pub(crate) const MAGIC: u64 = u64::from_le_bytes(*b"ORASGA03");
+/// `b"ORASGA04"` read as a little-endian integer: written last at creation, checked at attach.
+pub(crate) const MAGIC: u64 = u64::from_le_bytes(*b"ORASGA04");
 /// Bumped whenever a struct below changes shape.
-pub(crate) const LAYOUT_VERSION: u32 = 3;
+pub(crate) const LAYOUT_VERSION: u32 = 4;
 
 /// Slot life cycle: the low 32 bits of a slot's `tag` word (the high 32 bits are the serial).
 pub(crate) const SLOT_FREE: u32 = 0;
@@ -119,6 +119,40 @@ pub(crate) struct Header {
     pub(crate) db_name: FixedStr<2>,
     pub(crate) host_name: FixedStr<8>,
     pub(crate) version: FixedStr<4>,
+    /// Shared server (see `super::shared`).
+    pub(crate) ss: SharedHeader,
+}
+
+/// Number of shared-server parameters kept in [`SharedHeader::params`].
+pub(crate) const SS_PARAMS: usize = 6;
+
+/// The instance-wide shared-server state: its parameters (so a dedicated server's
+/// `ALTER SYSTEM SET` reaches the instance), the common queue and the monitor counters.
+#[repr(C)]
+pub(crate) struct SharedHeader {
+    /// Bumped by every `ALTER SYSTEM SET` of a shared-server parameter; a futex word the
+    /// instance's shared-server manager sleeps on.
+    pub(crate) param_seq: AtomicU32,
+    /// Integer parameters by `super::shared::Param` index; `u32::MAX` = not set.
+    pub(crate) params: [AtomicU32; SS_PARAMS],
+    /// Bit i: parameter i was given in the parameter file (ISDEFAULT = FALSE).
+    pub(crate) params_set: AtomicU32,
+    /// Bit i: parameter i was changed by ALTER SYSTEM (ISMODIFIED = SYSTEM_MOD).
+    pub(crate) params_modified: AtomicU32,
+    /// DISPATCHERS as the instance runs it (entries joined with `, `).
+    pub(crate) dispatchers: FixedStr<64>,
+    /// Bumped whenever `dispatchers` is rewritten (readers retry around it).
+    pub(crate) dispatchers_seq: AtomicU32,
+    pub(crate) max_connections: AtomicU32,
+    pub(crate) max_sessions: AtomicU32,
+    pub(crate) servers_started: AtomicU64,
+    pub(crate) servers_terminated: AtomicU64,
+    pub(crate) servers_highwater: AtomicU32,
+    pub(crate) common_queued: AtomicU32,
+    pub(crate) common_wait_cs: AtomicU64,
+    pub(crate) common_totalq: AtomicU64,
+    /// Bumped by KILL/DISCONNECT SESSION: dispatchers look at their circuits' sessions.
+    pub(crate) kill_seq: AtomicU32,
 }
 
 /// One row of the process table (V$PROCESS).
@@ -136,6 +170,95 @@ pub(crate) struct ProcessSlot {
     pub(crate) program: FixedStr<8>,
     pub(crate) username: FixedStr<4>,
     pub(crate) terminal: FixedStr<2>,
+    /// What a dispatcher or shared server shows (zero for other processes).
+    pub(crate) ss: SharedProcess,
+}
+
+/// A dispatcher's or shared server's row of V$DISPATCHER / V$SHARED_SERVER, kept in its
+/// process slot.
+#[repr(C)]
+pub(crate) struct SharedProcess {
+    /// STATUS as a `super::shared` code.
+    pub(crate) status: AtomicU32,
+    pub(crate) messages: AtomicU64,
+    pub(crate) bytes: AtomicU64,
+    pub(crate) breaks: AtomicU64,
+    /// Dispatcher: circuits now (OWNED). Shared server: index + 1 of the circuit it serves.
+    pub(crate) circuits: AtomicU32,
+    /// Dispatcher: circuits ever (CREATED). Shared server: requests taken (REQUESTS).
+    pub(crate) created: AtomicU64,
+    /// Accumulated idle and busy time (milliseconds) before `since_ms`.
+    pub(crate) idle_ms: AtomicU64,
+    pub(crate) busy_ms: AtomicU64,
+    /// Unix milliseconds when the current idle or busy stretch began.
+    pub(crate) since_ms: AtomicU64,
+    /// 1 while busy.
+    pub(crate) busy: AtomicU32,
+    pub(crate) conf_indx: AtomicU32,
+    /// 1 while the dispatcher accepts new connections.
+    pub(crate) accept: AtomicU32,
+    /// CONNECTIONS limit of a dispatcher.
+    pub(crate) connections: AtomicU32,
+    /// The last listener error (V$DISPATCHER.LISTENER).
+    pub(crate) listener: AtomicU32,
+    /// The dispatcher's response queue (V$QUEUE, TYPE DISPATCHER).
+    pub(crate) q_queued: AtomicU32,
+    pub(crate) q_wait_cs: AtomicU64,
+    pub(crate) q_totalq: AtomicU64,
+    /// NETWORK of a dispatcher.
+    pub(crate) network: FixedStr<16>,
+}
+
+impl SharedProcess {
+    /// Clears the row for a new incarnation of the process slot.
+    pub(crate) fn reset(&self) {
+        for w in [
+            &self.status,
+            &self.circuits,
+            &self.busy,
+            &self.conf_indx,
+            &self.accept,
+            &self.connections,
+            &self.listener,
+            &self.q_queued,
+        ] {
+            w.store(0, Ordering::Relaxed);
+        }
+        for w in [
+            &self.messages,
+            &self.bytes,
+            &self.breaks,
+            &self.created,
+            &self.idle_ms,
+            &self.busy_ms,
+            &self.since_ms,
+            &self.q_wait_cs,
+            &self.q_totalq,
+        ] {
+            w.store(0, Ordering::Relaxed);
+        }
+        self.network.store("");
+    }
+}
+
+/// One virtual circuit (V$CIRCUIT).
+#[repr(C)]
+pub(crate) struct CircuitSlot {
+    /// Serial and state; see [`tag`].
+    pub(crate) tag: AtomicU64,
+    /// Index + 1 of its dispatcher's process slot.
+    pub(crate) dispatcher: AtomicU32,
+    /// Index + 1 of the shared server serving it now (0 = none).
+    pub(crate) server: AtomicU32,
+    /// Index + 1 of its session's slot (0 before login).
+    pub(crate) session: AtomicU32,
+    /// STATUS as a `super::shared` code.
+    pub(crate) status: AtomicU32,
+    /// QUEUE as a `super::shared` code.
+    pub(crate) queue: AtomicU32,
+    pub(crate) messages: AtomicU64,
+    pub(crate) bytes: AtomicU64,
+    pub(crate) breaks: AtomicU64,
 }
 
 /// One row of the session table (V$SESSION).
@@ -173,6 +296,9 @@ pub(crate) struct SessionSlot {
     pub(crate) process: FixedStr<3>,
     pub(crate) service: FixedStr<8>,
     pub(crate) module: FixedStr<6>,
+    /// Index + 1 of the shared server running the session's call now (V$SESSION.PADDR of
+    /// a shared session during a call); 0 otherwise.
+    pub(crate) call_paddr: AtomicU32,
 }
 
 /// Rounds `n` up to a multiple of 64 (a cache line), so that slots do not share lines.
@@ -180,13 +306,16 @@ pub(crate) const fn align64(n: usize) -> usize {
     n.div_ceil(64) * 64
 }
 
-/// Byte offsets of the three regions of a segment sized for the given limits.
+/// Byte offsets of the regions of a segment sized for the given limits: header, processes,
+/// sessions, then one circuit slot per session (Oracle's CIRCUITS defaults to SESSIONS).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Offsets {
     pub(crate) processes: usize,
     pub(crate) process_stride: usize,
     pub(crate) sessions: usize,
     pub(crate) session_stride: usize,
+    pub(crate) circuits: usize,
+    pub(crate) circuit_stride: usize,
     pub(crate) total: usize,
 }
 
@@ -194,14 +323,18 @@ impl Offsets {
     pub(crate) fn new(processes: u32, sessions: u32) -> Offsets {
         let process_stride = align64(std::mem::size_of::<ProcessSlot>());
         let session_stride = align64(std::mem::size_of::<SessionSlot>());
+        let circuit_stride = align64(std::mem::size_of::<CircuitSlot>());
         let p_off = align64(std::mem::size_of::<Header>());
         let s_off = p_off + process_stride * processes as usize;
-        let total = s_off + session_stride * sessions as usize;
+        let c_off = s_off + session_stride * sessions as usize;
+        let total = c_off + circuit_stride * sessions as usize;
         Offsets {
             processes: p_off,
             process_stride,
             sessions: s_off,
             session_stride,
+            circuits: c_off,
+            circuit_stride,
             total,
         }
     }
@@ -234,7 +367,8 @@ mod tests {
         let a = Offsets::new(10, 37);
         assert_eq!(a.processes % 64, 0);
         assert_eq!(a.sessions % 64, 0);
-        assert_eq!(a.total, a.sessions + 37 * a.session_stride);
+        assert_eq!(a.circuits, a.sessions + 37 * a.session_stride);
+        assert_eq!(a.total, a.circuits + 37 * a.circuit_stride);
         let b = Offsets::new(11, 37);
         assert_eq!(b.total - a.total, a.process_stride);
     }

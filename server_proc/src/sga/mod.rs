@@ -17,6 +17,7 @@ pub mod hooks;
 mod layout;
 mod os;
 mod server;
+pub mod shared;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering, fence};
@@ -129,6 +130,15 @@ pub enum SgaError {
         /// What did not match.
         what: String,
     },
+    /// `ALTER SYSTEM SET` refused (or a bad DISPATCHERS value): the code and Oracle's
+    /// lines.
+    #[error("{text}")]
+    Parameter {
+        /// The first ORA number.
+        code: u32,
+        /// The whole error stack as Oracle prints it.
+        text: String,
+    },
     /// An OS call failed.
     #[error(
         "ORA-27300: OS system dependent operation:{} failed with status: {}\nORA-27301: OS failure message: {}",
@@ -157,6 +167,7 @@ impl SgaError {
             SgaError::AlreadyRunning { .. } => 1081,
             SgaError::InsufficientPrivileges { .. } => 1031,
             SgaError::Corrupt { .. } => 600,
+            SgaError::Parameter { code, .. } => *code,
             SgaError::Os(_) => 27300,
         }
     }
@@ -461,6 +472,7 @@ impl Sga {
         h.db_name.store(&cfg.db_name);
         h.host_name.store(&cfg.host_name);
         h.version.store(&cfg.version);
+        sga.init_shared_params(&shared::SharedParams::default());
         h.magic.store(MAGIC, Ordering::Release);
         Ok(Arc::new(sga))
     }
@@ -739,6 +751,7 @@ impl Sga {
             slot.program.store(&spec.program);
             slot.username.store(&spec.username);
             slot.terminal.store(&spec.terminal);
+            slot.ss.reset();
             slot.tag.store(tag(serial, SLOT_USED), Ordering::Release);
             let used = self.count_used_processes();
             h.processes_highwater.fetch_max(used, Ordering::Relaxed);
@@ -870,6 +883,7 @@ impl Sga {
                 AUDSID_BASE + logon
             };
             slot.kill.store(0, Ordering::Relaxed);
+            slot.call_paddr.store(0, Ordering::Relaxed);
             slot.paddr.store(process.index + 1, Ordering::Relaxed);
             slot.pserial.store(process.serial, Ordering::Relaxed);
             slot.status
@@ -961,6 +975,7 @@ impl Sga {
             return Err(missing);
         }
         os::futex_wake_all(&slot.kill);
+        self.bump_kill_seq();
         let was_active = slot.status.load(Ordering::Acquire) == SessionStatus::Active as u32;
         let mut signalled = false;
         if request.closes_connection()
@@ -1032,7 +1047,11 @@ impl Sga {
             if pid == me || os::process_alive(pid, ticks) {
                 continue;
             }
+            let dispatcher = slot.kind.load(Ordering::Relaxed) == ProcessKind::Dispatcher as u32;
             if self.free_process(index, tag_serial(t)) {
+                if dispatcher {
+                    self.free_circuits_of(index);
+                }
                 self.header().pmon_cleanups.fetch_add(1, Ordering::Relaxed);
                 reaped.push(pid);
             }
@@ -1118,7 +1137,11 @@ impl Sga {
         if tag_state(t) != SLOT_USED {
             return None;
         }
-        let paddr = slot.paddr.load(Ordering::Relaxed);
+        // A shared session in a call belongs to the shared server running it.
+        let paddr = match slot.call_paddr.load(Ordering::Relaxed) {
+            0 => slot.paddr.load(Ordering::Relaxed),
+            p => p,
+        };
         let status = if slot.kill.load(Ordering::Relaxed) != 0 {
             SessionStatus::Killed
         } else if slot.status.load(Ordering::Relaxed) == SessionStatus::Active as u32 {

@@ -221,7 +221,39 @@ impl ServerAttachment {
             } else {
                 None
             },
+            ..self.shared_snapshot(views)
         }
+    }
+
+    /// The shared-server views and V$PARAMETER among `views`.
+    fn shared_snapshot(&self, views: &[View]) -> Snapshot {
+        let Some(sga) = self.sga() else {
+            return Snapshot::default();
+        };
+        let wants = |v: View| views.contains(&v);
+        let mut snap = Snapshot::default();
+        if wants(View::Dispatcher) {
+            snap.dispatchers = sga.snapshot_dispatchers();
+        }
+        if wants(View::DispatcherConfig) {
+            snap.dispatcher_config = sga.snapshot_dispatcher_config();
+        }
+        if wants(View::SharedServer) {
+            snap.shared_servers = sga.snapshot_shared_servers();
+        }
+        if wants(View::Circuit) {
+            snap.circuits = sga.snapshot_circuits();
+        }
+        if wants(View::Queue) {
+            snap.queues = sga.snapshot_queues();
+        }
+        if wants(View::SharedServerMonitor) {
+            snap.shared_server_monitor = Some(sga.shared_server_monitor());
+        }
+        if wants(View::Parameter) {
+            snap.parameters = sga.snapshot_parameters();
+        }
+        snap
     }
 
     /// Carries out `ALTER SYSTEM` for the session `me` (its privilege already checked).
@@ -239,6 +271,10 @@ impl ServerAttachment {
                 .kill_session(me, target, KillRequest::Disconnect)
                 .map(|_| ()),
             AlterSystem::Register => self.request_registration(),
+            AlterSystem::Set { name, value, scope } => {
+                let sga = self.sga().ok_or_else(|| self.replay_attach_error())?;
+                sga.alter_system_set(name, value, *scope)
+            }
         }
     }
 }
