@@ -478,6 +478,20 @@ impl ServerConn {
         Some((runner, input))
     }
 
+    /// Bytes received and not yet run: undecoded input plus the requests waiting for the
+    /// runner (a transport stops reading a connection whose backlog is over its bound).
+    pub fn pending_input(&self) -> usize {
+        self.inbuf.len()
+            + self
+                .queued
+                .iter()
+                .map(|i| match i {
+                    Input::Data(d) => d.len(),
+                    Input::Break => 0,
+                })
+                .sum::<usize>()
+    }
+
     /// Lent execution: a BREAK arrived while the runner was lent out; the transport passes
     /// it to whoever runs the call (true once per BREAK).
     pub fn take_interrupt(&mut self) -> bool {

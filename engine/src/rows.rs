@@ -270,6 +270,8 @@ pub struct DispatcherRow {
     pub listener: u32,
     /// CONF_INDX: which DISPATCHERS entry started it.
     pub conf_indx: u32,
+    /// Its CONNECTIONS limit (not a column; for the listener registration).
+    pub connections: u32,
 }
 
 /// One row of V$SHARED_SERVER.

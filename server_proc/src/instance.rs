@@ -177,10 +177,11 @@ impl Instance {
         let pmon = Pmon::spawn(Arc::clone(&sga), pmon::TICK).map_err(os("start pmon"))?;
         sga.set_instance_state(InstanceState::Mounted);
         sga.set_instance_state(InstanceState::Open);
-        let shared = match SharedConfig::from_params(&params, oracle_home, &host) {
-            Some(cfg) => Some(SharedServers::start(&cfg)?),
-            None => None,
-        };
+        sga.init_shared_params(&crate::shared::config::shared_params(&params));
+        let shared = Some(SharedServers::start(
+            SharedConfig::new(&params, oracle_home, &host),
+            Arc::clone(&sga),
+        )?);
         let lreg = Lreg::spawn(
             Arc::clone(&sga),
             LregConfig {
@@ -192,10 +193,6 @@ impl Instance {
                 oracle_home: oracle_home.display().to_string(),
                 host,
                 services: params.registered_services(),
-                dispatchers: shared
-                    .as_ref()
-                    .map(|s| s.dispatchers().to_vec())
-                    .unwrap_or_default(),
             },
         )
         .map_err(os("start lreg"))?;

@@ -76,8 +76,6 @@ pub struct LregConfig {
     pub host: String,
     /// SERVICE_NAMES.
     pub services: Vec<String>,
-    /// The dispatchers (shared server), registered as handlers besides DEDICATED.
-    pub dispatchers: Vec<crate::shared::DispatcherInfo>,
 }
 
 /// Builds the registration lreg would send now.
@@ -117,24 +115,35 @@ pub fn current_registration(sga: &Sga, cfg: &LregConfig) -> InstanceRegistration
             current: dedicated,
             max: load.processes_max,
         })
-        .chain(cfg.dispatchers.iter().map(|d| {
-            let current = d.circuits.load(Ordering::Relaxed);
-            Handler {
-                name: d.name.clone(),
-                kind: HandlerKind::Dispatcher {
-                    address: d.address.clone(),
-                    handoff_path: Some(d.handoff_path.clone()),
-                    pid: sga.instance_pid(),
-                },
-                state: if current >= crate::shared::MAX_CONNECTIONS {
-                    HandlerState::Blocked
-                } else {
-                    HandlerState::Ready
-                },
-                current,
-                max: crate::shared::MAX_CONNECTIONS,
-            }
-        }))
+        // The dispatchers as they run now (V$DISPATCHER): a draining one is not offered.
+        .chain(
+            sga.snapshot_dispatchers()
+                .into_iter()
+                .filter(|d| d.accept)
+                .map(|d| {
+                    let pid = sga.instance_pid();
+                    let path = crate::shared::handoff_path(
+                        &cfg.sid,
+                        &d.name,
+                        u32::try_from(pid).unwrap_or(0),
+                    );
+                    Handler {
+                        kind: HandlerKind::Dispatcher {
+                            address: d.network.clone(),
+                            handoff_path: Some(path.display().to_string()),
+                            pid,
+                        },
+                        state: if d.owned >= d.connections {
+                            HandlerState::Blocked
+                        } else {
+                            HandlerState::Ready
+                        },
+                        current: d.owned,
+                        max: d.connections,
+                        name: d.name,
+                    }
+                }),
+        )
         .collect(),
         load: LoadReport {
             processes_used: load.processes_used,

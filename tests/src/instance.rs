@@ -94,9 +94,18 @@ impl TestHome {
         TestHome::with_port(port, false, extra)
     }
 
+    /// [`TestHome::for_listener`] with a chosen SID (short enough for Oracle's thread names,
+    /// `ora_d000_<SID>`, to fit Linux's 15 bytes).
+    pub fn for_listener_with_sid(port: u16, sid: &str, extra: &str) -> TestHome {
+        TestHome::with_sid(port, false, sid.to_string(), extra)
+    }
+
     fn with_port(port: u16, private_run_dir: bool, extra: &str) -> TestHome {
+        TestHome::with_sid(port, private_run_dir, unique_sid(), extra)
+    }
+
+    fn with_sid(port: u16, private_run_dir: bool, sid: String, extra: &str) -> TestHome {
         let dir = tempfile::tempdir().expect("tempdir");
-        let sid = unique_sid();
         std::fs::create_dir_all(dir.path().join("dbs")).expect("mkdir dbs");
         std::fs::create_dir_all(dir.path().join("run")).expect("mkdir run");
         let pfile = format!(

@@ -8,3 +8,4 @@ pub mod instance_py;
 pub mod procs;
 pub mod py;
 pub mod pyenv;
+pub mod shared_stack;

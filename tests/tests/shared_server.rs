@@ -12,6 +12,11 @@ use tests::instance_py::PyDriver;
 use tests::procs::{self, ListenerProc};
 
 const USER: &str = "scott";
+
+/// Whether `tid` is a thread of process `pid`.
+fn is_thread_of(pid: u32, tid: i32) -> bool {
+    std::path::Path::new(&format!("/proc/{pid}/task/{tid}")).exists()
+}
 const PASSWORD: &str = "tiger";
 
 /// A listener (direct hand-off on or off) and an instance with one dispatcher and two
@@ -95,8 +100,11 @@ fn shared_sessions_are_served_by_two_shared_servers_through_the_dispatcher() {
             .connect(n, &dsn, USER, PASSWORD)
             .unwrap_or_else(|r| panic!("connect {n}: {}", r.json));
         // V$SESSION.PADDR of a shared session between calls is its dispatcher, a thread of
-        // oradb: no server process of its own.
-        assert_eq!(spid, instance.pid(), "{n}");
+        // oradb (SPID = its thread id): no server process of its own.
+        assert!(
+            is_thread_of(instance.pid(), spid as i32),
+            "{n}: spid {spid}"
+        );
         sids.push(sid);
     }
     let sga = Sga::attach(&home.sid).expect("instance up");
@@ -107,7 +115,18 @@ fn shared_sessions_are_served_by_two_shared_servers_through_the_dispatcher() {
             .iter()
             .find(|p| p.pname.as_deref() == Some(pname))
             .unwrap_or_else(|| panic!("{pname} in V$PROCESS: {processes:?}"));
-        assert_eq!(p.spid, instance.pid() as i32, "{pname}");
+        assert!(is_thread_of(instance.pid(), p.spid), "{pname}: {p:?}");
+        assert_ne!(
+            p.spid,
+            instance.pid() as i32,
+            "{pname} has its own thread id"
+        );
+        let comm =
+            std::fs::read_to_string(format!("/proc/{}/task/{}/comm", instance.pid(), p.spid))
+                .unwrap_or_default();
+        let mut want = format!("ora_{}_{}", pname.to_ascii_lowercase(), home.sid);
+        want.truncate(15); // Linux keeps 15 bytes of a thread's name
+        assert_eq!(comm.trim(), want, "ps -L shows Oracle's thread name");
         assert!(p.program.ends_with(&format!("({pname})")), "{p:?}");
     }
     assert!(!processes.iter().any(|p| p.pname.as_deref() == Some("S002")));
@@ -194,7 +213,7 @@ fn without_direct_hand_off_the_listener_redirects_to_the_dispatchers_own_address
         let (_sid, _serial, spid) = py
             .connect(n, &stack.dsn(), USER, PASSWORD)
             .unwrap_or_else(|r| panic!("connect {n}: {}", r.json));
-        assert_eq!(spid, stack.instance.pid(), "{n}");
+        assert!(is_thread_of(stack.instance.pid(), spid as i32), "{n}");
         let r = py.exec(n, "select level from dual connect by level <= 3");
         assert_eq!(r.result(), &json!([[1], [2], [3]]), "{n}: {}", r.json);
         let r = py.exec(

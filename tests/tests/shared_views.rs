@@ -23,6 +23,7 @@ fn snapshot() -> Snapshot {
             busy: 3,
             listener: 0,
             conf_indx: 0,
+            connections: 5,
         }],
         shared_servers: vec![
             SharedServerRow {

@@ -55,11 +55,18 @@ impl SgaInstance {
     /// Attaches the SGA of `sid` for a dispatcher of this instance (`oracle@host (D000)`):
     /// the dispatcher's process slot owns the sessions of its virtual circuits, which are
     /// shared-server sessions.
-    pub fn attach_dispatcher(oracle_home: &Path, sid: &str, pname: &str) -> SgaInstance {
+    /// `spid` is the dispatcher thread's id (V$PROCESS.SPID); `None` = the process id.
+    pub fn attach_dispatcher(
+        oracle_home: &Path,
+        sid: &str,
+        pname: &str,
+        spid: Option<i32>,
+    ) -> SgaInstance {
         let host = crate::instance::host_name();
         let spec = ProcessSpec {
             kind: super::ProcessKind::Dispatcher,
             pname: pname.to_string(),
+            spid,
             ..ProcessSpec::dedicated(format!("oracle@{host} ({pname})"))
         };
         let attachment = ServerAttachment::attach(sid, &spec);

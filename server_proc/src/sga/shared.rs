@@ -281,7 +281,7 @@ impl Sga {
             let seq = ss.dispatchers_seq.load(Ordering::Acquire);
             let text = ss.dispatchers.load();
             fence(Ordering::Acquire);
-            if seq % 2 == 0 && ss.dispatchers_seq.load(Ordering::Acquire) == seq {
+            if seq.is_multiple_of(2) && ss.dispatchers_seq.load(Ordering::Acquire) == seq {
                 break split_dispatchers(&text);
             }
             std::thread::yield_now();
@@ -677,6 +677,7 @@ impl Sga {
                     busy,
                     listener: ss.listener.load(Ordering::Relaxed),
                     conf_indx: ss.conf_indx.load(Ordering::Relaxed),
+                    connections: ss.connections.load(Ordering::Relaxed),
                 }
             })
             .collect();
@@ -807,6 +808,18 @@ impl Sga {
 
     pub(crate) fn bump_kill_seq(&self) {
         self.header().ss.kill_seq.fetch_add(1, Ordering::AcqRel);
+    }
+
+    /// The kill pending on session `(sid, serial)`, if it still exists.
+    pub fn kill_pending_of(&self, sid: u32, serial: u32) -> Option<super::KillRequest> {
+        if sid == 0 || sid > self.sessions {
+            return None;
+        }
+        let slot = self.session_slot(sid - 1);
+        if slot.tag.load(Ordering::Acquire) != tag(serial, SLOT_USED) {
+            return None;
+        }
+        super::KillRequest::from_u32(slot.kill.load(Ordering::Acquire))
     }
 
     /// V$SESSION.PADDR of a shared session during a call: the shared server in process slot

@@ -1,0 +1,823 @@
+//! A dispatcher, D000...: one `mio` event loop (a thread of `oradb` named `ora_d000_<SID>`)
+//! owning the client sockets of its virtual circuits. It takes connections from the listener
+//! by direct hand-off (its Unix `SOCK_SEQPACKET` socket, [`crate::handoff`]) or on its own TCP
+//! address (after the listener's REDIRECT, where it screens the CONNECT itself: an unknown
+//! service gets ORA-12514, an unknown SID ORA-12505), answers the CONNECT with ACCEPT, and
+//! reads TNS packets into each circuit's [`ServerConn`], which lends its session to a shared
+//! server for every request (the common queue) and takes it back with the answer (this
+//! dispatcher's response queue).
+//!
+//! Bounds: a circuit whose unsent answers exceed [`OUT_BOUND`] (a client that sends and
+//! never reads) or whose unread requests exceed [`IN_BOUND`] is not read until they drain,
+//! so it fills only its own buffer and the kernel's; a request that finds the common queue
+//! full waits in this dispatcher's backlog (at most one per circuit) and the circuit is not
+//! read meanwhile. Timers: each circuit's [`ServerConn::poll_timeout`] (the login deadline of
+//! SQLNET.INBOUND_CONNECT_TIMEOUT) is kept in a deadline set. Kills: when a KILL/DISCONNECT
+//! SESSION happened anywhere, the loop looks at its circuits' sessions; IMMEDIATE and
+//! DISCONNECT close the circuit at once (its session is freed when a call in progress ends).
+
+use std::collections::{BTreeSet, HashMap, VecDeque};
+use std::io::{Read, Write};
+use std::os::fd::{AsFd, AsRawFd, FromRawFd, OwnedFd};
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use crossbeam_channel::{Receiver, Sender, TrySendError};
+use mio::net::{TcpListener, TcpStream};
+use mio::unix::SourceFd;
+use mio::{Events, Interest, Poll, Token, Waker};
+
+use engine::{Input, ServerConn, Session, SessionConfig, SessionRunner};
+
+use crate::driver;
+use crate::pwfile::PasswordFileCredentials;
+use crate::sga::hooks::SgaInstance;
+use crate::sga::shared::{CircuitHandle, circuit_status, dispatcher_attribute, queue, status};
+use crate::sga::{KillRequest, ProcessHandle, Sga};
+
+use super::config::SharedConfig;
+use super::pool::{Done, Reply, Work};
+use super::{SharedError, handoff_path, setup};
+
+const WAKE: Token = Token(0);
+const HANDOFF: Token = Token(1);
+const TCP: Token = Token(2);
+const FIRST_CIRCUIT: usize = 3;
+/// Largest SDU a dispatcher agrees to.
+const MAX_SDU: u32 = 65535;
+/// Unsent answers a circuit may have before the dispatcher stops reading it.
+pub const OUT_BOUND: usize = 256 * 1024;
+/// Unread requests a circuit may have before the dispatcher stops reading it.
+pub const IN_BOUND: usize = 2 * MAX_SDU as usize;
+/// ORA-12519: the refusal of a connection a full dispatcher cannot take.
+const NO_HANDLER: u32 = 12519;
+
+/// What the manager keeps of a running dispatcher.
+#[derive(Debug)]
+pub struct DispatcherHandle {
+    /// `D000`.
+    pub name: String,
+    /// Its number (000).
+    pub number: u32,
+    /// The DISPATCHERS entry that started it.
+    pub conf_indx: u32,
+    /// CONNECTIONS (changed by ALTER SYSTEM SET DISPATCHERS).
+    pub connections: Arc<AtomicU32>,
+    /// Set to make it stop accepting and leave once its circuits are gone.
+    pub retire: Arc<AtomicBool>,
+    /// Wakes its loop.
+    pub waker: Arc<Waker>,
+    /// Its hand-off socket.
+    pub handoff_path: PathBuf,
+    /// The thread.
+    pub thread: std::thread::JoinHandle<()>,
+}
+
+/// One client connection of a dispatcher: the socket and its [`ServerConn`], which lends
+/// its session to a shared server for each request.
+struct Circuit {
+    stream: TcpStream,
+    conn: ServerConn,
+    outbuf: VecDeque<u8>,
+    /// A client BREAK the shared server running this circuit's call has not seen yet.
+    brk: Arc<AtomicBool>,
+    /// The socket failed or the session was killed: close as soon as the session is home.
+    broken: bool,
+    interest: Option<Interest>,
+    /// Its V$CIRCUIT slot.
+    slot: Option<CircuitHandle>,
+    /// The logged-in session, once known.
+    session: Option<(u32, u32)>,
+    /// The session is lent to a shared server.
+    out: bool,
+    /// A request waiting for room on the common queue.
+    parked: bool,
+    /// Its current deadline in the dispatcher's timer set.
+    deadline: Option<Instant>,
+    /// Came in on the dispatcher's own TCP port: the CONNECT is screened here.
+    screened: bool,
+}
+
+pub(super) struct Dispatcher {
+    name: String,
+    number: u32,
+    conf_indx: u32,
+    connections: Arc<AtomicU32>,
+    retire: Arc<AtomicBool>,
+    stop: Arc<AtomicBool>,
+    poll: Poll,
+    handoff: OwnedFd,
+    handoff_path: PathBuf,
+    tcp: TcpListener,
+    network: String,
+    reply: Arc<Reply>,
+    reply_rx: Receiver<Done>,
+    work_tx: Sender<Work>,
+    circuits: HashMap<Token, Circuit>,
+    /// Requests that found the common queue full (at most one per circuit).
+    backlog: VecDeque<Work>,
+    timers: BTreeSet<(Instant, Token)>,
+    next: usize,
+    cfg: Arc<SharedConfig>,
+    sga: Arc<Sga>,
+    /// Shared-server sessions of the whole instance (V$SHARED_SERVER_MONITOR).
+    shared_sessions: Arc<AtomicU32>,
+    kill_seen: u32,
+}
+
+impl Dispatcher {
+    /// Binds the dispatcher's sockets; [`Dispatcher::spawn`] then runs it in its thread.
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn new(
+        cfg: Arc<SharedConfig>,
+        sga: Arc<Sga>,
+        number: u32,
+        conf_indx: u32,
+        connections: u32,
+        listen_host: &str,
+        work_tx: Sender<Work>,
+        stop: Arc<AtomicBool>,
+        shared_sessions: Arc<AtomicU32>,
+    ) -> Result<Dispatcher, SharedError> {
+        use nix::sys::socket::{
+            AddressFamily, Backlog, SockFlag, SockType, UnixAddr, bind, listen, socket,
+        };
+        let name = format!("D{number:03}");
+        let poll = Poll::new().map_err(setup("create poll"))?;
+        let waker =
+            Arc::new(Waker::new(poll.registry(), WAKE).map_err(setup("create dispatcher waker"))?);
+        let path = handoff_path(&cfg.sid, &name, std::process::id());
+        if let Some(dir) = path.parent() {
+            let _ = std::fs::create_dir_all(dir);
+        }
+        let _ = std::fs::remove_file(&path);
+        let sock = socket(
+            AddressFamily::Unix,
+            SockType::SeqPacket,
+            SockFlag::SOCK_CLOEXEC | SockFlag::SOCK_NONBLOCK,
+            None,
+        )
+        .map_err(|e| setup("create hand-off socket")(e.into()))?;
+        let addr = UnixAddr::new(&path).map_err(|e| setup("hand-off path")(e.into()))?;
+        bind(sock.as_raw_fd(), &addr).map_err(|e| setup("bind hand-off socket")(e.into()))?;
+        listen(&sock, Backlog::new(128).unwrap_or(Backlog::MAXCONN))
+            .map_err(|e| setup("listen on hand-off socket")(e.into()))?;
+        poll.registry()
+            .register(
+                &mut SourceFd(&sock.as_raw_fd()),
+                HANDOFF,
+                Interest::READABLE,
+            )
+            .map_err(setup("register hand-off socket"))?;
+        let bind_to = std::net::ToSocketAddrs::to_socket_addrs(&(listen_host, 0))
+            .map_err(setup("resolve the dispatcher's HOST"))?
+            .next()
+            .ok_or_else(|| {
+                setup("resolve the dispatcher's HOST")(std::io::Error::new(
+                    std::io::ErrorKind::NotFound,
+                    format!("no address for {listen_host}"),
+                ))
+            })?;
+        let mut tcp = TcpListener::bind(bind_to).map_err(setup("bind dispatcher TCP address"))?;
+        let port = tcp
+            .local_addr()
+            .map_err(setup("dispatcher address"))?
+            .port();
+        poll.registry()
+            .register(&mut tcp, TCP, Interest::READABLE)
+            .map_err(setup("register dispatcher TCP address"))?;
+        let (reply_tx, reply_rx) = crossbeam_channel::unbounded();
+        Ok(Dispatcher {
+            name,
+            number,
+            conf_indx,
+            connections: Arc::new(AtomicU32::new(connections)),
+            retire: Arc::new(AtomicBool::new(false)),
+            stop,
+            poll,
+            handoff: sock,
+            handoff_path: path,
+            tcp,
+            network: format!("(ADDRESS=(PROTOCOL=tcp)(HOST={listen_host})(PORT={port}))"),
+            reply: Arc::new(Reply {
+                tx: reply_tx,
+                waker,
+                process: Mutex::new(None),
+            }),
+            reply_rx,
+            work_tx,
+            circuits: HashMap::new(),
+            backlog: VecDeque::new(),
+            timers: BTreeSet::new(),
+            next: FIRST_CIRCUIT,
+            kill_seen: sga.kill_seq(),
+            cfg,
+            sga,
+            shared_sessions,
+        })
+    }
+
+    /// Starts the dispatcher's thread.
+    pub(super) fn spawn(self) -> Result<DispatcherHandle, SharedError> {
+        let name = self.name.clone();
+        let number = self.number;
+        let conf_indx = self.conf_indx;
+        let connections = Arc::clone(&self.connections);
+        let retire = Arc::clone(&self.retire);
+        let waker = Arc::clone(&self.reply.waker);
+        let handoff_path = self.handoff_path.clone();
+        let thread_name = format!("ora_{}_{}", name.to_ascii_lowercase(), self.cfg.sid);
+        let thread = std::thread::Builder::new()
+            .name(thread_name)
+            .spawn(move || self.run())
+            .map_err(setup("start dispatcher"))?;
+        Ok(DispatcherHandle {
+            name,
+            number,
+            conf_indx,
+            connections,
+            retire,
+            waker,
+            handoff_path,
+            thread,
+        })
+    }
+
+    fn run(mut self) {
+        let tid = nix::unistd::gettid().as_raw();
+        // The dispatcher's process slot (V$PROCESS, V$DISPATCHER) owns its circuits'
+        // sessions; its SPID is this thread's id.
+        let instance = Arc::new(SgaInstance::attach_dispatcher(
+            &self.cfg.oracle_home,
+            &self.cfg.sid,
+            &self.name,
+            Some(tid),
+        ));
+        let owner = Arc::clone(&instance);
+        let process: Option<&ProcessHandle> = owner.attachment().process();
+        if let Some(p) = process {
+            p.init_dispatcher(
+                &self.network,
+                self.conf_indx,
+                self.connections.load(Ordering::Relaxed),
+            );
+        }
+        *self.reply.process.lock().unwrap_or_else(|p| p.into_inner()) = Some(Arc::clone(&instance));
+        let creds = Arc::new(PasswordFileCredentials::new(
+            &self.cfg.oracle_home,
+            &self.cfg.sid,
+        ));
+        tracing::info!("{} started (spid {tid}) at {}", self.name, self.network);
+        let mut events = Events::with_capacity(256);
+        let mut retiring = false;
+        loop {
+            if self.stop.load(Ordering::Acquire) {
+                break;
+            }
+            if self.retire.load(Ordering::Acquire) && !retiring {
+                retiring = true;
+                if let Some(p) = process {
+                    p.set_accepting(false);
+                    p.set_shared_status(status::TERMINATE);
+                }
+                let _ = self.poll.registry().deregister(&mut self.tcp);
+                let _ = self
+                    .poll
+                    .registry()
+                    .deregister(&mut SourceFd(&self.handoff.as_raw_fd()));
+                let _ = std::fs::remove_file(&self.handoff_path);
+                tracing::info!("{}: draining {} circuit(s)", self.name, self.circuits.len());
+            }
+            if retiring && self.circuits.is_empty() {
+                break;
+            }
+            let now = Instant::now();
+            let mut timeout = Duration::from_secs(1);
+            if let Some((at, _)) = self.timers.first() {
+                timeout = timeout.min(at.saturating_duration_since(now));
+            }
+            if !self.backlog.is_empty() {
+                timeout = timeout.min(Duration::from_millis(5));
+            }
+            if let Some(p) = process {
+                p.set_busy(false);
+            }
+            if let Err(e) = self.poll.poll(&mut events, Some(timeout)) {
+                if e.kind() == std::io::ErrorKind::Interrupted {
+                    continue;
+                }
+                tracing::error!("{}: poll failed: {e}", self.name);
+                break;
+            }
+            if let Some(p) = process {
+                p.set_busy(true);
+            }
+            for ev in &events {
+                match ev.token() {
+                    WAKE => {}
+                    HANDOFF if !retiring => self.accept_handoffs(&instance, &creds, process),
+                    TCP if !retiring => self.accept_tcp(&instance, &creds, process),
+                    HANDOFF | TCP => {}
+                    t => {
+                        if ev.is_readable() || ev.is_read_closed() || ev.is_error() {
+                            self.read(t, process);
+                        }
+                        self.pump(t, process);
+                    }
+                }
+            }
+            while let Ok(done) = self.reply_rx.try_recv() {
+                if let Some(p) = process {
+                    p.response_dequeued(done.sent_at.elapsed());
+                }
+                let t = done.circuit;
+                // A circuit that went away meanwhile: dropping the session frees its slot.
+                if let Some(c) = self.circuits.get_mut(&t) {
+                    c.out = false;
+                    c.conn.finish_request(done.runner);
+                    if let Some(s) = &c.slot {
+                        s.set_queue(queue::NONE, None);
+                    }
+                    self.pump(t, process);
+                }
+            }
+            self.retry_backlog(process);
+            self.fire_timers(process);
+            self.look_at_kills(process);
+        }
+        let n = self.circuits.len() as u32;
+        self.shared_sessions_gone(n);
+        self.circuits.clear();
+        self.backlog.clear();
+        let _ = std::fs::remove_file(&self.handoff_path);
+        tracing::info!("{} stopped", self.name);
+    }
+
+    fn shared_sessions_gone(&self, _circuits: u32) {
+        let with_session = self
+            .circuits
+            .values()
+            .filter(|c| c.session.is_some())
+            .count() as u32;
+        let _ = self
+            .shared_sessions
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |v| {
+                Some(v.saturating_sub(with_session))
+            });
+    }
+
+    fn full(&self) -> bool {
+        self.circuits.len() as u32 >= self.connections.load(Ordering::Relaxed)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn new_circuit(
+        &mut self,
+        mut stream: TcpStream,
+        connect_bytes: &[u8],
+        service: String,
+        screened: bool,
+        instance: &Arc<SgaInstance>,
+        creds: &Arc<PasswordFileCredentials>,
+        process: Option<&ProcessHandle>,
+    ) {
+        let token = Token(self.next);
+        self.next += 1;
+        let slot = match process {
+            Some(p) if !self.full() => self.sga.claim_circuit(p),
+            _ => None,
+        };
+        let cfg = SessionConfig {
+            service_name: service,
+            db_domain: String::new(),
+            server_host: self.cfg.host.clone(),
+            max_open_cursors: 300,
+        };
+        let session = Session::new(cfg, creds.clone(), instance.clone(), driver::os_random());
+        let runner = SessionRunner::new(session, driver::wall_clock());
+        let mut conn = ServerConn::new_lending(runner, MAX_SDU).screening_connects();
+        let now = Instant::now();
+        if let Some(t) = self.cfg.inbound_connect_timeout {
+            conn.set_login_deadline(now + t);
+        }
+        if slot.is_none() {
+            tracing::warn!(
+                "{}: no room for another circuit ({} of CONNECTIONS={}); refusing",
+                self.name,
+                self.circuits.len(),
+                self.connections.load(Ordering::Relaxed)
+            );
+        }
+        if let Err(e) = self
+            .poll
+            .registry()
+            .register(&mut stream, token, Interest::READABLE)
+        {
+            tracing::warn!("{}: cannot register a circuit: {e}", self.name);
+            return;
+        }
+        let _ = stream.set_nodelay(true);
+        let c = Circuit {
+            stream,
+            conn,
+            outbuf: VecDeque::new(),
+            brk: Arc::new(AtomicBool::new(false)),
+            broken: false,
+            interest: Some(Interest::READABLE),
+            slot,
+            session: None,
+            out: false,
+            parked: false,
+            deadline: None,
+            screened,
+        };
+        self.circuits.insert(token, c);
+        if let Some(p) = process {
+            p.set_owned(self.circuits.len() as u32, true);
+        }
+        if let Some(c) = self.circuits.get_mut(&token) {
+            c.conn.handle_bytes(now, connect_bytes);
+        }
+        self.pump(token, process);
+    }
+
+    fn accept_handoffs(
+        &mut self,
+        instance: &Arc<SgaInstance>,
+        creds: &Arc<PasswordFileCredentials>,
+        process: Option<&ProcessHandle>,
+    ) {
+        loop {
+            let raw = match nix::sys::socket::accept4(
+                self.handoff.as_raw_fd(),
+                nix::sys::socket::SockFlag::SOCK_CLOEXEC,
+            ) {
+                Ok(fd) => fd,
+                Err(nix::Error::EINTR) => continue,
+                Err(_) => return,
+            };
+            // SAFETY: accept4 just returned this new descriptor; nothing else owns it.
+            let conn = unsafe { OwnedFd::from_raw_fd(raw) };
+            let _ = nix::sys::socket::setsockopt(
+                &conn,
+                nix::sys::socket::sockopt::ReceiveTimeout,
+                &nix::sys::time::TimeVal::new(2, 0),
+            );
+            match crate::handoff::receive(conn.as_fd()) {
+                Ok(Some((msg, Some(fd)))) => {
+                    let std_stream = std::net::TcpStream::from(fd);
+                    if std_stream.set_nonblocking(true).is_err() {
+                        continue;
+                    }
+                    let service = msg
+                        .meta
+                        .global_dbname
+                        .clone()
+                        .unwrap_or_else(|| msg.meta.service.clone());
+                    tracing::debug!("{}: circuit for {}", self.name, msg.meta.peer);
+                    self.new_circuit(
+                        TcpStream::from_std(std_stream),
+                        &msg.connect_bytes,
+                        service,
+                        false,
+                        instance,
+                        creds,
+                        process,
+                    );
+                }
+                Ok(_) => {}
+                Err(e) => tracing::warn!("{}: {e}", self.name),
+            }
+        }
+    }
+
+    fn accept_tcp(
+        &mut self,
+        instance: &Arc<SgaInstance>,
+        creds: &Arc<PasswordFileCredentials>,
+        process: Option<&ProcessHandle>,
+    ) {
+        while let Ok((stream, _)) = self.tcp.accept() {
+            let service = self.cfg.services.first().cloned().unwrap_or_default();
+            self.new_circuit(stream, &[], service, true, instance, creds, process);
+        }
+    }
+
+    /// Reads what the client sent into the circuit's connection; a BREAK for the call a
+    /// shared server runs right now goes to the flag that server polls.
+    fn read(&mut self, t: Token, process: Option<&ProcessHandle>) {
+        let Some(c) = self.circuits.get_mut(&t) else {
+            return;
+        };
+        if c.interest.is_none_or(|i| !i.is_readable()) {
+            return;
+        }
+        let mut chunk = [0u8; 16 * 1024];
+        let now = Instant::now();
+        loop {
+            match c.stream.read(&mut chunk) {
+                Ok(0) => {
+                    c.conn.handle_eof();
+                    break;
+                }
+                Ok(n) => {
+                    c.conn.handle_bytes(now, &chunk[..n]);
+                    if let Some(p) = process {
+                        p.count_message(n);
+                    }
+                    if let Some(s) = &c.slot {
+                        s.count_message(n);
+                    }
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => break,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(_) => {
+                    c.conn.handle_eof();
+                    break;
+                }
+            }
+            if c.conn.is_closed() || c.conn.pending_input() > IN_BOUND {
+                break;
+            }
+        }
+        if c.conn.take_interrupt() {
+            c.brk.store(true, Ordering::Release);
+            if let Some(s) = &c.slot {
+                s.count_break();
+                s.set_status(circuit_status::BREAK);
+            }
+            if let Some(p) = process {
+                p.count_break();
+            }
+        }
+    }
+
+    /// Screens a CONNECT that came to the dispatcher's own port: the service or SID must be
+    /// this instance's (ORA-12514 / ORA-12505 otherwise); a full dispatcher refuses.
+    fn screen(cfg: &SharedConfig, c: &mut Circuit) {
+        let Some(descriptor) = c.conn.poll_connect() else {
+            return;
+        };
+        let text = String::from_utf8_lossy(descriptor).into_owned();
+        if c.slot.is_none() {
+            c.conn.refuse_connect(NO_HANDLER);
+            return;
+        }
+        if !c.screened {
+            c.conn.accept_connect(Instant::now());
+            return;
+        }
+        let service = dispatcher_attribute(&text, "SERVICE_NAME");
+        let sid = dispatcher_attribute(&text, "SID");
+        let known = |s: &str| {
+            cfg.services.iter().any(|x| x.eq_ignore_ascii_case(s))
+                || cfg.instance_name.eq_ignore_ascii_case(s)
+        };
+        let code = match (service, sid) {
+            (Some(s), _) if !known(&s) => Some(12514),
+            (None, Some(s)) if !known(&s) && !cfg.sid.eq_ignore_ascii_case(&s) => Some(12505),
+            _ => None,
+        };
+        match code {
+            Some(code) => {
+                tracing::info!(
+                    "dispatcher refused a connection: {}",
+                    tns::error_text::tns_line(code)
+                );
+                c.conn.refuse_connect(code);
+            }
+            None => c.conn.accept_connect(Instant::now()),
+        }
+    }
+
+    /// Lends the session to the shared servers when a request waits, writes pending
+    /// output, closes a finished circuit, and sets what to wait for on its socket.
+    fn pump(&mut self, t: Token, process: Option<&ProcessHandle>) {
+        let Some(c) = self.circuits.get_mut(&t) else {
+            return;
+        };
+        Self::screen(&self.cfg, c);
+        if !c.out
+            && !c.parked
+            && !c.broken
+            && c.outbuf.len() <= OUT_BOUND
+            && let Some((runner, input)) = c.conn.poll_request()
+        {
+            {
+                let bytes = match &input {
+                    Input::Data(d) => d.len(),
+                    Input::Break => 0,
+                };
+                if c.session.is_none()
+                    && let Some(s) = runner.session().slot()
+                {
+                    c.session = Some((s.sid, s.serial));
+                    if let Some(h) = &c.slot {
+                        h.set_session(Some(s.sid));
+                    }
+                    let n = self.shared_sessions.fetch_add(1, Ordering::AcqRel) + 1;
+                    self.sga.note_shared_sessions(n);
+                }
+                if let Some(h) = &c.slot {
+                    h.set_status(circuit_status::NORMAL);
+                    h.set_queue(queue::COMMON, None);
+                }
+                let work = Work {
+                    circuit: t,
+                    circuit_ref: c.slot.as_ref().map(CircuitHandle::id),
+                    runner,
+                    input,
+                    bytes,
+                    brk: Arc::clone(&c.brk),
+                    queued_at: Instant::now(),
+                    reply: Arc::clone(&self.reply),
+                };
+                c.out = true;
+                self.sga.common_enqueued();
+                match self.work_tx.try_send(work) {
+                    Ok(()) => {}
+                    Err(TrySendError::Full(w)) => {
+                        c.parked = true;
+                        self.backlog.push_back(w);
+                    }
+                    Err(TrySendError::Disconnected(w)) => {
+                        self.sga.common_dequeued(Duration::ZERO);
+                        c.out = false;
+                        c.conn.finish_request(w.runner);
+                        c.broken = true;
+                    }
+                }
+            }
+        }
+        if c.session.is_none()
+            && !c.out
+            && let Some(s) = c.conn.session().and_then(Session::slot)
+        {
+            c.session = Some((s.sid, s.serial));
+            if let Some(h) = &c.slot {
+                h.set_session(Some(s.sid));
+            }
+            let n = self.shared_sessions.fetch_add(1, Ordering::AcqRel) + 1;
+            self.sga.note_shared_sessions(n);
+        }
+        if let Some(bytes) = c.conn.poll_transmit() {
+            c.outbuf.extend(bytes);
+        }
+        while !c.outbuf.is_empty() && !c.broken {
+            let (front, _) = c.outbuf.as_slices();
+            match c.stream.write(front) {
+                Ok(0) => c.broken = true,
+                Ok(n) => {
+                    c.outbuf.drain(..n);
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => break,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(_) => c.broken = true,
+            }
+        }
+        if c.broken {
+            c.outbuf.clear();
+        }
+        // Done once the connection is over (or the socket broke) and its last bytes are
+        // written; a session still out on a shared server is freed when it comes back.
+        if (c.conn.is_closed() || c.broken) && c.outbuf.is_empty() {
+            if !c.out {
+                self.remove(t, process);
+                return;
+            }
+            if let Some(h) = &c.slot {
+                h.set_status(circuit_status::EOF);
+            }
+        }
+        let readable = !c.parked
+            && !c.conn.is_closed()
+            && !c.broken
+            && c.outbuf.len() <= OUT_BOUND
+            && c.conn.pending_input() <= IN_BOUND;
+        let writable = !c.outbuf.is_empty();
+        let want = match (readable, writable) {
+            (true, true) => Some(Interest::READABLE | Interest::WRITABLE),
+            (true, false) => Some(Interest::READABLE),
+            (false, true) => Some(Interest::WRITABLE),
+            (false, false) => None,
+        };
+        if want != c.interest {
+            let r = match want {
+                Some(i) if c.interest.is_some() => {
+                    self.poll.registry().reregister(&mut c.stream, t, i)
+                }
+                Some(i) => self.poll.registry().register(&mut c.stream, t, i),
+                None => self.poll.registry().deregister(&mut c.stream),
+            };
+            if r.is_ok() {
+                c.interest = want;
+            }
+        }
+        let deadline = c.conn.poll_timeout();
+        if deadline != c.deadline {
+            if let Some(old) = c.deadline {
+                self.timers.remove(&(old, t));
+            }
+            if let Some(new) = deadline {
+                self.timers.insert((new, t));
+            }
+            c.deadline = deadline;
+        }
+    }
+
+    fn remove(&mut self, t: Token, process: Option<&ProcessHandle>) {
+        let Some(mut c) = self.circuits.remove(&t) else {
+            return;
+        };
+        if let Some(e) = c.conn.error() {
+            tracing::info!("{}: closing a circuit: {e}", self.name);
+        }
+        if let Some(d) = c.deadline {
+            self.timers.remove(&(d, t));
+        }
+        if c.interest.is_some() {
+            let _ = self.poll.registry().deregister(&mut c.stream);
+        }
+        if c.session.is_some() {
+            let _ = self
+                .shared_sessions
+                .fetch_update(Ordering::AcqRel, Ordering::Acquire, |v| {
+                    Some(v.saturating_sub(1))
+                });
+        }
+        if let Some(p) = process {
+            p.set_owned(self.circuits.len() as u32, false);
+        }
+    }
+
+    fn retry_backlog(&mut self, process: Option<&ProcessHandle>) {
+        while let Some(w) = self.backlog.pop_front() {
+            let t = w.circuit;
+            match self.work_tx.try_send(w) {
+                Ok(()) => {
+                    if let Some(c) = self.circuits.get_mut(&t) {
+                        c.parked = false;
+                    }
+                    self.pump(t, process);
+                }
+                Err(TrySendError::Full(w)) => {
+                    self.backlog.push_front(w);
+                    break;
+                }
+                Err(TrySendError::Disconnected(_)) => {
+                    self.backlog.clear();
+                    break;
+                }
+            }
+        }
+    }
+
+    fn fire_timers(&mut self, process: Option<&ProcessHandle>) {
+        let now = Instant::now();
+        while let Some(&(at, t)) = self.timers.first() {
+            if at > now {
+                break;
+            }
+            self.timers.remove(&(at, t));
+            if let Some(c) = self.circuits.get_mut(&t) {
+                c.deadline = None;
+                c.conn.handle_timeout(now);
+            }
+            self.pump(t, process);
+        }
+    }
+
+    /// After a KILL/DISCONNECT SESSION somewhere: IMMEDIATE and DISCONNECT of one of this
+    /// dispatcher's sessions close its circuit now; a plain KILL is seen by the session's
+    /// next call.
+    fn look_at_kills(&mut self, process: Option<&ProcessHandle>) {
+        let seq = self.sga.kill_seq();
+        if seq == self.kill_seen {
+            return;
+        }
+        self.kill_seen = seq;
+        let mut doomed = Vec::new();
+        for (t, c) in &self.circuits {
+            let Some((sid, serial)) = c.session else {
+                continue;
+            };
+            let pending = self
+                .sga
+                .kill_pending_of(sid, serial)
+                .is_some_and(KillRequest::closes_connection);
+            if pending {
+                doomed.push(*t);
+            }
+        }
+        for t in doomed {
+            if let Some(c) = self.circuits.get_mut(&t) {
+                tracing::info!("{}: closing the circuit of a killed session", self.name);
+                let _ = c.stream.shutdown(std::net::Shutdown::Both);
+                c.broken = true;
+            }
+            self.pump(t, process);
+        }
+    }
+}

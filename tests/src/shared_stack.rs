@@ -1,0 +1,75 @@
+//! A listener + shared-server instance stack for the `shared_*` end-to-end tests: the real
+//! `tnslsnr` (ephemeral port, dynamic registration only) and the real `oradb` with a chosen
+//! SID and shared-server parameters, registered, with a user that may ALTER SYSTEM. Both
+//! processes are killed when the stack is dropped, even when a test fails.
+
+use std::time::Duration;
+
+use crate::instance::{InstanceGuard, TestHome, wait_for};
+use crate::procs::{self, ListenerProc};
+
+/// The test user (granted ALTER SYSTEM).
+pub const USER: &str = "scott";
+/// Its password.
+pub const PASSWORD: &str = "tiger";
+
+/// Listener + instance.
+pub struct SharedStack {
+    /// The listener's home (lsnrctl).
+    pub lhome: procs::TestHome,
+    /// The listener (killed on drop).
+    pub listener: ListenerProc,
+    /// The instance's home.
+    pub home: TestHome,
+    /// The instance (killed on drop).
+    pub instance: InstanceGuard,
+    /// The listener's port.
+    pub port: u16,
+    /// The instance's service.
+    pub service: String,
+}
+
+impl SharedStack {
+    /// Starts the stack for instance `sid` with `params` (pfile lines) and waits until the
+    /// listener shows `want_dispatchers` dispatchers of it.
+    pub fn start(sid: &str, params: &str, want_dispatchers: usize) -> SharedStack {
+        let lhome = procs::TestHome::new();
+        let listener = ListenerProc::start(&lhome, "LISTENER", |port| {
+            procs::listener_ora("LISTENER", port, &[], &[])
+        });
+        let port = listener.port;
+        let service = format!("svc_{}", sid.to_ascii_lowercase());
+        let home = TestHome::for_listener_with_sid(
+            port,
+            sid,
+            &format!("service_names='{service}'\n_registration_interval=60\n{params}\n"),
+        );
+        home.add_user(USER, PASSWORD, true);
+        let instance = home.start_foreground();
+        let s = SharedStack {
+            lhome,
+            listener,
+            home,
+            instance,
+            port,
+            service,
+        };
+        let ok = wait_for(Duration::from_secs(15), || {
+            let t = s.services();
+            (t.contains("status READY") && t.matches("DISPATCHER <").count() >= want_dispatchers)
+                .then_some(())
+        });
+        assert!(ok.is_some(), "dispatchers registered: {}", s.services());
+        s
+    }
+
+    /// `lsnrctl services`.
+    pub fn services(&self) -> String {
+        String::from_utf8_lossy(&self.lhome.lsnrctl(&["services", "LISTENER"]).stdout).into_owned()
+    }
+
+    /// EZConnect to the service with `server` (`shared`, `dedicated`).
+    pub fn dsn(&self, server: &str) -> String {
+        format!("127.0.0.1:{}/{}:{server}", self.port, self.service)
+    }
+}
