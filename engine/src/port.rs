@@ -81,8 +81,7 @@ pub trait InstanceHooks: Send + Sync {
     /// from outside: ORA-00028 after `ALTER SYSTEM KILL SESSION`, ORA-01089 during
     /// `SHUTDOWN IMMEDIATE`. `None` while the session may go on.
     fn call_error(&self, slot: SessionSlot) -> Option<OraError> {
-        self.is_killed(slot)
-            .then(|| OraError::new(28, 0))
+        self.is_killed(slot).then(|| OraError::new(28, 0))
     }
     /// The rows of `views` as they are now, for a V$ query the engine evaluates. The
     /// default (no SGA) has no V$ views: ORA-00942.

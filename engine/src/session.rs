@@ -620,8 +620,7 @@ impl Session {
     /// `connection.changepassword(old, new)`: both passwords arrive under the login's
     /// combined key; the old one must match, the new one replaces the verifiers.
     fn change_password(&mut self, auth: &Auth) -> Vec<Action> {
-        let fail =
-            |s: &Self, e: OraError| vec![s.error_bytes_action(e.info())];
+        let fail = |s: &Self, e: OraError| vec![s.error_bytes_action(e.info())];
         let Some(ck) = self.combo_key.clone() else {
             return fail(self, OraError::new(1031, 0));
         };
@@ -629,10 +628,7 @@ impl Session {
         let old = get("AUTH_PASSWORD").and_then(|h| o5logon::decrypt_password(&ck, &h).ok());
         let new = get("AUTH_NEWPASSWORD").and_then(|h| o5logon::decrypt_password(&ck, &h).ok());
         let (Some(old), Some(new)) = (old, new) else {
-            return fail(
-                self,
-                OraError::new(1017, 0),
-            );
+            return fail(self, OraError::new(1017, 0));
         };
         let user = normalize_user(&auth.user);
         let matches = self.creds.verifier(&user).is_some_and(|v| v.matches(&old));
@@ -728,9 +724,7 @@ impl Session {
             } => {
                 let mut ctx = self.eval_context();
                 let Some(cur) = self.cursors.get_mut(&cursor_id) else {
-                    return vec![
-                        self.error_bytes_action(OraError::new(1001, 0).info()),
-                    ];
+                    return vec![self.error_bytes_action(OraError::new(1001, 0).info())];
                 };
                 cur.position = 0;
                 ctx.binds = cur
@@ -801,9 +795,7 @@ impl Session {
             },
             (None, Some(c)) => c.stmt.clone(),
             (None, None) => {
-                return vec![
-                    self.error_bytes_action(OraError::new(1001, 0).info()),
-                ];
+                return vec![self.error_bytes_action(OraError::new(1001, 0).info())];
             }
         };
         let bind_meta = if ex.binds.is_empty() {
@@ -1058,9 +1050,9 @@ impl Session {
                     Err(e) => vec![self.error_bytes_action(self.ora(&e))],
                 }
             }
-            Statement::Select { .. } | Statement::InstanceQuery(_) | Statement::Version(_) => vec![
-                self.error_bytes_action(OraError::new(900, 0).info()),
-            ],
+            Statement::Select { .. } | Statement::InstanceQuery(_) | Statement::Version(_) => {
+                vec![self.error_bytes_action(OraError::new(900, 0).info())]
+            }
         }
     }
 }
@@ -1148,21 +1140,18 @@ fn bind_values(
             Some(b) if b.is_empty() => Value::Null,
             Some(b) => match t {
                 ora_type::NUMBER => Value::Number(
-                    Decimal::from_oracle_number(&b)
-                        .map_err(|_| OraError::new(1722, 0))?,
+                    Decimal::from_oracle_number(&b).map_err(|_| OraError::new(1722, 0))?,
                 ),
                 ora_type::BINARY_DOUBLE | ora_type::BINARY_FLOAT => {
                     let f = tns::ttc::types::decode_binary_float(&b)
                         .ok_or_else(|| OraError::new(1722, 0))?;
                     Value::Number(Decimal::from_f64(f).unwrap_or_else(Decimal::zero))
                 }
-                ora_type::DATE => Value::Date(DateTime::from_oracle(&b).map_err(|_| {
-                    OraError::new(1858, 0)
-                })?),
+                ora_type::DATE => {
+                    Value::Date(DateTime::from_oracle(&b).map_err(|_| OraError::new(1858, 0))?)
+                }
                 ora_type::TIMESTAMP | ora_type::TIMESTAMP_TZ | ora_type::TIMESTAMP_LTZ => {
-                    let d = DateTime::from_oracle(&b).map_err(|_| {
-                        OraError::new(1858, 0)
-                    })?;
+                    let d = DateTime::from_oracle(&b).map_err(|_| OraError::new(1858, 0))?;
                     if t == ora_type::TIMESTAMP_TZ {
                         Value::TimestampTz(d)
                     } else {

@@ -774,17 +774,12 @@ impl Parser<'_> {
         let mut from = Vec::new();
         loop {
             let at = self.here();
-            let mut name = self
-                .name_token()
-                .ok_or_else(|| err(903, at))?;
+            let mut name = self.name_token().ok_or_else(|| err(903, at))?;
             if self.eat_sym(".") {
-                let rest = self
-                    .name_token()
-                    .ok_or_else(|| err(903, self.here()))?;
+                let rest = self.name_token().ok_or_else(|| err(903, self.here()))?;
                 name = format!("{name}.{rest}");
             }
-            let view = View::from_name(&name)
-                .ok_or_else(|| err(942, at))?;
+            let view = View::from_name(&name).ok_or_else(|| err(942, at))?;
             let alias = match self.peek() {
                 Some(Tok::Ident(s))
                     if !matches!(s.as_str(), "WHERE" | "ORDER" | "GROUP" | "CONNECT") =>
@@ -816,9 +811,7 @@ impl Parser<'_> {
                 let at = self.here();
                 let key = match self.peek() {
                     Some(Tok::Num(n)) => {
-                        let n = n.parse::<usize>().map_err(|_| {
-                            err(1785, at)
-                        })?;
+                        let n = n.parse::<usize>().map_err(|_| err(1785, at))?;
                         self.pos += 1;
                         OrderKey::Position(n, at)
                     }
@@ -902,13 +895,11 @@ impl Parser<'_> {
 
     fn colref(&mut self) -> Result<ColRef, OraError> {
         let at = self.here();
-        let first = self
-            .name_token()
-            .ok_or_else(|| err(936, at))?;
+        let first = self.name_token().ok_or_else(|| err(936, at))?;
         if self.eat_sym(".") {
-            let name = self.name_token().ok_or_else(|| {
-                err_with(904, &[&format!("\"{first}\".")], self.here())
-            })?;
+            let name = self
+                .name_token()
+                .ok_or_else(|| err_with(904, &[&format!("\"{first}\".")], self.here()))?;
             Ok(ColRef {
                 qualifier: Some(first),
                 name,
@@ -1036,9 +1027,7 @@ impl Parser<'_> {
                 } else {
                     None
                 };
-                param
-                    .map(Operand::UserEnv)
-                    .ok_or_else(|| err(2003, at))
+                param.map(Operand::UserEnv).ok_or_else(|| err(2003, at))
             }
             // The USER pseudo-column (`WHERE username = USER`).
             Some(Tok::Ident(s))

@@ -141,6 +141,10 @@ pub fn ora(code: u32) -> Option<&'static str> {
         29 => "session is not a user session",
         30 => "User session ID does not exist.",
         31 => "session marked for kill",
+        // Internal errors: Oracle prints all twelve brackets, the unused ones empty.
+        600 => {
+            "internal error code, arguments: [%s], [%s], [%s], [%s], [%s], [%s], [%s], [%s], [%s], [%s], [%s], [%s]"
+        }
         // Parameters and instance state (init<SID>.ora, startup, shutdown).
         101 => "invalid specification for system parameter DISPATCHERS",
         119 => "invalid specification for system parameter %s",
@@ -214,7 +218,9 @@ pub fn ora(code: u32) -> Option<&'static str> {
         3115 => "unsupported network datatype or representation",
         3135 => "connection lost contact",
         3136 => "inbound connection timed out",
-        3137 => "malformed TTC packet from client rejected: [%s] [%s] [%s] [%s] [%s] [%s] [%s] [%s]",
+        3137 => {
+            "malformed TTC packet from client rejected: [%s] [%s] [%s] [%s] [%s] [%s] [%s] [%s]"
+        }
         3156 => "OCI call timed out",
         _ => return None,
     })
@@ -316,6 +322,22 @@ mod tests {
         assert_eq!(
             ora_line_with(904, &["\"NOSUCH\""]),
             "ORA-00904: \"NOSUCH\": invalid identifier"
+        );
+        assert_eq!(
+            lrm_line_with(121, &["lots", "processes"]),
+            "LRM-00121: 'lots' is not an allowable value for 'processes'"
+        );
+        assert_eq!(
+            ora_line_with(
+                6550,
+                &["1", "7", "PLS-00201: identifier 'X' must be declared"]
+            ),
+            "ORA-06550: line 1, column 7:\nPLS-00201: identifier 'X' must be declared"
+        );
+        // Markers without an argument stay as Oracle prints them: empty brackets.
+        assert_eq!(
+            ora_line_with(600, &["sga", "layout"]),
+            "ORA-00600: internal error code, arguments: [sga], [layout], [], [], [], [], [], [], [], [], [], []"
         );
         assert_eq!(fill("a %s b %s c", &["1"]), "a 1 b  c");
         assert_eq!(fill("no marker", &["x"]), "no marker");

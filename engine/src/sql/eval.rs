@@ -420,10 +420,10 @@ pub fn plan_query(stmt: &Statement, ctx: &EvalContext) -> Result<QueryPlan, OraE
 fn to_number(v: &Value, offset: usize) -> Result<Decimal, OraError> {
     match v {
         Value::Number(d) => Ok(d.clone()),
-        Value::Str(s) => {
-            Decimal::parse(s).ok_or_else(|| OraError::new(1722, offset))
+        Value::Str(s) => Decimal::parse(s).ok_or_else(|| OraError::new(1722, offset)),
+        Value::Date(_) | Value::TimestampTz(_) | Value::Timestamp(_) => {
+            Err(OraError::with_args(932, &["NUMBER", "DATE"], offset))
         }
-        Value::Date(_) | Value::TimestampTz(_) | Value::Timestamp(_) => Err(OraError::with_args(932, &["NUMBER", "DATE"], offset)),
         Value::Null => Ok(Decimal::zero()),
     }
 }

@@ -608,11 +608,9 @@ impl<'a> P<'a> {
                 return Err(self.err_at(900, x));
             };
             let x = ws(x);
-            let (x, op) = alt((tag("<="), tag("<"))).parse(x).map_err(
-                |_: nom::Err<nom::error::Error<&str>>| {
-                    self.err_at(920, x)
-                },
-            )?;
+            let (x, op) = alt((tag("<="), tag("<")))
+                .parse(x)
+                .map_err(|_: nom::Err<nom::error::Error<&str>>| self.err_at(920, x))?;
             strict = op == "<";
             let (x, e) = self.expr(x)?;
             connect_by = Some(e);
