@@ -62,7 +62,7 @@ pub trait Credentials: Send + Sync {
     /// (`connection.changepassword()`, or a login with a new password).
     fn set_password(&self, user: &str, password: &[u8]) -> Result<(), OraError> {
         let _ = (user, password);
-        Err(OraError::new(1031, "insufficient privileges", 0))
+        Err(OraError::new(1031, 0))
     }
 }
 
@@ -81,21 +81,20 @@ pub trait InstanceHooks: Send + Sync {
     /// from outside: ORA-00028 after `ALTER SYSTEM KILL SESSION`, ORA-01089 during
     /// `SHUTDOWN IMMEDIATE`. `None` while the session may go on.
     fn call_error(&self, slot: SessionSlot) -> Option<OraError> {
-        self.is_killed(slot)
-            .then(|| OraError::new(28, "your session has been killed", 0))
+        self.is_killed(slot).then(|| OraError::new(28, 0))
     }
     /// The rows of `views` as they are now, for a V$ query the engine evaluates. The
     /// default (no SGA) has no V$ views: ORA-00942.
     fn snapshot(&self, views: &[View]) -> Result<Snapshot, OraError> {
         let _ = views;
-        Err(OraError::new(942, "table or view does not exist", 0))
+        Err(OraError::new(942, 0))
     }
     /// Carries out `ALTER SYSTEM` for the session `me` (the engine has checked the
     /// privilege): kill or disconnect a session, register with the listener. The default
     /// (no SGA) cannot.
     fn alter_system(&self, me: SessionSlot, command: &AlterSystem) -> Result<(), OraError> {
         let _ = (me, command);
-        Err(OraError::new(1031, "insufficient privileges", 0))
+        Err(OraError::new(1031, 0))
     }
     /// V$SESSION.AUDSID of `slot` (`USERENV('SESSIONID')`); the default uses the SID.
     fn audsid(&self, slot: SessionSlot) -> Option<u64> {

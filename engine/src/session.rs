@@ -176,11 +176,6 @@ impl std::fmt::Debug for Session {
     }
 }
 
-const ORA_01403: &str = "ORA-01403: no data found";
-const ORA_01013: &str = "ORA-01013: user requested cancel of current operation";
-const ORA_01017: &str = "ORA-01017: invalid username/password; logon denied";
-const ORA_01012: &str = "ORA-01012: not logged on";
-
 impl Session {
     /// A session in its initial state (waiting for the PROTOCOL message). `random` fills
     /// session keys and salts: the driver injects the OS's generator, tests a seeded one.
@@ -318,7 +313,7 @@ impl Session {
             return Vec::new();
         };
         self.pending = None;
-        let a = self.error_bytes_action(ErrorInfo::error(e.code, e.text()));
+        let a = self.error_bytes_action(e.info());
         self.on_disconnect();
         vec![a, Action::Close]
     }
@@ -331,7 +326,7 @@ impl Session {
         self.decoder.clear();
         self.set_active(false);
         let mut w = Writer::new();
-        ErrorInfo::error(1013, ORA_01013).encode(&mut w, self.fv());
+        OraError::new(1013, 0).info().encode(&mut w, self.fv());
         vec![Action::BreakAndSend(w.into_bytes())]
     }
 
@@ -362,7 +357,7 @@ impl Session {
         ErrorInfo {
             error_pos: i16::try_from(e.offset).unwrap_or(0),
             call_status: self.call_status(),
-            ..ErrorInfo::error(e.code, e.text())
+            ..e.info()
         }
     }
 
@@ -411,12 +406,8 @@ impl Session {
                     Request::DataTypes(_) => "DATA_TYPES",
                     Request::Call { .. } => "call",
                 };
-                vec![self.error_bytes_action(ErrorInfo::error(
-                    3137,
-                    format!(
-                        "ORA-03137: malformed TTC packet from client rejected: [{what} out of sequence]"
-                    ),
-                ))]
+                let e = OraError::with_args(3137, &[&format!("{what} out of sequence")], 0);
+                vec![self.error_bytes_action(e.info())]
             }
         }
     }
@@ -463,14 +454,14 @@ impl Session {
                 if !self.logged_on() {
                     // Only the login exchange may come before login: refuse and close.
                     return vec![
-                        self.error_bytes_action(ErrorInfo::error(1012, ORA_01012)),
+                        self.error_bytes_action(OraError::new(1012, 0).info()),
                         Action::Close,
                     ];
                 }
                 if let Some(slot) = self.slot
                     && let Some(e) = self.inst.call_error(slot)
                 {
-                    let a = self.error_bytes_action(ErrorInfo::error(e.code, e.text()));
+                    let a = self.error_bytes_action(e.info());
                     self.on_disconnect();
                     return vec![a, Action::Close];
                 }
@@ -519,7 +510,7 @@ impl Session {
         let phase = std::mem::replace(&mut self.phase, Phase::AuthOne);
         let Phase::AuthTwo(login) = phase else {
             self.phase = phase;
-            return vec![self.error_bytes_action(ErrorInfo::error(1017, ORA_01017))];
+            return vec![self.error_bytes_action(OraError::new(1017, 0).info())];
         };
         let PendingLogin {
             user,
@@ -530,7 +521,7 @@ impl Session {
         let proof = o5logon::server_verify(&challenge, &auth.pairs, &mut *self.random);
         let proof = match proof {
             Ok(p) if known => p,
-            _ => return vec![self.error_bytes_action(ErrorInfo::error(1017, ORA_01017))],
+            _ => return vec![self.error_bytes_action(OraError::new(1017, 0).info())],
         };
         let combo_key = tns::ttc::buf::find_key(&auth.pairs, "AUTH_SESSKEY")
             .and_then(|k| o5logon::server_combo_key(&challenge, &k.value_str()).ok());
@@ -540,10 +531,10 @@ impl Session {
             tns::ttc::buf::find_key(&auth.pairs, "AUTH_NEWPASSWORD"),
         ) {
             let result = o5logon::decrypt_password(ck, &new.value_str())
-                .map_err(|_| OraError::new(1017, "invalid username/password; logon denied", 0))
+                .map_err(|_| OraError::new(1017, 0))
                 .and_then(|pw| self.new_password(&user, &pw));
             if let Err(e) = result {
-                return vec![self.error_bytes_action(ErrorInfo::error(e.code, e.text()))];
+                return vec![self.error_bytes_action(e.info())];
             }
         }
         self.combo_key = combo_key;
@@ -562,10 +553,7 @@ impl Session {
         let mut info = info;
         if let Some((_, privilege)) = ADMIN_MODES.iter().find(|(bit, _)| auth.mode & bit != 0) {
             if !self.creds.grants(&user).iter().any(|g| g == privilege) {
-                return vec![self.error_bytes_action(ErrorInfo::error(
-                    1031,
-                    "ORA-01031: insufficient privileges",
-                ))];
+                return vec![self.error_bytes_action(OraError::new(1031, 0).info())];
             }
             user = match *privilege {
                 "SYSDBA" | "SYSASM" => "SYS".to_owned(),
@@ -577,7 +565,7 @@ impl Session {
         let slot = match self.inst.open_session(&info) {
             Ok(s) => s,
             Err(e) => {
-                let ei = ErrorInfo::error(e.code, e.text());
+                let ei = e.info();
                 return vec![self.error_bytes_action(ei)];
             }
         };
@@ -624,7 +612,7 @@ impl Session {
 
     fn new_password(&self, user: &str, password: &[u8]) -> Result<(), OraError> {
         if password.is_empty() {
-            return Err(OraError::new(988, "missing or invalid password(s)", 0));
+            return Err(OraError::new(988, 0));
         }
         self.creds.set_password(user, password)
     }
@@ -632,24 +620,20 @@ impl Session {
     /// `connection.changepassword(old, new)`: both passwords arrive under the login's
     /// combined key; the old one must match, the new one replaces the verifiers.
     fn change_password(&mut self, auth: &Auth) -> Vec<Action> {
-        let fail =
-            |s: &Self, e: OraError| vec![s.error_bytes_action(ErrorInfo::error(e.code, e.text()))];
+        let fail = |s: &Self, e: OraError| vec![s.error_bytes_action(e.info())];
         let Some(ck) = self.combo_key.clone() else {
-            return fail(self, OraError::new(1031, "insufficient privileges", 0));
+            return fail(self, OraError::new(1031, 0));
         };
         let get = |k: &str| tns::ttc::buf::find_key(&auth.pairs, k).map(|kv| kv.value_str());
         let old = get("AUTH_PASSWORD").and_then(|h| o5logon::decrypt_password(&ck, &h).ok());
         let new = get("AUTH_NEWPASSWORD").and_then(|h| o5logon::decrypt_password(&ck, &h).ok());
         let (Some(old), Some(new)) = (old, new) else {
-            return fail(
-                self,
-                OraError::new(1017, "invalid username/password; logon denied", 0),
-            );
+            return fail(self, OraError::new(1017, 0));
         };
         let user = normalize_user(&auth.user);
         let matches = self.creds.verifier(&user).is_some_and(|v| v.matches(&old));
         if !matches {
-            return fail(self, OraError::new(28008, "invalid old password", 0));
+            return fail(self, OraError::new(28008, 0));
         }
         match self.new_password(&user, &new) {
             Ok(()) => vec![self.error_bytes_action(ErrorInfo::default())],
@@ -740,12 +724,7 @@ impl Session {
             } => {
                 let mut ctx = self.eval_context();
                 let Some(cur) = self.cursors.get_mut(&cursor_id) else {
-                    return vec![
-                        self.error_bytes_action(ErrorInfo::error(
-                            1001,
-                            "ORA-01001: invalid cursor",
-                        )),
-                    ];
+                    return vec![self.error_bytes_action(OraError::new(1001, 0).info())];
                 };
                 cur.position = 0;
                 ctx.binds = cur
@@ -782,7 +761,7 @@ impl Session {
             Call::Fetch { cursor_id, rows } => {
                 if !self.cursors.contains_key(&cursor_id) {
                     let mut w = Writer::new();
-                    ErrorInfo::error(1001, "ORA-01001: invalid cursor").encode(&mut w, fv);
+                    OraError::new(1001, 0).info().encode(&mut w, fv);
                     return vec![Action::Send(w.into_bytes())];
                 }
                 vec![self.fetch_rows(cursor_id, rows, false)]
@@ -816,9 +795,7 @@ impl Session {
             },
             (None, Some(c)) => c.stmt.clone(),
             (None, None) => {
-                return vec![
-                    self.error_bytes_action(ErrorInfo::error(1001, "ORA-01001: invalid cursor")),
-                ];
+                return vec![self.error_bytes_action(OraError::new(1001, 0).info())];
             }
         };
         let bind_meta = if ex.binds.is_empty() {
@@ -850,10 +827,7 @@ impl Session {
             if self.cursors.len()
                 >= usize::try_from(self.cfg.max_open_cursors).unwrap_or(usize::MAX)
             {
-                return vec![self.error_bytes_action(ErrorInfo::error(
-                    1000,
-                    "ORA-01000: maximum open cursors exceeded",
-                ))];
+                return vec![self.error_bytes_action(OraError::new(1000, 0).info())];
             }
             self.alloc_cursor()
         };
@@ -939,11 +913,11 @@ impl Session {
         let status = self.call_status();
         let mut w = Writer::new();
         let Some(cur) = self.cursors.get_mut(&id) else {
-            ErrorInfo::error(1001, "ORA-01001: invalid cursor").encode(&mut w, fv);
+            OraError::new(1001, 0).info().encode(&mut w, fv);
             return Action::Send(w.into_bytes());
         };
         let (Some(plan), Some(ctx)) = (&cur.plan, &cur.ctx) else {
-            ErrorInfo::error(1002, "ORA-01002: fetch out of sequence").encode(&mut w, fv);
+            OraError::new(1002, 0).info().encode(&mut w, fv);
             return Action::Send(w.into_bytes());
         };
         if describe {
@@ -976,13 +950,13 @@ impl Session {
                 error_pos: i16::try_from(e.offset).unwrap_or(0),
                 row_count: cur.position,
                 call_status: status,
-                ..ErrorInfo::error(e.code, e.text())
+                ..e.info()
             },
             None if cur.position >= total && wanted > 0 => ErrorInfo {
                 cursor_id,
                 row_count: cur.position,
                 call_status: status,
-                ..ErrorInfo::error(1403, ORA_01403)
+                ..OraError::new(1403, 0).info()
             },
             None => ErrorInfo {
                 cursor_id,
@@ -1056,7 +1030,7 @@ impl Session {
             }
             Statement::AlterSystem(command) => {
                 let Some(slot) = self.slot else {
-                    return vec![self.error_bytes_action(ErrorInfo::error(1012, ORA_01012))];
+                    return vec![self.error_bytes_action(OraError::new(1012, 0).info())];
                 };
                 let granted = self
                     .creds
@@ -1066,7 +1040,7 @@ impl Session {
                 let done = if granted {
                     self.inst.alter_system(slot, command)
                 } else {
-                    Err(OraError::new(1031, "insufficient privileges", 0))
+                    Err(OraError::new(1031, 0))
                 };
                 match done {
                     Ok(()) => vec![self.error_bytes_action(ErrorInfo {
@@ -1076,9 +1050,9 @@ impl Session {
                     Err(e) => vec![self.error_bytes_action(self.ora(&e))],
                 }
             }
-            Statement::Select { .. } | Statement::InstanceQuery(_) | Statement::Version(_) => vec![
-                self.error_bytes_action(ErrorInfo::error(900, "ORA-00900: invalid SQL statement")),
-            ],
+            Statement::Select { .. } | Statement::InstanceQuery(_) | Statement::Version(_) => {
+                vec![self.error_bytes_action(OraError::new(900, 0).info())]
+            }
         }
     }
 }
@@ -1091,7 +1065,7 @@ impl Session {
             return plan_query(stmt, ctx);
         };
         if self.slot.is_none() {
-            return Err(OraError::new(1012, "not logged on", 0));
+            return Err(OraError::new(1012, 0));
         }
         let snapshot = self.inst.snapshot(&query.views())?;
         let qctx = QueryContext {
@@ -1156,7 +1130,7 @@ fn bind_values(
     use tns::ttc::types::{Decimal, ora_type};
     let names = stmt.bind_names();
     if names.len() > row.len() {
-        return Err(OraError::new(1008, "not all variables bound", 0));
+        return Err(OraError::new(1008, 0));
     }
     let mut out = Vec::with_capacity(names.len());
     for (i, name) in names.into_iter().enumerate() {
@@ -1166,29 +1140,18 @@ fn bind_values(
             Some(b) if b.is_empty() => Value::Null,
             Some(b) => match t {
                 ora_type::NUMBER => Value::Number(
-                    Decimal::from_oracle_number(&b)
-                        .map_err(|_| OraError::new(1722, "invalid number", 0))?,
+                    Decimal::from_oracle_number(&b).map_err(|_| OraError::new(1722, 0))?,
                 ),
                 ora_type::BINARY_DOUBLE | ora_type::BINARY_FLOAT => {
                     let f = tns::ttc::types::decode_binary_float(&b)
-                        .ok_or_else(|| OraError::new(1722, "invalid number", 0))?;
+                        .ok_or_else(|| OraError::new(1722, 0))?;
                     Value::Number(Decimal::from_f64(f).unwrap_or_else(Decimal::zero))
                 }
-                ora_type::DATE => Value::Date(DateTime::from_oracle(&b).map_err(|_| {
-                    OraError::new(
-                        1858,
-                        "a non-numeric character was found where a numeric was expected",
-                        0,
-                    )
-                })?),
+                ora_type::DATE => {
+                    Value::Date(DateTime::from_oracle(&b).map_err(|_| OraError::new(1858, 0))?)
+                }
                 ora_type::TIMESTAMP | ora_type::TIMESTAMP_TZ | ora_type::TIMESTAMP_LTZ => {
-                    let d = DateTime::from_oracle(&b).map_err(|_| {
-                        OraError::new(
-                            1858,
-                            "a non-numeric character was found where a numeric was expected",
-                            0,
-                        )
-                    })?;
+                    let d = DateTime::from_oracle(&b).map_err(|_| OraError::new(1858, 0))?;
                     if t == ora_type::TIMESTAMP_TZ {
                         Value::TimestampTz(d)
                     } else {
@@ -1198,13 +1161,7 @@ fn bind_values(
                 ora_type::VARCHAR | ora_type::CHAR | ora_type::LONG => {
                     Value::Str(String::from_utf8_lossy(&b).into_owned())
                 }
-                other => {
-                    return Err(OraError::new(
-                        3115,
-                        format!("unsupported network datatype or representation ({other})"),
-                        0,
-                    ));
-                }
+                _ => return Err(OraError::new(3115, 0)),
             },
         };
         out.push((name, v));
@@ -1213,10 +1170,7 @@ fn bind_values(
 }
 
 fn ttc_error(e: &TtcError) -> ErrorInfo {
-    ErrorInfo::error(
-        3137,
-        format!("ORA-03137: malformed TTC packet from client rejected: [{e}]"),
-    )
+    OraError::with_args(3137, &[&e.to_string()], 0).info()
 }
 
 #[cfg(test)]

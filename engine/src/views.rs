@@ -22,8 +22,12 @@ use crate::rows::{
 
 use crate::error::OraError;
 
-fn err(code: u32, message: impl Into<String>, offset: usize) -> OraError {
-    OraError::new(code, message, offset)
+fn err(code: u32, offset: usize) -> OraError {
+    OraError::new(code, offset)
+}
+
+fn err_with(code: u32, args: &[&str], offset: usize) -> OraError {
+    OraError::with_args(code, args, offset)
 }
 
 /// A column's SQL type.
@@ -675,7 +679,7 @@ fn lex(sql: &str) -> Result<Vec<Token>, OraError> {
             let mut s = String::new();
             loop {
                 let Some(&ch) = b.get(i) else {
-                    return Err(err(1756, "quoted string not properly terminated", at));
+                    return Err(err(1756, at));
                 };
                 if ch == quote {
                     if quote == b'\'' && b.get(i + 1) == Some(&b'\'') {
@@ -725,7 +729,7 @@ fn lex(sql: &str) -> Result<Vec<Token>, OraError> {
                         b'.' => ".",
                         b'*' => "*",
                         b';' => ";",
-                        _ => return Err(err(911, "invalid character", at)),
+                        _ => return Err(err(911, at)),
                     },
                     1,
                 ),
@@ -943,10 +947,10 @@ fn parse_alter_system(sql: &str, toks: &[Token]) -> Result<AlterSystem, OraError
         "SET" => parse_set(&mut p)?,
         "KILL" | "DISCONNECT" => {
             if p.ident().as_deref() != Some("SESSION") {
-                return Err(err(2000, "missing SESSION keyword", p.here()));
+                return Err(err_with(2000, &["SESSION"], p.here()));
             }
             let Some(Tok::Str(target)) = p.next() else {
-                return Err(err(26, "missing or invalid session ID", p.here()));
+                return Err(err(26, p.here()));
             };
             let mut immediate = false;
             let mut post_transaction = false;
@@ -955,7 +959,7 @@ fn parse_alter_system(sql: &str, toks: &[Token]) -> Result<AlterSystem, OraError
                     "IMMEDIATE" => immediate = true,
                     "POST_TRANSACTION" if word == "DISCONNECT" => post_transaction = true,
                     "NOREPLAY" | "FORCE" if word == "KILL" => {}
-                    _ => return Err(err(933, "SQL command not properly ended", p.prev_at())),
+                    _ => return Err(err(933, p.prev_at())),
                 }
             }
             if word == "KILL" {
@@ -964,18 +968,14 @@ fn parse_alter_system(sql: &str, toks: &[Token]) -> Result<AlterSystem, OraError
                 // No transactions here: POST_TRANSACTION disconnects at once as well.
                 AlterSystem::DisconnectSession { target }
             } else {
-                return Err(err(
-                    2000,
-                    "missing POST_TRANSACTION or IMMEDIATE keyword",
-                    p.here(),
-                ));
+                return Err(err_with(2000, &["POST_TRANSACTION or IMMEDIATE"], p.here()));
             }
         }
-        _ => return Err(err(2065, "illegal option for ALTER SYSTEM", at)),
+        _ => return Err(err(2065, at)),
     };
     p.skip_semicolon();
     if p.pos < toks.len() {
-        return Err(err(933, "SQL command not properly ended", p.here()));
+        return Err(err(933, p.here()));
     }
     Ok(r)
 }
@@ -985,17 +985,17 @@ fn parse_alter_system(sql: &str, toks: &[Token]) -> Result<AlterSystem, OraError
 fn parse_set(p: &mut Parser<'_>) -> Result<AlterSystem, OraError> {
     let at = p.here();
     let Some(name) = p.ident() else {
-        return Err(err(2065, "illegal option for ALTER SYSTEM", at));
+        return Err(err(2065, at));
     };
     if !p.eat_sym("=") {
-        return Err(err(2065, "illegal option for ALTER SYSTEM", p.here()));
+        return Err(err(2065, p.here()));
     }
     let mut values = Vec::new();
     loop {
         let at = p.here();
         match p.next() {
             Some(Tok::Str(v) | Tok::Quoted(v) | Tok::Num(v) | Tok::Ident(v)) => values.push(v),
-            _ => return Err(err(2017, "integer value required", at)),
+            _ => return Err(err(2017, at)),
         }
         if !p.eat_sym(",") {
             break;
@@ -1004,7 +1004,7 @@ fn parse_set(p: &mut Parser<'_>) -> Result<AlterSystem, OraError> {
     let mut scope = None;
     while let Some(word) = p.ident() {
         if !p.eat_sym("=") {
-            return Err(err(922, "missing or invalid option", p.prev_at()));
+            return Err(err(922, p.prev_at()));
         }
         let at = p.here();
         match (word.as_str(), p.next()) {
@@ -1013,13 +1013,13 @@ fn parse_set(p: &mut Parser<'_>) -> Result<AlterSystem, OraError> {
                     "MEMORY" => Scope::Memory,
                     "SPFILE" => Scope::Spfile,
                     "BOTH" => Scope::Both,
-                    _ => return Err(err(922, "missing or invalid option", at)),
+                    _ => return Err(err(922, at)),
                 });
             }
             ("COMMENT", Some(Tok::Str(_))) => {}
             // This instance, or every instance: one and the same here.
             ("SID", Some(Tok::Str(_))) => {}
-            _ => return Err(err(922, "missing or invalid option", at)),
+            _ => return Err(err(922, at)),
         }
     }
     Ok(AlterSystem::Set {
@@ -1121,26 +1121,17 @@ impl Parser<'_> {
             }
         }
         if !self.eat_kw("FROM") {
-            return Err(err(
-                923,
-                "FROM keyword not found where expected",
-                self.here(),
-            ));
+            return Err(err(923, self.here()));
         }
         let mut from = Vec::new();
         loop {
             let at = self.here();
-            let mut name = self
-                .name_token()
-                .ok_or_else(|| err(903, "invalid table name", at))?;
+            let mut name = self.name_token().ok_or_else(|| err(903, at))?;
             if self.eat_sym(".") {
-                let rest = self
-                    .name_token()
-                    .ok_or_else(|| err(903, "invalid table name", self.here()))?;
+                let rest = self.name_token().ok_or_else(|| err(903, self.here()))?;
                 name = format!("{name}.{rest}");
             }
-            let view = View::from_name(&name)
-                .ok_or_else(|| err(942, "table or view does not exist", at))?;
+            let view = View::from_name(&name).ok_or_else(|| err(942, at))?;
             let alias = match self.peek() {
                 Some(Tok::Ident(s))
                     if !matches!(s.as_str(), "WHERE" | "ORDER" | "GROUP" | "CONNECT") =>
@@ -1156,11 +1147,7 @@ impl Parser<'_> {
             }
         }
         if from.len() > 2 {
-            return Err(err(
-                942,
-                "table or view does not exist (at most two V$ views may be joined)",
-                self.here(),
-            ));
+            return Err(err(942, self.here()));
         }
         let filter = if self.eat_kw("WHERE") {
             Some(self.or_cond()?)
@@ -1170,19 +1157,13 @@ impl Parser<'_> {
         let mut order = Vec::new();
         if self.eat_kw("ORDER") {
             if !self.eat_kw("BY") {
-                return Err(err(924, "missing BY keyword", self.here()));
+                return Err(err(924, self.here()));
             }
             loop {
                 let at = self.here();
                 let key = match self.peek() {
                     Some(Tok::Num(n)) => {
-                        let n = n.parse::<usize>().map_err(|_| {
-                            err(
-                                1785,
-                                "ORDER BY item must be the number of a SELECT-list expression",
-                                at,
-                            )
-                        })?;
+                        let n = n.parse::<usize>().map_err(|_| err(1785, at))?;
                         self.pos += 1;
                         OrderKey::Position(n, at)
                     }
@@ -1202,7 +1183,7 @@ impl Parser<'_> {
         }
         self.skip_semicolon();
         if self.pos < self.toks.len() {
-            return Err(err(933, "SQL command not properly ended", self.here()));
+            return Err(err(933, self.here()));
         }
         Ok(ViewQuery {
             binds: bind_names(self.toks),
@@ -1237,10 +1218,10 @@ impl Parser<'_> {
         {
             self.pos += 2;
             if !self.eat_sym("*") {
-                return Err(err(904, "\"COUNT\": invalid identifier", at));
+                return Err(err_with(904, &["\"COUNT\""], at));
             }
             if !self.eat_sym(")") {
-                return Err(err(907, "missing right parenthesis", self.here()));
+                return Err(err(907, self.here()));
             }
             return Ok(Item::CountStar(self.alias()));
         }
@@ -1255,28 +1236,22 @@ impl Parser<'_> {
             return Ok(Item::QualifiedStar(q, at));
         }
         match self.peek() {
-            Some(Tok::Ident(s)) if s == "FROM" => Err(err(936, "missing expression", at)),
+            Some(Tok::Ident(s)) if s == "FROM" => Err(err(936, at)),
             Some(Tok::Ident(_) | Tok::Quoted(_)) => {
                 let c = self.colref()?;
                 Ok(Item::Col(c, self.alias()))
             }
-            _ => Err(err(936, "missing expression", at)),
+            _ => Err(err(936, at)),
         }
     }
 
     fn colref(&mut self) -> Result<ColRef, OraError> {
         let at = self.here();
-        let first = self
-            .name_token()
-            .ok_or_else(|| err(936, "missing expression", at))?;
+        let first = self.name_token().ok_or_else(|| err(936, at))?;
         if self.eat_sym(".") {
-            let name = self.name_token().ok_or_else(|| {
-                err(
-                    904,
-                    format!("\"{first}\".: invalid identifier"),
-                    self.here(),
-                )
-            })?;
+            let name = self
+                .name_token()
+                .ok_or_else(|| err_with(904, &[&format!("\"{first}\".")], self.here()))?;
             Ok(ColRef {
                 qualifier: Some(first),
                 name,
@@ -1315,7 +1290,7 @@ impl Parser<'_> {
             self.pos += 1;
             let c = self.or_cond()?;
             if !self.eat_sym(")") {
-                return Err(err(907, "missing right parenthesis", self.here()));
+                return Err(err(907, self.here()));
             }
             return Ok(c);
         }
@@ -1323,14 +1298,14 @@ impl Parser<'_> {
         if self.eat_kw("IS") {
             let not = self.eat_kw("NOT");
             if !self.eat_kw("NULL") {
-                return Err(err(908, "missing NULL keyword", self.here()));
+                return Err(err(908, self.here()));
             }
             return Ok(Cond::IsNull(left, not));
         }
         let not = self.eat_kw("NOT");
         if self.eat_kw("IN") {
             if !self.eat_sym("(") {
-                return Err(err(906, "missing left parenthesis", self.here()));
+                return Err(err(906, self.here()));
             }
             let mut list = Vec::new();
             loop {
@@ -1340,17 +1315,17 @@ impl Parser<'_> {
                 }
             }
             if !self.eat_sym(")") {
-                return Err(err(907, "missing right parenthesis", self.here()));
+                return Err(err(907, self.here()));
             }
             return Ok(Cond::In(left, list, not));
         }
         if not {
-            return Err(err(920, "invalid relational operator", self.here()));
+            return Err(err(920, self.here()));
         }
         let at = self.here();
         let op = match self.next() {
             Some(Tok::Sym(s)) if matches!(s, "=" | "<>" | "<" | "<=" | ">" | ">=") => s,
-            _ => return Err(err(920, "invalid relational operator", at)),
+            _ => return Err(err(920, at)),
         };
         let right = self.operand()?;
         Ok(Cond::Cmp(left, op, right))
@@ -1382,20 +1357,20 @@ impl Parser<'_> {
             Some(Tok::Ident(s)) if s == "SYS_CONTEXT" || s == "USERENV" => {
                 self.pos += 1;
                 if !self.eat_sym("(") {
-                    return Err(err(906, "missing left parenthesis", self.here()));
+                    return Err(err(906, self.here()));
                 }
                 let mut args = Vec::new();
                 loop {
                     match self.next() {
                         Some(Tok::Str(a)) => args.push(a.to_ascii_uppercase()),
-                        _ => return Err(err(2003, "invalid USERENV parameter", at)),
+                        _ => return Err(err(2003, at)),
                     }
                     if !self.eat_sym(",") {
                         break;
                     }
                 }
                 if !self.eat_sym(")") {
-                    return Err(err(907, "missing right parenthesis", self.here()));
+                    return Err(err(907, self.here()));
                 }
                 let param = if s == "USERENV" {
                     args.first().cloned()
@@ -1404,9 +1379,7 @@ impl Parser<'_> {
                 } else {
                     None
                 };
-                param
-                    .map(Operand::UserEnv)
-                    .ok_or_else(|| err(2003, "invalid USERENV parameter", at))
+                param.map(Operand::UserEnv).ok_or_else(|| err(2003, at))
             }
             // The USER pseudo-column (`WHERE username = USER`).
             Some(Tok::Ident(s))
@@ -1420,7 +1393,7 @@ impl Parser<'_> {
                 Ok(Operand::UserEnv("SESSION_USER".to_string()))
             }
             Some(Tok::Ident(_) | Tok::Quoted(_)) => Ok(Operand::Col(self.colref()?)),
-            _ => Err(err(936, "missing expression", at)),
+            _ => Err(err(936, at)),
         }
     }
 }
@@ -1519,7 +1492,7 @@ impl ViewQuery {
                 Some(q) => format!("\"{q}\".\"{}\"", c.name),
                 None => format!("\"{}\"", c.name),
             };
-            err(904, format!("{shown}: invalid identifier"), c.at)
+            err_with(904, &[&shown], c.at)
         };
         let mut found = None;
         for s in sources {
@@ -1532,7 +1505,7 @@ impl ViewQuery {
             }
             if let Some(i) = s.columns.iter().position(|col| col.name == c.name) {
                 if found.is_some() {
-                    return Err(err(918, "column ambiguously defined", c.at));
+                    return Err(err(918, c.at));
                 }
                 found = Some(s.offset + i);
             }
@@ -1560,7 +1533,7 @@ impl ViewQuery {
                             s.alias.as_deref() == Some(q.as_str())
                                 || (s.alias.is_none() && view_name(s.view) == q)
                         })
-                        .ok_or_else(|| err(904, format!("\"{q}\": invalid identifier"), *at))?;
+                        .ok_or_else(|| err_with(904, &[&format!("\"{q}\"")], *at))?;
                     for (i, c) in s.columns.iter().enumerate() {
                         out.push((Some(s.offset + i), c.clone()));
                     }
@@ -1584,7 +1557,7 @@ impl ViewQuery {
         }
         let has_count = out.iter().any(|(i, _)| i.is_none());
         if has_count && out.iter().any(|(i, _)| i.is_some()) {
-            return Err(err(937, "not a single-group group function", 0));
+            return Err(err(937, 0));
         }
         // Resolve the filter's column references up front (errors even on empty views).
         if let Some(f) = &self.filter {
@@ -1663,11 +1636,7 @@ impl ViewQuery {
                     }
                     OrderKey::Position(n, at) => {
                         if *n == 0 || *n > out.len() {
-                            return Err(err(
-                                1785,
-                                "ORDER BY item must be the number of a SELECT-list expression",
-                                *at,
-                            ));
+                            return Err(err(1785, *at));
                         }
                         out[*n - 1].0.unwrap_or(0)
                     }
@@ -1739,7 +1708,7 @@ impl ViewQuery {
                 .iter()
                 .find(|(n, _)| n == name)
                 .map(|(_, v)| v.clone())
-                .ok_or_else(|| err(1008, "not all variables bound", *at))?,
+                .ok_or_else(|| err(1008, *at))?,
             Operand::UserEnv(p) => ctx
                 .userenv
                 .iter()

@@ -80,20 +80,13 @@ impl DedicatedContext {
             oracle_home: oracle_home.into(),
             global_dbname: None,
             max_sdu: 65535,
-            server_host: local_host_name(),
+            server_host: crate::instance::host_name(),
             idle_timeout: None,
             expire_time: None,
             instance: None,
             credentials: None,
         }
     }
-}
-
-fn local_host_name() -> String {
-    nix::unistd::gethostname()
-        .ok()
-        .and_then(|h| h.into_string().ok())
-        .unwrap_or_else(|| "localhost".to_owned())
 }
 
 /// Why a dedicated session ended abnormally.

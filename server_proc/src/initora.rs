@@ -18,23 +18,23 @@ use config::descriptor::{Address, ConnectDescriptor};
 use config::{Diagnostic, Param, ParamFile, TnsNames, Value};
 
 use crate::registration;
+use tns::error_text::{lrm_line_with, ora_line, ora_line_with};
 
 /// Errors that stop a startup, with Oracle's texts.
 #[derive(Debug, thiserror::Error)]
 pub enum InitOraError {
     /// The pfile cannot be read.
     #[error(
-        "ORA-01078: failure in processing system parameters\nLRM-00109: could not open parameter file '{}'",
-        path.display()
+        "{}\n{}",
+        ora_line(1078),
+        lrm_line_with(109, &[&.path.display().to_string()])
     )]
     NotFound {
         /// The path tried.
         path: PathBuf,
     },
     /// A value of the wrong type or range.
-    #[error(
-        "ORA-01078: failure in processing system parameters\nLRM-00121: '{value}' is not an allowable value for '{name}'"
-    )]
+    #[error("{}\n{}", ora_line(1078), lrm_line_with(121, &[.value, .name]))]
     BadValue {
         /// Parameter name (lower case).
         name: String,
@@ -42,11 +42,13 @@ pub enum InitOraError {
         value: String,
     },
     /// DB_NAME missing.
-    #[error("ORA-01506: missing or illegal database name")]
+    #[error("{}", ora_line(1506))]
     MissingDbName,
     /// LOCAL_LISTENER names an alias that does not resolve or an unusable address.
     #[error(
-        "ORA-00119: invalid specification for system parameter LOCAL_LISTENER\nORA-00132: syntax error or unresolved network name '{value}'"
+        "{}\n{}",
+        ora_line_with(119, &["LOCAL_LISTENER"]),
+        ora_line_with(132, &[.value])
     )]
     BadLocalListener {
         /// The value as written.

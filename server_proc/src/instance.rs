@@ -22,6 +22,7 @@ use std::time::{Duration, Instant};
 
 use nix::sys::signal::{SigSet, Signal, kill};
 use nix::unistd::Pid;
+use tns::error_text::{ora_line, ora_line_with};
 
 use crate::initora::{self, InitOraError, InitParams};
 use crate::lreg::{Lreg, LregConfig};
@@ -56,13 +57,13 @@ pub enum InstanceError {
     #[error(transparent)]
     Shared(#[from] SharedError),
     /// ORACLE_HOME not set.
-    #[error("ORA-01078: failure in processing system parameters\nORACLE_HOME is not set")]
+    #[error("{}\nORACLE_HOME is not set", ora_line(1078))]
     NoOracleHome,
     /// ORACLE_SID not set.
-    #[error("ORA-12162: TNS:net service name is incorrectly specified (ORACLE_SID is not set)")]
+    #[error("{}", ora_line(12162))]
     NoSid,
     /// Starting a thread or the background process failed.
-    #[error("ORA-27300: OS system dependent operation:{op} failed with status: {source}")]
+    #[error("{}", os_failure(.op, .source))]
     Os {
         /// What failed.
         op: &'static str,
@@ -71,21 +72,42 @@ pub enum InstanceError {
         source: std::io::Error,
     },
     /// The background instance exited before it opened.
-    #[error("ORA-01092: ORACLE instance terminated. Disconnection forced\n{log_tail}")]
+    #[error("{}\n{log_tail}", ora_line(1092))]
     StartupFailed {
         /// The end of the alert log, which says why.
         log_tail: String,
     },
     /// The instance did not open or go away in time.
-    #[error(
-        "ORA-01013: user requested cancel of current operation (timed out after {secs} s waiting for {what})"
-    )]
+    #[error("{}", ora_line(1013))]
     Timeout {
         /// What was awaited.
         what: &'static str,
         /// How long.
         secs: u64,
     },
+}
+
+/// The OS's own message of `e` (`No such file or directory`), without Rust's
+/// ` (os error n)` suffix.
+pub(crate) fn os_message(e: &std::io::Error) -> String {
+    let text = e.to_string();
+    match e.raw_os_error() {
+        Some(n) => text
+            .strip_suffix(&format!(" (os error {n})"))
+            .map_or(text.clone(), str::to_string),
+        None => text,
+    }
+}
+
+/// ORA-27300 with the errno as its status, and ORA-27301 with the OS's message.
+fn os_failure(op: &str, e: &std::io::Error) -> String {
+    let message = os_message(e);
+    let status = e.raw_os_error().map_or(message.clone(), |n| n.to_string());
+    format!(
+        "{}\n{}",
+        ora_line_with(27300, &[op, &status]),
+        ora_line_with(27301, &[&message])
+    )
 }
 
 fn os(op: &'static str) -> impl FnOnce(std::io::Error) -> InstanceError {
@@ -413,6 +435,10 @@ pub fn start_background(
             return Err(InstanceError::StartupFailed { log_tail: tail });
         }
         if Instant::now() >= deadline {
+            tracing::warn!(
+                "timed out after {} s waiting for the instance to open",
+                timeout.as_secs()
+            );
             return Err(InstanceError::Timeout {
                 what: "the instance to open",
                 secs: timeout.as_secs(),
@@ -434,6 +460,10 @@ pub fn request_shutdown(
     let deadline = timeout.map(|t| Instant::now() + t);
     while sga.instance_alive() {
         if deadline.is_some_and(|d| Instant::now() >= d) {
+            tracing::warn!(
+                "timed out after {} s waiting for the instance to shut down",
+                timeout.map_or(0, |t| t.as_secs())
+            );
             return Err(InstanceError::Timeout {
                 what: "the instance to shut down",
                 secs: timeout.map_or(0, |t| t.as_secs()),

@@ -13,6 +13,7 @@ use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
 use thiserror::Error;
+use tns::error_text::{ora_line, ora_line_with};
 use tns::o5logon::{DEFAULT_VGEN_COUNT, Verifier, VerifierKind};
 
 /// Grant allowing `ALTER SYSTEM` (kill session, register, ...).
@@ -22,7 +23,11 @@ pub use engine::GRANT_ALTER_SYSTEM;
 #[derive(Debug, Error)]
 pub enum PwFileError {
     /// The file could not be read or written.
-    #[error("ORA-01990: error opening password file '{path}': {source}")]
+    #[error(
+        "{}\n{}",
+        ora_line_with(1990, &[&.path.display().to_string()]),
+        os_error_line(.source)
+    )]
     Io {
         /// The file.
         path: PathBuf,
@@ -30,7 +35,7 @@ pub enum PwFileError {
         source: std::io::Error,
     },
     /// A line could not be parsed.
-    #[error("ORA-01991: invalid password file '{path}' (line {line}: {detail})")]
+    #[error("{}", ora_line_with(1991, &[&.path.display().to_string()]))]
     Malformed {
         /// The file.
         path: PathBuf,
@@ -40,17 +45,41 @@ pub enum PwFileError {
         detail: String,
     },
     /// The user name is not a valid Oracle identifier.
-    #[error("ORA-00911: invalid character in user name '{0}'")]
+    #[error("{}", ora_line(911))]
     BadName(String),
     /// The user exists already.
-    #[error("ORA-01920: user name '{0}' conflicts with another user or role name")]
+    #[error("{}", ora_line_with(1920, &[.0]))]
     Exists(String),
     /// The user does not exist.
-    #[error("ORA-01918: user '{0}' does not exist")]
+    #[error("{}", ora_line_with(1918, &[.0]))]
     NoSuchUser(String),
     /// An empty password was given.
-    #[error("ORA-00988: missing or invalid password(s)")]
+    #[error("{}", ora_line(988))]
     EmptyPassword,
+}
+
+impl PwFileError {
+    /// The Oracle error number of the first line.
+    pub fn ora_code(&self) -> u32 {
+        match self {
+            PwFileError::Io { .. } => 1990,
+            PwFileError::Malformed { .. } => 1991,
+            PwFileError::BadName(_) => 911,
+            PwFileError::Exists(_) => 1920,
+            PwFileError::NoSuchUser(_) => 1918,
+            PwFileError::EmptyPassword => 988,
+        }
+    }
+}
+
+/// An OS error as the further line of an Oracle error stack prints it
+/// (`Linux-x86_64 Error: 2: No such file or directory`).
+fn os_error_line(e: &std::io::Error) -> String {
+    let message = crate::instance::os_message(e);
+    match e.raw_os_error() {
+        Some(n) => format!("Linux-x86_64 Error: {n}: {message}"),
+        None => message,
+    }
 }
 
 /// One user's verifiers and grants.
@@ -184,13 +213,14 @@ impl PasswordFile {
             if line.is_empty() || line.starts_with('#') {
                 continue;
             }
-            users.push(
-                UserEntry::parse_line(line).map_err(|detail| PwFileError::Malformed {
+            users.push(UserEntry::parse_line(line).map_err(|detail| {
+                tracing::warn!("{}: line {}: {detail}", path.display(), n + 1);
+                PwFileError::Malformed {
                     path: path.to_owned(),
                     line: n + 1,
                     detail,
-                })?,
-            );
+                }
+            })?);
         }
         Ok(PasswordFile {
             path: path.to_owned(),
@@ -472,14 +502,10 @@ impl engine::Credentials for PasswordFileCredentials {
     }
 
     fn set_password(&self, user: &str, password: &[u8]) -> Result<(), engine::sql::OraError> {
-        let io = |e: PwFileError| engine::sql::OraError::new(1990, e.to_string(), 0);
+        let io = |e: PwFileError| engine::sql::OraError::from_stack(e.ora_code(), &e.to_string());
         let mut f = PasswordFile::load(&self.path).map_err(io)?;
         let Some(entry) = f.users.iter_mut().find(|u| u.name == user) else {
-            return Err(engine::sql::OraError::new(
-                1918,
-                format!("user '{user}' does not exist"),
-                0,
-            ));
+            return Err(engine::sql::OraError::with_args(1918, &[user], 0));
         };
         *entry = UserEntry::new(user, password, entry.grants.clone());
         f.save().map_err(io)

@@ -26,6 +26,8 @@ pub enum Facility {
     Ora,
     /// `TNS-`: Oracle Net as the listener and `lsnrctl` print it.
     Tns,
+    /// `LRM-`: the parameter manager, under ORA-01078 when `init<SID>.ora` cannot be used.
+    Lrm,
 }
 
 impl Facility {
@@ -34,6 +36,7 @@ impl Facility {
         match self {
             Facility::Ora => "ORA",
             Facility::Tns => "TNS",
+            Facility::Lrm => "LRM",
         }
     }
 
@@ -42,6 +45,7 @@ impl Facility {
         match self {
             Facility::Ora => ora(code),
             Facility::Tns => tns(code),
+            Facility::Lrm => lrm(code),
         }
     }
 
@@ -137,6 +141,10 @@ pub fn ora(code: u32) -> Option<&'static str> {
         29 => "session is not a user session",
         30 => "User session ID does not exist.",
         31 => "session marked for kill",
+        // Internal errors: Oracle prints all twelve brackets, the unused ones empty.
+        600 => {
+            "internal error code, arguments: [%s], [%s], [%s], [%s], [%s], [%s], [%s], [%s], [%s], [%s], [%s], [%s]"
+        }
         // Parameters and instance state (init<SID>.ora, startup, shutdown).
         68 => "invalid value %s for parameter %s, must be between %s and %s",
         96 => "invalid value %s for parameter %s, must be from among %s",
@@ -156,8 +164,19 @@ pub fn ora(code: u32) -> Option<&'static str> {
         27301 => "OS failure message: %s",
         // SQL and calls.
         900 => "invalid SQL statement",
+        903 => "invalid table name",
         904 => "%s: invalid identifier",
+        906 => "missing left parenthesis",
+        907 => "missing right parenthesis",
+        908 => "missing NULL keyword",
+        909 => "invalid number of arguments",
+        911 => "invalid character",
+        917 => "missing comma",
+        918 => "column ambiguously defined",
+        920 => "invalid relational operator",
+        922 => "missing or invalid option",
         923 => "FROM keyword not found where expected",
+        924 => "missing BY keyword",
         932 => "inconsistent datatypes: expected %s got %s",
         933 => "SQL command not properly ended",
         936 => "missing expression",
@@ -172,12 +191,19 @@ pub fn ora(code: u32) -> Option<&'static str> {
         1426 => "numeric overflow",
         1476 => "divisor is equal to zero",
         1722 => "invalid number",
+        1756 => "quoted string not properly terminated",
+        1785 => "ORDER BY item must be the number of a SELECT-list expression",
+        1788 => "CONNECT BY clause required in this query block",
         1821 => "date format not recognized",
+        1858 => "a non-numeric character was found where a numeric was expected",
+        1882 => "timezone region not found",
+        2000 => "missing %s keyword",
         2003 => "invalid USERENV parameter",
-        // ALTER SYSTEM SET.
-        922 => "missing or invalid option",
-        2017 => "integer value required",
         2065 => "illegal option for ALTER SYSTEM",
+        // PL/SQL compilation: the PLS- line (and its own position) fills the last marker.
+        6550 => "line %s, column %s:\n%s",
+        // ALTER SYSTEM SET.
+        2017 => "integer value required",
         2095 => "specified initialization parameter cannot be modified",
         2097 => "parameter cannot be modified because specified value is invalid",
         32001 => "write to SPFILE requested but no SPFILE is in use",
@@ -196,11 +222,30 @@ pub fn ora(code: u32) -> Option<&'static str> {
         3106 => "fatal two-task communication protocol error",
         3113 => "end-of-file on communication channel",
         3114 => "not connected to ORACLE",
+        3115 => "unsupported network datatype or representation",
         3135 => "connection lost contact",
         3136 => "inbound connection timed out",
+        3137 => {
+            "malformed TTC packet from client rejected: [%s] [%s] [%s] [%s] [%s] [%s] [%s] [%s]"
+        }
         3156 => "OCI call timed out",
         _ => return None,
     })
+}
+
+/// Text of `LRM-code`: the parameter manager's messages about a parameter file.
+pub fn lrm(code: u32) -> Option<&'static str> {
+    Some(match code {
+        109 => "could not open parameter file '%s'",
+        121 => "'%s' is not an allowable value for '%s'",
+        _ => return None,
+    })
+}
+
+/// The text of `ORA-code` (what follows `ORA-nnnnn: `) with Oracle's `%s` markers filled
+/// from `args`; `None` for a code not in the table.
+pub fn ora_text_with(code: u32, args: &[&str]) -> Option<String> {
+    ora(code).map(|t| fill(t, args))
 }
 
 /// `ORA-nnnnn: text` (`ORA-nnnnn` for a code not in the table).
@@ -221,6 +266,11 @@ pub fn tns_line(code: u32) -> String {
 /// `TNS-nnnnn: text` with Oracle's `%s` markers filled from `args`.
 pub fn tns_line_with(code: u32, args: &[&str]) -> String {
     Facility::Tns.line_with(code, args)
+}
+
+/// `LRM-nnnnn: text` with Oracle's `%s` markers filled from `args`.
+pub fn lrm_line_with(code: u32, args: &[&str]) -> String {
+    Facility::Lrm.line_with(code, args)
 }
 
 #[cfg(test)]
@@ -279,6 +329,22 @@ mod tests {
         assert_eq!(
             ora_line_with(904, &["\"NOSUCH\""]),
             "ORA-00904: \"NOSUCH\": invalid identifier"
+        );
+        assert_eq!(
+            lrm_line_with(121, &["lots", "processes"]),
+            "LRM-00121: 'lots' is not an allowable value for 'processes'"
+        );
+        assert_eq!(
+            ora_line_with(
+                6550,
+                &["1", "7", "PLS-00201: identifier 'X' must be declared"]
+            ),
+            "ORA-06550: line 1, column 7:\nPLS-00201: identifier 'X' must be declared"
+        );
+        // Markers without an argument stay as Oracle prints them: empty brackets.
+        assert_eq!(
+            ora_line_with(600, &["sga", "layout"]),
+            "ORA-00600: internal error code, arguments: [sga], [layout], [], [], [], [], [], [], [], [], [], []"
         );
         assert_eq!(fill("a %s b %s c", &["1"]), "a 1 b  c");
         assert_eq!(fill("no marker", &["x"]), "no marker");

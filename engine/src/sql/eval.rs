@@ -140,7 +140,7 @@ impl QueryPlan {
                 .ok()
                 .and_then(|i| rows.get(i))
                 .cloned()
-                .ok_or_else(|| OraError::new(1002, "fetch out of sequence", 0));
+                .ok_or_else(|| OraError::new(1002, 0));
         }
         if let Some(agg) = &self.aggregate {
             return Ok(agg.clone());
@@ -307,11 +307,7 @@ fn plan_version(items: &[super::SelectItem], ctx: &EvalContext) -> Result<QueryP
             }
             Expr::Ident(name, off) => {
                 let Some((c, v)) = table.iter().find(|(c, _)| c.name == *name) else {
-                    return Err(OraError::new(
-                        904,
-                        format!("\"{name}\": invalid identifier"),
-                        *off,
-                    ));
+                    return Err(OraError::with_args(904, &[&format!("\"{name}\"")], *off));
                 };
                 columns.push(ColumnMetadata {
                     name: item.name.clone(),
@@ -321,11 +317,7 @@ fn plan_version(items: &[super::SelectItem], ctx: &EvalContext) -> Result<QueryP
             }
             other => {
                 if let Some((name, off)) = first_ident(other) {
-                    return Err(OraError::new(
-                        904,
-                        format!("\"{name}\": invalid identifier"),
-                        off,
-                    ));
+                    return Err(OraError::with_args(904, &[&format!("\"{name}\"")], off));
                 }
                 columns.push(describe(other, &item.name, ctx));
                 row.push(eval(other, 1, ctx)?);
@@ -356,11 +348,7 @@ pub fn plan_query(stmt: &Statement, ctx: &EvalContext) -> Result<QueryPlan, OraE
         idents.push(x);
     }
     if let Some((name, off)) = idents.into_iter().min_by_key(|x| x.1) {
-        return Err(OraError::new(
-            904,
-            format!("\"{name}\": invalid identifier"),
-            off,
-        ));
+        return Err(OraError::with_args(904, &[&format!("\"{name}\"")], off));
     }
     let has_level = items
         .iter()
@@ -381,11 +369,7 @@ pub fn plan_query(stmt: &Statement, ctx: &EvalContext) -> Result<QueryPlan, OraE
         }
         None => {
             if has_level {
-                return Err(OraError::new(
-                    1788,
-                    "CONNECT BY clause required in this query block",
-                    0,
-                ));
+                return Err(OraError::new(1788, 0));
             }
             1
         }
@@ -396,7 +380,7 @@ pub fn plan_query(stmt: &Statement, ctx: &EvalContext) -> Result<QueryPlan, OraE
         .find(|n| !ctx.binds.iter().any(|(k, _)| k == n))
     {
         let _ = missing;
-        return Err(OraError::new(1008, "not all variables bound", 0));
+        return Err(OraError::new(1008, 0));
     }
     let columns = items
         .iter()
@@ -409,7 +393,7 @@ pub fn plan_query(stmt: &Statement, ctx: &EvalContext) -> Result<QueryPlan, OraE
                 .iter()
                 .any(|i| !contains(&i.expr, &|e| *e == Expr::CountStar))
         {
-            return Err(OraError::new(937, "not a single-group group function", 7));
+            return Err(OraError::new(937, 7));
         }
         // The rows are walked by the engine before it answers (QueryPlan::work).
         let count_ctx = Decimal::from_i128(i128::from(total));
@@ -436,14 +420,10 @@ pub fn plan_query(stmt: &Statement, ctx: &EvalContext) -> Result<QueryPlan, OraE
 fn to_number(v: &Value, offset: usize) -> Result<Decimal, OraError> {
     match v {
         Value::Number(d) => Ok(d.clone()),
-        Value::Str(s) => {
-            Decimal::parse(s).ok_or_else(|| OraError::new(1722, "invalid number", offset))
+        Value::Str(s) => Decimal::parse(s).ok_or_else(|| OraError::new(1722, offset)),
+        Value::Date(_) | Value::TimestampTz(_) | Value::Timestamp(_) => {
+            Err(OraError::with_args(932, &["NUMBER", "DATE"], offset))
         }
-        Value::Date(_) | Value::TimestampTz(_) | Value::Timestamp(_) => Err(OraError::new(
-            932,
-            "inconsistent datatypes: expected NUMBER got DATE",
-            offset,
-        )),
         Value::Null => Ok(Decimal::zero()),
     }
 }
@@ -473,15 +453,11 @@ fn eval_with_count(
         Expr::Level => Value::Number(Decimal::from_i128(i128::from(level))),
         Expr::CountStar => Value::Number(count.clone()),
         Expr::Ident(name, off) => {
-            return Err(OraError::new(
-                904,
-                format!("\"{name}\": invalid identifier"),
-                *off,
-            ));
+            return Err(OraError::with_args(904, &[&format!("\"{name}\"")], *off));
         }
         Expr::Bind(name, off) => match ctx.binds.iter().find(|(k, _)| k == name) {
             Some((_, v)) => v.clone(),
-            None => return Err(OraError::new(1008, "not all variables bound", *off)),
+            None => return Err(OraError::new(1008, *off)),
         },
         Expr::SysContext(ns, param) => {
             let ns = ev(ns)?.as_text().to_ascii_uppercase();
@@ -491,7 +467,7 @@ fn eval_with_count(
             }
             match ctx.userenv(&param) {
                 Some(v) => Value::Str(v.to_owned()),
-                None => return Err(OraError::new(2003, "invalid USERENV parameter", 0)),
+                None => return Err(OraError::new(2003, 0)),
             }
         }
         Expr::Neg(a) => {
@@ -527,7 +503,7 @@ fn eval_with_count(
             }
             let r = arith(*op, &to_number(&x, 0)?, &to_number(&y, 0)?)?;
             if !r.is_zero() && r.point > 126 {
-                return Err(OraError::new(1426, "numeric overflow", 0));
+                return Err(OraError::new(1426, 0));
             }
             Value::Number(if r.point < -129 { Decimal::zero() } else { r })
         }
@@ -544,7 +520,7 @@ fn date_of(v: &Value) -> Option<DateTime> {
 /// DATE ± days → DATE; DATE − DATE → days (NUMBER); anything else with a date → ORA-00932.
 fn date_arith(op: BinOp, x: &Value, y: &Value) -> Result<Option<Value>, OraError> {
     let (dx, dy) = (date_of(x), date_of(y));
-    let inconsistent = || OraError::new(932, "inconsistent datatypes: expected NUMBER got DATE", 0);
+    let inconsistent = || OraError::with_args(932, &["NUMBER", "DATE"], 0);
     let add_days = |d: DateTime, days: &Decimal| {
         let (secs, nanos) = d.to_unix();
         let delta = (days.to_f64() * 86_400.0).round() as i64;
@@ -822,7 +798,7 @@ pub fn format_date(d: &DateTime, fmt: &str) -> Result<String, OraError> {
             break;
         };
         if c.is_ascii_alphanumeric() {
-            return Err(OraError::new(1821, "date format not recognized", 0));
+            return Err(OraError::new(1821, 0));
         }
         out.push(c);
         rest = &rest[c.len_utf8()..];
@@ -852,7 +828,7 @@ fn arith(op: BinOp, a: &Decimal, b: &Decimal) -> Result<Decimal, OraError> {
     let float = |x: f64| Decimal::from_f64(x).unwrap_or_else(Decimal::zero);
     if op == BinOp::Div {
         if b.is_zero() {
-            return Err(OraError::new(1476, "divisor is equal to zero", 0));
+            return Err(OraError::new(1476, 0));
         }
         return Ok(divide(a, b).unwrap_or_else(|| float(a.to_f64() / b.to_f64())));
     }

@@ -328,12 +328,12 @@ pub fn column_name_from_text(text: &str) -> String {
 }
 
 impl<'a> P<'a> {
-    fn err_at(&self, code: u32, msg: &str, rest: &str) -> OraError {
-        OraError::new(code, msg, self.off(rest))
+    fn err_at(&self, code: u32, rest: &str) -> OraError {
+        OraError::new(code, self.off(rest))
     }
 
     fn missing_expression(&self, rest: &str) -> OraError {
-        self.err_at(936, "missing expression", rest)
+        self.err_at(936, rest)
     }
 
     fn expr(&self, i: &'a str) -> Result<(&'a str, Expr), OraError> {
@@ -388,9 +388,9 @@ impl<'a> P<'a> {
 
     fn missing_right_paren_or(&self, c: char, i: &str) -> OraError {
         match c {
-            ')' => self.err_at(907, "missing right parenthesis", i),
-            '(' => self.err_at(906, "missing left parenthesis", i),
-            _ => self.err_at(917, "missing comma", i),
+            ')' => self.err_at(907, i),
+            '(' => self.err_at(906, i),
+            _ => self.err_at(917, i),
         }
     }
 
@@ -399,14 +399,14 @@ impl<'a> P<'a> {
             let name = alt((identifier, digit1)).parse(r);
             return match name {
                 Ok((r2, n)) => Ok((r2, Expr::Bind(n.to_ascii_uppercase(), self.off(i)))),
-                Err(_) => Err(self.err_at(911, "invalid character", i)),
+                Err(_) => Err(self.err_at(911, i)),
             };
         }
         if let Ok((r, n)) = number_literal(i) {
-            let d = Decimal::parse(n).ok_or_else(|| self.err_at(1722, "invalid number", i))?;
+            let d = Decimal::parse(n).ok_or_else(|| self.err_at(1722, i))?;
             // NUMBER holds magnitudes up to 1E126; smaller than 1E-130 is zero.
             if !d.is_zero() && d.point > 126 {
-                return Err(self.err_at(1426, "numeric overflow", i));
+                return Err(self.err_at(1426, i));
             }
             let d = if d.point < -129 { Decimal::zero() } else { d };
             return Ok((r, Expr::Number(d)));
@@ -414,7 +414,7 @@ impl<'a> P<'a> {
         if i.starts_with('\'') {
             return match string_literal(i) {
                 Ok((r, s)) => Ok((r, Expr::Str(s))),
-                Err(_) => Err(self.err_at(1756, "quoted string not properly terminated", i)),
+                Err(_) => Err(self.err_at(1756, i)),
             };
         }
         if let Some(r) = i.strip_prefix('(') {
@@ -476,7 +476,7 @@ impl<'a> P<'a> {
                     break;
                 }
                 if args.len() < min || args.len() > max {
-                    return Err(self.err_at(909, "invalid number of arguments", i));
+                    return Err(self.err_at(909, i));
                 }
                 return Ok((rest, Expr::Func(f, args)));
             }
@@ -562,7 +562,7 @@ impl<'a> P<'a> {
             break;
         }
         let Ok((r, _)) = keyword("FROM")(i) else {
-            return Err(self.err_at(923, "FROM keyword not found where expected", i));
+            return Err(self.err_at(923, i));
         };
         let r = ws(r);
         let table_at = r;
@@ -570,7 +570,7 @@ impl<'a> P<'a> {
             Ok((x, q)) => (x, q.to_owned()),
             Err(_) => match recognize((identifier, opt((char('.'), identifier)))).parse(r) {
                 Ok((x, t)) => (x, t.to_ascii_uppercase()),
-                Err(_) => return Err(self.err_at(903, "invalid table name", r)),
+                Err(_) => return Err(self.err_at(903, r)),
             },
         };
         // Tables are resolved before the rest of the statement is looked at: a query on a
@@ -580,7 +580,7 @@ impl<'a> P<'a> {
             "V$VERSION" | "SYS.V$VERSION" | "V_$VERSION" | "SYS.V_$VERSION"
         );
         if table != "DUAL" && table != "SYS.DUAL" && !version {
-            return Err(self.err_at(942, "table or view does not exist", table_at));
+            return Err(self.err_at(942, table_at));
         }
         if version {
             let mut r = ws(r);
@@ -589,7 +589,7 @@ impl<'a> P<'a> {
             }
             let r = r.strip_prefix(';').map_or(r, ws);
             if !r.is_empty() {
-                return Err(self.err_at(933, "SQL command not properly ended", r));
+                return Err(self.err_at(933, r));
             }
             return Ok(Statement::Version(items));
         }
@@ -605,14 +605,12 @@ impl<'a> P<'a> {
         if let Ok((x, _)) = (keyword("CONNECT"), multispace0, keyword("BY")).parse(r) {
             let x = ws(x);
             let Ok((x, _)) = keyword("LEVEL")(x) else {
-                return Err(self.err_at(900, "invalid SQL statement", x));
+                return Err(self.err_at(900, x));
             };
             let x = ws(x);
-            let (x, op) = alt((tag("<="), tag("<"))).parse(x).map_err(
-                |_: nom::Err<nom::error::Error<&str>>| {
-                    self.err_at(920, "invalid relational operator", x)
-                },
-            )?;
+            let (x, op) = alt((tag("<="), tag("<")))
+                .parse(x)
+                .map_err(|_: nom::Err<nom::error::Error<&str>>| self.err_at(920, x))?;
             strict = op == "<";
             let (x, e) = self.expr(x)?;
             connect_by = Some(e);
@@ -620,7 +618,7 @@ impl<'a> P<'a> {
         }
         let r = r.strip_prefix(';').map_or(r, ws);
         if !r.is_empty() {
-            return Err(self.err_at(933, "SQL command not properly ended", r));
+            return Err(self.err_at(933, r));
         }
         Ok(Statement::Select {
             items,
@@ -674,7 +672,7 @@ impl<'a> P<'a> {
     fn pls_error(&self, at: &str, detail: &str) -> OraError {
         let off = self.off(at);
         let (line, col) = line_col(self.full, off);
-        OraError::new(6550, format!("line {line}, column {col}:\n{detail}"), off)
+        OraError::with_args(6550, &[&line.to_string(), &col.to_string(), detail], off)
     }
 }
 
@@ -741,7 +739,7 @@ pub fn parse(sql: &str) -> Result<Statement, OraError> {
             let r = keyword("WORK")(r).map_or(r, |(x, _)| ws(x));
             let r = r.strip_prefix(';').map_or(r, ws);
             if !r.is_empty() {
-                return Err(p.err_at(933, "SQL command not properly ended", r));
+                return Err(p.err_at(933, r));
             }
             return Ok(st);
         }
@@ -749,7 +747,7 @@ pub fn parse(sql: &str) -> Result<Statement, OraError> {
     if let Ok((r, _)) = (keyword("ALTER"), multispace0, keyword("SESSION")).parse(i) {
         let r = ws(r);
         let Ok((r, _)) = keyword("SET")(r) else {
-            return Err(p.err_at(922, "missing or invalid option", r));
+            return Err(p.err_at(922, r));
         };
         let r = ws(r);
         let current_schema = (
@@ -768,7 +766,7 @@ pub fn parse(sql: &str) -> Result<Statement, OraError> {
                 .and_then(|(_, v)| parse_tz_offset(&v))
             {
                 Some(m) => Some(m),
-                None => return Err(p.err_at(1882, "timezone region not found", x)),
+                None => return Err(p.err_at(1882, x)),
             },
             Err(_) => None,
         };
@@ -791,13 +789,13 @@ pub fn parse(sql: &str) -> Result<Statement, OraError> {
             }
             let at = r;
             let Ok((_, t)) = recognize((identifier, opt((char('.'), identifier)))).parse(r) else {
-                return Err(p.err_at(903, "invalid table name", r));
+                return Err(p.err_at(903, r));
             };
             let t = t.to_ascii_uppercase();
             if t == "DUAL" || t == "SYS.DUAL" {
-                return Err(OraError::new(1031, "insufficient privileges", 0));
+                return Err(OraError::new(1031, 0));
             }
-            return Err(p.err_at(942, "table or view does not exist", at));
+            return Err(p.err_at(942, at));
         }
     }
     // DDL and privileges: a user of the password file holds CREATE SESSION only.
@@ -817,7 +815,7 @@ pub fn parse(sql: &str) -> Result<Statement, OraError> {
         "PURGE",
     ] {
         if keyword(kw)(i).is_ok() {
-            return Err(OraError::new(1031, "insufficient privileges", 0));
+            return Err(OraError::new(1031, 0));
         }
     }
     Err(OraError::invalid_sql())

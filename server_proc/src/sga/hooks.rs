@@ -27,7 +27,7 @@ pub struct SgaInstance {
 }
 
 fn ora(e: &SgaError) -> OraError {
-    OraError::new(e.ora_code(), e.ora_message(), 0)
+    OraError::from_stack(e.ora_code(), &e.to_string())
 }
 
 impl SgaInstance {

@@ -26,6 +26,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use nix::errno::Errno;
 use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
+use tns::error_text::{ora_line, ora_line_with};
 
 pub use engine::rows::{
     InstanceRow, InstanceState, ProcessKind, ProcessRow, ServerKind, SessionRow, SessionStatus,
@@ -51,50 +52,52 @@ const ADDR_BASE: u64 = 0x0000_0000_8A40_0000;
 pub enum SgaError {
     /// No instance is running for this SID (no segment, or a stale one).
     #[error(
-        "ORA-01034: ORACLE not available\nORA-27101: shared memory realm does not exist\nLinux-x86_64 Error: 2: No such file or directory"
+        "{}\n{}\nLinux-x86_64 Error: 2: No such file or directory",
+        ora_line(1034),
+        ora_line(27101)
     )]
     NotAvailable {
         /// The ORACLE_SID looked for.
         sid: String,
     },
     /// The instance exists but is not open (started or mounted only).
-    #[error("ORA-01033: ORACLE initialization or shutdown in progress")]
+    #[error("{}", ora_line(1033))]
     NotOpen,
     /// A shutdown is in progress: no new connections.
-    #[error("ORA-01090: shutdown in progress - connection is not permitted")]
+    #[error("{}", ora_line(1090))]
     ShutdownInProgress,
     /// An immediate shutdown is in progress: no more calls.
-    #[error("ORA-01089: immediate shutdown or close in progress - no operations are permitted")]
+    #[error("{}", ora_line(1089))]
     ImmediateShutdown,
     /// All PROCESSES slots are taken.
-    #[error("ORA-00020: maximum number of processes ({max}) exceeded")]
+    #[error("{}", ora_line_with(20, &[&.max.to_string()]))]
     ProcessesExceeded {
         /// The PROCESSES parameter.
         max: u32,
     },
     /// All SESSIONS slots are taken.
-    #[error("ORA-00018: maximum number of sessions exceeded")]
+    #[error("{}", ora_line(18))]
     SessionsExceeded {
         /// The SESSIONS parameter.
         max: u32,
     },
     /// The caller's session was killed.
-    #[error("ORA-00028: your session has been killed")]
+    #[error("{}", ora_line(28))]
     SessionKilled,
     /// The instance died under the session (`kill -9` of `oradb`, a crash).
-    #[error("ORA-01092: ORACLE instance terminated. Disconnection forced")]
+    #[error("{}", ora_line(1092))]
     InstanceTerminated,
     /// The caller's session is gone (after ORA-00028, or after logoff).
-    #[error("ORA-01012: not logged on")]
+    #[error("{}", ora_line(1012))]
     NotLoggedOn,
     /// A `'sid,serial#'` string that is not two numbers.
-    #[error("ORA-00026: missing or invalid session ID")]
+    #[error("{}", ora_line(26))]
     InvalidSessionId {
         /// What was given.
         given: String,
     },
     /// KILL/DISCONNECT SESSION of a sid/serial# that does not exist (any more).
-    #[error("ORA-00030: User session ID does not exist.")]
+    #[error("{}", ora_line(30))]
     NoSuchSession {
         /// The SID given.
         sid: u32,
@@ -102,16 +105,16 @@ pub enum SgaError {
         serial: u32,
     },
     /// KILL/DISCONNECT SESSION of the caller's own session.
-    #[error("ORA-00027: cannot kill current session")]
+    #[error("{}", ora_line(27))]
     CannotKillSelf,
     /// KILL SESSION of a background process's session.
-    #[error("ORA-00029: session is not a user session")]
+    #[error("{}", ora_line(29))]
     NotUserSession {
         /// The SID given.
         sid: u32,
     },
     /// `startup` while an instance with this SID is alive.
-    #[error("ORA-01081: cannot start already-running ORACLE - shut it down first")]
+    #[error("{}", ora_line(1081))]
     AlreadyRunning {
         /// The ORACLE_SID.
         sid: String,
@@ -119,13 +122,13 @@ pub enum SgaError {
         pid: i32,
     },
     /// The segment belongs to another OS user (only the instance owner may attach).
-    #[error("ORA-01031: insufficient privileges")]
+    #[error("{}", ora_line(1031))]
     InsufficientPrivileges {
         /// The ORACLE_SID.
         sid: String,
     },
     /// The segment exists but is not a layout this build understands.
-    #[error("ORA-00600: internal error code, arguments: [sga], [{what}]")]
+    #[error("{}", ora_line_with(600, &["sga", .what]))]
     Corrupt {
         /// What did not match.
         what: String,
@@ -141,8 +144,9 @@ pub enum SgaError {
     },
     /// An OS call failed.
     #[error(
-        "ORA-27300: OS system dependent operation:{} failed with status: {}\nORA-27301: OS failure message: {}",
-        .0.op, .0.errno as i32, .0.errno.desc()
+        "{}\n{}",
+        ora_line_with(27300, &[.0.op, &(.0.errno as i32).to_string()]),
+        ora_line_with(27301, &[.0.errno.desc()])
     )]
     Os(#[from] OsError),
 }

@@ -283,10 +283,7 @@ impl SgaError {
     /// The text after `ORA-nnnnn: ` (further lines of the error stack included), for an
     /// error message sent to a client together with [`SgaError::ora_code`].
     pub fn ora_message(&self) -> String {
-        let text = self.to_string();
-        let prefix = format!("ORA-{:05}: ", self.ora_code());
-        text.strip_prefix(&prefix)
-            .map_or(text.clone(), str::to_string)
+        engine::OraError::from_stack(self.ora_code(), &self.to_string()).message
     }
 }
 
