@@ -574,6 +574,7 @@ impl Session {
         self.user = user;
         self.info = info;
         self.phase = Phase::LoggedOn;
+        self.dctx.logged_on = true;
         let inst = self.inst.instance_name();
         let pairs = [
             ("AUTH_VERSION_STRING", "- Production".to_owned()),
@@ -711,6 +712,7 @@ impl Session {
                 self.cursors.clear();
                 self.on_disconnect();
                 self.phase = Phase::LoggedOff;
+                self.dctx.logged_on = false;
                 let mut w = Writer::new();
                 encode_status(&mut w, 0);
                 vec![Action::Send(w.into_bytes())]
@@ -1169,8 +1171,13 @@ fn bind_values(
     Ok(out)
 }
 
+/// A request the decoder refused: a call before login is ORA-01012 (as when it is decoded
+/// and refused by [`Session::call`]), anything else ORA-03137 with the decoder's reason.
 fn ttc_error(e: &TtcError) -> ErrorInfo {
-    OraError::with_args(3137, &[&e.to_string()], 0).info()
+    match e {
+        TtcError::NotLoggedOn { .. } => OraError::new(1012, 0).info(),
+        _ => OraError::with_args(3137, &[&e.to_string()], 0).info(),
+    }
 }
 
 #[cfg(test)]

@@ -16,11 +16,13 @@ pub fn packet_decoders(data: &[u8]) {
     let _ = packet::decode_connect(data);
 }
 
-/// Feeds `data` to the request decoder in chunks, at two field versions.
+/// Feeds `data` to the request decoder in chunks, at two field versions, before and after
+/// login.
 pub fn request_decoder(data: &[u8]) {
-    for fv in [12u8, 18] {
+    for (fv, logged_on) in [(12u8, false), (12, true), (18, true)] {
         let ctx = DecodeContext {
             field_version: fv,
+            logged_on,
             ..DecodeContext::default()
         };
         let mut d = RequestDecoder::new();

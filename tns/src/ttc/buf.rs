@@ -1,9 +1,12 @@
 //! TTC encoding primitives: universal integers, DALC and chunked byte strings, "length with
 //! bytes" strings and key/value pairs, plus the fixed-width fields TTC mixes in.
 //!
-//! The [`Reader`] distinguishes "the bytes ran out" ([`TtcError::NeedMore`], which the
-//! incremental request decoder turns into "wait for the next DATA packet") from "these bytes
-//! are wrong" ([`TtcError::Invalid`]); both name what was being read, rustls style.
+//! [`Reader`] is the crate's one byte reader (TNS packet bodies are read with it too). It
+//! distinguishes "the bytes ran out" ([`TtcError::NeedMore`], which says how many more bytes
+//! the field needs at least, so that the incremental request decoder waits for them instead of
+//! retrying on every DATA packet) from "these bytes are wrong" ([`TtcError::Invalid`]); both
+//! name what was being read, rustls style. [`Reader::expect_end`] refuses trailing bytes where
+//! a structure must fill its input exactly.
 
 use thiserror::Error;
 
@@ -15,6 +18,8 @@ pub enum TtcError {
     NeedMore {
         /// The field being read.
         reading: &'static str,
+        /// How many more bytes the field needs at least (≥ 1).
+        needed: usize,
     },
     /// The bytes cannot be a valid encoding.
     #[error("invalid TTC data while reading {reading}: {detail}")]
@@ -23,6 +28,22 @@ pub enum TtcError {
         reading: &'static str,
         /// What was wrong.
         detail: String,
+    },
+    /// A client call that may not come before login: only PROTOCOL, DATA_TYPES and the two
+    /// AUTH phases may (the server answers ORA-01012 and closes).
+    #[error("TTC function {function} (message type {message_type}) before login")]
+    NotLoggedOn {
+        /// The message type that carried it (FUNCTION, PIGGYBACK or ONEWAY_FN).
+        message_type: u8,
+        /// The function code seen.
+        function: u8,
+    },
+    /// A client request larger than its phase allows (see
+    /// [`crate::ttc::request::PRE_LOGIN_MAX_REQUEST`] and [`crate::ttc::request::MAX_REQUEST`]).
+    #[error("TTC request larger than {limit} bytes")]
+    TooLarge {
+        /// The cap that was exceeded.
+        limit: usize,
     },
 }
 
@@ -80,13 +101,14 @@ impl<'a> Reader<'a> {
 
     /// Takes `n` raw bytes.
     pub fn take(&mut self, n: usize, reading: &'static str) -> Result<&'a [u8], TtcError> {
-        let end = self
-            .pos
-            .checked_add(n)
-            .filter(|&e| e <= self.buf.len())
-            .ok_or(TtcError::NeedMore { reading })?;
-        let s = &self.buf[self.pos..end];
-        self.pos = end;
+        if n > self.remaining() {
+            return Err(TtcError::NeedMore {
+                reading,
+                needed: n - self.remaining(),
+            });
+        }
+        let s = &self.buf[self.pos..self.pos + n];
+        self.pos += n;
         Ok(s)
     }
 
@@ -95,7 +117,15 @@ impl<'a> Reader<'a> {
         self.buf
             .get(self.pos)
             .copied()
-            .ok_or(TtcError::NeedMore { reading })
+            .ok_or(TtcError::NeedMore { reading, needed: 1 })
+    }
+
+    /// Refuses trailing bytes: a structure that must fill its input exactly ends here.
+    pub fn expect_end(&self, reading: &'static str) -> Result<(), TtcError> {
+        match self.remaining() {
+            0 => Ok(()),
+            n => Err(TtcError::invalid(reading, format!("{n} trailing bytes"))),
+        }
     }
 
     /// A raw byte.
@@ -228,7 +258,7 @@ impl<'a> Reader<'a> {
         let i = rest
             .iter()
             .position(|&b| b == 0)
-            .ok_or(TtcError::NeedMore { reading })?;
+            .ok_or(TtcError::NeedMore { reading, needed: 1 })?;
         let s = &rest[..i];
         self.pos += i + 1;
         Ok(s)
@@ -436,7 +466,8 @@ mod tests {
         assert_eq!(
             e,
             TtcError::NeedMore {
-                reading: "error number"
+                reading: "error number",
+                needed: 1
             }
         );
     }

@@ -129,13 +129,6 @@ impl ProtocolRequest {
         w.u8(msg_type::PROTOCOL).u8(self.version).u8(0);
         w.raw(&self.driver).u8(0);
     }
-
-    pub(crate) fn decode_after_type(r: &mut Reader<'_>) -> Result<Self, TtcError> {
-        let version = r.u8("protocol version")?;
-        r.u8("protocol array terminator")?;
-        let driver = r.cstr("driver name")?.to_vec();
-        Ok(ProtocolRequest { version, driver })
-    }
 }
 
 /// The server's PROTOCOL reply.
@@ -272,37 +265,6 @@ impl DataTypesRequest {
                 .u16be(0);
         }
         w.u16be(0);
-    }
-
-    pub(crate) fn decode_after_type(r: &mut Reader<'_>) -> Result<Self, TtcError> {
-        let charset = r.u16le("client charset")?;
-        let ncharset = r.u16le("client ncharset")?;
-        let flags = r.u8("data types flags")?;
-        let compile_caps = r.dalc("client compile caps")?.unwrap_or_default();
-        let runtime_caps = r.dalc("client runtime caps")?.unwrap_or_default();
-        let mut types = Vec::new();
-        loop {
-            let data_type = r.u16be("data type")?;
-            if data_type == 0 {
-                break;
-            }
-            let conv_type = r.u16be("conversion type")?;
-            let representation = r.u16be("representation")?;
-            r.u16be("data type padding")?;
-            types.push(DataTypeEntry {
-                data_type,
-                conv_type,
-                representation,
-            });
-        }
-        Ok(DataTypesRequest {
-            charset,
-            ncharset,
-            flags,
-            compile_caps,
-            runtime_caps,
-            types,
-        })
     }
 }
 

@@ -1,13 +1,21 @@
 //! Client requests: their encoders (client side) and the **incremental request decoder**
 //! (server side). Requests span DATA packets and carry no "last packet" marker, so the only
 //! way to know a request is complete is to parse it: [`RequestDecoder`] accumulates TTC bytes
-//! and answers "a complete request" or "need more". Dedicated servers and dispatchers of
-//! shared-server mode use the same decoder.
+//! and answers "a complete request" or "need more", in time linear in the bytes received
+//! (`decoder`), with the grammar written once (`grammar`). It is phase-aware, because before
+//! login the peer is unauthenticated: only the login exchange decodes, each request under
+//! [`PRE_LOGIN_MAX_REQUEST`]. Dedicated servers and dispatchers of shared-server mode use the
+//! same decoder.
 
 use std::collections::HashMap;
 
-use super::buf::{KeyValue, Reader, TtcError, Writer};
+use super::buf::{KeyValue, TtcError, Writer};
 use super::message::{DataTypesRequest, ProtocolRequest, function, msg_type};
+
+mod decoder;
+mod grammar;
+
+pub use decoder::RequestDecoder;
 
 /// Bind metadata (OAC) of one bind or define.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -168,6 +176,21 @@ pub enum Request {
     },
 }
 
+/// Largest request accepted before login. The login exchange is small (python-oracledb's
+/// DATA_TYPES request, the largest, is about 2.6 KiB; an AUTH phase two with every key about
+/// 2 KiB), so 64 KiB leaves room for long user names, connect strings and future keys while
+/// an unauthenticated peer can make the server hold at most this much.
+pub const PRE_LOGIN_MAX_REQUEST: usize = 64 * 1024;
+
+/// Largest request accepted after login: 16 MiB. A request is buffered whole before it is
+/// handled, and the biggest ones clients send are EXECUTEs with in-line bind data —
+/// `executemany` batches (python-oracledb sends a whole batch in one request: 100 000 rows
+/// of ~100 bytes is 10 MB) and LONG/LONG RAW binds sent as chunked DALCs. Beyond 16 MiB a
+/// client should use LOBs or smaller batches. It bounds what one authenticated session can
+/// pin: the bytes, plus the decoded values (up to ~24 bytes of bookkeeping per 1-byte NULL
+/// bind value, so about 400 MiB in the worst case), not the former 256 MiB of bytes.
+pub const MAX_REQUEST: usize = 16 * 1024 * 1024;
+
 /// What the decoder must know about the session to split requests.
 #[derive(Debug, Clone, Default)]
 pub struct DecodeContext {
@@ -175,209 +198,26 @@ pub struct DecodeContext {
     pub field_version: u8,
     /// Per cursor id: (bind count, is query) — REEXECUTE carries bind rows without metadata.
     pub cursor_binds: HashMap<u32, (usize, bool)>,
+    /// True between a successful login and LOGOFF: every call decodes, up to
+    /// [`MAX_REQUEST`] bytes. False (the default): only the login exchange, up to
+    /// [`PRE_LOGIN_MAX_REQUEST`] bytes.
+    pub logged_on: bool,
 }
 
-/// Decodes one request from the front of `buf`: `Ok(None)` = need more bytes.
+/// Decodes one request from the front of `buf` in one go (tests and tools; a server uses
+/// [`RequestDecoder`]): `Ok(None)` = need more bytes, else the request and the bytes it used.
 pub fn decode_request(
     buf: &[u8],
     ctx: &DecodeContext,
 ) -> Result<Option<(Request, usize)>, TtcError> {
-    let mut r = Reader::new(buf);
-    match parse_request(&mut r, ctx) {
-        Ok(req) => Ok(Some((req, r.position()))),
-        Err(TtcError::NeedMore { .. }) => Ok(None),
-        Err(e) => Err(e),
-    }
-}
-
-/// Largest request the decoder buffers (a 1 GiB chunked bind is not a request we serve).
-pub const MAX_REQUEST_BYTES: usize = 256 * 1024 * 1024;
-
-/// Accumulates TTC bytes from DATA packets and yields complete requests.
-#[derive(Debug, Default)]
-pub struct RequestDecoder {
-    buf: Vec<u8>,
-}
-
-impl RequestDecoder {
-    /// An empty decoder.
-    pub fn new() -> Self {
-        RequestDecoder::default()
-    }
-
-    /// Appends the payload of a DATA packet.
-    pub fn push(&mut self, payload: &[u8]) {
-        self.buf.extend_from_slice(payload);
-    }
-
-    /// Bytes buffered and not yet part of a complete request.
-    pub fn pending(&self) -> usize {
-        self.buf.len()
-    }
-
-    /// Drops buffered bytes (after a break/reset).
-    pub fn clear(&mut self) {
-        self.buf.clear();
-    }
-
-    /// The next complete request, if the buffered bytes hold one.
-    pub fn next_request(&mut self, ctx: &DecodeContext) -> Result<Option<Request>, TtcError> {
-        if self.buf.is_empty() {
-            return Ok(None);
-        }
-        if self.buf.len() > MAX_REQUEST_BYTES {
-            let n = self.buf.len();
-            self.buf.clear();
-            return Err(TtcError::invalid(
-                "request",
-                format!("{n} bytes without a complete request"),
-            ));
-        }
-        match decode_request(&self.buf, ctx) {
-            Ok(Some((req, used))) => {
-                self.buf.drain(..used);
-                Ok(Some(req))
-            }
-            Ok(None) => Ok(None),
-            Err(e) => {
-                self.buf.clear();
-                Err(e)
-            }
-        }
-    }
-}
-
-fn parse_request(r: &mut Reader<'_>, ctx: &DecodeContext) -> Result<Request, TtcError> {
-    let t = r.u8("message type")?;
-    match t {
-        msg_type::PROTOCOL => Ok(Request::Protocol(ProtocolRequest::decode_after_type(r)?)),
-        msg_type::DATA_TYPES => Ok(Request::DataTypes(DataTypesRequest::decode_after_type(r)?)),
-        msg_type::ONEWAY_FN => {
-            let code = r.u8("function code")?;
-            let seq = r.u8("sequence number")?;
-            if ctx.field_version >= 18 {
-                r.ub8("token number")?;
-            }
-            if code != function::SESSION_RELEASE {
-                return Err(TtcError::invalid(
-                    "one-way function code",
-                    format!("unsupported one-way TTC function {code}"),
-                ));
-            }
-            r.u8("release tag pointer")?;
-            let tag_len = r.u8("release tag length")?;
-            r.take(usize::from(tag_len), "release tag")?;
-            let mode = r.ub4("release mode")?;
-            Ok(Request::Call {
-                piggybacks: Vec::new(),
-                seq,
-                call: Call::SessionRelease { mode },
-            })
-        }
-        msg_type::FUNCTION | msg_type::PIGGYBACK => {
-            let mut piggybacks = Vec::new();
-            let mut t = t;
-            loop {
-                let code = r.u8("function code")?;
-                let seq = r.u8("sequence number")?;
-                if ctx.field_version >= 18 {
-                    r.ub8("token number")?;
-                }
-                if t == msg_type::PIGGYBACK {
-                    piggybacks.push(parse_piggyback(r, code)?);
-                    t = r.u8("message type after piggyback")?;
-                    if t != msg_type::FUNCTION && t != msg_type::PIGGYBACK {
-                        return Err(TtcError::invalid(
-                            "message type after piggyback",
-                            format!("{t}"),
-                        ));
-                    }
-                    continue;
-                }
-                let call = parse_call(r, code, ctx)?;
-                return Ok(Request::Call {
-                    piggybacks,
-                    seq,
-                    call,
-                });
-            }
-        }
-        other => Err(TtcError::invalid(
-            "message type",
-            format!("unexpected client message type {other}"),
-        )),
-    }
-}
-
-fn parse_piggyback(r: &mut Reader<'_>, code: u8) -> Result<Piggyback, TtcError> {
-    match code {
-        function::CLOSE_CURSORS => {
-            r.u8("close cursors pointer")?;
-            let n = r.ub4("close cursors count")?;
-            let ids = (0..n)
-                .map(|_| r.ub4("cursor id to close"))
-                .collect::<Result<Vec<_>, _>>()?;
-            Ok(Piggyback::CloseCursors(ids))
-        }
-        function::SET_END_TO_END_ATTR => {
-            r.u8("end-to-end cidnam pointer")?;
-            r.u8("end-to-end cidser pointer")?;
-            r.ub4("end-to-end flags")?;
-            let head = |r: &mut Reader<'_>| -> Result<(bool, u32), TtcError> {
-                let ptr = r.u8("end-to-end attribute pointer")?;
-                let len = r.ub4("end-to-end attribute length")?;
-                Ok((ptr != 0, len))
-            };
-            let ci = head(r)?;
-            let module = head(r)?;
-            let action = head(r)?;
-            r.u8("end-to-end cideci pointer")?;
-            r.ub4("end-to-end cideci length")?;
-            r.u8("end-to-end cidcct")?;
-            r.ub4("end-to-end cidecs")?;
-            let info = head(r)?;
-            for _ in 0..2 {
-                r.u8("end-to-end cidkstk/cidktgt pointer")?;
-                r.ub4("end-to-end cidkstk/cidktgt length")?;
-            }
-            let dbop = head(r)?;
-            let value = |r: &mut Reader<'_>,
-                         (set, len): (bool, u32)|
-             -> Result<Option<Option<String>>, TtcError> {
-                if !set {
-                    return Ok(None);
-                }
-                if len == 0 {
-                    return Ok(Some(None));
-                }
-                let b = r.dalc("end-to-end attribute")?.unwrap_or_default();
-                Ok(Some(Some(String::from_utf8_lossy(&b).into_owned())))
-            };
-            Ok(Piggyback::EndToEnd(EndToEnd {
-                client_identifier: value(r, ci)?,
-                module: value(r, module)?,
-                action: value(r, action)?,
-                client_info: value(r, info)?,
-                dbop: value(r, dbop)?,
-            }))
-        }
-        function::SET_SCHEMA => {
-            r.u8("schema pointer")?;
-            let len = r.ub4("schema length")?;
-            let b = if len > 0 {
-                r.dalc("schema name")?.unwrap_or_default()
-            } else {
-                Vec::new()
-            };
-            Ok(Piggyback::SetSchema(
-                String::from_utf8_lossy(&b).into_owned(),
-            ))
-        }
-        other => Err(TtcError::invalid(
-            "piggyback",
-            format!("unsupported piggyback function {other}"),
-        )),
-    }
+    let mut d = RequestDecoder::new();
+    // The phase of the first `next_request` decides what `push` keeps.
+    d.next_request(ctx)?;
+    d.push(buf);
+    let Some(req) = d.next_request(ctx)? else {
+        return Ok(None);
+    };
+    Ok(Some((req, buf.len() - d.pending())))
 }
 
 /// Writes a SET_END_TO_END_ATTR piggyback (client side).
@@ -429,194 +269,6 @@ pub fn write_end_to_end(w: &mut Writer, seq: u8, fv: u8, e: &EndToEnd) {
         {
             w.dalc(s.as_bytes());
         }
-    }
-}
-
-fn parse_auth(r: &mut Reader<'_>) -> Result<Auth, TtcError> {
-    let user_ptr = r.u8("auth user pointer")?;
-    let user_len = r.ub4("auth user length")?;
-    let mode = r.ub4("auth mode")?;
-    r.u8("auth pairs pointer")?;
-    let n = r.ub4("auth pair count")?;
-    r.u8("auth pointer")?;
-    r.u8("auth pointer")?;
-    let user = if user_ptr != 0 && user_len > 0 {
-        String::from_utf8_lossy(&r.dalc("auth user name")?.unwrap_or_default()).into_owned()
-    } else {
-        String::new()
-    };
-    let pairs = (0..n)
-        .map(|_| r.key_value())
-        .collect::<Result<Vec<_>, _>>()?;
-    Ok(Auth { user, mode, pairs })
-}
-
-fn parse_oac(r: &mut Reader<'_>, fv: u8) -> Result<BindMetadata, TtcError> {
-    let ora_type = r.u8("bind type")?;
-    let flags = r.u8("bind flags")?;
-    r.u8("bind precision")?;
-    r.u8("bind scale")?;
-    let buffer_size = r.ub4("bind buffer size")?;
-    let max_array_elements = r.ub4("bind max array elements")?;
-    r.ub8("bind cont flags")?;
-    let oid = r.ub4("bind OID length")?;
-    if oid > 0 {
-        r.dalc("bind OID")?;
-    }
-    r.ub2("bind type version")?;
-    let charset_id = r.ub2("bind charset")?;
-    let charset_form = r.u8("bind charset form")?;
-    r.ub4("bind LOB prefetch length")?;
-    if fv >= 8 {
-        r.ub4("bind oaccolid")?;
-    }
-    Ok(BindMetadata {
-        ora_type,
-        flags,
-        buffer_size,
-        max_array_elements,
-        charset_id,
-        charset_form,
-    })
-}
-
-fn parse_bind_rows(
-    r: &mut Reader<'_>,
-    nbinds: usize,
-    nrows: u32,
-) -> Result<Vec<Vec<Option<Vec<u8>>>>, TtcError> {
-    let mut rows = Vec::new();
-    if nbinds == 0 {
-        return Ok(rows);
-    }
-    for _ in 0..nrows.max(1) {
-        let t = r.u8("bind row message type")?;
-        if t != msg_type::ROW_DATA {
-            return Err(TtcError::invalid(
-                "bind row message type",
-                format!("{t}, expected 7"),
-            ));
-        }
-        let row = (0..nbinds)
-            .map(|_| r.dalc("bind value"))
-            .collect::<Result<Vec<_>, _>>()?;
-        rows.push(row);
-    }
-    Ok(rows)
-}
-
-fn parse_execute(r: &mut Reader<'_>, fv: u8) -> Result<Execute, TtcError> {
-    let options = r.ub4("execute options")?;
-    let cursor_id = r.ub4("execute cursor id")?;
-    let sql_ptr = r.u8("SQL pointer")?;
-    r.ub4("SQL length")?;
-    r.u8("al8i4 pointer")?;
-    let al8i4_len = r.ub4("al8i4 length")?;
-    r.u8("al8o4 pointer")?;
-    r.u8("al8o4l pointer")?;
-    r.ub4("prefetch buffer size")?;
-    let prefetch_rows = r.ub4("prefetch row count")?;
-    r.ub4("max LONG size")?;
-    let binds_ptr = r.u8("binds pointer")?;
-    let bind_count = r.ub4("bind count")?;
-    for _ in 0..5 {
-        r.u8("al8app/al8txn/al8txl/al8kv/al8kvl pointer")?;
-    }
-    let defines_ptr = r.u8("defines pointer")?;
-    let define_count = r.ub4("define count")?;
-    r.ub4("registration id (low)")?;
-    r.u8("al8objlist pointer")?;
-    r.u8("al8objlen pointer")?;
-    r.u8("al8blv pointer")?;
-    r.ub4("al8blvl")?;
-    r.u8("al8dnam pointer")?;
-    r.ub4("al8dnaml")?;
-    r.ub4("registration id (high)")?;
-    r.u8("DML rowcounts pointer")?;
-    r.ub4("DML rowcounts count")?;
-    r.u8("DML rowcounts pointer")?;
-    if fv >= 8 {
-        r.u8("SQL signature pointer")?;
-        r.ub4("SQL signature length")?;
-        r.u8("SQL id pointer")?;
-        r.ub4("SQL id size")?;
-        r.u8("SQL id length pointer")?;
-    }
-    if fv >= 9 {
-        r.u8("chunk ids pointer")?;
-        r.ub4("chunk ids count")?;
-    }
-    let sql = if sql_ptr != 0 {
-        Some(r.dalc("SQL text")?.unwrap_or_default())
-    } else {
-        None
-    };
-    let al8i4 = (0..al8i4_len)
-        .map(|_| r.ub4("al8i4 value"))
-        .collect::<Result<Vec<_>, _>>()?;
-    let mut ex = Execute {
-        options,
-        cursor_id,
-        sql,
-        prefetch_rows,
-        al8i4,
-        binds: Vec::new(),
-        defines: Vec::new(),
-        bind_rows: Vec::new(),
-    };
-    if defines_ptr != 0 && define_count > 0 {
-        ex.defines = (0..define_count)
-            .map(|_| parse_oac(r, fv))
-            .collect::<Result<Vec<_>, _>>()?;
-    } else if binds_ptr != 0 && bind_count > 0 {
-        ex.binds = (0..bind_count)
-            .map(|_| parse_oac(r, fv))
-            .collect::<Result<Vec<_>, _>>()?;
-        let rows = if ex.is_query() { 1 } else { ex.num_execs() };
-        ex.bind_rows = parse_bind_rows(r, ex.binds.len(), rows)?;
-    }
-    Ok(ex)
-}
-
-fn parse_call(r: &mut Reader<'_>, code: u8, ctx: &DecodeContext) -> Result<Call, TtcError> {
-    let fv = ctx.field_version;
-    match code {
-        function::AUTH_PHASE_ONE => Ok(Call::AuthPhaseOne(parse_auth(r)?)),
-        function::AUTH_PHASE_TWO => Ok(Call::AuthPhaseTwo(parse_auth(r)?)),
-        function::EXECUTE => Ok(Call::Execute(parse_execute(r, fv)?)),
-        function::REEXECUTE | function::REEXECUTE_AND_FETCH => {
-            let cursor_id = r.ub4("reexecute cursor id")?;
-            let rows = r.ub4("reexecute row count")?;
-            let options1 = r.ub4("reexecute options 1")?;
-            let options2 = r.ub4("reexecute options 2")?;
-            let (nbinds, is_query) = ctx
-                .cursor_binds
-                .get(&cursor_id)
-                .copied()
-                .unwrap_or((0, true));
-            let nrows = if is_query { 1 } else { rows };
-            let bind_rows = parse_bind_rows(r, nbinds, nrows)?;
-            Ok(Call::Reexecute {
-                fetch: code == function::REEXECUTE_AND_FETCH,
-                cursor_id,
-                rows,
-                options1,
-                options2,
-                bind_rows,
-            })
-        }
-        function::FETCH => Ok(Call::Fetch {
-            cursor_id: r.ub4("fetch cursor id")?,
-            rows: r.ub4("fetch row count")?,
-        }),
-        function::PING => Ok(Call::Ping),
-        function::COMMIT => Ok(Call::Commit),
-        function::ROLLBACK => Ok(Call::Rollback),
-        function::LOGOFF => Ok(Call::Logoff),
-        other => Err(TtcError::invalid(
-            "function code",
-            format!("unsupported TTC function {other}"),
-        )),
     }
 }
 

@@ -2,6 +2,7 @@
 //! and a property that arbitrary bytes never panic the decoder.
 
 use super::*;
+use crate::ttc::buf::DALC_LONG;
 use proptest::prelude::*;
 
 /// `select 1 from dual`, first execute, fv 12 (reference §5.2, validated on the wire).
@@ -14,9 +15,11 @@ const EXECUTE_SELECT_1: &[u8] = &[
     0x02, 0x80, 0x00, 0x00, 0x00, 0x00,
 ];
 
+/// A logged-on session at field version 12.
 fn ctx12() -> DecodeContext {
     DecodeContext {
         field_version: 12,
+        logged_on: true,
         ..DecodeContext::default()
     }
 }
@@ -301,6 +304,7 @@ fn decodes_a_captured_python_session() {
                             a.get("SESSION_CLIENT_DRIVER_NAME").as_deref(),
                             Some("python-oracledb thn : 26.1.0")
                         );
+                        ctx.logged_on = true;
                         "auth2".to_owned()
                     }
                     Call::Execute(ex) => format!(
@@ -343,4 +347,310 @@ fn decodes_a_captured_python_session() {
             "logoff",
         ]
     );
+}
+
+/// The TTC bytes python-oracledb sent in [`PYO_SESSION`], one DATA payload after another
+/// (EOF packet left out).
+fn pyo_ttc_stream() -> Vec<u8> {
+    use crate::packet::{self, LengthMode, Packet, data_flags};
+    let mut pos = 0;
+    let mut out = Vec::new();
+    while pos < PYO_SESSION.len() {
+        let (p, used) = packet::decode(&PYO_SESSION[pos..], LengthMode::Large)
+            .unwrap()
+            .unwrap();
+        pos += used;
+        if let Packet::Data(d) = p
+            && d.flags & data_flags::EOF == 0
+        {
+            out.extend_from_slice(&d.payload);
+        }
+    }
+    out
+}
+
+/// Feeds `stream` to a decoder `chunk` bytes at a time, following the session's phases as
+/// the engine does; returns per request (its name, its length, the bytes examined for it).
+fn feed_session(stream: &[u8], chunk: usize) -> Vec<(String, usize, u64)> {
+    let mut d = RequestDecoder::new();
+    let mut ctx = DecodeContext::default();
+    let mut out = Vec::new();
+    let (mut fed, mut last_end, mut last_examined) = (0usize, 0usize, 0u64);
+    for piece in stream.chunks(chunk) {
+        d.push(piece);
+        fed += piece.len();
+        while let Some(req) = d.next_request(&ctx).unwrap() {
+            let end = fed - d.pending();
+            let name = match req {
+                Request::Protocol(_) => "protocol".to_owned(),
+                Request::DataTypes(dt) => {
+                    ctx.field_version = dt.compile_caps[7];
+                    "data_types".to_owned()
+                }
+                Request::Call {
+                    call: Call::AuthPhaseTwo(_),
+                    ..
+                } => {
+                    ctx.logged_on = true;
+                    "auth2".to_owned()
+                }
+                Request::Call { call, .. } => format!("{call:?}").chars().take(12).collect(),
+            };
+            out.push((name, end - last_end, d.bytes_examined() - last_examined));
+            last_end = end;
+            last_examined = d.bytes_examined();
+        }
+    }
+    assert_eq!(d.pending(), 0);
+    out
+}
+
+/// Linear, not quadratic: fed one byte per push, each request of the captured session —
+/// the AUTH phases included — is decoded looking at no more than 3 × its length (each field
+/// is read once, plus the length byte of an integer read again when its value has not
+/// arrived yet). Re-parsing from the start of the request at every push, as the decoder once
+/// did, looks at about length² / 2 bytes: for the 737 bytes of AUTH phase two, 368 × its
+/// length.
+#[test]
+fn one_byte_per_push_costs_linear_work() {
+    let stream = pyo_ttc_stream();
+    let bytewise = feed_session(&stream, 1);
+    let whole = feed_session(&stream, stream.len());
+    assert_eq!(bytewise.len(), 12, "{bytewise:?}");
+    for ((name, len, examined), (_, len_whole, examined_whole)) in bytewise.iter().zip(&whole) {
+        assert_eq!(len, len_whole, "{name}");
+        println!("{name}: {len} bytes, {examined} examined fed one byte per push");
+        assert_eq!(
+            examined_whole,
+            &(*len as u64),
+            "{name}: one push reads each byte once"
+        );
+        assert!(
+            *examined <= 3 * *len as u64,
+            "{name}: {examined} bytes examined for a {len}-byte request"
+        );
+    }
+    let auth2 = bytewise.iter().find(|(n, _, _)| n == "auth2").unwrap();
+    assert_eq!(auth2.1, 737, "{auth2:?}");
+}
+
+/// A long-form DALC of one-byte chunks is read one chunk per attempt: fed one byte per
+/// push, a 20 000-chunk SQL text costs a bounded multiple of its length.
+#[test]
+fn a_value_of_tiny_chunks_is_not_reread() {
+    let (req, _) = decode_request(EXECUTE_SELECT_1, &ctx12()).unwrap().unwrap();
+    let Request::Call {
+        call: Call::Execute(mut ex),
+        ..
+    } = req
+    else {
+        panic!("not execute")
+    };
+    ex.sql = Some(Vec::new());
+    let mut w = Writer::new();
+    write_execute(&mut w, 3, 12, &ex);
+    // Replace the empty SQL DALC (`00`) with FE (01 'x')×20000 00.
+    let bytes = w.into_bytes();
+    let sql_at = bytes.len()
+        - 1
+        - ex.al8i4
+            .iter()
+            .map(|&v| Writer::new().ub4(v).as_bytes().len())
+            .sum::<usize>();
+    assert_eq!(bytes[sql_at], 0);
+    let mut stream = bytes[..sql_at].to_vec();
+    stream.push(DALC_LONG);
+    for _ in 0..20_000 {
+        stream.extend_from_slice(&[1, 1, b'x']);
+    }
+    stream.push(0);
+    stream.extend_from_slice(&bytes[sql_at + 1..]);
+    let mut d = RequestDecoder::new();
+    let mut got = None;
+    for b in &stream {
+        d.push(std::slice::from_ref(b));
+        if let Some(r) = d.next_request(&ctx12()).unwrap() {
+            got = Some(r);
+        }
+    }
+    let Some(Request::Call {
+        call: Call::Execute(ex),
+        ..
+    }) = got
+    else {
+        panic!("no execute")
+    };
+    assert_eq!(ex.sql.map(|s| s.len()), Some(20_000));
+    let examined = d.bytes_examined();
+    assert!(
+        examined <= 3 * stream.len() as u64,
+        "{examined} bytes examined for {}",
+        stream.len()
+    );
+}
+
+/// DATA_TYPES with a type table that never ends: well-formed bytes, no request boundary.
+fn endless_data_types(total: usize) -> Vec<u8> {
+    let mut v = vec![
+        msg_type::DATA_TYPES,
+        0x69,
+        0x03,
+        0x69,
+        0x03,
+        0x03,
+        0x01,
+        0x06,
+        0x01,
+        0x02,
+    ];
+    while v.len() < total {
+        v.extend_from_slice(&[0x00, 0x01, 0x00, 0x01, 0x00, 0x01, 0x00, 0x00]);
+    }
+    v
+}
+
+/// A pre-login flood: 10 MB of well-formed TTC in 8 KiB packets is refused once 64 KiB are
+/// buffered, without ever holding more, each byte looked at about once.
+#[test]
+fn pre_login_flood_is_refused_at_64_kib() {
+    let flood = endless_data_types(10_000_000);
+    let mut d = RequestDecoder::new();
+    let ctx = DecodeContext::default();
+    let mut fed = 0;
+    let mut refused = None;
+    for piece in flood.chunks(8192) {
+        d.push(piece);
+        fed += piece.len();
+        assert!(d.pending() <= PRE_LOGIN_MAX_REQUEST + 1, "{}", d.pending());
+        match d.next_request(&ctx) {
+            Ok(None) => {}
+            Ok(Some(r)) => panic!("{r:?}"),
+            Err(e) => {
+                refused = Some(e);
+                break;
+            }
+        }
+    }
+    assert_eq!(
+        refused,
+        Some(TtcError::TooLarge {
+            limit: PRE_LOGIN_MAX_REQUEST
+        })
+    );
+    assert!(fed <= PRE_LOGIN_MAX_REQUEST + 8192, "{fed}");
+    // Each byte kept is read once, plus the start of the field a packet boundary cut (≤ 8
+    // bytes, read again when the rest arrives).
+    let pushes = fed.div_ceil(8192) as u64;
+    assert!(
+        d.bytes_examined() <= (PRE_LOGIN_MAX_REQUEST + 1) as u64 + 8 * pushes,
+        "{}",
+        d.bytes_examined()
+    );
+    assert_eq!(d.pending(), 0);
+}
+
+/// One 2 MiB push before login (the largest TNS packet) is not kept beyond the cap.
+#[test]
+fn pre_login_push_keeps_at_most_the_cap() {
+    let mut d = RequestDecoder::new();
+    d.push(&endless_data_types(2 * 1024 * 1024));
+    assert_eq!(d.pending(), PRE_LOGIN_MAX_REQUEST + 1);
+    assert_eq!(
+        d.next_request(&DecodeContext::default()),
+        Err(TtcError::TooLarge {
+            limit: PRE_LOGIN_MAX_REQUEST
+        })
+    );
+    // A complete request above the cap is refused even when it arrived in one piece.
+    let mut big = endless_data_types(PRE_LOGIN_MAX_REQUEST + 100);
+    big.extend_from_slice(&[0, 0]);
+    assert_eq!(
+        decode_request(&big, &DecodeContext::default()),
+        Err(TtcError::TooLarge {
+            limit: PRE_LOGIN_MAX_REQUEST
+        })
+    );
+    // The same request after login is fine.
+    let (req, used) = decode_request(&big, &ctx12()).unwrap().unwrap();
+    assert_eq!(used, big.len());
+    assert!(matches!(req, Request::DataTypes(_)));
+}
+
+/// Before login only PROTOCOL, DATA_TYPES and the AUTH calls decode; anything else is
+/// refused as soon as its function code is read, naming it.
+#[test]
+fn before_login_only_the_login_exchange_decodes() {
+    let pre = DecodeContext::default();
+    for (bytes, message_type, function) in [
+        (&[0x03, 0x5E][..], 3, 94),   // EXECUTE
+        (&[0x03, 0x93][..], 3, 147),  // PING
+        (&[0x03, 0x09][..], 3, 9),    // LOGOFF
+        (&[0x11, 0x69][..], 17, 105), // CLOSE_CURSORS piggyback
+        (&[0x11, 0x76][..], 17, 118), // AUTH code in a piggyback
+        (&[0x1A, 0xA3][..], 26, 163), // SESSION_RELEASE
+        (&[0x03, 0xEE][..], 3, 238),  // unknown
+    ] {
+        let mut d = RequestDecoder::new();
+        d.push(bytes);
+        assert_eq!(
+            d.next_request(&pre),
+            Err(TtcError::NotLoggedOn {
+                message_type,
+                function
+            }),
+            "{bytes:02X?}"
+        );
+        assert_eq!(d.pending(), 0);
+    }
+    // EXECUTE_SELECT_1 decodes once logged on, and is refused before.
+    assert!(
+        decode_request(EXECUTE_SELECT_1, &ctx12())
+            .unwrap()
+            .is_some()
+    );
+    assert!(matches!(
+        decode_request(EXECUTE_SELECT_1, &pre),
+        Err(TtcError::NotLoggedOn { function: 94, .. })
+    ));
+    // AUTH phase two is accepted both before and after login (password change).
+    let auth = Auth {
+        user: "scott".into(),
+        mode: 0x101,
+        pairs: vec![KeyValue::new("AUTH_NEWPASSWORD", "00", 0)],
+    };
+    let mut w = Writer::new();
+    write_auth(&mut w, function::AUTH_PHASE_TWO, 4, 12, &auth);
+    for ctx in [&pre, &ctx12()] {
+        assert!(decode_request(w.as_bytes(), ctx).unwrap().is_some());
+    }
+}
+
+/// After login the cap is [`MAX_REQUEST`]: a SQL text announcing a 4 GiB chunk is refused
+/// once more than 16 MiB are buffered, not held until 4 GiB arrive.
+#[test]
+fn after_login_an_incomplete_request_above_the_cap_is_refused() {
+    let mut head = vec![0x03, 0x5E, 0x03];
+    head.extend_from_slice(&EXECUTE_SELECT_1[3..50]);
+    let mut d = RequestDecoder::new();
+    d.push(&head);
+    d.push(&[DALC_LONG, 0x04, 0xFF, 0xFF, 0xFF, 0xFF]);
+    let ctx = ctx12();
+    assert_eq!(d.next_request(&ctx), Ok(None));
+    let mb = vec![b'x'; 1024 * 1024];
+    let mut pushed = d.pending();
+    loop {
+        d.push(&mb);
+        pushed += mb.len();
+        match d.next_request(&ctx) {
+            Ok(None) => assert!(pushed <= MAX_REQUEST),
+            Err(e) => {
+                assert_eq!(e, TtcError::TooLarge { limit: MAX_REQUEST });
+                assert!(pushed > MAX_REQUEST && pushed <= MAX_REQUEST + mb.len());
+                break;
+            }
+            Ok(Some(r)) => panic!("{r:?}"),
+        }
+    }
+    // The 16 MiB were looked at once (the chunk was never attempted before it was complete).
+    assert!(d.bytes_examined() < 200, "{}", d.bytes_examined());
 }
