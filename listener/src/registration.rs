@@ -73,6 +73,9 @@ pub struct DynamicHandler {
     pub established: u64,
     /// Connections refused for it (`refused:`).
     pub refused: u64,
+    /// Connections handed to it since the instance last reported its load: the listener
+    /// adds them to the reported load, as Oracle's listener does between updates.
+    pub since_report: u32,
 }
 
 /// One registered instance of a service.
@@ -172,6 +175,7 @@ struct Entry {
     conn: ConnId,
     updated: Instant,
     counters: HashMap<String, (u64, u64)>,
+    since_report: HashMap<String, u32>,
 }
 
 /// Registrations an instance is forgotten after this many silent refresh intervals.
@@ -235,6 +239,26 @@ impl Table {
                 let name = registration.instance_name.clone();
                 let kind = match self.instances.get_mut(&key) {
                     Some(e) => {
+                        // A new incarnation of the instance, or a new dispatcher under an old
+                        // name, starts its counters again (`established:0`).
+                        if e.reg.pid != registration.pid {
+                            e.counters.clear();
+                        } else {
+                            for h in &registration.handlers {
+                                let same = e
+                                    .reg
+                                    .handlers
+                                    .iter()
+                                    .any(|o| o.name == h.name && o.kind == h.kind);
+                                if !same {
+                                    e.counters.remove(&h.name);
+                                }
+                            }
+                        }
+                        e.counters.retain(|name, _| {
+                            registration.handlers.iter().any(|h| &h.name == name)
+                        });
+                        e.since_report.clear();
                         e.reg = registration;
                         e.conn = conn;
                         e.updated = now;
@@ -248,6 +272,7 @@ impl Table {
                                 conn,
                                 updated: now,
                                 counters: HashMap::new(),
+                                since_report: HashMap::new(),
                             },
                         );
                         RegistrationEventKind::Register
@@ -331,6 +356,7 @@ impl Table {
                         handler: h.clone(),
                         established,
                         refused,
+                        since_report: e.since_report.get(&h.name).copied().unwrap_or(0),
                     }
                 })
                 .collect(),
@@ -379,9 +405,20 @@ impl Table {
     /// Counts a hand-off (`ok`) or a refusal for `handler` of `instance`.
     pub fn record_handoff(&mut self, instance: &str, handler: &str, ok: bool) {
         if let Some(e) = self.instances.get_mut(&instance.to_ascii_lowercase()) {
-            let c = e.counters.entry(handler.to_string()).or_insert((0, 0));
+            // Only handlers the instance registered are counted (the map stays bounded).
+            let Some(name) = e
+                .reg
+                .handlers
+                .iter()
+                .find(|h| h.name.eq_ignore_ascii_case(handler))
+                .map(|h| h.name.clone())
+            else {
+                return;
+            };
+            let c = e.counters.entry(name.clone()).or_insert((0, 0));
             if ok {
                 c.0 += 1;
+                *e.since_report.entry(name).or_insert(0) += 1;
             } else {
                 c.1 += 1;
             }
@@ -757,6 +794,55 @@ mod tests {
         t.record_handoff("a", "DEDICATED", false);
         let d = t.lookup_service("svc")[0].dedicated().cloned().unwrap();
         assert_eq!((d.established, d.refused), (2, 1));
+    }
+
+    #[test]
+    fn a_new_incarnation_or_dispatcher_counts_from_zero_and_load_adds_hand_offs() {
+        let dispatcher = |pid: i32, port: u16| Handler {
+            name: "D000".into(),
+            kind: HandlerKind::Dispatcher {
+                address: format!("(ADDRESS=(PROTOCOL=tcp)(HOST=h)(PORT={port}))"),
+                handoff_path: None,
+                pid,
+            },
+            state: HandlerState::Ready,
+            current: 2,
+            max: 10,
+        };
+        let mut t = Table::new("L");
+        let mut r = reg("a", &["svc"], 60);
+        r.handlers.push(dispatcher(r.pid, 1000));
+        t.handle(1, update(r.clone()), Instant::now());
+        for _ in 0..3 {
+            t.record_handoff("a", "D000", true);
+        }
+        t.record_handoff("a", "D999", true);
+        let d = |t: &Table| {
+            t.lookup_service("svc")[0]
+                .handlers
+                .iter()
+                .find(|h| h.handler.name == "D000")
+                .cloned()
+                .unwrap()
+        };
+        assert_eq!((d(&t).established, d(&t).since_report), (3, 3));
+        // The next report of the same dispatcher includes them in its own load.
+        t.handle(1, update(r.clone()), Instant::now());
+        assert_eq!((d(&t).established, d(&t).since_report), (3, 0));
+        // A new dispatcher under the same name (another address) starts again.
+        let mut r2 = r.clone();
+        r2.handlers = vec![r.handlers[0].clone(), dispatcher(r.pid, 2000)];
+        t.handle(1, update(r2.clone()), Instant::now());
+        assert_eq!(d(&t).established, 0);
+        t.record_handoff("a", "D000", true);
+        // A restarted instance (new pid) starts every counter again.
+        let mut r3 = r2.clone();
+        r3.pid += 1;
+        t.record_handoff("a", "DEDICATED", true);
+        t.handle(1, update(r3), Instant::now());
+        assert_eq!(d(&t).established, 0);
+        let ded = t.lookup_service("svc")[0].dedicated().cloned().unwrap();
+        assert_eq!(ded.established, 0);
     }
 
     #[test]

@@ -109,6 +109,9 @@ pub struct InstanceEntry {
     pub sid: Option<String>,
     /// Handlers.
     pub handlers: Vec<Handler>,
+    /// Pid of the registered instance (0 for a static entry).
+    #[serde(default)]
+    pub pid: i32,
 }
 
 /// Identity of a handler for counting.
@@ -117,6 +120,9 @@ pub struct HandlerKey {
     service: String,
     instance: String,
     handler: String,
+    /// The incarnation of a registered handler (the instance's pid and, for a dispatcher,
+    /// its address): a restarted instance or a new dispatcher counts from zero.
+    incarnation: String,
 }
 
 /// The listener's routing decision for one CONNECT.
@@ -219,6 +225,11 @@ fn key_of(e: &InstanceEntry, h: &Handler) -> HandlerKey {
         },
         instance: e.instance.to_ascii_lowercase(),
         handler: h.name.to_ascii_uppercase(),
+        incarnation: match (&h.kind, dynamic) {
+            (_, false) => String::new(),
+            (HandlerKind::Dispatcher { address, pid, .. }, true) => format!("{pid} {address}"),
+            (HandlerKind::Dedicated, true) => e.pid.to_string(),
+        },
     }
 }
 
@@ -248,6 +259,7 @@ impl ServiceDirectory {
                 oracle_home: s.oracle_home.clone(),
                 global_dbname: s.global_dbname.clone(),
                 sid: None,
+                pid: 0,
                 handlers: vec![Handler {
                     name: "DEDICATED".to_string(),
                     kind: HandlerKind::Dedicated,
@@ -259,9 +271,16 @@ impl ServiceDirectory {
             .collect();
     }
 
-    /// Replaces the dynamic registrations with the registration table's current content.
+    /// Replaces the dynamic registrations with the registration table's current content;
+    /// the counters of handlers that are gone (an instance restarted, a dispatcher replaced)
+    /// are dropped, so a new incarnation starts from zero and the map stays bounded.
     pub fn replace_dynamic(&mut self, entries: Vec<InstanceEntry>) {
         self.dynamic = entries;
+        let live: std::collections::HashSet<HandlerKey> = self
+            .all()
+            .flat_map(|e| e.handlers.iter().map(move |h| key_of(e, h)))
+            .collect();
+        self.counters.retain(|k, _| live.contains(k));
     }
 
     fn all(&self) -> impl Iterator<Item = &InstanceEntry> {
@@ -476,6 +495,7 @@ pub fn entries_from_registrations(
                 oracle_home: Some(i.oracle_home.clone()).filter(|h| !h.is_empty()),
                 global_dbname: None,
                 sid: Some(i.sid.clone()).filter(|s| !s.is_empty()),
+                pid: i.pid,
                 handlers: i
                     .handlers
                     .iter()
@@ -494,9 +514,14 @@ pub fn entries_from_registrations(
                                 handoff_path: handoff_path.clone(),
                             },
                         },
-                        blocked: h.handler.state == reg::HandlerState::Blocked,
+                        // The reported load plus what was handed over since: a dispatcher
+                        // at its CONNECTIONS limit takes no more until the next report.
+                        blocked: h.handler.state == reg::HandlerState::Blocked
+                            || (matches!(h.handler.kind, reg::HandlerKind::Dispatcher { .. })
+                                && h.handler.current.saturating_add(h.since_report)
+                                    >= h.handler.max),
                         current: matches!(h.handler.kind, reg::HandlerKind::Dispatcher { .. })
-                            .then_some(h.handler.current),
+                            .then_some(h.handler.current.saturating_add(h.since_report)),
                         max: matches!(h.handler.kind, reg::HandlerKind::Dispatcher { .. })
                             .then_some(h.handler.max),
                     })
@@ -585,6 +610,7 @@ mod tests {
     fn dynamic_entries_route_and_block() {
         let mut d = dir();
         let mk = |status, blocked| InstanceEntry {
+            pid: 0,
             service: "sales".into(),
             instance: "sales1".into(),
             status,
@@ -614,6 +640,7 @@ mod tests {
     fn a_service_both_static_and_registered_shows_two_instances() {
         let mut d = dir();
         d.replace_dynamic(vec![InstanceEntry {
+            pid: 0,
             service: "ORCL.example.com".into(),
             instance: "orcl".into(),
             status: InstanceStatus::Ready,
