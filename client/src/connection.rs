@@ -24,7 +24,8 @@ use tns::ttc::request::{
 use crate::connect::{self, ClientIdentity};
 use crate::error::ClientError;
 use crate::transport::{self, Link, RecvError, Transport};
-use crate::wire::{self, ResponseKind, ResponseMsg, StatementKind, Value};
+use crate::wire::{self, StatementKind, Value};
+use tns::ttc::response::{ResponseDecoder, ResponseKind, ResponseMessage};
 
 /// Name this driver gives in the PROTOCOL message and `SESSION_CLIENT_DRIVER_NAME`.
 pub const DRIVER_NAME: &str = "orasim";
@@ -509,35 +510,24 @@ impl Connection {
     fn read_call_response(
         &mut self,
         kind: ResponseKind,
-        mut columns: Option<Vec<ColumnMetadata>>,
+        columns: Option<Vec<ColumnMetadata>>,
     ) -> Result<CallResult, ClientError> {
-        let fv = self.fv;
         let mut out = CallResult::default();
-        let mut bit_vector: Option<Vec<u8>> = None;
         let mut pairs: Vec<KeyValue> = Vec::new();
+        let mut dec = ResponseDecoder::new(self.fv, kind, columns.unwrap_or_default());
         loop {
-            let cols = columns.clone().unwrap_or_default();
-            let prev = out.rows.last().cloned();
-            let bv = bit_vector.take();
-            let msg = self.read_with(|r| {
-                wire::decode_response_msg(r, fv, kind, &cols, prev.as_deref(), bv.as_deref())
-            })?;
-            match msg {
-                ResponseMsg::Pairs(p) => pairs.extend(p),
-                ResponseMsg::Describe(c) => {
-                    columns = Some(c.clone());
-                    out.columns = Some(c);
-                }
-                ResponseMsg::Row(r) => out.rows.push(r),
-                ResponseMsg::BitVector(b) => bit_vector = Some(b),
-                ResponseMsg::Skip => {}
-                ResponseMsg::End(e) => {
+            match self.read_with(|r| dec.decode(r))? {
+                ResponseMessage::Parameters(p) => pairs.extend(p),
+                ResponseMessage::Describe(c) => out.columns = Some(c),
+                ResponseMessage::Row(r) => out.rows.push(r),
+                ResponseMessage::BitVector(_) | ResponseMessage::Skipped(_) => {}
+                ResponseMessage::Error(e) => {
                     out.end = e;
                     break;
                 }
-                ResponseMsg::Status(s) => {
+                ResponseMessage::Status { call_status } => {
                     out.end = ErrorInfo {
-                        call_status: s,
+                        call_status,
                         ..ErrorInfo::default()
                     };
                     break;

@@ -1,16 +1,13 @@
 //! The client's half of TTC that `tns` does not carry: the exact negotiation bytes a
 //! python-oracledb 26.1.0 thin client sends (compile/runtime capabilities and the
-//! 322-entry data-types table, taken from its traffic on the wire), the decoder of one
-//! message of a call's response (including the execute-time PARAMETER block, BIT_VECTOR
-//! and WARNING a real server may send), and the conversion of column bytes to [`Value`]s.
-//! No I/O here: the session module feeds it bytes.
+//! 322-entry data-types table, taken from its traffic on the wire) and the conversion of
+//! column bytes to [`Value`]s. Responses are decoded by `tns::ttc::response`, the decoder
+//! the engine's tests use too. No I/O here: the session module feeds it bytes.
 
 use std::fmt;
 
-use tns::ttc::buf::{KeyValue, Reader, TtcError};
-use tns::ttc::message::{
-    ColumnMetadata, ErrorInfo, decode_describe_info, msg_type, skip_row_header,
-};
+use tns::ttc::buf::TtcError;
+use tns::ttc::message::ColumnMetadata;
 use tns::ttc::types::{DateTime, Decimal, ora_type};
 
 /// Compile-time capabilities python-oracledb 26.1.0 sends, before the field version (index
@@ -180,131 +177,6 @@ fn decode_binary_float(b: &[u8]) -> Result<f64, TtcError> {
         .ok_or_else(|| TtcError::invalid("BINARY_FLOAT/DOUBLE value", format!("{} bytes", b.len())))
 }
 
-/// One message of a call's response, as the session needs it.
-#[derive(Debug, Clone, PartialEq)]
-pub(crate) enum ResponseMsg {
-    /// PARAMETER key/value pairs (auth).
-    Pairs(Vec<KeyValue>),
-    /// DESCRIBE_INFO.
-    Describe(Vec<ColumnMetadata>),
-    /// One row (already expanded with the bit vector).
-    Row(Vec<Option<Vec<u8>>>),
-    /// BIT_VECTOR for the next row: which columns are sent.
-    BitVector(Vec<u8>),
-    /// Something to skip (ROW_HEADER, execute PARAMETER block, WARNING).
-    Skip,
-    /// End-of-call ERROR.
-    End(ErrorInfo),
-    /// STATUS (ends the call).
-    Status(u32),
-}
-
-/// What the decoder needs to know about the call in progress.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum ResponseKind {
-    /// Auth phases: PARAMETER carries key/value pairs.
-    Auth,
-    /// Any other call: PARAMETER is the execute return-parameter block.
-    Call,
-}
-
-/// Decodes one response message. `columns` splits ROW_DATA; `prev_row` and `bit_vector`
-/// restore the columns a server left out of a row (duplicate-column compression).
-pub(crate) fn decode_response_msg(
-    r: &mut Reader<'_>,
-    fv: u8,
-    kind: ResponseKind,
-    columns: &[ColumnMetadata],
-    prev_row: Option<&[Option<Vec<u8>>]>,
-    bit_vector: Option<&[u8]>,
-) -> Result<ResponseMsg, TtcError> {
-    let t = r.u8("response message type")?;
-    match t {
-        msg_type::PARAMETER => match kind {
-            ResponseKind::Auth => {
-                let n = r.ub2("parameter pair count")?;
-                let pairs = (0..n)
-                    .map(|_| r.key_value())
-                    .collect::<Result<Vec<_>, _>>()?;
-                Ok(ResponseMsg::Pairs(pairs))
-            }
-            ResponseKind::Call => {
-                skip_return_parameters(r)?;
-                Ok(ResponseMsg::Skip)
-            }
-        },
-        msg_type::DESCRIBE_INFO => Ok(ResponseMsg::Describe(decode_describe_info(r, fv)?)),
-        msg_type::ROW_HEADER => {
-            skip_row_header(r)?;
-            Ok(ResponseMsg::Skip)
-        }
-        msg_type::ROW_DATA => {
-            let mut row = Vec::with_capacity(columns.len());
-            for (i, c) in columns.iter().enumerate() {
-                let sent = bit_vector
-                    .is_none_or(|bv| bv.get(i / 8).is_some_and(|byte| byte & (1 << (i % 8)) != 0));
-                if !sent {
-                    row.push(prev_row.and_then(|p| p.get(i).cloned()).flatten());
-                    continue;
-                }
-                if c.buffer_size == 0 {
-                    row.push(None);
-                    continue;
-                }
-                row.push(r.dalc("column value")?.filter(|b| !b.is_empty()));
-            }
-            Ok(ResponseMsg::Row(row))
-        }
-        msg_type::BIT_VECTOR => {
-            r.ub2("bit vector column count")?;
-            let n = columns.len().div_ceil(8);
-            Ok(ResponseMsg::BitVector(r.take(n, "bit vector")?.to_vec()))
-        }
-        msg_type::WARNING => {
-            r.ub2("warning number")?;
-            let len = r.ub2("warning length")?;
-            r.ub2("warning flags")?;
-            if len > 0 {
-                r.take(usize::from(len), "warning text")?;
-            }
-            Ok(ResponseMsg::Skip)
-        }
-        msg_type::END_OF_RESPONSE => Ok(ResponseMsg::Skip),
-        msg_type::ERROR => Ok(ResponseMsg::End(ErrorInfo::decode(r, fv)?)),
-        msg_type::STATUS => {
-            let s = r.ub4("call status")?;
-            r.ub2("end-to-end sequence")?;
-            Ok(ResponseMsg::Status(s))
-        }
-        other => Err(TtcError::invalid(
-            "response message type",
-            format!("unsupported message type {other}"),
-        )),
-    }
-}
-
-/// The execute-time PARAMETER (return parameters) block: al8o4 values, transaction
-/// context, key/value pairs, registration info.
-fn skip_return_parameters(r: &mut Reader<'_>) -> Result<(), TtcError> {
-    let n = r.ub2("return parameter count")?;
-    for _ in 0..n {
-        r.ub4("return parameter")?;
-    }
-    let len = r.ub2("transaction context length")?;
-    if len > 0 {
-        r.take(usize::from(len), "transaction context")?;
-    }
-    let n = r.ub2("return key/value count")?;
-    for _ in 0..n {
-        r.key_value()?;
-    }
-    let len = r.ub2("registration info length")?;
-    if len > 0 {
-        r.take(usize::from(len), "registration info")?;
-    }
-    Ok(())
-}
-
 /// How a statement is sent, decided from its first keyword (comments skipped), as
 /// python-oracledb classifies it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -438,21 +310,6 @@ mod tests {
         }
 
         proptest! {
-            /// Whatever a server sends, decoding a response message returns a value or an
-            /// error; it never panics.
-            #[test]
-            fn response_decoder_never_panics(bytes in proptest::collection::vec(any::<u8>(), 0..512),
-                                              fv in prop_oneof![Just(8u8), Just(12u8), Just(24u8)]) {
-                let cols = columns();
-                for kind in [ResponseKind::Auth, ResponseKind::Call] {
-                    let mut r = Reader::new(&bytes);
-                    let prev = vec![Some(vec![1u8]); cols.len()];
-                    let _ = decode_response_msg(&mut r, fv, kind, &cols, Some(&prev), Some(&[0x05]));
-                    let mut r = Reader::new(&bytes);
-                    let _ = decode_response_msg(&mut r, fv, kind, &cols, None, None);
-                }
-            }
-
             /// Column values of any length and content decode or fail cleanly.
             #[test]
             fn value_decoder_never_panics(bytes in proptest::collection::vec(any::<u8>(), 0..40)) {

@@ -662,15 +662,16 @@ mod tests {
     fn accepts_a_captured_python_oracledb_login() {
         use crate::packet::{self, LengthMode, Packet};
         use crate::ttc::buf::Reader;
-        use crate::ttc::message::{ResponseMessage, decode_response_message};
         use crate::ttc::request::{Call, DecodeContext, Request, RequestDecoder};
+        use crate::ttc::response::{ResponseDecoder, ResponseKind, ResponseMessage};
 
         fn params(file: &[u8]) -> Vec<KeyValue> {
             let (p, _) = packet::decode(file, LengthMode::Large).unwrap().unwrap();
             let Packet::Data(d) = p else {
                 panic!("not data")
             };
-            match decode_response_message(&mut Reader::new(&d.payload), 12, &[]).unwrap() {
+            let mut dec = ResponseDecoder::new(12, ResponseKind::Auth, Vec::new());
+            match dec.decode(&mut Reader::new(&d.payload)).unwrap() {
                 ResponseMessage::Parameters(kv) => kv,
                 other => panic!("{other:?}"),
             }

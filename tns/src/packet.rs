@@ -6,11 +6,16 @@
 //! frame bytes the same way. No I/O: [`decode`] takes whatever bytes have arrived and answers
 //! "a complete packet and how many bytes it used" or "need more" (`Ok(None)`).
 //!
+//! Bodies are read with the crate's one byte reader, [`crate::ttc::buf::Reader`]: a field
+//! that runs past the end of a packet is [`DecodeError::Truncated`], named.
+//!
 //! Length modes: every packet up to and including the ACCEPT carries a 2-byte length; once a
 //! version ≥ 315 has been accepted, every packet in both directions carries a 4-byte length
 //! ([`LengthMode`]). The caller knows which phase it is in and says so.
 
 use thiserror::Error;
+
+use crate::ttc::buf::{Reader, TtcError};
 
 /// Size of the TNS packet header.
 pub const HEADER_LEN: usize = 8;
@@ -281,36 +286,44 @@ impl Connect {
     }
 
     fn decode_body(header_flags: u8, body: &[u8]) -> Result<(Self, usize), DecodeError> {
-        let mut r = BodyReader::new("CONNECT", body);
-        let version = r.u16("version")?;
-        let version_min = r.u16("lowest version")?;
-        let service_options = r.u16("service options")?;
-        let sdu16 = r.u16("SDU")?;
-        let tdu16 = r.u16("TDU")?;
-        let nt_chars = r.u16("NT protocol characteristics")?;
-        let turnaround = r.u16("line turnaround")?;
-        let v1 = r.take("value of one", 2)?;
+        read_body("CONNECT", body, |r| {
+            Self::read_fields(header_flags, body, r)
+        })
+    }
+
+    fn read_fields(
+        header_flags: u8,
+        body: &[u8],
+        r: &mut Reader<'_>,
+    ) -> Result<(Self, usize), TtcError> {
+        let version = r.u16be("version")?;
+        let version_min = r.u16be("lowest version")?;
+        let service_options = r.u16be("service options")?;
+        let sdu16 = r.u16be("SDU")?;
+        let tdu16 = r.u16be("TDU")?;
+        let nt_chars = r.u16be("NT protocol characteristics")?;
+        let turnaround = r.u16be("line turnaround")?;
+        let v1 = r.take(2, "value of one")?;
         let value_of_one = [v1[0], v1[1]];
-        let cd_len = usize::from(r.u16("connect data length")?);
-        let cd_off = usize::from(r.u16("connect data offset")?);
-        let max_receivable = r.u32("max receivable connect data")?;
+        let cd_len = usize::from(r.u16be("connect data length")?);
+        let cd_off = usize::from(r.u16be("connect data offset")?);
+        let max_receivable = r.u32be("max receivable connect data")?;
         let nsi0 = r.u8("NSI flags 0")?;
         let nsi1 = r.u8("NSI flags 1")?;
         // The fields after the NSI flags exist only in packets long enough to hold them.
         let (mut sdu32, mut tdu32, mut cf1, mut cf2) = (0, 0, 0, 0);
         if body.len() >= 74 - HEADER_LEN {
-            r.take("obsolete area", 24)?;
-            sdu32 = r.u32("SDU (32-bit)")?;
-            tdu32 = r.u32("TDU (32-bit)")?;
-            cf1 = r.u32("connect flags 1")?;
-            cf2 = r.u32("connect flags 2")?;
+            r.take(24, "obsolete area")?;
+            sdu32 = r.u32be("SDU (32-bit)")?;
+            tdu32 = r.u32be("TDU (32-bit)")?;
+            cf1 = r.u32be("connect flags 1")?;
+            cf2 = r.u32be("connect flags 2")?;
         }
         if cd_len > 0 && cd_off < HEADER_LEN {
-            return Err(DecodeError::Invalid {
-                packet: "CONNECT",
-                reading: "connect data offset",
-                detail: format!("offset {cd_off} inside the header"),
-            });
+            return Err(TtcError::invalid(
+                "connect data offset",
+                format!("offset {cd_off} inside the header"),
+            ));
         }
         let start = cd_off.saturating_sub(HEADER_LEN);
         let inline = if cd_len > 0 && start + cd_len <= body.len() {
@@ -432,48 +445,49 @@ impl Accept {
     }
 
     fn decode_body(body: &[u8]) -> Result<Self, DecodeError> {
-        let mut r = BodyReader::new("ACCEPT", body);
-        let version = r.u16("version")?;
-        let service_options = r.u16("service options")?;
-        let sdu16 = r.u16("SDU")?;
-        let tdu16 = r.u16("TDU")?;
-        r.take("value of one", 2)?;
-        let data_len = usize::from(r.u16("accept data length")?);
-        let data_off = usize::from(r.u16("accept data offset")?);
-        let nsi0 = r.u8("NSI flags 0")?;
-        let nsi1 = r.u8("NSI flags 1")?;
-        let (mut sdu, mut tdu, mut compression, mut flags2) =
-            (u32::from(sdu16), u32::from(tdu16), 0, 0);
-        if version >= VERSION_LARGE_SDU {
-            r.take("timeouts and reconnect address", 8)?;
-            sdu = r.u32("SDU (32-bit)")?;
-            tdu = r.u32("TDU (32-bit)")?;
-            compression = r.u8("compression flags")?;
-            if version >= 318 && body.len() >= 45 - HEADER_LEN {
-                flags2 = r.u32("flags 2")?;
+        read_body("ACCEPT", body, |r| {
+            let version = r.u16be("version")?;
+            let service_options = r.u16be("service options")?;
+            let sdu16 = r.u16be("SDU")?;
+            let tdu16 = r.u16be("TDU")?;
+            r.take(2, "value of one")?;
+            let data_len = usize::from(r.u16be("accept data length")?);
+            let data_off = usize::from(r.u16be("accept data offset")?);
+            let nsi0 = r.u8("NSI flags 0")?;
+            let nsi1 = r.u8("NSI flags 1")?;
+            let (mut sdu, mut tdu, mut compression, mut flags2) =
+                (u32::from(sdu16), u32::from(tdu16), 0, 0);
+            if version >= VERSION_LARGE_SDU {
+                r.take(8, "timeouts and reconnect address")?;
+                sdu = r.u32be("SDU (32-bit)")?;
+                tdu = r.u32be("TDU (32-bit)")?;
+                compression = r.u8("compression flags")?;
+                if version >= 318 && body.len() >= 45 - HEADER_LEN {
+                    flags2 = r.u32be("flags 2")?;
+                }
             }
-        }
-        let data = if data_len > 0 && data_off >= HEADER_LEN {
-            let s = data_off - HEADER_LEN;
-            body.get(s..s + data_len)
-                .ok_or(DecodeError::Truncated {
-                    packet: "ACCEPT",
-                    reading: "accept data",
-                })?
-                .to_vec()
-        } else {
-            Vec::new()
-        };
-        Ok(Accept {
-            version,
-            service_options,
-            sdu,
-            tdu,
-            nsi0,
-            nsi1,
-            compression,
-            flags2,
-            data,
+            let data = if data_len > 0 && data_off >= HEADER_LEN {
+                let s = data_off - HEADER_LEN;
+                body.get(s..s + data_len)
+                    .ok_or(TtcError::NeedMore {
+                        reading: "accept data",
+                        needed: (s + data_len).saturating_sub(body.len()).max(1),
+                    })?
+                    .to_vec()
+            } else {
+                Vec::new()
+            };
+            Ok(Accept {
+                version,
+                service_options,
+                sdu,
+                tdu,
+                nsi0,
+                nsi1,
+                compression,
+                flags2,
+                data,
+            })
         })
     }
 }
@@ -524,15 +538,16 @@ impl Refuse {
     }
 
     fn decode_body(body: &[u8]) -> Result<Self, DecodeError> {
-        let mut r = BodyReader::new("REFUSE", body);
-        let user_reason = r.u8("user reason")?;
-        let system_reason = r.u8("system reason")?;
-        let len = usize::from(r.u16("refuse text length")?);
-        let text = r.take("refuse text", len)?;
-        Ok(Refuse {
-            user_reason,
-            system_reason,
-            text: String::from_utf8_lossy(text).into_owned(),
+        read_body("REFUSE", body, |r| {
+            let user_reason = r.u8("user reason")?;
+            let system_reason = r.u8("system reason")?;
+            let len = usize::from(r.u16be("refuse text length")?);
+            let text = r.take(len, "refuse text")?;
+            Ok(Refuse {
+                user_reason,
+                system_reason,
+                text: String::from_utf8_lossy(text).into_owned(),
+            })
         })
     }
 }
@@ -847,8 +862,7 @@ pub fn decode(buf: &[u8], mode: LengthMode) -> Result<Option<(Packet, usize)>, D
         packet_type::ACCEPT => Packet::Accept(Accept::decode_body(body)?),
         packet_type::REFUSE => Packet::Refuse(Refuse::decode_body(body)?),
         packet_type::REDIRECT => {
-            let mut r = BodyReader::new("REDIRECT", body);
-            let data_len = r.u16("redirect data length")?;
+            let data_len = read_body("REDIRECT", body, |r| r.u16be("redirect data length"))?;
             Packet::Redirect(RedirectHeader {
                 header_flags: flags,
                 data_len,
@@ -859,25 +873,24 @@ pub fn decode(buf: &[u8], mode: LengthMode) -> Result<Option<(Packet, usize)>, D
             header_flags: flags,
         },
         packet_type::DATA => {
-            let mut r = BodyReader::new("DATA", body);
-            let data_flags = r.u16("data flags")?;
+            let data_flags = read_body("DATA", body, |r| r.u16be("data flags"))?;
             Packet::Data(Data {
                 flags: data_flags,
                 payload: body[2..].to_vec(),
             })
         }
         packet_type::MARKER => {
-            let mut r = BodyReader::new("MARKER", body);
-            r.u8("marker type")?;
-            r.u8("marker data byte 1")?;
-            let k = r.u8("marker kind")?;
+            let k = read_body("MARKER", body, |r| {
+                r.u8("marker type")?;
+                r.u8("marker data byte 1")?;
+                r.u8("marker kind")
+            })?;
             Packet::Marker(Marker {
                 kind: MarkerKind::from_code(k),
             })
         }
         packet_type::CONTROL => {
-            let mut r = BodyReader::new("CONTROL", body);
-            let command = r.u16("control command")?;
+            let command = read_body("CONTROL", body, |r| r.u16be("control command"))?;
             Packet::Control(Control {
                 command,
                 data: body[2..].to_vec(),
@@ -949,49 +962,27 @@ fn put_u32(out: &mut Vec<u8>, v: u32) {
     out.extend_from_slice(&v.to_be_bytes());
 }
 
-/// Big-endian reader over a packet body that names the field it was reading on error.
-struct BodyReader<'a> {
+/// Reads a packet body with the crate's one byte reader ([`Reader`]). The body is complete
+/// (framing already split it off), so running out of bytes is a truncated packet, named with
+/// the field being read.
+fn read_body<'a, T>(
     packet: &'static str,
-    buf: &'a [u8],
-    pos: usize,
-}
-
-impl<'a> BodyReader<'a> {
-    fn new(packet: &'static str, buf: &'a [u8]) -> Self {
-        BodyReader {
+    body: &'a [u8],
+    read: impl FnOnce(&mut Reader<'a>) -> Result<T, TtcError>,
+) -> Result<T, DecodeError> {
+    read(&mut Reader::new(body)).map_err(|e| match e {
+        TtcError::NeedMore { reading, .. } => DecodeError::Truncated { packet, reading },
+        TtcError::Invalid { reading, detail } => DecodeError::Invalid {
             packet,
-            buf,
-            pos: 0,
-        }
-    }
-
-    fn take(&mut self, reading: &'static str, n: usize) -> Result<&'a [u8], DecodeError> {
-        let end = self
-            .pos
-            .checked_add(n)
-            .filter(|&e| e <= self.buf.len())
-            .ok_or(DecodeError::Truncated {
-                packet: self.packet,
-                reading,
-            })?;
-        let s = &self.buf[self.pos..end];
-        self.pos = end;
-        Ok(s)
-    }
-
-    fn u8(&mut self, reading: &'static str) -> Result<u8, DecodeError> {
-        Ok(self.take(reading, 1)?[0])
-    }
-
-    fn u16(&mut self, reading: &'static str) -> Result<u16, DecodeError> {
-        let b = self.take(reading, 2)?;
-        Ok(u16::from_be_bytes([b[0], b[1]]))
-    }
-
-    fn u32(&mut self, reading: &'static str) -> Result<u32, DecodeError> {
-        let b = self.take(reading, 4)?;
-        Ok(u32::from_be_bytes([b[0], b[1], b[2], b[3]]))
-    }
+            reading,
+            detail,
+        },
+        other => DecodeError::Invalid {
+            packet,
+            reading: "body",
+            detail: other.to_string(),
+        },
+    })
 }
 
 #[cfg(test)]

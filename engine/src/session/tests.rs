@@ -4,13 +4,13 @@
 use super::*;
 use tns::ttc::buf::Reader;
 use tns::ttc::message::{
-    ColumnMetadata, DataTypesRequest, ProtocolRequest, ResponseMessage, decode_response_message,
-    function, skip_data_types_reply,
+    ColumnMetadata, DataTypesRequest, ProtocolRequest, function, skip_data_types_reply,
 };
 use tns::ttc::request::{
     write_auth, write_close_cursors, write_execute, write_fetch, write_function_header,
     write_reexecute,
 };
+use tns::ttc::response::{ResponseDecoder, ResponseKind, ResponseMessage};
 use tns::ttc::types::Decimal;
 
 struct StaticCreds(Vec<(String, Verifier)>);
@@ -83,7 +83,9 @@ fn messages(bytes: &[u8], cols: &mut Vec<ColumnMetadata>) -> Vec<ResponseMessage
     let mut r = Reader::new(bytes);
     let mut out = Vec::new();
     while !r.is_empty() {
-        let m = decode_response_message(&mut r, 12, cols).unwrap();
+        // PARAMETER decodes as key/value pairs: the engine sends it only in the AUTH phases.
+        let mut dec = ResponseDecoder::new(12, ResponseKind::Auth, cols.clone());
+        let m = dec.decode(&mut r).unwrap();
         if let ResponseMessage::Describe(c) = &m {
             *cols = c.clone();
         }

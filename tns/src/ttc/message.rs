@@ -1,7 +1,8 @@
 //! TTC messages in both directions: the server replies (protocol, data types, PARAMETER
-//! key/values, DESCRIBE_INFO, ROW_HEADER, ROW_DATA, end-of-call ERROR, STATUS) with their
-//! decoders for the client side, and the client calls with their encoders (the request
-//! decoder for the server side lives in [`super::request`]).
+//! key/values, DESCRIBE_INFO, ROW_HEADER, ROW_DATA, end-of-call ERROR, STATUS) with the
+//! decoders of their parts for the client side, and the client calls with their encoders.
+//! The decoder of a whole response is [`super::response`]; the request decoder for the
+//! server side is [`super::request`].
 //!
 //! Field-version gates are explicit: every layout that changes with the negotiated field
 //! version takes it as a parameter.
@@ -587,22 +588,6 @@ pub fn encode_row_data(w: &mut Writer, columns: &[ColumnMetadata], values: &[Raw
     }
 }
 
-/// Decodes one ROW_DATA message after its type byte (client side).
-pub fn decode_row_data(
-    r: &mut Reader<'_>,
-    columns: &[ColumnMetadata],
-) -> Result<Vec<RawValue>, TtcError> {
-    columns
-        .iter()
-        .map(|c| {
-            if c.buffer_size == 0 {
-                return Ok(None);
-            }
-            Ok(r.dalc("column value")?.filter(|b| !b.is_empty()))
-        })
-        .collect()
-}
-
 /// The end-of-call ERROR message (also the success "status" of most calls).
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct ErrorInfo {
@@ -752,54 +737,4 @@ fn expect_type(r: &mut Reader<'_>, want: u8, reading: &'static str) -> Result<()
         ));
     }
     Ok(())
-}
-
-/// One message of a server response, as the client side decodes it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ResponseMessage {
-    /// PARAMETER key/values (auth replies).
-    Parameters(Vec<KeyValue>),
-    /// DESCRIBE_INFO.
-    Describe(Vec<ColumnMetadata>),
-    /// ROW_HEADER (skipped content).
-    RowHeader,
-    /// One row.
-    Row(Vec<RawValue>),
-    /// End-of-call ERROR; ends the response.
-    Error(ErrorInfo),
-    /// STATUS; ends the response.
-    Status {
-        /// Call status.
-        call_status: u32,
-    },
-}
-
-/// Decodes one server response message (client side). `columns` are the columns of the
-/// current describe, needed to split ROW_DATA; `in_auth` selects the key/value shape of
-/// PARAMETER messages.
-pub fn decode_response_message(
-    r: &mut Reader<'_>,
-    fv: u8,
-    columns: &[ColumnMetadata],
-) -> Result<ResponseMessage, TtcError> {
-    let t = r.u8("response message type")?;
-    match t {
-        msg_type::PARAMETER => Ok(ResponseMessage::Parameters(decode_parameter_pairs(r)?)),
-        msg_type::DESCRIBE_INFO => Ok(ResponseMessage::Describe(decode_describe_info(r, fv)?)),
-        msg_type::ROW_HEADER => {
-            skip_row_header(r)?;
-            Ok(ResponseMessage::RowHeader)
-        }
-        msg_type::ROW_DATA => Ok(ResponseMessage::Row(decode_row_data(r, columns)?)),
-        msg_type::ERROR => Ok(ResponseMessage::Error(ErrorInfo::decode(r, fv)?)),
-        msg_type::STATUS => {
-            let call_status = r.ub4("call status")?;
-            r.ub2("end-to-end sequence")?;
-            Ok(ResponseMessage::Status { call_status })
-        }
-        other => Err(TtcError::invalid(
-            "response message type",
-            format!("unsupported message type {other}"),
-        )),
-    }
 }
