@@ -473,6 +473,29 @@ mod tests {
     }
 
     #[test]
+    fn trailing_bytes_are_refused_by_expect_end() {
+        let mut r = Reader::new(&[1, 7, 9]);
+        r.ub4("value").unwrap();
+        assert_eq!(
+            r.expect_end("value"),
+            Err(TtcError::invalid("value", "1 trailing bytes"))
+        );
+        r.u8("last").unwrap();
+        assert_eq!(r.expect_end("value"), Ok(()));
+    }
+
+    #[test]
+    fn need_more_says_how_many_bytes_are_missing() {
+        assert_eq!(
+            Reader::new(&[0xFE, 4, 0, 0, 0x80, 0, 1, 2]).dalc("bind value"),
+            Err(TtcError::NeedMore {
+                reading: "bind value",
+                needed: 0x8000 - 2
+            })
+        );
+    }
+
+    #[test]
     fn key_value_matches_the_auth_challenge_layout() {
         let mut w = Writer::new();
         w.key_value(&KeyValue::new("AUTH_VFR_DATA", "0011", 0x4815));
