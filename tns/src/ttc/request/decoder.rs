@@ -216,6 +216,11 @@ impl RequestDecoder {
         self.logged_on = ctx.logged_on;
         let limit = ctx.max_request();
         if self.pending() == 0 {
+            if self.overflow {
+                // What `push` dropped followed the requests already returned.
+                self.clear();
+                return Err(TtcError::TooLarge { limit });
+            }
             return Ok(None);
         }
         {

@@ -576,6 +576,83 @@ fn pre_login_push_keeps_at_most_the_cap() {
     assert!(matches!(req, Request::DataTypes(_)));
 }
 
+/// Bytes `push` dropped before login are never silently skipped: a complete request kept
+/// before them is returned, then the overflow is an error, not a fresh start mid-stream.
+#[test]
+fn pre_login_overflow_after_a_complete_request_is_an_error() {
+    let mut stream = b"\x01\x06\x00python-oracledb\x00".to_vec();
+    let protocol_len = stream.len();
+    stream.extend(std::iter::repeat_n(0u8, PRE_LOGIN_MAX_REQUEST));
+    let pre = DecodeContext::default();
+    let mut d = RequestDecoder::new();
+    d.push(&stream);
+    assert!(matches!(
+        d.next_request(&pre),
+        Ok(Some(Request::Protocol(_)))
+    ));
+    assert_eq!(d.pending(), PRE_LOGIN_MAX_REQUEST + 1 - protocol_len);
+    // The rest kept is zeros: message type 0 is invalid, whatever was dropped.
+    assert!(matches!(
+        d.next_request(&pre),
+        Err(TtcError::Invalid { .. })
+    ));
+    // PROTOCOL, then a DATA_TYPES that ends exactly where `push` stops keeping bytes, then
+    // more: both requests are returned, then the dropped bytes are an error.
+    let protocol = &stream[..protocol_len];
+    let data_types = data_types_of_len(PRE_LOGIN_MAX_REQUEST + 1 - protocol_len);
+    let mut d = RequestDecoder::new();
+    d.push(protocol);
+    d.push(&data_types);
+    d.push(protocol);
+    assert!(matches!(
+        d.next_request(&pre),
+        Ok(Some(Request::Protocol(_)))
+    ));
+    assert!(matches!(
+        d.next_request(&pre),
+        Ok(Some(Request::DataTypes(_)))
+    ));
+    assert_eq!(d.pending(), 0);
+    assert_eq!(
+        d.next_request(&pre),
+        Err(TtcError::TooLarge {
+            limit: PRE_LOGIN_MAX_REQUEST
+        })
+    );
+    assert_eq!(d.next_request(&pre), Ok(None));
+    // One byte more than the cap, complete in one push: refused though complete.
+    let mut d = RequestDecoder::new();
+    d.push(&data_types_of_len(PRE_LOGIN_MAX_REQUEST + 1));
+    assert_eq!(
+        d.next_request(&pre),
+        Err(TtcError::TooLarge {
+            limit: PRE_LOGIN_MAX_REQUEST
+        })
+    );
+    let mut d = RequestDecoder::new();
+    d.push(&data_types_of_len(PRE_LOGIN_MAX_REQUEST));
+    assert!(matches!(
+        d.next_request(&pre),
+        Ok(Some(Request::DataTypes(_)))
+    ));
+}
+
+/// A complete DATA_TYPES request of exactly `len` bytes (the compile caps take up the
+/// remainder of the 8-byte type entries).
+fn data_types_of_len(len: usize) -> Vec<u8> {
+    let caps = (len - 11) % 8;
+    let mut v = vec![msg_type::DATA_TYPES, 0x69, 0x03, 0x69, 0x03, 0x03];
+    v.push(caps as u8);
+    v.extend(std::iter::repeat_n(0u8, caps));
+    v.extend_from_slice(&[0x01, 0x02]);
+    while v.len() + 2 < len {
+        v.extend_from_slice(&[0x00, 0x01, 0x00, 0x01, 0x00, 0x01, 0x00, 0x00]);
+    }
+    v.extend_from_slice(&[0, 0]);
+    assert_eq!(v.len(), len);
+    v
+}
+
 /// Before login only PROTOCOL, DATA_TYPES and the AUTH calls decode; anything else is
 /// refused as soon as its function code is read, naming it.
 #[test]
