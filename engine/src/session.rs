@@ -261,8 +261,10 @@ impl Session {
                     out.push(self.error_bytes_action(ttc_error(&e)));
                     // Before login nothing but the login exchange is accepted: a client that
                     // sends anything else is refused and the connection closed, so an
-                    // unauthenticated peer cannot make the server buffer or parse more.
-                    if !self.logged_on() {
+                    // unauthenticated peer cannot make the server buffer or parse more. A
+                    // request over the cap closes in every phase: the rest of it would
+                    // otherwise be read as new requests.
+                    if !self.logged_on() || matches!(e, TtcError::TooLarge { .. }) {
                         out.push(Action::Close);
                     }
                     break;

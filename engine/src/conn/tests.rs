@@ -5,8 +5,9 @@ use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
 use tns::packet::{self, Connect, Data, LengthMode, Packet};
-use tns::ttc::buf::Writer;
+use tns::ttc::buf::{KeyValue, Writer};
 use tns::ttc::message::ProtocolRequest;
+use tns::ttc::request::{Auth, write_auth};
 
 use super::*;
 use crate::port::LocalInstance;
@@ -169,6 +170,43 @@ fn a_call_other_than_the_login_before_login_is_refused_and_closed() {
     let out = c.poll_transmit().expect("an error answer");
     assert!(!out.is_empty());
     assert_eq!(c.end(), Some(SessionEnd::Closed));
+}
+
+#[test]
+fn a_10_mb_login_flood_is_refused_after_at_most_64_kib() {
+    let inst = Arc::new(LocalInstance::new("t", 1));
+    let (mut c, a) = accepted(&inst, 8192);
+    c.handle_bytes(Instant::now(), &data(&protocol_request()));
+    assert!(c.poll_transmit().is_some());
+    // A well-formed AUTH phase one whose user name is 10 MB long, in SDU-sized packets.
+    let mut w = Writer::new();
+    write_auth(
+        &mut w,
+        tns::ttc::message::function::AUTH_PHASE_ONE,
+        1,
+        0,
+        &Auth {
+            user: "X".repeat(10 << 20),
+            mode: 1,
+            pairs: vec![KeyValue::new("AUTH_PROGRAM_NM", "flood", 0)],
+        },
+    );
+    let flood = packet::encode_data_packets(w.as_bytes(), a.sdu, LengthMode::Large, 0);
+    let mut fed = 0;
+    for chunk in flood.chunks(16 * 1024) {
+        if c.is_closed() {
+            break;
+        }
+        c.handle_bytes(Instant::now(), chunk);
+        fed += chunk.len();
+    }
+    assert_eq!(c.end(), Some(SessionEnd::Closed));
+    assert!(
+        fed <= 64 * 1024 + 16 * 1024,
+        "refused only after {fed} bytes"
+    );
+    assert!(c.poll_transmit().is_some(), "the refusal is answered");
+    assert!(inst.open_sessions().is_empty());
 }
 
 #[test]
