@@ -978,8 +978,10 @@ impl Sga {
             );
             return Err(missing);
         }
-        os::futex_wake_all(&slot.kill);
+        // Dispatchers see the kill (and close an IMMEDIATE victim's circuit) before a shared
+        // server woken by the futex can hand back the victim's ORA-00028.
         self.bump_kill_seq();
+        os::futex_wake_all(&slot.kill);
         let was_active = slot.status.load(Ordering::Acquire) == SessionStatus::Active as u32;
         let mut signalled = false;
         if request.closes_connection()

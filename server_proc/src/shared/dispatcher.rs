@@ -333,8 +333,16 @@ impl Dispatcher {
                     p.response_dequeued(done.sent_at.elapsed());
                 }
                 let t = done.circuit;
+                // A circuit killed IMMEDIATE/DISCONNECT while its call was out is closed, not
+                // answered: its client sees what a dedicated server's client sees when the
+                // process ends.
+                self.look_at_kills(process);
                 // A circuit that went away meanwhile: dropping the session frees its slot.
                 if let Some(c) = self.circuits.get_mut(&t) {
+                    if done.close && !c.broken {
+                        let _ = c.stream.shutdown(std::net::Shutdown::Both);
+                        c.broken = true;
+                    }
                     c.out = false;
                     c.conn.finish_request(done.runner);
                     if let Some(s) = &c.slot {

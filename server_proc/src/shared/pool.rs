@@ -17,10 +17,10 @@ use std::time::{Duration, Instant};
 use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
 use mio::Waker;
 
-use engine::{Input, SessionRunner};
+use engine::{Input, SessionRunner, SessionSlot};
 
 use crate::sga::shared::{CircuitRef, queue, status};
-use crate::sga::{ProcessHandle, ProcessKind, ProcessSpec, Sga};
+use crate::sga::{KillRequest, ProcessHandle, ProcessKind, ProcessSpec, Sga};
 
 use super::SharedError;
 
@@ -73,6 +73,9 @@ pub struct Done {
     pub runner: Box<SessionRunner>,
     /// When it was queued for the dispatcher.
     pub sent_at: Instant,
+    /// The session was killed IMMEDIATE/DISCONNECT during the call: the dispatcher closes
+    /// the circuit without sending the reply, as a dedicated server's process ends.
+    pub close: bool,
 }
 
 /// The shared servers.
@@ -307,6 +310,15 @@ fn serve(sga: &Sga, process: Option<&ProcessHandle>, w: Work) {
             p.count_break();
         }
     }
+    // Whether an IMMEDIATE/DISCONNECT kill is pending on the session, looked at just
+    // before each step that may answer it with ORA-00028 (and free its slot).
+    let closing = |slot: Option<SessionSlot>| {
+        slot.is_some_and(|s| {
+            sga.kill_pending_of(s.sid, s.serial)
+                .is_some_and(KillRequest::closes_connection)
+        })
+    };
+    let mut close = closing(slot);
     runner.handle_input(Instant::now(), input);
     // The runner's deadlines include a kill check every KILL_POLL, so a BREAK is seen
     // within that time too.
@@ -322,6 +334,7 @@ fn serve(sga: &Sga, process: Option<&ProcessHandle>, w: Work) {
         if !wait.is_zero() {
             std::thread::sleep(wait.min(Duration::from_millis(100)));
         }
+        close = close || closing(runner.session().slot());
         runner.handle_timeout(Instant::now());
     }
     // The session of a login that just completed is known only now.
@@ -349,6 +362,7 @@ fn serve(sga: &Sga, process: Option<&ProcessHandle>, w: Work) {
         circuit,
         runner,
         sent_at: Instant::now(),
+        close,
     };
     if reply.tx.send(done).is_ok() {
         let _ = reply.waker.wake();
