@@ -1446,3 +1446,34 @@ fn nodelay_of(pid: u32, fd: u32) -> Option<bool> {
     let stream = TcpStream::from(unsafe { OwnedFd::from_raw_fd(dup) });
     stream.nodelay().ok()
 }
+
+#[test]
+fn a_client_that_stalls_after_accept_is_closed_at_the_inbound_connect_timeout() {
+    let home = TestHome::new();
+    home.write_admin("sqlnet.ora", "SQLNET.INBOUND_CONNECT_TIMEOUT = 2\n");
+    let l = start(&home, &[]);
+    let (mut session, p) = raw_connect(
+        l.port,
+        &descriptor(l.port, &format!("(SERVICE_NAME={SERVICE})")),
+    );
+    assert!(matches!(p, Packet::Accept(_)), "{p:?}");
+    let started = std::time::Instant::now();
+    // The client says nothing more; the dedicated server closes the connection after 2 s
+    // (ORA-03136 in its log) instead of waiting for the login forever.
+    session
+        .set_read_timeout(Some(std::time::Duration::from_secs(15)))
+        .expect("timeout");
+    let mut buf = [0u8; 64];
+    let n = match session.read(&mut buf) {
+        Ok(n) => n,
+        Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => 0,
+        Err(e) => panic!("expected the server to close, got {e}"),
+    };
+    assert_eq!(n, 0, "the server closes without a word");
+    let waited = started.elapsed();
+    assert!(
+        waited >= std::time::Duration::from_millis(1500)
+            && waited < std::time::Duration::from_secs(12),
+        "closed after {waited:?}"
+    );
+}
