@@ -1477,3 +1477,25 @@ fn a_client_that_stalls_after_accept_is_closed_at_the_inbound_connect_timeout() 
         "closed after {waited:?}"
     );
 }
+
+#[test]
+fn control_bytes_in_a_descriptor_make_exactly_one_listener_log_line() {
+    let home = TestHome::new();
+    let l = start(&home, &[]);
+    let before = home.listener_log().lines().count();
+    let (_s, p) = raw_connect(
+        l.port,
+        &descriptor(l.port, "(SERVICE_NAME=no\nsuch\r\0svc)"),
+    );
+    let code = refuse_code(&p);
+    assert!(wait_until(WAIT, || home
+        .listener_log()
+        .contains(&format!("TNS-{code}: "))));
+    let log = home.listener_log();
+    let added: Vec<&str> = log.lines().skip(before).collect();
+    // The connect line and its TNS- line, nothing forged by the client's newline.
+    assert_eq!(added.len(), 2, "{added:#?}");
+    assert!(added[0].contains("no\\x0Asuch\\x0D\\x00svc"), "{added:#?}");
+    assert!(added[1].starts_with(&format!("TNS-{code}: ")), "{added:#?}");
+    assert!(!log.contains('\0'));
+}
