@@ -91,7 +91,11 @@ impl ListenerLog {
 
     /// A free-form event line (`ping * 0`, `service_update * ORCL * 0`).
     pub fn event(&mut self, text: &str) {
-        let line = format!("{} * {text}\n", format_timestamp(SystemTime::now()));
+        let line = format!(
+            "{} * {}\n",
+            format_timestamp(SystemTime::now()),
+            escape(text)
+        );
         self.write(&line);
     }
 
@@ -107,8 +111,11 @@ impl ListenerLog {
     ) {
         let rc = code.map(|c| c.0).unwrap_or(0);
         let mut line = format!(
-            "{} * {connect_data} * {peer} * {action} * {service} * {rc}\n",
-            format_timestamp(SystemTime::now())
+            "{} * {} * {} * {action} * {} * {rc}\n",
+            format_timestamp(SystemTime::now()),
+            escape(connect_data),
+            escape(peer),
+            escape(service)
         );
         if let Some(c) = code.filter(|c| c.0 != 0) {
             line.push_str(&c.tns_line());
@@ -131,14 +138,57 @@ impl ListenerLog {
             text.push_str(&c.tns_line());
             text.push('\n');
         }
-        text.push_str(&format!(" Client address: {peer}\n Reason: {reason}\n"));
+        text.push_str(&format!(
+            " Client address: {}\n Reason: {}\n",
+            escape(peer),
+            escape(reason)
+        ));
         self.write(&text);
     }
+}
+
+/// What a client sent, made safe for one log line: control bytes (a newline that would start
+/// a forged line, NUL, escape sequences) are written as `\xNN`; everything else as is.
+fn escape(text: &str) -> std::borrow::Cow<'_, str> {
+    if !text.chars().any(char::is_control) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        if c.is_control() {
+            out.push_str(&format!("\\x{:02X}", u32::from(c)));
+        } else {
+            out.push(c);
+        }
+    }
+    std::borrow::Cow::Owned(out)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn client_bytes_cannot_start_a_log_line() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("listener.log");
+        let mut log = ListenerLog::open(&path, true).unwrap();
+        log.connect(
+            "(CONNECT_DATA=(SERVICE_NAME=x\n05-DEC-2026 00:00:00 * forged * 0\r\0))",
+            "(ADDRESS=(PROTOCOL=tcp)(HOST=127.0.0.1)(PORT=1))",
+            "establish",
+            "x\u{1b}[2J",
+            None,
+        );
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert_eq!(text.lines().count(), 1, "{text:?}");
+        assert!(
+            text.contains("x\\x0A05-DEC-2026 00:00:00 * forged * 0\\x0D\\x00))"),
+            "{text:?}"
+        );
+        assert!(text.contains(" * x\\x1B[2J * 0"), "{text:?}");
+        assert!(!text.contains('\0'));
+    }
 
     #[test]
     fn writes_oracle_lines() {

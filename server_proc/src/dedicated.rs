@@ -41,6 +41,9 @@ pub struct DedicatedContext {
     pub server_host: String,
     /// How long a read may block before the session is considered dead (None: forever).
     pub idle_timeout: Option<Duration>,
+    /// SQLNET.INBOUND_CONNECT_TIMEOUT: the client must complete its login within it, counted
+    /// from the hand-off (None: no limit).
+    pub inbound_connect_timeout: Option<Duration>,
     /// Dead connection detection (`SQLNET.EXPIRE_TIME`): TCP keepalive probes after this
     /// much idle time, so a vanished client does not leave its server process behind.
     pub expire_time: Option<Duration>,
@@ -60,6 +63,7 @@ impl std::fmt::Debug for DedicatedContext {
             .field("max_sdu", &self.max_sdu)
             .field("server_host", &self.server_host)
             .field("idle_timeout", &self.idle_timeout)
+            .field("inbound_connect_timeout", &self.inbound_connect_timeout)
             .field("expire_time", &self.expire_time)
             .field("instance", &self.instance.is_some())
             .field("credentials", &self.credentials.is_some())
@@ -82,6 +86,7 @@ impl DedicatedContext {
             max_sdu: 65535,
             server_host: crate::instance::host_name(),
             idle_timeout: None,
+            inbound_connect_timeout: None,
             expire_time: None,
             instance: None,
             credentials: None,
@@ -162,7 +167,11 @@ pub fn run_dedicated(
     let session = Session::new(cfg, creds, instance, driver::os_random());
     let runner = SessionRunner::new(session, driver::wall_clock());
     let mut conn = ServerConn::new(runner, ctx.max_sdu);
-    conn.handle_bytes(Instant::now(), &connect_bytes);
+    let start = Instant::now();
+    if let Some(t) = ctx.inbound_connect_timeout {
+        conn.set_login_deadline(start + t);
+    }
+    conn.handle_bytes(start, &connect_bytes);
     serve(stream, &mut conn, ctx.idle_timeout)
 }
 

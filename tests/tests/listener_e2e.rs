@@ -1446,3 +1446,56 @@ fn nodelay_of(pid: u32, fd: u32) -> Option<bool> {
     let stream = TcpStream::from(unsafe { OwnedFd::from_raw_fd(dup) });
     stream.nodelay().ok()
 }
+
+#[test]
+fn a_client_that_stalls_after_accept_is_closed_at_the_inbound_connect_timeout() {
+    let home = TestHome::new();
+    home.write_admin("sqlnet.ora", "SQLNET.INBOUND_CONNECT_TIMEOUT = 2\n");
+    let l = start(&home, &[]);
+    let (mut session, p) = raw_connect(
+        l.port,
+        &descriptor(l.port, &format!("(SERVICE_NAME={SERVICE})")),
+    );
+    assert!(matches!(p, Packet::Accept(_)), "{p:?}");
+    let started = std::time::Instant::now();
+    // The client says nothing more; the dedicated server closes the connection after 2 s
+    // (ORA-03136 in its log) instead of waiting for the login forever.
+    session
+        .set_read_timeout(Some(std::time::Duration::from_secs(15)))
+        .expect("timeout");
+    let mut buf = [0u8; 64];
+    let n = match session.read(&mut buf) {
+        Ok(n) => n,
+        Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => 0,
+        Err(e) => panic!("expected the server to close, got {e}"),
+    };
+    assert_eq!(n, 0, "the server closes without a word");
+    let waited = started.elapsed();
+    assert!(
+        waited >= std::time::Duration::from_millis(1500)
+            && waited < std::time::Duration::from_secs(12),
+        "closed after {waited:?}"
+    );
+}
+
+#[test]
+fn control_bytes_in_a_descriptor_make_exactly_one_listener_log_line() {
+    let home = TestHome::new();
+    let l = start(&home, &[]);
+    let before = home.listener_log().lines().count();
+    let (_s, p) = raw_connect(
+        l.port,
+        &descriptor(l.port, "(SERVICE_NAME=no\nsuch\r\0svc)"),
+    );
+    let code = refuse_code(&p);
+    assert!(wait_until(WAIT, || home
+        .listener_log()
+        .contains(&format!("TNS-{code}: "))));
+    let log = home.listener_log();
+    let added: Vec<&str> = log.lines().skip(before).collect();
+    // The connect line and its TNS- line, nothing forged by the client's newline.
+    assert_eq!(added.len(), 2, "{added:#?}");
+    assert!(added[0].contains("no\\x0Asuch\\x0D\\x00svc"), "{added:#?}");
+    assert!(added[1].starts_with(&format!("TNS-{code}: ")), "{added:#?}");
+    assert!(!log.contains('\0'));
+}
