@@ -301,6 +301,9 @@ impl Dispatcher {
             if !self.backlog.is_empty() {
                 timeout = timeout.min(Duration::from_millis(5));
             }
+            if !self.reply_rx.is_empty() {
+                timeout = Duration::ZERO;
+            }
             if let Some(p) = process {
                 p.set_busy(false);
             }
@@ -328,7 +331,13 @@ impl Dispatcher {
                     }
                 }
             }
-            while let Ok(done) = self.reply_rx.try_recv() {
+            // Only the replies that are here now: a circuit whose requests the shared servers
+            // answer as fast as they come (a client pipelining and never reading) would
+            // otherwise keep this loop from ever polling the other circuits again.
+            for _ in 0..self.reply_rx.len() {
+                let Ok(done) = self.reply_rx.try_recv() else {
+                    break;
+                };
                 if let Some(p) = process {
                     p.response_dequeued(done.sent_at.elapsed());
                 }
