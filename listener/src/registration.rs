@@ -175,8 +175,13 @@ struct Entry {
     conn: ConnId,
     updated: Instant,
     counters: HashMap<String, (u64, u64)>,
-    since_report: HashMap<String, u32>,
+    /// Hand-offs per handler not yet seen in a load report, and when the last one was made.
+    since_report: HashMap<String, (u32, Instant)>,
 }
+
+/// A hand-off older than this at the time of a load report is surely in it (or failed): a
+/// count the reports never absorbed cannot inflate a dispatcher's load for long.
+const HANDOFF_SETTLE: Duration = Duration::from_secs(2);
 
 /// Registrations an instance is forgotten after this many silent refresh intervals.
 pub const EXPIRY_INTERVALS: u32 = 3;
@@ -258,7 +263,29 @@ impl Table {
                         e.counters.retain(|name, _| {
                             registration.handlers.iter().any(|h| &h.name == name)
                         });
-                        e.since_report.clear();
+                        // A report may have been built before the dispatcher counted the last
+                        // hand-offs: only the growth it shows absorbs them (clearing them all
+                        // sent every quick connect to the same dispatcher).
+                        if e.reg.pid != registration.pid {
+                            e.since_report.clear();
+                        }
+                        for h in &registration.handlers {
+                            let before = e
+                                .reg
+                                .handlers
+                                .iter()
+                                .find(|o| o.name == h.name)
+                                .map_or(0, |o| o.current);
+                            if let Some((pending, last)) = e.since_report.get_mut(&h.name) {
+                                *pending = pending.saturating_sub(h.current.saturating_sub(before));
+                                if now.saturating_duration_since(*last) >= HANDOFF_SETTLE {
+                                    *pending = 0;
+                                }
+                            }
+                        }
+                        e.since_report.retain(|name, (pending, _)| {
+                            *pending > 0 && registration.handlers.iter().any(|h| &h.name == name)
+                        });
                         e.reg = registration;
                         e.conn = conn;
                         e.updated = now;
@@ -316,8 +343,13 @@ impl Table {
         names
     }
 
-    /// Forgets instances silent for more than [`EXPIRY_INTERVALS`] refresh intervals.
+    /// Forgets instances silent for more than [`EXPIRY_INTERVALS`] refresh intervals, and
+    /// hand-offs older than [`HANDOFF_SETTLE`] that no report has absorbed yet.
     pub fn expire(&mut self, now: Instant) -> Vec<String> {
+        for e in self.instances.values_mut() {
+            e.since_report
+                .retain(|_, (_, last)| now.saturating_duration_since(*last) < HANDOFF_SETTLE);
+        }
         let stale: Vec<String> = self
             .instances
             .iter()
@@ -356,7 +388,7 @@ impl Table {
                         handler: h.clone(),
                         established,
                         refused,
-                        since_report: e.since_report.get(&h.name).copied().unwrap_or(0),
+                        since_report: e.since_report.get(&h.name).map_or(0, |(n, _)| *n),
                     }
                 })
                 .collect(),
@@ -403,7 +435,7 @@ impl Table {
     }
 
     /// Counts a hand-off (`ok`) or a refusal for `handler` of `instance`.
-    pub fn record_handoff(&mut self, instance: &str, handler: &str, ok: bool) {
+    pub fn record_handoff(&mut self, instance: &str, handler: &str, ok: bool, now: Instant) {
         if let Some(e) = self.instances.get_mut(&instance.to_ascii_lowercase()) {
             // Only handlers the instance registered are counted (the map stays bounded).
             let Some(name) = e
@@ -418,7 +450,9 @@ impl Table {
             let c = e.counters.entry(name.clone()).or_insert((0, 0));
             if ok {
                 c.0 += 1;
-                *e.since_report.entry(name).or_insert(0) += 1;
+                let pending = e.since_report.entry(name).or_insert((0, now));
+                pending.0 += 1;
+                pending.1 = now;
             } else {
                 c.1 += 1;
             }
@@ -473,7 +507,8 @@ impl Registry {
 
     /// See [`Table::record_handoff`].
     pub fn record_handoff(&self, instance: &str, handler: &str, ok: bool) {
-        self.lock().record_handoff(instance, handler, ok);
+        self.lock()
+            .record_handoff(instance, handler, ok, Instant::now());
     }
 
     /// See [`Table::take_events`].
@@ -789,9 +824,9 @@ mod tests {
         assert!(matches!(reply, ServerMessage::Refused { code: 12560, .. }));
         assert!(t.lookup_service("svc").is_empty());
         t.handle(1, update(reg("a", &["svc"], 60)), Instant::now());
-        t.record_handoff("A", "DEDICATED", true);
-        t.record_handoff("a", "DEDICATED", true);
-        t.record_handoff("a", "DEDICATED", false);
+        t.record_handoff("A", "DEDICATED", true, Instant::now());
+        t.record_handoff("a", "DEDICATED", true, Instant::now());
+        t.record_handoff("a", "DEDICATED", false, Instant::now());
         let d = t.lookup_service("svc")[0].dedicated().cloned().unwrap();
         assert_eq!((d.established, d.refused), (2, 1));
     }
@@ -814,9 +849,9 @@ mod tests {
         r.handlers.push(dispatcher(r.pid, 1000));
         t.handle(1, update(r.clone()), Instant::now());
         for _ in 0..3 {
-            t.record_handoff("a", "D000", true);
+            t.record_handoff("a", "D000", true, Instant::now());
         }
-        t.record_handoff("a", "D999", true);
+        t.record_handoff("a", "D999", true, Instant::now());
         let d = |t: &Table| {
             t.lookup_service("svc")[0]
                 .handlers
@@ -826,19 +861,33 @@ mod tests {
                 .unwrap()
         };
         assert_eq!((d(&t).established, d(&t).since_report), (3, 3));
-        // The next report of the same dispatcher includes them in its own load.
-        t.handle(1, update(r.clone()), Instant::now());
+        // A report built before the dispatcher counted them (its load has not grown) keeps
+        // them: the next connect must not go to the same dispatcher as if it were idle.
+        let t0 = Instant::now();
+        t.handle(1, update(r.clone()), t0);
+        assert_eq!((d(&t).established, d(&t).since_report), (3, 3));
+        // A report whose load grew by two absorbs two of them.
+        let mut grown = r.clone();
+        for h in &mut grown.handlers {
+            if h.name == "D000" {
+                h.current = 4;
+            }
+        }
+        t.handle(1, update(grown), t0);
+        assert_eq!(d(&t).since_report, 1);
+        // Once the last hand-off is older than the settle time, what is left is forgotten.
+        t.expire(t0 + HANDOFF_SETTLE + Duration::from_secs(1));
         assert_eq!((d(&t).established, d(&t).since_report), (3, 0));
         // A new dispatcher under the same name (another address) starts again.
         let mut r2 = r.clone();
         r2.handlers = vec![r.handlers[0].clone(), dispatcher(r.pid, 2000)];
         t.handle(1, update(r2.clone()), Instant::now());
         assert_eq!(d(&t).established, 0);
-        t.record_handoff("a", "D000", true);
+        t.record_handoff("a", "D000", true, Instant::now());
         // A restarted instance (new pid) starts every counter again.
         let mut r3 = r2.clone();
         r3.pid += 1;
-        t.record_handoff("a", "DEDICATED", true);
+        t.record_handoff("a", "DEDICATED", true, Instant::now());
         t.handle(1, update(r3), Instant::now());
         assert_eq!(d(&t).established, 0);
         let ded = t.lookup_service("svc")[0].dedicated().cloned().unwrap();
