@@ -37,6 +37,26 @@ pub(crate) const fn tag_state(tag: u64) -> u32 {
     tag as u32
 }
 
+/// Claims a free slot by its tag: FREE → CLAIMED with the SERIAL# bumped (never 0). `None`
+/// when the slot is in use or another process claimed it first.
+pub(crate) fn try_claim(slot_tag: &std::sync::atomic::AtomicU64) -> Option<u32> {
+    use std::sync::atomic::Ordering;
+    let t = slot_tag.load(Ordering::Acquire);
+    if tag_state(t) != SLOT_FREE {
+        return None;
+    }
+    let serial = tag_serial(t).wrapping_add(1).max(1);
+    slot_tag
+        .compare_exchange(
+            t,
+            tag(serial, SLOT_CLAIMED),
+            Ordering::AcqRel,
+            Ordering::Relaxed,
+        )
+        .ok()
+        .map(|_| serial)
+}
+
 /// A string of at most `W * 8` bytes stored in atomic words (zero-padded UTF-8).
 #[repr(C)]
 pub(crate) struct FixedStr<const W: usize> {

@@ -34,8 +34,8 @@ pub use engine::rows::{
 };
 pub use engine::views;
 use layout::{
-    Header, LAYOUT_VERSION, MAGIC, Offsets, ProcessSlot, SLOT_CLAIMED, SLOT_FREE, SLOT_USED,
-    SessionSlot, tag, tag_serial, tag_state,
+    Header, LAYOUT_VERSION, MAGIC, Offsets, ProcessSlot, SLOT_FREE, SLOT_USED, SessionSlot, tag,
+    tag_serial, tag_state, try_claim,
 };
 pub use os::OsError;
 pub use server::ServerAttachment;
@@ -729,23 +729,9 @@ impl Sga {
         let start_ticks = os::proc_stat(spid).map_or(0, |s| s.start_ticks);
         for index in 0..self.processes {
             let slot = self.process_slot(index);
-            let t = slot.tag.load(Ordering::Acquire);
-            if tag_state(t) != SLOT_FREE {
+            let Some(serial) = try_claim(&slot.tag) else {
                 continue;
-            }
-            let serial = tag_serial(t).wrapping_add(1).max(1);
-            if slot
-                .tag
-                .compare_exchange(
-                    t,
-                    tag(serial, SLOT_CLAIMED),
-                    Ordering::AcqRel,
-                    Ordering::Relaxed,
-                )
-                .is_err()
-            {
-                continue;
-            }
+            };
             fence(Ordering::Release);
             slot.spid.store(spid, Ordering::Relaxed);
             slot.kind.store(spec.kind as u32, Ordering::Relaxed);
@@ -859,23 +845,9 @@ impl Sga {
         let owner_pid = pslot.spid.load(Ordering::Relaxed);
         for index in 0..self.sessions {
             let slot = self.session_slot(index);
-            let t = slot.tag.load(Ordering::Acquire);
-            if tag_state(t) != SLOT_FREE {
+            let Some(serial) = try_claim(&slot.tag) else {
                 continue;
-            }
-            let serial = tag_serial(t).wrapping_add(1).max(1);
-            if slot
-                .tag
-                .compare_exchange(
-                    t,
-                    tag(serial, SLOT_CLAIMED),
-                    Ordering::AcqRel,
-                    Ordering::Relaxed,
-                )
-                .is_err()
-            {
-                continue;
-            }
+            };
             fence(Ordering::Release);
             let t_now = now();
             // AUDSID comes from a sequence in Oracle (large numbers, never the SID); background

@@ -16,7 +16,7 @@ use engine::rows::{
 use engine::views::Scope;
 
 use super::layout::{
-    CircuitSlot, SLOT_CLAIMED, SLOT_FREE, SLOT_USED, SharedProcess, tag, tag_serial, tag_state,
+    CircuitSlot, SLOT_FREE, SLOT_USED, SharedProcess, tag, tag_serial, tag_state, try_claim,
 };
 use super::{ADDR_BASE, ProcessHandle, ProcessKind, Sga, SgaError, now_ms, os};
 
@@ -547,23 +547,9 @@ impl Sga {
         }
         for index in 0..self.sessions {
             let slot = self.circuit_slot(index);
-            let t = slot.tag.load(Ordering::Acquire);
-            if tag_state(t) != SLOT_FREE {
+            let Some(serial) = try_claim(&slot.tag) else {
                 continue;
-            }
-            let serial = tag_serial(t).wrapping_add(1).max(1);
-            if slot
-                .tag
-                .compare_exchange(
-                    t,
-                    tag(serial, SLOT_CLAIMED),
-                    Ordering::AcqRel,
-                    Ordering::Relaxed,
-                )
-                .is_err()
-            {
-                continue;
-            }
+            };
             slot.dispatcher
                 .store(dispatcher.index + 1, Ordering::Relaxed);
             slot.server.store(0, Ordering::Relaxed);
