@@ -634,22 +634,8 @@ fn round_decimal(d: &Decimal, places: i32, round: bool) -> Decimal {
     let keep_us = usize::try_from(keep).unwrap_or(0);
     let mut digits: Vec<u8> = d.digits[..keep_us].to_vec();
     let mut point = d.point;
-    if round && d.digits.get(keep_us).is_some_and(|&x| x >= 5) {
-        let mut i = digits.len();
-        loop {
-            if i == 0 {
-                digits.insert(0, 1);
-                point += 1;
-                break;
-            }
-            i -= 1;
-            if digits[i] == 9 {
-                digits[i] = 0;
-            } else {
-                digits[i] += 1;
-                break;
-            }
-        }
+    if round && d.digits.get(keep_us).is_some_and(|&x| x >= 5) && add_one_ulp(&mut digits) {
+        point += 1;
     }
     let text: String = digits.iter().map(|x| char::from(b'0' + x)).collect();
     let sign = if d.negative { "-" } else { "" };
@@ -878,21 +864,8 @@ fn divide(a: &Decimal, b: &Decimal) -> Option<Decimal> {
     }
     if significant(&digits) > 40 {
         let last = digits.pop().unwrap_or(0);
-        if last >= 5 {
-            let mut i = digits.len();
-            loop {
-                if i == 0 {
-                    digits.insert(0, 1);
-                    return build(negative, &digits, point + 1, sb - sa);
-                }
-                i -= 1;
-                if digits[i] == 9 {
-                    digits[i] = 0;
-                } else {
-                    digits[i] += 1;
-                    break;
-                }
-            }
+        if last >= 5 && add_one_ulp(&mut digits) {
+            return build(negative, &digits, point + 1, sb - sa);
         }
     }
     build(negative, &digits, point, sb - sa)
@@ -907,4 +880,19 @@ fn build(negative: bool, digits: &[u8], point: i32, exp10: i32) -> Option<Decima
         "{sign}{}.{f}e{exp10}",
         if i.is_empty() { "0" } else { i }
     ))
+}
+
+/// Adds one unit in the last place of a decimal digit string (rounding up), carrying left;
+/// true when the carry ran out of digits and a leading 1 was added (the point moves right).
+fn add_one_ulp(digits: &mut Vec<u8>) -> bool {
+    for d in digits.iter_mut().rev() {
+        if *d == 9 {
+            *d = 0;
+        } else {
+            *d += 1;
+            return false;
+        }
+    }
+    digits.insert(0, 1);
+    true
 }

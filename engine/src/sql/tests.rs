@@ -308,3 +308,18 @@ fn session_time_zone_drives_current_date() {
         [Value::Str("19:15".into()), Value::Str("13:45".into())]
     );
 }
+
+#[test]
+fn rounding_up_carries_into_a_new_leading_digit() {
+    let (_, r) =
+        rows("select round(9.96, 1), round(999.5), round(-99.95, 1), 2/3 from dual").unwrap();
+    assert_eq!(
+        r[0],
+        [
+            num("10"),
+            num("1000"),
+            num("-100"),
+            num(&format!("0.{}7", "6".repeat(39))),
+        ]
+    );
+}
