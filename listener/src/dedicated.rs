@@ -18,9 +18,8 @@ pub(crate) fn run(client: OwnedFd, msg: HandoffMessage) -> i32 {
         return 1;
     }
     let _ = stream.set_nodelay(true);
-    let inbound = server_proc::shared::config::inbound_connect_timeout(std::path::Path::new(
-        &msg.meta.oracle_home,
-    ));
+    let inbound =
+        server_proc::driver::inbound_connect_timeout(std::path::Path::new(&msg.meta.oracle_home));
     let mut ctx = DedicatedContext::new(msg.meta.sid, msg.meta.service, msg.meta.oracle_home);
     ctx.global_dbname = msg.meta.global_dbname;
     ctx.inbound_connect_timeout = inbound;

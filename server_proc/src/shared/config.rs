@@ -12,9 +12,6 @@ use crate::sga::shared::{SharedParams, dispatcher_attribute, split_dispatchers};
 /// `max:1022` for such a dispatcher).
 pub const MAX_CONNECTIONS: u32 = 1022;
 
-/// SQLNET.INBOUND_CONNECT_TIMEOUT when sqlnet.ora does not set it.
-pub const DEFAULT_INBOUND_CONNECT_TIMEOUT: Duration = Duration::from_secs(60);
-
 /// The fixed facts the dispatchers and shared servers run with.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SharedConfig {
@@ -53,25 +50,9 @@ impl SharedConfig {
             default_listen_host,
             services: p.registered_services(),
             instance_name: p.instance_name.clone(),
-            inbound_connect_timeout: inbound_connect_timeout(oracle_home),
+            inbound_connect_timeout: crate::driver::inbound_connect_timeout(oracle_home),
             processes: p.processes,
         }
-    }
-}
-
-/// SQLNET.INBOUND_CONNECT_TIMEOUT from the server's sqlnet.ora (`$TNS_ADMIN`, else
-/// `$ORACLE_HOME/network/admin`); 60 s when unset, none when 0.
-pub fn inbound_connect_timeout(oracle_home: &Path) -> Option<Duration> {
-    let dir = std::env::var_os("TNS_ADMIN")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| oracle_home.join("network").join("admin"));
-    let configured = config::SqlNet::load(&dir.join("sqlnet.ora"))
-        .ok()
-        .and_then(|p| p.value.inbound_connect_timeout);
-    match configured {
-        Some(d) if d.is_zero() => None,
-        Some(d) => Some(d),
-        None => Some(DEFAULT_INBOUND_CONNECT_TIMEOUT),
     }
 }
 
