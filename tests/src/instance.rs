@@ -240,7 +240,7 @@ impl TestHome {
             match lines.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
                 Ok(l) if l == "Database opened." => return guard,
                 Ok(_) => continue,
-                Err(e) => panic!("oradb did not open: {e}"),
+                Err(e) => panic!("oradb did not open: {e}\nits log:\n{}", self.alert_log()),
             }
         }
     }
