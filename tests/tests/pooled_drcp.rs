@@ -152,7 +152,10 @@ fn purity_self_reuses_the_session_of_its_class_only() {
         .iter()
         .find(|r| r[0] == json!("SCOTT.HPAPP1"))
         .unwrap_or_else(|| panic!("{}", cc.json));
-    assert_eq!(app1, &json!(["SCOTT.HPAPP1", 7, 4, 3]), "{}", cc.json);
+    // The three later acquisitions were hits (the first one may come before the pool's
+    // creating connection was released); the login and the two NEW requests were misses.
+    let n = |i: usize| app1[i].as_u64().unwrap();
+    assert!(n(2) >= 3 && n(3) == 3 && n(1) == n(2) + n(3), "{}", cc.json);
     assert!(
         rows.iter().any(|r| r[0] == json!("SCOTT.HPAPP2")),
         "{}",
