@@ -133,7 +133,12 @@ impl SessionRunner {
         }
         self.session.set_now(self.clock.at(now));
         let actions = match input {
-            Input::Data(payload) => self.session.on_data(&payload),
+            Input::Data(payload) => {
+                // Packet header (8 bytes) and data flags (2) come on top of the payload.
+                let packet_len = payload.len().saturating_add(10);
+                let ends_request = packet_len < usize::try_from(self.framing.sdu).unwrap_or(0);
+                self.session.on_request_packet(&payload, ends_request)
+            }
             Input::Break => self.session.on_break(),
         };
         self.perform(now, actions);

@@ -48,6 +48,9 @@ pub struct SessionSlot {
 /// The system privilege that allows `ALTER SYSTEM` (granted in the password file with
 /// `oradb user add NAME --grant alter-system`).
 pub const GRANT_ALTER_SYSTEM: &str = "ALTER_SYSTEM";
+/// Grant prefix: `CONNECT_THROUGH_<PROXY>` held by a user lets `<PROXY>` log in as them
+/// (`ALTER USER client GRANT CONNECT THROUGH proxy`; `oradb user add --connect-through`).
+pub const GRANT_CONNECT_THROUGH: &str = "CONNECT_THROUGH_";
 
 /// Where user verifiers come from.
 pub trait Credentials: Send + Sync {

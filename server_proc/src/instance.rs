@@ -161,6 +161,13 @@ impl Instance {
             tracing::warn!("{d}");
         }
         let host = host_name();
+        match crate::fdlimit::raise_nofile_limit() {
+            Some((before, now)) if before < now => tracing::info!(
+                "RLIMIT_NOFILE raised from {before} to {now} (the hard limit) for dispatcher circuits"
+            ),
+            Some((_, now)) => tracing::info!("RLIMIT_NOFILE is {now} (the hard limit)"),
+            None => tracing::warn!("RLIMIT_NOFILE cannot be read"),
+        }
         let sga = Sga::create(&SgaConfig {
             sid: sid.to_string(),
             instance_name: params.instance_name.clone(),

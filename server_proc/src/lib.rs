@@ -4,6 +4,7 @@
 
 pub mod dedicated;
 pub mod driver;
+pub mod fdlimit;
 pub mod fdpass;
 pub mod handoff;
 pub mod initora;

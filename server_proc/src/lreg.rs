@@ -99,6 +99,8 @@ pub fn current_registration(sga: &Sga, cfg: &LregConfig) -> InstanceRegistration
     } else {
         HandlerState::Ready
     };
+    let no_room =
+        sga.circuits_in_use() >= sga.circuit_limit() || !crate::fdlimit::room_for_circuit();
     InstanceRegistration {
         instance_name: cfg.instance_name.clone(),
         sid: cfg.sid.clone(),
@@ -115,7 +117,10 @@ pub fn current_registration(sga: &Sga, cfg: &LregConfig) -> InstanceRegistration
             current: dedicated,
             max: load.processes_max,
         })
-        // The dispatchers as they run now (V$DISPATCHER): a draining one is not offered.
+        // The dispatchers as they run now (V$DISPATCHER): a draining one is not offered; one
+        // at its CONNECTIONS is blocked, and so is every one when the instance has no
+        // circuit (CIRCUITS) or no descriptor (RLIMIT_NOFILE less the reserve) left for
+        // another connection: the listener then refuses with ORA-12519 itself.
         .chain(
             sga.snapshot_dispatchers()
                 .into_iter()
@@ -133,7 +138,7 @@ pub fn current_registration(sga: &Sga, cfg: &LregConfig) -> InstanceRegistration
                             handoff_path: Some(path.display().to_string()),
                             pid,
                         },
-                        state: if d.owned >= d.connections {
+                        state: if d.owned >= d.connections || no_room {
                             HandlerState::Blocked
                         } else {
                             HandlerState::Ready

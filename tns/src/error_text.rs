@@ -217,12 +217,14 @@ pub fn ora(code: u32) -> Option<&'static str> {
         1990 => "error opening password file '%s'",
         1991 => "invalid password file '%s'",
         28008 => "invalid old password",
+        28150 => "proxy not authorized to connect as client",
         28041 => "Authentication protocol internal error",
         // The two-task (TTC) connection.
         3106 => "fatal two-task communication protocol error",
         3113 => "end-of-file on communication channel",
         3114 => "not connected to ORACLE",
         3115 => "unsupported network datatype or representation",
+        22275 => "invalid LOB locator specified",
         3135 => "connection lost contact",
         3136 => "inbound connection timed out",
         3137 => {

@@ -768,6 +768,64 @@ pub fn parse_tz_offset(v: &str) -> Option<i16> {
     Some(sign * (h * 60 + m))
 }
 
+/// How many bind placeholders follow the `INTO` of a `RETURNING`/`RETURN ... INTO` clause
+/// of a DML statement (INSERT, UPDATE, DELETE, MERGE): the request decoder's [`tns::ttc::request::DecodeContext`] hook, since
+/// clients send metadata but no value for those binds. Strings, quoted names and comments
+/// are skipped; a statement that is not valid UTF-8 has none.
+pub fn returning_bind_count(sql: &[u8]) -> usize {
+    let Ok(text) = std::str::from_utf8(sql) else {
+        return 0;
+    };
+    let mut tokens: Vec<Token<'_>> = Vec::new();
+    let mut i = ws(text);
+    while let Some(c) = i.chars().next() {
+        if c == '\'' {
+            i = string_literal(i).map_or("", |(r, _)| r);
+        } else if c == '"' {
+            i = quoted_identifier(i).map_or(&i[1..], |(r, _)| r);
+        } else if c == ':' {
+            let r = &i[1..];
+            i = alt((quoted_identifier, identifier, digit1))
+                .parse(r)
+                .map_or(r, |(r2, _)| r2);
+            tokens.push(Token::Bind);
+        } else if let Ok((r, w)) = identifier(i) {
+            tokens.push(Token::Word(w));
+            i = r;
+        } else {
+            i = &i[c.len_utf8()..];
+        }
+        i = ws(i);
+    }
+    // Only DML has a RETURNING clause the client binds this way (not PL/SQL blocks).
+    let dml = matches!(tokens.first(), Some(Token::Word(w))
+        if ["INSERT", "UPDATE", "DELETE", "MERGE"].iter().any(|k| w.eq_ignore_ascii_case(k)));
+    if !dml {
+        return 0;
+    }
+    let returning = tokens.iter().rposition(|t| {
+        matches!(t, Token::Word(w) if w.eq_ignore_ascii_case("RETURNING") || w.eq_ignore_ascii_case("RETURN"))
+    });
+    let Some(at) = returning else {
+        return 0;
+    };
+    let into = tokens[at..]
+        .iter()
+        .position(|t| matches!(t, Token::Word(w) if w.eq_ignore_ascii_case("INTO")));
+    into.map_or(0, |k| {
+        tokens[at + k..]
+            .iter()
+            .filter(|t| matches!(t, Token::Bind))
+            .count()
+    })
+}
+
+/// A word or a bind placeholder of a statement (see [`returning_bind_count`]).
+enum Token<'a> {
+    Word(&'a str),
+    Bind,
+}
+
 /// Parses one statement.
 pub fn parse(sql: &str) -> Result<Statement, OraError> {
     // V$VERSION is static: answered here even without an instance.
