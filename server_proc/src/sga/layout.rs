@@ -9,7 +9,7 @@
 
 use std::sync::atomic::{AtomicI32, AtomicU32, AtomicU64, Ordering};
 
-/// `b"ORASGA04"` read as a little-endian integer: written last at creation, checked at attach.
+/// `b"ORASGA05"` read as a little-endian integer: written last at creation, checked at attach.
 pub(crate) const MAGIC: u64 = u64::from_le_bytes(*b"ORASGA05");
 /// Bumped whenever a struct below changes shape.
 pub(crate) const LAYOUT_VERSION: u32 = 5;
