@@ -17,7 +17,7 @@ pub mod session;
 pub mod sql;
 pub mod views;
 
-pub use conn::{Framing, Input, ServerConn, SessionEnd, SessionRunner, WallClock};
+pub use conn::{Framing, Input, Released, ServerConn, SessionEnd, SessionRunner, WallClock};
 pub use error::OraError;
 pub use port::{
     Credentials, GRANT_ALTER_SYSTEM, GRANT_CONNECT_THROUGH, InstanceHooks, LocalInstance,

@@ -33,6 +33,8 @@ pub use crate::port::{
 use crate::sql::eval::{EvalContext, QueryPlan, Value, plan_query};
 use crate::sql::{self, OraError, Statement};
 
+pub mod drcp;
+
 /// Administrative connection modes (AUTH mode bits) and the grant each needs.
 const ADMIN_MODES: [(u32, &str); 7] = [
     (0x20, "SYSDBA"),
@@ -94,6 +96,13 @@ pub enum Action {
     /// The call is computing (a query burning CPU): look for a client break without
     /// blocking, then call [`Session::on_work`] for the next slice.
     Busy,
+    /// A pooled server's client released the session (DRCP's one-way SESSION_RELEASE, no
+    /// answer): the connection goes back to the broker, the session stays with the server.
+    /// `deauthenticate`: the client also logged out (a standalone connection's close).
+    Release {
+        /// Release mode bit `0x2`.
+        deauthenticate: bool,
+    },
 }
 
 /// LOB operation: create a temporary LOB.
@@ -169,6 +178,8 @@ pub struct Session {
     random: RandomSource,
     /// Wall-clock time of the call being handled (SYSDATE), given by the driver.
     now: SystemTime,
+    /// Set on a DRCP pooled server's session (see [`drcp`]).
+    pooled: Option<drcp::Pooled>,
 }
 
 /// A session that goes away (logoff, lost connection, a circuit dropped while its request
@@ -225,6 +236,7 @@ impl Session {
             combo_key: None,
             random,
             now: UNIX_EPOCH,
+            pooled: None,
         }
     }
 
@@ -262,7 +274,9 @@ impl Session {
     /// and tools); returns what to do.
     pub fn on_data(&mut self, payload: &[u8]) -> Vec<Action> {
         self.decoder.push(payload);
-        self.drain()
+        let mut out = self.drain();
+        self.announce_session(&mut out);
+        out
     }
 
     /// Feeds the payload of one DATA packet of a connection; `ends_request` is true when the
@@ -298,7 +312,9 @@ impl Session {
             match self.decoder.next_request(&self.dctx) {
                 Ok(Some(req)) => {
                     let acts = self.handle(req);
-                    let stop = acts.iter().any(|a| matches!(a, Action::Close));
+                    let stop = acts
+                        .iter()
+                        .any(|a| matches!(a, Action::Close | Action::Release { .. }));
                     out.extend(acts);
                     if stop {
                         break;
@@ -680,18 +696,28 @@ impl Session {
             };
             info.user = user.clone();
         }
-        let slot = match self.inst.open_session(&info) {
-            Ok(s) => s,
-            Err(e) => {
-                let ei = e.info();
-                return vec![self.error_bytes_action(ei)];
+        let slot = if self.pooled.is_some() {
+            // A pooled server: its session may serve this login again (purity SELF).
+            let wanted = drcp::Wanted::from_auth(&auth.pairs);
+            match self.adopt(&user, &wanted, info) {
+                Ok(slot) => slot,
+                Err(e) => return vec![self.error_bytes_action(e.info())],
             }
+        } else {
+            let slot = match self.inst.open_session(&info) {
+                Ok(s) => s,
+                Err(e) => {
+                    let ei = e.info();
+                    return vec![self.error_bytes_action(ei)];
+                }
+            };
+            self.slot = Some(slot);
+            self.current_schema = user.clone();
+            self.user = user;
+            self.info = info;
+            slot
         };
-        self.slot = Some(slot);
         self.proxy_user = proxy_user;
-        self.current_schema = user.clone();
-        self.user = user;
-        self.info = info;
         self.phase = Phase::LoggedOn;
         self.dctx.logged_on = true;
         let inst = self.inst.instance_name();
@@ -842,9 +868,16 @@ impl Session {
             // One-way: the client does not read a response. The session stays ours (there is
             // no pool of sessions behind a dedicated server); with DEAUTHENTICATE the client
             // closes the connection next.
-            Call::SessionRelease { .. } => {
+            Call::SessionRelease { mode } => {
                 self.txn = false;
-                Vec::new()
+                match self.pooled {
+                    Some(_) => {
+                        let deauthenticate = mode & drcp::RELEASE_DEAUTHENTICATE != 0;
+                        self.on_release(deauthenticate);
+                        vec![Action::Release { deauthenticate }]
+                    }
+                    None => Vec::new(),
+                }
             }
             Call::Ping => {
                 let mut w = Writer::new();
@@ -1211,6 +1244,38 @@ impl Session {
                     self.inst.alter_system(slot, command)
                 } else {
                     Err(OraError::new(1031, 0))
+                };
+                match done {
+                    Ok(()) => vec![self.error_bytes_action(ErrorInfo {
+                        call_status: self.call_status(),
+                        ..ErrorInfo::default()
+                    })],
+                    Err(e) => vec![self.error_bytes_action(self.ora(&e))],
+                }
+            }
+            Statement::ConnectionPool(call) => {
+                let Some(slot) = self.slot else {
+                    return vec![self.error_bytes_action(OraError::new(1012, 0).info())];
+                };
+                // The package is SYS's; without the privilege to run it, it does not exist.
+                let granted = self.user == "SYS"
+                    || self
+                        .creds
+                        .grants(&self.user)
+                        .iter()
+                        .any(|g| g == GRANT_ALTER_SYSTEM);
+                let done = if granted {
+                    self.inst.connection_pool(slot, call)
+                } else {
+                    Err(OraError::with_args(
+                        6550,
+                        &[
+                            "1",
+                            "7",
+                            "PLS-00201: identifier 'DBMS_CONNECTION_POOL' must be declared",
+                        ],
+                        0,
+                    ))
                 };
                 match done {
                     Ok(()) => vec![self.error_bytes_action(ErrorInfo {

@@ -16,8 +16,9 @@
 use std::cmp::Ordering;
 
 use crate::rows::{
-    CircuitRow, DispatcherConfigRow, DispatcherRow, InstanceRow, ParameterRow, ProcessRow,
-    QueueRow, SessionRow, SharedServerMonitorRow, SharedServerRow,
+    CircuitRow, CpoolClassRow, CpoolInfoRow, CpoolStatsRow, DispatcherConfigRow, DispatcherRow,
+    InstanceRow, ParameterRow, ProcessRow, QueueRow, SessionRow, SharedServerMonitorRow,
+    SharedServerRow,
 };
 
 use crate::error::OraError;
@@ -118,10 +119,16 @@ pub enum View {
     SharedServerMonitor,
     /// V$PARAMETER.
     Parameter,
+    /// V$CPOOL_STATS.
+    CpoolStats,
+    /// V$CPOOL_CC_STATS.
+    CpoolCcStats,
+    /// DBA_CPOOL_INFO.
+    CpoolInfo,
 }
 
 /// Every view, for name lookups.
-const ALL_VIEWS: [View; 11] = [
+const ALL_VIEWS: [View; 14] = [
     View::Session,
     View::Process,
     View::Instance,
@@ -133,6 +140,9 @@ const ALL_VIEWS: [View; 11] = [
     View::Queue,
     View::SharedServerMonitor,
     View::Parameter,
+    View::CpoolStats,
+    View::CpoolCcStats,
+    View::CpoolInfo,
 ];
 
 impl View {
@@ -143,6 +153,9 @@ impl View {
             .or_else(|| n.strip_prefix("PUBLIC."))
             .unwrap_or(&n)
             .to_string();
+        if let Some(v) = ALL_VIEWS.into_iter().find(|v| view_name(*v) == n) {
+            return Some(v);
+        }
         let base = n
             .strip_prefix("GV$")
             .or_else(|| n.strip_prefix("V_$"))
@@ -316,6 +329,47 @@ impl View {
                 c("SERVERS_HIGHWATER", Number),
                 c("DISPATCHERS_CPU", Number),
                 c("CON_ID", Number),
+            ],
+            View::CpoolStats => vec![
+                c("POOL_NAME", Varchar2(128)),
+                c("NUM_OPEN_SERVERS", Number),
+                c("NUM_BUSY_SERVERS", Number),
+                c("NUM_AUTH_SERVERS", Number),
+                c("NUM_REQUESTS", Number),
+                c("NUM_HITS", Number),
+                c("NUM_MISSES", Number),
+                c("NUM_WAITS", Number),
+                c("WAIT_TIME", Number),
+                c("CLIENT_REQ_TIMEOUTS", Number),
+                c("NUM_AUTHENTICATIONS", Number),
+                c("NUM_PURGED", Number),
+                c("HISTORIC_MAX", Number),
+                c("CON_ID", Number),
+            ],
+            View::CpoolCcStats => vec![
+                c("CCLASS_NAME", Varchar2(128)),
+                c("NUM_REQUESTS", Number),
+                c("NUM_HITS", Number),
+                c("NUM_MISSES", Number),
+                c("NUM_WAITS", Number),
+                c("WAIT_TIME", Number),
+                c("CLIENT_REQ_TIMEOUTS", Number),
+                c("NUM_AUTHENTICATIONS", Number),
+                c("CON_ID", Number),
+            ],
+            View::CpoolInfo => vec![
+                c("CONNECTION_POOL", Varchar2(128)),
+                c("STATUS", Varchar2(16)),
+                c("MINSIZE", Number),
+                c("MAXSIZE", Number),
+                c("INCRSIZE", Number),
+                c("SESSION_CACHED_CURSORS", Number),
+                c("INACTIVITY_TIMEOUT", Number),
+                c("MAX_THINK_TIME", Number),
+                c("MAX_USE_SESSION", Number),
+                c("MAX_LIFETIME_SESSION", Number),
+                c("NUM_CBROK", Number),
+                c("MAXCONN_CBROK", Number),
             ],
             View::Parameter => vec![
                 c("NUM", Number),
@@ -582,6 +636,59 @@ pub fn shared_server_monitor_cells(r: &SharedServerMonitorRow) -> Vec<Cell> {
         int(r.servers_highwater),
         int(0),
         int(0),
+    ]
+}
+
+/// The cells of the V$CPOOL_STATS row, in [`View::columns`] order.
+pub fn cpool_stats_cells(r: &CpoolStatsRow) -> Vec<Cell> {
+    vec![
+        text(&r.pool_name),
+        int(r.num_open_servers),
+        int(r.num_busy_servers),
+        int(r.num_auth_servers),
+        big(r.num_requests),
+        big(r.num_hits),
+        big(r.num_misses),
+        big(r.num_waits),
+        big(r.wait_time),
+        big(r.client_req_timeouts),
+        big(r.num_authentications),
+        big(r.num_purged),
+        int(r.historic_max),
+        int(0),
+    ]
+}
+
+/// The cells of one V$CPOOL_CC_STATS row, in [`View::columns`] order.
+pub fn cpool_class_cells(r: &CpoolClassRow) -> Vec<Cell> {
+    vec![
+        text(&r.cclass_name),
+        big(r.num_requests),
+        big(r.num_hits),
+        big(r.num_misses),
+        big(r.num_waits),
+        big(r.wait_time),
+        big(r.client_req_timeouts),
+        big(r.num_authentications),
+        int(0),
+    ]
+}
+
+/// The cells of the DBA_CPOOL_INFO row, in [`View::columns`] order.
+pub fn cpool_info_cells(r: &CpoolInfoRow) -> Vec<Cell> {
+    vec![
+        text(&r.connection_pool),
+        text(&r.status),
+        int(r.minsize),
+        int(r.maxsize),
+        int(r.incrsize),
+        int(r.session_cached_cursors),
+        int(r.inactivity_timeout),
+        int(r.max_think_time),
+        int(r.max_use_session),
+        int(r.max_lifetime_session),
+        int(r.num_cbrok),
+        int(r.maxconn_cbrok),
     ]
 }
 
@@ -1424,6 +1531,12 @@ pub struct Snapshot {
     pub shared_server_monitor: Option<SharedServerMonitorRow>,
     /// V$PARAMETER rows.
     pub parameters: Vec<ParameterRow>,
+    /// The V$CPOOL_STATS row.
+    pub cpool_stats: Vec<CpoolStatsRow>,
+    /// V$CPOOL_CC_STATS rows.
+    pub cpool_classes: Vec<CpoolClassRow>,
+    /// The DBA_CPOOL_INFO row.
+    pub cpool_info: Vec<CpoolInfoRow>,
 }
 
 /// Context of the calling session: `SYS_CONTEXT('USERENV', ...)` values and bind values.
@@ -1464,6 +1577,9 @@ fn view_name(v: View) -> &'static str {
         View::Queue => "V$QUEUE",
         View::SharedServerMonitor => "V$SHARED_SERVER_MONITOR",
         View::Parameter => "V$PARAMETER",
+        View::CpoolStats => "V$CPOOL_STATS",
+        View::CpoolCcStats => "V$CPOOL_CC_STATS",
+        View::CpoolInfo => "DBA_CPOOL_INFO",
     }
 }
 
@@ -1589,6 +1705,9 @@ impl ViewQuery {
                     .map(shared_server_monitor_cells)
                     .collect(),
                 View::Parameter => snap.parameters.iter().map(parameter_cells).collect(),
+                View::CpoolStats => snap.cpool_stats.iter().map(cpool_stats_cells).collect(),
+                View::CpoolCcStats => snap.cpool_classes.iter().map(cpool_class_cells).collect(),
+                View::CpoolInfo => snap.cpool_info.iter().map(cpool_info_cells).collect(),
             })
             .collect();
         let mut combined: Vec<Vec<Cell>> = vec![Vec::new()];

@@ -11,6 +11,7 @@ pub mod initora;
 pub mod instance;
 pub mod lreg;
 pub mod pmon;
+pub mod pooled;
 pub mod pwfile;
 pub mod registration;
 pub mod sga;

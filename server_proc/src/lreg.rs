@@ -149,6 +149,8 @@ pub fn current_registration(sga: &Sga, cfg: &LregConfig) -> InstanceRegistration
                     }
                 }),
         )
+        // The DRCP connection broker, while the pool is started.
+        .chain(pooled_handler(sga, cfg))
         .collect(),
         load: LoadReport {
             processes_used: load.processes_used,
@@ -158,6 +160,31 @@ pub fn current_registration(sga: &Sga, cfg: &LregConfig) -> InstanceRegistration
         },
         refresh_secs: cfg.interval.as_secs().max(1),
     }
+}
+
+/// The broker's handler (`N000`), when it runs.
+fn pooled_handler(sga: &Sga, cfg: &LregConfig) -> Option<Handler> {
+    let (pid, held) = sga.cpool_broker();
+    if pid == 0 {
+        return None;
+    }
+    let max = sga.cpool_state().params.maxconn_cbrok;
+    Some(Handler {
+        name: "N000".to_string(),
+        kind: HandlerKind::Pooled {
+            handoff_path: crate::pooled::broker_path(&cfg.sid, u32::try_from(pid).unwrap_or(0))
+                .display()
+                .to_string(),
+            pid,
+        },
+        state: if held >= max {
+            HandlerState::Blocked
+        } else {
+            HandlerState::Ready
+        },
+        current: held,
+        max,
+    })
 }
 
 struct Connection {

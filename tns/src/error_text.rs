@@ -231,6 +231,13 @@ pub fn ora(code: u32) -> Option<&'static str> {
             "malformed TTC packet from client rejected: [%s] [%s] [%s] [%s] [%s] [%s] [%s] [%s]"
         }
         3156 => "OCI call timed out",
+        // DRCP administration (DBMS_CONNECTION_POOL).
+        56500 => "DRCP: Pool not found",
+        56501 => "DRCP: Pool startup failed",
+        56504 => "DRCP: Invalid pool configuration parameter name",
+        56505 => "DRCP: Invalid pool configuration parameter value",
+        56506 => "DRCP: Pool shutdown failed",
+        56507 => "DRCP: Pool alter configuration failed",
         _ => return None,
     })
 }

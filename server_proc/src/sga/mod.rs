@@ -13,6 +13,7 @@
 //! `DISCONNECT SESSION` of a dedicated session the victim process receives `SIGTERM`, which
 //! (left at its default disposition) closes the connection at once. pmon then frees its slots.
 
+pub mod cpool;
 pub mod hooks;
 mod layout;
 mod os;
