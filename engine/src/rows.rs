@@ -394,6 +394,27 @@ pub struct ParameterRow {
     pub description: &'static str,
 }
 
+/// The session statistics the engine counts, in V$STATNAME order (STATISTIC# is the index):
+/// name and CLASS (1 = user, 8 = cache, 64 = SQL). Every transport drives the same engine,
+/// so dedicated and shared sessions count alike.
+pub const STATISTICS: [(&str, u32); 10] = [
+    ("logons cumulative", 1),
+    ("logons current", 1),
+    ("opened cursors cumulative", 1),
+    ("opened cursors current", 1),
+    ("user calls", 1),
+    ("execute count", 64),
+    ("parse count (total)", 64),
+    ("bytes sent via SQL*Net to client", 1),
+    ("bytes received via SQL*Net from client", 1),
+    ("SQL*Net roundtrips to/from client", 1),
+];
+
+/// STATISTIC# of a statistic of [`STATISTICS`].
+pub fn statistic_number(name: &str) -> Option<usize> {
+    STATISTICS.iter().position(|(n, _)| *n == name)
+}
+
 /// The one row of V$CPOOL_STATS (the default pool).
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct CpoolStatsRow {

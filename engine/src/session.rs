@@ -180,6 +180,23 @@ pub struct Session {
     now: SystemTime,
     /// Set on a DRCP pooled server's session (see [`drcp`]).
     pooled: Option<drcp::Pooled>,
+    /// The session's statistics (V$MYSTAT), by STATISTIC# of [`crate::rows::STATISTICS`].
+    stats: [u64; crate::rows::STATISTICS.len()],
+}
+
+/// STATISTIC# of the statistics the session counts (positions in
+/// [`crate::rows::STATISTICS`], checked by a test).
+mod stat {
+    pub(super) const LOGONS_CUMULATIVE: usize = 0;
+    pub(super) const LOGONS_CURRENT: usize = 1;
+    pub(super) const OPENED_CURSORS_CUMULATIVE: usize = 2;
+    pub(super) const OPENED_CURSORS_CURRENT: usize = 3;
+    pub(super) const USER_CALLS: usize = 4;
+    pub(super) const EXECUTE_COUNT: usize = 5;
+    pub(super) const PARSE_COUNT: usize = 6;
+    pub(super) const BYTES_SENT: usize = 7;
+    pub(super) const BYTES_RECEIVED: usize = 8;
+    pub(super) const ROUNDTRIPS: usize = 9;
 }
 
 /// A session that goes away (logoff, lost connection, a circuit dropped while its request
@@ -236,6 +253,7 @@ impl Session {
             combo_key: None,
             random,
             now: UNIX_EPOCH,
+            stats: [0; crate::rows::STATISTICS.len()],
             pooled: None,
         }
     }
@@ -273,10 +291,17 @@ impl Session {
     /// Feeds the payload of one DATA packet whose place in the request is not known (tests
     /// and tools); returns what to do.
     pub fn on_data(&mut self, payload: &[u8]) -> Vec<Action> {
-        self.decoder.push(payload);
+        self.receive(payload);
         let mut out = self.drain();
         self.announce_session(&mut out);
         out
+    }
+
+    fn receive(&mut self, payload: &[u8]) {
+        if self.logged_on() {
+            self.stats[stat::BYTES_RECEIVED] += payload.len() as u64;
+        }
+        self.decoder.push(payload);
     }
 
     /// Feeds the payload of one DATA packet of a connection; `ends_request` is true when the
@@ -291,8 +316,9 @@ impl Session {
             self.discarding = !ends_request;
             return Vec::new();
         }
-        self.decoder.push(payload);
+        self.receive(payload);
         let mut out = self.drain();
+        self.announce_session(&mut out);
         if ends_request {
             self.discarding = false;
             if self.logged_on() && self.pending.is_none() && self.decoder.pending() > 0 {
@@ -311,7 +337,20 @@ impl Session {
         while self.pending.is_none() {
             match self.decoder.next_request(&self.dctx) {
                 Ok(Some(req)) => {
+                    let counted = self.logged_on() && matches!(req, Request::Call { .. });
+                    let one_way = matches!(
+                        &req,
+                        Request::Call {
+                            call: Call::SessionRelease { .. },
+                            ..
+                        }
+                    );
                     let acts = self.handle(req);
+                    if counted && !one_way {
+                        self.stats[stat::ROUNDTRIPS] += 1;
+                        self.stats[stat::USER_CALLS] += 1;
+                    }
+                    self.count_sent(&acts);
                     let stop = acts
                         .iter()
                         .any(|a| matches!(a, Action::Close | Action::Release { .. }));
@@ -361,6 +400,7 @@ impl Session {
         let mut out = Vec::new();
         if let Some(bytes) = self.pending.take() {
             self.set_active(false);
+            self.stats[stat::BYTES_SENT] += bytes.len() as u64;
             out.push(Action::Send(bytes));
         }
         out.extend(self.drain());
@@ -408,6 +448,19 @@ impl Session {
 
     fn fv(&self) -> u8 {
         self.dctx.field_version
+    }
+
+    /// Counts what the session sends (V$MYSTAT `bytes sent via SQL*Net to client`: the TTC
+    /// bytes of its replies).
+    fn count_sent(&mut self, acts: &[Action]) {
+        if !self.logged_on() {
+            return;
+        }
+        for a in acts {
+            if let Action::Send(b) | Action::BreakAndSend(b) = a {
+                self.stats[stat::BYTES_SENT] += b.len() as u64;
+            }
+        }
     }
 
     fn set_active(&self, active: bool) {
@@ -720,6 +773,8 @@ impl Session {
         self.proxy_user = proxy_user;
         self.phase = Phase::LoggedOn;
         self.dctx.logged_on = true;
+        self.stats[stat::LOGONS_CUMULATIVE] = 1;
+        self.stats[stat::LOGONS_CURRENT] = 1;
         let inst = self.inst.instance_name();
         let pairs = [
             ("AUTH_VERSION_STRING", "- Production".to_owned()),
@@ -906,6 +961,7 @@ impl Session {
                 bind_rows,
                 ..
             } => {
+                self.stats[stat::EXECUTE_COUNT] += 1;
                 let mut ctx = self.eval_context();
                 let Some(cur) = self.cursors.get_mut(&cursor_id) else {
                     return vec![self.error_bytes_action(OraError::new(1001, 0).info())];
@@ -965,6 +1021,12 @@ impl Session {
     }
 
     fn execute(&mut self, ex: Execute) -> Vec<Action> {
+        if ex.sql.is_some() {
+            self.stats[stat::PARSE_COUNT] += 1;
+        }
+        if ex.options & exec_option::EXECUTE != 0 {
+            self.stats[stat::EXECUTE_COUNT] += 1;
+        }
         let scroll = ex.options & exec_option::EXECUTE == 0
             && ex.sql.is_none()
             && ex
@@ -1089,6 +1151,7 @@ impl Session {
     }
 
     fn alloc_cursor(&mut self) -> u32 {
+        self.stats[stat::OPENED_CURSORS_CUMULATIVE] += 1;
         loop {
             let id = self.next_cursor;
             self.next_cursor = if self.next_cursor >= 65_000 {
@@ -1302,7 +1365,21 @@ impl Session {
         if self.slot.is_none() {
             return Err(OraError::new(1012, 0));
         }
-        let snapshot = self.inst.snapshot(&query.views())?;
+        // V$STATNAME and V$MYSTAT are the session's own: no instance needed for them.
+        let views = query.views();
+        let mut snapshot = if views
+            .iter()
+            .all(|v| matches!(v, views::View::StatName | views::View::MyStat))
+        {
+            views::Snapshot::default()
+        } else {
+            self.inst.snapshot(&views)?
+        };
+        if let Some(slot) = self.slot {
+            let mut values = self.stats.to_vec();
+            values[stat::OPENED_CURSORS_CURRENT] = self.cursors.len() as u64;
+            snapshot.my_stats = Some((slot.sid, values));
+        }
         let qctx = QueryContext {
             userenv: ctx.userenv.clone(),
             binds: ctx

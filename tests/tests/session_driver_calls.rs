@@ -170,3 +170,85 @@ fn app_context_current_schema_proxy_login_and_password_rules() {
     assert_eq!(out["proxy"], json!(["HR", "HR", "SCOTT", "HR"]), "{out}");
     assert_eq!(out["proxy_not_granted"], json!("ORA-28150"), "{out}");
 }
+
+/// Statistic deltas seen through V$MYSTAT: [after 3 pings, after 3 re-executions of
+/// `select 1`], each minus the query that reads the value (one round trip itself), and the
+/// other counters after a few calls.
+const MYSTAT: &str = r#"
+import json, sys, oracledb
+user, password, dsn = sys.argv[1:4]
+c = oracledb.connect(user=user, password=password, dsn=dsn)
+cur = c.cursor()
+def stat(name):
+    return cur.execute(
+        "select value from v$mystat m join v$statname n on n.statistic# = m.statistic#"
+        " where n.name = :n", n=name).fetchone()[0]
+rt = "SQL*Net roundtrips to/from client"
+a = stat(rt)
+for _ in range(3):
+    c.ping()
+b = stat(rt)
+one = c.cursor()
+for _ in range(3):
+    one.execute("select 1 from dual")
+    one.fetchall()
+d = stat(rt)
+names = [r[0] for r in cur.execute("select name from v$statname order by statistic#")]
+values = {n: stat(n) for n in ("logons cumulative", "logons current", "user calls",
+                               "execute count", "parse count (total)",
+                               "bytes sent via SQL*Net to client",
+                               "bytes received via SQL*Net from client",
+                               "opened cursors current")}
+print(json.dumps({"ping": b - a - 1, "reexecute": d - b - 1, "names": names, "values": values}))
+"#;
+
+fn assert_mystat(out: &Value, what: &str) {
+    assert_eq!(out["ping"], json!(3), "{what}: {out}");
+    assert_eq!(out["reexecute"], json!(3), "{what}: {out}");
+    let names = out["names"].as_array().expect("names");
+    for n in [
+        "SQL*Net roundtrips to/from client",
+        "bytes sent via SQL*Net to client",
+        "bytes received via SQL*Net from client",
+        "parse count (total)",
+        "execute count",
+        "user calls",
+        "logons cumulative",
+        "logons current",
+        "opened cursors current",
+    ] {
+        assert!(names.contains(&json!(n)), "{what}: {n} in {names:?}");
+    }
+    let v = &out["values"];
+    assert_eq!(v["logons cumulative"], json!(1), "{what}: {v}");
+    assert_eq!(v["logons current"], json!(1), "{what}: {v}");
+    for n in [
+        "user calls",
+        "execute count",
+        "parse count (total)",
+        "bytes sent via SQL*Net to client",
+        "bytes received via SQL*Net from client",
+        "opened cursors current",
+    ] {
+        assert!(
+            v[n].as_u64().is_some_and(|x| x > 0),
+            "{what}: {n} = {}",
+            v[n]
+        );
+    }
+}
+
+#[test]
+fn v_mystat_counts_one_round_trip_per_ping_and_per_re_execution_dedicated_and_shared() {
+    let server = start_server();
+    let dsn = format!("127.0.0.1:{}/ORCL", server.port);
+    let out = run(MYSTAT, &["scott".into(), "tiger".into(), dsn]);
+    assert_mystat(&out, "in-process dedicated");
+    let stack = SharedStack::start(
+        "HNSTAT",
+        "shared_servers=1\ndispatchers='(PROTOCOL=TCP)'",
+        1,
+    );
+    let out = run(MYSTAT, &[USER.into(), PASSWORD.into(), stack.dsn("shared")]);
+    assert_mystat(&out, "shared server");
+}

@@ -166,6 +166,7 @@ pub fn ora(code: u32) -> Option<&'static str> {
         900 => "invalid SQL statement",
         903 => "invalid table name",
         904 => "%s: invalid identifier",
+        905 => "missing keyword",
         906 => "missing left parenthesis",
         907 => "missing right parenthesis",
         908 => "missing NULL keyword",

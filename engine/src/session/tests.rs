@@ -633,3 +633,25 @@ fn an_incomplete_or_undecodable_request_is_answered_and_the_session_goes_on() {
         "{m:?}"
     );
 }
+
+#[test]
+fn the_counted_statistics_have_their_v_statname_numbers() {
+    use crate::rows::statistic_number as n;
+    for (index, name) in [
+        (stat::LOGONS_CUMULATIVE, "logons cumulative"),
+        (stat::LOGONS_CURRENT, "logons current"),
+        (stat::OPENED_CURSORS_CUMULATIVE, "opened cursors cumulative"),
+        (stat::OPENED_CURSORS_CURRENT, "opened cursors current"),
+        (stat::USER_CALLS, "user calls"),
+        (stat::EXECUTE_COUNT, "execute count"),
+        (stat::PARSE_COUNT, "parse count (total)"),
+        (stat::BYTES_SENT, "bytes sent via SQL*Net to client"),
+        (
+            stat::BYTES_RECEIVED,
+            "bytes received via SQL*Net from client",
+        ),
+        (stat::ROUNDTRIPS, "SQL*Net roundtrips to/from client"),
+    ] {
+        assert_eq!(n(name), Some(index), "{name}");
+    }
+}
