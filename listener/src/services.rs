@@ -181,7 +181,8 @@ pub struct HandlerView {
     pub established: u64,
     /// Refusals.
     pub refused: u64,
-    /// Whether to print `state:` (dynamic handlers only).
+    /// Whether to print `state:` (dynamic handlers, and every dedicated handler while the
+    /// spawner is down).
     pub dynamic: bool,
 }
 
@@ -211,6 +212,9 @@ pub struct ServiceDirectory {
     statics: Vec<InstanceEntry>,
     dynamic: Vec<InstanceEntry>,
     counters: HashMap<HandlerKey, (u64, u64)>,
+    /// The spawner is down: no dedicated server can be started (handlers show
+    /// `state:blocked`; a connect that would get one is refused with TNS-12500).
+    dedicated_down: bool,
 }
 
 fn key_of(e: &InstanceEntry, h: &Handler) -> HandlerKey {
@@ -285,6 +289,11 @@ impl ServiceDirectory {
 
     fn all(&self) -> impl Iterator<Item = &InstanceEntry> {
         self.statics.iter().chain(self.dynamic.iter())
+    }
+
+    /// Marks dedicated handlers unusable (spawner down) or usable again.
+    pub fn set_dedicated_down(&mut self, down: bool) {
+        self.dedicated_down = down;
     }
 
     /// Records a successful hand-off.
@@ -370,10 +379,15 @@ impl ServiceDirectory {
         let wants_shared = server.as_deref() == Some("shared");
         let wants_dedicated = matches!(server.as_deref(), Some("dedicated") | Some("pooled"));
         let is_dispatcher = |h: &Handler| matches!(h.kind, HandlerKind::Dispatcher { .. });
+        let down = self.dedicated_down;
         let pick = |want: &dyn Fn(&Handler) -> bool| -> Option<(&InstanceEntry, &Handler)> {
             let mut best: Option<(&InstanceEntry, &Handler)> = None;
             for e in &open {
-                for h in e.handlers.iter().filter(|h| want(h) && !h.blocked) {
+                for h in e
+                    .handlers
+                    .iter()
+                    .filter(|h| want(h) && !h.blocked && (!down || is_dispatcher(h)))
+                {
                     let better = match best {
                         None => true,
                         Some((_, b)) => h.current.unwrap_or(0) < b.current.unwrap_or(0),
@@ -416,7 +430,15 @@ impl ServiceDirectory {
                     !wants_dedicated || !is_dispatcher(h)
                 })
         });
-        let code = if any_of_kind_blocked {
+        let dedicated_wanted_but_down = down
+            && !wants_shared
+            && open
+                .iter()
+                .flat_map(|e| e.handlers.iter())
+                .any(|h| !is_dispatcher(h));
+        let code = if dedicated_wanted_but_down {
+            TnsCode::SPAWN_FAILED
+        } else if any_of_kind_blocked {
             TnsCode::NO_APPROPRIATE_HANDLER
         } else if wants_shared || wants_dedicated {
             TnsCode::NO_HANDLER_TYPE
@@ -442,11 +464,15 @@ impl ServiceDirectory {
                         .get(&key_of(e, h))
                         .copied()
                         .unwrap_or_default();
+                    let dedicated = matches!(h.kind, HandlerKind::Dedicated);
+                    let mut handler = h.clone();
+                    handler.blocked |= dedicated && self.dedicated_down;
                     HandlerView {
-                        handler: h.clone(),
+                        handler,
                         established,
                         refused,
-                        dynamic: e.status != InstanceStatus::Unknown,
+                        dynamic: e.status != InstanceStatus::Unknown
+                            || (dedicated && self.dedicated_down),
                     }
                 })
                 .collect();
