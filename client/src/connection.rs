@@ -833,6 +833,7 @@ pub(crate) fn data_types_payload(fv: u8) -> Vec<u8> {
         flags: wire::DATA_TYPES_FLAGS,
         compile_caps: caps,
         runtime_caps: wire::CLIENT_RUNTIME_CAPS.to_vec(),
+        client_time_zone: None,
         types: wire::DATA_TYPES
             .iter()
             .map(|&(data_type, conv_type, representation)| DataTypeEntry {

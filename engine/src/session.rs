@@ -15,7 +15,7 @@ use tns::ttc::message::ColumnMetadata;
 use tns::ttc::message::{
     ErrorInfo, ProtocolReply, SERVER_FIELD_VERSION, call_status, encode_data_types_reply,
     encode_describe_info, encode_parameter_pairs, encode_row_data, encode_row_header,
-    encode_status, exec_option,
+    encode_status, encode_time_zone_offset, exec_option,
 };
 use tns::ttc::request::{
     Auth, BindMetadata, Call, DecodeContext, Execute, Piggyback, Request, RequestDecoder,
@@ -386,8 +386,11 @@ impl Session {
                     .copied()
                     .unwrap_or(SERVER_FIELD_VERSION);
                 self.dctx.field_version = client_fv.min(SERVER_FIELD_VERSION);
+                let db_tz = dt
+                    .wants_time_zone()
+                    .then(|| encode_time_zone_offset(sql::eval::DB_TIME_ZONE_MINUTES));
                 let mut w = Writer::new();
-                encode_data_types_reply(&mut w, &[]);
+                encode_data_types_reply(&mut w, db_tz.as_ref(), &[]);
                 self.phase = Phase::AuthOne;
                 vec![Action::Send(w.into_bytes())]
             }

@@ -19,8 +19,11 @@
 //! //   empty (and no static entry)            -> ORA-12514
 //! //   every instance Blocked                 -> ORA-12528 (Restricted -> 12526)
 //! //   no Ready handler of the wanted kind    -> ORA-12516 / 12519 / 12520
-//! //   else hand off to a Ready handler, then reg.registry().record_handoff(inst, "DEDICATED", ok)
+//! //   else hand off to a Ready handler, then reg.registry().record_handoff(inst, "D000")
 //! ```
+//! The `established:`/`refused:` counters `lsnrctl services` prints are kept by the service
+//! directory (`services.rs`), not here: this table only adds the hand-offs made since an
+//! instance's last load report to that report.
 
 use std::collections::{BTreeMap, HashMap};
 use std::io::ErrorKind;
@@ -64,15 +67,11 @@ pub enum RegistrationServerError {
 /// Identifies one registration connection.
 pub type ConnId = u64;
 
-/// A handler as the router sees it, with the listener's own counters.
+/// A handler as the router sees it, with the hand-offs the listener made since its report.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DynamicHandler {
     /// What the instance registered.
     pub handler: Handler,
-    /// Connections handed to it (`established:` in `lsnrctl services`).
-    pub established: u64,
-    /// Connections refused for it (`refused:`).
-    pub refused: u64,
     /// Connections handed to it since the instance last reported its load: the listener
     /// adds them to the reported load, as Oracle's listener does between updates.
     pub since_report: u32,
@@ -174,7 +173,6 @@ struct Entry {
     reg: InstanceRegistration,
     conn: ConnId,
     updated: Instant,
-    counters: HashMap<String, (u64, u64)>,
     /// Hand-offs per handler not yet seen in a load report, and when the last one was made.
     since_report: HashMap<String, (u32, Instant)>,
 }
@@ -244,25 +242,6 @@ impl Table {
                 let name = registration.instance_name.clone();
                 let kind = match self.instances.get_mut(&key) {
                     Some(e) => {
-                        // A new incarnation of the instance, or a new dispatcher under an old
-                        // name, starts its counters again (`established:0`).
-                        if e.reg.pid != registration.pid {
-                            e.counters.clear();
-                        } else {
-                            for h in &registration.handlers {
-                                let same = e
-                                    .reg
-                                    .handlers
-                                    .iter()
-                                    .any(|o| o.name == h.name && o.kind == h.kind);
-                                if !same {
-                                    e.counters.remove(&h.name);
-                                }
-                            }
-                        }
-                        e.counters.retain(|name, _| {
-                            registration.handlers.iter().any(|h| &h.name == name)
-                        });
                         // A report may have been built before the dispatcher counted the last
                         // hand-offs: only the growth it shows absorbs them (clearing them all
                         // sent every quick connect to the same dispatcher).
@@ -298,7 +277,6 @@ impl Table {
                                 reg: registration,
                                 conn,
                                 updated: now,
-                                counters: HashMap::new(),
                                 since_report: HashMap::new(),
                             },
                         );
@@ -382,14 +360,9 @@ impl Table {
                 .reg
                 .handlers
                 .iter()
-                .map(|h| {
-                    let (established, refused) = e.counters.get(&h.name).copied().unwrap_or((0, 0));
-                    DynamicHandler {
-                        handler: h.clone(),
-                        established,
-                        refused,
-                        since_report: e.since_report.get(&h.name).map_or(0, |(n, _)| *n),
-                    }
+                .map(|h| DynamicHandler {
+                    handler: h.clone(),
+                    since_report: e.since_report.get(&h.name).map_or(0, |(n, _)| *n),
                 })
                 .collect(),
             load: e.reg.load,
@@ -434,8 +407,8 @@ impl Table {
         self.instances.values().map(Table::view).collect()
     }
 
-    /// Counts a hand-off (`ok`) or a refusal for `handler` of `instance`.
-    pub fn record_handoff(&mut self, instance: &str, handler: &str, ok: bool, now: Instant) {
+    /// Counts a hand-off to `handler` of `instance` until a load report shows it.
+    pub fn record_handoff(&mut self, instance: &str, handler: &str, now: Instant) {
         if let Some(e) = self.instances.get_mut(&instance.to_ascii_lowercase()) {
             // Only handlers the instance registered are counted (the map stays bounded).
             let Some(name) = e
@@ -447,15 +420,9 @@ impl Table {
             else {
                 return;
             };
-            let c = e.counters.entry(name.clone()).or_insert((0, 0));
-            if ok {
-                c.0 += 1;
-                let pending = e.since_report.entry(name).or_insert((0, now));
-                pending.0 += 1;
-                pending.1 = now;
-            } else {
-                c.1 += 1;
-            }
+            let pending = e.since_report.entry(name).or_insert((0, now));
+            pending.0 += 1;
+            pending.1 = now;
         }
     }
 
@@ -506,9 +473,9 @@ impl Registry {
     }
 
     /// See [`Table::record_handoff`].
-    pub fn record_handoff(&self, instance: &str, handler: &str, ok: bool) {
+    pub fn record_handoff(&self, instance: &str, handler: &str) {
         self.lock()
-            .record_handoff(instance, handler, ok, Instant::now());
+            .record_handoff(instance, handler, Instant::now());
     }
 
     /// See [`Table::take_events`].
@@ -811,7 +778,7 @@ mod tests {
     }
 
     #[test]
-    fn wrong_version_is_refused_and_counters_are_kept() {
+    fn wrong_version_is_refused() {
         let mut t = Table::new("LISTENER");
         let reply = t.handle(
             1,
@@ -824,15 +791,11 @@ mod tests {
         assert!(matches!(reply, ServerMessage::Refused { code: 12560, .. }));
         assert!(t.lookup_service("svc").is_empty());
         t.handle(1, update(reg("a", &["svc"], 60)), Instant::now());
-        t.record_handoff("A", "DEDICATED", true, Instant::now());
-        t.record_handoff("a", "DEDICATED", true, Instant::now());
-        t.record_handoff("a", "DEDICATED", false, Instant::now());
-        let d = t.lookup_service("svc")[0].dedicated().cloned().unwrap();
-        assert_eq!((d.established, d.refused), (2, 1));
+        assert_eq!(t.lookup_service("svc").len(), 1);
     }
 
     #[test]
-    fn a_new_incarnation_or_dispatcher_counts_from_zero_and_load_adds_hand_offs() {
+    fn a_load_report_absorbs_only_the_hand_offs_its_growth_shows() {
         let dispatcher = |pid: i32, port: u16| Handler {
             name: "D000".into(),
             kind: HandlerKind::Dispatcher {
@@ -849,9 +812,10 @@ mod tests {
         r.handlers.push(dispatcher(r.pid, 1000));
         t.handle(1, update(r.clone()), Instant::now());
         for _ in 0..3 {
-            t.record_handoff("a", "D000", true, Instant::now());
+            t.record_handoff("a", "D000", Instant::now());
         }
-        t.record_handoff("a", "D999", true, Instant::now());
+        // Handlers the instance did not register are not counted (the map stays bounded).
+        t.record_handoff("a", "D999", Instant::now());
         let d = |t: &Table| {
             t.lookup_service("svc")[0]
                 .handlers
@@ -860,12 +824,13 @@ mod tests {
                 .cloned()
                 .unwrap()
         };
-        assert_eq!((d(&t).established, d(&t).since_report), (3, 3));
+        assert_eq!(d(&t).since_report, 3);
+        assert!(!t.instances["a"].since_report.contains_key("D999"));
         // A report built before the dispatcher counted them (its load has not grown) keeps
         // them: the next connect must not go to the same dispatcher as if it were idle.
         let t0 = Instant::now();
         t.handle(1, update(r.clone()), t0);
-        assert_eq!((d(&t).established, d(&t).since_report), (3, 3));
+        assert_eq!(d(&t).since_report, 3);
         // A report whose load grew by two absorbs two of them.
         let mut grown = r.clone();
         for h in &mut grown.handlers {
@@ -877,21 +842,13 @@ mod tests {
         assert_eq!(d(&t).since_report, 1);
         // Once the last hand-off is older than the settle time, what is left is forgotten.
         t.expire(t0 + HANDOFF_SETTLE + Duration::from_secs(1));
-        assert_eq!((d(&t).established, d(&t).since_report), (3, 0));
-        // A new dispatcher under the same name (another address) starts again.
-        let mut r2 = r.clone();
-        r2.handlers = vec![r.handlers[0].clone(), dispatcher(r.pid, 2000)];
-        t.handle(1, update(r2.clone()), Instant::now());
-        assert_eq!(d(&t).established, 0);
-        t.record_handoff("a", "D000", true, Instant::now());
-        // A restarted instance (new pid) starts every counter again.
-        let mut r3 = r2.clone();
+        assert_eq!(d(&t).since_report, 0);
+        // A restarted instance (new pid) has no hand-offs pending from the old one.
+        t.record_handoff("a", "D000", Instant::now());
+        let mut r3 = r.clone();
         r3.pid += 1;
-        t.record_handoff("a", "DEDICATED", true, Instant::now());
         t.handle(1, update(r3), Instant::now());
-        assert_eq!(d(&t).established, 0);
-        let ded = t.lookup_service("svc")[0].dedicated().cloned().unwrap();
-        assert_eq!(ded.established, 0);
+        assert_eq!(d(&t).since_report, 0);
     }
 
     #[test]

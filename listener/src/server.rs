@@ -312,9 +312,18 @@ impl Server {
         let Some(r) = &self.registration else { return };
         let services = r.registry().services();
         let events = r.registry().take_events();
-        self.state
+        let resets = self
+            .state
             .directory
             .replace_dynamic(entries_from_registrations(&services));
+        for r in resets {
+            tracing::info!(
+                instance = %r.instance,
+                handler = %r.handler,
+                "handler counters start again: {}",
+                r.reason
+            );
+        }
         for e in events {
             let rc = if e.kind == RegistrationEventKind::Refused {
                 12560
@@ -826,10 +835,6 @@ impl Server {
             Route::Refuse { code, handler } => {
                 if let Some(k) = &handler {
                     self.state.directory.record_refused(k);
-                    if let Some(r) = &self.registration {
-                        r.registry()
-                            .record_handoff(k.instance(), k.handler(), false);
-                    }
                 }
                 tracing::info!(peer = %conn.peer, code = code.0, service = %named, "refused");
                 self.state
@@ -900,13 +905,11 @@ impl Server {
             None => Err(TnsCode::SPAWN_FAILED),
         };
         if target.dynamic
+            && result.is_ok()
             && let Some(r) = &self.registration
         {
-            r.registry().record_handoff(
-                target.key.instance(),
-                target.key.handler(),
-                result.is_ok(),
-            );
+            r.registry()
+                .record_handoff(target.key.instance(), target.key.handler());
         }
         match result {
             Ok(()) => {
@@ -957,11 +960,8 @@ impl Server {
                 Ok(()) => {
                     self.state.directory.record_established(&target.key);
                     if let Some(r) = &self.registration {
-                        r.registry().record_handoff(
-                            target.key.instance(),
-                            target.key.handler(),
-                            true,
-                        );
+                        r.registry()
+                            .record_handoff(target.key.instance(), target.key.handler());
                     }
                     tracing::info!(peer = %conn.peer, dispatcher = target.key.handler(), "handed to dispatcher");
                     self.state
@@ -991,7 +991,7 @@ impl Server {
         self.state.directory.record_established(&target.key);
         if let Some(r) = &self.registration {
             r.registry()
-                .record_handoff(target.key.instance(), target.key.handler(), true);
+                .record_handoff(target.key.instance(), target.key.handler());
         }
         self.state
             .log

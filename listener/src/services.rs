@@ -114,15 +114,57 @@ pub struct InstanceEntry {
     pub pid: i32,
 }
 
-/// Identity of a handler for counting.
+/// Identity of a handler for counting: which handler of which instance, and which
+/// incarnation of it.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct HandlerKey {
+    id: CounterId,
+    incarnation: Incarnation,
+}
+
+/// Which handler a set of counters belongs to: a registered handler serves every service of
+/// its instance and has one set; a static SID_DESC is its own handler.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+struct CounterId {
     service: String,
     instance: String,
     handler: String,
-    /// The incarnation of a registered handler (the instance's pid and, for a dispatcher,
-    /// its address): a restarted instance or a new dispatcher counts from zero.
-    incarnation: String,
+}
+
+/// The incarnation of a registered handler: the pid it runs in and, for a dispatcher, its
+/// address. Only a change of these (a restarted instance, a new dispatcher under an old name)
+/// starts its counters again; a registration that is missing for a while (the instance's
+/// registration connection was re-opened, a report that did not list the dispatcher) does
+/// not.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
+struct Incarnation {
+    pid: i64,
+    address: String,
+}
+
+/// `established`/`refused` of one handler.
+#[derive(Debug, Clone)]
+struct Counter {
+    incarnation: Incarnation,
+    established: u64,
+    refused: u64,
+    /// [`ServiceDirectory::generation`] when the handler was last registered.
+    seen: u64,
+}
+
+/// Counters of handlers not registered right now that are kept (an instance that comes back
+/// as the same incarnation continues them); beyond this, those missing longest are dropped.
+pub const ABSENT_COUNTERS_KEPT: usize = 256;
+
+/// Why a handler's counters started again (the listener logs it).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CounterReset {
+    /// Instance name (lower case).
+    pub instance: String,
+    /// Handler name.
+    pub handler: String,
+    /// Why, e.g. `new dispatcher (pid 10 -> 11)`.
+    pub reason: String,
 }
 
 /// The listener's routing decision for one CONNECT.
@@ -163,12 +205,23 @@ pub struct Target {
 impl HandlerKey {
     /// Instance name (lower case).
     pub fn instance(&self) -> &str {
-        &self.instance
+        &self.id.instance
     }
 
     /// Handler name (upper case).
     pub fn handler(&self) -> &str {
-        &self.handler
+        &self.id.handler
+    }
+}
+
+impl Counter {
+    fn new(incarnation: Incarnation) -> Counter {
+        Counter {
+            incarnation,
+            established: 0,
+            refused: 0,
+            seen: 0,
+        }
     }
 }
 
@@ -211,29 +264,51 @@ pub struct ServiceView {
 pub struct ServiceDirectory {
     statics: Vec<InstanceEntry>,
     dynamic: Vec<InstanceEntry>,
-    counters: HashMap<HandlerKey, (u64, u64)>,
+    counters: HashMap<CounterId, Counter>,
+    /// Bumped by every [`ServiceDirectory::replace_dynamic`].
+    generation: u64,
     /// The spawner is down: no dedicated server can be started (handlers show
     /// `state:blocked`; a connect that would get one is refused with TNS-12500).
     dedicated_down: bool,
 }
 
 fn key_of(e: &InstanceEntry, h: &Handler) -> HandlerKey {
-    // A registered handler serves every service of its instance and has one set of
-    // counters; a static SID_DESC is its own handler.
     let dynamic = e.status != InstanceStatus::Unknown;
     HandlerKey {
-        service: if dynamic {
-            String::new()
-        } else {
-            e.service.to_ascii_lowercase()
+        id: CounterId {
+            service: if dynamic {
+                String::new()
+            } else {
+                e.service.to_ascii_lowercase()
+            },
+            instance: e.instance.to_ascii_lowercase(),
+            handler: h.name.to_ascii_uppercase(),
         },
-        instance: e.instance.to_ascii_lowercase(),
-        handler: h.name.to_ascii_uppercase(),
         incarnation: match (&h.kind, dynamic) {
-            (_, false) => String::new(),
-            (HandlerKind::Dispatcher { address, pid, .. }, true) => format!("{pid} {address}"),
-            (HandlerKind::Dedicated, true) => e.pid.to_string(),
+            (_, false) => Incarnation::default(),
+            (HandlerKind::Dispatcher { address, pid, .. }, true) => Incarnation {
+                pid: i64::from(*pid),
+                address: address.clone(),
+            },
+            (HandlerKind::Dedicated, true) => Incarnation {
+                pid: i64::from(e.pid),
+                address: String::new(),
+            },
         },
+    }
+}
+
+/// Why counters of incarnation `old` do not carry over to `new`.
+fn reset_reason(dispatcher: bool, old: &Incarnation, new: &Incarnation) -> String {
+    let what = if dispatcher {
+        "new dispatcher"
+    } else {
+        "new instance"
+    };
+    if old.pid != new.pid {
+        format!("{what} (pid {} -> {})", old.pid, new.pid)
+    } else {
+        format!("{what} (address {} -> {})", old.address, new.address)
     }
 }
 
@@ -275,16 +350,53 @@ impl ServiceDirectory {
             .collect();
     }
 
-    /// Replaces the dynamic registrations with the registration table's current content;
-    /// the counters of handlers that are gone (an instance restarted, a dispatcher replaced)
-    /// are dropped, so a new incarnation starts from zero and the map stays bounded.
-    pub fn replace_dynamic(&mut self, entries: Vec<InstanceEntry>) {
+    /// Replaces the dynamic registrations with the registration table's current content.
+    /// A handler registered as a new incarnation (another pid, or a dispatcher at another
+    /// address) starts its counters again, and each such restart is returned with its reason;
+    /// a handler missing from this content keeps its counters (at most
+    /// [`ABSENT_COUNTERS_KEPT`] of them, the longest missing dropped first).
+    pub fn replace_dynamic(&mut self, entries: Vec<InstanceEntry>) -> Vec<CounterReset> {
         self.dynamic = entries;
-        let live: std::collections::HashSet<HandlerKey> = self
+        self.generation += 1;
+        let generation = self.generation;
+        let live: Vec<(HandlerKey, bool)> = self
             .all()
-            .flat_map(|e| e.handlers.iter().map(move |h| key_of(e, h)))
+            .flat_map(|e| {
+                e.handlers.iter().map(move |h| {
+                    (
+                        key_of(e, h),
+                        matches!(h.kind, HandlerKind::Dispatcher { .. }),
+                    )
+                })
+            })
             .collect();
-        self.counters.retain(|k, _| live.contains(k));
+        let mut resets = Vec::new();
+        for (key, dispatcher) in live {
+            if let Some(c) = self.counters.get_mut(&key.id) {
+                if c.incarnation != key.incarnation {
+                    resets.push(CounterReset {
+                        instance: key.id.instance.clone(),
+                        handler: key.id.handler.clone(),
+                        reason: reset_reason(dispatcher, &c.incarnation, &key.incarnation),
+                    });
+                    *c = Counter::new(key.incarnation);
+                }
+                c.seen = generation;
+            }
+        }
+        let mut absent: Vec<(u64, CounterId)> = self
+            .counters
+            .iter()
+            .filter(|(_, c)| c.seen != generation)
+            .map(|(id, c)| (c.seen, id.clone()))
+            .collect();
+        if absent.len() > ABSENT_COUNTERS_KEPT {
+            absent.sort_by_key(|(seen, _)| *seen);
+            for (_, id) in absent.drain(..absent.len() - ABSENT_COUNTERS_KEPT) {
+                self.counters.remove(&id);
+            }
+        }
+        resets
     }
 
     fn all(&self) -> impl Iterator<Item = &InstanceEntry> {
@@ -296,14 +408,28 @@ impl ServiceDirectory {
         self.dedicated_down = down;
     }
 
+    /// The counters of `key`'s handler, started again if they were another incarnation's.
+    fn counter(&mut self, key: &HandlerKey) -> &mut Counter {
+        let generation = self.generation;
+        let c = self
+            .counters
+            .entry(key.id.clone())
+            .or_insert_with(|| Counter::new(key.incarnation.clone()));
+        if c.incarnation != key.incarnation {
+            *c = Counter::new(key.incarnation.clone());
+        }
+        c.seen = generation;
+        c
+    }
+
     /// Records a successful hand-off.
     pub fn record_established(&mut self, key: &HandlerKey) {
-        self.counters.entry(key.clone()).or_default().0 += 1;
+        self.counter(key).established += 1;
     }
 
     /// Records a refusal by a handler.
     pub fn record_refused(&mut self, key: &HandlerKey) {
-        self.counters.entry(key.clone()).or_default().1 += 1;
+        self.counter(key).refused += 1;
     }
 
     /// Decides what to do with a CONNECT.
@@ -459,11 +585,12 @@ impl ServiceDirectory {
                 .handlers
                 .iter()
                 .map(|h| {
+                    let key = key_of(e, h);
                     let (established, refused) = self
                         .counters
-                        .get(&key_of(e, h))
-                        .copied()
-                        .unwrap_or_default();
+                        .get(&key.id)
+                        .filter(|c| c.incarnation == key.incarnation)
+                        .map_or((0, 0), |c| (c.established, c.refused));
                     let dedicated = matches!(h.kind, HandlerKind::Dedicated);
                     let mut handler = h.clone();
                     handler.blocked |= dedicated && self.dedicated_down;
@@ -720,5 +847,169 @@ mod tests {
         assert_eq!(v[0].name, "NEW");
         let h = &v[1].instances[0].handlers[0];
         assert_eq!((h.established, h.refused, h.dynamic), (2, 1, false));
+    }
+
+    /// The registration table's content as the listener's loop pulls it in.
+    fn sync(d: &mut ServiceDirectory, t: &crate::registration::Table) -> Vec<CounterReset> {
+        d.replace_dynamic(entries_from_registrations(&t.services()))
+    }
+
+    fn established(d: &ServiceDirectory, handler: &str) -> Option<u64> {
+        d.views()
+            .iter()
+            .flat_map(|s| s.instances.iter())
+            .flat_map(|i| i.handlers.iter())
+            .find(|h| h.handler.name == handler)
+            .map(|h| h.established)
+    }
+
+    fn shared_route(d: &ServiceDirectory) -> Target {
+        let mut r = req(Some("svc"), None);
+        r.server = Some("shared".into());
+        match d.route(&r, None, false) {
+            Route::Handoff(t) => t,
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn counters_start_again_only_for_a_new_incarnation_of_the_handler() {
+        use server_proc::registration as reg;
+        use std::time::Instant;
+        let dispatcher = |pid: i32, port: u16| reg::Handler {
+            name: "D000".into(),
+            kind: reg::HandlerKind::Dispatcher {
+                address: format!("(ADDRESS=(PROTOCOL=tcp)(HOST=h)(PORT={port}))"),
+                handoff_path: None,
+                pid,
+            },
+            state: reg::HandlerState::Ready,
+            current: 0,
+            max: 100,
+        };
+        let registration = |pid: i32, port: Option<u16>| reg::InstanceRegistration {
+            instance_name: "hs1".into(),
+            sid: "HS1".into(),
+            db_name: "ORCL".into(),
+            oracle_home: "/u01/oh".into(),
+            host: "h".into(),
+            pid,
+            status: reg::InstanceStatus::Ready,
+            services: vec!["svc".into()],
+            handlers: std::iter::once(reg::Handler {
+                name: "DEDICATED".into(),
+                kind: reg::HandlerKind::Dedicated,
+                state: reg::HandlerState::Ready,
+                current: 0,
+                max: 100,
+            })
+            .chain(port.map(|p| dispatcher(pid, p)))
+            .collect(),
+            load: reg::LoadReport::default(),
+            refresh_secs: 60,
+        };
+        let update = |r| reg::ClientMessage::ServiceUpdate {
+            version: reg::PROTOCOL_VERSION,
+            registration: r,
+        };
+        let mut table = crate::registration::Table::new("LISTENER");
+        let mut d = ServiceDirectory::default();
+        table.handle(1, update(registration(100, Some(1000))), Instant::now());
+        assert!(sync(&mut d, &table).is_empty());
+        for _ in 0..6 {
+            let t = shared_route(&d);
+            d.record_established(&t.key);
+        }
+        assert_eq!(established(&d, "D000"), Some(6));
+        // The flaky `established:4 ... current:10`: the instance's registration connection
+        // was re-opened (lreg's reply timed out on a loaded machine), so the table forgot the
+        // instance (service_died) and learnt it again (service_register) — and a sync in
+        // between dropped D000's counters. The same incarnation continues them now.
+        table.connection_closed(1);
+        assert!(sync(&mut d, &table).is_empty());
+        assert_eq!(established(&d, "D000"), None, "not registered right now");
+        table.handle(2, update(registration(100, Some(1000))), Instant::now());
+        assert!(sync(&mut d, &table).is_empty());
+        assert_eq!(established(&d, "D000"), Some(6));
+        // A report that does not list the dispatcher (draining, or built mid-change) does not
+        // restart it either.
+        table.handle(2, update(registration(100, None)), Instant::now());
+        assert!(sync(&mut d, &table).is_empty());
+        table.handle(2, update(registration(100, Some(1000))), Instant::now());
+        assert!(sync(&mut d, &table).is_empty());
+        let t = shared_route(&d);
+        d.record_established(&t.key);
+        d.record_refused(&t.key);
+        assert_eq!(established(&d, "D000"), Some(7));
+        // A new dispatcher under the same name (another address) starts again, and says why.
+        table.handle(2, update(registration(100, Some(2000))), Instant::now());
+        let resets = sync(&mut d, &table);
+        assert_eq!(resets.len(), 1, "{resets:?}");
+        assert_eq!(resets[0].handler, "D000");
+        assert!(
+            resets[0].reason.starts_with("new dispatcher (address"),
+            "{resets:?}"
+        );
+        assert_eq!(established(&d, "D000"), Some(0));
+        let t = shared_route(&d);
+        d.record_established(&t.key);
+        let mut dedicated = req(Some("svc"), None);
+        dedicated.server = Some("dedicated".into());
+        let Route::Handoff(t) = d.route(&dedicated, None, false) else {
+            panic!("no dedicated hand-off")
+        };
+        d.record_established(&t.key);
+        // A restarted instance (new pid) starts every handler again.
+        table.connection_closed(2);
+        sync(&mut d, &table);
+        table.handle(3, update(registration(101, Some(2000))), Instant::now());
+        let mut reasons: Vec<String> = sync(&mut d, &table)
+            .into_iter()
+            .map(|r| format!("{} {}", r.handler, r.reason))
+            .collect();
+        reasons.sort();
+        assert_eq!(
+            reasons,
+            vec![
+                "D000 new dispatcher (pid 100 -> 101)".to_string(),
+                "DEDICATED new instance (pid 100 -> 101)".to_string()
+            ]
+        );
+        assert_eq!(established(&d, "D000"), Some(0));
+    }
+
+    #[test]
+    fn counters_of_absent_handlers_are_bounded() {
+        let mut d = ServiceDirectory::default();
+        let entry = |n: usize| InstanceEntry {
+            pid: 1,
+            service: "svc".into(),
+            instance: format!("i{n}"),
+            status: InstanceStatus::Ready,
+            oracle_home: None,
+            global_dbname: None,
+            sid: None,
+            handlers: vec![Handler {
+                name: "DEDICATED".into(),
+                kind: HandlerKind::Dedicated,
+                blocked: false,
+                current: None,
+                max: None,
+            }],
+        };
+        for n in 0..ABSENT_COUNTERS_KEPT + 10 {
+            d.replace_dynamic(vec![entry(n)]);
+            let Route::Handoff(t) = d.route(&req(Some("svc"), None), None, false) else {
+                panic!("no hand-off")
+            };
+            d.record_established(&t.key);
+        }
+        d.replace_dynamic(Vec::new());
+        assert_eq!(d.counters.len(), ABSENT_COUNTERS_KEPT);
+        // The most recently seen are the ones kept.
+        d.replace_dynamic(vec![entry(ABSENT_COUNTERS_KEPT + 9)]);
+        assert_eq!(established(&d, "DEDICATED"), Some(1));
+        d.replace_dynamic(vec![entry(0)]);
+        assert_eq!(established(&d, "DEDICATED"), Some(0));
     }
 }

@@ -5,6 +5,7 @@ pub mod client_harness;
 pub mod corpus;
 pub mod instance;
 pub mod instance_py;
+pub mod node;
 pub mod procs;
 pub mod py;
 pub mod pyenv;

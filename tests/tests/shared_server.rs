@@ -198,7 +198,11 @@ fn shared_sessions_are_served_by_two_shared_servers_through_the_dispatcher() {
 
     // The listener counted the hand-offs to D000.
     let svc = services();
-    assert!(svc.contains("\"D000\" established:10"), "{svc}");
+    assert!(
+        svc.contains("\"D000\" established:10"),
+        "{svc}\nlistener.log (service_died/service_register lines show a re-registration):\n{}",
+        stack.lhome.listener_log()
+    );
     drop(py);
     drop(stack);
 }

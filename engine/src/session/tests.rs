@@ -118,6 +118,7 @@ fn login_as(s: &mut Session, user: &str, password: &[u8], mode: u32) -> Vec<Resp
         flags: 3,
         compile_caps: caps,
         runtime_caps: vec![0; 11],
+        client_time_zone: None,
         types: vec![],
     }
     .encode(&mut w);
@@ -555,4 +556,47 @@ fn alter_system_needs_the_grant_and_v_queries_read_a_snapshot_of_their_views() {
             immediate: true
         }]
     );
+}
+
+/// A client that asks for the time-zone exchange (runtime caps TZ_EX, as node-oracledb 26
+/// does) sends its zone after the capabilities and gets DBTIMEZONE (+00:00) at the head of
+/// the DATA_TYPES reply; one that does not (python-oracledb) gets the plain reply.
+#[test]
+fn data_types_exchange_carries_the_database_time_zone_when_asked() {
+    for tz_ex in [true, false] {
+        let (mut s, _inst) = session();
+        let mut w = Writer::new();
+        ProtocolRequest {
+            version: 6,
+            driver: b"node-oracledb".to_vec(),
+        }
+        .encode(&mut w);
+        let reply = one_send(s.on_data(w.as_bytes()));
+        let pr = ProtocolReply::decode(&mut Reader::new(&reply)).unwrap();
+        assert_eq!(pr.runtime_caps[1], 1, "the server offers TZ_EX");
+        let mut caps = vec![0u8; 55];
+        caps[7] = 12;
+        let mut rcaps = vec![0u8; 11];
+        rcaps[1] = u8::from(tz_ex);
+        let mut w = Writer::new();
+        DataTypesRequest {
+            charset: 873,
+            ncharset: 873,
+            flags: 3,
+            compile_caps: caps,
+            runtime_caps: rcaps,
+            // +05:30 (hours and minutes biased by 60).
+            client_time_zone: tz_ex.then_some([0x80, 0, 0, 0, 65, 90, 0x80, 0, 0, 0, 0]),
+            types: vec![],
+        }
+        .encode(&mut w);
+        let reply = one_send(s.on_data(w.as_bytes()));
+        let want: &[u8] = if tz_ex {
+            &[2, 0x80, 0, 0, 0, 60, 60, 0x80, 0, 0, 0, 0, 0, 0]
+        } else {
+            &[2, 0, 0]
+        };
+        assert_eq!(reply, want, "TZ_EX {tz_ex}");
+        assert_eq!(s.field_version(), 12);
+    }
 }

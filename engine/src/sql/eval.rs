@@ -7,6 +7,17 @@ use tns::ttc::types::{DateTime, Decimal, ora_type};
 
 use super::{BinOp, Expr, Func, OraError, Statement};
 
+/// DBTIMEZONE of every simulated database, minutes east of UTC: `+00:00`, what DBCA sets
+/// when no time zone is given. Sent in the DATA_TYPES reply to clients that ask (`TZ_EX`).
+pub const DB_TIME_ZONE_MINUTES: i16 = 0;
+
+/// A time-zone offset as DBTIMEZONE / SESSIONTIMEZONE show it: `+05:30`, `-08:00`.
+pub fn format_tz_offset(minutes: i16) -> String {
+    let sign = if minutes < 0 { '-' } else { '+' };
+    let m = minutes.unsigned_abs();
+    format!("{sign}{:02}:{:02}", m / 60, m % 60)
+}
+
 /// What a statement may look at: the session and the clock, handed in by the engine.
 #[derive(Debug, Clone)]
 pub struct EvalContext {
@@ -221,6 +232,9 @@ fn describe(e: &Expr, name: &str, ctx: &EvalContext) -> ColumnMetadata {
         Expr::Star => ColumnMetadata::string("DUMMY", ora_type::VARCHAR, 1),
         Expr::Null => ColumnMetadata::string(name, ora_type::VARCHAR, 0),
         Expr::User => ColumnMetadata::string(name, ora_type::VARCHAR, 128),
+        Expr::DbTimeZone | Expr::SessionTimeZone => {
+            ColumnMetadata::string(name, ora_type::VARCHAR, 6)
+        }
         Expr::SysContext(..) => ColumnMetadata::string(name, ora_type::VARCHAR, 256),
         Expr::Bin(BinOp::Concat, a, b) => {
             let la = describe(a, name, ctx)
@@ -450,6 +464,8 @@ fn eval_with_count(
         Expr::CurrentTimestamp => Value::TimestampTz(ctx.session_now()),
         Expr::LocalTimestamp => Value::Timestamp(ctx.session_now()),
         Expr::User => Value::Str(ctx.user.clone()),
+        Expr::DbTimeZone => Value::Str(format_tz_offset(DB_TIME_ZONE_MINUTES)),
+        Expr::SessionTimeZone => Value::Str(format_tz_offset(ctx.tz_offset_minutes)),
         Expr::Level => Value::Number(Decimal::from_i128(i128::from(level))),
         Expr::CountStar => Value::Number(count.clone()),
         Expr::Ident(name, off) => {

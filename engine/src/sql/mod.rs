@@ -56,6 +56,10 @@ pub enum Expr {
     LocalTimestamp,
     /// `USER`.
     User,
+    /// `DBTIMEZONE`: the database time zone, `+hh:mm`.
+    DbTimeZone,
+    /// `SESSIONTIMEZONE`: the session time zone, `+hh:mm`.
+    SessionTimeZone,
     /// `LEVEL` (hierarchical pseudo-column).
     Level,
     /// `COUNT(*)`.
@@ -456,6 +460,8 @@ impl<'a> P<'a> {
             "CURRENT_TIMESTAMP" => Expr::CurrentTimestamp,
             "LOCALTIMESTAMP" => Expr::LocalTimestamp,
             "USER" => Expr::User,
+            "DBTIMEZONE" => Expr::DbTimeZone,
+            "SESSIONTIMEZONE" => Expr::SessionTimeZone,
             "LEVEL" => Expr::Level,
             "FROM" | "WHERE" | "CONNECT" | "SELECT" => return Err(self.missing_expression(i)),
             name if Func::from_name(name).is_some() && ws(r).starts_with('(') => {

@@ -110,6 +110,14 @@ pub const COMPILE_CAPS_LEN: usize = 55;
 pub const RUNTIME_CAPS_LEN: usize = 11;
 /// Index of the field version in the compile-time capabilities.
 pub const CCAP_FIELD_VERSION: usize = 7;
+/// Index of the time-zone byte in the runtime capabilities.
+pub const RCAP_TZ: usize = 1;
+/// Runtime capability `TZ_EX`: the DATA_TYPES request carries the client's time zone and the
+/// reply the database time zone (Oracle 19c+ servers advertise it; node-oracledb 26 reads
+/// DBTIMEZONE from it instead of querying it).
+pub const RCAP_TZ_EX: u8 = 0x01;
+/// Length of a time zone in the DATA_TYPES exchange: an INTERVAL DAY TO SECOND.
+pub const TIME_ZONE_LEN: usize = 11;
 /// AL32UTF8.
 pub const CHARSET_AL32UTF8: u16 = 873;
 /// AL16UTF16.
@@ -163,6 +171,7 @@ impl ProtocolReply {
         cc[27] = 1;
         let mut rc = vec![0u8; RUNTIME_CAPS_LEN];
         rc[0] = 2;
+        rc[RCAP_TZ] = RCAP_TZ_EX;
         rc[6] = 0x05;
         ProtocolReply {
             version: 6,
@@ -247,8 +256,33 @@ pub struct DataTypesRequest {
     pub compile_caps: Vec<u8>,
     /// Client runtime capabilities.
     pub runtime_caps: Vec<u8>,
+    /// The client's time zone, sent when its runtime capabilities ask for `TZ_EX`.
+    pub client_time_zone: Option<[u8; TIME_ZONE_LEN]>,
     /// Type table.
     pub types: Vec<DataTypeEntry>,
+}
+
+impl DataTypesRequest {
+    /// True when the client asked for the time-zone exchange (and so expects the database
+    /// time zone at the head of the reply).
+    pub fn wants_time_zone(&self) -> bool {
+        self.runtime_caps
+            .get(RCAP_TZ)
+            .is_some_and(|b| b & RCAP_TZ_EX != 0)
+    }
+}
+
+/// A fixed time-zone offset as the DATA_TYPES exchange carries it: days `0x80000000`
+/// (the biased zero), hours and minutes biased by 60, then the 5-byte trailer.
+pub fn encode_time_zone_offset(minutes: i16) -> [u8; TIME_ZONE_LEN] {
+    let mut b = [0u8; TIME_ZONE_LEN];
+    b[..4].copy_from_slice(&0x8000_0000u32.to_be_bytes());
+    let hours = minutes / 60;
+    let mins = minutes % 60;
+    b[4] = u8::try_from(hours + 60).unwrap_or(60);
+    b[5] = u8::try_from(mins + 60).unwrap_or(60);
+    b[6] = 0x80;
+    b
 }
 
 impl DataTypesRequest {
@@ -259,6 +293,9 @@ impl DataTypesRequest {
             .u16le(self.ncharset)
             .u8(self.flags);
         w.dalc(&self.compile_caps).dalc(&self.runtime_caps);
+        if let Some(tz) = &self.client_time_zone {
+            w.raw(tz);
+        }
         for t in &self.types {
             w.u16be(t.data_type)
                 .u16be(t.conv_type)
@@ -269,9 +306,17 @@ impl DataTypesRequest {
     }
 }
 
-/// Encodes the server's DATA_TYPES reply: the client's table echoed, then the terminator.
-pub fn encode_data_types_reply(w: &mut Writer, types: &[DataTypeEntry]) {
+/// Encodes the server's DATA_TYPES reply: the database time zone when the client asked for
+/// it (`TZ_EX`), the client's table echoed, then the terminator.
+pub fn encode_data_types_reply(
+    w: &mut Writer,
+    db_time_zone: Option<&[u8; TIME_ZONE_LEN]>,
+    types: &[DataTypeEntry],
+) {
     w.u8(msg_type::DATA_TYPES);
+    if let Some(tz) = db_time_zone {
+        w.raw(tz);
+    }
     for t in types {
         w.u16be(t.data_type).u16be(t.conv_type);
         if t.conv_type != 0 {

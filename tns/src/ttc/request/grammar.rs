@@ -8,7 +8,10 @@
 use super::decoder::Input;
 use super::{Auth, BindMetadata, Call, EndToEnd, Execute, Piggyback, Request};
 use crate::ttc::buf::{DALC_LONG, KeyValue, TtcError};
-use crate::ttc::message::{DataTypeEntry, DataTypesRequest, ProtocolRequest, function, msg_type};
+use crate::ttc::message::{
+    DataTypeEntry, DataTypesRequest, ProtocolRequest, RCAP_TZ, RCAP_TZ_EX, TIME_ZONE_LEN, function,
+    msg_type,
+};
 
 type Result<T> = std::result::Result<T, TtcError>;
 
@@ -127,6 +130,17 @@ async fn data_types(i: &Input) -> Result<DataTypesRequest> {
     let flags = i.u8("data types flags").await?;
     let compile_caps = i.dalc("client compile caps").await?.unwrap_or_default();
     let runtime_caps = i.dalc("client runtime caps").await?.unwrap_or_default();
+    let client_time_zone = if runtime_caps
+        .get(RCAP_TZ)
+        .is_some_and(|b| b & RCAP_TZ_EX != 0)
+    {
+        let b = i.take(TIME_ZONE_LEN, "client time zone").await?;
+        let mut tz = [0u8; TIME_ZONE_LEN];
+        tz.copy_from_slice(&b);
+        Some(tz)
+    } else {
+        None
+    };
     let mut types = Vec::new();
     loop {
         let data_type = i.u16be("data type").await?;
@@ -153,6 +167,7 @@ async fn data_types(i: &Input) -> Result<DataTypesRequest> {
         flags,
         compile_caps,
         runtime_caps,
+        client_time_zone,
         types,
     })
 }
