@@ -108,6 +108,8 @@ pub struct SessionRunner {
     out: Vec<u8>,
     wait: Wait,
     closed: bool,
+    /// The client released its DRCP session (`Some(deauthenticate)`).
+    released: Option<bool>,
 }
 
 impl SessionRunner {
@@ -120,6 +122,7 @@ impl SessionRunner {
             out: Vec::new(),
             wait: Wait::Idle,
             closed: false,
+            released: None,
         }
     }
 
@@ -130,7 +133,12 @@ impl SessionRunner {
         }
         self.session.set_now(self.clock.at(now));
         let actions = match input {
-            Input::Data(payload) => self.session.on_data(&payload),
+            Input::Data(payload) => {
+                // Packet header (8 bytes) and data flags (2) come on top of the payload.
+                let packet_len = payload.len().saturating_add(10);
+                let ends_request = packet_len < usize::try_from(self.framing.sdu).unwrap_or(0);
+                self.session.on_request_packet(&payload, ends_request)
+            }
             Input::Break => self.session.on_break(),
         };
         self.perform(now, actions);
@@ -199,6 +207,11 @@ impl SessionRunner {
         &self.session
     }
 
+    /// The session, to move it between clients (a pooled server's).
+    pub fn session_mut(&mut self) -> &mut Session {
+        &mut self.session
+    }
+
     fn perform(&mut self, now: Instant, actions: Vec<Action>) {
         for a in actions {
             match a {
@@ -220,6 +233,11 @@ impl SessionRunner {
                     };
                 }
                 Action::Busy => self.wait = Wait::Busy { at: now },
+                Action::Release { deauthenticate } => {
+                    self.released = Some(deauthenticate);
+                    self.wait = Wait::Idle;
+                    return;
+                }
             }
         }
         // A call that ended (answered, broken, killed) waits for nothing any more.
@@ -227,6 +245,20 @@ impl SessionRunner {
             self.wait = Wait::Idle;
         }
     }
+}
+
+/// A pooled server's connection after the client's SESSION_RELEASE (see
+/// [`ServerConn::into_released`]).
+#[derive(Debug)]
+pub struct Released {
+    /// The runner with its session.
+    pub runner: Box<SessionRunner>,
+    /// Length mode and SDU the client negotiated.
+    pub framing: Framing,
+    /// Bytes that came after the release, not yet read.
+    pub leftover: Vec<u8>,
+    /// The client also logged out (release mode `0x2`).
+    pub deauthenticate: bool,
 }
 
 /// Where the connection stands.
@@ -508,6 +540,37 @@ impl ServerConn {
         self.collect();
     }
 
+    /// A pooled server's client released its session (`Some(deauthenticate)`): nothing more
+    /// is read; [`Self::into_released`] gives the runner and the client's unread bytes back.
+    pub fn released(&self) -> Option<bool> {
+        self.runner.as_ref().and_then(|r| r.released)
+    }
+
+    /// After [`Self::released`]: the runner (its session stays with the pooled server), the
+    /// connection's framing and the bytes the client sent after the release (its next
+    /// call, or its final close), for the broker.
+    pub fn into_released(self) -> Option<Released> {
+        let deauthenticate = self.released()?;
+        let mut runner = self.runner?;
+        runner.released = None;
+        Some(Released {
+            runner,
+            framing: self.framing,
+            leftover: self.inbuf,
+            deauthenticate,
+        })
+    }
+
+    /// A connection already open on the client's side (a DRCP client coming back from the
+    /// broker with its next call): no CONNECT, the framing it negotiated before.
+    pub fn resumed(mut runner: SessionRunner, framing: Framing, max_sdu: u32) -> Self {
+        runner.framing = framing;
+        let mut conn = Self::with_execution(runner, max_sdu, Execution::Inline);
+        conn.framing = framing;
+        conn.state = State::Open;
+        conn
+    }
+
     fn eof_end(&self) -> SessionEnd {
         match self.runner.as_ref() {
             Some(r) if r.session().logged_off() => SessionEnd::Logoff,
@@ -554,7 +617,7 @@ impl ServerConn {
             }
             self.accept(&connect);
         }
-        if self.pending_connect.is_some() {
+        if self.pending_connect.is_some() || self.released().is_some() {
             return Ok(());
         }
         let mut used_total = 0;
@@ -587,6 +650,10 @@ impl ServerConn {
             self.deliver(now, input);
             if self.is_closed() {
                 return Ok(());
+            }
+            if self.released().is_some() {
+                // What came after the release belongs to the client's next session.
+                break;
             }
         }
         self.inbuf.drain(..used_total);

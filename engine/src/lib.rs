@@ -17,9 +17,10 @@ pub mod session;
 pub mod sql;
 pub mod views;
 
-pub use conn::{Framing, Input, ServerConn, SessionEnd, SessionRunner, WallClock};
+pub use conn::{Framing, Input, Released, ServerConn, SessionEnd, SessionRunner, WallClock};
 pub use error::OraError;
 pub use port::{
-    Credentials, GRANT_ALTER_SYSTEM, InstanceHooks, LocalInstance, SessionInfo, SessionSlot,
+    Credentials, GRANT_ALTER_SYSTEM, GRANT_CONNECT_THROUGH, InstanceHooks, LocalInstance,
+    SessionInfo, SessionSlot,
 };
 pub use session::{Action, RandomSource, Session, SessionConfig, VERSION, normalize_user};

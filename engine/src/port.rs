@@ -48,6 +48,9 @@ pub struct SessionSlot {
 /// The system privilege that allows `ALTER SYSTEM` (granted in the password file with
 /// `oradb user add NAME --grant alter-system`).
 pub const GRANT_ALTER_SYSTEM: &str = "ALTER_SYSTEM";
+/// Grant prefix: `CONNECT_THROUGH_<PROXY>` held by a user lets `<PROXY>` log in as them
+/// (`ALTER USER client GRANT CONNECT THROUGH proxy`; `oradb user add --connect-through`).
+pub const GRANT_CONNECT_THROUGH: &str = "CONNECT_THROUGH_";
 
 /// Where user verifiers come from.
 pub trait Credentials: Send + Sync {
@@ -95,6 +98,22 @@ pub trait InstanceHooks: Send + Sync {
     fn alter_system(&self, me: SessionSlot, command: &AlterSystem) -> Result<(), OraError> {
         let _ = (me, command);
         Err(OraError::new(1031, 0))
+    }
+    /// Carries out a `DBMS_CONNECTION_POOL` call for the session `me` (the engine has
+    /// checked the privilege). The default (no SGA) has no pool: ORA-56500.
+    fn connection_pool(
+        &self,
+        me: SessionSlot,
+        call: &crate::sql::cpool::PoolCall,
+    ) -> Result<(), OraError> {
+        let _ = (me, call);
+        Err(OraError::new(56500, 0))
+    }
+    /// A DRCP pooled server gave a client a session of connection class `class`
+    /// (`USER.CLASS`): reused as it was (`hit`) or new; `login` when the client logged in
+    /// for it (V$CPOOL_STATS, V$CPOOL_CC_STATS). The default counts nothing.
+    fn pool_request(&self, class: &str, hit: bool, login: bool) {
+        let _ = (class, hit, login);
     }
     /// V$SESSION.AUDSID of `slot` (`USERENV('SESSIONID')`); the default uses the SID.
     fn audsid(&self, slot: SessionSlot) -> Option<u64> {

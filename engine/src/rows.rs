@@ -393,3 +393,105 @@ pub struct ParameterRow {
     /// DESCRIPTION.
     pub description: &'static str,
 }
+
+/// The session statistics the engine counts, in V$STATNAME order (STATISTIC# is the index):
+/// name and CLASS (1 = user, 8 = cache, 64 = SQL). Every transport drives the same engine,
+/// so dedicated and shared sessions count alike.
+pub const STATISTICS: [(&str, u32); 10] = [
+    ("logons cumulative", 1),
+    ("logons current", 1),
+    ("opened cursors cumulative", 1),
+    ("opened cursors current", 1),
+    ("user calls", 1),
+    ("execute count", 64),
+    ("parse count (total)", 64),
+    ("bytes sent via SQL*Net to client", 1),
+    ("bytes received via SQL*Net from client", 1),
+    ("SQL*Net roundtrips to/from client", 1),
+];
+
+/// STATISTIC# of a statistic of [`STATISTICS`].
+pub fn statistic_number(name: &str) -> Option<usize> {
+    STATISTICS.iter().position(|(n, _)| *n == name)
+}
+
+/// The one row of V$CPOOL_STATS (the default pool).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct CpoolStatsRow {
+    /// POOL_NAME.
+    pub pool_name: String,
+    /// NUM_OPEN_SERVERS: pooled servers now.
+    pub num_open_servers: u32,
+    /// NUM_BUSY_SERVERS: pooled servers serving a client now.
+    pub num_busy_servers: u32,
+    /// NUM_AUTH_SERVERS.
+    pub num_auth_servers: u32,
+    /// NUM_REQUESTS: requests for a pooled server.
+    pub num_requests: u64,
+    /// NUM_HITS: requests that got a session of their user and class as it was.
+    pub num_hits: u64,
+    /// NUM_MISSES: requests that needed a new session.
+    pub num_misses: u64,
+    /// NUM_WAITS: requests that waited for a free server.
+    pub num_waits: u64,
+    /// WAIT_TIME: time waited, in milliseconds (Oracle reports hundredths; see the view's doc).
+    pub wait_time: u64,
+    /// CLIENT_REQ_TIMEOUTS: clients that lost their server after MAX_THINK_TIME.
+    pub client_req_timeouts: u64,
+    /// NUM_AUTHENTICATIONS: logins through the pool.
+    pub num_authentications: u64,
+    /// NUM_PURGED: sessions purged (killed, replaced).
+    pub num_purged: u64,
+    /// HISTORIC_MAX: most pooled servers at once.
+    pub historic_max: u32,
+}
+
+/// One row of V$CPOOL_CC_STATS (per connection class, `USER.CLASS`).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct CpoolClassRow {
+    /// CCLASS_NAME.
+    pub cclass_name: String,
+    /// NUM_REQUESTS.
+    pub num_requests: u64,
+    /// NUM_HITS.
+    pub num_hits: u64,
+    /// NUM_MISSES.
+    pub num_misses: u64,
+    /// NUM_WAITS.
+    pub num_waits: u64,
+    /// WAIT_TIME.
+    pub wait_time: u64,
+    /// CLIENT_REQ_TIMEOUTS.
+    pub client_req_timeouts: u64,
+    /// NUM_AUTHENTICATIONS.
+    pub num_authentications: u64,
+}
+
+/// The one row of DBA_CPOOL_INFO.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct CpoolInfoRow {
+    /// CONNECTION_POOL.
+    pub connection_pool: String,
+    /// STATUS: ACTIVE or INACTIVE.
+    pub status: String,
+    /// MINSIZE.
+    pub minsize: u32,
+    /// MAXSIZE.
+    pub maxsize: u32,
+    /// INCRSIZE.
+    pub incrsize: u32,
+    /// SESSION_CACHED_CURSORS.
+    pub session_cached_cursors: u32,
+    /// INACTIVITY_TIMEOUT.
+    pub inactivity_timeout: u32,
+    /// MAX_THINK_TIME.
+    pub max_think_time: u32,
+    /// MAX_USE_SESSION.
+    pub max_use_session: u32,
+    /// MAX_LIFETIME_SESSION.
+    pub max_lifetime_session: u32,
+    /// NUM_CBROK.
+    pub num_cbrok: u32,
+    /// MAXCONN_CBROK.
+    pub maxconn_cbrok: u32,
+}

@@ -13,23 +13,27 @@ use tns::o5logon::{self, ServerChallenge, Verifier};
 use tns::ttc::buf::{KeyValue, TtcError, Writer};
 use tns::ttc::message::ColumnMetadata;
 use tns::ttc::message::{
-    ErrorInfo, ProtocolReply, SERVER_FIELD_VERSION, call_status, encode_data_types_reply,
-    encode_describe_info, encode_parameter_pairs, encode_row_data, encode_row_header,
-    encode_status, encode_time_zone_offset, exec_option,
+    ErrorInfo, KEYWORD_CURRENT_SCHEMA, ProtocolReply, SERVER_FIELD_VERSION, call_status,
+    encode_data_types_reply, encode_describe_info, encode_parameter_pairs,
+    encode_return_parameters, encode_row_data, encode_row_header, encode_status,
+    encode_time_zone_offset, exec_option,
 };
 use tns::ttc::request::{
-    Auth, BindMetadata, Call, DecodeContext, Execute, Piggyback, Request, RequestDecoder,
+    Auth, BindMetadata, BindValue, Call, DecodeContext, Execute, Piggyback, Request, RequestDecoder,
 };
 use tns::ttc::types::{DateTime, Decimal, ora_type};
 
 use crate::views::{self, Cell, ColumnType, QueryContext};
 
 pub use crate::port::{
-    Credentials, GRANT_ALTER_SYSTEM, InstanceHooks, LocalInstance, SessionInfo, SessionSlot,
+    Credentials, GRANT_ALTER_SYSTEM, GRANT_CONNECT_THROUGH, InstanceHooks, LocalInstance,
+    SessionInfo, SessionSlot,
 };
 
 use crate::sql::eval::{EvalContext, QueryPlan, Value, plan_query};
 use crate::sql::{self, OraError, Statement};
+
+pub mod drcp;
 
 /// Administrative connection modes (AUTH mode bits) and the grant each needs.
 const ADMIN_MODES: [(u32, &str); 7] = [
@@ -92,7 +96,17 @@ pub enum Action {
     /// The call is computing (a query burning CPU): look for a client break without
     /// blocking, then call [`Session::on_work`] for the next slice.
     Busy,
+    /// A pooled server's client released the session (DRCP's one-way SESSION_RELEASE, no
+    /// answer): the connection goes back to the broker, the session stays with the server.
+    /// `deauthenticate`: the client also logged out (a standalone connection's close).
+    Release {
+        /// Release mode bit `0x2`.
+        deauthenticate: bool,
+    },
 }
+
+/// LOB operation: create a temporary LOB.
+const LOB_OP_CREATE_TEMP: u32 = 0x110;
 
 /// Execute flag (al8i4\[9\]) of a scrollable cursor.
 const EXEC_FLAG_SCROLLABLE: u32 = 0x02;
@@ -140,21 +154,49 @@ pub struct Session {
     dctx: DecodeContext,
     phase: Phase,
     user: String,
+    /// The proxy that logged in for `user` (`proxy[user]`): `SYS_CONTEXT('USERENV',
+    /// 'PROXY_USER')`.
+    proxy_user: Option<String>,
     current_schema: String,
     /// Session time zone (from `AUTH_ALTER_SESSION` / `ALTER SESSION SET TIME_ZONE`).
     tz_offset_minutes: i16,
+    /// Application contexts set by the client (AUTH_APPCTX_* at login, piggyback 154):
+    /// (namespace, attribute, value), names upper case.
+    contexts: Vec<(String, String, String)>,
     slot: Option<SessionSlot>,
     info: SessionInfo,
     cursors: HashMap<u32, Cursor>,
     next_cursor: u32,
     txn: bool,
     pending: Option<Vec<u8>>,
+    /// The request being received could not be decoded: its remaining packets are dropped
+    /// (see [`Session::on_request_packet`]).
+    discarding: bool,
     work: u64,
     /// The O5LOGON combined key of the login (passwords of a later change are under it).
     combo_key: Option<Vec<u8>>,
     random: RandomSource,
     /// Wall-clock time of the call being handled (SYSDATE), given by the driver.
     now: SystemTime,
+    /// Set on a DRCP pooled server's session (see [`drcp`]).
+    pooled: Option<drcp::Pooled>,
+    /// The session's statistics (V$MYSTAT), by STATISTIC# of [`crate::rows::STATISTICS`].
+    stats: [u64; crate::rows::STATISTICS.len()],
+}
+
+/// STATISTIC# of the statistics the session counts (positions in
+/// [`crate::rows::STATISTICS`], checked by a test).
+mod stat {
+    pub(super) const LOGONS_CUMULATIVE: usize = 0;
+    pub(super) const LOGONS_CURRENT: usize = 1;
+    pub(super) const OPENED_CURSORS_CUMULATIVE: usize = 2;
+    pub(super) const OPENED_CURSORS_CURRENT: usize = 3;
+    pub(super) const USER_CALLS: usize = 4;
+    pub(super) const EXECUTE_COUNT: usize = 5;
+    pub(super) const PARSE_COUNT: usize = 6;
+    pub(super) const BYTES_SENT: usize = 7;
+    pub(super) const BYTES_RECEIVED: usize = 8;
+    pub(super) const ROUNDTRIPS: usize = 9;
 }
 
 /// A session that goes away (logoff, lost connection, a circuit dropped while its request
@@ -190,21 +232,29 @@ impl Session {
             creds,
             inst,
             decoder: RequestDecoder::new(),
-            dctx: DecodeContext::default(),
+            dctx: DecodeContext {
+                returning_binds: Some(sql::returning_bind_count),
+                ..DecodeContext::default()
+            },
             phase: Phase::Protocol,
             user: String::new(),
+            proxy_user: None,
             current_schema: String::new(),
             tz_offset_minutes: 0,
+            contexts: Vec::new(),
             slot: None,
             info: SessionInfo::default(),
             cursors: HashMap::new(),
             next_cursor: 1,
             txn: false,
             pending: None,
+            discarding: false,
             work: 0,
             combo_key: None,
             random,
             now: UNIX_EPOCH,
+            stats: [0; crate::rows::STATISTICS.len()],
+            pooled: None,
         }
     }
 
@@ -238,10 +288,48 @@ impl Session {
         self.dctx.field_version
     }
 
-    /// Feeds the payload of one DATA packet; returns what to do.
+    /// Feeds the payload of one DATA packet whose place in the request is not known (tests
+    /// and tools); returns what to do.
     pub fn on_data(&mut self, payload: &[u8]) -> Vec<Action> {
+        self.receive(payload);
+        let mut out = self.drain();
+        self.announce_session(&mut out);
+        out
+    }
+
+    fn receive(&mut self, payload: &[u8]) {
+        if self.logged_on() {
+            self.stats[stat::BYTES_RECEIVED] += payload.len() as u64;
+        }
         self.decoder.push(payload);
-        self.drain()
+    }
+
+    /// Feeds the payload of one DATA packet of a connection; `ends_request` is true when the
+    /// packet is shorter than the SDU. Clients fill every packet of a request to the SDU but
+    /// the last, so a short packet ends the client's request: if the bytes so far are not a
+    /// whole request, no more will come, and the request is answered with ORA-03137 instead
+    /// of waiting for ever (a bind shape or call this decoder does not know). After a
+    /// request that could not be decoded, the rest of it (up to its short packet) is
+    /// dropped rather than read as new requests.
+    pub fn on_request_packet(&mut self, payload: &[u8], ends_request: bool) -> Vec<Action> {
+        if self.discarding {
+            self.discarding = !ends_request;
+            return Vec::new();
+        }
+        self.receive(payload);
+        let mut out = self.drain();
+        self.announce_session(&mut out);
+        if ends_request {
+            self.discarding = false;
+            if self.logged_on() && self.pending.is_none() && self.decoder.pending() > 0 {
+                self.decoder.clear();
+                out.push(self.error_bytes_action(ttc_error(&TtcError::NeedMore {
+                    reading: "a request that ended before it was complete",
+                    needed: 1,
+                })));
+            }
+        }
+        out
     }
 
     fn drain(&mut self) -> Vec<Action> {
@@ -249,8 +337,23 @@ impl Session {
         while self.pending.is_none() {
             match self.decoder.next_request(&self.dctx) {
                 Ok(Some(req)) => {
+                    let counted = self.logged_on() && matches!(req, Request::Call { .. });
+                    let one_way = matches!(
+                        &req,
+                        Request::Call {
+                            call: Call::SessionRelease { .. },
+                            ..
+                        }
+                    );
                     let acts = self.handle(req);
-                    let stop = acts.iter().any(|a| matches!(a, Action::Close));
+                    if counted && !one_way {
+                        self.stats[stat::ROUNDTRIPS] += 1;
+                        self.stats[stat::USER_CALLS] += 1;
+                    }
+                    self.count_sent(&acts);
+                    let stop = acts
+                        .iter()
+                        .any(|a| matches!(a, Action::Close | Action::Release { .. }));
                     out.extend(acts);
                     if stop {
                         break;
@@ -266,6 +369,8 @@ impl Session {
                     // otherwise be read as new requests.
                     if !self.logged_on() || matches!(e, TtcError::TooLarge { .. }) {
                         out.push(Action::Close);
+                    } else {
+                        self.discarding = true;
                     }
                     break;
                 }
@@ -295,6 +400,7 @@ impl Session {
         let mut out = Vec::new();
         if let Some(bytes) = self.pending.take() {
             self.set_active(false);
+            self.stats[stat::BYTES_SENT] += bytes.len() as u64;
             out.push(Action::Send(bytes));
         }
         out.extend(self.drain());
@@ -324,6 +430,7 @@ impl Session {
     /// BREAK, RESET, ORA-01013 (one reply per episode).
     pub fn on_break(&mut self) -> Vec<Action> {
         self.pending = None;
+        self.discarding = false;
         self.work = 0;
         self.decoder.clear();
         self.set_active(false);
@@ -341,6 +448,19 @@ impl Session {
 
     fn fv(&self) -> u8 {
         self.dctx.field_version
+    }
+
+    /// Counts what the session sends (V$MYSTAT `bytes sent via SQL*Net to client`: the TTC
+    /// bytes of its replies).
+    fn count_sent(&mut self, acts: &[Action]) {
+        if !self.logged_on() {
+            return;
+        }
+        for a in acts {
+            if let Action::Send(b) | Action::BreakAndSend(b) = a {
+                self.stats[stat::BYTES_SENT] += b.len() as u64;
+            }
+        }
     }
 
     fn set_active(&self, active: bool) {
@@ -428,6 +548,12 @@ impl Session {
             Piggyback::SetSchema(schema) => {
                 self.current_schema = normalize_user(&schema);
             }
+            Piggyback::KeyValues(set) => self.set_context(&set),
+            // Request boundaries, pipelining and freeing temporary LOBs change nothing a
+            // session of this server keeps (it holds no temporary LOBs).
+            Piggyback::SessionState(_)
+            | Piggyback::PipelineBegin(_)
+            | Piggyback::FreeTemporaryLobs(_) => {}
             Piggyback::EndToEnd(e) => {
                 let set = |field: &mut String, v: Option<Option<String>>| {
                     if let Some(v) = v {
@@ -443,6 +569,35 @@ impl Session {
                 }
             }
         }
+    }
+
+    /// Piggyback 154: `SET` replaces a namespace's attributes, `CLEAR` empties it; the
+    /// client's own session keys (`ORA$HA`, flag 0x20) are not an application context.
+    fn set_context(&mut self, set: &tns::ttc::request::KeyValueSet) {
+        const SET: u16 = 0x01;
+        const CLEAR: u16 = 0x02;
+        const SESSION_KEYS: u16 = 0x20;
+        if set.flags & SESSION_KEYS != 0 {
+            return;
+        }
+        let ns = set.namespace.to_uppercase();
+        if set.flags & (SET | CLEAR) != 0 {
+            self.contexts.retain(|(n, _, _)| *n != ns);
+        }
+        if set.flags & SET != 0 {
+            for (k, v) in &set.entries {
+                self.add_context(&ns, k, v);
+            }
+        }
+    }
+
+    /// Sets one attribute of an application context (bounded like Oracle's: an attribute
+    /// set again replaces its value).
+    fn add_context(&mut self, ns: &str, attr: &str, value: &str) {
+        let ns = ns.to_uppercase();
+        let attr = attr.to_uppercase();
+        self.contexts.retain(|(n, a, _)| !(*n == ns && *a == attr));
+        self.contexts.push((ns, attr, value.to_owned()));
     }
 
     fn call(&mut self, call: Call) -> Vec<Action> {
@@ -552,10 +707,37 @@ impl Session {
         {
             self.tz_offset_minutes = tz;
         }
-        // AS SYSDBA / SYSOPER / ...: the password file must grant it; the session then runs
-        // as SYS (SYSDBA) or PUBLIC (SYSOPER), as in Oracle.
+        // Application context given at connect: AUTH_APPCTX_NSPACE/ATTR/VALUE triplets.
+        let mut appctx = auth
+            .pairs
+            .iter()
+            .filter(|kv| kv.key.trim_end_matches('\0').starts_with("AUTH_APPCTX_"));
+        while let (Some(ns), Some(attr), Some(value)) =
+            (appctx.next(), appctx.next(), appctx.next())
+        {
+            let text = |kv: &KeyValue| kv.value_str().trim_end_matches('\0').to_owned();
+            self.add_context(&text(ns), &text(attr), &text(value));
+        }
+        // A proxy login (`proxy[client]`): the proxy authenticated with its own password; the
+        // session is the client's, which must have granted CONNECT THROUGH the proxy.
         let mut user = user;
         let mut info = info;
+        let mut proxy_user = None;
+        if let Some(client) = auth
+            .get("PROXY_CLIENT_NAME")
+            .map(|n| normalize_user(n.trim_end_matches('\0')))
+        {
+            let through = format!("{GRANT_CONNECT_THROUGH}{user}");
+            let allowed = self.creds.verifier(&client).is_some()
+                && self.creds.grants(&client).contains(&through);
+            if !allowed {
+                return vec![self.error_bytes_action(OraError::new(28150, 0).info())];
+            }
+            proxy_user = Some(std::mem::replace(&mut user, client));
+            info.user = user.clone();
+        }
+        // AS SYSDBA / SYSOPER / ...: the password file must grant it; the session then runs
+        // as SYS (SYSDBA) or PUBLIC (SYSOPER), as in Oracle.
         if let Some((_, privilege)) = ADMIN_MODES.iter().find(|(bit, _)| auth.mode & bit != 0) {
             if !self.creds.grants(&user).iter().any(|g| g == privilege) {
                 return vec![self.error_bytes_action(OraError::new(1031, 0).info())];
@@ -567,19 +749,32 @@ impl Session {
             };
             info.user = user.clone();
         }
-        let slot = match self.inst.open_session(&info) {
-            Ok(s) => s,
-            Err(e) => {
-                let ei = e.info();
-                return vec![self.error_bytes_action(ei)];
+        let slot = if self.pooled.is_some() {
+            // A pooled server: its session may serve this login again (purity SELF).
+            let wanted = drcp::Wanted::from_auth(&auth.pairs);
+            match self.adopt(&user, &wanted, info) {
+                Ok(slot) => slot,
+                Err(e) => return vec![self.error_bytes_action(e.info())],
             }
+        } else {
+            let slot = match self.inst.open_session(&info) {
+                Ok(s) => s,
+                Err(e) => {
+                    let ei = e.info();
+                    return vec![self.error_bytes_action(ei)];
+                }
+            };
+            self.slot = Some(slot);
+            self.current_schema = user.clone();
+            self.user = user;
+            self.info = info;
+            slot
         };
-        self.slot = Some(slot);
-        self.current_schema = user.clone();
-        self.user = user;
-        self.info = info;
+        self.proxy_user = proxy_user;
         self.phase = Phase::LoggedOn;
         self.dctx.logged_on = true;
+        self.stats[stat::LOGONS_CUMULATIVE] = 1;
+        self.stats[stat::LOGONS_CURRENT] = 1;
         let inst = self.inst.instance_name();
         let pairs = [
             ("AUTH_VERSION_STRING", "- Production".to_owned()),
@@ -617,7 +812,9 @@ impl Session {
     }
 
     fn new_password(&self, user: &str, password: &[u8]) -> Result<(), OraError> {
-        if password.is_empty() {
+        /// Longest password Oracle accepts (12.2 and later): 1024 bytes.
+        const MAX_PASSWORD: usize = 1024;
+        if password.is_empty() || password.len() > MAX_PASSWORD {
             return Err(OraError::new(988, 0));
         }
         self.creds.set_password(user, password)
@@ -679,6 +876,33 @@ impl Session {
             ("CLIENT_PROGRAM_NAME", self.info.program.clone()),
             ("LANGUAGE", "AMERICAN_AMERICA.AL32UTF8".to_owned()),
             ("AUTHENTICATION_METHOD", "PASSWORD".to_owned()),
+            (
+                "AUTHENTICATED_IDENTITY",
+                self.proxy_user.clone().unwrap_or(self.user.clone()),
+            ),
+            ("PROXY_USER", self.proxy_user.clone().unwrap_or_default()),
+            ("CURRENT_EDITION_NAME", "ORA$BASE".to_owned()),
+            ("SESSION_EDITION_NAME", "ORA$BASE".to_owned()),
+            ("CON_NAME", self.inst.db_name().to_uppercase()),
+            ("CON_ID", "0".to_owned()),
+            ("DATABASE_ROLE", "PRIMARY".to_owned()),
+            ("IDENTIFICATION_TYPE", "LOCAL".to_owned()),
+            (
+                "ISDBA",
+                if self.user == "SYS" { "TRUE" } else { "FALSE" }.to_owned(),
+            ),
+            ("LANG", "US".to_owned()),
+            ("NETWORK_PROTOCOL", "tcp".to_owned()),
+            ("NLS_CALENDAR", "GREGORIAN".to_owned()),
+            ("NLS_CURRENCY", "$".to_owned()),
+            ("NLS_DATE_FORMAT", "DD-MON-RR".to_owned()),
+            ("NLS_DATE_LANGUAGE", "AMERICAN".to_owned()),
+            ("NLS_SORT", "BINARY".to_owned()),
+            ("NLS_TERRITORY", "AMERICA".to_owned()),
+            ("PLATFORM_SLASH", "/".to_owned()),
+            ("SESSION_DEFAULT_COLLATION", "USING_NLS_COMP".to_owned()),
+            ("DRAIN_STATUS", "NONE".to_owned()),
+            ("IS_APPLY_SERVER", "FALSE".to_owned()),
         ];
         EvalContext {
             user: self.user.clone(),
@@ -689,6 +913,7 @@ impl Session {
             now: DateTime::from_unix(secs, d.subsec_micros() * 1000),
             binds: Vec::new(),
             tz_offset_minutes: self.tz_offset_minutes,
+            contexts: self.contexts.clone(),
         }
     }
 
@@ -698,9 +923,16 @@ impl Session {
             // One-way: the client does not read a response. The session stays ours (there is
             // no pool of sessions behind a dedicated server); with DEAUTHENTICATE the client
             // closes the connection next.
-            Call::SessionRelease { .. } => {
+            Call::SessionRelease { mode } => {
                 self.txn = false;
-                Vec::new()
+                match self.pooled {
+                    Some(_) => {
+                        let deauthenticate = mode & drcp::RELEASE_DEAUTHENTICATE != 0;
+                        self.on_release(deauthenticate);
+                        vec![Action::Release { deauthenticate }]
+                    }
+                    None => Vec::new(),
+                }
             }
             Call::Ping => {
                 let mut w = Writer::new();
@@ -729,6 +961,7 @@ impl Session {
                 bind_rows,
                 ..
             } => {
+                self.stats[stat::EXECUTE_COUNT] += 1;
                 let mut ctx = self.eval_context();
                 let Some(cur) = self.cursors.get_mut(&cursor_id) else {
                     return vec![self.error_bytes_action(OraError::new(1001, 0).info())];
@@ -774,10 +1007,26 @@ impl Session {
                 vec![self.fetch_rows(cursor_id, rows, false)]
             }
             Call::AuthPhaseOne(_) | Call::AuthPhaseTwo(_) => Vec::new(),
+            // This server keeps no LOBs: no temporary LOB can be created, so there is no
+            // locator any other LOB operation could name.
+            Call::LobOp(op) => {
+                let e = if op.operation & LOB_OP_CREATE_TEMP == LOB_OP_CREATE_TEMP {
+                    OraError::new(3115, 0)
+                } else {
+                    OraError::new(22275, 0)
+                };
+                vec![self.error_bytes_action(self.ora(&e))]
+            }
         }
     }
 
     fn execute(&mut self, ex: Execute) -> Vec<Action> {
+        if ex.sql.is_some() {
+            self.stats[stat::PARSE_COUNT] += 1;
+        }
+        if ex.options & exec_option::EXECUTE != 0 {
+            self.stats[stat::EXECUTE_COUNT] += 1;
+        }
         let scroll = ex.options & exec_option::EXECUTE == 0
             && ex.sql.is_none()
             && ex
@@ -838,7 +1087,7 @@ impl Session {
             }
             self.alloc_cursor()
         };
-        self.dctx.cursor_binds.insert(id, (ex.binds.len(), true));
+        self.dctx.cursor_binds.insert(id, (bind_meta.clone(), true));
         self.cursors.insert(
             id,
             Cursor {
@@ -902,6 +1151,7 @@ impl Session {
     }
 
     fn alloc_cursor(&mut self) -> u32 {
+        self.stats[stat::OPENED_CURSORS_CUMULATIVE] += 1;
         loop {
             let id = self.next_cursor;
             self.next_cursor = if self.next_cursor >= 65_000 {
@@ -991,13 +1241,22 @@ impl Session {
                 current_schema,
                 time_zone,
             } => {
-                if let Some(s) = current_schema {
-                    self.current_schema = s.clone();
-                }
                 if let Some(tz) = time_zone {
                     self.tz_offset_minutes = *tz;
                 }
-                vec![self.error_bytes_action(ErrorInfo::default())]
+                let mut w = Writer::new();
+                if let Some(s) = current_schema {
+                    self.current_schema = s.clone();
+                    // The client is told, as Oracle does, so `connection.current_schema`
+                    // shows it.
+                    encode_return_parameters(&mut w, &[(KEYWORD_CURRENT_SCHEMA, s)]);
+                }
+                ErrorInfo {
+                    call_status: self.call_status(),
+                    ..ErrorInfo::default()
+                }
+                .encode(&mut w, self.fv());
+                vec![Action::Send(w.into_bytes())]
             }
             Statement::PlsqlSleep(exprs) => {
                 let mut secs = 0f64;
@@ -1057,6 +1316,38 @@ impl Session {
                     Err(e) => vec![self.error_bytes_action(self.ora(&e))],
                 }
             }
+            Statement::ConnectionPool(call) => {
+                let Some(slot) = self.slot else {
+                    return vec![self.error_bytes_action(OraError::new(1012, 0).info())];
+                };
+                // The package is SYS's; without the privilege to run it, it does not exist.
+                let granted = self.user == "SYS"
+                    || self
+                        .creds
+                        .grants(&self.user)
+                        .iter()
+                        .any(|g| g == GRANT_ALTER_SYSTEM);
+                let done = if granted {
+                    self.inst.connection_pool(slot, call)
+                } else {
+                    Err(OraError::with_args(
+                        6550,
+                        &[
+                            "1",
+                            "7",
+                            "PLS-00201: identifier 'DBMS_CONNECTION_POOL' must be declared",
+                        ],
+                        0,
+                    ))
+                };
+                match done {
+                    Ok(()) => vec![self.error_bytes_action(ErrorInfo {
+                        call_status: self.call_status(),
+                        ..ErrorInfo::default()
+                    })],
+                    Err(e) => vec![self.error_bytes_action(self.ora(&e))],
+                }
+            }
             Statement::Select { .. } | Statement::InstanceQuery(_) | Statement::Version(_) => {
                 vec![self.error_bytes_action(OraError::new(900, 0).info())]
             }
@@ -1074,7 +1365,21 @@ impl Session {
         if self.slot.is_none() {
             return Err(OraError::new(1012, 0));
         }
-        let snapshot = self.inst.snapshot(&query.views())?;
+        // V$STATNAME and V$MYSTAT are the session's own: no instance needed for them.
+        let views = query.views();
+        let mut snapshot = if views
+            .iter()
+            .all(|v| matches!(v, views::View::StatName | views::View::MyStat))
+        {
+            views::Snapshot::default()
+        } else {
+            self.inst.snapshot(&views)?
+        };
+        if let Some(slot) = self.slot {
+            let mut values = self.stats.to_vec();
+            values[stat::OPENED_CURSORS_CURRENT] = self.cursors.len() as u64;
+            snapshot.my_stats = Some((slot.sid, values));
+        }
         let qctx = QueryContext {
             userenv: ctx.userenv.clone(),
             binds: ctx
@@ -1132,7 +1437,7 @@ fn value_text(v: &Value) -> Option<String> {
 fn bind_values(
     stmt: &Statement,
     meta: &[BindMetadata],
-    row: &[Option<Vec<u8>>],
+    row: &[BindValue],
 ) -> Result<Vec<(String, Value)>, OraError> {
     use tns::ttc::types::{Decimal, ora_type};
     let names = stmt.bind_names();
@@ -1142,23 +1447,26 @@ fn bind_values(
     let mut out = Vec::with_capacity(names.len());
     for (i, name) in names.into_iter().enumerate() {
         let t = meta.get(i).map_or(ora_type::VARCHAR, |m| m.ora_type);
-        let v = match row.get(i).cloned().flatten() {
-            None => Value::Null,
-            Some(b) if b.is_empty() => Value::Null,
-            Some(b) => match t {
+        let v = match row.get(i) {
+            None | Some(BindValue::Null) => Value::Null,
+            // REF CURSORs, LOB locators and arrays have no place in the SQL subset.
+            Some(BindValue::Cursor(_) | BindValue::Locator(_) | BindValue::Array(_)) => {
+                return Err(OraError::new(3115, 0));
+            }
+            Some(BindValue::Bytes(b)) => match t {
                 ora_type::NUMBER => Value::Number(
-                    Decimal::from_oracle_number(&b).map_err(|_| OraError::new(1722, 0))?,
+                    Decimal::from_oracle_number(b).map_err(|_| OraError::new(1722, 0))?,
                 ),
                 ora_type::BINARY_DOUBLE | ora_type::BINARY_FLOAT => {
-                    let f = tns::ttc::types::decode_binary_float(&b)
+                    let f = tns::ttc::types::decode_binary_float(b)
                         .ok_or_else(|| OraError::new(1722, 0))?;
                     Value::Number(Decimal::from_f64(f).unwrap_or_else(Decimal::zero))
                 }
                 ora_type::DATE => {
-                    Value::Date(DateTime::from_oracle(&b).map_err(|_| OraError::new(1858, 0))?)
+                    Value::Date(DateTime::from_oracle(b).map_err(|_| OraError::new(1858, 0))?)
                 }
                 ora_type::TIMESTAMP | ora_type::TIMESTAMP_TZ | ora_type::TIMESTAMP_LTZ => {
-                    let d = DateTime::from_oracle(&b).map_err(|_| OraError::new(1858, 0))?;
+                    let d = DateTime::from_oracle(b).map_err(|_| OraError::new(1858, 0))?;
                     if t == ora_type::TIMESTAMP_TZ {
                         Value::TimestampTz(d)
                     } else {
@@ -1166,7 +1474,7 @@ fn bind_values(
                     }
                 }
                 ora_type::VARCHAR | ora_type::CHAR | ora_type::LONG => {
-                    Value::Str(String::from_utf8_lossy(&b).into_owned())
+                    Value::Str(String::from_utf8_lossy(b).into_owned())
                 }
                 _ => return Err(OraError::new(3115, 0)),
             },

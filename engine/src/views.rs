@@ -1,8 +1,9 @@
 //! The SQL a DBA types against the instance itself: queries on `V$SESSION`, `V$PROCESS`,
 //! `V$INSTANCE`, the shared-server views (`V$DISPATCHER`, `V$DISPATCHER_CONFIG`,
-//! `V$SHARED_SERVER`, `V$CIRCUIT`, `V$QUEUE`, `V$SHARED_SERVER_MONITOR`) and `V$PARAMETER`
+//! `V$SHARED_SERVER`, `V$CIRCUIT`, `V$QUEUE`, `V$SHARED_SERVER_MONITOR`), `V$PARAMETER` and
+//! the session statistics `V$STATNAME` / `V$MYSTAT` (counted by the session engine itself)
 //! (column lists or `*`, table aliases, a two-view join such as
-//! `V$SESSION s, V$PROCESS p WHERE s.paddr = p.addr`, `WHERE` with `=`, `<>`/`!=`, `<`, `<=`,
+//! `V$SESSION s, V$PROCESS p WHERE s.paddr = p.addr` or `... JOIN ... ON ...`, `WHERE` with `=`, `<>`/`!=`, `<`, `<=`,
 //! `>`, `>=`, `IN (...)`, `AND`, `OR`, parentheses, `SYS_CONTEXT('USERENV', ...)` and bind
 //! variables, `COUNT(*)`, `ORDER BY` by name or position with `ASC`/`DESC`), and
 //! `ALTER SYSTEM KILL SESSION | DISCONNECT SESSION | REGISTER | SET name = value [SCOPE = ..]`. `V$DATABASE` answers the
@@ -16,8 +17,9 @@
 use std::cmp::Ordering;
 
 use crate::rows::{
-    CircuitRow, DispatcherConfigRow, DispatcherRow, InstanceRow, ParameterRow, ProcessRow,
-    QueueRow, SessionRow, SharedServerMonitorRow, SharedServerRow,
+    CircuitRow, CpoolClassRow, CpoolInfoRow, CpoolStatsRow, DispatcherConfigRow, DispatcherRow,
+    InstanceRow, ParameterRow, ProcessRow, QueueRow, STATISTICS, SessionRow,
+    SharedServerMonitorRow, SharedServerRow,
 };
 
 use crate::error::OraError;
@@ -118,10 +120,20 @@ pub enum View {
     SharedServerMonitor,
     /// V$PARAMETER.
     Parameter,
+    /// V$STATNAME: the statistics the engine counts.
+    StatName,
+    /// V$MYSTAT: the calling session's statistics.
+    MyStat,
+    /// V$CPOOL_STATS.
+    CpoolStats,
+    /// V$CPOOL_CC_STATS.
+    CpoolCcStats,
+    /// DBA_CPOOL_INFO.
+    CpoolInfo,
 }
 
 /// Every view, for name lookups.
-const ALL_VIEWS: [View; 11] = [
+const ALL_VIEWS: [View; 16] = [
     View::Session,
     View::Process,
     View::Instance,
@@ -133,6 +145,11 @@ const ALL_VIEWS: [View; 11] = [
     View::Queue,
     View::SharedServerMonitor,
     View::Parameter,
+    View::StatName,
+    View::MyStat,
+    View::CpoolStats,
+    View::CpoolCcStats,
+    View::CpoolInfo,
 ];
 
 impl View {
@@ -143,6 +160,9 @@ impl View {
             .or_else(|| n.strip_prefix("PUBLIC."))
             .unwrap_or(&n)
             .to_string();
+        if let Some(v) = ALL_VIEWS.into_iter().find(|v| view_name(*v) == n) {
+            return Some(v);
+        }
         let base = n
             .strip_prefix("GV$")
             .or_else(|| n.strip_prefix("V_$"))
@@ -317,6 +337,47 @@ impl View {
                 c("DISPATCHERS_CPU", Number),
                 c("CON_ID", Number),
             ],
+            View::CpoolStats => vec![
+                c("POOL_NAME", Varchar2(128)),
+                c("NUM_OPEN_SERVERS", Number),
+                c("NUM_BUSY_SERVERS", Number),
+                c("NUM_AUTH_SERVERS", Number),
+                c("NUM_REQUESTS", Number),
+                c("NUM_HITS", Number),
+                c("NUM_MISSES", Number),
+                c("NUM_WAITS", Number),
+                c("WAIT_TIME", Number),
+                c("CLIENT_REQ_TIMEOUTS", Number),
+                c("NUM_AUTHENTICATIONS", Number),
+                c("NUM_PURGED", Number),
+                c("HISTORIC_MAX", Number),
+                c("CON_ID", Number),
+            ],
+            View::CpoolCcStats => vec![
+                c("CCLASS_NAME", Varchar2(128)),
+                c("NUM_REQUESTS", Number),
+                c("NUM_HITS", Number),
+                c("NUM_MISSES", Number),
+                c("NUM_WAITS", Number),
+                c("WAIT_TIME", Number),
+                c("CLIENT_REQ_TIMEOUTS", Number),
+                c("NUM_AUTHENTICATIONS", Number),
+                c("CON_ID", Number),
+            ],
+            View::CpoolInfo => vec![
+                c("CONNECTION_POOL", Varchar2(128)),
+                c("STATUS", Varchar2(16)),
+                c("MINSIZE", Number),
+                c("MAXSIZE", Number),
+                c("INCRSIZE", Number),
+                c("SESSION_CACHED_CURSORS", Number),
+                c("INACTIVITY_TIMEOUT", Number),
+                c("MAX_THINK_TIME", Number),
+                c("MAX_USE_SESSION", Number),
+                c("MAX_LIFETIME_SESSION", Number),
+                c("NUM_CBROK", Number),
+                c("MAXCONN_CBROK", Number),
+            ],
             View::Parameter => vec![
                 c("NUM", Number),
                 c("NAME", Varchar2(80)),
@@ -336,6 +397,20 @@ impl View {
                 c("DESCRIPTION", Varchar2(255)),
                 c("UPDATE_COMMENT", Varchar2(255)),
                 c("HASH", Number),
+                c("CON_ID", Number),
+            ],
+            View::StatName => vec![
+                c("STATISTIC#", Number),
+                c("NAME", Varchar2(64)),
+                c("CLASS", Number),
+                c("STAT_ID", Number),
+                c("DISPLAY_NAME", Varchar2(64)),
+                c("CON_ID", Number),
+            ],
+            View::MyStat => vec![
+                c("SID", Number),
+                c("STATISTIC#", Number),
+                c("VALUE", Number),
                 c("CON_ID", Number),
             ],
         }
@@ -582,6 +657,59 @@ pub fn shared_server_monitor_cells(r: &SharedServerMonitorRow) -> Vec<Cell> {
         int(r.servers_highwater),
         int(0),
         int(0),
+    ]
+}
+
+/// The cells of the V$CPOOL_STATS row, in [`View::columns`] order.
+pub fn cpool_stats_cells(r: &CpoolStatsRow) -> Vec<Cell> {
+    vec![
+        text(&r.pool_name),
+        int(r.num_open_servers),
+        int(r.num_busy_servers),
+        int(r.num_auth_servers),
+        big(r.num_requests),
+        big(r.num_hits),
+        big(r.num_misses),
+        big(r.num_waits),
+        big(r.wait_time),
+        big(r.client_req_timeouts),
+        big(r.num_authentications),
+        big(r.num_purged),
+        int(r.historic_max),
+        int(0),
+    ]
+}
+
+/// The cells of one V$CPOOL_CC_STATS row, in [`View::columns`] order.
+pub fn cpool_class_cells(r: &CpoolClassRow) -> Vec<Cell> {
+    vec![
+        text(&r.cclass_name),
+        big(r.num_requests),
+        big(r.num_hits),
+        big(r.num_misses),
+        big(r.num_waits),
+        big(r.wait_time),
+        big(r.client_req_timeouts),
+        big(r.num_authentications),
+        int(0),
+    ]
+}
+
+/// The cells of the DBA_CPOOL_INFO row, in [`View::columns`] order.
+pub fn cpool_info_cells(r: &CpoolInfoRow) -> Vec<Cell> {
+    vec![
+        text(&r.connection_pool),
+        text(&r.status),
+        int(r.minsize),
+        int(r.maxsize),
+        int(r.incrsize),
+        int(r.session_cached_cursors),
+        int(r.inactivity_timeout),
+        int(r.max_think_time),
+        int(r.max_use_session),
+        int(r.max_lifetime_session),
+        int(r.num_cbrok),
+        int(r.maxconn_cbrok),
     ]
 }
 
@@ -1124,6 +1252,8 @@ impl Parser<'_> {
             return Err(err(923, self.here()));
         }
         let mut from = Vec::new();
+        let mut join_next = false;
+        let mut join_on: Option<Cond> = None;
         loop {
             let at = self.here();
             let mut name = self.name_token().ok_or_else(|| err(903, at))?;
@@ -1134,25 +1264,53 @@ impl Parser<'_> {
             let view = View::from_name(&name).ok_or_else(|| err(942, at))?;
             let alias = match self.peek() {
                 Some(Tok::Ident(s))
-                    if !matches!(s.as_str(), "WHERE" | "ORDER" | "GROUP" | "CONNECT") =>
+                    if !matches!(
+                        s.as_str(),
+                        "WHERE" | "ORDER" | "GROUP" | "CONNECT" | "JOIN" | "INNER" | "ON"
+                    ) =>
                 {
                     self.name_token()
                 }
                 Some(Tok::Quoted(_)) => self.name_token(),
                 _ => None,
             };
-            from.push((view, alias));
-            if !self.eat_sym(",") {
-                break;
+            if join_next {
+                if !self.eat_kw("ON") {
+                    return Err(err(905, self.here()));
+                }
+                let on = self.or_cond()?;
+                join_on = Some(match join_on.take() {
+                    Some(prev) => Cond::And(Box::new(prev), Box::new(on)),
+                    None => on,
+                });
+                join_next = false;
             }
+            from.push((view, alias));
+            if self.eat_sym(",") {
+                continue;
+            }
+            // `[INNER] JOIN view [alias] ON cond`: the condition joins the WHERE clause.
+            let inner = self.eat_kw("INNER");
+            if self.eat_kw("JOIN") {
+                join_next = true;
+                continue;
+            }
+            if inner {
+                return Err(err(905, self.here()));
+            }
+            break;
         }
         if from.len() > 2 {
             return Err(err(942, self.here()));
         }
-        let filter = if self.eat_kw("WHERE") {
+        let where_cond = if self.eat_kw("WHERE") {
             Some(self.or_cond()?)
         } else {
             None
+        };
+        let filter = match (join_on, where_cond) {
+            (Some(j), Some(w)) => Some(Cond::And(Box::new(j), Box::new(w))),
+            (j, w) => j.or(w),
         };
         let mut order = Vec::new();
         if self.eat_kw("ORDER") {
@@ -1424,6 +1582,15 @@ pub struct Snapshot {
     pub shared_server_monitor: Option<SharedServerMonitorRow>,
     /// V$PARAMETER rows.
     pub parameters: Vec<ParameterRow>,
+    /// The calling session's SID and its statistics, by STATISTIC# (V$MYSTAT; filled by
+    /// the session engine, not the instance).
+    pub my_stats: Option<(u32, Vec<u64>)>,
+    /// The V$CPOOL_STATS row.
+    pub cpool_stats: Vec<CpoolStatsRow>,
+    /// V$CPOOL_CC_STATS rows.
+    pub cpool_classes: Vec<CpoolClassRow>,
+    /// The DBA_CPOOL_INFO row.
+    pub cpool_info: Vec<CpoolInfoRow>,
 }
 
 /// Context of the calling session: `SYS_CONTEXT('USERENV', ...)` values and bind values.
@@ -1464,6 +1631,11 @@ fn view_name(v: View) -> &'static str {
         View::Queue => "V$QUEUE",
         View::SharedServerMonitor => "V$SHARED_SERVER_MONITOR",
         View::Parameter => "V$PARAMETER",
+        View::StatName => "V$STATNAME",
+        View::MyStat => "V$MYSTAT",
+        View::CpoolStats => "V$CPOOL_STATS",
+        View::CpoolCcStats => "V$CPOOL_CC_STATS",
+        View::CpoolInfo => "DBA_CPOOL_INFO",
     }
 }
 
@@ -1589,6 +1761,37 @@ impl ViewQuery {
                     .map(shared_server_monitor_cells)
                     .collect(),
                 View::Parameter => snap.parameters.iter().map(parameter_cells).collect(),
+                View::StatName => STATISTICS
+                    .iter()
+                    .enumerate()
+                    .map(|(i, (name, class))| {
+                        vec![
+                            int(i64::try_from(i).unwrap_or(0)),
+                            text(name),
+                            int(*class),
+                            int(name_hash(name)),
+                            text(name),
+                            int(0),
+                        ]
+                    })
+                    .collect(),
+                View::MyStat => snap
+                    .my_stats
+                    .iter()
+                    .flat_map(|(sid, values)| {
+                        values.iter().enumerate().map(move |(i, v)| {
+                            vec![
+                                int(*sid),
+                                int(i64::try_from(i).unwrap_or(0)),
+                                big(*v),
+                                int(0),
+                            ]
+                        })
+                    })
+                    .collect(),
+                View::CpoolStats => snap.cpool_stats.iter().map(cpool_stats_cells).collect(),
+                View::CpoolCcStats => snap.cpool_classes.iter().map(cpool_class_cells).collect(),
+                View::CpoolInfo => snap.cpool_info.iter().map(cpool_info_cells).collect(),
             })
             .collect();
         let mut combined: Vec<Vec<Cell>> = vec![Vec::new()];

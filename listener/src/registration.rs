@@ -190,7 +190,26 @@ pub struct Table {
     listener_name: String,
     instances: BTreeMap<String, Entry>,
     events: Vec<RegistrationEvent>,
+    spawns: Vec<PooledSpawn>,
 }
+
+/// A registered instance's DRCP broker asks for pooled servers (the spawner forks them).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PooledSpawn {
+    /// ORACLE_SID.
+    pub sid: String,
+    /// ORACLE_HOME.
+    pub oracle_home: String,
+    /// The broker's socket for pooled servers.
+    pub servers_path: String,
+    /// How many.
+    pub count: u32,
+}
+
+/// Most pooled servers one request may ask for, and most requests kept until the
+/// listener's loop takes them.
+const MAX_SPAWN: u32 = 256;
+const MAX_SPAWN_REQUESTS: usize = 64;
 
 impl Table {
     /// An empty table for the listener `listener_name` (its alias, e.g. `LISTENER`).
@@ -199,6 +218,7 @@ impl Table {
             listener_name: listener_name.to_string(),
             instances: BTreeMap::new(),
             events: Vec::new(),
+            spawns: Vec::new(),
         }
     }
 
@@ -284,6 +304,32 @@ impl Table {
                     }
                 };
                 self.event(kind, &name);
+                self.ack()
+            }
+            ClientMessage::SpawnPooled {
+                version,
+                sid,
+                oracle_home,
+                servers_path,
+                count,
+            } => {
+                // Only an instance registered here may have servers forked for it.
+                let known = self.instances.values().any(|e| {
+                    e.reg.sid.eq_ignore_ascii_case(&sid) && e.reg.oracle_home == oracle_home
+                });
+                if version != PROTOCOL_VERSION || !known || self.spawns.len() >= MAX_SPAWN_REQUESTS
+                {
+                    return ServerMessage::Refused {
+                        code: 12560,
+                        message: format!("pooled servers for {sid} refused"),
+                    };
+                }
+                self.spawns.push(PooledSpawn {
+                    sid,
+                    oracle_home,
+                    servers_path,
+                    count: count.min(MAX_SPAWN),
+                });
                 self.ack()
             }
             ClientMessage::Deregister { instance_name, .. } => {
@@ -430,6 +476,11 @@ impl Table {
     pub fn take_events(&mut self) -> Vec<RegistrationEvent> {
         std::mem::take(&mut self.events)
     }
+
+    /// Takes the pooled-server requests made since the last call (for the spawner).
+    pub fn take_spawns(&mut self) -> Vec<PooledSpawn> {
+        std::mem::take(&mut self.spawns)
+    }
 }
 
 /// A shared handle on a [`Table`], for the router and the endpoint threads.
@@ -481,6 +532,11 @@ impl Registry {
     /// See [`Table::take_events`].
     pub fn take_events(&self) -> Vec<RegistrationEvent> {
         self.lock().take_events()
+    }
+
+    /// See [`Table::take_spawns`].
+    pub fn take_spawns(&self) -> Vec<PooledSpawn> {
+        self.lock().take_spawns()
     }
 }
 

@@ -106,6 +106,9 @@ fn service_header(out: &mut String, s: &ServiceView, with_handlers: bool) {
                     ));
                     out.push_str(&format!("         {address}\n"));
                 }
+                HandlerKind::Pooled { machine, pid, .. } => {
+                    out.push_str(&format!("         CMON <machine: {machine}, pid: {pid}>\n"));
+                }
             }
         }
     }

@@ -312,6 +312,18 @@ impl Server {
         let Some(r) = &self.registration else { return };
         let services = r.registry().services();
         let events = r.registry().take_events();
+        for req in r.registry().take_spawns() {
+            match &self.spawner {
+                Some(sp) => {
+                    if let Err(e) = sp.pooled(&req) {
+                        tracing::error!(sid = %req.sid, error = %e, "cannot start pooled servers");
+                    }
+                }
+                None => {
+                    tracing::error!(sid = %req.sid, "cannot start pooled servers: the spawner is down")
+                }
+            }
+        }
         let resets = self
             .state
             .directory
@@ -892,6 +904,10 @@ impl Server {
             );
             return;
         }
+        if let HandlerKind::Pooled { handoff_path, .. } = &target.kind {
+            self.hand_to_broker(conn, &target, &msg, handoff_path, cd, named);
+            return;
+        }
         if self.spawner.as_ref().is_some_and(|sp| sp.has_exited()) {
             // Died and its SIGCHLD is not read yet.
             self.check_spawner();
@@ -923,6 +939,49 @@ impl Server {
             Err(code) => {
                 self.state.directory.record_refused(&target.key);
                 tracing::error!(peer = %conn.peer, code = code.0, "no dedicated server");
+                self.state
+                    .log
+                    .connect(cd, &conn.peer, "establish", named, Some(code));
+                refuse_text(conn.stream, &Refuse::for_error(code.0, VSNNUM_19C));
+            }
+        }
+    }
+
+    /// DRCP: hand the socket to the instance's connection broker (it holds the client and
+    /// gives it to a pooled server). A broker that cannot take it: TNS-12518.
+    fn hand_to_broker(
+        &mut self,
+        conn: Conn,
+        target: &Target,
+        msg: &HandoffMessage,
+        path: &str,
+        cd: &str,
+        named: &str,
+    ) {
+        let sent = msg.encode().map_err(|e| e.to_string()).and_then(|payload| {
+            crate::sys::fdpass::send_fd_to_path(
+                std::path::Path::new(path),
+                conn.stream.as_fd(),
+                &payload,
+            )
+            .map_err(|e| e.to_string())
+        });
+        match sent {
+            Ok(()) => {
+                if let Some(r) = &self.registration {
+                    r.registry()
+                        .record_handoff(target.key.instance(), target.key.handler());
+                }
+                self.state.directory.record_established(&target.key);
+                tracing::info!(peer = %conn.peer, "handed to the connection broker");
+                self.state
+                    .log
+                    .connect(cd, &conn.peer, "establish", named, None);
+            }
+            Err(e) => {
+                self.state.directory.record_refused(&target.key);
+                tracing::error!(peer = %conn.peer, path, error = %e, "hand-off to the connection broker failed");
+                let code = TnsCode::HANDOFF_FAILED;
                 self.state
                     .log
                     .connect(cd, &conn.peer, "establish", named, Some(code));

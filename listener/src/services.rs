@@ -73,6 +73,15 @@ pub enum HandlerKind {
         #[serde(default)]
         handoff_path: Option<String>,
     },
+    /// The DRCP connection broker (`(SERVER=POOLED)` connections).
+    Pooled {
+        /// Machine name shown by lsnrctl.
+        machine: String,
+        /// Pid of the process the broker lives in.
+        pid: u32,
+        /// Its local `SOCK_SEQPACKET` hand-off socket.
+        handoff_path: String,
+    },
 }
 
 /// One service handler of one instance.
@@ -294,6 +303,10 @@ fn key_of(e: &InstanceEntry, h: &Handler) -> HandlerKey {
                 pid: i64::from(e.pid),
                 address: String::new(),
             },
+            (HandlerKind::Pooled { pid, .. }, true) => Incarnation {
+                pid: i64::from(*pid),
+                address: String::new(),
+            },
         },
     }
 }
@@ -503,8 +516,11 @@ impl ServiceDirectory {
         }
         let server = nonempty(&req.server).map(str::to_ascii_lowercase);
         let wants_shared = server.as_deref() == Some("shared");
-        let wants_dedicated = matches!(server.as_deref(), Some("dedicated") | Some("pooled"));
+        let wants_pooled = server.as_deref() == Some("pooled");
+        let wants_dedicated = server.as_deref() == Some("dedicated");
         let is_dispatcher = |h: &Handler| matches!(h.kind, HandlerKind::Dispatcher { .. });
+        let is_pooled = |h: &Handler| matches!(h.kind, HandlerKind::Pooled { .. });
+        let is_dedicated = |h: &Handler| matches!(h.kind, HandlerKind::Dedicated);
         let down = self.dedicated_down;
         let pick = |want: &dyn Fn(&Handler) -> bool| -> Option<(&InstanceEntry, &Handler)> {
             let mut best: Option<(&InstanceEntry, &Handler)> = None;
@@ -512,7 +528,7 @@ impl ServiceDirectory {
                 for h in e
                     .handlers
                     .iter()
-                    .filter(|h| want(h) && !h.blocked && (!down || is_dispatcher(h)))
+                    .filter(|h| want(h) && !h.blocked && (!down || !is_dedicated(h)))
                 {
                     let better = match best {
                         None => true,
@@ -527,11 +543,15 @@ impl ServiceDirectory {
         };
         let chosen = if wants_shared {
             pick(&|h| is_dispatcher(h))
+        } else if wants_pooled {
+            // Only the DRCP broker serves (SERVER=POOLED): none while the pool is stopped.
+            pick(&|h| is_pooled(h))
         } else if wants_dedicated {
-            pick(&|h| !is_dispatcher(h))
+            pick(&|h| is_dedicated(h))
         } else {
-            // No SERVER: shared when a dispatcher is available, as Oracle does.
-            pick(&|h| is_dispatcher(h)).or_else(|| pick(&|h| !is_dispatcher(h)))
+            // No SERVER: shared when a dispatcher is available, as Oracle does; never the
+            // pool, which a client must ask for.
+            pick(&|h| is_dispatcher(h)).or_else(|| pick(&|h| is_dedicated(h)))
         };
         if let Some((e, h)) = chosen {
             return Route::Handoff(Target {
@@ -552,21 +572,26 @@ impl ServiceDirectory {
             h.blocked
                 && (if wants_shared {
                     is_dispatcher(h)
+                } else if wants_pooled {
+                    is_pooled(h)
+                } else if wants_dedicated {
+                    is_dedicated(h)
                 } else {
-                    !wants_dedicated || !is_dispatcher(h)
+                    !is_pooled(h)
                 })
         });
         let dedicated_wanted_but_down = down
             && !wants_shared
+            && !wants_pooled
             && open
                 .iter()
                 .flat_map(|e| e.handlers.iter())
-                .any(|h| !is_dispatcher(h));
+                .any(|h| is_dedicated(h));
         let code = if dedicated_wanted_but_down {
             TnsCode::SPAWN_FAILED
         } else if any_of_kind_blocked {
             TnsCode::NO_APPROPRIATE_HANDLER
-        } else if wants_shared || wants_dedicated {
+        } else if wants_shared || wants_dedicated || wants_pooled {
             TnsCode::NO_HANDLER_TYPE
         } else {
             TnsCode::NO_HANDLER_STACK
@@ -666,6 +691,11 @@ pub fn entries_from_registrations(
                                 pid: u32::try_from(*pid).unwrap_or(0),
                                 handoff_path: handoff_path.clone(),
                             },
+                            reg::HandlerKind::Pooled { handoff_path, pid } => HandlerKind::Pooled {
+                                machine: i.host.clone(),
+                                pid: u32::try_from(*pid).unwrap_or(0),
+                                handoff_path: handoff_path.clone(),
+                            },
                         },
                         // The reported load plus what was handed over since: a dispatcher
                         // at its CONNECTIONS limit takes no more until the next report.
@@ -673,10 +703,16 @@ pub fn entries_from_registrations(
                             || (matches!(h.handler.kind, reg::HandlerKind::Dispatcher { .. })
                                 && h.handler.current.saturating_add(h.since_report)
                                     >= h.handler.max),
-                        current: matches!(h.handler.kind, reg::HandlerKind::Dispatcher { .. })
-                            .then_some(h.handler.current.saturating_add(h.since_report)),
-                        max: matches!(h.handler.kind, reg::HandlerKind::Dispatcher { .. })
-                            .then_some(h.handler.max),
+                        current: matches!(
+                            h.handler.kind,
+                            reg::HandlerKind::Dispatcher { .. } | reg::HandlerKind::Pooled { .. }
+                        )
+                        .then_some(h.handler.current.saturating_add(h.since_report)),
+                        max: matches!(
+                            h.handler.kind,
+                            reg::HandlerKind::Dispatcher { .. } | reg::HandlerKind::Pooled { .. }
+                        )
+                        .then_some(h.handler.max),
                     })
                     .collect(),
             });

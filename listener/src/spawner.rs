@@ -171,6 +171,18 @@ impl Spawner {
             .map_err(|source| SpawnerError::Handoff { source })
     }
 
+    /// Forks DRCP pooled servers for a broker (`POOLED {json}`: paths may hold spaces).
+    pub fn pooled(&self, req: &crate::registration::PooledSpawn) -> Result<(), SpawnerError> {
+        let text = serde_json::json!({
+            "sid": req.sid,
+            "oracle_home": req.oracle_home,
+            "servers_path": req.servers_path,
+            "count": req.count,
+        });
+        fdpass::send_plain(self.sock.as_fd(), format!("POOLED {text}").as_bytes())
+            .map_err(|source| SpawnerError::Handoff { source })
+    }
+
     /// True when the spawner process has exited (it is reaped here).
     pub fn has_exited(&self) -> bool {
         !matches!(
@@ -323,6 +335,10 @@ impl Zygote {
     /// pool sizes (SIDs not named get none).
     fn control(&mut self, payload: &[u8]) {
         let text = String::from_utf8_lossy(payload);
+        if let Some(json) = text.strip_prefix("POOLED ") {
+            self.pooled(json);
+            return;
+        }
         let mut words = text.split_whitespace();
         if words.next() != Some("CONFIGURE") {
             spawner_log(&format!("unknown control message {text:?} ignored"));
@@ -425,6 +441,36 @@ impl Zygote {
         Ok((pid, ours))
     }
 
+    /// Forks DRCP pooled servers: each connects to its broker's socket and serves there.
+    fn pooled(&mut self, json: &str) {
+        #[derive(serde::Deserialize)]
+        struct Request {
+            sid: String,
+            oracle_home: String,
+            servers_path: String,
+            count: u32,
+        }
+        let req: Request = match serde_json::from_str(json) {
+            Ok(r) => r,
+            Err(e) => {
+                spawner_log(&format!("bad POOLED request: {e}"));
+                return;
+            }
+        };
+        for _ in 0..req.count {
+            match process::fork_single_threaded() {
+                Ok(ForkResult::Child) => {
+                    pooled_child(&req.sid, &req.oracle_home, &req.servers_path, self.argv)
+                }
+                Ok(ForkResult::Parent { .. }) => self.live += 1,
+                Err(e) => {
+                    spawner_log(&format!("{} (fork: {e})", tns_line(12500)));
+                    return;
+                }
+            }
+        }
+    }
+
     /// Starts idle servers until every pool has its target size.
     fn top_up(&mut self) {
         let wanted: Vec<(String, usize)> =
@@ -479,6 +525,43 @@ fn serve_from_channel(chan: OwnedFd) -> ! {
     let _ = rand::rng().reseed();
     let code = crate::dedicated::run(client, msg);
     std::process::exit(code)
+}
+
+/// A DRCP pooled server: its own session, no inherited descriptors; it connects to the
+/// broker's socket and serves the clients the broker gives it until the broker goes.
+fn pooled_child(sid: &str, oracle_home: &str, servers_path: &str, argv: Option<ArgvArea>) -> ! {
+    process::reset_signals();
+    let _ = setsid();
+    if process::close_fds_except(&[]).is_err() || process::stdio_to_devnull().is_err() {
+        std::process::exit(1);
+    }
+    let _ = rand::rng().reseed();
+    if let Some(a) = argv {
+        a.set(&format!("ora_lnnn_{sid}"), &format!("ora_lnnn_{sid}"));
+    }
+    let Ok(chan) = connect_seqpacket(std::path::Path::new(servers_path)) else {
+        std::process::exit(1)
+    };
+    let set_title = |title: &str| {
+        if let Some(a) = argv {
+            a.set(title, title);
+        }
+    };
+    let code =
+        server_proc::pooled::server::run(chan, sid, std::path::Path::new(oracle_home), &set_title);
+    std::process::exit(code)
+}
+
+fn connect_seqpacket(path: &std::path::Path) -> nix::Result<OwnedFd> {
+    use nix::sys::socket::{AddressFamily, SockFlag, SockType, UnixAddr, connect, socket};
+    let sock = socket(
+        AddressFamily::Unix,
+        SockType::SeqPacket,
+        SockFlag::SOCK_CLOEXEC,
+        None,
+    )?;
+    connect(sock.as_raw_fd(), &UnixAddr::new(path)?)?;
+    Ok(sock)
 }
 
 /// Reaps every exited child (SIGCHLD deliveries merge).

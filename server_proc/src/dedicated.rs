@@ -172,16 +172,32 @@ pub fn run_dedicated(
         conn.set_login_deadline(start + t);
     }
     conn.handle_bytes(start, &connect_bytes);
-    serve(stream, &mut conn, ctx.idle_timeout)
+    let mut stream = stream;
+    match serve(&mut stream, &mut conn, ctx.idle_timeout)? {
+        Served::Ended(end) => Ok(end),
+        // Only a pooled server's session releases; a dedicated session that is not one
+        // treats SESSION_RELEASE as a no-op and never gets here.
+        Served::Released => Ok(SessionEnd::Eof),
+    }
+}
+
+/// How [`serve`] returned.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Served {
+    /// The session ended.
+    Ended(SessionEnd),
+    /// A pooled server's client released its session: the connection goes back to the
+    /// broker.
+    Released,
 }
 
 /// The blocking loop: write what the connection has to say, wait for the client until the
 /// connection's next deadline, feed it what came or that the time passed.
-fn serve(
-    mut stream: TcpStream,
+pub(crate) fn serve(
+    stream: &mut TcpStream,
     conn: &mut ServerConn,
     idle: Option<Duration>,
-) -> Result<SessionEnd, DedicatedError> {
+) -> Result<Served, DedicatedError> {
     let mut chunk = vec![0u8; 16 * 1024];
     loop {
         while let Some(bytes) = conn.poll_transmit() {
@@ -196,7 +212,10 @@ fn serve(
             if let Some(e) = conn.error() {
                 tracing::warn!("closing the connection: {e}");
             }
-            return Ok(end);
+            return Ok(Served::Ended(end));
+        }
+        if conn.released().is_some() {
+            return Ok(Served::Released);
         }
         let deadline = conn.poll_timeout();
         let wait = match deadline {

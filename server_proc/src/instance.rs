@@ -146,6 +146,8 @@ pub struct Instance {
     pmon: Pmon,
     lreg: Lreg,
     shared: Option<SharedServers>,
+    /// CMON, and through it the DRCP broker while the pool is started.
+    pool: Option<crate::pooled::PoolMonitor>,
     // Background processes' own slots, held for the instance's life.
     _background: Vec<(ProcessHandle, SessionHandle)>,
 }
@@ -159,6 +161,13 @@ impl Instance {
             tracing::warn!("{d}");
         }
         let host = host_name();
+        match crate::fdlimit::raise_nofile_limit() {
+            Some((before, now)) if before < now => tracing::info!(
+                "RLIMIT_NOFILE raised from {before} to {now} (the hard limit) for dispatcher circuits"
+            ),
+            Some((_, now)) => tracing::info!("RLIMIT_NOFILE is {now} (the hard limit)"),
+            None => tracing::warn!("RLIMIT_NOFILE cannot be read"),
+        }
         let sga = Sga::create(&SgaConfig {
             sid: sid.to_string(),
             instance_name: params.instance_name.clone(),
@@ -204,6 +213,18 @@ impl Instance {
             SharedConfig::new(&params, oracle_home, &host),
             Arc::clone(&sga),
         )?);
+        // The pool as DBMS_CONNECTION_POOL left it: a started pool starts with the instance.
+        let pool_state = crate::pooled::params::PoolState::load(oracle_home, sid);
+        sga.set_cpool_state(&pool_state);
+        let pool = crate::pooled::PoolMonitor::start(
+            crate::pooled::PoolConfig {
+                sid: sid.to_string(),
+                oracle_home: oracle_home.to_path_buf(),
+                listener_socket: params.listener.registration_socket(),
+            },
+            Arc::clone(&sga),
+        )
+        .map_err(os("start cmon"))?;
         let lreg = Lreg::spawn(
             Arc::clone(&sga),
             LregConfig {
@@ -225,6 +246,7 @@ impl Instance {
             pmon,
             lreg,
             shared,
+            pool: Some(pool),
             _background: background,
         })
     }
@@ -255,6 +277,11 @@ impl Instance {
         sga.request_shutdown(requested);
         tracing::info!("Shutting down instance ({})", requested.as_str());
         let current = || sga.shutdown_requested().unwrap_or(requested);
+        // The pool goes first (its state stays as it is, for the next startup): idle pooled
+        // servers leave with their sessions, busy ones after their client's call.
+        if let Some(mut p) = self.pool.take() {
+            p.stop();
+        }
         // NORMAL: wait for users to log off; TRANSACTIONAL: for calls to finish.
         loop {
             let mode = current();

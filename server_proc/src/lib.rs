@@ -4,12 +4,14 @@
 
 pub mod dedicated;
 pub mod driver;
+pub mod fdlimit;
 pub mod fdpass;
 pub mod handoff;
 pub mod initora;
 pub mod instance;
 pub mod lreg;
 pub mod pmon;
+pub mod pooled;
 pub mod pwfile;
 pub mod registration;
 pub mod sga;

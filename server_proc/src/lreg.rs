@@ -99,6 +99,8 @@ pub fn current_registration(sga: &Sga, cfg: &LregConfig) -> InstanceRegistration
     } else {
         HandlerState::Ready
     };
+    let no_room =
+        sga.circuits_in_use() >= sga.circuit_limit() || !crate::fdlimit::room_for_circuit();
     InstanceRegistration {
         instance_name: cfg.instance_name.clone(),
         sid: cfg.sid.clone(),
@@ -115,7 +117,10 @@ pub fn current_registration(sga: &Sga, cfg: &LregConfig) -> InstanceRegistration
             current: dedicated,
             max: load.processes_max,
         })
-        // The dispatchers as they run now (V$DISPATCHER): a draining one is not offered.
+        // The dispatchers as they run now (V$DISPATCHER): a draining one is not offered; one
+        // at its CONNECTIONS is blocked, and so is every one when the instance has no
+        // circuit (CIRCUITS) or no descriptor (RLIMIT_NOFILE less the reserve) left for
+        // another connection: the listener then refuses with ORA-12519 itself.
         .chain(
             sga.snapshot_dispatchers()
                 .into_iter()
@@ -133,7 +138,7 @@ pub fn current_registration(sga: &Sga, cfg: &LregConfig) -> InstanceRegistration
                             handoff_path: Some(path.display().to_string()),
                             pid,
                         },
-                        state: if d.owned >= d.connections {
+                        state: if d.owned >= d.connections || no_room {
                             HandlerState::Blocked
                         } else {
                             HandlerState::Ready
@@ -144,6 +149,8 @@ pub fn current_registration(sga: &Sga, cfg: &LregConfig) -> InstanceRegistration
                     }
                 }),
         )
+        // The DRCP connection broker, while the pool is started.
+        .chain(pooled_handler(sga, cfg))
         .collect(),
         load: LoadReport {
             processes_used: load.processes_used,
@@ -153,6 +160,31 @@ pub fn current_registration(sga: &Sga, cfg: &LregConfig) -> InstanceRegistration
         },
         refresh_secs: cfg.interval.as_secs().max(1),
     }
+}
+
+/// The broker's handler (`N000`), when it runs.
+fn pooled_handler(sga: &Sga, cfg: &LregConfig) -> Option<Handler> {
+    let (pid, held) = sga.cpool_broker();
+    if pid == 0 {
+        return None;
+    }
+    let max = sga.cpool_state().params.maxconn_cbrok;
+    Some(Handler {
+        name: "N000".to_string(),
+        kind: HandlerKind::Pooled {
+            handoff_path: crate::pooled::broker_path(&cfg.sid, u32::try_from(pid).unwrap_or(0))
+                .display()
+                .to_string(),
+            pid,
+        },
+        state: if held >= max {
+            HandlerState::Blocked
+        } else {
+            HandlerState::Ready
+        },
+        current: held,
+        max,
+    })
 }
 
 struct Connection {

@@ -115,6 +115,14 @@ pub enum HandlerKind {
         /// Pid of the process the dispatcher lives in.
         pid: i32,
     },
+    /// `CMON <machine: host, pid: n>`: the DRCP connection broker; `(SERVER=POOLED)`
+    /// connections are handed to `handoff_path` (a local SOCK_SEQPACKET socket).
+    Pooled {
+        /// The broker's hand-off socket.
+        handoff_path: String,
+        /// Pid of the process the broker lives in.
+        pid: i32,
+    },
 }
 
 /// One service handler of an instance.
@@ -184,6 +192,20 @@ pub enum ClientMessage {
         version: u32,
         /// The registration.
         registration: InstanceRegistration,
+    },
+    /// The DRCP broker needs `count` more pooled servers: the listener's spawner forks
+    /// them, and each connects to `servers_path`.
+    SpawnPooled {
+        /// [`PROTOCOL_VERSION`] of the sender.
+        version: u32,
+        /// ORACLE_SID.
+        sid: String,
+        /// ORACLE_HOME.
+        oracle_home: String,
+        /// The broker's socket for pooled servers.
+        servers_path: String,
+        /// How many.
+        count: u32,
     },
     /// The instance is shutting down: forget it now.
     Deregister {

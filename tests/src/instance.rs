@@ -197,15 +197,39 @@ impl TestHome {
         OradbChild(Some(child))
     }
 
-    /// Starts `oradb startup --foreground` and waits for "Database opened.".
+    /// Starts `oradb startup --foreground` and waits for "Database opened.". Its log (what
+    /// a background instance writes to its alert log) goes to the alert log's place too,
+    /// for [`TestHome::alert_log`].
     pub fn start_foreground(&self) -> InstanceGuard {
-        let mut child = self
-            .oradb()
-            .args(["startup", "--foreground"])
+        self.start_foreground_with_nofile(None)
+    }
+
+    /// [`TestHome::start_foreground`] with RLIMIT_NOFILE (soft and hard) set to `nofile`.
+    pub fn start_foreground_with_nofile(&self, nofile: Option<u64>) -> InstanceGuard {
+        let log_path = server_proc::instance::alert_log_path(self.path(), &self.sid);
+        if let Some(dir) = log_path.parent() {
+            std::fs::create_dir_all(dir).expect("mkdir rdbms/log");
+        }
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&log_path)
+            .map_or_else(|_| Stdio::null(), Stdio::from);
+        let mut cmd = self.oradb();
+        cmd.args(["startup", "--foreground"])
             .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("spawn oradb");
+            .stderr(log);
+        if let Some(n) = nofile {
+            // SAFETY: runs in the forked child before exec; setrlimit is async-signal-safe
+            // and touches no memory shared with the parent.
+            unsafe {
+                std::os::unix::process::CommandExt::pre_exec(&mut cmd, move || {
+                    nix::sys::resource::setrlimit(nix::sys::resource::Resource::RLIMIT_NOFILE, n, n)
+                        .map_err(std::io::Error::from)
+                });
+            }
+        }
+        let mut child = cmd.spawn().expect("spawn oradb");
         let lines = line_channel(child.stdout.take().expect("stdout"));
         let guard = InstanceGuard {
             child,
@@ -216,9 +240,18 @@ impl TestHome {
             match lines.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
                 Ok(l) if l == "Database opened." => return guard,
                 Ok(_) => continue,
-                Err(e) => panic!("oradb did not open: {e}"),
+                Err(e) => panic!("oradb did not open: {e}\nits log:\n{}", self.alert_log()),
             }
         }
+    }
+
+    /// The instance's alert log (its log lines), empty if none yet.
+    pub fn alert_log(&self) -> String {
+        std::fs::read_to_string(server_proc::instance::alert_log_path(
+            self.path(),
+            &self.sid,
+        ))
+        .unwrap_or_default()
     }
 
     /// Starts a probe (a stand-in dedicated server) with `sessions` sessions.

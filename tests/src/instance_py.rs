@@ -37,10 +37,19 @@ def session_of(conn):
         c.execute("select p.spid from v$session s, v$process p where s.paddr = p.addr and s.sid = :s", s=sid)
         return {"sid": sid, "serial": serial, "spid": int(c.fetchone()[0])}
 
+def drcp_args(cmd):
+    # DRCP connection class and purity ("SELF" / "NEW"), when the command names them.
+    out = {}
+    if "cclass" in cmd:
+        out["cclass"] = cmd["cclass"]
+    if "purity" in cmd:
+        out["purity"] = getattr(oracledb, "PURITY_" + cmd["purity"])
+    return out
+
 def do(cmd):
     op = cmd["op"]
     if op == "connect":
-        c = oracledb.connect(user=cmd["user"], password=cmd["password"], dsn=cmd["dsn"])
+        c = oracledb.connect(user=cmd["user"], password=cmd["password"], dsn=cmd["dsn"], **drcp_args(cmd))
         conns[cmd["name"]] = c
         return session_of(c)
     if op == "exec":
@@ -66,14 +75,36 @@ def do(cmd):
         conns.pop(cmd["name"]).close()
         return None
     if op == "pool":
-        pools[cmd["name"]] = oracledb.create_pool(user=cmd["user"], password=cmd["password"], dsn=cmd["dsn"], min=cmd["min"], max=cmd["max"], increment=1, ping_interval=cmd.get("ping_interval", 60))
+        pools[cmd["name"]] = oracledb.create_pool(user=cmd["user"], password=cmd["password"], dsn=cmd["dsn"], min=cmd["min"], max=cmd["max"], increment=1, ping_interval=cmd.get("ping_interval", 60), **drcp_args(cmd))
         return None
     if op == "pool_session":
         with pools[cmd["name"]].acquire() as c:
             return session_of(c)
     if op == "pool_exec":
-        with pools[cmd["name"]].acquire() as c:
+        with pools[cmd["name"]].acquire(**drcp_args(cmd)) as c:
+            if "client_identifier" in cmd:
+                c.client_identifier = cmd["client_identifier"]
             return run(c, cmd["sql"], cmd.get("params"))
+    if op == "set_identifier":
+        conns[cmd["name"]].client_identifier = cmd["value"]
+        return None
+    if op == "connect_job":
+        # In a thread: connect, run one statement, close; `wait` gives the outcome.
+        name = cmd["name"]
+        def job():
+            t0 = time.monotonic()
+            try:
+                c = oracledb.connect(user=cmd["user"], password=cmd["password"], dsn=cmd["dsn"], **drcp_args(cmd))
+                r = {"ok": True, "result": [session_of(c), run(c, cmd["sql"], None)]}
+                c.close()
+            except Exception as e:
+                r = {"ok": False, "error": str(e), "code": code_of(e)}
+            r["elapsed"] = time.monotonic() - t0
+            jobs[name] = r
+        t = threading.Thread(target=job)
+        t.start()
+        jobs[name + "/thread"] = t
+        return None
     raise ValueError("unknown op " + op)
 
 for line in sys.stdin:

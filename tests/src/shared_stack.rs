@@ -33,6 +33,16 @@ impl SharedStack {
     /// Starts the stack for instance `sid` with `params` (pfile lines) and waits until the
     /// listener shows `want_dispatchers` dispatchers of it.
     pub fn start(sid: &str, params: &str, want_dispatchers: usize) -> SharedStack {
+        SharedStack::start_with_nofile(sid, params, want_dispatchers, None)
+    }
+
+    /// [`SharedStack::start`] with the instance's RLIMIT_NOFILE (soft and hard) at `nofile`.
+    pub fn start_with_nofile(
+        sid: &str,
+        params: &str,
+        want_dispatchers: usize,
+        nofile: Option<u64>,
+    ) -> SharedStack {
         let lhome = procs::TestHome::new();
         let listener = ListenerProc::start(&lhome, "LISTENER", |port| {
             procs::listener_ora("LISTENER", port, &[], &[])
@@ -45,7 +55,7 @@ impl SharedStack {
             &format!("service_names='{service}'\n_registration_interval=60\n{params}\n"),
         );
         home.add_user(USER, PASSWORD, true);
-        let instance = home.start_foreground();
+        let instance = home.start_foreground_with_nofile(nofile);
         let s = SharedStack {
             lhome,
             listener,

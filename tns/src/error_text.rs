@@ -166,6 +166,7 @@ pub fn ora(code: u32) -> Option<&'static str> {
         900 => "invalid SQL statement",
         903 => "invalid table name",
         904 => "%s: invalid identifier",
+        905 => "missing keyword",
         906 => "missing left parenthesis",
         907 => "missing right parenthesis",
         908 => "missing NULL keyword",
@@ -217,18 +218,27 @@ pub fn ora(code: u32) -> Option<&'static str> {
         1990 => "error opening password file '%s'",
         1991 => "invalid password file '%s'",
         28008 => "invalid old password",
+        28150 => "proxy not authorized to connect as client",
         28041 => "Authentication protocol internal error",
         // The two-task (TTC) connection.
         3106 => "fatal two-task communication protocol error",
         3113 => "end-of-file on communication channel",
         3114 => "not connected to ORACLE",
         3115 => "unsupported network datatype or representation",
+        22275 => "invalid LOB locator specified",
         3135 => "connection lost contact",
         3136 => "inbound connection timed out",
         3137 => {
             "malformed TTC packet from client rejected: [%s] [%s] [%s] [%s] [%s] [%s] [%s] [%s]"
         }
         3156 => "OCI call timed out",
+        // DRCP administration (DBMS_CONNECTION_POOL).
+        56500 => "DRCP: Pool not found",
+        56501 => "DRCP: Pool startup failed",
+        56504 => "DRCP: Invalid pool configuration parameter name",
+        56505 => "DRCP: Invalid pool configuration parameter value",
+        56506 => "DRCP: Pool shutdown failed",
+        56507 => "DRCP: Pool alter configuration failed",
         _ => return None,
     })
 }

@@ -600,3 +600,58 @@ fn data_types_exchange_carries_the_database_time_zone_when_asked() {
         assert_eq!(s.field_version(), 12);
     }
 }
+
+/// A request that ends (its packet is shorter than the SDU) before it is complete gets
+/// ORA-03137 at once instead of a wait for bytes that never come; a request that cannot be
+/// decoded has the rest of its packets dropped up to its short packet. Either way the next
+/// call is answered.
+#[test]
+fn an_incomplete_or_undecodable_request_is_answered_and_the_session_goes_on() {
+    let (mut s, _inst) = session();
+    login(&mut s, b"tiger");
+    let mut cols = Vec::new();
+    let full = exec("select 1 from dual", 2, 3);
+    // Incomplete: the SQL text is cut short in the request's last packet.
+    let acts = s.on_request_packet(&full[..full.len() - 20], true);
+    let m = messages(&one_send(acts), &mut cols);
+    assert_eq!(end(&m).error_code, 3137, "{m:?}");
+    // Undecodable (an unknown function code) in a full packet: the error is sent at once
+    // and the rest of that request, in its short last packet, is dropped.
+    let mut w = Writer::new();
+    write_function_header(&mut w, 250, 4, 12);
+    w.raw(&[0x55; 64]);
+    let m = messages(
+        &one_send(s.on_request_packet(w.as_bytes(), false)),
+        &mut cols,
+    );
+    assert_eq!(end(&m).error_code, 3137, "{m:?}");
+    assert!(s.on_request_packet(&[0x03, 0x93, 0x05], true).is_empty());
+    // The next request is whole and answered.
+    let m = messages(&one_send(s.on_request_packet(&full, true)), &mut cols);
+    assert!(
+        m.contains(&ResponseMessage::Row(vec![Some(vec![0xC1, 0x02])])),
+        "{m:?}"
+    );
+}
+
+#[test]
+fn the_counted_statistics_have_their_v_statname_numbers() {
+    use crate::rows::statistic_number as n;
+    for (index, name) in [
+        (stat::LOGONS_CUMULATIVE, "logons cumulative"),
+        (stat::LOGONS_CURRENT, "logons current"),
+        (stat::OPENED_CURSORS_CUMULATIVE, "opened cursors cumulative"),
+        (stat::OPENED_CURSORS_CURRENT, "opened cursors current"),
+        (stat::USER_CALLS, "user calls"),
+        (stat::EXECUTE_COUNT, "execute count"),
+        (stat::PARSE_COUNT, "parse count (total)"),
+        (stat::BYTES_SENT, "bytes sent via SQL*Net to client"),
+        (
+            stat::BYTES_RECEIVED,
+            "bytes received via SQL*Net from client",
+        ),
+        (stat::ROUNDTRIPS, "SQL*Net roundtrips to/from client"),
+    ] {
+        assert_eq!(n(name), Some(index), "{name}");
+    }
+}

@@ -18,6 +18,85 @@ pub fn format_tz_offset(minutes: i16) -> String {
     format!("{sign}{:02}:{:02}", m / 60, m % 60)
 }
 
+/// The parameters of the USERENV namespace Oracle 19c knows (any other is ORA-02003); a
+/// known one the session has no value for is NULL (`CLOUD_SERVICE` on premises, ...).
+pub const USERENV_PARAMETERS: &[&str] = &[
+    "ACTION",
+    "AUDITED_CURSORID",
+    "AUTHENTICATED_IDENTITY",
+    "AUTHENTICATION_DATA",
+    "AUTHENTICATION_METHOD",
+    "BG_JOB_ID",
+    "CDB_DOMAIN",
+    "CDB_NAME",
+    "CLIENT_IDENTIFIER",
+    "CLIENT_INFO",
+    "CLIENT_PROGRAM_NAME",
+    "CLOUD_SERVICE",
+    "CON_ID",
+    "CON_NAME",
+    "CURRENT_BIND",
+    "CURRENT_EDITION_ID",
+    "CURRENT_EDITION_NAME",
+    "CURRENT_SCHEMA",
+    "CURRENT_SCHEMAID",
+    "CURRENT_SQL",
+    "CURRENT_SQL_LENGTH",
+    "CURRENT_USER",
+    "CURRENT_USERID",
+    "DATABASE_ROLE",
+    "DB_DOMAIN",
+    "DB_NAME",
+    "DB_SUPPLEMENTAL_LOG_LEVEL",
+    "DB_UNIQUE_NAME",
+    "DBLINK_INFO",
+    "DRAIN_STATUS",
+    "ENTERPRISE_IDENTITY",
+    "ENTRYID",
+    "FG_JOB_ID",
+    "GLOBAL_CONTEXT_MEMORY",
+    "GLOBAL_UID",
+    "HOST",
+    "IDENTIFICATION_TYPE",
+    "INSTANCE",
+    "INSTANCE_NAME",
+    "IP_ADDRESS",
+    "IS_APPLY_SERVER",
+    "IS_DG_ROLLING_UPGRADE",
+    "ISDBA",
+    "LANG",
+    "LANGUAGE",
+    "LDAP_SERVER_TYPE",
+    "MODULE",
+    "NETWORK_PROTOCOL",
+    "NLS_CALENDAR",
+    "NLS_CURRENCY",
+    "NLS_DATE_FORMAT",
+    "NLS_DATE_LANGUAGE",
+    "NLS_SORT",
+    "NLS_TERRITORY",
+    "ORACLE_HOME",
+    "OS_USER",
+    "PLATFORM_SLASH",
+    "POLICY_INVOKER",
+    "PROXY_ENTERPRISE_IDENTITY",
+    "PROXY_USER",
+    "PROXY_USERID",
+    "SCHEDULER_JOB",
+    "SERVER_HOST",
+    "SERVICE_NAME",
+    "SESSION_DEFAULT_COLLATION",
+    "SESSION_EDITION_ID",
+    "SESSION_EDITION_NAME",
+    "SESSION_USER",
+    "SESSION_USERID",
+    "SESSIONID",
+    "SID",
+    "STATEMENTID",
+    "TERMINAL",
+    "UNIFIED_AUDIT_SESSIONID",
+];
+
 /// What a statement may look at: the session and the clock, handed in by the engine.
 #[derive(Debug, Clone)]
 pub struct EvalContext {
@@ -31,6 +110,9 @@ pub struct EvalContext {
     pub binds: Vec<(String, Value)>,
     /// Session time zone, minutes east of UTC (`ALTER SESSION SET TIME_ZONE`).
     pub tz_offset_minutes: i16,
+    /// Application contexts other than USERENV: (namespace, attribute, value), namespace
+    /// and attribute upper case (`CLIENTCONTEXT` from the client, ...).
+    pub contexts: Vec<(String, String, String)>,
 }
 
 impl EvalContext {
@@ -479,10 +561,17 @@ fn eval_with_count(
             let ns = ev(ns)?.as_text().to_ascii_uppercase();
             let param = ev(param)?.as_text().to_ascii_uppercase();
             if ns != "USERENV" {
-                return Ok(Value::Null);
+                let found = ctx
+                    .contexts
+                    .iter()
+                    .find(|(n, a, _)| *n == ns && *a == param);
+                return Ok(found.map_or(Value::Null, |(_, _, v)| Value::Str(v.clone())));
             }
             match ctx.userenv(&param) {
+                Some("") => Value::Null,
                 Some(v) => Value::Str(v.to_owned()),
+                // A parameter Oracle knows but this session has no value for is NULL.
+                None if USERENV_PARAMETERS.contains(&param.as_str()) => Value::Null,
                 None => return Err(OraError::new(2003, 0)),
             }
         }

@@ -6,6 +6,7 @@
 //! precision/scale and the same errors (`ORA-00900`, `ORA-00904`, `ORA-00923`, `ORA-00933`,
 //! `ORA-00942`, ...) at the same offsets.
 
+pub mod cpool;
 pub mod eval;
 
 use nom::IResult;
@@ -160,6 +161,8 @@ pub enum Statement {
     /// `ALTER SYSTEM KILL SESSION | DISCONNECT SESSION | REGISTER`, carried out by the
     /// instance for a user with the ALTER SYSTEM privilege.
     AlterSystem(crate::views::AlterSystem),
+    /// `BEGIN DBMS_CONNECTION_POOL.<procedure>(...); END;`, carried out by the instance.
+    ConnectionPool(cpool::PoolCall),
 }
 
 impl Statement {
@@ -184,7 +187,7 @@ impl Statement {
         let mut all = Vec::new();
         match self {
             Statement::InstanceQuery(q) => return q.bind_names().to_vec(),
-            Statement::AlterSystem(_) => return Vec::new(),
+            Statement::AlterSystem(_) | Statement::ConnectionPool(_) => return Vec::new(),
             Statement::Select {
                 items, connect_by, ..
             } => {
@@ -635,6 +638,7 @@ impl<'a> P<'a> {
 
     fn plsql(&self, i: &'a str) -> Result<Statement, OraError> {
         let mut sleeps = Vec::new();
+        let mut pool_call: Option<cpool::PoolCall> = None;
         let mut i = ws(i);
         loop {
             if let Ok((r, _)) = keyword("END")(i) {
@@ -644,7 +648,10 @@ impl<'a> P<'a> {
                 if !r.is_empty() {
                     return Err(self.pls_error(r, "PLS-00103: Encountered the symbol \"END\""));
                 }
-                return Ok(Statement::PlsqlSleep(sleeps));
+                return Ok(match pool_call {
+                    Some(c) => Statement::ConnectionPool(c),
+                    None => Statement::PlsqlSleep(sleeps),
+                });
             }
             if let Ok((r, _)) = keyword("NULL")(i) {
                 i = self.semicolon(r)?;
@@ -655,6 +662,21 @@ impl<'a> P<'a> {
                 return Err(self.pls_error(i, "PLS-00103: Encountered an unexpected symbol"));
             };
             let up = name.to_ascii_uppercase();
+            if let Some(procedure) = up.strip_prefix("DBMS_CONNECTION_POOL.") {
+                // One pool call per block, and nothing but NULLs beside it.
+                if pool_call.is_some() || !sleeps.is_empty() {
+                    return Err(self.pls_error(i, "PLS-00103: Encountered an unexpected symbol"));
+                }
+                let (r, args) = self.pool_args(r)?;
+                pool_call = Some(
+                    cpool::call(procedure, &args).map_err(|detail| self.pls_error(i, &detail))?,
+                );
+                i = self.semicolon(r)?;
+                continue;
+            }
+            if pool_call.is_some() {
+                return Err(self.pls_error(i, "PLS-00103: Encountered an unexpected symbol"));
+            }
             if up != "DBMS_SESSION.SLEEP" && up != "DBMS_LOCK.SLEEP" {
                 return Err(
                     self.pls_error(i, &format!("PLS-00201: identifier '{up}' must be declared"))
@@ -665,6 +687,41 @@ impl<'a> P<'a> {
             let r = self.expect_char(r, ')')?;
             sleeps.push(e);
             i = self.semicolon(r)?;
+        }
+    }
+
+    /// `[( [name =>] literal, ... )]` of a DBMS_CONNECTION_POOL call.
+    fn pool_args(&self, r: &'a str) -> Result<(&'a str, Vec<cpool::Arg>), OraError> {
+        let mut r = ws(r);
+        let mut args = Vec::new();
+        let Some(rest) = r.strip_prefix('(') else {
+            return Ok((r, args));
+        };
+        r = ws(rest);
+        if let Some(rest) = r.strip_prefix(')') {
+            return Ok((rest, args));
+        }
+        loop {
+            let mut name = None;
+            if let Ok((x, n)) = identifier(r) {
+                let x = ws(x);
+                if let Some(x) = x.strip_prefix("=>") {
+                    name = Some(n.to_ascii_uppercase());
+                    r = ws(x);
+                }
+            }
+            let (x, e) = self.expr(r)?;
+            let value = cpool::literal(&e).ok_or_else(|| {
+                self.pls_error(r, "PLS-00306: wrong number or types of arguments in call")
+            })?;
+            args.push((name, value));
+            r = ws(x);
+            if let Some(x) = r.strip_prefix(',') {
+                r = ws(x);
+                continue;
+            }
+            let r = self.expect_char(r, ')')?;
+            return Ok((r, args));
         }
     }
 
@@ -709,6 +766,64 @@ pub fn parse_tz_offset(v: &str) -> Option<i16> {
         return None;
     }
     Some(sign * (h * 60 + m))
+}
+
+/// How many bind placeholders follow the `INTO` of a `RETURNING`/`RETURN ... INTO` clause
+/// of a DML statement (INSERT, UPDATE, DELETE, MERGE): the request decoder's [`tns::ttc::request::DecodeContext`] hook, since
+/// clients send metadata but no value for those binds. Strings, quoted names and comments
+/// are skipped; a statement that is not valid UTF-8 has none.
+pub fn returning_bind_count(sql: &[u8]) -> usize {
+    let Ok(text) = std::str::from_utf8(sql) else {
+        return 0;
+    };
+    let mut tokens: Vec<Token<'_>> = Vec::new();
+    let mut i = ws(text);
+    while let Some(c) = i.chars().next() {
+        if c == '\'' {
+            i = string_literal(i).map_or("", |(r, _)| r);
+        } else if c == '"' {
+            i = quoted_identifier(i).map_or(&i[1..], |(r, _)| r);
+        } else if c == ':' {
+            let r = &i[1..];
+            i = alt((quoted_identifier, identifier, digit1))
+                .parse(r)
+                .map_or(r, |(r2, _)| r2);
+            tokens.push(Token::Bind);
+        } else if let Ok((r, w)) = identifier(i) {
+            tokens.push(Token::Word(w));
+            i = r;
+        } else {
+            i = &i[c.len_utf8()..];
+        }
+        i = ws(i);
+    }
+    // Only DML has a RETURNING clause the client binds this way (not PL/SQL blocks).
+    let dml = matches!(tokens.first(), Some(Token::Word(w))
+        if ["INSERT", "UPDATE", "DELETE", "MERGE"].iter().any(|k| w.eq_ignore_ascii_case(k)));
+    if !dml {
+        return 0;
+    }
+    let returning = tokens.iter().rposition(|t| {
+        matches!(t, Token::Word(w) if w.eq_ignore_ascii_case("RETURNING") || w.eq_ignore_ascii_case("RETURN"))
+    });
+    let Some(at) = returning else {
+        return 0;
+    };
+    let into = tokens[at..]
+        .iter()
+        .position(|t| matches!(t, Token::Word(w) if w.eq_ignore_ascii_case("INTO")));
+    into.map_or(0, |k| {
+        tokens[at + k..]
+            .iter()
+            .filter(|t| matches!(t, Token::Bind))
+            .count()
+    })
+}
+
+/// A word or a bind placeholder of a statement (see [`returning_bind_count`]).
+enum Token<'a> {
+    Word(&'a str),
+    Bind,
 }
 
 /// Parses one statement.

@@ -15,6 +15,7 @@ fn ctx() -> EvalContext {
         now: DateTime::from_unix(1_795_355_107, 0),
         binds: Vec::new(),
         tz_offset_minutes: 0,
+        contexts: Vec::new(),
     }
 }
 
@@ -322,4 +323,24 @@ fn rounding_up_carries_into_a_new_leading_digit() {
             num(&format!("0.{}7", "6".repeat(39))),
         ]
     );
+}
+
+#[test]
+fn returning_binds_are_counted_after_into_of_dml_only() {
+    use crate::sql::returning_bind_count as count;
+    assert_eq!(
+        count(b"insert into t (x) values (:a) returning x, y into :o1, :o2"),
+        2
+    );
+    assert_eq!(count(b"UPDATE t SET x = :a RETURN x INTO :\"Out\""), 1);
+    assert_eq!(
+        count(b"delete from t where x = ':returning into :q' returning x into :o"),
+        1
+    );
+    assert_eq!(count(b"update t set x = 1 -- returning x into :c\n"), 0);
+    assert_eq!(
+        count(b"begin insert into t values (1) returning x into :o; end;"),
+        0
+    );
+    assert_eq!(count(b"select :a from dual"), 0);
 }

@@ -110,6 +110,10 @@ enum UserAction {
         /// Grant a system privilege.
         #[arg(long = "grant", value_parser = ["alter-system", "sysdba", "sysoper"])]
         grant: Vec<String>,
+        /// Let this user log in as the new one (`PROXY[NAME]`), as `ALTER USER name GRANT
+        /// CONNECT THROUGH proxy` does.
+        #[arg(long = "connect-through", value_name = "PROXY")]
+        connect_through: Vec<String>,
     },
     /// Drop a user.
     Drop {
@@ -135,11 +139,21 @@ fn run_user(action: UserAction) -> anyhow::Result<()> {
             sid,
             password_stdin,
             grant,
+            connect_through,
         } => (
             UserCommand::Add {
                 name,
                 password_stdin,
-                grants: grant,
+                grants: grant
+                    .into_iter()
+                    .chain(connect_through.iter().map(|p| {
+                        format!(
+                            "{}{}",
+                            engine::GRANT_CONNECT_THROUGH,
+                            engine::normalize_user(p)
+                        )
+                    }))
+                    .collect(),
             },
             sid,
         ),

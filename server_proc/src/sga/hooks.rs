@@ -24,6 +24,8 @@ pub struct SgaInstance {
     /// Sessions are shared-server sessions (V$SESSION.SERVER SHARED during a call, NONE
     /// between calls) owned by a dispatcher's process slot.
     shared: bool,
+    /// Sessions are a DRCP pooled server's (V$SESSION.SERVER POOLED).
+    pooled: bool,
 }
 
 fn ora(e: &SgaError) -> OraError {
@@ -49,6 +51,7 @@ impl SgaInstance {
             instance_name,
             db_name,
             shared: false,
+            pooled: false,
         }
     }
 
@@ -80,6 +83,31 @@ impl SgaInstance {
             instance_name,
             db_name,
             shared: true,
+            pooled: false,
+        }
+    }
+
+    /// Attaches the SGA of `sid` for DRCP pooled server `pname` (`L000`), a process of its
+    /// own (`oracle@host (L000)`); its sessions show SERVER = POOLED.
+    pub fn attach_pooled(oracle_home: &Path, sid: &str, pname: &str) -> SgaInstance {
+        let host = crate::instance::host_name();
+        let spec = ProcessSpec {
+            kind: super::ProcessKind::Background,
+            pname: pname.to_string(),
+            ..ProcessSpec::dedicated(format!("oracle@{host} ({pname})"))
+        };
+        let attachment = ServerAttachment::attach(sid, &spec);
+        let (instance_name, db_name) = match attachment.v_instance() {
+            Some(i) => (i.instance_name, i.db_name),
+            None => (sid.to_string(), sid.to_string()),
+        };
+        SgaInstance {
+            attachment,
+            oracle_home: oracle_home.to_path_buf(),
+            instance_name,
+            db_name,
+            shared: false,
+            pooled: true,
         }
     }
 
@@ -130,6 +158,27 @@ impl InstanceHooks for SgaInstance {
             .map_err(|e| ora(&e))
     }
 
+    fn connection_pool(
+        &self,
+        _me: SessionSlot,
+        call: &engine::sql::cpool::PoolCall,
+    ) -> Result<(), OraError> {
+        let Some(sga) = self.attachment.sga() else {
+            return Err(OraError::new(1034, 0));
+        };
+        crate::pooled::admin::apply(sga, &self.oracle_home, call)
+    }
+
+    fn pool_request(&self, class: &str, hit: bool, login: bool) {
+        use crate::sga::cpool::CpoolEvent;
+        if let Some(sga) = self.attachment.sga() {
+            sga.cpool_count(Some(class), CpoolEvent::Request { hit });
+            if login {
+                sga.cpool_count(Some(class), CpoolEvent::Authentication);
+            }
+        }
+    }
+
     fn audsid(&self, slot: SessionSlot) -> Option<u64> {
         self.attachment.audsid(slot.sid, slot.serial)
     }
@@ -147,10 +196,16 @@ impl InstanceHooks for SgaInstance {
             shared: self.shared,
             ..SessionSpec::default()
         };
-        self.attachment
+        let slot = self
+            .attachment
             .open_session(&spec)
             .map(|(sid, serial)| SessionSlot { sid, serial })
-            .map_err(|e| ora(&e))
+            .map_err(|e| ora(&e))?;
+        if self.pooled {
+            self.attachment
+                .set_server(slot.sid, slot.serial, super::ServerKind::Pooled);
+        }
+        Ok(slot)
     }
 
     fn close_session(&self, slot: SessionSlot) {

@@ -9,10 +9,10 @@
 
 use std::sync::atomic::{AtomicI32, AtomicU32, AtomicU64, Ordering};
 
-/// `b"ORASGA04"` read as a little-endian integer: written last at creation, checked at attach.
-pub(crate) const MAGIC: u64 = u64::from_le_bytes(*b"ORASGA04");
+/// `b"ORASGA05"` read as a little-endian integer: written last at creation, checked at attach.
+pub(crate) const MAGIC: u64 = u64::from_le_bytes(*b"ORASGA05");
 /// Bumped whenever a struct below changes shape.
-pub(crate) const LAYOUT_VERSION: u32 = 4;
+pub(crate) const LAYOUT_VERSION: u32 = 5;
 
 /// Slot life cycle: the low 32 bits of a slot's `tag` word (the high 32 bits are the serial).
 pub(crate) const SLOT_FREE: u32 = 0;
@@ -141,6 +141,57 @@ pub(crate) struct Header {
     pub(crate) version: FixedStr<4>,
     /// Shared server (see `super::shared`).
     pub(crate) ss: SharedHeader,
+    /// The connection pool, DRCP (see `super::cpool`).
+    pub(crate) cp: CpoolHeader,
+}
+
+/// Number of pool parameters kept in [`CpoolHeader::params`].
+pub(crate) const CP_PARAMS: usize = 10;
+/// Connection classes V$CPOOL_CC_STATS keeps (later ones count in the pool totals only).
+pub(crate) const CP_CLASSES: usize = 32;
+
+/// The instance-wide DRCP state: the pool's status and parameters (so `DBMS_CONNECTION_POOL`
+/// in any server process reaches the instance's connection monitor) and the broker's
+/// counters (V$CPOOL_STATS, V$CPOOL_CC_STATS).
+#[repr(C)]
+pub(crate) struct CpoolHeader {
+    /// Bumped by every `DBMS_CONNECTION_POOL` change; a futex word CMON sleeps on.
+    pub(crate) seq: AtomicU32,
+    /// 1 = ACTIVE (started), 0 = INACTIVE.
+    pub(crate) status: AtomicU32,
+    /// Parameters in `crate::pooled::params::PARAM_NAMES` order.
+    pub(crate) params: [AtomicU32; CP_PARAMS],
+    /// Pid of the process the broker runs in (0 = no broker).
+    pub(crate) broker_pid: AtomicI32,
+    pub(crate) open_servers: AtomicU32,
+    pub(crate) busy_servers: AtomicU32,
+    pub(crate) held_clients: AtomicU32,
+    pub(crate) historic_max: AtomicU32,
+    pub(crate) totals: CpoolCounters,
+    pub(crate) classes: [CpoolClass; CP_CLASSES],
+}
+
+/// The counters V$CPOOL_STATS and V$CPOOL_CC_STATS share.
+#[repr(C)]
+pub(crate) struct CpoolCounters {
+    pub(crate) requests: AtomicU64,
+    pub(crate) hits: AtomicU64,
+    pub(crate) misses: AtomicU64,
+    pub(crate) waits: AtomicU64,
+    /// Milliseconds waited in the broker for a free server.
+    pub(crate) wait_ms: AtomicU64,
+    pub(crate) purged: AtomicU64,
+    pub(crate) authentications: AtomicU64,
+    pub(crate) think_timeouts: AtomicU64,
+}
+
+/// One connection class (`USER.CLASS`) of V$CPOOL_CC_STATS; written by the broker only.
+#[repr(C)]
+pub(crate) struct CpoolClass {
+    /// 1 once `name` is filled in.
+    pub(crate) used: AtomicU32,
+    pub(crate) name: FixedStr<16>,
+    pub(crate) counters: CpoolCounters,
 }
 
 /// Number of shared-server parameters kept in [`SharedHeader::params`].

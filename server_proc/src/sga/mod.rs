@@ -13,6 +13,7 @@
 //! `DISCONNECT SESSION` of a dedicated session the victim process receives `SIGTERM`, which
 //! (left at its default disposition) closes the connection at once. pmon then frees its slots.
 
+pub mod cpool;
 pub mod hooks;
 mod layout;
 mod os;
@@ -780,6 +781,18 @@ impl Sga {
             .count() as u32
     }
 
+    /// User sessions of shared servers (V$SESSION.SERVER SHARED or NONE).
+    fn count_shared_sessions(&self) -> u32 {
+        (0..self.sessions)
+            .filter(|&i| {
+                let slot = self.session_slot(i);
+                tag_state(slot.tag.load(Ordering::Acquire)) == SLOT_USED
+                    && slot.session_type.load(Ordering::Relaxed) == SessionType::User as u32
+                    && slot.server.load(Ordering::Relaxed) != ServerKind::Dedicated as u32
+            })
+            .count() as u32
+    }
+
     fn count_used_sessions(&self) -> u32 {
         (0..self.sessions)
             .filter(|&i| tag_state(self.session_slot(i).tag.load(Ordering::Relaxed)) != SLOT_FREE)
@@ -895,6 +908,18 @@ impl Sga {
             slot.service.store(&spec.service);
             slot.module.store(&spec.module);
             slot.tag.store(tag(serial, SLOT_USED), Ordering::Release);
+            // SHARED_SERVER_SESSIONS keeps the rest of SESSIONS for dedicated servers: a
+            // shared login past it gets ORA-00018 like one past SESSIONS. Counted after the
+            // claim, so two logins racing for the last place cannot both have it.
+            if spec.shared
+                && !spec.background
+                && let Some(limit) = self.shared_server_sessions_limit()
+                && self.count_shared_sessions() > limit
+            {
+                self.free_session(index, serial);
+                h.sessions_refused.fetch_add(1, Ordering::Relaxed);
+                return Err(SgaError::SessionsExceeded { max: limit });
+            }
             let used = self.count_used_sessions();
             h.sessions_highwater.fetch_max(used, Ordering::Relaxed);
             return Ok(SessionHandle {

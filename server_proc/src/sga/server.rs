@@ -253,6 +253,15 @@ impl ServerAttachment {
         if wants(View::Parameter) {
             snap.parameters = sga.snapshot_parameters();
         }
+        if wants(View::CpoolStats) {
+            snap.cpool_stats = sga.snapshot_cpool_stats();
+        }
+        if wants(View::CpoolCcStats) {
+            snap.cpool_classes = sga.snapshot_cpool_classes();
+        }
+        if wants(View::CpoolInfo) {
+            snap.cpool_info = sga.snapshot_cpool_info();
+        }
         snap
     }
 

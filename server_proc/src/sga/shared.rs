@@ -296,6 +296,13 @@ impl Sga {
         }
     }
 
+    /// SHARED_SERVER_SESSIONS, when set.
+    pub(crate) fn shared_server_sessions_limit(&self) -> Option<u32> {
+        let v =
+            self.header().ss.params[Param::SharedServerSessions as usize].load(Ordering::Acquire);
+        (v != UNSET).then_some(v)
+    }
+
     /// How many times the shared-server parameters changed (the manager compares).
     pub fn shared_param_seq(&self) -> u32 {
         self.header().ss.param_seq.load(Ordering::Acquire)
@@ -359,8 +366,12 @@ impl Sga {
             let n: u32 = v
                 .parse()
                 .map_err(|_| ora_param(2017, tns::error_text::ora_line(2017)))?;
+            // MAX_DISPATCHERS "should be less than PROCESSES"; in 10g and later it limits
+            // nothing (DISPATCHERS overrides it), so a value below the running count is
+            // taken as it is.
             let limit = match param {
                 Param::SharedServers | Param::MaxSharedServers => self.processes,
+                Param::MaxDispatchers => self.processes.saturating_sub(1),
                 Param::Circuits | Param::SharedServerSessions => self.sessions,
                 _ => 0xFFFF,
             };
@@ -534,15 +545,8 @@ impl Sga {
     /// Takes a circuit slot for a new connection of `dispatcher`; `None` when all are in
     /// use (the dispatcher then refuses the connection).
     pub fn claim_circuit(self: &Arc<Self>, dispatcher: &ProcessHandle) -> Option<CircuitHandle> {
-        let limit = self
-            .shared_params()
-            .circuits
-            .unwrap_or(self.sessions)
-            .min(self.sessions);
-        let used = (0..self.sessions)
-            .filter(|&i| tag_state(self.circuit_slot(i).tag.load(Ordering::Relaxed)) != SLOT_FREE)
-            .count() as u32;
-        if used >= limit {
+        let used = self.circuits_in_use();
+        if used >= self.circuit_limit() {
             return None;
         }
         for index in 0..self.sessions {
@@ -573,6 +577,24 @@ impl Sga {
             });
         }
         None
+    }
+
+    /// CIRCUITS, or one circuit per session slot when it is not set (Oracle derives it from
+    /// SESSIONS); never more than there are slots.
+    pub fn circuit_limit(&self) -> u32 {
+        let v = self.header().ss.params[Param::Circuits as usize].load(Ordering::Acquire);
+        if v == UNSET {
+            self.sessions
+        } else {
+            v.min(self.sessions)
+        }
+    }
+
+    /// Virtual circuits in use now (V$CIRCUIT rows, and slots being claimed).
+    pub fn circuits_in_use(&self) -> u32 {
+        (0..self.sessions)
+            .filter(|&i| tag_state(self.circuit_slot(i).tag.load(Ordering::Relaxed)) != SLOT_FREE)
+            .count() as u32
     }
 
     /// Frees every circuit of the dispatcher in process slot `index` (pmon, after the

@@ -492,3 +492,44 @@ fn concurrent_logins_never_share_a_slot() {
     assert_eq!(t.sga.load().sessions_used, 0);
     assert_eq!(t.sga.load().processes_used, 0);
 }
+
+#[test]
+fn circuits_default_to_sessions_and_circuits_caps_them() {
+    let t = test_sga(10, 12_000);
+    // SESSIONS slots give as many circuits (Oracle derives CIRCUITS from SESSIONS), enough
+    // for ten thousand idle shared sessions.
+    assert_eq!(t.sga.circuit_limit(), 12_000);
+    assert_eq!(t.sga.circuits_in_use(), 0);
+    t.sga.alter_system_set("circuits", "5", None).unwrap();
+    assert_eq!(t.sga.circuit_limit(), 5);
+    // Above SESSIONS: ORA-02097 with ORA-00068, as for the other limits.
+    let err = t
+        .sga
+        .alter_system_set("circuits", "12001", None)
+        .unwrap_err();
+    assert_eq!(err.ora_code(), 2097);
+}
+
+#[test]
+fn shared_server_sessions_refuses_shared_logins_past_it_with_ora_00018() {
+    let t = test_sga(10, 20);
+    t.sga
+        .alter_system_set("shared_server_sessions", "1", None)
+        .unwrap();
+    let p = t
+        .sga
+        .register_process(&ProcessSpec::dedicated("d"))
+        .unwrap();
+    let shared = SessionSpec {
+        shared: true,
+        ..user("SCOTT")
+    };
+    let first = p.create_session(&shared).unwrap();
+    let err = p.create_session(&shared).unwrap_err();
+    assert_eq!(err.ora_code(), 18);
+    // Dedicated sessions are not counted against it.
+    let dedicated = p.create_session(&user("SCOTT")).unwrap();
+    drop(first);
+    let again = p.create_session(&shared).unwrap();
+    drop((again, dedicated));
+}

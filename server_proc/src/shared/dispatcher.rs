@@ -125,6 +125,61 @@ pub(super) struct Dispatcher {
     /// Shared-server sessions of the whole instance (V$SHARED_SERVER_MONITOR).
     shared_sessions: Arc<AtomicU32>,
     kill_seen: u32,
+    /// Why new connections are being refused now, and how many were.
+    refusing: Option<Refusal>,
+    refused: u64,
+    /// Descriptors held in reserve for the moment the process runs out (EMFILE/ENFILE):
+    /// closing them lets the dispatcher take the pending connection off its queue and
+    /// refuse it instead of leaving it there.
+    spare: Vec<std::fs::File>,
+}
+
+/// Why a dispatcher refuses a new connection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Refusal {
+    /// It owns CONNECTIONS circuits.
+    Connections,
+    /// The instance has CIRCUITS circuits.
+    Circuits,
+    /// The instance's descriptors (RLIMIT_NOFILE less the reserve) are taken.
+    Descriptors,
+}
+
+impl Refusal {
+    fn reason(self, owned: usize, connections: u32, circuits: u32) -> String {
+        match self {
+            Refusal::Connections => format!("{owned} circuits, CONNECTIONS={connections}"),
+            Refusal::Circuits => format!("the instance has CIRCUITS={circuits} circuits"),
+            Refusal::Descriptors => format!(
+                "RLIMIT_NOFILE reached: {} circuits fit with {} descriptors kept in reserve",
+                crate::fdlimit::circuit_capacity(),
+                crate::fdlimit::RESERVE
+            ),
+        }
+    }
+}
+
+/// Opens the spare descriptors a dispatcher keeps.
+fn spare_fds() -> Vec<std::fs::File> {
+    (0..2)
+        .filter_map(|_| std::fs::File::open("/dev/null").ok())
+        .collect()
+}
+
+/// Sends Oracle's refusal (ORA-12519) on a client socket the dispatcher cannot take, then
+/// closes it.
+fn refuse_now(fd: OwnedFd) {
+    let mut stream = std::net::TcpStream::from(fd);
+    let _ = stream.set_write_timeout(Some(Duration::from_millis(200)));
+    let _ = stream
+        .write_all(&tns::packet::Refuse::for_error(NO_HANDLER, tns::packet::VSNNUM_19C).encode());
+}
+
+fn out_of_fds(e: &std::io::Error) -> bool {
+    matches!(
+        e.raw_os_error(),
+        Some(code) if code == nix::errno::Errno::EMFILE as i32 || code == nix::errno::Errno::ENFILE as i32
+    )
 }
 
 impl Dispatcher {
@@ -213,6 +268,9 @@ impl Dispatcher {
             timers: BTreeSet::new(),
             next: FIRST_CIRCUIT,
             kill_seen: sga.kill_seq(),
+            refusing: None,
+            refused: 0,
+            spare: spare_fds(),
             cfg,
             sga,
             shared_sessions,
@@ -364,15 +422,16 @@ impl Dispatcher {
             self.fire_timers(process);
             self.look_at_kills(process);
         }
-        let n = self.circuits.len() as u32;
-        self.shared_sessions_gone(n);
-        self.circuits.clear();
+        self.shared_sessions_gone();
+        for _ in self.circuits.drain() {
+            crate::fdlimit::circuit_closed();
+        }
         self.backlog.clear();
         let _ = std::fs::remove_file(&self.handoff_path);
         tracing::info!("{} stopped", self.name);
     }
 
-    fn shared_sessions_gone(&self, _circuits: u32) {
+    fn shared_sessions_gone(&self) {
         let with_session = self
             .circuits
             .values()
@@ -385,8 +444,51 @@ impl Dispatcher {
             });
     }
 
-    fn full(&self) -> bool {
-        self.circuits.len() as u32 >= self.connections.load(Ordering::Relaxed)
+    /// Why a new connection cannot have a circuit now (the client gets ORA-12519), if so.
+    fn no_room(&self) -> Option<Refusal> {
+        if self.circuits.len() as u32 >= self.connections.load(Ordering::Relaxed) {
+            Some(Refusal::Connections)
+        } else if !crate::fdlimit::room_for_circuit() {
+            Some(Refusal::Descriptors)
+        } else {
+            None
+        }
+    }
+
+    /// Notes in the alert log when this dispatcher starts refusing connections (and why) and
+    /// when it takes them again, with how many it refused meanwhile: one line per change,
+    /// not one per connection, so a flood cannot fill the log.
+    fn note_refusal(&mut self, refusal: Option<Refusal>) {
+        match (self.refusing, refusal) {
+            (None, Some(r)) => {
+                tracing::warn!(
+                    "{}: cannot take more connections ({}); refusing with {}",
+                    self.name,
+                    r.reason(
+                        self.circuits.len(),
+                        self.connections.load(Ordering::Relaxed),
+                        self.sga.circuit_limit()
+                    ),
+                    tns::error_text::ora_line(NO_HANDLER)
+                );
+                self.refusing = Some(r);
+                self.refused = 1;
+            }
+            (Some(_), Some(r)) => {
+                self.refusing = Some(r);
+                self.refused += 1;
+            }
+            (Some(_), None) => {
+                tracing::info!(
+                    "{}: taking connections again ({} refused)",
+                    self.name,
+                    self.refused
+                );
+                self.refusing = None;
+                self.refused = 0;
+            }
+            (None, None) => {}
+        }
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -402,10 +504,15 @@ impl Dispatcher {
     ) {
         let token = Token(self.next);
         self.next += 1;
-        let slot = match process {
-            Some(p) if !self.full() => self.sga.claim_circuit(p),
-            _ => None,
+        let (slot, refusal) = match (process, self.no_room()) {
+            (Some(p), None) => match self.sga.claim_circuit(p) {
+                Some(slot) => (Some(slot), None),
+                None => (None, Some(Refusal::Circuits)),
+            },
+            (_, Some(r)) => (None, Some(r)),
+            (None, None) => (None, Some(Refusal::Circuits)),
         };
+        self.note_refusal(refusal);
         let cfg = SessionConfig {
             service_name: service,
             db_domain: String::new(),
@@ -418,14 +525,6 @@ impl Dispatcher {
         let now = Instant::now();
         if let Some(t) = self.cfg.inbound_connect_timeout {
             conn.set_login_deadline(now + t);
-        }
-        if slot.is_none() {
-            tracing::warn!(
-                "{}: no room for another circuit ({} of CONNECTIONS={}); refusing",
-                self.name,
-                self.circuits.len(),
-                self.connections.load(Ordering::Relaxed)
-            );
         }
         if let Err(e) = self
             .poll
@@ -451,6 +550,7 @@ impl Dispatcher {
             screened,
         };
         self.circuits.insert(token, c);
+        crate::fdlimit::circuit_opened();
         if let Some(p) = process {
             p.set_owned(self.circuits.len() as u32, true);
         }
@@ -473,7 +573,15 @@ impl Dispatcher {
             ) {
                 Ok(fd) => fd,
                 Err(nix::Error::EINTR) => continue,
-                Err(_) => return,
+                Err(nix::Error::EAGAIN) => return,
+                Err(e) => {
+                    let e = std::io::Error::from(e);
+                    if out_of_fds(&e) && self.use_spare_fds(&e) {
+                        continue;
+                    }
+                    tracing::warn!("{}: hand-off accept failed: {e}", self.name);
+                    return;
+                }
             };
             // SAFETY: accept4 just returned this new descriptor; nothing else owns it.
             let conn = unsafe { OwnedFd::from_raw_fd(raw) };
@@ -482,7 +590,17 @@ impl Dispatcher {
                 nix::sys::socket::sockopt::ReceiveTimeout,
                 &nix::sys::time::TimeVal::new(2, 0),
             );
-            match crate::handoff::receive(conn.as_fd()) {
+            let received = crate::handoff::receive(conn.as_fd());
+            // Out of descriptors with the spares in use: the client's socket cannot be
+            // taken; refuse it with what is at hand.
+            if self.spare.is_empty() {
+                if let Ok(Some((_, Some(fd)))) = received {
+                    refuse_now(fd);
+                }
+                self.spare = spare_fds();
+                continue;
+            }
+            match received {
                 Ok(Some((msg, Some(fd)))) => {
                     let std_stream = std::net::TcpStream::from(fd);
                     if std_stream.set_nonblocking(true).is_err() {
@@ -516,10 +634,45 @@ impl Dispatcher {
         creds: &Arc<PasswordFileCredentials>,
         process: Option<&ProcessHandle>,
     ) {
-        while let Ok((stream, _)) = self.tcp.accept() {
-            let service = self.cfg.services.first().cloned().unwrap_or_default();
-            self.new_circuit(stream, &[], service, true, instance, creds, process);
+        loop {
+            match self.tcp.accept() {
+                Ok((stream, _)) => {
+                    if self.spare.is_empty() {
+                        // Taken with the spares' room: close it and get them back.
+                        drop(stream);
+                        self.spare = spare_fds();
+                        continue;
+                    }
+                    let service = self.cfg.services.first().cloned().unwrap_or_default();
+                    self.new_circuit(stream, &[], service, true, instance, creds, process);
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => return,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(e) => {
+                    if out_of_fds(&e) && self.use_spare_fds(&e) {
+                        continue;
+                    }
+                    tracing::warn!("{}: accept failed: {e}", self.name);
+                    return;
+                }
+            }
         }
+    }
+
+    /// The process ran out of descriptors (EMFILE/ENFILE) with a connection waiting: gives
+    /// the spares up so that it can be taken off the queue and refused (a pending
+    /// connection left there would never be seen again by the edge-triggered poll).
+    /// Returns false when there are no spares to give.
+    fn use_spare_fds(&mut self, e: &std::io::Error) -> bool {
+        if self.spare.is_empty() {
+            return false;
+        }
+        tracing::warn!(
+            "{}: out of file descriptors ({e}); refusing the waiting connection",
+            self.name
+        );
+        self.spare.clear();
+        true
     }
 
     /// Reads what the client sent into the circuit's connection; a BREAK for the call a
@@ -748,6 +901,7 @@ impl Dispatcher {
         let Some(mut c) = self.circuits.remove(&t) else {
             return;
         };
+        crate::fdlimit::circuit_closed();
         if let Some(e) = c.conn.error() {
             tracing::info!("{}: closing a circuit: {e}", self.name);
         }

@@ -215,6 +215,17 @@ impl Inner {
                 let _ = d.waker.wake();
             }
         }
+        // What the instance holds open besides its circuits (the dispatchers' own sockets
+        // among them) is the base of the descriptor budget.
+        crate::fdlimit::measure_baseline();
+        let asked: u32 = specs.iter().map(|s| s.count).sum();
+        if let Some(max) = p.max_dispatchers
+            && asked > max
+        {
+            tracing::info!(
+                "DISPATCHERS asks for {asked} dispatcher(s), more than MAX_DISPATCHERS={max}: as in Oracle 10g and later, DISPATCHERS overrides it"
+            );
+        }
         if !at_startup {
             tracing::info!(
                 "shared server: {} dispatcher(s), SHARED_SERVERS={target}",

@@ -28,6 +28,8 @@ pub mod msg_type {
     pub const PARAMETER: u8 = 8;
     /// STATUS.
     pub const STATUS: u8 = 9;
+    /// LOB data (inside a LOB write call and its reply).
+    pub const LOB_DATA: u8 = 14;
     /// IO_VECTOR.
     pub const IO_VECTOR: u8 = 11;
     /// WARNING.
@@ -72,6 +74,14 @@ pub mod function {
     pub const AUTH_PHASE_ONE: u8 = 118;
     /// PING.
     pub const PING: u8 = 147;
+    /// LOB operation (96): a call, or a piggyback freeing temporary LOBs.
+    pub const LOB_OP: u8 = 96;
+    /// Application context / session key-value pairs (154, piggyback).
+    pub const SET_KEY_VALUE: u8 = 154;
+    /// Session state: request boundaries (176, piggyback).
+    pub const SESSION_STATE: u8 = 176;
+    /// Pipeline begin (199, piggyback).
+    pub const PIPELINE_BEGIN: u8 = 199;
     /// SESSION_RELEASE (DRCP, one-way).
     pub const SESSION_RELEASE: u8 = 163;
 }
@@ -766,6 +776,28 @@ impl ErrorInfo {
             message,
         })
     }
+}
+
+/// Session-state keyword of the return parameters: the current schema changed.
+pub const KEYWORD_CURRENT_SCHEMA: u16 = 168;
+/// Session-state keyword of the return parameters: the edition changed.
+pub const KEYWORD_EDITION: u16 = 172;
+
+/// Encodes the execute-time PARAMETER block with session-state keywords only (no al8o4
+/// values, transaction context or registration): how the server tells the client that
+/// `ALTER SESSION SET CURRENT_SCHEMA` changed its schema.
+pub fn encode_return_parameters(w: &mut Writer, keywords: &[(u16, &str)]) {
+    w.u8(msg_type::PARAMETER).ub2(0).ub2(0);
+    w.ub2(u16::try_from(keywords.len()).unwrap_or(u16::MAX));
+    for (keyword, text) in keywords {
+        let bytes = text.as_bytes();
+        w.ub2(u16::try_from(bytes.len()).unwrap_or(u16::MAX));
+        if !bytes.is_empty() {
+            w.dalc(bytes);
+        }
+        w.ub2(0).ub2(*keyword);
+    }
+    w.ub2(0);
 }
 
 /// Encodes STATUS: `09 <ub4 call status> <ub2 end-to-end seq>`.

@@ -34,6 +34,37 @@ pub struct BindMetadata {
     pub charset_form: u8,
 }
 
+/// Bind flag: the bind is a PL/SQL array (a count, then that many values).
+pub const BIND_ARRAY: u8 = 0x40;
+
+/// One bind value as the client sent it, in the shape its type travels in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BindValue {
+    /// NULL.
+    Null,
+    /// A scalar in its wire encoding (NUMBER, VARCHAR2, DATE, RAW, BOOLEAN, ...).
+    Bytes(Vec<u8>),
+    /// A REF CURSOR bound IN: the id of a cursor the client opened earlier (0 = none yet).
+    Cursor(u32),
+    /// A LOB locator, or the locator + data of a JSON/VECTOR value.
+    Locator(Vec<u8>),
+    /// A PL/SQL array bind: its elements.
+    Array(Vec<BindValue>),
+}
+
+impl BindValue {
+    /// The bytes of a scalar (`None` for NULL and the other shapes).
+    pub fn bytes(&self) -> Option<&[u8]> {
+        match self {
+            BindValue::Bytes(b) => Some(b),
+            _ => None,
+        }
+    }
+}
+
+/// One row of bind values (one execution).
+pub type BindRow = Vec<BindValue>;
+
 /// EXECUTE (94).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Execute {
@@ -51,8 +82,9 @@ pub struct Execute {
     pub binds: Vec<BindMetadata>,
     /// Define metadata.
     pub defines: Vec<BindMetadata>,
-    /// Bind rows (one per execution), values in DALC form (`None` = NULL).
-    pub bind_rows: Vec<Vec<Option<Vec<u8>>>>,
+    /// Bind rows (one per execution). RETURNING INTO binds have no value in them (the
+    /// client sends none): a row holds the first `binds.len() - returning` values.
+    pub bind_rows: Vec<BindRow>,
 }
 
 impl Execute {
@@ -89,7 +121,7 @@ pub enum Call {
         /// Options 2 (`0x1` commit).
         options2: u32,
         /// Bind rows.
-        bind_rows: Vec<Vec<Option<Vec<u8>>>>,
+        bind_rows: Vec<BindRow>,
     },
     /// FETCH (5).
     Fetch {
@@ -106,6 +138,8 @@ pub enum Call {
     Rollback,
     /// LOGOFF (9).
     Logoff,
+    /// LOB operation (96) on the locator the client holds.
+    LobOp(LobOp),
     /// SESSION_RELEASE (163, one-way: no response): a DRCP session goes back to the pool.
     SessionRelease {
         /// Release mode (`0x2` = deauthenticate).
@@ -147,6 +181,43 @@ pub struct EndToEnd {
     pub dbop: Option<Option<String>>,
 }
 
+/// A LOB operation (TTC function 96), as python-oracledb's and node-oracledb's
+/// `LobOpMessage` write it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LobOp {
+    /// Operation bits (`0x110` create temporary, `0x111` free temporary, `0x1` length,
+    /// `0x2` read, `0x40` write, `0x20` trim, ...; `0x80000` = an array of locators).
+    pub operation: u32,
+    /// The source locator(s), when sent.
+    pub locator: Vec<u8>,
+    /// Character set of a new temporary LOB.
+    pub charset: Option<u32>,
+    /// Source offset (1-based, in characters or bytes).
+    pub source_offset: u64,
+    /// Destination offset.
+    pub dest_offset: u64,
+    /// The data of a write.
+    pub data: Option<Vec<u8>>,
+    /// The amount, when sent (read, trim, write).
+    pub amount: Option<u64>,
+}
+
+/// LOB operation: write.
+pub const LOB_OP_WRITE: u32 = 0x40;
+
+/// An application-context change (piggyback 154): `SET` (flag 1) replaces the
+/// namespace's values with `entries`, `CLEAR` (flag 2) empties it; other flags are the
+/// client's own session keys (`ORA$HA`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyValueSet {
+    /// Namespace (`CLIENTCONTEXT`, ...).
+    pub namespace: String,
+    /// Flags (`0x01` set, `0x02` clear).
+    pub flags: u16,
+    /// (attribute, value) pairs.
+    pub entries: Vec<(String, String)>,
+}
+
 /// A piggy-backed call (no response of its own).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Piggyback {
@@ -156,6 +227,14 @@ pub enum Piggyback {
     EndToEnd(EndToEnd),
     /// SET_SCHEMA (152): `connection.current_schema = ...`.
     SetSchema(String),
+    /// SET_KEY_VALUE (154): application context (`set_app_context`) or session keys.
+    KeyValues(KeyValueSet),
+    /// SESSION_STATE (176): request boundary bits.
+    SessionState(u64),
+    /// PIPELINE_BEGIN (199): the pipeline mode of the calls that follow.
+    PipelineBegin(u8),
+    /// LOB_OP (96) as a piggyback: free these temporary LOBs.
+    FreeTemporaryLobs(LobOp),
 }
 
 /// One complete client request.
@@ -196,8 +275,13 @@ pub const MAX_REQUEST: usize = 16 * 1024 * 1024;
 pub struct DecodeContext {
     /// Negotiated field version (0 before negotiation).
     pub field_version: u8,
-    /// Per cursor id: (bind count, is query) — REEXECUTE carries bind rows without metadata.
-    pub cursor_binds: HashMap<u32, (usize, bool)>,
+    /// Per cursor id: (bind metadata, is query) — REEXECUTE carries bind rows without
+    /// metadata; RETURNING INTO binds are left out (no value travels for them).
+    pub cursor_binds: HashMap<u32, (Vec<BindMetadata>, bool)>,
+    /// How many binds of a statement are RETURNING INTO binds, given its SQL text: the
+    /// client sends metadata for them but no value, and only the SQL layer above the
+    /// decoder can tell. `None`: no statement has any.
+    pub returning_binds: Option<fn(&[u8]) -> usize>,
     /// True between a successful login and LOGOFF: every call decodes, up to
     /// [`MAX_REQUEST`] bytes. False (the default): only the login exchange, up to
     /// [`PRE_LOGIN_MAX_REQUEST`] bytes.

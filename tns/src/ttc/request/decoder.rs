@@ -17,7 +17,7 @@ use std::pin::Pin;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::task::{Context, Poll, Waker};
 
-use super::{DecodeContext, MAX_REQUEST, PRE_LOGIN_MAX_REQUEST, Request, grammar};
+use super::{BindMetadata, DecodeContext, MAX_REQUEST, PRE_LOGIN_MAX_REQUEST, Request, grammar};
 use crate::ttc::buf::{Reader, TtcError};
 
 /// The bytes and the decoding position shared by a [`RequestDecoder`] and the parse in
@@ -38,9 +38,10 @@ pub(super) struct Feed {
     /// Session facts the grammar needs, copied from the [`DecodeContext`] at each attempt.
     field_version: u8,
     logged_on: bool,
-    /// A REEXECUTE asks for the bind count of a cursor: the question and its answer.
+    returning_binds: Option<fn(&[u8]) -> usize>,
+    /// A REEXECUTE asks for the binds of a cursor: the question and its answer.
     asked_cursor: Option<u32>,
-    cursor_answer: Option<(usize, bool)>,
+    cursor_answer: Option<(Vec<BindMetadata>, bool)>,
 }
 
 impl Feed {
@@ -99,8 +100,16 @@ impl Input {
         self.feed().logged_on
     }
 
-    /// (bind count, is query) of a cursor, from the [`DecodeContext`] of the attempt.
-    pub(super) async fn cursor_binds(&self, cursor_id: u32) -> (usize, bool) {
+    /// How many binds of `sql` are RETURNING INTO binds (see
+    /// [`DecodeContext::returning_binds`]).
+    pub(super) fn returning_binds(&self, sql: &[u8]) -> usize {
+        let hook = self.feed().returning_binds;
+        hook.map_or(0, |f| f(sql))
+    }
+
+    /// (bind metadata with a value, is query) of a cursor, from the [`DecodeContext`] of
+    /// the attempt.
+    pub(super) async fn cursor_binds(&self, cursor_id: u32) -> (Vec<BindMetadata>, bool) {
         self.feed().asked_cursor = Some(cursor_id);
         std::future::poll_fn(|_| match self.feed().cursor_answer.take() {
             Some(a) => Poll::Ready(a),
@@ -227,6 +236,7 @@ impl RequestDecoder {
             let mut f = self.feed.feed();
             f.field_version = ctx.field_version;
             f.logged_on = ctx.logged_on;
+            f.returning_binds = ctx.returning_binds;
         }
         let feed = self.feed.clone();
         let parse = self
@@ -238,7 +248,12 @@ impl RequestDecoder {
             let mut f = self.feed.feed();
             match (&polled, f.asked_cursor.take()) {
                 (Poll::Pending, Some(id)) => {
-                    f.cursor_answer = Some(ctx.cursor_binds.get(&id).copied().unwrap_or((0, true)));
+                    f.cursor_answer = Some(
+                        ctx.cursor_binds
+                            .get(&id)
+                            .cloned()
+                            .unwrap_or((Vec::new(), true)),
+                    );
                 }
                 _ => break polled,
             }

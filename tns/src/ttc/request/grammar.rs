@@ -6,7 +6,10 @@
 //! used to reserve memory.
 
 use super::decoder::Input;
-use super::{Auth, BindMetadata, Call, EndToEnd, Execute, Piggyback, Request};
+use super::{
+    Auth, BIND_ARRAY, BindMetadata, BindRow, BindValue, Call, EndToEnd, Execute, KeyValueSet,
+    LOB_OP_WRITE, LobOp, Piggyback, Request,
+};
 use crate::ttc::buf::{DALC_LONG, KeyValue, TtcError};
 use crate::ttc::message::{
     DataTypeEntry, DataTypesRequest, ProtocolRequest, RCAP_TZ, RCAP_TZ_EX, TIME_ZONE_LEN, function,
@@ -261,6 +264,32 @@ async fn piggyback(i: &Input, code: u8) -> Result<Piggyback> {
             };
             Ok(Piggyback::SetSchema(lossy(b)))
         }
+        function::SET_KEY_VALUE => {
+            i.u8("key/value namespace pointer").await?;
+            i.ub4("key/value namespace length").await?;
+            i.u8("key/value pairs pointer").await?;
+            let n = i.ub4("key/value pair count").await?;
+            let flags = i.ub2("key/value flags").await?;
+            i.u8("key/value unused pointer").await?;
+            let namespace = lossy(i.dalc("key/value namespace").await?.unwrap_or_default());
+            let mut entries = Vec::new();
+            for _ in 0..n {
+                let kv = i.key_value().await?;
+                entries.push((kv.key.clone(), kv.value_str()));
+            }
+            Ok(Piggyback::KeyValues(KeyValueSet {
+                namespace,
+                flags,
+                entries,
+            }))
+        }
+        function::SESSION_STATE => Ok(Piggyback::SessionState(i.ub8("session state").await?)),
+        function::PIPELINE_BEGIN => {
+            i.ub2("pipeline error set id").await?;
+            i.u8("pipeline error set mode").await?;
+            Ok(Piggyback::PipelineBegin(i.u8("pipeline mode").await?))
+        }
+        function::LOB_OP => Ok(Piggyback::FreeTemporaryLobs(lob_op(i).await?)),
         other => Err(TtcError::invalid(
             "piggyback",
             format!("unsupported piggyback function {other}"),
@@ -320,9 +349,9 @@ async fn call(i: &Input, code: u8) -> Result<Call> {
             let rows = i.ub4("reexecute row count").await?;
             let options1 = i.ub4("reexecute options 1").await?;
             let options2 = i.ub4("reexecute options 2").await?;
-            let (nbinds, is_query) = i.cursor_binds(cursor_id).await;
+            let (binds, is_query) = i.cursor_binds(cursor_id).await;
             let nrows = if is_query { 1 } else { rows };
-            let bind_rows = bind_rows(i, nbinds, nrows).await?;
+            let bind_rows = bind_rows(i, &binds, nrows).await?;
             Ok(Call::Reexecute {
                 fetch: code == function::REEXECUTE_AND_FETCH,
                 cursor_id,
@@ -336,6 +365,7 @@ async fn call(i: &Input, code: u8) -> Result<Call> {
             cursor_id: i.ub4("fetch cursor id").await?,
             rows: i.ub4("fetch row count").await?,
         }),
+        function::LOB_OP => Ok(Call::LobOp(lob_op(i).await?)),
         function::PING => Ok(Call::Ping),
         function::COMMIT => Ok(Call::Commit),
         function::ROLLBACK => Ok(Call::Rollback),
@@ -345,6 +375,66 @@ async fn call(i: &Input, code: u8) -> Result<Call> {
             format!("unsupported TTC function {other}"),
         )),
     }
+}
+
+/// A LOB operation: the call and the piggyback that frees temporary LOBs share the layout
+/// (the piggyback writes its zero fields as `u8 + ub4` where the call writes `u16be`, the
+/// same zero bytes).
+async fn lob_op(i: &Input) -> Result<LobOp> {
+    let source_ptr = i.u8("LOB source pointer").await?;
+    let source_len = i.ub4("LOB source length").await?;
+    i.u8("LOB destination pointer").await?;
+    i.ub4("LOB destination length").await?;
+    i.ub4("LOB short source offset").await?;
+    i.ub4("LOB short destination offset").await?;
+    let charset_ptr = i.u8("LOB charset pointer").await?;
+    i.u8("LOB short amount pointer").await?;
+    i.u8("LOB NULL pointer").await?;
+    let operation = i.ub4("LOB operation").await?;
+    i.u8("LOB SCN pointer").await?;
+    i.ub4("LOB SCN length").await?;
+    let source_offset = i.ub8("LOB source offset").await?;
+    let dest_offset = i.ub8("LOB destination offset").await?;
+    let amount_ptr = i.u8("LOB amount pointer").await?;
+    for _ in 0..3 {
+        i.u8("LOB array pointer").await?;
+        i.ub4("LOB array length").await?;
+    }
+    let locator = if source_ptr != 0 {
+        let n =
+            usize::try_from(source_len).map_err(|_| TtcError::invalid("LOB locator", "length"))?;
+        i.take(n, "LOB locator").await?
+    } else {
+        Vec::new()
+    };
+    let charset = if charset_ptr != 0 {
+        Some(i.ub4("LOB charset").await?)
+    } else {
+        None
+    };
+    let data = if operation == LOB_OP_WRITE {
+        let t = i.u8("LOB data message type").await?;
+        if t != msg_type::LOB_DATA {
+            return Err(TtcError::invalid("LOB data message type", format!("{t}")));
+        }
+        Some(i.dalc("LOB data").await?.unwrap_or_default())
+    } else {
+        None
+    };
+    let amount = if amount_ptr != 0 {
+        Some(i.ub8("LOB amount").await?)
+    } else {
+        None
+    };
+    Ok(LobOp {
+        operation,
+        locator,
+        charset,
+        source_offset,
+        dest_offset,
+        data,
+        amount,
+    })
 }
 
 async fn auth(i: &Input) -> Result<Auth> {
@@ -396,10 +486,11 @@ async fn oac(i: &Input) -> Result<BindMetadata> {
     })
 }
 
-/// `nrows` (at least one) rows of `nbinds` values, each row introduced by ROW_DATA.
-async fn bind_rows(i: &Input, nbinds: usize, nrows: u32) -> Result<Vec<Vec<Option<Vec<u8>>>>> {
+/// `nrows` (at least one) rows of values for `binds` (the binds that carry a value), each
+/// row introduced by ROW_DATA; none at all when no bind carries a value.
+async fn bind_rows(i: &Input, binds: &[BindMetadata], nrows: u32) -> Result<Vec<BindRow>> {
     let mut rows = Vec::new();
-    if nbinds == 0 {
+    if binds.is_empty() {
         return Ok(rows);
     }
     for _ in 0..nrows.max(1) {
@@ -411,12 +502,79 @@ async fn bind_rows(i: &Input, nbinds: usize, nrows: u32) -> Result<Vec<Vec<Optio
             ));
         }
         let mut row = Vec::new();
-        for _ in 0..nbinds {
-            row.push(i.dalc("bind value").await?);
+        for b in binds {
+            if b.flags & BIND_ARRAY != 0 {
+                let n = i.ub4("bind array element count").await?;
+                let mut elements = Vec::new();
+                for _ in 0..n {
+                    elements.push(bind_value(i, b.ora_type).await?);
+                }
+                row.push(BindValue::Array(elements));
+            } else {
+                row.push(bind_value(i, b.ora_type).await?);
+            }
         }
         rows.push(row);
     }
     Ok(rows)
+}
+
+/// One bind value, in the shape its type travels in (python-oracledb's and node-oracledb's
+/// `_write_bind_params_column`).
+async fn bind_value(i: &Input, ora_type: u8) -> Result<BindValue> {
+    const CURSOR: u8 = 102;
+    const OBJECT: u8 = 109;
+    const CLOB: u8 = 112;
+    const BLOB: u8 = 113;
+    const BFILE: u8 = 114;
+    const JSON: u8 = 119;
+    const VECTOR: u8 = 127;
+    const BOOLEAN: u8 = 252;
+    /// A NULL BOOLEAN: escape byte, then 1.
+    const ESCAPE: u8 = 253;
+    Ok(match ora_type {
+        CURSOR => match i.ub4("REF CURSOR bind pointer").await? {
+            0 => BindValue::Cursor(0),
+            _ => BindValue::Cursor(i.ub4("REF CURSOR bind cursor id").await?),
+        },
+        CLOB | BLOB | BFILE => match i.lwb("LOB locator").await? {
+            Some(l) => BindValue::Locator(l),
+            None => BindValue::Null,
+        },
+        JSON | VECTOR => match i.lwb("JSON/VECTOR locator").await? {
+            Some(mut l) => {
+                l.extend(i.dalc("JSON/VECTOR data").await?.unwrap_or_default());
+                BindValue::Locator(l)
+            }
+            None => BindValue::Null,
+        },
+        BOOLEAN if i.read(|r| r.peek_u8("BOOLEAN bind")).await? == ESCAPE => {
+            i.u8("BOOLEAN NULL escape").await?;
+            i.u8("BOOLEAN NULL marker").await?;
+            BindValue::Null
+        }
+        OBJECT => {
+            // A NULL object: TOID, OID, snapshot, version, length, flags. A non-NULL one is
+            // a pickled image this server has no types for.
+            let toid = i.ub4("object TOID length").await?;
+            if toid != 0 {
+                return Err(TtcError::invalid(
+                    "object bind",
+                    "object values are not supported",
+                ));
+            }
+            i.ub4("object OID length").await?;
+            i.ub4("object snapshot length").await?;
+            i.ub2("object version").await?;
+            i.ub4("object data length").await?;
+            i.ub4("object flags").await?;
+            BindValue::Null
+        }
+        _ => match i.dalc("bind value").await? {
+            Some(b) if !b.is_empty() => BindValue::Bytes(b),
+            _ => BindValue::Null,
+        },
+    })
 }
 
 async fn execute(i: &Input) -> Result<Execute> {
@@ -488,8 +646,21 @@ async fn execute(i: &Input) -> Result<Execute> {
         for _ in 0..bind_count {
             ex.binds.push(oac(i).await?);
         }
+        let returning = match ex.sql.as_deref() {
+            Some(sql) => i.returning_binds(sql),
+            // A re-execution without the text: the cursor's binds with a value are known.
+            None => {
+                let (known, _) = i.cursor_binds(cursor_id).await;
+                if known.is_empty() {
+                    0
+                } else {
+                    ex.binds.len().saturating_sub(known.len())
+                }
+            }
+        };
+        let with_value = &ex.binds[..ex.binds.len().saturating_sub(returning)];
         let rows = if ex.is_query() { 1 } else { ex.num_execs() };
-        ex.bind_rows = bind_rows(i, ex.binds.len(), rows).await?;
+        ex.bind_rows = bind_rows(i, with_value, rows).await?;
     }
     Ok(ex)
 }

@@ -323,6 +323,7 @@ fn decodes_a_captured_python_session() {
                     Call::Rollback => "rollback".to_owned(),
                     Call::Logoff => "logoff".to_owned(),
                     Call::SessionRelease { mode } => format!("release:{mode}"),
+                    Call::LobOp(op) => format!("lob:{}", op.operation),
                 }),
             }
         }

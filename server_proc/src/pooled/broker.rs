@@ -1,0 +1,817 @@
+//! The connection broker (N000): one event loop in the instance that holds the pool's
+//! client connections while they have no pooled server, and gives each to a free pooled
+//! server when it needs one.
+//!
+//! The listener hands it `(SERVER=POOLED)` connections with their CONNECT on its hand-off
+//! socket (`SOCK_SEQPACKET` + `SCM_RIGHTS`, as for dispatchers). A new client needs a server
+//! at once (the server answers the CONNECT and does the login); a held client needs one when
+//! it sends its next call. Pooled servers connect to the broker's server socket; it asks
+//! the listener's spawner for more (INCRSIZE at a time, up to MAXSIZE) when a request finds
+//! none free, keeps MINSIZE, and lets idle ones above MINSIZE go after INACTIVITY_TIMEOUT.
+//! A request that finds all MAXSIZE servers busy waits here, in order (not refused). A
+//! server prefers the client whose user and class match the session it holds.
+//!
+//! After STOP_POOL the broker takes no new clients (the listener no longer offers it: new
+//! pooled connections get ORA-12520), closes the idle ones, lets busy servers finish their
+//! clients' calls, and leaves when no server is busy.
+
+use std::collections::{HashMap, VecDeque};
+use std::io::{ErrorKind, Read};
+use std::os::fd::{AsFd, AsRawFd, FromRawFd, OwnedFd};
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use mio::net::TcpStream;
+use mio::unix::SourceFd;
+use mio::{Events, Interest, Poll, Token, Waker};
+
+use super::params::PoolParams;
+use super::wire::{self, ClientState, HeldSession, ToBroker, ToServer};
+use crate::fdpass::FdPassError;
+use crate::handoff::HandoffMeta;
+use crate::sga::Sga;
+use crate::sga::cpool::CpoolEvent;
+
+const HANDOFF: Token = Token(0);
+const SERVERS: Token = Token(1);
+const WAKE: Token = Token(2);
+const FIRST_DYNAMIC: usize = 16;
+
+/// How often the broker looks at its timers.
+const TICK: Duration = Duration::from_millis(100);
+/// A spawn request that brought no server within this time is forgotten (and may be made
+/// again).
+const SPAWN_PATIENCE: Duration = Duration::from_secs(5);
+/// Most bytes a held client may send before a server takes them.
+const MAX_PENDING: usize = 1 << 20;
+
+/// Errors starting the broker.
+#[derive(Debug, thiserror::Error)]
+pub enum BrokerError {
+    /// A socket, poll or thread could not be set up.
+    #[error("{} ({what}: {source})", tns::error_text::ora_line(56501))]
+    Setup {
+        /// What failed.
+        what: &'static str,
+        /// The OS error.
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+fn setup(what: &'static str) -> impl FnOnce(std::io::Error) -> BrokerError {
+    move |source| BrokerError::Setup { what, source }
+}
+
+/// Asks for `n` more pooled servers (the listener's spawner forks them; they connect to
+/// the broker's server socket).
+pub type SpawnRequest = Box<dyn Fn(u32) + Send>;
+
+/// What the broker needs to start.
+pub struct BrokerConfig {
+    /// ORACLE_SID.
+    pub sid: String,
+    /// Hand-off socket (from the listener).
+    pub handoff_path: PathBuf,
+    /// Socket the pooled servers connect to.
+    pub servers_path: PathBuf,
+    /// The parameters (CMON changes them while the pool runs).
+    pub params: Arc<Mutex<PoolParams>>,
+    /// How to get more pooled servers.
+    pub spawn: SpawnRequest,
+}
+
+/// A running broker.
+pub struct BrokerHandle {
+    stop: Arc<AtomicBool>,
+    waker: Arc<Waker>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl std::fmt::Debug for BrokerHandle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BrokerHandle").finish_non_exhaustive()
+    }
+}
+
+impl BrokerHandle {
+    /// STOP_POOL: no new clients; the thread leaves once no server is busy.
+    pub fn stop(&self) {
+        self.stop.store(true, Ordering::Release);
+        let _ = self.waker.wake();
+    }
+
+    /// True once the broker's thread has left.
+    pub fn finished(&self) -> bool {
+        self.thread.as_ref().is_none_or(|t| t.is_finished())
+    }
+
+    /// Waits for the thread (after [`Self::stop`]).
+    pub fn join(mut self) {
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+impl Drop for BrokerHandle {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+/// Binds a listening `SOCK_SEQPACKET` socket at `path` (non-blocking).
+fn seqpacket_listener(path: &std::path::Path) -> std::io::Result<OwnedFd> {
+    use nix::sys::socket::{
+        AddressFamily, Backlog, SockFlag, SockType, UnixAddr, bind, listen, socket,
+    };
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    let _ = std::fs::remove_file(path);
+    let sock = socket(
+        AddressFamily::Unix,
+        SockType::SeqPacket,
+        SockFlag::SOCK_CLOEXEC | SockFlag::SOCK_NONBLOCK,
+        None,
+    )?;
+    let addr = UnixAddr::new(path)?;
+    bind(sock.as_raw_fd(), &addr)?;
+    listen(&sock, Backlog::new(128).unwrap_or(Backlog::MAXCONN))?;
+    Ok(sock)
+}
+
+fn accept(listener: &OwnedFd) -> Option<OwnedFd> {
+    loop {
+        match nix::sys::socket::accept4(
+            listener.as_raw_fd(),
+            nix::sys::socket::SockFlag::SOCK_CLOEXEC,
+        ) {
+            // SAFETY: accept4 just returned this new descriptor; nothing else owns it.
+            Ok(fd) => return Some(unsafe { OwnedFd::from_raw_fd(fd) }),
+            Err(nix::Error::EINTR) => continue,
+            Err(_) => return None,
+        }
+    }
+}
+
+/// Starts the broker thread (`ora_n000_<SID>`).
+pub fn start(cfg: BrokerConfig, sga: Arc<Sga>) -> Result<BrokerHandle, BrokerError> {
+    let poll = Poll::new().map_err(setup("create poll"))?;
+    let waker = Arc::new(Waker::new(poll.registry(), WAKE).map_err(setup("create waker"))?);
+    let handoff = seqpacket_listener(&cfg.handoff_path).map_err(setup("bind hand-off socket"))?;
+    let servers = seqpacket_listener(&cfg.servers_path).map_err(setup("bind server socket"))?;
+    poll.registry()
+        .register(
+            &mut SourceFd(&handoff.as_raw_fd()),
+            HANDOFF,
+            Interest::READABLE,
+        )
+        .map_err(setup("register hand-off socket"))?;
+    poll.registry()
+        .register(
+            &mut SourceFd(&servers.as_raw_fd()),
+            SERVERS,
+            Interest::READABLE,
+        )
+        .map_err(setup("register server socket"))?;
+    let stop = Arc::new(AtomicBool::new(false));
+    let broker = Broker {
+        cfg,
+        sga,
+        poll,
+        handoff: Some(handoff),
+        servers_listener: servers,
+        clients: HashMap::new(),
+        servers: HashMap::new(),
+        queue: VecDeque::new(),
+        next_token: FIRST_DYNAMIC,
+        spawning: 0,
+        spawn_asked: None,
+        stop: Arc::clone(&stop),
+    };
+    let name = format!("ora_n000_{}", broker.cfg.sid);
+    let thread = std::thread::Builder::new()
+        .name(name)
+        .spawn(move || broker.run())
+        .map_err(setup("start the broker thread"))?;
+    Ok(BrokerHandle {
+        stop,
+        waker,
+        thread: Some(thread),
+    })
+}
+
+/// Where a client stands.
+enum Phase {
+    /// Handed over by the listener: its CONNECT waits for a server.
+    Connecting,
+    /// Authenticated, between sessions.
+    Held(Box<ClientState>),
+    /// Released with DEAUTHENTICATE: only its close is left.
+    LoggedOut,
+    /// With a pooled server.
+    Away,
+}
+
+struct Client {
+    stream: Option<TcpStream>,
+    meta: HandoffMeta,
+    phase: Phase,
+    /// Bytes the server has to read first (the CONNECT, or the client's next call).
+    pending: Vec<u8>,
+    /// When it joined the queue.
+    queued: Option<Instant>,
+}
+
+struct Server {
+    chan: OwnedFd,
+    name: Option<String>,
+    client: Option<Token>,
+    held: Option<HeldSession>,
+    free_since: Instant,
+}
+
+struct Broker {
+    cfg: BrokerConfig,
+    sga: Arc<Sga>,
+    poll: Poll,
+    /// `None` once stopping.
+    handoff: Option<OwnedFd>,
+    servers_listener: OwnedFd,
+    clients: HashMap<Token, Client>,
+    servers: HashMap<Token, Server>,
+    queue: VecDeque<Token>,
+    next_token: usize,
+    /// Servers asked for and not arrived yet.
+    spawning: u32,
+    spawn_asked: Option<Instant>,
+    stop: Arc<AtomicBool>,
+}
+
+impl Broker {
+    fn params(&self) -> PoolParams {
+        *self
+            .cfg
+            .params
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    fn token(&mut self) -> Token {
+        let t = Token(self.next_token);
+        self.next_token += 1;
+        t
+    }
+
+    fn run(mut self) {
+        self.sga
+            .set_cpool_broker(i32::try_from(std::process::id()).unwrap_or(0));
+        let mut events = Events::with_capacity(256);
+        loop {
+            if self.stop.load(Ordering::Acquire) && self.handoff.is_some() {
+                self.begin_stop();
+            }
+            if self.handoff.is_none() && !self.servers.values().any(|s| s.client.is_some()) {
+                break;
+            }
+            if let Err(e) = self.poll.poll(&mut events, Some(TICK)) {
+                if e.kind() == ErrorKind::Interrupted {
+                    continue;
+                }
+                tracing::error!("N000: poll failed: {e}");
+                break;
+            }
+            for ev in events.iter() {
+                match ev.token() {
+                    HANDOFF => self.accept_clients(),
+                    SERVERS => self.accept_servers(),
+                    WAKE => {}
+                    t if self.servers.contains_key(&t) => self.server_readable(t),
+                    t => self.client_readable(t),
+                }
+            }
+            self.maintain();
+            self.dispatch();
+            self.publish();
+        }
+        // Whatever is left goes: idle servers see their channel close and exit.
+        self.servers.clear();
+        self.clients.clear();
+        self.sga.set_cpool_broker(0);
+        self.sga.set_cpool_load(0, 0, 0);
+        let _ = std::fs::remove_file(&self.cfg.handoff_path);
+        let _ = std::fs::remove_file(&self.cfg.servers_path);
+        tracing::info!("N000: pool stopped");
+    }
+
+    fn begin_stop(&mut self) {
+        // lreg stops offering the broker to the listener now.
+        self.sga.set_cpool_broker(0);
+        if let Some(h) = self.handoff.take() {
+            let _ = self
+                .poll
+                .registry()
+                .deregister(&mut SourceFd(&h.as_raw_fd()));
+        }
+        let _ = std::fs::remove_file(&self.cfg.handoff_path);
+        // Clients that are not with a server now have no session to finish.
+        let idle: Vec<Token> = self
+            .clients
+            .iter()
+            .filter(|(_, c)| !matches!(c.phase, Phase::Away))
+            .map(|(t, _)| *t)
+            .collect();
+        for t in idle {
+            self.drop_client(t);
+        }
+        self.queue.clear();
+        let free: Vec<Token> = self
+            .servers
+            .iter()
+            .filter(|(_, s)| s.client.is_none())
+            .map(|(t, _)| *t)
+            .collect();
+        for t in free {
+            self.servers.remove(&t);
+        }
+    }
+
+    fn publish(&self) {
+        let open = self.servers.values().filter(|s| s.name.is_some()).count();
+        let busy = self.servers.values().filter(|s| s.client.is_some()).count();
+        self.sga.set_cpool_load(
+            u32::try_from(open).unwrap_or(u32::MAX),
+            u32::try_from(busy).unwrap_or(u32::MAX),
+            u32::try_from(self.clients.len()).unwrap_or(u32::MAX),
+        );
+    }
+
+    fn accept_clients(&mut self) {
+        let Some(listener) = self.handoff.as_ref() else {
+            return;
+        };
+        let mut arrived = Vec::new();
+        while let Some(conn) = accept(listener) {
+            let _ = nix::sys::socket::setsockopt(
+                &conn,
+                nix::sys::socket::sockopt::ReceiveTimeout,
+                &nix::sys::time::TimeVal::new(2, 0),
+            );
+            match crate::handoff::receive(conn.as_fd()) {
+                Ok(Some((msg, Some(fd)))) => arrived.push((msg, fd)),
+                Ok(_) => {}
+                Err(e) => tracing::warn!("N000: {e}"),
+            }
+        }
+        let max = self.params().maxconn_cbrok as usize;
+        for (msg, fd) in arrived {
+            if self.clients.len() >= max {
+                // MAXCONN_CBROK: the broker holds no more (the client sees the connection
+                // close, as when Oracle's broker is full).
+                tracing::warn!(
+                    "N000: MAXCONN_CBROK ({max}) reached; {} refused",
+                    msg.meta.peer
+                );
+                continue;
+            }
+            let std_stream = std::net::TcpStream::from(fd);
+            if std_stream.set_nonblocking(true).is_err() {
+                continue;
+            }
+            let token = self.token();
+            self.clients.insert(
+                token,
+                Client {
+                    stream: Some(TcpStream::from_std(std_stream)),
+                    meta: msg.meta,
+                    phase: Phase::Connecting,
+                    pending: msg.connect_bytes,
+                    queued: None,
+                },
+            );
+            self.enqueue(token);
+        }
+    }
+
+    fn accept_servers(&mut self) {
+        while let Some(chan) = accept(&self.servers_listener) {
+            let flags = nix::fcntl::fcntl(&chan, nix::fcntl::FcntlArg::F_GETFL)
+                .map(nix::fcntl::OFlag::from_bits_truncate)
+                .unwrap_or(nix::fcntl::OFlag::empty());
+            let _ = nix::fcntl::fcntl(
+                &chan,
+                nix::fcntl::FcntlArg::F_SETFL(flags | nix::fcntl::OFlag::O_NONBLOCK),
+            );
+            let token = self.token();
+            if self
+                .poll
+                .registry()
+                .register(&mut SourceFd(&chan.as_raw_fd()), token, Interest::READABLE)
+                .is_err()
+            {
+                continue;
+            }
+            self.servers.insert(
+                token,
+                Server {
+                    chan,
+                    name: None,
+                    client: None,
+                    held: None,
+                    free_since: Instant::now(),
+                },
+            );
+        }
+    }
+
+    fn next_server_name(&self) -> String {
+        let used: Vec<&str> = self
+            .servers
+            .values()
+            .filter_map(|s| s.name.as_deref())
+            .collect();
+        (0..)
+            .map(|n| format!("L{n:03}"))
+            .find(|n| !used.contains(&n.as_str()))
+            .unwrap_or_default()
+    }
+
+    fn server_readable(&mut self, token: Token) {
+        loop {
+            let Some(server) = self.servers.get(&token) else {
+                return;
+            };
+            match wire::recv::<ToBroker>(server.chan.as_fd()) {
+                Ok(Some((msg, bytes, fd))) => self.on_server_message(token, msg, bytes, fd),
+                Err(wire::WireError::Channel(FdPassError::Receive {
+                    source: nix::Error::EAGAIN,
+                })) => return,
+                Ok(None) | Err(_) => {
+                    self.server_gone(token);
+                    return;
+                }
+            }
+        }
+    }
+
+    fn server_gone(&mut self, token: Token) {
+        let Some(s) = self.servers.remove(&token) else {
+            return;
+        };
+        let _ = self
+            .poll
+            .registry()
+            .deregister(&mut SourceFd(&s.chan.as_raw_fd()));
+        if let Some(c) = s.client {
+            // The client's socket was with the server; it is gone with it.
+            self.clients.remove(&c);
+        }
+        if s.held.is_some() {
+            self.sga.cpool_count(None, CpoolEvent::Purged);
+        }
+        tracing::info!("N000: pooled server {} left", s.name.unwrap_or_default());
+    }
+
+    fn on_server_message(
+        &mut self,
+        token: Token,
+        msg: ToBroker,
+        bytes: Vec<u8>,
+        fd: Option<OwnedFd>,
+    ) {
+        match msg {
+            ToBroker::Hello { .. } => {
+                self.spawning = self.spawning.saturating_sub(1);
+                let name = self.next_server_name();
+                let Some(s) = self.servers.get_mut(&token) else {
+                    return;
+                };
+                let welcome = ToServer::Welcome { name: name.clone() };
+                if wire::send(s.chan.as_fd(), &welcome, &[], None).is_err() {
+                    self.server_gone(token);
+                    return;
+                }
+                s.name = Some(name);
+                s.free_since = Instant::now();
+            }
+            ToBroker::Released { client, held } => {
+                let Some(s) = self.servers.get_mut(&token) else {
+                    return;
+                };
+                let ctoken = s.client.take();
+                s.held = held;
+                s.free_since = Instant::now();
+                let (Some(ctoken), Some(fd)) = (ctoken, fd) else {
+                    return;
+                };
+                self.client_back(ctoken, fd, client, bytes);
+            }
+            ToBroker::Ended { held } => {
+                let Some(s) = self.servers.get_mut(&token) else {
+                    return;
+                };
+                let ctoken = s.client.take();
+                s.held = held;
+                s.free_since = Instant::now();
+                if let Some(c) = ctoken {
+                    self.clients.remove(&c);
+                }
+            }
+        }
+        if self.handoff.is_none() {
+            // Stopping: a server that finished its client leaves.
+            if self.servers.get(&token).is_some_and(|s| s.client.is_none()) {
+                self.servers.remove(&token);
+            }
+        }
+    }
+
+    fn client_back(
+        &mut self,
+        token: Token,
+        fd: OwnedFd,
+        state: Option<Box<ClientState>>,
+        leftover: Vec<u8>,
+    ) {
+        let stopping = self.handoff.is_none();
+        let std_stream = std::net::TcpStream::from(fd);
+        if stopping || std_stream.set_nonblocking(true).is_err() {
+            self.clients.remove(&token);
+            return;
+        }
+        let mut stream = TcpStream::from_std(std_stream);
+        if self
+            .poll
+            .registry()
+            .register(&mut stream, token, Interest::READABLE)
+            .is_err()
+        {
+            self.clients.remove(&token);
+            return;
+        }
+        let Some(c) = self.clients.get_mut(&token) else {
+            return;
+        };
+        c.stream = Some(stream);
+        c.pending = leftover;
+        c.phase = match state {
+            Some(s) => Phase::Held(s),
+            None => Phase::LoggedOut,
+        };
+        if matches!(c.phase, Phase::Held(_)) && !c.pending.is_empty() {
+            self.enqueue(token);
+        } else if matches!(c.phase, Phase::LoggedOut) && !c.pending.is_empty() {
+            // Its final close came with the release.
+            self.drop_client(token);
+        } else {
+            // Bytes may have come between the server's last read and the registration.
+            self.client_readable(token);
+        }
+    }
+
+    fn client_readable(&mut self, token: Token) {
+        let Some(c) = self.clients.get_mut(&token) else {
+            return;
+        };
+        let Some(stream) = c.stream.as_mut() else {
+            return;
+        };
+        let mut buf = [0u8; 16 * 1024];
+        let mut closed = false;
+        loop {
+            match stream.read(&mut buf) {
+                Ok(0) => {
+                    closed = true;
+                    break;
+                }
+                Ok(n) => {
+                    c.pending.extend_from_slice(&buf[..n]);
+                    if c.pending.len() > MAX_PENDING {
+                        closed = true;
+                        break;
+                    }
+                }
+                Err(e) if e.kind() == ErrorKind::WouldBlock => break,
+                Err(e) if e.kind() == ErrorKind::Interrupted => {}
+                Err(_) => {
+                    closed = true;
+                    break;
+                }
+            }
+        }
+        let logged_out = matches!(c.phase, Phase::LoggedOut);
+        if closed || (logged_out && !c.pending.is_empty()) {
+            self.drop_client(token);
+            return;
+        }
+        if matches!(c.phase, Phase::Held(_)) && !c.pending.is_empty() && c.queued.is_none() {
+            self.enqueue(token);
+        }
+    }
+
+    fn drop_client(&mut self, token: Token) {
+        if let Some(mut c) = self.clients.remove(&token)
+            && let Some(s) = c.stream.as_mut()
+        {
+            let _ = self.poll.registry().deregister(s);
+        }
+        self.queue.retain(|t| *t != token);
+    }
+
+    fn enqueue(&mut self, token: Token) {
+        if let Some(c) = self.clients.get_mut(&token) {
+            c.queued = Some(Instant::now());
+            self.queue.push_back(token);
+        }
+    }
+
+    /// The free server for a client: one holding a session of its user and class, else
+    /// one holding none, else any free one.
+    fn choose(&self, client: &Client) -> Option<Token> {
+        let wanted: Option<(&str, &str)> = match &client.phase {
+            Phase::Held(s) => Some((s.user.as_str(), s.cclass.as_str())),
+            _ => None,
+        };
+        let class = match &client.phase {
+            Phase::Connecting => descriptor_value(&client.pending, "POOL_CONNECTION_CLASS"),
+            _ => None,
+        };
+        let free = || {
+            self.servers
+                .iter()
+                .filter(|(_, s)| s.name.is_some() && s.client.is_none())
+        };
+        let matching = free().find(|(_, s)| {
+            s.held.as_ref().is_some_and(|h| match wanted {
+                Some((u, c)) => h.user == u && h.cclass == c,
+                None => class.as_deref().is_some_and(|c| h.cclass == c),
+            })
+        });
+        matching
+            .or_else(|| free().find(|(_, s)| s.held.is_none()))
+            .or_else(|| free().next())
+            .map(|(t, _)| *t)
+    }
+
+    fn dispatch(&mut self) {
+        while let Some(&ctoken) = self.queue.front() {
+            let Some(client) = self.clients.get(&ctoken) else {
+                self.queue.pop_front();
+                continue;
+            };
+            let Some(stoken) = self.choose(client) else {
+                self.grow();
+                return;
+            };
+            self.queue.pop_front();
+            self.assign(ctoken, stoken);
+        }
+    }
+
+    fn assign(&mut self, ctoken: Token, stoken: Token) {
+        let think = self.params().max_think_time;
+        let Some(c) = self.clients.get_mut(&ctoken) else {
+            return;
+        };
+        let Some(mut stream) = c.stream.take() else {
+            return;
+        };
+        let _ = self.poll.registry().deregister(&mut stream);
+        if let Some(at) = c.queued.take() {
+            let waited = at.elapsed();
+            if waited >= TICK {
+                self.sga.cpool_count(None, CpoolEvent::Wait(waited));
+            }
+        }
+        let msg = match &c.phase {
+            Phase::Held(state) => ToServer::Resume {
+                meta: Box::new(c.meta.clone()),
+                client: state.clone(),
+                max_think_time: think,
+            },
+            _ => ToServer::Connect {
+                meta: Box::new(c.meta.clone()),
+                client: ctoken.0 as u64,
+                max_think_time: think,
+            },
+        };
+        let pending = std::mem::take(&mut c.pending);
+        c.phase = Phase::Away;
+        let fd = OwnedFd::from(std::net::TcpStream::from(stream));
+        let Some(s) = self.servers.get_mut(&stoken) else {
+            return;
+        };
+        match wire::send(s.chan.as_fd(), &msg, &pending, Some(fd.as_fd())) {
+            Ok(()) => s.client = Some(ctoken),
+            Err(e) => {
+                tracing::warn!("N000: hand-off to a pooled server failed: {e}");
+                self.clients.remove(&ctoken);
+                self.server_gone(stoken);
+            }
+        }
+    }
+
+    fn live(&self) -> u32 {
+        u32::try_from(self.servers.len())
+            .unwrap_or(u32::MAX)
+            .saturating_add(self.spawning)
+    }
+
+    fn ask(&mut self, n: u32) {
+        if n == 0 {
+            return;
+        }
+        self.spawning += n;
+        self.spawn_asked = Some(Instant::now());
+        (self.cfg.spawn)(n);
+    }
+
+    /// All servers are busy: ask for INCRSIZE more, up to MAXSIZE.
+    fn grow(&mut self) {
+        let p = self.params();
+        if self.spawning > 0 {
+            return;
+        }
+        let room = p.maxsize.saturating_sub(self.live());
+        self.ask(p.incrsize.min(room));
+    }
+
+    /// MINSIZE, INACTIVITY_TIMEOUT and spawn requests that brought nothing.
+    fn maintain(&mut self) {
+        if self.handoff.is_none() {
+            return;
+        }
+        if self
+            .spawn_asked
+            .is_some_and(|at| at.elapsed() >= SPAWN_PATIENCE)
+        {
+            self.spawning = 0;
+            self.spawn_asked = None;
+        }
+        let p = self.params();
+        if self.spawning == 0 && self.live() < p.minsize {
+            let n = p.minsize - self.live();
+            self.ask(n);
+        }
+        let idle_limit = Duration::from_secs(u64::from(p.inactivity_timeout));
+        let mut count = self.servers.len();
+        let retire: Vec<Token> = self
+            .servers
+            .iter()
+            .filter(|(_, s)| {
+                s.name.is_some() && s.client.is_none() && s.free_since.elapsed() >= idle_limit
+            })
+            .map(|(t, _)| *t)
+            .collect();
+        for t in retire {
+            if count <= p.minsize as usize {
+                break;
+            }
+            if let Some(s) = self.servers.remove(&t) {
+                let _ = self
+                    .poll
+                    .registry()
+                    .deregister(&mut SourceFd(&s.chan.as_raw_fd()));
+                tracing::info!(
+                    "N000: pooled server {} idle for INACTIVITY_TIMEOUT, retired",
+                    s.name.unwrap_or_default()
+                );
+                count -= 1;
+            }
+        }
+    }
+}
+
+/// The value of `(NAME=value)` in the descriptor of a CONNECT (e.g. POOL_CONNECTION_CLASS).
+fn descriptor_value(connect_bytes: &[u8], name: &str) -> Option<String> {
+    let (connect, _) = tns::packet::decode_connect(connect_bytes).ok()??;
+    let text = String::from_utf8_lossy(&connect.descriptor).to_string();
+    let upper = text.to_ascii_uppercase();
+    let key = format!("({name}=");
+    let at = upper.find(&key)? + key.len();
+    let end = text[at..].find(')')? + at;
+    Some(text[at..end].trim().to_string()).filter(|v| !v.is_empty())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn descriptor_value_finds_the_connection_class() {
+        let c = tns::packet::Connect::new(
+            "(DESCRIPTION=(ADDRESS=(PROTOCOL=tcp)(HOST=h)(PORT=1))(CONNECT_DATA=(SERVICE_NAME=s)(SERVER=POOLED)(pool_connection_class=APP1)(POOL_PURITY=SELF)))".to_string(),
+            8192,
+        );
+        let bytes = c.encode();
+        assert_eq!(
+            descriptor_value(&bytes, "POOL_CONNECTION_CLASS").as_deref(),
+            Some("APP1")
+        );
+        assert_eq!(descriptor_value(&bytes, "POOL_NAME"), None);
+    }
+}

@@ -1,0 +1,177 @@
+//! A DRCP pooled server (Lnnn): a process of its own, forked by the listener's spawner at
+//! the broker's request, that keeps one session between the clients the broker gives it.
+//!
+//! It says hello on its channel to the broker, gets its name, and then serves one client at
+//! a time: a new one from its CONNECT (negotiation and login: the login reuses the held
+//! session or replaces it), or an authenticated one from its next call (no login). It talks
+//! to the client directly, with the dedicated server's loop, until the client's one-way
+//! SESSION_RELEASE, which gets no answer: then the socket and whatever the client sent
+//! after the release go back to the broker. When the client's connection ends instead, the
+//! session ends with it; a session ended from outside (killed) ends the process, and the
+//! broker starts another.
+
+use std::net::TcpStream;
+use std::os::fd::{AsFd, OwnedFd};
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Instant;
+
+use engine::{ServerConn, Session, SessionConfig, SessionEnd, SessionRunner};
+
+use super::wire::{self, ClientState, HeldSession, ToBroker, ToServer};
+use crate::dedicated::{Served, serve};
+use crate::driver;
+use crate::handoff::HandoffMeta;
+use crate::pwfile::PasswordFileCredentials;
+use crate::sga::hooks::SgaInstance;
+
+/// Largest SDU a pooled server agrees to.
+const MAX_SDU: u32 = 65535;
+
+/// Runs a pooled server on its channel to the broker until the broker goes away; returns
+/// the exit code. `set_title` names the process once the broker has named the server.
+pub fn run(chan: OwnedFd, sid: &str, oracle_home: &Path, set_title: &dyn Fn(&str)) -> i32 {
+    let pid = i32::try_from(std::process::id()).unwrap_or(0);
+    if wire::send(chan.as_fd(), &ToBroker::Hello { pid }, &[], None).is_err() {
+        return 1;
+    }
+    let Ok(Some((ToServer::Welcome { name }, _, _))) = wire::recv::<ToServer>(chan.as_fd()) else {
+        return 1;
+    };
+    set_title(&format!("ora_{}_{sid}", name.to_ascii_lowercase()));
+    let instance = Arc::new(SgaInstance::attach_pooled(oracle_home, sid, &name));
+    let creds = Arc::new(PasswordFileCredentials::new(oracle_home, sid));
+    let inbound = driver::inbound_connect_timeout(oracle_home);
+    let mut held: Option<Box<SessionRunner>> = None;
+    loop {
+        let (msg, bytes, fd) = match wire::recv::<ToServer>(chan.as_fd()) {
+            Ok(Some(m)) => m,
+            Ok(None) => return 0,
+            Err(e) => {
+                tracing::warn!("{name}: {e}");
+                return 1;
+            }
+        };
+        let Some(fd) = fd else { continue };
+        let mut stream = TcpStream::from(fd);
+        if stream.set_nonblocking(false).is_err() {
+            continue;
+        }
+        let _ = stream.set_nodelay(true);
+        let meta = match &msg {
+            ToServer::Connect { meta, .. } | ToServer::Resume { meta, .. } => (**meta).clone(),
+            ToServer::Welcome { .. } => continue,
+        };
+        let mut runner = match held.take() {
+            Some(r) => r,
+            None => Box::new(new_runner(&meta, &instance, &creds)),
+        };
+        let now = Instant::now();
+        let mut conn = match &msg {
+            ToServer::Resume { client, .. } => {
+                if let Err(e) = runner.session_mut().resume_client(&client.identity()) {
+                    // No session for the client (SESSIONS exhausted, instance going down):
+                    // the connection closes, as a failed login's would.
+                    tracing::warn!("{name}: {}", e.text());
+                    let _ = wire::send(chan.as_fd(), &ToBroker::Ended { held: None }, &[], None);
+                    continue;
+                }
+                let mut c = ServerConn::resumed(*runner, client.framing(), MAX_SDU);
+                c.handle_bytes(now, &bytes);
+                c
+            }
+            ToServer::Connect { client, .. } => {
+                runner.session_mut().begin_connection(*client);
+                let mut c = ServerConn::new(*runner, MAX_SDU);
+                if let Some(t) = inbound {
+                    c.set_login_deadline(now + t);
+                }
+                c.handle_bytes(now, &bytes);
+                c
+            }
+            ToServer::Welcome { .. } => continue,
+        };
+        let outcome = serve(&mut stream, &mut conn, think_time(&msg));
+        match outcome {
+            Ok(Served::Released) => {
+                let Some(rel) = conn.into_released() else {
+                    return 1;
+                };
+                let session = rel.runner.session();
+                let client = (!rel.deauthenticate)
+                    .then(|| session.client_identity())
+                    .flatten()
+                    .map(|id| Box::new(ClientState::new(&id, rel.framing)));
+                let now_held = held_session(session);
+                let msg = ToBroker::Released {
+                    client,
+                    held: now_held,
+                };
+                let sent = wire::send(chan.as_fd(), &msg, &rel.leftover, Some(stream.as_fd()));
+                if sent.is_err() {
+                    return 1;
+                }
+                held = Some(rel.runner);
+            }
+            Ok(Served::Ended(end)) => {
+                // The connection ended without a release: its session ends with it (the
+                // runner and its session are dropped, freeing the slot).
+                drop(conn);
+                let _ = wire::send(chan.as_fd(), &ToBroker::Ended { held: None }, &[], None);
+                if end == SessionEnd::Closed {
+                    // Killed, shut down or a protocol error: this server leaves, the broker
+                    // starts another when the pool needs it.
+                    return 0;
+                }
+            }
+            Err(e) => {
+                tracing::warn!("{name}: {e}");
+                drop(conn);
+                let _ = wire::send(chan.as_fd(), &ToBroker::Ended { held: None }, &[], None);
+            }
+        }
+    }
+}
+
+/// MAX_THINK_TIME: how long the client may hold the server without a call.
+fn think_time(msg: &ToServer) -> Option<std::time::Duration> {
+    match msg {
+        ToServer::Connect { max_think_time, .. } | ToServer::Resume { max_think_time, .. } => {
+            (*max_think_time > 0)
+                .then(|| std::time::Duration::from_secs(u64::from(*max_think_time)))
+        }
+        ToServer::Welcome { .. } => None,
+    }
+}
+
+fn held_session(session: &Session) -> Option<HeldSession> {
+    session
+        .pooled_session()
+        .map(|(user, cclass, slot)| HeldSession {
+            user,
+            cclass,
+            sid: slot.sid,
+            serial: slot.serial,
+        })
+}
+
+fn new_runner(
+    meta: &HandoffMeta,
+    instance: &Arc<SgaInstance>,
+    creds: &Arc<PasswordFileCredentials>,
+) -> SessionRunner {
+    let cfg = SessionConfig {
+        service_name: meta
+            .global_dbname
+            .clone()
+            .unwrap_or_else(|| meta.service.clone()),
+        db_domain: String::new(),
+        server_host: crate::instance::host_name(),
+        max_open_cursors: 300,
+    };
+    let instance: Arc<dyn engine::InstanceHooks> = instance.clone();
+    let creds: Arc<dyn engine::Credentials> = creds.clone();
+    let mut session = Session::new(cfg, creds, instance, driver::os_random());
+    session.set_pooled();
+    SessionRunner::new(session, driver::wall_clock())
+}

@@ -1,0 +1,243 @@
+//! The DRCP part of the SGA: the pool's status and parameters, which any server process
+//! changes through `DBMS_CONNECTION_POOL` and the instance's connection monitor (CMON)
+//! follows, and the broker's counters behind V$CPOOL_STATS and V$CPOOL_CC_STATS. The
+//! broker counts waits, the pooled servers count the requests they serve; the class table is
+//! claimed in order (compare-and-swap) and never freed while the instance runs (it has a
+//! fixed size: classes beyond it count in the pool's totals only).
+
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use engine::rows::{CpoolClassRow, CpoolInfoRow, CpoolStatsRow};
+
+use super::layout::{CP_CLASSES, CpoolCounters};
+use super::{Sga, os};
+use crate::pooled::params::{DEFAULT_POOL, PoolParams, PoolState, PoolStatus};
+
+/// Something the broker counts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CpoolEvent {
+    /// A request for a pooled server was served: the session was reused (hit) or not.
+    Request {
+        /// Reused.
+        hit: bool,
+    },
+    /// A request waited this long in the broker for a free server.
+    Wait(Duration),
+    /// A pooled server's session ended from outside (killed) or was dropped.
+    Purged,
+    /// A client logged in through the pool.
+    Authentication,
+    /// A client lost its server after MAX_THINK_TIME without a call.
+    ThinkTimeout,
+}
+
+fn count(c: &CpoolCounters, ev: CpoolEvent) {
+    let add = |a: &std::sync::atomic::AtomicU64, n: u64| {
+        a.fetch_add(n, Ordering::Relaxed);
+    };
+    match ev {
+        CpoolEvent::Request { hit } => {
+            add(&c.requests, 1);
+            add(if hit { &c.hits } else { &c.misses }, 1);
+        }
+        CpoolEvent::Wait(d) => {
+            add(&c.waits, 1);
+            add(&c.wait_ms, u64::try_from(d.as_millis()).unwrap_or(u64::MAX));
+        }
+        CpoolEvent::Purged => add(&c.purged, 1),
+        CpoolEvent::Authentication => add(&c.authentications, 1),
+        CpoolEvent::ThinkTimeout => add(&c.think_timeouts, 1),
+    }
+}
+
+fn load(c: &CpoolCounters) -> [u64; 8] {
+    [
+        &c.requests,
+        &c.hits,
+        &c.misses,
+        &c.waits,
+        &c.wait_ms,
+        &c.purged,
+        &c.authentications,
+        &c.think_timeouts,
+    ]
+    .map(|a| a.load(Ordering::Relaxed))
+}
+
+impl Sga {
+    /// The pool's status and parameters as the instance has them now.
+    pub fn cpool_state(&self) -> PoolState {
+        let cp = &self.header().cp;
+        let params = PoolParams::from_values(std::array::from_fn(|i| {
+            cp.params[i].load(Ordering::Acquire)
+        }));
+        PoolState {
+            status: if cp.status.load(Ordering::Acquire) == 1 {
+                PoolStatus::Active
+            } else {
+                PoolStatus::Inactive
+            },
+            params,
+        }
+    }
+
+    /// Stores the pool's status and parameters and wakes CMON.
+    pub fn set_cpool_state(&self, state: &PoolState) {
+        let cp = &self.header().cp;
+        for (word, v) in cp.params.iter().zip(state.params.values()) {
+            word.store(v, Ordering::Release);
+        }
+        cp.status.store(
+            u32::from(state.status == PoolStatus::Active),
+            Ordering::Release,
+        );
+        cp.seq.fetch_add(1, Ordering::AcqRel);
+        os::futex_wake_all(&cp.seq);
+    }
+
+    /// The change counter CMON remembers.
+    pub fn cpool_seq(&self) -> u32 {
+        self.header().cp.seq.load(Ordering::Acquire)
+    }
+
+    /// Sleeps while the change counter is `seen`, at most `timeout`.
+    pub fn wait_cpool_change(&self, seen: u32, timeout: Duration) -> u32 {
+        let cp = &self.header().cp;
+        if cp.seq.load(Ordering::Acquire) == seen {
+            os::futex_wait(&cp.seq, seen, timeout);
+        }
+        cp.seq.load(Ordering::Acquire)
+    }
+
+    /// The broker's pid (0 when none runs).
+    pub fn set_cpool_broker(&self, pid: i32) {
+        self.header().cp.broker_pid.store(pid, Ordering::Release);
+    }
+
+    /// The broker's current numbers: pooled servers, busy ones, client connections held.
+    pub fn set_cpool_load(&self, open: u32, busy: u32, clients: u32) {
+        let cp = &self.header().cp;
+        cp.open_servers.store(open, Ordering::Relaxed);
+        cp.busy_servers.store(busy, Ordering::Relaxed);
+        cp.held_clients.store(clients, Ordering::Relaxed);
+        cp.historic_max.fetch_max(open, Ordering::Relaxed);
+    }
+
+    /// Counts `ev` for the pool and, when given, for class `USER.CLASS`.
+    pub fn cpool_count(&self, class: Option<&str>, ev: CpoolEvent) {
+        let cp = &self.header().cp;
+        count(&cp.totals, ev);
+        let Some(name) = class else { return };
+        for c in &cp.classes {
+            // 0 free, 2 being named by one process, 1 named. Pooled servers count
+            // concurrently: the first to claim a free entry names it.
+            if c.used
+                .compare_exchange(0, 2, Ordering::AcqRel, Ordering::Acquire)
+                .is_ok()
+            {
+                c.name.store(name);
+                c.used.store(1, Ordering::Release);
+                count(&c.counters, ev);
+                return;
+            }
+            while c.used.load(Ordering::Acquire) == 2 {
+                std::hint::spin_loop();
+            }
+            if c.name.load() == name {
+                count(&c.counters, ev);
+                return;
+            }
+        }
+    }
+
+    /// V$CPOOL_STATS.
+    pub fn snapshot_cpool_stats(&self) -> Vec<CpoolStatsRow> {
+        let cp = &self.header().cp;
+        let [
+            requests,
+            hits,
+            misses,
+            waits,
+            wait_ms,
+            purged,
+            auths,
+            timeouts,
+        ] = load(&cp.totals);
+        vec![CpoolStatsRow {
+            pool_name: DEFAULT_POOL.to_string(),
+            num_open_servers: cp.open_servers.load(Ordering::Relaxed),
+            num_busy_servers: cp.busy_servers.load(Ordering::Relaxed),
+            num_auth_servers: 0,
+            num_requests: requests,
+            num_hits: hits,
+            num_misses: misses,
+            num_waits: waits,
+            wait_time: wait_ms,
+            client_req_timeouts: timeouts,
+            num_authentications: auths,
+            num_purged: purged,
+            historic_max: cp.historic_max.load(Ordering::Relaxed),
+        }]
+    }
+
+    /// V$CPOOL_CC_STATS.
+    pub fn snapshot_cpool_classes(&self) -> Vec<CpoolClassRow> {
+        let cp = &self.header().cp;
+        cp.classes
+            .iter()
+            .take(CP_CLASSES)
+            .take_while(|c| c.used.load(Ordering::Acquire) == 1)
+            .map(|c| {
+                let [requests, hits, misses, waits, wait_ms, _, auths, timeouts] =
+                    load(&c.counters);
+                CpoolClassRow {
+                    cclass_name: c.name.load(),
+                    num_requests: requests,
+                    num_hits: hits,
+                    num_misses: misses,
+                    num_waits: waits,
+                    wait_time: wait_ms,
+                    client_req_timeouts: timeouts,
+                    num_authentications: auths,
+                }
+            })
+            .collect()
+    }
+
+    /// DBA_CPOOL_INFO.
+    pub fn snapshot_cpool_info(&self) -> Vec<CpoolInfoRow> {
+        let st = self.cpool_state();
+        let p = st.params;
+        vec![CpoolInfoRow {
+            connection_pool: DEFAULT_POOL.to_string(),
+            status: match st.status {
+                PoolStatus::Active => "ACTIVE",
+                PoolStatus::Inactive => "INACTIVE",
+            }
+            .to_string(),
+            minsize: p.minsize,
+            maxsize: p.maxsize,
+            incrsize: p.incrsize,
+            session_cached_cursors: p.session_cached_cursors,
+            inactivity_timeout: p.inactivity_timeout,
+            max_think_time: p.max_think_time,
+            max_use_session: p.max_use_session,
+            max_lifetime_session: p.max_lifetime_session,
+            num_cbrok: p.num_cbrok,
+            maxconn_cbrok: p.maxconn_cbrok,
+        }]
+    }
+}
+
+impl Sga {
+    /// The broker as lreg registers it: its pid (0 = none) and the client connections it
+    /// holds.
+    pub fn cpool_broker(&self) -> (i32, u32) {
+        let cp = &self.header().cp;
+        (
+            cp.broker_pid.load(Ordering::Acquire),
+            cp.held_clients.load(Ordering::Relaxed),
+        )
+    }
+}

@@ -1,0 +1,164 @@
+//! DRCP end to end (real listener, real `oradb`, python-oracledb 26.1.0): the pool started
+//! with `DBMS_CONNECTION_POOL.START_POOL`, the connection broker N000 registered as the
+//! service's pooled handler, pooled servers (real processes forked by the listener's
+//! spawner) serving `:pooled` connections and keeping their sessions between clients.
+
+use std::collections::HashSet;
+
+use std::time::Duration;
+
+use serde_json::json;
+use tests::instance::wait_for;
+use tests::instance_py::PyDriver;
+use tests::shared_stack::{PASSWORD, SharedStack, USER};
+
+fn start_pool(py: &mut PyDriver) {
+    let r = py.exec("dba", "begin dbms_connection_pool.start_pool(); end;");
+    assert!(r.ok(), "start_pool: {}", r.json);
+}
+
+fn stack(sid: &str) -> (SharedStack, PyDriver) {
+    let stack = SharedStack::start(sid, "", 0);
+    let mut py = PyDriver::start();
+    py.connect("dba", &stack.dsn("dedicated"), USER, PASSWORD)
+        .unwrap_or_else(|r| panic!("dba connect: {}", r.json));
+    (stack, py)
+}
+
+#[test]
+fn pooled_connections_before_and_after_start_pool() {
+    let (stack, mut py) = stack("HPDRCP1");
+    // The pool is created INACTIVE: no pooled handler, Oracle's ORA-12520.
+    let r = py.connect("early", &stack.dsn("pooled"), USER, PASSWORD);
+    let e = r.expect_err("pooled connect before START_POOL");
+    assert!(e.error().contains("ORA-12520"), "{}", e.json);
+    let info = py.exec("dba", "select status, minsize, maxsize, incrsize, inactivity_timeout, max_think_time, max_use_session, max_lifetime_session, num_cbrok, maxconn_cbrok from dba_cpool_info");
+    assert_eq!(
+        info.result(),
+        &json!([["INACTIVE", 4, 40, 2, 300, 120, 500000, 86400, 1, 40000]]),
+        "{}",
+        info.json
+    );
+    start_pool(&mut py);
+    // lsnrctl shows the broker as the service's pooled handler (the listener takes in
+    // registrations at least once a second).
+    let shown = wait_for(Duration::from_secs(5), || {
+        let services = stack.services();
+        (services.contains("\"N000\" established:0 refused:0 current:0 max:40000 state:ready")
+            && services.contains("CMON <machine: "))
+        .then_some(())
+    });
+    assert!(shown.is_some(), "{}", stack.services());
+    // 200 sequential connect / select 1 / close cycles, all of one connection class with
+    // purity SELF (a standalone connection's default purity is NEW: never a hit).
+    let mut pids = HashSet::new();
+    for i in 0..200 {
+        let name = format!("c{i}");
+        let r = py.call(
+            json!({"op": "connect", "name": name, "dsn": stack.dsn("pooled"),
+            "user": USER, "password": PASSWORD, "cclass": "HPLOOP", "purity": "SELF"}),
+        );
+        assert!(r.ok(), "pooled connect {i}: {}", r.json);
+        let spid = r.result()["spid"].as_u64().unwrap();
+        let r = py.exec(&name, "select 1 from dual");
+        assert_eq!(r.result(), &json!([[1]]), "{}", r.json);
+        let r = py.call(json!({"op": "close", "name": name}));
+        assert!(r.ok(), "{}", r.json);
+        pids.insert(spid);
+    }
+    assert!(
+        !pids.is_empty() && pids.len() <= 40,
+        "pooled server processes used: {pids:?}"
+    );
+    let stats = py.exec(
+        "dba",
+        "select num_requests, num_hits, num_misses, historic_max from v$cpool_stats",
+    );
+    let row = &stats.result()[0];
+    let (requests, hits, misses) = (
+        row[0].as_u64().unwrap(),
+        row[1].as_u64().unwrap(),
+        row[2].as_u64().unwrap(),
+    );
+    assert!(
+        requests >= 200 && hits + misses == requests,
+        "{}",
+        stats.json
+    );
+    assert!(hits > 0, "{}", stats.json);
+    // The pooled servers' sessions stay between clients, as SERVER = POOLED.
+    let servers = py.exec(
+        "dba",
+        "select count(*) from v$session where server = 'POOLED' and username = 'SCOTT'",
+    );
+    let held = servers.result()[0][0].as_u64().unwrap();
+    assert!(held >= 1 && held <= pids.len() as u64, "{}", servers.json);
+}
+
+fn ident(py: &mut PyDriver, name: &str) -> serde_json::Value {
+    let r = py.exec(
+        name,
+        "select sys_context('USERENV','CLIENT_IDENTIFIER') from dual",
+    );
+    assert!(r.ok(), "{}", r.json);
+    r.result()[0][0].clone()
+}
+
+fn connect_with(py: &mut PyDriver, stack: &SharedStack, name: &str, cclass: &str, purity: &str) {
+    let r = py.call(
+        json!({"op": "connect", "name": name, "dsn": stack.dsn("pooled"),
+        "user": USER, "password": PASSWORD, "cclass": cclass, "purity": purity}),
+    );
+    assert!(r.ok(), "{}", r.json);
+}
+
+#[test]
+fn purity_self_reuses_the_session_of_its_class_only() {
+    let (stack, mut py) = stack("HPDRCP2");
+    start_pool(&mut py);
+    let sql = "select sys_context('USERENV','CLIENT_IDENTIFIER') from dual";
+    let r = py.call(
+        json!({"op": "pool", "name": "app1", "dsn": stack.dsn("pooled"),
+        "user": USER, "password": PASSWORD, "min": 1, "max": 1,
+        "cclass": "HPAPP1", "purity": "SELF"}),
+    );
+    assert!(r.ok(), "{}", r.json);
+    // Acquisition 1 sets the session's identifier.
+    let r = py.call(json!({"op": "pool_exec", "name": "app1", "sql": sql,
+        "client_identifier": "hp-state-1"}));
+    assert_eq!(r.result(), &json!([["hp-state-1"]]), "{}", r.json);
+    // Another class never sees it.
+    connect_with(&mut py, &stack, "other", "HPAPP2", "SELF");
+    assert_eq!(ident(&mut py, "other"), json!(null));
+    assert!(py.call(json!({"op": "close", "name": "other"})).ok());
+    // A later acquisition of the same class gets the same session back.
+    for _ in 0..3 {
+        let r = py.call(json!({"op": "pool_exec", "name": "app1", "sql": sql}));
+        assert_eq!(r.result(), &json!([["hp-state-1"]]), "{}", r.json);
+    }
+    // Never an acquisition or a connection with purity NEW.
+    let r = py.call(json!({"op": "pool_exec", "name": "app1", "sql": sql, "purity": "NEW"}));
+    assert_eq!(r.result(), &json!([[null]]), "{}", r.json);
+    connect_with(&mut py, &stack, "new", "HPAPP1", "NEW");
+    assert_eq!(ident(&mut py, "new"), json!(null));
+    assert!(py.call(json!({"op": "close", "name": "new"})).ok());
+    let cc = py.exec(
+        "dba",
+        "select cclass_name, num_requests, num_hits, num_misses from v$cpool_cc_stats order by cclass_name",
+    );
+    assert!(cc.ok(), "{}", cc.json);
+    let rows = cc.result().as_array().unwrap().clone();
+    let app1 = rows
+        .iter()
+        .find(|r| r[0] == json!("SCOTT.HPAPP1"))
+        .unwrap_or_else(|| panic!("{}", cc.json));
+    // The three later acquisitions were hits (the first one may come before the pool's
+    // creating connection was released); the login and the two NEW requests were misses.
+    let n = |i: usize| app1[i].as_u64().unwrap();
+    assert!(n(2) >= 3 && n(3) == 3 && n(1) == n(2) + n(3), "{}", cc.json);
+    assert!(
+        rows.iter().any(|r| r[0] == json!("SCOTT.HPAPP2")),
+        "{}",
+        cc.json
+    );
+}

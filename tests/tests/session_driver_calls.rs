@@ -1,0 +1,254 @@
+//! What real drivers send besides plain SQL, through python-oracledb 26.1.0: requests the
+//! server cannot serve get an Oracle error at once and leave the session usable (a REF
+//! CURSOR bound IN, a RETURNING INTO bind with no value, a LOB operation, a PL/SQL array
+//! bind), dedicated and shared; the application context (AUTH_APPCTX at connect, piggyback
+//! 154 from `set_app_context`), `connection.current_schema` after ALTER SESSION, proxy
+//! logins (`proxy[client]`, PROXY_USER, ORA-28150), the password length rule and the
+//! USERENV parameters Oracle knows without a value.
+
+use std::time::Duration;
+
+use serde_json::{Value, json};
+use tests::py::{InProcessServer, run_python, start_server};
+use tests::shared_stack::{PASSWORD, SharedStack, USER};
+
+const TIMEOUT: Duration = Duration::from_secs(60);
+
+fn run(script: &str, args: &[String]) -> Value {
+    let out = run_python(script, args, TIMEOUT);
+    assert!(
+        out.ok,
+        "python failed\nstdout:\n{}\nstderr:\n{}",
+        out.stdout, out.stderr
+    );
+    let last = out.stdout.lines().last().unwrap_or_default();
+    serde_json::from_str(last).unwrap_or_else(|e| panic!("bad JSON {e}: {}", out.stdout))
+}
+
+/// Each attempt: [the error's full code, answered within 1 s, `select 1` works after it].
+const UNSERVED: &str = r#"
+import json, sys, time, oracledb
+user, password, dsn = sys.argv[1:4]
+c = oracledb.connect(user=user, password=password, dsn=dsn)
+out = {}
+def attempt(name, f):
+    t0 = time.monotonic()
+    try:
+        f()
+        code = None
+    except oracledb.Error as e:
+        code = e.args[0].full_code
+    fast = time.monotonic() - t0 < 1.0
+    out[name] = [code, fast, c.cursor().execute("select 1 from dual").fetchall() == [(1,)]]
+cur = c.cursor()
+ref = c.cursor()
+ref.execute("select 1 from dual")
+attempt("ref_cursor_in", lambda: cur.execute("select :c from dual", c=ref))
+v = cur.var(int)
+attempt("returning_out_only",
+        lambda: cur.execute("insert into hn_missing (x) values (1) returning x into :v", v=v))
+attempt("create_lob", lambda: c.createlob(oracledb.DB_TYPE_CLOB))
+attempt("array_bind", lambda: cur.execute("select :a from dual", a=cur.arrayvar(int, [1, 2, 3])))
+print(json.dumps(out))
+"#;
+
+fn assert_unserved(out: &Value, what: &str) {
+    assert_eq!(
+        out["ref_cursor_in"],
+        json!(["ORA-03115", true, true]),
+        "{what}: {out}"
+    );
+    assert_eq!(
+        out["returning_out_only"],
+        json!(["ORA-00942", true, true]),
+        "{what}: {out}"
+    );
+    assert_eq!(
+        out["create_lob"],
+        json!(["ORA-03115", true, true]),
+        "{what}: {out}"
+    );
+    assert_eq!(
+        out["array_bind"],
+        json!(["ORA-03115", true, true]),
+        "{what}: {out}"
+    );
+}
+
+#[test]
+fn requests_the_server_cannot_serve_get_an_oracle_error_at_once_dedicated_and_shared() {
+    let server = start_server();
+    let dsn = format!("127.0.0.1:{}/ORCL", server.port);
+    let out = run(UNSERVED, &["scott".into(), "tiger".into(), dsn]);
+    assert_unserved(&out, "in-process dedicated");
+    let stack = SharedStack::start(
+        "HNHANG",
+        "shared_servers=1\ndispatchers='(PROTOCOL=TCP)'",
+        1,
+    );
+    let out = run(
+        UNSERVED,
+        &[USER.into(), PASSWORD.into(), stack.dsn("shared")],
+    );
+    assert_unserved(&out, "shared server");
+}
+
+const SESSION_STATE: &str = r#"
+import json, sys, oracledb
+port = int(sys.argv[1])
+dsn = f"127.0.0.1:{port}/ORCL"
+out = {}
+def code(f):
+    try:
+        f()
+        return None
+    except oracledb.Error as e:
+        return e.args[0].full_code
+c = oracledb.connect(user="scott", password="tiger", dsn=dsn,
+                     appcontext=[("CLIENTCONTEXT", "k1", "v1"), ("MY_CTX", "Attr", "x")])
+cur = c.cursor()
+def ctx(ns, attr):
+    return cur.execute("select sys_context(:n, :a) from dual", n=ns, a=attr).fetchone()[0]
+out["appctx_at_connect"] = [ctx("CLIENTCONTEXT", "K1"), ctx("my_ctx", "attr")]
+c.set_app_context("CLIENTCONTEXT", k2="v2")
+# The query that carries the piggyback is answered too.
+out["set_app_context"] = [ctx("CLIENTCONTEXT", "k2"), ctx("CLIENTCONTEXT", "k1")]
+c.clear_app_context("CLIENTCONTEXT")
+out["clear_app_context"] = [ctx("CLIENTCONTEXT", "k2"), ctx("MY_CTX", "ATTR")]
+out["schema_before"] = c.current_schema
+cur.execute("alter session set current_schema = hr")
+out["schema_after"] = [c.current_schema,
+                       cur.execute("select sys_context('USERENV','CURRENT_SCHEMA') from dual").fetchone()[0]]
+out["userenv"] = [ctx("USERENV", p) for p in
+                  ("CLOUD_SERVICE", "CURRENT_EDITION_NAME", "PROXY_USER", "SESSION_USER", "ISDBA")]
+out["bad_userenv"] = code(lambda: ctx("USERENV", "NO_SUCH_PARAMETER"))
+out["long_password"] = code(lambda: c.changepassword("tiger", "x" * 1500))
+out["still_tiger"] = code(lambda: oracledb.connect(user="scott", password="tiger", dsn=dsn).close())
+p = oracledb.connect(user="scott[hr]", password="tiger", dsn=dsn)
+out["proxy"] = p.cursor().execute(
+    "select user, sys_context('USERENV','SESSION_USER'), sys_context('USERENV','PROXY_USER'),"
+    " sys_context('USERENV','CURRENT_SCHEMA') from dual").fetchone()
+out["proxy_not_granted"] = code(
+    lambda: oracledb.connect(user="hr[scott]", password="hrpw", dsn=dsn))
+print(json.dumps(out))
+"#;
+
+fn add_user_with_grants(server: &InProcessServer, name: &str, password: &str, grants: &[&str]) {
+    let add = server_proc::pwfile::UserCommand::Add {
+        name: name.into(),
+        password_stdin: true,
+        grants: grants.iter().map(|g| (*g).to_owned()).collect(),
+    };
+    server_proc::pwfile::run_user_command(
+        &add,
+        server.oracle_home.path(),
+        "ORCL",
+        &mut format!("{password}\n").as_bytes(),
+        &mut std::io::sink(),
+    )
+    .unwrap_or_else(|e| panic!("creating user {name}: {e}"));
+}
+
+#[test]
+fn app_context_current_schema_proxy_login_and_password_rules() {
+    let server = start_server();
+    add_user_with_grants(&server, "hr", "hrpw", &["CONNECT_THROUGH_SCOTT"]);
+    let out = run(SESSION_STATE, &[server.port.to_string()]);
+    assert_eq!(out["appctx_at_connect"], json!(["v1", "x"]), "{out}");
+    assert_eq!(out["set_app_context"], json!(["v2", null]), "{out}");
+    assert_eq!(out["clear_app_context"], json!([null, "x"]), "{out}");
+    assert_eq!(out["schema_before"], json!(null), "{out}");
+    assert_eq!(out["schema_after"], json!(["HR", "HR"]), "{out}");
+    assert_eq!(
+        out["userenv"],
+        json!([null, "ORA$BASE", null, "SCOTT", "FALSE"]),
+        "{out}"
+    );
+    assert_eq!(out["bad_userenv"], json!("ORA-02003"), "{out}");
+    assert_eq!(out["long_password"], json!("ORA-00988"), "{out}");
+    assert_eq!(out["still_tiger"], json!(null), "{out}");
+    assert_eq!(out["proxy"], json!(["HR", "HR", "SCOTT", "HR"]), "{out}");
+    assert_eq!(out["proxy_not_granted"], json!("ORA-28150"), "{out}");
+}
+
+/// Statistic deltas seen through V$MYSTAT: [after 3 pings, after 3 re-executions of
+/// `select 1`], each minus the query that reads the value (one round trip itself), and the
+/// other counters after a few calls.
+const MYSTAT: &str = r#"
+import json, sys, oracledb
+user, password, dsn = sys.argv[1:4]
+c = oracledb.connect(user=user, password=password, dsn=dsn)
+cur = c.cursor()
+def stat(name):
+    return cur.execute(
+        "select value from v$mystat m join v$statname n on n.statistic# = m.statistic#"
+        " where n.name = :n", n=name).fetchone()[0]
+rt = "SQL*Net roundtrips to/from client"
+a = stat(rt)
+for _ in range(3):
+    c.ping()
+b = stat(rt)
+one = c.cursor()
+for _ in range(3):
+    one.execute("select 1 from dual")
+    one.fetchall()
+d = stat(rt)
+names = [r[0] for r in cur.execute("select name from v$statname order by statistic#")]
+values = {n: stat(n) for n in ("logons cumulative", "logons current", "user calls",
+                               "execute count", "parse count (total)",
+                               "bytes sent via SQL*Net to client",
+                               "bytes received via SQL*Net from client",
+                               "opened cursors current")}
+print(json.dumps({"ping": b - a - 1, "reexecute": d - b - 1, "names": names, "values": values}))
+"#;
+
+fn assert_mystat(out: &Value, what: &str) {
+    assert_eq!(out["ping"], json!(3), "{what}: {out}");
+    assert_eq!(out["reexecute"], json!(3), "{what}: {out}");
+    let names = out["names"].as_array().expect("names");
+    for n in [
+        "SQL*Net roundtrips to/from client",
+        "bytes sent via SQL*Net to client",
+        "bytes received via SQL*Net from client",
+        "parse count (total)",
+        "execute count",
+        "user calls",
+        "logons cumulative",
+        "logons current",
+        "opened cursors current",
+    ] {
+        assert!(names.contains(&json!(n)), "{what}: {n} in {names:?}");
+    }
+    let v = &out["values"];
+    assert_eq!(v["logons cumulative"], json!(1), "{what}: {v}");
+    assert_eq!(v["logons current"], json!(1), "{what}: {v}");
+    for n in [
+        "user calls",
+        "execute count",
+        "parse count (total)",
+        "bytes sent via SQL*Net to client",
+        "bytes received via SQL*Net from client",
+        "opened cursors current",
+    ] {
+        assert!(
+            v[n].as_u64().is_some_and(|x| x > 0),
+            "{what}: {n} = {}",
+            v[n]
+        );
+    }
+}
+
+#[test]
+fn v_mystat_counts_one_round_trip_per_ping_and_per_re_execution_dedicated_and_shared() {
+    let server = start_server();
+    let dsn = format!("127.0.0.1:{}/ORCL", server.port);
+    let out = run(MYSTAT, &["scott".into(), "tiger".into(), dsn]);
+    assert_mystat(&out, "in-process dedicated");
+    let stack = SharedStack::start(
+        "HNSTAT",
+        "shared_servers=1\ndispatchers='(PROTOCOL=TCP)'",
+        1,
+    );
+    let out = run(MYSTAT, &[USER.into(), PASSWORD.into(), stack.dsn("shared")]);
+    assert_mystat(&out, "shared server");
+}
