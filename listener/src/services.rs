@@ -586,7 +586,7 @@ impl ServiceDirectory {
             && open
                 .iter()
                 .flat_map(|e| e.handlers.iter())
-                .any(|h| is_dedicated(h));
+                .any(is_dedicated);
         let code = if dedicated_wanted_but_down {
             TnsCode::SPAWN_FAILED
         } else if any_of_kind_blocked {
