@@ -70,8 +70,14 @@ pub enum Effect {
         /// The new rate limit (see [`Endpoint::rate_limit`]).
         rate_limit: Option<Option<u32>>,
     },
-    /// Tell the spawner how many idle dedicated servers to keep per SID.
-    Prespawn(Vec<(String, usize)>),
+    /// Tell the spawner how to start servers and how many idle dedicated servers to keep
+    /// per SID.
+    ConfigureSpawner {
+        /// `SPAWN_METHOD_<l>`.
+        method: config::listener::SpawnMethod,
+        /// `(SID, n)` pool sizes.
+        pools: Vec<(String, usize)>,
+    },
 }
 
 /// A verb's answer and what must follow it.
@@ -518,7 +524,10 @@ pub fn reload(state: &mut ListenerState, bound: &[Endpoint]) -> Outcome {
         state.trace_level = new.trace_level.clone();
         state.log_level = dir.to_string();
     }
-    effects.push(Effect::Prespawn(prespawn_pools(&new)));
+    effects.push(Effect::ConfigureSpawner {
+        method: new.spawn_method,
+        pools: prespawn_pools(&new),
+    });
     state.settings = new;
     Outcome {
         response: AdminResponse::Ok { lines: notes },
@@ -1028,7 +1037,10 @@ mod tests {
                     port: 1800,
                     rate_limit: None
                 },
-                Effect::Prespawn(vec![("SALES".into(), 3)]),
+                Effect::ConfigureSpawner {
+                    method: config::listener::SpawnMethod::Fork,
+                    pools: vec![("SALES".into(), 3)]
+                },
             ]
         );
         assert_eq!(f.state.settings, new);

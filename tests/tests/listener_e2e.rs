@@ -922,9 +922,10 @@ fn lsnrctl_reads_commands_at_its_prompt() {
 }
 
 #[test]
-fn a_killed_spawner_is_replaced_when_the_listener_is_single_threaded() {
+fn a_killed_spawner_is_replaced_and_the_old_one_reaped() {
     let home = TestHome::new();
-    let l = start(&home, &[("DYNAMIC_REGISTRATION", "OFF")]);
+    // Dynamic registration runs threads in the listener: the new spawner is exec'd.
+    let l = start(&home, &[]);
     let old = spawner_of(&l);
     nix::sys::signal::kill(
         nix::unistd::Pid::from_raw(old as i32),
@@ -946,35 +947,6 @@ fn a_killed_spawner_is_replaced_when_the_listener_is_single_threaded() {
     // The old one was reaped by the listener, not left as a zombie.
     assert!(stat_of(old).is_none(), "{:?}", stat_of(old));
     assert_eq!(children_of(new).len(), 1);
-}
-
-#[test]
-fn a_lost_spawner_means_tns_12518_when_a_restart_is_unsafe() {
-    let home = TestHome::new();
-    // Dynamic registration runs threads in the listener, so it may not fork a new spawner.
-    let l = start(&home, &[]);
-    let old = spawner_of(&l);
-    nix::sys::signal::kill(
-        nix::unistd::Pid::from_raw(old as i32),
-        nix::sys::signal::Signal::SIGKILL,
-    )
-    .expect("kill spawner");
-    assert!(wait_until(WAIT, || matches!(
-        stat_of(old),
-        None | Some((_, 'Z'))
-    )));
-    let (_s, p) = raw_connect(
-        l.port,
-        &descriptor(l.port, &format!("(SERVICE_NAME={SERVICE})")),
-    );
-    assert_eq!(refuse_code(&p), 12518);
-    let log = home.listener_log();
-    assert!(log.contains(&format!("* establish * {SERVICE} * 12518\nTNS-12518: TNS:listener could not hand off client connection\n")), "{log}");
-    let services = stdout(&home.lsnrctl(&["services"]));
-    assert!(
-        services.contains("\"DEDICATED\" established:0 refused:1"),
-        "{services}"
-    );
 }
 
 #[test]
