@@ -38,7 +38,7 @@ use crate::sga::shared::{CircuitHandle, circuit_status, dispatcher_attribute, qu
 use crate::sga::{KillRequest, ProcessHandle, Sga};
 
 use super::config::SharedConfig;
-use super::pool::{Done, Reply, Work};
+use super::pool::{Done, Reply, Ticket, Work};
 use super::{SharedError, handoff_path, setup};
 
 const WAKE: Token = Token(0);
@@ -92,6 +92,9 @@ struct Circuit {
     session: Option<(u32, u32)>,
     /// The session is lent to a shared server.
     out: bool,
+    /// The lent request's hold on the session while it may still wait on the common queue,
+    /// and when it was queued.
+    ticket: Option<(Arc<Ticket>, Instant)>,
     /// A request waiting for room on the common queue.
     parked: bool,
     /// Its current deadline in the dispatcher's timer set.
@@ -411,6 +414,7 @@ impl Dispatcher {
                         c.broken = true;
                     }
                     c.out = false;
+                    c.ticket = None;
                     c.conn.finish_request(done.runner);
                     if let Some(s) = &c.slot {
                         s.set_queue(queue::NONE, None);
@@ -545,6 +549,7 @@ impl Dispatcher {
             slot,
             session: None,
             out: false,
+            ticket: None,
             parked: false,
             deadline: None,
             screened,
@@ -713,7 +718,6 @@ impl Dispatcher {
             }
         }
         if c.conn.take_interrupt() {
-            c.brk.store(true, Ordering::Release);
             if let Some(s) = &c.slot {
                 s.count_break();
                 s.set_status(circuit_status::BREAK);
@@ -721,7 +725,45 @@ impl Dispatcher {
             if let Some(p) = process {
                 p.count_break();
             }
+            // Still waiting on the common queue: withdrawn and answered here, at once, with
+            // Oracle's BREAK/RESET and ORA-01013 (and never run). Already on a shared server:
+            // the call sees the BREAK at its next check.
+            if !self.withdraw(t, true)
+                && let Some(c) = self.circuits.get(&t)
+            {
+                c.brk.store(true, Ordering::Release);
+            }
         }
+    }
+
+    /// Takes a lent request back from the common queue (or this dispatcher's backlog)
+    /// before a shared server has it: with `answer_break`, the session answers the client's
+    /// BREAK now. False when a shared server already runs it (or nothing is lent).
+    fn withdraw(&mut self, t: Token, answer_break: bool) -> bool {
+        let Some(c) = self.circuits.get_mut(&t) else {
+            return false;
+        };
+        let Some((ticket, queued_at)) = c.ticket.take() else {
+            return false;
+        };
+        let Some(mut runner) = ticket.take() else {
+            return false;
+        };
+        self.sga.common_dequeued(queued_at.elapsed());
+        if answer_break {
+            runner.handle_input(Instant::now(), Input::Break);
+        }
+        c.brk.store(false, Ordering::Release);
+        c.out = false;
+        if std::mem::take(&mut c.parked) {
+            self.backlog.retain(|w| w.circuit != t);
+        }
+        c.conn.finish_request(runner);
+        if let Some(s) = &c.slot {
+            s.set_queue(queue::NONE, None);
+            s.set_status(circuit_status::NORMAL);
+        }
+        true
     }
 
     /// Screens a CONNECT that came to the dispatcher's own port: the service or SID must be
@@ -765,6 +807,20 @@ impl Dispatcher {
     /// Lends the session to the shared servers when a request waits, writes pending
     /// output, closes a finished circuit, and sets what to wait for on its socket.
     fn pump(&mut self, t: Token, process: Option<&ProcessHandle>) {
+        // The client went away (or its socket broke, or the session was killed IMMEDIATE)
+        // while its request was lent: a request still waiting is dropped; a call running
+        // on a shared server ends at its next kill/break check instead of holding the
+        // server to its end.
+        let gone_while_out = self
+            .circuits
+            .get(&t)
+            .is_some_and(|c| c.out && (c.conn.is_closed() || c.broken));
+        if gone_while_out
+            && !self.withdraw(t, false)
+            && let Some(c) = self.circuits.get(&t)
+        {
+            c.brk.store(true, Ordering::Release);
+        }
         let Some(c) = self.circuits.get_mut(&t) else {
             return;
         };
@@ -794,14 +850,19 @@ impl Dispatcher {
                     h.set_status(circuit_status::NORMAL);
                     h.set_queue(queue::COMMON, None);
                 }
+                // A BREAK left over from an earlier call is no concern of this one.
+                c.brk.store(false, Ordering::Release);
+                let queued_at = Instant::now();
+                let ticket = Ticket::new(runner);
+                c.ticket = Some((Arc::clone(&ticket), queued_at));
                 let work = Work {
                     circuit: t,
                     circuit_ref: c.slot.as_ref().map(CircuitHandle::id),
-                    runner,
+                    ticket,
                     input,
                     bytes,
                     brk: Arc::clone(&c.brk),
-                    queued_at: Instant::now(),
+                    queued_at,
                     reply: Arc::clone(&self.reply),
                 };
                 c.out = true;
@@ -815,7 +876,10 @@ impl Dispatcher {
                     Err(TrySendError::Disconnected(w)) => {
                         self.sga.common_dequeued(Duration::ZERO);
                         c.out = false;
-                        c.conn.finish_request(w.runner);
+                        c.ticket = None;
+                        if let Some(runner) = w.ticket.take() {
+                            c.conn.finish_request(runner);
+                        }
                         c.broken = true;
                     }
                 }

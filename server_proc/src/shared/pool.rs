@@ -43,6 +43,29 @@ pub struct Reply {
     pub process: Mutex<Option<Arc<crate::sga::hooks::SgaInstance>>>,
 }
 
+/// A queued request's hold on the session it carries. The shared server that takes the
+/// request off the common queue and the dispatcher that withdraws it (a BREAK, or the client
+/// went away, while it still waits) race for the session: exactly one of them gets it, so a
+/// withdrawn request is never run and never answered twice.
+#[derive(Debug)]
+pub struct Ticket {
+    runner: Mutex<Option<Box<SessionRunner>>>,
+}
+
+impl Ticket {
+    /// A ticket holding `runner`.
+    pub fn new(runner: Box<SessionRunner>) -> Arc<Ticket> {
+        Arc::new(Ticket {
+            runner: Mutex::new(Some(runner)),
+        })
+    }
+
+    /// The session, to whoever asks first; `None` after that.
+    pub fn take(&self) -> Option<Box<SessionRunner>> {
+        self.runner.lock().unwrap_or_else(|p| p.into_inner()).take()
+    }
+}
+
 /// One request on the common queue: a circuit's session (lent by its connection) and what
 /// arrived for it.
 pub struct Work {
@@ -50,13 +73,14 @@ pub struct Work {
     pub circuit: mio::Token,
     /// Its slot in the SGA (V$CIRCUIT).
     pub circuit_ref: Option<CircuitRef>,
-    /// The session.
-    pub runner: Box<SessionRunner>,
+    /// The session (gone when the dispatcher withdrew the request).
+    pub ticket: Arc<Ticket>,
     /// What arrived.
     pub input: Input,
     /// Bytes of the request (V$SHARED_SERVER.BYTES).
     pub bytes: usize,
-    /// Set by the dispatcher when the client sends a BREAK during the call.
+    /// Set by the dispatcher when the client sends a BREAK during the call, or goes away:
+    /// the call ends at its next kill/break check.
     pub brk: Arc<AtomicBool>,
     /// When it was queued (V$QUEUE.WAIT).
     pub queued_at: Instant,
@@ -282,13 +306,17 @@ fn serve(sga: &Sga, process: Option<&ProcessHandle>, w: Work) {
     let Work {
         circuit,
         circuit_ref,
-        mut runner,
+        ticket,
         input,
         bytes,
         brk,
         queued_at,
         reply,
     } = w;
+    // Withdrawn by the dispatcher while it waited (and answered there): nothing to run.
+    let Some(mut runner) = ticket.take() else {
+        return;
+    };
     sga.common_dequeued(queued_at.elapsed());
     let pid = process.map(ProcessHandle::slot_id);
     let slot = runner.session().slot();
