@@ -642,6 +642,9 @@ impl<'a> P<'a> {
     /// A whole anonymous block (after `BEGIN`, or after `DECLARE` when `declare`); only a
     /// `/` line may follow it.
     fn plsql(&self, i: &'a str, declare: bool) -> Result<Statement, OraError> {
+        if !declare && let Some(call) = self.pool_block(i) {
+            return call;
+        }
         let (r, block) = self.block(i, declare)?;
         let r = ws(r);
         let r = r.strip_prefix('/').map_or(r, ws);
@@ -655,6 +658,80 @@ impl<'a> P<'a> {
             ));
         }
         Ok(Statement::Plsql(block))
+    }
+
+    /// A block that is one DBMS_CONNECTION_POOL call among NULL statements: the pool
+    /// administration the instance carries out ([`Statement::ConnectionPool`]). `None`
+    /// when the block is anything else.
+    fn pool_block(&self, i: &'a str) -> Option<Result<Statement, OraError>> {
+        let skip_nulls = |mut i: &'a str| {
+            while let Ok((r, _)) = keyword("NULL")(ws(i)) {
+                match ws(r).strip_prefix(';') {
+                    Some(x) => i = x,
+                    None => break,
+                }
+            }
+            ws(i)
+        };
+        let i = skip_nulls(i);
+        let (r, name) = recognize((identifier, opt((char('.'), identifier))))
+            .parse(i)
+            .ok()?;
+        let procedure = name
+            .to_ascii_uppercase()
+            .strip_prefix("DBMS_CONNECTION_POOL.")?
+            .to_owned();
+        Some((|| {
+            let (r, args) = self.pool_args(r)?;
+            let call =
+                cpool::call(&procedure, &args).map_err(|detail| self.pls_error(i, &detail))?;
+            let r = skip_nulls(self.semicolon(r)?);
+            let Ok((r, _)) = keyword("END")(r) else {
+                return Err(self.pls_error(r, "PLS-00103: Encountered an unexpected symbol"));
+            };
+            let r = ws(r);
+            let r = r.strip_prefix(';').map(ws).unwrap_or(r);
+            let r = r.strip_prefix('/').map(ws).unwrap_or(r);
+            if !r.is_empty() {
+                return Err(self.pls_error(r, "PLS-00103: Encountered the symbol \"END\""));
+            }
+            Ok(Statement::ConnectionPool(call))
+        })())
+    }
+
+    /// `[( [name =>] literal, ... )]` of a DBMS_CONNECTION_POOL call.
+    fn pool_args(&self, r: &'a str) -> Result<(&'a str, Vec<cpool::Arg>), OraError> {
+        let mut r = ws(r);
+        let mut args = Vec::new();
+        let Some(rest) = r.strip_prefix('(') else {
+            return Ok((r, args));
+        };
+        r = ws(rest);
+        if let Some(rest) = r.strip_prefix(')') {
+            return Ok((rest, args));
+        }
+        loop {
+            let mut name = None;
+            if let Ok((x, n)) = identifier(r) {
+                let x = ws(x);
+                if let Some(x) = x.strip_prefix("=>") {
+                    name = Some(n.to_ascii_uppercase());
+                    r = ws(x);
+                }
+            }
+            let (x, e) = self.expr(r)?;
+            let value = cpool::literal(&e).ok_or_else(|| {
+                self.pls_error(r, "PLS-00306: wrong number or types of arguments in call")
+            })?;
+            args.push((name, value));
+            r = ws(x);
+            if let Some(x) = r.strip_prefix(',') {
+                r = ws(x);
+                continue;
+            }
+            let r = self.expect_char(r, ')')?;
+            return Ok((r, args));
+        }
     }
 
     fn semicolon(&self, r: &'a str) -> Result<&'a str, OraError> {
