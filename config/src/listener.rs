@@ -1029,7 +1029,15 @@ fn apply_param(lp: &mut ListenerParams, param: &str, p: &Param, diags: &mut Vec<
         "LOGGING" => flag(diags, &mut lp.logging),
         "LOG_DIRECTORY" => lp.log_directory = text.map(PathBuf::from),
         "LOG_FILE" => lp.log_file = text.map(str::to_string),
-        "TRACE_LEVEL" => lp.trace_level = text.map(str::to_ascii_lowercase),
+        "TRACE_LEVEL" => match text.map(str::to_ascii_lowercase) {
+            Some(t)
+                if ["off", "user", "admin", "support"].contains(&t.as_str())
+                    || t.parse::<u8>().is_ok_and(|n| n <= 16) =>
+            {
+                lp.trace_level = Some(t);
+            }
+            _ => warn(diags, "OFF, USER, ADMIN, SUPPORT or a level from 0 to 16"),
+        },
         "TRACE_DIRECTORY" => lp.trace_directory = text.map(PathBuf::from),
         "TRACE_FILE" => lp.trace_file = text.map(str::to_string),
         "DIAG_ADR_ENABLED" => flag(diags, &mut lp.diag_adr_enabled),

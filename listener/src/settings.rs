@@ -79,6 +79,14 @@ pub struct ListenerSettings {
     pub spawn_method: config::listener::SpawnMethod,
     /// `SAVE_CONFIG_ON_STOP_<l>`: `save_config` implicitly at `stop`.
     pub save_config_on_stop: bool,
+    /// STARTUP_WAITTIME (`lsnrctl set startup_waittime`): seconds the listener sleeps before
+    /// it answers a `status` after a start. Kept and shown; this listener is ready as soon as
+    /// its admin socket answers, so it does not wait.
+    pub startup_waittime: u32,
+    /// Where `lsnrctl start` sends the listener's trace (`$ORACLE_HOME/network/trace`).
+    pub trace_directory: PathBuf,
+    /// The trace file's name (`listener.trc`).
+    pub trace_file: String,
     /// `LOGGING_<l>`.
     pub logging: bool,
     /// `LOG_DIRECTORY_<l>`.
@@ -114,6 +122,9 @@ impl ListenerSettings {
             direct_handoff: true,
             spawn_method: config::listener::SpawnMethod::Fork,
             save_config_on_stop: false,
+            startup_waittime: 0,
+            trace_directory: home.home.join("network").join("trace"),
+            trace_file: format!("{}.trc", name.to_ascii_lowercase()),
             logging: true,
             log_directory: home.default_log_dir(),
             // Oracle names the non-ADR log after the listener: listener.log, lsnr2.log, ...
