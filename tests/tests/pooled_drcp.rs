@@ -162,3 +162,183 @@ fn purity_self_reuses_the_session_of_its_class_only() {
         cc.json
     );
 }
+
+fn alter_param(py: &mut PyDriver, name: &str, value: &str) {
+    let r = py.exec(
+        "dba",
+        &format!("begin dbms_connection_pool.alter_param('', '{name}', '{value}'); end;"),
+    );
+    assert!(r.ok(), "alter_param {name}: {}", r.json);
+}
+
+fn pooled_server_pids(py: &mut PyDriver) -> HashSet<u64> {
+    let r = py.exec("dba", "select spid, pname from v$process");
+    assert!(r.ok(), "{}", r.json);
+    r.result()
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|row| row[1].as_str().is_some_and(|p| p.starts_with('L')))
+        .map(|row| row[0].as_str().unwrap().parse().unwrap())
+        .collect()
+}
+
+#[test]
+fn at_maxsize_clients_wait_in_the_broker_and_all_finish() {
+    let (stack, mut py) = stack("HPDRCP3");
+    alter_param(&mut py, "MINSIZE", "1");
+    alter_param(&mut py, "MAXSIZE", "2");
+    start_pool(&mut py);
+    // Five clients, each holding its pooled server for a one-second call.
+    for i in 0..5 {
+        let r = py.call(json!({"op": "connect_job", "name": format!("j{i}"),
+            "dsn": stack.dsn("pooled"), "user": USER, "password": PASSWORD,
+            "sql": "begin dbms_session.sleep(1); end;"}));
+        assert!(r.ok(), "{}", r.json);
+    }
+    let mut spids = HashSet::new();
+    let mut elapsed = Vec::new();
+    for i in 0..5 {
+        let r = py.call(json!({"op": "wait", "name": format!("j{i}"), "timeout": 30}));
+        let job = r.result();
+        assert_eq!(
+            job["ok"],
+            json!(true),
+            "client {i} refused or failed: {job}"
+        );
+        spids.insert(job["result"][0]["spid"].as_u64().unwrap());
+        elapsed.push(job["elapsed"].as_f64().unwrap());
+    }
+    assert!(
+        spids.len() <= 2,
+        "at most MAXSIZE pooled servers: {spids:?}"
+    );
+    elapsed.sort_by(f64::total_cmp);
+    assert!(
+        elapsed[4] >= 2.5,
+        "the last client waited for two rounds of calls: {elapsed:?}"
+    );
+    let stats = py.exec("dba", "select num_waits, historic_max from v$cpool_stats");
+    let row = &stats.result()[0];
+    assert!(row[0].as_u64().unwrap() >= 3, "{}", stats.json);
+    assert!(row[1].as_u64().unwrap() <= 2, "{}", stats.json);
+}
+
+#[test]
+fn stop_pool_refuses_new_clients_and_lets_calls_finish() {
+    let (stack, mut py) = stack("HPDRCP4");
+    start_pool(&mut py);
+    py.connect("busy", &stack.dsn("pooled"), USER, PASSWORD)
+        .unwrap_or_else(|r| panic!("{}", r.json));
+    let r = py.call(json!({"op": "start", "name": "busy",
+        "sql": "begin dbms_session.sleep(2); end;"}));
+    assert!(r.ok(), "{}", r.json);
+    std::thread::sleep(Duration::from_millis(300));
+    let r = py.exec("dba", "begin dbms_connection_pool.stop_pool(); end;");
+    assert!(r.ok(), "stop_pool: {}", r.json);
+    let e = py
+        .connect("late", &stack.dsn("pooled"), USER, PASSWORD)
+        .expect_err("a pooled connect after STOP_POOL");
+    assert!(e.error().contains("ORA-12520"), "{}", e.json);
+    let r = py.call(json!({"op": "wait", "name": "busy", "timeout": 10}));
+    assert_eq!(r.result()["ok"], json!(true), "{}", r.json);
+    let r = py.exec("dba", "select status from dba_cpool_info");
+    assert_eq!(r.result(), &json!([["INACTIVE"]]), "{}", r.json);
+    // A second STOP_POOL: the pool is not running.
+    let r = py.exec("dba", "begin dbms_connection_pool.stop_pool(); end;");
+    assert_eq!(r.code(), Some(56506), "{}", r.json);
+}
+
+#[test]
+fn a_killed_pooled_session_gets_ora_00028_and_the_pool_replaces_its_server() {
+    let (stack, mut py) = stack("HPDRCP5");
+    alter_param(&mut py, "MINSIZE", "2");
+    start_pool(&mut py);
+    let (sid, serial, spid) = py
+        .connect("victim", &stack.dsn("pooled"), USER, PASSWORD)
+        .unwrap_or_else(|r| panic!("{}", r.json));
+    assert!(pooled_server_pids(&mut py).contains(&u64::from(spid)));
+    let r = py.exec(
+        "dba",
+        &format!("alter system kill session '{sid},{serial}'"),
+    );
+    assert!(r.ok(), "{}", r.json);
+    let r = py.exec("victim", "select 1 from dual");
+    assert_eq!(r.code(), Some(28), "{}", r.json);
+    let r = py.exec("victim", "select 1 from dual");
+    assert!(
+        !r.ok(),
+        "the killed session's connection is closed: {}",
+        r.json
+    );
+    // The killed session's server leaves; the pool is back at MINSIZE without it.
+    let replaced = wait_for(Duration::from_secs(10), || {
+        let pids = pooled_server_pids(&mut py);
+        (!pids.contains(&u64::from(spid)) && pids.len() >= 2).then_some(pids)
+    });
+    assert!(replaced.is_some(), "{:?}", pooled_server_pids(&mut py));
+    py.connect("after", &stack.dsn("pooled"), USER, PASSWORD)
+        .unwrap_or_else(|r| panic!("{}", r.json));
+    assert_eq!(
+        py.exec("after", "select 1 from dual").result(),
+        &json!([[1]])
+    );
+}
+
+#[test]
+fn a_started_pool_starts_again_with_the_instance_until_stop_pool() {
+    let (mut stack, mut py) = stack("HPDRCP6");
+    alter_param(&mut py, "MAXSIZE", "7");
+    start_pool(&mut py);
+    // Each instance guard removes the SGA segment when dropped: the stopped instances' guards
+    // are kept until the end of the test, not dropped while their successor runs.
+    let mut instances: Vec<tests::instance::InstanceGuard> = Vec::new();
+    let mut restart = |stack: &mut SharedStack| {
+        let out = stack.home.run_oradb(&["shutdown", "immediate"]);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let running = instances.last_mut().unwrap_or(&mut stack.instance);
+        assert!(running.wait_exit(Duration::from_secs(15)));
+        instances.push(stack.home.start_foreground());
+    };
+    drop(py);
+    restart(&mut stack);
+    let mut py = PyDriver::start();
+    dba_after_restart(&mut py, &stack);
+    let r = py.exec("dba", "select status, maxsize from dba_cpool_info");
+    assert_eq!(r.result(), &json!([["ACTIVE", 7]]), "{}", r.json);
+    let pooled = wait_for(Duration::from_secs(10), || {
+        py.connect("p", &stack.dsn("pooled"), USER, PASSWORD).ok()
+    });
+    assert!(pooled.is_some(), "the pool is back after the restart");
+    assert!(py.call(json!({"op": "close", "name": "p"})).ok());
+    let r = py.exec("dba", "begin dbms_connection_pool.stop_pool(); end;");
+    assert!(r.ok(), "{}", r.json);
+    drop(py);
+    restart(&mut stack);
+    let mut py = PyDriver::start();
+    dba_after_restart(&mut py, &stack);
+    let r = py.exec("dba", "select status, maxsize from dba_cpool_info");
+    assert_eq!(r.result(), &json!([["INACTIVE", 7]]), "{}", r.json);
+    let e = py
+        .connect("p", &stack.dsn("pooled"), USER, PASSWORD)
+        .expect_err("the stopped pool stays stopped");
+    assert!(e.error().contains("ORA-12520"), "{}", e.json);
+}
+
+fn dba_after_restart(py: &mut PyDriver, stack: &SharedStack) {
+    let mut last = String::new();
+    let connected = wait_for(Duration::from_secs(10), || {
+        match py.connect("dba", &stack.dsn("dedicated"), USER, PASSWORD) {
+            Ok(_) => Some(()),
+            Err(r) => {
+                last = r.json.to_string();
+                None
+            }
+        }
+    });
+    assert!(connected.is_some(), "{last}\n{}", stack.home.alert_log());
+}

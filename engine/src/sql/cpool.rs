@@ -67,6 +67,8 @@ pub type Arg = (Option<String>, Option<String>);
 /// The literal value of an argument expression.
 pub fn literal(e: &Expr) -> Option<Option<String>> {
     match e {
+        // In Oracle '' is NULL (`ALTER_PARAM('', 'MINSIZE', '10')` names the default pool).
+        Expr::Str(s) if s.is_empty() => Some(None),
         Expr::Str(s) => Some(Some(s.clone())),
         Expr::Number(d) => Some(Some(d.to_string())),
         Expr::Null => Some(None),
