@@ -7,6 +7,7 @@ pub mod dedicated;
 pub mod driver;
 pub mod fdlimit;
 pub mod fdpass;
+pub mod fuzzing;
 pub mod handoff;
 pub mod initora;
 pub mod instance;
