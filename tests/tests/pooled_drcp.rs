@@ -49,6 +49,12 @@ fn pooled_connections_before_and_after_start_pool() {
         .then_some(())
     });
     assert!(shown.is_some(), "{}", stack.services());
+    // The broker and the connection monitor are in V$PROCESS.
+    let r = py.exec(
+        "dba",
+        "select pname from v$process where pname = 'N000' or pname = 'CMON'",
+    );
+    assert_eq!(r.result(), &json!([["CMON"], ["N000"]]), "{}", r.json);
     // 200 sequential connect / select 1 / close cycles, all of one connection class with
     // purity SELF (a standalone connection's default purity is NEW: never a hit).
     let mut pids = HashSet::new();
@@ -178,7 +184,12 @@ fn pooled_server_pids(py: &mut PyDriver) -> HashSet<u64> {
         .as_array()
         .unwrap()
         .iter()
-        .filter(|row| row[1].as_str().is_some_and(|p| p.starts_with('L')))
+        .filter(|row| {
+            // L000, L001, ... (not LREG).
+            row[1].as_str().is_some_and(|p| {
+                p.len() == 4 && p.starts_with('L') && p[1..].bytes().all(|b| b.is_ascii_digit())
+            })
+        })
         .map(|row| row[0].as_str().unwrap().parse().unwrap())
         .collect()
 }
@@ -341,4 +352,61 @@ fn dba_after_restart(py: &mut PyDriver, stack: &SharedStack) {
         }
     });
     assert!(connected.is_some(), "{last}\n{}", stack.home.alert_log());
+}
+
+#[test]
+fn max_think_time_disconnects_an_idle_client_and_frees_its_server() {
+    let (stack, mut py) = stack("HPDRCP7");
+    alter_param(&mut py, "MINSIZE", "1");
+    alter_param(&mut py, "MAXSIZE", "1");
+    alter_param(&mut py, "MAX_THINK_TIME", "1");
+    start_pool(&mut py);
+    py.connect("idle", &stack.dsn("pooled"), USER, PASSWORD)
+        .unwrap_or_else(|r| panic!("{}", r.json));
+    assert_eq!(
+        py.exec("idle", "select 1 from dual").result(),
+        &json!([[1]])
+    );
+    std::thread::sleep(Duration::from_millis(2500));
+    let r = py.exec("idle", "select 1 from dual");
+    assert!(!r.ok(), "the idle client lost its connection: {}", r.json);
+    // The only pooled server is free again for another client.
+    py.connect("next", &stack.dsn("pooled"), USER, PASSWORD)
+        .unwrap_or_else(|r| panic!("{}", r.json));
+    assert_eq!(
+        py.exec("next", "select 1 from dual").result(),
+        &json!([[1]])
+    );
+    let r = py.exec("dba", "select client_req_timeouts from v$cpool_stats");
+    assert_eq!(r.result(), &json!([[1]]), "{}", r.json);
+}
+
+#[test]
+fn inactivity_timeout_retires_idle_servers_down_to_minsize() {
+    let (stack, mut py) = stack("HPDRCP8");
+    alter_param(&mut py, "MINSIZE", "1");
+    alter_param(&mut py, "INACTIVITY_TIMEOUT", "1");
+    start_pool(&mut py);
+    for i in 0..3 {
+        let r = py.call(json!({"op": "connect_job", "name": format!("j{i}"),
+            "dsn": stack.dsn("pooled"), "user": USER, "password": PASSWORD,
+            "sql": "begin dbms_session.sleep(1); end;"}));
+        assert!(r.ok(), "{}", r.json);
+    }
+    for i in 0..3 {
+        let r = py.call(json!({"op": "wait", "name": format!("j{i}"), "timeout": 30}));
+        assert_eq!(r.result()["ok"], json!(true), "{}", r.json);
+    }
+    let r = py.exec("dba", "select historic_max from v$cpool_stats");
+    assert!(
+        r.result()[0][0].as_u64().unwrap() >= 2,
+        "the pool grew: {}",
+        r.json
+    );
+    let shrunk = wait_for(Duration::from_secs(10), || {
+        (pooled_server_pids(&mut py).len() == 1).then_some(())
+    });
+    assert!(shrunk.is_some(), "{:?}", pooled_server_pids(&mut py));
+    let r = py.exec("dba", "select num_open_servers from v$cpool_stats");
+    assert_eq!(r.result(), &json!([[1]]), "{}", r.json);
 }

@@ -268,6 +268,8 @@ impl Broker {
     }
 
     fn run(mut self) {
+        // N000 in V$PROCESS (SPID: this thread), for as long as the broker runs.
+        let _process = register_background(&self.sga, "N000");
         self.sga
             .set_cpool_broker(i32::try_from(std::process::id()).unwrap_or(0));
         let mut events = Events::with_capacity(256);
@@ -784,6 +786,20 @@ impl Broker {
             }
         }
     }
+}
+
+/// A process slot for the calling thread as background process `name` (N000, CMON); `None`
+/// when the instance has no slot left (the thread runs anyway).
+pub(super) fn register_background(sga: &Arc<Sga>, name: &str) -> Option<crate::sga::ProcessHandle> {
+    let host = crate::instance::host_name();
+    sga.register_process(&crate::sga::ProcessSpec {
+        kind: crate::sga::ProcessKind::Background,
+        pname: name.to_string(),
+        spid: Some(nix::unistd::gettid().as_raw()),
+        ..crate::sga::ProcessSpec::dedicated(format!("oracle@{host} ({name})"))
+    })
+    .map_err(|e| tracing::warn!("{name}: no process slot: {e}"))
+    .ok()
 }
 
 /// The value of `(NAME=value)` in the descriptor of a CONNECT (e.g. POOL_CONNECTION_CLASS).

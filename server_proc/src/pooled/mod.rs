@@ -104,6 +104,8 @@ impl Drop for PoolMonitor {
 }
 
 fn monitor(cfg: &PoolConfig, sga: &Arc<Sga>, stop: &AtomicBool) {
+    // CMON in V$PROCESS (SPID: this thread).
+    let _process = broker::register_background(sga, "CMON");
     let params = Arc::new(Mutex::new(PoolParams::default()));
     let mut broker: Option<broker::BrokerHandle> = None;
     let mut stopping: Option<broker::BrokerHandle> = None;
