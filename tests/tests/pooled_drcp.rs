@@ -142,6 +142,19 @@ fn purity_self_reuses_the_session_of_its_class_only() {
         let r = py.call(json!({"op": "pool_exec", "name": "app1", "sql": sql}));
         assert_eq!(r.result(), &json!([["hp-state-1"]]), "{}", r.json);
     }
+    // The pool's connection is held by the broker between acquisitions (V$CPOOL_CONN_INFO).
+    let held = wait_for(Duration::from_secs(3), || {
+        let r = py.exec(
+            "dba",
+            "select username, cclass_name, purity, connection_status from v$cpool_conn_info",
+        );
+        (r.result() == &json!([["SCOTT", "SCOTT.HPAPP1", "SELF", "IDLE"]])).then_some(())
+    });
+    assert!(
+        held.is_some(),
+        "{}",
+        py.exec("dba", "select * from v$cpool_conn_info").json
+    );
     // Never an acquisition or a connection with purity NEW.
     let r = py.call(json!({"op": "pool_exec", "name": "app1", "sql": sql, "purity": "NEW"}));
     assert_eq!(r.result(), &json!([[null]]), "{}", r.json);
