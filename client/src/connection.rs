@@ -6,6 +6,7 @@
 //! marker when a call times out, ROLLBACK before LOGOFF when a transaction is open.
 
 use std::collections::VecDeque;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use config::naming::Resolver;
@@ -53,6 +54,77 @@ pub struct ConnectOptions {
     pub call_timeout: Option<Duration>,
     /// Seed for the LOAD_BALANCE shuffles (none: a fresh random order each connect).
     pub load_balance_seed: Option<u64>,
+    /// `AS SYSDBA` / `AS SYSOPER`: the administrative privilege asked for at login.
+    pub privilege: Option<Privilege>,
+}
+
+/// An administrative privilege a login asks for (`CONNECT ... AS SYSDBA`), sent as a bit
+/// of the AUTH mode in both phases, as OCI and python-oracledb do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Privilege {
+    /// `AS SYSDBA` (the session runs as SYS).
+    Sysdba,
+    /// `AS SYSOPER` (the session runs as PUBLIC).
+    Sysoper,
+}
+
+impl Privilege {
+    /// The AUTH mode bit.
+    fn mode_bit(self) -> u32 {
+        match self {
+            Privilege::Sysdba => 0x20,
+            Privilege::Sysoper => 0x40,
+        }
+    }
+
+    /// `SYSDBA` / `SYSOPER`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Privilege::Sysdba => "SYSDBA",
+            Privilege::Sysoper => "SYSOPER",
+        }
+    }
+}
+
+/// Sends a BREAK for the call a [`Connection`] is waiting on, from another thread (a
+/// Ctrl-C handler). The server answers the interrupted call with ORA-01013 and the session
+/// stays usable. Between calls it does nothing: a marker that reached an idle server would
+/// be answered by an error no call waits for.
+#[derive(Debug, Clone)]
+pub struct BreakHandle {
+    line: Arc<Mutex<BreakLine>>,
+}
+
+#[derive(Debug, Default)]
+struct BreakLine {
+    /// A second handle on the connection's link (none: the link cannot be shared, or the
+    /// connection is closed).
+    link: Option<Box<dyn Link>>,
+    mode: Option<packet::LengthMode>,
+    /// A request was sent and its response has not been read to the end yet.
+    in_call: bool,
+}
+
+impl BreakHandle {
+    /// Sends the INTERRUPT marker if a call is waiting for its answer. Returns whether it
+    /// sent one.
+    pub fn send_break(&self) -> bool {
+        let mut line = self.line.lock().unwrap_or_else(PoisonError::into_inner);
+        if !line.in_call {
+            return false;
+        }
+        let Some(mode) = line.mode else {
+            return false;
+        };
+        let bytes = packet::Marker {
+            kind: MarkerKind::Interrupt,
+        }
+        .encode(mode);
+        match line.link.as_mut() {
+            Some(link) => link.write_all(&bytes).is_ok(),
+            None => false,
+        }
+    }
 }
 
 impl Default for ConnectOptions {
@@ -62,6 +134,7 @@ impl Default for ConnectOptions {
             identity: ClientIdentity::current(),
             call_timeout: None,
             load_balance_seed: None,
+            privilege: None,
         }
     }
 }
@@ -187,6 +260,8 @@ pub struct Connection {
     rbuf: Vec<u8>,
     /// Key/value pairs of the last PARAMETER message of an auth phase.
     auth_pairs: Vec<KeyValue>,
+    /// What a [`BreakHandle`] needs: the second link and whether a call is under way.
+    brk: Arc<Mutex<BreakLine>>,
 }
 
 impl Connection {
@@ -279,14 +354,26 @@ impl Connection {
             stats: CallStats::default(),
             rbuf: Vec::new(),
             auth_pairs: Vec::new(),
+            brk: Arc::default(),
         };
         conn.apply_read_timeout()?;
-        let result = conn
-            .negotiate()
-            .and_then(|()| conn.login(user, password, &opts.identity, &est.texts.auth));
+        let result = conn.negotiate().and_then(|()| {
+            conn.login(
+                user,
+                password,
+                &opts.identity,
+                &est.texts.auth,
+                opts.privilege,
+            )
+        });
         match result {
             Ok(()) => {
                 conn.stats = CallStats::default();
+                if let Some(t) = conn.t.as_ref() {
+                    let mut line = conn.brk.lock().unwrap_or_else(PoisonError::into_inner);
+                    line.link = t.try_clone_link();
+                    line.mode = Some(t.mode());
+                }
                 Ok(conn)
             }
             Err(e) => {
@@ -308,6 +395,20 @@ impl Connection {
     /// Counters of calls made since login.
     pub fn stats(&self) -> CallStats {
         self.stats
+    }
+
+    /// A handle that interrupts the call under way from another thread (Ctrl-C).
+    pub fn break_handle(&self) -> BreakHandle {
+        BreakHandle {
+            line: self.brk.clone(),
+        }
+    }
+
+    fn set_in_call(&self, in_call: bool) {
+        self.brk
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .in_call = in_call;
     }
 
     /// True while the session is usable.
@@ -351,6 +452,11 @@ impl Connection {
     }
 
     fn drop_transport(&mut self) {
+        {
+            let mut line = self.brk.lock().unwrap_or_else(PoisonError::into_inner);
+            line.link = None;
+            line.in_call = false;
+        }
         if let Some(mut t) = self.t.take() {
             t.shutdown();
         }
@@ -507,7 +613,19 @@ impl Connection {
         self.read_call_response(kind, None)
     }
 
+    /// Reads a call's response; a [`BreakHandle`] may interrupt it meanwhile.
     fn read_call_response(
+        &mut self,
+        kind: ResponseKind,
+        columns: Option<Vec<ColumnMetadata>>,
+    ) -> Result<CallResult, ClientError> {
+        self.set_in_call(true);
+        let r = self.read_call_response_inner(kind, columns);
+        self.set_in_call(false);
+        r
+    }
+
+    fn read_call_response_inner(
         &mut self,
         kind: ResponseKind,
         columns: Option<Vec<ColumnMetadata>>,
@@ -575,10 +693,13 @@ impl Connection {
         password: &str,
         who: &ClientIdentity,
         connect_string: &str,
+        privilege: Option<Privilege>,
     ) -> Result<(), ClientError> {
         let fv = self.fv;
+        let admin = privilege.map_or(0, Privilege::mode_bit);
         // Phase one: who we are; the server answers with the O5LOGON challenge.
-        let one = auth_phase_one(user, who);
+        let mut one = auth_phase_one(user, who);
+        one.mode |= admin;
         let mut w = Writer::new();
         let seq = self.next_seq();
         write_auth(&mut w, function::AUTH_PHASE_ONE, seq, fv, &one);
@@ -596,7 +717,7 @@ impl Connection {
         let pairs = auth_phase_two_pairs(answer.pairs.clone(), connect_string);
         let two = Auth {
             user: user.to_string(),
-            mode: AUTH_MODE_LOGON | AUTH_MODE_WITH_PASSWORD,
+            mode: AUTH_MODE_LOGON | AUTH_MODE_WITH_PASSWORD | admin,
             pairs,
         };
         let mut w = Writer::new();

@@ -214,7 +214,8 @@ impl Tour {
             &[
                 &login,
                 "-c",
-                "select user, sys_context('USERENV','SID') sid, sysdate from dual",
+                "column username format a10\ncolumn sid format a5\n\
+                 select user username, sys_context('USERENV','SID') sid, sysdate from dual",
             ],
             None,
             false,
@@ -224,7 +225,7 @@ impl Tour {
             &[
                 &format!("{DEMO_USER}/{DEMO_PASSWORD}@{ezconnect}"),
                 "-c",
-                "select level from dual connect by level <= 5",
+                "select level from dual connect by level <= 6",
             ],
             None,
             false,

@@ -2,8 +2,9 @@
 //! Oracle code and Oracle's text (`ORA-12514: TNS:listener does not currently know of
 //! service requested in connect descriptor`), so `orasql` and other tools print exactly what
 //! a DBA expects to see, and callers can branch on [`ClientError::code`]. The texts come
-//! from the one table in [`tns::error_text`]; what this client knows beyond them (host,
-//! port, timeout) follows in parentheses.
+//! from the one table in [`tns::error_text`] and are printed as Oracle prints them, with
+//! nothing added; what this client knows beyond them (host, port, timeout, the OS error)
+//! stays in the variant's fields and in [`ClientError::detail`], for logs and tests.
 
 use std::io;
 
@@ -18,14 +19,14 @@ pub enum ClientError {
     Resolve(#[from] config::naming::ResolveError),
 
     /// The descriptor names no address this client can dial (e.g. only IPC or TCPS).
-    #[error("{} (no usable TCP address: {detail})", ora_line(12560))]
+    #[error("{}", ora_line(12560))]
     NoUsableAddress {
         /// What was found instead.
         detail: String,
     },
 
     /// TCP connection refused: nothing listens at the address.
-    #[error("{} (host {host} port {port})", ora_line(12541))]
+    #[error("{}", ora_line(12541))]
     NoListener {
         /// Host as written in the descriptor.
         host: String,
@@ -34,17 +35,14 @@ pub enum ClientError {
     },
 
     /// The host name does not resolve.
-    #[error("{} (host {host})", ora_line(12545))]
+    #[error("{}", ora_line(12545))]
     UnknownHost {
         /// Host as written.
         host: String,
     },
 
     /// TRANSPORT_CONNECT_TIMEOUT or CONNECT_TIMEOUT expired.
-    #[error(
-        "{} ({what} of {secs:.1}s for host {host} port {port})",
-        ora_line(12170)
-    )]
+    #[error("{}", ora_line(12170))]
     ConnectTimeout {
         /// Which timeout (`TCP connect timeout`, `Outbound connect timeout`).
         what: &'static str,
@@ -66,7 +64,7 @@ pub enum ClientError {
     },
 
     /// More REDIRECTs than a client follows (a routing loop).
-    #[error("{} (too many redirects, last to {address})", ora_line(12564))]
+    #[error("{}", ora_line(12564))]
     TooManyRedirects {
         /// The last redirect address.
         address: String,
@@ -81,7 +79,7 @@ pub enum ClientError {
     EndOfFile,
 
     /// A socket error after the connect phase.
-    #[error("{} ({context}: {source})", ora_line(12547))]
+    #[error("{}", ora_line(12547))]
     Io {
         /// What the client was doing.
         context: &'static str,
@@ -91,26 +89,26 @@ pub enum ClientError {
     },
 
     /// The server answered something this client cannot parse.
-    #[error("{} ({detail})", ora_line(3106))]
+    #[error("{}", ora_line(3106))]
     Protocol {
         /// What was wrong.
         detail: String,
     },
 
     /// The server's TNS version is too old for this client (needs large-SDU, 315+).
-    #[error("{} (server TNS version {version} < 315)", ora_line(3106))]
+    #[error("{}", ora_line(3106))]
     ServerVersion {
         /// Version from ACCEPT.
         version: u16,
     },
 
     /// The server requires Native Network Encryption, which this client does not speak.
-    #[error("{} (the server requires Native Network Encryption)", ora_line(12660))]
+    #[error("{}", ora_line(12660))]
     NetworkEncryptionRequired,
 
     /// O5LOGON could not complete: unsupported verifier, bad challenge or a server that
     /// could not prove it knows the password verifier.
-    #[error("{} ({detail})", ora_line(28041))]
+    #[error("{}", ora_line(28041))]
     Auth {
         /// The O5LOGON failure.
         detail: String,
@@ -128,7 +126,7 @@ pub enum ClientError {
     },
 
     /// A call timed out and the server did not answer the INTERRUPT either.
-    #[error("{} (call timeout of {millis} ms exceeded)", ora_line(3156))]
+    #[error("{}", ora_line(3156))]
     CallTimeout {
         /// The call timeout.
         millis: u128,
@@ -160,6 +158,37 @@ impl ClientError {
             ClientError::CallTimeout { .. } => 3156,
             ClientError::NotConnected => 3114,
         })
+    }
+
+    /// What this client knows beyond Oracle's line (host and port, the OS error, the
+    /// protocol detail), for a log or a `-v` output; Oracle's own tools do not print it.
+    pub fn detail(&self) -> Option<String> {
+        match self {
+            ClientError::Resolve(e) => Some(format!("{e:?}")),
+            ClientError::NoUsableAddress { detail }
+            | ClientError::Protocol { detail }
+            | ClientError::Auth { detail } => Some(detail.clone()),
+            ClientError::NoListener { host, port } => Some(format!("host {host} port {port}")),
+            ClientError::UnknownHost { host } => Some(format!("host {host}")),
+            ClientError::ConnectTimeout {
+                what,
+                secs,
+                host,
+                port,
+            } => Some(format!("{what} of {secs:.1}s for host {host} port {port}")),
+            ClientError::TooManyRedirects { address } => Some(format!("last to {address}")),
+            ClientError::Io { context, source } => Some(format!("{context}: {source}")),
+            ClientError::ServerVersion { version } => {
+                Some(format!("server TNS version {version} < 315"))
+            }
+            ClientError::Refused { refuse_data, .. } => Some(refuse_data.clone()),
+            ClientError::CallTimeout { millis } => Some(format!("call timeout of {millis} ms")),
+            ClientError::NetworkEncryptionRequired
+            | ClientError::ConnectionClosed
+            | ClientError::EndOfFile
+            | ClientError::Database { .. }
+            | ClientError::NotConnected => None,
+        }
     }
 
     /// True when the session cannot be used any more after this error.
@@ -230,15 +259,13 @@ mod tests {
     }
 
     #[test]
-    fn own_errors_carry_oracles_text_then_the_context() {
+    fn own_errors_print_oracles_text_only() {
         let e = ClientError::NoListener {
             host: "db1".into(),
             port: 1522,
         };
-        assert_eq!(
-            e.to_string(),
-            "ORA-12541: TNS:no listener (host db1 port 1522)"
-        );
+        assert_eq!(e.to_string(), "ORA-12541: TNS:no listener");
+        assert_eq!(e.detail().as_deref(), Some("host db1 port 1522"));
         assert_eq!(
             ClientError::EndOfFile.to_string(),
             "ORA-03113: end-of-file on communication channel"

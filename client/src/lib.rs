@@ -24,7 +24,8 @@ pub mod wire;
 
 pub use connect::ClientIdentity;
 pub use connection::{
-    CallStats, Column, ConnectOptions, Connection, Cursor, QueryResult, SessionInfo,
+    BreakHandle, CallStats, Column, ConnectOptions, Connection, Cursor, Privilege, QueryResult,
+    SessionInfo,
 };
 pub use error::ClientError;
 pub use transport::Link;

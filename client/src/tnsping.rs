@@ -35,7 +35,7 @@ pub enum PingError {
         code: u32,
     },
     /// The peer closed or spoke something other than TNS.
-    #[error("{} ({detail})", tns_line(12537))]
+    #[error("{}", tns_line(12537))]
     Closed {
         /// What happened.
         detail: String,
@@ -200,7 +200,7 @@ pub enum ResolveError {
     #[error("{}", tns_line(3505))]
     Unresolved,
     /// A literal descriptor or Easy Connect string is malformed.
-    #[error("{} ({detail})", tns_line(3505))]
+    #[error("{}", tns_line(3505))]
     Malformed {
         /// Parser message.
         detail: String,

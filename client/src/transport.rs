@@ -44,6 +44,11 @@ pub trait Link: std::fmt::Debug + Send {
     fn set_read_timeout(&mut self, timeout: Duration) -> io::Result<()>;
     /// Closes both directions; errors are irrelevant at that point.
     fn shutdown(&mut self);
+    /// A second handle on the same byte stream, for sending a BREAK from another thread
+    /// while a call waits for its answer (none for links that cannot be shared).
+    fn try_clone_link(&self) -> Option<Box<dyn Link>> {
+        None
+    }
 }
 
 impl Link for TcpStream {
@@ -61,6 +66,12 @@ impl Link for TcpStream {
 
     fn shutdown(&mut self) {
         let _ = TcpStream::shutdown(self, Shutdown::Both);
+    }
+
+    fn try_clone_link(&self) -> Option<Box<dyn Link>> {
+        TcpStream::try_clone(self)
+            .ok()
+            .map(|s| Box::new(s) as Box<dyn Link>)
     }
 }
 
@@ -161,6 +172,11 @@ impl Transport {
     /// Sets the read timeout (a call timeout, or the connect-phase deadline).
     pub(crate) fn set_read_timeout(&mut self, t: Duration) -> io::Result<()> {
         self.link.set_read_timeout(t.max(Duration::from_millis(1)))
+    }
+
+    /// A second handle on the link (see [`Link::try_clone_link`]).
+    pub(crate) fn try_clone_link(&self) -> Option<Box<dyn Link>> {
+        self.link.try_clone_link()
     }
 
     /// The current length mode.

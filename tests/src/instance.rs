@@ -122,9 +122,15 @@ impl TestHome {
 
     /// `oradb user add NAME --password-stdin [--grant alter-system]`.
     pub fn add_user(&self, name: &str, password: &str, alter_system: bool) {
+        let grants: &[&str] = if alter_system { &["alter-system"] } else { &[] };
+        self.add_user_with(name, password, grants);
+    }
+
+    /// `oradb user add NAME --password-stdin --grant G ...` (`sysdba`, `alter-system`, ...).
+    pub fn add_user_with(&self, name: &str, password: &str, grants: &[&str]) {
         let mut args = vec!["user", "add", name, "--password-stdin"];
-        if alter_system {
-            args.extend(["--grant", "alter-system"]);
+        for g in grants {
+            args.extend(["--grant", g]);
         }
         let mut child = self
             .oradb()

@@ -7,6 +7,7 @@ pub mod instance;
 pub mod instance_py;
 pub mod node;
 pub mod procs;
+pub mod pty;
 pub mod py;
 pub mod pyenv;
 pub mod shared_stack;

@@ -38,7 +38,7 @@ fn demo_tour_runs_every_step_and_cleans_up() {
         "\"DEDICATED\" established:",
         "OK (",
         "SCOTT",
-        "5 rows selected.",
+        "6 rows selected.",
         "ORA-00942: table or view does not exist",
         "ORA-01017: invalid username/password; logon denied",
         "ORA-12514: TNS:listener does not currently know of service requested in connect descriptor",

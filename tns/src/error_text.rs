@@ -2,8 +2,8 @@
 //! raises or reports, worded exactly as Oracle Database 19c prints them (its message files,
 //! which the Database Error Messages reference reproduces), so the listener, `lsnrctl`, the
 //! client and the engine all print the same line for a code and nobody adds a suffix to
-//! Oracle's text. Context belongs after the line (`ORA-12541: TNS:no listener (host h port p)`)
-//! or on its own line, never inside the text.
+//! Oracle's text. What a tool knows beyond it (host, port, the OS error) goes to its log or
+//! its own line where Oracle's tool prints one, never onto the line.
 //!
 //! It lives in `tns`, the lowest crate the listener, the client and the engine share.
 //!
@@ -28,6 +28,8 @@ pub enum Facility {
     Tns,
     /// `LRM-`: the parameter manager, under ORA-01078 when `init<SID>.ora` cannot be used.
     Lrm,
+    /// `SP2-`: SQL*Plus's own messages (`orasql`), numbered with four digits.
+    Sp2,
 }
 
 impl Facility {
@@ -37,6 +39,7 @@ impl Facility {
             Facility::Ora => "ORA",
             Facility::Tns => "TNS",
             Facility::Lrm => "LRM",
+            Facility::Sp2 => "SP2",
         }
     }
 
@@ -46,13 +49,17 @@ impl Facility {
             Facility::Ora => ora(code),
             Facility::Tns => tns(code),
             Facility::Lrm => lrm(code),
+            Facility::Sp2 => sp2(code),
         }
     }
 
     /// `PREFIX-nnnnn: text` with each `%s` replaced by the next of `args` (an `%s` without
     /// an argument is left out); `PREFIX-nnnnn` alone for a code not in the table.
     pub fn line_with(self, code: u32, args: &[&str]) -> String {
-        let head = format!("{}-{code:05}", self.prefix());
+        let head = match self {
+            Facility::Sp2 => format!("{}-{code:04}", self.prefix()),
+            _ => format!("{}-{code:05}", self.prefix()),
+        };
         match self.text(code) {
             Some(text) => format!("{head}: {}", fill(text, args)),
             None => head,
@@ -183,6 +190,7 @@ pub fn ora(code: u32) -> Option<&'static str> {
         936 => "missing expression",
         937 => "not a single-group group function",
         942 => "table or view does not exist",
+        4043 => "object %s does not exist",
         1000 => "maximum open cursors exceeded",
         1001 => "invalid cursor",
         1002 => "fetch out of sequence",
@@ -248,6 +256,31 @@ pub fn lrm(code: u32) -> Option<&'static str> {
     Some(match code {
         109 => "could not open parameter file '%s'",
         121 => "'%s' is not an allowable value for '%s'",
+        _ => return None,
+    })
+}
+
+/// Text of `SP2-code`: SQL*Plus's messages, as the SQL*Plus User's Guide and Reference
+/// ("SQL*Plus Error Messages") lists them.
+pub fn sp2(code: u32) -> Option<&'static str> {
+    Some(match code {
+        4 => "Nothing to append.",
+        23 => "String not found.",
+        24 => "Nothing to change.",
+        42 => "unknown command \"%s\" - rest of line ignored.",
+        46 => "COLUMN '%s' not defined",
+        103 => "Nothing in SQL buffer to run.",
+        158 => "unknown %s option \"%s\"",
+        223 => "No lines in SQL buffer.",
+        226 => "Invalid line number",
+        246 => "Illegal FORMAT string \"%s\"",
+        265 => "%s must be set ON or OFF",
+        267 => "%s option %s out of range (%s through %s)",
+        268 => "%s option not a valid number",
+        306 => "Invalid option.",
+        310 => "unable to open file \"%s\"",
+        640 => "Not connected",
+        734 => "unknown command beginning \"%s...\" - rest of line ignored.",
         _ => return None,
     })
 }

@@ -1,31 +1,42 @@
-//! `orasql`: a small SQL*Plus-like client on top of the `client` library.
+//! `orasql`: the SQL*Plus of this project, on top of the `client` library.
 //!
 //! ```text
-//! orasql [user[/password][@identifier]] [-c "SQL; SQL"]
+//! orasql [-s] [user[/password][@identifier] [AS SYSDBA|SYSOPER]] [-c "SQL; SQL"]
 //! ```
-//! Interactive on a terminal (line editing and history via rustyline, `exit`/`quit`),
-//! otherwise reads statements from stdin; statements end with `;` or with `/` on a line of
-//! its own. Missing logon parts are prompted for (the password without echo on a
-//! terminal); without an identifier, `TWO_TASK` or `LOCAL` is used as SQL*Plus does.
+//! Interactive on a terminal (line editing and history via rustyline), otherwise reads
+//! stdin as `sqlplus -s` does. Missing logon parts are prompted for (the password without
+//! echo on a terminal); without an identifier, `TWO_TASK` or `LOCAL` is used as SQL*Plus
+//! does. The input rules, SET/SHOW/COLUMN and the layouts are SQL*Plus's (see
+//! `client::orasql`).
 //!
-//! SQL*Plus commands understood: `CONNECT`, `DISCONNECT`, `SHOW USER`, `SET FEEDBACK`,
-//! `SET HEADING`, `SET PAGESIZE` (others such as LINESIZE are accepted and ignored),
-//! `WHENEVER SQLERROR EXIT n|CONTINUE`, `PROMPT`, `EXIT [n]`. Exit status: the one `EXIT n`
-//! or `WHENEVER SQLERROR EXIT n` chose; otherwise 1 when any statement failed (unlike
-//! SQL*Plus, so that scripts and `-c` can test it), else 0.
+//! Ctrl-C while a call runs sends a BREAK (an INTERRUPT marker on a second handle of the
+//! socket, from a signal thread): the server answers ORA-01013 and the prompt comes back
+//! with the session intact. Ctrl-C at the prompt (rustyline reads it in raw mode) drops the
+//! line or statement being typed and gives a new prompt; the session stays. Ctrl-D ends
+//! orasql (with "Disconnected from ...").
+//!
+//! Exit status: the one `EXIT` or `WHENEVER SQLERROR EXIT` chose (`SQL.SQLCODE`: the ORA
+//! number's low byte, as Unix keeps it), else 0 as SQL*Plus; with `-c` (orasql's own
+//! option) 1 when a statement failed, so that shell scripts can test it.
 #![forbid(unsafe_code)]
 
 use std::borrow::Cow;
 use std::io::{self, BufRead, IsTerminal, Write};
-use std::process::ExitCode;
+use std::path::Path;
+use std::process::ExitCode as ProcessExit;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Instant;
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Result, bail};
 use clap::Parser;
-use client::orasql::{
-    Command, Display, Input, Logon, SetOption, Splitter, feedback, parse_logon, render_error,
-    render_table_with,
+use client::orasql::buffer::{Buffer, Command, Input, SqlErrorAction};
+use client::orasql::logon::{Logon, parse_logon};
+use client::orasql::render::{
+    elapsed, feedback, render_describe, render_error, render_parameters, render_table,
 };
-use client::{ClientError, Connection};
+use client::orasql::{Settings, sp2};
+use client::{BreakHandle, ClientError, ConnectOptions, Connection, StatementKind, classify};
 use rustyline::completion::Completer;
 use rustyline::highlight::{CmdKind, Highlighter};
 use rustyline::hint::Hinter;
@@ -36,11 +47,12 @@ use rustyline::{DefaultEditor, Editor, Helper};
 #[command(
     name = "orasql",
     version,
-    about = "SQL client for Oracle Net servers (orasim or Oracle)"
+    about = "SQL*Plus-style client for Oracle Net servers (orasim or Oracle)"
 )]
 struct Args {
-    /// user[/password][@connect_identifier]
-    logon: Option<String>,
+    /// user[/password][@connect_identifier] [AS SYSDBA|SYSOPER] (quote it: one argument)
+    #[arg(num_args = 1.., value_name = "LOGON")]
+    logon: Vec<String>,
     /// Run these statements (separated by `;`) and exit; non-zero exit status on error.
     #[arg(short = 'c', long = "command", value_name = "SQL")]
     command: Option<String>,
@@ -85,25 +97,32 @@ fn prompt_line(prompt: &str, hidden: bool) -> Result<String> {
     Ok(line.trim_end_matches(['\r', '\n']).to_string())
 }
 
-fn main() -> ExitCode {
+fn main() -> ProcessExit {
     let args = Args::parse();
     match run(&args) {
-        Ok(code) => ExitCode::from(code),
+        Ok(code) => ProcessExit::from(code),
         Err(e) => {
             eprintln!("{e:#}");
-            ExitCode::from(1)
+            ProcessExit::from(1)
         }
     }
 }
 
 /// The logon parts, completed by prompts and `TWO_TASK`/`LOCAL`.
 fn complete_logon(mut logon: Logon) -> Result<(String, String, String)> {
-    if logon.user.is_none() {
+    if logon.user.is_none() && !logon.os_auth {
         // SQL*Plus accepts the whole `user/password@identifier` at this prompt.
-        let typed = parse_logon(&prompt_line("Enter user-name: ", false)?);
+        let typed = parse_logon(&prompt_line("Enter user-name: ", false)?)
+            .map_err(|_| anyhow::anyhow!("{}", sp2(306, &[])))?;
         logon.user = typed.user;
         logon.password = logon.password.or(typed.password);
         logon.identifier = logon.identifier.or(typed.identifier);
+        logon.privilege = logon.privilege.or(typed.privilege);
+    }
+    if logon.os_auth {
+        // Operating-system authentication needs the local (bequeath) path to the
+        // instance, which orasim does not offer: the server cannot log `/` in.
+        bail!("{}", tns::error_text::ora_line(1017));
     }
     if logon.password.is_none() {
         logon.password = Some(prompt_line("Enter password: ", true)?);
@@ -122,241 +141,497 @@ fn complete_logon(mut logon: Logon) -> Result<(String, String, String)> {
     ))
 }
 
-/// What one `orasql` run holds: the connection (if any), the last statement (for `/`)
-/// and the SQL*Plus settings.
-struct Session {
-    conn: Option<Connection>,
-    user: String,
-    last: Option<String>,
-    interactive: bool,
-    display: Display,
-    /// `WHENEVER SQLERROR EXIT n`.
-    exit_on_error: Option<i32>,
+/// What the Ctrl-C thread reaches: the call to break, and a flag for the row loop.
+#[derive(Clone, Default)]
+struct Interrupt {
+    call: Arc<Mutex<Option<BreakHandle>>>,
+    pressed: Arc<AtomicBool>,
 }
 
-/// What the input loop does next.
-enum Flow {
-    /// Go on; whether the input succeeded.
-    Continue(bool),
-    /// Stop with this exit status (`None`: the loop's own verdict).
-    Exit(Option<i32>),
+impl Interrupt {
+    /// Starts the thread that turns SIGINT into a BREAK of the call under way.
+    fn install(&self) -> Result<()> {
+        let mut signals = signal_hook::iterator::Signals::new([signal_hook::consts::SIGINT])?;
+        let me = self.clone();
+        std::thread::Builder::new()
+            .name("ctrl-c".into())
+            .spawn(move || {
+                for _ in signals.forever() {
+                    me.pressed.store(true, Ordering::SeqCst);
+                    let call = me.call.lock().unwrap_or_else(PoisonError::into_inner);
+                    if let Some(h) = call.as_ref() {
+                        h.send_break();
+                    }
+                }
+            })?;
+        Ok(())
+    }
+
+    fn arm(&self, h: Option<BreakHandle>) {
+        self.pressed.store(false, Ordering::SeqCst);
+        *self.call.lock().unwrap_or_else(PoisonError::into_inner) = h;
+    }
+
+    fn disarm(&self) {
+        *self.call.lock().unwrap_or_else(PoisonError::into_inner) = None;
+    }
+
+    fn pressed(&self) -> bool {
+        self.pressed.load(Ordering::SeqCst)
+    }
+}
+
+/// What one `orasql` run holds.
+struct Session {
+    conn: Option<Connection>,
+    /// The connection died under us (killed, ORA-03113): calls say ORA-03114, not SP2-0640.
+    lost: bool,
+    user: String,
+    /// `BANNER_FULL` of V$VERSION, for "Connected to:" and "Disconnected from".
+    banner: Option<String>,
+    /// The server process id (V$PROCESS.SPID), for the lines under ORA-03113/ORA-00028.
+    server_pid: Option<String>,
+    session_id: u32,
+    serial_num: u32,
+    interactive: bool,
+    settings: Settings,
+    buffer: Buffer,
+    on_error: SqlErrorAction,
+    last_sqlcode: u32,
+    any_failed: bool,
+    interrupt: Interrupt,
 }
 
 impl Session {
-    /// Logs on; prints SQL*Plus's error block and returns false when that fails. `first`:
-    /// the logon of the command line (no "Connected." in script mode, as `sqlplus -s`).
+    /// Logs on; prints SQL*Plus's error block and returns false when that fails.
     fn connect(&mut self, logon: Logon, first: bool) -> bool {
-        self.disconnect();
+        self.drop_connection();
+        let privilege = logon.privilege;
         let (user, password, identifier) = match complete_logon(logon) {
             Ok(t) => t,
             Err(e) => {
-                println!("ERROR:\n{e:#}\n");
+                println!("ERROR:\n{e:#}\n\n");
                 return false;
             }
         };
-        match Connection::connect(&identifier, &user, &password) {
-            Ok(c) => {
-                if self.interactive {
-                    let info = c.session_info();
+        let opts = ConnectOptions {
+            privilege,
+            ..ConnectOptions::default()
+        };
+        match Connection::connect_with(&identifier, &user, &password, &opts) {
+            Ok(mut c) => {
+                let info = c.session_info().clone();
+                self.session_id = info.session_id;
+                self.serial_num = info.serial_num;
+                self.server_pid = first_value(
+                    &mut c,
+                    "select p.spid from v$session s, v$process p \
+                     where s.paddr = p.addr and s.sid = sys_context('USERENV', 'SID')",
+                );
+                self.banner = first_value(&mut c, "select banner_full from v$version")
+                    .or_else(|| Some(format!("Oracle Database {}", info.server_version)));
+                if self.interactive && first {
                     println!(
-                        "\nConnected to orasim, server version {} (SID {}, serial# {}).\n",
-                        info.server_version, info.session_id, info.serial_num
+                        "\nConnected to:\n{}\n",
+                        self.banner.as_deref().unwrap_or_default()
                     );
                 } else if !first {
                     println!("Connected.");
                 }
-                self.user = user.to_ascii_uppercase();
+                self.user = match privilege {
+                    Some(client::Privilege::Sysdba) => "SYS".to_string(),
+                    Some(client::Privilege::Sysoper) => "PUBLIC".to_string(),
+                    None => user.to_ascii_uppercase(),
+                };
                 self.conn = Some(c);
+                self.lost = false;
                 true
             }
             Err(e) => {
-                println!("ERROR:\n{e}\n");
+                println!("ERROR:\n{e}\n\n");
                 false
             }
         }
     }
 
-    /// Ends the session; like SQL*Plus (EXITCOMMIT ON) an open transaction is committed.
-    fn disconnect(&mut self) {
-        if let Some(mut c) = self.conn.take() {
-            if c.transaction_in_progress()
-                && let Err(e) = c.commit()
-            {
-                eprintln!("{e}");
-            }
-            if let Err(e) = c.close() {
-                eprintln!("{e}");
-            }
-        }
-    }
-
-    /// Acts on one input.
-    fn handle(&mut self, input: Input) -> Flow {
-        let ok = match input {
-            Input::Exit(code) => return Flow::Exit(code),
-            Input::Statement(s) => {
-                let ok = self.run_statement(&s);
-                self.last = Some(s);
-                ok
-            }
-            Input::Rerun => match self.last.clone() {
-                Some(s) => self.run_statement(&s),
-                None => true,
-            },
-            Input::Command(c) => self.command(c),
-        };
-        match (ok, self.exit_on_error) {
-            (false, Some(code)) => Flow::Exit(Some(code)),
-            _ => Flow::Continue(ok),
-        }
-    }
-
-    fn command(&mut self, c: Command) -> bool {
-        match c {
-            Command::Connect(l) => self.connect(l, false),
-            Command::Disconnect => {
-                let was = self.conn.is_some();
-                self.disconnect();
-                if was {
-                    println!("Disconnected.");
-                }
-                true
-            }
-            Command::ShowUser => {
-                match &self.conn {
-                    Some(_) => println!("USER is \"{}\"", self.user),
-                    None => println!("USER is \"\""),
-                }
-                true
-            }
-            Command::Set(SetOption::Feedback(on)) => {
-                self.display.feedback = on;
-                true
-            }
-            Command::Set(SetOption::Heading(on)) => {
-                self.display.heading = on;
-                true
-            }
-            Command::Set(SetOption::Pagesize(n)) => {
-                self.display.heading = n != 0;
-                true
-            }
-            Command::Set(SetOption::Ignored(_)) => true,
-            Command::Set(SetOption::Unknown(name)) => {
-                println!("SP2-0158: unknown SET option \"{name}\"");
-                true
-            }
-            Command::WheneverSqlError(code) => {
-                self.exit_on_error = code;
-                true
-            }
-            Command::Prompt(text) => {
-                println!("{text}");
-                true
-            }
-        }
-    }
-
-    /// Runs one statement and prints what SQL*Plus would. Returns false on error.
-    fn run_statement(&mut self, sql: &str) -> bool {
-        let Some(conn) = self.conn.as_mut() else {
-            println!("SP2-0640: Not connected");
+    /// Ends the session; like SQL*Plus (EXITCOMMIT ON) an open transaction is committed
+    /// unless `commit` is false. Returns whether there was one.
+    fn disconnect(&mut self, commit: bool) -> bool {
+        let Some(mut c) = self.conn.take() else {
             return false;
         };
-        let result = conn.query(sql);
-        let alive = conn.is_open();
-        let out = io::stdout();
-        let mut out = out.lock();
-        let ok = match result {
-            Ok(r) if !r.columns.is_empty() => {
-                let _ = write!(
-                    out,
-                    "{}",
-                    render_table_with(&r.columns, &r.rows, &self.display)
-                );
-                if self.display.feedback {
-                    let _ = writeln!(out);
-                }
-                true
+        if c.transaction_in_progress() {
+            let r = if commit { c.commit() } else { c.rollback() };
+            if let Err(e) = r {
+                println!("{e}");
             }
+        }
+        if let Err(e) = c.close() {
+            println!("{e}");
+        }
+        true
+    }
+
+    fn drop_connection(&mut self) {
+        self.disconnect(true);
+        self.lost = false;
+    }
+
+    fn disconnected_banner(&self) -> String {
+        format!(
+            "Disconnected from {}",
+            self.banner.as_deref().unwrap_or("Oracle")
+        )
+    }
+
+    /// Acts on one input; `Some(status)` ends orasql.
+    fn handle(&mut self, input: Input) -> Option<u8> {
+        match input {
+            Input::Run(sql) => self.run_statement(&sql),
+            Input::Print(text) => {
+                print!("{text}");
+                None
+            }
+            Input::Exit { code, commit } => {
+                let was = self.disconnect(commit);
+                if was && self.interactive {
+                    println!("{}", self.disconnected_banner());
+                }
+                Some(code.status(self.last_sqlcode))
+            }
+            Input::Command(c) => self.command(c),
+        }
+    }
+
+    fn command(&mut self, c: Command) -> Option<u8> {
+        match c {
+            Command::Connect(l) => {
+                self.connect(l, false);
+            }
+            Command::Disconnect => {
+                if self.disconnect(true) {
+                    println!("{}", self.disconnected_banner());
+                }
+                self.lost = false;
+            }
+            Command::Set(args) => {
+                for e in self.settings.set(&args) {
+                    println!("{e}");
+                }
+            }
+            Command::Show(what) => self.show(&what),
+            Command::Column(args) => print!("{}", self.settings.column(&args)),
+            Command::ClearColumns => {
+                self.settings.columns.clear();
+                println!("columns cleared");
+            }
+            Command::Describe(name) => return self.describe(&name),
+            Command::WheneverSqlError(a) => self.on_error = a,
+            Command::Prompt(text) => println!("{text}"),
+            Command::Script(path) => return self.script(&path),
+        }
+        None
+    }
+
+    fn show(&mut self, what: &str) {
+        let mut words = what.split_whitespace();
+        let first = words.next().unwrap_or("").to_ascii_uppercase();
+        if first == "USER" {
+            match &self.conn {
+                Some(_) => println!("USER is \"{}\"", self.user),
+                None => println!("USER is \"\""),
+            }
+        } else if first == "ALL" {
+            print!("{}", self.settings.show_all());
+            match &self.conn {
+                Some(_) => println!("USER is \"{}\"", self.user),
+                None => println!("USER is \"\""),
+            }
+        } else if first.len() >= 4 && "PARAMETERS".starts_with(first.as_str()) {
+            let filter = words.next().unwrap_or("").to_ascii_lowercase();
+            self.show_parameter(&filter);
+        } else if let Some(line) = self.settings.show_variable(&first) {
+            println!("{line}");
+        } else {
+            println!(
+                "{}",
+                sp2(158, &["SHOW", what.split_whitespace().next().unwrap_or("")])
+            );
+        }
+    }
+
+    /// `SHOW PARAMETER [name]`: V$PARAMETER rows whose name contains `filter`.
+    fn show_parameter(&mut self, filter: &str) {
+        let Some(conn) = self.conn.as_mut() else {
+            println!("{}", sp2(640, &[]));
+            return;
+        };
+        match conn.query("select name, type, value from v$parameter order by name") {
             Ok(r) => {
-                if self.display.feedback {
-                    let _ = writeln!(out, "\n{}\n", feedback(sql, r.row_count));
-                }
-                true
+                let rows: Vec<(String, String, String)> = r
+                    .rows
+                    .iter()
+                    .map(|row| {
+                        let cell =
+                            |i: usize| row.get(i).map(ToString::to_string).unwrap_or_default();
+                        (cell(0), cell(1), cell(2))
+                    })
+                    .filter(|(n, _, _)| n.to_ascii_lowercase().contains(filter))
+                    .collect();
+                print!("{}", render_parameters(&rows));
             }
+            Err(e) => self.print_error("", &e),
+        }
+    }
+
+    fn describe(&mut self, name: &str) -> Option<u8> {
+        let Some(conn) = self.conn.as_mut() else {
+            println!("{}", sp2(640, &[]));
+            return None;
+        };
+        let r = conn
+            .execute(&format!("select * from {name}"))
+            .map(|c| c.columns().to_vec());
+        match r {
+            Ok(columns) => print!("{}", render_describe(&columns)),
             Err(ClientError::Database {
-                message, offset, ..
+                code: 942 | 903, ..
             }) => {
-                let _ = writeln!(out, "{}", render_error(sql, offset, &message));
-                false
+                println!(
+                    "ERROR:\n{}\n",
+                    tns::error_text::ora_line_with(4043, &[name])
+                );
             }
             Err(e) => {
-                let _ = writeln!(out, "ERROR:\n{e}\n");
-                false
+                self.print_error("", &e);
+                return self.after_error(&e);
             }
-        };
-        if !alive {
-            // The session is gone (ORA-03113, killed, ...): later statements say so.
-            self.conn = None;
         }
-        ok
+        None
     }
+
+    /// `@file`: runs the file's lines as if typed.
+    fn script(&mut self, path: &str) -> Option<u8> {
+        let file = if Path::new(path).extension().is_some() {
+            path.to_string()
+        } else {
+            format!("{path}.sql")
+        };
+        let Ok(text) = std::fs::read_to_string(&file) else {
+            println!("{}", sp2(310, &[&file]));
+            return None;
+        };
+        let mut buffer = std::mem::take(&mut self.buffer);
+        let mut status = None;
+        for line in text.lines() {
+            for input in buffer.push_line(line) {
+                std::mem::swap(&mut buffer, &mut self.buffer);
+                status = self.handle(input);
+                std::mem::swap(&mut buffer, &mut self.buffer);
+                if status.is_some() {
+                    break;
+                }
+            }
+            if status.is_some() {
+                break;
+            }
+        }
+        buffer.abandon();
+        self.buffer = buffer;
+        status
+    }
+
+    /// Runs one statement and prints what SQL*Plus would.
+    fn run_statement(&mut self, sql: &str) -> Option<u8> {
+        let Some(conn) = self.conn.as_mut() else {
+            if self.lost {
+                // SQL*Plus keeps the dead session: its calls fail with ORA-03114.
+                let e = ClientError::NotConnected;
+                self.print_error("", &e);
+                return self.after_error(&e);
+            }
+            println!("{}", sp2(640, &[]));
+            return None;
+        };
+        conn.set_arraysize(self.settings.arraysize);
+        self.interrupt.arm(Some(conn.break_handle()));
+        let start = Instant::now();
+        let result = run_collect(conn, sql, &self.interrupt);
+        self.interrupt.disarm();
+        let took = start.elapsed();
+        let alive = conn.is_open();
+        let mut status = None;
+        match result {
+            Ok((columns, rows, _)) if !columns.is_empty() => {
+                print!("{}", render_table(&columns, &rows, &self.settings));
+            }
+            Ok((_, _, row_count)) => {
+                if self.settings.feedback.is_some() {
+                    println!("\n{}\n", feedback(sql, row_count));
+                }
+                let dml = matches!(classify(sql), StatementKind::Dml);
+                if self.settings.autocommit && dml && conn.transaction_in_progress() {
+                    match conn.commit() {
+                        Ok(()) => println!("Commit complete.\n"),
+                        Err(e) => println!("{e}"),
+                    }
+                }
+            }
+            Err(e) => {
+                self.print_error(sql, &e);
+                status = self.after_error(&e);
+            }
+        }
+        if self.settings.timing {
+            println!("{}", elapsed(took));
+        }
+        if !alive {
+            self.conn = None;
+            self.lost = true;
+        }
+        let _ = io::stdout().flush();
+        status
+    }
+
+    /// Prints an error as SQL*Plus does; a session that died gets the Process ID and
+    /// Session ID lines SQL*Plus 12c+ prints under ORA-03113 and ORA-00028.
+    fn print_error(&self, sql: &str, e: &ClientError) {
+        let mut text = match e {
+            ClientError::Database {
+                message, offset, ..
+            } => render_error(sql, *offset, message),
+            other => format!("ERROR:\n{other}\n"),
+        };
+        if matches!(e.code(), Some(28 | 3113)) {
+            if let Some(pid) = &self.server_pid {
+                text.push_str(&format!("Process ID: {pid}\n"));
+            }
+            text.push_str(&format!(
+                "Session ID: {} Serial number: {}\n",
+                self.session_id, self.serial_num
+            ));
+        }
+        println!("{text}\n");
+    }
+
+    /// WHENEVER SQLERROR after a failed statement.
+    fn after_error(&mut self, e: &ClientError) -> Option<u8> {
+        self.any_failed = true;
+        self.last_sqlcode = e.code().unwrap_or(1);
+        match self.on_error {
+            SqlErrorAction::Continue => None,
+            SqlErrorAction::Exit { code, commit } => {
+                let was = self.disconnect(commit);
+                if was && self.interactive {
+                    println!("{}", self.disconnected_banner());
+                }
+                Some(code.status(self.last_sqlcode))
+            }
+        }
+    }
+}
+
+/// The first column of the first row of `sql`, if it runs.
+fn first_value(c: &mut Connection, sql: &str) -> Option<String> {
+    let r = c.query(sql).ok()?;
+    let v = r.rows.first()?.first()?.to_string();
+    (!v.is_empty()).then_some(v)
+}
+
+type Collected = (Vec<client::Column>, Vec<Vec<client::Value>>, u64);
+
+/// Executes and fetches every row; a Ctrl-C between fetches ends the fetch with ORA-01013.
+fn run_collect(
+    conn: &mut Connection,
+    sql: &str,
+    interrupt: &Interrupt,
+) -> Result<Collected, ClientError> {
+    let mut cur = conn.execute(sql)?;
+    let columns = cur.columns().to_vec();
+    let mut rows = Vec::new();
+    for row in cur.by_ref() {
+        rows.push(row?);
+        if interrupt.pressed() {
+            return Err(ClientError::Database {
+                code: 1013,
+                message: tns::error_text::ora_line(1013),
+                offset: None,
+            });
+        }
+    }
+    let n = cur.row_count();
+    Ok((columns, rows, n))
 }
 
 /// Returns the exit status.
 fn run(args: &Args) -> Result<u8> {
     let interactive = args.command.is_none() && io::stdin().is_terminal() && !args.silent;
-    let logon = args.logon.as_deref().map(parse_logon).unwrap_or_default();
+    let logon_text = args.logon.join(" ");
+    let logon = parse_logon(&logon_text).map_err(|_| anyhow::anyhow!("{}", sp2(306, &[])))?;
+    let interrupt = Interrupt::default();
+    interrupt.install()?;
     let mut session = Session {
         conn: None,
+        lost: false,
         user: String::new(),
-        last: None,
+        banner: None,
+        server_pid: None,
+        session_id: 0,
+        serial_num: 0,
         interactive,
-        display: Display::default(),
-        exit_on_error: None,
+        settings: Settings::default(),
+        buffer: Buffer::new(),
+        on_error: SqlErrorAction::Continue,
+        last_sqlcode: 0,
+        any_failed: false,
+        interrupt,
     };
+    if interactive {
+        println!(
+            "\norasql: Release {} - Production on {}\n",
+            env!("CARGO_PKG_VERSION"),
+            client::tnsping::oracle_now()
+        );
+    }
     if !session.connect(logon, true) {
         return Ok(1);
     }
-    let flow = if let Some(sql) = &args.command {
-        run_lines(&mut session, sql.lines().map(|l| Ok(l.to_string())))?
+    let status = if let Some(sql) = &args.command {
+        let lines = sql.lines().map(|l| Ok(l.to_string()));
+        let status = run_lines(&mut session, lines, true)?;
+        status.unwrap_or(u8::from(session.any_failed))
     } else if interactive {
         run_interactive(&mut session)?
     } else {
         let stdin = io::stdin();
-        let lines = stdin.lock().lines().map(|l| l.context("reading stdin"));
-        run_lines(&mut session, lines)?
+        let lines = stdin.lock().lines().map(|l| l.map_err(anyhow::Error::from));
+        run_lines(&mut session, lines, false)?.unwrap_or(0)
     };
-    session.disconnect();
-    Ok(flow)
+    session.disconnect(true);
+    Ok(status)
 }
 
-/// Feeds lines to the session; the exit status is the one `EXIT n`/`WHENEVER` chose, else
-/// 1 when any statement failed.
-fn run_lines(session: &mut Session, lines: impl Iterator<Item = Result<String>>) -> Result<u8> {
-    let mut splitter = Splitter::new();
-    let mut ok = true;
-    let status = |code: Option<i32>, ok: bool| match code {
-        Some(c) => u8::try_from(c.clamp(0, 255)).unwrap_or(1),
-        None => u8::from(!ok),
-    };
+/// Feeds lines to the session; `Some(status)` when EXIT or WHENEVER ended it.
+fn run_lines(
+    session: &mut Session,
+    lines: impl Iterator<Item = Result<String>>,
+    run_unterminated: bool,
+) -> Result<Option<u8>> {
     for line in lines {
         let line = line?;
-        for input in splitter.push_line(&line) {
-            match session.handle(input) {
-                Flow::Exit(code) => return Ok(status(code, ok)),
-                Flow::Continue(r) => ok &= r,
+        let inputs = session.buffer.push_line(&line);
+        for input in inputs {
+            if let Some(status) = session.handle(input) {
+                return Ok(Some(status));
             }
         }
     }
-    if let Some(input) = splitter.finish() {
-        match session.handle(input) {
-            Flow::Exit(code) => return Ok(status(code, ok)),
-            Flow::Continue(r) => ok &= r,
+    for input in session.buffer.finish(run_unterminated) {
+        if let Some(status) = session.handle(input) {
+            return Ok(Some(status));
         }
     }
-    Ok(status(None, ok))
+    Ok(None)
 }
 
 fn history_path() -> Option<std::path::PathBuf> {
@@ -369,33 +644,33 @@ fn run_interactive(session: &mut Session) -> Result<u8> {
     if let Some(h) = &hist {
         let _ = ed.load_history(h);
     }
-    let mut splitter = Splitter::new();
-    let mut status = 0;
-    'outer: loop {
-        let prompt = if splitter.in_statement() {
-            format!("{:>3}  ", splitter.lines() + 1)
-        } else {
-            "SQL> ".to_string()
-        };
+    let status = 'outer: loop {
+        let prompt = session.buffer.prompt();
         let line = match ed.readline(&prompt) {
             Ok(l) => l,
             Err(rustyline::error::ReadlineError::Interrupted) => {
-                splitter = Splitter::new();
+                session.buffer.abandon();
                 continue;
             }
-            Err(rustyline::error::ReadlineError::Eof) => break,
+            Err(rustyline::error::ReadlineError::Eof) => {
+                println!();
+                let was = session.disconnect(true);
+                if was {
+                    println!("{}", session.disconnected_banner());
+                }
+                break 0;
+            }
             Err(e) => return Err(e.into()),
         };
         if !line.trim().is_empty() {
             let _ = ed.add_history_entry(line.as_str());
         }
-        for input in splitter.push_line(&line) {
-            if let Flow::Exit(code) = session.handle(input) {
-                status = code.map_or(0, |c| u8::try_from(c.clamp(0, 255)).unwrap_or(1));
-                break 'outer;
+        for input in session.buffer.push_line(&line) {
+            if let Some(status) = session.handle(input) {
+                break 'outer status;
             }
         }
-    }
+    };
     if let Some(h) = &hist {
         let _ = ed.save_history(h);
     }

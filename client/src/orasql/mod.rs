@@ -1,0 +1,30 @@
+//! The parts of `orasql` (the SQL*Plus of this project) that need no server, so that they
+//! are unit-tested line by line against what SQL*Plus 19c prints:
+//!
+//! - [`logon`]: `user/password@identifier [AS SYSDBA|SYSOPER]`, as on SQL*Plus's command
+//!   line and in `CONNECT`;
+//! - [`buffer`]: SQL*Plus's input rules: the SQL buffer (`;` runs, a blank line or `.` ends
+//!   it, `/` and `RUN` run it, `LIST`, `APPEND`, `CHANGE`, `DEL`, `INPUT`), PL/SQL blocks
+//!   that end only at `/` or `.`, which first words are SQL*Plus commands, and the SP2
+//!   messages for those that are neither;
+//! - [`settings`]: `SET`, `SHOW` and `COLUMN`, with SQL*Plus's defaults and texts;
+//! - [`render`]: result sets as SQL*Plus lays them out (heading as wide as the column's data
+//!   type, pages of PAGESIZE lines, NUMWIDTH, `n rows selected.` from FEEDBACK rows on),
+//!   DESCRIBE, SHOW PARAMETER, the feedback of other statements and error reports.
+//!
+//! The binary (`src/bin/orasql.rs`) is the loop around them: terminal, connection, Ctrl-C.
+
+pub mod buffer;
+pub mod logon;
+pub mod render;
+pub mod settings;
+
+pub use buffer::{Buffer, Command, ExitCode, Input, SqlErrorAction};
+pub use logon::{Logon, parse_logon};
+pub use render::{feedback, render_error, render_table};
+pub use settings::Settings;
+
+/// `SP2-nnnn: text`: SQL*Plus's own messages, from the one table of message texts.
+pub fn sp2(code: u32, args: &[&str]) -> String {
+    tns::error_text::Facility::Sp2.line_with(code, args)
+}

@@ -1,0 +1,546 @@
+//! Result sets and messages laid out as SQL*Plus lays them out.
+//!
+//! A column is as wide as its data type: a NUMBER column NUMWIDTH (10) characters or its
+//! heading if longer, right-aligned; a character column its declared length (`DUMMY`, a
+//! VARCHAR2(1), is headed `D/-`), its heading cut to that width; `COLUMN ... FORMAT An`
+//! overrides both, and longer text wraps inside the column. A page (PAGESIZE lines,
+//! default 14) starts with a blank line and the heading; `n rows selected.` follows from
+//! FEEDBACK rows on (default 6), `no rows selected` always.
+
+use std::fmt::Write as _;
+use std::time::Duration;
+
+use super::settings::{Format, Settings};
+use crate::connection::Column;
+use crate::wire::Value;
+
+/// How one column is printed.
+struct Layout {
+    width: usize,
+    numeric: bool,
+    heading: Vec<String>,
+    mask: Option<String>,
+}
+
+fn is_numeric(c: &Column) -> bool {
+    c.type_name == "NUMBER" || c.type_name.starts_with("BINARY_")
+}
+
+fn layout(c: &Column, cells: &[Vec<String>], i: usize, s: &Settings) -> Layout {
+    let def = s.columns.get(&c.name.to_ascii_uppercase());
+    let heading_text = def
+        .and_then(|d| d.heading.clone())
+        .unwrap_or_else(|| c.name.clone());
+    let heading: Vec<String> = heading_text.split('|').map(str::to_string).collect();
+    let heading_width = heading.iter().map(|h| h.chars().count()).max().unwrap_or(0);
+    let data_width = cells
+        .iter()
+        .filter_map(|r| r.get(i))
+        .map(|v| v.chars().count())
+        .max()
+        .unwrap_or(0);
+    let numeric = is_numeric(c);
+    let (width, mask) = match def.and_then(|d| d.format.clone()) {
+        Some(Format::Text(n)) => (n as usize, None),
+        Some(Format::Number(m)) => ((m.len() + 1).max(heading_width), Some(m)),
+        None if numeric => (
+            (s.numwidth as usize).max(heading_width).max(data_width),
+            None,
+        ),
+        None => {
+            let declared = match c.type_name {
+                "VARCHAR2" | "CHAR" | "NVARCHAR2" | "NCHAR" => c.max_size as usize,
+                "RAW" => 2 * c.max_size as usize,
+                _ => 0,
+            };
+            let w = if declared > 0 { declared } else { data_width };
+            (w.max(1), None)
+        }
+    };
+    let heading = heading
+        .into_iter()
+        .map(|h| h.chars().take(width).collect())
+        .collect();
+    Layout {
+        width,
+        numeric,
+        heading,
+        mask,
+    }
+}
+
+/// A number through a `999.99` mask: `#`s when it does not fit.
+fn apply_mask(v: &str, mask: &str, width: usize) -> String {
+    let decimals = mask.split_once('.').map_or(0, |(_, d)| d.len());
+    let Ok(x) = v.parse::<f64>() else {
+        return v.to_string();
+    };
+    let mut s = format!("{x:.decimals$}");
+    if mask.contains(',') {
+        let (int, frac) = s.split_once('.').map_or((s.as_str(), ""), |(a, b)| (a, b));
+        let (sign, digits) = int.strip_prefix('-').map_or(("", int), |d| ("-", d));
+        let mut grouped = String::new();
+        for (k, ch) in digits.chars().enumerate() {
+            if k > 0 && (digits.len() - k) % 3 == 0 {
+                grouped.push(',');
+            }
+            grouped.push(ch);
+        }
+        s = if frac.is_empty() {
+            format!("{sign}{grouped}")
+        } else {
+            format!("{sign}{grouped}.{frac}")
+        };
+    }
+    if s.len() > width || s.trim_start_matches('-').len() > mask.len() {
+        "#".repeat(width)
+    } else {
+        s
+    }
+}
+
+/// Splits text into pieces of at most `width` characters (WRAPPED).
+fn wrap(v: &str, width: usize) -> Vec<String> {
+    if v.chars().count() <= width || width == 0 {
+        return vec![v.to_string()];
+    }
+    let chars: Vec<char> = v.chars().collect();
+    chars.chunks(width).map(|c| c.iter().collect()).collect()
+}
+
+fn join_line(parts: &[String]) -> String {
+    let mut line = parts.join(" ");
+    line.truncate(line.trim_end().len());
+    line
+}
+
+/// A query's rows as SQL*Plus prints them, feedback line included.
+pub fn render_table(columns: &[Column], rows: &[Vec<Value>], s: &Settings) -> String {
+    let mut out = String::new();
+    if rows.is_empty() {
+        if s.feedback.is_some() {
+            out.push_str("\nno rows selected\n\n");
+        }
+        return out;
+    }
+    let cells: Vec<Vec<String>> = rows
+        .iter()
+        .map(|r| {
+            r.iter()
+                .map(|v| match v {
+                    Value::Null => s.null_text.clone(),
+                    v => v.to_string(),
+                })
+                .collect()
+        })
+        .collect();
+    let layouts: Vec<Layout> = columns
+        .iter()
+        .enumerate()
+        .map(|(i, c)| layout(c, &cells, i, s))
+        .collect();
+    let heading_lines = layouts.iter().map(|l| l.heading.len()).max().unwrap_or(1);
+    let mut heading = String::new();
+    if s.heading {
+        for k in 0..heading_lines {
+            let parts: Vec<String> = layouts
+                .iter()
+                .map(|l| {
+                    let h = l.heading.get(k).map_or("", String::as_str);
+                    let w = l.width;
+                    if l.numeric {
+                        format!("{h:>w$}")
+                    } else {
+                        format!("{h:<w$}")
+                    }
+                })
+                .collect();
+            heading.push_str(&join_line(&parts));
+            heading.push('\n');
+        }
+        let dashes: Vec<String> = layouts.iter().map(|l| "-".repeat(l.width)).collect();
+        heading.push_str(&dashes.join(" "));
+        heading.push('\n');
+    }
+    let per_page = if s.pagesize == 0 {
+        usize::MAX
+    } else {
+        let used = 1 + if s.heading { heading_lines + 1 } else { 0 };
+        (s.pagesize as usize).saturating_sub(used).max(1)
+    };
+    for (n, row) in cells.iter().enumerate() {
+        if s.pagesize > 0 && n % per_page == 0 {
+            out.push('\n');
+            out.push_str(&heading);
+        }
+        let pieces: Vec<Vec<String>> = row
+            .iter()
+            .zip(&layouts)
+            .map(|(v, l)| match &l.mask {
+                Some(m) if !v.is_empty() => vec![apply_mask(v, m, l.width)],
+                _ if l.numeric => vec![v.clone()],
+                _ => wrap(v, l.width),
+            })
+            .collect();
+        let lines = pieces.iter().map(Vec::len).max().unwrap_or(1);
+        for k in 0..lines {
+            let parts: Vec<String> = pieces
+                .iter()
+                .zip(&layouts)
+                .map(|(p, l)| {
+                    let v = p.get(k).map_or("", String::as_str);
+                    let w = l.width;
+                    if l.numeric {
+                        format!("{v:>w$}")
+                    } else {
+                        format!("{v:<w$}")
+                    }
+                })
+                .collect();
+            out.push_str(&join_line(&parts));
+            out.push('\n');
+        }
+    }
+    if s.pagesize > 0 {
+        out.push('\n');
+    }
+    let n = rows.len();
+    if s.feedback.is_some_and(|f| n as u64 >= u64::from(f)) {
+        let _ = writeln!(
+            out,
+            "{n} {} selected.\n",
+            if n == 1 { "row" } else { "rows" }
+        );
+    }
+    out
+}
+
+/// The type as DESCRIBE prints it (`VARCHAR2(30)`, `NUMBER(5,2)`, `DATE`).
+fn describe_type(c: &Column) -> String {
+    match c.type_name {
+        "VARCHAR2" | "CHAR" | "NVARCHAR2" | "NCHAR" | "RAW" => {
+            format!("{}({})", c.type_name, c.max_size)
+        }
+        "NUMBER" => match (c.precision, c.scale) {
+            (p, s) if p > 0 && s > 0 => format!("NUMBER({p},{s})"),
+            (p, 0) if p > 0 => format!("NUMBER({p})"),
+            _ => "NUMBER".to_string(),
+        },
+        "TIMESTAMP" | "TIMESTAMP WITH TIME ZONE" | "TIMESTAMP WITH LOCAL TIME ZONE" => {
+            let p = if c.scale > 0 { c.scale } else { 6 };
+            format!(
+                "TIMESTAMP({p}){}",
+                c.type_name.strip_prefix("TIMESTAMP").unwrap_or("")
+            )
+        }
+        other => other.to_string(),
+    }
+}
+
+/// `DESCRIBE`: one line per column, Name / Null? / Type.
+pub fn render_describe(columns: &[Column]) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, " {:<41} {:<8} Type", "Name", "Null?");
+    let _ = writeln!(
+        out,
+        " {} {} {}",
+        "-".repeat(41),
+        "-".repeat(8),
+        "-".repeat(28)
+    );
+    for c in columns {
+        let null = if c.nullable { "" } else { "NOT NULL" };
+        let line = format!(" {:<41} {:<8} {}", c.name, null, describe_type(c));
+        let _ = writeln!(out, "{}", line.trim_end());
+    }
+    out.push('\n');
+    out
+}
+
+/// V$PARAMETER.TYPE as SHOW PARAMETER names it.
+fn parameter_type(t: &str) -> &'static str {
+    match t {
+        "1" => "boolean",
+        "2" => "string",
+        "3" => "integer",
+        "4" => "file",
+        "5" => "number",
+        "6" => "big integer",
+        _ => "",
+    }
+}
+
+/// `SHOW PARAMETER`: rows of (NAME, TYPE, VALUE) from V$PARAMETER, already filtered.
+pub fn render_parameters(rows: &[(String, String, String)]) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "\n{:<36} {:<11} VALUE", "NAME", "TYPE");
+    let _ = writeln!(
+        out,
+        "{} {} {}",
+        "-".repeat(36),
+        "-".repeat(11),
+        "-".repeat(30)
+    );
+    for (name, ty, value) in rows {
+        let pieces = wrap(value, 30);
+        for (k, piece) in pieces.iter().enumerate() {
+            let line = if k == 0 {
+                format!("{name:<36} {:<11} {piece}", parameter_type(ty))
+            } else {
+                format!("{:<36} {:<11} {piece}", "", "")
+            };
+            let _ = writeln!(out, "{}", line.trim_end());
+        }
+    }
+    out
+}
+
+/// `Elapsed: hh:mi:ss.cc` (SET TIMING ON).
+pub fn elapsed(d: Duration) -> String {
+    let cs = d.as_millis() / 10;
+    let (h, rem) = (cs / 360_000, cs % 360_000);
+    let (m, rem) = (rem / 6000, rem % 6000);
+    let (sec, cc) = (rem / 100, rem % 100);
+    format!("Elapsed: {h:02}:{m:02}:{sec:02}.{cc:02}")
+}
+
+/// SQL*Plus's feedback for a statement that returns no rows.
+pub fn feedback(sql: &str, row_count: u64) -> String {
+    let words: Vec<String> = sql
+        .split_whitespace()
+        .take(4)
+        .map(str::to_ascii_uppercase)
+        .collect();
+    let w = |i: usize| words.get(i).map(String::as_str).unwrap_or("");
+    let rows = |verb: &str| {
+        format!(
+            "{row_count} {} {verb}.",
+            if row_count == 1 { "row" } else { "rows" }
+        )
+    };
+    match w(0) {
+        "INSERT" => rows("created"),
+        "UPDATE" => rows("updated"),
+        "DELETE" => rows("deleted"),
+        "MERGE" => rows("merged"),
+        "COMMIT" => "Commit complete.".to_string(),
+        "ROLLBACK" => "Rollback complete.".to_string(),
+        "BEGIN" | "DECLARE" | "CALL" => "PL/SQL procedure successfully completed.".to_string(),
+        "CREATE" | "DROP" | "ALTER" | "TRUNCATE" => {
+            let verb = match w(0) {
+                "CREATE" => "created",
+                "DROP" => "dropped",
+                "ALTER" => "altered",
+                _ => "truncated",
+            };
+            let mut obj = if w(1) == "OR" { w(3) } else { w(1) }.to_string();
+            if obj == "GLOBAL" || obj == "UNIQUE" || obj == "PUBLIC" {
+                obj = w(2).to_string();
+            }
+            if w(0) == "ALTER" && obj == "SESSION" {
+                return "Session altered.".to_string();
+            }
+            if w(0) == "ALTER" && obj == "SYSTEM" {
+                return "System altered.".to_string();
+            }
+            let mut name = obj.to_ascii_lowercase();
+            if let Some(f) = name.get_mut(0..1) {
+                f.make_ascii_uppercase();
+            }
+            format!("{name} {verb}.")
+        }
+        "GRANT" => "Grant succeeded.".to_string(),
+        "REVOKE" => "Revoke succeeded.".to_string(),
+        _ => "Statement processed.".to_string(),
+    }
+}
+
+/// SQL*Plus's error report: the offending line with a `*` under the error position (when
+/// the server gave one), `ERROR at line n:`, then the ORA message.
+pub fn render_error(sql: &str, offset: Option<u32>, message: &str) -> String {
+    let mut out = String::new();
+    let pos = offset.map(|o| o as usize).filter(|&o| o <= sql.len());
+    match pos {
+        Some(o) if sql.is_char_boundary(o) => {
+            let before = &sql[..o];
+            let line_no = before.matches('\n').count() + 1;
+            let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+            let line_end = sql[line_start..]
+                .find('\n')
+                .map_or(sql.len(), |i| line_start + i);
+            let col = sql[line_start..o].chars().count();
+            let _ = writeln!(out, "{}", &sql[line_start..line_end]);
+            let _ = writeln!(out, "{}*", " ".repeat(col));
+            let _ = writeln!(out, "ERROR at line {line_no}:");
+        }
+        _ => out.push_str("ERROR:\n"),
+    }
+    let _ = writeln!(out, "{message}");
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tns::ttc::types::Decimal;
+
+    fn col(name: &str, ty: &'static str, size: u32) -> Column {
+        Column {
+            name: name.into(),
+            ora_type: 0,
+            type_name: ty,
+            precision: 0,
+            scale: 0,
+            max_size: size,
+            nullable: true,
+        }
+    }
+
+    fn num(s: &str) -> Value {
+        Value::Number(Decimal::parse(s).unwrap())
+    }
+
+    #[test]
+    fn dual_is_headed_d_and_one_row_has_no_feedback() {
+        let t = render_table(
+            &[col("DUMMY", "VARCHAR2", 1)],
+            &[vec![Value::Text("X".into())]],
+            &Settings::default(),
+        );
+        assert_eq!(t, "\nD\n-\nX\n\n");
+    }
+
+    #[test]
+    fn numbers_right_aligned_in_numwidth_and_text_in_its_declared_width() {
+        let t = render_table(
+            &[
+                col("1", "NUMBER", 0),
+                col("GREETING", "CHAR", 5),
+                col("NAME", "VARCHAR2", 12),
+            ],
+            &[
+                vec![num("1"), Value::Text("hello".into()), Value::Null],
+                vec![
+                    num("1234.5"),
+                    Value::Text("hello".into()),
+                    Value::Text("a".into()),
+                ],
+            ],
+            &Settings::default(),
+        );
+        let want = "\n         1 GREET NAME\n---------- ----- ------------\n         1 hello\n    1234.5 hello a\n\n";
+        assert_eq!(t, want);
+    }
+
+    #[test]
+    fn feedback_from_six_rows_and_pages_of_fourteen_lines() {
+        let rows: Vec<Vec<Value>> = (1..=12).map(|i| vec![num(&i.to_string())]).collect();
+        let t = render_table(&[col("LEVEL", "NUMBER", 0)], &rows, &Settings::default());
+        // 14 lines a page: blank, heading, dashes and 11 rows; then the heading again.
+        let head = "\n     LEVEL\n----------\n";
+        assert!(t.starts_with(head), "{t}");
+        assert_eq!(t.matches("     LEVEL\n").count(), 2, "{t}");
+        assert!(
+            t.contains("        11\n\n     LEVEL\n----------\n        12\n"),
+            "{t}"
+        );
+        assert!(t.ends_with("        12\n\n12 rows selected.\n\n"), "{t}");
+        let five: Vec<Vec<Value>> = rows[..5].to_vec();
+        let t = render_table(&[col("LEVEL", "NUMBER", 0)], &five, &Settings::default());
+        assert!(!t.contains("selected"), "{t}");
+        assert_eq!(
+            render_table(&[col("X", "NUMBER", 0)], &[], &Settings::default()),
+            "\nno rows selected\n\n"
+        );
+        let mut quiet = Settings::default();
+        quiet.set("pagesize 0 feedback off");
+        assert_eq!(
+            render_table(&[col("X", "NUMBER", 0)], &[vec![num("7")]], &quiet),
+            "         7\n"
+        );
+        assert_eq!(render_table(&[col("X", "NUMBER", 0)], &[], &quiet), "");
+    }
+
+    #[test]
+    fn column_format_heading_numwidth_and_null() {
+        let mut s = Settings::default();
+        s.column("program format a10 heading 'Prog|Name'");
+        s.set("numwidth 4 null -");
+        let t = render_table(
+            &[col("PROGRAM", "VARCHAR2", 48), col("SID", "NUMBER", 0)],
+            &[vec![
+                Value::Text("a-very-long-program-name".into()),
+                Value::Null,
+            ]],
+            &s,
+        );
+        assert_eq!(
+            t,
+            "\nProg        SID\nName\n---------- ----\na-very-lon    -\ng-program-\nname\n\n"
+        );
+        s.column("sid format 9,999.9");
+        let t = render_table(&[col("SID", "NUMBER", 0)], &[vec![num("1234.56")]], &s);
+        assert_eq!(t, "\n     SID\n--------\n 1,234.6\n\n");
+    }
+
+    #[test]
+    fn describe_lists_name_null_and_type() {
+        let mut sid = col("SID", "NUMBER", 0);
+        sid.nullable = false;
+        let d = render_describe(&[col("PROGRAM", "VARCHAR2", 48), sid]);
+        assert_eq!(
+            d,
+            " Name                                      Null?    Type\n \
+             ----------------------------------------- -------- ----------------------------\n \
+             PROGRAM                                            VARCHAR2(48)\n \
+             SID                                       NOT NULL NUMBER\n\n"
+        );
+    }
+
+    #[test]
+    fn show_parameter_and_timing() {
+        let p = render_parameters(&[("processes".into(), "3".into(), "300".into())]);
+        assert_eq!(
+            p,
+            "\nNAME                                 TYPE        VALUE\n\
+             ------------------------------------ ----------- ------------------------------\n\
+             processes                            integer     300\n"
+        );
+        assert_eq!(elapsed(Duration::from_millis(12)), "Elapsed: 00:00:00.01");
+        assert_eq!(
+            elapsed(Duration::from_millis(3_723_450)),
+            "Elapsed: 01:02:03.45"
+        );
+    }
+
+    #[test]
+    fn feedback_lines() {
+        assert_eq!(feedback("insert into t values (1)", 1), "1 row created.");
+        assert_eq!(feedback("delete from t", 3), "3 rows deleted.");
+        assert_eq!(feedback("create table t (x number)", 0), "Table created.");
+        assert_eq!(feedback("commit", 0), "Commit complete.");
+        assert_eq!(
+            feedback("BEGIN DBMS_SESSION.SLEEP(1); END;", 0),
+            "PL/SQL procedure successfully completed."
+        );
+    }
+
+    #[test]
+    fn error_rendering_points_at_offset() {
+        let e = render_error(
+            "select * from nosuch",
+            Some(14),
+            "ORA-00942: table or view does not exist",
+        );
+        assert_eq!(
+            e,
+            "select * from nosuch\n              *\nERROR at line 1:\nORA-00942: table or view does not exist\n"
+        );
+        let e = render_error("select 1\nfrom nosuch", Some(14), "ORA-00942: x");
+        assert_eq!(e, "from nosuch\n     *\nERROR at line 2:\nORA-00942: x\n");
+        assert_eq!(
+            render_error("x", None, "ORA-01017: y"),
+            "ERROR:\nORA-01017: y\n"
+        );
+    }
+}

@@ -1,0 +1,431 @@
+//! `SET`, `SHOW` and `COLUMN`: SQL*Plus's system variables with its defaults (FEEDBACK ON
+//! for 6 or more rows, PAGESIZE 14, LINESIZE 80, NUMWIDTH 10, ...), the texts `SHOW` prints
+//! for them, and the per-column FORMAT/HEADING of `COLUMN`.
+
+use std::collections::BTreeMap;
+
+use super::sp2;
+
+/// What `SET` changed, read by the renderer and the session loop.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Settings {
+    /// ARRAYSIZE (rows per fetch).
+    pub arraysize: u32,
+    /// AUTOCOMMIT: commit after each DML statement.
+    pub autocommit: bool,
+    /// ECHO.
+    pub echo: bool,
+    /// FEEDBACK: `n rows selected.` from this many rows on; `None` is OFF.
+    pub feedback: Option<u32>,
+    /// HEADING.
+    pub heading: bool,
+    /// LINESIZE.
+    pub linesize: u32,
+    /// NULL: the text shown for a null value.
+    pub null_text: String,
+    /// NUMWIDTH: the default width of NUMBER columns.
+    pub numwidth: u32,
+    /// PAGESIZE: lines per page (0: no headings, no page breaks).
+    pub pagesize: u32,
+    /// SERVEROUTPUT.
+    pub serveroutput: bool,
+    /// TIMING: `Elapsed: hh:mi:ss.cc` after each statement.
+    pub timing: bool,
+    /// VERIFY.
+    pub verify: bool,
+    /// COLUMN definitions, by upper-case column name.
+    pub columns: BTreeMap<String, ColumnFormat>,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            arraysize: 15,
+            autocommit: false,
+            echo: false,
+            feedback: Some(6),
+            heading: true,
+            linesize: 80,
+            null_text: String::new(),
+            numwidth: 10,
+            pagesize: 14,
+            serveroutput: false,
+            timing: false,
+            verify: true,
+            columns: BTreeMap::new(),
+        }
+    }
+}
+
+/// `COLUMN name FORMAT ... HEADING ...`.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ColumnFormat {
+    /// `FORMAT An` (text width) or a number mask such as `999.99`.
+    pub format: Option<Format>,
+    /// `HEADING 'text'` (`|` starts a new heading line).
+    pub heading: Option<String>,
+}
+
+/// A COLUMN FORMAT.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Format {
+    /// `An`: text in n characters, wrapped.
+    Text(u32),
+    /// A number mask of `9`, `0`, `.` and `,` (as written).
+    Number(String),
+}
+
+/// The SET variables: name, shortest abbreviation.
+const VARIABLES: &[(&str, usize)] = &[
+    ("ARRAYSIZE", 5),
+    ("AUTOCOMMIT", 4),
+    ("ECHO", 4),
+    ("FEEDBACK", 4),
+    ("HEADING", 3),
+    ("LINESIZE", 3),
+    ("NULL", 4),
+    ("NUMWIDTH", 3),
+    ("PAGESIZE", 5),
+    ("SERVEROUTPUT", 9),
+    ("TIMING", 4),
+    ("VERIFY", 3),
+];
+
+fn variable(word: &str) -> Option<&'static str> {
+    let w = word.to_ascii_uppercase();
+    VARIABLES
+        .iter()
+        .find(|(full, min)| w.len() >= *min && full.starts_with(w.as_str()))
+        .map(|(full, _)| *full)
+}
+
+fn on_off(v: &str) -> Option<bool> {
+    match v.to_ascii_uppercase().as_str() {
+        "ON" => Some(true),
+        "OFF" => Some(false),
+        _ => None,
+    }
+}
+
+fn unquote(v: &str) -> &str {
+    let v = v.trim();
+    for q in ['"', '\''] {
+        if let Some(s) = v.strip_prefix(q).and_then(|s| s.strip_suffix(q)) {
+            return s;
+        }
+    }
+    v
+}
+
+impl Settings {
+    /// `SET name value [name value ...]`; returns the SP2 messages of what it refused.
+    pub fn set(&mut self, args: &str) -> Vec<String> {
+        let mut errors = Vec::new();
+        let words: Vec<&str> = args.split_whitespace().collect();
+        let mut i = 0;
+        if words.is_empty() {
+            return vec![sp2(158, &["SET", ""])];
+        }
+        while i < words.len() {
+            let name = words[i];
+            let Some(var) = variable(name) else {
+                errors.push(sp2(158, &["SET", name]));
+                break;
+            };
+            let value = words.get(i + 1).copied().unwrap_or("");
+            i += 2;
+            let lower = var.to_ascii_lowercase();
+            let number = |lo: u32, hi: u32| -> Result<u32, String> {
+                match value.parse::<u32>() {
+                    Ok(n) if n >= lo && n <= hi => Ok(n),
+                    Ok(n) => Err(sp2(
+                        267,
+                        &[&lower, &n.to_string(), &lo.to_string(), &hi.to_string()],
+                    )),
+                    Err(_) => Err(sp2(268, &[&lower])),
+                }
+            };
+            let flag = || on_off(value).ok_or_else(|| sp2(265, &[&lower]));
+            let r: Result<(), String> = match var {
+                "ARRAYSIZE" => number(1, 5000).map(|n| self.arraysize = n),
+                "AUTOCOMMIT" => match value.to_ascii_uppercase().as_str() {
+                    "ON" | "IMMEDIATE" => {
+                        self.autocommit = true;
+                        Ok(())
+                    }
+                    "OFF" => {
+                        self.autocommit = false;
+                        Ok(())
+                    }
+                    _ => Err(sp2(265, &[&lower])),
+                },
+                "ECHO" => flag().map(|b| self.echo = b),
+                "FEEDBACK" => match on_off(value) {
+                    Some(true) => {
+                        self.feedback = Some(6);
+                        Ok(())
+                    }
+                    Some(false) => {
+                        self.feedback = None;
+                        Ok(())
+                    }
+                    None => number(0, 50000).map(|n| {
+                        self.feedback = (n > 0).then_some(n);
+                    }),
+                },
+                "HEADING" => flag().map(|b| self.heading = b),
+                "LINESIZE" => number(1, 32767).map(|n| self.linesize = n),
+                "NULL" => {
+                    // The value is the rest of the line (it may hold blanks when quoted).
+                    let rest = words[(i - 1).min(words.len())..].join(" ");
+                    let rest = rest.as_str();
+                    self.null_text = if rest.eq_ignore_ascii_case("off") {
+                        String::new()
+                    } else {
+                        unquote(rest).to_string()
+                    };
+                    i = words.len();
+                    Ok(())
+                }
+                "NUMWIDTH" => number(2, 50).map(|n| self.numwidth = n),
+                "PAGESIZE" => number(0, 50000).map(|n| self.pagesize = n),
+                "SERVEROUTPUT" => flag().map(|b| {
+                    self.serveroutput = b;
+                    // SIZE n / FORMAT ... may follow; they are accepted.
+                    i = words.len();
+                }),
+                "TIMING" => flag().map(|b| self.timing = b),
+                "VERIFY" => flag().map(|b| self.verify = b),
+                _ => Ok(()),
+            };
+            if let Err(e) = r {
+                errors.push(e);
+                break;
+            }
+        }
+        errors
+    }
+
+    /// The line `SHOW var` prints for a SET variable (`None`: not one).
+    pub fn show_variable(&self, name: &str) -> Option<String> {
+        let on = |b: bool| if b { "ON" } else { "OFF" };
+        Some(match variable(name)? {
+            "ARRAYSIZE" => format!("arraysize {}", self.arraysize),
+            "AUTOCOMMIT" => format!(
+                "autocommit {}",
+                if self.autocommit { "IMMEDIATE" } else { "OFF" }
+            ),
+            "ECHO" => format!("echo {}", on(self.echo)),
+            "FEEDBACK" => match self.feedback {
+                Some(n) => format!("FEEDBACK ON for {n} or more rows"),
+                None => "feedback OFF".to_string(),
+            },
+            "HEADING" => format!("heading {}", on(self.heading)),
+            "LINESIZE" => format!("linesize {}", self.linesize),
+            "NULL" => format!("null \"{}\"", self.null_text),
+            "NUMWIDTH" => format!("numwidth {}", self.numwidth),
+            "PAGESIZE" => format!("pagesize {}", self.pagesize),
+            "SERVEROUTPUT" => format!("serveroutput {}", on(self.serveroutput)),
+            "TIMING" => format!("timing {}", on(self.timing)),
+            "VERIFY" => format!("verify {}", on(self.verify)),
+            _ => return None,
+        })
+    }
+
+    /// `SHOW ALL`: every variable, in SQL*Plus's alphabetical order.
+    pub fn show_all(&self) -> String {
+        let mut out = String::new();
+        for (name, _) in VARIABLES {
+            if let Some(line) = self.show_variable(name) {
+                out.push_str(&line);
+                out.push('\n');
+            }
+        }
+        out
+    }
+
+    /// `COLUMN ...`: defines, lists or clears a column's format. Returns what to print.
+    pub fn column(&mut self, args: &str) -> String {
+        let (name, rest) = match args.trim().split_once(char::is_whitespace) {
+            Some((n, r)) => (n, r.trim()),
+            None => (args.trim(), ""),
+        };
+        if name.is_empty() {
+            let mut out = String::new();
+            for (n, c) in &self.columns {
+                out.push_str(&column_listing(n, c));
+                out.push('\n');
+            }
+            return out;
+        }
+        let key = unquote(name).to_ascii_uppercase();
+        if rest.is_empty() {
+            return match self.columns.get(&key) {
+                Some(c) => column_listing(name, c),
+                None => format!("{}\n", sp2(46, &[name])),
+            };
+        }
+        let mut def = self.columns.get(&key).cloned().unwrap_or_default();
+        let mut words = Tokens::new(rest);
+        while let Some(w) = words.next_word() {
+            let u = w.to_ascii_uppercase();
+            if u.len() >= 3 && "FORMAT".starts_with(u.as_str()) {
+                let Some(f) = words.next_word() else {
+                    return format!("{}\n", sp2(246, &[""]));
+                };
+                match parse_format(&f) {
+                    Some(fmt) => def.format = Some(fmt),
+                    None => return format!("{}\n", sp2(246, &[&f])),
+                }
+            } else if u.len() >= 3 && "HEADING".starts_with(u.as_str()) {
+                def.heading = words.next_word();
+            } else if u.len() >= 3 && "CLEAR".starts_with(u.as_str()) {
+                self.columns.remove(&key);
+                return String::new();
+            } else {
+                return format!("{}\n", sp2(158, &["COLUMN", &w]));
+            }
+        }
+        self.columns.insert(key, def);
+        String::new()
+    }
+}
+
+/// What `COLUMN name` prints for a defined column.
+fn column_listing(name: &str, c: &ColumnFormat) -> String {
+    let mut out = format!("COLUMN   {name} ON\n");
+    if let Some(f) = &c.format {
+        let f = match f {
+            Format::Text(n) => format!("A{n}"),
+            Format::Number(m) => m.clone(),
+        };
+        out.push_str(&format!("FORMAT   {f}\n"));
+    }
+    if let Some(h) = &c.heading {
+        out.push_str(&format!("HEADING  '{h}'\n"));
+    }
+    out
+}
+
+fn parse_format(f: &str) -> Option<Format> {
+    let u = f.to_ascii_uppercase();
+    if let Some(n) = u.strip_prefix('A') {
+        return n.parse::<u32>().ok().filter(|&n| n > 0).map(Format::Text);
+    }
+    let valid = !u.is_empty()
+        && u.chars().all(|c| matches!(c, '9' | '0' | '.' | ','))
+        && u.matches('.').count() <= 1
+        && u.contains(['9', '0']);
+    valid.then_some(Format::Number(u))
+}
+
+/// Words of a COLUMN command, quoted strings as one word.
+struct Tokens<'a> {
+    rest: &'a str,
+}
+
+impl<'a> Tokens<'a> {
+    fn new(s: &'a str) -> Self {
+        Tokens { rest: s }
+    }
+
+    fn next_word(&mut self) -> Option<String> {
+        let s = self.rest.trim_start();
+        if s.is_empty() {
+            return None;
+        }
+        let q = s.chars().next()?;
+        if q == '\'' || q == '"' {
+            let body = &s[1..];
+            let end = body.find(q).unwrap_or(body.len());
+            self.rest = body.get(end + 1..).unwrap_or("");
+            return Some(body[..end].to_string());
+        }
+        let end = s.find(char::is_whitespace).unwrap_or(s.len());
+        self.rest = &s[end..];
+        Some(s[..end].to_string())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_show_as_sqlplus_prints_them() {
+        let s = Settings::default();
+        assert_eq!(
+            s.show_variable("feedback").as_deref(),
+            Some("FEEDBACK ON for 6 or more rows")
+        );
+        assert_eq!(s.show_variable("lin").as_deref(), Some("linesize 80"));
+        assert_eq!(s.show_variable("pages").as_deref(), Some("pagesize 14"));
+        assert_eq!(s.show_variable("numwidth").as_deref(), Some("numwidth 10"));
+        assert_eq!(
+            s.show_variable("autocommit").as_deref(),
+            Some("autocommit OFF")
+        );
+        assert_eq!(s.show_variable("timing").as_deref(), Some("timing OFF"));
+        assert_eq!(s.show_variable("nosuch"), None);
+        let all = s.show_all();
+        assert!(
+            all.starts_with("arraysize 15\nautocommit OFF\necho OFF\n"),
+            "{all}"
+        );
+        assert_eq!(all.lines().count(), VARIABLES.len());
+    }
+
+    #[test]
+    fn set_changes_and_refuses_like_sqlplus() {
+        let mut s = Settings::default();
+        assert!(s.set("feedback off").is_empty());
+        assert_eq!(s.feedback, None);
+        assert!(s.set("feed 1 pages 0 timing on").is_empty());
+        assert_eq!((s.feedback, s.pagesize, s.timing), (Some(1), 0, true));
+        assert!(s.set("numwidth 5 autocommit on").is_empty());
+        assert_eq!((s.numwidth, s.autocommit), (5, true));
+        assert!(s.set("null '(null)'").is_empty());
+        assert_eq!(s.null_text, "(null)");
+        assert_eq!(
+            s.set("bogus on"),
+            vec!["SP2-0158: unknown SET option \"bogus\""]
+        );
+        assert_eq!(
+            s.set("numwidth x"),
+            vec!["SP2-0268: numwidth option not a valid number"]
+        );
+        assert_eq!(
+            s.set("linesize 0"),
+            vec!["SP2-0267: linesize option 0 out of range (1 through 32767)"]
+        );
+        assert_eq!(
+            s.set("heading maybe"),
+            vec!["SP2-0265: heading must be set ON or OFF"]
+        );
+    }
+
+    #[test]
+    fn column_format_and_heading() {
+        let mut s = Settings::default();
+        assert_eq!(s.column("program format a20 heading 'Prog'"), "");
+        let c = &s.columns["PROGRAM"];
+        assert_eq!(c.format, Some(Format::Text(20)));
+        assert_eq!(c.heading.as_deref(), Some("Prog"));
+        assert_eq!(
+            s.column("program"),
+            "COLUMN   program ON\nFORMAT   A20\nHEADING  'Prog'\n"
+        );
+        assert_eq!(s.column("sid format 999"), "");
+        assert_eq!(s.columns["SID"].format, Some(Format::Number("999".into())));
+        assert_eq!(
+            s.column("x format zz"),
+            "SP2-0246: Illegal FORMAT string \"zz\"\n"
+        );
+        assert_eq!(
+            s.column("nosuch"),
+            "SP2-0046: COLUMN 'nosuch' not defined\n"
+        );
+        assert_eq!(s.column("program clear"), "");
+        assert!(!s.columns.contains_key("PROGRAM"));
+    }
+}
