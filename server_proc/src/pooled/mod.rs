@@ -104,12 +104,12 @@ impl Drop for PoolMonitor {
 }
 
 fn monitor(cfg: &PoolConfig, sga: &Arc<Sga>, stop: &AtomicBool) {
-    // CMON in V$PROCESS (SPID: this thread).
-    let _process = broker::register_background(sga, "CMON");
     let params = Arc::new(Mutex::new(PoolParams::default()));
     let mut broker: Option<broker::BrokerHandle> = None;
     let mut stopping: Option<broker::BrokerHandle> = None;
     let mut seen = sga.cpool_seq();
+    // CMON in V$PROCESS (SPID: this thread) while the pool runs, as N000 is.
+    let mut _cmon_slot = None;
     while !stop.load(Ordering::Acquire) {
         let state = sga.cpool_state();
         *params
@@ -125,6 +125,7 @@ fn monitor(cfg: &PoolConfig, sga: &Arc<Sga>, stop: &AtomicBool) {
                 match start_broker(cfg, sga, &params) {
                     Ok(b) => {
                         tracing::info!("CMON: pool {} started", params::DEFAULT_POOL);
+                        _cmon_slot = broker::register_background(sga, "CMON");
                         broker = Some(b);
                         sga.request_registration();
                     }
@@ -136,6 +137,7 @@ fn monitor(cfg: &PoolConfig, sga: &Arc<Sga>, stop: &AtomicBool) {
                     b.stop();
                     stopping = Some(b);
                 }
+                _cmon_slot = None;
                 sga.request_registration();
             }
             _ => {}
