@@ -17,17 +17,20 @@ fn start_pool(py: &mut PyDriver) {
     assert!(r.ok(), "start_pool: {}", r.json);
 }
 
-fn stack(sid: &str) -> (SharedStack, PyDriver) {
-    let stack = SharedStack::start(sid, "", 0);
+/// The stack for test `n`: SID `HP<n>P<pid>`, so that concurrent runs of this file (other
+/// worktrees on the same machine) never share an SGA segment.
+fn stack(n: u32) -> (SharedStack, PyDriver) {
+    let sid = format!("HP{n}P{}", std::process::id());
+    let stack = SharedStack::start(&sid, "", 0);
     let mut py = PyDriver::start();
     py.connect("dba", &stack.dsn("dedicated"), USER, PASSWORD)
-        .unwrap_or_else(|r| panic!("dba connect: {}", r.json));
+        .unwrap_or_else(|r| panic!("dba connect: {}\n{}", r.json, stack.home.alert_log()));
     (stack, py)
 }
 
 #[test]
 fn pooled_connections_before_and_after_start_pool() {
-    let (stack, mut py) = stack("HPDRCP1");
+    let (stack, mut py) = stack(1);
     // The pool is created INACTIVE: no pooled handler, Oracle's ORA-12520.
     let r = py.connect("early", &stack.dsn("pooled"), USER, PASSWORD);
     let e = r.expect_err("pooled connect before START_POOL");
@@ -120,7 +123,7 @@ fn connect_with(py: &mut PyDriver, stack: &SharedStack, name: &str, cclass: &str
 
 #[test]
 fn purity_self_reuses_the_session_of_its_class_only() {
-    let (stack, mut py) = stack("HPDRCP2");
+    let (stack, mut py) = stack(2);
     start_pool(&mut py);
     let sql = "select sys_context('USERENV','CLIENT_IDENTIFIER') from dual";
     let r = py.call(
@@ -209,7 +212,7 @@ fn pooled_server_pids(py: &mut PyDriver) -> HashSet<u64> {
 
 #[test]
 fn at_maxsize_clients_wait_in_the_broker_and_all_finish() {
-    let (stack, mut py) = stack("HPDRCP3");
+    let (stack, mut py) = stack(3);
     alter_param(&mut py, "MINSIZE", "1");
     alter_param(&mut py, "MAXSIZE", "2");
     start_pool(&mut py);
@@ -228,7 +231,8 @@ fn at_maxsize_clients_wait_in_the_broker_and_all_finish() {
         assert_eq!(
             job["ok"],
             json!(true),
-            "client {i} refused or failed: {job}"
+            "client {i} refused or failed: {job}\n{}",
+            stack.home.alert_log()
         );
         spids.insert(job["result"][0]["spid"].as_u64().unwrap());
         elapsed.push(job["elapsed"].as_f64().unwrap());
@@ -250,7 +254,7 @@ fn at_maxsize_clients_wait_in_the_broker_and_all_finish() {
 
 #[test]
 fn stop_pool_refuses_new_clients_and_lets_calls_finish() {
-    let (stack, mut py) = stack("HPDRCP4");
+    let (stack, mut py) = stack(4);
     start_pool(&mut py);
     py.connect("busy", &stack.dsn("pooled"), USER, PASSWORD)
         .unwrap_or_else(|r| panic!("{}", r.json));
@@ -275,7 +279,7 @@ fn stop_pool_refuses_new_clients_and_lets_calls_finish() {
 
 #[test]
 fn a_killed_pooled_session_gets_ora_00028_and_the_pool_replaces_its_server() {
-    let (stack, mut py) = stack("HPDRCP5");
+    let (stack, mut py) = stack(5);
     alter_param(&mut py, "MINSIZE", "2");
     start_pool(&mut py);
     let (sid, serial, spid) = py
@@ -311,7 +315,7 @@ fn a_killed_pooled_session_gets_ora_00028_and_the_pool_replaces_its_server() {
 
 #[test]
 fn a_started_pool_starts_again_with_the_instance_until_stop_pool() {
-    let (mut stack, mut py) = stack("HPDRCP6");
+    let (mut stack, mut py) = stack(6);
     alter_param(&mut py, "MAXSIZE", "7");
     start_pool(&mut py);
     // Each instance guard removes the SGA segment when dropped: the stopped instances' guards
@@ -369,7 +373,7 @@ fn dba_after_restart(py: &mut PyDriver, stack: &SharedStack) {
 
 #[test]
 fn max_think_time_disconnects_an_idle_client_and_frees_its_server() {
-    let (stack, mut py) = stack("HPDRCP7");
+    let (stack, mut py) = stack(7);
     alter_param(&mut py, "MINSIZE", "1");
     alter_param(&mut py, "MAXSIZE", "1");
     alter_param(&mut py, "MAX_THINK_TIME", "1");
@@ -396,7 +400,7 @@ fn max_think_time_disconnects_an_idle_client_and_frees_its_server() {
 
 #[test]
 fn inactivity_timeout_retires_idle_servers_down_to_minsize() {
-    let (stack, mut py) = stack("HPDRCP8");
+    let (stack, mut py) = stack(8);
     alter_param(&mut py, "MINSIZE", "1");
     alter_param(&mut py, "INACTIVITY_TIMEOUT", "1");
     start_pool(&mut py);
