@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # PostgreSQL + PgBouncer as throw-away peers for tnsbench, on 127.0.0.1 ephemeral ports.
 #
-#   scripts/peers.sh start        installs (apt, as root, only if missing) and starts a temp
-#                                 cluster + a session-pooling PgBouncer in front of it; prints
-#                                 KEY=value lines (PEERS_DIR, PG_PORT, PGB_PORT, ...) on stdout
+#   scripts/peers.sh start        installs (apt, as root, only what is missing) and starts a
+#                                 temp cluster + a PgBouncer in front of it (database `bench`
+#                                 with session pooling, `bench_tx` with transaction pooling
+#                                 and a pool of 20 server connections); prints KEY=value lines
+#                                 (PEERS_DIR, PG_PORT, PGB_PORT, PGB_TX_DB, ...) on stdout
 #   scripts/peers.sh stop DIR     stops both and removes DIR
 #
 # PostgreSQL refuses to run as root, so when started by root the cluster and PgBouncer run as
@@ -24,21 +26,31 @@ pg_bindir() {
 }
 
 ensure_installed() {
-    if pg_bindir >/dev/null && command -v pgbouncer >/dev/null 2>&1; then return; fi
+    local missing=()
+    pg_bindir >/dev/null || missing+=(postgresql)
+    command -v pgbouncer >/dev/null 2>&1 || missing+=(pgbouncer)
+    [[ ${#missing[@]} -eq 0 ]] && return
     if [[ $(id -u) -ne 0 ]]; then
-        log "PostgreSQL/PgBouncer are not installed and this is not root: install postgresql and pgbouncer"
+        log "not installed and this is not root: install ${missing[*]}"
         exit 1
     fi
-    log "installing postgresql and pgbouncer with apt-get"
+    log "installing ${missing[*]} with apt-get"
     export DEBIAN_FRONTEND=noninteractive
     apt-get update -qq >&2
-    apt-get install -y -qq postgresql pgbouncer >&2
+    # No service of the package is wanted: the script runs its own throw-away instances.
+    apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
+    if [[ " ${missing[*]} " == *" pgbouncer "* ]] && command -v service >/dev/null 2>&1; then
+        service pgbouncer stop >/dev/null 2>&1 || true
+    fi
 }
 
 free_port() {
-    local p
+    # Below the kernel's ephemeral range, so no client socket of a running benchmark holds it.
+    local p low
+    low=$(cut -f1 /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || echo 32768)
+    (( low > 12000 )) || low=32768
     for _ in $(seq 1 50); do
-        p=$(( 20000 + RANDOM % 40000 ))
+        p=$(( 10000 + RANDOM % (low - 10000) ))
         if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then echo "$p"; return; fi
     done
     return 1
@@ -86,11 +98,15 @@ HBA
     "${runas[@]}" "$bindir/psql" -h "$dir/sock" -p "$pgport" -U orasim -d postgres -qAt \
         -c "SET password_encryption = 'scram-sha-256'" \
         -c "CREATE ROLE orasim_scram LOGIN PASSWORD 'bench'" >&2
-    pgbport=$(free_port)
     printf '"orasim" ""\n' >"$dir/userlist.txt"
-    cat >"$dir/pgbouncer.ini" <<INI
+    chown "$owner" "$dir/userlist.txt"
+    local attempt
+    for attempt in 1 2 3; do
+        pgbport=$(free_port)
+        cat >"$dir/pgbouncer.ini" <<INI
 [databases]
 bench = host=127.0.0.1 port=$pgport dbname=postgres
+bench_tx = host=127.0.0.1 port=$pgport dbname=postgres pool_mode=transaction pool_size=20
 
 [pgbouncer]
 listen_addr = 127.0.0.1
@@ -99,16 +115,25 @@ unix_socket_dir =
 auth_type = trust
 auth_file = $dir/userlist.txt
 pool_mode = session
-max_client_conn = 1100
+max_client_conn = 10200
 default_pool_size = 1000
 logfile = $dir/pgbouncer.log
 pidfile = $dir/pgbouncer.pid
 INI
-    chown "$owner" "$dir/userlist.txt" "$dir/pgbouncer.ini"
-    "${runas[@]}" pgbouncer -d "$dir/pgbouncer.ini" >&2
-    for _ in $(seq 1 100); do
-        [[ -s "$dir/pgbouncer.pid" ]] && (exec 3<>"/dev/tcp/127.0.0.1/$pgbport") 2>/dev/null && break
-        sleep 0.1
+        chown "$owner" "$dir/pgbouncer.ini"
+        # runuser's PAM session may lower the descriptor limit: 10,000 clients need more.
+        "${runas[@]}" bash -c 'ulimit -n "$(ulimit -Hn)"; exec pgbouncer -d "$1"' _ \
+            "$dir/pgbouncer.ini" >&2 || true
+        local i
+        for i in $(seq 1 100); do
+            [[ -s "$dir/pgbouncer.pid" ]] && (exec 3<>"/dev/tcp/127.0.0.1/$pgbport") 2>/dev/null && break 2
+            # No pid file after 2 s: it failed (a port taken meanwhile); try another port.
+            [[ -s "$dir/pgbouncer.pid" || $i -lt 20 ]] || break
+            sleep 0.1
+        done
+        log "pgbouncer did not start on port $pgbport (attempt $attempt)"
+        [[ -s "$dir/pgbouncer.pid" ]] && kill "$(cat "$dir/pgbouncer.pid")" 2>/dev/null
+        rm -f "$dir/pgbouncer.pid"
     done
     [[ -s "$dir/pgbouncer.pid" ]] || { log "pgbouncer did not start"; cat "$dir/pgbouncer.log" >&2; exit 1; }
     echo "PG_PORT=$pgport"
@@ -116,12 +141,13 @@ INI
     echo "PG_USER=orasim"
     echo "PG_DB=postgres"
     echo "PGB_DB=bench"
+    echo "PGB_TX_DB=bench_tx"
     echo "PG_PID=$(head -n 1 "$dir/data/postmaster.pid")"
     echo "PGB_PID=$(cat "$dir/pgbouncer.pid")"
     echo "PG_VERSION=$("$bindir/postgres" --version)"
     echo "PGB_VERSION=$(pgbouncer --version | head -n 1)"
     echo "PG_AUTH=trust (loopback)"
-    echo "PGB_POOL_MODE=session"
+    echo "PGB_POOL_MODE=session (bench), transaction with 20 server connections (bench_tx)"
     echo "PG_OWNER=$owner"
     echo "PG_SCRAM_USER=orasim_scram"
     echo "PG_SCRAM_PASSWORD=bench"

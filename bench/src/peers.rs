@@ -54,7 +54,7 @@ pub struct PeersInfo {
     pub pgbouncer_version: String,
     /// How PostgreSQL authenticates the bench role.
     pub auth: String,
-    /// PgBouncer pool mode.
+    /// PgBouncer pool modes.
     pub pool_mode: String,
     /// The client used.
     pub client: &'static str,
@@ -74,8 +74,10 @@ pub struct Peers {
     pub user: String,
     /// Database name on PostgreSQL.
     pub pg_database: String,
-    /// Database name as PgBouncer exposes it.
+    /// Database name as PgBouncer exposes it (session pooling).
     pub pgbouncer_database: String,
+    /// The same database through PgBouncer's transaction pooling, when the script made it.
+    pub pgbouncer_tx_database: Option<String>,
     /// Postmaster pid.
     pub postmaster_pid: u32,
     /// PgBouncer pid.
@@ -144,6 +146,7 @@ impl Peers {
                 user: get("PG_USER")?,
                 pg_database: get("PG_DB")?,
                 pgbouncer_database: get("PGB_DB")?,
+                pgbouncer_tx_database: kv.get("PGB_TX_DB").cloned(),
                 postmaster_pid: num("PG_PID")?,
                 scram: kv
                     .get("PG_SCRAM_USER")
@@ -192,6 +195,16 @@ impl Peers {
             password: None,
             timeout,
         }
+    }
+}
+
+impl Peers {
+    /// Through PgBouncer with transaction pooling.
+    pub fn pgbouncer_transaction(&self, timeout: Duration) -> Option<PgTarget> {
+        Some(PgTarget {
+            database: self.pgbouncer_tx_database.clone()?,
+            ..self.pgbouncer(timeout)
+        })
     }
 }
 

@@ -1,14 +1,17 @@
-//! The result of a run: one serialisable [`Report`] (what `--json` prints) and its human
-//! rendering as aligned tables. Every number carries what was measured and on what machine.
+//! The result of a run: one serialisable [`Report`] (what `--json` prints), its human
+//! rendering as aligned tables, and the Markdown report `--report DIR` writes beside its
+//! plots. Every number carries what was measured and on what machine; every ratio is
+//! computed here from the measured rows ([`Report::ratios`]), never typed in.
 
 use std::collections::BTreeMap;
 use std::fmt::Write;
 
 use serde::Serialize;
 
+use crate::floor::FloorScript;
 use crate::machine::Machine;
 use crate::peers::PeersInfo;
-use crate::procmem::{MemorySummary, Rollup};
+use crate::phases::{ConnectResult, IdleResult, SteadyPoint, StormResult};
 use crate::stats::LatencySummary;
 
 /// Everything one run measured.
@@ -18,8 +21,8 @@ pub struct Report {
     pub tool: &'static str,
     /// Crate version.
     pub version: &'static str,
-    /// The orasim server mode measured (`dedicated`).
-    pub mode: &'static str,
+    /// The command line that produced it.
+    pub command: String,
     /// The machine.
     pub machine: Machine,
     /// The knobs of the run.
@@ -28,23 +31,29 @@ pub struct Report {
     pub orasim: OrasimInfo,
     /// Whether PostgreSQL/PgBouncer took part.
     pub peers: PeersStatus,
-    /// Connect + login + logoff cycles, sequential.
-    pub connect: Vec<Measured>,
-    /// Network round trips of one connect cycle (connect, login, logoff), counted by a
-    /// relay on the wire (`null` when the counting cycle failed).
-    pub connect_round_trips: BTreeMap<String, Option<u32>>,
-    /// Each round trip of a connect cycle, timed on the wire.
-    pub connect_anatomy: Vec<Anatomy>,
-    /// Round trips on one open connection.
-    pub round_trip: Vec<Measured>,
-    /// Network round trips per call, counted by the orasim client.
-    pub round_trips_per_call: BTreeMap<String, f64>,
-    /// Memory per idle session.
-    pub memory: Vec<MemoryEntry>,
-    /// Long-lived processes for context (listener, spawner, instance, postmaster, pgbouncer).
-    pub daemons: Vec<Daemon>,
-    /// Concurrent connect storms.
-    pub storm: Vec<Storm>,
+    /// What the floor replays (captured from an orasim dedicated cycle).
+    pub floor_script: Option<FloorScript>,
+    /// The rows measured, in order.
+    pub targets: Vec<String>,
+    /// Pids of the long-lived processes of the run (floor, listeners, instance), for anyone
+    /// checking that they are gone afterwards.
+    pub processes: BTreeMap<String, u32>,
+    /// Modes asked for that this build or machine could not run, with the reason.
+    pub skipped: BTreeMap<String, String>,
+    /// Network round trips of one connect cycle per target, counted on the wire.
+    pub round_trips: BTreeMap<String, Option<u32>>,
+    /// Connect cycles: sequential, concurrent, CPU.
+    pub connect: Vec<ConnectResult>,
+    /// The same cycle through python-oracledb (cross-check with a real driver).
+    pub python: Vec<PythonRow>,
+    /// Steady calls.
+    pub steady: Vec<SteadyResult>,
+    /// Idle sessions and memory.
+    pub idle: Vec<IdleResult>,
+    /// Connect storms.
+    pub storm: Vec<StormResult>,
+    /// Ratios computed from the rows above.
+    pub ratios: Vec<Ratios>,
 }
 
 /// The knobs of the run.
@@ -52,16 +61,30 @@ pub struct Report {
 pub struct Parameters {
     /// Sequential connect cycles per target.
     pub connects: u32,
-    /// Round trips per target.
-    pub round_trips: u32,
-    /// Concurrent idle sessions for the memory phase.
-    pub sessions: u32,
-    /// Concurrent clients of the storm.
+    /// Client counts of the concurrent connect sweep.
+    pub connect_clients: Vec<u32>,
+    /// Window of each concurrent and steady point, s.
+    pub window_secs: f64,
+    /// Client counts of the steady phase.
+    pub steady_clients: Vec<u32>,
+    /// Idle-session levels of shared (and PgBouncer transaction pooling).
+    pub idle_levels_multiplexed: Vec<u32>,
+    /// Idle-session levels of process-per-session targets.
+    pub idle_levels_dedicated: Vec<u32>,
+    /// Clients of the storm.
     pub storm_clients: u32,
-    /// PROCESSES of the orasim instance.
+    /// PROCESSES / SESSIONS of the orasim instance.
     pub processes: u32,
-    /// Time limit of each phase loop, seconds.
-    pub phase_limit_secs: u64,
+    /// SESSIONS.
+    pub sessions: u32,
+    /// Dispatchers and CONNECTIONS each.
+    pub dispatchers: (u32, u32),
+    /// SHARED_SERVERS.
+    pub shared_servers: u32,
+    /// Idle prespawned servers.
+    pub prespawn: u32,
+    /// MAXSIZE of the DRCP pool.
+    pub pool_maxsize: u32,
 }
 
 /// The orasim side.
@@ -71,14 +94,12 @@ pub struct OrasimInfo {
     pub sid: String,
     /// `AUTH_VERSION_NO` as the server reported it.
     pub server_version: String,
-    /// What a connect cycle is.
-    pub connect_cycle: &'static str,
 }
 
 /// Peers status.
 #[derive(Debug, Clone, Serialize, Default)]
 pub struct PeersStatus {
-    /// `--peers` was given.
+    /// Peers were asked for.
     pub requested: bool,
     /// Why they did not take part, if they did not.
     pub error: Option<String>,
@@ -86,105 +107,112 @@ pub struct PeersStatus {
     pub info: Option<PeersInfo>,
 }
 
-/// One target's latencies.
+/// python-oracledb connect cycles.
 #[derive(Debug, Clone, Serialize)]
-pub struct Measured {
-    /// Short name (`raw-tcp`, `orasim-dedicated`, `postgresql`, `pgbouncer`).
+pub struct PythonRow {
+    /// The orasim row it cross-checks.
     pub target: String,
-    /// What one operation is.
-    pub operation: String,
-    /// The latencies.
+    /// python-oracledb version.
+    pub driver: String,
+    /// connect + `select 1 from dual` + close, timed in Python.
     pub latency: LatencySummary,
 }
 
-/// The steps of one target's connect cycle.
+/// Steady calls of one target.
 #[derive(Debug, Clone, Serialize)]
-pub struct Anatomy {
-    /// Short name.
+pub struct SteadyResult {
+    /// Row name.
     pub target: String,
-    /// Cycles whose steps were recorded.
-    pub cycles_measured: u32,
-    /// Cycles that failed.
-    pub cycles_failed: u32,
-    /// Cycles with a different number of round trips than the first (not recorded).
-    pub cycles_with_other_round_trips: u32,
-    /// The round trips, in order.
-    pub steps: Vec<AnatomyStep>,
+    /// One point per client count.
+    pub points: Vec<SteadyPoint>,
 }
 
-/// One round trip of a connect cycle (medians, microseconds).
-#[derive(Debug, Clone, Serialize)]
-pub struct AnatomyStep {
-    /// What the round trip is.
-    pub label: String,
-    /// Client time before the request: from the previous answer's first byte (or the cycle's
-    /// first byte) to this request's first byte.
-    pub client_p50_us: Option<u64>,
-    /// Server time: from the request's first byte to the answer's first byte.
-    pub server_p50_us: Option<u64>,
-}
-
-/// Memory per session of one target.
-#[derive(Debug, Clone, Serialize)]
-pub struct MemoryEntry {
-    /// Short name.
+/// One row's figures against the floor and against PostgreSQL with SCRAM.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Ratios {
+    /// Row name.
     pub target: String,
-    /// What was measured.
-    pub what: String,
-    /// Sessions opened.
-    pub sessions_open: u32,
-    /// Per-process summary (for a delta entry: one "process" whose values are per session).
-    pub per_session: MemorySummary,
-    /// Errors while opening sessions, by code.
-    pub errors: BTreeMap<String, u64>,
+    /// Sequential connect cycle p50 / the floor's.
+    pub connect_p50_vs_floor: Option<f64>,
+    /// Server CPU per connect / the floor's.
+    pub server_cpu_vs_floor: Option<f64>,
+    /// Steady-call p50 with one client / the floor's.
+    pub call_p50_vs_floor: Option<f64>,
+    /// Steady calls per second / the floor's, per client count.
+    pub throughput_vs_floor: BTreeMap<u32, f64>,
+    /// Sequential connect cycle p50 / PostgreSQL SCRAM's.
+    pub connect_p50_vs_pg_scram: Option<f64>,
+    /// Server CPU per connect / PostgreSQL SCRAM's.
+    pub server_cpu_vs_pg_scram: Option<f64>,
 }
 
-/// A long-lived process.
-#[derive(Debug, Clone, Serialize)]
-pub struct Daemon {
-    /// Role.
-    pub name: String,
-    /// Pid.
-    pub pid: u32,
-    /// Its memory when measured (with the memory phase's sessions open).
-    pub memory: Option<Rollup>,
-}
-
-/// One storm.
-#[derive(Debug, Clone, Serialize)]
-pub struct Storm {
-    /// Short name.
-    pub target: String,
-    /// Clients started at once.
-    pub clients: u32,
-    /// Clients that connected and logged in.
-    pub connected: u32,
-    /// Errors by code.
-    pub errors: BTreeMap<String, u64>,
-    /// From the first client's start to the last successful login, ms.
-    pub all_connected_ms: Option<f64>,
-    /// Per-client connect latency.
-    pub latency: LatencySummary,
-}
-
-fn ms(us: Option<u64>) -> String {
-    us.map_or_else(|| "-".to_string(), |v| format!("{:.3}", v as f64 / 1000.0))
-}
-
-fn errors(e: &BTreeMap<String, u64>) -> String {
-    if e.is_empty() {
-        return "0".to_string();
+fn ratio(a: Option<f64>, b: Option<f64>) -> Option<f64> {
+    match (a, b) {
+        (Some(a), Some(b)) if b > 0.0 => Some(a / b),
+        _ => None,
     }
-    e.iter()
-        .map(|(k, v)| format!("{k} x{v}"))
-        .collect::<Vec<_>>()
-        .join(", ")
 }
 
 impl Report {
-    /// The human rendering.
-    pub fn to_table(&self) -> String {
-        let mut s = String::new();
+    fn connect_of(&self, target: &str) -> Option<&ConnectResult> {
+        self.connect.iter().find(|c| c.target == target)
+    }
+
+    fn steady_of(&self, target: &str) -> Option<&SteadyResult> {
+        self.steady.iter().find(|c| c.target == target)
+    }
+
+    /// The ratios of every row but the floor, from the measured rows.
+    pub fn compute_ratios(&self) -> Vec<Ratios> {
+        let p50 = |t: &str| {
+            self.connect_of(t)
+                .and_then(|c| c.sequential.p50_us)
+                .map(|v| v as f64)
+        };
+        let cpu = |t: &str| self.connect_of(t).and_then(|c| c.cpu.server_us_per_cycle);
+        let call_p50 = |t: &str| {
+            self.steady_of(t)
+                .and_then(|s| s.points.iter().find(|p| p.clients == 1))
+                .and_then(|p| p.latency.p50_us)
+                .map(|v| v as f64)
+        };
+        let floor_tput: BTreeMap<u32, f64> = self
+            .steady_of("floor")
+            .map(|s| {
+                s.points
+                    .iter()
+                    .map(|p| (p.clients, p.calls_per_second))
+                    .collect()
+            })
+            .unwrap_or_default();
+        self.targets
+            .iter()
+            .filter(|t| *t != "floor")
+            .map(|t| Ratios {
+                target: t.clone(),
+                connect_p50_vs_floor: ratio(p50(t), p50("floor")),
+                server_cpu_vs_floor: ratio(cpu(t), cpu("floor")),
+                call_p50_vs_floor: ratio(call_p50(t), call_p50("floor")),
+                throughput_vs_floor: self
+                    .steady_of(t)
+                    .map(|s| {
+                        s.points
+                            .iter()
+                            .filter_map(|p| {
+                                let f = floor_tput.get(&p.clients)?;
+                                ratio(Some(p.calls_per_second), Some(*f)).map(|r| (p.clients, r))
+                            })
+                            .collect()
+                    })
+                    .unwrap_or_default(),
+                connect_p50_vs_pg_scram: ratio(p50(t), p50("postgresql-scram")),
+                server_cpu_vs_pg_scram: ratio(cpu(t), cpu("postgresql-scram")),
+            })
+            .collect()
+    }
+
+    /// The machine line every rendering starts with.
+    pub fn machine_line(&self) -> String {
         let m = &self.machine;
         let load = |l: Option<[f64; 3]>| {
             l.map_or_else(
@@ -192,199 +220,389 @@ impl Report {
                 |l| format!("{:.2} {:.2} {:.2}", l[0], l[1], l[2]),
             )
         };
-        let _ = writeln!(
-            s,
-            "tnsbench {} -- mode {}, {} build, {} cores ({}), Linux {}, THP {}",
-            self.version,
-            self.mode,
-            m.build_profile,
+        format!(
+            "{} cores ({}), {} GiB, Linux {}, THP {}, {} build; load average {} at start, {} at end{}",
             m.cores,
             m.cpu_model.as_deref().unwrap_or("?"),
+            m.mem_total_kib.map_or(0, |k| k / 1024 / 1024),
             m.kernel.as_deref().unwrap_or("?"),
             m.transparent_hugepages.as_deref().unwrap_or("?"),
-        );
-        let _ = writeln!(
-            s,
-            "load average at start {} / at end {}{}",
+            m.build_profile,
             load(m.load_average_start),
             load(m.load_average_end),
             if m.busy_at_start == Some(true) {
-                "  -- BUSY: other work shared the CPUs, latencies are inflated"
+                " (BUSY at start: other work shared the CPUs)"
             } else {
                 ""
             }
-        );
+        )
+    }
+
+    /// The human rendering (stdout).
+    pub fn to_table(&self) -> String {
+        let mut s = String::new();
+        let _ = writeln!(s, "tnsbench {} -- {}", self.version, self.machine_line());
         let _ = writeln!(
             s,
             "orasim {} (SID {}); peers: {}",
             self.orasim.server_version,
             self.orasim.sid,
-            match (&self.peers.info, &self.peers.error) {
-                (Some(i), _) => format!(
-                    "{}, {} ({} pooling), auth {}",
-                    i.postgresql_version, i.pgbouncer_version, i.pool_mode, i.auth
-                ),
-                (None, Some(e)) => format!("not started: {e}"),
-                (None, None) => "not requested (--peers)".to_string(),
-            }
+            self.peers_line()
         );
-        let latency_table = |s: &mut String, title: &str, rows: &[Measured]| {
-            let _ = writeln!(s, "\n{title}");
+        for (m, why) in &self.skipped {
+            let _ = writeln!(s, "not measured: {m}: {why}");
+        }
+        s.push_str(&self.sections(Style::Text));
+        s
+    }
+
+    fn peers_line(&self) -> String {
+        match (&self.peers.info, &self.peers.error) {
+            (Some(i), _) => format!(
+                "{}, {} (session and transaction pooling), auth {}",
+                i.postgresql_version, i.pgbouncer_version, i.auth
+            ),
+            (None, Some(e)) => format!("not started: {e}"),
+            (None, None) => "not requested".to_string(),
+        }
+    }
+
+    /// The Markdown report (`report.md`), with its plots beside it.
+    pub fn to_markdown(&self, plots: &[(&str, &str)]) -> String {
+        let mut s = String::new();
+        let _ = writeln!(s, "# tnsbench report\n");
+        let _ = writeln!(s, "- command: `{}`", self.command);
+        let _ = writeln!(s, "- machine: {}", self.machine_line());
+        let _ = writeln!(
+            s,
+            "- orasim {} (SID {}); peers: {}",
+            self.orasim.server_version,
+            self.orasim.sid,
+            self.peers_line()
+        );
+        for (m, why) in &self.skipped {
+            let _ = writeln!(s, "- not measured: {m}: {why}");
+        }
+        if let Some(f) = &self.floor_script {
             let _ = writeln!(
                 s,
-                "  {:<18} {:<54} {:>7} {:>9} {:>9} {:>9} {:>9}  errors",
-                "target", "operation", "n", "p50 ms", "p90 ms", "p99 ms", "max ms"
+                "- floor: a separate process replaying {} login round trips, the call and the logoff with the byte counts of an orasim cycle (`{}`)",
+                f.login.len(),
+                f.encode()
             );
-            for r in rows {
-                let l = &r.latency;
-                let _ = writeln!(
-                    s,
-                    "  {:<18} {:<54} {:>7} {:>9} {:>9} {:>9} {:>9}  {}{}",
-                    r.target,
-                    r.operation,
-                    l.samples,
-                    ms(l.p50_us),
-                    ms(l.p90_us),
-                    ms(l.p99_us),
-                    ms(l.max_us),
-                    errors(&l.errors),
-                    if l.stopped_by_time_limit {
-                        " (stopped at time limit)"
-                    } else {
-                        ""
-                    }
-                );
+        }
+        s.push('\n');
+        for (file, title) in plots {
+            let _ = writeln!(s, "![{title}]({file})\n");
+        }
+        s.push_str(&self.sections(Style::Markdown));
+        s
+    }
+
+    fn sections(&self, st: Style) -> String {
+        let mut s = String::new();
+        let ms = |us: Option<u64>| us.map_or("-".into(), |v| format!("{:.3}", v as f64 / 1000.0));
+        let f1 = |v: Option<f64>| v.map_or("-".into(), |v| format!("{v:.1}"));
+        let f2 = |v: Option<f64>| v.map_or("-".into(), |v| format!("{v:.2}"));
+        let errs = |e: &BTreeMap<String, u64>| {
+            if e.is_empty() {
+                "0".to_string()
+            } else {
+                e.iter()
+                    .map(|(k, v)| format!("{k} x{v}"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
             }
         };
-        latency_table(
+        // Connect cycles.
+        let mut rows = Vec::new();
+        for c in &self.connect {
+            let l = &c.sequential;
+            rows.push(vec![
+                c.target.clone(),
+                self.round_trips
+                    .get(&c.target)
+                    .copied()
+                    .flatten()
+                    .map_or("-".into(), |n| n.to_string()),
+                l.samples.to_string(),
+                ms(l.p50_us),
+                ms(l.p90_us),
+                ms(l.p99_us),
+                f1(c.cpu.server_us_per_cycle),
+                f1(c.cpu.client_us_per_cycle),
+                errs(&l.errors),
+            ]);
+        }
+        for p in &self.python {
+            let l = &p.latency;
+            rows.push(vec![
+                format!("python-oracledb {} -> {}", p.driver, p.target),
+                "-".into(),
+                l.samples.to_string(),
+                ms(l.p50_us),
+                ms(l.p90_us),
+                ms(l.p99_us),
+                "-".into(),
+                "-".into(),
+                errs(&l.errors),
+            ]);
+        }
+        table(
             &mut s,
+            st,
             &format!(
-                "connect cost: {} sequential cycles per target",
+                "connect cycles: connect + login + select 1 + logoff, {} sequential per target",
                 self.parameters.connects
             ),
-            &self.connect,
+            &[
+                "target",
+                "round trips",
+                "n",
+                "p50 ms",
+                "p90 ms",
+                "p99 ms",
+                "server CPU µs/connect",
+                "client CPU µs/connect",
+                "errors",
+            ],
+            &rows,
         );
-        if !self.connect_round_trips.is_empty() {
-            let _ = writeln!(
-                s,
-                "  network round trips per connect cycle (counted on the wire): {}",
-                self.connect_round_trips
-                    .iter()
-                    .map(|(k, v)| format!(
-                        "{k} = {}",
-                        v.map_or_else(|| "?".to_string(), |n| n.to_string())
-                    ))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            );
+        // Concurrency sweep.
+        let clients = &self.parameters.connect_clients;
+        let mut head = vec!["target".to_string()];
+        head.extend(clients.iter().map(|c| format!("{c} clients")));
+        head.push("errors".into());
+        let rows: Vec<Vec<String>> = self
+            .connect
+            .iter()
+            .map(|c| {
+                let mut r = vec![c.target.clone()];
+                let mut all = BTreeMap::new();
+                for n in clients {
+                    let p = c.concurrent.iter().find(|p| p.clients == *n);
+                    r.push(p.map_or("-".into(), |p| format!("{:.0}", p.cycles_per_second)));
+                    for (k, v) in p.map(|p| p.errors.clone()).unwrap_or_default() {
+                        *all.entry(k).or_insert(0) += v;
+                    }
+                }
+                r.push(errs(&all));
+                r
+            })
+            .collect();
+        let head_refs: Vec<&str> = head.iter().map(String::as_str).collect();
+        table(
+            &mut s,
+            st,
+            &format!(
+                "concurrent connect cycles per second ({:.1} s per point)",
+                self.parameters.window_secs
+            ),
+            &head_refs,
+            &rows,
+        );
+        // Steady calls.
+        let clients = &self.parameters.steady_clients;
+        let mut head = vec!["target".to_string()];
+        for c in clients {
+            head.push(format!("{c}: calls/s"));
+            head.push(format!("{c}: p99 ms"));
         }
-        if !self.connect_anatomy.is_empty() {
+        head.push("errors".into());
+        let rows: Vec<Vec<String>> = self
+            .steady
+            .iter()
+            .map(|t| {
+                let mut r = vec![t.target.clone()];
+                let mut all = BTreeMap::new();
+                for n in clients {
+                    let p = t.points.iter().find(|p| p.clients == *n);
+                    r.push(p.map_or("-".into(), |p| format!("{:.0}", p.calls_per_second)));
+                    r.push(p.map_or("-".into(), |p| ms(p.latency.p99_us)));
+                    if let Some(p) = p {
+                        for (k, v) in p.latency.errors.iter().chain(&p.open_errors) {
+                            *all.entry(k.clone()).or_insert(0) += v;
+                        }
+                    }
+                }
+                r.push(errs(&all));
+                r
+            })
+            .collect();
+        let head_refs: Vec<&str> = head.iter().map(String::as_str).collect();
+        table(
+            &mut s,
+            st,
+            &format!(
+                "steady calls: N sessions each calling select 1 for {:.1} s",
+                self.parameters.window_secs
+            ),
+            &head_refs,
+            &rows,
+        );
+        // Idle sessions.
+        let mut rows = Vec::new();
+        for t in &self.idle {
+            for p in &t.points {
+                rows.push(vec![
+                    t.target.clone(),
+                    p.sessions.to_string(),
+                    p.open.to_string(),
+                    p.server.processes.to_string(),
+                    format!("{:.1}", p.server.pss_kib as f64 / 1024.0),
+                    f1(p.pss_kib_per_session),
+                    p.tcp_kib_growth
+                        .map_or("-".into(), |k| format!("{:.1}", k as f64 / 1024.0)),
+                    format!("{:.1}", p.open_seconds),
+                    errs(&p.errors),
+                ]);
+            }
+            rows.push(vec![
+                t.target.clone(),
+                "final ping".into(),
+                format!("{} answered", t.final_pings_ok),
+                String::new(),
+                String::new(),
+                String::new(),
+                String::new(),
+                String::new(),
+                errs(&t.final_ping_errors),
+            ]);
+        }
+        table(
+            &mut s,
+            st,
+            "idle sessions: whole-server memory (sum of PSS of every server process) and kernel TCP memory",
+            &[
+                "target",
+                "sessions",
+                "open",
+                "server procs",
+                "server PSS MiB",
+                "PSS KiB/session",
+                "kernel TCP MiB (both ends)",
+                "open s",
+                "errors",
+            ],
+            &rows,
+        );
+        // Storm.
+        let rows: Vec<Vec<String>> = self
+            .storm
+            .iter()
+            .map(|t| {
+                vec![
+                    t.target.clone(),
+                    format!("{}/{}", t.connected, t.clients),
+                    f1(t.all_connected_ms),
+                    ms(t.latency.p50_us),
+                    ms(t.latency.p99_us),
+                    errs(&t.errors),
+                ]
+            })
+            .collect();
+        table(
+            &mut s,
+            st,
+            &format!(
+                "connect storm: {} clients at once",
+                self.parameters.storm_clients
+            ),
+            &[
+                "target",
+                "connected",
+                "all connected ms",
+                "p50 ms",
+                "p99 ms",
+                "errors",
+            ],
+            &rows,
+        );
+        // Ratios.
+        let rows: Vec<Vec<String>> = self
+            .ratios
+            .iter()
+            .map(|r| {
+                vec![
+                    r.target.clone(),
+                    f2(r.connect_p50_vs_floor),
+                    f2(r.server_cpu_vs_floor),
+                    f2(r.call_p50_vs_floor),
+                    r.throughput_vs_floor
+                        .iter()
+                        .map(|(c, v)| format!("{c}:{v:.2}"))
+                        .collect::<Vec<_>>()
+                        .join(" "),
+                    f2(r.connect_p50_vs_pg_scram),
+                    f2(r.server_cpu_vs_pg_scram),
+                ]
+            })
+            .collect();
+        table(
+            &mut s,
+            st,
+            "ratios (computed from the rows above)",
+            &[
+                "target",
+                "connect p50 / floor",
+                "server CPU / floor",
+                "call p50 / floor",
+                "calls/s / floor (by clients)",
+                "connect p50 / PG SCRAM",
+                "server CPU / PG SCRAM",
+            ],
+            &rows,
+        );
+        s
+    }
+}
+
+#[derive(Clone, Copy)]
+enum Style {
+    Text,
+    Markdown,
+}
+
+fn table(s: &mut String, st: Style, title: &str, head: &[&str], rows: &[Vec<String>]) {
+    match st {
+        Style::Markdown => {
+            let _ = writeln!(s, "\n## {title}\n");
+            let _ = writeln!(s, "| {} |", head.join(" | "));
             let _ = writeln!(
                 s,
-                "\nconnect anatomy: median per round trip over relayed cycles (the relay adds two loopback hops per step)"
+                "|{}|",
+                head.iter().map(|_| "---").collect::<Vec<_>>().join("|")
             );
-            for a in &self.connect_anatomy {
+            for r in rows {
+                let _ = writeln!(s, "| {} |", r.join(" | "));
+            }
+        }
+        Style::Text => {
+            let _ = writeln!(s, "\n{title}");
+            let mut width: Vec<usize> = head.iter().map(|h| h.chars().count()).collect();
+            for r in rows {
+                for (i, c) in r.iter().enumerate() {
+                    if let Some(w) = width.get_mut(i) {
+                        *w = (*w).max(c.chars().count());
+                    }
+                }
+            }
+            let line = |cells: Vec<&str>| {
+                cells
+                    .iter()
+                    .enumerate()
+                    .map(|(i, c)| format!("{c:<w$}", w = width.get(i).copied().unwrap_or(0)))
+                    .collect::<Vec<_>>()
+                    .join("  ")
+            };
+            let _ = writeln!(s, "  {}", line(head.to_vec()).trim_end());
+            for r in rows {
                 let _ = writeln!(
                     s,
-                    "  {} ({} cycles{})",
-                    a.target,
-                    a.cycles_measured,
-                    if a.cycles_failed + a.cycles_with_other_round_trips > 0 {
-                        format!(
-                            ", {} failed, {} with other round trips",
-                            a.cycles_failed, a.cycles_with_other_round_trips
-                        )
-                    } else {
-                        String::new()
-                    }
+                    "  {}",
+                    line(r.iter().map(String::as_str).collect()).trim_end()
                 );
-                for (i, st) in a.steps.iter().enumerate() {
-                    let _ = writeln!(
-                        s,
-                        "    {}. {:<50} client {:>8} ms   server {:>8} ms",
-                        i + 1,
-                        st.label,
-                        ms(st.client_p50_us),
-                        ms(st.server_p50_us)
-                    );
-                }
             }
         }
-        latency_table(
-            &mut s,
-            &format!(
-                "round trips on one connection: {} per target",
-                self.parameters.round_trips
-            ),
-            &self.round_trip,
-        );
-        if !self.round_trips_per_call.is_empty() {
-            let _ = writeln!(
-                s,
-                "  network round trips per call (orasim client count): {}",
-                self.round_trips_per_call
-                    .iter()
-                    .map(|(k, v)| format!("{k} = {v:.2}"))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            );
-        }
-        let _ = writeln!(
-            s,
-            "\nmemory per idle session: {} sessions open (smaps_rollup, KiB)",
-            self.parameters.sessions
-        );
-        let _ = writeln!(
-            s,
-            "  {:<18} {:<54} {:>6} {:>9} {:>9} {:>9} {:>9}  errors",
-            "target", "what", "procs", "PSS", "Pss_Anon", "private", "RSS"
-        );
-        for e in &self.memory {
-            let p = &e.per_session;
-            let _ = writeln!(
-                s,
-                "  {:<18} {:<54} {:>6} {:>9.0} {:>9.0} {:>9.0} {:>9.0}  {}",
-                e.target,
-                e.what,
-                p.processes,
-                p.mean.pss_kib,
-                p.mean.pss_anon_kib,
-                p.mean.private_kib,
-                p.mean.rss_kib,
-                errors(&e.errors)
-            );
-        }
-        if !self.daemons.is_empty() {
-            let _ = writeln!(s, "  daemons (with the sessions open):");
-            for d in &self.daemons {
-                if let Some(r) = d.memory {
-                    let _ = writeln!(
-                        s,
-                        "    {:<28} pid {:<8} PSS {:>7} KiB  RSS {:>7} KiB",
-                        d.name, d.pid, r.pss_kib, r.rss_kib
-                    );
-                }
-            }
-        }
-        let _ = writeln!(
-            s,
-            "\nconnect storm: {} clients at once (orasim PROCESSES = {})",
-            self.parameters.storm_clients, self.parameters.processes
-        );
-        for st in &self.storm {
-            let _ = writeln!(
-                s,
-                "  {:<18} connected {:>4}/{:<4} all connected in {:>9} ms  p50 {} ms  p99 {} ms  errors: {}",
-                st.target,
-                st.connected,
-                st.clients,
-                st.all_connected_ms
-                    .map_or_else(|| "-".to_string(), |v| format!("{v:.1}")),
-                ms(st.latency.p50_us),
-                ms(st.latency.p99_us),
-                errors(&st.errors)
-            );
-        }
-        s
     }
 }

@@ -57,6 +57,16 @@ impl Recorder {
         self.stopped_by_time = true;
     }
 
+    /// Adds another recorder's samples and errors to this one.
+    pub fn merge(&mut self, other: &Recorder) {
+        // Same bounds on both sides, so adding cannot fail.
+        let _ = self.hist.add(&other.hist);
+        for (k, v) in &other.errors {
+            *self.errors.entry(k.clone()).or_insert(0) += v;
+        }
+        self.stopped_by_time |= other.stopped_by_time;
+    }
+
     /// Successful samples so far.
     pub fn samples(&self) -> u64 {
         self.hist.len()
@@ -138,6 +148,19 @@ mod tests {
         assert!(near(s.p99_us, 99_000), "{s:?}");
         assert!(near(s.max_us, 100_000), "{s:?}");
         assert!(near(s.min_us, 1_000), "{s:?}");
+    }
+
+    #[test]
+    fn merged_recorders_add_samples_and_errors() {
+        let (mut a, mut b) = (Recorder::new(), Recorder::new());
+        a.record(Duration::from_millis(1));
+        b.record(Duration::from_millis(3));
+        b.error("ORA-12520");
+        a.merge(&b);
+        let s = a.summary();
+        assert_eq!(s.samples, 2);
+        assert_eq!(s.errors.get("ORA-12520"), Some(&1));
+        assert!(s.max_us.is_some_and(|m| m >= 2_990));
     }
 
     #[test]

@@ -4,9 +4,8 @@
 //! (instead of trusting the client's own counters) works the same for orasim, PostgreSQL
 //! and PgBouncer, and sees the TNS CONNECT/ACCEPT exchange that no TTC counter includes.
 //!
-//! The timestamps also split a connect into its steps: how long the server took to start
-//! answering each request, and how long the client worked before sending it (O5LOGON's key
-//! derivation shows up there). The relay adds two loopback hops per step.
+//! The relay also counts the bytes of each burst: the floor process replays exactly those
+//! byte counts, round trip by round trip.
 
 use std::io::{Read, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};
@@ -26,6 +25,17 @@ pub enum Side {
     Server,
 }
 
+/// One burst: consecutive bytes in one direction.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Burst {
+    /// Who spoke.
+    pub side: Side,
+    /// When its first byte was seen.
+    pub at: Instant,
+    /// How many bytes it carried.
+    pub bytes: u64,
+}
+
 /// One completed round trip of a cycle.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Step {
@@ -33,19 +43,22 @@ pub struct Step {
     pub client: Duration,
     /// From this request to the first byte of the server's answer.
     pub server: Duration,
+    /// Bytes of the request.
+    pub request_bytes: u64,
+    /// Bytes of the answer.
+    pub answer_bytes: u64,
 }
 
 /// Runs `cycle(proxy_port)` with a one-connection relay to `127.0.0.1:upstream` in between
-/// and returns the direction changes it saw, with their times (`None` if the relay failed or
-/// `cycle` returned an error).
+/// and returns the bursts it saw (`None` if the relay failed or `cycle` returned an error).
 pub fn relay_cycle(
     upstream: u16,
     cycle: impl FnOnce(u16) -> Result<(), String>,
-) -> Option<Vec<(Side, Instant)>> {
+) -> Option<Vec<Burst>> {
     let l = TcpListener::bind("127.0.0.1:0").ok()?;
     let port = l.local_addr().ok()?.port();
     l.set_nonblocking(true).ok()?;
-    let bursts: Arc<Mutex<Vec<(Side, Instant)>>> = Arc::new(Mutex::new(Vec::new()));
+    let bursts: Arc<Mutex<Vec<Burst>>> = Arc::new(Mutex::new(Vec::new()));
     let cycle_done = Arc::new(AtomicBool::new(false));
     let (b2, done) = (bursts.clone(), cycle_done.clone());
     let relay = std::thread::spawn(move || -> std::io::Result<()> {
@@ -87,19 +100,24 @@ pub fn relay_cycle(
 }
 
 /// The completed round trips of a list of bursts.
-pub fn steps(bursts: &[(Side, Instant)]) -> Vec<Step> {
+pub fn steps(bursts: &[Burst]) -> Vec<Step> {
     let mut out = Vec::new();
-    let Some(&(_, first)) = bursts.first() else {
+    let Some(first) = bursts.first() else {
         return out;
     };
-    let mut last_answer = first;
+    let mut last_answer = first.at;
     for w in bursts.windows(2) {
-        if let [(Side::Client, asked), (Side::Server, answered)] = *w {
+        if let [asked, answered] = w
+            && asked.side == Side::Client
+            && answered.side == Side::Server
+        {
             out.push(Step {
-                client: asked.saturating_duration_since(last_answer),
-                server: answered.saturating_duration_since(asked),
+                client: asked.at.saturating_duration_since(last_answer),
+                server: answered.at.saturating_duration_since(asked.at),
+                request_bytes: asked.bytes,
+                answer_bytes: answered.bytes,
             });
-            last_answer = answered;
+            last_answer = answered.at;
         }
     }
     out
@@ -113,18 +131,23 @@ pub fn count_round_trips(
     relay_cycle(upstream, cycle).map(|b| steps(&b).len() as u32)
 }
 
-/// Copies `from` to `to`, recording the start of each new burst in this direction.
-fn pump(mut from: TcpStream, mut to: TcpStream, side: Side, bursts: &Mutex<Vec<(Side, Instant)>>) {
+/// Copies `from` to `to`, recording each new burst in this direction and its bytes.
+fn pump(mut from: TcpStream, mut to: TcpStream, side: Side, bursts: &Mutex<Vec<Burst>>) {
     let mut buf = [0u8; 16 * 1024];
     loop {
         match from.read(&mut buf) {
             Ok(0) | Err(_) => break,
             Ok(n) => {
                 // Record before forwarding, so the answer cannot overtake the question.
-                if let Ok(mut b) = bursts.lock()
-                    && b.last().map(|l| l.0) != Some(side)
-                {
-                    b.push((side, Instant::now()));
+                if let Ok(mut b) = bursts.lock() {
+                    match b.last_mut() {
+                        Some(last) if last.side == side => last.bytes += n as u64,
+                        _ => b.push(Burst {
+                            side,
+                            at: Instant::now(),
+                            bytes: n as u64,
+                        }),
+                    }
                 }
                 if to.write_all(&buf[..n]).is_err() {
                     break;
@@ -138,46 +161,89 @@ fn pump(mut from: TcpStream, mut to: TcpStream, side: Side, bursts: &Mutex<Vec<(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::echo::{self, EchoServer};
+
+    /// A one-connection-at-a-time echo server for the tests (bytes back as they come).
+    fn echo() -> u16 {
+        let l = TcpListener::bind("127.0.0.1:0").expect("bind");
+        let port = l.local_addr().expect("addr").port();
+        std::thread::spawn(move || {
+            for s in l.incoming() {
+                let Ok(mut s) = s else { continue };
+                let _ = s.set_read_timeout(Some(IO_TIMEOUT));
+                let mut buf = [0u8; 512];
+                while let Ok(n) = s.read(&mut buf) {
+                    if n == 0 || s.write_all(&buf[..n]).is_err() {
+                        break;
+                    }
+                }
+            }
+        });
+        port
+    }
+
+    fn exchange(s: &mut TcpStream, n: usize) -> Result<(), String> {
+        s.write_all(&vec![7u8; n]).map_err(|e| e.to_string())?;
+        let mut back = vec![0u8; n];
+        s.read_exact(&mut back).map_err(|e| e.to_string())
+    }
 
     #[test]
-    fn counts_echo_round_trips() {
-        let e = EchoServer::start().expect("echo");
-        let n = count_round_trips(e.port(), |port| {
-            let mut s = TcpStream::connect(("127.0.0.1", port)).map_err(|e| e.to_string())?;
+    fn counts_round_trips_and_their_bytes() {
+        let port = echo();
+        let bursts = relay_cycle(port, |p| {
+            let mut s = TcpStream::connect(("127.0.0.1", p)).map_err(|e| e.to_string())?;
             s.set_read_timeout(Some(IO_TIMEOUT))
                 .map_err(|e| e.to_string())?;
-            for _ in 0..3 {
-                echo::round_trip(&mut s).map_err(|e| e.to_string())?;
+            for n in [1, 300, 20] {
+                exchange(&mut s, n)?;
             }
             Ok(())
-        });
-        assert_eq!(n, Some(3));
+        })
+        .expect("relayed");
+        let st = steps(&bursts);
+        let sizes: Vec<(u64, u64)> = st
+            .iter()
+            .map(|s| (s.request_bytes, s.answer_bytes))
+            .collect();
+        assert_eq!(sizes, [(1, 1), (300, 300), (20, 20)]);
+        assert_eq!(
+            count_round_trips(port, |p| {
+                let mut s = TcpStream::connect(("127.0.0.1", p)).map_err(|e| e.to_string())?;
+                s.set_read_timeout(Some(IO_TIMEOUT))
+                    .map_err(|e| e.to_string())?;
+                exchange(&mut s, 1)
+            }),
+            Some(1)
+        );
     }
 
     #[test]
     fn a_failed_cycle_counts_nothing() {
-        let e = EchoServer::start().expect("echo");
-        let n = count_round_trips(e.port(), |port| {
-            drop(TcpStream::connect(("127.0.0.1", port)));
+        let port = echo();
+        let n = count_round_trips(port, |p| {
+            drop(TcpStream::connect(("127.0.0.1", p)));
             Err("failed".into())
         });
         assert_eq!(n, None);
         // A cycle that never connects: the relay gives up instead of hanging.
-        assert_eq!(count_round_trips(e.port(), |_| Err("no".into())), None);
+        assert_eq!(count_round_trips(port, |_| Err("no".into())), None);
     }
 
     #[test]
     fn steps_pair_each_request_with_its_answer() {
         let t = Instant::now();
-        let at = |ms| t + Duration::from_millis(ms);
+        let b = |side, ms, bytes| Burst {
+            side,
+            at: t + Duration::from_millis(ms),
+            bytes,
+        };
         let bursts = [
-            (Side::Client, at(0)),
-            (Side::Server, at(5)),
-            (Side::Client, at(7)),
-            (Side::Server, at(8)),
+            b(Side::Client, 0, 10),
+            b(Side::Server, 5, 20),
+            b(Side::Client, 7, 30),
+            b(Side::Server, 8, 40),
             // A last request without an answer (PostgreSQL's Terminate) is no round trip.
-            (Side::Client, at(9)),
+            b(Side::Client, 9, 5),
         ];
         let s = steps(&bursts);
         assert_eq!(
@@ -185,11 +251,15 @@ mod tests {
             [
                 Step {
                     client: Duration::ZERO,
-                    server: Duration::from_millis(5)
+                    server: Duration::from_millis(5),
+                    request_bytes: 10,
+                    answer_bytes: 20
                 },
                 Step {
                     client: Duration::from_millis(2),
-                    server: Duration::from_millis(1)
+                    server: Duration::from_millis(1),
+                    request_bytes: 30,
+                    answer_bytes: 40
                 },
             ]
         );

@@ -189,6 +189,10 @@ pub struct Resolved {
     pub adapter: Option<&'static str>,
     /// The descriptor.
     pub descriptor: config::ConnectDescriptor,
+    /// What `Attempting to contact` echoes: a tnsnames.ora entry as written there (its lines
+    /// joined, comments left out), a literal descriptor as typed, an Easy Connect string as
+    /// the descriptor Oracle builds from it (CONNECT_DATA first).
+    pub contact: String,
     /// The parameter files consulted.
     pub files: Vec<std::path::PathBuf>,
 }
@@ -221,6 +225,14 @@ pub fn resolve(identifier: &str) -> Result<Resolved, ResolveError> {
         .collect();
     match resolver.resolve(identifier) {
         Ok(r) => Ok(Resolved {
+            contact: match &r.source {
+                Source::Descriptor => identifier.trim().to_string(),
+                Source::Tnsnames { file, pos, .. } => std::fs::read_to_string(&**file)
+                    .ok()
+                    .and_then(|text| entry_value(&text, pos.line))
+                    .unwrap_or_else(|| r.descriptor.render()),
+                Source::EzConnect => connect_data_first(&r.descriptor.render()),
+            },
             adapter: match r.source {
                 Source::Descriptor => None,
                 Source::Tnsnames { .. } => Some("TNSNAMES"),
@@ -234,6 +246,66 @@ pub fn resolve(identifier: &str) -> Result<Resolved, ResolveError> {
             detail: e.to_string(),
         }),
     }
+}
+
+/// The value of the tnsnames.ora entry that starts on line `line` (1-based), as tnsping
+/// echoes it: every line of the entry up to the next one starting in column 1, comments
+/// left out, each line's indentation and end turned into one blank.
+pub fn entry_value(text: &str, line: u32) -> Option<String> {
+    let start = usize::try_from(line).ok()?.checked_sub(1)?;
+    let mut lines = text.lines().skip(start);
+    let first = lines.next()?;
+    let mut parts = vec![first.split_once('=')?.1.to_string()];
+    for l in lines {
+        let starts_entry = l
+            .chars()
+            .next()
+            .is_some_and(|c| !c.is_whitespace() && c != '#' && c != ')');
+        if starts_entry {
+            break;
+        }
+        parts.push(l.to_string());
+    }
+    let words: Vec<&str> = parts
+        .iter()
+        .map(|p| p.split('#').next().unwrap_or(""))
+        .flat_map(str::split_whitespace)
+        .collect();
+    let value = words.join(" ");
+    (!value.is_empty()).then_some(value)
+}
+
+/// An Easy Connect descriptor as Oracle's tnsping shows it: CONNECT_DATA before the
+/// addresses, protocol names in lower case.
+fn connect_data_first(rendered: &str) -> String {
+    let Some(body) = rendered
+        .strip_prefix("(DESCRIPTION=")
+        .and_then(|b| b.strip_suffix(')'))
+    else {
+        return rendered.to_string();
+    };
+    // Top-level parts of the DESCRIPTION.
+    let mut parts = Vec::new();
+    let (mut depth, mut start) = (0usize, 0usize);
+    for (i, c) in body.char_indices() {
+        match c {
+            '(' => {
+                if depth == 0 {
+                    start = i;
+                }
+                depth += 1;
+            }
+            ')' => {
+                depth = depth.saturating_sub(1);
+                if depth == 0 {
+                    parts.push(&body[start..=i]);
+                }
+            }
+            _ => {}
+        }
+    }
+    parts.sort_by_key(|p| !p.starts_with("(CONNECT_DATA="));
+    format!("(DESCRIPTION={})", parts.concat()).replace("(PROTOCOL=TCP)", "(PROTOCOL=tcp)")
 }
 
 /// Pings the first TCP address of `d` that answers; the error of the last one otherwise.
@@ -285,5 +357,26 @@ mod resolve_tests {
             Err(ResolveError::Malformed { .. })
         ));
         assert!(oracle_now().len() == 20);
+        assert_eq!(
+            r.contact,
+            "(DESCRIPTION=(CONNECT_DATA=(SERVICE_NAME=orcl))(ADDRESS=(PROTOCOL=tcp)(HOST=127.0.0.1)(PORT=1522)))"
+        );
+    }
+
+    #[test]
+    fn a_tnsnames_entry_is_echoed_as_written() {
+        let text = "# header\nOTHER = (DESCRIPTION=(ADDRESS=(HOST=x)(PORT=1)))\n\
+                    ORCL =\n  (DESCRIPTION =   # the one\n    (ADDRESS = (PROTOCOL = TCP)(HOST = db1)(PORT = 1521))\n\
+                    \n    (CONNECT_DATA =\n      (SERVICE_NAME = orcl)\n    )\n  )\nNEXT = x:1/y\n";
+        assert_eq!(
+            entry_value(text, 3).as_deref(),
+            Some(
+                "(DESCRIPTION = (ADDRESS = (PROTOCOL = TCP)(HOST = db1)(PORT = 1521)) (CONNECT_DATA = (SERVICE_NAME = orcl) ) )"
+            )
+        );
+        assert_eq!(
+            entry_value(text, 2).as_deref(),
+            Some("(DESCRIPTION=(ADDRESS=(HOST=x)(PORT=1)))")
+        );
     }
 }

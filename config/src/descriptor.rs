@@ -995,6 +995,20 @@ fn address_list(sink: &mut Sink<'_>, node: &Node) -> AddressList {
     l
 }
 
+/// The protocols an Oracle Net address may name (Net Services Reference, "Protocol
+/// Address Configuration").
+pub const PROTOCOLS: &[&str] = &[
+    "TCP",
+    "TCPS",
+    "IPC",
+    "NMP",
+    "SDP",
+    "BEQ",
+    "EXADIRECT",
+    "WS",
+    "WSS",
+];
+
 fn address(sink: &mut Sink<'_>, node: &Node) -> Address {
     let mut a = Address::default();
     if !matches!(node.value, Value::Nodes(_)) {
@@ -1003,7 +1017,20 @@ fn address(sink: &mut Sink<'_>, node: &Node) -> Address {
     }
     for n in node.value.nodes() {
         match n.key.to_ascii_uppercase().as_str() {
-            "PROTOCOL" => sink.string(n, &mut a.protocol, &mut a.extra),
+            "PROTOCOL" => {
+                sink.string(n, &mut a.protocol, &mut a.extra);
+                if let Some(p) = &a.protocol
+                    && !PROTOCOLS.contains(&p.to_ascii_uppercase().as_str())
+                {
+                    sink.warn(
+                        n.pos,
+                        format!(
+                            "PROTOCOL = {p}: unknown protocol; accepted: {}",
+                            PROTOCOLS.join(", ")
+                        ),
+                    );
+                }
+            }
             "HOST" => sink.string(n, &mut a.host, &mut a.extra),
             "PORT" => sink.field(n, &mut a.port, &mut a.extra, "a port number", parse_u16),
             "KEY" => sink.string(n, &mut a.key, &mut a.extra),

@@ -232,6 +232,37 @@ pub enum ValidNodeChecking {
     Subnet,
 }
 
+/// How the spawner starts a dedicated server (`SPAWN_METHOD_<listener>`, an orasim parameter:
+/// Oracle always execs `$ORACLE_HOME/bin/oracle`, orasim forks its zygote by default).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SpawnMethod {
+    /// FORK (default): the spawner zygote forks; the child runs the session at once.
+    #[default]
+    Fork,
+    /// EXEC: the spawner forks and execs the server binary (`oracle<SID> (LOCAL=NO)`), as
+    /// Oracle does; the new program receives the client socket on its channel.
+    Exec,
+}
+
+impl SpawnMethod {
+    /// The value as written in listener.ora.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SpawnMethod::Fork => "FORK",
+            SpawnMethod::Exec => "EXEC",
+        }
+    }
+
+    /// Parses `FORK` / `EXEC` (any case).
+    pub fn parse(text: &str) -> Option<SpawnMethod> {
+        match text.trim().to_ascii_uppercase().as_str() {
+            "FORK" => Some(SpawnMethod::Fork),
+            "EXEC" => Some(SpawnMethod::Exec),
+            _ => None,
+        }
+    }
+}
+
 /// The `PARAM_<listener>` controls, defaulted as Oracle does.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ListenerParams {
@@ -281,6 +312,8 @@ pub struct ListenerParams {
     pub direct_handoff_ttc: bool,
     /// DEDICATED_THROUGH_BROKER (default OFF).
     pub dedicated_through_broker: bool,
+    /// SPAWN_METHOD (orasim; default FORK): how dedicated servers are started.
+    pub spawn_method: SpawnMethod,
     /// SECURE_REGISTER: transports allowed to register.
     pub secure_register: Vec<String>,
     /// SECURE_CONTROL: transports allowed to run admin commands.
@@ -315,6 +348,7 @@ impl Default for ListenerParams {
             subscribe_for_node_down_event: true,
             direct_handoff_ttc: true,
             dedicated_through_broker: false,
+            spawn_method: SpawnMethod::Fork,
             secure_register: Vec::new(),
             secure_control: Vec::new(),
             other: Vec::new(),
@@ -347,6 +381,7 @@ const MODELLED: &[&str] = &[
     "SUBSCRIBE_FOR_NODE_DOWN_EVENT",
     "DIRECT_HANDOFF_TTC",
     "DEDICATED_THROUGH_BROKER",
+    "SPAWN_METHOD",
     "SECURE_REGISTER",
     "SECURE_CONTROL",
 ];
@@ -687,6 +722,9 @@ impl ListenerParams {
             self.dedicated_through_broker,
             d.dedicated_through_broker,
         );
+        if self.spawn_method != d.spawn_method {
+            out.push(("SPAWN_METHOD", self.spawn_method.as_str().to_string()));
+        }
         if self.inbound_connect_timeout != d.inbound_connect_timeout {
             out.push((
                 "INBOUND_CONNECT_TIMEOUT",
@@ -991,7 +1029,15 @@ fn apply_param(lp: &mut ListenerParams, param: &str, p: &Param, diags: &mut Vec<
         "LOGGING" => flag(diags, &mut lp.logging),
         "LOG_DIRECTORY" => lp.log_directory = text.map(PathBuf::from),
         "LOG_FILE" => lp.log_file = text.map(str::to_string),
-        "TRACE_LEVEL" => lp.trace_level = text.map(str::to_ascii_lowercase),
+        "TRACE_LEVEL" => match text.map(str::to_ascii_lowercase) {
+            Some(t)
+                if ["off", "user", "admin", "support"].contains(&t.as_str())
+                    || t.parse::<u8>().is_ok_and(|n| n <= 16) =>
+            {
+                lp.trace_level = Some(t);
+            }
+            _ => warn(diags, "OFF, USER, ADMIN, SUPPORT or a level from 0 to 16"),
+        },
         "TRACE_DIRECTORY" => lp.trace_directory = text.map(PathBuf::from),
         "TRACE_FILE" => lp.trace_file = text.map(str::to_string),
         "DIAG_ADR_ENABLED" => flag(diags, &mut lp.diag_adr_enabled),
@@ -1013,6 +1059,10 @@ fn apply_param(lp: &mut ListenerParams, param: &str, p: &Param, diags: &mut Vec<
         "SUBSCRIBE_FOR_NODE_DOWN_EVENT" => flag(diags, &mut lp.subscribe_for_node_down_event),
         "DIRECT_HANDOFF_TTC" => flag(diags, &mut lp.direct_handoff_ttc),
         "DEDICATED_THROUGH_BROKER" => flag(diags, &mut lp.dedicated_through_broker),
+        "SPAWN_METHOD" => match text.and_then(SpawnMethod::parse) {
+            Some(m) => lp.spawn_method = m,
+            None => warn(diags, "FORK or EXEC"),
+        },
         "SECURE_REGISTER" => lp.secure_register = p.value.items(),
         "SECURE_CONTROL" => lp.secure_control = p.value.items(),
         other => {

@@ -32,7 +32,7 @@ use serde::Deserialize;
 use crate::descriptor::{Address, RawParam, RawValue};
 use crate::diag::{Diagnostic, LineIndex, Parsed, Pos};
 use crate::listener::{
-    Endpoint, Listener, ListenerConfig, PrespawnDesc, SidDesc, ValidNodeChecking,
+    Endpoint, Listener, ListenerConfig, PrespawnDesc, SidDesc, SpawnMethod, ValidNodeChecking,
 };
 
 #[derive(Deserialize, Default)]
@@ -74,6 +74,7 @@ struct ListenerToml {
     subscribe_for_node_down_event: Option<bool>,
     direct_handoff_ttc: Option<bool>,
     dedicated_through_broker: Option<bool>,
+    spawn_method: Option<String>,
     #[serde(default)]
     secure_register: Vec<String>,
     #[serde(default)]
@@ -306,6 +307,16 @@ impl ListenerConfig {
             p.dedicated_through_broker = lt
                 .dedicated_through_broker
                 .unwrap_or(p.dedicated_through_broker);
+            if let Some(v) = lt.spawn_method {
+                match SpawnMethod::parse(&v) {
+                    Some(m) => p.spawn_method = m,
+                    None => warn(
+                        &mut diags,
+                        "spawn_method",
+                        format!("listener {name}: spawn_method '{v}' is not fork or exec"),
+                    ),
+                }
+            }
             p.secure_register = lt.secure_register;
             p.secure_control = lt.secure_control;
             for (k, v) in &lt.unknown {
@@ -338,6 +349,7 @@ inbound_connect_timeout = 5
 connection_rate = 10
 default_service = "orcl"
 valid_node_checking_registration = "subnet"
+spawn_method = "exec"
 colour = "blue"
 
 [[listener.LISTENER.endpoint]]
@@ -361,14 +373,15 @@ oracle_home = "/u01/db"
                    (ADDRESS = (PROTOCOL = IPC)(KEY = EXTPROC1521))))\n\
                    SID_LIST_LISTENER = (SID_LIST = (SID_DESC = (GLOBAL_DBNAME = orcl)(SID_NAME = ORCL)(ORACLE_HOME = /u01/db)))\n\
                    INBOUND_CONNECT_TIMEOUT_LISTENER = 5\nCONNECTION_RATE_LISTENER = 10\nDEFAULT_SERVICE_LISTENER = orcl\n\
-                   VALID_NODE_CHECKING_REGISTRATION_LISTENER = SUBNET\nCOLOUR_LISTENER = blue\n";
+                   VALID_NODE_CHECKING_REGISTRATION_LISTENER = SUBNET\nSPAWN_METHOD_LISTENER = EXEC\n\
+                   COLOUR_LISTENER = blue\n";
         let t = ListenerConfig::parse_toml(toml, "listener.toml");
         let o = ListenerConfig::parse_str(ora, "listener.ora");
         assert!(!o.has_errors(), "{:?}", o.diagnostics);
         assert_eq!(t.diagnostics.len(), 1, "{:?}", t.diagnostics);
         assert_eq!(
             t.diagnostics[0].to_string(),
-            "listener.toml:7:1: warning: listener LISTENER: unknown key colour kept"
+            "listener.toml:8:1: warning: listener LISTENER: unknown key colour kept"
         );
         let (tl, ol) = (&t.value.listeners[0], &o.value.listeners[0]);
         assert_eq!(tl.sid_list, ol.sid_list);
@@ -399,6 +412,21 @@ oracle_home = "/u01/db"
         tp.other.clear();
         op.other.clear();
         assert_eq!(tp, op);
+        assert_eq!(tp.spawn_method, SpawnMethod::Exec);
+    }
+
+    #[test]
+    fn spawn_method_defaults_to_fork_and_warns_on_other_values() {
+        let o = ListenerConfig::parse_str(
+            "L = (ADDRESS = (PROTOCOL = TCP)(PORT = 1))\nSPAWN_METHOD_L = vfork\n",
+            "listener.ora",
+        );
+        assert_eq!(o.value.listeners[0].params.spawn_method, SpawnMethod::Fork);
+        assert_eq!(o.diagnostics.len(), 1, "{:?}", o.diagnostics);
+        assert_eq!(
+            o.diagnostics[0].to_string(),
+            "listener.ora:2:18: warning: SPAWN_METHOD_L: expected FORK or EXEC; Oracle's default is kept"
+        );
     }
 
     #[test]

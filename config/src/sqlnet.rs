@@ -7,9 +7,9 @@ use std::path::Path;
 use std::time::Duration;
 
 use crate::descriptor::{RawParam, RawValue, Timeout, parse_bool, render_item, render_text};
-use crate::diag::{Diagnostic, Parsed};
+use crate::diag::{Diagnostic, Parsed, Pos};
 use crate::listener::top_level;
-use crate::paramfile::{Param, ParamFile};
+use crate::paramfile::{Param, ParamFile, Value};
 
 /// A naming method of `NAMES.DIRECTORY_PATH`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -293,6 +293,24 @@ fn apply(s: &mut SqlNet, p: &Param, diags: &mut Vec<Diagnostic>) {
                 warn(diags, "a list of naming methods");
             } else {
                 s.names_directory_path = items.iter().map(|i| NamingMethod::parse(i)).collect();
+                let positions: Vec<Pos> = match &p.value {
+                    Value::List(atoms) => atoms.iter().map(|a| a.pos).collect(),
+                    _ => Vec::new(),
+                };
+                for (k, m) in s.names_directory_path.iter().enumerate() {
+                    if let NamingMethod::Other(name) = m
+                        && !["NIS", "CDS"].contains(&name.to_ascii_uppercase().as_str())
+                    {
+                        let pos = positions.get(k).copied().or(p.value.pos()).unwrap_or(p.pos);
+                        diags.push(Diagnostic::warning(
+                            &p.file,
+                            pos,
+                            format!(
+                                "NAMES.DIRECTORY_PATH: unknown naming method {name}; accepted: TNSNAMES, EZCONNECT, LDAP, HOSTNAME, NIS, CDS"
+                            ),
+                        ));
+                    }
+                }
             }
         }
         "NAMES.DEFAULT_DOMAIN" => s.names_default_domain = text.map(str::to_string),

@@ -12,7 +12,7 @@ use config::descriptor::{
 };
 use config::fuzz;
 use config::listener::{
-    Endpoint, Listener, ListenerParams, PrespawnDesc, SidDesc, ValidNodeChecking,
+    Endpoint, Listener, ListenerParams, PrespawnDesc, SidDesc, SpawnMethod, ValidNodeChecking,
 };
 use config::sqlnet::NamingMethod;
 use config::tnsnames::TnsEntry;
@@ -352,7 +352,7 @@ fn listener_params() -> impl Strategy<Value = ListenerParams> {
             of(path()),
         ),
         (
-            vec(any::<bool>(), 10),
+            vec(any::<bool>(), 11),
             prop_oneof![
                 Just(ValidNodeChecking::Off),
                 Just(ValidNodeChecking::Local),
@@ -403,6 +403,11 @@ fn listener_params() -> impl Strategy<Value = ListenerParams> {
                 subscribe_for_node_down_event: flags[7],
                 direct_handoff_ttc: flags[8],
                 dedicated_through_broker: flags[9],
+                spawn_method: if flags[10] {
+                    SpawnMethod::Exec
+                } else {
+                    SpawnMethod::Fork
+                },
                 secure_register,
                 secure_control,
                 other: Vec::new(),

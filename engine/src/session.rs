@@ -34,6 +34,7 @@ use crate::sql::eval::{EvalContext, QueryPlan, Value, plan_query};
 use crate::sql::{self, OraError, Statement};
 
 pub mod drcp;
+mod plsql;
 
 /// Administrative connection modes (AUTH mode bits) and the grant each needs.
 const ADMIN_MODES: [(u32, &str); 7] = [
@@ -182,6 +183,10 @@ pub struct Session {
     pooled: Option<drcp::Pooled>,
     /// The session's statistics (V$MYSTAT), by STATISTIC# of [`crate::rows::STATISTICS`].
     stats: [u64; crate::rows::STATISTICS.len()],
+    /// DBMS_OUTPUT's buffer, while enabled.
+    output: Option<plsql::DbmsOutput>,
+    /// Seconds the PL/SQL block being run asked to sleep (DBMS_SESSION.SLEEP).
+    plsql_sleep: f64,
 }
 
 /// STATISTIC# of the statistics the session counts (positions in
@@ -254,6 +259,8 @@ impl Session {
             random,
             now: UNIX_EPOCH,
             stats: [0; crate::rows::STATISTICS.len()],
+            output: None,
+            plsql_sleep: 0.0,
             pooled: None,
         }
     }
@@ -996,7 +1003,7 @@ impl Session {
                     cur.ctx = Some(ctx);
                     return self.answer_query(cursor_id, rows, false, true);
                 }
-                self.run_non_query(&stmt, ctx)
+                self.run_non_query(&stmt)
             }
             Call::Fetch { cursor_id, rows } => {
                 if !self.cursors.contains_key(&cursor_id) {
@@ -1040,6 +1047,18 @@ impl Session {
         if scroll {
             return self.scroll(&ex);
         }
+        // FETCH without EXECUTE on a cursor that is already open (a REF CURSOR a block
+        // opened): rows from where it stands.
+        let fetch_only = ex.sql.is_none()
+            && ex.options & exec_option::EXECUTE == 0
+            && ex.options & exec_option::FETCH != 0
+            && self
+                .cursors
+                .get(&ex.cursor_id)
+                .is_some_and(|c| c.plan.is_some());
+        if fetch_only {
+            return vec![self.fetch_rows(ex.cursor_id, ex.prefetch_rows, false)];
+        }
         let sql_text = ex
             .sql
             .as_ref()
@@ -1062,6 +1081,10 @@ impl Session {
         } else {
             ex.binds.clone()
         };
+        if let Statement::Plsql(block) = &stmt {
+            let row = ex.bind_rows.first().cloned().unwrap_or_default();
+            return self.run_plsql(block, &stmt, &bind_meta, &row);
+        }
         let mut ctx = self.eval_context();
         if let Some(row) = ex.bind_rows.first() {
             match bind_values(&stmt, &bind_meta, row) {
@@ -1070,7 +1093,7 @@ impl Session {
             }
         }
         if !stmt.is_query() {
-            return self.run_non_query(&stmt, ctx);
+            return self.run_non_query(&stmt);
         }
         let plan = match self.plan(&stmt, &ctx) {
             Ok(p) => p,
@@ -1231,7 +1254,7 @@ impl Session {
         Action::Send(w.into_bytes())
     }
 
-    fn run_non_query(&mut self, stmt: &Statement, ctx: EvalContext) -> Vec<Action> {
+    fn run_non_query(&mut self, stmt: &Statement) -> Vec<Action> {
         match stmt {
             Statement::Commit | Statement::Rollback => {
                 self.txn = false;
@@ -1258,42 +1281,8 @@ impl Session {
                 .encode(&mut w, self.fv());
                 vec![Action::Send(w.into_bytes())]
             }
-            Statement::PlsqlSleep(exprs) => {
-                let mut secs = 0f64;
-                for e in exprs {
-                    let one = Statement::Select {
-                        items: vec![sql::SelectItem {
-                            expr: e.clone(),
-                            name: String::new(),
-                        }],
-                        connect_by: None,
-                        connect_by_strict: false,
-                    };
-                    let v = plan_query(&one, &ctx).and_then(|p| p.row(0, &ctx));
-                    match v {
-                        Ok(row) => {
-                            if let Some(sql::eval::Value::Number(d)) = row.first() {
-                                secs += d.to_f64();
-                            }
-                        }
-                        Err(e) => return vec![self.error_bytes_action(self.ora(&e))],
-                    }
-                }
-                let mut w = Writer::new();
-                ErrorInfo {
-                    call_status: self.call_status(),
-                    ..ErrorInfo::default()
-                }
-                .encode(&mut w, self.fv());
-                let bytes = w.into_bytes();
-                if secs > 0.0 && secs.is_finite() {
-                    self.pending = Some(bytes);
-                    self.set_active(true);
-                    vec![Action::Sleep(Duration::from_secs_f64(secs.min(86_400.0)))]
-                } else {
-                    vec![Action::Send(bytes)]
-                }
-            }
+            // Blocks are run by `run_plsql` from `execute`; a re-execution has no cursor.
+            Statement::Plsql(_) => vec![self.error_bytes_action(OraError::new(1001, 0).info())],
             Statement::AlterSystem(command) => {
                 let Some(slot) = self.slot else {
                     return vec![self.error_bytes_action(OraError::new(1012, 0).info())];
@@ -1439,7 +1428,7 @@ fn bind_values(
     meta: &[BindMetadata],
     row: &[BindValue],
 ) -> Result<Vec<(String, Value)>, OraError> {
-    use tns::ttc::types::{Decimal, ora_type};
+    use tns::ttc::types::ora_type;
     let names = stmt.bind_names();
     if names.len() > row.len() {
         return Err(OraError::new(1008, 0));
@@ -1453,35 +1442,40 @@ fn bind_values(
             Some(BindValue::Cursor(_) | BindValue::Locator(_) | BindValue::Array(_)) => {
                 return Err(OraError::new(3115, 0));
             }
-            Some(BindValue::Bytes(b)) => match t {
-                ora_type::NUMBER => Value::Number(
-                    Decimal::from_oracle_number(b).map_err(|_| OraError::new(1722, 0))?,
-                ),
-                ora_type::BINARY_DOUBLE | ora_type::BINARY_FLOAT => {
-                    let f = tns::ttc::types::decode_binary_float(b)
-                        .ok_or_else(|| OraError::new(1722, 0))?;
-                    Value::Number(Decimal::from_f64(f).unwrap_or_else(Decimal::zero))
-                }
-                ora_type::DATE => {
-                    Value::Date(DateTime::from_oracle(b).map_err(|_| OraError::new(1858, 0))?)
-                }
-                ora_type::TIMESTAMP | ora_type::TIMESTAMP_TZ | ora_type::TIMESTAMP_LTZ => {
-                    let d = DateTime::from_oracle(b).map_err(|_| OraError::new(1858, 0))?;
-                    if t == ora_type::TIMESTAMP_TZ {
-                        Value::TimestampTz(d)
-                    } else {
-                        Value::Timestamp(d)
-                    }
-                }
-                ora_type::VARCHAR | ora_type::CHAR | ora_type::LONG => {
-                    Value::Str(String::from_utf8_lossy(b).into_owned())
-                }
-                _ => return Err(OraError::new(3115, 0)),
-            },
+            Some(BindValue::Bytes(b)) => decode_scalar(t, b)?,
         };
         out.push((name, v));
     }
     Ok(out)
+}
+
+/// A scalar bind value in its wire encoding, by the bind's type.
+fn decode_scalar(t: u8, b: &[u8]) -> Result<Value, OraError> {
+    Ok(match t {
+        ora_type::NUMBER => {
+            Value::Number(Decimal::from_oracle_number(b).map_err(|_| OraError::new(1722, 0))?)
+        }
+        ora_type::BINARY_DOUBLE | ora_type::BINARY_FLOAT => {
+            let f =
+                tns::ttc::types::decode_binary_float(b).ok_or_else(|| OraError::new(1722, 0))?;
+            Value::Number(Decimal::from_f64(f).unwrap_or_else(Decimal::zero))
+        }
+        ora_type::DATE => {
+            Value::Date(DateTime::from_oracle(b).map_err(|_| OraError::new(1858, 0))?)
+        }
+        ora_type::TIMESTAMP | ora_type::TIMESTAMP_TZ | ora_type::TIMESTAMP_LTZ => {
+            let d = DateTime::from_oracle(b).map_err(|_| OraError::new(1858, 0))?;
+            if t == ora_type::TIMESTAMP_TZ {
+                Value::TimestampTz(d)
+            } else {
+                Value::Timestamp(d)
+            }
+        }
+        ora_type::VARCHAR | ora_type::CHAR | ora_type::LONG => {
+            Value::Str(String::from_utf8_lossy(b).into_owned())
+        }
+        _ => return Err(OraError::new(3115, 0)),
+    })
 }
 
 /// A request the decoder refused: a call before login is ORA-01012 (as when it is decoded

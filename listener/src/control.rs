@@ -70,8 +70,14 @@ pub enum Effect {
         /// The new rate limit (see [`Endpoint::rate_limit`]).
         rate_limit: Option<Option<u32>>,
     },
-    /// Tell the spawner how many idle dedicated servers to keep per SID.
-    Prespawn(Vec<(String, usize)>),
+    /// Tell the spawner how to start servers and how many idle dedicated servers to keep
+    /// per SID.
+    ConfigureSpawner {
+        /// `SPAWN_METHOD_<l>`.
+        method: config::listener::SpawnMethod,
+        /// `(SID, n)` pool sizes.
+        pools: Vec<(String, usize)>,
+    },
 }
 
 /// A verb's answer and what must follow it.
@@ -145,7 +151,34 @@ pub fn prespawn_pools(settings: &ListenerSettings) -> Vec<(String, usize)> {
 }
 
 /// Parameters `set` and `show` know, in the order of the hint line.
-const PARAM_HINT: &str = "Parameters: inbound_connect_timeout, trc_level, log_level, log_status, log_directory, log_file";
+const PARAM_HINT: &str = "Parameters: inbound_connect_timeout, trc_level, trc_directory, trc_file, log_level, log_status, log_directory, log_file, save_config_on_stop, startup_waittime, dynamic_registration";
+
+/// The parameters the listener answers `set` and `show` for (lsnrctl keeps `current_listener`,
+/// `displaymode` and `rawmode` itself): name, and whether `set` may change it. `trc_directory`
+/// and `trc_file` are where `lsnrctl start` sent the listener's standard error when it
+/// started it; they cannot move while it runs. `log_level` is orasim's own (the tracing
+/// filter behind `trc_level`).
+pub const LISTENER_PARAMETERS: &[(&str, bool)] = &[
+    ("trc_file", false),
+    ("trc_directory", false),
+    ("trc_level", true),
+    ("log_file", true),
+    ("log_directory", true),
+    ("log_status", true),
+    ("inbound_connect_timeout", true),
+    ("startup_waittime", true),
+    ("save_config_on_stop", true),
+    ("dynamic_registration", true),
+    ("log_level", true),
+];
+
+fn on_off_value(value: &str) -> Option<bool> {
+    match value.trim().to_ascii_lowercase().as_str() {
+        "on" => Some(true),
+        "off" => Some(false),
+        _ => None,
+    }
+}
 
 /// One admin request line from a client: refused unless `allowed` (the listener's own uid
 /// or root), a parse failure answered with TNS-01153, otherwise [`execute`]d.
@@ -350,10 +383,8 @@ fn set(state: &mut ListenerState, param: &str, value: &str) -> Outcome {
             state.log_level = value.trim().to_string();
         }
         "log_status" => {
-            let on = match value.trim().to_ascii_lowercase().as_str() {
-                "on" => true,
-                "off" => false,
-                _ => return bad(),
+            let Some(on) = on_off_value(value) else {
+                return bad();
             };
             match ListenerLog::open(&state.settings.log_path(), on) {
                 Ok(l) => {
@@ -362,6 +393,43 @@ fn set(state: &mut ListenerState, param: &str, value: &str) -> Outcome {
                 }
                 Err(e) => return Outcome::error(TnsCode::BAD_COMMAND, vec![e.to_string()]),
             }
+        }
+        "log_directory" | "log_file" => {
+            let value = value.trim();
+            if value.is_empty() {
+                return bad();
+            }
+            let mut next = state.settings.clone();
+            if param == "log_directory" {
+                next.log_directory = std::path::PathBuf::from(value);
+            } else {
+                next.log_file = value.to_string();
+            }
+            match ListenerLog::open(&next.log_path(), state.settings.logging) {
+                Ok(l) => {
+                    state.settings = next;
+                    state.log = l;
+                }
+                Err(e) => return Outcome::bad_command(&e.to_string(), false),
+            }
+        }
+        "save_config_on_stop" => {
+            let Some(on) = on_off_value(value) else {
+                return bad();
+            };
+            state.settings.save_config_on_stop = on;
+        }
+        "dynamic_registration" => {
+            let Some(on) = on_off_value(value) else {
+                return bad();
+            };
+            state.settings.dynamic_registration = on;
+        }
+        "startup_waittime" => {
+            let Ok(secs) = value.trim().parse::<u32>() else {
+                return bad();
+            };
+            state.settings.startup_waittime = secs;
         }
         _ => return bad(),
     }
@@ -380,6 +448,11 @@ fn show_value(state: &ListenerState, param: &str) -> Option<String> {
         "log_status" => on_off(state.log.enabled()).to_string(),
         "log_directory" => s.log_directory.display().to_string(),
         "log_file" => s.log_path().display().to_string(),
+        "trc_directory" => s.trace_directory.display().to_string(),
+        "trc_file" => s.trace_directory.join(&s.trace_file).display().to_string(),
+        "save_config_on_stop" => on_off(s.save_config_on_stop).to_string(),
+        "dynamic_registration" => on_off(s.dynamic_registration).to_string(),
+        "startup_waittime" => s.startup_waittime.to_string(),
         "current_listener" => s.name.clone(),
         _ => return None,
     })
@@ -451,7 +524,10 @@ pub fn reload(state: &mut ListenerState, bound: &[Endpoint]) -> Outcome {
         state.trace_level = new.trace_level.clone();
         state.log_level = dir.to_string();
     }
-    effects.push(Effect::Prespawn(prespawn_pools(&new)));
+    effects.push(Effect::ConfigureSpawner {
+        method: new.spawn_method,
+        pools: prespawn_pools(&new),
+    });
     state.settings = new;
     Outcome {
         response: AdminResponse::Ok { lines: notes },
@@ -694,6 +770,57 @@ mod tests {
             ok_lines(&show(&mut f, "current_listener")),
             ["LISTENER parameter \"current_listener\" set to LISTENER"]
         );
+        // Every parameter of the table answers `show` in Oracle's line.
+        for (p, _) in LISTENER_PARAMETERS {
+            let o = show(&mut f, p);
+            let lines = ok_lines(&o);
+            assert!(
+                lines[0].starts_with(&format!("LISTENER parameter \"{p}\" set to ")),
+                "{lines:?}"
+            );
+        }
+        assert_eq!(
+            ok_lines(&set(&mut f, "save_config_on_stop", "on")),
+            ["LISTENER parameter \"save_config_on_stop\" set to ON"]
+        );
+        assert!(f.state.settings.save_config_on_stop);
+        assert_eq!(
+            ok_lines(&set(&mut f, "startup_waittime", "3")),
+            ["LISTENER parameter \"startup_waittime\" set to 3"]
+        );
+        assert_eq!(
+            ok_lines(&set(&mut f, "dynamic_registration", "off")),
+            ["LISTENER parameter \"dynamic_registration\" set to OFF"]
+        );
+        assert!(!f.state.settings.dynamic_registration);
+        let trc = f.state.home.home.join("network/trace/listener.trc");
+        assert_eq!(
+            ok_lines(&show(&mut f, "trc_file")),
+            [format!(
+                "LISTENER parameter \"trc_file\" set to {}",
+                trc.display()
+            )]
+        );
+        // log_file / log_directory move the log: the next line goes to the new file.
+        let new_dir = f.state.home.home.join("newlog");
+        std::fs::create_dir_all(&new_dir).expect("mkdir");
+        let o = set(&mut f, "log_directory", &new_dir.display().to_string());
+        assert_eq!(
+            ok_lines(&o),
+            [format!(
+                "LISTENER parameter \"log_directory\" set to {}",
+                new_dir.display()
+            )]
+        );
+        let o = set(&mut f, "log_file", "other.log");
+        assert_eq!(
+            ok_lines(&o),
+            [format!(
+                "LISTENER parameter \"log_file\" set to {}",
+                new_dir.join("other.log").display()
+            )]
+        );
+        assert_eq!(f.state.settings.log_path(), new_dir.join("other.log"));
         let log_file = f.state.settings.log_path().display().to_string();
         assert_eq!(
             ok_lines(&show(&mut f, "log_file")),
@@ -704,7 +831,7 @@ mod tests {
     #[test]
     fn bad_set_and_show_answer_tns_01153_and_change_nothing() {
         let mut f = fixture();
-        let hint = "Parameters: inbound_connect_timeout, trc_level, log_level, log_status, log_directory, log_file";
+        let hint = PARAM_HINT;
         let o = set(&mut f, "inbound_connect_timeout", "soon");
         assert_eq!(
             error(&o),
@@ -743,7 +870,9 @@ mod tests {
             )
         );
         // `show` of a show-only parameter is fine; `set` of it is not.
-        assert_eq!(error(&set(&mut f, "log_file", "x.log")).0, 1153);
+        assert_eq!(error(&set(&mut f, "trc_file", "x.trc")).0, 1153);
+        assert_eq!(error(&set(&mut f, "save_config_on_stop", "maybe")).0, 1153);
+        assert_eq!(error(&set(&mut f, "startup_waittime", "-1")).0, 1153);
     }
 
     #[test]
@@ -908,7 +1037,10 @@ mod tests {
                     port: 1800,
                     rate_limit: None
                 },
-                Effect::Prespawn(vec![("SALES".into(), 3)]),
+                Effect::ConfigureSpawner {
+                    method: config::listener::SpawnMethod::Fork,
+                    pools: vec![("SALES".into(), 3)]
+                },
             ]
         );
         assert_eq!(f.state.settings, new);

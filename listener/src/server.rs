@@ -35,7 +35,6 @@ use crate::report;
 use crate::services::{HandlerKind, Route, ServiceDirectory, Target, entries_from_registrations};
 use crate::settings::{Endpoint, ListenerSettings};
 use crate::spawner::Spawner;
-use crate::sys::title::ArgvArea;
 use crate::tnserr::TnsCode;
 
 /// Largest CONNECT packet accepted (python-oracledb's is at most 74 + 230 bytes; anything
@@ -49,6 +48,8 @@ pub const MAX_CONNECT_BYTES: usize = 64 * 1024;
 const ADMIN: Token = Token(0);
 const SIGNALS: Token = Token(1);
 const FIRST_DYNAMIC: usize = 16;
+/// How long after a failed spawner start the next one is tried.
+const SPAWNER_RETRY: Duration = Duration::from_secs(1);
 
 /// Errors that stop the listener from starting.
 #[derive(Debug, thiserror::Error)]
@@ -104,10 +105,10 @@ pub struct ServerParts {
     pub loader: SettingsLoader,
     /// Changes the tracing level.
     pub trace: TraceControl,
-    /// The spawner forked at startup.
+    /// The spawner started at startup.
     pub spawner: Spawner,
-    /// The argv area, for restarting the spawner.
-    pub argv: Option<ArgvArea>,
+    /// The listener's own binary, which a new spawner runs.
+    pub exe: PathBuf,
 }
 
 struct Bound {
@@ -152,8 +153,11 @@ fn peer_address(addr: &SocketAddr) -> String {
 pub struct Server {
     /// What the `lsnrctl` verbs see and change.
     state: ListenerState,
-    spawner: Spawner,
-    argv: Option<ArgvArea>,
+    /// `None` while the spawner is down (it died and could not be restarted yet).
+    spawner: Option<Spawner>,
+    exe: PathBuf,
+    /// When to try again to start a spawner that could not be started.
+    spawner_retry_at: Option<Instant>,
     poll: Poll,
     endpoints: HashMap<Token, Bound>,
     conns: HashMap<Token, Conn>,
@@ -179,7 +183,7 @@ impl Server {
             loader,
             trace,
             spawner,
-            argv,
+            exe,
         } = parts;
         let poll = Poll::new().map_err(io_err("creating the event loop"))?;
         let admin_path = home.admin_socket(&settings.name);
@@ -252,8 +256,9 @@ impl Server {
                 started: SystemTime::now(),
                 started_at: Instant::now(),
             },
-            spawner,
-            argv,
+            spawner: Some(spawner),
+            exe,
+            spawner_retry_at: None,
             poll,
             endpoints: HashMap::new(),
             conns: HashMap::new(),
@@ -279,7 +284,7 @@ impl Server {
         std::fs::write(&server.pid_path, format!("{}\n", std::process::id()))
             .map_err(io_err(format!("writing {}", server.pid_path.display())))?;
         server.log_banner();
-        server.apply_prespawn();
+        server.configure_spawner();
         Ok(server)
     }
 
@@ -308,8 +313,15 @@ impl Server {
         let services = r.registry().services();
         let events = r.registry().take_events();
         for req in r.registry().take_spawns() {
-            if let Err(e) = self.spawner.pooled(&req) {
-                tracing::error!(sid = %req.sid, error = %e, "cannot start pooled servers");
+            match &self.spawner {
+                Some(sp) => {
+                    if let Err(e) = sp.pooled(&req) {
+                        tracing::error!(sid = %req.sid, error = %e, "cannot start pooled servers");
+                    }
+                }
+                None => {
+                    tracing::error!(sid = %req.sid, "cannot start pooled servers: the spawner is down")
+                }
             }
         }
         let resets = self
@@ -336,14 +348,55 @@ impl Server {
         }
     }
 
-    /// Tells the spawner how many idle dedicated servers to keep per SID (PRESPAWN_LIST).
-    fn apply_prespawn(&mut self) {
-        self.prespawn(&control::prespawn_pools(&self.state.settings));
+    /// Tells the spawner how to start servers (SPAWN_METHOD) and how many idle dedicated
+    /// servers to keep per SID (PRESPAWN_LIST).
+    fn configure_spawner(&mut self) {
+        let pools = control::prespawn_pools(&self.state.settings);
+        self.configure_spawner_with(self.state.settings.spawn_method, &pools);
     }
 
-    fn prespawn(&mut self, pools: &[(String, usize)]) {
-        if let Err(e) = self.spawner.prespawn(pools) {
-            tracing::warn!(error = %e, "cannot set the prespawned pools");
+    fn configure_spawner_with(
+        &mut self,
+        method: config::listener::SpawnMethod,
+        pools: &[(String, usize)],
+    ) {
+        if let Some(sp) = &self.spawner
+            && let Err(e) = sp.configure(method, pools)
+        {
+            tracing::warn!(error = %e, "cannot configure the spawner");
+        }
+    }
+
+    /// Starts a new spawner (fork + exec: sound in this multi-threaded process). While that
+    /// fails the spawner is down: dedicated handlers show `state:blocked`, dedicated
+    /// connects are refused with TNS-12500, and another start is tried every second.
+    fn restart_spawner(&mut self) {
+        match Spawner::start(&self.state.settings.name, &self.exe) {
+            Ok(s) => {
+                tracing::info!(pid = s.pid().as_raw(), "spawner started");
+                self.state.log.event(&format!(
+                    "(SPAWNER) * {} * started * 0",
+                    self.state.settings.name
+                ));
+                self.spawner = Some(s);
+                self.spawner_retry_at = None;
+                self.configure_spawner();
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "cannot start the spawner");
+                self.spawner = None;
+                self.spawner_retry_at = Some(Instant::now() + SPAWNER_RETRY);
+            }
+        }
+        self.state
+            .directory
+            .set_dedicated_down(self.spawner.is_none());
+    }
+
+    /// Retries a spawner start that is due.
+    fn retry_spawner(&mut self) {
+        if self.spawner.is_none() && self.spawner_retry_at.is_none_or(|t| Instant::now() >= t) {
+            self.restart_spawner();
         }
     }
 
@@ -447,6 +500,7 @@ impl Server {
                 .values()
                 .filter_map(|c| c.deadline)
                 .chain(self.admin_conns.values().map(|a| a.deadline))
+                .chain(self.spawner_retry_at)
                 .min()
                 .map(|d| d.saturating_duration_since(Instant::now()) + Duration::from_millis(1));
             // Registrations arrive on other threads; look at them at least once a second.
@@ -481,6 +535,7 @@ impl Server {
                 }
             }
             self.expire();
+            self.retry_spawner();
             self.resume_throttled();
             self.sync_dynamic();
         }
@@ -508,24 +563,19 @@ impl Server {
     }
 
     /// The spawner is the listener's only child: SIGCHLD means it died. Reap it at once and
-    /// start a new one when that is safe (no other thread); otherwise hand-offs answer 12518.
+    /// start a new one.
     fn check_spawner(&mut self) {
-        if !self.spawner.has_exited() {
+        let Some(sp) = &self.spawner else { return };
+        if !sp.has_exited() {
             return;
         }
-        tracing::error!(pid = self.spawner.pid().as_raw(), "spawner exited");
+        tracing::error!(pid = sp.pid().as_raw(), "spawner exited");
         self.state.log.event(&format!(
             "(SPAWNER) * {} * exited * 12500",
             self.state.settings.name
         ));
-        match Spawner::start(&self.state.settings.name, self.argv) {
-            Ok(s) => {
-                tracing::info!(pid = s.pid().as_raw(), "spawner restarted");
-                self.spawner = s;
-                self.apply_prespawn();
-            }
-            Err(e) => tracing::error!(error = %e, "cannot restart the spawner"),
-        }
+        self.spawner = None;
+        self.restart_spawner();
     }
 
     /// Starts a new rate window when the wall-clock second changed.
@@ -858,18 +908,18 @@ impl Server {
             self.hand_to_broker(conn, &target, &msg, handoff_path, cd, named);
             return;
         }
-        let mut result = self.spawner.hand_off(&conn.stream, &msg);
-        if result.is_err() && self.spawner.has_exited() {
-            tracing::warn!("spawner has exited; starting a new one");
-            match Spawner::start(&self.state.settings.name, self.argv) {
-                Ok(s) => {
-                    self.spawner = s;
-                    self.apply_prespawn();
-                    result = self.spawner.hand_off(&conn.stream, &msg);
-                }
-                Err(e) => tracing::error!(error = %e, "cannot restart the spawner"),
-            }
+        if self.spawner.as_ref().is_some_and(|sp| sp.has_exited()) {
+            // Died and its SIGCHLD is not read yet.
+            self.check_spawner();
         }
+        self.retry_spawner();
+        let result = match &self.spawner {
+            Some(sp) => sp.hand_off(&conn.stream, &msg).map_err(|e| {
+                tracing::error!(error = %e, "hand-off failed");
+                TnsCode::HANDOFF_FAILED
+            }),
+            None => Err(TnsCode::SPAWN_FAILED),
+        };
         if target.dynamic
             && result.is_ok()
             && let Some(r) = &self.registration
@@ -886,10 +936,9 @@ impl Server {
                     .connect(cd, &conn.peer, "establish", named, None);
                 // Dropping `conn` closes the listener's copy; the dedicated server owns it now.
             }
-            Err(e) => {
+            Err(code) => {
                 self.state.directory.record_refused(&target.key);
-                tracing::error!(peer = %conn.peer, error = %e, "hand-off failed");
-                let code = TnsCode::HANDOFF_FAILED;
+                tracing::error!(peer = %conn.peer, code = code.0, "no dedicated server");
                 self.state
                     .log
                     .connect(cd, &conn.peer, "establish", named, Some(code));
@@ -1152,7 +1201,9 @@ impl Server {
                         }
                     }
                 }
-                Effect::Prespawn(pools) => self.prespawn(&pools),
+                Effect::ConfigureSpawner { method, pools } => {
+                    self.configure_spawner_with(method, &pools)
+                }
             }
         }
         response
@@ -1171,7 +1222,9 @@ impl Server {
         self.cleanup_files();
         // Closing the channel lets the spawner exit once its dedicated servers are gone;
         // sessions are not touched.
-        self.spawner.shutdown(Duration::from_millis(500));
+        if let Some(sp) = self.spawner.take() {
+            sp.shutdown(Duration::from_millis(500));
+        }
     }
 }
 

@@ -243,7 +243,8 @@ pub struct HandlerView {
     pub established: u64,
     /// Refusals.
     pub refused: u64,
-    /// Whether to print `state:` (dynamic handlers only).
+    /// Whether to print `state:` (dynamic handlers, and every dedicated handler while the
+    /// spawner is down).
     pub dynamic: bool,
 }
 
@@ -275,6 +276,9 @@ pub struct ServiceDirectory {
     counters: HashMap<CounterId, Counter>,
     /// Bumped by every [`ServiceDirectory::replace_dynamic`].
     generation: u64,
+    /// The spawner is down: no dedicated server can be started (handlers show
+    /// `state:blocked`; a connect that would get one is refused with TNS-12500).
+    dedicated_down: bool,
 }
 
 fn key_of(e: &InstanceEntry, h: &Handler) -> HandlerKey {
@@ -412,6 +416,11 @@ impl ServiceDirectory {
         self.statics.iter().chain(self.dynamic.iter())
     }
 
+    /// Marks dedicated handlers unusable (spawner down) or usable again.
+    pub fn set_dedicated_down(&mut self, down: bool) {
+        self.dedicated_down = down;
+    }
+
     /// The counters of `key`'s handler, started again if they were another incarnation's.
     fn counter(&mut self, key: &HandlerKey) -> &mut Counter {
         let generation = self.generation;
@@ -512,10 +521,15 @@ impl ServiceDirectory {
         let is_dispatcher = |h: &Handler| matches!(h.kind, HandlerKind::Dispatcher { .. });
         let is_pooled = |h: &Handler| matches!(h.kind, HandlerKind::Pooled { .. });
         let is_dedicated = |h: &Handler| matches!(h.kind, HandlerKind::Dedicated);
+        let down = self.dedicated_down;
         let pick = |want: &dyn Fn(&Handler) -> bool| -> Option<(&InstanceEntry, &Handler)> {
             let mut best: Option<(&InstanceEntry, &Handler)> = None;
             for e in &open {
-                for h in e.handlers.iter().filter(|h| want(h) && !h.blocked) {
+                for h in e
+                    .handlers
+                    .iter()
+                    .filter(|h| want(h) && !h.blocked && (!down || !is_dedicated(h)))
+                {
                     let better = match best {
                         None => true,
                         Some((_, b)) => h.current.unwrap_or(0) < b.current.unwrap_or(0),
@@ -566,7 +580,16 @@ impl ServiceDirectory {
                     !is_pooled(h)
                 })
         });
-        let code = if any_of_kind_blocked {
+        let dedicated_wanted_but_down = down
+            && !wants_shared
+            && !wants_pooled
+            && open
+                .iter()
+                .flat_map(|e| e.handlers.iter())
+                .any(is_dedicated);
+        let code = if dedicated_wanted_but_down {
+            TnsCode::SPAWN_FAILED
+        } else if any_of_kind_blocked {
             TnsCode::NO_APPROPRIATE_HANDLER
         } else if wants_shared || wants_dedicated || wants_pooled {
             TnsCode::NO_HANDLER_TYPE
@@ -593,11 +616,15 @@ impl ServiceDirectory {
                         .get(&key.id)
                         .filter(|c| c.incarnation == key.incarnation)
                         .map_or((0, 0), |c| (c.established, c.refused));
+                    let dedicated = matches!(h.kind, HandlerKind::Dedicated);
+                    let mut handler = h.clone();
+                    handler.blocked |= dedicated && self.dedicated_down;
                     HandlerView {
-                        handler: h.clone(),
+                        handler,
                         established,
                         refused,
-                        dynamic: e.status != InstanceStatus::Unknown,
+                        dynamic: e.status != InstanceStatus::Unknown
+                            || (dedicated && self.dedicated_down),
                     }
                 })
                 .collect();

@@ -75,8 +75,18 @@ pub struct ListenerSettings {
     pub dynamic_registration: bool,
     /// `DIRECT_HANDOFF_TTC_<l>`: hand sockets to dispatchers directly (else redirect).
     pub direct_handoff: bool,
+    /// `SPAWN_METHOD_<l>` (orasim): fork the zygote (default) or fork + exec the server.
+    pub spawn_method: config::listener::SpawnMethod,
     /// `SAVE_CONFIG_ON_STOP_<l>`: `save_config` implicitly at `stop`.
     pub save_config_on_stop: bool,
+    /// STARTUP_WAITTIME (`lsnrctl set startup_waittime`): seconds the listener sleeps before
+    /// it answers a `status` after a start. Kept and shown; this listener is ready as soon as
+    /// its admin socket answers, so it does not wait.
+    pub startup_waittime: u32,
+    /// Where `lsnrctl start` sends the listener's trace (`$ORACLE_HOME/network/trace`).
+    pub trace_directory: PathBuf,
+    /// The trace file's name (`listener.trc`).
+    pub trace_file: String,
     /// `LOGGING_<l>`.
     pub logging: bool,
     /// `LOG_DIRECTORY_<l>`.
@@ -110,7 +120,11 @@ impl ListenerSettings {
             admin_restrictions: false,
             dynamic_registration: true,
             direct_handoff: true,
+            spawn_method: config::listener::SpawnMethod::Fork,
             save_config_on_stop: false,
+            startup_waittime: 0,
+            trace_directory: home.home.join("network").join("trace"),
+            trace_file: format!("{}.trc", name.to_ascii_lowercase()),
             logging: true,
             log_directory: home.default_log_dir(),
             // Oracle names the non-ADR log after the listener: listener.log, lsnr2.log, ...
@@ -258,6 +272,7 @@ pub fn load_file(
     settings.admin_restrictions = p.admin_restrictions;
     settings.dynamic_registration = p.dynamic_registration;
     settings.direct_handoff = p.direct_handoff_ttc;
+    settings.spawn_method = p.spawn_method;
     settings.save_config_on_stop = p.save_config_on_stop;
     settings.logging = p.logging;
     if let Some(d) = &p.log_directory {

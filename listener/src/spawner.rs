@@ -1,8 +1,16 @@
-//! The spawner: a single-threaded zygote forked first thing in `tnslsnr`'s `main()`, before
-//! any thread exists. The listener sends it each accepted client socket with the CONNECT
-//! bytes and hand-off metadata (`SOCK_SEQPACKET` + `SCM_RIGHTS`); the spawner forks one
-//! dedicated server per connection and reaps every child (SIGCHLD merges, so it loops
-//! `waitpid(WNOHANG)` until nothing is left to reap).
+//! The spawner: a single-threaded program that starts dedicated servers. The listener
+//! starts it by fork + exec of its own binary (`tnslsnr NAME --spawner`, the channel on
+//! descriptor 3), at startup and again whenever it dies: a multi-threaded listener never
+//! forks, so a killed spawner is replaced without restarting the listener. The listener
+//! sends it each accepted client socket with the CONNECT bytes and hand-off metadata
+//! (`SOCK_SEQPACKET` + `SCM_RIGHTS`); the spawner starts one dedicated server per connection
+//! and reaps every child (SIGCHLD merges, so it loops `waitpid(WNOHANG)` until nothing is
+//! left to reap).
+//!
+//! How a server is started is `SPAWN_METHOD_<listener>`: `FORK` (default) — the spawner is
+//! a zygote and its forked child runs the session at once; `EXEC` — the child execs the
+//! listener's binary as `oracle<SID> (LOCAL=NO)`, the way Oracle's listener execs
+//! `$ORACLE_HOME/bin/oracle`, and the new program takes the client from its channel.
 //!
 //! The child: `setsid()` (a listener stop or a Ctrl-C never reaches live sessions), default
 //! signal dispositions, every fd closed but its client socket (CLOEXEC does nothing without
@@ -12,6 +20,11 @@
 
 use std::collections::HashMap;
 use std::os::fd::{AsFd, AsRawFd, OwnedFd};
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use config::listener::SpawnMethod;
 
 use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
 use nix::sys::signal::{SigSet, Signal};
@@ -34,11 +47,19 @@ pub enum SpawnerError {
         /// Cause.
         source: FdPassError,
     },
-    /// Forking the spawner failed.
-    #[error("cannot fork spawner: {source}")]
+    /// Forking a process failed.
+    #[error("cannot fork: {source}")]
     Fork {
         /// Cause.
         source: ProcessError,
+    },
+    /// Starting a program (the spawner, or an exec'd dedicated server) failed.
+    #[error("cannot execute {}: {source}", .exe.display())]
+    Exec {
+        /// The binary.
+        exe: PathBuf,
+        /// Cause.
+        source: std::io::Error,
     },
     /// Sending the client socket to the spawner failed (TNS-12518).
     #[error("{} ({source})", tns_line(12518))]
@@ -61,33 +82,46 @@ pub struct Spawner {
     pid: Pid,
 }
 
+/// The argument that makes `tnslsnr` run as the spawner (its channel on descriptor 3).
+pub const SPAWNER_ARG: &str = "--spawner";
+/// `argv[1]` of an exec'd dedicated server, as Oracle's `oracle<SID> (LOCAL=NO)`.
+pub const LOCAL_NO_ARG: &str = "(LOCAL=NO)";
+/// Blank room in the spawner's argv for the titles of forked servers
+/// (`oracle<SID> (LOCAL=NO)` with a 30-byte SID).
+const TITLE_ROOM: usize = 64;
+
 impl Spawner {
-    /// Forks the spawner. Must be called while the process is single-threaded (checked).
-    /// `argv` is the argv area the spawner and its children overwrite with their titles.
-    pub fn start(listener: &str, argv: Option<ArgvArea>) -> Result<Self, SpawnerError> {
+    /// Starts the spawner: fork + exec of `exe` (the listener's own binary) in spawner mode.
+    /// Sound from a multi-threaded listener (nothing but `dup2` runs between fork and exec).
+    pub fn start(listener: &str, exe: &Path) -> Result<Self, SpawnerError> {
         let (ours, theirs) =
             fdpass::seqpacket_pair().map_err(|source| SpawnerError::Channel { source })?;
-        match process::fork_single_threaded().map_err(|source| SpawnerError::Fork { source })? {
-            ForkResult::Child => {
-                drop(ours);
-                run_spawner(theirs, listener, argv)
+        let mut cmd = Command::new(exe);
+        cmd.arg0("tnslsnr")
+            .arg(listener)
+            .arg(SPAWNER_ARG)
+            .arg(format!("--title-room={}", "_".repeat(TITLE_ROOM)))
+            .stdin(Stdio::null())
+            .stdout(Stdio::null());
+        let child = process::spawn_with_channel(&mut cmd, theirs.as_fd()).map_err(|source| {
+            SpawnerError::Exec {
+                exe: exe.to_path_buf(),
+                source,
             }
-            ForkResult::Parent { child } => {
-                drop(theirs);
-                // A stuck spawner must not stall the listener's event loop for ever: a
-                // hand-off that cannot be queued within 5 s fails (TNS-12518).
-                let limit = nix::sys::time::TimeVal::new(5, 0);
-                let _ = nix::sys::socket::setsockopt(
-                    &ours,
-                    nix::sys::socket::sockopt::SendTimeout,
-                    &limit,
-                );
-                Ok(Self {
-                    sock: ours,
-                    pid: child,
-                })
-            }
-        }
+        })?;
+        drop(theirs);
+        // A stuck spawner must not stall the listener's event loop for ever: a hand-off
+        // that cannot be queued within 5 s fails (TNS-12518).
+        let limit = nix::sys::time::TimeVal::new(5, 0);
+        let _ = nix::sys::socket::setsockopt(&ours, nix::sys::socket::sockopt::SendTimeout, &limit);
+        let pid = i32::try_from(child.id())
+            .map(Pid::from_raw)
+            .map_err(|_| SpawnerError::Exec {
+                exe: exe.to_path_buf(),
+                source: std::io::Error::other("pid out of range"),
+            })?;
+        // `child` is dropped without waiting: the listener reaps the spawner by pid.
+        Ok(Self { sock: ours, pid })
     }
 
     /// Pid of the spawner process.
@@ -122,9 +156,14 @@ impl Spawner {
         }
     }
 
-    /// Sets the prespawned pool sizes (`(SID, n)`; SIDs not named get no idle servers).
-    pub fn prespawn(&self, pools: &[(String, usize)]) -> Result<(), SpawnerError> {
-        let mut text = String::from("PRESPAWN");
+    /// Sets how servers are started and the prespawned pool sizes (`(SID, n)`; SIDs not
+    /// named get no idle servers).
+    pub fn configure(
+        &self,
+        method: SpawnMethod,
+        pools: &[(String, usize)],
+    ) -> Result<(), SpawnerError> {
+        let mut text = format!("CONFIGURE METHOD={}", method.as_str());
         for (sid, n) in pools {
             text.push_str(&format!(" {sid}={n}"));
         }
@@ -163,24 +202,58 @@ fn spawner_log(msg: &str) {
     );
 }
 
-/// The zygote's state: its channel to the listener, the number of live children, and the
-/// pools of prespawned (idle) dedicated servers per SID with their target sizes.
+/// The zygote's state: its channel to the listener, the number of live children, how
+/// servers are started, and the pools of prespawned (idle) dedicated servers per SID with
+/// their target sizes.
 struct Zygote {
     ctl: Option<OwnedFd>,
     live: usize,
+    method: SpawnMethod,
+    /// The server binary for `EXEC` (this program).
+    exe: Option<PathBuf>,
     idle: HashMap<String, Vec<(Pid, OwnedFd)>>,
     targets: HashMap<String, usize>,
     argv: Option<ArgvArea>,
 }
 
-/// The zygote's loop. Never returns.
+/// `tnslsnr NAME --spawner`: the spawner program, started by the listener with its channel
+/// on descriptor 3. Never returns.
+pub fn run_exec_spawner(listener: &str) -> ! {
+    let Some(ctl) = process::inherited_channel() else {
+        spawner_log("no channel on descriptor 3: the spawner is started by tnslsnr itself");
+        std::process::exit(2);
+    };
+    run_spawner(ctl, listener, ArgvArea::locate().ok())
+}
+
+/// `oracle<SID> (LOCAL=NO)`: a dedicated server exec'd by the spawner (`SPAWN_METHOD=EXEC`),
+/// its channel on descriptor 3. Never returns.
+pub fn run_exec_dedicated() -> ! {
+    process::reset_signals();
+    let _ = setsid();
+    let Some(chan) = process::inherited_channel() else {
+        std::process::exit(2);
+    };
+    if process::close_fds_except(&[chan.as_raw_fd()]).is_err() {
+        std::process::exit(1);
+    }
+    // argv already reads `oracle<SID> (LOCAL=NO)`; `comm` still says the binary's name.
+    if let Some(name) = std::env::args()
+        .next()
+        .and_then(|a| std::ffi::CString::new(a).ok())
+    {
+        let _ = nix::sys::prctl::set_name(&name);
+    }
+    serve_from_channel(chan)
+}
+
+/// The spawner's loop. Never returns.
 fn run_spawner(ctl: OwnedFd, listener: &str, argv: Option<ArgvArea>) -> ! {
     if let Some(a) = argv {
         a.set(&format!("tnslsnr {listener} spawner"), "tnslsnr_spawner");
     }
-    // A spawner restarted by a running listener inherits its blocked-signal mask and its
-    // descriptors (listening sockets, admin socket, log): shed them all, or a stopped
-    // listener's port would stay bound by its spawner.
+    // Signal dispositions a parent ignored survive exec; descriptors are closed defensively
+    // (everything of the listener's is CLOEXEC).
     process::reset_signals();
     if let Err(e) = process::close_fds_except(&[ctl.as_raw_fd()]) {
         spawner_log(&format!("cannot close inherited descriptors: {e}"));
@@ -204,6 +277,8 @@ fn run_spawner(ctl: OwnedFd, listener: &str, argv: Option<ArgvArea>) -> ! {
     let mut z = Zygote {
         ctl: Some(ctl),
         live: 0,
+        method: SpawnMethod::Fork,
+        exe: std::env::current_exe().ok(),
         idle: HashMap::new(),
         targets: HashMap::new(),
         argv,
@@ -256,7 +331,8 @@ fn run_spawner(ctl: OwnedFd, listener: &str, argv: Option<ArgvArea>) -> ! {
 }
 
 impl Zygote {
-    /// `PRESPAWN SID=n SID2=m`: the complete set of pool sizes (SIDs not named get none).
+    /// `CONFIGURE METHOD=FORK|EXEC SID=n SID2=m`: the start method and the complete set of
+    /// pool sizes (SIDs not named get none).
     fn control(&mut self, payload: &[u8]) {
         let text = String::from_utf8_lossy(payload);
         if let Some(json) = text.strip_prefix("POOLED ") {
@@ -264,14 +340,24 @@ impl Zygote {
             return;
         }
         let mut words = text.split_whitespace();
-        if words.next() != Some("PRESPAWN") {
+        if words.next() != Some("CONFIGURE") {
             spawner_log(&format!("unknown control message {text:?} ignored"));
             return;
         }
-        self.targets = words
-            .filter_map(|w| w.split_once('='))
-            .filter_map(|(sid, n)| Some((sid.to_ascii_uppercase(), n.parse().ok()?)))
-            .collect();
+        let mut method = self.method;
+        self.targets.clear();
+        for (key, value) in words.filter_map(|w| w.split_once('=')) {
+            if key == "METHOD" {
+                method = SpawnMethod::parse(value).unwrap_or(method);
+            } else if let Ok(n) = value.parse() {
+                self.targets.insert(key.to_ascii_uppercase(), n);
+            }
+        }
+        if method != self.method {
+            // Idle servers of the old kind are released and refilled with the new one.
+            self.method = method;
+            self.idle.clear();
+        }
         // Shrink: a released idle server sees EOF on its channel and exits.
         for (sid, pool) in &mut self.idle {
             let keep = self.targets.get(sid).copied().unwrap_or(0);
@@ -279,7 +365,7 @@ impl Zygote {
         }
     }
 
-    /// Gives the client to an idle prespawned server of its SID, else forks one for it.
+    /// Gives the client to an idle prespawned server of its SID, else starts one for it.
     fn hand_off(&mut self, client: OwnedFd, payload: &[u8]) {
         let msg = match HandoffMessage::decode(payload) {
             Ok(m) => m,
@@ -294,14 +380,65 @@ impl Zygote {
                 return; // the idle server owns it now; our copies close here
             }
         }
-        match process::fork_single_threaded() {
-            Ok(ForkResult::Child) => dedicated_child(client, msg, self.argv),
-            Ok(ForkResult::Parent { .. }) => {
-                self.live += 1;
-                drop(client); // CLOEXEC does not help without exec: close our copy now
-            }
-            Err(e) => spawner_log(&format!("{} (fork: {e})", tns_line(12500))),
+        match self.method {
+            SpawnMethod::Fork => match process::fork_single_threaded() {
+                Ok(ForkResult::Child) => dedicated_child(client, msg, self.argv),
+                Ok(ForkResult::Parent { .. }) => {
+                    self.live += 1;
+                    drop(client); // CLOEXEC does not help without exec: close our copy now
+                }
+                Err(e) => spawner_log(&format!("{} (fork: {e})", tns_line(12500))),
+            },
+            SpawnMethod::Exec => match self.start_idle(&msg.meta.sid) {
+                Ok((_, chan)) => {
+                    self.live += 1;
+                    if let Err(e) = fdpass::send_fd(chan.as_fd(), client.as_fd(), payload) {
+                        spawner_log(&format!(
+                            "{} (hand-off to exec'd server: {e})",
+                            tns_line(12518)
+                        ));
+                    }
+                }
+                Err(e) => spawner_log(&format!("{} ({e})", tns_line(12500))),
+            },
         }
+    }
+
+    /// Starts one idle dedicated server for `sid` that waits on its own channel for a
+    /// client: forked (`FORK`) or exec'd (`EXEC`).
+    fn start_idle(&self, sid: &str) -> Result<(Pid, OwnedFd), SpawnerError> {
+        let (ours, theirs) =
+            fdpass::seqpacket_pair().map_err(|source| SpawnerError::Channel { source })?;
+        let pid = match self.method {
+            SpawnMethod::Fork => {
+                match process::fork_single_threaded()
+                    .map_err(|source| SpawnerError::Fork { source })?
+                {
+                    ForkResult::Child => {
+                        drop(ours);
+                        prespawned_child(theirs, sid, self.argv)
+                    }
+                    ForkResult::Parent { child } => child,
+                }
+            }
+            SpawnMethod::Exec => {
+                let exe = self
+                    .exe
+                    .clone()
+                    .unwrap_or_else(|| PathBuf::from("/proc/self/exe"));
+                let mut cmd = Command::new(&exe);
+                cmd.arg0(format!("oracle{sid}"))
+                    .arg(LOCAL_NO_ARG)
+                    .stdin(Stdio::null())
+                    .stdout(Stdio::null())
+                    .stderr(Stdio::null());
+                let child = process::spawn_with_channel(&mut cmd, theirs.as_fd())
+                    .map_err(|source| SpawnerError::Exec { exe, source })?;
+                Pid::from_raw(i32::try_from(child.id()).unwrap_or(i32::MAX))
+            }
+        };
+        drop(theirs);
+        Ok((pid, ours))
     }
 
     /// Forks DRCP pooled servers: each connects to its broker's socket and serves there.
@@ -334,13 +471,13 @@ impl Zygote {
         }
     }
 
-    /// Forks idle servers until every pool has its target size.
+    /// Starts idle servers until every pool has its target size.
     fn top_up(&mut self) {
         let wanted: Vec<(String, usize)> =
             self.targets.iter().map(|(s, n)| (s.clone(), *n)).collect();
         for (sid, n) in wanted {
             while self.idle.get(&sid).map_or(0, Vec::len) < n {
-                match prespawn(&sid, self.argv) {
+                match self.start_idle(&sid) {
                     Ok(entry) => {
                         self.live += 1;
                         self.idle.entry(sid.clone()).or_default().push(entry);
@@ -351,22 +488,6 @@ impl Zygote {
                     }
                 }
             }
-        }
-    }
-}
-
-/// Forks one idle dedicated server for `sid` that waits on its own channel for a client.
-fn prespawn(sid: &str, argv: Option<ArgvArea>) -> Result<(Pid, OwnedFd), SpawnerError> {
-    let (ours, theirs) =
-        fdpass::seqpacket_pair().map_err(|source| SpawnerError::Channel { source })?;
-    match process::fork_single_threaded().map_err(|source| SpawnerError::Fork { source })? {
-        ForkResult::Child => {
-            drop(ours);
-            prespawned_child(theirs, sid, argv)
-        }
-        ForkResult::Parent { child } => {
-            drop(theirs);
-            Ok((child, ours))
         }
     }
 }
@@ -382,8 +503,17 @@ fn prespawned_child(chan: OwnedFd, sid: &str, argv: Option<ArgvArea>) -> ! {
         std::process::exit(1);
     }
     if let Some(a) = argv {
-        a.set(&format!("oracle{sid} (LOCAL=NO)"), &format!("oracle{sid}"));
+        a.set(
+            &format!("oracle{sid} {LOCAL_NO_ARG}"),
+            &format!("oracle{sid}"),
+        );
     }
+    serve_from_channel(chan)
+}
+
+/// Waits for the client on `chan` and serves it; exits when the channel closes first
+/// (an idle server released by the spawner).
+fn serve_from_channel(chan: OwnedFd) -> ! {
     let received = fdpass::recv_fd(chan.as_fd());
     drop(chan);
     let Ok(Some((payload, Some(client)))) = received else {
@@ -462,7 +592,7 @@ fn dedicated_child(client: OwnedFd, msg: HandoffMessage, argv: Option<ArgvArea>)
         std::process::exit(1);
     }
     let _ = rand::rng().reseed();
-    let title = format!("oracle{} (LOCAL=NO)", msg.meta.sid);
+    let title = format!("oracle{} {LOCAL_NO_ARG}", msg.meta.sid);
     if let Some(a) = argv {
         a.set(&title, &format!("oracle{}", msg.meta.sid));
     }

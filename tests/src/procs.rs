@@ -202,7 +202,18 @@ impl ListenerProc {
     /// with another port when the chosen one was taken meanwhile. Waits until it answers
     /// on its admin socket.
     pub fn start(home: &TestHome, name: &str, ora: impl Fn(u16) -> String) -> Self {
-        Self::start_as(home, name, ora, false, None)
+        Self::start_as(home, name, ora, false, None, None)
+    }
+
+    /// Like [`ListenerProc::start`], running the `tnslsnr` binary at `exe` (a copy a test
+    /// may move away and back).
+    pub fn start_binary(
+        exe: &Path,
+        home: &TestHome,
+        name: &str,
+        ora: impl Fn(u16) -> String,
+    ) -> Self {
+        Self::start_as(home, name, ora, false, None, Some(exe))
     }
 
     /// Like [`ListenerProc::start`], with `RLIMIT_NOFILE` (soft and hard) set to `nofile`.
@@ -212,13 +223,13 @@ impl ListenerProc {
         ora: impl Fn(u16) -> String,
         nofile: u64,
     ) -> Self {
-        Self::start_as(home, name, ora, false, Some(nofile))
+        Self::start_as(home, name, ora, false, Some(nofile), None)
     }
 
     /// Like [`ListenerProc::start`], but runs `./tnslsnr NAME` from the binary's directory
     /// with `ORACLE_HOME` in the environment: the shortest command line a DBA would type.
     pub fn start_short(home: &TestHome, name: &str, ora: impl Fn(u16) -> String) -> Self {
-        Self::start_as(home, name, ora, true, None)
+        Self::start_as(home, name, ora, true, None, None)
     }
 
     fn start_as(
@@ -227,6 +238,7 @@ impl ListenerProc {
         ora: impl Fn(u16) -> String,
         short: bool,
         nofile: Option<u64>,
+        binary: Option<&Path>,
     ) -> Self {
         for _ in 0..5 {
             let port = free_port();
@@ -239,7 +251,7 @@ impl ListenerProc {
                     .map(Stdio::from)
                     .unwrap_or_else(|_| Stdio::null())
             };
-            let exe = bin("tnslsnr");
+            let exe = binary.map_or_else(|| bin("tnslsnr"), Path::to_path_buf);
             let mut cmd;
             if short {
                 cmd = Command::new("./tnslsnr");

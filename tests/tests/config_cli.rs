@@ -66,6 +66,50 @@ fn check_reports_errors_with_position_and_exit_status() {
 }
 
 #[test]
+fn check_names_unknown_protocols_levels_and_naming_methods_with_the_accepted_values() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let write = |name: &str, text: &str| {
+        let p = dir.path().join(name);
+        std::fs::write(&p, text).expect("write");
+        p.display().to_string()
+    };
+    let listener = write(
+        "listener.ora",
+        "LISTENER =\n  (DESCRIPTION =\n    (ADDRESS = (PROTOCOL = TPC)(HOST = 127.0.0.1)(PORT = 1521))\n  )\nTRACE_LEVEL_LISTENER = LOUD\n",
+    );
+    let sqlnet = write(
+        "sqlnet.ora",
+        "NAMES.DIRECTORY_PATH = (TNSNAMES, EZCONECT)\n",
+    );
+    let tnsnames = write(
+        "tnsnames.ora",
+        "ORCL = (DESCRIPTION = (ADDRESS = (PROTOCOL = TCP)(HOST = h)(PORT = 1521)))\n",
+    );
+    let o = orasim(&["check", &listener, &sqlnet, &tnsnames], &[]);
+    let out = stdout(&o);
+    assert!(
+        out.contains(&format!(
+            "{listener}:3:17: warning: PROTOCOL = TPC: unknown protocol; accepted: TCP, TCPS, IPC, NMP, SDP, BEQ, EXADIRECT, WS, WSS"
+        )),
+        "{out}"
+    );
+    assert!(
+        out.contains(&format!(
+            "{listener}:5:24: warning: TRACE_LEVEL_LISTENER: expected OFF, USER, ADMIN, SUPPORT or a level from 0 to 16"
+        )),
+        "{out}"
+    );
+    assert!(
+        out.contains(&format!(
+            "{sqlnet}:1:35: warning: NAMES.DIRECTORY_PATH: unknown naming method EZCONECT; accepted: TNSNAMES, EZCONNECT, LDAP, HOSTNAME, NIS, CDS"
+        )),
+        "{out}"
+    );
+    // The well-formed tnsnames.ora says nothing.
+    assert!(!out.contains(&tnsnames), "{out}");
+}
+
+#[test]
 fn check_reads_listener_toml_and_unreadable_files() {
     let dir = tempfile::tempdir().expect("tempdir");
     let toml = dir.path().join("listener.toml");

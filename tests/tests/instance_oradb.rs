@@ -166,7 +166,7 @@ fn sessions_lists_v_session_and_kill_session_marks_an_idle_victim() {
         Some("ERROR ORA-00028: your session has been killed")
     );
     let (stdout, _) = text(&home.run_oradb(&["sessions"]));
-    assert!(stdout.ends_with("0 rows selected.\n"), "{stdout}");
+    assert!(stdout.ends_with("no rows selected\n"), "{stdout}");
     assert_eq!(
         victim.ask("call").as_deref(),
         Some("ERROR ORA-01012: not logged on")

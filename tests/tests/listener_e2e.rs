@@ -646,6 +646,47 @@ fn lsnrctl_start_runs_tnslsnr_in_the_background() {
 }
 
 #[test]
+fn lsnrctl_batch_file_and_bare_show() {
+    let home = TestHome::new();
+    let l = start(&home, &[]);
+    let batch = home.path().join("cmds.lsnr");
+    std::fs::write(
+        &batch,
+        "REM Oracle's batch mode: comments, then commands\n# another comment\n\n\
+         set save_config_on_stop on\nshow save_config_on_stop\nshow trc_directory\n\
+         set displaymode verbose\nshow rawmode\nshow\n",
+    )
+    .expect("batch file");
+    let out = home.lsnrctl(&[&format!("@{}", batch.display())]);
+    let text = stdout(&out);
+    assert!(out.status.success(), "{text}");
+    assert!(
+        text.contains("LISTENER parameter \"save_config_on_stop\" set to ON\nThe command completed successfully"),
+        "{text}"
+    );
+    assert_eq!(
+        text.matches("save_config_on_stop\" set to ON").count(),
+        2,
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!(
+            "LISTENER parameter \"trc_directory\" set to {}",
+            home.path().join("network/trace").display()
+        )),
+        "{text}"
+    );
+    assert!(text.contains("Service display mode is VERBOSE\n"), "{text}");
+    assert!(text.contains("Raw mode is OFF\n"), "{text}");
+    assert!(
+        text.contains("The following operations are available after show\n"),
+        "{text}"
+    );
+    assert!(!text.contains("TNS-01153"), "{text}");
+    drop(l);
+}
+
+#[test]
 fn tnsping_prints_ok_through_tnsnames_and_ezconnect_and_fails_without_listener() {
     let home = TestHome::new();
     let mut l = start(&home, &[]);
@@ -674,8 +715,9 @@ fn tnsping_prints_ok_through_tnsnames_and_ezconnect_and_fails_without_listener()
         "{text}"
     );
     assert!(
+        // As written in tnsnames.ora (Oracle's tnsping joins the entry's lines).
         text.contains(&format!(
-            "Attempting to contact (DESCRIPTION=(ADDRESS=(PROTOCOL=TCP)(HOST=127.0.0.1)(PORT={}))",
+            "Attempting to contact (DESCRIPTION = (ADDRESS = (PROTOCOL = TCP)(HOST = 127.0.0.1)(PORT = {})) (CONNECT_DATA = (SERVICE_NAME = {SERVICE})))\n",
             l.port
         )),
         "{text}"
@@ -693,6 +735,11 @@ fn tnsping_prints_ok_through_tnsnames_and_ezconnect_and_fails_without_listener()
     assert!(out.status.success());
     assert!(stdout(&out).contains("Used EZCONNECT adapter to resolve the alias\n"));
     assert!(home.listener_log().contains(" * ping * 0\n"));
+
+    let out = tnsping(&["--help"]);
+    assert!(out.status.success());
+    assert!(stdout(&out).contains("Usage: tnsping <address> [<count>]"));
+    assert!(!stdout(&out).contains("TNS-03505"));
 
     let out = tnsping(&["nosuchalias"]);
     assert!(!out.status.success());
@@ -875,9 +922,10 @@ fn lsnrctl_reads_commands_at_its_prompt() {
 }
 
 #[test]
-fn a_killed_spawner_is_replaced_when_the_listener_is_single_threaded() {
+fn a_killed_spawner_is_replaced_and_the_old_one_reaped() {
     let home = TestHome::new();
-    let l = start(&home, &[("DYNAMIC_REGISTRATION", "OFF")]);
+    // Dynamic registration runs threads in the listener: the new spawner is exec'd.
+    let l = start(&home, &[]);
     let old = spawner_of(&l);
     nix::sys::signal::kill(
         nix::unistd::Pid::from_raw(old as i32),
@@ -899,35 +947,6 @@ fn a_killed_spawner_is_replaced_when_the_listener_is_single_threaded() {
     // The old one was reaped by the listener, not left as a zombie.
     assert!(stat_of(old).is_none(), "{:?}", stat_of(old));
     assert_eq!(children_of(new).len(), 1);
-}
-
-#[test]
-fn a_lost_spawner_means_tns_12518_when_a_restart_is_unsafe() {
-    let home = TestHome::new();
-    // Dynamic registration runs threads in the listener, so it may not fork a new spawner.
-    let l = start(&home, &[]);
-    let old = spawner_of(&l);
-    nix::sys::signal::kill(
-        nix::unistd::Pid::from_raw(old as i32),
-        nix::sys::signal::Signal::SIGKILL,
-    )
-    .expect("kill spawner");
-    assert!(wait_until(WAIT, || matches!(
-        stat_of(old),
-        None | Some((_, 'Z'))
-    )));
-    let (_s, p) = raw_connect(
-        l.port,
-        &descriptor(l.port, &format!("(SERVICE_NAME={SERVICE})")),
-    );
-    assert_eq!(refuse_code(&p), 12518);
-    let log = home.listener_log();
-    assert!(log.contains(&format!("* establish * {SERVICE} * 12518\nTNS-12518: TNS:listener could not hand off client connection\n")), "{log}");
-    let services = stdout(&home.lsnrctl(&["services"]));
-    assert!(
-        services.contains("\"DEDICATED\" established:0 refused:1"),
-        "{services}"
-    );
 }
 
 #[test]

@@ -1,74 +1,100 @@
-//! `tnsbench`: connect cost, round trips, memory per session and connect storms of orasim,
-//! against a raw-TCP baseline and (with `--peers`) PostgreSQL and PgBouncer in the same run.
+//! `tnsbench`: connect cost, server CPU per connect, steady calls, idle-session memory and
+//! connect storms of every orasim mode, against a floor process and (in the same run)
+//! PostgreSQL and PgBouncer.
 //!
 //! ```text
-//! cargo build --release && target/release/tnsbench                # orasim vs raw TCP
-//! target/release/tnsbench --peers --json > bench.json             # + PostgreSQL/PgBouncer
+//! cargo build --release && target/release/tnsbench --report bench/report
+//! target/release/tnsbench --mode dedicated,shared --json-out out.json
 //! ```
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use anyhow::{Context, Result};
-use bench::run::{Mode, RunOptions, run};
-use clap::{Parser, ValueEnum};
+use anyhow::{Context, Result, bail};
+use bench::run::{InstanceKnobs, Mode, RunOptions, run};
+use clap::Parser;
 
-/// Server modes on the command line.
-#[derive(Debug, Clone, Copy, ValueEnum)]
-enum ModeArg {
-    /// A dedicated server forked by the spawner zygote per connection.
-    Dedicated,
-    /// Pre-forked idle dedicated servers (not implemented yet in orasim).
-    Prespawned,
-    /// Dispatchers + shared servers (not implemented yet in orasim).
-    Shared,
-}
-
-/// Measure what an orasim connection costs, side by side with raw TCP and (optionally)
+/// Measure what a connection costs with each orasim mode, side by side with a floor process,
 /// PostgreSQL and PgBouncer.
 #[derive(Debug, Parser)]
 #[command(name = "tnsbench", version)]
 struct Args {
-    /// Server mode to measure.
-    #[arg(long, value_enum, default_value = "dedicated")]
-    mode: ModeArg,
-    /// Sequential connect+login+logoff cycles per target.
-    #[arg(long, default_value_t = 200)]
+    /// Rows to measure, comma separated: dedicated, dedicated-exec, prespawned, shared,
+    /// pooled, postgresql, postgresql-scram, pgbouncer-session, pgbouncer-transaction
+    /// (default: all; the floor is always measured).
+    #[arg(long, value_delimiter = ',')]
+    mode: Vec<String>,
+    /// Sequential connect cycles per target.
+    #[arg(long, default_value_t = 300)]
     connects: u32,
-    /// Round trips per target on one connection.
-    #[arg(long, default_value_t = 2000)]
-    round_trips: u32,
-    /// Concurrent idle sessions for the memory phase.
-    #[arg(long, default_value_t = 50)]
-    sessions: u32,
+    /// Client counts of the concurrent connect sweep.
+    #[arg(long, value_delimiter = ',', default_value = "1,2,4,8,16,32,64")]
+    connect_clients: Vec<u32>,
+    /// Client counts of the steady-calls phase.
+    #[arg(long, value_delimiter = ',', default_value = "1,4,16,64,256")]
+    steady_clients: Vec<u32>,
+    /// Seconds of each concurrent-connect and steady-calls point.
+    #[arg(long, default_value_t = 1.0)]
+    window: f64,
+    /// Idle-session levels of shared, pooled and PgBouncer transaction pooling.
+    #[arg(long, value_delimiter = ',', default_value = "100,1000,10000")]
+    idle_multiplexed: Vec<u32>,
+    /// Idle-session levels of process-per-session rows (orasim's capped below PROCESSES).
+    #[arg(long, value_delimiter = ',', default_value = "100,1000")]
+    idle_dedicated: Vec<u32>,
     /// Clients connecting at once in the storm (0: no storm).
-    #[arg(long, default_value_t = 50)]
+    #[arg(long, default_value_t = 200)]
     storm: u32,
     /// PROCESSES of the orasim instance.
-    #[arg(long, default_value_t = 100)]
+    #[arg(long, default_value_t = 1200)]
     processes: u32,
-    /// Time limit of each measuring loop, in seconds.
+    /// SESSIONS of the orasim instance.
+    #[arg(long, default_value_t = 10600)]
+    sessions: u32,
+    /// Dispatchers of the instance.
+    #[arg(long, default_value_t = 2)]
+    dispatchers: u32,
+    /// CONNECTIONS of each dispatcher.
+    #[arg(long, default_value_t = 5300)]
+    connections: u32,
+    /// SHARED_SERVERS of the instance.
+    #[arg(long, default_value_t = 2)]
+    shared_servers: u32,
+    /// Idle prespawned servers of the prespawned row.
+    #[arg(long, default_value_t = 8)]
+    prespawn: u32,
+    /// MAXSIZE of the DRCP pool (pooled row; idle pooled sessions are capped by it).
+    #[arg(long, default_value_t = 300)]
+    pool_maxsize: u32,
+    /// Time limit of the sequential connect loop, seconds.
     #[arg(long, default_value_t = 60)]
     phase_limit: u64,
     /// Directory of tnslsnr, lsnrctl and oradb (default: next to tnsbench).
     #[arg(long)]
     bin_dir: Option<PathBuf>,
-    /// Also measure PostgreSQL and PgBouncer, started by scripts/peers.sh.
-    #[arg(long)]
-    peers: bool,
     /// The peers script (default: scripts/peers.sh of the source tree).
     #[arg(long)]
     peers_script: Option<PathBuf>,
+    /// Python with python-oracledb for the cross-check row (default: the venv of
+    /// scripts/pyenv.sh when it exists; "none" for no row).
+    #[arg(long)]
+    python: Option<PathBuf>,
     /// Print the report as JSON instead of tables.
     #[arg(long)]
     json: bool,
-    /// Also write the JSON report to this file (whatever --json says).
+    /// Also write the JSON report to this file.
     #[arg(long)]
     json_out: Option<PathBuf>,
-    /// Progress on stderr.
+    /// Write report.md, report.json and the plots (SVG and PNG) into this directory.
+    #[arg(long)]
+    report: Option<PathBuf>,
+    /// No progress bar on stderr.
     #[arg(long, short)]
-    verbose: bool,
+    quiet: bool,
+    /// Internal: run as the floor process with this script.
+    #[arg(long, hide = true)]
+    floor_server: Option<String>,
 }
 
 fn main() -> ExitCode {
@@ -82,7 +108,28 @@ fn main() -> ExitCode {
 }
 
 fn real_main() -> Result<()> {
+    let command = std::env::args()
+        .map(|a| if a.contains(' ') { format!("'{a}'") } else { a })
+        .collect::<Vec<_>>()
+        .join(" ");
     let args = Args::parse();
+    if let Some(script) = &args.floor_server {
+        bench::floor::serve(bench::floor::FloorScript::parse(script)?)?;
+        return Ok(());
+    }
+    let modes = if args.mode.is_empty() {
+        Mode::ALL.to_vec()
+    } else {
+        let mut v = Vec::new();
+        for m in &args.mode {
+            match Mode::parse(m.trim()) {
+                Some(m) if !v.contains(&m) => v.push(m),
+                Some(_) => {}
+                None => bail!("unknown mode {m:?}"),
+            }
+        }
+        v
+    };
     let bin_dir = match args.bin_dir {
         Some(d) => d,
         None => std::env::current_exe()
@@ -91,39 +138,67 @@ fn real_main() -> Result<()> {
             .map(PathBuf::from)
             .context("tnsbench has no parent directory")?,
     };
-    let peers_script = args.peers.then(|| {
-        args.peers_script.unwrap_or_else(|| {
-            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../scripts/peers.sh")
-        })
-    });
+    let source = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
+    let python = match args.python {
+        Some(p) if p.as_os_str() == "none" => None,
+        Some(p) => Some(p),
+        None => Some(source.join("target/pyenv/bin/python")).filter(|p| p.is_file()),
+    };
+    // 10,000 idle sessions are 10,000 sockets in this process.
+    let _ = raise_nofile();
     let opts = RunOptions {
-        mode: match args.mode {
-            ModeArg::Dedicated => Mode::Dedicated,
-            ModeArg::Prespawned => Mode::Prespawned,
-            ModeArg::Shared => Mode::Shared,
-        },
+        modes,
         connects: args.connects,
-        round_trips: args.round_trips,
-        sessions: args.sessions,
+        connect_clients: args.connect_clients,
+        window: Duration::from_secs_f64(args.window.max(0.05)),
+        steady_clients: args.steady_clients,
+        idle_multiplexed: args.idle_multiplexed,
+        idle_dedicated: args.idle_dedicated,
         storm: args.storm,
-        processes: args.processes,
+        stack: InstanceKnobs {
+            processes: args.processes,
+            sessions: args.sessions,
+            dispatchers: (args.dispatchers, args.connections),
+            shared_servers: args.shared_servers,
+            prespawn: args.prespawn,
+            pool_maxsize: args.pool_maxsize,
+        },
         phase_limit: Duration::from_secs(args.phase_limit.max(1)),
         bin_dir,
-        peers_script,
-        verbose: args.verbose,
+        peers_script: args
+            .peers_script
+            .unwrap_or_else(|| source.join("scripts/peers.sh")),
+        python,
+        progress: !args.quiet,
+        command,
     };
     let report = run(&opts)?;
+    let json = serde_json::to_string_pretty(&report).context("rendering JSON")? + "\n";
     if let Some(path) = &args.json_out {
-        let text = serde_json::to_string_pretty(&report).context("rendering JSON")?;
-        std::fs::write(path, text + "\n").with_context(|| format!("writing {}", path.display()))?;
+        std::fs::write(path, &json).with_context(|| format!("writing {}", path.display()))?;
+    }
+    if let Some(dir) = &args.report {
+        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+        let plots = bench::plot::write_all(&report, dir)?;
+        let refs: Vec<(&str, &str)> = plots
+            .iter()
+            .map(|(f, t)| (f.as_str(), t.as_str()))
+            .collect();
+        std::fs::write(dir.join("report.md"), report.to_markdown(&refs))
+            .context("writing report.md")?;
+        std::fs::write(dir.join("report.json"), &json).context("writing report.json")?;
     }
     if args.json {
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&report).context("rendering JSON")?
-        );
+        print!("{json}");
     } else {
         print!("{}", report.to_table());
     }
     Ok(())
+}
+
+/// Raises the soft RLIMIT_NOFILE to the hard limit.
+fn raise_nofile() -> nix::Result<()> {
+    use nix::sys::resource::{Resource, getrlimit, setrlimit};
+    let (_, hard) = getrlimit(Resource::RLIMIT_NOFILE)?;
+    setrlimit(Resource::RLIMIT_NOFILE, hard, hard)
 }

@@ -27,6 +27,15 @@ fn run(args: &[String], out: &mut String) -> ExitCode {
         out.push_str("Usage: tnsping <address> [<count>]\n");
         return ExitCode::FAILURE;
     };
+    if matches!(ident.as_str(), "-h" | "--help" | "-help") {
+        out.push_str(
+            "Usage: tnsping <address> [<count>]\n\n\
+             <address>  a tnsnames.ora alias, an Easy Connect string (host[:port][/service])\n\
+             \x20          or a connect descriptor\n\
+             <count>    how many times to ping (default 1)\n",
+        );
+        return ExitCode::SUCCESS;
+    }
     let count: u32 = match args.get(1).map(|c| c.parse()) {
         None => 1,
         Some(Ok(n)) if n > 0 => n,
@@ -50,10 +59,7 @@ fn run(args: &[String], out: &mut String) -> ExitCode {
     if let Some(a) = resolved.adapter {
         out.push_str(&format!("\nUsed {a} adapter to resolve the alias\n"));
     }
-    out.push_str(&format!(
-        "Attempting to contact {}\n",
-        resolved.descriptor.render()
-    ));
+    out.push_str(&format!("Attempting to contact {}\n", resolved.contact));
     let mut ok = true;
     for _ in 0..count {
         match tnsping::ping_descriptor_addresses(

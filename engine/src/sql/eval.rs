@@ -149,6 +149,8 @@ pub enum Value {
     TimestampTz(DateTime),
     /// TIMESTAMP.
     Timestamp(DateTime),
+    /// The elements of a PL/SQL array (an OUT array bind such as DBMS_OUTPUT.GET_LINES's).
+    List(Vec<Value>),
 }
 
 impl Value {
@@ -162,14 +164,17 @@ impl Value {
             Value::Date(d) => Some(d.to_oracle_date()),
             Value::TimestampTz(d) => Some(d.to_oracle_timestamp_tz()),
             Value::Timestamp(d) => Some(d.to_oracle_timestamp()),
+            // A collection is no single value on the wire.
+            Value::List(_) => None,
         }
     }
 
-    fn as_text(&self) -> String {
+    /// The value as text (TO_CHAR without a format).
+    pub fn as_text(&self) -> String {
         match self {
             Value::Number(d) => d.to_string(),
             Value::Str(s) => s.clone(),
-            Value::Null => String::new(),
+            Value::Null | Value::List(_) => String::new(),
             Value::Date(d) | Value::TimestampTz(d) | Value::Timestamp(d) => format!(
                 "{:02}-{}-{:02}",
                 d.day,
@@ -521,7 +526,13 @@ fn to_number(v: &Value, offset: usize) -> Result<Decimal, OraError> {
             Err(OraError::with_args(932, &["NUMBER", "DATE"], offset))
         }
         Value::Null => Ok(Decimal::zero()),
+        Value::List(_) => Err(OraError::with_args(932, &["NUMBER", "COLLECTION"], offset)),
     }
+}
+
+/// Evaluates one expression outside a query (PL/SQL): binds from `ctx`, LEVEL 1.
+pub fn eval_expr(e: &Expr, ctx: &EvalContext) -> Result<Value, OraError> {
+    eval(e, 1, ctx)
 }
 
 fn eval(e: &Expr, level: u64, ctx: &EvalContext) -> Result<Value, OraError> {

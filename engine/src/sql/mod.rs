@@ -8,6 +8,7 @@
 
 pub mod cpool;
 pub mod eval;
+pub mod plsql;
 
 use nom::IResult;
 use nom::Parser;
@@ -142,8 +143,8 @@ pub enum Statement {
     },
     /// A query on `V$VERSION` (the banner rows every tool asks for).
     Version(Vec<SelectItem>),
-    /// `BEGIN ... END;` with sleep calls (seconds, summed) and NULL statements.
-    PlsqlSleep(Vec<Expr>),
+    /// An anonymous PL/SQL block (see [`plsql`]).
+    Plsql(plsql::Block),
     /// `COMMIT [WORK]`.
     Commit,
     /// `ROLLBACK [WORK]`.
@@ -198,10 +199,8 @@ impl Statement {
                     walk(c, &mut all);
                 }
             }
-            Statement::PlsqlSleep(exprs) => {
-                for e in exprs {
-                    walk(e, &mut all);
-                }
+            Statement::Plsql(block) => {
+                block.note_binds(&mut |n, at, _, _| all.push((at, n.to_owned())));
             }
             Statement::Version(items) => {
                 for i in items {
@@ -403,6 +402,10 @@ impl<'a> P<'a> {
 
     fn primary(&self, i: &'a str) -> Result<(&'a str, Expr), OraError> {
         if let Some(r) = i.strip_prefix(':') {
+            // `:"name"` keeps its case, as the drivers send it.
+            if let Ok((r2, q)) = quoted_identifier(r) {
+                return Ok((r2, Expr::Bind(q.to_owned(), self.off(i))));
+            }
             let name = alt((identifier, digit1)).parse(r);
             return match name {
                 Ok((r2, n)) => Ok((r2, Expr::Bind(n.to_ascii_uppercase(), self.off(i)))),
@@ -636,58 +639,64 @@ impl<'a> P<'a> {
         })
     }
 
-    fn plsql(&self, i: &'a str) -> Result<Statement, OraError> {
-        let mut sleeps = Vec::new();
-        let mut pool_call: Option<cpool::PoolCall> = None;
-        let mut i = ws(i);
-        loop {
-            if let Ok((r, _)) = keyword("END")(i) {
-                let r = ws(r);
-                let r = r.strip_prefix(';').map(ws).unwrap_or(r);
-                let r = r.strip_prefix('/').map(ws).unwrap_or(r);
-                if !r.is_empty() {
-                    return Err(self.pls_error(r, "PLS-00103: Encountered the symbol \"END\""));
-                }
-                return Ok(match pool_call {
-                    Some(c) => Statement::ConnectionPool(c),
-                    None => Statement::PlsqlSleep(sleeps),
-                });
-            }
-            if let Ok((r, _)) = keyword("NULL")(i) {
-                i = self.semicolon(r)?;
-                continue;
-            }
-            let Ok((r, name)) = recognize((identifier, opt((char('.'), identifier)))).parse(i)
-            else {
-                return Err(self.pls_error(i, "PLS-00103: Encountered an unexpected symbol"));
-            };
-            let up = name.to_ascii_uppercase();
-            if let Some(procedure) = up.strip_prefix("DBMS_CONNECTION_POOL.") {
-                // One pool call per block, and nothing but NULLs beside it.
-                if pool_call.is_some() || !sleeps.is_empty() {
-                    return Err(self.pls_error(i, "PLS-00103: Encountered an unexpected symbol"));
-                }
-                let (r, args) = self.pool_args(r)?;
-                pool_call = Some(
-                    cpool::call(procedure, &args).map_err(|detail| self.pls_error(i, &detail))?,
-                );
-                i = self.semicolon(r)?;
-                continue;
-            }
-            if pool_call.is_some() {
-                return Err(self.pls_error(i, "PLS-00103: Encountered an unexpected symbol"));
-            }
-            if up != "DBMS_SESSION.SLEEP" && up != "DBMS_LOCK.SLEEP" {
-                return Err(
-                    self.pls_error(i, &format!("PLS-00201: identifier '{up}' must be declared"))
-                );
-            }
-            let r = self.expect_char(r, '(')?;
-            let (r, e) = self.expr(r)?;
-            let r = self.expect_char(r, ')')?;
-            sleeps.push(e);
-            i = self.semicolon(r)?;
+    /// A whole anonymous block (after `BEGIN`, or after `DECLARE` when `declare`); only a
+    /// `/` line may follow it.
+    fn plsql(&self, i: &'a str, declare: bool) -> Result<Statement, OraError> {
+        if !declare && let Some(call) = self.pool_block(i) {
+            return call;
         }
+        let (r, block) = self.block(i, declare)?;
+        let r = ws(r);
+        let r = r.strip_prefix('/').map_or(r, ws);
+        if !r.is_empty() {
+            return Err(self.pls_error(
+                r,
+                &format!(
+                    "PLS-00103: Encountered the symbol \"{}\"",
+                    r.split_whitespace().next().unwrap_or("")
+                ),
+            ));
+        }
+        Ok(Statement::Plsql(block))
+    }
+
+    /// A block that is one DBMS_CONNECTION_POOL call among NULL statements: the pool
+    /// administration the instance carries out ([`Statement::ConnectionPool`]). `None`
+    /// when the block is anything else.
+    fn pool_block(&self, i: &'a str) -> Option<Result<Statement, OraError>> {
+        let skip_nulls = |mut i: &'a str| {
+            while let Ok((r, _)) = keyword("NULL")(ws(i)) {
+                match ws(r).strip_prefix(';') {
+                    Some(x) => i = x,
+                    None => break,
+                }
+            }
+            ws(i)
+        };
+        let i = skip_nulls(i);
+        let (r, name) = recognize((identifier, opt((char('.'), identifier))))
+            .parse(i)
+            .ok()?;
+        let procedure = name
+            .to_ascii_uppercase()
+            .strip_prefix("DBMS_CONNECTION_POOL.")?
+            .to_owned();
+        Some((|| {
+            let (r, args) = self.pool_args(r)?;
+            let call =
+                cpool::call(&procedure, &args).map_err(|detail| self.pls_error(i, &detail))?;
+            let r = skip_nulls(self.semicolon(r)?);
+            let Ok((r, _)) = keyword("END")(r) else {
+                return Err(self.pls_error(r, "PLS-00103: Encountered an unexpected symbol"));
+            };
+            let r = ws(r);
+            let r = r.strip_prefix(';').map(ws).unwrap_or(r);
+            let r = r.strip_prefix('/').map(ws).unwrap_or(r);
+            if !r.is_empty() {
+                return Err(self.pls_error(r, "PLS-00103: Encountered the symbol \"END\""));
+            }
+            Ok(Statement::ConnectionPool(call))
+        })())
     }
 
     /// `[( [name =>] literal, ... )]` of a DBMS_CONNECTION_POOL call.
@@ -766,6 +775,24 @@ pub fn parse_tz_offset(v: &str) -> Option<i16> {
         return None;
     }
     Some(sign * (h * 60 + m))
+}
+
+/// Calls `f` with each bind placeholder of `e` and its offset.
+fn walk_binds(e: &Expr, f: &mut dyn FnMut(&str, usize)) {
+    match e {
+        Expr::Bind(n, off) => f(n, *off),
+        Expr::Neg(a) => walk_binds(a, f),
+        Expr::Bin(_, a, b) | Expr::SysContext(a, b) => {
+            walk_binds(a, f);
+            walk_binds(b, f);
+        }
+        Expr::Func(_, args) => {
+            for a in args {
+                walk_binds(a, f);
+            }
+        }
+        _ => {}
+    }
 }
 
 /// How many bind placeholders follow the `INTO` of a `RETURNING`/`RETURN ... INTO` clause
@@ -849,7 +876,10 @@ pub fn parse(sql: &str) -> Result<Statement, OraError> {
         return p.select(r);
     }
     if let Ok((r, _)) = keyword("BEGIN")(i) {
-        return p.plsql(r);
+        return p.plsql(r, false);
+    }
+    if let Ok((r, _)) = keyword("DECLARE")(i) {
+        return p.plsql(r, true);
     }
     for (kw, st) in [
         ("COMMIT", Statement::Commit),

@@ -142,14 +142,18 @@ fn oracle_errors_and_offsets() {
 
 #[test]
 fn plsql_sleep_commit_rollback() {
-    assert_eq!(
-        parse("BEGIN DBMS_SESSION.SLEEP(5); END;").unwrap(),
-        Statement::PlsqlSleep(vec![Expr::Number(Decimal::parse("5").unwrap())])
-    );
-    assert_eq!(
+    let Statement::Plsql(b) = parse("BEGIN DBMS_SESSION.SLEEP(5); END;").unwrap() else {
+        panic!("a block")
+    };
+    let crate::sql::plsql::StmtKind::Call(p, args) = &b.body[0].kind else {
+        panic!("{b:?}")
+    };
+    assert_eq!(p.name, "DBMS_SESSION.SLEEP");
+    assert_eq!(args, &[Expr::Number(Decimal::parse("5").unwrap())]);
+    assert!(matches!(
         parse("begin null; end;").unwrap(),
-        Statement::PlsqlSleep(vec![])
-    );
+        Statement::Plsql(_)
+    ));
     assert_eq!(parse("commit").unwrap(), Statement::Commit);
     assert_eq!(parse(" ROLLBACK WORK").unwrap(), Statement::Rollback);
     let e = parse("begin foo.bar(1); end;").unwrap_err();
@@ -343,4 +347,10 @@ fn returning_binds_are_counted_after_into_of_dml_only() {
         0
     );
     assert_eq!(count(b"select :a from dual"), 0);
+}
+
+#[test]
+fn quoted_bind_names_keep_their_case() {
+    let st = parse("select :\"_value1\" + :b from dual").unwrap();
+    assert_eq!(st.bind_names(), ["_value1", "B"]);
 }

@@ -1,7 +1,9 @@
 //! `lsnrctl`: the Listener Control utility. `start [NAME]` launches `tnslsnr` in the
 //! background and waits until it answers; `stop`, `status`, `services`, `reload`, `version`,
 //! `set <param> <value>` and `show <param>` talk to a running listener over its admin socket
-//! and print Oracle's layouts. Without a command it reads commands at an `LSNRCTL>` prompt.
+//! and print Oracle's layouts; bare `set` / `show` list their parameters. Without a command
+//! it reads commands at an `LSNRCTL>` prompt; `lsnrctl @file` runs the file's commands
+//! (lines starting with `REM` or `#` are comments), as Oracle's batch mode does.
 
 use std::io::{BufRead, ErrorKind, Write};
 use std::path::{Path, PathBuf};
@@ -31,7 +33,54 @@ struct Args {
 struct Ctl {
     home: OracleHome,
     current: String,
+    /// `set displaymode` (RAW, COMPACT, NORMAL, VERBOSE): kept by lsnrctl itself.
+    displaymode: String,
+    /// `set rawmode`: kept by lsnrctl itself.
+    rawmode: bool,
     out: String,
+}
+
+/// What lsnrctl itself keeps (the rest belongs to the listener): name, settable.
+const LOCAL_PARAMETERS: &[(&str, bool)] = &[
+    ("rawmode", true),
+    ("displaymode", true),
+    ("current_listener", true),
+];
+
+/// Bare `set` / `show`: the parameters, two to a line, as Oracle lists them.
+fn parameter_list(verb: &str) -> String {
+    let names: Vec<&str> = LOCAL_PARAMETERS
+        .iter()
+        .chain(listener::control::LISTENER_PARAMETERS)
+        .filter(|(name, settable)| *name != "log_level" && (verb == "show" || *settable))
+        .map(|(name, _)| *name)
+        .collect();
+    let mut out = format!(
+        "The following operations are available after {verb}\n\
+         An asterisk (*) denotes a modifier or extended command:\n\n"
+    );
+    for pair in names.chunks(2) {
+        let line = match pair {
+            [a, b] => format!("{a:<37}{b}"),
+            [a] => (*a).to_string(),
+            _ => String::new(),
+        };
+        out.push_str(&line);
+        out.push('\n');
+    }
+    out
+}
+
+/// The commands of a batch file: blank lines and `REM` / `#` comments left out.
+fn batch_commands(text: &str) -> Vec<Vec<String>> {
+    text.lines()
+        .map(str::trim)
+        .filter(|l| {
+            let first = l.split_whitespace().next().unwrap_or("");
+            !l.is_empty() && !l.starts_with('#') && !first.eq_ignore_ascii_case("rem")
+        })
+        .map(|l| l.split_whitespace().map(str::to_string).collect())
+        .collect()
 }
 
 const OK: &str = "The command completed successfully";
@@ -48,6 +97,8 @@ fn main() -> ExitCode {
     let mut ctl = Ctl {
         home,
         current: "LISTENER".to_string(),
+        displaymode: "NORMAL".to_string(),
+        rawmode: false,
         out: String::new(),
     };
     let mut ok = true;
@@ -74,6 +125,22 @@ fn main() -> ExitCode {
                 ok = ctl.run(&words);
                 flush(&mut ctl.out);
             }
+        }
+    } else if let Some(file) = args.command[0].strip_prefix('@') {
+        let text = match std::fs::read_to_string(file) {
+            Ok(t) => t,
+            Err(e) => {
+                ctl.line(&format!("lsnrctl: cannot read {file}: {e}"));
+                flush(&mut ctl.out);
+                return ExitCode::FAILURE;
+            }
+        };
+        for words in batch_commands(&text) {
+            if matches!(words[0].to_ascii_lowercase().as_str(), "exit" | "quit") {
+                break;
+            }
+            ok &= ctl.run(&words);
+            flush(&mut ctl.out);
         }
     } else {
         ok = ctl.run(&args.command);
@@ -111,8 +178,7 @@ fn help() -> String {
      version         reload          save_config     trace\n\
      set*            show*\n\
      quit            exit\n\n\
-     set/show parameters: current_listener, inbound_connect_timeout, trc_level,\n\
-     log_level, log_status, log_directory (show), log_file (show)\n"
+     set/show parameters: \"set\" or \"show\" alone lists them\n"
         .to_string()
 }
 
@@ -166,12 +232,13 @@ impl Ctl {
             }
             "set" | "show" => {
                 let Some(param) = arg.map(|p| p.to_ascii_lowercase()) else {
-                    self.line(
-                        &TnsCode::BAD_COMMAND
-                            .tns_line_with(&[&format!("{cmd} requires a parameter")]),
-                    );
-                    return false;
+                    let list = parameter_list(&cmd);
+                    self.out.push_str(&list);
+                    return true;
                 };
+                if param == "displaymode" || param == "rawmode" {
+                    return self.local_parameter(&cmd, &param, words.get(2));
+                }
                 if param == "current_listener" {
                     if cmd == "set" {
                         let Some(v) = words.get(2) else { return false };
@@ -204,6 +271,33 @@ impl Ctl {
                 false
             }
         }
+    }
+
+    /// `set|show displaymode|rawmode`: lsnrctl's own display settings.
+    fn local_parameter(&mut self, cmd: &str, param: &str, value: Option<&String>) -> bool {
+        if cmd == "set" {
+            let Some(v) = value.map(|v| v.to_ascii_uppercase()) else {
+                self.line(&TnsCode::BAD_COMMAND.tns_line_with(&[param]));
+                return false;
+            };
+            match param {
+                "displaymode" if ["RAW", "COMPACT", "NORMAL", "VERBOSE"].contains(&v.as_str()) => {
+                    self.displaymode = v;
+                }
+                "rawmode" if v == "ON" || v == "OFF" => self.rawmode = v == "ON",
+                _ => {
+                    self.line(&TnsCode::BAD_COMMAND.tns_line_with(&[&format!("{param} {v}")]));
+                    return false;
+                }
+            }
+        }
+        let line = if param == "displaymode" {
+            format!("Service display mode is {}", self.displaymode)
+        } else {
+            format!("Raw mode is {}", if self.rawmode { "ON" } else { "OFF" })
+        };
+        self.line(&line);
+        true
     }
 
     fn settings(&self, name: &str) -> ListenerSettings {
@@ -417,5 +511,56 @@ fn wait_gone(socket: &Path, pid: Option<u32>, limit: Duration) {
     let deadline = Instant::now() + limit;
     while (socket.exists() || pid.is_some_and(running)) && Instant::now() < deadline {
         std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bare_show_lists_every_parameter_two_to_a_line() {
+        let l = parameter_list("show");
+        assert!(l.starts_with(
+            "The following operations are available after show\n\
+             An asterisk (*) denotes a modifier or extended command:\n\n\
+             rawmode                              displaymode\n"
+        ));
+        for p in [
+            "trc_file",
+            "trc_directory",
+            "trc_level",
+            "log_file",
+            "log_directory",
+            "log_status",
+            "current_listener",
+            "inbound_connect_timeout",
+            "startup_waittime",
+            "save_config_on_stop",
+        ] {
+            assert!(l.contains(p), "{p}: {l}");
+        }
+        // `set` does not offer what cannot be set.
+        let l = parameter_list("set");
+        assert!(
+            !l.contains("trc_file") && l.contains("save_config_on_stop"),
+            "{l}"
+        );
+    }
+
+    #[test]
+    fn batch_files_skip_comments_and_blank_lines() {
+        let c = batch_commands("REM a comment\n# another\n\nstatus\nset trc_level admin\nrem x\n");
+        assert_eq!(
+            c,
+            vec![
+                vec!["status".to_string()],
+                vec![
+                    "set".to_string(),
+                    "trc_level".to_string(),
+                    "admin".to_string()
+                ]
+            ]
+        );
     }
 }

@@ -1,5 +1,5 @@
-//! `tnslsnr [NAME]`: the listener daemon. First thing, while the process has one thread, it
-//! forks the spawner zygote; then it sets its title (`tnslsnr NAME`), starts tracing, reads
+//! `tnslsnr [NAME]`: the listener daemon. It starts the spawner (this binary again, run with
+//! `--spawner`); then it sets its title (`tnslsnr NAME`), starts tracing, reads
 //! `listener.ora`, binds, and runs the event loop until `lsnrctl stop` or SIGTERM.
 
 use std::io::Write;
@@ -11,7 +11,7 @@ use listener::control::trace_directive;
 use listener::home::OracleHome;
 use listener::server::{Server, ServerParts};
 use listener::settings;
-use listener::spawner::Spawner;
+use listener::spawner::{self, Spawner};
 use listener::sys::title::ArgvArea;
 use tracing_subscriber::{EnvFilter, prelude::*, reload};
 
@@ -41,6 +41,20 @@ struct Args {
 const MIN_TITLE_ROOM: usize = 64;
 
 fn main() -> std::process::ExitCode {
+    // The spawner starts dedicated servers by exec (`SPAWN_METHOD=EXEC`) as
+    // `oracle<SID> (LOCAL=NO)`, and is itself this binary run with `--spawner`: both take
+    // their channel on descriptor 3, so they branch off before anything closes it.
+    let raw: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    if raw.get(1).is_some_and(|a| a == spawner::LOCAL_NO_ARG) {
+        spawner::run_exec_dedicated();
+    }
+    if raw.iter().skip(2).any(|a| a == spawner::SPAWNER_ARG) {
+        let name = raw
+            .get(1)
+            .map(|n| n.to_string_lossy().to_ascii_uppercase())
+            .unwrap_or_else(|| "LISTENER".to_string());
+        spawner::run_exec_spawner(&name);
+    }
     match run() {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {
@@ -92,8 +106,10 @@ fn run() -> anyhow::Result<()> {
         .to_ascii_uppercase();
     let home = OracleHome::resolve(args.home.as_deref()).context("cannot determine ORACLE_HOME")?;
 
-    // The spawner is forked before any thread exists (tracing is not even initialised).
-    let spawner = Spawner::start(&name, argv).context("starting the spawner")?;
+    // The spawner is this binary again, in spawner mode (fork + exec); the same start
+    // replaces it later if it dies.
+    let exe = std::env::current_exe().context("locating the tnslsnr binary")?;
+    let spawner = Spawner::start(&name, &exe).context("starting the spawner")?;
     if let Some(a) = argv {
         a.set(&format!("tnslsnr {name}"), "tnslsnr");
     }
@@ -153,7 +169,7 @@ fn run() -> anyhow::Result<()> {
             handle.reload(f).map_err(|e| e.to_string())
         }),
         spawner,
-        argv,
+        exe,
     })?;
     server.run()?;
     Ok(())

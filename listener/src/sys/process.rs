@@ -142,3 +142,67 @@ pub fn raise_nofile_limit() -> Option<u64> {
     }
     Some(hard.max(soft))
 }
+
+/// The descriptor on which a program started by [`spawn_with_channel`] finds its channel
+/// (the spawner, and a dedicated server started with `SPAWN_METHOD=EXEC`).
+pub(crate) const CHANNEL_FD: RawFd = 3;
+
+/// Starts `cmd` with `channel` as its descriptor [`CHANNEL_FD`] (every other descriptor of
+/// ours is CLOEXEC and vanishes at exec). `Command` forks and execs at once, which is sound
+/// in a multi-threaded process as long as the code between the two is async-signal-safe:
+/// the only thing added here is a `dup2`/`fcntl`.
+pub(crate) fn spawn_with_channel(
+    cmd: &mut std::process::Command,
+    channel: std::os::fd::BorrowedFd<'_>,
+) -> std::io::Result<std::process::Child> {
+    use std::os::unix::process::CommandExt;
+    let fd = channel.as_raw_fd();
+    let hook = move || -> std::io::Result<()> {
+        // SAFETY: runs in the child between fork and exec; dup2 and fcntl are
+        // async-signal-safe, nothing is allocated and no lock is taken. `fd` is open in
+        // the child (inherited from the parent, which keeps it open across spawn).
+        let rc = unsafe {
+            if fd == CHANNEL_FD {
+                let flags = libc::fcntl(fd, libc::F_GETFD);
+                if flags < 0 {
+                    flags
+                } else {
+                    libc::fcntl(fd, libc::F_SETFD, flags & !libc::FD_CLOEXEC)
+                }
+            } else {
+                libc::dup2(fd, CHANNEL_FD)
+            }
+        };
+        if rc < 0 {
+            Err(std::io::Error::last_os_error())
+        } else {
+            Ok(())
+        }
+    };
+    // SAFETY: the hook above is async-signal-safe (see inside).
+    unsafe { cmd.pre_exec(hook) };
+    cmd.spawn()
+}
+
+/// The channel a program started by [`spawn_with_channel`] inherited on [`CHANNEL_FD`]:
+/// `None` unless that descriptor is open and is a socket (someone ran the binary by hand).
+pub(crate) fn inherited_channel() -> Option<OwnedFd> {
+    use std::os::fd::FromRawFd;
+    // SAFETY: fstat only reads the descriptor's metadata into a zeroed local buffer.
+    let is_socket = unsafe {
+        let mut st: libc::stat = std::mem::zeroed();
+        libc::fstat(CHANNEL_FD, &mut st) == 0 && (st.st_mode & libc::S_IFMT) == libc::S_IFSOCK
+    };
+    if !is_socket {
+        return None;
+    }
+    // SAFETY: descriptor 3 is open (fstat succeeded) and was put there for this process by
+    // its spawner; nothing else in this freshly exec'd program owns it.
+    let fd = unsafe { OwnedFd::from_raw_fd(CHANNEL_FD) };
+    // Not inherited any further (a dedicated server starts nothing, but be tidy).
+    let _ = nix::fcntl::fcntl(
+        &fd,
+        nix::fcntl::FcntlArg::F_SETFD(nix::fcntl::FdFlag::FD_CLOEXEC),
+    );
+    Some(fd)
+}

@@ -332,25 +332,7 @@ fn cmd(cli: Cli) -> anyhow::Result<()> {
         Command::Sessions { sid, all } => {
             let sga = Sga::attach(&sid_of(sid)?)?;
             let procs = sga.snapshot_processes();
-            writeln!(
-                out,
-                "{:>5} {:>7} {:<12} {:<8} {:<9} {:>7} {:<28} {:<16} {:<16} {:>12}",
-                "SID",
-                "SERIAL#",
-                "USERNAME",
-                "STATUS",
-                "SERVER",
-                "SPID",
-                "PROGRAM",
-                "MACHINE",
-                "SERVICE_NAME",
-                "LAST_CALL_ET"
-            )?;
-            writeln!(
-                out,
-                "----- ------- ------------ -------- --------- ------- ---------------------------- ---------------- ---------------- ------------"
-            )?;
-            let mut n = 0;
+            let mut rows = Vec::new();
             for s in sga.snapshot_sessions() {
                 if !all && s.session_type == SessionType::Background {
                     continue;
@@ -359,23 +341,20 @@ fn cmd(cli: Cli) -> anyhow::Result<()> {
                     .iter()
                     .find(|p| p.addr == s.paddr)
                     .map_or_else(String::new, |p| p.spid.to_string());
-                writeln!(
-                    out,
-                    "{:>5} {:>7} {:<12} {:<8} {:<9} {:>7} {:<28} {:<16} {:<16} {:>12}",
-                    s.sid,
-                    s.serial,
-                    s.username.as_deref().unwrap_or(""),
-                    s.status.as_str(),
-                    s.server.as_str(),
+                rows.push(vec![
+                    s.sid.to_string(),
+                    s.serial.to_string(),
+                    s.username.clone().unwrap_or_default(),
+                    s.status.as_str().to_string(),
+                    s.server.as_str().to_string(),
                     spid,
-                    s.program,
-                    s.machine,
-                    s.service_name,
-                    s.last_call_et
-                )?;
-                n += 1;
+                    s.program.clone(),
+                    s.machine.clone(),
+                    s.service_name.clone(),
+                    s.last_call_et.to_string(),
+                ]);
             }
-            writeln!(out, "\n{n} row{} selected.", if n == 1 { "" } else { "s" })?;
+            out.write_all(render_sessions(&rows).as_bytes())?;
         }
         Command::KillSession {
             target,
@@ -413,5 +392,117 @@ fn main() -> ExitCode {
             eprintln!("{e:#}");
             ExitCode::FAILURE
         }
+    }
+}
+
+/// The columns of `oradb sessions`: heading, width, right-aligned.
+const SESSION_COLUMNS: [(&str, usize, bool); 10] = [
+    ("SID", 5, true),
+    ("SERIAL#", 7, true),
+    ("USERNAME", 12, false),
+    ("STATUS", 8, false),
+    ("SERVER", 9, false),
+    ("SPID", 7, true),
+    ("PROGRAM", 28, false),
+    ("MACHINE", 16, false),
+    ("SERVICE_NAME", 16, false),
+    ("LAST_CALL_ET", 12, true),
+];
+
+/// `oradb sessions` as SQL*Plus would lay the query out: fixed columns, a value longer than
+/// its column wrapped inside it on the next lines (so a long PROGRAM does not push the
+/// columns after it), then the row count (`no rows selected` for none).
+fn render_sessions(rows: &[Vec<String>]) -> String {
+    let cell = |v: &str, w: usize, right: bool| {
+        if right {
+            format!("{v:>w$}")
+        } else {
+            format!("{v:<w$}")
+        }
+    };
+    let line = |parts: Vec<String>| {
+        let l = parts.join(" ");
+        format!("{}\n", l.trim_end())
+    };
+    let mut out = line(
+        SESSION_COLUMNS
+            .iter()
+            .map(|(h, w, r)| cell(h, *w, *r))
+            .collect(),
+    );
+    out.push_str(&line(
+        SESSION_COLUMNS
+            .iter()
+            .map(|(_, w, _)| "-".repeat(*w))
+            .collect(),
+    ));
+    for row in rows {
+        let pieces: Vec<Vec<String>> = row
+            .iter()
+            .zip(SESSION_COLUMNS)
+            .map(|(v, (_, w, _))| {
+                let chars: Vec<char> = v.chars().collect();
+                if chars.len() <= w {
+                    vec![v.clone()]
+                } else {
+                    chars.chunks(w).map(|c| c.iter().collect()).collect()
+                }
+            })
+            .collect();
+        let height = pieces.iter().map(Vec::len).max().unwrap_or(1);
+        for k in 0..height {
+            out.push_str(&line(
+                pieces
+                    .iter()
+                    .zip(SESSION_COLUMNS)
+                    .map(|(p, (_, w, r))| cell(p.get(k).map_or("", String::as_str), w, r))
+                    .collect(),
+            ));
+        }
+    }
+    match rows.len() {
+        0 => out.push_str("\nno rows selected\n"),
+        1 => out.push_str("\n1 row selected.\n"),
+        n => out.push_str(&format!("\n{n} rows selected.\n")),
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_long_program_wraps_inside_its_column() {
+        let row: Vec<String> = [
+            "23",
+            "7",
+            "SCOTT",
+            "INACTIVE",
+            "DEDICATED",
+            "4242",
+            "node-oracledb-thin-driver-6.10.0@somehost.example.com (TNS V1-V3)",
+            "host1",
+            "orcl",
+            "5",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        let t = render_sessions(&[row]);
+        let lines: Vec<&str> = t.lines().collect();
+        // Every column keeps its place: MACHINE starts where its heading does.
+        let machine_at = lines[0].find("MACHINE").unwrap();
+        assert_eq!(&lines[2][machine_at..machine_at + 5], "host1");
+        assert!(
+            lines[2].contains(" node-oracledb-thin-driver-6. host1 "),
+            "{t}"
+        );
+        assert_eq!(lines[3].trim(), "10.0@somehost.example.com (T");
+        assert_eq!(lines[4].trim(), "NS V1-V3)");
+        let program_at = lines[0].find("PROGRAM").unwrap();
+        assert_eq!(lines[3].find("10.0@"), Some(program_at));
+        assert!(t.ends_with("\n1 row selected.\n"));
+        assert!(render_sessions(&[]).ends_with("\nno rows selected\n"));
     }
 }

@@ -557,6 +557,12 @@ impl ColumnMetadata {
 /// Encodes DESCRIBE_INFO for `columns` (positions are filled in 1-based).
 pub fn encode_describe_info(w: &mut Writer, columns: &[ColumnMetadata], fv: u8) {
     w.u8(msg_type::DESCRIBE_INFO).dalc(&[]);
+    encode_describe_body(w, columns, fv);
+}
+
+/// The describe information itself (DESCRIBE_INFO after its type and preamble): also how a
+/// REF CURSOR OUT bind describes its query.
+pub fn encode_describe_body(w: &mut Writer, columns: &[ColumnMetadata], fv: u8) {
     let max_row: u32 = columns.iter().map(|c| c.buffer_size).sum();
     w.ub4(max_row)
         .ub4(u32::try_from(columns.len()).unwrap_or(0));
@@ -775,6 +781,24 @@ impl ErrorInfo {
             row_count,
             message,
         })
+    }
+}
+
+/// Bind direction in the I/O vector: IN.
+pub const BIND_DIR_INPUT: u8 = 32;
+/// Bind direction in the I/O vector: OUT.
+pub const BIND_DIR_OUTPUT: u8 = 16;
+/// Bind direction in the I/O vector: IN OUT.
+pub const BIND_DIR_INPUT_OUTPUT: u8 = 48;
+
+/// Encodes the I/O vector a PL/SQL execute answers with: each bind's direction, in bind
+/// order (the OUT values follow in a ROW_DATA).
+pub fn encode_io_vector(w: &mut Writer, directions: &[u8]) {
+    w.u8(msg_type::IO_VECTOR).u8(0);
+    w.ub2(u16::try_from(directions.len()).unwrap_or(u16::MAX));
+    w.ub4(0).ub4(1).ub2(0).ub2(0).ub2(0);
+    for d in directions {
+        w.u8(*d);
     }
 }
 

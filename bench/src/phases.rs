@@ -1,0 +1,578 @@
+//! The phases, each a function of a [`Target`]: connect cycles (sequential, with HDR
+//! percentiles, and concurrent, in cycles per second) with the server's CPU per connect,
+//! steady calls from N concurrent sessions, idle sessions' memory, and the connect storm.
+//!
+//! Every loop is bounded by a count or a time window, and every session a phase opens is
+//! closed before it returns.
+
+use std::collections::BTreeMap;
+use std::sync::{Barrier, Mutex};
+use std::time::{Duration, Instant};
+
+use serde::Serialize;
+
+use crate::proctree::{TreeMemory, own_cpu, tcp_socket_memory_kib, tree_cpu, tree_memory};
+use crate::stats::{LatencySummary, Recorder};
+use crate::target::{Session, Target};
+
+/// Sequential connect cycles and the concurrency sweep of one target, with CPU.
+#[derive(Debug, Clone, Serialize)]
+pub struct ConnectResult {
+    /// Row name.
+    pub target: String,
+    /// Sequential cycles: connect + login + `select 1` + logoff.
+    pub sequential: LatencySummary,
+    /// Cycles per second for 1, 2, 4, ... clients.
+    pub concurrent: Vec<ConcurrencyPoint>,
+    /// CPU over all the cycles above.
+    pub cpu: ConnectCpu,
+}
+
+/// One point of the concurrency sweep.
+#[derive(Debug, Clone, Serialize)]
+pub struct ConcurrencyPoint {
+    /// Clients cycling at once.
+    pub clients: u32,
+    /// Completed cycles.
+    pub cycles: u64,
+    /// Failed cycles by code.
+    pub errors: BTreeMap<String, u64>,
+    /// Length of the window, s.
+    pub seconds: f64,
+    /// Completed cycles per second.
+    pub cycles_per_second: f64,
+}
+
+/// CPU per connect cycle.
+#[derive(Debug, Clone, Serialize, Default)]
+pub struct ConnectCpu {
+    /// Cycles completed while measuring.
+    pub cycles: u64,
+    /// Server-side processes (user + system, including reaped children), ms.
+    pub server_ms: f64,
+    /// tnsbench itself (the clients: for O5LOGON and SCRAM, the key derivation), ms.
+    pub client_ms: f64,
+    /// `server_ms / cycles`, µs.
+    pub server_us_per_cycle: Option<f64>,
+    /// `client_ms / cycles`, µs.
+    pub client_us_per_cycle: Option<f64>,
+}
+
+/// Steady calls from N sessions.
+#[derive(Debug, Clone, Serialize)]
+pub struct SteadyPoint {
+    /// Concurrent sessions calling.
+    pub clients: u32,
+    /// Sessions that could not be opened, by code.
+    pub open_errors: BTreeMap<String, u64>,
+    /// Latency of each call (errors by code inside).
+    pub latency: LatencySummary,
+    /// Window, s.
+    pub seconds: f64,
+    /// Completed calls per second over all sessions.
+    pub calls_per_second: f64,
+}
+
+/// Memory with N idle sessions open.
+#[derive(Debug, Clone, Serialize)]
+pub struct IdlePoint {
+    /// Sessions asked for.
+    pub sessions: u32,
+    /// Sessions open when measured.
+    pub open: u32,
+    /// Failed opens by code.
+    pub errors: BTreeMap<String, u64>,
+    /// Seconds it took to open this level's new sessions.
+    pub open_seconds: f64,
+    /// The server's processes and their summed PSS/RSS.
+    pub server: TreeMemory,
+    /// `(server PSS − baseline PSS) / open`, KiB.
+    pub pss_kib_per_session: Option<f64>,
+    /// Growth of the kernel's TCP socket memory since the baseline (both ends: loopback), KiB.
+    pub tcp_kib_growth: Option<i64>,
+}
+
+/// The idle-sessions phase of one target.
+#[derive(Debug, Clone, Serialize)]
+pub struct IdleResult {
+    /// Row name.
+    pub target: String,
+    /// Server memory with no session of ours open.
+    pub baseline: TreeMemory,
+    /// One point per level.
+    pub points: Vec<IdlePoint>,
+    /// At the end every open session makes one call: how many answered.
+    pub final_pings_ok: u64,
+    /// ... and how many did not, by code.
+    pub final_ping_errors: BTreeMap<String, u64>,
+}
+
+/// One storm.
+#[derive(Debug, Clone, Serialize)]
+pub struct StormResult {
+    /// Row name.
+    pub target: String,
+    /// Clients started at once.
+    pub clients: u32,
+    /// Clients that connected and logged in.
+    pub connected: u32,
+    /// Errors by code.
+    pub errors: BTreeMap<String, u64>,
+    /// From the first client's start to the last successful login, ms (all connected).
+    pub all_connected_ms: Option<f64>,
+    /// Per-client connect latency.
+    pub latency: LatencySummary,
+}
+
+/// Runs `op` up to `n` times or until `limit`, timing each call.
+pub fn timed_loop(
+    n: u32,
+    limit: Duration,
+    mut op: impl FnMut() -> Result<(), String>,
+) -> LatencySummary {
+    let mut r = Recorder::new();
+    let deadline = Instant::now() + limit;
+    for _ in 0..n {
+        if Instant::now() >= deadline {
+            r.stopped_by_time();
+            break;
+        }
+        let t = Instant::now();
+        match op() {
+            Ok(()) => r.record(t.elapsed()),
+            Err(code) => r.error(code),
+        }
+    }
+    r.summary()
+}
+
+/// `clients` threads each run `op` until `window` ends: completed count and errors.
+fn for_window(
+    clients: u32,
+    window: Duration,
+    op: impl Fn() -> Result<(), String> + Sync,
+) -> (u64, BTreeMap<String, u64>, f64) {
+    let done = Mutex::new((0u64, BTreeMap::new()));
+    let start_line = Barrier::new(clients as usize);
+    let started = Mutex::new(None::<Instant>);
+    std::thread::scope(|s| {
+        for _ in 0..clients {
+            s.spawn(|| {
+                start_line.wait();
+                let t0 = Instant::now();
+                if let Ok(mut st) = started.lock() {
+                    st.get_or_insert(t0);
+                }
+                let end = t0 + window;
+                let (mut ok, mut errs) = (0u64, BTreeMap::new());
+                while Instant::now() < end {
+                    match op() {
+                        Ok(()) => ok += 1,
+                        Err(c) => *errs.entry(c).or_insert(0u64) += 1,
+                    }
+                }
+                if let Ok(mut d) = done.lock() {
+                    d.0 += ok;
+                    for (k, v) in errs {
+                        *d.1.entry(k).or_insert(0) += v;
+                    }
+                }
+            });
+        }
+    });
+    let elapsed = started
+        .into_inner()
+        .ok()
+        .flatten()
+        .map_or(window, |t| t.elapsed());
+    let (n, errors) = done.into_inner().unwrap_or_default();
+    (n, errors, elapsed.as_secs_f64())
+}
+
+/// Sequential cycles, then the concurrency sweep, with server and client CPU over both.
+pub fn connect(
+    t: &dyn Target,
+    sequential: u32,
+    sweep: &[u32],
+    window: Duration,
+    limit: Duration,
+) -> ConnectResult {
+    let roots = t.server_roots();
+    let (server0, client0) = (tree_cpu(&roots), own_cpu());
+    let seq = timed_loop(sequential, limit, || t.cycle());
+    let mut cycles = seq.samples;
+    let mut concurrent = Vec::new();
+    for &clients in sweep {
+        let (n, errors, seconds) = for_window(clients, window, || t.cycle());
+        cycles += n;
+        concurrent.push(ConcurrencyPoint {
+            clients,
+            cycles: n,
+            errors,
+            seconds,
+            cycles_per_second: n as f64 / seconds.max(1e-9),
+        });
+    }
+    let server_ms = tree_cpu(&roots).saturating_sub(server0).as_secs_f64() * 1000.0;
+    let client_ms = own_cpu().saturating_sub(client0).as_secs_f64() * 1000.0;
+    let per = |ms: f64| (cycles > 0).then(|| ms * 1000.0 / cycles as f64);
+    ConnectResult {
+        target: t.name().to_string(),
+        sequential: seq,
+        concurrent,
+        cpu: ConnectCpu {
+            cycles,
+            server_ms,
+            client_ms,
+            server_us_per_cycle: per(server_ms),
+            client_us_per_cycle: per(client_ms),
+        },
+    }
+}
+
+/// Opens `n` sessions with `openers` threads; failures counted by code.
+fn open_many(
+    t: &dyn Target,
+    n: u32,
+    openers: u32,
+) -> (Vec<Box<dyn Session>>, BTreeMap<String, u64>) {
+    let left = std::sync::atomic::AtomicU32::new(n);
+    let out = Mutex::new((Vec::new(), BTreeMap::new()));
+    std::thread::scope(|s| {
+        for _ in 0..openers.clamp(1, n.max(1)) {
+            s.spawn(|| {
+                while left
+                    .fetch_update(
+                        std::sync::atomic::Ordering::SeqCst,
+                        std::sync::atomic::Ordering::SeqCst,
+                        |v| v.checked_sub(1),
+                    )
+                    .is_ok()
+                {
+                    let r = t.open();
+                    if let Ok(mut o) = out.lock() {
+                        match r {
+                            Ok(sess) => o.0.push(sess),
+                            Err(c) => *o.1.entry(c).or_insert(0) += 1,
+                        }
+                    }
+                }
+            });
+        }
+    });
+    out.into_inner().unwrap_or_default()
+}
+
+/// Closes sessions with a few threads.
+fn close_all(sessions: Vec<Box<dyn Session>>) {
+    let queue = Mutex::new(sessions);
+    std::thread::scope(|s| {
+        for _ in 0..4 {
+            s.spawn(|| {
+                loop {
+                    let next = queue.lock().ok().and_then(|mut q| q.pop());
+                    let Some(sess) = next else { break };
+                    let _ = sess.close();
+                }
+            });
+        }
+    });
+}
+
+/// `clients` sessions each call in a loop for `window`.
+pub fn steady(t: &dyn Target, clients: u32, window: Duration) -> SteadyPoint {
+    let (sessions, open_errors) = open_many(t, clients, 4);
+    let n = sessions.len();
+    let merged = Mutex::new(Recorder::new());
+    let total = std::sync::atomic::AtomicU64::new(0);
+    let start_line = Barrier::new(n.max(1));
+    let t0 = Mutex::new(None::<Instant>);
+    let mut returned = Vec::new();
+    std::thread::scope(|s| {
+        let handles: Vec<_> = sessions
+            .into_iter()
+            .map(|mut sess| {
+                let (merged, total, start_line, t0) = (&merged, &total, &start_line, &t0);
+                s.spawn(move || {
+                    let mut r = Recorder::new();
+                    start_line.wait();
+                    let start = Instant::now();
+                    if let Ok(mut g) = t0.lock() {
+                        g.get_or_insert(start);
+                    }
+                    let end = start + window;
+                    let mut ok = 0u64;
+                    while Instant::now() < end {
+                        let c = Instant::now();
+                        match sess.call() {
+                            Ok(()) => {
+                                r.record(c.elapsed());
+                                ok += 1;
+                            }
+                            Err(code) => {
+                                r.error(code);
+                                break;
+                            }
+                        }
+                    }
+                    total.fetch_add(ok, std::sync::atomic::Ordering::SeqCst);
+                    if let Ok(mut m) = merged.lock() {
+                        m.merge(&r);
+                    }
+                    sess
+                })
+            })
+            .collect();
+        for h in handles {
+            if let Ok(sess) = h.join() {
+                returned.push(sess);
+            }
+        }
+    });
+    let seconds = t0
+        .into_inner()
+        .ok()
+        .flatten()
+        .map_or(window, |t| t.elapsed())
+        .as_secs_f64();
+    close_all(returned);
+    let calls = total.into_inner();
+    SteadyPoint {
+        clients,
+        open_errors,
+        latency: merged.into_inner().unwrap_or_default().summary(),
+        seconds,
+        calls_per_second: if n == 0 {
+            0.0
+        } else {
+            calls as f64 / seconds.max(1e-9)
+        },
+    }
+}
+
+/// Opens sessions up to each level (ascending), measuring the server's memory at each;
+/// at the end every session makes one call, then all are closed.
+pub fn idle(t: &dyn Target, levels: &[u32], openers: u32) -> IdleResult {
+    let roots = t.server_roots();
+    let baseline = tree_memory(&roots);
+    let tcp0 = tcp_socket_memory_kib();
+    let mut open: Vec<Box<dyn Session>> = Vec::new();
+    let mut points = Vec::new();
+    for &level in levels {
+        let want = level.saturating_sub(open.len() as u32);
+        let t0 = Instant::now();
+        let (more, errors) = open_many(t, want, openers);
+        let open_seconds = t0.elapsed().as_secs_f64();
+        open.extend(more);
+        // Let exiting helpers and lazily started threads settle.
+        std::thread::sleep(Duration::from_millis(300));
+        let server = tree_memory(&roots);
+        let n = open.len() as u32;
+        points.push(IdlePoint {
+            sessions: level,
+            open: n,
+            errors,
+            open_seconds,
+            server,
+            pss_kib_per_session: (n > 0)
+                .then(|| (server.pss_kib as f64 - baseline.pss_kib as f64) / f64::from(n)),
+            tcp_kib_growth: tcp_socket_memory_kib()
+                .zip(tcp0)
+                .map(|(a, b)| a as i64 - b as i64),
+        });
+        if n < level {
+            // The server refuses more: higher levels would only repeat the refusals.
+            break;
+        }
+    }
+    let (mut ok, mut ping_errors) = (0u64, BTreeMap::new());
+    for s in &mut open {
+        match s.call() {
+            Ok(()) => ok += 1,
+            Err(c) => *ping_errors.entry(c).or_insert(0) += 1,
+        }
+    }
+    close_all(open);
+    IdleResult {
+        target: t.name().to_string(),
+        baseline,
+        points,
+        final_pings_ok: ok,
+        final_ping_errors: ping_errors,
+    }
+}
+
+/// `clients` threads connect at once (released by a barrier), hold their session until all
+/// have tried, then close.
+pub fn storm(t: &dyn Target, clients: u32) -> StormResult {
+    let start_line = Barrier::new(clients as usize);
+    let finish_line = Barrier::new(clients as usize);
+    type Attempt = (Instant, Instant, Result<(), String>);
+    let results: Mutex<Vec<Attempt>> = Mutex::new(Vec::new());
+    std::thread::scope(|s| {
+        for _ in 0..clients {
+            s.spawn(|| {
+                start_line.wait();
+                let t0 = Instant::now();
+                let r = t.open();
+                let t1 = Instant::now();
+                let (sess, outcome) = match r {
+                    Ok(c) => (Some(c), Ok(())),
+                    Err(e) => (None, Err(e)),
+                };
+                if let Ok(mut v) = results.lock() {
+                    v.push((t0, t1, outcome));
+                }
+                finish_line.wait();
+                if let Some(c) = sess {
+                    let _ = c.close();
+                }
+            });
+        }
+    });
+    let results = results.into_inner().unwrap_or_default();
+    let mut rec = Recorder::new();
+    let first_start = results.iter().map(|r| r.0).min();
+    let mut last_ok: Option<Instant> = None;
+    let mut connected = 0;
+    for (t0, t1, outcome) in &results {
+        match outcome {
+            Ok(()) => {
+                connected += 1;
+                rec.record(t1.duration_since(*t0));
+                last_ok = Some(last_ok.map_or(*t1, |l| l.max(*t1)));
+            }
+            Err(code) => rec.error(code.clone()),
+        }
+    }
+    let latency = rec.summary();
+    StormResult {
+        target: t.name().to_string(),
+        clients,
+        connected,
+        errors: latency.errors.clone(),
+        all_connected_ms: match (first_start, last_ok) {
+            (Some(a), Some(b)) if connected == clients => {
+                Some(b.duration_since(a).as_secs_f64() * 1000.0)
+            }
+            _ => None,
+        },
+        latency,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicU32, Ordering};
+
+    /// An in-memory target: every third open fails, calls always work.
+    struct Fake {
+        opens: AtomicU32,
+    }
+
+    struct FakeSession;
+
+    impl Session for FakeSession {
+        fn call(&mut self) -> Result<(), String> {
+            Ok(())
+        }
+        fn close(self: Box<Self>) -> Result<(), String> {
+            Ok(())
+        }
+    }
+
+    impl Target for Fake {
+        fn name(&self) -> &str {
+            "fake"
+        }
+        fn open_at(&self, _: u16) -> Result<Box<dyn Session>, String> {
+            if self.opens.fetch_add(1, Ordering::SeqCst) % 3 == 2 {
+                Err("ORA-12520".into())
+            } else {
+                Ok(Box::new(FakeSession))
+            }
+        }
+        fn port(&self) -> u16 {
+            0
+        }
+        fn server_roots(&self) -> Vec<u32> {
+            vec![std::process::id()]
+        }
+    }
+
+    fn fake() -> Fake {
+        Fake {
+            opens: AtomicU32::new(0),
+        }
+    }
+
+    #[test]
+    fn loops_stop_at_count_and_time() {
+        let mut calls = 0;
+        let s = timed_loop(5, Duration::from_secs(60), || {
+            calls += 1;
+            if calls == 3 {
+                Err("ORA-00020".into())
+            } else {
+                Ok(())
+            }
+        });
+        assert_eq!((calls, s.samples), (5, 4));
+        assert_eq!(s.errors.get("ORA-00020"), Some(&1));
+        let s = timed_loop(1_000_000, Duration::from_millis(50), || {
+            std::thread::sleep(Duration::from_millis(5));
+            Ok(())
+        });
+        assert!(s.stopped_by_time_limit && s.samples < 1_000_000);
+    }
+
+    #[test]
+    fn connect_counts_cycles_errors_and_cpu() {
+        let f = fake();
+        let r = connect(
+            &f,
+            6,
+            &[1, 2],
+            Duration::from_millis(30),
+            Duration::from_secs(5),
+        );
+        assert_eq!(r.sequential.samples, 4);
+        assert_eq!(r.sequential.errors.get("ORA-12520"), Some(&2));
+        assert_eq!(
+            r.concurrent.iter().map(|p| p.clients).collect::<Vec<_>>(),
+            [1, 2]
+        );
+        for p in &r.concurrent {
+            assert!(p.cycles > 0 && p.cycles_per_second > 0.0, "{p:?}");
+            assert!(p.errors.contains_key("ORA-12520"), "{p:?}");
+        }
+        let total: u64 = r.sequential.samples + r.concurrent.iter().map(|p| p.cycles).sum::<u64>();
+        assert_eq!(r.cpu.cycles, total);
+        assert!(r.cpu.server_us_per_cycle.is_some());
+    }
+
+    #[test]
+    fn idle_levels_pings_and_refusals() {
+        let f = fake();
+        let r = idle(&f, &[3, 9], 2);
+        // Every third open is refused: the first level is short, so the sweep stops there.
+        assert_eq!(r.points.len(), 1, "{r:?}");
+        assert_eq!(r.points[0].open, 2);
+        assert_eq!(r.points[0].errors.get("ORA-12520"), Some(&1));
+        assert_eq!(r.final_pings_ok, 2);
+        assert!(r.baseline.processes >= 1);
+    }
+
+    #[test]
+    fn steady_and_storm_count_what_happened() {
+        let f = fake();
+        let p = steady(&f, 3, Duration::from_millis(30));
+        assert_eq!(p.open_errors.get("ORA-12520"), Some(&1));
+        assert!(p.latency.samples > 0 && p.calls_per_second > 0.0, "{p:?}");
+        let st = storm(&fake(), 6);
+        assert_eq!((st.clients, st.connected), (6, 4));
+        assert_eq!(st.errors.get("ORA-12520"), Some(&2));
+        assert_eq!(st.all_connected_ms, None);
+    }
+}
