@@ -232,6 +232,19 @@ impl Sga {
 }
 
 impl Sga {
+    /// lreg: the listener acknowledged a registration with this broker pid (0: none).
+    pub fn set_cpool_registered(&self, pid: i32) {
+        self.header()
+            .cp
+            .registered_broker
+            .store(pid, Ordering::Release);
+    }
+
+    /// The broker pid the listener knows of (0: none).
+    pub fn cpool_registered(&self) -> i32 {
+        self.header().cp.registered_broker.load(Ordering::Acquire)
+    }
+
     /// The broker as lreg registers it: its pid (0 = none) and the client connections it
     /// holds.
     pub fn cpool_broker(&self) -> (i32, u32) {

@@ -163,6 +163,8 @@ pub(crate) struct CpoolHeader {
     pub(crate) params: [AtomicU32; CP_PARAMS],
     /// Pid of the process the broker runs in (0 = no broker).
     pub(crate) broker_pid: AtomicI32,
+    /// The broker pid of the last registration the listener acknowledged (0 = none).
+    pub(crate) registered_broker: AtomicI32,
     pub(crate) open_servers: AtomicU32,
     pub(crate) busy_servers: AtomicU32,
     pub(crate) held_clients: AtomicU32,
