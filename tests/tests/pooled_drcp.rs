@@ -55,7 +55,7 @@ fn pooled_connections_before_and_after_start_pool() {
     // The broker and the connection monitor are in V$PROCESS.
     let r = py.exec(
         "dba",
-        "select pname from v$process where pname = 'N000' or pname = 'CMON'",
+        "select pname from v$process where pname = 'N000' or pname = 'CMON' order by pname",
     );
     assert_eq!(r.result(), &json!([["CMON"], ["N000"]]), "{}", r.json);
     // 200 sequential connect / select 1 / close cycles, all of one connection class with
