@@ -67,7 +67,7 @@ pub struct Parameters {
     pub window_secs: f64,
     /// Client counts of the steady phase.
     pub steady_clients: Vec<u32>,
-    /// Idle-session levels of shared and pooled (and PgBouncer transaction pooling).
+    /// Idle-session levels of shared (and PgBouncer transaction pooling).
     pub idle_levels_multiplexed: Vec<u32>,
     /// Idle-session levels of process-per-session targets.
     pub idle_levels_dedicated: Vec<u32>,
@@ -83,6 +83,8 @@ pub struct Parameters {
     pub shared_servers: u32,
     /// Idle prespawned servers.
     pub prespawn: u32,
+    /// MAXSIZE of the DRCP pool.
+    pub pool_maxsize: u32,
 }
 
 /// The orasim side.

@@ -90,12 +90,11 @@ impl Mode {
         self >= Mode::Postgresql
     }
 
-    /// Many sessions per server process: measured up to the largest idle level.
+    /// Many idle sessions per server process: measured up to the largest idle level. (A
+    /// pooled session holds its pooled server until it closes: tnsbench's client does not
+    /// release it between calls as a client-side session pool would.)
     fn multiplexed(self) -> bool {
-        matches!(
-            self,
-            Mode::Shared | Mode::Pooled | Mode::PgbouncerTransaction
-        )
+        matches!(self, Mode::Shared | Mode::PgbouncerTransaction)
     }
 }
 
@@ -147,6 +146,8 @@ pub struct InstanceKnobs {
     pub shared_servers: u32,
     /// Idle prespawned servers.
     pub prespawn: u32,
+    /// MAXSIZE of the DRCP pool.
+    pub pool_maxsize: u32,
 }
 
 /// Threads that open idle sessions at once.
@@ -231,7 +232,7 @@ pub fn run(opts: &RunOptions) -> Result<Report> {
                 Box::new(orasim(m, stack.port, stack::PRESPAWN_SERVICE.to_string()))
             }
             Mode::Shared => Box::new(orasim(m, stack.port, format!("{}:shared", stack::SERVICE))),
-            Mode::Pooled => match stack.pooled_service() {
+            Mode::Pooled => match stack.start_pool(so.pool_maxsize) {
                 Ok(service) => Box::new(orasim(m, stack.port, service)),
                 Err(why) => {
                     skipped.insert(m.row(), why);
@@ -381,6 +382,14 @@ pub fn run(opts: &RunOptions) -> Result<Report> {
             opts.idle_multiplexed.clone()
         } else if mode.is_peer() {
             opts.idle_dedicated.clone()
+        } else if *mode == Mode::Pooled {
+            let mut v: Vec<u32> = opts
+                .idle_dedicated
+                .iter()
+                .map(|&l| l.min(so.pool_maxsize))
+                .collect();
+            v.dedup();
+            v
         } else {
             // Keep room below PROCESSES for the background processes and prespawned ones.
             let cap = so.processes.saturating_sub(so.prespawn + 40);
@@ -440,6 +449,7 @@ pub fn run(opts: &RunOptions) -> Result<Report> {
             dispatchers: so.dispatchers,
             shared_servers: so.shared_servers,
             prespawn: so.prespawn,
+            pool_maxsize: so.pool_maxsize,
         },
         orasim: OrasimInfo {
             sid,

@@ -149,12 +149,48 @@ impl OrasimStack {
             .collect()
     }
 
-    /// The EZConnect service of DRCP (`BENCH:pooled`), or why this build cannot measure it.
-    pub fn pooled_service(&self) -> Result<String, String> {
-        Err(
-            "this build has no DRCP connection broker (SERVER=POOLED would get a dedicated server)"
-                .into(),
-        )
+    /// Sizes and starts the DRCP pool (`DBMS_CONNECTION_POOL.ALTER_PARAM` MAXSIZE and
+    /// INCRSIZE, then `START_POOL`) and waits until the listener hands `:pooled` connects to the broker.
+    /// Returns the EZConnect service, or why this build cannot measure pooled servers.
+    pub fn start_pool(&self, maxsize: u32) -> Result<String, String> {
+        let dedicated = format!("127.0.0.1:{}/{SERVICE}:dedicated", self.port);
+        let mut c = Connection::connect_with(&dedicated, USER, PASSWORD, &self.connect_opts)
+            .map_err(|e| format!("login to start the pool: {e}"))?;
+        for sql in [
+            format!("begin dbms_connection_pool.alter_param('', 'MAXSIZE', '{maxsize}'); end;"),
+            // Grow by 20 servers at a time (Oracle's default is 2) so that the steady and
+            // idle phases do not wait for the pool two servers at a time.
+            format!(
+                "begin dbms_connection_pool.alter_param('', 'INCRSIZE', '{}'); end;",
+                20.min(maxsize.saturating_sub(1)).max(1)
+            ),
+            "begin dbms_connection_pool.start_pool(); end;".to_string(),
+        ] {
+            c.execute(&sql)
+                .map(|_| ())
+                .map_err(|e| format!("{sql}: {e}"))?;
+        }
+        let _ = c.close();
+        let pooled = format!("{SERVICE}:pooled");
+        let deadline = Instant::now() + START_WAIT;
+        loop {
+            match Connection::connect_with(
+                &format!("127.0.0.1:{}/{pooled}", self.port),
+                USER,
+                PASSWORD,
+                &self.connect_opts,
+            ) {
+                Ok(c) => {
+                    let _ = c.close();
+                    return Ok(pooled);
+                }
+                // ORA-12520 until the broker's registration reaches the listener.
+                Err(_) if Instant::now() < deadline => {
+                    std::thread::sleep(Duration::from_millis(100));
+                }
+                Err(e) => return Err(format!("no pooled connection after START_POOL: {e}")),
+            }
+        }
     }
 
     /// Client options (naming in the bench home, call timeout).
@@ -186,7 +222,17 @@ impl OrasimStack {
     fn add_user(&self) -> Result<()> {
         let mut child = self
             .command("oradb")
-            .args(["user", "add", USER, "--sid", &self.sid, "--password-stdin"])
+            // ALTER SYSTEM: enough to start and size the DRCP pool.
+            .args([
+                "user",
+                "add",
+                USER,
+                "--sid",
+                &self.sid,
+                "--password-stdin",
+                "--grant",
+                "alter-system",
+            ])
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())

@@ -264,7 +264,7 @@ fn every_mode_every_phase_report_and_plots() {
             .iter()
             .map(|p| p["open"].as_u64().expect("open"))
             .collect();
-        let multiplexed = ["orasim-shared", "orasim-pooled", "pgbouncer-transaction"].contains(t);
+        let multiplexed = ["orasim-shared", "pgbouncer-transaction"].contains(t);
         assert_eq!(
             levels,
             if multiplexed { vec![4, 12] } else { vec![3] },

@@ -64,6 +64,9 @@ struct Args {
     /// Idle prespawned servers of the prespawned row.
     #[arg(long, default_value_t = 8)]
     prespawn: u32,
+    /// MAXSIZE of the DRCP pool (pooled row; idle pooled sessions are capped by it).
+    #[arg(long, default_value_t = 300)]
+    pool_maxsize: u32,
     /// Time limit of the sequential connect loop, seconds.
     #[arg(long, default_value_t = 60)]
     phase_limit: u64,
@@ -158,6 +161,7 @@ fn real_main() -> Result<()> {
             dispatchers: (args.dispatchers, args.connections),
             shared_servers: args.shared_servers,
             prespawn: args.prespawn,
+            pool_maxsize: args.pool_maxsize,
         },
         phase_limit: Duration::from_secs(args.phase_limit.max(1)),
         bin_dir,

@@ -539,6 +539,14 @@ impl Dispatcher {
             return;
         }
         let _ = stream.set_nodelay(true);
+        if let Some(idle) = self.cfg.expire_time
+            && let Err(e) = driver::enable_dead_connection_detection(&stream, idle)
+        {
+            tracing::warn!(
+                "{}: SQLNET.EXPIRE_TIME: cannot turn on keepalive: {e}",
+                self.name
+            );
+        }
         let c = Circuit {
             stream,
             conn,
