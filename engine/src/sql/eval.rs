@@ -253,12 +253,17 @@ impl QueryPlan {
     }
 }
 
-fn contains(e: &Expr, pred: &dyn Fn(&Expr) -> bool) -> bool {
+/// True when `e` or a part of it satisfies `pred`.
+pub(crate) fn contains(e: &Expr, pred: &dyn Fn(&Expr) -> bool) -> bool {
     if pred(e) {
         return true;
     }
     match e {
-        Expr::Neg(a) => contains(a, pred),
+        Expr::Neg(a) | Expr::Cast(a, _) => contains(a, pred),
+        Expr::Case(arms, otherwise) => {
+            arms.iter().any(|(_, x)| contains(x, pred))
+                || otherwise.as_deref().is_some_and(|x| contains(x, pred))
+        }
         Expr::Bin(_, a, b) | Expr::SysContext(a, b) => contains(a, pred) || contains(b, pred),
         Expr::Func(_, args) => args.iter().any(|a| contains(a, pred)),
         _ => false,
@@ -632,60 +637,12 @@ fn eval_with_count(
         Expr::Str(s) => Value::Str(s.clone()),
         Expr::Star => Value::Str("X".to_owned()),
         Expr::Null => Value::Null,
-        Expr::Sysdate => Value::Date(ctx.now),
-        Expr::Systimestamp => Value::TimestampTz(ctx.now),
-        Expr::CurrentDate => Value::Date(ctx.session_now()),
-        Expr::CurrentTimestamp => Value::TimestampTz(ctx.session_now()),
-        Expr::LocalTimestamp => Value::Timestamp(ctx.session_now()),
-        Expr::User => Value::Str(ctx.user.clone()),
-        Expr::DbTimeZone => Value::Str(format_tz_offset(DB_TIME_ZONE_MINUTES)),
-        Expr::SessionTimeZone => Value::Str(format_tz_offset(ctx.tz_offset_minutes)),
-        Expr::Level => Value::Number(Decimal::from_i128(i128::from(level))),
-        Expr::CountStar => Value::Number(count.clone()),
-        Expr::Ident(name, off) => {
-            let short = name.rsplit('.').next().unwrap_or(name);
-            match ctx.columns.iter().find(|(k, _)| k == name || k == short) {
-                Some((_, v)) => v.clone(),
-                None => {
-                    return Err(OraError::with_args(904, &[&format!("\"{name}\"")], *off));
-                }
-            }
-        }
-        Expr::Rownum => Value::Number(Decimal::from_i128(i128::from(ctx.rownum))),
-        Expr::Case(arms, otherwise) => {
-            for (c, e) in arms {
-                if super::query::test(c, ctx)? == Some(true) {
-                    return ev(e);
-                }
-            }
-            match otherwise {
-                Some(e) => return ev(e),
-                None => Value::Null,
-            }
-        }
-        Expr::Cast(e, to) => cast(ev(e)?, *to)?,
         Expr::Bind(name, off) => match ctx.binds.iter().find(|(k, _)| k == name) {
             Some((_, v)) => v.clone(),
             None => return Err(OraError::new(1008, *off)),
         },
-        Expr::SysContext(ns, param) => {
-            let ns = ev(ns)?.as_text().to_ascii_uppercase();
-            let param = ev(param)?.as_text().to_ascii_uppercase();
-            if ns != "USERENV" {
-                let found = ctx
-                    .contexts
-                    .iter()
-                    .find(|(n, a, _)| *n == ns && *a == param);
-                return Ok(found.map_or(Value::Null, |(_, _, v)| Value::Str(v.clone())));
-            }
-            match ctx.userenv(&param) {
-                Some("") => Value::Null,
-                Some(v) => Value::Str(v.to_owned()),
-                // A parameter Oracle knows but this session has no value for is NULL.
-                None if USERENV_PARAMETERS.contains(&param.as_str()) => Value::Null,
-                None => return Err(OraError::new(2003, 0)),
-            }
-        }
+        Expr::Level => Value::Number(Decimal::from_i128(i128::from(level))),
+        Expr::CountStar => Value::Number(count.clone()),
         Expr::Neg(a) => {
             let v = ev(a)?;
             if v == Value::Null {
@@ -723,6 +680,66 @@ fn eval_with_count(
             }
             Value::Number(if r.point < -129 { Decimal::zero() } else { r })
         }
+        other => return eval_other(other, level, ctx, count),
+    })
+}
+
+/// The expressions that do not recurse through arithmetic, kept out of
+/// [`eval_with_count`] so that its stack frame stays small: an expression of hundreds of
+/// terms (`1 + 1 + ... + 1`) recurses once per term.
+#[inline(never)]
+fn eval_other(e: &Expr, level: u64, ctx: &EvalContext, count: &Decimal) -> Result<Value, OraError> {
+    let ev = |x: &Expr| eval_with_count(x, level, ctx, count);
+    Ok(match e {
+        Expr::Sysdate => Value::Date(ctx.now),
+        Expr::Systimestamp => Value::TimestampTz(ctx.now),
+        Expr::CurrentDate => Value::Date(ctx.session_now()),
+        Expr::CurrentTimestamp => Value::TimestampTz(ctx.session_now()),
+        Expr::LocalTimestamp => Value::Timestamp(ctx.session_now()),
+        Expr::User => Value::Str(ctx.user.clone()),
+        Expr::DbTimeZone => Value::Str(format_tz_offset(DB_TIME_ZONE_MINUTES)),
+        Expr::SessionTimeZone => Value::Str(format_tz_offset(ctx.tz_offset_minutes)),
+        Expr::Ident(name, off) => {
+            let short = name.rsplit('.').next().unwrap_or(name);
+            match ctx.columns.iter().find(|(k, _)| k == name || k == short) {
+                Some((_, v)) => v.clone(),
+                None => {
+                    return Err(OraError::with_args(904, &[&format!("\"{name}\"")], *off));
+                }
+            }
+        }
+        Expr::Rownum => Value::Number(Decimal::from_i128(i128::from(ctx.rownum))),
+        Expr::Case(arms, otherwise) => {
+            for (c, e) in arms {
+                if super::query::test(c, ctx)? == Some(true) {
+                    return ev(e);
+                }
+            }
+            match otherwise {
+                Some(e) => return ev(e),
+                None => Value::Null,
+            }
+        }
+        Expr::Cast(e, to) => cast(ev(e)?, *to)?,
+        Expr::SysContext(ns, param) => {
+            let ns = ev(ns)?.as_text().to_ascii_uppercase();
+            let param = ev(param)?.as_text().to_ascii_uppercase();
+            if ns != "USERENV" {
+                let found = ctx
+                    .contexts
+                    .iter()
+                    .find(|(n, a, _)| *n == ns && *a == param);
+                return Ok(found.map_or(Value::Null, |(_, _, v)| Value::Str(v.clone())));
+            }
+            match ctx.userenv(&param) {
+                Some("") => Value::Null,
+                Some(v) => Value::Str(v.to_owned()),
+                // A parameter Oracle knows but this session has no value for is NULL.
+                None if USERENV_PARAMETERS.contains(&param.as_str()) => Value::Null,
+                None => return Err(OraError::new(2003, 0)),
+            }
+        }
+        _ => unreachable!("handled by eval_with_count"),
     })
 }
 

@@ -592,7 +592,7 @@ impl<'a> P<'a> {
             .first
             .items
             .iter()
-            .any(|i| eval_contains(&i.expr, &|e| matches!(e, Expr::Rownum)));
+            .any(|i| eval::contains(&i.expr, &|e| matches!(e, Expr::Rownum)));
         if simple && q.first.source == query::Source::Dual && !rownum {
             let b = q.first;
             return Ok(Statement::Select {
@@ -1139,31 +1139,6 @@ const RESERVED_BIND_NAMES: [&str; 16] = [
     "ROWID", "ROWNUM", "LEVEL", "SELECT", "FROM", "WHERE", "AND", "OR", "NOT", "NULL", "TABLE",
     "UNION", "ORDER", "GROUP", "UID", "SYSDATE",
 ];
-
-/// True when `e` or a part of it satisfies `pred`.
-fn eval_contains(e: &Expr, pred: &dyn Fn(&Expr) -> bool) -> bool {
-    let mut found = pred(e);
-    let mut visit = |x: &Expr| found |= eval_contains(x, pred);
-    match e {
-        Expr::Neg(a) | Expr::Cast(a, _) => visit(a),
-        Expr::Bin(_, a, b) | Expr::SysContext(a, b) => {
-            visit(a);
-            visit(b);
-        }
-        Expr::Func(_, args) => args.iter().for_each(visit),
-        Expr::Case(arms, otherwise) => {
-            for (c, x) in arms {
-                c.exprs(&mut visit);
-                visit(x);
-            }
-            if let Some(x) = otherwise {
-                visit(x);
-            }
-        }
-        _ => {}
-    }
-    found
-}
 
 /// Calls `f` with each bind placeholder of `e` and its offset.
 fn walk_binds(e: &Expr, f: &mut dyn FnMut(&str, usize)) {
