@@ -177,12 +177,9 @@ impl Instance {
             processes: params.processes,
             sessions: params.sessions,
         })?;
-        tracing::info!(
-            "Starting ORACLE instance (normal): sid={sid} processes={} sessions={} service_names={}",
-            params.processes,
-            params.sessions,
-            params.registered_services().join(",")
-        );
+        let os_id = std::process::id();
+        tracing::info!("Starting ORACLE instance (normal) (OS id: {os_id})");
+        tracing::info!("{}", non_default_parameters(&params.path));
         let mut background = Vec::new();
         for name in ["PMON", "LREG"] {
             let p = sga.register_process(&ProcessSpec {
@@ -206,7 +203,10 @@ impl Instance {
             background.push((p, s));
         }
         let pmon = Pmon::spawn(Arc::clone(&sga), pmon::TICK).map_err(os("start pmon"))?;
+        tracing::info!("ALTER DATABASE   MOUNT");
         sga.set_instance_state(InstanceState::Mounted);
+        tracing::info!("Completed: ALTER DATABASE   MOUNT");
+        tracing::info!("ALTER DATABASE OPEN");
         sga.set_instance_state(InstanceState::Open);
         sga.init_shared_params(&crate::shared::config::shared_params(&params));
         let shared = Some(SharedServers::start(
@@ -239,7 +239,7 @@ impl Instance {
             },
         )
         .map_err(os("start lreg"))?;
-        tracing::info!("Database opened.");
+        tracing::info!("Completed: ALTER DATABASE OPEN");
         Ok(Instance {
             sga,
             params,
@@ -275,7 +275,11 @@ impl Instance {
     pub fn shutdown(mut self, requested: ShutdownMode) -> ShutdownMode {
         let sga = Arc::clone(&self.sga);
         sga.request_shutdown(requested);
-        tracing::info!("Shutting down instance ({})", requested.as_str());
+        tracing::info!(
+            "Shutting down ORACLE instance ({}) (OS id: {})",
+            requested.as_str().to_ascii_lowercase(),
+            std::process::id()
+        );
         let current = || sga.shutdown_requested().unwrap_or(requested);
         // The pool goes first (its state stays as it is, for the next startup): idle pooled
         // servers leave with their sessions, busy ones after their client's call.
@@ -323,9 +327,36 @@ impl Instance {
         if let Err(e) = sga.unlink() {
             tracing::warn!("removing the SGA: {e}");
         }
-        tracing::info!("Instance shutdown complete ({})", mode.as_str());
+        tracing::info!("Instance shutdown complete (OS id: {})", std::process::id());
         mode
     }
+}
+
+/// The block Oracle writes at startup: `System parameters with non-default values:` and one
+/// `  name = value` line per parameter of the parameter file, strings quoted.
+fn non_default_parameters(pfile: &Path) -> String {
+    let mut out = String::from("System parameters with non-default values:");
+    let Ok(parsed) = config::ParamFile::load(pfile) else {
+        return out;
+    };
+    for p in &parsed.value.params {
+        let value = p.value.items().join(", ");
+        let value = value.trim_matches(|c| c == '"' || c == '\'').to_string();
+        let shown = if value.parse::<f64>().is_ok() {
+            value
+        } else {
+            format!("\"{value}\"")
+        };
+        // `*.name` and `SID.name` (an spfile-style prefix) name the same parameter.
+        let name = p
+            .name()
+            .rsplit('.')
+            .next()
+            .unwrap_or("")
+            .to_ascii_lowercase();
+        out.push_str(&format!("\n  {name:<24} = {shown}"));
+    }
+    out
 }
 
 /// IMMEDIATE/TRANSACTIONAL: give server processes a moment to leave after ORA-01089, then

@@ -208,6 +208,7 @@ fn init_tracing() {
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
         .with_ansi(false)
+        .event_format(server_proc::alert::AlertFormat)
         .try_init();
 }
 
@@ -225,10 +226,22 @@ fn run_foreground(sid: &str, banner: bool) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// What SQL*Plus prints at STARTUP: the SGA's parts in Oracle's layout. orasim's SGA is its
+/// shared-memory segment: a fixed header and the slots sized by PROCESSES and SESSIONS; it
+/// holds no buffer cache and no redo buffers, so those lines say 0.
 fn print_started(sga_bytes: u64) {
+    let fixed = Sga::fixed_size() as u64;
     let mut out = std::io::stdout().lock();
     let _ = writeln!(out, "ORACLE instance started.\n");
-    let _ = writeln!(out, "Total System Global Area {sga_bytes:>12} bytes");
+    for (label, n) in [
+        ("Total System Global Area", sga_bytes),
+        ("Fixed Size", fixed),
+        ("Variable Size", sga_bytes.saturating_sub(fixed)),
+        ("Database Buffers", 0),
+        ("Redo Buffers", 0),
+    ] {
+        let _ = writeln!(out, "{label:<24}{n:>11} bytes");
+    }
     let _ = writeln!(out, "Database mounted.");
     let _ = writeln!(out, "Database opened.");
     let _ = out.flush();
