@@ -85,6 +85,13 @@ pub enum InstanceError {
         /// How long.
         secs: u64,
     },
+    /// A state change the instance's state does not allow (`ALTER DATABASE` in the wrong
+    /// state): Oracle's line.
+    #[error("{line}")]
+    Refused {
+        /// `ORA-nnnnn: text`.
+        line: String,
+    },
 }
 
 /// The OS's own message of `e` (`No such file or directory`), without Rust's
@@ -156,6 +163,16 @@ impl Instance {
     /// Starts the instance `sid` of `oracle_home`: parameters, SGA, PMON and LREG, then
     /// MOUNT and OPEN. Parameter-file diagnostics go to the log.
     pub fn start(oracle_home: &Path, sid: &str) -> Result<Instance, InstanceError> {
+        Instance::start_to(oracle_home, sid, StartupStage::Open)
+    }
+
+    /// [`Instance::start`] up to `stage`: NOMOUNT leaves the instance STARTED, MOUNT leaves
+    /// it MOUNTED (logins get ORA-01033 until `ALTER DATABASE OPEN`, [`alter_database`]).
+    pub fn start_to(
+        oracle_home: &Path,
+        sid: &str,
+        stage: StartupStage,
+    ) -> Result<Instance, InstanceError> {
         let (params, diags) = initora::load(oracle_home, sid)?;
         for d in &diags {
             tracing::warn!("{d}");
@@ -203,11 +220,15 @@ impl Instance {
             background.push((p, s));
         }
         let pmon = Pmon::spawn(Arc::clone(&sga), pmon::TICK).map_err(os("start pmon"))?;
-        tracing::info!("ALTER DATABASE   MOUNT");
-        sga.set_instance_state(InstanceState::Mounted);
-        tracing::info!("Completed: ALTER DATABASE   MOUNT");
-        tracing::info!("ALTER DATABASE OPEN");
-        sga.set_instance_state(InstanceState::Open);
+        if stage >= StartupStage::Mount {
+            tracing::info!("ALTER DATABASE   MOUNT");
+            sga.set_instance_state(InstanceState::Mounted);
+            tracing::info!("Completed: ALTER DATABASE   MOUNT");
+        }
+        if stage == StartupStage::Open {
+            tracing::info!("ALTER DATABASE OPEN");
+            sga.set_instance_state(InstanceState::Open);
+        }
         sga.init_shared_params(&crate::shared::config::shared_params(&params));
         let shared = Some(SharedServers::start(
             SharedConfig::new(&params, oracle_home, &host),
@@ -239,7 +260,9 @@ impl Instance {
             },
         )
         .map_err(os("start lreg"))?;
-        tracing::info!("Completed: ALTER DATABASE OPEN");
+        if stage == StartupStage::Open {
+            tracing::info!("Completed: ALTER DATABASE OPEN");
+        }
         Ok(Instance {
             sga,
             params,
@@ -330,6 +353,74 @@ impl Instance {
         tracing::info!("Instance shutdown complete (OS id: {})", std::process::id());
         mode
     }
+}
+
+/// How far `STARTUP` takes the instance.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum StartupStage {
+    /// `STARTUP NOMOUNT`: the SGA and the background processes (V$INSTANCE.STATUS STARTED).
+    Nomount,
+    /// `STARTUP MOUNT` (MOUNTED).
+    Mount,
+    /// `STARTUP` (OPEN).
+    Open,
+}
+
+impl StartupStage {
+    /// The instance state this stage ends in.
+    pub fn state(self) -> InstanceState {
+        match self {
+            StartupStage::Nomount => InstanceState::Started,
+            StartupStage::Mount => InstanceState::Mounted,
+            StartupStage::Open => InstanceState::Open,
+        }
+    }
+}
+
+/// `ALTER DATABASE MOUNT | OPEN` on the running instance `sid`, with Oracle's refusals
+/// (ORA-01100 mounting a mounted database, ORA-01507 opening an unmounted one, ORA-01531
+/// opening an open one). Writes the statement and its completion to the alert log.
+pub fn alter_database(
+    oracle_home: &Path,
+    sid: &str,
+    to: StartupStage,
+) -> Result<(), InstanceError> {
+    let sga = Sga::attach(sid)?;
+    let now = sga.instance_state();
+    let refusal = match (to, now) {
+        (StartupStage::Mount, InstanceState::Started) => None,
+        (StartupStage::Mount, _) => Some(1100),
+        (StartupStage::Open, InstanceState::Mounted) => None,
+        (StartupStage::Open, InstanceState::Started) => Some(1507),
+        (StartupStage::Open, _) => Some(1531),
+        (StartupStage::Nomount, _) => Some(1100),
+    };
+    if let Some(code) = refusal {
+        return Err(InstanceError::Refused {
+            line: ora_line(code),
+        });
+    }
+    let statement = match to {
+        StartupStage::Mount => "ALTER DATABASE   MOUNT",
+        _ => "ALTER DATABASE OPEN",
+    };
+    let log = |m: &str| {
+        use std::io::Write;
+        if let Ok(mut f) = std::fs::OpenOptions::new()
+            .append(true)
+            .open(alert_log_path(oracle_home, sid))
+        {
+            let _ = writeln!(
+                f,
+                "{}\n{m}",
+                crate::alert::alert_timestamp(std::time::SystemTime::now())
+            );
+        }
+    };
+    log(statement);
+    sga.set_instance_state(to.state());
+    log(&format!("Completed: {statement}"));
+    Ok(())
 }
 
 /// The block Oracle writes at startup: `System parameters with non-default values:` and one
@@ -440,6 +531,7 @@ pub fn start_background(
     exe: &Path,
     oracle_home: &Path,
     sid: &str,
+    stage: StartupStage,
     timeout: Duration,
 ) -> Result<u64, InstanceError> {
     use std::os::unix::process::CommandExt;
@@ -464,9 +556,15 @@ pub fn start_background(
         .map_err(os("open alert log"))?;
     let log_start = log.metadata().map(|m| m.len()).unwrap_or(0);
     let err_log = log.try_clone().map_err(os("open alert log"))?;
-    let mut child = std::process::Command::new(exe)
-        .arg0("oradb")
-        .arg(sid)
+    let mut command = std::process::Command::new(exe);
+    command.arg0("oradb").arg(sid);
+    // An instance that opens is `oradb SID`, nothing more (its argv is its title).
+    match stage {
+        StartupStage::Nomount => command.args(["--stage", "nomount"]),
+        StartupStage::Mount => command.args(["--stage", "mount"]),
+        StartupStage::Open => &mut command,
+    };
+    let mut child = command
         .env("ORACLE_HOME", oracle_home)
         .env("ORACLE_SID", sid)
         .stdin(std::process::Stdio::null())
@@ -478,7 +576,7 @@ pub fn start_background(
     let deadline = Instant::now() + timeout;
     loop {
         if let Ok(sga) = Sga::attach(sid)
-            && sga.instance_state() == InstanceState::Open
+            && sga.instance_state() == stage.state()
         {
             return Ok(sga.segment_size() as u64);
         }

@@ -479,3 +479,74 @@ fn the_alert_log_reads_as_oracles() {
         "{log}"
     );
 }
+
+/// STARTUP NOMOUNT / MOUNT, ALTER DATABASE MOUNT / OPEN with Oracle's refusals, STARTUP
+/// FORCE over a running instance; V$INSTANCE.STATUS (as `oradb status` shows it) follows.
+#[test]
+fn startup_stages_alter_database_and_force() {
+    let home = TestHome::new("processes=20");
+    let status = |home: &TestHome| {
+        let (stdout, _) = text(&home.run_oradb(&["status"]));
+        stdout
+    };
+    let out = home.run_oradb(&["startup", "nomount"]);
+    let (stdout, stderr) = text(&out);
+    assert!(out.status.success(), "{stdout}{stderr}");
+    let pid = Sga::attach(&home.sid).unwrap().instance_pid();
+    let mut guard = PidGuard(Some(pid), home.sid.clone());
+    assert!(stdout.starts_with("ORACLE instance started."), "{stdout}");
+    assert!(stdout.contains("Total System Global Area"), "{stdout}");
+    assert!(!stdout.contains("Database mounted."), "{stdout}");
+    assert!(status(&home).contains(" STARTED "), "{}", status(&home));
+
+    let out = home.run_oradb(&["alter-database", "open"]);
+    assert!(!out.status.success());
+    assert!(
+        text(&out).1.contains("ORA-01507: database not mounted"),
+        "{:?}",
+        text(&out)
+    );
+    let out = home.run_oradb(&["alter-database", "mount"]);
+    assert_eq!(text(&out).0, "Database altered.\n", "{:?}", text(&out));
+    assert!(status(&home).contains(" MOUNTED "), "{}", status(&home));
+    let out = home.run_oradb(&["alter-database", "mount"]);
+    assert!(
+        text(&out).1.contains("ORA-01100: database already mounted"),
+        "{:?}",
+        text(&out)
+    );
+    let out = home.run_oradb(&["alter-database", "open"]);
+    assert_eq!(text(&out).0, "Database altered.\n", "{:?}", text(&out));
+    assert!(status(&home).contains(" OPEN "), "{}", status(&home));
+    let out = home.run_oradb(&["alter-database", "open"]);
+    assert!(
+        text(&out)
+            .1
+            .contains("ORA-01531: a database already open by the instance"),
+        "{:?}",
+        text(&out)
+    );
+    let log = home.alert_log();
+    assert!(
+        log.contains("\nCompleted: ALTER DATABASE   MOUNT\n"),
+        "{log}"
+    );
+    assert!(log.contains("\nCompleted: ALTER DATABASE OPEN\n"), "{log}");
+
+    // STARTUP MOUNT over a running instance is refused; FORCE aborts it and starts again.
+    let out = home.run_oradb(&["startup", "mount"]);
+    assert!(text(&out).1.contains("ORA-01081"), "{:?}", text(&out));
+    let out = home.run_oradb(&["startup", "force"]);
+    let (stdout, stderr) = text(&out);
+    assert!(out.status.success(), "{stdout}{stderr}");
+    assert!(
+        stdout.ends_with("Database mounted.\nDatabase opened.\n"),
+        "{stdout}"
+    );
+    let new_pid = Sga::attach(&home.sid).unwrap().instance_pid();
+    assert_ne!(new_pid, pid);
+    guard.0 = Some(new_pid);
+    assert!(status(&home).contains(" OPEN "), "{}", status(&home));
+    assert!(home.run_oradb(&["shutdown", "immediate"]).status.success());
+    guard.0 = None;
+}
