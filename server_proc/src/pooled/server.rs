@@ -125,7 +125,16 @@ pub fn run(chan: OwnedFd, sid: &str, oracle_home: &Path, set_title: &dyn Fn(&str
                 }
             }
             Err(e) => {
-                tracing::warn!("{name}: {e}");
+                if e.is_timeout() {
+                    // MAX_THINK_TIME: the client held the server without a call; its
+                    // connection is closed and the server goes back to the pool.
+                    tracing::info!("{name}: client idle for MAX_THINK_TIME, disconnected");
+                    if let Some(sga) = instance.attachment().sga() {
+                        sga.cpool_count(None, crate::sga::cpool::CpoolEvent::ThinkTimeout);
+                    }
+                } else {
+                    tracing::warn!("{name}: {e}");
+                }
                 drop(conn);
                 let _ = wire::send(chan.as_fd(), &ToBroker::Ended { held: None }, &[], None);
             }
