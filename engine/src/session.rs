@@ -1435,12 +1435,23 @@ fn bind_values(
     row: &[BindValue],
 ) -> Result<Vec<(String, Value)>, OraError> {
     use tns::ttc::types::ora_type;
-    let names = stmt.bind_names();
+    // In SQL every placeholder is a bind position of its own, a name used twice included
+    // (python-oracledb and node-oracledb send a value for each); a client that sends one
+    // value per distinct name is read by name.
+    let occurrences = stmt.bind_occurrences();
+    let names = if row.len() == occurrences.len() {
+        occurrences
+    } else {
+        stmt.bind_names()
+    };
     if names.len() > row.len() {
         return Err(OraError::new(1008, 0));
     }
-    let mut out = Vec::with_capacity(names.len());
+    let mut out: Vec<(String, Value)> = Vec::with_capacity(names.len());
     for (i, name) in names.into_iter().enumerate() {
+        if out.iter().any(|(n, _)| *n == name) {
+            continue;
+        }
         let t = meta.get(i).map_or(ora_type::VARCHAR, |m| m.ora_type);
         let v = match row.get(i) {
             None | Some(BindValue::Null) => Value::Null,

@@ -265,6 +265,7 @@ def q(sql, **binds):
     except oracledb.Error as e:
         return e.args[0].full_code
 out["union_all"] = q("select 1 from dual union all select 2 from dual")
+out["repeated_bind"] = q("select :a, :b, :a + 1 from dual", a=1, b=2)
 out["union"] = q("select 2 from dual union select 1 from dual union select 2 from dual")
 out["minus"] = q("select level from dual connect by level <= 5 minus select 3 from dual")
 out["intersect"] = q("select level from dual connect by level <= 5 intersect select 3 from dual")
@@ -297,6 +298,7 @@ fn sql_surface_drivers_and_test_fixtures_use() {
     let out = run(SQL_SURFACE, &["scott".into(), "tiger".into(), dsn]);
     let want = json!({
         "union_all": [[1], [2]],
+        "repeated_bind": [[1, 2, 2]],
         "union": [[1], [2]],
         "minus": [[1], [2], [4], [5]],
         "intersect": [[3]],
