@@ -51,6 +51,8 @@ async function expectError(f) {
     v: { dir: oracledb.BIND_OUT, type: oracledb.NUMBER }, a: 21,
   });
   out.plsqlOut = plsql.outBinds.v;
+  out.clientDriver = [...new Set((await c.execute(
+    "select client_driver from v$session_connect_info")).rows.map((r) => r[0]))];
   out.missingTable = await expectError(() => c.execute("select * from missing_table"));
   const sid = (await c.execute("select sys_context('USERENV','SID') from dual")).rows[0][0];
   const serial = (await c.execute(

@@ -288,6 +288,8 @@ out["union_types"] = q("select 1 from dual union select 'a' from dual")
 out["union_columns"] = q("select 1, 2 from dual union select 1 from dual")
 out["missing_column"] = q("select nope from (select 1 x from dual)")
 out["truncate"] = q("truncate table hn_missing")
+out["connect_info"] = q("select client_driver, client_version, network_service_banner from v$session_connect_info"
+                        " where sid = sys_context('USERENV', 'SID') order by network_service_banner")
 print(json.dumps(out))
 "#;
 
@@ -319,6 +321,11 @@ fn sql_surface_drivers_and_test_fixtures_use() {
         "union_columns": "ORA-01789",
         "missing_column": "ORA-00904",
         "truncate": "ORA-00942",
+        "connect_info": [
+            ["python-oracledb thn : 26.1.0", "26.1.0.0.0", "Crypto-checksumming service for Linux: Version 19.0.0.0.0 - Production"],
+            ["python-oracledb thn : 26.1.0", "26.1.0.0.0", "Encryption service for Linux: Version 19.0.0.0.0 - Production"],
+            ["python-oracledb thn : 26.1.0", "26.1.0.0.0", "TCP/IP NT Protocol Adapter for Linux: Version 19.0.0.0.0 - Production"],
+        ],
     });
     for (k, v) in want.as_object().expect("object") {
         assert_eq!(&out[k], v, "{k}: {out}");

@@ -54,6 +54,11 @@ fn node_oracledb_26_and_6_dedicated_and_shared() {
             assert_eq!(out["callTimeout"], json!("NJS-123"), "{what}");
             assert_eq!(out["afterTimeout"], json!([[2]]), "{what}");
             assert_eq!(out["plsqlOut"], json!(42), "{what}");
+            assert_eq!(
+                out["clientDriver"],
+                json!([format!("node-oracledb : {version} thn")]),
+                "{what}"
+            );
             assert_eq!(out["missingTable"], json!(942), "{what}");
             assert_eq!(out["wrongPassword"], json!(1017), "{what}");
             // node-oracledb thin reports the listener's ORA-12514 as its own NJS-518.
