@@ -921,6 +921,9 @@ impl Session {
             binds: Vec::new(),
             tz_offset_minutes: self.tz_offset_minutes,
             contexts: self.contexts.clone(),
+            columns: Vec::new(),
+            level: 0,
+            rownum: 0,
         }
     }
 
@@ -1337,7 +1340,10 @@ impl Session {
                     Err(e) => vec![self.error_bytes_action(self.ora(&e))],
                 }
             }
-            Statement::Select { .. } | Statement::InstanceQuery(_) | Statement::Version(_) => {
+            Statement::Select { .. }
+            | Statement::InstanceQuery(_)
+            | Statement::Version(_)
+            | Statement::Query(_) => {
                 vec![self.error_bytes_action(OraError::new(900, 0).info())]
             }
         }

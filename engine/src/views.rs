@@ -17,8 +17,8 @@
 use std::cmp::Ordering;
 
 use crate::rows::{
-    CircuitRow, CpoolClassRow, CpoolInfoRow, CpoolStatsRow, DispatcherConfigRow, DispatcherRow,
-    InstanceRow, ParameterRow, ProcessRow, QueueRow, STATISTICS, SessionRow,
+    CircuitRow, CpoolClassRow, CpoolConnRow, CpoolInfoRow, CpoolStatsRow, DispatcherConfigRow,
+    DispatcherRow, InstanceRow, ParameterRow, ProcessRow, QueueRow, STATISTICS, SessionRow,
     SharedServerMonitorRow, SharedServerRow,
 };
 
@@ -130,10 +130,12 @@ pub enum View {
     CpoolCcStats,
     /// DBA_CPOOL_INFO.
     CpoolInfo,
+    /// V$CPOOL_CONN_INFO.
+    CpoolConnInfo,
 }
 
 /// Every view, for name lookups.
-const ALL_VIEWS: [View; 16] = [
+const ALL_VIEWS: [View; 17] = [
     View::Session,
     View::Process,
     View::Instance,
@@ -150,6 +152,7 @@ const ALL_VIEWS: [View; 16] = [
     View::CpoolStats,
     View::CpoolCcStats,
     View::CpoolInfo,
+    View::CpoolConnInfo,
 ];
 
 impl View {
@@ -362,6 +365,26 @@ impl View {
                 c("WAIT_TIME", Number),
                 c("CLIENT_REQ_TIMEOUTS", Number),
                 c("NUM_AUTHENTICATIONS", Number),
+                c("CON_ID", Number),
+            ],
+            View::CpoolConnInfo => vec![
+                c("CMON_ADDR", Raw(8)),
+                c("SESSION_ADDR", Raw(8)),
+                c("CONNECTION_ADDR", Raw(8)),
+                c("USERNAME", Varchar2(1024)),
+                c("PROXY_USER", Varchar2(1024)),
+                c("CCLASS_NAME", Varchar2(1024)),
+                c("PURITY", Varchar2(1024)),
+                c("TAG", Varchar2(1024)),
+                c("SERVICE", Varchar2(64)),
+                c("PROCESS_ID", Varchar2(24)),
+                c("PROGRAM", Varchar2(84)),
+                c("MACHINE", Varchar2(64)),
+                c("TERMINAL", Varchar2(30)),
+                c("CONNECTION_MODE", Varchar2(1024)),
+                c("CONNECTION_STATUS", Varchar2(10)),
+                c("CLIENT_REGID", Number),
+                c("CURSTATUS_TIME", Number),
                 c("CON_ID", Number),
             ],
             View::CpoolInfo => vec![
@@ -691,6 +714,31 @@ pub fn cpool_class_cells(r: &CpoolClassRow) -> Vec<Cell> {
         big(r.wait_time),
         big(r.client_req_timeouts),
         big(r.num_authentications),
+        int(0),
+    ]
+}
+
+/// The cells of one V$CPOOL_CONN_INFO row, in [`View::columns`] order.
+pub fn cpool_conn_cells(r: &CpoolConnRow) -> Vec<Cell> {
+    let opt = |v: &Option<String>| v.as_deref().map_or(Cell::Null, text);
+    vec![
+        Cell::Raw(r.cmon_addr.clone()),
+        Cell::Null,
+        Cell::Raw(r.connection_addr.clone()),
+        opt(&r.username),
+        Cell::Null,
+        opt(&r.cclass_name),
+        opt(&r.purity),
+        Cell::Null,
+        text(&r.service),
+        opt(&r.process_id),
+        opt(&r.program),
+        opt(&r.machine),
+        opt(&r.terminal),
+        Cell::Null,
+        text(&r.connection_status),
+        Cell::Null,
+        big(r.curstatus_time),
         int(0),
     ]
 }
@@ -1591,6 +1639,8 @@ pub struct Snapshot {
     pub cpool_classes: Vec<CpoolClassRow>,
     /// The DBA_CPOOL_INFO row.
     pub cpool_info: Vec<CpoolInfoRow>,
+    /// V$CPOOL_CONN_INFO rows.
+    pub cpool_conns: Vec<CpoolConnRow>,
 }
 
 /// Context of the calling session: `SYS_CONTEXT('USERENV', ...)` values and bind values.
@@ -1636,6 +1686,7 @@ fn view_name(v: View) -> &'static str {
         View::CpoolStats => "V$CPOOL_STATS",
         View::CpoolCcStats => "V$CPOOL_CC_STATS",
         View::CpoolInfo => "DBA_CPOOL_INFO",
+        View::CpoolConnInfo => "V$CPOOL_CONN_INFO",
     }
 }
 
@@ -1792,6 +1843,7 @@ impl ViewQuery {
                 View::CpoolStats => snap.cpool_stats.iter().map(cpool_stats_cells).collect(),
                 View::CpoolCcStats => snap.cpool_classes.iter().map(cpool_class_cells).collect(),
                 View::CpoolInfo => snap.cpool_info.iter().map(cpool_info_cells).collect(),
+                View::CpoolConnInfo => snap.cpool_conns.iter().map(cpool_conn_cells).collect(),
             })
             .collect();
         let mut combined: Vec<Vec<Cell>> = vec![Vec::new()];

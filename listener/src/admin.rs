@@ -66,6 +66,9 @@ pub struct StatusReport {
     pub parameter_file: Option<String>,
     /// `listener.log` path, if logging is on.
     pub log_file: Option<String>,
+    /// The trace file, while tracing is on (`Listener Trace File`).
+    #[serde(default)]
+    pub trace_file: Option<String>,
     /// `(DESCRIPTION=(ADDRESS=...))` per endpoint.
     pub endpoints: Vec<String>,
     /// Services.

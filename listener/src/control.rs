@@ -308,6 +308,10 @@ pub fn status(state: &ListenerState, bound: &[Endpoint]) -> StatusReport {
             .log
             .enabled()
             .then(|| state.log.path().display().to_string()),
+        trace_file: (state.trace_level != "off" && state.trace_level != "0").then(|| {
+            let s = &state.settings;
+            s.trace_directory.join(&s.trace_file).display().to_string()
+        }),
         endpoints: endpoints.into_iter().map(endpoint_description).collect(),
         services: state.directory.views(),
         pid: std::process::id(),

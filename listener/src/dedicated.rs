@@ -18,11 +18,13 @@ pub(crate) fn run(client: OwnedFd, msg: HandoffMessage) -> i32 {
         return 1;
     }
     let _ = stream.set_nodelay(true);
-    let inbound =
-        server_proc::driver::inbound_connect_timeout(std::path::Path::new(&msg.meta.oracle_home));
+    let home = std::path::Path::new(&msg.meta.oracle_home);
+    let inbound = server_proc::driver::inbound_connect_timeout(home);
+    let expire = server_proc::driver::expire_time(home);
     let mut ctx = DedicatedContext::new(msg.meta.sid, msg.meta.service, msg.meta.oracle_home);
     ctx.global_dbname = msg.meta.global_dbname;
     ctx.inbound_connect_timeout = inbound;
+    ctx.expire_time = expire;
     match run_dedicated(stream, msg.connect_bytes, ctx) {
         Ok(_) => 0,
         Err(_) => 1,

@@ -44,6 +44,9 @@ pub fn render_status(r: &StatusReport) -> String {
     if let Some(l) = &r.log_file {
         label(&mut out, "Listener Log File", l);
     }
+    if let Some(t) = &r.trace_file {
+        label(&mut out, "Listener Trace File", t);
+    }
     out.push_str("Listening Endpoints Summary...\n");
     for e in &r.endpoints {
         out.push_str(&format!("  {e}\n"));
@@ -181,6 +184,7 @@ mod tests {
             default_service: None,
             parameter_file: Some("/u01/network/admin/listener.ora".into()),
             log_file: Some("/u01/network/log/listener.log".into()),
+            trace_file: None,
             endpoints: vec![
                 "(DESCRIPTION=(ADDRESS=(PROTOCOL=tcp)(HOST=127.0.0.1)(PORT=1521)))".into(),
             ],
@@ -205,5 +209,81 @@ mod tests {
             ..r
         };
         assert!(render_status(&empty).ends_with("The listener supports no services\n"));
+    }
+    fn dynamic(name: &str, kind: HandlerKind, load: Option<(u32, u32)>) -> HandlerView {
+        HandlerView {
+            handler: Handler {
+                name: name.into(),
+                kind,
+                blocked: false,
+                current: load.map(|l| l.0),
+                max: load.map(|l| l.1),
+            },
+            established: 0,
+            refused: 0,
+            dynamic: true,
+        }
+    }
+
+    /// The example of Oracle's documentation (see `testdata/README.md`): one service, one
+    /// READY instance, a dedicated handler and two dispatchers.
+    fn documented_services() -> Vec<ServiceView> {
+        let dispatcher = |n: &str, pid: u32, port: u16| {
+            dynamic(
+                n,
+                HandlerKind::Dispatcher {
+                    address: format!("(ADDRESS=(PROTOCOL=tcp)(HOST=sales-server)(PORT={port}))"),
+                    machine: "sales-server".into(),
+                    pid,
+                    handoff_path: None,
+                },
+                Some((0, 10000)),
+            )
+        };
+        vec![ServiceView {
+            name: "sales.us.example.com".into(),
+            instances: vec![InstanceView {
+                name: "sales".into(),
+                status: InstanceStatus::Ready,
+                handlers: vec![
+                    dynamic("DEDICATED", HandlerKind::Dedicated, None),
+                    dispatcher("D000", 1689, 52414),
+                    dispatcher("D001", 1691, 52415),
+                ],
+            }],
+        }]
+    }
+
+    #[test]
+    fn status_is_the_documented_layout_byte_for_byte() {
+        let r = StatusReport {
+            alias: "LISTENER".into(),
+            version: tnslsnr_version(),
+            start_unix: 1_557_951_720,
+            uptime_secs: 65 * 86_400 + 10 * 3600 + 5 * 60 + 22,
+            trace_level: "support".into(),
+            security: "OFF".into(),
+            default_service: None,
+            parameter_file: Some("/oracle/admin/listener.ora".into()),
+            log_file: Some("/oracle/network/log/listener.log".into()),
+            trace_file: Some("/oracle/network/trace/listener.trc".into()),
+            endpoints: vec![
+                "(DESCRIPTION=(ADDRESS=(PROTOCOL=tcp)(HOST=sales-server)(PORT=1521)))".into(),
+            ],
+            services: documented_services(),
+            pid: 1,
+        };
+        assert_eq!(
+            render_status(&r),
+            include_str!("../testdata/lsnrctl_status.txt")
+        );
+    }
+
+    #[test]
+    fn services_is_the_documented_layout_byte_for_byte() {
+        assert_eq!(
+            render_services(&documented_services()),
+            include_str!("../testdata/lsnrctl_services.txt")
+        );
     }
 }

@@ -120,6 +120,14 @@ pub enum DedicatedError {
     },
 }
 
+impl DedicatedError {
+    /// True when the client sent nothing for the idle timeout the loop was given.
+    pub fn is_timeout(&self) -> bool {
+        matches!(self, DedicatedError::Io { source, .. }
+            if matches!(source.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut))
+    }
+}
+
 /// Runs one dedicated session on `stream`. `connect_bytes` is the CONNECT packet (plus its
 /// overflow DATA packet) the listener already consumed. Returns when the session is over.
 pub fn run_dedicated(
@@ -135,8 +143,10 @@ pub fn run_dedicated(
     // A forked child shares its parent's RNG state until reseeded.
     let _ = rand::rng().reseed();
     let _ = stream.set_nodelay(true);
-    if let Some(t) = ctx.expire_time {
-        let _ = apply_expire_time(&stream, t);
+    if let Some(t) = ctx.expire_time
+        && let Err(e) = driver::enable_dead_connection_detection(&stream, t)
+    {
+        tracing::warn!("SQLNET.EXPIRE_TIME: cannot turn on keepalive: {e}");
     }
     // A SID with a parameter file is a database: attach its SGA (process slot now; at login
     // ORA-01034 if it is down, ORA-00020 if PROCESSES was full). A bare static SID_DESC keeps
@@ -256,17 +266,6 @@ pub(crate) fn serve(
     }
 }
 
-/// Turns on TCP keepalive with the first probe after `idle` (Oracle's dead connection
-/// detection), then probes every 10 seconds, 3 times.
-pub fn apply_expire_time(stream: &TcpStream, idle: Duration) -> nix::Result<()> {
-    use nix::sys::socket::{setsockopt, sockopt};
-    let secs = u32::try_from(idle.as_secs().max(1)).unwrap_or(u32::MAX);
-    setsockopt(stream, sockopt::KeepAlive, &true)?;
-    setsockopt(stream, sockopt::TcpKeepIdle, &secs)?;
-    setsockopt(stream, sockopt::TcpKeepInterval, &10)?;
-    setsockopt(stream, sockopt::TcpKeepCount, &3)
-}
-
 fn is_reset(e: &std::io::Error) -> bool {
     matches!(
         e.kind(),
@@ -281,19 +280,6 @@ mod tests {
     use super::*;
     use std::net::TcpListener;
     use tns::packet::{LengthMode, Packet};
-
-    #[test]
-    fn expire_time_turns_on_keepalive() {
-        use nix::sys::socket::{getsockopt, sockopt};
-        let l = TcpListener::bind("127.0.0.1:0").unwrap();
-        let c = TcpStream::connect(l.local_addr().unwrap()).unwrap();
-        let (s, _) = l.accept().unwrap();
-        assert!(!getsockopt(&s, sockopt::KeepAlive).unwrap());
-        apply_expire_time(&s, Duration::from_secs(600)).unwrap();
-        assert!(getsockopt(&s, sockopt::KeepAlive).unwrap());
-        assert_eq!(getsockopt(&s, sockopt::TcpKeepIdle).unwrap(), 600);
-        drop(c);
-    }
 
     #[test]
     fn accepts_then_ends_on_client_eof() {

@@ -24,18 +24,86 @@ pub fn os_random() -> RandomSource {
 /// SQLNET.INBOUND_CONNECT_TIMEOUT when sqlnet.ora does not set it.
 pub const DEFAULT_INBOUND_CONNECT_TIMEOUT: Duration = Duration::from_secs(60);
 
-/// SQLNET.INBOUND_CONNECT_TIMEOUT from the server's sqlnet.ora (`$TNS_ADMIN`, else
-/// `$ORACLE_HOME/network/admin`); 60 s when unset, none when 0.
-pub fn inbound_connect_timeout(oracle_home: &Path) -> Option<Duration> {
+/// The server's sqlnet.ora (`$TNS_ADMIN`, else `$ORACLE_HOME/network/admin`), if readable.
+fn server_sqlnet(oracle_home: &Path) -> Option<config::SqlNet> {
     let dir = std::env::var_os("TNS_ADMIN")
         .map(PathBuf::from)
         .unwrap_or_else(|| oracle_home.join("network").join("admin"));
-    let configured = config::SqlNet::load(&dir.join("sqlnet.ora"))
+    config::SqlNet::load(&dir.join("sqlnet.ora"))
         .ok()
-        .and_then(|p| p.value.inbound_connect_timeout);
+        .map(|p| p.value)
+}
+
+/// SQLNET.INBOUND_CONNECT_TIMEOUT from the server's sqlnet.ora (`$TNS_ADMIN`, else
+/// `$ORACLE_HOME/network/admin`); 60 s when unset, none when 0.
+pub fn inbound_connect_timeout(oracle_home: &Path) -> Option<Duration> {
+    let configured = server_sqlnet(oracle_home).and_then(|s| s.inbound_connect_timeout);
     match configured {
         Some(d) if d.is_zero() => None,
         Some(d) => Some(d),
         None => Some(DEFAULT_INBOUND_CONNECT_TIMEOUT),
+    }
+}
+
+/// SQLNET.EXPIRE_TIME (minutes) from the server's sqlnet.ora: the idle time after which
+/// dead connection detection probes a client; `None` when unset or 0 (off).
+pub fn expire_time(oracle_home: &Path) -> Option<Duration> {
+    server_sqlnet(oracle_home)
+        .map(|s| s.expire_time)
+        .filter(|&m| m > 0)
+        .map(|m| Duration::from_secs(u64::from(m) * 60))
+}
+
+/// Interval between keepalive probes once a connection has been idle for EXPIRE_TIME
+/// (Oracle 12c and later set TCP_KEEPINTVL to 6 s).
+pub const KEEPALIVE_INTERVAL: Duration = Duration::from_secs(6);
+
+/// Unanswered probes after which the peer is dead (Oracle sets TCP_KEEPCNT to 10).
+pub const KEEPALIVE_PROBES: u32 = 10;
+
+/// Oracle's dead connection detection on a server socket (12c and later do it with TCP
+/// keepalive): the first probe after `idle` (SQLNET.EXPIRE_TIME) without traffic, then one
+/// every [`KEEPALIVE_INTERVAL`]; after [`KEEPALIVE_PROBES`] unanswered ones (or a reset) the
+/// socket fails, and whoever reads it cleans the session up.
+pub fn enable_dead_connection_detection(
+    socket: &impl std::os::fd::AsFd,
+    idle: Duration,
+) -> std::io::Result<()> {
+    let keepalive = socket2::TcpKeepalive::new()
+        .with_time(idle)
+        .with_interval(KEEPALIVE_INTERVAL)
+        .with_retries(KEEPALIVE_PROBES);
+    socket2::SockRef::from(socket).set_tcp_keepalive(&keepalive)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dead_connection_detection_sets_oracles_keepalive() {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let c = std::net::TcpStream::connect(l.local_addr().unwrap()).unwrap();
+        let (s, _) = l.accept().unwrap();
+        let sock = socket2::SockRef::from(&s);
+        assert!(!sock.keepalive().unwrap());
+        enable_dead_connection_detection(&s, Duration::from_secs(60)).unwrap();
+        assert!(sock.keepalive().unwrap());
+        assert_eq!(sock.tcp_keepalive_time().unwrap(), Duration::from_secs(60));
+        assert_eq!(sock.tcp_keepalive_interval().unwrap(), KEEPALIVE_INTERVAL);
+        assert_eq!(sock.tcp_keepalive_retries().unwrap(), KEEPALIVE_PROBES);
+        drop(c);
+    }
+
+    #[test]
+    fn expire_time_is_read_in_minutes_and_zero_is_off() {
+        let home = tempfile::tempdir().unwrap();
+        let admin = home.path().join("network").join("admin");
+        std::fs::create_dir_all(&admin).unwrap();
+        assert_eq!(expire_time(home.path()), None);
+        std::fs::write(admin.join("sqlnet.ora"), "SQLNET.EXPIRE_TIME = 0\n").unwrap();
+        assert_eq!(expire_time(home.path()), None);
+        std::fs::write(admin.join("sqlnet.ora"), "SQLNET.EXPIRE_TIME = 2\n").unwrap();
+        assert_eq!(expire_time(home.path()), Some(Duration::from_secs(120)));
     }
 }

@@ -85,6 +85,13 @@ pub enum InstanceError {
         /// How long.
         secs: u64,
     },
+    /// A state change the instance's state does not allow (`ALTER DATABASE` in the wrong
+    /// state): Oracle's line.
+    #[error("{line}")]
+    Refused {
+        /// `ORA-nnnnn: text`.
+        line: String,
+    },
 }
 
 /// The OS's own message of `e` (`No such file or directory`), without Rust's
@@ -156,6 +163,16 @@ impl Instance {
     /// Starts the instance `sid` of `oracle_home`: parameters, SGA, PMON and LREG, then
     /// MOUNT and OPEN. Parameter-file diagnostics go to the log.
     pub fn start(oracle_home: &Path, sid: &str) -> Result<Instance, InstanceError> {
+        Instance::start_to(oracle_home, sid, StartupStage::Open)
+    }
+
+    /// [`Instance::start`] up to `stage`: NOMOUNT leaves the instance STARTED, MOUNT leaves
+    /// it MOUNTED (logins get ORA-01033 until `ALTER DATABASE OPEN`, [`alter_database`]).
+    pub fn start_to(
+        oracle_home: &Path,
+        sid: &str,
+        stage: StartupStage,
+    ) -> Result<Instance, InstanceError> {
         let (params, diags) = initora::load(oracle_home, sid)?;
         for d in &diags {
             tracing::warn!("{d}");
@@ -177,12 +194,9 @@ impl Instance {
             processes: params.processes,
             sessions: params.sessions,
         })?;
-        tracing::info!(
-            "Starting ORACLE instance (normal): sid={sid} processes={} sessions={} service_names={}",
-            params.processes,
-            params.sessions,
-            params.registered_services().join(",")
-        );
+        let os_id = std::process::id();
+        tracing::info!("Starting ORACLE instance (normal) (OS id: {os_id})");
+        tracing::info!("{}", non_default_parameters(&params.path));
         let mut background = Vec::new();
         for name in ["PMON", "LREG"] {
             let p = sga.register_process(&ProcessSpec {
@@ -206,8 +220,15 @@ impl Instance {
             background.push((p, s));
         }
         let pmon = Pmon::spawn(Arc::clone(&sga), pmon::TICK).map_err(os("start pmon"))?;
-        sga.set_instance_state(InstanceState::Mounted);
-        sga.set_instance_state(InstanceState::Open);
+        if stage >= StartupStage::Mount {
+            tracing::info!("ALTER DATABASE   MOUNT");
+            sga.set_instance_state(InstanceState::Mounted);
+            tracing::info!("Completed: ALTER DATABASE   MOUNT");
+        }
+        if stage == StartupStage::Open {
+            tracing::info!("ALTER DATABASE OPEN");
+            sga.set_instance_state(InstanceState::Open);
+        }
         sga.init_shared_params(&crate::shared::config::shared_params(&params));
         let shared = Some(SharedServers::start(
             SharedConfig::new(&params, oracle_home, &host),
@@ -239,7 +260,9 @@ impl Instance {
             },
         )
         .map_err(os("start lreg"))?;
-        tracing::info!("Database opened.");
+        if stage == StartupStage::Open {
+            tracing::info!("Completed: ALTER DATABASE OPEN");
+        }
         Ok(Instance {
             sga,
             params,
@@ -275,7 +298,11 @@ impl Instance {
     pub fn shutdown(mut self, requested: ShutdownMode) -> ShutdownMode {
         let sga = Arc::clone(&self.sga);
         sga.request_shutdown(requested);
-        tracing::info!("Shutting down instance ({})", requested.as_str());
+        tracing::info!(
+            "Shutting down ORACLE instance ({}) (OS id: {})",
+            requested.as_str().to_ascii_lowercase(),
+            std::process::id()
+        );
         let current = || sga.shutdown_requested().unwrap_or(requested);
         // The pool goes first (its state stays as it is, for the next startup): idle pooled
         // servers leave with their sessions, busy ones after their client's call.
@@ -323,9 +350,104 @@ impl Instance {
         if let Err(e) = sga.unlink() {
             tracing::warn!("removing the SGA: {e}");
         }
-        tracing::info!("Instance shutdown complete ({})", mode.as_str());
+        tracing::info!("Instance shutdown complete (OS id: {})", std::process::id());
         mode
     }
+}
+
+/// How far `STARTUP` takes the instance.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum StartupStage {
+    /// `STARTUP NOMOUNT`: the SGA and the background processes (V$INSTANCE.STATUS STARTED).
+    Nomount,
+    /// `STARTUP MOUNT` (MOUNTED).
+    Mount,
+    /// `STARTUP` (OPEN).
+    Open,
+}
+
+impl StartupStage {
+    /// The instance state this stage ends in.
+    pub fn state(self) -> InstanceState {
+        match self {
+            StartupStage::Nomount => InstanceState::Started,
+            StartupStage::Mount => InstanceState::Mounted,
+            StartupStage::Open => InstanceState::Open,
+        }
+    }
+}
+
+/// `ALTER DATABASE MOUNT | OPEN` on the running instance `sid`, with Oracle's refusals
+/// (ORA-01100 mounting a mounted database, ORA-01507 opening an unmounted one, ORA-01531
+/// opening an open one). Writes the statement and its completion to the alert log.
+pub fn alter_database(
+    oracle_home: &Path,
+    sid: &str,
+    to: StartupStage,
+) -> Result<(), InstanceError> {
+    let sga = Sga::attach(sid)?;
+    let now = sga.instance_state();
+    let refusal = match (to, now) {
+        (StartupStage::Mount, InstanceState::Started) => None,
+        (StartupStage::Mount, _) => Some(1100),
+        (StartupStage::Open, InstanceState::Mounted) => None,
+        (StartupStage::Open, InstanceState::Started) => Some(1507),
+        (StartupStage::Open, _) => Some(1531),
+        (StartupStage::Nomount, _) => Some(1100),
+    };
+    if let Some(code) = refusal {
+        return Err(InstanceError::Refused {
+            line: ora_line(code),
+        });
+    }
+    let statement = match to {
+        StartupStage::Mount => "ALTER DATABASE   MOUNT",
+        _ => "ALTER DATABASE OPEN",
+    };
+    let log = |m: &str| {
+        use std::io::Write;
+        if let Ok(mut f) = std::fs::OpenOptions::new()
+            .append(true)
+            .open(alert_log_path(oracle_home, sid))
+        {
+            let _ = writeln!(
+                f,
+                "{}\n{m}",
+                crate::alert::alert_timestamp(std::time::SystemTime::now())
+            );
+        }
+    };
+    log(statement);
+    sga.set_instance_state(to.state());
+    log(&format!("Completed: {statement}"));
+    Ok(())
+}
+
+/// The block Oracle writes at startup: `System parameters with non-default values:` and one
+/// `  name = value` line per parameter of the parameter file, strings quoted.
+fn non_default_parameters(pfile: &Path) -> String {
+    let mut out = String::from("System parameters with non-default values:");
+    let Ok(parsed) = config::ParamFile::load(pfile) else {
+        return out;
+    };
+    for p in &parsed.value.params {
+        let value = p.value.items().join(", ");
+        let value = value.trim_matches(|c| c == '"' || c == '\'').to_string();
+        let shown = if value.parse::<f64>().is_ok() {
+            value
+        } else {
+            format!("\"{value}\"")
+        };
+        // `*.name` and `SID.name` (an spfile-style prefix) name the same parameter.
+        let name = p
+            .name()
+            .rsplit('.')
+            .next()
+            .unwrap_or("")
+            .to_ascii_lowercase();
+        out.push_str(&format!("\n  {name:<24} = {shown}"));
+    }
+    out
 }
 
 /// IMMEDIATE/TRANSACTIONAL: give server processes a moment to leave after ORA-01089, then
@@ -409,6 +531,7 @@ pub fn start_background(
     exe: &Path,
     oracle_home: &Path,
     sid: &str,
+    stage: StartupStage,
     timeout: Duration,
 ) -> Result<u64, InstanceError> {
     use std::os::unix::process::CommandExt;
@@ -433,9 +556,15 @@ pub fn start_background(
         .map_err(os("open alert log"))?;
     let log_start = log.metadata().map(|m| m.len()).unwrap_or(0);
     let err_log = log.try_clone().map_err(os("open alert log"))?;
-    let mut child = std::process::Command::new(exe)
-        .arg0("oradb")
-        .arg(sid)
+    let mut command = std::process::Command::new(exe);
+    command.arg0("oradb").arg(sid);
+    // An instance that opens is `oradb SID`, nothing more (its argv is its title).
+    match stage {
+        StartupStage::Nomount => command.args(["--stage", "nomount"]),
+        StartupStage::Mount => command.args(["--stage", "mount"]),
+        StartupStage::Open => &mut command,
+    };
+    let mut child = command
         .env("ORACLE_HOME", oracle_home)
         .env("ORACLE_SID", sid)
         .stdin(std::process::Stdio::null())
@@ -447,7 +576,7 @@ pub fn start_background(
     let deadline = Instant::now() + timeout;
     loop {
         if let Ok(sga) = Sga::attach(sid)
-            && sga.instance_state() == InstanceState::Open
+            && sga.instance_state() == stage.state()
         {
             return Ok(sga.segment_size() as u64);
         }

@@ -2,6 +2,7 @@
 //! dispatchers and shared servers) and the `oradb` instance the engine talks to (SGA, pmon,
 //! lreg, password file).
 
+pub mod alert;
 pub mod dedicated;
 pub mod driver;
 pub mod fdlimit;

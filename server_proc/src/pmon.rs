@@ -1,7 +1,8 @@
 //! pmon: the instance's process monitor. A dedicated server that dies without logging off
 //! (`kill -9`, a crash) leaves its process and session slots behind in the SGA; pmon notices
 //! within one tick — by the pid (and its start time, so a reused pid does not fool it) in
-//! `/proc` — frees them so V$SESSION/V$PROCESS and the PROCESSES/SESSIONS limits are right
+//! `/proc`, or by `kill(pid, 0)` when `/proc` cannot be read (an instance out of
+//! descriptors must not take its live sessions for dead) — frees them so V$SESSION/V$PROCESS and the PROCESSES/SESSIONS limits are right
 //! again, and counts the cleanup ([`crate::sga::Load::pmon_cleanups`]).
 
 use std::sync::Arc;

@@ -88,6 +88,11 @@ impl TestHome {
         TestHome::with_port(REG_PORT, true, extra)
     }
 
+    /// [`TestHome::new`] with a chosen SID (its own run directory, no listener).
+    pub fn new_with_sid(sid: &str, extra: &str) -> TestHome {
+        TestHome::with_sid(REG_PORT, true, sid.to_string(), extra)
+    }
+
     /// A home whose LOCAL_LISTENER is a real `tnslsnr` on 127.0.0.1:`port` (registration
     /// through the default run directory, as `tnslsnr` uses it).
     pub fn for_listener(port: u16, extra: &str) -> TestHome {

@@ -43,6 +43,19 @@ impl SharedStack {
         want_dispatchers: usize,
         nofile: Option<u64>,
     ) -> SharedStack {
+        SharedStack::start_configured(sid, params, want_dispatchers, nofile, None)
+    }
+
+    /// [`SharedStack::start`] with the instance's RLIMIT_NOFILE at `nofile` and `sqlnet` as
+    /// the server side's `$ORACLE_HOME/network/admin/sqlnet.ora` (read by the instance's
+    /// dispatchers and by the dedicated servers the listener forks for it).
+    pub fn start_configured(
+        sid: &str,
+        params: &str,
+        want_dispatchers: usize,
+        nofile: Option<u64>,
+        sqlnet: Option<&str>,
+    ) -> SharedStack {
         let lhome = procs::TestHome::new();
         let listener = ListenerProc::start(&lhome, "LISTENER", |port| {
             procs::listener_ora("LISTENER", port, &[], &[])
@@ -55,6 +68,11 @@ impl SharedStack {
             &format!("service_names='{service}'\n_registration_interval=60\n{params}\n"),
         );
         home.add_user(USER, PASSWORD, true);
+        if let Some(text) = sqlnet {
+            let admin = home.path().join("network").join("admin");
+            std::fs::create_dir_all(&admin).expect("mkdir network/admin");
+            std::fs::write(admin.join("sqlnet.ora"), text).expect("write sqlnet.ora");
+        }
         let instance = home.start_foreground_with_nofile(nofile);
         let s = SharedStack {
             lhome,

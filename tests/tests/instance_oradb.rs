@@ -41,7 +41,25 @@ fn startup_status_shutdown_in_the_background() {
         ),
         "{stderr}"
     );
-    assert!(stdout.contains("Total System Global Area"), "{stdout}");
+    // SQL*Plus's STARTUP report (Oracle Database Administrator's Guide, "Starting Up a
+    // Database"): five lines, labels in 24 columns, sizes right-aligned before " bytes".
+    let sizes: Vec<&str> = stdout.lines().filter(|l| l.ends_with(" bytes")).collect();
+    let labels: Vec<&str> = sizes.iter().map(|l| l[..24].trim_end()).collect();
+    assert_eq!(
+        labels,
+        [
+            "Total System Global Area",
+            "Fixed Size",
+            "Variable Size",
+            "Database Buffers",
+            "Redo Buffers"
+        ],
+        "{stdout}"
+    );
+    assert!(sizes.iter().all(|l| l.len() == 24 + 11 + 6), "{stdout}");
+    let n = |i: usize| sizes[i][24..35].trim().parse::<u64>().unwrap();
+    assert_eq!(n(0), n(1) + n(2) + n(3) + n(4), "{stdout}");
+    assert_eq!(n(0), Sga::attach(&home.sid).unwrap().segment_size() as u64);
     assert!(
         stdout.ends_with("Database mounted.\nDatabase opened.\n"),
         "{stdout}"
@@ -398,4 +416,137 @@ fn sigterm_to_the_instance_is_shutdown_immediate() {
     .unwrap();
     assert!(inst.wait_exit(Duration::from_secs(10)));
     assert!(Sga::attach(&home.sid).is_err());
+}
+
+/// The alert log's layout against Oracle's (Oracle Database 19c Administrator's Guide,
+/// "Monitoring the Database" / "Viewing the Alert Log": the text alert log of 12.2 and later
+/// puts each message under a line with its ISO 8601 timestamp, microseconds and time zone
+/// offset; startup writes "Starting ORACLE instance (normal) (OS id: n)", the parameters
+/// with non-default values, the ALTER DATABASE MOUNT/OPEN pair; shutdown writes "Shutting
+/// down ORACLE instance (immediate) (OS id: n)" and "Instance shutdown complete (OS id: n)").
+#[test]
+fn the_alert_log_reads_as_oracles() {
+    let home = TestHome::new("processes = 20");
+    let mut inst = home.start_foreground();
+    let pid = inst.pid();
+    let out = home.run_oradb(&["shutdown", "immediate"]);
+    assert!(out.status.success(), "{:?}", text(&out));
+    assert!(inst.wait_exit(Duration::from_secs(30)));
+    let log = home.alert_log();
+    let lines: Vec<&str> = log.lines().collect();
+    let is_stamp = |l: &str| {
+        let b = l.as_bytes();
+        l.len() == 32
+            && l[..4].bytes().all(|c| c.is_ascii_digit())
+            && b[4] == b'-'
+            && b[10] == b'T'
+            && b[19] == b'.'
+            && l[20..26].bytes().all(|c| c.is_ascii_digit())
+            && (b[26] == b'+' || b[26] == b'-')
+            && &l[29..30] == ":"
+    };
+    assert!(is_stamp(lines[0]), "{log}");
+    // Every message sits under its own timestamp; no tracing level or module path.
+    for (i, l) in lines.iter().enumerate() {
+        assert!(
+            !l.contains(" INFO ") && !l.contains("server_proc::"),
+            "{l}\n{log}"
+        );
+        if i > 0 && is_stamp(lines[i - 1]) {
+            assert!(!is_stamp(l), "an empty message at line {i}:\n{log}");
+        }
+    }
+    let message_after_stamp = |m: &str| lines.windows(2).any(|w| is_stamp(w[0]) && w[1] == m);
+    for m in [
+        format!("Starting ORACLE instance (normal) (OS id: {pid})"),
+        "System parameters with non-default values:".to_string(),
+        "ALTER DATABASE   MOUNT".to_string(),
+        "Completed: ALTER DATABASE   MOUNT".to_string(),
+        "ALTER DATABASE OPEN".to_string(),
+        "Completed: ALTER DATABASE OPEN".to_string(),
+        format!("Shutting down ORACLE instance (immediate) (OS id: {pid})"),
+        format!("Instance shutdown complete (OS id: {pid})"),
+    ] {
+        assert!(
+            message_after_stamp(&m),
+            "{m:?} not found under a timestamp:\n{log}"
+        );
+    }
+    // The parameter lines: two blanks, the name in 24 columns, `= value`, strings quoted.
+    assert!(log.contains("\n  processes                = 20\n"), "{log}");
+    assert!(
+        log.contains("\n  db_name                  = \"ORCL\"\n"),
+        "{log}"
+    );
+}
+
+/// STARTUP NOMOUNT / MOUNT, ALTER DATABASE MOUNT / OPEN with Oracle's refusals, STARTUP
+/// FORCE over a running instance; V$INSTANCE.STATUS (as `oradb status` shows it) follows.
+#[test]
+fn startup_stages_alter_database_and_force() {
+    let home = TestHome::new("processes=20");
+    let status = |home: &TestHome| {
+        let (stdout, _) = text(&home.run_oradb(&["status"]));
+        stdout
+    };
+    let out = home.run_oradb(&["startup", "nomount"]);
+    let (stdout, stderr) = text(&out);
+    assert!(out.status.success(), "{stdout}{stderr}");
+    let pid = Sga::attach(&home.sid).unwrap().instance_pid();
+    let mut guard = PidGuard(Some(pid), home.sid.clone());
+    assert!(stdout.starts_with("ORACLE instance started."), "{stdout}");
+    assert!(stdout.contains("Total System Global Area"), "{stdout}");
+    assert!(!stdout.contains("Database mounted."), "{stdout}");
+    assert!(status(&home).contains(" STARTED "), "{}", status(&home));
+
+    let out = home.run_oradb(&["alter-database", "open"]);
+    assert!(!out.status.success());
+    assert!(
+        text(&out).1.contains("ORA-01507: database not mounted"),
+        "{:?}",
+        text(&out)
+    );
+    let out = home.run_oradb(&["alter-database", "mount"]);
+    assert_eq!(text(&out).0, "Database altered.\n", "{:?}", text(&out));
+    assert!(status(&home).contains(" MOUNTED "), "{}", status(&home));
+    let out = home.run_oradb(&["alter-database", "mount"]);
+    assert!(
+        text(&out).1.contains("ORA-01100: database already mounted"),
+        "{:?}",
+        text(&out)
+    );
+    let out = home.run_oradb(&["alter-database", "open"]);
+    assert_eq!(text(&out).0, "Database altered.\n", "{:?}", text(&out));
+    assert!(status(&home).contains(" OPEN "), "{}", status(&home));
+    let out = home.run_oradb(&["alter-database", "open"]);
+    assert!(
+        text(&out)
+            .1
+            .contains("ORA-01531: a database already open by the instance"),
+        "{:?}",
+        text(&out)
+    );
+    let log = home.alert_log();
+    assert!(
+        log.contains("\nCompleted: ALTER DATABASE   MOUNT\n"),
+        "{log}"
+    );
+    assert!(log.contains("\nCompleted: ALTER DATABASE OPEN\n"), "{log}");
+
+    // STARTUP MOUNT over a running instance is refused; FORCE aborts it and starts again.
+    let out = home.run_oradb(&["startup", "mount"]);
+    assert!(text(&out).1.contains("ORA-01081"), "{:?}", text(&out));
+    let out = home.run_oradb(&["startup", "force"]);
+    let (stdout, stderr) = text(&out);
+    assert!(out.status.success(), "{stdout}{stderr}");
+    assert!(
+        stdout.ends_with("Database mounted.\nDatabase opened.\n"),
+        "{stdout}"
+    );
+    let new_pid = Sga::attach(&home.sid).unwrap().instance_pid();
+    assert_ne!(new_pid, pid);
+    guard.0 = Some(new_pid);
+    assert!(status(&home).contains(" OPEN "), "{}", status(&home));
+    assert!(home.run_oradb(&["shutdown", "immediate"]).status.success());
+    guard.0 = None;
 }

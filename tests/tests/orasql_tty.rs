@@ -191,3 +191,78 @@ fn a_killed_session_prints_its_ids_then_ora_03114_and_sysdba_logs_in_as_sys() {
         "{stdout}"
     );
 }
+
+/// Stops an instance `orasql` started in the background, even when the test fails.
+struct AbortOnDrop(std::path::PathBuf, &'static str);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new(bin("oradb"))
+            .args(["shutdown", "abort", "--timeout", "20"])
+            .env("ORACLE_HOME", &self.0)
+            .env("ORACLE_SID", self.1)
+            .output();
+    }
+}
+
+#[test]
+fn sysdba_shuts_down_starts_mount_and_opens_and_a_normal_user_gets_ora_01031() {
+    const SID: &str = "HTTY3";
+    let s = SharedStack::start(SID, "", 0);
+    s.home.add_user_with("dba1", "secret", &["sysdba"]);
+    let _abort = AbortOnDrop(s.home.path().to_path_buf(), SID);
+    let orasql = |logon: &str, script: &str| {
+        let mut child = std::process::Command::new(bin("orasql"))
+            .arg(logon)
+            .env("ORACLE_HOME", s.home.path())
+            .env("ORACLE_SID", SID)
+            .env_remove("TNS_ADMIN")
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("orasql");
+        use std::io::Write;
+        let _ = child
+            .stdin
+            .take()
+            .expect("stdin")
+            .write_all(script.as_bytes());
+        let out = wait_output(child, Duration::from_secs(90));
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let scott = format!("scott/tiger@127.0.0.1:{}/{}", s.port, s.service);
+    let out = orasql(&scott, "startup\nshutdown abort\nselect 1 from dual;\n");
+    assert_eq!(
+        out.matches("ORA-01031: insufficient privileges\n").count(),
+        2,
+        "{out}"
+    );
+    assert!(
+        out.contains("         1\n"),
+        "the instance is still up: {out}"
+    );
+
+    let dba = format!("dba1/secret@127.0.0.1:{}/{} as sysdba", s.port, s.service);
+    let out = orasql(
+        &dba,
+        "shutdown immediate\nstartup mount\nalter database open;\n\
+         select status from v$instance;\nshow user\nexit\n",
+    );
+    let want = [
+        "Database closed.\nDatabase dismounted.\nORACLE instance shut down.\n",
+        "ORACLE instance started.\n",
+        "Database mounted.\n",
+        "Database altered.\n",
+        "\nOPEN\n",
+        "USER is \"SYS\"\n",
+    ];
+    let mut at = 0;
+    for w in want {
+        let i = out[at..]
+            .find(w)
+            .unwrap_or_else(|| panic!("missing {w:?} after byte {at}:\n{out}"));
+        at += i + w.len();
+    }
+    assert!(!out.contains("Database opened."), "{out}");
+}

@@ -193,6 +193,15 @@ struct Session {
     server_pid: Option<String>,
     session_id: u32,
     serial_num: u32,
+    /// `AS SYSDBA` / `AS SYSOPER` of the session (STARTUP and SHUTDOWN need one).
+    privilege: Option<client::Privilege>,
+    /// The completed logon of the session, to log in again after STARTUP.
+    last_logon: Option<Logon>,
+    /// The instance's name (AUTH_INSTANCENAME), the SID STARTUP and SHUTDOWN act on when
+    /// ORACLE_SID is not set.
+    instance_name: Option<String>,
+    /// After SHUTDOWN: "connected to an idle instance" (STARTUP and ALTER DATABASE work).
+    idle: bool,
     interactive: bool,
     settings: Settings,
     buffer: Buffer,
@@ -223,6 +232,20 @@ impl Session {
                 let info = c.session_info().clone();
                 self.session_id = info.session_id;
                 self.serial_num = info.serial_num;
+                self.privilege = privilege;
+                self.instance_name = info
+                    .pairs
+                    .iter()
+                    .find(|(k, _)| k == "AUTH_INSTANCENAME")
+                    .map(|(_, v)| v.clone());
+                self.last_logon = Some(Logon {
+                    user: Some(user.clone()),
+                    password: Some(password.clone()),
+                    identifier: Some(identifier.clone()),
+                    privilege,
+                    os_auth: false,
+                });
+                self.idle = false;
                 self.server_pid = first_value(
                     &mut c,
                     "select p.spid from v$session s, v$process p \
@@ -329,6 +352,174 @@ impl Session {
             Command::WheneverSqlError(a) => self.on_error = a,
             Command::Prompt(text) => println!("{text}"),
             Command::Script(path) => return self.script(&path),
+            Command::Startup(args) => self.startup(&args),
+            Command::Shutdown(args) => self.shutdown(&args),
+        }
+        None
+    }
+
+    /// Whether STARTUP/SHUTDOWN may run: an AS SYSDBA/SYSOPER session, or the idle instance
+    /// such a session shut down. Prints ORA-01031 (or SP2-0640) otherwise.
+    fn may_administer(&self) -> bool {
+        if self.idle {
+            return true;
+        }
+        if self.conn.is_none() {
+            println!("{}", sp2(640, &[]));
+            return false;
+        }
+        if self.privilege.is_none() {
+            println!("{}", tns::error_text::ora_line(1031));
+            return false;
+        }
+        true
+    }
+
+    /// Runs the local `oradb` (beside this executable, else on PATH) on the session's
+    /// instance: ORACLE_SID, else the instance's name. The instance must be on this machine,
+    /// as for SQL*Plus's STARTUP over a bequeath connection.
+    fn oradb(&self, args: &[&str]) -> bool {
+        let exe = std::env::current_exe()
+            .map(|p| p.with_file_name("oradb"))
+            .ok()
+            .filter(|p| p.is_file())
+            .unwrap_or_else(|| "oradb".into());
+        let mut cmd = std::process::Command::new(exe);
+        cmd.args(args);
+        let sid = std::env::var("ORACLE_SID")
+            .ok()
+            .filter(|s| !s.is_empty())
+            .or_else(|| self.instance_name.clone());
+        if let Some(sid) = sid {
+            cmd.env("ORACLE_SID", sid);
+        }
+        match cmd.output() {
+            Ok(o) => {
+                print!("{}", String::from_utf8_lossy(&o.stdout));
+                print!("{}", String::from_utf8_lossy(&o.stderr));
+                o.status.success()
+            }
+            Err(e) => {
+                println!(
+                    "{}
+Linux-x86_64 Error: {e}",
+                    tns::error_text::ora_line(1031)
+                );
+                false
+            }
+        }
+    }
+
+    /// `STARTUP [NOMOUNT|MOUNT|OPEN|FORCE]` (FORCE and OPEN log in again, as the session
+    /// SQL*Plus keeps over bequeath would be back).
+    fn startup(&mut self, args: &str) {
+        if !self.may_administer() {
+            return;
+        }
+        let mode = args
+            .split_whitespace()
+            .next()
+            .unwrap_or("open")
+            .to_ascii_lowercase();
+        if !["nomount", "mount", "open", "force"].contains(&mode.as_str()) {
+            println!("{}", sp2(158, &["STARTUP", &mode]));
+            return;
+        }
+        if !self.idle && mode != "force" {
+            println!("{}", tns::error_text::ora_line(1081));
+            return;
+        }
+        if mode == "force" {
+            self.disconnect(true);
+        }
+        if self.oradb(&["startup", &mode]) {
+            self.idle = true;
+            if mode == "open" || mode == "force" {
+                self.reconnect();
+            }
+        }
+    }
+
+    /// `SHUTDOWN [mode]`: the session logs off first (NORMAL waits for the other users, not
+    /// for the one that asked), then the instance goes; "connected to an idle instance".
+    fn shutdown(&mut self, args: &str) {
+        if !self.may_administer() {
+            return;
+        }
+        if self.idle {
+            println!("{}", tns::error_text::ora_line(1034));
+            return;
+        }
+        let mode = args
+            .split_whitespace()
+            .next()
+            .unwrap_or("normal")
+            .to_ascii_lowercase();
+        if !["normal", "transactional", "immediate", "abort"].contains(&mode.as_str()) {
+            println!("{}", sp2(158, &["SHUTDOWN", &mode]));
+            return;
+        }
+        self.disconnect(true);
+        self.oradb(&["shutdown", &mode]);
+        self.idle = true;
+        self.lost = false;
+    }
+
+    /// Logs in again with the last logon once the instance is open (lreg may take a moment
+    /// to register it with the listener).
+    fn reconnect(&mut self) {
+        let Some(logon) = self.last_logon.clone() else {
+            return;
+        };
+        let deadline = Instant::now() + std::time::Duration::from_secs(10);
+        let opts = ConnectOptions {
+            privilege: logon.privilege,
+            ..ConnectOptions::default()
+        };
+        loop {
+            let r = Connection::connect_with(
+                logon.identifier.as_deref().unwrap_or_default(),
+                logon.user.as_deref().unwrap_or_default(),
+                logon.password.as_deref().unwrap_or_default(),
+                &opts,
+            );
+            match r {
+                Ok(c) => {
+                    let info = c.session_info();
+                    self.session_id = info.session_id;
+                    self.serial_num = info.serial_num;
+                    self.conn = Some(c);
+                    self.idle = false;
+                    return;
+                }
+                Err(e) if Instant::now() >= deadline => {
+                    println!("ERROR:\n{e}\n");
+                    return;
+                }
+                Err(_) => std::thread::sleep(std::time::Duration::from_millis(200)),
+            }
+        }
+    }
+
+    /// `ALTER DATABASE MOUNT|OPEN` while connected to the idle (NOMOUNT/MOUNT) instance:
+    /// there is no session to send it on, so it goes to the local instance.
+    fn alter_idle_database(&mut self, sql: &str) -> Option<u8> {
+        let words: Vec<String> = sql
+            .split_whitespace()
+            .map(str::to_ascii_lowercase)
+            .collect();
+        match words
+            .iter()
+            .map(String::as_str)
+            .collect::<Vec<_>>()
+            .as_slice()
+        {
+            ["alter", "database", to] if *to == "mount" || *to == "open" => {
+                if self.oradb(&["alter-database", to]) && *to == "open" {
+                    self.reconnect();
+                }
+            }
+            _ => println!("ERROR:\n{}\n", tns::error_text::ora_line(1034)),
         }
         None
     }
@@ -444,6 +635,9 @@ impl Session {
     /// Runs one statement and prints what SQL*Plus would.
     fn run_statement(&mut self, sql: &str) -> Option<u8> {
         let Some(conn) = self.conn.as_mut() else {
+            if self.idle {
+                return self.alter_idle_database(sql);
+            }
             if self.lost {
                 // SQL*Plus keeps the dead session: its calls fail with ORA-03114.
                 let e = ClientError::NotConnected;
@@ -578,6 +772,10 @@ fn run(args: &Args) -> Result<u8> {
         server_pid: None,
         session_id: 0,
         serial_num: 0,
+        privilege: None,
+        last_logon: None,
+        instance_name: None,
+        idle: false,
         interactive,
         settings: Settings::default(),
         buffer: Buffer::new(),

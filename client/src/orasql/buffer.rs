@@ -110,6 +110,10 @@ pub enum Command {
     Prompt(String),
     /// `@file`, `@@file`, `STA[RT] file`.
     Script(String),
+    /// `STARTUP [NOMOUNT|MOUNT|OPEN|FORCE]`.
+    Startup(String),
+    /// `SHUTDOWN [NORMAL|TRANSACTIONAL|IMMEDIATE|ABORT]`.
+    Shutdown(String),
 }
 
 /// What is being entered.
@@ -451,6 +455,12 @@ impl Buffer {
         }
         if abbrev(word, "EXECUTE", 4) {
             return vec![Input::Run(format!("BEGIN {rest_no_semi}; END;"))];
+        }
+        if word == "STARTUP" {
+            return cmd(Command::Startup(rest_no_semi.to_string()));
+        }
+        if word == "SHUTDOWN" {
+            return cmd(Command::Shutdown(rest_no_semi.to_string()));
         }
         if abbrev(word, "START", 3) {
             return cmd(Command::Script(rest_no_semi.to_string()));

@@ -17,7 +17,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand, ValueEnum};
-use server_proc::instance::{self, Instance, InstanceError, format_date};
+use server_proc::instance::{self, Instance, InstanceError, StartupStage, format_date};
 use server_proc::sga::{KillRequest, SessionType, Sga, ShutdownMode, parse_session_id};
 
 #[derive(Parser, Debug)]
@@ -30,6 +30,9 @@ use server_proc::sga::{KillRequest, SessionType, Sga, ShutdownMode, parse_sessio
 struct Cli {
     /// Run the instance of this SID in the foreground (what `oradb startup` starts).
     sid: Option<String>,
+    /// How far that instance goes (what `oradb startup nomount|mount` asked for).
+    #[arg(long, value_enum, default_value = "open", hide = true)]
+    stage: Stage,
     #[command(subcommand)]
     command: Option<Command>,
 }
@@ -38,12 +41,25 @@ struct Cli {
 enum Command {
     /// Start the instance (reads $ORACLE_HOME/dbs/init<SID>.ora).
     Startup {
+        /// NOMOUNT, MOUNT or OPEN (the default) as SQL*Plus's STARTUP; FORCE aborts a
+        /// running instance first, then starts it.
+        #[arg(value_enum, default_value = "open")]
+        mode: StartupArg,
         /// ORACLE_SID (default: $ORACLE_SID).
         #[arg(long)]
         sid: Option<String>,
         /// Stay in the foreground (logs to stderr) instead of starting `oradb SID`.
         #[arg(long)]
         foreground: bool,
+    },
+    /// `ALTER DATABASE MOUNT | OPEN` on an instance started NOMOUNT or MOUNT.
+    AlterDatabase {
+        /// MOUNT or OPEN.
+        #[arg(value_enum)]
+        to: AlterTo,
+        /// ORACLE_SID (default: $ORACLE_SID).
+        #[arg(long)]
+        sid: Option<String>,
     },
     /// Shut the instance down.
     Shutdown {
@@ -169,6 +185,40 @@ fn run_user(action: UserAction) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// `oradb startup` modes.
+#[derive(Copy, Clone, Debug, ValueEnum)]
+enum StartupArg {
+    Nomount,
+    Mount,
+    Open,
+    Force,
+}
+
+/// How far an instance process goes at start.
+#[derive(Copy, Clone, Debug, ValueEnum)]
+enum Stage {
+    Nomount,
+    Mount,
+    Open,
+}
+
+impl From<Stage> for StartupStage {
+    fn from(s: Stage) -> StartupStage {
+        match s {
+            Stage::Nomount => StartupStage::Nomount,
+            Stage::Mount => StartupStage::Mount,
+            Stage::Open => StartupStage::Open,
+        }
+    }
+}
+
+/// `oradb alter-database` targets.
+#[derive(Copy, Clone, Debug, ValueEnum)]
+enum AlterTo {
+    Mount,
+    Open,
+}
+
 #[derive(Copy, Clone, Debug, ValueEnum)]
 enum Mode {
     Normal,
@@ -208,36 +258,53 @@ fn init_tracing() {
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
         .with_ansi(false)
+        .event_format(server_proc::alert::AlertFormat)
         .try_init();
 }
 
 /// Runs the instance in this process until it is shut down.
-fn run_foreground(sid: &str, banner: bool) -> anyhow::Result<()> {
+fn run_foreground(sid: &str, stage: StartupStage, banner: bool) -> anyhow::Result<()> {
     let home = oracle_home()?;
     init_tracing();
     let signals = instance::block_shutdown_signals()?;
-    let inst = Instance::start(&home, sid)?;
+    let inst = Instance::start_to(&home, sid, stage)?;
     instance::spawn_signal_waiter(signals, inst.sga())?;
     if banner {
-        print_started(inst.sga().segment_size() as u64);
+        print_started(inst.sga().segment_size() as u64, stage);
     }
     inst.run_until_shutdown();
     Ok(())
 }
 
-fn print_started(sga_bytes: u64) {
+/// What SQL*Plus prints at STARTUP: the SGA's parts in Oracle's layout. orasim's SGA is its
+/// shared-memory segment: a fixed header and the slots sized by PROCESSES and SESSIONS; it
+/// holds no buffer cache and no redo buffers, so those lines say 0.
+fn print_started(sga_bytes: u64, stage: StartupStage) {
+    let fixed = Sga::fixed_size() as u64;
     let mut out = std::io::stdout().lock();
     let _ = writeln!(out, "ORACLE instance started.\n");
-    let _ = writeln!(out, "Total System Global Area {sga_bytes:>12} bytes");
-    let _ = writeln!(out, "Database mounted.");
-    let _ = writeln!(out, "Database opened.");
+    for (label, n) in [
+        ("Total System Global Area", sga_bytes),
+        ("Fixed Size", fixed),
+        ("Variable Size", sga_bytes.saturating_sub(fixed)),
+        ("Database Buffers", 0),
+        ("Redo Buffers", 0),
+    ] {
+        let _ = writeln!(out, "{label:<24}{n:>11} bytes");
+    }
+    if stage >= StartupStage::Mount {
+        let _ = writeln!(out, "Database mounted.");
+    }
+    if stage == StartupStage::Open {
+        let _ = writeln!(out, "Database opened.");
+    }
     let _ = out.flush();
 }
 
 fn cmd(cli: Cli) -> anyhow::Result<()> {
     let Some(command) = cli.command else {
         let sid = sid_of(cli.sid)?;
-        return run_foreground(&sid, false);
+        return run_foreground(&sid, cli.stage.into(), false);
     };
     let mut out = std::io::stdout().lock();
     match command {
@@ -245,11 +312,28 @@ fn cmd(cli: Cli) -> anyhow::Result<()> {
             drop(out);
             return run_user(action);
         }
-        Command::Startup { sid, foreground } => {
+        Command::Startup {
+            mode,
+            sid,
+            foreground,
+        } => {
             let sid = sid_of(sid)?;
+            let stage = match mode {
+                StartupArg::Nomount => StartupStage::Nomount,
+                StartupArg::Mount => StartupStage::Mount,
+                StartupArg::Open | StartupArg::Force => StartupStage::Open,
+            };
+            // FORCE: a running instance is shut down ABORT first, as SQL*Plus's STARTUP FORCE.
+            if matches!(mode, StartupArg::Force) && Sga::attach(&sid).is_ok() {
+                instance::request_shutdown(
+                    &sid,
+                    ShutdownMode::Abort,
+                    Some(Duration::from_secs(60)),
+                )?;
+            }
             if foreground {
                 drop(out);
-                return run_foreground(&sid, true);
+                return run_foreground(&sid, stage, true);
             }
             // Parameter-file warnings are shown here, as SQL*Plus shows them at STARTUP.
             let (_, diags) = server_proc::initora::load(&oracle_home()?, &sid)?;
@@ -257,10 +341,24 @@ fn cmd(cli: Cli) -> anyhow::Result<()> {
                 eprintln!("{d}");
             }
             let exe = std::env::current_exe().context("locating the oradb executable")?;
-            let bytes =
-                instance::start_background(&exe, &oracle_home()?, &sid, Duration::from_secs(60))?;
+            let bytes = instance::start_background(
+                &exe,
+                &oracle_home()?,
+                &sid,
+                stage,
+                Duration::from_secs(60),
+            )?;
             drop(out);
-            print_started(bytes);
+            print_started(bytes, stage);
+        }
+        Command::AlterDatabase { to, sid } => {
+            let sid = sid_of(sid)?;
+            let to = match to {
+                AlterTo::Mount => StartupStage::Mount,
+                AlterTo::Open => StartupStage::Open,
+            };
+            instance::alter_database(&oracle_home()?, &sid, to)?;
+            writeln!(out, "Database altered.")?;
         }
         Command::Shutdown { mode, sid, timeout } => {
             let sid = sid_of(sid)?;

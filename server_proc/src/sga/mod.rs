@@ -605,6 +605,12 @@ impl Sga {
         format!("{:016X}", ADDR_BASE + at as u64)
     }
 
+    /// Bytes of the fixed part of every segment, the instance-wide header ("Fixed Size");
+    /// the process, session and circuit slots are the variable part.
+    pub fn fixed_size() -> usize {
+        layout::Offsets::new(0, 0).processes
+    }
+
     /// Size of the segment in bytes ("Total System Global Area").
     pub fn segment_size(&self) -> usize {
         self.map.len()

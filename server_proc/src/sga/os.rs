@@ -178,8 +178,13 @@ pub(crate) struct ProcStat {
 
 /// Reads `/proc/<pid>/stat`; `None` if the process does not exist (or cannot be read).
 pub(crate) fn proc_stat(pid: i32) -> Option<ProcStat> {
-    let text = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    parse_proc_stat(&text)
+    read_proc_stat(pid).ok()
+}
+
+/// Reads `/proc/<pid>/stat`, saying why when it cannot.
+fn read_proc_stat(pid: i32) -> std::io::Result<ProcStat> {
+    let text = std::fs::read_to_string(format!("/proc/{pid}/stat"))?;
+    parse_proc_stat(&text).ok_or_else(|| std::io::Error::other("unreadable /proc stat line"))
 }
 
 /// Parses a `/proc/<pid>/stat` line. The command name (field 2) may contain spaces and
@@ -195,16 +200,23 @@ pub(crate) fn parse_proc_stat(text: &str) -> Option<ProcStat> {
 
 /// Whether the process `pid` is alive and is the same incarnation that had `start_ticks`
 /// (0 = unknown, accept any). A zombie counts as dead: it runs no code any more.
+///
+/// Death is decided from facts only: `/proc/<pid>/stat` read and showing a zombie or
+/// another start time (a reused pid), or the kernel saying there is no such process
+/// (`kill(pid, 0)` → ESRCH). Failing to read `/proc` (EMFILE/ENFILE when the instance is out
+/// of descriptors, no `/proc` mounted) is no such fact: then `kill(pid, 0)` decides, and a
+/// process that exists is taken as alive (pmon looks again at its next pass).
 pub(crate) fn process_alive(pid: i32, start_ticks: u64) -> bool {
     if pid <= 0 {
         return false;
     }
-    match proc_stat(pid) {
-        Some(st) => st.state != b'Z' && (start_ticks == 0 || st.start_ticks == start_ticks),
-        // With /proc mounted, a missing entry means the process is gone; without /proc,
-        // `kill(pid, 0)` succeeding is the best evidence of life there is.
-        None if std::path::Path::new("/proc/self/stat").exists() => false,
-        None => matches!(
+    alive_given(pid, start_ticks, read_proc_stat(pid))
+}
+
+fn alive_given(pid: i32, start_ticks: u64, stat: std::io::Result<ProcStat>) -> bool {
+    match stat {
+        Ok(st) => st.state != b'Z' && (start_ticks == 0 || st.start_ticks == start_ticks),
+        Err(_) => matches!(
             nix::sys::signal::kill(Pid::from_raw(pid), None),
             Ok(()) | Err(Errno::EPERM)
         ),
@@ -239,5 +251,18 @@ mod tests {
         assert!(process_alive(me, 0));
         assert!(!process_alive(me, ticks + 1));
         assert!(!process_alive(0, 0));
+    }
+
+    #[test]
+    fn a_failed_read_of_proc_is_no_evidence_of_death() {
+        let me = std::process::id() as i32;
+        let emfile = || Err(std::io::Error::from_raw_os_error(Errno::EMFILE as i32));
+        assert!(alive_given(me, own_start_ticks(), emfile()));
+        // A process that is really gone: reaped, so the kernel says ESRCH.
+        let mut child = std::process::Command::new("true").spawn().unwrap();
+        let gone = child.id() as i32;
+        child.wait().unwrap();
+        assert!(!alive_given(gone, 0, emfile()));
+        assert!(!process_alive(gone, 0));
     }
 }

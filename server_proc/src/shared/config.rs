@@ -34,6 +34,8 @@ pub struct SharedConfig {
     pub inbound_connect_timeout: Option<Duration>,
     /// PROCESSES (the ceiling of shared-server growth when MAX_SHARED_SERVERS is unset).
     pub processes: u32,
+    /// SQLNET.EXPIRE_TIME: dead connection detection on every circuit's socket.
+    pub expire_time: Option<Duration>,
 }
 
 impl SharedConfig {
@@ -52,6 +54,7 @@ impl SharedConfig {
             instance_name: p.instance_name.clone(),
             inbound_connect_timeout: crate::driver::inbound_connect_timeout(oracle_home),
             processes: p.processes,
+            expire_time: crate::driver::expire_time(oracle_home),
         }
     }
 }
