@@ -427,3 +427,45 @@ fn inactivity_timeout_retires_idle_servers_down_to_minsize() {
     let r = py.exec("dba", "select num_open_servers from v$cpool_stats");
     assert_eq!(r.result(), &json!([[1]]), "{}", r.json);
 }
+
+#[test]
+fn max_use_session_and_max_lifetime_session_replace_a_session() {
+    let (stack, mut py) = stack(9);
+    alter_param(&mut py, "MAX_USE_SESSION", "3");
+    start_pool(&mut py);
+    let sql = "select sys_context('USERENV','CLIENT_IDENTIFIER') from dual";
+    let r = py.call(
+        json!({"op": "pool", "name": "p", "dsn": stack.dsn("pooled"),
+        "user": USER, "password": PASSWORD, "min": 1, "max": 1,
+        "cclass": "HPUSE", "purity": "SELF"}),
+    );
+    assert!(r.ok(), "{}", r.json);
+    let r = py.call(json!({"op": "pool_exec", "name": "p", "sql": sql,
+        "client_identifier": "hp-use"}));
+    assert_eq!(r.result(), &json!([["hp-use"]]), "{}", r.json);
+    let seen: Vec<serde_json::Value> = (0..4)
+        .map(|_| {
+            let r = py.call(json!({"op": "pool_exec", "name": "p", "sql": sql}));
+            assert!(r.ok(), "{}", r.json);
+            r.result()[0][0].clone()
+        })
+        .collect();
+    // Reused as it was, then replaced once it had served three requests.
+    assert_eq!(seen[0], json!("hp-use"), "{seen:?}");
+    let replaced = seen.iter().position(|v| v.is_null());
+    assert!(replaced.is_some_and(|i| i <= 2), "{seen:?}");
+
+    alter_param(&mut py, "MAX_USE_SESSION", "500000");
+    alter_param(&mut py, "MAX_LIFETIME_SESSION", "1");
+    let r = py.call(json!({"op": "pool_exec", "name": "p", "sql": sql,
+        "client_identifier": "hp-life"}));
+    assert_eq!(r.result(), &json!([["hp-life"]]), "{}", r.json);
+    std::thread::sleep(Duration::from_millis(1500));
+    let r = py.call(json!({"op": "pool_exec", "name": "p", "sql": sql}));
+    assert_eq!(
+        r.result(),
+        &json!([[null]]),
+        "older than MAX_LIFETIME_SESSION: {}",
+        r.json
+    );
+}

@@ -727,7 +727,12 @@ impl Broker {
     }
 
     fn assign(&mut self, ctoken: Token, stoken: Token) {
-        let think = self.params().max_think_time;
+        let p = self.params();
+        let limits = wire::Limits {
+            max_think_time: p.max_think_time,
+            max_use_session: p.max_use_session,
+            max_lifetime_session: p.max_lifetime_session,
+        };
         let Some(c) = self.clients.get_mut(&ctoken) else {
             return;
         };
@@ -745,12 +750,12 @@ impl Broker {
             Phase::Held(state) => ToServer::Resume {
                 meta: Box::new(c.meta.clone()),
                 client: state.clone(),
-                max_think_time: think,
+                limits,
             },
             _ => ToServer::Connect {
                 meta: Box::new(c.meta.clone()),
                 client: ctoken.0 as u64,
-                max_think_time: think,
+                limits,
             },
         };
         let pending = std::mem::take(&mut c.pending);
