@@ -524,3 +524,26 @@ pub struct CpoolConnRow {
     /// CURSTATUS_TIME: milliseconds in the current status.
     pub curstatus_time: u64,
 }
+
+/// The calling session's V$SESSION_CONNECT_INFO facts (the engine knows them from the
+/// login; one row per network service banner).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ConnectInfoRow {
+    /// SID.
+    pub sid: u32,
+    /// SERIAL#.
+    pub serial: u32,
+    /// OSUSER.
+    pub osuser: String,
+    /// CLIENT_DRIVER (`SESSION_CLIENT_DRIVER_NAME`).
+    pub client_driver: String,
+    /// CLIENT_VERSION (`SESSION_CLIENT_VERSION`, as dotted text).
+    pub client_version: String,
+}
+
+/// NETWORK_SERVICE_BANNER rows of V$SESSION_CONNECT_INFO (19c on Linux).
+pub const NETWORK_SERVICE_BANNERS: [&str; 3] = [
+    "TCP/IP NT Protocol Adapter for Linux: Version 19.0.0.0.0 - Production",
+    "Encryption service for Linux: Version 19.0.0.0.0 - Production",
+    "Crypto-checksumming service for Linux: Version 19.0.0.0.0 - Production",
+];

@@ -17,9 +17,9 @@
 use std::cmp::Ordering;
 
 use crate::rows::{
-    CircuitRow, CpoolClassRow, CpoolConnRow, CpoolInfoRow, CpoolStatsRow, DispatcherConfigRow,
-    DispatcherRow, InstanceRow, ParameterRow, ProcessRow, QueueRow, STATISTICS, SessionRow,
-    SharedServerMonitorRow, SharedServerRow,
+    CircuitRow, ConnectInfoRow, CpoolClassRow, CpoolConnRow, CpoolInfoRow, CpoolStatsRow,
+    DispatcherConfigRow, DispatcherRow, InstanceRow, NETWORK_SERVICE_BANNERS, ParameterRow,
+    ProcessRow, QueueRow, STATISTICS, SessionRow, SharedServerMonitorRow, SharedServerRow,
 };
 
 use crate::error::OraError;
@@ -124,6 +124,8 @@ pub enum View {
     StatName,
     /// V$MYSTAT: the calling session's statistics.
     MyStat,
+    /// V$SESSION_CONNECT_INFO: the calling session's client and network services.
+    SessionConnectInfo,
     /// V$CPOOL_STATS.
     CpoolStats,
     /// V$CPOOL_CC_STATS.
@@ -135,7 +137,7 @@ pub enum View {
 }
 
 /// Every view, for name lookups.
-const ALL_VIEWS: [View; 17] = [
+const ALL_VIEWS: [View; 18] = [
     View::Session,
     View::Process,
     View::Instance,
@@ -149,6 +151,7 @@ const ALL_VIEWS: [View; 17] = [
     View::Parameter,
     View::StatName,
     View::MyStat,
+    View::SessionConnectInfo,
     View::CpoolStats,
     View::CpoolCcStats,
     View::CpoolInfo,
@@ -428,6 +431,21 @@ impl View {
                 c("CLASS", Number),
                 c("STAT_ID", Number),
                 c("DISPLAY_NAME", Varchar2(64)),
+                c("CON_ID", Number),
+            ],
+            View::SessionConnectInfo => vec![
+                c("SID", Number),
+                c("SERIAL#", Number),
+                c("AUTHENTICATION_TYPE", Varchar2(26)),
+                c("OSUSER", Varchar2(128)),
+                c("NETWORK_SERVICE_BANNER", Varchar2(4000)),
+                c("CLIENT_CHARSET", Varchar2(40)),
+                c("CLIENT_CONNECTION", Varchar2(14)),
+                c("CLIENT_OCI_LIBRARY", Varchar2(28)),
+                c("CLIENT_VERSION", Varchar2(40)),
+                c("CLIENT_DRIVER", Varchar2(9)),
+                c("CLIENT_LOBATTR", Varchar2(40)),
+                c("CLIENT_REGID", Number),
                 c("CON_ID", Number),
             ],
             View::MyStat => vec![
@@ -1633,6 +1651,9 @@ pub struct Snapshot {
     /// The calling session's SID and its statistics, by STATISTIC# (V$MYSTAT; filled by
     /// the session engine, not the instance).
     pub my_stats: Option<(u32, Vec<u64>)>,
+    /// The calling session's connect information (V$SESSION_CONNECT_INFO; filled by the
+    /// session engine).
+    pub connect_info: Option<ConnectInfoRow>,
     /// The V$CPOOL_STATS row.
     pub cpool_stats: Vec<CpoolStatsRow>,
     /// V$CPOOL_CC_STATS rows.
@@ -1683,6 +1704,7 @@ fn view_name(v: View) -> &'static str {
         View::Parameter => "V$PARAMETER",
         View::StatName => "V$STATNAME",
         View::MyStat => "V$MYSTAT",
+        View::SessionConnectInfo => "V$SESSION_CONNECT_INFO",
         View::CpoolStats => "V$CPOOL_STATS",
         View::CpoolCcStats => "V$CPOOL_CC_STATS",
         View::CpoolInfo => "DBA_CPOOL_INFO",
@@ -1824,6 +1846,29 @@ impl ViewQuery {
                             text(name),
                             int(0),
                         ]
+                    })
+                    .collect(),
+                View::SessionConnectInfo => snap
+                    .connect_info
+                    .iter()
+                    .flat_map(|r| {
+                        NETWORK_SERVICE_BANNERS.iter().map(move |banner| {
+                            vec![
+                                int(r.sid),
+                                int(r.serial),
+                                text("DATABASE"),
+                                text(&r.osuser),
+                                text(banner),
+                                text("AL32UTF8"),
+                                text("Heterogeneous"),
+                                text("Unknown"),
+                                text(&r.client_version),
+                                text(&r.client_driver),
+                                text("Client Temp Lob Rfc On"),
+                                int(0),
+                                int(0),
+                            ]
+                        })
                     })
                     .collect(),
                 View::MyStat => snap

@@ -265,6 +265,7 @@ def q(sql, **binds):
     except oracledb.Error as e:
         return e.args[0].full_code
 out["union_all"] = q("select 1 from dual union all select 2 from dual")
+out["repeated_bind"] = q("select :a, :b, :a + 1 from dual", a=1, b=2)
 out["union"] = q("select 2 from dual union select 1 from dual union select 2 from dual")
 out["minus"] = q("select level from dual connect by level <= 5 minus select 3 from dual")
 out["intersect"] = q("select level from dual connect by level <= 5 intersect select 3 from dual")
@@ -287,6 +288,8 @@ out["union_types"] = q("select 1 from dual union select 'a' from dual")
 out["union_columns"] = q("select 1, 2 from dual union select 1 from dual")
 out["missing_column"] = q("select nope from (select 1 x from dual)")
 out["truncate"] = q("truncate table hn_missing")
+out["connect_info"] = q("select client_driver, client_version, network_service_banner from v$session_connect_info"
+                        " where sid = sys_context('USERENV', 'SID') order by network_service_banner")
 print(json.dumps(out))
 "#;
 
@@ -297,6 +300,7 @@ fn sql_surface_drivers_and_test_fixtures_use() {
     let out = run(SQL_SURFACE, &["scott".into(), "tiger".into(), dsn]);
     let want = json!({
         "union_all": [[1], [2]],
+        "repeated_bind": [[1, 2, 2]],
         "union": [[1], [2]],
         "minus": [[1], [2], [4], [5]],
         "intersect": [[3]],
@@ -317,6 +321,11 @@ fn sql_surface_drivers_and_test_fixtures_use() {
         "union_columns": "ORA-01789",
         "missing_column": "ORA-00904",
         "truncate": "ORA-00942",
+        "connect_info": [
+            ["python-oracledb thn : 26.1.0", "26.1.0.0.0", "Crypto-checksumming service for Linux: Version 19.0.0.0.0 - Production"],
+            ["python-oracledb thn : 26.1.0", "26.1.0.0.0", "Encryption service for Linux: Version 19.0.0.0.0 - Production"],
+            ["python-oracledb thn : 26.1.0", "26.1.0.0.0", "TCP/IP NT Protocol Adapter for Linux: Version 19.0.0.0.0 - Production"],
+        ],
     });
     for (k, v) in want.as_object().expect("object") {
         assert_eq!(&out[k], v, "{k}: {out}");

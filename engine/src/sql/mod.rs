@@ -248,6 +248,28 @@ impl Statement {
         names
     }
 
+    /// Every bind placeholder in text order, repeated names included (the bind positions of
+    /// a SQL statement; a PL/SQL block has one position per distinct name).
+    pub fn bind_occurrences(&self) -> Vec<String> {
+        let mut all = Vec::new();
+        let mut walk = |e: &Expr| walk_binds(e, &mut |n, at| all.push((at, n.to_owned())));
+        match self {
+            Statement::Select {
+                items, connect_by, ..
+            } => {
+                items.iter().for_each(|i| walk(&i.expr));
+                if let Some(c) = connect_by {
+                    walk(c);
+                }
+            }
+            Statement::Version(items) => items.iter().for_each(|i| walk(&i.expr)),
+            Statement::Query(q) => q.exprs(&mut walk),
+            _ => return self.bind_names(),
+        }
+        all.sort_by_key(|x| x.0);
+        all.into_iter().map(|(_, n)| n).collect()
+    }
+
     /// True for queries.
     pub fn is_query(&self) -> bool {
         matches!(
