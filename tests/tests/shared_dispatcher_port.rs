@@ -66,7 +66,7 @@ fn closed_by_server(s: &mut TcpStream) -> bool {
 #[test]
 fn a_dispatchers_port_screens_connects_and_closes_stalled_clients() {
     let stack = SharedStack::start_configured(
-        "HS7A",
+        &tests::shared_stack::own_sid("HS7A"),
         "shared_servers=1\ndispatchers='(PROTOCOL=TCP)'",
         1,
         None,
