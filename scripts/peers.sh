@@ -82,7 +82,7 @@ start() {
 listen_addresses = '127.0.0.1'
 port = $pgport
 unix_socket_directories = '$dir/sock'
-max_connections = 1100
+max_connections = 1500
 shared_buffers = 64MB
 fsync = off
 synchronous_commit = off

@@ -391,8 +391,11 @@ pub fn run(opts: &RunOptions) -> Result<Report> {
             v.dedup();
             v
         } else {
-            // Keep room below PROCESSES for the background processes and prespawned ones.
-            let cap = so.processes.saturating_sub(so.prespawn + 40);
+            // Keep room below PROCESSES for the background processes, the prespawned
+            // servers and the pooled servers the earlier phases started.
+            let cap = so
+                .processes
+                .saturating_sub(so.prespawn + so.pool_maxsize + 40);
             let mut v: Vec<u32> = opts.idle_dedicated.iter().map(|&l| l.min(cap)).collect();
             v.dedup();
             v

@@ -369,9 +369,10 @@ impl Connection {
         match result {
             Ok(()) => {
                 conn.stats = CallStats::default();
+                // The second handle on the socket is made by the first `break_handle()`:
+                // a connection nobody can interrupt holds one descriptor, not two.
                 if let Some(t) = conn.t.as_ref() {
                     let mut line = conn.brk.lock().unwrap_or_else(PoisonError::into_inner);
-                    line.link = t.try_clone_link();
                     line.mode = Some(t.mode());
                 }
                 Ok(conn)
@@ -399,6 +400,14 @@ impl Connection {
 
     /// A handle that interrupts the call under way from another thread (Ctrl-C).
     pub fn break_handle(&self) -> BreakHandle {
+        {
+            let mut line = self.brk.lock().unwrap_or_else(PoisonError::into_inner);
+            if line.link.is_none()
+                && let Some(t) = self.t.as_ref()
+            {
+                line.link = t.try_clone_link();
+            }
+        }
         BreakHandle {
             line: self.brk.clone(),
         }

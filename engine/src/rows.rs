@@ -495,3 +495,55 @@ pub struct CpoolInfoRow {
     /// MAXCONN_CBROK.
     pub maxconn_cbrok: u32,
 }
+
+/// One row of V$CPOOL_CONN_INFO (a client connection of the connection broker).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct CpoolConnRow {
+    /// CMON_ADDR: the broker's process address.
+    pub cmon_addr: String,
+    /// CONNECTION_ADDR.
+    pub connection_addr: String,
+    /// USERNAME (NULL before the login).
+    pub username: Option<String>,
+    /// CCLASS_NAME (`USER.CLASS`).
+    pub cclass_name: Option<String>,
+    /// PURITY: SELF or NEW.
+    pub purity: Option<String>,
+    /// SERVICE.
+    pub service: String,
+    /// PROCESS_ID (client side).
+    pub process_id: Option<String>,
+    /// PROGRAM.
+    pub program: Option<String>,
+    /// MACHINE.
+    pub machine: Option<String>,
+    /// TERMINAL.
+    pub terminal: Option<String>,
+    /// CONNECTION_STATUS: CONNECTING, ACTIVE, WAITING, IDLE or CLOSING.
+    pub connection_status: String,
+    /// CURSTATUS_TIME: milliseconds in the current status.
+    pub curstatus_time: u64,
+}
+
+/// The calling session's V$SESSION_CONNECT_INFO facts (the engine knows them from the
+/// login; one row per network service banner).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ConnectInfoRow {
+    /// SID.
+    pub sid: u32,
+    /// SERIAL#.
+    pub serial: u32,
+    /// OSUSER.
+    pub osuser: String,
+    /// CLIENT_DRIVER (`SESSION_CLIENT_DRIVER_NAME`).
+    pub client_driver: String,
+    /// CLIENT_VERSION (`SESSION_CLIENT_VERSION`, as dotted text).
+    pub client_version: String,
+}
+
+/// NETWORK_SERVICE_BANNER rows of V$SESSION_CONNECT_INFO (19c on Linux).
+pub const NETWORK_SERVICE_BANNERS: [&str; 3] = [
+    "TCP/IP NT Protocol Adapter for Linux: Version 19.0.0.0.0 - Production",
+    "Encryption service for Linux: Version 19.0.0.0.0 - Production",
+    "Crypto-checksumming service for Linux: Version 19.0.0.0.0 - Production",
+];

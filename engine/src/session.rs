@@ -183,6 +183,8 @@ pub struct Session {
     pooled: Option<drcp::Pooled>,
     /// The session's statistics (V$MYSTAT), by STATISTIC# of [`crate::rows::STATISTICS`].
     stats: [u64; crate::rows::STATISTICS.len()],
+    /// The client's driver name and version from the login (V$SESSION_CONNECT_INFO).
+    client_driver: (String, String),
     /// DBMS_OUTPUT's buffer, while enabled.
     output: Option<plsql::DbmsOutput>,
     /// Seconds the PL/SQL block being run asked to sleep (DBMS_SESSION.SLEEP).
@@ -259,6 +261,7 @@ impl Session {
             random,
             now: UNIX_EPOCH,
             stats: [0; crate::rows::STATISTICS.len()],
+            client_driver: (String::new(), String::new()),
             output: None,
             plsql_sleep: 0.0,
             pooled: None,
@@ -714,6 +717,13 @@ impl Session {
         {
             self.tz_offset_minutes = tz;
         }
+        self.client_driver = (
+            auth.get("SESSION_CLIENT_DRIVER_NAME").unwrap_or_default(),
+            auth.get("SESSION_CLIENT_VERSION")
+                .and_then(|v| v.trim().parse::<u32>().ok())
+                .map(client_version_text)
+                .unwrap_or_default(),
+        );
         // Application context given at connect: AUTH_APPCTX_NSPACE/ATTR/VALUE triplets.
         let mut appctx = auth
             .pairs
@@ -921,6 +931,9 @@ impl Session {
             binds: Vec::new(),
             tz_offset_minutes: self.tz_offset_minutes,
             contexts: self.contexts.clone(),
+            columns: Vec::new(),
+            level: 0,
+            rownum: 0,
         }
     }
 
@@ -1337,7 +1350,10 @@ impl Session {
                     Err(e) => vec![self.error_bytes_action(self.ora(&e))],
                 }
             }
-            Statement::Select { .. } | Statement::InstanceQuery(_) | Statement::Version(_) => {
+            Statement::Select { .. }
+            | Statement::InstanceQuery(_)
+            | Statement::Version(_)
+            | Statement::Query(_) => {
                 vec![self.error_bytes_action(OraError::new(900, 0).info())]
             }
         }
@@ -1356,10 +1372,12 @@ impl Session {
         }
         // V$STATNAME and V$MYSTAT are the session's own: no instance needed for them.
         let views = query.views();
-        let mut snapshot = if views
-            .iter()
-            .all(|v| matches!(v, views::View::StatName | views::View::MyStat))
-        {
+        let mut snapshot = if views.iter().all(|v| {
+            matches!(
+                v,
+                views::View::StatName | views::View::MyStat | views::View::SessionConnectInfo
+            )
+        }) {
             views::Snapshot::default()
         } else {
             self.inst.snapshot(&views)?
@@ -1368,6 +1386,13 @@ impl Session {
             let mut values = self.stats.to_vec();
             values[stat::OPENED_CURSORS_CURRENT] = self.cursors.len() as u64;
             snapshot.my_stats = Some((slot.sid, values));
+            snapshot.connect_info = Some(crate::rows::ConnectInfoRow {
+                sid: slot.sid,
+                serial: slot.serial,
+                osuser: self.info.osuser.clone(),
+                client_driver: self.client_driver.0.clone(),
+                client_version: self.client_driver.1.clone(),
+            });
         }
         let qctx = QueryContext {
             userenv: ctx.userenv.clone(),
@@ -1429,12 +1454,23 @@ fn bind_values(
     row: &[BindValue],
 ) -> Result<Vec<(String, Value)>, OraError> {
     use tns::ttc::types::ora_type;
-    let names = stmt.bind_names();
+    // In SQL every placeholder is a bind position of its own, a name used twice included
+    // (python-oracledb and node-oracledb send a value for each); a client that sends one
+    // value per distinct name is read by name.
+    let occurrences = stmt.bind_occurrences();
+    let names = if row.len() == occurrences.len() {
+        occurrences
+    } else {
+        stmt.bind_names()
+    };
     if names.len() > row.len() {
         return Err(OraError::new(1008, 0));
     }
-    let mut out = Vec::with_capacity(names.len());
+    let mut out: Vec<(String, Value)> = Vec::with_capacity(names.len());
     for (i, name) in names.into_iter().enumerate() {
+        if out.iter().any(|(n, _)| *n == name) {
+            continue;
+        }
         let t = meta.get(i).map_or(ora_type::VARCHAR, |m| m.ora_type);
         let v = match row.get(i) {
             None | Some(BindValue::Null) => Value::Null,
@@ -1476,6 +1512,19 @@ fn decode_scalar(t: u8, b: &[u8]) -> Result<Value, OraError> {
         }
         _ => return Err(OraError::new(3115, 0)),
     })
+}
+
+/// A client version as the drivers pack it in SESSION_CLIENT_VERSION (major << 24 |
+/// minor << 20 | update << 12 | release << 8 | patch) as dotted text.
+fn client_version_text(v: u32) -> String {
+    format!(
+        "{}.{}.{}.{}.{}",
+        v >> 24,
+        (v >> 20) & 0xF,
+        (v >> 12) & 0xFF,
+        (v >> 8) & 0xF,
+        v & 0xFF
+    )
 }
 
 /// A request the decoder refused: a call before login is ORA-01012 (as when it is decoded

@@ -17,9 +17,9 @@
 use std::cmp::Ordering;
 
 use crate::rows::{
-    CircuitRow, CpoolClassRow, CpoolInfoRow, CpoolStatsRow, DispatcherConfigRow, DispatcherRow,
-    InstanceRow, ParameterRow, ProcessRow, QueueRow, STATISTICS, SessionRow,
-    SharedServerMonitorRow, SharedServerRow,
+    CircuitRow, ConnectInfoRow, CpoolClassRow, CpoolConnRow, CpoolInfoRow, CpoolStatsRow,
+    DispatcherConfigRow, DispatcherRow, InstanceRow, NETWORK_SERVICE_BANNERS, ParameterRow,
+    ProcessRow, QueueRow, STATISTICS, SessionRow, SharedServerMonitorRow, SharedServerRow,
 };
 
 use crate::error::OraError;
@@ -124,16 +124,20 @@ pub enum View {
     StatName,
     /// V$MYSTAT: the calling session's statistics.
     MyStat,
+    /// V$SESSION_CONNECT_INFO: the calling session's client and network services.
+    SessionConnectInfo,
     /// V$CPOOL_STATS.
     CpoolStats,
     /// V$CPOOL_CC_STATS.
     CpoolCcStats,
     /// DBA_CPOOL_INFO.
     CpoolInfo,
+    /// V$CPOOL_CONN_INFO.
+    CpoolConnInfo,
 }
 
 /// Every view, for name lookups.
-const ALL_VIEWS: [View; 16] = [
+const ALL_VIEWS: [View; 18] = [
     View::Session,
     View::Process,
     View::Instance,
@@ -147,9 +151,11 @@ const ALL_VIEWS: [View; 16] = [
     View::Parameter,
     View::StatName,
     View::MyStat,
+    View::SessionConnectInfo,
     View::CpoolStats,
     View::CpoolCcStats,
     View::CpoolInfo,
+    View::CpoolConnInfo,
 ];
 
 impl View {
@@ -364,6 +370,26 @@ impl View {
                 c("NUM_AUTHENTICATIONS", Number),
                 c("CON_ID", Number),
             ],
+            View::CpoolConnInfo => vec![
+                c("CMON_ADDR", Raw(8)),
+                c("SESSION_ADDR", Raw(8)),
+                c("CONNECTION_ADDR", Raw(8)),
+                c("USERNAME", Varchar2(1024)),
+                c("PROXY_USER", Varchar2(1024)),
+                c("CCLASS_NAME", Varchar2(1024)),
+                c("PURITY", Varchar2(1024)),
+                c("TAG", Varchar2(1024)),
+                c("SERVICE", Varchar2(64)),
+                c("PROCESS_ID", Varchar2(24)),
+                c("PROGRAM", Varchar2(84)),
+                c("MACHINE", Varchar2(64)),
+                c("TERMINAL", Varchar2(30)),
+                c("CONNECTION_MODE", Varchar2(1024)),
+                c("CONNECTION_STATUS", Varchar2(10)),
+                c("CLIENT_REGID", Number),
+                c("CURSTATUS_TIME", Number),
+                c("CON_ID", Number),
+            ],
             View::CpoolInfo => vec![
                 c("CONNECTION_POOL", Varchar2(128)),
                 c("STATUS", Varchar2(16)),
@@ -405,6 +431,21 @@ impl View {
                 c("CLASS", Number),
                 c("STAT_ID", Number),
                 c("DISPLAY_NAME", Varchar2(64)),
+                c("CON_ID", Number),
+            ],
+            View::SessionConnectInfo => vec![
+                c("SID", Number),
+                c("SERIAL#", Number),
+                c("AUTHENTICATION_TYPE", Varchar2(26)),
+                c("OSUSER", Varchar2(128)),
+                c("NETWORK_SERVICE_BANNER", Varchar2(4000)),
+                c("CLIENT_CHARSET", Varchar2(40)),
+                c("CLIENT_CONNECTION", Varchar2(14)),
+                c("CLIENT_OCI_LIBRARY", Varchar2(28)),
+                c("CLIENT_VERSION", Varchar2(40)),
+                c("CLIENT_DRIVER", Varchar2(9)),
+                c("CLIENT_LOBATTR", Varchar2(40)),
+                c("CLIENT_REGID", Number),
                 c("CON_ID", Number),
             ],
             View::MyStat => vec![
@@ -691,6 +732,31 @@ pub fn cpool_class_cells(r: &CpoolClassRow) -> Vec<Cell> {
         big(r.wait_time),
         big(r.client_req_timeouts),
         big(r.num_authentications),
+        int(0),
+    ]
+}
+
+/// The cells of one V$CPOOL_CONN_INFO row, in [`View::columns`] order.
+pub fn cpool_conn_cells(r: &CpoolConnRow) -> Vec<Cell> {
+    let opt = |v: &Option<String>| v.as_deref().map_or(Cell::Null, text);
+    vec![
+        Cell::Raw(r.cmon_addr.clone()),
+        Cell::Null,
+        Cell::Raw(r.connection_addr.clone()),
+        opt(&r.username),
+        Cell::Null,
+        opt(&r.cclass_name),
+        opt(&r.purity),
+        Cell::Null,
+        text(&r.service),
+        opt(&r.process_id),
+        opt(&r.program),
+        opt(&r.machine),
+        opt(&r.terminal),
+        Cell::Null,
+        text(&r.connection_status),
+        Cell::Null,
+        big(r.curstatus_time),
         int(0),
     ]
 }
@@ -1585,12 +1651,17 @@ pub struct Snapshot {
     /// The calling session's SID and its statistics, by STATISTIC# (V$MYSTAT; filled by
     /// the session engine, not the instance).
     pub my_stats: Option<(u32, Vec<u64>)>,
+    /// The calling session's connect information (V$SESSION_CONNECT_INFO; filled by the
+    /// session engine).
+    pub connect_info: Option<ConnectInfoRow>,
     /// The V$CPOOL_STATS row.
     pub cpool_stats: Vec<CpoolStatsRow>,
     /// V$CPOOL_CC_STATS rows.
     pub cpool_classes: Vec<CpoolClassRow>,
     /// The DBA_CPOOL_INFO row.
     pub cpool_info: Vec<CpoolInfoRow>,
+    /// V$CPOOL_CONN_INFO rows.
+    pub cpool_conns: Vec<CpoolConnRow>,
 }
 
 /// Context of the calling session: `SYS_CONTEXT('USERENV', ...)` values and bind values.
@@ -1633,9 +1704,11 @@ fn view_name(v: View) -> &'static str {
         View::Parameter => "V$PARAMETER",
         View::StatName => "V$STATNAME",
         View::MyStat => "V$MYSTAT",
+        View::SessionConnectInfo => "V$SESSION_CONNECT_INFO",
         View::CpoolStats => "V$CPOOL_STATS",
         View::CpoolCcStats => "V$CPOOL_CC_STATS",
         View::CpoolInfo => "DBA_CPOOL_INFO",
+        View::CpoolConnInfo => "V$CPOOL_CONN_INFO",
     }
 }
 
@@ -1775,6 +1848,29 @@ impl ViewQuery {
                         ]
                     })
                     .collect(),
+                View::SessionConnectInfo => snap
+                    .connect_info
+                    .iter()
+                    .flat_map(|r| {
+                        NETWORK_SERVICE_BANNERS.iter().map(move |banner| {
+                            vec![
+                                int(r.sid),
+                                int(r.serial),
+                                text("DATABASE"),
+                                text(&r.osuser),
+                                text(banner),
+                                text("AL32UTF8"),
+                                text("Heterogeneous"),
+                                text("Unknown"),
+                                text(&r.client_version),
+                                text(&r.client_driver),
+                                text("Client Temp Lob Rfc On"),
+                                int(0),
+                                int(0),
+                            ]
+                        })
+                    })
+                    .collect(),
                 View::MyStat => snap
                     .my_stats
                     .iter()
@@ -1792,6 +1888,7 @@ impl ViewQuery {
                 View::CpoolStats => snap.cpool_stats.iter().map(cpool_stats_cells).collect(),
                 View::CpoolCcStats => snap.cpool_classes.iter().map(cpool_class_cells).collect(),
                 View::CpoolInfo => snap.cpool_info.iter().map(cpool_info_cells).collect(),
+                View::CpoolConnInfo => snap.cpool_conns.iter().map(cpool_conn_cells).collect(),
             })
             .collect();
         let mut combined: Vec<Vec<Cell>> = vec![Vec::new()];

@@ -185,12 +185,23 @@ const HANDOFF_SETTLE: Duration = Duration::from_secs(2);
 pub const EXPIRY_INTERVALS: u32 = 3;
 
 /// The table of dynamic registrations. Sans-I/O: the caller passes messages and the time.
-#[derive(Debug)]
 pub struct Table {
     listener_name: String,
     instances: BTreeMap<String, Entry>,
     events: Vec<RegistrationEvent>,
     spawns: Vec<PooledSpawn>,
+    /// Tells the listener's loop that spawn requests wait.
+    on_spawn: Option<Box<dyn Fn() + Send>>,
+}
+
+impl std::fmt::Debug for Table {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Table")
+            .field("listener_name", &self.listener_name)
+            .field("instances", &self.instances.len())
+            .field("spawns", &self.spawns)
+            .finish_non_exhaustive()
+    }
 }
 
 /// A registered instance's DRCP broker asks for pooled servers (the spawner forks them).
@@ -219,6 +230,7 @@ impl Table {
             instances: BTreeMap::new(),
             events: Vec::new(),
             spawns: Vec::new(),
+            on_spawn: None,
         }
     }
 
@@ -330,6 +342,9 @@ impl Table {
                     servers_path,
                     count: count.min(MAX_SPAWN),
                 });
+                if let Some(wake) = &self.on_spawn {
+                    wake();
+                }
                 self.ack()
             }
             ClientMessage::Deregister { instance_name, .. } => {
@@ -537,6 +552,11 @@ impl Registry {
     /// See [`Table::take_spawns`].
     pub fn take_spawns(&self) -> Vec<PooledSpawn> {
         self.lock().take_spawns()
+    }
+
+    /// `wake` is called whenever a pooled-server request arrives.
+    pub fn on_spawn_request(&self, wake: Box<dyn Fn() + Send>) {
+        self.lock().on_spawn = Some(wake);
     }
 }
 

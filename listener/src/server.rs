@@ -47,6 +47,8 @@ pub const MAX_CONNECT_BYTES: usize = 64 * 1024;
 
 const ADMIN: Token = Token(0);
 const SIGNALS: Token = Token(1);
+/// Woken by the registration threads when a broker asks for pooled servers.
+const REGISTRATION_WAKE: Token = Token(2);
 const FIRST_DYNAMIC: usize = 16;
 /// How long after a failed spawner start the next one is tried.
 const SPAWNER_RETRY: Duration = Duration::from_secs(1);
@@ -301,6 +303,13 @@ impl Server {
         match RegistrationServer::start(&path, &self.state.settings.name) {
             Ok(r) => {
                 tracing::info!(path = %path.display(), "accepting service registrations");
+                // A broker waiting for pooled servers must not wait for the next tick.
+                match mio::Waker::new(self.poll.registry(), REGISTRATION_WAKE) {
+                    Ok(w) => r.registry().on_spawn_request(Box::new(move || {
+                        let _ = w.wake();
+                    })),
+                    Err(e) => tracing::warn!(error = %e, "no waker for pooled-server requests"),
+                }
                 self.registration = Some(r);
             }
             Err(e) => tracing::warn!(error = %e, "service registration disabled"),
@@ -529,6 +538,8 @@ impl Server {
                 match ev.token() {
                     ADMIN => self.accept_admin(),
                     SIGNALS => self.read_signals(),
+                    // The spawn requests are taken by `sync_dynamic` below.
+                    REGISTRATION_WAKE => {}
                     t if self.endpoints.contains_key(&t) => self.accept_clients(t),
                     t if self.admin_conns.contains_key(&t) => self.read_admin(t),
                     t => self.read_client(t),

@@ -120,6 +120,14 @@ pub enum DedicatedError {
     },
 }
 
+impl DedicatedError {
+    /// True when the client sent nothing for the idle timeout the loop was given.
+    pub fn is_timeout(&self) -> bool {
+        matches!(self, DedicatedError::Io { source, .. }
+            if matches!(source.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut))
+    }
+}
+
 /// Runs one dedicated session on `stream`. `connect_bytes` is the CONNECT packet (plus its
 /// overflow DATA packet) the listener already consumed. Returns when the session is over.
 pub fn run_dedicated(

@@ -340,6 +340,15 @@ fn run(sga: &Sga, cfg: &LregConfig, stop: &AtomicBool, deregister: &AtomicBool) 
                                 cfg.socket_path.display()
                             );
                         }
+                        let broker = reg
+                            .handlers
+                            .iter()
+                            .find_map(|h| match h.kind {
+                                HandlerKind::Pooled { pid, .. } => Some(pid),
+                                _ => None,
+                            })
+                            .unwrap_or(0);
+                        sga.set_cpool_registered(broker);
                         last = Some((Instant::now(), reg));
                         served_requests = requests;
                         sga.set_registration_state(true, true);

@@ -40,6 +40,19 @@ async function expectError(f) {
   out.dbtz = (await c.execute("select dbtimezone from dual")).rows;
   await c.ping();
   out.ping = true;
+  // A call over its callTimeout is interrupted (BREAK → ORA-01013) and the connection
+  // goes on.
+  c.callTimeout = 300;
+  out.callTimeout = await expectError(() =>
+    c.execute("begin dbms_session.sleep(3); end;"));
+  c.callTimeout = 0;
+  out.afterTimeout = (await c.execute("select 2 from dual")).rows;
+  const plsql = await c.execute("begin :v := :a * 2; end;", {
+    v: { dir: oracledb.BIND_OUT, type: oracledb.NUMBER }, a: 21,
+  });
+  out.plsqlOut = plsql.outBinds.v;
+  out.clientDriver = [...new Set((await c.execute(
+    "select client_driver from v$session_connect_info")).rows.map((r) => r[0]))];
   out.missingTable = await expectError(() => c.execute("select * from missing_table"));
   const sid = (await c.execute("select sys_context('USERENV','SID') from dual")).rows[0][0];
   const serial = (await c.execute(

@@ -13,6 +13,13 @@ pub const USER: &str = "scott";
 /// Its password.
 pub const PASSWORD: &str = "tiger";
 
+/// A SID for the test tagged `tag` that no concurrent run of the same test (another
+/// worktree's, on the same machine) uses: SGA segments are named by SID machine-wide, and
+/// two instances of one SID would refuse (ORA-01081) or remove each other's segment.
+pub fn own_sid(tag: &str) -> String {
+    format!("{tag}P{}", std::process::id())
+}
+
 /// Listener + instance.
 pub struct SharedStack {
     /// The listener's home (lsnrctl).

@@ -57,6 +57,8 @@ const TINY: &[&str] = &[
     "100",
     "--prespawn",
     "2",
+    "--pool-maxsize",
+    "6",
     "-q",
 ];
 

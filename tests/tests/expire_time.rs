@@ -118,7 +118,7 @@ fn user_sessions(sga: &Sga) -> usize {
 #[test]
 fn sessions_of_clients_that_vanish_without_fin_are_cleaned_up_after_expire_time() {
     let stack = SharedStack::start_configured(
-        "HS5A",
+        &tests::shared_stack::own_sid("HS5A"),
         "shared_servers=1\ndispatchers='(PROTOCOL=TCP)'",
         1,
         None,

@@ -17,17 +17,20 @@ fn start_pool(py: &mut PyDriver) {
     assert!(r.ok(), "start_pool: {}", r.json);
 }
 
-fn stack(sid: &str) -> (SharedStack, PyDriver) {
-    let stack = SharedStack::start(sid, "", 0);
+/// The stack for test `n`: SID `HP<n>P<pid>`, so that concurrent runs of this file (other
+/// worktrees on the same machine) never share an SGA segment.
+fn stack(n: u32) -> (SharedStack, PyDriver) {
+    let sid = format!("HP{n}P{}", std::process::id());
+    let stack = SharedStack::start(&sid, "", 0);
     let mut py = PyDriver::start();
     py.connect("dba", &stack.dsn("dedicated"), USER, PASSWORD)
-        .unwrap_or_else(|r| panic!("dba connect: {}", r.json));
+        .unwrap_or_else(|r| panic!("dba connect: {}\n{}", r.json, stack.home.alert_log()));
     (stack, py)
 }
 
 #[test]
 fn pooled_connections_before_and_after_start_pool() {
-    let (stack, mut py) = stack("HPDRCP1");
+    let (stack, mut py) = stack(1);
     // The pool is created INACTIVE: no pooled handler, Oracle's ORA-12520.
     let r = py.connect("early", &stack.dsn("pooled"), USER, PASSWORD);
     let e = r.expect_err("pooled connect before START_POOL");
@@ -49,6 +52,12 @@ fn pooled_connections_before_and_after_start_pool() {
         .then_some(())
     });
     assert!(shown.is_some(), "{}", stack.services());
+    // The broker and the connection monitor are in V$PROCESS.
+    let r = py.exec(
+        "dba",
+        "select pname from v$process where pname = 'N000' or pname = 'CMON' order by pname",
+    );
+    assert_eq!(r.result(), &json!([["CMON"], ["N000"]]), "{}", r.json);
     // 200 sequential connect / select 1 / close cycles, all of one connection class with
     // purity SELF (a standalone connection's default purity is NEW: never a hit).
     let mut pids = HashSet::new();
@@ -114,7 +123,7 @@ fn connect_with(py: &mut PyDriver, stack: &SharedStack, name: &str, cclass: &str
 
 #[test]
 fn purity_self_reuses_the_session_of_its_class_only() {
-    let (stack, mut py) = stack("HPDRCP2");
+    let (stack, mut py) = stack(2);
     start_pool(&mut py);
     let sql = "select sys_context('USERENV','CLIENT_IDENTIFIER') from dual";
     let r = py.call(
@@ -136,6 +145,19 @@ fn purity_self_reuses_the_session_of_its_class_only() {
         let r = py.call(json!({"op": "pool_exec", "name": "app1", "sql": sql}));
         assert_eq!(r.result(), &json!([["hp-state-1"]]), "{}", r.json);
     }
+    // The pool's connection is held by the broker between acquisitions (V$CPOOL_CONN_INFO).
+    let held = wait_for(Duration::from_secs(3), || {
+        let r = py.exec(
+            "dba",
+            "select username, cclass_name, purity, connection_status from v$cpool_conn_info",
+        );
+        (r.result() == &json!([["SCOTT", "SCOTT.HPAPP1", "SELF", "IDLE"]])).then_some(())
+    });
+    assert!(
+        held.is_some(),
+        "{}",
+        py.exec("dba", "select * from v$cpool_conn_info").json
+    );
     // Never an acquisition or a connection with purity NEW.
     let r = py.call(json!({"op": "pool_exec", "name": "app1", "sql": sql, "purity": "NEW"}));
     assert_eq!(r.result(), &json!([[null]]), "{}", r.json);
@@ -178,14 +200,19 @@ fn pooled_server_pids(py: &mut PyDriver) -> HashSet<u64> {
         .as_array()
         .unwrap()
         .iter()
-        .filter(|row| row[1].as_str().is_some_and(|p| p.starts_with('L')))
+        .filter(|row| {
+            // L000, L001, ... (not LREG).
+            row[1].as_str().is_some_and(|p| {
+                p.len() == 4 && p.starts_with('L') && p[1..].bytes().all(|b| b.is_ascii_digit())
+            })
+        })
         .map(|row| row[0].as_str().unwrap().parse().unwrap())
         .collect()
 }
 
 #[test]
 fn at_maxsize_clients_wait_in_the_broker_and_all_finish() {
-    let (stack, mut py) = stack("HPDRCP3");
+    let (stack, mut py) = stack(3);
     alter_param(&mut py, "MINSIZE", "1");
     alter_param(&mut py, "MAXSIZE", "2");
     start_pool(&mut py);
@@ -204,7 +231,8 @@ fn at_maxsize_clients_wait_in_the_broker_and_all_finish() {
         assert_eq!(
             job["ok"],
             json!(true),
-            "client {i} refused or failed: {job}"
+            "client {i} refused or failed: {job}\n{}",
+            stack.home.alert_log()
         );
         spids.insert(job["result"][0]["spid"].as_u64().unwrap());
         elapsed.push(job["elapsed"].as_f64().unwrap());
@@ -226,7 +254,7 @@ fn at_maxsize_clients_wait_in_the_broker_and_all_finish() {
 
 #[test]
 fn stop_pool_refuses_new_clients_and_lets_calls_finish() {
-    let (stack, mut py) = stack("HPDRCP4");
+    let (stack, mut py) = stack(4);
     start_pool(&mut py);
     py.connect("busy", &stack.dsn("pooled"), USER, PASSWORD)
         .unwrap_or_else(|r| panic!("{}", r.json));
@@ -251,7 +279,7 @@ fn stop_pool_refuses_new_clients_and_lets_calls_finish() {
 
 #[test]
 fn a_killed_pooled_session_gets_ora_00028_and_the_pool_replaces_its_server() {
-    let (stack, mut py) = stack("HPDRCP5");
+    let (stack, mut py) = stack(5);
     alter_param(&mut py, "MINSIZE", "2");
     start_pool(&mut py);
     let (sid, serial, spid) = py
@@ -287,7 +315,7 @@ fn a_killed_pooled_session_gets_ora_00028_and_the_pool_replaces_its_server() {
 
 #[test]
 fn a_started_pool_starts_again_with_the_instance_until_stop_pool() {
-    let (mut stack, mut py) = stack("HPDRCP6");
+    let (mut stack, mut py) = stack(6);
     alter_param(&mut py, "MAXSIZE", "7");
     start_pool(&mut py);
     // Each instance guard removes the SGA segment when dropped: the stopped instances' guards
@@ -341,4 +369,103 @@ fn dba_after_restart(py: &mut PyDriver, stack: &SharedStack) {
         }
     });
     assert!(connected.is_some(), "{last}\n{}", stack.home.alert_log());
+}
+
+#[test]
+fn max_think_time_disconnects_an_idle_client_and_frees_its_server() {
+    let (stack, mut py) = stack(7);
+    alter_param(&mut py, "MINSIZE", "1");
+    alter_param(&mut py, "MAXSIZE", "1");
+    alter_param(&mut py, "MAX_THINK_TIME", "1");
+    start_pool(&mut py);
+    py.connect("idle", &stack.dsn("pooled"), USER, PASSWORD)
+        .unwrap_or_else(|r| panic!("{}", r.json));
+    assert_eq!(
+        py.exec("idle", "select 1 from dual").result(),
+        &json!([[1]])
+    );
+    std::thread::sleep(Duration::from_millis(2500));
+    let r = py.exec("idle", "select 1 from dual");
+    assert!(!r.ok(), "the idle client lost its connection: {}", r.json);
+    // The only pooled server is free again for another client.
+    py.connect("next", &stack.dsn("pooled"), USER, PASSWORD)
+        .unwrap_or_else(|r| panic!("{}", r.json));
+    assert_eq!(
+        py.exec("next", "select 1 from dual").result(),
+        &json!([[1]])
+    );
+    let r = py.exec("dba", "select client_req_timeouts from v$cpool_stats");
+    assert_eq!(r.result(), &json!([[1]]), "{}", r.json);
+}
+
+#[test]
+fn inactivity_timeout_retires_idle_servers_down_to_minsize() {
+    let (stack, mut py) = stack(8);
+    alter_param(&mut py, "MINSIZE", "1");
+    alter_param(&mut py, "INACTIVITY_TIMEOUT", "1");
+    start_pool(&mut py);
+    for i in 0..3 {
+        let r = py.call(json!({"op": "connect_job", "name": format!("j{i}"),
+            "dsn": stack.dsn("pooled"), "user": USER, "password": PASSWORD,
+            "sql": "begin dbms_session.sleep(1); end;"}));
+        assert!(r.ok(), "{}", r.json);
+    }
+    for i in 0..3 {
+        let r = py.call(json!({"op": "wait", "name": format!("j{i}"), "timeout": 30}));
+        assert_eq!(r.result()["ok"], json!(true), "{}", r.json);
+    }
+    let r = py.exec("dba", "select historic_max from v$cpool_stats");
+    assert!(
+        r.result()[0][0].as_u64().unwrap() >= 2,
+        "the pool grew: {}",
+        r.json
+    );
+    let shrunk = wait_for(Duration::from_secs(10), || {
+        (pooled_server_pids(&mut py).len() == 1).then_some(())
+    });
+    assert!(shrunk.is_some(), "{:?}", pooled_server_pids(&mut py));
+    let r = py.exec("dba", "select num_open_servers from v$cpool_stats");
+    assert_eq!(r.result(), &json!([[1]]), "{}", r.json);
+}
+
+#[test]
+fn max_use_session_and_max_lifetime_session_replace_a_session() {
+    let (stack, mut py) = stack(9);
+    alter_param(&mut py, "MAX_USE_SESSION", "3");
+    start_pool(&mut py);
+    let sql = "select sys_context('USERENV','CLIENT_IDENTIFIER') from dual";
+    let r = py.call(
+        json!({"op": "pool", "name": "p", "dsn": stack.dsn("pooled"),
+        "user": USER, "password": PASSWORD, "min": 1, "max": 1,
+        "cclass": "HPUSE", "purity": "SELF"}),
+    );
+    assert!(r.ok(), "{}", r.json);
+    let r = py.call(json!({"op": "pool_exec", "name": "p", "sql": sql,
+        "client_identifier": "hp-use"}));
+    assert_eq!(r.result(), &json!([["hp-use"]]), "{}", r.json);
+    let seen: Vec<serde_json::Value> = (0..4)
+        .map(|_| {
+            let r = py.call(json!({"op": "pool_exec", "name": "p", "sql": sql}));
+            assert!(r.ok(), "{}", r.json);
+            r.result()[0][0].clone()
+        })
+        .collect();
+    // Reused as it was, then replaced once it had served three requests.
+    assert_eq!(seen[0], json!("hp-use"), "{seen:?}");
+    let replaced = seen.iter().position(|v| v.is_null());
+    assert!(replaced.is_some_and(|i| i <= 2), "{seen:?}");
+
+    alter_param(&mut py, "MAX_USE_SESSION", "500000");
+    alter_param(&mut py, "MAX_LIFETIME_SESSION", "1");
+    let r = py.call(json!({"op": "pool_exec", "name": "p", "sql": sql,
+        "client_identifier": "hp-life"}));
+    assert_eq!(r.result(), &json!([["hp-life"]]), "{}", r.json);
+    std::thread::sleep(Duration::from_millis(1500));
+    let r = py.call(json!({"op": "pool_exec", "name": "p", "sql": sql}));
+    assert_eq!(
+        r.result(),
+        &json!([[null]]),
+        "older than MAX_LIFETIME_SESSION: {}",
+        r.json
+    );
 }

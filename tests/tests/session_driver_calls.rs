@@ -252,3 +252,82 @@ fn v_mystat_counts_one_round_trip_per_ping_and_per_re_execution_dedicated_and_sh
     let out = run(MYSTAT, &[USER.into(), PASSWORD.into(), stack.dsn("shared")]);
     assert_mystat(&out, "shared server");
 }
+
+const SQL_SURFACE: &str = r#"
+import json, sys, oracledb
+user, password, dsn = sys.argv[1:4]
+c = oracledb.connect(user=user, password=password, dsn=dsn)
+cur = c.cursor()
+out = {}
+def q(sql, **binds):
+    try:
+        return cur.execute(sql, binds).fetchall()
+    except oracledb.Error as e:
+        return e.args[0].full_code
+out["union_all"] = q("select 1 from dual union all select 2 from dual")
+out["repeated_bind"] = q("select :a, :b, :a + 1 from dual", a=1, b=2)
+out["union"] = q("select 2 from dual union select 1 from dual union select 2 from dual")
+out["minus"] = q("select level from dual connect by level <= 5 minus select 3 from dual")
+out["intersect"] = q("select level from dual connect by level <= 5 intersect select 3 from dual")
+out["rownum"] = q("select * from (select level x from dual connect by level <= 10) where rownum <= 3")
+out["rownum_col"] = q("select rownum, level from dual connect by level <= 2")
+out["order"] = q("select x * 2 as y from (select level x from dual connect by level <= 3) order by 1 desc")
+out["where_count"] = q("select count(*) from (select level l from dual connect by level <= 7) where l > 2 and l not in (5)")
+out["bind_where"] = [q("select 1 from dual where 1 = :s", s=1), q("select 1 from dual where 1 = :s", s=2)]
+out["between_like"] = q("select 'y' from dual where 5 between 1 and 9 and 'abc' like 'a%' and null is null")
+cur.execute("select cast('abc' as varchar2(10)) from dual")
+out["cast"] = [cur.fetchall(), cur.description[0][1].name, cur.description[0][3]]
+out["case"] = q("select case when :a > 1 then 'big' else 'small' end, case :a when 5 then 'five' end from dual", a=5)
+out["decode"] = q("select decode(:a, 1, 'one', 2, 'two', 'many'), nvl2(null, 1, 2), coalesce(null, 3), substr('hello', 2, 3), to_number('42') from dual", a=2)
+out["to_clob"] = q("select to_clob('x') from dual")
+out["nls"] = [q("select value from nls_session_parameters where parameter = 'NLS_DATE_FORMAT'"),
+              q("select value from nls_database_parameters where parameter = 'NLS_CHARACTERSET'")]
+out["quoted_bind"] = cur.execute('select :"_value1" from dual', [5]).fetchall()
+out["rowid_bind"] = q("select :ROWID from dual", ROWID=1)
+out["union_types"] = q("select 1 from dual union select 'a' from dual")
+out["union_columns"] = q("select 1, 2 from dual union select 1 from dual")
+out["missing_column"] = q("select nope from (select 1 x from dual)")
+out["truncate"] = q("truncate table hn_missing")
+out["connect_info"] = q("select client_driver, client_version, network_service_banner from v$session_connect_info"
+                        " where sid = sys_context('USERENV', 'SID') order by network_service_banner")
+print(json.dumps(out))
+"#;
+
+#[test]
+fn sql_surface_drivers_and_test_fixtures_use() {
+    let server = start_server();
+    let dsn = format!("127.0.0.1:{}/ORCL", server.port);
+    let out = run(SQL_SURFACE, &["scott".into(), "tiger".into(), dsn]);
+    let want = json!({
+        "union_all": [[1], [2]],
+        "repeated_bind": [[1, 2, 2]],
+        "union": [[1], [2]],
+        "minus": [[1], [2], [4], [5]],
+        "intersect": [[3]],
+        "rownum": [[1], [2], [3]],
+        "rownum_col": [[1, 1], [2, 2]],
+        "order": [[6], [4], [2]],
+        "where_count": [[4]],
+        "bind_where": [[[1]], []],
+        "between_like": [["y"]],
+        "cast": [[["abc"]], "DB_TYPE_VARCHAR", 10],
+        "case": [["big", "five"]],
+        "decode": [["two", 2, 3, "ell", 42]],
+        "to_clob": [["x"]],
+        "nls": [[["DD-MON-RR"]], [["AL32UTF8"]]],
+        "quoted_bind": [[5]],
+        "rowid_bind": "ORA-01745",
+        "union_types": "ORA-01790",
+        "union_columns": "ORA-01789",
+        "missing_column": "ORA-00904",
+        "truncate": "ORA-00942",
+        "connect_info": [
+            ["python-oracledb thn : 26.1.0", "26.1.0.0.0", "Crypto-checksumming service for Linux: Version 19.0.0.0.0 - Production"],
+            ["python-oracledb thn : 26.1.0", "26.1.0.0.0", "Encryption service for Linux: Version 19.0.0.0.0 - Production"],
+            ["python-oracledb thn : 26.1.0", "26.1.0.0.0", "TCP/IP NT Protocol Adapter for Linux: Version 19.0.0.0.0 - Production"],
+        ],
+    });
+    for (k, v) in want.as_object().expect("object") {
+        assert_eq!(&out[k], v, "{k}: {out}");
+    }
+}

@@ -1,7 +1,8 @@
 //! node-oracledb (thin) against the real listener and instance, dedicated and shared:
 //! node-oracledb 26 connects without querying DBTIMEZONE (the server sends the database time
 //! zone in the DATA_TYPES negotiation, as Oracle 19c+ does), and 26 and 6.10 run the same
-//! scenarios: `select 1`, 300 rows, binds, ping, ORA-00942, ORA-01017, an unknown service,
+//! scenarios: `select 1`, 300 rows, binds, ping, a call timeout, a PL/SQL OUT bind,
+//! ORA-00942, ORA-01017, an unknown service,
 //! a pool of 20 acquisitions and a killed session (ORA-00028). The scenarios live in
 //! `tests/node/scenarios.js`; node-oracledb is installed by `scripts/nodeenv.sh`.
 
@@ -50,6 +51,14 @@ fn node_oracledb_26_and_6_dedicated_and_shared() {
             assert_eq!(out["binds"], json!([[42, "yx"]]), "{what}");
             assert_eq!(out["dbtz"], json!([["+00:00"]]), "{what}");
             assert_eq!(out["ping"], json!(true), "{what}");
+            assert_eq!(out["callTimeout"], json!("NJS-123"), "{what}");
+            assert_eq!(out["afterTimeout"], json!([[2]]), "{what}");
+            assert_eq!(out["plsqlOut"], json!(42), "{what}");
+            assert_eq!(
+                out["clientDriver"],
+                json!([format!("node-oracledb : {version} thn")]),
+                "{what}"
+            );
             assert_eq!(out["missingTable"], json!(942), "{what}");
             assert_eq!(out["wrongPassword"], json!(1017), "{what}");
             // node-oracledb thin reports the listener's ORA-12514 as its own NJS-518.

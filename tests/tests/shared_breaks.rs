@@ -47,7 +47,7 @@ print(json.dumps(out))
 #[test]
 fn a_call_timing_out_in_the_common_queue_gets_one_answer_at_once() {
     let stack = SharedStack::start(
-        "HS3A",
+        &tests::shared_stack::own_sid("HS3A"),
         "shared_servers=2\nmax_shared_servers=2\ndispatchers='(PROTOCOL=TCP)'",
         1,
     );
@@ -111,7 +111,7 @@ print(json.dumps(out))
 #[test]
 fn clients_gone_during_long_calls_free_their_shared_servers() {
     let stack = SharedStack::start(
-        "HS3B",
+        &tests::shared_stack::own_sid("HS3B"),
         "shared_servers=2\nmax_shared_servers=2\ndispatchers='(PROTOCOL=TCP)'",
         1,
     );

@@ -19,7 +19,7 @@ fn refused_with(r: &Reply, code: u64, text: &str) -> bool {
 #[test]
 fn shared_server_sessions_keeps_the_rest_for_dedicated_servers() {
     let stack = SharedStack::start(
-        "HS1A",
+        &tests::shared_stack::own_sid("HS1A"),
         "shared_servers=1\nshared_server_sessions=2\ndispatchers='(PROTOCOL=TCP)'",
         1,
     );
@@ -58,7 +58,7 @@ fn shared_server_sessions_keeps_the_rest_for_dedicated_servers() {
 #[test]
 fn circuits_blocks_the_dispatchers_and_the_listener_refuses_with_12519() {
     let stack = SharedStack::start(
-        "HS1B",
+        &tests::shared_stack::own_sid("HS1B"),
         "shared_servers=1\ncircuits=2\ndispatchers='(PROTOCOL=TCP)'",
         1,
     );
@@ -96,7 +96,7 @@ fn at_its_descriptor_limit_the_instance_refuses_new_connections_and_keeps_its_se
     // 64 descriptors: what the instance holds besides circuits, 32 in reserve, and room
     // for a few circuits.
     let stack = SharedStack::start_with_nofile(
-        "HS1C",
+        &tests::shared_stack::own_sid("HS1C"),
         "shared_servers=1\ndispatchers='(PROTOCOL=TCP)'",
         1,
         Some(64),

@@ -10,8 +10,12 @@ use tests::instance::{TestHome, wait_for};
 
 #[test]
 fn the_next_startup_removes_the_hand_off_socket_a_killed_instance_left() {
-    let home = TestHome::new_with_sid("HS6A", "shared_servers=1\ndispatchers='(PROTOCOL=TCP)'\n");
-    let socket_of = |pid: u32| home.run_dir().join(format!("hs6a_d000_{pid}.disp"));
+    let sid = tests::shared_stack::own_sid("HS6A");
+    let home = TestHome::new_with_sid(&sid, "shared_servers=1\ndispatchers='(PROTOCOL=TCP)'\n");
+    let socket_of = |pid: u32| {
+        home.run_dir()
+            .join(format!("{}_d000_{pid}.disp", sid.to_ascii_lowercase()))
+    };
     let mut first = home.start_foreground();
     let old = socket_of(first.pid());
     wait_for(Duration::from_secs(10), || old.exists().then_some(()))

@@ -26,7 +26,7 @@ struct Args {
     #[arg(long, value_delimiter = ',')]
     mode: Vec<String>,
     /// Sequential connect cycles per target.
-    #[arg(long, default_value_t = 300)]
+    #[arg(long, default_value_t = 200)]
     connects: u32,
     /// Client counts of the concurrent connect sweep.
     #[arg(long, value_delimiter = ',', default_value = "1,2,4,8,16,32,64")]
@@ -35,7 +35,7 @@ struct Args {
     #[arg(long, value_delimiter = ',', default_value = "1,4,16,64,256")]
     steady_clients: Vec<u32>,
     /// Seconds of each concurrent-connect and steady-calls point.
-    #[arg(long, default_value_t = 1.0)]
+    #[arg(long, default_value_t = 0.5)]
     window: f64,
     /// Idle-session levels of shared, pooled and PgBouncer transaction pooling.
     #[arg(long, value_delimiter = ',', default_value = "100,1000,10000")]
@@ -47,10 +47,10 @@ struct Args {
     #[arg(long, default_value_t = 200)]
     storm: u32,
     /// PROCESSES of the orasim instance.
-    #[arg(long, default_value_t = 1200)]
+    #[arg(long, default_value_t = 1600)]
     processes: u32,
     /// SESSIONS of the orasim instance.
-    #[arg(long, default_value_t = 10600)]
+    #[arg(long, default_value_t = 11000)]
     sessions: u32,
     /// Dispatchers of the instance.
     #[arg(long, default_value_t = 2)]
@@ -144,7 +144,8 @@ fn real_main() -> Result<()> {
         Some(p) => Some(p),
         None => Some(source.join("target/pyenv/bin/python")).filter(|p| p.is_file()),
     };
-    // 10,000 idle sessions are 10,000 sockets in this process.
+    // 10,000 idle sessions are 20,000 descriptors in this process (each client connection
+    // keeps a second handle on its socket for BREAK).
     let _ = raise_nofile();
     let opts = RunOptions {
         modes,
@@ -196,9 +197,13 @@ fn real_main() -> Result<()> {
     Ok(())
 }
 
-/// Raises the soft RLIMIT_NOFILE to the hard limit.
+/// Raises RLIMIT_NOFILE to 65,536 where allowed (root), else the soft limit to the hard one.
 fn raise_nofile() -> nix::Result<()> {
     use nix::sys::resource::{Resource, getrlimit, setrlimit};
+    const WANTED: u64 = 65_536;
     let (_, hard) = getrlimit(Resource::RLIMIT_NOFILE)?;
+    if hard < WANTED && setrlimit(Resource::RLIMIT_NOFILE, WANTED, WANTED).is_ok() {
+        return Ok(());
+    }
     setrlimit(Resource::RLIMIT_NOFILE, hard, hard)
 }

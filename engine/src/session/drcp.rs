@@ -12,6 +12,8 @@
 //! the session the client gets is not the one it had, the first reply carries the
 //! SESS_RET piggyback with SESSION_CHANGED, so the client forgets its cursor ids.
 
+use std::time::{Duration, SystemTime};
+
 use tns::ttc::buf::{KeyValue, Writer};
 use tns::ttc::request::{DecodeContext, RequestDecoder};
 
@@ -127,6 +129,13 @@ pub(super) struct Pooled {
     owner: u64,
     /// The client connection now attached (from its CONNECT or resume).
     attaching: u64,
+    /// Requests the session has served, and when it began (MAX_USE_SESSION,
+    /// MAX_LIFETIME_SESSION).
+    uses: u32,
+    born: Option<SystemTime>,
+    /// Those limits (0 / zero: none).
+    max_uses: u32,
+    max_lifetime: Duration,
 }
 
 /// Whether a login or a resume found the pooled server's session reusable.
@@ -142,6 +151,15 @@ impl Session {
     /// Makes this the session of a DRCP pooled server: it outlives its clients.
     pub fn set_pooled(&mut self) {
         self.pooled = Some(Pooled::default());
+    }
+
+    /// The pool's MAX_USE_SESSION and MAX_LIFETIME_SESSION: a session that has served
+    /// `max_uses` requests, or is older than `max_lifetime`, is replaced at the next one.
+    pub fn set_pool_limits(&mut self, max_uses: u32, max_lifetime: Duration) {
+        if let Some(p) = self.pooled.as_mut() {
+            p.max_uses = max_uses;
+            p.max_lifetime = max_lifetime;
+        }
     }
 
     /// The session a pooled server holds: `(user, class, slot)`, once there is one.
@@ -242,11 +260,20 @@ impl Session {
         info: SessionInfo,
     ) -> Result<SessionSlot, OraError> {
         let held_class = self.pooled.as_ref().map(|p| p.cclass.clone());
+        let now = self.now;
+        let worn_out = self.pooled.as_ref().is_some_and(|p| {
+            (p.max_uses > 0 && p.uses >= p.max_uses)
+                || (!p.max_lifetime.is_zero()
+                    && p.born.is_some_and(|b| {
+                        now.duration_since(b).unwrap_or_default() >= p.max_lifetime
+                    }))
+        });
         let reusable = match (self.slot, held_class) {
             (Some(slot), Some(class)) => {
                 self.user == user
                     && class == wanted.cclass
                     && wanted.purity != Purity::New
+                    && !worn_out
                     && self.inst.call_error(slot).is_none()
             }
             _ => false,
@@ -276,6 +303,11 @@ impl Session {
             login,
         );
         if let Some(p) = self.pooled.as_mut() {
+            if outcome == Reuse::Miss {
+                p.uses = 0;
+                p.born = Some(now);
+            }
+            p.uses = p.uses.saturating_add(1);
             p.cclass = wanted.cclass.clone();
             p.last = Some(outcome);
             p.owner = p.attaching;

@@ -5,7 +5,7 @@
 use tns::ttc::message::ColumnMetadata;
 use tns::ttc::types::{DateTime, Decimal, ora_type};
 
-use super::{BinOp, Expr, Func, OraError, Statement};
+use super::{BinOp, CastTo, Expr, Func, OraError, Statement};
 
 /// DBTIMEZONE of every simulated database, minutes east of UTC: `+00:00`, what DBCA sets
 /// when no time zone is given. Sent in the DATA_TYPES reply to clients that ask (`TZ_EX`).
@@ -113,6 +113,12 @@ pub struct EvalContext {
     /// Application contexts other than USERENV: (namespace, attribute, value), namespace
     /// and attribute upper case (`CLIENTCONTEXT` from the client, ...).
     pub contexts: Vec<(String, String, String)>,
+    /// The columns of the current row of a query's source (by name), when there is one.
+    pub columns: Vec<(String, Value)>,
+    /// LEVEL of the current row (0: not in a row, read as 1).
+    pub level: u64,
+    /// ROWNUM of the current row (0: not in a query).
+    pub rownum: u64,
 }
 
 impl EvalContext {
@@ -247,12 +253,17 @@ impl QueryPlan {
     }
 }
 
-fn contains(e: &Expr, pred: &dyn Fn(&Expr) -> bool) -> bool {
+/// True when `e` or a part of it satisfies `pred`.
+pub(crate) fn contains(e: &Expr, pred: &dyn Fn(&Expr) -> bool) -> bool {
     if pred(e) {
         return true;
     }
     match e {
-        Expr::Neg(a) => contains(a, pred),
+        Expr::Neg(a) | Expr::Cast(a, _) => contains(a, pred),
+        Expr::Case(arms, otherwise) => {
+            arms.iter().any(|(_, x)| contains(x, pred))
+                || otherwise.as_deref().is_some_and(|x| contains(x, pred))
+        }
         Expr::Bin(_, a, b) | Expr::SysContext(a, b) => contains(a, pred) || contains(b, pred),
         Expr::Func(_, args) => args.iter().any(|a| contains(a, pred)),
         _ => false,
@@ -319,6 +330,60 @@ fn describe(e: &Expr, name: &str, ctx: &EvalContext) -> ColumnMetadata {
         Expr::Star => ColumnMetadata::string("DUMMY", ora_type::VARCHAR, 1),
         Expr::Null => ColumnMetadata::string(name, ora_type::VARCHAR, 0),
         Expr::User => ColumnMetadata::string(name, ora_type::VARCHAR, 128),
+        Expr::Cast(_, CastTo::Varchar2(n)) => ColumnMetadata::string(name, ora_type::VARCHAR, *n),
+        Expr::Cast(_, CastTo::Char(n)) => ColumnMetadata::string(name, ora_type::CHAR, *n),
+        Expr::Cast(_, CastTo::Date) => ColumnMetadata::date(name),
+        Expr::Case(arms, otherwise) => {
+            let mut parts = arms.iter().map(|(_, e)| e).chain(otherwise.as_deref());
+            let first = parts.next().map(|e| describe(e, name, ctx));
+            match first {
+                Some(m) if m.ora_type == ora_type::CHAR || m.ora_type == ora_type::VARCHAR => {
+                    let n = arms
+                        .iter()
+                        .map(|(_, e)| e)
+                        .chain(otherwise.as_deref())
+                        .map(|e| describe(e, name, ctx).max_size)
+                        .max()
+                        .unwrap_or(0);
+                    ColumnMetadata::string(name, ora_type::VARCHAR, n)
+                }
+                Some(m) => m,
+                None => ColumnMetadata::number(name),
+            }
+        }
+        Expr::Func(Func::ToClob, _) => ColumnMetadata::string(name, ora_type::VARCHAR, 4000),
+        Expr::Func(Func::Substr, args) => {
+            let n = args.first().map_or(0, |a| describe(a, name, ctx).max_size);
+            ColumnMetadata::string(name, ora_type::VARCHAR, n.max(1))
+        }
+        Expr::Func(Func::Decode, args) => match args.get(2) {
+            Some(a) => {
+                let m = describe(a, name, ctx);
+                if m.ora_type == ora_type::CHAR {
+                    ColumnMetadata::string(name, ora_type::VARCHAR, m.max_size)
+                } else {
+                    m
+                }
+            }
+            None => ColumnMetadata::number(name),
+        },
+        Expr::Func(Func::Nvl2, args) => args
+            .get(1)
+            .map_or_else(|| ColumnMetadata::number(name), |a| describe(a, name, ctx)),
+        Expr::Func(Func::Coalesce, args) => args
+            .iter()
+            .find(|a| !matches!(a, Expr::Null))
+            .map_or_else(|| ColumnMetadata::number(name), |a| describe(a, name, ctx)),
+        Expr::Ident(n, _) => {
+            let short = n.rsplit('.').next().unwrap_or(n);
+            match ctx.columns.iter().find(|(k, _)| k == n || k == short) {
+                Some((_, Value::Str(_) | Value::Null)) => {
+                    ColumnMetadata::string(name, ora_type::VARCHAR, 4000)
+                }
+                Some((_, Value::Date(_))) => ColumnMetadata::date(name),
+                _ => ColumnMetadata::number(name),
+            }
+        }
         Expr::DbTimeZone | Expr::SessionTimeZone => {
             ColumnMetadata::string(name, ora_type::VARCHAR, 6)
         }
@@ -433,6 +498,17 @@ pub fn plan_query(stmt: &Statement, ctx: &EvalContext) -> Result<QueryPlan, OraE
     if let Statement::Version(items) = stmt {
         return plan_version(items, ctx);
     }
+    if let Statement::Query(q) = stmt {
+        if let Some(missing) = stmt
+            .bind_names()
+            .into_iter()
+            .find(|n| !ctx.binds.iter().any(|(k, _)| k == n))
+        {
+            let _ = missing;
+            return Err(OraError::new(1008, 0));
+        }
+        return super::query::plan(q, ctx);
+    }
     let Statement::Select {
         items,
         connect_by,
@@ -530,9 +606,19 @@ fn to_number(v: &Value, offset: usize) -> Result<Decimal, OraError> {
     }
 }
 
-/// Evaluates one expression outside a query (PL/SQL): binds from `ctx`, LEVEL 1.
+/// Evaluates one expression with the row of `ctx` (PL/SQL and materialized queries).
 pub fn eval_expr(e: &Expr, ctx: &EvalContext) -> Result<Value, OraError> {
-    eval(e, 1, ctx)
+    eval(e, ctx.level.max(1), ctx)
+}
+
+/// Column metadata of an expression (materialized queries).
+pub fn describe_expr(e: &Expr, name: &str, ctx: &EvalContext) -> ColumnMetadata {
+    describe(e, name, ctx)
+}
+
+/// A value as a NUMBER (ORA-01722 for text that is not one).
+pub fn to_number_value(v: &Value) -> Result<Decimal, OraError> {
+    to_number(v, 0)
 }
 
 fn eval(e: &Expr, level: u64, ctx: &EvalContext) -> Result<Value, OraError> {
@@ -551,41 +637,12 @@ fn eval_with_count(
         Expr::Str(s) => Value::Str(s.clone()),
         Expr::Star => Value::Str("X".to_owned()),
         Expr::Null => Value::Null,
-        Expr::Sysdate => Value::Date(ctx.now),
-        Expr::Systimestamp => Value::TimestampTz(ctx.now),
-        Expr::CurrentDate => Value::Date(ctx.session_now()),
-        Expr::CurrentTimestamp => Value::TimestampTz(ctx.session_now()),
-        Expr::LocalTimestamp => Value::Timestamp(ctx.session_now()),
-        Expr::User => Value::Str(ctx.user.clone()),
-        Expr::DbTimeZone => Value::Str(format_tz_offset(DB_TIME_ZONE_MINUTES)),
-        Expr::SessionTimeZone => Value::Str(format_tz_offset(ctx.tz_offset_minutes)),
-        Expr::Level => Value::Number(Decimal::from_i128(i128::from(level))),
-        Expr::CountStar => Value::Number(count.clone()),
-        Expr::Ident(name, off) => {
-            return Err(OraError::with_args(904, &[&format!("\"{name}\"")], *off));
-        }
         Expr::Bind(name, off) => match ctx.binds.iter().find(|(k, _)| k == name) {
             Some((_, v)) => v.clone(),
             None => return Err(OraError::new(1008, *off)),
         },
-        Expr::SysContext(ns, param) => {
-            let ns = ev(ns)?.as_text().to_ascii_uppercase();
-            let param = ev(param)?.as_text().to_ascii_uppercase();
-            if ns != "USERENV" {
-                let found = ctx
-                    .contexts
-                    .iter()
-                    .find(|(n, a, _)| *n == ns && *a == param);
-                return Ok(found.map_or(Value::Null, |(_, _, v)| Value::Str(v.clone())));
-            }
-            match ctx.userenv(&param) {
-                Some("") => Value::Null,
-                Some(v) => Value::Str(v.to_owned()),
-                // A parameter Oracle knows but this session has no value for is NULL.
-                None if USERENV_PARAMETERS.contains(&param.as_str()) => Value::Null,
-                None => return Err(OraError::new(2003, 0)),
-            }
-        }
+        Expr::Level => Value::Number(Decimal::from_i128(i128::from(level))),
+        Expr::CountStar => Value::Number(count.clone()),
         Expr::Neg(a) => {
             let v = ev(a)?;
             if v == Value::Null {
@@ -623,6 +680,66 @@ fn eval_with_count(
             }
             Value::Number(if r.point < -129 { Decimal::zero() } else { r })
         }
+        other => return eval_other(other, level, ctx, count),
+    })
+}
+
+/// The expressions that do not recurse through arithmetic, kept out of
+/// [`eval_with_count`] so that its stack frame stays small: an expression of hundreds of
+/// terms (`1 + 1 + ... + 1`) recurses once per term.
+#[inline(never)]
+fn eval_other(e: &Expr, level: u64, ctx: &EvalContext, count: &Decimal) -> Result<Value, OraError> {
+    let ev = |x: &Expr| eval_with_count(x, level, ctx, count);
+    Ok(match e {
+        Expr::Sysdate => Value::Date(ctx.now),
+        Expr::Systimestamp => Value::TimestampTz(ctx.now),
+        Expr::CurrentDate => Value::Date(ctx.session_now()),
+        Expr::CurrentTimestamp => Value::TimestampTz(ctx.session_now()),
+        Expr::LocalTimestamp => Value::Timestamp(ctx.session_now()),
+        Expr::User => Value::Str(ctx.user.clone()),
+        Expr::DbTimeZone => Value::Str(format_tz_offset(DB_TIME_ZONE_MINUTES)),
+        Expr::SessionTimeZone => Value::Str(format_tz_offset(ctx.tz_offset_minutes)),
+        Expr::Ident(name, off) => {
+            let short = name.rsplit('.').next().unwrap_or(name);
+            match ctx.columns.iter().find(|(k, _)| k == name || k == short) {
+                Some((_, v)) => v.clone(),
+                None => {
+                    return Err(OraError::with_args(904, &[&format!("\"{name}\"")], *off));
+                }
+            }
+        }
+        Expr::Rownum => Value::Number(Decimal::from_i128(i128::from(ctx.rownum))),
+        Expr::Case(arms, otherwise) => {
+            for (c, e) in arms {
+                if super::query::test(c, ctx)? == Some(true) {
+                    return ev(e);
+                }
+            }
+            match otherwise {
+                Some(e) => return ev(e),
+                None => Value::Null,
+            }
+        }
+        Expr::Cast(e, to) => cast(ev(e)?, *to)?,
+        Expr::SysContext(ns, param) => {
+            let ns = ev(ns)?.as_text().to_ascii_uppercase();
+            let param = ev(param)?.as_text().to_ascii_uppercase();
+            if ns != "USERENV" {
+                let found = ctx
+                    .contexts
+                    .iter()
+                    .find(|(n, a, _)| *n == ns && *a == param);
+                return Ok(found.map_or(Value::Null, |(_, _, v)| Value::Str(v.clone())));
+            }
+            match ctx.userenv(&param) {
+                Some("") => Value::Null,
+                Some(v) => Value::Str(v.to_owned()),
+                // A parameter Oracle knows but this session has no value for is NULL.
+                None if USERENV_PARAMETERS.contains(&param.as_str()) => Value::Null,
+                None => return Err(OraError::new(2003, 0)),
+            }
+        }
+        _ => unreachable!("handled by eval_with_count"),
     })
 }
 
@@ -692,6 +809,36 @@ fn call(f: Func, args: &[Value]) -> Result<Value, OraError> {
             Value::Null => arg(1),
             v => v,
         },
+        Func::Nvl2 => match arg(0) {
+            Value::Null => arg(2),
+            _ => arg(1),
+        },
+        Func::Coalesce => args
+            .iter()
+            .find(|v| **v != Value::Null)
+            .cloned()
+            .unwrap_or(Value::Null),
+        Func::Decode => {
+            let subject = arg(0);
+            let pairs = &args[1..];
+            for pair in pairs.chunks(2) {
+                if let [search, result] = pair {
+                    let equal = match (&subject, search) {
+                        // DECODE treats two NULLs as equal.
+                        (Value::Null, Value::Null) => true,
+                        (a, b) => super::query::compare(a, b)? == Some(std::cmp::Ordering::Equal),
+                    };
+                    if equal {
+                        return Ok(result.clone());
+                    }
+                }
+            }
+            if pairs.len() % 2 == 1 {
+                pairs.last().cloned().unwrap_or(Value::Null)
+            } else {
+                Value::Null
+            }
+        }
         _ if null_in => Value::Null,
         Func::ToChar => match (arg(0), args.get(1).and_then(text_arg)) {
             (v, Some(fmt)) if date_of(&v).is_some() => {
@@ -704,6 +851,31 @@ fn call(f: Func, args: &[Value]) -> Result<Value, OraError> {
             }
             (v, _) => s(v.as_text()),
         },
+        Func::ToNumber => Value::Number(to_number(&arg(0), 0)?),
+        Func::ToClob => s(arg(0).as_text()),
+        Func::Substr => {
+            let text: Vec<char> = arg(0).as_text().chars().collect();
+            let len = i64::try_from(text.len()).unwrap_or(i64::MAX);
+            let start = to_number(&arg(1), 0)?.to_f64().trunc() as i64;
+            // 0 counts as 1; negative counts from the end.
+            let from = match start {
+                0 => 0,
+                n if n > 0 => n - 1,
+                n => len + n,
+            };
+            let count = match args.get(2) {
+                Some(v) => to_number(v, 0)?.to_f64().trunc() as i64,
+                None => len,
+            };
+            if from < 0 || from >= len || count < 1 {
+                Value::Null
+            } else {
+                let end = from.saturating_add(count).min(len);
+                let a = usize::try_from(from).unwrap_or(0);
+                let b = usize::try_from(end).unwrap_or(0);
+                s(text[a..b].iter().collect())
+            }
+        }
         Func::Upper => s(arg(0).as_text().to_uppercase()),
         Func::Lower => s(arg(0).as_text().to_lowercase()),
         Func::Length => Value::Number(Decimal::from_i128(
@@ -729,6 +901,33 @@ fn call(f: Func, args: &[Value]) -> Result<Value, OraError> {
             } else {
                 let q = round_decimal(&arith(BinOp::Div, &m, &n)?, 0, false);
                 Value::Number(arith(BinOp::Sub, &m, &arith(BinOp::Mul, &n, &q)?)?)
+            }
+        }
+    })
+}
+
+/// `CAST(v AS type)`: ORA-01722 for text that is no number, ORA-25137 for a value too long
+/// for VARCHAR2(n) / CHAR(n).
+fn cast(v: Value, to: CastTo) -> Result<Value, OraError> {
+    if v == Value::Null {
+        return Ok(Value::Null);
+    }
+    Ok(match to {
+        CastTo::Number => Value::Number(to_number(&v, 0)?),
+        CastTo::Date => match v {
+            Value::Date(_) => v,
+            Value::Timestamp(d) | Value::TimestampTz(d) => Value::Date(d),
+            _ => return Err(OraError::with_args(932, &["DATE", "NUMBER"], 0)),
+        },
+        CastTo::Varchar2(n) | CastTo::Char(n) => {
+            let text = v.as_text();
+            let n = usize::try_from(n).unwrap_or(usize::MAX);
+            if text.len() > n {
+                return Err(OraError::new(25137, 0));
+            }
+            match to {
+                CastTo::Char(_) => Value::Str(format!("{text:<n$}")),
+                _ => Value::Str(text),
             }
         }
     })

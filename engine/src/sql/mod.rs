@@ -9,6 +9,7 @@
 pub mod cpool;
 pub mod eval;
 pub mod plsql;
+pub mod query;
 
 use nom::IResult;
 use nom::Parser;
@@ -78,6 +79,25 @@ pub enum Expr {
     Bind(String, usize),
     /// A built-in function (`TO_CHAR`, `NVL`, `UPPER`, ...) and its arguments.
     Func(Func, Vec<Expr>),
+    /// `ROWNUM`.
+    Rownum,
+    /// `CASE WHEN cond THEN e ... [ELSE e] END` (a simple `CASE x WHEN v` becomes `x = v`).
+    Case(Vec<(query::Cond, Expr)>, Option<Box<Expr>>),
+    /// `CAST(e AS type)`.
+    Cast(Box<Expr>, CastTo),
+}
+
+/// The target type of a CAST.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CastTo {
+    /// VARCHAR2(n) / VARCHAR(n) / NVARCHAR2(n).
+    Varchar2(u32),
+    /// CHAR(n) (blank-padded).
+    Char(u32),
+    /// NUMBER / INTEGER / FLOAT.
+    Number,
+    /// DATE.
+    Date,
 }
 
 /// The built-in SQL functions of the subset.
@@ -101,6 +121,18 @@ pub enum Func {
     Abs,
     /// `MOD(m, n)`.
     Mod,
+    /// `DECODE(x, s1, r1, ..., [default])`.
+    Decode,
+    /// `TO_NUMBER(s)`.
+    ToNumber,
+    /// `TO_CLOB(s)`: the text (this server has no LOBs; the value travels as VARCHAR2).
+    ToClob,
+    /// `NVL2(x, a, b)`.
+    Nvl2,
+    /// `COALESCE(a, b, ...)`.
+    Coalesce,
+    /// `SUBSTR(s, start [, length])`.
+    Substr,
 }
 
 impl Func {
@@ -115,6 +147,12 @@ impl Func {
             "TRUNC" => (Func::Trunc, 1, 2),
             "ABS" => (Func::Abs, 1, 1),
             "MOD" => (Func::Mod, 2, 2),
+            "DECODE" => (Func::Decode, 3, 255),
+            "TO_NUMBER" => (Func::ToNumber, 1, 1),
+            "TO_CLOB" => (Func::ToClob, 1, 1),
+            "NVL2" => (Func::Nvl2, 3, 3),
+            "COALESCE" => (Func::Coalesce, 1, 255),
+            "SUBSTR" => (Func::Substr, 2, 3),
             _ => return None,
         })
     }
@@ -143,6 +181,9 @@ pub enum Statement {
     },
     /// A query on `V$VERSION` (the banner rows every tool asks for).
     Version(Vec<SelectItem>),
+    /// Any other query: WHERE, ROWNUM, subqueries in FROM, set operators, ORDER BY,
+    /// dictionary views (see [`query`]).
+    Query(Box<query::Query>),
     /// An anonymous PL/SQL block (see [`plsql`]).
     Plsql(plsql::Block),
     /// `COMMIT [WORK]`.
@@ -170,20 +211,7 @@ impl Statement {
     /// The distinct bind names in order of first appearance (how clients bind by position).
     pub fn bind_names(&self) -> Vec<String> {
         fn walk(e: &Expr, out: &mut Vec<(usize, String)>) {
-            match e {
-                Expr::Bind(n, off) => out.push((*off, n.clone())),
-                Expr::Neg(a) => walk(a, out),
-                Expr::Bin(_, a, b) | Expr::SysContext(a, b) => {
-                    walk(a, out);
-                    walk(b, out);
-                }
-                Expr::Func(_, args) => {
-                    for a in args {
-                        walk(a, out);
-                    }
-                }
-                _ => {}
-            }
+            walk_binds(e, &mut |n, at| out.push((at, n.to_owned())));
         }
         let mut all = Vec::new();
         match self {
@@ -207,6 +235,7 @@ impl Statement {
                     walk(&i.expr, &mut all);
                 }
             }
+            Statement::Query(q) => q.exprs(&mut |e| walk(e, &mut all)),
             Statement::Commit | Statement::Rollback | Statement::AlterSession { .. } => {}
         }
         all.sort_by_key(|x| x.0);
@@ -219,11 +248,36 @@ impl Statement {
         names
     }
 
+    /// Every bind placeholder in text order, repeated names included (the bind positions of
+    /// a SQL statement; a PL/SQL block has one position per distinct name).
+    pub fn bind_occurrences(&self) -> Vec<String> {
+        let mut all = Vec::new();
+        let mut walk = |e: &Expr| walk_binds(e, &mut |n, at| all.push((at, n.to_owned())));
+        match self {
+            Statement::Select {
+                items, connect_by, ..
+            } => {
+                items.iter().for_each(|i| walk(&i.expr));
+                if let Some(c) = connect_by {
+                    walk(c);
+                }
+            }
+            Statement::Version(items) => items.iter().for_each(|i| walk(&i.expr)),
+            Statement::Query(q) => q.exprs(&mut walk),
+            _ => return self.bind_names(),
+        }
+        all.sort_by_key(|x| x.0);
+        all.into_iter().map(|(_, n)| n).collect()
+    }
+
     /// True for queries.
     pub fn is_query(&self) -> bool {
         matches!(
             self,
-            Statement::Select { .. } | Statement::InstanceQuery(_) | Statement::Version(_)
+            Statement::Select { .. }
+                | Statement::InstanceQuery(_)
+                | Statement::Version(_)
+                | Statement::Query(_)
         )
     }
 }
@@ -408,9 +462,20 @@ impl<'a> P<'a> {
             }
             let name = alt((identifier, digit1)).parse(r);
             return match name {
+                Ok((_, n)) if RESERVED_BIND_NAMES.contains(&n.to_ascii_uppercase().as_str()) => {
+                    Err(self.err_at(1745, i))
+                }
                 Ok((r2, n)) => Ok((r2, Expr::Bind(n.to_ascii_uppercase(), self.off(i)))),
                 Err(_) => Err(self.err_at(911, i)),
             };
+        }
+        if let Ok((r, _)) = keyword("CASE")(i) {
+            return self.case(r);
+        }
+        if let Ok((r, _)) = (keyword("CAST"), multispace0).parse(i)
+            && r.starts_with('(')
+        {
+            return self.cast(r);
         }
         if let Ok((r, n)) = number_literal(i) {
             let d = Decimal::parse(n).ok_or_else(|| self.err_at(1722, i))?;
@@ -469,6 +534,7 @@ impl<'a> P<'a> {
             "DBTIMEZONE" => Expr::DbTimeZone,
             "SESSIONTIMEZONE" => Expr::SessionTimeZone,
             "LEVEL" => Expr::Level,
+            "ROWNUM" => Expr::Rownum,
             "FROM" | "WHERE" | "CONNECT" | "SELECT" => return Err(self.missing_expression(i)),
             name if Func::from_name(name).is_some() && ws(r).starts_with('(') => {
                 let Some((f, min, max)) = Func::from_name(name) else {
@@ -531,7 +597,113 @@ impl<'a> P<'a> {
         Ok((r, e))
     }
 
+    /// After SELECT: the statement (a plain select on DUAL stays lazy, V$VERSION is static,
+    /// anything else is a materialized [`query::Query`]).
     fn select(&self, i: &'a str) -> Result<Statement, OraError> {
+        let (r, q, version) = self.query(i)?;
+        let r = ws(r);
+        let r = r.strip_prefix(';').map_or(r, ws);
+        if !r.is_empty() {
+            return Err(self.err_at(933, r));
+        }
+        let simple = q.rest.is_empty() && q.order.is_empty() && q.first.filter.is_none();
+        if version && simple {
+            return Ok(Statement::Version(q.first.items));
+        }
+        let rownum = q
+            .first
+            .items
+            .iter()
+            .any(|i| eval::contains(&i.expr, &|e| matches!(e, Expr::Rownum)));
+        if simple && q.first.source == query::Source::Dual && !rownum {
+            let b = q.first;
+            return Ok(Statement::Select {
+                items: b.items,
+                connect_by: b.connect_by,
+                connect_by_strict: b.strict,
+            });
+        }
+        Ok(Statement::Query(Box::new(q)))
+    }
+
+    /// A query after its first SELECT: blocks joined by set operators, then ORDER BY; and
+    /// whether the first block reads V$VERSION.
+    fn query(&self, i: &'a str) -> Result<(&'a str, query::Query, bool), OraError> {
+        use query::SetOp;
+        let (mut r, first, version) = self.query_block(i)?;
+        let mut rest = Vec::new();
+        loop {
+            let x = ws(r);
+            let op = if let Ok((y, _)) = (keyword("UNION"), multispace0, keyword("ALL")).parse(x) {
+                Some((y, SetOp::UnionAll))
+            } else if let Ok((y, _)) = keyword("UNION")(x) {
+                Some((y, SetOp::Union))
+            } else if let Ok((y, _)) = keyword("MINUS")(x) {
+                Some((y, SetOp::Minus))
+            } else if let Ok((y, _)) = keyword("INTERSECT")(x) {
+                Some((y, SetOp::Intersect))
+            } else {
+                None
+            };
+            let Some((y, op)) = op else { break };
+            let y = ws(y);
+            let Ok((y, _)) = keyword("SELECT")(y) else {
+                return Err(self.err_at(928, y));
+            };
+            let (y, b, _) = self.query_block(y)?;
+            rest.push((op, b));
+            r = y;
+        }
+        let mut order = Vec::new();
+        let x = ws(r);
+        if let Ok((y, _)) = (keyword("ORDER"), multispace0, keyword("BY")).parse(x) {
+            let mut y = y;
+            loop {
+                let at = ws(y);
+                let (z, key) = match digit1::<&str, nom::error::Error<&str>>(at) {
+                    Ok((z, n)) if !ws(z).starts_with(['+', '-', '*', '/', '|']) => (
+                        z,
+                        query::OrderKey::Position(n.parse().unwrap_or(0), self.off(at)),
+                    ),
+                    _ => {
+                        let (z, e) = self.expr(at)?;
+                        (z, query::OrderKey::Expr(e))
+                    }
+                };
+                let z = ws(z);
+                let (z, desc) = if let Ok((w, _)) = keyword("DESC")(z) {
+                    (ws(w), true)
+                } else if let Ok((w, _)) = keyword("ASC")(z) {
+                    (ws(w), false)
+                } else {
+                    (z, false)
+                };
+                order.push((key, desc));
+                match z.strip_prefix(',') {
+                    Some(w) => y = w,
+                    None => {
+                        r = z;
+                        break;
+                    }
+                }
+            }
+        }
+        Ok((r, query::Query { first, rest, order }, version))
+    }
+
+    /// One `SELECT` block after its keyword: items, FROM, WHERE, CONNECT BY; and whether
+    /// it reads V$VERSION.
+    fn query_block(&self, i: &'a str) -> Result<(&'a str, query::Block, bool), OraError> {
+        const CLAUSES: [&str; 8] = [
+            "FROM",
+            "CONNECT",
+            "WHERE",
+            "UNION",
+            "MINUS",
+            "INTERSECT",
+            "ORDER",
+            "GROUP",
+        ];
         let mut items = Vec::new();
         let mut i = i;
         loop {
@@ -557,7 +729,7 @@ impl<'a> P<'a> {
                 r2 = x;
             } else if let Ok((x, id)) = identifier(after_as) {
                 let up = id.to_ascii_uppercase();
-                if had_as || !matches!(up.as_str(), "FROM" | "CONNECT" | "WHERE") {
+                if had_as || !CLAUSES.contains(&up.as_str()) {
                     name = up;
                     r2 = x;
                 }
@@ -578,38 +750,49 @@ impl<'a> P<'a> {
         };
         let r = ws(r);
         let table_at = r;
-        let (r, table) = match quoted_identifier(r) {
-            Ok((x, q)) => (x, q.to_owned()),
-            Err(_) => match recognize((identifier, opt((char('.'), identifier)))).parse(r) {
-                Ok((x, t)) => (x, t.to_ascii_uppercase()),
-                Err(_) => return Err(self.err_at(903, r)),
-            },
+        let mut version = false;
+        let (r, source) = if let Some(x) = r.strip_prefix('(') {
+            let x = ws(x);
+            let Ok((x, _)) = keyword("SELECT")(x) else {
+                return Err(self.err_at(928, x));
+            };
+            let (x, q, _) = self.query(x)?;
+            let x = self.expect_char(x, ')')?;
+            (x, query::Source::Sub(Box::new(q)))
+        } else {
+            let (r, table) = match quoted_identifier(r) {
+                Ok((x, q)) => (x, q.to_owned()),
+                Err(_) => match recognize((identifier, opt((char('.'), identifier)))).parse(r) {
+                    Ok((x, t)) => (x, t.to_ascii_uppercase()),
+                    Err(_) => return Err(self.err_at(903, r)),
+                },
+            };
+            // Tables are resolved before the rest of the statement is looked at: a query on
+            // a table that does not exist is ORA-00942 whatever its WHERE clause says.
+            version = matches!(
+                table.as_str(),
+                "V$VERSION" | "SYS.V$VERSION" | "V_$VERSION" | "SYS.V_$VERSION"
+            );
+            let source = if table == "DUAL" || table == "SYS.DUAL" || version {
+                query::Source::Dual
+            } else if let Some(d) = query::Dictionary::from_name(&table) {
+                query::Source::Table(d)
+            } else {
+                return Err(self.err_at(942, table_at));
+            };
+            (r, source)
         };
-        // Tables are resolved before the rest of the statement is looked at: a query on a
-        // table that does not exist is ORA-00942 whatever its WHERE clause says.
-        let version = matches!(
-            table.as_str(),
-            "V$VERSION" | "SYS.V$VERSION" | "V_$VERSION" | "SYS.V_$VERSION"
-        );
-        if table != "DUAL" && table != "SYS.DUAL" && !version {
-            return Err(self.err_at(942, table_at));
-        }
-        if version {
-            let mut r = ws(r);
-            if let Ok((x, _)) = identifier(r) {
-                r = ws(x);
-            }
-            let r = r.strip_prefix(';').map_or(r, ws);
-            if !r.is_empty() {
-                return Err(self.err_at(933, r));
-            }
-            return Ok(Statement::Version(items));
-        }
         let mut r = ws(r);
         // Optional table alias.
         if let Ok((x, id)) = identifier(r)
-            && !matches!(id.to_ascii_uppercase().as_str(), "CONNECT" | "WHERE")
+            && !CLAUSES.contains(&id.to_ascii_uppercase().as_str())
         {
+            r = ws(x);
+        }
+        let mut filter = None;
+        if let Ok((x, _)) = keyword("WHERE")(r) {
+            let (x, c) = self.cond(x)?;
+            filter = Some(c);
             r = ws(x);
         }
         let mut connect_by = None;
@@ -628,15 +811,211 @@ impl<'a> P<'a> {
             connect_by = Some(e);
             r = ws(x);
         }
-        let r = r.strip_prefix(';').map_or(r, ws);
-        if !r.is_empty() {
-            return Err(self.err_at(933, r));
+        Ok((
+            r,
+            query::Block {
+                items,
+                source,
+                filter,
+                connect_by,
+                strict,
+            },
+            version,
+        ))
+    }
+
+    /// A condition: OR of ANDs of (NOT) predicates.
+    fn cond(&self, i: &'a str) -> Result<(&'a str, query::Cond), OraError> {
+        let (mut r, mut c) = self.and_cond(i)?;
+        while let Ok((x, _)) = keyword("OR")(ws(r)) {
+            let (x, d) = self.and_cond(x)?;
+            c = query::Cond::Or(Box::new(c), Box::new(d));
+            r = x;
         }
-        Ok(Statement::Select {
-            items,
-            connect_by,
-            connect_by_strict: strict,
-        })
+        Ok((r, c))
+    }
+
+    fn and_cond(&self, i: &'a str) -> Result<(&'a str, query::Cond), OraError> {
+        let (mut r, mut c) = self.not_cond(i)?;
+        while let Ok((x, _)) = keyword("AND")(ws(r)) {
+            let (x, d) = self.not_cond(x)?;
+            c = query::Cond::And(Box::new(c), Box::new(d));
+            r = x;
+        }
+        Ok((r, c))
+    }
+
+    fn not_cond(&self, i: &'a str) -> Result<(&'a str, query::Cond), OraError> {
+        let i = ws(i);
+        if let Ok((x, _)) = keyword("NOT")(i) {
+            let (x, c) = self.not_cond(x)?;
+            return Ok((x, query::Cond::Not(Box::new(c))));
+        }
+        match self.predicate(i) {
+            Ok(ok) => Ok(ok),
+            Err(e) => {
+                // `( cond )`: a parenthesized condition, when it is not an expression.
+                let Some(x) = i.strip_prefix('(') else {
+                    return Err(e);
+                };
+                let Ok((x, c)) = self.cond(x) else {
+                    return Err(e);
+                };
+                let x = self.expect_char(x, ')')?;
+                Ok((x, c))
+            }
+        }
+    }
+
+    fn predicate(&self, i: &'a str) -> Result<(&'a str, query::Cond), OraError> {
+        use query::{CmpOp, Cond};
+        let (r, a) = self.expr(i)?;
+        let r = ws(r);
+        for (t, op) in [
+            ("<=", CmpOp::Le),
+            (">=", CmpOp::Ge),
+            ("<>", CmpOp::Ne),
+            ("!=", CmpOp::Ne),
+            ("^=", CmpOp::Ne),
+            ("=", CmpOp::Eq),
+            ("<", CmpOp::Lt),
+            (">", CmpOp::Gt),
+        ] {
+            if let Some(x) = r.strip_prefix(t) {
+                let (x, b) = self.expr(x)?;
+                return Ok((x, Cond::Cmp(a, op, b)));
+            }
+        }
+        if let Ok((x, _)) = keyword("IS")(r) {
+            let x = ws(x);
+            let (x, not) = match keyword("NOT")(x) {
+                Ok((y, _)) => (ws(y), true),
+                Err(_) => (x, false),
+            };
+            let Ok((x, _)) = keyword("NULL")(x) else {
+                return Err(self.err_at(908, x));
+            };
+            return Ok((x, Cond::IsNull(a, not)));
+        }
+        let (r, not) = match keyword("NOT")(r) {
+            Ok((y, _)) => (ws(y), true),
+            Err(_) => (r, false),
+        };
+        if let Ok((x, _)) = keyword("IN")(r) {
+            let x = self.expect_char(x, '(')?;
+            let mut list = Vec::new();
+            let mut x = x;
+            loop {
+                let (y, e) = self.expr(x)?;
+                list.push(e);
+                let y = ws(y);
+                if let Some(z) = y.strip_prefix(',') {
+                    x = z;
+                    continue;
+                }
+                let y = self.expect_char(y, ')')?;
+                return Ok((y, Cond::In(a, list, not)));
+            }
+        }
+        if let Ok((x, _)) = keyword("BETWEEN")(r) {
+            let (x, lo) = self.expr(x)?;
+            let Ok((x, _)) = keyword("AND")(ws(x)) else {
+                return Err(self.err_at(905, x));
+            };
+            let (x, hi) = self.expr(x)?;
+            return Ok((x, Cond::Between(a, lo, hi, not)));
+        }
+        if let Ok((x, _)) = keyword("LIKE")(r) {
+            let (x, p) = self.expr(x)?;
+            return Ok((x, Cond::Like(a, p, not)));
+        }
+        Err(self.err_at(920, r))
+    }
+
+    /// `CASE ... END` after its keyword.
+    fn case(&self, i: &'a str) -> Result<(&'a str, Expr), OraError> {
+        let i = ws(i);
+        let simple = if keyword("WHEN")(i).is_ok() {
+            None
+        } else {
+            let (r, e) = self.expr(i)?;
+            Some((r, e))
+        };
+        let mut r = simple.as_ref().map_or(i, |(r, _)| ws(r));
+        let mut arms = Vec::new();
+        while let Ok((x, _)) = keyword("WHEN")(r) {
+            let (x, c) = match &simple {
+                Some((_, subject)) => {
+                    let (x, v) = self.expr(x)?;
+                    (x, query::Cond::Cmp(subject.clone(), query::CmpOp::Eq, v))
+                }
+                None => self.cond(x)?,
+            };
+            let Ok((x, _)) = keyword("THEN")(ws(x)) else {
+                return Err(self.err_at(905, x));
+            };
+            let (x, e) = self.expr(x)?;
+            arms.push((c, e));
+            r = ws(x);
+        }
+        if arms.is_empty() {
+            return Err(self.err_at(905, r));
+        }
+        let mut otherwise = None;
+        if let Ok((x, _)) = keyword("ELSE")(r) {
+            let (x, e) = self.expr(x)?;
+            otherwise = Some(Box::new(e));
+            r = ws(x);
+        }
+        let Ok((r, _)) = keyword("END")(r) else {
+            return Err(self.err_at(905, r));
+        };
+        Ok((r, Expr::Case(arms, otherwise)))
+    }
+
+    /// `CAST(e AS type)` after `CAST`.
+    fn cast(&self, i: &'a str) -> Result<(&'a str, Expr), OraError> {
+        let r = self.expect_char(i, '(')?;
+        let (r, e) = self.expr(r)?;
+        let Ok((r, _)) = keyword("AS")(ws(r)) else {
+            return Err(self.err_at(905, r));
+        };
+        let r = ws(r);
+        let Ok((r, ty)) = identifier(r) else {
+            return Err(self.err_at(902, r));
+        };
+        let ty = ty.to_ascii_uppercase();
+        let mut r = ws(r);
+        let mut size = None;
+        if let Some(x) = r.strip_prefix('(') {
+            let x = ws(x);
+            let Ok((x, n)) = digit1::<&str, nom::error::Error<&str>>(x) else {
+                return Err(self.err_at(910, x));
+            };
+            size = n.parse::<u32>().ok();
+            let mut x = ws(x);
+            if let Some(y) = x.strip_prefix(',') {
+                x = ws(y);
+                x = digit1::<&str, nom::error::Error<&str>>(x).map_or(x, |(z, _)| z);
+            }
+            let x = ws(x);
+            let x = keyword("BYTE")(x)
+                .or_else(|_| keyword("CHAR")(x))
+                .map_or(x, |(z, _)| z);
+            r = self.expect_char(x, ')')?;
+        }
+        let to = match (ty.as_str(), size) {
+            ("VARCHAR2" | "VARCHAR" | "NVARCHAR2", Some(n)) if (1..=32767).contains(&n) => {
+                CastTo::Varchar2(n)
+            }
+            ("VARCHAR2" | "VARCHAR" | "NVARCHAR2", _) => return Err(self.err_at(906, r)),
+            ("CHAR" | "NCHAR", n) => CastTo::Char(n.unwrap_or(1).clamp(1, 2000)),
+            ("NUMBER" | "INTEGER" | "INT" | "FLOAT" | "DECIMAL", _) => CastTo::Number,
+            ("DATE", _) => CastTo::Date,
+            _ => return Err(self.err_at(902, r)),
+        };
+        let r = self.expect_char(r, ')')?;
+        Ok((r, Expr::Cast(Box::new(e), to)))
     }
 
     /// A whole anonymous block (after `BEGIN`, or after `DECLARE` when `declare`); only a
@@ -777,11 +1156,26 @@ pub fn parse_tz_offset(v: &str) -> Option<i16> {
     Some(sign * (h * 60 + m))
 }
 
+/// Reserved words a bind may not be named (ORA-01745).
+const RESERVED_BIND_NAMES: [&str; 16] = [
+    "ROWID", "ROWNUM", "LEVEL", "SELECT", "FROM", "WHERE", "AND", "OR", "NOT", "NULL", "TABLE",
+    "UNION", "ORDER", "GROUP", "UID", "SYSDATE",
+];
+
 /// Calls `f` with each bind placeholder of `e` and its offset.
 fn walk_binds(e: &Expr, f: &mut dyn FnMut(&str, usize)) {
     match e {
         Expr::Bind(n, off) => f(n, *off),
-        Expr::Neg(a) => walk_binds(a, f),
+        Expr::Neg(a) | Expr::Cast(a, _) => walk_binds(a, f),
+        Expr::Case(arms, otherwise) => {
+            for (c, x) in arms {
+                c.exprs(&mut |y| walk_binds(y, f));
+                walk_binds(x, f);
+            }
+            if let Some(x) = otherwise {
+                walk_binds(x, f);
+            }
+        }
         Expr::Bin(_, a, b) | Expr::SysContext(a, b) => {
             walk_binds(a, f);
             walk_binds(b, f);
@@ -941,6 +1335,20 @@ pub fn parse(sql: &str) -> Result<Statement, OraError> {
             let at = r;
             let Ok((_, t)) = recognize((identifier, opt((char('.'), identifier)))).parse(r) else {
                 return Err(p.err_at(903, r));
+            };
+            let t = t.to_ascii_uppercase();
+            if t == "DUAL" || t == "SYS.DUAL" {
+                return Err(OraError::new(1031, 0));
+            }
+            return Err(p.err_at(942, at));
+        }
+    }
+    // TRUNCATE TABLE / DROP TABLE name a table: the table does not exist (only DUAL does).
+    for (kw, next) in [("TRUNCATE", "TABLE"), ("DROP", "TABLE")] {
+        if let Ok((r, _)) = (keyword(kw), multispace0, keyword(next)).parse(i) {
+            let at = ws(r);
+            let Ok((_, t)) = recognize((identifier, opt((char('.'), identifier)))).parse(at) else {
+                return Err(p.err_at(903, at));
             };
             let t = t.to_ascii_uppercase();
             if t == "DUAL" || t == "SYS.DUAL" {

@@ -16,6 +16,9 @@ fn ctx() -> EvalContext {
         binds: Vec::new(),
         tz_offset_minutes: 0,
         contexts: Vec::new(),
+        columns: Vec::new(),
+        level: 0,
+        rownum: 0,
     }
 }
 

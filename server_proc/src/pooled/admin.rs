@@ -70,10 +70,9 @@ pub fn apply(sga: &Sga, oracle_home: &Path, call: &PoolCall) -> Result<(), OraEr
         tracing::error!("{e}");
         ora(&e)
     })?;
-    let registered = sga.registration_state().2;
     sga.set_cpool_state(&state);
     if state.status != before {
-        settle(sga, state.status == PoolStatus::Active, registered);
+        settle(sga, state.status == PoolStatus::Active);
     }
     Ok(())
 }
@@ -84,14 +83,15 @@ fn parse_value(v: &str) -> Result<u32, OraError> {
         .map_err(|_| ora(&ParamError::BadValue))
 }
 
-/// Waits until the broker runs (or not) and lreg has sent a registration since.
-fn settle(sga: &Sga, running: bool, registered_before: u64) {
+/// Waits until the broker runs (or not) and the listener has acknowledged a registration
+/// that shows it so.
+fn settle(sga: &Sga, running: bool) {
     let deadline = Instant::now() + SETTLE;
     while Instant::now() < deadline && (sga.cpool_broker().0 != 0) != running {
         std::thread::sleep(Duration::from_millis(10));
     }
     sga.request_registration();
-    while Instant::now() < deadline && sga.registration_state().2 <= registered_before {
+    while Instant::now() < deadline && sga.cpool_registered() != sga.cpool_broker().0 {
         std::thread::sleep(Duration::from_millis(10));
     }
 }

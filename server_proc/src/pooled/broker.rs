@@ -15,7 +15,7 @@
 //! pooled connections get ORA-12520), closes the idle ones, lets busy servers finish their
 //! clients' calls, and leaves when no server is busy.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::io::{ErrorKind, Read};
 use std::os::fd::{AsFd, AsRawFd, FromRawFd, OwnedFd};
 use std::path::PathBuf;
@@ -33,7 +33,7 @@ use super::wire::{self, ClientState, HeldSession, ToBroker, ToServer};
 use crate::fdpass::FdPassError;
 use crate::handoff::HandoffMeta;
 use crate::sga::Sga;
-use crate::sga::cpool::CpoolEvent;
+use crate::sga::cpool::{ConnInfo, ConnStatus, CpoolEvent};
 
 const HANDOFF: Token = Token(0);
 const SERVERS: Token = Token(1);
@@ -185,7 +185,7 @@ pub fn start(cfg: BrokerConfig, sga: Arc<Sga>) -> Result<BrokerHandle, BrokerErr
         poll,
         handoff: Some(handoff),
         servers_listener: servers,
-        clients: HashMap::new(),
+        clients: BTreeMap::new(),
         servers: HashMap::new(),
         queue: VecDeque::new(),
         next_token: FIRST_DYNAMIC,
@@ -225,6 +225,23 @@ struct Client {
     pending: Vec<u8>,
     /// When it joined the queue.
     queued: Option<Instant>,
+    /// Who it is, once it has logged in.
+    known: Option<Box<ClientState>>,
+    /// Its status as last published, and since when (Unix ms).
+    shown: Option<(ConnStatus, u64)>,
+}
+
+impl Client {
+    fn status(&self) -> ConnStatus {
+        match (&self.phase, self.queued.is_some()) {
+            (Phase::Connecting, _) => ConnStatus::Connecting,
+            (Phase::LoggedOut, _) => ConnStatus::Closing,
+            (Phase::Held(_), true) => ConnStatus::Waiting,
+            (Phase::Held(_), false) => ConnStatus::Idle,
+            (Phase::Away, _) if self.known.is_none() => ConnStatus::Connecting,
+            (Phase::Away, _) => ConnStatus::Active,
+        }
+    }
 }
 
 struct Server {
@@ -242,7 +259,8 @@ struct Broker {
     /// `None` once stopping.
     handoff: Option<OwnedFd>,
     servers_listener: OwnedFd,
-    clients: HashMap<Token, Client>,
+    /// By token, oldest first (V$CPOOL_CONN_INFO shows the first ones).
+    clients: BTreeMap<Token, Client>,
     servers: HashMap<Token, Server>,
     queue: VecDeque<Token>,
     next_token: usize,
@@ -268,6 +286,11 @@ impl Broker {
     }
 
     fn run(mut self) {
+        // N000 in V$PROCESS (SPID: this thread), for as long as the broker runs.
+        let process = register_background(&self.sga, "N000");
+        if let Some(p) = &process {
+            self.sga.set_cpool_broker_addr(&p.addr());
+        }
         self.sga
             .set_cpool_broker(i32::try_from(std::process::id()).unwrap_or(0));
         let mut events = Events::with_capacity(256);
@@ -301,6 +324,7 @@ impl Broker {
         // Whatever is left goes: idle servers see their channel close and exit.
         self.servers.clear();
         self.clients.clear();
+        self.sga.publish_cpool_conns(&[]);
         self.sga.set_cpool_broker(0);
         self.sga.set_cpool_load(0, 0, 0);
         let _ = std::fs::remove_file(&self.cfg.handoff_path);
@@ -340,7 +364,32 @@ impl Broker {
         }
     }
 
-    fn publish(&self) {
+    fn publish(&mut self) {
+        let now = crate::sga::cpool::unix_ms();
+        let mut rows = Vec::new();
+        for (token, c) in self.clients.iter_mut().take(crate::sga::cpool::CONN_ROWS) {
+            let status = c.status();
+            let since = match c.shown {
+                Some((shown, since)) if shown == status => since,
+                _ => now,
+            };
+            c.shown = Some((status, since));
+            let id = c.known.as_deref();
+            rows.push(ConnInfo {
+                id: token.0 as u64,
+                status,
+                since_ms: since,
+                user: id.map(|k| k.user.clone()),
+                cclass: id.map(|k| k.cclass.clone()).unwrap_or_default(),
+                purity: id.map_or(0, |k| k.purity),
+                service: c.meta.service.clone(),
+                process: id.map(|k| k.process.clone()).unwrap_or_default(),
+                program: id.map(|k| k.program.clone()).unwrap_or_default(),
+                machine: id.map(|k| k.machine.clone()).unwrap_or_default(),
+                terminal: id.map(|k| k.terminal.clone()).unwrap_or_default(),
+            });
+        }
+        self.sga.publish_cpool_conns(&rows);
         let open = self.servers.values().filter(|s| s.name.is_some()).count();
         let busy = self.servers.values().filter(|s| s.client.is_some()).count();
         self.sga.set_cpool_load(
@@ -391,6 +440,8 @@ impl Broker {
                     phase: Phase::Connecting,
                     pending: msg.connect_bytes,
                     queued: None,
+                    known: None,
+                    shown: None,
                 },
             );
             self.enqueue(token);
@@ -558,6 +609,9 @@ impl Broker {
         };
         c.stream = Some(stream);
         c.pending = leftover;
+        if let Some(s) = &state {
+            c.known = Some(s.clone());
+        }
         c.phase = match state {
             Some(s) => Phase::Held(s),
             None => Phase::LoggedOut,
@@ -673,7 +727,12 @@ impl Broker {
     }
 
     fn assign(&mut self, ctoken: Token, stoken: Token) {
-        let think = self.params().max_think_time;
+        let p = self.params();
+        let limits = wire::Limits {
+            max_think_time: p.max_think_time,
+            max_use_session: p.max_use_session,
+            max_lifetime_session: p.max_lifetime_session,
+        };
         let Some(c) = self.clients.get_mut(&ctoken) else {
             return;
         };
@@ -691,12 +750,12 @@ impl Broker {
             Phase::Held(state) => ToServer::Resume {
                 meta: Box::new(c.meta.clone()),
                 client: state.clone(),
-                max_think_time: think,
+                limits,
             },
             _ => ToServer::Connect {
                 meta: Box::new(c.meta.clone()),
                 client: ctoken.0 as u64,
-                max_think_time: think,
+                limits,
             },
         };
         let pending = std::mem::take(&mut c.pending);
@@ -784,6 +843,20 @@ impl Broker {
             }
         }
     }
+}
+
+/// A process slot for the calling thread as background process `name` (N000, CMON); `None`
+/// when the instance has no slot left (the thread runs anyway).
+pub(super) fn register_background(sga: &Arc<Sga>, name: &str) -> Option<crate::sga::ProcessHandle> {
+    let host = crate::instance::host_name();
+    sga.register_process(&crate::sga::ProcessSpec {
+        kind: crate::sga::ProcessKind::Background,
+        pname: name.to_string(),
+        spid: Some(nix::unistd::gettid().as_raw()),
+        ..crate::sga::ProcessSpec::dedicated(format!("oracle@{host} ({name})"))
+    })
+    .map_err(|e| tracing::warn!("{name}: no process slot: {e}"))
+    .ok()
 }
 
 /// The value of `(NAME=value)` in the descriptor of a CONNECT (e.g. POOL_CONNECTION_CLASS).

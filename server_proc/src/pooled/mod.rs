@@ -108,6 +108,8 @@ fn monitor(cfg: &PoolConfig, sga: &Arc<Sga>, stop: &AtomicBool) {
     let mut broker: Option<broker::BrokerHandle> = None;
     let mut stopping: Option<broker::BrokerHandle> = None;
     let mut seen = sga.cpool_seq();
+    // CMON in V$PROCESS (SPID: this thread) while the pool runs, as N000 is.
+    let mut _cmon_slot = None;
     while !stop.load(Ordering::Acquire) {
         let state = sga.cpool_state();
         *params
@@ -123,6 +125,7 @@ fn monitor(cfg: &PoolConfig, sga: &Arc<Sga>, stop: &AtomicBool) {
                 match start_broker(cfg, sga, &params) {
                     Ok(b) => {
                         tracing::info!("CMON: pool {} started", params::DEFAULT_POOL);
+                        _cmon_slot = broker::register_background(sga, "CMON");
                         broker = Some(b);
                         sga.request_registration();
                     }
@@ -134,6 +137,7 @@ fn monitor(cfg: &PoolConfig, sga: &Arc<Sga>, stop: &AtomicBool) {
                     b.stop();
                     stopping = Some(b);
                 }
+                _cmon_slot = None;
                 sga.request_registration();
             }
             _ => {}

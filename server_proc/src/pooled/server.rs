@@ -18,7 +18,7 @@ use std::time::Instant;
 
 use engine::{ServerConn, Session, SessionConfig, SessionEnd, SessionRunner};
 
-use super::wire::{self, ClientState, HeldSession, ToBroker, ToServer};
+use super::wire::{self, ClientState, HeldSession, Limits, ToBroker, ToServer};
 use crate::dedicated::{Served, serve};
 use crate::driver;
 use crate::handoff::HandoffMeta;
@@ -67,6 +67,14 @@ pub fn run(chan: OwnedFd, sid: &str, oracle_home: &Path, set_title: &dyn Fn(&str
             None => Box::new(new_runner(&meta, &instance, &creds)),
         };
         let now = Instant::now();
+        if let Some(l) = limits(&msg) {
+            let session = runner.session_mut();
+            session.set_now(driver::wall_clock().wall);
+            session.set_pool_limits(
+                l.max_use_session,
+                std::time::Duration::from_secs(u64::from(l.max_lifetime_session)),
+            );
+        }
         let mut conn = match &msg {
             ToServer::Resume { client, .. } => {
                 if let Err(e) = runner.session_mut().resume_client(&client.identity()) {
@@ -125,7 +133,16 @@ pub fn run(chan: OwnedFd, sid: &str, oracle_home: &Path, set_title: &dyn Fn(&str
                 }
             }
             Err(e) => {
-                tracing::warn!("{name}: {e}");
+                if e.is_timeout() {
+                    // MAX_THINK_TIME: the client held the server without a call; its
+                    // connection is closed and the server goes back to the pool.
+                    tracing::info!("{name}: client idle for MAX_THINK_TIME, disconnected");
+                    if let Some(sga) = instance.attachment().sga() {
+                        sga.cpool_count(None, crate::sga::cpool::CpoolEvent::ThinkTimeout);
+                    }
+                } else {
+                    tracing::warn!("{name}: {e}");
+                }
                 drop(conn);
                 let _ = wire::send(chan.as_fd(), &ToBroker::Ended { held: None }, &[], None);
             }
@@ -133,15 +150,19 @@ pub fn run(chan: OwnedFd, sid: &str, oracle_home: &Path, set_title: &dyn Fn(&str
     }
 }
 
-/// MAX_THINK_TIME: how long the client may hold the server without a call.
-fn think_time(msg: &ToServer) -> Option<std::time::Duration> {
+/// The pool's limits the broker sent with a client.
+fn limits(msg: &ToServer) -> Option<Limits> {
     match msg {
-        ToServer::Connect { max_think_time, .. } | ToServer::Resume { max_think_time, .. } => {
-            (*max_think_time > 0)
-                .then(|| std::time::Duration::from_secs(u64::from(*max_think_time)))
-        }
+        ToServer::Connect { limits, .. } | ToServer::Resume { limits, .. } => Some(*limits),
         ToServer::Welcome { .. } => None,
     }
+}
+
+/// MAX_THINK_TIME: how long the client may hold the server without a call.
+fn think_time(msg: &ToServer) -> Option<std::time::Duration> {
+    limits(msg)
+        .filter(|l| l.max_think_time > 0)
+        .map(|l| std::time::Duration::from_secs(u64::from(l.max_think_time)))
 }
 
 fn held_session(session: &Session) -> Option<HeldSession> {

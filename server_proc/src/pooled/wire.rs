@@ -40,8 +40,8 @@ pub enum ToServer {
         meta: Box<HandoffMeta>,
         /// The broker's number for the connection.
         client: u64,
-        /// MAX_THINK_TIME (s; 0 = none).
-        max_think_time: u32,
+        /// The pool's limits now.
+        limits: Limits,
     },
     /// An authenticated client's next call (its socket comes along): the bytes are what
     /// it sent so far.
@@ -50,9 +50,21 @@ pub enum ToServer {
         meta: Box<HandoffMeta>,
         /// Who it is and how it talks.
         client: Box<ClientState>,
-        /// MAX_THINK_TIME (s; 0 = none).
-        max_think_time: u32,
+        /// The pool's limits now.
+        limits: Limits,
     },
+}
+
+/// The pool's parameters a pooled server applies to the client it is given.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Limits {
+    /// MAX_THINK_TIME (s; 0 = none): the client may hold the server this long without a
+    /// call.
+    pub max_think_time: u32,
+    /// MAX_USE_SESSION: a session serves at most this many requests.
+    pub max_use_session: u32,
+    /// MAX_LIFETIME_SESSION (s): a session older than this is not given out again.
+    pub max_lifetime_session: u32,
 }
 
 /// Pooled server → broker.

@@ -8,9 +8,10 @@
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
-use engine::rows::{CpoolClassRow, CpoolInfoRow, CpoolStatsRow};
+use engine::rows::{CpoolClassRow, CpoolConnRow, CpoolInfoRow, CpoolStatsRow};
 
 use super::layout::{CP_CLASSES, CpoolCounters};
+use super::now_ms;
 use super::{Sga, os};
 use crate::pooled::params::{DEFAULT_POOL, PoolParams, PoolState, PoolStatus};
 
@@ -231,6 +232,19 @@ impl Sga {
 }
 
 impl Sga {
+    /// lreg: the listener acknowledged a registration with this broker pid (0: none).
+    pub fn set_cpool_registered(&self, pid: i32) {
+        self.header()
+            .cp
+            .registered_broker
+            .store(pid, Ordering::Release);
+    }
+
+    /// The broker pid the listener knows of (0: none).
+    pub fn cpool_registered(&self) -> i32 {
+        self.header().cp.registered_broker.load(Ordering::Acquire)
+    }
+
     /// The broker as lreg registers it: its pid (0 = none) and the client connections it
     /// holds.
     pub fn cpool_broker(&self) -> (i32, u32) {
@@ -239,5 +253,161 @@ impl Sga {
             cp.broker_pid.load(Ordering::Acquire),
             cp.held_clients.load(Ordering::Relaxed),
         )
+    }
+}
+
+/// CONNECTION_STATUS of a broker's client connection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ConnStatus {
+    /// Handed over by the listener, with a server for its login.
+    Connecting = 0,
+    /// A pooled server is mapped to it.
+    Active = 1,
+    /// Waiting for a pooled server.
+    Waiting = 2,
+    /// Held by the broker, no server, no request.
+    Idle = 3,
+    /// Logged out, its close expected.
+    Closing = 4,
+}
+
+impl ConnStatus {
+    fn name(code: u32) -> &'static str {
+        match code {
+            0 => "CONNECTING",
+            1 => "ACTIVE",
+            2 => "WAITING",
+            3 => "IDLE",
+            4 => "CLOSING",
+            _ => "NONE",
+        }
+    }
+}
+
+/// Client connections V$CPOOL_CONN_INFO can show.
+pub const CONN_ROWS: usize = super::layout::CP_CONNS;
+
+/// What the broker publishes of one client connection.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConnInfo {
+    /// The broker's number for it.
+    pub id: u64,
+    /// Status.
+    pub status: ConnStatus,
+    /// Since when (Unix ms).
+    pub since_ms: u64,
+    /// User, class, purity and the client's identity, once it has logged in.
+    pub user: Option<String>,
+    /// Connection class as the client named it.
+    pub cclass: String,
+    /// Purity code (0 none, 1 NEW, 2 SELF).
+    pub purity: u32,
+    /// Service.
+    pub service: String,
+    /// Client process id.
+    pub process: String,
+    /// Client program.
+    pub program: String,
+    /// Client machine.
+    pub machine: String,
+    /// Client terminal.
+    pub terminal: String,
+}
+
+/// Unix time in milliseconds, for [`ConnInfo::since_ms`].
+pub fn unix_ms() -> u64 {
+    now_ms()
+}
+
+impl Sga {
+    /// The broker's V$PROCESS.ADDR (CMON_ADDR).
+    pub fn set_cpool_broker_addr(&self, addr: &str) {
+        self.header().cp.broker_addr.store(addr);
+    }
+
+    /// Rewrites V$CPOOL_CONN_INFO from the broker's connections (the first ones that fit).
+    pub fn publish_cpool_conns(&self, conns: &[ConnInfo]) {
+        let cp = &self.header().cp;
+        for (i, slot) in cp.conns.iter().enumerate() {
+            let c = conns.get(i);
+            let status = c.map_or(0, |c| c.status as u32 + 1);
+            let unchanged = slot.status.load(Ordering::Relaxed) == status
+                && c.is_none_or(|c| {
+                    slot.id.load(Ordering::Relaxed) == c.id
+                        && slot.since_ms.load(Ordering::Relaxed) == c.since_ms
+                });
+            if unchanged {
+                if c.is_none() {
+                    break;
+                }
+                continue;
+            }
+            slot.seq.fetch_add(1, Ordering::AcqRel);
+            slot.status.store(status, Ordering::Relaxed);
+            if let Some(c) = c {
+                slot.id.store(c.id, Ordering::Relaxed);
+                slot.since_ms.store(c.since_ms, Ordering::Relaxed);
+                slot.purity.store(c.purity, Ordering::Relaxed);
+                slot.username.store(c.user.as_deref().unwrap_or(""));
+                slot.cclass.store(&c.cclass);
+                slot.service.store(&c.service);
+                slot.process.store(&c.process);
+                slot.program.store(&c.program);
+                slot.machine.store(&c.machine);
+                slot.terminal.store(&c.terminal);
+            }
+            slot.seq.fetch_add(1, Ordering::AcqRel);
+        }
+    }
+
+    /// V$CPOOL_CONN_INFO.
+    pub fn snapshot_cpool_conns(&self) -> Vec<CpoolConnRow> {
+        let cp = &self.header().cp;
+        let cmon = cp.broker_addr.load();
+        let now = now_ms();
+        let mut out = Vec::new();
+        for slot in &cp.conns {
+            // A row rewritten while it is read is read again (a few tries, then skipped).
+            for _ in 0..8 {
+                let before = slot.seq.load(Ordering::Acquire);
+                if before % 2 == 1 {
+                    std::hint::spin_loop();
+                    continue;
+                }
+                let status = slot.status.load(Ordering::Relaxed);
+                if status == 0 {
+                    break;
+                }
+                let some = |s: String| Some(s).filter(|s| !s.is_empty());
+                let user = some(slot.username.load());
+                let cclass = slot.cclass.load();
+                let row = CpoolConnRow {
+                    cmon_addr: cmon.clone(),
+                    connection_addr: format!(
+                        "{:016X}",
+                        0xC000_0000_u64 + slot.id.load(Ordering::Relaxed)
+                    ),
+                    cclass_name: user.as_ref().map(|u| format!("{u}.{cclass}")),
+                    username: user,
+                    purity: match slot.purity.load(Ordering::Relaxed) {
+                        1 => Some("NEW".to_string()),
+                        2 => Some("SELF".to_string()),
+                        _ => None,
+                    },
+                    service: slot.service.load(),
+                    process_id: some(slot.process.load()),
+                    program: some(slot.program.load()),
+                    machine: some(slot.machine.load()),
+                    terminal: some(slot.terminal.load()),
+                    connection_status: ConnStatus::name(status - 1).to_string(),
+                    curstatus_time: now.saturating_sub(slot.since_ms.load(Ordering::Relaxed)),
+                };
+                if slot.seq.load(Ordering::Acquire) == before {
+                    out.push(row);
+                    break;
+                }
+            }
+        }
+        out
     }
 }

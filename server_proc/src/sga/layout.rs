@@ -9,10 +9,10 @@
 
 use std::sync::atomic::{AtomicI32, AtomicU32, AtomicU64, Ordering};
 
-/// `b"ORASGA05"` read as a little-endian integer: written last at creation, checked at attach.
-pub(crate) const MAGIC: u64 = u64::from_le_bytes(*b"ORASGA05");
+/// `b"ORASGA06"` read as a little-endian integer: written last at creation, checked at attach.
+pub(crate) const MAGIC: u64 = u64::from_le_bytes(*b"ORASGA06");
 /// Bumped whenever a struct below changes shape.
-pub(crate) const LAYOUT_VERSION: u32 = 5;
+pub(crate) const LAYOUT_VERSION: u32 = 6;
 
 /// Slot life cycle: the low 32 bits of a slot's `tag` word (the high 32 bits are the serial).
 pub(crate) const SLOT_FREE: u32 = 0;
@@ -163,12 +163,44 @@ pub(crate) struct CpoolHeader {
     pub(crate) params: [AtomicU32; CP_PARAMS],
     /// Pid of the process the broker runs in (0 = no broker).
     pub(crate) broker_pid: AtomicI32,
+    /// The broker pid of the last registration the listener acknowledged (0 = none).
+    pub(crate) registered_broker: AtomicI32,
     pub(crate) open_servers: AtomicU32,
     pub(crate) busy_servers: AtomicU32,
     pub(crate) held_clients: AtomicU32,
     pub(crate) historic_max: AtomicU32,
     pub(crate) totals: CpoolCounters,
     pub(crate) classes: [CpoolClass; CP_CLASSES],
+    /// V$PROCESS.ADDR of the broker (CMON_ADDR).
+    pub(crate) broker_addr: FixedStr<2>,
+    /// The broker's client connections (V$CPOOL_CONN_INFO), the first [`CP_CONNS`].
+    pub(crate) conns: [CpoolConn; CP_CONNS],
+}
+
+/// Client connections V$CPOOL_CONN_INFO shows (the broker holds up to MAXCONN_CBROK; the
+/// view shows the first of them).
+pub(crate) const CP_CONNS: usize = 256;
+
+/// One client connection of the broker; written by the broker thread only, read
+/// seqlock-style (`seq` odd while it is rewritten).
+#[repr(C)]
+pub(crate) struct CpoolConn {
+    pub(crate) seq: AtomicU32,
+    /// 0 = unused, else `crate::sga::cpool::ConnStatus` + 1.
+    pub(crate) status: AtomicU32,
+    /// The broker's number for the connection.
+    pub(crate) id: AtomicU64,
+    /// When the connection entered its status (Unix ms).
+    pub(crate) since_ms: AtomicU64,
+    /// Purity code (0 none, 1 NEW, 2 SELF).
+    pub(crate) purity: AtomicU32,
+    pub(crate) username: FixedStr<4>,
+    pub(crate) cclass: FixedStr<8>,
+    pub(crate) service: FixedStr<8>,
+    pub(crate) process: FixedStr<3>,
+    pub(crate) program: FixedStr<8>,
+    pub(crate) machine: FixedStr<8>,
+    pub(crate) terminal: FixedStr<4>,
 }
 
 /// The counters V$CPOOL_STATS and V$CPOOL_CC_STATS share.

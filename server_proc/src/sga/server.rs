@@ -262,6 +262,9 @@ impl ServerAttachment {
         if wants(View::CpoolInfo) {
             snap.cpool_info = sga.snapshot_cpool_info();
         }
+        if wants(View::CpoolConnInfo) {
+            snap.cpool_conns = sga.snapshot_cpool_conns();
+        }
         snap
     }
 

@@ -34,7 +34,7 @@ use engine::{Input, ServerConn, Session, SessionConfig, SessionRunner};
 use crate::driver;
 use crate::pwfile::PasswordFileCredentials;
 use crate::sga::hooks::SgaInstance;
-use crate::sga::shared::{CircuitHandle, circuit_status, dispatcher_attribute, queue, status};
+use crate::sga::shared::{CircuitHandle, circuit_status, queue, status};
 use crate::sga::{KillRequest, ProcessHandle, Sga};
 
 use super::config::SharedConfig;
@@ -159,6 +159,28 @@ impl Refusal {
                 crate::fdlimit::RESERVE
             ),
         }
+    }
+}
+
+/// The Oracle error a CONNECT with `descriptor` on a dispatcher's own port is refused
+/// with, if any.
+fn screen_descriptor(cfg: &SharedConfig, descriptor: &str) -> Option<u32> {
+    let Ok(d) = config::parse_descriptor(descriptor) else {
+        return Some(12502);
+    };
+    if d.connect_data().is_none() {
+        return Some(12502);
+    }
+    let known = |s: &str| {
+        cfg.services.iter().any(|x| x.eq_ignore_ascii_case(s))
+            || cfg.instance_name.eq_ignore_ascii_case(s)
+    };
+    match (d.service_name(), d.sid()) {
+        (Some(s), _) if known(s) => None,
+        (Some(_), _) => Some(12514),
+        (None, Some(s)) if known(s) || cfg.sid.eq_ignore_ascii_case(s) => None,
+        (None, Some(_)) => Some(12505),
+        (None, None) => Some(12504),
     }
 }
 
@@ -774,8 +796,10 @@ impl Dispatcher {
         true
     }
 
-    /// Screens a CONNECT that came to the dispatcher's own port: the service or SID must be
-    /// this instance's (ORA-12514 / ORA-12505 otherwise); a full dispatcher refuses.
+    /// Screens a CONNECT that came to the dispatcher's own port as the listener screens
+    /// one: a descriptor that does not parse or has no CONNECT_DATA gets ORA-12502, one that
+    /// names neither SERVICE_NAME nor SID ORA-12504, an unknown service ORA-12514 and an
+    /// unknown SID ORA-12505; a full dispatcher refuses with ORA-12519.
     fn screen(cfg: &SharedConfig, c: &mut Circuit) {
         let Some(descriptor) = c.conn.poll_connect() else {
             return;
@@ -789,18 +813,7 @@ impl Dispatcher {
             c.conn.accept_connect(Instant::now());
             return;
         }
-        let service = dispatcher_attribute(&text, "SERVICE_NAME");
-        let sid = dispatcher_attribute(&text, "SID");
-        let known = |s: &str| {
-            cfg.services.iter().any(|x| x.eq_ignore_ascii_case(s))
-                || cfg.instance_name.eq_ignore_ascii_case(s)
-        };
-        let code = match (service, sid) {
-            (Some(s), _) if !known(&s) => Some(12514),
-            (None, Some(s)) if !known(&s) && !cfg.sid.eq_ignore_ascii_case(&s) => Some(12505),
-            _ => None,
-        };
-        match code {
+        match screen_descriptor(cfg, &text) {
             Some(code) => {
                 tracing::info!(
                     "dispatcher refused a connection: {}",

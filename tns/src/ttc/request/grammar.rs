@@ -199,6 +199,12 @@ async fn function_header(i: &Input, message_type: u8) -> Result<(u8, u8)> {
 }
 
 async fn oneway(i: &Input) -> Result<Request> {
+    oneway_after(i, Vec::new()).await
+}
+
+/// A ONEWAY_FN call (after its type byte) with the piggybacks that came before it (a
+/// client that closes cursors or sets attributes as it releases its DRCP session).
+async fn oneway_after(i: &Input, piggybacks: Vec<Piggyback>) -> Result<Request> {
     let (code, seq) = function_header(i, msg_type::ONEWAY_FN).await?;
     if code != function::SESSION_RELEASE {
         return Err(TtcError::invalid(
@@ -211,13 +217,14 @@ async fn oneway(i: &Input) -> Result<Request> {
     i.take(usize::from(tag_len), "release tag").await?;
     let mode = i.ub4("release mode").await?;
     Ok(Request::Call {
-        piggybacks: Vec::new(),
+        piggybacks,
         seq,
         call: Call::SessionRelease { mode },
     })
 }
 
-/// Piggybacks, each introduced by its PIGGYBACK type byte, then the FUNCTION call.
+/// Piggybacks, each introduced by its PIGGYBACK type byte, then the FUNCTION (or ONEWAY_FN)
+/// call.
 async fn call_chain(i: &Input, first: u8) -> Result<Request> {
     let mut piggybacks = Vec::new();
     let mut t = first;
@@ -233,6 +240,9 @@ async fn call_chain(i: &Input, first: u8) -> Result<Request> {
         }
         piggybacks.push(piggyback(i, code).await?);
         t = i.u8("message type after piggyback").await?;
+        if t == msg_type::ONEWAY_FN {
+            return oneway_after(i, piggybacks).await;
+        }
         if t != msg_type::FUNCTION && t != msg_type::PIGGYBACK {
             return Err(TtcError::invalid(
                 "message type after piggyback",

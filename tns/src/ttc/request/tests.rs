@@ -195,6 +195,23 @@ fn drcp_session_release_is_a_one_way_call() {
 }
 
 #[test]
+fn a_piggyback_may_precede_the_one_way_release() {
+    // A pooled python-oracledb connection closes a cursor as it releases its session.
+    let mut bytes = vec![0x11, 0x69, 0x07, 0x01, 0x01, 0x01, 0x01, 0x06];
+    bytes.extend_from_slice(&[0x1A, 0xA3, 0x08, 0x00, 0x00, 0x00]);
+    let (req, used) = decode_request(&bytes, &ctx12()).unwrap().unwrap();
+    assert_eq!(used, bytes.len());
+    assert_eq!(
+        req,
+        Request::Call {
+            piggybacks: vec![Piggyback::CloseCursors(vec![6])],
+            seq: 8,
+            call: Call::SessionRelease { mode: 0 }
+        }
+    );
+}
+
+#[test]
 fn unknown_function_is_invalid_not_need_more() {
     let e = decode_request(&[0x03, 0xEE, 0x01, 0x00], &ctx12()).unwrap_err();
     assert!(matches!(e, TtcError::Invalid { .. }), "{e}");
