@@ -12,6 +12,7 @@ use crate::floor::FloorScript;
 use crate::machine::Machine;
 use crate::peers::PeersInfo;
 use crate::phases::{ConnectResult, IdleResult, SteadyPoint, StormResult};
+use crate::run::InstanceKnobs;
 use crate::stats::LatencySummary;
 
 /// Everything one run measured.
@@ -73,18 +74,9 @@ pub struct Parameters {
     pub idle_levels_dedicated: Vec<u32>,
     /// Clients of the storm.
     pub storm_clients: u32,
-    /// PROCESSES / SESSIONS of the orasim instance.
-    pub processes: u32,
-    /// SESSIONS.
-    pub sessions: u32,
-    /// Dispatchers and CONNECTIONS each.
-    pub dispatchers: (u32, u32),
-    /// SHARED_SERVERS.
-    pub shared_servers: u32,
-    /// Idle prespawned servers.
-    pub prespawn: u32,
-    /// MAXSIZE of the DRCP pool.
-    pub pool_maxsize: u32,
+    /// The orasim instance's knobs (flattened: the JSON keeps its field names).
+    #[serde(flatten)]
+    pub instance: InstanceKnobs,
 }
 
 /// The orasim side.

@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use serde::Serialize;
 
 use crate::floor::{FloorScript, FloorServer};
 use crate::machine::Machine;
@@ -134,7 +135,7 @@ pub struct RunOptions {
 }
 
 /// The instance's knobs.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, Serialize)]
 pub struct InstanceKnobs {
     /// PROCESSES.
     pub processes: u32,
@@ -447,12 +448,7 @@ pub fn run(opts: &RunOptions) -> Result<Report> {
             idle_levels_multiplexed: opts.idle_multiplexed.clone(),
             idle_levels_dedicated: opts.idle_dedicated.clone(),
             storm_clients: opts.storm,
-            processes: so.processes,
-            sessions: so.sessions,
-            dispatchers: so.dispatchers,
-            shared_servers: so.shared_servers,
-            prespawn: so.prespawn,
-            pool_maxsize: so.pool_maxsize,
+            instance: so,
         },
         orasim: OrasimInfo {
             sid,
