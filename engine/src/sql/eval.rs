@@ -493,20 +493,23 @@ fn plan_version(items: &[super::SelectItem], ctx: &EvalContext) -> Result<QueryP
     Ok(QueryPlan::from_rows(columns, vec![row]))
 }
 
+/// ORA-01008 when the statement names a bind the call brought no value for.
+fn every_bind_bound(stmt: &Statement, ctx: &EvalContext) -> Result<(), OraError> {
+    let bound = |n: &String| ctx.binds.iter().any(|(k, _)| k == n);
+    if stmt.bind_names().iter().all(bound) {
+        Ok(())
+    } else {
+        Err(OraError::new(1008, 0))
+    }
+}
+
 /// Plans a query: validates identifiers and computes the columns and the row count.
 pub fn plan_query(stmt: &Statement, ctx: &EvalContext) -> Result<QueryPlan, OraError> {
     if let Statement::Version(items) = stmt {
         return plan_version(items, ctx);
     }
     if let Statement::Query(q) = stmt {
-        if let Some(missing) = stmt
-            .bind_names()
-            .into_iter()
-            .find(|n| !ctx.binds.iter().any(|(k, _)| k == n))
-        {
-            let _ = missing;
-            return Err(OraError::new(1008, 0));
-        }
+        every_bind_bound(stmt, ctx)?;
         return super::query::plan(q, ctx);
     }
     let Statement::Select {
@@ -551,14 +554,7 @@ pub fn plan_query(stmt: &Statement, ctx: &EvalContext) -> Result<QueryPlan, OraE
             1
         }
     };
-    if let Some(missing) = stmt
-        .bind_names()
-        .into_iter()
-        .find(|n| !ctx.binds.iter().any(|(k, _)| k == n))
-    {
-        let _ = missing;
-        return Err(OraError::new(1008, 0));
-    }
+    every_bind_bound(stmt, ctx)?;
     let columns = items
         .iter()
         .map(|i| describe(&i.expr, &i.name, ctx))
