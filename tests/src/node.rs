@@ -2,13 +2,13 @@
 //! 6.10.0 (thin mode, pure JavaScript), each installed once by `scripts/nodeenv.sh` under
 //! `target/nodeenv`, and a node runner with a timeout that kills the child through a guard.
 
-use std::io::Read;
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::sync::OnceLock;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use crate::corpus::repo_root;
+use crate::py::{ScriptOutput, run_guarded};
 
 /// The node-oracledb versions the script installs, in the order it prints them.
 pub const VERSIONS: [&str; 2] = ["26.0.0", "6.10.0"];
@@ -37,78 +37,22 @@ pub fn node_modules() -> Vec<PathBuf> {
     .clone()
 }
 
-/// Kills the child when dropped (even when the test panics).
-struct KillGuard(Child);
-
-impl Drop for KillGuard {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-/// What a node run printed.
-#[derive(Debug)]
-pub struct NodeOutput {
-    /// Exit success.
-    pub ok: bool,
-    /// Standard output.
-    pub stdout: String,
-    /// Standard error.
-    pub stderr: String,
-}
-
 /// Runs `script` with node, `require("oracledb")` resolving to node-oracledb `version`
 /// (one of [`VERSIONS`]), passing `args` (`process.argv[2..]`); kills it after `timeout`.
-pub fn run_node(version: &str, script: &str, args: &[String], timeout: Duration) -> NodeOutput {
+pub fn run_node(version: &str, script: &str, args: &[String], timeout: Duration) -> ScriptOutput {
     let ix = VERSIONS
         .iter()
         .position(|v| *v == version)
         .unwrap_or_else(|| panic!("node-oracledb {version} is not installed by nodeenv.sh"));
     let modules = node_modules()[ix].clone();
-    let mut child = KillGuard(
+    run_guarded(
         Command::new("node")
             .arg("-e")
             .arg(script)
             .arg("--")
             .args(args)
-            .env("NODE_PATH", &modules)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("starting node"),
-    );
-    let mut so = child.0.stdout.take().expect("stdout piped");
-    let mut se = child.0.stderr.take().expect("stderr piped");
-    let t1 = std::thread::spawn(move || {
-        let mut s = String::new();
-        let _ = so.read_to_string(&mut s);
-        s
-    });
-    let t2 = std::thread::spawn(move || {
-        let mut s = String::new();
-        let _ = se.read_to_string(&mut s);
-        s
-    });
-    let start = Instant::now();
-    let status = loop {
-        if let Ok(Some(st)) = child.0.try_wait() {
-            break Some(st);
-        }
-        if start.elapsed() > timeout {
-            break None;
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    };
-    drop(child);
-    let stdout = t1.join().unwrap_or_default();
-    let mut stderr = t2.join().unwrap_or_default();
-    if status.is_none() {
-        stderr.push_str("\n[node killed after timeout]");
-    }
-    NodeOutput {
-        ok: status.is_some_and(|s| s.success()),
-        stdout,
-        stderr,
-    }
+            .env("NODE_PATH", &modules),
+        "node",
+        timeout,
+    )
 }

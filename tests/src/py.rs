@@ -31,9 +31,9 @@ impl Drop for KillGuard {
     }
 }
 
-/// What a python run printed.
+/// What a driver script (python or node) printed.
 #[derive(Debug)]
-pub struct PyOutput {
+pub struct ScriptOutput {
     /// Exit success.
     pub ok: bool,
     /// Standard output.
@@ -42,17 +42,28 @@ pub struct PyOutput {
     pub stderr: String,
 }
 
-/// Runs `script` with python-oracledb, passing `args`; kills it after `timeout`.
-pub fn run_python(script: &str, args: &[String], timeout: Duration) -> PyOutput {
+impl ScriptOutput {
+    /// The JSON object the script printed as its last line. Panics with both streams, headed
+    /// by `what`, when the script failed or its last line is not JSON.
+    pub fn last_json(&self, what: &str) -> serde_json::Value {
+        assert!(
+            self.ok,
+            "{what} failed\nstdout:\n{}\nstderr:\n{}",
+            self.stdout, self.stderr
+        );
+        let last = self.stdout.lines().last().unwrap_or_default();
+        serde_json::from_str(last).unwrap_or_else(|e| panic!("bad JSON {e}: {}", self.stdout))
+    }
+}
+
+/// Runs `cmd` with its output captured; kills it after `timeout` (noted in its stderr as
+/// `[<name> killed after timeout]`) or when the calling test panics.
+pub(crate) fn run_guarded(cmd: &mut Command, name: &str, timeout: Duration) -> ScriptOutput {
     let mut child = KillGuard(
-        Command::new(python())
-            .arg("-c")
-            .arg(script)
-            .args(args)
-            .stdout(Stdio::piped())
+        cmd.stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
-            .expect("starting python"),
+            .unwrap_or_else(|e| panic!("starting {name}: {e}")),
     );
     let mut so = child.0.stdout.take().expect("stdout piped");
     let mut se = child.0.stderr.take().expect("stderr piped");
@@ -80,13 +91,22 @@ pub fn run_python(script: &str, args: &[String], timeout: Duration) -> PyOutput 
     let stdout = t1.join().unwrap_or_default();
     let mut stderr = t2.join().unwrap_or_default();
     if status.is_none() {
-        stderr.push_str("\n[python killed after timeout]");
+        stderr.push_str(&format!("\n[{name} killed after timeout]"));
     }
-    PyOutput {
+    ScriptOutput {
         ok: status.is_some_and(|s| s.success()),
         stdout,
         stderr,
     }
+}
+
+/// Runs `script` with python-oracledb, passing `args`; kills it after `timeout`.
+pub fn run_python(script: &str, args: &[String], timeout: Duration) -> ScriptOutput {
+    run_guarded(
+        Command::new(python()).arg("-c").arg(script).args(args),
+        "python",
+        timeout,
+    )
 }
 
 /// An in-process "dedicated server" endpoint: every accepted connection gets a thread that

@@ -15,14 +15,7 @@ use tests::shared_stack::{PASSWORD, SharedStack, USER};
 const TIMEOUT: Duration = Duration::from_secs(60);
 
 fn run(script: &str, args: &[String]) -> Value {
-    let out = run_python(script, args, TIMEOUT);
-    assert!(
-        out.ok,
-        "python failed\nstdout:\n{}\nstderr:\n{}",
-        out.stdout, out.stderr
-    );
-    let last = out.stdout.lines().last().unwrap_or_default();
-    serde_json::from_str(last).unwrap_or_else(|e| panic!("bad JSON {e}: {}", out.stdout))
+    run_python(script, args, TIMEOUT).last_json("python")
 }
 
 /// Each attempt: [the error's full code, answered within 1 s, `select 1` works after it].

@@ -23,14 +23,8 @@ fn scenarios(version: &str, stack: &SharedStack, server: &str) -> Value {
         PASSWORD.to_owned(),
         server.to_owned(),
     ];
-    let out = run_node(version, &script, &args, Duration::from_secs(60));
-    assert!(
-        out.ok,
-        "node-oracledb {version} {server}\nstdout:\n{}\nstderr:\n{}",
-        out.stdout, out.stderr
-    );
-    let last = out.stdout.lines().last().unwrap_or_default();
-    serde_json::from_str(last).unwrap_or_else(|e| panic!("bad JSON {e}: {}", out.stdout))
+    run_node(version, &script, &args, Duration::from_secs(60))
+        .last_json(&format!("node-oracledb {version} {server}"))
 }
 
 #[test]

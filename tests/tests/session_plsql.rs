@@ -90,14 +90,7 @@ print(json.dumps(out))
 "#;
 
 fn run(args: &[String]) -> Value {
-    let out = run_python(SCRIPT, args, Duration::from_secs(60));
-    assert!(
-        out.ok,
-        "python failed\nstdout:\n{}\nstderr:\n{}",
-        out.stdout, out.stderr
-    );
-    let last = out.stdout.lines().last().unwrap_or_default();
-    serde_json::from_str(last).unwrap_or_else(|e| panic!("bad JSON {e}: {}", out.stdout))
+    run_python(SCRIPT, args, Duration::from_secs(60)).last_json("python")
 }
 
 fn check(out: &Value, what: &str) {

@@ -15,14 +15,7 @@ use tns::o5logon::Verifier;
 const TIMEOUT: Duration = Duration::from_secs(120);
 
 fn run(server: &InProcessServer, script: &str) -> Value {
-    let out = run_python(script, &[server.port.to_string()], TIMEOUT);
-    assert!(
-        out.ok,
-        "python failed\nstdout:\n{}\nstderr:\n{}",
-        out.stdout, out.stderr
-    );
-    let last = out.stdout.lines().last().unwrap_or_default();
-    serde_json::from_str(last).unwrap_or_else(|e| panic!("bad JSON {e}: {}", out.stdout))
+    run_python(script, &[server.port.to_string()], TIMEOUT).last_json("python")
 }
 
 const SYNC: &str = r#"

@@ -56,10 +56,7 @@ fn a_call_timing_out_in_the_common_queue_gets_one_answer_at_once() {
         &[stack.dsn("shared"), USER.into(), PASSWORD.into()],
         Duration::from_secs(60),
     );
-    assert!(out.ok, "stdout:\n{}\nstderr:\n{}", out.stdout, out.stderr);
-    let last = out.stdout.lines().last().unwrap_or_default();
-    let v: serde_json::Value =
-        serde_json::from_str(last).unwrap_or_else(|e| panic!("bad JSON {e}: {}", out.stdout));
+    let v = out.last_json("python");
     // The timed-out call: python's call timeout, answered by the break (not by a server
     // that became free at the end of the 3 s sleeps).
     assert_eq!(v["q1"], "DPY-4024", "{v}");
@@ -126,10 +123,7 @@ fn clients_gone_during_long_calls_free_their_shared_servers() {
         ],
         Duration::from_secs(60),
     );
-    assert!(out.ok, "stdout:\n{}\nstderr:\n{}", out.stdout, out.stderr);
-    let last = out.stdout.lines().last().unwrap_or_default();
-    let v: serde_json::Value =
-        serde_json::from_str(last).unwrap_or_else(|e| panic!("bad JSON {e}: {}", out.stdout));
+    let v = out.last_json("python");
     // Both servers were in the 10 s sleeps; the next call waits for the sleeps' next
     // break check (100 ms), not for their end.
     assert_eq!(v["busy_before"], 2, "{v}");

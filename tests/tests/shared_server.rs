@@ -308,10 +308,7 @@ print(json.dumps(out))
 fn breaks_reach_the_shared_server_running_the_call() {
     let stack = Stack::start(true);
     let out = tests::py::run_python(BREAKS, &[stack.dsn()], Duration::from_secs(60));
-    assert!(out.ok, "stdout:\n{}\nstderr:\n{}", out.stdout, out.stderr);
-    let last = out.stdout.lines().last().unwrap_or_default();
-    let v: serde_json::Value =
-        serde_json::from_str(last).unwrap_or_else(|e| panic!("bad JSON {e}: {}", out.stdout));
+    let v = out.last_json("python");
     assert_eq!(v["cancel"], "ORA-01013", "{v}");
     assert_eq!(v["after_cancel"], 7);
     let code = v["burn"].as_str().unwrap_or_default();
