@@ -582,3 +582,96 @@ fn max_use_session_and_max_lifetime_session_replace_a_session() {
         r.json
     );
 }
+
+#[test]
+fn the_broker_keeps_its_descriptor_reserve_and_probes_held_clients() {
+    let sid = own_sid("DR13");
+    let stack =
+        SharedStack::start_configured(&sid, "", 0, Some(64), Some("SQLNET.EXPIRE_TIME = 1\n"));
+    let mut py = PyDriver::start();
+    py.connect("dba", &stack.dsn("dedicated"), USER, PASSWORD)
+        .unwrap_or_else(|r| panic!("dba connect: {}\n{}", r.json, stack.home.alert_log()));
+    alter_param(&mut py, "MINSIZE", "1");
+    alter_param(&mut py, "MAXSIZE", "1");
+    start_pool(&mut py);
+    // A released pool connection is held by the broker, in `oradb`: SQLNET.EXPIRE_TIME
+    // turned on keepalive probes on its socket (`ss -o` shows the keepalive timer).
+    let r = py.call(
+        json!({"op": "pool", "name": "p", "dsn": stack.dsn("pooled"),
+        "user": USER, "password": PASSWORD, "min": 1, "max": 1,
+        "cclass": "DRKA", "purity": "SELF"}),
+    );
+    assert!(r.ok(), "{}", r.json);
+    let r = py.call(json!({"op": "pool_exec", "name": "p", "sql": "select 1 from dual"}));
+    assert_eq!(r.result(), &json!([[1]]), "{}", r.json);
+    let owner = format!("pid={},", stack.instance.pid());
+    let held = wait_for(Duration::from_secs(5), || {
+        let out = std::process::Command::new("ss")
+            .args(["-tnopH", "state", "established"])
+            .output()
+            .expect("ss");
+        let text = String::from_utf8_lossy(&out.stdout).into_owned();
+        let mine: Vec<String> = text
+            .lines()
+            .filter(|l| l.contains(&owner))
+            .map(str::to_string)
+            .collect();
+        (!mine.is_empty()).then_some(mine)
+    });
+    let held = held.expect("the broker holds the released connection");
+    assert!(
+        held.iter().all(|l| l.contains("timer:(keepalive")),
+        "{held:#?}"
+    );
+    // The only pooled server busy with one client: the next ones wait in the broker, each
+    // holding one of `oradb`'s 64 descriptors, until only the reserve is left; then the
+    // broker refuses with ORA-12519, as a full dispatcher does, and says so once.
+    py.connect("hold", &stack.dsn("pooled"), USER, PASSWORD)
+        .unwrap_or_else(|r| panic!("{}", r.json));
+    for i in 0..40 {
+        let r = py.call(json!({"op": "connect_job", "name": format!("j{i}"),
+            "dsn": stack.dsn("pooled"), "user": USER, "password": PASSWORD,
+            "sql": "select 1 from dual"}));
+        assert!(r.ok(), "{}", r.json);
+    }
+    let refusing = wait_for(Duration::from_secs(10), || {
+        stack
+            .home
+            .alert_log()
+            .contains("N000: cannot take more connections (RLIMIT_NOFILE reached")
+            .then_some(())
+    });
+    assert!(refusing.is_some(), "{}", stack.home.alert_log());
+    // The client holding the server still answers; when it leaves, the waiting ones run.
+    assert_eq!(
+        py.exec("hold", "select 1 from dual").result(),
+        &json!([[1]])
+    );
+    assert!(py.call(json!({"op": "close", "name": "hold"})).ok());
+    let (mut served, mut refused) = (0, 0);
+    for i in 0..40 {
+        let r = py.call(json!({"op": "wait", "name": format!("j{i}"), "timeout": 60}));
+        let job = r.result();
+        if job["ok"] == json!(true) {
+            served += 1;
+        } else {
+            let e = job["error"].as_str().unwrap_or_default();
+            assert!(e.contains("ORA-12519"), "client {i}: {job}");
+            refused += 1;
+        }
+    }
+    assert!(
+        served >= 1 && refused >= 1,
+        "served {served}, refused {refused}"
+    );
+    // Nothing was freed by mistake, and with the load gone the broker takes clients again.
+    assert_eq!(py.exec("dba", "select 1 from dual").result(), &json!([[1]]));
+    py.connect("after", &stack.dsn("pooled"), USER, PASSWORD)
+        .unwrap_or_else(|r| panic!("{}\n{}", r.json, stack.home.alert_log()));
+    assert!(
+        stack
+            .home
+            .alert_log()
+            .contains("N000: taking connections again")
+    );
+}
