@@ -420,7 +420,9 @@ impl Ctl {
         let s = self.settings(name);
         let trace_dir = self.home.home.join("network").join("trace");
         let _ = std::fs::create_dir_all(&trace_dir);
-        let trace_path = trace_dir.join(format!("{}.trc", name.to_ascii_lowercase()));
+        // The trace file proper (TRACE_FILE_<l>, Oracle's layout) is the listener's own; its
+        // standard error (orasim's diagnostics) goes beside it.
+        let trace_path = trace_dir.join(format!("{}_stderr.log", name.to_ascii_lowercase()));
         let stderr = std::fs::OpenOptions::new()
             .create(true)
             .write(true)
