@@ -542,10 +542,12 @@ mod tests {
         ] {
             assert!(l.contains(p), "{p}: {l}");
         }
-        // `set` does not offer what cannot be set.
+        // `set` offers the trace file's place too (it moves at run time).
         let l = parameter_list("set");
         assert!(
-            !l.contains("trc_file") && l.contains("save_config_on_stop"),
+            l.contains("trc_file")
+                && l.contains("trc_directory")
+                && l.contains("save_config_on_stop"),
             "{l}"
         );
     }
