@@ -675,3 +675,103 @@ fn the_broker_keeps_its_descriptor_reserve_and_probes_held_clients() {
             .contains("N000: taking connections again")
     );
 }
+
+fn pool_session(py: &mut PyDriver, pool: &str) -> (u64, u64, u64) {
+    let r = py.call(json!({"op": "pool_session", "name": pool}));
+    let v = r.result();
+    let n = |k: &str| v[k].as_u64().unwrap_or_else(|| panic!("{k} in {}", r.json));
+    (n("sid"), n("serial"), n("spid"))
+}
+
+#[test]
+fn purity_self_acquisitions_find_the_server_of_their_class_among_several() {
+    let (stack, mut py) = stack(12);
+    alter_param(&mut py, "MINSIZE", "3");
+    start_pool(&mut py);
+    let ready = wait_for(Duration::from_secs(10), || {
+        (pooled_server_pids(&mut py).len() >= 3).then_some(())
+    });
+    assert!(ready.is_some(), "{:?}", pooled_server_pids(&mut py));
+    let sql = "select sys_context('USERENV','CLIENT_IDENTIFIER') from dual";
+    for (pool, class) in [("a", "DRA"), ("b", "DRB")] {
+        let r = py.call(
+            json!({"op": "pool", "name": pool, "dsn": stack.dsn("pooled"),
+            "user": USER, "password": PASSWORD, "min": 1, "max": 1,
+            "cclass": class, "purity": "SELF"}),
+        );
+        assert!(r.ok(), "{}", r.json);
+        let r = py.call(json!({"op": "pool_exec", "name": pool, "sql": sql,
+            "client_identifier": format!("dr-{pool}")}));
+        assert_eq!(r.result(), &json!([[format!("dr-{pool}")]]), "{}", r.json);
+    }
+    let home_a = pool_session(&mut py, "a");
+    let home_b = pool_session(&mut py, "b");
+    assert_ne!(
+        home_a.2, home_b.2,
+        "each class's session lives in its own server"
+    );
+    for round in 0..3 {
+        // A standalone login of a third class in between (its class is known only once
+        // it has logged in): it takes an empty server, or gives up the session used least
+        // recently — never one of the two classes' sessions, used after it.
+        connect_with(&mut py, &stack, "c", "DRC", "SELF");
+        assert_eq!(ident(&mut py, "c"), json!(null));
+        assert!(py.call(json!({"op": "close", "name": "c"})).ok());
+        for (pool, home) in [("a", home_a), ("b", home_b)] {
+            let r = py.call(json!({"op": "pool_exec", "name": pool, "sql": sql}));
+            assert_eq!(
+                r.result(),
+                &json!([[format!("dr-{pool}")]]),
+                "round {round}, pool {pool}: {}",
+                r.json
+            );
+            assert_eq!(
+                pool_session(&mut py, pool),
+                home,
+                "round {round}, pool {pool}"
+            );
+        }
+    }
+    // Purity NEW never sees a class's state.
+    let r = py.call(json!({"op": "pool_exec", "name": "b", "sql": sql, "purity": "NEW"}));
+    assert_eq!(r.result(), &json!([[null]]), "{}", r.json);
+}
+
+#[test]
+fn at_maxconn_cbrok_new_pooled_clients_are_refused_with_ora_12519() {
+    let (stack, mut py) = stack(14);
+    alter_param(&mut py, "MINSIZE", "1");
+    alter_param(&mut py, "MAXSIZE", "1");
+    alter_param(&mut py, "MAXCONN_CBROK", "2");
+    start_pool(&mut py);
+    // Two connections with the broker: one holds the only server, one waits for it.
+    py.connect("hold", &stack.dsn("pooled"), USER, PASSWORD)
+        .unwrap_or_else(|r| panic!("{}", r.json));
+    let r = py.call(json!({"op": "connect_job", "name": "waiting",
+        "dsn": stack.dsn("pooled"), "user": USER, "password": PASSWORD,
+        "sql": "select 1 from dual"}));
+    assert!(r.ok(), "{}", r.json);
+    let queued = wait_for(Duration::from_secs(5), || {
+        let c = py.exec("dba", "select count(*) from v$cpool_conn_info");
+        (c.result() == &json!([[2]])).then_some(())
+    });
+    assert!(
+        queued.is_some(),
+        "{}",
+        py.exec("dba", "select * from v$cpool_conn_info").json
+    );
+    // The third is refused (by the listener once lreg reports the broker full, else by the
+    // broker itself), with the code of a full handler.
+    let e = py
+        .connect("third", &stack.dsn("pooled"), USER, PASSWORD)
+        .expect_err("a third connection at MAXCONN_CBROK = 2");
+    assert!(e.error().contains("ORA-12519"), "{}", e.json);
+    // The two it holds are served.
+    assert_eq!(
+        py.exec("hold", "select 1 from dual").result(),
+        &json!([[1]])
+    );
+    assert!(py.call(json!({"op": "close", "name": "hold"})).ok());
+    let r = py.call(json!({"op": "wait", "name": "waiting", "timeout": 20}));
+    assert_eq!(r.result()["ok"], json!(true), "{}", r.json);
+}

@@ -270,7 +270,11 @@ pub fn ora(code: u32) -> Option<&'static str> {
             "malformed TTC packet from client rejected: [%s] [%s] [%s] [%s] [%s] [%s] [%s] [%s]"
         }
         3156 => "OCI call timed out",
-        // DRCP administration (DBMS_CONNECTION_POOL).
+        // DRCP administration (DBMS_CONNECTION_POOL). 56501 and 56506 as 19c prints them
+        // (`ORA-56501: DRCP: Pool startup failed` in a real error stack); the PL/SQL
+        // Packages reference lists 56500/56504/56505/56507 only by description
+        // ("Connection pool not found", ...), as it does 56501 ("Connection pool startup
+        // failed"): their texts follow the same "DRCP: Pool ..." form.
         56500 => "DRCP: Pool not found",
         56501 => "DRCP: Pool startup failed",
         56504 => "DRCP: Invalid pool configuration parameter name",

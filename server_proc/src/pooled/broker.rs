@@ -788,7 +788,11 @@ impl Broker {
     }
 
     /// The free server for a client: one holding a session of its user and class, else
-    /// one holding none, else any free one.
+    /// one holding none, else the one whose session was used least recently (that session
+    /// is given up). A held client is known by user and class; a new one only by the
+    /// descriptor's POOL_CONNECTION_CLASS, which thin clients do not send (python-oracledb
+    /// sends its class in the login, which the pooled server does): its login takes an
+    /// empty server, or the least recently used session's.
     fn choose(&self, client: &Client) -> Option<Token> {
         let wanted: Option<(&str, &str)> = match &client.phase {
             Phase::Held(s) => Some((s.user.as_str(), s.cclass.as_str())),
@@ -811,7 +815,7 @@ impl Broker {
         });
         matching
             .or_else(|| free().find(|(_, s)| s.held.is_none()))
-            .or_else(|| free().next())
+            .or_else(|| free().min_by_key(|(_, s)| s.free_since))
             .map(|(t, _)| *t)
     }
 
