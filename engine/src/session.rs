@@ -26,8 +26,8 @@ use tns::ttc::types::{DateTime, Decimal, ora_type};
 use crate::views::{self, Cell, ColumnType, QueryContext};
 
 pub use crate::port::{
-    Credentials, GRANT_ALTER_SYSTEM, GRANT_CONNECT_THROUGH, InstanceHooks, LocalInstance,
-    SessionInfo, SessionSlot,
+    Credentials, GRANT_ALTER_SYSTEM, GRANT_CONNECT_THROUGH, GRANT_RESTRICTED_SESSION,
+    InstanceHooks, LocalInstance, SessionInfo, SessionSlot,
 };
 
 use crate::sql::eval::{EvalContext, QueryPlan, Value, plan_query};
@@ -765,6 +765,17 @@ impl Session {
                 other => other.to_owned(),
             };
             info.user = user.clone();
+        }
+        let administrative = ADMIN_MODES.iter().any(|(bit, _)| auth.mode & bit != 0);
+        if !administrative
+            && self.inst.logins_restricted()
+            && !self
+                .creds
+                .grants(&user)
+                .iter()
+                .any(|g| g == GRANT_RESTRICTED_SESSION)
+        {
+            return vec![self.error_bytes_action(OraError::new(1035, 0).info())];
         }
         let slot = if self.pooled.is_some() {
             // A pooled server: its session may serve this login again (purity SELF).

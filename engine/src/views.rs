@@ -1022,6 +1022,12 @@ pub enum AlterSystem {
     },
     /// `REGISTER`.
     Register,
+    /// `ENABLE | DISABLE RESTRICTED SESSION`: only users with RESTRICTED SESSION (and
+    /// SYSDBA/SYSOPER) may log in while enabled (V$INSTANCE.LOGINS = RESTRICTED).
+    RestrictedSession {
+        /// ENABLE (true) or DISABLE.
+        enable: bool,
+    },
     /// `SET name = value [SCOPE = MEMORY | SPFILE | BOTH]`.
     Set {
         /// The parameter (lower case).
@@ -1139,6 +1145,17 @@ fn parse_alter_system(sql: &str, toks: &[Token]) -> Result<AlterSystem, OraError
     let r = match word.as_str() {
         "REGISTER" => AlterSystem::Register,
         "SET" => parse_set(&mut p)?,
+        "ENABLE" | "DISABLE" => {
+            if p.ident().as_deref() != Some("RESTRICTED") {
+                return Err(err(2065, p.prev_at()));
+            }
+            if p.ident().as_deref() != Some("SESSION") {
+                return Err(err_with(2000, &["SESSION"], p.here()));
+            }
+            AlterSystem::RestrictedSession {
+                enable: word == "ENABLE",
+            }
+        }
         "KILL" | "DISCONNECT" => {
             if p.ident().as_deref() != Some("SESSION") {
                 return Err(err_with(2000, &["SESSION"], p.here()));

@@ -410,31 +410,38 @@ Linux-x86_64 Error: {e}",
         }
     }
 
-    /// `STARTUP [NOMOUNT|MOUNT|OPEN|FORCE]` (FORCE and OPEN log in again, as the session
-    /// SQL*Plus keeps over bequeath would be back).
+    /// `STARTUP [FORCE] [RESTRICT] [NOMOUNT|MOUNT|OPEN]` (words in any order, as SQL*Plus
+    /// takes them; FORCE and OPEN log in again, as the session SQL*Plus keeps over bequeath
+    /// would be back).
     fn startup(&mut self, args: &str) {
         if !self.may_administer() {
             return;
         }
-        let mode = args
+        let words: Vec<String> = args
             .split_whitespace()
-            .next()
-            .unwrap_or("open")
-            .to_ascii_lowercase();
-        if !["nomount", "mount", "open", "force"].contains(&mode.as_str()) {
-            println!("{}", sp2(158, &["STARTUP", &mode]));
+            .map(str::to_ascii_lowercase)
+            .collect();
+        if let Some(bad) = words
+            .iter()
+            .find(|w| !["nomount", "mount", "open", "force", "restrict"].contains(&w.as_str()))
+        {
+            println!("{}", sp2(158, &["STARTUP", bad]));
             return;
         }
-        if !self.idle && mode != "force" {
+        let force = words.iter().any(|w| w == "force");
+        let opens = !words.iter().any(|w| w == "nomount" || w == "mount");
+        if !self.idle && !force {
             println!("{}", tns::error_text::ora_line(1081));
             return;
         }
-        if mode == "force" {
+        if force {
             self.disconnect(true);
         }
-        if self.oradb(&["startup", &mode]) {
+        let mut argv = vec!["startup"];
+        argv.extend(words.iter().map(String::as_str));
+        if self.oradb(&argv) {
             self.idle = true;
-            if mode == "open" || mode == "force" {
+            if opens {
                 self.reconnect();
             }
         }

@@ -179,6 +179,12 @@ impl InstanceHooks for SgaInstance {
         }
     }
 
+    fn logins_restricted(&self) -> bool {
+        self.attachment
+            .sga()
+            .is_some_and(|sga| sga.logins_restricted())
+    }
+
     fn audsid(&self, slot: SessionSlot) -> Option<u64> {
         self.attachment.audsid(slot.sid, slot.serial)
     }

@@ -687,6 +687,21 @@ impl Sga {
         os::futex_wake_all(&h.register_request);
     }
 
+    /// Restricts logins to users with RESTRICTED SESSION (`STARTUP RESTRICT`, `ALTER SYSTEM
+    /// ENABLE RESTRICTED SESSION`) or lifts the restriction; lreg registers the new status
+    /// (RESTRICTED / READY) with the listener at once.
+    pub fn set_logins_restricted(&self, restricted: bool) {
+        self.header()
+            .restricted
+            .store(u32::from(restricted), Ordering::Release);
+        self.request_registration();
+    }
+
+    /// True while logins are restricted.
+    pub fn logins_restricted(&self) -> bool {
+        self.header().restricted.load(Ordering::Acquire) != 0
+    }
+
     /// The registration-request counter (lreg remembers the last value it served).
     pub fn registration_requests(&self) -> u32 {
         self.header().register_request.load(Ordering::Acquire)

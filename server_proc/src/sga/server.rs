@@ -283,6 +283,11 @@ impl ServerAttachment {
                 .kill_session(me, target, KillRequest::Disconnect)
                 .map(|_| ()),
             AlterSystem::Register => self.request_registration(),
+            AlterSystem::RestrictedSession { enable } => {
+                let sga = self.sga().ok_or_else(|| self.replay_attach_error())?;
+                sga.set_logins_restricted(*enable);
+                Ok(())
+            }
             AlterSystem::Set { name, value, scope } => {
                 let sga = self.sga().ok_or_else(|| self.replay_attach_error())?;
                 sga.alter_system_set(name, value, *scope)
