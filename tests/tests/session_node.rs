@@ -30,7 +30,7 @@ fn scenarios(version: &str, stack: &SharedStack, server: &str) -> Value {
 #[test]
 fn node_oracledb_26_and_6_dedicated_and_shared() {
     let stack = SharedStack::start(
-        "HNNODE",
+        &tests::shared_stack::own_sid("HNNODE"),
         "shared_servers=1\ndispatchers='(PROTOCOL=TCP)'",
         1,
     );
