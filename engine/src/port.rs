@@ -137,6 +137,12 @@ pub trait InstanceHooks: Send + Sync {
     fn set_app_info(&self, slot: SessionSlot, info: &SessionInfo) {
         let _ = (slot, info);
     }
+    /// The session's statistics (by STATISTIC# of [`crate::rows::STATISTICS`]) after a call,
+    /// for other sessions' V$SESSTAT and the instance's V$SYSSTAT. The default (no SGA)
+    /// keeps none.
+    fn publish_stats(&self, slot: SessionSlot, values: &[u64]) {
+        let _ = (slot, values);
+    }
     /// `INSTANCE_NAME`.
     fn instance_name(&self) -> String;
     /// `DB_NAME`.

@@ -386,7 +386,23 @@ impl Session {
                 }
             }
         }
+        self.publish_stats();
         out
+    }
+
+    /// The session's statistics as V$MYSTAT shows them.
+    fn stat_values(&self) -> Vec<u64> {
+        let mut values = self.stats.to_vec();
+        values[stat::OPENED_CURSORS_CURRENT] = self.cursors.len() as u64;
+        values
+    }
+
+    /// Hands the statistics to the instance (V$SESSTAT, V$SYSSTAT), so that every
+    /// transport's sessions are seen alike.
+    fn publish_stats(&self) {
+        if let Some(slot) = self.slot {
+            self.inst.publish_stats(slot, &self.stat_values());
+        }
     }
 
     /// Runs the next slice of a computing call ([`Action::Busy`]); when the work is done the
@@ -1383,6 +1399,8 @@ impl Session {
         }
         // V$STATNAME and V$MYSTAT are the session's own: no instance needed for them.
         let views = query.views();
+        // The instance's statistics include this call so far.
+        self.publish_stats();
         let mut snapshot = if views.iter().all(|v| {
             matches!(
                 v,
@@ -1394,9 +1412,7 @@ impl Session {
             self.inst.snapshot(&views)?
         };
         if let Some(slot) = self.slot {
-            let mut values = self.stats.to_vec();
-            values[stat::OPENED_CURSORS_CURRENT] = self.cursors.len() as u64;
-            snapshot.my_stats = Some((slot.sid, values));
+            snapshot.my_stats = Some((slot.sid, self.stat_values()));
             snapshot.connect_info = Some(crate::rows::ConnectInfoRow {
                 sid: slot.sid,
                 serial: slot.serial,

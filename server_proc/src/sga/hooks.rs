@@ -236,6 +236,10 @@ impl InstanceHooks for SgaInstance {
         }
     }
 
+    fn publish_stats(&self, slot: SessionSlot, values: &[u64]) {
+        self.attachment.publish_stats(slot.sid, slot.serial, values);
+    }
+
     fn instance_name(&self) -> String {
         self.instance_name.clone()
     }

@@ -134,6 +134,13 @@ impl ServerAttachment {
         self.session(sid, serial).ok().map(|s| s.audsid())
     }
 
+    /// Publishes the statistics of one of this process's sessions (V$SESSTAT).
+    pub fn publish_stats(&self, sid: u32, serial: u32, values: &[u64]) {
+        if let Ok(s) = self.session(sid, serial) {
+            s.publish_stats(values);
+        }
+    }
+
     /// Marks the session ACTIVE/INACTIVE without consuming a pending kill.
     pub fn mark(&self, sid: u32, serial: u32, active: bool) {
         if let Ok(s) = self.session(sid, serial) {
@@ -252,6 +259,12 @@ impl ServerAttachment {
         }
         if wants(View::Parameter) {
             snap.parameters = sga.snapshot_parameters();
+        }
+        if wants(View::SesStat) {
+            snap.session_stats = sga.session_stats();
+        }
+        if wants(View::SysStat) {
+            snap.system_stats = sga.system_stats();
         }
         if wants(View::CpoolStats) {
             snap.cpool_stats = sga.snapshot_cpool_stats();
