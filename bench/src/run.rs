@@ -99,11 +99,55 @@ impl Mode {
     }
 }
 
+/// A phase of the run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Phase {
+    /// Connect cycles, sequential and concurrent, with CPU per connect.
+    Connect,
+    /// The python-oracledb cross-check of the connect cycle.
+    Python,
+    /// Steady calls from N sessions.
+    Steady,
+    /// Idle sessions' memory.
+    Idle,
+    /// The connect storm.
+    Storm,
+}
+
+impl Phase {
+    /// Every phase, in run order.
+    pub const ALL: [Phase; 5] = [
+        Phase::Connect,
+        Phase::Python,
+        Phase::Steady,
+        Phase::Idle,
+        Phase::Storm,
+    ];
+
+    /// The name on the command line.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Phase::Connect => "connect",
+            Phase::Python => "python",
+            Phase::Steady => "steady",
+            Phase::Idle => "idle",
+            Phase::Storm => "storm",
+        }
+    }
+
+    /// Parses a command-line name.
+    pub fn parse(s: &str) -> Option<Phase> {
+        Phase::ALL.into_iter().find(|p| p.as_str() == s)
+    }
+}
+
 /// What to run.
 #[derive(Debug, Clone)]
 pub struct RunOptions {
     /// The rows besides the floor.
     pub modes: Vec<Mode>,
+    /// The phases to run (the others' tables stay empty).
+    pub phases: Vec<Phase>,
     /// Sequential connect cycles per target.
     pub connects: u32,
     /// Client counts of the concurrent connect sweep.
@@ -279,7 +323,12 @@ pub fn run(opts: &RunOptions) -> Result<Report> {
         targets.push((Some(m), t));
     }
 
-    let phases_n = 4 + u64::from(opts.storm > 0);
+    let runs = |p: Phase| opts.phases.contains(&p);
+    let phases_n = [Phase::Connect, Phase::Steady, Phase::Idle]
+        .into_iter()
+        .filter(|&p| runs(p))
+        .count() as u64
+        + u64::from(runs(Phase::Storm) && opts.storm > 0);
     let bar = if opts.progress {
         let b = ProgressBar::with_draw_target(
             Some(targets.len() as u64 * phases_n),
@@ -309,7 +358,7 @@ pub fn run(opts: &RunOptions) -> Result<Report> {
 
     let mut round_trips = BTreeMap::new();
     let mut connect = Vec::new();
-    for (m, t) in &targets {
+    for (m, t) in targets.iter().filter(|_| runs(Phase::Connect)) {
         step(t.as_ref(), "connect cycles");
         round_trips.insert(
             t.name().to_string(),
@@ -327,7 +376,7 @@ pub fn run(opts: &RunOptions) -> Result<Report> {
     }
 
     let mut python = Vec::new();
-    if let Some(py) = &opts.python {
+    if let Some(py) = opts.python.as_ref().filter(|_| runs(Phase::Python)) {
         for (m, t) in &targets {
             if !matches!(m, Some(Mode::Dedicated | Mode::Shared)) {
                 continue;
@@ -360,7 +409,7 @@ pub fn run(opts: &RunOptions) -> Result<Report> {
     }
 
     let mut steady = Vec::new();
-    for (m, t) in &targets {
+    for (m, t) in targets.iter().filter(|_| runs(Phase::Steady)) {
         step(t.as_ref(), "steady calls");
         let mut points = Vec::new();
         for &n in &opts.steady_clients {
@@ -375,7 +424,7 @@ pub fn run(opts: &RunOptions) -> Result<Report> {
     }
 
     let mut idle = Vec::new();
-    for (m, t) in &targets {
+    for (m, t) in targets.iter().filter(|_| runs(Phase::Idle)) {
         bar.inc(1);
         let Some(mode) = m else { continue };
         step(t.as_ref(), "idle sessions");
@@ -406,7 +455,7 @@ pub fn run(opts: &RunOptions) -> Result<Report> {
     }
 
     let mut storm = Vec::new();
-    if opts.storm > 0 {
+    if runs(Phase::Storm) && opts.storm > 0 {
         for (m, t) in &targets {
             bar.inc(1);
             if m.is_none() {
