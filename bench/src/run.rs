@@ -92,10 +92,13 @@ impl Mode {
     }
 
     /// Many idle sessions per server process: measured up to the largest idle level. (A
-    /// pooled session holds its pooled server until it closes: tnsbench's client does not
-    /// release it between calls as a client-side session pool would.)
+    /// pooled client releases its session after each call, so an idle one holds no pooled
+    /// server, only its connection to the broker.)
     fn multiplexed(self) -> bool {
-        matches!(self, Mode::Shared | Mode::PgbouncerTransaction)
+        matches!(
+            self,
+            Mode::Shared | Mode::Pooled | Mode::PgbouncerTransaction
+        )
     }
 }
 
@@ -199,6 +202,8 @@ pub struct InstanceKnobs {
 const OPENERS: u32 = 4;
 /// How long to wait for a finished phase's server processes to go.
 const DRAIN_WAIT: Duration = Duration::from_secs(20);
+/// ... or for their number to stop falling for this long.
+const SETTLED: Duration = Duration::from_secs(1);
 
 /// Runs every phase and returns the report.
 pub fn run(opts: &RunOptions) -> Result<Report> {
@@ -221,6 +226,7 @@ pub fn run(opts: &RunOptions) -> Result<Report> {
         credentials: (stack::USER.to_string(), stack::PASSWORD.to_string()),
         roots: roots.clone(),
         options: stack.connect_options(),
+        release_between_calls: mode == Mode::Pooled,
     };
     // Without SERVER= a client gets a dispatcher when there is one, as in Oracle.
     let dedicated_service = format!("{}:dedicated", stack::SERVICE);
@@ -344,10 +350,21 @@ pub fn run(opts: &RunOptions) -> Result<Report> {
         ProgressBar::hidden()
     };
     let baseline_procs = proctree::tree(&roots).len();
+    // Wait for the server processes a phase started to go: back to the baseline, or no
+    // fewer for SETTLED (idle pooled servers stay until the pool's inactivity timeout).
     let drain = |m: Option<Mode>| {
         if m.is_some_and(|m| !m.is_peer()) {
             let deadline = Instant::now() + DRAIN_WAIT;
-            while proctree::tree(&roots).len() > baseline_procs && Instant::now() < deadline {
+            let (mut fewest, mut since) = (usize::MAX, Instant::now());
+            loop {
+                let n = proctree::tree(&roots).len();
+                if n < fewest {
+                    (fewest, since) = (n, Instant::now());
+                }
+                if n <= baseline_procs || since.elapsed() >= SETTLED || Instant::now() >= deadline
+                {
+                    break;
+                }
                 std::thread::sleep(Duration::from_millis(50));
             }
         }
@@ -432,14 +449,6 @@ pub fn run(opts: &RunOptions) -> Result<Report> {
             opts.idle_multiplexed.clone()
         } else if mode.is_peer() {
             opts.idle_dedicated.clone()
-        } else if *mode == Mode::Pooled {
-            let mut v: Vec<u32> = opts
-                .idle_dedicated
-                .iter()
-                .map(|&l| l.min(so.pool_maxsize))
-                .collect();
-            v.dedup();
-            v
         } else {
             // Keep room below PROCESSES for the background processes, the prespawned
             // servers and the pooled servers the earlier phases started.

@@ -41,7 +41,7 @@ struct Args {
     #[arg(long, default_value_t = 0.5)]
     window: f64,
     /// Idle-session levels of shared, pooled and PgBouncer transaction pooling.
-    #[arg(long, value_delimiter = ',', default_value = "100,1000,10000")]
+    #[arg(long, value_delimiter = ',', default_value = "100,1000,5000,10000")]
     idle_multiplexed: Vec<u32>,
     /// Idle-session levels of process-per-session rows (orasim's capped below PROCESSES).
     #[arg(long, value_delimiter = ',', default_value = "100,1000")]
@@ -67,7 +67,8 @@ struct Args {
     /// Idle prespawned servers of the prespawned row.
     #[arg(long, default_value_t = 8)]
     prespawn: u32,
-    /// MAXSIZE of the DRCP pool (pooled row; idle pooled sessions are capped by it).
+    /// MAXSIZE of the DRCP pool (pooled row: at most this many pooled servers, however many
+    /// clients).
     #[arg(long, default_value_t = 300)]
     pool_maxsize: u32,
     /// Time limit of the sequential connect loop, seconds.
