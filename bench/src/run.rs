@@ -361,8 +361,7 @@ pub fn run(opts: &RunOptions) -> Result<Report> {
                 if n < fewest {
                     (fewest, since) = (n, Instant::now());
                 }
-                if n <= baseline_procs || since.elapsed() >= SETTLED || Instant::now() >= deadline
-                {
+                if n <= baseline_procs || since.elapsed() >= SETTLED || Instant::now() >= deadline {
                     break;
                 }
                 std::thread::sleep(Duration::from_millis(50));
