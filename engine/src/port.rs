@@ -48,6 +48,10 @@ pub struct SessionSlot {
 /// The system privilege that allows `ALTER SYSTEM` (granted in the password file with
 /// `oradb user add NAME --grant alter-system`).
 pub const GRANT_ALTER_SYSTEM: &str = "ALTER_SYSTEM";
+/// The system privilege that lets a user log in while logins are restricted (`STARTUP
+/// RESTRICT`, `ALTER SYSTEM ENABLE RESTRICTED SESSION`); `oradb user add NAME --grant
+/// restricted-session`. SYSDBA and SYSOPER logins hold it implicitly, as in Oracle.
+pub const GRANT_RESTRICTED_SESSION: &str = "RESTRICTED_SESSION";
 /// Grant prefix: `CONNECT_THROUGH_<PROXY>` held by a user lets `<PROXY>` log in as them
 /// (`ALTER USER client GRANT CONNECT THROUGH proxy`; `oradb user add --connect-through`).
 pub const GRANT_CONNECT_THROUGH: &str = "CONNECT_THROUGH_";
@@ -73,6 +77,11 @@ pub trait Credentials: Send + Sync {
 pub trait InstanceHooks: Send + Sync {
     /// Allocates a session slot at login (ORA-00018 when full, ORA-01034 when down).
     fn open_session(&self, info: &SessionInfo) -> Result<SessionSlot, OraError>;
+    /// True while logins are restricted (V$INSTANCE.LOGINS = RESTRICTED): a login without
+    /// RESTRICTED SESSION gets ORA-01035. The default (no SGA) never restricts.
+    fn logins_restricted(&self) -> bool {
+        false
+    }
     /// Frees the slot at logoff or disconnect.
     fn close_session(&self, slot: SessionSlot);
     /// True when `ALTER SYSTEM KILL SESSION` marked the session.
@@ -127,6 +136,12 @@ pub trait InstanceHooks: Send + Sync {
     /// The client changed MODULE / ACTION / CLIENT_IDENTIFIER / CLIENT_INFO (V$SESSION).
     fn set_app_info(&self, slot: SessionSlot, info: &SessionInfo) {
         let _ = (slot, info);
+    }
+    /// The session's statistics (by STATISTIC# of [`crate::rows::STATISTICS`]) after a call,
+    /// for other sessions' V$SESSTAT and the instance's V$SYSSTAT. The default (no SGA)
+    /// keeps none.
+    fn publish_stats(&self, slot: SessionSlot, values: &[u64]) {
+        let _ = (slot, values);
     }
     /// `INSTANCE_NAME`.
     fn instance_name(&self) -> String;

@@ -415,6 +415,14 @@ pub fn statistic_number(name: &str) -> Option<usize> {
     STATISTICS.iter().position(|(n, _)| *n == name)
 }
 
+/// Whether statistic `number` is a level (`logons current`, `opened cursors current`) rather
+/// than a count: an ended session's counts stay in V$SYSSTAT, its levels leave with it.
+pub fn statistic_is_level(number: usize) -> bool {
+    STATISTICS
+        .get(number)
+        .is_some_and(|(name, _)| name.ends_with(" current"))
+}
+
 /// The one row of V$CPOOL_STATS (the default pool).
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct CpoolStatsRow {

@@ -26,8 +26,8 @@ use tns::ttc::types::{DateTime, Decimal, ora_type};
 use crate::views::{self, Cell, ColumnType, QueryContext};
 
 pub use crate::port::{
-    Credentials, GRANT_ALTER_SYSTEM, GRANT_CONNECT_THROUGH, InstanceHooks, LocalInstance,
-    SessionInfo, SessionSlot,
+    Credentials, GRANT_ALTER_SYSTEM, GRANT_CONNECT_THROUGH, GRANT_RESTRICTED_SESSION,
+    InstanceHooks, LocalInstance, SessionInfo, SessionSlot,
 };
 
 use crate::sql::eval::{EvalContext, QueryPlan, Value, plan_query};
@@ -386,7 +386,23 @@ impl Session {
                 }
             }
         }
+        self.publish_stats();
         out
+    }
+
+    /// The session's statistics as V$MYSTAT shows them.
+    fn stat_values(&self) -> Vec<u64> {
+        let mut values = self.stats.to_vec();
+        values[stat::OPENED_CURSORS_CURRENT] = self.cursors.len() as u64;
+        values
+    }
+
+    /// Hands the statistics to the instance (V$SESSTAT, V$SYSSTAT), so that every
+    /// transport's sessions are seen alike.
+    fn publish_stats(&self) {
+        if let Some(slot) = self.slot {
+            self.inst.publish_stats(slot, &self.stat_values());
+        }
     }
 
     /// Runs the next slice of a computing call ([`Action::Busy`]); when the work is done the
@@ -765,6 +781,21 @@ impl Session {
                 other => other.to_owned(),
             };
             info.user = user.clone();
+        }
+        let administrative = ADMIN_MODES.iter().any(|(bit, _)| auth.mode & bit != 0);
+        // `/` (operating-system authentication) has no OPS$ user here: only `/ AS SYSDBA`.
+        if user.is_empty() && !administrative {
+            return vec![self.error_bytes_action(OraError::new(1017, 0).info())];
+        }
+        if !administrative
+            && self.inst.logins_restricted()
+            && !self
+                .creds
+                .grants(&user)
+                .iter()
+                .any(|g| g == GRANT_RESTRICTED_SESSION)
+        {
+            return vec![self.error_bytes_action(OraError::new(1035, 0).info())];
         }
         let slot = if self.pooled.is_some() {
             // A pooled server: its session may serve this login again (purity SELF).
@@ -1300,11 +1331,13 @@ impl Session {
                 let Some(slot) = self.slot else {
                     return vec![self.error_bytes_action(OraError::new(1012, 0).info())];
                 };
-                let granted = self
-                    .creds
-                    .grants(&self.user)
-                    .iter()
-                    .any(|g| g == GRANT_ALTER_SYSTEM);
+                // SYS (an AS SYSDBA session) holds every system privilege, as in Oracle.
+                let granted = self.user == "SYS"
+                    || self
+                        .creds
+                        .grants(&self.user)
+                        .iter()
+                        .any(|g| g == GRANT_ALTER_SYSTEM);
                 let done = if granted {
                     self.inst.alter_system(slot, command)
                 } else {
@@ -1372,6 +1405,8 @@ impl Session {
         }
         // V$STATNAME and V$MYSTAT are the session's own: no instance needed for them.
         let views = query.views();
+        // The instance's statistics include this call so far.
+        self.publish_stats();
         let mut snapshot = if views.iter().all(|v| {
             matches!(
                 v,
@@ -1383,9 +1418,7 @@ impl Session {
             self.inst.snapshot(&views)?
         };
         if let Some(slot) = self.slot {
-            let mut values = self.stats.to_vec();
-            values[stat::OPENED_CURSORS_CURRENT] = self.cursors.len() as u64;
-            snapshot.my_stats = Some((slot.sid, values));
+            snapshot.my_stats = Some((slot.sid, self.stat_values()));
             snapshot.connect_info = Some(crate::rows::ConnectInfoRow {
                 sid: slot.sid,
                 serial: slot.serial,

@@ -1,7 +1,9 @@
 //! The SQL a DBA types against the instance itself: queries on `V$SESSION`, `V$PROCESS`,
 //! `V$INSTANCE`, the shared-server views (`V$DISPATCHER`, `V$DISPATCHER_CONFIG`,
 //! `V$SHARED_SERVER`, `V$CIRCUIT`, `V$QUEUE`, `V$SHARED_SERVER_MONITOR`), `V$PARAMETER` and
-//! the session statistics `V$STATNAME` / `V$MYSTAT` (counted by the session engine itself)
+//! the session statistics `V$STATNAME` / `V$MYSTAT` / `V$SESSTAT` / `V$SYSSTAT` (counted by
+//! the session engine itself, which hands them to the instance after every call, so every
+//! transport's sessions are seen alike)
 //! (column lists or `*`, table aliases, a two-view join such as
 //! `V$SESSION s, V$PROCESS p WHERE s.paddr = p.addr` or `... JOIN ... ON ...`, `WHERE` with `=`, `<>`/`!=`, `<`, `<=`,
 //! `>`, `>=`, `IN (...)`, `AND`, `OR`, parentheses, `SYS_CONTEXT('USERENV', ...)` and bind
@@ -124,6 +126,10 @@ pub enum View {
     StatName,
     /// V$MYSTAT: the calling session's statistics.
     MyStat,
+    /// V$SESSTAT: every session's statistics.
+    SesStat,
+    /// V$SYSSTAT: the instance's statistics (ended sessions' counts plus the live ones').
+    SysStat,
     /// V$SESSION_CONNECT_INFO: the calling session's client and network services.
     SessionConnectInfo,
     /// V$CPOOL_STATS.
@@ -137,7 +143,7 @@ pub enum View {
 }
 
 /// Every view, for name lookups.
-const ALL_VIEWS: [View; 18] = [
+const ALL_VIEWS: [View; 20] = [
     View::Session,
     View::Process,
     View::Instance,
@@ -151,6 +157,8 @@ const ALL_VIEWS: [View; 18] = [
     View::Parameter,
     View::StatName,
     View::MyStat,
+    View::SesStat,
+    View::SysStat,
     View::SessionConnectInfo,
     View::CpoolStats,
     View::CpoolCcStats,
@@ -448,14 +456,38 @@ impl View {
                 c("CLIENT_REGID", Number),
                 c("CON_ID", Number),
             ],
-            View::MyStat => vec![
+            View::MyStat | View::SesStat => vec![
                 c("SID", Number),
                 c("STATISTIC#", Number),
                 c("VALUE", Number),
                 c("CON_ID", Number),
             ],
+            View::SysStat => vec![
+                c("STATISTIC#", Number),
+                c("NAME", Varchar2(64)),
+                c("CLASS", Number),
+                c("VALUE", Number),
+                c("STAT_ID", Number),
+                c("CON_ID", Number),
+            ],
         }
     }
+}
+
+/// V$MYSTAT / V$SESSTAT rows: one per session and STATISTIC#.
+fn stat_cells<'a>(sessions: impl Iterator<Item = &'a (u32, Vec<u64>)>) -> Vec<Vec<Cell>> {
+    sessions
+        .flat_map(|(sid, values)| {
+            values.iter().enumerate().map(move |(i, v)| {
+                vec![
+                    int(*sid),
+                    int(i64::try_from(i).unwrap_or(0)),
+                    big(*v),
+                    int(0),
+                ]
+            })
+        })
+        .collect()
 }
 
 fn text(s: &str) -> Cell {
@@ -1022,6 +1054,12 @@ pub enum AlterSystem {
     },
     /// `REGISTER`.
     Register,
+    /// `ENABLE | DISABLE RESTRICTED SESSION`: only users with RESTRICTED SESSION (and
+    /// SYSDBA/SYSOPER) may log in while enabled (V$INSTANCE.LOGINS = RESTRICTED).
+    RestrictedSession {
+        /// ENABLE (true) or DISABLE.
+        enable: bool,
+    },
     /// `SET name = value [SCOPE = MEMORY | SPFILE | BOTH]`.
     Set {
         /// The parameter (lower case).
@@ -1139,6 +1177,17 @@ fn parse_alter_system(sql: &str, toks: &[Token]) -> Result<AlterSystem, OraError
     let r = match word.as_str() {
         "REGISTER" => AlterSystem::Register,
         "SET" => parse_set(&mut p)?,
+        "ENABLE" | "DISABLE" => {
+            if p.ident().as_deref() != Some("RESTRICTED") {
+                return Err(err(2065, p.prev_at()));
+            }
+            if p.ident().as_deref() != Some("SESSION") {
+                return Err(err_with(2000, &["SESSION"], p.here()));
+            }
+            AlterSystem::RestrictedSession {
+                enable: word == "ENABLE",
+            }
+        }
         "KILL" | "DISCONNECT" => {
             if p.ident().as_deref() != Some("SESSION") {
                 return Err(err_with(2000, &["SESSION"], p.here()));
@@ -1651,6 +1700,10 @@ pub struct Snapshot {
     /// The calling session's SID and its statistics, by STATISTIC# (V$MYSTAT; filled by
     /// the session engine, not the instance).
     pub my_stats: Option<(u32, Vec<u64>)>,
+    /// Every session's SID and statistics, by STATISTIC# (V$SESSTAT).
+    pub session_stats: Vec<(u32, Vec<u64>)>,
+    /// The instance's statistics, by STATISTIC# (V$SYSSTAT; empty without an instance).
+    pub system_stats: Vec<u64>,
     /// The calling session's connect information (V$SESSION_CONNECT_INFO; filled by the
     /// session engine).
     pub connect_info: Option<ConnectInfoRow>,
@@ -1704,6 +1757,8 @@ fn view_name(v: View) -> &'static str {
         View::Parameter => "V$PARAMETER",
         View::StatName => "V$STATNAME",
         View::MyStat => "V$MYSTAT",
+        View::SesStat => "V$SESSTAT",
+        View::SysStat => "V$SYSSTAT",
         View::SessionConnectInfo => "V$SESSION_CONNECT_INFO",
         View::CpoolStats => "V$CPOOL_STATS",
         View::CpoolCcStats => "V$CPOOL_CC_STATS",
@@ -1871,18 +1926,22 @@ impl ViewQuery {
                         })
                     })
                     .collect(),
-                View::MyStat => snap
-                    .my_stats
+                View::MyStat => stat_cells(snap.my_stats.iter()),
+                View::SesStat => stat_cells(snap.session_stats.iter()),
+                View::SysStat => snap
+                    .system_stats
                     .iter()
-                    .flat_map(|(sid, values)| {
-                        values.iter().enumerate().map(move |(i, v)| {
-                            vec![
-                                int(*sid),
-                                int(i64::try_from(i).unwrap_or(0)),
-                                big(*v),
-                                int(0),
-                            ]
-                        })
+                    .zip(STATISTICS.iter())
+                    .enumerate()
+                    .map(|(i, (v, (name, class)))| {
+                        vec![
+                            int(i64::try_from(i).unwrap_or(0)),
+                            text(name),
+                            int(*class),
+                            big(*v),
+                            int(name_hash(name)),
+                            int(0),
+                        ]
                     })
                     .collect(),
                 View::CpoolStats => snap.cpool_stats.iter().map(cpool_stats_cells).collect(),

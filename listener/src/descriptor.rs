@@ -31,6 +31,10 @@ pub fn request_from_descriptor(text: &str) -> Result<ConnectRequest, DescriptorE
         instance_name: d.instance_name().map(str::to_string),
         server: d.server().map(|s| s.as_str().to_string()),
         command: d.command().map(str::to_string),
+        use_restricted: d
+            .connect_data()
+            .and_then(|cd| cd.extra_text("UR"))
+            .is_some_and(|v| v.trim().eq_ignore_ascii_case("A")),
     })
 }
 

@@ -29,6 +29,9 @@ pub struct ConnectRequest {
     pub server: Option<String>,
     /// `COMMAND` (ping, status, ...).
     pub command: Option<String>,
+    /// `(UR=A)`: the client may reach an instance that is BLOCKED or RESTRICTED (an
+    /// administrator starting up or working in restricted mode); the instance decides.
+    pub use_restricted: bool,
 }
 
 /// Instance status as lsnrctl prints it.
@@ -502,7 +505,13 @@ impl ServiceDirectory {
         let open: Vec<&InstanceEntry> = candidates
             .iter()
             .copied()
-            .filter(|e| matches!(e.status, InstanceStatus::Ready | InstanceStatus::Unknown))
+            .filter(|e| {
+                req.use_restricted
+                    || !matches!(
+                        e.status,
+                        InstanceStatus::Blocked | InstanceStatus::Restricted
+                    )
+            })
             .collect();
         if open.is_empty() {
             let all_restricted = candidates
@@ -816,6 +825,16 @@ mod tests {
         };
         d.replace_dynamic(vec![mk(InstanceStatus::Blocked, false)]);
         assert_eq!(code(d.route(&req(Some("sales"), None), None, false)), 12528);
+        d.replace_dynamic(vec![mk(InstanceStatus::Restricted, false)]);
+        assert_eq!(code(d.route(&req(Some("sales"), None), None, false)), 12526);
+        // (UR=A) reaches a restricted or blocked instance; the instance decides.
+        let ur = ConnectRequest {
+            use_restricted: true,
+            ..req(Some("sales"), None)
+        };
+        assert!(matches!(d.route(&ur, None, false), Route::Handoff(_)));
+        d.replace_dynamic(vec![mk(InstanceStatus::Blocked, false)]);
+        assert!(matches!(d.route(&ur, None, false), Route::Handoff(_)));
         d.replace_dynamic(vec![mk(InstanceStatus::Ready, true)]);
         assert_eq!(code(d.route(&req(Some("sales"), None), None, false)), 12519);
         d.replace_dynamic(vec![mk(InstanceStatus::Ready, false)]);

@@ -163,15 +163,17 @@ impl Instance {
     /// Starts the instance `sid` of `oracle_home`: parameters, SGA, PMON and LREG, then
     /// MOUNT and OPEN. Parameter-file diagnostics go to the log.
     pub fn start(oracle_home: &Path, sid: &str) -> Result<Instance, InstanceError> {
-        Instance::start_to(oracle_home, sid, StartupStage::Open)
+        Instance::start_to(oracle_home, sid, StartupStage::Open, false)
     }
 
     /// [`Instance::start`] up to `stage`: NOMOUNT leaves the instance STARTED, MOUNT leaves
     /// it MOUNTED (logins get ORA-01033 until `ALTER DATABASE OPEN`, [`alter_database`]).
+    /// `restrict` (STARTUP RESTRICT) lets only users with RESTRICTED SESSION log in.
     pub fn start_to(
         oracle_home: &Path,
         sid: &str,
         stage: StartupStage,
+        restrict: bool,
     ) -> Result<Instance, InstanceError> {
         let (params, diags) = initora::load(oracle_home, sid)?;
         for d in &diags {
@@ -195,7 +197,9 @@ impl Instance {
             sessions: params.sessions,
         })?;
         let os_id = std::process::id();
-        tracing::info!("Starting ORACLE instance (normal) (OS id: {os_id})");
+        sga.set_logins_restricted(restrict);
+        let kind = if restrict { "restrict" } else { "normal" };
+        tracing::info!("Starting ORACLE instance ({kind}) (OS id: {os_id})");
         tracing::info!("{}", non_default_parameters(&params.path));
         let mut background = Vec::new();
         for name in ["PMON", "LREG"] {
@@ -532,6 +536,7 @@ pub fn start_background(
     oracle_home: &Path,
     sid: &str,
     stage: StartupStage,
+    restrict: bool,
     timeout: Duration,
 ) -> Result<u64, InstanceError> {
     use std::os::unix::process::CommandExt;
@@ -564,6 +569,9 @@ pub fn start_background(
         StartupStage::Mount => command.args(["--stage", "mount"]),
         StartupStage::Open => &mut command,
     };
+    if restrict {
+        command.arg("--restrict");
+    }
     let mut child = command
         .env("ORACLE_HOME", oracle_home)
         .env("ORACLE_SID", sid)

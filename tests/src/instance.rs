@@ -271,20 +271,12 @@ impl TestHome {
     }
 }
 
-/// Waits for a child with a deadline, killing it if it overstays.
-pub fn wait_output(mut child: Child, limit: Duration) -> Output {
-    let deadline = Instant::now() + limit;
-    loop {
-        match child.try_wait() {
-            Ok(Some(_)) => return child.wait_with_output().expect("output"),
-            Ok(None) if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(20)),
-            _ => {
-                let _ = child.kill();
-                let out = child.wait_with_output().expect("output");
-                panic!("process overran {limit:?}: {out:?}");
-            }
-        }
-    }
+/// Waits for a child with a deadline (its piped output drained meanwhile), failing the test
+/// with what it printed if it overstays.
+pub fn wait_output(child: Child, limit: Duration) -> Output {
+    let done = crate::procs::capture(child, limit);
+    assert!(!done.timed_out, "process overran {limit:?}: {done:?}");
+    done.into()
 }
 
 fn line_channel<R: std::io::Read + Send + 'static>(r: R) -> Receiver<String> {

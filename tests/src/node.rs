@@ -56,3 +56,24 @@ pub fn run_node(version: &str, script: &str, args: &[String], timeout: Duration)
         timeout,
     )
 }
+
+/// Runs `files` of node-oracledb's own mocha test directory `dir` through
+/// `scripts/node_suite.sh` (node-oracledb 26.0.0) against `dsn` as `user`; kills mocha
+/// after `timeout`.
+pub fn run_node_suite(
+    dir: &str,
+    user: &str,
+    password: &str,
+    dsn: &str,
+    files: &[&str],
+    timeout: Duration,
+) -> ScriptOutput {
+    run_guarded(
+        Command::new("bash")
+            .arg(repo_root().join("scripts/node_suite.sh"))
+            .args([dir, user, password, dsn])
+            .args(files),
+        "mocha",
+        timeout,
+    )
+}

@@ -1,7 +1,8 @@
 //! Process plumbing for end-to-end tests: locating (and if needed building) the workspace
 //! binaries, temporary `ORACLE_HOME` layouts with a test `listener.ora`, free loopback
-//! ports, a guard that stops a started `tnslsnr` even when the test fails, the
-//! python-oracledb interpreter, and `/proc` helpers (children, states, titles, fds).
+//! ports, a guard that stops a started `tnslsnr` even when the test fails, the one
+//! deadline-bound runner ([`capture`]) for processes run to their end, and `/proc` helpers
+//! (children, states, titles, fds).
 //!
 //! Port choice: a test binds `127.0.0.1:0`, reads the port, closes the socket and writes
 //! the port into `listener.ora` (as an Oracle DBA would write a fixed port). If another
@@ -12,8 +13,7 @@ use std::fs;
 use std::io::Read;
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
-use std::sync::OnceLock;
+use std::process::{Child, Command, ExitStatus, Output, Stdio};
 use std::time::{Duration, Instant};
 
 /// Upper bound for any wait in these helpers.
@@ -150,42 +150,85 @@ pub fn listener_ora(
     s
 }
 
-/// Runs a command with a deadline; kills it when the deadline passes.
+/// How a child started with piped output ended (see [`capture`]).
+#[derive(Debug)]
+pub struct Captured {
+    /// Its exit status (after the kill, when it overran).
+    pub status: ExitStatus,
+    /// It was still running at the deadline and was killed.
+    pub timed_out: bool,
+    /// Everything it wrote to stdout.
+    pub stdout: Vec<u8>,
+    /// Everything it wrote to stderr.
+    pub stderr: Vec<u8>,
+}
+
+impl From<Captured> for Output {
+    fn from(c: Captured) -> Output {
+        Output {
+            status: c.status,
+            stdout: c.stdout,
+            stderr: c.stderr,
+        }
+    }
+}
+
+/// Kills the child when dropped, so a test that panics while it runs leaves no process.
+struct KillOnDrop(Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Waits up to `limit` for `child`, draining its piped stdout and stderr on threads all the
+/// while (a child that writes more than a pipe holds would otherwise block forever), and
+/// kills it at the deadline. The one runner every test helper that runs a process to its
+/// end is built on.
+pub fn capture(child: Child, limit: Duration) -> Captured {
+    let mut child = KillOnDrop(child);
+    let drain = |pipe: Option<Box<dyn Read + Send>>| {
+        std::thread::spawn(move || {
+            let mut v = Vec::new();
+            if let Some(mut p) = pipe {
+                let _ = p.read_to_end(&mut v);
+            }
+            v
+        })
+    };
+    let out = drain(child.0.stdout.take().map(|p| Box::new(p) as _));
+    let err = drain(child.0.stderr.take().map(|p| Box::new(p) as _));
+    let deadline = Instant::now() + limit;
+    let (status, timed_out) = loop {
+        if let Ok(Some(s)) = child.0.try_wait() {
+            break (s, false);
+        }
+        if Instant::now() > deadline {
+            let _ = child.0.kill();
+            break (child.0.wait().expect("wait"), true);
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    drop(child);
+    Captured {
+        status,
+        timed_out,
+        stdout: out.join().unwrap_or_default(),
+        stderr: err.join().unwrap_or_default(),
+    }
+}
+
+/// Runs a command (stdin from /dev/null) with a deadline; kills it when the deadline passes.
 pub fn run_with_timeout(cmd: &mut Command, limit: Duration) -> Output {
-    let mut child = cmd
+    let child = cmd
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
         .expect("spawn");
-    let mut out = child.stdout.take().expect("stdout");
-    let mut err = child.stderr.take().expect("stderr");
-    let t_out = std::thread::spawn(move || {
-        let mut v = Vec::new();
-        let _ = out.read_to_end(&mut v);
-        v
-    });
-    let t_err = std::thread::spawn(move || {
-        let mut v = Vec::new();
-        let _ = err.read_to_end(&mut v);
-        v
-    });
-    let deadline = Instant::now() + limit;
-    let status = loop {
-        if let Ok(Some(s)) = child.try_wait() {
-            break s;
-        }
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            break child.wait().expect("wait");
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    };
-    Output {
-        status,
-        stdout: t_out.join().unwrap_or_default(),
-        stderr: t_err.join().unwrap_or_default(),
-    }
+    capture(child, limit).into()
 }
 
 /// A running `tnslsnr`, stopped (SIGTERM, then SIGKILL) when dropped.
@@ -367,17 +410,6 @@ impl Drop for ListenerProc {
     fn drop(&mut self) {
         self.kill();
     }
-}
-
-/// The python-oracledb interpreter ([`crate::pyenv::python`], looked up once).
-pub fn python() -> PathBuf {
-    static PY: OnceLock<PathBuf> = OnceLock::new();
-    PY.get_or_init(crate::pyenv::python).clone()
-}
-
-/// Runs a python snippet with `args` under a deadline.
-pub fn run_python(code: &str, args: &[&str], limit: Duration) -> Output {
-    run_with_timeout(Command::new(python()).arg("-c").arg(code).args(args), limit)
 }
 
 /// Child pids of `pid` (from `/proc/*/stat`).

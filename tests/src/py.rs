@@ -1,35 +1,22 @@
-//! Helpers for the real-client session tests (`tests/tests/session_*.rs`): the
-//! python-oracledb 26.1.0 interpreter from `scripts/pyenv.sh`, a python runner with a
-//! timeout that kills the child through a guard, and an in-process dedicated-server
+//! Helpers for the real-client session tests (`tests/tests/session_*.rs`): a python-oracledb
+//! runner with a timeout (built on [`crate::procs::capture`]), and an in-process dedicated-server
 //! endpoint (accept loop on `127.0.0.1:0` → read CONNECT → `run_dedicated`) so the session
 //! can be tested without the listener.
 
+use std::ffi::OsStr;
 use std::io::Read;
 use std::net::{TcpListener, TcpStream};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::sync::Arc;
 use std::sync::mpsc::{Receiver, channel};
-use std::sync::{Arc, OnceLock};
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+use crate::procs::capture;
+pub use crate::pyenv::python;
 
 use engine::{Credentials, LocalInstance};
 use server_proc::dedicated::{DedicatedContext, SessionEnd, run_dedicated};
-
-/// The python interpreter of the python-oracledb venv (created once by `scripts/pyenv.sh`).
-pub fn python() -> PathBuf {
-    static PY: OnceLock<PathBuf> = OnceLock::new();
-    PY.get_or_init(crate::pyenv::python).clone()
-}
-
-/// Kills the child when dropped (even when the test panics).
-struct KillGuard(Child);
-
-impl Drop for KillGuard {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
 
 /// What a driver script (python or node) printed.
 #[derive(Debug)]
@@ -59,49 +46,25 @@ impl ScriptOutput {
 /// Runs `cmd` with its output captured; kills it after `timeout` (noted in its stderr as
 /// `[<name> killed after timeout]`) or when the calling test panics.
 pub(crate) fn run_guarded(cmd: &mut Command, name: &str, timeout: Duration) -> ScriptOutput {
-    let mut child = KillGuard(
-        cmd.stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap_or_else(|e| panic!("starting {name}: {e}")),
-    );
-    let mut so = child.0.stdout.take().expect("stdout piped");
-    let mut se = child.0.stderr.take().expect("stderr piped");
-    let t1 = std::thread::spawn(move || {
-        let mut s = String::new();
-        let _ = so.read_to_string(&mut s);
-        s
-    });
-    let t2 = std::thread::spawn(move || {
-        let mut s = String::new();
-        let _ = se.read_to_string(&mut s);
-        s
-    });
-    let start = Instant::now();
-    let status = loop {
-        if let Ok(Some(st)) = child.0.try_wait() {
-            break Some(st);
-        }
-        if start.elapsed() > timeout {
-            break None;
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    };
-    drop(child);
-    let stdout = t1.join().unwrap_or_default();
-    let mut stderr = t2.join().unwrap_or_default();
-    if status.is_none() {
+    let child = cmd
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("starting {name}: {e}"));
+    let done = capture(child, timeout);
+    let mut stderr = String::from_utf8_lossy(&done.stderr).into_owned();
+    if done.timed_out {
         stderr.push_str(&format!("\n[{name} killed after timeout]"));
     }
     ScriptOutput {
-        ok: status.is_some_and(|s| s.success()),
-        stdout,
+        ok: !done.timed_out && done.status.success(),
+        stdout: String::from_utf8_lossy(&done.stdout).into_owned(),
         stderr,
     }
 }
 
 /// Runs `script` with python-oracledb, passing `args`; kills it after `timeout`.
-pub fn run_python(script: &str, args: &[String], timeout: Duration) -> ScriptOutput {
+pub fn run_python<S: AsRef<OsStr>>(script: &str, args: &[S], timeout: Duration) -> ScriptOutput {
     run_guarded(
         Command::new(python()).arg("-c").arg(script).args(args),
         "python",

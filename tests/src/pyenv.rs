@@ -3,12 +3,19 @@
 
 use std::path::PathBuf;
 use std::process::Command;
+use std::sync::OnceLock;
 
 use crate::corpus::repo_root;
 
-/// Path of the venv's python, creating the venv if needed. Panics with the script's output
-/// when it cannot be created (the tests that need it cannot run without it).
+/// Path of the venv's python, creating the venv if needed (the script runs once per test
+/// process). Panics with the script's output when it cannot be created (the tests that need
+/// it cannot run without it).
 pub fn python() -> PathBuf {
+    static PY: OnceLock<PathBuf> = OnceLock::new();
+    PY.get_or_init(venv_python).clone()
+}
+
+fn venv_python() -> PathBuf {
     let script = repo_root().join("scripts").join("pyenv.sh");
     let out = Command::new("bash")
         .arg(&script)

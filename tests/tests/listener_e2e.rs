@@ -6,8 +6,7 @@ use std::io::{Read, Write};
 use std::net::TcpStream;
 
 use tests::procs::{
-    ListenerProc, TestHome, WAIT, children_of, fds_of, listener_ora, run_python, stat_of, title_of,
-    wait_until,
+    ListenerProc, TestHome, WAIT, children_of, fds_of, listener_ora, stat_of, title_of, wait_until,
 };
 use tns::packet::{self, LengthMode, Packet};
 
@@ -89,6 +88,11 @@ fn stdout(o: &std::process::Output) -> String {
     String::from_utf8_lossy(&o.stdout).into_owned()
 }
 
+/// What a python-oracledb snippet printed (it reports errors on stdout itself).
+fn python_stdout(script: &str, args: &[&str]) -> String {
+    tests::py::run_python(script, args, WAIT).stdout
+}
+
 const PY_CONNECT: &str = r#"
 import sys, oracledb
 try:
@@ -103,12 +107,10 @@ except Exception as e:
 fn python_sees_ora_12514_for_unknown_service_and_ora_12505_for_unknown_sid() {
     let home = TestHome::new();
     let l = start(&home, &[]);
-    let out = run_python(
+    let text = python_stdout(
         PY_CONNECT,
         &[&format!("127.0.0.1:{}/nosuch.example.com", l.port)],
-        WAIT,
     );
-    let text = stdout(&out);
     assert!(text.contains("OperationalError"), "{text}");
     assert!(
         text.contains("DPY-6005: cannot connect to database"),
@@ -125,7 +127,7 @@ fn python_sees_ora_12514_for_unknown_service_and_ora_12505_for_unknown_sid() {
         "(DESCRIPTION=(ADDRESS=(PROTOCOL=tcp)(HOST=127.0.0.1)(PORT={}))(CONNECT_DATA=(SID=NOSID)))",
         l.port
     );
-    let text = stdout(&run_python(PY_CONNECT, &[&dsn], WAIT));
+    let text = python_stdout(PY_CONNECT, &[&dsn]);
     assert!(
         text.contains(&format!(
             "DPY-6003: SID \"NOSID\" is not registered with the listener at host \"127.0.0.1\" port {}. (Similar to ORA-12505)",
@@ -135,11 +137,7 @@ fn python_sees_ora_12514_for_unknown_service_and_ora_12505_for_unknown_sid() {
     );
     // A descriptor over 230 bytes travels in an overflow DATA packet after the CONNECT.
     let long = format!("svc{}", "x".repeat(300));
-    let text = stdout(&run_python(
-        PY_CONNECT,
-        &[&format!("127.0.0.1:{}/{long}", l.port)],
-        WAIT,
-    ));
+    let text = python_stdout(PY_CONNECT, &[&format!("127.0.0.1:{}/{long}", l.port)]);
     assert!(
         text.contains(&format!("DPY-6001: Service \"{long}\" is not registered")),
         "{text}"
@@ -272,7 +270,7 @@ fn handoff_reaches_a_titled_dedicated_server_that_python_accepts_and_that_is_rea
     // in this home, so the login itself fails afterwards).
     let trace = home.path().join("py.trace");
     let out = tests::procs::run_with_timeout(
-        std::process::Command::new(tests::procs::python())
+        std::process::Command::new(tests::pyenv::python())
             .arg("-c")
             .arg(PY_CONNECT)
             .arg(format!("127.0.0.1:{}/{SERVICE}", l.port))
@@ -836,7 +834,7 @@ sys.stdin.readline()
 c.close()
 print("closed", flush=True)
 "#;
-    let mut py = Command::new(tests::procs::python())
+    let mut py = Command::new(tests::pyenv::python())
         .arg("-c")
         .arg(script)
         .arg(format!("127.0.0.1:{}/{SERVICE}", l.port))
@@ -1017,11 +1015,7 @@ fn valid_node_checking_rejects_excluded_clients_until_reload_invites_them() {
     let mut buf = Vec::new();
     s.read_to_end(&mut buf).expect("closed by the listener");
     assert!(buf.is_empty());
-    let text = stdout(&run_python(
-        PY_CONNECT,
-        &[&format!("127.0.0.1:{}/{SERVICE}", l.port)],
-        WAIT,
-    ));
+    let text = python_stdout(PY_CONNECT, &[&format!("127.0.0.1:{}/{SERVICE}", l.port)]);
     assert!(text.contains("DPY-6005"), "{text}");
     assert!(!text.contains("DPY-6001"), "{text}");
     let log = home.listener_log();

@@ -10,17 +10,17 @@ use std::time::Duration;
 use serde_json::json;
 use tests::instance::wait_for;
 use tests::instance_py::PyDriver;
-use tests::shared_stack::{PASSWORD, SharedStack, USER};
+use tests::shared_stack::{PASSWORD, SharedStack, USER, own_sid};
 
 fn start_pool(py: &mut PyDriver) {
     let r = py.exec("dba", "begin dbms_connection_pool.start_pool(); end;");
     assert!(r.ok(), "start_pool: {}", r.json);
 }
 
-/// The stack for test `n`: SID `HP<n>P<pid>`, so that concurrent runs of this file (other
+/// The stack for test `n`: SID `DR<n>P<pid>`, so that concurrent runs of this file (other
 /// worktrees on the same machine) never share an SGA segment.
 fn stack(n: u32) -> (SharedStack, PyDriver) {
-    let sid = format!("HP{n}P{}", std::process::id());
+    let sid = own_sid(&format!("DR{n}"));
     let stack = SharedStack::start(&sid, "", 0);
     let mut py = PyDriver::start();
     py.connect("dba", &stack.dsn("dedicated"), USER, PASSWORD)
@@ -311,6 +311,119 @@ fn a_killed_pooled_session_gets_ora_00028_and_the_pool_replaces_its_server() {
         py.exec("after", "select 1 from dual").result(),
         &json!([[1]])
     );
+}
+
+fn num_purged(py: &mut PyDriver) -> u64 {
+    let r = py.exec("dba", "select num_purged from v$cpool_stats");
+    r.result()[0][0]
+        .as_u64()
+        .unwrap_or_else(|| panic!("{}", r.json))
+}
+
+/// Waits until the pooled server `gone` has left and the pool is back at `minsize` servers
+/// with at least one that was not there before (`before`); returns the new pids.
+fn replaced(py: &mut PyDriver, gone: u32, before: &HashSet<u64>, minsize: usize) -> HashSet<u64> {
+    let now = wait_for(Duration::from_secs(10), || {
+        let pids = pooled_server_pids(py);
+        (!pids.contains(&u64::from(gone))
+            && pids.len() >= minsize
+            && pids.iter().any(|p| !before.contains(p)))
+        .then_some(pids)
+    });
+    now.unwrap_or_else(|| {
+        panic!(
+            "server {gone} replaced: before {before:?}, now {:?}",
+            pooled_server_pids(py)
+        )
+    })
+}
+
+#[test]
+fn kill_immediate_of_a_pooled_session_closes_its_connection_as_for_a_dedicated_one() {
+    let (stack, mut py) = stack(10);
+    alter_param(&mut py, "MINSIZE", "2");
+    start_pool(&mut py);
+    let (sid, serial, spid) = py
+        .connect("victim", &stack.dsn("pooled"), USER, PASSWORD)
+        .unwrap_or_else(|r| panic!("{}", r.json));
+    let before = pooled_server_pids(&mut py);
+    assert!(before.contains(&u64::from(spid)), "{before:?}");
+    let purged = num_purged(&mut py);
+    let r = py.exec(
+        "dba",
+        &format!("alter system kill session '{sid},{serial}' immediate"),
+    );
+    assert!(r.ok(), "{}", r.json);
+    // As for a dedicated session: the server process ends, the client's next call finds
+    // the connection closed (python-oracledb's DPY-4011), not ORA-00028.
+    let r = py.exec("victim", "select 1 from dual");
+    assert!(!r.ok(), "{}", r.json);
+    assert!(r.error().contains("DPY-4011"), "{}", r.json);
+    // The pool starts another server in its place and counts the session purged.
+    replaced(&mut py, spid, &before, 2);
+    assert_eq!(num_purged(&mut py), purged + 1);
+    let (_, _, after) = py
+        .connect("after", &stack.dsn("pooled"), USER, PASSWORD)
+        .unwrap_or_else(|r| panic!("{}", r.json));
+    assert_ne!(after, spid);
+    assert_eq!(
+        py.exec("after", "select 1 from dual").result(),
+        &json!([[1]])
+    );
+}
+
+#[test]
+fn a_session_killed_while_parked_in_its_pooled_server_is_purged_and_replaced() {
+    let (stack, mut py) = stack(11);
+    alter_param(&mut py, "MINSIZE", "2");
+    start_pool(&mut py);
+    let r = py.call(
+        json!({"op": "pool", "name": "p", "dsn": stack.dsn("pooled"),
+        "user": USER, "password": PASSWORD, "min": 1, "max": 1,
+        "cclass": "DRPARK", "purity": "SELF"}),
+    );
+    assert!(r.ok(), "{}", r.json);
+    let sql = "select sys_context('USERENV','CLIENT_IDENTIFIER') from dual";
+    let r = py.call(json!({"op": "pool_exec", "name": "p", "sql": sql,
+        "client_identifier": "dr-parked"}));
+    assert_eq!(r.result(), &json!([["dr-parked"]]), "{}", r.json);
+    let r = py.call(json!({"op": "pool_session", "name": "p"}));
+    let (sid, serial, spid) = (
+        r.result()["sid"].as_u64().unwrap(),
+        r.result()["serial"].as_u64().unwrap(),
+        u32::try_from(r.result()["spid"].as_u64().unwrap()).unwrap(),
+    );
+    // Released: the client is with the broker, the session parked in server `spid`.
+    let parked = wait_for(Duration::from_secs(3), || {
+        let r = py.exec("dba", "select connection_status from v$cpool_conn_info");
+        (r.result() == &json!([["IDLE"]])).then_some(())
+    });
+    assert!(
+        parked.is_some(),
+        "{}",
+        py.exec("dba", "select * from v$cpool_conn_info").json
+    );
+    let before = pooled_server_pids(&mut py);
+    let purged = num_purged(&mut py);
+    let r = py.exec(
+        "dba",
+        &format!("alter system kill session '{sid},{serial}'"),
+    );
+    assert!(r.ok(), "{}", r.json);
+    // The session and its server go; the pool starts another server.
+    replaced(&mut py, spid, &before, 2);
+    assert_eq!(num_purged(&mut py), purged + 1);
+    let r = py.exec(
+        "dba",
+        &format!("select count(*) from v$session where sid = {sid} and serial# = {serial}"),
+    );
+    assert_eq!(r.result(), &json!([[0]]), "{}", r.json);
+    // The client never saw it: its next acquisition works, with a fresh session.
+    let r = py.call(json!({"op": "pool_exec", "name": "p", "sql": sql}));
+    assert_eq!(r.result(), &json!([[null]]), "{}", r.json);
+    let r = py.call(json!({"op": "pool_session", "name": "p"}));
+    let again = (r.result()["sid"].as_u64(), r.result()["serial"].as_u64());
+    assert_ne!(again, (Some(sid), Some(serial)), "{}", r.json);
 }
 
 #[test]

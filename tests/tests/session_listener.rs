@@ -7,9 +7,9 @@ use std::time::Duration;
 
 use serde_json::Value;
 use tests::procs::{
-    ListenerProc, TestHome, WAIT, children_of, run_python, stat_of, static_orcl_listener, title_of,
-    wait_until,
+    ListenerProc, TestHome, WAIT, children_of, stat_of, static_orcl_listener, title_of, wait_until,
 };
+use tests::py::run_python;
 
 const SERVICE: &str = "orcl.example.com";
 
@@ -34,15 +34,7 @@ fn leftover_servers(l: &ListenerProc) -> Vec<(u32, char, String)> {
 
 fn run(l: &ListenerProc, script: &str) -> Value {
     let port = l.port.to_string();
-    let out = run_python(script, &[port.as_str(), SERVICE], Duration::from_secs(120));
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "python failed\nstdout:\n{stdout}\nstderr:\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let last = stdout.lines().last().unwrap_or_default();
-    serde_json::from_str(last).unwrap_or_else(|e| panic!("bad JSON {e}: {stdout}"))
+    run_python(script, &[port.as_str(), SERVICE], Duration::from_secs(120)).last_json("python")
 }
 
 const SYNC: &str = r#"

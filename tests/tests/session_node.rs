@@ -11,7 +11,7 @@ use std::time::Duration;
 use serde_json::{Value, json};
 use tests::corpus::repo_root;
 use tests::node::{VERSIONS, run_node};
-use tests::shared_stack::{PASSWORD, SharedStack, USER};
+use tests::shared_stack::{PASSWORD, SharedStack, USER, own_sid};
 
 fn scenarios(version: &str, stack: &SharedStack, server: &str) -> Value {
     let script = std::fs::read_to_string(repo_root().join("tests/node/scenarios.js"))
@@ -30,7 +30,7 @@ fn scenarios(version: &str, stack: &SharedStack, server: &str) -> Value {
 #[test]
 fn node_oracledb_26_and_6_dedicated_and_shared() {
     let stack = SharedStack::start(
-        "HNNODE",
+        &own_sid("NDNO"),
         "shared_servers=1\ndispatchers='(PROTOCOL=TCP)'",
         1,
     );

@@ -50,18 +50,13 @@ fn three_hundred_sessions_on_two_dispatchers_and_two_shared_servers() {
         "processes=300\nshared_servers=2\nmax_shared_servers=2\ndispatchers='(PROTOCOL=TCP)(DISPATCHERS=2)'",
         2,
     );
-    let out = tests::procs::run_python(
+    let out = tests::py::run_python(
         SCRIPT,
         &[&stack.dsn("shared"), USER, PASSWORD, "300", "10"],
         Duration::from_secs(400),
     );
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "{stdout}\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(stdout.contains("done 300 errors 0"), "{stdout}");
+    assert!(out.ok, "{}\n{}", out.stdout, out.stderr);
+    assert!(out.stdout.contains("done 300 errors 0"), "{}", out.stdout);
     let sga = Sga::attach(&stack.home.sid).expect("instance up");
     let monitor = sga.shared_server_monitor();
     assert!(

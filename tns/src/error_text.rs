@@ -250,6 +250,7 @@ pub fn ora(code: u32) -> Option<&'static str> {
         1012 => "not logged on",
         1017 => "invalid username/password; logon denied",
         1031 => "insufficient privileges",
+        1035 => "ORACLE only available to users with RESTRICTED SESSION privilege",
         1918 => "user '%s' does not exist",
         1920 => "user name '%s' conflicts with another user or role name",
         1990 => "error opening password file '%s'",

@@ -33,6 +33,9 @@ struct Cli {
     /// How far that instance goes (what `oradb startup nomount|mount` asked for).
     #[arg(long, value_enum, default_value = "open", hide = true)]
     stage: Stage,
+    /// Logins restricted to RESTRICTED SESSION (what `oradb startup restrict` asked for).
+    #[arg(long, hide = true)]
+    restrict: bool,
     #[command(subcommand)]
     command: Option<Command>,
 }
@@ -42,9 +45,11 @@ enum Command {
     /// Start the instance (reads $ORACLE_HOME/dbs/init<SID>.ora).
     Startup {
         /// NOMOUNT, MOUNT or OPEN (the default) as SQL*Plus's STARTUP; FORCE aborts a
-        /// running instance first, then starts it.
-        #[arg(value_enum, default_value = "open")]
-        mode: StartupArg,
+        /// running instance first, then starts it; RESTRICT lets only users with
+        /// RESTRICTED SESSION (and SYSDBA/SYSOPER) log in. FORCE and RESTRICT combine with
+        /// a stage: `oradb startup mount restrict`.
+        #[arg(value_enum)]
+        words: Vec<StartupArg>,
         /// ORACLE_SID (default: $ORACLE_SID).
         #[arg(long)]
         sid: Option<String>,
@@ -124,7 +129,7 @@ enum UserAction {
         #[arg(long)]
         password_stdin: bool,
         /// Grant a system privilege.
-        #[arg(long = "grant", value_parser = ["alter-system", "sysdba", "sysoper"])]
+        #[arg(long = "grant", value_parser = ["alter-system", "restricted-session", "sysdba", "sysoper"])]
         grant: Vec<String>,
         /// Let this user log in as the new one (`PROXY[NAME]`), as `ALTER USER name GRANT
         /// CONNECT THROUGH proxy` does.
@@ -192,6 +197,7 @@ enum StartupArg {
     Mount,
     Open,
     Force,
+    Restrict,
 }
 
 /// How far an instance process goes at start.
@@ -263,11 +269,16 @@ fn init_tracing() {
 }
 
 /// Runs the instance in this process until it is shut down.
-fn run_foreground(sid: &str, stage: StartupStage, banner: bool) -> anyhow::Result<()> {
+fn run_foreground(
+    sid: &str,
+    stage: StartupStage,
+    restrict: bool,
+    banner: bool,
+) -> anyhow::Result<()> {
     let home = oracle_home()?;
     init_tracing();
     let signals = instance::block_shutdown_signals()?;
-    let inst = Instance::start_to(&home, sid, stage)?;
+    let inst = Instance::start_to(&home, sid, stage, restrict)?;
     instance::spawn_signal_waiter(signals, inst.sga())?;
     if banner {
         print_started(inst.sga().segment_size() as u64, stage);
@@ -304,7 +315,7 @@ fn print_started(sga_bytes: u64, stage: StartupStage) {
 fn cmd(cli: Cli) -> anyhow::Result<()> {
     let Some(command) = cli.command else {
         let sid = sid_of(cli.sid)?;
-        return run_foreground(&sid, cli.stage.into(), false);
+        return run_foreground(&sid, cli.stage.into(), cli.restrict, false);
     };
     let mut out = std::io::stdout().lock();
     match command {
@@ -313,18 +324,28 @@ fn cmd(cli: Cli) -> anyhow::Result<()> {
             return run_user(action);
         }
         Command::Startup {
-            mode,
+            words,
             sid,
             foreground,
         } => {
             let sid = sid_of(sid)?;
-            let stage = match mode {
-                StartupArg::Nomount => StartupStage::Nomount,
-                StartupArg::Mount => StartupStage::Mount,
-                StartupArg::Open | StartupArg::Force => StartupStage::Open,
-            };
+            let mut stage = None;
+            for w in &words {
+                let this = match w {
+                    StartupArg::Nomount => StartupStage::Nomount,
+                    StartupArg::Mount => StartupStage::Mount,
+                    StartupArg::Open => StartupStage::Open,
+                    StartupArg::Force | StartupArg::Restrict => continue,
+                };
+                if stage.replace(this).is_some() {
+                    anyhow::bail!("only one of NOMOUNT, MOUNT and OPEN may be given");
+                }
+            }
+            let stage = stage.unwrap_or(StartupStage::Open);
+            let restrict = words.iter().any(|w| matches!(w, StartupArg::Restrict));
+            let force = words.iter().any(|w| matches!(w, StartupArg::Force));
             // FORCE: a running instance is shut down ABORT first, as SQL*Plus's STARTUP FORCE.
-            if matches!(mode, StartupArg::Force) && Sga::attach(&sid).is_ok() {
+            if force && Sga::attach(&sid).is_ok() {
                 instance::request_shutdown(
                     &sid,
                     ShutdownMode::Abort,
@@ -333,7 +354,7 @@ fn cmd(cli: Cli) -> anyhow::Result<()> {
             }
             if foreground {
                 drop(out);
-                return run_foreground(&sid, stage, true);
+                return run_foreground(&sid, stage, restrict, true);
             }
             // Parameter-file warnings are shown here, as SQL*Plus shows them at STARTUP.
             let (_, diags) = server_proc::initora::load(&oracle_home()?, &sid)?;
@@ -346,6 +367,7 @@ fn cmd(cli: Cli) -> anyhow::Result<()> {
                 &oracle_home()?,
                 &sid,
                 stage,
+                restrict,
                 Duration::from_secs(60),
             )?;
             drop(out);
@@ -476,7 +498,26 @@ fn cmd(cli: Cli) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// A bequeathed server process (`oracle<SID> (DESCRIPTION=(LOCAL=YES)(ADDRESS=(PROTOCOL=beq)))`,
+/// started by a local client with the connection on stdin): serves that one session.
+fn run_bequeathed() -> anyhow::Result<()> {
+    let sid = sid_of(None)?;
+    let home = oracle_home()?;
+    init_tracing();
+    server_proc::bequeath::run_bequeath(&home, &sid)?;
+    Ok(())
+}
+
 fn main() -> ExitCode {
+    if std::env::args().nth(1).as_deref() == Some(server_proc::bequeath::BEQ_ARGS) {
+        return match run_bequeathed() {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("{e:#}");
+                ExitCode::FAILURE
+            }
+        };
+    }
     let cli = Cli::parse();
     match cmd(cli) {
         Ok(()) => ExitCode::SUCCESS,

@@ -521,7 +521,9 @@ impl Broker {
             // The client's socket was with the server; it is gone with it.
             self.clients.remove(&c);
         }
-        if s.held.is_some() {
+        // A server leaves on its own only when its session was ended from outside (killed,
+        // parked or with a client) or it died: the session it held or served is purged.
+        if s.held.is_some() || s.client.is_some() {
             self.sga.cpool_count(None, CpoolEvent::Purged);
         }
         tracing::info!("N000: pooled server {} left", s.name.unwrap_or_default());

@@ -179,6 +179,12 @@ impl InstanceHooks for SgaInstance {
         }
     }
 
+    fn logins_restricted(&self) -> bool {
+        self.attachment
+            .sga()
+            .is_some_and(|sga| sga.logins_restricted())
+    }
+
     fn audsid(&self, slot: SessionSlot) -> Option<u64> {
         self.attachment.audsid(slot.sid, slot.serial)
     }
@@ -228,6 +234,10 @@ impl InstanceHooks for SgaInstance {
             };
             self.attachment.set_server(slot.sid, slot.serial, server);
         }
+    }
+
+    fn publish_stats(&self, slot: SessionSlot, values: &[u64]) {
+        self.attachment.publish_stats(slot.sid, slot.serial, values);
     }
 
     fn instance_name(&self) -> String {

@@ -9,10 +9,10 @@
 
 use std::sync::atomic::{AtomicI32, AtomicU32, AtomicU64, Ordering};
 
-/// `b"ORASGA06"` read as a little-endian integer: written last at creation, checked at attach.
-pub(crate) const MAGIC: u64 = u64::from_le_bytes(*b"ORASGA06");
+/// `b"ORASGA07"` read as a little-endian integer: written last at creation, checked at attach.
+pub(crate) const MAGIC: u64 = u64::from_le_bytes(*b"ORASGA07");
 /// Bumped whenever a struct below changes shape.
-pub(crate) const LAYOUT_VERSION: u32 = 6;
+pub(crate) const LAYOUT_VERSION: u32 = 7;
 
 /// Slot life cycle: the low 32 bits of a slot's `tag` word (the high 32 bits are the serial).
 pub(crate) const SLOT_FREE: u32 = 0;
@@ -123,6 +123,9 @@ pub(crate) struct Header {
     /// Dead processes pmon has cleaned up.
     pub(crate) pmon_cleanups: AtomicU64,
     pub(crate) logons_cumulative: AtomicU64,
+    /// The cumulative statistics of sessions that have ended (V$SYSSTAT is these plus the
+    /// live sessions' own), by STATISTIC#.
+    pub(crate) ended_stats: [AtomicU64; STATS],
     pub(crate) sessions_highwater: AtomicU32,
     pub(crate) processes_highwater: AtomicU32,
     /// Counts of refused logins because of the limits (ORA-00020 / ORA-00018).
@@ -144,6 +147,9 @@ pub(crate) struct Header {
     /// The connection pool, DRCP (see `super::cpool`).
     pub(crate) cp: CpoolHeader,
 }
+
+/// Statistics a session slot keeps (the engine's V$STATNAME, by STATISTIC#).
+pub(crate) const STATS: usize = engine::rows::STATISTICS.len();
 
 /// Number of pool parameters kept in [`CpoolHeader::params`].
 pub(crate) const CP_PARAMS: usize = 10;
@@ -402,6 +408,9 @@ pub(crate) struct SessionSlot {
     /// Index + 1 of the shared server running the session's call now (V$SESSION.PADDR of
     /// a shared session during a call); 0 otherwise.
     pub(crate) call_paddr: AtomicU32,
+    /// The session's statistics by STATISTIC# (V$SESSTAT), published by the server process
+    /// that runs the session's engine after each call.
+    pub(crate) stats: [AtomicU64; STATS],
 }
 
 /// Rounds `n` up to a multiple of 64 (a cache line), so that slots do not share lines.

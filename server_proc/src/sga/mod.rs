@@ -687,6 +687,21 @@ impl Sga {
         os::futex_wake_all(&h.register_request);
     }
 
+    /// Restricts logins to users with RESTRICTED SESSION (`STARTUP RESTRICT`, `ALTER SYSTEM
+    /// ENABLE RESTRICTED SESSION`) or lifts the restriction; lreg registers the new status
+    /// (RESTRICTED / READY) with the listener at once.
+    pub fn set_logins_restricted(&self, restricted: bool) {
+        self.header()
+            .restricted
+            .store(u32::from(restricted), Ordering::Release);
+        self.request_registration();
+    }
+
+    /// True while logins are restricted.
+    pub fn logins_restricted(&self) -> bool {
+        self.header().restricted.load(Ordering::Acquire) != 0
+    }
+
     /// The registration-request counter (lreg remembers the last value it served).
     pub fn registration_requests(&self) -> u32 {
         self.header().register_request.load(Ordering::Acquire)
@@ -835,6 +850,14 @@ impl Sga {
     /// Frees session slot `index` if it still holds incarnation `serial`.
     fn free_session(&self, index: u32, serial: u32) -> bool {
         let slot = self.session_slot(index);
+        // Read before the slot is freed (its owner, the one freeing it or dead, publishes
+        // no more; the next claimer zeroes them), folded into the instance's totals only
+        // by the one free that wins.
+        let ended: Vec<u64> = slot
+            .stats
+            .iter()
+            .map(|v| v.load(Ordering::Relaxed))
+            .collect();
         let freed = slot
             .tag
             .compare_exchange(
@@ -845,6 +868,12 @@ impl Sga {
             )
             .is_ok();
         if freed {
+            let h = self.header();
+            for (i, v) in ended.into_iter().enumerate() {
+                if !engine::rows::statistic_is_level(i) {
+                    h.ended_stats[i].fetch_add(v, Ordering::Relaxed);
+                }
+            }
             // Anyone sleeping on the kill word (a long call) must re-check.
             os::futex_wake_all(&slot.kill);
         }
@@ -879,6 +908,9 @@ impl Sga {
             };
             slot.kill.store(0, Ordering::Relaxed);
             slot.call_paddr.store(0, Ordering::Relaxed);
+            for v in &slot.stats {
+                v.store(0, Ordering::Relaxed);
+            }
             slot.paddr.store(process.index + 1, Ordering::Relaxed);
             slot.pserial.store(process.serial, Ordering::Relaxed);
             slot.status
@@ -944,8 +976,8 @@ impl Sga {
     /// `requester` is the killer's own `(sid, serial#)` when it is a session (ORA-00027 if it
     /// names itself). The victim is marked; a long call it is in returns ORA-00028 at once;
     /// an idle victim shows KILLED and gets ORA-00028 at its next call; IMMEDIATE or
-    /// DISCONNECT of a dedicated session also sends its process SIGTERM so its connection
-    /// closes at once.
+    /// DISCONNECT of a dedicated or pooled session also sends its server process SIGTERM so
+    /// its connection closes at once.
     pub fn kill_session(
         &self,
         sid: u32,
@@ -987,8 +1019,12 @@ impl Sga {
         os::futex_wake_all(&slot.kill);
         let was_active = slot.status.load(Ordering::Acquire) == SessionStatus::Active as u32;
         let mut signalled = false;
+        // A dedicated or pooled session's process is its server: IMMEDIATE ends it (a pooled
+        // server's client sees its connection close; the broker purges the server and starts
+        // another).
+        let server = slot.server.load(Ordering::Relaxed);
         if request.closes_connection()
-            && slot.server.load(Ordering::Relaxed) == ServerKind::Dedicated as u32
+            && (server == ServerKind::Dedicated as u32 || server == ServerKind::Pooled as u32)
         {
             let pid = slot.owner_pid.load(Ordering::Relaxed);
             let pindex = slot.paddr.load(Ordering::Relaxed);
@@ -1194,6 +1230,50 @@ impl Sga {
         };
         fence(Ordering::Acquire);
         (slot.tag.load(Ordering::Relaxed) == t).then_some(row)
+    }
+
+    /// V$SESSTAT: every session's statistics as its server last published them, by SID.
+    pub fn session_stats(&self) -> Vec<(u32, Vec<u64>)> {
+        let mut rows = Vec::new();
+        for index in 0..self.sessions {
+            let slot = self.session_slot(index);
+            let t = slot.tag.load(Ordering::Acquire);
+            if tag_state(t) != SLOT_USED {
+                continue;
+            }
+            let values: Vec<u64> = slot
+                .stats
+                .iter()
+                .map(|v| v.load(Ordering::Relaxed))
+                .collect();
+            fence(Ordering::Acquire);
+            if slot.tag.load(Ordering::Relaxed) == t {
+                rows.push((index + 1, values));
+            }
+        }
+        rows
+    }
+
+    /// V$SYSSTAT, by STATISTIC#: the cumulative statistics of the sessions that ended plus
+    /// those of the live sessions; `logons cumulative` is the instance's count of logins
+    /// since startup and the current statistics (`logons current`, `opened cursors
+    /// current`) are the live sessions' sums.
+    pub fn system_stats(&self) -> Vec<u64> {
+        let h = self.header();
+        let mut sums: Vec<u64> = h
+            .ended_stats
+            .iter()
+            .map(|v| v.load(Ordering::Relaxed))
+            .collect();
+        for (_, values) in self.session_stats() {
+            for (sum, v) in sums.iter_mut().zip(values) {
+                *sum += v;
+            }
+        }
+        if let Some(i) = engine::rows::statistic_number("logons cumulative") {
+            sums[i] = h.logons_cumulative.load(Ordering::Relaxed);
+        }
+        sums
     }
 
     /// The row of V$INSTANCE.
@@ -1421,6 +1501,15 @@ impl SessionHandle {
     pub fn set_server(&self, server: ServerKind) {
         if self.still_mine() {
             self.slot().server.store(server as u32, Ordering::Relaxed);
+        }
+    }
+
+    /// Publishes the session's statistics (by STATISTIC#) for V$SESSTAT and V$SYSSTAT.
+    pub fn publish_stats(&self, values: &[u64]) {
+        if self.still_mine() {
+            for (cell, v) in self.slot().stats.iter().zip(values) {
+                cell.store(*v, Ordering::Relaxed);
+            }
         }
     }
 

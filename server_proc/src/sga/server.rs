@@ -134,6 +134,13 @@ impl ServerAttachment {
         self.session(sid, serial).ok().map(|s| s.audsid())
     }
 
+    /// Publishes the statistics of one of this process's sessions (V$SESSTAT).
+    pub fn publish_stats(&self, sid: u32, serial: u32, values: &[u64]) {
+        if let Ok(s) = self.session(sid, serial) {
+            s.publish_stats(values);
+        }
+    }
+
     /// Marks the session ACTIVE/INACTIVE without consuming a pending kill.
     pub fn mark(&self, sid: u32, serial: u32, active: bool) {
         if let Ok(s) = self.session(sid, serial) {
@@ -253,6 +260,12 @@ impl ServerAttachment {
         if wants(View::Parameter) {
             snap.parameters = sga.snapshot_parameters();
         }
+        if wants(View::SesStat) {
+            snap.session_stats = sga.session_stats();
+        }
+        if wants(View::SysStat) {
+            snap.system_stats = sga.system_stats();
+        }
         if wants(View::CpoolStats) {
             snap.cpool_stats = sga.snapshot_cpool_stats();
         }
@@ -283,6 +296,11 @@ impl ServerAttachment {
                 .kill_session(me, target, KillRequest::Disconnect)
                 .map(|_| ()),
             AlterSystem::Register => self.request_registration(),
+            AlterSystem::RestrictedSession { enable } => {
+                let sga = self.sga().ok_or_else(|| self.replay_attach_error())?;
+                sga.set_logins_restricted(*enable);
+                Ok(())
+            }
             AlterSystem::Set { name, value, scope } => {
                 let sga = self.sga().ok_or_else(|| self.replay_attach_error())?;
                 sga.alter_system_set(name, value, *scope)
