@@ -57,7 +57,7 @@ pub struct Column {
 }
 
 /// A value.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Cell {
     /// NULL.
     Null,
@@ -1018,6 +1018,8 @@ enum OrderKey {
 pub struct ViewQuery {
     /// Bind names in order of first appearance.
     binds: Vec<String>,
+    /// `SELECT DISTINCT`: repeated result rows are dropped (the first of each stays).
+    distinct: bool,
     items: Vec<Item>,
     from: Vec<(View, Option<String>)>,
     filter: Option<Cond>,
@@ -1356,6 +1358,7 @@ impl Parser<'_> {
 
     fn query(&mut self) -> Result<ViewQuery, OraError> {
         self.eat_kw("SELECT");
+        let distinct = self.eat_kw("DISTINCT") || self.eat_kw("UNIQUE");
         let mut items = Vec::new();
         loop {
             items.push(self.item()?);
@@ -1460,6 +1463,7 @@ impl Parser<'_> {
         }
         Ok(ViewQuery {
             binds: bind_names(self.toks),
+            distinct,
             items,
             from,
             filter,
@@ -2020,15 +2024,20 @@ impl ViewQuery {
                 Ordering::Equal
             });
         }
+        let mut rows: Vec<Vec<Cell>> = rows
+            .into_iter()
+            .map(|r| {
+                out.iter()
+                    .map(|(i, _)| i.map_or(Cell::Null, |i| r[i].clone()))
+                    .collect()
+            })
+            .collect();
+        if self.distinct {
+            let mut seen = std::collections::HashSet::new();
+            rows.retain(|r| seen.insert(r.clone()));
+        }
         Ok(ResultSet {
-            rows: rows
-                .into_iter()
-                .map(|r| {
-                    out.iter()
-                        .map(|(i, _)| i.map_or(Cell::Null, |i| r[i].clone()))
-                        .collect()
-                })
-                .collect(),
+            rows,
             columns: out.into_iter().map(|(_, c)| c).collect(),
         })
     }
