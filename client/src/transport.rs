@@ -75,6 +75,32 @@ impl Link for TcpStream {
     }
 }
 
+/// The bequeath link: the client's end of the socket pair whose other end is the server
+/// process the client started (`orasql / as sysdba`).
+impl Link for std::os::unix::net::UnixStream {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        Read::read(self, buf)
+    }
+
+    fn write_all(&mut self, bytes: &[u8]) -> io::Result<()> {
+        Write::write_all(self, bytes)
+    }
+
+    fn set_read_timeout(&mut self, timeout: Duration) -> io::Result<()> {
+        std::os::unix::net::UnixStream::set_read_timeout(self, Some(timeout))
+    }
+
+    fn shutdown(&mut self) {
+        let _ = std::os::unix::net::UnixStream::shutdown(self, Shutdown::Both);
+    }
+
+    fn try_clone_link(&self) -> Option<Box<dyn Link>> {
+        std::os::unix::net::UnixStream::try_clone(self)
+            .ok()
+            .map(|s| Box::new(s) as Box<dyn Link>)
+    }
+}
+
 /// A TNS connection over a [`Link`].
 #[derive(Debug)]
 pub(crate) struct Transport {

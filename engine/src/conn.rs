@@ -110,6 +110,9 @@ pub struct SessionRunner {
     closed: bool,
     /// The client released its DRCP session (`Some(deauthenticate)`).
     released: Option<bool>,
+    /// A BREAK/RESET went out since the connection last looked (it then discards input up
+    /// to the client's RESET).
+    reset_sent: bool,
 }
 
 impl SessionRunner {
@@ -123,6 +126,7 @@ impl SessionRunner {
             wait: Wait::Idle,
             closed: false,
             released: None,
+            reset_sent: false,
         }
     }
 
@@ -220,6 +224,7 @@ impl SessionRunner {
                     self.framing.marker(MarkerKind::Break, &mut self.out);
                     self.framing.marker(MarkerKind::Reset, &mut self.out);
                     self.framing.data(&bytes, &mut self.out);
+                    self.reset_sent = true;
                 }
                 Action::Close => {
                     self.closed = true;
@@ -323,6 +328,12 @@ pub struct ServerConn {
     queued: VecDeque<Input>,
     /// A BREAK that came while the runner was lent out and has not been passed on.
     interrupt: bool,
+    /// Oracle Net's reset: after the server answered a BREAK with BREAK and RESET, every
+    /// packet the client sent before its own RESET is discarded. A request the client sent
+    /// before it saw our markers (its BREAK came just after the previous call's answer,
+    /// e.g. a call timeout racing the answer) thus gets the ORA-01013 as its one answer,
+    /// and the answers stay in step with the calls.
+    awaiting_reset: bool,
     /// What made the server close the connection, for the transport's log.
     error: Option<ConnError>,
     /// Each CONNECT waits for the driver's [`Self::accept_connect`] or
@@ -360,6 +371,7 @@ impl ServerConn {
             runner: Some(Box::new(runner)),
             queued: VecDeque::new(),
             interrupt: false,
+            awaiting_reset: false,
             error: None,
             screening: false,
             pending_connect: None,
@@ -531,12 +543,19 @@ impl ServerConn {
     }
 
     /// Lent execution: the runner is back with its answer. A BREAK that came as the call
-    /// ended and was not taken still gets its answer, in order.
-    pub fn finish_request(&mut self, runner: Box<SessionRunner>) {
-        self.runner = Some(runner);
-        if std::mem::take(&mut self.interrupt) {
-            self.queued.push_front(Input::Break);
+    /// ended and that the call did not see (`unanswered_break`: one the transport passed on
+    /// too late) still gets its answer, at once and after the call's: the client that sent
+    /// it waits for the BREAK/RESET handshake even when the call's answer beat it.
+    pub fn finish_request(
+        &mut self,
+        now: Instant,
+        mut runner: Box<SessionRunner>,
+        unanswered_break: bool,
+    ) {
+        if std::mem::take(&mut self.interrupt) || unanswered_break {
+            runner.handle_input(now, Input::Break);
         }
+        self.runner = Some(runner);
         self.collect();
     }
 
@@ -592,6 +611,11 @@ impl ServerConn {
         if let Some(bytes) = r.poll_transmit() {
             self.out.extend_from_slice(&bytes);
         }
+        if std::mem::take(&mut r.reset_sent) {
+            // What waited to run came before the client's RESET: discarded with the rest.
+            self.awaiting_reset = true;
+            self.queued.clear();
+        }
         if r.session().logged_on() {
             self.login_deadline = None;
         }
@@ -640,11 +664,19 @@ impl ServerConn {
                     self.close(self.eof_end());
                     return Ok(());
                 }
+                // The client's RESET ends our reset; a stray one is ignored.
+                Packet::Marker(Marker {
+                    kind: MarkerKind::Reset,
+                }) => {
+                    self.awaiting_reset = false;
+                    continue;
+                }
+                _ if self.awaiting_reset => continue,
                 Packet::Data(d) => Input::Data(d.payload),
                 Packet::Marker(Marker {
                     kind: MarkerKind::Break | MarkerKind::Interrupt,
                 }) => Input::Break,
-                // The client's RESET after our BREAK/RESET, CONTROL, anything else.
+                // CONTROL, anything else.
                 _ => continue,
             };
             self.deliver(now, input);
@@ -681,6 +713,11 @@ impl ServerConn {
             }
             // A BREAK for the call a shared server runs right now.
             (Execution::Lent, None) if input == Input::Break => self.interrupt = true,
+            // A BREAK with no call out: answered here, at once (no shared server needed).
+            (Execution::Lent, Some(r)) if input == Input::Break => {
+                r.handle_input(now, input);
+                self.collect();
+            }
             _ => self.queued.push_back(input),
         }
     }

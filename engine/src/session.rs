@@ -783,6 +783,10 @@ impl Session {
             info.user = user.clone();
         }
         let administrative = ADMIN_MODES.iter().any(|(bit, _)| auth.mode & bit != 0);
+        // `/` (operating-system authentication) has no OPS$ user here: only `/ AS SYSDBA`.
+        if user.is_empty() && !administrative {
+            return vec![self.error_bytes_action(OraError::new(1017, 0).info())];
+        }
         if !administrative
             && self.inst.logins_restricted()
             && !self
@@ -1327,11 +1331,13 @@ impl Session {
                 let Some(slot) = self.slot else {
                     return vec![self.error_bytes_action(OraError::new(1012, 0).info())];
                 };
-                let granted = self
-                    .creds
-                    .grants(&self.user)
-                    .iter()
-                    .any(|g| g == GRANT_ALTER_SYSTEM);
+                // SYS (an AS SYSDBA session) holds every system privilege, as in Oracle.
+                let granted = self.user == "SYS"
+                    || self
+                        .creds
+                        .grants(&self.user)
+                        .iter()
+                        .any(|g| g == GRANT_ALTER_SYSTEM);
                 let done = if granted {
                     self.inst.alter_system(slot, command)
                 } else {

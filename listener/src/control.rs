@@ -13,6 +13,7 @@ use tns::packet::VSNNUM_19C;
 use crate::admin::{AdminRequest, AdminResponse, StatusReport};
 use crate::home::OracleHome;
 use crate::listener_log::ListenerLog;
+use crate::net_trace::NetTrace;
 use crate::report;
 use crate::services::ServiceDirectory;
 use crate::settings::{Endpoint, ListenerSettings};
@@ -39,6 +40,8 @@ pub struct ListenerState {
     pub log_level: String,
     /// `listener.log`.
     pub log: ListenerLog,
+    /// The trace file in Oracle Net's layout (TRACE_LEVEL/TRACE_DIRECTORY/TRACE_FILE).
+    pub net_trace: NetTrace,
     /// Static and dynamic services.
     pub directory: ServiceDirectory,
     /// Start time (wall clock), for `Start Date`.
@@ -154,13 +157,12 @@ pub fn prespawn_pools(settings: &ListenerSettings) -> Vec<(String, usize)> {
 const PARAM_HINT: &str = "Parameters: inbound_connect_timeout, trc_level, trc_directory, trc_file, log_level, log_status, log_directory, log_file, save_config_on_stop, startup_waittime, dynamic_registration";
 
 /// The parameters the listener answers `set` and `show` for (lsnrctl keeps `current_listener`,
-/// `displaymode` and `rawmode` itself): name, and whether `set` may change it. `trc_directory`
-/// and `trc_file` are where `lsnrctl start` sent the listener's standard error when it
-/// started it; they cannot move while it runs. `log_level` is orasim's own (the tracing
-/// filter behind `trc_level`).
+/// `displaymode` and `rawmode` itself): name, and whether `set` may change it. `trc_level`,
+/// `trc_directory` and `trc_file` move the trace file ([`NetTrace`]) at once. `log_level` is
+/// orasim's own (the tracing filter of the listener's standard error).
 pub const LISTENER_PARAMETERS: &[(&str, bool)] = &[
-    ("trc_file", false),
-    ("trc_directory", false),
+    ("trc_file", true),
+    ("trc_directory", true),
     ("trc_level", true),
     ("log_file", true),
     ("log_directory", true),
@@ -377,8 +379,38 @@ fn set(state: &mut ListenerState, param: &str, value: &str) -> Outcome {
             if let Err(e) = (state.trace)(dir) {
                 return Outcome::bad_command(&e, false);
             }
-            state.trace_level = value.trim().to_ascii_lowercase();
+            let level = value.trim().to_ascii_lowercase();
+            let s = &state.settings;
+            match NetTrace::open(&s.trace_directory, &s.trace_file, trace_number(&level)) {
+                Ok(t) => state.net_trace = t,
+                Err(e) => return Outcome::bad_command(&e.to_string(), false),
+            }
+            state.trace_level = level;
             state.log_level = dir.to_string();
+        }
+        "trc_directory" | "trc_file" => {
+            let value = value.trim();
+            if value.is_empty() {
+                return bad();
+            }
+            let mut next = state.settings.clone();
+            if param == "trc_directory" {
+                next.trace_directory = std::path::PathBuf::from(value);
+            } else {
+                next.trace_file = if value.ends_with(".trc") {
+                    value.to_string()
+                } else {
+                    format!("{value}.trc")
+                };
+            }
+            let level = trace_number(&state.trace_level);
+            match NetTrace::open(&next.trace_directory, &next.trace_file, level) {
+                Ok(t) => {
+                    state.net_trace = t;
+                    state.settings = next;
+                }
+                Err(e) => return Outcome::bad_command(&e.to_string(), false),
+            }
         }
         "log_level" => {
             if let Err(e) = (state.trace)(value.trim()) {
@@ -528,6 +560,16 @@ pub fn reload(state: &mut ListenerState, bound: &[Endpoint]) -> Outcome {
         state.trace_level = new.trace_level.clone();
         state.log_level = dir.to_string();
     }
+    let trace_moved = new.trace_directory != state.settings.trace_directory
+        || new.trace_file != state.settings.trace_file
+        || trace_number(&new.trace_level) != state.net_trace.level();
+    if trace_moved {
+        let level = trace_number(&state.trace_level);
+        match NetTrace::open(&new.trace_directory, &new.trace_file, level) {
+            Ok(t) => state.net_trace = t,
+            Err(e) => notes.push(e.to_string()),
+        }
+    }
     effects.push(Effect::ConfigureSpawner {
         method: new.spawn_method,
         pools: prespawn_pools(&new),
@@ -612,6 +654,7 @@ mod tests {
             trace_level: "off".to_string(),
             log_level: "warn".to_string(),
             log,
+            net_trace: NetTrace::off(),
             directory,
             started: UNIX_EPOCH + Duration::from_secs(1_273_923_744),
             started_at: Instant::now(),
@@ -873,8 +916,6 @@ mod tests {
                 ][..]
             )
         );
-        // `show` of a show-only parameter is fine; `set` of it is not.
-        assert_eq!(error(&set(&mut f, "trc_file", "x.trc")).0, 1153);
         assert_eq!(error(&set(&mut f, "save_config_on_stop", "maybe")).0, 1153);
         assert_eq!(error(&set(&mut f, "startup_waittime", "-1")).0, 1153);
     }

@@ -7,6 +7,7 @@ pub mod control;
 pub mod handoff;
 pub mod home;
 pub mod listener_log;
+pub mod net_trace;
 pub mod oratime;
 pub mod report;
 pub mod services;

@@ -30,6 +30,7 @@ use crate::descriptor::{self, DescriptorError};
 use crate::handoff::{HandoffMessage, HandoffMeta};
 use crate::home::OracleHome;
 use crate::listener_log::ListenerLog;
+use crate::net_trace::{self, NetTrace};
 use crate::registration::{RegistrationEventKind, RegistrationServer};
 use crate::report;
 use crate::services::{HandlerKind, Route, ServiceDirectory, Target, entries_from_registrations};
@@ -242,6 +243,15 @@ impl Server {
         })?;
         let directory = ServiceDirectory::new(&settings.sids);
         let trace_level = settings.trace_level.clone();
+        let net_trace = NetTrace::open(
+            &settings.trace_directory,
+            &settings.trace_file,
+            control::trace_number(&trace_level),
+        )
+        .unwrap_or_else(|e| {
+            tracing::warn!(error = %e, "cannot open the trace file");
+            NetTrace::off()
+        });
         let log_level = control::trace_directive(&trace_level)
             .unwrap_or("warn")
             .to_string();
@@ -254,6 +264,7 @@ impl Server {
                 trace_level,
                 log_level,
                 log,
+                net_trace,
                 directory,
                 started: SystemTime::now(),
                 started_at: Instant::now(),
@@ -276,6 +287,16 @@ impl Server {
             stop: false,
         };
         let endpoints = server.state.settings.endpoints.clone();
+        let name = server.state.settings.name.clone();
+        server
+            .state
+            .net_trace
+            .event(net_trace::USER, "nsglma", "entry");
+        server.state.net_trace.event(
+            net_trace::USER,
+            "nsglma",
+            &format!("listener {name}, pid {}", std::process::id()),
+        );
         for e in &endpoints {
             if let Err(err) = server.bind_endpoint(e) {
                 server.cleanup_files();
@@ -480,6 +501,15 @@ impl Server {
         let mut endpoint = e.clone();
         endpoint.port = local.port();
         tracing::info!(address = %endpoint.address(), backlog, "listening");
+        self.state.net_trace.event(
+            net_trace::USER,
+            "nsglma",
+            &format!(
+                "Listening on: (DESCRIPTION=(ADDRESS=(PROTOCOL=tcp)(HOST={})(PORT={})))",
+                e.host,
+                local.port()
+            ),
+        );
         // stdout may be a closed pipe: never let the message take the listener down.
         let _ = writeln!(
             std::io::stdout(),
@@ -703,6 +733,11 @@ impl Server {
                     let timeout = self.state.settings.inbound_connect_timeout;
                     let deadline = (!timeout.is_zero()).then(|| Instant::now() + timeout);
                     tracing::debug!(peer = %addr, rate_window = self.rate_second, "accepted");
+                    self.state.net_trace.event(
+                        net_trace::ADMIN,
+                        "nsglhc",
+                        &format!("new connection from {}", peer_address(&addr)),
+                    );
                     self.conns.insert(
                         t,
                         Conn {
@@ -777,6 +812,11 @@ impl Server {
         if let Some(mut conn) = self.conns.remove(&token) {
             let _ = self.poll.registry().deregister(&mut conn.stream);
             tracing::info!(peer = %conn.peer, code = code.0, reason, "dropping client");
+            self.state.net_trace.event(
+                net_trace::USER,
+                "nsglhc",
+                &format!("dropping {}: TNS-{:05}: {reason}", conn.peer, code.0),
+            );
             self.state.log.dropped(code, stack, &conn.peer, reason);
         }
     }
@@ -812,6 +852,15 @@ impl Server {
         let _ = self.poll.registry().deregister(&mut conn.stream);
         let text = connect.descriptor_str();
         let cd = descriptor::connect_data_excerpt(&text);
+        self.state.net_trace.event(
+            net_trace::ADMIN,
+            "nsprecv",
+            &format!("{used} bytes from transport: CONNECT (type=1)"),
+        );
+        self.state.net_trace.packet("nsprecv", &conn.buf[..used]);
+        self.state
+            .net_trace
+            .event(net_trace::ADMIN, "nsglhc", &format!("connect data {text}"));
         let req = match descriptor::request_from_descriptor(&text) {
             Ok(r) => r,
             Err(e) => {
@@ -824,7 +873,11 @@ impl Server {
                 self.state
                     .log
                     .connect(&cd, &conn.peer, detail, "", Some(code));
-                refuse_text(conn.stream, &Refuse::for_error(code.0, VSNNUM_19C));
+                refuse_text(
+                    &mut self.state.net_trace,
+                    conn.stream,
+                    &Refuse::for_error(code.0, VSNNUM_19C),
+                );
                 return;
             }
         };
@@ -846,6 +899,7 @@ impl Server {
                     self.state.settings.name
                 );
                 refuse_text(
+                    &mut self.state.net_trace,
                     conn.stream,
                     &Refuse {
                         user_reason: 0x22,
@@ -860,10 +914,19 @@ impl Server {
                     self.state.directory.record_refused(k);
                 }
                 tracing::info!(peer = %conn.peer, code = code.0, service = %named, "refused");
+                self.state.net_trace.event(
+                    net_trace::USER,
+                    "nsglfc",
+                    &format!("service {named:?}: refused with TNS-{:05}", code.0),
+                );
                 self.state
                     .log
                     .connect(&cd, &conn.peer, "establish", &named, Some(code));
-                refuse_text(conn.stream, &Refuse::for_error(code.0, VSNNUM_19C));
+                refuse_text(
+                    &mut self.state.net_trace,
+                    conn.stream,
+                    &Refuse::for_error(code.0, VSNNUM_19C),
+                );
             }
             Route::Handoff(target) => {
                 let bytes = conn.buf[..used].to_vec();
@@ -942,6 +1005,14 @@ impl Server {
             Ok(()) => {
                 self.state.directory.record_established(&target.key);
                 tracing::info!(peer = %conn.peer, sid = %target.instance, "handed off");
+                self.state.net_trace.event(
+                    net_trace::ADMIN,
+                    "nsglfc",
+                    &format!(
+                        "service {named:?}: handed off to instance {} (dedicated server via the spawner)",
+                        target.instance
+                    ),
+                );
                 self.state
                     .log
                     .connect(cd, &conn.peer, "establish", named, None);
@@ -953,7 +1024,11 @@ impl Server {
                 self.state
                     .log
                     .connect(cd, &conn.peer, "establish", named, Some(code));
-                refuse_text(conn.stream, &Refuse::for_error(code.0, VSNNUM_19C));
+                refuse_text(
+                    &mut self.state.net_trace,
+                    conn.stream,
+                    &Refuse::for_error(code.0, VSNNUM_19C),
+                );
             }
         }
     }
@@ -996,7 +1071,11 @@ impl Server {
                 self.state
                     .log
                     .connect(cd, &conn.peer, "establish", named, Some(code));
-                refuse_text(conn.stream, &Refuse::for_error(code.0, VSNNUM_19C));
+                refuse_text(
+                    &mut self.state.net_trace,
+                    conn.stream,
+                    &Refuse::for_error(code.0, VSNNUM_19C),
+                );
             }
         }
     }
@@ -1050,7 +1129,11 @@ impl Server {
             self.state
                 .log
                 .connect(cd, &conn.peer, "establish", named, Some(code));
-            refuse_text(conn.stream, &Refuse::for_error(code.0, VSNNUM_19C));
+            refuse_text(
+                &mut self.state.net_trace,
+                conn.stream,
+                &Refuse::for_error(code.0, VSNNUM_19C),
+            );
             return;
         }
         // REDIRECT (header with the length, then a DATA packet: address NUL descriptor).
@@ -1149,6 +1232,14 @@ impl Server {
             .position(|b| *b == b'\n')
             .unwrap_or(a.buf.len());
         let line = String::from_utf8_lossy(&a.buf[..end]).into_owned();
+        self.state
+            .net_trace
+            .event(net_trace::ADMIN, "nsglrespond", "entry");
+        self.state.net_trace.event(
+            net_trace::ADMIN,
+            "nsglrespond",
+            &format!("control request {}", line.trim()),
+        );
         let bound = self.bound_endpoints();
         let outcome = control::answer_line(&mut self.state, &bound, a.allowed, &line);
         let response = self.carry_out(outcome);
@@ -1160,6 +1251,9 @@ impl Server {
             text.push('\n');
             let _ = (&stream).write_all(text.as_bytes());
         }
+        self.state
+            .net_trace
+            .event(net_trace::ADMIN, "nsglrespond", "exit");
     }
 
     /// The endpoints listened on, with their bound ports, as the verbs see them.
@@ -1282,9 +1376,16 @@ fn into_blocking(stream: TcpStream) -> Option<std::net::TcpStream> {
     Some(s)
 }
 
-fn refuse_text(stream: TcpStream, refuse: &Refuse) {
+fn refuse_text(trace: &mut NetTrace, stream: TcpStream, refuse: &Refuse) {
+    let bytes = refuse.encode();
+    trace.event(
+        net_trace::ADMIN,
+        "nspsend",
+        &format!("plen={}, type=4 (REFUSE): {}", bytes.len(), refuse.text),
+    );
+    trace.packet("nspsend", &bytes);
     if let Some(mut s) = into_blocking(stream) {
-        let _ = s.write_all(&refuse.encode());
+        let _ = s.write_all(&bytes);
         let _ = s.shutdown(std::net::Shutdown::Write);
     }
 }

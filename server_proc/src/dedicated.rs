@@ -148,6 +148,16 @@ pub fn run_dedicated(
     {
         tracing::warn!("SQLNET.EXPIRE_TIME: cannot turn on keepalive: {e}");
     }
+    run_session(stream, &connect_bytes, ctx)
+}
+
+/// Runs one session on `stream` from its first bytes (`connect_bytes`, possibly none: the
+/// CONNECT then comes from the stream) until it is over.
+pub(crate) fn run_session<S: ServerStream>(
+    mut stream: S,
+    connect_bytes: &[u8],
+    ctx: DedicatedContext,
+) -> Result<SessionEnd, DedicatedError> {
     // A SID with a parameter file is a database: attach its SGA (process slot now; at login
     // ORA-01034 if it is down, ORA-00020 if PROCESSES was full). A bare static SID_DESC keeps
     // the self-contained in-process instance.
@@ -181,13 +191,41 @@ pub fn run_dedicated(
     if let Some(t) = ctx.inbound_connect_timeout {
         conn.set_login_deadline(start + t);
     }
-    conn.handle_bytes(start, &connect_bytes);
-    let mut stream = stream;
+    if !connect_bytes.is_empty() {
+        conn.handle_bytes(start, connect_bytes);
+    }
     match serve(&mut stream, &mut conn, ctx.idle_timeout)? {
         Served::Ended(end) => Ok(end),
         // Only a pooled server's session releases; a dedicated session that is not one
         // treats SESSION_RELEASE as a no-op and never gets here.
         Served::Released => Ok(SessionEnd::Eof),
+    }
+}
+
+/// A connected byte stream a server loop serves: the TCP socket the listener handed over,
+/// or the Unix socket of a bequeath connection.
+pub(crate) trait ServerStream: Read + Write {
+    /// `set_nonblocking` of the socket.
+    fn nonblocking(&self, on: bool) -> std::io::Result<()>;
+    /// `set_read_timeout` of the socket.
+    fn read_timeout(&self, t: Option<Duration>) -> std::io::Result<()>;
+}
+
+impl ServerStream for TcpStream {
+    fn nonblocking(&self, on: bool) -> std::io::Result<()> {
+        self.set_nonblocking(on)
+    }
+    fn read_timeout(&self, t: Option<Duration>) -> std::io::Result<()> {
+        self.set_read_timeout(t)
+    }
+}
+
+impl ServerStream for std::os::unix::net::UnixStream {
+    fn nonblocking(&self, on: bool) -> std::io::Result<()> {
+        self.set_nonblocking(on)
+    }
+    fn read_timeout(&self, t: Option<Duration>) -> std::io::Result<()> {
+        self.set_read_timeout(t)
     }
 }
 
@@ -203,8 +241,8 @@ pub(crate) enum Served {
 
 /// The blocking loop: write what the connection has to say, wait for the client until the
 /// connection's next deadline, feed it what came or that the time passed.
-pub(crate) fn serve(
-    stream: &mut TcpStream,
+pub(crate) fn serve<S: ServerStream>(
+    stream: &mut S,
     conn: &mut ServerConn,
     idle: Option<Duration>,
 ) -> Result<Served, DedicatedError> {
@@ -235,11 +273,11 @@ pub(crate) fn serve(
         // A call computing in slices: only look at the socket, do not wait.
         let polling = wait.is_some_and(|w| w.is_zero());
         let set = if polling {
-            stream.set_nonblocking(true)
+            stream.nonblocking(true)
         } else {
             stream
-                .set_nonblocking(false)
-                .and_then(|()| stream.set_read_timeout(wait))
+                .nonblocking(false)
+                .and_then(|()| stream.read_timeout(wait))
         };
         set.map_err(|source| DedicatedError::Io {
             context: "setting the socket timeout",

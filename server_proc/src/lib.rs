@@ -3,6 +3,7 @@
 //! lreg, password file).
 
 pub mod alert;
+pub mod bequeath;
 pub mod dedicated;
 pub mod driver;
 pub mod fdlimit;

@@ -1512,3 +1512,96 @@ fn control_bytes_in_a_descriptor_make_exactly_one_listener_log_line() {
     assert!(added[1].starts_with(&format!("TNS-{code}: ")), "{added:#?}");
     assert!(!log.contains('\0'));
 }
+
+/// True when `line` is `[DD-MON-YYYY HH24:MI:SS:FFF] procedure: message` (Oracle Net trace
+/// layout with TRACE_TIMESTAMP, Net Services Administrator's Guide, "Evaluating Oracle Net
+/// Services Trace Files") or a packet-dump line `[..] nsp...:XX XX ...  |text|`.
+fn oracle_trace_line(line: &str) -> bool {
+    let b = line.as_bytes();
+    let stamp_ok = b.len() > 27
+        && b[0] == b'['
+        && b[1..3].iter().all(u8::is_ascii_digit)
+        && b[3] == b'-'
+        && b[4..7].iter().all(u8::is_ascii_uppercase)
+        && b[7] == b'-'
+        && b[8..12].iter().all(u8::is_ascii_digit)
+        && &line[12..13] == " "
+        && b[15] == b':'
+        && b[18] == b':'
+        && b[21] == b':'
+        && b[22..25].iter().all(u8::is_ascii_digit)
+        && &line[25..27] == "] ";
+    let rest = &line[27.min(line.len())..];
+    let procedure = rest.split(':').next().unwrap_or_default();
+    stamp_ok && procedure.starts_with("ns") && procedure.chars().all(|c| c.is_ascii_alphanumeric())
+}
+
+#[test]
+fn trace_level_writes_an_oracle_layout_trace_that_lsnrctl_set_moves_and_stops() {
+    let home = TestHome::new();
+    let l = start(&home, &[("TRACE_LEVEL", "ADMIN")]);
+    let (_s, p) = raw_connect(l.port, &descriptor(l.port, "(SERVICE_NAME=nope)"));
+    assert_eq!(refuse_code(&p), 12514);
+    let status = stdout(&home.lsnrctl(&["status"]));
+    let trc = home.path().join("network/trace/listener.trc");
+    assert!(
+        status.contains(&format!("Listener Trace File       {}\n", trc.display())),
+        "{status}"
+    );
+    let text = std::fs::read_to_string(&trc).expect("listener.trc");
+    assert!(text.lines().all(oracle_trace_line), "{text}");
+    for want in [
+        "] nsglma: entry\n",
+        &format!(
+            "] nsglma: Listening on: (DESCRIPTION=(ADDRESS=(PROTOCOL=tcp)(HOST=127.0.0.1)(PORT={})))\n",
+            l.port
+        ),
+        "] nsglhc: new connection from ",
+        "] nsglfc: service \"nope\": refused with TNS-12514\n",
+        "] nspsend: plen=",
+        "] nsglrespond: control request ",
+    ] {
+        assert!(text.contains(want), "{want:?} missing:\n{text}");
+    }
+    // ADMIN has no packet dumps.
+    assert!(!text.contains("packet dump"), "{text}");
+
+    // SUPPORT into another directory and file, at run time: packets are dumped there.
+    let moved = tempfile::tempdir().expect("tempdir");
+    let dir = moved.path().display().to_string();
+    for (p, v) in [
+        ("trc_directory", dir.as_str()),
+        ("trc_file", "moved"),
+        ("trc_level", "support"),
+    ] {
+        let out = stdout(&home.lsnrctl(&["set", p, v]));
+        assert!(out.contains("The command completed successfully"), "{out}");
+    }
+    let out = stdout(&home.lsnrctl(&["show", "trc_file"]));
+    let new_trc = moved.path().join("moved.trc");
+    assert!(
+        out.contains(&format!("set to {}\n", new_trc.display())),
+        "{out}"
+    );
+    let (_s, p) = raw_connect(l.port, &descriptor(l.port, "(SERVICE_NAME=nope2)"));
+    assert_eq!(refuse_code(&p), 12514);
+    let text = std::fs::read_to_string(&new_trc).expect("moved.trc");
+    assert!(text.lines().all(oracle_trace_line), "{text}");
+    assert!(text.contains("] nsprecv:packet dump\n"), "{text}");
+    assert!(text.contains("] nspsend:packet dump\n"), "{text}");
+    // The CONNECT's first bytes: its length, then type 1.
+    assert!(
+        text.lines()
+            .any(|l| l.contains("] nsprecv:") && l.contains(" 00 00 01 00 00 00  |")),
+        "{text}"
+    );
+    assert!(!std::fs::read_to_string(&trc).unwrap().contains("nope2"));
+
+    // OFF: nothing more is written.
+    let out = stdout(&home.lsnrctl(&["set", "trc_level", "off"]));
+    assert!(out.contains("The command completed successfully"), "{out}");
+    let before = std::fs::read_to_string(&new_trc).unwrap().len();
+    let (_s, p) = raw_connect(l.port, &descriptor(l.port, "(SERVICE_NAME=nope3)"));
+    assert_eq!(refuse_code(&p), 12514);
+    assert_eq!(std::fs::read_to_string(&new_trc).unwrap().len(), before);
+}

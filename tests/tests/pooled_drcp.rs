@@ -10,17 +10,17 @@ use std::time::Duration;
 use serde_json::json;
 use tests::instance::wait_for;
 use tests::instance_py::PyDriver;
-use tests::shared_stack::{PASSWORD, SharedStack, USER};
+use tests::shared_stack::{PASSWORD, SharedStack, USER, own_sid};
 
 fn start_pool(py: &mut PyDriver) {
     let r = py.exec("dba", "begin dbms_connection_pool.start_pool(); end;");
     assert!(r.ok(), "start_pool: {}", r.json);
 }
 
-/// The stack for test `n`: SID `HP<n>P<pid>`, so that concurrent runs of this file (other
+/// The stack for test `n`: SID `DR<n>P<pid>`, so that concurrent runs of this file (other
 /// worktrees on the same machine) never share an SGA segment.
 fn stack(n: u32) -> (SharedStack, PyDriver) {
-    let sid = format!("HP{n}P{}", std::process::id());
+    let sid = own_sid(&format!("DR{n}"));
     let stack = SharedStack::start(&sid, "", 0);
     let mut py = PyDriver::start();
     py.connect("dba", &stack.dsn("dedicated"), USER, PASSWORD)
@@ -313,6 +313,119 @@ fn a_killed_pooled_session_gets_ora_00028_and_the_pool_replaces_its_server() {
     );
 }
 
+fn num_purged(py: &mut PyDriver) -> u64 {
+    let r = py.exec("dba", "select num_purged from v$cpool_stats");
+    r.result()[0][0]
+        .as_u64()
+        .unwrap_or_else(|| panic!("{}", r.json))
+}
+
+/// Waits until the pooled server `gone` has left and the pool is back at `minsize` servers
+/// with at least one that was not there before (`before`); returns the new pids.
+fn replaced(py: &mut PyDriver, gone: u32, before: &HashSet<u64>, minsize: usize) -> HashSet<u64> {
+    let now = wait_for(Duration::from_secs(10), || {
+        let pids = pooled_server_pids(py);
+        (!pids.contains(&u64::from(gone))
+            && pids.len() >= minsize
+            && pids.iter().any(|p| !before.contains(p)))
+        .then_some(pids)
+    });
+    now.unwrap_or_else(|| {
+        panic!(
+            "server {gone} replaced: before {before:?}, now {:?}",
+            pooled_server_pids(py)
+        )
+    })
+}
+
+#[test]
+fn kill_immediate_of_a_pooled_session_closes_its_connection_as_for_a_dedicated_one() {
+    let (stack, mut py) = stack(10);
+    alter_param(&mut py, "MINSIZE", "2");
+    start_pool(&mut py);
+    let (sid, serial, spid) = py
+        .connect("victim", &stack.dsn("pooled"), USER, PASSWORD)
+        .unwrap_or_else(|r| panic!("{}", r.json));
+    let before = pooled_server_pids(&mut py);
+    assert!(before.contains(&u64::from(spid)), "{before:?}");
+    let purged = num_purged(&mut py);
+    let r = py.exec(
+        "dba",
+        &format!("alter system kill session '{sid},{serial}' immediate"),
+    );
+    assert!(r.ok(), "{}", r.json);
+    // As for a dedicated session: the server process ends, the client's next call finds
+    // the connection closed (python-oracledb's DPY-4011), not ORA-00028.
+    let r = py.exec("victim", "select 1 from dual");
+    assert!(!r.ok(), "{}", r.json);
+    assert!(r.error().contains("DPY-4011"), "{}", r.json);
+    // The pool starts another server in its place and counts the session purged.
+    replaced(&mut py, spid, &before, 2);
+    assert_eq!(num_purged(&mut py), purged + 1);
+    let (_, _, after) = py
+        .connect("after", &stack.dsn("pooled"), USER, PASSWORD)
+        .unwrap_or_else(|r| panic!("{}", r.json));
+    assert_ne!(after, spid);
+    assert_eq!(
+        py.exec("after", "select 1 from dual").result(),
+        &json!([[1]])
+    );
+}
+
+#[test]
+fn a_session_killed_while_parked_in_its_pooled_server_is_purged_and_replaced() {
+    let (stack, mut py) = stack(11);
+    alter_param(&mut py, "MINSIZE", "2");
+    start_pool(&mut py);
+    let r = py.call(
+        json!({"op": "pool", "name": "p", "dsn": stack.dsn("pooled"),
+        "user": USER, "password": PASSWORD, "min": 1, "max": 1,
+        "cclass": "DRPARK", "purity": "SELF"}),
+    );
+    assert!(r.ok(), "{}", r.json);
+    let sql = "select sys_context('USERENV','CLIENT_IDENTIFIER') from dual";
+    let r = py.call(json!({"op": "pool_exec", "name": "p", "sql": sql,
+        "client_identifier": "dr-parked"}));
+    assert_eq!(r.result(), &json!([["dr-parked"]]), "{}", r.json);
+    let r = py.call(json!({"op": "pool_session", "name": "p"}));
+    let (sid, serial, spid) = (
+        r.result()["sid"].as_u64().unwrap(),
+        r.result()["serial"].as_u64().unwrap(),
+        u32::try_from(r.result()["spid"].as_u64().unwrap()).unwrap(),
+    );
+    // Released: the client is with the broker, the session parked in server `spid`.
+    let parked = wait_for(Duration::from_secs(3), || {
+        let r = py.exec("dba", "select connection_status from v$cpool_conn_info");
+        (r.result() == &json!([["IDLE"]])).then_some(())
+    });
+    assert!(
+        parked.is_some(),
+        "{}",
+        py.exec("dba", "select * from v$cpool_conn_info").json
+    );
+    let before = pooled_server_pids(&mut py);
+    let purged = num_purged(&mut py);
+    let r = py.exec(
+        "dba",
+        &format!("alter system kill session '{sid},{serial}'"),
+    );
+    assert!(r.ok(), "{}", r.json);
+    // The session and its server go; the pool starts another server.
+    replaced(&mut py, spid, &before, 2);
+    assert_eq!(num_purged(&mut py), purged + 1);
+    let r = py.exec(
+        "dba",
+        &format!("select count(*) from v$session where sid = {sid} and serial# = {serial}"),
+    );
+    assert_eq!(r.result(), &json!([[0]]), "{}", r.json);
+    // The client never saw it: its next acquisition works, with a fresh session.
+    let r = py.call(json!({"op": "pool_exec", "name": "p", "sql": sql}));
+    assert_eq!(r.result(), &json!([[null]]), "{}", r.json);
+    let r = py.call(json!({"op": "pool_session", "name": "p"}));
+    let again = (r.result()["sid"].as_u64(), r.result()["serial"].as_u64());
+    assert_ne!(again, (Some(sid), Some(serial)), "{}", r.json);
+}
+
 #[test]
 fn a_started_pool_starts_again_with_the_instance_until_stop_pool() {
     let (mut stack, mut py) = stack(6);
@@ -467,5 +580,98 @@ fn max_use_session_and_max_lifetime_session_replace_a_session() {
         &json!([[null]]),
         "older than MAX_LIFETIME_SESSION: {}",
         r.json
+    );
+}
+
+#[test]
+fn the_broker_keeps_its_descriptor_reserve_and_probes_held_clients() {
+    let sid = own_sid("DR13");
+    let stack =
+        SharedStack::start_configured(&sid, "", 0, Some(64), Some("SQLNET.EXPIRE_TIME = 1\n"));
+    let mut py = PyDriver::start();
+    py.connect("dba", &stack.dsn("dedicated"), USER, PASSWORD)
+        .unwrap_or_else(|r| panic!("dba connect: {}\n{}", r.json, stack.home.alert_log()));
+    alter_param(&mut py, "MINSIZE", "1");
+    alter_param(&mut py, "MAXSIZE", "1");
+    start_pool(&mut py);
+    // A released pool connection is held by the broker, in `oradb`: SQLNET.EXPIRE_TIME
+    // turned on keepalive probes on its socket (`ss -o` shows the keepalive timer).
+    let r = py.call(
+        json!({"op": "pool", "name": "p", "dsn": stack.dsn("pooled"),
+        "user": USER, "password": PASSWORD, "min": 1, "max": 1,
+        "cclass": "DRKA", "purity": "SELF"}),
+    );
+    assert!(r.ok(), "{}", r.json);
+    let r = py.call(json!({"op": "pool_exec", "name": "p", "sql": "select 1 from dual"}));
+    assert_eq!(r.result(), &json!([[1]]), "{}", r.json);
+    let owner = format!("pid={},", stack.instance.pid());
+    let held = wait_for(Duration::from_secs(5), || {
+        let out = std::process::Command::new("ss")
+            .args(["-tnopH", "state", "established"])
+            .output()
+            .expect("ss");
+        let text = String::from_utf8_lossy(&out.stdout).into_owned();
+        let mine: Vec<String> = text
+            .lines()
+            .filter(|l| l.contains(&owner))
+            .map(str::to_string)
+            .collect();
+        (!mine.is_empty()).then_some(mine)
+    });
+    let held = held.expect("the broker holds the released connection");
+    assert!(
+        held.iter().all(|l| l.contains("timer:(keepalive")),
+        "{held:#?}"
+    );
+    // The only pooled server busy with one client: the next ones wait in the broker, each
+    // holding one of `oradb`'s 64 descriptors, until only the reserve is left; then the
+    // broker refuses with ORA-12519, as a full dispatcher does, and says so once.
+    py.connect("hold", &stack.dsn("pooled"), USER, PASSWORD)
+        .unwrap_or_else(|r| panic!("{}", r.json));
+    for i in 0..40 {
+        let r = py.call(json!({"op": "connect_job", "name": format!("j{i}"),
+            "dsn": stack.dsn("pooled"), "user": USER, "password": PASSWORD,
+            "sql": "select 1 from dual"}));
+        assert!(r.ok(), "{}", r.json);
+    }
+    let refusing = wait_for(Duration::from_secs(10), || {
+        stack
+            .home
+            .alert_log()
+            .contains("N000: cannot take more connections (RLIMIT_NOFILE reached")
+            .then_some(())
+    });
+    assert!(refusing.is_some(), "{}", stack.home.alert_log());
+    // The client holding the server still answers; when it leaves, the waiting ones run.
+    assert_eq!(
+        py.exec("hold", "select 1 from dual").result(),
+        &json!([[1]])
+    );
+    assert!(py.call(json!({"op": "close", "name": "hold"})).ok());
+    let (mut served, mut refused) = (0, 0);
+    for i in 0..40 {
+        let r = py.call(json!({"op": "wait", "name": format!("j{i}"), "timeout": 60}));
+        let job = r.result();
+        if job["ok"] == json!(true) {
+            served += 1;
+        } else {
+            let e = job["error"].as_str().unwrap_or_default();
+            assert!(e.contains("ORA-12519"), "client {i}: {job}");
+            refused += 1;
+        }
+    }
+    assert!(
+        served >= 1 && refused >= 1,
+        "served {served}, refused {refused}"
+    );
+    // Nothing was freed by mistake, and with the load gone the broker takes clients again.
+    assert_eq!(py.exec("dba", "select 1 from dual").result(), &json!([[1]]));
+    py.connect("after", &stack.dsn("pooled"), USER, PASSWORD)
+        .unwrap_or_else(|r| panic!("{}\n{}", r.json, stack.home.alert_log()));
+    assert!(
+        stack
+            .home
+            .alert_log()
+            .contains("N000: taking connections again")
     );
 }

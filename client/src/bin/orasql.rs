@@ -108,8 +108,11 @@ fn main() -> ProcessExit {
     }
 }
 
-/// The logon parts, completed by prompts and `TWO_TASK`/`LOCAL`.
-fn complete_logon(mut logon: Logon) -> Result<(String, String, String)> {
+/// The logon parts, completed by prompts and `TWO_TASK`/`LOCAL`. A logon that names no
+/// connect identifier, with neither `TWO_TASK` nor `LOCAL` set, goes over bequeath to the
+/// local instance `ORACLE_SID` (the identifier stays `None`), as SQL*Plus's does; `/` asks
+/// for no password (operating-system authentication).
+fn complete_logon(mut logon: Logon) -> Result<Logon> {
     if logon.user.is_none() && !logon.os_auth {
         // SQL*Plus accepts the whole `user/password@identifier` at this prompt.
         let typed = parse_logon(&prompt_line("Enter user-name: ", false)?)
@@ -120,26 +123,86 @@ fn complete_logon(mut logon: Logon) -> Result<(String, String, String)> {
         logon.privilege = logon.privilege.or(typed.privilege);
     }
     if logon.os_auth {
-        // Operating-system authentication needs the local (bequeath) path to the
-        // instance, which orasim does not offer: the server cannot log `/` in.
-        bail!("{}", tns::error_text::ora_line(1017));
+        logon.user = Some(String::new());
+        logon.password = Some(String::new());
     }
     if logon.password.is_none() {
         logon.password = Some(prompt_line("Enter password: ", true)?);
     }
-    let identifier = match logon.identifier {
-        Some(id) => id,
-        None => match std::env::var("TWO_TASK").or_else(|_| std::env::var("LOCAL")) {
-            Ok(id) if !id.trim().is_empty() => id,
+    if logon.identifier.is_none() {
+        match std::env::var("TWO_TASK").or_else(|_| std::env::var("LOCAL")) {
+            Ok(id) if !id.trim().is_empty() => logon.identifier = Some(id),
+            _ if oracle_sid().is_some() => {}
             _ => bail!("{}", tns::error_text::ora_line(12162)),
-        },
-    };
-    Ok((
-        logon.user.unwrap_or_default(),
-        logon.password.unwrap_or_default(),
-        identifier,
-    ))
+        }
+    }
+    Ok(logon)
 }
+
+/// `ORACLE_SID`, when set.
+fn oracle_sid() -> Option<String> {
+    std::env::var("ORACLE_SID").ok().filter(|s| !s.is_empty())
+}
+
+/// The `oradb` beside this executable, else the one on PATH.
+fn oradb_exe() -> std::path::PathBuf {
+    std::env::current_exe()
+        .map(|p| p.with_file_name("oradb"))
+        .ok()
+        .filter(|p| p.is_file())
+        .unwrap_or_else(|| "oradb".into())
+}
+
+/// Connects and logs in with a completed logon: through the network with its identifier,
+/// else over bequeath: the server process for `ORACLE_SID` is started here (`oradb` as
+/// `oracle<SID>`, as Oracle's client execs `$ORACLE_HOME/bin/oracle`) with one end of a
+/// socket pair as its stdin; it checks the OS user for `/ AS SYSDBA` itself.
+fn open_connection(logon: &Logon) -> Result<Connection> {
+    let opts = ConnectOptions {
+        privilege: logon.privilege,
+        ..ConnectOptions::default()
+    };
+    let user = logon.user.as_deref().unwrap_or_default();
+    let password = logon.password.as_deref().unwrap_or_default();
+    if let Some(id) = &logon.identifier {
+        return Ok(Connection::connect_with(id, user, password, &opts)?);
+    }
+    let sid =
+        oracle_sid().ok_or_else(|| anyhow::anyhow!("{}", tns::error_text::ora_line(12162)))?;
+    let lost = |e: std::io::Error| {
+        anyhow::anyhow!(
+            "{}\nLinux-x86_64 Error: {e}",
+            tns::error_text::ora_line(12547)
+        )
+    };
+    let (ours, theirs) = std::os::unix::net::UnixStream::pair().map_err(lost)?;
+    use std::os::unix::process::CommandExt;
+    let mut child = std::process::Command::new(oradb_exe())
+        .arg0(format!("oracle{sid}"))
+        .arg(BEQ_SERVER_ARGS)
+        .env("ORACLE_SID", &sid)
+        .stdin(std::process::Stdio::from(std::os::fd::OwnedFd::from(
+            theirs,
+        )))
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .map_err(lost)?;
+    // The server process ends with the session; reap it then.
+    std::thread::spawn(move || child.wait());
+    let descriptor = format!("(DESCRIPTION=(ADDRESS=(PROTOCOL=beq))(CONNECT_DATA=(SID={sid})))");
+    Ok(Connection::connect_over(
+        Box::new(ours),
+        &descriptor,
+        user,
+        password,
+        &opts,
+    )?)
+}
+
+/// argv[1] of a bequeathed server process, as Oracle's process title has it (the server
+/// side, `server_proc::bequeath::BEQ_ARGS`, recognises itself by it).
+const BEQ_SERVER_ARGS: &str = "(DESCRIPTION=(LOCAL=YES)(ADDRESS=(PROTOCOL=beq)))";
 
 /// What the Ctrl-C thread reaches: the call to break, and a flag for the row loop.
 #[derive(Clone, Default)]
@@ -216,18 +279,15 @@ impl Session {
     fn connect(&mut self, logon: Logon, first: bool) -> bool {
         self.drop_connection();
         let privilege = logon.privilege;
-        let (user, password, identifier) = match complete_logon(logon) {
-            Ok(t) => t,
+        let logon = match complete_logon(logon) {
+            Ok(l) => l,
             Err(e) => {
                 println!("ERROR:\n{e:#}\n\n");
                 return false;
             }
         };
-        let opts = ConnectOptions {
-            privilege,
-            ..ConnectOptions::default()
-        };
-        match Connection::connect_with(&identifier, &user, &password, &opts) {
+        let user = logon.user.clone().unwrap_or_default();
+        match open_connection(&logon) {
             Ok(mut c) => {
                 let info = c.session_info().clone();
                 self.session_id = info.session_id;
@@ -238,13 +298,7 @@ impl Session {
                     .iter()
                     .find(|(k, _)| k == "AUTH_INSTANCENAME")
                     .map(|(_, v)| v.clone());
-                self.last_logon = Some(Logon {
-                    user: Some(user.clone()),
-                    password: Some(password.clone()),
-                    identifier: Some(identifier.clone()),
-                    privilege,
-                    os_auth: false,
-                });
+                self.last_logon = Some(logon);
                 self.idle = false;
                 self.server_pid = first_value(
                     &mut c,
@@ -379,17 +433,9 @@ impl Session {
     /// instance: ORACLE_SID, else the instance's name. The instance must be on this machine,
     /// as for SQL*Plus's STARTUP over a bequeath connection.
     fn oradb(&self, args: &[&str]) -> bool {
-        let exe = std::env::current_exe()
-            .map(|p| p.with_file_name("oradb"))
-            .ok()
-            .filter(|p| p.is_file())
-            .unwrap_or_else(|| "oradb".into());
-        let mut cmd = std::process::Command::new(exe);
+        let mut cmd = std::process::Command::new(oradb_exe());
         cmd.args(args);
-        let sid = std::env::var("ORACLE_SID")
-            .ok()
-            .filter(|s| !s.is_empty())
-            .or_else(|| self.instance_name.clone());
+        let sid = oracle_sid().or_else(|| self.instance_name.clone());
         if let Some(sid) = sid {
             cmd.env("ORACLE_SID", sid);
         }
@@ -479,18 +525,8 @@ Linux-x86_64 Error: {e}",
             return;
         };
         let deadline = Instant::now() + std::time::Duration::from_secs(10);
-        let opts = ConnectOptions {
-            privilege: logon.privilege,
-            ..ConnectOptions::default()
-        };
         loop {
-            let r = Connection::connect_with(
-                logon.identifier.as_deref().unwrap_or_default(),
-                logon.user.as_deref().unwrap_or_default(),
-                logon.password.as_deref().unwrap_or_default(),
-                &opts,
-            );
-            match r {
+            match open_connection(&logon) {
                 Ok(c) => {
                     let info = c.session_info();
                     self.session_id = info.session_id;

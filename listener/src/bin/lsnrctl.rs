@@ -420,7 +420,9 @@ impl Ctl {
         let s = self.settings(name);
         let trace_dir = self.home.home.join("network").join("trace");
         let _ = std::fs::create_dir_all(&trace_dir);
-        let trace_path = trace_dir.join(format!("{}.trc", name.to_ascii_lowercase()));
+        // The trace file proper (TRACE_FILE_<l>, Oracle's layout) is the listener's own; its
+        // standard error (orasim's diagnostics) goes beside it.
+        let trace_path = trace_dir.join(format!("{}_stderr.log", name.to_ascii_lowercase()));
         let stderr = std::fs::OpenOptions::new()
             .create(true)
             .write(true)
@@ -540,10 +542,12 @@ mod tests {
         ] {
             assert!(l.contains(p), "{p}: {l}");
         }
-        // `set` does not offer what cannot be set.
+        // `set` offers the trace file's place too (it moves at run time).
         let l = parameter_list("set");
         assert!(
-            !l.contains("trc_file") && l.contains("save_config_on_stop"),
+            l.contains("trc_file")
+                && l.contains("trc_directory")
+                && l.contains("save_config_on_stop"),
             "{l}"
         );
     }

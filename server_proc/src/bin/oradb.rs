@@ -498,7 +498,26 @@ fn cmd(cli: Cli) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// A bequeathed server process (`oracle<SID> (DESCRIPTION=(LOCAL=YES)(ADDRESS=(PROTOCOL=beq)))`,
+/// started by a local client with the connection on stdin): serves that one session.
+fn run_bequeathed() -> anyhow::Result<()> {
+    let sid = sid_of(None)?;
+    let home = oracle_home()?;
+    init_tracing();
+    server_proc::bequeath::run_bequeath(&home, &sid)?;
+    Ok(())
+}
+
 fn main() -> ExitCode {
+    if std::env::args().nth(1).as_deref() == Some(server_proc::bequeath::BEQ_ARGS) {
+        return match run_bequeathed() {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("{e:#}");
+                ExitCode::FAILURE
+            }
+        };
+    }
     let cli = Cli::parse();
     match cmd(cli) {
         Ok(()) => ExitCode::SUCCESS,

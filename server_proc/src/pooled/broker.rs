@@ -82,6 +82,8 @@ pub struct BrokerConfig {
     pub params: Arc<Mutex<PoolParams>>,
     /// How to get more pooled servers.
     pub spawn: SpawnRequest,
+    /// SQLNET.EXPIRE_TIME: dead connection detection on the client sockets it holds.
+    pub expire_time: Option<Duration>,
 }
 
 /// A running broker.
@@ -192,6 +194,8 @@ pub fn start(cfg: BrokerConfig, sga: Arc<Sga>) -> Result<BrokerHandle, BrokerErr
         spawning: 0,
         spawn_asked: None,
         stop: Arc::clone(&stop),
+        refusing: None,
+        refused: 0,
     };
     let name = format!("ora_n000_{}", broker.cfg.sid);
     let thread = std::thread::Builder::new()
@@ -204,6 +208,59 @@ pub fn start(cfg: BrokerConfig, sga: Arc<Sga>) -> Result<BrokerHandle, BrokerErr
         thread: Some(thread),
     })
 }
+
+/// A client socket while the broker holds it: counted in the instance's descriptor budget
+/// ([`crate::fdlimit`], as a dispatcher's circuit is) from when the broker takes it until it
+/// closes it or has passed it to a pooled server.
+struct HeldSocket(TcpStream);
+
+impl HeldSocket {
+    fn new(stream: TcpStream) -> HeldSocket {
+        crate::fdlimit::circuit_opened();
+        HeldSocket(stream)
+    }
+}
+
+impl Drop for HeldSocket {
+    fn drop(&mut self) {
+        crate::fdlimit::circuit_closed();
+    }
+}
+
+impl std::ops::Deref for HeldSocket {
+    type Target = TcpStream;
+    fn deref(&self) -> &TcpStream {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for HeldSocket {
+    fn deref_mut(&mut self) -> &mut TcpStream {
+        &mut self.0
+    }
+}
+
+/// Why the broker cannot take a client now (it gets ORA-12519, as from a full dispatcher).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Refusal {
+    /// MAXCONN_CBROK connections held.
+    MaxConn,
+    /// The instance's descriptor budget is spent (only the reserve is left).
+    Descriptors,
+}
+
+/// Sends Oracle's refusal (ORA-12519) on a client socket the broker cannot take; the socket
+/// closes when it is dropped.
+fn refuse_now(fd: OwnedFd) {
+    use std::io::Write;
+    let mut stream = std::net::TcpStream::from(fd);
+    let _ = stream.set_write_timeout(Some(Duration::from_millis(200)));
+    let _ = stream
+        .write_all(&tns::packet::Refuse::for_error(NO_HANDLER, tns::packet::VSNNUM_19C).encode());
+}
+
+/// Oracle's refusal for a full handler: ORA-12519, TNS:no appropriate service handler found.
+const NO_HANDLER: u32 = 12519;
 
 /// Where a client stands.
 enum Phase {
@@ -218,7 +275,7 @@ enum Phase {
 }
 
 struct Client {
-    stream: Option<TcpStream>,
+    stream: Option<HeldSocket>,
     meta: HandoffMeta,
     phase: Phase,
     /// Bytes the server has to read first (the CONNECT, or the client's next call).
@@ -268,6 +325,9 @@ struct Broker {
     spawning: u32,
     spawn_asked: Option<Instant>,
     stop: Arc<AtomicBool>,
+    /// Why the broker refuses new clients now, and how many it refused since.
+    refusing: Option<Refusal>,
+    refused: u64,
 }
 
 impl Broker {
@@ -293,6 +353,8 @@ impl Broker {
         }
         self.sga
             .set_cpool_broker(i32::try_from(std::process::id()).unwrap_or(0));
+        // The client sockets it holds are counted against what the instance has open now.
+        crate::fdlimit::measure_baseline();
         let mut events = Events::with_capacity(256);
         loop {
             if self.stop.load(Ordering::Acquire) && self.handoff.is_some() {
@@ -418,24 +480,32 @@ impl Broker {
         }
         let max = self.params().maxconn_cbrok as usize;
         for (msg, fd) in arrived {
-            if self.clients.len() >= max {
-                // MAXCONN_CBROK: the broker holds no more (the client sees the connection
-                // close, as when Oracle's broker is full).
-                tracing::warn!(
-                    "N000: MAXCONN_CBROK ({max}) reached; {} refused",
-                    msg.meta.peer
-                );
+            let refusal = if self.clients.len() >= max {
+                Some(Refusal::MaxConn)
+            } else if !crate::fdlimit::room_for_circuit() {
+                Some(Refusal::Descriptors)
+            } else {
+                None
+            };
+            self.note_refusal(refusal, max);
+            if refusal.is_some() {
+                refuse_now(fd);
                 continue;
             }
             let std_stream = std::net::TcpStream::from(fd);
             if std_stream.set_nonblocking(true).is_err() {
                 continue;
             }
+            if let Some(idle) = self.cfg.expire_time
+                && let Err(e) = crate::driver::enable_dead_connection_detection(&std_stream, idle)
+            {
+                tracing::warn!("N000: SQLNET.EXPIRE_TIME: cannot turn on keepalive: {e}");
+            }
             let token = self.token();
             self.clients.insert(
                 token,
                 Client {
-                    stream: Some(TcpStream::from_std(std_stream)),
+                    stream: Some(HeldSocket::new(TcpStream::from_std(std_stream))),
                     meta: msg.meta,
                     phase: Phase::Connecting,
                     pending: msg.connect_bytes,
@@ -445,6 +515,38 @@ impl Broker {
                 },
             );
             self.enqueue(token);
+        }
+    }
+
+    /// One alert-log line when the broker starts refusing clients (and why), one when it
+    /// takes them again with how many it refused: a flood cannot fill the log.
+    fn note_refusal(&mut self, refusal: Option<Refusal>, max: usize) {
+        match (self.refusing, refusal) {
+            (None, Some(r)) => {
+                let why = match r {
+                    Refusal::MaxConn => format!("MAXCONN_CBROK ({max}) reached"),
+                    Refusal::Descriptors => format!(
+                        "RLIMIT_NOFILE reached: {} descriptors kept in reserve",
+                        crate::fdlimit::RESERVE
+                    ),
+                };
+                tracing::warn!(
+                    "N000: cannot take more connections ({why}); refusing with {}",
+                    tns::error_text::ora_line(NO_HANDLER)
+                );
+                self.refusing = Some(r);
+                self.refused = 1;
+            }
+            (Some(_), Some(r)) => {
+                self.refusing = Some(r);
+                self.refused += 1;
+            }
+            (Some(_), None) => {
+                tracing::info!("N000: taking connections again ({} refused)", self.refused);
+                self.refusing = None;
+                self.refused = 0;
+            }
+            (None, None) => {}
         }
     }
 
@@ -521,7 +623,9 @@ impl Broker {
             // The client's socket was with the server; it is gone with it.
             self.clients.remove(&c);
         }
-        if s.held.is_some() {
+        // A server leaves on its own only when its session was ended from outside (killed,
+        // parked or with a client) or it died: the session it held or served is purged.
+        if s.held.is_some() || s.client.is_some() {
             self.sga.cpool_count(None, CpoolEvent::Purged);
         }
         tracing::info!("N000: pooled server {} left", s.name.unwrap_or_default());
@@ -607,7 +711,7 @@ impl Broker {
         let Some(c) = self.clients.get_mut(&token) else {
             return;
         };
-        c.stream = Some(stream);
+        c.stream = Some(HeldSocket::new(stream));
         c.pending = leftover;
         if let Some(s) = &state {
             c.known = Some(s.clone());
@@ -671,7 +775,7 @@ impl Broker {
         if let Some(mut c) = self.clients.remove(&token)
             && let Some(s) = c.stream.as_mut()
         {
-            let _ = self.poll.registry().deregister(s);
+            let _ = self.poll.registry().deregister(&mut **s);
         }
         self.queue.retain(|t| *t != token);
     }
@@ -739,7 +843,7 @@ impl Broker {
         let Some(mut stream) = c.stream.take() else {
             return;
         };
-        let _ = self.poll.registry().deregister(&mut stream);
+        let _ = self.poll.registry().deregister(&mut *stream);
         if let Some(at) = c.queued.take() {
             let waited = at.elapsed();
             if waited >= TICK {
@@ -760,11 +864,11 @@ impl Broker {
         };
         let pending = std::mem::take(&mut c.pending);
         c.phase = Phase::Away;
-        let fd = OwnedFd::from(std::net::TcpStream::from(stream));
         let Some(s) = self.servers.get_mut(&stoken) else {
             return;
         };
-        match wire::send(s.chan.as_fd(), &msg, &pending, Some(fd.as_fd())) {
+        // The broker's copy of the socket closes (and leaves the budget) once it is sent.
+        match wire::send(s.chan.as_fd(), &msg, &pending, Some(stream.as_fd())) {
             Ok(()) => s.client = Some(ctoken),
             Err(e) => {
                 tracing::warn!("N000: hand-off to a pooled server failed: {e}");

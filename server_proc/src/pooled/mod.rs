@@ -187,6 +187,7 @@ fn start_broker(
             servers_path: servers,
             params: Arc::clone(params),
             spawn,
+            expire_time: crate::driver::expire_time(&cfg.oracle_home),
         },
         Arc::clone(sga),
     )

@@ -7,8 +7,9 @@
 //! to the client directly, with the dedicated server's loop, until the client's one-way
 //! SESSION_RELEASE, which gets no answer: then the socket and whatever the client sent
 //! after the release go back to the broker. When the client's connection ends instead, the
-//! session ends with it; a session ended from outside (killed) ends the process, and the
-//! broker starts another.
+//! session ends with it; a session ended from outside (killed, also while it is parked here
+//! between clients, or IMMEDIATE: SIGTERM) ends the process, and the broker counts it
+//! purged and starts another.
 
 use std::net::TcpStream;
 use std::os::fd::{AsFd, OwnedFd};
@@ -27,6 +28,8 @@ use crate::sga::hooks::SgaInstance;
 
 /// Largest SDU a pooled server agrees to.
 const MAX_SDU: u32 = 65535;
+/// How often a parked server (a session, no client) looks whether its session was killed.
+const PARKED_KILL_CHECK: std::time::Duration = std::time::Duration::from_millis(100);
 
 /// Runs a pooled server on its channel to the broker until the broker goes away; returns
 /// the exit code. `set_title` names the process once the broker has named the server.
@@ -44,6 +47,14 @@ pub fn run(chan: OwnedFd, sid: &str, oracle_home: &Path, set_title: &dyn Fn(&str
     let inbound = driver::inbound_connect_timeout(oracle_home);
     let mut held: Option<Box<SessionRunner>> = None;
     loop {
+        if let Some(runner) = &held
+            && !wait_parked(&chan, runner, &instance)
+        {
+            // Killed (or the instance went away) while no client was attached: the session
+            // ends with this server; the broker counts it purged and starts another.
+            tracing::info!("{name}: its pooled session was ended while parked; leaving");
+            return 0;
+        }
         let (msg, bytes, fd) = match wire::recv::<ToServer>(chan.as_fd()) {
             Ok(Some(m)) => m,
             Ok(None) => return 0,
@@ -146,6 +157,29 @@ pub fn run(chan: OwnedFd, sid: &str, oracle_home: &Path, set_title: &dyn Fn(&str
                 drop(conn);
                 let _ = wire::send(chan.as_fd(), &ToBroker::Ended { held: None }, &[], None);
             }
+        }
+    }
+}
+
+/// Waits until the broker has a message for a server that holds a session and no client;
+/// false when the session was ended from outside meanwhile (`ALTER SYSTEM KILL SESSION`,
+/// an instance shutdown), checked every [`PARKED_KILL_CHECK`].
+fn wait_parked(chan: &OwnedFd, runner: &SessionRunner, instance: &SgaInstance) -> bool {
+    use engine::InstanceHooks;
+    use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
+    let Some((_, _, slot)) = runner.session().pooled_session() else {
+        return true;
+    };
+    let every = PollTimeout::try_from(PARKED_KILL_CHECK).unwrap_or(PollTimeout::MAX);
+    loop {
+        let mut fds = [PollFd::new(chan.as_fd(), PollFlags::POLLIN)];
+        match poll(&mut fds, every) {
+            Ok(0) | Err(nix::Error::EINTR) => {}
+            // A message, the broker gone or a failing poll: the receive tells which.
+            _ => return true,
+        }
+        if instance.is_killed(slot) {
+            return false;
         }
     }
 }

@@ -976,8 +976,8 @@ impl Sga {
     /// `requester` is the killer's own `(sid, serial#)` when it is a session (ORA-00027 if it
     /// names itself). The victim is marked; a long call it is in returns ORA-00028 at once;
     /// an idle victim shows KILLED and gets ORA-00028 at its next call; IMMEDIATE or
-    /// DISCONNECT of a dedicated session also sends its process SIGTERM so its connection
-    /// closes at once.
+    /// DISCONNECT of a dedicated or pooled session also sends its server process SIGTERM so
+    /// its connection closes at once.
     pub fn kill_session(
         &self,
         sid: u32,
@@ -1019,8 +1019,12 @@ impl Sga {
         os::futex_wake_all(&slot.kill);
         let was_active = slot.status.load(Ordering::Acquire) == SessionStatus::Active as u32;
         let mut signalled = false;
+        // A dedicated or pooled session's process is its server: IMMEDIATE ends it (a pooled
+        // server's client sees its connection close; the broker purges the server and starts
+        // another).
+        let server = slot.server.load(Ordering::Relaxed);
         if request.closes_connection()
-            && slot.server.load(Ordering::Relaxed) == ServerKind::Dedicated as u32
+            && (server == ServerKind::Dedicated as u32 || server == ServerKind::Pooled as u32)
         {
             let pid = slot.owner_pid.load(Ordering::Relaxed);
             let pindex = slot.paddr.load(Ordering::Relaxed);

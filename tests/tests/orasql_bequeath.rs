@@ -1,0 +1,141 @@
+//! `orasql / as sysdba`: operating-system authentication over bequeath, the local path to
+//! the instance with no listener and no password. orasql starts the server process itself
+//! (`oradb` as `oracle<SID> (DESCRIPTION=(LOCAL=YES)(ADDRESS=(PROTOCOL=beq)))`, the way
+//! SQL*Plus execs `$ORACLE_HOME/bin/oracle`) and the server admits `/ AS SYSDBA` for the
+//! OS user who owns the instance. The must-show of issue 13: `/ as sysdba` → SHUTDOWN
+//! IMMEDIATE → STARTUP MOUNT → ALTER DATABASE OPEN, a normal user gets ORA-01031 for
+//! STARTUP; `/` without AS SYSDBA is ORA-01017; another OS user's `/ as sysdba` ORA-01031.
+
+use std::path::Path;
+use std::time::Duration;
+
+use tests::instance::wait_output;
+use tests::procs::bin;
+use tests::shared_stack::{SharedStack, own_sid};
+
+/// `orasql ARGS` over bequeath (ORACLE_HOME `home`, ORACLE_SID `sid`, no TWO_TASK) with
+/// `script` on stdin; its stdout.
+fn orasql(home: &Path, sid: &str, logon: &str, script: &str) -> String {
+    let mut child = std::process::Command::new(bin("orasql"))
+        .arg(logon)
+        .env("ORACLE_HOME", home)
+        .env("ORACLE_SID", sid)
+        .env_remove("TWO_TASK")
+        .env_remove("LOCAL")
+        .env_remove("TNS_ADMIN")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("orasql");
+    use std::io::Write;
+    let _ = child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(script.as_bytes());
+    let out = wait_output(child, Duration::from_secs(90));
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// Each of `want` in `out`, in this order.
+fn in_order(out: &str, want: &[&str]) {
+    let mut at = 0;
+    for w in want {
+        let i = out[at..]
+            .find(w)
+            .unwrap_or_else(|| panic!("missing {w:?} after byte {at}:\n{out}"));
+        at += i + w.len();
+    }
+}
+
+/// Stops an instance `orasql` started in the background, even when the test fails.
+struct AbortOnDrop(std::path::PathBuf, String);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new(bin("oradb"))
+            .args(["shutdown", "abort", "--timeout", "20"])
+            .env("ORACLE_HOME", &self.0)
+            .env("ORACLE_SID", &self.1)
+            .output();
+    }
+}
+
+#[test]
+fn slash_as_sysdba_shuts_down_starts_mount_and_opens_over_bequeath() {
+    let sid = own_sid("TLB");
+    let s = SharedStack::start(&sid, "", 0);
+    let home = s.home.path().to_path_buf();
+    let _abort = AbortOnDrop(home.clone(), sid.clone());
+
+    // A named user over bequeath logs in with its password; STARTUP is not for it.
+    let out = orasql(&home, &sid, "scott/tiger", "show user\nstartup\nexit\n");
+    in_order(
+        &out,
+        &[
+            "USER is \"SCOTT\"\n",
+            "ORA-01031: insufficient privileges\n",
+        ],
+    );
+    // `/` alone: no OPS$ users.
+    let out = orasql(&home, &sid, "/", "show user\nexit\n");
+    assert!(
+        out.contains("ERROR:\nORA-01017: invalid username/password; logon denied\n"),
+        "{out}"
+    );
+
+    let out = orasql(
+        &home,
+        &sid,
+        "/ as sysdba",
+        "show user\n\
+         select service_name from v$session where sid = sys_context('USERENV', 'SID');\n\
+         shutdown immediate\nstartup mount\nalter database open;\n\
+         select status from v$instance;\nshow user\nexit\n",
+    );
+    in_order(
+        &out,
+        &[
+            "USER is \"SYS\"\n",
+            "SYS$USERS\n",
+            "Database closed.\nDatabase dismounted.\nORACLE instance shut down.\n",
+            "ORACLE instance started.\n",
+            "Database mounted.\n",
+            "Database altered.\n",
+            "\nOPEN\n",
+            "USER is \"SYS\"\n",
+        ],
+    );
+    assert!(!out.contains("ERROR"), "{out}");
+}
+
+#[test]
+fn another_os_users_slash_as_sysdba_is_ora_01031() {
+    let sid = own_sid("TLO");
+    let s = SharedStack::start(&sid, "", 0);
+    // The same instance seen from an ORACLE_HOME whose parameter file another OS user owns.
+    let other = tempfile::tempdir().expect("tempdir");
+    let dbs = other.path().join("dbs");
+    std::fs::create_dir_all(&dbs).expect("mkdir dbs");
+    let pfile = dbs.join(format!("init{sid}.ora"));
+    if nix::unistd::geteuid().is_root() {
+        std::fs::copy(
+            s.home.path().join("dbs").join(format!("init{sid}.ora")),
+            &pfile,
+        )
+        .expect("copy pfile");
+        std::os::unix::fs::chown(&pfile, Some(65534), Some(65534)).expect("chown");
+    } else {
+        std::os::unix::fs::symlink("/etc/passwd", &pfile).expect("symlink");
+    }
+    let out = orasql(other.path(), &sid, "/ as sysdba", "show user\nexit\n");
+    assert!(
+        out.contains("ERROR:\nORA-01031: insufficient privileges\n"),
+        "{out}"
+    );
+    assert!(!out.contains("USER is"), "{out}");
+    // The owner's own `/ as sysdba` is SYS.
+    let out = orasql(s.home.path(), &sid, "/ as sysdba", "show user\nexit\n");
+    assert!(out.contains("USER is \"SYS\"\n"), "{out}");
+}
