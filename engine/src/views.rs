@@ -988,6 +988,9 @@ enum Operand {
     Bind(String, usize),
     /// `SYS_CONTEXT('USERENV', 'parameter')`, parameter upper case.
     UserEnv(String),
+    /// `ROWNUM`: the number the row gets if it passes the WHERE clause (1 + the rows
+    /// passed so far, before ORDER BY, as Oracle numbers them).
+    Rownum,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -1631,6 +1634,10 @@ impl Parser<'_> {
                 self.pos += 1;
                 Ok(Operand::Lit(Cell::Null))
             }
+            Some(Tok::Ident(s)) if s == "ROWNUM" => {
+                self.pos += 1;
+                Ok(Operand::Rownum)
+            }
             Some(Tok::Ident(s)) if s == "SYS_CONTEXT" || s == "USERENV" => {
                 self.pos += 1;
                 if !self.eat_sym("(") {
@@ -1967,7 +1974,8 @@ impl ViewQuery {
             combined = next;
         }
         let mut rows = Vec::new();
-        for r in combined {
+        for mut r in combined {
+            r.push(Cell::Int(i64::try_from(rows.len() + 1).unwrap_or(i64::MAX)));
             let keep = match &self.filter {
                 Some(f) => self.eval(&sources, f, &r, ctx)? == Some(true),
                 None => true,
@@ -2077,6 +2085,8 @@ impl ViewQuery {
                 .find(|(n, _)| n == name)
                 .map(|(_, v)| v.clone())
                 .ok_or_else(|| err(1008, *at))?,
+            // The candidate row number rides as the row's last cell (see `execute`).
+            Operand::Rownum => row.last().cloned().unwrap_or(Cell::Null),
             Operand::UserEnv(p) => ctx
                 .userenv
                 .iter()
