@@ -311,6 +311,14 @@ pub enum ConnError {
     /// The client did not complete the login in time (SQLNET.INBOUND_CONNECT_TIMEOUT).
     #[error("{}", tns::error_text::ora_line(3136))]
     LoginTimeout,
+    /// The client sent nothing for SQLNET.RECV_TIMEOUT while the server waited for it
+    /// (Oracle logs TNS-12535 with the secondary error 12609).
+    #[error(
+        "{} ({})",
+        tns::error_text::tns_line(12535),
+        tns::error_text::tns_line(12609)
+    )]
+    RecvTimeout,
 }
 
 /// The server side of one Oracle Net connection.
@@ -343,6 +351,12 @@ pub struct ServerConn {
     pending_connect: Option<Connect>,
     /// The login must be complete by then (SQLNET.INBOUND_CONNECT_TIMEOUT).
     login_deadline: Option<Instant>,
+    /// SQLNET.RECV_TIMEOUT: how long the server waits for its client once it has nothing
+    /// to run (an idle timer on the server side, as Oracle's documentation warns).
+    recv_timeout: Option<Duration>,
+    /// The last time the client sent something or a call ended: the wait for the client
+    /// counts from there.
+    last_activity: Option<Instant>,
 }
 
 impl ServerConn {
@@ -376,6 +390,8 @@ impl ServerConn {
             screening: false,
             pending_connect: None,
             login_deadline: None,
+            recv_timeout: None,
+            last_activity: None,
         }
     }
 
@@ -391,6 +407,21 @@ impl ServerConn {
     /// escape by stopping right after ACCEPT).
     pub fn set_login_deadline(&mut self, deadline: Instant) {
         self.login_deadline = Some(deadline);
+    }
+
+    /// The server waits at most `timeout` for its client whenever it has nothing to run
+    /// (SQLNET.RECV_TIMEOUT), then closes the connection ([`ConnError::RecvTimeout`]).
+    pub fn set_recv_timeout(&mut self, timeout: Duration) {
+        self.recv_timeout = Some(timeout);
+    }
+
+    /// When the wait for the client runs out, if the server waits for it now.
+    fn recv_deadline(&self) -> Option<Instant> {
+        let timeout = self.recv_timeout?;
+        let idle = self.state == State::Open
+            && self.queued.is_empty()
+            && self.runner.as_ref().is_some_and(|r| !r.in_call());
+        idle.then_some(self.last_activity? + timeout)
     }
 
     /// The descriptor of a CONNECT waiting for [`Self::accept_connect`] or
@@ -432,6 +463,7 @@ impl ServerConn {
             return;
         }
         self.inbuf.extend_from_slice(bytes);
+        self.last_activity = Some(now);
         if let Err(e) = self.read_packets(now) {
             self.error = Some(e);
             self.close(SessionEnd::Closed);
@@ -459,7 +491,10 @@ impl ServerConn {
             return None;
         }
         let call = self.runner.as_ref().and_then(|r| r.poll_timeout());
-        call.into_iter().chain(self.login_deadline).min()
+        call.into_iter()
+            .chain(self.login_deadline)
+            .chain(self.recv_deadline())
+            .min()
     }
 
     /// Time has passed (see [`Self::poll_timeout`]).
@@ -472,11 +507,20 @@ impl ServerConn {
             self.close(SessionEnd::Closed);
             return;
         }
+        if self.recv_deadline().is_some_and(|d| now >= d) {
+            self.error = Some(ConnError::RecvTimeout);
+            self.close(SessionEnd::Closed);
+            return;
+        }
         if self.execution == Execution::Lent {
             return;
         }
         if let Some(r) = self.runner.as_mut() {
+            let was_in_call = r.in_call();
             r.handle_timeout(now);
+            if was_in_call && !r.in_call() {
+                self.last_activity = Some(now);
+            }
         }
         self.collect();
     }
@@ -556,6 +600,7 @@ impl ServerConn {
             runner.handle_input(now, Input::Break);
         }
         self.runner = Some(runner);
+        self.last_activity = Some(now);
         self.collect();
     }
 

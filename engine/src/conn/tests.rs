@@ -382,3 +382,28 @@ fn a_client_that_stalls_before_login_is_closed_at_the_login_deadline() {
     );
     assert!(c.poll_transmit().is_none(), "closed without a word");
 }
+
+#[test]
+fn an_idle_client_is_closed_at_the_recv_timeout_but_a_running_call_is_not() {
+    let inst = Arc::new(LocalInstance::new("t", 1));
+    let (mut c, _) = accepted(&inst, 8192);
+    c.set_recv_timeout(Duration::from_secs(1));
+    let t0 = Instant::now();
+    c.handle_bytes(t0, &data(&protocol_request()));
+    assert!(c.poll_transmit().is_some(), "answered");
+    assert_eq!(c.poll_timeout(), Some(t0 + Duration::from_secs(1)));
+    c.handle_timeout(t0 + Duration::from_millis(999));
+    assert!(!c.is_closed());
+    // Data resets the wait.
+    let t1 = t0 + Duration::from_millis(999);
+    c.handle_bytes(t1, &marker(MarkerKind::Reset));
+    c.handle_timeout(t0 + Duration::from_secs(1));
+    assert!(!c.is_closed(), "the wait counts from the last data");
+    c.handle_timeout(t1 + Duration::from_secs(1));
+    assert!(c.is_closed());
+    assert_eq!(c.error(), Some(&ConnError::RecvTimeout));
+    assert_eq!(
+        c.error().map(ToString::to_string).as_deref(),
+        Some("TNS-12535: TNS:operation timed out (TNS-12609: TNS: Receive timeout occurred)")
+    );
+}

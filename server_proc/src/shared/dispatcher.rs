@@ -556,6 +556,9 @@ impl Dispatcher {
         if let Some(t) = self.cfg.inbound_connect_timeout {
             conn.set_login_deadline(now + t);
         }
+        if let Some(t) = self.cfg.recv_timeout {
+            conn.set_recv_timeout(t);
+        }
         if let Err(e) = self
             .poll
             .registry()
