@@ -614,7 +614,8 @@ fn fuzz_bodies_accept_real_corpus_files() {
 fn fuzz_crashes_stay_fixed() {
     // Every input cargo-fuzz once crashed a body with, kept under fuzz/regressions/<target>/.
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../fuzz/regressions");
-    let bodies: [(&str, fn(&[u8])); 2] = [
+    type Body = fn(&[u8]);
+    let bodies: [(&str, Body); 2] = [
         ("descriptor", fuzz::descriptor),
         ("ezconnect", fuzz::ezconnect),
     ];
