@@ -92,10 +92,55 @@ impl Mode {
     }
 
     /// Many idle sessions per server process: measured up to the largest idle level. (A
-    /// pooled session holds its pooled server until it closes: tnsbench's client does not
-    /// release it between calls as a client-side session pool would.)
+    /// pooled client releases its session after each call, so an idle one holds no pooled
+    /// server, only its connection to the broker.)
     fn multiplexed(self) -> bool {
-        matches!(self, Mode::Shared | Mode::PgbouncerTransaction)
+        matches!(
+            self,
+            Mode::Shared | Mode::Pooled | Mode::PgbouncerTransaction
+        )
+    }
+}
+
+/// A phase of the run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Phase {
+    /// Connect cycles, sequential and concurrent, with CPU per connect.
+    Connect,
+    /// The python-oracledb cross-check of the connect cycle.
+    Python,
+    /// Steady calls from N sessions.
+    Steady,
+    /// Idle sessions' memory.
+    Idle,
+    /// The connect storm.
+    Storm,
+}
+
+impl Phase {
+    /// Every phase, in run order.
+    pub const ALL: [Phase; 5] = [
+        Phase::Connect,
+        Phase::Python,
+        Phase::Steady,
+        Phase::Idle,
+        Phase::Storm,
+    ];
+
+    /// The name on the command line.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Phase::Connect => "connect",
+            Phase::Python => "python",
+            Phase::Steady => "steady",
+            Phase::Idle => "idle",
+            Phase::Storm => "storm",
+        }
+    }
+
+    /// Parses a command-line name.
+    pub fn parse(s: &str) -> Option<Phase> {
+        Phase::ALL.into_iter().find(|p| p.as_str() == s)
     }
 }
 
@@ -104,6 +149,8 @@ impl Mode {
 pub struct RunOptions {
     /// The rows besides the floor.
     pub modes: Vec<Mode>,
+    /// The phases to run (the others' tables stay empty).
+    pub phases: Vec<Phase>,
     /// Sequential connect cycles per target.
     pub connects: u32,
     /// Client counts of the concurrent connect sweep.
@@ -155,6 +202,8 @@ pub struct InstanceKnobs {
 const OPENERS: u32 = 4;
 /// How long to wait for a finished phase's server processes to go.
 const DRAIN_WAIT: Duration = Duration::from_secs(20);
+/// ... or for their number to stop falling for this long.
+const SETTLED: Duration = Duration::from_secs(1);
 
 /// Runs every phase and returns the report.
 pub fn run(opts: &RunOptions) -> Result<Report> {
@@ -177,6 +226,7 @@ pub fn run(opts: &RunOptions) -> Result<Report> {
         credentials: (stack::USER.to_string(), stack::PASSWORD.to_string()),
         roots: roots.clone(),
         options: stack.connect_options(),
+        release_between_calls: mode == Mode::Pooled,
     };
     // Without SERVER= a client gets a dispatcher when there is one, as in Oracle.
     let dedicated_service = format!("{}:dedicated", stack::SERVICE);
@@ -279,7 +329,12 @@ pub fn run(opts: &RunOptions) -> Result<Report> {
         targets.push((Some(m), t));
     }
 
-    let phases_n = 4 + u64::from(opts.storm > 0);
+    let runs = |p: Phase| opts.phases.contains(&p);
+    let phases_n = [Phase::Connect, Phase::Steady, Phase::Idle]
+        .into_iter()
+        .filter(|&p| runs(p))
+        .count() as u64
+        + u64::from(runs(Phase::Storm) && opts.storm > 0);
     let bar = if opts.progress {
         let b = ProgressBar::with_draw_target(
             Some(targets.len() as u64 * phases_n),
@@ -295,10 +350,20 @@ pub fn run(opts: &RunOptions) -> Result<Report> {
         ProgressBar::hidden()
     };
     let baseline_procs = proctree::tree(&roots).len();
+    // Wait for the server processes a phase started to go: back to the baseline, or no
+    // fewer for SETTLED (idle pooled servers stay until the pool's inactivity timeout).
     let drain = |m: Option<Mode>| {
         if m.is_some_and(|m| !m.is_peer()) {
             let deadline = Instant::now() + DRAIN_WAIT;
-            while proctree::tree(&roots).len() > baseline_procs && Instant::now() < deadline {
+            let (mut fewest, mut since) = (usize::MAX, Instant::now());
+            loop {
+                let n = proctree::tree(&roots).len();
+                if n < fewest {
+                    (fewest, since) = (n, Instant::now());
+                }
+                if n <= baseline_procs || since.elapsed() >= SETTLED || Instant::now() >= deadline {
+                    break;
+                }
                 std::thread::sleep(Duration::from_millis(50));
             }
         }
@@ -309,7 +374,7 @@ pub fn run(opts: &RunOptions) -> Result<Report> {
 
     let mut round_trips = BTreeMap::new();
     let mut connect = Vec::new();
-    for (m, t) in &targets {
+    for (m, t) in targets.iter().filter(|_| runs(Phase::Connect)) {
         step(t.as_ref(), "connect cycles");
         round_trips.insert(
             t.name().to_string(),
@@ -327,7 +392,7 @@ pub fn run(opts: &RunOptions) -> Result<Report> {
     }
 
     let mut python = Vec::new();
-    if let Some(py) = &opts.python {
+    if let Some(py) = opts.python.as_ref().filter(|_| runs(Phase::Python)) {
         for (m, t) in &targets {
             if !matches!(m, Some(Mode::Dedicated | Mode::Shared)) {
                 continue;
@@ -360,7 +425,7 @@ pub fn run(opts: &RunOptions) -> Result<Report> {
     }
 
     let mut steady = Vec::new();
-    for (m, t) in &targets {
+    for (m, t) in targets.iter().filter(|_| runs(Phase::Steady)) {
         step(t.as_ref(), "steady calls");
         let mut points = Vec::new();
         for &n in &opts.steady_clients {
@@ -375,7 +440,7 @@ pub fn run(opts: &RunOptions) -> Result<Report> {
     }
 
     let mut idle = Vec::new();
-    for (m, t) in &targets {
+    for (m, t) in targets.iter().filter(|_| runs(Phase::Idle)) {
         bar.inc(1);
         let Some(mode) = m else { continue };
         step(t.as_ref(), "idle sessions");
@@ -383,14 +448,6 @@ pub fn run(opts: &RunOptions) -> Result<Report> {
             opts.idle_multiplexed.clone()
         } else if mode.is_peer() {
             opts.idle_dedicated.clone()
-        } else if *mode == Mode::Pooled {
-            let mut v: Vec<u32> = opts
-                .idle_dedicated
-                .iter()
-                .map(|&l| l.min(so.pool_maxsize))
-                .collect();
-            v.dedup();
-            v
         } else {
             // Keep room below PROCESSES for the background processes, the prespawned
             // servers and the pooled servers the earlier phases started.
@@ -406,7 +463,7 @@ pub fn run(opts: &RunOptions) -> Result<Report> {
     }
 
     let mut storm = Vec::new();
-    if opts.storm > 0 {
+    if runs(Phase::Storm) && opts.storm > 0 {
         for (m, t) in &targets {
             bar.inc(1);
             if m.is_none() {

@@ -62,25 +62,40 @@ pub struct OrasimTarget {
     pub roots: Vec<u32>,
     /// Client options (naming, call timeout).
     pub options: ConnectOptions,
+    /// DRCP: hold a pooled server only during a call, as a python-oracledb pool on a
+    /// `(SERVER=POOLED)` service does (SESSION_RELEASE after the login and after each call;
+    /// the broker keeps the idle connection, the next call re-attaches).
+    pub release_between_calls: bool,
 }
 
-struct OrasimSession(Connection);
+struct OrasimSession {
+    conn: Connection,
+    release_between_calls: bool,
+}
+
+impl OrasimSession {
+    fn released(&mut self) -> Result<(), String> {
+        if self.release_between_calls {
+            self.conn.release_session().map_err(|e| oracle_code(&e))?;
+        }
+        Ok(())
+    }
+}
 
 impl Session for OrasimSession {
     fn call(&mut self) -> Result<(), String> {
         let r = self
-            .0
+            .conn
             .query("select 1 from dual")
             .map_err(|e| oracle_code(&e))?;
-        if r.rows.len() == 1 {
-            Ok(())
-        } else {
-            Err("wrong-row-count".into())
+        if r.rows.len() != 1 {
+            return Err("wrong-row-count".into());
         }
+        self.released()
     }
 
     fn close(self: Box<Self>) -> Result<(), String> {
-        self.0.close().map_err(|e| oracle_code(&e))
+        self.conn.close().map_err(|e| oracle_code(&e))
     }
 }
 
@@ -96,8 +111,15 @@ impl Target for OrasimTarget {
             &self.credentials.1,
             &self.options,
         )
-        .map(|c| Box::new(OrasimSession(c)) as Box<dyn Session>)
         .map_err(|e| oracle_code(&e))
+        .and_then(|conn| {
+            let mut s = OrasimSession {
+                conn,
+                release_between_calls: self.release_between_calls,
+            };
+            s.released()?;
+            Ok(Box::new(s) as Box<dyn Session>)
+        })
     }
 
     fn port(&self) -> u16 {

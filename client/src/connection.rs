@@ -19,7 +19,7 @@ use tns::ttc::message::{
 };
 use tns::ttc::request::{
     Auth, Execute, write_auth, write_close_cursors, write_execute, write_fetch,
-    write_function_header, write_reexecute,
+    write_function_header, write_reexecute, write_session_release,
 };
 
 use crate::connect::{self, ClientIdentity};
@@ -652,6 +652,11 @@ impl Connection {
                     out.end = e;
                     break;
                 }
+                ResponseMessage::SessionReturned { changed } => {
+                    if changed {
+                        self.forget_cursors();
+                    }
+                }
                 ResponseMessage::Status { call_status } => {
                     out.end = ErrorInfo {
                         call_status,
@@ -781,6 +786,30 @@ impl Connection {
         let r = self.call(w.as_bytes(), ResponseKind::Call)?;
         check_error(&r.end)?;
         Ok(r.end)
+    }
+
+    /// DRCP: gives the session back to the pool with the one-way SESSION_RELEASE (no
+    /// reply), as python-oracledb's `pool.release()` does on a `(SERVER=POOLED)`
+    /// connection. The pooled server is free at once and the broker keeps this connection;
+    /// the next call gets a pooled server (and a session of the same user) again without a
+    /// new login. Cursors are closed with the release (their ids are good only in the
+    /// session they were opened in).
+    pub fn release_session(&mut self) -> Result<(), ClientError> {
+        self.pending_close
+            .extend(self.cache.drain(..).map(|s| s.cursor_id));
+        let mut w = Writer::new();
+        self.write_piggybacks(&mut w);
+        let seq = self.next_seq();
+        write_session_release(&mut w, seq, self.fv, 0);
+        self.rbuf.clear();
+        self.transport()?.send_data(w.as_bytes())?;
+        Ok(())
+    }
+
+    /// The session changed under a released DRCP client: none of its cursor ids is valid.
+    fn forget_cursors(&mut self) {
+        self.cache.clear();
+        self.pending_close.clear();
     }
 
     /// PING: one round trip, no SQL.

@@ -1144,21 +1144,24 @@ pub(crate) fn render_text(t: &str, pretty: bool) -> String {
     if !needs {
         return t.to_string();
     }
-    if t.contains('"') {
-        format!("'{t}'")
-    } else {
-        format!("\"{t}\"")
+    quote(t)
+}
+
+/// Wraps `t` in the quote it does not hold. Oracle's syntax has no escapes, so a value
+/// holding both `"` and `'` fits in neither: the only text it can have come from is bare
+/// (inside a quoted value the other quote ends it), and bare it is written back.
+fn quote(t: &str) -> String {
+    match (t.contains('"'), t.contains('\'')) {
+        (true, true) => t.to_string(),
+        (true, false) => format!("'{t}'"),
+        (false, _) => format!("\"{t}\""),
     }
 }
 
 /// Quotes a list item when the bare form would split, vanish or read as `KEY=value`.
 pub(crate) fn render_item(t: &str) -> String {
     if t.is_empty() || t.contains([',', '=']) {
-        if t.contains('"') {
-            format!("'{t}'")
-        } else {
-            format!("\"{t}\"")
-        }
+        quote(t)
     } else {
         render_text(t, false)
     }

@@ -609,3 +609,25 @@ fn fuzz_bodies_accept_real_corpus_files() {
     }
     assert!(n >= 90, "only {n} corpus files");
 }
+
+#[test]
+fn fuzz_crashes_stay_fixed() {
+    // Every input cargo-fuzz once crashed a body with, kept under fuzz/regressions/<target>/.
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../fuzz/regressions");
+    type Body = fn(&[u8]);
+    let bodies: [(&str, Body); 2] = [
+        ("descriptor", fuzz::descriptor),
+        ("ezconnect", fuzz::ezconnect),
+    ];
+    let mut n = 0;
+    for (target, body) in bodies {
+        for e in std::fs::read_dir(dir.join(target))
+            .expect("regressions")
+            .flatten()
+        {
+            body(&std::fs::read(e.path()).expect("readable"));
+            n += 1;
+        }
+    }
+    assert!(n >= 2, "only {n} regression inputs");
+}

@@ -110,6 +110,9 @@ pub struct SessionRunner {
     closed: bool,
     /// The client released its DRCP session (`Some(deauthenticate)`).
     released: Option<bool>,
+    /// A BREAK/RESET went out since the connection last looked (it then discards input up
+    /// to the client's RESET).
+    reset_sent: bool,
 }
 
 impl SessionRunner {
@@ -123,6 +126,7 @@ impl SessionRunner {
             wait: Wait::Idle,
             closed: false,
             released: None,
+            reset_sent: false,
         }
     }
 
@@ -220,6 +224,7 @@ impl SessionRunner {
                     self.framing.marker(MarkerKind::Break, &mut self.out);
                     self.framing.marker(MarkerKind::Reset, &mut self.out);
                     self.framing.data(&bytes, &mut self.out);
+                    self.reset_sent = true;
                 }
                 Action::Close => {
                     self.closed = true;
@@ -306,6 +311,14 @@ pub enum ConnError {
     /// The client did not complete the login in time (SQLNET.INBOUND_CONNECT_TIMEOUT).
     #[error("{}", tns::error_text::ora_line(3136))]
     LoginTimeout,
+    /// The client sent nothing for SQLNET.RECV_TIMEOUT while the server waited for it
+    /// (Oracle logs TNS-12535 with the secondary error 12609).
+    #[error(
+        "{} ({})",
+        tns::error_text::tns_line(12535),
+        tns::error_text::tns_line(12609)
+    )]
+    RecvTimeout,
 }
 
 /// The server side of one Oracle Net connection.
@@ -323,6 +336,12 @@ pub struct ServerConn {
     queued: VecDeque<Input>,
     /// A BREAK that came while the runner was lent out and has not been passed on.
     interrupt: bool,
+    /// Oracle Net's reset: after the server answered a BREAK with BREAK and RESET, every
+    /// packet the client sent before its own RESET is discarded. A request the client sent
+    /// before it saw our markers (its BREAK came just after the previous call's answer,
+    /// e.g. a call timeout racing the answer) thus gets the ORA-01013 as its one answer,
+    /// and the answers stay in step with the calls.
+    awaiting_reset: bool,
     /// What made the server close the connection, for the transport's log.
     error: Option<ConnError>,
     /// Each CONNECT waits for the driver's [`Self::accept_connect`] or
@@ -332,6 +351,12 @@ pub struct ServerConn {
     pending_connect: Option<Connect>,
     /// The login must be complete by then (SQLNET.INBOUND_CONNECT_TIMEOUT).
     login_deadline: Option<Instant>,
+    /// SQLNET.RECV_TIMEOUT: how long the server waits for its client once it has nothing
+    /// to run (an idle timer on the server side, as Oracle's documentation warns).
+    recv_timeout: Option<Duration>,
+    /// The last time the client sent something or a call ended: the wait for the client
+    /// counts from there.
+    last_activity: Option<Instant>,
 }
 
 impl ServerConn {
@@ -360,10 +385,13 @@ impl ServerConn {
             runner: Some(Box::new(runner)),
             queued: VecDeque::new(),
             interrupt: false,
+            awaiting_reset: false,
             error: None,
             screening: false,
             pending_connect: None,
             login_deadline: None,
+            recv_timeout: None,
+            last_activity: None,
         }
     }
 
@@ -379,6 +407,21 @@ impl ServerConn {
     /// escape by stopping right after ACCEPT).
     pub fn set_login_deadline(&mut self, deadline: Instant) {
         self.login_deadline = Some(deadline);
+    }
+
+    /// The server waits at most `timeout` for its client whenever it has nothing to run
+    /// (SQLNET.RECV_TIMEOUT), then closes the connection ([`ConnError::RecvTimeout`]).
+    pub fn set_recv_timeout(&mut self, timeout: Duration) {
+        self.recv_timeout = Some(timeout);
+    }
+
+    /// When the wait for the client runs out, if the server waits for it now.
+    fn recv_deadline(&self) -> Option<Instant> {
+        let timeout = self.recv_timeout?;
+        let idle = self.state == State::Open
+            && self.queued.is_empty()
+            && self.runner.as_ref().is_some_and(|r| !r.in_call());
+        idle.then_some(self.last_activity? + timeout)
     }
 
     /// The descriptor of a CONNECT waiting for [`Self::accept_connect`] or
@@ -420,6 +463,7 @@ impl ServerConn {
             return;
         }
         self.inbuf.extend_from_slice(bytes);
+        self.last_activity = Some(now);
         if let Err(e) = self.read_packets(now) {
             self.error = Some(e);
             self.close(SessionEnd::Closed);
@@ -447,7 +491,10 @@ impl ServerConn {
             return None;
         }
         let call = self.runner.as_ref().and_then(|r| r.poll_timeout());
-        call.into_iter().chain(self.login_deadline).min()
+        call.into_iter()
+            .chain(self.login_deadline)
+            .chain(self.recv_deadline())
+            .min()
     }
 
     /// Time has passed (see [`Self::poll_timeout`]).
@@ -460,11 +507,20 @@ impl ServerConn {
             self.close(SessionEnd::Closed);
             return;
         }
+        if self.recv_deadline().is_some_and(|d| now >= d) {
+            self.error = Some(ConnError::RecvTimeout);
+            self.close(SessionEnd::Closed);
+            return;
+        }
         if self.execution == Execution::Lent {
             return;
         }
         if let Some(r) = self.runner.as_mut() {
+            let was_in_call = r.in_call();
             r.handle_timeout(now);
+            if was_in_call && !r.in_call() {
+                self.last_activity = Some(now);
+            }
         }
         self.collect();
     }
@@ -531,12 +587,20 @@ impl ServerConn {
     }
 
     /// Lent execution: the runner is back with its answer. A BREAK that came as the call
-    /// ended and was not taken still gets its answer, in order.
-    pub fn finish_request(&mut self, runner: Box<SessionRunner>) {
-        self.runner = Some(runner);
-        if std::mem::take(&mut self.interrupt) {
-            self.queued.push_front(Input::Break);
+    /// ended and that the call did not see (`unanswered_break`: one the transport passed on
+    /// too late) still gets its answer, at once and after the call's: the client that sent
+    /// it waits for the BREAK/RESET handshake even when the call's answer beat it.
+    pub fn finish_request(
+        &mut self,
+        now: Instant,
+        mut runner: Box<SessionRunner>,
+        unanswered_break: bool,
+    ) {
+        if std::mem::take(&mut self.interrupt) || unanswered_break {
+            runner.handle_input(now, Input::Break);
         }
+        self.runner = Some(runner);
+        self.last_activity = Some(now);
         self.collect();
     }
 
@@ -592,6 +656,11 @@ impl ServerConn {
         if let Some(bytes) = r.poll_transmit() {
             self.out.extend_from_slice(&bytes);
         }
+        if std::mem::take(&mut r.reset_sent) {
+            // What waited to run came before the client's RESET: discarded with the rest.
+            self.awaiting_reset = true;
+            self.queued.clear();
+        }
         if r.session().logged_on() {
             self.login_deadline = None;
         }
@@ -640,11 +709,19 @@ impl ServerConn {
                     self.close(self.eof_end());
                     return Ok(());
                 }
+                // The client's RESET ends our reset; a stray one is ignored.
+                Packet::Marker(Marker {
+                    kind: MarkerKind::Reset,
+                }) => {
+                    self.awaiting_reset = false;
+                    continue;
+                }
+                _ if self.awaiting_reset => continue,
                 Packet::Data(d) => Input::Data(d.payload),
                 Packet::Marker(Marker {
                     kind: MarkerKind::Break | MarkerKind::Interrupt,
                 }) => Input::Break,
-                // The client's RESET after our BREAK/RESET, CONTROL, anything else.
+                // CONTROL, anything else.
                 _ => continue,
             };
             self.deliver(now, input);
@@ -681,6 +758,11 @@ impl ServerConn {
             }
             // A BREAK for the call a shared server runs right now.
             (Execution::Lent, None) if input == Input::Break => self.interrupt = true,
+            // A BREAK with no call out: answered here, at once (no shared server needed).
+            (Execution::Lent, Some(r)) if input == Input::Break => {
+                r.handle_input(now, input);
+                self.collect();
+            }
             _ => self.queued.push_back(input),
         }
     }

@@ -57,7 +57,7 @@ pub struct Column {
 }
 
 /// A value.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Cell {
     /// NULL.
     Null,
@@ -988,6 +988,9 @@ enum Operand {
     Bind(String, usize),
     /// `SYS_CONTEXT('USERENV', 'parameter')`, parameter upper case.
     UserEnv(String),
+    /// `ROWNUM`: the number the row gets if it passes the WHERE clause (1 + the rows
+    /// passed so far, before ORDER BY, as Oracle numbers them).
+    Rownum,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -1018,6 +1021,8 @@ enum OrderKey {
 pub struct ViewQuery {
     /// Bind names in order of first appearance.
     binds: Vec<String>,
+    /// `SELECT DISTINCT`: repeated result rows are dropped (the first of each stays).
+    distinct: bool,
     items: Vec<Item>,
     from: Vec<(View, Option<String>)>,
     filter: Option<Cond>,
@@ -1356,6 +1361,7 @@ impl Parser<'_> {
 
     fn query(&mut self) -> Result<ViewQuery, OraError> {
         self.eat_kw("SELECT");
+        let distinct = self.eat_kw("DISTINCT") || self.eat_kw("UNIQUE");
         let mut items = Vec::new();
         loop {
             items.push(self.item()?);
@@ -1460,6 +1466,7 @@ impl Parser<'_> {
         }
         Ok(ViewQuery {
             binds: bind_names(self.toks),
+            distinct,
             items,
             from,
             filter,
@@ -1626,6 +1633,10 @@ impl Parser<'_> {
             Some(Tok::Ident(s)) if s == "NULL" => {
                 self.pos += 1;
                 Ok(Operand::Lit(Cell::Null))
+            }
+            Some(Tok::Ident(s)) if s == "ROWNUM" => {
+                self.pos += 1;
+                Ok(Operand::Rownum)
             }
             Some(Tok::Ident(s)) if s == "SYS_CONTEXT" || s == "USERENV" => {
                 self.pos += 1;
@@ -1963,7 +1974,8 @@ impl ViewQuery {
             combined = next;
         }
         let mut rows = Vec::new();
-        for r in combined {
+        for mut r in combined {
+            r.push(Cell::Int(i64::try_from(rows.len() + 1).unwrap_or(i64::MAX)));
             let keep = match &self.filter {
                 Some(f) => self.eval(&sources, f, &r, ctx)? == Some(true),
                 None => true,
@@ -2020,15 +2032,20 @@ impl ViewQuery {
                 Ordering::Equal
             });
         }
+        let mut rows: Vec<Vec<Cell>> = rows
+            .into_iter()
+            .map(|r| {
+                out.iter()
+                    .map(|(i, _)| i.map_or(Cell::Null, |i| r[i].clone()))
+                    .collect()
+            })
+            .collect();
+        if self.distinct {
+            let mut seen = std::collections::HashSet::new();
+            rows.retain(|r| seen.insert(r.clone()));
+        }
         Ok(ResultSet {
-            rows: rows
-                .into_iter()
-                .map(|r| {
-                    out.iter()
-                        .map(|(i, _)| i.map_or(Cell::Null, |i| r[i].clone()))
-                        .collect()
-                })
-                .collect(),
+            rows,
             columns: out.into_iter().map(|(_, c)| c).collect(),
         })
     }
@@ -2068,6 +2085,8 @@ impl ViewQuery {
                 .find(|(n, _)| n == name)
                 .map(|(_, v)| v.clone())
                 .ok_or_else(|| err(1008, *at))?,
+            // The candidate row number rides as the row's last cell (see `execute`).
+            Operand::Rownum => row.last().cloned().unwrap_or(Cell::Null),
             Operand::UserEnv(p) => ctx
                 .userenv
                 .iter()

@@ -47,6 +47,10 @@ pub struct DedicatedContext {
     /// Dead connection detection (`SQLNET.EXPIRE_TIME`): TCP keepalive probes after this
     /// much idle time, so a vanished client does not leave its server process behind.
     pub expire_time: Option<Duration>,
+    /// SQLNET.RECV_TIMEOUT: the longest wait for the client's next data (None: no limit).
+    pub recv_timeout: Option<Duration>,
+    /// SQLNET.SEND_TIMEOUT: the longest a send to the client may block (None: no limit).
+    pub send_timeout: Option<Duration>,
     /// The instance (SGA) side; `None` = an in-process [`LocalInstance`] named after the SID.
     pub instance: Option<Arc<dyn InstanceHooks>>,
     /// Where verifiers come from; `None` = the password file of the SID.
@@ -65,6 +69,8 @@ impl std::fmt::Debug for DedicatedContext {
             .field("idle_timeout", &self.idle_timeout)
             .field("inbound_connect_timeout", &self.inbound_connect_timeout)
             .field("expire_time", &self.expire_time)
+            .field("recv_timeout", &self.recv_timeout)
+            .field("send_timeout", &self.send_timeout)
             .field("instance", &self.instance.is_some())
             .field("credentials", &self.credentials.is_some())
             .finish()
@@ -88,6 +94,8 @@ impl DedicatedContext {
             idle_timeout: None,
             inbound_connect_timeout: None,
             expire_time: None,
+            recv_timeout: None,
+            send_timeout: None,
             instance: None,
             credentials: None,
         }
@@ -110,6 +118,14 @@ pub enum DedicatedError {
         /// Bytes received.
         len: usize,
     },
+    /// A send to the client did not complete within SQLNET.SEND_TIMEOUT (Oracle logs
+    /// TNS-12535 with the secondary error 12608).
+    #[error(
+        "{} ({})",
+        tns::error_text::tns_line(12535),
+        tns::error_text::tns_line(12608)
+    )]
+    SendTimeout,
     /// A socket operation failed.
     #[error("TNS-12537: TNS:connection closed ({context}: {source})")]
     Io {
@@ -191,6 +207,15 @@ pub(crate) fn run_session<S: ServerStream>(
     if let Some(t) = ctx.inbound_connect_timeout {
         conn.set_login_deadline(start + t);
     }
+    if let Some(t) = ctx.recv_timeout {
+        conn.set_recv_timeout(t);
+    }
+    stream
+        .write_timeout(ctx.send_timeout)
+        .map_err(|source| DedicatedError::Io {
+            context: "setting the send timeout",
+            source,
+        })?;
     if !connect_bytes.is_empty() {
         conn.handle_bytes(start, connect_bytes);
     }
@@ -209,6 +234,8 @@ pub(crate) trait ServerStream: Read + Write {
     fn nonblocking(&self, on: bool) -> std::io::Result<()>;
     /// `set_read_timeout` of the socket.
     fn read_timeout(&self, t: Option<Duration>) -> std::io::Result<()>;
+    /// `set_write_timeout` of the socket.
+    fn write_timeout(&self, t: Option<Duration>) -> std::io::Result<()>;
 }
 
 impl ServerStream for TcpStream {
@@ -218,6 +245,9 @@ impl ServerStream for TcpStream {
     fn read_timeout(&self, t: Option<Duration>) -> std::io::Result<()> {
         self.set_read_timeout(t)
     }
+    fn write_timeout(&self, t: Option<Duration>) -> std::io::Result<()> {
+        self.set_write_timeout(t)
+    }
 }
 
 impl ServerStream for std::os::unix::net::UnixStream {
@@ -226,6 +256,9 @@ impl ServerStream for std::os::unix::net::UnixStream {
     }
     fn read_timeout(&self, t: Option<Duration>) -> std::io::Result<()> {
         self.set_read_timeout(t)
+    }
+    fn write_timeout(&self, t: Option<Duration>) -> std::io::Result<()> {
+        self.set_write_timeout(t)
     }
 }
 
@@ -249,12 +282,21 @@ pub(crate) fn serve<S: ServerStream>(
     let mut chunk = vec![0u8; 16 * 1024];
     loop {
         while let Some(bytes) = conn.poll_transmit() {
-            stream
-                .write_all(&bytes)
-                .map_err(|source| DedicatedError::Io {
-                    context: "writing to client",
-                    source,
-                })?;
+            match stream.write_all(&bytes) {
+                Ok(()) => {}
+                // SQLNET.SEND_TIMEOUT: the client did not take the bytes in time.
+                Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {
+                    let e = DedicatedError::SendTimeout;
+                    tracing::warn!("closing the connection: {e}");
+                    return Err(e);
+                }
+                Err(source) => {
+                    return Err(DedicatedError::Io {
+                        context: "writing to client",
+                        source,
+                    });
+                }
+            }
         }
         if let Some(end) = conn.end() {
             if let Some(e) = conn.error() {

@@ -45,6 +45,23 @@ pub fn inbound_connect_timeout(oracle_home: &Path) -> Option<Duration> {
     }
 }
 
+/// SQLNET.RECV_TIMEOUT from the server's sqlnet.ora (seconds, or `ms`/`sec`/`min` as
+/// Oracle 19c takes them): how long a server waits for its client's next data; `None` when
+/// unset or 0.
+pub fn recv_timeout(oracle_home: &Path) -> Option<Duration> {
+    server_sqlnet(oracle_home)
+        .and_then(|s| s.recv_timeout)
+        .filter(|d| !d.is_zero())
+}
+
+/// SQLNET.SEND_TIMEOUT from the server's sqlnet.ora: how long a server's send to its
+/// client may take; `None` when unset or 0.
+pub fn send_timeout(oracle_home: &Path) -> Option<Duration> {
+    server_sqlnet(oracle_home)
+        .and_then(|s| s.send_timeout)
+        .filter(|d| !d.is_zero())
+}
+
 /// SQLNET.EXPIRE_TIME (minutes) from the server's sqlnet.ora: the idle time after which
 /// dead connection detection probes a client; `None` when unset or 0 (off).
 pub fn expire_time(oracle_home: &Path) -> Option<Duration> {

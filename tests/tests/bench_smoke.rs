@@ -266,7 +266,7 @@ fn every_mode_every_phase_report_and_plots() {
             .iter()
             .map(|p| p["open"].as_u64().expect("open"))
             .collect();
-        let multiplexed = ["orasim-shared", "pgbouncer-transaction"].contains(t);
+        let multiplexed = ["orasim-shared", "orasim-pooled", "pgbouncer-transaction"].contains(t);
         assert_eq!(
             levels,
             if multiplexed { vec![4, 12] } else { vec![3] },
@@ -301,6 +301,17 @@ fn every_mode_every_phase_report_and_plots() {
         Some(before),
         "{i}"
     );
+
+    // 12 idle pooled clients with MAXSIZE 6 all open and answer: each released its pooled
+    // server after its login (one held per client would leave 6 waiting in the broker),
+    // and the pool never grew past MAXSIZE.
+    let i = row(&r["idle"], "orasim-pooled");
+    let before = i["baseline"]["processes"].as_u64().expect("baseline");
+    let at_12 = i["points"][1]["server"]["processes"]
+        .as_u64()
+        .expect("processes");
+    assert!(at_12 <= before + 6, "{i}");
+    assert_eq!(i["final_pings_ok"], 12, "{i}");
 
     // The python-oracledb cross-check rows.
     let py_rows = r["python"].as_array().expect("python rows");
@@ -377,6 +388,8 @@ fn storm_beyond_processes_is_reported_with_oracle_codes_and_unknown_modes_refuse
     let r = json_run(&[
         "--mode",
         "dedicated",
+        "--phase",
+        "storm",
         "--storm",
         "40",
         "--processes",
@@ -397,6 +410,10 @@ fn storm_beyond_processes_is_reported_with_oracle_codes_and_unknown_modes_refuse
         );
     }
     assert!(st["all_connected_ms"].is_null(), "{st}");
+    // Only the phase asked for ran.
+    for phase in ["connect", "python", "steady", "idle"] {
+        assert_eq!(r[phase], serde_json::json!([]), "{phase}");
+    }
     assert_eq!(
         r["targets"],
         serde_json::json!(["floor", "orasim-dedicated"])

@@ -181,6 +181,23 @@ fn queries_render_as_expected() {
             "SID\n9",
         ),
         (
+            "select distinct status from v$session order by status",
+            "STATUS\nACTIVE\nINACTIVE\nKILLED",
+        ),
+        (
+            "select distinct server, type from v$session where type = 'USER'",
+            "SERVER|TYPE\nDEDICATED|USER",
+        ),
+        (
+            "select sid from v$session where rownum <= 2 order by sid desc",
+            "SID\n7\n1",
+        ),
+        ("select sid from v$session where rownum = 2", "SID"),
+        (
+            "select sid from v$session where type = 'USER' and rownum < 2",
+            "SID\n7",
+        ),
+        (
             "select sid from v$session order by username desc",
             "SID\n1\n7\n9",
         ),

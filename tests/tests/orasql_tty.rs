@@ -17,7 +17,7 @@ const STEP: Duration = Duration::from_secs(20);
 
 #[test]
 fn ctrl_c_cancels_the_call_and_the_prompt_comes_back() {
-    let s = SharedStack::start("HTTY1", "", 0);
+    let s = SharedStack::start(&tests::shared_stack::own_sid("HTTY1"), "", 0);
     let home = tempfile::tempdir().expect("tempdir");
     let logon = format!("scott/tiger@127.0.0.1:{}/{}", s.port, s.service);
     let home_s = home.path().to_string_lossy().into_owned();
@@ -122,7 +122,7 @@ fn one_row(t: &mut PtyChild, select: &str, rest: &str) -> Vec<String> {
 
 #[test]
 fn a_killed_session_prints_its_ids_then_ora_03114_and_sysdba_logs_in_as_sys() {
-    let s = SharedStack::start("HTTY2", "", 0);
+    let s = SharedStack::start(&tests::shared_stack::own_sid("HTTY2"), "", 0);
     s.home.add_user_with("dba1", "secret", &["sysdba"]);
     let home = tempfile::tempdir().expect("tempdir");
     let home_s = home.path().to_string_lossy().into_owned();

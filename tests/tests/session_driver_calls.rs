@@ -75,7 +75,7 @@ fn requests_the_server_cannot_serve_get_an_oracle_error_at_once_dedicated_and_sh
     let out = run(UNSERVED, &["scott".into(), "tiger".into(), dsn]);
     assert_unserved(&out, "in-process dedicated");
     let stack = SharedStack::start(
-        "HNHANG",
+        &tests::shared_stack::own_sid("HNHANG"),
         "shared_servers=1\ndispatchers='(PROTOCOL=TCP)'",
         1,
     );
@@ -238,7 +238,7 @@ fn v_mystat_counts_one_round_trip_per_ping_and_per_re_execution_dedicated_and_sh
     let out = run(MYSTAT, &["scott".into(), "tiger".into(), dsn]);
     assert_mystat(&out, "in-process dedicated");
     let stack = SharedStack::start(
-        "HNSTAT",
+        &tests::shared_stack::own_sid("HNSTAT"),
         "shared_servers=1\ndispatchers='(PROTOCOL=TCP)'",
         1,
     );

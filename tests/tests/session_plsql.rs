@@ -154,7 +154,7 @@ fn plsql_blocks_binds_cursors_exceptions_and_dbms_output_dedicated_and_shared() 
     ]);
     check(&out, "in-process dedicated");
     let stack = SharedStack::start(
-        "HNPLSQL",
+        &tests::shared_stack::own_sid("HNPLSQL"),
         "shared_servers=1\ndispatchers='(PROTOCOL=TCP)'",
         1,
     );

@@ -14,7 +14,7 @@ use tests::shared_stack::{PASSWORD, SharedStack, USER};
 #[test]
 fn three_dispatchers_of_five_connections_take_fifteen_sessions_and_refuse_the_sixteenth() {
     let stack = SharedStack::start(
-        "SS9C",
+        &tests::shared_stack::own_sid("SS9C"),
         "shared_servers=2\ndispatchers='(PROTOCOL=TCP)(DISPATCHERS=3)(CONNECTIONS=5)'",
         3,
     );
@@ -74,7 +74,11 @@ fn three_dispatchers_of_five_connections_take_fifteen_sessions_and_refuse_the_si
 
 #[test]
 fn killing_a_shared_session_looks_like_killing_a_dedicated_one() {
-    let stack = SharedStack::start("SS9D", "shared_servers=2\ndispatchers='(PROTOCOL=TCP)'", 1);
+    let stack = SharedStack::start(
+        &tests::shared_stack::own_sid("SS9D"),
+        "shared_servers=2\ndispatchers='(PROTOCOL=TCP)'",
+        1,
+    );
     let mut py = PyDriver::start();
     py.connect("dba", &stack.dsn("dedicated"), USER, PASSWORD)
         .unwrap_or_else(|r| panic!("connect dba: {}", r.json));

@@ -101,7 +101,11 @@ fn victim(
 
 #[test]
 fn disconnect_immediate_and_oradb_kill_session_of_a_shared_session_look_as_for_a_dedicated_one() {
-    let stack = SharedStack::start("SS9LK", "shared_servers=2\ndispatchers='(PROTOCOL=TCP)'", 1);
+    let stack = SharedStack::start(
+        &tests::shared_stack::own_sid("SS9K"),
+        "shared_servers=2\ndispatchers='(PROTOCOL=TCP)'",
+        1,
+    );
     let mut py = PyDriver::start();
     py.connect("dba", &stack.dsn("dedicated"), USER, PASSWORD)
         .unwrap_or_else(|r| panic!("connect dba: {}", r.json));

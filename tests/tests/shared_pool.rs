@@ -29,7 +29,11 @@ fn wait_count(py: &mut PyDriver, name: &str, sql: &str, want: u64, limit: Durati
 
 #[test]
 fn alter_system_set_shared_servers_starts_them_at_once_and_retires_them_once_idle() {
-    let stack = SharedStack::start("SS9A", "shared_servers=1\ndispatchers='(PROTOCOL=TCP)'", 1);
+    let stack = SharedStack::start(
+        &tests::shared_stack::own_sid("SS9A"),
+        "shared_servers=1\ndispatchers='(PROTOCOL=TCP)'",
+        1,
+    );
     let mut py = PyDriver::start();
     py.connect("dba", &stack.dsn("shared"), USER, PASSWORD)
         .unwrap_or_else(|r| panic!("connect: {}", r.json));
@@ -112,7 +116,7 @@ fn wait_job(py: &mut PyDriver, name: &str) -> Value {
 #[test]
 fn a_second_call_waits_on_the_common_queue_unless_the_pool_may_grow() {
     let stack = SharedStack::start(
-        "SS9B",
+        &tests::shared_stack::own_sid("SS9B"),
         "shared_servers=1\nmax_shared_servers=1\ndispatchers='(PROTOCOL=TCP)'",
         1,
     );

@@ -20,7 +20,7 @@ fn rows(py: &mut PyDriver, sql: &str) -> Value {
 #[test]
 fn lowering_dispatchers_drains_and_retires_one_once_its_circuits_are_gone() {
     let stack = SharedStack::start(
-        "SS9LR",
+        &tests::shared_stack::own_sid("SS9LR"),
         "shared_servers=2\ndispatchers='(PROTOCOL=TCP)(DISPATCHERS=2)'",
         2,
     );

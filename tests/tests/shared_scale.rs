@@ -46,7 +46,7 @@ sys.exit(0 if len(done) == n else 1)
 #[test]
 fn three_hundred_sessions_on_two_dispatchers_and_two_shared_servers() {
     let stack = SharedStack::start(
-        "SS9E",
+        &tests::shared_stack::own_sid("SS9E"),
         "processes=300\nshared_servers=2\nmax_shared_servers=2\ndispatchers='(PROTOCOL=TCP)(DISPATCHERS=2)'",
         2,
     );

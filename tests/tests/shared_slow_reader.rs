@@ -56,7 +56,11 @@ fn vm_rss_kib(pid: u32) -> u64 {
 
 #[test]
 fn a_client_that_never_reads_does_not_slow_the_others_on_its_dispatcher() {
-    let stack = SharedStack::start("SS9LS", "shared_servers=2\ndispatchers='(PROTOCOL=TCP)'", 1);
+    let stack = SharedStack::start(
+        &tests::shared_stack::own_sid("SS9LS"),
+        "shared_servers=2\ndispatchers='(PROTOCOL=TCP)'",
+        1,
+    );
     let mut py = PyDriver::start();
     py.connect("good", &stack.dsn("shared"), USER, PASSWORD)
         .unwrap_or_else(|r| panic!("connect good: {}", r.json));

@@ -127,6 +127,8 @@ pub fn tns(code: u32) -> Option<&'static str> {
         12560 => "TNS:protocol adapter error",
         12564 => "TNS:connection refused",
         12592 => "TNS:bad packet",
+        12608 => "TNS: Send timeout occurred",
+        12609 => "TNS: Receive timeout occurred",
         12637 => "Packet receive failed",
         12660 => "Encryption or crypto-checksumming parameters incompatible",
         _ => return None,

@@ -12,7 +12,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
-use bench::run::{InstanceKnobs, Mode, RunOptions, run};
+use bench::run::{InstanceKnobs, Mode, Phase, RunOptions, run};
 use clap::Parser;
 
 /// Measure what a connection costs with each orasim mode, side by side with a floor process,
@@ -25,6 +25,9 @@ struct Args {
     /// (default: all; the floor is always measured).
     #[arg(long, value_delimiter = ',')]
     mode: Vec<String>,
+    /// Phases to run, comma separated: connect, python, steady, idle, storm (default: all).
+    #[arg(long, value_delimiter = ',')]
+    phase: Vec<String>,
     /// Sequential connect cycles per target.
     #[arg(long, default_value_t = 200)]
     connects: u32,
@@ -38,7 +41,7 @@ struct Args {
     #[arg(long, default_value_t = 0.5)]
     window: f64,
     /// Idle-session levels of shared, pooled and PgBouncer transaction pooling.
-    #[arg(long, value_delimiter = ',', default_value = "100,1000,10000")]
+    #[arg(long, value_delimiter = ',', default_value = "100,1000,5000,10000")]
     idle_multiplexed: Vec<u32>,
     /// Idle-session levels of process-per-session rows (orasim's capped below PROCESSES).
     #[arg(long, value_delimiter = ',', default_value = "100,1000")]
@@ -64,7 +67,8 @@ struct Args {
     /// Idle prespawned servers of the prespawned row.
     #[arg(long, default_value_t = 8)]
     prespawn: u32,
-    /// MAXSIZE of the DRCP pool (pooled row; idle pooled sessions are capped by it).
+    /// MAXSIZE of the DRCP pool (pooled row: at most this many pooled servers, however many
+    /// clients).
     #[arg(long, default_value_t = 300)]
     pool_maxsize: u32,
     /// Time limit of the sequential connect loop, seconds.
@@ -130,6 +134,18 @@ fn real_main() -> Result<()> {
         }
         v
     };
+    let phases = if args.phase.is_empty() {
+        Phase::ALL.to_vec()
+    } else {
+        let mut v = Vec::new();
+        for p in &args.phase {
+            match Phase::parse(p.trim()) {
+                Some(p) => v.push(p),
+                None => bail!("unknown phase {p:?}"),
+            }
+        }
+        v
+    };
     let bin_dir = match args.bin_dir {
         Some(d) => d,
         None => std::env::current_exe()
@@ -144,11 +160,11 @@ fn real_main() -> Result<()> {
         Some(p) => Some(p),
         None => Some(source.join("target/pyenv/bin/python")).filter(|p| p.is_file()),
     };
-    // 10,000 idle sessions are 20,000 descriptors in this process (each client connection
-    // keeps a second handle on its socket for BREAK).
+    // 10,000 idle sessions are 10,000 descriptors in this process, beyond the usual 1,024.
     let _ = raise_nofile();
     let opts = RunOptions {
         modes,
+        phases,
         connects: args.connects,
         connect_clients: args.connect_clients,
         window: Duration::from_secs_f64(args.window.max(0.05)),

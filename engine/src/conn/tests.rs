@@ -4,7 +4,7 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
-use tns::packet::{self, Connect, Data, LengthMode, Packet};
+use tns::packet::{self, Connect, Data, LengthMode, Marker, MarkerKind, Packet};
 use tns::ttc::buf::{KeyValue, Writer};
 use tns::ttc::message::ProtocolRequest;
 use tns::ttc::request::{Auth, write_auth};
@@ -235,32 +235,92 @@ fn a_lent_session_runs_elsewhere_and_a_break_meanwhile_is_passed_on() {
     assert!(!c.take_interrupt());
     r.handle_input(now + Duration::from_millis(5), input);
     assert!(!r.in_call());
-    c.finish_request(r);
+    c.finish_request(now, r, false);
     let out = c.poll_transmit().expect("the reply comes home");
-    assert!(matches!(
-        packet::decode(&out, LengthMode::Large).unwrap().unwrap().0,
-        Packet::Data(_)
-    ));
-    // A BREAK that came when the call had ended is answered in order.
-    c.handle_bytes(
-        now,
-        &Marker {
-            kind: MarkerKind::Break,
-        }
-        .encode(LengthMode::Large),
-    );
-    let (mut r, input) = c.poll_request().expect("the break");
-    assert_eq!(input, Input::Break);
-    r.handle_input(now, input);
-    c.finish_request(r);
+    assert_eq!(kinds(&out), ["DATA"]);
+    // A BREAK that came when the call had ended is answered here, at once, without a
+    // shared server.
+    c.handle_bytes(now, &marker(MarkerKind::Break));
+    assert!(c.poll_request().is_none());
     let out = c.poll_transmit().expect("BREAK, RESET, ORA-01013");
-    let (first, _) = packet::decode(&out, LengthMode::Large).unwrap().unwrap();
-    assert_eq!(
-        first,
-        Packet::Marker(Marker {
-            kind: MarkerKind::Break
-        })
+    assert_eq!(kinds(&out), ["BREAK", "RESET", "DATA"]);
+    // Until the client's RESET, its requests are discarded; after it they run again.
+    c.handle_bytes(now, &data(&protocol_request()));
+    assert!(
+        c.poll_request().is_none(),
+        "discarded before the client's RESET"
     );
+    c.handle_bytes(now, &marker(MarkerKind::Reset));
+    assert!(c.poll_request().is_none());
+    c.handle_bytes(now, &data(&protocol_request()));
+    assert!(c.poll_request().is_some(), "runs after the client's RESET");
+}
+
+fn marker(kind: MarkerKind) -> Vec<u8> {
+    Marker { kind }.encode(LengthMode::Large)
+}
+
+/// The packets in `out`, by kind.
+fn kinds(mut out: &[u8]) -> Vec<&'static str> {
+    let mut v = Vec::new();
+    while let Some((p, used)) = packet::decode(out, LengthMode::Large).unwrap() {
+        v.push(match p {
+            Packet::Data(_) => "DATA",
+            Packet::Marker(Marker {
+                kind: MarkerKind::Break,
+            }) => "BREAK",
+            Packet::Marker(Marker {
+                kind: MarkerKind::Reset,
+            }) => "RESET",
+            _ => "OTHER",
+        });
+        out = &out[used..];
+    }
+    v
+}
+
+#[test]
+fn a_break_the_lent_call_did_not_see_is_answered_after_its_answer() {
+    let inst = Arc::new(LocalInstance::new("t", 1));
+    let mut c = ServerConn::new_lending(runner(&inst), 65535);
+    let now = Instant::now();
+    c.handle_bytes(now, &connect_bytes(8192));
+    assert!(c.poll_transmit().is_some(), "ACCEPT");
+    c.handle_bytes(now, &data(&protocol_request()));
+    let (mut r, input) = c.poll_request().expect("a request");
+    r.handle_input(now, input);
+    // The transport passed the BREAK on, but the call had ended before it looked.
+    c.finish_request(now, r, true);
+    let out = c.poll_transmit().expect("answer, then the break's");
+    assert_eq!(kinds(&out), ["DATA", "BREAK", "RESET", "DATA"]);
+}
+
+#[test]
+fn a_break_after_the_answer_gets_one_answer_and_the_next_request_its_ora_01013() {
+    // The call-timeout race on a dedicated server: the client's BREAK comes just after
+    // the call's answer, and the client sends its next request before it sees the
+    // server's BREAK/RESET. That request is discarded (it came before the client's RESET),
+    // so the ORA-01013 is its only answer and the one after it gets its own.
+    let inst = Arc::new(LocalInstance::new("t", 1));
+    let (mut c, _) = accepted(&inst, 8192);
+    let now = Instant::now();
+    c.handle_bytes(now, &data(&protocol_request()));
+    assert_eq!(kinds(&c.poll_transmit().expect("answer")), ["DATA"]);
+    let mut late = marker(MarkerKind::Interrupt);
+    late.extend(data(&protocol_request()));
+    c.handle_bytes(now, &late);
+    assert_eq!(
+        kinds(&c.poll_transmit().expect("the break's answer")),
+        ["BREAK", "RESET", "DATA"]
+    );
+    // A second BREAK in the same episode gets no second answer.
+    c.handle_bytes(now, &marker(MarkerKind::Break));
+    assert!(c.poll_transmit().is_none(), "one answer per episode");
+    c.handle_bytes(now, &marker(MarkerKind::Reset));
+    assert!(c.poll_transmit().is_none(), "a RESET is not answered");
+    c.handle_bytes(now, &data(&protocol_request()));
+    assert_eq!(kinds(&c.poll_transmit().expect("answer")), ["DATA"]);
+    assert!(!c.is_closed());
 }
 
 #[test]
@@ -321,4 +381,29 @@ fn a_client_that_stalls_before_login_is_closed_at_the_login_deadline() {
         Some("ORA-03136: inbound connection timed out")
     );
     assert!(c.poll_transmit().is_none(), "closed without a word");
+}
+
+#[test]
+fn an_idle_client_is_closed_at_the_recv_timeout_but_a_running_call_is_not() {
+    let inst = Arc::new(LocalInstance::new("t", 1));
+    let (mut c, _) = accepted(&inst, 8192);
+    c.set_recv_timeout(Duration::from_secs(1));
+    let t0 = Instant::now();
+    c.handle_bytes(t0, &data(&protocol_request()));
+    assert!(c.poll_transmit().is_some(), "answered");
+    assert_eq!(c.poll_timeout(), Some(t0 + Duration::from_secs(1)));
+    c.handle_timeout(t0 + Duration::from_millis(999));
+    assert!(!c.is_closed());
+    // Data resets the wait.
+    let t1 = t0 + Duration::from_millis(999);
+    c.handle_bytes(t1, &marker(MarkerKind::Reset));
+    c.handle_timeout(t0 + Duration::from_secs(1));
+    assert!(!c.is_closed(), "the wait counts from the last data");
+    c.handle_timeout(t1 + Duration::from_secs(1));
+    assert!(c.is_closed());
+    assert_eq!(c.error(), Some(&ConnError::RecvTimeout));
+    assert_eq!(
+        c.error().map(ToString::to_string).as_deref(),
+        Some("TNS-12535: TNS:operation timed out (TNS-12609: TNS: Receive timeout occurred)")
+    );
 }

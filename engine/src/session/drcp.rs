@@ -15,6 +15,8 @@
 use std::time::{Duration, SystemTime};
 
 use tns::ttc::buf::{KeyValue, Writer};
+use tns::ttc::message::msg_type::SERVER_SIDE_PIGGYBACK;
+use tns::ttc::message::server_piggyback::{SESS_RET, SESSGET_SESSION_CHANGED};
 use tns::ttc::request::{DecodeContext, RequestDecoder};
 
 use super::{Action, Phase, Session};
@@ -26,13 +28,6 @@ pub const RELEASE_DEAUTHENTICATE: u32 = 0x2;
 
 /// The class of sessions made without a connection class.
 pub const DEFAULT_CLASS: &str = "SHARED";
-
-/// TTC message type of a server-side piggyback.
-const MSG_SERVER_SIDE_PIGGYBACK: u8 = 23;
-/// Server-side piggyback opcode: session returned (DRCP).
-const PIGGYBACK_SESS_RET: u8 = 4;
-/// SESS_RET flag: the client got another session than it had.
-const SESSGET_SESSION_CHANGED: u32 = 4;
 
 /// `POOL_PURITY` / `AUTH_KPPL_PURITY`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -339,8 +334,8 @@ impl Session {
         p.announce = false;
         let slot = self.slot.unwrap_or(SessionSlot { sid: 0, serial: 0 });
         let mut w = Writer::new();
-        w.u8(MSG_SERVER_SIDE_PIGGYBACK)
-            .u8(PIGGYBACK_SESS_RET)
+        w.u8(SERVER_SIDE_PIGGYBACK)
+            .u8(SESS_RET)
             .ub2(0)
             .u8(0)
             .ub2(0)

@@ -36,6 +36,8 @@ pub struct SharedConfig {
     pub processes: u32,
     /// SQLNET.EXPIRE_TIME: dead connection detection on every circuit's socket.
     pub expire_time: Option<Duration>,
+    /// SQLNET.RECV_TIMEOUT: the longest a circuit waits for its client's next data.
+    pub recv_timeout: Option<Duration>,
 }
 
 impl SharedConfig {
@@ -55,6 +57,7 @@ impl SharedConfig {
             inbound_connect_timeout: crate::driver::inbound_connect_timeout(oracle_home),
             processes: p.processes,
             expire_time: crate::driver::expire_time(oracle_home),
+            recv_timeout: crate::driver::recv_timeout(oracle_home),
         }
     }
 }

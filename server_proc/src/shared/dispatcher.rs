@@ -437,7 +437,11 @@ impl Dispatcher {
                     }
                     c.out = false;
                     c.ticket = None;
-                    c.conn.finish_request(done.runner);
+                    // A BREAK the call did not see (it came as the call ended) is
+                    // answered now, after the call's answer.
+                    let unanswered = c.brk.swap(false, Ordering::AcqRel);
+                    c.conn
+                        .finish_request(Instant::now(), done.runner, unanswered);
                     if let Some(s) = &c.slot {
                         s.set_queue(queue::NONE, None);
                     }
@@ -551,6 +555,9 @@ impl Dispatcher {
         let now = Instant::now();
         if let Some(t) = self.cfg.inbound_connect_timeout {
             conn.set_login_deadline(now + t);
+        }
+        if let Some(t) = self.cfg.recv_timeout {
+            conn.set_recv_timeout(t);
         }
         if let Err(e) = self
             .poll
@@ -788,7 +795,7 @@ impl Dispatcher {
         if std::mem::take(&mut c.parked) {
             self.backlog.retain(|w| w.circuit != t);
         }
-        c.conn.finish_request(runner);
+        c.conn.finish_request(Instant::now(), runner, false);
         if let Some(s) = &c.slot {
             s.set_queue(queue::NONE, None);
             s.set_status(circuit_status::NORMAL);
@@ -899,7 +906,7 @@ impl Dispatcher {
                         c.out = false;
                         c.ticket = None;
                         if let Some(runner) = w.ticket.take() {
-                            c.conn.finish_request(runner);
+                            c.conn.finish_request(Instant::now(), runner, false);
                         }
                         c.broken = true;
                     }

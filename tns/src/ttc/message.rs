@@ -40,10 +40,20 @@ pub mod msg_type {
     pub const PIGGYBACK: u8 = 17;
     /// BIT_VECTOR.
     pub const BIT_VECTOR: u8 = 21;
+    /// SERVER_SIDE_PIGGYBACK: news from the server ahead of a reply (DRCP's SESS_RET).
+    pub const SERVER_SIDE_PIGGYBACK: u8 = 23;
     /// ONEWAY_FN: a call that gets no response (DRCP session release).
     pub const ONEWAY_FN: u8 = 26;
     /// END_OF_RESPONSE.
     pub const END_OF_RESPONSE: u8 = 29;
+}
+
+/// Server-side piggybacks ([`msg_type::SERVER_SIDE_PIGGYBACK`]).
+pub mod server_piggyback {
+    /// Opcode: a DRCP client got a session back (after its release, at its next call).
+    pub const SESS_RET: u8 = 4;
+    /// SESS_RET flag: the session is not the one the client had (its cursor ids are void).
+    pub const SESSGET_SESSION_CHANGED: u32 = 4;
 }
 
 /// TTC function codes.

@@ -367,6 +367,17 @@ pub fn write_function_header(w: &mut Writer, code: u8, seq: u8, fv: u8) {
     }
 }
 
+/// Writes DRCP's one-way SESSION_RELEASE (no tag; `mode` 0, or 2 to log out as well).
+pub fn write_session_release(w: &mut Writer, seq: u8, fv: u8, mode: u32) {
+    w.u8(msg_type::ONEWAY_FN)
+        .u8(function::SESSION_RELEASE)
+        .u8(seq);
+    if fv >= 18 {
+        w.ub8(0);
+    }
+    w.u8(0).u8(0).ub4(mode);
+}
+
 /// Writes a CLOSE_CURSORS piggyback.
 pub fn write_close_cursors(w: &mut Writer, seq: u8, fv: u8, ids: &[u32]) {
     w.u8(msg_type::PIGGYBACK)

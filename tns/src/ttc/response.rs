@@ -10,7 +10,7 @@
 use super::buf::{KeyValue, Reader, TtcError};
 use super::message::{
     ColumnMetadata, ErrorInfo, RawValue, decode_describe_info, decode_parameter_pairs, msg_type,
-    skip_row_header,
+    server_piggyback, skip_row_header,
 };
 
 /// One message of a call's response.
@@ -33,6 +33,11 @@ pub enum ResponseMessage {
     Status {
         /// Call status (`0x02` = transaction in progress).
         call_status: u32,
+    },
+    /// SESS_RET: a DRCP client's first reply after its session release.
+    SessionReturned {
+        /// The session is another than the client had: its cursor ids mean nothing there.
+        changed: bool,
     },
 }
 
@@ -123,6 +128,7 @@ impl ResponseDecoder {
                 r.ub2("end-to-end sequence")?;
                 ResponseMessage::Status { call_status }
             }
+            msg_type::SERVER_SIDE_PIGGYBACK => decode_server_piggyback(r)?,
             other => {
                 return Err(TtcError::invalid(
                     "response message type",
@@ -187,6 +193,33 @@ fn skip_return_parameters(r: &mut Reader<'_>) -> Result<(), TtcError> {
     let len = r.ub2("registration info length")?;
     r.take(usize::from(len), "registration info")?;
     Ok(())
+}
+
+/// A SERVER_SIDE_PIGGYBACK (after its type byte): only SESS_RET, DRCP's "here is a session
+/// again", is known; its session-state elements are never sent by orasim and refused here.
+fn decode_server_piggyback(r: &mut Reader<'_>) -> Result<ResponseMessage, TtcError> {
+    let opcode = r.u8("server piggyback opcode")?;
+    if opcode != server_piggyback::SESS_RET {
+        return Err(TtcError::invalid(
+            "server piggyback opcode",
+            format!("unsupported server piggyback {opcode}"),
+        ));
+    }
+    r.ub2("session-return header")?;
+    r.u8("session-return header")?;
+    let elements = r.ub2("session state element count")?;
+    if elements != 0 {
+        return Err(TtcError::invalid(
+            "session state element count",
+            format!("{elements} session state elements are not supported"),
+        ));
+    }
+    let flags = r.ub4("session-return flags")?;
+    r.ub4("session id")?;
+    r.ub2("serial number")?;
+    Ok(ResponseMessage::SessionReturned {
+        changed: flags & server_piggyback::SESSGET_SESSION_CHANGED != 0,
+    })
 }
 
 #[cfg(test)]

@@ -749,3 +749,25 @@ fn after_login_an_incomplete_request_above_the_cap_is_refused() {
     // The 16 MiB were looked at once (the chunk was never attempted before it was complete).
     assert!(d.bytes_examined() < 200, "{}", d.bytes_examined());
 }
+
+#[test]
+fn the_clients_session_release_decodes_as_one() {
+    for (fv, mode) in [(12, 0), (18, 2)] {
+        let mut w = Writer::new();
+        write_session_release(&mut w, 9, fv, mode);
+        let ctx = DecodeContext {
+            field_version: fv,
+            ..ctx12()
+        };
+        let (req, used) = decode_request(w.as_bytes(), &ctx).unwrap().unwrap();
+        assert_eq!(used, w.as_bytes().len());
+        assert_eq!(
+            req,
+            Request::Call {
+                piggybacks: vec![],
+                seq: 9,
+                call: Call::SessionRelease { mode }
+            }
+        );
+    }
+}

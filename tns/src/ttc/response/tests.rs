@@ -167,3 +167,31 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn decodes_drcp_session_return_ahead_of_the_reply() {
+    // What orasim's pooled server sends when a released client's next call lands in another
+    // session: SESS_RET with SESSION_CHANGED, sid 37, serial 5, then the call's STATUS.
+    let mut w = Writer::new();
+    w.u8(msg_type::SERVER_SIDE_PIGGYBACK)
+        .u8(crate::ttc::message::server_piggyback::SESS_RET)
+        .ub2(0)
+        .u8(0)
+        .ub2(0)
+        .ub4(crate::ttc::message::server_piggyback::SESSGET_SESSION_CHANGED)
+        .ub4(37)
+        .ub2(5);
+    encode_status(&mut w, 0);
+    let msgs = decode_all(w.as_bytes(), ResponseKind::Call);
+    assert_eq!(msgs[0], ResponseMessage::SessionReturned { changed: true });
+    assert!(msgs[1].ends_response());
+    // Any other server piggyback is refused, not misread.
+    let mut r = Reader::new(&[msg_type::SERVER_SIDE_PIGGYBACK, 9]);
+    let err = ResponseDecoder::new(12, ResponseKind::Call, Vec::new())
+        .decode(&mut r)
+        .unwrap_err();
+    assert!(
+        err.to_string().contains("unsupported server piggyback 9"),
+        "{err}"
+    );
+}
