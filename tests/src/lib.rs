@@ -6,6 +6,7 @@ pub mod corpus;
 pub mod instance;
 pub mod instance_py;
 pub mod node;
+pub mod orasql;
 pub mod procs;
 pub mod pty;
 pub mod py;

@@ -9,34 +9,13 @@
 
 use std::time::Duration;
 
-use tests::instance::{wait_for, wait_output};
-use tests::procs::bin;
+use tests::instance::wait_for;
+use tests::orasql::AbortOnDrop;
 use tests::shared_stack::{SharedStack, own_sid};
 
-const LIMIT: Duration = Duration::from_secs(90);
-
-/// `orasql LOGON` with `script` on stdin (ORACLE_HOME/ORACLE_SID of the stack's instance,
-/// for STARTUP/SHUTDOWN); its stdout.
+/// `orasql LOGON` against the stack's instance with `script` on stdin; its stdout.
 fn orasql(s: &SharedStack, sid: &str, logon: &str, script: &str) -> String {
-    let mut child = std::process::Command::new(bin("orasql"))
-        .arg(logon)
-        .env("ORACLE_HOME", s.home.path())
-        .env("ORACLE_SID", sid)
-        .env_remove("TNS_ADMIN")
-        .env_remove("TWO_TASK")
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .expect("orasql");
-    use std::io::Write;
-    let _ = child
-        .stdin
-        .take()
-        .expect("stdin")
-        .write_all(script.as_bytes());
-    let out = wait_output(child, LIMIT);
-    String::from_utf8_lossy(&out.stdout).into_owned()
+    tests::orasql::run_script(s.home.path(), sid, logon, script)
 }
 
 /// Logons for `user/password`: through the listener as usual, and with `(UR=A)`.
@@ -125,26 +104,16 @@ fn alter_system_restricted_session_limits_new_logins_and_the_listener_shows_it()
     assert!(out.contains("\nALLOWED\n"), "{out}\n{services}");
 }
 
-/// Stops an instance `orasql` started in the background, even when the test fails.
-struct AbortOnDrop(std::path::PathBuf, String);
-
-impl Drop for AbortOnDrop {
-    fn drop(&mut self) {
-        let _ = std::process::Command::new(bin("oradb"))
-            .args(["shutdown", "abort", "--timeout", "20"])
-            .env("ORACLE_HOME", &self.0)
-            .env("ORACLE_SID", &self.1)
-            .output();
-    }
-}
-
 #[test]
 fn startup_restrict_from_a_sysdba_session() {
     let sid = own_sid("TLS");
     let s = SharedStack::start(&sid, "", 0);
     s.home.add_user_with("dba1", "secret", &["sysdba"]);
     s.home.add_user("joe", "pw2", false);
-    let _abort = AbortOnDrop(s.home.path().to_path_buf(), sid.clone());
+    let _abort = AbortOnDrop {
+        home: s.home.path().to_path_buf(),
+        sid: sid.clone(),
+    };
     // The administrator reaches the restricted instance with (UR=A), as in Oracle.
     let (_, dba_ur) = logons(&s, "dba1/secret");
     let out = orasql(

@@ -7,35 +7,12 @@
 //! STARTUP; `/` without AS SYSDBA is ORA-01017; another OS user's `/ as sysdba` ORA-01031.
 
 use std::path::Path;
-use std::time::Duration;
-
-use tests::instance::wait_output;
-use tests::procs::bin;
+use tests::orasql::AbortOnDrop;
 use tests::shared_stack::{SharedStack, own_sid};
 
-/// `orasql ARGS` over bequeath (ORACLE_HOME `home`, ORACLE_SID `sid`, no TWO_TASK) with
-/// `script` on stdin; its stdout.
+/// `orasql LOGON` over bequeath (no TWO_TASK) with `script` on stdin; its stdout.
 fn orasql(home: &Path, sid: &str, logon: &str, script: &str) -> String {
-    let mut child = std::process::Command::new(bin("orasql"))
-        .arg(logon)
-        .env("ORACLE_HOME", home)
-        .env("ORACLE_SID", sid)
-        .env_remove("TWO_TASK")
-        .env_remove("LOCAL")
-        .env_remove("TNS_ADMIN")
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .expect("orasql");
-    use std::io::Write;
-    let _ = child
-        .stdin
-        .take()
-        .expect("stdin")
-        .write_all(script.as_bytes());
-    let out = wait_output(child, Duration::from_secs(90));
-    String::from_utf8_lossy(&out.stdout).into_owned()
+    tests::orasql::run_script(home, sid, logon, script)
 }
 
 /// Each of `want` in `out`, in this order.
@@ -49,25 +26,15 @@ fn in_order(out: &str, want: &[&str]) {
     }
 }
 
-/// Stops an instance `orasql` started in the background, even when the test fails.
-struct AbortOnDrop(std::path::PathBuf, String);
-
-impl Drop for AbortOnDrop {
-    fn drop(&mut self) {
-        let _ = std::process::Command::new(bin("oradb"))
-            .args(["shutdown", "abort", "--timeout", "20"])
-            .env("ORACLE_HOME", &self.0)
-            .env("ORACLE_SID", &self.1)
-            .output();
-    }
-}
-
 #[test]
 fn slash_as_sysdba_shuts_down_starts_mount_and_opens_over_bequeath() {
     let sid = own_sid("TLB");
     let s = SharedStack::start(&sid, "", 0);
     let home = s.home.path().to_path_buf();
-    let _abort = AbortOnDrop(home.clone(), sid.clone());
+    let _abort = AbortOnDrop {
+        home: home.clone(),
+        sid: sid.clone(),
+    };
 
     // A named user over bequeath logs in with its password; STARTUP is not for it.
     let out = orasql(&home, &sid, "scott/tiger", "show user\nstartup\nexit\n");

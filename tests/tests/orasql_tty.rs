@@ -9,9 +9,10 @@
 use std::time::{Duration, Instant};
 
 use tests::instance::wait_output;
+use tests::orasql::AbortOnDrop;
 use tests::procs::bin;
 use tests::pty::PtyChild;
-use tests::shared_stack::SharedStack;
+use tests::shared_stack::{SharedStack, own_sid};
 
 const STEP: Duration = Duration::from_secs(20);
 
@@ -192,45 +193,17 @@ fn a_killed_session_prints_its_ids_then_ora_03114_and_sysdba_logs_in_as_sys() {
     );
 }
 
-/// Stops an instance `orasql` started in the background, even when the test fails.
-struct AbortOnDrop(std::path::PathBuf, &'static str);
-
-impl Drop for AbortOnDrop {
-    fn drop(&mut self) {
-        let _ = std::process::Command::new(bin("oradb"))
-            .args(["shutdown", "abort", "--timeout", "20"])
-            .env("ORACLE_HOME", &self.0)
-            .env("ORACLE_SID", self.1)
-            .output();
-    }
-}
-
 #[test]
 fn sysdba_shuts_down_starts_mount_and_opens_and_a_normal_user_gets_ora_01031() {
-    const SID: &str = "HTTY3";
-    let s = SharedStack::start(SID, "", 0);
+    let sid = own_sid("HTTY3");
+    let s = SharedStack::start(&sid, "", 0);
     s.home.add_user_with("dba1", "secret", &["sysdba"]);
-    let _abort = AbortOnDrop(s.home.path().to_path_buf(), SID);
-    let orasql = |logon: &str, script: &str| {
-        let mut child = std::process::Command::new(bin("orasql"))
-            .arg(logon)
-            .env("ORACLE_HOME", s.home.path())
-            .env("ORACLE_SID", SID)
-            .env_remove("TNS_ADMIN")
-            .stdin(std::process::Stdio::piped())
-            .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::piped())
-            .spawn()
-            .expect("orasql");
-        use std::io::Write;
-        let _ = child
-            .stdin
-            .take()
-            .expect("stdin")
-            .write_all(script.as_bytes());
-        let out = wait_output(child, Duration::from_secs(90));
-        String::from_utf8_lossy(&out.stdout).into_owned()
+    let _abort = AbortOnDrop {
+        home: s.home.path().to_path_buf(),
+        sid: sid.clone(),
     };
+    let orasql =
+        |logon: &str, script: &str| tests::orasql::run_script(s.home.path(), &sid, logon, script);
     let scott = format!("scott/tiger@127.0.0.1:{}/{}", s.port, s.service);
     let out = orasql(&scott, "startup\nshutdown abort\nselect 1 from dual;\n");
     assert_eq!(

@@ -1,0 +1,53 @@
+//! Running `orasql` as a DBA would from a shell against a test instance: a script on stdin
+//! under a deadline, and a guard that aborts an instance `orasql` started (STARTUP runs
+//! `oradb` in the background, outside any guard of the test's own) even when the test fails.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use crate::instance::wait_output;
+use crate::procs::bin;
+
+/// Runs `orasql LOGON` for `ORACLE_HOME=home`, `ORACLE_SID=sid` (no TNS_ADMIN, TWO_TASK or
+/// LOCAL from the caller's environment) with `script` on its stdin; what it printed on stdout.
+pub fn run_script(home: &Path, sid: &str, logon: &str, script: &str) -> String {
+    let mut child = Command::new(bin("orasql"))
+        .arg(logon)
+        .env("ORACLE_HOME", home)
+        .env("ORACLE_SID", sid)
+        .env_remove("TNS_ADMIN")
+        .env_remove("TWO_TASK")
+        .env_remove("LOCAL")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("orasql");
+    let _ = child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(script.as_bytes());
+    let out = wait_output(child, Duration::from_secs(90));
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// Runs `oradb shutdown abort` for the instance `sid` of `home` when dropped.
+pub struct AbortOnDrop {
+    /// The instance's ORACLE_HOME.
+    pub home: PathBuf,
+    /// Its SID.
+    pub sid: String,
+}
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        let _ = Command::new(bin("oradb"))
+            .args(["shutdown", "abort", "--timeout", "20"])
+            .env("ORACLE_HOME", &self.home)
+            .env("ORACLE_SID", &self.sid)
+            .output();
+    }
+}
