@@ -114,3 +114,51 @@ mod tests {
         assert!(fits(u64::MAX, 0, u32::MAX));
     }
 }
+
+/// The alert-log record of a handler's refusals of new connections: one line when it starts
+/// refusing (with why), one when it takes connections again (with how many it refused
+/// meanwhile), nothing per connection, so a flood cannot fill the log. Dispatchers and the
+/// connection broker each keep one.
+#[derive(Debug, Default)]
+pub struct RefusalSpell {
+    /// Connections refused since the spell began; `None` while connections are taken.
+    refused: Option<u64>,
+}
+
+impl RefusalSpell {
+    /// Notes the outcome for one new connection of `handler`: refused (`why` is called for
+    /// the reason, only when a spell begins) or taken (`why` is `None`).
+    pub fn note(&mut self, handler: &str, why: Option<impl FnOnce() -> String>) {
+        match (self.refused, why) {
+            (None, Some(why)) => {
+                tracing::warn!(
+                    "{handler}: cannot take more connections ({}); refusing with {}",
+                    why(),
+                    tns::error_text::ora_line(NO_HANDLER)
+                );
+                self.refused = Some(1);
+            }
+            (Some(n), Some(_)) => self.refused = Some(n + 1),
+            (Some(n), None) => {
+                tracing::info!("{handler}: taking connections again ({n} refused)");
+                self.refused = None;
+            }
+            (None, None) => {}
+        }
+    }
+}
+
+/// Oracle's refusal for a handler with no room: ORA-12519, TNS:no appropriate service
+/// handler found.
+pub const NO_HANDLER: u32 = 12519;
+
+/// Sends ORA-12519 as a REFUSE on a client socket a full handler cannot take (a write that
+/// waits at most 200 ms, so a client that does not read cannot stall the handler); the
+/// socket closes when it is dropped.
+pub fn refuse_full(fd: std::os::fd::OwnedFd) {
+    use std::io::Write;
+    let mut stream = std::net::TcpStream::from(fd);
+    let _ = stream.set_write_timeout(Some(std::time::Duration::from_millis(200)));
+    let _ = stream
+        .write_all(&tns::packet::Refuse::for_error(NO_HANDLER, tns::packet::VSNNUM_19C).encode());
+}

@@ -194,8 +194,7 @@ pub fn start(cfg: BrokerConfig, sga: Arc<Sga>) -> Result<BrokerHandle, BrokerErr
         spawning: 0,
         spawn_asked: None,
         stop: Arc::clone(&stop),
-        refusing: None,
-        refused: 0,
+        refusals: Default::default(),
     };
     let name = format!("ora_n000_{}", broker.cfg.sid);
     let thread = std::thread::Builder::new()
@@ -248,19 +247,6 @@ enum Refusal {
     /// The instance's descriptor budget is spent (only the reserve is left).
     Descriptors,
 }
-
-/// Sends Oracle's refusal (ORA-12519) on a client socket the broker cannot take; the socket
-/// closes when it is dropped.
-fn refuse_now(fd: OwnedFd) {
-    use std::io::Write;
-    let mut stream = std::net::TcpStream::from(fd);
-    let _ = stream.set_write_timeout(Some(Duration::from_millis(200)));
-    let _ = stream
-        .write_all(&tns::packet::Refuse::for_error(NO_HANDLER, tns::packet::VSNNUM_19C).encode());
-}
-
-/// Oracle's refusal for a full handler: ORA-12519, TNS:no appropriate service handler found.
-const NO_HANDLER: u32 = 12519;
 
 /// Where a client stands.
 enum Phase {
@@ -325,9 +311,8 @@ struct Broker {
     spawning: u32,
     spawn_asked: Option<Instant>,
     stop: Arc<AtomicBool>,
-    /// Why the broker refuses new clients now, and how many it refused since.
-    refusing: Option<Refusal>,
-    refused: u64,
+    /// Its spells of refusing new clients, for the alert log.
+    refusals: crate::fdlimit::RefusalSpell,
 }
 
 impl Broker {
@@ -489,7 +474,7 @@ impl Broker {
             };
             self.note_refusal(refusal, max);
             if refusal.is_some() {
-                refuse_now(fd);
+                crate::fdlimit::refuse_full(fd);
                 continue;
             }
             let std_stream = std::net::TcpStream::from(fd);
@@ -518,36 +503,20 @@ impl Broker {
         }
     }
 
-    /// One alert-log line when the broker starts refusing clients (and why), one when it
-    /// takes them again with how many it refused: a flood cannot fill the log.
+    /// Records in the alert log when the broker starts and stops refusing clients.
     fn note_refusal(&mut self, refusal: Option<Refusal>, max: usize) {
-        match (self.refusing, refusal) {
-            (None, Some(r)) => {
-                let why = match r {
+        self.refusals.note(
+            "N000",
+            refusal.map(|r| {
+                move || match r {
                     Refusal::MaxConn => format!("MAXCONN_CBROK ({max}) reached"),
                     Refusal::Descriptors => format!(
                         "RLIMIT_NOFILE reached: {} descriptors kept in reserve",
                         crate::fdlimit::RESERVE
                     ),
-                };
-                tracing::warn!(
-                    "N000: cannot take more connections ({why}); refusing with {}",
-                    tns::error_text::ora_line(NO_HANDLER)
-                );
-                self.refusing = Some(r);
-                self.refused = 1;
-            }
-            (Some(_), Some(r)) => {
-                self.refusing = Some(r);
-                self.refused += 1;
-            }
-            (Some(_), None) => {
-                tracing::info!("N000: taking connections again ({} refused)", self.refused);
-                self.refusing = None;
-                self.refused = 0;
-            }
-            (None, None) => {}
-        }
+                }
+            }),
+        );
     }
 
     fn accept_servers(&mut self) {

@@ -51,8 +51,6 @@ const MAX_SDU: u32 = 65535;
 pub const OUT_BOUND: usize = 256 * 1024;
 /// Unread requests a circuit may have before the dispatcher stops reading it.
 pub const IN_BOUND: usize = 2 * MAX_SDU as usize;
-/// ORA-12519: the refusal of a connection a full dispatcher cannot take.
-const NO_HANDLER: u32 = 12519;
 
 /// What the manager keeps of a running dispatcher.
 #[derive(Debug)]
@@ -128,9 +126,8 @@ pub(super) struct Dispatcher {
     /// Shared-server sessions of the whole instance (V$SHARED_SERVER_MONITOR).
     shared_sessions: Arc<AtomicU32>,
     kill_seen: u32,
-    /// Why new connections are being refused now, and how many were.
-    refusing: Option<Refusal>,
-    refused: u64,
+    /// Its spells of refusing new connections, for the alert log.
+    refusals: crate::fdlimit::RefusalSpell,
     /// Descriptors held in reserve for the moment the process runs out (EMFILE/ENFILE):
     /// closing them lets the dispatcher take the pending connection off its queue and
     /// refuse it instead of leaving it there.
@@ -189,15 +186,6 @@ fn spare_fds() -> Vec<std::fs::File> {
     (0..2)
         .filter_map(|_| std::fs::File::open("/dev/null").ok())
         .collect()
-}
-
-/// Sends Oracle's refusal (ORA-12519) on a client socket the dispatcher cannot take, then
-/// closes it.
-fn refuse_now(fd: OwnedFd) {
-    let mut stream = std::net::TcpStream::from(fd);
-    let _ = stream.set_write_timeout(Some(Duration::from_millis(200)));
-    let _ = stream
-        .write_all(&tns::packet::Refuse::for_error(NO_HANDLER, tns::packet::VSNNUM_19C).encode());
 }
 
 fn out_of_fds(e: &std::io::Error) -> bool {
@@ -293,8 +281,7 @@ impl Dispatcher {
             timers: BTreeSet::new(),
             next: FIRST_CIRCUIT,
             kill_seen: sga.kill_seq(),
-            refusing: None,
-            refused: 0,
+            refusals: Default::default(),
             spare: spare_fds(),
             cfg,
             sga,
@@ -485,40 +472,17 @@ impl Dispatcher {
         }
     }
 
-    /// Notes in the alert log when this dispatcher starts refusing connections (and why) and
-    /// when it takes them again, with how many it refused meanwhile: one line per change,
-    /// not one per connection, so a flood cannot fill the log.
+    /// Records in the alert log when this dispatcher starts and stops refusing connections.
     fn note_refusal(&mut self, refusal: Option<Refusal>) {
-        match (self.refusing, refusal) {
-            (None, Some(r)) => {
-                tracing::warn!(
-                    "{}: cannot take more connections ({}); refusing with {}",
-                    self.name,
-                    r.reason(
-                        self.circuits.len(),
-                        self.connections.load(Ordering::Relaxed),
-                        self.sga.circuit_limit()
-                    ),
-                    tns::error_text::ora_line(NO_HANDLER)
-                );
-                self.refusing = Some(r);
-                self.refused = 1;
-            }
-            (Some(_), Some(r)) => {
-                self.refusing = Some(r);
-                self.refused += 1;
-            }
-            (Some(_), None) => {
-                tracing::info!(
-                    "{}: taking connections again ({} refused)",
-                    self.name,
-                    self.refused
-                );
-                self.refusing = None;
-                self.refused = 0;
-            }
-            (None, None) => {}
-        }
+        let (open, limit, circuits) = (
+            self.circuits.len(),
+            self.connections.load(Ordering::Relaxed),
+            self.sga.circuit_limit(),
+        );
+        self.refusals.note(
+            &self.name,
+            refusal.map(|r| move || r.reason(open, limit, circuits)),
+        );
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -637,7 +601,7 @@ impl Dispatcher {
             // taken; refuse it with what is at hand.
             if self.spare.is_empty() {
                 if let Ok(Some((_, Some(fd)))) = received {
-                    refuse_now(fd);
+                    crate::fdlimit::refuse_full(fd);
                 }
                 self.spare = spare_fds();
                 continue;
@@ -813,7 +777,7 @@ impl Dispatcher {
         };
         let text = String::from_utf8_lossy(descriptor).into_owned();
         if c.slot.is_none() {
-            c.conn.refuse_connect(NO_HANDLER);
+            c.conn.refuse_connect(crate::fdlimit::NO_HANDLER);
             return;
         }
         if !c.screened {
