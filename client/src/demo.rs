@@ -14,9 +14,9 @@ use std::process::{Command, ExitCode, Stdio};
 
 use anyhow::{Context, Result, bail};
 
-/// The instance SID, service and demo account of the embedded default configuration.
-const SID: &str = "ORCL";
-const DB_DOMAIN_SERVICE: &str = "ORCL";
+/// The instance SID (also its service name and tnsnames.ora alias) of the embedded default
+/// configuration, and its demo account.
+pub const DEFAULT_SID: &str = "ORCL";
 const DEMO_USER: &str = "SCOTT";
 const DEMO_PASSWORD: &str = "tiger";
 
@@ -30,6 +30,8 @@ pub struct DemoOptions {
     pub home: Option<PathBuf>,
     /// Listen on this port instead of 1521 (0 = any free port).
     pub port: Option<u16>,
+    /// The instance's SID, service name and alias ([`DEFAULT_SID`] unless asked otherwise).
+    pub sid: String,
 }
 
 /// Runs the tour; the exit code is non-zero when any step failed.
@@ -52,12 +54,13 @@ pub fn run(opts: &DemoOptions) -> Result<ExitCode> {
         ),
     };
     let port = pick_port(opts.port)?;
-    write_home(&home, port)?;
+    write_home(&home, port, &opts.sid)?;
 
     // Dropping the tour stops what it started, even if a step panics.
     let tour = Tour {
         bin_dir,
         home: home.clone(),
+        sid: opts.sid.clone(),
     };
     println!("orasim demo: ORACLE_HOME={}", home.display());
     println!(
@@ -108,7 +111,7 @@ fn pick_port(requested: Option<u16>) -> Result<u16> {
 
 /// Writes the embedded default configuration: listener.ora, tnsnames.ora, sqlnet.ora and
 /// init<SID>.ora, as a fresh Oracle home would have them (but on loopback).
-fn write_home(home: &Path, port: u16) -> Result<()> {
+fn write_home(home: &Path, port: u16, sid: &str) -> Result<()> {
     let admin = home.join("network/admin");
     let dbs = home.join("dbs");
     for dir in [&admin, &dbs, &home.join("network/log")] {
@@ -128,8 +131,8 @@ fn write_home(home: &Path, port: u16) -> Result<()> {
         (
             admin.join("tnsnames.ora"),
             format!(
-                "{SID} =\n  (DESCRIPTION =\n    (ADDRESS = (PROTOCOL = TCP)(HOST = 127.0.0.1)(PORT = {port}))\n    \
-                 (CONNECT_DATA = (SERVER = DEDICATED)(SERVICE_NAME = {DB_DOMAIN_SERVICE})))\n"
+                "{sid} =\n  (DESCRIPTION =\n    (ADDRESS = (PROTOCOL = TCP)(HOST = 127.0.0.1)(PORT = {port}))\n    \
+                 (CONNECT_DATA = (SERVER = DEDICATED)(SERVICE_NAME = {sid})))\n"
             ),
         ),
         (
@@ -137,9 +140,9 @@ fn write_home(home: &Path, port: u16) -> Result<()> {
             "NAMES.DIRECTORY_PATH = (TNSNAMES, EZCONNECT)\n".to_string(),
         ),
         (
-            dbs.join(format!("init{SID}.ora")),
+            dbs.join(format!("init{sid}.ora")),
             format!(
-                "db_name = {SID}\ninstance_name = {SID}\nservice_names = {DB_DOMAIN_SERVICE}\n\
+                "db_name = {sid}\ninstance_name = {sid}\nservice_names = {sid}\n\
                  processes = 40\nlocal_listener = '(ADDRESS=(PROTOCOL=TCP)(HOST=127.0.0.1)(PORT={port}))'\n"
             ),
         ),
@@ -154,6 +157,8 @@ fn write_home(home: &Path, port: u16) -> Result<()> {
 struct Tour {
     bin_dir: PathBuf,
     home: PathBuf,
+    /// The instance it starts.
+    sid: String,
 }
 
 impl Tour {
@@ -161,7 +166,7 @@ impl Tour {
         let mut cmd = Command::new(self.bin_dir.join(tool));
         cmd.args(args)
             .env("ORACLE_HOME", &self.home)
-            .env("ORACLE_SID", SID)
+            .env("ORACLE_SID", &self.sid)
             .env_remove("TNS_ADMIN");
         cmd
     }
@@ -196,19 +201,20 @@ impl Tour {
     }
 
     fn run_steps(&self, port: u16) -> Result<()> {
-        let ezconnect = format!("127.0.0.1:{port}/{DB_DOMAIN_SERVICE}");
-        let login = format!("{DEMO_USER}/{DEMO_PASSWORD}@{SID}");
+        let sid = self.sid.as_str();
+        let ezconnect = format!("127.0.0.1:{port}/{sid}");
+        let login = format!("{DEMO_USER}/{DEMO_PASSWORD}@{sid}");
         self.step(
             "oradb",
-            &["user", "add", DEMO_USER, "--sid", SID, "--password-stdin"],
+            &["user", "add", DEMO_USER, "--sid", sid, "--password-stdin"],
             Some(&format!("{DEMO_PASSWORD}\n")),
             false,
         )?;
         self.step("lsnrctl", &["start"], None, false)?;
-        self.step("oradb", &["startup", "--sid", SID], None, false)?;
+        self.step("oradb", &["startup", "--sid", sid], None, false)?;
         self.wait_for_registration()?;
         self.step("lsnrctl", &["services"], None, false)?;
-        self.step("tnsping", &[SID], None, false)?;
+        self.step("tnsping", &[sid], None, false)?;
         self.step(
             "orasql",
             &[
@@ -239,7 +245,7 @@ impl Tour {
         self.step(
             "orasql",
             &[
-                &format!("{DEMO_USER}/not-the-password@{SID}"),
+                &format!("{DEMO_USER}/not-the-password@{sid}"),
                 "-c",
                 "select 1 from dual",
             ],
@@ -263,6 +269,7 @@ impl Tour {
     /// lreg registers the instance with the listener a moment after startup, as with Oracle;
     /// wait (at most ten seconds) until `lsnrctl services` shows the service READY.
     fn wait_for_registration(&self) -> Result<()> {
+        let sid = self.sid.as_str();
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
         loop {
             let out = self
@@ -271,8 +278,7 @@ impl Tour {
                 .output()
                 .context("running lsnrctl services")?;
             let text = String::from_utf8_lossy(&out.stdout);
-            if text.contains(&format!("Service \"{DB_DOMAIN_SERVICE}\"")) && text.contains("READY")
-            {
+            if text.contains(&format!("Service \"{sid}\"")) && text.contains("READY") {
                 return Ok(());
             }
             if std::time::Instant::now() > deadline {
@@ -286,8 +292,9 @@ impl Tour {
 impl Drop for Tour {
     /// Stops the instance and the listener; best effort, quiet.
     fn drop(&mut self) {
+        let sid = self.sid.as_str();
         for (tool, args) in [
-            ("oradb", &["shutdown", "immediate", "--sid", SID][..]),
+            ("oradb", &["shutdown", "immediate", "--sid", sid][..]),
             ("lsnrctl", &["stop"][..]),
         ] {
             let _ = self

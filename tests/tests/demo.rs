@@ -18,9 +18,12 @@ fn demo_tour_runs_every_step_and_cleans_up() {
         workspace_bin(package, bin);
     }
     let orasim = workspace_bin("client", "orasim");
+    // A SID of this test process, so a suite running at once has its own instance; the demo
+    // makes it the db_name too, which Oracle caps at 8 characters (pids have up to 7 digits).
+    let sid = format!("D{}", std::process::id());
     let home = tempfile::tempdir().expect("temp dir");
     let child = Command::new(&orasim)
-        .args(["demo", "--port", "0", "--home"])
+        .args(["demo", "--port", "0", "--sid", &sid, "--home"])
         .arg(home.path())
         .env_remove("TNS_ADMIN")
         .stdin(Stdio::null())

@@ -51,6 +51,9 @@ enum Command {
         /// Listener port (default 1521 when free, else any free port; 0 = any free port).
         #[arg(long)]
         port: Option<u16>,
+        /// The instance's SID, also its service name and tnsnames.ora alias.
+        #[arg(long, default_value = client::demo::DEFAULT_SID)]
+        sid: String,
     },
 }
 
@@ -72,8 +75,8 @@ fn main() -> ExitCode {
             config_dir,
             identifier,
         } => resolve(json, config_dir.as_deref(), &identifier),
-        Command::Demo { home, port } => {
-            client::demo::run(&client::demo::DemoOptions { home, port })
+        Command::Demo { home, port, sid } => {
+            client::demo::run(&client::demo::DemoOptions { home, port, sid })
         }
     };
     match result {
