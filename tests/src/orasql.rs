@@ -1,6 +1,7 @@
 //! Running `orasql` as a DBA would from a shell against a test instance: a script on stdin
-//! under a deadline, and a guard that aborts an instance `orasql` started (STARTUP runs
-//! `oradb` in the background, outside any guard of the test's own) even when the test fails.
+//! under a deadline, a guard that aborts an instance `orasql` started (STARTUP runs `oradb`
+//! in the background, outside any guard of the test's own) even when the test fails, and the
+//! check that a transcript holds the expected pieces in order.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -49,5 +50,17 @@ impl Drop for AbortOnDrop {
             .env("ORACLE_HOME", &self.home)
             .env("ORACLE_SID", &self.sid)
             .output();
+    }
+}
+
+/// Asserts that each of `want` occurs in `out`, in this order (each after the end of the
+/// one before); fails with the whole transcript.
+pub fn assert_in_order(out: &str, want: &[&str]) {
+    let mut at = 0;
+    for w in want {
+        let i = out[at..]
+            .find(w)
+            .unwrap_or_else(|| panic!("missing {w:?} after byte {at}:\n{out}"));
+        at += i + w.len();
     }
 }

@@ -128,13 +128,7 @@ fn startup_restrict_from_a_sysdba_session() {
         "Database mounted.\nDatabase opened.\n",
         "\nRESTRICTED OPEN\n",
     ];
-    let mut at = 0;
-    for w in want {
-        let i = out[at..]
-            .find(w)
-            .unwrap_or_else(|| panic!("missing {w:?} after byte {at}:\n{out}"));
-        at += i + w.len();
-    }
+    tests::orasql::assert_in_order(&out, &want);
     services_with(&s, "RESTRICTED");
     let log = s.home.alert_log();
     assert!(

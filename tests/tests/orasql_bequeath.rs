@@ -7,23 +7,12 @@
 //! STARTUP; `/` without AS SYSDBA is ORA-01017; another OS user's `/ as sysdba` ORA-01031.
 
 use std::path::Path;
-use tests::orasql::AbortOnDrop;
+use tests::orasql::{AbortOnDrop, assert_in_order};
 use tests::shared_stack::{SharedStack, own_sid};
 
 /// `orasql LOGON` over bequeath (no TWO_TASK) with `script` on stdin; its stdout.
 fn orasql(home: &Path, sid: &str, logon: &str, script: &str) -> String {
     tests::orasql::run_script(home, sid, logon, script)
-}
-
-/// Each of `want` in `out`, in this order.
-fn in_order(out: &str, want: &[&str]) {
-    let mut at = 0;
-    for w in want {
-        let i = out[at..]
-            .find(w)
-            .unwrap_or_else(|| panic!("missing {w:?} after byte {at}:\n{out}"));
-        at += i + w.len();
-    }
 }
 
 #[test]
@@ -38,7 +27,7 @@ fn slash_as_sysdba_shuts_down_starts_mount_and_opens_over_bequeath() {
 
     // A named user over bequeath logs in with its password; STARTUP is not for it.
     let out = orasql(&home, &sid, "scott/tiger", "show user\nstartup\nexit\n");
-    in_order(
+    assert_in_order(
         &out,
         &[
             "USER is \"SCOTT\"\n",
@@ -61,7 +50,7 @@ fn slash_as_sysdba_shuts_down_starts_mount_and_opens_over_bequeath() {
          shutdown immediate\nstartup mount\nalter database open;\n\
          select status from v$instance;\nshow user\nexit\n",
     );
-    in_order(
+    assert_in_order(
         &out,
         &[
             "USER is \"SYS\"\n",

@@ -130,13 +130,7 @@ fn sqlplus_connect_disconnect_and_show_user() {
         "USER is \"SCOTT\"",
         "         7\n----------\n         7\n",
     ];
-    let mut at = 0;
-    for w in want {
-        let i = stdout[at..]
-            .find(w)
-            .unwrap_or_else(|| panic!("missing {w:?} after byte {at}:\n{stdout}"));
-        at += i + w.len();
-    }
+    tests::orasql::assert_in_order(&stdout, &want);
     // End of input without EXIT: status 0, as SQL*Plus.
     assert_eq!(out.status.code(), Some(0), "{stdout}");
 }
@@ -235,12 +229,6 @@ fn sqlplus_buffer_commands_set_show_column_and_unknown_commands() {
         "SP2-0158: unknown SHOW option \"bogus\"\n",
         "x\n",
     ];
-    let mut at = 0;
-    for w in want {
-        let i = stdout[at..]
-            .find(w)
-            .unwrap_or_else(|| panic!("missing {w:?} after byte {at}:\n{stdout}"));
-        at += i + w.len();
-    }
+    tests::orasql::assert_in_order(&stdout, &want);
     assert_eq!(out.status.code(), Some(0), "{stdout}");
 }

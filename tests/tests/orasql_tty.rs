@@ -230,12 +230,6 @@ fn sysdba_shuts_down_starts_mount_and_opens_and_a_normal_user_gets_ora_01031() {
         "\nOPEN\n",
         "USER is \"SYS\"\n",
     ];
-    let mut at = 0;
-    for w in want {
-        let i = out[at..]
-            .find(w)
-            .unwrap_or_else(|| panic!("missing {w:?} after byte {at}:\n{out}"));
-        at += i + w.len();
-    }
+    tests::orasql::assert_in_order(&out, &want);
     assert!(!out.contains("Database opened."), "{out}");
 }
