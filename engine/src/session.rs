@@ -509,6 +509,17 @@ impl Session {
         }
     }
 
+    /// `user` holds `privilege` in the password file (grants of `oradb user add --grant`).
+    fn has_grant(&self, user: &str, privilege: &str) -> bool {
+        self.creds.grants(user).iter().any(|g| g == privilege)
+    }
+
+    /// This session may run ALTER SYSTEM and DBMS_CONNECTION_POOL: SYS (an AS SYSDBA session)
+    /// holds every system privilege, as in Oracle; others need the grant.
+    fn may_alter_system(&self) -> bool {
+        self.user == "SYS" || self.has_grant(&self.user, GRANT_ALTER_SYSTEM)
+    }
+
     fn call_status(&self) -> u32 {
         if self.txn {
             call_status::TXN_IN_PROGRESS
@@ -772,7 +783,7 @@ impl Session {
         // AS SYSDBA / SYSOPER / ...: the password file must grant it; the session then runs
         // as SYS (SYSDBA) or PUBLIC (SYSOPER), as in Oracle.
         if let Some((_, privilege)) = ADMIN_MODES.iter().find(|(bit, _)| auth.mode & bit != 0) {
-            if !self.creds.grants(&user).iter().any(|g| g == privilege) {
+            if !self.has_grant(&user, privilege) {
                 return vec![self.error_bytes_action(OraError::new(1031, 0).info())];
             }
             user = match *privilege {
@@ -789,11 +800,7 @@ impl Session {
         }
         if !administrative
             && self.inst.logins_restricted()
-            && !self
-                .creds
-                .grants(&user)
-                .iter()
-                .any(|g| g == GRANT_RESTRICTED_SESSION)
+            && !self.has_grant(&user, GRANT_RESTRICTED_SESSION)
         {
             return vec![self.error_bytes_action(OraError::new(1035, 0).info())];
         }
@@ -1331,13 +1338,7 @@ impl Session {
                 let Some(slot) = self.slot else {
                     return vec![self.error_bytes_action(OraError::new(1012, 0).info())];
                 };
-                // SYS (an AS SYSDBA session) holds every system privilege, as in Oracle.
-                let granted = self.user == "SYS"
-                    || self
-                        .creds
-                        .grants(&self.user)
-                        .iter()
-                        .any(|g| g == GRANT_ALTER_SYSTEM);
+                let granted = self.may_alter_system();
                 let done = if granted {
                     self.inst.alter_system(slot, command)
                 } else {
@@ -1356,12 +1357,7 @@ impl Session {
                     return vec![self.error_bytes_action(OraError::new(1012, 0).info())];
                 };
                 // The package is SYS's; without the privilege to run it, it does not exist.
-                let granted = self.user == "SYS"
-                    || self
-                        .creds
-                        .grants(&self.user)
-                        .iter()
-                        .any(|g| g == GRANT_ALTER_SYSTEM);
+                let granted = self.may_alter_system();
                 let done = if granted {
                     self.inst.connection_pool(slot, call)
                 } else {
