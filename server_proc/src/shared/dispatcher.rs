@@ -474,14 +474,19 @@ impl Dispatcher {
 
     /// Records in the alert log when this dispatcher starts and stops refusing connections.
     fn note_refusal(&mut self, refusal: Option<Refusal>) {
-        let (open, limit, circuits) = (
-            self.circuits.len(),
-            self.connections.load(Ordering::Relaxed),
-            self.sga.circuit_limit(),
-        );
+        // The reason is worked out only when a spell of refusing begins, not per connection.
+        let (circuits, connections, sga) = (&self.circuits, &self.connections, &self.sga);
         self.refusals.note(
             &self.name,
-            refusal.map(|r| move || r.reason(open, limit, circuits)),
+            refusal.map(|r| {
+                move || {
+                    r.reason(
+                        circuits.len(),
+                        connections.load(Ordering::Relaxed),
+                        sga.circuit_limit(),
+                    )
+                }
+            }),
         );
     }
 
