@@ -12,6 +12,7 @@
 //! that the tool works and that its report is complete, not how fast anything was.
 
 pub mod floor;
+pub mod interrupt;
 pub mod machine;
 pub mod peers;
 pub mod pg;

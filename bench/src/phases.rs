@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
+use crate::interrupt::requested;
 use crate::proctree::{TreeMemory, own_cpu, tcp_socket_memory_kib, tree_cpu, tree_memory};
 use crate::stats::{LatencySummary, Recorder};
 use crate::target::{Session, Target};
@@ -133,6 +134,9 @@ pub fn timed_loop(
     let mut r = Recorder::new();
     let deadline = Instant::now() + limit;
     for _ in 0..n {
+        if requested() {
+            break;
+        }
         if Instant::now() >= deadline {
             r.stopped_by_time();
             break;
@@ -165,7 +169,7 @@ fn for_window(
                 }
                 let end = t0 + window;
                 let (mut ok, mut errs) = (0u64, BTreeMap::new());
-                while Instant::now() < end {
+                while Instant::now() < end && !requested() {
                     match op() {
                         Ok(()) => ok += 1,
                         Err(c) => *errs.entry(c).or_insert(0u64) += 1,
@@ -241,13 +245,14 @@ fn open_many(
     std::thread::scope(|s| {
         for _ in 0..openers.clamp(1, n.max(1)) {
             s.spawn(|| {
-                while left
-                    .fetch_update(
-                        std::sync::atomic::Ordering::SeqCst,
-                        std::sync::atomic::Ordering::SeqCst,
-                        |v| v.checked_sub(1),
-                    )
-                    .is_ok()
+                while !requested()
+                    && left
+                        .fetch_update(
+                            std::sync::atomic::Ordering::SeqCst,
+                            std::sync::atomic::Ordering::SeqCst,
+                            |v| v.checked_sub(1),
+                        )
+                        .is_ok()
                 {
                     let r = t.open();
                     if let Ok(mut o) = out.lock() {
@@ -302,7 +307,7 @@ pub fn steady(t: &dyn Target, clients: u32, window: Duration) -> SteadyPoint {
                     }
                     let end = start + window;
                     let mut ok = 0u64;
-                    while Instant::now() < end {
+                    while Instant::now() < end && !requested() {
                         let c = Instant::now();
                         match sess.call() {
                             Ok(()) => {
@@ -373,6 +378,9 @@ pub fn hold_idle(
     let mut open: Vec<Box<dyn Session>> = Vec::new();
     let mut points = Vec::new();
     for &level in levels {
+        if requested() {
+            break;
+        }
         let want = level.saturating_sub(open.len() as u32);
         let t0 = Instant::now();
         let (more, errors) = open_many(t, want, openers);
@@ -412,7 +420,7 @@ pub fn hold_idle(
 /// One call on every session: how many answered, and the failures by code.
 pub fn ping_all(sessions: &mut [Box<dyn Session>]) -> (u64, BTreeMap<String, u64>) {
     let (mut ok, mut errors) = (0u64, BTreeMap::new());
-    for s in sessions {
+    for s in sessions.iter_mut().take_while(|_| !requested()) {
         match s.call() {
             Ok(()) => ok += 1,
             Err(c) => *errors.entry(c).or_insert(0) += 1,

@@ -118,6 +118,7 @@ pub fn run(opts: &QuickOptions) -> Result<QuickReport> {
     let mut rows = Vec::new();
     let mut held = Vec::new();
     for mode in MODES {
+        crate::interrupt::check()?;
         if mode == Mode::Pooled {
             stack
                 .start_pool(POOL_MAXSIZE)
@@ -140,6 +141,10 @@ pub fn run(opts: &QuickOptions) -> Result<QuickReport> {
             close_all(sessions);
             drained();
         }
+    }
+    if let Err(e) = crate::interrupt::check() {
+        close_all(held);
+        return Err(e.into());
     }
     let kill = kill_one(&stack, &mut held);
     close_all(held);

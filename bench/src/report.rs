@@ -555,7 +555,12 @@ pub(crate) enum Style {
     Markdown,
 }
 
+/// Appends a titled table; nothing at all for a table without rows (a phase that was not
+/// run, or a row kind that was not measured).
 pub(crate) fn table(s: &mut String, st: Style, title: &str, head: &[&str], rows: &[Vec<String>]) {
+    if rows.is_empty() {
+        return;
+    }
     match st {
         Style::Markdown => {
             let _ = writeln!(s, "\n## {title}\n");
@@ -595,6 +600,23 @@ pub(crate) fn table(s: &mut String, st: Style, title: &str, head: &[&str], rows:
                     line(r.iter().map(String::as_str).collect()).trim_end()
                 );
             }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_table_without_rows_prints_nothing_not_even_its_header() {
+        for st in [Style::Text, Style::Markdown] {
+            let mut s = String::new();
+            table(&mut s, st, "steady calls", &["target", "calls/s"], &[]);
+            assert_eq!(s, "");
+            let row = vec!["floor".to_string(), "19933".to_string()];
+            table(&mut s, st, "steady calls", &["target", "calls/s"], &[row]);
+            assert!(s.contains("steady calls") && s.contains("19933"), "{s}");
         }
     }
 }

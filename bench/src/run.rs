@@ -278,6 +278,7 @@ pub fn run(opts: &RunOptions) -> Result<Report> {
     };
 
     // The floor replays one relayed orasim dedicated cycle, byte for byte.
+    crate::interrupt::check()?;
     let bursts = relay_cycle(dedicated.port, |p| dedicated.cycle_at(p))
         .context("relaying an orasim cycle to capture the floor's script")?;
     let script = FloorScript::from_steps(&steps(&bursts))?;
@@ -311,6 +312,7 @@ pub fn run(opts: &RunOptions) -> Result<Report> {
         None
     };
     for &m in &opts.modes {
+        crate::interrupt::check()?;
         let t: Box<dyn Target> = match m {
             Mode::Dedicated | Mode::DedicatedExec | Mode::Prespawned | Mode::Shared => {
                 Box::new(orasim_target(&stack, m))
@@ -394,6 +396,7 @@ pub fn run(opts: &RunOptions) -> Result<Report> {
     let mut round_trips = BTreeMap::new();
     let mut connect = Vec::new();
     for (m, t) in targets.iter().filter(|_| runs(Phase::Connect)) {
+        crate::interrupt::check()?;
         step(t.as_ref(), "connect cycles");
         round_trips.insert(
             t.name().to_string(),
@@ -413,6 +416,7 @@ pub fn run(opts: &RunOptions) -> Result<Report> {
     let mut python = Vec::new();
     if let Some(py) = opts.python.as_ref().filter(|_| runs(Phase::Python)) {
         for (m, t) in &targets {
+            crate::interrupt::check()?;
             if !matches!(m, Some(Mode::Dedicated | Mode::Shared)) {
                 continue;
             }
@@ -440,6 +444,7 @@ pub fn run(opts: &RunOptions) -> Result<Report> {
 
     let mut steady = Vec::new();
     for (m, t) in targets.iter().filter(|_| runs(Phase::Steady)) {
+        crate::interrupt::check()?;
         step(t.as_ref(), "steady calls");
         let mut points = Vec::new();
         for &n in &opts.steady_clients {
@@ -455,6 +460,7 @@ pub fn run(opts: &RunOptions) -> Result<Report> {
 
     let mut idle = Vec::new();
     for (m, t) in targets.iter().filter(|_| runs(Phase::Idle)) {
+        crate::interrupt::check()?;
         bar.inc(1);
         let Some(mode) = m else { continue };
         step(t.as_ref(), "idle sessions");
@@ -479,6 +485,7 @@ pub fn run(opts: &RunOptions) -> Result<Report> {
     let mut storm = Vec::new();
     if runs(Phase::Storm) && opts.storm > 0 {
         for (m, t) in &targets {
+            crate::interrupt::check()?;
             bar.inc(1);
             if m.is_none() {
                 continue;
@@ -490,6 +497,7 @@ pub fn run(opts: &RunOptions) -> Result<Report> {
     }
     bar.inc(1);
     bar.finish_and_clear();
+    crate::interrupt::check()?;
 
     let names = targets.iter().map(|(_, t)| t.name().to_string()).collect();
     let mut processes = BTreeMap::new();

@@ -108,11 +108,19 @@ struct Args {
 }
 
 fn main() -> ExitCode {
+    if let Err(e) = bench::interrupt::install() {
+        eprintln!("tnsbench: cannot handle signals: {e}");
+        return ExitCode::FAILURE;
+    }
     match real_main() {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("tnsbench: {e:#}");
-            ExitCode::FAILURE
+            // 128 + the signal, as a shell reports a command a signal ended.
+            match e.downcast_ref::<bench::interrupt::Interrupted>() {
+                Some(i) => ExitCode::from(u8::try_from(128 + i.signal).unwrap_or(1)),
+                None => ExitCode::FAILURE,
+            }
         }
     }
 }
