@@ -53,6 +53,12 @@ pub enum ToServer {
         /// The pool's limits now.
         limits: Limits,
     },
+    /// The answer to [`ToBroker::Claim`]: the session (SID, SERIAL#) kept for the client,
+    /// or none.
+    Claimed {
+        /// The session of the server kept for the client.
+        session: Option<(u32, u32)>,
+    },
 }
 
 /// The pool's parameters a pooled server applies to the client it is given.
@@ -83,6 +89,15 @@ pub enum ToBroker {
         client: Option<Box<ClientState>>,
         /// What the server holds now.
         held: Option<HeldSession>,
+    },
+    /// The client's login (verified) asks for a free server holding a session of this user
+    /// and class; the broker keeps one for the client and answers [`ToServer::Claimed`].
+    /// The client comes back with [`ToBroker::Released`] and goes to that server.
+    Claim {
+        /// The user who logged in.
+        user: String,
+        /// The login's connection class.
+        cclass: String,
     },
     /// The client's connection ended on the server (EOF, logoff, an error).
     Ended {
