@@ -107,6 +107,10 @@ pub struct ClientIdentity {
     /// The broker's number for the client connection (sessions remember whose cursors
     /// they hold).
     pub client: u64,
+    /// Its login, made on another pooled server, was answered with `session`
+    /// ([`Session::move_login`]): it knows the session and holds no cursors, so finding
+    /// that session needs no SESS_RET.
+    pub moved: bool,
 }
 
 /// A pooled server's side of the session.
@@ -190,6 +194,9 @@ impl Session {
             p.client = None;
             p.last = None;
             p.moved = None;
+            // A new connection learns its session at login, not from a SESS_RET meant for
+            // the client before (one that released before any reply).
+            p.announce = false;
             p.attaching = client;
         }
     }
@@ -229,12 +236,15 @@ impl Session {
         if let Some(p) = self.pooled.as_mut() {
             p.client = Some(ClientIdentity {
                 session: slot,
+                moved: false,
                 ..id.clone()
             });
             // Its cursor ids are good only in the session it had, if nobody else had it
-            // meanwhile (then `adopt` kept the cursors); otherwise it must forget them.
-            p.announce =
-                id.session != slot || p.last == Some(Reuse::Miss) || prev_owner != Some(id.client);
+            // meanwhile (then `adopt` kept the cursors); otherwise it must forget them. A
+            // client whose login moved here has none, and was told this session.
+            p.announce = id.session != slot
+                || p.last == Some(Reuse::Miss)
+                || (!id.moved && prev_owner != Some(id.client));
         }
         Ok(self.last_reuse().unwrap_or(Reuse::Miss))
     }
@@ -304,6 +314,7 @@ impl Session {
             },
             session: Some(slot),
             client: p.attaching,
+            moved: true,
         });
         Some(slot)
     }
@@ -359,6 +370,7 @@ impl Session {
                 info,
                 session: Some(slot),
                 client: p.attaching,
+                moved: false,
             });
         }
         Ok(slot)

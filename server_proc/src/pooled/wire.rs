@@ -152,6 +152,9 @@ pub struct ClientState {
     pub sdu: u32,
     /// The broker's number for the connection.
     pub client: u64,
+    /// Its login, made on another server, was answered with `session`.
+    #[serde(default)]
+    pub moved: bool,
 }
 
 impl ClientState {
@@ -173,6 +176,7 @@ impl ClientState {
             large: framing.mode == LengthMode::Large,
             sdu: framing.sdu,
             client: id.client,
+            moved: id.moved,
         }
     }
 
@@ -201,6 +205,7 @@ impl ClientState {
                 .session
                 .map(|(sid, serial)| SessionSlot { sid, serial }),
             client: self.client,
+            moved: self.moved,
         }
     }
 
@@ -290,6 +295,7 @@ mod tests {
             large: true,
             sdu: 8192,
             client: 9,
+            moved: true,
         };
         let id = c.identity();
         assert_eq!(ClientState::new(&id, c.framing()), c);
