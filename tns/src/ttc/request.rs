@@ -420,7 +420,8 @@ pub fn write_execute(w: &mut Writer, seq: u8, fv: u8, ex: &Execute) {
         .ub4(u32::try_from(sql.len()).unwrap_or(0));
     w.u8(1).ub4(u32::try_from(ex.al8i4.len()).unwrap_or(0));
     w.u8(0).u8(0).ub4(0).ub4(ex.prefetch_rows).ub4(0x7FFF_FFFF);
-    w.u8(0).ub4(0); // binds
+    let binds = u32::try_from(ex.binds.len()).unwrap_or(0);
+    w.u8(u8::from(binds > 0)).ub4(binds);
     w.u8(0).u8(0).u8(0).u8(0).u8(0);
     w.u8(0).ub4(0); // defines
     w.ub4(0);
@@ -438,6 +439,56 @@ pub fn write_execute(w: &mut Writer, seq: u8, fv: u8, ex: &Execute) {
     }
     for v in &ex.al8i4 {
         w.ub4(*v);
+    }
+    for b in &ex.binds {
+        write_oac(w, fv, b);
+    }
+    for row in &ex.bind_rows {
+        w.u8(msg_type::ROW_DATA);
+        for v in row {
+            write_bind_value(w, v);
+        }
+    }
+}
+
+/// One bind's metadata (OAC) as python-oracledb's `_write_column_metadata` writes it:
+/// precision and scale 0, no OID, the LOB prefetch length 0.
+fn write_oac(w: &mut Writer, fv: u8, b: &BindMetadata) {
+    w.u8(b.ora_type).u8(b.flags).u8(0).u8(0);
+    w.ub4(b.buffer_size).ub4(b.max_array_elements);
+    w.ub8(0).ub4(0).ub2(0);
+    w.ub2(b.charset_id).u8(b.charset_form).ub4(0);
+    if fv >= 8 {
+        w.ub4(0);
+    }
+}
+
+/// One bind value of a bind row, as the grammar's `bind_value` reads it.
+fn write_bind_value(w: &mut Writer, v: &BindValue) {
+    match v {
+        BindValue::Null => {
+            w.u8(0);
+        }
+        BindValue::Bytes(b) => {
+            w.dalc(b);
+        }
+        // A LOB locator (the JSON/VECTOR shape, locator + data, is not written by clients
+        // of this encoder).
+        BindValue::Locator(b) => {
+            w.lwb(b);
+        }
+        BindValue::Cursor(0) => {
+            w.ub4(0);
+        }
+        BindValue::Cursor(id) => {
+            w.ub4(1).ub4(*id);
+        }
+        BindValue::Array(items) => {
+            w.ub4(u32::try_from(items.len()).unwrap_or(0));
+            for item in items {
+                write_bind_value(w, item);
+            }
+        }
     }
 }
 
