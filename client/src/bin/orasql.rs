@@ -15,6 +15,10 @@
 //! line or statement being typed and gives a new prompt; the session stays. Ctrl-D ends
 //! orasql (with "Disconnected from ...").
 //!
+//! An AS SYSDBA/SYSOPER logon the server authenticated but answered with ORA-01034 (the
+//! instance is not started) is SQL*Plus's "Connected to an idle instance.": STARTUP runs
+//! the local `oradb` and logs in again.
+//!
 //! Exit status: the one `EXIT` or `WHENEVER SQLERROR EXIT` chose (`SQL.SQLCODE`: the ORA
 //! number's low byte, as Unix keeps it), else 0 as SQL*Plus; with `-c` (orasql's own
 //! option) 1 when a statement failed, so that shell scripts can test it.
@@ -392,6 +396,30 @@ impl Session {
                 self.lost = false;
                 self.define_connection_variables(&logon, &info.server_version);
                 self.enable_server_output();
+                true
+            }
+            // An administrative login the server authenticated (ORA-01031 would have come
+            // first) to an instance that is not started: SQL*Plus's "connected to an idle
+            // instance", where STARTUP works.
+            Err(e)
+                if privilege.is_some()
+                    && matches!(
+                        e.downcast_ref::<ClientError>(),
+                        Some(ClientError::Database { code: 1034, .. })
+                    ) =>
+            {
+                self.privilege = privilege;
+                self.instance_name = oracle_sid();
+                self.last_logon = Some(logon);
+                self.user = match privilege {
+                    Some(client::Privilege::Sysoper) => "PUBLIC".to_string(),
+                    _ => "SYS".to_string(),
+                };
+                self.idle = true;
+                self.lost = false;
+                if self.interactive || !first {
+                    println!("Connected to an idle instance.");
+                }
                 true
             }
             Err(e) => {
