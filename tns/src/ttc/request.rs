@@ -202,9 +202,6 @@ pub struct LobOp {
     pub amount: Option<u64>,
 }
 
-/// LOB operation: write.
-pub const LOB_OP_WRITE: u32 = 0x40;
-
 /// An application-context change (piggyback 154): `SET` (flag 1) replaces the
 /// namespace's values with `entries`, `CLEAR` (flag 2) empties it; other flags are the
 /// client's own session keys (`ORA$HA`).
@@ -411,7 +408,7 @@ pub fn write_auth(w: &mut Writer, code: u8, seq: u8, fv: u8, auth: &Auth) {
     }
 }
 
-/// Writes an EXECUTE (94) without binds or defines, as python-oracledb does at fv 12.
+/// Writes an EXECUTE (94) without binds, with the defines given, as python-oracledb does.
 pub fn write_execute(w: &mut Writer, seq: u8, fv: u8, ex: &Execute) {
     write_function_header(w, function::EXECUTE, seq, fv);
     let sql = ex.sql.as_deref().unwrap_or_default();
@@ -422,7 +419,10 @@ pub fn write_execute(w: &mut Writer, seq: u8, fv: u8, ex: &Execute) {
     w.u8(0).u8(0).ub4(0).ub4(ex.prefetch_rows).ub4(0x7FFF_FFFF);
     w.u8(0).ub4(0); // binds
     w.u8(0).u8(0).u8(0).u8(0).u8(0);
-    w.u8(0).ub4(0); // defines
+    match ex.defines.len() {
+        0 => w.u8(0).ub4(0),
+        n => w.u8(1).ub4(u32::try_from(n).unwrap_or(0)),
+    };
     w.ub4(0);
     w.u8(0).u8(1).u8(0).ub4(0).u8(0).ub4(0);
     w.ub4(0);
@@ -438,6 +438,22 @@ pub fn write_execute(w: &mut Writer, seq: u8, fv: u8, ex: &Execute) {
     }
     for v in &ex.al8i4 {
         w.ub4(*v);
+    }
+    for d in &ex.defines {
+        write_oac(w, d, fv);
+    }
+}
+
+/// Writes one bind or define's metadata (OAC) as python-oracledb's
+/// `_write_column_metadata` does.
+fn write_oac(w: &mut Writer, m: &BindMetadata, fv: u8) {
+    w.u8(m.ora_type).u8(m.flags).u8(0).u8(0);
+    w.ub4(m.buffer_size).ub4(m.max_array_elements).ub8(0);
+    w.ub4(0).ub2(0); // OID, version
+    w.ub2(m.charset_id).u8(m.charset_form);
+    w.ub4(0); // LOB prefetch length
+    if fv >= 8 {
+        w.ub4(0); // oaccolid
     }
 }
 
