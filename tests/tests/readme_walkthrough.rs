@@ -12,7 +12,11 @@ use tests::corpus::repo_root;
 use tests::instance::{wait_for, wait_output};
 use tests::procs::{bin, free_port};
 
-const SID: &str = "HTRDME";
+/// The test's own SID (and db_name, at most 8 characters): per process, so that two test runs
+/// on one machine never share a shared-memory segment.
+fn sid() -> String {
+    format!("RW{}", std::process::id())
+}
 const LIMIT: Duration = Duration::from_secs(60);
 
 /// The README's "By hand" section.
@@ -48,7 +52,7 @@ struct Walk {
 impl Walk {
     fn adapt(&self, s: &str) -> String {
         s.replace("1521", &self.port.to_string())
-            .replace("ORCL", SID)
+            .replace("ORCL", &sid())
     }
 
     fn sh(&self, line: &str, stdin: &str) -> Output {
@@ -57,7 +61,7 @@ impl Walk {
             .arg(self.adapt(line))
             .env("PATH", &self.path)
             .env("ORACLE_HOME", self.home.path())
-            .env("ORACLE_SID", SID)
+            .env("ORACLE_SID", sid())
             .env("HOME", self.home.path())
             .env_remove("TNS_ADMIN")
             .env_remove("TWO_TASK")
