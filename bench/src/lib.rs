@@ -20,6 +20,7 @@ pub mod plot;
 pub mod procmem;
 pub mod proctree;
 pub mod python;
+pub mod quick;
 pub mod report;
 pub mod run;
 pub mod stack;

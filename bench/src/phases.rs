@@ -264,7 +264,7 @@ fn open_many(
 }
 
 /// Closes sessions with a few threads.
-fn close_all(sessions: Vec<Box<dyn Session>>) {
+pub fn close_all(sessions: Vec<Box<dyn Session>>) {
     let queue = Mutex::new(sessions);
     std::thread::scope(|s| {
         for _ in 0..4 {
@@ -353,6 +353,20 @@ pub fn steady(t: &dyn Target, clients: u32, window: Duration) -> SteadyPoint {
 /// Opens sessions up to each level (ascending), measuring the server's memory at each;
 /// at the end every session makes one call, then all are closed.
 pub fn idle(t: &dyn Target, levels: &[u32], openers: u32) -> IdleResult {
+    let (mut result, mut open) = hold_idle(t, levels, openers);
+    (result.final_pings_ok, result.final_ping_errors) = ping_all(&mut open);
+    close_all(open);
+    result
+}
+
+/// The first half of [`idle`]: opens sessions up to each level and measures the server's
+/// memory at each, and returns the sessions still open (no final ping yet: the caller makes
+/// it, with [`ping_all`], and closes them, with [`close_all`]).
+pub fn hold_idle(
+    t: &dyn Target,
+    levels: &[u32],
+    openers: u32,
+) -> (IdleResult, Vec<Box<dyn Session>>) {
     let roots = t.server_roots();
     let baseline = tree_memory(&roots);
     let tcp0 = tcp_socket_memory_kib();
@@ -385,21 +399,26 @@ pub fn idle(t: &dyn Target, levels: &[u32], openers: u32) -> IdleResult {
             break;
         }
     }
-    let (mut ok, mut ping_errors) = (0u64, BTreeMap::new());
-    for s in &mut open {
-        match s.call() {
-            Ok(()) => ok += 1,
-            Err(c) => *ping_errors.entry(c).or_insert(0) += 1,
-        }
-    }
-    close_all(open);
-    IdleResult {
+    let result = IdleResult {
         target: t.name().to_string(),
         baseline,
         points,
-        final_pings_ok: ok,
-        final_ping_errors: ping_errors,
+        final_pings_ok: 0,
+        final_ping_errors: BTreeMap::new(),
+    };
+    (result, open)
+}
+
+/// One call on every session: how many answered, and the failures by code.
+pub fn ping_all(sessions: &mut [Box<dyn Session>]) -> (u64, BTreeMap<String, u64>) {
+    let (mut ok, mut errors) = (0u64, BTreeMap::new());
+    for s in sessions {
+        match s.call() {
+            Ok(()) => ok += 1,
+            Err(c) => *errors.entry(c).or_insert(0) += 1,
+        }
     }
+    (ok, errors)
 }
 
 /// `clients` threads connect at once (released by a barrier), hold their session until all

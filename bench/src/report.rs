@@ -550,12 +550,12 @@ impl Report {
 }
 
 #[derive(Clone, Copy)]
-enum Style {
+pub(crate) enum Style {
     Text,
     Markdown,
 }
 
-fn table(s: &mut String, st: Style, title: &str, head: &[&str], rows: &[Vec<String>]) {
+pub(crate) fn table(s: &mut String, st: Style, title: &str, head: &[&str], rows: &[Vec<String>]) {
     match st {
         Style::Markdown => {
             let _ = writeln!(s, "\n## {title}\n");

@@ -91,6 +91,18 @@ impl Mode {
         self >= Mode::Postgresql
     }
 
+    /// The EZConnect service of an orasim row on the bench stack. Without `:dedicated` a
+    /// client gets a dispatcher when there is one, as in Oracle.
+    fn orasim_service(self) -> String {
+        match self {
+            Mode::DedicatedExec => stack::EXEC_SERVICE.to_string(),
+            Mode::Prespawned => stack::PRESPAWN_SERVICE.to_string(),
+            Mode::Shared => format!("{}:shared", stack::SERVICE),
+            Mode::Pooled => format!("{}:pooled", stack::SERVICE),
+            _ => format!("{}:dedicated", stack::SERVICE),
+        }
+    }
+
     /// Many idle sessions per server process: measured up to the largest idle level. (A
     /// pooled client releases its session after each call, so an idle one holds no pooled
     /// server, only its connection to the broker.)
@@ -99,6 +111,24 @@ impl Mode {
             self,
             Mode::Shared | Mode::Pooled | Mode::PgbouncerTransaction
         )
+    }
+}
+
+/// The orasim row of `mode` on `stack` (for [`Mode::Pooled`], once
+/// [`OrasimStack::start_pool`] has started the pool).
+pub(crate) fn orasim_target(stack: &OrasimStack, mode: Mode) -> OrasimTarget {
+    OrasimTarget {
+        name: mode.row(),
+        port: if mode == Mode::DedicatedExec {
+            stack.exec_port
+        } else {
+            stack.port
+        },
+        service: mode.orasim_service(),
+        credentials: (stack::USER.to_string(), stack::PASSWORD.to_string()),
+        roots: stack.roots(),
+        options: stack.connect_options(),
+        release_between_calls: mode == Mode::Pooled,
     }
 }
 
@@ -199,11 +229,29 @@ pub struct InstanceKnobs {
 }
 
 /// Threads that open idle sessions at once.
-const OPENERS: u32 = 4;
+pub(crate) const OPENERS: u32 = 4;
 /// How long to wait for a finished phase's server processes to go.
 const DRAIN_WAIT: Duration = Duration::from_secs(20);
 /// ... or for their number to stop falling for this long.
 const SETTLED: Duration = Duration::from_secs(1);
+
+/// Waits for the server processes a phase started to go: back to `baseline` processes under
+/// `roots`, or no fewer for [`SETTLED`] (idle pooled servers stay until the pool's
+/// inactivity timeout), at most [`DRAIN_WAIT`].
+pub(crate) fn wait_drained(roots: &[u32], baseline: usize) {
+    let deadline = Instant::now() + DRAIN_WAIT;
+    let (mut fewest, mut since) = (usize::MAX, Instant::now());
+    loop {
+        let n = proctree::tree(roots).len();
+        if n < fewest {
+            (fewest, since) = (n, Instant::now());
+        }
+        if n <= baseline || since.elapsed() >= SETTLED || Instant::now() >= deadline {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
 
 /// Runs every phase and returns the report.
 pub fn run(opts: &RunOptions) -> Result<Report> {
@@ -219,18 +267,7 @@ pub fn run(opts: &RunOptions) -> Result<Report> {
         call_timeout: CLIENT_TIMEOUT,
     })?;
     let roots = stack.roots();
-    let orasim = |mode: Mode, port: u16, service: String| OrasimTarget {
-        name: mode.row(),
-        port,
-        service,
-        credentials: (stack::USER.to_string(), stack::PASSWORD.to_string()),
-        roots: roots.clone(),
-        options: stack.connect_options(),
-        release_between_calls: mode == Mode::Pooled,
-    };
-    // Without SERVER= a client gets a dispatcher when there is one, as in Oracle.
-    let dedicated_service = format!("{}:dedicated", stack::SERVICE);
-    let dedicated = orasim(Mode::Dedicated, stack.port, dedicated_service.clone());
+    let dedicated = orasim_target(&stack, Mode::Dedicated);
     let server_version = {
         let c = stack
             .connect()
@@ -275,16 +312,11 @@ pub fn run(opts: &RunOptions) -> Result<Report> {
     };
     for &m in &opts.modes {
         let t: Box<dyn Target> = match m {
-            Mode::Dedicated => Box::new(orasim(m, stack.port, dedicated_service.clone())),
-            Mode::DedicatedExec => {
-                Box::new(orasim(m, stack.exec_port, stack::EXEC_SERVICE.to_string()))
+            Mode::Dedicated | Mode::DedicatedExec | Mode::Prespawned | Mode::Shared => {
+                Box::new(orasim_target(&stack, m))
             }
-            Mode::Prespawned => {
-                Box::new(orasim(m, stack.port, stack::PRESPAWN_SERVICE.to_string()))
-            }
-            Mode::Shared => Box::new(orasim(m, stack.port, format!("{}:shared", stack::SERVICE))),
             Mode::Pooled => match stack.start_pool(so.pool_maxsize) {
-                Ok(service) => Box::new(orasim(m, stack.port, service)),
+                Ok(_) => Box::new(orasim_target(&stack, m)),
                 Err(why) => {
                     skipped.insert(m.row(), why);
                     continue;
@@ -350,22 +382,9 @@ pub fn run(opts: &RunOptions) -> Result<Report> {
         ProgressBar::hidden()
     };
     let baseline_procs = proctree::tree(&roots).len();
-    // Wait for the server processes a phase started to go: back to the baseline, or no
-    // fewer for SETTLED (idle pooled servers stay until the pool's inactivity timeout).
     let drain = |m: Option<Mode>| {
         if m.is_some_and(|m| !m.is_peer()) {
-            let deadline = Instant::now() + DRAIN_WAIT;
-            let (mut fewest, mut since) = (usize::MAX, Instant::now());
-            loop {
-                let n = proctree::tree(&roots).len();
-                if n < fewest {
-                    (fewest, since) = (n, Instant::now());
-                }
-                if n <= baseline_procs || since.elapsed() >= SETTLED || Instant::now() >= deadline {
-                    break;
-                }
-                std::thread::sleep(Duration::from_millis(50));
-            }
+            wait_drained(&roots, baseline_procs);
         }
     };
     let step = |t: &dyn Target, what: &str| {
@@ -397,13 +416,8 @@ pub fn run(opts: &RunOptions) -> Result<Report> {
             if !matches!(m, Some(Mode::Dedicated | Mode::Shared)) {
                 continue;
             }
-            let Some(service) = t.name().strip_prefix("orasim-").map(|mode| match mode {
-                "shared" => format!("{}:shared", stack::SERVICE),
-                _ => dedicated_service.clone(),
-            }) else {
-                continue;
-            };
-            let dsn = format!("127.0.0.1:{}/{service}", stack.port);
+            let Some(mode) = m else { continue };
+            let dsn = format!("127.0.0.1:{}/{}", stack.port, mode.orasim_service());
             match crate::python::connect_cycles(
                 py,
                 &dsn,

@@ -210,6 +210,21 @@ impl OrasimStack {
             .find(|&p| title_of(p).contains("spawner"))
     }
 
+    /// Runs `oradb ARGS --sid SID` against this stack's instance (as a DBA would type it,
+    /// e.g. `kill-session`) and returns its output; fails if it does not end within 30 s.
+    pub fn oradb(&self, args: &[&str]) -> Result<std::process::Output> {
+        let child = self
+            .command("oradb")
+            .args(args)
+            .args(["--sid", &self.sid])
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .context("starting oradb")?;
+        crate::peers::wait_with_limit(child, START_WAIT).context("oradb")
+    }
+
     fn command(&self, tool: &str) -> Command {
         let mut c = Command::new(self.opts.bin_dir.join(tool));
         c.env("ORACLE_HOME", self.home.path())

@@ -16,6 +16,11 @@ pub trait Session: Send {
     fn call(&mut self) -> Result<(), String>;
     /// Logoff and close.
     fn close(self: Box<Self>) -> Result<(), String>;
+    /// An orasim session's V$SESSION SID and SERIAL# (what `ALTER SYSTEM KILL SESSION`
+    /// names); `None` for other servers.
+    fn oracle_session(&self) -> Option<(u32, u32)> {
+        None
+    }
 }
 
 /// A server to measure.
@@ -96,6 +101,11 @@ impl Session for OrasimSession {
 
     fn close(self: Box<Self>) -> Result<(), String> {
         self.conn.close().map_err(|e| oracle_code(&e))
+    }
+
+    fn oracle_session(&self) -> Option<(u32, u32)> {
+        let info = self.conn.session_info();
+        Some((info.session_id, info.serial_num))
     }
 }
 

@@ -18,8 +18,8 @@ use tns::ttc::message::{
     call_status, exec_option, function, skip_data_types_reply,
 };
 use tns::ttc::request::{
-    Auth, BindMetadata, Execute, write_auth, write_close_cursors, write_execute, write_fetch,
-    write_function_header, write_reexecute, write_session_release,
+    Auth, BIND_ARRAY, BindMetadata, BindValue, Execute, write_auth, write_close_cursors,
+    write_execute, write_fetch, write_function_header, write_reexecute, write_session_release,
 };
 
 use crate::connect::{self, ClientIdentity};
@@ -27,7 +27,7 @@ use crate::error::ClientError;
 use crate::transport::{self, Link, RecvError, Transport};
 use crate::wire::{self, StatementKind, Value};
 use tns::ttc::response::{ResponseDecoder, ResponseKind, ResponseMessage};
-use tns::ttc::types::ora_type;
+use tns::ttc::types::{Decimal, ora_type};
 
 /// Name this driver gives in the PROTOCOL message and `SESSION_CLIENT_DRIVER_NAME`.
 pub const DRIVER_NAME: &str = "orasim";
@@ -241,6 +241,8 @@ impl Column {
 struct CallResult {
     columns: Option<Vec<ColumnMetadata>>,
     rows: Vec<Vec<Option<Vec<u8>>>>,
+    /// The OUT values of a PL/SQL execute's binds.
+    out_binds: Vec<Vec<Option<Vec<u8>>>>,
     end: ErrorInfo,
 }
 
@@ -629,26 +631,28 @@ impl Connection {
         kind: ResponseKind,
         columns: Option<Vec<ColumnMetadata>>,
     ) -> Result<CallResult, ClientError> {
+        let dec = ResponseDecoder::new(self.fv, kind, columns.unwrap_or_default());
         self.set_in_call(true);
-        let r = self.read_call_response_inner(kind, columns);
+        let r = self.read_call_response_inner(dec);
         self.set_in_call(false);
         r
     }
 
     fn read_call_response_inner(
         &mut self,
-        kind: ResponseKind,
-        columns: Option<Vec<ColumnMetadata>>,
+        mut dec: ResponseDecoder,
     ) -> Result<CallResult, ClientError> {
         let mut out = CallResult::default();
         let mut pairs: Vec<KeyValue> = Vec::new();
-        let mut dec = ResponseDecoder::new(self.fv, kind, columns.unwrap_or_default());
         loop {
             match self.read_with(|r| dec.decode(r))? {
                 ResponseMessage::Parameters(p) => pairs.extend(p),
                 ResponseMessage::Describe(c) => out.columns = Some(c),
                 ResponseMessage::Row(r) => out.rows.push(r),
-                ResponseMessage::BitVector(_) | ResponseMessage::Skipped(_) => {}
+                ResponseMessage::OutBinds(v) => out.out_binds = v,
+                ResponseMessage::BitVector(_)
+                | ResponseMessage::IoVector(_)
+                | ResponseMessage::Skipped(_) => {}
                 ResponseMessage::Error(e) => {
                     out.end = e;
                     break;
@@ -970,6 +974,49 @@ impl Connection {
         }
     }
 
+    /// Runs a PL/SQL block with positional binds (`:1`, `:name`, ... in order of
+    /// appearance) and returns what the block left in each bind: one value for a scalar,
+    /// the elements of an array.
+    pub fn call_plsql(
+        &mut self,
+        sql: &str,
+        binds: &[Bind],
+    ) -> Result<Vec<Vec<Value>>, ClientError> {
+        if self.t.is_none() {
+            return Err(ClientError::NotConnected);
+        }
+        let mut ex = execute_message(sql, StatementKind::PlSql, 1);
+        ex.options |= exec_option::BIND;
+        ex.binds = binds.iter().map(Bind::metadata).collect();
+        ex.bind_rows = vec![binds.iter().map(Bind::value).collect()];
+        let mut w = Writer::new();
+        self.write_piggybacks(&mut w);
+        let seq = self.next_seq();
+        write_execute(&mut w, seq, self.fv, &ex);
+        self.stats.executes += 1;
+        self.rbuf.clear();
+        self.transport()?.send_data(w.as_bytes())?;
+        self.stats.round_trips += 1;
+        let dec =
+            ResponseDecoder::new(self.fv, ResponseKind::Call, Vec::new()).with_binds(ex.binds);
+        self.set_in_call(true);
+        let r = self.read_call_response_inner(dec);
+        self.set_in_call(false);
+        let r = r?;
+        let cursor_id = u32::from(r.end.cursor_id);
+        if cursor_id != 0 {
+            self.pending_close.push(cursor_id);
+        }
+        if r.end.error_code != 0 {
+            return Err(db_error(&r.end, self));
+        }
+        r.out_binds
+            .iter()
+            .zip(binds)
+            .map(|(values, b)| values.iter().map(|v| b.decode(v.as_deref())).collect())
+            .collect()
+    }
+
     /// Executes a statement and collects every row.
     pub fn query(&mut self, sql: &str) -> Result<QueryResult, ClientError> {
         let mut cur = self.execute(sql)?;
@@ -1154,6 +1201,78 @@ fn decode_rows(
                 .collect()
         })
         .collect()
+}
+
+/// One bind of [`Connection::call_plsql`]: what goes in, and the room for what the block
+/// leaves in it (every bind is IN OUT).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Bind {
+    /// A NUMBER.
+    Number(Option<i64>),
+    /// A VARCHAR2 of up to `size` bytes.
+    Text {
+        /// The value going in.
+        value: Option<String>,
+        /// The bind's buffer, in bytes.
+        size: u32,
+    },
+    /// A PL/SQL table of VARCHAR2(`size`) with room for `max` elements, sent empty
+    /// (DBMS_OUTPUT.GET_LINES's `lines`).
+    TextArray {
+        /// Each element's buffer, in bytes.
+        size: u32,
+        /// How many elements it may hold.
+        max: u32,
+    },
+}
+
+/// The charset id of character binds: AL32UTF8.
+const UTF8_CHARSET: u16 = 873;
+
+impl Bind {
+    fn metadata(&self) -> BindMetadata {
+        let text = |size: u32, flags: u8, max: u32| BindMetadata {
+            ora_type: tns::ttc::types::ora_type::VARCHAR,
+            flags,
+            buffer_size: size,
+            max_array_elements: max,
+            charset_id: UTF8_CHARSET,
+            charset_form: 1,
+        };
+        match self {
+            Bind::Number(_) => BindMetadata {
+                ora_type: tns::ttc::types::ora_type::NUMBER,
+                flags: 0,
+                buffer_size: 22,
+                max_array_elements: 0,
+                charset_id: 0,
+                charset_form: 0,
+            },
+            Bind::Text { size, .. } => text(*size, 0, 0),
+            Bind::TextArray { size, max } => text(*size, BIND_ARRAY, *max),
+        }
+    }
+
+    fn value(&self) -> BindValue {
+        match self {
+            Bind::Number(Some(n)) => {
+                BindValue::Bytes(Decimal::from_i128(i128::from(*n)).to_oracle_number())
+            }
+            Bind::Text { value: Some(t), .. } if !t.is_empty() => {
+                BindValue::Bytes(t.as_bytes().to_vec())
+            }
+            Bind::TextArray { .. } => BindValue::Array(Vec::new()),
+            _ => BindValue::Null,
+        }
+    }
+
+    fn decode(&self, raw: Option<&[u8]>) -> Result<Value, ClientError> {
+        Ok(match (self, raw) {
+            (_, None) => Value::Null,
+            (Bind::Number(_), Some(b)) => Value::Number(Decimal::from_oracle_number(b)?),
+            (_, Some(b)) => Value::Text(String::from_utf8_lossy(b).into_owned()),
+        })
+    }
 }
 
 /// The EXECUTE (94) message python-oracledb sends for a statement it has not parsed yet.

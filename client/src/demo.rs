@@ -5,7 +5,9 @@
 //! when a step fails.
 //!
 //! It shells out on purpose: the demo is a walkthrough of the tools, not of the library, and
-//! it must never know more about the daemons than their command lines.
+//! it must never know more about the daemons than their command lines. It ends with
+//! `tnsbench --quick`: what a session costs with a dedicated server, a shared-server circuit
+//! and a pooled server, in numbers, and `oradb kill-session` on one of those sessions.
 
 use std::io::Write;
 use std::net::TcpListener;
@@ -20,6 +22,9 @@ pub const DEFAULT_SID: &str = "ORCL";
 const DEMO_USER: &str = "SCOTT";
 const DEMO_PASSWORD: &str = "tiger";
 
+/// Sessions per mode of the closing comparison.
+pub const COMPARE_SESSIONS: u32 = 200;
+
 /// The port Oracle's default listener uses.
 const DEFAULT_PORT: u16 = 1521;
 
@@ -32,12 +37,16 @@ pub struct DemoOptions {
     pub port: Option<u16>,
     /// The instance's SID, service name and alias ([`DEFAULT_SID`] unless asked otherwise).
     pub sid: String,
+    /// Sessions per mode of the closing `tnsbench --quick` comparison (0: none).
+    pub compare_sessions: u32,
 }
 
 /// Runs the tour; the exit code is non-zero when any step failed.
 pub fn run(opts: &DemoOptions) -> Result<ExitCode> {
     let bin_dir = sibling_dir()?;
-    for tool in ["tnslsnr", "lsnrctl", "oradb", "tnsping", "orasql"] {
+    for tool in [
+        "tnslsnr", "lsnrctl", "oradb", "tnsping", "orasql", "tnsbench",
+    ] {
         if !bin_dir.join(tool).exists() {
             bail!(
                 "{} not found next to orasim in {}: build the whole workspace first (cargo build --release)",
@@ -61,6 +70,7 @@ pub fn run(opts: &DemoOptions) -> Result<ExitCode> {
         bin_dir,
         home: home.clone(),
         sid: opts.sid.clone(),
+        compare_sessions: opts.compare_sessions,
     };
     println!("orasim demo: ORACLE_HOME={}", home.display());
     println!(
@@ -159,6 +169,8 @@ struct Tour {
     home: PathBuf,
     /// The instance it starts.
     sid: String,
+    /// Sessions per mode of the closing comparison (0: none).
+    compare_sessions: u32,
 }
 
 impl Tour {
@@ -263,6 +275,16 @@ impl Tour {
             true,
         )?;
         self.step("lsnrctl", &["status"], None, false)?;
+        if self.compare_sessions > 0 {
+            // tnsbench starts a listener and an instance of its own, sized for the sessions,
+            // and stops them again.
+            self.step(
+                "tnsbench",
+                &["--quick", &self.compare_sessions.to_string()],
+                None,
+                false,
+            )?;
+        }
         Ok(())
     }
 

@@ -24,8 +24,8 @@ pub mod wire;
 
 pub use connect::ClientIdentity;
 pub use connection::{
-    BreakHandle, CallStats, Column, ConnectOptions, Connection, Cursor, Privilege, QueryResult,
-    SessionInfo,
+    Bind, BreakHandle, CallStats, Column, ConnectOptions, Connection, Cursor, Privilege,
+    QueryResult, SessionInfo,
 };
 pub use error::ClientError;
 pub use transport::Link;

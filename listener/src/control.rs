@@ -781,6 +781,9 @@ mod tests {
         assert!(o.effects.is_empty());
     }
 
+    /// Layout source: Oracle Database Net Services Reference, "Listener Control Utility
+    /// Commands", SET/SHOW parameter examples (`LISTENER parameter "trc_level" set to
+    /// admin`).
     #[test]
     fn set_and_show_change_and_report_parameters_like_oracle() {
         let mut f = fixture();

@@ -51,6 +51,23 @@ where
     }
 }
 
+/// Appends `message` under a timestamp line to instance `sid`'s alert log from a process
+/// that does not log through the instance's `tracing` (a dedicated server, the startup
+/// driver), as Oracle's server processes write their own entries (a dedicated server's
+/// `TNS-12535` after a timeout). One `write` of an `O_APPEND` file, so entries of several
+/// processes never interleave; nothing is written when the log does not exist (a SID that
+/// is no database).
+pub fn append(oracle_home: &std::path::Path, sid: &str, message: &str) {
+    use std::io::Write;
+    if let Ok(mut f) = std::fs::OpenOptions::new()
+        .append(true)
+        .open(crate::instance::alert_log_path(oracle_home, sid))
+    {
+        let entry = format!("{}\n{message}\n", alert_timestamp(SystemTime::now()));
+        let _ = f.write_all(entry.as_bytes());
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

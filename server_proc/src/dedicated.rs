@@ -219,7 +219,24 @@ pub(crate) fn run_session<S: ServerStream>(
     if !connect_bytes.is_empty() {
         conn.handle_bytes(start, connect_bytes);
     }
-    match serve(&mut stream, &mut conn, ctx.idle_timeout)? {
+    let served = serve(&mut stream, &mut conn, ctx.idle_timeout);
+    // Oracle's dedicated server writes its own alert log entry when a send or a receive
+    // timed out (SQLNET.SEND_TIMEOUT, SQLNET.RECV_TIMEOUT).
+    let timed_out = match &served {
+        Err(e @ DedicatedError::SendTimeout) => Some(e.to_string()),
+        _ => conn
+            .error()
+            .filter(|e| matches!(e, engine::conn::ConnError::RecvTimeout))
+            .map(ToString::to_string),
+    };
+    if let Some(e) = timed_out {
+        crate::alert::append(
+            &ctx.oracle_home,
+            &ctx.sid,
+            &format!("closing the connection: {e}"),
+        );
+    }
+    match served? {
         Served::Ended(end) => Ok(end),
         // Only a pooled server's session releases; a dedicated session that is not one
         // treats SESSION_RELEASE as a no-op and never gets here.

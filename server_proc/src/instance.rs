@@ -408,19 +408,7 @@ pub fn alter_database(
         StartupStage::Mount => "ALTER DATABASE   MOUNT",
         _ => "ALTER DATABASE OPEN",
     };
-    let log = |m: &str| {
-        use std::io::Write;
-        if let Ok(mut f) = std::fs::OpenOptions::new()
-            .append(true)
-            .open(alert_log_path(oracle_home, sid))
-        {
-            let _ = writeln!(
-                f,
-                "{}\n{m}",
-                crate::alert::alert_timestamp(std::time::SystemTime::now())
-            );
-        }
-    };
+    let log = |m: &str| crate::alert::append(oracle_home, sid, m);
     log(statement);
     sga.set_instance_state(to.state());
     log(&format!("Completed: {statement}"));

@@ -1,10 +1,76 @@
 //! The README's first command runs `orasim demo`; this test runs the same tour on an
-//! ephemeral port and checks that every step did what it says.
+//! ephemeral port and checks that every step did what it says, down to the closing
+//! dedicated/shared/pooled comparison (with fewer sessions than the demo's 200, to keep the
+//! suite short) and the kill of one of its sessions.
 
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use tests::instance::{wait_output, workspace_bin};
+
+/// Sessions per mode of the closing comparison.
+const COMPARED: u32 = 12;
+
+/// The comparison's table has a row per mode with every figure measured, all the sessions
+/// open and no error; one shared session was killed (ORA-00028 on its next call) while every
+/// other answered; tnsbench's own instance is gone afterwards.
+fn check_comparison(stdout: &str) {
+    let tail = stdout
+        .split_once(&format!("$ tnsbench --quick {COMPARED}\n"))
+        .unwrap_or_else(|| panic!("no tnsbench step in the demo:\n{stdout}"))
+        .1;
+    assert!(
+        tail.contains(&format!(
+            "dedicated vs shared vs pooled, {COMPARED} sessions each"
+        )),
+        "{tail}"
+    );
+    let rows: Vec<Vec<&str>> = tail
+        .lines()
+        .map(|l| l.split_whitespace().collect::<Vec<_>>())
+        .filter(|f| f.len() == 7 && ["dedicated", "shared", "pooled"].contains(&f[0]))
+        .collect();
+    assert_eq!(
+        rows.iter().map(|r| r[0]).collect::<Vec<_>>(),
+        ["dedicated", "shared", "pooled"],
+        "{tail}"
+    );
+    for r in &rows {
+        // connect p50 ms, server CPU ms/connect, idle sessions, PSS KiB/idle session,
+        // processes added for the idle sessions, errors
+        for figure in [r[1], r[2], r[4]] {
+            assert!(figure.parse::<f64>().is_ok(), "unmeasured figure in {r:?}");
+        }
+        assert_eq!(r[3], COMPARED.to_string(), "{r:?}");
+        assert!(r[5].parse::<i64>().is_ok(), "{r:?}");
+        assert_eq!(r[6], "0", "{r:?}");
+    }
+    // A dedicated server is a process per session; shared and pooled sessions are not.
+    let added = |i: usize| rows[i][5].parse::<i64>().unwrap_or(0);
+    let n = i64::from(COMPARED);
+    assert!(added(0) >= n && added(1) < n / 2, "{rows:?}");
+
+    let kill = tail
+        .lines()
+        .find_map(|l| l.strip_prefix("$ oradb kill-session "))
+        .unwrap_or_else(|| panic!("no kill-session in:\n{tail}"));
+    let (victim, bench_sid) = kill
+        .split_once(" --sid ")
+        .unwrap_or_else(|| panic!("kill-session without --sid: {kill}"));
+    let after = tail.split_once(kill).map_or("", |(_, a)| a);
+    for expected in [
+        "System altered.".to_string(),
+        format!("session {victim} next call: ORA-00028: your session has been killed"),
+        format!("the other {n} sessions: {n} answered\n", n = COMPARED - 1),
+    ] {
+        assert!(after.contains(&expected), "lacks {expected:?}:\n{tail}");
+    }
+    let uid = nix::unistd::getuid().as_raw();
+    assert!(
+        !std::path::Path::new(&format!("/dev/shm/orasim_{uid}_{bench_sid}")).exists(),
+        "tnsbench left the SGA of {bench_sid}"
+    );
+}
 
 #[test]
 fn demo_tour_runs_every_step_and_cleans_up() {
@@ -14,6 +80,7 @@ fn demo_tour_runs_every_step_and_cleans_up() {
         ("server_proc", "oradb"),
         ("client", "tnsping"),
         ("client", "orasql"),
+        ("bench", "tnsbench"),
     ] {
         workspace_bin(package, bin);
     }
@@ -23,7 +90,9 @@ fn demo_tour_runs_every_step_and_cleans_up() {
     let sid = format!("D{}", std::process::id());
     let home = tempfile::tempdir().expect("temp dir");
     let child = Command::new(&orasim)
-        .args(["demo", "--port", "0", "--sid", &sid, "--home"])
+        .args(["demo", "--port", "0", "--sid", &sid, "--compare-sessions"])
+        .arg(COMPARED.to_string())
+        .arg("--home")
         .arg(home.path())
         .env_remove("TNS_ADMIN")
         .stdin(Stdio::null())
@@ -52,6 +121,7 @@ fn demo_tour_runs_every_step_and_cleans_up() {
             "demo output lacks {expected:?}:\n{stdout}\n{stderr}"
         );
     }
+    check_comparison(&stdout);
     // Teardown stopped the listener: lsnrctl now reports no listener.
     let status = Command::new(workspace_bin("listener", "lsnrctl"))
         .arg("status")

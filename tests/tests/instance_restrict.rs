@@ -71,11 +71,21 @@ fn alter_system_restricted_session_limits_new_logins_and_the_listener_shows_it()
         out.contains("ORA-02065: illegal option for ALTER SYSTEM\n"),
         "{out}"
     );
+    // Oracle shows the instance RESTRICTED (MOS 444120.1, lsnrctl services/status of a
+    // STARTUP RESTRICT instance); its handlers stay `state:ready`: a handler is blocked
+    // when it cannot take connections, the instance's status is what the listener refuses
+    // them for (ORA-12526).
     let services = services_with(&s, "RESTRICTED");
+    assert!(
+        services.contains(&format!("  Instance \"{sid}\", status RESTRICTED, has ")),
+        "{services}"
+    );
     assert!(
         services.contains("\"DEDICATED\" established:"),
         "{services}"
     );
+    assert!(services.contains(" state:ready\n"), "{services}");
+    assert!(!services.contains("state:blocked"), "{services}");
 
     // New logins: the listener refuses without (UR=A); the instance lets in BOSS only.
     for logon in [&joe, &boss] {

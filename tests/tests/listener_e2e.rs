@@ -643,6 +643,9 @@ fn lsnrctl_start_runs_tnslsnr_in_the_background() {
     );
 }
 
+/// Layout source: Oracle Database Net Services Reference, "Listener Control Utility",
+/// "SET and SHOW Commands of the Listener Control utility" and the SHOW command (bare SHOW
+/// lists "The following operations are available after show"; `@file` batch mode).
 #[test]
 fn lsnrctl_batch_file_and_bare_show() {
     let home = TestHome::new();
@@ -684,6 +687,10 @@ fn lsnrctl_batch_file_and_bare_show() {
     drop(l);
 }
 
+/// Layout source: Oracle Database Net Services Administrator's Guide, "Using the TNSPING
+/// Utility to Test Connectivity from the Client", Example "Checking a Listener with TNSPING"
+/// (banner, "Used parameter files:", "Used TNSNAMES adapter to resolve the alias",
+/// "Attempting to contact <descriptor as written>", "OK (n msec)" per attempt).
 #[test]
 fn tnsping_prints_ok_through_tnsnames_and_ezconnect_and_fails_without_listener() {
     let home = TestHome::new();

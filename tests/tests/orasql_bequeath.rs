@@ -4,7 +4,9 @@
 //! SQL*Plus execs `$ORACLE_HOME/bin/oracle`) and the server admits `/ AS SYSDBA` for the
 //! OS user who owns the instance. The must-show of issue 13: `/ as sysdba` → SHUTDOWN
 //! IMMEDIATE → STARTUP MOUNT → ALTER DATABASE OPEN, a normal user gets ORA-01031 for
-//! STARTUP; `/` without AS SYSDBA is ORA-01017; another OS user's `/ as sysdba` ORA-01031.
+//! STARTUP; `/` without AS SYSDBA is ORA-01017; another OS user's `/ as sysdba` ORA-01031;
+//! with the instance down `/ as sysdba` is "Connected to an idle instance." and STARTUP
+//! opens it.
 
 use std::path::Path;
 use tests::orasql::{AbortOnDrop, assert_in_order};
@@ -64,6 +66,36 @@ fn slash_as_sysdba_shuts_down_starts_mount_and_opens_over_bequeath() {
         ],
     );
     assert!(!out.contains("ERROR"), "{out}");
+
+    // The instance down: `/ as sysdba` is connected to an idle instance (SQL*Plus's words;
+    // silent for the first logon of a script, printed by CONNECT), where SQL has
+    // ORA-01034 and STARTUP opens it; a named user just gets ORA-01034.
+    let out = orasql(&home, &sid, "/ as sysdba", "shutdown immediate\nexit\n");
+    assert!(out.contains("ORACLE instance shut down.\n"), "{out}");
+    let out = orasql(&home, &sid, "scott/tiger", "exit\n");
+    assert!(
+        out.contains("ERROR:\nORA-01034: ORACLE not available"),
+        "{out}"
+    );
+    assert!(!out.contains("idle instance"), "{out}");
+    let out = orasql(
+        &home,
+        &sid,
+        "/ as sysdba",
+        "select status from v$instance;\nconn / as sysdba\nstartup\n\
+         select status from v$instance;\nshow user\nexit\n",
+    );
+    assert_in_order(
+        &out,
+        &[
+            "ORA-01034: ORACLE not available\n",
+            "Connected to an idle instance.\n",
+            "ORACLE instance started.\n",
+            "Database mounted.\nDatabase opened.\n",
+            "\nOPEN\n",
+            "USER is \"SYS\"\n",
+        ],
+    );
 }
 
 #[test]

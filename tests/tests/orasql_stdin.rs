@@ -68,9 +68,9 @@ fn dash_c_runs_and_sets_the_exit_status() {
     );
     let stdout = text(&out.stdout);
     assert_eq!(out.status.code(), Some(0), "{stdout}{}", text(&out.stderr));
-    // USER is a VARCHAR2(128): its column is 128 wide.
+    // USER is a VARCHAR2(128): its column would be 128 wide, LINESIZE (80) cuts it.
     assert!(
-        stdout.contains(&format!("USER\n{}\nSCOTT\n", "-".repeat(128))),
+        stdout.contains(&format!("USER\n{}\nSCOTT\n", "-".repeat(80))),
         "{stdout}"
     );
     assert!(
@@ -231,4 +231,166 @@ fn sqlplus_buffer_commands_set_show_column_and_unknown_commands() {
     ];
     tests::orasql::assert_in_order(&stdout, &want);
     assert_eq!(out.status.code(), Some(0), "{stdout}");
+}
+
+#[test]
+fn serveroutput_prints_dbms_output_after_each_call_at_linesize() {
+    let s = start_server();
+    let logon = format!("scott/tiger@127.0.0.1:{}/ORCL", s.port);
+    // 250 lines: more than two GET_LINES batches of 100.
+    let many: String = (1..=250)
+        .map(|i| format!("dbms_output.put_line('line {i}');\n"))
+        .collect();
+    let script = "begin dbms_output.put_line('not shown'); end;\n/\n\
+                  set serveroutput on\n\
+                  show serveroutput\n\
+                  begin\n  dbms_output.put_line('Task is complete');\n  dbms_output.put_line(null);\n  dbms_output.put_line('   I am js2008.');\nend;\n/\n\
+                  set linesize 9\n\
+                  exec dbms_output.put_line('I am js2008.')\n\
+                  set serveroutput on format wrapped\n\
+                  exec dbms_output.put_line('I am js2008.')\n\
+                  set serveroutput on format truncated linesize 80\n\
+                  show serveroutput\n\
+                  begin\nMANY\nend;\n/\n\
+                  set serveroutput off\n\
+                  exec dbms_output.put_line('off again')\n\
+                  set serveroutput on size 100\n"
+        .replace("MANY", &many);
+    let out = run_orasql(&[&logon], &script, None, LIMIT);
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}{}", text(&out.stderr));
+    // OFF (the default): nothing; ON enables DBMS_OUTPUT and fetches its lines after the
+    // call, before the feedback (SQL*Plus Reference, SET SERVEROUTPUT example).
+    assert!(!stdout.contains("not shown"), "{stdout}");
+    tests::orasql::assert_in_order(
+        &stdout,
+        &[
+            "serveroutput ON SIZE UNLIMITED FORMAT WORD_WRAPPED\n",
+            // WORD_WRAPPED skips leading blanks; an empty line stays a line.
+            "Task is complete\n\nI am js2008.\n\nPL/SQL procedure successfully completed.\n",
+            // LINESIZE 9: the Reference's WORD_WRAPPED and WRAPPED examples.
+            "I am\njs2008.\n\nPL/SQL procedure successfully completed.\n",
+            "I am js20\n08.\n\nPL/SQL procedure successfully completed.\n",
+            "serveroutput ON SIZE UNLIMITED FORMAT TRUNCATED\n",
+            "line 1\nline 2\n",
+            // More than one GET_LINES batch (100 lines each).
+            "line 249\nline 250\n\nPL/SQL procedure successfully completed.\n",
+            "SP2-0547: size option 100 out of range (2000 through 1000000)\n",
+        ],
+    );
+    assert_eq!(stdout.matches("\nline ").count(), 250, "{stdout}");
+    assert!(!stdout.contains("off again"), "{stdout}");
+}
+
+#[test]
+fn substitution_variables_define_verify_and_define_off() {
+    let s = start_server();
+    let logon = format!("scott/tiger@127.0.0.1:{}/ORCL", s.port);
+    // The answers to "Enter value for" come from stdin, as SQL*Plus reads them.
+    let script = "define greeting = 'Hello, World!'\n\
+                  define greeting\n\
+                  select '&greeting' as msg from dual;\n\
+                  select &num + 1 as n from dual;\n\
+                  41\n\
+                  select &&twice as a, &twice as b from dual;\n\
+                  7\n\
+                  define twice\n\
+                  undefine twice\n\
+                  define twice\n\
+                  set verify off\n\
+                  prompt &greeting.!\n\
+                  select '&greeting' as msg from dual;\n\
+                  set define off\n\
+                  select 'Marks & Spencers' as shop from dual;\n\
+                  show define\n\
+                  set define on\n\
+                  define\n\
+                  select '&gone' from dual;\n";
+    let out = run_orasql(&[&logon], script, None, LIMIT);
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}{}", text(&out.stderr));
+    tests::orasql::assert_in_order(
+        &stdout,
+        &[
+            "DEFINE GREETING        = \"Hello, World!\" (CHAR)\n",
+            // VERIFY ON (the default): the line before and after, numbered.
+            "old   1: select '&greeting' as msg from dual\n\
+             new   1: select 'Hello, World!' as msg from dual\n",
+            "Hello, World!\n",
+            // Undefined: asked for (the prompt is printed; stdin is not echoed).
+            "Enter value for num: old   1: select &num + 1 as n from dual\n\
+             new   1: select 41 + 1 as n from dual\n",
+            "        42\n",
+            // `&&` asks once and defines the variable.
+            "Enter value for twice: old   1: select &&twice as a, &twice as b from dual\n\
+             new   1: select 7 as a, 7 as b from dual\n",
+            "DEFINE TWICE           = \"7\" (CHAR)\n",
+            "SP2-0135: symbol twice is UNDEFINED\n",
+            // Commands are substituted too; `.` ends the name.
+            "Hello, World!!\n",
+            "\nMSG\n",
+            "Marks & Spencers\n",
+            "define OFF\n",
+            "DEFINE _DATE           = \"",
+            "DEFINE _CONNECT_IDENTIFIER = \"127.0.0.1:",
+            "DEFINE _USER           = \"SCOTT\" (CHAR)\n",
+            "DEFINE _PRIVILEGE      = \"\" (CHAR)\n",
+            "DEFINE GREETING        = \"Hello, World!\" (CHAR)\n",
+            // EOF at the question: SP2-0546, nothing runs.
+            "Enter value for gone: SP2-0546: User requested Interrupt or EOF detected.\n",
+        ],
+    );
+    // VERIFY OFF: no old/new for the second run of the greeting.
+    assert_eq!(
+        stdout.matches("old   1: select '&greeting'").count(),
+        1,
+        "{stdout}"
+    );
+}
+
+#[test]
+fn echo_shows_script_lines_and_linesize_wraps_records() {
+    let s = start_server();
+    let logon = format!("scott/tiger@127.0.0.1:{}/ORCL", s.port);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("wide.sql");
+    let (x, y) = ("x".repeat(50), "y".repeat(40));
+    let wide = |sql: &str| sql.replace("X50", &x).replace("Y40", &y);
+    std::fs::write(
+        &file,
+        wide(
+            "set echo on\n\
+         select 'X50' as a, 'Y40' as b from dual;\n\
+         prompt &1 and &2\n\
+         set echo off\n\
+         select 'quiet' from dual;\n",
+        ),
+    )
+    .expect("script");
+    let script = format!(
+        "@{} first second\nset linesize 100\n\
+         select 'X50' as a, 'Y40' as b from dual;\n",
+        file.display()
+    );
+    let script = wide(&script);
+    let out = run_orasql(&[&logon], &script, None, LIMIT);
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}{}", text(&out.stderr));
+    let (dx, dy) = ("-".repeat(50), "-".repeat(40));
+    tests::orasql::assert_in_order(
+        &stdout,
+        &[
+            // ECHO ON shows each line of the script as read (silent: without the prompt).
+            &wide("select 'X50' as a, 'Y40' as b from dual;\n"),
+            // 50 + 1 + 40 > 80: B goes to a line of its own, with its own heading; the
+            // record took two lines, so a blank line (RECSEP WRAPPED) follows it.
+            &format!("\nA\n{dx}\nB\n{dy}\n{x}\n{y}\n\n"),
+            "prompt &1 and &2\nfirst and second\n",
+            "set echo off\n",
+            "quiet\n",
+            // LINESIZE 100: both on one line.
+            &format!("\nA{}B\n{dx} {dy}\n", " ".repeat(50)),
+        ],
+    );
+    assert!(!stdout.contains("select 'quiet'"), "{stdout}");
 }

@@ -61,12 +61,12 @@ fn a_client_silent_for_longer_than_recv_timeout_is_disconnected_dedicated_and_sh
     );
     stall(&stack, "dedicated");
     stall(&stack, "shared");
-    // The dispatcher logs why it closed the circuit.
+    // The dedicated server and the dispatcher log why they closed the connection.
     let found = tests::instance::wait_for(Duration::from_secs(5), || {
         let log = stack.home.alert_log();
-        log.contains(
-            "TNS-12535: TNS:operation timed out (TNS-12609: TNS: Receive timeout occurred)",
-        )
+        let why = "TNS-12535: TNS:operation timed out (TNS-12609: TNS: Receive timeout occurred)";
+        (log.contains(&format!("closing the connection: {why}"))
+            && log.contains(&format!("D000: closing a circuit: {why}")))
         .then_some(())
     });
     assert!(found.is_some(), "{}", stack.home.alert_log());

@@ -5,6 +5,7 @@
 //! ```text
 //! cargo build --release && target/release/tnsbench --report bench/report
 //! target/release/tnsbench --mode dedicated,shared --json-out out.json
+//! target/release/tnsbench --quick 200       # what `orasim demo` ends with
 //! ```
 
 use std::path::PathBuf;
@@ -96,6 +97,11 @@ struct Args {
     /// No progress bar on stderr.
     #[arg(long, short)]
     quiet: bool,
+    /// Only the short comparison `orasim demo` ends with: N sessions each of dedicated,
+    /// shared and pooled (connect p50, server CPU per connect, PSS per idle session), then
+    /// `oradb kill-session` on one shared session. Ignores the other measuring options.
+    #[arg(long, value_name = "N")]
+    quick: Option<u32>,
     /// Internal: run as the floor process with this script.
     #[arg(long, hide = true)]
     floor_server: Option<String>,
@@ -162,6 +168,18 @@ fn real_main() -> Result<()> {
     };
     // 10,000 idle sessions are 10,000 descriptors in this process, beyond the usual 1,024.
     let _ = raise_nofile();
+    if let Some(sessions) = args.quick {
+        let report = bench::quick::run(&bench::quick::QuickOptions { sessions, bin_dir })?;
+        if args.json {
+            print!(
+                "{}",
+                serde_json::to_string_pretty(&report).context("rendering JSON")? + "\n"
+            );
+        } else {
+            print!("{}", report.to_table());
+        }
+        return Ok(());
+    }
     let opts = RunOptions {
         modes,
         phases,

@@ -54,6 +54,10 @@ enum Command {
         /// The instance's SID, also its service name and tnsnames.ora alias.
         #[arg(long, default_value = client::demo::DEFAULT_SID)]
         sid: String,
+        /// Sessions per mode of the closing dedicated/shared/pooled comparison
+        /// (`tnsbench --quick N`; 0 leaves it out).
+        #[arg(long, value_name = "N", default_value_t = client::demo::COMPARE_SESSIONS)]
+        compare_sessions: u32,
     },
 }
 
@@ -75,9 +79,17 @@ fn main() -> ExitCode {
             config_dir,
             identifier,
         } => resolve(json, config_dir.as_deref(), &identifier),
-        Command::Demo { home, port, sid } => {
-            client::demo::run(&client::demo::DemoOptions { home, port, sid })
-        }
+        Command::Demo {
+            home,
+            port,
+            sid,
+            compare_sessions,
+        } => client::demo::run(&client::demo::DemoOptions {
+            home,
+            port,
+            sid,
+            compare_sessions,
+        }),
     };
     match result {
         Ok(code) => code,

@@ -15,6 +15,10 @@
 //! line or statement being typed and gives a new prompt; the session stays. Ctrl-D ends
 //! orasql (with "Disconnected from ...").
 //!
+//! An AS SYSDBA/SYSOPER logon the server authenticated but answered with ORA-01034 (the
+//! instance is not started) is SQL*Plus's "Connected to an idle instance.": STARTUP runs
+//! the local `oradb` and logs in again.
+//!
 //! Exit status: the one `EXIT` or `WHENEVER SQLERROR EXIT` chose (`SQL.SQLCODE`: the ORA
 //! number's low byte, as Unix keeps it), else 0 as SQL*Plus; with `-c` (orasql's own
 //! option) 1 when a statement failed, so that shell scripts can test it.
@@ -35,8 +39,11 @@ use client::orasql::logon::{Logon, parse_logon};
 use client::orasql::render::{
     elapsed, feedback, render_describe, render_error, render_parameters, render_table,
 };
+use client::orasql::substitution::{Abandoned, Variables, substitute, verify_lines};
 use client::orasql::{Settings, sp2};
-use client::{BreakHandle, ClientError, ConnectOptions, Connection, StatementKind, classify};
+use client::{
+    Bind, BreakHandle, ClientError, ConnectOptions, Connection, StatementKind, Value, classify,
+};
 use rustyline::completion::Completer;
 use rustyline::highlight::{CmdKind, Highlighter};
 use rustyline::hint::Hinter;
@@ -272,6 +279,71 @@ struct Session {
     last_sqlcode: u32,
     any_failed: bool,
     interrupt: Interrupt,
+    /// DEFINE's variables, the predefined `_DATE`, `_USER`, ... among them.
+    vars: Variables,
+    /// Where lines come from: commands, and the answers to "Enter value for".
+    source: LineSource,
+}
+
+/// One line read, or why there is none.
+enum Read {
+    Line(String),
+    Interrupted,
+    Eof,
+}
+
+/// Where orasql reads its lines: the terminal (rustyline) or stdin / `-c`'s lines. The
+/// answers to "Enter value for name: " come from the same place, as SQL*Plus reads them
+/// from its standard input (also while a script runs).
+enum LineSource {
+    Editor(Box<DefaultEditor>),
+    Lines(Box<dyn Iterator<Item = io::Result<String>>>),
+}
+
+impl LineSource {
+    /// The next line; `prompt` is shown on a terminal, and printed before reading from
+    /// stdin only when `always_prompt` (substitution prompts, which SQL*Plus prints even
+    /// with `-s`).
+    fn read(&mut self, prompt: &str, always_prompt: bool) -> Result<Read> {
+        match self {
+            LineSource::Editor(ed) => match ed.readline(prompt) {
+                Ok(l) => Ok(Read::Line(l)),
+                Err(rustyline::error::ReadlineError::Interrupted) => Ok(Read::Interrupted),
+                Err(rustyline::error::ReadlineError::Eof) => Ok(Read::Eof),
+                Err(e) => Err(e.into()),
+            },
+            LineSource::Lines(lines) => {
+                if always_prompt {
+                    print!("{prompt}");
+                    let _ = io::stdout().flush();
+                }
+                match lines.next() {
+                    Some(l) => Ok(Read::Line(l?)),
+                    None => Ok(Read::Eof),
+                }
+            }
+        }
+    }
+
+    /// The terminal's line editor (for its history).
+    fn editor(&mut self) -> Option<&mut DefaultEditor> {
+        match self {
+            LineSource::Editor(ed) => Some(ed),
+            LineSource::Lines(_) => None,
+        }
+    }
+}
+
+/// The SQL*Plus release orasql stands for in `_SQLPLUS_RELEASE`, from its own version in
+/// Oracle's ten-digit form (19.3.0.0.0 is 1903000000).
+fn release_number(version: &str) -> String {
+    let mut parts: Vec<u32> = version
+        .split(|c: char| !c.is_ascii_digit())
+        .filter(|p| !p.is_empty())
+        .filter_map(|p| p.parse().ok())
+        .collect();
+    parts.resize(5, 0);
+    parts.iter().map(|p| format!("{:02}", p % 100)).collect()
 }
 
 impl Session {
@@ -298,7 +370,7 @@ impl Session {
                     .iter()
                     .find(|(k, _)| k == "AUTH_INSTANCENAME")
                     .map(|(_, v)| v.clone());
-                self.last_logon = Some(logon);
+                self.last_logon = Some(logon.clone());
                 self.idle = false;
                 self.server_pid = first_value(
                     &mut c,
@@ -322,11 +394,121 @@ impl Session {
                 };
                 self.conn = Some(c);
                 self.lost = false;
+                self.define_connection_variables(&logon, &info.server_version);
+                self.enable_server_output();
+                true
+            }
+            // An administrative login the server authenticated (ORA-01031 would have come
+            // first) to an instance that is not started: SQL*Plus's "connected to an idle
+            // instance", where STARTUP works.
+            Err(e)
+                if privilege.is_some()
+                    && matches!(
+                        e.downcast_ref::<ClientError>(),
+                        Some(ClientError::Database { code: 1034, .. })
+                    ) =>
+            {
+                self.privilege = privilege;
+                self.instance_name = oracle_sid();
+                self.last_logon = Some(logon);
+                self.user = match privilege {
+                    Some(client::Privilege::Sysoper) => "PUBLIC".to_string(),
+                    _ => "SYS".to_string(),
+                };
+                self.idle = true;
+                self.lost = false;
+                if self.interactive || !first {
+                    println!("Connected to an idle instance.");
+                }
                 true
             }
             Err(e) => {
                 println!("ERROR:\n{e}\n\n");
                 false
+            }
+        }
+    }
+
+    /// The predefined variables of a session: `_CONNECT_IDENTIFIER`, `_USER`, `_PRIVILEGE`,
+    /// `_O_VERSION`, `_O_RELEASE`.
+    fn define_connection_variables(&mut self, logon: &Logon, server_version: &str) {
+        let identifier = logon
+            .identifier
+            .clone()
+            .or_else(oracle_sid)
+            .unwrap_or_default();
+        let privilege = match logon.privilege {
+            Some(client::Privilege::Sysdba) => "AS SYSDBA",
+            Some(client::Privilege::Sysoper) => "AS SYSOPER",
+            None => "",
+        };
+        self.vars.define("_CONNECT_IDENTIFIER", &identifier);
+        self.vars.define("_USER", &self.user.clone());
+        self.vars.define("_PRIVILEGE", privilege);
+        let banner = self.banner.clone().unwrap_or_default();
+        self.vars.define("_O_VERSION", &banner);
+        self.vars
+            .define("_O_RELEASE", &release_number(server_version));
+    }
+
+    /// SERVEROUTPUT ON: DBMS_OUTPUT.ENABLE with the SIZE (NULL for UNLIMITED), as SQL*Plus
+    /// calls it when the setting is made and on each new connection; OFF: DISABLE.
+    fn enable_server_output(&mut self) {
+        let Some(conn) = self.conn.as_mut() else {
+            return;
+        };
+        let sql = match (self.settings.serveroutput, self.settings.serveroutput_size) {
+            (false, _) => "BEGIN DBMS_OUTPUT.DISABLE; END;".to_string(),
+            (true, None) => "BEGIN DBMS_OUTPUT.ENABLE(NULL); END;".to_string(),
+            (true, Some(n)) => format!("BEGIN DBMS_OUTPUT.ENABLE({n}); END;"),
+        };
+        if let Err(e) = conn.execute(&sql) {
+            self.print_error("", &e);
+        }
+    }
+
+    /// SERVEROUTPUT ON: what DBMS_OUTPUT holds, fetched with DBMS_OUTPUT.GET_LINES as
+    /// SQL*Plus does after each call, laid out at LINESIZE in the SERVEROUTPUT FORMAT.
+    fn print_server_output(&mut self) {
+        const BATCH: i64 = 100;
+        if !self.settings.serveroutput {
+            return;
+        }
+        let Some(conn) = self.conn.as_mut() else {
+            return;
+        };
+        let linesize = self.settings.linesize as usize;
+        let format = self.settings.serveroutput_format;
+        loop {
+            let binds = [
+                Bind::TextArray {
+                    size: 32767,
+                    max: BATCH as u32,
+                },
+                Bind::Number(Some(BATCH)),
+            ];
+            let Ok(out) = conn.call_plsql(
+                "BEGIN DBMS_OUTPUT.GET_LINES(:LINES, :NUMLINES); END;",
+                &binds,
+            ) else {
+                return;
+            };
+            let lines = out.first().cloned().unwrap_or_default();
+            let count = match out.get(1).and_then(|v| v.first()) {
+                Some(Value::Number(n)) => n.to_i128().unwrap_or(0),
+                _ => 0,
+            };
+            for line in lines.iter().take(usize::try_from(count).unwrap_or(0)) {
+                let text = match line {
+                    Value::Null => String::new(),
+                    v => v.to_string(),
+                };
+                for piece in format.lay_out(&text, linesize) {
+                    println!("{piece}");
+                }
+            }
+            if count < BATCH as i128 {
+                return;
             }
         }
     }
@@ -392,10 +574,17 @@ impl Session {
                 self.lost = false;
             }
             Command::Set(args) => {
+                let before = (self.settings.serveroutput, self.settings.serveroutput_size);
                 for e in self.settings.set(&args) {
                     println!("{e}");
                 }
+                let after = (self.settings.serveroutput, self.settings.serveroutput_size);
+                if before != after {
+                    self.enable_server_output();
+                }
             }
+            Command::Define(args) => print!("{}", self.vars.define_command(&args)),
+            Command::Undefine(args) => self.vars.undefine_command(&args),
             Command::Show(what) => self.show(&what),
             Command::Column(args) => print!("{}", self.settings.column(&args)),
             Command::ClearColumns => {
@@ -644,8 +833,15 @@ Linux-x86_64 Error: {e}",
         None
     }
 
-    /// `@file`: runs the file's lines as if typed.
-    fn script(&mut self, path: &str) -> Option<u8> {
+    /// `@file [arg ...]`: runs the file's lines as if typed, the arguments in the variables
+    /// `1`, `2`, ...; with ECHO ON each line is shown as it is read (after the prompt
+    /// SQL*Plus would show, unless silent).
+    fn script(&mut self, command: &str) -> Option<u8> {
+        let mut words = command.split_whitespace();
+        let path = words.next().unwrap_or("");
+        for (n, arg) in words.enumerate() {
+            self.vars.define(&(n + 1).to_string(), arg);
+        }
         let file = if Path::new(path).extension().is_some() {
             path.to_string()
         } else {
@@ -655,28 +851,71 @@ Linux-x86_64 Error: {e}",
             println!("{}", sp2(310, &[&file]));
             return None;
         };
-        let mut buffer = std::mem::take(&mut self.buffer);
         let mut status = None;
         for line in text.lines() {
-            for input in buffer.push_line(line) {
-                std::mem::swap(&mut buffer, &mut self.buffer);
-                status = self.handle(input);
-                std::mem::swap(&mut buffer, &mut self.buffer);
-                if status.is_some() {
-                    break;
+            if self.settings.echo {
+                if self.interactive {
+                    print!("{}", self.buffer.prompt());
                 }
+                println!("{line}");
             }
+            status = self.feed_line(line);
             if status.is_some() {
                 break;
             }
         }
-        buffer.abandon();
-        self.buffer = buffer;
+        self.buffer.abandon();
         status
     }
 
-    /// Runs one statement and prints what SQL*Plus would.
-    fn run_statement(&mut self, sql: &str) -> Option<u8> {
+    /// One line as typed: a SQL*Plus command line has its substitution variables replaced
+    /// now, a line of SQL when its statement runs.
+    fn feed_line(&mut self, line: &str) -> Option<u8> {
+        let line = if self.buffer.is_command_line(line) {
+            match self.substitute(line) {
+                Ok(l) => l,
+                Err(Abandoned) => return None,
+            }
+        } else {
+            line.to_string()
+        };
+        for input in self.buffer.push_line(&line) {
+            if let Some(status) = self.handle(input) {
+                return Some(status);
+            }
+        }
+        None
+    }
+
+    /// `text` with its substitution variables replaced (asking for undefined ones); at EOF
+    /// or Ctrl-C at the question, SP2-0546 and nothing runs.
+    fn substitute(&mut self, text: &str) -> Result<String, Abandoned> {
+        let Some(prefix) = self.settings.define else {
+            return Ok(text.to_string());
+        };
+        let source = &mut self.source;
+        let mut ask = |name: &str| match source.read(&format!("Enter value for {name}: "), true) {
+            Ok(Read::Line(l)) => Some(l),
+            _ => None,
+        };
+        let r = substitute(text, prefix, &mut self.vars, &mut ask);
+        if r.is_err() {
+            println!("{}", sp2(546, &[]));
+        }
+        r
+    }
+
+    /// Runs one statement and prints what SQL*Plus would: its substitution variables
+    /// replaced first (VERIFY lists the lines that changed), DBMS_OUTPUT's lines after it
+    /// under SERVEROUTPUT ON.
+    fn run_statement(&mut self, typed: &str) -> Option<u8> {
+        let Ok(sql) = self.substitute(typed) else {
+            return None;
+        };
+        if self.settings.verify {
+            print!("{}", verify_lines(typed, &sql));
+        }
+        let sql = sql.as_str();
         let Some(conn) = self.conn.as_mut() else {
             if self.idle {
                 return self.alter_idle_database(sql);
@@ -701,13 +940,19 @@ Linux-x86_64 Error: {e}",
         match result {
             Ok((columns, rows, _)) if !columns.is_empty() => {
                 print!("{}", render_table(&columns, &rows, &self.settings));
+                self.print_server_output();
             }
             Ok((_, _, row_count)) => {
+                self.print_server_output();
                 if self.settings.feedback.is_some() {
                     println!("\n{}\n", feedback(sql, row_count));
                 }
                 let dml = matches!(classify(sql), StatementKind::Dml);
-                if self.settings.autocommit && dml && conn.transaction_in_progress() {
+                if let Some(conn) = self.conn.as_mut()
+                    && self.settings.autocommit
+                    && dml
+                    && conn.transaction_in_progress()
+                {
                     match conn.commit() {
                         Ok(()) => println!("Commit complete.\n"),
                         Err(e) => println!("{e}"),
@@ -826,7 +1071,41 @@ fn run(args: &Args) -> Result<u8> {
         last_sqlcode: 0,
         any_failed: false,
         interrupt,
+        vars: Variables::new(),
+        source: if let Some(sql) = &args.command {
+            let lines: Vec<io::Result<String>> = sql.lines().map(|l| Ok(l.to_string())).collect();
+            LineSource::Lines(Box::new(lines.into_iter()))
+        } else if interactive {
+            LineSource::Editor(Box::new(DefaultEditor::new()?))
+        } else {
+            // One lock per line (not `Stdin::lines`, which holds it): the password prompt of
+            // CONNECT reads stdin too.
+            LineSource::Lines(Box::new(std::iter::from_fn(|| {
+                let mut line = String::new();
+                match io::stdin().read_line(&mut line) {
+                    Ok(0) => None,
+                    Ok(_) => Some(Ok(line.trim_end_matches(['\r', '\n']).to_string())),
+                    Err(e) => Some(Err(e)),
+                }
+            })))
+        },
     };
+    let today = client::tnsping::oracle_now();
+    // _DATE in SQL*Plus's default NLS_DATE_FORMAT, DD-MON-RR.
+    let date = format!("{}{}", &today[..7], &today[9..11]);
+    session.vars.define("_DATE", &date);
+    for name in ["_CONNECT_IDENTIFIER", "_USER", "_PRIVILEGE"] {
+        session.vars.define(name, "");
+    }
+    session.vars.define(
+        "_SQLPLUS_RELEASE",
+        &release_number(env!("CARGO_PKG_VERSION")),
+    );
+    let editor = std::env::var("EDITOR").unwrap_or_else(|_| "ed".to_string());
+    session.vars.define("_EDITOR", &editor);
+    for name in ["_O_VERSION", "_O_RELEASE"] {
+        session.vars.define(name, "");
+    }
     if interactive {
         println!(
             "\norasql: Release {} - Production on {}\n",
@@ -837,34 +1116,23 @@ fn run(args: &Args) -> Result<u8> {
     if !session.connect(logon, true) {
         return Ok(1);
     }
-    let status = if let Some(sql) = &args.command {
-        let lines = sql.lines().map(|l| Ok(l.to_string()));
-        let status = run_lines(&mut session, lines, true)?;
+    let status = if args.command.is_some() {
+        let status = run_lines(&mut session, true)?;
         status.unwrap_or(u8::from(session.any_failed))
     } else if interactive {
         run_interactive(&mut session)?
     } else {
-        let stdin = io::stdin();
-        let lines = stdin.lock().lines().map(|l| l.map_err(anyhow::Error::from));
-        run_lines(&mut session, lines, false)?.unwrap_or(0)
+        run_lines(&mut session, false)?.unwrap_or(0)
     };
     session.disconnect(true);
     Ok(status)
 }
 
-/// Feeds lines to the session; `Some(status)` when EXIT or WHENEVER ended it.
-fn run_lines(
-    session: &mut Session,
-    lines: impl Iterator<Item = Result<String>>,
-    run_unterminated: bool,
-) -> Result<Option<u8>> {
-    for line in lines {
-        let line = line?;
-        let inputs = session.buffer.push_line(&line);
-        for input in inputs {
-            if let Some(status) = session.handle(input) {
-                return Ok(Some(status));
-            }
+/// Feeds the source's lines to the session; `Some(status)` when EXIT or WHENEVER ended it.
+fn run_lines(session: &mut Session, run_unterminated: bool) -> Result<Option<u8>> {
+    while let Read::Line(line) = session.source.read("", false)? {
+        if let Some(status) = session.feed_line(&line) {
+            return Ok(Some(status));
         }
     }
     for input in session.buffer.finish(run_unterminated) {
@@ -880,20 +1148,19 @@ fn history_path() -> Option<std::path::PathBuf> {
 }
 
 fn run_interactive(session: &mut Session) -> Result<u8> {
-    let mut ed = DefaultEditor::new()?;
     let hist = history_path();
-    if let Some(h) = &hist {
+    if let (Some(h), Some(ed)) = (&hist, session.source.editor()) {
         let _ = ed.load_history(h);
     }
-    let status = 'outer: loop {
+    let status = loop {
         let prompt = session.buffer.prompt();
-        let line = match ed.readline(&prompt) {
-            Ok(l) => l,
-            Err(rustyline::error::ReadlineError::Interrupted) => {
+        let line = match session.source.read(&prompt, false)? {
+            Read::Line(l) => l,
+            Read::Interrupted => {
                 session.buffer.abandon();
                 continue;
             }
-            Err(rustyline::error::ReadlineError::Eof) => {
+            Read::Eof => {
                 println!();
                 let was = session.disconnect(true);
                 if was {
@@ -901,18 +1168,15 @@ fn run_interactive(session: &mut Session) -> Result<u8> {
                 }
                 break 0;
             }
-            Err(e) => return Err(e.into()),
         };
-        if !line.trim().is_empty() {
+        if let (false, Some(ed)) = (line.trim().is_empty(), session.source.editor()) {
             let _ = ed.add_history_entry(line.as_str());
         }
-        for input in session.buffer.push_line(&line) {
-            if let Some(status) = session.handle(input) {
-                break 'outer status;
-            }
+        if let Some(status) = session.feed_line(&line) {
+            break status;
         }
     };
-    if let Some(h) = &hist {
+    if let (Some(h), Some(ed)) = (&hist, session.source.editor()) {
         let _ = ed.save_history(h);
     }
     Ok(status)

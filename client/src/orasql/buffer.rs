@@ -114,6 +114,10 @@ pub enum Command {
     Startup(String),
     /// `SHUTDOWN [NORMAL|TRANSACTIONAL|IMMEDIATE|ABORT]`.
     Shutdown(String),
+    /// `DEF[INE] [name [= text]]` (the rest of the line).
+    Define(String),
+    /// `UNDEF[INE] name [name ...]`.
+    Undefine(String),
 }
 
 /// What is being entered.
@@ -171,6 +175,9 @@ const SQL_STARTS: &[&str] = &[
     "VALUES",
 ];
 
+/// Second words that make `SET` the SQL statement rather than SQL*Plus's command.
+const SET_SQL: &[&str] = &["ROLE", "TRANSACTION", "CONSTRAINT", "CONSTRAINTS"];
+
 impl Buffer {
     /// An empty buffer.
     pub fn new() -> Self {
@@ -199,6 +206,34 @@ impl Buffer {
     /// Drops a statement being entered (Ctrl-C at the prompt); the buffer keeps its lines.
     pub fn abandon(&mut self) {
         self.entering = None;
+    }
+
+    /// Whether `line`, fed next, is a SQL*Plus command line (its substitution variables are
+    /// replaced as it is read) rather than a line for the SQL buffer (replaced when the
+    /// statement runs, so that the buffer keeps the `&name` for `/` and `LIST`).
+    pub fn is_command_line(&self, line: &str) -> bool {
+        if self.entering.is_some() {
+            return false;
+        }
+        let trimmed = line.trim();
+        if trimmed.is_empty() || trimmed == "/" || trimmed == "." {
+            return false;
+        }
+        let first = trimmed.split_whitespace().next().unwrap_or("");
+        let word = first.trim_end_matches(';').to_ascii_uppercase();
+        let sql_word = word.split('(').next().unwrap_or(&word);
+        if sql_word == "BEGIN" || sql_word == "DECLARE" || trimmed.starts_with('(') {
+            return false;
+        }
+        if word == "SET" {
+            let second = trimmed
+                .split_whitespace()
+                .nth(1)
+                .unwrap_or("")
+                .to_ascii_uppercase();
+            return !SET_SQL.contains(&second.as_str());
+        }
+        !SQL_STARTS.contains(&sql_word)
     }
 
     /// Feeds one line; returns what became complete.
@@ -328,7 +363,7 @@ impl Buffer {
         if word == "SET" {
             let second = rest.split_whitespace().next().unwrap_or("");
             let second = second.to_ascii_uppercase();
-            if ["ROLE", "TRANSACTION", "CONSTRAINT", "CONSTRAINTS"].contains(&second.as_str()) {
+            if SET_SQL.contains(&second.as_str()) {
                 return self.start_statement(line, Mode::Sql);
             }
             return vec![Input::Command(Command::Set(rest_no_semi.to_string()))];
@@ -458,6 +493,12 @@ impl Buffer {
         }
         if word == "STARTUP" {
             return cmd(Command::Startup(rest_no_semi.to_string()));
+        }
+        if abbrev(word, "DEFINE", 3) {
+            return cmd(Command::Define(rest.to_string()));
+        }
+        if abbrev(word, "UNDEFINE", 5) {
+            return cmd(Command::Undefine(rest_no_semi.to_string()));
         }
         if word == "SHUTDOWN" {
             return cmd(Command::Shutdown(rest_no_semi.to_string()));

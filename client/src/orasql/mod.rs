@@ -8,8 +8,11 @@
 //!   that end only at `/` or `.`, which first words are SQL*Plus commands, and the SP2
 //!   messages for those that are neither;
 //! - [`settings`]: `SET`, `SHOW` and `COLUMN`, with SQL*Plus's defaults and texts;
+//! - [`substitution`]: `DEFINE`, `UNDEFINE`, `&name` / `&&name` and VERIFY's `old`/`new`
+//!   lines;
 //! - [`render`]: result sets as SQL*Plus lays them out (heading as wide as the column's data
-//!   type, pages of PAGESIZE lines, NUMWIDTH, `n rows selected.` from FEEDBACK rows on),
+//!   type, records wider than LINESIZE continued under their own headings, pages of
+//!   PAGESIZE lines, NUMWIDTH, `n rows selected.` from FEEDBACK rows on),
 //!   DESCRIBE, SHOW PARAMETER, the feedback of other statements and error reports.
 //!
 //! The binary (`src/bin/orasql.rs`) is the loop around them: terminal, connection, Ctrl-C.
@@ -18,6 +21,7 @@ pub mod buffer;
 pub mod logon;
 pub mod render;
 pub mod settings;
+pub mod substitution;
 
 pub use buffer::{Buffer, Command, ExitCode, Input, SqlErrorAction};
 pub use logon::{Logon, parse_logon};

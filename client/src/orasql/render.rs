@@ -3,9 +3,10 @@
 //! A column is as wide as its data type: a NUMBER column NUMWIDTH (10) characters or its
 //! heading if longer, right-aligned; a character column its declared length (`DUMMY`, a
 //! VARCHAR2(1), is headed `D/-`), its heading cut to that width; `COLUMN ... FORMAT An`
-//! overrides both, and longer text wraps inside the column. A page (PAGESIZE lines,
-//! default 14) starts with a blank line and the heading; `n rows selected.` follows from
-//! FEEDBACK rows on (default 6), `no rows selected` always.
+//! overrides both, and longer text wraps inside the column. A record wider than LINESIZE
+//! (default 80) continues on the next lines under headings of their own. A page (PAGESIZE
+//! lines, default 14) starts with a blank line and the heading; `n rows selected.` follows
+//! from FEEDBACK rows on (default 6), `no rows selected` always.
 
 use std::fmt::Write as _;
 use std::time::Duration;
@@ -114,7 +115,49 @@ fn join_line(parts: &[String]) -> String {
     line
 }
 
-/// A query's rows as SQL*Plus prints them, feedback line included.
+/// The columns of each physical line of a record: SQL*Plus puts columns on a line while
+/// they fit in LINESIZE (one blank between them) and starts the next line with the column
+/// that does not fit; a column never shares a line it cannot fit on.
+fn line_groups(layouts: &[Layout], linesize: usize) -> Vec<std::ops::Range<usize>> {
+    let mut groups = Vec::new();
+    let (mut start, mut used) = (0, 0);
+    for (i, l) in layouts.iter().enumerate() {
+        if i > start && used + 1 + l.width > linesize {
+            groups.push(start..i);
+            start = i;
+            used = 0;
+        }
+        used += if i == start { l.width } else { 1 + l.width };
+    }
+    if start < layouts.len() {
+        groups.push(start..layouts.len());
+    }
+    groups
+}
+
+/// Cells padded to their columns' widths and joined by one blank, trailing blanks cut
+/// (TRIMOUT ON).
+fn lay_line(cells: &[&str], layouts: &[Layout]) -> String {
+    let parts: Vec<String> = cells
+        .iter()
+        .zip(layouts)
+        .map(|(v, l)| {
+            let w = l.width;
+            if l.numeric {
+                format!("{v:>w$}")
+            } else {
+                format!("{v:<w$}")
+            }
+        })
+        .collect();
+    join_line(&parts)
+}
+
+/// A query's rows as SQL*Plus prints them, feedback line included. A record wider than
+/// LINESIZE continues on further lines, each group of columns under its own heading and
+/// dashes; a record that took more than one line (wider than LINESIZE, or a value wrapped
+/// in its column) is followed by the record separator, a blank line (RECSEP WRAPPED,
+/// RECSEPCHAR ' '). A column wider than LINESIZE is cut to it, its values wrapped.
 pub fn render_table(columns: &[Column], rows: &[Vec<Value>], s: &Settings) -> String {
     let mut out = String::new();
     if rows.is_empty() {
@@ -123,6 +166,7 @@ pub fn render_table(columns: &[Column], rows: &[Vec<Value>], s: &Settings) -> St
         }
         return out;
     }
+    let linesize = s.linesize as usize;
     let cells: Vec<Vec<String>> = rows
         .iter()
         .map(|r| {
@@ -137,69 +181,77 @@ pub fn render_table(columns: &[Column], rows: &[Vec<Value>], s: &Settings) -> St
     let layouts: Vec<Layout> = columns
         .iter()
         .enumerate()
-        .map(|(i, c)| layout(c, &cells, i, s))
+        .map(|(i, c)| {
+            let mut l = layout(c, &cells, i, s);
+            if !l.numeric && l.width > linesize {
+                l.width = linesize;
+                for h in &mut l.heading {
+                    *h = h.chars().take(linesize).collect();
+                }
+            }
+            l
+        })
         .collect();
-    let heading_lines = layouts.iter().map(|l| l.heading.len()).max().unwrap_or(1);
-    let mut heading = String::new();
+    let groups = line_groups(&layouts, linesize);
+    let mut heading = Vec::new();
     if s.heading {
-        for k in 0..heading_lines {
-            let parts: Vec<String> = layouts
-                .iter()
-                .map(|l| {
-                    let h = l.heading.get(k).map_or("", String::as_str);
-                    let w = l.width;
-                    if l.numeric {
-                        format!("{h:>w$}")
-                    } else {
-                        format!("{h:<w$}")
-                    }
-                })
-                .collect();
-            heading.push_str(&join_line(&parts));
-            heading.push('\n');
+        for g in &groups {
+            let ls = &layouts[g.clone()];
+            let lines = ls.iter().map(|l| l.heading.len()).max().unwrap_or(1);
+            for k in 0..lines {
+                let hs: Vec<&str> = ls
+                    .iter()
+                    .map(|l| l.heading.get(k).map_or("", String::as_str))
+                    .collect();
+                heading.push(lay_line(&hs, ls));
+            }
+            let dashes: Vec<String> = ls.iter().map(|l| "-".repeat(l.width)).collect();
+            heading.push(dashes.join(" "));
         }
-        let dashes: Vec<String> = layouts.iter().map(|l| "-".repeat(l.width)).collect();
-        heading.push_str(&dashes.join(" "));
-        heading.push('\n');
     }
-    let per_page = if s.pagesize == 0 {
-        usize::MAX
-    } else {
-        let used = 1 + if s.heading { heading_lines + 1 } else { 0 };
-        (s.pagesize as usize).saturating_sub(used).max(1)
-    };
-    for (n, row) in cells.iter().enumerate() {
-        if s.pagesize > 0 && n % per_page == 0 {
-            out.push('\n');
-            out.push_str(&heading);
-        }
-        let pieces: Vec<Vec<String>> = row
-            .iter()
-            .zip(&layouts)
-            .map(|(v, l)| match &l.mask {
-                Some(m) if !v.is_empty() => vec![apply_mask(v, m, l.width)],
-                _ if l.numeric => vec![v.clone()],
-                _ => wrap(v, l.width),
-            })
-            .collect();
-        let lines = pieces.iter().map(Vec::len).max().unwrap_or(1);
-        for k in 0..lines {
-            let parts: Vec<String> = pieces
+    let page_lines = s.pagesize as usize;
+    let mut used = 0;
+    let mut on_page = 0;
+    for row in &cells {
+        let mut record = Vec::new();
+        for g in &groups {
+            let ls = &layouts[g.clone()];
+            let pieces: Vec<Vec<String>> = row[g.clone()]
                 .iter()
-                .zip(&layouts)
-                .map(|(p, l)| {
-                    let v = p.get(k).map_or("", String::as_str);
-                    let w = l.width;
-                    if l.numeric {
-                        format!("{v:>w$}")
-                    } else {
-                        format!("{v:<w$}")
-                    }
+                .zip(ls)
+                .map(|(v, l)| match &l.mask {
+                    Some(m) if !v.is_empty() => vec![apply_mask(v, m, l.width)],
+                    _ if l.numeric => vec![v.clone()],
+                    _ => wrap(v, l.width),
                 })
                 .collect();
-            out.push_str(&join_line(&parts));
+            let lines = pieces.iter().map(Vec::len).max().unwrap_or(1);
+            for k in 0..lines {
+                let vs: Vec<&str> = pieces
+                    .iter()
+                    .map(|p| p.get(k).map_or("", String::as_str))
+                    .collect();
+                record.push(lay_line(&vs, ls));
+            }
+        }
+        if record.len() > 1 {
+            record.push(String::new());
+        }
+        if page_lines > 0 && (on_page == 0 || used + record.len() > page_lines) {
+            out.push('\n');
+            for h in &heading {
+                out.push_str(h);
+                out.push('\n');
+            }
+            used = 1 + heading.len();
+            on_page = 0;
+        }
+        for line in &record {
+            out.push_str(line);
             out.push('\n');
         }
+        used += record.len();
+        on_page += 1;
     }
     if s.pagesize > 0 {
         out.push('\n');
@@ -474,13 +526,76 @@ mod tests {
             ]],
             &s,
         );
+        // The wrapped record is followed by the record separator (RECSEP WRAPPED).
         assert_eq!(
             t,
-            "\nProg        SID\nName\n---------- ----\na-very-lon    -\ng-program-\nname\n\n"
+            "\nProg        SID\nName\n---------- ----\na-very-lon    -\ng-program-\nname\n\n\n"
         );
         s.column("sid format 9,999.9");
         let t = render_table(&[col("SID", "NUMBER", 0)], &[vec![num("1234.56")]], &s);
         assert_eq!(t, "\n     SID\n--------\n 1,234.6\n\n");
+    }
+
+    #[test]
+    fn rows_wider_than_linesize_continue_under_their_own_headings() {
+        let mut s = Settings::default();
+        s.set("linesize 30 pagesize 100");
+        let cols = [
+            col("NAME", "VARCHAR2", 12),
+            col("STATUS", "VARCHAR2", 10),
+            col("SID", "NUMBER", 0),
+            col("PROGRAM", "VARCHAR2", 40),
+        ];
+        let rows = vec![
+            vec![
+                Value::Text("SYS".into()),
+                Value::Text("ACTIVE".into()),
+                num("7"),
+                Value::Text("orasql".into()),
+            ],
+            vec![
+                Value::Text("SCOTT".into()),
+                Value::Text("INACTIVE".into()),
+                num("12"),
+                Value::Text("python".into()),
+            ],
+        ];
+        let t = render_table(&cols, &rows, &s);
+        // NAME + STATUS fit in 30 (12 + 1 + 10); SID would make 34: a second line; PROGRAM
+        // (40) is cut to 30 on a third. Each record took three lines: a blank line after it.
+        let want = [
+            "",
+            "NAME         STATUS",
+            "------------ ----------",
+            "       SID",
+            "----------",
+            "PROGRAM",
+            "------------------------------",
+            "SYS          ACTIVE",
+            "         7",
+            "orasql",
+            "",
+            "SCOTT        INACTIVE",
+            "        12",
+            "python",
+            "",
+            "",
+            "",
+        ]
+        .join("\n");
+        assert_eq!(t, want);
+        // A page holds 14 lines: blank + 6 heading lines + one record (4 lines) = 11; the
+        // next record would make 15, so it starts a page of its own.
+        s.set("pagesize 14");
+        let t = render_table(&cols, &rows, &s);
+        assert_eq!(t.matches("PROGRAM\n").count(), 2, "{t}");
+        s.set("linesize 80");
+        let t = render_table(&cols, &rows, &s);
+        assert!(
+            t.starts_with("\nNAME         STATUS            SID PROGRAM\n"),
+            "{t}"
+        );
+        assert!(!t.contains("\n\n\n"), "{t}");
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! `SET`, `SHOW` and `COLUMN`: SQL*Plus's system variables with its defaults (FEEDBACK ON
-//! for 6 or more rows, PAGESIZE 14, LINESIZE 80, NUMWIDTH 10, ...), the texts `SHOW` prints
-//! for them, and the per-column FORMAT/HEADING of `COLUMN`.
+//! for 6 or more rows, PAGESIZE 14, LINESIZE 80, NUMWIDTH 10, SERVEROUTPUT OFF SIZE
+//! UNLIMITED FORMAT WORD_WRAPPED, DEFINE "&", ...), the texts `SHOW` prints for them, and
+//! the per-column FORMAT/HEADING of `COLUMN`.
 
 use std::collections::BTreeMap;
 
@@ -13,6 +14,8 @@ pub struct Settings {
     pub arraysize: u32,
     /// AUTOCOMMIT: commit after each DML statement.
     pub autocommit: bool,
+    /// DEFINE: the prefix of substitution variables; `None` is OFF.
+    pub define: Option<char>,
     /// ECHO.
     pub echo: bool,
     /// FEEDBACK: `n rows selected.` from this many rows on; `None` is OFF.
@@ -27,8 +30,12 @@ pub struct Settings {
     pub numwidth: u32,
     /// PAGESIZE: lines per page (0: no headings, no page breaks).
     pub pagesize: u32,
-    /// SERVEROUTPUT.
+    /// SERVEROUTPUT: print DBMS_OUTPUT's lines after each call.
     pub serveroutput: bool,
+    /// SERVEROUTPUT SIZE: DBMS_OUTPUT's buffer in bytes; `None` is UNLIMITED.
+    pub serveroutput_size: Option<u32>,
+    /// SERVEROUTPUT FORMAT.
+    pub serveroutput_format: OutputFormat,
     /// TIMING: `Elapsed: hh:mi:ss.cc` after each statement.
     pub timing: bool,
     /// VERIFY.
@@ -42,6 +49,7 @@ impl Default for Settings {
         Settings {
             arraysize: 15,
             autocommit: false,
+            define: Some('&'),
             echo: false,
             feedback: Some(6),
             heading: true,
@@ -50,10 +58,70 @@ impl Default for Settings {
             numwidth: 10,
             pagesize: 14,
             serveroutput: false,
+            serveroutput_size: None,
+            serveroutput_format: OutputFormat::WordWrapped,
             timing: false,
             verify: true,
             columns: BTreeMap::new(),
         }
+    }
+}
+
+/// How SERVEROUTPUT lays out a line longer than LINESIZE.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OutputFormat {
+    /// WRAPPED: cut every LINESIZE characters.
+    Wrapped,
+    /// WORD_WRAPPED (the default): broken at word boundaries, each line left-justified
+    /// (leading blanks skipped).
+    WordWrapped,
+    /// TRUNCATED: cut at LINESIZE.
+    Truncated,
+}
+
+impl OutputFormat {
+    fn name(self) -> &'static str {
+        match self {
+            OutputFormat::Wrapped => "WRAPPED",
+            OutputFormat::WordWrapped => "WORD_WRAPPED",
+            OutputFormat::Truncated => "TRUNCATED",
+        }
+    }
+
+    /// One DBMS_OUTPUT line as SQL*Plus prints it at `linesize`: the physical lines.
+    pub fn lay_out(self, line: &str, linesize: usize) -> Vec<String> {
+        let chars: Vec<char> = line.chars().collect();
+        let width = linesize.max(1);
+        match self {
+            OutputFormat::Truncated => vec![chars.iter().take(width).collect()],
+            OutputFormat::Wrapped if chars.is_empty() => vec![String::new()],
+            OutputFormat::Wrapped => chars.chunks(width).map(|c| c.iter().collect()).collect(),
+            OutputFormat::WordWrapped => word_wrap(&chars, width),
+        }
+    }
+}
+
+/// WORD_WRAPPED: each piece starts at the first non-blank, ends before the last blank that
+/// keeps it within `width`; a word longer than `width` is cut.
+fn word_wrap(chars: &[char], width: usize) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut rest = chars;
+    loop {
+        let start = rest.iter().position(|c| *c != ' ').unwrap_or(rest.len());
+        rest = &rest[start..];
+        if rest.len() <= width {
+            if !rest.is_empty() || out.is_empty() {
+                out.push(rest.iter().collect());
+            }
+            return out;
+        }
+        let cut = match rest[..=width].iter().rposition(|c| *c == ' ') {
+            Some(i) if i > 0 => i,
+            _ => width,
+        };
+        let piece: String = rest[..cut].iter().collect();
+        out.push(piece.trim_end().to_string());
+        rest = &rest[cut..];
     }
 }
 
@@ -79,6 +147,7 @@ pub enum Format {
 const VARIABLES: &[(&str, usize)] = &[
     ("ARRAYSIZE", 5),
     ("AUTOCOMMIT", 4),
+    ("DEFINE", 3),
     ("ECHO", 4),
     ("FEEDBACK", 4),
     ("HEADING", 3),
@@ -159,6 +228,27 @@ impl Settings {
                     }
                     _ => Err(sp2(265, &[&lower])),
                 },
+                "DEFINE" => match on_off(value) {
+                    Some(true) => {
+                        self.define = Some('&');
+                        Ok(())
+                    }
+                    Some(false) => {
+                        self.define = None;
+                        Ok(())
+                    }
+                    None => {
+                        let v = unquote(value);
+                        let mut c = v.chars();
+                        match (c.next(), c.next()) {
+                            (Some(ch), None) if !ch.is_alphanumeric() && !ch.is_whitespace() => {
+                                self.define = Some(ch);
+                                Ok(())
+                            }
+                            _ => Err(sp2(265, &[&lower])),
+                        }
+                    }
+                },
                 "ECHO" => flag().map(|b| self.echo = b),
                 "FEEDBACK" => match on_off(value) {
                     Some(true) => {
@@ -189,10 +279,9 @@ impl Settings {
                 }
                 "NUMWIDTH" => number(2, 50).map(|n| self.numwidth = n),
                 "PAGESIZE" => number(0, 50000).map(|n| self.pagesize = n),
-                "SERVEROUTPUT" => flag().map(|b| {
-                    self.serveroutput = b;
-                    // SIZE n / FORMAT ... may follow; they are accepted.
-                    i = words.len();
+                "SERVEROUTPUT" => self.set_serveroutput(&words[i - 1..]).map(|used| {
+                    // Another variable may follow SERVEROUTPUT's own options.
+                    i = i - 1 + used;
                 }),
                 "TIMING" => flag().map(|b| self.timing = b),
                 "VERIFY" => flag().map(|b| self.verify = b),
@@ -206,6 +295,54 @@ impl Settings {
         errors
     }
 
+    /// `SET SERVEROUTPUT {ON|OFF} [SIZE {n|UNL[IMITED]}] [FOR[MAT] {WRA[PPED]|
+    /// WOR[D_WRAPPED]|TRU[NCATED]}]`: ON keeps the SIZE and FORMAT given before. Returns
+    /// how many words it used.
+    fn set_serveroutput(&mut self, words: &[&str]) -> Result<usize, String> {
+        let on = on_off(words.first().copied().unwrap_or(""))
+            .ok_or_else(|| sp2(265, &["serveroutput"]))?;
+        let (mut size, mut format) = (self.serveroutput_size, self.serveroutput_format);
+        let mut used = 1;
+        let mut rest = words[1..].iter();
+        while let Some(w) = rest.next() {
+            let u = w.to_ascii_uppercase();
+            used += 2;
+            if u == "SIZE" {
+                let v = rest.next().copied().unwrap_or("");
+                let uv = v.to_ascii_uppercase();
+                size = if uv.len() >= 3 && "UNLIMITED".starts_with(uv.as_str()) {
+                    None
+                } else {
+                    match v.parse::<u32>() {
+                        Ok(n) if (2000..=1_000_000).contains(&n) => Some(n),
+                        Ok(n) => {
+                            return Err(sp2(547, &["size", &n.to_string(), "2000", "1000000"]));
+                        }
+                        Err(_) => return Err(sp2(268, &["serveroutput"])),
+                    }
+                };
+            } else if u.len() >= 3 && "FORMAT".starts_with(u.as_str()) {
+                let v = rest.next().copied().unwrap_or("").to_ascii_uppercase();
+                format = if v.len() >= 3 && "WRAPPED".starts_with(v.as_str()) {
+                    OutputFormat::Wrapped
+                } else if v.len() >= 3 && "WORD_WRAPPED".starts_with(v.as_str()) {
+                    OutputFormat::WordWrapped
+                } else if v.len() >= 3 && "TRUNCATED".starts_with(v.as_str()) {
+                    OutputFormat::Truncated
+                } else {
+                    return Err(sp2(158, &["SET SERVEROUTPUT", &v]));
+                };
+            } else {
+                used -= 2;
+                break;
+            }
+        }
+        self.serveroutput = on;
+        self.serveroutput_size = size;
+        self.serveroutput_format = format;
+        Ok(used)
+    }
+
     /// The line `SHOW var` prints for a SET variable (`None`: not one).
     pub fn show_variable(&self, name: &str) -> Option<String> {
         let on = |b: bool| if b { "ON" } else { "OFF" };
@@ -215,6 +352,10 @@ impl Settings {
                 "autocommit {}",
                 if self.autocommit { "IMMEDIATE" } else { "OFF" }
             ),
+            "DEFINE" => match self.define {
+                Some(c) => format!("define \"{c}\" (hex {:02x})", u32::from(c)),
+                None => "define OFF".to_string(),
+            },
             "ECHO" => format!("echo {}", on(self.echo)),
             "FEEDBACK" => match self.feedback {
                 Some(n) => format!("FEEDBACK ON for {n} or more rows"),
@@ -225,7 +366,13 @@ impl Settings {
             "NULL" => format!("null \"{}\"", self.null_text),
             "NUMWIDTH" => format!("numwidth {}", self.numwidth),
             "PAGESIZE" => format!("pagesize {}", self.pagesize),
-            "SERVEROUTPUT" => format!("serveroutput {}", on(self.serveroutput)),
+            "SERVEROUTPUT" if self.serveroutput => format!(
+                "serveroutput ON SIZE {} FORMAT {}",
+                self.serveroutput_size
+                    .map_or("UNLIMITED".to_string(), |n| n.to_string()),
+                self.serveroutput_format.name()
+            ),
+            "SERVEROUTPUT" => "serveroutput OFF".to_string(),
             "TIMING" => format!("timing {}", on(self.timing)),
             "VERIFY" => format!("verify {}", on(self.verify)),
             _ => return None,
@@ -369,7 +516,7 @@ mod tests {
         assert_eq!(s.show_variable("nosuch"), None);
         let all = s.show_all();
         assert!(
-            all.starts_with("arraysize 15\nautocommit OFF\necho OFF\n"),
+            all.starts_with("arraysize 15\nautocommit OFF\ndefine \"&\" (hex 26)\necho OFF\n"),
             "{all}"
         );
         assert_eq!(all.lines().count(), VARIABLES.len());
@@ -402,6 +549,74 @@ mod tests {
             s.set("heading maybe"),
             vec!["SP2-0265: heading must be set ON or OFF"]
         );
+    }
+
+    #[test]
+    fn serveroutput_size_format_and_layout() {
+        let mut s = Settings::default();
+        assert_eq!(
+            s.show_variable("serveroutput").as_deref(),
+            Some("serveroutput OFF")
+        );
+        assert!(s.set("serveroutput on").is_empty());
+        assert_eq!(
+            s.show_variable("serverout").as_deref(),
+            Some("serveroutput ON SIZE UNLIMITED FORMAT WORD_WRAPPED")
+        );
+        assert!(
+            s.set("serveroutput on size 5000 format wra linesize 60")
+                .is_empty()
+        );
+        assert_eq!(s.linesize, 60);
+        assert_eq!(
+            s.show_variable("serveroutput").as_deref(),
+            Some("serveroutput ON SIZE 5000 FORMAT WRAPPED")
+        );
+        // OFF then ON keeps SIZE and FORMAT.
+        assert!(s.set("serveroutput off").is_empty());
+        assert!(s.set("serveroutput on").is_empty());
+        assert_eq!(s.serveroutput_size, Some(5000));
+        assert_eq!(
+            s.set("serveroutput on size 100"),
+            vec!["SP2-0547: size option 100 out of range (2000 through 1000000)"]
+        );
+        // The SQL*Plus Reference's example: "I am js2008." at LINESIZE 9.
+        let line = "I am js2008.";
+        assert_eq!(
+            OutputFormat::WordWrapped.lay_out(line, 9),
+            ["I am", "js2008."]
+        );
+        assert_eq!(OutputFormat::Wrapped.lay_out(line, 9), ["I am js20", "08."]);
+        assert_eq!(OutputFormat::Truncated.lay_out(line, 9), ["I am js20"]);
+        assert_eq!(
+            OutputFormat::WordWrapped.lay_out("   indented", 80),
+            ["indented"]
+        );
+        assert_eq!(
+            OutputFormat::Wrapped.lay_out("   indented", 80),
+            ["   indented"]
+        );
+        assert_eq!(OutputFormat::WordWrapped.lay_out("", 80), [""]);
+        assert_eq!(
+            OutputFormat::WordWrapped.lay_out("abcdefghij", 4),
+            ["abcd", "efgh", "ij"]
+        );
+    }
+
+    #[test]
+    fn define_prefix_on_off_and_show() {
+        let mut s = Settings::default();
+        assert_eq!(
+            s.show_variable("define").as_deref(),
+            Some("define \"&\" (hex 26)")
+        );
+        assert!(s.set("define off").is_empty());
+        assert_eq!(s.define, None);
+        assert_eq!(s.show_variable("def").as_deref(), Some("define OFF"));
+        assert!(s.set("define ^").is_empty());
+        assert_eq!(s.define, Some('^'));
+        assert!(s.set("define on").is_empty());
+        assert_eq!(s.define, Some('&'));
     }
 
     #[test]

@@ -38,6 +38,9 @@ pub struct SharedConfig {
     pub expire_time: Option<Duration>,
     /// SQLNET.RECV_TIMEOUT: the longest a circuit waits for its client's next data.
     pub recv_timeout: Option<Duration>,
+    /// SQLNET.SEND_TIMEOUT: the longest a circuit's unsent answer may wait for its client
+    /// to take any of it before the circuit is closed.
+    pub send_timeout: Option<Duration>,
 }
 
 impl SharedConfig {
@@ -58,6 +61,7 @@ impl SharedConfig {
             processes: p.processes,
             expire_time: crate::driver::expire_time(oracle_home),
             recv_timeout: crate::driver::recv_timeout(oracle_home),
+            send_timeout: crate::driver::send_timeout(oracle_home),
         }
     }
 }

@@ -12,7 +12,10 @@
 //! so it fills only its own buffer and the kernel's; a request that finds the common queue
 //! full waits in this dispatcher's backlog (at most one per circuit) and the circuit is not
 //! read meanwhile. Timers: each circuit's [`ServerConn::poll_timeout`] (the login deadline of
-//! SQLNET.INBOUND_CONNECT_TIMEOUT) is kept in a deadline set. Kills: when a KILL/DISCONNECT
+//! SQLNET.INBOUND_CONNECT_TIMEOUT, SQLNET.RECV_TIMEOUT) and its send deadline are kept in a
+//! deadline set. SQLNET.SEND_TIMEOUT: a circuit whose unsent answer has not moved for that
+//! long (its client stopped reading) is closed alone, with TNS-12535/TNS-12608 in the log,
+//! as a dedicated server's blocked send gives up; the other circuits are never waited on. Kills: when a KILL/DISCONNECT
 //! SESSION happened anywhere, the loop looks at its circuits' sessions; IMMEDIATE and
 //! DISCONNECT close the circuit at once (its session is freed when a call in progress ends).
 
@@ -97,6 +100,8 @@ struct Circuit {
     parked: bool,
     /// Its current deadline in the dispatcher's timer set.
     deadline: Option<Instant>,
+    /// SQLNET.SEND_TIMEOUT: when unsent output that has not moved since gives up.
+    send_deadline: Option<Instant>,
     /// Came in on the dispatcher's own TCP port: the CONNECT is screened here.
     screened: bool,
 }
@@ -558,6 +563,7 @@ impl Dispatcher {
             ticket: None,
             parked: false,
             deadline: None,
+            send_deadline: None,
             screened,
         };
         self.circuits.insert(token, c);
@@ -896,12 +902,14 @@ impl Dispatcher {
         if let Some(bytes) = c.conn.poll_transmit() {
             c.outbuf.extend(bytes);
         }
+        let mut moved = false;
         while !c.outbuf.is_empty() && !c.broken {
             let (front, _) = c.outbuf.as_slices();
             match c.stream.write(front) {
                 Ok(0) => c.broken = true,
                 Ok(n) => {
                     c.outbuf.drain(..n);
+                    moved = true;
                 }
                 Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => break,
                 Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
@@ -911,6 +919,14 @@ impl Dispatcher {
         if c.broken {
             c.outbuf.clear();
         }
+        // The send timer runs while output waits and restarts whenever the client takes some.
+        c.send_deadline = match self.cfg.send_timeout {
+            Some(limit) if !c.outbuf.is_empty() => match c.send_deadline {
+                Some(d) if !moved => Some(d),
+                _ => Some(Instant::now() + limit),
+            },
+            _ => None,
+        };
         // Done once the connection is over (or the socket broke) and its last bytes are
         // written; a session still out on a shared server is freed when it comes back.
         if (c.conn.is_closed() || c.broken) && c.outbuf.is_empty() {
@@ -946,7 +962,10 @@ impl Dispatcher {
                 c.interest = want;
             }
         }
-        let deadline = c.conn.poll_timeout();
+        let deadline = match (c.conn.poll_timeout(), c.send_deadline) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
         if deadline != c.deadline {
             if let Some(old) = c.deadline {
                 self.timers.remove(&(old, t));
@@ -1015,7 +1034,20 @@ impl Dispatcher {
             self.timers.remove(&(at, t));
             if let Some(c) = self.circuits.get_mut(&t) {
                 c.deadline = None;
-                c.conn.handle_timeout(now);
+                if c.send_deadline.is_some_and(|d| d <= now) {
+                    c.send_deadline = None;
+                    tracing::warn!(
+                        "{}: closing a circuit: {} ({})",
+                        self.name,
+                        tns::error_text::tns_line(12535),
+                        tns::error_text::tns_line(12608)
+                    );
+                    let _ = c.stream.shutdown(std::net::Shutdown::Both);
+                    c.broken = true;
+                }
+                if c.conn.poll_timeout().is_some_and(|d| d <= now) {
+                    c.conn.handle_timeout(now);
+                }
             }
             self.pump(t, process);
         }

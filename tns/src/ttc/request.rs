@@ -408,7 +408,7 @@ pub fn write_auth(w: &mut Writer, code: u8, seq: u8, fv: u8, auth: &Auth) {
     }
 }
 
-/// Writes an EXECUTE (94) without binds, with the defines given, as python-oracledb does.
+/// Writes an EXECUTE (94) with the defines or the binds and bind rows given, as python-oracledb does.
 pub fn write_execute(w: &mut Writer, seq: u8, fv: u8, ex: &Execute) {
     write_function_header(w, function::EXECUTE, seq, fv);
     let sql = ex.sql.as_deref().unwrap_or_default();
@@ -417,7 +417,8 @@ pub fn write_execute(w: &mut Writer, seq: u8, fv: u8, ex: &Execute) {
         .ub4(u32::try_from(sql.len()).unwrap_or(0));
     w.u8(1).ub4(u32::try_from(ex.al8i4.len()).unwrap_or(0));
     w.u8(0).u8(0).ub4(0).ub4(ex.prefetch_rows).ub4(0x7FFF_FFFF);
-    w.u8(0).ub4(0); // binds
+    let binds = u32::try_from(ex.binds.len()).unwrap_or(0);
+    w.u8(u8::from(binds > 0)).ub4(binds);
     w.u8(0).u8(0).u8(0).u8(0).u8(0);
     match ex.defines.len() {
         0 => w.u8(0).ub4(0),
@@ -440,20 +441,57 @@ pub fn write_execute(w: &mut Writer, seq: u8, fv: u8, ex: &Execute) {
         w.ub4(*v);
     }
     for d in &ex.defines {
-        write_oac(w, d, fv);
+        write_oac(w, fv, d);
+    }
+    for b in &ex.binds {
+        write_oac(w, fv, b);
+    }
+    for row in &ex.bind_rows {
+        w.u8(msg_type::ROW_DATA);
+        for v in row {
+            write_bind_value(w, v);
+        }
     }
 }
 
-/// Writes one bind or define's metadata (OAC) as python-oracledb's
-/// `_write_column_metadata` does.
-fn write_oac(w: &mut Writer, m: &BindMetadata, fv: u8) {
-    w.u8(m.ora_type).u8(m.flags).u8(0).u8(0);
-    w.ub4(m.buffer_size).ub4(m.max_array_elements).ub8(0);
-    w.ub4(0).ub2(0); // OID, version
-    w.ub2(m.charset_id).u8(m.charset_form);
-    w.ub4(0); // LOB prefetch length
+/// One bind's metadata (OAC) as python-oracledb's `_write_column_metadata` writes it:
+/// precision and scale 0, no OID, the LOB prefetch length 0.
+fn write_oac(w: &mut Writer, fv: u8, b: &BindMetadata) {
+    w.u8(b.ora_type).u8(b.flags).u8(0).u8(0);
+    w.ub4(b.buffer_size).ub4(b.max_array_elements);
+    w.ub8(0).ub4(0).ub2(0);
+    w.ub2(b.charset_id).u8(b.charset_form).ub4(0);
     if fv >= 8 {
-        w.ub4(0); // oaccolid
+        w.ub4(0);
+    }
+}
+
+/// One bind value of a bind row, as the grammar's `bind_value` reads it.
+fn write_bind_value(w: &mut Writer, v: &BindValue) {
+    match v {
+        BindValue::Null => {
+            w.u8(0);
+        }
+        BindValue::Bytes(b) => {
+            w.dalc(b);
+        }
+        // A LOB locator (the JSON/VECTOR shape, locator + data, is not written by clients
+        // of this encoder).
+        BindValue::Locator(b) => {
+            w.lwb(b);
+        }
+        BindValue::Cursor(0) => {
+            w.ub4(0);
+        }
+        BindValue::Cursor(id) => {
+            w.ub4(1).ub4(*id);
+        }
+        BindValue::Array(items) => {
+            w.ub4(u32::try_from(items.len()).unwrap_or(0));
+            for item in items {
+                write_bind_value(w, item);
+            }
+        }
     }
 }
 

@@ -4,14 +4,16 @@
 //! DESCRIBE_INFO, the previous row and a pending BIT_VECTOR (a real server leaves out the
 //! columns that repeat the previous row). Besides the messages this server sends it reads
 //! what a real Oracle server may add: the execute-time PARAMETER block, BIT_VECTOR, WARNING
-//! and END_OF_RESPONSE. The client library and the engine's tests both use it, so what the
+//! and END_OF_RESPONSE; after an IO_VECTOR the next ROW_DATA holds the OUT values of a PL/SQL
+//! execute's binds. The client library and the engine's tests both use it, so what the
 //! server encodes is checked by the decoder the client really runs.
 
 use super::buf::{KeyValue, Reader, TtcError};
 use super::message::{
-    ColumnMetadata, ErrorInfo, RawValue, decode_describe_info, decode_parameter_pairs, msg_type,
-    server_piggyback, skip_row_header,
+    BIND_DIR_INPUT, ColumnMetadata, ErrorInfo, RawValue, decode_describe_info,
+    decode_parameter_pairs, msg_type, server_piggyback, skip_row_header,
 };
+use super::request::{BIND_ARRAY, BindMetadata};
 use super::types::ora_type;
 
 /// One message of a call's response.
@@ -25,6 +27,11 @@ pub enum ResponseMessage {
     Row(Vec<RawValue>),
     /// BIT_VECTOR: which columns the next row carries (kept by the decoder too).
     BitVector(Vec<u8>),
+    /// IO_VECTOR of a PL/SQL execute: each bind's direction (`BIND_DIR_*`), in bind order.
+    IoVector(Vec<u8>),
+    /// The ROW_DATA after an IO_VECTOR: the values of the OUT and IN OUT binds, in bind
+    /// order, one value for a scalar bind and the elements of a PL/SQL array bind.
+    OutBinds(Vec<Vec<RawValue>>),
     /// A message with nothing for the caller (ROW_HEADER, the execute PARAMETER block,
     /// WARNING, END_OF_RESPONSE); its message type.
     Skipped(u8),
@@ -69,6 +76,10 @@ pub struct ResponseDecoder {
     columns: Vec<ColumnMetadata>,
     prev_row: Option<Vec<RawValue>>,
     bit_vector: Option<Vec<u8>>,
+    /// The binds of the execute (their array flags shape the OUT values).
+    binds: Vec<BindMetadata>,
+    /// The directions of the last IO_VECTOR: the next ROW_DATA holds OUT values.
+    io_vector: Option<Vec<u8>>,
 }
 
 impl ResponseDecoder {
@@ -82,7 +93,15 @@ impl ResponseDecoder {
             columns,
             prev_row: None,
             bit_vector: None,
+            binds: Vec::new(),
+            io_vector: None,
         }
+    }
+
+    /// The same decoder for the response to an execute with these binds.
+    pub fn with_binds(mut self, binds: Vec<BindMetadata>) -> Self {
+        self.binds = binds;
+        self
     }
 
     /// The columns rows are decoded with (the last DESCRIBE_INFO's, else those given).
@@ -108,6 +127,10 @@ impl ResponseDecoder {
             msg_type::ROW_HEADER => {
                 skip_row_header(r)?;
                 ResponseMessage::Skipped(t)
+            }
+            msg_type::IO_VECTOR => ResponseMessage::IoVector(self.io_vector(r)?),
+            msg_type::ROW_DATA if self.io_vector.is_some() => {
+                ResponseMessage::OutBinds(self.out_binds(r)?)
             }
             msg_type::ROW_DATA => ResponseMessage::Row(self.row(r)?),
             msg_type::BIT_VECTOR => {
@@ -143,6 +166,8 @@ impl ResponseDecoder {
                 self.prev_row = None;
             }
             ResponseMessage::BitVector(b) => self.bit_vector = Some(b.clone()),
+            ResponseMessage::IoVector(d) => self.io_vector = Some(d.clone()),
+            ResponseMessage::OutBinds(_) => self.io_vector = None,
             ResponseMessage::Row(row) => {
                 self.bit_vector = None;
                 self.prev_row = Some(row.clone());
@@ -150,6 +175,53 @@ impl ResponseDecoder {
             _ => {}
         }
         Ok(msg)
+    }
+
+    /// IO_VECTOR after its type byte (python-oracledb's `_process_io_vector`): flag, request
+    /// count, iterations, this time's iterations, UAC length, a fast-fetch bit vector and a
+    /// ROWID (both skipped), then one direction byte per bind (per request when the decoder
+    /// was given no binds).
+    fn io_vector(&self, r: &mut Reader<'_>) -> Result<Vec<u8>, TtcError> {
+        r.u8("io vector flag")?;
+        let requests = r.ub2("io vector request count")?;
+        r.ub4("io vector iterations")?;
+        r.ub4("io vector iterations this time")?;
+        r.ub2("io vector uac buffer length")?;
+        let n = r.ub2("io vector bit vector length")?;
+        r.take(usize::from(n), "io vector bit vector")?;
+        let n = r.ub2("io vector rowid length")?;
+        r.take(usize::from(n), "io vector rowid")?;
+        let count = if self.binds.is_empty() {
+            usize::from(requests)
+        } else {
+            self.binds.len()
+        };
+        (0..count).map(|_| r.u8("bind direction")).collect()
+    }
+
+    /// The OUT values after an IO_VECTOR: for each bind that is not IN only, a DALC and the
+    /// bytes the value lost to the bind's buffer, or for an array bind a count and as many.
+    fn out_binds(&self, r: &mut Reader<'_>) -> Result<Vec<Vec<RawValue>>, TtcError> {
+        let directions = self.io_vector.as_deref().unwrap_or_default();
+        let mut out = Vec::new();
+        for (i, d) in directions.iter().enumerate() {
+            if *d == BIND_DIR_INPUT {
+                continue;
+            }
+            let array = self.binds.get(i).is_some_and(|b| b.flags & BIND_ARRAY != 0);
+            let n = if array {
+                r.ub4("out bind array element count")?
+            } else {
+                1
+            };
+            let mut values = Vec::new();
+            for _ in 0..n {
+                values.push(r.dalc("out bind value")?.filter(|b| !b.is_empty()));
+                r.sb4("out bind actual length")?;
+            }
+            out.push(values);
+        }
+        Ok(out)
     }
 
     /// ROW_DATA after its type byte: one DALC per column the bit vector says is sent (all

@@ -771,3 +771,52 @@ fn the_clients_session_release_decodes_as_one() {
         );
     }
 }
+
+#[test]
+fn execute_with_binds_round_trips_through_the_decoder() {
+    // `begin dbms_output.get_lines(:1, :2); end;` as orasql sends it after each call: a
+    // VARCHAR2 array bind sent empty and a NUMBER.
+    let (lines, count) = (
+        BindMetadata {
+            ora_type: 1,
+            flags: BIND_ARRAY,
+            buffer_size: 32767,
+            max_array_elements: 100,
+            charset_id: 873,
+            charset_form: 1,
+        },
+        BindMetadata {
+            ora_type: 2,
+            flags: 0,
+            buffer_size: 22,
+            max_array_elements: 0,
+            charset_id: 0,
+            charset_form: 0,
+        },
+    );
+    let ex = Execute {
+        options: 0x29,
+        cursor_id: 0,
+        sql: Some(b"begin dbms_output.get_lines(:1, :2); end;".to_vec()),
+        prefetch_rows: 1,
+        al8i4: vec![1, 1, 0, 0, 0, 0, 0, 0, 0, 0x8000, 0, 0, 0],
+        binds: vec![lines, count],
+        defines: Vec::new(),
+        bind_rows: vec![vec![
+            BindValue::Array(Vec::new()),
+            BindValue::Bytes(crate::ttc::types::Decimal::from_i128(100).to_oracle_number()),
+        ]],
+    };
+    let mut w = Writer::new();
+    write_execute(&mut w, 4, 12, &ex);
+    let (req, used) = decode_request(w.as_bytes(), &ctx12()).unwrap().unwrap();
+    assert_eq!(used, w.as_bytes().len());
+    let Request::Call {
+        call: Call::Execute(back),
+        ..
+    } = req
+    else {
+        panic!("not execute")
+    };
+    assert_eq!(back, ex);
+}
