@@ -757,17 +757,6 @@ impl Session {
                 .map(client_version_text)
                 .unwrap_or_default(),
         );
-        // Application context given at connect: AUTH_APPCTX_NSPACE/ATTR/VALUE triplets.
-        let mut appctx = auth
-            .pairs
-            .iter()
-            .filter(|kv| kv.key.trim_end_matches('\0').starts_with("AUTH_APPCTX_"));
-        while let (Some(ns), Some(attr), Some(value)) =
-            (appctx.next(), appctx.next(), appctx.next())
-        {
-            let text = |kv: &KeyValue| kv.value_str().trim_end_matches('\0').to_owned();
-            self.add_context(&text(ns), &text(attr), &text(value));
-        }
         // A proxy login (`proxy[client]`): the proxy authenticated with its own password; the
         // session is the client's, which must have granted CONNECT THROUGH the proxy.
         let mut user = user;
@@ -810,9 +799,30 @@ impl Session {
         {
             return vec![self.error_bytes_action(OraError::new(1035, 0).info())];
         }
+        // Application context given at connect: AUTH_APPCTX_NSPACE/ATTR/VALUE triplets.
+        let appctx: Vec<&KeyValue> = auth
+            .pairs
+            .iter()
+            .filter(|kv| kv.key.trim_end_matches('\0').starts_with("AUTH_APPCTX_"))
+            .collect();
         let slot = if self.pooled.is_some() {
-            // A pooled server: its session may serve this login again (purity SELF).
+            // A pooled server: its session may serve this login again (purity SELF), or
+            // another pooled server's session of this user and class may (the client
+            // moves there). A proxy, administrative or application-context login stays
+            // here: what it sets up belongs to the session it logs in to.
             let wanted = drcp::Wanted::from_auth(&auth.pairs);
+            if proxy_user.is_none()
+                && !administrative
+                && appctx.is_empty()
+                && let Some(elsewhere) = self.move_login(&user, &wanted, &info)
+            {
+                return vec![
+                    Action::Send(self.login_reply(elsewhere, proof)),
+                    Action::Release {
+                        deauthenticate: false,
+                    },
+                ];
+            }
             match self.adopt(&user, &wanted, info) {
                 Ok(slot) => slot,
                 Err(e) => return vec![self.error_bytes_action(e.info())],
@@ -831,11 +841,20 @@ impl Session {
             self.info = info;
             slot
         };
+        for triplet in appctx.chunks_exact(3) {
+            let text = |kv: &KeyValue| kv.value_str().trim_end_matches('\0').to_owned();
+            self.add_context(&text(triplet[0]), &text(triplet[1]), &text(triplet[2]));
+        }
         self.proxy_user = proxy_user;
         self.phase = Phase::LoggedOn;
         self.dctx.logged_on = true;
         self.stats[stat::LOGONS_CUMULATIVE] = 1;
         self.stats[stat::LOGONS_CURRENT] = 1;
+        vec![Action::Send(self.login_reply(slot, proof))]
+    }
+
+    /// The answer to a successful AUTH phase two: the session `slot` and the server's proof.
+    fn login_reply(&self, slot: SessionSlot, proof: String) -> Vec<u8> {
         let inst = self.inst.instance_name();
         let pairs = [
             ("AUTH_VERSION_STRING", "- Production".to_owned()),
@@ -869,7 +888,7 @@ impl Session {
         let mut w = Writer::new();
         encode_parameter_pairs(&mut w, &pairs);
         ErrorInfo::default().encode(&mut w, self.fv());
-        vec![Action::Send(w.into_bytes())]
+        w.into_bytes()
     }
 
     fn new_password(&self, user: &str, password: &[u8]) -> Result<(), OraError> {
