@@ -124,6 +124,15 @@ pub trait InstanceHooks: Send + Sync {
     fn pool_request(&self, class: &str, hit: bool, login: bool) {
         let _ = (class, hit, login);
     }
+    /// DRCP: a login on a pooled server whose own session cannot serve it (another user or
+    /// class, or none) asks the pool for a free pooled server holding a session of `user`
+    /// and connection class `class`. The pool keeps that server for this client and gives
+    /// its session's slot; the client moves there once its login is answered. `None`: no
+    /// such server (the login is served where it is). The default has no pool.
+    fn claim_pooled_session(&self, user: &str, class: &str) -> Option<SessionSlot> {
+        let _ = (user, class);
+        None
+    }
     /// V$SESSION.AUDSID of `slot` (`USERENV('SESSIONID')`); the default uses the SID.
     fn audsid(&self, slot: SessionSlot) -> Option<u64> {
         let _ = slot;

@@ -20,7 +20,12 @@ fn start_pool(py: &mut PyDriver) {
 /// The stack for test `n`: SID `DR<n>P<pid>`, so that concurrent runs of this file (other
 /// worktrees on the same machine) never share an SGA segment.
 fn stack(n: u32) -> (SharedStack, PyDriver) {
-    let sid = own_sid(&format!("DR{n}"));
+    stack_as(&format!("DR{n}"))
+}
+
+/// The stack with SID `<tag>P<pid>`.
+fn stack_as(tag: &str) -> (SharedStack, PyDriver) {
+    let sid = own_sid(tag);
     let stack = SharedStack::start(&sid, "", 0);
     let mut py = PyDriver::start();
     py.connect("dba", &stack.dsn("dedicated"), USER, PASSWORD)
@@ -158,9 +163,20 @@ fn purity_self_reuses_the_session_of_its_class_only() {
         "{}",
         py.exec("dba", "select * from v$cpool_conn_info").json
     );
-    // Never an acquisition or a connection with purity NEW.
-    let r = py.call(json!({"op": "pool_exec", "name": "app1", "sql": sql, "purity": "NEW"}));
-    assert_eq!(r.result(), &json!([[null]]), "{}", r.json);
+    // Never an acquisition or a connection with purity NEW. (python-oracledb's thin pool
+    // sends the purity of the pool's parameters at login: `acquire(purity=NEW)` on a SELF
+    // pool only opens another connection, whose login says SELF. A pool made with purity
+    // NEW says NEW at login and at every session get.)
+    let r = py.call(
+        json!({"op": "pool", "name": "fresh", "dsn": stack.dsn("pooled"),
+        "user": USER, "password": PASSWORD, "min": 1, "max": 1,
+        "cclass": "HPAPP1", "purity": "NEW"}),
+    );
+    assert!(r.ok(), "{}", r.json);
+    for _ in 0..2 {
+        let r = py.call(json!({"op": "pool_exec", "name": "fresh", "sql": sql}));
+        assert_eq!(r.result(), &json!([[null]]), "{}", r.json);
+    }
     connect_with(&mut py, &stack, "new", "HPAPP1", "NEW");
     assert_eq!(ident(&mut py, "new"), json!(null));
     assert!(py.call(json!({"op": "close", "name": "new"})).ok());
@@ -175,9 +191,10 @@ fn purity_self_reuses_the_session_of_its_class_only() {
         .find(|r| r[0] == json!("SCOTT.HPAPP1"))
         .unwrap_or_else(|| panic!("{}", cc.json));
     // The three later acquisitions were hits (the first one may come before the pool's
-    // creating connection was released); the login and the two NEW requests were misses.
+    // creating connection was released); the login, the NEW pool's login and acquisitions
+    // and the NEW connection were misses.
     let n = |i: usize| app1[i].as_u64().unwrap();
-    assert!(n(2) >= 3 && n(3) == 3 && n(1) == n(2) + n(3), "{}", cc.json);
+    assert!(n(2) >= 3 && n(3) >= 4 && n(1) == n(2) + n(3), "{}", cc.json);
     assert!(
         rows.iter().any(|r| r[0] == json!("SCOTT.HPAPP2")),
         "{}",
@@ -733,8 +750,9 @@ fn purity_self_acquisitions_find_the_server_of_their_class_among_several() {
         }
     }
     // Purity NEW never sees a class's state.
-    let r = py.call(json!({"op": "pool_exec", "name": "b", "sql": sql, "purity": "NEW"}));
-    assert_eq!(r.result(), &json!([[null]]), "{}", r.json);
+    connect_with(&mut py, &stack, "n", "DRB", "NEW");
+    assert_eq!(ident(&mut py, "n"), json!(null));
+    assert!(py.call(json!({"op": "close", "name": "n"})).ok());
 }
 
 #[test]
@@ -774,4 +792,159 @@ fn at_maxconn_cbrok_new_pooled_clients_are_refused_with_ora_12519() {
     assert!(py.call(json!({"op": "close", "name": "hold"})).ok());
     let r = py.call(json!({"op": "wait", "name": "waiting", "timeout": 20}));
     assert_eq!(r.result()["ok"], json!(true), "{}", r.json);
+}
+
+/// Connects with class `cclass` and purity SELF; the session (sid, serial, spid).
+fn connect_self(
+    py: &mut PyDriver,
+    stack: &SharedStack,
+    name: &str,
+    cclass: &str,
+) -> (u64, u64, u64) {
+    let r = py.call(
+        json!({"op": "connect", "name": name, "dsn": stack.dsn("pooled"),
+        "user": USER, "password": PASSWORD, "cclass": cclass, "purity": "SELF"}),
+    );
+    assert!(r.ok(), "{}", r.json);
+    let v = r.result();
+    let n = |k: &str| v[k].as_u64().unwrap_or_else(|| panic!("{k} in {}", r.json));
+    (n("sid"), n("serial"), n("spid"))
+}
+
+/// Waits until no pooled server is busy (a closed client's release has reached the broker:
+/// its server and session are free again).
+fn wait_pool_idle(py: &mut PyDriver) {
+    let idle = wait_for(Duration::from_secs(5), || {
+        let r = py.exec("dba", "select num_busy_servers from v$cpool_stats");
+        (r.result() == &json!([[0]])).then_some(())
+    });
+    assert!(
+        idle.is_some(),
+        "{}",
+        py.exec("dba", "select * from v$cpool_stats").json
+    );
+}
+
+#[test]
+fn a_purity_self_login_finds_its_class_session_even_when_another_class_server_is_the_lru_one() {
+    let (stack, mut py) = stack_as("P4R");
+    // Two servers and no more: a new login lands on one of the two classes' servers.
+    alter_param(&mut py, "MINSIZE", "2");
+    alter_param(&mut py, "MAXSIZE", "2");
+    start_pool(&mut py);
+    let ready = wait_for(Duration::from_secs(10), || {
+        (pooled_server_pids(&mut py).len() == 2).then_some(())
+    });
+    assert!(ready.is_some(), "{:?}", pooled_server_pids(&mut py));
+    // Class P4A's session (it becomes the least recently used), then class P4B's.
+    let mut homes = Vec::new();
+    for class in ["P4A", "P4B"] {
+        let home = connect_self(&mut py, &stack, "c", class);
+        let r =
+            py.call(json!({"op": "set_identifier", "name": "c", "value": format!("id-{class}")}));
+        assert!(r.ok(), "{}", r.json);
+        assert_eq!(ident(&mut py, "c"), json!(format!("id-{class}")));
+        assert!(py.call(json!({"op": "close", "name": "c"})).ok());
+        wait_pool_idle(&mut py);
+        homes.push(home);
+    }
+    let (home_a, home_b) = (homes[0], homes[1]);
+    assert_ne!(home_a.2, home_b.2, "each class's session in its own server");
+    // A new login goes to an empty server, else the least recently used one, which here
+    // holds the other class's session at least every other time: once its class is known
+    // (AUTH phase two) the login claims its class's server and moves there, and the other
+    // class's session stays as it was.
+    for (i, class) in ["P4B", "P4B", "P4A", "P4A", "P4A"].into_iter().enumerate() {
+        let got = connect_self(&mut py, &stack, "c", class);
+        let home = if class == "P4A" { home_a } else { home_b };
+        assert_eq!(got, home, "login {i} ({class})");
+        assert_eq!(
+            ident(&mut py, "c"),
+            json!(format!("id-{class}")),
+            "login {i}"
+        );
+        assert!(py.call(json!({"op": "close", "name": "c"})).ok());
+        wait_pool_idle(&mut py);
+    }
+    // Purity NEW is never moved to a class's session.
+    let r = py.call(
+        json!({"op": "connect", "name": "n", "dsn": stack.dsn("pooled"),
+        "user": USER, "password": PASSWORD, "cclass": "P4B", "purity": "NEW"}),
+    );
+    assert!(r.ok(), "{}", r.json);
+    assert_eq!(ident(&mut py, "n"), json!(null));
+    assert!(py.call(json!({"op": "close", "name": "n"})).ok());
+    // Each login was one authentication and one request of its class: every later SELF
+    // login a hit, moved or not.
+    let cc = py.exec(
+        "dba",
+        "select cclass_name, num_requests, num_hits, num_authentications from v$cpool_cc_stats order by cclass_name",
+    );
+    let rows: Vec<&serde_json::Value> = cc
+        .result()
+        .as_array()
+        .unwrap_or_else(|| panic!("{}", cc.json))
+        .iter()
+        .filter(|r| r[0].as_str().is_some_and(|c| c.starts_with("SCOTT.P4")))
+        .collect();
+    assert_eq!(
+        rows,
+        [
+            &json!(["SCOTT.P4A", 4, 3, 4]),
+            &json!(["SCOTT.P4B", 4, 2, 4])
+        ],
+        "{}",
+        cc.json
+    );
+}
+
+#[test]
+fn pooled_servers_and_the_broker_do_not_outlive_a_killed_instance() {
+    // SID of this helper's own prefix (H4), never shared with a concurrent run.
+    let stack = SharedStack::start(&own_sid("H4DK"), "", 0);
+    let mut py = PyDriver::start();
+    py.connect("dba", &stack.dsn("dedicated"), USER, PASSWORD)
+        .unwrap_or_else(|r| panic!("dba connect: {}\n{}", r.json, stack.home.alert_log()));
+    alter_param(&mut py, "MINSIZE", "2");
+    start_pool(&mut py);
+    // One server parks a released session; the others are idle.
+    py.connect("p", &stack.dsn("pooled"), USER, PASSWORD)
+        .unwrap_or_else(|r| panic!("{}", r.json));
+    assert_eq!(py.exec("p", "select 1 from dual").result(), &json!([[1]]));
+    assert!(py.call(json!({"op": "close", "name": "p"})).ok());
+    let pids = wait_for(Duration::from_secs(10), || {
+        let p = pooled_server_pids(&mut py);
+        (p.len() >= 2).then_some(p)
+    })
+    .unwrap_or_else(|| panic!("pooled servers: {:?}", pooled_server_pids(&mut py)));
+    drop(py);
+    let services = stack.services();
+    assert!(services.contains("\"N000\""), "{services}");
+
+    let alive =
+        |pid: u64| tests::instance::proc_state(pid as u32).is_some_and(|s| s != 'Z' && s != 'X');
+    assert!(
+        pids.iter().all(|&p| alive(p)),
+        "{pids:?} run before the kill"
+    );
+    let instance = nix::unistd::Pid::from_raw(stack.instance.pid() as i32);
+    nix::sys::signal::kill(instance, nix::sys::signal::Signal::SIGKILL).expect("kill -9 oradb");
+    let killed_at = std::time::Instant::now();
+    let gone = wait_for(Duration::from_secs(10), || {
+        pids.iter().all(|&p| !alive(p)).then_some(())
+    });
+    eprintln!(
+        "pooled servers {pids:?} gone {:?} after kill -9 of oradb",
+        killed_at.elapsed()
+    );
+    assert!(
+        gone.is_some(),
+        "pooled servers still running after kill -9 of oradb: {:?}",
+        pids.iter().filter(|&&p| alive(p)).collect::<Vec<_>>()
+    );
+    // The broker was a thread of the instance: the listener no longer offers it.
+    let unregistered = wait_for(Duration::from_secs(10), || {
+        (!stack.services().contains("\"N000\"")).then_some(())
+    });
+    assert!(unregistered.is_some(), "{}", stack.services());
 }

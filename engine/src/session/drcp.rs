@@ -107,6 +107,10 @@ pub struct ClientIdentity {
     /// The broker's number for the client connection (sessions remember whose cursors
     /// they hold).
     pub client: u64,
+    /// Its login, made on another pooled server, was answered with `session`
+    /// ([`Session::move_login`]): it knows the session and holds no cursors, so finding
+    /// that session needs no SESS_RET.
+    pub moved: bool,
 }
 
 /// A pooled server's side of the session.
@@ -124,6 +128,9 @@ pub(super) struct Pooled {
     owner: u64,
     /// The client connection now attached (from its CONNECT or resume).
     attaching: u64,
+    /// The session in another pooled server that the attached client's login was given
+    /// ([`Session::move_login`]): the client goes there once the login is answered.
+    moved: Option<SessionSlot>,
     /// Requests the session has served, and when it began (MAX_USE_SESSION,
     /// MAX_LIFETIME_SESSION).
     uses: u32,
@@ -170,8 +177,9 @@ impl Session {
 
     /// The attached client, as the broker must keep it after a release.
     pub fn client_identity(&self) -> Option<ClientIdentity> {
-        let mut id = self.pooled.as_ref()?.client.clone()?;
-        id.session = self.slot;
+        let p = self.pooled.as_ref()?;
+        let mut id = p.client.clone()?;
+        id.session = p.moved.or(self.slot);
         id.field_version = self.dctx.field_version;
         id.tz_offset_minutes = self.tz_offset_minutes;
         Some(id)
@@ -185,6 +193,10 @@ impl Session {
         if let Some(p) = self.pooled.as_mut() {
             p.client = None;
             p.last = None;
+            p.moved = None;
+            // A new connection learns its session at login, not from a SESS_RET meant for
+            // the client before (one that released before any reply).
+            p.announce = false;
             p.attaching = client;
         }
     }
@@ -213,6 +225,7 @@ impl Session {
         self.tz_offset_minutes = id.tz_offset_minutes;
         if let Some(p) = self.pooled.as_mut() {
             p.attaching = id.client;
+            p.moved = None;
         }
         let mut info = id.info.clone();
         info.user = id.user.clone();
@@ -223,12 +236,15 @@ impl Session {
         if let Some(p) = self.pooled.as_mut() {
             p.client = Some(ClientIdentity {
                 session: slot,
+                moved: false,
                 ..id.clone()
             });
             // Its cursor ids are good only in the session it had, if nobody else had it
-            // meanwhile (then `adopt` kept the cursors); otherwise it must forget them.
-            p.announce =
-                id.session != slot || p.last == Some(Reuse::Miss) || prev_owner != Some(id.client);
+            // meanwhile (then `adopt` kept the cursors); otherwise it must forget them. A
+            // client whose login moved here has none, and was told this session.
+            p.announce = id.session != slot
+                || p.last == Some(Reuse::Miss)
+                || (!id.moved && prev_owner != Some(id.client));
         }
         Ok(self.last_reuse().unwrap_or(Reuse::Miss))
     }
@@ -246,6 +262,63 @@ impl Session {
         self.txn = false;
     }
 
+    /// True when the session this pooled server holds may serve `user` and `wanted` as it
+    /// is: same user and class, purity not NEW, not worn out (MAX_USE_SESSION,
+    /// MAX_LIFETIME_SESSION), not ended from outside.
+    fn held_serves(&self, user: &str, wanted: &Wanted) -> bool {
+        let Some(p) = self.pooled.as_ref() else {
+            return false;
+        };
+        let now = self.now;
+        let worn_out = (p.max_uses > 0 && p.uses >= p.max_uses)
+            || (!p.max_lifetime.is_zero()
+                && p.born
+                    .is_some_and(|b| now.duration_since(b).unwrap_or_default() >= p.max_lifetime));
+        self.slot.is_some_and(|slot| {
+            self.user == user
+                && p.cclass == wanted.cclass
+                && wanted.purity != Purity::New
+                && !worn_out
+                && self.inst.call_error(slot).is_none()
+        })
+    }
+
+    /// A login (verified) that this server's session cannot serve but that may reuse a
+    /// session (purity not NEW): the pool is asked for a free pooled server holding a
+    /// session of `user` and the login's class ([`crate::InstanceHooks::claim_pooled_session`]).
+    /// `Some(slot)`: that session is the client's; the login is answered with it and the
+    /// client moves to its server (this server's own session stays as it was). Oracle's
+    /// broker, too, gives a login the pooled server of its class and user.
+    pub(super) fn move_login(
+        &mut self,
+        user: &str,
+        wanted: &Wanted,
+        info: &SessionInfo,
+    ) -> Option<SessionSlot> {
+        if wanted.purity == Purity::New || self.held_serves(user, wanted) {
+            return None;
+        }
+        let slot = self.inst.claim_pooled_session(user, &wanted.cclass)?;
+        let field_version = self.dctx.field_version;
+        let tz_offset_minutes = self.tz_offset_minutes;
+        let p = self.pooled.as_mut()?;
+        p.moved = Some(slot);
+        p.client = Some(ClientIdentity {
+            user: user.to_owned(),
+            wanted: wanted.clone(),
+            field_version,
+            tz_offset_minutes,
+            info: SessionInfo {
+                user: user.to_owned(),
+                ..info.clone()
+            },
+            session: Some(slot),
+            client: p.attaching,
+            moved: true,
+        });
+        Some(slot)
+    }
+
     /// Takes the held session for `user` if the login may reuse it, else ends it and opens
     /// a new one. Returns the slot now in use.
     pub(super) fn adopt(
@@ -254,25 +327,8 @@ impl Session {
         wanted: &Wanted,
         info: SessionInfo,
     ) -> Result<SessionSlot, OraError> {
-        let held_class = self.pooled.as_ref().map(|p| p.cclass.clone());
         let now = self.now;
-        let worn_out = self.pooled.as_ref().is_some_and(|p| {
-            (p.max_uses > 0 && p.uses >= p.max_uses)
-                || (!p.max_lifetime.is_zero()
-                    && p.born.is_some_and(|b| {
-                        now.duration_since(b).unwrap_or_default() >= p.max_lifetime
-                    }))
-        });
-        let reusable = match (self.slot, held_class) {
-            (Some(slot), Some(class)) => {
-                self.user == user
-                    && class == wanted.cclass
-                    && wanted.purity != Purity::New
-                    && !worn_out
-                    && self.inst.call_error(slot).is_none()
-            }
-            _ => false,
-        };
+        let reusable = self.held_serves(user, wanted);
         let outcome = if reusable {
             // Another client's cursors are no use to this one (and must not pile up).
             if self.pooled.as_ref().is_some_and(|p| p.owner != p.attaching) {
@@ -314,6 +370,7 @@ impl Session {
                 info,
                 session: Some(slot),
                 client: p.attaching,
+                moved: false,
             });
         }
         Ok(slot)

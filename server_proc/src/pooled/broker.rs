@@ -9,7 +9,12 @@
 //! the listener's spawner for more (INCRSIZE at a time, up to MAXSIZE) when a request finds
 //! none free, keeps MINSIZE, and lets idle ones above MINSIZE go after INACTIVITY_TIMEOUT.
 //! A request that finds all MAXSIZE servers busy waits here, in order (not refused). A
-//! server prefers the client whose user and class match the session it holds.
+//! held client goes to a server whose session has its user and class. A new client's class
+//! and user are known only from its login (python-oracledb sends them in AUTH phase two,
+//! not in the CONNECT): the login's server, if its own session cannot serve it, claims a
+//! free server holding one that can; the broker keeps that server for the client, which
+//! moves there once its login is answered (as Oracle's broker gives a login the pooled
+//! server of its class).
 //!
 //! After STOP_POOL the broker takes no new clients (the listener no longer offers it: new
 //! pooled connections get ORA-12520), closes the idle ones, lets busy servers finish their
@@ -293,6 +298,8 @@ struct Server {
     client: Option<Token>,
     held: Option<HeldSession>,
     free_since: Instant,
+    /// Kept for this client, whose login on another server claimed its session.
+    reserved_for: Option<Token>,
 }
 
 struct Broker {
@@ -545,6 +552,7 @@ impl Broker {
                     client: None,
                     held: None,
                     free_since: Instant::now(),
+                    reserved_for: None,
                 },
             );
         }
@@ -590,7 +598,7 @@ impl Broker {
             .deregister(&mut SourceFd(&s.chan.as_raw_fd()));
         if let Some(c) = s.client {
             // The client's socket was with the server; it is gone with it.
-            self.clients.remove(&c);
+            self.forget_client(c);
         }
         // A server leaves on its own only when its session was ended from outside (killed,
         // parked or with a client) or it died: the session it held or served is purged.
@@ -634,6 +642,7 @@ impl Broker {
                 };
                 self.client_back(ctoken, fd, client, bytes);
             }
+            ToBroker::Claim { user, cclass } => self.claim(token, &user, &cclass),
             ToBroker::Ended { held } => {
                 let Some(s) = self.servers.get_mut(&token) else {
                     return;
@@ -642,7 +651,7 @@ impl Broker {
                 s.held = held;
                 s.free_since = Instant::now();
                 if let Some(c) = ctoken {
-                    self.clients.remove(&c);
+                    self.forget_client(c);
                 }
             }
         }
@@ -664,7 +673,7 @@ impl Broker {
         let stopping = self.handoff.is_none();
         let std_stream = std::net::TcpStream::from(fd);
         if stopping || std_stream.set_nonblocking(true).is_err() {
-            self.clients.remove(&token);
+            self.forget_client(token);
             return;
         }
         let mut stream = TcpStream::from_std(std_stream);
@@ -674,7 +683,7 @@ impl Broker {
             .register(&mut stream, token, Interest::READABLE)
             .is_err()
         {
-            self.clients.remove(&token);
+            self.forget_client(token);
             return;
         }
         let Some(c) = self.clients.get_mut(&token) else {
@@ -689,7 +698,9 @@ impl Broker {
             Some(s) => Phase::Held(s),
             None => Phase::LoggedOut,
         };
-        if matches!(c.phase, Phase::Held(_)) && !c.pending.is_empty() {
+        let claimed = self.servers.values().any(|s| s.reserved_for == Some(token));
+        if matches!(c.phase, Phase::Held(_)) && (claimed || !c.pending.is_empty()) {
+            // Its next call, or the server its login claimed, waits for it.
             self.enqueue(token);
         } else if matches!(c.phase, Phase::LoggedOut) && !c.pending.is_empty() {
             // Its final close came with the release.
@@ -741,12 +752,64 @@ impl Broker {
     }
 
     fn drop_client(&mut self, token: Token) {
-        if let Some(mut c) = self.clients.remove(&token)
+        if let Some(mut c) = self.forget_client(token)
             && let Some(s) = c.stream.as_mut()
         {
             let _ = self.poll.registry().deregister(&mut **s);
         }
         self.queue.retain(|t| *t != token);
+    }
+
+    /// The client is gone: a server kept for it is free again.
+    fn forget_client(&mut self, token: Token) -> Option<Client> {
+        for s in self.servers.values_mut() {
+            if s.reserved_for == Some(token) {
+                s.reserved_for = None;
+            }
+        }
+        self.clients.remove(&token)
+    }
+
+    /// A login asks for a free server holding a session of `user` and `cclass`: the one
+    /// used least recently is kept for the client of the asking server (`from`), which
+    /// moves there once its login is answered.
+    fn claim(&mut self, from: Token, user: &str, cclass: &str) {
+        let ctoken = self.servers.get(&from).and_then(|s| s.client);
+        let found = ctoken.and_then(|c| {
+            self.servers
+                .iter()
+                .filter(|(t, s)| {
+                    **t != from
+                        && s.name.is_some()
+                        && s.client.is_none()
+                        && s.reserved_for.is_none()
+                        && s.held
+                            .as_ref()
+                            .is_some_and(|h| h.user == user && h.cclass == cclass)
+                })
+                .min_by_key(|(_, s)| s.free_since)
+                .map(|(t, s)| (*t, s.held.clone(), c))
+        });
+        let session = match found {
+            Some((t, Some(held), c)) => {
+                if let Some(s) = self.servers.get_mut(&t) {
+                    s.reserved_for = Some(c);
+                }
+                // The login was made here; the request is counted where it is served.
+                self.sga.cpool_count(
+                    Some(&format!("{user}.{cclass}")),
+                    CpoolEvent::Authentication,
+                );
+                Some((held.sid, held.serial))
+            }
+            _ => None,
+        };
+        let Some(s) = self.servers.get(&from) else {
+            return;
+        };
+        if wire::send(s.chan.as_fd(), &ToServer::Claimed { session }, &[], None).is_err() {
+            self.server_gone(from);
+        }
     }
 
     fn enqueue(&mut self, token: Token) {
@@ -756,13 +819,21 @@ impl Broker {
         }
     }
 
-    /// The free server for a client: one holding a session of its user and class, else
-    /// one holding none, else the one whose session was used least recently (that session
-    /// is given up). A held client is known by user and class; a new one only by the
-    /// descriptor's POOL_CONNECTION_CLASS, which thin clients do not send (python-oracledb
-    /// sends its class in the login, which the pooled server does): its login takes an
-    /// empty server, or the least recently used session's.
-    fn choose(&self, client: &Client) -> Option<Token> {
+    /// The free server for a client: the one its login claimed, else one holding a session
+    /// of its user and class, else one holding none, else the one whose session was used
+    /// least recently (that session is given up). A held client is known by user and class;
+    /// a new one only by the descriptor's POOL_CONNECTION_CLASS, which thin clients do not
+    /// send (python-oracledb sends its class in the login): its login goes to an empty
+    /// server, or the least recently used one, and once verified claims a server of its
+    /// user and class if this one holds another ([`ToBroker::Claim`]).
+    fn choose(&self, ctoken: Token, client: &Client) -> Option<Token> {
+        if let Some((t, _)) = self
+            .servers
+            .iter()
+            .find(|(_, s)| s.reserved_for == Some(ctoken) && s.client.is_none())
+        {
+            return Some(*t);
+        }
         let wanted: Option<(&str, &str)> = match &client.phase {
             Phase::Held(s) => Some((s.user.as_str(), s.cclass.as_str())),
             _ => None,
@@ -774,7 +845,7 @@ impl Broker {
         let free = || {
             self.servers
                 .iter()
-                .filter(|(_, s)| s.name.is_some() && s.client.is_none())
+                .filter(|(_, s)| s.name.is_some() && s.client.is_none() && s.reserved_for.is_none())
         };
         let matching = free().find(|(_, s)| {
             s.held.as_ref().is_some_and(|h| match wanted {
@@ -789,12 +860,27 @@ impl Broker {
     }
 
     fn dispatch(&mut self) {
+        // Clients whose login claimed a server go there first (it is kept for them).
+        let claimed: Vec<(Token, Token)> = self
+            .queue
+            .iter()
+            .filter_map(|c| {
+                self.servers
+                    .iter()
+                    .find(|(_, s)| s.reserved_for == Some(*c) && s.client.is_none())
+                    .map(|(t, _)| (*c, *t))
+            })
+            .collect();
+        for (ctoken, stoken) in claimed {
+            self.queue.retain(|t| *t != ctoken);
+            self.assign(ctoken, stoken);
+        }
         while let Some(&ctoken) = self.queue.front() {
             let Some(client) = self.clients.get(&ctoken) else {
                 self.queue.pop_front();
                 continue;
             };
-            let Some(stoken) = self.choose(client) else {
+            let Some(stoken) = self.choose(ctoken, client) else {
                 self.grow();
                 return;
             };
@@ -842,10 +928,13 @@ impl Broker {
         };
         // The broker's copy of the socket closes (and leaves the budget) once it is sent.
         match wire::send(s.chan.as_fd(), &msg, &pending, Some(stream.as_fd())) {
-            Ok(()) => s.client = Some(ctoken),
+            Ok(()) => {
+                s.client = Some(ctoken);
+                s.reserved_for = None;
+            }
             Err(e) => {
                 tracing::warn!("N000: hand-off to a pooled server failed: {e}");
-                self.clients.remove(&ctoken);
+                self.forget_client(ctoken);
                 self.server_gone(stoken);
             }
         }
@@ -899,7 +988,10 @@ impl Broker {
             .servers
             .iter()
             .filter(|(_, s)| {
-                s.name.is_some() && s.client.is_none() && s.free_since.elapsed() >= idle_limit
+                s.name.is_some()
+                    && s.client.is_none()
+                    && s.reserved_for.is_none()
+                    && s.free_since.elapsed() >= idle_limit
             })
             .map(|(t, _)| *t)
             .collect();

@@ -42,7 +42,15 @@ pub fn run(chan: OwnedFd, sid: &str, oracle_home: &Path, set_title: &dyn Fn(&str
         return 1;
     };
     set_title(&format!("ora_{}_{sid}", name.to_ascii_lowercase()));
-    let instance = Arc::new(SgaInstance::attach_pooled(oracle_home, sid, &name));
+    let mut instance = SgaInstance::attach_pooled(oracle_home, sid, &name);
+    match chan.try_clone() {
+        Ok(claims) => {
+            instance = instance
+                .with_pool_claim(Box::new(move |user, cclass| claim(&claims, user, cclass)));
+        }
+        Err(e) => tracing::warn!("{name}: logins stay on this server: {e}"),
+    }
+    let instance = Arc::new(instance);
     let creds = Arc::new(PasswordFileCredentials::new(oracle_home, sid));
     let inbound = driver::inbound_connect_timeout(oracle_home);
     let mut held: Option<Box<SessionRunner>> = None;
@@ -71,7 +79,7 @@ pub fn run(chan: OwnedFd, sid: &str, oracle_home: &Path, set_title: &dyn Fn(&str
         let _ = stream.set_nodelay(true);
         let meta = match &msg {
             ToServer::Connect { meta, .. } | ToServer::Resume { meta, .. } => (**meta).clone(),
-            ToServer::Welcome { .. } => continue,
+            ToServer::Welcome { .. } | ToServer::Claimed { .. } => continue,
         };
         let mut runner = match held.take() {
             Some(r) => r,
@@ -108,7 +116,7 @@ pub fn run(chan: OwnedFd, sid: &str, oracle_home: &Path, set_title: &dyn Fn(&str
                 c.handle_bytes(now, &bytes);
                 c
             }
-            ToServer::Welcome { .. } => continue,
+            ToServer::Welcome { .. } | ToServer::Claimed { .. } => continue,
         };
         let outcome = serve(&mut stream, &mut conn, think_time(&msg));
         match outcome {
@@ -161,6 +169,32 @@ pub fn run(chan: OwnedFd, sid: &str, oracle_home: &Path, set_title: &dyn Fn(&str
     }
 }
 
+/// How long a login waits for the broker's answer to a claim before it is served here.
+const CLAIM_PATIENCE: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// Asks the broker for a free pooled server holding a session of `user` and `cclass`
+/// (kept for the client being served now); its session's slot, or `None` (also when the
+/// broker does not answer in [`CLAIM_PATIENCE`]: a late answer is ignored by the loop).
+fn claim(chan: &OwnedFd, user: &str, cclass: &str) -> Option<engine::SessionSlot> {
+    use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
+    let ask = ToBroker::Claim {
+        user: user.to_owned(),
+        cclass: cclass.to_owned(),
+    };
+    wire::send(chan.as_fd(), &ask, &[], None).ok()?;
+    let patience = PollTimeout::try_from(CLAIM_PATIENCE).unwrap_or(PollTimeout::MAX);
+    let mut fds = [PollFd::new(chan.as_fd(), PollFlags::POLLIN)];
+    if poll(&mut fds, patience).ok()? == 0 {
+        return None;
+    }
+    match wire::recv::<ToServer>(chan.as_fd()) {
+        Ok(Some((ToServer::Claimed { session }, _, _))) => {
+            session.map(|(sid, serial)| engine::SessionSlot { sid, serial })
+        }
+        _ => None,
+    }
+}
+
 /// Waits until the broker has a message for a server that holds a session and no client;
 /// false when the session was ended from outside meanwhile (`ALTER SYSTEM KILL SESSION`,
 /// an instance shutdown), checked every [`PARKED_KILL_CHECK`].
@@ -188,7 +222,7 @@ fn wait_parked(chan: &OwnedFd, runner: &SessionRunner, instance: &SgaInstance) -
 fn limits(msg: &ToServer) -> Option<Limits> {
     match msg {
         ToServer::Connect { limits, .. } | ToServer::Resume { limits, .. } => Some(*limits),
-        ToServer::Welcome { .. } => None,
+        ToServer::Welcome { .. } | ToServer::Claimed { .. } => None,
     }
 }
 

@@ -53,6 +53,12 @@ pub enum ToServer {
         /// The pool's limits now.
         limits: Limits,
     },
+    /// The answer to [`ToBroker::Claim`]: the session (SID, SERIAL#) kept for the client,
+    /// or none.
+    Claimed {
+        /// The session of the server kept for the client.
+        session: Option<(u32, u32)>,
+    },
 }
 
 /// The pool's parameters a pooled server applies to the client it is given.
@@ -83,6 +89,15 @@ pub enum ToBroker {
         client: Option<Box<ClientState>>,
         /// What the server holds now.
         held: Option<HeldSession>,
+    },
+    /// The client's login (verified) asks for a free server holding a session of this user
+    /// and class; the broker keeps one for the client and answers [`ToServer::Claimed`].
+    /// The client comes back with [`ToBroker::Released`] and goes to that server.
+    Claim {
+        /// The user who logged in.
+        user: String,
+        /// The login's connection class.
+        cclass: String,
     },
     /// The client's connection ended on the server (EOF, logoff, an error).
     Ended {
@@ -137,6 +152,9 @@ pub struct ClientState {
     pub sdu: u32,
     /// The broker's number for the connection.
     pub client: u64,
+    /// Its login, made on another server, was answered with `session`.
+    #[serde(default)]
+    pub moved: bool,
 }
 
 impl ClientState {
@@ -158,6 +176,7 @@ impl ClientState {
             large: framing.mode == LengthMode::Large,
             sdu: framing.sdu,
             client: id.client,
+            moved: id.moved,
         }
     }
 
@@ -186,6 +205,7 @@ impl ClientState {
                 .session
                 .map(|(sid, serial)| SessionSlot { sid, serial }),
             client: self.client,
+            moved: self.moved,
         }
     }
 
@@ -275,6 +295,7 @@ mod tests {
             large: true,
             sdu: 8192,
             client: 9,
+            moved: true,
         };
         let id = c.identity();
         assert_eq!(ClientState::new(&id, c.framing()), c);

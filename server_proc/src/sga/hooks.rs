@@ -26,6 +26,21 @@ pub struct SgaInstance {
     shared: bool,
     /// Sessions are a DRCP pooled server's (V$SESSION.SERVER POOLED).
     pooled: bool,
+    /// A pooled server's question to its broker for another server's session
+    /// ([`InstanceHooks::claim_pooled_session`]).
+    pool_claim: Option<PoolClaim>,
+}
+
+/// How a pooled server asks its broker for a free server holding a session of a user and
+/// class (`None`: there is none).
+pub type PoolClaimFn = Box<dyn Fn(&str, &str) -> Option<SessionSlot> + Send + Sync>;
+
+struct PoolClaim(PoolClaimFn);
+
+impl std::fmt::Debug for PoolClaim {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("PoolClaim")
+    }
 }
 
 fn ora(e: &SgaError) -> OraError {
@@ -52,6 +67,7 @@ impl SgaInstance {
             db_name,
             shared: false,
             pooled: false,
+            pool_claim: None,
         }
     }
 
@@ -84,6 +100,7 @@ impl SgaInstance {
             db_name,
             shared: true,
             pooled: false,
+            pool_claim: None,
         }
     }
 
@@ -108,7 +125,14 @@ impl SgaInstance {
             db_name,
             shared: false,
             pooled: true,
+            pool_claim: None,
         }
+    }
+
+    /// A pooled server's hooks: how a login asks the broker for another server's session.
+    pub fn with_pool_claim(mut self, claim: PoolClaimFn) -> SgaInstance {
+        self.pool_claim = Some(PoolClaim(claim));
+        self
     }
 
     /// The hooks a dedicated server for `sid` should use: the SGA when `sid` is a database
@@ -177,6 +201,10 @@ impl InstanceHooks for SgaInstance {
                 sga.cpool_count(Some(class), CpoolEvent::Authentication);
             }
         }
+    }
+
+    fn claim_pooled_session(&self, user: &str, class: &str) -> Option<SessionSlot> {
+        (self.pool_claim.as_ref()?.0)(user, class)
     }
 
     fn logins_restricted(&self) -> bool {
