@@ -332,6 +332,41 @@ pub fn ping_descriptor_addresses(
     Err(last)
 }
 
+/// What `tnsping` found out, from which [`render_report`] writes its report.
+#[derive(Debug, Clone)]
+pub struct PingReport {
+    /// The parameter files consulted (`sqlnet.ora`).
+    pub files: Vec<std::path::PathBuf>,
+    /// The naming adapter that resolved the identifier (`None` for a literal descriptor).
+    pub adapter: Option<&'static str>,
+    /// What `Attempting to contact` echoes (see [`Resolved::contact`]).
+    pub contact: String,
+    /// The attempts in order; the first failure ends them.
+    pub attempts: Vec<Result<Duration, PingError>>,
+}
+
+/// The report `tnsping` prints after its banner, in Oracle's layout: `Used parameter
+/// files:` and the files, two blank lines, `Used <ADAPTER> adapter to resolve the alias`,
+/// `Attempting to contact <descriptor>`, then `OK (N msec)` per attempt or the TNS error.
+pub fn render_report(r: &PingReport) -> String {
+    let mut out = String::from("Used parameter files:\n");
+    for f in &r.files {
+        out.push_str(&format!("{}\n", f.display()));
+    }
+    out.push('\n');
+    if let Some(a) = r.adapter {
+        out.push_str(&format!("\nUsed {a} adapter to resolve the alias\n"));
+    }
+    out.push_str(&format!("Attempting to contact {}\n", r.contact));
+    for a in &r.attempts {
+        match a {
+            Ok(d) => out.push_str(&format!("OK ({} msec)\n", d.as_millis())),
+            Err(e) => out.push_str(&format!("{e}\n")),
+        }
+    }
+    out
+}
+
 /// `DD-MON-YYYY HH24:MI:SS` (UTC) for the banner.
 pub fn oracle_now() -> String {
     let secs = std::time::SystemTime::now()
@@ -343,6 +378,23 @@ pub fn oracle_now() -> String {
 #[cfg(test)]
 mod resolve_tests {
     use super::*;
+
+    /// The example of Oracle's documentation (see `testdata/README.md`): `tnsping sales`
+    /// through a tnsnames.ora entry, one attempt of 10 msec.
+    #[test]
+    fn report_is_the_documented_layout_byte_for_byte() {
+        let tnsnames = "sales =\n  (DESCRIPTION =\n    (ADDRESS_LIST = (ADDRESS = (PROTOCOL = TCP)(HOST = sales-server)(PORT = 1521)))\n    (CONNECT_DATA = (SERVICE_NAME = sales.us.example.com)))\n";
+        let report = PingReport {
+            files: vec![],
+            adapter: Some("TNSNAMES"),
+            contact: entry_value(tnsnames, 1).expect("entry"),
+            attempts: vec![Ok(Duration::from_millis(10))],
+        };
+        assert_eq!(
+            render_report(&report),
+            include_str!("../testdata/tnsping.txt")
+        );
+    }
 
     #[test]
     fn literal_descriptor_and_ezconnect_resolve() {

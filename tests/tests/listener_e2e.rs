@@ -687,6 +687,34 @@ fn lsnrctl_batch_file_and_bare_show() {
     drop(l);
 }
 
+/// `lsnrctl set trc_level support` then `lsnrctl show trc_level`, byte for byte the layout of
+/// `listener/testdata/lsnrctl_show_param.txt` (source named in its README) after the banner;
+/// only the host and port of the `Connecting to` line, which a test cannot choose, are
+/// normalised to the documented ones.
+#[test]
+fn lsnrctl_show_param_is_the_documented_layout() {
+    let home = TestHome::new();
+    let l = start(&home, &[]);
+    let body = |out: &std::process::Output| {
+        let text = stdout(out);
+        let from = text
+            .find("Connecting to ")
+            .unwrap_or_else(|| panic!("no Connecting line: {text}"));
+        text[from..]
+            .replace("(HOST=127.0.0.1)", "(HOST=sales-server)")
+            .replace(&format!("(PORT={})", l.port), "(PORT=1521)")
+    };
+    let out = home.lsnrctl(&["set", "trc_level", "support"]);
+    assert!(out.status.success(), "{}", stdout(&out));
+    let out = home.lsnrctl(&["show", "trc_level"]);
+    assert!(out.status.success(), "{}", stdout(&out));
+    assert_eq!(
+        body(&out),
+        include_str!("../../listener/testdata/lsnrctl_show_param.txt")
+    );
+    drop(l);
+}
+
 /// Layout source: Oracle Database Net Services Administrator's Guide, "Using the TNSPING
 /// Utility to Test Connectivity from the Client", Example "Checking a Listener with TNSPING"
 /// (banner, "Used parameter files:", "Used TNSNAMES adapter to resolve the alias",

@@ -51,30 +51,26 @@ fn run(args: &[String], out: &mut String) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    out.push_str("Used parameter files:\n");
-    for f in &resolved.files {
-        out.push_str(&format!("{}\n", f.display()));
-    }
-    out.push('\n');
-    if let Some(a) = resolved.adapter {
-        out.push_str(&format!("\nUsed {a} adapter to resolve the alias\n"));
-    }
-    out.push_str(&format!("Attempting to contact {}\n", resolved.contact));
-    let mut ok = true;
+    let mut attempts = Vec::new();
     for _ in 0..count {
-        match tnsping::ping_descriptor_addresses(
+        let attempt = tnsping::ping_descriptor_addresses(
             &resolved.descriptor,
             ident,
             Duration::from_secs(20),
-        ) {
-            Ok(d) => out.push_str(&format!("OK ({} msec)\n", d.as_millis())),
-            Err(e) => {
-                out.push_str(&format!("{e}\n"));
-                ok = false;
-                break;
-            }
+        );
+        let failed = attempt.is_err();
+        attempts.push(attempt);
+        if failed {
+            break;
         }
     }
+    let ok = attempts.iter().all(Result::is_ok);
+    out.push_str(&tnsping::render_report(&tnsping::PingReport {
+        files: resolved.files,
+        adapter: resolved.adapter,
+        contact: resolved.contact,
+        attempts,
+    }));
     if ok {
         ExitCode::SUCCESS
     } else {
