@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs every cargo-fuzz target of fuzz/ for SECONDS seconds each (default 60), one after the
-# other with one job, and prints each one's executions and coverage (libFuzzer's final
+# other in one process (no -jobs/-workers: those make libFuzzer fork a worker that logs to
+# fuzz-N.log, out of this script's sight), and prints each one's executions and coverage (libFuzzer's final
 # "cov:" and "ft:" counts) and whether it found a crash.
 #
 #   scripts/fuzz.sh [SECONDS] [TARGET...]
@@ -81,7 +82,7 @@ for t in "${targets[@]}"; do
     log=$work/$t.log
     status=ok
     (cd fuzz && "${fuzz[@]}" run -s none -a "$t" "$work/$t" -- \
-        -max_total_time="$seconds" -print_final_stats=1 -jobs=1 -workers=1) >"$log" 2>&1 || status=CRASH
+        -max_total_time="$seconds" -print_final_stats=1) >"$log" 2>&1 || status=CRASH
     execs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$log" | tail -1 | grep -o '[0-9]*$' || echo 0)
     rate=$(grep -o 'stat::average_exec_per_sec: *[0-9]*' "$log" | tail -1 | grep -o '[0-9]*$' || echo 0)
     cov=$(grep -o 'cov: [0-9]*' "$log" | tail -1 | grep -o '[0-9]*' || echo 0)

@@ -27,7 +27,7 @@ use crate::error::ClientError;
 use crate::transport::{self, Link, RecvError, Transport};
 use crate::wire::{self, StatementKind, Value};
 use tns::ttc::response::{ResponseDecoder, ResponseKind, ResponseMessage};
-use tns::ttc::types::Decimal;
+use tns::ttc::types::{Decimal, ora_type};
 
 /// Name this driver gives in the PROTOCOL message and `SESSION_CLIENT_DRIVER_NAME`.
 pub const DRIVER_NAME: &str = "orasim";
@@ -868,7 +868,13 @@ impl Connection {
             self.stats.executes += 1;
             let r = self.call(w.as_bytes(), ResponseKind::Call)?;
             let cols = r.columns.clone().unwrap_or_default();
-            (r, cols)
+            let lobs = cols.iter().any(ColumnMetadata::is_lob);
+            if lobs && r.end.error_code == 0 && r.rows.is_empty() && r.end.cursor_id != 0 {
+                let cols = self.define_lobs_as_long(u32::from(r.end.cursor_id), cols)?;
+                (r, cols)
+            } else {
+                (r, cols)
+            }
         };
         let end = &result.end;
         let cursor_id = u32::from(end.cursor_id);
@@ -898,6 +904,60 @@ impl Connection {
             is_query: kind == StatementKind::Query,
             conn: self,
         })
+    }
+
+    /// Defines a query's LOB columns as LONG / LONG RAW, as SQL*Plus fetches them (the
+    /// server sends no row of a query with LOB columns before the client defines them):
+    /// the columns as they will now arrive.
+    fn define_lobs_as_long(
+        &mut self,
+        cursor_id: u32,
+        columns: Vec<ColumnMetadata>,
+    ) -> Result<Vec<ColumnMetadata>, ClientError> {
+        let defined: Vec<ColumnMetadata> = columns
+            .into_iter()
+            .map(|c| match c.ora_type {
+                ora_type::CLOB => ColumnMetadata {
+                    ora_type: ora_type::LONG,
+                    ..c
+                },
+                ora_type::BLOB => ColumnMetadata {
+                    ora_type: ora_type::LONG_RAW,
+                    ..c
+                },
+                _ => c,
+            })
+            .collect();
+        let mut al8i4 = vec![0u32; 13];
+        al8i4[7] = 1; // a query
+        let ex = Execute {
+            options: exec_option::DEFINE | exec_option::NOT_PLSQL,
+            cursor_id,
+            sql: None,
+            prefetch_rows: 0,
+            al8i4,
+            binds: Vec::new(),
+            defines: defined
+                .iter()
+                .map(|c| BindMetadata {
+                    ora_type: c.ora_type,
+                    flags: 1,
+                    buffer_size: c.buffer_size,
+                    max_array_elements: 0,
+                    charset_id: c.charset_id,
+                    charset_form: c.charset_form,
+                })
+                .collect(),
+            bind_rows: Vec::new(),
+        };
+        let mut w = Writer::new();
+        let seq = self.next_seq();
+        write_execute(&mut w, seq, self.fv, &ex);
+        let r = self.call(w.as_bytes(), ResponseKind::Call)?;
+        if r.end.error_code != 0 {
+            return Err(db_error(&r.end, self));
+        }
+        Ok(defined)
     }
 
     fn cache_statement(&mut self, sql: &str, cursor_id: u32, columns: &[ColumnMetadata]) {

@@ -15,8 +15,8 @@ use tns::ttc::message::ColumnMetadata;
 use tns::ttc::message::{
     ErrorInfo, KEYWORD_CURRENT_SCHEMA, ProtocolReply, SERVER_FIELD_VERSION, call_status,
     encode_data_types_reply, encode_describe_info, encode_parameter_pairs,
-    encode_return_parameters, encode_row_data, encode_row_header, encode_status,
-    encode_time_zone_offset, exec_option,
+    encode_return_parameters, encode_row_header, encode_status, encode_time_zone_offset,
+    exec_option,
 };
 use tns::ttc::request::{
     Auth, BindMetadata, BindValue, Call, DecodeContext, Execute, Piggyback, Request, RequestDecoder,
@@ -34,6 +34,7 @@ use crate::sql::eval::{EvalContext, QueryPlan, Value, plan_query};
 use crate::sql::{self, OraError, Statement};
 
 pub mod drcp;
+mod lob;
 mod plsql;
 
 /// Administrative connection modes (AUTH mode bits) and the grant each needs.
@@ -106,9 +107,6 @@ pub enum Action {
     },
 }
 
-/// LOB operation: create a temporary LOB.
-const LOB_OP_CREATE_TEMP: u32 = 0x110;
-
 /// Execute flag (al8i4\[9\]) of a scrollable cursor.
 const EXEC_FLAG_SCROLLABLE: u32 = 0x02;
 /// Fetch orientation FIRST (al8i4\[10\]).
@@ -140,6 +138,9 @@ struct PendingLogin {
 #[derive(Debug)]
 struct Cursor {
     binds: Vec<BindMetadata>,
+    /// The client's defines (the types it wants the columns in: a CLOB as LONG when
+    /// python-oracledb's `fetch_lobs` is off); empty until it sends them.
+    defines: Vec<BindMetadata>,
     stmt: Statement,
     plan: Option<QueryPlan>,
     position: u64,
@@ -189,6 +190,8 @@ pub struct Session {
     output: Option<plsql::DbmsOutput>,
     /// Seconds the PL/SQL block being run asked to sleep (DBMS_SESSION.SLEEP).
     plsql_sleep: f64,
+    /// The session's temporary LOBs.
+    lobs: lob::TempLobs,
 }
 
 /// STATISTIC# of the statistics the session counts (positions in
@@ -232,8 +235,10 @@ impl Session {
         cfg: SessionConfig,
         creds: Arc<dyn Credentials>,
         inst: Arc<dyn InstanceHooks>,
-        random: RandomSource,
+        mut random: RandomSource,
     ) -> Self {
+        let mut tag = [0u8; 8];
+        random(&mut tag);
         Session {
             cfg,
             creds,
@@ -265,6 +270,7 @@ impl Session {
             output: None,
             plsql_sleep: 0.0,
             pooled: None,
+            lobs: lob::TempLobs::new(u64::from_be_bytes(tag)),
         }
     }
 
@@ -467,6 +473,7 @@ impl Session {
 
     /// The connection is gone: free the session slot.
     pub fn on_disconnect(&mut self) {
+        self.lobs.clear();
         if let Some(slot) = self.slot.take() {
             self.inst.close_session(slot);
         }
@@ -586,11 +593,10 @@ impl Session {
                 self.current_schema = normalize_user(&schema);
             }
             Piggyback::KeyValues(set) => self.set_context(&set),
-            // Request boundaries, pipelining and freeing temporary LOBs change nothing a
-            // session of this server keeps (it holds no temporary LOBs).
-            Piggyback::SessionState(_)
-            | Piggyback::PipelineBegin(_)
-            | Piggyback::FreeTemporaryLobs(_) => {}
+            // Request boundaries and pipelining change nothing a session of this server
+            // keeps.
+            Piggyback::SessionState(_) | Piggyback::PipelineBegin(_) => {}
+            Piggyback::FreeTemporaryLobs(op) => self.lobs.free_all(&op.locator),
             Piggyback::EndToEnd(e) => {
                 let set = |field: &mut String, v: Option<Option<String>>| {
                     if let Some(v) = v {
@@ -1051,7 +1057,7 @@ impl Session {
                     .unwrap_or_default();
                 let rebound = bind_rows
                     .first()
-                    .map(|row| bind_values(&cur.stmt, &cur.binds, row));
+                    .map(|row| bind_values(&cur.stmt, &cur.binds, row, &self.lobs));
                 match rebound {
                     Some(Ok(b)) => ctx.binds = b,
                     Some(Err(e)) => return vec![self.error_bytes_action(self.ora(&e))],
@@ -1084,16 +1090,7 @@ impl Session {
                 vec![self.fetch_rows(cursor_id, rows, false)]
             }
             Call::AuthPhaseOne(_) | Call::AuthPhaseTwo(_) => Vec::new(),
-            // This server keeps no LOBs: no temporary LOB can be created, so there is no
-            // locator any other LOB operation could name.
-            Call::LobOp(op) => {
-                let e = if op.operation & LOB_OP_CREATE_TEMP == LOB_OP_CREATE_TEMP {
-                    OraError::new(3115, 0)
-                } else {
-                    OraError::new(22275, 0)
-                };
-                vec![self.error_bytes_action(self.ora(&e))]
-            }
+            Call::LobOp(op) => self.lob_call(&op),
         }
     }
 
@@ -1129,6 +1126,21 @@ impl Session {
         if fetch_only {
             return vec![self.fetch_rows(ex.cursor_id, ex.prefetch_rows, false)];
         }
+        // A define alone (python-oracledb sends one after the describe of a query with LOB
+        // columns): the types the client wants the columns in; the cursor stays where it is.
+        let define_only = ex.options & exec_option::DEFINE != 0
+            && ex.options & exec_option::EXECUTE == 0
+            && ex.sql.is_none();
+        if define_only && let Some(cur) = self.cursors.get_mut(&ex.cursor_id) {
+            cur.defines = ex.defines.clone();
+            let info = ErrorInfo {
+                cursor_id: u16::try_from(ex.cursor_id).unwrap_or(0),
+                row_count: cur.position,
+                call_status: self.call_status(),
+                ..ErrorInfo::default()
+            };
+            return vec![self.error_bytes_action(info)];
+        }
         let sql_text = ex
             .sql
             .as_ref()
@@ -1157,7 +1169,7 @@ impl Session {
         }
         let mut ctx = self.eval_context();
         if let Some(row) = ex.bind_rows.first() {
-            match bind_values(&stmt, &bind_meta, row) {
+            match bind_values(&stmt, &bind_meta, row, &self.lobs) {
                 Ok(b) => ctx.binds = b,
                 Err(e) => return vec![self.error_bytes_action(self.ora(&e))],
             }
@@ -1181,10 +1193,20 @@ impl Session {
             self.alloc_cursor()
         };
         self.dctx.cursor_binds.insert(id, (bind_meta.clone(), true));
+        // Defines stay with the cursor until the client parses it again.
+        let defines = match self.cursors.get(&id) {
+            _ if !ex.defines.is_empty() => ex.defines.clone(),
+            Some(c) if ex.sql.is_none() => c.defines.clone(),
+            _ => Vec::new(),
+        };
+        // LOB columns the client has not defined yet: it defines them before it fetches
+        // (python-oracledb does, and resends the call), so no row goes with this answer.
+        let undefined_lobs = defines.is_empty() && plan.columns.iter().any(|c| c.is_lob());
         self.cursors.insert(
             id,
             Cursor {
                 binds: bind_meta,
+                defines,
                 stmt,
                 plan: Some(plan),
                 position: 0,
@@ -1192,7 +1214,7 @@ impl Session {
             },
         );
         let executing = ex.options & exec_option::EXECUTE != 0;
-        let rows = if ex.options & exec_option::FETCH != 0 && executing {
+        let rows = if ex.options & exec_option::FETCH != 0 && executing && !undefined_lobs {
             ex.prefetch_rows
         } else {
             0
@@ -1279,11 +1301,19 @@ impl Session {
         while sent < wanted && cur.position < total {
             match plan.row(cur.position, ctx) {
                 Ok(values) => {
-                    if sent == 0 {
-                        encode_row_header(&mut w);
+                    let row = lob::encode_row(&plan.columns, &cur.defines, &values, &mut self.lobs);
+                    match row {
+                        Ok(bytes) => {
+                            if sent == 0 {
+                                encode_row_header(&mut w);
+                            }
+                            w.raw(&bytes);
+                        }
+                        Err(e) => {
+                            error = Some(e);
+                            break;
+                        }
                     }
-                    let raw: Vec<_> = values.iter().map(|v| v.encode()).collect();
-                    encode_row_data(&mut w, &plan.columns, &raw);
                     sent += 1;
                     cur.position += 1;
                 }
@@ -1500,6 +1530,7 @@ fn bind_values(
     stmt: &Statement,
     meta: &[BindMetadata],
     row: &[BindValue],
+    lobs: &lob::TempLobs,
 ) -> Result<Vec<(String, Value)>, OraError> {
     use tns::ttc::types::ora_type;
     // In SQL every placeholder is a bind position of its own, a name used twice included
@@ -1522,8 +1553,10 @@ fn bind_values(
         let t = meta.get(i).map_or(ora_type::VARCHAR, |m| m.ora_type);
         let v = match row.get(i) {
             None | Some(BindValue::Null) => Value::Null,
-            // REF CURSORs, LOB locators and arrays have no place in the SQL subset.
-            Some(BindValue::Cursor(_) | BindValue::Locator(_) | BindValue::Array(_)) => {
+            // A LOB is its contents (a temporary LOB of this session).
+            Some(BindValue::Locator(l)) => lobs.value(l)?,
+            // REF CURSORs and arrays have no place in the SQL subset.
+            Some(BindValue::Cursor(_) | BindValue::Array(_)) => {
                 return Err(OraError::new(3115, 0));
             }
             Some(BindValue::Bytes(b)) => decode_scalar(t, b)?,

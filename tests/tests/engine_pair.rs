@@ -223,6 +223,29 @@ fn login_and_a_call_see_the_virtual_clock() {
 }
 
 #[test]
+fn the_client_fetches_lob_columns_as_long_as_sql_plus_does() {
+    let inst = Arc::new(LocalInstance::new("pair", 41));
+    let pair = Pair::new(inst);
+    let mut c = connect(&pair);
+    let sql = "select to_clob('x' || level), level from dual connect by level <= 3";
+    for _ in 0..2 {
+        // The second run re-executes the cached cursor, whose define the server kept.
+        let r = c.query(sql).expect("clob query");
+        let texts: Vec<_> = r.rows.iter().map(|row| row[0].clone()).collect();
+        assert_eq!(
+            texts,
+            ["x1", "x2", "x3"].map(|t| Value::Text(t.into())).to_vec()
+        );
+        assert_eq!(int(&r.rows[2][1]), 3);
+    }
+    let r = c
+        .query("select to_clob(null) from dual")
+        .expect("null clob");
+    assert_eq!(r.rows, vec![vec![Value::Null]]);
+    c.close().expect("logoff");
+}
+
+#[test]
 fn a_break_during_a_sleep_ends_the_call_with_ora_01013_at_the_call_timeout() {
     let inst = Arc::new(LocalInstance::new("pair", 50));
     let pair = Pair::new(inst.clone());

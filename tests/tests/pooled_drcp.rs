@@ -1040,3 +1040,54 @@ fn num_cbrok_brokers_share_one_pool_and_the_listener_spreads_clients_over_them()
     let r = py.exec("c", "select 1 from dual");
     assert_eq!(r.result(), &json!([[1]]), "{}", r.json);
 }
+
+#[test]
+fn pooled_servers_and_the_broker_do_not_outlive_a_killed_instance() {
+    // SID of this helper's own prefix (H4), never shared with a concurrent run.
+    let stack = SharedStack::start(&own_sid("H4DK"), "", 0);
+    let mut py = PyDriver::start();
+    py.connect("dba", &stack.dsn("dedicated"), USER, PASSWORD)
+        .unwrap_or_else(|r| panic!("dba connect: {}\n{}", r.json, stack.home.alert_log()));
+    alter_param(&mut py, "MINSIZE", "2");
+    start_pool(&mut py);
+    // One server parks a released session; the others are idle.
+    py.connect("p", &stack.dsn("pooled"), USER, PASSWORD)
+        .unwrap_or_else(|r| panic!("{}", r.json));
+    assert_eq!(py.exec("p", "select 1 from dual").result(), &json!([[1]]));
+    assert!(py.call(json!({"op": "close", "name": "p"})).ok());
+    let pids = wait_for(Duration::from_secs(10), || {
+        let p = pooled_server_pids(&mut py);
+        (p.len() >= 2).then_some(p)
+    })
+    .unwrap_or_else(|| panic!("pooled servers: {:?}", pooled_server_pids(&mut py)));
+    drop(py);
+    let services = stack.services();
+    assert!(services.contains("\"N000\""), "{services}");
+
+    let alive =
+        |pid: u64| tests::instance::proc_state(pid as u32).is_some_and(|s| s != 'Z' && s != 'X');
+    assert!(
+        pids.iter().all(|&p| alive(p)),
+        "{pids:?} run before the kill"
+    );
+    let instance = nix::unistd::Pid::from_raw(stack.instance.pid() as i32);
+    nix::sys::signal::kill(instance, nix::sys::signal::Signal::SIGKILL).expect("kill -9 oradb");
+    let killed_at = std::time::Instant::now();
+    let gone = wait_for(Duration::from_secs(10), || {
+        pids.iter().all(|&p| !alive(p)).then_some(())
+    });
+    eprintln!(
+        "pooled servers {pids:?} gone {:?} after kill -9 of oradb",
+        killed_at.elapsed()
+    );
+    assert!(
+        gone.is_some(),
+        "pooled servers still running after kill -9 of oradb: {:?}",
+        pids.iter().filter(|&&p| alive(p)).collect::<Vec<_>>()
+    );
+    // The broker was a thread of the instance: the listener no longer offers it.
+    let unregistered = wait_for(Duration::from_secs(10), || {
+        (!stack.services().contains("\"N000\"")).then_some(())
+    });
+    assert!(unregistered.is_some(), "{}", stack.services());
+}

@@ -1,6 +1,6 @@
 //! What real drivers send besides plain SQL, through python-oracledb 26.1.0: requests the
 //! server cannot serve get an Oracle error at once and leave the session usable (a REF
-//! CURSOR bound IN, a RETURNING INTO bind with no value, a LOB operation, a PL/SQL array
+//! CURSOR bound IN, a RETURNING INTO bind with no value, opening a LOB, a PL/SQL array
 //! bind), dedicated and shared; the application context (AUTH_APPCTX at connect, piggyback
 //! 154 from `set_app_context`), `connection.current_schema` after ALTER SESSION, proxy
 //! logins (`proxy[client]`, PROXY_USER, ORA-28150), the password length rule and the
@@ -40,7 +40,7 @@ attempt("ref_cursor_in", lambda: cur.execute("select :c from dual", c=ref))
 v = cur.var(int)
 attempt("returning_out_only",
         lambda: cur.execute("insert into hn_missing (x) values (1) returning x into :v", v=v))
-attempt("create_lob", lambda: c.createlob(oracledb.DB_TYPE_CLOB))
+attempt("open_lob", lambda: c.createlob(oracledb.DB_TYPE_CLOB).open())
 attempt("array_bind", lambda: cur.execute("select :a from dual", a=cur.arrayvar(int, [1, 2, 3])))
 print(json.dumps(out))
 "#;
@@ -57,7 +57,7 @@ fn assert_unserved(out: &Value, what: &str) {
         "{what}: {out}"
     );
     assert_eq!(
-        out["create_lob"],
+        out["open_lob"],
         json!(["ORA-03115", true, true]),
         "{what}: {out}"
     );
@@ -272,7 +272,7 @@ cur.execute("select cast('abc' as varchar2(10)) from dual")
 out["cast"] = [cur.fetchall(), cur.description[0][1].name, cur.description[0][3]]
 out["case"] = q("select case when :a > 1 then 'big' else 'small' end, case :a when 5 then 'five' end from dual", a=5)
 out["decode"] = q("select decode(:a, 1, 'one', 2, 'two', 'many'), nvl2(null, 1, 2), coalesce(null, 3), substr('hello', 2, 3), to_number('42') from dual", a=2)
-out["to_clob"] = q("select to_clob('x') from dual")
+out["to_clob"] = [[v.read() for v in r] for r in q("select to_clob('x') from dual")]
 out["nls"] = [q("select value from nls_session_parameters where parameter = 'NLS_DATE_FORMAT'"),
               q("select value from nls_database_parameters where parameter = 'NLS_CHARACTERSET'")]
 out["quoted_bind"] = cur.execute('select :"_value1" from dual', [5]).fetchall()

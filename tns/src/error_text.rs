@@ -266,6 +266,10 @@ pub fn ora(code: u32) -> Option<&'static str> {
         3114 => "not connected to ORACLE",
         3115 => "unsupported network datatype or representation",
         22275 => "invalid LOB locator specified",
+        // LOB operations on temporary LOBs.
+        22922 => "nonexistent LOB value",
+        22925 => "operation would exceed maximum size allowed for a LOB value",
+        22926 => "specified trim length is greater than current LOB value's length",
         3135 => "connection lost contact",
         3136 => "inbound connection timed out",
         3137 => {

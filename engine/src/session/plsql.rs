@@ -15,6 +15,7 @@ use tns::ttc::message::{
 use tns::ttc::request::{BIND_ARRAY, BindMetadata, BindValue};
 use tns::ttc::types::{Decimal, ora_type};
 
+use super::lob::{CHUNK_SIZE, TempLobs};
 use super::{Action, Cursor, Session, decode_scalar};
 use crate::sql::eval::{EvalContext, Value};
 use crate::sql::plsql::{self, Block, Host, Mode, Procedure};
@@ -104,6 +105,10 @@ impl Session {
                     Ok(v) => v,
                     Err(e) => return vec![self.error_bytes_action(self.ora(&e))],
                 },
+                BindValue::Locator(l) => match self.lobs.value(l) {
+                    Ok(v) => v,
+                    Err(e) => return vec![self.error_bytes_action(self.ora(&e))],
+                },
                 _ => Value::Null,
             };
             ctx.binds.push((name.clone(), v));
@@ -144,7 +149,7 @@ impl Session {
 
     /// The I/O vector and the ROW_DATA of the OUT and IN OUT binds.
     fn encode_out_binds(
-        &self,
+        &mut self,
         w: &mut Writer,
         block: &Block,
         names: &[String],
@@ -208,10 +213,10 @@ impl Session {
                 }
                 body.ub4(u32::try_from(items.len()).unwrap_or(0));
                 for item in &items {
-                    encode_scalar(&mut body, m, item)?;
+                    encode_scalar(&mut body, m, item, &mut self.lobs)?;
                 }
             } else {
-                encode_scalar(&mut body, m, &v)?;
+                encode_scalar(&mut body, m, &v, &mut self.lobs)?;
             }
         }
         encode_io_vector(w, &dirs);
@@ -224,7 +229,36 @@ impl Session {
 }
 
 /// One OUT value in the client's bind type, then its truncation count.
-fn encode_scalar(w: &mut Writer, m: &BindMetadata, v: &Value) -> Result<(), OraError> {
+/// A CLOB or BLOB goes as a new temporary LOB's locator.
+fn encode_scalar(
+    w: &mut Writer,
+    m: &BindMetadata,
+    v: &Value,
+    lobs: &mut TempLobs,
+) -> Result<(), OraError> {
+    if matches!(m.ora_type, ora_type::CLOB | ora_type::BLOB) {
+        let lob = match (m.ora_type, v) {
+            (ora_type::BLOB, Value::Str(_)) => {
+                return Err(OraError::with_args(932, &["BLOB", "CHAR"], 0));
+            }
+            (ora_type::BLOB, Value::Clob(_)) => {
+                return Err(OraError::with_args(932, &["BLOB", "CLOB"], 0));
+            }
+            (ora_type::BLOB, Value::Number(_)) => {
+                return Err(OraError::with_args(932, &["BLOB", "NUMBER"], 0));
+            }
+            (ora_type::CLOB, Value::Blob(_)) => {
+                return Err(OraError::with_args(932, &["CLOB", "BLOB"], 0));
+            }
+            _ => lobs.create_from(v)?,
+        };
+        tns::ttc::lob::encode_lob_value(
+            w,
+            lob.as_ref().map(|(l, size)| (&l[..], *size, CHUNK_SIZE)),
+        );
+        w.ub4(0);
+        return Ok(());
+    }
     let bytes = match (m.ora_type, v) {
         (_, Value::Null) => None,
         (ora_type::NUMBER | 3, v) => {
@@ -397,6 +431,7 @@ impl Host for Session {
             id,
             Cursor {
                 binds: Vec::new(),
+                defines: Vec::new(),
                 stmt,
                 plan: Some(plan),
                 position: 0,

@@ -655,3 +655,72 @@ fn the_counted_statistics_have_their_v_statname_numbers() {
         assert_eq!(n(name), Some(index), "{name}");
     }
 }
+
+/// A LOB operation call as python-oracledb's `LobOpMessage` writes it.
+fn lob_call(seq: u8, operation: u32, locator: &[u8], offset: u64, data: Option<&[u8]>) -> Vec<u8> {
+    let create = operation == tns::ttc::lob::op::CREATE_TEMP;
+    let mut w = Writer::new();
+    write_function_header(&mut w, function::LOB_OP, seq, 12);
+    w.u8(1).ub4(u32::try_from(locator.len()).unwrap());
+    w.u8(0).ub4(if create { 10 } else { 0 });
+    w.ub4(0).ub4(0);
+    w.u8(u8::from(create)).u8(0).u8(u8::from(create));
+    w.ub4(operation).u8(0).u8(0);
+    w.ub8(if create { 1 } else { offset })
+        .ub8(if create { 112 } else { 0 });
+    let amount = operation == tns::ttc::lob::op::READ;
+    w.u8(u8::from(amount));
+    for _ in 0..3 {
+        w.u16be(0);
+    }
+    w.raw(locator);
+    if create {
+        w.ub4(873);
+    }
+    if let Some(d) = data {
+        w.u8(14).dalc(d);
+    }
+    if amount {
+        w.ub8(100);
+    }
+    w.into_bytes()
+}
+
+#[test]
+fn temporary_lobs_freed_by_the_piggyback_are_gone() {
+    use tns::ttc::lob::op;
+    let (mut s, _inst) = session();
+    login(&mut s, b"tiger");
+    let reply = one_send(s.on_data(&lob_call(3, op::CREATE_TEMP, &[0; 40], 0, None)));
+    // PARAMETER: the locator, charset (AL16UTF16), flags; then the end of the call.
+    assert_eq!(reply[0], 8);
+    let locator = reply[1..41].to_vec();
+    assert_eq!(&reply[41..45], &[2, 0x07, 0xD0, 0]);
+    assert_eq!(reply[45], 4, "end of call: {reply:?}");
+    let utf16: Vec<u8> = "hi".encode_utf16().flat_map(u16::to_be_bytes).collect();
+    one_send(s.on_data(&lob_call(4, op::WRITE, &locator, 1, Some(&utf16))));
+    let reply = one_send(s.on_data(&lob_call(5, op::READ, &locator, 1, None)));
+    // LOB_DATA with the UTF-16 bytes, then the locator and the amount read (2).
+    assert_eq!(&reply[..6], &[14, 4, 0, b'h', 0, b'i']);
+    assert_eq!(
+        &reply[6..49],
+        &[&[8][..], &locator[..], &[1, 2]].concat()[..]
+    );
+
+    // The FreeTemporaryLobs piggyback (python-oracledb's layout), then a PING.
+    let mut w = Writer::new();
+    w.u8(17).u8(function::LOB_OP).u8(6);
+    w.u8(1).ub4(40).u8(0).ub4(0).ub4(0).ub4(0).u8(0).u8(0).u8(0);
+    w.ub4(op::FREE_TEMP | op::ARRAY);
+    w.u8(0).ub4(0).ub8(0).ub8(0).u8(0);
+    for _ in 0..3 {
+        w.u8(0).ub4(0);
+    }
+    w.raw(&locator);
+    write_function_header(&mut w, function::PING, 7, 12);
+    assert_eq!(one_send(s.on_data(w.as_bytes())), [9, 0, 0]);
+    let reply = one_send(s.on_data(&lob_call(8, op::READ, &locator, 1, None)));
+    let mut cols = Vec::new();
+    let m = messages(&reply, &mut cols);
+    assert_eq!(end(&m).error_code, 22922, "{m:?}");
+}

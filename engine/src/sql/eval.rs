@@ -157,6 +157,11 @@ pub enum Value {
     Timestamp(DateTime),
     /// The elements of a PL/SQL array (an OUT array bind such as DBMS_OUTPUT.GET_LINES's).
     List(Vec<Value>),
+    /// The contents of a CLOB (`TO_CLOB`, a bound or fetched temporary LOB): the session
+    /// turns it into a temporary LOB when it leaves as a LOB.
+    Clob(String),
+    /// The contents of a BLOB.
+    Blob(Vec<u8>),
 }
 
 impl Value {
@@ -172,6 +177,10 @@ impl Value {
             Value::Timestamp(d) => Some(d.to_oracle_timestamp()),
             // A collection is no single value on the wire.
             Value::List(_) => None,
+            Value::Clob(s) if s.is_empty() => None,
+            Value::Clob(s) => Some(s.as_bytes().to_vec()),
+            Value::Blob(b) if b.is_empty() => None,
+            Value::Blob(b) => Some(b.clone()),
         }
     }
 
@@ -179,8 +188,10 @@ impl Value {
     pub fn as_text(&self) -> String {
         match self {
             Value::Number(d) => d.to_string(),
-            Value::Str(s) => s.clone(),
+            Value::Str(s) | Value::Clob(s) => s.clone(),
             Value::Null | Value::List(_) => String::new(),
+            // RAW to text is its hex digits.
+            Value::Blob(b) => b.iter().map(|x| format!("{x:02X}")).collect(),
             Value::Date(d) | Value::TimestampTz(d) | Value::Timestamp(d) => format!(
                 "{:02}-{}-{:02}",
                 d.day,
@@ -313,6 +324,8 @@ fn describe(e: &Expr, name: &str, ctx: &EvalContext) -> ColumnMetadata {
     match e {
         Expr::Bind(n, _) => match ctx.binds.iter().find(|(k, _)| k == n).map(|(_, v)| v) {
             Some(Value::Str(_)) => ColumnMetadata::string(name, ora_type::VARCHAR, 4000),
+            Some(Value::Clob(_)) => ColumnMetadata::clob(name),
+            Some(Value::Blob(_)) => ColumnMetadata::blob(name),
             Some(Value::Date(_)) => ColumnMetadata::date(name),
             Some(Value::TimestampTz(_)) => ColumnMetadata::timestamp_tz(name),
             Some(Value::Timestamp(_)) => ColumnMetadata {
@@ -351,7 +364,7 @@ fn describe(e: &Expr, name: &str, ctx: &EvalContext) -> ColumnMetadata {
                 None => ColumnMetadata::number(name),
             }
         }
-        Expr::Func(Func::ToClob, _) => ColumnMetadata::string(name, ora_type::VARCHAR, 4000),
+        Expr::Func(Func::ToClob, _) => ColumnMetadata::clob(name),
         Expr::Func(Func::Substr, args) => {
             let n = args.first().map_or(0, |a| describe(a, name, ctx).max_size);
             ColumnMetadata::string(name, ora_type::VARCHAR, n.max(1))
@@ -593,7 +606,10 @@ pub fn plan_query(stmt: &Statement, ctx: &EvalContext) -> Result<QueryPlan, OraE
 fn to_number(v: &Value, offset: usize) -> Result<Decimal, OraError> {
     match v {
         Value::Number(d) => Ok(d.clone()),
-        Value::Str(s) => Decimal::parse(s).ok_or_else(|| OraError::new(1722, offset)),
+        Value::Str(s) | Value::Clob(s) => {
+            Decimal::parse(s).ok_or_else(|| OraError::new(1722, offset))
+        }
+        Value::Blob(_) => Err(OraError::with_args(932, &["NUMBER", "BLOB"], offset)),
         Value::Date(_) | Value::TimestampTz(_) | Value::Timestamp(_) => {
             Err(OraError::with_args(932, &["NUMBER", "DATE"], offset))
         }
@@ -848,7 +864,14 @@ fn call(f: Func, args: &[Value]) -> Result<Value, OraError> {
             (v, _) => s(v.as_text()),
         },
         Func::ToNumber => Value::Number(to_number(&arg(0), 0)?),
-        Func::ToClob => s(arg(0).as_text()),
+        Func::ToClob => match arg(0) {
+            Value::Null => Value::Null,
+            Value::Blob(_) => return Err(OraError::with_args(932, &["CLOB", "BLOB"], 0)),
+            v => match v.as_text() {
+                t if t.is_empty() => Value::Null,
+                t => Value::Clob(t),
+            },
+        },
         Func::Substr => {
             let text: Vec<char> = arg(0).as_text().chars().collect();
             let len = i64::try_from(text.len()).unwrap_or(i64::MAX);

@@ -125,7 +125,7 @@ pub enum Func {
     Decode,
     /// `TO_NUMBER(s)`.
     ToNumber,
-    /// `TO_CLOB(s)`: the text (this server has no LOBs; the value travels as VARCHAR2).
+    /// `TO_CLOB(s)`: a CLOB of the text (a temporary LOB when it reaches the client).
     ToClob,
     /// `NVL2(x, a, b)`.
     Nvl2,

@@ -449,6 +449,30 @@ impl ColumnMetadata {
         }
     }
 
+    /// A CLOB column (AL32UTF8 database: its data travels as UTF-16, see [`super::lob`]).
+    pub fn clob(name: &str) -> Self {
+        ColumnMetadata {
+            ora_type: ora_type::CLOB,
+            max_size: 0,
+            ..ColumnMetadata::string(name, ora_type::CLOB, 4000)
+        }
+    }
+
+    /// A BLOB column.
+    pub fn blob(name: &str) -> Self {
+        ColumnMetadata {
+            ora_type: ora_type::BLOB,
+            buffer_size: 4000,
+            scale: 0,
+            ..ColumnMetadata::number(name)
+        }
+    }
+
+    /// True for a CLOB or BLOB column.
+    pub fn is_lob(&self) -> bool {
+        matches!(self.ora_type, ora_type::CLOB | ora_type::BLOB)
+    }
+
     /// A DATE column.
     pub fn date(name: &str) -> Self {
         ColumnMetadata {

@@ -3,6 +3,7 @@
 //! request decoder (server side) and the response decoder (client side).
 
 pub mod buf;
+pub mod lob;
 pub mod message;
 pub mod request;
 pub mod response;

@@ -202,9 +202,6 @@ pub struct LobOp {
     pub amount: Option<u64>,
 }
 
-/// LOB operation: write.
-pub const LOB_OP_WRITE: u32 = 0x40;
-
 /// An application-context change (piggyback 154): `SET` (flag 1) replaces the
 /// namespace's values with `entries`, `CLEAR` (flag 2) empties it; other flags are the
 /// client's own session keys (`ORA$HA`).
@@ -411,7 +408,7 @@ pub fn write_auth(w: &mut Writer, code: u8, seq: u8, fv: u8, auth: &Auth) {
     }
 }
 
-/// Writes an EXECUTE (94) without binds or defines, as python-oracledb does at fv 12.
+/// Writes an EXECUTE (94) with the defines or the binds and bind rows given, as python-oracledb does.
 pub fn write_execute(w: &mut Writer, seq: u8, fv: u8, ex: &Execute) {
     write_function_header(w, function::EXECUTE, seq, fv);
     let sql = ex.sql.as_deref().unwrap_or_default();
@@ -423,7 +420,10 @@ pub fn write_execute(w: &mut Writer, seq: u8, fv: u8, ex: &Execute) {
     let binds = u32::try_from(ex.binds.len()).unwrap_or(0);
     w.u8(u8::from(binds > 0)).ub4(binds);
     w.u8(0).u8(0).u8(0).u8(0).u8(0);
-    w.u8(0).ub4(0); // defines
+    match ex.defines.len() {
+        0 => w.u8(0).ub4(0),
+        n => w.u8(1).ub4(u32::try_from(n).unwrap_or(0)),
+    };
     w.ub4(0);
     w.u8(0).u8(1).u8(0).ub4(0).u8(0).ub4(0);
     w.ub4(0);
@@ -439,6 +439,9 @@ pub fn write_execute(w: &mut Writer, seq: u8, fv: u8, ex: &Execute) {
     }
     for v in &ex.al8i4 {
         w.ub4(*v);
+    }
+    for d in &ex.defines {
+        write_oac(w, fv, d);
     }
     for b in &ex.binds {
         write_oac(w, fv, b);

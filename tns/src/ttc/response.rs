@@ -14,6 +14,7 @@ use super::message::{
     decode_parameter_pairs, msg_type, server_piggyback, skip_row_header,
 };
 use super::request::{BIND_ARRAY, BindMetadata};
+use super::types::ora_type;
 
 /// One message of a call's response.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -243,6 +244,12 @@ impl ResponseDecoder {
                 row.push(None);
             } else {
                 row.push(r.dalc("column value")?.filter(|b| !b.is_empty()));
+                // A LONG / LONG RAW value (a LOB defined as one) is followed by its
+                // indicator and return code.
+                if matches!(c.ora_type, ora_type::LONG | ora_type::LONG_RAW) {
+                    r.sb4("LONG indicator")?;
+                    r.ub4("LONG return code")?;
+                }
             }
         }
         Ok(row)

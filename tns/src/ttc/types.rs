@@ -18,6 +18,8 @@ pub mod ora_type {
     pub const DATE: u8 = 12;
     /// RAW.
     pub const RAW: u8 = 23;
+    /// LONG RAW (how a driver defines a BLOB column it wants as bytes).
+    pub const LONG_RAW: u8 = 24;
     /// CHAR / NCHAR.
     pub const CHAR: u8 = 96;
     /// BINARY_FLOAT.

@@ -8,7 +8,7 @@
 use super::decoder::Input;
 use super::{
     Auth, BIND_ARRAY, BindMetadata, BindRow, BindValue, Call, EndToEnd, Execute, KeyValueSet,
-    LOB_OP_WRITE, LobOp, Piggyback, Request,
+    LobOp, Piggyback, Request,
 };
 use crate::ttc::buf::{DALC_LONG, KeyValue, TtcError};
 use crate::ttc::message::{
@@ -422,7 +422,7 @@ async fn lob_op(i: &Input) -> Result<LobOp> {
     } else {
         None
     };
-    let data = if operation == LOB_OP_WRITE {
+    let data = if operation == crate::ttc::lob::op::WRITE {
         let t = i.u8("LOB data message type").await?;
         if t != msg_type::LOB_DATA {
             return Err(TtcError::invalid("LOB data message type", format!("{t}")));
