@@ -68,6 +68,45 @@ pub fn append(oracle_home: &std::path::Path, sid: &str, message: &str) {
     }
 }
 
+/// Who asked for a kill and whose session it hit, for [`kill_session_entry`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct KillEntry {
+    /// The victim's `(sid, serial#)`.
+    pub session: (u32, u32),
+    /// `ALTER SYSTEM KILL SESSION` (false) or `... IMMEDIATE` / `DISCONNECT SESSION` (true).
+    pub immediate: bool,
+    /// `DISCONNECT SESSION` rather than `KILL SESSION`.
+    pub disconnect: bool,
+    /// The requester's V$PROCESS.PID (0 for `oradb kill-session`, which holds no process
+    /// slot) and OS pid.
+    pub requestor: (u32, i32),
+    /// The victim's owning process: V$PROCESS.PID and OS pid.
+    pub owner: (u32, i32),
+}
+
+/// The alert log entry Oracle 12.2 and later write for `ALTER SYSTEM KILL SESSION`:
+/// `KILL SESSION for sid=(S, N):` and the indented `Reason`, `Mode` (`KILL SOFT -/-/-`,
+/// `KILL HARD SAFE -/-/-` with IMMEDIATE), `Requestor`, `Owner` and `Result` lines.
+pub fn kill_session_entry(k: &KillEntry) -> String {
+    let (sid, serial) = k.session;
+    let reason = if k.disconnect {
+        "alter system disconnect session"
+    } else {
+        "alter system kill session"
+    };
+    let mode = if k.immediate || k.disconnect {
+        "KILL HARD SAFE -/-/-"
+    } else {
+        "KILL SOFT -/-/-"
+    };
+    format!(
+        "KILL SESSION for sid=({sid}, {serial}):\n  Reason = {reason}\n  Mode = {mode}\n  \
+         Requestor = USER (orapid = {}, ospid = {}, inst = 1)\n  \
+         Owner = Process: USER (orapid = {}, ospid = {})\n  Result = ORA-0",
+        k.requestor.0, k.requestor.1, k.owner.0, k.owner.1
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -77,5 +116,22 @@ mod tests {
     fn timestamps_read_as_oracle_writes_them() {
         let t = UNIX_EPOCH + Duration::from_micros(1_796_460_184_752_321);
         assert_eq!(alert_timestamp(t), "2026-12-05T08:43:04.752321+00:00");
+    }
+
+    #[test]
+    fn an_immediate_kill_is_a_hard_one() {
+        let entry = kill_session_entry(&KillEntry {
+            session: (67, 40381),
+            immediate: true,
+            disconnect: false,
+            requestor: (33, 42991),
+            owner: (43, 41840),
+        });
+        assert_eq!(
+            entry,
+            "KILL SESSION for sid=(67, 40381):\n  Reason = alter system kill session\n  \
+             Mode = KILL HARD SAFE -/-/-\n  Requestor = USER (orapid = 33, ospid = 42991, inst = 1)\n  \
+             Owner = Process: USER (orapid = 43, ospid = 41840)\n  Result = ORA-0"
+        );
     }
 }

@@ -318,7 +318,7 @@ fn run(sga: &Sga, cfg: &LregConfig, stop: &AtomicBool, deregister: &AtomicBool) 
                 }
                 Err(e) => {
                     if !reported_failure {
-                        tracing::info!(target: "lreg", "{e}; will keep trying");
+                        tracing::debug!(target: "lreg", "{e}; will keep trying");
                         reported_failure = true;
                     }
                 }

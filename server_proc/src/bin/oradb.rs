@@ -482,7 +482,8 @@ fn cmd(cli: Cli) -> anyhow::Result<()> {
             disconnect,
             sid,
         } => {
-            let sga = Sga::attach(&sid_of(sid)?)?;
+            let sid = sid_of(sid)?;
+            let sga = Sga::attach(&sid)?;
             let (vsid, serial) = parse_session_id(&target)?;
             let request = if disconnect {
                 KillRequest::Disconnect
@@ -491,7 +492,18 @@ fn cmd(cli: Cli) -> anyhow::Result<()> {
             } else {
                 KillRequest::Kill
             };
-            sga.kill_session(vsid, serial, request, None)?;
+            let outcome = sga.kill_session(vsid, serial, request, None)?;
+            server_proc::alert::append(
+                &oracle_home()?,
+                &sid,
+                &server_proc::alert::kill_session_entry(&server_proc::alert::KillEntry {
+                    session: (vsid, serial),
+                    immediate,
+                    disconnect,
+                    requestor: (0, i32::try_from(std::process::id()).unwrap_or(0)),
+                    owner: (outcome.owner_orapid, outcome.owner_ospid),
+                }),
+            );
             writeln!(out, "System altered.")?;
         }
     }

@@ -259,6 +259,11 @@ pub struct KillOutcome {
     pub was_active: bool,
     /// The victim's process was sent SIGTERM (IMMEDIATE / DISCONNECT of a dedicated session).
     pub signalled: bool,
+    /// The process owning the victim: V$PROCESS.PID and its OS pid (0 when unknown), for
+    /// the alert log's `Owner = Process: USER (orapid = N, ospid = N)`.
+    pub owner_orapid: u32,
+    /// See [`KillOutcome::owner_orapid`].
+    pub owner_ospid: i32,
 }
 
 /// Parses the `'sid,serial#'` of KILL/DISCONNECT SESSION (spaces allowed, an optional
@@ -1018,6 +1023,8 @@ impl Sga {
         self.bump_kill_seq();
         os::futex_wake_all(&slot.kill);
         let was_active = slot.status.load(Ordering::Acquire) == SessionStatus::Active as u32;
+        let owner_orapid = slot.paddr.load(Ordering::Relaxed);
+        let owner_ospid = slot.owner_pid.load(Ordering::Relaxed);
         let mut signalled = false;
         // A dedicated or pooled session's process is its server: IMMEDIATE ends it (a pooled
         // server's client sees its connection close; the broker purges the server and starts
@@ -1055,6 +1062,8 @@ impl Sga {
         Ok(KillOutcome {
             was_active,
             signalled,
+            owner_orapid,
+            owner_ospid,
         })
     }
 
