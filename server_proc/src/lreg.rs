@@ -149,8 +149,8 @@ pub fn current_registration(sga: &Sga, cfg: &LregConfig) -> InstanceRegistration
                     }
                 }),
         )
-        // The DRCP connection broker, while the pool is started.
-        .chain(pooled_handler(sga, cfg))
+        // The DRCP connection brokers, while the pool is started.
+        .chain(pooled_handlers(sga, cfg))
         .collect(),
         load: LoadReport {
             processes_used: load.processes_used,
@@ -162,29 +162,37 @@ pub fn current_registration(sga: &Sga, cfg: &LregConfig) -> InstanceRegistration
     }
 }
 
-/// The broker's handler (`N000`), when it runs.
-fn pooled_handler(sga: &Sga, cfg: &LregConfig) -> Option<Handler> {
+/// The brokers' handlers (`N000`.., NUM_CBROK of them), while the pool runs; the listener
+/// spreads pooled connections over them by their load, as over dispatchers.
+fn pooled_handlers(sga: &Sga, cfg: &LregConfig) -> Vec<Handler> {
     let (pid, held) = sga.cpool_broker();
     if pid == 0 {
-        return None;
+        return Vec::new();
     }
     let max = sga.cpool_state().params.maxconn_cbrok;
-    Some(Handler {
-        name: "N000".to_string(),
-        kind: HandlerKind::Pooled {
-            handoff_path: crate::pooled::broker_path(&cfg.sid, u32::try_from(pid).unwrap_or(0))
+    held.into_iter()
+        .enumerate()
+        .map(|(index, held)| Handler {
+            name: crate::pooled::broker_name(index),
+            kind: HandlerKind::Pooled {
+                handoff_path: crate::pooled::broker_path(
+                    &cfg.sid,
+                    u32::try_from(pid).unwrap_or(0),
+                    index,
+                )
                 .display()
                 .to_string(),
-            pid,
-        },
-        state: if held >= max {
-            HandlerState::Blocked
-        } else {
-            HandlerState::Ready
-        },
-        current: held,
-        max,
-    })
+                pid,
+            },
+            state: if held >= max {
+                HandlerState::Blocked
+            } else {
+                HandlerState::Ready
+            },
+            current: held,
+            max,
+        })
+        .collect()
 }
 
 struct Connection {

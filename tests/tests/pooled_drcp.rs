@@ -898,6 +898,149 @@ fn a_purity_self_login_finds_its_class_session_even_when_another_class_server_is
     );
 }
 
+/// The `(name, established)` of the pooled handlers `lsnrctl services` shows for the first
+/// service (N000, ...).
+fn broker_handlers(services: &str) -> Vec<(String, u64)> {
+    services
+        .split("Service \"")
+        .nth(1)
+        .unwrap_or_default()
+        .lines()
+        .filter_map(|l| {
+            let l = l.trim();
+            let name = l.strip_prefix("\"N")?.split('"').next()?;
+            let established = l.split("established:").nth(1)?.split(' ').next()?;
+            Some((format!("N{name}"), established.parse().ok()?))
+        })
+        .collect()
+}
+
+#[test]
+fn num_cbrok_brokers_share_one_pool_and_the_listener_spreads_clients_over_them() {
+    let (stack, mut py) = stack_as("P5");
+    alter_param(&mut py, "NUM_CBROK", "2");
+    alter_param(&mut py, "MINSIZE", "1");
+    alter_param(&mut py, "MAXSIZE", "2");
+    start_pool(&mut py);
+    // Two brokers, each a pooled handler of the service.
+    let shown = wait_for(Duration::from_secs(5), || {
+        let names: Vec<String> = broker_handlers(&stack.services())
+            .into_iter()
+            .map(|(n, _)| n)
+            .collect();
+        (names == ["N000", "N001"]).then_some(())
+    });
+    assert!(shown.is_some(), "{}", stack.services());
+    let r = py.exec(
+        "dba",
+        "select pname, addr from v$process where pname = 'N000' or pname = 'N001' order by pname",
+    );
+    let brokers: Vec<(String, String)> = r
+        .result()
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|row| {
+            (
+                row[0].as_str().unwrap().into(),
+                row[1].as_str().unwrap().into(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        brokers.iter().map(|(n, _)| n.as_str()).collect::<Vec<_>>(),
+        ["N000", "N001"],
+        "{}",
+        r.json
+    );
+    // `ps -L` names them: ora_n000_<SID>, ora_n001_<SID> (threads of oradb).
+    let mut threads: Vec<String> =
+        std::fs::read_dir(format!("/proc/{}/task", stack.instance.pid()))
+            .unwrap()
+            .filter_map(|t| std::fs::read_to_string(t.ok()?.path().join("comm")).ok())
+            .map(|c| c.trim().to_string())
+            .filter(|c| c.starts_with("ora_n0"))
+            .collect();
+    threads.sort();
+    assert_eq!(threads.len(), 2, "{threads:?}");
+    assert!(threads[0].starts_with("ora_n000_") && threads[1].starts_with("ora_n001_"));
+    // Two clients at once: the listener hands them to the less loaded broker, one each,
+    // and V$CPOOL_CONN_INFO.CMON_ADDR names the broker holding each.
+    for name in ["a", "b"] {
+        py.connect(name, &stack.dsn("pooled"), USER, PASSWORD)
+            .unwrap_or_else(|r| panic!("{}\n{}", r.json, stack.home.alert_log()));
+        let r = py.exec(name, "select 1 from dual");
+        assert_eq!(r.result(), &json!([[1]]), "{}", r.json);
+    }
+    let r = py.exec("dba", "select cmon_addr from v$cpool_conn_info");
+    let mut holders: Vec<String> = r
+        .result()
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|row| row[0].as_str().unwrap().to_string())
+        .collect();
+    holders.sort();
+    let mut addrs: Vec<String> = brokers.iter().map(|(_, a)| a.clone()).collect();
+    addrs.sort();
+    assert_eq!(holders, addrs, "one client on each broker: {}", r.json);
+    for name in ["a", "b"] {
+        let r = py.call(json!({"op": "close", "name": name}));
+        assert!(r.ok(), "{}", r.json);
+    }
+    // Five clients each holding a call: whichever broker holds them, they share the pool's
+    // MAXSIZE = 2 servers, wait for them and all finish.
+    for i in 0..5 {
+        let r = py.call(json!({"op": "connect_job", "name": format!("j{i}"),
+            "dsn": stack.dsn("pooled"), "user": USER, "password": PASSWORD,
+            "sql": "begin dbms_session.sleep(0.5); end;"}));
+        assert!(r.ok(), "{}", r.json);
+    }
+    let mut spids = HashSet::new();
+    for i in 0..5 {
+        let r = py.call(json!({"op": "wait", "name": format!("j{i}"), "timeout": 30}));
+        let job = r.result();
+        assert_eq!(job["ok"], json!(true), "client {i}: {job}");
+        spids.insert(job["result"][0]["spid"].as_u64().unwrap());
+    }
+    assert!(spids.len() <= 2, "at most MAXSIZE servers: {spids:?}");
+    assert!(pooled_server_pids(&mut py).len() <= 2);
+    let stats = py.exec("dba", "select historic_max from v$cpool_stats");
+    assert!(
+        stats.result()[0][0].as_u64().unwrap() <= 2,
+        "{}",
+        stats.json
+    );
+    // The listener spread the seven connections over both brokers.
+    let handlers = broker_handlers(&stack.services());
+    assert!(
+        handlers.len() == 2
+            && handlers.iter().map(|(_, est)| est).sum::<u64>() == 7
+            && handlers.iter().all(|(_, est)| *est >= 2),
+        "{handlers:?}\n{}",
+        stack.services()
+    );
+    // NUM_CBROK changes at the next START_POOL: the running pool keeps its two brokers.
+    alter_param(&mut py, "NUM_CBROK", "1");
+    std::thread::sleep(Duration::from_millis(1200));
+    assert_eq!(broker_handlers(&stack.services()).len(), 2);
+    let r = py.exec("dba", "begin dbms_connection_pool.stop_pool(); end;");
+    assert!(r.ok(), "stop_pool: {}", r.json);
+    start_pool(&mut py);
+    let one = wait_for(Duration::from_secs(5), || {
+        let names: Vec<String> = broker_handlers(&stack.services())
+            .into_iter()
+            .map(|(n, _)| n)
+            .collect();
+        (names == ["N000"]).then_some(())
+    });
+    assert!(one.is_some(), "{}", stack.services());
+    py.connect("c", &stack.dsn("pooled"), USER, PASSWORD)
+        .unwrap_or_else(|r| panic!("{}", r.json));
+    let r = py.exec("c", "select 1 from dual");
+    assert_eq!(r.result(), &json!([[1]]), "{}", r.json);
+}
+
 #[test]
 fn pooled_servers_and_the_broker_do_not_outlive_a_killed_instance() {
     // SID of this helper's own prefix (H4), never shared with a concurrent run.

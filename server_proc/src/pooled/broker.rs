@@ -1,9 +1,15 @@
-//! The connection broker (N000): one event loop in the instance that holds the pool's
-//! client connections while they have no pooled server, and gives each to a free pooled
-//! server when it needs one.
+//! The connection brokers (N000.., NUM_CBROK of them): event loops in the instance that
+//! hold the pool's client connections while they have no pooled server, and give each to a
+//! free pooled server when it needs one.
 //!
-//! The listener hands it `(SERVER=POOLED)` connections with their CONNECT on its hand-off
-//! socket (`SOCK_SEQPACKET` + `SCM_RIGHTS`, as for dispatchers). A new client needs a server
+//! Each broker is a thread with its own hand-off socket and its own `Poll`, in which the
+//! client sockets it took are registered; lreg registers each as a pooled handler and the
+//! listener hands `(SERVER=POOLED)` connections with their CONNECT to the least loaded one
+//! (`SOCK_SEQPACKET` + `SCM_RIGHTS`, as for dispatchers). MAXCONN_CBROK counts per broker.
+//! The brokers share one pool: its servers, wait queue and clients are one [`Broker`]
+//! behind a mutex that a broker's thread takes for each turn of its loop (the pooled
+//! servers' channels are registered in N000's `Poll`), so MINSIZE/MAXSIZE bound the pool,
+//! not each broker, and any free server takes a client of any broker. A new client needs a server
 //! at once (the server answers the CONNECT and does the login); a held client needs one when
 //! it sends its next call. Pooled servers connect to the broker's server socket; it asks
 //! the listener's spawner for more (INCRSIZE at a time, up to MAXSIZE) when a request finds
@@ -79,8 +85,8 @@ pub type SpawnRequest = Box<dyn Fn(u32) + Send>;
 pub struct BrokerConfig {
     /// ORACLE_SID.
     pub sid: String,
-    /// Hand-off socket (from the listener).
-    pub handoff_path: PathBuf,
+    /// One hand-off socket (from the listener) per broker: NUM_CBROK of them.
+    pub handoff_paths: Vec<PathBuf>,
     /// Socket the pooled servers connect to.
     pub servers_path: PathBuf,
     /// The parameters (CMON changes them while the pool runs).
@@ -91,11 +97,11 @@ pub struct BrokerConfig {
     pub expire_time: Option<Duration>,
 }
 
-/// A running broker.
+/// The running brokers.
 pub struct BrokerHandle {
     stop: Arc<AtomicBool>,
-    waker: Arc<Waker>,
-    thread: Option<JoinHandle<()>>,
+    wakers: Vec<Waker>,
+    threads: Vec<JoinHandle<()>>,
 }
 
 impl std::fmt::Debug for BrokerHandle {
@@ -105,20 +111,22 @@ impl std::fmt::Debug for BrokerHandle {
 }
 
 impl BrokerHandle {
-    /// STOP_POOL: no new clients; the thread leaves once no server is busy.
+    /// STOP_POOL: no new clients; the threads leave once no server is busy.
     pub fn stop(&self) {
         self.stop.store(true, Ordering::Release);
-        let _ = self.waker.wake();
+        for w in &self.wakers {
+            let _ = w.wake();
+        }
     }
 
-    /// True once the broker's thread has left.
+    /// True once every broker's thread has left.
     pub fn finished(&self) -> bool {
-        self.thread.as_ref().is_none_or(|t| t.is_finished())
+        self.threads.iter().all(JoinHandle::is_finished)
     }
 
-    /// Waits for the thread (after [`Self::stop`]).
+    /// Waits for the threads (after [`Self::stop`]).
     pub fn join(mut self) {
-        if let Some(t) = self.thread.take() {
+        for t in self.threads.drain(..) {
             let _ = t.join();
         }
     }
@@ -165,20 +173,41 @@ fn accept(listener: &OwnedFd) -> Option<OwnedFd> {
     }
 }
 
-/// Starts the broker thread (`ora_n000_<SID>`).
+/// Starts the broker threads (`ora_n000_<SID>`, `ora_n001_<SID>`, ...), one per hand-off
+/// socket in `cfg`.
 pub fn start(cfg: BrokerConfig, sga: Arc<Sga>) -> Result<BrokerHandle, BrokerError> {
-    let poll = Poll::new().map_err(setup("create poll"))?;
-    let waker = Arc::new(Waker::new(poll.registry(), WAKE).map_err(setup("create waker"))?);
-    let handoff = seqpacket_listener(&cfg.handoff_path).map_err(setup("bind hand-off socket"))?;
     let servers = seqpacket_listener(&cfg.servers_path).map_err(setup("bind server socket"))?;
-    poll.registry()
-        .register(
-            &mut SourceFd(&handoff.as_raw_fd()),
-            HANDOFF,
-            Interest::READABLE,
-        )
-        .map_err(setup("register hand-off socket"))?;
-    poll.registry()
+    let mut polls = Vec::new();
+    let mut wakers = Vec::new();
+    let mut registries = Vec::new();
+    let mut handoffs = Vec::new();
+    for path in &cfg.handoff_paths {
+        let poll = Poll::new().map_err(setup("create poll"))?;
+        let handoff = seqpacket_listener(path).map_err(setup("bind hand-off socket"))?;
+        poll.registry()
+            .register(
+                &mut SourceFd(&handoff.as_raw_fd()),
+                HANDOFF,
+                Interest::READABLE,
+            )
+            .map_err(setup("register hand-off socket"))?;
+        wakers.push(Waker::new(poll.registry(), WAKE).map_err(setup("create waker"))?);
+        registries.push(
+            poll.registry()
+                .try_clone()
+                .map_err(setup("clone registry"))?,
+        );
+        handoffs.push(Some(handoff));
+        polls.push(poll);
+    }
+    let Some(first) = polls.first() else {
+        return Err(BrokerError::Setup {
+            what: "start the brokers",
+            source: std::io::Error::new(ErrorKind::InvalidInput, "NUM_CBROK is 0"),
+        });
+    };
+    first
+        .registry()
         .register(
             &mut SourceFd(&servers.as_raw_fd()),
             SERVERS,
@@ -186,11 +215,13 @@ pub fn start(cfg: BrokerConfig, sga: Arc<Sga>) -> Result<BrokerHandle, BrokerErr
         )
         .map_err(setup("register server socket"))?;
     let stop = Arc::new(AtomicBool::new(false));
-    let broker = Broker {
+    let n = handoffs.len();
+    let broker = Arc::new(Mutex::new(Broker {
         cfg,
         sga,
-        poll,
-        handoff: Some(handoff),
+        registries,
+        handoffs,
+        stopping: false,
         servers_listener: servers,
         clients: BTreeMap::new(),
         servers: HashMap::new(),
@@ -199,18 +230,105 @@ pub fn start(cfg: BrokerConfig, sga: Arc<Sga>) -> Result<BrokerHandle, BrokerErr
         spawning: 0,
         spawn_asked: None,
         stop: Arc::clone(&stop),
-        refusals: Default::default(),
-    };
-    let name = format!("ora_n000_{}", broker.cfg.sid);
-    let thread = std::thread::Builder::new()
-        .name(name)
-        .spawn(move || broker.run())
-        .map_err(setup("start the broker thread"))?;
+        refusals: (0..n).map(|_| Default::default()).collect(),
+        running: n,
+    }));
+    let mut threads = Vec::new();
+    for (index, poll) in polls.into_iter().enumerate() {
+        let broker = Arc::clone(&broker);
+        let sid = lock(&broker).cfg.sid.clone();
+        let spawned = std::thread::Builder::new()
+            .name(format!(
+                "ora_{}_{sid}",
+                super::broker_name(index).to_ascii_lowercase()
+            ))
+            .spawn(move || run(&broker, poll, index));
+        match spawned {
+            Ok(t) => threads.push(t),
+            Err(e) => {
+                let handle = BrokerHandle {
+                    stop,
+                    wakers,
+                    threads,
+                };
+                handle.stop();
+                handle.join();
+                return Err(setup("start a broker thread")(e));
+            }
+        }
+    }
     Ok(BrokerHandle {
         stop,
-        waker,
-        thread: Some(thread),
+        wakers,
+        threads,
     })
+}
+
+fn lock(broker: &Mutex<Broker>) -> std::sync::MutexGuard<'_, Broker> {
+    broker
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// Broker `index`'s loop: it waits on its own `Poll` (its hand-off socket and the client
+/// sockets it holds; N000's also the pooled servers' channels) and handles what came with
+/// the pool locked.
+fn run(broker: &Mutex<Broker>, mut poll: Poll, index: usize) {
+    let name = super::broker_name(index);
+    // N00n in V$PROCESS (SPID: this thread), for as long as the broker runs.
+    let process = {
+        let b = lock(broker);
+        let process = register_background(&b.sga, &name);
+        if let Some(p) = &process {
+            b.sga.set_cpool_broker_addr(index, &p.addr());
+        }
+        if index == 0 {
+            let brokers = u32::try_from(b.handoffs.len()).unwrap_or(u32::MAX);
+            b.sga
+                .set_cpool_broker(i32::try_from(std::process::id()).unwrap_or(0), brokers);
+            // The client sockets it holds are counted against what the instance has open now.
+            crate::fdlimit::measure_baseline();
+        }
+        process
+    };
+    let mut events = Events::with_capacity(256);
+    loop {
+        {
+            let mut b = lock(broker);
+            if b.stop.load(Ordering::Acquire) && !b.stopping {
+                b.begin_stop();
+            }
+            if b.stopping && !b.servers.values().any(|s| s.client.is_some()) {
+                break;
+            }
+        }
+        if let Err(e) = poll.poll(&mut events, Some(TICK)) {
+            if e.kind() == ErrorKind::Interrupted {
+                continue;
+            }
+            tracing::error!("{name}: poll failed: {e}");
+            break;
+        }
+        let mut b = lock(broker);
+        for ev in events.iter() {
+            match ev.token() {
+                HANDOFF => b.accept_clients(index),
+                SERVERS => b.accept_servers(),
+                WAKE => {}
+                t if b.servers.contains_key(&t) => b.server_readable(t),
+                t => b.client_readable(t),
+            }
+        }
+        b.maintain();
+        b.dispatch();
+        b.publish();
+    }
+    let mut b = lock(broker);
+    b.running -= 1;
+    if b.running == 0 {
+        b.finish();
+    }
+    drop(process);
 }
 
 /// A client socket while the broker holds it: counted in the instance's descriptor budget
@@ -266,6 +384,8 @@ enum Phase {
 }
 
 struct Client {
+    /// The broker holding it (its socket is registered in that broker's `Poll`).
+    broker: usize,
     stream: Option<HeldSocket>,
     meta: HandoffMeta,
     phase: Phase,
@@ -302,12 +422,16 @@ struct Server {
     reserved_for: Option<Token>,
 }
 
+/// The pool the brokers share.
 struct Broker {
     cfg: BrokerConfig,
     sga: Arc<Sga>,
-    poll: Poll,
-    /// `None` once stopping.
-    handoff: Option<OwnedFd>,
+    /// Each broker's `Poll` registry (N000's also holds the pooled servers' channels).
+    registries: Vec<mio::Registry>,
+    /// Each broker's hand-off socket, `None` once stopping.
+    handoffs: Vec<Option<OwnedFd>>,
+    /// STOP_POOL (or shutdown) has begun.
+    stopping: bool,
     servers_listener: OwnedFd,
     /// By token, oldest first (V$CPOOL_CONN_INFO shows the first ones).
     clients: BTreeMap<Token, Client>,
@@ -318,8 +442,10 @@ struct Broker {
     spawning: u32,
     spawn_asked: Option<Instant>,
     stop: Arc<AtomicBool>,
-    /// Its spells of refusing new clients, for the alert log.
-    refusals: crate::fdlimit::RefusalSpell,
+    /// Each broker's spells of refusing new clients, for the alert log.
+    refusals: Vec<crate::fdlimit::RefusalSpell>,
+    /// Broker threads still running (the last one out cleans up).
+    running: usize,
 }
 
 impl Broker {
@@ -337,65 +463,44 @@ impl Broker {
         t
     }
 
-    fn run(mut self) {
-        // N000 in V$PROCESS (SPID: this thread), for as long as the broker runs.
-        let process = register_background(&self.sga, "N000");
-        if let Some(p) = &process {
-            self.sga.set_cpool_broker_addr(&p.addr());
-        }
-        self.sga
-            .set_cpool_broker(i32::try_from(std::process::id()).unwrap_or(0));
-        // The client sockets it holds are counted against what the instance has open now.
-        crate::fdlimit::measure_baseline();
-        let mut events = Events::with_capacity(256);
-        loop {
-            if self.stop.load(Ordering::Acquire) && self.handoff.is_some() {
-                self.begin_stop();
-            }
-            if self.handoff.is_none() && !self.servers.values().any(|s| s.client.is_some()) {
-                break;
-            }
-            if let Err(e) = self.poll.poll(&mut events, Some(TICK)) {
-                if e.kind() == ErrorKind::Interrupted {
-                    continue;
-                }
-                tracing::error!("N000: poll failed: {e}");
-                break;
-            }
-            for ev in events.iter() {
-                match ev.token() {
-                    HANDOFF => self.accept_clients(),
-                    SERVERS => self.accept_servers(),
-                    WAKE => {}
-                    t if self.servers.contains_key(&t) => self.server_readable(t),
-                    t => self.client_readable(t),
-                }
-            }
-            self.maintain();
-            self.dispatch();
-            self.publish();
-        }
-        // Whatever is left goes: idle servers see their channel close and exit.
+    /// The last broker has left: whatever is left goes (idle servers see their channel
+    /// close and exit).
+    fn finish(&mut self) {
         self.servers.clear();
         self.clients.clear();
         self.sga.publish_cpool_conns(&[]);
-        self.sga.set_cpool_broker(0);
+        self.sga.set_cpool_broker(0, 0);
         self.sga.set_cpool_load(0, 0, 0);
-        let _ = std::fs::remove_file(&self.cfg.handoff_path);
+        for (index, path) in self.cfg.handoff_paths.iter().enumerate() {
+            self.sga.set_cpool_broker_held(index, 0);
+            let _ = std::fs::remove_file(path);
+        }
         let _ = std::fs::remove_file(&self.cfg.servers_path);
         tracing::info!("N000: pool stopped");
     }
 
+    /// The registry of the `Poll` that waits on client `token` (its broker's).
+    fn client_registry(&self, broker: usize) -> &mio::Registry {
+        &self.registries[broker.min(self.registries.len() - 1)]
+    }
+
+    /// The registry the pooled servers' channels are in (N000's).
+    fn server_registry(&self) -> &mio::Registry {
+        &self.registries[0]
+    }
+
     fn begin_stop(&mut self) {
-        // lreg stops offering the broker to the listener now.
-        self.sga.set_cpool_broker(0);
-        if let Some(h) = self.handoff.take() {
-            let _ = self
-                .poll
-                .registry()
-                .deregister(&mut SourceFd(&h.as_raw_fd()));
+        // lreg stops offering the brokers to the listener now.
+        self.sga.set_cpool_broker(0, 0);
+        self.stopping = true;
+        for index in 0..self.handoffs.len() {
+            if let Some(h) = self.handoffs[index].take() {
+                let _ = self.registries[index].deregister(&mut SourceFd(&h.as_raw_fd()));
+            }
+            if let Some(path) = self.cfg.handoff_paths.get(index) {
+                let _ = std::fs::remove_file(path);
+            }
         }
-        let _ = std::fs::remove_file(&self.cfg.handoff_path);
         // Clients that are not with a server now have no session to finish.
         let idle: Vec<Token> = self
             .clients
@@ -431,6 +536,7 @@ impl Broker {
             let id = c.known.as_deref();
             rows.push(ConnInfo {
                 id: token.0 as u64,
+                broker: u32::try_from(c.broker).unwrap_or(0),
                 status,
                 since_ms: since,
                 user: id.map(|k| k.user.clone()),
@@ -444,6 +550,10 @@ impl Broker {
             });
         }
         self.sga.publish_cpool_conns(&rows);
+        for index in 0..self.handoffs.len() {
+            self.sga
+                .set_cpool_broker_held(index, u32::try_from(self.held_by(index)).unwrap_or(0));
+        }
         let open = self.servers.values().filter(|s| s.name.is_some()).count();
         let busy = self.servers.values().filter(|s| s.client.is_some()).count();
         self.sga.set_cpool_load(
@@ -453,8 +563,15 @@ impl Broker {
         );
     }
 
-    fn accept_clients(&mut self) {
-        let Some(listener) = self.handoff.as_ref() else {
+    /// Client connections broker `index` holds (MAXCONN_CBROK counts them).
+    fn held_by(&self, index: usize) -> usize {
+        self.clients.values().filter(|c| c.broker == index).count()
+    }
+
+    /// Takes what the listener handed broker `index`.
+    fn accept_clients(&mut self, index: usize) {
+        let name = super::broker_name(index);
+        let Some(listener) = self.handoffs.get(index).and_then(Option::as_ref) else {
             return;
         };
         let mut arrived = Vec::new();
@@ -467,19 +584,19 @@ impl Broker {
             match crate::handoff::receive(conn.as_fd()) {
                 Ok(Some((msg, Some(fd)))) => arrived.push((msg, fd)),
                 Ok(_) => {}
-                Err(e) => tracing::warn!("N000: {e}"),
+                Err(e) => tracing::warn!("{name}: {e}"),
             }
         }
         let max = self.params().maxconn_cbrok as usize;
         for (msg, fd) in arrived {
-            let refusal = if self.clients.len() >= max {
+            let refusal = if self.held_by(index) >= max {
                 Some(Refusal::MaxConn)
             } else if !crate::fdlimit::room_for_circuit() {
                 Some(Refusal::Descriptors)
             } else {
                 None
             };
-            self.note_refusal(refusal, max);
+            self.note_refusal(index, refusal, max);
             if refusal.is_some() {
                 crate::fdlimit::refuse_full(fd);
                 continue;
@@ -491,13 +608,15 @@ impl Broker {
             if let Some(idle) = self.cfg.expire_time
                 && let Err(e) = crate::driver::enable_dead_connection_detection(&std_stream, idle)
             {
-                tracing::warn!("N000: SQLNET.EXPIRE_TIME: cannot turn on keepalive: {e}");
+                tracing::warn!("{name}: SQLNET.EXPIRE_TIME: cannot turn on keepalive: {e}");
             }
+            let stream = TcpStream::from_std(std_stream);
             let token = self.token();
             self.clients.insert(
                 token,
                 Client {
-                    stream: Some(HeldSocket::new(TcpStream::from_std(std_stream))),
+                    broker: index,
+                    stream: Some(HeldSocket::new(stream)),
                     meta: msg.meta,
                     phase: Phase::Connecting,
                     pending: msg.connect_bytes,
@@ -511,9 +630,12 @@ impl Broker {
     }
 
     /// Records in the alert log when the broker starts and stops refusing clients.
-    fn note_refusal(&mut self, refusal: Option<Refusal>, max: usize) {
-        self.refusals.note(
-            "N000",
+    fn note_refusal(&mut self, index: usize, refusal: Option<Refusal>, max: usize) {
+        let Some(spell) = self.refusals.get_mut(index) else {
+            return;
+        };
+        spell.note(
+            &super::broker_name(index),
             refusal.map(|r| {
                 move || match r {
                     Refusal::MaxConn => format!("MAXCONN_CBROK ({max}) reached"),
@@ -537,8 +659,7 @@ impl Broker {
             );
             let token = self.token();
             if self
-                .poll
-                .registry()
+                .server_registry()
                 .register(&mut SourceFd(&chan.as_raw_fd()), token, Interest::READABLE)
                 .is_err()
             {
@@ -593,8 +714,7 @@ impl Broker {
             return;
         };
         let _ = self
-            .poll
-            .registry()
+            .server_registry()
             .deregister(&mut SourceFd(&s.chan.as_raw_fd()));
         if let Some(c) = s.client {
             // The client's socket was with the server; it is gone with it.
@@ -655,7 +775,7 @@ impl Broker {
                 }
             }
         }
-        if self.handoff.is_none() {
+        if self.stopping {
             // Stopping: a server that finished its client leaves.
             if self.servers.get(&token).is_some_and(|s| s.client.is_none()) {
                 self.servers.remove(&token);
@@ -670,16 +790,19 @@ impl Broker {
         state: Option<Box<ClientState>>,
         leftover: Vec<u8>,
     ) {
-        let stopping = self.handoff.is_none();
+        let stopping = self.stopping;
         let std_stream = std::net::TcpStream::from(fd);
         if stopping || std_stream.set_nonblocking(true).is_err() {
             self.forget_client(token);
             return;
         }
         let mut stream = TcpStream::from_std(std_stream);
+        // Back to the broker that held it: its socket waits in that broker's `Poll`.
+        let Some(broker) = self.clients.get(&token).map(|c| c.broker) else {
+            return;
+        };
         if self
-            .poll
-            .registry()
+            .client_registry(broker)
             .register(&mut stream, token, Interest::READABLE)
             .is_err()
         {
@@ -755,7 +878,7 @@ impl Broker {
         if let Some(mut c) = self.forget_client(token)
             && let Some(s) = c.stream.as_mut()
         {
-            let _ = self.poll.registry().deregister(&mut **s);
+            let _ = self.client_registry(c.broker).deregister(&mut **s);
         }
         self.queue.retain(|t| *t != token);
     }
@@ -902,7 +1025,7 @@ impl Broker {
         let Some(mut stream) = c.stream.take() else {
             return;
         };
-        let _ = self.poll.registry().deregister(&mut *stream);
+        let _ = self.registries[c.broker.min(self.registries.len() - 1)].deregister(&mut *stream);
         if let Some(at) = c.queued.take() {
             let waited = at.elapsed();
             if waited >= TICK {
@@ -967,7 +1090,7 @@ impl Broker {
 
     /// MINSIZE, INACTIVITY_TIMEOUT and spawn requests that brought nothing.
     fn maintain(&mut self) {
-        if self.handoff.is_none() {
+        if self.stopping {
             return;
         }
         if self
@@ -1001,8 +1124,7 @@ impl Broker {
             }
             if let Some(s) = self.servers.remove(&t) {
                 let _ = self
-                    .poll
-                    .registry()
+                    .server_registry()
                     .deregister(&mut SourceFd(&s.chan.as_raw_fd()));
                 tracing::info!(
                     "N000: pooled server {} idle for INACTIVITY_TIMEOUT, retired",

@@ -3,17 +3,18 @@
 //!
 //! - [`params`]: the pool's parameters with Oracle's defaults, and their persistence (a
 //!   started pool starts again with the instance until STOP_POOL).
-//! - [`broker`]: the connection broker N000, a thread of `oradb`: one event loop holding the
-//!   client connections that have no pooled server, registered by lreg as the service's
-//!   pooled handler; the listener hands `(SERVER=POOLED)` connections to it.
+//! - [`broker`]: the connection brokers N000.. (NUM_CBROK of them, as the pool was
+//!   started), threads of `oradb`: each an event loop holding the client connections the
+//!   listener handed it that have no pooled server, registered by lreg as one of the
+//!   service's pooled handlers; they share one set of pooled servers.
 //! - [`server`]: a pooled server L000.., a process of its own forked by the listener's
 //!   spawner; it serves one client at a time and keeps its session between clients.
 //! - [`wire`]: what the broker and its pooled servers say to each other.
 //!
 //! The connection monitor (`ora_cmon_<SID>`, a thread of `oradb`) follows the pool's state
 //! in the SGA, which `DBMS_CONNECTION_POOL` in any server process changes: it starts the
-//! broker when the pool is started, stops it when it is stopped, and hands parameter changes
-//! to it.
+//! brokers when the pool is started (NUM_CBROK of them, read then), stops them when it is
+//! stopped, and hands parameter changes to them.
 
 pub mod admin;
 pub mod broker;
@@ -33,9 +34,18 @@ use crate::registration::{self as reg, ClientMessage, LineReader, PROTOCOL_VERSI
 use crate::sga::Sga;
 use params::{PoolParams, PoolStatus};
 
-/// The broker's hand-off socket (what lreg registers for the listener).
-pub fn broker_path(sid: &str, pid: u32) -> PathBuf {
-    reg::run_dir().join(format!("{}_n000_{pid}.cbrok", sid.to_ascii_lowercase()))
+/// Broker `index`'s name: N000, N001, ...
+pub fn broker_name(index: usize) -> String {
+    format!("N{index:03}")
+}
+
+/// Broker `index`'s hand-off socket (what lreg registers for the listener).
+pub fn broker_path(sid: &str, pid: u32, index: usize) -> PathBuf {
+    reg::run_dir().join(format!(
+        "{}_{}_{pid}.cbrok",
+        sid.to_ascii_lowercase(),
+        broker_name(index).to_ascii_lowercase()
+    ))
 }
 
 /// The socket the pooled servers of `sid` connect to.
@@ -183,7 +193,13 @@ fn start_broker(
     broker::start(
         broker::BrokerConfig {
             sid: cfg.sid.clone(),
-            handoff_path: broker_path(&cfg.sid, pid),
+            // NUM_CBROK applies when the pool starts (START_POOL or instance start).
+            handoff_paths: (0..params
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .num_cbrok as usize)
+                .map(|i| broker_path(&cfg.sid, pid, i))
+                .collect(),
             servers_path: servers,
             params: Arc::clone(params),
             spawn,

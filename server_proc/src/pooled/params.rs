@@ -190,7 +190,7 @@ impl PoolParams {
         let ok = self.maxsize >= 1
             && self.minsize <= self.maxsize
             && self.incrsize >= 1
-            && self.num_cbrok >= 1
+            && (1..=MAX_CBROK).contains(&self.num_cbrok)
             && self.maxconn_cbrok >= 1
             && self.max_use_session >= 1
             && self.max_lifetime_session >= 1;
@@ -201,6 +201,9 @@ impl PoolParams {
         }
     }
 }
+
+/// Most connection brokers orasim runs for a pool (NUM_CBROK above it is refused).
+pub const MAX_CBROK: u32 = 16;
 
 /// DBA_CPOOL_INFO.STATUS.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
@@ -273,6 +276,9 @@ mod tests {
         assert_eq!((p.minsize, p.maxsize), (1, 2));
         assert_eq!(p.set("NO_SUCH", 1), Err(ParamError::BadName));
         assert_eq!(p.set("incrsize", 0), Err(ParamError::BadValue));
+        assert_eq!(p.set("num_cbrok", 0), Err(ParamError::BadValue));
+        assert_eq!(p.set("num_cbrok", MAX_CBROK + 1), Err(ParamError::BadValue));
+        p.set("num_cbrok", 2).unwrap();
     }
 
     #[test]

@@ -111,9 +111,18 @@ impl Sga {
         cp.seq.load(Ordering::Acquire)
     }
 
-    /// The broker's pid (0 when none runs).
-    pub fn set_cpool_broker(&self, pid: i32) {
-        self.header().cp.broker_pid.store(pid, Ordering::Release);
+    /// The pid of the process the brokers run in and how many run (0, 0 when none).
+    pub fn set_cpool_broker(&self, pid: i32, brokers: u32) {
+        let cp = &self.header().cp;
+        cp.brokers.store(brokers, Ordering::Release);
+        cp.broker_pid.store(pid, Ordering::Release);
+    }
+
+    /// The client connections broker `index` holds (its handler's load for lreg).
+    pub fn set_cpool_broker_held(&self, index: usize, held: u32) {
+        if let Some(h) = self.header().cp.broker_held.get(index) {
+            h.store(held, Ordering::Relaxed);
+        }
     }
 
     /// The broker's current numbers: pooled servers, busy ones, client connections held.
@@ -245,14 +254,17 @@ impl Sga {
         self.header().cp.registered_broker.load(Ordering::Acquire)
     }
 
-    /// The broker as lreg registers it: its pid (0 = none) and the client connections it
-    /// holds.
-    pub fn cpool_broker(&self) -> (i32, u32) {
+    /// The brokers as lreg registers them: the pid they run in (0 = none) and the client
+    /// connections each holds (N000 first).
+    pub fn cpool_broker(&self) -> (i32, Vec<u32>) {
         let cp = &self.header().cp;
-        (
-            cp.broker_pid.load(Ordering::Acquire),
-            cp.held_clients.load(Ordering::Relaxed),
-        )
+        let pid = cp.broker_pid.load(Ordering::Acquire);
+        let n = (cp.brokers.load(Ordering::Acquire) as usize).min(cp.broker_held.len());
+        let held = cp.broker_held[..n]
+            .iter()
+            .map(|h| h.load(Ordering::Relaxed))
+            .collect();
+        (pid, held)
     }
 }
 
@@ -292,6 +304,8 @@ pub const CONN_ROWS: usize = super::layout::CP_CONNS;
 pub struct ConnInfo {
     /// The broker's number for it.
     pub id: u64,
+    /// Which broker holds it (N000 = 0, ...).
+    pub broker: u32,
     /// Status.
     pub status: ConnStatus,
     /// Since when (Unix ms).
@@ -320,9 +334,11 @@ pub fn unix_ms() -> u64 {
 }
 
 impl Sga {
-    /// The broker's V$PROCESS.ADDR (CMON_ADDR).
-    pub fn set_cpool_broker_addr(&self, addr: &str) {
-        self.header().cp.broker_addr.store(addr);
+    /// Broker `index`'s V$PROCESS.ADDR (CMON_ADDR of the connections it holds).
+    pub fn set_cpool_broker_addr(&self, index: usize, addr: &str) {
+        if let Some(a) = self.header().cp.broker_addrs.get(index) {
+            a.store(addr);
+        }
     }
 
     /// Rewrites V$CPOOL_CONN_INFO from the broker's connections (the first ones that fit).
@@ -346,6 +362,7 @@ impl Sga {
             slot.status.store(status, Ordering::Relaxed);
             if let Some(c) = c {
                 slot.id.store(c.id, Ordering::Relaxed);
+                slot.broker.store(c.broker, Ordering::Relaxed);
                 slot.since_ms.store(c.since_ms, Ordering::Relaxed);
                 slot.purity.store(c.purity, Ordering::Relaxed);
                 slot.username.store(c.user.as_deref().unwrap_or(""));
@@ -363,7 +380,6 @@ impl Sga {
     /// V$CPOOL_CONN_INFO.
     pub fn snapshot_cpool_conns(&self) -> Vec<CpoolConnRow> {
         let cp = &self.header().cp;
-        let cmon = cp.broker_addr.load();
         let now = now_ms();
         let mut out = Vec::new();
         for slot in &cp.conns {
@@ -382,7 +398,11 @@ impl Sga {
                 let user = some(slot.username.load());
                 let cclass = slot.cclass.load();
                 let row = CpoolConnRow {
-                    cmon_addr: cmon.clone(),
+                    cmon_addr: cp
+                        .broker_addrs
+                        .get(slot.broker.load(Ordering::Relaxed) as usize)
+                        .map(|a| a.load())
+                        .unwrap_or_default(),
                     connection_addr: format!(
                         "{:016X}",
                         0xC000_0000_u64 + slot.id.load(Ordering::Relaxed)

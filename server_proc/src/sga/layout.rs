@@ -175,13 +175,20 @@ pub(crate) struct CpoolHeader {
     pub(crate) busy_servers: AtomicU32,
     pub(crate) held_clients: AtomicU32,
     pub(crate) historic_max: AtomicU32,
+    /// Brokers running (NUM_CBROK as the pool was started; 0 = none).
+    pub(crate) brokers: AtomicU32,
+    /// Client connections each broker holds (what lreg reports as its handler's load).
+    pub(crate) broker_held: [AtomicU32; CP_BROKERS],
     pub(crate) totals: CpoolCounters,
     pub(crate) classes: [CpoolClass; CP_CLASSES],
-    /// V$PROCESS.ADDR of the broker (CMON_ADDR).
-    pub(crate) broker_addr: FixedStr<2>,
+    /// V$PROCESS.ADDR of each broker (CMON_ADDR).
+    pub(crate) broker_addrs: [FixedStr<2>; CP_BROKERS],
     /// The broker's client connections (V$CPOOL_CONN_INFO), the first [`CP_CONNS`].
     pub(crate) conns: [CpoolConn; CP_CONNS],
 }
+
+/// Most connection brokers a pool runs (NUM_CBROK's upper bound).
+pub(crate) const CP_BROKERS: usize = crate::pooled::params::MAX_CBROK as usize;
 
 /// Client connections V$CPOOL_CONN_INFO shows (the broker holds up to MAXCONN_CBROK; the
 /// view shows the first of them).
@@ -196,6 +203,8 @@ pub(crate) struct CpoolConn {
     pub(crate) status: AtomicU32,
     /// The broker's number for the connection.
     pub(crate) id: AtomicU64,
+    /// Which broker holds it (N000 = 0, ...).
+    pub(crate) broker: AtomicU32,
     /// When the connection entered its status (Unix ms).
     pub(crate) since_ms: AtomicU64,
     /// Purity code (0 none, 1 NEW, 2 SELF).
