@@ -731,9 +731,14 @@ fn purity_self_acquisitions_find_the_server_of_their_class_among_several() {
         // A standalone login of a third class in between (its class is known only once
         // it has logged in): it takes an empty server, or gives up the session used least
         // recently — never one of the two classes' sessions, used after it.
+        wait_pool_idle(&mut py);
         connect_with(&mut py, &stack, "c", "DRC", "SELF");
         assert_eq!(ident(&mut py, "c"), json!(null));
         assert!(py.call(json!({"op": "close", "name": "c"})).ok());
+        // The next logins must find c's server free again, or the class routing has no free
+        // server of its class to claim (a just-closed client's server stays busy until its
+        // release reaches the broker; Oracle hands out no busy server either).
+        wait_pool_idle(&mut py);
         for (pool, home) in [("a", home_a), ("b", home_b)] {
             let r = py.call(json!({"op": "pool_exec", "name": pool, "sql": sql}));
             assert_eq!(
