@@ -342,3 +342,36 @@ pub fn start_server_with(creds: Arc<dyn Credentials>) -> u16 {
     });
     port
 }
+
+/// A client link over TCP that records every byte the client writes, so that a test can
+/// replay one call's request on the same connection without the client (the slow-reader and
+/// send-timeout tests push answers at a client that never reads them).
+#[derive(Debug)]
+pub struct RecordingLink {
+    /// The connection to the listener.
+    pub stream: TcpStream,
+    /// Everything the client has written so far.
+    pub log: Arc<Mutex<Vec<u8>>>,
+}
+
+impl client::Link for RecordingLink {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        Read::read(&mut self.stream, buf)
+    }
+
+    fn write_all(&mut self, bytes: &[u8]) -> std::io::Result<()> {
+        self.log
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .extend_from_slice(bytes);
+        Write::write_all(&mut self.stream, bytes)
+    }
+
+    fn set_read_timeout(&mut self, timeout: std::time::Duration) -> std::io::Result<()> {
+        self.stream.set_read_timeout(Some(timeout))
+    }
+
+    fn shutdown(&mut self) {
+        let _ = self.stream.shutdown(Shutdown::Both);
+    }
+}

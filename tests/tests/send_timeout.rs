@@ -8,47 +8,19 @@
 //! says why (TNS-12535 with TNS-12608 in the instance's alert log, written by the dedicated server itself or by the dispatcher). Another session (python-oracledb 26.1.0) on the same
 //! dispatcher, or beside the dedicated server, keeps answering meanwhile and afterwards.
 
-use std::io::{self, Read, Write};
+use std::io::{self, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::os::fd::{AsRawFd, OwnedFd};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use client::{ConnectOptions, Connection, Link};
+use client::{ConnectOptions, Connection};
 use serde_json::json;
+use tests::client_harness::RecordingLink;
 use tests::instance_py::PyDriver;
 use tests::shared_stack::{PASSWORD, SharedStack, USER};
 
 const LOGGED: &str = "TNS-12535: TNS:operation timed out (TNS-12608: TNS: Send timeout occurred)";
-
-/// A TCP link that records what the client writes, so one call's request can be replayed.
-#[derive(Debug)]
-struct Tap {
-    stream: TcpStream,
-    log: Arc<Mutex<Vec<u8>>>,
-}
-
-impl Link for Tap {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        Read::read(&mut self.stream, buf)
-    }
-
-    fn write_all(&mut self, bytes: &[u8]) -> io::Result<()> {
-        self.log
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .extend_from_slice(bytes);
-        Write::write_all(&mut self.stream, bytes)
-    }
-
-    fn set_read_timeout(&mut self, timeout: Duration) -> io::Result<()> {
-        self.stream.set_read_timeout(Some(timeout))
-    }
-
-    fn shutdown(&mut self) {
-        let _ = self.stream.shutdown(std::net::Shutdown::Both);
-    }
-}
 
 /// A connection to the listener whose receive buffer is as small as the kernel allows, so
 /// that a client that does not read fills it after a few answers. Its MSS is small too: the
@@ -128,7 +100,7 @@ fn stall(stack: &SharedStack, py: &mut PyDriver, mode: &str, logged: &str) {
         mode.to_ascii_uppercase()
     );
     let mut stalled = Connection::connect_over(
-        Box::new(Tap {
+        Box::new(RecordingLink {
             stream,
             log: Arc::clone(&log),
         }),

@@ -4,45 +4,17 @@
 //! once (each well under 250 ms; about 1 ms here), the pusher is held back (the dispatcher
 //! stops reading its circuit), and the instance's VmRSS grows by less than 32 MB meanwhile.
 
-use std::io::{self, Read, Write};
+use std::io::{self, Write};
 use std::net::TcpStream;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use client::{ConnectOptions, Connection, Link};
+use client::{ConnectOptions, Connection};
 use serde_json::json;
+use tests::client_harness::RecordingLink;
 use tests::instance_py::PyDriver;
 use tests::shared_stack::{PASSWORD, SharedStack, USER};
-
-/// A TCP link that records what the client writes, so one call's request can be replayed.
-#[derive(Debug)]
-struct Tap {
-    stream: TcpStream,
-    log: Arc<Mutex<Vec<u8>>>,
-}
-
-impl Link for Tap {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        Read::read(&mut self.stream, buf)
-    }
-
-    fn write_all(&mut self, bytes: &[u8]) -> io::Result<()> {
-        self.log
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .extend_from_slice(bytes);
-        Write::write_all(&mut self.stream, bytes)
-    }
-
-    fn set_read_timeout(&mut self, timeout: Duration) -> io::Result<()> {
-        self.stream.set_read_timeout(Some(timeout))
-    }
-
-    fn shutdown(&mut self) {
-        let _ = self.stream.shutdown(std::net::Shutdown::Both);
-    }
-}
 
 fn vm_rss_kib(pid: u32) -> u64 {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
@@ -80,7 +52,7 @@ fn a_client_that_never_reads_does_not_slow_the_others_on_its_dispatcher() {
         stack.port, stack.service
     );
     let mut slow = Connection::connect_over(
-        Box::new(Tap {
+        Box::new(RecordingLink {
             stream,
             log: Arc::clone(&log),
         }),
