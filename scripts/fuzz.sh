@@ -6,10 +6,13 @@
 #
 #   scripts/fuzz.sh [SECONDS] [TARGET...]
 #
-# Corpora live under target/fuzz-corpus/<target> and are seeded at run time, read in place:
-# the real .ora files of ../shared/corpus/real (or $ORASIM_CORPUS) for the config parsers,
-# the golden packets of tns/testdata for the packet, request and connection targets. Nothing
-# of them is committed. Crashes land in fuzz/artifacts/<target>/ (libFuzzer's crash-* files);
+# Each target's own corpus (what libFuzzer finds and keeps) lives under
+# target/fuzz-corpus/<target>. The real .ora files of ../shared/corpus/real (or
+# $ORASIM_CORPUS) seed the config parsers read in place: their folders are passed to libFuzzer
+# as further corpus directories, which it reads and never writes. The golden packets of
+# tns/testdata seed the packet, request and connection targets (the connection target's seeds
+# are those packets behind a one-byte mode, so they are written out). Nothing of them is
+# committed. Crashes land in fuzz/artifacts/<target>/ (libFuzzer's crash-* files);
 # each one becomes a regression test of the body it crashed (see fuzz/README.md).
 #
 # Needs cargo-fuzz (installed from crates.io by this script when missing) and a nightly
@@ -51,10 +54,7 @@ seed() {
 
 for t in "${targets[@]}"; do
     case $t in
-        paramfile) seed "$t" "$corpus_src"/*/*.ora ;;
-        listener) seed "$t" "$corpus_src"/listener/*.ora ;;
-        sqlnet) seed "$t" "$corpus_src"/sqlnet/*.ora ;;
-        tnsnames | descriptor) seed "$t" "$corpus_src"/tnsnames/*.ora ;;
+        paramfile | listener | sqlnet | tnsnames | descriptor) mkdir -p "$work/$t" ;;
         ezconnect)
             mkdir -p "$work/$t"
             printf 'db1:1521/orcl' >"$work/$t/seed_plain"
@@ -75,13 +75,27 @@ for t in "${targets[@]}"; do
     esac
 done
 
+# real_dirs TARGET: the folders of real .ora files the target reads in place, one per line.
+real_dirs() {
+    case $1 in
+        paramfile) printf '%s\n' "$corpus_src"/listener "$corpus_src"/sqlnet "$corpus_src"/tnsnames ;;
+        listener | sqlnet | tnsnames) printf '%s\n' "$corpus_src/$1" ;;
+        descriptor) printf '%s\n' "$corpus_src"/tnsnames ;;
+    esac
+}
+
 printf '%-12s %12s %10s %8s %8s %s\n' target execs "exec/s" cov ft result
 total=0
 failed=0
 for t in "${targets[@]}"; do
     log=$work/$t.log
     status=ok
-    (cd fuzz && "${fuzz[@]}" run -s none -a "$t" "$work/$t" -- \
+    mapfile -t dirs < <(real_dirs "$t")
+    existing=()
+    for d in "${dirs[@]}"; do
+        [ -d "$d" ] && existing+=("$d")
+    done
+    (cd fuzz && "${fuzz[@]}" run -s none -a "$t" "$work/$t" "${existing[@]}" -- \
         -max_total_time="$seconds" -print_final_stats=1) >"$log" 2>&1 || status=CRASH
     execs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$log" | tail -1 | grep -o '[0-9]*$' || echo 0)
     rate=$(grep -o 'stat::average_exec_per_sec: *[0-9]*' "$log" | tail -1 | grep -o '[0-9]*$' || echo 0)
