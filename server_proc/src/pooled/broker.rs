@@ -470,7 +470,7 @@ impl Broker {
         self.clients.clear();
         self.sga.publish_cpool_conns(&[]);
         self.sga.set_cpool_broker(0, 0);
-        self.sga.set_cpool_load(0, 0, 0);
+        self.sga.set_cpool_load(0, 0);
         for (index, path) in self.cfg.handoff_paths.iter().enumerate() {
             self.sga.set_cpool_broker_held(index, 0);
             let _ = std::fs::remove_file(path);
@@ -559,7 +559,6 @@ impl Broker {
         self.sga.set_cpool_load(
             u32::try_from(open).unwrap_or(u32::MAX),
             u32::try_from(busy).unwrap_or(u32::MAX),
-            u32::try_from(self.clients.len()).unwrap_or(u32::MAX),
         );
     }
 

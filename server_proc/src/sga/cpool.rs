@@ -125,12 +125,12 @@ impl Sga {
         }
     }
 
-    /// The broker's current numbers: pooled servers, busy ones, client connections held.
-    pub fn set_cpool_load(&self, open: u32, busy: u32, clients: u32) {
+    /// The pool's current numbers: pooled servers and busy ones (the clients each broker
+    /// holds are [`Self::set_cpool_broker_held`]).
+    pub fn set_cpool_load(&self, open: u32, busy: u32) {
         let cp = &self.header().cp;
         cp.open_servers.store(open, Ordering::Relaxed);
         cp.busy_servers.store(busy, Ordering::Relaxed);
-        cp.held_clients.store(clients, Ordering::Relaxed);
         cp.historic_max.fetch_max(open, Ordering::Relaxed);
     }
 

@@ -12,7 +12,7 @@ use std::sync::atomic::{AtomicI32, AtomicU32, AtomicU64, Ordering};
 /// `b"ORASGA07"` read as a little-endian integer: written last at creation, checked at attach.
 pub(crate) const MAGIC: u64 = u64::from_le_bytes(*b"ORASGA07");
 /// Bumped whenever a struct below changes shape.
-pub(crate) const LAYOUT_VERSION: u32 = 7;
+pub(crate) const LAYOUT_VERSION: u32 = 8;
 
 /// Slot life cycle: the low 32 bits of a slot's `tag` word (the high 32 bits are the serial).
 pub(crate) const SLOT_FREE: u32 = 0;
@@ -173,7 +173,6 @@ pub(crate) struct CpoolHeader {
     pub(crate) registered_broker: AtomicI32,
     pub(crate) open_servers: AtomicU32,
     pub(crate) busy_servers: AtomicU32,
-    pub(crate) held_clients: AtomicU32,
     pub(crate) historic_max: AtomicU32,
     /// Brokers running (NUM_CBROK as the pool was started; 0 = none).
     pub(crate) brokers: AtomicU32,
