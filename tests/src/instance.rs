@@ -487,3 +487,17 @@ pub fn proc_state(pid: u32) -> Option<char> {
     let text = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
     text.rsplit_once(')')?.1.trim_start().chars().next()
 }
+
+/// True for an alert log timestamp line as Oracle 12.2 and later write it,
+/// `2019-05-15T20:22:00.123456+00:00`: 32 characters, microseconds and a `+hh:mm` offset.
+pub fn is_alert_timestamp(l: &str) -> bool {
+    let b = l.as_bytes();
+    l.len() == 32
+        && b[..4].iter().all(u8::is_ascii_digit)
+        && b[4] == b'-'
+        && b[10] == b'T'
+        && b[19] == b'.'
+        && b[20..26].iter().all(u8::is_ascii_digit)
+        && (b[26] == b'+' || b[26] == b'-')
+        && b[29] == b':'
+}

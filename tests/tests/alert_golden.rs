@@ -6,21 +6,10 @@
 
 use std::time::Duration;
 
-use tests::instance::TestHome;
+use tests::instance::{TestHome, is_alert_timestamp};
 
 /// Timestamp and values the golden file holds in place of this run's.
 const STAMP: &str = "2019-05-15T20:22:00.000000+00:00";
-
-fn is_stamp(l: &str) -> bool {
-    let b = l.as_bytes();
-    l.len() == 32
-        && l[..4].bytes().all(|c| c.is_ascii_digit())
-        && b[4] == b'-'
-        && b[10] == b'T'
-        && b[19] == b'.'
-        && l[20..26].bytes().all(|c| c.is_ascii_digit())
-        && (b[26] == b'+' || b[26] == b'-')
-}
 
 /// `... ospid = <digits>` with the digits replaced by `pid`.
 fn replace_ospid(line: &str, pid: &str) -> String {
@@ -60,7 +49,7 @@ fn startup_kill_and_shutdown_are_logged_in_oracles_layout() {
     let log = home.alert_log();
     let mut normalised = String::new();
     for line in log.lines() {
-        let line = if is_stamp(line) {
+        let line = if is_alert_timestamp(line) {
             STAMP.to_string()
         } else if line.starts_with("RLIMIT_NOFILE is ") {
             "RLIMIT_NOFILE is 65536 (the hard limit)".to_string()

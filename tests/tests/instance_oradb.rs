@@ -434,17 +434,7 @@ fn the_alert_log_reads_as_oracles() {
     assert!(inst.wait_exit(Duration::from_secs(30)));
     let log = home.alert_log();
     let lines: Vec<&str> = log.lines().collect();
-    let is_stamp = |l: &str| {
-        let b = l.as_bytes();
-        l.len() == 32
-            && l[..4].bytes().all(|c| c.is_ascii_digit())
-            && b[4] == b'-'
-            && b[10] == b'T'
-            && b[19] == b'.'
-            && l[20..26].bytes().all(|c| c.is_ascii_digit())
-            && (b[26] == b'+' || b[26] == b'-')
-            && &l[29..30] == ":"
-    };
+    let is_stamp = tests::instance::is_alert_timestamp;
     assert!(is_stamp(lines[0]), "{log}");
     // Every message sits under its own timestamp; no tracing level or module path.
     for (i, l) in lines.iter().enumerate() {
