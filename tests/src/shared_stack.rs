@@ -108,3 +108,36 @@ impl SharedStack {
         format!("127.0.0.1:{}/{}:{server}", self.port, self.service)
     }
 }
+
+/// Runs python `script` (argv: user, password, dsn) twice: against an in-process dedicated
+/// server, then through a real listener to an instance with one shared server (SID
+/// `own_sid(tag)`), and hands each run's last JSON line to `check` with what it ran against.
+/// For the driver tests whose every answer must be the same on both transports.
+pub fn python_on_dedicated_and_shared(
+    tag: &str,
+    script: &str,
+    timeout: Duration,
+    check: impl Fn(&serde_json::Value, &str),
+) {
+    let server = crate::py::start_server();
+    let dsn = format!("127.0.0.1:{}/ORCL", server.port);
+    let out = crate::py::run_python(
+        script,
+        &["scott".to_string(), "tiger".to_string(), dsn],
+        timeout,
+    )
+    .last_json("python");
+    check(&out, "in-process dedicated");
+    let stack = SharedStack::start(
+        &own_sid(tag),
+        "shared_servers=1\ndispatchers='(PROTOCOL=TCP)'",
+        1,
+    );
+    let out = crate::py::run_python(
+        script,
+        &[USER.to_string(), PASSWORD.to_string(), stack.dsn("shared")],
+        timeout,
+    )
+    .last_json("python");
+    check(&out, "shared server");
+}

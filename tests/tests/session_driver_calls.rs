@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 use tests::py::{InProcessServer, run_python, start_server};
-use tests::shared_stack::{PASSWORD, SharedStack, USER};
+use tests::shared_stack::python_on_dedicated_and_shared;
 
 const TIMEOUT: Duration = Duration::from_secs(60);
 
@@ -70,20 +70,7 @@ fn assert_unserved(out: &Value, what: &str) {
 
 #[test]
 fn requests_the_server_cannot_serve_get_an_oracle_error_at_once_dedicated_and_shared() {
-    let server = start_server();
-    let dsn = format!("127.0.0.1:{}/ORCL", server.port);
-    let out = run(UNSERVED, &["scott".into(), "tiger".into(), dsn]);
-    assert_unserved(&out, "in-process dedicated");
-    let stack = SharedStack::start(
-        &tests::shared_stack::own_sid("HNHANG"),
-        "shared_servers=1\ndispatchers='(PROTOCOL=TCP)'",
-        1,
-    );
-    let out = run(
-        UNSERVED,
-        &[USER.into(), PASSWORD.into(), stack.dsn("shared")],
-    );
-    assert_unserved(&out, "shared server");
+    python_on_dedicated_and_shared("HNHANG", UNSERVED, TIMEOUT, assert_unserved);
 }
 
 const SESSION_STATE: &str = r#"
@@ -233,17 +220,7 @@ fn assert_mystat(out: &Value, what: &str) {
 
 #[test]
 fn v_mystat_counts_one_round_trip_per_ping_and_per_re_execution_dedicated_and_shared() {
-    let server = start_server();
-    let dsn = format!("127.0.0.1:{}/ORCL", server.port);
-    let out = run(MYSTAT, &["scott".into(), "tiger".into(), dsn]);
-    assert_mystat(&out, "in-process dedicated");
-    let stack = SharedStack::start(
-        &tests::shared_stack::own_sid("HNSTAT"),
-        "shared_servers=1\ndispatchers='(PROTOCOL=TCP)'",
-        1,
-    );
-    let out = run(MYSTAT, &[USER.into(), PASSWORD.into(), stack.dsn("shared")]);
-    assert_mystat(&out, "shared server");
+    python_on_dedicated_and_shared("HNSTAT", MYSTAT, TIMEOUT, assert_mystat);
 }
 
 const SQL_SURFACE: &str = r#"

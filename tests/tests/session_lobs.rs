@@ -10,8 +10,7 @@
 use std::time::Duration;
 
 use serde_json::{Value, json};
-use tests::py::{run_python, start_server};
-use tests::shared_stack::{PASSWORD, SharedStack, USER};
+use tests::shared_stack::python_on_dedicated_and_shared;
 
 const SCRIPT: &str = r#"
 import json, sys, oracledb
@@ -73,10 +72,6 @@ out["after"] = cur.execute("select 1 from dual").fetchall()
 print(json.dumps(out))
 "#;
 
-fn run(args: &[String]) -> Value {
-    run_python(SCRIPT, args, Duration::from_secs(60)).last_json("python")
-}
-
 fn check(out: &Value, what: &str) {
     let want = json!({
         "empty": [0, ""],
@@ -100,18 +95,5 @@ fn check(out: &Value, what: &str) {
 
 #[test]
 fn temporary_lobs_dedicated_and_shared() {
-    let server = start_server();
-    let out = run(&[
-        "scott".into(),
-        "tiger".into(),
-        format!("127.0.0.1:{}/ORCL", server.port),
-    ]);
-    check(&out, "in-process dedicated");
-    let stack = SharedStack::start(
-        &tests::shared_stack::own_sid("R4LOB"),
-        "shared_servers=1\ndispatchers='(PROTOCOL=TCP)'",
-        1,
-    );
-    let out = run(&[USER.into(), PASSWORD.into(), stack.dsn("shared")]);
-    check(&out, "shared server");
+    python_on_dedicated_and_shared("R4LOB", SCRIPT, Duration::from_secs(60), check);
 }

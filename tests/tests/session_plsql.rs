@@ -8,8 +8,7 @@
 use std::time::Duration;
 
 use serde_json::{Value, json};
-use tests::py::{run_python, start_server};
-use tests::shared_stack::{PASSWORD, SharedStack, USER};
+use tests::shared_stack::python_on_dedicated_and_shared;
 
 const SCRIPT: &str = r#"
 import json, sys, oracledb
@@ -89,10 +88,6 @@ out["after"] = cur.execute("select 1 from dual").fetchall()
 print(json.dumps(out))
 "#;
 
-fn run(args: &[String]) -> Value {
-    run_python(SCRIPT, args, Duration::from_secs(60)).last_json("python")
-}
-
 fn check(out: &Value, what: &str) {
     assert_eq!(out["assign"], json!(42), "{what}: {out}");
     assert_eq!(out["in_out"], json!(10), "{what}: {out}");
@@ -146,18 +141,5 @@ fn check(out: &Value, what: &str) {
 
 #[test]
 fn plsql_blocks_binds_cursors_exceptions_and_dbms_output_dedicated_and_shared() {
-    let server = start_server();
-    let out = run(&[
-        "scott".into(),
-        "tiger".into(),
-        format!("127.0.0.1:{}/ORCL", server.port),
-    ]);
-    check(&out, "in-process dedicated");
-    let stack = SharedStack::start(
-        &tests::shared_stack::own_sid("HNPLSQL"),
-        "shared_servers=1\ndispatchers='(PROTOCOL=TCP)'",
-        1,
-    );
-    let out = run(&[USER.into(), PASSWORD.into(), stack.dsn("shared")]);
-    check(&out, "shared server");
+    python_on_dedicated_and_shared("HNPLSQL", SCRIPT, Duration::from_secs(60), check);
 }
