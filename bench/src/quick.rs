@@ -242,7 +242,7 @@ impl QuickReport {
                     r.pss_kib_per_idle_session
                         .map_or("-".into(), |v| format!("{v:.1}")),
                     r.processes_added.to_string(),
-                    errors_cell(&r.errors),
+                    crate::report::errors_cell(&r.errors),
                 ]
             })
             .collect();
@@ -290,22 +290,11 @@ impl QuickReport {
             if k.others_failed.is_empty() {
                 String::new()
             } else {
-                format!(", failed: {}", errors_cell(&k.others_failed))
+                format!(", failed: {}", crate::report::errors_cell(&k.others_failed))
             }
         );
         let _ = writeln!(s, "({:.1} s in all)", self.seconds);
         s
-    }
-}
-
-fn errors_cell(e: &BTreeMap<String, u64>) -> String {
-    if e.is_empty() {
-        "0".into()
-    } else {
-        e.iter()
-            .map(|(k, v)| format!("{k} x{v}"))
-            .collect::<Vec<_>>()
-            .join(", ")
     }
 }
 

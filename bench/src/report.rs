@@ -296,16 +296,7 @@ impl Report {
         let ms = |us: Option<u64>| us.map_or("-".into(), |v| format!("{:.3}", v as f64 / 1000.0));
         let f1 = |v: Option<f64>| v.map_or("-".into(), |v| format!("{v:.1}"));
         let f2 = |v: Option<f64>| v.map_or("-".into(), |v| format!("{v:.2}"));
-        let errs = |e: &BTreeMap<String, u64>| {
-            if e.is_empty() {
-                "0".to_string()
-            } else {
-                e.iter()
-                    .map(|(k, v)| format!("{k} x{v}"))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            }
-        };
+        let errs = errors_cell;
         // Connect cycles.
         let mut rows = Vec::new();
         for c in &self.connect {
@@ -601,6 +592,18 @@ pub(crate) fn table(s: &mut String, st: Style, title: &str, head: &[&str], rows:
                 );
             }
         }
+    }
+}
+
+/// A table cell for errors by code: `0`, or `ORA-12519 x3, TNS-12537 x1`.
+pub(crate) fn errors_cell(e: &BTreeMap<String, u64>) -> String {
+    if e.is_empty() {
+        "0".into()
+    } else {
+        e.iter()
+            .map(|(k, v)| format!("{k} x{v}"))
+            .collect::<Vec<_>>()
+            .join(", ")
     }
 }
 
