@@ -619,19 +619,25 @@ impl Connection {
 
     /// Sends a request and reads its response up to the end-of-call.
     fn call(&mut self, payload: &[u8], kind: ResponseKind) -> Result<CallResult, ClientError> {
+        let dec = ResponseDecoder::new(self.fv, kind, Vec::new());
+        self.call_with(payload, dec)
+    }
+
+    /// Sends one call (one round trip) and reads its response with `dec`, which knows the
+    /// columns of the rows or the binds of the OUT values that may come back.
+    fn call_with(
+        &mut self,
+        payload: &[u8],
+        dec: ResponseDecoder,
+    ) -> Result<CallResult, ClientError> {
         self.rbuf.clear();
         self.transport()?.send_data(payload)?;
         self.stats.round_trips += 1;
-        self.read_call_response(kind, None)
+        self.read_call_response(dec)
     }
 
     /// Reads a call's response; a [`BreakHandle`] may interrupt it meanwhile.
-    fn read_call_response(
-        &mut self,
-        kind: ResponseKind,
-        columns: Option<Vec<ColumnMetadata>>,
-    ) -> Result<CallResult, ClientError> {
-        let dec = ResponseDecoder::new(self.fv, kind, columns.unwrap_or_default());
+    fn read_call_response(&mut self, dec: ResponseDecoder) -> Result<CallResult, ClientError> {
         self.set_in_call(true);
         let r = self.read_call_response_inner(dec);
         self.set_in_call(false);
@@ -856,10 +862,8 @@ impl Connection {
             let st = self.cache.remove(i).ok_or(ClientError::NotConnected)?;
             write_reexecute(&mut w, seq, self.fv, true, st.cursor_id, self.prefetch_rows);
             self.stats.reexecutes += 1;
-            self.rbuf.clear();
-            self.transport()?.send_data(w.as_bytes())?;
-            self.stats.round_trips += 1;
-            let r = self.read_call_response(ResponseKind::Call, Some(st.columns.clone()))?;
+            let dec = ResponseDecoder::new(self.fv, ResponseKind::Call, st.columns.clone());
+            let r = self.call_with(w.as_bytes(), dec)?;
             let cols = r.columns.clone().unwrap_or(st.columns);
             (r, cols)
         } else {
@@ -994,15 +998,9 @@ impl Connection {
         let seq = self.next_seq();
         write_execute(&mut w, seq, self.fv, &ex);
         self.stats.executes += 1;
-        self.rbuf.clear();
-        self.transport()?.send_data(w.as_bytes())?;
-        self.stats.round_trips += 1;
         let dec =
             ResponseDecoder::new(self.fv, ResponseKind::Call, Vec::new()).with_binds(ex.binds);
-        self.set_in_call(true);
-        let r = self.read_call_response_inner(dec);
-        self.set_in_call(false);
-        let r = r?;
+        let r = self.call_with(w.as_bytes(), dec)?;
         let cursor_id = u32::from(r.end.cursor_id);
         if cursor_id != 0 {
             self.pending_close.push(cursor_id);
@@ -1042,10 +1040,8 @@ impl Connection {
         let seq = self.next_seq();
         write_fetch(&mut w, seq, self.fv, cursor_id, self.arraysize);
         self.stats.fetches += 1;
-        self.rbuf.clear();
-        self.transport()?.send_data(w.as_bytes())?;
-        self.stats.round_trips += 1;
-        let r = self.read_call_response(ResponseKind::Call, Some(meta.to_vec()))?;
+        let dec = ResponseDecoder::new(self.fv, ResponseKind::Call, meta.to_vec());
+        let r = self.call_with(w.as_bytes(), dec)?;
         if r.end.error_code != 0 && r.end.error_code != NO_DATA_FOUND {
             self.cache.retain(|s| s.cursor_id != cursor_id);
             self.pending_close.push(cursor_id);
