@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Runs every cargo-fuzz target of fuzz/ for SECONDS seconds each (default 60), one after the
-# other in one process (no -jobs/-workers: those make libFuzzer fork a worker that logs to
-# fuzz-N.log, out of this script's sight), and prints each one's executions and coverage (libFuzzer's final
-# "cov:" and "ft:" counts) and whether it found a crash.
+# Runs every cargo-fuzz target of fuzz/ for SECONDS seconds each (default 60) and prints each
+# one's executions and coverage (libFuzzer's final "cov:" and "ft:" counts) and whether it found
+# a crash. The targets are built once, then run FUZZ_JOBS at a time (default: one per core),
+# each as its own libFuzzer process with its own log (no -jobs/-workers: those make libFuzzer
+# fork a worker that logs to fuzz-N.log, out of this script's sight).
 #
 #   scripts/fuzz.sh [SECONDS] [TARGET...]
 #
@@ -84,19 +85,39 @@ real_dirs() {
     esac
 }
 
+# Built once, with the flags `run` uses, so that parallel runs do not build again.
+(cd fuzz && "${fuzz[@]}" build -s none -a)
+
+# run_target TARGET: runs it for $seconds; its log and its exit status land beside its corpus.
+run_target() {
+    local t=$1 dirs=() existing=() d
+    mapfile -t dirs < <(real_dirs "$t")
+    for d in "${dirs[@]}"; do
+        [ -d "$d" ] && existing+=("$d")
+    done
+    local status=0
+    (cd fuzz && "${fuzz[@]}" run -s none -a "$t" "$work/$t" "${existing[@]}" -- \
+        -max_total_time="$seconds" -print_final_stats=1) >"$work/$t.log" 2>&1 || status=$?
+    echo "$status" >"$work/$t.status"
+}
+
+jobs=${FUZZ_JOBS:-$(nproc)}
+for t in "${targets[@]}"; do
+    rm -f "$work/$t.status"
+    while [ "$(jobs -rp | wc -l)" -ge "$jobs" ]; do
+        wait -n || true
+    done
+    run_target "$t" &
+done
+wait
+
 printf '%-12s %12s %10s %8s %8s %s\n' target execs "exec/s" cov ft result
 total=0
 failed=0
 for t in "${targets[@]}"; do
     log=$work/$t.log
     status=ok
-    mapfile -t dirs < <(real_dirs "$t")
-    existing=()
-    for d in "${dirs[@]}"; do
-        [ -d "$d" ] && existing+=("$d")
-    done
-    (cd fuzz && "${fuzz[@]}" run -s none -a "$t" "$work/$t" "${existing[@]}" -- \
-        -max_total_time="$seconds" -print_final_stats=1) >"$log" 2>&1 || status=CRASH
+    [ "$(cat "$work/$t.status" 2>/dev/null)" = 0 ] || status=CRASH
     execs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$log" | tail -1 | grep -o '[0-9]*$' || echo 0)
     rate=$(grep -o 'stat::average_exec_per_sec: *[0-9]*' "$log" | tail -1 | grep -o '[0-9]*$' || echo 0)
     cov=$(grep -o 'cov: [0-9]*' "$log" | tail -1 | grep -o '[0-9]*' || echo 0)
