@@ -201,6 +201,13 @@ impl Instance {
         let kind = if restrict { "restrict" } else { "normal" };
         tracing::info!("Starting ORACLE instance ({kind}) (OS id: {os_id})");
         tracing::info!("{}", non_default_parameters(&params.path));
+        // The SGA is ours, so no other live process is this SID's instance.
+        for path in crate::stale_sockets::remove_stale(sid) {
+            tracing::info!(
+                "removed the socket {} of an earlier incarnation",
+                path.display()
+            );
+        }
         let mut background = Vec::new();
         for name in ["PMON", "LREG"] {
             let p = sga.register_process(&ProcessSpec {

@@ -19,3 +19,4 @@ pub mod pwfile;
 pub mod registration;
 pub mod sga;
 pub mod shared;
+pub mod stale_sockets;

@@ -67,46 +67,6 @@ pub fn handoff_path(sid: &str, name: &str, pid: u32) -> PathBuf {
     ))
 }
 
-/// Removes the hand-off sockets earlier incarnations of instance `sid` left behind (an
-/// instance killed with `kill -9` cannot remove its own). Called once this instance owns the
-/// SID (its SGA was created, so no other live instance has it): every `<sid>_dNNN_<pid>.disp`
-/// of another pid is stale. Returns the paths removed.
-pub fn remove_stale_handoff_sockets(sid: &str) -> Vec<PathBuf> {
-    let dir = crate::registration::run_dir();
-    let prefix = format!("{}_d", sid.to_ascii_lowercase());
-    let own = format!("_{}.disp", std::process::id());
-    let Ok(entries) = std::fs::read_dir(&dir) else {
-        return Vec::new();
-    };
-    let mut removed = Vec::new();
-    for e in entries.flatten() {
-        let name = e.file_name().to_string_lossy().into_owned();
-        let stale = name.starts_with(&prefix)
-            && name.ends_with(".disp")
-            && !name.ends_with(&own)
-            && is_handoff_socket_name(&name[prefix.len() - 1..]);
-        if stale && std::fs::remove_file(e.path()).is_ok() {
-            removed.push(e.path());
-        }
-    }
-    removed
-}
-
-/// `dNNN_<pid>.disp`, the rest of a hand-off socket's name after `<sid>_`.
-fn is_handoff_socket_name(rest: &str) -> bool {
-    let Some(stem) = rest.strip_suffix(".disp") else {
-        return false;
-    };
-    let Some((dispatcher, pid)) = stem.split_once('_') else {
-        return false;
-    };
-    dispatcher.len() >= 2
-        && dispatcher.starts_with('d')
-        && dispatcher[1..].bytes().all(|b| b.is_ascii_digit())
-        && !pid.is_empty()
-        && pid.bytes().all(|b| b.is_ascii_digit())
-}
-
 struct Inner {
     cfg: Arc<SharedConfig>,
     sga: Arc<Sga>,
@@ -136,12 +96,6 @@ impl SharedServers {
     /// Starts what the parameters in the SGA ask for (possibly nothing: shared server off
     /// until `ALTER SYSTEM SET SHARED_SERVERS` turns it on) and the manager.
     pub fn start(cfg: SharedConfig, sga: Arc<Sga>) -> Result<SharedServers, SharedError> {
-        for path in remove_stale_handoff_sockets(&cfg.sid) {
-            tracing::info!(
-                "removed the hand-off socket {} of an earlier incarnation",
-                path.display()
-            );
-        }
         let (work_tx, work_rx) = crossbeam_channel::bounded::<Work>(COMMON_QUEUE_LIMIT);
         let pool = Pool::new(Arc::clone(&sga), &cfg.sid, &cfg.host, work_rx);
         let inner = Arc::new(Inner {
@@ -337,20 +291,5 @@ impl Inner {
                 tracing::error!("shared server: {e}");
             }
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn hand_off_socket_names_are_recognised() {
-        assert!(is_handoff_socket_name("d000_1234.disp"));
-        assert!(is_handoff_socket_name("d12_9.disp"));
-        assert!(!is_handoff_socket_name("d000_.disp"));
-        assert!(!is_handoff_socket_name("dx00_12.disp"));
-        assert!(!is_handoff_socket_name("d000_12.reg"));
-        assert!(!is_handoff_socket_name("n000_12.disp"));
     }
 }
