@@ -162,6 +162,8 @@ pub struct Session {
     current_schema: String,
     /// Session time zone (from `AUTH_ALTER_SESSION` / `ALTER SESSION SET TIME_ZONE`).
     tz_offset_minutes: i16,
+    /// NLS settings of format models (`ALTER SESSION SET NLS_DATE_FORMAT`, ...).
+    nls: sql::format::Nls,
     /// Application contexts set by the client (AUTH_APPCTX_* at login, piggyback 154):
     /// (namespace, attribute, value), names upper case.
     contexts: Vec<(String, String, String)>,
@@ -253,6 +255,7 @@ impl Session {
             proxy_user: None,
             current_schema: String::new(),
             tz_offset_minutes: 0,
+            nls: sql::format::Nls::default(),
             contexts: Vec::new(),
             slot: None,
             info: SessionInfo::default(),
@@ -974,8 +977,8 @@ impl Session {
             ("LANG", "US".to_owned()),
             ("NETWORK_PROTOCOL", "tcp".to_owned()),
             ("NLS_CALENDAR", "GREGORIAN".to_owned()),
-            ("NLS_CURRENCY", "$".to_owned()),
-            ("NLS_DATE_FORMAT", "DD-MON-RR".to_owned()),
+            ("NLS_CURRENCY", self.nls.currency.clone()),
+            ("NLS_DATE_FORMAT", self.nls.date_format.clone()),
             ("NLS_DATE_LANGUAGE", "AMERICAN".to_owned()),
             ("NLS_SORT", "BINARY".to_owned()),
             ("NLS_TERRITORY", "AMERICA".to_owned()),
@@ -997,6 +1000,7 @@ impl Session {
             columns: Vec::new(),
             level: 0,
             rownum: 0,
+            nls: self.nls.clone(),
         }
     }
 
@@ -1363,7 +1367,16 @@ impl Session {
             Statement::AlterSession {
                 current_schema,
                 time_zone,
+                nls,
             } => {
+                // All or nothing: a bad value leaves the session's settings as they were.
+                let mut settings = self.nls.clone();
+                for (name, value) in nls {
+                    if let Err(e) = settings.set(name, value) {
+                        return vec![self.error_bytes_action(e.info())];
+                    }
+                }
+                self.nls = settings;
                 if let Some(tz) = time_zone {
                     self.tz_offset_minutes = *tz;
                 }

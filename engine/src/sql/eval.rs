@@ -5,6 +5,7 @@
 use tns::ttc::message::ColumnMetadata;
 use tns::ttc::types::{DateTime, Decimal, ora_type};
 
+use super::format::{self, Kind, Nls};
 use super::{BinOp, CastTo, Expr, Func, OraError, Statement};
 
 /// DBTIMEZONE of every simulated database, minutes east of UTC: `+00:00`, what DBCA sets
@@ -119,6 +120,8 @@ pub struct EvalContext {
     pub level: u64,
     /// ROWNUM of the current row (0: not in a query).
     pub rownum: u64,
+    /// The session's NLS settings (formats when none is given, numeric characters).
+    pub nls: Nls,
 }
 
 impl EvalContext {
@@ -305,7 +308,8 @@ fn is_date(e: &Expr, ctx: &EvalContext) -> bool {
         | Expr::Systimestamp
         | Expr::CurrentDate
         | Expr::CurrentTimestamp
-        | Expr::LocalTimestamp => true,
+        | Expr::LocalTimestamp
+        | Expr::Func(Func::ToDate | Func::ToTimestamp, _) => true,
         Expr::Bind(n, _) => ctx.binds.iter().any(|(k, v)| {
             k == n
                 && matches!(
@@ -365,6 +369,12 @@ fn describe(e: &Expr, name: &str, ctx: &EvalContext) -> ColumnMetadata {
             }
         }
         Expr::Func(Func::ToClob, _) => ColumnMetadata::clob(name),
+        Expr::Func(Func::ToDate, _) => ColumnMetadata::date(name),
+        Expr::Func(Func::ToTimestamp, _) => ColumnMetadata {
+            ora_type: ora_type::TIMESTAMP,
+            buffer_size: 11,
+            ..ColumnMetadata::timestamp_tz(name)
+        },
         Expr::Func(Func::Substr, args) => {
             let n = args.first().map_or(0, |a| describe(a, name, ctx).max_size);
             ColumnMetadata::string(name, ora_type::VARCHAR, n.max(1))
@@ -667,7 +677,7 @@ fn eval_with_count(
             Value::Number(d)
         }
         Expr::Bin(BinOp::Concat, a, b) => {
-            let s = format!("{}{}", ev(a)?.as_text(), ev(b)?.as_text());
+            let s = format!("{}{}", text_of(&ev(a)?, ctx)?, text_of(&ev(b)?, ctx)?);
             if s.is_empty() {
                 Value::Null
             } else {
@@ -676,7 +686,7 @@ fn eval_with_count(
         }
         Expr::Func(f, args) => {
             let vals = args.iter().map(ev).collect::<Result<Vec<_>, _>>()?;
-            return call(*f, &vals);
+            return call(*f, &vals, ctx);
         }
         Expr::Bin(op, a, b) => {
             let (x, y) = (ev(a)?, ev(b)?);
@@ -732,7 +742,7 @@ fn eval_other(e: &Expr, level: u64, ctx: &EvalContext, count: &Decimal) -> Resul
                 None => Value::Null,
             }
         }
-        Expr::Cast(e, to) => cast(ev(e)?, *to)?,
+        Expr::Cast(e, to) => cast(ev(e)?, *to, ctx)?,
         Expr::SysContext(ns, param) => {
             let ns = ev(ns)?.as_text().to_ascii_uppercase();
             let param = ev(param)?.as_text().to_ascii_uppercase();
@@ -798,15 +808,91 @@ fn date_arith(op: BinOp, x: &Value, y: &Value) -> Result<Option<Value>, OraError
     })
 }
 
-fn text_arg(v: &Value) -> Option<String> {
-    match v {
-        Value::Null => None,
-        other => Some(other.as_text()),
-    }
+/// A value as text the way Oracle converts it implicitly: dates and timestamps with the
+/// session's NLS formats, numbers with its decimal character.
+pub fn text_of(v: &Value, ctx: &EvalContext) -> Result<String, OraError> {
+    Ok(match v {
+        Value::Date(d) => format::format_datetime(d, Kind::Date, &ctx.nls.date_format)?,
+        Value::Timestamp(d) => {
+            format::format_datetime(d, Kind::Timestamp, &ctx.nls.timestamp_format)?
+        }
+        Value::TimestampTz(d) => {
+            format::format_datetime(d, Kind::TimestampTz, &ctx.nls.timestamp_tz_format)?
+        }
+        Value::Number(d) => format::number_text(d, &ctx.nls),
+        other => other.as_text(),
+    })
+}
+
+/// TO_CHAR, TO_NUMBER, TO_DATE and TO_TIMESTAMP with their optional format and NLS
+/// parameters (see [`format`]).
+fn convert(f: Func, args: &[Value], ctx: &EvalContext) -> Result<Value, OraError> {
+    let value = args.first().cloned().unwrap_or(Value::Null);
+    let fmt = args.get(1).map(Value::as_text);
+    let nls = match args.get(2) {
+        Some(p) => ctx.nls.with_param(&p.as_text())?,
+        None => ctx.nls.clone(),
+    };
+    let text = |t: String| {
+        if t.is_empty() {
+            Value::Null
+        } else {
+            Value::Str(t)
+        }
+    };
+    let kind_of = |v: &Value| match v {
+        Value::Date(d) => Some((Kind::Date, *d)),
+        Value::Timestamp(d) => Some((Kind::Timestamp, *d)),
+        Value::TimestampTz(d) => Some((Kind::TimestampTz, *d)),
+        _ => None,
+    };
+    Ok(match f {
+        Func::ToChar => match (&value, kind_of(&value), fmt) {
+            (_, Some((kind, d)), fmt) => {
+                let fmt = fmt.unwrap_or_else(|| nls.default_format(kind).to_owned());
+                text(format::format_datetime(&d, kind, &fmt)?)
+            }
+            (Value::Number(d), _, Some(fmt)) => text(format::format_number(d, &fmt, &nls)?),
+            (Value::Number(d), _, None) => text(format::number_text(d, &nls)),
+            (Value::Str(s) | Value::Clob(s), _, Some(fmt)) => {
+                let d = format::parse_number_plain(s, &nls)?;
+                text(format::format_number(&d, &fmt, &nls)?)
+            }
+            (v, _, _) => text(v.as_text()),
+        },
+        Func::ToNumber => match (&value, fmt) {
+            (Value::Number(d), _) => Value::Number(d.clone()),
+            (Value::Str(s) | Value::Clob(s), Some(fmt)) => {
+                Value::Number(format::parse_number(s, &fmt, &nls)?)
+            }
+            (Value::Str(s) | Value::Clob(s), None) => {
+                Value::Number(format::parse_number_plain(s, &nls)?)
+            }
+            (v, _) => Value::Number(to_number(v, 0)?),
+        },
+        _ => {
+            let kind = if f == Func::ToDate {
+                Kind::Date
+            } else {
+                Kind::Timestamp
+            };
+            let source = match &value {
+                Value::Str(s) | Value::Clob(s) => s.clone(),
+                v => text_of(v, ctx)?,
+            };
+            let fmt = fmt.unwrap_or_else(|| nls.default_format(kind).to_owned());
+            let d = format::parse_datetime(&source, &fmt, kind, &ctx.now)?;
+            if kind == Kind::Date {
+                Value::Date(DateTime { nanos: 0, ..d })
+            } else {
+                Value::Timestamp(d)
+            }
+        }
+    })
 }
 
 /// The built-in functions.
-fn call(f: Func, args: &[Value]) -> Result<Value, OraError> {
+fn call(f: Func, args: &[Value], ctx: &EvalContext) -> Result<Value, OraError> {
     let arg = |i: usize| args.get(i).cloned().unwrap_or(Value::Null);
     let null_in = args.contains(&Value::Null);
     let s = |t: String| {
@@ -852,18 +938,9 @@ fn call(f: Func, args: &[Value]) -> Result<Value, OraError> {
             }
         }
         _ if null_in => Value::Null,
-        Func::ToChar => match (arg(0), args.get(1).and_then(text_arg)) {
-            (v, Some(fmt)) if date_of(&v).is_some() => {
-                let d = date_of(&v).unwrap_or(DateTime::from_unix(0, 0));
-                s(format_date(&d, &fmt)?)
-            }
-            (v, None) if date_of(&v).is_some() => {
-                let d = date_of(&v).unwrap_or(DateTime::from_unix(0, 0));
-                s(format_date(&d, "DD-MON-RR")?)
-            }
-            (v, _) => s(v.as_text()),
-        },
-        Func::ToNumber => Value::Number(to_number(&arg(0), 0)?),
+        Func::ToChar | Func::ToNumber | Func::ToDate | Func::ToTimestamp => {
+            return convert(f, args, ctx);
+        }
         Func::ToClob => match arg(0) {
             Value::Null => Value::Null,
             Value::Blob(_) => return Err(OraError::with_args(932, &["CLOB", "BLOB"], 0)),
@@ -927,7 +1004,7 @@ fn call(f: Func, args: &[Value]) -> Result<Value, OraError> {
 
 /// `CAST(v AS type)`: ORA-01722 for text that is no number, ORA-25137 for a value too long
 /// for VARCHAR2(n) / CHAR(n).
-fn cast(v: Value, to: CastTo) -> Result<Value, OraError> {
+fn cast(v: Value, to: CastTo, ctx: &EvalContext) -> Result<Value, OraError> {
     if v == Value::Null {
         return Ok(Value::Null);
     }
@@ -935,11 +1012,17 @@ fn cast(v: Value, to: CastTo) -> Result<Value, OraError> {
         CastTo::Number => Value::Number(to_number(&v, 0)?),
         CastTo::Date => match v {
             Value::Date(_) => v,
-            Value::Timestamp(d) | Value::TimestampTz(d) => Value::Date(d),
+            Value::Timestamp(d) | Value::TimestampTz(d) => Value::Date(DateTime { nanos: 0, ..d }),
+            Value::Str(s) => Value::Date(format::parse_datetime(
+                &s,
+                &ctx.nls.date_format,
+                Kind::Date,
+                &ctx.now,
+            )?),
             _ => return Err(OraError::with_args(932, &["DATE", "NUMBER"], 0)),
         },
         CastTo::Varchar2(n) | CastTo::Char(n) => {
-            let text = v.as_text();
+            let text = text_of(&v, ctx)?;
             let n = usize::try_from(n).unwrap_or(usize::MAX);
             if text.len() > n {
                 return Err(OraError::new(25137, 0));
@@ -977,153 +1060,6 @@ fn round_decimal(d: &Decimal, places: i32, round: bool) -> Decimal {
         return Decimal::zero();
     }
     Decimal::parse(&format!("{sign}.{text}e{point}")).unwrap_or_else(Decimal::zero)
-}
-
-const MONTHS: [&str; 12] = [
-    "JANUARY",
-    "FEBRUARY",
-    "MARCH",
-    "APRIL",
-    "MAY",
-    "JUNE",
-    "JULY",
-    "AUGUST",
-    "SEPTEMBER",
-    "OCTOBER",
-    "NOVEMBER",
-    "DECEMBER",
-];
-const DAYS: [&str; 7] = [
-    "SUNDAY",
-    "MONDAY",
-    "TUESDAY",
-    "WEDNESDAY",
-    "THURSDAY",
-    "FRIDAY",
-    "SATURDAY",
-];
-
-/// Applies the case of a format element to a word (`MON` → `NOV`, `Mon` → `Nov`).
-fn with_case(fmt: &str, word: &str) -> String {
-    let mut c = fmt.chars();
-    match (c.next(), c.next()) {
-        (Some(a), Some(b)) if a.is_uppercase() && b.is_lowercase() => {
-            let lower = word.to_lowercase();
-            let mut out = String::new();
-            for (i, ch) in lower.chars().enumerate() {
-                if i == 0 {
-                    out.extend(ch.to_uppercase());
-                } else {
-                    out.push(ch);
-                }
-            }
-            out
-        }
-        (Some(a), _) if a.is_lowercase() => word.to_lowercase(),
-        _ => word.to_uppercase(),
-    }
-}
-
-/// Renders one format element, given the element as written (for its case).
-type Element<'a> = dyn Fn(&str) -> String + 'a;
-
-/// `TO_CHAR(date, fmt)` with the common datetime format elements.
-pub fn format_date(d: &DateTime, fmt: &str) -> Result<String, OraError> {
-    let mut out = String::new();
-    let mut rest = fmt;
-    let fill = std::cell::Cell::new(true);
-    let (secs, _) = d.to_unix();
-    let weekday = usize::try_from((secs.div_euclid(86_400) + 4).rem_euclid(7)).unwrap_or(0);
-    let hour12 = match d.hour % 12 {
-        0 => 12,
-        h => h,
-    };
-    while !rest.is_empty() {
-        if let Some(r) = rest.strip_prefix('"') {
-            let end = r.find('"').unwrap_or(r.len());
-            out.push_str(&r[..end]);
-            rest = r.get(end + 1..).unwrap_or("");
-            continue;
-        }
-        let up = rest.to_ascii_uppercase();
-        let elements: [(&str, &Element<'_>); 26] = [
-            ("FM", &|_| String::new()),
-            ("YYYY", &|_| format!("{:04}", d.year)),
-            ("SYYYY", &|_| format!("{:04}", d.year)),
-            ("YYY", &|_| format!("{:03}", d.year.rem_euclid(1000))),
-            ("YY", &|_| format!("{:02}", d.year.rem_euclid(100))),
-            ("RRRR", &|_| format!("{:04}", d.year)),
-            ("RR", &|_| format!("{:02}", d.year.rem_euclid(100))),
-            ("MONTH", &|f| {
-                let m = MONTHS[usize::from(d.month.clamp(1, 12) - 1)];
-                let w = with_case(f, m);
-                if fill.get() { format!("{w:<9}") } else { w }
-            }),
-            ("MON", &|f| {
-                with_case(f, &MONTHS[usize::from(d.month.clamp(1, 12) - 1)][..3])
-            }),
-            ("MM", &|_| format!("{:02}", d.month)),
-            ("DAY", &|f| {
-                let w = with_case(f, DAYS[weekday]);
-                if fill.get() { format!("{w:<9}") } else { w }
-            }),
-            ("DY", &|f| with_case(f, &DAYS[weekday][..3])),
-            ("DDD", &|_| {
-                let (jan1, _) = DateTime {
-                    month: 1,
-                    day: 1,
-                    hour: 0,
-                    minute: 0,
-                    second: 0,
-                    nanos: 0,
-                    ..*d
-                }
-                .to_unix();
-                format!("{:03}", (secs - jan1).div_euclid(86_400) + 1)
-            }),
-            ("DD", &|_| format!("{:02}", d.day)),
-            ("D", &|_| format!("{}", weekday + 1)),
-            ("HH24", &|_| format!("{:02}", d.hour)),
-            ("HH12", &|_| format!("{hour12:02}")),
-            ("HH", &|_| format!("{hour12:02}")),
-            ("MI", &|_| format!("{:02}", d.minute)),
-            ("SSSSS", &|_| {
-                format!(
-                    "{:05}",
-                    u32::from(d.hour) * 3600 + u32::from(d.minute) * 60 + u32::from(d.second)
-                )
-            }),
-            ("SS", &|_| format!("{:02}", d.second)),
-            ("AM", &|f| {
-                with_case(f, if d.hour < 12 { "AM" } else { "PM" })
-            }),
-            ("PM", &|f| {
-                with_case(f, if d.hour < 12 { "AM" } else { "PM" })
-            }),
-            ("FF", &|_| format!("{:06}", d.nanos / 1000)),
-            ("TZH", &|_| format!("{:+03}", d.offset_minutes / 60)),
-            ("TZM", &|_| format!("{:02}", (d.offset_minutes % 60).abs())),
-        ];
-        if let Some((name, f)) = elements.iter().find(|(n, _)| up.starts_with(n)) {
-            let src = &rest[..name.len()];
-            if *name == "FM" {
-                fill.set(!fill.get());
-            } else {
-                out.push_str(&f(src));
-            }
-            rest = &rest[name.len()..];
-            continue;
-        }
-        let Some(c) = rest.chars().next() else {
-            break;
-        };
-        if c.is_ascii_alphanumeric() {
-            return Err(OraError::new(1821, 0));
-        }
-        out.push(c);
-        rest = &rest[c.len_utf8()..];
-    }
-    Ok(out)
 }
 
 /// (mantissa, scale): value = mantissa × 10^-scale.

@@ -8,6 +8,7 @@
 
 pub mod cpool;
 pub mod eval;
+pub mod format;
 pub mod plsql;
 pub mod query;
 
@@ -103,7 +104,7 @@ pub enum CastTo {
 /// The built-in SQL functions of the subset.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Func {
-    /// `TO_CHAR(x [, fmt])`.
+    /// `TO_CHAR(x [, fmt [, nlsparam]])`.
     ToChar,
     /// `NVL(a, b)`.
     Nvl,
@@ -123,8 +124,12 @@ pub enum Func {
     Mod,
     /// `DECODE(x, s1, r1, ..., [default])`.
     Decode,
-    /// `TO_NUMBER(s)`.
+    /// `TO_NUMBER(s [, fmt [, nlsparam]])`.
     ToNumber,
+    /// `TO_DATE(s [, fmt [, nlsparam]])`.
+    ToDate,
+    /// `TO_TIMESTAMP(s [, fmt [, nlsparam]])`.
+    ToTimestamp,
     /// `TO_CLOB(s)`: a CLOB of the text (a temporary LOB when it reaches the client).
     ToClob,
     /// `NVL2(x, a, b)`.
@@ -138,7 +143,7 @@ pub enum Func {
 impl Func {
     fn from_name(n: &str) -> Option<(Func, usize, usize)> {
         Some(match n {
-            "TO_CHAR" => (Func::ToChar, 1, 2),
+            "TO_CHAR" => (Func::ToChar, 1, 3),
             "NVL" => (Func::Nvl, 2, 2),
             "UPPER" => (Func::Upper, 1, 1),
             "LOWER" => (Func::Lower, 1, 1),
@@ -148,7 +153,9 @@ impl Func {
             "ABS" => (Func::Abs, 1, 1),
             "MOD" => (Func::Mod, 2, 2),
             "DECODE" => (Func::Decode, 3, 255),
-            "TO_NUMBER" => (Func::ToNumber, 1, 1),
+            "TO_NUMBER" => (Func::ToNumber, 1, 3),
+            "TO_DATE" => (Func::ToDate, 1, 3),
+            "TO_TIMESTAMP" => (Func::ToTimestamp, 1, 3),
             "TO_CLOB" => (Func::ToClob, 1, 1),
             "NVL2" => (Func::Nvl2, 3, 3),
             "COALESCE" => (Func::Coalesce, 1, 255),
@@ -196,6 +203,8 @@ pub enum Statement {
         current_schema: Option<String>,
         /// New session time zone offset in minutes (`TIME_ZONE = '+hh:mm'`), when set.
         time_zone: Option<i16>,
+        /// `NLS_... = 'value'` settings, parameter upper case, in the order written.
+        nls: Vec<(String, String)>,
     },
     /// A query on V$ views, evaluated over a snapshot the instance gives at each execution
     /// (see [`crate::views`]).
@@ -1315,9 +1324,23 @@ pub fn parse(sql: &str) -> Result<Statement, OraError> {
             },
             Err(_) => None,
         };
+        let mut nls = Vec::new();
+        let mut rest = r;
+        while let Ok((x, (name, _, _, _))) =
+            (identifier, multispace0, char('='), multispace0).parse(rest)
+        {
+            let value = alt((string_literal, identifier.map(str::to_owned))).parse(x);
+            let Ok((x, value)) = value else { break };
+            let name = name.to_ascii_uppercase();
+            if name.starts_with("NLS_") {
+                nls.push((name, value));
+            }
+            rest = ws(x);
+        }
         return Ok(Statement::AlterSession {
             current_schema,
             time_zone,
+            nls,
         });
     }
     // DML on a table: the table does not exist (this database has only DUAL).

@@ -2,7 +2,7 @@
 
 use super::eval::{EvalContext, Value, plan_query};
 use super::*;
-use tns::ttc::types::DateTime;
+use tns::ttc::types::{DateTime, ora_type};
 
 fn ctx() -> EvalContext {
     EvalContext {
@@ -19,6 +19,7 @@ fn ctx() -> EvalContext {
         columns: Vec::new(),
         level: 0,
         rownum: 0,
+        nls: super::format::Nls::default(),
     }
 }
 
@@ -188,13 +189,19 @@ fn tables_dml_and_ddl_answer_like_a_user_with_create_session_only() {
         Statement::AlterSession {
             current_schema: Some("HR".into()),
             time_zone: None,
+            nls: Vec::new(),
         }
     );
     assert_eq!(
-        parse("ALTER SESSION SET NLS_DATE_FORMAT = 'YYYY-MM-DD'").unwrap(),
+        parse("ALTER SESSION SET NLS_DATE_FORMAT = 'YYYY-MM-DD' nls_numeric_characters=',.'")
+            .unwrap(),
         Statement::AlterSession {
             current_schema: None,
             time_zone: None,
+            nls: vec![
+                ("NLS_DATE_FORMAT".into(), "YYYY-MM-DD".into()),
+                ("NLS_NUMERIC_CHARACTERS".into(), ",.".into()),
+            ],
         }
     );
 }
@@ -277,7 +284,7 @@ fn date_arithmetic_and_functions() {
     assert_eq!(rows("select upper(1, 2) from dual").unwrap_err().code, 909);
     assert_eq!(rows("select sysdate * 2 from dual").unwrap_err().code, 932);
     assert_eq!(
-        rows("select to_char(sysdate, 'QQQ') from dual")
+        rows("select to_char(sysdate, 'QQX9') from dual")
             .unwrap_err()
             .code,
         1821
@@ -297,6 +304,7 @@ fn session_time_zone_drives_current_date() {
         Statement::AlterSession {
             current_schema: None,
             time_zone: Some(330),
+            nls: Vec::new(),
         }
     );
     assert_eq!(
@@ -356,4 +364,103 @@ fn returning_binds_are_counted_after_into_of_dml_only() {
 fn quoted_bind_names_keep_their_case() {
     let st = parse("select :\"_value1\" + :b from dual").unwrap();
     assert_eq!(st.bind_names(), ["_value1", "B"]);
+}
+
+/// The conversion functions through the evaluator: types of the columns, the session's
+/// NLS settings as the default formats and in implicit conversions.
+#[test]
+fn conversion_functions_use_the_session_nls() {
+    let run = |sql: &str, c: &EvalContext| -> Result<(Vec<u8>, Vec<Value>), OraError> {
+        let st = parse(sql)?;
+        let plan = plan_query(&st, c)?;
+        let types = plan.columns.iter().map(|m| m.ora_type).collect();
+        Ok((types, plan.row(0, c)?))
+    };
+    let mut c = ctx();
+    let (types, row) = run(
+        "select to_date('2008-04-03 14:05:09', 'YYYY-MM-DD HH24:MI:SS'), \
+         to_timestamp('2008-04-03 14:05:09.25', 'YYYY-MM-DD HH24:MI:SS.FF'), \
+         to_char(to_date('03.04.2008', 'DD.MM.YYYY'), 'fmDay, DDth Month YYYY'), \
+         to_number('1,234.5', '9G999D9'), to_char(1234.5, '$99,999.00') from dual",
+        &c,
+    )
+    .unwrap();
+    assert_eq!(
+        types,
+        [
+            ora_type::DATE,
+            ora_type::TIMESTAMP,
+            ora_type::VARCHAR,
+            ora_type::NUMBER,
+            ora_type::VARCHAR
+        ]
+    );
+    let when = DateTime {
+        year: 2008,
+        month: 4,
+        day: 3,
+        hour: 14,
+        minute: 5,
+        second: 9,
+        nanos: 0,
+        offset_minutes: 0,
+    };
+    assert_eq!(
+        row,
+        [
+            Value::Date(when),
+            Value::Timestamp(DateTime {
+                nanos: 250_000_000,
+                ..when
+            }),
+            Value::Str("Thursday, 3rd April 2008".into()),
+            num("1234.5"),
+            Value::Str("  $1,234.50".into()),
+        ]
+    );
+    // Without a format: DD-MON-RR, then the session's NLS_DATE_FORMAT.
+    let sql = "select to_char(to_date('03-APR-08')), 'at ' || to_date('03-APR-08') from dual";
+    assert_eq!(
+        run(sql, &c).unwrap().1,
+        [
+            Value::Str("03-APR-08".into()),
+            Value::Str("at 03-APR-08".into())
+        ]
+    );
+    c.nls.set("NLS_DATE_FORMAT", "YYYY-MM-DD").unwrap();
+    c.nls.set("NLS_NUMERIC_CHARACTERS", ",.").unwrap();
+    let sql = "select to_char(to_date('2008-04-03')), 'at ' || to_date('2008-04-03'), \
+               to_char(1.5), to_number('2,5'), cast('2008-04-03' as date) from dual";
+    assert_eq!(
+        run(sql, &c).unwrap().1,
+        [
+            Value::Str("2008-04-03".into()),
+            Value::Str("at 2008-04-03".into()),
+            Value::Str("1,5".into()),
+            num("2.5"),
+            Value::Date(DateTime {
+                hour: 0,
+                minute: 0,
+                second: 0,
+                ..when
+            }),
+        ]
+    );
+    // The errors come through as Oracle's.
+    for (sql, code) in [
+        ("select to_date('2008-13-01', 'YYYY-MM-DD') from dual", 1843),
+        ("select to_number('12x') from dual", 1722),
+        ("select to_char(1, '9.9.9') from dual", 1481),
+        ("select to_char(sysdate, 'FF') from dual", 1821),
+        (
+            "select to_char(1, '9', 'NLS_BOGUS = ''x''') from dual",
+            12702,
+        ),
+    ] {
+        assert_eq!(run(sql, &c).unwrap_err().code, code, "{sql}");
+    }
+    assert_eq!(
+        run("select to_char(12345, '999') from dual", &c).unwrap().1,
+        [Value::Str("####".into())]
+    );
 }
