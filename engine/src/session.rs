@@ -192,6 +192,8 @@ pub struct Session {
     output: Option<plsql::DbmsOutput>,
     /// Seconds the PL/SQL block being run asked to sleep (DBMS_SESSION.SLEEP).
     plsql_sleep: f64,
+    /// The PL/SQL block whose call is running in slices ([`Action::Busy`]).
+    plsql_call: Option<Box<plsql::RunningBlock>>,
     /// The session's temporary LOBs.
     lobs: lob::TempLobs,
 }
@@ -272,6 +274,7 @@ impl Session {
             client_driver: (String::new(), String::new()),
             output: None,
             plsql_sleep: 0.0,
+            plsql_call: None,
             pooled: None,
             lobs: lob::TempLobs::new(u64::from_be_bytes(tag)),
         }
@@ -289,7 +292,7 @@ impl Session {
 
     /// True while a call waits for [`Self::on_timer`].
     pub fn is_waiting(&self) -> bool {
-        self.pending.is_some()
+        self.pending.is_some() || self.plsql_call.is_some()
     }
 
     /// True between a successful login and LOGOFF.
@@ -353,7 +356,7 @@ impl Session {
 
     fn drain(&mut self) -> Vec<Action> {
         let mut out = Vec::new();
-        while self.pending.is_none() {
+        while !self.is_waiting() {
             match self.decoder.next_request(&self.dctx) {
                 Ok(Some(req)) => {
                     let counted = self.logged_on() && matches!(req, Request::Call { .. });
@@ -417,6 +420,15 @@ impl Session {
     /// Runs the next slice of a computing call ([`Action::Busy`]); when the work is done the
     /// pending reply is sent and buffered requests go on.
     pub fn on_work(&mut self) -> Vec<Action> {
+        if let Some(running) = self.plsql_call.take() {
+            let mut out = self.step_plsql(running);
+            self.count_sent(&out);
+            if !self.is_waiting() {
+                self.set_active(false);
+                out.extend(self.drain());
+            }
+            return out;
+        }
         if self.pending.is_none() {
             self.work = 0;
             return self.drain();
@@ -449,13 +461,14 @@ impl Session {
         let Some(slot) = self.slot else {
             return Vec::new();
         };
-        if self.pending.is_none() {
+        if !self.is_waiting() {
             return Vec::new();
         }
         let Some(e) = self.inst.call_error(slot) else {
             return Vec::new();
         };
         self.pending = None;
+        self.plsql_call = None;
         let a = self.error_bytes_action(e.info());
         self.on_disconnect();
         vec![a, Action::Close]
@@ -465,6 +478,7 @@ impl Session {
     /// BREAK, RESET, ORA-01013 (one reply per episode).
     pub fn on_break(&mut self) -> Vec<Action> {
         self.pending = None;
+        self.plsql_call = None;
         self.discarding = false;
         self.work = 0;
         self.decoder.clear();
@@ -675,7 +689,7 @@ impl Session {
                 // its timer fires).
                 self.set_active(true);
                 let out = self.logged_on_call(other);
-                if self.pending.is_none() {
+                if !self.is_waiting() {
                     self.set_active(false);
                 }
                 out
@@ -1001,6 +1015,7 @@ impl Session {
             level: 0,
             rownum: 0,
             nls: self.nls.clone(),
+            variables: Vec::new(),
         }
     }
 

@@ -257,6 +257,7 @@ impl Session {
             ..dctx
         };
         self.pending = None;
+        self.plsql_call = None;
         self.work = 0;
         self.combo_key = None;
         self.txn = false;

@@ -17,9 +17,9 @@ use tns::ttc::types::{Decimal, ora_type};
 
 use super::lob::{CHUNK_SIZE, TempLobs};
 use super::{Action, Cursor, Session, decode_scalar};
-use crate::sql::eval::{EvalContext, Value};
+use crate::sql::eval::{EvalContext, QueryPlan, Value};
 use crate::sql::plsql::{self, Block, Host, Mode, Procedure};
-use crate::sql::{self, OraError, Statement};
+use crate::sql::{OraError, Statement};
 
 /// DBMS_OUTPUT's buffer of a session (present while enabled).
 #[derive(Debug, Default)]
@@ -85,8 +85,24 @@ impl DbmsOutput {
     }
 }
 
+/// Ops a block runs per slice of a call: between slices the transport looks for a BREAK
+/// and the instance for a kill, as between the slices of a query that computes.
+pub(super) const PLSQL_SLICE: u64 = 20_000;
+
+/// A block being run (see [`plsql::Machine`]) and what its reply needs.
+#[derive(Debug)]
+pub(super) struct RunningBlock {
+    machine: plsql::Machine,
+    /// The client's bind names, in bind order.
+    names: Vec<String>,
+    /// Their metadata.
+    meta: Vec<BindMetadata>,
+    /// How the block uses each bind.
+    modes: Vec<(String, Mode)>,
+}
+
 impl Session {
-    /// Runs an anonymous block: IN values from the client's bind row, then the reply.
+    /// Runs an anonymous block: IN values from the client's bind row, then the first slice.
     pub(super) fn run_plsql(
         &mut self,
         block: &Block,
@@ -114,12 +130,33 @@ impl Session {
             ctx.binds.push((name.clone(), v));
         }
         self.plsql_sleep = 0.0;
-        let outcome = plsql::run(block, &ctx, self);
+        let running = RunningBlock {
+            machine: plsql::Machine::new(block, ctx),
+            names,
+            meta: meta.to_vec(),
+            modes: block.bind_modes(),
+        };
+        self.step_plsql(Box::new(running))
+    }
+
+    /// Runs the next slice of a block: [`Action::Busy`] while it goes on, else its reply
+    /// (after the sleeps it asked for).
+    pub(super) fn step_plsql(&mut self, mut running: Box<RunningBlock>) -> Vec<Action> {
+        let progress = running.machine.run(self, PLSQL_SLICE);
+        let outcome = match progress {
+            Ok(plsql::Progress::Running) => {
+                self.plsql_call = Some(running);
+                self.set_active(true);
+                return vec![Action::Busy];
+            }
+            Ok(plsql::Progress::Done(o)) => Ok(o),
+            Err(e) => Err(e),
+        };
         let secs = std::mem::take(&mut self.plsql_sleep);
         let mut w = Writer::new();
         let reply = outcome.and_then(|o| {
-            if !names.is_empty() {
-                self.encode_out_binds(&mut w, block, &names, meta, &o)?;
+            if !running.names.is_empty() {
+                self.encode_out_binds(&mut w, &running, &o)?;
             }
             Ok(())
         });
@@ -151,14 +188,13 @@ impl Session {
     fn encode_out_binds(
         &mut self,
         w: &mut Writer,
-        block: &Block,
-        names: &[String],
-        meta: &[BindMetadata],
+        running: &RunningBlock,
         o: &plsql::Outcome,
     ) -> Result<(), OraError> {
-        let modes = block.bind_modes();
+        let (names, meta) = (&running.names, &running.meta);
         let mode = |n: &str| {
-            modes
+            running
+                .modes
                 .iter()
                 .find(|(m, _)| m == n)
                 .map_or(Mode::In, |(_, m)| *m)
@@ -416,11 +452,12 @@ impl Host for Session {
         Ok(())
     }
 
-    fn open_cursor(&mut self, query: &str, ctx: &EvalContext) -> Result<u32, OraError> {
-        let stmt = sql::parse(query)?;
-        if !stmt.is_query() {
-            return Err(OraError::new(900, 0));
-        }
+    fn query(&mut self, query: &Statement, ctx: &EvalContext) -> Result<QueryPlan, OraError> {
+        self.plan(query, ctx)
+    }
+
+    fn open_cursor(&mut self, query: &Statement, ctx: &EvalContext) -> Result<u32, OraError> {
+        let stmt = query.clone();
         let plan = self.plan(&stmt, ctx)?;
         if self.cursors.len() >= usize::try_from(self.cfg.max_open_cursors).unwrap_or(usize::MAX) {
             return Err(OraError::new(1000, 0));

@@ -412,6 +412,58 @@ fn cpu_burning_count_runs_in_slices_and_can_be_cancelled() {
     assert_eq!(end(&m).error_code, 1403);
 }
 
+#[test]
+fn endless_plsql_loop_runs_in_slices_and_yields_to_break_and_kill() {
+    let (mut s, inst) = session();
+    login(&mut s, b"tiger");
+    let mut cols = Vec::new();
+    let endless = "declare n number := 0; begin loop n := n + 1; end loop; end;";
+    assert_eq!(s.on_data(&exec(endless, 1, 3)), [Action::Busy]);
+    assert!(s.is_waiting());
+    for _ in 0..3 {
+        assert_eq!(s.on_kill_check(), []);
+        assert_eq!(s.on_work(), [Action::Busy]);
+    }
+    // A BREAK ends it with ORA-01013 and the session goes on.
+    let acts = s.on_break();
+    let [Action::BreakAndSend(b)] = acts.as_slice() else {
+        panic!("{acts:?}")
+    };
+    assert_eq!(end(&messages(b, &mut cols)).error_code, 1013);
+    assert!(!s.is_waiting());
+    let m = messages(
+        &one_send(s.on_data(&exec("select 1 from dual", 2, 4))),
+        &mut cols,
+    );
+    assert!(
+        m.contains(&ResponseMessage::Row(vec![Some(vec![0xc1, 0x02])])),
+        "{m:?}"
+    );
+
+    // A loop that ends answers after its slices.
+    let finite = "declare n number := 0; begin while n < 50000 loop n := n + 1; end loop; end;";
+    assert_eq!(s.on_data(&exec(finite, 1, 5)), [Action::Busy]);
+    let reply = loop {
+        match s.on_work().as_slice() {
+            [Action::Busy] => {}
+            [Action::Send(b)] => break b.clone(),
+            other => panic!("{other:?}"),
+        }
+    };
+    assert_eq!(end(&messages(&reply, &mut cols)).error_code, 0);
+
+    // Killed mid-loop: ORA-00028 and the connection closes.
+    assert_eq!(s.on_data(&exec(endless, 1, 6)), [Action::Busy]);
+    inst.kill(s.slot().unwrap());
+    let acts = s.on_kill_check();
+    assert_eq!(acts.len(), 2, "{acts:?}");
+    let Action::Send(b) = &acts[0] else {
+        panic!("{acts:?}")
+    };
+    assert_eq!(end(&messages(b, &mut cols)).error_code, 28);
+    assert_eq!(acts[1], Action::Close);
+}
+
 /// The answer to the first `select 1 from dual` that python-oracledb 26.1.0 accepted on the
 /// wire (tns-protocol reference §5.7).
 const VALIDATED_SELECT_1: [u8; 115] = [

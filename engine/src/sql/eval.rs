@@ -122,6 +122,9 @@ pub struct EvalContext {
     pub rownum: u64,
     /// The session's NLS settings (formats when none is given, numeric characters).
     pub nls: Nls,
+    /// The PL/SQL variables in scope, innermost last (a name a row's columns do not have
+    /// is looked up here, as PL/SQL resolves names in its SQL statements).
+    pub variables: Vec<(String, Value)>,
 }
 
 impl EvalContext {
@@ -135,6 +138,17 @@ impl EvalContext {
 }
 
 impl EvalContext {
+    /// The value a name stands for: a column of the current row (by its name or its last
+    /// part), else a PL/SQL variable (a record's field is named `R.COL`).
+    pub fn lookup(&self, name: &str) -> Option<&Value> {
+        let short = name.rsplit('.').next().unwrap_or(name);
+        self.columns
+            .iter()
+            .find(|(k, _)| k == name || k == short)
+            .or_else(|| self.variables.iter().rev().find(|(k, _)| k == name))
+            .map(|(_, v)| v)
+    }
+
     fn userenv(&self, param: &str) -> Option<&str> {
         self.userenv
             .iter()
@@ -284,19 +298,25 @@ pub(crate) fn contains(e: &Expr, pred: &dyn Fn(&Expr) -> bool) -> bool {
     }
 }
 
-fn first_ident(e: &Expr) -> Option<(String, usize)> {
+/// The first identifier of `e` that names nothing `ctx` knows (no column, no PL/SQL
+/// variable).
+fn first_ident(e: &Expr, ctx: &EvalContext) -> Option<(String, usize)> {
     match e {
+        Expr::Ident(n, _) if ctx.lookup(n).is_some() => None,
         Expr::Ident(n, off) => Some((n.clone(), *off)),
-        Expr::Neg(a) => first_ident(a),
+        Expr::Neg(a) => first_ident(a, ctx),
         Expr::Bin(_, a, b) | Expr::SysContext(a, b) => {
-            let x = first_ident(a);
-            let y = first_ident(b);
+            let x = first_ident(a, ctx);
+            let y = first_ident(b, ctx);
             match (x, y) {
                 (Some(x), Some(y)) => Some(if x.1 <= y.1 { x } else { y }),
                 (x, y) => x.or(y),
             }
         }
-        Expr::Func(_, args) => args.iter().filter_map(first_ident).min_by_key(|x| x.1),
+        Expr::Func(_, args) => args
+            .iter()
+            .filter_map(|a| first_ident(a, ctx))
+            .min_by_key(|x| x.1),
         _ => None,
     }
 }
@@ -397,16 +417,13 @@ fn describe(e: &Expr, name: &str, ctx: &EvalContext) -> ColumnMetadata {
             .iter()
             .find(|a| !matches!(a, Expr::Null))
             .map_or_else(|| ColumnMetadata::number(name), |a| describe(a, name, ctx)),
-        Expr::Ident(n, _) => {
-            let short = n.rsplit('.').next().unwrap_or(n);
-            match ctx.columns.iter().find(|(k, _)| k == n || k == short) {
-                Some((_, Value::Str(_) | Value::Null)) => {
-                    ColumnMetadata::string(name, ora_type::VARCHAR, 4000)
-                }
-                Some((_, Value::Date(_))) => ColumnMetadata::date(name),
-                _ => ColumnMetadata::number(name),
+        Expr::Ident(n, _) => match ctx.lookup(n) {
+            Some(Value::Str(_) | Value::Null) => {
+                ColumnMetadata::string(name, ora_type::VARCHAR, 4000)
             }
-        }
+            Some(Value::Date(_)) => ColumnMetadata::date(name),
+            _ => ColumnMetadata::number(name),
+        },
         Expr::DbTimeZone | Expr::SessionTimeZone => {
             ColumnMetadata::string(name, ora_type::VARCHAR, 6)
         }
@@ -505,7 +522,7 @@ fn plan_version(items: &[super::SelectItem], ctx: &EvalContext) -> Result<QueryP
                 row.push(v.clone());
             }
             other => {
-                if let Some((name, off)) = first_ident(other) {
+                if let Some((name, off)) = first_ident(other, ctx) {
                     return Err(OraError::with_args(904, &[&format!("\"{name}\"")], off));
                 }
                 columns.push(describe(other, &item.name, ctx));
@@ -543,10 +560,12 @@ pub fn plan_query(stmt: &Statement, ctx: &EvalContext) -> Result<QueryPlan, OraE
     else {
         return Err(OraError::invalid_sql());
     };
-    let mut idents: Vec<(String, usize)> =
-        items.iter().filter_map(|i| first_ident(&i.expr)).collect();
+    let mut idents: Vec<(String, usize)> = items
+        .iter()
+        .filter_map(|i| first_ident(&i.expr, ctx))
+        .collect();
     if let Some(c) = connect_by
-        && let Some(x) = first_ident(c)
+        && let Some(x) = first_ident(c, ctx)
     {
         idents.push(x);
     }
@@ -721,15 +740,12 @@ fn eval_other(e: &Expr, level: u64, ctx: &EvalContext, count: &Decimal) -> Resul
         Expr::User => Value::Str(ctx.user.clone()),
         Expr::DbTimeZone => Value::Str(format_tz_offset(DB_TIME_ZONE_MINUTES)),
         Expr::SessionTimeZone => Value::Str(format_tz_offset(ctx.tz_offset_minutes)),
-        Expr::Ident(name, off) => {
-            let short = name.rsplit('.').next().unwrap_or(name);
-            match ctx.columns.iter().find(|(k, _)| k == name || k == short) {
-                Some((_, v)) => v.clone(),
-                None => {
-                    return Err(OraError::with_args(904, &[&format!("\"{name}\"")], *off));
-                }
+        Expr::Ident(name, off) => match ctx.lookup(name) {
+            Some(v) => v.clone(),
+            None => {
+                return Err(OraError::with_args(904, &[&format!("\"{name}\"")], *off));
             }
-        }
+        },
         Expr::Rownum => Value::Number(Decimal::from_i128(i128::from(ctx.rownum))),
         Expr::Case(arms, otherwise) => {
             for (c, e) in arms {

@@ -17,7 +17,7 @@ use nom::Parser;
 use nom::branch::alt;
 use nom::bytes::complete::{tag, tag_no_case, take_while, take_while1};
 use nom::character::complete::{char, digit0, digit1, multispace0, one_of};
-use nom::combinator::{opt, recognize};
+use nom::combinator::{not, opt, recognize};
 use tns::ttc::types::Decimal;
 
 pub use crate::error::OraError;
@@ -260,8 +260,19 @@ impl Statement {
     /// Every bind placeholder in text order, repeated names included (the bind positions of
     /// a SQL statement; a PL/SQL block has one position per distinct name).
     pub fn bind_occurrences(&self) -> Vec<String> {
+        if !self.is_query() || matches!(self, Statement::InstanceQuery(_)) {
+            return self.bind_names();
+        }
         let mut all = Vec::new();
-        let mut walk = |e: &Expr| walk_binds(e, &mut |n, at| all.push((at, n.to_owned())));
+        self.query_binds(&mut |n, at| all.push((at, n.to_owned())));
+        all.sort_by_key(|x| x.0);
+        all.into_iter().map(|(_, n)| n).collect()
+    }
+
+    /// Each bind placeholder of a query and its offset (a V$ query's binds at offset 0):
+    /// the binds of a query inside a PL/SQL block.
+    pub(crate) fn query_binds(&self, f: &mut dyn FnMut(&str, usize)) {
+        let mut walk = |e: &Expr| walk_binds(e, f);
         match self {
             Statement::Select {
                 items, connect_by, ..
@@ -273,10 +284,9 @@ impl Statement {
             }
             Statement::Version(items) => items.iter().for_each(|i| walk(&i.expr)),
             Statement::Query(q) => q.exprs(&mut walk),
-            _ => return self.bind_names(),
+            Statement::InstanceQuery(q) => q.bind_names().iter().for_each(|n| f(n, 0)),
+            _ => {}
         }
-        all.sort_by_key(|x| x.0);
-        all.into_iter().map(|(_, n)| n).collect()
     }
 
     /// True for queries.
@@ -295,9 +305,19 @@ type Res<'a, T> = IResult<&'a str, T>;
 
 struct P<'a> {
     full: &'a str,
+    /// PL/SQL: the indexes of the FOR loops around the point being parsed (read-only
+    /// there), innermost last; and how many loops of any kind enclose it.
+    loops: std::cell::RefCell<Vec<Option<String>>>,
 }
 
 impl<'a> P<'a> {
+    fn new(full: &'a str) -> Self {
+        P {
+            full,
+            loops: std::cell::RefCell::new(Vec::new()),
+        }
+    }
+
     fn off(&self, rest: &str) -> usize {
         self.full.len() - rest.len()
     }
@@ -355,7 +375,8 @@ fn keyword<'a>(kw: &'static str) -> impl Fn(&'a str) -> Res<'a, &'a str> {
 fn number_literal(i: &str) -> Res<'_, &str> {
     recognize((
         alt((
-            recognize((digit1, opt((char('.'), digit0)))),
+            // `1..10` is a PL/SQL range: the number stops before `..`.
+            recognize((digit1, opt((char('.'), not(char('.')), digit0)))),
             recognize((char('.'), digit1)),
         )),
         opt((one_of("eE"), opt(one_of("+-")), digit1)),
@@ -1260,7 +1281,7 @@ enum Token<'a> {
 pub fn parse(sql: &str) -> Result<Statement, OraError> {
     // V$VERSION is static: answered here even without an instance.
     {
-        let p = P { full: sql };
+        let p = P::new(sql);
         if let Ok((r, _)) = keyword("SELECT")(ws(sql))
             && let Ok(st @ Statement::Version(_)) = p.select(r)
         {
@@ -1273,7 +1294,7 @@ pub fn parse(sql: &str) -> Result<Statement, OraError> {
         Some(crate::views::Statement::AlterSystem(a)) => return Ok(Statement::AlterSystem(a)),
         None => {}
     }
-    let p = P { full: sql };
+    let p = P::new(sql);
     let i = ws(sql);
     if let Ok((r, _)) = keyword("SELECT")(i) {
         return p.select(r);

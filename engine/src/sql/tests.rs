@@ -20,6 +20,7 @@ fn ctx() -> EvalContext {
         level: 0,
         rownum: 0,
         nls: super::format::Nls::default(),
+        variables: Vec::new(),
     }
 }
 

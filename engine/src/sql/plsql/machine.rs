@@ -1,0 +1,846 @@
+//! Running a block. The tree is compiled into a flat list of ops with jumps (IF, CASE and
+//! the loops become conditional and plain jumps; blocks and FOR loops open scopes), and a
+//! machine runs the ops. All its state is data — the next op, the scopes, the variables —
+//! so it can stop after a number of steps and go on at the next call of [`Machine::run`]:
+//! the session runs a block in slices between which its transport looks for a BREAK and
+//! the instance for a kill, as it does for any call that computes, so an endless loop can
+//! neither hold a server nor ignore a cancel.
+
+use std::sync::Arc;
+
+use tns::ttc::types::Decimal;
+
+use super::super::eval::{EvalContext, QueryPlan, Value, eval_expr};
+use super::super::query::{Cond, test};
+use super::super::{Expr, OraError, Statement};
+use super::{
+    Block, Decl, Embedded, Host, In, InOut, Out, Outcome, PREDEFINED, Procedure, Stmt, StmtKind,
+    Target, USER_EXCEPTION, raise_application_error,
+};
+
+/// The longest text a PL/SQL variable holds (VARCHAR2's limit in PL/SQL).
+const MAX_VARCHAR2: usize = 32_767;
+
+/// One op of a compiled block.
+#[derive(Debug)]
+enum Op {
+    Assign(Target, Expr),
+    Call(&'static Procedure, Vec<Expr>),
+    OpenFor(String, Box<Statement>),
+    Raise(Option<String>),
+    SelectInto(Box<Statement>, Vec<Target>),
+    /// Go to `.1` unless the condition is TRUE.
+    Unless(Cond, usize),
+    /// Go to `to`, leaving the scopes beyond the first `depth`.
+    Jump {
+        to: usize,
+        depth: usize,
+    },
+    /// Open the scope of block `.0` of [`Program::blocks`] and declare its variables.
+    Enter(usize),
+    /// Close the innermost scope.
+    Leave,
+    /// Open a FOR loop's scope with its index at the first value, or go to `end` when the
+    /// range is empty.
+    ForRange {
+        index: String,
+        low: Expr,
+        high: Expr,
+        reverse: bool,
+        end: usize,
+    },
+    /// Open a cursor FOR loop's scope with the record at the first row, or go to `end`
+    /// when the query returns none.
+    ForQuery {
+        record: String,
+        query: Box<Statement>,
+        end: usize,
+    },
+    /// Next iteration of the innermost (loop) scope: back to `body`, or close the scope and
+    /// go on after the loop.
+    Next {
+        body: usize,
+    },
+    /// No branch of a CASE statement matched and it has no ELSE.
+    CaseNotFound,
+}
+
+/// A block's declarations and handlers (ops that start each handler).
+#[derive(Debug)]
+struct BlockInfo {
+    decls: Vec<Decl>,
+    handlers: Vec<(Vec<String>, usize)>,
+}
+
+/// A compiled block: ops with the line each comes from.
+#[derive(Debug)]
+struct Program {
+    ops: Vec<(usize, Op)>,
+    blocks: Vec<BlockInfo>,
+}
+
+/// Jumps of the loop being compiled still to be pointed at its end or its next iteration.
+struct LoopJumps {
+    /// Scopes open outside the loop.
+    outside: usize,
+    /// Scopes open in its body.
+    inside: usize,
+    /// Where CONTINUE goes, when known before the body (LOOP, WHILE).
+    top: Option<usize>,
+    exits: Vec<usize>,
+    continues: Vec<usize>,
+}
+
+#[derive(Default)]
+struct Compiler {
+    ops: Vec<(usize, Op)>,
+    blocks: Vec<BlockInfo>,
+    depth: usize,
+    loops: Vec<LoopJumps>,
+}
+
+const UNSET: usize = usize::MAX;
+
+impl Compiler {
+    fn here(&self) -> usize {
+        self.ops.len()
+    }
+
+    fn emit(&mut self, line: usize, op: Op) -> usize {
+        self.ops.push((line, op));
+        self.ops.len() - 1
+    }
+
+    /// Points the jump at `at` to `to`.
+    fn patch(&mut self, at: usize, to: usize) {
+        match &mut self.ops[at].1 {
+            Op::Unless(_, t)
+            | Op::Jump { to: t, .. }
+            | Op::ForRange { end: t, .. }
+            | Op::ForQuery { end: t, .. } => *t = to,
+            _ => unreachable!("not a jump"),
+        }
+    }
+
+    fn jump(&mut self, line: usize) -> usize {
+        let depth = self.depth;
+        self.emit(line, Op::Jump { to: UNSET, depth })
+    }
+
+    fn block(&mut self, b: &Block, line: usize) {
+        let info = self.blocks.len();
+        self.blocks.push(BlockInfo {
+            decls: b.decls.clone(),
+            handlers: Vec::new(),
+        });
+        self.emit(line, Op::Enter(info));
+        self.depth += 1;
+        self.statements(&b.body);
+        let leave = self.emit(line, Op::Leave);
+        self.depth -= 1;
+        let skip = self.jump(line);
+        self.depth += 1;
+        for h in &b.handlers {
+            let start = self.here();
+            self.blocks[info].handlers.push((h.names.clone(), start));
+            self.statements(&h.body);
+            let depth = self.depth;
+            self.emit(line, Op::Jump { to: leave, depth });
+        }
+        self.depth -= 1;
+        let end = self.here();
+        self.patch(skip, end);
+    }
+
+    fn statements(&mut self, stmts: &[Stmt]) {
+        for s in stmts {
+            self.statement(s);
+        }
+    }
+
+    fn branches(
+        &mut self,
+        line: usize,
+        branches: &[(Cond, Vec<Stmt>)],
+        otherwise: Option<&[Stmt]>,
+        case: bool,
+    ) {
+        let mut ends = Vec::new();
+        for (c, body) in branches {
+            let test = self.emit(line, Op::Unless(c.clone(), UNSET));
+            self.statements(body);
+            ends.push(self.jump(line));
+            let next = self.here();
+            self.patch(test, next);
+        }
+        match otherwise {
+            Some(body) => self.statements(body),
+            None if case => {
+                self.emit(line, Op::CaseNotFound);
+            }
+            None => {}
+        }
+        let end = self.here();
+        for j in ends {
+            self.patch(j, end);
+        }
+    }
+
+    /// A loop body between `open` (the loop's first op, already emitted) and its end.
+    fn loop_body(&mut self, body: &[Stmt], top: Option<usize>, scoped: bool) -> LoopJumps {
+        let outside = self.depth;
+        if scoped {
+            self.depth += 1;
+        }
+        self.loops.push(LoopJumps {
+            outside,
+            inside: self.depth,
+            top,
+            exits: Vec::new(),
+            continues: Vec::new(),
+        });
+        self.statements(body);
+        let jumps = self.loops.pop().unwrap_or_else(|| unreachable!());
+        if scoped {
+            self.depth -= 1;
+        }
+        jumps
+    }
+
+    fn statement(&mut self, s: &Stmt) {
+        let line = s.line;
+        match &s.kind {
+            StmtKind::Null => {}
+            StmtKind::Assign(t, e) => {
+                self.emit(line, Op::Assign(t.clone(), e.clone()));
+            }
+            StmtKind::Call(p, args) => {
+                self.emit(line, Op::Call(p, args.clone()));
+            }
+            StmtKind::OpenFor(c, _, q) => {
+                self.emit(line, Op::OpenFor(c.clone(), q.stmt.clone()));
+            }
+            StmtKind::Raise(n) => {
+                self.emit(line, Op::Raise(n.clone()));
+            }
+            StmtKind::SelectInto(q, targets) => {
+                self.emit(line, Op::SelectInto(q.stmt.clone(), targets.clone()));
+            }
+            StmtKind::Block(b) => self.block(b, line),
+            StmtKind::If(branches, otherwise) => {
+                self.branches(line, branches, otherwise.as_deref(), false);
+            }
+            StmtKind::Case(branches, otherwise) => {
+                self.branches(line, branches, otherwise.as_deref(), true);
+            }
+            StmtKind::Loop(body) => {
+                let top = self.here();
+                let jumps = self.loop_body(body, Some(top), false);
+                let depth = self.depth;
+                self.emit(line, Op::Jump { to: top, depth });
+                self.end_loop(jumps, top);
+            }
+            StmtKind::While(c, body) => {
+                let top = self.emit(line, Op::Unless(c.clone(), UNSET));
+                let jumps = self.loop_body(body, Some(top), false);
+                let depth = self.depth;
+                self.emit(line, Op::Jump { to: top, depth });
+                let end = self.here();
+                self.patch(top, end);
+                self.end_loop(jumps, top);
+            }
+            StmtKind::ForRange {
+                index,
+                low,
+                high,
+                reverse,
+                body,
+            } => {
+                let open = self.emit(
+                    line,
+                    Op::ForRange {
+                        index: index.clone(),
+                        low: low.clone(),
+                        high: high.clone(),
+                        reverse: *reverse,
+                        end: UNSET,
+                    },
+                );
+                self.scoped_loop(line, open, body);
+            }
+            StmtKind::ForQuery {
+                record,
+                query,
+                body,
+            } => {
+                let Embedded { stmt, .. } = query;
+                let open = self.emit(
+                    line,
+                    Op::ForQuery {
+                        record: record.clone(),
+                        query: stmt.clone(),
+                        end: UNSET,
+                    },
+                );
+                self.scoped_loop(line, open, body);
+            }
+            StmtKind::Exit(c) | StmtKind::Continue(c) => {
+                let exit = matches!(s.kind, StmtKind::Exit(_));
+                let test = c
+                    .as_ref()
+                    .map(|c| self.emit(line, Op::Unless(c.clone(), UNSET)));
+                let Some(l) = self.loops.last() else {
+                    unreachable!("the parser turns away EXIT outside a loop")
+                };
+                let (depth, top) = if exit {
+                    (l.outside, None)
+                } else {
+                    (l.inside, l.top)
+                };
+                let j = self.emit(
+                    line,
+                    Op::Jump {
+                        to: top.unwrap_or(UNSET),
+                        depth,
+                    },
+                );
+                if let Some(l) = self.loops.last_mut() {
+                    if exit {
+                        l.exits.push(j);
+                    } else if top.is_none() {
+                        l.continues.push(j);
+                    }
+                }
+                if let Some(t) = test {
+                    let next = self.here();
+                    self.patch(t, next);
+                }
+            }
+        }
+    }
+
+    /// A FOR loop after its opening op: the body, then the op of the next iteration.
+    fn scoped_loop(&mut self, line: usize, open: usize, body: &[Stmt]) {
+        let start = self.here();
+        let jumps = self.loop_body(body, None, true);
+        let next = self.emit(line, Op::Next { body: start });
+        self.end_loop(jumps, next);
+        let end = self.here();
+        self.patch(open, end);
+    }
+
+    /// Points the loop's EXITs after it and its CONTINUEs at `next`.
+    fn end_loop(&mut self, jumps: LoopJumps, next: usize) {
+        let end = self.here();
+        for j in jumps.exits {
+            self.patch(j, end);
+        }
+        for j in jumps.continues {
+            self.patch(j, next);
+        }
+    }
+}
+
+fn compile(block: &Block) -> Program {
+    let mut c = Compiler::default();
+    c.block(block, 1);
+    Program {
+        ops: c.ops,
+        blocks: c.blocks,
+    }
+}
+
+/// An exception in flight.
+#[derive(Debug, Clone)]
+struct Raised {
+    error: OraError,
+    /// The user exception's name, for user exceptions.
+    user: Option<String>,
+    /// Line of the statement that raised it.
+    line: usize,
+}
+
+/// What a scope is.
+#[derive(Debug)]
+enum ScopeKind {
+    Block {
+        info: usize,
+        /// Its declarations are done: its handlers apply.
+        active: bool,
+        /// Variables once the declarations are done.
+        vars_top: usize,
+        /// User exceptions it declares.
+        exceptions: Vec<String>,
+        /// The exception its handler is handling.
+        handling: Option<Raised>,
+    },
+    /// A FOR loop: its index is the scope's first variable.
+    Range {
+        current: i128,
+        last: i128,
+        step: i128,
+    },
+    /// A cursor FOR loop: the record's fields are the scope's first variables.
+    Rows {
+        plan: Box<QueryPlan>,
+        ctx: Box<EvalContext>,
+        row: u64,
+    },
+}
+
+#[derive(Debug)]
+struct Scope {
+    /// Variables when it opened.
+    vars_base: usize,
+    kind: ScopeKind,
+}
+
+/// Whether a block ran to its end.
+#[derive(Debug)]
+pub enum Progress {
+    /// It did: what it left behind.
+    Done(Outcome),
+    /// It used up its steps and goes on at the next [`Machine::run`].
+    Running,
+}
+
+/// A block being run.
+#[derive(Debug)]
+pub struct Machine {
+    program: Arc<Program>,
+    pc: usize,
+    /// Binds and, as `variables`, the variables in scope.
+    ctx: EvalContext,
+    scopes: Vec<Scope>,
+    cursors: Vec<(String, u32)>,
+}
+
+fn integer(code: i128) -> Value {
+    Value::Number(Decimal::from_i128(code))
+}
+
+fn pls_at(line: usize, detail: &str) -> OraError {
+    OraError::with_args(6550, &[&line.to_string(), "1", detail], 0)
+}
+
+impl Machine {
+    /// A machine at the start of `block`, with the IN values of `ctx.binds`.
+    pub fn new(block: &Block, ctx: EvalContext) -> Machine {
+        let mut ctx = ctx;
+        ctx.variables = vec![
+            ("SQLCODE".to_owned(), integer(0)),
+            (
+                "SQLERRM".to_owned(),
+                Value::Str("ORA-0000: normal, successful completion".to_owned()),
+            ),
+        ];
+        Machine {
+            program: Arc::new(compile(block)),
+            pc: 0,
+            ctx,
+            scopes: Vec::new(),
+            cursors: Vec::new(),
+        }
+    }
+
+    /// Runs at most `steps` ops. An exception no handler catches ends the block with the
+    /// error and Oracle's `ORA-06512: at line n`.
+    pub fn run(&mut self, host: &mut dyn Host, steps: u64) -> Result<Progress, OraError> {
+        let program = Arc::clone(&self.program);
+        for _ in 0..steps {
+            let Some((line, op)) = program.ops.get(self.pc) else {
+                return Ok(Progress::Done(Outcome {
+                    binds: std::mem::take(&mut self.ctx.binds),
+                    cursors: std::mem::take(&mut self.cursors),
+                }));
+            };
+            if let Err(raised) = self.op(host, &program, *line, op) {
+                self.catch(&program, raised)?;
+            }
+        }
+        Ok(Progress::Running)
+    }
+
+    /// Hands `r` to the innermost handler that catches it, or ends the block with it.
+    fn catch(&mut self, program: &Program, r: Raised) -> Result<(), OraError> {
+        for k in (0..self.scopes.len()).rev() {
+            let ScopeKind::Block {
+                info,
+                active: true,
+                vars_top,
+                handling: None,
+                ..
+            } = &self.scopes[k].kind
+            else {
+                continue;
+            };
+            let found = program.blocks[*info].handlers.iter().find(|(names, _)| {
+                names.is_empty()
+                    || names.iter().any(|n| match &r.user {
+                        Some(u) => u == n,
+                        None => PREDEFINED
+                            .iter()
+                            .any(|(p, code)| p == n && *code == r.error.code),
+                    })
+            });
+            let Some((_, start)) = found else {
+                continue;
+            };
+            let vars_top = *vars_top;
+            self.scopes.truncate(k + 1);
+            self.ctx.variables.truncate(vars_top);
+            let (code, errm) = match &r.user {
+                Some(_) => (1, "User-Defined Exception".to_owned()),
+                None => (-i128::from(r.error.code), r.error.text()),
+            };
+            self.ctx
+                .variables
+                .push(("SQLCODE".to_owned(), integer(code)));
+            self.ctx
+                .variables
+                .push(("SQLERRM".to_owned(), Value::Str(errm)));
+            if let ScopeKind::Block { handling, .. } = &mut self.scopes[k].kind {
+                *handling = Some(r);
+            }
+            self.pc = *start;
+            return Ok(());
+        }
+        let mut stack = r.error.text();
+        stack.push_str(&format!("\nORA-06512: at line {}", r.line));
+        Err(OraError::from_stack(r.error.code, &stack))
+    }
+
+    fn fail(error: OraError, line: usize) -> Raised {
+        Raised {
+            error,
+            user: None,
+            line,
+        }
+    }
+
+    fn eval(&self, e: &Expr, line: usize) -> Result<Value, Raised> {
+        eval_expr(e, &self.ctx).map_err(|err| Self::fail(err, line))
+    }
+
+    /// Closes the scopes beyond the first `depth`.
+    fn leave_to(&mut self, depth: usize) {
+        if let Some(s) = self.scopes.get(depth) {
+            let base = s.vars_base;
+            self.scopes.truncate(depth);
+            self.ctx.variables.truncate(base);
+        }
+    }
+
+    fn op(
+        &mut self,
+        host: &mut dyn Host,
+        program: &Program,
+        line: usize,
+        op: &Op,
+    ) -> Result<(), Raised> {
+        let mut next = self.pc + 1;
+        match op {
+            Op::Assign(t, e) => {
+                let v = self.eval(e, line)?;
+                self.assign(t, v, line)?;
+            }
+            Op::Call(p, args) => self.call(host, p, args, line)?,
+            Op::OpenFor(c, query) => {
+                let id = host
+                    .open_cursor(query, &self.ctx)
+                    .map_err(|e| Self::fail(e, line))?;
+                self.cursors.retain(|(n, _)| n != c);
+                self.cursors.push((c.clone(), id));
+            }
+            Op::Raise(n) => return Err(self.raise(n.as_deref(), line)),
+            Op::SelectInto(query, targets) => {
+                let plan = host
+                    .query(query, &self.ctx)
+                    .map_err(|e| Self::fail(e, line))?;
+                let error = match plan.total_rows() {
+                    0 => Some(OraError::new(1403, 0)),
+                    1 => None,
+                    _ => Some(OraError::new(1422, 0)),
+                };
+                if let Some(e) = error {
+                    return Err(Self::fail(e, line));
+                }
+                let row = plan.row(0, &self.ctx).map_err(|e| Self::fail(e, line))?;
+                if row.len() != targets.len() {
+                    let code = if row.len() > targets.len() { 913 } else { 947 };
+                    return Err(Self::fail(OraError::new(code, 0), line));
+                }
+                for (t, v) in targets.iter().zip(row) {
+                    self.assign(t, v, line)?;
+                }
+            }
+            Op::Unless(c, to) => {
+                let holds = test(c, &self.ctx).map_err(|e| Self::fail(e, line))?;
+                if holds != Some(true) {
+                    next = *to;
+                }
+            }
+            Op::Jump { to, depth } => {
+                self.leave_to(*depth);
+                next = *to;
+            }
+            Op::Enter(info) => {
+                self.scopes.push(Scope {
+                    vars_base: self.ctx.variables.len(),
+                    kind: ScopeKind::Block {
+                        info: *info,
+                        active: false,
+                        vars_top: 0,
+                        exceptions: Vec::new(),
+                        handling: None,
+                    },
+                });
+                let mut exceptions = Vec::new();
+                for d in &program.blocks[*info].decls {
+                    match d {
+                        Decl::Var(n, init) => {
+                            let v = match init {
+                                Some(e) => self.eval(e, line)?,
+                                None => Value::Null,
+                            };
+                            let v = fit(v).map_err(|e| Self::fail(e, line))?;
+                            self.ctx.variables.push((n.clone(), v));
+                        }
+                        Decl::Exception(n) => exceptions.push(n.clone()),
+                    }
+                }
+                let top = self.ctx.variables.len();
+                if let Some(Scope {
+                    kind:
+                        ScopeKind::Block {
+                            active,
+                            vars_top,
+                            exceptions: declared,
+                            ..
+                        },
+                    ..
+                }) = self.scopes.last_mut()
+                {
+                    *active = true;
+                    *vars_top = top;
+                    *declared = exceptions;
+                }
+            }
+            Op::Leave => {
+                let depth = self.scopes.len().saturating_sub(1);
+                self.leave_to(depth);
+            }
+            Op::ForRange {
+                index,
+                low,
+                high,
+                reverse,
+                end,
+            } => {
+                let low = self.bound(low, line)?;
+                let high = self.bound(high, line)?;
+                if low > high {
+                    next = *end;
+                } else {
+                    let (first, last, step) = if *reverse {
+                        (high, low, -1)
+                    } else {
+                        (low, high, 1)
+                    };
+                    self.scopes.push(Scope {
+                        vars_base: self.ctx.variables.len(),
+                        kind: ScopeKind::Range {
+                            current: first,
+                            last,
+                            step,
+                        },
+                    });
+                    self.ctx.variables.push((index.clone(), integer(first)));
+                }
+            }
+            Op::ForQuery { record, query, end } => {
+                let plan = host
+                    .query(query, &self.ctx)
+                    .map_err(|e| Self::fail(e, line))?;
+                if plan.total_rows() == 0 {
+                    next = *end;
+                } else {
+                    let row = plan.row(0, &self.ctx).map_err(|e| Self::fail(e, line))?;
+                    let base = self.ctx.variables.len();
+                    for (c, v) in plan.columns.iter().zip(row) {
+                        self.ctx.variables.push((format!("{record}.{}", c.name), v));
+                    }
+                    self.scopes.push(Scope {
+                        vars_base: base,
+                        kind: ScopeKind::Rows {
+                            plan: Box::new(plan),
+                            ctx: Box::new(self.ctx.clone()),
+                            row: 0,
+                        },
+                    });
+                }
+            }
+            Op::Next { body } => {
+                let Some(scope) = self.scopes.last_mut() else {
+                    unreachable!("a loop's next op runs in its scope")
+                };
+                let base = scope.vars_base;
+                let more = match &mut scope.kind {
+                    ScopeKind::Range {
+                        current,
+                        last,
+                        step,
+                    } => {
+                        if current == last {
+                            false
+                        } else {
+                            *current += *step;
+                            self.ctx.variables[base].1 = integer(*current);
+                            true
+                        }
+                    }
+                    ScopeKind::Rows { plan, ctx, row } => {
+                        if *row + 1 >= plan.total_rows() {
+                            false
+                        } else {
+                            *row += 1;
+                            let values = plan.row(*row, ctx).map_err(|e| Self::fail(e, line))?;
+                            for (k, v) in values.into_iter().enumerate() {
+                                self.ctx.variables[base + k].1 = v;
+                            }
+                            true
+                        }
+                    }
+                    ScopeKind::Block { .. } => unreachable!("a loop's next op runs in its scope"),
+                };
+                if more {
+                    next = *body;
+                } else {
+                    let depth = self.scopes.len() - 1;
+                    self.leave_to(depth);
+                }
+            }
+            Op::CaseNotFound => return Err(Self::fail(OraError::new(6592, 0), line)),
+        }
+        self.pc = next;
+        Ok(())
+    }
+
+    /// A FOR loop bound: a number rounded to an integer (VALUE_ERROR for NULL).
+    fn bound(&self, e: &Expr, line: usize) -> Result<i128, Raised> {
+        let v = self.eval(e, line)?;
+        let fail = |e| Self::fail(e, line);
+        if v == Value::Null {
+            return Err(fail(OraError::with_args(6502, &[""], 0)));
+        }
+        let d = super::super::eval::to_number_value(&v).map_err(fail)?;
+        let f = d.to_f64().round();
+        if !f.is_finite() || f.abs() > 2_147_483_647.0 {
+            return Err(fail(OraError::with_args(6502, &[""], 0)));
+        }
+        Ok(f as i128)
+    }
+
+    fn raise(&self, name: Option<&str>, line: usize) -> Raised {
+        let Some(n) = name else {
+            let handled = self.scopes.iter().rev().find_map(|s| match &s.kind {
+                ScopeKind::Block { handling, .. } => handling.as_ref(),
+                _ => None,
+            });
+            return match handled {
+                Some(r) => Raised { line, ..r.clone() },
+                None => Self::fail(
+                    pls_at(
+                        line,
+                        "PLS-00367: a RAISE statement with no exception name must be inside an exception handler",
+                    ),
+                    line,
+                ),
+            };
+        };
+        let declared = self.scopes.iter().any(|s| match &s.kind {
+            ScopeKind::Block { exceptions, .. } => exceptions.iter().any(|e| e == n),
+            _ => false,
+        });
+        if declared {
+            return Raised {
+                error: OraError::new(USER_EXCEPTION, 0),
+                user: Some(n.to_owned()),
+                line,
+            };
+        }
+        match PREDEFINED.iter().find(|(p, _)| *p == n) {
+            Some((_, code)) => Self::fail(OraError::new(*code, 0), line),
+            None => Self::fail(
+                pls_at(
+                    line,
+                    &format!("PLS-00201: identifier '{n}' must be declared"),
+                ),
+                line,
+            ),
+        }
+    }
+
+    fn call(
+        &mut self,
+        host: &mut dyn Host,
+        p: &Procedure,
+        args: &[Expr],
+        line: usize,
+    ) -> Result<(), Raised> {
+        let mut values = Vec::with_capacity(args.len());
+        for (e, mode) in args.iter().zip(p.params) {
+            values.push(match mode {
+                Out => Value::Null,
+                In | InOut => self.eval(e, line)?,
+            });
+        }
+        if p.name == "RAISE_APPLICATION_ERROR" {
+            return Err(Self::fail(raise_application_error(&values), line));
+        }
+        host.call(p, &mut values).map_err(|e| Self::fail(e, line))?;
+        for ((e, mode), v) in args.iter().zip(p.params).zip(values) {
+            if *mode == In {
+                continue;
+            }
+            match e {
+                Expr::Bind(n, at) => self.assign(&Target::Bind(n.clone(), *at), v, line)?,
+                Expr::Ident(n, _) => self.assign(&Target::Var(n.clone()), v, line)?,
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+
+    fn assign(&mut self, t: &Target, v: Value, line: usize) -> Result<(), Raised> {
+        match t {
+            Target::Bind(b, _) => {
+                self.ctx.binds.retain(|(n, _)| n != b);
+                self.ctx.binds.push((b.clone(), v));
+            }
+            Target::Var(n) => {
+                let v = fit(v).map_err(|e| Self::fail(e, line))?;
+                match self.ctx.variables.iter().rposition(|(m, _)| m == n) {
+                    Some(i) => self.ctx.variables[i].1 = v,
+                    // An undeclared target (Oracle turns it away at compile time) becomes a
+                    // variable of the outermost scope.
+                    None => self.ctx.variables.push((n.clone(), v)),
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A value a variable can hold: text of at most [`MAX_VARCHAR2`] bytes (ORA-06502
+/// beyond, so a loop that doubles a string stops there).
+fn fit(v: Value) -> Result<Value, OraError> {
+    match &v {
+        Value::Str(s) if s.len() > MAX_VARCHAR2 => Err(OraError::with_args(
+            6502,
+            &[": character string buffer too small"],
+            0,
+        )),
+        _ => Ok(v),
+    }
+}
