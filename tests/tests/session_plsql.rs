@@ -3,12 +3,16 @@
 //! `RAISE_APPLICATION_ERROR`, predefined and user exceptions with handlers, SQLCODE and
 //! SQLERRM, `DECLARE` blocks, DBMS_OUTPUT round trips (enable, put_line, get_line,
 //! get_lines), DBMS_SESSION.SET_IDENTIFIER and DBMS_APPLICATION_INFO — dedicated and
-//! shared.
+//! shared. Control flow: IF / ELSIF / ELSE, CASE, LOOP, WHILE, FOR and cursor FOR loops,
+//! SELECT INTO with NO_DATA_FOUND and TOO_MANY_ROWS caught by handlers; an endless loop
+//! ended by a call timeout, by a cancel (ORA-01013) and by ALTER SYSTEM KILL SESSION
+//! (ORA-00028), the session usable after the first two.
 
 use std::time::Duration;
 
 use serde_json::{Value, json};
-use tests::shared_stack::python_on_dedicated_and_shared;
+use tests::instance_py::PyDriver;
+use tests::shared_stack::{PASSWORD, SharedStack, USER, python_on_dedicated_and_shared};
 
 const SCRIPT: &str = r#"
 import json, sys, oracledb
@@ -142,4 +146,196 @@ fn check(out: &Value, what: &str) {
 #[test]
 fn plsql_blocks_binds_cursors_exceptions_and_dbms_output_dedicated_and_shared() {
     python_on_dedicated_and_shared("HNPLSQL", SCRIPT, Duration::from_secs(60), check);
+}
+
+const FLOW: &str = r#"
+import json, sys, threading, time, oracledb
+user, password, dsn = sys.argv[1:4]
+c = oracledb.connect(user=user, password=password, dsn=dsn)
+cur = c.cursor()
+out = {}
+def code(f):
+    try:
+        f()
+        return None
+    except oracledb.Error as e:
+        return [e.args[0].full_code, e.args[0].message.split("\nHelp: ")[0]]
+cur.callproc("dbms_output.enable")
+def lines():
+    arr = cur.arrayvar(str, 100, 200)
+    num = cur.var(int)
+    num.setvalue(0, 100)
+    cur.callproc("dbms_output.get_lines", (arr, num))
+    return arr.getvalue()[:num.getvalue()]
+cur.execute("""
+declare
+  total number := 0;
+  i number := 0;
+  v varchar2(30);
+begin
+  for k in 1..5 loop
+    if mod(k, 2) = 0 then
+      dbms_output.put_line(k || ' even');
+    elsif k = 5 then
+      dbms_output.put_line(k || ' last');
+    else
+      continue;
+    end if;
+  end loop;
+  for k in reverse 1..3 loop
+    total := total + k * 10;
+  end loop;
+  while total > 0 loop
+    total := total - 25;
+  end loop;
+  loop
+    i := i + 1;
+    exit when i >= 4;
+  end loop;
+  dbms_output.put_line('total ' || total || ' i ' || i);
+  for r in (select level n, 'row' || level t from dual connect by level <= :rows) loop
+    case r.n
+      when 1 then dbms_output.put_line(r.t || ' one');
+      else dbms_output.put_line(r.t);
+    end case;
+  end loop;
+  select value into v from nls_database_parameters where parameter = 'NLS_CHARACTERSET';
+  select count(*) into :cnt from dual connect by level <= 7;
+  dbms_output.put_line('charset ' || v);
+  begin
+    select 1 into i from dual where 1 = 0;
+  exception
+    when no_data_found then dbms_output.put_line('no rows ' || sqlcode);
+  end;
+  begin
+    select level into i from dual connect by level <= 2;
+  exception
+    when too_many_rows then dbms_output.put_line(sqlerrm);
+  end;
+end;""", rows=3, cnt=cur.var(int))
+out["flow"] = lines()
+cnt = cur.var(int)
+cur.execute("begin select count(*) into :cnt from dual connect by level <= 7; end;", cnt=cnt)
+out["select_into_bind"] = cnt.getvalue()
+out["no_data_found"] = code(
+    lambda: cur.execute("declare n number; begin\n  select 1 into n from dual where 1 = 2;\nend;"))
+out["case_not_found"] = code(
+    lambda: cur.execute("begin case 2 when 1 then null; end case; end;"))
+out["loop_index"] = code(
+    lambda: cur.execute("begin for i in 1..2 loop i := 3; end loop; end;"))
+endless = "declare n number := 0; begin loop n := n + 1; end loop; end;"
+c.call_timeout = 700
+start = time.monotonic()
+out["call_timeout"] = code(lambda: cur.execute(endless))
+out["call_timeout_secs"] = time.monotonic() - start
+c.call_timeout = 0
+out["after_timeout"] = cur.execute("select 2 from dual").fetchall()
+timer = threading.Timer(0.7, c.cancel)
+timer.start()
+out["cancel"] = code(lambda: cur.execute(endless))
+timer.join()
+out["after_cancel"] = cur.execute("select 3 from dual").fetchall()
+print(json.dumps(out))
+"#;
+
+fn check_flow(out: &Value, what: &str) {
+    assert_eq!(
+        out["flow"],
+        json!([
+            "2 even",
+            "4 even",
+            "5 last",
+            "total -15 i 4",
+            "row1 one",
+            "row2",
+            "row3",
+            "charset AL32UTF8",
+            "no rows -1403",
+            "ORA-01422: exact fetch returns more than requested number of rows"
+        ]),
+        "{what}: {out}"
+    );
+    assert_eq!(out["select_into_bind"], json!(7), "{what}: {out}");
+    assert_eq!(
+        out["no_data_found"],
+        json!([
+            "ORA-01403",
+            "ORA-01403: no data found\nORA-06512: at line 2"
+        ]),
+        "{what}: {out}"
+    );
+    assert_eq!(
+        out["case_not_found"],
+        json!([
+            "ORA-06592",
+            "ORA-06592: CASE not found while executing CASE statement\nORA-06512: at line 1"
+        ]),
+        "{what}: {out}"
+    );
+    assert_eq!(
+        out["loop_index"],
+        json!([
+            "ORA-06550",
+            "ORA-06550: line 1, column 26:\nPLS-00363: expression 'I' cannot be used as an assignment target"
+        ]),
+        "{what}: {out}"
+    );
+    // python-oracledb sends a BREAK at the timeout and reports its own error once the
+    // server answered it; an unanswered BREAK would drop the connection (DPY-4011).
+    assert_eq!(out["call_timeout"][0], json!("DPY-4024"), "{what}: {out}");
+    assert_eq!(out["after_timeout"], json!([[2]]), "{what}: {out}");
+    assert_eq!(
+        out["cancel"],
+        json!([
+            "ORA-01013",
+            "ORA-01013: user requested cancel of current operation"
+        ]),
+        "{what}: {out}"
+    );
+    assert_eq!(out["after_cancel"], json!([[3]]), "{what}: {out}");
+}
+
+#[test]
+fn plsql_control_flow_select_into_and_breaking_an_endless_loop_dedicated_and_shared() {
+    python_on_dedicated_and_shared("PQFLOW", FLOW, Duration::from_secs(90), check_flow);
+}
+
+#[test]
+fn killing_a_session_in_an_endless_plsql_loop_gives_ora_00028_dedicated_and_shared() {
+    let stack = SharedStack::start(
+        &tests::shared_stack::own_sid("PQKILL"),
+        "shared_servers=1\ndispatchers='(PROTOCOL=TCP)'",
+        1,
+    );
+    let mut py = PyDriver::start();
+    py.connect("dba", &stack.dsn("dedicated"), USER, PASSWORD)
+        .unwrap_or_else(|r| panic!("connect dba: {}", r.json));
+    for mode in ["dedicated", "shared"] {
+        let (sid, serial, _) = py
+            .connect(mode, &stack.dsn(mode), USER, PASSWORD)
+            .unwrap_or_else(|r| panic!("connect {mode}: {}", r.json));
+        let endless = "declare n number := 0; begin loop n := n + 1; end loop; end;";
+        let r = py.call(json!({"op": "start", "name": mode, "sql": endless}));
+        assert!(r.ok(), "{mode}: {}", r.json);
+        // The loop is running (ACTIVE) before the kill.
+        let active = tests::instance::wait_for(Duration::from_secs(10), || {
+            let r = py.exec(
+                "dba",
+                &format!("select status from v$session where sid = {sid}"),
+            );
+            (r.result() == &json!([["ACTIVE"]])).then_some(())
+        });
+        assert!(active.is_some(), "{mode}: the loop never showed ACTIVE");
+        let r = py.exec(
+            "dba",
+            &format!("alter system kill session '{sid},{serial}'"),
+        );
+        assert!(r.ok(), "{mode}: {}", r.json);
+        let r = py.call(json!({"op": "wait", "name": mode, "timeout": 10}));
+        let job = r.result();
+        assert_eq!(job["code"], json!(28), "{mode}: {job}");
+        let _ = py.call(json!({"op": "close", "name": mode}));
+    }
+    drop(py);
+    drop(stack);
 }
