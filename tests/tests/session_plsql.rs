@@ -214,9 +214,10 @@ begin
   end;
 end;""", rows=3, cnt=cur.var(int))
 out["flow"] = lines()
-cnt = cur.var(int)
-cur.execute("begin select count(*) into :cnt from dual connect by level <= 7; end;", cnt=cnt)
-out["select_into_bind"] = cnt.getvalue()
+cnt, rc = cur.var(int), cur.var(int)
+cur.execute("begin select count(*) into :cnt from dual connect by level <= 7; :rc := sql%rowcount; end;",
+            cnt=cnt, rc=rc)
+out["select_into_bind"] = [cnt.getvalue(), rc.getvalue()]
 out["no_data_found"] = code(
     lambda: cur.execute("declare n number; begin\n  select 1 into n from dual where 1 = 2;\nend;"))
 out["case_not_found"] = code(
@@ -232,7 +233,7 @@ c.call_timeout = 0
 out["after_timeout"] = cur.execute("select 2 from dual").fetchall()
 timer = threading.Timer(0.7, c.cancel)
 timer.start()
-out["cancel"] = code(lambda: cur.execute(endless))
+out["cancel"] = code(lambda: cur.execute("begin while true loop null; end loop; end;"))
 timer.join()
 out["after_cancel"] = cur.execute("select 3 from dual").fetchall()
 print(json.dumps(out))
@@ -255,7 +256,7 @@ fn check_flow(out: &Value, what: &str) {
         ]),
         "{what}: {out}"
     );
-    assert_eq!(out["select_into_bind"], json!(7), "{what}: {out}");
+    assert_eq!(out["select_into_bind"], json!([7, 1]), "{what}: {out}");
     assert_eq!(
         out["no_data_found"],
         json!([

@@ -308,6 +308,8 @@ struct P<'a> {
     /// PL/SQL: the indexes of the FOR loops around the point being parsed (read-only
     /// there), innermost last; and how many loops of any kind enclose it.
     loops: std::cell::RefCell<Vec<Option<String>>>,
+    /// PL/SQL: how many statements enclose the point being parsed.
+    nesting: std::cell::Cell<usize>,
 }
 
 impl<'a> P<'a> {
@@ -315,6 +317,7 @@ impl<'a> P<'a> {
         P {
             full,
             loops: std::cell::RefCell::new(Vec::new()),
+            nesting: std::cell::Cell::new(0),
         }
     }
 
@@ -592,6 +595,15 @@ impl<'a> P<'a> {
                 // A qualified name or a function call we do not know: still an identifier.
                 let mut r = r;
                 let mut name = up.clone();
+                // PL/SQL's implicit cursor attribute: a name the block's machine sets.
+                if name == "SQL"
+                    && let Some(x) = r.strip_prefix('%')
+                    && let Ok((x, attr)) = keyword("ROWCOUNT")(x)
+                {
+                    name.push('%');
+                    name.push_str(&attr.to_ascii_uppercase());
+                    r = x;
+                }
                 while let Some(r2) = r.strip_prefix('.') {
                     match identifier(r2) {
                         Ok((r3, part)) => {
@@ -880,6 +892,17 @@ impl<'a> P<'a> {
         if let Ok((x, _)) = keyword("NOT")(i) {
             let (x, c) = self.not_cond(x)?;
             return Ok((x, query::Cond::Not(Box::new(c))));
+        }
+        // Inside a PL/SQL statement, TRUE and FALSE are conditions of their own.
+        if self.nesting.get() > 0 {
+            for (kw, value) in [("TRUE", true), ("FALSE", false)] {
+                if let Ok((x, _)) = keyword(kw)(i)
+                    && !ws(x).starts_with(['=', '<', '>', '!', '^'])
+                    && keyword("IS")(ws(x)).is_err()
+                {
+                    return Ok((x, query::Cond::Const(value)));
+                }
+            }
         }
         match self.predicate(i) {
             Ok(ok) => Ok(ok),

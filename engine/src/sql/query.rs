@@ -54,6 +54,8 @@ pub enum Cond {
     Or(Box<Cond>, Box<Cond>),
     /// `NOT a`.
     Not(Box<Cond>),
+    /// PL/SQL's `TRUE` / `FALSE` as a condition (`WHILE TRUE LOOP`).
+    Const(bool),
 }
 
 /// What a query block reads.
@@ -252,6 +254,7 @@ impl Cond {
                 b.exprs(f);
             }
             Cond::Not(a) => a.exprs(f),
+            Cond::Const(_) => {}
         }
     }
 }
@@ -363,6 +366,7 @@ pub fn test(c: &Cond, ctx: &EvalContext) -> Result<Option<bool>, OraError> {
             }
         }
         Cond::Not(a) => test(a, ctx)?.map(|b| !b),
+        Cond::Const(b) => Some(*b),
     })
 }
 

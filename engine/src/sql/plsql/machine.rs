@@ -18,6 +18,9 @@ use super::{
     Target, USER_EXCEPTION, raise_application_error,
 };
 
+/// The implicit cursor's row count (`SQL%ROWCOUNT`), a variable of the outermost scope.
+const ROWCOUNT: &str = "SQL%ROWCOUNT";
+
 /// The longest text a PL/SQL variable holds (VARCHAR2's limit in PL/SQL).
 const MAX_VARCHAR2: usize = 32_767;
 
@@ -433,6 +436,7 @@ impl Machine {
                 "SQLERRM".to_owned(),
                 Value::Str("ORA-0000: normal, successful completion".to_owned()),
             ),
+            (ROWCOUNT.to_owned(), Value::Null),
         ];
         Machine {
             program: Arc::new(compile(block)),
@@ -557,11 +561,13 @@ impl Machine {
                 let plan = host
                     .query(query, &self.ctx)
                     .map_err(|e| Self::fail(e, line))?;
-                let error = match plan.total_rows() {
-                    0 => Some(OraError::new(1403, 0)),
-                    1 => None,
-                    _ => Some(OraError::new(1422, 0)),
+                // SQL%ROWCOUNT is 1 after TOO_MANY_ROWS: the rows fetched before the error.
+                let (error, count) = match plan.total_rows() {
+                    0 => (Some(OraError::new(1403, 0)), 0),
+                    1 => (None, 1),
+                    _ => (Some(OraError::new(1422, 0)), 1),
                 };
+                self.assign(&Target::Var(ROWCOUNT.to_owned()), integer(count), line)?;
                 if let Some(e) = error {
                     return Err(Self::fail(e, line));
                 }

@@ -6,10 +6,12 @@
 //! and binds (`:v := :a + 1;`), `IF / ELSIF / ELSE`, CASE statements (simple and searched;
 //! CASE_NOT_FOUND without a matching branch or ELSE), `LOOP`, `WHILE`, `FOR i IN [REVERSE]
 //! a..b` (the index read-only), cursor FOR loops `FOR r IN (query)` (`r.column`), `EXIT` /
-//! `CONTINUE [WHEN]`, `SELECT ... INTO` (NO_DATA_FOUND, TOO_MANY_ROWS), `OPEN :c FOR
-//! <query>;` (a REF CURSOR the client fetches), `RAISE [name];`, nested blocks, `NULL;`,
-//! and calls of the built-in procedures of [`PROCEDURES`] (`RAISE_APPLICATION_ERROR`,
-//! `DBMS_OUTPUT`, `DBMS_SESSION`, `DBMS_APPLICATION_INFO`, `DBMS_LOCK.SLEEP`).
+//! `CONTINUE [WHEN]`, `TRUE` / `FALSE` as conditions, `SELECT ... INTO` (NO_DATA_FOUND,
+//! TOO_MANY_ROWS, `SQL%ROWCOUNT`), `OPEN :c FOR <query>;` (a REF CURSOR the client
+//! fetches), `RAISE [name];`, nested blocks, `NULL;` — at most [`MAX_NESTING`] statements
+//! deep, then PLS-00102 — and calls of the built-in procedures of [`PROCEDURES`]
+//! (`RAISE_APPLICATION_ERROR`, `DBMS_OUTPUT`, `DBMS_SESSION`, `DBMS_APPLICATION_INFO`,
+//! `DBMS_LOCK.SLEEP`).
 //! Expressions and conditions are the SQL subset's, evaluated by its evaluator, which reads
 //! the variables in scope as names ([`EvalContext::variables`]); the queries inside a block
 //! are parsed with the block, so their errors are its compile errors (`ORA-06550`).
@@ -120,6 +122,10 @@ const PREDEFINED: &[(&str, u32)] = &[
     ("VALUE_ERROR", 6502),
     ("ZERO_DIVIDE", 1476),
 ];
+
+/// How deeply statements may nest (blocks, IF, CASE, loops) before PLS-00102: a bound on
+/// the parser's recursion, well within the stack of a shared server's thread.
+const MAX_NESTING: usize = 32;
 
 /// ORA- code of user-defined exceptions nobody handled.
 const USER_EXCEPTION: u32 = 6510;
@@ -621,6 +627,20 @@ impl<'a> P<'a> {
     }
 
     fn statement(&self, i: &'a str) -> Result<(&'a str, Stmt), OraError> {
+        if self.nesting.get() >= MAX_NESTING {
+            return Err(pls(
+                self,
+                i,
+                "PLS-00102: parser stack overflow because nesting is too deep",
+            ));
+        }
+        self.nesting.set(self.nesting.get() + 1);
+        let result = self.statement_at(i);
+        self.nesting.set(self.nesting.get() - 1);
+        result
+    }
+
+    fn statement_at(&self, i: &'a str) -> Result<(&'a str, Stmt), OraError> {
         let line = line_col(self.full, self.off(i)).0;
         let stmt = |kind| Stmt { line, kind };
         if let Ok((r, _)) = keyword("NULL")(i) {

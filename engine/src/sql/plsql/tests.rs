@@ -332,3 +332,50 @@ fn an_endless_loop_runs_in_slices_and_strings_stop_at_32767() {
         "ORA-06502: PL/SQL: numeric or value error: character string buffer too small\nORA-06512: at line 1"
     );
 }
+
+#[test]
+fn nesting_deeper_than_the_parser_allows_is_pls_00102_not_a_stack_overflow() {
+    // On a thread with a shared server's stack (2 MiB), in an unoptimized build.
+    let nested = |depth: usize| {
+        format!(
+            "begin {} null; {} end;",
+            "if 1 = 1 then begin ".repeat(depth),
+            "end; end if; ".repeat(depth)
+        )
+    };
+    let parsed = std::thread::Builder::new()
+        .stack_size(2 << 20)
+        .spawn(move || {
+            let deepest = super::MAX_NESTING / 2 - 1;
+            let ok = parse(&nested(deepest)).map(|_| ());
+            let deep = parse(&nested(10_000)).map(|_| ()).map_err(|e| e.text());
+            (ok, deep)
+        })
+        .expect("spawn")
+        .join()
+        .expect("no stack overflow");
+    assert_eq!(parsed.0, Ok(()));
+    let err = parsed.1.unwrap_err();
+    assert!(
+        err.ends_with("PLS-00102: parser stack overflow because nesting is too deep"),
+        "{err}"
+    );
+}
+
+#[test]
+fn true_and_false_conditions_and_sql_rowcount() {
+    assert_eq!(
+        output(
+            "declare i number := 0; begin while true loop i := i + 1; exit when i = 3; end loop; if false then i := 0; elsif not false and i = 3 then dbms_output.put_line(i); end if; end;"
+        ),
+        ["3"]
+    );
+    assert_eq!(
+        output(
+            "declare n number; begin dbms_output.put_line(nvl(to_char(sql%rowcount), 'null')); select 5 into n from dual; dbms_output.put_line(sql%rowcount); begin select 1 into n from dual where 1 = 0; exception when no_data_found then dbms_output.put_line(sql%rowcount); end; begin select level into n from dual connect by level <= 4; exception when too_many_rows then dbms_output.put_line(sql%rowcount); end; end;"
+        ),
+        ["null", "1", "0", "1"]
+    );
+    // In SQL, TRUE is no condition.
+    assert!(parse("select 1 from dual where true").is_err());
+}
