@@ -207,22 +207,72 @@ pub(crate) fn run_session<S: ServerStream>(
     if let Some(t) = ctx.inbound_connect_timeout {
         conn.set_login_deadline(start + t);
     }
-    if let Some(t) = ctx.recv_timeout {
-        conn.set_recv_timeout(t);
-    }
-    stream
-        .write_timeout(ctx.send_timeout)
-        .map_err(|source| DedicatedError::Io {
-            context: "setting the send timeout",
-            source,
-        })?;
+    let timeouts = ClientTimeouts {
+        recv: ctx.recv_timeout,
+        send: ctx.send_timeout,
+    };
+    timeouts.apply(&stream, &mut conn)?;
     if !connect_bytes.is_empty() {
         conn.handle_bytes(start, connect_bytes);
     }
     let served = serve(&mut stream, &mut conn, ctx.idle_timeout);
-    // Oracle's dedicated server writes its own alert log entry when a send or a receive
-    // timed out (SQLNET.SEND_TIMEOUT, SQLNET.RECV_TIMEOUT).
-    let timed_out = match &served {
+    log_client_timeout(&ctx.oracle_home, &ctx.sid, &served, &conn);
+    match served? {
+        Served::Ended(end) => Ok(end),
+        // Only a pooled server's session releases; a dedicated session that is not one
+        // treats SESSION_RELEASE as a no-op and never gets here.
+        Served::Released => Ok(SessionEnd::Eof),
+    }
+}
+
+/// SQLNET.RECV_TIMEOUT and SQLNET.SEND_TIMEOUT of a server process that talks to its client
+/// directly (a dedicated or a pooled server).
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct ClientTimeouts {
+    /// The longest wait for the client's next data.
+    pub(crate) recv: Option<Duration>,
+    /// The longest a send to the client may block.
+    pub(crate) send: Option<Duration>,
+}
+
+impl ClientTimeouts {
+    /// The server's sqlnet.ora values.
+    pub(crate) fn of_home(oracle_home: &std::path::Path) -> ClientTimeouts {
+        ClientTimeouts {
+            recv: driver::recv_timeout(oracle_home),
+            send: driver::send_timeout(oracle_home),
+        }
+    }
+
+    /// Applies them to one client connection: the receive timeout is the connection's idle
+    /// timer, the send timeout the socket's (a blocked write then fails, see [`serve`]).
+    pub(crate) fn apply<S: ServerStream>(
+        &self,
+        stream: &S,
+        conn: &mut ServerConn,
+    ) -> Result<(), DedicatedError> {
+        if let Some(t) = self.recv {
+            conn.set_recv_timeout(t);
+        }
+        stream
+            .write_timeout(self.send)
+            .map_err(|source| DedicatedError::Io {
+                context: "setting the send timeout",
+                source,
+            })
+    }
+}
+
+/// Oracle's dedicated server (and a pooled server, which is one while it serves a client)
+/// writes its own alert log entry when a send or a receive timed out (SQLNET.SEND_TIMEOUT,
+/// SQLNET.RECV_TIMEOUT): this writes it when `served` or `conn` says so.
+pub(crate) fn log_client_timeout(
+    oracle_home: &std::path::Path,
+    sid: &str,
+    served: &Result<Served, DedicatedError>,
+    conn: &ServerConn,
+) {
+    let timed_out = match served {
         Err(e @ DedicatedError::SendTimeout) => Some(e.to_string()),
         _ => conn
             .error()
@@ -230,17 +280,7 @@ pub(crate) fn run_session<S: ServerStream>(
             .map(ToString::to_string),
     };
     if let Some(e) = timed_out {
-        crate::alert::append(
-            &ctx.oracle_home,
-            &ctx.sid,
-            &format!("closing the connection: {e}"),
-        );
-    }
-    match served? {
-        Served::Ended(end) => Ok(end),
-        // Only a pooled server's session releases; a dedicated session that is not one
-        // treats SESSION_RELEASE as a no-op and never gets here.
-        Served::Released => Ok(SessionEnd::Eof),
+        crate::alert::append(oracle_home, sid, &format!("closing the connection: {e}"));
     }
 }
 
@@ -325,10 +365,11 @@ pub(crate) fn serve<S: ServerStream>(
             return Ok(Served::Released);
         }
         let deadline = conn.poll_timeout();
-        let wait = match deadline {
-            Some(d) => Some(d.saturating_duration_since(Instant::now())),
-            None => idle,
-        };
+        let until_deadline = deadline.map(|d| d.saturating_duration_since(Instant::now()));
+        // The idle limit ends the wait only when it comes before the connection's deadline
+        // (a pooled server's MAX_THINK_TIME before a longer SQLNET.RECV_TIMEOUT).
+        let idle_first = idle.is_some_and(|i| until_deadline.is_none_or(|d| i < d));
+        let wait = if idle_first { idle } else { until_deadline };
         // A call computing in slices: only look at the socket, do not wait.
         let polling = wait.is_some_and(|w| w.is_zero());
         let set = if polling {
@@ -347,7 +388,8 @@ pub(crate) fn serve<S: ServerStream>(
             Ok(n) => conn.handle_bytes(Instant::now(), &chunk[..n]),
             Err(e) if e.kind() == ErrorKind::Interrupted => {}
             Err(e)
-                if deadline.is_some()
+                if !idle_first
+                    && deadline.is_some()
                     && matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) =>
             {
                 conn.handle_timeout(Instant::now());

@@ -1,12 +1,14 @@
 //! SQLNET.SEND_TIMEOUT in the server's sqlnet.ora, end to end (real listener, real `oradb`),
-//! on a dedicated server and on a dispatcher: a raw client logs in, runs a query whose answer
+//! on a dedicated server, on a dispatcher and on a DRCP pooled server: a raw client logs in, runs a query whose answer
 //! is 1 MB once, then sends that request again every 20 ms and never reads an answer. Once
 //! its receive window and the server's send buffer are full (and, on a dispatcher, the
 //! circuit's bound of unsent output), the
 //! server's send cannot complete; after SEND_TIMEOUT (2 s here) the server gives the
 //! connection up: the client's connection is reset, its session leaves V$SESSION, and the log
-//! says why (TNS-12535 with TNS-12608 in the instance's alert log, written by the dedicated server itself or by the dispatcher). Another session (python-oracledb 26.1.0) on the same
-//! dispatcher, or beside the dedicated server, keeps answering meanwhile and afterwards.
+//! says why (TNS-12535 with TNS-12608 in the instance's alert log, written by the dedicated or
+//! pooled server itself or by the dispatcher). Another session (python-oracledb 26.1.0) on
+//! the same dispatcher, beside the dedicated server, or on another pooled server of the same
+//! pool, keeps answering meanwhile and afterwards.
 
 use std::io::{self, Write};
 use std::net::{SocketAddr, TcpStream};
@@ -82,7 +84,7 @@ struct Pushed {
     reset_after: Option<Duration>,
 }
 
-/// Stalls a `mode` (`dedicated`, `shared`) connection; `logged` is the alert log line that
+/// Stalls a `mode` (`dedicated`, `shared`, `pooled`) connection; `logged` is the alert log line that
 /// says why the server gave it up.
 fn stall(stack: &SharedStack, py: &mut PyDriver, mode: &str, logged: &str) {
     let good = format!("good_{mode}");
@@ -231,6 +233,40 @@ fn a_client_that_never_reads_is_disconnected_after_send_timeout_dedicated_and_sh
         "only the good circuit is left: {}",
         r.json
     );
+    drop(py);
+    drop(stack);
+}
+
+#[test]
+fn a_pooled_client_that_never_reads_is_disconnected_after_send_timeout() {
+    let stack = SharedStack::start_configured(
+        &tests::shared_stack::own_sid("HD2P"),
+        "",
+        0,
+        None,
+        Some("SQLNET.SEND_TIMEOUT = 2\n"),
+    );
+    let mut py = PyDriver::start();
+    py.connect("dba", &stack.dsn("dedicated"), USER, PASSWORD)
+        .unwrap_or_else(|r| panic!("dba connect: {}\n{}", r.json, stack.home.alert_log()));
+    let r = py.exec("dba", "begin dbms_connection_pool.start_pool(); end;");
+    assert!(r.ok(), "start_pool: {}", r.json);
+    let registered = tests::instance::wait_for(Duration::from_secs(10), || {
+        stack.services().contains("\"N000\"").then_some(())
+    });
+    assert!(registered.is_some(), "{}", stack.services());
+    // The pooled server writes its own entry, as a dedicated server does.
+    stall(
+        &stack,
+        &mut py,
+        "pooled",
+        &format!("closing the connection: {LOGGED}"),
+    );
+    // The pool goes on serving new clients.
+    py.connect("again", &stack.dsn("pooled"), USER, PASSWORD)
+        .unwrap_or_else(|r| panic!("a pooled login after the stall: {}", r.json));
+    let r = py.exec("again", "select 7 from dual");
+    assert_eq!(r.result(), &json!([[7]]), "{}", r.json);
     drop(py);
     drop(stack);
 }

@@ -95,6 +95,10 @@ pub struct BrokerConfig {
     pub spawn: SpawnRequest,
     /// SQLNET.EXPIRE_TIME: dead connection detection on the client sockets it holds.
     pub expire_time: Option<Duration>,
+    /// SQLNET.RECV_TIMEOUT: a client it holds between sessions that sends nothing for this
+    /// long is disconnected, as a dedicated server or a dispatcher disconnects a silent
+    /// client.
+    pub recv_timeout: Option<Duration>,
 }
 
 /// The running brokers.
@@ -397,6 +401,9 @@ struct Client {
     known: Option<Box<ClientState>>,
     /// Its status as last published, and since when (Unix ms).
     shown: Option<(ConnStatus, u64)>,
+    /// When its socket last came (back) to the broker: the start of its silence, if it
+    /// says nothing more.
+    arrived: Instant,
 }
 
 impl Client {
@@ -622,6 +629,7 @@ impl Broker {
                     queued: None,
                     known: None,
                     shown: None,
+                    arrived: Instant::now(),
                 },
             );
             self.enqueue(token);
@@ -812,6 +820,7 @@ impl Broker {
             return;
         };
         c.stream = Some(HeldSocket::new(stream));
+        c.arrived = Instant::now();
         c.pending = leftover;
         if let Some(s) = &state {
             c.known = Some(s.clone());
@@ -1088,6 +1097,33 @@ impl Broker {
     }
 
     /// MINSIZE, INACTIVITY_TIMEOUT and spawn requests that brought nothing.
+    /// SQLNET.RECV_TIMEOUT: disconnects the clients held between sessions that have sent
+    /// nothing since they came back for longer (their next call would have queued them).
+    fn close_silent_clients(&mut self) {
+        let Some(limit) = self.cfg.recv_timeout else {
+            return;
+        };
+        let silent: Vec<(Token, usize)> = self
+            .clients
+            .iter()
+            .filter(|(_, c)| {
+                matches!(c.phase, Phase::Held(_))
+                    && c.queued.is_none()
+                    && c.pending.is_empty()
+                    && c.arrived.elapsed() >= limit
+            })
+            .map(|(t, c)| (*t, c.broker))
+            .collect();
+        for (token, broker) in silent {
+            tracing::info!(
+                "{}: closing a client connection: {}",
+                super::broker_name(broker),
+                engine::conn::ConnError::RecvTimeout
+            );
+            self.drop_client(token);
+        }
+    }
+
     fn maintain(&mut self) {
         if self.stopping {
             return;
@@ -1104,6 +1140,7 @@ impl Broker {
             let n = p.minsize - self.live();
             self.ask(n);
         }
+        self.close_silent_clients();
         let idle_limit = Duration::from_secs(u64::from(p.inactivity_timeout));
         let mut count = self.servers.len();
         let retire: Vec<Token> = self

@@ -204,6 +204,7 @@ fn start_broker(
             params: Arc::clone(params),
             spawn,
             expire_time: crate::driver::expire_time(&cfg.oracle_home),
+            recv_timeout: crate::driver::recv_timeout(&cfg.oracle_home),
         },
         Arc::clone(sga),
     )

@@ -4,10 +4,12 @@
 //! It says hello on its channel to the broker, gets its name, and then serves one client at
 //! a time: a new one from its CONNECT (negotiation and login: the login reuses the held
 //! session or replaces it), or an authenticated one from its next call (no login). It talks
-//! to the client directly, with the dedicated server's loop, until the client's one-way
-//! SESSION_RELEASE, which gets no answer: then the socket and whatever the client sent
-//! after the release go back to the broker. When the client's connection ends instead, the
-//! session ends with it; a session ended from outside (killed, also while it is parked here
+//! to the client directly, with the dedicated server's loop (and its SQLNET.RECV_TIMEOUT
+//! and SEND_TIMEOUT, written to the alert log as a dedicated server writes them), until the
+//! client's one-way SESSION_RELEASE, which gets no answer: then the socket and whatever the
+//! client sent after the release go back to the broker. When the client's connection ends
+//! instead, the session ends with it (a client that timed out leaves this server in the
+//! pool); a session ended from outside (killed, also while it is parked here
 //! between clients, or IMMEDIATE: SIGTERM) ends the process, and the broker counts it
 //! purged and starts another.
 
@@ -20,7 +22,7 @@ use std::time::Instant;
 use engine::{ServerConn, Session, SessionConfig, SessionEnd, SessionRunner};
 
 use super::wire::{self, ClientState, HeldSession, Limits, ToBroker, ToServer};
-use crate::dedicated::{Served, serve};
+use crate::dedicated::{ClientTimeouts, Served, log_client_timeout, serve};
 use crate::driver;
 use crate::handoff::HandoffMeta;
 use crate::pwfile::PasswordFileCredentials;
@@ -53,6 +55,7 @@ pub fn run(chan: OwnedFd, sid: &str, oracle_home: &Path, set_title: &dyn Fn(&str
     let instance = Arc::new(instance);
     let creds = Arc::new(PasswordFileCredentials::new(oracle_home, sid));
     let inbound = driver::inbound_connect_timeout(oracle_home);
+    let timeouts = ClientTimeouts::of_home(oracle_home);
     let mut held: Option<Box<SessionRunner>> = None;
     loop {
         if let Some(runner) = &held
@@ -118,7 +121,11 @@ pub fn run(chan: OwnedFd, sid: &str, oracle_home: &Path, set_title: &dyn Fn(&str
             }
             ToServer::Welcome { .. } | ToServer::Claimed { .. } => continue,
         };
+        if let Err(e) = timeouts.apply(&stream, &mut conn) {
+            tracing::warn!("{name}: {e}");
+        }
         let outcome = serve(&mut stream, &mut conn, think_time(&msg));
+        log_client_timeout(oracle_home, sid, &outcome, &conn);
         match outcome {
             Ok(Served::Released) => {
                 let Some(rel) = conn.into_released() else {
@@ -142,10 +149,19 @@ pub fn run(chan: OwnedFd, sid: &str, oracle_home: &Path, set_title: &dyn Fn(&str
             }
             Ok(Served::Ended(end)) => {
                 // The connection ended without a release: its session ends with it (the
-                // runner and its session are dropped, freeing the slot).
+                // runner and its session are dropped, freeing the slot). A client that
+                // timed out (SQLNET.RECV_TIMEOUT, INBOUND_CONNECT_TIMEOUT) says nothing
+                // about this server, which stays in the pool.
+                let client_timed_out = matches!(
+                    conn.error(),
+                    Some(
+                        engine::conn::ConnError::RecvTimeout
+                            | engine::conn::ConnError::LoginTimeout
+                    )
+                );
                 drop(conn);
                 let _ = wire::send(chan.as_fd(), &ToBroker::Ended { held: None }, &[], None);
-                if end == SessionEnd::Closed {
+                if end == SessionEnd::Closed && !client_timed_out {
                     // Killed, shut down or a protocol error: this server leaves, the broker
                     // starts another when the pool needs it.
                     return 0;
