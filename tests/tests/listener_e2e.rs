@@ -1500,13 +1500,26 @@ fn a_client_that_stalls_after_accept_is_closed_at_the_inbound_connect_timeout() 
     let home = TestHome::new();
     home.write_admin("sqlnet.ora", "SQLNET.INBOUND_CONNECT_TIMEOUT = 2\n");
     let l = start(&home, &[]);
+    // 200 clients that stop right after ACCEPT, each holding a dedicated server.
+    let opened = std::time::Instant::now();
+    let mut crowd: Vec<TcpStream> = (0..200)
+        .map(|i| {
+            let (s, p) = raw_connect(
+                l.port,
+                &descriptor(l.port, &format!("(SERVICE_NAME={SERVICE})")),
+            );
+            assert!(matches!(p, Packet::Accept(_)), "client {i}: {p:?}");
+            s
+        })
+        .collect();
+    let opening = opened.elapsed();
     let (mut session, p) = raw_connect(
         l.port,
         &descriptor(l.port, &format!("(SERVICE_NAME={SERVICE})")),
     );
     assert!(matches!(p, Packet::Accept(_)), "{p:?}");
     let started = std::time::Instant::now();
-    // The client says nothing more; the dedicated server closes the connection after 2 s
+    // The client says nothing more; its dedicated server closes the connection after 2 s
     // (ORA-03136 in its log) instead of waiting for the login forever.
     session
         .set_read_timeout(Some(std::time::Duration::from_secs(15)))
@@ -1524,6 +1537,23 @@ fn a_client_that_stalls_after_accept_is_closed_at_the_inbound_connect_timeout() 
             && waited < std::time::Duration::from_secs(12),
         "closed after {waited:?}"
     );
+    // The 200 were closed too, by the same timeout counted from each one's hand-off.
+    for (i, s) in crowd.iter_mut().enumerate() {
+        s.set_read_timeout(Some(std::time::Duration::from_secs(15)))
+            .expect("timeout");
+        let mut buf = [0u8; 64];
+        match s.read(&mut buf) {
+            Ok(0) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => {}
+            other => panic!("stalled client {i}: expected the server to close, got {other:?}"),
+        }
+    }
+    let all = opened.elapsed();
+    assert!(
+        all < opening + std::time::Duration::from_secs(12),
+        "the 200 closed {all:?} after the first opened ({opening:?} to open them)"
+    );
+    eprintln!("200 stalled clients opened in {opening:?}, all closed {all:?} after the first");
 }
 
 #[test]
