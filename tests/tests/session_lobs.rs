@@ -1,8 +1,8 @@
 //! Temporary LOBs through python-oracledb 26.1.0 (thin), as against Oracle: `createlob`
 //! for CLOB and BLOB, `write`/`read` at offsets (CLOB offsets count UCS-2 code units, a gap
 //! written past the end is padded), `size`, `trim` (ORA-22926 beyond the length),
-//! `getchunksize`; a temporary LOB bound into `select :1 from dual` and `begin :out := :in;
-//! end;`; `TO_CLOB` fetched as a LOB and, with `oracledb.defaults.fetch_lobs = False`, as a
+//! `getchunksize`, `open`/`isopen`/`close` (ORA-22293, ORA-22289); a temporary LOB bound
+//! into `select :1 from dual` and `begin :out := :in; end;`; `TO_CLOB` fetched as a LOB and, with `oracledb.defaults.fetch_lobs = False`, as a
 //! string; the session goes on after the driver frees LOBs (FreeTemporaryLobs piggyback;
 //! that a freed LOB is gone is the engine's `temporary_lobs_freed_by_the_piggyback_are_gone`)
 //! — dedicated and shared.
@@ -33,6 +33,18 @@ out["clob"] = [clob.size(), clob.read(), clob.read(7, 5), clob.getchunksize()]
 clob.trim(5)
 out["trimmed"] = [clob.size(), clob.read()]
 out["trim_beyond"] = code(lambda: clob.trim(6))
+
+def message(f):
+    try:
+        f()
+        return None
+    except oracledb.Error as e:
+        return e.args[0].message.splitlines()[0]
+out["open_close"] = [clob.isopen()]
+clob.open()
+out["open_close"] += [clob.isopen(), message(clob.open), clob.read()]
+clob.close()
+out["open_close"] += [clob.isopen(), message(clob.close)]
 
 blob = c.createlob(oracledb.DB_TYPE_BLOB, b"\x00\x01\x02")
 blob.write(b"\xff", 5)
@@ -79,6 +91,15 @@ fn check(out: &Value, what: &str) {
         "clob": [23, "hello wörld        €uro", "wörld", 8132],
         "trimmed": [5, "hello"],
         "trim_beyond": "ORA-22926",
+        // OPEN/IS_OPEN/CLOSE; Oracle leaves CLOSE's operation unfilled for a temporary LOB.
+        "open_close": [
+            false,
+            true,
+            "ORA-22293: LOB already opened in the same transaction",
+            "hello",
+            false,
+            "ORA-22289: cannot perform %s operation on an unopened file or LOB",
+        ],
         "blob": [5, "00010200ff", "0102"],
         "bound_select": ["DB_TYPE_CLOB", "DB_TYPE_CLOB", "hello"],
         "bound_plsql": ["hello", 5],
