@@ -1,6 +1,6 @@
 //! What real drivers send besides plain SQL, through python-oracledb 26.1.0: requests the
 //! server cannot serve get an Oracle error at once and leave the session usable (a REF
-//! CURSOR bound IN, a RETURNING INTO bind with no value, opening a LOB, a PL/SQL array
+//! CURSOR bound IN, a RETURNING INTO bind with no value, closing a LOB never opened, a PL/SQL array
 //! bind), dedicated and shared; the application context (AUTH_APPCTX at connect, piggyback
 //! 154 from `set_app_context`), `connection.current_schema` after ALTER SESSION, proxy
 //! logins (`proxy[client]`, PROXY_USER, ORA-28150), the password length rule and the
@@ -40,7 +40,8 @@ attempt("ref_cursor_in", lambda: cur.execute("select :c from dual", c=ref))
 v = cur.var(int)
 attempt("returning_out_only",
         lambda: cur.execute("insert into hn_missing (x) values (1) returning x into :v", v=v))
-attempt("open_lob", lambda: c.createlob(oracledb.DB_TYPE_CLOB).open())
+# A LOB call that fails (closing a LOB that is not open) answers at once too.
+attempt("close_unopened_lob", lambda: c.createlob(oracledb.DB_TYPE_CLOB).close())
 attempt("array_bind", lambda: cur.execute("select :a from dual", a=cur.arrayvar(int, [1, 2, 3])))
 print(json.dumps(out))
 "#;
@@ -57,8 +58,8 @@ fn assert_unserved(out: &Value, what: &str) {
         "{what}: {out}"
     );
     assert_eq!(
-        out["open_lob"],
-        json!(["ORA-03115", true, true]),
+        out["close_unopened_lob"],
+        json!(["ORA-22289", true, true]),
         "{what}: {out}"
     );
     assert_eq!(

@@ -1,8 +1,9 @@
 //! Oracle's format models through python-oracledb 26.1.0 (thin), dedicated and shared:
-//! TO_CHAR of a bound DATE (FM toggled off again) and of numbers, TO_DATE / TO_TIMESTAMP fetched as datetimes,
-//! TO_NUMBER with a model, `ALTER SESSION SET NLS_DATE_FORMAT` / `NLS_NUMERIC_CHARACTERS`
-//! as the defaults of the same session (and in SYS_CONTEXT), and Oracle's errors with their
-//! texts — a failed conversion leaves the session usable.
+//! TO_CHAR of a bound DATE (FM toggled off again) and of numbers, TO_DATE / TO_TIMESTAMP
+//! fetched as datetimes, TO_NUMBER with a model, `ALTER SESSION SET NLS_DATE_FORMAT` /
+//! `NLS_NUMERIC_CHARACTERS` as the defaults of the same session (and in SYS_CONTEXT and
+//! NLS_SESSION_PARAMETERS), and Oracle's errors with their texts — a failed conversion
+//! leaves the session usable.
 
 use std::time::Duration;
 
@@ -49,6 +50,7 @@ out["nls"] = [
     one("select to_char(1.5) from dual"),
     one("select to_number('2,5') from dual"),
     one("select sys_context('USERENV', 'NLS_DATE_FORMAT') from dual"),
+    one("select value from nls_session_parameters where parameter = 'NLS_NUMERIC_CHARACTERS'"),
 ]
 print(json.dumps(out))
 "#;
@@ -78,6 +80,7 @@ fn check(out: &Value, what: &str) {
             "1,5",
             2.5,
             "YYYY-MM-DD HH24:MI",
+            ",.",
         ],
     });
     assert_eq!(*out, want, "{what}");

@@ -108,7 +108,8 @@ impl Dictionary {
         cols
     }
 
-    fn rows(self) -> Vec<Vec<Value>> {
+    /// The rows; NLS_SESSION_PARAMETERS shows the session's own settings (`nls`).
+    fn rows(self, nls: &super::format::Nls) -> Vec<Vec<Value>> {
         const SESSION: [(&str, &str); 17] = [
             ("NLS_LANGUAGE", "AMERICAN"),
             ("NLS_TERRITORY", "AMERICA"),
@@ -138,6 +139,15 @@ impl Dictionary {
             Dictionary::NlsSession => SESSION
                 .iter()
                 .map(|(p, v)| {
+                    let numeric = format!("{}{}", nls.decimal, nls.group);
+                    let v = match *p {
+                        "NLS_DATE_FORMAT" => nls.date_format.as_str(),
+                        "NLS_TIMESTAMP_FORMAT" => nls.timestamp_format.as_str(),
+                        "NLS_TIMESTAMP_TZ_FORMAT" => nls.timestamp_tz_format.as_str(),
+                        "NLS_NUMERIC_CHARACTERS" => numeric.as_str(),
+                        "NLS_CURRENCY" => nls.currency.as_str(),
+                        _ => v,
+                    };
                     vec![
                         text(p),
                         text(v),
@@ -416,7 +426,7 @@ fn source_rows(b: &Block, ctx: &EvalContext) -> Result<Rows, OraError> {
             Ok((cols, rows, levels))
         }
         Source::Table(t) => {
-            let rows = t.rows();
+            let rows = t.rows(&ctx.nls);
             let levels = vec![1; rows.len()];
             Ok((t.columns(), rows, levels))
         }
