@@ -54,15 +54,17 @@ where
 /// Appends `message` under a timestamp line to instance `sid`'s alert log from a process
 /// that does not log through the instance's `tracing` (a dedicated server, the startup
 /// driver), as Oracle's server processes write their own entries (a dedicated server's
-/// `TNS-12535` after a timeout). One `write` of an `O_APPEND` file, so entries of several
-/// processes never interleave; nothing is written when the log does not exist (a SID that
-/// is no database).
+/// `TNS-12535` after a timeout). See [`append_to`].
 pub fn append(oracle_home: &std::path::Path, sid: &str, message: &str) {
+    append_to(&crate::instance::alert_log_path(oracle_home, sid), message);
+}
+
+/// Appends `message` under a timestamp line to the alert log at `path`: one `write` of an
+/// `O_APPEND` file, so entries of several processes never interleave; nothing is written
+/// when the log does not exist (a SID that is no database).
+pub fn append_to(path: &std::path::Path, message: &str) {
     use std::io::Write;
-    if let Ok(mut f) = std::fs::OpenOptions::new()
-        .append(true)
-        .open(crate::instance::alert_log_path(oracle_home, sid))
-    {
+    if let Ok(mut f) = std::fs::OpenOptions::new().append(true).open(path) {
         let entry = format!("{}\n{message}\n", alert_timestamp(SystemTime::now()));
         let _ = f.write_all(entry.as_bytes());
     }
@@ -70,24 +72,24 @@ pub fn append(oracle_home: &std::path::Path, sid: &str, message: &str) {
 
 /// Who asked for a kill and whose session it hit, for [`kill_session_entry`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct KillEntry {
+pub(crate) struct KillEntry {
     /// The victim's `(sid, serial#)`.
-    pub session: (u32, u32),
+    pub(crate) session: (u32, u32),
     /// `ALTER SYSTEM KILL SESSION` (false) or `... IMMEDIATE` / `DISCONNECT SESSION` (true).
-    pub immediate: bool,
+    pub(crate) immediate: bool,
     /// `DISCONNECT SESSION` rather than `KILL SESSION`.
-    pub disconnect: bool,
+    pub(crate) disconnect: bool,
     /// The requester's V$PROCESS.PID (0 for `oradb kill-session`, which holds no process
-    /// slot) and OS pid.
-    pub requestor: (u32, i32),
+    /// slot) and OS pid (a shared session's: its dispatcher's thread id).
+    pub(crate) requestor: (u32, i32),
     /// The victim's owning process: V$PROCESS.PID and OS pid.
-    pub owner: (u32, i32),
+    pub(crate) owner: (u32, i32),
 }
 
 /// The alert log entry Oracle 12.2 and later write for `ALTER SYSTEM KILL SESSION`:
 /// `KILL SESSION for sid=(S, N):` and the indented `Reason`, `Mode` (`KILL SOFT -/-/-`,
 /// `KILL HARD SAFE -/-/-` with IMMEDIATE), `Requestor`, `Owner` and `Result` lines.
-pub fn kill_session_entry(k: &KillEntry) -> String {
+pub(crate) fn kill_session_entry(k: &KillEntry) -> String {
     let (sid, serial) = k.session;
     let reason = if k.disconnect {
         "alter system disconnect session"

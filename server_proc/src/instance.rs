@@ -196,6 +196,9 @@ impl Instance {
             processes: params.processes,
             sessions: params.sessions,
         })?;
+        // Where this instance's log goes (a background instance's stderr is this file), so
+        // that the kill entries of its server processes and threads land there too.
+        sga.publish_alert_log(&alert_log_path(oracle_home, sid));
         let os_id = std::process::id();
         sga.set_logins_restricted(restrict);
         let kind = if restrict { "restrict" } else { "normal" };

@@ -492,18 +492,8 @@ fn cmd(cli: Cli) -> anyhow::Result<()> {
             } else {
                 KillRequest::Kill
             };
-            let outcome = sga.kill_session(vsid, serial, request, None)?;
-            server_proc::alert::append(
-                &oracle_home()?,
-                &sid,
-                &server_proc::alert::kill_session_entry(&server_proc::alert::KillEntry {
-                    session: (vsid, serial),
-                    immediate,
-                    disconnect,
-                    requestor: (0, i32::try_from(std::process::id()).unwrap_or(0)),
-                    owner: (outcome.owner_orapid, outcome.owner_ospid),
-                }),
-            );
+            // The SGA writes the alert log entry, as for a kill from SQL.
+            sga.kill_session(vsid, serial, request, None)?;
             writeln!(out, "System altered.")?;
         }
     }

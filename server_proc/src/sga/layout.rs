@@ -12,7 +12,7 @@ use std::sync::atomic::{AtomicI32, AtomicU32, AtomicU64, Ordering};
 /// `b"ORASGA07"` read as a little-endian integer: written last at creation, checked at attach.
 pub(crate) const MAGIC: u64 = u64::from_le_bytes(*b"ORASGA07");
 /// Bumped whenever a struct below changes shape.
-pub(crate) const LAYOUT_VERSION: u32 = 8;
+pub(crate) const LAYOUT_VERSION: u32 = 9;
 
 /// Slot life cycle: the low 32 bits of a slot's `tag` word (the high 32 bits are the serial).
 pub(crate) const SLOT_FREE: u32 = 0;
@@ -142,6 +142,10 @@ pub(crate) struct Header {
     pub(crate) db_name: FixedStr<2>,
     pub(crate) host_name: FixedStr<8>,
     pub(crate) version: FixedStr<4>,
+    /// The path of the instance's alert log, so that every process and thread that runs
+    /// `ALTER SYSTEM KILL SESSION` writes its entry there (a server forked by a listener of
+    /// another ORACLE_HOME included). Room for PATH_MAX bytes; empty = not published.
+    pub(crate) alert_log: FixedStr<512>,
     /// Shared server (see `super::shared`).
     pub(crate) ss: SharedHeader,
     /// The connection pool, DRCP (see `super::cpool`).

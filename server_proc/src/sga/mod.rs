@@ -259,11 +259,6 @@ pub struct KillOutcome {
     pub was_active: bool,
     /// The victim's process was sent SIGTERM (IMMEDIATE / DISCONNECT of a dedicated session).
     pub signalled: bool,
-    /// The process owning the victim: V$PROCESS.PID and its OS pid (0 when unknown), for
-    /// the alert log's `Owner = Process: USER (orapid = N, ospid = N)`.
-    pub owner_orapid: u32,
-    /// See [`KillOutcome::owner_orapid`].
-    pub owner_ospid: i32,
 }
 
 /// Parses the `'sid,serial#'` of KILL/DISCONNECT SESSION (spaces allowed, an optional
@@ -651,6 +646,30 @@ impl Sga {
     /// Pid of the `oradb` process that owns this SGA.
     pub fn instance_pid(&self) -> i32 {
         self.header().instance_pid.load(Ordering::Acquire)
+    }
+
+    /// Publishes the path of the instance's alert log (the instance does, at startup), so
+    /// that [`Sga::kill_session`] in any process writes its entry there. A path that is not
+    /// UTF-8 or does not fit the header is not published (cut short, it would name another
+    /// file); returns whether it was.
+    pub fn publish_alert_log(&self, path: &std::path::Path) -> bool {
+        let slot = &self.header().alert_log;
+        match path.to_str() {
+            Some(p) if p.len() <= layout::FixedStr::<512>::CAPACITY => {
+                slot.store(p);
+                true
+            }
+            _ => {
+                slot.store("");
+                false
+            }
+        }
+    }
+
+    /// The instance's alert log, if it published one.
+    pub fn alert_log(&self) -> Option<std::path::PathBuf> {
+        let p = self.header().alert_log.load();
+        (!p.is_empty()).then(|| std::path::PathBuf::from(p))
     }
 
     /// Whether the instance process is still alive.
@@ -1059,12 +1078,61 @@ impl Sga {
                 }
             }
         }
+        self.log_kill(sid, serial, request, requester, (owner_orapid, owner_ospid));
         Ok(KillOutcome {
             was_active,
             signalled,
-            owner_orapid,
-            owner_ospid,
         })
+    }
+
+    /// The alert log entry of a kill (`KILL SESSION for sid=(S, N):` and its lines), written
+    /// by whoever kills — `oradb kill-session` or the server process or thread running the
+    /// session's `ALTER SYSTEM` — to the log the instance published. The requester is the
+    /// process running the statement (V$PROCESS.PID, SPID): the shared server thread whose
+    /// SPID is this thread's id, else the killing session's own process; orapid 0 and this
+    /// process's pid for `oradb kill-session`, which holds no slot.
+    fn log_kill(
+        &self,
+        sid: u32,
+        serial: u32,
+        request: KillRequest,
+        requester: Option<(u32, u32)>,
+        owner: (u32, i32),
+    ) {
+        if request == KillRequest::Shutdown {
+            return;
+        }
+        let Some(log) = self.alert_log() else {
+            return;
+        };
+        let tid = nix::unistd::gettid().as_raw();
+        let running_thread = || {
+            self.snapshot_processes()
+                .into_iter()
+                .find(|p| p.spid == tid && p.kind == ProcessKind::SharedServer)
+                .map(|p| (p.pid, p.spid))
+        };
+        let requestor = match requester {
+            Some((rsid, _)) if rsid >= 1 && rsid <= self.sessions => running_thread()
+                .unwrap_or_else(|| {
+                    let r = self.session_slot(rsid - 1);
+                    (
+                        r.paddr.load(Ordering::Relaxed),
+                        r.owner_pid.load(Ordering::Relaxed),
+                    )
+                }),
+            _ => (0, own_pid()),
+        };
+        crate::alert::append_to(
+            &log,
+            &crate::alert::kill_session_entry(&crate::alert::KillEntry {
+                session: (sid, serial),
+                immediate: request.closes_connection(),
+                disconnect: request == KillRequest::Disconnect,
+                requestor,
+                owner,
+            }),
+        );
     }
 
     /// Marks every user session for an immediate shutdown (their current or next call gets

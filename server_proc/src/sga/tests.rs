@@ -533,3 +533,91 @@ fn shared_server_sessions_refuses_shared_logins_past_it_with_ora_00018() {
     let again = p.create_session(&shared).unwrap();
     drop((again, dedicated));
 }
+
+#[test]
+fn kills_are_written_to_the_alert_log_the_instance_published() {
+    let t = test_sga(5, 5);
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("alert_UT.log");
+    std::fs::write(&log, "").unwrap();
+    assert_eq!(t.sga.alert_log(), None);
+    // A path the header cannot hold whole is not published: cut short, it would name
+    // another file.
+    assert!(!t.sga.publish_alert_log(&dir.path().join("x".repeat(5000))));
+    assert_eq!(t.sga.alert_log(), None);
+    assert!(t.sga.publish_alert_log(&log));
+    assert_eq!(t.sga.alert_log().as_deref(), Some(log.as_path()));
+    // OS pids above any kernel's pid_max: the DISCONNECT below signals no real process.
+    let spec = |spid| ProcessSpec {
+        spid: Some(spid),
+        ..ProcessSpec::dedicated("oracle@dbhost (TNS V1-V3)")
+    };
+    let pa = t.sga.register_process(&spec(5000001)).unwrap();
+    let pb = t.sga.register_process(&spec(5000002)).unwrap();
+    let a = pa.create_session(&user("A")).unwrap();
+    let b = pb.create_session(&user("B")).unwrap();
+    let orapid = |spid| {
+        t.sga
+            .snapshot_processes()
+            .into_iter()
+            .find(|p| p.spid == spid)
+            .map(|p| p.pid)
+            .unwrap()
+    };
+    let (pid_a, pid_b) = (orapid(5000001), orapid(5000002));
+    // Refused kills leave no entry.
+    assert!(
+        t.sga
+            .kill_session(
+                a.sid(),
+                a.serial(),
+                KillRequest::Kill,
+                Some((a.sid(), a.serial()))
+            )
+            .is_err()
+    );
+    assert_eq!(std::fs::read_to_string(&log).unwrap(), "");
+    // From SQL: the requester is the killing session's process.
+    t.sga
+        .kill_session(
+            b.sid(),
+            b.serial(),
+            KillRequest::Kill,
+            Some((a.sid(), a.serial())),
+        )
+        .unwrap();
+    // From `oradb kill-session`: no process slot, this process's pid.
+    let c = pb.create_session(&user("C")).unwrap();
+    t.sga
+        .kill_session(c.sid(), c.serial(), KillRequest::Disconnect, None)
+        .unwrap();
+    let text = std::fs::read_to_string(&log).unwrap();
+    let entries: Vec<&str> = text.lines().filter(|l| !is_timestamp(l)).collect();
+    assert_eq!(
+        text.lines().filter(|l| is_timestamp(l)).count(),
+        2,
+        "{text}"
+    );
+    assert_eq!(
+        entries.join("\n"),
+        format!(
+            "KILL SESSION for sid=({}, {}):\n  Reason = alter system kill session\n  \
+             Mode = KILL SOFT -/-/-\n  Requestor = USER (orapid = {pid_a}, ospid = 5000001, inst = 1)\n  \
+             Owner = Process: USER (orapid = {pid_b}, ospid = 5000002)\n  Result = ORA-0\n\
+             KILL SESSION for sid=({}, {}):\n  Reason = alter system disconnect session\n  \
+             Mode = KILL HARD SAFE -/-/-\n  Requestor = USER (orapid = 0, ospid = {}, inst = 1)\n  \
+             Owner = Process: USER (orapid = {pid_b}, ospid = 5000002)\n  Result = ORA-0",
+            b.sid(),
+            b.serial(),
+            c.sid(),
+            c.serial(),
+            std::process::id()
+        ),
+        "{text}"
+    );
+}
+
+/// `2026-12-05T08:43:04.752321+00:00`.
+fn is_timestamp(line: &str) -> bool {
+    line.len() == 32 && line.as_bytes()[10] == b'T' && line.ends_with("+00:00")
+}
