@@ -6,7 +6,8 @@
 //! IMMEDIATE → STARTUP MOUNT → ALTER DATABASE OPEN, a normal user gets ORA-01031 for
 //! STARTUP; `/` without AS SYSDBA is ORA-01017; another OS user's `/ as sysdba` ORA-01031;
 //! with the instance down `/ as sysdba` is "Connected to an idle instance." and STARTUP
-//! opens it.
+//! opens it. STARTUP FORCE of an open instance, SHUTDOWN TRANSACTIONAL, STARTUP NOMOUNT then
+//! ALTER DATABASE MOUNT and OPEN from the same `/ as sysdba` session.
 
 use std::path::Path;
 use tests::orasql::{AbortOnDrop, assert_in_order};
@@ -126,4 +127,39 @@ fn another_os_users_slash_as_sysdba_is_ora_01031() {
     // The owner's own `/ as sysdba` is SYS.
     let out = orasql(s.home.path(), &sid, "/ as sysdba", "show user\nexit\n");
     assert!(out.contains("USER is \"SYS\"\n"), "{out}");
+}
+
+#[test]
+fn slash_as_sysdba_startup_force_nomount_and_shutdown_transactional() {
+    let sid = own_sid("ALBF");
+    let s = SharedStack::start(&sid, "", 0);
+    let home = s.home.path().to_path_buf();
+    let _abort = AbortOnDrop {
+        home: home.clone(),
+        sid: sid.clone(),
+    };
+    let out = orasql(
+        &home,
+        &sid,
+        "/ as sysdba",
+        "startup force\nselect status from v$instance;\n\
+         shutdown transactional\nstartup nomount\n\
+         alter database mount;\nalter database open;\nselect status from v$instance;\nexit\n",
+    );
+    assert_in_order(
+        &out,
+        &[
+            // FORCE on an open instance: aborted and started again, up to OPEN.
+            "ORACLE instance started.\n",
+            "Database mounted.\nDatabase opened.\n",
+            "\nOPEN\n",
+            "Database closed.\nDatabase dismounted.\nORACLE instance shut down.\n",
+            // NOMOUNT: started, neither mounted nor opened until ALTER DATABASE.
+            "ORACLE instance started.\n",
+            "Redo Buffers                      0 bytes\nDatabase altered.\n",
+            "Database altered.\n",
+            "\nOPEN\n",
+        ],
+    );
+    assert!(!out.contains("ERROR"), "{out}");
 }
