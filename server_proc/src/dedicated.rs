@@ -337,6 +337,9 @@ pub(crate) fn serve<S: ServerStream>(
     idle: Option<Duration>,
 ) -> Result<Served, DedicatedError> {
     let mut chunk = vec![0u8; 16 * 1024];
+    // What the socket is set to: a call between two reads costs no system call for it when
+    // nothing changed (the idle wait of a session between calls is the same every time).
+    let mut set_mode: Option<ReadMode> = None;
     loop {
         while let Some(bytes) = conn.poll_transmit() {
             match stream.write_all(&bytes) {
@@ -372,17 +375,24 @@ pub(crate) fn serve<S: ServerStream>(
         let wait = if idle_first { idle } else { until_deadline };
         // A call computing in slices: only look at the socket, do not wait.
         let polling = wait.is_some_and(|w| w.is_zero());
-        let set = if polling {
-            stream.nonblocking(true)
+        let mode = if polling {
+            ReadMode::Polling
         } else {
-            stream
-                .nonblocking(false)
-                .and_then(|()| stream.read_timeout(wait))
+            ReadMode::Waiting(wait)
         };
-        set.map_err(|source| DedicatedError::Io {
-            context: "setting the socket timeout",
-            source,
-        })?;
+        if set_mode != Some(mode) {
+            let set = match mode {
+                ReadMode::Polling => stream.nonblocking(true),
+                ReadMode::Waiting(wait) => stream
+                    .nonblocking(false)
+                    .and_then(|()| stream.read_timeout(wait)),
+            };
+            set.map_err(|source| DedicatedError::Io {
+                context: "setting the socket timeout",
+                source,
+            })?;
+            set_mode = Some(mode);
+        }
         match stream.read(&mut chunk) {
             Ok(0) => conn.handle_eof(),
             Ok(n) => conn.handle_bytes(Instant::now(), &chunk[..n]),
@@ -403,6 +413,15 @@ pub(crate) fn serve<S: ServerStream>(
             }
         }
     }
+}
+
+/// How the next read of [`serve`] waits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ReadMode {
+    /// Non-blocking: only look at the socket.
+    Polling,
+    /// Blocking, at most this long (None: until data comes).
+    Waiting(Option<Duration>),
 }
 
 fn is_reset(e: &std::io::Error) -> bool {
