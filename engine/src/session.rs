@@ -941,9 +941,32 @@ impl Session {
         }
     }
 
-    fn eval_context(&self) -> EvalContext {
+    /// What evaluating `stmt` needs; the USERENV values only when it may read one
+    /// ([`Statement::reads_userenv`]).
+    fn eval_context(&self, stmt: &Statement) -> EvalContext {
         let d = self.now.duration_since(UNIX_EPOCH).unwrap_or_default();
         let secs = i64::try_from(d.as_secs()).unwrap_or(0);
+        EvalContext {
+            user: self.user.clone(),
+            userenv: if stmt.reads_userenv() {
+                self.userenv()
+            } else {
+                Vec::new()
+            },
+            now: DateTime::from_unix(secs, d.subsec_micros() * 1000),
+            binds: Vec::new(),
+            tz_offset_minutes: self.tz_offset_minutes,
+            contexts: self.contexts.clone(),
+            columns: Vec::new(),
+            level: 0,
+            rownum: 0,
+            nls: self.nls.clone(),
+            variables: Vec::new(),
+        }
+    }
+
+    /// `SYS_CONTEXT('USERENV', ..)`'s values for this session.
+    fn userenv(&self) -> Vec<(String, String)> {
         let inst = self.inst.instance_name();
         let sid = self.slot.map(|s| s.sid).unwrap_or(0);
         let audsid = self
@@ -1001,22 +1024,10 @@ impl Session {
             ("DRAIN_STATUS", "NONE".to_owned()),
             ("IS_APPLY_SERVER", "FALSE".to_owned()),
         ];
-        EvalContext {
-            user: self.user.clone(),
-            userenv: userenv
-                .into_iter()
-                .map(|(k, v)| (k.to_owned(), v))
-                .collect(),
-            now: DateTime::from_unix(secs, d.subsec_micros() * 1000),
-            binds: Vec::new(),
-            tz_offset_minutes: self.tz_offset_minutes,
-            contexts: self.contexts.clone(),
-            columns: Vec::new(),
-            level: 0,
-            rownum: 0,
-            nls: self.nls.clone(),
-            variables: Vec::new(),
-        }
+        userenv
+            .into_iter()
+            .map(|(k, v)| (k.to_owned(), v))
+            .collect()
     }
 
     fn logged_on_call(&mut self, call: Call) -> Vec<Action> {
@@ -1064,9 +1075,15 @@ impl Session {
                 ..
             } => {
                 self.stats[stat::EXECUTE_COUNT] += 1;
-                let mut ctx = self.eval_context();
-                let Some(cur) = self.cursors.get_mut(&cursor_id) else {
+                let Some(mut ctx) = self
+                    .cursors
+                    .get(&cursor_id)
+                    .map(|cur| self.eval_context(&cur.stmt))
+                else {
                     return vec![self.error_bytes_action(OraError::new(1001, 0).info())];
+                };
+                let Some(cur) = self.cursors.get_mut(&cursor_id) else {
+                    return Vec::new();
                 };
                 cur.position = 0;
                 ctx.binds = cur
@@ -1186,7 +1203,7 @@ impl Session {
             let row = ex.bind_rows.first().cloned().unwrap_or_default();
             return self.run_plsql(block, &stmt, &bind_meta, &row);
         }
-        let mut ctx = self.eval_context();
+        let mut ctx = self.eval_context(&stmt);
         if let Some(row) = ex.bind_rows.first() {
             match bind_values(&stmt, &bind_meta, row, &self.lobs) {
                 Ok(b) => ctx.binds = b,

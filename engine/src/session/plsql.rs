@@ -114,7 +114,7 @@ impl Session {
         if names.len() > meta.len() || names.len() > row.len() {
             return vec![self.error_bytes_action(self.ora(&OraError::new(1008, 0)))];
         }
-        let mut ctx = self.eval_context();
+        let mut ctx = self.eval_context(stmt);
         for (i, name) in names.iter().enumerate() {
             let v = match &row[i] {
                 BindValue::Bytes(b) => match decode_scalar(meta[i].ora_type, b) {

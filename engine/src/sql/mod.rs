@@ -257,6 +257,32 @@ impl Statement {
         names
     }
 
+    /// True when running the statement may read a `SYS_CONTEXT('USERENV', ..)` value: a
+    /// `SYS_CONTEXT` anywhere in it (its namespace may be a bind), a V$ query (its
+    /// conditions may name one), a PL/SQL block. The session builds the USERENV values,
+    /// some forty strings, only for those, not for every `select 1 from dual`.
+    pub fn reads_userenv(&self) -> bool {
+        let mut found = false;
+        let mut look = |e: &Expr| found |= has_sys_context(e);
+        match self {
+            Statement::InstanceQuery(_) | Statement::Plsql(_) => return true,
+            Statement::AlterSystem(_)
+            | Statement::ConnectionPool(_)
+            | Statement::Commit
+            | Statement::Rollback
+            | Statement::AlterSession { .. } => {}
+            Statement::Select {
+                items, connect_by, ..
+            } => {
+                items.iter().for_each(|i| look(&i.expr));
+                connect_by.iter().for_each(look);
+            }
+            Statement::Version(items) => items.iter().for_each(|i| look(&i.expr)),
+            Statement::Query(q) => q.exprs(&mut look),
+        }
+        found
+    }
+
     /// Every bind placeholder in text order, repeated names included (the bind positions of
     /// a SQL statement; a PL/SQL block has one position per distinct name).
     pub fn bind_occurrences(&self) -> Vec<String> {
@@ -1214,6 +1240,24 @@ const RESERVED_BIND_NAMES: [&str; 16] = [
     "ROWID", "ROWNUM", "LEVEL", "SELECT", "FROM", "WHERE", "AND", "OR", "NOT", "NULL", "TABLE",
     "UNION", "ORDER", "GROUP", "UID", "SYSDATE",
 ];
+
+/// True when `e` or a part of it (CASE conditions included) is a `SYS_CONTEXT`.
+fn has_sys_context(e: &Expr) -> bool {
+    match e {
+        Expr::SysContext(..) => true,
+        Expr::Neg(a) | Expr::Cast(a, _) => has_sys_context(a),
+        Expr::Case(arms, otherwise) => {
+            arms.iter().any(|(c, x)| {
+                let mut in_condition = false;
+                c.exprs(&mut |y| in_condition |= has_sys_context(y));
+                in_condition || has_sys_context(x)
+            }) || otherwise.as_deref().is_some_and(has_sys_context)
+        }
+        Expr::Bin(_, a, b) => has_sys_context(a) || has_sys_context(b),
+        Expr::Func(_, args) => args.iter().any(has_sys_context),
+        _ => false,
+    }
+}
 
 /// Calls `f` with each bind placeholder of `e` and its offset.
 fn walk_binds(e: &Expr, f: &mut dyn FnMut(&str, usize)) {

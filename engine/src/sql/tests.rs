@@ -465,3 +465,27 @@ fn conversion_functions_use_the_session_nls() {
         [Value::Str("####".into())]
     );
 }
+
+#[test]
+fn only_statements_that_may_read_userenv_say_so() {
+    for sql in [
+        "select 1 from dual",
+        "select sysdate, user from dual",
+        "select * from dual where 1 = 1",
+        "commit",
+    ] {
+        assert!(!parse(sql).unwrap().reads_userenv(), "{sql}");
+    }
+    for sql in [
+        "select sys_context('USERENV', 'SID') from dual",
+        "select sys_context(:ns, :attr) from dual",
+        "select nvl(sys_context('userenv', 'module'), 'x') from dual",
+        "select case when sys_context('userenv','isdba') = 'TRUE' then 1 else 0 end from dual",
+        "select 1 from dual where sys_context('userenv', 'sid') > 0",
+        "select count(*) from (select sys_context('userenv','sid') s from dual)",
+        "select sid from v$session where sid = sys_context('userenv', 'sid')",
+        "begin null; end;",
+    ] {
+        assert!(parse(sql).unwrap().reads_userenv(), "{sql}");
+    }
+}
