@@ -3,6 +3,7 @@
 # node-oracledb 26.0.0 from scripts/nodeenv.sh and mocha 12.0.3 installed here, once, under
 # target/nodeenv/mocha. Not part of CI: the node tests in CI are tests/tests/session_node.rs.
 #
+#   cargo run -p tests --example node_suite -- <node-oracledb test dir>   (starts orasim too)
 #   scripts/node_suite.sh <node-oracledb test dir> <user> <password> <connect string> FILE...
 #
 # FILE names are relative to the test dir (e.g. callTimeout.js). Prints mocha's summary;
