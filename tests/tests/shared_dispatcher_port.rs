@@ -67,7 +67,7 @@ fn closed_by_server(s: &mut TcpStream) -> bool {
 fn a_dispatchers_port_screens_connects_and_closes_stalled_clients() {
     let stack = SharedStack::start_configured(
         &tests::shared_stack::own_sid("HS7A"),
-        "shared_servers=1\ndispatchers='(PROTOCOL=TCP)'",
+        "shared_servers=1\ndispatchers='(PROTOCOL=TCP)(CONNECTIONS=300)'\nsessions=400\ncircuits=400",
         1,
         None,
         Some("SQLNET.INBOUND_CONNECT_TIMEOUT = 2\n"),
@@ -92,11 +92,12 @@ fn a_dispatchers_port_screens_connects_and_closes_stalled_clients() {
         12504
     );
 
-    // 50 silent sockets and 50 clients that stop right after ACCEPT.
+    // 50 silent sockets and 200 clients that stop right after ACCEPT (issue 14's 200; the
+    // dispatcher's CONNECTIONS and the instance's SESSIONS/CIRCUITS are raised above 250 for them).
     let started = Instant::now();
     let mut stalled: Vec<TcpStream> = (0..50).map(|_| open(port)).collect();
     let good = cd(&format!("(SERVICE_NAME={})", stack.service));
-    for _ in 0..50 {
+    for _ in 0..200 {
         let (s, p) = answer(port, &good);
         assert!(matches!(p, Packet::Accept(_)), "{p:?}");
         stalled.push(s);
