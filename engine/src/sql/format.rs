@@ -863,6 +863,24 @@ impl Input<'_> {
         Ok((v, n))
     }
 
+    /// A numeric field of up to `max` digits (exactly `max` with `exact`, see
+    /// [`Input::digits`]) whose value must lie in `range`, else ORA-`code` (the field's own
+    /// range error: ORA-01843 for a month, ORA-01850 for an hour, ...).
+    fn field(
+        &mut self,
+        max: usize,
+        exact: bool,
+        range: std::ops::RangeInclusive<i64>,
+        code: u32,
+    ) -> Result<i64, OraError> {
+        let (v, _) = self.digits(max, exact)?;
+        if range.contains(&v) {
+            Ok(v)
+        } else {
+            Err(OraError::new(code, 0))
+        }
+    }
+
     /// One of `words` (case-insensitive, longest first); its index.
     fn word(&mut self, words: &[&str]) -> Option<usize> {
         let up = self.s.to_ascii_uppercase();
@@ -1005,10 +1023,7 @@ pub fn parse_datetime(
                 if inp.s.starts_with(|c: char| c.is_ascii_alphabetic()) && !fx {
                     p.month = Some(parse_month_name(&mut inp, true, true)?);
                 } else {
-                    let (v, _) = inp.digits(2, fx)?;
-                    if !(1..=12).contains(&v) {
-                        return Err(OraError::new(1843, 0));
-                    }
+                    let v = inp.field(2, fx, 1..=12, 1843)?;
                     p.month = Some(v);
                 }
             }
@@ -1025,10 +1040,7 @@ pub fn parse_datetime(
                 }
             }
             Dt::DayOfMonth => {
-                let (v, _) = inp.digits(2, fx)?;
-                if !(1..=31).contains(&v) {
-                    return Err(OraError::new(1847, 0));
-                }
+                let v = inp.field(2, fx, 1..=31, 1847)?;
                 p.day = Some(v);
             }
             Dt::DayOfYear => {
@@ -1036,10 +1048,7 @@ pub fn parse_datetime(
                 p.day_of_year = Some(v);
             }
             Dt::DayOfWeek => {
-                let (v, _) = inp.digits(1, fx)?;
-                if !(1..=7).contains(&v) {
-                    return Err(OraError::new(1846, 0));
-                }
+                inp.field(1, fx, 1..=7, 1846)?;
             }
             Dt::DayName | Dt::DayAbbrev => {
                 let mut names: Vec<String> = DAYS.iter().map(|d| (*d).to_owned()).collect();
@@ -1050,39 +1059,24 @@ pub fn parse_datetime(
                 }
             }
             Dt::Hour24 => {
-                let (v, _) = inp.digits(2, fx)?;
-                if !(0..=23).contains(&v) {
-                    return Err(OraError::new(1850, 0));
-                }
+                let v = inp.field(2, fx, 0..=23, 1850)?;
                 p.hour = Some(v);
             }
             Dt::Hour12 => {
-                let (v, _) = inp.digits(2, fx)?;
-                if !(1..=12).contains(&v) {
-                    return Err(OraError::new(1849, 0));
-                }
+                let v = inp.field(2, fx, 1..=12, 1849)?;
                 p.hour = Some(v);
                 p.hour12 = true;
             }
             Dt::Minute => {
-                let (v, _) = inp.digits(2, fx)?;
-                if !(0..=59).contains(&v) {
-                    return Err(OraError::new(1851, 0));
-                }
+                let v = inp.field(2, fx, 0..=59, 1851)?;
                 p.minute = Some(v);
             }
             Dt::Second => {
-                let (v, _) = inp.digits(2, fx)?;
-                if !(0..=59).contains(&v) {
-                    return Err(OraError::new(1852, 0));
-                }
+                let v = inp.field(2, fx, 0..=59, 1852)?;
                 p.second = Some(v);
             }
             Dt::SecondsOfDay => {
-                let (v, _) = inp.digits(5, fx)?;
-                if !(0..=86_399).contains(&v) {
-                    return Err(OraError::new(1853, 0));
-                }
+                let v = inp.field(5, fx, 0..=86_399, 1853)?;
                 p.seconds_of_day = Some(v);
             }
             Dt::Fraction(n) => {
@@ -1100,10 +1094,7 @@ pub fn parse_datetime(
                 None => return Err(OraError::new(1856, 0)),
             },
             Dt::Julian => {
-                let (v, _) = inp.digits(7, fx)?;
-                if !(1..=5_373_484).contains(&v) {
-                    return Err(OraError::new(1854, 0));
-                }
+                let v = inp.field(7, fx, 1..=5_373_484, 1854)?;
                 p.julian = Some(v);
             }
             Dt::TzHour => {
