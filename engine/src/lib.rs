@@ -20,7 +20,7 @@ pub mod views;
 pub use conn::{Framing, Input, Released, ServerConn, SessionEnd, SessionRunner, WallClock};
 pub use error::OraError;
 pub use port::{
-    Credentials, GRANT_ALTER_SYSTEM, GRANT_CONNECT_THROUGH, GRANT_RESTRICTED_SESSION,
-    InstanceHooks, LocalInstance, SessionInfo, SessionSlot,
+    Credentials, DatabaseStage, GRANT_ALTER_SYSTEM, GRANT_CONNECT_THROUGH,
+    GRANT_RESTRICTED_SESSION, InstanceHooks, LocalInstance, SessionInfo, SessionSlot,
 };
 pub use session::{Action, RandomSource, Session, SessionConfig, VERSION, normalize_user};

@@ -7,6 +7,7 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicU32, Ordering};
 
 use crate::error::OraError;
+use crate::rows::InstanceState;
 use crate::views::{AlterSystem, Snapshot, View};
 
 /// Who is logging in (from the AUTH key/values).
@@ -34,6 +35,18 @@ pub struct SessionInfo {
     pub client_identifier: String,
     /// CLIENT_INFO.
     pub client_info: String,
+    /// An AS SYSDBA / SYSOPER login: the instance admits it while it is started or mounted
+    /// and not open, where other logins get ORA-01033.
+    pub administrative: bool,
+}
+
+/// Where `ALTER DATABASE` takes the database.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DatabaseStage {
+    /// `ALTER DATABASE MOUNT` (V$INSTANCE.STATUS STARTED → MOUNTED).
+    Mount,
+    /// `ALTER DATABASE OPEN` (MOUNTED → OPEN).
+    Open,
 }
 
 /// A session's identity in the instance: `V$SESSION.SID` and `SERIAL#`.
@@ -151,6 +164,24 @@ pub trait InstanceHooks: Send + Sync {
     /// keeps none.
     fn publish_stats(&self, slot: SessionSlot, values: &[u64]) {
         let _ = (slot, values);
+    }
+    /// V$INSTANCE.STATUS now. While the database is not open a session (an AS SYSDBA or
+    /// SYSOPER one: no other is admitted) may query fixed views only (ORA-01219 for
+    /// anything else). The default (no SGA) is always open.
+    fn instance_state(&self) -> InstanceState {
+        InstanceState::Open
+    }
+    /// Carries out `ALTER DATABASE MOUNT | OPEN` (the engine has checked that the session
+    /// is AS SYSDBA / SYSOPER), with Oracle's refusals for the wrong state. The default (no
+    /// SGA) is open already: ORA-01100 to mount, ORA-01531 to open.
+    fn alter_database(&self, to: DatabaseStage) -> Result<(), OraError> {
+        Err(OraError::new(
+            match to {
+                DatabaseStage::Mount => 1100,
+                DatabaseStage::Open => 1531,
+            },
+            0,
+        ))
     }
     /// `INSTANCE_NAME`.
     fn instance_name(&self) -> String;

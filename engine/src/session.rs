@@ -806,6 +806,7 @@ impl Session {
             info.user = user.clone();
         }
         let administrative = ADMIN_MODES.iter().any(|(bit, _)| auth.mode & bit != 0);
+        info.administrative = administrative;
         // `/` (operating-system authentication) has no OPS$ user here: only `/ AS SYSDBA`.
         if user.is_empty() && !administrative {
             return vec![self.error_bytes_action(OraError::new(1017, 0).info())];
@@ -1182,7 +1183,7 @@ impl Session {
             .as_ref()
             .map(|b| String::from_utf8_lossy(b).into_owned());
         let stmt = match (&sql_text, self.cursors.get(&ex.cursor_id)) {
-            (Some(text), _) => match sql::parse(text) {
+            (Some(text), _) => match sql::parse_in(text, self.inst.instance_state()) {
                 Ok(s) => s,
                 Err(e) => return vec![self.error_bytes_action(self.ora(&e))],
             },
@@ -1435,6 +1436,22 @@ impl Session {
                 let granted = self.may_alter_system();
                 let done = if granted {
                     self.inst.alter_system(slot, command)
+                } else {
+                    Err(OraError::new(1031, 0))
+                };
+                match done {
+                    Ok(()) => vec![self.error_bytes_action(ErrorInfo {
+                        call_status: self.call_status(),
+                        ..ErrorInfo::default()
+                    })],
+                    Err(e) => vec![self.error_bytes_action(self.ora(&e))],
+                }
+            }
+            Statement::AlterDatabase(to) => {
+                // ALTER DATABASE is a system privilege SYSDBA and SYSOPER hold; while the
+                // database is not open they are the only sessions there are.
+                let done = if self.info.administrative {
+                    self.inst.alter_database(*to)
                 } else {
                     Err(OraError::new(1031, 0))
                 };

@@ -391,17 +391,25 @@ impl StartupStage {
     }
 }
 
-/// `ALTER DATABASE MOUNT | OPEN` on the running instance `sid`, with Oracle's refusals
-/// (ORA-01100 mounting a mounted database, ORA-01507 opening an unmounted one, ORA-01531
-/// opening an open one). Writes the statement and its completion to the alert log.
+/// `ALTER DATABASE MOUNT | OPEN` on the running instance `sid` (`oradb alter-database`),
+/// with Oracle's refusals ([`change_database`]).
 pub fn alter_database(
     oracle_home: &Path,
     sid: &str,
     to: StartupStage,
 ) -> Result<(), InstanceError> {
     let sga = Sga::attach(sid)?;
-    let now = sga.instance_state();
-    let refusal = match (to, now) {
+    change_database(&sga, oracle_home, to).map_err(|code| InstanceError::Refused {
+        line: ora_line(code),
+    })
+}
+
+/// `ALTER DATABASE MOUNT | OPEN` on the instance of `sga`, from `oradb alter-database` or
+/// an AS SYSDBA / SYSOPER session. Refused with Oracle's error number: ORA-01100 mounting
+/// a mounted database, ORA-01507 opening an unmounted one, ORA-01531 opening an open one.
+/// Writes the statement and its completion to the instance's alert log.
+pub fn change_database(sga: &Sga, oracle_home: &Path, to: StartupStage) -> Result<(), u32> {
+    let refusal = match (to, sga.instance_state()) {
         (StartupStage::Mount, InstanceState::Started) => None,
         (StartupStage::Mount, _) => Some(1100),
         (StartupStage::Open, InstanceState::Mounted) => None,
@@ -410,15 +418,14 @@ pub fn alter_database(
         (StartupStage::Nomount, _) => Some(1100),
     };
     if let Some(code) = refusal {
-        return Err(InstanceError::Refused {
-            line: ora_line(code),
-        });
+        return Err(code);
     }
     let statement = match to {
         StartupStage::Mount => "ALTER DATABASE   MOUNT",
         _ => "ALTER DATABASE OPEN",
     };
-    let log = |m: &str| crate::alert::append(oracle_home, sid, m);
+    let sid = sga.sid();
+    let log = |m: &str| crate::alert::append(oracle_home, &sid, m);
     log(statement);
     sga.set_instance_state(to.state());
     log(&format!("Completed: {statement}"));

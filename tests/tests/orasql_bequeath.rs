@@ -7,7 +7,9 @@
 //! STARTUP; `/` without AS SYSDBA is ORA-01017; another OS user's `/ as sysdba` ORA-01031;
 //! with the instance down `/ as sysdba` is "Connected to an idle instance." and STARTUP
 //! opens it. STARTUP FORCE of an open instance, SHUTDOWN TRANSACTIONAL, STARTUP NOMOUNT then
-//! ALTER DATABASE MOUNT and OPEN from the same `/ as sysdba` session.
+//! ALTER DATABASE MOUNT and OPEN from the same `/ as sysdba` session, which sees V$INSTANCE
+//! STARTED and MOUNTED on the way while a normal user gets ORA-01033 and a table that is not
+//! a fixed view is ORA-01219.
 
 use std::path::Path;
 use tests::orasql::{AbortOnDrop, assert_in_order};
@@ -156,10 +158,94 @@ fn slash_as_sysdba_startup_force_nomount_and_shutdown_transactional() {
             "Database closed.\nDatabase dismounted.\nORACLE instance shut down.\n",
             // NOMOUNT: started, neither mounted nor opened until ALTER DATABASE.
             "ORACLE instance started.\n",
-            "Redo Buffers                      0 bytes\nDatabase altered.\n",
+            // ALTER DATABASE runs on the session orasql logged in again after NOMOUNT:
+            // SQL*Plus's feedback of a statement, after a blank line.
+            "Redo Buffers                      0 bytes\n\nDatabase altered.\n",
             "Database altered.\n",
             "\nOPEN\n",
         ],
     );
     assert!(!out.contains("ERROR"), "{out}");
+}
+
+/// The bug of issue 13: after STARTUP NOMOUNT / MOUNT the SYSDBA session is back (orasql
+/// logs in again, the instance admits AS SYSDBA while not open) and V$INSTANCE shows each
+/// stage; a normal user gets ORA-01033 until OPEN; a table that is not a fixed view is
+/// ORA-01219 while the database is not open.
+#[test]
+fn sysdba_session_sees_started_and_mounted_and_others_get_ora_01033() {
+    let sid = own_sid("SYNM");
+    let s = SharedStack::start(&sid, "", 0);
+    let home = s.home.path().to_path_buf();
+    let _abort = AbortOnDrop {
+        home: home.clone(),
+        sid: sid.clone(),
+    };
+    let out = orasql(
+        &home,
+        &sid,
+        "/ as sysdba",
+        "shutdown immediate\nstartup nomount\nselect status from v$instance;\n\
+         select banner from v$version;\nselect * from nls_session_parameters;\n\
+         alter database open;\n\
+         alter database mount;\nselect status from v$instance;\nshow user\nexit\n",
+    );
+    assert_in_order(
+        &out,
+        &[
+            "ORACLE instance shut down.\n",
+            "ORACLE instance started.\n",
+            "\nSTATUS\n------------\nSTARTED\n",
+            "Oracle Database 19c",
+            // Not a fixed view: the dictionary is not there before OPEN.
+            "select * from nls_session_parameters\n              *\nERROR at line 1:\n\
+             ORA-01219: database or pluggable database not open: queries allowed on fixed \
+             tables or views only\n",
+            // OPEN before MOUNT: Oracle's refusal, from the session.
+            "ORA-01507: database not mounted\n",
+            "Database altered.\n",
+            "\nSTATUS\n------------\nMOUNTED\n",
+            "USER is \"SYS\"\n",
+        ],
+    );
+    assert!(!out.contains("ORA-01034"), "{out}");
+
+    // MOUNTED: a normal user is not admitted; a new `/ as sysdba` is, and opens it.
+    let out = orasql(&home, &sid, "scott/tiger", "show user\nexit\n");
+    assert!(
+        out.contains("ERROR:\nORA-01033: ORACLE initialization or shutdown in progress\n"),
+        "{out}"
+    );
+    let out = orasql(
+        &home,
+        &sid,
+        "/ as sysdba",
+        "select status from v$instance;\nselect * from scott.emp;\nalter database mount;\n\
+         alter database open;\nselect status from v$instance;\nexit\n",
+    );
+    assert_in_order(
+        &out,
+        &[
+            "\nMOUNTED\n",
+            "select * from scott.emp\n              *\nERROR at line 1:\nORA-01219: ",
+            "ORA-01100: database already mounted\n",
+            "Database altered.\n",
+            "\nOPEN\n",
+        ],
+    );
+    // Open: the normal user is back, and ordinary names resolve again (ORA-00942).
+    let out = orasql(
+        &home,
+        &sid,
+        "scott/tiger",
+        "show user\nselect * from scott.emp;\nalter database open;\nexit\n",
+    );
+    assert_in_order(
+        &out,
+        &[
+            "USER is \"SCOTT\"\n",
+            "ORA-00942: table or view does not exist\n",
+            "ORA-01031: insufficient privileges\n",
+        ],
+    );
 }

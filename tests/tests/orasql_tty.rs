@@ -219,13 +219,16 @@ fn sysdba_shuts_down_starts_mount_and_opens_and_a_normal_user_gets_ora_01031() {
     let dba = format!("dba1/secret@127.0.0.1:{}/{} as sysdba", s.port, s.service);
     let out = orasql(
         &dba,
-        "shutdown immediate\nstartup mount\nalter database open;\n\
-         select status from v$instance;\nshow user\nexit\n",
+        "shutdown immediate\nstartup mount\nselect status from v$instance;\n\
+         alter database open;\nselect status from v$instance;\nshow user\nexit\n",
     );
     let want = [
         "Database closed.\nDatabase dismounted.\nORACLE instance shut down.\n",
         "ORACLE instance started.\n",
         "Database mounted.\n",
+        // The session is back over the listener while the instance is BLOCKED (orasql
+        // asks for (UR=A)), and it sees the stage.
+        "\nMOUNTED\n",
         "Database altered.\n",
         "\nOPEN\n",
         "USER is \"SYS\"\n",

@@ -165,6 +165,9 @@ pub fn ora(code: u32) -> Option<&'static str> {
         1078 => "failure in processing system parameters",
         1081 => "cannot start already-running ORACLE - shut it down first",
         1100 => "database already mounted",
+        1219 => {
+            "database or pluggable database not open: queries allowed on fixed tables or views only"
+        }
         1507 => "database not mounted",
         1531 => "a database already open by the instance",
         1089 => "immediate shutdown or close in progress - no operations are permitted",

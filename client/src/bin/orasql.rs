@@ -17,7 +17,9 @@
 //!
 //! An AS SYSDBA/SYSOPER logon the server authenticated but answered with ORA-01034 (the
 //! instance is not started) is SQL*Plus's "Connected to an idle instance.": STARTUP runs
-//! the local `oradb` and logs in again.
+//! the local `oradb` and logs in again, at any stage (the instance admits AS SYSDBA /
+//! SYSOPER from NOMOUNT on), so V$ queries and `ALTER DATABASE MOUNT | OPEN` run on the
+//! session as in SQL*Plus.
 //!
 //! Exit status: the one `EXIT` or `WHENEVER SQLERROR EXIT` chose (`SQL.SQLCODE`: the ORA
 //! number's low byte, as Unix keeps it), else 0 as SQL*Plus; with `-c` (orasql's own
@@ -207,6 +209,26 @@ fn open_connection(logon: &Logon) -> Result<Connection> {
     )?)
 }
 
+/// The descriptor `identifier` resolves to, with `(UR=A)` in every CONNECT_DATA: the
+/// connect reaches an instance the listener has as BLOCKED (started, not open).
+fn unblocked_identifier(identifier: &str) -> Option<String> {
+    use config::descriptor::{RawParam, RawValue};
+    let mut descriptor = ConnectOptions::default()
+        .resolver
+        .resolve(identifier)
+        .ok()?
+        .descriptor;
+    for d in &mut descriptor.descriptions {
+        let cd = d.connect_data.get_or_insert_with(Default::default);
+        cd.extra.retain(|p| !p.key.eq_ignore_ascii_case("UR"));
+        cd.extra.push(RawParam {
+            key: "UR".to_string(),
+            value: RawValue::Text("A".to_string()),
+        });
+    }
+    Some(descriptor.render())
+}
+
 /// argv[1] of a bequeathed server process, as Oracle's process title has it (the server
 /// side, `server_proc::bequeath::BEQ_ARGS`, recognises itself by it).
 const BEQ_SERVER_ARGS: &str = "(DESCRIPTION=(LOCAL=YES)(ADDRESS=(PROTOCOL=beq)))";
@@ -270,7 +292,7 @@ struct Session {
     /// The instance's name (AUTH_INSTANCENAME), the SID STARTUP and SHUTDOWN act on when
     /// ORACLE_SID is not set.
     instance_name: Option<String>,
-    /// After SHUTDOWN: "connected to an idle instance" (STARTUP and ALTER DATABASE work).
+    /// After SHUTDOWN: "connected to an idle instance" (only STARTUP works).
     idle: bool,
     interactive: bool,
     settings: Settings,
@@ -646,8 +668,9 @@ Linux-x86_64 Error: {e}",
     }
 
     /// `STARTUP [FORCE] [RESTRICT] [NOMOUNT|MOUNT|OPEN]` (words in any order, as SQL*Plus
-    /// takes them; FORCE and OPEN log in again, as the session SQL*Plus keeps over bequeath
-    /// would be back).
+    /// takes them), then logs in again, as the session SQL*Plus keeps over bequeath is back:
+    /// the instance admits AS SYSDBA / SYSOPER sessions from NOMOUNT on, so `ALTER DATABASE
+    /// MOUNT | OPEN` and V$ queries run on that session.
     fn startup(&mut self, args: &str) {
         if !self.may_administer() {
             return;
@@ -664,7 +687,6 @@ Linux-x86_64 Error: {e}",
             return;
         }
         let force = words.iter().any(|w| w == "force");
-        let opens = !words.iter().any(|w| w == "nomount" || w == "mount");
         if !self.idle && !force {
             println!("{}", tns::error_text::ora_line(1081));
             return;
@@ -676,9 +698,7 @@ Linux-x86_64 Error: {e}",
         argv.extend(words.iter().map(String::as_str));
         if self.oradb(&argv) {
             self.idle = true;
-            if opens {
-                self.reconnect();
-            }
+            self.reconnect();
         }
     }
 
@@ -707,12 +727,19 @@ Linux-x86_64 Error: {e}",
         self.lost = false;
     }
 
-    /// Logs in again with the last logon once the instance is open (lreg may take a moment
-    /// to register it with the listener).
+    /// Logs in again with the last logon once the instance is started, standing in for the
+    /// server process an Oracle session keeps through STARTUP. Over a listener (lreg may
+    /// take a moment to register the instance) the connect asks for `(UR=A)`: the instance
+    /// is BLOCKED until it is open, and the listener lets only such a connect through.
     fn reconnect(&mut self) {
-        let Some(logon) = self.last_logon.clone() else {
+        let Some(mut logon) = self.last_logon.clone() else {
             return;
         };
+        if let Some(id) = &logon.identifier
+            && let Some(unblocked) = unblocked_identifier(id)
+        {
+            logon.identifier = Some(unblocked);
+        }
         let deadline = Instant::now() + std::time::Duration::from_secs(10);
         loop {
             match open_connection(&logon) {
@@ -731,29 +758,6 @@ Linux-x86_64 Error: {e}",
                 Err(_) => std::thread::sleep(std::time::Duration::from_millis(200)),
             }
         }
-    }
-
-    /// `ALTER DATABASE MOUNT|OPEN` while connected to the idle (NOMOUNT/MOUNT) instance:
-    /// there is no session to send it on, so it goes to the local instance.
-    fn alter_idle_database(&mut self, sql: &str) -> Option<u8> {
-        let words: Vec<String> = sql
-            .split_whitespace()
-            .map(str::to_ascii_lowercase)
-            .collect();
-        match words
-            .iter()
-            .map(String::as_str)
-            .collect::<Vec<_>>()
-            .as_slice()
-        {
-            ["alter", "database", to] if *to == "mount" || *to == "open" => {
-                if self.oradb(&["alter-database", to]) && *to == "open" {
-                    self.reconnect();
-                }
-            }
-            _ => println!("ERROR:\n{}\n", tns::error_text::ora_line(1034)),
-        }
-        None
     }
 
     fn show(&mut self, what: &str) {
@@ -918,7 +922,14 @@ Linux-x86_64 Error: {e}",
         let sql = sql.as_str();
         let Some(conn) = self.conn.as_mut() else {
             if self.idle {
-                return self.alter_idle_database(sql);
+                // Connected to an idle instance: no SQL runs until STARTUP.
+                let e = ClientError::Database {
+                    code: 1034,
+                    message: tns::error_text::ora_line(1034),
+                    offset: None,
+                };
+                self.print_error(sql, &e);
+                return self.after_error(&e);
             }
             if self.lost {
                 // SQL*Plus keeps the dead session: its calls fail with ORA-03114.

@@ -360,6 +360,77 @@ fn sysdba_needs_the_grant_and_runs_as_sys() {
     );
 }
 
+/// An instance started MOUNT: it records the logins' `administrative` flag and the
+/// `ALTER DATABASE` calls, and opens on `ALTER DATABASE OPEN`.
+#[derive(Debug)]
+struct Mounted {
+    inner: LocalInstance,
+    open: std::sync::atomic::AtomicBool,
+    logins: std::sync::Mutex<Vec<bool>>,
+}
+
+impl InstanceHooks for Mounted {
+    fn open_session(&self, info: &SessionInfo) -> Result<SessionSlot, OraError> {
+        self.logins.lock().unwrap().push(info.administrative);
+        self.inner.open_session(info)
+    }
+    fn close_session(&self, slot: SessionSlot) {
+        self.inner.close_session(slot);
+    }
+    fn instance_name(&self) -> String {
+        self.inner.instance_name()
+    }
+    fn instance_state(&self) -> crate::rows::InstanceState {
+        if self.open.load(std::sync::atomic::Ordering::SeqCst) {
+            crate::rows::InstanceState::Open
+        } else {
+            crate::rows::InstanceState::Mounted
+        }
+    }
+    fn alter_database(&self, to: crate::port::DatabaseStage) -> Result<(), OraError> {
+        assert_eq!(to, crate::port::DatabaseStage::Open);
+        self.open.store(true, std::sync::atomic::Ordering::SeqCst);
+        Ok(())
+    }
+}
+
+#[test]
+fn alter_database_is_for_sysdba_and_a_database_not_open_has_fixed_views_only() {
+    let inst = Arc::new(Mounted {
+        inner: LocalInstance::new("orcl", 40),
+        open: Default::default(),
+        logins: Default::default(),
+    });
+    let mut cols = Vec::new();
+    let mut scott = session_on(inst.clone());
+    login(&mut scott, b"tiger");
+    let m = messages(
+        &one_send(scott.on_data(&exec("alter database open", 0, 3))),
+        &mut cols,
+    );
+    assert_eq!(end(&m).error_code, 1031);
+    let mut admin = session_on(inst.clone());
+    login_as(&mut admin, "admin", b"tiger", 0x121);
+    assert_eq!(*inst.logins.lock().unwrap(), vec![false, true]);
+    let m = messages(
+        &one_send(admin.on_data(&exec("select * from nls_session_parameters", 2, 3))),
+        &mut cols,
+    );
+    assert_eq!((end(&m).error_code, end(&m).error_pos), (1219, 14));
+    let m = messages(
+        &one_send(admin.on_data(&exec("alter database open", 0, 4))),
+        &mut cols,
+    );
+    assert_eq!(end(&m).error_code, 0);
+    assert!(inst.open.load(std::sync::atomic::Ordering::SeqCst));
+    // Open now: the dictionary view answers.
+    let m = messages(
+        &one_send(admin.on_data(&exec("select * from nls_session_parameters", 2, 5))),
+        &mut cols,
+    );
+    assert_eq!(end(&m).error_code, 0, "{m:?}");
+}
+
 #[test]
 fn killed_session_gets_ora_00028_and_close() {
     let (mut s, inst) = session();

@@ -20,6 +20,8 @@ use nom::character::complete::{char, digit0, digit1, multispace0, one_of};
 use nom::combinator::{not, opt, recognize};
 use tns::ttc::types::Decimal;
 
+use crate::rows::InstanceState;
+
 pub use crate::error::OraError;
 
 /// Binary operators.
@@ -214,6 +216,9 @@ pub enum Statement {
     AlterSystem(crate::views::AlterSystem),
     /// `BEGIN DBMS_CONNECTION_POOL.<procedure>(...); END;`, carried out by the instance.
     ConnectionPool(cpool::PoolCall),
+    /// `ALTER DATABASE MOUNT | OPEN`, carried out by the instance for an AS SYSDBA /
+    /// SYSOPER session.
+    AlterDatabase(crate::port::DatabaseStage),
 }
 
 impl Statement {
@@ -225,7 +230,9 @@ impl Statement {
         let mut all = Vec::new();
         match self {
             Statement::InstanceQuery(q) => return q.bind_names().to_vec(),
-            Statement::AlterSystem(_) | Statement::ConnectionPool(_) => return Vec::new(),
+            Statement::AlterSystem(_)
+            | Statement::ConnectionPool(_)
+            | Statement::AlterDatabase(_) => return Vec::new(),
             Statement::Select {
                 items, connect_by, ..
             } => {
@@ -268,6 +275,7 @@ impl Statement {
             Statement::InstanceQuery(_) | Statement::Plsql(_) => return true,
             Statement::AlterSystem(_)
             | Statement::ConnectionPool(_)
+            | Statement::AlterDatabase(_)
             | Statement::Commit
             | Statement::Rollback
             | Statement::AlterSession { .. } => {}
@@ -336,15 +344,26 @@ struct P<'a> {
     loops: std::cell::RefCell<Vec<Option<String>>>,
     /// PL/SQL: how many statements enclose the point being parsed.
     nesting: std::cell::Cell<usize>,
+    /// The database is not open: only DUAL and the fixed (V$) views may be named; any
+    /// other table or view is ORA-01219 at its name, since the dictionary that would
+    /// resolve it is not there.
+    fixed_only: bool,
 }
 
 impl<'a> P<'a> {
-    fn new(full: &'a str) -> Self {
+    fn new(full: &'a str, fixed_only: bool) -> Self {
         P {
             full,
             loops: std::cell::RefCell::new(Vec::new()),
             nesting: std::cell::Cell::new(0),
+            fixed_only,
         }
+    }
+
+    /// The error of naming the table or view at `at` that is not DUAL or a fixed view:
+    /// ORA-00942 (it does not exist), or ORA-01219 while the database is not open.
+    fn no_such_table(&self, at: &str) -> OraError {
+        self.err_at(if self.fixed_only { 1219 } else { 942 }, at)
     }
 
     fn off(&self, rest: &str) -> usize {
@@ -843,10 +862,12 @@ impl<'a> P<'a> {
             );
             let source = if table == "DUAL" || table == "SYS.DUAL" || version {
                 query::Source::Dual
-            } else if let Some(d) = query::Dictionary::from_name(&table) {
+            } else if let Some(d) = query::Dictionary::from_name(&table)
+                && !self.fixed_only
+            {
                 query::Source::Table(d)
             } else {
-                return Err(self.err_at(942, table_at));
+                return Err(self.no_such_table(table_at));
             };
             (r, source)
         };
@@ -1346,9 +1367,17 @@ enum Token<'a> {
 
 /// Parses one statement.
 pub fn parse(sql: &str) -> Result<Statement, OraError> {
+    parse_in(sql, InstanceState::Open)
+}
+
+/// [`parse`] for an instance in `state`: while the database is not open (STARTED or
+/// MOUNTED) a statement may name only DUAL and the fixed views, as in Oracle; any other
+/// table or view is ORA-01219 at its name.
+pub fn parse_in(sql: &str, state: InstanceState) -> Result<Statement, OraError> {
+    let fixed_only = state != InstanceState::Open;
     // V$VERSION is static: answered here even without an instance.
     {
-        let p = P::new(sql);
+        let p = P::new(sql, fixed_only);
         if let Ok((r, _)) = keyword("SELECT")(ws(sql))
             && let Ok(st @ Statement::Version(_)) = p.select(r)
         {
@@ -1361,7 +1390,7 @@ pub fn parse(sql: &str) -> Result<Statement, OraError> {
         Some(crate::views::Statement::AlterSystem(a)) => return Ok(Statement::AlterSystem(a)),
         None => {}
     }
-    let p = P::new(sql);
+    let p = P::new(sql, fixed_only);
     let i = ws(sql);
     if let Ok((r, _)) = keyword("SELECT")(i) {
         return p.select(r);
@@ -1451,7 +1480,7 @@ pub fn parse(sql: &str) -> Result<Statement, OraError> {
             if t == "DUAL" || t == "SYS.DUAL" {
                 return Err(OraError::new(1031, 0));
             }
-            return Err(p.err_at(942, at));
+            return Err(p.no_such_table(at));
         }
     }
     // TRUNCATE TABLE / DROP TABLE name a table: the table does not exist (only DUAL does).
@@ -1465,8 +1494,11 @@ pub fn parse(sql: &str) -> Result<Statement, OraError> {
             if t == "DUAL" || t == "SYS.DUAL" {
                 return Err(OraError::new(1031, 0));
             }
-            return Err(p.err_at(942, at));
+            return Err(p.no_such_table(at));
         }
+    }
+    if let Ok((r, _)) = (keyword("ALTER"), multispace0, keyword("DATABASE")).parse(i) {
+        return alter_database(&p, ws(r));
     }
     // DDL and privileges: a user of the password file holds CREATE SESSION only.
     for kw in [
@@ -1489,6 +1521,37 @@ pub fn parse(sql: &str) -> Result<Statement, OraError> {
         }
     }
     Err(OraError::invalid_sql())
+}
+
+/// `ALTER DATABASE [name] MOUNT | OPEN` (after `ALTER DATABASE`). Any other form of ALTER
+/// DATABASE needs a privilege no user here holds: ORA-01031, as for the rest of DDL.
+fn alter_database(p: &P<'_>, r: &str) -> Result<Statement, OraError> {
+    fn stage(r: &str) -> Option<(&str, crate::port::DatabaseStage)> {
+        for (word, to) in [
+            ("MOUNT", crate::port::DatabaseStage::Mount),
+            ("OPEN", crate::port::DatabaseStage::Open),
+        ] {
+            if let Ok((x, _)) = keyword(word)(r) {
+                return Some((ws(x), to));
+            }
+        }
+        None
+    }
+    let found = stage(r).or_else(|| {
+        let (x, _) = identifier(r).ok()?;
+        stage(ws(x))
+    });
+    match found {
+        Some((rest, to)) => {
+            let rest = rest.strip_prefix(';').map_or(rest, ws);
+            if rest.is_empty() {
+                Ok(Statement::AlterDatabase(to))
+            } else {
+                Err(p.err_at(933, rest))
+            }
+        }
+        None => Err(OraError::new(1031, 0)),
+    }
 }
 
 #[cfg(test)]

@@ -172,6 +172,52 @@ fn plsql_sleep_commit_rollback() {
 }
 
 #[test]
+fn a_database_not_open_answers_fixed_views_and_dual_only() {
+    use crate::port::DatabaseStage;
+    for state in [InstanceState::Started, InstanceState::Mounted] {
+        for (sql, off) in [
+            ("select * from nls_session_parameters", 14),
+            ("select * from scott.emp where 1 = 0", 14),
+            ("insert into emp values (1)", 12),
+            ("delete from hr.t", 12),
+        ] {
+            match parse_in(sql, state) {
+                Err(e) if e.code == 1219 => assert_eq!(e.offset, off, "{sql}"),
+                other => panic!("{sql}: {other:?}"),
+            }
+        }
+        assert!(matches!(
+            parse_in("select status from v$instance", state),
+            Ok(Statement::InstanceQuery(_))
+        ));
+        assert!(matches!(
+            parse_in("select 'x' from dual", state),
+            Ok(Statement::Select { .. })
+        ));
+    }
+    // Open: the same names are ordinary missing tables again.
+    let e = parse_in("select * from scott.emp", InstanceState::Open).unwrap_err();
+    assert_eq!((e.code, e.offset), (942, 14));
+    assert!(matches!(
+        parse_in("select * from nls_session_parameters", InstanceState::Open),
+        Ok(Statement::Query(_))
+    ));
+    for (sql, to) in [
+        ("alter database mount", DatabaseStage::Mount),
+        ("ALTER DATABASE orcl OPEN;", DatabaseStage::Open),
+        ("alter  database\nopen", DatabaseStage::Open),
+    ] {
+        assert_eq!(parse(sql).unwrap(), Statement::AlterDatabase(to), "{sql}");
+    }
+    assert_eq!(
+        parse("alter database backup controlfile to trace")
+            .unwrap_err()
+            .code,
+        1031
+    );
+}
+
+#[test]
 fn tables_dml_and_ddl_answer_like_a_user_with_create_session_only() {
     let cases: [(&str, u32, u32); 6] = [
         ("select * from emp where empno = :1 order by 1", 942, 14),

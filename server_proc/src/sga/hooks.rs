@@ -9,8 +9,9 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
+use engine::rows::InstanceState;
 use engine::views::{AlterSystem, Snapshot, View};
-use engine::{InstanceHooks, OraError, SessionInfo, SessionSlot};
+use engine::{DatabaseStage, InstanceHooks, OraError, SessionInfo, SessionSlot};
 
 use super::{ProcessSpec, ServerAttachment, SessionSpec, SgaError};
 
@@ -228,6 +229,7 @@ impl InstanceHooks for SgaInstance {
             service: info.service_name.clone(),
             module: info.program.clone(),
             shared: self.shared,
+            administrative: info.administrative,
             ..SessionSpec::default()
         };
         let slot = self
@@ -266,6 +268,24 @@ impl InstanceHooks for SgaInstance {
 
     fn publish_stats(&self, slot: SessionSlot, values: &[u64]) {
         self.attachment.publish_stats(slot.sid, slot.serial, values);
+    }
+
+    fn instance_state(&self) -> InstanceState {
+        self.attachment
+            .sga()
+            .map_or(InstanceState::Shutdown, |sga| sga.instance_state())
+    }
+
+    fn alter_database(&self, to: DatabaseStage) -> Result<(), OraError> {
+        let Some(sga) = self.attachment.sga() else {
+            return Err(OraError::new(1034, 0));
+        };
+        let stage = match to {
+            DatabaseStage::Mount => crate::instance::StartupStage::Mount,
+            DatabaseStage::Open => crate::instance::StartupStage::Open,
+        };
+        crate::instance::change_database(sga, &self.oracle_home, stage)
+            .map_err(|code| OraError::new(code, 0))
     }
 
     fn instance_name(&self) -> String {

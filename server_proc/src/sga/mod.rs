@@ -358,6 +358,8 @@ pub struct SessionSpec {
     pub background: bool,
     /// Shared-server session (SERVER starts as NONE) rather than dedicated.
     pub shared: bool,
+    /// An AS SYSDBA / SYSOPER login: admitted while the instance is started or mounted.
+    pub administrative: bool,
 }
 
 /// Current load, as lreg reports it to the listener.
@@ -762,14 +764,16 @@ impl Sga {
     }
 
     /// Takes a process slot (a dedicated server at spawn, or a background process).
-    /// None free → ORA-00020. Refused while the instance is not open for a foreground.
+    /// None free → ORA-00020. A foreground is refused while the instance is down or shutting
+    /// down; while it is only started or mounted the process is admitted, because its login
+    /// may be AS SYSDBA / SYSOPER: the login decides ([`ProcessHandle::create_session`]).
     pub fn register_process(
         self: &Arc<Self>,
         spec: &ProcessSpec,
     ) -> Result<ProcessHandle, SgaError> {
         let h = self.header();
         if spec.kind != ProcessKind::Background {
-            self.check_admission()?;
+            self.check_admission(true)?;
         }
         let spid = spec.spid.unwrap_or_else(own_pid);
         let start_ticks = os::proc_stat(spid).map_or(0, |s| s.start_ticks);
@@ -804,8 +808,10 @@ impl Sga {
         })
     }
 
-    /// Errors a new foreground process or login gets from the instance state.
-    fn check_admission(&self) -> Result<(), SgaError> {
+    /// Errors a new foreground process or login gets from the instance state. As in Oracle,
+    /// an instance that is started (NOMOUNT) or mounted but not open admits only
+    /// `administrative` (AS SYSDBA / SYSOPER) logins; others get ORA-01033.
+    fn check_admission(&self, administrative: bool) -> Result<(), SgaError> {
         if let Some(mode) = self.shutdown_requested() {
             return Err(if mode >= ShutdownMode::Immediate {
                 SgaError::ImmediateShutdown
@@ -816,6 +822,7 @@ impl Sga {
         match self.instance_state() {
             InstanceState::Open => Ok(()),
             InstanceState::Shutdown => Err(SgaError::NotAvailable { sid: self.sid() }),
+            InstanceState::Started | InstanceState::Mounted if administrative => Ok(()),
             InstanceState::Started | InstanceState::Mounted => Err(SgaError::NotOpen),
         }
     }
@@ -911,7 +918,7 @@ impl Sga {
     ) -> Result<SessionHandle, SgaError> {
         let h = self.header();
         if !spec.background {
-            self.check_admission()?;
+            self.check_admission(spec.administrative)?;
         }
         let pslot = self.process_slot(process.index);
         let owner_pid = pslot.spid.load(Ordering::Relaxed);

@@ -380,17 +380,36 @@ fn shutdown_refuses_logins_and_marks_sessions() {
 }
 
 #[test]
-fn instance_not_open_gives_ora_01033() {
+fn instance_not_open_admits_only_administrative_logins() {
     let t = test_sga(5, 5);
-    t.sga.set_instance_state(InstanceState::Mounted);
+    for state in [InstanceState::Started, InstanceState::Mounted] {
+        t.sga.set_instance_state(state);
+        // The server process is admitted: its login decides.
+        let p = t
+            .sga
+            .register_process(&ProcessSpec::dedicated("a"))
+            .unwrap();
+        let e = p.create_session(&SessionSpec::default()).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "ORA-01033: ORACLE initialization or shutdown in progress"
+        );
+        let sysdba = p
+            .create_session(&SessionSpec {
+                username: "SYS".into(),
+                administrative: true,
+                ..SessionSpec::default()
+            })
+            .unwrap();
+        drop(sysdba);
+        drop(p);
+    }
+    t.sga.set_instance_state(InstanceState::Shutdown);
     let e = t
         .sga
         .register_process(&ProcessSpec::dedicated("a"))
         .unwrap_err();
-    assert_eq!(
-        e.to_string(),
-        "ORA-01033: ORACLE initialization or shutdown in progress"
-    );
+    assert_eq!(e.ora_code(), 1034);
 }
 
 #[test]
