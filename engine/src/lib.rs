@@ -17,6 +17,15 @@ pub mod session;
 pub mod sql;
 pub mod views;
 
+/// The stack, in bytes, a thread that runs sessions must give them: the engine's parser and
+/// evaluator recurse once per level of a statement's tree, bounded by
+/// [`sql::MAX_EXPR_DEPTH`] and [`sql::MAX_SUBQUERY_NESTING`] so that the deepest
+/// statement they accept fits in it with room to spare, in a debug build too. 8 MiB is
+/// what the main thread of a dedicated or pooled server process has (Linux's default
+/// `ulimit -s`); shared servers, threads of the instance, are started with it (Rust's
+/// default for a thread is 2 MiB, too little).
+pub const SESSION_STACK: usize = 8 << 20;
+
 pub use conn::{Framing, Input, Released, ServerConn, SessionEnd, SessionRunner, WallClock};
 pub use error::OraError;
 pub use port::{

@@ -30,6 +30,11 @@ fn err(code: u32, offset: usize) -> OraError {
     OraError::new(code, offset)
 }
 
+/// ORA-03095 at `offset`: a condition nested deeper than the SQL subset allows.
+fn too_deep(offset: usize) -> OraError {
+    err_with(3095, &[&crate::sql::MAX_EXPR_DEPTH.to_string()], offset)
+}
+
 fn err_with(code: u32, args: &[&str], offset: usize) -> OraError {
     OraError::with_args(code, args, offset)
 }
@@ -1277,6 +1282,9 @@ fn parse_set(p: &mut Parser<'_>) -> Result<AlterSystem, OraError> {
     })
 }
 
+/// A condition and how many levels its tree has.
+type Subtree = (Cond, usize);
+
 struct Parser<'a> {
     toks: &'a [Token],
     pos: usize,
@@ -1399,7 +1407,7 @@ impl Parser<'_> {
                 if !self.eat_kw("ON") {
                     return Err(err(905, self.here()));
                 }
-                let on = self.or_cond()?;
+                let (on, _) = self.or_cond(0)?;
                 join_on = Some(match join_on.take() {
                     Some(prev) => Cond::And(Box::new(prev), Box::new(on)),
                     None => on,
@@ -1425,7 +1433,7 @@ impl Parser<'_> {
             return Err(err(942, self.here()));
         }
         let where_cond = if self.eat_kw("WHERE") {
-            Some(self.or_cond()?)
+            Some(self.or_cond(0)?.0)
         } else {
             None
         };
@@ -1546,33 +1554,50 @@ impl Parser<'_> {
         }
     }
 
-    fn or_cond(&mut self) -> Result<Cond, OraError> {
-        let mut c = self.and_cond()?;
-        while self.eat_kw("OR") {
-            let r = self.and_cond()?;
-            c = Cond::Or(Box::new(c), Box::new(r));
-        }
-        Ok(c)
+    /// Conditions joined by OR, `level` levels deep in the statement's tree: the
+    /// condition and how many levels its own tree has. ORA-03095 when the whole is deeper
+    /// than [`crate::sql::MAX_EXPR_DEPTH`] (the SQL subset's bound, for the same stack).
+    fn or_cond(&mut self, level: usize) -> Result<Subtree, OraError> {
+        self.chain(level, "OR", Self::and_cond, Cond::Or)
     }
 
-    fn and_cond(&mut self) -> Result<Cond, OraError> {
-        let mut c = self.simple_cond()?;
-        while self.eat_kw("AND") {
-            let r = self.simple_cond()?;
-            c = Cond::And(Box::new(c), Box::new(r));
-        }
-        Ok(c)
+    fn and_cond(&mut self, level: usize) -> Result<Subtree, OraError> {
+        self.chain(level, "AND", Self::simple_cond, Cond::And)
     }
 
-    fn simple_cond(&mut self) -> Result<Cond, OraError> {
+    /// `next (kw next)*`, nested to the left as `join` builds it.
+    fn chain(
+        &mut self,
+        level: usize,
+        kw: &str,
+        next: fn(&mut Self, usize) -> Result<Subtree, OraError>,
+        join: fn(Box<Cond>, Box<Cond>) -> Cond,
+    ) -> Result<Subtree, OraError> {
+        let (mut c, mut height) = next(self, level)?;
+        while self.eat_kw(kw) {
+            let at = self.prev_at();
+            let (r, h) = next(self, level)?;
+            c = join(Box::new(c), Box::new(r));
+            height = height.max(h) + 1;
+            if level + height > crate::sql::MAX_EXPR_DEPTH {
+                return Err(too_deep(at));
+            }
+        }
+        Ok((c, height))
+    }
+
+    fn simple_cond(&mut self, level: usize) -> Result<Subtree, OraError> {
         // A parenthesised condition (not an IN list: those follow an operand).
         if matches!(self.peek(), Some(Tok::Sym("("))) {
+            if level >= crate::sql::MAX_EXPR_DEPTH {
+                return Err(too_deep(self.here()));
+            }
             self.pos += 1;
-            let c = self.or_cond()?;
+            let (c, height) = self.or_cond(level + 1)?;
             if !self.eat_sym(")") {
                 return Err(err(907, self.here()));
             }
-            return Ok(c);
+            return Ok((c, height + 1));
         }
         let left = self.operand()?;
         if self.eat_kw("IS") {
@@ -1580,7 +1605,7 @@ impl Parser<'_> {
             if !self.eat_kw("NULL") {
                 return Err(err(908, self.here()));
             }
-            return Ok(Cond::IsNull(left, not));
+            return Ok((Cond::IsNull(left, not), 1));
         }
         let not = self.eat_kw("NOT");
         if self.eat_kw("IN") {
@@ -1597,7 +1622,7 @@ impl Parser<'_> {
             if !self.eat_sym(")") {
                 return Err(err(907, self.here()));
             }
-            return Ok(Cond::In(left, list, not));
+            return Ok((Cond::In(left, list, not), 1));
         }
         if not {
             return Err(err(920, self.here()));
@@ -1608,7 +1633,7 @@ impl Parser<'_> {
             _ => return Err(err(920, at)),
         };
         let right = self.operand()?;
-        Ok(Cond::Cmp(left, op, right))
+        Ok((Cond::Cmp(left, op, right), 1))
     }
 
     fn operand(&mut self) -> Result<Operand, OraError> {

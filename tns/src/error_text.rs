@@ -218,6 +218,10 @@ pub fn ora(code: u32) -> Option<&'static str> {
         1790 => "expression must have same datatype as corresponding expression",
         1785 => "ORDER BY item must be the number of a SELECT-list expression",
         1788 => "CONNECT BY clause required in this query block",
+        1778 => "maximum subquery nesting level exceeded",
+        // docs.oracle.com/en/error-help/db/ora-03095: the one error Oracle documents for
+        // an expression nested too deep (see engine::sql::MAX_EXPR_DEPTH).
+        3095 => "expression level is too deep, maximum %s",
         1481 => "invalid number format model",
         1810 => "format code appears twice",
         1812 => "year may only be specified once",

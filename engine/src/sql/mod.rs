@@ -337,8 +337,37 @@ impl Statement {
 
 type Res<'a, T> = IResult<&'a str, T>;
 
+/// How deep a statement's expression and condition tree may be: each parenthesis,
+/// function call, CASE, CAST, unary minus, NOT, subquery, and each operator of a chain
+/// (`1 + 1 + 1` nests to the left) is a level. Beyond it the parser answers ORA-03095
+/// instead of recursing further: the parser, the evaluator, the clone and the drop of a
+/// tree recurse once per level, and all of them must stay within [`crate::SESSION_STACK`]
+/// — also in a debug build, whose frames are several times larger — with room left for
+/// the session around them.
+///
+/// ORA-03095 ("expression level is too deep, maximum %s") is the error Oracle's error
+/// reference (docs.oracle.com/en/error-help/db/ora-03095) documents for an expression too
+/// complicated to parse. That reference did not say which releases print it, and no 19c
+/// list we could search showed it; it is still the error whose meaning is exactly this
+/// one, so orasim answers it (with its own maximum) rather than letting the thread run out
+/// of stack, which would end the whole instance (the client sees ORA-03113).
+pub const MAX_EXPR_DEPTH: usize = 300;
+
+/// How many subqueries may enclose one another: Oracle's documented 255 levels (its
+/// logical database limits), ORA-01778 beyond.
+pub const MAX_SUBQUERY_NESTING: usize = 255;
+
 struct P<'a> {
     full: &'a str,
+    /// How deep the expression or condition being parsed sits in the statement's tree
+    /// (each parenthesis, function call, CASE, unary minus, NOT, subquery and each term of
+    /// a chain such as `1 + 1 + 1` is one level): bounded by [`MAX_EXPR_DEPTH`].
+    depth: std::cell::Cell<usize>,
+    /// How many subqueries enclose the point being parsed (bounded by
+    /// [`MAX_SUBQUERY_NESTING`]).
+    subqueries: std::cell::Cell<usize>,
+    /// The deepest level reached (see [`P::operand`]).
+    peak: std::cell::Cell<usize>,
     /// PL/SQL: the indexes of the FOR loops around the point being parsed (read-only
     /// there), innermost last; and how many loops of any kind enclose it.
     loops: std::cell::RefCell<Vec<Option<String>>>,
@@ -354,6 +383,9 @@ impl<'a> P<'a> {
     fn new(full: &'a str, fixed_only: bool) -> Self {
         P {
             full,
+            depth: std::cell::Cell::new(0),
+            subqueries: std::cell::Cell::new(0),
+            peak: std::cell::Cell::new(0),
             loops: std::cell::RefCell::new(Vec::new()),
             nesting: std::cell::Cell::new(0),
             fixed_only,
@@ -474,46 +506,114 @@ impl<'a> P<'a> {
         self.err_at(936, rest)
     }
 
-    fn expr(&self, i: &'a str) -> Result<(&'a str, Expr), OraError> {
-        let (mut i, mut lhs) = self.term(i)?;
+    /// ORA-03095 at `at`: the tree is as deep as the parser allows.
+    fn too_deep(&self, at: &str) -> OraError {
+        OraError::with_args(3095, &[&MAX_EXPR_DEPTH.to_string()], self.off(at))
+    }
+
+    /// Runs `f` one level deeper in the statement's tree (ORA-03095 past
+    /// [`MAX_EXPR_DEPTH`]); the depth is restored whatever `f` returns, so a caller that
+    /// tries another reading after an error starts from where it was.
+    fn deeper<T>(&self, at: &str, f: impl FnOnce() -> Result<T, OraError>) -> Result<T, OraError> {
+        let depth = self.depth.get();
+        if depth >= MAX_EXPR_DEPTH {
+            return Err(self.too_deep(at));
+        }
+        self.depth.set(depth + 1);
+        self.peak.set(self.peak.get().max(depth + 1));
+        let result = f();
+        self.depth.set(depth);
+        result
+    }
+
+    /// Parses an operand of a chain (`f`) with the depth set to `level`: the operand and
+    /// how many levels deep its own tree is.
+    fn operand<T>(
+        &self,
+        level: usize,
+        f: impl FnOnce() -> Result<T, OraError>,
+    ) -> Result<(T, usize), OraError> {
+        let (depth, peak) = (self.depth.get(), self.peak.get());
+        self.depth.set(level);
+        self.peak.set(level);
+        let result = f();
+        let reached = self.peak.get() - level;
+        self.depth.set(depth);
+        self.peak.set(peak.max(self.peak.get()));
+        result.map(|t| (t, reached))
+    }
+
+    /// A chain (`a + b + c`, `x AND y AND z`) nests to the left: after `ops` operators
+    /// over operands at most `deepest` levels deep, started at depth `base`, its tree is
+    /// `base + ops + deepest` deep. ORA-03095 at `at` when that is too deep.
+    fn chain_fits(
+        &self,
+        at: &str,
+        base: usize,
+        ops: usize,
+        deepest: usize,
+    ) -> Result<(), OraError> {
+        let depth = base + ops + deepest;
+        if depth > MAX_EXPR_DEPTH {
+            return Err(self.too_deep(at));
+        }
+        self.peak.set(self.peak.get().max(depth));
+        Ok(())
+    }
+
+    /// `first (op next)*`, left-deep: `op` finds an operator (and the text after it) at
+    /// the text it is given, `next` parses an operand.
+    fn chain_of<T, J>(
+        &self,
+        i: &'a str,
+        op: impl Fn(&'a str) -> Option<(&'a str, J)>,
+        next: impl Fn(&'a str) -> Result<(&'a str, T), OraError>,
+        join: impl Fn(J, T, T) -> T,
+    ) -> Result<(&'a str, T), OraError> {
+        let base = self.depth.get();
+        let ((mut i, mut lhs), mut deepest) = self.operand(base, || next(i))?;
+        let mut ops = 0;
         loop {
             let r = ws(i);
-            let op = [("||", BinOp::Concat), ("+", BinOp::Add), ("-", BinOp::Sub)]
-                .into_iter()
-                .find_map(|(t, op)| r.strip_prefix(t).map(|r2| (op, r2)));
-            let Some((op, r2)) = op else {
+            let Some((r2, op_found)) = op(r) else {
                 return Ok((i, lhs));
             };
-            let (r3, rhs) = self.term(r2)?;
-            lhs = Expr::Bin(op, Box::new(lhs), Box::new(rhs));
+            ops += 1;
+            self.chain_fits(r, base, ops, deepest)?;
+            let ((r3, rhs), d) = self.operand(base + ops, || next(r2))?;
+            deepest = deepest.max(d);
+            self.chain_fits(r, base, ops, deepest)?;
+            lhs = join(op_found, lhs, rhs);
             i = r3;
         }
     }
 
+    fn expr(&self, i: &'a str) -> Result<(&'a str, Expr), OraError> {
+        self.deeper(i, || self.sum(i))
+    }
+
+    /// Terms joined by `||`, `+`, `-`.
+    fn sum(&self, i: &'a str) -> Result<(&'a str, Expr), OraError> {
+        const OPS: &[(&str, BinOp)] =
+            &[("||", BinOp::Concat), ("+", BinOp::Add), ("-", BinOp::Sub)];
+        self.chain_of(i, binary_op(OPS), |x| self.term(x), bin)
+    }
+
+    /// Factors joined by `*`, `/`.
     fn term(&self, i: &'a str) -> Result<(&'a str, Expr), OraError> {
-        let (mut i, mut lhs) = self.factor(i)?;
-        loop {
-            let r = ws(i);
-            let op = [("*", BinOp::Mul), ("/", BinOp::Div)]
-                .into_iter()
-                .find_map(|(t, op)| r.strip_prefix(t).map(|r2| (op, r2)));
-            let Some((op, r2)) = op else {
-                return Ok((i, lhs));
-            };
-            let (r3, rhs) = self.factor(r2)?;
-            lhs = Expr::Bin(op, Box::new(lhs), Box::new(rhs));
-            i = r3;
-        }
+        const OPS: &[(&str, BinOp)] = &[("*", BinOp::Mul), ("/", BinOp::Div)];
+        self.chain_of(i, binary_op(OPS), |x| self.factor(x), bin)
     }
 
     fn factor(&self, i: &'a str) -> Result<(&'a str, Expr), OraError> {
-        let i = ws(i);
-        if let Some(r) = i.strip_prefix('-') {
-            let (r, e) = self.factor(r)?;
-            return Ok((r, Expr::Neg(Box::new(e))));
+        let mut i = ws(i);
+        // A unary plus changes nothing: skipped without a level.
+        while let Some(r) = i.strip_prefix('+') {
+            i = ws(r);
         }
-        if let Some(r) = i.strip_prefix('+') {
-            return self.factor(r);
+        if let Some(r) = i.strip_prefix('-') {
+            let (r, e) = self.deeper(i, || self.factor(r))?;
+            return Ok((r, Expr::Neg(Box::new(e))));
         }
         self.primary(i)
     }
@@ -532,28 +632,77 @@ impl<'a> P<'a> {
         }
     }
 
+    /// A primary expression. Its nested parts (a parenthesis, a function's arguments,
+    /// CASE, CAST, SYS_CONTEXT) are parsed from this small frame once [`P::leaf`] has
+    /// recognised them and returned: an unoptimized build gives a function a stack slot
+    /// for every local of every branch, and each level of nesting stacks the frames on
+    /// the recursion's path.
     fn primary(&self, i: &'a str) -> Result<(&'a str, Expr), OraError> {
+        match self.leaf(i)? {
+            Primary::Done(r, e) => Ok((r, e)),
+            Primary::Parenthesized(r) => {
+                let (r, e) = self.expr(r)?;
+                let r = self.expect_char(r, ')')?;
+                Ok((r, e))
+            }
+            Primary::Case(r) => self.case(r),
+            Primary::Cast(r) => self.cast(r),
+            Primary::SysContext(r) => {
+                let (r, a) = self.expr(r)?;
+                let r = self.expect_char(r, ',')?;
+                let (r, b) = self.expr(r)?;
+                let r = self.expect_char(r, ')')?;
+                Ok((r, Expr::SysContext(Box::new(a), Box::new(b))))
+            }
+            Primary::Call(f, min, max, rest) => {
+                let mut rest = rest;
+                let mut args = Vec::new();
+                loop {
+                    let (x, e) = self.expr(rest)?;
+                    args.push(e);
+                    let x = ws(x);
+                    if let Some(x2) = x.strip_prefix(',') {
+                        rest = x2;
+                        continue;
+                    }
+                    rest = self.expect_char(x, ')')?;
+                    break;
+                }
+                if args.len() < min || args.len() > max {
+                    return Err(self.err_at(909, i));
+                }
+                Ok((rest, Expr::Func(f, args)))
+            }
+        }
+    }
+
+    /// A primary expression without nested parts, or what kind of nested one starts here.
+    #[inline(never)]
+    fn leaf(&self, i: &'a str) -> Result<Primary<'a>, OraError> {
         if let Some(r) = i.strip_prefix(':') {
             // `:"name"` keeps its case, as the drivers send it.
             if let Ok((r2, q)) = quoted_identifier(r) {
-                return Ok((r2, Expr::Bind(q.to_owned(), self.off(i))));
+                return Ok(Primary::Done(r2, Expr::Bind(q.to_owned(), self.off(i))));
             }
             let name = alt((identifier, digit1)).parse(r);
             return match name {
                 Ok((_, n)) if RESERVED_BIND_NAMES.contains(&n.to_ascii_uppercase().as_str()) => {
                     Err(self.err_at(1745, i))
                 }
-                Ok((r2, n)) => Ok((r2, Expr::Bind(n.to_ascii_uppercase(), self.off(i)))),
+                Ok((r2, n)) => Ok(Primary::Done(
+                    r2,
+                    Expr::Bind(n.to_ascii_uppercase(), self.off(i)),
+                )),
                 Err(_) => Err(self.err_at(911, i)),
             };
         }
         if let Ok((r, _)) = keyword("CASE")(i) {
-            return self.case(r);
+            return Ok(Primary::Case(r));
         }
         if let Ok((r, _)) = (keyword("CAST"), multispace0).parse(i)
             && r.starts_with('(')
         {
-            return self.cast(r);
+            return Ok(Primary::Cast(r));
         }
         if let Ok((r, n)) = number_literal(i) {
             let d = Decimal::parse(n).ok_or_else(|| self.err_at(1722, i))?;
@@ -562,18 +711,16 @@ impl<'a> P<'a> {
                 return Err(self.err_at(1426, i));
             }
             let d = if d.point < -129 { Decimal::zero() } else { d };
-            return Ok((r, Expr::Number(d)));
+            return Ok(Primary::Done(r, Expr::Number(d)));
         }
         if i.starts_with('\'') {
             return match string_literal(i) {
-                Ok((r, s)) => Ok((r, Expr::Str(s))),
+                Ok((r, s)) => Ok(Primary::Done(r, Expr::Str(s))),
                 Err(_) => Err(self.err_at(1756, i)),
             };
         }
         if let Some(r) = i.strip_prefix('(') {
-            let (r, e) = self.expr(r)?;
-            let r = self.expect_char(r, ')')?;
-            return Ok((r, e));
+            return Ok(Primary::Parenthesized(r));
         }
         if let Ok((r, _)) = (
             keyword("COUNT"),
@@ -585,17 +732,13 @@ impl<'a> P<'a> {
             .parse(i)
         {
             let r = self.expect_char(r, ')')?;
-            return Ok((r, Expr::CountStar));
+            return Ok(Primary::Done(r, Expr::CountStar));
         }
         if let Ok((r, _)) = (keyword("SYS_CONTEXT"), multispace0, char('(')).parse(i) {
-            let (r, a) = self.expr(r)?;
-            let r = self.expect_char(r, ',')?;
-            let (r, b) = self.expr(r)?;
-            let r = self.expect_char(r, ')')?;
-            return Ok((r, Expr::SysContext(Box::new(a), Box::new(b))));
+            return Ok(Primary::SysContext(r));
         }
         if let Ok((r, q)) = quoted_identifier(i) {
-            return Ok((r, Expr::Ident(q.to_owned(), self.off(i))));
+            return Ok(Primary::Done(r, Expr::Ident(q.to_owned(), self.off(i))));
         }
         let Ok((r, id)) = identifier(i) else {
             return Err(self.missing_expression(i));
@@ -618,23 +761,7 @@ impl<'a> P<'a> {
                 let Some((f, min, max)) = Func::from_name(name) else {
                     return Err(self.missing_expression(i));
                 };
-                let mut rest = &ws(r)[1..];
-                let mut args = Vec::new();
-                loop {
-                    let (x, e) = self.expr(rest)?;
-                    args.push(e);
-                    let x = ws(x);
-                    if let Some(x2) = x.strip_prefix(',') {
-                        rest = x2;
-                        continue;
-                    }
-                    rest = self.expect_char(x, ')')?;
-                    break;
-                }
-                if args.len() < min || args.len() > max {
-                    return Err(self.err_at(909, i));
-                }
-                return Ok((rest, Expr::Func(f, args)));
+                return Ok(Primary::Call(f, min, max, &ws(r)[1..]));
             }
             _ => {
                 // A qualified name or a function call we do not know: still an identifier.
@@ -678,10 +805,10 @@ impl<'a> P<'a> {
                     }
                     r = &ws(r)[end..];
                 }
-                return Ok((r, Expr::Ident(name, self.off(i))));
+                return Ok(Primary::Done(r, Expr::Ident(name, self.off(i))));
             }
         };
-        Ok((r, e))
+        Ok(Primary::Done(r, e))
     }
 
     /// After SELECT: the statement (a plain select on DUAL stays lazy, V$VERSION is static,
@@ -778,6 +905,19 @@ impl<'a> P<'a> {
         Ok((r, query::Query { first, rest, order }, version))
     }
 
+    /// A subquery after its `SELECT`: one level deeper, and ORA-01778 inside more than
+    /// [`MAX_SUBQUERY_NESTING`] others.
+    fn subquery(&self, i: &'a str) -> Result<(&'a str, query::Query), OraError> {
+        let nesting = self.subqueries.get();
+        if nesting >= MAX_SUBQUERY_NESTING {
+            return Err(self.err_at(1778, i));
+        }
+        self.subqueries.set(nesting + 1);
+        let result = self.deeper(i, || self.query(i));
+        self.subqueries.set(nesting);
+        result.map(|(r, q, _)| (r, q))
+    }
+
     /// One `SELECT` block after its keyword: items, FROM, WHERE, CONNECT BY; and whether
     /// it reads V$VERSION.
     fn query_block(&self, i: &'a str) -> Result<(&'a str, query::Block, bool), OraError> {
@@ -843,7 +983,7 @@ impl<'a> P<'a> {
             let Ok((x, _)) = keyword("SELECT")(x) else {
                 return Err(self.err_at(928, x));
             };
-            let (x, q, _) = self.query(x)?;
+            let (x, q) = self.subquery(x)?;
             let x = self.expect_char(x, ')')?;
             (x, query::Source::Sub(Box::new(q)))
         } else {
@@ -915,29 +1055,29 @@ impl<'a> P<'a> {
 
     /// A condition: OR of ANDs of (NOT) predicates.
     fn cond(&self, i: &'a str) -> Result<(&'a str, query::Cond), OraError> {
-        let (mut r, mut c) = self.and_cond(i)?;
-        while let Ok((x, _)) = keyword("OR")(ws(r)) {
-            let (x, d) = self.and_cond(x)?;
-            c = query::Cond::Or(Box::new(c), Box::new(d));
-            r = x;
-        }
-        Ok((r, c))
+        let or = |r: &'a str| keyword("OR")(r).ok().map(|(x, _)| (x, ()));
+        self.chain_of(
+            i,
+            or,
+            |x| self.and_cond(x),
+            |(), a, b| query::Cond::Or(Box::new(a), Box::new(b)),
+        )
     }
 
     fn and_cond(&self, i: &'a str) -> Result<(&'a str, query::Cond), OraError> {
-        let (mut r, mut c) = self.not_cond(i)?;
-        while let Ok((x, _)) = keyword("AND")(ws(r)) {
-            let (x, d) = self.not_cond(x)?;
-            c = query::Cond::And(Box::new(c), Box::new(d));
-            r = x;
-        }
-        Ok((r, c))
+        let and = |r: &'a str| keyword("AND")(r).ok().map(|(x, _)| (x, ()));
+        self.chain_of(
+            i,
+            and,
+            |x| self.not_cond(x),
+            |(), a, b| query::Cond::And(Box::new(a), Box::new(b)),
+        )
     }
 
     fn not_cond(&self, i: &'a str) -> Result<(&'a str, query::Cond), OraError> {
         let i = ws(i);
         if let Ok((x, _)) = keyword("NOT")(i) {
-            let (x, c) = self.not_cond(x)?;
+            let (x, c) = self.deeper(i, || self.not_cond(x))?;
             return Ok((x, query::Cond::Not(Box::new(c))));
         }
         // Inside a PL/SQL statement, TRUE and FALSE are conditions of their own.
@@ -958,7 +1098,7 @@ impl<'a> P<'a> {
                 let Some(x) = i.strip_prefix('(') else {
                     return Err(e);
                 };
-                let Ok((x, c)) = self.cond(x) else {
+                let Ok((x, c)) = self.deeper(i, || self.cond(x)) else {
                     return Err(e);
                 };
                 let x = self.expect_char(x, ')')?;
@@ -1225,6 +1365,34 @@ impl<'a> P<'a> {
         let (line, col) = line_col(self.full, off);
         OraError::with_args(6550, &[&line.to_string(), &col.to_string(), detail], off)
     }
+}
+
+/// What [`P::leaf`] found: a whole expression, or where a nested one's parts start.
+enum Primary<'a> {
+    /// A literal, a name, a bind...: the text after it and the expression.
+    Done(&'a str, Expr),
+    /// After `(`.
+    Parenthesized(&'a str),
+    /// After `CASE`.
+    Case(&'a str),
+    /// After `CAST`.
+    Cast(&'a str),
+    /// After `SYS_CONTEXT(`.
+    SysContext(&'a str),
+    /// A built-in function, its minimum and maximum argument counts, the text after `(`.
+    Call(Func, usize, usize, &'a str),
+}
+
+/// Finds one of `ops` at the start of a text: the operator and the text after it.
+fn binary_op(ops: &'static [(&'static str, BinOp)]) -> impl Fn(&str) -> Option<(&str, BinOp)> {
+    move |r: &str| {
+        ops.iter()
+            .find_map(|(t, op)| r.strip_prefix(t).map(|after| (after, *op)))
+    }
+}
+
+fn bin(op: BinOp, a: Expr, b: Expr) -> Expr {
+    Expr::Bin(op, Box::new(a), Box::new(b))
 }
 
 fn line_col(text: &str, off: usize) -> (usize, usize) {

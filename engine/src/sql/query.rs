@@ -296,19 +296,36 @@ pub fn compare(a: &Value, b: &Value) -> Result<Option<Ordering>, OraError> {
     })
 }
 
-/// `LIKE` with `%` and `_`.
+/// `LIKE` with `%` and `_`, without recursion (a pattern is client text of any length):
+/// on a mismatch after a `%`, that `%` takes one character more and matching goes on
+/// from there, so each (pattern, text) position pair is visited at most once per `%`.
 fn like(text: &str, pattern: &str) -> bool {
-    fn go(t: &[char], p: &[char]) -> bool {
-        match p.split_first() {
-            None => t.is_empty(),
-            Some(('%', rest)) => (0..=t.len()).any(|k| go(&t[k..], rest)),
-            Some(('_', rest)) => !t.is_empty() && go(&t[1..], rest),
-            Some((c, rest)) => t.first() == Some(c) && go(&t[1..], rest),
-        }
-    }
     let t: Vec<char> = text.chars().collect();
     let p: Vec<char> = pattern.chars().collect();
-    go(&t, &p)
+    let (mut ti, mut pi) = (0, 0);
+    // The pattern position after the last `%` seen and the text position it matched up to.
+    let mut last_percent: Option<(usize, usize)> = None;
+    while ti < t.len() {
+        match p.get(pi) {
+            Some('%') => {
+                pi += 1;
+                last_percent = Some((pi, ti));
+            }
+            Some(c) if *c == '_' || *c == t[ti] => {
+                pi += 1;
+                ti += 1;
+            }
+            _ => match last_percent {
+                Some((after, upto)) => {
+                    pi = after;
+                    ti = upto + 1;
+                    last_percent = Some((after, upto + 1));
+                }
+                None => return false,
+            },
+        }
+    }
+    p[pi.min(p.len())..].iter().all(|c| *c == '%')
 }
 
 /// Three-valued evaluation of a condition.

@@ -535,3 +535,253 @@ fn only_statements_that_may_read_userenv_say_so() {
         assert!(parse(sql).unwrap().reads_userenv(), "{sql}");
     }
 }
+
+/// Runs `f` on a thread with the stack sessions run on ([`crate::SESSION_STACK`]); a stack
+/// overflow aborts the test binary, so getting an answer back is the proof there is none.
+fn on_session_stack<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
+    std::thread::Builder::new()
+        .stack_size(crate::SESSION_STACK)
+        .spawn(f)
+        .expect("spawn")
+        .join()
+        .expect("no panic")
+}
+
+/// Everything a session does with a statement that recurses on its tree: parse, clone (a
+/// cursor keeps its statement), bind names, plan, rows, drop. The first column of the
+/// first row, or the error's text.
+fn run_whole(sql: &str) -> Result<Value, String> {
+    let st = parse(sql).map_err(|e| e.text())?;
+    let kept = st.clone();
+    assert_eq!(kept.bind_names(), Vec::<String>::new());
+    let _ = kept.reads_userenv();
+    let plan = plan_query(&kept, &ctx()).map_err(|e| e.text())?;
+    let row = plan.row(0, &ctx()).map_err(|e| e.text())?;
+    drop(st);
+    drop(kept);
+    Ok(row.into_iter().next().unwrap_or(Value::Null))
+}
+
+/// The deepest `n` for which `make(n)` is accepted, found by bisection between `0` (taken
+/// as accepted) and `limit` (not accepted), with that statement's answer; and the error
+/// of `n + 1`.
+fn deepest_accepted(
+    make: fn(usize) -> String,
+    limit: usize,
+) -> (usize, Result<Value, String>, String) {
+    on_session_stack(move || {
+        let (mut ok, mut bad) = (0, limit);
+        while bad - ok > 1 {
+            let mid = (ok + bad) / 2;
+            if parse(&make(mid)).is_ok() {
+                ok = mid;
+            } else {
+                bad = mid;
+            }
+        }
+        let answer = run_whole(&make(ok));
+        let beyond = run_whole(&make(ok + 1)).expect_err("one level more is refused");
+        (ok, answer, beyond)
+    })
+}
+
+const TOO_DEEP: &str = "ORA-03095: expression level is too deep, maximum 300";
+
+/// A statement nesting one construct `n` levels deep, and its answer.
+type Nested = (&'static str, fn(usize) -> String, fn(usize) -> Value);
+
+#[test]
+fn nesting_is_refused_with_ora_03095_before_the_session_stack_runs_out() {
+    // Each construct that nests: the deepest statement accepted runs (parse, clone, plan,
+    // rows, drop) on a session's stack and answers right, and one level more is
+    // ORA-03095. The accepted depth is within a few levels of MAX_EXPR_DEPTH (the levels
+    // the statement itself adds).
+    let cases: [Nested; 11] = [
+        (
+            "parentheses",
+            |n| format!("select {}1{} from dual", "(".repeat(n), ")".repeat(n)),
+            |_| num("1"),
+        ),
+        (
+            "function calls",
+            |n| format!("select {}-1{} from dual", "abs(".repeat(n), ")".repeat(n)),
+            |_| num("1"),
+        ),
+        (
+            "CASE",
+            |n| {
+                format!(
+                    "select {}2{} from dual",
+                    "case when 1 = 1 then ".repeat(n),
+                    " end".repeat(n)
+                )
+            },
+            |_| num("2"),
+        ),
+        (
+            "CAST",
+            |n| {
+                format!(
+                    "select {}3{} from dual",
+                    "cast(".repeat(n),
+                    " as number)".repeat(n)
+                )
+            },
+            |_| num("3"),
+        ),
+        (
+            "unary minus",
+            |n| format!("select {}4 from dual", "- ".repeat(n)),
+            |n| num(if n % 2 == 0 { "4" } else { "-4" }),
+        ),
+        (
+            "NOT",
+            |n| {
+                format!(
+                    "select 5 from dual where {}1 = 1 or 1 = 1",
+                    "not ".repeat(n)
+                )
+            },
+            |_| num("5"),
+        ),
+        (
+            "parenthesized conditions",
+            |n| {
+                format!(
+                    "select 6 from dual where {}1 = 1{}",
+                    "(".repeat(n),
+                    ")".repeat(n)
+                )
+            },
+            |_| num("6"),
+        ),
+        (
+            "a chain of +",
+            |n| format!("select 1{} from dual", " + 1".repeat(n)),
+            |n| num(&(n + 1).to_string()),
+        ),
+        (
+            "a chain of *",
+            |n| format!("select 1{} from dual", " * 1".repeat(n)),
+            |_| num("1"),
+        ),
+        (
+            "a chain of ||",
+            |n| format!("select 'a'{} from dual", " || 'a'".repeat(n)),
+            |n| Value::Str("a".repeat(n + 1)),
+        ),
+        (
+            "a chain of AND",
+            |n| format!("select 7 from dual where 1 = 1{}", " and 1 = 1".repeat(n)),
+            |_| num("7"),
+        ),
+    ];
+    for (what, make, expected) in cases {
+        let (deepest, answer, beyond) = deepest_accepted(make, 100_000);
+        assert!(
+            (MAX_EXPR_DEPTH - 4..MAX_EXPR_DEPTH).contains(&deepest),
+            "{what}: deepest accepted {deepest}"
+        );
+        assert_eq!(answer, Ok(expected(deepest)), "{what}");
+        assert_eq!(beyond, TOO_DEEP, "{what}");
+    }
+}
+
+#[test]
+fn pathological_statements_get_an_error_not_a_stack_overflow() {
+    let n = 100_000;
+    let statements = [
+        format!("select {}1{} from dual", "(".repeat(n), ")".repeat(n)),
+        format!("select 1{} from dual", " + 1".repeat(n)),
+        format!("select 'a'{} from dual", " || 'a'".repeat(n)),
+        format!("select 1 from dual where 1 = 1{}", " and 1 = 1".repeat(n)),
+        format!("select 1 from dual where 1 = 0{}", " or 1 = 1".repeat(n)),
+        format!("select {}1 from dual", "- ".repeat(n)),
+        format!("select 1 from dual where {}1 = 1", "not ".repeat(n)),
+        format!("select {}1{} from dual", "nvl(".repeat(n), ", 0)".repeat(n)),
+        format!(
+            "select {}1{} from dual",
+            "case when 1 = 1 then ".repeat(n),
+            " end".repeat(n)
+        ),
+        // The V$ views have a parser of their own.
+        format!(
+            "select sid from v$session where {}sid = 1{}",
+            "(".repeat(n),
+            ")".repeat(n)
+        ),
+        format!(
+            "select sid from v$session where sid = 1{}",
+            " and sid = 1".repeat(n)
+        ),
+    ];
+    let answers =
+        on_session_stack(move || statements.iter().map(|s| run_whole(s)).collect::<Vec<_>>());
+    for (k, answer) in answers.into_iter().enumerate() {
+        assert_eq!(answer, Err(TOO_DEEP.to_owned()), "statement {k}");
+    }
+}
+
+#[test]
+fn subqueries_nest_255_deep_then_ora_01778() {
+    let nested = |n: usize| {
+        format!(
+            "select x from {}(select 1 x from dual){} where x = 1",
+            "(select x from ".repeat(n),
+            ")".repeat(n)
+        )
+    };
+    let answers = on_session_stack(move || [254, 255, 100_000].map(|n| run_whole(&nested(n))));
+    // 254 around the innermost: 255 subqueries.
+    assert_eq!(answers[0], Ok(num("1")));
+    let too_many = Err("ORA-01778: maximum subquery nesting level exceeded".to_owned());
+    assert_eq!(answers[1], too_many);
+    assert_eq!(answers[2], too_many);
+}
+
+#[test]
+fn like_with_a_long_pattern_is_neither_recursive_nor_exponential() {
+    let text = "a".repeat(100_000);
+    let answers = on_session_stack(move || {
+        let like = |pattern: &str| {
+            run_whole(&format!(
+                "select count(*) from dual where '{text}' like '{pattern}'"
+            ))
+        };
+        [
+            like(&"_".repeat(100_000)),
+            like(&"%a".repeat(50_000)),
+            like(&format!("{}b", "%a".repeat(30))),
+            like("%"),
+            like("a%a%a%"),
+            like("%b%"),
+        ]
+    });
+    let [all_underscores, percent_a, no_b, percent, some, b] = answers;
+    assert_eq!(all_underscores, Ok(num("1")));
+    assert_eq!(percent_a, Ok(num("1")));
+    assert_eq!(no_b, Ok(num("0")));
+    assert_eq!(percent, Ok(num("1")));
+    assert_eq!(some, Ok(num("1")));
+    assert_eq!(b, Ok(num("0")));
+    // The matcher against Oracle's rules on small cases.
+    for (t, p, m) in [
+        ("abc", "a_c", true),
+        ("abc", "a%", true),
+        ("abc", "%c", true),
+        ("abc", "%b%", true),
+        ("abc", "%d%", false),
+        ("abc", "ab", false),
+        ("", "%", true),
+        ("", "_", false),
+        ("aXbXc", "a%b%c", true),
+        ("ab", "a%%b", true),
+        ("mississippi", "%iss%ipp%", true),
+        ("mississippi", "%iss%ipx%", false),
+    ] {
+        let got = rows(&format!("select 1 from dual where '{t}' like '{p}'"))
+            .map(|(_, r)| r.len() == 1)
+            .unwrap_or_else(|e| panic!("{t} like {p}: {}", e.text()));
+        assert_eq!(got, m, "'{t}' like '{p}'");
+    }
+}

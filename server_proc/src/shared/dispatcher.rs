@@ -304,8 +304,10 @@ impl Dispatcher {
         let waker = Arc::clone(&self.reply.waker);
         let handoff_path = self.handoff_path.clone();
         let thread_name = format!("ora_{}_{}", name.to_ascii_lowercase(), self.cfg.sid);
+        // The circuits' sessions end here (their statements are dropped on this thread).
         let thread = std::thread::Builder::new()
             .name(thread_name)
+            .stack_size(engine::SESSION_STACK)
             .spawn(move || self.run())
             .map_err(setup("start dispatcher"))?;
         Ok(DispatcherHandle {

@@ -192,6 +192,7 @@ impl Pool {
         let thread_name = format!("ora_{}_{}", name.to_ascii_lowercase(), self.sid);
         let spawned = std::thread::Builder::new()
             .name(thread_name)
+            .stack_size(engine::SESSION_STACK)
             .spawn(move || {
                 pool.run(&name, at_startup);
                 pool.release_name(number);

@@ -335,7 +335,7 @@ fn an_endless_loop_runs_in_slices_and_strings_stop_at_32767() {
 
 #[test]
 fn nesting_deeper_than_the_parser_allows_is_pls_00102_not_a_stack_overflow() {
-    // On a thread with a shared server's stack (2 MiB), in an unoptimized build.
+    // On a thread of Rust's default stack (2 MiB), in an unoptimized build.
     let nested = |depth: usize| {
         format!(
             "begin {} null; {} end;",
@@ -378,4 +378,36 @@ fn true_and_false_conditions_and_sql_rowcount() {
     );
     // In SQL, TRUE is no condition.
     assert!(parse("select 1 from dual where true").is_err());
+}
+
+#[test]
+fn the_deepest_expressions_inside_the_deepest_blocks_fit_a_session_stack() {
+    // Blocks nested as deep as PL/SQL allows, around an expression and a query as deep as
+    // SQL allows (CASE: the construct with the largest frames), on a session's stack.
+    let max = crate::sql::MAX_EXPR_DEPTH - 4;
+    let case = format!(
+        "{}2{}",
+        "case when 1 = 1 then ".repeat(max),
+        " end".repeat(max)
+    );
+    let paren = format!("{}3{}", "(".repeat(max), ")".repeat(max));
+    let blocks = super::MAX_NESTING - 2;
+    let text = format!(
+        "begin {} dbms_output.put_line({case}); for r in (select {paren} x from (select 1 from dual) where {case} = 2) loop dbms_output.put_line(r.x); end loop; {} end;",
+        "begin ".repeat(blocks),
+        "end; ".repeat(blocks),
+    );
+    let deeper = format!("{}3{}", "(".repeat(max + 10), ")".repeat(max + 10));
+    let too_deep = text.replacen(&paren, &deeper, 1);
+    let (lines, error) = std::thread::Builder::new()
+        .stack_size(crate::SESSION_STACK)
+        .spawn(move || (output(&text), parse_error(&too_deep)))
+        .expect("spawn")
+        .join()
+        .expect("no stack overflow");
+    assert_eq!(lines, ["2", "3"]);
+    assert!(
+        error.ends_with("PL/SQL: ORA-03095: expression level is too deep, maximum 300"),
+        "{error}"
+    );
 }
