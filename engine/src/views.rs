@@ -20,8 +20,9 @@ use std::cmp::Ordering;
 
 use crate::rows::{
     CircuitRow, ConnectInfoRow, CpoolClassRow, CpoolConnRow, CpoolInfoRow, CpoolStatsRow,
-    DispatcherConfigRow, DispatcherRow, InstanceRow, NETWORK_SERVICE_BANNERS, ParameterRow,
-    ProcessRow, QueueRow, STATISTICS, SessionRow, SharedServerMonitorRow, SharedServerRow,
+    DispatcherConfigRow, DispatcherRow, InstanceRow, InstanceState, NETWORK_SERVICE_BANNERS,
+    ParameterRow, ProcessRow, QueueRow, STATISTICS, SessionRow, SharedServerMonitorRow,
+    SharedServerRow,
 };
 
 use crate::error::OraError;
@@ -1117,6 +1118,13 @@ fn bind_names(toks: &[Token]) -> Vec<String> {
 /// Parses `sql` if it is one of the statements of this module: `Ok(None)` when it is not
 /// (a query on DUAL, PL/SQL, ...), so the engine's own SQL subset handles it.
 pub fn parse(sql: &str) -> Result<Option<Statement>, OraError> {
+    parse_in(sql, InstanceState::Open)
+}
+
+/// [`parse`] for an instance in `state`, with Oracle's errors for a view the state does
+/// not allow: before OPEN a view of the data dictionary (DBA_CPOOL_INFO) is ORA-01219,
+/// before MOUNT V$DATABASE is ORA-01507, each at the view's name.
+pub fn parse_in(sql: &str, state: InstanceState) -> Result<Option<Statement>, OraError> {
     let Ok(toks) = lex(sql) else {
         return Ok(None);
     };
@@ -1171,6 +1179,7 @@ pub fn parse(sql: &str) -> Result<Option<Statement>, OraError> {
         toks: &toks,
         pos: 0,
         end: sql.len(),
+        state,
     };
     let q = p.query()?;
     Ok(Some(Statement::Query(q)))
@@ -1181,6 +1190,7 @@ fn parse_alter_system(sql: &str, toks: &[Token]) -> Result<AlterSystem, OraError
         toks,
         pos: 2,
         end: sql.len(),
+        state: InstanceState::Open,
     };
     let at = p.here();
     let word = p.ident().unwrap_or_default();
@@ -1289,6 +1299,8 @@ struct Parser<'a> {
     toks: &'a [Token],
     pos: usize,
     end: usize,
+    /// The instance's state: which views a query may name.
+    state: InstanceState,
 }
 
 impl Parser<'_> {
@@ -1391,6 +1403,13 @@ impl Parser<'_> {
                 name = format!("{name}.{rest}");
             }
             let view = View::from_name(&name).ok_or_else(|| err(942, at))?;
+            match (view, self.state) {
+                (View::CpoolInfo, InstanceState::Started | InstanceState::Mounted) => {
+                    return Err(err(1219, at));
+                }
+                (View::Database, InstanceState::Started) => return Err(err(1507, at)),
+                _ => {}
+            }
             let alias = match self.peek() {
                 Some(Tok::Ident(s))
                     if !matches!(

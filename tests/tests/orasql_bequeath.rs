@@ -9,7 +9,8 @@
 //! opens it. STARTUP FORCE of an open instance, SHUTDOWN TRANSACTIONAL, STARTUP NOMOUNT then
 //! ALTER DATABASE MOUNT and OPEN from the same `/ as sysdba` session, which sees V$INSTANCE
 //! STARTED and MOUNTED on the way while a normal user gets ORA-01033 and a table that is not
-//! a fixed view is ORA-01219.
+//! a fixed view is ORA-01219. SET NULL and WHENEVER SQLERROR EXIT ... ROLLBACK | COMMIT
+//! through the real orasql against the running instance.
 
 use std::path::Path;
 use tests::orasql::{AbortOnDrop, assert_in_order};
@@ -187,8 +188,9 @@ fn sysdba_session_sees_started_and_mounted_and_others_get_ora_01033() {
         "/ as sysdba",
         "shutdown immediate\nstartup nomount\nselect status from v$instance;\n\
          select banner from v$version;\nselect * from nls_session_parameters;\n\
-         alter database open;\n\
-         alter database mount;\nselect status from v$instance;\nshow user\nexit\n",
+         select name from v$database;\nalter database open;\n\
+         alter database mount;\nselect status from v$instance;\nselect name from v$database;\n\
+         show user\nexit\n",
     );
     assert_in_order(
         &out,
@@ -201,10 +203,14 @@ fn sysdba_session_sees_started_and_mounted_and_others_get_ora_01033() {
             "select * from nls_session_parameters\n              *\nERROR at line 1:\n\
              ORA-01219: database or pluggable database not open: queries allowed on fixed \
              tables or views only\n",
+            // V$DATABASE is the control file's: not before MOUNT.
+            "select name from v$database\n                 *\nERROR at line 1:\n\
+             ORA-01507: database not mounted\n",
             // OPEN before MOUNT: Oracle's refusal, from the session.
             "ORA-01507: database not mounted\n",
             "Database altered.\n",
             "\nSTATUS\n------------\nMOUNTED\n",
+            "\nNAME\n---------\n",
             "USER is \"SYS\"\n",
         ],
     );
@@ -248,4 +254,73 @@ fn sysdba_session_sees_started_and_mounted_and_others_get_ora_01033() {
             "ORA-01031: insufficient privileges\n",
         ],
     );
+}
+
+/// SQL*Plus settings through the real orasql against a running instance: SET NULL shows
+/// its text for NULLs (and OFF puts the blank back); WHENEVER SQLERROR EXIT with ROLLBACK
+/// or COMMIT ends the script at the error with Oracle's exit status.
+#[test]
+fn set_null_and_whenever_sqlerror_exit_against_a_running_instance() {
+    let sid = own_sid("SYST");
+    let s = SharedStack::start(&sid, "", 0);
+    let home = s.home.path().to_path_buf();
+    let out = orasql(
+        &home,
+        &sid,
+        "scott/tiger",
+        "column username format a10\nset null (null)\nshow null\n\
+         select username, sid from v$session where type = 'BACKGROUND' and rownum = 1;\n\
+         set null off\n\
+         select username, sid from v$session where type = 'BACKGROUND' and rownum = 1;\n\
+         exit\n",
+    );
+    // A background session's USERNAME is NULL: the text, then the blank again.
+    assert_in_order(
+        &out,
+        &[
+            "null \"(null)\"\n",
+            "\nUSERNAME          SID\n---------- ----------\n(null)              1\n",
+            "\nUSERNAME          SID\n---------- ----------\n                    1\n",
+        ],
+    );
+
+    for (script, status) in [
+        (
+            "whenever sqlerror exit sql.sqlcode rollback\nselect * from missing_table;\n\
+             prompt not reached\n",
+            942 % 256,
+        ),
+        (
+            "whenever sqlerror exit 7 commit\nselect 1/0 from dual;\nprompt not reached\n",
+            7,
+        ),
+        (
+            "whenever sqlerror exit failure rollback\nselect * from missing_table;\n",
+            1,
+        ),
+    ] {
+        let mut child = std::process::Command::new(tests::procs::bin("orasql"))
+            .arg("scott/tiger")
+            .env("ORACLE_HOME", &home)
+            .env("ORACLE_SID", &sid)
+            .env_remove("TNS_ADMIN")
+            .env_remove("TWO_TASK")
+            .env_remove("LOCAL")
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("orasql");
+        use std::io::Write;
+        let _ = child
+            .stdin
+            .take()
+            .expect("stdin")
+            .write_all(script.as_bytes());
+        let done = tests::instance::wait_output(child, std::time::Duration::from_secs(60));
+        let text = String::from_utf8_lossy(&done.stdout);
+        assert_eq!(done.status.code(), Some(status), "{script}\n{text}");
+        assert!(text.contains("ERROR"), "{text}");
+        assert!(!text.contains("not reached"), "{text}");
+    }
 }

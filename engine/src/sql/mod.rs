@@ -1553,7 +1553,7 @@ pub fn parse_in(sql: &str, state: InstanceState) -> Result<Statement, OraError> 
         }
     }
     // Statements on the instance itself (V$ views, ALTER SYSTEM) first.
-    match crate::views::parse(sql)? {
+    match crate::views::parse_in(sql, state)? {
         Some(crate::views::Statement::Query(q)) => return Ok(Statement::InstanceQuery(q)),
         Some(crate::views::Statement::AlterSystem(a)) => return Ok(Statement::AlterSystem(a)),
         None => {}

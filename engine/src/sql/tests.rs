@@ -195,6 +195,15 @@ fn a_database_not_open_answers_fixed_views_and_dual_only() {
             Ok(Statement::Select { .. })
         ));
     }
+    // DBA_CPOOL_INFO is a dictionary view, not a fixed one; V$DATABASE needs MOUNT.
+    let e = parse_in("select * from dba_cpool_info", InstanceState::Mounted).unwrap_err();
+    assert_eq!((e.code, e.offset), (1219, 14));
+    let e = parse_in("select name from v$database", InstanceState::Started).unwrap_err();
+    assert_eq!((e.code, e.offset), (1507, 17));
+    assert!(matches!(
+        parse_in("select name from v$database", InstanceState::Mounted),
+        Ok(Statement::InstanceQuery(_))
+    ));
     // Open: the same names are ordinary missing tables again.
     let e = parse_in("select * from scott.emp", InstanceState::Open).unwrap_err();
     assert_eq!((e.code, e.offset), (942, 14));
