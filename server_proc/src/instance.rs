@@ -618,13 +618,14 @@ pub fn start_background(
 }
 
 /// `oradb shutdown`: asks the instance of `sid` to shut down with `mode` and waits until its
-/// process is gone.
+/// process is gone. Returns the state it was in (how far SHUTDOWN had to take it down).
 pub fn request_shutdown(
     sid: &str,
     mode: ShutdownMode,
     timeout: Option<Duration>,
-) -> Result<(), InstanceError> {
+) -> Result<InstanceState, InstanceError> {
     let sga = Sga::attach(sid)?;
+    let was = sga.instance_state();
     sga.request_shutdown(mode);
     let deadline = timeout.map(|t| Instant::now() + t);
     while sga.instance_alive() {
@@ -640,7 +641,21 @@ pub fn request_shutdown(
         }
         std::thread::sleep(Duration::from_millis(50));
     }
-    Ok(())
+    Ok(was)
+}
+
+/// What SQL*Plus prints for SHUTDOWN (not ABORT) of an instance that was `was`: an open
+/// database is closed and dismounted; a mounted one is not open (ORA-01109) and is
+/// dismounted; a started one is not mounted (ORA-01507). Then the instance goes.
+pub fn shutdown_report(was: InstanceState, mode: ShutdownMode) -> String {
+    let steps = match (mode, was) {
+        (ShutdownMode::Abort, _) => String::new(),
+        (_, InstanceState::Open) => "Database closed.\nDatabase dismounted.\n".to_string(),
+        (_, InstanceState::Mounted) => format!("{}\n\n\nDatabase dismounted.\n", ora_line(1109)),
+        (_, InstanceState::Started) => format!("{}\n\n\n", ora_line(1507)),
+        (_, InstanceState::Shutdown) => String::new(),
+    };
+    format!("{steps}ORACLE instance shut down.\n")
 }
 
 #[cfg(test)]

@@ -254,6 +254,26 @@ fn sysdba_session_sees_started_and_mounted_and_others_get_ora_01033() {
             "ORA-01031: insufficient privileges\n",
         ],
     );
+    // SHUTDOWN says how far down it had to take the instance, as SQL*Plus does.
+    let out = orasql(
+        &home,
+        &sid,
+        "/ as sysdba",
+        "shutdown immediate\nstartup mount\nshutdown immediate\nstartup nomount\n\
+         shutdown immediate\nstartup\nselect status from v$instance;\nexit\n",
+    );
+    assert_in_order(
+        &out,
+        &[
+            "Database closed.\nDatabase dismounted.\nORACLE instance shut down.\n",
+            "Database mounted.\n",
+            "ORA-01109: database not open\n\n\nDatabase dismounted.\nORACLE instance shut down.\n",
+            "ORACLE instance started.\n",
+            "ORA-01507: database not mounted\n\n\nORACLE instance shut down.\n",
+            "Database opened.\n",
+            "\nOPEN\n",
+        ],
+    );
 }
 
 /// SQL*Plus settings through the real orasql against a running instance: SET NULL shows

@@ -165,6 +165,7 @@ pub fn ora(code: u32) -> Option<&'static str> {
         1078 => "failure in processing system parameters",
         1081 => "cannot start already-running ORACLE - shut it down first",
         1100 => "database already mounted",
+        1109 => "database not open",
         1219 => {
             "database or pluggable database not open: queries allowed on fixed tables or views only"
         }

@@ -385,11 +385,8 @@ fn cmd(cli: Cli) -> anyhow::Result<()> {
         Command::Shutdown { mode, sid, timeout } => {
             let sid = sid_of(sid)?;
             let mode = ShutdownMode::from(mode);
-            instance::request_shutdown(&sid, mode, timeout.map(Duration::from_secs))?;
-            if mode != ShutdownMode::Abort {
-                writeln!(out, "Database closed.\nDatabase dismounted.")?;
-            }
-            writeln!(out, "ORACLE instance shut down.")?;
+            let was = instance::request_shutdown(&sid, mode, timeout.map(Duration::from_secs))?;
+            write!(out, "{}", instance::shutdown_report(was, mode))?;
         }
         Command::Status { sid } => {
             let sga = Sga::attach(&sid_of(sid)?)?;
