@@ -31,9 +31,9 @@ fn err(code: u32, offset: usize) -> OraError {
     OraError::new(code, offset)
 }
 
-/// ORA-03095 at `offset`: a condition nested deeper than the SQL subset allows.
-fn too_deep(offset: usize) -> OraError {
-    err_with(3095, &[&crate::sql::MAX_EXPR_DEPTH.to_string()], offset)
+/// ORA-03095 at `offset`: a condition deeper than `maximum` (the SQL subset's bounds).
+fn too_deep(offset: usize, maximum: usize) -> OraError {
+    err_with(3095, &[&maximum.to_string()], offset)
 }
 
 fn err_with(code: u32, args: &[&str], offset: usize) -> OraError {
@@ -1575,7 +1575,8 @@ impl Parser<'_> {
 
     /// Conditions joined by OR, `level` levels deep in the statement's tree: the
     /// condition and how many levels its own tree has. ORA-03095 when the whole is deeper
-    /// than [`crate::sql::MAX_EXPR_DEPTH`] (the SQL subset's bound, for the same stack).
+    /// than [`crate::sql::MAX_EXPR_DEPTH`], or parentheses nest deeper than
+    /// [`crate::sql::MAX_NESTING_DEPTH`] (the SQL subset's bounds, for the same stack).
     fn or_cond(&mut self, level: usize) -> Result<Subtree, OraError> {
         self.chain(level, "OR", Self::and_cond, Cond::Or)
     }
@@ -1599,7 +1600,7 @@ impl Parser<'_> {
             c = join(Box::new(c), Box::new(r));
             height = height.max(h) + 1;
             if level + height > crate::sql::MAX_EXPR_DEPTH {
-                return Err(too_deep(at));
+                return Err(too_deep(at, crate::sql::MAX_EXPR_DEPTH));
             }
         }
         Ok((c, height))
@@ -1608,8 +1609,8 @@ impl Parser<'_> {
     fn simple_cond(&mut self, level: usize) -> Result<Subtree, OraError> {
         // A parenthesised condition (not an IN list: those follow an operand).
         if matches!(self.peek(), Some(Tok::Sym("("))) {
-            if level >= crate::sql::MAX_EXPR_DEPTH {
-                return Err(too_deep(self.here()));
+            if level >= crate::sql::MAX_NESTING_DEPTH {
+                return Err(too_deep(self.here(), crate::sql::MAX_NESTING_DEPTH));
             }
             self.pos += 1;
             let (c, height) = self.or_cond(level + 1)?;

@@ -26,7 +26,7 @@ fn statements_nested_too_deep_get_an_error_and_the_instance_lives_on() {
 
     // The deepest accepted: CASE, the construct with the largest frames, on the shared
     // server's own thread.
-    let max = engine::sql::MAX_EXPR_DEPTH - 4;
+    let max = engine::sql::MAX_NESTING_DEPTH - 4;
     let deepest = format!(
         "select {}2{} from dual",
         "case when 1 = 1 then ".repeat(max),
@@ -34,28 +34,44 @@ fn statements_nested_too_deep_get_an_error_and_the_instance_lives_on() {
     );
     let r = py.exec("deep", &deepest);
     assert_eq!(r.result(), &json!([[2]]), "{}", r.json);
+    // And the longest chain, inside it.
+    let chain = engine::sql::MAX_EXPR_DEPTH - engine::sql::MAX_NESTING_DEPTH - 4;
+    let longest = format!(
+        "select {}1{}{} from dual",
+        "case when 1 = 1 then ".repeat(max),
+        " + 1".repeat(chain),
+        " end".repeat(max)
+    );
+    let r = py.exec("deep", &longest);
+    assert_eq!(r.result(), &json!([[chain + 1]]), "{}", r.json);
 
     let n = 100_000;
+    let nested = "ORA-03095: expression level is too deep, maximum 255";
+    let long = "ORA-03095: expression level is too deep, maximum 1000";
     let too_deep = [
-        format!("select {}1{} from dual", "(".repeat(n), ")".repeat(n)),
-        format!("select 1{} from dual", " + 1".repeat(n)),
-        format!("select 'a'{} from dual", " || 'a'".repeat(n)),
-        format!("select 1 from dual where 1 = 1{}", " and 1 = 1".repeat(n)),
-        format!(
-            "begin dbms_output.put_line({}1{}); end;",
-            "(".repeat(n),
-            ")".repeat(n)
+        (
+            format!("select {}1{} from dual", "(".repeat(n), ")".repeat(n)),
+            nested,
+        ),
+        (format!("select 1{} from dual", " + 1".repeat(n)), long),
+        (format!("select 'a'{} from dual", " || 'a'".repeat(n)), long),
+        (
+            format!("select 1 from dual where 1 = 1{}", " and 1 = 1".repeat(n)),
+            long,
+        ),
+        (
+            format!(
+                "begin dbms_output.put_line({}1{}); end;",
+                "(".repeat(n),
+                ")".repeat(n)
+            ),
+            nested,
         ),
     ];
-    for sql in &too_deep {
+    for (sql, error) in &too_deep {
         let r = py.exec("deep", sql);
         assert!(!r.ok(), "{}", r.json);
-        assert!(
-            r.error()
-                .contains("ORA-03095: expression level is too deep, maximum 300"),
-            "{}",
-            r.error()
-        );
+        assert!(r.error().contains(error), "{}", r.error());
     }
     let subqueries = format!(
         "select 1 from {}dual{}",

@@ -340,10 +340,12 @@ type Res<'a, T> = IResult<&'a str, T>;
 /// How deep a statement's expression and condition tree may be: each parenthesis,
 /// function call, CASE, CAST, unary minus, NOT, subquery, and each operator of a chain
 /// (`1 + 1 + 1` nests to the left) is a level. Beyond it the parser answers ORA-03095
-/// instead of recursing further: the parser, the evaluator, the clone and the drop of a
-/// tree recurse once per level, and all of them must stay within [`crate::SESSION_STACK`]
-/// — also in a debug build, whose frames are several times larger — with room left for
-/// the session around them.
+/// instead of going on: the evaluator, the clone and the drop of a tree recurse once per
+/// level, and all of them must stay within [`crate::SESSION_STACK`] — also in a debug
+/// build, whose frames are several times larger — with room left for the session around
+/// them. A chain costs the parser no recursion and the evaluator little per term, so the
+/// bound is generous for chains (generated SQL concatenates hundreds of terms) and
+/// [`MAX_NESTING_DEPTH`] bounds what the parser recurses on.
 ///
 /// ORA-03095 ("expression level is too deep, maximum %s") is the error Oracle's error
 /// reference (docs.oracle.com/en/error-help/db/ora-03095) documents for an expression too
@@ -351,7 +353,13 @@ type Res<'a, T> = IResult<&'a str, T>;
 /// list we could search showed it; it is still the error whose meaning is exactly this
 /// one, so orasim answers it (with its own maximum) rather than letting the thread run out
 /// of stack, which would end the whole instance (the client sees ORA-03113).
-pub const MAX_EXPR_DEPTH: usize = 300;
+pub const MAX_EXPR_DEPTH: usize = 1000;
+
+/// How many levels the parser may recurse into (parentheses, function calls, CASE, CAST,
+/// unary minus, NOT, subqueries; not the terms of a chain): ORA-03095 beyond, for the same
+/// reason as [`MAX_EXPR_DEPTH`] — a level of nesting costs the parser and the evaluator
+/// several times what a term of a chain costs the evaluator.
+pub const MAX_NESTING_DEPTH: usize = 255;
 
 /// How many subqueries may enclose one another: Oracle's documented 255 levels (its
 /// logical database limits), ORA-01778 beyond.
@@ -368,6 +376,9 @@ struct P<'a> {
     subqueries: std::cell::Cell<usize>,
     /// The deepest level reached (see [`P::operand`]).
     peak: std::cell::Cell<usize>,
+    /// How many nested parts (not terms of a chain) enclose the point being parsed:
+    /// bounded by [`MAX_NESTING_DEPTH`].
+    nested: std::cell::Cell<usize>,
     /// PL/SQL: the indexes of the FOR loops around the point being parsed (read-only
     /// there), innermost last; and how many loops of any kind enclose it.
     loops: std::cell::RefCell<Vec<Option<String>>>,
@@ -386,6 +397,7 @@ impl<'a> P<'a> {
             depth: std::cell::Cell::new(0),
             subqueries: std::cell::Cell::new(0),
             peak: std::cell::Cell::new(0),
+            nested: std::cell::Cell::new(0),
             loops: std::cell::RefCell::new(Vec::new()),
             nesting: std::cell::Cell::new(0),
             fixed_only,
@@ -506,23 +518,29 @@ impl<'a> P<'a> {
         self.err_at(936, rest)
     }
 
-    /// ORA-03095 at `at`: the tree is as deep as the parser allows.
-    fn too_deep(&self, at: &str) -> OraError {
-        OraError::with_args(3095, &[&MAX_EXPR_DEPTH.to_string()], self.off(at))
+    /// ORA-03095 at `at`: the tree is as deep as `maximum` allows.
+    fn too_deep(&self, at: &str, maximum: usize) -> OraError {
+        OraError::with_args(3095, &[&maximum.to_string()], self.off(at))
     }
 
-    /// Runs `f` one level deeper in the statement's tree (ORA-03095 past
-    /// [`MAX_EXPR_DEPTH`]); the depth is restored whatever `f` returns, so a caller that
-    /// tries another reading after an error starts from where it was.
+    /// Runs `f` one level deeper in the statement's tree and in the parser's recursion
+    /// (ORA-03095 past [`MAX_EXPR_DEPTH`] or [`MAX_NESTING_DEPTH`]); both are restored
+    /// whatever `f` returns, so a caller that tries another reading after an error starts
+    /// from where it was.
     fn deeper<T>(&self, at: &str, f: impl FnOnce() -> Result<T, OraError>) -> Result<T, OraError> {
-        let depth = self.depth.get();
+        let (depth, nested) = (self.depth.get(), self.nested.get());
+        if nested >= MAX_NESTING_DEPTH {
+            return Err(self.too_deep(at, MAX_NESTING_DEPTH));
+        }
         if depth >= MAX_EXPR_DEPTH {
-            return Err(self.too_deep(at));
+            return Err(self.too_deep(at, MAX_EXPR_DEPTH));
         }
         self.depth.set(depth + 1);
+        self.nested.set(nested + 1);
         self.peak.set(self.peak.get().max(depth + 1));
         let result = f();
         self.depth.set(depth);
+        self.nested.set(nested);
         result
     }
 
@@ -555,7 +573,7 @@ impl<'a> P<'a> {
     ) -> Result<(), OraError> {
         let depth = base + ops + deepest;
         if depth > MAX_EXPR_DEPTH {
-            return Err(self.too_deep(at));
+            return Err(self.too_deep(at, MAX_EXPR_DEPTH));
         }
         self.peak.set(self.peak.get().max(depth));
         Ok(())
@@ -905,16 +923,26 @@ impl<'a> P<'a> {
         Ok((r, query::Query { first, rest, order }, version))
     }
 
-    /// A subquery after its `SELECT`: one level deeper, and ORA-01778 inside more than
-    /// [`MAX_SUBQUERY_NESTING`] others.
+    /// A subquery after its `SELECT`: one level deeper in the tree, and ORA-01778 inside
+    /// more than [`MAX_SUBQUERY_NESTING`] others.
     fn subquery(&self, i: &'a str) -> Result<(&'a str, query::Query), OraError> {
         let nesting = self.subqueries.get();
         if nesting >= MAX_SUBQUERY_NESTING {
             return Err(self.err_at(1778, i));
         }
+        // A level of the tree (what the evaluator recurses on), but not of
+        // MAX_NESTING_DEPTH: the subqueries have their own bound, and the expressions of
+        // the innermost one may still nest.
+        let depth = self.depth.get();
+        if depth >= MAX_EXPR_DEPTH {
+            return Err(self.too_deep(i, MAX_EXPR_DEPTH));
+        }
         self.subqueries.set(nesting + 1);
-        let result = self.deeper(i, || self.query(i));
+        self.depth.set(depth + 1);
+        self.peak.set(self.peak.get().max(depth + 1));
+        let result = self.query(i);
         self.subqueries.set(nesting);
+        self.depth.set(depth);
         result.map(|(r, q, _)| (r, q))
     }
 

@@ -594,27 +594,53 @@ fn deepest_accepted(
     })
 }
 
-const TOO_DEEP: &str = "ORA-03095: expression level is too deep, maximum 300";
+/// ORA-03095 of a statement nesting deeper than MAX_NESTING_DEPTH.
+const NESTED_TOO_DEEP: &str = "ORA-03095: expression level is too deep, maximum 255";
+/// ORA-03095 of a tree deeper than MAX_EXPR_DEPTH.
+const TREE_TOO_DEEP: &str = "ORA-03095: expression level is too deep, maximum 1000";
 
-/// A statement nesting one construct `n` levels deep, and its answer.
-type Nested = (&'static str, fn(usize) -> String, fn(usize) -> Value);
+/// A statement nesting one construct `n` levels deep, its answer, the bound it meets and
+/// the error beyond it.
+type Nested = (
+    &'static str,
+    fn(usize) -> String,
+    fn(usize) -> Value,
+    usize,
+    &'static str,
+);
+
+/// The deepest CASE an expression may hold, around `inner`.
+fn deepest_case_around(inner: &str) -> String {
+    let n = MAX_NESTING_DEPTH - 2;
+    format!(
+        "{}{inner}{}",
+        "case when 1 = 1 then ".repeat(n),
+        " end".repeat(n)
+    )
+}
 
 #[test]
 fn nesting_is_refused_with_ora_03095_before_the_session_stack_runs_out() {
     // Each construct that nests: the deepest statement accepted runs (parse, clone, plan,
     // rows, drop) on a session's stack and answers right, and one level more is
-    // ORA-03095. The accepted depth is within a few levels of MAX_EXPR_DEPTH (the levels
-    // the statement itself adds).
-    let cases: [Nested; 11] = [
+    // ORA-03095. The accepted depth is within a few levels of the bound (the levels the
+    // statement itself adds).
+    const N: usize = MAX_NESTING_DEPTH;
+    const T: usize = MAX_EXPR_DEPTH;
+    let cases: [Nested; 13] = [
         (
             "parentheses",
             |n| format!("select {}1{} from dual", "(".repeat(n), ")".repeat(n)),
             |_| num("1"),
+            N,
+            NESTED_TOO_DEEP,
         ),
         (
             "function calls",
             |n| format!("select {}-1{} from dual", "abs(".repeat(n), ")".repeat(n)),
             |_| num("1"),
+            N,
+            NESTED_TOO_DEEP,
         ),
         (
             "CASE",
@@ -626,6 +652,8 @@ fn nesting_is_refused_with_ora_03095_before_the_session_stack_runs_out() {
                 )
             },
             |_| num("2"),
+            N,
+            NESTED_TOO_DEEP,
         ),
         (
             "CAST",
@@ -637,11 +665,15 @@ fn nesting_is_refused_with_ora_03095_before_the_session_stack_runs_out() {
                 )
             },
             |_| num("3"),
+            N,
+            NESTED_TOO_DEEP,
         ),
         (
             "unary minus",
             |n| format!("select {}4 from dual", "- ".repeat(n)),
             |n| num(if n % 2 == 0 { "4" } else { "-4" }),
+            N,
+            NESTED_TOO_DEEP,
         ),
         (
             "NOT",
@@ -652,6 +684,8 @@ fn nesting_is_refused_with_ora_03095_before_the_session_stack_runs_out() {
                 )
             },
             |_| num("5"),
+            N,
+            NESTED_TOO_DEEP,
         ),
         (
             "parenthesized conditions",
@@ -663,36 +697,72 @@ fn nesting_is_refused_with_ora_03095_before_the_session_stack_runs_out() {
                 )
             },
             |_| num("6"),
+            N,
+            NESTED_TOO_DEEP,
         ),
         (
             "a chain of +",
             |n| format!("select 1{} from dual", " + 1".repeat(n)),
             |n| num(&(n + 1).to_string()),
+            T,
+            TREE_TOO_DEEP,
         ),
         (
             "a chain of *",
             |n| format!("select 1{} from dual", " * 1".repeat(n)),
             |_| num("1"),
+            T,
+            TREE_TOO_DEEP,
         ),
         (
             "a chain of ||",
             |n| format!("select 'a'{} from dual", " || 'a'".repeat(n)),
             |n| Value::Str("a".repeat(n + 1)),
+            T,
+            TREE_TOO_DEEP,
         ),
         (
             "a chain of AND",
             |n| format!("select 7 from dual where 1 = 1{}", " and 1 = 1".repeat(n)),
             |_| num("7"),
+            T,
+            TREE_TOO_DEEP,
+        ),
+        // Nesting and chains together: the deepest of each, one inside the other.
+        (
+            "a chain inside the deepest CASE",
+            |n| {
+                format!(
+                    "select {} from dual",
+                    deepest_case_around(&format!("1{}", " + 1".repeat(n)))
+                )
+            },
+            |n| num(&(n + 1).to_string()),
+            T - (N - 2),
+            TREE_TOO_DEEP,
+        ),
+        (
+            "a chain whose first term is the deepest CASE",
+            |n| {
+                format!(
+                    "select {}{} from dual",
+                    deepest_case_around("1"),
+                    " + 1".repeat(n)
+                )
+            },
+            |n| num(&(n + 1).to_string()),
+            T - (N - 2),
+            TREE_TOO_DEEP,
         ),
     ];
-    for (what, make, expected) in cases {
+    for (what, make, expected, bound, error) in cases {
         let (deepest, answer, beyond) = deepest_accepted(make, 100_000);
         assert!(
-            (MAX_EXPR_DEPTH - 4..MAX_EXPR_DEPTH).contains(&deepest),
+            (bound - 4..bound).contains(&deepest),
             "{what}: deepest accepted {deepest}"
         );
         assert_eq!(answer, Ok(expected(deepest)), "{what}");
-        assert_eq!(beyond, TOO_DEEP, "{what}");
+        assert_eq!(beyond, error, "{what}");
     }
 }
 
@@ -700,42 +770,82 @@ fn nesting_is_refused_with_ora_03095_before_the_session_stack_runs_out() {
 fn pathological_statements_get_an_error_not_a_stack_overflow() {
     let n = 100_000;
     let statements = [
-        format!("select {}1{} from dual", "(".repeat(n), ")".repeat(n)),
-        format!("select 1{} from dual", " + 1".repeat(n)),
-        format!("select 'a'{} from dual", " || 'a'".repeat(n)),
-        format!("select 1 from dual where 1 = 1{}", " and 1 = 1".repeat(n)),
-        format!("select 1 from dual where 1 = 0{}", " or 1 = 1".repeat(n)),
-        format!("select {}1 from dual", "- ".repeat(n)),
-        format!("select 1 from dual where {}1 = 1", "not ".repeat(n)),
-        format!("select {}1{} from dual", "nvl(".repeat(n), ", 0)".repeat(n)),
-        format!(
-            "select {}1{} from dual",
-            "case when 1 = 1 then ".repeat(n),
-            " end".repeat(n)
+        (
+            format!("select {}1{} from dual", "(".repeat(n), ")".repeat(n)),
+            NESTED_TOO_DEEP,
+        ),
+        (
+            format!("select 1{} from dual", " + 1".repeat(n)),
+            TREE_TOO_DEEP,
+        ),
+        (
+            format!("select 'a'{} from dual", " || 'a'".repeat(n)),
+            TREE_TOO_DEEP,
+        ),
+        (
+            format!("select 1 from dual where 1 = 1{}", " and 1 = 1".repeat(n)),
+            TREE_TOO_DEEP,
+        ),
+        (
+            format!("select 1 from dual where 1 = 0{}", " or 1 = 1".repeat(n)),
+            TREE_TOO_DEEP,
+        ),
+        (
+            format!("select {}1 from dual", "- ".repeat(n)),
+            NESTED_TOO_DEEP,
+        ),
+        (
+            format!("select 1 from dual where {}1 = 1", "not ".repeat(n)),
+            NESTED_TOO_DEEP,
+        ),
+        (
+            format!("select {}1{} from dual", "nvl(".repeat(n), ", 0)".repeat(n)),
+            NESTED_TOO_DEEP,
+        ),
+        (
+            format!(
+                "select {}1{} from dual",
+                "case when 1 = 1 then ".repeat(n),
+                " end".repeat(n)
+            ),
+            NESTED_TOO_DEEP,
         ),
         // The V$ views have a parser of their own.
-        format!(
-            "select sid from v$session where {}sid = 1{}",
-            "(".repeat(n),
-            ")".repeat(n)
+        (
+            format!(
+                "select sid from v$session where {}sid = 1{}",
+                "(".repeat(n),
+                ")".repeat(n)
+            ),
+            NESTED_TOO_DEEP,
         ),
-        format!(
-            "select sid from v$session where sid = 1{}",
-            " and sid = 1".repeat(n)
+        (
+            format!(
+                "select sid from v$session where sid = 1{}",
+                " and sid = 1".repeat(n)
+            ),
+            TREE_TOO_DEEP,
         ),
     ];
-    let answers =
-        on_session_stack(move || statements.iter().map(|s| run_whole(s)).collect::<Vec<_>>());
-    for (k, answer) in answers.into_iter().enumerate() {
-        assert_eq!(answer, Err(TOO_DEEP.to_owned()), "statement {k}");
+    let expected: Vec<&str> = statements.iter().map(|(_, e)| *e).collect();
+    let answers = on_session_stack(move || {
+        statements
+            .iter()
+            .map(|(s, _)| run_whole(s))
+            .collect::<Vec<_>>()
+    });
+    for (k, (answer, error)) in answers.into_iter().zip(expected).enumerate() {
+        assert_eq!(answer, Err(error.to_owned()), "statement {k}");
     }
 }
 
 #[test]
 fn subqueries_nest_255_deep_then_ora_01778() {
-    let nested = |n: usize| {
+    // The innermost query's item nests as deep as an expression may.
+    let deepest_case = deepest_case_around("1");
+    let nested = move |n: usize| {
         format!(
-            "select x from {}(select 1 x from dual){} where x = 1",
+            "select x from {}(select {deepest_case} x from dual){} where x = 1",
             "(select x from ".repeat(n),
             ")".repeat(n)
         )

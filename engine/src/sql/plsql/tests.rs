@@ -384,7 +384,7 @@ fn true_and_false_conditions_and_sql_rowcount() {
 fn the_deepest_expressions_inside_the_deepest_blocks_fit_a_session_stack() {
     // Blocks nested as deep as PL/SQL allows, around an expression and a query as deep as
     // SQL allows (CASE: the construct with the largest frames), on a session's stack.
-    let max = crate::sql::MAX_EXPR_DEPTH - 4;
+    let max = crate::sql::MAX_NESTING_DEPTH - 4;
     let case = format!(
         "{}2{}",
         "case when 1 = 1 then ".repeat(max),
@@ -407,7 +407,7 @@ fn the_deepest_expressions_inside_the_deepest_blocks_fit_a_session_stack() {
         .expect("no stack overflow");
     assert_eq!(lines, ["2", "3"]);
     assert!(
-        error.ends_with("PL/SQL: ORA-03095: expression level is too deep, maximum 300"),
+        error.ends_with("PL/SQL: ORA-03095: expression level is too deep, maximum 255"),
         "{error}"
     );
 }
