@@ -141,10 +141,29 @@ struct Cursor {
     /// The client's defines (the types it wants the columns in: a CLOB as LONG when
     /// python-oracledb's `fetch_lobs` is off); empty until it sends them.
     defines: Vec<BindMetadata>,
-    stmt: Statement,
+    stmt: Arc<Prepared>,
     plan: Option<QueryPlan>,
     position: u64,
     ctx: Option<EvalContext>,
+}
+
+/// A parsed statement as a cursor keeps it: shared, so that executing the cursor again
+/// copies no tree, and with what every execution asks of it worked out once, at parse.
+#[derive(Debug)]
+struct Prepared {
+    stmt: Statement,
+    /// [`Statement::reads_userenv`].
+    reads_userenv: bool,
+}
+
+impl Prepared {
+    fn new(stmt: Statement) -> Arc<Prepared> {
+        let reads_userenv = stmt.reads_userenv();
+        Arc::new(Prepared {
+            stmt,
+            reads_userenv,
+        })
+    }
 }
 
 /// One session.
@@ -162,11 +181,14 @@ pub struct Session {
     current_schema: String,
     /// Session time zone (from `AUTH_ALTER_SESSION` / `ALTER SESSION SET TIME_ZONE`).
     tz_offset_minutes: i16,
-    /// NLS settings of format models (`ALTER SESSION SET NLS_DATE_FORMAT`, ...).
-    nls: sql::format::Nls,
+    /// NLS settings of format models (`ALTER SESSION SET NLS_DATE_FORMAT`, ...), shared
+    /// with the evaluation contexts of the calls (replaced, never changed in place).
+    nls: Arc<sql::format::Nls>,
     /// Application contexts set by the client (AUTH_APPCTX_* at login, piggyback 154):
-    /// (namespace, attribute, value), names upper case.
-    contexts: Vec<(String, String, String)>,
+    /// (namespace, attribute, value), names upper case. Shared with the evaluation
+    /// contexts of the calls: changed through `Arc::make_mut`, which copies them first
+    /// while a context (a cursor's, a running block's) still holds them.
+    contexts: Arc<Vec<(String, String, String)>>,
     slot: Option<SessionSlot>,
     info: SessionInfo,
     cursors: HashMap<u32, Cursor>,
@@ -257,8 +279,8 @@ impl Session {
             proxy_user: None,
             current_schema: String::new(),
             tz_offset_minutes: 0,
-            nls: sql::format::Nls::default(),
-            contexts: Vec::new(),
+            nls: Arc::default(),
+            contexts: Arc::default(),
             slot: None,
             info: SessionInfo::default(),
             cursors: HashMap::new(),
@@ -642,7 +664,7 @@ impl Session {
         }
         let ns = set.namespace.to_uppercase();
         if set.flags & (SET | CLEAR) != 0 {
-            self.contexts.retain(|(n, _, _)| *n != ns);
+            Arc::make_mut(&mut self.contexts).retain(|(n, _, _)| *n != ns);
         }
         if set.flags & SET != 0 {
             for (k, v) in &set.entries {
@@ -656,8 +678,9 @@ impl Session {
     fn add_context(&mut self, ns: &str, attr: &str, value: &str) {
         let ns = ns.to_uppercase();
         let attr = attr.to_uppercase();
-        self.contexts.retain(|(n, a, _)| !(*n == ns && *a == attr));
-        self.contexts.push((ns, attr, value.to_owned()));
+        let contexts = Arc::make_mut(&mut self.contexts);
+        contexts.retain(|(n, a, _)| !(*n == ns && *a == attr));
+        contexts.push((ns, attr, value.to_owned()));
     }
 
     fn call(&mut self, call: Call) -> Vec<Action> {
@@ -942,14 +965,14 @@ impl Session {
         }
     }
 
-    /// What evaluating `stmt` needs; the USERENV values only when it may read one
+    /// What evaluating a statement needs; the USERENV values only when it may read one
     /// ([`Statement::reads_userenv`]).
-    fn eval_context(&self, stmt: &Statement) -> EvalContext {
+    fn eval_context(&self, reads_userenv: bool) -> EvalContext {
         let d = self.now.duration_since(UNIX_EPOCH).unwrap_or_default();
         let secs = i64::try_from(d.as_secs()).unwrap_or(0);
         EvalContext {
             user: self.user.clone(),
-            userenv: if stmt.reads_userenv() {
+            userenv: if reads_userenv {
                 self.userenv()
             } else {
                 Vec::new()
@@ -957,11 +980,11 @@ impl Session {
             now: DateTime::from_unix(secs, d.subsec_micros() * 1000),
             binds: Vec::new(),
             tz_offset_minutes: self.tz_offset_minutes,
-            contexts: self.contexts.clone(),
+            contexts: Arc::clone(&self.contexts),
             columns: Vec::new(),
             level: 0,
             rownum: 0,
-            nls: self.nls.clone(),
+            nls: Arc::clone(&self.nls),
             variables: Vec::new(),
         }
     }
@@ -1079,7 +1102,7 @@ impl Session {
                 let Some(mut ctx) = self
                     .cursors
                     .get(&cursor_id)
-                    .map(|cur| self.eval_context(&cur.stmt))
+                    .map(|cur| self.eval_context(cur.stmt.reads_userenv))
                 else {
                     return vec![self.error_bytes_action(OraError::new(1001, 0).info())];
                 };
@@ -1094,7 +1117,7 @@ impl Session {
                     .unwrap_or_default();
                 let rebound = bind_rows
                     .first()
-                    .map(|row| bind_values(&cur.stmt, &cur.binds, row, &self.lobs));
+                    .map(|row| bind_values(&cur.stmt.stmt, &cur.binds, row, &self.lobs));
                 match rebound {
                     Some(Ok(b)) => ctx.binds = b,
                     Some(Err(e)) => return vec![self.error_bytes_action(self.ora(&e))],
@@ -1103,9 +1126,10 @@ impl Session {
                 let Some(cur) = self.cursors.get_mut(&cursor_id) else {
                     return Vec::new();
                 };
-                let stmt = cur.stmt.clone();
+                let prepared = Arc::clone(&cur.stmt);
+                let stmt = &prepared.stmt;
                 if cur.plan.is_some() {
-                    let planned = self.plan(&stmt, &ctx);
+                    let planned = self.plan(stmt, &ctx);
                     let Some(cur) = self.cursors.get_mut(&cursor_id) else {
                         return Vec::new();
                     };
@@ -1116,7 +1140,7 @@ impl Session {
                     cur.ctx = Some(ctx);
                     return self.answer_query(cursor_id, rows, false, true);
                 }
-                self.run_non_query(&stmt)
+                self.run_non_query(stmt)
             }
             Call::Fetch { cursor_id, rows } => {
                 if !self.cursors.contains_key(&cursor_id) {
@@ -1182,12 +1206,12 @@ impl Session {
             .sql
             .as_ref()
             .map(|b| String::from_utf8_lossy(b).into_owned());
-        let stmt = match (&sql_text, self.cursors.get(&ex.cursor_id)) {
+        let prepared = match (&sql_text, self.cursors.get(&ex.cursor_id)) {
             (Some(text), _) => match sql::parse_in(text, self.inst.instance_state()) {
-                Ok(s) => s,
+                Ok(s) => Prepared::new(s),
                 Err(e) => return vec![self.error_bytes_action(self.ora(&e))],
             },
-            (None, Some(c)) => c.stmt.clone(),
+            (None, Some(c)) => Arc::clone(&c.stmt),
             (None, None) => {
                 return vec![self.error_bytes_action(OraError::new(1001, 0).info())];
             }
@@ -1200,21 +1224,22 @@ impl Session {
         } else {
             ex.binds.clone()
         };
-        if let Statement::Plsql(block) = &stmt {
+        let stmt = &prepared.stmt;
+        if let Statement::Plsql(block) = stmt {
             let row = ex.bind_rows.first().cloned().unwrap_or_default();
-            return self.run_plsql(block, &stmt, &bind_meta, &row);
+            return self.run_plsql(block, stmt, &bind_meta, &row);
         }
-        let mut ctx = self.eval_context(&stmt);
+        let mut ctx = self.eval_context(prepared.reads_userenv);
         if let Some(row) = ex.bind_rows.first() {
-            match bind_values(&stmt, &bind_meta, row, &self.lobs) {
+            match bind_values(stmt, &bind_meta, row, &self.lobs) {
                 Ok(b) => ctx.binds = b,
                 Err(e) => return vec![self.error_bytes_action(self.ora(&e))],
             }
         }
         if !stmt.is_query() {
-            return self.run_non_query(&stmt);
+            return self.run_non_query(stmt);
         }
-        let plan = match self.plan(&stmt, &ctx) {
+        let plan = match self.plan(stmt, &ctx) {
             Ok(p) => p,
             Err(e) => return vec![self.error_bytes_action(self.ora(&e))],
         };
@@ -1244,7 +1269,7 @@ impl Session {
             Cursor {
                 binds: bind_meta,
                 defines,
-                stmt,
+                stmt: prepared,
                 plan: Some(plan),
                 position: 0,
                 ctx: Some(ctx),
@@ -1403,13 +1428,13 @@ impl Session {
                 nls,
             } => {
                 // All or nothing: a bad value leaves the session's settings as they were.
-                let mut settings = self.nls.clone();
+                let mut settings = sql::format::Nls::clone(&self.nls);
                 for (name, value) in nls {
                     if let Err(e) = settings.set(name, value) {
                         return vec![self.error_bytes_action(e.info())];
                     }
                 }
-                self.nls = settings;
+                self.nls = Arc::new(settings);
                 if let Some(tz) = time_zone {
                     self.tz_offset_minutes = *tz;
                 }

@@ -114,7 +114,7 @@ impl Session {
         if names.len() > meta.len() || names.len() > row.len() {
             return vec![self.error_bytes_action(self.ora(&OraError::new(1008, 0)))];
         }
-        let mut ctx = self.eval_context(stmt);
+        let mut ctx = self.eval_context(stmt.reads_userenv());
         for (i, name) in names.iter().enumerate() {
             let v = match &row[i] {
                 BindValue::Bytes(b) => match decode_scalar(meta[i].ora_type, b) {
@@ -408,7 +408,7 @@ impl Host for Session {
             "DBMS_SESSION.CLEAR_CONTEXT" | "DBMS_SESSION.CLEAR_ALL_CONTEXT" => {
                 let ns = text_arg(args, 0).to_uppercase();
                 let attr = text_arg(args, 2).to_uppercase();
-                self.contexts
+                std::sync::Arc::make_mut(&mut self.contexts)
                     .retain(|(n, a, _)| !(*n == ns && (attr.is_empty() || *a == attr)));
             }
             "DBMS_SESSION.SLEEP" | "DBMS_LOCK.SLEEP" => {
@@ -457,8 +457,8 @@ impl Host for Session {
     }
 
     fn open_cursor(&mut self, query: &Statement, ctx: &EvalContext) -> Result<u32, OraError> {
-        let stmt = query.clone();
-        let plan = self.plan(&stmt, ctx)?;
+        let stmt = super::Prepared::new(query.clone());
+        let plan = self.plan(&stmt.stmt, ctx)?;
         if self.cursors.len() >= usize::try_from(self.cfg.max_open_cursors).unwrap_or(usize::MAX) {
             return Err(OraError::new(1000, 0));
         }

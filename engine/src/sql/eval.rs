@@ -2,6 +2,9 @@
 //! produced lazily (a `CONNECT BY LEVEL <= 1000000` query is never materialised; the cursor
 //! asks for row *n* when the client fetches it).
 
+use std::borrow::Cow;
+use std::sync::Arc;
+
 use tns::ttc::message::ColumnMetadata;
 use tns::ttc::types::{DateTime, Decimal, ora_type};
 
@@ -112,16 +115,18 @@ pub struct EvalContext {
     /// Session time zone, minutes east of UTC (`ALTER SESSION SET TIME_ZONE`).
     pub tz_offset_minutes: i16,
     /// Application contexts other than USERENV: (namespace, attribute, value), namespace
-    /// and attribute upper case (`CLIENTCONTEXT` from the client, ...).
-    pub contexts: Vec<(String, String, String)>,
+    /// and attribute upper case (`CLIENTCONTEXT` from the client, ...). Shared with the
+    /// session, which copies them only when it changes them while a context holds them.
+    pub contexts: Arc<Vec<(String, String, String)>>,
     /// The columns of the current row of a query's source (by name), when there is one.
     pub columns: Vec<(String, Value)>,
     /// LEVEL of the current row (0: not in a row, read as 1).
     pub level: u64,
     /// ROWNUM of the current row (0: not in a query).
     pub rownum: u64,
-    /// The session's NLS settings (formats when none is given, numeric characters).
-    pub nls: Nls,
+    /// The session's NLS settings (formats when none is given, numeric characters),
+    /// shared with the session like [`EvalContext::contexts`].
+    pub nls: Arc<Nls>,
     /// The PL/SQL variables in scope, innermost last (a name a row's columns do not have
     /// is looked up here, as PL/SQL resolves names in its SQL statements).
     pub variables: Vec<(String, Value)>,
@@ -846,8 +851,8 @@ fn convert(f: Func, args: &[Value], ctx: &EvalContext) -> Result<Value, OraError
     let value = args.first().cloned().unwrap_or(Value::Null);
     let fmt = args.get(1).map(Value::as_text);
     let nls = match args.get(2) {
-        Some(p) => ctx.nls.with_param(&p.as_text())?,
-        None => ctx.nls.clone(),
+        Some(p) => Cow::Owned(ctx.nls.with_param(&p.as_text())?),
+        None => Cow::Borrowed(&*ctx.nls),
     };
     let text = |t: String| {
         if t.is_empty() {

@@ -454,15 +454,9 @@ fn temp_space() -> OraError {
     OraError::with_args(1652, &["128", "TEMP"], 0)
 }
 
-/// The context of one source row: its columns by name, its LEVEL and ROWNUM.
-fn row_ctx(
-    base: &EvalContext,
-    cols: &[ColumnMetadata],
-    row: &[Value],
-    level: u64,
-    rownum: u64,
-) -> EvalContext {
-    let mut c = base.clone();
+/// Makes `c` the context of one source row: its columns by name, its LEVEL and ROWNUM
+/// (one context serves every row of a block; nothing else of it changes between rows).
+fn set_row(c: &mut EvalContext, cols: &[ColumnMetadata], row: &[Value], level: u64, rownum: u64) {
     c.columns = cols
         .iter()
         .zip(row)
@@ -470,7 +464,6 @@ fn row_ctx(
         .collect();
     c.level = level;
     c.rownum = rownum;
-    c
 }
 
 fn block_rows(
@@ -502,8 +495,9 @@ fn block_rows(
         }
         cols
     };
+    let mut c = ctx.clone();
     for (row, level) in rows.iter().zip(&levels) {
-        let c = row_ctx(ctx, &src_cols, row, *level, rownum + 1);
+        set_row(&mut c, &src_cols, row, *level, rownum + 1);
         if let Some(f) = &b.filter
             && test(f, &c)? != Some(true)
         {
@@ -539,7 +533,7 @@ fn block_rows(
         None => {
             // No row: the columns still resolve (ORA-00904 for a name that is not there).
             let empty: Vec<Value> = src_cols.iter().map(|_| Value::Null).collect();
-            let c = row_ctx(ctx, &src_cols, &empty, 1, 1);
+            set_row(&mut c, &src_cols, &empty, 1, 1);
             for i in &b.items {
                 if !matches!(i.expr, Expr::Star) {
                     eval_expr(&i.expr, &c)?;

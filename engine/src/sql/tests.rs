@@ -15,11 +15,11 @@ fn ctx() -> EvalContext {
         now: DateTime::from_unix(1_795_355_107, 0),
         binds: Vec::new(),
         tz_offset_minutes: 0,
-        contexts: Vec::new(),
+        contexts: Default::default(),
         columns: Vec::new(),
         level: 0,
         rownum: 0,
-        nls: super::format::Nls::default(),
+        nls: Default::default(),
         variables: Vec::new(),
     }
 }
@@ -483,8 +483,9 @@ fn conversion_functions_use_the_session_nls() {
             Value::Str("at 03-APR-08".into())
         ]
     );
-    c.nls.set("NLS_DATE_FORMAT", "YYYY-MM-DD").unwrap();
-    c.nls.set("NLS_NUMERIC_CHARACTERS", ",.").unwrap();
+    let nls = std::sync::Arc::make_mut(&mut c.nls);
+    nls.set("NLS_DATE_FORMAT", "YYYY-MM-DD").unwrap();
+    nls.set("NLS_NUMERIC_CHARACTERS", ",.").unwrap();
     let sql = "select to_char(to_date('2008-04-03')), 'at ' || to_date('2008-04-03'), \
                to_char(1.5), to_number('2,5'), cast('2008-04-03' as date) from dual";
     assert_eq!(

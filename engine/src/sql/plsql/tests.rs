@@ -41,11 +41,11 @@ fn ctx(binds: &[(&str, Value)]) -> EvalContext {
             .map(|(n, v)| ((*n).to_owned(), v.clone()))
             .collect(),
         tz_offset_minutes: 0,
-        contexts: Vec::new(),
+        contexts: Default::default(),
         columns: Vec::new(),
         level: 0,
         rownum: 0,
-        nls: super::super::format::Nls::default(),
+        nls: Default::default(),
         variables: Vec::new(),
     }
 }
