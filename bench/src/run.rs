@@ -116,7 +116,7 @@ impl Mode {
 
 /// The orasim row of `mode` on `stack` (for [`Mode::Pooled`], once
 /// [`OrasimStack::start_pool`] has started the pool).
-pub(crate) fn orasim_target(stack: &OrasimStack, mode: Mode) -> OrasimTarget {
+pub fn orasim_target(stack: &OrasimStack, mode: Mode) -> OrasimTarget {
     OrasimTarget {
         name: mode.row(),
         port: if mode == Mode::DedicatedExec {

@@ -118,9 +118,22 @@ pub fn send_fd_to_path(
 /// Receives one message: `Ok(None)` at EOF (peer closed), otherwise the payload and the
 /// fd that came with it (if any). Received fds are CLOEXEC and owned at once.
 pub fn recv_fd(sock: BorrowedFd<'_>) -> Result<Option<Received>, FdPassError> {
-    let mut buf = vec![0u8; MAX_MESSAGE];
     let mut space = nix::cmsg_space!([RawFd; 4]);
     loop {
+        // The next message's length first (a hand-off is about 500 bytes): a zeroed buffer
+        // of MAX_MESSAGE for each message cost more than everything else a dispatcher does
+        // to take a connection.
+        let len = match nix::sys::socket::recv(
+            sock.as_raw_fd(),
+            &mut [],
+            MsgFlags::MSG_PEEK | MsgFlags::MSG_TRUNC,
+        ) {
+            Err(nix::Error::EINTR) => continue,
+            Err(source) => return Err(FdPassError::Receive { source }),
+            Ok(n) => n,
+        };
+        // A longer message than MAX_MESSAGE comes back truncated, as before.
+        let mut buf = vec![0u8; len.min(MAX_MESSAGE)];
         let mut iov = [IoSliceMut::new(&mut buf)];
         let msg = match recvmsg::<()>(
             sock.as_raw_fd(),
@@ -158,5 +171,54 @@ pub fn recv_fd(sock: BorrowedFd<'_>) -> Result<Option<Received>, FdPassError> {
         }
         buf.truncate(bytes);
         return Ok(Some((buf, first)));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::{Read, Write};
+
+    #[test]
+    fn a_message_comes_back_whole_with_its_descriptor() {
+        let (a, b) = seqpacket_pair().unwrap();
+        let (mut ours, theirs) = std::os::unix::net::UnixStream::pair().unwrap();
+        send_fd(a.as_fd(), theirs.as_fd(), b"hand-off").unwrap();
+        send_fd(a.as_fd(), theirs.as_fd(), &[7u8; 3000]).unwrap();
+        let (payload, fd) = recv_fd(b.as_fd()).unwrap().unwrap();
+        assert_eq!(payload, b"hand-off");
+        assert_eq!(payload.capacity(), payload.len());
+        let mut passed = std::os::unix::net::UnixStream::from(fd.unwrap());
+        passed.write_all(b"x").unwrap();
+        let mut got = [0u8; 1];
+        ours.read_exact(&mut got).unwrap();
+        assert_eq!(&got, b"x");
+        let (payload, fd) = recv_fd(b.as_fd()).unwrap().unwrap();
+        assert_eq!(payload, vec![7u8; 3000]);
+        assert!(fd.is_some());
+    }
+
+    #[test]
+    fn the_largest_message_passes_and_one_byte_more_is_refused() {
+        let (a, b) = seqpacket_pair().unwrap();
+        let big = vec![1u8; MAX_MESSAGE];
+        send_plain(a.as_fd(), &big).unwrap();
+        let (payload, fd) = recv_fd(b.as_fd()).unwrap().unwrap();
+        assert_eq!(payload.len(), MAX_MESSAGE);
+        assert!(fd.is_none());
+        send_plain(a.as_fd(), &vec![1u8; MAX_MESSAGE + 1]).unwrap();
+        assert!(matches!(
+            recv_fd(b.as_fd()),
+            Err(FdPassError::TooLarge { len }) if len == MAX_MESSAGE
+        ));
+    }
+
+    #[test]
+    fn a_closed_peer_is_the_end() {
+        let (a, b) = seqpacket_pair().unwrap();
+        send_plain(a.as_fd(), b"last").unwrap();
+        drop(a);
+        assert_eq!(recv_fd(b.as_fd()).unwrap().unwrap().0, b"last");
+        assert!(recv_fd(b.as_fd()).unwrap().is_none());
     }
 }

@@ -54,6 +54,8 @@ const MAX_SDU: u32 = 65535;
 pub const OUT_BOUND: usize = 256 * 1024;
 /// Unread requests a circuit may have before the dispatcher stops reading it.
 pub const IN_BOUND: usize = 2 * MAX_SDU as usize;
+/// Bytes of one read of a circuit's socket.
+const READ_CHUNK: usize = 16 * 1024;
 
 /// What the manager keeps of a running dispatcher.
 #[derive(Debug)]
@@ -137,6 +139,9 @@ pub(super) struct Dispatcher {
     /// closing them lets the dispatcher take the pending connection off its queue and
     /// refuse it instead of leaving it there.
     spare: Vec<std::fs::File>,
+    /// What one read of a circuit's socket lands in, allocated once: a fresh zeroed 16 KiB
+    /// per read was a third of the dispatcher's instructions per connect.
+    chunk: Box<[u8]>,
 }
 
 /// Why a dispatcher refuses a new connection.
@@ -288,6 +293,7 @@ impl Dispatcher {
             kill_seen: sga.kill_seq(),
             refusals: Default::default(),
             spare: spare_fds(),
+            chunk: vec![0u8; READ_CHUNK].into_boxed_slice(),
             cfg,
             sga,
             shared_sessions,
@@ -703,10 +709,10 @@ impl Dispatcher {
         if c.interest.is_none_or(|i| !i.is_readable()) {
             return;
         }
-        let mut chunk = [0u8; 16 * 1024];
+        let chunk = &mut self.chunk;
         let now = Instant::now();
         loop {
-            match c.stream.read(&mut chunk) {
+            match c.stream.read(chunk) {
                 Ok(0) => {
                     c.conn.handle_eof();
                     break;

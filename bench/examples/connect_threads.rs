@@ -1,0 +1,103 @@
+//! Where a connect cycle's server CPU goes, thread by thread: starts the bench stack, runs
+//! N connect cycles of one orasim mode, and prints each server thread's CPU (schedstat run
+//! time, ns) per cycle, grouped by process and thread name.
+//!
+//! `cargo run --release -p bench --example connect_threads -- shared 2000 [pause]`
+//! (`pause`: print the pids and wait for a line on stdin before the cycles, to attach strace).
+
+use std::collections::BTreeMap;
+use std::time::Instant;
+
+use bench::proctree::tree;
+use bench::run::{Mode, orasim_target};
+use bench::stack::{OrasimStack, StackOptions};
+use bench::target::{CLIENT_TIMEOUT, Target};
+
+fn threads(roots: &[u32]) -> BTreeMap<(u32, u32), (String, u64)> {
+    let mut out = BTreeMap::new();
+    for pid in tree(roots) {
+        let pname = std::fs::read_to_string(format!("/proc/{pid}/comm")).unwrap_or_default();
+        let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else {
+            continue;
+        };
+        for t in tasks.flatten() {
+            let tid: u32 = t.file_name().to_string_lossy().parse().unwrap_or(0);
+            let comm = std::fs::read_to_string(t.path().join("comm")).unwrap_or_default();
+            let ns = std::fs::read_to_string(t.path().join("schedstat"))
+                .ok()
+                .and_then(|s| s.split_whitespace().next()?.parse::<u64>().ok())
+                .unwrap_or(0);
+            out.insert(
+                (pid, tid),
+                (format!("{}/{}", pname.trim(), comm.trim()), ns),
+            );
+        }
+    }
+    out
+}
+
+fn main() -> anyhow::Result<()> {
+    let args: Vec<String> = std::env::args().collect();
+    let mode = match args.get(1).map(String::as_str) {
+        Some("pooled") => Mode::Pooled,
+        Some("dedicated") => Mode::Dedicated,
+        _ => Mode::Shared,
+    };
+    let n: u32 = args.get(2).and_then(|s| s.parse().ok()).unwrap_or(1000);
+    let exe = std::env::current_exe()?;
+    let bin_dir = std::env::var_os("BIN_DIR").map_or_else(
+        || exe.parent().and_then(|p| p.parent()).unwrap().to_path_buf(),
+        std::path::PathBuf::from,
+    );
+    let stack = OrasimStack::start(StackOptions {
+        bin_dir,
+        processes: 1600,
+        sessions: 11000,
+        dispatchers: (2, 5300),
+        shared_servers: 2,
+        prespawn: 0,
+        call_timeout: CLIENT_TIMEOUT,
+    })?;
+    if mode == Mode::Pooled {
+        stack.start_pool(300).map_err(anyhow::Error::msg)?;
+    }
+    let target = orasim_target(&stack, mode);
+    for _ in 0..50 {
+        target.cycle().map_err(anyhow::Error::msg)?;
+    }
+    let roots = stack.roots();
+    if args.get(3).map(String::as_str) == Some("pause") {
+        println!("roots {roots:?} instance {:?}", stack.instance_pid());
+        for ((pid, tid), (name, _)) in threads(&roots) {
+            println!("  {pid} {tid} {name}");
+        }
+        let mut line = String::new();
+        std::io::stdin().read_line(&mut line)?;
+    }
+    let before = threads(&roots);
+    let mut lat = Vec::with_capacity(n as usize);
+    for _ in 0..n {
+        let t = Instant::now();
+        target.cycle().map_err(anyhow::Error::msg)?;
+        lat.push(t.elapsed());
+    }
+    let after = threads(&roots);
+    lat.sort();
+    let mut by_name: BTreeMap<String, u64> = BTreeMap::new();
+    for (k, (name, ns)) in &after {
+        let b = before.get(k).map_or(0, |(_, b)| *b);
+        *by_name.entry(name.clone()).or_default() += ns.saturating_sub(b);
+    }
+    let total: u64 = by_name.values().sum();
+    println!(
+        "{mode:?}: {n} cycles, p50 {:.3} ms, server CPU (live threads) {:.1} µs/connect",
+        lat[lat.len() / 2].as_secs_f64() * 1e3,
+        total as f64 / 1e3 / f64::from(n)
+    );
+    for (name, ns) in by_name {
+        if ns > 0 {
+            println!("  {name:40} {:8.1} µs", ns as f64 / 1e3 / f64::from(n));
+        }
+    }
+    Ok(())
+}
