@@ -12,7 +12,7 @@ use std::sync::atomic::{AtomicI32, AtomicU32, AtomicU64, Ordering};
 /// `b"ORASGA07"` read as a little-endian integer: written last at creation, checked at attach.
 pub(crate) const MAGIC: u64 = u64::from_le_bytes(*b"ORASGA07");
 /// Bumped whenever a struct below changes shape.
-pub(crate) const LAYOUT_VERSION: u32 = 9;
+pub(crate) const LAYOUT_VERSION: u32 = 10;
 
 /// Slot life cycle: the low 32 bits of a slot's `tag` word (the high 32 bits are the serial).
 pub(crate) const SLOT_FREE: u32 = 0;
@@ -126,8 +126,6 @@ pub(crate) struct Header {
     /// The cumulative statistics of sessions that have ended (V$SYSSTAT is these plus the
     /// live sessions' own), by STATISTIC#.
     pub(crate) ended_stats: [AtomicU64; STATS],
-    pub(crate) sessions_highwater: AtomicU32,
-    pub(crate) processes_highwater: AtomicU32,
     /// Counts of refused logins because of the limits (ORA-00020 / ORA-00018).
     pub(crate) processes_refused: AtomicU64,
     pub(crate) sessions_refused: AtomicU64,
@@ -287,6 +285,10 @@ pub(crate) struct ProcessSlot {
     /// `starttime` of `/proc/<spid>/stat`, so pmon is not fooled by pid reuse (0 = unknown).
     pub(crate) start_ticks: AtomicU64,
     pub(crate) created: AtomicU64,
+    /// The sessions this incarnation owns: its serial in the high 32 bits (so a count
+    /// meant for an earlier incarnation never lands on a later one), their number in the
+    /// low 32. Freeing a process looks through the session table only when it is not 0.
+    pub(crate) sessions_owned: AtomicU64,
     pub(crate) pname: FixedStr<1>,
     pub(crate) program: FixedStr<8>,
     pub(crate) username: FixedStr<4>,

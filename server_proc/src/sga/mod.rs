@@ -787,14 +787,13 @@ impl Sga {
             slot.kind.store(spec.kind as u32, Ordering::Relaxed);
             slot.start_ticks.store(start_ticks, Ordering::Relaxed);
             slot.created.store(now(), Ordering::Relaxed);
+            slot.sessions_owned.store(tag(serial, 0), Ordering::Relaxed);
             slot.pname.store(&spec.pname);
             slot.program.store(&spec.program);
             slot.username.store(&spec.username);
             slot.terminal.store(&spec.terminal);
             slot.ss.reset();
             slot.tag.store(tag(serial, SLOT_USED), Ordering::Release);
-            let used = self.count_used_processes();
-            h.processes_highwater.fetch_max(used, Ordering::Relaxed);
             return Ok(ProcessHandle {
                 sga: Arc::clone(self),
                 index,
@@ -854,10 +853,19 @@ impl Sga {
     /// Frees process slot `index` if it still holds incarnation `serial`, together with every
     /// session it owns. Returns whether this call freed it.
     fn free_process(&self, index: u32, serial: u32) -> bool {
-        if self.process_slot(index).tag.load(Ordering::Acquire) != tag(serial, SLOT_USED) {
+        let pslot = self.process_slot(index);
+        if pslot.tag.load(Ordering::Acquire) != tag(serial, SLOT_USED) {
             return false;
         }
-        for s in 0..self.sessions {
+        // A process that owns no session (a dedicated server after its logoff) is freed
+        // without a pass over the whole session table.
+        let owned = pslot.sessions_owned.load(Ordering::Acquire);
+        let sessions = if owned == tag(serial, 0) {
+            0
+        } else {
+            self.sessions
+        };
+        for s in 0..sessions {
             let slot = self.session_slot(s);
             let t = slot.tag.load(Ordering::Acquire);
             if tag_state(t) == SLOT_USED
@@ -878,6 +886,25 @@ impl Sga {
             .is_ok()
     }
 
+    /// Counts a session of incarnation `serial` of process slot `index` in (`up`) or out
+    /// of the slot's `sessions_owned`; nothing when the slot has moved on to another
+    /// incarnation (whose count starts again at 0).
+    fn count_owned_session(&self, index: u32, serial: u32, up: bool) {
+        let owned = &self.process_slot(index).sessions_owned;
+        let _ = owned.fetch_update(Ordering::AcqRel, Ordering::Acquire, |v| {
+            if tag_serial(v) != serial {
+                return None;
+            }
+            let n = v as u32;
+            let n = if up {
+                n.checked_add(1)?
+            } else {
+                n.checked_sub(1)?
+            };
+            Some(tag(serial, n))
+        });
+    }
+
     /// Frees session slot `index` if it still holds incarnation `serial`.
     fn free_session(&self, index: u32, serial: u32) -> bool {
         let slot = self.session_slot(index);
@@ -889,6 +916,9 @@ impl Sga {
             .iter()
             .map(|v| v.load(Ordering::Relaxed))
             .collect();
+        // The owner, read while the slot is still this incarnation's.
+        let paddr = slot.paddr.load(Ordering::Relaxed);
+        let pserial = slot.pserial.load(Ordering::Relaxed);
         let freed = slot
             .tag
             .compare_exchange(
@@ -899,6 +929,9 @@ impl Sga {
             )
             .is_ok();
         if freed {
+            if let Some(owner) = paddr.checked_sub(1).filter(|&p| p < self.processes) {
+                self.count_owned_session(owner, pserial, false);
+            }
             let h = self.header();
             for (i, v) in ended.into_iter().enumerate() {
                 if !engine::rows::statistic_is_level(i) {
@@ -944,6 +977,7 @@ impl Sga {
             }
             slot.paddr.store(process.index + 1, Ordering::Relaxed);
             slot.pserial.store(process.serial, Ordering::Relaxed);
+            self.count_owned_session(process.index, process.serial, true);
             slot.status
                 .store(SessionStatus::Inactive as u32, Ordering::Relaxed);
             slot.owner_pid.store(owner_pid, Ordering::Relaxed);
@@ -989,8 +1023,6 @@ impl Sga {
                 h.sessions_refused.fetch_add(1, Ordering::Relaxed);
                 return Err(SgaError::SessionsExceeded { max: limit });
             }
-            let used = self.count_used_sessions();
-            h.sessions_highwater.fetch_max(used, Ordering::Relaxed);
             return Ok(SessionHandle {
                 sga: Arc::clone(self),
                 index,

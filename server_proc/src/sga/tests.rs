@@ -473,6 +473,37 @@ fn pmon_pass_frees_a_dead_process_and_counts_it() {
 }
 
 #[test]
+fn freeing_a_process_frees_the_sessions_it_still_holds_after_others_logged_off() {
+    let t = test_sga(3, 6);
+    let p = t
+        .sga
+        .register_process(&ProcessSpec::dedicated("p"))
+        .unwrap();
+    let other = t
+        .sga
+        .register_process(&ProcessSpec::dedicated("other"))
+        .unwrap();
+    let kept = other.create_session(&user("KEPT")).unwrap();
+    // Log in and off, as a dedicated server does, then hold two sessions.
+    drop(p.create_session(&user("FIRST")).unwrap());
+    let a = p.create_session(&user("A")).unwrap();
+    let b = p.create_session(&user("B")).unwrap();
+    drop(a);
+    assert_eq!(t.sga.snapshot_sessions().len(), 2);
+    // The process goes while B is logged on (its handle is leaked, as a crash leaves it).
+    std::mem::forget(b);
+    drop(p);
+    let rows = t.sga.snapshot_sessions();
+    assert_eq!(rows.len(), 1, "B went with its process: {rows:?}");
+    assert_eq!(rows[0].sid, kept.sid());
+    // A process with no session left is freed too, and its slot is reused.
+    drop(kept);
+    drop(other);
+    assert!(t.sga.snapshot_sessions().is_empty());
+    assert!(t.sga.snapshot_processes().is_empty());
+}
+
+#[test]
 fn parse_session_id_accepts_oracle_forms() {
     assert_eq!(parse_session_id("12,345").unwrap(), (12, 345));
     assert_eq!(parse_session_id(" 12 , 345 ").unwrap(), (12, 345));
