@@ -263,6 +263,9 @@ pub(crate) struct SharedHeader {
     /// Bumped whenever `dispatchers` is rewritten (readers retry around it).
     pub(crate) dispatchers_seq: AtomicU32,
     pub(crate) max_connections: AtomicU32,
+    /// Circuit slots not free: taken before a slot is claimed (so CIRCUITS holds however
+    /// many dispatchers claim at once) and given back when one is freed.
+    pub(crate) circuits_used: AtomicU32,
     pub(crate) max_sessions: AtomicU32,
     pub(crate) servers_started: AtomicU64,
     pub(crate) servers_terminated: AtomicU64,

@@ -545,10 +545,13 @@ impl Sga {
     /// Takes a circuit slot for a new connection of `dispatcher`; `None` when all are in
     /// use (the dispatcher then refuses the connection).
     pub fn claim_circuit(self: &Arc<Self>, dispatcher: &ProcessHandle) -> Option<CircuitHandle> {
-        let used = self.circuits_in_use();
-        if used >= self.circuit_limit() {
+        let limit = self.circuit_limit();
+        let used = &self.header().ss.circuits_used;
+        let Ok(before) = used.fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| {
+            (n < limit).then_some(n + 1)
+        }) else {
             return None;
-        }
+        };
         for index in 0..self.sessions {
             let slot = self.circuit_slot(index);
             let Some(serial) = try_claim(&slot.tag) else {
@@ -564,7 +567,7 @@ impl Sga {
             slot.bytes.store(0, Ordering::Relaxed);
             slot.breaks.store(0, Ordering::Relaxed);
             slot.tag.store(tag(serial, SLOT_USED), Ordering::Release);
-            let now_used = used + 1;
+            let now_used = before + 1;
             self.header()
                 .ss
                 .max_connections
@@ -576,6 +579,7 @@ impl Sga {
                 freed: AtomicBool::new(false),
             });
         }
+        used.fetch_sub(1, Ordering::AcqRel);
         None
     }
 
@@ -592,9 +596,7 @@ impl Sga {
 
     /// Virtual circuits in use now (V$CIRCUIT rows, and slots being claimed).
     pub fn circuits_in_use(&self) -> u32 {
-        (0..self.sessions)
-            .filter(|&i| tag_state(self.circuit_slot(i).tag.load(Ordering::Relaxed)) != SLOT_FREE)
-            .count() as u32
+        self.header().ss.circuits_used.load(Ordering::Acquire)
     }
 
     /// Frees every circuit of the dispatcher in process slot `index` (pmon, after the
@@ -603,13 +605,22 @@ impl Sga {
         for i in 0..self.sessions {
             let slot = self.circuit_slot(i);
             let t = slot.tag.load(Ordering::Acquire);
-            if tag_state(t) == SLOT_USED && slot.dispatcher.load(Ordering::Relaxed) == index + 1 {
-                let _ = slot.tag.compare_exchange(
-                    t,
-                    tag(tag_serial(t), SLOT_FREE),
-                    Ordering::AcqRel,
-                    Ordering::Relaxed,
-                );
+            if tag_state(t) == SLOT_USED
+                && slot.dispatcher.load(Ordering::Relaxed) == index + 1
+                && slot
+                    .tag
+                    .compare_exchange(
+                        t,
+                        tag(tag_serial(t), SLOT_FREE),
+                        Ordering::AcqRel,
+                        Ordering::Relaxed,
+                    )
+                    .is_ok()
+            {
+                self.header()
+                    .ss
+                    .circuits_used
+                    .fetch_sub(1, Ordering::AcqRel);
             }
         }
     }
@@ -1042,12 +1053,21 @@ impl CircuitHandle {
     pub fn free(&self) {
         if !self.freed.swap(true, Ordering::AcqRel) {
             let s = self.sga.circuit_slot(self.index);
-            let _ = s.tag.compare_exchange(
-                tag(self.serial, SLOT_USED),
-                tag(self.serial, SLOT_FREE),
-                Ordering::AcqRel,
-                Ordering::Relaxed,
-            );
+            if s.tag
+                .compare_exchange(
+                    tag(self.serial, SLOT_USED),
+                    tag(self.serial, SLOT_FREE),
+                    Ordering::AcqRel,
+                    Ordering::Relaxed,
+                )
+                .is_ok()
+            {
+                self.sga
+                    .header()
+                    .ss
+                    .circuits_used
+                    .fetch_sub(1, Ordering::AcqRel);
+            }
         }
     }
 }

@@ -671,3 +671,31 @@ fn kills_are_written_to_the_alert_log_the_instance_published() {
 fn is_timestamp(line: &str) -> bool {
     line.len() == 32 && line.as_bytes()[10] == b'T' && line.ends_with("+00:00")
 }
+
+#[test]
+fn circuits_are_counted_as_they_are_claimed_and_freed() {
+    let t = test_sga(10, 20);
+    t.sga.alter_system_set("circuits", "3", None).unwrap();
+    let d = t
+        .sga
+        .register_process(&ProcessSpec::dedicated("d000"))
+        .unwrap();
+    let mut held: Vec<_> = (0..3).map(|_| t.sga.claim_circuit(&d).unwrap()).collect();
+    assert_eq!(t.sga.circuits_in_use(), 3);
+    // CIRCUITS reached: no fourth, and the refused claim leaves the count alone.
+    assert!(t.sga.claim_circuit(&d).is_none());
+    assert_eq!(t.sga.circuits_in_use(), 3);
+    let first = held.remove(0);
+    first.free();
+    first.free();
+    drop(first);
+    assert_eq!(t.sga.circuits_in_use(), 2);
+    held.push(t.sga.claim_circuit(&d).unwrap());
+    assert_eq!(t.sga.circuits_in_use(), 3);
+    // pmon frees a dead dispatcher's circuits; their handles' own frees then change nothing.
+    t.sga.free_circuits_of(d.index);
+    assert_eq!(t.sga.circuits_in_use(), 0);
+    drop(held);
+    assert_eq!(t.sga.circuits_in_use(), 0);
+    assert_eq!(t.sga.snapshot_circuits().len(), 0);
+}
