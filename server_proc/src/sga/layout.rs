@@ -12,7 +12,7 @@ use std::sync::atomic::{AtomicI32, AtomicU32, AtomicU64, Ordering};
 /// `b"ORASGA07"` read as a little-endian integer: written last at creation, checked at attach.
 pub(crate) const MAGIC: u64 = u64::from_le_bytes(*b"ORASGA07");
 /// Bumped whenever a struct below changes shape.
-pub(crate) const LAYOUT_VERSION: u32 = 10;
+pub(crate) const LAYOUT_VERSION: u32 = 11;
 
 /// Slot life cycle: the low 32 bits of a slot's `tag` word (the high 32 bits are the serial).
 pub(crate) const SLOT_FREE: u32 = 0;
