@@ -754,6 +754,9 @@ impl<'a> P<'a> {
             ));
         };
         let mut args = Vec::new();
+        // Where each argument starts and its text (PLS-00363 names an OUT argument that
+        // cannot take a value, at the argument).
+        let mut arg_texts: Vec<(&str, &str)> = Vec::new();
         let mut r = r2;
         if let Some(x) = r2.strip_prefix('(') {
             let mut x = x;
@@ -761,8 +764,10 @@ impl<'a> P<'a> {
                 r = y;
             } else {
                 loop {
-                    let (y, e) = self.expr(x)?;
+                    let at = ws(x);
+                    let (y, e) = self.expr(at)?;
                     args.push(e);
+                    arg_texts.push((at, at[..at.len() - y.len()].trim_end()));
                     let y = ws(y);
                     if let Some(z) = y.strip_prefix(',') {
                         x = z;
@@ -781,15 +786,18 @@ impl<'a> P<'a> {
                 &format!("PLS-00306: wrong number or types of arguments in call to '{short}'"),
             ));
         }
-        for (e, mode) in args.iter().zip(p.params) {
+        for ((e, mode), (at, text)) in args.iter().zip(p.params).zip(arg_texts) {
             match (mode, e) {
                 (In, _) | (_, Expr::Bind(..)) => {}
-                (_, Expr::Ident(n, _)) => self.assignable(i, n)?,
+                (_, Expr::Ident(n, _)) => self.assignable(at, n)?,
                 _ => {
+                    let shown = super::column_name_from_text(text);
                     return Err(pls(
                         self,
-                        i,
-                        "PLS-00363: expression cannot be used as an assignment target",
+                        at,
+                        &format!(
+                            "PLS-00363: expression '{shown}' cannot be used as an assignment target"
+                        ),
                     ));
                 }
             }

@@ -285,6 +285,16 @@ fn compile_errors_of_loops() {
         ),
         "ORA-06550: line 1, column 58:\nPLS-00363: expression 'I' cannot be used as an assignment target"
     );
+    // An OUT argument that cannot take a value: named, at the argument, as Oracle 19c
+    // prints it (`PLS-00363: expression '10' cannot be used as an assignment target`).
+    assert_eq!(
+        parse_error("begin dbms_output.get_line(10, :s); end;"),
+        "ORA-06550: line 1, column 28:\nPLS-00363: expression '10' cannot be used as an assignment target"
+    );
+    assert_eq!(
+        parse_error("begin for i in 1..2 loop dbms_output.get_line(:l,\n i); end loop; end;"),
+        "ORA-06550: line 2, column 2:\nPLS-00363: expression 'I' cannot be used as an assignment target"
+    );
     assert_eq!(
         parse_error("begin null;\n  exit;\nend;"),
         "ORA-06550: line 2, column 3:\nPLS-00376: illegal EXIT/CONTINUE statement; it must appear inside a loop"
