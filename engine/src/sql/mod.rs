@@ -886,6 +886,37 @@ impl<'a> P<'a> {
             rest.push((op, b));
             r = y;
         }
+        let (r, order) = self.order_by(r)?;
+        Ok((r, query::Query { first, rest, order }, version))
+    }
+
+    /// A subquery after its `SELECT`: one level deeper in the tree, and ORA-01778 inside
+    /// more than [`MAX_SUBQUERY_NESTING`] others.
+    fn subquery(&self, i: &'a str) -> Result<(&'a str, query::Query), OraError> {
+        let nesting = self.subqueries.get();
+        if nesting >= MAX_SUBQUERY_NESTING {
+            return Err(self.err_at(1778, i));
+        }
+        // A level of the tree (what the evaluator recurses on), but not of
+        // MAX_NESTING_DEPTH: the subqueries have their own bound, and the expressions of
+        // the innermost one may still nest.
+        let depth = self.depth.get();
+        if depth >= MAX_EXPR_DEPTH {
+            return Err(self.too_deep(i, MAX_EXPR_DEPTH));
+        }
+        self.subqueries.set(nesting + 1);
+        self.depth.set(depth + 1);
+        self.peak.set(self.peak.get().max(depth + 1));
+        let result = self.query(i);
+        self.subqueries.set(nesting);
+        self.depth.set(depth);
+        result.map(|(r, q, _)| (r, q))
+    }
+
+    /// `ORDER BY` keys, if any (a function of its own: see [`P::query_block`]).
+    #[inline(never)]
+    fn order_by(&self, r: &'a str) -> Result<OrderBy<'a>, OraError> {
+        let mut r = r;
         let mut order = Vec::new();
         let x = ws(r);
         if let Ok((y, _)) = (keyword("ORDER"), multispace0, keyword("BY")).parse(x) {
@@ -920,45 +951,37 @@ impl<'a> P<'a> {
                 }
             }
         }
-        Ok((r, query::Query { first, rest, order }, version))
-    }
-
-    /// A subquery after its `SELECT`: one level deeper in the tree, and ORA-01778 inside
-    /// more than [`MAX_SUBQUERY_NESTING`] others.
-    fn subquery(&self, i: &'a str) -> Result<(&'a str, query::Query), OraError> {
-        let nesting = self.subqueries.get();
-        if nesting >= MAX_SUBQUERY_NESTING {
-            return Err(self.err_at(1778, i));
-        }
-        // A level of the tree (what the evaluator recurses on), but not of
-        // MAX_NESTING_DEPTH: the subqueries have their own bound, and the expressions of
-        // the innermost one may still nest.
-        let depth = self.depth.get();
-        if depth >= MAX_EXPR_DEPTH {
-            return Err(self.too_deep(i, MAX_EXPR_DEPTH));
-        }
-        self.subqueries.set(nesting + 1);
-        self.depth.set(depth + 1);
-        self.peak.set(self.peak.get().max(depth + 1));
-        let result = self.query(i);
-        self.subqueries.set(nesting);
-        self.depth.set(depth);
-        result.map(|(r, q, _)| (r, q))
+        Ok((r, order))
     }
 
     /// One `SELECT` block after its keyword: items, FROM, WHERE, CONNECT BY; and whether
     /// it reads V$VERSION.
     fn query_block(&self, i: &'a str) -> Result<(&'a str, query::Block, bool), OraError> {
-        const CLAUSES: [&str; 8] = [
-            "FROM",
-            "CONNECT",
-            "WHERE",
-            "UNION",
-            "MINUS",
-            "INTERSECT",
-            "ORDER",
-            "GROUP",
-        ];
+        // Only small frames stay on the stack while a subquery in FROM is parsed: the
+        // select list and the clauses after FROM are parsed by functions of their own.
+        let (i, items) = self.select_list(i)?;
+        let Ok((r, _)) = keyword("FROM")(i) else {
+            return Err(self.err_at(923, i));
+        };
+        let r = ws(r);
+        let (r, source, version) = match r.strip_prefix('(') {
+            Some(x) => {
+                let x = ws(x);
+                let Ok((x, _)) = keyword("SELECT")(x) else {
+                    return Err(self.err_at(928, x));
+                };
+                let (x, q) = self.subquery(x)?;
+                let x = self.expect_char(x, ')')?;
+                (x, query::Source::Sub(Box::new(q)), false)
+            }
+            None => self.named_source(r)?,
+        };
+        self.block_rest(r, items, source, version)
+    }
+
+    /// The select list of a block, up to what follows it.
+    #[inline(never)]
+    fn select_list(&self, i: &'a str) -> Result<(&'a str, Vec<SelectItem>), OraError> {
         let mut items = Vec::new();
         let mut i = i;
         loop {
@@ -984,7 +1007,7 @@ impl<'a> P<'a> {
                 r2 = x;
             } else if let Ok((x, id)) = identifier(after_as) {
                 let up = id.to_ascii_uppercase();
-                if had_as || !CLAUSES.contains(&up.as_str()) {
+                if had_as || !CLAUSE_WORDS.contains(&up.as_str()) {
                     name = up;
                     r2 = x;
                 }
@@ -1000,49 +1023,52 @@ impl<'a> P<'a> {
             i = r3;
             break;
         }
-        let Ok((r, _)) = keyword("FROM")(i) else {
-            return Err(self.err_at(923, i));
-        };
-        let r = ws(r);
+        Ok((i, items))
+    }
+
+    /// A table or view named after FROM: the text after the name, the source, and whether
+    /// it is V$VERSION.
+    #[inline(never)]
+    fn named_source(&self, r: &'a str) -> Result<(&'a str, query::Source, bool), OraError> {
         let table_at = r;
-        let mut version = false;
-        let (r, source) = if let Some(x) = r.strip_prefix('(') {
-            let x = ws(x);
-            let Ok((x, _)) = keyword("SELECT")(x) else {
-                return Err(self.err_at(928, x));
-            };
-            let (x, q) = self.subquery(x)?;
-            let x = self.expect_char(x, ')')?;
-            (x, query::Source::Sub(Box::new(q)))
-        } else {
-            let (r, table) = match quoted_identifier(r) {
-                Ok((x, q)) => (x, q.to_owned()),
-                Err(_) => match recognize((identifier, opt((char('.'), identifier)))).parse(r) {
-                    Ok((x, t)) => (x, t.to_ascii_uppercase()),
-                    Err(_) => return Err(self.err_at(903, r)),
-                },
-            };
-            // Tables are resolved before the rest of the statement is looked at: a query on
-            // a table that does not exist is ORA-00942 whatever its WHERE clause says.
-            version = matches!(
-                table.as_str(),
-                "V$VERSION" | "SYS.V$VERSION" | "V_$VERSION" | "SYS.V_$VERSION"
-            );
-            let source = if table == "DUAL" || table == "SYS.DUAL" || version {
-                query::Source::Dual
-            } else if let Some(d) = query::Dictionary::from_name(&table)
-                && !self.fixed_only
-            {
-                query::Source::Table(d)
-            } else {
-                return Err(self.no_such_table(table_at));
-            };
-            (r, source)
+        let (r, table) = match quoted_identifier(r) {
+            Ok((x, q)) => (x, q.to_owned()),
+            Err(_) => match recognize((identifier, opt((char('.'), identifier)))).parse(r) {
+                Ok((x, t)) => (x, t.to_ascii_uppercase()),
+                Err(_) => return Err(self.err_at(903, r)),
+            },
         };
+        // Tables are resolved before the rest of the statement is looked at: a query on
+        // a table that does not exist is ORA-00942 whatever its WHERE clause says.
+        let version = matches!(
+            table.as_str(),
+            "V$VERSION" | "SYS.V$VERSION" | "V_$VERSION" | "SYS.V_$VERSION"
+        );
+        let source = if table == "DUAL" || table == "SYS.DUAL" || version {
+            query::Source::Dual
+        } else if let Some(d) = query::Dictionary::from_name(&table)
+            && !self.fixed_only
+        {
+            query::Source::Table(d)
+        } else {
+            return Err(self.no_such_table(table_at));
+        };
+        Ok((r, source, version))
+    }
+
+    /// What follows a block's source: its alias, WHERE, CONNECT BY.
+    #[inline(never)]
+    fn block_rest(
+        &self,
+        r: &'a str,
+        items: Vec<SelectItem>,
+        source: query::Source,
+        version: bool,
+    ) -> Result<(&'a str, query::Block, bool), OraError> {
         let mut r = ws(r);
         // Optional table alias.
         if let Ok((x, id)) = identifier(r)
-            && !CLAUSES.contains(&id.to_ascii_uppercase().as_str())
+            && !CLAUSE_WORDS.contains(&id.to_ascii_uppercase().as_str())
         {
             r = ws(x);
         }
@@ -1394,6 +1420,21 @@ impl<'a> P<'a> {
         OraError::with_args(6550, &[&line.to_string(), &col.to_string(), detail], off)
     }
 }
+
+/// The text after an ORDER BY clause and its keys (descending when true).
+type OrderBy<'a> = (&'a str, Vec<(query::OrderKey, bool)>);
+
+/// The words that end a select-list item or a table where an alias could be.
+const CLAUSE_WORDS: [&str; 8] = [
+    "FROM",
+    "CONNECT",
+    "WHERE",
+    "UNION",
+    "MINUS",
+    "INTERSECT",
+    "ORDER",
+    "GROUP",
+];
 
 /// What [`P::leaf`] found: a whole expression, or where a nested one's parts start.
 enum Primary<'a> {
