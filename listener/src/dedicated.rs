@@ -19,16 +19,13 @@ pub(crate) fn run(client: OwnedFd, msg: HandoffMessage) -> i32 {
     }
     let _ = stream.set_nodelay(true);
     let home = std::path::Path::new(&msg.meta.oracle_home);
-    let inbound = server_proc::driver::inbound_connect_timeout(home);
-    let expire = server_proc::driver::expire_time(home);
-    let recv = server_proc::driver::recv_timeout(home);
-    let send = server_proc::driver::send_timeout(home);
+    let net = server_proc::driver::ServerNet::of_home(home);
     let mut ctx = DedicatedContext::new(msg.meta.sid, msg.meta.service, msg.meta.oracle_home);
     ctx.global_dbname = msg.meta.global_dbname;
-    ctx.inbound_connect_timeout = inbound;
-    ctx.expire_time = expire;
-    ctx.recv_timeout = recv;
-    ctx.send_timeout = send;
+    ctx.inbound_connect_timeout = net.inbound_connect_timeout;
+    ctx.expire_time = net.expire_time;
+    ctx.recv_timeout = net.recv_timeout;
+    ctx.send_timeout = net.send_timeout;
     match run_dedicated(stream, msg.connect_bytes, ctx) {
         Ok(_) => 0,
         Err(_) => 1,

@@ -34,41 +34,67 @@ fn server_sqlnet(oracle_home: &Path) -> Option<config::SqlNet> {
         .map(|p| p.value)
 }
 
-/// SQLNET.INBOUND_CONNECT_TIMEOUT from the server's sqlnet.ora (`$TNS_ADMIN`, else
-/// `$ORACLE_HOME/network/admin`); 60 s when unset, none when 0.
-pub fn inbound_connect_timeout(oracle_home: &Path) -> Option<Duration> {
-    let configured = server_sqlnet(oracle_home).and_then(|s| s.inbound_connect_timeout);
-    match configured {
-        Some(d) if d.is_zero() => None,
-        Some(d) => Some(d),
-        None => Some(DEFAULT_INBOUND_CONNECT_TIMEOUT),
+/// The sqlnet.ora parameters a server process applies to its client connection, read from
+/// the server's sqlnet.ora (`$TNS_ADMIN`, else `$ORACLE_HOME/network/admin`) in one pass: a
+/// dedicated server reads them once at hand-off rather than parsing the file per parameter.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ServerNet {
+    /// SQLNET.INBOUND_CONNECT_TIMEOUT: 60 s when unset, none when 0.
+    pub inbound_connect_timeout: Option<Duration>,
+    /// SQLNET.EXPIRE_TIME (minutes): the idle time after which dead connection detection
+    /// probes a client; `None` when unset or 0 (off).
+    pub expire_time: Option<Duration>,
+    /// SQLNET.RECV_TIMEOUT (seconds, or `ms`/`sec`/`min` as Oracle 19c takes them): how
+    /// long a server waits for its client's next data; `None` when unset or 0.
+    pub recv_timeout: Option<Duration>,
+    /// SQLNET.SEND_TIMEOUT: how long a server's send to its client may take; `None` when
+    /// unset or 0.
+    pub send_timeout: Option<Duration>,
+}
+
+impl ServerNet {
+    /// The values of the server's sqlnet.ora under `oracle_home` (defaults when it is
+    /// missing or unreadable).
+    pub fn of_home(oracle_home: &Path) -> ServerNet {
+        ServerNet::from_sqlnet(server_sqlnet(oracle_home).as_ref())
+    }
+
+    fn from_sqlnet(sqlnet: Option<&config::SqlNet>) -> ServerNet {
+        let inbound_connect_timeout = match sqlnet.and_then(|s| s.inbound_connect_timeout) {
+            Some(d) if d.is_zero() => None,
+            Some(d) => Some(d),
+            None => Some(DEFAULT_INBOUND_CONNECT_TIMEOUT),
+        };
+        ServerNet {
+            inbound_connect_timeout,
+            expire_time: sqlnet
+                .map(|s| s.expire_time)
+                .filter(|&m| m > 0)
+                .map(|m| Duration::from_secs(u64::from(m) * 60)),
+            recv_timeout: sqlnet.and_then(|s| s.recv_timeout).filter(|d| !d.is_zero()),
+            send_timeout: sqlnet.and_then(|s| s.send_timeout).filter(|d| !d.is_zero()),
+        }
     }
 }
 
-/// SQLNET.RECV_TIMEOUT from the server's sqlnet.ora (seconds, or `ms`/`sec`/`min` as
-/// Oracle 19c takes them): how long a server waits for its client's next data; `None` when
-/// unset or 0.
+/// SQLNET.INBOUND_CONNECT_TIMEOUT from the server's sqlnet.ora (see [`ServerNet`]).
+pub fn inbound_connect_timeout(oracle_home: &Path) -> Option<Duration> {
+    ServerNet::of_home(oracle_home).inbound_connect_timeout
+}
+
+/// SQLNET.RECV_TIMEOUT from the server's sqlnet.ora (see [`ServerNet`]).
 pub fn recv_timeout(oracle_home: &Path) -> Option<Duration> {
-    server_sqlnet(oracle_home)
-        .and_then(|s| s.recv_timeout)
-        .filter(|d| !d.is_zero())
+    ServerNet::of_home(oracle_home).recv_timeout
 }
 
-/// SQLNET.SEND_TIMEOUT from the server's sqlnet.ora: how long a server's send to its
-/// client may take; `None` when unset or 0.
+/// SQLNET.SEND_TIMEOUT from the server's sqlnet.ora (see [`ServerNet`]).
 pub fn send_timeout(oracle_home: &Path) -> Option<Duration> {
-    server_sqlnet(oracle_home)
-        .and_then(|s| s.send_timeout)
-        .filter(|d| !d.is_zero())
+    ServerNet::of_home(oracle_home).send_timeout
 }
 
-/// SQLNET.EXPIRE_TIME (minutes) from the server's sqlnet.ora: the idle time after which
-/// dead connection detection probes a client; `None` when unset or 0 (off).
+/// SQLNET.EXPIRE_TIME from the server's sqlnet.ora (see [`ServerNet`]).
 pub fn expire_time(oracle_home: &Path) -> Option<Duration> {
-    server_sqlnet(oracle_home)
-        .map(|s| s.expire_time)
-        .filter(|&m| m > 0)
-        .map(|m| Duration::from_secs(u64::from(m) * 60))
+    ServerNet::of_home(oracle_home).expire_time
 }
 
 /// Interval between keepalive probes once a connection has been idle for EXPIRE_TIME
@@ -110,6 +136,35 @@ mod tests {
         assert_eq!(sock.tcp_keepalive_interval().unwrap(), KEEPALIVE_INTERVAL);
         assert_eq!(sock.tcp_keepalive_retries().unwrap(), KEEPALIVE_PROBES);
         drop(c);
+    }
+
+    #[test]
+    fn server_net_reads_the_four_parameters_and_defaults_without_a_file() {
+        let home = tempfile::tempdir().unwrap();
+        let admin = home.path().join("network").join("admin");
+        std::fs::create_dir_all(&admin).unwrap();
+        let none = ServerNet {
+            inbound_connect_timeout: Some(DEFAULT_INBOUND_CONNECT_TIMEOUT),
+            expire_time: None,
+            recv_timeout: None,
+            send_timeout: None,
+        };
+        assert_eq!(ServerNet::of_home(home.path()), none);
+        std::fs::write(
+            admin.join("sqlnet.ora"),
+            "SQLNET.INBOUND_CONNECT_TIMEOUT = 0\nSQLNET.EXPIRE_TIME = 3\n\
+             SQLNET.RECV_TIMEOUT = 20\nSQLNET.SEND_TIMEOUT = 500 ms\n",
+        )
+        .unwrap();
+        assert_eq!(
+            ServerNet::of_home(home.path()),
+            ServerNet {
+                inbound_connect_timeout: None,
+                expire_time: Some(Duration::from_secs(180)),
+                recv_timeout: Some(Duration::from_secs(20)),
+                send_timeout: Some(Duration::from_millis(500)),
+            }
+        );
     }
 
     #[test]
