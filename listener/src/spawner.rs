@@ -274,6 +274,7 @@ fn run_spawner(ctl: OwnedFd, listener: &str, argv: Option<ArgvArea>) -> ! {
             std::process::exit(1);
         }
     };
+    server_proc::dedicated::prepare_zygote();
     let mut z = Zygote {
         ctl: Some(ctl),
         live: 0,

@@ -144,6 +144,23 @@ impl DedicatedError {
     }
 }
 
+/// What a zygote (the listener's spawner, which forks every dedicated and prespawned server)
+/// does once, so that no forked server does it on its client's critical path: the OS user
+/// name for V$PROCESS is looked up (NSS reads nsswitch.conf and /etc/passwd), and the crypto
+/// crates of O5LOGON and the thread RNG run once, which makes them detect the CPU's
+/// instructions (CPUID, a trap to the hypervisor in a virtual machine) and keep the answer in
+/// statics the children inherit. Nothing secret is shared: every child reseeds its RNG.
+pub fn prepare_zygote() {
+    use tns::o5logon;
+    let _ = crate::sga::os_user();
+    let v12 = o5logon::Verifier::new_12c(b"", &[0; 16], 1);
+    let sealed = o5logon::encrypt(&v12.key, &[0; 16]);
+    let _ = o5logon::decrypt_raw(&v12.key, &sealed);
+    let _ = o5logon::Verifier::new_11g(b"", &[0; 10]);
+    let mut seed = [0u8; 16];
+    rand::fill(&mut seed);
+}
+
 /// Runs one dedicated session on `stream`. `connect_bytes` is the CONNECT packet (plus its
 /// overflow DATA packet) the listener already consumed. Returns when the session is over.
 pub fn run_dedicated(

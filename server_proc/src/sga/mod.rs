@@ -393,12 +393,18 @@ pub fn segment_name(sid: &str) -> String {
     format!("/orasim_{}_{}", nix::unistd::getuid().as_raw(), sid)
 }
 
-/// The OS user name of the calling process (for V$PROCESS.USERNAME).
+/// The OS user name of the calling process (for V$PROCESS.USERNAME), looked up in the user
+/// database (NSS: nsswitch.conf, /etc/passwd) once per process; a server forked by the
+/// spawner inherits the spawner's answer (see `dedicated::prepare_zygote`).
 pub fn os_user() -> String {
-    nix::unistd::User::from_uid(nix::unistd::getuid())
-        .ok()
-        .flatten()
-        .map_or_else(|| nix::unistd::getuid().to_string(), |u| u.name)
+    static USER: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    USER.get_or_init(|| {
+        nix::unistd::User::from_uid(nix::unistd::getuid())
+            .ok()
+            .flatten()
+            .map_or_else(|| nix::unistd::getuid().to_string(), |u| u.name)
+    })
+    .clone()
 }
 
 fn now() -> u64 {
