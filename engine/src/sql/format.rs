@@ -324,6 +324,11 @@ fn apply_case(case: Case, word: &str) -> String {
 
 /// Splits a datetime format into tokens (ORA-01821 for anything that is no element,
 /// punctuation or quoted text; FF and TZ elements only where the kind has them).
+/// The first characters of `s`, upper case: enough to compare with any element name.
+fn upper_head(s: &str) -> String {
+    s.chars().take(16).collect::<String>().to_ascii_uppercase()
+}
+
 fn tokenize_datetime(fmt: &str, kind: Kind) -> Result<Vec<Tok>, OraError> {
     let unknown = || OraError::new(1821, 0);
     let mut out = Vec::new();
@@ -336,7 +341,9 @@ fn tokenize_datetime(fmt: &str, kind: Kind) -> Result<Vec<Tok>, OraError> {
             rest = body.get(end + 1..).unwrap_or("");
             continue;
         }
-        let up = rest.to_ascii_uppercase();
+        // The longest element name is a few characters: upper-casing only the head keeps a
+        // long format model (a bind of any length) linear.
+        let up = upper_head(rest);
         // Abbreviated formats expand to their AMERICA definitions.
         let expansions: [(&str, &str); 3] = [
             ("DL", "fmDay, Month dd, yyyyfm"),
@@ -373,7 +380,7 @@ fn tokenize_datetime(fmt: &str, kind: Kind) -> Result<Vec<Tok>, OraError> {
             let mut th = None;
             let mut sp = false;
             loop {
-                let up = rest.to_ascii_uppercase();
+                let up = upper_head(rest);
                 if th.is_none() && up.starts_with("TH") {
                     th = Some(case_of(&rest[..2]));
                     rest = &rest[2..];
@@ -883,7 +890,8 @@ impl Input<'_> {
 
     /// One of `words` (case-insensitive, longest first); its index.
     fn word(&mut self, words: &[&str]) -> Option<usize> {
-        let up = self.s.to_ascii_uppercase();
+        let up = upper_head(self.s);
+        debug_assert!(words.iter().all(|w| w.len() <= 16));
         let mut best: Option<(usize, usize)> = None;
         for (i, w) in words.iter().enumerate() {
             if up.starts_with(w) && best.is_none_or(|(_, l)| w.len() > l) {
