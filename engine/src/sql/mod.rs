@@ -355,10 +355,11 @@ type Res<'a, T> = IResult<&'a str, T>;
 /// of stack, which would end the whole instance (the client sees ORA-03113).
 pub const MAX_EXPR_DEPTH: usize = 1000;
 
-/// How many levels the parser may recurse into (parentheses, function calls, CASE, CAST,
-/// unary minus, NOT, subqueries; not the terms of a chain): ORA-03095 beyond, for the same
-/// reason as [`MAX_EXPR_DEPTH`] — a level of nesting costs the parser and the evaluator
-/// several times what a term of a chain costs the evaluator.
+/// How many levels of an expression or condition the parser may recurse into
+/// (parentheses, function calls, CASE, CAST, unary minus, NOT; not the terms of a chain,
+/// and subqueries have a bound of their own): ORA-03095 beyond, for the same reason as
+/// [`MAX_EXPR_DEPTH`] — a level of nesting costs the parser and the evaluator several
+/// times what a term of a chain costs the evaluator.
 pub const MAX_NESTING_DEPTH: usize = 255;
 
 /// How many subqueries may enclose one another: Oracle's documented 255 levels (its
