@@ -766,21 +766,20 @@ impl Session {
             Ok(p) if known => p,
             _ => return vec![self.error_bytes_action(OraError::new(1017, 0).info())],
         };
-        let combo_key = tns::ttc::buf::find_key(&auth.pairs, "AUTH_SESSKEY")
-            .and_then(|k| o5logon::server_combo_key(&challenge, &k.value_str()).ok());
+        let o5logon::ServerProof {
+            response: proof,
+            combo_key,
+        } = proof;
         // A login that also sets a new password (expired password, `newpassword=`).
-        if let (Some(ck), Some(new)) = (
-            combo_key.as_ref(),
-            tns::ttc::buf::find_key(&auth.pairs, "AUTH_NEWPASSWORD"),
-        ) {
-            let result = o5logon::decrypt_password(ck, &new.value_str())
+        if let Some(new) = tns::ttc::buf::find_key(&auth.pairs, "AUTH_NEWPASSWORD") {
+            let result = o5logon::decrypt_password(&combo_key, &new.value_str())
                 .map_err(|_| OraError::new(1017, 0))
                 .and_then(|pw| self.new_password(&user, &pw));
             if let Err(e) = result {
                 return vec![self.error_bytes_action(e.info())];
             }
         }
-        self.combo_key = combo_key;
+        self.combo_key = Some(combo_key);
         // The client's time zone travels as `ALTER SESSION SET TIME_ZONE='+hh:mm'`.
         if let Some(alter) = tns::ttc::buf::find_key(&auth.pairs, "AUTH_ALTER_SESSION")
             && let Ok(Statement::AlterSession {

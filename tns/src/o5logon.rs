@@ -329,7 +329,7 @@ impl ServerChallenge {
 
 /// The combined key of an exchange, from the server's state and the client's
 /// `AUTH_SESSKEY` (hex).
-pub fn server_combo_key(
+fn server_combo_key(
     challenge: &ServerChallenge,
     client_sesskey_hex: &str,
 ) -> Result<Vec<u8>, O5Error> {
@@ -382,13 +382,23 @@ pub fn encrypt_password(
     upper_hex(&encrypt(combo_key, &msg))
 }
 
+/// What a successful phase two gives the server.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServerProof {
+    /// The `AUTH_SVR_RESPONSE` value proving the server knows the key.
+    pub response: String,
+    /// The combined key of the exchange (for `AUTH_NEWPASSWORD` and later password
+    /// changes): derived once here, since its PBKDF2 is most of the server's login work.
+    pub combo_key: Vec<u8>,
+}
+
 /// Phase two, server side: checks the client's answer (`AUTH_SESSKEY`, `AUTH_PASSWORD`) and
-/// on success returns the `AUTH_SVR_RESPONSE` value proving the server knows the key.
+/// on success returns the `AUTH_SVR_RESPONSE` value and the combined key.
 pub fn server_verify(
     challenge: &ServerChallenge,
     client_pairs: &[KeyValue],
     random: &mut dyn FnMut(&mut [u8]),
-) -> Result<String, O5Error> {
+) -> Result<ServerProof, O5Error> {
     let v = &challenge.verifier;
     let sesskey = find_key(client_pairs, "AUTH_SESSKEY").ok_or(O5Error::MissingKey {
         key: "AUTH_SESSKEY",
@@ -419,7 +429,10 @@ pub fn server_verify(
     random(&mut r);
     let mut msg = r.to_vec();
     msg.extend_from_slice(SERVER_TO_CLIENT);
-    Ok(upper_hex(&encrypt(&ck, &msg)))
+    Ok(ServerProof {
+        response: upper_hex(&encrypt(&ck, &msg)),
+        combo_key: ck,
+    })
 }
 
 /// The client's answer to a challenge.
@@ -574,8 +587,9 @@ mod tests {
             assert_eq!(flags, v.kind.code());
             let answer = client_answer(b"Tiger#1", &challenge, &mut rng).unwrap();
             let proof = server_verify(&state, &answer.pairs, &mut rng).unwrap();
-            assert_eq!(proof.len(), 96);
-            client_check_server_response(&answer.combo_key, &proof).unwrap();
+            assert_eq!(proof.response.len(), 96);
+            assert_eq!(proof.combo_key, answer.combo_key);
+            client_check_server_response(&answer.combo_key, &proof.response).unwrap();
             // Wrong password: ORA-01017.
             let bad = client_answer(b"tiger#1", &challenge, &mut rng).unwrap();
             assert_eq!(
