@@ -11,6 +11,7 @@
 use std::io::{BufRead, Write};
 use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 
 use thiserror::Error;
 use tns::error_text::{ora_line, ora_line_with};
@@ -419,6 +420,39 @@ mod tests {
     use super::*;
 
     #[test]
+    fn credentials_see_every_change_of_the_file_and_read_it_only_then() {
+        use engine::Credentials;
+        let dir = tempfile::tempdir().unwrap();
+        let add = |name: &str, password: &[u8]| {
+            let cmd = UserCommand::Add {
+                name: name.into(),
+                password_stdin: true,
+                grants: vec![],
+            };
+            let mut input = password.to_vec();
+            input.push(b'\n');
+            run_user_command(&cmd, dir.path(), "ORCL", &mut &input[..], &mut Vec::new()).unwrap();
+        };
+        let creds = PasswordFileCredentials::new(dir.path(), "ORCL");
+        assert!(creds.verifier("SCOTT").is_none(), "no file yet");
+        add("scott", b"Tiger#1");
+        assert!(creds.verifier("SCOTT").unwrap().matches(b"Tiger#1"));
+        let first = creds.current().unwrap();
+        assert!(
+            Arc::ptr_eq(&first, &creds.current().unwrap()),
+            "unchanged: not read again"
+        );
+        add("adams", b"Wood#2");
+        assert!(creds.verifier("ADAMS").unwrap().matches(b"Wood#2"));
+        // A clone (another circuit's login) shares what was read; a new password is seen.
+        let other = creds.clone();
+        other.set_password("SCOTT", b"Lion#3").unwrap();
+        assert!(creds.verifier("SCOTT").unwrap().matches(b"Lion#3"));
+        std::fs::remove_file(path_for(dir.path(), "ORCL")).unwrap();
+        assert!(creds.verifier("SCOTT").is_none(), "file gone: no users");
+    }
+
+    #[test]
     fn add_list_drop_round_trip_with_mode_0600_and_no_password() {
         let dir = tempfile::tempdir().unwrap();
         let mut out = Vec::new();
@@ -472,11 +506,40 @@ mod tests {
     }
 }
 
-/// Credentials read from the password file at every login (so `oradb user add` takes effect
-/// without a restart).
+/// Credentials from the password file, checked at every login (so `oradb user add` takes
+/// effect without a restart): one `stat` of the file, and a read and parse only when it is
+/// another file or was written since the last read (its inode, size, mtime or ctime differ).
 #[derive(Debug, Clone)]
 pub struct PasswordFileCredentials {
     path: PathBuf,
+    read: Arc<Mutex<Option<LastRead>>>,
+}
+
+/// The file as last read, and the stamp it had.
+type LastRead = (FileStamp, Arc<PasswordFile>);
+
+/// What tells one version of the password file from another.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct FileStamp {
+    dev: u64,
+    ino: u64,
+    len: u64,
+    mtime: (i64, i64),
+    ctime: (i64, i64),
+}
+
+impl FileStamp {
+    fn of(path: &Path) -> Option<FileStamp> {
+        use std::os::unix::fs::MetadataExt;
+        let m = std::fs::metadata(path).ok()?;
+        Some(FileStamp {
+            dev: m.dev(),
+            ino: m.ino(),
+            len: m.len(),
+            mtime: (m.mtime(), m.mtime_nsec()),
+            ctime: (m.ctime(), m.ctime_nsec()),
+        })
+    }
 }
 
 impl PasswordFileCredentials {
@@ -484,18 +547,39 @@ impl PasswordFileCredentials {
     pub fn new(oracle_home: &std::path::Path, sid: &str) -> Self {
         PasswordFileCredentials {
             path: path_for(oracle_home, sid),
+            read: Arc::default(),
         }
+    }
+
+    /// The file as it is now: the last read while the file has not changed since.
+    fn current(&self) -> Result<Arc<PasswordFile>, PwFileError> {
+        let Some(stamp) = FileStamp::of(&self.path) else {
+            // Missing or unreadable: load says which (a missing file has no users).
+            return PasswordFile::load(&self.path).map(Arc::new);
+        };
+        let mut read = self.read.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some((seen, file)) = read.as_ref()
+            && *seen == stamp
+        {
+            return Ok(Arc::clone(file));
+        }
+        let file = Arc::new(PasswordFile::load(&self.path)?);
+        // Kept only if the file did not change while it was read.
+        if FileStamp::of(&self.path) == Some(stamp) {
+            *read = Some((stamp, Arc::clone(&file)));
+        }
+        Ok(file)
     }
 }
 
 impl engine::Credentials for PasswordFileCredentials {
     fn verifier(&self, user: &str) -> Option<tns::o5logon::Verifier> {
-        let f = PasswordFile::load(&self.path).ok()?;
+        let f = self.current().ok()?;
         f.lookup(user).map(|u| u.v12c.clone())
     }
 
     fn grants(&self, user: &str) -> Vec<String> {
-        PasswordFile::load(&self.path)
+        self.current()
             .ok()
             .and_then(|f| f.lookup(user).map(|u| u.grants.clone()))
             .unwrap_or_default()
