@@ -101,11 +101,17 @@ impl Link for std::os::unix::net::UnixStream {
     }
 }
 
+/// The most one read of a [`Transport`] takes from its link.
+const READ_CHUNK: usize = 16 * 1024;
+
 /// A TNS connection over a [`Link`].
 #[derive(Debug)]
 pub(crate) struct Transport {
     link: Box<dyn Link>,
     buf: Vec<u8>,
+    /// What one read takes from the link, allocated (and zeroed) once per connection
+    /// rather than zero-filled on the stack for every read.
+    chunk: Box<[u8]>,
     mode: LengthMode,
     sdu: u32,
 }
@@ -183,6 +189,7 @@ impl Transport {
         Transport {
             link,
             buf: Vec::with_capacity(8192),
+            chunk: vec![0; READ_CHUNK].into_boxed_slice(),
             mode: LengthMode::Short,
             sdu: packet::DEFAULT_SDU,
         }
@@ -241,10 +248,9 @@ impl Transport {
                 Ok(None) => {}
                 Err(e) => return Err(RecvError::Decode(e)),
             }
-            let mut chunk = [0u8; 16 * 1024];
-            match self.link.read(&mut chunk) {
+            match self.link.read(&mut self.chunk) {
                 Ok(0) => return Err(RecvError::Eof),
-                Ok(n) => self.buf.extend_from_slice(&chunk[..n]),
+                Ok(n) => self.buf.extend_from_slice(&self.chunk[..n]),
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 Err(e)
                     if matches!(
