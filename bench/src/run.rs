@@ -279,8 +279,9 @@ pub fn run(opts: &RunOptions) -> Result<Report> {
 
     // The floor replays one relayed orasim dedicated cycle, byte for byte.
     crate::interrupt::check()?;
-    let bursts = relay_cycle(dedicated.port, |p| dedicated.cycle_at(p))
-        .context("relaying an orasim cycle to capture the floor's script")?;
+    let bursts = relay_cycle(dedicated.port, |p| dedicated.cycle_at(p)).map_err(|e| {
+        anyhow::anyhow!("relaying an orasim cycle to capture the floor's script: {e}")
+    })?;
     let script = FloorScript::from_steps(&steps(&bursts))?;
     let exe = std::env::current_exe().context("locating tnsbench")?;
     let floor_server = FloorServer::start(&exe, script.clone())?;

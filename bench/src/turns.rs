@@ -50,53 +50,74 @@ pub struct Step {
 }
 
 /// Runs `cycle(proxy_port)` with a one-connection relay to `127.0.0.1:upstream` in between
-/// and returns the bursts it saw (`None` if the relay failed or `cycle` returned an error).
+/// and returns the bursts it saw, or what failed: the cycle (its own error) or the relay
+/// (which leg, and the OS error).
 pub fn relay_cycle(
     upstream: u16,
     cycle: impl FnOnce(u16) -> Result<(), String>,
-) -> Option<Vec<Burst>> {
-    let l = TcpListener::bind("127.0.0.1:0").ok()?;
-    let port = l.local_addr().ok()?.port();
-    l.set_nonblocking(true).ok()?;
+) -> Result<Vec<Burst>, String> {
+    let setup = |e: std::io::Error| format!("relay: cannot listen on 127.0.0.1: {e}");
+    let l = TcpListener::bind("127.0.0.1:0").map_err(setup)?;
+    let port = l.local_addr().map_err(setup)?.port();
+    l.set_nonblocking(true).map_err(setup)?;
     let bursts: Arc<Mutex<Vec<Burst>>> = Arc::new(Mutex::new(Vec::new()));
     let cycle_done = Arc::new(AtomicBool::new(false));
     let (b2, done) = (bursts.clone(), cycle_done.clone());
-    let relay = std::thread::spawn(move || -> std::io::Result<()> {
+    let relay = std::thread::spawn(move || -> Result<(), String> {
         // Bounded accept: a cycle that fails before connecting must not hang the relay.
         let deadline = Instant::now() + IO_TIMEOUT;
         let down = loop {
             match l.accept() {
                 Ok((s, _)) => break s,
                 Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
-                    if done.load(Ordering::SeqCst) || Instant::now() > deadline {
-                        return Err(e);
+                    if done.load(Ordering::SeqCst) {
+                        return Err("relay: the cycle ended without connecting".into());
+                    }
+                    if Instant::now() > deadline {
+                        return Err(format!(
+                            "relay: no connection from the cycle within {} s",
+                            IO_TIMEOUT.as_secs()
+                        ));
                     }
                     std::thread::sleep(Duration::from_millis(1));
                 }
-                Err(e) => return Err(e),
+                Err(e) => return Err(format!("relay: accept failed: {e}")),
             }
         };
-        down.set_nonblocking(false)?;
-        let up = TcpStream::connect_timeout(&([127, 0, 0, 1], upstream).into(), IO_TIMEOUT)?;
+        let sock = |e: std::io::Error| format!("relay: setting up the client leg: {e}");
+        down.set_nonblocking(false).map_err(sock)?;
+        let up = TcpStream::connect_timeout(&([127, 0, 0, 1], upstream).into(), IO_TIMEOUT)
+            .map_err(|e| format!("relay: cannot connect to 127.0.0.1:{upstream}: {e}"))?;
         for s in [&down, &up] {
-            s.set_read_timeout(Some(IO_TIMEOUT))?;
-            s.set_write_timeout(Some(IO_TIMEOUT))?;
-            s.set_nodelay(true)?;
+            s.set_read_timeout(Some(IO_TIMEOUT)).map_err(sock)?;
+            s.set_write_timeout(Some(IO_TIMEOUT)).map_err(sock)?;
+            s.set_nodelay(true).map_err(sock)?;
         }
-        let (down_r, up_w) = (down.try_clone()?, up.try_clone()?);
+        let (down_r, up_w) = (
+            down.try_clone().map_err(sock)?,
+            up.try_clone().map_err(sock)?,
+        );
         let b3 = b2.clone();
         let c2s = std::thread::spawn(move || pump(down_r, up_w, Side::Client, &b3));
         pump(up, down, Side::Server, &b2);
         let _ = c2s.join();
         Ok(())
     });
-    let ok = cycle(port).is_ok();
+    let cycled = cycle(port);
     cycle_done.store(true, Ordering::SeqCst);
-    let relayed = relay.join().ok().and_then(Result::ok).is_some();
-    if !(ok && relayed) {
-        return None;
+    let relayed = relay
+        .join()
+        .unwrap_or_else(|_| Err("relay: its thread panicked".into()));
+    match (cycled, relayed) {
+        (Err(cycle), Err(relay)) => return Err(format!("the cycle failed: {cycle} ({relay})")),
+        (Err(cycle), Ok(())) => return Err(format!("the cycle failed: {cycle}")),
+        (Ok(()), Err(relay)) => return Err(relay),
+        (Ok(()), Ok(())) => {}
     }
-    Arc::try_unwrap(bursts).ok()?.into_inner().ok()
+    let bursts = Arc::try_unwrap(bursts).map_err(|_| "relay: a leg still holds the bursts")?;
+    bursts
+        .into_inner()
+        .map_err(|_| "relay: a leg panicked while recording".to_string())
 }
 
 /// The completed round trips of a list of bursts.
@@ -128,7 +149,9 @@ pub fn count_round_trips(
     upstream: u16,
     cycle: impl FnOnce(u16) -> Result<(), String>,
 ) -> Option<u32> {
-    relay_cycle(upstream, cycle).map(|b| steps(&b).len() as u32)
+    relay_cycle(upstream, cycle)
+        .ok()
+        .map(|b| steps(&b).len() as u32)
 }
 
 /// Copies `from` to `to`, recording each new burst in this direction and its bytes.
@@ -227,6 +250,39 @@ mod tests {
         assert_eq!(n, None);
         // A cycle that never connects: the relay gives up instead of hanging.
         assert_eq!(count_round_trips(port, |_| Err("no".into())), None);
+    }
+
+    #[test]
+    fn a_failed_relay_says_what_failed() {
+        let port = echo();
+        let e = relay_cycle(port, |p| {
+            drop(TcpStream::connect(("127.0.0.1", p)));
+            Err("ORA-01017".into())
+        })
+        .unwrap_err();
+        assert!(e.starts_with("the cycle failed: ORA-01017"), "{e}");
+        let e = relay_cycle(port, |_| Err("TNS-12541".into())).unwrap_err();
+        assert_eq!(
+            e,
+            "the cycle failed: TNS-12541 (relay: the cycle ended without connecting)"
+        );
+        // Nothing listens upstream: the relay names the port it could not reach.
+        let closed = TcpListener::bind("127.0.0.1:0").expect("bind");
+        let dead = closed.local_addr().expect("addr").port();
+        drop(closed);
+        let e = relay_cycle(dead, |p| {
+            let mut s = TcpStream::connect(("127.0.0.1", p)).map_err(|e| e.to_string())?;
+            s.set_read_timeout(Some(IO_TIMEOUT))
+                .map_err(|e| e.to_string())?;
+            let mut b = [0u8; 1];
+            let _ = s.read(&mut b);
+            Ok(())
+        })
+        .unwrap_err();
+        assert!(
+            e.starts_with(&format!("relay: cannot connect to 127.0.0.1:{dead}: ")),
+            "{e}"
+        );
     }
 
     #[test]
