@@ -191,6 +191,8 @@ pub(crate) fn run_session<S: ServerStream>(
     connect_bytes: &[u8],
     ctx: DedicatedContext,
 ) -> Result<SessionEnd, DedicatedError> {
+    // The session runs on this process's main thread (a dedicated or bequeathed server).
+    driver::ensure_session_stack();
     // A SID with a parameter file is a database: attach its SGA (process slot now; at login
     // ORA-01034 if it is down, ORA-00020 if PROCESSES was full). A bare static SID_DESC keeps
     // the self-contained in-process instance.

@@ -119,9 +119,69 @@ pub fn enable_dead_connection_detection(
     socket2::SockRef::from(socket).set_tcp_keepalive(&keepalive)
 }
 
+/// Lets this process's main thread grow its stack to [`engine::SESSION_STACK`]: a
+/// dedicated, bequeathed or pooled server runs its session on its main thread, whose stack
+/// may grow up to the soft RLIMIT_STACK — 8 MiB by default on Linux, but whatever the shell
+/// that started the listener or `oradb` set (`ulimit -s`). A lower soft limit is raised,
+/// up to the hard limit, so that the engine's bounds on a statement's depth hold here as on
+/// a shared server's thread. Returns the soft limit now (`None`: unlimited or unreadable).
+pub fn ensure_session_stack() -> Option<u64> {
+    use nix::sys::resource::{RLIM_INFINITY, Resource, getrlimit, setrlimit};
+    let (soft, hard) = getrlimit(Resource::RLIMIT_STACK).ok()?;
+    let wanted = engine::SESSION_STACK as u64;
+    if soft == RLIM_INFINITY {
+        return None;
+    }
+    if soft >= wanted {
+        return Some(soft);
+    }
+    let raised = if hard == RLIM_INFINITY {
+        wanted
+    } else {
+        wanted.min(hard)
+    };
+    if setrlimit(Resource::RLIMIT_STACK, raised, hard).is_ok() {
+        Some(raised)
+    } else {
+        Some(soft)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_stack_limit_below_the_session_stack_is_raised_to_it() {
+        use nix::sys::resource::{RLIM_INFINITY, Resource, getrlimit, setrlimit};
+        let (soft, hard) = getrlimit(Resource::RLIMIT_STACK).unwrap();
+        let wanted = engine::SESSION_STACK as u64;
+        let expected = if hard == RLIM_INFINITY {
+            wanted
+        } else {
+            wanted.min(hard)
+        };
+        // As a shell with `ulimit -s 1024` would leave it (the test's main thread does not
+        // run meanwhile; other threads have stacks of their own size).
+        setrlimit(Resource::RLIMIT_STACK, (1 << 20).min(hard), hard).unwrap();
+        let now = ensure_session_stack();
+        let after = getrlimit(Resource::RLIMIT_STACK).unwrap();
+        setrlimit(Resource::RLIMIT_STACK, soft, hard).unwrap();
+        assert_eq!(now, Some(expected));
+        assert_eq!(after, (expected, hard));
+        // A limit already above it stays.
+        if hard == RLIM_INFINITY || hard > wanted {
+            let above = if hard == RLIM_INFINITY {
+                2 * wanted
+            } else {
+                hard
+            };
+            setrlimit(Resource::RLIMIT_STACK, above, hard).unwrap();
+            let now = ensure_session_stack();
+            setrlimit(Resource::RLIMIT_STACK, soft, hard).unwrap();
+            assert_eq!(now, Some(above));
+        }
+    }
 
     #[test]
     fn dead_connection_detection_sets_oracles_keepalive() {

@@ -36,6 +36,8 @@ const PARKED_KILL_CHECK: std::time::Duration = std::time::Duration::from_millis(
 /// Runs a pooled server on its channel to the broker until the broker goes away; returns
 /// the exit code. `set_title` names the process once the broker has named the server.
 pub fn run(chan: OwnedFd, sid: &str, oracle_home: &Path, set_title: &dyn Fn(&str)) -> i32 {
+    // The sessions run on this process's main thread.
+    crate::driver::ensure_session_stack();
     let pid = i32::try_from(std::process::id()).unwrap_or(0);
     if wire::send(chan.as_fd(), &ToBroker::Hello { pid }, &[], None).is_err() {
         return 1;
