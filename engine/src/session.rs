@@ -547,6 +547,18 @@ impl Session {
         Action::Send(w.into_bytes())
     }
 
+    /// The answer to a statement that returns no rows: success (with the call status) or the
+    /// error it ended with.
+    fn outcome_action(&self, done: Result<(), OraError>) -> Action {
+        match done {
+            Ok(()) => self.error_bytes_action(ErrorInfo {
+                call_status: self.call_status(),
+                ..ErrorInfo::default()
+            }),
+            Err(e) => self.error_bytes_action(self.ora(&e)),
+        }
+    }
+
     fn ora(&self, e: &OraError) -> ErrorInfo {
         ErrorInfo {
             error_pos: i16::try_from(e.offset).unwrap_or(0),
@@ -1463,13 +1475,7 @@ impl Session {
                 } else {
                     Err(OraError::new(1031, 0))
                 };
-                match done {
-                    Ok(()) => vec![self.error_bytes_action(ErrorInfo {
-                        call_status: self.call_status(),
-                        ..ErrorInfo::default()
-                    })],
-                    Err(e) => vec![self.error_bytes_action(self.ora(&e))],
-                }
+                vec![self.outcome_action(done)]
             }
             Statement::AlterDatabase(to) => {
                 // ALTER DATABASE is a system privilege SYSDBA and SYSOPER hold; while the
@@ -1479,13 +1485,7 @@ impl Session {
                 } else {
                     Err(OraError::new(1031, 0))
                 };
-                match done {
-                    Ok(()) => vec![self.error_bytes_action(ErrorInfo {
-                        call_status: self.call_status(),
-                        ..ErrorInfo::default()
-                    })],
-                    Err(e) => vec![self.error_bytes_action(self.ora(&e))],
-                }
+                vec![self.outcome_action(done)]
             }
             Statement::ConnectionPool(call) => {
                 let Some(slot) = self.slot else {
@@ -1506,13 +1506,7 @@ impl Session {
                         0,
                     ))
                 };
-                match done {
-                    Ok(()) => vec![self.error_bytes_action(ErrorInfo {
-                        call_status: self.call_status(),
-                        ..ErrorInfo::default()
-                    })],
-                    Err(e) => vec![self.error_bytes_action(self.ora(&e))],
-                }
+                vec![self.outcome_action(done)]
             }
             Statement::Select { .. }
             | Statement::InstanceQuery(_)

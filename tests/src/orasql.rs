@@ -5,7 +5,7 @@
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::{Command, Output, Stdio};
 use std::time::Duration;
 
 use crate::instance::wait_output;
@@ -14,6 +14,12 @@ use crate::procs::bin;
 /// Runs `orasql LOGON` for `ORACLE_HOME=home`, `ORACLE_SID=sid` (no TNS_ADMIN, TWO_TASK or
 /// LOCAL from the caller's environment) with `script` on its stdin; what it printed on stdout.
 pub fn run_script(home: &Path, sid: &str, logon: &str, script: &str) -> String {
+    let out = run_script_output(home, sid, logon, script);
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// [`run_script`], with the exit status and stderr too (for WHENEVER ... EXIT checks).
+pub fn run_script_output(home: &Path, sid: &str, logon: &str, script: &str) -> Output {
     let mut child = Command::new(bin("orasql"))
         .arg(logon)
         .env("ORACLE_HOME", home)
@@ -31,8 +37,7 @@ pub fn run_script(home: &Path, sid: &str, logon: &str, script: &str) -> String {
         .take()
         .expect("stdin")
         .write_all(script.as_bytes());
-    let out = wait_output(child, Duration::from_secs(90));
-    String::from_utf8_lossy(&out.stdout).into_owned()
+    wait_output(child, Duration::from_secs(90))
 }
 
 /// Runs `oradb shutdown abort` for the instance `sid` of `home` when dropped.

@@ -319,25 +319,7 @@ fn set_null_and_whenever_sqlerror_exit_against_a_running_instance() {
             1,
         ),
     ] {
-        let mut child = std::process::Command::new(tests::procs::bin("orasql"))
-            .arg("scott/tiger")
-            .env("ORACLE_HOME", &home)
-            .env("ORACLE_SID", &sid)
-            .env_remove("TNS_ADMIN")
-            .env_remove("TWO_TASK")
-            .env_remove("LOCAL")
-            .stdin(std::process::Stdio::piped())
-            .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::piped())
-            .spawn()
-            .expect("orasql");
-        use std::io::Write;
-        let _ = child
-            .stdin
-            .take()
-            .expect("stdin")
-            .write_all(script.as_bytes());
-        let done = tests::instance::wait_output(child, std::time::Duration::from_secs(60));
+        let done = tests::orasql::run_script_output(&home, &sid, "scott/tiger", script);
         let text = String::from_utf8_lossy(&done.stdout);
         assert_eq!(done.status.code(), Some(status), "{script}\n{text}");
         assert!(text.contains("ERROR"), "{text}");
