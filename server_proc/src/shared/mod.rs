@@ -3,7 +3,8 @@
 //! each.
 //!
 //! - [`dispatcher`]: a dispatcher's event loop, its virtual circuits and their bounds.
-//! - [`pool`]: the shared servers and the one common request queue (bounded).
+//! - [`pool`]: the shared servers, which take requests from the one common queue
+//!   ([`common_queue`]: bounded; an idle server sleeps at once instead of spinning).
 //! - [`config`]: DISPATCHERS entries, SHARED_SERVERS / MAX_SHARED_SERVERS and their rules.
 //!
 //! The manager thread (`ora_sman_<SID>`) makes the running set follow the parameters, which
@@ -14,6 +15,7 @@
 //! on the common queue and no shared server is idle, it adds one, up to MAX_SHARED_SERVERS
 //! (SERVERS_STARTED / SERVERS_HIGHWATER in V$SHARED_SERVER_MONITOR).
 
+pub mod common_queue;
 pub mod config;
 pub mod dispatcher;
 pub mod pool;
@@ -24,7 +26,7 @@ use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
-use crossbeam_channel::Sender;
+use common_queue::Sender;
 
 use crate::sga::Sga;
 use crate::sga::shared::SharedParams;
@@ -96,7 +98,7 @@ impl SharedServers {
     /// Starts what the parameters in the SGA ask for (possibly nothing: shared server off
     /// until `ALTER SYSTEM SET SHARED_SERVERS` turns it on) and the manager.
     pub fn start(cfg: SharedConfig, sga: Arc<Sga>) -> Result<SharedServers, SharedError> {
-        let (work_tx, work_rx) = crossbeam_channel::bounded::<Work>(COMMON_QUEUE_LIMIT);
+        let (work_tx, work_rx) = common_queue::bounded::<Work>(COMMON_QUEUE_LIMIT);
         let pool = Pool::new(Arc::clone(&sga), &cfg.sid, &cfg.host, work_rx);
         let inner = Arc::new(Inner {
             cfg: Arc::new(cfg),

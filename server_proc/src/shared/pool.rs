@@ -14,7 +14,9 @@ use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
+use crossbeam_channel::Sender;
+
+use super::common_queue::{Receiver, RecvTimeoutError};
 use mio::Waker;
 
 use engine::{Input, SessionRunner, SessionSlot};
