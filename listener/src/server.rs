@@ -956,6 +956,7 @@ impl Server {
                     .clone()
                     .unwrap_or_else(|| self.state.home.home.display().to_string()),
                 global_dbname: target.global_dbname.clone(),
+                static_sid_desc: !target.dynamic,
                 peer: conn.peer.clone(),
             },
             connect_bytes: bytes,

@@ -366,7 +366,9 @@ impl Zygote {
         }
     }
 
-    /// Gives the client to an idle prespawned server of its SID, else starts one for it.
+    /// Gives the client to an idle prespawned server of its SID when the listener routed it
+    /// through the static SID_DESC that keeps those servers, else starts one for it (a
+    /// client of a service the instance registered gets a server of its own, as in Oracle).
     fn hand_off(&mut self, client: OwnedFd, payload: &[u8]) {
         let msg = match HandoffMessage::decode(payload) {
             Ok(m) => m,
@@ -376,7 +378,12 @@ impl Zygote {
             }
         };
         let sid = msg.meta.sid.to_ascii_uppercase();
-        while let Some((_, chan)) = self.idle.get_mut(&sid).and_then(Vec::pop) {
+        while let Some((_, chan)) = self
+            .idle
+            .get_mut(&sid)
+            .filter(|_| msg.meta.static_sid_desc)
+            .and_then(Vec::pop)
+        {
             if fdpass::send_fd(chan.as_fd(), client.as_fd(), payload).is_ok() {
                 return; // the idle server owns it now; our copies close here
             }

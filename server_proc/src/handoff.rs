@@ -23,6 +23,11 @@ pub struct HandoffMeta {
     pub oracle_home: String,
     /// `GLOBAL_DBNAME` of the static SID_DESC, if any.
     pub global_dbname: Option<String>,
+    /// The listener routed the client through a static SID_DESC of `listener.ora` (not a
+    /// service the instance registered): only then may one of that SID_DESC's prespawned
+    /// servers (PRESPAWN_LIST) take it, as Oracle's prespawned handlers belong to the
+    /// SID_DESC that configures them.
+    pub static_sid_desc: bool,
     /// Client address, `(ADDRESS=(PROTOCOL=tcp)(HOST=..)(PORT=..))`.
     pub peer: String,
 }
@@ -136,6 +141,7 @@ mod tests {
                 sid: "ORCL".into(),
                 oracle_home: "/u01/app/oracle".into(),
                 global_dbname: Some("orcl.example.com".into()),
+                static_sid_desc: true,
                 peer: "(ADDRESS=(PROTOCOL=tcp)(HOST=127.0.0.1)(PORT=40000))".into(),
             },
             connect_bytes: vec![0, 74, 0, 0, 1, 0, 0, 0, 1, 2, 3],

@@ -1271,6 +1271,74 @@ fn prespawned_servers_wait_idle_and_take_connections() {
         .all(|p| !matches!(stat_of(*p), Some((_, s)) if s != 'Z'))));
 }
 
+/// A PRESPAWN pool belongs to the static SID_DESC that configures it: a client of a service
+/// the running instance registered (same SID) gets a server forked for it, not one of the
+/// idle ones, while a client of the SID_DESC's GLOBAL_DBNAME gets an idle one.
+#[test]
+fn prespawned_servers_take_only_clients_of_their_own_sid_desc() {
+    let sid = tests::shared_stack::own_sid("PSSD");
+    let home = TestHome::new();
+    let pre = format!("pre_{}", sid.to_ascii_lowercase());
+    let l = ListenerProc::start(&home, "LISTENER", |port| {
+        format!(
+            "LISTENER = (DESCRIPTION_LIST = (DESCRIPTION = (ADDRESS = (PROTOCOL = TCP)(HOST = 127.0.0.1)(PORT = {port}))))\n\n\
+             SID_LIST_LISTENER = (SID_LIST = (SID_DESC = (GLOBAL_DBNAME = {pre})(SID_NAME = {sid})\
+             (PRESPAWN_MAX = 4)(PRESPAWN_LIST = (PRESPAWN_DESC = (PROTOCOL = TCP)(POOL_SIZE = 2)))))\n"
+        )
+    });
+    let dynamic = format!("dyn_{}", sid.to_ascii_lowercase());
+    let inst = tests::instance::TestHome::for_listener_with_sid(
+        l.port,
+        &sid,
+        &format!("service_names='{dynamic}'\n"),
+    );
+    let _instance = inst.start_foreground();
+    assert!(
+        wait_until(WAIT, || stdout(&home.lsnrctl(&["services"])).contains(
+            &format!(
+                "Service \"{dynamic}\" has 1 instance(s).\n  Instance \"{sid}\", status READY"
+            )
+        )),
+        "{}",
+        stdout(&home.lsnrctl(&["services"]))
+    );
+    let spawner = spawner_of(&l);
+    let mut idle = Vec::new();
+    assert!(
+        wait_until(WAIT, || {
+            idle = children_of(spawner);
+            idle.len() == 2
+                && idle
+                    .iter()
+                    .all(|p| title_of(*p) == format!("oracle{sid} (LOCAL=NO)"))
+        }),
+        "{idle:?}"
+    );
+    // The registered service: a server of its own, the idle ones stay idle.
+    let (registered, p) = raw_connect(
+        l.port,
+        &descriptor(
+            l.port,
+            &format!("(SERVICE_NAME={dynamic})(SERVER=DEDICATED)"),
+        ),
+    );
+    assert!(matches!(p, Packet::Accept(_)), "{p:?}");
+    assert_eq!(server_of(&registered, l.port, &idle), None);
+    let forked = server_of(&registered, l.port, &children_of(spawner))
+        .expect("a server forked for the client holds it");
+    assert!(!idle.contains(&forked));
+    // The SID_DESC's own service: one of the idle servers.
+    let (configured, p) = raw_connect(
+        l.port,
+        &descriptor(l.port, &format!("(SERVICE_NAME={pre})(SERVER=DEDICATED)")),
+    );
+    assert!(matches!(p, Packet::Accept(_)), "{p:?}");
+    assert!(
+        server_of(&configured, l.port, &idle).is_some(),
+        "a prespawned server holds the client of its SID_DESC"
+    );
+}
+
 #[test]
 fn tnsping_fails_over_to_the_next_address() {
     let home = TestHome::new();
