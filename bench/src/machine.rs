@@ -1,7 +1,14 @@
 //! Facts about the machine a run happened on, recorded with every report: numbers from a
-//! busy 2-core VM and an idle workstation must never be compared without saying so.
+//! busy 2-core VM and an idle workstation must never be compared without saying so. The
+//! facts include what the clients' key derivations cost here ([`ClientKdf`]), since O5LOGON's
+//! (SHA-512) and SCRAM's (SHA-256) differ by as much as the CPU's SHA instructions make them.
+
+use std::time::Duration;
 
 use serde::Serialize;
+use sha2::{Sha256, Sha512};
+
+use crate::proctree::thread_cpu;
 
 /// What the report says about the machine.
 #[derive(Debug, Clone, Serialize)]
@@ -28,6 +35,54 @@ pub struct Machine {
     pub busy_at_start: Option<bool>,
     /// Seconds since the Unix epoch when the run started.
     pub started_unix: u64,
+    /// The clients' key derivations, timed in this process at the start.
+    pub client_kdf: ClientKdf,
+}
+
+/// One PBKDF2 of each client's login, with the crates and the parameters the clients use:
+/// the median CPU time of the calling thread over [`KDF_ROUNDS`] derivations, ms.
+#[derive(Debug, Clone, Serialize)]
+pub struct ClientKdf {
+    /// Iterations of each (4096: O5LOGON's usual `AUTH_PBKDF2_VGEN_COUNT`, SCRAM's default).
+    pub iterations: u32,
+    /// PBKDF2-HMAC-SHA512, 64 bytes: O5LOGON's speedy key.
+    pub pbkdf2_sha512_ms: f64,
+    /// PBKDF2-HMAC-SHA256, 32 bytes: SCRAM-SHA-256's salted password.
+    pub pbkdf2_sha256_ms: f64,
+}
+
+/// Derivations timed per hash.
+pub const KDF_ROUNDS: usize = 15;
+
+impl ClientKdf {
+    /// Times both derivations on this thread.
+    pub fn measure() -> ClientKdf {
+        const ITERATIONS: u32 = 4096;
+        ClientKdf {
+            iterations: ITERATIONS,
+            pbkdf2_sha512_ms: median_ms(|| {
+                pbkdf2::pbkdf2_hmac_array::<Sha512, 64>(PASSWORD, SALT, ITERATIONS)
+            }),
+            pbkdf2_sha256_ms: median_ms(|| {
+                pbkdf2::pbkdf2_hmac_array::<Sha256, 32>(PASSWORD, SALT, ITERATIONS)
+            }),
+        }
+    }
+}
+
+const PASSWORD: &[u8] = b"tnsbench password";
+const SALT: &[u8] = b"sixteen byte salt";
+
+fn median_ms<T>(mut f: impl FnMut() -> T) -> f64 {
+    let mut times: Vec<Duration> = (0..KDF_ROUNDS)
+        .map(|_| {
+            let t = thread_cpu();
+            std::hint::black_box(f());
+            thread_cpu().saturating_sub(t)
+        })
+        .collect();
+    times.sort();
+    times[KDF_ROUNDS / 2].as_secs_f64() * 1000.0
 }
 
 impl Machine {
@@ -58,6 +113,7 @@ impl Machine {
             started_unix: std::time::SystemTime::now()
                 .duration_since(std::time::UNIX_EPOCH)
                 .map_or(0, |d| d.as_secs()),
+            client_kdf: ClientKdf::measure(),
         }
     }
 
@@ -121,5 +177,11 @@ mod tests {
         assert!(m.kernel.is_some());
         assert!(m.load_average_start.is_some());
         assert_eq!(m.build_profile == "debug", cfg!(debug_assertions));
+        let k = &m.client_kdf;
+        assert_eq!(k.iterations, 4096);
+        assert!(
+            k.pbkdf2_sha512_ms > 0.0 && k.pbkdf2_sha256_ms > 0.0,
+            "{k:?}"
+        );
     }
 }

@@ -1,5 +1,6 @@
 //! The phases, each a function of a [`Target`]: connect cycles (sequential, with HDR
-//! percentiles, and concurrent, in cycles per second) with the server's CPU per connect,
+//! percentiles of each cycle's wall time and of its wait, the part the client thread did
+//! not spend on its own CPU, and concurrent, in cycles per second) with the server's CPU per connect,
 //! steady calls from N concurrent sessions, idle sessions' memory, and the connect storm.
 //!
 //! Every loop is bounded by a count or a time window, and every session a phase opens is
@@ -12,7 +13,9 @@ use std::time::{Duration, Instant};
 use serde::Serialize;
 
 use crate::interrupt::requested;
-use crate::proctree::{TreeMemory, own_cpu, tcp_socket_memory_kib, tree_cpu, tree_memory};
+use crate::proctree::{
+    TreeMemory, own_cpu, tcp_socket_memory_kib, thread_cpu, tree_cpu, tree_memory,
+};
 use crate::stats::{LatencySummary, Recorder};
 use crate::target::{Session, Target};
 
@@ -23,6 +26,12 @@ pub struct ConnectResult {
     pub target: String,
     /// Sequential cycles: connect + login + `select 1` + logoff.
     pub sequential: LatencySummary,
+    /// The same successful cycles' wait: wall time minus the CPU time the client thread
+    /// spent in the cycle (its key derivation, encoding, system calls), i.e. the time it
+    /// waited for the server and the network (and, on a busy machine, for a CPU). Apart
+    /// because the clients' work differs: O5LOGON's PBKDF2 is over SHA-512, SCRAM's over
+    /// SHA-256. Its errors are `sequential`'s.
+    pub sequential_wait: LatencySummary,
     /// Cycles per second for 1, 2, 4, ... clients.
     pub concurrent: Vec<ConcurrencyPoint>,
     /// CPU over all the cycles above.
@@ -125,29 +134,35 @@ pub struct StormResult {
     pub latency: LatencySummary,
 }
 
-/// Runs `op` up to `n` times or until `limit`, timing each call.
+/// Runs `op` on this thread up to `n` times or until `limit`, timing each call: its wall
+/// time, and its wait (wall time minus this thread's CPU time during the call).
 pub fn timed_loop(
     n: u32,
     limit: Duration,
     mut op: impl FnMut() -> Result<(), String>,
-) -> LatencySummary {
-    let mut r = Recorder::new();
+) -> (LatencySummary, LatencySummary) {
+    let (mut wall, mut wait) = (Recorder::new(), Recorder::new());
     let deadline = Instant::now() + limit;
     for _ in 0..n {
         if requested() {
             break;
         }
         if Instant::now() >= deadline {
-            r.stopped_by_time();
+            wall.stopped_by_time();
+            wait.stopped_by_time();
             break;
         }
-        let t = Instant::now();
+        let (t, cpu) = (Instant::now(), thread_cpu());
         match op() {
-            Ok(()) => r.record(t.elapsed()),
-            Err(code) => r.error(code),
+            Ok(()) => {
+                let (elapsed, spent) = (t.elapsed(), thread_cpu().saturating_sub(cpu));
+                wall.record(elapsed);
+                wait.record(elapsed.saturating_sub(spent));
+            }
+            Err(code) => wall.error(code),
         }
     }
-    r.summary()
+    (wall.summary(), wait.summary())
 }
 
 /// `clients` threads each run `op` until `window` ends: completed count and errors.
@@ -203,7 +218,9 @@ pub fn connect(
 ) -> ConnectResult {
     let roots = t.server_roots();
     let (server0, client0) = (tree_cpu(&roots), own_cpu());
-    let seq = timed_loop(sequential, limit, || t.cycle());
+    // A cycle runs entirely on this thread (the clients start no thread of their own), so
+    // this thread's CPU time during a cycle is the client's CPU of that cycle.
+    let (seq, seq_wait) = timed_loop(sequential, limit, || t.cycle());
     let mut cycles = seq.samples;
     let mut concurrent = Vec::new();
     for &clients in sweep {
@@ -223,6 +240,7 @@ pub fn connect(
     ConnectResult {
         target: t.name().to_string(),
         sequential: seq,
+        sequential_wait: seq_wait,
         concurrent,
         cpu: ConnectCpu {
             cycles,
@@ -537,7 +555,7 @@ mod tests {
     #[test]
     fn loops_stop_at_count_and_time() {
         let mut calls = 0;
-        let s = timed_loop(5, Duration::from_secs(60), || {
+        let (s, _) = timed_loop(5, Duration::from_secs(60), || {
             calls += 1;
             if calls == 3 {
                 Err("ORA-00020".into())
@@ -547,11 +565,39 @@ mod tests {
         });
         assert_eq!((calls, s.samples), (5, 4));
         assert_eq!(s.errors.get("ORA-00020"), Some(&1));
-        let s = timed_loop(1_000_000, Duration::from_millis(50), || {
+        let (s, _) = timed_loop(1_000_000, Duration::from_millis(50), || {
             std::thread::sleep(Duration::from_millis(5));
             Ok(())
         });
         assert!(s.stopped_by_time_limit && s.samples < 1_000_000);
+    }
+
+    #[test]
+    fn wait_is_wall_time_less_the_threads_own_cpu() {
+        // Sleeping uses (almost) no CPU: the wait is (almost) the whole cycle.
+        let (wall, wait) = timed_loop(3, Duration::from_secs(60), || {
+            std::thread::sleep(Duration::from_millis(5));
+            Ok(())
+        });
+        assert_eq!((wall.samples, wait.samples), (3, 3));
+        assert!(wait.p50_us.is_some_and(|w| w >= 4_000), "{wait:?}");
+        // Spinning until this thread has used 5 ms of CPU: the wait is the wall time less
+        // at least those 5 ms, however busy the machine is.
+        let (wall, wait) = timed_loop(3, Duration::from_secs(60), || {
+            let start = thread_cpu();
+            while thread_cpu().saturating_sub(start) < Duration::from_millis(5) {
+                std::hint::spin_loop();
+            }
+            Ok(())
+        });
+        let (Some(wall_max), Some(wait_max)) = (wall.max_us, wait.max_us) else {
+            panic!("no samples: {wall:?} {wait:?}");
+        };
+        assert!(wait_max + 4_900 <= wall_max, "{wall:?} {wait:?}");
+        // Failed calls are timed in neither.
+        let (wall, wait) = timed_loop(2, Duration::from_secs(60), || Err("ORA-12520".into()));
+        assert_eq!((wall.samples, wait.samples), (0, 0));
+        assert_eq!(wall.errors.get("ORA-12520"), Some(&2));
     }
 
     #[test]
@@ -566,6 +612,7 @@ mod tests {
         );
         assert_eq!(r.sequential.samples, 4);
         assert_eq!(r.sequential.errors.get("ORA-12520"), Some(&2));
+        assert_eq!(r.sequential_wait.samples, 4);
         assert_eq!(
             r.concurrent.iter().map(|p| p.clients).collect::<Vec<_>>(),
             [1, 2]

@@ -112,6 +112,15 @@ pub fn tree_cpu(roots: &[u32]) -> Duration {
     tree(roots).into_iter().map(cpu_of).sum()
 }
 
+/// CPU time (user + system) of the calling thread alone, in nanoseconds of the kernel's
+/// accounting (`CLOCK_THREAD_CPUTIME_ID`): what one client thread spent of a cycle it ran,
+/// whatever the other threads of tnsbench did meanwhile.
+pub fn thread_cpu() -> Duration {
+    nix::time::clock_gettime(nix::time::ClockId::CLOCK_THREAD_CPUTIME_ID)
+        .map(Duration::from)
+        .unwrap_or_default()
+}
+
 /// CPU time (user + system) of this process, all threads.
 pub fn own_cpu() -> Duration {
     nix::sys::resource::getrusage(nix::sys::resource::UsageWho::RUSAGE_SELF)

@@ -149,6 +149,12 @@ fn every_mode_every_phase_report_and_plots() {
     assert!(m["cores"].as_u64().is_some_and(|c| c >= 1), "{m}");
     assert_eq!(m["load_average_start"].as_array().map(Vec::len), Some(3));
     assert_eq!(m["load_average_end"].as_array().map(Vec::len), Some(3));
+    // The clients' key derivations, timed in the run itself.
+    let kdf = &m["client_kdf"];
+    assert_eq!(kdf["iterations"], 4096, "{m}");
+    for k in ["pbkdf2_sha512_ms", "pbkdf2_sha256_ms"] {
+        assert!(kdf[k].as_f64().is_some_and(|v| v > 0.0), "{k}: {m}");
+    }
     assert_eq!(r["orasim"]["server_version"], "19.3.0.0.0");
 
     // Every mode this build has is a row; one it lacks is named with the reason.
@@ -215,6 +221,19 @@ fn every_mode_every_phase_report_and_plots() {
             q("min_us") <= q("p50_us") && q("p50_us") <= q("p99_us"),
             "{c}"
         );
+        // Each cycle's wait is its wall time less the client thread's CPU in it: one per
+        // cycle, never more than the cycle.
+        let w = &c["sequential_wait"];
+        assert_eq!(w["samples"], 3, "{c}");
+        let wq = |k: &str| {
+            w[k].as_u64()
+                .unwrap_or_else(|| panic!("wait {k} missing: {c}"))
+        };
+        assert!(
+            wq("p50_us") <= wq("p99_us") && wq("p50_us") <= q("p50_us"),
+            "{c}"
+        );
+        assert!(wq("max_us") <= q("max_us"), "{c}");
         let sweep: Vec<u64> = c["concurrent"]
             .as_array()
             .expect("sweep")
@@ -326,6 +345,11 @@ fn every_mode_every_phase_report_and_plots() {
             .as_f64()
             .expect("p50")
     };
+    let wait_p50 = |t: &str| {
+        row(&r["connect"], t)["sequential_wait"]["p50_us"]
+            .as_f64()
+            .expect("wait p50")
+    };
     let cpu = |t: &str| {
         row(&r["connect"], t)["cpu"]["server_us_per_cycle"]
             .as_f64()
@@ -341,6 +365,11 @@ fn every_mode_every_phase_report_and_plots() {
         }
         let got = ra["connect_p50_vs_pg_scram"].as_f64().expect("vs scram");
         assert!(close(got, p50(t) / p50("postgresql-scram")), "{ra}");
+        let got = ra["wait_p50_vs_pg_scram"].as_f64().expect("wait vs scram");
+        assert!(
+            close(got, wait_p50(t) / wait_p50("postgresql-scram")),
+            "{ra}"
+        );
         assert_eq!(
             ra["throughput_vs_floor"].as_object().map(|o| o.len()),
             Some(2),
@@ -354,6 +383,17 @@ fn every_mode_every_phase_report_and_plots() {
         md.contains("- machine: ") && md.contains("load average"),
         "{md}"
     );
+    // The wait columns, the sentence saying what they are, and the evidence for why.
+    for needle in [
+        "wait p50 ms",
+        "wait p99 ms",
+        "wait p50 / PG SCRAM",
+        "- wait: ",
+        "HMAC-SHA512 (O5LOGON)",
+        "HMAC-SHA256 (SCRAM)",
+    ] {
+        assert!(md.contains(needle), "{needle} not in report.md:\n{md}");
+    }
     for plot in ["connect", "concurrency", "throughput", "memory"] {
         assert!(
             md.contains(&format!("({plot}.svg)")),
