@@ -132,6 +132,10 @@ struct AdminConn {
     deadline: Instant,
 }
 
+/// Most hand-off channels kept open to dispatchers (an instance has a few; retired ones are
+/// dropped with the rest when this is reached).
+const MAX_DISPATCHER_CHANNELS: usize = 64;
+
 /// How long an admin client has to send its request line.
 const ADMIN_REQUEST_TIMEOUT: Duration = Duration::from_secs(5);
 /// Longest admin request line accepted.
@@ -174,6 +178,11 @@ pub struct Server {
     shared_accepted: u32,
     registration: Option<RegistrationServer>,
     next_token: usize,
+    /// Hand-off channels kept open to dispatchers, by hand-off path: a direct hand-off is one
+    /// `sendmsg` on the channel instead of a new Unix connection each time (socket, connect,
+    /// send, close here; accept and close in the dispatcher). A channel that fails (the
+    /// dispatcher retired or died) is dropped and the hand-off connects anew.
+    dispatcher_channels: HashMap<String, OwnedFd>,
     stop: bool,
 }
 
@@ -284,6 +293,7 @@ impl Server {
             shared_accepted: 0,
             registration: None,
             next_token: FIRST_DYNAMIC,
+            dispatcher_channels: HashMap::new(),
             stop: false,
         };
         let endpoints = server.state.settings.endpoints.clone();
@@ -1099,12 +1109,8 @@ impl Server {
             && let Some(path) = handoff_path
         {
             let sent = msg.encode().map_err(|e| e.to_string()).and_then(|payload| {
-                crate::sys::fdpass::send_fd_to_path(
-                    std::path::Path::new(path),
-                    conn.stream.as_fd(),
-                    &payload,
-                )
-                .map_err(|e| e.to_string())
+                self.send_to_dispatcher(path, conn.stream.as_fd(), &payload)
+                    .map_err(|e| e.to_string())
             });
             match sent {
                 Ok(()) => {
@@ -1150,6 +1156,42 @@ impl Server {
         self.state
             .log
             .connect(cd, &conn.peer, "establish", named, None);
+    }
+
+    /// Sends one hand-off to the dispatcher at `path` on the channel kept open to it; a
+    /// channel that fails is dropped and the message goes on a new connection, which is kept
+    /// for the next hand-off. A full channel (the dispatcher is behind) is left alone and the
+    /// message goes on a connection of its own, as a blocking send could stall the listener.
+    fn send_to_dispatcher(
+        &mut self,
+        path: &str,
+        client: std::os::fd::BorrowedFd<'_>,
+        payload: &[u8],
+    ) -> Result<(), crate::sys::fdpass::FdPassError> {
+        use crate::sys::fdpass::{FdPassError, connect_seqpacket, send_fd, send_fd_nowait};
+        let mut busy = false;
+        if let Some(channel) = self.dispatcher_channels.get(path) {
+            match send_fd_nowait(channel.as_fd(), client, payload) {
+                Ok(()) => return Ok(()),
+                Err(FdPassError::Send {
+                    source: nix::Error::EAGAIN,
+                }) => busy = true,
+                Err(e) => {
+                    tracing::debug!(path, error = %e, "hand-off channel to the dispatcher closed");
+                    self.dispatcher_channels.remove(path);
+                }
+            }
+        }
+        let channel = connect_seqpacket(std::path::Path::new(path))?;
+        send_fd(channel.as_fd(), client, payload)?;
+        if !busy {
+            // Dispatchers that retired leave channels nobody sends on again: bounded.
+            if self.dispatcher_channels.len() >= MAX_DISPATCHER_CHANNELS {
+                self.dispatcher_channels.clear();
+            }
+            self.dispatcher_channels.insert(path.to_string(), channel);
+        }
+        Ok(())
     }
 
     fn accept_admin(&mut self) {

@@ -93,14 +93,37 @@ pub fn send_plain(sock: BorrowedFd<'_>, payload: &[u8]) -> Result<(), FdPassErro
     }
 }
 
-/// Connects a `SOCK_SEQPACKET | SOCK_CLOEXEC` socket to `path` and sends `fd` with
-/// `payload` as one message (a direct hand-off to a dispatcher). Bounded by a 2 s send
-/// timeout; the connection is closed afterwards.
-pub fn send_fd_to_path(
-    path: &std::path::Path,
+/// Sends `fd` and `payload` as one message without waiting: `Err(Send { source: EAGAIN })`
+/// when the receiver's queue is full. What the listener uses on a hand-off channel it keeps
+/// open to a dispatcher, so a dispatcher that falls behind never stalls the listener.
+pub fn send_fd_nowait(
+    sock: BorrowedFd<'_>,
     fd: BorrowedFd<'_>,
     payload: &[u8],
 ) -> Result<(), FdPassError> {
+    if payload.len() > MAX_MESSAGE {
+        return Err(FdPassError::TooLarge { len: payload.len() });
+    }
+    let iov = [IoSlice::new(payload)];
+    let fds = [fd.as_raw_fd()];
+    loop {
+        match sendmsg::<()>(
+            sock.as_raw_fd(),
+            &iov,
+            &[ControlMessage::ScmRights(&fds)],
+            MsgFlags::MSG_NOSIGNAL | MsgFlags::MSG_DONTWAIT,
+            None,
+        ) {
+            Err(nix::Error::EINTR) => continue,
+            Err(source) => return Err(FdPassError::Send { source }),
+            Ok(_) => return Ok(()),
+        }
+    }
+}
+
+/// Connects a `SOCK_SEQPACKET | SOCK_CLOEXEC` socket to `path` (a dispatcher's hand-off
+/// socket), with a 2 s send timeout.
+pub fn connect_seqpacket(path: &std::path::Path) -> Result<OwnedFd, FdPassError> {
     use nix::sys::socket::{UnixAddr, connect, setsockopt, socket, sockopt::SendTimeout};
     let sock = socket(
         AddressFamily::Unix,
@@ -112,6 +135,17 @@ pub fn send_fd_to_path(
     let addr = UnixAddr::new(path).map_err(|source| FdPassError::Send { source })?;
     connect(sock.as_raw_fd(), &addr).map_err(|source| FdPassError::Send { source })?;
     let _ = setsockopt(&sock, SendTimeout, &nix::sys::time::TimeVal::new(2, 0));
+    Ok(sock)
+}
+
+/// Connects to `path` ([`connect_seqpacket`]) and sends `fd` with `payload` as one message
+/// (a hand-off to a connection broker); the connection is closed afterwards.
+pub fn send_fd_to_path(
+    path: &std::path::Path,
+    fd: BorrowedFd<'_>,
+    payload: &[u8],
+) -> Result<(), FdPassError> {
+    let sock = connect_seqpacket(path)?;
     send_fd(sock.as_fd(), fd, payload)
 }
 

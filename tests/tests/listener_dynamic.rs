@@ -290,3 +290,86 @@ fn shared_server_connections_go_to_the_dispatcher_directly_or_by_redirect() {
         other => panic!("expected a refusal, got {other:?}"),
     }
 }
+
+/// The listener keeps its connection to a dispatcher's hand-off socket open: the next direct
+/// hand-off is one more message on it. When the dispatcher closes it (it retired or died),
+/// the next hand-off connects anew and the client is still handed over.
+#[test]
+fn direct_hand_offs_reuse_one_connection_and_connect_anew_when_it_closes() {
+    use nix::sys::socket::{self as sock, sockopt::ReceiveTimeout};
+    use std::os::fd::{AsFd, AsRawFd, FromRawFd, OwnedFd};
+    let home = TestHome::new();
+    let l = ListenerProc::start(&home, "LISTENER", |port| {
+        listener_ora("LISTENER", port, &[], &[])
+    });
+    let dpath = home.path().join("d000.hand");
+    let dsock = sock::socket(
+        sock::AddressFamily::Unix,
+        sock::SockType::SeqPacket,
+        sock::SockFlag::SOCK_CLOEXEC,
+        None,
+    )
+    .expect("socket");
+    sock::bind(
+        dsock.as_raw_fd(),
+        &sock::UnixAddr::new(&dpath).expect("addr"),
+    )
+    .expect("bind");
+    sock::listen(&dsock, sock::Backlog::new(4).expect("backlog")).expect("listen");
+    let timeout = nix::sys::time::TimeVal::new(WAIT.as_secs() as i64, 0);
+    sock::setsockopt(&dsock, ReceiveTimeout, &timeout).expect("accept timeout");
+    let (closed_tx, closed_rx) = std::sync::mpsc::channel();
+    let dispatcher = std::thread::spawn(move || {
+        let accept = || {
+            // CLOEXEC: a process the test starts meanwhile (lsnrctl) must not hold the
+            // connection open after the stand-in closed it.
+            let raw =
+                sock::accept4(dsock.as_raw_fd(), sock::SockFlag::SOCK_CLOEXEC).expect("accept");
+            // SAFETY: accept4 returned a new descriptor that nothing else owns.
+            let conn = unsafe { OwnedFd::from_raw_fd(raw) };
+            sock::setsockopt(&conn, ReceiveTimeout, &timeout).expect("receive timeout");
+            conn
+        };
+        let answer = |conn: &OwnedFd, text: &[u8]| {
+            let (_, fd) = listener::handoff::receive(conn.as_fd())
+                .expect("receive")
+                .expect("a hand-off on this connection");
+            let mut client = TcpStream::from(fd.expect("the client socket"));
+            client.set_nonblocking(false).expect("blocking");
+            client.write_all(text).expect("write to client");
+        };
+        let first = accept();
+        answer(&first, b"first");
+        answer(&first, b"second, same connection");
+        drop(first);
+        closed_tx.send(()).expect("signal");
+        let again = accept();
+        answer(&again, b"third, new connection");
+    });
+    let _reg = register_dispatcher(l.port, Some(dpath.display().to_string()));
+    assert!(wait_until(WAIT, || services(&home).contains("\"D000\"")));
+    let client = |expected: &[u8]| {
+        let mut s = TcpStream::connect(("127.0.0.1", l.port)).expect("connect");
+        s.set_read_timeout(Some(WAIT)).expect("timeout");
+        let d = format!(
+            "(DESCRIPTION=(ADDRESS=(PROTOCOL=tcp)(HOST=127.0.0.1)(PORT={}))(CONNECT_DATA=(SERVICE_NAME=shared.example.com)))",
+            l.port
+        );
+        s.write_all(&packet::Connect::new(d.into_bytes(), 8192).encode())
+            .expect("send");
+        let mut got = Vec::new();
+        s.read_to_end(&mut got).expect("read");
+        assert_eq!(
+            String::from_utf8_lossy(&got),
+            String::from_utf8_lossy(expected)
+        );
+    };
+    client(b"first");
+    client(b"second, same connection");
+    closed_rx
+        .recv_timeout(WAIT)
+        .expect("the stand-in closed its connection");
+    client(b"third, new connection");
+    dispatcher.join().expect("dispatcher");
+    assert!(services(&home).contains("\"D000\" established:3 refused:0"));
+}

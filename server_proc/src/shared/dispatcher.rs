@@ -1,6 +1,8 @@
 //! A dispatcher, D000...: one `mio` event loop (a thread of `oradb` named `ora_d000_<SID>`)
 //! owning the client sockets of its virtual circuits. It takes connections from the listener
-//! by direct hand-off (its Unix `SOCK_SEQPACKET` socket, [`crate::handoff`]) or on its own TCP
+//! by direct hand-off (its Unix `SOCK_SEQPACKET` socket, [`crate::handoff`]; the listener keeps
+//! its connection open as a channel for the next hand-offs, so each is one message, not a
+//! connection of its own) or on its own TCP
 //! address (after the listener's REDIRECT, where it screens the CONNECT itself: an unknown
 //! service gets ORA-12514, an unknown SID ORA-12505), answers the CONNECT with ACCEPT, and
 //! reads TNS packets into each circuit's [`ServerConn`], which lends its session to a shared
@@ -126,6 +128,9 @@ pub(super) struct Dispatcher {
     reply_rx: Receiver<Done>,
     work_tx: Sender<Work>,
     circuits: HashMap<Token, Circuit>,
+    /// Connections accepted on the hand-off socket, kept open for the hand-offs that follow
+    /// (the listener keeps its end as a channel to this dispatcher).
+    channels: HashMap<Token, OwnedFd>,
     /// Requests that found the common queue full (at most one per circuit).
     backlog: VecDeque<Work>,
     timers: BTreeSet<(Instant, Token)>,
@@ -289,6 +294,7 @@ impl Dispatcher {
             reply_rx,
             work_tx,
             circuits: HashMap::new(),
+            channels: HashMap::new(),
             backlog: VecDeque::new(),
             timers: BTreeSet::new(),
             next: FIRST_CIRCUIT,
@@ -373,6 +379,7 @@ impl Dispatcher {
                     .registry()
                     .deregister(&mut SourceFd(&self.handoff.as_raw_fd()));
                 let _ = std::fs::remove_file(&self.handoff_path);
+                self.close_channels(&instance, &creds, process);
                 tracing::info!("{}: draining {} circuit(s)", self.name, self.circuits.len());
             }
             if retiring && self.circuits.is_empty() {
@@ -408,6 +415,9 @@ impl Dispatcher {
                     HANDOFF if !retiring => self.accept_handoffs(&instance, &creds, process),
                     TCP if !retiring => self.accept_tcp(&instance, &creds, process),
                     HANDOFF | TCP => {}
+                    t if self.channels.contains_key(&t) => {
+                        self.read_channel(t, &instance, &creds, process)
+                    }
                     t => {
                         if ev.is_readable() || ev.is_read_closed() || ev.is_error() {
                             self.read(t, process);
@@ -587,6 +597,9 @@ impl Dispatcher {
         self.pump(token, process);
     }
 
+    /// Accepts the listener's connections to the hand-off socket and takes the hand-offs
+    /// waiting on them; each connection stays open (registered with the poll) for the
+    /// hand-offs that follow.
     fn accept_handoffs(
         &mut self,
         instance: &Arc<SgaInstance>,
@@ -596,7 +609,8 @@ impl Dispatcher {
         loop {
             let raw = match nix::sys::socket::accept4(
                 self.handoff.as_raw_fd(),
-                nix::sys::socket::SockFlag::SOCK_CLOEXEC,
+                nix::sys::socket::SockFlag::SOCK_CLOEXEC
+                    | nix::sys::socket::SockFlag::SOCK_NONBLOCK,
             ) {
                 Ok(fd) => fd,
                 Err(nix::Error::EINTR) => continue,
@@ -611,48 +625,127 @@ impl Dispatcher {
                 }
             };
             // SAFETY: accept4 just returned this new descriptor; nothing else owns it.
-            let conn = unsafe { OwnedFd::from_raw_fd(raw) };
-            let _ = nix::sys::socket::setsockopt(
-                &conn,
-                nix::sys::socket::sockopt::ReceiveTimeout,
-                &nix::sys::time::TimeVal::new(2, 0),
-            );
-            let received = crate::handoff::receive(conn.as_fd());
+            let channel = unsafe { OwnedFd::from_raw_fd(raw) };
+            let token = Token(self.next);
+            self.next += 1;
+            if let Err(e) = self.poll.registry().register(
+                &mut SourceFd(&channel.as_raw_fd()),
+                token,
+                Interest::READABLE,
+            ) {
+                tracing::warn!("{}: cannot watch a hand-off connection: {e}", self.name);
+            }
+            self.channels.insert(token, channel);
+            self.read_channel(token, instance, creds, process);
+        }
+    }
+
+    /// Takes every hand-off waiting on a channel; a channel at EOF or in error is closed.
+    fn read_channel(
+        &mut self,
+        t: Token,
+        instance: &Arc<SgaInstance>,
+        creds: &Arc<PasswordFileCredentials>,
+        process: Option<&ProcessHandle>,
+    ) {
+        loop {
+            let Some(channel) = self.channels.get(&t) else {
+                return;
+            };
+            let received = match crate::fdpass::recv_fd(channel.as_fd()) {
+                Err(crate::fdpass::FdPassError::Receive {
+                    source: nix::Error::EAGAIN,
+                }) => return,
+                Ok(Some((payload, fd))) => {
+                    crate::handoff::HandoffMessage::decode(&payload).map(|msg| (msg, fd))
+                }
+                Ok(None) => {
+                    self.close_channel(t);
+                    return;
+                }
+                Err(e) => {
+                    tracing::warn!("{}: hand-off connection: {e}", self.name);
+                    self.close_channel(t);
+                    return;
+                }
+            };
             // Out of descriptors with the spares in use: the client's socket cannot be
             // taken; refuse it with what is at hand.
             if self.spare.is_empty() {
-                if let Ok(Some((_, Some(fd)))) = received {
+                if let Ok((_, Some(fd))) = received {
                     crate::fdlimit::refuse_full(fd);
                 }
                 self.spare = spare_fds();
                 continue;
             }
             match received {
-                Ok(Some((msg, Some(fd)))) => {
-                    let std_stream = std::net::TcpStream::from(fd);
-                    if std_stream.set_nonblocking(true).is_err() {
-                        continue;
-                    }
-                    let service = msg
-                        .meta
-                        .global_dbname
-                        .clone()
-                        .unwrap_or_else(|| msg.meta.service.clone());
-                    tracing::debug!("{}: circuit for {}", self.name, msg.meta.peer);
-                    self.new_circuit(
-                        TcpStream::from_std(std_stream),
-                        &msg.connect_bytes,
-                        service,
-                        false,
-                        instance,
-                        creds,
-                        process,
-                    );
-                }
-                Ok(_) => {}
-                Err(e) => tracing::warn!("{}: {e}", self.name),
+                Ok((msg, Some(fd))) => self.take_handoff(msg, fd, instance, creds, process),
+                Ok((_, None)) => {}
+                Err(e) => tracing::warn!("{}: bad hand-off message: {e}", self.name),
             }
         }
+    }
+
+    fn close_channel(&mut self, t: Token) {
+        if let Some(channel) = self.channels.remove(&t) {
+            let _ = self
+                .poll
+                .registry()
+                .deregister(&mut SourceFd(&channel.as_raw_fd()));
+        }
+    }
+
+    /// A retiring dispatcher takes no more hand-offs: it shuts its channels for reading (the
+    /// listener's next send on one fails, and it connects anew to the hand-off socket, which
+    /// is gone, so it redirects or refuses the client), takes the hand-offs already sent, and
+    /// closes them.
+    fn close_channels(
+        &mut self,
+        instance: &Arc<SgaInstance>,
+        creds: &Arc<PasswordFileCredentials>,
+        process: Option<&ProcessHandle>,
+    ) {
+        let tokens: Vec<Token> = self.channels.keys().copied().collect();
+        for t in tokens {
+            if let Some(channel) = self.channels.get(&t) {
+                let _ = nix::sys::socket::shutdown(
+                    channel.as_raw_fd(),
+                    nix::sys::socket::Shutdown::Read,
+                );
+            }
+            self.read_channel(t, instance, creds, process);
+            self.close_channel(t);
+        }
+    }
+
+    /// Makes a circuit of a handed-off client socket.
+    fn take_handoff(
+        &mut self,
+        msg: crate::handoff::HandoffMessage,
+        fd: OwnedFd,
+        instance: &Arc<SgaInstance>,
+        creds: &Arc<PasswordFileCredentials>,
+        process: Option<&ProcessHandle>,
+    ) {
+        let std_stream = std::net::TcpStream::from(fd);
+        if std_stream.set_nonblocking(true).is_err() {
+            return;
+        }
+        let service = msg
+            .meta
+            .global_dbname
+            .clone()
+            .unwrap_or_else(|| msg.meta.service.clone());
+        tracing::debug!("{}: circuit for {}", self.name, msg.meta.peer);
+        self.new_circuit(
+            TcpStream::from_std(std_stream),
+            &msg.connect_bytes,
+            service,
+            false,
+            instance,
+            creds,
+            process,
+        );
     }
 
     fn accept_tcp(
