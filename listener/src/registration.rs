@@ -192,6 +192,9 @@ pub struct Table {
     spawns: Vec<PooledSpawn>,
     /// Tells the listener's loop that spawn requests wait.
     on_spawn: Option<Box<dyn Fn() + Send>>,
+    /// Bumped by every change of what [`Table::services`] shows (and with every event and
+    /// spawn request), so the listener rebuilds its directory only when this moved.
+    changes: u64,
 }
 
 impl std::fmt::Debug for Table {
@@ -231,10 +234,12 @@ impl Table {
             events: Vec::new(),
             spawns: Vec::new(),
             on_spawn: None,
+            changes: 0,
         }
     }
 
     fn event(&mut self, kind: RegistrationEventKind, instance: &str) {
+        self.changes += 1;
         tracing::info!(target: "listener::registration", event = kind.as_str(), instance);
         // Bounded: a listener whose log writer never drains must not grow without end.
         if self.events.len() >= 1024 {
@@ -249,6 +254,7 @@ impl Table {
 
     /// Applies one message that arrived on connection `conn` at `now`; returns the reply.
     pub fn handle(&mut self, conn: ConnId, msg: ClientMessage, now: Instant) -> ServerMessage {
+        self.changes += 1;
         match msg {
             ClientMessage::ServiceUpdate {
                 version,
@@ -386,8 +392,12 @@ impl Table {
     /// hand-offs older than [`HANDOFF_SETTLE`] that no report has absorbed yet.
     pub fn expire(&mut self, now: Instant) -> Vec<String> {
         for e in self.instances.values_mut() {
+            let before = e.since_report.len();
             e.since_report
                 .retain(|_, (_, last)| now.saturating_duration_since(*last) < HANDOFF_SETTLE);
+            if e.since_report.len() != before {
+                self.changes += 1;
+            }
         }
         let stale: Vec<String> = self
             .instances
@@ -484,6 +494,7 @@ impl Table {
             let pending = e.since_report.entry(name).or_insert((0, now));
             pending.0 += 1;
             pending.1 = now;
+            self.changes += 1;
         }
     }
 
@@ -536,6 +547,15 @@ impl Registry {
         let mut t = self.lock();
         t.expire(Instant::now());
         t.services()
+    }
+
+    /// Expires stale entries, then tells how many times the table has changed: the same
+    /// number as at the last call means [`Registry::services`] shows the same, and no events
+    /// or spawn requests wait.
+    pub fn changes(&self) -> u64 {
+        let mut t = self.lock();
+        t.expire(Instant::now());
+        t.changes
     }
 
     /// See [`Table::record_handoff`].
@@ -823,6 +843,45 @@ mod tests {
                 RegistrationEventKind::Deregister
             ]
         );
+    }
+
+    /// The listener skips rebuilding its directory while the count stands still, so every
+    /// change of what `services` shows must move it.
+    #[test]
+    fn the_change_count_moves_with_every_change_of_the_services_view() {
+        let mut t = Table::new("LISTENER");
+        let now = Instant::now();
+        let mut seen = t.changes;
+        let mut moved = |t: &Table, what: &str| {
+            assert_ne!(t.changes, seen, "{what}");
+            seen = t.changes;
+        };
+        t.handle(1, update(reg("a", &["svc"], 1)), now);
+        moved(&t, "registration");
+        t.handle(1, update(reg("a", &["svc"], 1)), now);
+        moved(&t, "refresh");
+        let before = t.changes;
+        let _ = (t.services(), t.lookup_service("svc"), t.take_events());
+        assert!(t.expire(now).is_empty());
+        assert_eq!(t.changes, before, "looking changes nothing");
+        t.record_handoff("a", "DEDICATED", now);
+        assert_eq!(t.services()["svc"][0].handlers[0].since_report, 1);
+        moved(&t, "hand-off");
+        let before = t.changes;
+        t.record_handoff("a", "D999", now);
+        assert_eq!(t.changes, before, "a handler the instance did not register");
+        assert!(t.expire(now + HANDOFF_SETTLE).is_empty());
+        assert_eq!(t.services()["svc"][0].handlers[0].since_report, 0);
+        moved(&t, "a hand-off settled");
+        assert_eq!(
+            t.expire(now + Duration::from_secs(4)),
+            vec!["a".to_string()]
+        );
+        moved(&t, "expiry");
+        t.handle(2, update(reg("b", &["svc"], 60)), now);
+        moved(&t, "another instance");
+        t.connection_closed(2);
+        moved(&t, "its connection closed");
     }
 
     #[test]
