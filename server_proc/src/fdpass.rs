@@ -62,24 +62,7 @@ pub fn send_fd(
     fd: BorrowedFd<'_>,
     payload: &[u8],
 ) -> Result<(), FdPassError> {
-    if payload.len() > MAX_MESSAGE {
-        return Err(FdPassError::TooLarge { len: payload.len() });
-    }
-    let iov = [IoSlice::new(payload)];
-    let fds = [fd.as_raw_fd()];
-    loop {
-        match sendmsg::<()>(
-            sock.as_raw_fd(),
-            &iov,
-            &[ControlMessage::ScmRights(&fds)],
-            MsgFlags::MSG_NOSIGNAL,
-            None,
-        ) {
-            Err(nix::Error::EINTR) => continue,
-            Err(source) => return Err(FdPassError::Send { source }),
-            Ok(_) => return Ok(()),
-        }
-    }
+    send_fd_with(sock, fd, payload, MsgFlags::MSG_NOSIGNAL)
 }
 
 /// Sends a message without a descriptor (a control message). Retries EINTR.
@@ -101,6 +84,20 @@ pub fn send_fd_nowait(
     fd: BorrowedFd<'_>,
     payload: &[u8],
 ) -> Result<(), FdPassError> {
+    send_fd_with(
+        sock,
+        fd,
+        payload,
+        MsgFlags::MSG_NOSIGNAL | MsgFlags::MSG_DONTWAIT,
+    )
+}
+
+fn send_fd_with(
+    sock: BorrowedFd<'_>,
+    fd: BorrowedFd<'_>,
+    payload: &[u8],
+    flags: MsgFlags,
+) -> Result<(), FdPassError> {
     if payload.len() > MAX_MESSAGE {
         return Err(FdPassError::TooLarge { len: payload.len() });
     }
@@ -111,7 +108,7 @@ pub fn send_fd_nowait(
             sock.as_raw_fd(),
             &iov,
             &[ControlMessage::ScmRights(&fds)],
-            MsgFlags::MSG_NOSIGNAL | MsgFlags::MSG_DONTWAIT,
+            flags,
             None,
         ) {
             Err(nix::Error::EINTR) => continue,

@@ -60,6 +60,22 @@ fn services(home: &TestHome) -> String {
     String::from_utf8_lossy(&home.lsnrctl(&["services"]).stdout).into_owned()
 }
 
+/// Sends a CONNECT for `shared.example.com` (no SERVER=) to the listener on `port` and
+/// returns everything the connection then carries until it closes.
+fn connect_to_shared(port: u16) -> Vec<u8> {
+    let mut s = TcpStream::connect(("127.0.0.1", port)).expect("connect");
+    s.set_read_timeout(Some(WAIT)).expect("timeout");
+    s.set_write_timeout(Some(WAIT)).expect("timeout");
+    let d = format!(
+        "(DESCRIPTION=(ADDRESS=(PROTOCOL=tcp)(HOST=127.0.0.1)(PORT={port}))(CONNECT_DATA=(SERVICE_NAME=shared.example.com)))"
+    );
+    s.write_all(&packet::Connect::new(d.into_bytes(), 8192).encode())
+        .expect("send");
+    let mut got = Vec::new();
+    s.read_to_end(&mut got).expect("read");
+    got
+}
+
 #[test]
 fn a_registered_instance_is_served_beside_the_static_service() {
     let home = TestHome::new();
@@ -255,17 +271,7 @@ fn shared_server_connections_go_to_the_dispatcher_directly_or_by_redirect() {
         "{text}"
     );
     // No SERVER= and a dispatcher available: shared server, handed over directly.
-    let mut s = TcpStream::connect(("127.0.0.1", l.port)).expect("connect");
-    s.set_read_timeout(Some(WAIT)).expect("timeout");
-    let d = format!(
-        "(DESCRIPTION=(ADDRESS=(PROTOCOL=tcp)(HOST=127.0.0.1)(PORT={}))(CONNECT_DATA=(SERVICE_NAME=shared.example.com)))",
-        l.port
-    );
-    s.write_all(&packet::Connect::new(d.into_bytes(), 8192).encode())
-        .expect("send");
-    let mut got = Vec::new();
-    s.read_to_end(&mut got).expect("read");
-    assert_eq!(got, b"D000 has you");
+    assert_eq!(connect_to_shared(l.port), b"D000 has you");
     let msg = dispatcher.join().expect("dispatcher");
     assert_eq!(msg.meta.sid, "SHR1");
     assert_eq!(msg.meta.service, "shared.example.com");
@@ -349,16 +355,7 @@ fn direct_hand_offs_reuse_one_connection_and_connect_anew_when_it_closes() {
     let _reg = register_dispatcher(l.port, Some(dpath.display().to_string()));
     assert!(wait_until(WAIT, || services(&home).contains("\"D000\"")));
     let client = |expected: &[u8]| {
-        let mut s = TcpStream::connect(("127.0.0.1", l.port)).expect("connect");
-        s.set_read_timeout(Some(WAIT)).expect("timeout");
-        let d = format!(
-            "(DESCRIPTION=(ADDRESS=(PROTOCOL=tcp)(HOST=127.0.0.1)(PORT={}))(CONNECT_DATA=(SERVICE_NAME=shared.example.com)))",
-            l.port
-        );
-        s.write_all(&packet::Connect::new(d.into_bytes(), 8192).encode())
-            .expect("send");
-        let mut got = Vec::new();
-        s.read_to_end(&mut got).expect("read");
+        let got = connect_to_shared(l.port);
         assert_eq!(
             String::from_utf8_lossy(&got),
             String::from_utf8_lossy(expected)
