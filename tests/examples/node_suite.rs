@@ -57,6 +57,8 @@ fn main() {
     );
     println!("{}", out.stdout);
     eprintln!("{}", out.stderr);
+    // The listener and the instance stop here: `process::exit` below would skip the drop.
+    drop(stack);
     // Mocha exits non-zero when any test fails: that is the report. No summary means it did not run.
     if !out
         .stdout
