@@ -637,6 +637,21 @@ impl<'a> P<'a> {
         self.primary(i)
     }
 
+    /// `expr [, expr]... )`: a call's arguments or an IN list, after its opening parenthesis.
+    fn expr_list(&self, i: &'a str) -> Result<(&'a str, Vec<Expr>), OraError> {
+        let mut list = Vec::new();
+        let mut rest = i;
+        loop {
+            let (x, e) = self.expr(rest)?;
+            list.push(e);
+            let x = ws(x);
+            match x.strip_prefix(',') {
+                Some(next) => rest = next,
+                None => return Ok((self.expect_char(x, ')')?, list)),
+            }
+        }
+    }
+
     fn expect_char(&self, i: &'a str, c: char) -> Result<&'a str, OraError> {
         let i = ws(i);
         i.strip_prefix(c)
@@ -674,19 +689,7 @@ impl<'a> P<'a> {
                 Ok((r, Expr::SysContext(Box::new(a), Box::new(b))))
             }
             Primary::Call(f, min, max, rest) => {
-                let mut rest = rest;
-                let mut args = Vec::new();
-                loop {
-                    let (x, e) = self.expr(rest)?;
-                    args.push(e);
-                    let x = ws(x);
-                    if let Some(x2) = x.strip_prefix(',') {
-                        rest = x2;
-                        continue;
-                    }
-                    rest = self.expect_char(x, ')')?;
-                    break;
-                }
+                let (rest, args) = self.expr_list(rest)?;
                 if args.len() < min || args.len() > max {
                     return Err(self.err_at(909, i));
                 }
@@ -1198,19 +1201,8 @@ impl<'a> P<'a> {
         };
         if let Ok((x, _)) = keyword("IN")(r) {
             let x = self.expect_char(x, '(')?;
-            let mut list = Vec::new();
-            let mut x = x;
-            loop {
-                let (y, e) = self.expr(x)?;
-                list.push(e);
-                let y = ws(y);
-                if let Some(z) = y.strip_prefix(',') {
-                    x = z;
-                    continue;
-                }
-                let y = self.expect_char(y, ')')?;
-                return Ok((y, Cond::In(a, list, not)));
-            }
+            let (y, list) = self.expr_list(x)?;
+            return Ok((y, Cond::In(a, list, not)));
         }
         if let Ok((x, _)) = keyword("BETWEEN")(r) {
             let (x, lo) = self.expr(x)?;
