@@ -289,6 +289,7 @@ impl Dispatcher {
             reply: Arc::new(Reply {
                 tx: reply_tx,
                 waker,
+                polling: AtomicBool::new(false),
                 process: Mutex::new(None),
             }),
             reply_rx,
@@ -393,13 +394,19 @@ impl Dispatcher {
             if !self.backlog.is_empty() {
                 timeout = timeout.min(Duration::from_millis(5));
             }
+            // From here until the poll returns, a shared server that queues an answer
+            // wakes this loop; one queued before is seen now.
+            self.reply.polling.store(true, Ordering::SeqCst);
+            std::sync::atomic::fence(Ordering::SeqCst);
             if !self.reply_rx.is_empty() {
                 timeout = Duration::ZERO;
             }
             if let Some(p) = process {
                 p.set_busy(false);
             }
-            if let Err(e) = self.poll.poll(&mut events, Some(timeout)) {
+            let polled = self.poll.poll(&mut events, Some(timeout));
+            self.reply.polling.store(false, Ordering::SeqCst);
+            if let Err(e) = polled {
                 if e.kind() == std::io::ErrorKind::Interrupted {
                     continue;
                 }
@@ -420,7 +427,8 @@ impl Dispatcher {
                     }
                     t => {
                         if ev.is_readable() || ev.is_read_closed() || ev.is_error() {
-                            self.read(t, process);
+                            let to_the_end = ev.is_read_closed() || ev.is_error();
+                            self.read(t, to_the_end, process);
                         }
                         self.pump(t, process);
                     }
@@ -797,7 +805,12 @@ impl Dispatcher {
 
     /// Reads what the client sent into the circuit's connection; a BREAK for the call a
     /// shared server runs right now goes to the flag that server polls.
-    fn read(&mut self, t: Token, process: Option<&ProcessHandle>) {
+    /// Reads what the client sent. A read that fills less than the buffer emptied the
+    /// socket's queue, and the edge-triggered poll reports the next bytes that arrive, so the
+    /// loop stops there instead of paying a read that only says "would block" (one per
+    /// request) — unless the peer has closed (`to_the_end`): its end of file comes with no
+    /// further event, so it is read now.
+    fn read(&mut self, t: Token, to_the_end: bool, process: Option<&ProcessHandle>) {
         let Some(c) = self.circuits.get_mut(&t) else {
             return;
         };
@@ -819,6 +832,9 @@ impl Dispatcher {
                     }
                     if let Some(s) = &c.slot {
                         s.count_message(n);
+                    }
+                    if n < chunk.len() && !to_the_end {
+                        break;
                     }
                 }
                 Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => break,

@@ -40,6 +40,11 @@ pub struct Reply {
     pub tx: Sender<Done>,
     /// Wakes the dispatcher's loop.
     pub waker: Arc<Waker>,
+    /// The dispatcher is in (or about to enter) its poll: only then does an answer need
+    /// [`Reply::waker`]. An awake dispatcher takes the answers queued by the end of its turn,
+    /// so a shared server that finds it awake spares the wake-up (a write to its eventfd and
+    /// one more turn of its loop), which is what happens when many circuits are busy.
+    pub polling: AtomicBool,
     /// The dispatcher's attachment (its process slot holds its V$QUEUE row), once it has
     /// one.
     pub process: Mutex<Option<Arc<crate::sga::hooks::SgaInstance>>>,
@@ -396,6 +401,11 @@ fn serve(sga: &Sga, process: Option<&ProcessHandle>, w: Work) {
         close,
     };
     if reply.tx.send(done).is_ok() {
-        let _ = reply.waker.wake();
+        // Pairs with the dispatcher's fence between raising `polling` and looking at its
+        // queue: either it sees this answer there, or this sees it polling and wakes it.
+        std::sync::atomic::fence(Ordering::SeqCst);
+        if reply.polling.load(Ordering::SeqCst) {
+            let _ = reply.waker.wake();
+        }
     }
 }
