@@ -10,7 +10,7 @@ use super::{
     Auth, BIND_ARRAY, BindMetadata, BindRow, BindValue, Call, EndToEnd, Execute, KeyValueSet,
     LobOp, Piggyback, Request,
 };
-use crate::ttc::buf::{DALC_LONG, KeyValue, TtcError};
+use crate::ttc::buf::{DALC_LONG, KeyValue, Reader, TtcError};
 use crate::ttc::message::{
     DataTypeEntry, DataTypesRequest, ProtocolRequest, RCAP_TZ, RCAP_TZ_EX, TIME_ZONE_LEN, function,
     msg_type,
@@ -146,23 +146,23 @@ async fn data_types(i: &Input) -> Result<DataTypesRequest> {
     };
     let mut types = Vec::new();
     loop {
+        let (run, ended) = i.read_run(usize::MAX, |r| {
+            let data_type = r.u16be("data type")?;
+            if data_type == 0 {
+                return Ok(None);
+            }
+            data_type_rest(r, data_type).map(Some)
+        })?;
+        types.extend(run);
+        if ended {
+            break;
+        }
+        // An entry still arriving.
         let data_type = i.u16be("data type").await?;
         if data_type == 0 {
             break;
         }
-        let (conv_type, representation) = i
-            .read(|r| {
-                let conv = r.u16be("conversion type")?;
-                let rep = r.u16be("representation")?;
-                r.u16be("data type padding")?;
-                Ok((conv, rep))
-            })
-            .await?;
-        types.push(DataTypeEntry {
-            data_type,
-            conv_type,
-            representation,
-        });
+        types.push(i.read(|r| data_type_rest(r, data_type)).await?);
     }
     Ok(DataTypesRequest {
         charset,
@@ -172,6 +172,18 @@ async fn data_types(i: &Input) -> Result<DataTypesRequest> {
         runtime_caps,
         client_time_zone,
         types,
+    })
+}
+
+/// A DATA_TYPES entry after its data type: conversion type, representation, padding.
+fn data_type_rest(r: &mut Reader<'_>, data_type: u16) -> Result<DataTypeEntry> {
+    let conv_type = r.u16be("conversion type")?;
+    let representation = r.u16be("representation")?;
+    r.u16be("data type padding")?;
+    Ok(DataTypeEntry {
+        data_type,
+        conv_type,
+        representation,
     })
 }
 
@@ -461,8 +473,13 @@ async fn auth(i: &Input) -> Result<Auth> {
         String::new()
     };
     let mut pairs = Vec::new();
-    for _ in 0..n {
-        pairs.push(i.key_value().await?);
+    while pairs.len() < n as usize {
+        let (run, _) = i.read_run(n as usize - pairs.len(), |r| r.key_value().map(Some))?;
+        if run.is_empty() {
+            // A pair still arriving.
+            pairs.push(i.key_value().await?);
+        }
+        pairs.extend(run);
     }
     Ok(Auth { user, mode, pairs })
 }
