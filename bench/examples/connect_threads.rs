@@ -2,6 +2,9 @@
 //! N connect cycles of one orasim mode, and prints each server thread's CPU (schedstat run
 //! time, ns) per cycle, grouped by process and thread name.
 //!
+//! Each thread's line also shows the user and system parts (from `/proc/<pid>/task/<tid>/stat`,
+//! clock ticks, so meaningful over a thousand cycles or more).
+//!
 //! `cargo run --release -p bench --example connect_threads -- shared 2000 [pause]`
 //! (`pause`: print the pids and wait for a line on stdin before the cycles, to attach strace).
 
@@ -13,7 +16,12 @@ use bench::run::{Mode, orasim_target};
 use bench::stack::{OrasimStack, StackOptions};
 use bench::target::{CLIENT_TIMEOUT, Target};
 
-fn threads(roots: &[u32]) -> BTreeMap<(u32, u32), (String, u64)> {
+/// Per thread: its name, schedstat run time (ns), and user and system time (ns) from its stat.
+type ThreadCpu = (String, u64, u64, u64);
+
+fn threads(roots: &[u32]) -> BTreeMap<(u32, u32), ThreadCpu> {
+    // USER_HZ, the unit of /proc's times: 100 on every Linux architecture tnsbench runs on.
+    let tick_ns = 10_000_000u64;
     let mut out = BTreeMap::new();
     for pid in tree(roots) {
         let pname = std::fs::read_to_string(format!("/proc/{pid}/comm")).unwrap_or_default();
@@ -27,9 +35,25 @@ fn threads(roots: &[u32]) -> BTreeMap<(u32, u32), (String, u64)> {
                 .ok()
                 .and_then(|s| s.split_whitespace().next()?.parse::<u64>().ok())
                 .unwrap_or(0);
+            // Fields 14 and 15 (utime, stime), counted after the parenthesised command name.
+            let stat = std::fs::read_to_string(t.path().join("stat")).unwrap_or_default();
+            let after_comm = stat.rsplit_once(')').map_or("", |(_, r)| r);
+            let field = |i: usize| {
+                after_comm
+                    .split_whitespace()
+                    .nth(i)
+                    .and_then(|v| v.parse::<u64>().ok())
+                    .unwrap_or(0)
+                    * tick_ns
+            };
             out.insert(
                 (pid, tid),
-                (format!("{}/{}", pname.trim(), comm.trim()), ns),
+                (
+                    format!("{}/{}", pname.trim(), comm.trim()),
+                    ns,
+                    field(11),
+                    field(12),
+                ),
             );
         }
     }
@@ -68,7 +92,7 @@ fn main() -> anyhow::Result<()> {
     let roots = stack.roots();
     if args.get(3).map(String::as_str) == Some("pause") {
         println!("roots {roots:?} instance {:?}", stack.instance_pid());
-        for ((pid, tid), (name, _)) in threads(&roots) {
+        for ((pid, tid), (name, ..)) in threads(&roots) {
             println!("  {pid} {tid} {name}");
         }
         let mut line = String::new();
@@ -83,20 +107,33 @@ fn main() -> anyhow::Result<()> {
     }
     let after = threads(&roots);
     lat.sort();
-    let mut by_name: BTreeMap<String, u64> = BTreeMap::new();
-    for (k, (name, ns)) in &after {
-        let b = before.get(k).map_or(0, |(_, b)| *b);
-        *by_name.entry(name.clone()).or_default() += ns.saturating_sub(b);
+    let mut by_name: BTreeMap<String, [u64; 3]> = BTreeMap::new();
+    for (k, (name, ns, user, sys)) in &after {
+        let (b, bu, bs) = before.get(k).map_or((0, 0, 0), |(_, b, u, s)| (*b, *u, *s));
+        let e = by_name.entry(name.clone()).or_default();
+        e[0] += ns.saturating_sub(b);
+        e[1] += user.saturating_sub(bu);
+        e[2] += sys.saturating_sub(bs);
     }
-    let total: u64 = by_name.values().sum();
+    let total: u64 = by_name.values().map(|v| v[0]).sum();
     println!(
         "{mode:?}: {n} cycles, p50 {:.3} ms, server CPU (live threads) {:.1} µs/connect",
         lat[lat.len() / 2].as_secs_f64() * 1e3,
         total as f64 / 1e3 / f64::from(n)
     );
-    for (name, ns) in by_name {
+    let per = |ns: u64| ns as f64 / 1e3 / f64::from(n);
+    println!(
+        "  {:40} {:>8} {:>8} {:>8}",
+        "thread", "run µs", "user", "system"
+    );
+    for (name, [ns, user, sys]) in by_name {
         if ns > 0 {
-            println!("  {name:40} {:8.1} µs", ns as f64 / 1e3 / f64::from(n));
+            println!(
+                "  {name:40} {:8.1} {:8.1} {:8.1}",
+                per(ns),
+                per(user),
+                per(sys)
+            );
         }
     }
     Ok(())
