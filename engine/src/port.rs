@@ -165,6 +165,11 @@ pub trait InstanceHooks: Send + Sync {
     fn publish_stats(&self, slot: SessionSlot, values: &[u64]) {
         let _ = (slot, values);
     }
+    /// The instance's shared SQL area, where sessions find statements another session
+    /// parsed. The default (no SGA): none, each session parses for itself.
+    fn shared_sql(&self) -> Option<&crate::session::shared_sql::SharedSql> {
+        None
+    }
     /// V$INSTANCE.STATUS now. While the database is not open a session (an AS SYSDBA or
     /// SYSOPER one: no other is admitted) may query fixed views only (ORA-01219 for
     /// anything else). The default (no SGA) is always open.

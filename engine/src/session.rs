@@ -36,6 +36,7 @@ use crate::sql::{self, OraError, Statement};
 pub mod drcp;
 mod lob;
 mod plsql;
+pub mod shared_sql;
 
 /// Administrative connection modes (AUTH mode bits) and the grant each needs.
 const ADMIN_MODES: [(u32, &str); 7] = [
@@ -905,6 +906,24 @@ impl Session {
         vec![Action::Send(self.login_reply(slot, proof))]
     }
 
+    /// The statement `text` parsed: from the instance's shared SQL area when it holds it
+    /// (and the database is open), else parsed here and, when open, kept there.
+    fn parse(&self, text: &str) -> Result<Arc<Prepared>, OraError> {
+        let state = self.inst.instance_state();
+        let area = self
+            .inst
+            .shared_sql()
+            .filter(|_| state == crate::rows::InstanceState::Open);
+        if let Some(p) = area.and_then(|a| a.get(text)) {
+            return Ok(p);
+        }
+        let prepared = Prepared::new(sql::parse_in(text, state)?);
+        if let Some(a) = area {
+            a.insert(text, &prepared);
+        }
+        Ok(prepared)
+    }
+
     /// The answer to a successful AUTH phase two: the session `slot` and the server's proof.
     fn login_reply(&self, slot: SessionSlot, proof: String) -> Vec<u8> {
         let inst = self.inst.instance_name();
@@ -1218,8 +1237,8 @@ impl Session {
             .as_ref()
             .map(|b| String::from_utf8_lossy(b).into_owned());
         let prepared = match (&sql_text, self.cursors.get(&ex.cursor_id)) {
-            (Some(text), _) => match sql::parse_in(text, self.inst.instance_state()) {
-                Ok(s) => Prepared::new(s),
+            (Some(text), _) => match self.parse(text) {
+                Ok(p) => p,
                 Err(e) => return vec![self.error_bytes_action(self.ora(&e))],
             },
             (None, Some(c)) => Arc::clone(&c.stmt),

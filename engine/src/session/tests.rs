@@ -367,9 +367,13 @@ struct Mounted {
     inner: LocalInstance,
     open: std::sync::atomic::AtomicBool,
     logins: std::sync::Mutex<Vec<bool>>,
+    area: super::shared_sql::SharedSql,
 }
 
 impl InstanceHooks for Mounted {
+    fn shared_sql(&self) -> Option<&super::shared_sql::SharedSql> {
+        Some(&self.area)
+    }
     fn open_session(&self, info: &SessionInfo) -> Result<SessionSlot, OraError> {
         self.logins.lock().unwrap().push(info.administrative);
         self.inner.open_session(info)
@@ -400,6 +404,7 @@ fn alter_database_is_for_sysdba_and_a_database_not_open_has_fixed_views_only() {
         inner: LocalInstance::new("orcl", 40),
         open: Default::default(),
         logins: Default::default(),
+        area: Default::default(),
     });
     let mut cols = Vec::new();
     let mut scott = session_on(inst.clone());
@@ -429,6 +434,74 @@ fn alter_database_is_for_sysdba_and_a_database_not_open_has_fixed_views_only() {
         &mut cols,
     );
     assert_eq!(end(&m).error_code, 0, "{m:?}");
+}
+
+/// How many holders the statement parsed from `text` has: the area and the cursors that
+/// share it (`None`: not in the area).
+fn area_holders(inst: &Mounted, text: &str) -> Option<usize> {
+    inst.area.get(text).map(|p| Arc::strong_count(&p) - 1)
+}
+
+#[test]
+fn sessions_share_the_statements_of_the_shared_sql_area_once_the_database_is_open() {
+    let inst = Arc::new(Mounted {
+        inner: LocalInstance::new("orcl", 40),
+        open: Default::default(),
+        logins: Default::default(),
+        area: Default::default(),
+    });
+    let mut cols = Vec::new();
+    // The call's error code; a query that returned all its rows ends with ORA-01403.
+    let mut run = |s: &mut Session, sql: &str| {
+        let m = messages(&one_send(s.on_data(&exec(sql, 2, 3))), &mut cols);
+        match end(&m).error_code {
+            1403 => 0,
+            code => code,
+        }
+    };
+    let mut admin = session_on(inst.clone());
+    login_as(&mut admin, "admin", b"tiger", 0x121);
+    // Mounted: what parses is not kept, since the same text may parse otherwise once open.
+    assert_eq!(run(&mut admin, "select 1 from dual"), 0);
+    assert_eq!(
+        run(&mut admin, "select * from nls_session_parameters"),
+        1219
+    );
+    assert!(inst.area.is_empty());
+    assert_eq!(run(&mut admin, "alter database open"), 0);
+    assert_eq!(run(&mut admin, "select * from nls_session_parameters"), 0);
+    assert_eq!(
+        area_holders(&inst, "select * from nls_session_parameters"),
+        Some(2)
+    );
+    // Another session's execute of the same text takes the same tree.
+    let mut scott = session_on(inst.clone());
+    login(&mut scott, b"tiger");
+    assert_eq!(run(&mut scott, "select 1 from dual"), 0);
+    assert_eq!(area_holders(&inst, "select 1 from dual"), Some(2));
+    assert_eq!(run(&mut admin, "select 1 from dual"), 0);
+    assert_eq!(area_holders(&inst, "select 1 from dual"), Some(3));
+    // The text is the key, as in Oracle; a statement that does not parse is not kept.
+    assert_eq!(run(&mut scott, "SELECT 1 FROM DUAL"), 0);
+    assert_eq!(run(&mut scott, "select from dual"), 936);
+    assert_eq!(inst.area.len(), 3);
+}
+
+#[test]
+fn the_shared_sql_area_is_bounded() {
+    use super::shared_sql::{CAPACITY, MAX_TEXT, SharedSql};
+    let area = SharedSql::new();
+    let p = Prepared::new(sql::parse("select 1 from dual").unwrap());
+    for i in 0..CAPACITY {
+        area.insert(&format!("select {i} from dual"), &p);
+    }
+    assert_eq!(area.len(), CAPACITY);
+    area.insert("select 0 from dual", &p);
+    assert_eq!(area.len(), CAPACITY, "a text it holds is replaced");
+    area.insert("select -1 from dual", &p);
+    assert_eq!(area.len(), 1, "full: emptied, then the new one kept");
+    area.insert(&format!("select '{}' from dual", "x".repeat(MAX_TEXT)), &p);
+    assert_eq!(area.len(), 1, "a text over MAX_TEXT is not kept");
 }
 
 #[test]

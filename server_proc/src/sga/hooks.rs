@@ -10,6 +10,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use engine::rows::InstanceState;
+use engine::session::shared_sql::SharedSql;
 use engine::views::{AlterSystem, Snapshot, View};
 use engine::{DatabaseStage, InstanceHooks, OraError, SessionInfo, SessionSlot};
 
@@ -165,7 +166,18 @@ impl SgaInstance {
     }
 }
 
+/// The shared SQL area of this process: one for all the sessions of an `oradb` (its shared
+/// servers serve every dispatcher's circuits), one per dedicated or pooled server process.
+fn shared_sql() -> &'static SharedSql {
+    static AREA: std::sync::OnceLock<SharedSql> = std::sync::OnceLock::new();
+    AREA.get_or_init(SharedSql::new)
+}
+
 impl InstanceHooks for SgaInstance {
+    fn shared_sql(&self) -> Option<&SharedSql> {
+        Some(shared_sql())
+    }
+
     fn call_error(&self, slot: SessionSlot) -> Option<OraError> {
         self.attachment
             .check(slot.sid, slot.serial)
