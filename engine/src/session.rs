@@ -14,7 +14,7 @@ use tns::ttc::buf::{KeyValue, TtcError, Writer};
 use tns::ttc::message::ColumnMetadata;
 use tns::ttc::message::{
     ErrorInfo, KEYWORD_CURRENT_SCHEMA, ProtocolReply, SERVER_FIELD_VERSION, call_status,
-    encode_data_types_reply, encode_describe_info, encode_parameter_pairs,
+    encode_data_types_reply, encode_describe_info, encode_parameter_pairs, encode_parameters,
     encode_return_parameters, encode_row_header, encode_status, encode_time_zone_offset,
     exec_option,
 };
@@ -794,11 +794,13 @@ impl Session {
         }
         self.combo_key = Some(combo_key);
         // The client's time zone travels as `ALTER SESSION SET TIME_ZONE='+hh:mm'`.
+        // Every login of a client sends the same text: parsed once, in the shared SQL area.
         if let Some(alter) = tns::ttc::buf::find_key(&auth.pairs, "AUTH_ALTER_SESSION")
-            && let Ok(Statement::AlterSession {
+            && let Ok(p) = self.parse(alter.value_str().trim_end_matches('\0'))
+            && let Statement::AlterSession {
                 time_zone: Some(tz),
                 ..
-            }) = sql::parse(alter.value_str().trim_end_matches('\0'))
+            } = p.stmt
         {
             self.tz_offset_minutes = tz;
         }
@@ -926,38 +928,45 @@ impl Session {
 
     /// The answer to a successful AUTH phase two: the session `slot` and the server's proof.
     fn login_reply(&self, slot: SessionSlot, proof: String) -> Vec<u8> {
+        use std::borrow::Cow::{self, Borrowed, Owned};
         let inst = self.inst.instance_name();
-        let pairs = [
-            ("AUTH_VERSION_STRING", "- Production".to_owned()),
-            ("AUTH_VERSION_SQL", "19".to_owned()),
-            ("AUTH_XACTION_TRAITS", "3".to_owned()),
-            ("AUTH_VERSION_NO", packed_version(self.fv()).to_string()),
-            ("AUTH_VERSION_STATUS", "0".to_owned()),
-            ("AUTH_CAPABILITY_TABLE", String::new()),
-            ("AUTH_LAST_LOGIN", String::new()),
-            ("AUTH_DBNAME", self.inst.db_name().to_uppercase()),
-            ("AUTH_DB_MOUNT_ID", "0".to_owned()),
-            ("AUTH_DB_ID", "0".to_owned()),
-            ("AUTH_USER_ID", "100".to_owned()),
-            ("AUTH_SESSION_ID", slot.sid.to_string()),
-            ("AUTH_SERIAL_NUM", slot.serial.to_string()),
-            ("AUTH_INSTANCE_NO", "1".to_owned()),
-            ("AUTH_INSTANCENAME", inst.clone()),
-            ("AUTH_SC_SERVICE_NAME", self.cfg.service_name.clone()),
-            ("AUTH_SC_INSTANCE_NAME", inst),
-            ("AUTH_SC_DB_DOMAIN", self.cfg.db_domain.clone()),
-            ("AUTH_SC_DBUNIQUE_NAME", self.inst.db_name()),
-            ("AUTH_SC_REAL_DBUNIQUE_NAME", self.inst.db_name()),
+        let db_name = self.inst.db_name();
+        let pairs: [(&str, Cow<'_, str>); 23] = [
+            ("AUTH_VERSION_STRING", Borrowed("- Production")),
+            ("AUTH_VERSION_SQL", Borrowed("19")),
+            ("AUTH_XACTION_TRAITS", Borrowed("3")),
+            (
+                "AUTH_VERSION_NO",
+                Owned(packed_version(self.fv()).to_string()),
+            ),
+            ("AUTH_VERSION_STATUS", Borrowed("0")),
+            ("AUTH_CAPABILITY_TABLE", Borrowed("")),
+            ("AUTH_LAST_LOGIN", Borrowed("")),
+            ("AUTH_DBNAME", Owned(db_name.to_uppercase())),
+            ("AUTH_DB_MOUNT_ID", Borrowed("0")),
+            ("AUTH_DB_ID", Borrowed("0")),
+            ("AUTH_USER_ID", Borrowed("100")),
+            ("AUTH_SESSION_ID", Owned(slot.sid.to_string())),
+            ("AUTH_SERIAL_NUM", Owned(slot.serial.to_string())),
+            ("AUTH_INSTANCE_NO", Borrowed("1")),
+            ("AUTH_INSTANCENAME", Borrowed(&inst)),
+            ("AUTH_SC_SERVICE_NAME", Borrowed(&self.cfg.service_name)),
+            ("AUTH_SC_INSTANCE_NAME", Borrowed(&inst)),
+            ("AUTH_SC_DB_DOMAIN", Borrowed(&self.cfg.db_domain)),
+            ("AUTH_SC_DBUNIQUE_NAME", Borrowed(&db_name)),
+            ("AUTH_SC_REAL_DBUNIQUE_NAME", Borrowed(&db_name)),
             (
                 "AUTH_MAX_OPEN_CURSORS",
-                self.cfg.max_open_cursors.to_string(),
+                Owned(self.cfg.max_open_cursors.to_string()),
             ),
-            ("AUTH_MAX_IDEN_LENGTH", "128".to_owned()),
-            ("AUTH_SVR_RESPONSE", proof),
+            ("AUTH_MAX_IDEN_LENGTH", Borrowed("128")),
+            ("AUTH_SVR_RESPONSE", Borrowed(&proof)),
         ];
-        let pairs: Vec<KeyValue> = pairs.iter().map(|(k, v)| KeyValue::new(k, v, 0)).collect();
-        let mut w = Writer::new();
-        encode_parameter_pairs(&mut w, &pairs);
+        let mut w = Writer::with_capacity(1024);
+        encode_parameters(
+            &mut w,
+            pairs.iter().map(|(k, v)| (k.as_bytes(), v.as_bytes(), 0)),
+        );
         ErrorInfo::default().encode(&mut w, self.fv());
         w.into_bytes()
     }

@@ -317,6 +317,13 @@ impl Writer {
         Writer::default()
     }
 
+    /// An empty writer with room for `n` bytes (a reply whose size is about known).
+    pub fn with_capacity(n: usize) -> Self {
+        Writer {
+            buf: Vec::with_capacity(n),
+        }
+    }
+
     /// The bytes written.
     pub fn into_bytes(self) -> Vec<u8> {
         self.buf
@@ -423,7 +430,12 @@ impl Writer {
 
     /// A key/value pair.
     pub fn key_value(&mut self, kv: &KeyValue) -> &mut Self {
-        self.lwb(kv.key.as_bytes()).lwb(&kv.value).ub4(kv.flags)
+        self.key_value_parts(kv.key.as_bytes(), &kv.value, kv.flags)
+    }
+
+    /// A key/value pair from its parts, for a writer that has them at hand.
+    pub fn key_value_parts(&mut self, key: &[u8], value: &[u8], flags: u32) -> &mut Self {
+        self.lwb(key).lwb(value).ub4(flags)
     }
 }
 

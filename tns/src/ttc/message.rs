@@ -363,10 +363,24 @@ pub fn skip_data_types_reply(r: &mut Reader<'_>) -> Result<(), TtcError> {
 
 /// Encodes a PARAMETER message with key/value pairs (auth replies).
 pub fn encode_parameter_pairs(w: &mut Writer, pairs: &[KeyValue]) {
+    encode_parameters(
+        w,
+        pairs
+            .iter()
+            .map(|kv| (kv.key.as_bytes(), kv.value.as_slice(), kv.flags)),
+    );
+}
+
+/// [`encode_parameter_pairs`] from borrowed (key, value, flags) parts: a reply made of the
+/// server's own values needs no [`KeyValue`] (two allocations) per pair.
+pub fn encode_parameters<'a>(
+    w: &mut Writer,
+    pairs: impl ExactSizeIterator<Item = (&'a [u8], &'a [u8], u32)>,
+) {
     w.u8(msg_type::PARAMETER)
         .ub2(u16::try_from(pairs.len()).unwrap_or(u16::MAX));
-    for kv in pairs {
-        w.key_value(kv);
+    for (key, value, flags) in pairs {
+        w.key_value_parts(key, value, flags);
     }
 }
 
