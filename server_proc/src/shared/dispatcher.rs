@@ -22,6 +22,7 @@
 //! DISCONNECT close the circuit at once (its session is freed when a call in progress ends).
 
 use std::collections::{BTreeSet, HashMap, VecDeque};
+use std::hash::BuildHasherDefault;
 use std::io::{Read, Write};
 use std::os::fd::{AsFd, AsRawFd, FromRawFd, OwnedFd};
 use std::path::PathBuf;
@@ -60,6 +61,31 @@ pub const OUT_BOUND: usize = 256 * 1024;
 pub const IN_BOUND: usize = 2 * MAX_SDU as usize;
 /// Bytes of one read of a circuit's socket.
 const READ_CHUNK: usize = 16 * 1024;
+
+/// The loop's tables by poll token, looked up several times per event.
+type TokenMap<V> = HashMap<Token, V, BuildHasherDefault<TokenHasher>>;
+
+/// Hashes a token, a number this dispatcher handed out, by one multiplication (Fibonacci
+/// hashing, which spreads it to the high bits the table probes with): the default SipHash,
+/// made to resist keys chosen by an attacker, was an eighth of the loop's instructions.
+#[derive(Default)]
+struct TokenHasher(u64);
+
+impl std::hash::Hasher for TokenHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0.rotate_left(8) ^ u64::from(b)).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        }
+    }
+
+    fn write_usize(&mut self, n: usize) {
+        self.0 = (n as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    }
+}
 
 /// What the manager keeps of a running dispatcher.
 #[derive(Debug)]
@@ -127,10 +153,10 @@ pub(super) struct Dispatcher {
     reply: Arc<Reply>,
     reply_rx: Receiver<Done>,
     work_tx: Sender<Work>,
-    circuits: HashMap<Token, Circuit>,
+    circuits: TokenMap<Circuit>,
     /// Connections accepted on the hand-off socket, kept open for the hand-offs that follow
     /// (the listener keeps its end as a channel to this dispatcher).
-    channels: HashMap<Token, OwnedFd>,
+    channels: TokenMap<OwnedFd>,
     /// Requests that found the common queue full (at most one per circuit).
     backlog: VecDeque<Work>,
     timers: BTreeSet<(Instant, Token)>,
@@ -294,8 +320,8 @@ impl Dispatcher {
             }),
             reply_rx,
             work_tx,
-            circuits: HashMap::new(),
-            channels: HashMap::new(),
+            circuits: TokenMap::default(),
+            channels: TokenMap::default(),
             backlog: VecDeque::new(),
             timers: BTreeSet::new(),
             next: FIRST_CIRCUIT,
