@@ -6,6 +6,7 @@
 //! clock ticks, so meaningful over a thousand cycles or more).
 //!
 //! `cargo run --release -p bench --example connect_threads -- shared 2000 [pause]`
+//! (`CLIENTS=k` in the environment: k client threads share the cycles)
 //! (`pause`: print the pids and wait for a line on stdin before the cycles, to attach strace).
 
 use std::collections::BTreeMap;
@@ -99,12 +100,38 @@ fn main() -> anyhow::Result<()> {
         std::io::stdin().read_line(&mut line)?;
     }
     let before = threads(&roots);
-    let mut lat = Vec::with_capacity(n as usize);
-    for _ in 0..n {
-        let t = Instant::now();
-        target.cycle().map_err(anyhow::Error::msg)?;
-        lat.push(t.elapsed());
-    }
+    // CLIENTS=k: k threads share the N cycles, as the concurrent points of tnsbench do.
+    let clients: u32 = std::env::var("CLIENTS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(1)
+        .max(1);
+    let mut lat = std::thread::scope(|s| {
+        let workers: Vec<_> = (0..clients)
+            .map(|k| {
+                let target = &target;
+                s.spawn(move || {
+                    let mine = n / clients + u32::from(k < n % clients);
+                    let mut lat = Vec::with_capacity(mine as usize);
+                    for _ in 0..mine {
+                        let t = Instant::now();
+                        target.cycle()?;
+                        lat.push(t.elapsed());
+                    }
+                    Ok::<_, String>(lat)
+                })
+            })
+            .collect();
+        let mut all = Vec::with_capacity(n as usize);
+        for w in workers {
+            all.extend(
+                w.join()
+                    .map_err(|_| anyhow::anyhow!("a client panicked"))?
+                    .map_err(anyhow::Error::msg)?,
+            );
+        }
+        anyhow::Ok(all)
+    })?;
     let after = threads(&roots);
     lat.sort();
     let mut by_name: BTreeMap<String, [u64; 3]> = BTreeMap::new();
