@@ -478,24 +478,27 @@ impl Table {
         self.instances.values().map(Table::view).collect()
     }
 
-    /// Counts a hand-off to `handler` of `instance` until a load report shows it.
-    pub fn record_handoff(&mut self, instance: &str, handler: &str, now: Instant) {
-        if let Some(e) = self.instances.get_mut(&instance.to_ascii_lowercase()) {
-            // Only handlers the instance registered are counted (the map stays bounded).
-            let Some(name) = e
-                .reg
-                .handlers
-                .iter()
-                .find(|h| h.name.eq_ignore_ascii_case(handler))
-                .map(|h| h.name.clone())
-            else {
-                return;
-            };
-            let pending = e.since_report.entry(name).or_insert((0, now));
-            pending.0 += 1;
-            pending.1 = now;
-            self.changes += 1;
-        }
+    /// Counts a hand-off to `handler` of `instance` until a load report shows it. True when
+    /// it was counted (the instance registered that handler): the table changed once.
+    pub fn record_handoff(&mut self, instance: &str, handler: &str, now: Instant) -> bool {
+        let Some(e) = self.instances.get_mut(&instance.to_ascii_lowercase()) else {
+            return false;
+        };
+        // Only handlers the instance registered are counted (the map stays bounded).
+        let Some(name) = e
+            .reg
+            .handlers
+            .iter()
+            .find(|h| h.name.eq_ignore_ascii_case(handler))
+            .map(|h| h.name.clone())
+        else {
+            return false;
+        };
+        let pending = e.since_report.entry(name).or_insert((0, now));
+        pending.0 += 1;
+        pending.1 = now;
+        self.changes += 1;
+        true
     }
 
     /// Takes the events recorded since the last call (for `listener.log`).
@@ -558,10 +561,14 @@ impl Registry {
         t.changes
     }
 
-    /// See [`Table::record_handoff`].
-    pub fn record_handoff(&self, instance: &str, handler: &str) {
-        self.lock()
-            .record_handoff(instance, handler, Instant::now());
+    /// See [`Table::record_handoff`]. When the hand-off was counted, returns the change
+    /// count after it, one more than before: a listener whose directory showed the table at
+    /// the count before applies the hand-off to its directory
+    /// ([`crate::services::ServiceDirectory::record_handoff`]) instead of rebuilding it.
+    pub fn record_handoff(&self, instance: &str, handler: &str) -> Option<u64> {
+        let mut t = self.lock();
+        t.record_handoff(instance, handler, Instant::now())
+            .then_some(t.changes)
     }
 
     /// See [`Table::take_events`].

@@ -33,7 +33,9 @@ use crate::listener_log::ListenerLog;
 use crate::net_trace::{self, NetTrace};
 use crate::registration::{RegistrationEventKind, RegistrationServer};
 use crate::report;
-use crate::services::{HandlerKind, Route, ServiceDirectory, Target, entries_from_registrations};
+use crate::services::{
+    HandlerKey, HandlerKind, Route, ServiceDirectory, Target, entries_from_registrations,
+};
 use crate::settings::{Endpoint, ListenerSettings};
 use crate::spawner::Spawner;
 use crate::tnserr::TnsCode;
@@ -396,6 +398,23 @@ impl Server {
             self.state
                 .log
                 .event(&format!("{} * {} * {rc}", e.kind.as_str(), e.instance));
+        }
+    }
+
+    /// Counts a hand-off to a registered handler in the registration table until the
+    /// instance's next load report. When the directory showed the table as it was just
+    /// before, the same hand-off is applied to the directory and it stays in sync, so the next
+    /// CONNECT does not rebuild it from the table.
+    fn record_handoff(&mut self, key: &HandlerKey) {
+        let Some(r) = &self.registration else { return };
+        let Some(after) = r.registry().record_handoff(key.instance(), key.handler()) else {
+            return;
+        };
+        if self.synced_registry == after.checked_sub(1) {
+            self.state
+                .directory
+                .record_handoff(key.instance(), key.handler());
+            self.synced_registry = Some(after);
         }
     }
 
@@ -1016,12 +1035,8 @@ impl Server {
             }),
             None => Err(TnsCode::SPAWN_FAILED),
         };
-        if target.dynamic
-            && result.is_ok()
-            && let Some(r) = &self.registration
-        {
-            r.registry()
-                .record_handoff(target.key.instance(), target.key.handler());
+        if target.dynamic && result.is_ok() {
+            self.record_handoff(&target.key);
         }
         match result {
             Ok(()) => {
@@ -1076,10 +1091,7 @@ impl Server {
         });
         match sent {
             Ok(()) => {
-                if let Some(r) = &self.registration {
-                    r.registry()
-                        .record_handoff(target.key.instance(), target.key.handler());
-                }
+                self.record_handoff(&target.key);
                 self.state.directory.record_established(&target.key);
                 tracing::info!(peer = %conn.peer, "handed to the connection broker");
                 self.state
@@ -1126,10 +1138,7 @@ impl Server {
             match sent {
                 Ok(()) => {
                     self.state.directory.record_established(&target.key);
-                    if let Some(r) = &self.registration {
-                        r.registry()
-                            .record_handoff(target.key.instance(), target.key.handler());
-                    }
+                    self.record_handoff(&target.key);
                     tracing::info!(peer = %conn.peer, dispatcher = target.key.handler(), "handed to dispatcher");
                     self.state
                         .log
@@ -1160,10 +1169,7 @@ impl Server {
             let _ = s.write_all(&redirect.encode());
         }
         self.state.directory.record_established(&target.key);
-        if let Some(r) = &self.registration {
-            r.registry()
-                .record_handoff(target.key.instance(), target.key.handler());
-        }
+        self.record_handoff(&target.key);
         self.state
             .log
             .connect(cd, &conn.peer, "establish", named, None);
