@@ -8,6 +8,7 @@
 //! ([`ConnectDescriptor::render`]) or Oracle's indented tnsnames layout
 //! ([`ConnectDescriptor::render_pretty`]); parsing a rendering gives the same model.
 
+use std::borrow::Cow;
 use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
@@ -50,16 +51,15 @@ pub fn parse_descriptor(text: &str) -> Result<ConnectDescriptor, DescriptorError
         col: e.pos.col,
         expected: e.message,
     })?;
-    let file: Arc<str> = Arc::from("<descriptor>");
     let mut diags = Vec::new();
-    ConnectDescriptor::from_value(&value, &file, &mut diags).ok_or_else(|| {
-        DescriptorError::NotADescriptor {
+    ConnectDescriptor::from_value(&value, &paramfile::descriptor_file(), &mut diags).ok_or_else(
+        || DescriptorError::NotADescriptor {
             keyword: value
                 .nodes()
                 .first()
                 .map_or_else(|| "(list)".to_string(), |n| n.key.to_ascii_uppercase()),
-        }
-    })
+        },
+    )
 }
 
 /// A position-free value kept verbatim (unknown or unmodelled parameters).
@@ -171,12 +171,13 @@ pub enum ServerType {
 impl ServerType {
     /// Case-insensitive parse of `dedicated|shared|pooled`.
     pub fn parse(s: &str) -> Option<ServerType> {
-        match s.to_ascii_lowercase().as_str() {
-            "dedicated" => Some(ServerType::Dedicated),
-            "shared" => Some(ServerType::Shared),
-            "pooled" => Some(ServerType::Pooled),
-            _ => None,
-        }
+        [
+            ServerType::Dedicated,
+            ServerType::Shared,
+            ServerType::Pooled,
+        ]
+        .into_iter()
+        .find(|t| s.eq_ignore_ascii_case(t.as_str()))
     }
 
     /// Lower-case name.
@@ -445,6 +446,16 @@ impl Sink<'_> {
     }
 }
 
+/// A keyword upper-cased for matching, borrowed when it is written so (as clients write
+/// every keyword of the descriptor in each CONNECT).
+fn upper(key: &str) -> Cow<'_, str> {
+    if key.bytes().any(|b| b.is_ascii_lowercase()) {
+        Cow::Owned(key.to_ascii_uppercase())
+    } else {
+        Cow::Borrowed(key)
+    }
+}
+
 /// Oracle's boolean spellings.
 pub fn parse_bool(s: &str) -> Option<bool> {
     match s.trim().to_ascii_lowercase().as_str() {
@@ -554,7 +565,7 @@ impl ConnectDescriptor {
             let mut list = ListOptions::default();
             let mut descriptions = Vec::new();
             for n in first.value.nodes() {
-                match n.key.to_ascii_uppercase().as_str() {
+                match upper(&n.key).as_ref() {
                     "DESCRIPTION" => descriptions.push(description(&mut sink, n.value.nodes())),
                     "FAILOVER" => sink.field(
                         n,
@@ -889,8 +900,7 @@ fn push_num<T: ToString>(b: &mut Vec<RawParam>, key: &str, v: Option<T>) {
 fn description(sink: &mut Sink<'_>, nodes: &[Node]) -> Description {
     let mut d = Description::default();
     for n in nodes {
-        let key = n.key.to_ascii_uppercase();
-        match key.as_str() {
+        match upper(&n.key).as_ref() {
             "ADDRESS" => d.addresses.push(AddressEntry::Address(address(sink, n))),
             "ADDRESS_LIST" => d.addresses.push(AddressEntry::List(address_list(sink, n))),
             "CONNECT_DATA" => {
@@ -968,7 +978,7 @@ fn description(sink: &mut Sink<'_>, nodes: &[Node]) -> Description {
 fn address_list(sink: &mut Sink<'_>, node: &Node) -> AddressList {
     let mut l = AddressList::default();
     for n in node.value.nodes() {
-        match n.key.to_ascii_uppercase().as_str() {
+        match upper(&n.key).as_ref() {
             "ADDRESS" => l.entries.push(AddressEntry::Address(address(sink, n))),
             "ADDRESS_LIST" => l.entries.push(AddressEntry::List(address_list(sink, n))),
             "FAILOVER" => sink.field(n, &mut l.failover, &mut l.extra, "a boolean", parse_bool),
@@ -1016,7 +1026,7 @@ fn address(sink: &mut Sink<'_>, node: &Node) -> Address {
         return a;
     }
     for n in node.value.nodes() {
-        match n.key.to_ascii_uppercase().as_str() {
+        match upper(&n.key).as_ref() {
             "PROTOCOL" => {
                 sink.string(n, &mut a.protocol, &mut a.extra);
                 if let Some(p) = &a.protocol
@@ -1064,7 +1074,7 @@ fn address(sink: &mut Sink<'_>, node: &Node) -> Address {
 fn connect_data(sink: &mut Sink<'_>, node: &Node) -> ConnectData {
     let mut c = ConnectData::default();
     for n in node.value.nodes() {
-        match n.key.to_ascii_uppercase().as_str() {
+        match upper(&n.key).as_ref() {
             "SERVICE_NAME" => sink.string(n, &mut c.service_name, &mut c.extra),
             "SID" => sink.string(n, &mut c.sid, &mut c.extra),
             "INSTANCE_NAME" => sink.string(n, &mut c.instance_name, &mut c.extra),
@@ -1083,7 +1093,7 @@ fn connect_data(sink: &mut Sink<'_>, node: &Node) -> ConnectData {
             "CID" => {
                 let mut cid = Cid::default();
                 for m in n.value.nodes() {
-                    match m.key.to_ascii_uppercase().as_str() {
+                    match upper(&m.key).as_ref() {
                         "PROGRAM" => sink.string(m, &mut cid.program, &mut cid.extra),
                         "HOST" => sink.string(m, &mut cid.host, &mut cid.extra),
                         "USER" => sink.string(m, &mut cid.user, &mut cid.extra),
@@ -1111,7 +1121,7 @@ fn connect_data(sink: &mut Sink<'_>, node: &Node) -> ConnectData {
 fn security(sink: &mut Sink<'_>, node: &Node) -> Security {
     let mut s = Security::default();
     for n in node.value.nodes() {
-        match n.key.to_ascii_uppercase().as_str() {
+        match upper(&n.key).as_ref() {
             "SSL_SERVER_DN_MATCH" => sink.field(
                 n,
                 &mut s.ssl_server_dn_match,

@@ -111,11 +111,14 @@ impl<T> Parsed<T> {
 ///
 /// Parsers ask for positions in increasing order, so the last answer is cached and the
 /// next column is counted from there: a long one-line descriptor costs linear time, not
-/// quadratic (the listener parses every CONNECT's descriptor on its event loop).
+/// quadratic (the listener parses every CONNECT's descriptor on its event loop). In ASCII
+/// text, where a character is a byte, the column is the byte distance from the line start.
 #[derive(Debug, Clone)]
 pub(crate) struct LineIndex {
     /// Byte offset where each line starts.
     starts: Vec<usize>,
+    /// The text is ASCII.
+    ascii: bool,
     /// Last answer: (offset, line index, 1-based column).
     last: std::cell::Cell<(usize, usize, u32)>,
 }
@@ -126,8 +129,14 @@ impl LineIndex {
         starts.extend(text.match_indices('\n').map(|(i, _)| i + 1));
         LineIndex {
             starts,
+            ascii: text.is_ascii(),
             last: std::cell::Cell::new((0, 0, 1)),
         }
+    }
+
+    /// True when the text is one line (no `\n`).
+    pub(crate) fn single_line(&self) -> bool {
+        self.starts.len() == 1
     }
 
     /// Position of byte `offset` in `text` (the same text the index was built from).
@@ -138,6 +147,12 @@ impl LineIndex {
             Err(i) => i.saturating_sub(1),
         };
         let start = self.starts.get(line).copied().unwrap_or(0);
+        if self.ascii {
+            return Pos {
+                line: u32::try_from(line + 1).unwrap_or(u32::MAX),
+                col: u32::try_from(offset - start + 1).unwrap_or(u32::MAX),
+            };
+        }
         let (last_off, last_line, last_col) = self.last.get();
         let col = if last_line == line && last_off <= offset {
             let more = text.get(last_off..offset).map_or(0, |s| s.chars().count());

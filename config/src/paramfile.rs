@@ -18,8 +18,7 @@ use std::cell::RefCell;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use nom::bytes::complete::{take_till, take_while, take_while1};
-use nom::character::complete::char;
+use nom::bytes::complete::{take_till, take_while};
 use nom::error::{ErrorKind, ParseError};
 use nom::{IResult, Parser};
 
@@ -486,6 +485,11 @@ impl Ctx<'_> {
         child_open: &str,
         prev: Option<usize>,
     ) -> Option<usize> {
+        // Both checks compare lines: a one-line text (a CONNECT's descriptor) has nothing to
+        // check, and skips the work on its every group.
+        if self.lines.single_line() {
+            return None;
+        }
         let ci = self.line_indent(child_open)?;
         let Some(pi) = self.line_indent(parent_open) else {
             return Some(ci);
@@ -508,13 +512,19 @@ impl Ctx<'_> {
 fn ws(i: &str) -> Res<'_, ()> {
     let mut rest = i;
     loop {
-        let (r, _) = take_while(char::is_whitespace).parse(rest)?;
-        rest = r;
-        if rest.starts_with('#') {
-            let (r, _) = take_till(|c| c == '\n').parse(rest)?;
-            rest = r;
-        } else {
-            return Ok((rest, ()));
+        // ASCII whitespace byte by byte (most text has no other); from a non-ASCII character
+        // on, whatever Unicode calls whitespace.
+        let ascii = rest
+            .bytes()
+            .take_while(|b| matches!(b, b'\t'..=b'\r' | b' '))
+            .count();
+        rest = &rest[ascii..];
+        if rest.as_bytes().first().is_some_and(|b| !b.is_ascii()) {
+            rest = rest.trim_start_matches(char::is_whitespace);
+        }
+        match rest.strip_prefix('#') {
+            Some(comment) => rest = &comment[comment.find('\n').unwrap_or(comment.len())..],
+            None => return Ok((rest, ())),
         }
     }
 }
@@ -524,7 +534,13 @@ fn is_key_char(c: char) -> bool {
 }
 
 fn keyword(i: &str) -> Res<'_, &str> {
-    take_while1(is_key_char).parse(i)
+    match i.find(|c| !is_key_char(c)).unwrap_or(i.len()) {
+        0 => Err(nom::Err::Error(PErr::from_error_kind(
+            i,
+            ErrorKind::TakeWhile1,
+        ))),
+        n => Ok((&i[n..], &i[..n])),
+    }
 }
 
 /// `"..."` or `'...'` (may span lines; no escapes, as in Oracle).
@@ -553,7 +569,8 @@ fn quoted<'a>(ctx: &Ctx<'_>, i: &'a str) -> Res<'a, Atom> {
 /// Bare text inside parentheses: up to `(`, `)`, `#` or end of line, trimmed.
 fn bare_inner<'a>(ctx: &Ctx<'_>, i: &'a str) -> Res<'a, Atom> {
     let pos = ctx.pos(i);
-    let (rest, text) = take_till(|c| matches!(c, '(' | ')' | '#' | '\n' | '\r')).parse(i)?;
+    let end = i.find(['(', ')', '#', '\n', '\r']).unwrap_or(i.len());
+    let (text, rest) = i.split_at(end);
     Ok((
         rest,
         Atom {
@@ -592,7 +609,9 @@ fn group<'a>(ctx: &Ctx<'_>, i: &'a str, depth: usize) -> Res<'a, Group> {
         return fail(i, "at most 64 levels of nested parentheses");
     }
     let open = i;
-    let (i, _) = char('(').parse(i)?;
+    let Some(i) = i.strip_prefix('(') else {
+        return Err(nom::Err::Error(PErr::from_error_kind(i, ErrorKind::Char)));
+    };
     let (i, ()) = ws(i)?;
     // A keyword followed by '=' makes a node; anything else is a list.
     if let Ok((after_key, key)) = keyword(i) {
@@ -647,6 +666,9 @@ fn close_paren<'a>(
 ) -> Result<&'a str, nom::Err<PErr>> {
     let (r, ()) = ws(i)?;
     if let Some(after) = r.strip_prefix(')') {
+        if ctx.lines.single_line() {
+            return Ok(after);
+        }
         if let (Some(ci), Some(oi)) = (ctx.line_indent(r), ctx.line_indent(open)) {
             let (cp, op) = (ctx.pos(r), ctx.pos(open));
             if cp.line > op.line && ci < oi {
@@ -732,7 +754,12 @@ fn groups<'a>(
     let (mut r, first) = group(ctx, i, depth)?;
     let mut nodes = match first {
         Group::List(items) => return Ok((r, Value::List(items))),
-        Group::Node(n) => vec![n],
+        Group::Node(n) => {
+            // Room for an ADDRESS's or a CID's groups without growing.
+            let mut nodes = Vec::with_capacity(4);
+            nodes.push(n);
+            nodes
+        }
     };
     loop {
         let (r2, ()) = ws(r)?;
@@ -968,12 +995,19 @@ pub struct ValueSyntaxError {
     pub message: String,
 }
 
+/// `<descriptor>`, the file name of a standalone value's diagnostics: one allocation for
+/// the process, not one per CONNECT the listener parses.
+pub(crate) fn descriptor_file() -> Arc<str> {
+    static FILE: std::sync::OnceLock<Arc<str>> = std::sync::OnceLock::new();
+    Arc::clone(FILE.get_or_init(|| Arc::from("<descriptor>")))
+}
+
 /// Parses a standalone parenthesised value such as a connect descriptor received in a
 /// CONNECT packet: `(DESCRIPTION=...)`, whitespace and newlines allowed anywhere, the whole
 /// text must be consumed.
 pub fn parse_value(text: &str) -> Result<Value, ValueSyntaxError> {
     let lines = LineIndex::new(text);
-    let file: Arc<str> = Arc::from("<descriptor>");
+    let file = descriptor_file();
     let ctx = Ctx {
         text,
         end: text.len(),

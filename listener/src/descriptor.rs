@@ -22,19 +22,20 @@ pub fn request_from_descriptor(text: &str) -> Result<ConnectRequest, DescriptorE
     let d = config::parse_descriptor(text).map_err(|e| DescriptorError::Syntax {
         detail: e.to_string(),
     })?;
-    if d.connect_data().is_none() {
+    // The first description's CONNECT_DATA (`ConnectDescriptor::connect_data`), its fields
+    // moved out rather than copied.
+    let Some(cd) = d.descriptions.into_iter().find_map(|d| d.connect_data) else {
         return Err(DescriptorError::NoConnectData);
-    }
+    };
     Ok(ConnectRequest {
-        service_name: d.service_name().map(str::to_string),
-        sid: d.sid().map(str::to_string),
-        instance_name: d.instance_name().map(str::to_string),
-        server: d.server().map(|s| s.as_str().to_string()),
-        command: d.command().map(str::to_string),
-        use_restricted: d
-            .connect_data()
-            .and_then(|cd| cd.extra_text("UR"))
+        server: cd.server_type().map(|s| s.as_str().to_string()),
+        use_restricted: cd
+            .extra_text("UR")
             .is_some_and(|v| v.trim().eq_ignore_ascii_case("A")),
+        service_name: cd.service_name,
+        sid: cd.sid,
+        instance_name: cd.instance_name,
+        command: cd.command,
     })
 }
 
