@@ -40,26 +40,31 @@ pub fn request_from_descriptor(text: &str) -> Result<ConnectRequest, DescriptorE
 }
 
 /// The `(CONNECT_DATA=...)` part of a descriptor as the client sent it (for the log), or the
-/// whole text when there is none.
-pub fn connect_data_excerpt(text: &str) -> String {
-    let upper = text.to_ascii_uppercase();
-    let Some(start) = upper.find("(CONNECT_DATA") else {
-        return text.trim().to_string();
+/// whole text (trimmed) when there is none.
+pub fn connect_data_excerpt(text: &str) -> &str {
+    // The first `(CONNECT_DATA` in any letter case, found without an upper-cased copy.
+    let bytes = text.as_bytes();
+    let Some(start) = text.match_indices('(').map(|(i, _)| i).find(|&i| {
+        bytes
+            .get(i + 1..i + 13)
+            .is_some_and(|k| k.eq_ignore_ascii_case(b"CONNECT_DATA"))
+    }) else {
+        return text.trim();
     };
     let mut depth = 0usize;
-    for (i, b) in text.bytes().enumerate().skip(start) {
+    for (i, b) in bytes.iter().enumerate().skip(start) {
         match b {
             b'(' => depth += 1,
             b')' => {
                 depth = depth.saturating_sub(1);
                 if depth == 0 {
-                    return text[start..=i].to_string();
+                    return &text[start..=i];
                 }
             }
             _ => {}
         }
     }
-    text[start..].to_string()
+    &text[start..]
 }
 
 #[cfg(test)]
@@ -76,6 +81,18 @@ mod tests {
         assert_eq!(
             connect_data_excerpt(d),
             "(CONNECT_DATA=(SERVICE_NAME=orcl)(SERVER=dedicated)(CID=(PROGRAM=/usr/bin/python)(HOST=h)(USER=u)))"
+        );
+        assert_eq!(
+            connect_data_excerpt(" (description=(connect_data=(sid=x)(cid=(a=b)))"),
+            "(connect_data=(sid=x)(cid=(a=b)))"
+        );
+        assert_eq!(
+            connect_data_excerpt("é(CONNECT_DATA=(SID=é)"),
+            "(CONNECT_DATA=(SID=é)"
+        );
+        assert_eq!(
+            connect_data_excerpt(" (ADDRESS=(HOST=x)) (CONNECT_DAT"),
+            "(ADDRESS=(HOST=x)) (CONNECT_DAT"
         );
         let ping = request_from_descriptor(
             "(CONNECT_DATA=(CID=(PROGRAM=)(HOST=)(USER=x))(COMMAND=ping)(ARGUMENTS=64))",

@@ -10,12 +10,13 @@
 //! the timestamp, `* <code>`, the TNS error line(s) and the client address. Writes are
 //! synchronous and unbuffered (one `write` per event), so a crash loses nothing.
 
+use std::fmt::Write as _;
 use std::fs::{File, OpenOptions};
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::time::SystemTime;
+use std::time::{SystemTime, UNIX_EPOCH};
 
-use crate::oratime::format_timestamp;
+use crate::oratime::format_unix;
 use crate::tnserr::TnsCode;
 
 /// The open `listener.log`.
@@ -23,6 +24,8 @@ use crate::tnserr::TnsCode;
 pub struct ListenerLog {
     path: PathBuf,
     file: Option<File>,
+    /// The last second stamped and its text: lines within one second reuse it.
+    stamp: Option<(u64, String)>,
 }
 
 /// Errors opening the log.
@@ -46,6 +49,7 @@ impl ListenerLog {
             return Ok(Self {
                 path: path.to_path_buf(),
                 file: None,
+                stamp: None,
             });
         }
         let err = |source| LogError::Open {
@@ -63,6 +67,7 @@ impl ListenerLog {
         Ok(Self {
             path: path.to_path_buf(),
             file: Some(file),
+            stamp: None,
         })
     }
 
@@ -74,6 +79,18 @@ impl ListenerLog {
     /// Whether logging is on.
     pub fn enabled(&self) -> bool {
         self.file.is_some()
+    }
+
+    /// `DD-MON-YYYY HH24:MI:SS` of now, formatted once a second.
+    fn timestamp(&mut self) -> &str {
+        let secs = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .unwrap_or(0);
+        if self.stamp.as_ref().is_none_or(|(s, _)| *s != secs) {
+            self.stamp = Some((secs, format_unix(secs)));
+        }
+        self.stamp.as_ref().map_or("", |(_, text)| text)
     }
 
     fn write(&mut self, text: &str) {
@@ -91,11 +108,10 @@ impl ListenerLog {
 
     /// A free-form event line (`ping * 0`, `service_update * ORCL * 0`).
     pub fn event(&mut self, text: &str) {
-        let line = format!(
-            "{} * {}\n",
-            format_timestamp(SystemTime::now()),
-            escape(text)
-        );
+        if !self.enabled() {
+            return;
+        }
+        let line = format!("{} * {}\n", self.timestamp(), escape(text));
         self.write(&line);
     }
 
@@ -109,14 +125,26 @@ impl ListenerLog {
         service: &str,
         code: Option<TnsCode>,
     ) {
+        if !self.enabled() {
+            return;
+        }
         let rc = code.map(|c| c.0).unwrap_or(0);
-        let mut line = format!(
-            "{} * {} * {} * {action} * {} * {rc}\n",
-            format_timestamp(SystemTime::now()),
-            escape(connect_data),
-            escape(peer),
-            escape(service)
-        );
+        let mut line = String::with_capacity(connect_data.len() + peer.len() + 96);
+        for part in [
+            self.timestamp(),
+            " * ",
+            &escape(connect_data),
+            " * ",
+            &escape(peer),
+            " * ",
+            action,
+            " * ",
+            &escape(service),
+            " * ",
+        ] {
+            line.push_str(part);
+        }
+        let _ = writeln!(line, "{rc}");
         if let Some(c) = code.filter(|c| c.0 != 0) {
             line.push_str(&c.tns_line());
             line.push('\n');
@@ -127,12 +155,10 @@ impl ListenerLog {
     /// A connection dropped before routing: `ts * code`, the error stack, the client address
     /// and a one-line reason.
     pub fn dropped(&mut self, code: TnsCode, stack: &[TnsCode], peer: &str, reason: &str) {
-        let mut text = format!(
-            "{} * {}\n{}\n",
-            format_timestamp(SystemTime::now()),
-            code.0,
-            code.tns_line()
-        );
+        if !self.enabled() {
+            return;
+        }
+        let mut text = format!("{} * {}\n{}\n", self.timestamp(), code.0, code.tns_line());
         for (i, c) in stack.iter().enumerate() {
             text.push_str(&" ".repeat(i + 1));
             text.push_str(&c.tns_line());
@@ -150,7 +176,8 @@ impl ListenerLog {
 /// What a client sent, made safe for one log line: control bytes (a newline that would start
 /// a forged line, NUL, escape sequences) are written as `\xNN`; everything else as is.
 fn escape(text: &str) -> std::borrow::Cow<'_, str> {
-    if !text.chars().any(char::is_control) {
+    // Printable ASCII, what clients send, is recognised byte by byte.
+    if text.bytes().all(|b| (0x20..0x7f).contains(&b)) || !text.chars().any(char::is_control) {
         return std::borrow::Cow::Borrowed(text);
     }
     let mut out = String::with_capacity(text.len() + 8);

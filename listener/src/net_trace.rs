@@ -108,8 +108,9 @@ impl NetTrace {
         self.file.is_some() && self.level >= at
     }
 
-    /// Writes `procedure: message` when the level is at least `at`.
-    pub fn event(&mut self, at: u32, procedure: &str, message: &str) {
+    /// Writes `procedure: message` when the level is at least `at`. The message is formatted
+    /// only then (pass `format_args!`): with tracing off an event costs nothing.
+    pub fn event(&mut self, at: u32, procedure: &str, message: impl std::fmt::Display) {
         if self.on(at) {
             self.write(&[format!("{procedure}: {message}")]);
         }

@@ -47,6 +47,8 @@ pub const MAX_CONNECT_PACKET: usize = 4096;
 pub const MIN_CONNECT_PACKET: usize = 34;
 /// Largest CONNECT + overflow DATA the listener buffers.
 pub const MAX_CONNECT_BYTES: usize = 64 * 1024;
+/// Most bytes one read of a client's socket takes.
+const READ_CHUNK: usize = 4096;
 
 const ADMIN: Token = Token(0);
 const SIGNALS: Token = Token(1);
@@ -185,9 +187,11 @@ pub struct Server {
     /// send, close here; accept and close in the dispatcher). A channel that fails (the
     /// dispatcher retired or died) is dropped and the hand-off connects anew.
     dispatcher_channels: HashMap<String, OwnedFd>,
-    /// [`crate::registration::Registry::changes`] when the directory's dynamic entries
-    /// were last rebuilt from the registry.
+    /// [`crate::registration::Registry::changes`] as the directory's dynamic entries show
+    /// the registry: rebuilt from it, or kept in step by [`Server::record_handoff`].
     synced_registry: Option<u64>,
+    /// What a client's bytes are read into (allocated and zeroed once, not per read).
+    read_buf: Box<[u8; READ_CHUNK]>,
     stop: bool,
 }
 
@@ -300,6 +304,7 @@ impl Server {
             next_token: FIRST_DYNAMIC,
             dispatcher_channels: HashMap::new(),
             synced_registry: None,
+            read_buf: Box::new([0; READ_CHUNK]),
             stop: false,
         };
         let endpoints = server.state.settings.endpoints.clone();
@@ -311,7 +316,7 @@ impl Server {
         server.state.net_trace.event(
             net_trace::USER,
             "nsglma",
-            &format!("listener {name}, pid {}", std::process::id()),
+            format_args!("listener {name}, pid {}", std::process::id()),
         );
         for e in &endpoints {
             if let Err(err) = server.bind_endpoint(e) {
@@ -544,7 +549,7 @@ impl Server {
         self.state.net_trace.event(
             net_trace::USER,
             "nsglma",
-            &format!(
+            format_args!(
                 "Listening on: (DESCRIPTION=(ADDRESS=(PROTOCOL=tcp)(HOST={})(PORT={})))",
                 e.host,
                 local.port()
@@ -612,7 +617,7 @@ impl Server {
                     REGISTRATION_WAKE => {}
                     t if self.endpoints.contains_key(&t) => self.accept_clients(t),
                     t if self.admin_conns.contains_key(&t) => self.read_admin(t),
-                    t => self.read_client(t),
+                    t => self.read_client(t, ev.is_read_closed() || ev.is_error()),
                 }
             }
             self.expire();
@@ -773,16 +778,17 @@ impl Server {
                     let timeout = self.state.settings.inbound_connect_timeout;
                     let deadline = (!timeout.is_zero()).then(|| Instant::now() + timeout);
                     tracing::debug!(peer = %addr, rate_window = self.rate_second, "accepted");
+                    let peer = peer_address(&addr);
                     self.state.net_trace.event(
                         net_trace::ADMIN,
                         "nsglhc",
-                        &format!("new connection from {}", peer_address(&addr)),
+                        format_args!("new connection from {peer}"),
                     );
                     self.conns.insert(
                         t,
                         Conn {
                             stream,
-                            peer: peer_address(&addr),
+                            peer,
                             buf: Vec::new(),
                             deadline,
                         },
@@ -803,21 +809,25 @@ impl Server {
         }
     }
 
-    fn read_client(&mut self, token: Token) {
+    /// Reads what the client sent. A read that leaves the buffer part-filled emptied the
+    /// socket, so it stops there instead of reading again for EAGAIN (one `recvfrom` less per
+    /// CONNECT; more bytes make the socket readable again), unless the event said the client
+    /// closed (`to_the_end`): then it reads on to the EOF, as no event will say it again.
+    fn read_client(&mut self, token: Token, to_the_end: bool) {
         let Some(conn) = self.conns.get_mut(&token) else {
             return;
         };
         let mut eof = false;
-        let mut chunk = [0u8; 4096];
+        let chunk = &mut self.read_buf[..];
         loop {
-            match conn.stream.read(&mut chunk) {
+            match conn.stream.read(chunk) {
                 Ok(0) => {
                     eof = true;
                     break;
                 }
                 Ok(n) => {
                     conn.buf.extend_from_slice(&chunk[..n]);
-                    if conn.buf.len() > MAX_CONNECT_BYTES {
+                    if conn.buf.len() > MAX_CONNECT_BYTES || (n < chunk.len() && !to_the_end) {
                         break;
                     }
                 }
@@ -855,7 +865,7 @@ impl Server {
             self.state.net_trace.event(
                 net_trace::USER,
                 "nsglhc",
-                &format!("dropping {}: TNS-{:05}: {reason}", conn.peer, code.0),
+                format_args!("dropping {}: TNS-{:05}: {reason}", conn.peer, code.0),
             );
             self.state.log.dropped(code, stack, &conn.peer, reason);
         }
@@ -895,12 +905,14 @@ impl Server {
         self.state.net_trace.event(
             net_trace::ADMIN,
             "nsprecv",
-            &format!("{used} bytes from transport: CONNECT (type=1)"),
+            format_args!("{used} bytes from transport: CONNECT (type=1)"),
         );
         self.state.net_trace.packet("nsprecv", &conn.buf[..used]);
-        self.state
-            .net_trace
-            .event(net_trace::ADMIN, "nsglhc", &format!("connect data {text}"));
+        self.state.net_trace.event(
+            net_trace::ADMIN,
+            "nsglhc",
+            format_args!("connect data {text}"),
+        );
         let req = match descriptor::request_from_descriptor(&text) {
             Ok(r) => r,
             Err(e) => {
@@ -912,7 +924,7 @@ impl Server {
                 };
                 self.state
                     .log
-                    .connect(&cd, &conn.peer, detail, "", Some(code));
+                    .connect(cd, &conn.peer, detail, "", Some(code));
                 refuse_text(
                     &mut self.state.net_trace,
                     conn.stream,
@@ -957,11 +969,11 @@ impl Server {
                 self.state.net_trace.event(
                     net_trace::USER,
                     "nsglfc",
-                    &format!("service {named:?}: refused with TNS-{:05}", code.0),
+                    format_args!("service {named:?}: refused with TNS-{:05}", code.0),
                 );
                 self.state
                     .log
-                    .connect(&cd, &conn.peer, "establish", &named, Some(code));
+                    .connect(cd, &conn.peer, "establish", &named, Some(code));
                 refuse_text(
                     &mut self.state.net_trace,
                     conn.stream,
@@ -969,10 +981,11 @@ impl Server {
                 );
             }
             Route::Handoff(target) => {
-                let bytes = conn.buf[..used].to_vec();
+                let mut bytes = std::mem::take(&mut conn.buf);
+                bytes.truncate(used);
                 // With DEFAULT_SERVICE the client named none: log the one it got.
                 let named = target.service.clone();
-                self.hand_off(conn, target, bytes, &text, &cd, &named);
+                self.hand_off(conn, target, bytes, &text, cd, &named);
             }
         }
     }
@@ -1045,7 +1058,7 @@ impl Server {
                 self.state.net_trace.event(
                     net_trace::ADMIN,
                     "nsglfc",
-                    &format!(
+                    format_args!(
                         "service {named:?}: handed off to instance {} (dedicated server via the spawner)",
                         target.instance
                     ),
@@ -1298,7 +1311,7 @@ impl Server {
         self.state.net_trace.event(
             net_trace::ADMIN,
             "nsglrespond",
-            &format!("control request {}", line.trim()),
+            format_args!("control request {}", line.trim()),
         );
         let bound = self.bound_endpoints();
         let outcome = control::answer_line(&mut self.state, &bound, a.allowed, &line);
@@ -1441,7 +1454,7 @@ fn refuse_text(trace: &mut NetTrace, stream: TcpStream, refuse: &Refuse) {
     trace.event(
         net_trace::ADMIN,
         "nspsend",
-        &format!("plen={}, type=4 (REFUSE): {}", bytes.len(), refuse.text),
+        format_args!("plen={}, type=4 (REFUSE): {}", bytes.len(), refuse.text),
     );
     trace.packet("nspsend", &bytes);
     if let Some(mut s) = into_blocking(stream) {

@@ -63,11 +63,13 @@ pub enum HandoffError {
 impl HandoffMessage {
     /// Encodes the message.
     pub fn encode(&self) -> Result<Vec<u8>, HandoffError> {
-        let json =
-            serde_json::to_vec(&self.meta).map_err(|source| HandoffError::Meta { source })?;
-        let mut out = Vec::with_capacity(4 + json.len() + self.connect_bytes.len());
-        out.extend_from_slice(&(json.len() as u32).to_be_bytes());
-        out.extend_from_slice(&json);
+        // The JSON is written in place after room for its length (one buffer, no copy).
+        let mut out = Vec::with_capacity(4 + 512 + self.connect_bytes.len());
+        out.extend_from_slice(&[0; 4]);
+        serde_json::to_writer(&mut out, &self.meta)
+            .map_err(|source| HandoffError::Meta { source })?;
+        let json_len = (out.len() - 4) as u32;
+        out[..4].copy_from_slice(&json_len.to_be_bytes());
         out.extend_from_slice(&self.connect_bytes);
         Ok(out)
     }

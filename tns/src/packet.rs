@@ -237,7 +237,12 @@ impl Connect {
 
     /// The descriptor as text (lossy for non-UTF-8 bytes).
     pub fn descriptor_str(&self) -> String {
-        String::from_utf8_lossy(&self.descriptor).into_owned()
+        // Valid UTF-8 (every client's) is checked by from_utf8, quicker on ASCII than the
+        // lossy decoder, which replaces invalid bytes only when there are some.
+        match std::str::from_utf8(&self.descriptor) {
+            Ok(text) => text.to_owned(),
+            Err(_) => String::from_utf8_lossy(&self.descriptor).into_owned(),
+        }
     }
 
     /// Encodes the CONNECT (2-byte length) and, when the descriptor is longer than
