@@ -370,6 +370,18 @@ struct Mounted {
     area: super::shared_sql::SharedSql,
 }
 
+impl Mounted {
+    /// An instance of 40 sessions, mounted, that has seen no login.
+    fn started() -> Arc<Mounted> {
+        Arc::new(Mounted {
+            inner: LocalInstance::new("orcl", 40),
+            open: Default::default(),
+            logins: Default::default(),
+            area: Default::default(),
+        })
+    }
+}
+
 impl InstanceHooks for Mounted {
     fn shared_sql(&self) -> Option<&super::shared_sql::SharedSql> {
         Some(&self.area)
@@ -400,12 +412,7 @@ impl InstanceHooks for Mounted {
 
 #[test]
 fn alter_database_is_for_sysdba_and_a_database_not_open_has_fixed_views_only() {
-    let inst = Arc::new(Mounted {
-        inner: LocalInstance::new("orcl", 40),
-        open: Default::default(),
-        logins: Default::default(),
-        area: Default::default(),
-    });
+    let inst = Mounted::started();
     let mut cols = Vec::new();
     let mut scott = session_on(inst.clone());
     login(&mut scott, b"tiger");
@@ -444,12 +451,7 @@ fn area_holders(inst: &Mounted, text: &str) -> Option<usize> {
 
 #[test]
 fn sessions_share_the_statements_of_the_shared_sql_area_once_the_database_is_open() {
-    let inst = Arc::new(Mounted {
-        inner: LocalInstance::new("orcl", 40),
-        open: Default::default(),
-        logins: Default::default(),
-        area: Default::default(),
-    });
+    let inst = Mounted::started();
     let mut cols = Vec::new();
     // The call's error code; a query that returned all its rows ends with ORA-01403.
     let mut run = |s: &mut Session, sql: &str| {
