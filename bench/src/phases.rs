@@ -24,7 +24,9 @@ use crate::target::{Session, Target};
 pub struct ConnectResult {
     /// Row name.
     pub target: String,
-    /// Sequential cycles: connect + login + `select 1` + logoff.
+    /// Sequential cycles: connect + login + `select 1` + logoff. In a full run these are
+    /// the cycles of [`interleaved_cycles`], every row's in turns; [`connect`] alone (the
+    /// short comparison of `--quick`) times its own.
     pub sequential: LatencySummary,
     /// The same successful cycles' wait: wall time minus the CPU time the client thread
     /// spent in the cycle (its key derivation, encoding, system calls), i.e. the time it
@@ -34,7 +36,8 @@ pub struct ConnectResult {
     pub sequential_wait: LatencySummary,
     /// Cycles per second for 1, 2, 4, ... clients.
     pub concurrent: Vec<ConcurrencyPoint>,
-    /// CPU over all the cycles above.
+    /// CPU over this row's own cycles: `n` sequential ones, then the sweep (in a full run
+    /// not the interleaved cycles, whose server processes the orasim rows share).
     pub cpu: ConnectCpu,
 }
 
@@ -134,6 +137,21 @@ pub struct StormResult {
     pub latency: LatencySummary,
 }
 
+/// Times one call of `op` on this thread into `wall` and `wait`: its wall time, and its
+/// wait (wall time minus this thread's CPU time during the call); a failure is counted by
+/// code in `wall` and timed in neither.
+fn timed_call((wall, wait): &mut (Recorder, Recorder), op: impl FnOnce() -> Result<(), String>) {
+    let (t, cpu) = (Instant::now(), thread_cpu());
+    match op() {
+        Ok(()) => {
+            let (elapsed, spent) = (t.elapsed(), thread_cpu().saturating_sub(cpu));
+            wall.record(elapsed);
+            wait.record(elapsed.saturating_sub(spent));
+        }
+        Err(code) => wall.error(code),
+    }
+}
+
 /// Runs `op` on this thread up to `n` times or until `limit`, timing each call: its wall
 /// time, and its wait (wall time minus this thread's CPU time during the call).
 pub fn timed_loop(
@@ -141,28 +159,80 @@ pub fn timed_loop(
     limit: Duration,
     mut op: impl FnMut() -> Result<(), String>,
 ) -> (LatencySummary, LatencySummary) {
-    let (mut wall, mut wait) = (Recorder::new(), Recorder::new());
+    let mut rec = (Recorder::new(), Recorder::new());
     let deadline = Instant::now() + limit;
     for _ in 0..n {
         if requested() {
             break;
         }
         if Instant::now() >= deadline {
-            wall.stopped_by_time();
-            wait.stopped_by_time();
+            rec.0.stopped_by_time();
+            rec.1.stopped_by_time();
             break;
         }
-        let (t, cpu) = (Instant::now(), thread_cpu());
-        match op() {
-            Ok(()) => {
-                let (elapsed, spent) = (t.elapsed(), thread_cpu().saturating_sub(cpu));
-                wall.record(elapsed);
-                wait.record(elapsed.saturating_sub(spent));
+        timed_call(&mut rec, &mut op);
+    }
+    (rec.0.summary(), rec.1.summary())
+}
+
+/// The sequential connect cycles of several targets taken in turns: each of `n` rounds runs
+/// one cycle of every target, in an order shuffled anew each round, until `limit` for the
+/// whole pass. A change in the machine's state while the phase runs (another tenant of the
+/// host, a background task of one of the servers) then weighs on every row alike, so the
+/// ratios between rows compare the servers rather than the minutes they were measured in,
+/// and no row always follows the same other row (whose exiting server process or backend
+/// would share the CPUs with its cycles). Wall time and wait per target, as [`timed_loop`].
+pub fn interleaved_cycles(
+    targets: &[&dyn Target],
+    n: u32,
+    limit: Duration,
+) -> Vec<(LatencySummary, LatencySummary)> {
+    let mut rec: Vec<(Recorder, Recorder)> = targets
+        .iter()
+        .map(|_| (Recorder::new(), Recorder::new()))
+        .collect();
+    let mut order: Vec<usize> = (0..targets.len()).collect();
+    let mut shuffle = Shuffle(0x9E37_79B9_7F4A_7C15);
+    let deadline = Instant::now() + limit;
+    'rounds: for _ in 0..n {
+        shuffle.apply(&mut order);
+        for &i in &order {
+            if requested() {
+                break 'rounds;
             }
-            Err(code) => wall.error(code),
+            if Instant::now() >= deadline {
+                for (wall, wait) in &mut rec {
+                    wall.stopped_by_time();
+                    wait.stopped_by_time();
+                }
+                break 'rounds;
+            }
+            timed_call(&mut rec[i], || targets[i].cycle());
         }
     }
-    (wall.summary(), wait.summary())
+    rec.into_iter()
+        .map(|(wall, wait)| (wall.summary(), wait.summary()))
+        .collect()
+}
+
+/// The order of a round of [`interleaved_cycles`]: Fisher-Yates driven by xorshift64, fixed
+/// seed, so that a run's order can be repeated and no dependency is needed for it.
+struct Shuffle(u64);
+
+impl Shuffle {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+
+    fn apply(&mut self, order: &mut [usize]) {
+        for i in (1..order.len()).rev() {
+            let j = (self.next() % (i as u64 + 1)) as usize;
+            order.swap(i, j);
+        }
+    }
 }
 
 /// `clients` threads each run `op` until `window` ends: completed count and errors.
@@ -598,6 +668,75 @@ mod tests {
         let (wall, wait) = timed_loop(2, Duration::from_secs(60), || Err("ORA-12520".into()));
         assert_eq!((wall.samples, wait.samples), (0, 0));
         assert_eq!(wall.errors.get("ORA-12520"), Some(&2));
+    }
+
+    /// A target that notes each cycle's start in a log shared by several of them.
+    struct Logged<'a> {
+        id: usize,
+        log: &'a Mutex<Vec<usize>>,
+    }
+
+    impl Target for Logged<'_> {
+        fn name(&self) -> &str {
+            "logged"
+        }
+        fn open_at(&self, _: u16) -> Result<Box<dyn Session>, String> {
+            let mut log = self.log.lock().map_err(|_| "poisoned".to_string())?;
+            log.push(self.id);
+            // Target 1 fails every fourth open of its own.
+            if self.id == 1 && log.iter().filter(|&&i| i == 1).count() % 4 == 0 {
+                return Err("ORA-12519".into());
+            }
+            Ok(Box::new(FakeSession))
+        }
+        fn port(&self) -> u16 {
+            0
+        }
+        fn server_roots(&self) -> Vec<u32> {
+            vec![std::process::id()]
+        }
+    }
+
+    #[test]
+    fn interleaved_cycles_take_every_target_once_a_round_in_changing_orders() {
+        let log = Mutex::new(Vec::new());
+        let rows: Vec<Logged> = (0..3).map(|id| Logged { id, log: &log }).collect();
+        let refs: Vec<&dyn Target> = rows.iter().map(|r| r as &dyn Target).collect();
+        let out = interleaved_cycles(&refs, 20, Duration::from_secs(60));
+        assert_eq!(out.len(), 3);
+        assert_eq!(out[0].0.samples, 20);
+        assert_eq!(out[2].0.samples, 20);
+        assert_eq!(out[1].0.samples, 15, "{:?}", out[1].0);
+        assert_eq!(out[1].0.errors.get("ORA-12519"), Some(&5));
+        assert_eq!(out[1].1.samples, 15);
+        let log = log.lock().map(|l| l.clone()).unwrap_or_default();
+        assert_eq!(log.len(), 60);
+        let rounds: Vec<&[usize]> = log.chunks(3).collect();
+        for r in &rounds {
+            let mut sorted = r.to_vec();
+            sorted.sort_unstable();
+            assert_eq!(
+                sorted,
+                [0, 1, 2],
+                "each round runs every target once: {log:?}"
+            );
+        }
+        // The order changes: more than one order is used, and target 0 is followed (within a
+        // round) by both of the others at some point.
+        let orders: std::collections::BTreeSet<&[usize]> = rounds.iter().copied().collect();
+        assert!(orders.len() > 1, "{log:?}");
+        let followers: std::collections::BTreeSet<usize> = rounds
+            .iter()
+            .filter_map(|r| r.iter().position(|&i| i == 0).and_then(|p| r.get(p + 1)))
+            .copied()
+            .collect();
+        assert_eq!(followers.len(), 2, "{log:?}");
+        // The time limit stops the whole pass and says so in every row.
+        let out = interleaved_cycles(&refs, 20, Duration::ZERO);
+        assert!(
+            out.iter()
+                .all(|(w, _)| w.samples == 0 && w.stopped_by_time_limit)
+        );
     }
 
     #[test]

@@ -360,7 +360,7 @@ impl Report {
             &mut s,
             st,
             &format!(
-                "connect cycles: connect + login + select 1 + logoff, {} sequential per target",
+                "connect cycles: connect + login + select 1 + logoff, {} sequential per target, every target in turns (shuffled each round)",
                 self.parameters.connects
             ),
             &[

@@ -396,22 +396,42 @@ pub fn run(opts: &RunOptions) -> Result<Report> {
 
     let mut round_trips = BTreeMap::new();
     let mut connect = Vec::new();
-    for (m, t) in targets.iter().filter(|_| runs(Phase::Connect)) {
-        crate::interrupt::check()?;
-        step(t.as_ref(), "connect cycles");
-        round_trips.insert(
-            t.name().to_string(),
-            count_round_trips(t.port(), |p| t.cycle_at(p)),
-        );
-        connect.push(phases::connect(
-            t.as_ref(),
+    if runs(Phase::Connect) {
+        for (_, t) in &targets {
+            crate::interrupt::check()?;
+            round_trips.insert(
+                t.name().to_string(),
+                count_round_trips(t.port(), |p| t.cycle_at(p)),
+            );
+        }
+        // The latencies: every row's sequential cycles in turns, so that the rows' p50s
+        // and their ratios come from the same minutes of the machine.
+        bar.set_message("connect cycles: every row in turns");
+        let rows: Vec<&dyn Target> = targets.iter().map(|(_, t)| t.as_ref()).collect();
+        let in_turns = phases::interleaved_cycles(
+            &rows,
             opts.connects,
-            &opts.connect_clients,
-            opts.window,
-            opts.phase_limit,
-        ));
-        drain(*m);
-        bar.inc(1);
+            opts.phase_limit.saturating_mul(rows.len().max(1) as u32),
+        );
+        wait_drained(&roots, baseline_procs);
+        // The CPU: each row on its own (the orasim rows share their processes), its own
+        // sequential cycles and then the concurrency sweep.
+        for ((m, t), (wall, wait)) in targets.iter().zip(in_turns) {
+            crate::interrupt::check()?;
+            step(t.as_ref(), "connect cycles");
+            let mut c = phases::connect(
+                t.as_ref(),
+                opts.connects,
+                &opts.connect_clients,
+                opts.window,
+                opts.phase_limit,
+            );
+            c.sequential = wall;
+            c.sequential_wait = wait;
+            connect.push(c);
+            drain(*m);
+            bar.inc(1);
+        }
     }
 
     let mut python = Vec::new();
