@@ -385,6 +385,9 @@ struct P<'a> {
     loops: std::cell::RefCell<Vec<Option<String>>>,
     /// PL/SQL: how many statements enclose the point being parsed.
     nesting: std::cell::Cell<usize>,
+    /// PL/SQL: the names declared around the point being parsed (BOOLEAN variables,
+    /// cursors, records) and the labels.
+    pl: std::cell::RefCell<plsql::Names>,
     /// The database is not open: only DUAL and the fixed (V$) views may be named; any
     /// other table or view is ORA-01219 at its name, since the dictionary that would
     /// resolve it is not there.
@@ -401,6 +404,7 @@ impl<'a> P<'a> {
             nested: std::cell::Cell::new(0),
             loops: std::cell::RefCell::new(Vec::new()),
             nesting: std::cell::Cell::new(0),
+            pl: std::cell::RefCell::new(plsql::Names::default()),
             fixed_only,
         }
     }
@@ -797,6 +801,13 @@ impl<'a> P<'a> {
                     name.push('%');
                     name.push_str(&attr.to_ascii_uppercase());
                     r = x;
+                } else if let Some(x) = r.strip_prefix('%')
+                    && let Ok((x, _)) = keyword("ROWCOUNT")(x)
+                    && let Some(var) = self.attribute_var(&name, "ROWCOUNT")
+                {
+                    // A declared cursor's row count.
+                    name = var;
+                    r = x;
                 }
                 while let Some(r2) = r.strip_prefix('.') {
                     match identifier(r2) {
@@ -1138,16 +1149,12 @@ impl<'a> P<'a> {
             let (x, c) = self.deeper(i, || self.not_cond(x))?;
             return Ok((x, query::Cond::Not(Box::new(c))));
         }
-        // Inside a PL/SQL statement, TRUE and FALSE are conditions of their own.
-        if self.nesting.get() > 0 {
-            for (kw, value) in [("TRUE", true), ("FALSE", false)] {
-                if let Ok((x, _)) = keyword(kw)(i)
-                    && !ws(x).starts_with(['=', '<', '>', '!', '^'])
-                    && keyword("IS")(ws(x)).is_err()
-                {
-                    return Ok((x, query::Cond::Const(value)));
-                }
-            }
+        // Inside a block, TRUE, FALSE, BOOLEAN variables and the cursor attributes
+        // %FOUND / %NOTFOUND / %ISOPEN are conditions of their own.
+        if self.pl.borrow().inside
+            && let Some(c) = self.boolean_cond(i)?
+        {
+            return Ok(c);
         }
         match self.predicate(i) {
             Ok(ok) => Ok(ok),

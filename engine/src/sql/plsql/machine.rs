@@ -14,12 +14,22 @@ use super::super::eval::{EvalContext, QueryPlan, Value, eval_expr};
 use super::super::query::{Cond, test};
 use super::super::{Expr, OraError, Statement};
 use super::{
-    Block, Decl, Embedded, Host, In, InOut, Out, Outcome, PREDEFINED, Procedure, Stmt, StmtKind,
-    Target, USER_EXCEPTION, raise_application_error,
+    Block, CursorDecl, Decl, Embedded, Host, In, InOut, Out, Outcome, PREDEFINED, Procedure, Stmt,
+    StmtKind, Target, USER_EXCEPTION, cursor_var, raise_application_error,
 };
 
-/// The implicit cursor's row count (`SQL%ROWCOUNT`), a variable of the outermost scope.
+/// The implicit cursor's row count (`SQL%ROWCOUNT`), a variable of the outermost scope,
+/// as are `SQL%FOUND`, `SQL%NOTFOUND` and `SQL%ISOPEN` (always FALSE).
 const ROWCOUNT: &str = "SQL%ROWCOUNT";
+
+/// How many declared cursors may be open at once (ORA-01000 beyond: Oracle's default
+/// OPEN_CURSORS); each holds its query's rows.
+const MAX_OPEN_CURSORS: usize = 50;
+
+/// The attributes of a declared cursor, kept as variables from its declaration on, in
+/// this order; all but ISOPEN carry a name no expression can read while it is closed,
+/// so reading them then is INVALID_CURSOR.
+const ATTRIBUTES: [&str; 4] = ["ISOPEN", "FOUND", "NOTFOUND", "ROWCOUNT"];
 
 /// The longest text a PL/SQL variable holds (VARCHAR2's limit in PL/SQL).
 const MAX_VARCHAR2: usize = 32_767;
@@ -53,12 +63,22 @@ enum Op {
         end: usize,
     },
     /// Open a cursor FOR loop's scope with the record at the first row, or go to `end`
-    /// when the query returns none.
+    /// when the query returns none; over a declared cursor (`cursor`: its number and
+    /// arguments), the cursor is open while the loop runs.
     ForQuery {
         record: String,
         query: Box<Statement>,
+        cursor: Option<(usize, Vec<Expr>)>,
         end: usize,
     },
+    /// `OPEN c (args)`.
+    OpenCursor(usize, Vec<Expr>),
+    /// `FETCH c INTO targets`.
+    Fetch(usize, Vec<Target>),
+    /// `FETCH c INTO record`.
+    FetchRecord(usize, String),
+    /// `CLOSE c`.
+    Close(usize),
     /// Next iteration of the innermost (loop) scope: back to `body`, or close the scope and
     /// go on after the loop.
     Next {
@@ -80,6 +100,8 @@ struct BlockInfo {
 struct Program {
     ops: Vec<(usize, Op)>,
     blocks: Vec<BlockInfo>,
+    /// The declared cursors by number.
+    cursors: Vec<Option<CursorDecl>>,
 }
 
 /// Jumps of the loop being compiled still to be pointed at its end or its next iteration.
@@ -92,14 +114,19 @@ struct LoopJumps {
     top: Option<usize>,
     exits: Vec<usize>,
     continues: Vec<usize>,
+    /// Its label.
+    label: Option<String>,
 }
 
 #[derive(Default)]
 struct Compiler {
     ops: Vec<(usize, Op)>,
     blocks: Vec<BlockInfo>,
+    cursors: Vec<Option<CursorDecl>>,
     depth: usize,
     loops: Vec<LoopJumps>,
+    /// The label of the loop about to be compiled.
+    pending_label: Option<String>,
 }
 
 const UNSET: usize = usize::MAX;
@@ -132,6 +159,14 @@ impl Compiler {
 
     fn block(&mut self, b: &Block, line: usize) {
         let info = self.blocks.len();
+        for d in &b.decls {
+            if let Decl::Cursor(c) = d {
+                if self.cursors.len() <= c.id {
+                    self.cursors.resize(c.id + 1, None);
+                }
+                self.cursors[c.id] = Some(c.clone());
+            }
+        }
         self.blocks.push(BlockInfo {
             decls: b.decls.clone(),
             handlers: Vec::new(),
@@ -195,12 +230,14 @@ impl Compiler {
         if scoped {
             self.depth += 1;
         }
+        let label = self.pending_label.take();
         self.loops.push(LoopJumps {
             outside,
             inside: self.depth,
             top,
             exits: Vec::new(),
             continues: Vec::new(),
+            label,
         });
         self.statements(body);
         let jumps = self.loops.pop().unwrap_or_else(|| unreachable!());
@@ -282,19 +319,73 @@ impl Compiler {
                     Op::ForQuery {
                         record: record.clone(),
                         query: stmt.clone(),
+                        cursor: None,
                         end: UNSET,
                     },
                 );
                 self.scoped_loop(line, open, body);
             }
-            StmtKind::Exit(c) | StmtKind::Continue(c) => {
-                let exit = matches!(s.kind, StmtKind::Exit(_));
+            StmtKind::ForCursor {
+                record,
+                cursor,
+                args,
+                body,
+            } => {
+                let Some(Some(decl)) = self.cursors.get(*cursor) else {
+                    unreachable!("the parser knows the cursor")
+                };
+                let query = decl.query.stmt.clone();
+                let open = self.emit(
+                    line,
+                    Op::ForQuery {
+                        record: record.clone(),
+                        query,
+                        cursor: Some((*cursor, args.clone())),
+                        end: UNSET,
+                    },
+                );
+                self.scoped_loop(line, open, body);
+            }
+            StmtKind::OpenCursor(c, args) => {
+                self.emit(line, Op::OpenCursor(*c, args.clone()));
+            }
+            StmtKind::Fetch(c, targets) => {
+                self.emit(line, Op::Fetch(*c, targets.clone()));
+            }
+            StmtKind::FetchRecord(c, record) => {
+                self.emit(line, Op::FetchRecord(*c, record.clone()));
+            }
+            StmtKind::Close(c) => {
+                self.emit(line, Op::Close(*c));
+            }
+            StmtKind::Labeled(label, inner) => {
+                let is_loop = matches!(
+                    inner.kind,
+                    StmtKind::Loop(_)
+                        | StmtKind::While(..)
+                        | StmtKind::ForRange { .. }
+                        | StmtKind::ForQuery { .. }
+                        | StmtKind::ForCursor { .. }
+                );
+                if is_loop {
+                    self.pending_label = Some(label.clone());
+                }
+                self.statement(inner);
+            }
+            StmtKind::Exit(label, c) | StmtKind::Continue(label, c) => {
+                let exit = matches!(s.kind, StmtKind::Exit(..));
                 let test = c
                     .as_ref()
                     .map(|c| self.emit(line, Op::Unless(c.clone(), UNSET)));
-                let Some(l) = self.loops.last() else {
+                // The loop named, else the innermost.
+                let target = match label {
+                    Some(l) => self.loops.iter().rposition(|j| j.label.as_ref() == Some(l)),
+                    None => self.loops.len().checked_sub(1),
+                };
+                let Some(target) = target else {
                     unreachable!("the parser turns away EXIT outside a loop")
                 };
+                let l = &self.loops[target];
                 let (depth, top) = if exit {
                     (l.outside, None)
                 } else {
@@ -307,7 +398,7 @@ impl Compiler {
                         depth,
                     },
                 );
-                if let Some(l) = self.loops.last_mut() {
+                if let Some(l) = self.loops.get_mut(target) {
                     if exit {
                         l.exits.push(j);
                     } else if top.is_none() {
@@ -350,6 +441,7 @@ fn compile(block: &Block) -> Program {
     Program {
         ops: c.ops,
         blocks: c.blocks,
+        cursors: c.cursors,
     }
 }
 
@@ -383,11 +475,13 @@ enum ScopeKind {
         last: i128,
         step: i128,
     },
-    /// A cursor FOR loop: the record's fields are the scope's first variables.
+    /// A cursor FOR loop: the record's fields are the scope's first variables; over a
+    /// declared cursor, its number.
     Rows {
         plan: Box<QueryPlan>,
         ctx: Box<EvalContext>,
         row: u64,
+        cursor: Option<usize>,
     },
 }
 
@@ -407,6 +501,24 @@ pub enum Progress {
     Running,
 }
 
+/// A declared cursor while its block runs.
+#[derive(Debug)]
+struct Explicit {
+    /// Where its attributes are in the variables (`usize::MAX`: not declared now).
+    vars: usize,
+    /// Open: its rows, the context they are computed in and how many were fetched.
+    open: Option<Box<Opened>>,
+    /// A cursor FOR loop runs over it.
+    in_loop: bool,
+}
+
+#[derive(Debug)]
+struct Opened {
+    plan: QueryPlan,
+    ctx: EvalContext,
+    row: u64,
+}
+
 /// A block being run.
 #[derive(Debug)]
 pub struct Machine {
@@ -416,6 +528,8 @@ pub struct Machine {
     ctx: EvalContext,
     scopes: Vec<Scope>,
     cursors: Vec<(String, u32)>,
+    /// The declared cursors by number.
+    explicit: Vec<Explicit>,
 }
 
 fn integer(code: i128) -> Value {
@@ -437,13 +551,27 @@ impl Machine {
                 Value::Str("ORA-0000: normal, successful completion".to_owned()),
             ),
             (ROWCOUNT.to_owned(), Value::Null),
+            ("SQL%FOUND".to_owned(), Value::Null),
+            ("SQL%NOTFOUND".to_owned(), Value::Null),
+            ("SQL%ISOPEN".to_owned(), integer(0)),
         ];
+        let program = compile(block);
+        let explicit = program
+            .cursors
+            .iter()
+            .map(|_| Explicit {
+                vars: usize::MAX,
+                open: None,
+                in_loop: false,
+            })
+            .collect();
         Machine {
-            program: Arc::new(compile(block)),
+            program: Arc::new(program),
             pc: 0,
             ctx,
             scopes: Vec::new(),
             cursors: Vec::new(),
+            explicit,
         }
     }
 
@@ -491,8 +619,7 @@ impl Machine {
                 continue;
             };
             let vars_top = *vars_top;
-            self.scopes.truncate(k + 1);
-            self.ctx.variables.truncate(vars_top);
+            self.truncate(k + 1, vars_top);
             let (code, errm) = match &r.user {
                 Some(_) => (1, "User-Defined Exception".to_owned()),
                 None => (-i128::from(r.error.code), r.error.text()),
@@ -523,16 +650,117 @@ impl Machine {
     }
 
     fn eval(&self, e: &Expr, line: usize) -> Result<Value, Raised> {
-        eval_expr(e, &self.ctx).map_err(|err| Self::fail(err, line))
+        eval_expr(e, &self.ctx).map_err(|err| Self::fail(invalid_cursor(err), line))
     }
 
     /// Closes the scopes beyond the first `depth`.
     fn leave_to(&mut self, depth: usize) {
         if let Some(s) = self.scopes.get(depth) {
             let base = s.vars_base;
-            self.scopes.truncate(depth);
-            self.ctx.variables.truncate(base);
+            self.truncate(depth, base);
         }
+    }
+
+    /// Keeps the first `scopes` scopes and `vars` variables: the cursor FOR loops left
+    /// close their cursors, as do the blocks left theirs.
+    fn truncate(&mut self, scopes: usize, vars: usize) {
+        while self.scopes.len() > scopes {
+            let Some(s) = self.scopes.pop() else { break };
+            if let ScopeKind::Rows {
+                cursor: Some(id), ..
+            } = s.kind
+            {
+                self.explicit[id].in_loop = false;
+                self.set_attributes(id, None);
+            }
+        }
+        self.ctx.variables.truncate(vars);
+        for c in &mut self.explicit {
+            if c.vars != usize::MAX && c.vars >= vars {
+                *c = Explicit {
+                    vars: usize::MAX,
+                    open: None,
+                    in_loop: false,
+                };
+            }
+        }
+    }
+
+    /// Sets the attributes of cursor `id`: closed (`None`), or open with %FOUND (NULL
+    /// before the first fetch) and %ROWCOUNT.
+    fn set_attributes(&mut self, id: usize, open: Option<(Option<bool>, u64)>) {
+        let at = self.explicit[id].vars;
+        if at == usize::MAX || at + ATTRIBUTES.len() > self.ctx.variables.len() {
+            return;
+        }
+        let truth = |b: Option<bool>| b.map_or(Value::Null, |b| integer(i128::from(b)));
+        let values = match open {
+            None => [integer(0), Value::Null, Value::Null, Value::Null],
+            Some((found, count)) => [
+                integer(1),
+                truth(found),
+                truth(found.map(|f| !f)),
+                integer(i128::from(count)),
+            ],
+        };
+        for (k, (attr, v)) in ATTRIBUTES.iter().zip(values).enumerate() {
+            let mut name = cursor_var(id, attr);
+            if open.is_none() && k > 0 {
+                name.push('#');
+            }
+            self.ctx.variables[at + k] = (name, v);
+        }
+    }
+
+    /// The context cursor `id`'s query runs in: the variables and its parameters, from
+    /// `args` or their defaults.
+    fn cursor_context(
+        &self,
+        program: &Program,
+        id: usize,
+        args: &[Expr],
+        line: usize,
+    ) -> Result<EvalContext, Raised> {
+        if self.explicit[id].open.is_some() || self.explicit[id].in_loop {
+            return Err(Self::fail(OraError::new(6511, 0), line));
+        }
+        let Some(Some(decl)) = program.cursors.get(id) else {
+            unreachable!("a cursor the program declares")
+        };
+        let mut ctx = self.ctx.clone();
+        for (k, (name, default)) in decl.params.iter().enumerate() {
+            let v = match (args.get(k), default) {
+                (Some(e), _) | (None, Some(e)) => self.eval(e, line)?,
+                (None, None) => Value::Null,
+            };
+            let v = fit(v).map_err(|e| Self::fail(e, line))?;
+            ctx.variables.push((name.clone(), v));
+        }
+        Ok(ctx)
+    }
+
+    /// The next row of open cursor `id` (`None` past the last), counted.
+    fn fetch(&mut self, id: usize, line: usize) -> Result<Option<Vec<(String, Value)>>, Raised> {
+        let Some(o) = self.explicit[id].open.as_mut() else {
+            return Err(Self::fail(OraError::new(1001, 0), line));
+        };
+        if o.row >= o.plan.total_rows() {
+            let count = o.row;
+            self.set_attributes(id, Some((Some(false), count)));
+            return Ok(None);
+        }
+        let values = o.plan.row(o.row, &o.ctx).map_err(|e| Self::fail(e, line))?;
+        o.row += 1;
+        let count = o.row;
+        let row = o
+            .plan
+            .columns
+            .iter()
+            .map(|c| c.name.clone())
+            .zip(values)
+            .collect();
+        self.set_attributes(id, Some((Some(true), count)));
+        Ok(Some(row))
     }
 
     fn op(
@@ -568,6 +796,10 @@ impl Machine {
                     _ => (Some(OraError::new(1422, 0)), 1),
                 };
                 self.assign(&Target::Var(ROWCOUNT.to_owned()), integer(count), line)?;
+                let found = integer(i128::from(count > 0));
+                self.assign(&Target::Var("SQL%FOUND".to_owned()), found, line)?;
+                let not_found = integer(i128::from(count == 0));
+                self.assign(&Target::Var("SQL%NOTFOUND".to_owned()), not_found, line)?;
                 if let Some(e) = error {
                     return Err(Self::fail(e, line));
                 }
@@ -581,7 +813,7 @@ impl Machine {
                 }
             }
             Op::Unless(c, to) => {
-                let holds = test(c, &self.ctx).map_err(|e| Self::fail(e, line))?;
+                let holds = test(c, &self.ctx).map_err(|e| Self::fail(invalid_cursor(e), line))?;
                 if holds != Some(true) {
                     next = *to;
                 }
@@ -613,6 +845,26 @@ impl Machine {
                             self.ctx.variables.push((n.clone(), v));
                         }
                         Decl::Exception(n) => exceptions.push(n.clone()),
+                        Decl::Cursor(c) => {
+                            self.explicit[c.id] = Explicit {
+                                vars: self.ctx.variables.len(),
+                                open: None,
+                                in_loop: false,
+                            };
+                            for _ in ATTRIBUTES {
+                                self.ctx.variables.push((String::new(), Value::Null));
+                            }
+                            self.set_attributes(c.id, None);
+                        }
+                        Decl::Record(n, id) => {
+                            if let Some(Some(c)) = program.cursors.get(*id) {
+                                for column in column_names(&c.query.stmt) {
+                                    self.ctx
+                                        .variables
+                                        .push((format!("{n}.{column}"), Value::Null));
+                                }
+                            }
+                        }
                     }
                 }
                 let top = self.ctx.variables.len();
@@ -664,33 +916,92 @@ impl Machine {
                     self.ctx.variables.push((index.clone(), integer(first)));
                 }
             }
-            Op::ForQuery { record, query, end } => {
-                let plan = host
-                    .query(query, &self.ctx)
-                    .map_err(|e| Self::fail(e, line))?;
+            Op::ForQuery {
+                record,
+                query,
+                cursor,
+                end,
+            } => {
+                let ctx = match cursor {
+                    Some((id, args)) => {
+                        let ctx = self.cursor_context(program, *id, args, line)?;
+                        self.may_open(line)?;
+                        ctx
+                    }
+                    None => self.ctx.clone(),
+                };
+                let plan = host.query(query, &ctx).map_err(|e| Self::fail(e, line))?;
                 if plan.total_rows() == 0 {
                     next = *end;
                 } else {
-                    let row = plan.row(0, &self.ctx).map_err(|e| Self::fail(e, line))?;
+                    let row = plan.row(0, &ctx).map_err(|e| Self::fail(e, line))?;
                     let base = self.ctx.variables.len();
                     for (c, v) in plan.columns.iter().zip(row) {
                         self.ctx.variables.push((format!("{record}.{}", c.name), v));
                     }
+                    let id = cursor.as_ref().map(|(id, _)| *id);
                     self.scopes.push(Scope {
                         vars_base: base,
                         kind: ScopeKind::Rows {
                             plan: Box::new(plan),
-                            ctx: Box::new(self.ctx.clone()),
+                            ctx: Box::new(ctx),
                             row: 0,
+                            cursor: id,
                         },
                     });
+                    if let Some(id) = id {
+                        self.explicit[id].in_loop = true;
+                        self.set_attributes(id, Some((Some(true), 1)));
+                    }
                 }
+            }
+            Op::OpenCursor(id, args) => {
+                let ctx = self.cursor_context(program, *id, args, line)?;
+                self.may_open(line)?;
+                let Some(Some(decl)) = program.cursors.get(*id) else {
+                    unreachable!("a cursor the program declares")
+                };
+                let plan = host
+                    .query(&decl.query.stmt, &ctx)
+                    .map_err(|e| Self::fail(e, line))?;
+                self.explicit[*id].open = Some(Box::new(Opened { plan, ctx, row: 0 }));
+                self.set_attributes(*id, Some((None, 0)));
+            }
+            Op::Fetch(id, targets) => {
+                if let Some(row) = self.fetch(*id, line)? {
+                    if row.len() != targets.len() {
+                        return Err(Self::fail(
+                            pls_at(
+                                line,
+                                "PLS-00394: wrong number of values in the INTO list of a FETCH statement",
+                            ),
+                            line,
+                        ));
+                    }
+                    for (t, (_, v)) in targets.iter().zip(row) {
+                        self.assign(t, v, line)?;
+                    }
+                }
+            }
+            Op::FetchRecord(id, record) => {
+                if let Some(row) = self.fetch(*id, line)? {
+                    for (column, v) in row {
+                        self.assign(&Target::Var(format!("{record}.{column}")), v, line)?;
+                    }
+                }
+            }
+            Op::Close(id) => {
+                if self.explicit[*id].open.take().is_none() {
+                    return Err(Self::fail(OraError::new(1001, 0), line));
+                }
+                self.set_attributes(*id, None);
             }
             Op::Next { body } => {
                 let Some(scope) = self.scopes.last_mut() else {
                     unreachable!("a loop's next op runs in its scope")
                 };
                 let base = scope.vars_base;
+                let mut counted = None;
                 let more = match &mut scope.kind {
                     ScopeKind::Range {
                         current,
@@ -705,7 +1016,12 @@ impl Machine {
                             true
                         }
                     }
-                    ScopeKind::Rows { plan, ctx, row } => {
+                    ScopeKind::Rows {
+                        plan,
+                        ctx,
+                        row,
+                        cursor,
+                    } => {
                         if *row + 1 >= plan.total_rows() {
                             false
                         } else {
@@ -714,11 +1030,15 @@ impl Machine {
                             for (k, v) in values.into_iter().enumerate() {
                                 self.ctx.variables[base + k].1 = v;
                             }
+                            counted = cursor.map(|id| (id, *row + 1));
                             true
                         }
                     }
                     ScopeKind::Block { .. } => unreachable!("a loop's next op runs in its scope"),
                 };
+                if let Some((id, count)) = counted {
+                    self.set_attributes(id, Some((Some(true), count)));
+                }
                 if more {
                     next = *body;
                 } else {
@@ -729,6 +1049,19 @@ impl Machine {
             Op::CaseNotFound => return Err(Self::fail(OraError::new(6592, 0), line)),
         }
         self.pc = next;
+        Ok(())
+    }
+
+    /// ORA-01000 when as many declared cursors as may be are open.
+    fn may_open(&self, line: usize) -> Result<(), Raised> {
+        let open = self
+            .explicit
+            .iter()
+            .filter(|c| c.open.is_some() || c.in_loop)
+            .count();
+        if open >= MAX_OPEN_CURSORS {
+            return Err(Self::fail(OraError::new(1000, 0), line));
+        }
         Ok(())
     }
 
@@ -849,4 +1182,28 @@ fn fit(v: Value) -> Result<Value, OraError> {
         )),
         _ => Ok(v),
     }
+}
+
+/// Reading %FOUND, %NOTFOUND or %ROWCOUNT of a closed cursor finds no variable (see
+/// [`ATTRIBUTES`]): that is INVALID_CURSOR.
+fn invalid_cursor(e: OraError) -> OraError {
+    if e.code == 904 && e.message.starts_with("\"%") {
+        OraError::new(1001, 0)
+    } else {
+        e
+    }
+}
+
+/// The names of a query's columns as its select list gives them.
+fn column_names(stmt: &Statement) -> Vec<String> {
+    let items = match stmt {
+        Statement::Select { items, .. } | Statement::Version(items) => items,
+        Statement::Query(q) => &q.first.items,
+        _ => return Vec::new(),
+    };
+    items
+        .iter()
+        .filter(|i| !matches!(i.expr, Expr::Star))
+        .map(|i| i.name.clone())
+        .collect()
 }

@@ -30,6 +30,7 @@
 use nom::Parser;
 use nom::branch::alt;
 use nom::character::complete::digit1;
+use tns::ttc::types::Decimal;
 
 use super::eval::{EvalContext, QueryPlan, Value};
 use super::query::{CmpOp, Cond};
@@ -150,10 +151,70 @@ pub struct Block {
 /// A declaration.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Decl {
-    /// A variable (its type is not checked) and its initial value.
+    /// A variable (its type is not checked) and its initial value. A BOOLEAN variable is
+    /// kept under [`boolean_var`]'s name as 1, 0 or NULL.
     Var(String, Option<Expr>),
     /// A user exception.
     Exception(String),
+    /// `CURSOR c [(params)] IS query;`
+    Cursor(CursorDecl),
+    /// `r c%ROWTYPE;`: a record of cursor `.1`'s columns (fields `R.COLUMN`).
+    Record(String, usize),
+}
+
+/// A declared (explicit) cursor.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CursorDecl {
+    /// Its number in the block's text (cursors are numbered as they are declared).
+    pub id: usize,
+    /// Its name (upper case).
+    pub name: String,
+    /// Parameters and their defaults.
+    pub params: Vec<(String, Option<Expr>)>,
+    /// The query.
+    pub query: Embedded,
+}
+
+/// The variable a BOOLEAN variable is kept in: a name no expression can spell, so a
+/// BOOLEAN never reaches SQL or a procedure as a number.
+pub fn boolean_var(name: &str) -> String {
+    format!("{name}%BOOLEAN")
+}
+
+/// The variable that holds attribute `attr` (FOUND, NOTFOUND, ISOPEN, ROWCOUNT) of the
+/// cursor numbered `id` while it is open.
+pub fn cursor_var(id: usize, attr: &str) -> String {
+    format!("%{id}%{attr}")
+}
+
+/// What a name declared in a block is, for the parser.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Plain,
+    Boolean,
+    Cursor {
+        id: usize,
+        params: usize,
+        required: usize,
+    },
+    Record,
+}
+
+/// The parser's view of the names and labels around the point being parsed.
+#[derive(Debug, Default)]
+pub(super) struct Names {
+    /// A block is being parsed (TRUE, FALSE and BOOLEAN names are conditions).
+    pub(super) inside: bool,
+    /// Names in scope, innermost last.
+    scope: Vec<(String, Kind)>,
+    /// The labels of the loops around, innermost last (parallel to `P::loops`).
+    loop_labels: Vec<Option<String>>,
+    /// Every label seen so far.
+    labels: Vec<String>,
+    /// A label just read, for the loop it labels.
+    pending: Option<String>,
+    /// Cursors declared so far.
+    cursors: usize,
 }
 
 /// `WHEN a OR b THEN ...` (`names` empty: `WHEN OTHERS`).
@@ -192,6 +253,9 @@ pub struct Embedded {
     /// Offset of its text in the block's.
     pub at: usize,
 }
+
+/// What follows EXIT or CONTINUE: the rest, the label and the condition.
+type LoopJump<'a> = (&'a str, Option<String>, Option<Cond>);
 
 /// Branches of an IF or CASE statement: the first whose condition is TRUE runs.
 pub type Branches = Vec<(Cond, Vec<Stmt>)>;
@@ -242,10 +306,31 @@ pub enum StmtKind {
         /// The body.
         body: Vec<Stmt>,
     },
-    /// `EXIT [WHEN c];`
-    Exit(Option<Cond>),
-    /// `CONTINUE [WHEN c];`
-    Continue(Option<Cond>),
+    /// `EXIT [label] [WHEN c];`
+    Exit(Option<String>, Option<Cond>),
+    /// `CONTINUE [label] [WHEN c];`
+    Continue(Option<String>, Option<Cond>),
+    /// `<<label>> statement`
+    Labeled(String, Box<Stmt>),
+    /// `OPEN c [(args)];` of a declared cursor (its number).
+    OpenCursor(usize, Vec<Expr>),
+    /// `FETCH c INTO targets;`
+    Fetch(usize, Vec<Target>),
+    /// `FETCH c INTO record;` of a `c%ROWTYPE` record.
+    FetchRecord(usize, String),
+    /// `CLOSE c;`
+    Close(usize),
+    /// `FOR r IN c [(args)] LOOP ... END LOOP;` over a declared cursor.
+    ForCursor {
+        /// The record.
+        record: String,
+        /// The cursor's number.
+        cursor: usize,
+        /// Its arguments.
+        args: Vec<Expr>,
+        /// The body.
+        body: Vec<Stmt>,
+    },
     /// `SELECT ... INTO targets FROM ...;` (the query without its INTO clause).
     SelectInto(Embedded, Vec<Target>),
 }
@@ -306,18 +391,82 @@ impl<'a> P<'a> {
     /// A block after its `DECLARE` (`declare` true) or `BEGIN`, up to and with `END;`.
     pub(super) fn block(&self, i: &'a str, declare: bool) -> Result<(&'a str, Block), OraError> {
         let mut decls = Vec::new();
-        let mut i = ws(i);
+        let i = ws(i);
+        let mark = {
+            let mut pl = self.pl.borrow_mut();
+            pl.inside = true;
+            pl.scope.len()
+        };
+        let result = self.block_at(&mut decls, i, declare);
+        self.pl.borrow_mut().scope.truncate(mark);
+        let (r, body, handlers) = result?;
+        Ok((
+            r,
+            Block {
+                decls,
+                body,
+                handlers,
+            },
+        ))
+    }
+
+    /// A block's declarations (pushed to `decls`), statements and handlers.
+    fn block_at(
+        &self,
+        decls: &mut Vec<Decl>,
+        i: &'a str,
+        declare: bool,
+    ) -> Result<(&'a str, Vec<Stmt>, Vec<Handler>), OraError> {
+        let mut i = i;
         if declare {
             loop {
                 if let Ok((r, _)) = keyword("BEGIN")(i) {
                     i = ws(r);
                     break;
                 }
+                if let Ok((r, _)) = keyword("CURSOR")(i) {
+                    let (r, d) = self.cursor_decl(r)?;
+                    decls.push(Decl::Cursor(d));
+                    i = r;
+                    continue;
+                }
                 let (r, n) = name(i).ok_or_else(|| unexpected(self, i))?;
                 let r = ws(r);
                 if let Ok((r2, _)) = keyword("EXCEPTION")(r) {
                     decls.push(Decl::Exception(n));
                     i = self.semicolon(r2)?;
+                    continue;
+                }
+                let typed = keyword("CONSTANT")(r).map_or(r, |(x, _)| ws(x));
+                if let Ok((r2, _)) = keyword("BOOLEAN")(typed) {
+                    let mut r2 = ws(r2);
+                    if let Ok((x, _)) = keyword("NOT")(r2)
+                        && let Ok((x, _)) = keyword("NULL")(ws(x))
+                    {
+                        r2 = ws(x);
+                    }
+                    let assign = r2
+                        .strip_prefix(":=")
+                        .or_else(|| keyword("DEFAULT")(r2).ok().map(|(x, _)| x));
+                    let mut init = None;
+                    if let Some(x) = assign {
+                        let (x, e) = self.boolean_value(x)?;
+                        init = Some(e);
+                        r2 = x;
+                    }
+                    self.declare(&n, Kind::Boolean);
+                    decls.push(Decl::Var(boolean_var(&n), init));
+                    i = self.semicolon(r2)?;
+                    continue;
+                }
+                if let Some((r2, c)) = name(r)
+                    && let Some(x) = r2.strip_prefix('%')
+                    && let Ok((x, _)) = keyword("ROWTYPE")(x)
+                    && let Some(Kind::Cursor { id, .. }) = self.kind_of(&c)
+                {
+                    self.declare(&n, Kind::Record);
+                    decls.push(Decl::Record(n, id));
+                    i = self.semicolon(x)?;
                     continue;
                 }
                 // The type and its modifiers, up to `:=`, DEFAULT or `;`.
@@ -332,7 +481,7 @@ impl<'a> P<'a> {
                         .strip_prefix(":=")
                         .or_else(|| keyword("DEFAULT")(r2).ok().map(|(x, _)| x));
                     if let Some(x) = assign {
-                        let (x, e) = self.expr(x)?;
+                        let (x, e) = self.value(x)?;
                         init = Some(e);
                         r = x;
                         break;
@@ -342,13 +491,14 @@ impl<'a> P<'a> {
                     };
                     r = &r2[c.len_utf8()..];
                 }
+                self.declare(&n, Kind::Plain);
                 decls.push(Decl::Var(n, init));
                 i = self.semicolon(r)?;
             }
         }
         let (r, body) = self.statements(i)?;
         let mut handlers = Vec::new();
-        let mut i = r;
+        i = r;
         if let Ok((r, _)) = keyword("EXCEPTION")(i) {
             i = ws(r);
             while let Ok((r, _)) = keyword("WHEN")(i) {
@@ -379,14 +529,233 @@ impl<'a> P<'a> {
         let r = ws(r);
         let r = identifier(r).map_or(r, |(x, _)| ws(x));
         let r = r.strip_prefix(';').map_or(r, ws);
+        Ok((r, body, handlers))
+    }
+
+    /// Declares `name` in the innermost scope.
+    fn declare(&self, name: &str, kind: Kind) {
+        self.pl.borrow_mut().scope.push((name.to_owned(), kind));
+    }
+
+    /// What the innermost declaration of `name` is.
+    fn kind_of(&self, name: &str) -> Option<Kind> {
+        self.pl
+            .borrow()
+            .scope
+            .iter()
+            .rev()
+            .find(|(n, _)| n == name)
+            .map(|(_, k)| *k)
+    }
+
+    /// `CURSOR c [(p [IN] type [:= e], ...)] IS query;` after `CURSOR`.
+    fn cursor_decl(&self, r: &'a str) -> Result<(&'a str, CursorDecl), OraError> {
+        let r = ws(r);
+        let (r, n) = name(r).ok_or_else(|| unexpected(self, r))?;
+        let mut r = ws(r);
+        let mut params = Vec::new();
+        let mut required = 0;
+        if let Some(x) = r.strip_prefix('(') {
+            let mut x = ws(x);
+            loop {
+                let (y, p) = name(x).ok_or_else(|| unexpected(self, x))?;
+                let mut y = ws(y);
+                y = keyword("IN")(y).map_or(y, |(z, _)| ws(z));
+                // The type, up to `:=`, DEFAULT, `,` or `)` outside parentheses.
+                let mut depth = 0usize;
+                let mut default = None;
+                loop {
+                    y = ws(y);
+                    if depth == 0 && (y.starts_with(',') || y.starts_with(')')) {
+                        break;
+                    }
+                    let assign = y
+                        .strip_prefix(":=")
+                        .or_else(|| keyword("DEFAULT")(y).ok().map(|(z, _)| z));
+                    if depth == 0
+                        && let Some(z) = assign
+                    {
+                        let (z, e) = self.expr(z)?;
+                        default = Some(e);
+                        y = z;
+                        continue;
+                    }
+                    let Some(c) = y.chars().next() else {
+                        return Err(unexpected(self, y));
+                    };
+                    match c {
+                        '(' => depth += 1,
+                        ')' => depth -= 1,
+                        ';' => return Err(unexpected(self, y)),
+                        _ => {}
+                    }
+                    y = &y[c.len_utf8()..];
+                }
+                if default.is_none() {
+                    required = params.len() + 1;
+                }
+                params.push((p, default));
+                if let Some(z) = y.strip_prefix(',') {
+                    x = ws(z);
+                    continue;
+                }
+                r = ws(&y[1..]);
+                break;
+            }
+        }
+        let r = ws(self.expect_keyword(r, "IS")?);
+        let end = statement_end(r);
+        let query = self.embedded(r[..end].trim_end(), self.off(r))?;
+        let id = {
+            let mut pl = self.pl.borrow_mut();
+            pl.cursors += 1;
+            pl.cursors - 1
+        };
+        self.declare(
+            &n,
+            Kind::Cursor {
+                id,
+                params: params.len(),
+                required,
+            },
+        );
         Ok((
-            r,
-            Block {
-                decls,
-                body,
-                handlers,
+            self.semicolon(&r[end..])?,
+            CursorDecl {
+                id,
+                name: n,
+                params,
+                query,
             },
         ))
+    }
+
+    /// The variable of attribute `attr` of cursor `cursor` (SQL: the implicit cursor).
+    pub(super) fn attribute_var(&self, cursor: &str, attr: &str) -> Option<String> {
+        if cursor == "SQL" {
+            return Some(format!("SQL%{attr}"));
+        }
+        match self.kind_of(cursor)? {
+            Kind::Cursor { id, .. } => Some(cursor_var(id, attr)),
+            _ => None,
+        }
+    }
+
+    /// A BOOLEAN operand at `i`: TRUE, FALSE, a BOOLEAN variable or a cursor's %FOUND,
+    /// %NOTFOUND or %ISOPEN, as the number (1, 0 or NULL) the machine keeps for it.
+    fn boolean_operand(&self, i: &'a str) -> Option<(&'a str, Expr)> {
+        let i = ws(i);
+        for (kw, v) in [("TRUE", 1), ("FALSE", 0)] {
+            if let Ok((r, _)) = keyword(kw)(i) {
+                return Some((r, Expr::Number(Decimal::from_i128(v))));
+            }
+        }
+        let (r, n) = name(i)?;
+        if let Some(x) = r.strip_prefix('%') {
+            let (x, attr) = identifier(x).ok()?;
+            let attr = attr.to_ascii_uppercase();
+            if !matches!(attr.as_str(), "FOUND" | "NOTFOUND" | "ISOPEN") {
+                return None;
+            }
+            let var = self.attribute_var(&n, &attr)?;
+            return Some((x, Expr::Ident(var, self.off(i))));
+        }
+        (self.kind_of(&n) == Some(Kind::Boolean))
+            .then(|| (r, Expr::Ident(boolean_var(&n), self.off(i))))
+    }
+
+    /// A condition made of a BOOLEAN operand (`b`, `b IS NULL`, `b = c`), or `None`
+    /// when `i` does not start with one.
+    pub(super) fn boolean_cond(&self, i: &'a str) -> Result<Option<(&'a str, Cond)>, OraError> {
+        let Some((r, a)) = self.boolean_operand(i) else {
+            return Ok(None);
+        };
+        let r1 = ws(r);
+        if let Ok((x, _)) = keyword("IS")(r1) {
+            let x = ws(x);
+            let (x, not) = match keyword("NOT")(x) {
+                Ok((y, _)) => (ws(y), true),
+                Err(_) => (x, false),
+            };
+            let Ok((x, _)) = keyword("NULL")(x) else {
+                return Err(self.err_at(908, x));
+            };
+            return Ok(Some((x, Cond::IsNull(a, not))));
+        }
+        for (t, op) in [
+            ("<>", CmpOp::Ne),
+            ("!=", CmpOp::Ne),
+            ("^=", CmpOp::Ne),
+            ("=", CmpOp::Eq),
+        ] {
+            if let Some(x) = r1.strip_prefix(t) {
+                let x = ws(x);
+                let (x, b) = match self.boolean_operand(x) {
+                    Some(v) => v,
+                    None => match keyword("NULL")(x) {
+                        Ok((y, _)) => (y, Expr::Null),
+                        Err(_) => return Ok(None),
+                    },
+                };
+                return Ok(Some((x, Cond::Cmp(a, op, b))));
+            }
+        }
+        if r1.starts_with(['<', '>', '!', '^', '+', '-', '*', '/', '|', '(', '.', '%']) {
+            return Ok(None);
+        }
+        let one = Expr::Number(Decimal::from_i128(1));
+        let cond = match (
+            &a,
+            keyword("TRUE")(ws(i)).is_ok(),
+            keyword("FALSE")(ws(i)).is_ok(),
+        ) {
+            (_, true, _) => Cond::Const(true),
+            (_, _, true) => Cond::Const(false),
+            _ => Cond::Cmp(a, CmpOp::Eq, one),
+        };
+        Ok(Some((r, cond)))
+    }
+
+    /// The value of a BOOLEAN assignment: a condition, or NULL; PLS-00382 for any
+    /// other expression.
+    fn boolean_value(&self, i: &'a str) -> Result<(&'a str, Expr), OraError> {
+        let at = ws(i);
+        if let Ok((r, c)) = self.cond(at)
+            && ws(r).starts_with(';')
+        {
+            return Ok((r, truth(c)));
+        }
+        let (r, e) = self.expr(at)?;
+        if e == Expr::Null {
+            return Ok((r, e));
+        }
+        Err(pls(self, at, "PLS-00382: expression is of wrong type"))
+    }
+
+    /// The value of an assignment to a variable or bind that is not BOOLEAN: an
+    /// expression (PLS-00382 for a BOOLEAN one).
+    fn value(&self, i: &'a str) -> Result<(&'a str, Expr), OraError> {
+        let at = ws(i);
+        let parsed = self.expr(at);
+        if let Ok((r, e)) = &parsed
+            && !self.is_boolean(e)
+            && ws(r).starts_with(';')
+        {
+            return parsed;
+        }
+        let boolean = match self.boolean_operand(at) {
+            Some((r, _)) if ws(r).starts_with(';') => true,
+            _ => matches!(self.cond(at), Ok((r, _)) if ws(r).starts_with(';')),
+        };
+        if boolean {
+            return Err(pls(self, at, "PLS-00382: expression is of wrong type"));
+        }
+        parsed
+    }
+
+    /// `e` names a BOOLEAN variable.
+    fn is_boolean(&self, e: &Expr) -> bool {
+        matches!(e, Expr::Ident(n, _) if self.kind_of(n) == Some(Kind::Boolean))
     }
 
     /// Statements up to `EXCEPTION`, `WHEN`, `ELSIF`, `ELSE` or `END` (at least one, as
@@ -434,16 +803,34 @@ impl<'a> P<'a> {
     }
 
     /// `statements END LOOP;` of a loop whose index (if any) is `index`.
+    /// `label` is the loop's label, if it has one; `END LOOP` may repeat it.
     fn loop_body(
         &self,
         i: &'a str,
         index: Option<String>,
+        label: Option<String>,
     ) -> Result<(&'a str, Vec<Stmt>), OraError> {
-        self.loops.borrow_mut().push(index);
+        let mark = {
+            let mut pl = self.pl.borrow_mut();
+            pl.loop_labels.push(label);
+            if let Some(n) = &index {
+                pl.scope.push((n.clone(), Kind::Plain));
+            }
+            pl.scope.len()
+        };
+        self.loops.borrow_mut().push(index.clone());
         let body = self.statements(i);
         self.loops.borrow_mut().pop();
+        {
+            let mut pl = self.pl.borrow_mut();
+            pl.loop_labels.pop();
+            pl.scope.truncate(mark - usize::from(index.is_some()));
+        }
         let (r, body) = body?;
-        Ok((self.end_of(r, "LOOP")?, body))
+        let r = self.expect_keyword(r, "END")?;
+        let r = ws(self.expect_keyword(r, "LOOP")?);
+        let r = identifier(r).map_or(r, |(x, _)| x);
+        Ok((self.semicolon(r)?, body))
     }
 
     /// PLS-00363 when `name` is the index of an enclosing FOR loop.
@@ -478,8 +865,9 @@ impl<'a> P<'a> {
         })
     }
 
-    /// `[WHEN cond] ;` of EXIT and CONTINUE (PLS-00376 outside a loop).
-    fn loop_jump(&self, at: &'a str, r: &'a str) -> Result<(&'a str, Option<Cond>), OraError> {
+    /// `[label] [WHEN cond] ;` of EXIT and CONTINUE (PLS-00376 outside a loop; PLS-00374
+    /// for a label of no loop around it, PLS-00441 for a name that labels nothing).
+    fn loop_jump(&self, at: &'a str, r: &'a str) -> Result<LoopJump<'a>, OraError> {
         if self.loops.borrow().is_empty() {
             return Err(pls(
                 self,
@@ -487,12 +875,36 @@ impl<'a> P<'a> {
                 "PLS-00376: illegal EXIT/CONTINUE statement; it must appear inside a loop",
             ));
         }
-        let r = ws(r);
+        let mut r = ws(r);
+        let mut label = None;
+        if keyword("WHEN")(r).is_err()
+            && let Some((x, n)) = name(r)
+        {
+            let pl = self.pl.borrow();
+            if !pl
+                .loop_labels
+                .iter()
+                .any(|l| l.as_deref() == Some(n.as_str()))
+            {
+                let detail = if pl.labels.contains(&n) {
+                    format!(
+                        "PLS-00374: illegal EXIT/CONTINUE statement; must appear inside the loop labeled '{n}'"
+                    )
+                } else {
+                    format!(
+                        "PLS-00441: EXIT/CONTINUE statement may have a label here; '{n}' is not a label"
+                    )
+                };
+                return Err(pls(self, r, &detail));
+            }
+            label = Some(n);
+            r = ws(x);
+        }
         if let Ok((x, _)) = keyword("WHEN")(r) {
             let (x, c) = self.cond(x)?;
-            return Ok((self.semicolon(x)?, Some(c)));
+            return Ok((self.semicolon(x)?, label, Some(c)));
         }
-        Ok((self.semicolon(r)?, None))
+        Ok((self.semicolon(r)?, label, None))
     }
 
     /// An assignment target: a bind or a variable that is not a FOR loop's index.
@@ -551,15 +963,31 @@ impl<'a> P<'a> {
     }
 
     /// `FOR ...` after its keyword.
-    fn for_loop(&self, i: &'a str) -> Result<(&'a str, StmtKind), OraError> {
+    fn for_loop(&self, i: &'a str, label: Option<String>) -> Result<(&'a str, StmtKind), OraError> {
         let i = ws(i);
         let (r, index) = name(i).ok_or_else(|| unexpected(self, i))?;
         let r = ws(self.expect_keyword(r, "IN")?);
+        if let Some((x, c)) = name(r)
+            && let Some(Kind::Cursor { id, .. }) = self.kind_of(&c)
+        {
+            let (x, args) = self.cursor_args(r, &c, x)?;
+            let x = self.expect_keyword(x, "LOOP")?;
+            let (x, body) = self.loop_body(x, Some(index.clone()), label)?;
+            return Ok((
+                x,
+                StmtKind::ForCursor {
+                    record: index,
+                    cursor: id,
+                    args,
+                    body,
+                },
+            ));
+        }
         if let Some(q) = r.strip_prefix('(') {
             let close = closing_paren(q).ok_or_else(|| unexpected(self, r))?;
             let query = self.embedded(ws(&q[..close]), self.off(ws(q)))?;
             let r = self.expect_keyword(&q[close + 1..], "LOOP")?;
-            let (r, body) = self.loop_body(r, Some(index.clone()))?;
+            let (r, body) = self.loop_body(r, Some(index.clone()), label)?;
             return Ok((
                 r,
                 StmtKind::ForQuery {
@@ -578,7 +1006,7 @@ impl<'a> P<'a> {
         let r = r.strip_prefix("..").ok_or_else(|| unexpected(self, r))?;
         let (r, high) = self.expr(r)?;
         let r = self.expect_keyword(r, "LOOP")?;
-        let (r, body) = self.loop_body(r, Some(index.clone()))?;
+        let (r, body) = self.loop_body(r, Some(index.clone()), label)?;
         Ok((
             r,
             StmtKind::ForRange {
@@ -589,6 +1017,53 @@ impl<'a> P<'a> {
                 body,
             },
         ))
+    }
+
+    /// `[(args)]` after cursor `name` (which starts at `at`): PLS-00306 for a number of
+    /// arguments its parameters do not take.
+    fn cursor_args(
+        &self,
+        at: &'a str,
+        name: &str,
+        r: &'a str,
+    ) -> Result<(&'a str, Vec<Expr>), OraError> {
+        let Some(Kind::Cursor {
+            params, required, ..
+        }) = self.kind_of(name)
+        else {
+            return Err(unexpected(self, at));
+        };
+        let mut args = Vec::new();
+        let mut r = r;
+        if let Some(x) = ws(r).strip_prefix('(') {
+            let (x, list) = self.expr_list(x)?;
+            args = list;
+            r = x;
+        }
+        if args.len() < required || args.len() > params {
+            return Err(pls(
+                self,
+                at,
+                &format!("PLS-00306: wrong number or types of arguments in call to '{name}'"),
+            ));
+        }
+        Ok((r, args))
+    }
+
+    /// The number of the declared cursor named at `i` (PLS-00201 for a name that is not
+    /// declared, PLS-00103 for one that is not a cursor).
+    fn cursor_name(&self, i: &'a str) -> Result<(&'a str, String, usize), OraError> {
+        let i = ws(i);
+        let (r, n) = name(i).ok_or_else(|| unexpected(self, i))?;
+        match self.kind_of(&n) {
+            Some(Kind::Cursor { id, .. }) => Ok((r, n, id)),
+            None => Err(pls(
+                self,
+                i,
+                &format!("PLS-00201: identifier '{n}' must be declared"),
+            )),
+            Some(_) => Err(unexpected(self, i)),
+        }
     }
 
     /// `CASE ... END CASE;` after its keyword.
@@ -643,6 +1118,20 @@ impl<'a> P<'a> {
     fn statement_at(&self, i: &'a str) -> Result<(&'a str, Stmt), OraError> {
         let line = line_col(self.full, self.off(i)).0;
         let stmt = |kind| Stmt { line, kind };
+        if let Some(r) = i.strip_prefix("<<") {
+            let r = ws(r);
+            let (r, n) = name(r).ok_or_else(|| unexpected(self, r))?;
+            let r = ws(r);
+            let r = r.strip_prefix(">>").ok_or_else(|| unexpected(self, r))?;
+            {
+                let mut pl = self.pl.borrow_mut();
+                pl.labels.push(n.clone());
+                pl.pending = Some(n.clone());
+            }
+            let (r, s) = self.statement_at(ws(r))?;
+            return Ok((r, stmt(StmtKind::Labeled(n, Box::new(s)))));
+        }
+        let label = self.pl.borrow_mut().pending.take();
         if let Ok((r, _)) = keyword("NULL")(i) {
             return Ok((self.semicolon(r)?, stmt(StmtKind::Null)));
         }
@@ -680,26 +1169,55 @@ impl<'a> P<'a> {
             return Ok((r, stmt(kind)));
         }
         if let Ok((r, _)) = keyword("LOOP")(i) {
-            let (r, body) = self.loop_body(r, None)?;
+            let (r, body) = self.loop_body(r, None, label)?;
             return Ok((r, stmt(StmtKind::Loop(body))));
         }
         if let Ok((r, _)) = keyword("WHILE")(i) {
             let (r, c) = self.cond(r)?;
             let r = self.expect_keyword(r, "LOOP")?;
-            let (r, body) = self.loop_body(r, None)?;
+            let (r, body) = self.loop_body(r, None, label)?;
             return Ok((r, stmt(StmtKind::While(c, body))));
         }
         if let Ok((r, _)) = keyword("FOR")(i) {
-            let (r, kind) = self.for_loop(r)?;
+            let (r, kind) = self.for_loop(r, label)?;
             return Ok((r, stmt(kind)));
         }
         if let Ok((r, _)) = keyword("EXIT")(i) {
-            let (r, c) = self.loop_jump(i, r)?;
-            return Ok((r, stmt(StmtKind::Exit(c))));
+            let (r, l, c) = self.loop_jump(i, r)?;
+            return Ok((r, stmt(StmtKind::Exit(l, c))));
         }
         if let Ok((r, _)) = keyword("CONTINUE")(i) {
-            let (r, c) = self.loop_jump(i, r)?;
-            return Ok((r, stmt(StmtKind::Continue(c))));
+            let (r, l, c) = self.loop_jump(i, r)?;
+            return Ok((r, stmt(StmtKind::Continue(l, c))));
+        }
+        if let Ok((r, _)) = keyword("FETCH")(i) {
+            let (r, _, id) = self.cursor_name(r)?;
+            let r = self.expect_keyword(r, "INTO")?;
+            let at = ws(r);
+            if let Some((x, n)) = name(at)
+                && self.kind_of(&n) == Some(Kind::Record)
+                && ws(x).starts_with(';')
+            {
+                return Ok((self.semicolon(x)?, stmt(StmtKind::FetchRecord(id, n))));
+            }
+            let mut r = r;
+            let mut targets = Vec::new();
+            loop {
+                let (x, t) = self.target(r)?;
+                targets.push(t);
+                match ws(x).strip_prefix(',') {
+                    Some(y) => r = y,
+                    None => {
+                        r = x;
+                        break;
+                    }
+                }
+            }
+            return Ok((self.semicolon(r)?, stmt(StmtKind::Fetch(id, targets))));
+        }
+        if let Ok((r, _)) = keyword("CLOSE")(i) {
+            let (r, _, id) = self.cursor_name(r)?;
+            return Ok((self.semicolon(r)?, stmt(StmtKind::Close(id))));
         }
         if keyword("SELECT")(i).is_ok() {
             let (r, kind) = self.select_into(i)?;
@@ -712,6 +1230,14 @@ impl<'a> P<'a> {
                 None => (r, None),
             };
             return Ok((self.semicolon(r)?, stmt(StmtKind::Raise(n))));
+        }
+        if let Ok((r, _)) = keyword("OPEN")(i)
+            && !ws(r).starts_with(':')
+        {
+            let at = ws(r);
+            let (r, n, id) = self.cursor_name(at)?;
+            let (r, args) = self.cursor_args(at, &n, r)?;
+            return Ok((self.semicolon(r)?, stmt(StmtKind::OpenCursor(id, args))));
         }
         if let Ok((r, _)) = keyword("OPEN")(i) {
             let r = ws(r);
@@ -730,7 +1256,7 @@ impl<'a> P<'a> {
             let at = self.off(i);
             let r = ws(r);
             let r = r.strip_prefix(":=").ok_or_else(|| unexpected(self, r))?;
-            let (r, e) = self.expr(r)?;
+            let (r, e) = self.value(r)?;
             return Ok((
                 self.semicolon(r)?,
                 stmt(StmtKind::Assign(Target::Bind(b, at), e)),
@@ -740,7 +1266,14 @@ impl<'a> P<'a> {
         let r2 = ws(r);
         if let Some(x) = r2.strip_prefix(":=") {
             self.assignable(i, &n)?;
-            let (x, e) = self.expr(x)?;
+            if self.kind_of(&n) == Some(Kind::Boolean) {
+                let (x, e) = self.boolean_value(x)?;
+                return Ok((
+                    self.semicolon(x)?,
+                    stmt(StmtKind::Assign(Target::Var(boolean_var(&n)), e)),
+                ));
+            }
+            let (x, e) = self.value(x)?;
             return Ok((
                 self.semicolon(x)?,
                 stmt(StmtKind::Assign(Target::Var(n), e)),
@@ -765,6 +1298,19 @@ impl<'a> P<'a> {
             } else {
                 loop {
                     let at = ws(x);
+                    let boolean = self
+                        .boolean_operand(at)
+                        .is_some_and(|(y, _)| ws(y).starts_with([',', ')']));
+                    if boolean {
+                        let short = n.rsplit('.').next().unwrap_or(&n);
+                        return Err(pls(
+                            self,
+                            i,
+                            &format!(
+                                "PLS-00306: wrong number or types of arguments in call to '{short}'"
+                            ),
+                        ));
+                    }
                     let (y, e) = self.expr(at)?;
                     args.push(e);
                     arg_texts.push((at, at[..at.len() - y.len()].trim_end()));
@@ -904,8 +1450,17 @@ impl Block {
 
     fn walk(&self, note: &mut dyn FnMut(&str, usize, bool, bool)) {
         for d in &self.decls {
-            if let Decl::Var(_, Some(e)) = d {
-                reads(e, note);
+            match d {
+                Decl::Var(_, Some(e)) => reads(e, note),
+                Decl::Cursor(c) => {
+                    for (_, e) in &c.params {
+                        if let Some(e) = e {
+                            reads(e, note);
+                        }
+                    }
+                    reads_query(&c.query, note);
+                }
+                _ => {}
             }
         }
         walk_statements(&self.body, note);
@@ -976,11 +1531,25 @@ fn walk_statements(stmts: &[Stmt], note: &mut dyn FnMut(&str, usize, bool, bool)
                 reads_query(query, note);
                 walk_statements(body, note);
             }
-            StmtKind::Exit(c) | StmtKind::Continue(c) => {
+            StmtKind::Exit(_, c) | StmtKind::Continue(_, c) => {
                 if let Some(c) = c {
                     reads_cond(c, note);
                 }
             }
+            StmtKind::Labeled(_, s) => walk_statements(std::slice::from_ref(s), note),
+            StmtKind::OpenCursor(_, args) => args.iter().for_each(|e| reads(e, note)),
+            StmtKind::Fetch(_, targets) => {
+                for t in targets {
+                    if let Target::Bind(b, at) = t {
+                        note(b, *at, false, true);
+                    }
+                }
+            }
+            StmtKind::ForCursor { args, body, .. } => {
+                args.iter().for_each(|e| reads(e, note));
+                walk_statements(body, note);
+            }
+            StmtKind::FetchRecord(..) | StmtKind::Close(_) => {}
             StmtKind::SelectInto(q, targets) => {
                 reads_query(q, note);
                 for t in targets {
@@ -1035,4 +1604,11 @@ fn raise_application_error(args: &[Value]) -> OraError {
         .take(2048)
         .collect();
     OraError::from_stack(n, &format!("ORA-{n:05}: {msg}"))
+}
+
+/// A condition as the value a BOOLEAN variable keeps: 1 (TRUE), 0 (FALSE) or NULL.
+fn truth(c: Cond) -> Expr {
+    let number = |n| Expr::Number(Decimal::from_i128(n));
+    let not = Cond::Not(Box::new(c.clone()));
+    Expr::Case(vec![(c, number(1)), (not, number(0))], None)
 }

@@ -1,5 +1,6 @@
 //! The interpreter on its own: control flow, loops, SELECT INTO, cursor FOR loops,
-//! exceptions and their handlers, the compile errors, and slices of steps.
+//! exceptions and their handlers, the compile errors, and slices of steps; BOOLEAN
+//! variables, the implicit cursor's attributes, declared cursors and labels.
 
 use tns::ttc::types::{DateTime, Decimal};
 
@@ -419,5 +420,336 @@ fn the_deepest_expressions_inside_the_deepest_blocks_fit_a_session_stack() {
     assert!(
         error.ends_with("PL/SQL: ORA-03095: expression level is too deep, maximum 255"),
         "{error}"
+    );
+}
+
+#[test]
+fn boolean_variables_hold_conditions_true_false_and_null() {
+    let text = "declare
+  n number := :n;
+  b boolean := n > 3;
+  t constant boolean := true;
+  f boolean default false;
+  u boolean;
+  v boolean := null;
+begin
+  if b then dbms_output.put_line('big'); else dbms_output.put_line('small'); end if;
+  if u is null and v is null and t is not null then dbms_output.put_line('nulls'); end if;
+  if not f and t then dbms_output.put_line('not f'); end if;
+  -- Three-valued logic: NULL AND FALSE is FALSE, NULL OR TRUE is TRUE, NOT NULL is NULL.
+  if not (u and f) then dbms_output.put_line('u and f false'); end if;
+  if u or t then dbms_output.put_line('u or t'); end if;
+  if not u then dbms_output.put_line('wrong'); elsif u is null then dbms_output.put_line('not u null'); end if;
+  u := b = t;
+  if u then dbms_output.put_line('b = true'); end if;
+  if b <> f then dbms_output.put_line('b <> false'); end if;
+  dbms_output.put_line(case when b then 'yes' when not b then 'no' else 'unknown' end);
+  while not f loop f := true; dbms_output.put_line('once'); end loop;
+  loop exit when t; end loop;
+  declare b number := 7; begin dbms_output.put_line('shadowed ' || b); end;
+  b := null;
+  if b is null then dbms_output.put_line('b null'); end if;
+end;";
+    let out = |n: i128| run(text, &[("N", num(n))]).map(|r| r.0).unwrap();
+    assert_eq!(
+        out(5),
+        [
+            "big",
+            "nulls",
+            "not f",
+            "u and f false",
+            "u or t",
+            "not u null",
+            "b = true",
+            "b <> false",
+            "yes",
+            "once",
+            "shadowed 7",
+            "b null"
+        ]
+    );
+    assert_eq!(
+        out(1),
+        [
+            "small",
+            "nulls",
+            "not f",
+            "u and f false",
+            "u or t",
+            "not u null",
+            "no",
+            "once",
+            "shadowed 7",
+            "b null"
+        ]
+    );
+    // A NULL number makes the condition, and so the variable, NULL.
+    let (lines, _) = run(
+        "declare n number; b boolean := n > 3; begin if b is null then dbms_output.put_line('unknown'); end if; end;",
+        &[],
+    )
+    .unwrap();
+    assert_eq!(lines, ["unknown"]);
+}
+
+#[test]
+fn a_boolean_is_no_value_of_sql_or_of_a_procedure() {
+    assert_eq!(
+        parse_error("declare b boolean; begin\n  b := 5;\nend;"),
+        "ORA-06550: line 2, column 8:\nPLS-00382: expression is of wrong type"
+    );
+    assert_eq!(
+        parse_error("declare b boolean := 'x'; begin null; end;"),
+        "ORA-06550: line 1, column 22:\nPLS-00382: expression is of wrong type"
+    );
+    assert_eq!(
+        parse_error("declare b boolean := true; n number; begin n := b; end;"),
+        "ORA-06550: line 1, column 49:\nPLS-00382: expression is of wrong type"
+    );
+    assert_eq!(
+        parse_error("declare n number := 1 > 0; begin null; end;"),
+        "ORA-06550: line 1, column 21:\nPLS-00382: expression is of wrong type"
+    );
+    assert_eq!(
+        parse_error("begin :x := 1 = 1; end;"),
+        "ORA-06550: line 1, column 13:\nPLS-00382: expression is of wrong type"
+    );
+    assert_eq!(
+        parse_error("declare b boolean := true; begin dbms_output.put_line(b); end;"),
+        "ORA-06550: line 1, column 34:\nPLS-00306: wrong number or types of arguments in call to 'PUT_LINE'"
+    );
+    assert_eq!(
+        parse_error("begin dbms_output.put_line(sql%found); end;"),
+        "ORA-06550: line 1, column 7:\nPLS-00306: wrong number or types of arguments in call to 'PUT_LINE'"
+    );
+}
+
+#[test]
+fn sql_found_notfound_and_isopen_follow_select_into() {
+    let show = "dbms_output.put_line(case when sql%found then 'F' when sql%notfound then 'N' else '-' end || case when sql%isopen then 'O' else 'C' end);";
+    let text = format!(
+        "declare n number; begin
+  {show}
+  select 1 into n from dual; {show}
+  begin select 1 into n from dual where 1 = 0; exception when no_data_found then {show} end;
+  begin select level into n from dual connect by level <= 3; exception when too_many_rows then {show} end;
+  if sql%found is not null and not sql%isopen then dbms_output.put_line(sql%rowcount); end if;
+end;"
+    );
+    assert_eq!(output(&text), ["-C", "FC", "NC", "FC", "1"]);
+}
+
+#[test]
+fn explicit_cursors_open_fetch_close_and_their_attributes() {
+    let text = "declare
+  k number := 10;
+  cursor c(p number, q number default 2) is
+    select level n, level * p m from dual connect by level <= q + 1;
+  x number := -1;
+  y number := -1;
+begin
+  if not c%isopen then dbms_output.put_line('closed'); end if;
+  open c(k);
+  k := 1000;
+  if c%isopen and c%found is null and c%notfound is null then
+    dbms_output.put_line('open ' || c%rowcount);
+  end if;
+  loop
+    fetch c into x, y;
+    exit when c%notfound;
+    dbms_output.put_line(x || ':' || y || ':' || c%rowcount);
+  end loop;
+  -- Past the last row: the variables keep the last values; fetching again stays there.
+  fetch c into x, y;
+  dbms_output.put_line(x || ':' || y || ':' || c%rowcount || case when c%found then 'F' else 'N' end);
+  close c;
+  open c(1, 0);
+  fetch c into x, y;
+  dbms_output.put_line(x || ':' || y || ':' || c%rowcount);
+  close c;
+  if not c%isopen then dbms_output.put_line('closed again'); end if;
+end;";
+    assert_eq!(
+        output(text),
+        [
+            "closed",
+            "open 0",
+            "1:10:1",
+            "2:20:2",
+            "3:30:3",
+            "3:30:3N",
+            "1:1:1",
+            "closed again"
+        ]
+    );
+}
+
+#[test]
+fn rowtype_records_and_for_loops_over_declared_cursors() {
+    let text = "declare
+  cursor c(lim number) is select level n, 'r' || level t from dual connect by level <= lim;
+  r c%rowtype;
+begin
+  if r.n is null then dbms_output.put_line('empty'); end if;
+  open c(2);
+  loop
+    fetch c into r;
+    exit when c%notfound;
+    dbms_output.put_line(r.n || r.t);
+  end loop;
+  close c;
+  for x in c(3) loop
+    dbms_output.put_line(x.t || ' ' || c%rowcount || case when c%isopen then ' open' end);
+  end loop;
+  if not c%isopen then dbms_output.put_line('closed'); end if;
+  for x in c(5) loop exit when x.n = 2; end loop;
+  open c(1);
+  close c;
+end;";
+    assert_eq!(
+        output(text),
+        [
+            "empty",
+            "1r1",
+            "2r2",
+            "r1 1 open",
+            "r2 2 open",
+            "r3 3 open",
+            "closed"
+        ]
+    );
+}
+
+#[test]
+fn cursor_errors_are_oracles() {
+    let e = |t: &str| error(t);
+    assert_eq!(
+        e("declare cursor c is select 1 from dual; begin\n  open c;\n  open c;\nend;"),
+        "ORA-06511: PL/SQL: cursor already open\nORA-06512: at line 3"
+    );
+    assert_eq!(
+        e("declare cursor c is select 1 from dual; n number; begin\n  fetch c into n;\nend;"),
+        "ORA-01001: invalid cursor\nORA-06512: at line 2"
+    );
+    assert_eq!(
+        e("declare cursor c is select 1 from dual; begin open c; close c;\n  close c;\nend;"),
+        "ORA-01001: invalid cursor\nORA-06512: at line 2"
+    );
+    // %FOUND, %NOTFOUND and %ROWCOUNT of a closed cursor; %ISOPEN is FALSE.
+    assert_eq!(
+        e("declare cursor c is select 1 from dual; begin\n  if c%found then null; end if;\nend;"),
+        "ORA-01001: invalid cursor\nORA-06512: at line 2"
+    );
+    assert_eq!(
+        e(
+            "declare cursor c is select 1 from dual; begin open c; close c;\n  dbms_output.put_line(c%rowcount);\nend;"
+        ),
+        "ORA-01001: invalid cursor\nORA-06512: at line 2"
+    );
+    assert_eq!(
+        e(
+            "declare cursor c is select 1 x from dual; begin\n  for r in c loop\n    open c;\n  end loop;\nend;"
+        ),
+        "ORA-06511: PL/SQL: cursor already open\nORA-06512: at line 3"
+    );
+    // The predefined exceptions catch them.
+    assert_eq!(
+        output(
+            "declare cursor c is select 1 from dual; begin begin open c; open c; exception when cursor_already_open then dbms_output.put_line('open ' || sqlcode); end; close c; close c; exception when invalid_cursor then dbms_output.put_line('invalid ' || sqlcode); end;"
+        ),
+        ["open -6511", "invalid -1001"]
+    );
+    // A block's cursors close when it ends, by its end or by an exception.
+    assert_eq!(
+        output(
+            "begin for i in 1..3 loop declare cursor c is select i from dual; n number; begin open c; fetch c into n; dbms_output.put_line(n); if i = 2 then raise zero_divide; end if; exception when zero_divide then null; end; end loop; end;"
+        ),
+        ["1", "2", "3"]
+    );
+    assert_eq!(
+        e(
+            "declare cursor c is select 1, 2 from dual; n number; begin open c;\n  fetch c into n;\nend;"
+        ),
+        "ORA-06550: line 2, column 1:\nPLS-00394: wrong number of values in the INTO list of a FETCH statement\nORA-06512: at line 2"
+    );
+    assert_eq!(
+        parse_error("declare cursor c(a number) is select a from dual; begin open c(1, 2); end;"),
+        "ORA-06550: line 1, column 62:\nPLS-00306: wrong number or types of arguments in call to 'C'"
+    );
+    assert_eq!(
+        parse_error("declare cursor c(a number) is select a from dual; begin open c; end;"),
+        "ORA-06550: line 1, column 62:\nPLS-00306: wrong number or types of arguments in call to 'C'"
+    );
+    assert_eq!(
+        parse_error("declare n number; begin close nosuch; end;"),
+        "ORA-06550: line 1, column 31:\nPLS-00201: identifier 'NOSUCH' must be declared"
+    );
+    assert_eq!(
+        parse_error("declare cursor c is select 1 from nosuch; begin null; end;"),
+        "ORA-06550: line 1, column 35:\nPL/SQL: ORA-00942: table or view does not exist"
+    );
+}
+
+#[test]
+fn labels_name_the_loop_exit_and_continue_leave() {
+    assert_eq!(
+        output(
+            "begin
+  <<outer>>
+  for i in 1..3 loop
+    <<inner>>
+    for j in 1..3 loop
+      continue outer when j > i;
+      exit outer when i = 3;
+      dbms_output.put_line(i || j);
+    end loop inner;
+  end loop outer;
+  <<w>> while true loop loop exit w; end loop; end loop;
+  <<blk>> declare n number := 1; begin <<l>> loop n := n + 1; if n > 3 then exit l; end if; end loop l; dbms_output.put_line(n); end blk;
+end;"
+        ),
+        ["11", "21", "22"].into_iter().chain(["4"]).collect::<Vec<_>>()
+    );
+    // CONTINUE outer inside a cursor FOR loop and a declared cursor's loop.
+    assert_eq!(
+        output(
+            "declare cursor c is select level n from dual connect by level <= 3; begin <<o>> for r in c loop for q in (select level m from dual connect by level <= 3) loop continue o when q.m = 2; dbms_output.put_line(r.n || q.m); end loop; end loop; end;"
+        ),
+        ["11", "21", "31"]
+    );
+    assert_eq!(
+        parse_error("begin <<b>> begin loop\n  exit b; end loop; end; end;"),
+        "ORA-06550: line 2, column 8:\nPLS-00374: illegal EXIT/CONTINUE statement; must appear inside the loop labeled 'B'"
+    );
+    assert_eq!(
+        parse_error("begin loop continue nosuch; end loop; end;"),
+        "ORA-06550: line 1, column 21:\nPLS-00441: EXIT/CONTINUE statement may have a label here; 'NOSUCH' is not a label"
+    );
+}
+
+#[test]
+fn a_fetch_loop_over_a_big_cursor_runs_in_slices() {
+    let mut host = TestHost::default();
+    let text = "declare cursor c is select level n from dual connect by level <= 1000000; n number; s number := 0; begin open c; loop fetch c into n; exit when c%notfound; s := s + n; end loop; close c; :s := s; end;";
+    let mut m = Machine::new(&block(text), ctx(&[("S", Value::Null)]));
+    for _ in 0..5 {
+        assert!(matches!(m.run(&mut host, 1000), Ok(Progress::Running)));
+    }
+    let text = text.replace("1000000", "2000");
+    let mut m = Machine::new(&block(&text), ctx(&[("S", Value::Null)]));
+    let mut slices = 0;
+    let outcome = loop {
+        slices += 1;
+        match m.run(&mut host, 1000) {
+            Ok(Progress::Running) => {}
+            Ok(Progress::Done(o)) => break o,
+            Err(e) => panic!("{e:?}"),
+        }
+    };
+    assert!(slices > 5, "{slices}");
+    assert!(
+        outcome.binds.contains(&("S".to_owned(), num(2001000))),
+        "{:?}",
+        outcome.binds
     );
 }
