@@ -15,7 +15,7 @@ use super::super::query::{Cond, test};
 use super::super::{Expr, OraError, Statement};
 use super::{
     Block, CursorDecl, Decl, Embedded, Host, In, InOut, Out, Outcome, PREDEFINED, Procedure, Stmt,
-    StmtKind, Target, USER_EXCEPTION, cursor_var, raise_application_error,
+    StmtKind, Target, USER_EXCEPTION, cursor_var, raise_application_error, select_list,
 };
 
 /// The implicit cursor's row count (`SQL%ROWCOUNT`), a variable of the outermost scope,
@@ -858,7 +858,7 @@ impl Machine {
                         }
                         Decl::Record(n, id) => {
                             if let Some(Some(c)) = program.cursors.get(*id) {
-                                for column in column_names(&c.query.stmt) {
+                                for column in select_list(&c.query.stmt).unwrap_or_default() {
                                     self.ctx
                                         .variables
                                         .push((format!("{n}.{column}"), Value::Null));
@@ -1192,18 +1192,4 @@ fn invalid_cursor(e: OraError) -> OraError {
     } else {
         e
     }
-}
-
-/// The names of a query's columns as its select list gives them.
-fn column_names(stmt: &Statement) -> Vec<String> {
-    let items = match stmt {
-        Statement::Select { items, .. } | Statement::Version(items) => items,
-        Statement::Query(q) => &q.first.items,
-        _ => return Vec::new(),
-    };
-    items
-        .iter()
-        .filter(|i| !matches!(i.expr, Expr::Star))
-        .map(|i| i.name.clone())
-        .collect()
 }

@@ -196,6 +196,8 @@ enum Kind {
         id: usize,
         params: usize,
         required: usize,
+        /// How many columns its query has, when its select list says.
+        columns: Option<usize>,
     },
     Record,
 }
@@ -617,6 +619,7 @@ impl<'a> P<'a> {
                 id,
                 params: params.len(),
                 required,
+                columns: select_list(&query.stmt).map(|c| c.len()),
             },
         );
         Ok((
@@ -1053,10 +1056,19 @@ impl<'a> P<'a> {
     /// The number of the declared cursor named at `i` (PLS-00201 for a name that is not
     /// declared, PLS-00103 for one that is not a cursor).
     fn cursor_name(&self, i: &'a str) -> Result<(&'a str, String, usize), OraError> {
+        let (r, n, id, _) = self.cursor_columns(i)?;
+        Ok((r, n, id))
+    }
+
+    /// [`P::cursor_name`] and how many columns the cursor's query has, if known.
+    fn cursor_columns(
+        &self,
+        i: &'a str,
+    ) -> Result<(&'a str, String, usize, Option<usize>), OraError> {
         let i = ws(i);
         let (r, n) = name(i).ok_or_else(|| unexpected(self, i))?;
         match self.kind_of(&n) {
-            Some(Kind::Cursor { id, .. }) => Ok((r, n, id)),
+            Some(Kind::Cursor { id, columns, .. }) => Ok((r, n, id, columns)),
             None => Err(pls(
                 self,
                 i,
@@ -1191,7 +1203,7 @@ impl<'a> P<'a> {
             return Ok((r, stmt(StmtKind::Continue(l, c))));
         }
         if let Ok((r, _)) = keyword("FETCH")(i) {
-            let (r, _, id) = self.cursor_name(r)?;
+            let (r, _, id, columns) = self.cursor_columns(r)?;
             let r = self.expect_keyword(r, "INTO")?;
             let at = ws(r);
             if let Some((x, n)) = name(at)
@@ -1212,6 +1224,13 @@ impl<'a> P<'a> {
                         break;
                     }
                 }
+            }
+            if columns.is_some_and(|c| c != targets.len()) {
+                return Err(pls(
+                    self,
+                    i,
+                    "PLS-00394: wrong number of values in the INTO list of a FETCH statement",
+                ));
             }
             return Ok((self.semicolon(r)?, stmt(StmtKind::Fetch(id, targets))));
         }
@@ -1611,4 +1630,18 @@ fn truth(c: Cond) -> Expr {
     let number = |n| Expr::Number(Decimal::from_i128(n));
     let not = Cond::Not(Box::new(c.clone()));
     Expr::Case(vec![(c, number(1)), (not, number(0))], None)
+}
+
+/// The names of a query's columns as its select list gives them (`None` when it has a `*`
+/// or is not a query of the SQL subset's own).
+pub(super) fn select_list(stmt: &Statement) -> Option<Vec<String>> {
+    let items = match stmt {
+        Statement::Select { items, .. } | Statement::Version(items) => items,
+        Statement::Query(q) => &q.first.items,
+        _ => return None,
+    };
+    if items.iter().any(|i| matches!(i.expr, Expr::Star)) {
+        return None;
+    }
+    Some(items.iter().map(|i| i.name.clone()).collect())
 }

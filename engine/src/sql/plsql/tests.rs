@@ -666,11 +666,28 @@ fn cursor_errors_are_oracles() {
         ),
         ["1", "2", "3"]
     );
+    // A compile error when the select list tells how many columns there are, else when
+    // the FETCH runs.
     assert_eq!(
-        e(
+        parse_error(
             "declare cursor c is select 1, 2 from dual; n number; begin open c;\n  fetch c into n;\nend;"
         ),
+        "ORA-06550: line 2, column 3:\nPLS-00394: wrong number of values in the INTO list of a FETCH statement"
+    );
+    assert_eq!(
+        e(
+            "declare cursor c is select * from (select 1 a, 2 b from dual); n number; begin open c;\n  fetch c into n;\nend;"
+        ),
         "ORA-06550: line 2, column 1:\nPLS-00394: wrong number of values in the INTO list of a FETCH statement\nORA-06512: at line 2"
+    );
+    // At most 50 declared cursors open at once (OPEN_CURSORS' default).
+    let many: String = (0..51)
+        .map(|k| format!("cursor c{k} is select {k} from dual; "))
+        .collect();
+    let opens: String = (0..51).map(|k| format!("open c{k};\n")).collect();
+    assert_eq!(
+        e(&format!("declare {many}begin\n{opens}end;")),
+        "ORA-01000: maximum open cursors exceeded\nORA-06512: at line 52"
     );
     assert_eq!(
         parse_error("declare cursor c(a number) is select a from dual; begin open c(1, 2); end;"),
