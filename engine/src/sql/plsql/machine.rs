@@ -4,7 +4,8 @@
 //! so it can stop after a number of steps and go on at the next call of [`Machine::run`]:
 //! the session runs a block in slices between which its transport looks for a BREAK and
 //! the instance for a kill, as it does for any call that computes, so an endless loop can
-//! neither hold a server nor ignore a cancel.
+//! neither hold a server nor ignore a cancel. A declared cursor's rows are its query's plan,
+//! fetched one per FETCH op, so a fetch loop over a large cursor runs in slices too.
 
 use std::sync::Arc;
 

@@ -2,14 +2,24 @@
 //! send, parsed into a small tree and run by an interpreter with no I/O and no clock.
 //!
 //! A block is `[DECLARE declarations] BEGIN statements [EXCEPTION handlers] END;` with
-//! variables (`n NUMBER := 1;`), user exceptions (`e EXCEPTION;`), assignments to variables
-//! and binds (`:v := :a + 1;`), `IF / ELSIF / ELSE`, CASE statements (simple and searched;
-//! CASE_NOT_FOUND without a matching branch or ELSE), `LOOP`, `WHILE`, `FOR i IN [REVERSE]
-//! a..b` (the index read-only), cursor FOR loops `FOR r IN (query)` (`r.column`), `EXIT` /
-//! `CONTINUE [WHEN]`, `TRUE` / `FALSE` as conditions, `SELECT ... INTO` (NO_DATA_FOUND,
-//! TOO_MANY_ROWS, `SQL%ROWCOUNT`), `OPEN :c FOR <query>;` (a REF CURSOR the client
-//! fetches), `RAISE [name];`, nested blocks, `NULL;` — at most [`MAX_NESTING`] statements
-//! deep, then PLS-00102 — and calls of the built-in procedures of [`PROCEDURES`]
+//! variables (`n NUMBER := 1;`), BOOLEAN variables (`b BOOLEAN := n > 3;`, assigned
+//! conditions, TRUE, FALSE or NULL, used as conditions with NOT/AND/OR, `IS [NOT] NULL`, `=`
+//! and `<>`; PLS-00382 where a value of another type is expected or given, PLS-00306 as a
+//! procedure's argument — a BOOLEAN is never bound or seen by SQL: it is kept under a name
+//! ([`boolean_var`]) no expression can spell), user exceptions (`e EXCEPTION;`), declared
+//! cursors (`CURSOR c [(p NUMBER [:= d], ...)] IS query;`, `OPEN c [(args)]`, `FETCH c INTO
+//! v, ... | r` with `r c%ROWTYPE`, `CLOSE c`, `FOR r IN c [(args)] LOOP`, `c%FOUND`,
+//! `%NOTFOUND`, `%ROWCOUNT`, `%ISOPEN`; ORA-06511 CURSOR_ALREADY_OPEN, ORA-01001
+//! INVALID_CURSOR, PLS-00394, a block's cursors closed when it ends, at most 50 open:
+//! ORA-01000), assignments to variables and binds (`:v := :a + 1;`), `IF / ELSIF / ELSE`,
+//! CASE statements (simple and searched; CASE_NOT_FOUND without a matching branch or ELSE),
+//! `LOOP`, `WHILE`, `FOR i IN [REVERSE] a..b` (the index read-only), cursor FOR loops `FOR r
+//! IN (query)` (`r.column`), labels (`<<outer>>` before a loop or block, `END LOOP outer;`)
+//! and `EXIT` / `CONTINUE [label] [WHEN]` (PLS-00374 / PLS-00441 for a label of no loop
+//! around), `SELECT ... INTO` (NO_DATA_FOUND, TOO_MANY_ROWS, `SQL%ROWCOUNT`, `SQL%FOUND`,
+//! `SQL%NOTFOUND`, `SQL%ISOPEN`), `OPEN :c FOR <query>;` (a REF CURSOR the client fetches),
+//! `RAISE [name];`, nested blocks, `NULL;` — at most [`MAX_NESTING`] statements deep, then
+//! PLS-00102 — and calls of the built-in procedures of [`PROCEDURES`]
 //! (`RAISE_APPLICATION_ERROR`, `DBMS_OUTPUT`, `DBMS_SESSION`, `DBMS_APPLICATION_INFO`,
 //! `DBMS_LOCK.SLEEP`).
 //! Expressions and conditions are the SQL subset's, evaluated by its evaluator, which reads
