@@ -4,7 +4,9 @@
 //! SQLERRM, `DECLARE` blocks, DBMS_OUTPUT round trips (enable, put_line, get_line,
 //! get_lines), DBMS_SESSION.SET_IDENTIFIER and DBMS_APPLICATION_INFO — dedicated and
 //! shared. Control flow: IF / ELSIF / ELSE, CASE, LOOP, WHILE, FOR and cursor FOR loops,
-//! SELECT INTO with NO_DATA_FOUND and TOO_MANY_ROWS caught by handlers; an endless loop
+//! SELECT INTO with NO_DATA_FOUND and TOO_MANY_ROWS caught by handlers; a declared cursor
+//! with a parameter fetched in a labeled loop until %NOTFOUND, a BOOLEAN condition, and the
+//! cursor errors ORA-06511 / ORA-01001; an endless loop
 //! ended by a call timeout, by a cancel (ORA-01013) and by ALTER SYSTEM KILL SESSION
 //! (ORA-00028), the session usable after the first two.
 
@@ -214,6 +216,37 @@ begin
   end;
 end;""", rows=3, cnt=cur.var(int))
 out["flow"] = lines()
+found = cur.var(int)
+cur.execute("""
+declare
+  cursor c(lim number) is select level n, 'row' || level t from dual connect by level <= lim;
+  n number;
+  t varchar2(10);
+  big boolean := false;
+begin
+  open c(:lim);
+  <<fetching>>
+  loop
+    fetch c into n, t;
+    exit fetching when c%notfound;
+    big := n > 2;
+    if big then
+      dbms_output.put_line(t || ' big ' || c%rowcount);
+    elsif not big then
+      dbms_output.put_line(t || ' small');
+    end if;
+  end loop fetching;
+  dbms_output.put_line('last ' || n || ' ' || c%rowcount);
+  if c%isopen then
+    close c;
+  end if;
+  :found := case when sql%found is null and not c%isopen and big then 1 else 0 end;
+end;""", lim=4, found=found)
+out["cursor"] = lines() + [found.getvalue()]
+out["cursor_open"] = code(lambda: cur.execute(
+    "declare cursor c is select 1 from dual; begin open c;\n  open c;\nend;"))
+out["cursor_closed"] = code(lambda: cur.execute(
+    "declare cursor c is select 1 from dual; n number; begin\n  fetch c into n;\nend;"))
 cnt, rc = cur.var(int), cur.var(int)
 cur.execute("begin select count(*) into :cnt from dual connect by level <= 7; :rc := sql%rowcount; end;",
             cnt=cnt, rc=rc)
@@ -253,6 +286,34 @@ fn check_flow(out: &Value, what: &str) {
             "charset AL32UTF8",
             "no rows -1403",
             "ORA-01422: exact fetch returns more than requested number of rows"
+        ]),
+        "{what}: {out}"
+    );
+    assert_eq!(
+        out["cursor"],
+        json!([
+            "row1 small",
+            "row2 small",
+            "row3 big 3",
+            "row4 big 4",
+            "last 4 4",
+            1
+        ]),
+        "{what}: {out}"
+    );
+    assert_eq!(
+        out["cursor_open"],
+        json!([
+            "ORA-06511",
+            "ORA-06511: PL/SQL: cursor already open\nORA-06512: at line 2"
+        ]),
+        "{what}: {out}"
+    );
+    assert_eq!(
+        out["cursor_closed"],
+        json!([
+            "ORA-01001",
+            "ORA-01001: invalid cursor\nORA-06512: at line 2"
         ]),
         "{what}: {out}"
     );
