@@ -109,25 +109,25 @@ fn wrap(v: &str, width: usize) -> Vec<String> {
     chars.chunks(width).map(|c| c.iter().collect()).collect()
 }
 
-fn join_line(parts: &[String]) -> String {
-    let mut line = parts.join(" ");
+fn join_line(parts: &[String], colsep: &str) -> String {
+    let mut line = parts.join(colsep);
     line.truncate(line.trim_end().len());
     line
 }
 
 /// The columns of each physical line of a record: SQL*Plus puts columns on a line while
-/// they fit in LINESIZE (one blank between them) and starts the next line with the column
+/// they fit in LINESIZE (COLSEP between them) and starts the next line with the column
 /// that does not fit; a column never shares a line it cannot fit on.
-fn line_groups(layouts: &[Layout], linesize: usize) -> Vec<std::ops::Range<usize>> {
+fn line_groups(layouts: &[Layout], linesize: usize, sep: usize) -> Vec<std::ops::Range<usize>> {
     let mut groups = Vec::new();
     let (mut start, mut used) = (0, 0);
     for (i, l) in layouts.iter().enumerate() {
-        if i > start && used + 1 + l.width > linesize {
+        if i > start && used + sep + l.width > linesize {
             groups.push(start..i);
             start = i;
             used = 0;
         }
-        used += if i == start { l.width } else { 1 + l.width };
+        used += if i == start { l.width } else { sep + l.width };
     }
     if start < layouts.len() {
         groups.push(start..layouts.len());
@@ -135,9 +135,9 @@ fn line_groups(layouts: &[Layout], linesize: usize) -> Vec<std::ops::Range<usize
     groups
 }
 
-/// Cells padded to their columns' widths and joined by one blank, trailing blanks cut
+/// Cells padded to their columns' widths and joined by COLSEP, trailing blanks cut
 /// (TRIMOUT ON).
-fn lay_line(cells: &[&str], layouts: &[Layout]) -> String {
+fn lay_line(cells: &[&str], layouts: &[Layout], colsep: &str) -> String {
     let parts: Vec<String> = cells
         .iter()
         .zip(layouts)
@@ -150,7 +150,7 @@ fn lay_line(cells: &[&str], layouts: &[Layout]) -> String {
             }
         })
         .collect();
-    join_line(&parts)
+    join_line(&parts, colsep)
 }
 
 /// A query's rows as SQL*Plus prints them, feedback line included. A record wider than
@@ -192,7 +192,8 @@ pub fn render_table(columns: &[Column], rows: &[Vec<Value>], s: &Settings) -> St
             l
         })
         .collect();
-    let groups = line_groups(&layouts, linesize);
+    let colsep = s.colsep.as_str();
+    let groups = line_groups(&layouts, linesize, colsep.chars().count());
     let mut heading = Vec::new();
     if s.heading {
         for g in &groups {
@@ -203,10 +204,10 @@ pub fn render_table(columns: &[Column], rows: &[Vec<Value>], s: &Settings) -> St
                     .iter()
                     .map(|l| l.heading.get(k).map_or("", String::as_str))
                     .collect();
-                heading.push(lay_line(&hs, ls));
+                heading.push(lay_line(&hs, ls, colsep));
             }
             let dashes: Vec<String> = ls.iter().map(|l| "-".repeat(l.width)).collect();
-            heading.push(dashes.join(" "));
+            heading.push(dashes.join(colsep));
         }
     }
     let page_lines = s.pagesize as usize;
@@ -231,7 +232,7 @@ pub fn render_table(columns: &[Column], rows: &[Vec<Value>], s: &Settings) -> St
                     .iter()
                     .map(|p| p.get(k).map_or("", String::as_str))
                     .collect();
-                record.push(lay_line(&vs, ls));
+                record.push(lay_line(&vs, ls, colsep));
             }
         }
         if record.len() > 1 {
@@ -450,6 +451,20 @@ mod tests {
 
     fn num(s: &str) -> Value {
         Value::Number(Decimal::parse(s).unwrap())
+    }
+
+    #[test]
+    fn colsep_stands_between_headings_dashes_and_values() {
+        let s = Settings {
+            colsep: "|".into(),
+            ..Settings::default()
+        };
+        let t = render_table(
+            &[col("N", "NUMBER", 0), col("V", "VARCHAR2", 3)],
+            &[vec![num("42"), Value::Text("ab".into())]],
+            &s,
+        );
+        assert_eq!(t, "\n         N|V\n----------|---\n        42|ab\n\n");
     }
 
     #[test]

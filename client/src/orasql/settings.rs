@@ -14,6 +14,10 @@ pub struct Settings {
     pub arraysize: u32,
     /// AUTOCOMMIT: commit after each DML statement.
     pub autocommit: bool,
+    /// AUTOPRINT: print the bind variables a PL/SQL block or EXECUTE used, after it.
+    pub autoprint: bool,
+    /// COLSEP: the text between the columns of a query's lines (one blank by default).
+    pub colsep: String,
     /// DEFINE: the prefix of substitution variables; `None` is OFF.
     pub define: Option<char>,
     /// ECHO.
@@ -49,6 +53,8 @@ impl Default for Settings {
         Settings {
             arraysize: 15,
             autocommit: false,
+            autoprint: false,
+            colsep: " ".to_string(),
             define: Some('&'),
             echo: false,
             feedback: Some(6),
@@ -147,6 +153,8 @@ pub enum Format {
 const VARIABLES: &[(&str, usize)] = &[
     ("ARRAYSIZE", 5),
     ("AUTOCOMMIT", 4),
+    ("AUTOPRINT", 5),
+    ("COLSEP", 6),
     ("DEFINE", 3),
     ("ECHO", 4),
     ("FEEDBACK", 4),
@@ -174,6 +182,16 @@ fn on_off(v: &str) -> Option<bool> {
         "OFF" => Some(false),
         _ => None,
     }
+}
+
+/// What follows the first `n` blank-separated words of `line`.
+fn after_words(line: &str, n: usize) -> &str {
+    let mut rest = line.trim_start();
+    for _ in 0..n {
+        let end = rest.find(char::is_whitespace).unwrap_or(rest.len());
+        rest = rest[end..].trim_start();
+    }
+    rest
 }
 
 fn unquote(v: &str) -> &str {
@@ -228,6 +246,14 @@ impl Settings {
                     }
                     _ => Err(sp2(265, &[&lower])),
                 },
+                "AUTOPRINT" => flag().map(|b| self.autoprint = b),
+                "COLSEP" => {
+                    // The value is the rest of the line as typed (a quoted one keeps its
+                    // blanks).
+                    self.colsep = unquote(after_words(args, i - 1)).to_string();
+                    i = words.len();
+                    Ok(())
+                }
                 "DEFINE" => match on_off(value) {
                     Some(true) => {
                         self.define = Some('&');
@@ -352,6 +378,8 @@ impl Settings {
                 "autocommit {}",
                 if self.autocommit { "IMMEDIATE" } else { "OFF" }
             ),
+            "AUTOPRINT" => format!("autoprint {}", on(self.autoprint)),
+            "COLSEP" => format!("colsep \"{}\"", self.colsep),
             "DEFINE" => match self.define {
                 Some(c) => format!("define \"{c}\" (hex {:02x})", u32::from(c)),
                 None => "define OFF".to_string(),
@@ -499,6 +527,27 @@ mod tests {
     use super::*;
 
     #[test]
+    fn colsep_is_the_rest_of_the_line_and_autoprint_a_flag() {
+        let mut s = Settings::default();
+        assert!(s.set("colsep '| '").is_empty());
+        assert_eq!(s.colsep, "| ");
+        assert_eq!(s.show_variable("colsep").as_deref(), Some("colsep \"| \""));
+        assert!(s.set("COLSEP ,").is_empty());
+        assert_eq!(s.colsep, ",");
+        // COLSEP has no abbreviation.
+        assert_eq!(s.set("cols x"), vec![sp2(158, &["SET", "cols"])]);
+        assert!(s.set("autop on").is_empty());
+        assert_eq!(
+            s.show_variable("autoprint").as_deref(),
+            Some("autoprint ON")
+        );
+        assert_eq!(
+            s.set("autoprint maybe"),
+            vec!["SP2-0265: autoprint must be set ON or OFF".to_string()]
+        );
+    }
+
+    #[test]
     fn defaults_show_as_sqlplus_prints_them() {
         let s = Settings::default();
         assert_eq!(
@@ -516,7 +565,9 @@ mod tests {
         assert_eq!(s.show_variable("nosuch"), None);
         let all = s.show_all();
         assert!(
-            all.starts_with("arraysize 15\nautocommit OFF\ndefine \"&\" (hex 26)\necho OFF\n"),
+            all.starts_with(
+                "arraysize 15\nautocommit OFF\nautoprint OFF\ncolsep \" \"\ndefine \"&\" (hex 26)\necho OFF\n"
+            ),
             "{all}"
         );
         assert_eq!(all.lines().count(), VARIABLES.len());
