@@ -359,10 +359,13 @@ pub fn sp2(code: u32) -> Option<&'static str> {
         268 => "%s option not a valid number",
         306 => "Invalid option.",
         310 => "unable to open file \"%s\"",
+        332 => "Cannot create spool file.",
         546 => "User requested Interrupt or EOF detected.",
         547 => "%s option %s out of range (%s through %s)",
         640 => "Not connected",
         734 => "unknown command beginning \"%s...\" - rest of line ignored.",
+        768 => "Illegal SPOOL command",
+        771 => "File \"%s\" already exists.\nUse another name or \"SPOOL filename[.ext] REPLACE\"",
         _ => return None,
     })
 }

@@ -41,6 +41,7 @@ use client::orasql::logon::{Logon, parse_logon};
 use client::orasql::render::{
     elapsed, feedback, render_describe, render_error, render_parameters, render_table,
 };
+use client::orasql::spool::Spool;
 use client::orasql::substitution::{Abandoned, Variables, substitute, verify_lines};
 use client::orasql::{Settings, sp2};
 use client::{
@@ -51,6 +52,26 @@ use rustyline::highlight::{CmdKind, Highlighter};
 use rustyline::hint::Hinter;
 use rustyline::validate::Validator;
 use rustyline::{DefaultEditor, Editor, Helper};
+
+/// `print!` that also copies the text to the spool file (SPOOL): everything orasql shows
+/// goes through it or [`sayln`].
+macro_rules! say {
+    ($spool:expr, $($arg:tt)*) => {{
+        let text = format!($($arg)*);
+        print!("{text}");
+        $spool.write(&text);
+    }};
+}
+
+/// `println!` that also copies the line to the spool file.
+macro_rules! sayln {
+    ($spool:expr, $($arg:tt)*) => {{
+        let text = format!($($arg)*);
+        println!("{text}");
+        $spool.write(&text);
+        $spool.write("\n");
+    }};
+}
 
 #[derive(Parser, Debug)]
 #[command(
@@ -305,6 +326,8 @@ struct Session {
     vars: Variables,
     /// Where lines come from: commands, and the answers to "Enter value for".
     source: LineSource,
+    /// SPOOL's file: what is shown is copied there.
+    spool: Spool,
 }
 
 /// One line read, or why there is none.
@@ -376,7 +399,7 @@ impl Session {
         let logon = match complete_logon(logon) {
             Ok(l) => l,
             Err(e) => {
-                println!("ERROR:\n{e:#}\n\n");
+                sayln!(self.spool, "ERROR:\n{e:#}\n\n");
                 return false;
             }
         };
@@ -402,12 +425,13 @@ impl Session {
                 self.banner = first_value(&mut c, "select banner_full from v$version")
                     .or_else(|| Some(format!("Oracle Database {}", info.server_version)));
                 if self.interactive && first {
-                    println!(
+                    sayln!(
+                        self.spool,
                         "\nConnected to:\n{}\n",
                         self.banner.as_deref().unwrap_or_default()
                     );
                 } else if !first {
-                    println!("Connected.");
+                    sayln!(self.spool, "Connected.");
                 }
                 self.user = match privilege {
                     Some(client::Privilege::Sysdba) => "SYS".to_string(),
@@ -440,12 +464,12 @@ impl Session {
                 self.idle = true;
                 self.lost = false;
                 if self.interactive || !first {
-                    println!("Connected to an idle instance.");
+                    sayln!(self.spool, "Connected to an idle instance.");
                 }
                 true
             }
             Err(e) => {
-                println!("ERROR:\n{e}\n\n");
+                sayln!(self.spool, "ERROR:\n{e}\n\n");
                 false
             }
         }
@@ -526,7 +550,7 @@ impl Session {
                     v => v.to_string(),
                 };
                 for piece in format.lay_out(&text, linesize) {
-                    println!("{piece}");
+                    sayln!(self.spool, "{piece}");
                 }
             }
             if count < BATCH as i128 {
@@ -544,11 +568,11 @@ impl Session {
         if c.transaction_in_progress() {
             let r = if commit { c.commit() } else { c.rollback() };
             if let Err(e) = r {
-                println!("{e}");
+                sayln!(self.spool, "{e}");
             }
         }
         if let Err(e) = c.close() {
-            println!("{e}");
+            sayln!(self.spool, "{e}");
         }
         true
     }
@@ -570,13 +594,13 @@ impl Session {
         match input {
             Input::Run(sql) => self.run_statement(&sql),
             Input::Print(text) => {
-                print!("{text}");
+                say!(self.spool, "{text}");
                 None
             }
             Input::Exit { code, commit } => {
                 let was = self.disconnect(commit);
                 if was && self.interactive {
-                    println!("{}", self.disconnected_banner());
+                    sayln!(self.spool, "{}", self.disconnected_banner());
                 }
                 Some(code.status(self.last_sqlcode))
             }
@@ -591,50 +615,55 @@ impl Session {
             }
             Command::Disconnect => {
                 if self.disconnect(true) {
-                    println!("{}", self.disconnected_banner());
+                    sayln!(self.spool, "{}", self.disconnected_banner());
                 }
                 self.lost = false;
             }
             Command::Set(args) => {
                 let before = (self.settings.serveroutput, self.settings.serveroutput_size);
                 for e in self.settings.set(&args) {
-                    println!("{e}");
+                    sayln!(self.spool, "{e}");
                 }
                 let after = (self.settings.serveroutput, self.settings.serveroutput_size);
                 if before != after {
                     self.enable_server_output();
                 }
             }
-            Command::Define(args) => print!("{}", self.vars.define_command(&args)),
+            Command::Define(args) => say!(self.spool, "{}", self.vars.define_command(&args)),
             Command::Undefine(args) => self.vars.undefine_command(&args),
             Command::Show(what) => self.show(&what),
-            Command::Column(args) => print!("{}", self.settings.column(&args)),
+            Command::Column(args) => say!(self.spool, "{}", self.settings.column(&args)),
             Command::ClearColumns => {
                 self.settings.columns.clear();
-                println!("columns cleared");
+                sayln!(self.spool, "columns cleared");
             }
             Command::Describe(name) => return self.describe(&name),
             Command::WheneverSqlError(a) => self.on_error = a,
-            Command::Prompt(text) => println!("{text}"),
+            Command::Prompt(text) => sayln!(self.spool, "{text}"),
             Command::Script(path) => return self.script(&path),
             Command::Startup(args) => self.startup(&args),
             Command::Shutdown(args) => self.shutdown(&args),
+            Command::Spool(args) => {
+                if let Some(line) = self.spool.command(&args) {
+                    sayln!(self.spool, "{line}");
+                }
+            }
         }
         None
     }
 
     /// Whether STARTUP/SHUTDOWN may run: an AS SYSDBA/SYSOPER session, or the idle instance
     /// such a session shut down. Prints ORA-01031 (or SP2-0640) otherwise.
-    fn may_administer(&self) -> bool {
+    fn may_administer(&mut self) -> bool {
         if self.idle {
             return true;
         }
         if self.conn.is_none() {
-            println!("{}", sp2(640, &[]));
+            sayln!(self.spool, "{}", sp2(640, &[]));
             return false;
         }
         if self.privilege.is_none() {
-            println!("{}", tns::error_text::ora_line(1031));
+            sayln!(self.spool, "{}", tns::error_text::ora_line(1031));
             return false;
         }
         true
@@ -643,7 +672,7 @@ impl Session {
     /// Runs the local `oradb` (beside this executable, else on PATH) on the session's
     /// instance: ORACLE_SID, else the instance's name. The instance must be on this machine,
     /// as for SQL*Plus's STARTUP over a bequeath connection.
-    fn oradb(&self, args: &[&str]) -> bool {
+    fn oradb(&mut self, args: &[&str]) -> bool {
         let mut cmd = std::process::Command::new(oradb_exe());
         cmd.args(args);
         let sid = oracle_sid().or_else(|| self.instance_name.clone());
@@ -652,12 +681,13 @@ impl Session {
         }
         match cmd.output() {
             Ok(o) => {
-                print!("{}", String::from_utf8_lossy(&o.stdout));
-                print!("{}", String::from_utf8_lossy(&o.stderr));
+                say!(self.spool, "{}", String::from_utf8_lossy(&o.stdout));
+                say!(self.spool, "{}", String::from_utf8_lossy(&o.stderr));
                 o.status.success()
             }
             Err(e) => {
-                println!(
+                sayln!(
+                    self.spool,
                     "{}
 Linux-x86_64 Error: {e}",
                     tns::error_text::ora_line(1031)
@@ -683,12 +713,12 @@ Linux-x86_64 Error: {e}",
             .iter()
             .find(|w| !["nomount", "mount", "open", "force", "restrict"].contains(&w.as_str()))
         {
-            println!("{}", sp2(158, &["STARTUP", bad]));
+            sayln!(self.spool, "{}", sp2(158, &["STARTUP", bad]));
             return;
         }
         let force = words.iter().any(|w| w == "force");
         if !self.idle && !force {
-            println!("{}", tns::error_text::ora_line(1081));
+            sayln!(self.spool, "{}", tns::error_text::ora_line(1081));
             return;
         }
         if force {
@@ -709,7 +739,7 @@ Linux-x86_64 Error: {e}",
             return;
         }
         if self.idle {
-            println!("{}", tns::error_text::ora_line(1034));
+            sayln!(self.spool, "{}", tns::error_text::ora_line(1034));
             return;
         }
         let mode = args
@@ -718,7 +748,7 @@ Linux-x86_64 Error: {e}",
             .unwrap_or("normal")
             .to_ascii_lowercase();
         if !["normal", "transactional", "immediate", "abort"].contains(&mode.as_str()) {
-            println!("{}", sp2(158, &["SHUTDOWN", &mode]));
+            sayln!(self.spool, "{}", sp2(158, &["SHUTDOWN", &mode]));
             return;
         }
         self.disconnect(true);
@@ -752,7 +782,7 @@ Linux-x86_64 Error: {e}",
                     return;
                 }
                 Err(e) if Instant::now() >= deadline => {
-                    println!("ERROR:\n{e}\n");
+                    sayln!(self.spool, "ERROR:\n{e}\n");
                     return;
                 }
                 Err(_) => std::thread::sleep(std::time::Duration::from_millis(200)),
@@ -765,22 +795,23 @@ Linux-x86_64 Error: {e}",
         let first = words.next().unwrap_or("").to_ascii_uppercase();
         if first == "USER" {
             match &self.conn {
-                Some(_) => println!("USER is \"{}\"", self.user),
-                None => println!("USER is \"\""),
+                Some(_) => sayln!(self.spool, "USER is \"{}\"", self.user),
+                None => sayln!(self.spool, "USER is \"\""),
             }
         } else if first == "ALL" {
-            print!("{}", self.settings.show_all());
+            say!(self.spool, "{}", self.settings.show_all());
             match &self.conn {
-                Some(_) => println!("USER is \"{}\"", self.user),
-                None => println!("USER is \"\""),
+                Some(_) => sayln!(self.spool, "USER is \"{}\"", self.user),
+                None => sayln!(self.spool, "USER is \"\""),
             }
         } else if first.len() >= 4 && "PARAMETERS".starts_with(first.as_str()) {
             let filter = words.next().unwrap_or("").to_ascii_lowercase();
             self.show_parameter(&filter);
         } else if let Some(line) = self.settings.show_variable(&first) {
-            println!("{line}");
+            sayln!(self.spool, "{line}");
         } else {
-            println!(
+            sayln!(
+                self.spool,
                 "{}",
                 sp2(158, &["SHOW", what.split_whitespace().next().unwrap_or("")])
             );
@@ -790,7 +821,7 @@ Linux-x86_64 Error: {e}",
     /// `SHOW PARAMETER [name]`: V$PARAMETER rows whose name contains `filter`.
     fn show_parameter(&mut self, filter: &str) {
         let Some(conn) = self.conn.as_mut() else {
-            println!("{}", sp2(640, &[]));
+            sayln!(self.spool, "{}", sp2(640, &[]));
             return;
         };
         match conn.query("select name, type, value from v$parameter order by name") {
@@ -805,7 +836,7 @@ Linux-x86_64 Error: {e}",
                     })
                     .filter(|(n, _, _)| n.to_ascii_lowercase().contains(filter))
                     .collect();
-                print!("{}", render_parameters(&rows));
+                say!(self.spool, "{}", render_parameters(&rows));
             }
             Err(e) => self.print_error("", &e),
         }
@@ -813,18 +844,19 @@ Linux-x86_64 Error: {e}",
 
     fn describe(&mut self, name: &str) -> Option<u8> {
         let Some(conn) = self.conn.as_mut() else {
-            println!("{}", sp2(640, &[]));
+            sayln!(self.spool, "{}", sp2(640, &[]));
             return None;
         };
         let r = conn
             .execute(&format!("select * from {name}"))
             .map(|c| c.columns().to_vec());
         match r {
-            Ok(columns) => print!("{}", render_describe(&columns)),
+            Ok(columns) => say!(self.spool, "{}", render_describe(&columns)),
             Err(ClientError::Database {
                 code: 942 | 903, ..
             }) => {
-                println!(
+                sayln!(
+                    self.spool,
                     "ERROR:\n{}\n",
                     tns::error_text::ora_line_with(4043, &[name])
                 );
@@ -852,16 +884,16 @@ Linux-x86_64 Error: {e}",
             format!("{path}.sql")
         };
         let Ok(text) = std::fs::read_to_string(&file) else {
-            println!("{}", sp2(310, &[&file]));
+            sayln!(self.spool, "{}", sp2(310, &[&file]));
             return None;
         };
         let mut status = None;
         for line in text.lines() {
             if self.settings.echo {
                 if self.interactive {
-                    print!("{}", self.buffer.prompt());
+                    say!(self.spool, "{}", self.buffer.prompt());
                 }
-                println!("{line}");
+                sayln!(self.spool, "{line}");
             }
             status = self.feed_line(line);
             if status.is_some() {
@@ -904,7 +936,7 @@ Linux-x86_64 Error: {e}",
         };
         let r = substitute(text, prefix, &mut self.vars, &mut ask);
         if r.is_err() {
-            println!("{}", sp2(546, &[]));
+            sayln!(self.spool, "{}", sp2(546, &[]));
         }
         r
     }
@@ -917,7 +949,7 @@ Linux-x86_64 Error: {e}",
             return None;
         };
         if self.settings.verify {
-            print!("{}", verify_lines(typed, &sql));
+            say!(self.spool, "{}", verify_lines(typed, &sql));
         }
         let sql = sql.as_str();
         let Some(conn) = self.conn.as_mut() else {
@@ -937,7 +969,7 @@ Linux-x86_64 Error: {e}",
                 self.print_error("", &e);
                 return self.after_error(&e);
             }
-            println!("{}", sp2(640, &[]));
+            sayln!(self.spool, "{}", sp2(640, &[]));
             return None;
         };
         conn.set_arraysize(self.settings.arraysize);
@@ -950,13 +982,17 @@ Linux-x86_64 Error: {e}",
         let mut status = None;
         match result {
             Ok((columns, rows, _)) if !columns.is_empty() => {
-                print!("{}", render_table(&columns, &rows, &self.settings));
+                say!(
+                    self.spool,
+                    "{}",
+                    render_table(&columns, &rows, &self.settings)
+                );
                 self.print_server_output();
             }
             Ok((_, _, row_count)) => {
                 self.print_server_output();
                 if self.settings.feedback.is_some() {
-                    println!("\n{}\n", feedback(sql, row_count));
+                    sayln!(self.spool, "\n{}\n", feedback(sql, row_count));
                 }
                 let dml = matches!(classify(sql), StatementKind::Dml);
                 if let Some(conn) = self.conn.as_mut()
@@ -965,8 +1001,8 @@ Linux-x86_64 Error: {e}",
                     && conn.transaction_in_progress()
                 {
                     match conn.commit() {
-                        Ok(()) => println!("Commit complete.\n"),
-                        Err(e) => println!("{e}"),
+                        Ok(()) => sayln!(self.spool, "Commit complete.\n"),
+                        Err(e) => sayln!(self.spool, "{e}"),
                     }
                 }
             }
@@ -976,7 +1012,7 @@ Linux-x86_64 Error: {e}",
             }
         }
         if self.settings.timing {
-            println!("{}", elapsed(took));
+            sayln!(self.spool, "{}", elapsed(took));
         }
         if !alive {
             self.conn = None;
@@ -988,7 +1024,7 @@ Linux-x86_64 Error: {e}",
 
     /// Prints an error as SQL*Plus does; a session that died gets the Process ID and
     /// Session ID lines SQL*Plus 12c+ prints under ORA-03113 and ORA-00028.
-    fn print_error(&self, sql: &str, e: &ClientError) {
+    fn print_error(&mut self, sql: &str, e: &ClientError) {
         let mut text = match e {
             ClientError::Database {
                 message, offset, ..
@@ -1004,7 +1040,7 @@ Linux-x86_64 Error: {e}",
                 self.session_id, self.serial_num
             ));
         }
-        println!("{text}\n");
+        sayln!(self.spool, "{text}\n");
     }
 
     /// WHENEVER SQLERROR after a failed statement.
@@ -1016,7 +1052,7 @@ Linux-x86_64 Error: {e}",
             SqlErrorAction::Exit { code, commit } => {
                 let was = self.disconnect(commit);
                 if was && self.interactive {
-                    println!("{}", self.disconnected_banner());
+                    sayln!(self.spool, "{}", self.disconnected_banner());
                 }
                 Some(code.status(self.last_sqlcode))
             }
@@ -1083,6 +1119,7 @@ fn run(args: &Args) -> Result<u8> {
         any_failed: false,
         interrupt,
         vars: Variables::new(),
+        spool: Spool::new(),
         source: if let Some(sql) = &args.command {
             let lines: Vec<io::Result<String>> = sql.lines().map(|l| Ok(l.to_string())).collect();
             LineSource::Lines(Box::new(lines.into_iter()))
@@ -1118,7 +1155,8 @@ fn run(args: &Args) -> Result<u8> {
         session.vars.define(name, "");
     }
     if interactive {
-        println!(
+        sayln!(
+            session.spool,
             "\norasql: Release {} - Production on {}\n",
             env!("CARGO_PKG_VERSION"),
             client::tnsping::oracle_now()
@@ -1172,14 +1210,16 @@ fn run_interactive(session: &mut Session) -> Result<u8> {
                 continue;
             }
             Read::Eof => {
-                println!();
+                sayln!(session.spool, "");
                 let was = session.disconnect(true);
                 if was {
-                    println!("{}", session.disconnected_banner());
+                    sayln!(session.spool, "{}", session.disconnected_banner());
                 }
                 break 0;
             }
         };
+        // The spool file gets the prompt and the line typed, as on the screen.
+        session.spool.write(&format!("{prompt}{line}\n"));
         if let (false, Some(ed)) = (line.trim().is_empty(), session.source.editor()) {
             let _ = ed.add_history_entry(line.as_str());
         }

