@@ -14,8 +14,8 @@ use tns::o5logon;
 use tns::packet::{self, MarkerKind, Packet};
 use tns::ttc::buf::{KeyValue, Reader, TtcError, Writer, find_key};
 use tns::ttc::message::{
-    ColumnMetadata, DataTypeEntry, DataTypesRequest, ErrorInfo, ProtocolReply, ProtocolRequest,
-    call_status, exec_option, function, skip_data_types_reply,
+    BIND_DIR_INPUT, ColumnMetadata, DataTypeEntry, DataTypesRequest, ErrorInfo, ProtocolReply,
+    ProtocolRequest, call_status, exec_option, function, skip_data_types_reply,
 };
 use tns::ttc::request::{
     Auth, BIND_ARRAY, BindMetadata, BindValue, Execute, write_auth, write_close_cursors,
@@ -241,8 +241,10 @@ impl Column {
 struct CallResult {
     columns: Option<Vec<ColumnMetadata>>,
     rows: Vec<Vec<Option<Vec<u8>>>>,
-    /// The OUT values of a PL/SQL execute's binds.
+    /// The OUT values of a PL/SQL execute's binds (those that are not IN only).
     out_binds: Vec<Vec<Option<Vec<u8>>>>,
+    /// The direction of each bind (IO_VECTOR), when the server sent OUT values.
+    io_vector: Option<Vec<u8>>,
     end: ErrorInfo,
 }
 
@@ -656,9 +658,8 @@ impl Connection {
                 ResponseMessage::Describe(c) => out.columns = Some(c),
                 ResponseMessage::Row(r) => out.rows.push(r),
                 ResponseMessage::OutBinds(v) => out.out_binds = v,
-                ResponseMessage::BitVector(_)
-                | ResponseMessage::IoVector(_)
-                | ResponseMessage::Skipped(_) => {}
+                ResponseMessage::IoVector(d) => out.io_vector = Some(d),
+                ResponseMessage::BitVector(_) | ResponseMessage::Skipped(_) => {}
                 ResponseMessage::Error(e) => {
                     out.end = e;
                     break;
@@ -846,11 +847,20 @@ impl Connection {
     /// fetching them in batches of `arraysize`; for anything else it yields nothing and
     /// [`Cursor::row_count`] holds the rows affected.
     pub fn execute(&mut self, sql: &str) -> Result<Cursor<'_>, ClientError> {
+        self.execute_with(sql, &[])
+    }
+
+    /// [`Connection::execute`] with IN binds (`:1`, `:name`, ... in order of appearance,
+    /// one value per distinct name). A statement with binds is parsed each time and its
+    /// cursor closed once its last row is fetched: the statement cache re-executes
+    /// without binds.
+    pub fn execute_with(&mut self, sql: &str, binds: &[Bind]) -> Result<Cursor<'_>, ClientError> {
         if self.t.is_none() {
             return Err(ClientError::NotConnected);
         }
         let kind = wire::classify(sql);
-        let cached = if kind == StatementKind::Query {
+        let cacheable = binds.is_empty();
+        let cached = if kind == StatementKind::Query && cacheable {
             self.cache.iter().position(|s| s.sql == sql)
         } else {
             None
@@ -867,7 +877,12 @@ impl Connection {
             let cols = r.columns.clone().unwrap_or(st.columns);
             (r, cols)
         } else {
-            let ex = execute_message(sql, kind, self.prefetch_rows);
+            let mut ex = execute_message(sql, kind, self.prefetch_rows);
+            if !binds.is_empty() {
+                ex.options |= exec_option::BIND;
+                ex.binds = binds.iter().map(Bind::metadata).collect();
+                ex.bind_rows = vec![binds.iter().map(Bind::value).collect()];
+            }
             write_execute(&mut w, seq, self.fv, &ex);
             self.stats.executes += 1;
             let r = self.call(w.as_bytes(), ResponseKind::Call)?;
@@ -891,9 +906,9 @@ impl Connection {
         }
         let exhausted = end.error_code == NO_DATA_FOUND || kind != StatementKind::Query;
         if cursor_id != 0 {
-            if kind == StatementKind::Query {
+            if kind == StatementKind::Query && cacheable {
                 self.cache_statement(sql, cursor_id, &columns);
-            } else {
+            } else if kind != StatementKind::Query || exhausted {
                 self.pending_close.push(cursor_id);
             }
         }
@@ -906,6 +921,7 @@ impl Connection {
             exhausted,
             row_count: end.row_count,
             is_query: kind == StatementKind::Query,
+            close_when_done: kind == StatementKind::Query && !cacheable,
             conn: self,
         })
     }
@@ -980,7 +996,8 @@ impl Connection {
 
     /// Runs a PL/SQL block with positional binds (`:1`, `:name`, ... in order of
     /// appearance) and returns what the block left in each bind: one value for a scalar,
-    /// the elements of an array.
+    /// the elements of an array. A bind the block only reads (IN in the server's
+    /// IO_VECTOR, which then sends no value for it) keeps the value it went in with.
     pub fn call_plsql(
         &mut self,
         sql: &str,
@@ -1008,10 +1025,23 @@ impl Connection {
         if r.end.error_code != 0 {
             return Err(db_error(&r.end, self));
         }
-        r.out_binds
+        let mut out = r.out_binds.iter();
+        binds
             .iter()
-            .zip(binds)
-            .map(|(values, b)| values.iter().map(|v| b.decode(v.as_deref())).collect())
+            .enumerate()
+            .map(|(i, b)| {
+                let only_in = r
+                    .io_vector
+                    .as_ref()
+                    .is_none_or(|dirs| dirs.get(i) == Some(&BIND_DIR_INPUT));
+                if only_in {
+                    return Ok(b.input());
+                }
+                match out.next() {
+                    Some(values) => values.iter().map(|v| b.decode(v.as_deref())).collect(),
+                    None => Ok(b.input()),
+                }
+            })
             .collect()
     }
 
@@ -1204,9 +1234,16 @@ fn decode_rows(
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Bind {
     /// A NUMBER.
-    Number(Option<i64>),
+    Number(Option<Decimal>),
     /// A VARCHAR2 of up to `size` bytes.
     Text {
+        /// The value going in.
+        value: Option<String>,
+        /// The bind's buffer, in bytes.
+        size: u32,
+    },
+    /// A CHAR of `size` bytes.
+    Char {
         /// The value going in.
         value: Option<String>,
         /// The bind's buffer, in bytes.
@@ -1245,20 +1282,38 @@ impl Bind {
                 charset_form: 0,
             },
             Bind::Text { size, .. } => text(*size, 0, 0),
+            Bind::Char { size, .. } => BindMetadata {
+                ora_type: tns::ttc::types::ora_type::CHAR,
+                ..text(*size, 0, 0)
+            },
             Bind::TextArray { size, max } => text(*size, BIND_ARRAY, *max),
         }
     }
 
     fn value(&self) -> BindValue {
         match self {
-            Bind::Number(Some(n)) => {
-                BindValue::Bytes(Decimal::from_i128(i128::from(*n)).to_oracle_number())
-            }
-            Bind::Text { value: Some(t), .. } if !t.is_empty() => {
+            Bind::Number(Some(n)) => BindValue::Bytes(n.to_oracle_number()),
+            Bind::Text { value: Some(t), .. } | Bind::Char { value: Some(t), .. }
+                if !t.is_empty() =>
+            {
                 BindValue::Bytes(t.as_bytes().to_vec())
             }
             Bind::TextArray { .. } => BindValue::Array(Vec::new()),
             _ => BindValue::Null,
+        }
+    }
+
+    /// The value the bind went in with (what a block that only reads it leaves).
+    fn input(&self) -> Vec<Value> {
+        let text = |v: &Option<String>| {
+            v.as_ref()
+                .filter(|t| !t.is_empty())
+                .map_or(Value::Null, |t| Value::Text(t.clone()))
+        };
+        match self {
+            Bind::Number(n) => vec![n.clone().map_or(Value::Null, Value::Number)],
+            Bind::Text { value, .. } | Bind::Char { value, .. } => vec![text(value)],
+            Bind::TextArray { .. } => Vec::new(),
         }
     }
 
@@ -1364,6 +1419,9 @@ pub struct Cursor<'c> {
     exhausted: bool,
     row_count: u64,
     is_query: bool,
+    /// A query run with binds is not cached: its cursor is closed (with the next call)
+    /// once its last row is fetched.
+    close_when_done: bool,
 }
 
 impl Cursor<'_> {
@@ -1402,6 +1460,9 @@ impl Iterator for Cursor<'_> {
             match self.conn.fetch(self.cursor_id, &self.meta) {
                 Ok((rows, done)) => {
                     self.exhausted = done || rows.is_empty();
+                    if self.exhausted && self.close_when_done {
+                        self.conn.pending_close.push(self.cursor_id);
+                    }
                     self.row_count += rows.len() as u64;
                     self.rows.extend(rows);
                 }

@@ -4,11 +4,11 @@
 //! in batches, VARCHAR2 and NULL columns, SYS_CONTEXT SID, ORA-00942 then still usable,
 //! ORA-01017, ping/commit/rollback, a call timeout during DBMS_SESSION.SLEEP, 50
 //! connect/query/close cycles that leave no session behind, a long descriptor and
-//! EZConnect Plus.
+//! EZConnect Plus; a query with IN binds, and a block's IN-only and OUT binds.
 
 use std::time::Duration;
 
-use client::{ClientError, ClientIdentity, ConnectOptions, Connection, Value};
+use client::{Bind, ClientError, ClientIdentity, ConnectOptions, Connection, Value};
 use server_proc::dedicated::SessionEnd;
 use tests::py::{InProcessServer, start_server};
 
@@ -329,4 +329,48 @@ fn a_killed_session_reports_the_error_and_is_closed() {
     assert_eq!(e.to_string(), "ORA-03114: not connected to ORACLE");
     // close() on a dead session is a no-op, not an error.
     c.close().expect("close after death");
+}
+
+#[test]
+fn query_binds_and_a_blocks_in_only_binds_keep_their_places() {
+    let s = start_server();
+    let mut c = connect(&s);
+    let n = |v: &str| tns::ttc::types::Decimal::parse(v).expect("decimal");
+    let binds = [
+        Bind::Number(Some(n("21"))),
+        Bind::Text {
+            value: Some("ab".into()),
+            size: 10,
+        },
+    ];
+    for _ in 0..2 {
+        // Run twice: a statement with binds is not re-executed from the cache without them.
+        let rows: Vec<Vec<Value>> = c
+            .execute_with("select :n * 2, :s || 'c' from dual", &binds)
+            .expect("execute")
+            .collect::<Result<_, _>>()
+            .expect("rows");
+        assert_eq!(
+            rows,
+            vec![vec![Value::Number(n("42")), Value::Text("abc".into())]]
+        );
+    }
+    // :a is only read (IN: the server sends no value for it), :b is written.
+    let out = c
+        .call_plsql(
+            "begin dbms_output.put_line(:a); :b := 7; end;",
+            &[
+                Bind::Text {
+                    value: Some("in".into()),
+                    size: 10,
+                },
+                Bind::Number(None),
+            ],
+        )
+        .expect("block");
+    assert_eq!(
+        out,
+        vec![vec![Value::Text("in".into())], vec![Value::Number(n("7"))]]
+    );
+    c.close().expect("close");
 }

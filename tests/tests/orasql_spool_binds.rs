@@ -61,3 +61,46 @@ fn spool_copies_what_is_shown_and_colsep_separates_columns() {
     let contents = std::fs::read_to_string(&file).expect("the spool file");
     assert_eq!(contents, spooled);
 }
+
+#[test]
+fn variables_set_by_plsql_are_bound_printed_and_autoprinted() {
+    let s = start_server();
+    let logon = format!("scott/tiger@127.0.0.1:{}/ORCL", s.port);
+    let script = "variable n number\n\
+                  var msg varchar2(12)\n\
+                  variable\n\
+                  exec :n := 42;\n\
+                  begin\n  :msg := 'hi ' || to_char(:n + 1);\nend;\n/\n\
+                  print n msg\n\
+                  select :n * 2 as twice, length(:msg) as len from dual;\n\
+                  set autoprint on\n\
+                  exec :n := :n + 1;\n\
+                  print nosuch n\n\
+                  select :zz from dual;\n\
+                  variable q\n\
+                  variable q date\n\
+                  exit\n";
+    let out = run_orasql(&[&logon], script, None, LIMIT);
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}{}", text(&out.stderr));
+    let usage = "Usage: VAR[IABLE] [ <variable> [ NUMBER | CHAR | CHAR (n [CHAR|BYTE]) |\n";
+    tests::orasql::assert_in_order(
+        &stdout,
+        &[
+            "variable   n\ndatatype   NUMBER\n\nvariable   msg\ndatatype   VARCHAR2(12)\n",
+            "PL/SQL procedure successfully completed.",
+            "PL/SQL procedure successfully completed.",
+            // PRINT: a query of each variable, headed by its name.
+            "\n         N\n----------\n        42\n\n",
+            "\nMSG\n------------\nhi 43\n\n",
+            // The query got the values as binds.
+            "\n     TWICE        LEN\n---------- ----------\n        84          5\n\n",
+            // AUTOPRINT after EXECUTE: the variable the block used.
+            "PL/SQL procedure successfully completed.\n\n\n         N\n----------\n        43\n\n",
+            "SP2-0552: Bind variable \"NOSUCH\" not declared.\n\n         N\n----------\n        43\n\n",
+            "SP2-0552: Bind variable \"ZZ\" not declared.\n",
+            "SP2-0552: Bind variable \"q\" not declared.\n",
+            usage,
+        ],
+    );
+}

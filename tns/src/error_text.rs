@@ -362,6 +362,8 @@ pub fn sp2(code: u32) -> Option<&'static str> {
         332 => "Cannot create spool file.",
         546 => "User requested Interrupt or EOF detected.",
         547 => "%s option %s out of range (%s through %s)",
+        552 => "Bind variable \"%s\" not declared.",
+        553 => "Illegal variable name \"%s\".",
         640 => "Not connected",
         734 => "unknown command beginning \"%s...\" - rest of line ignored.",
         768 => "Illegal SPOOL command",

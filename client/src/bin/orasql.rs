@@ -36,6 +36,7 @@ use std::time::Instant;
 
 use anyhow::{Result, bail};
 use clap::Parser;
+use client::orasql::binds::Variables as BindVariables;
 use client::orasql::buffer::{Buffer, Command, Input, SqlErrorAction};
 use client::orasql::logon::{Logon, parse_logon};
 use client::orasql::render::{
@@ -52,6 +53,7 @@ use rustyline::highlight::{CmdKind, Highlighter};
 use rustyline::hint::Hinter;
 use rustyline::validate::Validator;
 use rustyline::{DefaultEditor, Editor, Helper};
+use tns::ttc::types::Decimal;
 
 /// `print!` that also copies the text to the spool file (SPOOL): everything orasql shows
 /// goes through it or [`sayln`].
@@ -324,6 +326,8 @@ struct Session {
     interrupt: Interrupt,
     /// DEFINE's variables, the predefined `_DATE`, `_USER`, ... among them.
     vars: Variables,
+    /// VARIABLE's bind variables.
+    binds: BindVariables,
     /// Where lines come from: commands, and the answers to "Enter value for".
     source: LineSource,
     /// SPOOL's file: what is shown is copied there.
@@ -531,7 +535,7 @@ impl Session {
                     size: 32767,
                     max: BATCH as u32,
                 },
-                Bind::Number(Some(BATCH)),
+                Bind::Number(Some(Decimal::from_i128(i128::from(BATCH)))),
             ];
             let Ok(out) = conn.call_plsql(
                 "BEGIN DBMS_OUTPUT.GET_LINES(:LINES, :NUMLINES); END;",
@@ -643,6 +647,11 @@ impl Session {
             Command::Script(path) => return self.script(&path),
             Command::Startup(args) => self.startup(&args),
             Command::Shutdown(args) => self.shutdown(&args),
+            Command::Variable(args) => match self.binds.variable_command(&args) {
+                Ok(text) => say!(self.spool, "{text}"),
+                Err(e) => sayln!(self.spool, "{e}"),
+            },
+            Command::Print(names) => self.print_binds(&names),
             Command::Spool(args) => {
                 if let Some(line) = self.spool.command(&args) {
                     sayln!(self.spool, "{line}");
@@ -952,6 +961,15 @@ Linux-x86_64 Error: {e}",
             say!(self.spool, "{}", verify_lines(typed, &sql));
         }
         let sql = sql.as_str();
+        // Bind variables are SQL*Plus's own: an undeclared one stops the statement here.
+        let binds = match self.binds.for_statement(sql) {
+            Ok(b) => b,
+            Err(e) => {
+                sayln!(self.spool, "{e}");
+                return None;
+            }
+        };
+        let plsql = matches!(classify(sql), StatementKind::PlSql);
         let Some(conn) = self.conn.as_mut() else {
             if self.idle {
                 // Connected to an idle instance: no SQL runs until STARTUP.
@@ -975,7 +993,15 @@ Linux-x86_64 Error: {e}",
         conn.set_arraysize(self.settings.arraysize);
         self.interrupt.arm(Some(conn.break_handle()));
         let start = Instant::now();
-        let result = run_collect(conn, sql, &self.interrupt);
+        let result = if plsql && !binds.names.is_empty() {
+            // A block's binds are IN OUT: what it leaves in them is kept.
+            conn.call_plsql(sql, &binds.binds).map(|values| {
+                self.binds.store(&binds.names, &values);
+                (Vec::new(), Vec::new(), 0)
+            })
+        } else {
+            run_collect(conn, sql, &binds.binds, &self.interrupt)
+        };
         self.interrupt.disarm();
         let took = start.elapsed();
         let alive = conn.is_open();
@@ -993,6 +1019,10 @@ Linux-x86_64 Error: {e}",
                 self.print_server_output();
                 if self.settings.feedback.is_some() {
                     sayln!(self.spool, "\n{}\n", feedback(sql, row_count));
+                }
+                if plsql && self.settings.autoprint && !binds.names.is_empty() {
+                    // AUTOPRINT: the variables the block used, after its feedback.
+                    self.print_binds(&binds.names.join(" "));
                 }
                 let dml = matches!(classify(sql), StatementKind::Dml);
                 if let Some(conn) = self.conn.as_mut()
@@ -1020,6 +1050,30 @@ Linux-x86_64 Error: {e}",
         }
         let _ = io::stdout().flush();
         status
+    }
+
+    /// `PRINT [names]`: each variable as a query of it would show it; SP2-0552 for a name
+    /// not declared, and on with the next.
+    fn print_binds(&mut self, names: &str) {
+        let shown: Vec<Result<(client::Column, Value), String>> = self
+            .binds
+            .print(names)
+            .into_iter()
+            .map(|r| {
+                r.map(|v| (v.column(), v.value.clone()))
+                    .map_err(|e| e.to_string())
+            })
+            .collect();
+        for r in shown {
+            match r {
+                Ok((column, value)) => say!(
+                    self.spool,
+                    "{}",
+                    render_table(&[column], &[vec![value]], &self.settings)
+                ),
+                Err(e) => sayln!(self.spool, "{e}"),
+            }
+        }
     }
 
     /// Prints an error as SQL*Plus does; a session that died gets the Process ID and
@@ -1073,9 +1127,10 @@ type Collected = (Vec<client::Column>, Vec<Vec<client::Value>>, u64);
 fn run_collect(
     conn: &mut Connection,
     sql: &str,
+    binds: &[Bind],
     interrupt: &Interrupt,
 ) -> Result<Collected, ClientError> {
-    let mut cur = conn.execute(sql)?;
+    let mut cur = conn.execute_with(sql, binds)?;
     let columns = cur.columns().to_vec();
     let mut rows = Vec::new();
     for row in cur.by_ref() {
@@ -1119,6 +1174,7 @@ fn run(args: &Args) -> Result<u8> {
         any_failed: false,
         interrupt,
         vars: Variables::new(),
+        binds: BindVariables::new(),
         spool: Spool::new(),
         source: if let Some(sql) = &args.command {
             let lines: Vec<io::Result<String>> = sql.lines().map(|l| Ok(l.to_string())).collect();

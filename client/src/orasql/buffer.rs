@@ -120,6 +120,10 @@ pub enum Command {
     Undefine(String),
     /// `SPO[OL] [file [CRE[ATE]|REP[LACE]|APP[END]] | OFF]` (the rest of the line).
     Spool(String),
+    /// `VAR[IABLE] [name [type]]` (the rest of the line).
+    Variable(String),
+    /// `PRI[NT] [name ...]`.
+    Print(String),
 }
 
 /// What is being entered.
@@ -501,6 +505,12 @@ impl Buffer {
         }
         if abbrev(word, "UNDEFINE", 5) {
             return cmd(Command::Undefine(rest_no_semi.to_string()));
+        }
+        if abbrev(word, "VARIABLE", 3) {
+            return cmd(Command::Variable(rest_no_semi.to_string()));
+        }
+        if abbrev(word, "PRINT", 3) {
+            return cmd(Command::Print(rest_no_semi.to_string()));
         }
         if abbrev(word, "SPOOL", 3) {
             return cmd(Command::Spool(rest_no_semi.to_string()));
