@@ -7,7 +7,9 @@
 //! stdin as `sqlplus -s` does. Missing logon parts are prompted for (the password without
 //! echo on a terminal); without an identifier, `TWO_TASK` or `LOCAL` is used as SQL*Plus
 //! does. The input rules, SET/SHOW/COLUMN and the layouts are SQL*Plus's (see
-//! `client::orasql`).
+//! `client::orasql`). Everything orasql shows goes through `say!`/`sayln!`, which copy it
+//! to the SPOOL file; at the terminal the prompt and the line typed go there too, as
+//! SQL*Plus's spool file has them.
 //!
 //! Ctrl-C while a call runs sends a BREAK (an INTERRUPT marker on a second handle of the
 //! socket, from a signal thread): the server answers ORA-01013 and the prompt comes back
