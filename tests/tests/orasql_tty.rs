@@ -2,9 +2,10 @@
 //! leader, so Ctrl-C is a real SIGINT), through the real listener to the real instance
 //! (`tnslsnr` + `oradb` on 127.0.0.1 ephemeral ports). Ctrl-C during a 10 s
 //! `dbms_session.sleep` cancels the call with ORA-01013 and gives the prompt back with the
-//! session alive; Ctrl-C at the prompt drops the line; `desc v$session`, `l`, `/`,
-//! `set timing on`; EXIT prints "Disconnected from ...". A killed session prints ORA-00028
-//! with the Process ID / Session ID lines, then ORA-03114; `AS SYSDBA` logs in as SYS.
+//! session alive; Ctrl-C at the prompt drops the line; `desc v$session`, `l`, `/`, SPOOL
+//! (the file has the prompts and the lines typed), `set timing on`; EXIT prints
+//! "Disconnected from ...". A killed session prints ORA-00028 with the Process ID / Session
+//! ID lines, then ORA-03114; `AS SYSDBA` logs in as SYS.
 
 use std::time::{Duration, Instant};
 
@@ -84,6 +85,20 @@ fn ctrl_c_cancels_the_call_and_the_prompt_comes_back() {
     t.send("/\r");
     let out = t.expect("SQL> ", STEP);
     assert!(out.contains("         7"), "{out}");
+
+    // At the terminal the spool file has the prompts and the lines typed, as on screen.
+    let spool = home.path().join("tty");
+    t.send(&format!("spool {}\r", spool.display()));
+    t.expect("SQL> ", STEP);
+    t.send("select 8 from dual;\r");
+    t.expect("SQL> ", STEP);
+    t.send("spool off\r");
+    t.expect("SQL> ", STEP);
+    let spooled = std::fs::read_to_string(home.path().join("tty.lst")).expect("the spool file");
+    assert_eq!(
+        spooled,
+        "SQL> select 8 from dual;\n\n         8\n----------\n         8\n\nSQL> spool off\n"
+    );
 
     t.send("set timing on\r");
     t.expect("SQL> ", STEP);

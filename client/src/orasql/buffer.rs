@@ -892,6 +892,40 @@ mod tests {
     }
 
     #[test]
+    fn variable_print_and_spool_are_commands() {
+        assert_eq!(
+            feed(&[
+                "var n number",
+                "VARIABLE s varchar2(10);",
+                "variable",
+                "pri n s",
+                "print",
+                "exec :n := 42",
+                "spool out.txt append",
+                "spo off"
+            ]),
+            vec![
+                Input::Command(Command::Variable("n number".into())),
+                Input::Command(Command::Variable("s varchar2(10)".into())),
+                Input::Command(Command::Variable(String::new())),
+                Input::Command(Command::Print("n s".into())),
+                Input::Command(Command::Print(String::new())),
+                run("BEGIN :n := 42; END;"),
+                Input::Command(Command::Spool("out.txt append".into())),
+                Input::Command(Command::Spool("off".into())),
+            ]
+        );
+        // VAR is the shortest form of VARIABLE.
+        assert_eq!(
+            feed(&["va n number"]),
+            vec![Input::Print(
+                "SP2-0734: unknown command beginning \"va n numbe...\" - rest of line ignored.\n"
+                    .into()
+            )]
+        );
+    }
+
+    #[test]
     fn sqlplus_commands_and_exit() {
         assert_eq!(
             feed(&[
