@@ -25,7 +25,7 @@ fn spool_copies_what_is_shown_and_colsep_separates_columns() {
         "spool\n\
          prompt before\n\
          spool {base}\n\
-         spool\n\
+         show spool\n\
          set colsep '|'\n\
          show colsep\n\
          select 1 as a, 'xy' as b from dual;\n\

@@ -815,6 +815,9 @@ Linux-x86_64 Error: {e}",
                 Some(_) => sayln!(self.spool, "USER is \"{}\"", self.user),
                 None => sayln!(self.spool, "USER is \"\""),
             }
+        } else if first.len() >= 3 && "SPOOL".starts_with(first.as_str()) {
+            let status = self.spool.status();
+            sayln!(self.spool, "{status}");
         } else if first.len() >= 4 && "PARAMETERS".starts_with(first.as_str()) {
             let filter = words.next().unwrap_or("").to_ascii_lowercase();
             self.show_parameter(&filter);

@@ -269,8 +269,8 @@ fn listing(v: &Variable) -> String {
 }
 
 /// The bind names of `sql` in upper case, in order, repeats included: a `:` followed by a
-/// name, outside '...' literals, "..." identifiers, `--` and `/* */` comments; `:=` is
-/// PL/SQL's assignment.
+/// name, outside '...' and q'[...]' literals, "..." identifiers, `--` and `/* */`
+/// comments; `:=` is PL/SQL's assignment.
 pub fn bind_names(sql: &str) -> Vec<String> {
     let chars: Vec<char> = sql.chars().collect();
     let mut names = Vec::new();
@@ -281,8 +281,24 @@ pub fn bind_names(sql: &str) -> Vec<String> {
             from + rest[..at].chars().count() + end.len()
         })
     };
+    let ident = |c: char| c.is_alphanumeric() || matches!(c, '_' | '$' | '#');
     while i < chars.len() {
+        let q_quote = matches!(chars[i], 'q' | 'Q')
+            && chars.get(i + 1) == Some(&'\'')
+            && (i == 0 || !ident(chars[i - 1]));
         match chars[i] {
+            // q'[...]': the literal ends at the closing delimiter and a quote.
+            _ if q_quote => {
+                let close = match chars.get(i + 2) {
+                    Some('[') => ']',
+                    Some('{') => '}',
+                    Some('(') => ')',
+                    Some('<') => '>',
+                    Some(c) => *c,
+                    None => break,
+                };
+                i = skip_to(i + 3, &format!("{close}'"));
+            }
             '\'' => i = skip_to(i + 1, "'"),
             '"' => i = skip_to(i + 1, "\""),
             '-' if chars.get(i + 1) == Some(&'-') => i = skip_to(i + 2, "\n"),
@@ -290,9 +306,7 @@ pub fn bind_names(sql: &str) -> Vec<String> {
             ':' => {
                 let start = i + 1;
                 let mut end = start;
-                while end < chars.len()
-                    && (chars[end].is_alphanumeric() || matches!(chars[end], '_' | '$' | '#'))
-                {
+                while end < chars.len() && ident(chars[end]) {
                     end += 1;
                 }
                 if end > start {
@@ -364,6 +378,10 @@ mod tests {
             vec!["A", "A", "G"]
         );
         assert_eq!(bind_names("begin :n := :n + 1; end;"), vec!["N", "N"]);
+        assert_eq!(
+            bind_names("select q'[it's :x]', seq:b, Q'!:y!' from dual where :c = 1"),
+            vec!["B", "C"]
+        );
         let mut v = Variables::new();
         v.variable_command("n number").unwrap();
         v.variable_command("s char(3)").unwrap();
