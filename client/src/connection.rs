@@ -1229,8 +1229,8 @@ fn decode_rows(
         .collect()
 }
 
-/// One bind of [`Connection::call_plsql`]: what goes in, and the room for what the block
-/// leaves in it (every bind is IN OUT).
+/// One bind of [`Connection::call_plsql`] (what goes in, and the room for what the block
+/// leaves in it: every bind is IN OUT) or of [`Connection::execute_with`] (IN).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Bind {
     /// A NUMBER.
