@@ -1,9 +1,13 @@
 //! The engine's one error: an Oracle error with its code, text and the offset in the SQL
 //! text, as the client receives it. The SQL subset, the V$ views and the instance port all
 //! return it, so nothing is converted by hand between them. Its text comes from
-//! [`tns::error_text`], Oracle's own wording; the engine writes no message of its own.
+//! [`tns::error_text`], Oracle's own wording; the engine writes no message of its own. The
+//! lines of other facilities that an ORA- error carries as its text, the PL/SQL compiler's
+//! under ORA-06550 and DBMS_OUTPUT's under ORA-20000, come from there too ([`pls_line`],
+//! [`oru_line`]).
 
 use thiserror::Error;
+use tns::error_text::Facility;
 use tns::ttc::message::ErrorInfo;
 
 /// An Oracle error raised while parsing or running a statement.
@@ -64,6 +68,27 @@ impl OraError {
     pub fn invalid_sql() -> Self {
         OraError::new(900, 0)
     }
+}
+
+/// `PLS-nnnnn: text` from [`tns::error_text`], its `%s` markers filled from `args`: the
+/// PL/SQL compiler's line that ORA-06550 carries after its position.
+pub fn pls_line(code: u32, args: &[&str]) -> String {
+    line(Facility::Pls, code, args)
+}
+
+/// `ORU-nnnnn: text` from [`tns::error_text`], its `%s` markers filled from `args`: a
+/// DBMS_OUTPUT message, raised as the text of ORA-20000.
+pub fn oru_line(code: u32, args: &[&str]) -> String {
+    line(Facility::Oru, code, args)
+}
+
+fn line(facility: Facility, code: u32, args: &[&str]) -> String {
+    debug_assert!(
+        facility.text(code).is_some(),
+        "{}-{code:05} is not in tns::error_text",
+        facility.prefix()
+    );
+    facility.line_with(code, args)
 }
 
 #[cfg(test)]

@@ -23,6 +23,7 @@ use tns::ttc::request::{
 };
 use tns::ttc::types::{DateTime, Decimal, ora_type};
 
+use crate::error::pls_line;
 use crate::views::{self, Cell, ColumnType, QueryContext};
 
 pub use crate::port::{
@@ -1526,11 +1527,7 @@ impl Session {
                 } else {
                     Err(OraError::with_args(
                         6550,
-                        &[
-                            "1",
-                            "7",
-                            "PLS-00201: identifier 'DBMS_CONNECTION_POOL' must be declared",
-                        ],
+                        &["1", "7", &pls_line(201, &["DBMS_CONNECTION_POOL"])],
                         0,
                     ))
                 };

@@ -1,17 +1,21 @@
-//! Oracle's error message texts: the one table of the `TNS-` and `ORA-` codes that orasim
-//! raises or reports, worded exactly as Oracle Database 19c prints them (its message files,
-//! which the Database Error Messages reference reproduces), so the listener, `lsnrctl`, the
-//! client and the engine all print the same line for a code and nobody adds a suffix to
-//! Oracle's text. What a tool knows beyond it (host, port, the OS error) goes to its log or
-//! its own line where Oracle's tool prints one, never onto the line.
+//! Oracle's error message texts: the one table of the codes that orasim raises or reports,
+//! worded exactly as Oracle Database 19c prints them (its message files, which the Database
+//! Error Messages reference reproduces), so the listener, `lsnrctl`, the client and the
+//! engine all print the same line for a code and nobody adds a suffix to Oracle's text. The
+//! facilities ([`Facility`]): `ORA-` ([`ora`]), `TNS-` ([`tns`]), `LRM-` ([`lrm`]), `SP2-`
+//! ([`sp2`], four digits), `PLS-` ([`pls`]: the PL/SQL compiler's lines under ORA-06550) and
+//! `ORU-` ([`oru`]: DBMS_OUTPUT's, under ORA-20000). What a tool knows beyond it (host,
+//! port, the OS error) goes to its log or its own line where Oracle's tool prints one, never
+//! onto the line.
 //!
 //! It lives in `tns`, the lowest crate the listener, the client and the engine share.
 //!
 //! Oracle keeps one text per network error and shows it under either facility: TNS-12514
 //! and ORA-12514 read the same. So the Oracle Net numbers (the TNS facility, whose codes
 //! 12150–12699 also appear as ORA-) are one list, [`tns`], and [`ora`] looks codes in that
-//! range up there. Texts with a variable part keep Oracle's `%s` marker; [`ora_line_with`] and
-//! [`tns_line_with`] fill it in.
+//! range up there. Texts with a variable part keep Oracle's `%s` marker;
+//! [`Facility::line_with`] (and [`ora_line_with`], [`tns_line_with`], [`lrm_line_with`])
+//! fills it in.
 //!
 //! A code missing from the table still gets a line, the bare `ORA-nnnnn`: the number is the
 //! one thing known about it, and no text is invented.
@@ -30,16 +34,22 @@ pub enum Facility {
     Lrm,
     /// `SP2-`: SQL*Plus's own messages (`orasql`), numbered with four digits.
     Sp2,
+    /// `PLS-`: the PL/SQL compiler, under ORA-06550 with the line and column it points at.
+    Pls,
+    /// `ORU-`: the PL/SQL packages' utilities (DBMS_OUTPUT), under ORA-20000.
+    Oru,
 }
 
 impl Facility {
-    /// `ORA` or `TNS`.
+    /// `ORA`, `TNS`, `LRM`, `SP2`, `PLS` or `ORU`.
     pub fn prefix(self) -> &'static str {
         match self {
             Facility::Ora => "ORA",
             Facility::Tns => "TNS",
             Facility::Lrm => "LRM",
             Facility::Sp2 => "SP2",
+            Facility::Pls => "PLS",
+            Facility::Oru => "ORU",
         }
     }
 
@@ -50,6 +60,8 @@ impl Facility {
             Facility::Tns => tns(code),
             Facility::Lrm => lrm(code),
             Facility::Sp2 => sp2(code),
+            Facility::Pls => pls(code),
+            Facility::Oru => oru(code),
         }
     }
 
@@ -141,6 +153,8 @@ pub fn ora(code: u32) -> Option<&'static str> {
         return tns(code);
     }
     Some(match code {
+        // SQLERRM with no error raised (which prints it as `ORA-0000`, four digits).
+        0 => "normal, successful completion",
         // Sessions and processes (the SGA, ALTER SYSTEM KILL SESSION).
         18 => "maximum number of sessions exceeded",
         20 => "maximum number of processes (%s) exceeded",
@@ -333,6 +347,7 @@ pub fn ora(code: u32) -> Option<&'static str> {
 /// Text of `LRM-code`: the parameter manager's messages about a parameter file.
 pub fn lrm(code: u32) -> Option<&'static str> {
     Some(match code {
+        101 => "unknown parameter name '%s'",
         109 => "could not open parameter file '%s'",
         121 => "'%s' is not an allowable value for '%s'",
         _ => return None,
@@ -368,6 +383,37 @@ pub fn sp2(code: u32) -> Option<&'static str> {
         734 => "unknown command beginning \"%s...\" - rest of line ignored.",
         768 => "Illegal SPOOL command",
         771 => "File \"%s\" already exists.\nUse another name or \"SPOOL filename[.ext] REPLACE\"",
+        _ => return None,
+    })
+}
+
+/// Text of `PLS-code`: the PL/SQL compiler's messages, as the engine's parser and machine
+/// raise them under ORA-06550.
+pub fn pls(code: u32) -> Option<&'static str> {
+    Some(match code {
+        102 => "parser stack overflow because nesting is too deep",
+        103 => "Encountered the symbol \"%s\"",
+        201 => "identifier '%s' must be declared",
+        302 => "component '%s' must be declared",
+        306 => "wrong number or types of arguments in call to '%s'",
+        363 => "expression '%s' cannot be used as an assignment target",
+        367 => "a RAISE statement with no exception name must be inside an exception handler",
+        374 => "illegal EXIT/CONTINUE statement; must appear inside the loop labeled '%s'",
+        376 => "illegal EXIT/CONTINUE statement; it must appear inside a loop",
+        382 => "expression is of wrong type",
+        394 => "wrong number of values in the INTO list of a FETCH statement",
+        428 => "an INTO clause is expected in this SELECT statement",
+        441 => "EXIT/CONTINUE statement may have a label here; '%s' is not a label",
+        _ => return None,
+    })
+}
+
+/// Text of `ORU-code`: the messages of the PL/SQL packages' utilities (DBMS_OUTPUT), which
+/// reach the client as the text of ORA-20000.
+pub fn oru(code: u32) -> Option<&'static str> {
+    Some(match code {
+        10027 => "buffer overflow, limit of %s bytes",
+        10028 => "line length overflow, limit of %s bytes per line",
         _ => return None,
     })
 }
@@ -478,6 +524,41 @@ mod tests {
         );
         assert_eq!(fill("a %s b %s c", &["1"]), "a 1 b  c");
         assert_eq!(fill("no marker", &["x"]), "no marker");
+    }
+
+    #[test]
+    fn every_pls_and_oru_code_the_engine_raises_has_its_text() {
+        // The engine's PL/SQL compiler (parser, machine, DBMS_CONNECTION_POOL calls).
+        for code in [
+            102, 103, 201, 302, 306, 363, 367, 374, 376, 382, 394, 428, 441,
+        ] {
+            assert!(Facility::Pls.text(code).is_some(), "PLS-{code:05}");
+        }
+        // DBMS_OUTPUT's buffer and line limits.
+        for code in [10027, 10028] {
+            assert!(Facility::Oru.text(code).is_some(), "ORU-{code:05}");
+        }
+        assert_eq!(
+            Facility::Pls.line_with(201, &["FOO.BAR"]),
+            "PLS-00201: identifier 'FOO.BAR' must be declared"
+        );
+        assert_eq!(
+            Facility::Pls.line_with(103, &["END"]),
+            "PLS-00103: Encountered the symbol \"END\""
+        );
+        assert_eq!(
+            Facility::Pls.line_with(382, &[]),
+            "PLS-00382: expression is of wrong type"
+        );
+        assert_eq!(
+            Facility::Oru.line_with(10027, &["20000"]),
+            "ORU-10027: buffer overflow, limit of 20000 bytes"
+        );
+        assert_eq!(
+            lrm_line_with(101, &["procesess"]),
+            "LRM-00101: unknown parameter name 'procesess'"
+        );
+        assert_eq!(Facility::Pls.line_with(99_999, &[]), "PLS-99999");
     }
 
     #[test]

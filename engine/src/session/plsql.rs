@@ -17,6 +17,7 @@ use tns::ttc::types::{Decimal, ora_type};
 
 use super::lob::{CHUNK_SIZE, TempLobs};
 use super::{Action, Cursor, Session, decode_scalar};
+use crate::error::{oru_line, pls_line};
 use crate::sql::eval::{EvalContext, QueryPlan, Value};
 use crate::sql::plsql::{self, Block, Host, Mode, Procedure};
 use crate::sql::{OraError, Statement};
@@ -44,7 +45,9 @@ const DBMS_OUTPUT_DEFAULT: usize = 20_000;
 /// REF CURSOR (bind type 102).
 const CURSOR: u8 = 102;
 
-fn oru(text: String) -> OraError {
+/// ORA-20000 with the DBMS_OUTPUT message ORU-`code` about `limit` bytes as its text.
+fn oru(code: u32, limit: usize) -> OraError {
+    let text = oru_line(code, &[&limit.to_string()]);
     OraError::from_stack(20000, &format!("ORA-20000: {text}"))
 }
 
@@ -63,15 +66,10 @@ fn value_error(detail: &str) -> OraError {
 impl DbmsOutput {
     fn push_line(&mut self, line: String) -> Result<(), OraError> {
         if line.len() > DBMS_OUTPUT_LINE_MAX {
-            return Err(oru(format!(
-                "ORU-10028: line length overflow, limit of {DBMS_OUTPUT_LINE_MAX} bytes per line"
-            )));
+            return Err(oru(10028, DBMS_OUTPUT_LINE_MAX));
         }
         if self.bytes + line.len() > self.limit {
-            return Err(oru(format!(
-                "ORU-10027: buffer overflow, limit of {} bytes",
-                self.limit
-            )));
+            return Err(oru(10027, self.limit));
         }
         self.bytes += line.len();
         self.lines.push_back(line);
@@ -366,9 +364,7 @@ impl Host for Session {
                         out.push_line(line)?;
                     } else if out.partial.len() > DBMS_OUTPUT_LINE_MAX {
                         out.partial.clear();
-                        return Err(oru(format!(
-                            "ORU-10028: line length overflow, limit of {DBMS_OUTPUT_LINE_MAX} bytes per line"
-                        )));
+                        return Err(oru(10028, DBMS_OUTPUT_LINE_MAX));
                     }
                 }
             }
@@ -440,11 +436,7 @@ impl Host for Session {
             other => {
                 return Err(OraError::with_args(
                     6550,
-                    &[
-                        "1",
-                        "1",
-                        &format!("PLS-00201: identifier '{other}' must be declared"),
-                    ],
+                    &["1", "1", &pls_line(201, &[other])],
                     0,
                 ));
             }

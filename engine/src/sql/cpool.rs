@@ -6,6 +6,7 @@
 //! [`PoolCall`] the same way.
 
 use super::Expr;
+use crate::error::pls_line;
 
 /// The pool every call names unless told otherwise.
 pub const DEFAULT_POOL: &str = "SYS_DEFAULT_CONNECTION_POOL";
@@ -90,11 +91,10 @@ pub fn call(procedure: &str, args: &[Arg]) -> Result<PoolCall, String> {
             .chain(CONFIGURE_PARAMS)
             .collect(),
         other => {
-            return Err(format!("PLS-00302: component '{other}' must be declared"));
+            return Err(pls_line(302, &[other]));
         }
     };
-    let wrong =
-        || format!("PLS-00306: wrong number or types of arguments in call to '{procedure}'");
+    let wrong = || pls_line(306, &[procedure]);
     let mut values: Vec<Option<Option<String>>> = vec![None; formals.len()];
     let mut named = false;
     for (i, (name, value)) in args.iter().enumerate() {

@@ -20,6 +20,7 @@ use nom::character::complete::{char, digit0, digit1, multispace0, one_of};
 use nom::combinator::{not, opt, recognize};
 use tns::ttc::types::Decimal;
 
+use crate::error::pls_line;
 use crate::rows::InstanceState;
 
 pub use crate::error::OraError;
@@ -1322,13 +1323,7 @@ impl<'a> P<'a> {
         let r = ws(r);
         let r = r.strip_prefix('/').map_or(r, ws);
         if !r.is_empty() {
-            return Err(self.pls_error(
-                r,
-                &format!(
-                    "PLS-00103: Encountered the symbol \"{}\"",
-                    r.split_whitespace().next().unwrap_or("")
-                ),
-            ));
+            return Err(self.encountered(r));
         }
         Ok(Statement::Plsql(block))
     }
@@ -1355,25 +1350,29 @@ impl<'a> P<'a> {
             .strip_prefix("DBMS_CONNECTION_POOL.")?
             .to_owned();
         Some((|| {
-            let (r, args) = self.pool_args(r)?;
+            let (r, args) = self.pool_args(r, &procedure)?;
             let call =
                 cpool::call(&procedure, &args).map_err(|detail| self.pls_error(i, &detail))?;
             let r = skip_nulls(self.semicolon(r)?);
             let Ok((r, _)) = keyword("END")(r) else {
-                return Err(self.pls_error(r, "PLS-00103: Encountered an unexpected symbol"));
+                return Err(self.encountered(r));
             };
             let r = ws(r);
             let r = r.strip_prefix(';').map(ws).unwrap_or(r);
             let r = r.strip_prefix('/').map(ws).unwrap_or(r);
             if !r.is_empty() {
-                return Err(self.pls_error(r, "PLS-00103: Encountered the symbol \"END\""));
+                return Err(self.pls_error(r, &pls_line(103, &["END"])));
             }
             Ok(Statement::ConnectionPool(call))
         })())
     }
 
-    /// `[( [name =>] literal, ... )]` of a DBMS_CONNECTION_POOL call.
-    fn pool_args(&self, r: &'a str) -> Result<(&'a str, Vec<cpool::Arg>), OraError> {
+    /// `[( [name =>] literal, ... )]` of a DBMS_CONNECTION_POOL call of `procedure`.
+    fn pool_args(
+        &self,
+        r: &'a str,
+        procedure: &str,
+    ) -> Result<(&'a str, Vec<cpool::Arg>), OraError> {
         let mut r = ws(r);
         let mut args = Vec::new();
         let Some(rest) = r.strip_prefix('(') else {
@@ -1393,9 +1392,8 @@ impl<'a> P<'a> {
                 }
             }
             let (x, e) = self.expr(r)?;
-            let value = cpool::literal(&e).ok_or_else(|| {
-                self.pls_error(r, "PLS-00306: wrong number or types of arguments in call")
-            })?;
+            let value = cpool::literal(&e)
+                .ok_or_else(|| self.pls_error(r, &pls_line(306, &[procedure])))?;
             args.push((name, value));
             r = ws(x);
             if let Some(x) = r.strip_prefix(',') {
@@ -1411,7 +1409,13 @@ impl<'a> P<'a> {
         let r = ws(r);
         r.strip_prefix(';')
             .map(ws)
-            .ok_or_else(|| self.pls_error(r, "PLS-00103: Encountered an unexpected symbol"))
+            .ok_or_else(|| self.encountered(r))
+    }
+
+    /// PLS-00103 at `r`, naming the symbol found there.
+    fn encountered(&self, r: &str) -> OraError {
+        let symbol = r.split_whitespace().next().unwrap_or("end-of-file");
+        self.pls_error(r, &pls_line(103, &[symbol]))
     }
 
     fn pls_error(&self, at: &str, detail: &str) -> OraError {

@@ -9,7 +9,10 @@
 
 use std::sync::Arc;
 
+use tns::error_text::{ora, ora_line_with};
 use tns::ttc::types::Decimal;
+
+use crate::error::pls_line;
 
 use super::super::eval::{EvalContext, QueryPlan, Value, eval_expr};
 use super::super::query::{Cond, test};
@@ -549,7 +552,7 @@ impl Machine {
             ("SQLCODE".to_owned(), integer(0)),
             (
                 "SQLERRM".to_owned(),
-                Value::Str("ORA-0000: normal, successful completion".to_owned()),
+                Value::Str(format!("ORA-0000: {}", ora(0).unwrap_or_default())),
             ),
             (ROWCOUNT.to_owned(), Value::Null),
             ("SQL%FOUND".to_owned(), Value::Null),
@@ -638,7 +641,8 @@ impl Machine {
             return Ok(());
         }
         let mut stack = r.error.text();
-        stack.push_str(&format!("\nORA-06512: at line {}", r.line));
+        stack.push('\n');
+        stack.push_str(&ora_line_with(6512, &[&format!("line {}", r.line)]));
         Err(OraError::from_stack(r.error.code, &stack))
     }
 
@@ -971,13 +975,7 @@ impl Machine {
             Op::Fetch(id, targets) => {
                 if let Some(row) = self.fetch(*id, line)? {
                     if row.len() != targets.len() {
-                        return Err(Self::fail(
-                            pls_at(
-                                line,
-                                "PLS-00394: wrong number of values in the INTO list of a FETCH statement",
-                            ),
-                            line,
-                        ));
+                        return Err(Self::fail(pls_at(line, &pls_line(394, &[])), line));
                     }
                     for (t, (_, v)) in targets.iter().zip(row) {
                         self.assign(t, v, line)?;
@@ -1089,13 +1087,7 @@ impl Machine {
             });
             return match handled {
                 Some(r) => Raised { line, ..r.clone() },
-                None => Self::fail(
-                    pls_at(
-                        line,
-                        "PLS-00367: a RAISE statement with no exception name must be inside an exception handler",
-                    ),
-                    line,
-                ),
+                None => Self::fail(pls_at(line, &pls_line(367, &[])), line),
             };
         };
         let declared = self.scopes.iter().any(|s| match &s.kind {
@@ -1111,13 +1103,7 @@ impl Machine {
         }
         match PREDEFINED.iter().find(|(p, _)| *p == n) {
             Some((_, code)) => Self::fail(OraError::new(*code, 0), line),
-            None => Self::fail(
-                pls_at(
-                    line,
-                    &format!("PLS-00201: identifier '{n}' must be declared"),
-                ),
-                line,
-            ),
+            None => Self::fail(pls_at(line, &pls_line(201, &[n])), line),
         }
     }
 

@@ -42,6 +42,8 @@ use nom::branch::alt;
 use nom::character::complete::digit1;
 use tns::ttc::types::Decimal;
 
+use crate::error::pls_line;
+
 use super::eval::{EvalContext, QueryPlan, Value};
 use super::query::{CmpOp, Cond};
 use super::{
@@ -362,11 +364,7 @@ fn unexpected(p: &P<'_>, at: &str) -> OraError {
     } else {
         sym
     };
-    pls(
-        p,
-        at,
-        &format!("PLS-00103: Encountered the symbol \"{sym}\""),
-    )
+    pls(p, at, &pls_line(103, &[&sym]))
 }
 
 /// A name: `a`, `a.b`, `"Q"`, upper-cased unless quoted.
@@ -742,7 +740,7 @@ impl<'a> P<'a> {
         if e == Expr::Null {
             return Ok((r, e));
         }
-        Err(pls(self, at, "PLS-00382: expression is of wrong type"))
+        Err(pls(self, at, &pls_line(382, &[])))
     }
 
     /// The value of an assignment to a variable or bind that is not BOOLEAN: an
@@ -761,7 +759,7 @@ impl<'a> P<'a> {
             _ => matches!(self.cond(at), Ok((r, _)) if ws(r).starts_with(';')),
         };
         if boolean {
-            return Err(pls(self, at, "PLS-00382: expression is of wrong type"));
+            return Err(pls(self, at, &pls_line(382, &[])));
         }
         parsed
     }
@@ -849,11 +847,7 @@ impl<'a> P<'a> {
     /// PLS-00363 when `name` is the index of an enclosing FOR loop.
     fn assignable(&self, at: &str, name: &str) -> Result<(), OraError> {
         if self.loops.borrow().iter().flatten().any(|n| n == name) {
-            return Err(pls(
-                self,
-                at,
-                &format!("PLS-00363: expression '{name}' cannot be used as an assignment target"),
-            ));
+            return Err(pls(self, at, &pls_line(363, &[name])));
         }
         Ok(())
     }
@@ -882,11 +876,7 @@ impl<'a> P<'a> {
     /// for a label of no loop around it, PLS-00441 for a name that labels nothing).
     fn loop_jump(&self, at: &'a str, r: &'a str) -> Result<LoopJump<'a>, OraError> {
         if self.loops.borrow().is_empty() {
-            return Err(pls(
-                self,
-                at,
-                "PLS-00376: illegal EXIT/CONTINUE statement; it must appear inside a loop",
-            ));
+            return Err(pls(self, at, &pls_line(376, &[])));
         }
         let mut r = ws(r);
         let mut label = None;
@@ -900,13 +890,9 @@ impl<'a> P<'a> {
                 .any(|l| l.as_deref() == Some(n.as_str()))
             {
                 let detail = if pl.labels.contains(&n) {
-                    format!(
-                        "PLS-00374: illegal EXIT/CONTINUE statement; must appear inside the loop labeled '{n}'"
-                    )
+                    pls_line(374, &[&n])
                 } else {
-                    format!(
-                        "PLS-00441: EXIT/CONTINUE statement may have a label here; '{n}' is not a label"
-                    )
+                    pls_line(441, &[&n])
                 };
                 return Err(pls(self, r, &detail));
             }
@@ -936,11 +922,7 @@ impl<'a> P<'a> {
         let end = statement_end(i);
         let text = &i[..end];
         let Some(into) = top_level_keyword(text, "INTO") else {
-            return Err(pls(
-                self,
-                i,
-                "PLS-00428: an INTO clause is expected in this SELECT statement",
-            ));
+            return Err(pls(self, i, &pls_line(428, &[])));
         };
         // Offsets come from slices that run to the end of the text: `i`'s, not `text`'s.
         let mut r = &i[into + 4..];
@@ -1054,11 +1036,7 @@ impl<'a> P<'a> {
             r = x;
         }
         if args.len() < required || args.len() > params {
-            return Err(pls(
-                self,
-                at,
-                &format!("PLS-00306: wrong number or types of arguments in call to '{name}'"),
-            ));
+            return Err(pls(self, at, &pls_line(306, &[name])));
         }
         Ok((r, args))
     }
@@ -1079,11 +1057,7 @@ impl<'a> P<'a> {
         let (r, n) = name(i).ok_or_else(|| unexpected(self, i))?;
         match self.kind_of(&n) {
             Some(Kind::Cursor { id, columns, .. }) => Ok((r, n, id, columns)),
-            None => Err(pls(
-                self,
-                i,
-                &format!("PLS-00201: identifier '{n}' must be declared"),
-            )),
+            None => Err(pls(self, i, &pls_line(201, &[&n]))),
             Some(_) => Err(unexpected(self, i)),
         }
     }
@@ -1125,11 +1099,7 @@ impl<'a> P<'a> {
 
     fn statement(&self, i: &'a str) -> Result<(&'a str, Stmt), OraError> {
         if self.nesting.get() >= MAX_NESTING {
-            return Err(pls(
-                self,
-                i,
-                "PLS-00102: parser stack overflow because nesting is too deep",
-            ));
+            return Err(pls(self, i, &pls_line(102, &[])));
         }
         self.nesting.set(self.nesting.get() + 1);
         let result = self.statement_at(i);
@@ -1236,11 +1206,7 @@ impl<'a> P<'a> {
                 }
             }
             if columns.is_some_and(|c| c != targets.len()) {
-                return Err(pls(
-                    self,
-                    i,
-                    "PLS-00394: wrong number of values in the INTO list of a FETCH statement",
-                ));
+                return Err(pls(self, i, &pls_line(394, &[])));
             }
             return Ok((self.semicolon(r)?, stmt(StmtKind::Fetch(id, targets))));
         }
@@ -1309,11 +1275,7 @@ impl<'a> P<'a> {
             ));
         }
         let Some(p) = find_procedure(&n) else {
-            return Err(pls(
-                self,
-                i,
-                &format!("PLS-00201: identifier '{n}' must be declared"),
-            ));
+            return Err(pls(self, i, &pls_line(201, &[&n])));
         };
         let mut args = Vec::new();
         // Where each argument starts and its text (PLS-00363 names an OUT argument that
@@ -1332,13 +1294,7 @@ impl<'a> P<'a> {
                         .is_some_and(|(y, _)| ws(y).starts_with([',', ')']));
                     if boolean {
                         let short = n.rsplit('.').next().unwrap_or(&n);
-                        return Err(pls(
-                            self,
-                            i,
-                            &format!(
-                                "PLS-00306: wrong number or types of arguments in call to '{short}'"
-                            ),
-                        ));
+                        return Err(pls(self, i, &pls_line(306, &[short])));
                     }
                     let (y, e) = self.expr(at)?;
                     args.push(e);
@@ -1355,11 +1311,7 @@ impl<'a> P<'a> {
         }
         if args.len() < p.required || args.len() > p.params.len() {
             let short = n.rsplit('.').next().unwrap_or(&n);
-            return Err(pls(
-                self,
-                i,
-                &format!("PLS-00306: wrong number or types of arguments in call to '{short}'"),
-            ));
+            return Err(pls(self, i, &pls_line(306, &[short])));
         }
         for ((e, mode), (at, text)) in args.iter().zip(p.params).zip(arg_texts) {
             match (mode, e) {
@@ -1367,13 +1319,7 @@ impl<'a> P<'a> {
                 (_, Expr::Ident(n, _)) => self.assignable(at, n)?,
                 _ => {
                     let shown = super::column_name_from_text(text);
-                    return Err(pls(
-                        self,
-                        at,
-                        &format!(
-                            "PLS-00363: expression '{shown}' cannot be used as an assignment target"
-                        ),
-                    ));
+                    return Err(pls(self, at, &pls_line(363, &[&shown])));
                 }
             }
         }
