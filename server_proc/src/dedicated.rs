@@ -106,14 +106,17 @@ impl DedicatedContext {
 #[derive(Debug, Error)]
 pub enum DedicatedError {
     /// The CONNECT bytes handed over could not be decoded.
-    #[error("TNS-12560: TNS:protocol adapter error (bad CONNECT: {source})")]
+    #[error("{} (bad CONNECT: {source})", tns::error_text::tns_line(12560))]
     BadConnect {
         /// The decode error.
         #[from]
         source: packet::DecodeError,
     },
     /// The CONNECT bytes handed over were incomplete.
-    #[error("TNS-12560: TNS:protocol adapter error (incomplete CONNECT, {len} bytes)")]
+    #[error(
+        "{} (incomplete CONNECT, {len} bytes)",
+        tns::error_text::tns_line(12560)
+    )]
     IncompleteConnect {
         /// Bytes received.
         len: usize,
@@ -127,7 +130,7 @@ pub enum DedicatedError {
     )]
     SendTimeout,
     /// A socket operation failed.
-    #[error("TNS-12537: TNS:connection closed ({context}: {source})")]
+    #[error("{} ({context}: {source})", tns::error_text::tns_line(12537))]
     Io {
         /// What was being done.
         context: &'static str,

@@ -300,7 +300,7 @@ pub fn from_param_file(
                 diags.push(Diagnostic::warning(
                     &p.file,
                     p.pos,
-                    format!("LRM-00101: unknown parameter name '{name}' (ignored)"),
+                    format!("{} (ignored)", lrm_line_with(101, &[&name])),
                 ));
                 continue;
             }
