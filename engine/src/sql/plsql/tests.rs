@@ -6,7 +6,7 @@ use tns::ttc::types::{DateTime, Decimal};
 
 use super::super::eval::{EvalContext, QueryPlan, Value, plan_query};
 use super::super::{OraError, Statement, parse};
-use super::{Host, Machine, Procedure, Progress};
+use super::{Host, Machine, Outcome, Procedure, Progress};
 
 /// A host that keeps DBMS_OUTPUT's lines and plans queries with the SQL subset.
 #[derive(Default)]
@@ -29,6 +29,19 @@ impl Host for TestHost {
 
     fn open_cursor(&mut self, _: &Statement, _: &EvalContext) -> Result<u32, OraError> {
         Ok(7)
+    }
+}
+
+/// Runs `m` to its end in slices of 1,000 steps: how many slices it took, and the outcome.
+fn run_in_slices(m: &mut Machine, host: &mut TestHost) -> (u32, Outcome) {
+    let mut slices = 0;
+    loop {
+        slices += 1;
+        match m.run(host, 1000) {
+            Ok(Progress::Running) => {}
+            Ok(Progress::Done(o)) => return (slices, o),
+            Err(e) => panic!("{e:?}"),
+        }
     }
 }
 
@@ -327,15 +340,7 @@ fn an_endless_loop_runs_in_slices_and_strings_stop_at_32767() {
         ),
         ctx(&[("O", Value::Null)]),
     );
-    let mut slices = 0;
-    let outcome = loop {
-        slices += 1;
-        match m.run(&mut host, 1000) {
-            Ok(Progress::Running) => {}
-            Ok(Progress::Done(o)) => break o,
-            Err(e) => panic!("{e:?}"),
-        }
-    };
+    let (slices, outcome) = run_in_slices(&mut m, &mut host);
     assert!(slices > 5, "{slices}");
     assert!(outcome.binds.contains(&("O".to_owned(), num(2500))));
     assert_eq!(
@@ -754,15 +759,7 @@ fn a_fetch_loop_over_a_big_cursor_runs_in_slices() {
     }
     let text = text.replace("1000000", "2000");
     let mut m = Machine::new(&block(&text), ctx(&[("S", Value::Null)]));
-    let mut slices = 0;
-    let outcome = loop {
-        slices += 1;
-        match m.run(&mut host, 1000) {
-            Ok(Progress::Running) => {}
-            Ok(Progress::Done(o)) => break o,
-            Err(e) => panic!("{e:?}"),
-        }
-    };
+    let (slices, outcome) = run_in_slices(&mut m, &mut host);
     assert!(slices > 5, "{slices}");
     assert!(
         outcome.binds.contains(&("S".to_owned(), num(2001000))),
