@@ -358,6 +358,8 @@ pub fn lrm(code: u32) -> Option<&'static str> {
 /// ("SQL*Plus Error Messages") lists them.
 pub fn sp2(code: u32) -> Option<&'static str> {
     Some(match code {
+        2 => "ACCEPT statement must specify a variable name",
+        3 => "Ill-formed ACCEPT command starting as %s",
         4 => "Nothing to append.",
         23 => "String not found.",
         24 => "Nothing to change.",
@@ -375,6 +377,7 @@ pub fn sp2(code: u32) -> Option<&'static str> {
         306 => "Invalid option.",
         310 => "unable to open file \"%s\"",
         332 => "Cannot create spool file.",
+        425 => "\"%s\" is not a valid %s",
         546 => "User requested Interrupt or EOF detected.",
         547 => "%s option %s out of range (%s through %s)",
         552 => "Bind variable \"%s\" not declared.",

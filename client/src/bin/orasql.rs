@@ -38,6 +38,7 @@ use std::time::Instant;
 
 use anyhow::{Result, bail};
 use clap::Parser;
+use client::orasql::accept;
 use client::orasql::binds::Variables as BindVariables;
 use client::orasql::buffer::{Buffer, Command, Input, SqlErrorAction};
 use client::orasql::logon::{Logon, parse_logon};
@@ -654,6 +655,10 @@ impl Session {
                 Err(e) => sayln!(self.spool, "{e}"),
             },
             Command::Print(names) => self.print_binds(&names),
+            Command::Accept(args) => match accept::parse(&args) {
+                Ok(a) => self.accept(&a),
+                Err(e) => sayln!(self.spool, "{e}"),
+            },
             Command::Spool(args) => {
                 if let Some(line) = self.spool.command(&args) {
                     sayln!(self.spool, "{line}");
@@ -1055,6 +1060,43 @@ Linux-x86_64 Error: {e}",
         }
         let _ = io::stdout().flush();
         status
+    }
+
+    /// `ACCEPT`: shows its prompt (also with `-s`, as SQL*Plus does) and reads the next
+    /// line from where commands come from (the next line of a script on stdin); a reply of
+    /// the wrong type gets SP2-0425 and the prompt again. At EOF or Ctrl-C nothing is
+    /// defined.
+    fn accept(&mut self, a: &accept::Accept) {
+        loop {
+            let prompt = a.prompt_text().to_string();
+            let read = match &mut self.source {
+                LineSource::Editor(_) if a.hide => match prompt_line(&prompt, true) {
+                    Ok(l) => Read::Line(l),
+                    Err(_) => Read::Eof,
+                },
+                LineSource::Editor(_) => {
+                    self.spool.write(&prompt);
+                    self.source.read(&prompt, false).unwrap_or(Read::Eof)
+                }
+                LineSource::Lines(_) => {
+                    say!(self.spool, "{prompt}");
+                    let _ = io::stdout().flush();
+                    self.source.read("", false).unwrap_or(Read::Eof)
+                }
+            };
+            let Read::Line(reply) = read else {
+                return;
+            };
+            match a.value(&reply) {
+                Ok(v) if a.kind == accept::Kind::Number => self.vars.define_number(&a.name, &v),
+                Ok(v) => self.vars.define(&a.name, &v),
+                Err(e) => {
+                    sayln!(self.spool, "{e}");
+                    continue;
+                }
+            }
+            return;
+        }
     }
 
     /// `PRINT [names]`: each variable as a query of it would show it; SP2-0552 for a name

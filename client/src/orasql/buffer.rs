@@ -124,6 +124,8 @@ pub enum Command {
     Variable(String),
     /// `PRI[NT] [name ...]`.
     Print(String),
+    /// `ACC[EPT] variable ...` (the rest of the line).
+    Accept(String),
 }
 
 /// What is being entered.
@@ -508,6 +510,9 @@ impl Buffer {
         }
         if abbrev(word, "VARIABLE", 3) {
             return cmd(Command::Variable(rest_no_semi.to_string()));
+        }
+        if abbrev(word, "ACCEPT", 3) {
+            return cmd(Command::Accept(rest_no_semi.to_string()));
         }
         if abbrev(word, "PRINT", 3) {
             return cmd(Command::Print(rest_no_semi.to_string()));

@@ -3,6 +3,7 @@
 //!
 //! - [`logon`]: `user/password@identifier [AS SYSDBA|SYSOPER]`, as on SQL*Plus's command
 //!   line and in `CONNECT`;
+//! - [`accept`]: `ACCEPT`'s options and the check of its reply;
 //! - [`binds`]: bind variables: `VARIABLE`, `:name` in statements, `PRINT`;
 //! - [`buffer`]: SQL*Plus's input rules: the SQL buffer (`;` runs, a blank line or `.` ends
 //!   it, `/` and `RUN` run it, `LIST`, `APPEND`, `CHANGE`, `DEL`, `INPUT`), PL/SQL blocks
@@ -20,6 +21,7 @@
 //!
 //! The binary (`src/bin/orasql.rs`) is the loop around them: terminal, connection, Ctrl-C.
 
+pub mod accept;
 pub mod binds;
 pub mod buffer;
 pub mod logon;

@@ -494,17 +494,17 @@ fn parse_format(f: &str) -> Option<Format> {
     valid.then_some(Format::Number(u))
 }
 
-/// Words of a COLUMN command, quoted strings as one word.
-struct Tokens<'a> {
+/// Words of a COLUMN (ACCEPT, BREAK, COMPUTE) command, quoted strings as one word.
+pub(super) struct Tokens<'a> {
     rest: &'a str,
 }
 
 impl<'a> Tokens<'a> {
-    fn new(s: &'a str) -> Self {
+    pub(super) fn new(s: &'a str) -> Self {
         Tokens { rest: s }
     }
 
-    fn next_word(&mut self) -> Option<String> {
+    pub(super) fn next_word(&mut self) -> Option<String> {
         let s = self.rest.trim_start();
         if s.is_empty() {
             return None;

@@ -15,6 +15,8 @@ use super::sp2;
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Variables {
     defined: Vec<(String, String)>,
+    /// The variables that are NUMBERs (ACCEPT ... NUMBER); the others are CHAR.
+    numbers: Vec<String>,
 }
 
 fn is_name_char(c: char) -> bool {
@@ -30,15 +32,23 @@ impl Variables {
     /// Defines (or redefines, in place) `name`; names are case-insensitive.
     pub fn define(&mut self, name: &str, value: &str) {
         let key = name.to_ascii_uppercase();
+        self.numbers.retain(|k| *k != key);
         match self.defined.iter_mut().find(|(k, _)| *k == key) {
             Some((_, v)) => *v = value.to_string(),
             None => self.defined.push((key, value.to_string())),
         }
     }
 
+    /// Defines `name` as a NUMBER variable (ACCEPT ... NUMBER).
+    pub fn define_number(&mut self, name: &str, value: &str) {
+        self.define(name, value);
+        self.numbers.push(name.to_ascii_uppercase());
+    }
+
     /// Removes `name`.
     pub fn undefine(&mut self, name: &str) {
         let key = name.to_ascii_uppercase();
+        self.numbers.retain(|k| *k != key);
         self.defined.retain(|(k, _)| *k != key);
     }
 
@@ -51,9 +61,14 @@ impl Variables {
             .map(|(_, v)| v.as_str())
     }
 
-    /// `DEFINE NAME            = "value" (CHAR)`: the name padded to 15 characters.
-    fn listing(name: &str, value: &str) -> String {
-        format!("DEFINE {name:<15} = \"{value}\" (CHAR)\n")
+    /// `DEFINE NAME            = "value" (CHAR)`: the name padded to 15 characters; a
+    /// NUMBER's value unquoted, right-aligned in NUMWIDTH's 10 characters.
+    fn listing(&self, name: &str, value: &str) -> String {
+        if self.numbers.iter().any(|k| k == name) {
+            format!("DEFINE {name:<15} = {value:>10} (NUMBER)\n")
+        } else {
+            format!("DEFINE {name:<15} = \"{value}\" (CHAR)\n")
+        }
     }
 
     /// `DEFINE [name [= text]]`: lists every variable, lists one, or defines one (`text` up
@@ -64,13 +79,13 @@ impl Variables {
             return self
                 .defined
                 .iter()
-                .map(|(k, v)| Self::listing(k, v))
+                .map(|(k, v)| self.listing(k, v))
                 .collect();
         }
         let Some((name, text)) = args.split_once('=') else {
             let name = args.split_whitespace().next().unwrap_or(args);
             return match self.get(name) {
-                Some(v) => Self::listing(&name.to_ascii_uppercase(), v),
+                Some(v) => self.listing(&name.to_ascii_uppercase(), v),
                 None => format!("{}\n", sp2(135, &[name])),
             };
         };
