@@ -655,6 +655,22 @@ impl Session {
                 Err(e) => sayln!(self.spool, "{e}"),
             },
             Command::Print(names) => self.print_binds(&names),
+            Command::Break(args) => match self.settings.report.break_command(&args) {
+                Ok(text) => say!(self.spool, "{text}"),
+                Err(e) => sayln!(self.spool, "{e}"),
+            },
+            Command::Compute(args) => match self.settings.report.compute_command(&args) {
+                Ok(text) => say!(self.spool, "{text}"),
+                Err(e) => sayln!(self.spool, "{e}"),
+            },
+            Command::ClearBreaks => {
+                self.settings.report.clear_breaks();
+                sayln!(self.spool, "breaks cleared");
+            }
+            Command::ClearComputes => {
+                self.settings.report.clear_computes();
+                sayln!(self.spool, "computes cleared");
+            }
             Command::Accept(args) => match accept::parse(&args) {
                 Ok(a) => self.accept(&a),
                 Err(e) => sayln!(self.spool, "{e}"),

@@ -126,6 +126,14 @@ pub enum Command {
     Print(String),
     /// `ACC[EPT] variable ...` (the rest of the line).
     Accept(String),
+    /// `BRE[AK] [ON ...]` (the rest of the line).
+    Break(String),
+    /// `COMP[UTE] [...]` (the rest of the line).
+    Compute(String),
+    /// `CL[EAR] BRE[AKS]`.
+    ClearBreaks,
+    /// `CL[EAR] COMP[UTES]`.
+    ClearComputes,
 }
 
 /// What is being entered.
@@ -464,6 +472,12 @@ impl Buffer {
             if abbrev(&what, "COLUMNS", 3) {
                 return cmd(Command::ClearColumns);
             }
+            if abbrev(&what, "BREAKS", 3) {
+                return cmd(Command::ClearBreaks);
+            }
+            if abbrev(&what, "COMPUTES", 4) {
+                return cmd(Command::ClearComputes);
+            }
             if abbrev(&what, "BUFFER", 3) || abbrev(&what, "SQL", 3) {
                 self.lines.clear();
                 self.current = 0;
@@ -510,6 +524,12 @@ impl Buffer {
         }
         if abbrev(word, "VARIABLE", 3) {
             return cmd(Command::Variable(rest_no_semi.to_string()));
+        }
+        if abbrev(word, "BREAK", 3) {
+            return cmd(Command::Break(rest_no_semi.to_string()));
+        }
+        if abbrev(word, "COMPUTE", 4) {
+            return cmd(Command::Compute(rest_no_semi.to_string()));
         }
         if abbrev(word, "ACCEPT", 3) {
             return cmd(Command::Accept(rest_no_semi.to_string()));

@@ -14,6 +14,7 @@
 //!   in a file;
 //! - [`substitution`]: `DEFINE`, `UNDEFINE`, `&name` / `&&name` and VERIFY's `old`/`new`
 //!   lines;
+//! - [`report`]: `BREAK` and `COMPUTE`: the definitions, their listings, the functions;
 //! - [`render`]: result sets as SQL*Plus lays them out (heading as wide as the column's data
 //!   type, records wider than LINESIZE continued under their own headings, pages of
 //!   PAGESIZE lines, NUMWIDTH, `n rows selected.` from FEEDBACK rows on),
@@ -26,6 +27,7 @@ pub mod binds;
 pub mod buffer;
 pub mod logon;
 pub mod render;
+pub mod report;
 pub mod settings;
 pub mod spool;
 pub mod substitution;

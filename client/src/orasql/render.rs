@@ -11,6 +11,7 @@
 use std::fmt::Write as _;
 use std::time::Duration;
 
+use super::report::{Break, On, Report, Skip, Summary, number_text};
 use super::settings::{Format, Settings};
 use crate::connection::Column;
 use crate::wire::Value;
@@ -153,6 +154,157 @@ fn lay_line(cells: &[&str], layouts: &[Layout], colsep: &str) -> String {
     join_line(&parts, colsep)
 }
 
+/// The BREAK columns present in a result set, outermost first: (column index, break).
+struct Breaks<'a> {
+    columns: Vec<(usize, &'a Break)>,
+}
+
+impl<'a> Breaks<'a> {
+    fn new(columns: &[Column], report: &'a Report) -> Self {
+        let columns = report
+            .breaks
+            .iter()
+            .filter_map(|b| {
+                columns
+                    .iter()
+                    .position(|c| c.name.eq_ignore_ascii_case(&b.column))
+                    .map(|i| (i, b))
+            })
+            .collect();
+        Breaks { columns }
+    }
+
+    /// The outermost break level whose value changes at row `r` (every level at row 0).
+    fn level(&self, cells: &[Vec<String>], r: usize) -> Option<usize> {
+        if self.columns.is_empty() {
+            return None;
+        }
+        if r == 0 {
+            return Some(0);
+        }
+        self.columns
+            .iter()
+            .position(|(i, _)| cells[r][*i] != cells[r - 1][*i])
+    }
+
+    /// Whether column `i` of row `r` is a repeated break value that NODUPLICATES hides.
+    fn suppressed(&self, i: usize, r: usize, level: Option<usize>) -> bool {
+        let Some(j) = self.columns.iter().position(|(c, _)| *c == i) else {
+            return false;
+        };
+        r > 0 && !self.columns[j].1.duplicates && level.is_none_or(|k| k > j)
+    }
+
+    /// What happens before the next group when level `k` breaks: SKIP PAGE if any of the
+    /// levels broken asks for it, else the most blank lines asked.
+    fn skip(&self, k: usize) -> Skip {
+        let skips = self.columns[k..].iter().map(|(_, b)| b.skip);
+        if skips.clone().any(|s| s == Skip::Page) {
+            return Skip::Page;
+        }
+        match skips
+            .filter_map(|s| match s {
+                Skip::Lines(n) => Some(n),
+                _ => None,
+            })
+            .max()
+        {
+            Some(n) => Skip::Lines(n),
+            None => Skip::None,
+        }
+    }
+}
+
+/// What COMPUTE's lines are laid out from.
+struct Summaries<'a> {
+    columns: &'a [Column],
+    layouts: &'a [Layout],
+    groups: &'a [std::ops::Range<usize>],
+    rows: &'a [Vec<Value>],
+    cells: &'a [Vec<String>],
+    colsep: &'a str,
+}
+
+impl Summaries<'_> {
+    /// The summary lines of the group `range` at `on`: `*`s across the break column
+    /// (`star`; none for REPORT, whose labels go in the first column), `-`s under the
+    /// computed columns, then a line per function with its label and values.
+    fn lines(
+        &self,
+        report: &Report,
+        on: &On,
+        star: Option<usize>,
+        range: std::ops::Range<usize>,
+    ) -> Vec<String> {
+        let functions = report.lines_for(on);
+        if functions.is_empty() || range.is_empty() {
+            return Vec::new();
+        }
+        let n = self.columns.len();
+        let computed = |i: usize| {
+            let name = self.columns[i].name.to_ascii_uppercase();
+            functions.iter().any(|(_, _, cols)| cols.contains(&name))
+        };
+        let rule: Vec<String> = (0..n)
+            .map(|i| {
+                let w = self.layouts[i].width;
+                if Some(i) == star {
+                    "*".repeat(w)
+                } else if computed(i) {
+                    "-".repeat(w)
+                } else {
+                    String::new()
+                }
+            })
+            .collect();
+        if !(0..n).any(computed) {
+            return Vec::new();
+        }
+        let mut table = vec![rule];
+        let label_at = star.unwrap_or(0);
+        for (f, label, cols) in &functions {
+            let line: Vec<String> = (0..n)
+                .map(|i| {
+                    let l = &self.layouts[i];
+                    let name = self.columns[i].name.to_ascii_uppercase();
+                    if cols.contains(&name) {
+                        let values: Vec<Option<&str>> = range
+                            .clone()
+                            .map(|r| match self.rows[r][i] {
+                                Value::Null => None,
+                                _ => Some(self.cells[r][i].as_str()),
+                            })
+                            .collect();
+                        return match f.apply(&values, l.numeric) {
+                            Some(Summary::Number(x)) => match &l.mask {
+                                Some(m) => apply_mask(&x.to_string(), m, l.width),
+                                None => number_text(x, l.width),
+                            },
+                            Some(Summary::Text(t)) => t,
+                            None => String::new(),
+                        };
+                    }
+                    if i == label_at {
+                        let w = l.width;
+                        let cut: String = label.chars().take(w).collect();
+                        return format!("{cut:<w$}");
+                    }
+                    String::new()
+                })
+                .collect();
+            table.push(line);
+        }
+        let mut out = Vec::new();
+        for line in &table {
+            for g in self.groups {
+                let vs: Vec<&str> = line[g.clone()].iter().map(String::as_str).collect();
+                out.push(lay_line(&vs, &self.layouts[g.clone()], self.colsep));
+            }
+        }
+        out
+    }
+}
+
 /// A query's rows as SQL*Plus prints them, feedback line included. A record wider than
 /// LINESIZE continues on further lines, each group of columns under its own heading and
 /// dashes; a record that took more than one line (wider than LINESIZE, or a value wrapped
@@ -213,11 +365,56 @@ pub fn render_table(columns: &[Column], rows: &[Vec<Value>], s: &Settings) -> St
     let page_lines = s.pagesize as usize;
     let mut used = 0;
     let mut on_page = 0;
-    for row in &cells {
+    let breaks = Breaks::new(columns, &s.report);
+    // Where the group of each break level started.
+    let mut starts = vec![0; breaks.columns.len()];
+    for (r, row) in cells.iter().enumerate() {
+        let level = breaks.level(&cells, r);
+        if let (Some(k), true) = (level, r > 0) {
+            let ctx = Summaries {
+                columns,
+                layouts: &layouts,
+                groups: &groups,
+                rows,
+                cells: &cells,
+                colsep,
+            };
+            for j in (k..breaks.columns.len()).rev() {
+                let at = On::Column(columns[breaks.columns[j].0].name.clone());
+                let lines = ctx.lines(&s.report, &at, Some(breaks.columns[j].0), starts[j]..r);
+                used += lines.len();
+                for line in lines {
+                    out.push_str(&line);
+                    out.push('\n');
+                }
+                starts[j] = r;
+            }
+            match breaks.skip(k) {
+                Skip::Page => on_page = 0,
+                Skip::Lines(n) => {
+                    for _ in 0..n {
+                        out.push('\n');
+                    }
+                    used += n as usize;
+                }
+                Skip::None => {}
+            }
+        }
+        let shown: Vec<String> = row
+            .iter()
+            .enumerate()
+            .map(|(i, v)| {
+                if breaks.suppressed(i, r, level) {
+                    String::new()
+                } else {
+                    v.clone()
+                }
+            })
+            .collect();
         let mut record = Vec::new();
         for g in &groups {
             let ls = &layouts[g.clone()];
-            let pieces: Vec<Vec<String>> = row[g.clone()]
+            let pieces: Vec<Vec<String>> = shown[g.clone()]
                 .iter()
                 .zip(ls)
                 .map(|(v, l)| match &l.mask {
@@ -253,6 +450,32 @@ pub fn render_table(columns: &[Column], rows: &[Vec<Value>], s: &Settings) -> St
         }
         used += record.len();
         on_page += 1;
+    }
+    let ctx = Summaries {
+        columns,
+        layouts: &layouts,
+        groups: &groups,
+        rows,
+        cells: &cells,
+        colsep,
+    };
+    for j in (0..breaks.columns.len()).rev() {
+        let at = On::Column(columns[breaks.columns[j].0].name.clone());
+        for line in ctx.lines(
+            &s.report,
+            &at,
+            Some(breaks.columns[j].0),
+            starts[j]..rows.len(),
+        ) {
+            out.push_str(&line);
+            out.push('\n');
+        }
+    }
+    if s.report.break_report {
+        for line in ctx.lines(&s.report, &On::Report, None, 0..rows.len()) {
+            out.push_str(&line);
+            out.push('\n');
+        }
     }
     if s.pagesize > 0 {
         out.push('\n');
@@ -451,6 +674,42 @@ mod tests {
 
     fn num(s: &str) -> Value {
         Value::Number(Decimal::parse(s).unwrap())
+    }
+
+    #[test]
+    fn breaks_hide_repeats_and_computes_add_summary_lines() {
+        let mut s = Settings::default();
+        s.report
+            .break_command("on d on report")
+            .expect("break parses");
+        s.report
+            .compute_command("sum count label n of v on d")
+            .expect("compute parses");
+        s.report
+            .compute_command("max of v on report")
+            .expect("compute parses");
+        let rows = vec![
+            vec![Value::Text("a".into()), num("1")],
+            vec![Value::Text("a".into()), Value::Null],
+            vec![Value::Text("b".into()), num("2.5")],
+        ];
+        // Labels are cut to the break column's width (the first column's for REPORT).
+        let t = render_table(&[col("D", "VARCHAR2", 2), col("V", "NUMBER", 0)], &rows, &s);
+        assert_eq!(
+            t,
+            "\nD           V\n-- ----------\n\
+             a           1\n\
+             \n\
+             ** ----------\n\
+             n           1\n\
+             su          1\n\
+             b         2.5\n\
+             ** ----------\n\
+             n           1\n\
+             su        2.5\n\
+             \x20  ----------\n\
+             ma        2.5\n\n"
+        );
     }
 
     #[test]

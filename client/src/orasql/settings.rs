@@ -5,6 +5,7 @@
 
 use std::collections::BTreeMap;
 
+use super::report::Report;
 use super::sp2;
 
 /// What `SET` changed, read by the renderer and the session loop.
@@ -46,6 +47,8 @@ pub struct Settings {
     pub verify: bool,
     /// COLUMN definitions, by upper-case column name.
     pub columns: BTreeMap<String, ColumnFormat>,
+    /// BREAK's and COMPUTE's definitions.
+    pub report: Report,
 }
 
 impl Default for Settings {
@@ -69,6 +72,7 @@ impl Default for Settings {
             timing: false,
             verify: true,
             columns: BTreeMap::new(),
+            report: Report::default(),
         }
     }
 }
