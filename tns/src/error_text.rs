@@ -362,7 +362,7 @@ pub fn sp2(code: u32) -> Option<&'static str> {
         3 => "Ill-formed ACCEPT command starting as %s",
         4 => "Nothing to append.",
         15 => "no break(s) defined",
-        16 => "Break specification must start with ON/BY or ACROSS keyword",
+        16 => "break specification must start with ON/BY or ACROSS keyword",
         17 => "missing column name after '%s' keyword",
         19 => "invalid numeric argument to %s option",
         23 => "String not found.",

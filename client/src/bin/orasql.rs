@@ -663,6 +663,14 @@ impl Session {
                 Ok(text) => say!(self.spool, "{text}"),
                 Err(e) => sayln!(self.spool, "{e}"),
             },
+            Command::Ttitle(args) => {
+                let text = self.settings.titles.top.command("ttitle", &args);
+                say!(self.spool, "{text}");
+            }
+            Command::Btitle(args) => {
+                let text = self.settings.titles.bottom.command("btitle", &args);
+                say!(self.spool, "{text}");
+            }
             Command::ClearBreaks => {
                 self.settings.report.clear_breaks();
                 sayln!(self.spool, "breaks cleared");
@@ -1257,6 +1265,10 @@ fn run(args: &Args) -> Result<u8> {
             })))
         },
     };
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
+    session.settings.titles.date = client::orasql::title::title_date(now);
     let today = client::tnsping::oracle_now();
     // _DATE in SQL*Plus's default NLS_DATE_FORMAT, DD-MON-RR.
     let date = format!("{}{}", &today[..7], &today[9..11]);

@@ -130,6 +130,10 @@ pub enum Command {
     Break(String),
     /// `COMP[UTE] [...]` (the rest of the line).
     Compute(String),
+    /// `TTI[TLE] ...` (the rest of the line).
+    Ttitle(String),
+    /// `BTI[TLE] ...` (the rest of the line).
+    Btitle(String),
     /// `CL[EAR] BRE[AKS]`.
     ClearBreaks,
     /// `CL[EAR] COMP[UTES]`.
@@ -524,6 +528,12 @@ impl Buffer {
         }
         if abbrev(word, "VARIABLE", 3) {
             return cmd(Command::Variable(rest_no_semi.to_string()));
+        }
+        if abbrev(word, "TTITLE", 3) {
+            return cmd(Command::Ttitle(rest_no_semi.to_string()));
+        }
+        if abbrev(word, "BTITLE", 3) {
+            return cmd(Command::Btitle(rest_no_semi.to_string()));
         }
         if abbrev(word, "BREAK", 3) {
             return cmd(Command::Break(rest_no_semi.to_string()));

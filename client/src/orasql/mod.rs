@@ -15,6 +15,7 @@
 //! - [`substitution`]: `DEFINE`, `UNDEFINE`, `&name` / `&&name` and VERIFY's `old`/`new`
 //!   lines;
 //! - [`report`]: `BREAK` and `COMPUTE`: the definitions, their listings, the functions;
+//! - [`title`]: `TTITLE` and `BTITLE`, new and old forms;
 //! - [`render`]: result sets as SQL*Plus lays them out (heading as wide as the column's data
 //!   type, records wider than LINESIZE continued under their own headings, pages of
 //!   PAGESIZE lines, NUMWIDTH, `n rows selected.` from FEEDBACK rows on),
@@ -31,6 +32,7 @@ pub mod report;
 pub mod settings;
 pub mod spool;
 pub mod substitution;
+pub mod title;
 
 pub use buffer::{Buffer, Command, ExitCode, Input, SqlErrorAction};
 pub use logon::{Logon, parse_logon};

@@ -154,6 +154,26 @@ fn lay_line(cells: &[&str], layouts: &[Layout], colsep: &str) -> String {
     join_line(&parts, colsep)
 }
 
+/// BTITLE at the foot of page `page`, of which `used` lines are filled: blank lines down to
+/// the title's place in PAGESIZE, then its lines. Nothing without a BTITLE.
+fn bottom_title(out: &mut String, s: &Settings, page: u32, used: usize) {
+    let lines = s.titles.bottom.lines(
+        page,
+        s.numwidth as usize,
+        s.linesize as usize,
+        &s.titles.date,
+    );
+    if lines.is_empty() {
+        return;
+    }
+    let room = (s.pagesize as usize).saturating_sub(used + lines.len());
+    out.push_str(&"\n".repeat(room));
+    for line in lines {
+        out.push_str(&line);
+        out.push('\n');
+    }
+}
+
 /// The BREAK columns present in a result set, outermost first: (column index, break).
 struct Breaks<'a> {
     columns: Vec<(usize, &'a Break)>,
@@ -366,6 +386,13 @@ pub fn render_table(columns: &[Column], rows: &[Vec<Value>], s: &Settings) -> St
     let mut used = 0;
     let mut on_page = 0;
     let breaks = Breaks::new(columns, &s.report);
+    // The page number (SQL.PNO; each query starts at 1) and BTITLE's lines per page.
+    let mut page = 0;
+    let bottom = s
+        .titles
+        .bottom
+        .lines(1, s.numwidth as usize, linesize, &s.titles.date)
+        .len();
     // Where the group of each break level started.
     let mut starts = vec![0; breaks.columns.len()];
     for (r, row) in cells.iter().enumerate() {
@@ -435,13 +462,21 @@ pub fn render_table(columns: &[Column], rows: &[Vec<Value>], s: &Settings) -> St
         if record.len() > 1 {
             record.push(String::new());
         }
-        if page_lines > 0 && (on_page == 0 || used + record.len() > page_lines) {
+        if page_lines > 0 && (on_page == 0 || used + record.len() + bottom > page_lines) {
+            if page > 0 {
+                bottom_title(&mut out, s, page, used);
+            }
+            page += 1;
             out.push('\n');
-            for h in &heading {
-                out.push_str(h);
+            let top = s
+                .titles
+                .top
+                .lines(page, s.numwidth as usize, linesize, &s.titles.date);
+            for line in top.iter().chain(&heading) {
+                out.push_str(line);
                 out.push('\n');
             }
-            used = 1 + heading.len();
+            used = 1 + top.len() + heading.len();
             on_page = 0;
         }
         for line in &record {
@@ -469,13 +504,18 @@ pub fn render_table(columns: &[Column], rows: &[Vec<Value>], s: &Settings) -> St
         ) {
             out.push_str(&line);
             out.push('\n');
+            used += 1;
         }
     }
     if s.report.break_report {
         for line in ctx.lines(&s.report, &On::Report, None, 0..rows.len()) {
             out.push_str(&line);
             out.push('\n');
+            used += 1;
         }
+    }
+    if page > 0 {
+        bottom_title(&mut out, s, page, used);
     }
     if s.pagesize > 0 {
         out.push('\n');

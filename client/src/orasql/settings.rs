@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 
 use super::report::Report;
 use super::sp2;
+use super::title::Titles;
 
 /// What `SET` changed, read by the renderer and the session loop.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -49,6 +50,8 @@ pub struct Settings {
     pub columns: BTreeMap<String, ColumnFormat>,
     /// BREAK's and COMPUTE's definitions.
     pub report: Report,
+    /// TTITLE and BTITLE.
+    pub titles: Titles,
 }
 
 impl Default for Settings {
@@ -73,6 +76,7 @@ impl Default for Settings {
             verify: true,
             columns: BTreeMap::new(),
             report: Report::default(),
+            titles: Titles::default(),
         }
     }
 }
