@@ -157,6 +157,10 @@ pub enum Kind {
 /// A datetime format element.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Dt {
+    /// YEAR: the year spelled out (rendering only).
+    YearWords,
+    /// SYEAR: YEAR with `-` before a BC year.
+    SignedYearWords,
     SignedYear,
     YearComma,
     Year4,
@@ -229,7 +233,9 @@ enum Tok {
 
 /// The element names, longest first where one is a prefix of another.
 const DT_NAMES: &[(&str, Dt)] = &[
+    ("SYEAR", Dt::SignedYearWords),
     ("SYYYY", Dt::SignedYear),
+    ("YEAR", Dt::YearWords),
     ("Y,YYY", Dt::YearComma),
     ("YYYY", Dt::Year4),
     ("YYY", Dt::Year3),
@@ -556,6 +562,23 @@ fn spell(n: i64) -> String {
     parts.join(" ")
 }
 
+/// A year as YEAR spells it: read in pairs of digits as English speaks years
+/// (`TWENTY TWENTY-FOUR`, `NINETEEN NINETY-NINE`, `NINETEEN HUNDRED`), except that a year
+/// whose hundreds are a whole thousand and whose last two digits are below ten is read as a
+/// number (`TWO THOUSAND`, `TWO THOUSAND FIVE`), and years below 100 are their number. The
+/// sign is the caller's (SYEAR).
+fn spell_year(year: i64) -> String {
+    let y = year.abs();
+    let (hi, lo) = (y / 100, y % 100);
+    if hi == 0 || (hi % 10 == 0 && lo < 10) {
+        spell(y)
+    } else if lo == 0 {
+        format!("{} HUNDRED", spell(hi))
+    } else {
+        format!("{} {}", spell(hi), spell(lo))
+    }
+}
+
 /// The ordinal of a spelled number (`TWENTY-ONE` → `TWENTY-FIRST`).
 fn spell_ordinal(words: &str) -> String {
     let cut = words.rfind([' ', '-']).map_or(0, |i| i + 1);
@@ -609,6 +632,14 @@ pub fn format_datetime(d: &DateTime, kind: Kind, fmt: &str) -> Result<String, Or
         let year = i64::from(d.year);
         let (iso_year, iso_wk) = iso_week(d);
         let rendered = match el {
+            Dt::YearWords | Dt::SignedYearWords => {
+                let sign = if el == Dt::SignedYearWords && year < 0 {
+                    "-"
+                } else {
+                    ""
+                };
+                word(format!("{sign}{}", apply_case(case, &spell_year(year))))
+            }
             Dt::SignedYear => {
                 let sign = if year < 0 { "-" } else { " " };
                 let digits = if fill {
@@ -777,8 +808,11 @@ fn group_of(el: Dt) -> Result<Group, OraError> {
         Dt::TzHour => Group::TzHour,
         Dt::TzMinute => Group::TzMinute,
         Dt::Radix => Group::Radix,
-        // ORA-01820: format code cannot appear in date input format.
-        Dt::IsoYear4
+        // ORA-01820: format code cannot appear in date input format (the elements the SQL
+        // Language Reference marks "No" under "Specify in TO_* datetime functions?").
+        Dt::YearWords
+        | Dt::SignedYearWords
+        | Dt::IsoYear4
         | Dt::IsoYear3
         | Dt::IsoYear2
         | Dt::IsoYear1

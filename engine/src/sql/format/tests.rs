@@ -238,6 +238,31 @@ fn datetime_elements() {
     assert_eq!(dt(&ymd(2021, 3, 5), "fmDD-MM-YYYY fmDD"), "5-3-2021 05");
 }
 
+/// YEAR / SYEAR spell the year, in the element's case (the Reference's "Year, spelled
+/// out"; `TWENTY TWENTY-FOUR` as the brief gives it; the other readings are this module's
+/// rule, see `spell_year`). SYEAR puts `-` before a BC year; TO_DATE does not take them.
+#[test]
+fn year_spelled_out() {
+    let d = ymd(2024, 1, 1);
+    assert_eq!(dt(&d, "YEAR"), "TWENTY TWENTY-FOUR");
+    assert_eq!(dt(&d, "Year"), "Twenty Twenty-Four");
+    assert_eq!(dt(&d, "year"), "twenty twenty-four");
+    assert_eq!(dt(&d, "SYEAR"), "TWENTY TWENTY-FOUR");
+    assert_eq!(dt(&ymd(1999, 1, 1), "YEAR"), "NINETEEN NINETY-NINE");
+    assert_eq!(dt(&ymd(1900, 1, 1), "YEAR"), "NINETEEN HUNDRED");
+    assert_eq!(dt(&ymd(2000, 1, 1), "YEAR"), "TWO THOUSAND");
+    assert_eq!(dt(&ymd(2005, 1, 1), "YEAR"), "TWO THOUSAND FIVE");
+    assert_eq!(dt(&ymd(44, 1, 1), "YEAR"), "FORTY-FOUR");
+    let bc = ymd(-44, 3, 15);
+    assert_eq!(dt(&bc, "SYEAR"), "-FORTY-FOUR");
+    assert_eq!(dt(&bc, "Year BC"), "Forty-Four BC");
+    assert_eq!(dt(&ymd(-1234, 1, 1), "syear"), "-twelve thirty-four");
+    // Quoted YEAR is text; YYYY after YEAR is still YYYY.
+    assert_eq!(dt(&d, "\"year\" YYYY"), "year 2024");
+    assert_eq!(to_date("TWENTY TWENTY-FOUR", "YEAR"), Err(1820));
+    assert_eq!(to_date("-FORTY-FOUR", "SYEAR"), Err(1820));
+}
+
 /// FF only where there are fractional seconds, TZ elements only with a zone:
 /// ORA-01821 otherwise, as for anything that is no element.
 #[test]
