@@ -701,8 +701,9 @@ pub fn format_datetime(d: &DateTime, kind: Kind, fmt: &str) -> Result<String, Or
             }
             Dt::Meridian => word(apply_case(case, if d.hour < 12 { "AM" } else { "PM" })),
             Dt::MeridianDots => word(apply_case(case, if d.hour < 12 { "A.M." } else { "P.M." })),
-            Dt::Era => word(apply_case(case, if d.year > 0 { "AD" } else { "BC" })),
-            Dt::EraDots => word(apply_case(case, if d.year > 0 { "A.D." } else { "B.C." })),
+            // Year 0, which only arithmetic reaches (see `assemble`), is AD as in Oracle.
+            Dt::Era => word(apply_case(case, if d.year < 0 { "BC" } else { "AD" })),
+            Dt::EraDots => word(apply_case(case, if d.year < 0 { "B.C." } else { "A.D." })),
             Dt::Julian => number(
                 days_since_epoch(d.year, d.month, d.day) + JULIAN_UNIX_EPOCH,
                 7,
@@ -1217,7 +1218,9 @@ fn assemble(p: &Parsed, now: &DateTime) -> Result<DateTime, OraError> {
     if p.bc {
         year = -year;
     }
-    if year == 0 || !(-4713..=9999).contains(&year) {
+    // January 1, 4712 BC is the first day a DATE holds (ORA-01841's text says -4713, but
+    // Oracle refuses that year too).
+    if year == 0 || !(-4712..=9999).contains(&year) {
         return Err(OraError::new(1841, 0));
     }
     let year = i32::try_from(year).unwrap_or(1);

@@ -778,6 +778,19 @@ impl<'a> P<'a> {
             "CURRENT_DATE" => Expr::CurrentDate,
             "CURRENT_TIMESTAMP" => Expr::CurrentTimestamp,
             "LOCALTIMESTAMP" => Expr::LocalTimestamp,
+            // The ANSI date literal `DATE 'YYYY-MM-DD'`, a BC year with its sign
+            // (`DATE '-0044-03-15'`): TO_DATE with that fixed format, which no NLS setting
+            // changes.
+            "DATE" if ws(r).starts_with('\'') => {
+                let Ok((r, text)) = string_literal(ws(r)) else {
+                    return Err(self.err_at(1756, ws(r)));
+                };
+                let format = Expr::Str("SYYYY-MM-DD".to_owned());
+                return Ok(Primary::Done(
+                    r,
+                    Expr::Func(Func::ToDate, vec![Expr::Str(text), format]),
+                ));
+            }
             "USER" => Expr::User,
             "DBTIMEZONE" => Expr::DbTimeZone,
             "SESSIONTIMEZONE" => Expr::SessionTimeZone,

@@ -353,6 +353,53 @@ fn literal_column_names_are_upper_case() {
     assert_eq!(names, ["'HELLO'", "SYS_CONTEXT('USERENV','SID')"]);
 }
 
+/// The ANSI date literal takes a BC year with its sign (`DATE '-4712-01-01'` is the first
+/// DATE); arithmetic goes on across 1 BC as Oracle's does, through a year 0 (Oracle 11 shows
+/// `31-DEC-0001 BC` + 1 as `01-JAN-0000 AD`). Not from the book.
+#[test]
+fn date_literals_and_bc_arithmetic() {
+    let (_, r) = rows(
+        "select date '-0044-03-15', to_char(date '-0044-03-15', 'DD-MON-YYYY BC'), \
+         to_char(date '-0001-12-31' + 1, 'DD-MON-YYYY BC'), \
+         to_char(date '2024-01-01', 'Year'), date '2024-03-01' - date '2024-02-01' from dual",
+    )
+    .unwrap();
+    let bc = DateTime {
+        year: -44,
+        month: 3,
+        day: 15,
+        hour: 0,
+        minute: 0,
+        second: 0,
+        nanos: 0,
+        offset_minutes: 0,
+    };
+    assert_eq!(
+        r,
+        [[
+            Value::Date(bc),
+            Value::Str("15-MAR-0044 BC".into()),
+            Value::Str("01-JAN-0000 AD".into()),
+            Value::Str("Twenty Twenty-Four".into()),
+            num("29"),
+        ]]
+    );
+    assert_eq!(
+        rows("select date '-4713-12-31' from dual")
+            .unwrap_err()
+            .code,
+        1841
+    );
+    assert_eq!(
+        rows("select date '2024-13-01' from dual").unwrap_err().code,
+        1843
+    );
+    assert_eq!(
+        rows("select date '2024-01-01 from dual").unwrap_err().code,
+        1756
+    );
+}
+
 #[test]
 fn session_time_zone_drives_current_date() {
     assert_eq!(

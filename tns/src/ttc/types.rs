@@ -269,7 +269,7 @@ impl std::fmt::Display for Decimal {
 /// A calendar date-time with nanoseconds and an optional UTC offset in minutes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct DateTime {
-    /// Year (negative for BC is not supported here).
+    /// Year, negative for BC (-4712..=9999; no year 0 outside of Oracle's arithmetic).
     pub year: i32,
     /// Month 1..=12.
     pub month: u8,
@@ -349,9 +349,12 @@ impl DateTime {
         (secs, self.nanos)
     }
 
+    /// Century and year of century each excess-100, as sign and magnitude: a BC year has
+    /// both below 100 (4712 BC is `53, 88`), so [`DateTime::from_oracle`]'s
+    /// `(c - 100) * 100 + y - 100` reads it back.
     fn date_bytes(&self) -> [u8; 7] {
-        let century = self.year.div_euclid(100);
-        let yy = self.year.rem_euclid(100);
+        let century = self.year / 100;
+        let yy = self.year % 100;
         [
             (century + 100) as u8,
             (yy + 100) as u8,
@@ -488,6 +491,18 @@ mod tests {
             DateTime::from_oracle(&d.to_oracle_timestamp_tz()).unwrap(),
             d
         );
+        // BC years as DUMP shows a DATE of 4712 BC (`Typ=12 Len=7: 53,88,1,1,1,1,1`).
+        let bc = DateTime {
+            year: -4712,
+            month: 1,
+            day: 1,
+            ..DateTime::from_unix(0, 0)
+        };
+        assert_eq!(bc.to_oracle_date(), [53, 88, 1, 1, 1, 1, 1]);
+        assert_eq!(DateTime::from_oracle(&bc.to_oracle_date()).unwrap(), bc);
+        let ides = DateTime { year: -44, ..bc };
+        assert_eq!(ides.to_oracle_date()[..2], [100, 56]);
+        assert_eq!(DateTime::from_oracle(&ides.to_oracle_date()).unwrap(), ides);
     }
 
     proptest! {

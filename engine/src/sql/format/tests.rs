@@ -263,6 +263,45 @@ fn year_spelled_out() {
     assert_eq!(to_date("-FORTY-FOUR", "SYEAR"), Err(1820));
 }
 
+/// BC dates: the BC/AD elements and SYYYY's sign both ways, the range -4712..9999 without
+/// year 0 (ORA-01841), ORA-01856 where an era indicator is missing. Not from the book.
+#[test]
+fn bc_dates() {
+    let ides = ymd(-44, 3, 15);
+    assert_eq!(dt(&ides, "DD-MON-YYYY BC"), "15-MAR-0044 BC");
+    assert_eq!(dt(&ides, "DD-MON-YYYY AD b.c."), "15-MAR-0044 BC b.c.");
+    assert_eq!(dt(&ides, "SYYYY-MM-DD"), "-0044-03-15");
+    assert_eq!(dt(&ides, "fmSYYYY"), "-44");
+    assert_eq!(dt(&ides, "YYYY Y,YYY SCC CC"), "0044 0,044 -01 01");
+    assert_eq!(dt(&ymd(2024, 1, 1), "SYYYY A.D."), " 2024 A.D.");
+    // Year 0 exists only for arithmetic (1 BC + 1 year), and counts as AD.
+    assert_eq!(dt(&ymd(0, 1, 1), "YYYY BC"), "0000 AD");
+    assert_eq!(to_date("15-03-0044 BC", "DD-MM-YYYY BC"), Ok(ides));
+    assert_eq!(to_date("15-03-0044 b.c.", "DD-MM-YYYY AD"), Ok(ides));
+    assert_eq!(
+        to_date("15-03-0044 AD", "DD-MM-YYYY BC"),
+        Ok(ymd(44, 3, 15))
+    );
+    assert_eq!(to_date("-0044-03-15", "SYYYY-MM-DD"), Ok(ides));
+    assert_eq!(to_date("+0044-03-15", "SYYYY-MM-DD"), Ok(ymd(44, 3, 15)));
+    assert_eq!(to_date("-4712-01-01", "SYYYY-MM-DD"), Ok(ymd(-4712, 1, 1)));
+    assert_eq!(
+        to_date("4712-01-01 BC", "YYYY-MM-DD BC"),
+        Ok(ymd(-4712, 1, 1))
+    );
+    assert_eq!(to_date("9999-12-31", "SYYYY-MM-DD"), Ok(ymd(9999, 12, 31)));
+    for (s, fmt) in [
+        ("-4713-12-31", "SYYYY-MM-DD"),
+        ("4713-12-31 BC", "YYYY-MM-DD BC"),
+        ("0000-01-01 BC", "YYYY-MM-DD BC"),
+        ("-0000-01-01", "SYYYY-MM-DD"),
+    ] {
+        assert_eq!(to_date(s, fmt), Err(1841), "TO_DATE('{s}', '{fmt}')");
+    }
+    assert_eq!(to_date("0044 XY", "YYYY BC"), Err(1856));
+    assert_eq!(to_date("0044 12", "YYYY AD"), Err(1856));
+}
+
 /// FF only where there are fractional seconds, TZ elements only with a zone:
 /// ORA-01821 otherwise, as for anything that is no element.
 #[test]
