@@ -334,7 +334,7 @@ fn is_date(e: &Expr, ctx: &EvalContext) -> bool {
         | Expr::CurrentDate
         | Expr::CurrentTimestamp
         | Expr::LocalTimestamp
-        | Expr::Func(Func::ToDate | Func::ToTimestamp, _) => true,
+        | Expr::Func(Func::ToDate | Func::ToTimestamp | Func::ToTimestampTz, _) => true,
         Expr::Bind(n, _) => ctx.binds.iter().any(|(k, v)| {
             k == n
                 && matches!(
@@ -395,6 +395,7 @@ fn describe(e: &Expr, name: &str, ctx: &EvalContext) -> ColumnMetadata {
         }
         Expr::Func(Func::ToClob, _) => ColumnMetadata::clob(name),
         Expr::Func(Func::ToDate, _) => ColumnMetadata::date(name),
+        Expr::Func(Func::ToTimestampTz, _) => ColumnMetadata::timestamp_tz(name),
         Expr::Func(Func::ToTimestamp, _) => ColumnMetadata {
             ora_type: ora_type::TIMESTAMP,
             buffer_size: 11,
@@ -845,8 +846,8 @@ pub fn text_of(v: &Value, ctx: &EvalContext) -> Result<String, OraError> {
     })
 }
 
-/// TO_CHAR, TO_NUMBER, TO_DATE and TO_TIMESTAMP with their optional format and NLS
-/// parameters (see [`format`]).
+/// TO_CHAR, TO_NUMBER, TO_DATE, TO_TIMESTAMP and TO_TIMESTAMP_TZ with their optional
+/// format and NLS parameters (see [`format`]).
 fn convert(f: Func, args: &[Value], ctx: &EvalContext) -> Result<Value, OraError> {
     let value = args.first().cloned().unwrap_or(Value::Null);
     let fmt = args.get(1).map(Value::as_text);
@@ -892,21 +893,25 @@ fn convert(f: Func, args: &[Value], ctx: &EvalContext) -> Result<Value, OraError
             (v, _) => Value::Number(to_number(v, 0)?),
         },
         _ => {
-            let kind = if f == Func::ToDate {
-                Kind::Date
-            } else {
-                Kind::Timestamp
+            let kind = match f {
+                Func::ToDate => Kind::Date,
+                Func::ToTimestamp => Kind::Timestamp,
+                _ => Kind::TimestampTz,
             };
             let source = match &value {
                 Value::Str(s) | Value::Clob(s) => s.clone(),
                 v => text_of(v, ctx)?,
             };
             let fmt = fmt.unwrap_or_else(|| nls.default_format(kind).to_owned());
-            let d = format::parse_datetime(&source, &fmt, kind, &ctx.now)?;
-            if kind == Kind::Date {
-                Value::Date(DateTime { nanos: 0, ..d })
-            } else {
-                Value::Timestamp(d)
+            let (d, zone) = format::parse_datetime_zone(&source, &fmt, kind, &ctx.now)?;
+            match kind {
+                Kind::Date => Value::Date(DateTime { nanos: 0, ..d }),
+                Kind::Timestamp => Value::Timestamp(d),
+                // A string without a zone is in the session's time zone.
+                Kind::TimestampTz => Value::TimestampTz(DateTime {
+                    offset_minutes: zone.unwrap_or(ctx.tz_offset_minutes),
+                    ..d
+                }),
             }
         }
     })
@@ -959,7 +964,7 @@ fn call(f: Func, args: &[Value], ctx: &EvalContext) -> Result<Value, OraError> {
             }
         }
         _ if null_in => Value::Null,
-        Func::ToChar | Func::ToNumber | Func::ToDate | Func::ToTimestamp => {
+        Func::ToChar | Func::ToNumber | Func::ToDate | Func::ToTimestamp | Func::ToTimestampTz => {
             return convert(f, args, ctx);
         }
         Func::ToClob => match arg(0) {

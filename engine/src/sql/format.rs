@@ -781,6 +781,7 @@ enum Group {
     Julian,
     TzHour,
     TzMinute,
+    TzRegion,
     Radix,
 }
 
@@ -808,6 +809,7 @@ fn group_of(el: Dt) -> Result<Group, OraError> {
         Dt::Julian => Group::Julian,
         Dt::TzHour => Group::TzHour,
         Dt::TzMinute => Group::TzMinute,
+        Dt::TzRegion => Group::TzRegion,
         Dt::Radix => Group::Radix,
         // ORA-01820: format code cannot appear in date input format (the elements the SQL
         // Language Reference marks "No" under "Specify in TO_* datetime functions?").
@@ -822,8 +824,7 @@ fn group_of(el: Dt) -> Result<Group, OraError> {
         | Dt::WeekOfYear
         | Dt::WeekOfMonth
         | Dt::Century
-        | Dt::SignedCentury
-        | Dt::TzRegion => return Err(OraError::new(1820, 0)),
+        | Dt::SignedCentury => return Err(OraError::new(1820, 0)),
     })
 }
 
@@ -872,7 +873,11 @@ struct Parsed {
     julian: Option<i64>,
     bc: bool,
     tz: Option<i64>,
+    /// TZH was written with `-` (`-00` too).
+    tz_negative: bool,
     tz_minutes: Option<i64>,
+    /// TZR: the region's offset in minutes.
+    tz_region: Option<i64>,
 }
 
 /// The cursor over the input of TO_DATE.
@@ -969,6 +974,20 @@ pub fn parse_datetime(
     kind: Kind,
     now: &DateTime,
 ) -> Result<DateTime, OraError> {
+    parse_datetime_zone(text, fmt, kind, now).map(|(d, _)| d)
+}
+
+/// [`parse_datetime`] that also tells whether the string gave a time zone (TZH/TZM/TZR)
+/// and which (minutes east of UTC), for `TO_TIMESTAMP_TZ`, whose string without one is in
+/// the session's zone. The date and time are the zone's wall clock. A region is kept as
+/// its offset: UTC and GMT, or a fixed offset `[+|-]HH:MI`; any other name is ORA-01882
+/// (Oracle's time-zone file is not simulated).
+pub fn parse_datetime_zone(
+    text: &str,
+    fmt: &str,
+    kind: Kind,
+    now: &DateTime,
+) -> Result<(DateTime, Option<i16>), OraError> {
     let toks = tokenize_datetime(fmt, kind)?;
     check_input_format(&toks)?;
     let mut p = Parsed::default();
@@ -993,6 +1012,7 @@ pub fn parse_datetime(
                         | Dt::Radix
                         | Dt::TzHour
                         | Dt::TzMinute
+                        | Dt::TzRegion
                 ),
                 _ => true,
             });
@@ -1011,7 +1031,14 @@ pub fn parse_datetime(
                 continue;
             }
             Tok::Lit(l) => {
-                parse_literal(&mut inp, l, exact)?;
+                let signed_next = matches!(
+                    toks.get(i + 1),
+                    Some(Tok::El {
+                        el: Dt::SignedYear | Dt::TzHour | Dt::TzRegion,
+                        ..
+                    })
+                );
+                parse_literal(&mut inp, l, exact, signed_next)?;
                 continue;
             }
             Tok::El { el, case, .. } => (*el, *case),
@@ -1146,8 +1173,10 @@ pub fn parse_datetime(
                     inp.s = &inp.s[1..];
                 }
                 let (v, _) = inp.digits(2, fx)?;
-                p.tz = Some(if neg { -v } else { v });
+                p.tz = Some(v);
+                p.tz_negative = neg;
             }
+            Dt::TzRegion => p.tz_region = Some(parse_region(&mut inp)?),
             Dt::TzMinute => {
                 let (v, _) = inp.digits(2, fx)?;
                 p.tz_minutes = Some(v);
@@ -1167,6 +1196,33 @@ pub fn parse_datetime(
     assemble(&p, now)
 }
 
+/// A TZR value: `UTC`, `GMT` or `[+|-]HH:MI`, as minutes east of UTC (ORA-01882 else).
+fn parse_region(inp: &mut Input<'_>) -> Result<i64, OraError> {
+    let not_found = || OraError::new(1882, 0);
+    if let Some(sign) = inp.s.chars().next().filter(|c| matches!(c, '+' | '-')) {
+        inp.s = &inp.s[1..];
+        let (h, _) = inp.digits(2, false).map_err(|_| not_found())?;
+        inp.s = inp.s.strip_prefix(':').ok_or_else(not_found)?;
+        let (m, _) = inp.digits(2, true).map_err(|_| not_found())?;
+        if m > 59 {
+            return Err(not_found());
+        }
+        let minutes = h * 60 + m;
+        return Ok(if sign == '-' { -minutes } else { minutes });
+    }
+    let len = inp
+        .s
+        .find(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '_' | '/')))
+        .unwrap_or(inp.s.len());
+    match inp.s[..len].to_ascii_uppercase().as_str() {
+        "UTC" | "GMT" => {
+            inp.s = &inp.s[len..];
+            Ok(0)
+        }
+        _ => Err(not_found()),
+    }
+}
+
 /// RR: a two-digit year in the century that puts it nearest to now.
 fn round_year(yy: i64, now_year: i32) -> i64 {
     let now = i64::from(now_year);
@@ -1180,8 +1236,14 @@ fn round_year(yy: i64, now_year: i32) -> i64 {
 
 /// A literal of the format against the input: punctuation matches any run of
 /// non-alphanumeric characters (or none, when digits follow); quoted text matches itself,
-/// case-insensitively. FX asks for the literal exactly.
-fn parse_literal(inp: &mut Input<'_>, lit: &str, exact: bool) -> Result<(), OraError> {
+/// case-insensitively. FX asks for the literal exactly. Before an element that takes a sign
+/// (`signed_next`: SYYYY, TZH, TZR) the run leaves a last `+`/`-` to that element.
+fn parse_literal(
+    inp: &mut Input<'_>,
+    lit: &str,
+    exact: bool,
+    signed_next: bool,
+) -> Result<(), OraError> {
     if exact {
         return match inp.s.strip_prefix(lit) {
             Some(r) => {
@@ -1192,10 +1254,13 @@ fn parse_literal(inp: &mut Input<'_>, lit: &str, exact: bool) -> Result<(), OraE
         };
     }
     if lit.chars().all(is_dt_punctuation) {
-        let n = inp
+        let mut n = inp
             .s
             .find(|c: char| c.is_alphanumeric())
             .unwrap_or(inp.s.len());
+        if signed_next && inp.s[..n].ends_with(['+', '-']) {
+            n -= 1;
+        }
         if n == 0 && !lit.trim().is_empty() && inp.s.starts_with(|c: char| c.is_alphabetic()) {
             return Err(OraError::new(1861, 0));
         }
@@ -1213,7 +1278,7 @@ fn parse_literal(inp: &mut Input<'_>, lit: &str, exact: bool) -> Result<(), OraE
     }
 }
 
-fn assemble(p: &Parsed, now: &DateTime) -> Result<DateTime, OraError> {
+fn assemble(p: &Parsed, now: &DateTime) -> Result<(DateTime, Option<i16>), OraError> {
     let mut year = p.year.unwrap_or(i64::from(now.year));
     if p.bc {
         year = -year;
@@ -1260,18 +1325,29 @@ fn assemble(p: &Parsed, now: &DateTime) -> Result<DateTime, OraError> {
         minute = s % 3600 / 60;
         second = s % 60;
     }
-    let offset =
-        p.tz.unwrap_or(0) * 60 + p.tz_minutes.unwrap_or(0) * p.tz.unwrap_or(0).signum().max(1);
-    Ok(DateTime {
-        year: year_out,
-        month,
-        day,
-        hour: u8::try_from(hour).unwrap_or(0),
-        minute: u8::try_from(minute).unwrap_or(0),
-        second: u8::try_from(second).unwrap_or(0),
-        nanos: p.nanos.unwrap_or(0),
-        offset_minutes: i16::try_from(offset).unwrap_or(0),
-    })
+    let zone = match (p.tz_region, p.tz, p.tz_minutes) {
+        (Some(region), _, _) => Some(region),
+        (None, None, None) => None,
+        (None, h, m) => {
+            let minutes = h.unwrap_or(0) * 60 + m.unwrap_or(0);
+            Some(if p.tz_negative { -minutes } else { minutes })
+        }
+    };
+    let zone = zone.map(|z| i16::try_from(z).unwrap_or(0));
+    let offset = zone.unwrap_or(0);
+    Ok((
+        DateTime {
+            year: year_out,
+            month,
+            day,
+            hour: u8::try_from(hour).unwrap_or(0),
+            minute: u8::try_from(minute).unwrap_or(0),
+            second: u8::try_from(second).unwrap_or(0),
+            nanos: p.nanos.unwrap_or(0),
+            offset_minutes: offset,
+        },
+        zone,
+    ))
 }
 
 // ---------------------------------------------------------------------------------------

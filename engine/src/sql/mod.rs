@@ -133,6 +133,8 @@ pub enum Func {
     ToDate,
     /// `TO_TIMESTAMP(s [, fmt [, nlsparam]])`.
     ToTimestamp,
+    /// `TO_TIMESTAMP_TZ(s [, fmt [, nlsparam]])`.
+    ToTimestampTz,
     /// `TO_CLOB(s)`: a CLOB of the text (a temporary LOB when it reaches the client).
     ToClob,
     /// `NVL2(x, a, b)`.
@@ -159,6 +161,7 @@ impl Func {
             "TO_NUMBER" => (Func::ToNumber, 1, 3),
             "TO_DATE" => (Func::ToDate, 1, 3),
             "TO_TIMESTAMP" => (Func::ToTimestamp, 1, 3),
+            "TO_TIMESTAMP_TZ" => (Func::ToTimestampTz, 1, 3),
             "TO_CLOB" => (Func::ToClob, 1, 1),
             "NVL2" => (Func::Nvl2, 3, 3),
             "COALESCE" => (Func::Coalesce, 1, 255),

@@ -428,6 +428,44 @@ fn session_time_zone_drives_current_date() {
     );
 }
 
+/// TO_TIMESTAMP_TZ: a TIMESTAMP WITH TIME ZONE column (type 181) of the string's zone, or of
+/// the session's when the string has none; NLS_TIMESTAMP_TZ_FORMAT without a format.
+#[test]
+fn to_timestamp_tz_takes_the_zone_or_the_sessions() {
+    let mut c = ctx();
+    c.tz_offset_minutes = -180;
+    let st = parse(
+        "select to_timestamp_tz('2024-01-01 12:30:00 +05:30', 'YYYY-MM-DD HH24:MI:SS TZH:TZM'), \
+         to_char(to_timestamp_tz('2024-01-01 12:30 UTC', 'YYYY-MM-DD HH24:MI TZR'), 'HH24:MI TZH:TZM'), \
+         to_char(to_timestamp_tz('2024-01-01 12:30', 'YYYY-MM-DD HH24:MI TZR'), 'TZR'), \
+         to_char(to_timestamp_tz('01-JAN-24 12.30.00.25 PM -08:00')) from dual",
+    )
+    .unwrap();
+    let plan = plan_query(&st, &c).unwrap();
+    assert_eq!(plan.columns[0].ora_type, ora_type::TIMESTAMP_TZ);
+    let at = DateTime {
+        year: 2024,
+        month: 1,
+        day: 1,
+        hour: 12,
+        minute: 30,
+        second: 0,
+        nanos: 0,
+        offset_minutes: 330,
+    };
+    assert_eq!(
+        plan.row(0, &c).unwrap(),
+        [
+            Value::TimestampTz(at),
+            Value::Str("12:30 +00:00".into()),
+            Value::Str("-03:00".into()),
+            Value::Str("01-JAN-24 12.30.00.250000 PM -08:00".into()),
+        ]
+    );
+    let e = rows("select to_timestamp_tz('2024-01-01 Mars/Olympus', 'YYYY-MM-DD TZR') from dual");
+    assert_eq!(e.unwrap_err().code, 1882);
+}
+
 #[test]
 fn rounding_up_carries_into_a_new_leading_digit() {
     let (_, r) =

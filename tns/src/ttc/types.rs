@@ -378,16 +378,21 @@ impl DateTime {
         v
     }
 
-    /// TIMESTAMP WITH TIME ZONE: 13 bytes; the date part is in UTC, then hour+20, minute+60.
+    /// TIMESTAMP WITH TIME ZONE: 13 bytes; the date part is in UTC (`self` is the wall
+    /// clock of its offset), then the offset's hour+20, minute+60.
     pub fn to_oracle_timestamp_tz(&self) -> Vec<u8> {
-        let mut v = self.to_oracle_timestamp();
+        let (secs, nanos) = self.to_unix();
+        let utc = DateTime::from_unix(secs - i64::from(self.offset_minutes) * 60, nanos);
+        let mut v = utc.to_oracle_timestamp();
+        // Hours and minutes both carry the sign (-03:30 is -3 and -30).
         let off = i32::from(self.offset_minutes);
-        v.push((off.div_euclid(60) + 20) as u8);
-        v.push((off.rem_euclid(60) + 60) as u8);
+        v.push((off / 60 + 20) as u8);
+        v.push((off % 60 + 60) as u8);
         v
     }
 
-    /// Decodes DATE (7), TIMESTAMP (11) or TIMESTAMP TZ (13) bytes.
+    /// Decodes DATE (7), TIMESTAMP (11) or TIMESTAMP TZ (13) bytes; a TIMESTAMP TZ with an
+    /// offset becomes that offset's wall clock (a region ID is read as UTC).
     pub fn from_oracle(b: &[u8]) -> Result<Self, TtcError> {
         const R: &str = "DATE/TIMESTAMP value";
         if b.len() < 7 {
@@ -404,7 +409,7 @@ impl DateTime {
         } else {
             0
         };
-        Ok(DateTime {
+        let utc = DateTime {
             year,
             month: b[2],
             day: b[3],
@@ -412,7 +417,15 @@ impl DateTime {
             minute: b[5].saturating_sub(1),
             second: b[6].saturating_sub(1),
             nanos,
+            offset_minutes: 0,
+        };
+        if offset_minutes == 0 {
+            return Ok(utc);
+        }
+        let (secs, nanos) = utc.to_unix();
+        Ok(DateTime {
             offset_minutes,
+            ..DateTime::from_unix(secs + i64::from(offset_minutes) * 60, nanos)
         })
     }
 }
@@ -491,6 +504,25 @@ mod tests {
             DateTime::from_oracle(&d.to_oracle_timestamp_tz()).unwrap(),
             d
         );
+        // The date part of a TIMESTAMP WITH TIME ZONE is UTC: 12:00 at +05:30 is 06:30 UTC,
+        // as python-oracledb reads it back (it adds the offset).
+        let noon = DateTime {
+            hour: 12,
+            minute: 0,
+            offset_minutes: 330,
+            ..d
+        };
+        let b = noon.to_oracle_timestamp_tz();
+        assert_eq!(b[4..7], [7, 31, 8]);
+        assert_eq!(b[11..], [25, 90]);
+        assert_eq!(DateTime::from_oracle(&b).unwrap(), noon);
+        let west = DateTime {
+            offset_minutes: -210,
+            ..noon
+        };
+        let b = west.to_oracle_timestamp_tz();
+        assert_eq!(b[11..], [17, 30]);
+        assert_eq!(DateTime::from_oracle(&b).unwrap(), west);
         // BC years as DUMP shows a DATE of 4712 BC (`Typ=12 Len=7: 53,88,1,1,1,1,1`).
         let bc = DateTime {
             year: -4712,

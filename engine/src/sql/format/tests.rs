@@ -302,6 +302,64 @@ fn bc_dates() {
     assert_eq!(to_date("0044 12", "YYYY AD"), Err(1856));
 }
 
+/// TO_TIMESTAMP_TZ's zone: TZH/TZM (a `-` on TZH covers TZM), TZR as UTC/GMT or a fixed
+/// offset (other names ORA-01882), none at all (the caller's session zone); TO_CHAR gives
+/// them back. Not from the book.
+#[test]
+fn timestamp_with_time_zone() {
+    let tz = |s: &str, fmt: &str| {
+        parse_datetime_zone(s, fmt, Kind::TimestampTz, &now()).map_err(|e| e.code)
+    };
+    let at = |offset_minutes: i16| DateTime {
+        offset_minutes,
+        nanos: 500_000_000,
+        ..date(2024, 1, 1, 12, 30, 0)
+    };
+    let f = "YYYY-MM-DD HH24:MI:SS.FF TZH:TZM";
+    assert_eq!(
+        tz("2024-01-01 12:30:00.5 +05:30", f),
+        Ok((at(330), Some(330)))
+    );
+    assert_eq!(
+        tz("2024-01-01 12:30:00.5 -03:30", f),
+        Ok((at(-210), Some(-210)))
+    );
+    assert_eq!(
+        tz("2024-01-01 12:30:00.5 -00:30", f),
+        Ok((at(-30), Some(-30)))
+    );
+    let f = "YYYY-MM-DD HH24:MI:SS.FF TZR";
+    assert_eq!(tz("2024-01-01 12:30:00.5 UTC", f), Ok((at(0), Some(0))));
+    assert_eq!(tz("2024-01-01 12:30:00.5 gmt", f), Ok((at(0), Some(0))));
+    assert_eq!(
+        tz("2024-01-01 12:30:00.5 +05:45", f),
+        Ok((at(345), Some(345)))
+    );
+    assert_eq!(
+        tz("2024-01-01 12:30:00.5 -08:00", f),
+        Ok((at(-480), Some(-480)))
+    );
+    assert_eq!(tz("2024-01-01 12:30:00.5", f), Ok((at(0), None)));
+    assert_eq!(tz("2024-01-01 12:30:00.5 Mars/Olympus", f), Err(1882));
+    assert_eq!(tz("2024-01-01 12:30:00.5 +05", f), Err(1882));
+    // TO_DATE and TO_TIMESTAMP do not know the zone elements.
+    assert_eq!(to_date("+05:30", "TZR"), Err(1821));
+    let d = at(330);
+    let ts = |fmt: &str| format_datetime(&d, Kind::TimestampTz, fmt).unwrap();
+    assert_eq!(
+        ts("YYYY-MM-DD HH24:MI:SS.FF3 TZH:TZM TZR"),
+        "2024-01-01 12:30:00.500 +05:30 +05:30"
+    );
+    assert_eq!(
+        format_datetime(&at(-210), Kind::TimestampTz, "TZH TZM TZR").unwrap(),
+        "-03 30 -03:30"
+    );
+    assert_eq!(
+        ts(Nls::default().default_format(Kind::TimestampTz)),
+        "01-JAN-24 12.30.00.500000 PM +05:30"
+    );
+}
+
 /// FF only where there are fractional seconds, TZ elements only with a zone:
 /// ORA-01821 otherwise, as for anything that is no element.
 #[test]
