@@ -33,6 +33,9 @@ out["to_timestamp"] = one("select to_timestamp('03-APR-08 02.05.09.250000 PM') f
 out["to_number"] = one("select to_number('1,234.5', '9G999D9') from dual")
 out["to_char_number"] = one("select to_char(1234.5, '$99,999.00') from dual")
 out["overflow"] = one("select to_char(12345, '999') from dual")
+out["year"] = one("select to_char(date '2024-01-01', 'Year') from dual")
+out["bc"] = one("select to_char(to_date('15-03-0044 BC', 'DD-MM-YYYY BC') + 1, 'SYYYY-MM-DD B.C.') from dual")
+out["ts_tz"] = one("select to_timestamp_tz('2024-01-01 12:30:00 +05:30', 'YYYY-MM-DD HH24:MI:SS TZH:TZM') from dual").isoformat()
 out["errors"] = [
     error("select to_date('2008-13-01', 'YYYY-MM-DD') from dual"),
     error("select to_date('2008x01', 'YYYY-MM') from dual"),
@@ -64,6 +67,9 @@ fn check(out: &Value, what: &str) {
         "to_number": 1234.5,
         "to_char_number": "  $1,234.50",
         "overflow": "####",
+        "year": "Twenty Twenty-Four",
+        "bc": "-0044-03-16 B.C.",
+        "ts_tz": "2024-01-01T12:30:00",
         "errors": [
             "ORA-01843: not a valid month",
             "ORA-01861: literal does not match format string",
