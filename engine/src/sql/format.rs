@@ -10,8 +10,11 @@
 //! expression evaluator lets both directions share one tokenizer and be unit-tested from
 //! the examples of the SQL Language Reference ("Format Models") without a session.
 //!
-//! Only the AMERICAN date language and the Gregorian calendar exist here, as in the
-//! simulated database's NLS settings.
+//! Only the AMERICAN date language and NLS_CALENDAR GREGORIAN exist here, as in the
+//! simulated database's NLS settings. That calendar is Oracle's: Julian before 1582-10-15
+//! (the day after 1582-10-04), BC years negative (SYYYY, `BC`) down to -4712, no year 0 in
+//! input — [`DateTime::to_unix`] and [`DateTime::from_unix`] carry the switch, so weekdays,
+//! `J`, `DDD` and date arithmetic follow it. YEAR/SYEAR spell the year for output only.
 
 use tns::ttc::types::{DateTime, Decimal};
 
@@ -462,7 +465,11 @@ fn days_since_epoch(year: i32, month: u8, day: u8) -> i64 {
     d.to_unix().0.div_euclid(86_400)
 }
 
+/// Leap years of Oracle's calendar: Julian (every fourth) before 1582, Gregorian after.
 fn is_leap(year: i32) -> bool {
+    if year < 1582 {
+        return year % 4 == 0;
+    }
     (year % 4 == 0 && year % 100 != 0) || year % 400 == 0
 }
 
@@ -1311,6 +1318,11 @@ fn assemble(p: &Parsed, now: &DateTime) -> Result<(DateTime, Option<i16>), OraEr
     }
     if day > days_in_month(year_out, month) {
         return Err(OraError::new(1839, 0));
+    }
+    // 1582-10-05..14 do not exist (the Julian calendar ends on the 4th, the Gregorian
+    // begins on the 15th): Oracle (12.2 and later) reads them as the 15th.
+    if (year_out, month) == (1582, 10) && (5..15).contains(&day) {
+        day = 15;
     }
     let mut hour = p.hour.unwrap_or(0);
     if p.hour12 {

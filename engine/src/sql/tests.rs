@@ -384,6 +384,13 @@ fn date_literals_and_bc_arithmetic() {
             num("29"),
         ]]
     );
+    // Julian before 1582-10-15: the day after 1582-10-04 is the 15th.
+    let (_, r) = rows(
+        "select to_char(date '1582-10-04' + 1, 'YYYY-MM-DD Dy'), \
+         date '1582-10-15' - date '1582-10-04' from dual",
+    )
+    .unwrap();
+    assert_eq!(r, [[Value::Str("1582-10-15 Fri".into()), num("1")]]);
     assert_eq!(
         rows("select date '-4713-12-31' from dual")
             .unwrap_err()

@@ -287,11 +287,53 @@ pub struct DateTime {
     pub offset_minutes: i16,
 }
 
+/// The Unix day of 1582-10-15, the first day of the Gregorian calendar: Oracle's calendar
+/// is Julian before it (the day before is 1582-10-04), so the two conversions below switch
+/// there, and weekdays, day counts and arithmetic of older dates come out as Oracle's.
+const GREGORIAN_START_DAY: i64 = -141_427;
+
+/// Days since 1970-01-01 of a Julian-calendar date (years counted as the DATE type counts
+/// them, with a year 0 between -1 and 1 as its arithmetic has it).
+fn julian_days(y: i64, m: i64, d: i64) -> i64 {
+    // March-based years in cycles of four, the leap day last.
+    let y = y - i64::from(m <= 2);
+    let cycle = y.div_euclid(4);
+    let yoc = y - cycle * 4;
+    let doy = (153 * ((m + 9) % 12) + 2) / 5 + d - 1;
+    cycle * 1461 + yoc * 365 + doy - 719_470
+}
+
+/// The Julian-calendar (year, month, day) of a day since 1970-01-01.
+fn julian_civil(days: i64) -> (i64, i64, i64) {
+    let z = days + 719_470;
+    let cycle = z.div_euclid(1461);
+    let doc = z - cycle * 1461;
+    let yoc = (doc / 365).min(3);
+    let doy = doc - yoc * 365;
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    (cycle * 4 + yoc + i64::from(m <= 2), m, d)
+}
+
 impl DateTime {
-    /// The UTC date-time of a Unix timestamp.
+    /// The UTC date-time of a Unix timestamp (Julian calendar before 1582-10-15).
     pub fn from_unix(secs: i64, nanos: u32) -> Self {
         let days = secs.div_euclid(86_400);
         let sod = secs.rem_euclid(86_400);
+        if days < GREGORIAN_START_DAY {
+            let (y, m, d) = julian_civil(days);
+            return DateTime {
+                year: i32::try_from(y).unwrap_or(0),
+                month: m as u8,
+                day: d as u8,
+                hour: (sod / 3600) as u8,
+                minute: (sod % 3600 / 60) as u8,
+                second: (sod % 60) as u8,
+                nanos,
+                offset_minutes: 0,
+            };
+        }
         // Howard Hinnant's civil_from_days.
         let z = days + 719_468;
         let era = z.div_euclid(146_097);
@@ -331,10 +373,18 @@ impl DateTime {
         )
     }
 
-    /// Seconds since the Unix epoch (UTC, ignoring the offset) and the nanoseconds.
+    /// Seconds since the Unix epoch (UTC, ignoring the offset) and the nanoseconds; a date
+    /// before 1582-10-15 is of the Julian calendar (1582-10-05..14, which do not exist, are
+    /// read as Julian too: the caller moves them, as TO_DATE does).
     pub fn to_unix(&self) -> (i64, u32) {
-        // Howard Hinnant's days_from_civil.
         let (m, d) = (i64::from(self.month), i64::from(self.day));
+        let time =
+            i64::from(self.hour) * 3600 + i64::from(self.minute) * 60 + i64::from(self.second);
+        if (self.year, self.month, self.day) < (1582, 10, 15) {
+            let days = julian_days(i64::from(self.year), m, d);
+            return (days * 86_400 + time, self.nanos);
+        }
+        // Howard Hinnant's days_from_civil.
         let y = i64::from(self.year) - i64::from(m <= 2);
         let era = y.div_euclid(400);
         let yoe = y - era * 400;
@@ -523,6 +573,21 @@ mod tests {
         let b = west.to_oracle_timestamp_tz();
         assert_eq!(b[11..], [17, 30]);
         assert_eq!(DateTime::from_oracle(&b).unwrap(), west);
+        // The calendar switches to Julian before 1582-10-15, the day after 1582-10-04.
+        let last_julian = DateTime {
+            year: 1582,
+            month: 10,
+            day: 4,
+            ..DateTime::from_unix(0, 0)
+        };
+        let (secs, _) = last_julian.to_unix();
+        assert_eq!(secs, -141_428 * 86_400);
+        let next = DateTime::from_unix(secs + 86_400, 0);
+        assert_eq!((next.year, next.month, next.day), (1582, 10, 15));
+        for days in [-141_428, -800_000, -2_440_588, -3_000_000] {
+            let d = DateTime::from_unix(days * 86_400 + 3_723, 0);
+            assert_eq!(d.to_unix().0, days * 86_400 + 3_723, "{d:?}");
+        }
         // BC years as DUMP shows a DATE of 4712 BC (`Typ=12 Len=7: 53,88,1,1,1,1,1`).
         let bc = DateTime {
             year: -4712,

@@ -302,6 +302,22 @@ fn bc_dates() {
     assert_eq!(to_date("0044 12", "YYYY AD"), Err(1856));
 }
 
+/// Oracle's calendar is Julian before 1582-10-15: 1582-10-04 (a Thursday) is followed by
+/// 1582-10-15 (a Friday), the days between read as the 15th (Oracle 12.2 and later), 1500
+/// is a leap year, and J is the Julian day number (1582-10-01 is 2299157, as Oracle shows).
+/// Not from the book.
+#[test]
+fn julian_calendar_before_1582() {
+    assert_eq!(dt(&ymd(1582, 10, 4), "Dy J"), "Thu 2299160");
+    assert_eq!(dt(&ymd(1582, 10, 15), "Dy J"), "Fri 2299161");
+    assert_eq!(dt(&ymd(1582, 10, 1), "J"), "2299157");
+    assert_eq!(to_date("1582-10-10", "YYYY-MM-DD"), Ok(ymd(1582, 10, 15)));
+    assert_eq!(to_date("1500-02-29", "YYYY-MM-DD"), Ok(ymd(1500, 2, 29)));
+    assert_eq!(to_date("1700-02-29", "YYYY-MM-DD"), Err(1839));
+    assert_eq!(to_date("2299157", "J"), Ok(ymd(1582, 10, 1)));
+    assert_eq!(dt(&ymd(1500, 12, 31), "DDD"), "366");
+}
+
 /// TO_TIMESTAMP_TZ's zone: TZH/TZM (a `-` on TZH covers TZM), TZR as UTC/GMT or a fixed
 /// offset (other names ORA-01882), none at all (the caller's session zone); TO_CHAR gives
 /// them back. Not from the book.
