@@ -387,10 +387,15 @@ fn date_literals_and_bc_arithmetic() {
     // Julian before 1582-10-15: the day after 1582-10-04 is the 15th.
     let (_, r) = rows(
         "select to_char(date '1582-10-04' + 1, 'YYYY-MM-DD Dy'), \
-         date '1582-10-15' - date '1582-10-04' from dual",
+         date '1582-10-15' - date '1582-10-04', date '0001-01-01' - date '-0001-12-31' from dual",
     )
     .unwrap();
-    assert_eq!(r, [[Value::Str("1582-10-15 Fri".into()), num("1")]]);
+    // 367 days from 1 BC's last day to 1 AD's first, as Oracle counts (comp.databases.oracle
+    // .tools, "Millennial Fun with Oracle Dates", 2000).
+    assert_eq!(
+        r,
+        [[Value::Str("1582-10-15 Fri".into()), num("1"), num("367")]]
+    );
     assert_eq!(
         rows("select date '-4713-12-31' from dual")
             .unwrap_err()
