@@ -523,6 +523,21 @@ impl<'a> P<'a> {
         OraError::new(code, self.off(rest))
     }
 
+    /// `IS [NOT] NULL` after an operand: what follows it and whether NOT was there; `None`
+    /// when `r` does not start with IS; ORA-00908 (missing NULL keyword) for IS without NULL.
+    fn is_null_tail(&self, r: &'a str) -> Option<Result<(&'a str, bool), OraError>> {
+        let (x, _) = keyword("IS")(r).ok()?;
+        let x = ws(x);
+        let (x, not) = match keyword("NOT")(x) {
+            Ok((y, _)) => (ws(y), true),
+            Err(_) => (x, false),
+        };
+        Some(match keyword("NULL")(x) {
+            Ok((x, _)) => Ok((x, not)),
+            Err(_) => Err(self.err_at(908, x)),
+        })
+    }
+
     fn missing_expression(&self, rest: &str) -> OraError {
         self.err_at(936, rest)
     }
@@ -1208,15 +1223,8 @@ impl<'a> P<'a> {
                 return Ok((x, Cond::Cmp(a, op, b)));
             }
         }
-        if let Ok((x, _)) = keyword("IS")(r) {
-            let x = ws(x);
-            let (x, not) = match keyword("NOT")(x) {
-                Ok((y, _)) => (ws(y), true),
-                Err(_) => (x, false),
-            };
-            let Ok((x, _)) = keyword("NULL")(x) else {
-                return Err(self.err_at(908, x));
-            };
+        if let Some(tail) = self.is_null_tail(r) {
+            let (x, not) = tail?;
             return Ok((x, Cond::IsNull(a, not)));
         }
         let (r, not) = match keyword("NOT")(r) {

@@ -682,15 +682,8 @@ impl<'a> P<'a> {
             return Ok(None);
         };
         let r1 = ws(r);
-        if let Ok((x, _)) = keyword("IS")(r1) {
-            let x = ws(x);
-            let (x, not) = match keyword("NOT")(x) {
-                Ok((y, _)) => (ws(y), true),
-                Err(_) => (x, false),
-            };
-            let Ok((x, _)) = keyword("NULL")(x) else {
-                return Err(self.err_at(908, x));
-            };
+        if let Some(tail) = self.is_null_tail(r1) {
+            let (x, not) = tail?;
             return Ok(Some((x, Cond::IsNull(a, not))));
         }
         for (t, op) in [
