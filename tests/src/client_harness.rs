@@ -266,6 +266,19 @@ impl NamingDir {
     }
 }
 
+/// How long one orasql script may run in a test before it is killed.
+pub const ORASQL_LIMIT: Duration = Duration::from_secs(60);
+
+/// A process's output bytes as text.
+pub fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+/// The logon string of the in-process test server ([`crate::py::start_server`]) on `port`.
+pub fn scott_at(port: u16) -> String {
+    format!("scott/tiger@127.0.0.1:{port}/ORCL")
+}
+
 /// Runs `orasql args...` with `stdin` as its input and `TNS_ADMIN` set (or unset); kills it
 /// after `limit`.
 pub fn run_orasql(

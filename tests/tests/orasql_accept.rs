@@ -3,21 +3,13 @@
 //! PROMPT shown even with `-s`), asks again after SP2-0425, takes the DEFAULT for an empty
 //! reply; DEFINE lists a NUMBER variable as one, and `&name` uses the value.
 
-use std::time::Duration;
-
-use tests::client_harness::run_orasql;
+use tests::client_harness::{ORASQL_LIMIT as LIMIT, run_orasql, scott_at, text};
 use tests::py::start_server;
-
-const LIMIT: Duration = Duration::from_secs(60);
-
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
-}
 
 #[test]
 fn accept_reads_the_next_stdin_line_into_a_variable() {
     let s = start_server();
-    let logon = format!("scott/tiger@127.0.0.1:{}/ORCL", s.port);
+    let logon = scott_at(s.port);
     let script = "accept n number prompt 'How many? '\n\
                   abc\n\
                   3\n\

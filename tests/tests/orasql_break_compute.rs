@@ -4,21 +4,13 @@
 //! one, the label in the break column; ON REPORT at the end), BREAK and COMPUTE alone list
 //! them, CLEAR BREAKS / CLEAR COMPUTES remove them.
 
-use std::time::Duration;
-
-use tests::client_harness::run_orasql;
+use tests::client_harness::{ORASQL_LIMIT as LIMIT, run_orasql, scott_at, text};
 use tests::py::start_server;
-
-const LIMIT: Duration = Duration::from_secs(60);
-
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
-}
 
 #[test]
 fn break_and_compute_sum_lay_out_groups_and_totals() {
     let s = start_server();
-    let logon = format!("scott/tiger@127.0.0.1:{}/ORCL", s.port);
+    let logon = scott_at(s.port);
     let script = "break on grp skip 1 on report\n\
                   compute sum of n on grp\n\
                   compute sum label total of n on report\n\

@@ -3,21 +3,13 @@
 //! COLSEP in a query's lines, and bind variables: VARIABLE, EXECUTE and PL/SQL blocks that
 //! set them (real binds on the wire), `:name` in a query, PRINT, SET AUTOPRINT, SP2-0552.
 
-use std::time::Duration;
-
-use tests::client_harness::run_orasql;
+use tests::client_harness::{ORASQL_LIMIT as LIMIT, run_orasql, scott_at, text};
 use tests::py::start_server;
-
-const LIMIT: Duration = Duration::from_secs(60);
-
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
-}
 
 #[test]
 fn spool_copies_what_is_shown_and_colsep_separates_columns() {
     let s = start_server();
-    let logon = format!("scott/tiger@127.0.0.1:{}/ORCL", s.port);
+    let logon = scott_at(s.port);
     let dir = tempfile::tempdir().expect("tempdir");
     let base = dir.path().join("diary");
     let file = format!("{}.lst", base.display());
@@ -65,7 +57,7 @@ fn spool_copies_what_is_shown_and_colsep_separates_columns() {
 #[test]
 fn variables_set_by_plsql_are_bound_printed_and_autoprinted() {
     let s = start_server();
-    let logon = format!("scott/tiger@127.0.0.1:{}/ORCL", s.port);
+    let logon = scott_at(s.port);
     let script = "variable n number\n\
                   var msg varchar2(12)\n\
                   variable\n\

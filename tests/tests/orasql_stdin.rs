@@ -3,21 +3,13 @@
 //! table and error layouts (column as wide as its type, FEEDBACK from 6 rows), exit status
 //! (EXIT, WHENEVER SQLERROR EXIT SQL.SQLCODE), and a tnsnames alias via TNS_ADMIN.
 
-use std::time::Duration;
-
-use tests::client_harness::{NamingDir, run_orasql};
+use tests::client_harness::{NamingDir, ORASQL_LIMIT as LIMIT, run_orasql, scott_at, text};
 use tests::py::start_server;
-
-const LIMIT: Duration = Duration::from_secs(60);
-
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
-}
 
 #[test]
 fn statements_from_stdin_print_sqlplus_tables() {
     let s = start_server();
-    let logon = format!("scott/tiger@127.0.0.1:{}/ORCL", s.port);
+    let logon = scott_at(s.port);
     let script = "select 1 from dual;\n\
                   select 'hello' as greeting, null as nothing\n  from dual\n/\n\
                   select * from missing_table;\n\
@@ -59,7 +51,7 @@ fn statements_from_stdin_print_sqlplus_tables() {
 #[test]
 fn dash_c_runs_and_sets_the_exit_status() {
     let s = start_server();
-    let logon = format!("scott/tiger@127.0.0.1:{}/ORCL", s.port);
+    let logon = scott_at(s.port);
     let out = run_orasql(
         &[&logon, "-c", "select user from dual; select 2+3 from dual"],
         "",
@@ -115,7 +107,7 @@ fn password_from_stdin_and_alias_from_tns_admin() {
 #[test]
 fn sqlplus_connect_disconnect_and_show_user() {
     let s = start_server();
-    let logon = format!("scott/tiger@127.0.0.1:{}/ORCL", s.port);
+    let logon = scott_at(s.port);
     let script = format!(
         "show user\ndisconnect\nshow user\nselect 1 from dual;\nconn {logon}\nshow user\nselect 7 from dual;\n"
     );
@@ -138,7 +130,7 @@ fn sqlplus_connect_disconnect_and_show_user() {
 #[test]
 fn set_whenever_prompt_and_exit_codes() {
     let s = start_server();
-    let logon = format!("scott/tiger@127.0.0.1:{}/ORCL", s.port);
+    let logon = scott_at(s.port);
     // Bare values, as a shell script would read them.
     let script = "set feedback off\nset heading off\nset linesize 200\nprompt start\n\
                   select 41+1 from dual;\nset bogus on\n\
@@ -173,7 +165,7 @@ fn set_whenever_prompt_and_exit_codes() {
 #[test]
 fn whenever_sqlerror_exit_sql_sqlcode_exits_with_the_ora_number() {
     let s = start_server();
-    let logon = format!("scott/tiger@127.0.0.1:{}/ORCL", s.port);
+    let logon = scott_at(s.port);
     // ORA-00942: Unix keeps the low byte of 942, as with SQL*Plus: 174.
     let out = run_orasql(
         &[&logon],
@@ -199,7 +191,7 @@ fn whenever_sqlerror_exit_sql_sqlcode_exits_with_the_ora_number() {
 #[test]
 fn sqlplus_buffer_commands_set_show_column_and_unknown_commands() {
     let s = start_server();
-    let logon = format!("scott/tiger@127.0.0.1:{}/ORCL", s.port);
+    let logon = scott_at(s.port);
     let script = "select *\nfrom dual\n\nl\n/\nc/*/dummy d/\nrun\n\
                   foo\ndesc dual\ncol dummy format a5 heading 'Dum'\n/\n\
                   show feedback\nshow linesize\nset numwidth 4 timing on\nselect 7 from dual;\n\
@@ -236,7 +228,7 @@ fn sqlplus_buffer_commands_set_show_column_and_unknown_commands() {
 #[test]
 fn serveroutput_prints_dbms_output_after_each_call_at_linesize() {
     let s = start_server();
-    let logon = format!("scott/tiger@127.0.0.1:{}/ORCL", s.port);
+    let logon = scott_at(s.port);
     // 250 lines: more than two GET_LINES batches of 100.
     let many: String = (1..=250)
         .map(|i| format!("dbms_output.put_line('line {i}');\n"))
@@ -285,7 +277,7 @@ fn serveroutput_prints_dbms_output_after_each_call_at_linesize() {
 #[test]
 fn substitution_variables_define_verify_and_define_off() {
     let s = start_server();
-    let logon = format!("scott/tiger@127.0.0.1:{}/ORCL", s.port);
+    let logon = scott_at(s.port);
     // The answers to "Enter value for" come from stdin, as SQL*Plus reads them.
     let script = "define greeting = 'Hello, World!'\n\
                   define greeting\n\
@@ -351,7 +343,7 @@ fn substitution_variables_define_verify_and_define_off() {
 #[test]
 fn echo_shows_script_lines_and_linesize_wraps_records() {
     let s = start_server();
-    let logon = format!("scott/tiger@127.0.0.1:{}/ORCL", s.port);
+    let logon = scott_at(s.port);
     let dir = tempfile::tempdir().expect("tempdir");
     let file = dir.path().join("wide.sql");
     let (x, y) = ("x".repeat(50), "y".repeat(40));

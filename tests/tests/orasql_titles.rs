@@ -3,21 +3,13 @@
 //! the page number), BTITLE's at the foot of each page of PAGESIZE lines, OFF, and the
 //! listing of TTITLE alone.
 
-use std::time::Duration;
-
-use tests::client_harness::run_orasql;
+use tests::client_harness::{ORASQL_LIMIT as LIMIT, run_orasql, scott_at, text};
 use tests::py::start_server;
-
-const LIMIT: Duration = Duration::from_secs(60);
-
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
-}
 
 #[test]
 fn titles_head_and_foot_each_page() {
     let s = start_server();
-    let logon = format!("scott/tiger@127.0.0.1:{}/ORCL", s.port);
+    let logon = scott_at(s.port);
     let script = "set pagesize 8\n\
                   ttitle center 'Levels' right 'p' sql.pno\n\
                   btitle left 'end'\n\

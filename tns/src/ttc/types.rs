@@ -303,6 +303,21 @@ fn julian_days(y: i64, m: i64, d: i64) -> i64 {
     cycle * 1461 + yoc * 365 + doy - 719_470
 }
 
+/// (year, month, day) of a day number (days since 1970-01-01) in the proleptic Gregorian
+/// calendar: Howard Hinnant's `civil_from_days`.
+fn gregorian_civil(days: i64) -> (i64, i64, i64) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let y = yoe + era * 400;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    (if m <= 2 { y + 1 } else { y }, m, d)
+}
+
 /// The Julian-calendar (year, month, day) of a day since 1970-01-01.
 fn julian_civil(days: i64) -> (i64, i64, i64) {
     let z = days + 719_470;
@@ -321,30 +336,11 @@ impl DateTime {
     pub fn from_unix(secs: i64, nanos: u32) -> Self {
         let days = secs.div_euclid(86_400);
         let sod = secs.rem_euclid(86_400);
-        if days < GREGORIAN_START_DAY {
-            let (y, m, d) = julian_civil(days);
-            return DateTime {
-                year: i32::try_from(y).unwrap_or(0),
-                month: m as u8,
-                day: d as u8,
-                hour: (sod / 3600) as u8,
-                minute: (sod % 3600 / 60) as u8,
-                second: (sod % 60) as u8,
-                nanos,
-                offset_minutes: 0,
-            };
-        }
-        // Howard Hinnant's civil_from_days.
-        let z = days + 719_468;
-        let era = z.div_euclid(146_097);
-        let doe = z - era * 146_097;
-        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-        let y = yoe + era * 400;
-        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-        let mp = (5 * doy + 2) / 153;
-        let d = doy - (153 * mp + 2) / 5 + 1;
-        let m = if mp < 10 { mp + 3 } else { mp - 9 };
-        let y = if m <= 2 { y + 1 } else { y };
+        let (y, m, d) = if days < GREGORIAN_START_DAY {
+            julian_civil(days)
+        } else {
+            gregorian_civil(days)
+        };
         DateTime {
             year: i32::try_from(y).unwrap_or(0),
             month: m as u8,
