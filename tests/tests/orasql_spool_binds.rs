@@ -1,5 +1,6 @@
 //! `orasql` as a child process against the session engine (in process on 127.0.0.1:0):
-//! SPOOL (the file gets what is shown between SPOOL and SPOOL OFF, `.lst` added), SET
+//! SPOOL (the file gets what is shown between SPOOL and SPOOL OFF, `.lst` added; SPOOL alone
+//! and SHOW SPOOL say whether it is on), SET
 //! COLSEP in a query's lines, and bind variables: VARIABLE, EXECUTE and PL/SQL blocks that
 //! set them (real binds on the wire), `:name` in a query, PRINT, SET AUTOPRINT, SP2-0552.
 
@@ -15,9 +16,11 @@ fn spool_copies_what_is_shown_and_colsep_separates_columns() {
     let file = format!("{}.lst", base.display());
     let script = format!(
         "spool\n\
+         show spool\n\
          prompt before\n\
          spool {base}\n\
          show spool\n\
+         spool\n\
          set colsep '|'\n\
          show colsep\n\
          select 1 as a, 'xy' as b from dual;\n\
@@ -32,7 +35,8 @@ fn spool_copies_what_is_shown_and_colsep_separates_columns() {
     let stdout = text(&out.stdout);
     assert_eq!(out.status.code(), Some(0), "{stdout}{}", text(&out.stderr));
     let spooled = format!(
-        "currently spooling to {file}\n\
+        "spool ON\n\
+         currently spooling to {file}\n\
          colsep \"|\"\n\
          \n         A|B\n----------|--\n         1|xy\n\n"
     );
@@ -40,7 +44,7 @@ fn spool_copies_what_is_shown_and_colsep_separates_columns() {
     tests::orasql::assert_in_order(
         &stdout,
         &[
-            "not spooling currently\n",
+            "not spooling currently\nspool OFF\n",
             "before\n",
             &spooled,
             "after\n",

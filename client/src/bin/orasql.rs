@@ -845,8 +845,8 @@ Linux-x86_64 Error: {e}",
                 None => sayln!(self.spool, "USER is \"\""),
             }
         } else if first.len() >= 3 && "SPOOL".starts_with(first.as_str()) {
-            let status = self.spool.status();
-            sayln!(self.spool, "{status}");
+            let line = self.spool.show();
+            sayln!(self.spool, "{line}");
         } else if first.len() >= 4 && "PARAMETERS".starts_with(first.as_str()) {
             let filter = words.next().unwrap_or("").to_ascii_lowercase();
             self.show_parameter(&filter);

@@ -140,6 +140,16 @@ impl Spool {
         }
     }
 
+    /// What `SHOW SPOOL` prints: `spool ON` while spooling (as SQL*Plus 18c prints it), else
+    /// `spool OFF`, SHOW's form for an ON/OFF setting.
+    pub fn show(&self) -> &'static str {
+        if self.current.is_some() {
+            "spool ON"
+        } else {
+            "spool OFF"
+        }
+    }
+
     /// Copies `text` (what was just shown) to the spool file, if there is one. A failed
     /// write ends spooling rather than failing the command that printed.
     pub fn write(&mut self, text: &str) {
@@ -214,9 +224,11 @@ mod tests {
         let file = format!("{}.lst", base.display());
         let mut s = Spool::new();
         assert_eq!(s.status(), "not spooling currently");
+        assert_eq!(s.show(), "spool OFF");
         assert_eq!(s.command("off").as_deref(), Some("not spooling currently"));
         assert_eq!(s.command(&base.display().to_string()), None);
         assert_eq!(s.status(), format!("currently spooling to {file}"));
+        assert_eq!(s.show(), "spool ON");
         s.write("one\n");
         assert_eq!(s.command("OFF"), None);
         s.write("not spooled\n");
