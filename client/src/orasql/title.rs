@@ -6,7 +6,9 @@
 //! The old form (a single word or quoted string only, as SQL*Plus decides it): a line with
 //! the date left and `page` with the page number in four characters right (SQL*Plus's
 //! default `_page`, "page &P4"), the text centered (`|` starts a new line), then a blank
-//! line. Defining a title turns it ON. COL, TAB, BOLD and FORMAT are not read.
+//! line; BTITLE's old form is the centered text alone (as a SQL*Plus transcript shows
+//! both). Defining a title turns it ON. TTITLE alone lists it, or says it was never
+//! defined as SQL*Plus does. COL, TAB, BOLD and FORMAT are not read.
 
 use super::settings::Tokens;
 use super::sp2;
@@ -43,6 +45,8 @@ pub struct Title {
     /// The text as typed, for the listing.
     typed: String,
     on: bool,
+    /// BTITLE: its old form is the text alone, centered.
+    bottom: bool,
 }
 
 fn is(word: &str, full: &str, min: usize) -> bool {
@@ -74,6 +78,7 @@ impl Title {
     /// to print.
     pub fn command(&mut self, name: &str, args: &str) -> String {
         let args = args.trim();
+        self.bottom = name.eq_ignore_ascii_case("btitle");
         if args.is_empty() {
             return match &self.spec {
                 Some(_) => format!(
@@ -81,6 +86,10 @@ impl Title {
                     if self.on { "ON" } else { "OFF" },
                     self.typed.chars().count(),
                     self.typed
+                ),
+                // As SQL*Plus lists a TTITLE never defined (its old default title).
+                None if !self.bottom => format!(
+                    "{name} OFF and is the first few characters of the next SELECT statement\n"
                 ),
                 None => String::new(),
             };
@@ -109,7 +118,10 @@ impl Title {
             [only] if !keyword(only) => Spec::Old(only.clone()),
             _ => match parse_lines(&all) {
                 Ok(lines) => Spec::Lines(lines),
-                Err(bad) => return format!("{}\n", sp2(158, &[name, &bad])),
+                // SQL*Plus names the command in capitals ("unknown SHOW option").
+                Err(bad) => {
+                    return format!("{}\n", sp2(158, &[&name.to_ascii_uppercase(), &bad]));
+                }
             },
         });
         self.typed = args.to_string();
@@ -125,6 +137,10 @@ impl Title {
         }
         match &self.spec {
             None => Vec::new(),
+            Some(Spec::Old(text)) if self.bottom => text
+                .split('|')
+                .map(|t| centered(t, linesize).trim_end().to_string())
+                .collect(),
             Some(Spec::Old(text)) => {
                 let number = format!("page {page:>4}");
                 let gap = linesize.saturating_sub(date.chars().count() + number.len());
@@ -267,7 +283,7 @@ mod tests {
         assert_eq!(t.lines(1, 1, 20, "").len(), 2);
         assert_eq!(
             t.command("btitle", "left a bold"),
-            "SP2-0158: unknown btitle option \"bold\"\n"
+            "SP2-0158: unknown BTITLE option \"bold\"\n"
         );
     }
 
@@ -284,6 +300,26 @@ mod tests {
                 "",
             ]
         );
+    }
+
+    #[test]
+    fn old_form_btitle_is_the_centered_text_alone() {
+        let mut t = Title::default();
+        t.command("btitle", "'End report'");
+        assert_eq!(
+            t.lines(1, 10, 40, "Sun Dec 06"),
+            vec!["               End report"]
+        );
+    }
+
+    #[test]
+    fn a_ttitle_never_defined_lists_as_sql_plus_says() {
+        let mut t = Title::default();
+        assert_eq!(
+            t.command("ttitle", ""),
+            "ttitle OFF and is the first few characters of the next SELECT statement\n"
+        );
+        assert!(t.lines(1, 10, 40, "Sun Dec 06").is_empty());
     }
 
     #[test]
