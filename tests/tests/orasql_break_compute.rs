@@ -2,7 +2,9 @@
 //! BREAK hides a break column's repeated values and skips a line between groups, COMPUTE
 //! SUM adds SQL*Plus's summary lines (`*`s across the break column, `-`s under the summed
 //! one, the label in the break column; ON REPORT at the end), BREAK and COMPUTE alone list
-//! them, CLEAR BREAKS / CLEAR COMPUTES remove them.
+//! them (each further ON of the BREAK listing on its own line), CLEAR BREAKS / CLEAR
+//! COMPUTES remove them; a COMPUTE on an outer break puts `*`s under the inner break
+//! columns too, as in the SQL*Plus User's Guide's Example 6-13.
 
 use tests::client_harness::{ORASQL_LIMIT as LIMIT, run_orasql, scott_at, text};
 use tests::py::start_server;
@@ -22,6 +24,9 @@ fn break_and_compute_sum_lay_out_groups_and_totals() {
                   break\n\
                   compute\n\
                   select mod(level, 2) as grp from dual connect by level <= 2 order by 1;\n\
+                  break on a on b\n\
+                  compute sum of n on a\n\
+                  select 1 as a, mod(level, 2) as b, level as n from dual connect by level <= 3 order by 1, 2, 3;\n\
                   exit\n";
     let out = run_orasql(&[&logon], script, None, LIMIT);
     let stdout = text(&out.stdout);
@@ -43,12 +48,20 @@ fn break_and_compute_sum_lay_out_groups_and_totals() {
          \x20          ----------\n\
          total              15\n\
          \n\
-         break on grp skip 1 nodup on report nodup\n\
+         break on grp skip 1 nodup\n\
+         \x20         on report nodup\n\
          COMPUTE sum LABEL 'sum' OF n ON grp\n\
          COMPUTE sum LABEL 'total' OF n ON REPORT\n\
          breaks cleared\n\
          computes cleared\n\
          SP2-0015: no break(s) defined\n\
-         \n       GRP\n----------\n         0\n         1\n\n"
+         \n       GRP\n----------\n         0\n         1\n\n\
+         \n         A          B          N\n\
+         ---------- ---------- ----------\n\
+         \x20        1          0          2\n\
+         \x20                   1          1\n\
+         \x20                              3\n\
+         ********** ********** ----------\n\
+         sum                            6\n\n"
     );
 }

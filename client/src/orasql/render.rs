@@ -246,14 +246,17 @@ struct Summaries<'a> {
 }
 
 impl Summaries<'_> {
-    /// The summary lines of the group `range` at `on`: `*`s across the break column
-    /// (`star`; none for REPORT, whose labels go in the first column), `-`s under the
-    /// computed columns, then a line per function with its label and values.
+    /// The summary lines of the group `range` at `on`: `*`s across the break columns
+    /// (`stars`: the break's own column, where the label goes, then the break columns
+    /// inside it, which break with it, as in the SQL*Plus User's Guide's example of
+    /// COMPUTE ON DEPARTMENT_ID under BREAK ON DEPARTMENT_ID ... ON JOB_ID; none for
+    /// REPORT, whose labels go in the first column), `-`s under the computed columns,
+    /// then a line per function with its label and values.
     fn lines(
         &self,
         report: &Report,
         on: &On,
-        star: Option<usize>,
+        stars: &[usize],
         range: std::ops::Range<usize>,
     ) -> Vec<String> {
         let functions = report.lines_for(on);
@@ -268,7 +271,7 @@ impl Summaries<'_> {
         let rule: Vec<String> = (0..n)
             .map(|i| {
                 let w = self.layouts[i].width;
-                if Some(i) == star {
+                if stars.contains(&i) {
                     "*".repeat(w)
                 } else if computed(i) {
                     "-".repeat(w)
@@ -281,7 +284,7 @@ impl Summaries<'_> {
             return Vec::new();
         }
         let mut table = vec![rule];
-        let label_at = star.unwrap_or(0);
+        let label_at = stars.first().copied().unwrap_or(0);
         for (f, label, cols) in &functions {
             let line: Vec<String> = (0..n)
                 .map(|i| {
@@ -408,7 +411,8 @@ pub fn render_table(columns: &[Column], rows: &[Vec<Value>], s: &Settings) -> St
             };
             for j in (k..breaks.columns.len()).rev() {
                 let at = On::Column(columns[breaks.columns[j].0].name.clone());
-                let lines = ctx.lines(&s.report, &at, Some(breaks.columns[j].0), starts[j]..r);
+                let stars: Vec<usize> = breaks.columns[j..].iter().map(|c| c.0).collect();
+                let lines = ctx.lines(&s.report, &at, &stars, starts[j]..r);
                 used += lines.len();
                 for line in lines {
                     out.push_str(&line);
@@ -496,19 +500,15 @@ pub fn render_table(columns: &[Column], rows: &[Vec<Value>], s: &Settings) -> St
     };
     for j in (0..breaks.columns.len()).rev() {
         let at = On::Column(columns[breaks.columns[j].0].name.clone());
-        for line in ctx.lines(
-            &s.report,
-            &at,
-            Some(breaks.columns[j].0),
-            starts[j]..rows.len(),
-        ) {
+        let stars: Vec<usize> = breaks.columns[j..].iter().map(|c| c.0).collect();
+        for line in ctx.lines(&s.report, &at, &stars, starts[j]..rows.len()) {
             out.push_str(&line);
             out.push('\n');
             used += 1;
         }
     }
     if s.report.break_report {
-        for line in ctx.lines(&s.report, &On::Report, None, 0..rows.len()) {
+        for line in ctx.lines(&s.report, &On::Report, &[], 0..rows.len()) {
             out.push_str(&line);
             out.push('\n');
             used += 1;

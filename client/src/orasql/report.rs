@@ -250,20 +250,26 @@ impl Report {
         if self.breaks.is_empty() && !self.break_report {
             return format!("{}\n", sp2(15, &[]));
         }
-        let mut line = "break".to_string();
-        for b in &self.breaks {
-            line.push_str(&format!(" on {}", b.column));
-            match b.skip {
-                Skip::None => {}
-                Skip::Lines(n) => line.push_str(&format!(" skip {n}")),
-                Skip::Page => line.push_str(" skip page"),
-            }
-            line.push_str(if b.duplicates { " dup" } else { " nodup" });
-        }
+        // As the SQL*Plus User's Guide shows it ("Formatting SQL*Plus Reports", Example
+        // 6-13): `break on DEPARTMENT_ID page  nodup` and each further ON on its own line
+        // under the first, `          on JOB_ID skip 1 nodup`.
+        let mut clauses: Vec<String> = self
+            .breaks
+            .iter()
+            .map(|b| {
+                let skip = match b.skip {
+                    Skip::None => String::new(),
+                    Skip::Lines(n) => format!(" skip {n}"),
+                    Skip::Page => " page ".to_string(),
+                };
+                let dup = if b.duplicates { "dup" } else { "nodup" };
+                format!("on {}{skip} {dup}", b.column)
+            })
+            .collect();
         if self.break_report {
-            line.push_str(" on report nodup");
+            clauses.push("on report nodup".to_string());
         }
-        format!("{line}\n")
+        format!("break {}\n", clauses.join("\n          "))
     }
 
     /// `COMPUTE [fn [LABEL text] ... OF column ... ON column | REPORT ...]`: with no
@@ -440,7 +446,7 @@ mod tests {
         );
         assert_eq!(
             r.break_command(""),
-            Ok("break on dept skip 1 nodup on job dup\n".into())
+            Ok("break on dept skip 1 nodup\n          on job dup\n".into())
         );
         r.break_command("on report").expect("parses");
         assert!(r.breaks.is_empty() && r.break_report);
@@ -448,6 +454,13 @@ mod tests {
         assert_eq!(
             r.break_command("on d skip x").unwrap_err().to_string(),
             "SP2-0019: invalid numeric argument to SKIP option"
+        );
+        // The SQL*Plus User's Guide's listing (Example 6-13).
+        r.break_command("ON DEPARTMENT_ID SKIP PAGE ON JOB_ID SKIP 1")
+            .expect("parses");
+        assert_eq!(
+            r.break_command(""),
+            Ok("break on DEPARTMENT_ID page  nodup\n          on JOB_ID skip 1 nodup\n".into())
         );
         r.clear_breaks();
         assert_eq!(
