@@ -1,7 +1,8 @@
 //! `orasql` as a child process against the session engine (in process on 127.0.0.1:0):
 //! BREAK hides a break column's repeated values and skips a line between groups, COMPUTE
 //! SUM adds SQL*Plus's summary lines (`*`s across the break column, `-`s under the summed
-//! one, the label in the break column; ON REPORT at the end), BREAK and COMPUTE alone list
+//! one, the label in the break column; ON REPORT at the end, after the last group's SKIP,
+//! as in the SQL*Plus User's Guide's Example 6-26), BREAK and COMPUTE alone list
 //! them (each further ON of the BREAK listing on its own line), CLEAR BREAKS / CLEAR
 //! COMPUTES remove them; a COMPUTE on an outer break puts `*`s under the inner break
 //! columns too, as in the SQL*Plus User's Guide's Example 6-13.
@@ -45,6 +46,7 @@ fn break_and_compute_sum_lay_out_groups_and_totals() {
          \x20                   5\n\
          ********** ----------\n\
          sum                 9\n\
+         \n\
          \x20          ----------\n\
          total              15\n\
          \n\

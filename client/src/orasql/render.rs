@@ -508,7 +508,18 @@ pub fn render_table(columns: &[Column], rows: &[Vec<Value>], s: &Settings) -> St
         }
     }
     if s.report.break_report {
-        for line in ctx.lines(&s.report, &On::Report, &[], 0..rows.len()) {
+        let lines = ctx.lines(&s.report, &On::Report, &[], 0..rows.len());
+        // The end of the report breaks the columns too: their SKIP comes before the
+        // REPORT summary (the SQL*Plus User's Guide's Example 6-26, BREAK ON
+        // DEPARTMENT_ID SKIP 1 ON REPORT).
+        if !lines.is_empty()
+            && !breaks.columns.is_empty()
+            && let Skip::Lines(n) = breaks.skip(0)
+        {
+            out.push_str(&"\n".repeat(n as usize));
+            used += n as usize;
+        }
+        for line in lines {
             out.push_str(&line);
             out.push('\n');
             used += 1;
