@@ -8,7 +8,7 @@
 //! default `_page`, "page &P4"), the text centered (`|` starts a new line), then a blank
 //! line; BTITLE's old form is the centered text alone (as a SQL*Plus transcript shows
 //! both). Defining a title turns it ON. TTITLE alone lists it, or says it was never
-//! defined as SQL*Plus does. COL, TAB, BOLD and FORMAT are not read.
+//! defined as SQL*Plus does (and BTITLE likewise). COL, TAB, BOLD and FORMAT are not read.
 
 use super::settings::Tokens;
 use super::sp2;
@@ -87,11 +87,10 @@ impl Title {
                     self.typed.chars().count(),
                     self.typed
                 ),
-                // As SQL*Plus lists a TTITLE never defined (its old default title).
-                None if !self.bottom => format!(
+                // As SQL*Plus lists a title never defined (SHOW TTI, and SHOW ALL for both).
+                None => format!(
                     "{name} OFF and is the first few characters of the next SELECT statement\n"
                 ),
-                None => String::new(),
             };
         }
         if args.eq_ignore_ascii_case("ON") {
@@ -313,13 +312,17 @@ mod tests {
     }
 
     #[test]
-    fn a_ttitle_never_defined_lists_as_sql_plus_says() {
+    fn a_title_never_defined_lists_as_sql_plus_says() {
         let mut t = Title::default();
         assert_eq!(
             t.command("ttitle", ""),
             "ttitle OFF and is the first few characters of the next SELECT statement\n"
         );
         assert!(t.lines(1, 10, 40, "Sun Dec 06").is_empty());
+        assert_eq!(
+            Title::default().command("btitle", ""),
+            "btitle OFF and is the first few characters of the next SELECT statement\n"
+        );
     }
 
     #[test]
