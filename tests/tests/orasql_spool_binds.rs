@@ -75,6 +75,7 @@ fn variables_set_by_plsql_are_bound_printed_and_autoprinted() {
                   select :zz from dual;\n\
                   variable q\n\
                   variable q date\n\
+                  begin\n  :msg := 'bye';\n  :n := 7;\nend;\n/\n\
                   exit\n";
     let out = run_orasql(&[&logon], script, None, LIMIT);
     let stdout = text(&out.stdout);
@@ -97,6 +98,10 @@ fn variables_set_by_plsql_are_bound_printed_and_autoprinted() {
             "SP2-0552: Bind variable \"ZZ\" not declared.\n",
             "SP2-0552: Bind variable \"q\" not declared.\n",
             usage,
+            // AUTOPRINT of two: the last used first, two blank lines before each (as a
+            // SQL*Plus spool file shows them).
+            "PL/SQL procedure successfully completed.\n\n\n         N\n----------\n         7\n\n\
+             \nMSG\n------------\nbye\n\n",
         ],
     );
 }

@@ -1055,8 +1055,11 @@ Linux-x86_64 Error: {e}",
                     sayln!(self.spool, "\n{}\n", feedback(sql, row_count));
                 }
                 if plsql && self.settings.autoprint && !binds.names.is_empty() {
-                    // AUTOPRINT: the variables the block used, after its feedback.
-                    self.print_binds(&binds.names.join(" "));
+                    // AUTOPRINT: the variables the block used, after its feedback, the
+                    // last used first (a SQL*Plus spool of `exec p1(7788, :b_ename,
+                    // :b_sal)` shows B_SAL, then B_ENAME).
+                    let names: Vec<&str> = binds.names.iter().rev().map(String::as_str).collect();
+                    self.print_binds(&names.join(" "));
                 }
                 let dml = matches!(classify(sql), StatementKind::Dml);
                 if let Some(conn) = self.conn.as_mut()
