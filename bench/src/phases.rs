@@ -175,13 +175,23 @@ pub fn timed_loop(
     (rec.0.summary(), rec.1.summary())
 }
 
-/// The sequential connect cycles of several targets taken in turns: each of `n` rounds runs
-/// one cycle of every target, in an order shuffled anew each round, until `limit` for the
-/// whole pass. A change in the machine's state while the phase runs (another tenant of the
-/// host, a background task of one of the servers) then weighs on every row alike, so the
-/// ratios between rows compare the servers rather than the minutes they were measured in,
-/// and no row always follows the same other row (whose exiting server process or backend
-/// would share the CPUs with its cycles). Wall time and wait per target, as [`timed_loop`].
+/// Timed cycles of one row in a turn of [`interleaved_cycles`].
+pub const TURN_CYCLES: u32 = 10;
+
+/// The pause before a turn of [`interleaved_cycles`], for the server process or backend the
+/// last cycle of the row before ended to be gone.
+const TURN_PAUSE: Duration = Duration::from_millis(10);
+
+/// The sequential connect cycles of several targets taken in turns: in each round every
+/// target takes a turn, in an order shuffled anew each round, until each has had `n` timed
+/// cycles or `limit` for the whole pass ends. A turn is a pause of [`TURN_PAUSE`], one
+/// untimed cycle, then up to [`TURN_CYCLES`] timed ones: so a timed cycle follows a cycle
+/// of its own row, as in a loop of that row alone (whose server process or backend is
+/// still going away while the next cycle runs), and not the exit of another row's heavier
+/// server; while a change in the machine's state during the phase (another tenant of the
+/// host, a background task of one of the servers) weighs on every row alike, so the ratios
+/// between rows compare the servers rather than the minutes they were measured in. Wall
+/// time and wait per target, as [`timed_loop`].
 pub fn interleaved_cycles(
     targets: &[&dyn Target],
     n: u32,
@@ -194,21 +204,29 @@ pub fn interleaved_cycles(
     let mut order: Vec<usize> = (0..targets.len()).collect();
     let mut shuffle = Shuffle(0x9E37_79B9_7F4A_7C15);
     let deadline = Instant::now() + limit;
-    'rounds: for _ in 0..n {
+    let mut done = 0;
+    'rounds: while done < n {
+        let turn = TURN_CYCLES.min(n - done);
         shuffle.apply(&mut order);
         for &i in &order {
-            if requested() {
-                break 'rounds;
-            }
-            if Instant::now() >= deadline {
-                for (wall, wait) in &mut rec {
-                    wall.stopped_by_time();
-                    wait.stopped_by_time();
+            std::thread::sleep(TURN_PAUSE);
+            // The turn's first cycle is not timed: it follows another row's.
+            let _ = targets[i].cycle();
+            for _ in 0..turn {
+                if requested() {
+                    break 'rounds;
                 }
-                break 'rounds;
+                if Instant::now() >= deadline {
+                    for (wall, wait) in &mut rec {
+                        wall.stopped_by_time();
+                        wait.stopped_by_time();
+                    }
+                    break 'rounds;
+                }
+                timed_call(&mut rec[i], || targets[i].cycle());
             }
-            timed_call(&mut rec[i], || targets[i].cycle());
         }
+        done += turn;
     }
     rec.into_iter()
         .map(|(wall, wait)| (wall.summary(), wait.summary()))
@@ -698,39 +716,52 @@ mod tests {
     }
 
     #[test]
-    fn interleaved_cycles_take_every_target_once_a_round_in_changing_orders() {
+    fn interleaved_cycles_take_turns_in_changing_orders() {
         let log = Mutex::new(Vec::new());
         let rows: Vec<Logged> = (0..3).map(|id| Logged { id, log: &log }).collect();
         let refs: Vec<&dyn Target> = rows.iter().map(|r| r as &dyn Target).collect();
-        let out = interleaved_cycles(&refs, 20, Duration::from_secs(60));
+        let n = 4 * TURN_CYCLES;
+        let out = interleaved_cycles(&refs, n, Duration::from_secs(60));
         assert_eq!(out.len(), 3);
-        assert_eq!(out[0].0.samples, 20);
-        assert_eq!(out[2].0.samples, 20);
-        assert_eq!(out[1].0.samples, 15, "{:?}", out[1].0);
-        assert_eq!(out[1].0.errors.get("ORA-12519"), Some(&5));
-        assert_eq!(out[1].1.samples, 15);
+        assert_eq!(out[0].0.samples, u64::from(n));
+        assert_eq!(out[2].0.samples, u64::from(n));
+        // Target 1 fails every fourth of its opens, the untimed first of each turn included:
+        // 4 turns of 11 cycles, 11 failures, all but those in an untimed cycle counted.
+        let failed_timed = (1..=44u32)
+            .filter(|k| k % 4 == 0 && (k - 1) % 11 != 0)
+            .count();
+        assert_eq!(
+            out[1].0.errors.get("ORA-12519").copied(),
+            Some(failed_timed as u64)
+        );
+        assert_eq!(out[1].0.samples + failed_timed as u64, u64::from(n));
+        assert_eq!(out[1].1.samples, out[1].0.samples);
         let log = log.lock().map(|l| l.clone()).unwrap_or_default();
-        assert_eq!(log.len(), 60);
-        let rounds: Vec<&[usize]> = log.chunks(3).collect();
+        let turn = (TURN_CYCLES + 1) as usize;
+        assert_eq!(log.len(), 3 * 4 * turn);
+        let turns: Vec<&[usize]> = log.chunks(turn).collect();
+        assert!(
+            turns.iter().all(|t| t.iter().all(|&i| i == t[0])),
+            "{log:?}"
+        );
+        let rounds: Vec<Vec<usize>> = turns
+            .chunks(3)
+            .map(|r| r.iter().map(|t| t[0]).collect())
+            .collect();
         for r in &rounds {
-            let mut sorted = r.to_vec();
+            let mut sorted = r.clone();
             sorted.sort_unstable();
             assert_eq!(
                 sorted,
                 [0, 1, 2],
-                "each round runs every target once: {log:?}"
+                "each round gives every target a turn: {rounds:?}"
             );
         }
-        // The order changes: more than one order is used, and target 0 is followed (within a
-        // round) by both of the others at some point.
-        let orders: std::collections::BTreeSet<&[usize]> = rounds.iter().copied().collect();
-        assert!(orders.len() > 1, "{log:?}");
-        let followers: std::collections::BTreeSet<usize> = rounds
-            .iter()
-            .filter_map(|r| r.iter().position(|&i| i == 0).and_then(|p| r.get(p + 1)))
-            .copied()
-            .collect();
-        assert_eq!(followers.len(), 2, "{log:?}");
+        let orders: std::collections::BTreeSet<&Vec<usize>> = rounds.iter().collect();
+        assert!(orders.len() > 1, "{rounds:?}");
+        // A last, shorter turn when n is not a multiple of TURN_CYCLES.
+        let out = interleaved_cycles(&refs[..1], TURN_CYCLES + 3, Duration::from_secs(60));
+        assert_eq!(out[0].0.samples, u64::from(TURN_CYCLES + 3));
         // The time limit stops the whole pass and says so in every row.
         let out = interleaved_cycles(&refs, 20, Duration::ZERO);
         assert!(

@@ -360,8 +360,9 @@ impl Report {
             &mut s,
             st,
             &format!(
-                "connect cycles: connect + login + select 1 + logoff, {} sequential per target, every target in turns (shuffled each round)",
-                self.parameters.connects
+                "connect cycles: connect + login + select 1 + logoff, {} sequential per target, the targets taking turns of {} (shuffled each round)",
+                self.parameters.connects,
+                crate::phases::TURN_CYCLES
             ),
             &[
                 "target",
