@@ -396,19 +396,20 @@ pub fn render_table(columns: &[Column], rows: &[Vec<Value>], s: &Settings) -> St
         .bottom
         .lines(1, s.numwidth as usize, linesize, &s.titles.date)
         .len();
+    // What the summary lines of COMPUTE are made from.
+    let ctx = Summaries {
+        columns,
+        layouts: &layouts,
+        groups: &groups,
+        rows,
+        cells: &cells,
+        colsep,
+    };
     // Where the group of each break level started.
     let mut starts = vec![0; breaks.columns.len()];
     for (r, row) in cells.iter().enumerate() {
         let level = breaks.level(&cells, r);
         if let (Some(k), true) = (level, r > 0) {
-            let ctx = Summaries {
-                columns,
-                layouts: &layouts,
-                groups: &groups,
-                rows,
-                cells: &cells,
-                colsep,
-            };
             for j in (k..breaks.columns.len()).rev() {
                 let at = On::Column(columns[breaks.columns[j].0].name.clone());
                 let stars: Vec<usize> = breaks.columns[j..].iter().map(|c| c.0).collect();
@@ -490,14 +491,6 @@ pub fn render_table(columns: &[Column], rows: &[Vec<Value>], s: &Settings) -> St
         used += record.len();
         on_page += 1;
     }
-    let ctx = Summaries {
-        columns,
-        layouts: &layouts,
-        groups: &groups,
-        rows,
-        cells: &cells,
-        colsep,
-    };
     for j in (0..breaks.columns.len()).rev() {
         let at = On::Column(columns[breaks.columns[j].0].name.clone());
         let stars: Vec<usize> = breaks.columns[j..].iter().map(|c| c.0).collect();
