@@ -852,8 +852,8 @@ impl Connection {
 
     /// [`Connection::execute`] with IN binds (`:1`, `:name`, ... in order of appearance,
     /// one value per distinct name). A statement with binds is parsed each time and its
-    /// cursor closed once its last row is fetched: the statement cache re-executes
-    /// without binds.
+    /// cursor closed once its last row is fetched or [`Cursor::close`] gives it up: the
+    /// statement cache re-executes without binds.
     pub fn execute_with(&mut self, sql: &str, binds: &[Bind]) -> Result<Cursor<'_>, ClientError> {
         if self.t.is_none() {
             return Err(ClientError::NotConnected);
@@ -909,6 +909,7 @@ impl Connection {
             if kind == StatementKind::Query && cacheable {
                 self.cache_statement(sql, cursor_id, &columns);
             } else if kind != StatementKind::Query || exhausted {
+                // A bound query whose rows all came with the execute needs no fetch.
                 self.pending_close.push(cursor_id);
             }
         }
@@ -921,7 +922,7 @@ impl Connection {
             exhausted,
             row_count: end.row_count,
             is_query: kind == StatementKind::Query,
-            close_when_done: kind == StatementKind::Query && !cacheable,
+            owes_close: kind == StatementKind::Query && !cacheable && !exhausted,
             conn: self,
         })
     }
@@ -1419,9 +1420,10 @@ pub struct Cursor<'c> {
     exhausted: bool,
     row_count: u64,
     is_query: bool,
-    /// A query run with binds is not cached: its cursor is closed (with the next call)
-    /// once its last row is fetched.
-    close_when_done: bool,
+    /// A query run with binds is not cached: its server cursor is still open and is to be
+    /// closed (with the next call) when its last row is fetched, a fetch fails, or
+    /// [`Cursor::close`] gives it up.
+    owes_close: bool,
 }
 
 impl Cursor<'_> {
@@ -1444,6 +1446,20 @@ impl Cursor<'_> {
     pub fn cursor_id(&self) -> u32 {
         self.cursor_id
     }
+
+    /// Gives the cursor up before its last row: the server cursor of a query run with
+    /// binds is closed with the next call (a cached statement's stays for its next
+    /// execute, and a fully fetched one is closed already).
+    pub fn close(mut self) {
+        self.settle();
+    }
+
+    /// Queues the close the server cursor is owed, once.
+    fn settle(&mut self) {
+        if std::mem::take(&mut self.owes_close) {
+            self.conn.pending_close.push(self.cursor_id);
+        }
+    }
 }
 
 impl Iterator for Cursor<'_> {
@@ -1460,14 +1476,15 @@ impl Iterator for Cursor<'_> {
             match self.conn.fetch(self.cursor_id, &self.meta) {
                 Ok((rows, done)) => {
                     self.exhausted = done || rows.is_empty();
-                    if self.exhausted && self.close_when_done {
-                        self.conn.pending_close.push(self.cursor_id);
+                    if self.exhausted {
+                        self.settle();
                     }
                     self.row_count += rows.len() as u64;
                     self.rows.extend(rows);
                 }
                 Err(e) => {
                     self.exhausted = true;
+                    self.settle();
                     return Some(Err(e));
                 }
             }

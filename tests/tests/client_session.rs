@@ -343,6 +343,7 @@ fn query_binds_and_a_blocks_in_only_binds_keep_their_places() {
             size: 10,
         },
     ];
+    let closed = c.stats().cursors_closed;
     for _ in 0..2 {
         // Run twice: a statement with binds is not re-executed from the cache without them.
         let rows: Vec<Vec<Value>> = c
@@ -355,6 +356,23 @@ fn query_binds_and_a_blocks_in_only_binds_keep_their_places() {
             vec![vec![Value::Number(n("42")), Value::Text("abc".into())]]
         );
     }
+    // Each of those two cursors was closed once, with the next call.
+    c.ping().expect("ping");
+    assert_eq!(c.stats().cursors_closed, closed + 2);
+    // A bound query given up before its last row is closed too.
+    let mut rows = c
+        .execute_with(
+            "select level * :n from dual connect by level <= 1000",
+            &binds[..1],
+        )
+        .expect("execute");
+    assert_eq!(
+        rows.next().map(|r| r.expect("row")),
+        Some(vec![Value::Number(n("21"))])
+    );
+    rows.close();
+    c.ping().expect("ping");
+    assert_eq!(c.stats().cursors_closed, closed + 3);
     // :a is only read (IN: the server sends no value for it), :b is written.
     let out = c
         .call_plsql(

@@ -1210,6 +1210,8 @@ fn run_collect(
     for row in cur.by_ref() {
         rows.push(row?);
         if interrupt.pressed() {
+            // A query with binds is not cached: its server cursor goes with the next call.
+            cur.close();
             return Err(ClientError::Database {
                 code: 1013,
                 message: tns::error_text::ora_line(1013),
